@@ -1,0 +1,93 @@
+"""The registry of diagnostic codes. A code never changes meaning once
+released; its long explanation (with an example) lives in
+``ccdsl/explanations/<CODE>.md`` and is what ``ccf explain`` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from ccdsl.diagnostics import Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    title: str
+
+
+_TABLE = [
+    # -- reading and parsing ------------------------------------------------
+    ("E001", E, "syntax error"),
+    ("E002", E, "unexpected character"),
+    ("E003", E, "bad indentation"),
+    ("E004", E, "unterminated string"),
+    ("E005", E, "bad string escape or interpolation"),
+    ("E006", E, "file cannot be read"),
+    ("E007", E, "file is not UTF-8 text"),
+    ("E008", E, "file is too large"),
+    ("E009", E, "file is empty"),
+    ("E010", E, "missing or misplaced flow header"),
+    # -- names ----------------------------------------------------------------
+    ("E100", E, "unknown name"),
+    ("E101", E, "duplicate name"),
+    ("E102", E, "wrong kind of name"),
+    ("E103", E, "unknown module"),
+    ("E104", E, "import cycle"),
+    ("E105", E, "unknown field of a record"),
+    ("E106", E, "unknown option"),
+    ("E107", E, "missing or repeated option"),
+    ("E108", E, "unknown event handler"),
+    ("E109", E, "unknown record type"),
+    ("E110", E, "unknown type"),
+    ("E111", E, "return outside a sub-flow"),
+    ("E112", E, "no start handler"),
+    # -- paths through the flow ------------------------------------------------
+    ("W200", W, "unreachable step"),
+    ("E201", E, "path ends without hangup, goto or transfer"),
+    ("E202", E, "menu without a timeout or invalid path"),
+    ("E203", E, "duplicate menu key"),
+    ("E204", E, "invalid menu key"),
+    ("E205", E, "loop that never waits for the caller"),
+    ("W206", W, "unreachable statement"),
+    ("E207", E, "bad routing rule"),
+    # -- types ------------------------------------------------------------------
+    ("E300", E, "type mismatch"),
+    ("E301", E, "wrong arguments"),
+    ("E302", E, "not callable"),
+    ("E303", E, "bad test statement"),
+    # -- languages and prompts ----------------------------------------------------
+    ("E400", E, "prompt missing a declared language"),
+    ("W401", W, "prompt language not declared by the flow"),
+    ("E402", E, "invalid language tag"),
+    ("E403", E, "duplicate prompt language"),
+    # -- values and ranges --------------------------------------------------------
+    ("E500", E, "impossible range"),
+    ("E501", E, "invalid time or date"),
+    ("E502", E, "overlapping business hours"),
+    ("E503", E, "unknown time zone"),
+    ("E504", E, "unknown day name"),
+    ("E505", E, "value out of range"),
+    ("E506", E, "invalid pattern"),
+    # -- hygiene ------------------------------------------------------------------
+    ("W600", W, "external call without an error path"),
+    ("W601", W, "unused variable"),
+    ("W602", W, "unused constant"),
+]
+
+CODES: dict[str, Code] = {code: Code(code, sev, title) for code, sev, title in _TABLE}
+
+
+def explanation(code: str) -> str | None:
+    """The long explanation of a code, or None for an unknown code."""
+    code = code.upper()
+    if code not in CODES:
+        return None
+    path = resources.files("ccdsl") / "explanations" / f"{code}.md"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,1 @@
+"""The `ccf` command: one module per subcommand, rendering only."""

@@ -1,0 +1,1 @@
+"""The ccdsl compiler: parse -> AST -> resolve -> check -> lower to IR."""

@@ -1,0 +1,37 @@
+"""Find the comments of a .ccf file. The grammar folds comments into line
+ends, so the formatter gets them from this scanner instead: a `#` outside
+a string starts a comment (strings never span lines)."""
+
+from __future__ import annotations
+
+from ccdsl.ast import Comment
+
+
+def comment_start(line: str) -> int:
+    """The index of the `#` that starts a comment on this line, or -1."""
+    in_string = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if in_string:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            return i
+        i += 1
+    return -1
+
+
+def scan(text: str) -> list[Comment]:
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        start = comment_start(line)
+        if start >= 0:
+            own = line[:start].strip() == ""
+            out.append(Comment(number, start + 1, line[start:].rstrip(), own))
+    return out

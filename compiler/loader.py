@@ -1,0 +1,138 @@
+"""Load an entry flow and, transitively, the modules it `use`s.
+
+`use stdlib.NAME` loads stdlib_flows/NAME.ccf from the installed package;
+`use NAME` (or `use dir.NAME`) loads NAME.ccf beside the importing file.
+Cycles are reported at the `use` line that closes them. Tests written in
+NAME.test.ccf beside NAME.ccf are attached to that flow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from importlib import resources
+
+from ccdsl import ast
+from ccdsl.diagnostics import Diagnostic, diagnostic
+from compiler.parser import parse_source
+from compiler.program import LoadedModule, Program
+from compiler.reader import read_source
+
+TEST_SUFFIX = ".test.ccf"
+
+
+def stdlib_dir() -> str:
+    return str(resources.files("stdlib_flows"))
+
+
+def stdlib_names() -> list[str]:
+    folder = stdlib_dir()
+    return sorted(f[:-4] for f in os.listdir(folder)
+                  if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
+
+
+def module_name_for(path: str) -> str:
+    base = os.path.basename(path)
+    return base[: -len(TEST_SUFFIX)] if base.endswith(TEST_SUFFIX) else base[:-4] \
+        if base.endswith(".ccf") else base
+
+
+def _resolve_use(use: ast.Use, importer_path: str) -> tuple[str, str, str, bool]:
+    """(key, display name, file path, is_stdlib) of the module a `use` names."""
+    if use.path[0] == "stdlib" and len(use.path) >= 2:
+        rel = os.path.join(*use.path[1:]) + ".ccf"
+        path = os.path.join(stdlib_dir(), rel)
+        name = ".".join(use.path)
+        return name, name, path, True
+    rel = os.path.join(*use.path) + ".ccf"
+    path = os.path.normpath(os.path.join(os.path.dirname(importer_path) or ".", rel))
+    return os.path.abspath(path), ".".join(use.path), path, False
+
+
+def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
+    if use.path[0] == "stdlib":
+        names = stdlib_names()
+        wanted = ".".join(use.path[1:])
+        close = difflib.get_close_matches(wanted, names, n=1)
+        if close:
+            return f"did you mean `stdlib.{close[0]}`?"
+        return "the standard library has: " + ", ".join(f"stdlib.{n}" for n in names)
+    folder = os.path.dirname(importer_path) or "."
+    try:
+        siblings = sorted(f[:-4] for f in os.listdir(folder)
+                          if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
+    except OSError:
+        siblings = []
+    close = difflib.get_close_matches(".".join(use.path), siblings, n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf beside this file"
+
+
+def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
+    """Load an entry flow and all it uses. Returns None when the entry
+    itself cannot be read or parsed."""
+    diags: list[Diagnostic] = []
+    modules: dict[str, LoadedModule] = {}
+    names: dict[str, str] = {}
+    entry_key = os.path.abspath(path)
+
+    def load(key: str, name: str, file_path: str, is_stdlib: bool,
+             stack: list[str]) -> bool:
+        names[key] = name
+        source, read_diags = read_source(file_path)
+        diags.extend(read_diags)
+        if source is None:
+            return False
+        module, parse_diags = parse_source(source)
+        diags.extend(parse_diags)
+        if module is None:
+            return False
+        imports: dict[str, str] = {}
+        for item in module.items:
+            if not isinstance(item, ast.Use):
+                continue
+            dep_key, dep_name, dep_path, dep_stdlib = _resolve_use(item, file_path)
+            if dep_key in stack or dep_key == key:
+                cycle = stack[stack.index(dep_key):] if dep_key in stack else []
+                chain = " -> ".join(names[k] for k in cycle + [key])
+                diags.append(diagnostic(
+                    "E104", f"`use {'.'.join(item.path)}` makes an import cycle: {chain} -> "
+                            f"{names.get(dep_key, dep_name)}", item.span,
+                    help="move what both files need into a third file that neither imports"))
+                continue
+            if not os.path.isfile(dep_path):
+                diags.append(diagnostic("E103", f"there is no module `{'.'.join(item.path)}`",
+                                        item.span, help=_unknown_module_help(item, file_path)))
+                continue
+            imports[item.local_name] = dep_key
+            if dep_key not in modules:
+                load(dep_key, dep_name, dep_path, dep_stdlib, stack + [key])
+        modules[key] = LoadedModule(key, name, source, module, imports, is_stdlib)
+        return True
+
+    if not load(entry_key, module_name_for(path), path, False, []):
+        return None, diags
+    tests = [i for i in modules[entry_key].module.items if isinstance(i, ast.Test)]
+    test_sources = []
+    test_path = path[:-4] + TEST_SUFFIX if path.endswith(".ccf") else None
+    if test_path and not path.endswith(TEST_SUFFIX) and os.path.isfile(test_path):
+        source, read_diags = read_source(test_path)
+        diags.extend(read_diags)
+        if source is not None:
+            module, parse_diags = parse_source(source)
+            diags.extend(parse_diags)
+            if module is not None:
+                test_sources.append(source)
+                for item in module.items:
+                    if isinstance(item, ast.Test):
+                        tests.append(item)
+                    else:
+                        diags.append(diagnostic(
+                            "E303", "a .test.ccf file holds only `test` blocks", item.span,
+                            help=f"move this declaration into {os.path.basename(path)}"))
+    # keep the entry last so dependencies come first
+    entry = modules.pop(entry_key)
+    modules[entry_key] = entry
+    return Program(entry_key, modules, tuple(tests), tuple(test_sources)), diags
+

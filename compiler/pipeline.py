@@ -1,0 +1,91 @@
+"""The compiler as one call: load -> check -> lower, for the CLI and tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
+from ccdsl.source import SourceFile, Span
+from compiler.loader import TEST_SUFFIX, load_program
+from compiler.program import Program
+
+
+@dataclass
+class CompileResult:
+    path: str
+    program: Program | None
+    diagnostics: list[Diagnostic]
+    ir: dict | None = None
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def unique_sorted(diags) -> list[Diagnostic]:
+    seen = set()
+    out = []
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        key = (d.span, d.code, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def check_program(program: Program) -> list[Diagnostic]:
+    from compiler.checks import passes
+    from compiler.symbols import program_scopes
+
+    scopes = program_scopes(program)
+    diags: list[Diagnostic] = []
+    for check in passes():
+        diags.extend(check(program, scopes))
+    return diags
+
+
+def compile_file(path: str, *, lower: bool = True) -> CompileResult:
+    """Compile one entry flow. The IR is produced only when there are no
+    errors (warnings do not stop it)."""
+    program, diags = load_program(path)
+    result = CompileResult(path, program, diags)
+    if program is None:
+        result.diagnostics = unique_sorted(diags)
+        return result
+    result.sources = program.sources()
+    diags = diags + check_program(program)
+    result.diagnostics = unique_sorted(diags)
+    if lower and result.ok:
+        from compiler.lower import lower_program
+        from compiler.symbols import program_scopes
+
+        result.ir = lower_program(program, program_scopes(program))
+    return result
+
+
+def find_flow_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
+    """Expand files and directories (recursively) into the entry files to
+    compile. `NAME.test.ccf` files are compiled with NAME.ccf, not alone."""
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if name.endswith(".ccf") and not name.endswith(TEST_SUFFIX):
+                        found.append(os.path.join(root, name))
+            if not found:
+                problems.append(diagnostic(
+                    "E006", f"`{path}` has no .ccf files", Span(path, 1, 1, 1, 1),
+                    help="pass .ccf files or a directory that contains some"))
+            files.extend(found)
+        elif path.endswith(TEST_SUFFIX) and os.path.isfile(path[: -len(TEST_SUFFIX)] + ".ccf"):
+            files.append(path[: -len(TEST_SUFFIX)] + ".ccf")
+        else:
+            files.append(path)
+    deduped = list(dict.fromkeys(files))
+    return deduped, problems

@@ -1,0 +1,64 @@
+"""Read a .ccf file from disk, turning every way it can be unreadable into
+a diagnostic rather than an exception."""
+
+from __future__ import annotations
+
+import os
+
+from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.source import SourceFile, Span
+
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
+def _file_span(path: str) -> Span:
+    return Span(path, 1, 1, 1, 1)
+
+
+def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Read one flow file. Returns None and a diagnostic when it is missing,
+    unreadable, not UTF-8, too large or empty."""
+    try:
+        size = os.path.getsize(path)
+        if os.path.isdir(path):
+            return None, [diagnostic("E006", f"`{path}` is a directory, not a .ccf file",
+                                     _file_span(path),
+                                     help="pass the directory itself to `ccf validate`, "
+                                          "which finds the .ccf files in it")]
+        if size > MAX_SOURCE_BYTES:
+            return None, [diagnostic(
+                "E008", f"`{path}` is {size / 1_048_576:.1f} MiB; a flow file may be at most "
+                        f"{MAX_SOURCE_BYTES // 1_048_576} MiB", _file_span(path),
+                help="split the flow into sibling files and `use` them")]
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None, [diagnostic("E006", f"`{path}` does not exist", _file_span(path))]
+    except PermissionError:
+        return None, [diagnostic("E006", f"`{path}` cannot be read: permission denied",
+                                 _file_span(path))]
+    except OSError as exc:
+        return None, [diagnostic("E006", f"`{path}` cannot be read: {exc.strerror or exc}",
+                                 _file_span(path))]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [diagnostic(
+            "E007", f"`{path}` is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
+                    f"cannot be decoded", Span(path, line, column, line, column + 1),
+            help="save the file as UTF-8")]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [diagnostic("E007", f"`{path}` contains a NUL byte at line {line}; "
+                                         "it looks like a binary file",
+                                 Span(path, line, 1, line, 2))]
+    text = text.replace("\r\n", "\n")
+    source = SourceFile(path, text)
+    if not text.strip():
+        return None, [diagnostic("E009", f"`{path}` is empty", _file_span(path),
+                                 help="a flow starts with a header: `flow NAME:`")]
+    return source, []

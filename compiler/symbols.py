@@ -1,0 +1,117 @@
+"""The names a module declares: the shared first step of name resolution,
+type checking and lowering. A plain function from a module to a scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccdsl import ast
+from ccdsl.source import Span
+from compiler.program import LoadedModule, Program
+
+# what kind of thing each declaration makes
+DECL_KINDS: dict[type, str] = {
+    ast.Const: "constant",
+    ast.Hours: "hours",
+    ast.Prompt: "prompt",
+    ast.QueueDecl: "queue",
+    ast.Routing: "routing rule",
+    ast.RecordDecl: "record type",
+    ast.Step: "step",
+    ast.Sub: "sub-flow",
+}
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    kind: str  # a value of DECL_KINDS, or "module", "variable", "parameter"
+    node: object  # the declaring AST node (ast.Use for a module)
+    module: str  # key of the module that declares it
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The top-level names of one module, its call variables (assigned in
+    steps and handlers) and the first/second declaration of each name
+    declared twice."""
+
+    key: str
+    symbols: dict[str, Symbol]
+    variables: dict[str, tuple[Span, ...]]  # name -> every assignment
+    duplicates: tuple[tuple[Symbol, Symbol], ...]
+    handlers: dict[str, ast.Handler]
+
+    def lookup(self, name: str) -> Symbol | None:
+        return self.symbols.get(name)
+
+
+def assigned_names(body) -> dict[str, list[Span]]:
+    """Every name assigned (by `=` or `collect`) anywhere in a statement
+    list, including nested blocks and error paths, in source order."""
+    out: dict[str, list[Span]] = {}
+    for stmt in walk_statements(body):
+        if isinstance(stmt, (ast.Assign, ast.Collect)):
+            out.setdefault(stmt.name, []).append(stmt.span)
+    return out
+
+
+def walk_statements(body):
+    """Every statement in a body, depth first, including branch bodies and
+    the actions of `on error ->` and menu/match arms."""
+    for stmt in body:
+        yield stmt
+        yield from _children(stmt)
+
+
+def _children(stmt):
+    on_error = getattr(stmt, "on_error", None)
+    if on_error is not None:
+        yield from walk_statements((on_error.action,))
+    if isinstance(stmt, ast.If):
+        for _, body in stmt.branches:
+            yield from walk_statements(body)
+        if stmt.orelse:
+            yield from walk_statements(stmt.orelse)
+    elif isinstance(stmt, (ast.Match, ast.Menu)):
+        arms = stmt.arms
+        for arm in arms:
+            yield from walk_statements(arm.body)
+
+
+def module_scope(loaded: LoadedModule) -> Scope:
+    symbols: dict[str, Symbol] = {}
+    duplicates: list[tuple[Symbol, Symbol]] = []
+    handlers: dict[str, ast.Handler] = {}
+    variables: dict[str, list[Span]] = {}
+
+    def add(sym: Symbol) -> None:
+        if sym.name in symbols:
+            duplicates.append((symbols[sym.name], sym))
+        else:
+            symbols[sym.name] = sym
+
+    for item in loaded.module.items:
+        kind = DECL_KINDS.get(type(item))
+        if kind is not None:
+            add(Symbol(item.name, kind, item, loaded.key, item.span))
+        elif isinstance(item, ast.Use) and item.local_name in loaded.imports:
+            add(Symbol(item.local_name, "module", item, loaded.key, item.span))
+        if isinstance(item, ast.Handler):
+            if item.event_name in handlers:
+                first = handlers[item.event_name]
+                duplicates.append((
+                    Symbol(f"on {item.event_name}", "handler", first, loaded.key, first.span),
+                    Symbol(f"on {item.event_name}", "handler", item, loaded.key, item.span)))
+            else:
+                handlers[item.event_name] = item
+        if isinstance(item, (ast.Step, ast.Handler)):
+            for name, spans in assigned_names(item.body).items():
+                variables.setdefault(name, []).extend(spans)
+    return Scope(loaded.key, symbols, {k: tuple(v) for k, v in variables.items()},
+                 tuple(duplicates), handlers)
+
+
+def program_scopes(program: Program) -> dict[str, Scope]:
+    return {key: module_scope(m) for key, m in program.modules.items()}

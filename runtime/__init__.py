@@ -1,0 +1,1 @@
+"""The ccdsl runtime: executes compiled IR. It never imports `compiler/`."""

@@ -1,0 +1,1 @@
+"""The standard library of .ccf flows, imported with `use stdlib.NAME`."""
