@@ -48,20 +48,58 @@ TOP_LEVEL = ("flow", "use", "const", "hours", "prompt", "queue", "routing", "rec
              "wrapup", "step", "on", "sub", "test")
 
 
+# Terminals lark names __ANON_n are the grammar's unnamed punctuation;
+# they are shown by their text.
+ANONYMOUS = {"->": "`->`", "..": "`..`", "??": "`??`"}
+
+# Tokens that can start an expression or a statement: when several are
+# expected, the message says "an expression" / "a statement" instead of
+# listing them.
+EXPR_START = {"NAME", "NUMBER", "STRING", "DURATION", "TIME", "DATE", "LPAR", "LSQB", "LBRACE",
+              "MINUS", "NOT", "TRUE", "FALSE", "NULL"}
+STATEMENT_START = {"ANSWER", "HANGUP", "GOTO", "RETURN", "PLAY", "SAY", "ROUTE", "QUEUE",
+                   "TRANSFER", "THREE_WAY", "RECORD", "STOP", "VOICEMAIL", "WAIT", "SCREEN_POP",
+                   "LANGUAGE", "LOG", "IF", "MATCH", "MENU"}
+
+
+def _anonymous_text(name: str) -> str | None:
+    from compiler.parser import lark_parser
+
+    try:
+        pattern = lark_parser().get_terminal(name).pattern
+    except KeyError:
+        return None
+    return pattern.value if type(pattern).__name__ == "PatternStr" else None
+
+
 def _token_name(name: str) -> str:
     if name in TOKEN_NAMES:
         return TOKEN_NAMES[name]
-    if name.startswith("__ANON") or name.isupper():
+    if name.startswith("__ANON"):
+        text = _anonymous_text(name)
+        return ANONYMOUS.get(text, f"`{text}`") if text else "a symbol"
+    if name.isupper():
         # keywords are terminals named after their text
         return f"`{name.lower()}`"
     return name
 
 
 def _describe_expected(expected: set[str]) -> str:
+    expected = set(expected)
+    groups = []
+    if len(expected & STATEMENT_START) >= 4:
+        expected -= STATEMENT_START | EXPR_START
+        groups.append("a statement")
+    elif len(expected & EXPR_START) >= 4:
+        expected -= EXPR_START
+        groups.append("an expression")
     names = sorted({_token_name(e) for e in expected})
-    keywords = [n for n in names if n.startswith("`") and n.strip("`").isalpha()]
+    keywords = [n for n in names if n.startswith("`") and n.strip("`").replace("_", "").isalpha()]
     if len(keywords) > 6:
         names = [n for n in names if n not in keywords] + ["a keyword"]
+    names = groups + names
+    if not names:
+        return "something else"
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
@@ -93,14 +131,17 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         if ch == "\t":
             return diagnostic("E003", "a tab character here is not allowed", span,
                               help="indent with spaces")
-        if ch == "'":
-            return diagnostic("E002", "strings are written with double quotes", span,
-                              help='write "text" instead of \'text\'')
+        if ch in _CHARACTER_HINTS:
+            message, hint = _CHARACTER_HINTS[ch]
+            return diagnostic("E002", message, span, help=hint)
         shown = ch if ch.isprintable() else repr(ch)
         allowed = getattr(exc, "allowed", None) or set()
         hint = f"expected {_describe_expected(allowed)}" if allowed else None
         return diagnostic("E002", f"unexpected character `{shown}`", span, help=hint)
     if isinstance(exc, UnexpectedEOF):
+        unclosed = _unclosed_bracket(source, None)
+        if unclosed is not None:
+            return unclosed
         line = source.line_count
         return diagnostic("E001", "the file ends in the middle of a statement",
                           Span(path, line, 1, line, 2),
@@ -119,6 +160,12 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         end_col = col + 1
     span = Span(path, line, col, line, max(end_col, col + 1))
     found = _found(tok)
+    unclosed = _unclosed_bracket(source, tok)
+    if unclosed is not None:
+        return unclosed
+    classified = _classify(source, exc, tok, span, found)
+    if classified is not None:
+        return classified
     if tok.type == "_INDENT":
         return diagnostic("E003", "unexpected indentation", span,
                           help="this line is indented more than the block it is in; "
@@ -136,9 +183,9 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if expected and expected <= {f"{k.upper()}" for k in TOP_LEVEL} | {"$END"}:
         return diagnostic("E001", f"expected a declaration, found {found}", span,
                           help="a top-level line starts with one of: " + ", ".join(TOP_LEVEL))
-    if tok.type == "EQUAL" and "__ANON_EQ" not in expected:
-        return diagnostic("E001", "unexpected `=`", span,
-                          help="assign to a plain name (`x = ...`); compare with `==`")
+    if tok.type == "EQUAL":
+        return diagnostic("E001", "`=` cannot stand here: it only assigns to a plain name", span,
+                          help="assign with `name = value` on a line of its own; compare with `==`")
     return diagnostic("E001", f"unexpected {found}; expected {_describe_expected(expected)}",
                       span)
 
@@ -151,3 +198,174 @@ def _previous_code_line(source: SourceFile, line: int) -> int:
             return line
         line -= 1
     return max(line, 1)
+
+
+_CHARACTER_HINTS = {
+    "&": ("`&` is not an operator in .ccf", "write `and` to combine conditions"),
+    "|": ("`|` is not an operator in .ccf", "write `or` to combine conditions"),
+    "!": ("`!` is not an operator in .ccf", "write `not x` to negate; `!=` means not equal"),
+    ";": ("`;` is not used in .ccf", "a statement ends at the end of its line; remove the `;`"),
+    "'": ("strings are written with double quotes", "write \"text\" instead of 'text'"),
+    "`": ("strings are written with double quotes", "write \"text\" instead of `text`"),
+}
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _open_brackets(text: str, stop: int) -> list[tuple[str, int]] | None:
+    """The brackets still open at offset `stop`, skipping strings and
+    comments; None when the brackets are already mismatched."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < stop:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < len(text) and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "#":
+            newline = text.find("\n", i)
+            i = newline if newline != -1 else stop
+            continue
+        if ch in _OPENERS:
+            stack.append((ch, i))
+        elif ch in _OPENERS.values():
+            if not stack or _OPENERS[stack[-1][0]] != ch:
+                return None
+            stack.pop()
+        i += 1
+    return stack
+
+
+def _unclosed_bracket(source: SourceFile, tok) -> Diagnostic | None:
+    """Inside brackets line ends are ignored, so a missing `)` or `]` is only
+    noticed lines later, at whatever comes next; point at the opener instead."""
+    # the indenter's closing _DEDENTs stand at the end of the file too
+    at_end = tok is None or tok.type in ("$END", "_DEDENT") or tok.start_pos is None
+    stop = len(source.text) if at_end else tok.start_pos
+    stack = _open_brackets(source.text, stop)
+    if not stack:
+        return None
+    opener, offset = stack[-1]
+    # a bracket that a later line closes is a multi-line list, not the mistake
+    if (opener, offset) not in (_open_brackets(source.text, len(source.text)) or []):
+        return None
+    line, col = source.position(offset)
+    return diagnostic("E001", f"this `{opener}` is never closed",
+                      Span(source.path, line, col, line, col + 1),
+                      help=f"add the closing `{_OPENERS[opener]}` before the end of the line")
+
+
+# Common mistakes, classified by example: lark matches the parser state of
+# the error against the state each example fails in (match_examples).
+_EXAMPLES = {
+    "missing_arrow": [
+        "flow d\non start:\n  menu:\n    1 goto a\n",
+        "flow d\non start:\n  menu:\n    1 hangup\n",
+        "flow d\non start:\n  menu:\n    \"*\" goto a\n",
+        "flow d\non start:\n  menu:\n    1, 2 goto a\n",
+        "flow d\non start:\n  match x:\n    1 goto a\n",
+        "flow d\non start:\n  match x:\n    \"a\" goto a\n",
+        "flow d\non start:\n  match x:\n    else goto a\n",
+        "flow d\non start:\n  menu:\n    timeout, invalid goto a\n",
+    ],
+    "else_if": [
+        "flow d\non start:\n  if x:\n    hangup\n  else if y:\n    hangup\n",
+    ],
+    "arrow_needs_statement": [
+        "flow d\non start:\n  menu:\n    1 ->\n      hangup\n",
+        "flow d\non start:\n  match x:\n    1 ->\n      hangup\n",
+        "flow d\non start:\n  x = f() on error ->\n",
+    ],
+}
+
+_MESSAGES = {
+    "missing_arrow": (
+        "expected `->` or `:` after the key of this arm, found {found}",
+        "write `1 -> goto sales` for one statement, or `1:` with an indented block"),
+    "else_if": (
+        "`else if` is written `elif`",
+        "write `elif CONDITION:`"),
+    "arrow_needs_statement": (
+        "expected a statement after `->` on the same line",
+        "write the statement after the arrow (`1 -> goto sales`), or use `1:` and an "
+        "indented block for several statements"),
+}
+
+
+def _parse_example(text: str):
+    from compiler.parser import lark_parser
+
+    return lark_parser().parse(text, start="start")
+
+
+def _condition_keyword(line: str) -> str | None:
+    words = line.strip().split()
+    if words and words[0] in ("if", "elif", "match"):
+        return words[0]
+    if " when " in f" {line} ":
+        return "when"
+    return None
+
+
+def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnostic | None:
+    line_text = source.line_text(span.line)
+    keyword = _condition_keyword(line_text)
+    if tok.type == "EQUAL" and keyword:
+        return diagnostic("E001", f"`=` assigns; to compare in `{keyword}` write `==`", span,
+                          help=f"`{keyword} a == b` compares two values")
+    expected = set(exc.expected or ())
+    if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and tok.column == 1 \
+            and {"STEP", "ON", "FLOW"} <= expected:
+        return diagnostic("E001", f"expected a declaration at the top level, found {found}",
+                          span, help="statements belong inside a step or handler: indent this "
+                                     "line under `step NAME:` or `on start:`")
+    if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and _opens_block(source, span.line):
+        return diagnostic("E003", f"expected an indented block, found {found}", span,
+                          help="indent the lines that belong to the block the line before opens")
+    inner = _open_brackets(source.text, tok.start_pos) if tok.start_pos is not None else None
+    closing = {"(": "RPAR", "[": "RSQB", "{": "RBRACE"}
+    if inner and closing[inner[-1][0]] in expected and "COMMA" in expected \
+            and tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT"):
+        close = _OPENERS[inner[-1][0]]
+        return diagnostic("E001", f"expected `,` or `{close}`, found {found}", span,
+                          help=f"separate the items with `,` and close with `{close}`")
+    if tok.type == "IF" and line_text[: span.column - 1].rstrip().endswith("else"):
+        label = "else_if"
+        message, hint = _MESSAGES[label]
+        return diagnostic("E001", message, span, help=hint)
+    try:
+        label = exc.match_examples(_parse_example, _EXAMPLES, use_accepts=True)
+    except Exception:  # a broken example must never hide the author's real error
+        label = None
+    # lark compares parser states including the stack depth, so an arm nested
+    # deeper than the examples is recognised by what the parser accepts too
+    if label is None and tok.type != "_NL" and "COLON" in expected \
+            and "`->`" in {_token_name(e) for e in expected}:
+        label = "missing_arrow"
+    if label is None:
+        return None
+    message, hint = _MESSAGES[label]
+    return diagnostic("E001", message.format(found=found), span, help=hint)
+
+
+def _opens_block(source: SourceFile, line: int) -> bool:
+    """Whether the code line before `line` ends with `:` and `line` is not
+    indented deeper than it, so the block that `:` opens is missing."""
+    if line <= 1:
+        return False
+    before = _previous_code_line(source, line - 1)
+    if before >= line:
+        return False
+    from compiler.comments import comment_start
+
+    prev = source.line_text(before)
+    cut = comment_start(prev)
+    code = (prev[:cut] if cut >= 0 else prev).rstrip()
+    if not code.endswith(":"):
+        return False
+    here = source.line_text(line)
+    width = len(here) - len(here.lstrip(" \t"))
+    return width <= len(prev) - len(prev.lstrip(" \t"))

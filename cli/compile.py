@@ -1,0 +1,53 @@
+"""`ccf compile FILE [-o OUT]`: compile a flow to its JSON IR."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import typer
+
+from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+
+
+def _schema_problems(ir: dict) -> list[str]:
+    """Messages for every way the IR breaks its own schema. The compiler
+    must never hand the runtime IR that the runtime would refuse."""
+    if importlib.util.find_spec("compiler.ir_schema") is None:
+        return []
+    from compiler.ir_schema import validate_ir
+
+    return validate_ir(ir)
+
+
+def compile_flow(
+    file: str = typer.Argument(..., metavar="FILE", show_default=False,
+                               help="The entry .ccf flow to compile."),
+    out: Path = typer.Option(None, "--output", "-o", metavar="OUT", dir_okay=False,
+                             help="Write the IR to this file instead of standard output."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+) -> None:
+    """Compile a flow (and the modules it uses) to the versioned JSON IR the
+    runtime executes. Diagnostics go to standard error; with errors, no IR
+    is written and the exit status is 1."""
+    import json
+
+    from compiler.pipeline import compile_file
+
+    result = compile_file(file)
+    write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
+    if not result.ok or result.ir is None:
+        raise typer.Exit(1)
+    problems = _schema_problems(result.ir)
+    if problems:
+        raise RuntimeError("the compiled IR does not match compiler/ir.schema.json: "
+                           + "; ".join(problems[:3]))
+    text = json.dumps(result.ir, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        write(f"error: cannot write `{out}`: {exc.strerror or exc}\n", err=True)
+        raise typer.Exit(1) from None

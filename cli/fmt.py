@@ -1,0 +1,90 @@
+"""`ccf fmt [--check] PATH...`: rewrite flows in the canonical layout."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+
+
+def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Every .ccf file named or found (recursively) under the paths, test
+    files included; and the directories that held none."""
+    files: list[str] = []
+    empty: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = []
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".ccf"))
+        if not found:
+            empty.append(path)
+        files.extend(found)
+    return list(dict.fromkeys(files)), empty
+
+
+def _diff(path: str, old: str, new: str) -> str:
+    import difflib
+
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"{path} (original)",
+                                        tofile=f"{path} (formatted)"))
+
+
+def fmt(
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH", show_default=False,
+        help="Flow files or directories; directories are searched recursively for .ccf files."),
+    check: bool = typer.Option(
+        False, "--check",
+        help="Change nothing; list the files that would be reformatted and exit 1 if any."),
+    diff: bool = typer.Option(False, "--diff",
+                              help="Print a unified diff of each change (implies --check)."),
+    fmt_: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+) -> None:
+    """Format flows in the one canonical layout, keeping comments. Formatting
+    is idempotent: a formatted file formats to itself. A file with syntax
+    errors is left untouched and its errors are reported (exit 1)."""
+    from ccdsl.diagnostics import diagnostic, has_errors
+    from ccdsl.formatter import format_source
+    from ccdsl.source import Span
+    from compiler.reader import read_source
+
+    check = check or diff
+    files, empty = ccf_files(paths)
+    diags = [diagnostic("E006", f"`{p}` has no .ccf files", Span(p, 1, 1, 1, 1),
+                        help="pass .ccf files or a directory that contains some") for p in empty]
+    sources: dict = {}
+    changed: list[str] = []
+    for path in files:
+        source, problems = read_source(path)
+        diags.extend(problems)
+        if source is None:
+            continue
+        sources[path] = source
+        formatted, problems = format_source(source.text, path)
+        diags.extend(problems)
+        # a file with syntax errors is never rewritten: its meaning is unknown
+        if formatted is None or has_errors(problems):
+            continue
+        if formatted == source.text:
+            continue
+        changed.append(path)
+        if diff:
+            write(_diff(path, source.text, formatted))
+        elif check:
+            write(f"would reformat {path}\n")
+        else:
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(formatted)
+    write(render_diagnostics(diags, sources, fmt_, err=True), err=True)
+    verb = "would reformat" if check else "reformatted"
+    write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
+          err=True)
+    raise typer.Exit(1 if has_errors(diags) or (check and changed) else 0)

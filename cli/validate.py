@@ -1,0 +1,38 @@
+"""`ccf validate PATH...`: check flows and report diagnostics."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+
+
+def validate(
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH", show_default=False,
+        help="Flow files or directories; directories are searched recursively for .ccf files "
+             "(NAME.test.ccf files are checked with NAME.ccf)."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+) -> None:
+    """Check flows without running them and report every problem found.
+
+    Exit status: 0 when there are no errors (warnings allowed), 1 when there
+    are errors, 2 for a usage error.
+    """
+    from ccdsl.diagnostics import has_errors
+    from ccdsl.render import summary
+    from compiler.pipeline import compile_file, find_flow_files, unique_sorted
+
+    files, diags = find_flow_files(paths)
+    sources: dict = {}
+    for path in files:
+        result = compile_file(path, lower=False)
+        diags.extend(result.diagnostics)
+        sources.update(result.sources)
+    # a module used by several entry files is reported once
+    diags = unique_sorted(diags)
+    write(render_diagnostics(diags, sources, fmt))
+    machine = fmt in (Format.json, Format.github)
+    gap = "\n" if diags and fmt is Format.text else ""
+    write(gap + summary(diags, len(files)) + "\n", err=machine)
+    raise typer.Exit(1 if has_errors(diags) else 0)
