@@ -64,6 +64,7 @@ _TABLE = [
     ("W401", W, "prompt language not declared by the flow"),
     ("E402", E, "invalid language tag"),
     ("E403", E, "duplicate prompt language"),
+    ("W404", W, "used module lacks a language of the flow"),
     # -- values and ranges --------------------------------------------------------
     ("E500", E, "impossible range"),
     ("E501", E, "invalid time or date"),

@@ -1,0 +1,186 @@
+"""Test blocks (E303): the `at` clock, key presses, the `call` line and
+expectations. Names inside a test (prompts, queues, steps, agents) are
+checked here too, as E303: a test has names of its own (the agents its
+`agent` lines declare), so the whole block is judged in one place.
+
+The values inside a well-formed `at` string are held to the same rules
+as the flow: an impossible date or time is E501, an unknown zone E503.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ccdsl import ast
+from ccdsl.diagnostics import Diagnostic, diagnostic
+from compiler.checks.flow import did_you_mean, word_span
+from compiler.checks.values import date_problem, time_problem, zone_problem
+from compiler.program import Program
+
+AT = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: (\S+))?$")
+KEYS = re.compile(r"^[0-9*#]+$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An expectation kind: whether it needs a value, the connector word
+    it takes before one, and what a bare name after it must be."""
+
+    needs_value: bool
+    connector: str | None
+    names: tuple[str, ...]  # kinds of declared names a bare name may be
+
+
+EXPECT_KINDS = {
+    "played": Kind(True, None, ("prompt",)),
+    "heard": Kind(True, None, ("prompt",)),
+    "queue": Kind(True, None, ("queue",)),
+    "routed": Kind(True, "to", ("agent", "queue")),
+    "answered": Kind(False, "by", ("agent",)),
+    "voicemail": Kind(False, "for", ("agent",)),
+    "transfer": Kind(False, "to", ("agent", "queue")),
+    "hangup": Kind(False, None, ()),
+    "step": Kind(True, None, ("step",)),
+    "crm": Kind(True, None, ()),
+}
+
+
+def check(program: Program, scopes) -> Iterator[Diagnostic]:
+    entry = program.entry_module.module
+    declared: dict[str, str] = {}
+    for item in entry.items:
+        if isinstance(item, ast.Prompt):
+            declared.setdefault(item.name, "prompt")
+        elif isinstance(item, ast.QueueDecl):
+            declared.setdefault(item.name, "queue")
+        elif isinstance(item, ast.Step):
+            declared.setdefault(item.name, "step")
+    sources = program.sources()
+    for test in program.tests:
+        yield from _test(test, declared, sources[test.span.file])
+
+
+def _test(test: ast.Test, declared: dict[str, str], source) -> Iterator[Diagnostic]:
+    names = dict(declared)
+    for stmt in test.body:
+        if isinstance(stmt, ast.TestAgent):
+            names[stmt.name] = "agent"
+    calls = [s for s in test.body if isinstance(s, ast.TestCall)]
+    if not calls:
+        yield diagnostic("E303", f"test {_quoted(test.name)} never makes a call", test.name.span,
+                         help='add a `call from "+8613800000000"` line after the set-up lines')
+    for extra in calls[1:]:
+        yield diagnostic("E303", "a test makes one call; this is a second `call` line",
+                         extra.span, help="write a second test for the second call",
+                         notes=(f"the first call is on line {calls[0].span.line}",))
+    after_call = False
+    for stmt in test.body:
+        if isinstance(stmt, ast.TestAt):
+            yield from _at(stmt)
+        elif isinstance(stmt, ast.TestPress):
+            yield from _press(stmt)
+        elif isinstance(stmt, ast.TestExpect):
+            yield from _expect(stmt, names, source)
+        if isinstance(stmt, (ast.TestAt, ast.TestCrm, ast.TestAgent)) and after_call:
+            yield diagnostic(
+                "E303", "set-up lines (`at`, `crm`, `agent`) come before the `call` line",
+                stmt.span, help="move this line above `call`; it sets up the world the call "
+                                "starts in")
+        if isinstance(stmt, ast.TestCall):
+            after_call = True
+
+
+def _quoted(text: ast.Str) -> str:
+    return f'"{text.raw}"'
+
+
+def _at(stmt: ast.TestAt) -> Iterator[Diagnostic]:
+    when = stmt.when
+    match = AT.match(when.value) if when.is_plain else None
+    if match is None:
+        yield diagnostic(
+            "E303", f"`at {_quoted(when)}` is not a date and time", when.span,
+            help='write `at "YYYY-MM-DD HH:MM"` with an optional time zone: '
+                 '`at "2026-11-28 22:00 Asia/Shanghai"`')
+        return
+    date, time, zone = match.groups()
+    problem = date_problem(date)
+    if problem:
+        yield diagnostic("E501", f"`{date}` is not a date: {problem}", when.span,
+                         help="write dates as YYYY-MM-DD, a day that exists in that month")
+    problem = time_problem(time)
+    if problem:
+        yield diagnostic("E501", f"`{time}` is not a time of day: {problem}", when.span,
+                         help="write times as HH:MM on a 24-hour clock, from 00:00 to 23:59")
+    if zone is not None:
+        problem = zone_problem(zone)
+        if problem:
+            yield diagnostic("E503", problem[0], when.span, help=problem[1])
+
+
+def _press(stmt: ast.TestPress) -> Iterator[Diagnostic]:
+    keys = stmt.keys
+    if isinstance(keys, ast.Str) and keys.is_plain and KEYS.match(keys.value):
+        return
+    if isinstance(keys, ast.Str) and keys.is_plain:
+        message = f"`press {_quoted(keys)}`: a caller can only press 0-9, * and #"
+    elif isinstance(keys, ast.Number) and keys.text.isdigit():
+        message = f"`press {keys.text}`: the keys are written as a string"
+    else:
+        message = "`press` takes the keys as a string of 0-9, * and #"
+    yield diagnostic("E303", message, keys.span,
+                     help='write the keys in quotes, such as `press "1"` or `press "123456#"`')
+
+
+def _expect(stmt: ast.TestExpect, names: dict[str, str], source) -> Iterator[Diagnostic]:
+    kind = EXPECT_KINDS.get(stmt.kind)
+    kinds = ", ".join(EXPECT_KINDS)
+    if kind is None:
+        hint = did_you_mean(stmt.kind, EXPECT_KINDS)
+        yield diagnostic(
+            "E303", f"`expect {stmt.kind}` is not something a test can expect",
+            word_span(stmt.span, source, stmt.kind, skip=len("expect")),
+            help=f"{hint} the kinds are: {kinds}" if hint else f"the kinds are: {kinds}")
+        return
+    if stmt.connector is not None and stmt.connector != kind.connector:
+        fix = (f"write `expect {stmt.kind} {kind.connector} ...`" if kind.connector
+               else f"write `expect {stmt.kind} VALUE` with no connecting word")
+        yield diagnostic("E303", f"`expect {stmt.kind} {stmt.connector}` does not read right",
+                         word_span(stmt.span, source, stmt.kind, skip=len("expect")), help=fix)
+        return
+    if stmt.value is None:
+        if kind.needs_value or stmt.connector is not None:
+            example = {"played": "welcome", "heard": "welcome", "queue": "service",
+                       "routed": "li", "step": "main_menu", "crm": "customer"}.get(stmt.kind, "x")
+            words = f"{stmt.kind} {kind.connector}" if kind.connector else stmt.kind
+            yield diagnostic(
+                "E303", f"`expect {words}` needs to say what is expected", stmt.span,
+                help=f"name it, such as `expect {words} {example}`")
+        return
+    if isinstance(stmt.value, ast.Call):
+        target = stmt.value.func
+    else:
+        target = stmt.value
+    if not isinstance(target, ast.Name) or not kind.names:
+        return
+    found = names.get(target.id)
+    if found in kind.names:
+        return
+    wanted = " or ".join(kind.names)
+    candidates = [n for n, k in names.items() if k in kind.names]
+    hint = did_you_mean(target.id, candidates)
+    where = ("declared by an `agent` line of this test" if kind.names == ("agent",)
+             else "declared in the flow")
+    if found is None:
+        message = f"`expect {stmt.kind}`: there is no {wanted} `{target.id}` {where}"
+    else:
+        message = (f"`expect {stmt.kind}`: `{target.id}` is {_article(found)} {found}, not "
+                   f"{_article(wanted)} {wanted}")
+    yield diagnostic("E303", message, target.span,
+                     help=hint or f"name {_article(wanted)} {wanted} {where}")
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

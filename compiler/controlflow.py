@@ -1,0 +1,301 @@
+"""Control-flow facts shared by the checks and the lowering: which
+statements end a path (the termination rule), where a body jumps to, and
+whether the caller is waited for on the way.
+
+The termination rule: a path ends properly in `hangup`, `goto`,
+`transfer`, `return`, or `route R` where R is a routing rule whose
+`otherwise` line itself ends the path; an `if` or `match` ends every path
+when it has an else and all its branches do; a menu does when every key
+arm does and it has an `exhausted` arm that does. A statement with an
+`on error ->` action whose action does not end the path continues when it
+fails, so it does not end the path either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from ccdsl import ast
+
+Routings = Mapping[str, ast.Routing]
+
+# names that stand for a menu's non-key paths
+MENU_PATHS = ("timeout", "invalid", "exhausted")
+
+
+def routings_of(module: ast.Module) -> dict[str, ast.Routing]:
+    """The routing rules a module declares, by name (the first of a
+    duplicated name wins, as in the symbol table)."""
+    out: dict[str, ast.Routing] = {}
+    for item in module.items:
+        if isinstance(item, ast.Routing):
+            out.setdefault(item.name, item)
+    return out
+
+
+def otherwise_of(routing: ast.Routing) -> ast.Otherwise | None:
+    for rule in routing.rules:
+        if isinstance(rule, ast.Otherwise):
+            return rule
+    return None
+
+
+def has_else(arms: Sequence[ast.Arm]) -> bool:
+    return any(isinstance(p, ast.ElsePattern) for arm in arms for p in arm.patterns)
+
+
+def menu_key_arms(menu: ast.Menu) -> tuple[ast.Arm, ...]:
+    """The arms a key press selects: every arm that is not only made of
+    the `timeout`, `invalid` and `exhausted` paths."""
+    return tuple(arm for arm in menu.arms if not all(_is_path_name(p) for p in arm.patterns))
+
+
+def menu_path_arm(menu: ast.Menu, name: str) -> ast.Arm | None:
+    for arm in menu.arms:
+        if any(isinstance(p, ast.Name) and p.id == name for p in arm.patterns):
+            return arm
+    return None
+
+
+def _is_path_name(pattern) -> bool:
+    return isinstance(pattern, ast.Name) and pattern.id in MENU_PATHS
+
+
+def pattern_text(pattern) -> str:
+    if isinstance(pattern, ast.Name):
+        return pattern.id
+    if isinstance(pattern, ast.Number):
+        return pattern.text
+    if isinstance(pattern, ast.Str):
+        return f'"{pattern.raw}"'
+    if isinstance(pattern, ast.Bool):
+        return "true" if pattern.value else "false"
+    if isinstance(pattern, ast.Null):
+        return "null"
+    return "else"
+
+
+# ---- termination ----------------------------------------------------------------
+
+
+def is_terminal(stmt, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
+    """Whether every path through this statement ends the flow's path (the
+    statements after it can never run)."""
+    if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return)):
+        return True
+    if isinstance(stmt, ast.Transfer):
+        return _error_path_ends(stmt, routings, _routes)
+    if isinstance(stmt, ast.Route):
+        return _route_ends(stmt, routings, _routes) and _error_path_ends(stmt, routings, _routes)
+    if isinstance(stmt, ast.If):
+        return stmt.orelse is not None and all(
+            body_ends(body, routings, _routes) for body in _if_bodies(stmt))
+    if isinstance(stmt, ast.Match):
+        return has_else(stmt.arms) and all(
+            body_ends(arm.body, routings, _routes) for arm in stmt.arms)
+    if isinstance(stmt, ast.Menu):
+        exhausted = menu_path_arm(stmt, "exhausted")
+        return (exhausted is not None and body_ends(exhausted.body, routings, _routes)
+                and all(body_ends(arm.body, routings, _routes) for arm in menu_key_arms(stmt)))
+    return False
+
+
+def body_ends(body: Sequence, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
+    return any(is_terminal(s, routings, _routes) for s in body)
+
+
+def first_terminal(body: Sequence, routings: Routings) -> int | None:
+    """The index of the first statement of a body that ends the path."""
+    for index, stmt in enumerate(body):
+        if is_terminal(stmt, routings):
+            return index
+    return None
+
+
+def _if_bodies(stmt: ast.If) -> list[tuple]:
+    bodies = [body for _, body in stmt.branches]
+    if stmt.orelse is not None:
+        bodies.append(stmt.orelse)
+    return bodies
+
+
+def _error_path_ends(stmt, routings: Routings, routes: frozenset[str]) -> bool:
+    on_error = getattr(stmt, "on_error", None)
+    return on_error is None or is_terminal(on_error.action, routings, routes)
+
+
+def _route_ends(stmt: ast.Route, routings: Routings, routes: frozenset[str]) -> bool:
+    routing = routings.get(stmt.target)
+    if routing is None or stmt.target in routes:
+        return False
+    otherwise = otherwise_of(routing)
+    return otherwise is not None and is_terminal(otherwise.action, routings,
+                                                 routes | {stmt.target})
+
+
+@dataclass(frozen=True)
+class OpenEnd:
+    """A path that ends without a terminal statement: the last statement
+    on it (None for an empty body) and how the path gets there."""
+
+    stmt: object | None
+    how: str
+
+
+def open_end(body: Sequence, routings: Routings) -> OpenEnd | None:
+    """The first path through a body that does not end properly, or None
+    when every path ends in a terminal statement."""
+    if body_ends(body, routings):
+        return None
+    if not body:
+        return OpenEnd(None, "the body is empty")
+    return _stmt_open_end(body[-1], routings)
+
+
+def _stmt_open_end(stmt, routings: Routings) -> OpenEnd:
+    if isinstance(stmt, ast.If):
+        for body in _if_bodies(stmt):
+            found = open_end(body, routings)
+            if found is not None:
+                return found
+        return OpenEnd(stmt, "when no condition of this `if` holds, nothing follows it")
+    if isinstance(stmt, ast.Match):
+        for arm in stmt.arms:
+            found = open_end(arm.body, routings)
+            if found is not None:
+                return found
+        return OpenEnd(stmt, "when no arm of this `match` applies (it has no `else` arm), "
+                             "nothing follows it")
+    if isinstance(stmt, ast.Menu):
+        return _menu_open_end(stmt, routings)
+    on_error = getattr(stmt, "on_error", None)
+    if on_error is not None and not is_terminal(on_error.action, routings):
+        return OpenEnd(stmt, "when this statement fails, its `on error` action runs and the "
+                             "flow continues after it, where nothing follows")
+    if isinstance(stmt, ast.Route):
+        return OpenEnd(stmt, _route_how(stmt, routings))
+    if isinstance(stmt, ast.Enqueue):
+        return OpenEnd(stmt, "a call leaves a queue after its max_wait and continues with the "
+                             "next statement, where nothing follows")
+    return OpenEnd(stmt, "nothing follows this statement")
+
+
+def _menu_open_end(menu: ast.Menu, routings: Routings) -> OpenEnd:
+    for arm in menu_key_arms(menu):
+        found = open_end(arm.body, routings)
+        if found is not None:
+            keys = ", ".join(pattern_text(p) for p in arm.patterns)
+            return OpenEnd(found.stmt, f"after menu key {keys} the flow continues past the "
+                                       "menu, where nothing follows")
+    exhausted = menu_path_arm(menu, "exhausted")
+    if exhausted is None:
+        return OpenEnd(menu, "when the caller uses up the menu's retries the flow continues "
+                             "past the menu (it has no `exhausted` arm), where nothing follows")
+    found = open_end(exhausted.body, routings)
+    return OpenEnd(found.stmt if found else menu,
+                   "after the menu's `exhausted` arm the flow continues past the menu, "
+                   "where nothing follows")
+
+
+def _route_how(stmt: ast.Route, routings: Routings) -> str:
+    routing = routings.get(stmt.target)
+    if routing is None:
+        return (f"`route {stmt.target}` sends the call to a queue; after its max_wait the "
+                "flow continues, where nothing follows")
+    if otherwise_of(routing) is None:
+        return (f"routing rule `{stmt.target}` has no `otherwise` line, so when no agent "
+                "takes the call the flow continues, where nothing follows")
+    return (f"the `otherwise` line of routing rule `{stmt.target}` does not end the path, "
+            "so the flow continues after the route, where nothing follows")
+
+
+# ---- jumps -------------------------------------------------------------------------
+
+
+def stmt_waits(stmt) -> bool:
+    """Statements that wait for the caller to act: a menu and a collect
+    wait for keys, voicemail records until the caller stops talking."""
+    return isinstance(stmt, (ast.Menu, ast.Collect, ast.Voicemail))
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A transfer of control to a step: `target` is the step's name, `via`
+    the statement of the body that makes it (a goto, or a `route` whose
+    routing rule's `otherwise` line jumps), `waited` whether the caller was
+    surely waited for earlier on the path."""
+
+    target: str
+    via: object
+    waited: bool
+
+
+def jumps(body: Sequence, routings: Routings,
+          waits: Callable[[object], bool] = stmt_waits) -> list[Jump]:
+    """Every goto out of a body, in source order: plain gotos, `on error ->
+    goto`, menu and match arms, and the `otherwise` gotos of the routing
+    rules the body routes to."""
+    out: list[Jump] = []
+    _body_jumps(body, routings, waits, False, out)
+    return out
+
+
+def body_waits(body: Sequence, waits: Callable[[object], bool] = stmt_waits) -> bool:
+    """Whether every path through a body waits for the caller."""
+    for stmt in body:
+        if waits(stmt):
+            return True
+        if isinstance(stmt, ast.If) and stmt.orelse is not None and all(
+                body_waits(b, waits) for b in _if_bodies(stmt)):
+            return True
+        if isinstance(stmt, ast.Match) and has_else(stmt.arms) and all(
+                body_waits(arm.body, waits) for arm in stmt.arms):
+            return True
+    return False
+
+
+def _body_jumps(body, routings, waits, waited: bool, out: list[Jump]) -> None:
+    for stmt in body:
+        _stmt_jumps(stmt, stmt, routings, waits, waited, out, frozenset())
+        if body_waits((stmt,), waits):
+            waited = True
+
+
+def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
+                routes: frozenset[str]) -> None:
+    if isinstance(stmt, ast.Goto):
+        out.append(Jump(stmt.target, via, waited))
+        return
+    on_error = getattr(stmt, "on_error", None)
+    if on_error is not None:
+        # a collect fails only after it has waited for the caller
+        failed_waited = waited or isinstance(stmt, ast.Collect)
+        _stmt_jumps(on_error.action, on_error.action, routings, waits, failed_waited, out, routes)
+    if isinstance(stmt, ast.Route) and stmt.target in routings and stmt.target not in routes:
+        otherwise = otherwise_of(routings[stmt.target])
+        if otherwise is not None:
+            _stmt_jumps(otherwise.action, via, routings, waits, waited, out,
+                        routes | {stmt.target})
+    elif isinstance(stmt, ast.If):
+        for body in _if_bodies(stmt):
+            _body_jumps(body, routings, waits, waited, out)
+    elif isinstance(stmt, ast.Match):
+        for arm in stmt.arms:
+            _body_jumps(arm.body, routings, waits, waited, out)
+    elif isinstance(stmt, ast.Menu):
+        for arm in stmt.arms:
+            _body_jumps(arm.body, routings, waits, True, out)
+
+
+def statement_lists(body: Sequence) -> Iterator[tuple]:
+    """A body and every statement list nested in it (branches, arms), so
+    a check can look at each sequence of statements once."""
+    yield tuple(body)
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            for nested in _if_bodies(stmt):
+                yield from statement_lists(nested)
+        elif isinstance(stmt, (ast.Match, ast.Menu)):
+            for arm in stmt.arms:
+                yield from statement_lists(arm.body)
