@@ -1,0 +1,145 @@
+"""The options each construct accepts: `menu retries 3 timeout 5s:`.
+
+Options are `name value` pairs after a construct's keyword. The grammar
+accepts any name, so this table is where the language says which names
+exist, what each value looks like, which must be given, and what each
+means. The checker, the reference docs and the runtime read it.
+
+Value forms:
+- ``value``   an expression of the option's type (``timeout 5s``)
+- ``count``   a number, or a range ``lo..hi`` of numbers (``digits 6..10``)
+- ``every``   ``every EXPR`` of the option's type (``announce_position every 30s``)
+- ``prompt``  what to play: ``tts EXPR``, ``file EXPR``, a declared prompt
+              (``welcome`` or ``order_status(x)``) or a sound file ``"name"``
+- ``skills``  a skills list ``[general, tech]`` (bare names are skill names)
+              or minimum levels ``{tech: 3}``
+- ``step``    the bare name of a step of the flow
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccdsl.types import BOOL, DURATION, NUMBER, TEXT, Type
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    form: str  # value | count | every | prompt | skills | step
+    type: Type | None  # for value, count and every
+    doc: str
+    required: bool = False
+    default: str | None = None  # as written in a flow, for the docs
+
+
+def _o(name: str, form: str, t: Type | None, doc: str, required: bool = False,
+       default: str | None = None) -> OptionSpec:
+    return OptionSpec(name, form, t, doc, required, default)
+
+
+_BARGE_IN = _o("barge_in", "value", BOOL, "whether a key press interrupts the playback",
+               default="true")
+_PROMPT = _o("prompt", "prompt", None, "what to play before waiting for keys")
+_SKILLS = _o("skills", "skills", None, "skills an agent needs to take the call")
+_PRIORITY = _o("priority", "value", NUMBER, "higher numbers are answered first", default="0")
+_MAX_WAIT = _o("max_wait", "value", DURATION,
+               "how long a caller waits before the flow continues after the statement")
+_RING = _o("ring", "value", DURATION, "how long to ring the agent before trying the next line")
+_MUSIC = _o("music", "value", TEXT, "music-on-hold class to play while waiting",
+            default="\"default\"")
+_ANNOUNCE_POSITION = _o("announce_position", "every", DURATION,
+                        "tell the caller their place in the queue this often")
+_TIMEOUT_AGENT = _o("timeout", "value", DURATION, "how long to ring before giving up",
+                    default="30s")
+_CALLER_ID = _o("caller_id", "value", TEXT, "the number the called party sees")
+
+OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
+    "menu": (
+        _o("prompt", "prompt", None, "what to play before waiting for a key", required=True),
+        _o("retries", "value", NUMBER, "how many times to re-prompt after a timeout or an "
+           "invalid key before the `exhausted` arm", default="3"),
+        _o("timeout", "value", DURATION, "how long to wait for a key after the prompt",
+           default="5s"),
+        _BARGE_IN,
+    ),
+    "collect": (
+        _o("digits", "count", NUMBER, "how many digits: a number or a range `lo..hi`",
+           required=True),
+        _o("end", "value", TEXT, "the key that ends the entry early, such as \"#\""),
+        _o("timeout", "value", DURATION, "how long to wait for the first digit",
+           default="5s"),
+        _o("inter_digit", "value", DURATION, "how long to wait between digits", default="3s"),
+        _o("retries", "value", NUMBER, "how many times to ask again after no or invalid "
+           "input", default="0"),
+        _PROMPT,
+        _o("invalid_prompt", "prompt", None, "what to play when the entry is not valid"),
+        _o("pattern", "value", TEXT, "a regular expression the digits must match"),
+        _BARGE_IN,
+    ),
+    "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING),
+    "queue statement": (_PRIORITY, _SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION),
+    "route": (_SKILLS, _PRIORITY, _MAX_WAIT),
+    "routing owner": (_RING,),
+    "routing last_agent": (
+        _RING,
+        _o("within", "value", DURATION, "only an agent who talked to the caller this recently",
+           default="30d"),
+    ),
+    "routing agent": (_RING,),
+    "routing skills": (_RING,),
+    "routing queue": (_PRIORITY, _MAX_WAIT, _SKILLS),
+    "play": (_BARGE_IN,),
+    "say": (
+        _BARGE_IN,
+        _o("currency", "value", TEXT, "currency of `say money`, such as \"CNY\""),
+    ),
+    "transfer": (
+        _TIMEOUT_AGENT,
+        _CALLER_ID,
+        _o("announce", "prompt", None, "what the agent hears before the caller is connected"),
+    ),
+    "three_way": (_TIMEOUT_AGENT, _CALLER_ID),
+    "record": (
+        _o("format", "value", TEXT, "audio format of the recording", default="\"wav\""),
+        _o("beep", "value", BOOL, "play a beep when recording starts", default="false"),
+    ),
+    "voicemail": (
+        _o("greeting", "prompt", None, "what to play before the beep"),
+        _o("max_length", "value", DURATION, "the longest message kept", default="3m"),
+        _o("beep", "value", BOOL, "play a beep before recording", default="true"),
+    ),
+    "wait": (_MUSIC,),
+    "test agent": (
+        _o("skills", "skills", None, "the agent's skills"),
+        _o("state", "value", TEXT, "available, busy, paused or offline",
+           default="\"available\""),
+        _o("extension", "value", TEXT, "the agent's extension"),
+        _o("answer_after", "value", DURATION, "how long the agent lets a call ring",
+           default="2s"),
+    ),
+    "test call": (
+        _o("from", "value", TEXT, "the caller's number"),
+        _o("to", "value", TEXT, "the number dialled"),
+        _o("name", "value", TEXT, "the caller-id name"),
+        _o("language", "value", TEXT, "the caller's language"),
+    ),
+    "test press": (_o("after", "value", DURATION, "wait this long before pressing"),),
+    "test hangup": (
+        _o("after", "value", DURATION, "hang up this long after the previous event"),
+        _o("in_step", "step", None, "hang up as soon as the call enters this step"),
+    ),
+}
+
+ROUTING_KINDS = ("owner", "last_agent", "agent", "skills", "queue")
+
+
+def options_for(construct: str) -> tuple[OptionSpec, ...]:
+    return OPTIONS[construct]
+
+
+def spec(construct: str, name: str) -> OptionSpec | None:
+    for s in OPTIONS[construct]:
+        if s.name == name:
+            return s
+    return None

@@ -1,0 +1,630 @@
+"""One walk over every statement, option and expression of a program,
+shared by the name, type and hygiene checks.
+
+The walk infers the type of each expression (compiler.infer), checks each
+construct's options against ccdsl.options, and records what the hygiene
+check needs: which variables and constants are read, which statements
+call an external builtin. It runs once per program: the checks that need
+it call ``analyse`` and keep the diagnostics whose codes they own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccdsl import ast
+from ccdsl import builtins as bi
+from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
+from ccdsl.source import Span
+from ccdsl.types import (
+    ANY,
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    NUMBER,
+    TEXT,
+    TIME,
+    Type,
+    accepts,
+    accepts_any,
+    comparable,
+    describe,
+    kind_words,
+    non_null,
+    record,
+)
+from compiler.infer import (
+    Context,
+    Env,
+    bind_args,
+    check_skills,
+    condition,
+    did_you_mean,
+    infer,
+    ref_help,
+    text_of,
+    value_of,
+)
+from compiler.namespan import head_span, word_span
+from compiler.program import Program
+from compiler.symbols import Scope
+
+
+@dataclass(frozen=True)
+class Analysis:
+    diagnostics: tuple[Diagnostic, ...]
+    reads: frozenset  # ("var", module key, sub name or "", name) and ("const", key, name)
+    # (statement, builtin name, call span) for statements that call an
+    # external builtin and have no `on error ->`
+    unguarded: tuple[tuple[object, str, Span], ...]
+    context: Context
+
+
+_last: list = []  # (program, analysis) of the last program analysed
+
+
+def analyse(program: Program, scopes: dict[str, Scope]) -> Analysis:
+    """The analysis of a program; the checks of one compile share it."""
+    if _last and _last[0][0] is program:
+        return _last[0][1]
+    result = _Walker(Context(program, scopes)).run()
+    _last[:] = [(program, result)]
+    return result
+
+
+# statements that may end with `on error -> ...`
+CAN_HAVE_ON_ERROR = (ast.Assign, ast.Collect, ast.ExprStmt, ast.Route, ast.Enqueue,
+                     ast.Transfer, ast.ThreeWay, ast.Voicemail)
+STATEMENT_WORDS = ("answer", "hangup", "goto", "return", "play", "say", "collect", "route",
+                   "queue", "transfer", "three_way", "record", "stop", "voicemail", "wait",
+                   "screen_pop", "language", "log", "menu", "match")
+SAY_KINDS = {
+    "digits": (TEXT, NUMBER), "number": (NUMBER,), "money": (NUMBER,),
+    "date": (DATE, DATETIME), "time": (TIME, DATETIME), "alpha": (TEXT,),
+}
+TRANSFER_KINDS = {
+    "agent": (TEXT, record("agent")),
+    "number": (TEXT,),
+    "queue": (),
+}
+CONSTRUCT_NAMES = {
+    "menu": "`menu`", "collect": "`collect`", "queue": "a queue declaration",
+    "queue statement": "`queue`", "route": "`route`", "play": "`play`", "say": "`say`",
+    "transfer": "`transfer`", "three_way": "`three_way`", "record": "`record call`",
+    "voicemail": "`voicemail`", "wait": "`wait`", "test agent": "a test's `agent` line",
+    "test call": "a test's `call` line", "test press": "`press`",
+    "test hangup": "a test's `hangup` line",
+}
+
+
+class _Walker:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.diags: list[Diagnostic] = []
+        self.unguarded: list = []
+        self.clashes: set[tuple[str, str, str]] = set()
+
+    def emit(self, code: str, message: str, span: Span, help: str | None = None,
+             notes: tuple[str, ...] = ()) -> None:
+        self.diags.append(diagnostic(code, message, span, help=help, notes=notes))
+
+    def run(self) -> Analysis:
+        program = self.ctx.program
+        for key, loaded in program.modules.items():
+            for item in loaded.module.items:
+                self.item(item, key)
+        entry = program.entry
+        for test in program.tests:
+            env = self.ctx.env(entry, "test")
+            for stmt in test.body:
+                self.test_stmt(stmt, env)
+        return Analysis(tuple(self.diags), frozenset(self.ctx.reads), tuple(self.unguarded),
+                        self.ctx)
+
+    # ---- declarations ---------------------------------------------------------------
+
+    def item(self, item, key: str) -> None:
+        ctx = self.ctx
+        if isinstance(item, ast.Const):
+            value_of(item.value, ctx.env(key, "const"), self.diags)
+        elif isinstance(item, ast.Prompt):
+            env = ctx.env(key, "prompt", params=item.params or ())
+            for variant in item.variants:
+                value_of(variant.text, env, self.diags)
+        elif isinstance(item, ast.QueueDecl):
+            self.options(item.options, "queue", ctx.env(key, "decl"), item.span)
+        elif isinstance(item, ast.Routing):
+            env = ctx.env(key, "routing")
+            for line in item.rules:
+                if isinstance(line, ast.Rule):
+                    self.rule(line, env)
+                else:
+                    self.body((line.action,), env)
+        elif isinstance(item, ast.Step):
+            self.body(item.body, ctx.env(key, "step"))
+        elif isinstance(item, ast.Handler):
+            where = "agent" if item.event_name == "answered by agent" else "handler"
+            self.body(item.body, ctx.env(key, where))
+        elif isinstance(item, ast.Sub):
+            self.body(item.body, ctx.env(key, "sub", sub=item, params=item.params))
+
+    def rule(self, rule: ast.Rule, env: Env) -> None:
+        if rule.kind not in ROUTING_KINDS:
+            self.emit("E100", f"unknown kind of routing line `{rule.kind}`",
+                      word_span(rule.span, rule.kind, self.ctx.sources),
+                      help=did_you_mean(rule.kind, ROUTING_KINDS)
+                      or "a routing line starts with " + ", ".join(ROUTING_KINDS))
+            if rule.guard is not None:
+                condition(rule.guard, env, self.diags, "`when`")
+            return
+        target = rule.target
+        if rule.kind == "skills":
+            check_skills(target, env, self.diags)
+        elif rule.kind == "queue":
+            self.queue_ref(target, env)
+        else:
+            t = non_null(value_of(target, env, self.diags))
+            wanted = {
+                "owner": "a customer (or another CRM record with an owner)",
+                "last_agent": "the caller or a customer",
+                "agent": "an agent id (text) or an agent",
+            }[rule.kind]
+            ok = t.kind == "any" or {
+                "owner": t.kind == "record" and self._has_owner(t),
+                "last_agent": t.kind == "text" or (t.kind == "record"
+                                                   and t.name in ("caller", "customer")),
+                "agent": t.kind == "text" or (t.kind == "record" and t.name == "agent"),
+            }[rule.kind]
+            if not ok:
+                self.emit("E300", f"`{rule.kind}` routes to {wanted}, not {describe(t)}",
+                          target.span)
+        self.options(rule.options, f"routing {rule.kind}", env, rule.span,
+                     label=f"a routing `{rule.kind}` line")
+        if rule.guard is not None:
+            condition(rule.guard, env, self.diags, "`when`")
+
+    def _has_owner(self, t: Type) -> bool:
+        rt = self.ctx.records.get(t.name)
+        return rt is not None and rt.field("owner") is not None
+
+    def queue_ref(self, target, env: Env) -> None:
+        t = infer(target, env, self.diags)
+        if t.kind not in ("queue", "any"):
+            text = text_of(target, env)
+            self.emit("E102", f"`{text}` is {_a(kind_words(t))}, not a queue", target.span,
+                      help=self._queue_help(env))
+
+    def _queue_help(self, env: Env) -> str:
+        queues = [n for n, s in env.scope.symbols.items() if s.kind == "queue"]
+        return ("the queues are: " + ", ".join(queues)) if queues else \
+            "declare one: `queue NAME skills [general]`"
+
+    # ---- statements -----------------------------------------------------------------
+
+    def body(self, stmts, env: Env) -> None:
+        for stmt in stmts:
+            self.stmt(stmt, env)
+
+    def stmt(self, stmt, env: Env) -> None:
+        self.ctx.external_calls = []
+        nested = self.own(stmt, env)
+        calls = self.ctx.external_calls
+        self.ctx.external_calls = []
+        if calls and getattr(stmt, "on_error", None) is None:
+            for name, span in calls:
+                self.unguarded.append((stmt, name, span))
+        on_error = getattr(stmt, "on_error", None)
+        if on_error is not None:
+            self.stmt(on_error.action, env)
+        for body in nested:
+            self.body(body, env)
+
+    def own(self, s, env: Env) -> list:
+        """Check a statement's own expressions and options; return the
+        statement lists nested in it."""
+        d = self.diags
+        if isinstance(s, ast.Goto):
+            self.goto(s, env)
+        elif isinstance(s, ast.Return):
+            if env.where != "sub":
+                self.emit("E111", "`return` outside a sub-flow",
+                          head_span(s.span, self.ctx.sources),
+                          help="a step ends with `goto STEP`, `hangup` or `transfer`; only a "
+                               "`sub` returns to where it was called")
+            if s.value is not None:
+                value_of(s.value, env, d)
+        elif isinstance(s, ast.Play):
+            self.play(s, env)
+        elif isinstance(s, ast.Say):
+            self.say(s, env)
+        elif isinstance(s, ast.Assign):
+            self.assigned_name(s, env)
+            value_of(s.value, env, d)
+        elif isinstance(s, ast.Collect):
+            self.assigned_name(s, env)
+            self.options(s.options, "collect", env, s.span)
+        elif isinstance(s, ast.ExprStmt):
+            if isinstance(s.expr, ast.Name) and s.expr.id not in _visible(env):
+                close = did_you_mean(s.expr.id, STATEMENT_WORDS)
+                self.emit("E100", f"unknown name `{s.expr.id}`", s.expr.span,
+                          help=close and close.replace("`?", "` (the statement)?"))
+            else:
+                value_of(s.expr, env, d)
+        elif isinstance(s, ast.Route):
+            self.route(s, env)
+        elif isinstance(s, ast.Enqueue):
+            self.named_queue(s.queue, s.span, env, "queue")
+            self.options(s.options, "queue statement", env, s.span)
+        elif isinstance(s, ast.Transfer):
+            self.transfer(s.kind, s.target, s.span, env, TRANSFER_KINDS, "transfer")
+            self.options(s.options, "transfer", env, s.span)
+        elif isinstance(s, ast.ThreeWay):
+            kinds = {k: v for k, v in TRANSFER_KINDS.items() if k != "queue"}
+            self.transfer(s.kind, s.target, s.span, env, kinds, "three_way")
+            self.options(s.options, "three_way", env, s.span)
+        elif isinstance(s, ast.RecordCall):
+            self.options(s.options, "record", env, s.span)
+        elif isinstance(s, ast.Voicemail):
+            t = value_of(s.target, env, d)
+            if not accepts_any((TEXT, record("agent")), t):
+                self.emit("E300", f"`voicemail for` takes a mailbox or agent id (text) or an "
+                          f"agent, not {describe(t)}", s.target.span,
+                          help="for the account owner write `voicemail for crm.owner(customer)`"
+                          if t.kind == "record" and t.name == "customer" else None)
+            self.options(s.options, "voicemail", env, s.span)
+        elif isinstance(s, ast.Wait):
+            self.expect(s.duration, DURATION, env, "`wait` takes a duration", "write `wait 5s`")
+            self.options(s.options, "wait", env, s.span)
+        elif isinstance(s, ast.ScreenPop):
+            for item in s.items:
+                value_of(item, env, d)
+        elif isinstance(s, ast.SetLanguage):
+            self.expect(s.value, TEXT, env, "`language` takes a language tag (text)",
+                        "write `language \"en-US\"`")
+        elif isinstance(s, ast.Log):
+            value_of(s.value, env, d)
+        elif isinstance(s, ast.If):
+            for i, (test, _) in enumerate(s.branches):
+                condition(test, env, d, "`if`" if i == 0 else "`elif`")
+            return [b for _, b in s.branches] + ([s.orelse] if s.orelse else [])
+        elif isinstance(s, ast.Match):
+            subject = value_of(s.subject, env, d)
+            for arm in s.arms:
+                self.match_patterns(arm, subject, s.subject, env)
+            return [arm.body for arm in s.arms]
+        elif isinstance(s, ast.Menu):
+            self.options(s.all_options, "menu", env, s.span)
+            return [arm.body for arm in s.arms]
+        return []
+
+    def assigned_name(self, s, env: Env) -> None:
+        """A variable that has the name of a declaration or a builtin hides
+        it, so reading that name becomes ambiguous. Said once per name."""
+        key = (env.module.key, env.sub, s.name)
+        if key in self.clashes:
+            return
+        self.clashes.add(key)
+        sym = env.scope.lookup(s.name)
+        if sym is not None and sym.kind == "record type":
+            return
+        if sym is None and s.name not in bi.top_level_names():
+            return
+        span = word_span(s.span, s.name, self.ctx.sources)
+        if sym is not None:
+            self.emit("E101", f"the variable `{s.name}` has the name of the {sym.kind} "
+                      f"declared at line {sym.span.line}", span,
+                      help="give the variable another name")
+        elif s.name in bi.top_level_names():
+            self.emit("E101", f"the variable `{s.name}` has the name of a builtin", span,
+                      help=f"give the variable another name; `{s.name}` is "
+                           + (bi.NAMESPACES.get(s.name) or bi.lookup(s.name).doc))
+
+    def expect(self, expr, wanted: Type, env: Env, what: str, help: str | None) -> None:
+        t = value_of(expr, env, self.diags)
+        if not accepts(wanted, t):
+            self.emit("E300", f"{what}, not {describe(t)}", expr.span, help=help)
+
+    def goto(self, s: ast.Goto, env: Env) -> None:
+        sym = env.scope.lookup(s.target)
+        if sym is not None and sym.kind == "step":
+            return
+        span = word_span(s.span, s.target, self.ctx.sources)
+        if sym is None:
+            steps = [n for n, x in env.scope.symbols.items() if x.kind == "step"]
+            self.emit("E100", f"unknown step `{s.target}`", span,
+                      help=did_you_mean(s.target, steps))
+        elif sym.kind != "step":
+            help = {
+                "sub-flow": f"call a sub-flow instead: `{s.target}(...)`",
+                "prompt": f"play a prompt with `play {s.target}`",
+                "routing rule": f"send the call by a routing rule with `route {s.target}`",
+                "queue": f"send the caller to a queue with `queue {s.target}`",
+            }.get(sym.kind, "`goto` jumps to a `step`")
+            self.emit("E102", f"`{s.target}` is a {sym.kind}, not a step", span, help=help)
+
+    def route(self, s: ast.Route, env: Env) -> None:
+        sym = env.scope.lookup(s.target)
+        span = word_span(s.span, s.target, self.ctx.sources)
+        targets = [n for n, x in env.scope.symbols.items() if x.kind in ("routing rule", "queue")]
+        if sym is None:
+            self.emit("E100", f"unknown routing rule or queue `{s.target}`", span,
+                      help=did_you_mean(s.target, targets)
+                      or "declare it: `routing NAME:` or `queue NAME`")
+        elif sym.kind not in ("routing rule", "queue"):
+            help = f"go to a step with `goto {s.target}`" if sym.kind == "step" else \
+                "`route` takes a routing rule or a queue"
+            self.emit("E102", f"`{s.target}` is a {sym.kind}, not a routing rule or a queue",
+                      span, help=help)
+        self.options(s.options, "route", env, s.span)
+
+    def named_queue(self, name: str, span: Span, env: Env, keyword: str) -> None:
+        sym = env.scope.lookup(name)
+        where = word_span(span, name, self.ctx.sources)
+        if sym is None:
+            queues = [n for n, x in env.scope.symbols.items() if x.kind == "queue"]
+            self.emit("E100", f"unknown queue `{name}`", where,
+                      help=did_you_mean(name, queues) or self._queue_help(env))
+        elif sym.kind != "queue":
+            help = f"use a routing rule with `route {name}`" if sym.kind == "routing rule" \
+                else self._queue_help(env)
+            self.emit("E102", f"`{name}` is a {sym.kind}, not a queue", where, help=help)
+
+    def transfer(self, kind: str, target, span: Span, env: Env, kinds: dict,
+                 keyword: str) -> None:
+        if kind not in kinds:
+            self.emit("E100", f"`{keyword}` goes to " + ", ".join(f"`{k}`" for k in kinds)
+                      + f", not `{kind}`", word_span(span, kind, self.ctx.sources),
+                      help=did_you_mean(kind, kinds))
+            value_of(target, env, self.diags)
+            return
+        if kind == "queue":
+            self.queue_ref(target, env)
+            return
+        t = value_of(target, env, self.diags)
+        if not accepts_any(kinds[kind], t):
+            wanted = " or ".join(describe(x) for x in kinds[kind])
+            self.emit("E300", f"`{keyword} {kind}` takes {wanted}, not {describe(t)}",
+                      target.span)
+
+    def play(self, s: ast.Play, env: Env) -> None:
+        if s.source is not None:
+            self.expect(s.target, TEXT, env, f"`play {s.source}` takes a text",
+                        "to speak a number write `say number N`" if s.source == "tts" else None)
+        else:
+            self.playable(s.target, env, "`play`")
+        self.options(s.options, "play", env, s.span)
+
+    def playable(self, target, env: Env, what: str) -> None:
+        """A declared prompt (with its arguments) or a sound file literal."""
+        if isinstance(target, ast.Str):
+            value_of(target, env, self.diags)
+            return
+        call = target if isinstance(target, ast.Call) else None
+        ref = call.func if call is not None else target
+        if not isinstance(ref, (ast.Name, ast.Field)):
+            t = value_of(target, env, self.diags)
+            self.emit("E300", f"{what} takes a prompt or a sound file name, not {describe(t)}",
+                      target.span, help="to speak text write `tts EXPR`; for a file `file EXPR`")
+            return
+        t = infer(ref, env, self.diags)
+        text = text_of(ref, env)
+        if t.kind == "prompt":
+            prompt = self.ctx.scopes[t.owner].lookup(t.name).node
+            params = tuple(bi.Param(p, (ANY,)) for p in prompt.params or ())
+            if call is not None:
+                if prompt.params is None:
+                    self.emit("E301", f"the prompt `{text}` takes no arguments", call.span,
+                              help=f"declare parameters: `prompt {t.name}(NAME):`")
+                    for arg in call.args:
+                        value_of(arg.value, env, self.diags)
+                else:
+                    bind_args(text, params, call, env, self.diags)
+            elif params:
+                names = ", ".join(p.name for p in params)
+                self.emit("E301", f"the prompt `{text}` needs "
+                          f"{'an argument' if len(params) == 1 else 'arguments'}: {names}",
+                          target.span, help=f"write `play {text}({names})`")
+            return
+        if call is not None:
+            for arg in call.args:
+                value_of(arg.value, env, self.diags)
+        if t.kind == "any":
+            return
+        if t.is_ref:
+            help = ref_help(t, text)
+        else:
+            help = f"to speak it write `tts {text}`; to play a sound file `file {text}`"
+        self.emit("E102", f"`{text}` is {_a(kind_words(t))}, not a prompt", target.span,
+                  help=help)
+
+    def say(self, s: ast.Say, env: Env) -> None:
+        kinds = SAY_KINDS.get(s.kind)
+        if kinds is None:
+            self.emit("E100", f"`say` cannot say `{s.kind}`", word_span(s.span, s.kind,
+                                                                        self.ctx.sources),
+                      help=did_you_mean(s.kind, SAY_KINDS)
+                      or "`say` says " + ", ".join(SAY_KINDS))
+            value_of(s.value, env, self.diags)
+        else:
+            t = value_of(s.value, env, self.diags)
+            if not accepts_any(kinds, t):
+                wanted = " or ".join(describe(k) for k in kinds)
+                self.emit("E300", f"`say {s.kind}` takes {wanted}, not {describe(t)}",
+                          s.value.span)
+        self.options(s.options, "say", env, s.span)
+
+    def match_patterns(self, arm: ast.Arm, subject: Type, subject_expr, env: Env) -> None:
+        for pattern in arm.patterns:
+            literal = {ast.Number: NUMBER, ast.Str: TEXT, ast.Bool: BOOL}.get(type(pattern))
+            if literal is None:
+                continue
+            if not comparable("==", non_null(subject), literal):
+                help = None
+                if literal.kind == "number" and non_null(subject).kind == "text":
+                    help = f"`{text_of(subject_expr, env)}` is text: quote the pattern, " \
+                           f"`\"{text_of(pattern, env)}\"`"
+                self.emit("E300", f"this pattern is {describe(literal)}, but the value "
+                          f"matched is {describe(subject)}", pattern.span, help=help)
+
+    # ---- options ----------------------------------------------------------------------
+
+    def options(self, options, construct: str, env: Env, span: Span,
+                label: str | None = None) -> None:
+        label = label or CONSTRUCT_NAMES[construct]
+        specs = OPTIONS[construct]
+        seen: dict[str, ast.Option] = {}
+        for option in options:
+            s = spec(construct, option.name)
+            if s is None or option.name in seen:
+                name_span = word_span(option.span, option.name, self.ctx.sources)
+            if s is None:
+                names = [x.name for x in specs]
+                self.emit("E106", f"{label} has no option `{option.name}`", name_span,
+                          help=did_you_mean(option.name, names)
+                          or ("its options are: " + ", ".join(names) if names
+                              else "it takes no options"))
+                continue
+            if option.name in seen:
+                self.emit("E107", f"the option `{option.name}` is given twice", name_span,
+                          help="keep one of them",
+                          notes=(f"it is first given at line {seen[option.name].span.line}",))
+                continue
+            seen[option.name] = option
+            self.option_value(option, s, env)
+        for s in specs:
+            if s.required and s.name not in seen:
+                self.emit("E107", f"{label} needs the option `{s.name}`",
+                          head_span(span, self.ctx.sources),
+                          help=f"add `{s.name} ...`: {s.doc}")
+
+    def option_value(self, option: ast.Option, s: OptionSpec, env: Env) -> None:
+        value = option.value
+        form_words = {ast.RangeValue: "a range", ast.EveryValue: "`every ...`",
+                      ast.SourceValue: f"`{getattr(value, 'kind', '')} ...`"}
+        if s.form == "skills":
+            if type(value) in form_words:
+                self._wrong_form(option, form_words[type(value)], "a skills list like "
+                                 "`[general]`")
+            else:
+                check_skills(value, env, self.diags)
+        elif s.form == "prompt":
+            if isinstance(value, ast.SourceValue):
+                self.expect(value.value, TEXT, env, f"`{value.kind}` takes a text", None)
+            elif type(value) in form_words:
+                self._wrong_form(option, form_words[type(value)],
+                                 "a prompt, a sound file, `tts TEXT` or `file NAME`")
+            else:
+                self.playable(value, env, f"the option `{option.name}`")
+        elif s.form == "step":
+            self.step_ref(option, env)
+        elif s.form == "count":
+            if isinstance(value, ast.RangeValue):
+                for end in (value.low, value.high):
+                    self._typed(option, end, s.type, env)
+            elif type(value) in form_words:
+                self._wrong_form(option, form_words[type(value)], "a number or a range `lo..hi`")
+            else:
+                self._typed(option, value, s.type, env)
+        elif s.form == "every":
+            if isinstance(value, ast.EveryValue):
+                self._typed(option, value.interval, s.type, env)
+            else:
+                self._wrong_form(option, form_words.get(type(value), "a plain value"),
+                                 f"`{option.name} every {_example(s.type)}`")
+        elif type(value) in form_words:
+            self._wrong_form(option, form_words[type(value)], describe(s.type))
+        else:
+            self._typed(option, value, s.type, env)
+
+    def _typed(self, option: ast.Option, expr, wanted: Type, env: Env) -> None:
+        t = value_of(expr, env, self.diags)
+        if not accepts(wanted, t):
+            help = None
+            if wanted.kind == "duration" and non_null(t).kind == "number":
+                help = f"write the number with a unit: `{text_of(expr, env, '5')}s`"
+            self.emit("E300", f"the option `{option.name}` takes {_a(describe(wanted))}, "
+                      f"not {describe(t)}", expr.span, help=help)
+
+    def _wrong_form(self, option: ast.Option, got: str, wanted: str) -> None:
+        self.emit("E300", f"the option `{option.name}` takes {wanted}, not {got}",
+                  option.value.span)
+
+    def step_ref(self, option: ast.Option, env: Env) -> None:
+        value = option.value
+        steps = [n for n, x in env.scope.symbols.items() if x.kind == "step"]
+        if not isinstance(value, ast.Name):
+            self.emit("E300", f"the option `{option.name}` takes the name of a step",
+                      getattr(value, "span", option.span),
+                      help=f"write `{option.name} STEP`, such as `{option.name} "
+                           f"{steps[0] if steps else 'main_menu'}`")
+            return
+        sym = env.scope.lookup(value.id)
+        if sym is None:
+            self.emit("E100", f"unknown step `{value.id}`", value.span,
+                      help=did_you_mean(value.id, steps))
+        elif sym.kind != "step":
+            self.emit("E102", f"`{value.id}` is a {sym.kind}, not a step", value.span)
+
+    # ---- tests --------------------------------------------------------------------------
+
+    def test_stmt(self, s, env: Env) -> None:
+        if isinstance(s, ast.TestAgent):
+            self.options(s.options, "test agent", env, s.span)
+        elif isinstance(s, ast.TestCall):
+            self.options(s.options, "test call", env, s.span)
+        elif isinstance(s, ast.TestPress):
+            self.expect(s.keys, TEXT, env, "`press` takes the keys as a text",
+                        f"quote the keys: `press \"{text_of(s.keys, env, '1')}\"`")
+            self.options(s.options, "test press", env, s.span)
+        elif isinstance(s, ast.TestHangup):
+            self.options(s.options, "test hangup", env, s.span)
+        elif isinstance(s, ast.TestSilence):
+            self.expect(s.duration, DURATION, env, "`silence` takes a duration",
+                        "write `silence 5s`")
+        elif isinstance(s, ast.TestCrm):
+            self.test_crm(s, env)
+
+    def test_crm(self, s: ast.TestCrm, env: Env) -> None:
+        rt = self.ctx.records.get(s.record_type)
+        crm_types = sorted(n for n, r in self.ctx.records.items() if r.crm)
+        if rt is None or not rt.crm:
+            self.emit("E109", f"unknown record type `{s.record_type}`",
+                      word_span(s.span, s.record_type, self.ctx.sources),
+                      help=did_you_mean(s.record_type, crm_types)
+                      or "the CRM's record types are: " + ", ".join(crm_types))
+            return
+        if not isinstance(s.value, ast.MapLit):
+            t = value_of(s.value, env, self.diags)
+            self.emit("E300", f"a `crm` fixture is a map of fields, not {describe(t)}",
+                      s.value.span, help=f"write `crm {rt.name} {{{rt.fields[0].name}: ...}}`")
+            return
+        for entry in s.value.entries:
+            t = value_of(entry.value, env, self.diags)
+            f = rt.field(entry.key)
+            if f is None:
+                self.emit("E105", f"the record type `{rt.name}` has no field `{entry.key}`",
+                          word_span(entry.span, entry.key, self.ctx.sources),
+                          help=did_you_mean(entry.key, rt.field_names),
+                          notes=(f"its fields are: {', '.join(rt.field_names)}",))
+            elif not accepts(f.type, t) and not (f.type.kind == "datetime"
+                                                  and non_null(t).kind == "text"):
+                self.emit("E300", f"the field `{entry.key}` of {rt.name} is "
+                          f"{describe(f.type)}, not {describe(t)}", entry.value.span)
+
+
+def _visible(env: Env) -> set[str]:
+    from compiler.infer import visible_names
+
+    return set(visible_names(env))
+
+
+def _a(words: str) -> str:
+    return ("an " if words[:1] in "aeiou" else "a ") + words
+
+
+def _example(t: Type | None) -> str:
+    return {"duration": "30s", "number": "3", "text": "\"...\""}.get(t.kind if t else "", "...")
+
+

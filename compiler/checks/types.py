@@ -1,0 +1,22 @@
+"""Type checks: operators and conditions (E300), arguments of builtins,
+sub-flows and prompts (E301), calls of things that cannot be called
+(E302), and the options of every construct (E106 unknown, E107 missing or
+repeated; a wrong option value is an E300).
+
+The work is done by the shared analysis (compiler.analysis, which infers
+types with compiler.infer); this pass keeps its diagnostics of these codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ccdsl.diagnostics import Diagnostic
+from compiler.analysis import analyse
+from compiler.program import Program
+from compiler.symbols import Scope
+
+CODES = {"E300", "E301", "E302", "E106", "E107"}
+
+
+def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:
+    return [d for d in analyse(program, scopes).diagnostics if d.code in CODES]
