@@ -43,7 +43,7 @@ class Str:
     ``${...}`` expressions, in order."""
 
     raw: str
-    parts: tuple[Union[str, "Expr"], ...]
+    parts: tuple[str | Expr, ...]
     span: Span = _span()
 
     @property
@@ -103,7 +103,7 @@ class Null:
 
 @dataclass(frozen=True)
 class ListLit:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span = _span()
 
 
@@ -111,7 +111,7 @@ class ListLit:
 class MapEntry:
     key: str
     quoted: bool  # written as "key": rather than key:
-    value: "Expr"
+    value: Expr
     span: Span = _span()
 
 
@@ -123,7 +123,7 @@ class MapLit:
 
 @dataclass(frozen=True)
 class Field:
-    obj: "Expr"
+    obj: Expr
     name: str
     span: Span = _span()
 
@@ -131,28 +131,28 @@ class Field:
 @dataclass(frozen=True)
 class Arg:
     name: str | None  # None for a positional argument
-    value: "Expr"
+    value: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Call:
-    func: "Expr"
+    func: Expr
     args: tuple[Arg, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Index:
-    obj: "Expr"
-    index: "Expr"
+    obj: Expr
+    index: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Unary:
     op: str  # "-" or "not"
-    operand: "Expr"
+    operand: Expr
     span: Span = _span()
 
 
@@ -161,8 +161,8 @@ class Binary:
     """``op`` is one of + - * / % == != < <= > >= in and or ??"""
 
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
@@ -170,9 +170,9 @@ class Binary:
 class Cond:
     """``then if test else otherwise``"""
 
-    then: "Expr"
-    test: "Expr"
-    otherwise: "Expr"
+    then: Expr
+    test: Expr
+    otherwise: Expr
     span: Span = _span()
 
 
@@ -219,7 +219,7 @@ class Option:
 
 @dataclass(frozen=True)
 class OnError:
-    action: "Stmt"
+    action: Stmt
     span: Span = _span()
 
 
@@ -369,8 +369,8 @@ class Log:
 
 @dataclass(frozen=True)
 class If:
-    branches: tuple[tuple[Expr, tuple["Stmt", ...]], ...]  # if, then each elif
-    orelse: tuple["Stmt", ...] | None
+    branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...]  # if, then each elif
+    orelse: tuple[Stmt, ...] | None
     span: Span = _span()
 
 
@@ -385,7 +385,7 @@ Pattern = Union[Name, Number, Str, Bool, Null, ElsePattern]
 @dataclass(frozen=True)
 class Arm:
     patterns: tuple[Pattern, ...]
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
     span: Span = _span()
 
 
@@ -402,7 +402,7 @@ class Menu:
     ``prompt``/``retries`` options and the key arms)."""
 
     options: tuple[Option, ...]
-    items: tuple[Union[Option, Arm], ...]
+    items: tuple[Option | Arm, ...]
     span: Span = _span()
 
     @property
@@ -612,7 +612,7 @@ class Otherwise:
 @dataclass(frozen=True)
 class Routing:
     name: str
-    rules: tuple[Union[Rule, Otherwise], ...]
+    rules: tuple[Rule | Otherwise, ...]
     span: Span = _span()
 
 

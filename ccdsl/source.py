@@ -20,7 +20,7 @@ class Span(NamedTuple):
     end_line: int
     end_column: int
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         """The span from the start of self to the end of other."""
         return Span(self.file, self.line, self.column, other.end_line, other.end_column)
 

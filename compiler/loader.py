@@ -79,7 +79,9 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
 
     def load(key: str, name: str, file_path: str, is_stdlib: bool,
              stack: list[str]) -> bool:
-        names[key] = name
+        # cycles are shown by file name: the same file can be `use`d by
+        # different dotted paths from different folders
+        names[key] = name if is_stdlib else module_name_for(file_path)
         source, read_diags = read_source(file_path)
         diags.extend(read_diags)
         if source is None:
