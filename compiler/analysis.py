@@ -152,10 +152,7 @@ class _Walker:
 
     def rule(self, rule: ast.Rule, env: Env) -> None:
         if rule.kind not in ROUTING_KINDS:
-            self.emit("E100", f"unknown kind of routing line `{rule.kind}`",
-                      word_span(rule.span, rule.kind, self.ctx.sources),
-                      help=did_you_mean(rule.kind, ROUTING_KINDS)
-                      or "a routing line starts with " + ", ".join(ROUTING_KINDS))
+            # reported as E207 by the flow checks; only the guard is typed here
             if rule.guard is not None:
                 condition(rule.guard, env, self.diags, "`when`")
             return
@@ -457,7 +454,14 @@ class _Walker:
 
     def match_patterns(self, arm: ast.Arm, subject: Type, subject_expr, env: Env) -> None:
         for pattern in arm.patterns:
-            literal = {ast.Number: NUMBER, ast.Str: TEXT, ast.Bool: BOOL}.get(type(pattern))
+            if isinstance(pattern, ast.Name):
+                # a named pattern is a constant (or any value in scope): resolve it
+                # like an expression so unknown names and uses are recorded
+                literal = value_of(pattern, env, self.diags)
+                if literal.kind == "any":
+                    continue
+            else:
+                literal = {ast.Number: NUMBER, ast.Str: TEXT, ast.Bool: BOOL}.get(type(pattern))
             if literal is None:
                 continue
             if not comparable("==", non_null(subject), literal):
