@@ -7,6 +7,7 @@ same program: that is what the format -> parse round trip checks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -694,3 +695,38 @@ class Module:
     items: tuple[Item, ...]
     comments: tuple[Comment, ...] = field(default=(), compare=False)
     span: Span = _span()
+
+
+# ---- walking ------------------------------------------------------------------------
+
+_SCALARS = (str, int, float, bool)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...] | None:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        fields = getattr(cls, "__dataclass_fields__", None)
+        if fields is None:
+            return None
+        names = tuple(n for n in fields if n not in ("span", "comments"))
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+def walk(obj) -> Iterator[object]:
+    """Every AST node under obj (a node or a tuple of nodes), depth first in
+    source order. Spans, strings and numbers are not nodes."""
+    pending = [obj]
+    while pending:
+        node = pending.pop()
+        if type(node) is tuple:
+            pending.extend(reversed(node))
+            continue
+        names = _child_fields(type(node))
+        if names is None:
+            continue
+        yield node
+        children = [getattr(node, n) for n in names]
+        pending.extend(c for c in reversed(children)
+                       if c is not None and not isinstance(c, _SCALARS))

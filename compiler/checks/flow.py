@@ -362,17 +362,9 @@ def _calls(stmt) -> Iterator[ast.Call]:
         roots.append(stmt.value)
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
         roots.append(stmt.value)
-    while roots:
-        node = roots.pop()
+    for node in ast.walk(tuple(roots)):
         if isinstance(node, ast.Call):
             yield node
-        if hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                value = getattr(node, name)
-                if isinstance(value, tuple):
-                    roots.extend(v for v in value if hasattr(v, "__dataclass_fields__"))
-                elif hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
-                    roots.append(value)
 
 
 def _dotted(expr) -> tuple[str, ...] | None:

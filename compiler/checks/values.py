@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ccdsl import ast
 from ccdsl.diagnostics import Diagnostic, diagnostic
-from ccdsl.source import SourceFile, Span
+from ccdsl.source import SourceFile
 from compiler.checks.flow import did_you_mean, word_span
 from compiler.program import Program
 
@@ -34,23 +34,7 @@ POSITIVE_DURATIONS = ("ring", "max_length", "inter_digit", "within")
 MINUTES_PER_DAY = 24 * 60
 
 
-def nodes(obj) -> Iterator[object]:
-    """Every AST node under obj, depth first (spans are not nodes)."""
-    pending = [obj]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, tuple):
-            pending.extend(reversed(node))
-            continue
-        if not hasattr(node, "__dataclass_fields__") or isinstance(node, Span):
-            continue
-        yield node
-        children = []
-        for name in node.__dataclass_fields__:
-            value = getattr(node, name)
-            if isinstance(value, tuple) or hasattr(value, "__dataclass_fields__"):
-                children.append(value)
-        pending.extend(reversed(children))
+nodes = ast.walk
 
 
 # ---- small readers of literal values ------------------------------------------------
@@ -144,10 +128,21 @@ def _module(module: ast.Module, source: SourceFile) -> Iterator[Diagnostic]:
         if isinstance(item, ast.Hours):
             yield from _hours(item, source)
             in_hours.update(id(n) for n in nodes(item) if isinstance(n, (ast.Time, ast.Date)))
-    for node in nodes(module.items):
+    for item in module.items:
+        yield from _item(item, in_hours)
+
+
+def _item(item, in_hours: set[int]) -> Iterator[Diagnostic]:
+    # one walk per item: literal times and dates, collects, waits and, outside
+    # tests, the options of every construct
+    check_options = not isinstance(item, ast.Test)
+    for node in nodes(item):
         if id(node) in in_hours:
             continue
-        if isinstance(node, ast.Time):
+        if isinstance(node, ast.Option):
+            if check_options:
+                yield from _option(node)
+        elif isinstance(node, ast.Time):
             problem = time_problem(node.text)
             if problem:
                 yield _bad_time(node, problem)
@@ -163,9 +158,6 @@ def _module(module: ast.Module, source: SourceFile) -> Iterator[Diagnostic]:
                 yield diagnostic("E505", f"`wait {_text(node.duration)}` does not wait",
                                  node.duration.span,
                                  help="wait a duration longer than zero, such as `wait 2s`")
-    for item in module.items:
-        if not isinstance(item, ast.Test):
-            yield from _options(item)
 
 
 def _bad_time(node: ast.Time, problem: str) -> Diagnostic:
@@ -185,12 +177,6 @@ def _text(expr) -> str:
 
 
 # ---- options: E500 ranges, E505 limits ----------------------------------------------------
-
-
-def _options(item) -> Iterator[Diagnostic]:
-    for node in nodes(item):
-        if isinstance(node, ast.Option):
-            yield from _option(node)
 
 
 def _option(option: ast.Option) -> Iterator[Diagnostic]:
