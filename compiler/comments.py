@@ -29,7 +29,10 @@ def comment_start(line: str) -> int:
 
 def scan(text: str) -> list[Comment]:
     out = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only, as the lexer counts lines: str.splitlines() also
+    # breaks at \f, \x1c, \u2028 and others, which would cut a comment short
+    # and shift the line numbers of every comment after it.
+    for number, line in enumerate(text.split("\n"), start=1):
         start = comment_start(line)
         if start >= 0:
             own = line[:start].strip() == ""

@@ -8,7 +8,9 @@ pay for building the LALR tables on each run.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
@@ -31,6 +33,9 @@ class _CcfIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
+    def process(self, stream):
+        return super().process(_keywords_as_names(stream))
+
 
 def grammar_text() -> str:
     return (resources.files("compiler") / "grammar.lark").read_text(encoding="utf-8")
@@ -51,8 +56,45 @@ def _cache_path() -> str | bool:
     return os.path.join(folder, f"grammar-{digest}.lark-cache")
 
 
+# The text being parsed, for the lexer callback below (lark passes it only
+# the token).
+_TEXT: ContextVar[str] = ContextVar("ccf_text", default="")
+
+
+@lru_cache(maxsize=1)
+def _keyword_terminals() -> frozenset[str]:
+    # lark names the terminal of a quoted keyword after its text in capitals
+    # (true, false and null are values: `false.x` is the field of a value)
+    words = set(re.findall(r'"([a-z_][a-z0-9_]*)"', grammar_text())) - {"true", "false", "null"}
+    return frozenset(w.upper() for w in words)
+
+
+def _keywords_as_names(stream):
+    """A keyword followed by `=` or `.` is a name: `test = 1`, `voicemail.leave()`.
+
+    Keywords are contextual, but where a block ends the LALR state still
+    admits every word that may follow any enclosing block (`step`, `test`,
+    `else`, ...), so without this `test = 1` right after an `if` block, or a
+    call into a module named like a statement, would lex as the keyword. No
+    keyword of the grammar is ever followed by `=` or by a single `.`."""
+    keywords = _keyword_terminals()
+    text = _TEXT.get()
+    n = len(text)
+    for tok in stream:
+        if tok.type in keywords:
+            i = tok.end_pos
+            while i < n and text[i] in " \t":
+                i += 1
+            if i + 1 < n:
+                ch, nxt = text[i], text[i + 1]
+                if (ch == "=" and nxt != "=") or (ch == "." and nxt != "."):
+                    tok = Token.new_borrow_pos("NAME", str(tok), tok)
+        yield tok
+
+
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
+    grammar = grammar_text()
     options = dict(
         parser="lalr",
         strict=True,
@@ -62,9 +104,17 @@ def lark_parser() -> Lark:
         start=["start", "expr"],
     )
     try:
-        return Lark(grammar_text(), cache=_cache_path(), **options)
+        return Lark(grammar, cache=_cache_path(), **options)
     except OSError:
-        return Lark(grammar_text(), **options)
+        return Lark(grammar, **options)
+
+
+def _parse(text: str, start: str) -> Tree:
+    token = _TEXT.set(text)
+    try:
+        return lark_parser().parse(text, start=start)
+    finally:
+        _TEXT.reset(token)
 
 
 def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -76,7 +126,7 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
         text += "\n"
     diags: list[Diagnostic] = []
     try:
-        tree = lark_parser().parse(text, start="start")
+        tree = _parse(text, "start")
     except DedentError as exc:
         line = _dedent_line(source, str(exc))
         diags.append(diagnostic(
@@ -99,7 +149,7 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
     """Parse an expression found inside a string interpolation; its spans are
     shifted to where it stands in the file."""
     try:
-        tree = lark_parser().parse(text, start="expr")
+        tree = _parse(text, "expr")
     except (UnexpectedInput, DedentError) as exc:
         col = column
         if isinstance(exc, (UnexpectedCharacters, UnexpectedToken)) and exc.column:

@@ -166,9 +166,6 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     classified = _classify(source, exc, tok, span, found)
     if classified is not None:
         return classified
-    keyword_call = _keyword_as_module(source, tok)
-    if keyword_call is not None:
-        return keyword_call
     if tok.type == "_INDENT":
         return diagnostic("E003", "unexpected indentation", span,
                           help="this line is indented more than the block it is in; "
@@ -373,24 +370,3 @@ def _opens_block(source: SourceFile, line: int) -> bool:
     width = len(here) - len(here.lstrip(" \t"))
     return width <= len(prev) - len(prev.lstrip(" \t"))
 
-
-# Words that begin a statement: at the start of a line they are read as the
-# keyword, so `voicemail.leave()` there cannot name a module called voicemail.
-STATEMENT_KEYWORDS = ("answer", "hangup", "goto", "return", "play", "say", "route", "queue",
-                      "transfer", "three_way", "record", "stop", "voicemail", "wait",
-                      "screen_pop", "language", "log", "if", "match", "menu")
-
-
-def _keyword_as_module(source: SourceFile, tok) -> Diagnostic | None:
-    if tok.type != "DOT" or tok.line is None:
-        return None
-    before = source.line_text(tok.line)[: tok.column - 1]
-    word = before.strip()
-    if word not in STATEMENT_KEYWORDS or before.rstrip() != before:
-        return None
-    start = len(before) - len(word) + 1
-    return diagnostic(
-        "E001", f"`{word}` begins a statement here, so `{word}.` cannot name a module",
-        Span(source.path, tok.line, start, tok.line, tok.column + 1),
-        help=f"write the full path (`stdlib.{word}.NAME(...)`), or import the module under "
-             f"another name: `use stdlib.{word} as {word[:2]}`")
