@@ -42,3 +42,17 @@ def diagnostic(code: str, message: str, span: Span, help: str | None = None,
 
 def has_errors(diags) -> bool:
     return any(d.is_error for d in diags)
+
+
+def closest(word: str, choices) -> str | None:
+    """The choice most like word (a misspelling), or None."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A `help:` line suggesting the choice most like word, or None."""
+    best = closest(word, choices)
+    return f"did you mean `{best}`?" if best else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl import builtins as bi
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
 from ccdsl.source import Span
 from ccdsl.types import (
@@ -41,7 +41,6 @@ from compiler.infer import (
     bind_args,
     check_skills,
     condition,
-    did_you_mean,
     infer,
     ref_help,
     text_of,

@@ -15,12 +15,11 @@ variables, builtins, and the first part of a `use`d module path
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import (
     ANY,
@@ -193,11 +192,6 @@ def _emit(diags: list[Diagnostic] | None, code: str, message: str, span: Span,
         diags.append(diagnostic(code, message, span, help=help, notes=notes))
 
 
-def did_you_mean(word: str, candidates) -> str | None:
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
-
-
 def text_of(expr, env: Env, fallback: str = "this value") -> str:
     return snippet(expr.span, env.ctx.sources) or fallback
 
@@ -266,11 +260,11 @@ def _unknown_name(e: ast.Name, env: Env, diags: list | None) -> None:
     name = e.id
     candidates = visible_names(env)
     help = did_you_mean(name, candidates)
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    close = closest(name, candidates)
     if close and diags is not None:
         # the misspelt read was meant for that variable: do not also call it unused
         env.ctx.reads.add(("var", env.module.key, env.sub if env.where == "sub" else "",
-                           close[0]))
+                           close))
     if name == "agent":
         help = "`agent` (the agent who answered) exists only inside `on answered by agent`; " \
                "elsewhere `call.agent` is that agent, or null"

@@ -8,12 +8,11 @@ NAME.test.ccf beside NAME.ccf are attached to that flow.
 
 from __future__ import annotations
 
-import difflib
 import os
 from importlib import resources
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from compiler.parser import parse_source
 from compiler.program import LoadedModule, Program
 from compiler.reader import read_source
@@ -53,9 +52,9 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     if use.path[0] == "stdlib":
         names = stdlib_names()
         wanted = ".".join(use.path[1:])
-        close = difflib.get_close_matches(wanted, names, n=1)
+        close = closest(wanted, names)
         if close:
-            return f"did you mean `stdlib.{close[0]}`?"
+            return f"did you mean `stdlib.{close}`?"
         return "the standard library has: " + ", ".join(f"stdlib.{n}" for n in names)
     folder = os.path.dirname(importer_path) or "."
     try:
@@ -63,9 +62,9 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
                           if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
     except OSError:
         siblings = []
-    close = difflib.get_close_matches(".".join(use.path), siblings, n=1)
+    close = did_you_mean(".".join(use.path), siblings)
     if close:
-        return f"did you mean `{close[0]}`?"
+        return close
     return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf beside this file"
 
 

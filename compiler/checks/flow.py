@@ -5,11 +5,10 @@ that never wait for the caller (E205), statements after a terminal one
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 from compiler import controlflow as cf
 from compiler.program import LoadedModule, Program
@@ -67,11 +66,6 @@ def word_span(span: Span, source: SourceFile, word: str, skip: int = 0) -> Span:
         if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
             return Span(span.file, span.line, index + 1, span.line, index + 1 + len(word))
         start = index + 1
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 # ---- the pass ----------------------------------------------------------------------

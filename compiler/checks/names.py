@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import Span
 from ccdsl.types import BUILTIN_RECORDS, SIMPLE_TYPES, type_named
 from compiler.analysis import analyse
-from compiler.infer import did_you_mean, program_records
+from compiler.infer import program_records
 from compiler.loader import TEST_SUFFIX
 from compiler.namespan import head_span, word_span
 from compiler.program import LoadedModule, Program

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic
-from compiler.checks.flow import did_you_mean, word_span
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
+from compiler.checks.flow import word_span
 from compiler.checks.values import date_problem, time_problem, zone_problem
 from compiler.program import Program
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
-from compiler.checks.flow import did_you_mean, word_span
+from compiler.checks.flow import word_span
 from compiler.program import Program
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
