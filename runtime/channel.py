@@ -1,0 +1,167 @@
+"""The Channel: everything a call does to the phone line.
+
+One Channel per call. The interpreter drives it; two implementations
+exist: the simulator (runtime/sim/, a scripted caller on a virtual clock)
+and Asterisk (FastAGI + AMI, next issue). Both must give the same
+observable behaviour, so a scenario that passes in one passes in the
+other. Every method may raise CallHungUp when the caller hangs up; every
+method that waits takes its limit from its arguments, never forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Sound:
+    """One thing the caller hears: a recorded file, or text to speak."""
+
+    kind: Literal["file", "tts"]
+    text: str  # the file name (no extension) or the words
+    language: str  # BCP 47 tag the prompt was chosen for
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What the line tells us when the call arrives."""
+
+    call_id: str
+    caller_number: str
+    caller_name: str | None
+    dialled: str
+    started: datetime  # aware
+    channel: str = ""  # Asterisk channel name, "sim/1" in the simulator
+
+
+@dataclass(frozen=True)
+class Digits:
+    keys: str  # what the caller pressed, without the end key
+    timed_out: bool  # the caller stopped before max digits or end key
+
+
+@dataclass(frozen=True)
+class DialTarget:
+    kind: Literal["agent", "number"]
+    id: str  # agent id, or the number to ring
+    extension: str | None = None  # the agent's extension when kind == "agent"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """How a bridged conversation with an agent (or number) went."""
+
+    agent: str | None
+    ring_ms: int  # from offering the call to the answer
+    talk_ms: int
+    ended_by: Literal["caller", "agent", "transfer"]
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    status: Literal["answered", "no_answer", "busy", "unavailable", "failed"]
+    conversation: Conversation | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    queue: str  # qualified queue name in the IR
+    priority: int
+    skills: dict[str, int]  # skill -> minimum level (0: any level)
+    max_wait_ms: int | None  # None: no limit
+    music: str | None
+    announce_position_ms: int | None  # announce every N ms, None: never
+    strategy: str  # app_queue strategy: ringall, leastrecent, fewestcalls, random, rrmemory, linear
+    ring_ms: int | None  # how long each member is rung
+
+
+@dataclass(frozen=True)
+class QueueOutcome:
+    status: Literal["answered", "timeout", "empty", "full"]
+    wait_ms: int
+    position: int  # position on entry, 1 = first
+    conversation: Conversation | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VoicemailOutcome:
+    stored: bool
+    mailbox: str
+    file: str | None
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    status: Literal["transferred", "failed", "no_answer"]
+    reason: str = ""
+
+
+# Called when an agent answers (before the conversation): the interpreter
+# runs `on answered by agent` (screen pop, wrap-up form) in it.
+OnAnswer = Callable[[str], Awaitable[None]]
+
+
+class Channel(Protocol):
+    info: CallInfo
+
+    async def answer(self) -> None: ...
+
+    async def hangup(self) -> None:
+        """End the call from our side. Idempotent."""
+
+    async def play(self, sounds: Sequence[Sound], *, interrupt_keys: str = "") -> str | None:
+        """Play in order. With interrupt_keys, a key among them stops the
+        playback (barge-in) and is returned; otherwise None."""
+
+    async def read_digits(self, sounds: Sequence[Sound], *, max_digits: int, timeout_ms: int,
+                          inter_digit_ms: int, end_key: str | None,
+                          interruptible: bool = True) -> Digits:
+        """Play the prompt, then read up to max_digits keys: the first
+        within timeout_ms of the prompt's end, each next within
+        inter_digit_ms; end_key ends input early and is not returned."""
+
+    async def say(self, kind: str, value: str, language: str) -> None:
+        """Speak a value: kind is digits, number, money, date, time or alpha;
+        value is already formatted as text (an ISO date for dates)."""
+
+    async def wait(self, ms: int, *, music: str | None = None) -> None: ...
+
+    async def start_recording(self, path: str) -> None:
+        """Record both directions of the rest of the call to path."""
+
+    async def stop_recording(self) -> None: ...
+
+    async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                   caller_id: str | None = None) -> DialOutcome:
+        """Ring one agent or number; if answered, bridge the caller and
+        return when the conversation ends (CallHungUp if the caller hangs up)."""
+
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+        """Wait in a queue (app_queue semantics) until an agent answers, the
+        wait limit passes, or the queue has no one to take the call."""
+
+    async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
+                       ring_ms: int) -> TransferOutcome:
+        """Hand the call over. A blind transfer that succeeds ends our part
+        of the call."""
+
+    async def three_way(self, target: DialTarget, *, ring_ms: int,
+                        on_answer: OnAnswer) -> DialOutcome:
+        """Add a third party to the caller's current conversation."""
+
+    async def voicemail(self, mailbox: str, *, greeting: Sequence[Sound],
+                        max_length_ms: int) -> VoicemailOutcome: ...
+
+
+@dataclass
+class ChannelLog:
+    """What a channel did, in order: lets a test or trace show what the
+    caller heard without knowing the channel's kind."""
+
+    entries: list[tuple[str, dict]] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""CRM adapters: the embedded SQLite CRM (default) and an HTTP adapter."""

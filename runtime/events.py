@@ -1,0 +1,80 @@
+"""Call events: the trace a simulation prints, and the rows of the call
+store. Every event has a timestamp from the call's clock and, when it
+comes from an op, the .ccf location of that op."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# the kinds of event, with the data each carries (documented in docs/runtime.md)
+EVENT_KINDS = (
+    "call_started",     # caller, dialled, flow, flow_version
+    "step_entered",     # step
+    "handler_entered",  # handler
+    "answered",         # -
+    "prompt_played",    # sounds: [{kind, text, language}], prompt (name or null), interrupted_by
+    "said",             # kind, value, language
+    "keys",             # keys, timed_out, purpose (menu|collect)
+    "menu_choice",      # menu (loc), key or timeout/invalid/exhausted, attempt
+    "collected",        # name, value, attempts
+    "variable_set",     # name, value
+    "crm_query",        # operation, args, result (summary), ms, error
+    "http_request",     # method, url, status, ms, error
+    "routing_decision", # routing, rule, outcome, reason
+    "queue_joined",     # queue, priority, position
+    "queue_left",       # queue, outcome (answered|timeout|empty|full|hangup), wait_ms
+    "agent_offered",    # agent, via (dial|queue)
+    "agent_answered",   # agent, ring_ms
+    "conversation_ended",  # agent, talk_ms, ended_by
+    "transfer",         # target, mode, status
+    "three_way",        # target, status
+    "recording_started",  # file
+    "recording_stopped",  # file
+    "voicemail",        # mailbox, stored, file, duration_ms
+    "screen_pop",       # agent, data
+    "wrapup_requested",  # agent, fields
+    "log",              # message
+    "error",            # message, where (loc), kind
+    "hangup",           # by (caller|flow|agent|transfer), step
+    "call_ended",       # outcome (hangup|transfer|voicemail|error|abandoned), duration_ms
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    call_id: str
+    seq: int
+    at: datetime
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    loc: dict | None = None  # {"file", "line", "column"} of the op, when there is one
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event) -> None: ...
+
+
+class EventList:
+    """An in-memory sink: what tests and `ccf simulate` read."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of_kind(self, kind: str) -> list[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+
+class FanOut:
+    """Send each event to several sinks (the trace printer and the store)."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink.emit(event)

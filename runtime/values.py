@@ -1,0 +1,98 @@
+"""Run-time values of the language, mapped onto Python values.
+
+text -> str, number -> int | float, bool -> bool, null -> None,
+list -> tuple, map -> dict (insertion ordered), date -> datetime.date,
+datetime -> aware datetime.datetime; durations, times of day, records and
+references to declarations have small immutable classes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    ms: int
+
+    def __str__(self) -> str:
+        ms = self.ms
+        for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+            if ms and ms % size == 0:
+                return f"{ms // size}{unit}"
+        return f"{ms}ms"
+
+
+@dataclass(frozen=True, order=True)
+class TimeOfDay:
+    minutes: int  # since midnight, 0..1440
+
+    def __str__(self) -> str:
+        return f"{self.minutes // 60:02d}:{self.minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A CRM record (customer, order, agent, ...) or a builtin fact record
+    (caller, call). Fields not present read as null."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def get(self, name: str) -> Any:
+        return self.fields.get(name)
+
+    @property
+    def id(self) -> Any:
+        return self.fields.get("id")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A declaration used as a value: `office` (hours), `service` (queue)."""
+
+    kind: str  # hours | prompt | queue | routing | record | step | sub
+    name: str  # qualified name in the IR
+
+
+def to_text(value: Any) -> str:
+    """How a value reads inside `${...}` and in `say`/`log`."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Record):
+        return str(value.fields.get("name") or value.fields.get("id") or value.kind)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(to_text(v) for v in value)
+    if isinstance(value, Ref):
+        return value.name
+    return str(value)
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-safe form of a value, for events and the call store."""
+    import datetime as dt
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Duration):
+        return {"duration_ms": value.ms}
+    if isinstance(value, TimeOfDay):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Record):
+        return {"kind": value.kind, **{k: to_json(v) for k, v in value.fields.items()}}
+    if isinstance(value, Ref):
+        return {"ref": value.name, "kind": value.kind}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return str(value)
