@@ -27,9 +27,11 @@ def compile_flow(
                              help="Write the IR to this file instead of standard output."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
 ) -> None:
-    """Compile a flow (and the modules it uses) to the versioned JSON IR the
-    runtime executes. Diagnostics go to standard error; with errors, no IR
-    is written and the exit status is 1."""
+    """Compile a flow and the modules it uses to the JSON IR.
+
+    The IR is what the runtime executes. Diagnostics go to standard error;
+    with errors, no IR is written and the exit status is 1.
+    """
     import json
 
     from compiler.pipeline import compile_file

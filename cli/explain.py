@@ -15,8 +15,11 @@ def explain(
         help="A diagnostic code such as E100 or W600, as printed by `ccf validate`."),
     list_codes: bool = typer.Option(False, "--list", help="List every code with its title."),
 ) -> None:
-    """Explain a diagnostic code: what it means, an example that triggers it
-    and how to fix it."""
+    """Explain a diagnostic code, with an example and its fix.
+
+    Shows what the code means, a flow that triggers it and the same flow
+    fixed. `ccf explain --list` lists every code.
+    """
     import difflib
 
     from ccdsl.codes import CODES, explanation

@@ -48,9 +48,11 @@ def fmt(
                               help="Print a unified diff of each change (implies --check)."),
     fmt_: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
 ) -> None:
-    """Format flows in the one canonical layout, keeping comments. Formatting
-    is idempotent: a formatted file formats to itself. A file with syntax
-    errors is left untouched and its errors are reported (exit 1)."""
+    """Format flows in the one canonical layout, keeping comments.
+
+    Formatting is idempotent: a formatted file formats to itself. A file
+    with syntax errors is left untouched and its errors are reported (exit 1).
+    """
     from ccdsl.diagnostics import diagnostic, has_errors
     from ccdsl.formatter import format_source
     from ccdsl.source import Span
