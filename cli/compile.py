@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import typer
 
 from cli.common import FORMAT_HELP, Format, render_diagnostics, write
-
-
-def _schema_problems(ir: dict) -> list[str]:
-    """Messages for every way the IR breaks its own schema. The compiler
-    must never hand the runtime IR that the runtime would refuse."""
-    if importlib.util.find_spec("compiler.ir_schema") is None:
-        return []
-    from compiler.ir_schema import validate_ir
-
-    return validate_ir(ir)
 
 
 def compile_flow(
@@ -32,19 +21,22 @@ def compile_flow(
     The IR is what the runtime executes. Diagnostics go to standard error;
     with errors, no IR is written and the exit status is 1.
     """
-    import json
-
     from compiler.pipeline import compile_file
 
     result = compile_file(file)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
     if not result.ok or result.ir is None:
         raise typer.Exit(1)
-    problems = _schema_problems(result.ir)
+    from compiler.ir_schema import validate_ir
+
+    # the compiler must never hand the runtime IR that the runtime would refuse
+    problems = validate_ir(result.ir)
     if problems:
         raise RuntimeError("the compiled IR does not match compiler/ir.schema.json: "
                            + "; ".join(problems[:3]))
-    text = json.dumps(result.ir, indent=2, ensure_ascii=False) + "\n"
+    from compiler.lower import to_json
+
+    text = to_json(result.ir)
     if out is None:
         write(text)
         return
