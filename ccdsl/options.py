@@ -109,7 +109,8 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("max_length", "value", DURATION, "the longest message kept", default="3m"),
         _o("beep", "value", BOOL, "play a beep before recording", default="true"),
     ),
-    "wait": (_MUSIC,),
+    # a pause is silent unless music is asked for
+    "wait": (_o("music", "value", TEXT, "music-on-hold class to play during the pause"),),
     "test agent": (
         _o("skills", "skills", None, "the agent's skills"),
         _o("state", "value", TEXT, "available, busy, paused or offline",
