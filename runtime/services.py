@@ -4,6 +4,7 @@ same interpreter runs in the simulator, in tests and on Asterisk."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from runtime.centre import Agent
@@ -29,7 +30,9 @@ class CentreView(Protocol):
 class CallHistory(Protocol):
     """Past calls, from the call store: what `last_agent of caller` needs."""
 
-    def last_agent(self, phone: str) -> str | None: ...
+    def last_agent(self, phone: str, since: datetime | None = None) -> str | None:
+        """The agent who last talked to this caller; with since, only calls
+        that started at or after it (the rule's `within`). None if none."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class RuntimeConfig:
     http_timeout_ms: int = 5_000
     recordings_dir: str = "recordings"
     default_ring_ms: int = 20_000
+    # the IANA zone now() and today() read in (None: the clock's own zone,
+    # which the simulator sets from `--at`)
+    timezone: str | None = None
 
 
 @dataclass

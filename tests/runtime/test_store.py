@@ -1,0 +1,277 @@
+"""The call store on a real SQLite file: events and call records, a record
+after a hang-up and after an error, last_agent, the schema made once,
+reopening, and the report tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from runtime.events import Event
+from runtime.store import SCHEMA_VERSION, CallStore, StoreError
+
+T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+LOC = {"file": "hotline.ccf", "line": 12, "column": 3}
+
+
+class Call:
+    """Emits one call's events with increasing seq and time."""
+
+    def __init__(self, store: CallStore, call_id: str, caller: str = "+8613800000001",
+                 start: datetime = T0) -> None:
+        self.store, self.call_id, self.seq, self.now = store, call_id, 0, start
+        self.emit("call_started", caller=caller, dialled="4008001234", flow="hotline",
+                  flow_version="1.0.0")
+
+    def emit(self, kind: str, /, after_ms: int = 0, loc: dict | None = None, **data) -> None:
+        self.now += timedelta(milliseconds=after_ms)
+        self.seq += 1
+        self.store.emit(Event(self.call_id, self.seq, self.now, kind, data, loc))
+
+
+def answered_by_agent(store: CallStore, call_id: str = "c1", agent: str = "li",
+                      caller: str = "+8613800000001", start: datetime = T0) -> Call:
+    c = Call(store, call_id, caller, start)
+    c.emit("answered")
+    c.emit("crm_query", 40, operation="customer", args={"phone": caller},
+           result={"kind": "customer", "id": "C042", "name": "Wang Fang"}, ms=40)
+    c.emit("step_entered", loc=LOC, step="main_menu")
+    c.emit("prompt_played", loc=LOC, sounds=[{"kind": "tts", "text": "Press 0", "language":
+                                               "en-US"}], prompt="menu", interrupted_by=None)
+    c.emit("keys", 3000, keys="0", timed_out=False, purpose="menu")
+    c.emit("menu_choice", menu=LOC, key="0", attempt=1)
+    c.emit("step_entered", step="to_agent")
+    c.emit("routing_decision", routing="to_service", rule=0, outcome="skip",
+           reason="owner zhang is busy")
+    c.emit("queue_joined", queue="service", priority=10, position=1)
+    c.emit("agent_offered", 8000, agent="wang", via="queue")
+    c.emit("agent_offered", 15000, agent=agent, via="queue")
+    c.emit("agent_answered", 2000, agent=agent, ring_ms=2000)
+    c.emit("queue_left", outcome="answered", wait_ms=25000, queue="service")
+    c.emit("recording_started", file="recordings/c1.wav")
+    c.emit("wrapup_requested", agent=agent, fields=["reason", "resolved"])
+    c.emit("conversation_ended", 90000, agent=agent, talk_ms=90000, ended_by="agent")
+    c.emit("hangup", by="flow", step="to_agent")
+    c.emit("call_ended", outcome="hangup", duration_ms=int((c.now - start).total_seconds()
+                                                            * 1000))
+    return c
+
+
+def test_events_and_call_record_on_a_real_file(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallStore(path) as store:
+        answered_by_agent(store)
+    raw = sqlite3.connect(path)
+    kinds = [k for (k,) in raw.execute("SELECT kind FROM events WHERE call_id='c1' ORDER BY seq")]
+    assert kinds[0] == "call_started" and kinds[-1] == "call_ended" and len(kinds) == 19
+    step, line, col, file = raw.execute(
+        "SELECT step, line, col, file FROM events WHERE kind='prompt_played'").fetchone()
+    assert (step, line, col, file) == ("main_menu", 12, 3, "hotline.ccf")
+    raw.close()
+
+    with CallStore(path) as store:
+        call = store.call("c1")
+        assert call["flow"] == "hotline" and call["flow_version"] == "1.0.0"
+        assert call["caller"] == "+8613800000001" and call["dialled"] == "4008001234"
+        assert call["customer_id"] == "C042"
+        assert call["outcome"] == "hangup" and call["ended_by"] == "flow"
+        assert (call["queue"], call["wait_ms"], call["agent"], call["talk_ms"]) == \
+            ("service", 25000, "li", 90000)
+        assert call["talked_to_agent"] == 1 and call["recording"] == "recordings/c1.wav"
+        assert call["wrapup"] == {"agent": "li", "fields": ["reason", "resolved"],
+                                  "values": None}
+        assert call["duration_ms"] == 118040 and call["error"] is None
+        events = store.events("c1")
+        assert events[5]["data"] == {"keys": "0", "timed_out": False, "purpose": "menu"}
+
+
+def test_report_tables_are_filled(tmp_path):
+    with CallStore(tmp_path / "calls.db") as store:
+        answered_by_agent(store)
+        legs = store.query("SELECT agent, outcome, ring_ms, talk_ms, queue FROM agent_legs "
+                           "ORDER BY seq")
+        assert legs == [
+            {"agent": "wang", "outcome": "missed", "ring_ms": None, "talk_ms": None,
+             "queue": "service"},
+            {"agent": "li", "outcome": "answered", "ring_ms": 2000, "talk_ms": 90000,
+             "queue": "service"},
+        ]
+        [visit] = store.query("SELECT queue, priority, wait_ms, outcome, agent, talk_ms "
+                              "FROM queue_visits")
+        assert visit == {"queue": "service", "priority": 10, "wait_ms": 25000,
+                         "outcome": "answered", "agent": "li", "talk_ms": 90000}
+        nodes = store.query("SELECT node, duration_ms, choice, dropped FROM node_visits "
+                            "ORDER BY seq")
+        assert nodes == [
+            {"node": "main_menu", "duration_ms": 3000, "choice": "0", "dropped": 0},
+            {"node": "to_agent", "duration_ms": 115000, "choice": None, "dropped": 0},
+        ]
+        store.set_wrapup("c1", {"reason": "order status", "resolved": True}, wrapup_ms=30000)
+        assert store.call("c1")["wrapup"]["values"] == {"reason": "order status",
+                                                        "resolved": True}
+        [handling] = store.query("SELECT sum(talk_ms + coalesce(wrapup_ms, 0)) AS ms "
+                                 "FROM agent_legs WHERE agent='li'")
+        assert handling["ms"] == 120000
+
+
+def test_record_after_a_caller_hang_up(tmp_path):
+    with CallStore(tmp_path / "calls.db") as store:
+        c = Call(store, "h1")
+        c.emit("answered")
+        c.emit("step_entered", step="main_menu")
+        c.emit("queue_joined", 1000, queue="service", priority=0, position=2)
+        c.emit("agent_offered", 1000, agent="li", via="queue")
+        c.emit("hangup", 4000, by="caller", step="main_menu")
+        c.emit("queue_left", outcome="hangup", wait_ms=5000, queue="service")
+        c.emit("handler_entered", handler="hangup")
+        c.emit("call_ended", outcome="hangup", duration_ms=6000)
+        call = store.call("h1")
+        assert (call["outcome"], call["ended_by"], call["duration_ms"]) == \
+            ("hangup", "caller", 6000)
+        assert call["talked_to_agent"] == 0 and call["agent"] is None
+        drops = store.query("SELECT node FROM node_visits WHERE dropped=1")
+        assert drops == [{"node": "main_menu"}]
+        assert store.query("SELECT outcome FROM agent_legs") == [{"outcome": "caller_gone"}]
+        assert store.query("SELECT outcome FROM queue_visits") == [{"outcome": "hangup"}]
+
+
+def test_record_after_an_error(tmp_path):
+    with CallStore(tmp_path / "calls.db") as store:
+        c = Call(store, "e1")
+        c.emit("step_entered", step="lookup")
+        c.emit("crm_query", 3000, operation="customer", args={}, result=None, ms=3000,
+               error="timed out after 3000 ms")
+        c.emit("error", loc=LOC, message="the CRM did not answer in 3000 ms", kind="external")
+        c.emit("hangup", by="flow", step="lookup")
+        c.emit("call_ended", outcome="error", duration_ms=3000)
+        call = store.call("e1")
+        assert call["outcome"] == "error"
+        assert call["error"] == "the CRM did not answer in 3000 ms"
+        assert call["customer_id"] is None
+
+
+def test_a_call_that_never_ends_still_has_a_record(tmp_path):
+    path = tmp_path / "calls.db"
+    store = CallStore(path)
+    c = Call(store, "x1")
+    c.emit("step_entered", step="main_menu")
+    store.flush()
+    # visible as in progress while the call runs
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT outcome FROM calls WHERE call_id='x1'").fetchone() == (None,)
+    raw.close()
+    store.close()
+    with CallStore(path) as again:
+        call = again.call("x1")
+        assert call["outcome"] == "error" and "had not ended" in call["error"]
+
+
+def test_last_agent(tmp_path):
+    with CallStore(tmp_path / "calls.db") as store:
+        assert store.last_agent("+8613800000001") is None
+        answered_by_agent(store, "c1", agent="li", start=T0)
+        answered_by_agent(store, "c2", agent="wang", start=T0 + timedelta(days=2))
+        answered_by_agent(store, "c3", agent="zhao", caller="+8613900000009")
+        unanswered = Call(store, "c4", start=T0 + timedelta(days=3))
+        unanswered.emit("call_ended", outcome="hangup", duration_ms=0)
+        assert store.last_agent("+8613800000001") == "wang"
+        assert store.last_agent("+8613800000001", since=T0 + timedelta(days=5)) is None
+        assert store.last_agent("+8613900000009") == "zhao"
+
+
+def test_schema_created_once_and_reopen_works(tmp_path):
+    path = tmp_path / "sub" / "calls.db"
+    with CallStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        answered_by_agent(store, "c1")
+    with CallStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
+        assert [r["n"] for r in store.query("SELECT count(*) AS n FROM calls")] == [2]
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM meta WHERE key='schema_version'").fetchone() == (1,)
+    assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "calls.db"
+    CallStore(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(StoreError, match="newer"):
+        CallStore(path)
+
+
+def test_many_calls_interleaved(tmp_path):
+    # coroutines of one process interleave their events; each call stays whole
+    with CallStore(tmp_path / "calls.db") as store:
+        calls = [Call(store, f"m{i}", caller=f"+86138000{i:05d}") for i in range(50)]
+        for c in calls:
+            c.emit("answered", 100)
+        for c in calls:
+            c.emit("hangup", 1000, by="caller", step=None)
+        for c in calls:
+            c.emit("call_ended", outcome="hangup", duration_ms=1100)
+        rows = store.query("SELECT outcome, count(*) AS n FROM calls GROUP BY outcome")
+        assert rows == [{"outcome": "hangup", "n": 50}]
+        assert store.query("SELECT count(*) AS n FROM events")[0]["n"] == 200
+
+
+def _doc_queries() -> list[str]:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", text, re.S)
+
+
+def test_the_documented_report_queries_run_and_count_right(tmp_path):
+    queries = _doc_queries()
+    assert len(queries) >= 6
+    args = {"from": 0, "to": 10**13, "n": 30, "customer": "C042", "call": "c1"}
+    with CallStore(tmp_path / "calls.db") as store:
+        answered_by_agent(store, "c1")
+        c = Call(store, "h1", start=T0 + timedelta(hours=2))
+        c.emit("step_entered", step="main_menu")
+        c.emit("queue_joined", 1000, queue="service", priority=0, position=1)
+        c.emit("hangup", 40000, by="caller", step="main_menu")
+        c.emit("queue_left", outcome="hangup", wait_ms=40000, queue="service")
+        c.emit("call_ended", outcome="hangup", duration_ms=41000)
+        results = [store.query(q, args) for q in queries]
+        for q in queries:
+            plan = " ".join(r["detail"] for r in store.query("EXPLAIN QUERY PLAN " + q, args))
+            assert "USING INDEX" in plan or "USING COVERING INDEX" in plan \
+                or "PRIMARY KEY" in plan, f"{q}\n{plan}"
+    hours, queues, agents, nodes, choices, customer, trace = results
+    assert [(h["calls"], h["answered_by_agent"]) for h in hours] == [(1, 1), (1, 0)]
+    assert queues == [{"queue": "service", "offered": 2, "answered": 1, "abandoned": 1,
+                       "answered_within_n": 1, "avg_wait_ms": 32500.0,
+                       "avg_talk_ms": 90000.0}]
+    assert [(a["agent"], a["calls"], a["missed"]) for a in agents] == \
+        [("li", 1, 0), ("wang", 0, 1)]
+    assert {n["node"]: (n["visits"], n["drops"]) for n in nodes} == \
+        {"main_menu": (2, 1), "to_agent": (1, 0)}
+    assert [(c["node"], c["choice"], c["times"]) for c in choices] == [("main_menu", "0", 1)]
+    assert [r["call_id"] for r in customer] == ["c1"]
+    assert trace[0]["kind"] == "call_started" and len(trace) == 19
+
+
+def test_odd_event_data_never_breaks_the_call(tmp_path):
+    from runtime.values import Record
+
+    with CallStore(tmp_path / "calls.db", calls_per_commit=10) as store:
+        c = Call(store, "o1")
+        c.emit("queue_joined", queue=None, priority="high", position=None)
+        c.emit("agent_offered", agent=Record("agent", {"id": "li"}), via="dial")
+        c.emit("queue_left", outcome="timeout", wait_ms="soon")
+        c.emit("call_ended", outcome="error", duration_ms=None)
+        assert store.last_error is None
+        call = store.call("o1")
+        assert call["outcome"] == "error" and call["wait_ms"] == 0
+        [leg] = store.query("SELECT agent FROM agent_legs")
+        assert leg["agent"] == '{"kind":"agent","id":"li"}'
