@@ -1,0 +1,207 @@
+"""The simulated caller: what the person on the line does, and when.
+
+A script is a sequence of actions, done in order. Each action starts when
+the one before it has finished ("the previous event"); the first starts at
+the call's start. Times are on the call's virtual clock.
+
+- `Press(keys)` without `after_ms`: the caller presses the keys when the
+  flow next *listens* for keys (a menu or a collect, once its prompt has
+  ended), and not before the previous action has finished. This is what a
+  test means by `press "1"`: answer the next question.
+- `Press(keys, after_ms=N)`: the keys are pressed N ms after the previous
+  action, whatever the flow is doing then: during a prompt with barge-in
+  they interrupt it; while nothing listens (a non-interruptible prompt, a
+  wait, a ring) they are lost, as DTMF is on Asterisk.
+- Keys of one press are typed one by one, `key_gap_ms` apart.
+- `Silence(ms)`: the caller does nothing for ms (a menu times out).
+- `HangUp(after_ms=N)`: hang up N ms after the previous action;
+  `HangUp(in_step=S)`: hang up as soon as the flow enters step S (see
+  SimChannel.notify_step); `HangUp()`: right after the previous action.
+- `Speak(ms)`: in voicemail, the caller talks for ms, then presses `#`.
+
+When the script has run out the caller stays on the line, silent, until
+`max_call_ms` after the start, then hangs up: a simulated call always ends
+even in a queue without a wait limit.
+
+`InteractiveCaller` asks a function for keys whenever the flow listens
+(`ccf simulate --interactive`). Both callers are deterministic: the same
+script (or the same answers) on the same clock gives the same call.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+KEYS = "0123456789*#"
+DEFAULT_KEY_GAP_MS = 250
+DEFAULT_MAX_CALL_MS = 2 * 3_600_000
+DEFAULT_MESSAGE_MS = 10_000  # how long a caller with no Speak action talks in voicemail
+
+
+@dataclass(frozen=True)
+class Press:
+    keys: str
+    after_ms: int | None = None  # None: when the flow next listens
+
+    def __post_init__(self) -> None:
+        bad = [k for k in self.keys if k not in KEYS]
+        if bad or not self.keys:
+            raise ValueError(f"a caller presses keys among {KEYS}, not {self.keys!r}")
+
+
+@dataclass(frozen=True)
+class Silence:
+    ms: int
+
+
+@dataclass(frozen=True)
+class HangUp:
+    after_ms: int | None = None
+    in_step: str | None = None
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Talk into voicemail for ms, then end the message with `#`."""
+
+    ms: int
+
+
+Action = Press | Silence | HangUp | Speak
+
+
+@dataclass(frozen=True)
+class Key:
+    at: datetime
+    key: str
+
+
+def _ms(ms: int) -> timedelta:
+    return timedelta(milliseconds=ms)
+
+
+class ScriptedCaller:
+    """A caller that follows a script. The channel drives it:
+
+    - `begin(t0)` when the call starts;
+    - `listen(now)` when the flow starts waiting for keys (releases an
+      untimed press);
+    - `peek()` / `take()` the next key the caller presses, with its time;
+    - `hangup_at()` the time the caller hangs up, if it is known yet;
+    - `step_entered(step, now)` when the flow enters a step;
+    - `message_ms(now)` how long the caller talks into voicemail.
+    """
+
+    def __init__(self, actions: Sequence[Action] = (), *, key_gap_ms: int = DEFAULT_KEY_GAP_MS,
+                 max_call_ms: int = DEFAULT_MAX_CALL_MS) -> None:
+        self.actions = tuple(actions)
+        self.key_gap_ms = key_gap_ms
+        self.max_call_ms = max_call_ms
+        self._i = 0
+        self._prev: datetime | None = None  # when the previous action finished
+        self._keys: deque[Key] = deque()  # the current press, materialised
+        self._hangup: datetime | None = None
+        self._limit: datetime | None = None
+        self.describe = "keys"  # what the flow waits for, set by the channel
+
+    # -- the channel's side --------------------------------------------
+
+    def begin(self, t0: datetime) -> None:
+        self._prev = t0
+        self._limit = t0 + _ms(self.max_call_ms)
+        self._advance()
+
+    async def listen(self, now: datetime) -> None:
+        """The flow listens for keys from now on."""
+        action = self._current()
+        if isinstance(action, Press) and action.after_ms is None and not self._keys:
+            self._type(action.keys, max(now, self._prev))
+
+    def peek(self) -> Key | None:
+        return self._keys[0] if self._keys else None
+
+    def take(self) -> Key:
+        key = self._keys.popleft()
+        if not self._keys:
+            self._prev = key.at
+            self._i += 1
+            self._advance()
+        return key
+
+    def hangup_at(self) -> datetime | None:
+        if self._hangup is not None and self._limit is not None:
+            return min(self._hangup, self._limit)
+        return self._hangup or self._limit
+
+    def step_entered(self, step: str, now: datetime) -> None:
+        action = self._current()
+        if isinstance(action, HangUp) and action.in_step == step and self._hangup is None:
+            self._hangup = now
+
+    def message_ms(self, now: datetime) -> int:
+        """How long the caller talks after the voicemail beep (before a
+        hang-up cuts it, which the channel checks)."""
+        action = self._current()
+        if isinstance(action, Speak):
+            self._prev = now + _ms(action.ms)
+            self._i += 1
+            self._advance()
+            return action.ms
+        return DEFAULT_MESSAGE_MS
+
+    # -- the script ----------------------------------------------------
+
+    def _current(self) -> Action | None:
+        return self.actions[self._i] if self._i < len(self.actions) else None
+
+    def _type(self, keys: str, start: datetime) -> None:
+        self._keys.extend(Key(start + _ms(i * self.key_gap_ms), k) for i, k in enumerate(keys))
+
+    def _advance(self) -> None:
+        """Apply the actions that need no flow to happen: silences, timed
+        presses (materialised), hang-ups (scheduled)."""
+        while (action := self._current()) is not None:
+            if isinstance(action, Silence):
+                self._prev += _ms(action.ms)
+                self._i += 1
+                continue
+            if isinstance(action, Press) and action.after_ms is not None and not self._keys:
+                self._type(action.keys, self._prev + _ms(action.after_ms))
+            elif isinstance(action, HangUp) and action.in_step is None:
+                self._hangup = self._prev + _ms(action.after_ms or 0)
+            return
+
+
+# What the interactive caller asks: a description of what the flow waits
+# for; the answer is the keys typed, "" for silence, None to hang up.
+AskKeys = Callable[[str], "str | None | Awaitable[str | None]"]
+
+
+class InteractiveCaller(ScriptedCaller):
+    """Keys come from a function when the flow listens. `describe` is set
+    by the channel before `listen` (what the flow waits for)."""
+
+    def __init__(self, ask: AskKeys, *, key_gap_ms: int = DEFAULT_KEY_GAP_MS,
+                 max_call_ms: int = DEFAULT_MAX_CALL_MS) -> None:
+        super().__init__((), key_gap_ms=key_gap_ms, max_call_ms=max_call_ms)
+        self.ask = ask
+
+    async def listen(self, now: datetime) -> None:
+        if self._keys or self._hangup is not None:
+            return
+        answer = self.ask(self.describe)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer is None:
+            self._hangup = now
+            return
+        keys = "".join(k for k in answer if k in KEYS)
+        self._type(keys, now)
+
+    def take(self) -> Key:
+        # no script to advance: each answer is one press
+        return self._keys.popleft()

@@ -1,0 +1,544 @@
+"""SimChannel: the Channel protocol over a scripted caller, a virtual clock
+and a simulated centre.
+
+Every prompt, wait and ring moves the virtual clock: a recorded file lasts
+`file_ms` (or its entry in `file_durations`), text-to-speech lasts by its
+length (TTS_MS_PER_CHAR a Latin character, TTS_MS_PER_CJK a CJK one). The
+caller hangs up where its script says, which raises CallHungUp from
+whatever the channel is doing: a prompt, a menu wait, a queue wait, a ring
+or a conversation. `log` lists everything the caller heard and did, with
+the time since the call's start, for the trace.
+
+Hang-up when the flow enters a step: the interpreter emits `step_entered`
+events to its sink; wrap the sink in `StepWatch(sink, channel)` (or call
+`channel.notify_step(step)` directly) and the caller's `HangUp(in_step=S)`
+takes effect: the next channel operation raises CallHungUp, as the next
+AGI command does on Asterisk after the caller hangs up.
+
+Keys pressed while the flow does no channel operation (a CRM look-up that
+takes virtual time) reach the next operation, as queued DTMF frames do on
+an Asterisk channel; keys pressed while nothing listens (a prompt without
+barge-in, a wait, a ring, a conversation) are lost and logged as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from runtime.centre import AgentState
+from runtime.channel import (
+    CallInfo,
+    ChannelLog,
+    Conversation,
+    DialOutcome,
+    DialTarget,
+    Digits,
+    OnAnswer,
+    QueueOutcome,
+    QueueRequest,
+    Sound,
+    TransferOutcome,
+    VoicemailOutcome,
+)
+from runtime.clock import VirtualClock
+from runtime.errors import CallHungUp
+from runtime.events import Event, EventSink
+from runtime.sim.caller import KEYS, ScriptedCaller
+from runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+
+FILE_MS = 2_000
+BEEP_MS = 300
+TTS_MS_PER_CHAR = 65  # about 15 characters a second
+TTS_MS_PER_CJK = 250  # about 4 characters a second
+TTS_MIN_MS = 400
+SAY_MS_PER_SYMBOL = 500  # say digits / alpha: one symbol each
+
+
+def tts_ms(text: str) -> int:
+    """How long text-to-speech takes to speak the text."""
+    cjk = sum(1 for ch in text if ord(ch) >= 0x2E80)
+    latin = sum(1 for ch in text if not ch.isspace()) - cjk
+    return max(TTS_MIN_MS, cjk * TTS_MS_PER_CJK + latin * TTS_MS_PER_CHAR)
+
+
+@dataclass(frozen=True)
+class RecordingEntry:
+    """The index entry of a simulated recording: no audio, just its facts."""
+
+    file: str
+    started_ms: int  # since the call's start
+    duration_ms: int
+
+
+class SimChannel:
+    """One simulated call. `centre` is needed for dial, enqueue, transfer
+    and three_way to agents; outside numbers follow centre.number()."""
+
+    def __init__(self, info: CallInfo, clock: VirtualClock, caller: ScriptedCaller,
+                 centre: SimCentre | None = None, *, file_ms: int = FILE_MS,
+                 file_durations: dict[str, int] | None = None) -> None:
+        self.info = info
+        self.clock = clock
+        self.caller = caller
+        self.centre = centre or SimCentre()
+        if self.centre.clock is None:
+            self.centre.clock = clock  # its CentreView answers follow the call's time
+        self.file_ms = file_ms
+        self.file_durations = {"beep": BEEP_MS, **(file_durations or {})}
+        self.log = ChannelLog()
+        self.recordings: list[RecordingEntry] = []
+        self.answered = False
+        self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
+        self._t0 = clock.now()
+        self._recording: tuple[str, datetime] | None = None
+        caller.begin(self._t0)
+
+    # -- what happened ---------------------------------------------------
+
+    def heard(self) -> list[Sound]:
+        """Every sound the caller heard (wholly or in part), in order."""
+        return [Sound(d["kind"], d["text"], d["language"])
+                for kind, d in self.log.entries if kind == "heard"]
+
+    def notify_step(self, step: str) -> None:
+        """The flow entered a step (see StepWatch)."""
+        self.caller.step_entered(step, self.clock.now())
+
+    # -- the protocol ------------------------------------------------------
+
+    async def answer(self) -> None:
+        self._check()
+        if not self.answered:
+            self.answered = True
+            self._note("answer")
+
+    async def hangup(self) -> None:
+        if self.ended_by is None:
+            self._end("flow")
+
+    async def play(self, sounds: Sequence[Sound], *, interrupt_keys: str = "") -> str | None:
+        self._check()
+        for sound in sounds:
+            key = self._hear(sound, interrupt_keys)
+            if key is not None:
+                return key
+        return None
+
+    async def read_digits(self, sounds: Sequence[Sound], *, max_digits: int, timeout_ms: int,
+                          inter_digit_ms: int, end_key: str | None,
+                          interruptible: bool = True) -> Digits:
+        self._check()
+        keys = ""
+        # a key during the prompt stops it and is the first digit (GET DATA)
+        first = await self.play(sounds, interrupt_keys=KEYS if interruptible else "")
+        if first is not None:
+            if first == end_key:
+                return self._digits("", False)
+            keys = first
+        if len(keys) >= max_digits:
+            return self._digits(keys, False)
+        self.caller.describe = _describe(max_digits, end_key)
+        await self.caller.listen(self.clock.now())
+        limit = inter_digit_ms if keys else timeout_ms
+        while True:
+            key = self._pass(limit, accept=_any_key)
+            if key is None:
+                return self._digits(keys, True)
+            if key == end_key:
+                return self._digits(keys, False)
+            keys += key
+            if len(keys) >= max_digits:
+                return self._digits(keys, False)
+            limit = inter_digit_ms
+
+    async def say(self, kind: str, value: str, language: str) -> None:
+        self._check()
+        if kind in ("digits", "alpha"):
+            ms = SAY_MS_PER_SYMBOL * max(1, len(value))
+        else:
+            ms = tts_ms(value)
+        self._note("said", kind=kind, value=value, language=language, ms=ms)
+        self._pass(ms)
+
+    async def wait(self, ms: int, *, music: str | None = None) -> None:
+        self._check()
+        self._note("wait", ms=ms, music=music)
+        self._pass(ms)
+
+    async def start_recording(self, path: str) -> None:
+        self._check()
+        self._close_recording()
+        self._recording = (path, self.clock.now())
+        self._note("recording_started", file=path)
+
+    async def stop_recording(self) -> None:
+        self._check()
+        self._close_recording()
+
+    async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                   caller_id: str | None = None) -> DialOutcome:
+        self._check()
+        return await self._dial(target, ring_ms, on_answer, "dial")
+
+    async def three_way(self, target: DialTarget, *, ring_ms: int,
+                        on_answer: OnAnswer) -> DialOutcome:
+        self._check()
+        return await self._dial(target, ring_ms, on_answer, "three_way")
+
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+        self._check()
+        return await _QueueWait(self, request, on_answer).run()
+
+    async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
+                       ring_ms: int) -> TransferOutcome:
+        self._check()
+        refusal = self._refusal(target)
+        if refusal is not None:
+            self._note("transfer", target=target.id, mode=mode, status="failed", reason=refusal)
+            return TransferOutcome("failed", refusal)
+        script = self._script(target)
+        answers = script.answer_after_ms is not None and script.answer_after_ms <= ring_ms
+        if mode == "attended":
+            self._ring([target.id] if target.kind == "agent" else [], target.id)
+            ring = script.answer_after_ms if answers else ring_ms
+            try:
+                self._pass(ring)
+            finally:
+                if target.kind == "agent":
+                    self.centre.ring_out([target.id])
+            if not answers:
+                self._note("transfer", target=target.id, mode=mode, status="no_answer")
+                return TransferOutcome("no_answer", f"{target.id} did not answer in {ring_ms} ms")
+        if target.kind == "agent" and answers:
+            # the agent takes the call from here on, out of this simulation's sight
+            delay = 0 if mode == "attended" else script.answer_after_ms
+            self.centre.connect(target.id)
+            self.centre.release(target.id, self.clock.now()
+                                + timedelta(milliseconds=delay + script.talk_ms))
+        self._note("transfer", target=target.id, mode=mode, status="transferred")
+        self._end("transfer")
+        return TransferOutcome("transferred")
+
+    async def voicemail(self, mailbox: str, *, greeting: Sequence[Sound],
+                        max_length_ms: int) -> VoicemailOutcome:
+        self._check()
+        for sound in (*greeting, Sound("file", "beep", "")):
+            self._hear(sound, "")
+        talk = min(self.caller.message_ms(self.clock.now()), max_length_ms)
+        start = self.clock.now()
+        try:
+            self._pass(talk)
+        except CallHungUp:
+            # the message is kept; the next operation reports the hang-up,
+            # as the next AGI command does after VoiceMail() returns
+            pass
+        duration = self._ms_since(start)
+        file = f"voicemail/{mailbox}/{self.info.call_id}" if duration > 0 else None
+        self._note("voicemail", mailbox=mailbox, stored=file is not None, file=file,
+                   duration_ms=duration)
+        return VoicemailOutcome(file is not None, mailbox, file, duration)
+
+    # -- ringing and talking ------------------------------------------------
+
+    def _refusal(self, target: DialTarget) -> str | None:
+        """Why a target cannot be rung at all, or None."""
+        if target.kind != "agent":
+            return None
+        self.centre.settle(self.clock.now())
+        agent = self.centre.agent(target.id)
+        if agent is None:
+            return f"no agent {target.id}"
+        if agent.state in (AgentState.LOGGED_OFF, AgentState.PAUSED):
+            return f"{target.id} is {agent.state.value}"
+        if agent.state in (AgentState.BUSY, AgentState.RINGING):
+            return f"{target.id} is {agent.state.value}"
+        return None
+
+    def _script(self, target: DialTarget) -> AgentScript:
+        if target.kind == "agent":
+            return self.centre.scripts[target.id]
+        return self.centre.number(target.id)
+
+    async def _dial(self, target: DialTarget, ring_ms: int, on_answer: OnAnswer,
+                    via: str) -> DialOutcome:
+        refusal = self._refusal(target)
+        if refusal is not None:
+            agent = self.centre.agent(target.id)
+            status = "busy" if agent is not None and agent.state in (
+                AgentState.BUSY, AgentState.RINGING) else "unavailable"
+            self._note(via, target=target.id, status=status, reason=refusal)
+            return DialOutcome(status, reason=refusal)
+        script = self._script(target)
+        is_agent = target.kind == "agent"
+        ids = [target.id] if is_agent else []
+        answers = script.answer_after_ms is not None and script.answer_after_ms <= ring_ms
+        ring = script.answer_after_ms if answers else ring_ms
+        self._ring(ids, target.id)
+        try:
+            self._pass(ring)
+        except CallHungUp:
+            self.centre.ring_out(ids)
+            raise
+        if not answers:
+            self.centre.ring_out(ids)
+            self._note(via, target=target.id, status="no_answer", ring_ms=ring)
+            return DialOutcome("no_answer", reason=f"{target.id} did not answer in {ring_ms} ms")
+        self._note(via, target=target.id, status="answered", ring_ms=ring)
+        conversation = await self._talk(target.id if is_agent else None, script, ring, on_answer,
+                                        party=target.id)
+        return DialOutcome("answered", conversation)
+
+    def _ring(self, agent_ids: list[str], label: str) -> None:
+        self.centre.offer(agent_ids)
+        self._note("ring", targets=agent_ids or [label])
+
+    async def _talk(self, agent_id: str | None, script: AgentScript, ring_ms: int,
+                    on_answer: OnAnswer, party: str) -> Conversation:
+        """Bridge the caller with whoever answered until one side ends it."""
+        if agent_id is not None:
+            self.centre.connect(agent_id)
+        start = self.clock.now()
+        ended_by = "caller"
+        try:
+            await on_answer(party)
+            start = self.clock.now()
+            self._pass(script.talk_ms)
+            ended_by = script.ends
+        finally:
+            talk = self._ms_since(start)
+            if agent_id is not None:
+                self.centre.release(agent_id, self.clock.now())
+            self._note("conversation", party=party, talk_ms=talk, ended_by=ended_by)
+        if ended_by == "caller":
+            self._end("caller")
+            raise CallHungUp(f"the caller ended the conversation with {party}")
+        return Conversation(agent_id, ring_ms, talk, "agent")
+
+    # -- time, keys and hang-ups ---------------------------------------------
+
+    def _check(self) -> None:
+        if self.ended_by is not None:
+            raise CallHungUp(f"the call has ended ({self.ended_by})")
+        hang = self.caller.hangup_at()
+        if hang is not None and hang <= self.clock.now():
+            self._end("caller")
+            raise CallHungUp("the caller hung up")
+
+    def _pass(self, ms: int, accept: Callable[[str], bool] | None = None) -> str | None:
+        """Let ms pass on the clock. A key the caller presses meanwhile that
+        `accept` takes ends the pass early and is returned; other keys are
+        lost. The caller's hang-up ends it with CallHungUp."""
+        end = self.clock.now() + timedelta(milliseconds=max(ms, 0))
+        while True:
+            now = self.clock.now()
+            hang = self.caller.hangup_at()
+            key = self.caller.peek()
+            key_at = max(key.at, now) if key is not None and key.at < end else None
+            if hang is not None and hang <= end and (key_at is None or hang < key_at):
+                self._advance_to(hang)
+                self._end("caller")
+                raise CallHungUp("the caller hung up")
+            if key_at is None:
+                self._advance_to(end)
+                return None
+            self._advance_to(key_at)
+            pressed = self.caller.take().key
+            if accept is not None and accept(pressed):
+                return pressed
+            self._note("key_lost", key=pressed)
+
+    def _advance_to(self, t: datetime) -> None:
+        ms = round((t - self.clock.now()).total_seconds() * 1000)
+        if ms > 0:
+            self.clock.advance(ms)
+
+    def _hear(self, sound: Sound, interrupt_keys: str) -> str | None:
+        start = self.clock.now()
+        at = self._ms_since(self._t0)
+        key = None
+        try:
+            key = self._pass(self.sound_ms(sound),
+                             accept=(lambda k: k in interrupt_keys) if interrupt_keys else None)
+        finally:
+            self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
+                       ms=self._ms_since(start), interrupted_by=key, at=at)
+        return key
+
+    def sound_ms(self, sound: Sound) -> int:
+        if sound.kind == "tts":
+            return tts_ms(sound.text)
+        return self.file_durations.get(sound.text, self.file_ms)
+
+    def _digits(self, keys: str, timed_out: bool) -> Digits:
+        self._note("keys", keys=keys, timed_out=timed_out)
+        return Digits(keys, timed_out)
+
+    def _end(self, by: str) -> None:
+        if self.ended_by is None:
+            self._close_recording()
+            self.ended_by = by
+            self._note("hangup", by=by)
+
+    def _close_recording(self) -> None:
+        if self._recording is None:
+            return
+        path, start = self._recording
+        self._recording = None
+        entry = RecordingEntry(path, self._ms_since(self._t0) - self._ms_since(start),
+                               self._ms_since(start))
+        self.recordings.append(entry)
+        self._note("recording_stopped", file=path, duration_ms=entry.duration_ms)
+
+    def _ms_since(self, t: datetime) -> int:
+        return round((self.clock.now() - t).total_seconds() * 1000)
+
+    def _note(self, entry: str, /, **data) -> None:
+        data.setdefault("at", self._ms_since(self._t0))
+        self.log.entries.append((entry, data))
+
+
+class _QueueWait:
+    """One caller's stay in a queue (see runtime/sim/centre.py for the
+    app_queue rules it follows)."""
+
+    def __init__(self, ch: SimChannel, request: QueueRequest, on_answer: OnAnswer) -> None:
+        self.ch = ch
+        self.req = request
+        self.on_answer = on_answer
+        self.centre = ch.centre
+        self.ring_ms = request.ring_ms or DEFAULT_RING_MS
+        self.tried: set[str] = set()
+        self.linpos = 0
+
+    async def run(self) -> QueueOutcome:
+        ch, req, centre = self.ch, self.req, self.centre
+        start = ch.clock.now()
+        centre.settle(start)
+        if centre.is_empty(req.skills):
+            return self._left("empty", start, 0, "no logged-in agent has the queue's skills")
+        position = centre.join(req.queue, ch.info.call_id, req.priority, start, req.skills)
+        ch._note("queue_joined", queue=req.queue, priority=req.priority, position=position,
+                 music=req.music)
+        deadline = start + timedelta(milliseconds=req.max_wait_ms) \
+            if req.max_wait_ms is not None else None
+        every = req.announce_position_ms
+        announce = start + timedelta(milliseconds=every) if every else None
+        next_try = start
+        try:
+            while True:
+                now = ch.clock.now()
+                centre.settle(now)
+                if deadline is not None and now >= deadline:
+                    return self._left("timeout", start, position, "max_wait passed")
+                if centre.is_empty(req.skills):
+                    return self._left("empty", start, position, "every member logged off")
+                if announce is not None and now >= announce:
+                    self._announce(now)
+                    announce += timedelta(milliseconds=every)
+                    continue
+                if now >= next_try and centre.position(req.queue, ch.info.call_id, now) == 1:
+                    outcome = await self._try(now, deadline, start, position)
+                    if outcome is not None:
+                        return outcome
+                    next_try = ch.clock.now() + timedelta(milliseconds=centre.retry_ms)
+                    continue
+                wake = [t for t in (centre.next_change(now), deadline, announce,
+                                    next_try if next_try > now else None) if t is not None]
+                # nothing will change: only the caller's own limit ends the wait
+                until = min(wake) if wake else ch.caller.hangup_at()
+                ms = round((until - now).total_seconds() * 1000) if until else 0
+                ch._pass(max(ms, 1))
+        except CallHungUp:
+            centre.leave(req.queue, ch.info.call_id)
+            ch._note("queue_left", queue=req.queue, outcome="hangup",
+                     wait_ms=ch._ms_since(start))
+            raise
+
+    async def _try(self, now: datetime, deadline: datetime | None, start: datetime,
+                   position: int) -> QueueOutcome | None:
+        """Ring the members the strategy picks; the outcome if one answered."""
+        ch, req, centre = self.ch, self.req, self.centre
+        available = [a for a in centre.members(req.skills) if a.state == AgentState.AVAILABLE]
+        ring = centre.pick(req.queue, req.strategy, available, tried=self.tried,
+                           linpos=self.linpos)
+        if not ring:
+            return None
+        ids = [a.id for a in ring]
+        answering = sorted((centre.scripts[i].answer_after_ms, centre.member_index(i), i)
+                           for i in ids if centre.scripts[i].answer_after_ms is not None
+                           and centre.scripts[i].answer_after_ms <= self.ring_ms)
+        winner = answering[0] if answering else None
+        ring_for = winner[0] if winner else self.ring_ms
+        if deadline is not None:
+            left = round((deadline - now).total_seconds() * 1000)
+            if left < ring_for:  # the queue's timeout wins over the ring (timeoutpriority=app)
+                winner, ring_for = None, left
+        ch._ring(ids, req.queue)
+        try:
+            ch._pass(ring_for)
+        except CallHungUp:
+            centre.ring_out(ids)
+            raise
+        if winner is None:
+            centre.ring_out(ids)
+            self.tried.update(ids)
+            if not {a.id for a in available} - self.tried:
+                self.tried.clear()  # everyone has been tried: start over
+            self.linpos = centre.member_index(ids[-1]) + 1
+            ch._note("ring_no_answer", agents=ids, ring_ms=ring_for)
+            return None
+        agent_id = winner[2]
+        centre.ring_out([i for i in ids if i != agent_id])
+        centre.leave(req.queue, ch.info.call_id)
+        wait = ch._ms_since(start)
+        ch._note("queue_left", queue=req.queue, outcome="answered", wait_ms=wait, agent=agent_id)
+        conversation = await ch._talk(agent_id, centre.scripts[agent_id], ring_for,
+                                      self.on_answer, party=agent_id)
+        return QueueOutcome("answered", wait, position, conversation)
+
+    def _announce(self, now: datetime) -> None:
+        """app_queue's say_position: 'you are next', or 'there are N calls
+        waiting before you'."""
+        ch = self.ch
+        pos = self.centre.position(self.req.queue, ch.info.call_id, now)
+        ch._note("position", queue=self.req.queue, position=pos)
+        if pos <= 1:
+            sounds = [Sound("file", "queue-youarenext", "")]
+        else:
+            sounds = [Sound("file", "queue-thereare", ""), Sound("tts", str(pos), ""),
+                      Sound("file", "queue-callswaiting", "")]
+        for sound in sounds:
+            ch._hear(sound, "")
+
+    def _left(self, status: str, start: datetime, position: int, reason: str) -> QueueOutcome:
+        ch = self.ch
+        self.centre.leave(self.req.queue, ch.info.call_id)
+        wait = ch._ms_since(start)
+        ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
+        return QueueOutcome(status, wait, position, reason=reason)
+
+
+class StepWatch:
+    """An event sink wrapper that tells the channel when the flow enters a
+    step, so a caller scripted to hang up there does."""
+
+    def __init__(self, sink: EventSink, channel: SimChannel) -> None:
+        self.sink = sink
+        self.channel = channel
+
+    def emit(self, event: Event) -> None:
+        if event.kind == "step_entered":
+            self.channel.notify_step(str(event.data.get("step", "")))
+        self.sink.emit(event)
+
+
+def _any_key(key: str) -> bool:
+    return True
+
+
+def _describe(max_digits: int, end_key: str | None) -> str:
+    what = "a key" if max_digits == 1 else f"up to {max_digits} keys"
+    return what + (f", then {end_key}" if end_key else "")
