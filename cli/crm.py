@@ -1,0 +1,149 @@
+"""`ccf crm import` and `ccf crm show`: fill and read the embedded SQLite
+CRM. The work is done by runtime.crm (importer, sqlite); this module only
+reads options and renders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from cli.common import wants_color, write
+
+DB_ENV = "CCF_CRM_DB"  # the same as runtime.crm.config.DB_ENV, kept here to start fast
+DEFAULT_DB = "ccdsl-crm.db"
+DB_HELP = ("The CRM's SQLite file. Default: $CCF_CRM_DB, or ccdsl-crm.db in the current "
+           "directory.")
+
+app = typer.Typer(
+    name="crm",
+    help="The embedded CRM (a SQLite file): import customers, agents, orders and other "
+         "records, and show what it holds.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    write(f"error: {message}\n", err=True)
+    return typer.Exit(1)
+
+
+@app.command("import")
+def import_records(
+    file: Path = typer.Argument(..., metavar="FILE", show_default=False,
+                                help="A .csv file with a header row, or a .json file holding "
+                                     "a list of objects."),
+    record_type: str = typer.Option(..., "--type", "-t", show_default=False,
+                                    help="The record type: customer, agent, order, ticket, "
+                                         "or any name of your own."),
+    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=DB_HELP),
+) -> None:
+    """Import records into the CRM: each row becomes a record of --type.
+
+    A record with an `id` replaces the fields it gives of the record with
+    that id (or is added); a record without one is added with a new id.
+    CSV cells are text unless the header gives a type (`total:number`,
+    `eta:date`, `skills:list`) or the built-in record type does. Exit
+    status: 0 when imported, 1 for a bad file, type or database.
+    """
+    from runtime.crm.importer import ImportFileError, read_records
+    from runtime.crm.sqlite import SqliteCRM, check_type_name
+    from runtime.errors import ExternalError
+
+    try:
+        check_type_name(record_type, writing=True)
+        records = read_records(file, record_type)
+        crm = SqliteCRM(db)
+        try:
+            added, updated = crm.upsert(record_type, records)
+        finally:
+            crm.close_now()
+    except (ImportFileError, ExternalError) as exc:
+        raise _fail(str(exc)) from None
+    noun = "record" if len(records) == 1 else "records"
+    write(f"Imported {len(records)} {record_type} {noun} from {file} into {db} "
+          f"({added} new, {updated} updated).\n")
+
+
+@app.command("show")
+def show(
+    record_type: str | None = typer.Option(None, "--type", "-t", show_default=False,
+                                           help="Show only records of this type "
+                                                "(call_log for the logged calls)."),
+    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=DB_HELP),
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f",
+                                   help="table (for people) or json (for tools: a list of "
+                                        "records with --type, else an object of lists by "
+                                        "type)."),
+) -> None:
+    """Show the records in the CRM, every type or one.
+
+    Exit status: 0, or 1 when the database or the type does not exist.
+    """
+    import json
+
+    from runtime.crm.sqlite import SqliteCRM
+    from runtime.errors import ExternalError
+    from runtime.values import to_json
+
+    try:
+        crm = SqliteCRM(db, create=False)
+    except ExternalError as exc:
+        hint = ("; import records with `ccf crm import FILE --type TYPE`"
+                if not Path(db).exists() else "")
+        raise _fail(f"{exc}{hint}") from None
+    try:
+        types = crm.record_types()
+        if record_type is not None:
+            if record_type not in types:
+                have = f" (it has: {', '.join(types)})" if types else " (it is empty)"
+                raise _fail(f"no records of type {record_type!r} in {db}{have}")
+            types = [record_type]
+        tables = {name: [r.fields for r in crm.records(name)] for name in types}
+    except ExternalError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        crm.close_now()
+    if fmt is ShowFormat.json:
+        data = to_json(tables[record_type] if record_type is not None else tables)
+        write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    _render_tables(tables)
+
+
+def _render_tables(tables: dict[str, list[dict]]) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from runtime.values import to_text
+
+    terminal = wants_color(sys.stdout)
+    # off a terminal nothing is cut to fit a width: the output is read whole
+    console = Console(no_color=not terminal, highlight=False,
+                      width=None if terminal else 10_000)
+    if not tables:
+        console.print("The CRM is empty.")
+        return
+    for index, (name, rows) in enumerate(tables.items()):
+        columns: list[str] = []
+        for row in rows:
+            columns.extend(column for column in row if column not in columns)
+        noun = "record" if len(rows) == 1 else "records"
+        table = Table(title=f"{name} ({len(rows)} {noun})", title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(to_text(row.get(column)) for column in columns))
+        if index:
+            console.print()
+        console.print(table)
