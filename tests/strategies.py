@@ -189,8 +189,8 @@ menu_item_options = st.builds(
 # ---- statements ------------------------------------------------------------------
 
 _stmt_exprs = not_starting_with(exprs, LINE_START_WORDS)
-# any word can be assigned to: a keyword followed by `=` is read as a name
-_targets = any_name
+# a keyword followed by `=` is read as a name, except the values true, false, null
+_targets = name_except({"true", "false", "null"})
 
 
 def _simple(on_error):
