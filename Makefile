@@ -13,10 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# A simulated call through examples/iws: an unknown caller presses 1, keys
+# order 20261128 and hears its status, presses 0 and reaches an agent, then
+# rates the call 5. The CRM is examples/iws/crm/, the agents agents.toml.
 demo: $(STAMP)
 	$(BIN)/ccf validate examples/iws
-	$(BIN)/ccf compile examples/iws/hotline.ccf -o $(VENV)/hotline.ir.json
-	@echo "IR written to $(VENV)/hotline.ir.json"
+	$(BIN)/ccf simulate examples/iws/hotline.ccf --caller +8613900000000 \
+		--at "2026-11-30 10:00 Asia/Shanghai" --press "1 20261128# 0 5" \
+		--agents examples/iws/agents.toml
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,8 +12,11 @@ import sys
 import typer
 
 from cli import compile as compile_cmd
+from cli import crm as crm_cmd
 from cli import explain as explain_cmd
 from cli import fmt as fmt_cmd
+from cli import simulate as simulate_cmd
+from cli import test as test_cmd
 from cli import validate as validate_cmd
 
 INTERNAL_ERROR = 3
@@ -51,6 +54,9 @@ app.command("validate")(validate_cmd.validate)
 app.command("compile")(compile_cmd.compile_flow)
 app.command("fmt")(fmt_cmd.fmt)
 app.command("explain")(explain_cmd.explain)
+app.add_typer(crm_cmd.app, name="crm")
+app.command("simulate")(simulate_cmd.simulate)
+app.command("test")(test_cmd.run_flow_tests)
 
 
 def main(argv: list[str] | None = None) -> None:

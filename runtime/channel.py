@@ -35,6 +35,8 @@ class CallInfo:
     dialled: str
     started: datetime  # aware
     channel: str = ""  # Asterisk channel name, "sim/1" in the simulator
+    language: str | None = None  # the caller's language when the line knows it (a test's
+    # `call language "en-US"`); None: the flow's default language
 
 
 @dataclass(frozen=True)
