@@ -1,4 +1,4 @@
-"""The `ccf` command: validate, compile, format and explain call flows.
+"""The `ccf` command: check, format, compile, simulate and test call flows.
 
 Each subcommand lives in its own module and imports the compiler only when
 it runs, so `ccf validate` on a small file starts in a fraction of a second.
@@ -23,7 +23,8 @@ INTERNAL_ERROR = 3
 
 app = typer.Typer(
     name="ccf",
-    help="ccdsl's toolchain for .ccf call flows: validate, compile, format and explain.",
+    help="ccdsl's toolchain for .ccf call flows: check, format, compile, simulate and test "
+         "them, and manage the embedded CRM.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,7 +48,10 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """ccdsl's toolchain for .ccf call flows: validate, compile, format and explain."""
+    """ccdsl's toolchain for .ccf call flows.
+
+    Check, format, compile, simulate and test flows, and manage the embedded CRM.
+    """
 
 
 app.command("validate")(validate_cmd.validate)
