@@ -35,6 +35,7 @@ EVENT_KINDS = (
     "voicemail",        # mailbox, stored, file, duration_ms
     "screen_pop",       # agent, data
     "wrapup_requested",  # agent, fields
+    "language_set",     # language, previous
     "log",              # message
     "error",            # message, where (loc), kind
     "hangup",           # by (caller|flow|agent|transfer), step

@@ -172,7 +172,14 @@ def _ms(at: datetime) -> int:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
+    # Most event data is plain JSON already: encode it directly, with
+    # to_json only for the run-time values inside (records, dates,
+    # durations), instead of first copying the whole structure through
+    # to_json. Keys json cannot take (a tuple) fall back to the full walk.
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=to_json)
+    except TypeError:
+        return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -406,9 +413,12 @@ class CallStore:
             with self._transaction():
                 cols = ", ".join(_CALL_COLUMNS)
                 marks = ", ".join("?" * len(_CALL_COLUMNS))
+                # a call that started and ended since the last flush is written
+                # once, finished, by _write_call (not inserted, then replaced)
+                done = {call.row["call_id"] for call in self._finished}
                 self._db.executemany(f"INSERT OR IGNORE INTO calls ({cols}) VALUES ({marks})",
                                      [tuple(_col(r[c]) for c in _CALL_COLUMNS)
-                                      for r in self._new_calls])
+                                      for r in self._new_calls if r["call_id"] not in done])
                 self._db.executemany("INSERT OR REPLACE INTO events VALUES "
                                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._events)
                 for call in self._finished:

@@ -1,0 +1,181 @@
+"""The builtins that leave the switch: the CRM (`crm.*`) and HTTP
+(`http.*`). Each call has a timeout, turns any failure into ExternalError
+and emits an event (crm_query, http_request) with its timing and a summary
+of its result. Registered in runtime/builtins_impl.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from runtime.errors import ExternalError, FlowError
+from runtime.evaluate import kind_of
+from runtime.values import Duration, Record, to_json, to_text
+
+if TYPE_CHECKING:
+    from runtime.builtins_impl import BuiltinContext
+
+
+def _text(value: Any, what: str, loc: dict | None) -> str:
+    if not isinstance(value, str):
+        raise FlowError(f"{what} must be text, not {kind_of(value)}", loc)
+    return value
+
+
+def summary(value: Any) -> Any:
+    """A short JSON form of a result for an event: a record by kind and id."""
+    if isinstance(value, Record):
+        return {"kind": value.kind, "id": to_json(value.id)}
+    text = json.dumps(to_json(value), ensure_ascii=False)
+    return to_json(value) if len(text) <= 200 else text[:197] + "..."
+
+
+# -- the CRM ------------------------------------------------------------------------------
+
+
+async def crm_call(ctx: BuiltinContext, operation: str, args: dict,
+                   make: Callable[[], Awaitable[Any]], loc: dict | None) -> Any:
+    """Run one CRM operation under the configured timeout and report it as
+    a crm_query event, whether it answered, failed or timed out."""
+    timeout_ms = ctx.services.config.crm_timeout_ms
+    started = time.perf_counter()
+    result: Any = None
+    error: str | None = None
+    try:
+        result = await asyncio.wait_for(make(), timeout_ms / 1000)
+        return result
+    except TimeoutError as err:
+        error = f"the CRM did not answer {operation} within {timeout_ms} ms"
+        raise ExternalError(error, service="crm", timed_out=True) from err
+    except ExternalError as err:
+        error = str(err)
+        raise
+    except Exception as err:  # an adapter's own failure is a CRM failure, not a crash
+        error = f"the CRM failed on {operation}: {err}"
+        raise ExternalError(error, service="crm") from err
+    finally:
+        ctx.emit("crm_query", {
+            "operation": operation, "args": {k: summary(v) for k, v in args.items()},
+            "result": None if error else summary(result),
+            "ms": round((time.perf_counter() - started) * 1000, 3), "error": error,
+        }, loc)
+
+
+def _record_type(value: Any, loc: dict | None) -> str:
+    name = _text(value, "a record type", loc)
+    return name.rsplit(".", 1)[-1]  # `orders.order` declares the CRM's `order`
+
+
+async def crm_customer(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    phone = a["phone"]
+    if phone is None:
+        return None
+    phone = _text(phone, "a phone number", loc)
+    return await crm_call(ctx, "customer", {"phone": phone},
+                          lambda: ctx.services.crm.find_customer(phone), loc)
+
+
+async def crm_find(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    kind, fields = _record_type(a["type"], loc), a["fields"]
+    return await crm_call(ctx, "find", {"type": kind, **fields},
+                          lambda: ctx.services.crm.find(kind, fields), loc)
+
+
+async def crm_owner(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    customer = a["customer"]
+    if customer is None:
+        return None  # an unknown caller has no owner; no need to ask
+    if not isinstance(customer, Record):
+        raise FlowError(f"crm.owner needs a customer record, not {kind_of(customer)}", loc)
+    return await crm_call(ctx, "owner", {"customer": customer},
+                          lambda: ctx.services.crm.owner(customer), loc)
+
+
+async def crm_create(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    kind, fields = _record_type(a["type"], loc), a["fields"]
+    return await crm_call(ctx, "create", {"type": kind, **fields},
+                          lambda: ctx.services.crm.create(kind, fields), loc)
+
+
+async def crm_update(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    record, fields = a["record"], a["fields"]
+    if not isinstance(record, Record):
+        raise FlowError(f"crm.update needs a CRM record, not {kind_of(record)}", loc)
+    return await crm_call(ctx, "update", {"record": record, **fields},
+                          lambda: ctx.services.crm.update(record, fields), loc)
+
+
+async def crm_log_call(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    customer = a.get("customer")
+    if customer is not None and not isinstance(customer, Record):
+        raise FlowError(f"crm.log_call needs a customer record, not {kind_of(customer)}", loc)
+    entry = {**ctx.call_log(), "customer": customer.id if customer else None,
+             "note": to_text(a.get("note") or ""), "outcome": to_text(a.get("outcome") or "")}
+    shown = {"customer": customer, "outcome": entry["outcome"]}
+    await crm_call(ctx, "log_call", shown, lambda: ctx.services.crm.log_call(entry), loc)
+    return None
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+
+def _from_json(value: Any) -> Any:
+    """JSON as language values: arrays become lists (tuples)."""
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _from_json(v) for k, v in value.items()}
+    return value
+
+
+async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> Any:
+    url = _text(a["url"], "a URL", loc)
+    timeout = a.get("timeout")
+    if timeout is not None and not isinstance(timeout, Duration):
+        raise FlowError(f"the timeout must be a duration, not {kind_of(timeout)}", loc)
+    timeout_ms = timeout.ms if timeout is not None else ctx.services.config.http_timeout_ms
+    headers = {str(k): to_text(v) for k, v in (a.get("headers") or {}).items()}
+    request: dict[str, Any] = {"headers": headers}
+    body = a.get("body")
+    if method == "POST" and body is not None:
+        if isinstance(body, str):
+            request["content"] = body.encode("utf-8")
+        else:
+            request["json"] = to_json(body)
+    started = time.perf_counter()
+    status: int | None = None
+    error: str | None = None
+    try:
+        async with httpx.AsyncClient(timeout=timeout_ms / 1000) as client:
+            reply = await asyncio.wait_for(client.request(method, url, **request),
+                                           timeout_ms / 1000)
+        status = reply.status_code
+        try:
+            parsed = _from_json(reply.json())
+        except ValueError:
+            parsed = None
+        return Record("response", {"status": status, "body": reply.text, "json": parsed})
+    except (TimeoutError, httpx.TimeoutException) as err:
+        error = f"{method} {url} did not answer within {timeout_ms} ms"
+        raise ExternalError(error, service="http", timed_out=True) from err
+    except (httpx.HTTPError, OSError, ValueError) as err:
+        error = f"{method} {url} failed: {err or type(err).__name__}"
+        raise ExternalError(error, service="http") from err
+    finally:
+        # headers stay out of the event: they may carry tokens
+        ctx.emit("http_request", {"method": method, "url": url, "status": status,
+                                  "ms": round((time.perf_counter() - started) * 1000, 3),
+                                  "error": error}, loc)
+
+
+async def http_get(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    return await _http(ctx, "GET", a, loc)
+
+
+async def http_post(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    return await _http(ctx, "POST", a, loc)

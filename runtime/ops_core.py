@@ -1,0 +1,369 @@
+"""The state of one call and the ops that need no channel beyond answer:
+variables, control flow, conditions, logging.
+
+`CallRuntime` holds everything one call knows (variables, language, agent,
+queue, recording, counters) and runs bodies of ops. Control leaves a body
+by the small signal exceptions below; failures are ExternalError and
+FlowError (runtime.errors), routed to an op's `on_error` or, without one,
+up to the `error` handler (runtime/interpreter.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from runtime import builtins_impl
+from runtime.builtins_external import summary
+from runtime.channel import Channel
+from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from runtime.evaluate import equal, evaluate, kind_of, truthy
+from runtime.events import Event
+from runtime.ir import Program
+from runtime.services import Services
+from runtime.values import Duration, Record, to_json, to_text
+
+OpFn = Callable[["CallRuntime", dict, "Frame"], Awaitable[None]]
+
+# sub-flows calling sub-flows deeper than this are a runaway recursion
+MAX_SUB_DEPTH = 64
+
+
+class GotoStep(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, step: str, loc: dict | None) -> None:
+        super().__init__(step)
+        self.step = step
+        self.loc = loc
+
+
+class SubReturn(Exception):  # noqa: N818
+    def __init__(self, value: Any, loc: dict | None) -> None:
+        super().__init__("return")
+        self.value = value
+        self.loc = loc
+
+
+class FlowHangup(Exception):  # noqa: N818
+    """The flow ran `hangup`."""
+
+
+class LeftFlow(Exception):  # noqa: N818
+    """The call left the flow: a transfer succeeded."""
+
+
+class Frame:
+    """A scope: the call's variables, or one sub-flow's (or prompt's) locals.
+    It is the expression evaluator's context."""
+
+    __slots__ = ("rt", "vars", "sub")
+
+    def __init__(self, rt: CallRuntime, variables: dict[str, Any], sub: str | None = None):
+        self.rt = rt
+        self.vars = variables
+        self.sub = sub
+
+    def get_var(self, name: str) -> Any:
+        return self.vars.get(name)
+
+    def set_var(self, name: str, value: Any) -> None:
+        self.vars[name] = value
+
+    async def constant(self, name: str) -> Any:
+        return await self.rt.constant(name)
+
+    def builtin_value(self, name: str, loc: dict | None) -> Any:
+        return builtins_impl.value_of(self.rt, name, loc)
+
+    async def call_builtin(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
+        return await builtins_impl.call(self.rt, name, args, kwargs, loc)
+
+    async def call_sub(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
+        return await self.rt.call_sub(name, args, kwargs, loc)
+
+
+class CallRuntime:
+    """One call: its state, its event stream, and the executor of op bodies."""
+
+    def __init__(self, program: Program, channel: Channel, services: Services,
+                 ops: dict[str, OpFn]) -> None:
+        self.program = program
+        self.channel = channel
+        self.services = services
+        self.ops = ops
+        self.info = channel.info
+        self.call_id = self.info.call_id
+        self.variables: dict[str, Any] = {}
+        self.call_frame = Frame(self, self.variables)
+        self.language = program.default_language
+        self.answered = False
+        self.talked_to_agent = False
+        self.agent: str | None = None  # the last agent who answered
+        self.answering_agent: str | None = None  # bound inside `on answered by agent`
+        self.queue: str | None = None  # the last queue joined
+        self.queue_wait_ms = 0
+        self.talk_ms = 0
+        self.recording: str | None = None
+        self.recordings: list[str] = []
+        self.voicemail: str | None = None  # mailbox of the last stored message
+        self.abandoned = False  # hung up while waiting for an agent
+        self.line_closed = False  # the caller is gone: no more channel calls
+        self.step: str | None = None
+        self.seq = 0
+        self.ops_run = 0
+        self.sub_depth = 0
+        self._constants: dict[str, Any] = {}
+        tz = services.config.timezone
+        self._zone = ZoneInfo(tz) if tz else None
+
+    # -- events ------------------------------------------------------------------
+
+    def emit(self, kind: str, data: dict, loc: dict | None = None) -> None:
+        self.seq += 1
+        self.services.sink.emit(Event(self.call_id, self.seq, self.services.clock.now(),
+                                      kind, data, loc))
+
+    def emit_error(self, err: Exception, *, handled: bool, loc: dict | None = None,
+                   handler: str | None = None) -> None:
+        where = getattr(err, "loc", None) or loc
+        kind = ("step_budget" if isinstance(err, StepBudgetExceeded)
+                else "external" if isinstance(err, ExternalError) else "flow")
+        data = {"message": str(err), "kind": kind, "where": where, "handled": handled}
+        if isinstance(err, ExternalError):
+            data["service"] = err.service
+            data["timed_out"] = err.timed_out
+        if handler:
+            data["handler"] = handler
+        self.emit("error", data, where)
+
+    # -- the line ----------------------------------------------------------------
+
+    def line(self) -> Channel:
+        """The channel, unless the caller is gone: then CallHungUp, so a
+        handler that runs after the call cannot talk to nobody."""
+        if self.line_closed:
+            raise CallHungUp("the call has ended")
+        return self.channel
+
+    # -- facts for builtins ----------------------------------------------------------
+
+    def now(self) -> datetime:
+        now = self.services.clock.now()
+        return now.astimezone(self._zone) if self._zone else now
+
+    def caller_record(self) -> Record:
+        return Record("caller", {"number": self.info.caller_number,
+                                 "name": self.info.caller_name or None,
+                                 "dialled": self.info.dialled, "language": self.language})
+
+    def _agent_value(self, agent_id: str | None) -> Record | None:
+        if agent_id is None:
+            return None
+        agent = self.services.centre.agent(agent_id)
+        if agent is None:
+            return Record("agent", {"id": agent_id, "name": agent_id})
+        return builtins_impl.agent_record(agent)
+
+    def call_record(self) -> Record:
+        return Record("call", {"id": self.call_id, "language": self.language,
+                               "start": self.info.started,
+                               "talked_to_agent": self.talked_to_agent,
+                               "agent": self._agent_value(self.agent),
+                               "queue_wait": Duration(self.queue_wait_ms)})
+
+    def agent_record(self) -> Record | None:
+        return self._agent_value(self.answering_agent)
+
+    def call_log(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "caller": self.info.caller_number,
+                "dialled": self.info.dialled, "agent": self.agent,
+                "started": self.info.started, "ended": self.now(), "talk_ms": self.talk_ms,
+                "recording": self.recordings[-1] if self.recordings else None}
+
+    async def queue_skills(self, queue: str) -> dict[str, int]:
+        decl = self.program.queues.get(queue)
+        if decl is None:
+            raise FlowError(f"no queue named `{queue}`")
+        expr = decl["options"].get("skills")
+        if expr is None:
+            return {}
+        return builtins_impl.skills_dict(await evaluate(expr, self.call_frame, decl["loc"]),
+                                         decl["loc"])
+
+    # -- values ------------------------------------------------------------------
+
+    async def constant(self, name: str) -> Any:
+        if name not in self._constants:
+            decl = self.program.constants.get(name)
+            if decl is None:
+                raise FlowError(f"no constant named `{name}`")
+            # constants see only literals and other constants
+            self._constants[name] = await evaluate(decl["value"], Frame(self, {}), decl["loc"])
+        return self._constants[name]
+
+    async def call_sub(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
+        sub = self.program.subs.get(name)
+        if sub is None:
+            raise FlowError(f"no sub-flow named `{name}`", loc)
+        params = sub["params"]
+        if len(args) > len(params):
+            raise FlowError(f"`{name}` takes {len(params)} argument(s), got {len(args)}", loc)
+        local = dict.fromkeys(sub["locals"])
+        local.update(zip(params, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in params:
+                raise FlowError(f"`{name}` has no parameter `{key}`", loc)
+            local[key] = value
+        if self.sub_depth >= MAX_SUB_DEPTH:
+            raise FlowError(f"sub-flows call each other more than {MAX_SUB_DEPTH} deep", loc)
+        self.sub_depth += 1
+        try:
+            await self.run_body(sub["body"], Frame(self, local, sub=name))
+        except SubReturn as ret:
+            return ret.value
+        finally:
+            self.sub_depth -= 1
+        return None
+
+    # -- running ops -------------------------------------------------------------
+
+    def tick(self, loc: dict | None) -> None:
+        self.ops_run += 1
+        budget = self.services.config.step_budget
+        if self.ops_run > budget:
+            raise StepBudgetExceeded(
+                f"the call ran more than {budget} operations (the step budget): the flow "
+                "seems to loop without waiting for the caller", loc)
+
+    async def run_body(self, ops: list[dict], frame: Frame) -> None:
+        for op in ops:
+            await self.run_op(op, frame)
+
+    async def run_op(self, op: dict, frame: Frame) -> None:
+        self.tick(op["loc"])
+        fn = self.ops.get(op["op"])
+        if fn is None:
+            raise FlowError(f"this runtime does not know the op `{op['op']}`", op["loc"])
+        on_error = op.get("on_error")
+        try:
+            await fn(self, op, frame)
+        except StepBudgetExceeded:
+            raise
+        except (ExternalError, FlowError) as err:
+            if not getattr(err, "loc", None):
+                err.loc = op["loc"]  # the innermost op that failed
+            if on_error is None:
+                raise
+            self.emit_error(err, handled=True, loc=op["loc"])
+            await self.run_body(on_error, frame)
+
+    async def run_from(self, ops: list[dict], frame: Frame) -> None:
+        """Run a handler's body, following `goto`s from step to step (a loop,
+        not recursion, so a long call does not grow the stack)."""
+        while True:
+            try:
+                await self.run_body(ops, frame)
+                return
+            except GotoStep as jump:
+                step = self.program.steps.get(jump.step)
+                if step is None:
+                    raise FlowError(f"no step named `{jump.step}`", jump.loc) from None
+                self.step = jump.step
+                self.emit("step_entered", {"step": jump.step}, step["loc"])
+                ops, frame = step["body"], self.call_frame
+
+
+async def eval_in(rt: CallRuntime, expr: dict, frame: Frame, op: dict) -> Any:
+    return await evaluate(expr, frame, op["loc"])
+
+
+def text_value(value: Any, what: str, loc: dict | None) -> str:
+    if not isinstance(value, str) or not value:
+        raise FlowError(f"{what} must be a non-empty text, not {kind_of(value)} "
+                        f"{to_text(value)!r}", loc)
+    return value
+
+
+# -- the ops ---------------------------------------------------------------------------
+
+
+async def op_answer(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    if not rt.answered:
+        await rt.line().answer()
+        rt.answered = True
+        rt.emit("answered", {}, op["loc"])
+
+
+async def op_hangup(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    raise FlowHangup()
+
+
+async def op_goto(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    raise GotoStep(op["step"], op["loc"])
+
+
+async def op_return(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    value = None if op.get("value") is None else await eval_in(rt, op["value"], frame, op)
+    raise SubReturn(value, op["loc"])
+
+
+async def op_assign(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    value = await eval_in(rt, op["value"], frame, op)
+    frame.set_var(op["name"], value)
+    rt.emit("variable_set", {"name": op["name"], "value": summary(value)},
+            op["loc"])
+
+
+async def op_eval(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    await eval_in(rt, op["expr"], frame, op)
+
+
+async def op_log(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    rt.emit("log", {"message": to_text(await eval_in(rt, op["value"], frame, op))}, op["loc"])
+
+
+async def op_set_language(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    language = text_value(await eval_in(rt, op["value"], frame, op), "a language", op["loc"])
+    previous, rt.language = rt.language, language
+    rt.emit("language_set", {"language": language, "previous": previous}, op["loc"])
+
+
+async def op_if(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    for branch in op["branches"]:
+        if truthy(await eval_in(rt, branch["test"], frame, op), op["loc"]):
+            await rt.run_body(branch["body"], frame)
+            return
+    if op.get("orelse") is not None:
+        await rt.run_body(op["orelse"], frame)
+
+
+async def op_match(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    subject = await eval_in(rt, op["subject"], frame, op)
+    for arm in op["arms"]:
+        for pattern in arm["patterns"]:
+            if equal(subject, await evaluate(pattern, frame, arm["loc"])):
+                await rt.run_body(arm["body"], frame)
+                return
+    if op.get("orelse") is not None:
+        await rt.run_body(op["orelse"], frame)
+
+
+async def op_screen_pop(rt: CallRuntime, op: dict, frame: Frame) -> None:
+    items = [to_json(await eval_in(rt, item, frame, op)) for item in op["items"]]
+    rt.emit("screen_pop", {"agent": rt.answering_agent or rt.agent, "data": items}, op["loc"])
+
+
+OPS: dict[str, OpFn] = {
+    "answer": op_answer,
+    "hangup": op_hangup,
+    "goto": op_goto,
+    "return": op_return,
+    "assign": op_assign,
+    "eval": op_eval,
+    "log": op_log,
+    "set_language": op_set_language,
+    "if": op_if,
+    "match": op_match,
+    "screen_pop": op_screen_pop,
+}
