@@ -9,31 +9,77 @@ and prints one table with the targets. Measurements:
   against the 200 µs median target. Also the cost of one agent state change
   (the index update the decision's speed is paid for with).
 
-Everything random is seeded, so two runs see the same centre.
+  calls: simulated calls per second through examples/iws/hotline.ccf on
+  one core, against the 2,000 calls/s target. Each call is a full
+  `run_call` over the simulator (SimChannel, a scripted caller, a virtual
+  clock, a simulated centre), with the embedded SQLite CRM (the fixtures
+  of examples/iws/crm imported once into a temporary file) and a SQLite
+  call store, both real files, as `ccf simulate` and `ccf test` run them.
+  Five scripted paths, in turn: an order look-up that finds the order,
+  one that does not, a caller routed to their account owner (who answers,
+  then the survey), a voicemail for the owner after hours, and a hang-up
+  mid-menu. Also the time of one call per path (µs), and the same mix
+  with the CRM file in WAL mode (the store's own setting) to show what
+  the CRM's commits cost.
+
+`python bench/simulate.py --profile` runs the calls under cProfile and
+prints where the time goes. Everything random is seeded, so two runs see
+the same centre.
 """
 
 from __future__ import annotations
 
+import asyncio
+import cProfile
+import pstats
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from compiler.pipeline import compile_file  # noqa: E402
 from runtime.centre import Agent, AgentState  # noqa: E402
+from runtime.channel import CallInfo  # noqa: E402
+from runtime.clock import VirtualClock  # noqa: E402
+from runtime.crm.sqlite import SqliteCRM  # noqa: E402
+from runtime.interpreter import run_call  # noqa: E402
+from runtime.ir import Program, load_program  # noqa: E402
 from runtime.routing import AgentPool, RuleLine, decide  # noqa: E402
+from runtime.scenario import import_crm_folder  # noqa: E402
+from runtime.services import RuntimeConfig, Services  # noqa: E402
+from runtime.sim import (  # noqa: E402
+    AgentScript,
+    HangUp,
+    Press,
+    ScriptedCaller,
+    SimCentre,
+    SimChannel,
+    Speak,
+    StepWatch,
+    queue_configs,
+)
+from runtime.store import CallStore  # noqa: E402
 
 SEED = 20261130
 AGENTS = 10_000
 SKILLS = 50
 DECISIONS = 20_000
 TARGET_DECISION_US = 200.0
+TARGET_CALLS_PER_S = 2_000.0
+HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
+FIXTURES = ROOT / "examples" / "iws" / "crm"
+CALLS_PER_ROUND = 500  # 100 of each path
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -127,7 +173,168 @@ def measure_routing() -> list[Row]:
     ]
 
 
-MEASUREMENTS: list[Callable[[], list[Row]]] = [measure_routing]
+# ---- simulated calls -------------------------------------------------------------------
+
+ZONE = ZoneInfo("Asia/Shanghai")
+OPEN = datetime(2026, 11, 30, 10, 0, tzinfo=ZONE)  # a Monday morning
+NIGHT = datetime(2026, 11, 30, 22, 0, tzinfo=ZONE)
+KNOWN = "+8613800000001"  # C1001 of the fixtures, account owner zhang
+
+
+@dataclass(frozen=True)
+class Script:
+    """A scripted path through the hotline: who calls, when, and what they do."""
+
+    name: str
+    caller: str
+    start: datetime
+    actions: tuple
+
+
+PATHS = (
+    Script("order found", "+8613900000001", OPEN,
+          (Press("1"), Press("20261128#"), HangUp(after_ms=6_000))),
+    Script("order not found", "+8613900000002", OPEN,
+          (Press("1"), Press("99999999#"), HangUp(after_ms=6_000))),
+    Script("to the owner, then the survey", KNOWN, OPEN, (Press("0"), Press("5"))),
+    Script("after hours voicemail", KNOWN, NIGHT, (Speak(20_000),)),
+    Script("hang-up mid-menu", "+8613900000003", OPEN, (Press("7"), HangUp(after_ms=2_000))),
+)
+
+
+def _centre(ir: dict, start: datetime) -> SimCentre:
+    """The agents of examples/iws/agents.toml, all logged in and answering."""
+    agents = [
+        (Agent(id="zhang", name="Zhang Wei", extension="8001",
+               skills={"general": 8, "zh-CN": 9, "en-US": 6}), AgentScript(answer_after_ms=4_000)),
+        (Agent(id="li", name="Li Na", extension="8002", skills={"general": 6, "zh-CN": 9}),
+         AgentScript(answer_after_ms=3_000)),
+        (Agent(id="wang", name="Wang Fang", extension="8003",
+               skills={"tech": 8, "general": 4, "zh-CN": 9, "en-US": 7}),
+         AgentScript(answer_after_ms=5_000)),
+    ]
+    return SimCentre(agents, queues=queue_configs(ir).values(), now=start)
+
+
+@dataclass
+class _Bench:
+    """The world the calls share: the program, one CRM file and one store."""
+
+    ir: dict
+    program: Program
+    crm: SqliteCRM
+    store: CallStore
+    folder: str
+    calls: int = 0
+
+    async def call(self, path: Script) -> str:
+        self.calls += 1
+        call_id = f"bench-{self.calls}"
+        clock = VirtualClock(path.start)
+        centre = _centre(self.ir, path.start)
+        info = CallInfo(call_id=call_id, caller_number=path.caller, caller_name=None,
+                        dialled="4008001234", started=path.start, channel="sim/1")
+        channel = SimChannel(info, clock, ScriptedCaller(path.actions), centre)
+        services = Services(clock=clock, crm=self.crm, centre=centre, history=self.store,
+                            sink=StepWatch(self.store, channel),
+                            config=RuntimeConfig(recordings_dir=self.folder))
+        result = await run_call(self.program, channel, services)
+        return result.outcome
+
+
+def _open_bench(folder: str, *, crm_wal: bool) -> _Bench:
+    result = compile_file(str(HOTLINE))
+    if not result.ok or result.ir is None:
+        raise SystemExit(f"{HOTLINE} does not compile: "
+                         + "; ".join(d.message for d in result.diagnostics))
+    template = Path(folder) / "fixtures.db"
+    if not template.exists():
+        crm = SqliteCRM(template)
+        import_crm_folder(crm, str(FIXTURES))
+        crm.close_now()
+    crm_path = Path(folder) / f"crm-{'wal' if crm_wal else 'default'}.db"
+    shutil.copyfile(template, crm_path)
+    crm = SqliteCRM(crm_path)
+    if crm_wal:
+        crm.db.execute("PRAGMA journal_mode=WAL")
+        crm.db.execute("PRAGMA synchronous=NORMAL")
+    store = CallStore(Path(folder) / f"calls-{'wal' if crm_wal else 'default'}.db")
+    return _Bench(result.ir, load_program(result.ir), crm, store, folder)
+
+
+async def _round(bench: _Bench, per_path_ns: dict[str, list[float]] | None) -> float:
+    """CALLS_PER_ROUND calls, the paths in turn; the round's calls/s."""
+    clock = time.perf_counter_ns
+    start = clock()
+    for i in range(CALLS_PER_ROUND):
+        path = PATHS[i % len(PATHS)]
+        before = clock()
+        await bench.call(path)
+        if per_path_ns is not None:
+            per_path_ns[path.name].append(clock() - before)
+    return CALLS_PER_ROUND / ((clock() - start) / 1e9)
+
+
+def _outcomes(bench: _Bench) -> dict[str, str]:
+    """Each path's outcome, from one call: a check that the paths do what
+    their names say before they are timed."""
+    return {p.name: asyncio.run(bench.call(p)) for p in PATHS}
+
+
+def _calls_per_second(crm_wal: bool, per_path_ns: dict[str, list[float]] | None
+                      ) -> tuple[list[float], dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="ccf-bench-") as folder:
+        bench = _open_bench(folder, crm_wal=crm_wal)
+        try:
+            outcomes = _outcomes(bench)
+
+            async def rounds() -> list[float]:
+                await _round(bench, None)  # warm-up: caches, the store's pages
+                return [await _round(bench, per_path_ns) for _ in range(ROUNDS)]
+
+            return asyncio.run(rounds()), outcomes
+        finally:
+            bench.store.close()
+            bench.crm.close_now()
+
+
+def measure_calls() -> list[Row]:
+    per_path: dict[str, list[float]] = {p.name: [] for p in PATHS}
+    rates, outcomes = _calls_per_second(False, per_path)
+    wal_rates, _ = _calls_per_second(True, None)
+    rows = [Row("simulated calls/s, examples/iws, 5 paths", "/s", statistics.median(rates),
+                min(rates), TARGET_CALLS_PER_S,
+                f"{ROUNDS} rounds of {CALLS_PER_ROUND:,} calls on one core, median and "
+                "slowest round; CRM and call store on SQLite files", higher_is_better=True)]
+    for name, ns in per_path.items():
+        us = [n / 1000 for n in ns]
+        rows.append(Row(f"  one call: {name}", "µs", statistics.median(us),
+                        _percentile(us, 0.99), None, f"outcome {outcomes[name]}"))
+    rows.append(Row("simulated calls/s, CRM file in WAL mode", "/s", statistics.median(wal_rates),
+                    min(wal_rates), None, "the same mix; the CRM's commits without a sync "
+                    "each (the store's own setting)"))
+    return rows
+
+
+def profile_calls(top: int = 30) -> None:
+    """Run one round of calls under cProfile; print where the time goes."""
+    with tempfile.TemporaryDirectory(prefix="ccf-bench-") as folder:
+        bench = _open_bench(folder, crm_wal=False)
+        try:
+            asyncio.run(_round(bench, None))
+            profiler = cProfile.Profile()
+            profiler.enable()
+            asyncio.run(_round(bench, None))
+            profiler.disable()
+        finally:
+            bench.store.close()
+            bench.crm.close_now()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+MEASUREMENTS: list[Callable[[], list[Row]]] = [measure_routing, measure_calls]
 
 
 def print_table(rows: list[Row]) -> bool:
@@ -155,6 +362,9 @@ def print_table(rows: list[Row]) -> bool:
 
 
 def main() -> int:
+    if "--profile" in sys.argv[1:]:
+        profile_calls()
+        return 0
     rows: list[Row] = []
     for measure in MEASUREMENTS:
         rows.extend(measure())
