@@ -73,6 +73,7 @@ _TABLE = [
     ("E504", E, "unknown day name"),
     ("E505", E, "value out of range"),
     ("E506", E, "invalid pattern"),
+    ("E507", E, "value not one of its choices"),
     # -- hygiene ------------------------------------------------------------------
     ("W600", W, "external call without an error path"),
     ("W601", W, "unused variable"),

@@ -14,6 +14,10 @@ Value forms:
 - ``skills``  a skills list ``[general, tech]`` (bare names are skill names)
               or minimum levels ``{tech: 3}``
 - ``step``    the bare name of a step of the flow
+
+An option with ``choices`` takes one of those words as a text
+(``strategy "ringall"``); the checker refuses any other literal (E507)
+and the runtime any other value.
 """
 
 from __future__ import annotations
@@ -31,11 +35,16 @@ class OptionSpec:
     doc: str
     required: bool = False
     default: str | None = None  # as written in a flow, for the docs
+    choices: tuple[str, ...] = ()  # the words a text option may be; () for any
 
 
 def _o(name: str, form: str, t: Type | None, doc: str, required: bool = False,
-       default: str | None = None) -> OptionSpec:
-    return OptionSpec(name, form, t, doc, required, default)
+       default: str | None = None, choices: tuple[str, ...] = ()) -> OptionSpec:
+    return OptionSpec(name, form, t, doc, required, default, choices)
+
+
+# app_queue's strategies: how a queue picks the agents to ring for a call
+QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear")
 
 
 _BARGE_IN = _o("barge_in", "value", BOOL, "whether a key press interrupts the playback",
@@ -53,6 +62,11 @@ _ANNOUNCE_POSITION = _o("announce_position", "every", DURATION,
 _TIMEOUT_AGENT = _o("timeout", "value", DURATION, "how long to ring before giving up",
                     default="30s")
 _CALLER_ID = _o("caller_id", "value", TEXT, "the number the called party sees")
+_STRATEGY = _o("strategy", "value", TEXT,
+               "how agents are picked: ringall (ring every free agent), leastrecent (the "
+               "longest idle), fewestcalls (the fewest calls taken), random, rrmemory (round "
+               "robin from the last one rung), linear (in the order listed)",
+               default="\"leastrecent\"", choices=QUEUE_STRATEGIES)
 
 OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
     "menu": (
@@ -77,7 +91,7 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("pattern", "value", TEXT, "a regular expression the digits must match"),
         _BARGE_IN,
     ),
-    "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING),
+    "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING, _STRATEGY),
     "queue statement": (_PRIORITY, _SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION),
     "route": (_SKILLS, _PRIORITY, _MAX_WAIT),
     "routing owner": (_RING,),
@@ -123,12 +137,15 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("from", "value", TEXT, "the caller's number"),
         _o("to", "value", TEXT, "the number dialled"),
         _o("name", "value", TEXT, "the caller-id name"),
-        _o("language", "value", TEXT, "the caller's language"),
+        _o("language", "value", TEXT, "the caller's language: the call starts in it when the "
+           "flow has it"),
     ),
     "test press": (_o("after", "value", DURATION, "wait this long before pressing"),),
     "test hangup": (
-        _o("after", "value", DURATION, "hang up this long after the previous event"),
-        _o("in_step", "step", None, "hang up as soon as the call enters this step"),
+        _o("after", "value", DURATION, "hang up this long after the previous event (with "
+           "`in_step`: after the call enters the step)"),
+        _o("in_step", "step", None, "hang up as soon as the call enters this step (or `after` "
+           "that long)"),
     ),
 }
 

@@ -98,7 +98,13 @@ def describe(kind: str, data: dict) -> str:
             name = f"{d['prompt']}: " if d.get("prompt") else ""
             lang = {s.get("language") for s in d.get("sounds") or () if s.get("language")}
             tag = f" [{', '.join(sorted(lang))}]" if lang else ""
-            cut = f" (interrupted by {d['interrupted_by']})" if d.get("interrupted_by") else ""
+            # stamped when the playback started; `ms` says how long it played
+            length = _seconds(d["ms"]) if isinstance(d.get("ms"), (int, float)) else ""
+            if d.get("interrupted_by"):
+                after = f" after {length}" if length else ""
+                cut = f" (interrupted by {d['interrupted_by']}{after})"
+            else:
+                cut = f" ({length})" if length else ""
             return f"plays {name}{_sounds(d.get('sounds'))}{tag}{cut}"
         case "said":
             return f"says {d.get('kind')} {d.get('value')} [{d.get('language', '')}]"

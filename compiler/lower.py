@@ -18,7 +18,7 @@ from compiler.lower_stmt import lower_body, lower_option_map, lower_skills, lowe
 from compiler.program import LoadedModule, Program
 from compiler.symbols import Scope, assigned_names
 
-IR_VERSION = "1.0"
+IR_VERSION = "1.1"
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = {name: i for i, name in enumerate(DAYS)} | {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,10 @@ async def crm_log_call(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
     entry = {**ctx.call_log(), "customer": customer.id if customer else None,
              "note": to_text(a.get("note") or ""), "outcome": to_text(a.get("outcome") or "")}
     shown = {"customer": customer, "outcome": entry["outcome"]}
+    if entry.get("recording"):
+        shown["recording"] = os.path.basename(entry["recording"])
+    if "wrapup" in entry:
+        shown["wrapup"] = entry["wrapup"]
     await crm_call(ctx, "log_call", shown, lambda: ctx.services.crm.log_call(entry), loc)
     return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class Conversation:
     ring_ms: int  # from offering the call to the answer
     talk_ms: int
     ended_by: Literal["caller", "agent", "transfer"]
+    # what the agent entered on the flow's wrap-up form during the
+    # conversation, when the line reports it (an agent desktop); None: nothing yet
+    wrapup: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ EVENT_KINDS = (
     "step_entered",     # step
     "handler_entered",  # handler
     "answered",         # -
-    "prompt_played",    # sounds: [{kind, text, language}], prompt (name or null), interrupted_by
+    # sounds: [{kind, text, language}], prompt (name or null), interrupted_by, ms (when
+    # known); stamped when the playback started
+    "prompt_played",
     "said",             # kind, value, language
     "keys",             # keys, timed_out, purpose (menu|collect)
     "menu_choice",      # menu (loc), key or timeout/invalid/exhausted, attempt

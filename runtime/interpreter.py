@@ -11,6 +11,10 @@ How a call ends, decided in one place:
   `error` handler, or when it fails too, the call is hung up: error;
 - the step budget runs out: outcome error, the `error` handler is skipped
   (it could be part of the loop).
+- anything else raised (a bug of the interpreter, a channel or a service
+  that breaks its contract): an `error` event of kind internal, outcome
+  error, and the call still ends with `on hangup` and call_ended, so a
+  server keeps serving and the call store gets its record.
 A hang-up that is not a transfer and follows a stored voicemail, with no
 agent conversation, is outcome voicemail. Then `on hangup` runs, once,
 whatever the ending, without the line.
@@ -93,6 +97,17 @@ async def _run_entry(rt: CallRuntime, entry: str) -> _Ending:
         return await _run_error_handler(rt, _error_signal(signal))
 
 
+def _internal(rt: CallRuntime, err: Exception, *, handler: str | None = None) -> str:
+    """Report an unexpected exception as an `error` event of kind internal,
+    at the op that was running; the message for the call's record."""
+    message = f"internal error: {type(err).__name__}: {err}"
+    data = {"message": message, "kind": "internal", "where": rt.op_loc, "handled": False}
+    if handler:
+        data["handler"] = handler
+    rt.emit("error", data, rt.op_loc)
+    return message
+
+
 async def _run_error_handler(rt: CallRuntime, err: Exception) -> _Ending:
     rt.emit_error(err, handled=False)
     handler = rt.program.handler("error")
@@ -127,6 +142,8 @@ async def _run_hangup_handler(rt: CallRuntime) -> None:
         pass
     except (ExternalError, FlowError) as err:
         rt.emit_error(err, handled=False, handler="hangup")
+    except Exception as err:  # noqa: BLE001 - the call must still end with its record
+        _internal(rt, err, handler="hangup")
 
 
 async def _close_line(rt: CallRuntime, ending: _Ending) -> None:
@@ -136,6 +153,8 @@ async def _close_line(rt: CallRuntime, ending: _Ending) -> None:
         await rt.channel.hangup()
     except CallHungUp:
         pass  # the caller was already gone
+    except Exception as err:  # noqa: BLE001 - a broken line still ends the call
+        _internal(rt, err)
 
 
 def _final_outcome(rt: CallRuntime, ending: _Ending) -> Outcome:
@@ -160,11 +179,15 @@ async def run_call(program: Program, channel: Channel, services: Services, *,
                              "flow_version": program.doc.get("compiler"),
                              "ir_version": program.doc.get("ir_version"),
                              "channel": info.channel, "language": rt.language})
+    if rt.language_note:
+        rt.emit("log", {"message": rt.language_note})
     try:
         ending = await _run_entry(rt, entry)
     except FlowError as err:  # no such entry handler or step
         rt.emit_error(err, handled=False)
         ending = _Ending("error", "flow", str(err))
+    except Exception as err:  # noqa: BLE001 - never raise out of a call (see above)
+        ending = _Ending("error", "flow", _internal(rt, err))
     await _close_line(rt, ending)
     rt.line_closed = True
     outcome = _final_outcome(rt, ending)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from ccdsl.options import QUEUE_STRATEGIES
 from runtime.centre import Agent
 from runtime.channel import Conversation, DialTarget, OnAnswer, QueueOutcome, QueueRequest
 from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
@@ -31,9 +32,9 @@ from runtime.ops_media import ms_of, option, sounds_of
 from runtime.routing import AgentPool, Decision, RuleLine, decide
 from runtime.values import Record, Ref, to_text
 
-# app_queue's strategy for every queue: the longest idle agent first, the
-# order the routing engine uses too (runtime/routing.py)
-QUEUE_STRATEGY = "leastrecent"
+# the strategy of a queue whose IR has none (IR 1.0, before the `strategy`
+# option): the longest idle agent first, the order runtime/routing.py uses too
+IR_1_0_STRATEGY = "leastrecent"
 
 
 def agent_pool(rt: CallRuntime) -> AgentPool:
@@ -102,9 +103,11 @@ def after_conversation(rt: CallRuntime, conversation: Conversation | None,
     rt.emit("conversation_ended", {"agent": conversation.agent, "talk_ms": conversation.talk_ms,
                                    "ended_by": conversation.ended_by}, loc)
     if rt.program.wrapup is not None and conversation.agent:
-        rt.emit("wrapup_requested", {"agent": conversation.agent,
-                                     "fields": [f["name"] for f in rt.program.wrapup["fields"]]},
-                loc)
+        fields = [f["name"] for f in rt.program.wrapup["fields"]]
+        # only the form's own fields: a desktop cannot add columns to the reports
+        values = {k: v for k, v in (conversation.wrapup or {}).items() if k in fields}
+        rt.wrapup = {"agent": conversation.agent, "fields": fields, "values": values or None}
+        rt.emit("wrapup_requested", {"agent": conversation.agent, "fields": fields}, loc)
     if conversation.ended_by == "caller":
         raise CallHungUp("the caller hung up during the conversation")
     if conversation.ended_by == "transfer":
@@ -155,12 +158,18 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     from runtime.builtins_impl import skills_dict
 
     music = values.get("music")
+    strategy = values.get("strategy")
+    if strategy is None:
+        strategy = IR_1_0_STRATEGY
+    if strategy not in QUEUE_STRATEGIES:
+        raise FlowError(f"queue {queue}: the strategy {to_text(strategy)!r} is not one of "
+                        + ", ".join(QUEUE_STRATEGIES), decl["loc"])
     return QueueRequest(
         queue=queue, priority=int(priority or 0), skills=skills_dict(values.get("skills"), loc),
         max_wait_ms=ms_of(values.get("max_wait"), "max_wait", loc),
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
-        strategy=QUEUE_STRATEGY, ring_ms=ms_of(values.get("ring"), "ring", loc))
+        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc))
 
 
 async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> QueueOutcome:

@@ -96,7 +96,7 @@ class CallRuntime:
         self.call_id = self.info.call_id
         self.variables: dict[str, Any] = {}
         self.call_frame = Frame(self, self.variables)
-        self.language = program.default_language
+        self.language, self.language_note = starting_language(program, self.info.language)
         self.answered = False
         self.talked_to_agent = False
         self.agent: str | None = None  # the last agent who answered
@@ -110,6 +110,8 @@ class CallRuntime:
         self.abandoned = False  # hung up while waiting for an agent
         self.line_closed = False  # the caller is gone: no more channel calls
         self.step: str | None = None
+        self.op_loc: dict | None = None  # the op being run: where an internal failure points
+        self.wrapup: dict[str, Any] | None = None  # the form: {"agent", "fields", "values"}
         self.seq = 0
         self.ops_run = 0
         self.sub_depth = 0
@@ -119,9 +121,13 @@ class CallRuntime:
 
     # -- events ------------------------------------------------------------------
 
-    def emit(self, kind: str, data: dict, loc: dict | None = None) -> None:
+    def emit(self, kind: str, data: dict, loc: dict | None = None,
+             at: datetime | None = None) -> None:
+        """Emit an event stamped now, or at `at` for what began earlier (a
+        prompt is stamped when its playback started)."""
         self.seq += 1
-        self.services.sink.emit(Event(self.call_id, self.seq, self.services.clock.now(),
+        self.services.sink.emit(Event(self.call_id, self.seq,
+                                      self.services.clock.now() if at is None else at,
                                       kind, data, loc))
 
     def emit_error(self, err: Exception, *, handled: bool, loc: dict | None = None,
@@ -176,10 +182,16 @@ class CallRuntime:
         return self._agent_value(self.answering_agent)
 
     def call_log(self) -> dict[str, Any]:
-        return {"call_id": self.call_id, "caller": self.info.caller_number,
-                "dialled": self.info.dialled, "agent": self.agent,
-                "started": self.info.started, "ended": self.now(), "talk_ms": self.talk_ms,
-                "recording": self.recordings[-1] if self.recordings else None}
+        """The call as `crm.log_call` gives it to the CRM (docs/crm.md): the
+        last recording's file, and the wrap-up values when the agent has
+        entered them."""
+        entry = {"call_id": self.call_id, "caller": self.info.caller_number,
+                 "dialled": self.info.dialled, "agent": self.agent,
+                 "started": self.info.started, "ended": self.now(), "talk_ms": self.talk_ms,
+                 "recording": self.recordings[-1] if self.recordings else None}
+        if self.wrapup is not None and self.wrapup["values"]:
+            entry["wrapup"] = dict(self.wrapup["values"])
+        return entry
 
     async def queue_skills(self, queue: str) -> dict[str, int]:
         decl = self.program.queues.get(queue)
@@ -242,6 +254,9 @@ class CallRuntime:
 
     async def run_op(self, op: dict, frame: Frame) -> None:
         self.tick(op["loc"])
+        # restored only when the op ends by itself or by a known signal or
+        # failure, so after an unexpected exception it names the op that raised
+        outer, self.op_loc = self.op_loc, op["loc"]
         fn = self.ops.get(op["op"])
         if fn is None:
             raise FlowError(f"this runtime does not know the op `{op['op']}`", op["loc"])
@@ -257,6 +272,10 @@ class CallRuntime:
                 raise
             self.emit_error(err, handled=True, loc=op["loc"])
             await self.run_body(on_error, frame)
+        except (GotoStep, SubReturn, FlowHangup, LeftFlow, CallHungUp):
+            self.op_loc = outer
+            raise
+        self.op_loc = outer
 
     async def run_from(self, ops: list[dict], frame: Frame) -> None:
         """Run a handler's body, following `goto`s from step to step (a loop,
@@ -272,6 +291,21 @@ class CallRuntime:
                 self.step = jump.step
                 self.emit("step_entered", {"step": jump.step}, step["loc"])
                 ops, frame = step["body"], self.call_frame
+
+
+def starting_language(program: Program, asked: str | None) -> tuple[str, str | None]:
+    """The language a call starts in: the line's (CallInfo.language, a
+    test's `call language`) when the flow has it, else the flow's default;
+    with a note saying why the line's language was not used."""
+    default = program.default_language
+    if not asked:
+        return default, None
+    for language in program.languages:  # BCP 47 tags are case-insensitive
+        if language.lower() == asked.lower():
+            return language, None
+    have = ", ".join(program.languages) or "none"
+    return default, (f"the call asked for language {asked}, which the flow does not have "
+                     f"(it has {have}): starting in {default}")
 
 
 async def eval_in(rt: CallRuntime, expr: dict, frame: Frame, op: dict) -> Any:

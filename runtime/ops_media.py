@@ -77,11 +77,24 @@ def count_of(value: Any, what: str, loc: dict | None) -> int:
     return int(value)
 
 
+def emit_played(rt: CallRuntime, sounds: list[Sound], prompt: str | None, started: dt.datetime,
+                interrupted: str | None, loc: dict | None, *, timed: bool = True) -> None:
+    """A prompt_played event, stamped when the playback started; `ms` is
+    how long it played (left out when the channel played it together with
+    something else, a menu's wait for keys or a voicemail's message)."""
+    data: dict[str, Any] = {"sounds": sound_json(sounds), "prompt": prompt,
+                            "interrupted_by": interrupted}
+    if timed:
+        data["ms"] = max(0, round((rt.services.clock.now() - started).total_seconds() * 1000))
+    rt.emit("prompt_played", data, loc, at=started)
+
+
 async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
                       barge_in: bool, loc: dict | None) -> str | None:
     """Play, and report it as prompt_played (also when the caller hangs up
     in the middle: they heard the start)."""
     interrupted: str | None = None
+    started = rt.services.clock.now()
     try:
         interrupted = await rt.line().play(sounds, interrupt_keys=ALL_KEYS if barge_in else "")
         return interrupted
@@ -89,8 +102,7 @@ async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
         interrupted = "hangup"
         raise
     finally:
-        rt.emit("prompt_played", {"sounds": sound_json(sounds), "prompt": prompt,
-                                  "interrupted_by": interrupted}, loc)
+        emit_played(rt, sounds, prompt, started, interrupted, loc)
 
 
 async def op_play(rt: CallRuntime, op: dict, frame: Frame) -> None:
@@ -145,13 +157,14 @@ async def op_say(rt: CallRuntime, op: dict, frame: Frame) -> None:
         return
     currency = await option(rt, op["options"], "currency", frame, loc)
     text = say_text(op["kind"], value, currency, loc)
+    started = rt.services.clock.now()
     try:
         await rt.line().say(op["kind"], text, rt.language)
     finally:
         data = {"kind": op["kind"], "value": text, "language": rt.language}
         if currency is not None:
             data["currency"] = to_text(currency)
-        rt.emit("said", data, loc)
+        rt.emit("said", data, loc, at=started)  # like a prompt: when it began
 
 
 @lru_cache(maxsize=256)
@@ -180,13 +193,13 @@ async def op_collect(rt: CallRuntime, op: dict, frame: Frame) -> None:
     attempts = 0
     for attempt in range(1, retries + 2):
         attempts = attempt
+        started = rt.services.clock.now()
         got: Digits = await rt.line().read_digits(
             prompt, max_digits=max(high, 1), timeout_ms=timeout or 0,
             inter_digit_ms=inter_digit or 0, end_key=to_text(end) if end else None,
             interruptible=barge_in)
         if prompt:
-            rt.emit("prompt_played", {"sounds": sound_json(prompt), "prompt": prompt_name,
-                                      "interrupted_by": None}, loc)
+            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "collect",
                          "attempt": attempt}, loc)
         keys = got.keys
@@ -207,12 +220,12 @@ async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
     barge_in = truthy(await option(rt, options, "barge_in", frame, loc, True), loc)
     for attempt in range(1, retries + 2):
         prompt, prompt_name = await sounds_of(rt, options.get("prompt"), frame, loc)
+        started = rt.services.clock.now()
         got = await rt.line().read_digits(prompt, max_digits=1, timeout_ms=timeout,
                                           inter_digit_ms=timeout, end_key=None,
                                           interruptible=barge_in)
         if prompt:
-            rt.emit("prompt_played", {"sounds": sound_json(prompt), "prompt": prompt_name,
-                                      "interrupted_by": None}, loc)
+            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "menu",
                          "attempt": attempt}, loc)
         key = got.keys[:1]
@@ -276,12 +289,23 @@ async def op_record_stop(rt: CallRuntime, op: dict, frame: Frame) -> None:
 async def op_voicemail(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc, options = op["loc"], op["options"]
     mailbox = text_value(await eval_in(rt, op["target"], frame, op), "a voicemail box", loc)
-    greeting, _ = await sounds_of(rt, options.get("greeting"), frame, loc)
+    greeting, greeting_name = await sounds_of(rt, options.get("greeting"), frame, loc)
     if truthy(await option(rt, options, "beep", frame, loc, True), loc):
         greeting = [*greeting, Sound("file", "beep", rt.language)]
     max_ms = ms_of(await option(rt, options, "max_length", frame, loc), "max_length", loc)
-    outcome = await rt.line().voicemail(mailbox, greeting=greeting,
-                                        max_length_ms=max_ms if max_ms is not None else 180_000)
+    started = rt.services.clock.now()
+    interrupted: str | None = None
+    try:
+        outcome = await rt.line().voicemail(
+            mailbox, greeting=greeting, max_length_ms=max_ms if max_ms is not None else 180_000)
+    except CallHungUp:
+        interrupted = "hangup"  # before the message began: the greeting was cut
+        raise
+    finally:
+        # the greeting is a prompt like any other; the channel plays it and
+        # records the message in one go, so its own length is not known
+        if greeting:
+            emit_played(rt, greeting, greeting_name, started, interrupted, loc, timed=False)
     if outcome.stored:
         rt.voicemail = outcome.mailbox or mailbox
     rt.emit("voicemail", {"mailbox": outcome.mailbox or mailbox, "stored": outcome.stored,

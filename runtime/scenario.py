@@ -77,6 +77,7 @@ class AgentSpec:
     extension: str = ""
     answer_after_ms: int | None = 2000  # None: lets every call ring out
     name: str = ""
+    wrapup: dict[str, Any] | None = None  # what the agent enters on the wrap-up form
 
 
 # what the caller does: the simulator's own script actions
@@ -488,7 +489,8 @@ def parse_press(text: str) -> tuple[CallerAction, ...]:
 def load_agents(path: str) -> tuple[AgentSpec, ...]:
     """Agents from a TOML or JSON file: a list `agents` of tables with `id`
     and optionally `name`, `skills` (a list, or a table of levels),
-    `state`, `extension` and `answer_after` (such as "3s")."""
+    `state`, `extension`, `answer_after` (such as "3s") and `wrapup` (a
+    table: what the agent enters on the flow's wrap-up form)."""
     import json
     import tomllib
     from pathlib import Path
@@ -514,7 +516,8 @@ def load_agents(path: str) -> tuple[AgentSpec, ...]:
         where = f"{path}: agent {number}"
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise ScenarioError(f"{where} needs an `id` (text)")
-        unknown = set(item) - {"id", "name", "skills", "state", "extension", "answer_after"}
+        unknown = set(item) - {"id", "name", "skills", "state", "extension", "answer_after",
+                               "wrapup"}
         if unknown:
             raise ScenarioError(f"{where} ({item['id']}): unknown key "
                                 + ", ".join(f"`{k}`" for k in sorted(unknown)))
@@ -533,10 +536,15 @@ def load_agents(path: str) -> tuple[AgentSpec, ...]:
                                 "table of levels such as {general = 5}") from None
         answer = parse_duration_ms(item.get("answer_after", 2000),
                                    f"{where} ({item['id']}) answer_after")
+        wrapup = item.get("wrapup")
+        if wrapup is not None and not isinstance(wrapup, dict):
+            raise ScenarioError(f"{where} ({item['id']}): wrapup is a table of the wrap-up "
+                                "form's fields, such as {reason = \"order\", resolved = true}")
         agents.append(AgentSpec(id=item["id"], name=str(item.get("name", item["id"])),
                                 skills=skills, state=state,
                                 extension=str(item.get("extension", "")),
-                                answer_after_ms=answer if answers else None))
+                                answer_after_ms=answer if answers else None,
+                                wrapup=wrapup))
     return tuple(agents)
 
 
@@ -631,7 +639,8 @@ def _centre(ir: dict, scenario: Scenario):
     for spec in scenario.agents:
         agent = Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
                       skills=dict(spec.skills), state=parse_state(spec.state))
-        agents.append((agent, AgentScript(answer_after_ms=spec.answer_after_ms)))
+        agents.append((agent, AgentScript(answer_after_ms=spec.answer_after_ms,
+                                          wrapup=spec.wrapup)))
     return SimCentre(agents, queues=queue_configs(ir).values(), now=scenario.start)
 
 

@@ -230,3 +230,24 @@ def test_a_module_without_on_start_is_exit_2() -> None:
     result = ccf("simulate", str(ROOT / "stdlib_flows" / "voicemail.ccf"))
     assert result.exit_code == 2
     assert "has no `on start` handler" in result.stderr
+
+
+def test_a_prompt_line_shows_when_it_started_and_how_long_it_played() -> None:
+    out = ccf("simulate", str(HOTLINE), *DEMO).stdout
+    # welcome (a 2 s file) starts with the call; main_menu is entered as it ends
+    assert re.search(r"^\+00:00\.000  \S+hotline\.ccf:\d+ +plays welcome: .*\(2s\)$", out, re.M)
+    assert re.search(r"^\+00:02\.000  \S+hotline\.ccf:\d+ +step main_menu$", out, re.M)
+    # the date is said when the status prompt has ended, not stamped with its own end
+    status = re.search(r"^\+00:(\d\d\.\d{3}) .*plays orders\.status_shipped.*\((\S+)s\)$", out,
+                       re.M)
+    said = re.search(r"^\+00:(\d\d\.\d{3}) .*says date", out, re.M)
+    assert status and said
+    assert float(status[1]) + float(status[2]) == pytest.approx(float(said[1]))
+
+
+def test_an_interrupted_prompt_says_after_how_long() -> None:
+    from cli.simulate import describe
+
+    text = describe("prompt_played", {"sounds": [{"kind": "tts", "text": "Hi", "language": "en"}],
+                                      "prompt": "hi", "interrupted_by": "1", "ms": 1250})
+    assert text == 'plays hi: "Hi" [en] (interrupted by 1 after 1.25s)'

@@ -1,7 +1,8 @@
 """Values the compiler can judge from the text alone: ranges (E500),
 times and dates (E501), business hours that overlap (E502), time zones
-(E503), day names (E504), option values out of their limits (E505) and
-the regular expression of a collect's `pattern` option (E506).
+(E503), day names (E504), option values out of their limits (E505),
+the regular expression of a collect's `pattern` option (E506) and the
+words of options with fixed choices, a queue's `strategy` (E507).
 
 Limits (E505): `retries` is a whole number 0..10; `priority` a whole
 number 0..100; a duration is never negative, and a timeout, `ring`,
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ccdsl import ast
-from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
+from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
+from ccdsl.options import options_for
 from ccdsl.source import SourceFile
 from compiler.checks.flow import word_span
 from compiler.program import Program
@@ -152,6 +154,8 @@ def _item(item, in_hours: set[int]) -> Iterator[Diagnostic]:
                 yield _bad_date(node, problem)
         elif isinstance(node, ast.Collect):
             yield from _collect(node)
+        elif isinstance(node, ast.QueueDecl):
+            yield from _choices(node.options, "queue")
         elif isinstance(node, ast.Wait):
             ms = duration_ms(node.duration)
             if ms is not None and ms <= 0:
@@ -239,6 +243,30 @@ def _whole_number(option: ast.Option, low: int, high: int, why: str) -> Iterator
         yield diagnostic(
             "E505", f"`{option.name} {_text(option.value)}` is out of range: `{option.name}` "
                     f"is a whole number from {low} to {high}", option.value.span, help=why)
+
+
+# ---- options with fixed choices: E507 ---------------------------------------------------
+
+
+def _choices(options, construct: str) -> Iterator[Diagnostic]:
+    """A literal text option value that is not among its choices. A value
+    computed at run time (a constant, an expression) is checked there."""
+    specs = {spec.name: spec for spec in options_for(construct) if spec.choices}
+    for option in options:
+        spec = specs.get(option.name)
+        value = option.value
+        if spec is None or not isinstance(value, ast.Str) or not value.is_plain:
+            continue
+        word = value.value
+        if word in spec.choices:
+            continue
+        listed = ", ".join(spec.choices)
+        best = closest(word.strip().lower(), spec.choices)
+        suggestion = f"did you mean `{option.name} \"{best}\"`?" if best else None
+        yield diagnostic(
+            "E507", f"`{option.name} \"{value.raw}\"` is not a {construct} {option.name}: it is "
+                    f"one of {listed}", value.span,
+            help=suggestion or f"write one of them, such as `{option.name} \"{spec.choices[0]}\"`")
 
 
 # ---- collect: digits (E500) and matching (E506) -----------------------------------------

@@ -16,7 +16,8 @@ the call's start. Times are on the call's virtual clock.
 - `Silence(ms)`: the caller does nothing for ms (a menu times out).
 - `HangUp(after_ms=N)`: hang up N ms after the previous action;
   `HangUp(in_step=S)`: hang up as soon as the flow enters step S (see
-  SimChannel.notify_step); `HangUp()`: right after the previous action.
+  SimChannel.notify_step), `HangUp(after_ms=N, in_step=S)` N ms after it
+  enters S (the first time); `HangUp()`: right after the previous action.
 - `Speak(ms)`: in voicemail, the caller talks for ms, then presses `#`.
 
 When the script has run out the caller stays on the line, silent, until
@@ -140,7 +141,7 @@ class ScriptedCaller:
     def step_entered(self, step: str, now: datetime) -> None:
         action = self._current()
         if isinstance(action, HangUp) and action.in_step == step and self._hangup is None:
-            self._hangup = now
+            self._hangup = now + _ms(action.after_ms or 0)
 
     def message_ms(self, now: datetime) -> int:
         """How long the caller talks after the voicemail beep (before a

@@ -87,6 +87,7 @@ class AgentScript:
     ends: Literal["agent", "caller"] = "agent"  # who ends the conversation
     free_at: datetime | None = None  # a busy agent becomes available then
     wrapup_ms: int = 0  # busy after a conversation before taking the next call
+    wrapup: dict | None = None  # what the agent enters on the flow's wrap-up form
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class QueueConfig:
     music: str | None = None
     announce_position_ms: int | None = None
     ring_ms: int | None = None
-    strategy: str = "ringall"
+    strategy: str = "leastrecent"  # the language's default
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ def queue_configs(ir: dict) -> dict[str, QueueConfig]:
         out[name] = QueueConfig(
             name=name, skills=skills, max_wait_ms=lit(opts.get("max_wait")),
             priority=lit(opts.get("priority")) or 0, music=lit(opts.get("music")),
-            announce_position_ms=lit(announce.get("every")), ring_ms=lit(opts.get("ring")))
+            announce_position_ms=lit(announce.get("every")), ring_ms=lit(opts.get("ring")),
+            strategy=lit(opts.get("strategy")) or "leastrecent")
     return out
 
 

@@ -225,7 +225,7 @@ class SimChannel:
     async def voicemail(self, mailbox: str, *, greeting: Sequence[Sound],
                         max_length_ms: int) -> VoicemailOutcome:
         self._check()
-        for sound in (*greeting, Sound("file", "beep", "")):
+        for sound in greeting:  # the beep, when the flow wants one, is in the greeting
             self._hear(sound, "")
         talk = min(self.caller.message_ms(self.clock.now()), max_length_ms)
         start = self.clock.now()
@@ -315,7 +315,8 @@ class SimChannel:
         if ended_by == "caller":
             self._end("caller")
             raise CallHungUp(f"the caller ended the conversation with {party}")
-        return Conversation(agent_id, ring_ms, talk, "agent")
+        return Conversation(agent_id, ring_ms, talk, "agent",
+                            wrapup=dict(script.wrapup) if script.wrapup else None)
 
     # -- time, keys and hang-ups ---------------------------------------------
 

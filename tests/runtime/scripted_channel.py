@@ -39,6 +39,7 @@ class ScriptedChannel:
     transfer_status: str = "transferred"
     ended_by: str = "agent"
     hang_up_after_ops: int = 0
+    wrapup: dict | None = None  # what answering agents enter on the wrap-up form
     info: CallInfo = field(default_factory=lambda: CallInfo(
         "call-1", "+8613800000001", None, "4001", datetime(2026, 11, 30, 2, 0, tzinfo=UTC),
         "sim/1"))
@@ -111,8 +112,8 @@ class ScriptedChannel:
         self.clock.advance(2000)
         await on_answer(target.id)
         self.clock.advance(60_000)
-        return DialOutcome("answered", Conversation(target.id, 2000, 60_000,
-                                                    self.ended_by))  # type: ignore[arg-type]
+        return DialOutcome("answered", Conversation(target.id, 2000, 60_000, self.ended_by,
+                                                    self.wrapup))  # type: ignore[arg-type]
 
     async def enqueue(self, request: QueueRequest, *, on_answer) -> QueueOutcome:
         self._touch("enqueue", request)
@@ -125,7 +126,8 @@ class ScriptedChannel:
         await on_answer(agent)
         self.clock.advance(60_000)
         return QueueOutcome("answered", 5000, 1,
-                            Conversation(agent, 1000, 60_000, self.ended_by))  # type: ignore
+                            Conversation(agent, 1000, 60_000, self.ended_by,  # type: ignore
+                                         self.wrapup))
 
     async def transfer(self, target: DialTarget, *, mode, ring_ms: int) -> TransferOutcome:
         self._touch("transfer", (target.id, mode))
@@ -189,7 +191,10 @@ class Run:
 
 
 def run_flow(program, *, keys=(), crm=None, agents=(), history=None, config=None,
-             start: datetime | None = None, **channel_options) -> Run:
+             start: datetime | None = None, channel_type: type = ScriptedChannel,
+             also=None, **channel_options) -> Run:
+    """Run a flow over a ScriptedChannel (or a subclass: channel_type);
+    `also` is a second event sink (a CallStore)."""
     import asyncio
 
     from runtime.crm.sqlite import SqliteCRM
@@ -199,11 +204,14 @@ def run_flow(program, *, keys=(), crm=None, agents=(), history=None, config=None
     from runtime.sim.centre import SimCentre
 
     clock = VirtualClock(start or datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
-    channel = ScriptedChannel(clock, keys=list(keys), **channel_options)
+    from runtime.events import FanOut
+
+    channel = channel_type(clock, keys=list(keys), **channel_options)
     sink = EventList()
     services = Services(clock=clock, crm=crm if crm is not None else SqliteCRM(":memory:"),
                         centre=SimCentre([(a, None) for a in agents]),
-                        history=history or History(), sink=sink,
+                        history=history or History(),
+                        sink=sink if also is None else FanOut(sink, also),
                         config=config or RuntimeConfig())
     result = asyncio.run(run_call(program, channel, services))
     return Run(result, sink.events, channel)

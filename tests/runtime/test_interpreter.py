@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from scripted_channel import HANGUP, History, compile_flow, run_flow
+from scripted_channel import HANGUP, History, ScriptedChannel, compile_flow, run_flow
 
 from runtime.centre import Agent, AgentState
 from runtime.crm.sqlite import SqliteCRM
@@ -490,3 +491,302 @@ def test_simulated_hang_up_on_entering_a_step(hotline, tmp_path):
     assert result.outcome == "hangup" and result.hung_up_by == "caller"
     assert [e.data["step"] for e in events.of_kind("step_entered")] == ["main_menu"]
     assert [e.data["handler"] for e in events.of_kind("handler_entered")] == ["start", "hangup"]
+
+
+# -- the call's language ---------------------------------------------------------------
+
+GREETING = HEAD + """\
+prompt hi:
+  en-US tts "Hello."
+  zh-CN tts "你好。"
+
+on start:
+  play hi
+  hangup
+"""
+
+
+def _info(language):
+    from datetime import UTC, datetime
+
+    from runtime.channel import CallInfo
+
+    return CallInfo("call-1", "+8613800000001", None, "4001",
+                    datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "sim/1", language=language)
+
+
+def test_the_call_starts_in_the_language_the_line_asks_for(tmp_path):
+    run = run_flow(compile_flow(tmp_path, GREETING), info=_info("zh-CN"))
+    assert run.channel.heard() == ["你好。"]
+    assert run.of("call_started")[0].data["language"] == "zh-CN"
+    assert run.logs() == []
+
+
+def test_a_language_the_flow_lacks_starts_in_the_default_and_says_why(tmp_path):
+    run = run_flow(compile_flow(tmp_path, GREETING), info=_info("fr-FR"))
+    assert run.channel.heard() == ["Hello."]
+    assert run.of("call_started")[0].data["language"] == "en-US"
+    [why] = run.logs()
+    assert "fr-FR" in why and "en-US, zh-CN" in why
+
+
+# -- prompts: when they started, the voicemail greeting --------------------------------
+
+
+def test_a_prompt_is_stamped_when_its_playback_started(tmp_path):
+    program = flow(tmp_path, """\
+on start:
+  wait 3s
+  play tts "Hello."
+  play tts "Again."
+  hangup
+""")
+    run = run_flow(program)  # the scripted channel plays each prompt for 1 s
+    start = run.of("call_started")[0].at
+    plays = run.of("prompt_played")
+    assert [(e.at - start).total_seconds() for e in plays] == [3.0, 4.0]
+    assert [e.data["ms"] for e in plays] == [1000, 1000]
+    assert [e.data["interrupted_by"] for e in plays] == [None, None]
+
+
+def test_a_menu_prompt_is_stamped_when_the_menu_started_to_play_it(tmp_path):
+    run = run_flow(compile_flow(tmp_path, MENU), keys=[None, "1"])
+    start = run.of("call_started")[0].at
+    plays = run.of("prompt_played")
+    # the first try waits out its 5 s timeout, the second plays at +5 s
+    assert [(e.at - start).total_seconds() for e in plays] == [0.0, 5.0]
+    assert all("ms" not in e.data for e in plays)  # played together with the wait for keys
+
+
+def test_the_voicemail_greeting_is_a_played_prompt(tmp_path):
+    program = flow(tmp_path, """\
+prompt intro:
+  en-US tts "Leave a message."
+  zh-CN tts "请留言。"
+
+on start:
+  answer
+  wait 2s
+  voicemail for "service" greeting intro
+  hangup
+""")
+    run = run_flow(program)
+    [played] = run.of("prompt_played")
+    assert played.data["prompt"] == "intro"
+    assert [s["text"] for s in played.data["sounds"]] == ["Leave a message.", "beep"]
+    assert played.at == run.of("call_started")[0].at + timedelta(seconds=2)
+    assert run.kinds().index("prompt_played") < run.kinds().index("voicemail")
+
+
+# -- crm.log_call: wrap-up and recording --------------------------------------------------
+
+
+def test_log_call_sends_the_wrapup_values_and_the_recording(tmp_path):
+    program = flow(tmp_path, """\
+queue service skills [general] max_wait 60s
+
+wrapup:
+  reason: text
+  resolved: bool
+
+on start:
+  answer
+  record call
+  queue service
+  hangup
+
+on hangup:
+  crm.log_call(note: "test", outcome: "agent") on error -> log "not logged"
+""")
+    crm = SqliteCRM(str(tmp_path / "crm.db"))
+    run = run_flow(program, crm=crm, queue_agent={"service": "li"},
+                   wrapup={"reason": "order status", "resolved": True, "extra": "dropped"})
+    [row] = crm.records("call_log")
+    assert row.get("wrapup") == {"reason": "order status", "resolved": True}
+    assert row.get("recording") == run.of("recording_started")[0].data["file"]
+    shown = run.of("crm_query")[0].data["args"]
+    assert shown["wrapup"] == {"reason": "order status", "resolved": True}
+    assert shown["recording"].endswith(".wav") and "/" not in shown["recording"]
+
+
+def test_log_call_without_wrapup_values_sends_none(tmp_path):
+    program = flow(tmp_path, """\
+wrapup:
+  reason: text
+
+on start:
+  answer
+  hangup
+
+on hangup:
+  crm.log_call(note: "test") on error -> log "not logged"
+""")
+    crm = SqliteCRM(str(tmp_path / "crm.db"))
+    run_flow(program, crm=crm)
+    [row] = crm.records("call_log")
+    assert row.get("wrapup") is None and row.get("recording") is None
+
+
+# -- an internal failure ends the call, never the server -------------------------------
+
+
+class BrokenPlay(ScriptedChannel):
+    """A channel with a bug: play raises what no contract allows."""
+
+    async def play(self, sounds, *, interrupt_keys=""):
+        raise RuntimeError("the media server said 42")
+
+
+BROKEN = HEAD + """\
+on start:
+  answer
+  play tts "Hello."
+  log "not reached"
+  hangup
+
+on error:
+  log "the error handler is not for interpreter bugs"
+  hangup
+
+on hangup:
+  log "on hangup ran"
+"""
+
+
+def test_an_unexpected_exception_ends_the_call_with_an_internal_error(tmp_path):
+    program = compile_flow(tmp_path, BROKEN)
+    run = run_flow(program, channel_type=BrokenPlay)
+    [error] = run.of("error")
+    assert error.data["kind"] == "internal"
+    assert error.data["message"] == "internal error: RuntimeError: the media server said 42"
+    assert error.loc["line"] == 6 and error.data["where"] == error.loc  # the play
+    assert run.logs() == ["on hangup ran"]
+    assert run.kinds()[-1] == "call_ended"
+    assert run.of("call_ended")[0].data["outcome"] == "error"
+    assert run.result.outcome == "error" and "RuntimeError" in run.result.error
+    assert run.channel.log[-1] == ("hangup", None)  # the line was closed
+
+
+def test_an_internal_error_still_leaves_a_call_record(tmp_path):
+    from runtime.store import CallStore
+
+    program = compile_flow(tmp_path, BROKEN)
+    store = CallStore(tmp_path / "calls.db")
+    run = run_flow(program, channel_type=BrokenPlay, also=store)
+    store.flush()
+    record = store.call(run.result.call_id)
+    store.close()
+    assert record is not None and record["outcome"] == "error"
+
+
+def test_a_builtin_that_raises_is_an_internal_error_at_its_op(tmp_path, monkeypatch):
+    from runtime import builtins_impl
+
+    async def broken(ctx, bound, loc):
+        raise KeyError("oops")
+
+    monkeypatch.setitem(builtins_impl.FUNCTIONS, "upper", broken)
+    program = flow(tmp_path, """\
+on start:
+  answer
+  x = upper("a")
+  hangup
+
+on hangup:
+  log "on hangup ran"
+""")
+    run = run_flow(program)
+    [error] = run.of("error")
+    assert error.data["kind"] == "internal" and "KeyError" in error.data["message"]
+    assert error.loc["line"] == 6
+    assert run.logs() == ["on hangup ran"]
+    assert run.result.outcome == "error"
+
+
+def test_a_fault_in_on_hangup_is_reported_and_the_call_still_ends(tmp_path, monkeypatch):
+    from runtime import builtins_impl
+
+    async def broken(ctx, bound, loc):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(builtins_impl.FUNCTIONS, "upper", broken)
+    program = flow(tmp_path, """\
+on start:
+  answer
+  hangup
+
+on hangup:
+  x = upper("a")
+""")
+    run = run_flow(program)
+    [error] = run.of("error")
+    assert error.data["kind"] == "internal" and error.data["handler"] == "hangup"
+    assert run.result.outcome == "hangup"
+    assert run.kinds()[-1] == "call_ended"
+
+
+# -- queue strategy -------------------------------------------------------------------------
+
+
+QUEUES = HEAD + """\
+queue service skills [general] max_wait 60s
+queue sales skills [sales] max_wait 60s strategy "ringall"
+
+on start:
+  answer
+  queue service
+  queue sales
+  hangup
+"""
+
+
+def test_the_queue_strategy_reaches_the_channel(tmp_path):
+    run = run_flow(compile_flow(tmp_path, QUEUES))
+    requests = [data for what, data in run.channel.log if what == "enqueue"]
+    assert [(r.queue, r.strategy) for r in requests] == [("service", "leastrecent"),
+                                                         ("sales", "ringall")]
+
+
+def test_an_ir_1_0_queue_without_a_strategy_runs_leastrecent(tmp_path):
+    program = compile_flow(tmp_path, QUEUES)
+    doc = json.loads(json.dumps(dict(program.doc), default=dict))
+    doc["ir_version"] = "1.0"
+    for decl in doc["queues"].values():
+        del decl["options"]["strategy"]
+    run = run_flow(load_program(doc))
+    requests = [data for what, data in run.channel.log if what == "enqueue"]
+    assert {r.strategy for r in requests} == {"leastrecent"}
+
+
+def test_a_strategy_computed_at_run_time_is_checked_there(tmp_path):
+    program = flow(tmp_path, """\
+const STRATEGY = "round-robin"
+
+queue service skills [general] max_wait 60s strategy STRATEGY
+
+on start:
+  answer
+  queue service on error -> log "bad queue"
+  hangup
+""")
+    run = run_flow(program)
+    assert run.logs() == ["bad queue"]
+    assert "round-robin" in run.of("error")[0].data["message"]
+
+
+def test_simulated_hang_up_some_time_after_entering_a_step(hotline, tmp_path):
+    from runtime.sim.caller import HangUp
+
+    result, events = _simulate(hotline, [HangUp(after_ms=2000, in_step="main_menu")],
+                               crm=SqliteCRM(str(tmp_path / "crm.db")))
+    assert result.hung_up_by == "caller"
+    [entered] = events.of_kind("step_entered")
+    [hangup] = events.of_kind("hangup")
+    assert hangup.at - entered.at == timedelta(seconds=2)
+    assert hangup.data["step"] == "main_menu"
+
+
+def test_the_line_language_matches_the_flows_tag_whatever_its_case(tmp_path):
+    run = run_flow(compile_flow(tmp_path, GREETING), info=_info("zh-cn"))
+    assert run.of("call_started")[0].data["language"] == "zh-CN"
+    assert run.channel.heard() == ["你好。"]

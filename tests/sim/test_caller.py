@@ -71,6 +71,16 @@ def test_hangup_in_step_waits_for_that_step():
     assert caller.hangup_at() == at(5000)
 
 
+def test_hangup_after_a_delay_in_a_step_counts_from_entering_the_step():
+    caller = ScriptedCaller([HangUp(after_ms=2000, in_step="main_menu")])
+    caller.begin(T0)
+    assert caller.hangup_at() == at(caller.max_call_ms)  # not 2 s after the start
+    caller.step_entered("main_menu", at(5000))
+    assert caller.hangup_at() == at(7000)
+    caller.step_entered("main_menu", at(6000))  # entering again does not move it
+    assert caller.hangup_at() == at(7000)
+
+
 def test_a_caller_whose_script_ran_out_hangs_up_at_the_call_limit():
     caller = ScriptedCaller([], max_call_ms=60_000)
     caller.begin(T0)

@@ -20,6 +20,7 @@ from runtime.sim.channel import FILE_MS, SimChannel, StepWatch, tts_ms
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 WELCOME = Sound("tts", "Welcome to IWS customer service.", "en-US")
 MENU = Sound("file", "iws/menu", "en-US")
+BEEP = Sound("file", "beep", "en-US")
 
 
 def make(actions=(), agents=(), *, busy_until=None) -> SimChannel:
@@ -214,11 +215,18 @@ def test_hangup_during_a_queue_wait_leaves_the_queue():
 
 def test_hangup_while_leaving_voicemail_keeps_the_message():
     ch = make([HangUp(after_ms=FILE_MS + 300 + 4000)])
-    out = asyncio.run(ch.voicemail("zhang", greeting=[MENU], max_length_ms=180_000))
+    out = asyncio.run(ch.voicemail("zhang", greeting=[MENU, BEEP], max_length_ms=180_000))
     assert (out.stored, out.duration_ms, out.mailbox) == (True, 4000, "zhang")
     assert out.file == "voicemail/zhang/c1"
     with pytest.raises(CallHungUp):
         asyncio.run(ch.wait(10))
+
+
+def test_voicemail_plays_the_greeting_as_given_and_adds_no_beep_of_its_own():
+    ch = make([Speak(1000)])
+    asyncio.run(ch.voicemail("zhang", greeting=[MENU], max_length_ms=60_000))
+    assert [d["text"] for d in entries(ch, "heard")] == ["iws/menu"]
+    assert elapsed(ch) == FILE_MS + 1000
 
 
 def test_voicemail_length_follows_speak_and_max_length():
