@@ -301,6 +301,12 @@ def simulate(
                                      help="Ask for key presses on standard input whenever the "
                                           "call listens (`keys> `; an empty line is silence, "
                                           "end of input hangs up)."),
+    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
+                               envvar="CCF_STORE",
+                               help="Keep the call (its events and call record) in this SQLite "
+                                    "call store, created if missing; reports and `last_agent` "
+                                    "read it. Default: $CCF_STORE, else a temporary store that "
+                                    "is discarded."),
     fmt: TraceFormat = typer.Option(TraceFormat.text, "--format", "-f",
                                     help="text: a readable trace; json: one JSON event per "
                                          "line."),
@@ -373,11 +379,14 @@ def simulate(
     note(f"agents: {len(agent_specs)} from {agent_file}" if agent_file
          else "agents: none (give --agents FILE)")
     crm_folder = None if crm else _beside(flow, "crm", folder=True)
+    if store is None:
+        note("call store: temporary (give --store FILE to keep the call)")
     if crm is None and crm_folder is None:
         note("CRM: empty (give --crm DB, or put a crm/ folder of CSV files beside the flow)")
     try:
         run_simulation(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
-                       crm_folder=crm_folder, ask=ask, note=note)
+                       crm_folder=crm_folder, ask=ask, note=note,
+                       store_path=str(store) if store else None)
     except ScenarioError as exc:
         raise bad(str(exc)) from None
 

@@ -25,6 +25,7 @@ Nothing here imports the compiler: a scenario is built from the IR alone.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -657,12 +658,14 @@ class CallRun:
 
 async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                        sink=None, crm_db: str | None = None, crm_folder: str | None = None,
-                       ask=None, note=None) -> CallRun:
+                       ask=None, note=None, store_path: str | None = None) -> CallRun:
     """Build the scenario's world in `workdir` (a fresh SQLite CRM, a call
     store), run the call with the interpreter, and return what happened.
     `sink` also receives every event as it happens; `ask` makes the caller
     interactive (runtime.sim.caller.InteractiveCaller); `note` is told how
-    the world was set up, before the call starts."""
+    the world was set up, before the call starts. With `store_path` the call
+    is kept in that call store (the call's id is the next free `sim-N`
+    there), otherwise in a temporary one."""
     import os
     import shutil
 
@@ -686,7 +689,13 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         crm = SqliteCRM(db_path)
     except (OSError, ExternalError) as exc:
         raise ScenarioError(f"the CRM cannot be opened: {exc}") from None
-    store = CallStore(os.path.join(workdir, "calls.db"))
+    try:
+        store = CallStore(store_path or os.path.join(workdir, "calls.db"))
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        raise ScenarioError(f"the call store `{store_path}` cannot be opened: {exc}") from None
+    call_id = _next_sim_id(store) if store_path else CALL_ID
+    if store_path and note is not None:
+        note(f"call store: {store_path} (this call is {call_id})")
     try:
         try:
             if crm_folder is not None:
@@ -702,7 +711,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         line: list = []  # the channel, once made: the interactive caller reads what was heard
         caller = (InteractiveCaller(_asking(ask, line)) if ask is not None
                   else ScriptedCaller(scenario.actions))
-        info = CallInfo(call_id=CALL_ID, caller_number=scenario.caller,
+        info = CallInfo(call_id=call_id, caller_number=scenario.caller,
                         caller_name=scenario.caller_name, dialled=scenario.dialled,
                         started=scenario.start, channel="sim/1", language=scenario.language)
         channel = SimChannel(info, clock, caller, _centre(ir, scenario))
@@ -786,10 +795,20 @@ def run_tests(ir: dict) -> list[TestResult]:
     return [run_test(ir, test, program=program) for test in ir.get("tests", [])]
 
 
+def _next_sim_id(store) -> str:
+    """The next `sim-N` call id free in a call store, so simulated calls kept
+    in one store never share an id."""
+    rows = store.query("SELECT call_id FROM calls WHERE call_id LIKE 'sim-%'")
+    numbers = [int(r["call_id"][4:]) for r in rows if r["call_id"][4:].isdigit()]
+    return f"sim-{max(numbers, default=0) + 1}"
+
+
 def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | None = None,
-                   crm_folder: str | None = None, ask=None, note=None) -> CallRun:
+                   crm_folder: str | None = None, ask=None, note=None,
+                   store_path: str | None = None) -> CallRun:
     """One simulated call for `ccf simulate`, in a temporary directory that
-    is removed afterwards."""
+    is removed afterwards (the call store too, unless `store_path` names one
+    to keep the call in)."""
     import asyncio
     import tempfile
 
@@ -799,4 +818,4 @@ def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | Non
     with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:
         return asyncio.run(run_scenario(program, ir, scenario, workdir=workdir, sink=sink,
                                         crm_db=crm_db, crm_folder=crm_folder, ask=ask,
-                                        note=note))
+                                        note=note, store_path=store_path))

@@ -251,3 +251,29 @@ def test_an_interrupted_prompt_says_after_how_long() -> None:
     text = describe("prompt_played", {"sounds": [{"kind": "tts", "text": "Hi", "language": "en"}],
                                       "prompt": "hi", "interrupted_by": "1", "ms": 1250})
     assert text == 'plays hi: "Hi" [en] (interrupted by 1 after 1.25s)'
+
+
+def test_store_keeps_each_call_with_its_own_id(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = tmp_path / "calls.db"
+    args = ["simulate", str(HOTLINE), "--caller", "+8613800000001",
+            "--at", "2026-11-30 10:00 Asia/Shanghai", "--press", "0", "--store", str(store)]
+    first, second = ccf(*args), ccf(*args)
+    assert first.exit_code == 0 and second.exit_code == 0
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT call_id, caller, outcome, agent FROM calls "
+                          "ORDER BY call_id").fetchall()
+        kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM events")}
+    assert rows == [("sim-1", "+8613800000001", "hangup", "zhang"),
+                    ("sim-2", "+8613800000001", "hangup", "zhang")]
+    assert {"call_started", "routing_decision", "agent_answered", "call_ended"} <= kinds
+
+
+def test_without_a_store_nothing_is_written(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CCF_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = ccf("simulate", str(HOTLINE), *DEMO)
+    assert result.exit_code == 0
+    assert "call store: temporary" in result.output
+    assert list(tmp_path.iterdir()) == []
