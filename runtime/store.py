@@ -28,10 +28,16 @@ lock makes `emit` safe from several threads as well as from many
 coroutines of one event loop. Reads (`last_agent`, `call`, `events`,
 `query`) flush first, so they see every event emitted so far.
 
-The commit is most of the cost of storing a call (about 1,700 calls a
-second with 15 events each, one commit per call; about 4,000 with 10 calls
-per commit). Bulk simulations that can lose their last few calls in a
-crash may pass `calls_per_commit=N`; live calls keep the default of 1.
+What a call costs (examples/iws, ~25 events a call; bench/simulate.py):
+about 0.2 ms of CPU to fold and encode the events and insert the rows
+(each event row also updates the two events indexes), plus the commit: in
+WAL mode with synchronous=NORMAL it writes the pages the call dirtied,
+about 0.5 ms for one call, about 0.03 ms a call when 500 calls share
+it (calls share index pages). So bulk simulations, which can simply be
+run again after a crash, pass `calls_per_commit=SIMULATION_CALLS_PER_COMMIT`
+and lose at most that many finished calls in a crash; live calls keep
+the default of 1. Closing the store writes whatever is buffered, a batch
+cut short included.
 """
 
 from __future__ import annotations
@@ -53,11 +59,27 @@ from runtime.values import to_json
 SCHEMA_VERSION = 1
 FLUSH_EVENTS = 1000
 FLUSH_SECONDS = 1.0
+# What bulk simulations (many simulated calls in one process, `make bench`)
+# pass as `calls_per_commit`: a crash loses at most this many finished
+# calls of a simulation, which can simply be run again. Live calls keep the
+# default of 1: a finished call is on disk when its `call_ended` is emitted.
+SIMULATION_CALLS_PER_COMMIT = 500
+# With several calls per commit the event bound grows with them (about 25
+# events a simulated call), or it would cut every batch short: a commit's
+# cost is mostly pages written, and calls share index pages.
+EVENTS_PER_CALL = 50
 
 # Kinds after which a still-ringing agent offer counts as missed: the call
 # moved on without that agent answering.
 _MOVED_ON = frozenset({"routing_decision", "step_entered", "voicemail",
                        "transfer", "prompt_played", "agent_answered"})
+_ENTERING = frozenset({"step_entered", "handler_entered"})
+# the kinds _track folds into the record; the others (prompts, keys,
+# variables: most events) only become event rows
+_TRACKED = _MOVED_ON | _ENTERING | frozenset({
+    "call_started", "menu_choice", "answered", "crm_query", "queue_joined", "queue_left",
+    "agent_offered", "conversation_ended", "recording_started", "wrapup_requested", "error",
+    "hangup", "call_ended"})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -161,6 +183,26 @@ _CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "custom
                  "outcome", "ended_by", "queue", "wait_ms", "agent", "talk_ms",
                  "talked_to_agent", "recording", "voicemail_mailbox", "voicemail_file",
                  "wrapup", "error")
+_NODE_COLUMNS = ("call_id", "seq", "node", "node_kind", "entered", "entered_ms", "duration_ms",
+                 "choice", "dropped")
+_QUEUE_COLUMNS = ("call_id", "seq", "queue", "priority", "position", "joined", "joined_ms",
+                  "wait_ms", "outcome", "agent", "talk_ms")
+_LEG_COLUMNS = ("call_id", "seq", "agent", "via", "queue", "offered", "offered_ms", "outcome",
+                "ring_ms", "talk_ms", "ended_by", "wrapup_ms")
+
+
+def _insert(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
+    return (f"{verb} INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
+
+
+# the statements of a flush, made once
+_NEW_CALL_SQL = _insert("calls", _CALL_COLUMNS, "INSERT OR IGNORE")
+_CALL_SQL = _insert("calls", _CALL_COLUMNS)
+_EVENT_SQL = "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_VISIT_SQL = (("node_visits", _NODE_COLUMNS, _insert("node_visits", _NODE_COLUMNS)),
+              ("queue_visits", _QUEUE_COLUMNS, _insert("queue_visits", _QUEUE_COLUMNS)),
+              ("agent_legs", _LEG_COLUMNS, _insert("agent_legs", _LEG_COLUMNS)))
 
 
 class StoreError(Exception):
@@ -171,15 +213,24 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+# One encoder, made once: json.dumps with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=to_json).encode
+
+
 def _dumps(value: Any) -> str:
     # Most event data is plain JSON already: encode it directly, with
     # to_json only for the run-time values inside (records, dates,
     # durations), instead of first copying the whole structure through
     # to_json. Keys json cannot take (a tuple) fall back to the full walk.
+    if not value and isinstance(value, dict):
+        return "{}"
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=to_json)
+        return _ENCODE(value)
     except TypeError:
-        return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(to_json(value))
+
+
+_NOBODY = object()  # settle_ringing keeps no leg
 
 
 @dataclass
@@ -192,9 +243,23 @@ class _Call:
     queue: dict[str, Any] | None = None  # the open queue visit
     queues: list[dict[str, Any]] = field(default_factory=list)
     legs: list[dict[str, Any]] = field(default_factory=list)
+    # the legs still ringing, kept as they change: most events ask for them
+    ringing: list[dict[str, Any]] = field(default_factory=list)
 
-    def ringing(self) -> list[dict[str, Any]]:
-        return [leg for leg in self.legs if leg["outcome"] == "ringing"]
+    def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
+        """Every leg still ringing (but those of agent `keep`) ends with
+        `outcome`."""
+        still = []
+        for leg in self.ringing:
+            if leg["agent"] == keep:
+                still.append(leg)
+            else:
+                leg["outcome"] = outcome
+        self.ringing = still
+
+
+# the _Call attribute holding each visit table's rows
+_VISITS = {"node_visits": "nodes", "queue_visits": "queues", "agent_legs": "legs"}
 
 
 class CallStore:
@@ -203,6 +268,7 @@ class CallStore:
     def __init__(self, path: str | Path, *, calls_per_commit: int = 1) -> None:
         self.path = str(path)
         self.calls_per_commit = max(1, calls_per_commit)
+        self.flush_events = max(FLUSH_EVENTS, EVENTS_PER_CALL * self.calls_per_commit)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -213,6 +279,8 @@ class CallStore:
         self._events: list[tuple] = []
         self._finished: list[_Call] = []
         self._last_flush = time.monotonic()
+        self._stamp_of: datetime | None = None  # the last event time converted, and its forms
+        self._stamp: tuple[str, int] = ("", 0)
         self.last_error: str | None = None  # why the last flush from emit failed
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -263,19 +331,29 @@ class CallStore:
             call = self._calls.get(event.call_id)
             if call is None:
                 call = self._start(event)
+            kind = event.kind
+            at = event.at
+            # events of one moment share their times: convert each instant once
+            if at is not self._stamp_of:
+                self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
+            iso, ms = self._stamp
             before = call.node
-            self._track(call, event)
+            if kind in _TRACKED:
+                self._track(call, kind, event.seq, event.data, iso, ms)
             # an event belongs to the node the call was in; entering one belongs to it
-            current = call.node if event.kind in ("step_entered", "handler_entered") else before
-            node = current["node"] if current else None
-            loc = event.loc or {}
-            self._events.append((event.call_id, event.seq, event.at.isoformat(), _ms(event.at),
-                                 event.kind, node, loc.get("file"), loc.get("line"),
-                                 loc.get("column"), _dumps(event.data)))
-            if event.kind == "call_ended":
+            current = call.node if kind in _ENTERING else before
+            loc = event.loc
+            if loc:
+                file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
+            else:
+                file = line = col = None
+            self._events.append((event.call_id, event.seq, iso, ms, kind,
+                                 current["node"] if current else None, file, line, col,
+                                 _dumps(event.data)))
+            if kind == "call_ended":
                 self._finish(call)
             if (len(self._finished) >= self.calls_per_commit
-                    or len(self._events) >= FLUSH_EVENTS
+                    or len(self._events) >= self.flush_events
                     or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
                 self._flush_quietly()
 
@@ -298,35 +376,36 @@ class CallStore:
         self._new_calls.append(row)
         return call
 
-    def _track(self, call: _Call, event: Event) -> None:
-        """Fold one event into the call's record and visits."""
-        row, data, kind = call.row, event.data, event.kind
-        if kind in _MOVED_ON:
+    def _track(self, call: _Call, kind: str, seq: int, data: Mapping[str, Any],
+               at: str, ms: int) -> None:
+        """Fold one event (at: its time as ISO text, ms: as epoch ms) into the
+        call's record and visits."""
+        row = call.row
+        if kind in _MOVED_ON and call.ringing:
             answered = data.get("agent") if kind == "agent_answered" else None
-            for leg in call.ringing():
-                if leg["agent"] != answered:
-                    leg["outcome"] = "missed"
+            call.settle_ringing("missed", keep=answered)
         if kind == "call_started":
             row.update(flow=data.get("flow"), flow_version=_text(data.get("flow_version")),
                        caller=data.get("caller"), dialled=data.get("dialled"))
-        elif kind in ("step_entered", "handler_entered"):
-            self._close_node(call, event.at)
-            name = data.get("step") if kind == "step_entered" else f"on {data.get('handler')}"
-            call.node = {"call_id": row["call_id"], "seq": event.seq, "node": str(name),
-                         "node_kind": "step" if kind == "step_entered" else "handler",
-                         "entered": event.at.isoformat(), "entered_ms": _ms(event.at),
+        elif kind in _ENTERING:
+            self._close_node(call, ms)
+            entering_step = kind == "step_entered"
+            name = data.get("step") if entering_step else f"on {data.get('handler')}"
+            call.node = {"call_id": row["call_id"], "seq": seq, "node": str(name),
+                         "node_kind": "step" if entering_step else "handler",
+                         "entered": at, "entered_ms": ms,
                          "duration_ms": None, "choice": None, "dropped": 0}
             call.nodes.append(call.node)
         elif kind == "menu_choice" and call.node is not None:
             call.node["choice"] = _text(data.get("key"))
         elif kind == "answered":
-            row["answered"] = row["answered"] or event.at.isoformat()
+            row["answered"] = row["answered"] or at
         elif kind == "crm_query":
             row["customer_id"] = row["customer_id"] or _customer_id(data)
         elif kind == "queue_joined":
-            call.queue = {"call_id": row["call_id"], "seq": event.seq, "queue": data.get("queue"),
+            call.queue = {"call_id": row["call_id"], "seq": seq, "queue": data.get("queue"),
                           "priority": data.get("priority"), "position": data.get("position"),
-                          "joined": event.at.isoformat(), "joined_ms": _ms(event.at),
+                          "joined": at, "joined_ms": ms,
                           "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
             call.queues.append(call.queue)
             row["queue"] = data.get("queue")
@@ -337,21 +416,23 @@ class CallStore:
                 call.queue.update(wait_ms=wait, outcome=data.get("outcome"))
                 if data.get("outcome") != "answered":
                     call.queue = None
-            for leg in call.ringing():
-                leg["outcome"] = "caller_gone" if data.get("outcome") == "hangup" else "missed"
+            call.settle_ringing("caller_gone" if data.get("outcome") == "hangup" else "missed")
         elif kind == "agent_offered":
-            call.legs.append({"call_id": row["call_id"], "seq": event.seq,
-                              "agent": data.get("agent"), "via": data.get("via"),
-                              "queue": call.queue["queue"] if call.queue else None,
-                              "offered": event.at.isoformat(), "offered_ms": _ms(event.at),
-                              "outcome": "ringing", "ring_ms": None, "talk_ms": None,
-                              "ended_by": None, "wrapup_ms": None})
+            leg = {"call_id": row["call_id"], "seq": seq,
+                   "agent": data.get("agent"), "via": data.get("via"),
+                   "queue": call.queue["queue"] if call.queue else None,
+                   "offered": at, "offered_ms": ms,
+                   "outcome": "ringing", "ring_ms": None, "talk_ms": None,
+                   "ended_by": None, "wrapup_ms": None}
+            call.legs.append(leg)
+            call.ringing.append(leg)
         elif kind == "agent_answered":
             agent = data.get("agent")
             row.update(agent=agent, talked_to_agent=1)
-            for leg in reversed(call.legs):
-                if leg["agent"] == agent and leg["outcome"] == "ringing":
+            for leg in reversed(call.ringing):
+                if leg["agent"] == agent:
                     leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
+                    call.ringing.remove(leg)
                     break
             if call.queue is not None:
                 call.queue["agent"] = agent
@@ -379,23 +460,20 @@ class CallStore:
             if data.get("by") == "caller":
                 if call.node is not None:
                     call.node["dropped"] = 1
-                for leg in call.ringing():
-                    leg["outcome"] = "caller_gone"
+                call.settle_ringing("caller_gone")
         elif kind == "call_ended":
-            self._close_node(call, event.at)
-            row.update(outcome=data.get("outcome"), ended=event.at.isoformat(),
-                       ended_ms=_ms(event.at))
+            self._close_node(call, ms)
+            row.update(outcome=data.get("outcome"), ended=at, ended_ms=ms)
             duration = data.get("duration_ms")
             row["duration_ms"] = (_int(duration) if duration is not None
                                   else row["ended_ms"] - row["started_ms"])
-            gone = "caller_gone" if row["ended_by"] in (None, "caller") else "missed"
-            for leg in call.ringing():
-                leg["outcome"] = gone
+            call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller")
+                                else "missed")
 
     @staticmethod
-    def _close_node(call: _Call, at: datetime) -> None:
+    def _close_node(call: _Call, ms: int) -> None:
         if call.node is not None:
-            call.node["duration_ms"] = _ms(at) - call.node["entered_ms"]
+            call.node["duration_ms"] = ms - call.node["entered_ms"]
             call.node = None
 
     def _finish(self, call: _Call) -> None:
@@ -405,42 +483,33 @@ class CallStore:
     # -- writing ---------------------------------------------------------
 
     def flush(self) -> None:
-        """Write everything buffered, in one transaction."""
+        """Write everything buffered, in one transaction: one statement per
+        table for all the rows buffered (executemany), made once."""
         with self._lock:
             if not (self._new_calls or self._events or self._finished):
                 self._last_flush = time.monotonic()
                 return
+            finished = self._finished
+            # a call that started and ended since the last flush is written
+            # once, finished (not inserted, then replaced)
+            done = {call.row["call_id"] for call in finished}
             with self._transaction():
-                cols = ", ".join(_CALL_COLUMNS)
-                marks = ", ".join("?" * len(_CALL_COLUMNS))
-                # a call that started and ended since the last flush is written
-                # once, finished, by _write_call (not inserted, then replaced)
-                done = {call.row["call_id"] for call in self._finished}
-                self._db.executemany(f"INSERT OR IGNORE INTO calls ({cols}) VALUES ({marks})",
-                                     [tuple(_col(r[c]) for c in _CALL_COLUMNS)
-                                      for r in self._new_calls if r["call_id"] not in done])
-                self._db.executemany("INSERT OR REPLACE INTO events VALUES "
-                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._events)
-                for call in self._finished:
-                    self._write_call(call)
+                self._db.executemany(_NEW_CALL_SQL, [_values(r, _CALL_COLUMNS)
+                                                     for r in self._new_calls
+                                                     if r["call_id"] not in done])
+                self._db.executemany(_EVENT_SQL, self._events)
+                if finished:
+                    self._db.executemany(_CALL_SQL, [_values(call.row, _CALL_COLUMNS)
+                                                     for call in finished])
+                    for table, columns, sql in _VISIT_SQL:
+                        rows = [_values(r, columns) for call in finished
+                                for r in getattr(call, _VISITS[table])]
+                        if rows:
+                            self._db.executemany(sql, rows)
             # cleared only once written: a failed write keeps them for the next try
             self._new_calls, self._events, self._finished = [], [], []
             self.last_error = None
             self._last_flush = time.monotonic()
-
-    def _write_call(self, call: _Call) -> None:
-        cols = ", ".join(_CALL_COLUMNS)
-        marks = ", ".join("?" * len(_CALL_COLUMNS))
-        self._db.execute(f"INSERT OR REPLACE INTO calls ({cols}) VALUES ({marks})",
-                         tuple(_col(call.row[c]) for c in _CALL_COLUMNS))
-        for table, rows in (("node_visits", call.nodes), ("queue_visits", call.queues),
-                            ("agent_legs", call.legs)):
-            if rows:
-                names = list(rows[0])
-                self._db.executemany(
-                    f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
-                    f"VALUES ({', '.join('?' * len(names))})",
-                    [tuple(_col(r[n]) for n in names) for r in rows])
 
     def set_wrapup(self, call_id: str, values: Mapping[str, Any],
                    wrapup_ms: int | None = None) -> None:
@@ -471,11 +540,10 @@ class CallStore:
                 return
             for call in list(self._calls.values()):
                 row = call.row
-                self._close_node(call, datetime.now().astimezone())
+                self._close_node(call, _ms(datetime.now().astimezone()))
                 row["outcome"] = row["outcome"] or "error"
                 row["error"] = row["error"] or "the call had not ended when the store closed"
-                for leg in call.ringing():
-                    leg["outcome"] = "caller_gone"
+                call.settle_ringing("caller_gone")
                 self._finish(call)
             self.flush()
             self._db.close()
@@ -540,6 +608,10 @@ def _int(value: Any) -> int:
     if isinstance(value, (int, float)):
         return int(value)
     return 0
+
+
+def _values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
+    return tuple([_col(row[c]) for c in columns])
 
 
 def _col(value: Any) -> Any:

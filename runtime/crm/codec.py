@@ -11,6 +11,7 @@ the SQLite CRM and by `ccf crm import`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from typing import Any
@@ -27,7 +28,13 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def is_name(name: object) -> bool:
-    return isinstance(name, str) and bool(NAME_RE.match(name)) and len(name) <= 64
+    return isinstance(name, str) and _is_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_name(name: str) -> bool:
+    # every call checks the same few field names: match each one once
+    return bool(NAME_RE.match(name)) and len(name) <= 64
 
 
 def encode(value: Any) -> tuple[Any, str | None]:

@@ -16,6 +16,12 @@ writing the same file (`ccf crm import` during live calls); the
 connection's busy timeout (`timeout_ms`) bounds that wait, after which the
 operation fails with ExternalError like any CRM that does not answer. A
 CRM shared by many machines belongs behind the HTTP adapter.
+
+From its first write the file is in WAL mode with synchronous=NORMAL, and
+each call's writes (`log_call`, `create`, `update`) are one prepared
+statement when the table has their columns: what a call's CRM writes cost
+is then a few tens of microseconds, not a synced journal per commit
+(docs/crm.md, "Durability and speed").
 """
 
 from __future__ import annotations
@@ -95,6 +101,11 @@ class SqliteCRM:
         self._tables = set(names)
         self._columns: dict[str, set[str]] = {}
         self._kinds: dict[str, dict[str, str]] = {}
+        self._sql: dict[tuple, str] = {}  # the statements of the write fast path, made once
+        self._phone_indexed = False
+        # a file switches to WAL at its first write (see _ready_to_write); a
+        # CRM only read (`ccf crm show`) leaves its file as it was
+        self._journal_set = self.path == ":memory:"
         if META in self._tables:
             with self._guard("open"):
                 for table, column, kind in self.db.execute(
@@ -184,7 +195,7 @@ class SqliteCRM:
             elif self.find_now(record_type, {"id": row["id"]}) is not None:
                 raise ExternalError(f"a {record_type} with id {row['id']!r} already exists",
                                     service="crm")
-            self._write(record_type, [row])
+            self._write(record_type, [row], fresh=True)
         return self.find_now(record_type, {"id": row["id"]}) or Record(record_type, row)
 
     def update_now(self, record: Record, fields: Mapping[str, Any]) -> Record:
@@ -197,7 +208,7 @@ class SqliteCRM:
                                 service="crm")
         changes = {name: value for name, value in fields.items() if name != "id"}
         with self._guard("update"):
-            self._write(record_type, [{"id": record.id, **changes}])
+            self._write(record_type, [{"id": record.id, **changes}], existing=True)
         return (self.find_now(record_type, {"id": record.id})
                 or Record(record_type, {**record.fields, **changes}))
 
@@ -209,6 +220,7 @@ class SqliteCRM:
         check_field_names(CALL_LOG, call)
         row = {name: value for name, value in call.items() if name != "id"}
         with self._guard("log_call"):
+            self._ready_to_write()
             if CALL_LOG not in self._tables:
                 table = self.db[CALL_LOG]
                 table.create(CALL_LOG_COLUMNS, pk="id", if_not_exists=True)
@@ -334,10 +346,29 @@ class SqliteCRM:
                 return candidate
             number += 1
 
-    def _write(self, table: str, rows: list[dict[str, Any]], pk: str | None = "id") -> None:
+    def _ready_to_write(self) -> None:
+        """Before the first write: the file goes to WAL mode with
+        synchronous=NORMAL (docs/crm.md, "Durability and speed"). A commit then
+        appends to the log without waiting for the disk, instead of a
+        journal written, synced and deleted per commit; readers (`ccf crm
+        show`, reports) no longer wait for writers. A file that cannot use
+        WAL (a network file system) keeps its mode and the default
+        synchronous=FULL."""
+        if self._journal_set:
+            return
+        mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode and str(mode[0]).lower() == "wal":
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self._journal_set = True
+
+    def _write(self, table: str, rows: list[dict[str, Any]], pk: str | None = "id", *,
+               fresh: bool = False, existing: bool = False) -> None:
         """Upsert rows (insert, for a table without a key), noting the kind
-        of each encoded column. Rows are written in runs of the same fields,
-        because sqlite-utils sets every column of a batch on each row."""
+        of each encoded column. `fresh`: rows whose ids are known to be new;
+        `existing`: rows whose ids are known to be stored. Rows are written
+        in runs of the same fields, because sqlite-utils sets every column
+        of a batch on each row."""
+        self._ready_to_write()
         kinds: dict[str, str] = {}
         encoded = []
         for row in rows:
@@ -351,19 +382,48 @@ class SqliteCRM:
                 if kind:
                     kinds.setdefault(name, kind)
             encoded.append(cells)
-        target = self.db[table]
-        for _, run in groupby(encoded, key=lambda cells: tuple(cells)):
-            batch = list(run)
-            if pk is None:
-                target.insert_all(batch, alter=True)
-            else:
-                target.upsert_all(batch, pk=pk, alter=True)
-        self._tables.add(table)
-        self._columns.pop(table, None)
+        mode = "insert" if pk is None or fresh else "update" if existing else None
+        if not (mode and self._fast_write(table, encoded, mode)):
+            target = self.db[table]
+            for _, run in groupby(encoded, key=lambda cells: tuple(cells)):
+                batch = list(run)
+                if pk is None:
+                    target.insert_all(batch, alter=True)
+                else:
+                    target.upsert_all(batch, pk=pk, alter=True)
+            self._tables.add(table)
+            self._columns.pop(table, None)  # sqlite-utils may have added columns
         if kinds:
             self._note_kinds(table, kinds)
-        if table == "customer" and any("phone" in cells for cells in encoded):
+        if table == "customer" and not self._phone_indexed \
+                and any("phone" in cells for cells in encoded):
             self.db[table].create_index(["phone"], if_not_exists=True)
+            self._phone_indexed = True
+
+    def _fast_write(self, table: str, encoded: list[dict[str, Any]], mode: str) -> bool:
+        """Write the rows with one prepared INSERT (or UPDATE by id) when the
+        table has every column they bring: the path of each call's
+        `crm.log_call` and `crm.create`. False (nothing written) when a
+        table or a column is missing: sqlite-utils then creates or alters
+        it. The columns known are cached (refreshed on a miss, since another
+        process may add one), so this costs no schema look-up per call."""
+        names = {name for cells in encoded for name in cells}
+        if not all(self._has_column(table, name) for name in names):
+            return False
+        with self.db.conn:
+            for columns, run in groupby(encoded, key=lambda cells: tuple(cells)):
+                if mode == "update" and columns == ("id",):
+                    continue  # nothing to set
+                sql = self._sql.get((table, columns, mode))
+                if sql is None:
+                    sql = self._sql[(table, columns, mode)] = _statement(table, columns, mode)
+                if mode == "insert":
+                    params = [tuple(cells.values()) for cells in run]
+                else:
+                    params = [tuple(v for k, v in cells.items() if k != "id") + (cells["id"],)
+                              for cells in run]
+                self.db.conn.executemany(sql, params)
+        return True
 
     def _note_kinds(self, table: str, kinds: Mapping[str, str]) -> None:
         # the first kind a column was written with is the one it keeps
@@ -379,6 +439,16 @@ class SqliteCRM:
                 f"insert or ignore into {META} (tbl, col, kind) values (?, ?, ?)",
                 [(table, name, kind) for name, kind in new.items()])
         known.update(new)
+
+
+def _statement(table: str, columns: tuple[str, ...], mode: str) -> str:
+    """INSERT of these columns, or UPDATE of them (all but `id`) by id."""
+    quoted = quote_identifier(table)
+    if mode == "insert":
+        return (f"insert into {quoted} ({', '.join(quote_identifier(c) for c in columns)}) "
+                f"values ({', '.join('?' * len(columns))})")
+    sets = ", ".join(f"{quote_identifier(c)} = ?" for c in columns if c != "id")
+    return f"update {quoted} set {sets} where id = ?"
 
 
 class _Guard:

@@ -240,3 +240,65 @@ def test_the_iws_fixture_imports_and_answers_the_demo(tmp_path):
     order = run(crm.find("order", {"number": "20261128"}))
     assert (order.get("status"), order.get("eta")) == ("shipped", dt.date(2026, 12, 3))
     assert run(crm.owner(order)) == "zhang"
+
+
+def _pragma(path: Path, name: str):
+    raw = sqlite3.connect(path)
+    try:
+        return raw.execute(f"pragma {name}").fetchone()[0]
+    finally:
+        raw.close()
+
+
+def test_the_file_goes_to_wal_at_the_first_write_and_reading_leaves_it_alone(tmp_path):
+    path = tmp_path / "crm.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table customer (id text primary key, phone text, owner text)")
+        conn.execute("insert into customer values ('X1', '+14155550123', 'wang')")
+    reader = SqliteCRM(path, create=False)
+    assert run(reader.find_customer("+14155550123")).id == "X1"
+    assert [r.id for r in reader.records("customer")] == ["X1"]
+    reader.close_now()
+    assert _pragma(path, "journal_mode") == "delete"  # `ccf crm show` changed nothing
+    crm = SqliteCRM(path)
+    run(crm.log_call({"customer": "X1", "caller": "+14155550123", "outcome": "agent"}))
+    assert _pragma(path, "journal_mode") == "wal"
+    assert crm.db.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL
+    crm.close_now()
+    # committed rows are in the file for the next process
+    assert [r.get("customer") for r in SqliteCRM(path).records("call_log")] == ["X1"]
+
+
+def test_logged_calls_bring_new_columns_and_keep_their_kinds(crm):
+    started = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    run(crm.log_call({"customer": "C1001", "started": started, "outcome": "agent"}))
+    run(crm.log_call({"customer": "C1001", "outcome": "agent", "queue": "service",
+                      "callback_at": started + dt.timedelta(hours=1), "tags": ["vip"]}))
+    run(crm.log_call({"customer": "C2002", "started": started, "outcome": "voicemail"}))
+    rows = crm.records("call_log")
+    assert [r.get("outcome") for r in rows] == ["agent", "agent", "voicemail"]
+    assert rows[0].get("started") == started and rows[2].get("started") == started
+    assert rows[1].get("queue") == "service"
+    assert rows[1].get("callback_at") == started + dt.timedelta(hours=1)
+    assert rows[1].get("tags") == ("vip",)
+    assert rows[2].get("queue") is None
+
+
+def test_a_column_another_process_added_is_written_into(crm):
+    run(crm.log_call({"customer": "C1001", "outcome": "agent"}))
+    run(crm.create("ticket", {"subject": "first"}))
+    other = sqlite3.connect(crm.path)
+    other.execute("alter table call_log add column region text")
+    other.execute('alter table ticket add column "priority" integer')
+    other.commit()
+    other.close()
+    run(crm.log_call({"customer": "C2002", "outcome": "agent", "region": "east"}))
+    ticket = run(crm.create("ticket", {"subject": "second", "priority": 2}))
+    assert [r.get("region") for r in crm.records("call_log")] == [None, "east"]
+    assert ticket.get("priority") == 2 and ticket.id == "ticket-2"
+
+
+def test_update_with_nothing_to_change_returns_the_record(crm):
+    customer = run(crm.find_customer("+8613800000001"))
+    assert run(crm.update(customer, {})) == customer
+    assert run(crm.update(customer, {"id": "C1001"})) == customer

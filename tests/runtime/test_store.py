@@ -275,3 +275,104 @@ def test_odd_event_data_never_breaks_the_call(tmp_path):
         assert call["outcome"] == "error" and call["wait_ms"] == 0
         [leg] = store.query("SELECT agent FROM agent_legs")
         assert leg["agent"] == '{"kind":"agent","id":"li"}'
+
+
+def _on_disk(path, sql: str) -> list[tuple]:
+    """What another reader of the file sees (a report, `ccf` command)."""
+    raw = sqlite3.connect(path)
+    try:
+        return raw.execute(sql).fetchall()
+    finally:
+        raw.close()
+
+
+def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path):
+    # a bulk simulation commits every N calls; closing the store (the end of
+    # the run) writes the calls of the unfinished batch, and the call still
+    # running gets its record too
+    path = tmp_path / "calls.db"
+    store = CallStore(path, calls_per_commit=5)
+    for i in range(7):
+        answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
+    running = Call(store, "b7", start=T0 + timedelta(hours=1))
+    running.emit("step_entered", step="main_menu")
+    # the first five are one commit; the other two wait for their batch
+    assert _on_disk(path, "SELECT count(*) FROM calls") == [(5,)]
+    assert _on_disk(path, "SELECT count(*) FROM events") == [(5 * 19,)]
+    store.close()
+    assert _on_disk(path, "SELECT outcome, count(*) FROM calls GROUP BY outcome "
+                          "ORDER BY outcome") == [("error", 1), ("hangup", 7)]
+    assert _on_disk(path, "SELECT count(*) FROM events") == [(7 * 19 + 2,)]
+    assert _on_disk(path, "SELECT count(*) FROM agent_legs") == [(7 * 2,)]
+    assert _on_disk(path, "SELECT count(DISTINCT call_id) FROM node_visits") == [(8,)]
+
+
+def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
+    with CallStore(tmp_path / "calls.db", calls_per_commit=100) as store:
+        answered_by_agent(store, "c1", agent="li")
+        assert _on_disk(tmp_path / "calls.db", "SELECT count(*) FROM calls") == [(0,)]
+        assert store.last_agent("+8613800000001") == "li"  # a read flushes first
+        assert store.call("c1")["outcome"] == "hangup"
+
+
+def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path):
+    # calls of ~19 events each: 100 calls are 1,900 events, past FLUSH_EVENTS,
+    # yet they are written as one batch (the bound grows with the batch)
+    from runtime.store import FLUSH_EVENTS
+
+    path = tmp_path / "calls.db"
+    store = CallStore(path, calls_per_commit=100)
+    for i in range(99):
+        answered_by_agent(store, f"c{i}", start=T0 + timedelta(minutes=i))
+    assert 99 * 19 > FLUSH_EVENTS and store.flush_events >= 100 * 19
+    assert _on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
+    answered_by_agent(store, "c99", start=T0 + timedelta(hours=2))
+    assert _on_disk(path, "SELECT count(*) FROM calls") == [(100,)]
+    store.close()
+
+
+def test_every_call_of_a_batch_gets_its_own_report_rows(tmp_path):
+    # the visits of all the calls of a batch are written together
+    with CallStore(tmp_path / "calls.db", calls_per_commit=3) as store:
+        answered_by_agent(store, "a1", agent="li")
+        gone = Call(store, "a2")
+        gone.emit("step_entered", step="main_menu")
+        gone.emit("queue_joined", 1000, queue="service", priority=0, position=1)
+        gone.emit("agent_offered", 1000, agent="wang", via="queue")
+        gone.emit("agent_offered", agent="zhang", via="queue")
+        gone.emit("prompt_played", 500, sounds=[], prompt="hold", interrupted_by=None)
+        gone.emit("agent_offered", agent="li", via="queue")
+        gone.emit("hangup", 4000, by="caller", step="main_menu")
+        gone.emit("queue_left", outcome="hangup", wait_ms=6500, queue="service")
+        gone.emit("call_ended", outcome="hangup", duration_ms=6500)
+        answered_by_agent(store, "a3", agent="zhang")
+        legs = store.query("SELECT call_id, agent, outcome FROM agent_legs ORDER BY call_id, seq")
+        assert legs == [
+            {"call_id": "a1", "agent": "wang", "outcome": "missed"},
+            {"call_id": "a1", "agent": "li", "outcome": "answered"},
+            # the hold prompt moved the call on past the first two offers
+            {"call_id": "a2", "agent": "wang", "outcome": "missed"},
+            {"call_id": "a2", "agent": "zhang", "outcome": "missed"},
+            {"call_id": "a2", "agent": "li", "outcome": "caller_gone"},
+            {"call_id": "a3", "agent": "wang", "outcome": "missed"},
+            {"call_id": "a3", "agent": "zhang", "outcome": "answered"},
+        ]
+        nodes = store.query("SELECT call_id, count(*) AS n FROM node_visits GROUP BY call_id")
+        assert nodes == [{"call_id": "a1", "n": 2}, {"call_id": "a2", "n": 1},
+                         {"call_id": "a3", "n": 2}]
+
+
+def test_events_at_one_moment_and_at_the_next_keep_their_own_times(tmp_path):
+    # the store converts each instant once; a new instant is converted again
+    moment = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    later = moment + timedelta(milliseconds=1)
+    with CallStore(tmp_path / "calls.db") as store:
+        for seq, at, kind in ((1, moment, "call_started"), (2, moment, "answered"),
+                              (3, later, "step_entered"), (4, moment, "log"),
+                              (5, later, "call_ended")):
+            store.emit(Event("t1", seq, at, kind, {}))
+        rows = store.query("SELECT seq, at, at_ms FROM events ORDER BY seq")
+    base = int(moment.timestamp() * 1000)
+    assert [(r["at"], r["at_ms"] - base) for r in rows] == [
+        (moment.isoformat(), 0), (moment.isoformat(), 0), (later.isoformat(), 1),
+        (moment.isoformat(), 0), (later.isoformat(), 1)]
