@@ -9,7 +9,8 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -28,12 +29,84 @@ def _text(value: Any, what: str, loc: dict | None) -> str:
     return value
 
 
+SUMMARY_CHARS = 200  # a summary's JSON text is at most this long
+
+
 def summary(value: Any) -> Any:
-    """A short JSON form of a result for an event: a record by kind and id."""
-    if isinstance(value, Record):
+    """A short JSON form of a result for an event: a record by kind and id;
+    a value whose JSON text is longer than SUMMARY_CHARS, that text cut
+    short with "...".
+
+    Most values summarised (a variable's value, a CRM argument) are short
+    texts, numbers and nulls, whose JSON length is known without encoding
+    them: only other values are encoded to measure them."""
+    if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind is str:
+        # a text's JSON is the text in quotes, longer only by escapes (of
+        # quotes, backslashes and control characters, which isprintable rules out)
+        if len(value) <= SUMMARY_CHARS - 2 and value.isprintable() \
+                and '"' not in value and "\\" not in value:
+            return value
+    elif kind is int:
+        if -10 ** 15 < value < 10 ** 15:
+            return value
+    elif isinstance(value, Record):
         return {"kind": value.kind, "id": to_json(value.id)}
-    text = json.dumps(to_json(value), ensure_ascii=False)
-    return to_json(value) if len(text) <= 200 else text[:197] + "..."
+    plain = to_json(value)
+    text = json.dumps(plain, ensure_ascii=False)
+    return plain if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 3] + "..."
+
+
+# -- the deadline of an external call ----------------------------------------------------
+
+
+async def within(operation: Awaitable[Any], deadline: float) -> Any:
+    """Await `operation`, failing with TimeoutError if it is still waiting
+    at `deadline` (the event loop's time): what `asyncio.timeout_at` does,
+    with its timer armed only when the operation first waits.
+
+    Why: a timer can only fire while the operation waits, and an operation
+    that answers without waiting (the SQLite CRM, a look-up in a local file)
+    never does, yet arming and cancelling the timer costs more than such a
+    look-up (and wait_for, a Task per call, more still). So the operation's
+    first step runs here; if it finishes, that is its answer; if it waits,
+    the rest runs under a timeout with the same deadline, so an operation
+    that waits is bounded exactly as before."""
+    if not isinstance(operation, types.CoroutineType):
+        async with asyncio.timeout_at(deadline):
+            return await operation
+    try:
+        waiting_on = operation.send(None)
+    except StopIteration as done:
+        return done.value
+    async with asyncio.timeout_at(deadline):
+        return await _go_on(operation, waiting_on)
+
+
+@types.coroutine
+def _go_on(operation: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
+    """The rest of a coroutine whose first step has run and yielded
+    `waiting_on` (a future, to the task): what `await` would do from there
+    (PEP 380 delegation), passing the task's resumptions and exceptions,
+    a cancellation included, into the operation."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except GeneratorExit:
+            operation.close()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - delivered to the operation
+            try:
+                waiting_on = operation.throw(exc)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waiting_on = operation.send(sent)
+            except StopIteration as done:
+                return done.value
 
 
 # -- the CRM ------------------------------------------------------------------------------
@@ -48,7 +121,7 @@ async def crm_call(ctx: BuiltinContext, operation: str, args: dict,
     result: Any = None
     error: str | None = None
     try:
-        result = await asyncio.wait_for(make(), timeout_ms / 1000)
+        result = await within(make(), asyncio.get_running_loop().time() + timeout_ms / 1000)
         return result
     except TimeoutError as err:
         error = f"the CRM did not answer {operation} within {timeout_ms} ms"

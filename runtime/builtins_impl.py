@@ -95,6 +95,10 @@ def agent_record(agent: Agent) -> Record:
                             "skills": tuple(agent.skills), "state": agent_state_name(agent.state)})
 
 
+# each registry builtin's parameter names, made once (bind runs on every call)
+_PARAM_NAMES: dict[str, frozenset[str]] = {}
+
+
 def bind(builtin: Builtin, args: list, kwargs: dict, loc: dict | None) -> dict[str, Any]:
     """Positional arguments by parameter order, then named ones. Named
     arguments beyond the parameters are record fields (crm.find/create/
@@ -104,8 +108,13 @@ def bind(builtin: Builtin, args: list, kwargs: dict, loc: dict | None) -> dict[s
                         f"got {len(args)}", loc)
     bound: dict[str, Any] = {p.name: a for p, a in zip(builtin.params, args, strict=False)}
     fields: dict[str, Any] = {}
+    names = _PARAM_NAMES.get(builtin.name)
+    if names is None or BUILTINS.get(builtin.name) is not builtin:
+        names = frozenset(p.name for p in builtin.params)
+        if BUILTINS.get(builtin.name) is builtin:  # only the registry's are kept
+            _PARAM_NAMES[builtin.name] = names
     for name, value in kwargs.items():
-        if builtin.param(name) is not None:
+        if name in names:
             bound[name] = value
         elif builtin.record_fields:
             fields[name] = value

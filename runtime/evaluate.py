@@ -273,72 +273,138 @@ def negate(value: Any, loc: dict | None) -> Any:
     raise FlowError(f"cannot negate {kind_of(value)} {to_text(value)!r}", loc)
 
 
+# -- evaluation ------------------------------------------------------------------------
+#
+# Speed: a simulated call evaluates some fifty expressions, most of them
+# literals and variables. Creating and awaiting a coroutine costs more than
+# reading a literal, so leaves (literals, variables) are read without one,
+# by evaluate itself, by the other kinds for their operands and by the hot
+# ops (`value_of_leaf`); the other kinds are found by their key, in the
+# order that decides, and run from a table (`_KINDS`).
+
+NOT_LEAF = object()  # value_of_leaf: the node is not a leaf
+
+
+def value_of_leaf(node: dict, ctx: EvalContext) -> Any:
+    """The value of a literal or a variable node, read without awaiting;
+    NOT_LEAF for any other node (then `await evaluate(node, ...)`)."""
+    if "lit" in node:
+        return literal(node)
+    if "var" in node:
+        return ctx.get_var(node["var"])
+    return NOT_LEAF
+
+
+async def _operand(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    value = value_of_leaf(node, ctx)
+    return await evaluate(node, ctx, loc) if value is NOT_LEAF else value
+
+
 async def evaluate(node: dict, ctx: EvalContext, loc: dict | None = None) -> Any:
     """The value of an expression; `loc` is the op's location for errors."""
     if "lit" in node:
         return literal(node)
     if "var" in node:
         return ctx.get_var(node["var"])
-    if "field" in node:
-        return field_of(await evaluate(node["field"], ctx, loc), node["name"], loc)
-    if "op" in node:
-        return await _binary(node, ctx, loc)
-    if "call" in node:
-        return await _call(node, ctx, loc)
-    if "const" in node:
-        return await ctx.constant(node["const"])
-    if "builtin" in node:
-        return ctx.builtin_value(node["builtin"], loc)
-    if "ref" in node:
-        return Ref(node["kind"], node["ref"])
-    if "interp" in node:
-        parts = [to_text(await evaluate(part, ctx, loc)) for part in node["interp"]]
-        return "".join(parts)
-    if "not" in node:
-        return not truthy(await evaluate(node["not"], ctx, loc), loc, "the operand of `not`")
-    if "neg" in node:
-        return negate(await evaluate(node["neg"], ctx, loc), loc)
-    if "if" in node:
-        chosen = node["then"] if truthy(await evaluate(node["if"], ctx, loc), loc) \
-            else node["else"]
-        return await evaluate(chosen, ctx, loc)
-    if "index" in node:
-        return index_of(await evaluate(node["index"], ctx, loc),
-                        await evaluate(node["key"], ctx, loc), loc)
-    if "list" in node:
-        return tuple([await evaluate(item, ctx, loc) for item in node["list"]])
-    if "map" in node:
-        return {key: await evaluate(item, ctx, loc) for key, item in node["map"].items()}
-    if "agent" in node:
-        return node["agent"]
+    for key in _ORDER:  # the node's kind: the first of these keys it has
+        if key in node:
+            return await _KINDS[key](node, ctx, loc)
     raise FlowError(f"unknown expression node {sorted(node)}", loc)
+
+
+async def _field(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    inner = node["field"]
+    value = value_of_leaf(inner, ctx)
+    if value is NOT_LEAF:
+        value = await evaluate(inner, ctx, loc)
+    return field_of(value, node["name"], loc)
+
+
+async def _const(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return await ctx.constant(node["const"])
+
+
+async def _builtin(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return ctx.builtin_value(node["builtin"], loc)
+
+
+async def _ref(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return Ref(node["kind"], node["ref"])
+
+
+async def _interp(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return "".join([to_text(await _operand(part, ctx, loc)) for part in node["interp"]])
+
+
+async def _not(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return not truthy(await _operand(node["not"], ctx, loc), loc, "the operand of `not`")
+
+
+async def _neg(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return negate(await _operand(node["neg"], ctx, loc), loc)
+
+
+async def _if(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    chosen = node["then"] if truthy(await _operand(node["if"], ctx, loc), loc) \
+        else node["else"]
+    return await _operand(chosen, ctx, loc)
+
+
+async def _index(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return index_of(await _operand(node["index"], ctx, loc),
+                    await _operand(node["key"], ctx, loc), loc)
+
+
+async def _list(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return tuple([await _operand(item, ctx, loc) for item in node["list"]])
+
+
+async def _map(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return {key: await _operand(item, ctx, loc) for key, item in node["map"].items()}
+
+
+async def _agent(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
+    return node["agent"]
 
 
 async def _binary(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
     op = node["op"]
-    left = await evaluate(node["left"], ctx, loc)
+    left = value_of_leaf(node["left"], ctx)
+    if left is NOT_LEAF:
+        left = await evaluate(node["left"], ctx, loc)
     if op == "??":
-        return left if left is not None else await evaluate(node["right"], ctx, loc)
+        return left if left is not None else await _operand(node["right"], ctx, loc)
     if op == "and":
         if not truthy(left, loc, "the left of `and`"):
             return False
-        return truthy(await evaluate(node["right"], ctx, loc), loc, "the right of `and`")
+        return truthy(await _operand(node["right"], ctx, loc), loc, "the right of `and`")
     if op == "or":
         if truthy(left, loc, "the left of `or`"):
             return True
-        return truthy(await evaluate(node["right"], ctx, loc), loc, "the right of `or`")
-    right = await evaluate(node["right"], ctx, loc)
-    if op in ("==", "!=", "<", "<=", ">", ">="):
+        return truthy(await _operand(node["right"], ctx, loc), loc, "the right of `or`")
+    right = value_of_leaf(node["right"], ctx)
+    if right is NOT_LEAF:
+        right = await evaluate(node["right"], ctx, loc)
+    if op in _COMPARISONS:
         return compare(op, left, right, loc)
     if op == "in":
         return contains(right, left, loc)
     return arithmetic(op, left, right, loc)
 
 
+_COMPARISONS = frozenset(("==", "!=", "<", "<=", ">", ">="))
+
+
 async def _call(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
     callee = node["call"]
-    args = [await evaluate(a, ctx, loc) for a in node["args"]]
-    kwargs = {k: await evaluate(v, ctx, loc) for k, v in node["kwargs"].items()}
+    args = []
+    for a in node["args"]:
+        value = value_of_leaf(a, ctx)
+        args.append(await evaluate(a, ctx, loc) if value is NOT_LEAF else value)
+    kwargs = {}
+    for k, v in node["kwargs"].items():
+        value = value_of_leaf(v, ctx)
+        kwargs[k] = await evaluate(v, ctx, loc) if value is NOT_LEAF else value
     if "builtin" in callee:
         return await ctx.call_builtin(callee["builtin"], args, kwargs, loc)
     if "ref" in callee:
@@ -351,3 +417,13 @@ async def _call(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
         return await ctx.call_builtin(f"{receiver.kind}.{callee['method']}",
                                       [receiver, *args], kwargs, loc)
     raise FlowError(f"unknown callee {sorted(callee)}", loc)
+
+
+# an expression node's kind is the first of these keys it has (docs/ir.md
+# "Expressions"); literals and variables are read before the table
+_KINDS = {
+    "field": _field, "op": _binary, "call": _call, "const": _const, "builtin": _builtin,
+    "ref": _ref, "interp": _interp, "not": _not, "neg": _neg, "if": _if, "index": _index,
+    "list": _list, "map": _map, "agent": _agent,
+}
+_ORDER = tuple(_KINDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -86,6 +86,9 @@ class Program:
     records: MappingProxyType
     wrapup: dict | None
     tests: tuple[dict, ...]
+    # what the runtime derives from the IR once per program instead of once
+    # per call (the sounds of prompts without parameters: ops_media.sounds_of)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -19,7 +19,7 @@ from runtime import builtins_impl
 from runtime.builtins_external import summary
 from runtime.channel import Channel
 from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
-from runtime.evaluate import equal, evaluate, kind_of, truthy
+from runtime.evaluate import NOT_LEAF, equal, evaluate, kind_of, truthy, value_of_leaf
 from runtime.events import Event
 from runtime.ir import Program
 from runtime.services import Services
@@ -70,17 +70,21 @@ class Frame:
     def set_var(self, name: str, value: Any) -> None:
         self.vars[name] = value
 
-    async def constant(self, name: str) -> Any:
-        return await self.rt.constant(name)
+    # these hand back the awaitable of the call runtime's own method rather
+    # than awaiting it in a coroutine of their own: one layer less per call
+
+    def constant(self, name: str) -> Awaitable[Any]:
+        return self.rt.constant(name)
 
     def builtin_value(self, name: str, loc: dict | None) -> Any:
         return builtins_impl.value_of(self.rt, name, loc)
 
-    async def call_builtin(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
-        return await builtins_impl.call(self.rt, name, args, kwargs, loc)
+    def call_builtin(self, name: str, args: list, kwargs: dict,
+                     loc: dict | None) -> Awaitable[Any]:
+        return builtins_impl.call(self.rt, name, args, kwargs, loc)
 
-    async def call_sub(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
-        return await self.rt.call_sub(name, args, kwargs, loc)
+    def call_sub(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Awaitable[Any]:
+        return self.rt.call_sub(name, args, kwargs, loc)
 
 
 class CallRuntime:
@@ -126,9 +130,9 @@ class CallRuntime:
         """Emit an event stamped now, or at `at` for what began earlier (a
         prompt is stamped when its playback started)."""
         self.seq += 1
-        self.services.sink.emit(Event(self.call_id, self.seq,
-                                      self.services.clock.now() if at is None else at,
-                                      kind, data, loc))
+        services = self.services
+        services.sink.emit(Event(self.call_id, self.seq,
+                                 services.clock.now() if at is None else at, kind, data, loc))
 
     def emit_error(self, err: Exception, *, handled: bool, loc: dict | None = None,
                    handler: str | None = None) -> None:
@@ -240,37 +244,39 @@ class CallRuntime:
 
     # -- running ops -------------------------------------------------------------
 
-    def tick(self, loc: dict | None) -> None:
-        self.ops_run += 1
+    def budget_exceeded(self, loc: dict | None) -> StepBudgetExceeded:
         budget = self.services.config.step_budget
-        if self.ops_run > budget:
-            raise StepBudgetExceeded(
-                f"the call ran more than {budget} operations (the step budget): the flow "
-                "seems to loop without waiting for the caller", loc)
+        return StepBudgetExceeded(
+            f"the call ran more than {budget} operations (the step budget): the flow "
+            "seems to loop without waiting for the caller", loc)
 
     async def run_body(self, ops: list[dict], frame: Frame) -> None:
+        run_op = self.run_op
         for op in ops:
-            await self.run_op(op, frame)
+            await run_op(op, frame)
 
     async def run_op(self, op: dict, frame: Frame) -> None:
-        self.tick(op["loc"])
+        loc = op["loc"]
+        self.ops_run += 1  # every op counts against the step budget
+        if self.ops_run > self.services.config.step_budget:
+            raise self.budget_exceeded(loc)
         # restored only when the op ends by itself or by a known signal or
         # failure, so after an unexpected exception it names the op that raised
-        outer, self.op_loc = self.op_loc, op["loc"]
+        outer, self.op_loc = self.op_loc, loc
         fn = self.ops.get(op["op"])
         if fn is None:
-            raise FlowError(f"this runtime does not know the op `{op['op']}`", op["loc"])
-        on_error = op.get("on_error")
+            raise FlowError(f"this runtime does not know the op `{op['op']}`", loc)
         try:
             await fn(self, op, frame)
         except StepBudgetExceeded:
             raise
         except (ExternalError, FlowError) as err:
             if not getattr(err, "loc", None):
-                err.loc = op["loc"]  # the innermost op that failed
+                err.loc = loc  # the innermost op that failed
+            on_error = op.get("on_error")
             if on_error is None:
                 raise
-            self.emit_error(err, handled=True, loc=op["loc"])
+            self.emit_error(err, handled=True, loc=loc)
             await self.run_body(on_error, frame)
         except (GotoStep, SubReturn, FlowHangup, LeftFlow, CallHungUp):
             self.op_loc = outer
@@ -308,8 +314,9 @@ def starting_language(program: Program, asked: str | None) -> tuple[str, str | N
                      f"(it has {have}): starting in {default}")
 
 
-async def eval_in(rt: CallRuntime, expr: dict, frame: Frame, op: dict) -> Any:
-    return await evaluate(expr, frame, op["loc"])
+def eval_in(rt: CallRuntime, expr: dict, frame: Frame, op: dict) -> Awaitable[Any]:
+    """The value of an op's expression (awaited by the caller)."""
+    return evaluate(expr, frame, op["loc"])
 
 
 def text_value(value: Any, what: str, loc: dict | None) -> str:
@@ -343,7 +350,9 @@ async def op_return(rt: CallRuntime, op: dict, frame: Frame) -> None:
 
 
 async def op_assign(rt: CallRuntime, op: dict, frame: Frame) -> None:
-    value = await eval_in(rt, op["value"], frame, op)
+    value = value_of_leaf(op["value"], frame)
+    if value is NOT_LEAF:
+        value = await evaluate(op["value"], frame, op["loc"])
     frame.set_var(op["name"], value)
     rt.emit("variable_set", {"name": op["name"], "value": summary(value)},
             op["loc"])
@@ -365,7 +374,10 @@ async def op_set_language(rt: CallRuntime, op: dict, frame: Frame) -> None:
 
 async def op_if(rt: CallRuntime, op: dict, frame: Frame) -> None:
     for branch in op["branches"]:
-        if truthy(await eval_in(rt, branch["test"], frame, op), op["loc"]):
+        test = value_of_leaf(branch["test"], frame)
+        if test is NOT_LEAF:
+            test = await evaluate(branch["test"], frame, op["loc"])
+        if truthy(test, op["loc"]):
             await rt.run_body(branch["body"], frame)
             return
     if op.get("orelse") is not None:
@@ -376,7 +388,10 @@ async def op_match(rt: CallRuntime, op: dict, frame: Frame) -> None:
     subject = await eval_in(rt, op["subject"], frame, op)
     for arm in op["arms"]:
         for pattern in arm["patterns"]:
-            if equal(subject, await evaluate(pattern, frame, arm["loc"])):
+            value = value_of_leaf(pattern, frame)  # patterns are mostly literals
+            if value is NOT_LEAF:
+                value = await evaluate(pattern, frame, arm["loc"])
+            if equal(subject, value):
                 await rt.run_body(arm["body"], frame)
                 return
     if op.get("orelse") is not None:

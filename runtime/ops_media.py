@@ -11,7 +11,7 @@ from typing import Any
 
 from runtime.channel import Digits, Sound
 from runtime.errors import CallHungUp, FlowError
-from runtime.evaluate import evaluate, is_number, kind_of, truthy
+from runtime.evaluate import NOT_LEAF, evaluate, is_number, kind_of, truthy, value_of_leaf
 from runtime.ops_core import CallRuntime, Frame, OpFn, eval_in, text_value
 from runtime.values import Duration, TimeOfDay, to_text
 
@@ -39,6 +39,10 @@ async def sounds_of(rt: CallRuntime, source: dict | None, frame: Frame,
         return [], None
     if "prompt" in source:
         name = source["prompt"]
+        memo = rt.program.memo
+        sound = memo.get(("prompt", name, rt.language))
+        if sound is not None and not source.get("args"):
+            return [sound], name
         decl = rt.program.prompts.get(name)
         if decl is None:
             raise FlowError(f"no prompt named `{name}`", loc)
@@ -46,8 +50,14 @@ async def sounds_of(rt: CallRuntime, source: dict | None, frame: Frame,
         for param, expr in source.get("args", {}).items():
             local[param] = await evaluate(expr, frame, loc)
         language, variant = pick_variant(rt, decl["variants"])
-        text = to_text(await evaluate(variant["text"], Frame(rt, local), loc))
-        return [Sound(variant["kind"], text, language)], name
+        text_expr = variant["text"]
+        text = to_text(await evaluate(text_expr, Frame(rt, local), loc))
+        sound = Sound(variant["kind"], text, language)
+        if not local and "lit" in text_expr:
+            # a prompt without parameters whose text is a literal sounds the
+            # same on every call in this language: made once per program
+            memo[("prompt", name, rt.language)] = sound
+        return [sound], name
     kind = "tts" if "tts" in source else "file"
     text = to_text(await evaluate(source[kind], frame, loc))
     return [Sound(kind, text, rt.language)], None
@@ -60,7 +70,8 @@ async def option(rt: CallRuntime, options: dict, name: str, frame: Frame, loc: d
         return default
     if "every" in expr:
         expr = expr["every"]
-    return await evaluate(expr, frame, loc)
+    value = value_of_leaf(expr, frame)  # most options are literals
+    return await evaluate(expr, frame, loc) if value is NOT_LEAF else value
 
 
 def ms_of(value: Any, what: str, loc: dict | None) -> int | None:
@@ -253,6 +264,7 @@ async def op_wait(rt: CallRuntime, op: dict, frame: Frame) -> None:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_FORMAT = re.compile(r"[a-z0-9]{1,8}")
 
 
 def recording_path(rt: CallRuntime, audio_format: Any) -> str:
@@ -261,7 +273,7 @@ def recording_path(rt: CallRuntime, audio_format: Any) -> str:
     call_id = _UNSAFE.sub("_", rt.call_id).strip("._") or "call"
     stamp = rt.services.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     fmt = to_text(audio_format).lower()
-    fmt = fmt if re.fullmatch(r"[a-z0-9]{1,8}", fmt) else "wav"
+    fmt = fmt if _FORMAT.fullmatch(fmt) else "wav"
     return os.path.join(rt.services.config.recordings_dir, f"{call_id}-{stamp}.{fmt}")
 
 

@@ -106,12 +106,17 @@ class AgentPool:
     smallest first), then takes the first agent of the intersection in
     idle order: by `min` when the intersection is small, by walking the
     sorted list when it is large (then a match comes within a few steps).
+
+    The index is built on the first request that needs it, and kept up to
+    date from then on: a simulated centre made for one call whose flow
+    never routes by skills (most simulated calls) never pays for it.
     """
 
     # below this many candidates `min` over them beats walking the list
     _SMALL = 256
 
     def __init__(self, agents: Iterable[Agent] = ()) -> None:
+        self._indexed = False  # see _ensure_index
         self._agents: dict[str, Agent] = {}
         self._keys: dict[str, tuple[float, str]] = {}  # of available agents
         self._order: list[tuple[float, str]] = []  # available agents, longest idle first
@@ -141,6 +146,7 @@ class AgentPool:
         return iter(self.agents())
 
     def available_count(self) -> int:
+        self._ensure_index()
         return len(self._order)
 
     def best_available(self, skills: Mapping[str, int] | None = None,
@@ -149,6 +155,7 @@ class AgentPool:
         """The available agent with every skill at its minimum level (and
         a member of `queue` when given), not in `exclude`: the longest
         idle, ties by id. None when there is no such agent."""
+        self._ensure_index()
         constraints: list[set[str]] = []
         high: dict[str, int] = {}  # minimums above MAX_LEVEL, checked one by one
         for skill, level in (skills or {}).items():
@@ -198,7 +205,7 @@ class AgentPool:
         copy = dataclasses.replace(agent, skills=dict(agent.skills),
                                    queues=tuple(agent.queues))
         self._agents[copy.id] = copy
-        if copy.state == AgentState.AVAILABLE:
+        if self._indexed and copy.state == AgentState.AVAILABLE:
             self._index(copy)
         return copy
 
@@ -221,7 +228,7 @@ class AgentPool:
             agent.queues = tuple(queues)
         if calls_taken is not None:
             agent.calls_taken = calls_taken
-        if agent.state == AgentState.AVAILABLE:
+        if self._indexed and agent.state == AgentState.AVAILABLE:
             self._index(agent)
         return agent
 
@@ -237,15 +244,36 @@ class AgentPool:
         if agent is not None:
             self._unindex(agent)
 
+    def _ensure_index(self) -> None:
+        """Index the available agents, once: from then on every change
+        keeps the index up to date (before, _unindex finds nothing to do)."""
+        if self._indexed:
+            return
+        self._indexed = True
+        for agent in self._agents.values():
+            if agent.state == AgentState.AVAILABLE:
+                self._index(agent)
+
     def _index(self, agent: Agent) -> None:
+        agent_id = agent.id
         key = _order_key(agent)
-        self._keys[agent.id] = key
+        self._keys[agent_id] = key
         insort(self._order, key)
+        by_skill = self._by_skill
         for skill, level in agent.skills.items():
             for t in range(_threshold(level) + 1):
-                self._by_skill.setdefault((skill, t), set()).add(agent.id)
+                # get, not setdefault: setdefault makes an empty set every time
+                members = by_skill.get((skill, t))
+                if members is None:
+                    by_skill[(skill, t)] = {agent_id}
+                else:
+                    members.add(agent_id)
         for q in agent.queues:
-            self._by_queue.setdefault(q, set()).add(agent.id)
+            members = self._by_queue.get(q)
+            if members is None:
+                self._by_queue[q] = {agent_id}
+            else:
+                members.add(agent_id)
 
     def _unindex(self, agent: Agent) -> None:
         key = self._keys.pop(agent.id, None)

@@ -656,6 +656,26 @@ class CallRun:
     notes: list[str] = field(default_factory=list)
 
 
+def copy_database(source: str, target: str) -> None:
+    """Copy a SQLite file (a `--crm` database) through SQLite's online
+    backup rather than byte by byte: a CRM in WAL mode that another process
+    is using keeps its latest commits in the write-ahead log until a
+    checkpoint, and a copy of the main file alone would miss them. The
+    source is opened read-only, so copying never changes it (not even by
+    the checkpoint a last connection closing would run)."""
+    from pathlib import Path
+
+    src = sqlite3.connect(Path(source).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
 async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                        sink=None, crm_db: str | None = None, crm_folder: str | None = None,
                        ask=None, note=None, store_path: str | None = None) -> CallRun:
@@ -667,7 +687,6 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     is kept in that call store (the call's id is the next free `sim-N`
     there), otherwise in a temporary one."""
     import os
-    import shutil
 
     from runtime.channel import CallInfo
     from runtime.clock import VirtualClock
@@ -684,10 +703,10 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     try:
         if crm_db is not None:
             SqliteCRM(crm_db, create=False).close_now()  # a bad file is named as given
-            shutil.copyfile(crm_db, db_path)
+            copy_database(crm_db, db_path)
             notes.append(f"CRM: a copy of {crm_db}")
         crm = SqliteCRM(db_path)
-    except (OSError, ExternalError) as exc:
+    except (OSError, sqlite3.Error, ExternalError) as exc:
         raise ScenarioError(f"the CRM cannot be opened: {exc}") from None
     try:
         store = CallStore(store_path or os.path.join(workdir, "calls.db"))

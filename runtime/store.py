@@ -29,11 +29,12 @@ coroutines of one event loop. Reads (`last_agent`, `call`, `events`,
 `query`) flush first, so they see every event emitted so far.
 
 What a call costs (examples/iws, ~25 events a call; bench/simulate.py):
-about 0.2 ms of CPU to fold and encode the events and insert the rows
-(each event row also updates the two events indexes), plus the commit: in
-WAL mode with synchronous=NORMAL it writes the pages the call dirtied,
-about 0.5 ms for one call, about 0.03 ms a call when 500 calls share
-it (calls share index pages). So bulk simulations, which can simply be
+about 0.07 ms of Python to fold and encode the events and 0.1 ms of
+SQLite to insert the rows (each event row also updates the primary key
+and the one events index), plus the commit: in WAL mode with
+synchronous=NORMAL it writes the pages the call dirtied, about 0.5 ms for
+one call, about 0.025 ms a call when 500 calls share it (calls share
+index pages). So bulk simulations, which can simply be
 run again after a crash, pass `calls_per_commit=SIMULATION_CALLS_PER_COMMIT`
 and lose at most that many finished calls in a crash; live calls keep
 the default of 1. Closing the store writes whatever is buffered, a batch
@@ -43,10 +44,11 @@ cut short included.
 from __future__ import annotations
 
 import json
+import json.encoder
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,7 +58,7 @@ from typing import Any
 from runtime.events import Event
 from runtime.values import to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FLUSH_EVENTS = 1000
 FLUSH_SECONDS = 1.0
 # What bulk simulations (many simulated calls in one process, `make bench`)
@@ -131,7 +133,6 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (call_id, seq)
 );
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, at_ms);
-CREATE INDEX IF NOT EXISTS events_step ON events (step, kind);
 CREATE TABLE IF NOT EXISTS node_visits (
     call_id     TEXT NOT NULL,
     seq         INTEGER NOT NULL,  -- of the step_entered / handler_entered event
@@ -178,6 +179,14 @@ CREATE TABLE IF NOT EXISTS agent_legs (
 CREATE INDEX IF NOT EXISTS agent_legs_agent ON agent_legs (agent, offered_ms);
 """
 
+# What opening a file of an older schema version changes, by the version it
+# had; SCHEMA then adds whatever is missing. Version 1 had an index
+# events_step on events (step, kind) that no report query uses
+# (docs/store.md) and that cost every event row an index insert.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("DROP INDEX IF EXISTS events_step",),
+}
+
 _CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "customer_id",
                  "started", "started_ms", "answered", "ended", "ended_ms", "duration_ms",
                  "outcome", "ended_by", "queue", "wait_ms", "agent", "talk_ms",
@@ -213,8 +222,28 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-# One encoder, made once: json.dumps with options builds a new one per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=to_json).encode
+def _encoder() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+    default=to_json), made once. JSONEncoder.encode builds a new C encoder
+    for every value it encodes (a third of the cost of an event's data);
+    the C encoder json itself uses, made once without the circular-reference
+    check (event data is a tree), is reused instead. Where the json module
+    has no C speedups it is the plain JSONEncoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                check_circular=False, default=to_json).encode
+    encode = make(None, to_json, json.encoder.encode_basestring, None, ":", ",",
+                  False, False, True)  # sort_keys, skipkeys, allow_nan: json's defaults
+
+    def dumps(value: Any) -> str:
+        if isinstance(value, str):  # the C encoder takes containers and numbers
+            return json.encoder.encode_basestring(value)
+        return "".join(encode(value, 0))
+    return dumps
+
+
+_ENCODE = _encoder()
 
 
 def _dumps(value: Any) -> str:
@@ -302,6 +331,9 @@ class CallStore:
                                      f"than this ccdsl understands ({SCHEMA_VERSION})")
                 if found == SCHEMA_VERSION:
                     return
+                for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+                    for statement in MIGRATIONS.get(version, ()):
+                        self._db.execute(statement)
             for statement in _statements(SCHEMA):
                 self._db.execute(statement)
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
@@ -328,32 +360,33 @@ class CallStore:
 
     def emit(self, event: Event) -> None:
         with self._lock:
-            call = self._calls.get(event.call_id)
+            call_id, kind, at, data = event.call_id, event.kind, event.at, event.data
+            call = self._calls.get(call_id)
             if call is None:
                 call = self._start(event)
-            kind = event.kind
-            at = event.at
             # events of one moment share their times: convert each instant once
             if at is not self._stamp_of:
                 self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
             iso, ms = self._stamp
-            before = call.node
-            if kind in _TRACKED:
-                self._track(call, kind, event.seq, event.data, iso, ms)
             # an event belongs to the node the call was in; entering one belongs to it
-            current = call.node if kind in _ENTERING else before
+            current = call.node
+            if kind in _TRACKED:
+                self._track(call, kind, event.seq, data, iso, ms)
+                if kind in _ENTERING:
+                    current = call.node
             loc = event.loc
             if loc:
                 file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
             else:
                 file = line = col = None
-            self._events.append((event.call_id, event.seq, iso, ms, kind,
-                                 current["node"] if current else None, file, line, col,
-                                 _dumps(event.data)))
+            events = self._events
+            events.append((call_id, event.seq, iso, ms, kind,
+                           current["node"] if current else None, file, line, col,
+                           _dumps(data)))
             if kind == "call_ended":
                 self._finish(call)
             if (len(self._finished) >= self.calls_per_commit
-                    or len(self._events) >= self.flush_events
+                    or len(events) >= self.flush_events
                     or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
                 self._flush_quietly()
 
@@ -369,8 +402,12 @@ class CallStore:
     def _start(self, event: Event) -> _Call:
         """A call's first event (call_started, or whatever came first)."""
         row = dict.fromkeys(_CALL_COLUMNS)
-        row.update(call_id=event.call_id, started=event.at.isoformat(),
-                   started_ms=_ms(event.at), talked_to_agent=0)
+        at = event.at
+        if at is not self._stamp_of:  # emit's conversion, which comes next, is then free
+            self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
+        row["call_id"] = event.call_id
+        row["started"], row["started_ms"] = self._stamp
+        row["talked_to_agent"] = 0
         call = _Call(row)
         self._calls[event.call_id] = call
         self._new_calls.append(row)
@@ -610,8 +647,13 @@ def _int(value: Any) -> int:
     return 0
 
 
+_SQL_TYPES = frozenset((type(None), int, float, str))
+
+
 def _values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
-    return tuple([_col(row[c]) for c in columns])
+    # _col inlined for the plain values that are nearly all of them
+    values = [row[c] for c in columns]
+    return tuple([v if type(v) in _SQL_TYPES else _col(v) for v in values])
 
 
 def _col(value: Any) -> Any:

@@ -8,6 +8,7 @@ references to declarations have small immutable classes here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,6 @@ def to_text(value: Any) -> str:
 
 def to_json(value: Any) -> Any:
     """A JSON-safe form of a value, for events and the call store."""
-    import datetime as dt
-
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Duration):

@@ -145,6 +145,35 @@ def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
     assert db.read_bytes() == before
 
 
+def test_crm_db_copy_sees_commits_still_in_another_process_wal(small: Path,
+                                                              tmp_path: Path) -> None:
+    import sqlite3
+
+    from runtime.crm.sqlite import SqliteCRM
+
+    db = tmp_path / "crm.db"
+    crm = SqliteCRM(db)
+    crm.upsert("customer", [{"id": "C1", "name": "Ada", "phone": "+8613800000001"}])
+    crm.close_now()
+    # a live CRM user: WAL mode, no checkpoint, its connection still open
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    assert writer.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with writer:
+        writer.execute("insert into customer (id, name, phone) "
+                       "values ('C8', 'Grace', '+8613800000008')")
+    try:
+        assert (tmp_path / "crm.db-wal").stat().st_size > 0  # the row is in the WAL only
+        before = db.read_bytes()
+        result = ccf("simulate", str(small), "--caller", "+8613800000008", "--crm", str(db),
+                     "--press", "2")
+        assert result.exit_code == 0, result.output
+        assert '"Hello Grace."' in result.stdout
+        assert db.read_bytes() == before
+    finally:
+        writer.close()
+
+
 def test_a_crm_folder_beside_the_flow_is_imported(small: Path) -> None:
     folder = small.parent / "crm"
     folder.mkdir()

@@ -50,6 +50,12 @@ CALL_LOG_COLUMNS: dict[str, type] = {
 CALL_LOG_KINDS = {"started": "datetime", "ended": "datetime", "wrapup": "json"}
 
 
+# a stored phone number without the noise callers' numbers never have
+_CLEANED_PHONE = "phone"
+for _noise in (" ", "-", "(", ")", "."):
+    _CLEANED_PHONE = f"replace({_CLEANED_PHONE}, '{_noise}', '')"
+
+
 def is_internal(name: str) -> bool:
     return name.startswith(("_", "sqlite_"))
 
@@ -101,8 +107,11 @@ class SqliteCRM:
         self._tables = set(names)
         self._columns: dict[str, set[str]] = {}
         self._kinds: dict[str, dict[str, str]] = {}
-        self._sql: dict[tuple, str] = {}  # the statements of the write fast path, made once
+        self._sql: dict[tuple, str] = {}  # statements made once: look-ups, fast-path writes
         self._phone_indexed = False
+        # _noisy_phones: its answer, and the data_version it was found at
+        self._phones_noisy = True
+        self._phones_checked: int | None = None
         # a file switches to WAL at its first write (see _ready_to_write); a
         # CRM only read (`ccf crm show`) leaves its file as it was
         self._journal_set = self.path == ":memory:"
@@ -143,13 +152,26 @@ class SqliteCRM:
         number = normalise_phone(phone)
         with self._guard("find_customer"):
             row = self._first("customer", "phone = ?", [number])
-            if row is None:
+            if row is None and self._noisy_phones():
                 # numbers written by another tool may keep their spaces and dashes
-                cleaned = "phone"
-                for noise in (" ", "-", "(", ")", "."):
-                    cleaned = f"replace({cleaned}, '{noise}', '')"
-                row = self._first("customer", f"{cleaned} = ?", [number])
+                row = self._first("customer", f"{_CLEANED_PHONE} = ?", [number])
         return None if row is None else self._record("customer", row)
+
+    def _noisy_phones(self) -> bool:
+        """Whether some customer's phone is stored with noise (spaces,
+        dashes...), so an unknown number needs the fallback that cleans
+        every stored number: a scan of the whole table, on every call from
+        an unknown number. Numbers this class writes are normalised, so
+        only another tool's writes bring noise: the answer is kept until
+        another connection commits (SQLite's data_version) or this one
+        writes customers."""
+        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._phones_checked:
+            self._phones_noisy = self.db.conn.execute(
+                f"select 1 from customer where {_CLEANED_PHONE} <> phone limit 1"
+            ).fetchone() is not None
+            self._phones_checked = version
+        return self._phones_noisy
 
     def find_now(self, record_type: str, fields: Mapping[str, Any]) -> Record | None:
         check_type_name(record_type)
@@ -308,13 +330,15 @@ class SqliteCRM:
         return column in columns
 
     def _first(self, table: str, where: str, params: list[Any]) -> dict[str, Any] | None:
-        cursor = self.db.execute(
-            f"select * from {quote_identifier(table)} where {where} order by rowid limit 1",
-            params)
+        sql = self._sql.get((table, where))
+        if sql is None:
+            sql = self._sql[(table, where)] = (
+                f"select * from {quote_identifier(table)} where {where} order by rowid limit 1")
+        cursor = self.db.conn.execute(sql, params)
         row = cursor.fetchone()
         if row is None:
             return None
-        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+        return {d[0]: cell for d, cell in zip(cursor.description, row, strict=True)}
 
     def _record(self, table: str, row: dict[str, Any]) -> Record:
         kinds = self._kinds.get(table, {})
@@ -369,6 +393,8 @@ class SqliteCRM:
         in runs of the same fields, because sqlite-utils sets every column
         of a batch on each row."""
         self._ready_to_write()
+        if table == "customer":
+            self._phones_checked = None  # _noisy_phones looks again
         kinds: dict[str, str] = {}
         encoded = []
         for row in rows:
@@ -407,9 +433,12 @@ class SqliteCRM:
         table or a column is missing: sqlite-utils then creates or alters
         it. The columns known are cached (refreshed on a miss, since another
         process may add one), so this costs no schema look-up per call."""
-        names = {name for cells in encoded for name in cells}
-        if not all(self._has_column(table, name) for name in names):
-            return False
+        # a statement made for these columns means they were all there (this
+        # class never removes a column): the per-call writes skip the check
+        if not all((table, tuple(cells), mode) in self._sql for cells in encoded):
+            names = {name for cells in encoded for name in cells}
+            if not all(self._has_column(table, name) for name in names):
+                return False
         with self.db.conn:
             for columns, run in groupby(encoded, key=lambda cells: tuple(cells)):
                 if mode == "update" and columns == ("id",):

@@ -156,7 +156,8 @@ class SimCentre:
         self._decl: dict[str, int] = {}  # agent id -> declaration order (member order)
         self.queues = {q.name: q for q in queues}
         self.retry_ms = retry_ms
-        self.rng = random.Random(seed)
+        self._seed = seed
+        self._rng: random.Random | None = None  # made on first use (see rng)
         # what an outside number does when dialled or transferred to
         self.number_script = number_script or AgentScript(answer_after_ms=3_000)
         self.numbers: dict[str, AgentScript] = {}
@@ -168,6 +169,15 @@ class SimCentre:
         self.clock = clock  # when given, CentreView answers are as of its time
         for agent, script in agents:
             self.add_agent(agent, script)
+
+    @property
+    def rng(self) -> random.Random:
+        """The seeded generator of the `random` strategy. Made when first
+        used: seeding one costs more than the rest of a small centre's
+        set-up, and most simulated calls never pick at random."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng
 
     # -- set-up ------------------------------------------------------------
 

@@ -273,3 +273,65 @@ def test_facts_about_the_call(program):
     assert the_call.get("queue_wait") == Duration(0)
     assert builtins_impl.value_of(rt, "agent", None) is None
     assert isinstance(caller, Record)
+
+
+def test_an_external_call_is_bounded_once_it_waits():
+    from runtime.builtins_external import within
+
+    cleaned: list[str] = []
+
+    async def answers_at_once():
+        return "at once"
+
+    async def waits_a_few_times():
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return "after waiting"
+
+    async def fails_after_waiting():
+        await asyncio.sleep(0)
+        raise ConnectionError("reset")
+
+    async def hangs():
+        try:
+            await asyncio.sleep(5)
+        finally:
+            cleaned.append("hangs")
+
+    async def main():
+        soon = asyncio.get_running_loop().time() + 0.05
+        assert await within(answers_at_once(), soon) == "at once"
+        assert await within(waits_a_few_times(), soon) == "after waiting"
+        future = asyncio.get_running_loop().create_future()  # an awaitable, not a coroutine
+        asyncio.get_running_loop().call_soon(future.set_result, "a future")
+        assert await within(future, soon) == "a future"
+        with pytest.raises(ConnectionError, match="reset"):
+            await within(fails_after_waiting(), soon)
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            await within(hangs(), soon)
+        assert time.perf_counter() - started < 2 and cleaned == ["hangs"]
+
+    asyncio.run(main())
+
+
+def test_cancelling_a_call_reaches_the_external_call_it_waits_on():
+    from runtime.builtins_external import within
+
+    cleaned: list[str] = []
+
+    async def hangs():
+        try:
+            await asyncio.sleep(5)
+        finally:
+            cleaned.append("hangs")
+
+    async def main():
+        task = asyncio.create_task(within(hangs(), asyncio.get_running_loop().time() + 10))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task  # cancelled, not turned into a timeout
+
+    asyncio.run(main())
+    assert cleaned == ["hangs"]

@@ -302,3 +302,40 @@ def test_update_with_nothing_to_change_returns_the_record(crm):
     customer = run(crm.find_customer("+8613800000001"))
     assert run(crm.update(customer, {})) == customer
     assert run(crm.update(customer, {"id": "C1001"})) == customer
+
+
+def _statements(crm: SqliteCRM) -> list[str]:
+    seen: list[str] = []
+    crm.db.conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_an_unknown_number_costs_no_scan_when_every_stored_number_is_clean(crm):
+    crm.upsert("customer", [{"id": "C1001", "phone": "+8613800000001"}])
+    seen = _statements(crm)
+    for _ in range(3):
+        assert run(crm.find_customer("+8613900000000")) is None
+    scans = [s for s in seen if "replace(" in s]
+    # the one check, no fallback look-up
+    assert len(scans) == 1 and "<> phone" in scans[0] and "order by rowid" not in scans[0]
+    assert run(crm.find_customer("+86 138 0000 0001")).id == "C1001"
+
+
+def test_a_noisy_number_another_process_writes_is_found(tmp_path):
+    path = tmp_path / "crm.db"
+    crm = SqliteCRM(path)
+    crm.upsert("customer", [{"id": "C1", "phone": "+8613800000001"}])
+    assert run(crm.find_customer("+8613800000009")) is None
+    with sqlite3.connect(path) as other:  # another tool, keeping its dashes
+        other.execute("insert into customer (id, phone) values ('C9', '+86 138-0000-0009')")
+    other.close()
+    assert run(crm.find_customer("+8613800000009")).id == "C9"
+    with sqlite3.connect(path) as other:  # ...and cleaning them up later
+        other.execute("update customer set phone = '+8613800000009' where id = 'C9'")
+    other.close()
+    seen = _statements(crm)
+    assert run(crm.find_customer("+8613800000007")) is None
+    assert run(crm.find_customer("+8613800000007")) is None
+    fallbacks = [s for s in seen if "replace(" in s and "order by rowid" in s]
+    checks = [s for s in seen if "replace(" in s and "<> phone" in s]
+    assert fallbacks == [] and len(checks) == 1  # looked again once, found them clean

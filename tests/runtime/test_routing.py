@@ -194,3 +194,43 @@ def test_large_pools_agree_with_a_plain_scan():
                         and a.has_skills(wanted) and a.id not in exclude),
                        key=lambda a: (a.idle_since, a.id))
         assert pool.best_available(wanted, exclude).id == expected.id
+
+
+def test_changes_before_and_after_the_first_request_keep_the_index_right():
+    # the index is built on the first request: whatever changed before it
+    # and after it, requests answer as a scan of every agent would
+    rng = random.Random(11)
+    skills = [f"s{i}" for i in range(6)]
+    queues = ["q1", "q2"]
+
+    def agent(i: int) -> Agent:
+        return Agent(f"a{i:02d}", skills={s: rng.randint(1, 10) for s in rng.sample(skills, 3)},
+                     state=rng.choice(list(AgentState)), idle_since=at(rng.randint(0, 9)),
+                     queues=tuple(rng.sample(queues, rng.randint(0, 2))))
+
+    for first_request in (0, 10, 40, 1_000):
+        pool = AgentPool()
+        mine: dict[str, Agent] = {}
+        for step in range(80):
+            change = rng.random()
+            if change < 0.4:
+                new = agent(rng.randrange(30))
+                mine[new.id] = pool.upsert(new)
+            elif change < 0.8 and mine:
+                agent_id = rng.choice(sorted(mine))
+                mine[agent_id] = pool.set_state(agent_id, rng.choice(list(AgentState)),
+                                                at=at(rng.randint(0, 9)))
+            elif mine:
+                pool.remove(mine.pop(rng.choice(sorted(mine))).id)
+            if step < first_request:
+                continue
+            wanted = {s: rng.randint(0, 8) for s in rng.sample(skills, rng.randint(0, 2))}
+            queue = rng.choice([None, *queues])
+            expected = min((a for a in mine.values()
+                            if a.state == AgentState.AVAILABLE and a.has_skills(wanted)
+                            and (queue is None or queue in a.queues)),
+                           key=lambda a: (a.idle_since, a.id), default=None)
+            got = pool.best_available(wanted, queue=queue)
+            assert (got.id if got else None) == (expected.id if expected else None)
+            assert pool.available_count() == sum(
+                a.state == AgentState.AVAILABLE for a in mine.values())

@@ -196,6 +196,41 @@ def test_schema_created_once_and_reopen_works(tmp_path):
     raw.close()
 
 
+def _indexes(path) -> set[str]:
+    raw = sqlite3.connect(path)
+    try:
+        return {r[0] for r in raw.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+    finally:
+        raw.close()
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallStore(path) as store:
+        answered_by_agent(store, "c1")
+    # as ccdsl wrote it before version 2: the events_step index, version 1
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE INDEX events_step ON events (step, kind)")
+    raw.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    raw.commit()
+    raw.close()
+    assert "events_step" in _indexes(path)
+    with CallStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.last_agent("+8613800000001") == "li"
+        answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
+        assert [r["n"] for r in store.query("SELECT count(DISTINCT call_id) AS n "
+                                             "FROM events")] == [2]
+    assert "events_step" not in _indexes(path)
+    assert "events_kind" in _indexes(path)
+
+
+def test_a_new_store_has_only_the_indexes_reports_use(tmp_path):
+    CallStore(tmp_path / "calls.db").close()
+    assert _indexes(tmp_path / "calls.db") == {"events_kind", "sqlite_autoindex_events_1"}
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "calls.db"
     CallStore(path).close()
