@@ -72,17 +72,11 @@ SIMULATION_CALLS_PER_COMMIT = 500
 EVENTS_PER_CALL = 50
 
 # Kinds after which a still-ringing agent offer counts as missed: the call
-# moved on without that agent answering.
+# moved on without that agent answering. (_FOLDS, below, folds the kinds
+# that feed the record; the others, most events, only become event rows.)
 _MOVED_ON = frozenset({"routing_decision", "step_entered", "voicemail",
                        "transfer", "prompt_played", "agent_answered"})
 _ENTERING = frozenset({"step_entered", "handler_entered"})
-# the kinds _track folds into the record; the others (prompts, keys,
-# variables: most events) only become event rows
-_TRACKED = _MOVED_ON | _ENTERING | frozenset({
-    "call_started", "menu_choice", "answered", "crm_query", "queue_joined", "queue_left",
-    "agent_offered", "conversation_ended", "recording_started", "wrapup_requested", "error",
-    "hangup", "call_ended"})
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -222,19 +216,32 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-def _encoder() -> Callable[[Any], str]:
-    """json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-    default=to_json), made once. JSONEncoder.encode builds a new C encoder
-    for every value it encodes (a third of the cost of an event's data);
-    the C encoder json itself uses, made once without the circular-reference
-    check (event data is a tree), is reused instead. Where the json module
-    has no C speedups it is the plain JSONEncoder."""
+def _c_encoder() -> Callable[[Any, int], list[str]] | None:
+    """The C encoder json itself uses for json.dumps(value,
+    ensure_ascii=False, separators=(",", ":"), default=to_json), made once
+    and without the circular-reference check (event data is a tree): it
+    takes containers and numbers and gives the text in pieces.
+    JSONEncoder.encode builds a new one for every value it encodes (a third
+    of the cost of an event's data). None where the json module has no C
+    speedups."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
+        return None
+    return make(None, to_json, json.encoder.encode_basestring, None, ":", ",",
+                False, False, True)  # sort_keys, skipkeys, allow_nan: json's defaults
+
+
+_C_ENCODE = _c_encoder()
+
+
+def _encoder() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+    default=to_json), made once: _C_ENCODE, or the plain JSONEncoder where
+    there is none."""
+    encode = _C_ENCODE
+    if encode is None:
         return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
                                 check_circular=False, default=to_json).encode
-    encode = make(None, to_json, json.encoder.encode_basestring, None, ":", ",",
-                  False, False, True)  # sort_keys, skipkeys, allow_nan: json's defaults
 
     def dumps(value: Any) -> str:
         if isinstance(value, str):  # the C encoder takes containers and numbers
@@ -370,8 +377,12 @@ class CallStore:
             iso, ms = self._stamp
             # an event belongs to the node the call was in; entering one belongs to it
             current = call.node
-            if kind in _TRACKED:
-                self._track(call, kind, event.seq, data, iso, ms)
+            if call.ringing and kind in _MOVED_ON:
+                call.settle_ringing(
+                    "missed", keep=data.get("agent") if kind == "agent_answered" else None)
+            fold = _FOLDS.get(kind)
+            if fold is not None:
+                fold(call, event.seq, data, iso, ms)
                 if kind in _ENTERING:
                     current = call.node
             loc = event.loc
@@ -380,9 +391,16 @@ class CallStore:
             else:
                 file = line = col = None
             events = self._events
+            # _dumps(data), inlined for the dict nearly every event's data is
+            if type(data) is dict and _C_ENCODE is not None:
+                try:
+                    text = "".join(_C_ENCODE(data, 0)) if data else "{}"
+                except TypeError:
+                    text = _dumps(data)
+            else:
+                text = _dumps(data)
             events.append((call_id, event.seq, iso, ms, kind,
-                           current["node"] if current else None, file, line, col,
-                           _dumps(data)))
+                           current["node"] if current else None, file, line, col, text))
             if kind == "call_ended":
                 self._finish(call)
             if (len(self._finished) >= self.calls_per_commit
@@ -412,106 +430,6 @@ class CallStore:
         self._calls[event.call_id] = call
         self._new_calls.append(row)
         return call
-
-    def _track(self, call: _Call, kind: str, seq: int, data: Mapping[str, Any],
-               at: str, ms: int) -> None:
-        """Fold one event (at: its time as ISO text, ms: as epoch ms) into the
-        call's record and visits."""
-        row = call.row
-        if kind in _MOVED_ON and call.ringing:
-            answered = data.get("agent") if kind == "agent_answered" else None
-            call.settle_ringing("missed", keep=answered)
-        if kind == "call_started":
-            row.update(flow=data.get("flow"), flow_version=_text(data.get("flow_version")),
-                       caller=data.get("caller"), dialled=data.get("dialled"))
-        elif kind in _ENTERING:
-            self._close_node(call, ms)
-            entering_step = kind == "step_entered"
-            name = data.get("step") if entering_step else f"on {data.get('handler')}"
-            call.node = {"call_id": row["call_id"], "seq": seq, "node": str(name),
-                         "node_kind": "step" if entering_step else "handler",
-                         "entered": at, "entered_ms": ms,
-                         "duration_ms": None, "choice": None, "dropped": 0}
-            call.nodes.append(call.node)
-        elif kind == "menu_choice" and call.node is not None:
-            call.node["choice"] = _text(data.get("key"))
-        elif kind == "answered":
-            row["answered"] = row["answered"] or at
-        elif kind == "crm_query":
-            row["customer_id"] = row["customer_id"] or _customer_id(data)
-        elif kind == "queue_joined":
-            call.queue = {"call_id": row["call_id"], "seq": seq, "queue": data.get("queue"),
-                          "priority": data.get("priority"), "position": data.get("position"),
-                          "joined": at, "joined_ms": ms,
-                          "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
-            call.queues.append(call.queue)
-            row["queue"] = data.get("queue")
-        elif kind == "queue_left":
-            wait = _int(data.get("wait_ms"))
-            row["wait_ms"] = (row["wait_ms"] or 0) + wait
-            if call.queue is not None:
-                call.queue.update(wait_ms=wait, outcome=data.get("outcome"))
-                if data.get("outcome") != "answered":
-                    call.queue = None
-            call.settle_ringing("caller_gone" if data.get("outcome") == "hangup" else "missed")
-        elif kind == "agent_offered":
-            leg = {"call_id": row["call_id"], "seq": seq,
-                   "agent": data.get("agent"), "via": data.get("via"),
-                   "queue": call.queue["queue"] if call.queue else None,
-                   "offered": at, "offered_ms": ms,
-                   "outcome": "ringing", "ring_ms": None, "talk_ms": None,
-                   "ended_by": None, "wrapup_ms": None}
-            call.legs.append(leg)
-            call.ringing.append(leg)
-        elif kind == "agent_answered":
-            agent = data.get("agent")
-            row.update(agent=agent, talked_to_agent=1)
-            for leg in reversed(call.ringing):
-                if leg["agent"] == agent:
-                    leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
-                    call.ringing.remove(leg)
-                    break
-            if call.queue is not None:
-                call.queue["agent"] = agent
-        elif kind == "conversation_ended":
-            talk = _int(data.get("talk_ms"))
-            row["talk_ms"] = (row["talk_ms"] or 0) + talk
-            for leg in reversed(call.legs):
-                if leg["agent"] == data.get("agent") and leg["outcome"] == "answered":
-                    leg.update(talk_ms=talk, ended_by=data.get("ended_by"))
-                    break
-            if call.queue is not None:
-                call.queue["talk_ms"] = talk
-                call.queue = None
-        elif kind == "recording_started":
-            row["recording"] = row["recording"] or data.get("file")
-        elif kind == "voicemail":
-            row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
-        elif kind == "wrapup_requested":
-            row["wrapup"] = _dumps({"agent": data.get("agent"), "fields": data.get("fields"),
-                                    "values": None})
-        elif kind == "error":
-            row["error"] = row["error"] or _text(data.get("message"))
-        elif kind == "hangup":
-            row["ended_by"] = row["ended_by"] or data.get("by")
-            if data.get("by") == "caller":
-                if call.node is not None:
-                    call.node["dropped"] = 1
-                call.settle_ringing("caller_gone")
-        elif kind == "call_ended":
-            self._close_node(call, ms)
-            row.update(outcome=data.get("outcome"), ended=at, ended_ms=ms)
-            duration = data.get("duration_ms")
-            row["duration_ms"] = (_int(duration) if duration is not None
-                                  else row["ended_ms"] - row["started_ms"])
-            call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller")
-                                else "missed")
-
-    @staticmethod
-    def _close_node(call: _Call, ms: int) -> None:
-        if call.node is not None:
-            call.node["duration_ms"] = ms - call.node["entered_ms"]
-            call.node = None
 
     def _finish(self, call: _Call) -> None:
         del self._calls[call.row["call_id"]]
@@ -577,7 +495,7 @@ class CallStore:
                 return
             for call in list(self._calls.values()):
                 row = call.row
-                self._close_node(call, _ms(datetime.now().astimezone()))
+                _close_node(call, _ms(datetime.now().astimezone()))
                 row["outcome"] = row["outcome"] or "error"
                 row["error"] = row["error"] or "the call had not ended when the store closed"
                 call.settle_ringing("caller_gone")
@@ -628,6 +546,169 @@ class CallStore:
         """Run a read-only report query (docs/store.md has examples)."""
         self.flush()
         return [dict(r) for r in self._db.execute(sql, args).fetchall()]
+
+
+# -- folding events into a call's record -------------------------------------------------
+# One function per kind that feeds the record or its visits, each given the
+# call, the event's seq and data, and its time as ISO text and epoch ms. A
+# table, not a chain of comparisons: most events are of kinds with nothing
+# to fold (their ringing legs are settled in `emit`), and a dict look-up
+# finds that at once.
+
+
+def _close_node(call: _Call, ms: int) -> None:
+    if call.node is not None:
+        call.node["duration_ms"] = ms - call.node["entered_ms"]
+        call.node = None
+
+
+def _fold_started(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row.update(flow=data.get("flow"), flow_version=_text(data.get("flow_version")),
+                    caller=data.get("caller"), dialled=data.get("dialled"))
+
+
+def _fold_step(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    _open_node(call, seq, str(data.get("step")), "step", at, ms)
+
+
+def _fold_handler(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    _open_node(call, seq, f"on {data.get('handler')}", "handler", at, ms)
+
+
+def _open_node(call: _Call, seq: int, name: str, node_kind: str, at: str, ms: int) -> None:
+    _close_node(call, ms)
+    call.node = {"call_id": call.row["call_id"], "seq": seq, "node": name,
+                 "node_kind": node_kind, "entered": at, "entered_ms": ms,
+                 "duration_ms": None, "choice": None, "dropped": 0}
+    call.nodes.append(call.node)
+
+
+def _fold_choice(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    if call.node is not None:
+        call.node["choice"] = _text(data.get("key"))
+
+
+def _fold_answered(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["answered"] = call.row["answered"] or at
+
+
+def _fold_crm(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["customer_id"] = call.row["customer_id"] or _customer_id(data)
+
+
+def _fold_joined(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    call.queue = {"call_id": row["call_id"], "seq": seq, "queue": data.get("queue"),
+                  "priority": data.get("priority"), "position": data.get("position"),
+                  "joined": at, "joined_ms": ms,
+                  "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
+    call.queues.append(call.queue)
+    row["queue"] = data.get("queue")
+
+
+def _fold_left(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    wait = _int(data.get("wait_ms"))
+    row["wait_ms"] = (row["wait_ms"] or 0) + wait
+    if call.queue is not None:
+        call.queue.update(wait_ms=wait, outcome=data.get("outcome"))
+        if data.get("outcome") != "answered":
+            call.queue = None
+    call.settle_ringing("caller_gone" if data.get("outcome") == "hangup" else "missed")
+
+
+def _fold_offered(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    leg = {"call_id": call.row["call_id"], "seq": seq,
+           "agent": data.get("agent"), "via": data.get("via"),
+           "queue": call.queue["queue"] if call.queue else None,
+           "offered": at, "offered_ms": ms,
+           "outcome": "ringing", "ring_ms": None, "talk_ms": None,
+           "ended_by": None, "wrapup_ms": None}
+    call.legs.append(leg)
+    call.ringing.append(leg)
+
+
+def _fold_agent_answered(call: _Call, seq: int, data: Mapping[str, Any], at: str,
+                         ms: int) -> None:
+    agent = data.get("agent")
+    call.row.update(agent=agent, talked_to_agent=1)
+    for leg in reversed(call.ringing):
+        if leg["agent"] == agent:
+            leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
+            call.ringing.remove(leg)
+            break
+    if call.queue is not None:
+        call.queue["agent"] = agent
+
+
+def _fold_conversation(call: _Call, seq: int, data: Mapping[str, Any], at: str,
+                       ms: int) -> None:
+    row = call.row
+    talk = _int(data.get("talk_ms"))
+    row["talk_ms"] = (row["talk_ms"] or 0) + talk
+    for leg in reversed(call.legs):
+        if leg["agent"] == data.get("agent") and leg["outcome"] == "answered":
+            leg.update(talk_ms=talk, ended_by=data.get("ended_by"))
+            break
+    if call.queue is not None:
+        call.queue["talk_ms"] = talk
+        call.queue = None
+
+
+def _fold_recording(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["recording"] = call.row["recording"] or data.get("file")
+
+
+def _fold_voicemail(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
+
+
+def _fold_wrapup(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["wrapup"] = _dumps({"agent": data.get("agent"), "fields": data.get("fields"),
+                                 "values": None})
+
+
+def _fold_error(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["error"] = call.row["error"] or _text(data.get("message"))
+
+
+def _fold_hangup(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["ended_by"] = call.row["ended_by"] or data.get("by")
+    if data.get("by") == "caller":
+        if call.node is not None:
+            call.node["dropped"] = 1
+        call.settle_ringing("caller_gone")
+
+
+def _fold_ended(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    _close_node(call, ms)
+    row.update(outcome=data.get("outcome"), ended=at, ended_ms=ms)
+    duration = data.get("duration_ms")
+    row["duration_ms"] = (_int(duration) if duration is not None
+                          else row["ended_ms"] - row["started_ms"])
+    call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller") else "missed")
+
+
+_FOLDS: dict[str, Callable[[_Call, int, Mapping[str, Any], str, int], None]] = {
+    "call_started": _fold_started,
+    "step_entered": _fold_step,
+    "handler_entered": _fold_handler,
+    "menu_choice": _fold_choice,
+    "answered": _fold_answered,
+    "crm_query": _fold_crm,
+    "queue_joined": _fold_joined,
+    "queue_left": _fold_left,
+    "agent_offered": _fold_offered,
+    "agent_answered": _fold_agent_answered,
+    "conversation_ended": _fold_conversation,
+    "recording_started": _fold_recording,
+    "voicemail": _fold_voicemail,
+    "wrapup_requested": _fold_wrapup,
+    "error": _fold_error,
+    "hangup": _fold_hangup,
+    "call_ended": _fold_ended,
+}
 
 
 def _statements(script: str) -> list[str]:

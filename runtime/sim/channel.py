@@ -537,11 +537,12 @@ class StepWatch:
     def __init__(self, sink: EventSink, channel: SimChannel) -> None:
         self.sink = sink
         self.channel = channel
+        self._pass_on = sink.emit  # every event goes through: found once
 
     def emit(self, event: Event) -> None:
         if event.kind == "step_entered":
             self.channel.notify_step(str(event.data.get("step", "")))
-        self.sink.emit(event)
+        self._pass_on(event)
 
 
 def _any_key(key: str) -> bool:

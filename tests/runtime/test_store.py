@@ -4,13 +4,15 @@ reopening, and the report tables."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from runtime.events import Event
-from runtime.store import SCHEMA_VERSION, CallStore, StoreError
+from runtime.store import SCHEMA_VERSION, CallStore, StoreError, _dumps
+from runtime.values import to_json
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 LOC = {"file": "hotline.ccf", "line": 12, "column": 3}
@@ -411,3 +413,43 @@ def test_events_at_one_moment_and_at_the_next_keep_their_own_times(tmp_path):
     assert [(r["at"], r["at_ms"] - base) for r in rows] == [
         (moment.isoformat(), 0), (moment.isoformat(), 0), (later.isoformat(), 1),
         (moment.isoformat(), 0), (later.isoformat(), 1)]
+
+
+def test_event_data_is_stored_as_compact_json_whatever_it_holds(tmp_path):
+    """Event data goes into `events.data` as JSON: plain data as it is,
+    run-time values in their JSON form, keys JSON cannot take through the
+    full walk, and an empty map as {}."""
+    from runtime.values import Duration, Record
+
+    with CallStore(tmp_path / "calls.db") as store:
+        c = Call(store, "j1")
+        c.emit("answered")
+        c.emit("variable_set", name="wait", value=Duration(1500))
+        c.emit("screen_pop", agent="li", data=[Record("customer", {"id": "C1", "name": "王芳"})])
+        c.emit("log", message='say "hi"\n')
+        c.emit("call_ended", outcome="hangup")
+        store.emit(Event("j2", 1, T0, "log", {("a", 1): 1}))
+        stored = {(r["call_id"], r["kind"]): r["data"]
+                  for r in store.query("SELECT call_id, kind, data FROM events")}
+    assert stored["j1", "answered"] == "{}"
+    assert stored["j1", "log"] == '{"message":"say \\"hi\\"\\n"}'
+    assert '"王芳"' in stored["j1", "screen_pop"]
+    assert json.loads(stored["j1", "variable_set"])["name"] == "wait"
+    assert json.loads(stored["j2", "log"]) == json.loads(_dumps(to_json({("a", 1): 1})))
+
+
+def test_only_ringing_offers_are_settled_when_the_call_moves_on(tmp_path):
+    """A prompt (a kind the record does not fold) after an unanswered
+    offer makes that offer missed; the answering agent's own offer stays
+    answered."""
+    with CallStore(tmp_path / "calls.db") as store:
+        c = Call(store, "r1")
+        c.emit("agent_offered", agent="li", via="dial")
+        c.emit("agent_offered", agent="wang", via="dial")
+        c.emit("agent_answered", 3000, agent="wang", ring_ms=3000)
+        c.emit("conversation_ended", 60_000, agent="wang", talk_ms=60_000, ended_by="agent")
+        c.emit("prompt_played", sounds=[], prompt=None, interrupted_by=None)
+        c.emit("call_ended", outcome="hangup")
+        legs = {r["agent"]: r for r in store.query("SELECT * FROM agent_legs")}
+    assert legs["li"]["outcome"] == "missed"
+    assert legs["wang"]["outcome"] == "answered" and legs["wang"]["talk_ms"] == 60_000
