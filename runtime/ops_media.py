@@ -74,6 +74,17 @@ async def option(rt: CallRuntime, options: dict, name: str, frame: Frame, loc: d
     return await evaluate(expr, frame, loc) if value is NOT_LEAF else value
 
 
+def option_now(options: dict, name: str, frame: Frame, default: Any = None) -> Any:
+    """What `option` gives when that needs no awaiting (the option left
+    out, a literal, a variable: nearly every option of the hot ops), else
+    NOT_LEAF. Why: a coroutine made and awaited per option cost more than
+    reading a literal, and a menu reads three options per call."""
+    expr = options.get(name)
+    if expr is None:
+        return default
+    return value_of_leaf(expr["every"] if "every" in expr else expr, frame)
+
+
 def ms_of(value: Any, what: str, loc: dict | None) -> int | None:
     if value is None:
         return None
@@ -119,8 +130,10 @@ async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
 async def op_play(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     sounds, prompt = await sounds_of(rt, op["source"], frame, loc)
-    barge_in = truthy(await option(rt, op["options"], "barge_in", frame, loc, True), loc)
-    await play_sounds(rt, sounds, prompt, barge_in, loc)
+    barge_in = option_now(op["options"], "barge_in", frame, True)
+    if barge_in is NOT_LEAF:
+        barge_in = await option(rt, op["options"], "barge_in", frame, loc, True)
+    await play_sounds(rt, sounds, prompt, truthy(barge_in, loc), loc)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -188,12 +201,30 @@ async def op_collect(rt: CallRuntime, op: dict, frame: Frame) -> None:
     digits = options["digits"]
     low = count_of(await evaluate(digits["min"], frame, loc), "the least digits", loc)
     high = count_of(await evaluate(digits["max"], frame, loc), "the most digits", loc)
-    end = await option(rt, options, "end", frame, loc)
-    timeout = ms_of(await option(rt, options, "timeout", frame, loc), "timeout", loc)
-    inter_digit = ms_of(await option(rt, options, "inter_digit", frame, loc), "inter_digit", loc)
-    retries = count_of(await option(rt, options, "retries", frame, loc, 0), "retries", loc)
-    barge_in = truthy(await option(rt, options, "barge_in", frame, loc, True), loc)
-    pattern_text = await option(rt, options, "pattern", frame, loc)
+    # each option read as `option` would, in the same order; awaited only
+    # when it is an expression (see option_now)
+    end = option_now(options, "end", frame)
+    if end is NOT_LEAF:
+        end = await option(rt, options, "end", frame, loc)
+    timeout = option_now(options, "timeout", frame)
+    if timeout is NOT_LEAF:
+        timeout = await option(rt, options, "timeout", frame, loc)
+    timeout = ms_of(timeout, "timeout", loc)
+    inter_digit = option_now(options, "inter_digit", frame)
+    if inter_digit is NOT_LEAF:
+        inter_digit = await option(rt, options, "inter_digit", frame, loc)
+    inter_digit = ms_of(inter_digit, "inter_digit", loc)
+    retries = option_now(options, "retries", frame, 0)
+    if retries is NOT_LEAF:
+        retries = await option(rt, options, "retries", frame, loc, 0)
+    retries = count_of(retries, "retries", loc)
+    barge_in = option_now(options, "barge_in", frame, True)
+    if barge_in is NOT_LEAF:
+        barge_in = await option(rt, options, "barge_in", frame, loc, True)
+    barge_in = truthy(barge_in, loc)
+    pattern_text = option_now(options, "pattern", frame)
+    if pattern_text is NOT_LEAF:
+        pattern_text = await option(rt, options, "pattern", frame, loc)
     try:
         pattern = None if pattern_text is None else _pattern(to_text(pattern_text))
     except re.error as err:
@@ -226,9 +257,18 @@ async def op_collect(rt: CallRuntime, op: dict, frame: Frame) -> None:
 
 async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc, options = op["loc"], op["options"]
-    retries = count_of(await option(rt, options, "retries", frame, loc, 3), "retries", loc)
-    timeout = ms_of(await option(rt, options, "timeout", frame, loc), "timeout", loc) or 0
-    barge_in = truthy(await option(rt, options, "barge_in", frame, loc, True), loc)
+    retries = option_now(options, "retries", frame, 3)
+    if retries is NOT_LEAF:
+        retries = await option(rt, options, "retries", frame, loc, 3)
+    retries = count_of(retries, "retries", loc)
+    timeout = option_now(options, "timeout", frame)
+    if timeout is NOT_LEAF:
+        timeout = await option(rt, options, "timeout", frame, loc)
+    timeout = ms_of(timeout, "timeout", loc) or 0
+    barge_in = option_now(options, "barge_in", frame, True)
+    if barge_in is NOT_LEAF:
+        barge_in = await option(rt, options, "barge_in", frame, loc, True)
+    barge_in = truthy(barge_in, loc)
     for attempt in range(1, retries + 2):
         prompt, prompt_name = await sounds_of(rt, options.get("prompt"), frame, loc)
         started = rt.services.clock.now()
@@ -281,8 +321,15 @@ async def op_record_start(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     if rt.recording is not None:
         return  # already recording: one file per recording stretch
-    path = recording_path(rt, await option(rt, op["options"], "format", frame, loc, "wav"))
-    if truthy(await option(rt, op["options"], "beep", frame, loc, False), loc):
+    options = op["options"]
+    file_format = option_now(options, "format", frame, "wav")
+    if file_format is NOT_LEAF:
+        file_format = await option(rt, options, "format", frame, loc, "wav")
+    path = recording_path(rt, file_format)
+    beep = option_now(options, "beep", frame, False)
+    if beep is NOT_LEAF:
+        beep = await option(rt, options, "beep", frame, loc, False)
+    if truthy(beep, loc):
         await play_sounds(rt, [Sound("file", "beep", rt.language)], None, False, loc)
     await rt.line().start_recording(path)
     rt.recording = path

@@ -40,7 +40,6 @@ first, ties broken by agent id.
 
 from __future__ import annotations
 
-import dataclasses
 from bisect import bisect_left, insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -202,8 +201,11 @@ class AgentPool:
         """Add an agent, or replace the one with the same id. Returns the
         pool's copy."""
         self.remove(agent.id)
-        copy = dataclasses.replace(agent, skills=dict(agent.skills),
-                                   queues=tuple(agent.queues))
+        # a field-for-field copy with its own skills and queues: what
+        # dataclasses.replace made, without re-running __init__ per agent
+        copy = object.__new__(type(agent))
+        copy.__dict__.update(agent.__dict__, skills=dict(agent.skills),
+                             queues=tuple(agent.queues))
         self._agents[copy.id] = copy
         if self._indexed and copy.state == AgentState.AVAILABLE:
             self._index(copy)

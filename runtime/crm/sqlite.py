@@ -112,6 +112,8 @@ class SqliteCRM:
         # _noisy_phones: its answer, and the data_version it was found at
         self._phones_noisy = True
         self._phones_checked: int | None = None
+        # _new_id: each table's row count, and the data_version it was read at
+        self._counts: dict[str, tuple[int, int]] = {}
         # a file switches to WAL at its first write (see _ready_to_write); a
         # CRM only read (`ccf crm show`) leaves its file as it was
         self._journal_set = self.path == ":memory:"
@@ -217,7 +219,10 @@ class SqliteCRM:
             elif self.find_now(record_type, {"id": row["id"]}) is not None:
                 raise ExternalError(f"a {record_type} with id {row['id']!r} already exists",
                                     service="crm")
+            counted = self._counts.get(record_type)
             self._write(record_type, [row], fresh=True)
+            if counted is not None:  # the one row written: still as count(*) would say
+                self._counts[record_type] = (counted[0], counted[1] + 1)
         return self.find_now(record_type, {"id": row["id"]}) or Record(record_type, row)
 
     def update_now(self, record: Record, fields: Mapping[str, Any]) -> Record:
@@ -362,13 +367,26 @@ class SqliteCRM:
         on every run of a simulated call."""
         number = 1
         if self._has_table(table):
-            number = (self.db.execute(
-                f"select count(*) from {quote_identifier(table)}").fetchone()[0] or 0) + 1
+            number = self._row_count(table) + 1
         while True:
             candidate = f"{table}-{number}"
             if candidate not in (taken or set()) and not self._existing_ids(table, [candidate]):
                 return candidate
             number += 1
+
+    def _row_count(self, table: str) -> int:
+        """The table's rows, as count(*) gives them: counted once, then kept
+        (create_now adds its row) until another connection commits
+        (SQLite's data_version) or this one writes the table otherwise.
+        Counting walks the whole table, on every create."""
+        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        known = self._counts.get(table)
+        if known is not None and known[0] == version:
+            return known[1]
+        count = self.db.execute(
+            f"select count(*) from {quote_identifier(table)}").fetchone()[0] or 0
+        self._counts[table] = (version, count)
+        return count
 
     def _ready_to_write(self) -> None:
         """Before the first write: the file goes to WAL mode with
@@ -393,6 +411,7 @@ class SqliteCRM:
         in runs of the same fields, because sqlite-utils sets every column
         of a batch on each row."""
         self._ready_to_write()
+        self._counts.pop(table, None)  # _row_count counts again (create_now: see there)
         if table == "customer":
             self._phones_checked = None  # _noisy_phones looks again
         kinds: dict[str, str] = {}

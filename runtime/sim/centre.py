@@ -90,7 +90,7 @@ class AgentScript:
     wrapup: dict | None = None  # what the agent enters on the flow's wrap-up form
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class QueueConfig:
     """A declared queue with literal options (see queue_configs)."""
 
@@ -102,6 +102,18 @@ class QueueConfig:
     announce_position_ms: int | None = None
     ring_ms: int | None = None
     strategy: str = "leastrecent"  # the language's default
+
+    def __init__(self, name: str, skills: dict[str, int] | None = None,
+                 max_wait_ms: int | None = None, priority: int = 0, music: str | None = None,
+                 announce_position_ms: int | None = None, ring_ms: int | None = None,
+                 strategy: str = "leastrecent") -> None:
+        # What the generated __init__ does, in one step instead of one
+        # object.__setattr__ per field (as runtime.events.Event): a simulated
+        # call's centre makes one per queue. Still frozen afterwards.
+        self.__dict__.update(name=name, skills={} if skills is None else skills,
+                             max_wait_ms=max_wait_ms, priority=priority, music=music,
+                             announce_position_ms=announce_position_ms, ring_ms=ring_ms,
+                             strategy=strategy)
 
 
 @dataclass(frozen=True)
