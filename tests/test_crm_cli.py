@@ -7,23 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from ccf_cli import ccf
 
-from cli.main import app
 from runtime.crm.sqlite import SqliteCRM
 
 ROOT = Path(__file__).resolve().parent.parent
 IWS_CRM = ROOT / "examples" / "iws" / "crm"
 
-runner = CliRunner()
 
 
-def ccf(*args: str, env: dict | None = None):
-    result = runner.invoke(app, list(args), prog_name="ccf", env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture

@@ -10,16 +10,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from cli.main import app
+from ccf_cli import ccf
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
 DEMO = ["--caller", "+8613900000000", "--at", "2026-11-30 10:00 Asia/Shanghai",
         "--press", "1 20261128# 0 5"]
 
-runner = CliRunner()
 
 SMALL = """flow small:
   languages en-US
@@ -42,12 +39,6 @@ on start:
 """
 
 
-def ccf(*args: str, input: str | None = None):
-    result = runner.invoke(app, list(args), prog_name="ccf", input=input)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from ccf_cli import ccf
 
 import cli.test as test_cli
-from cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 IWS = ROOT / "examples" / "iws"
 
-runner = CliRunner()
 
 FLOW = """flow demo:
   languages en-US
@@ -47,12 +45,6 @@ test "nobody answers":
 """
 
 
-def ccf(*args: str):
-    result = runner.invoke(app, list(args), prog_name="ccf")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture
