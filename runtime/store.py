@@ -368,13 +368,13 @@ class CallStore:
     def emit(self, event: Event) -> None:
         with self._lock:
             call_id, kind, at, data = event.call_id, event.kind, event.at, event.data
-            call = self._calls.get(call_id)
-            if call is None:
-                call = self._start(event)
             # events of one moment share their times: convert each instant once
             if at is not self._stamp_of:
                 self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
             iso, ms = self._stamp
+            call = self._calls.get(call_id)
+            if call is None:
+                call = self._start(call_id, iso, ms)
             # an event belongs to the node the call was in; entering one belongs to it
             current = call.node
             if call.ringing and kind in _MOVED_ON:
@@ -417,17 +417,15 @@ class CallStore:
         except sqlite3.Error as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
 
-    def _start(self, event: Event) -> _Call:
-        """A call's first event (call_started, or whatever came first)."""
+    def _start(self, call_id: str, iso: str, ms: int) -> _Call:
+        """A call's first event (call_started, or whatever came first), at
+        `iso` / `ms`."""
         row = dict.fromkeys(_CALL_COLUMNS)
-        at = event.at
-        if at is not self._stamp_of:  # emit's conversion, which comes next, is then free
-            self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
-        row["call_id"] = event.call_id
-        row["started"], row["started_ms"] = self._stamp
+        row["call_id"] = call_id
+        row["started"], row["started_ms"] = iso, ms
         row["talked_to_agent"] = 0
         call = _Call(row)
-        self._calls[event.call_id] = call
+        self._calls[call_id] = call
         self._new_calls.append(row)
         return call
 
@@ -660,7 +658,10 @@ def _fold_recording(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms:
 
 
 def _fold_voicemail(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
-    call.row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
+    # the record names the message the call left: a later attempt that stored
+    # nothing (the caller said nothing) must not erase an earlier message
+    if data.get("stored") and data.get("file"):
+        call.row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
 
 
 def _fold_wrapup(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
@@ -721,9 +722,7 @@ def _statements(script: str) -> list[str]:
 def _int(value: Any) -> int:
     """A number from event data; anything else counts as 0 (the store
     records what it is given and never breaks the call over a field)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)):  # a bool too: it is an int
         return int(value)
     return 0
 

@@ -453,3 +453,18 @@ def test_only_ringing_offers_are_settled_when_the_call_moves_on(tmp_path):
         legs = {r["agent"]: r for r in store.query("SELECT * FROM agent_legs")}
     assert legs["li"]["outcome"] == "missed"
     assert legs["wang"]["outcome"] == "answered" and legs["wang"]["talk_ms"] == 60_000
+
+
+def test_an_empty_second_message_does_not_erase_the_first(tmp_path):
+    # found by the runtime properties: two voicemail ops in one call, the
+    # second with nothing said; the record must still name the stored message
+    with CallStore(tmp_path / "calls.db") as store:
+        c = Call(store, "v1")
+        c.emit("voicemail", 1000, mailbox="service", stored=True,
+               file="voicemail/service/v1", duration_ms=4000)
+        c.emit("voicemail", 9000, mailbox="zhang", stored=False, file=None, duration_ms=0)
+        c.emit("hangup", by="caller", step="done")
+        c.emit("call_ended", outcome="voicemail", duration_ms=12000)
+        call = store.call("v1")
+        assert (call["voicemail_mailbox"], call["voicemail_file"]) == \
+            ("service", "voicemail/service/v1")
