@@ -699,6 +699,20 @@ class Module:
 
 # ---- walking ------------------------------------------------------------------------
 
+
+def dotted(expr) -> tuple[str, ...] | None:
+    """``a.b.c`` as ("a", "b", "c"); None when the chain does not start at
+    a bare name."""
+    parts: list[str] = []
+    while isinstance(expr, Field):
+        parts.append(expr.name)
+        expr = expr.obj
+    if not isinstance(expr, Name):
+        return None
+    parts.append(expr.id)
+    return tuple(reversed(parts))
+
+
 _SCALARS = (str, int, float, bool)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 

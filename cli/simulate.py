@@ -9,6 +9,7 @@ a failing test.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -194,8 +195,6 @@ def describe(kind: str, data: dict) -> str:
 def _file_name(path: Any) -> str:
     """A recording's file name: the simulator's folder is temporary, so
     its path would mean nothing after the run."""
-    import os
-
     return os.path.basename(str(path)) if path else "?"
 
 
@@ -320,8 +319,6 @@ def simulate(
     ran (whatever its outcome), 1 when the flow has errors, 2 for bad
     options.
     """
-    import os
-
     from cli.common import Format, render_diagnostics
     from compiler.pipeline import compile_file
 
@@ -393,8 +390,6 @@ def simulate(
 
 def _beside(flow: str, name: str, *, folder: bool = False) -> str | None:
     """A file (or folder) of this name in the flow's directory, if there is one."""
-    import os
-
     path = os.path.join(os.path.dirname(flow) or ".", name)
     found = os.path.isdir(path) if folder else os.path.isfile(path)
     return path if found else None

@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from cli.common import write
+from cli.simulate import render_trace, where_text
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -164,9 +165,7 @@ def _indent(text: str, pad: str = "    ") -> str:
 
 
 def _result_text(result, sources: dict, verbose: bool) -> str:
-    from cli.simulate import render_trace
-
-    where = _where(result.loc)
+    where = where_text(result.loc, os.getcwd())
     lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {result.name}\n"]
     if result.error:
         lines.append(f"    error: {result.error}\n")
@@ -182,14 +181,6 @@ def _result_text(result, sources: dict, verbose: bool) -> str:
         lines.append("    trace:\n")
         lines.append(render_trace(result.events, root=os.getcwd(), indent="      "))
     return "".join(lines)
-
-
-def _where(loc: dict | None) -> str:
-    from ccdsl.render import display_path
-
-    if not loc or not loc.get("file"):
-        return ""
-    return f"{display_path(loc['file'], os.getcwd())}:{loc.get('line', 1)}"
 
 
 def quote_line(loc: dict, sources: dict, note: str | None = None) -> str:
@@ -237,8 +228,6 @@ def junit_xml(runs: list[FlowRun]) -> str:
     expectations and the call's trace."""
     import xml.etree.ElementTree as ET
 
-    from cli.simulate import render_trace
-
     root = ET.Element("testsuites", name="ccf test")
     totals = {"tests": 0, "failures": 0}
     for run in runs:
@@ -267,8 +256,8 @@ def junit_xml(runs: list[FlowRun]) -> str:
             failed = [o for o in result.outcomes if not o.passed]
             message = result.error or "; ".join(o.expectation.describe() for o in failed)
             failure = ET.SubElement(case, "failure", message=message, type="expectation")
-            details = [f"{_where(o.expectation.loc)}: {o.expectation.describe()}: "
-                       f"{o.happened}" for o in failed]
+            details = [f"{where_text(o.expectation.loc, os.getcwd())}: "
+                       f"{o.expectation.describe()}: {o.happened}" for o in failed]
             if result.error:
                 details.insert(0, f"error: {result.error}")
             failure.text = "\n".join(details) + "\n"

@@ -38,6 +38,7 @@ from ccdsl.types import (
 from compiler.infer import (
     Context,
     Env,
+    article,
     bind_args,
     check_skills,
     condition,
@@ -45,6 +46,7 @@ from compiler.infer import (
     ref_help,
     text_of,
     value_of,
+    visible_names,
 )
 from compiler.namespan import head_span, word_span
 from compiler.program import Program
@@ -189,7 +191,7 @@ class _Walker:
         t = infer(target, env, self.diags)
         if t.kind not in ("queue", "any"):
             text = text_of(target, env)
-            self.emit("E102", f"`{text}` is {_a(kind_words(t))}, not a queue", target.span,
+            self.emit("E102", f"`{text}` is {article(kind_words(t))}, not a queue", target.span,
                       help=self._queue_help(env))
 
     def _queue_help(self, env: Env) -> str:
@@ -242,7 +244,7 @@ class _Walker:
             self.assigned_name(s, env)
             self.options(s.options, "collect", env, s.span)
         elif isinstance(s, ast.ExprStmt):
-            if isinstance(s.expr, ast.Name) and s.expr.id not in _visible(env):
+            if isinstance(s.expr, ast.Name) and s.expr.id not in set(visible_names(env)):
                 close = did_you_mean(s.expr.id, STATEMENT_WORDS)
                 self.emit("E100", f"unknown name `{s.expr.id}`", s.expr.span,
                           help=close and close.replace("`?", "` (the statement)?"))
@@ -432,7 +434,7 @@ class _Walker:
             help = ref_help(t, text)
         else:
             help = f"to speak it write `tts {text}`; to play a sound file `file {text}`"
-        self.emit("E102", f"`{text}` is {_a(kind_words(t))}, not a prompt", target.span,
+        self.emit("E102", f"`{text}` is {article(kind_words(t))}, not a prompt", target.span,
                   help=help)
 
     def say(self, s: ast.Say, env: Env) -> None:
@@ -547,7 +549,7 @@ class _Walker:
             help = None
             if wanted.kind == "duration" and non_null(t).kind == "number":
                 help = f"write the number with a unit: `{text_of(expr, env, '5')}s`"
-            self.emit("E300", f"the option `{option.name}` takes {_a(describe(wanted))}, "
+            self.emit("E300", f"the option `{option.name}` takes {article(describe(wanted))}, "
                       f"not {describe(t)}", expr.span, help=help)
 
     def _wrong_form(self, option: ast.Option, got: str, wanted: str) -> None:
@@ -616,15 +618,6 @@ class _Walker:
                 self.emit("E300", f"the field `{entry.key}` of {rt.name} is "
                           f"{describe(f.type)}, not {describe(t)}", entry.value.span)
 
-
-def _visible(env: Env) -> set[str]:
-    from compiler.infer import visible_names
-
-    return set(visible_names(env))
-
-
-def _a(words: str) -> str:
-    return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
 def _example(t: Type | None) -> str:

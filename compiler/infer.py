@@ -50,7 +50,7 @@ from ccdsl.types import (
 )
 from compiler.namespan import snippet
 from compiler.program import LoadedModule, Program
-from compiler.symbols import Scope, Symbol
+from compiler.symbols import Scope, Symbol, walk_statements
 
 # Where an expression stands. Call variables are visible in the first four.
 CALL_SCOPES = ("step", "handler", "agent", "routing")
@@ -157,8 +157,6 @@ class Context:
 
 
 def _collect_assignments(body, env: Env, table: dict[str, list]) -> None:
-    from compiler.symbols import walk_statements
-
     for stmt in walk_statements(body):
         if isinstance(stmt, (ast.Assign, ast.Collect)):
             table.setdefault(stmt.name, []).append((stmt, env))
@@ -309,13 +307,13 @@ def value_of(expr, env: Env, diags: list | None) -> Type:
     t = infer(expr, env, diags)
     if t.is_ref:
         text = text_of(expr, env, t.name)
-        _emit(diags, "E102", f"`{text}` is {_a(kind_words(t))}, not a value", expr.span,
+        _emit(diags, "E102", f"`{text}` is {article(kind_words(t))}, not a value", expr.span,
               help=ref_help(t, text))
         return ANY
     return t
 
 
-def _a(words: str) -> str:
+def article(words: str) -> str:
     return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
@@ -375,7 +373,7 @@ def _field(e: ast.Field, env: Env, diags) -> Type:
             return ANY
         return _known_field(e, rt.fields, f"the record type `{rt.name}`", base.nullable, diags)
     if kind in VALUE_FIELDS:
-        return _known_field(e, VALUE_FIELDS[kind], _a(kind), base.nullable, diags)
+        return _known_field(e, VALUE_FIELDS[kind], article(kind), base.nullable, diags)
     if kind == "module":
         return _module_member(e, base, env, diags)
     if kind == "namespace":
@@ -403,10 +401,10 @@ def _field(e: ast.Field, env: Env, diags) -> Type:
             return ANY
         return Type("function", found.name, owner=obj if kind != "builtins" else "")
     if base.is_ref:
-        _emit(diags, "E102", f"`{obj}` is {_a(kind_words(base))}, which has no fields", e.span,
+        _emit(diags, "E102", f"`{obj}` is {article(kind_words(base))}, which has no fields", e.span,
               help=ref_help(base, obj))
     else:
-        _emit(diags, "E300", f"`{obj}` is {_a(describe(base))}, which has no fields", e.span,
+        _emit(diags, "E300", f"`{obj}` is {article(describe(base))}, which has no fields", e.span,
               help="only records (customer, order, ...) and times and dates have fields")
     return ANY
 
@@ -465,7 +463,7 @@ def _index(e: ast.Index, env: Env, diags) -> Type:
         return TEXT
     if base.kind in ("any", "null"):
         return ANY
-    _emit(diags, "E300", f"`{text_of(e.obj, env)}` is {_a(describe(base))} and cannot be "
+    _emit(diags, "E300", f"`{text_of(e.obj, env)}` is {article(describe(base))} and cannot be "
           "indexed", e.span, help="only lists, maps and texts can be indexed with `[...]`")
     return ANY
 
@@ -618,7 +616,8 @@ def _call(e: ast.Call, env: Env, diags) -> Type:
         _emit(diags, "E102", f"`{label}` is a prompt; prompts are played, not called", e.span,
               help=f"write `play {snippet(e.span, env.ctx.sources) or label}`")
     elif f.kind != "any":
-        _emit(diags, "E302", f"`{label}` is {_a(kind_words(f))}, not something to call", e.span,
+        _emit(diags, "E302", f"`{label}` is {article(kind_words(f))}, not something to call",
+              e.span,
               help=ref_help(f, label) if f.is_ref and f.kind != "sub" else
               "only builtins (like `now()`), sub-flows and the methods of hours and queues "
               "can be called")

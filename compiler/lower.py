@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from ccdsl import __version__, ast
+from compiler.checks.values import DAYS, minutes, weekdays
 from compiler.lower_expr import Context, lower_expr, lower_str, text
 from compiler.lower_stmt import lower_body, lower_option_map, lower_skills, lower_stmt
 from compiler.program import LoadedModule, Program
@@ -20,10 +21,6 @@ from compiler.symbols import Scope, assigned_names
 
 IR_VERSION = "1.1"
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = {name: i for i, name in enumerate(DAYS)} | {
-    full: i for i, full in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
 
 HANDLER_KEYS = {"start": "start", "hangup": "hangup", "error": "error",
                 "answered by agent": "answered_by_agent"}
@@ -130,21 +127,14 @@ def _lower_decl(ctx: Context, item, tables: dict[str, dict]) -> None:
             tables["subs"][ctx.qualify(item.name)] = _sub(ctx, item)
 
 
-def _minutes(t: ast.Time) -> int:
-    return t.hour * 60 + t.minute
-
-
 def _ranges(times) -> list[list[int]]:
-    return sorted([_minutes(r.start), _minutes(r.end)] for r in times)
+    return sorted([minutes(r.start), minutes(r.end)] for r in times)
 
 
 def _days(day: ast.DayRange) -> list[int]:
-    first = _DAY_NAMES[day.first.lower()]
-    if day.last is None:
-        return [first]
-    last = _DAY_NAMES[day.last.lower()]
-    # a range may wrap around the end of the week: fri-mon
-    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+    # the values check has rejected (E504) every name that is not in DAYS
+    first = DAYS.index(day.first)
+    return weekdays(first, first if day.last is None else DAYS.index(day.last))
 
 
 def _hours(ctx: Context, item: ast.Hours) -> dict:

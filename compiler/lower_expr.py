@@ -75,19 +75,6 @@ def text(value: str) -> dict:
 # ---- names -----------------------------------------------------------------------
 
 
-def _dotted(expr: ast.Expr) -> list[str] | None:
-    """``a.b.c`` as ["a", "b", "c"]; None when the chain does not start at
-    a bare name."""
-    parts: list[str] = []
-    while isinstance(expr, ast.Field):
-        parts.append(expr.name)
-        expr = expr.obj
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return parts[::-1]
-
-
 def _module_prefixes(ctx: Context) -> dict[tuple[str, ...], str]:
     """Every way this module can spell a used module: its full path
     (``stdlib.voicemail``) and its local name (``voicemail`` or the alias)."""
@@ -103,12 +90,12 @@ def _module_prefixes(ctx: Context) -> dict[tuple[str, ...], str]:
 def resolve_module_member(ctx: Context, expr: ast.Expr) -> tuple[dict, int] | None:
     """A reference into a used module (``stdlib.voicemail.leave``): the IR
     node for the declaration and how many trailing field names remain."""
-    parts = _dotted(expr)
+    parts = ast.dotted(expr)
     if parts is None or is_local(ctx, parts[0]):
         return None
     prefixes = _module_prefixes(ctx)
     for size in range(len(parts) - 1, 0, -1):
-        key = prefixes.get(tuple(parts[:size]))
+        key = prefixes.get(parts[:size])
         if key is None:
             continue
         target = ctx.program.modules[key]
@@ -155,7 +142,7 @@ def _value_or_function(name: str) -> bool:
 def _builtin_chain(ctx: Context, expr: ast.Expr) -> tuple[str, int] | None:
     """The longest registered builtin a field chain names
     (``crm.customer``, ``caller.number``) and how many names follow it."""
-    parts = _dotted(expr)
+    parts = ast.dotted(expr)
     if parts is None or is_local(ctx, parts[0]) or ctx.scope.lookup(parts[0]) is not None:
         return None
     for size in range(len(parts), 0, -1):

@@ -14,6 +14,7 @@ from functools import cache
 from ccdsl import ast
 from ccdsl.options import options_for
 from ccdsl.source import SourceFile
+from compiler.controlflow import MENU_PATHS
 from compiler.lower_expr import (
     Context,
     lower_args,
@@ -22,9 +23,6 @@ from compiler.lower_expr import (
     resolve_module_member,
     text,
 )
-
-MENU_EVENTS = ("timeout", "invalid", "exhausted")
-
 
 # ---- options ---------------------------------------------------------------------
 
@@ -246,7 +244,7 @@ def menu_key(p) -> str | None:
 
 def _menu(ctx: Context, s: ast.Menu) -> dict:
     keys: dict[str, dict] = {}
-    events: dict[str, list[dict] | None] = {e: None for e in MENU_EVENTS}
+    events: dict[str, list[dict] | None] = {e: None for e in MENU_PATHS}
     for arm in s.arms:
         body = lower_body(ctx, arm.body)
         for p in arm.patterns:

@@ -8,29 +8,51 @@ from __future__ import annotations
 
 from ccdsl.source import SourceFile, Span
 
+# the source files of a program by path (Program.sources())
+Sources = dict[str, SourceFile]
+
+
+def code_end(line: str) -> int:
+    """The length of a line without its trailing comment and blanks (a `#`
+    inside a string is not a comment)."""
+    in_string = False
+    index = 0
+    while index < len(line):
+        ch = line[index]
+        if in_string and ch == "\\":
+            index += 2
+            continue
+        if ch == '"':
+            in_string = not in_string
+        elif ch == "#" and not in_string:
+            break
+        index += 1
+    return len(line[:index].rstrip())
+
 
 def head_span(span: Span, sources: dict[str, SourceFile]) -> Span:
-    """The part of a span on its first line."""
+    """The part of a span on its first line, without a trailing comment."""
     if span.line == span.end_line:
         return span
     source = sources.get(span.file)
     if source is None:
         return Span(span.file, span.line, span.column, span.line, span.column + 1)
-    text = source.line_text(span.line).rstrip()
-    end = max(len(text) + 1, span.column + 1)
+    end = max(code_end(source.line_text(span.line)) + 1, span.column + 1)
     return Span(span.file, span.line, span.column, span.line, end)
 
 
-def word_span(span: Span, word: str, sources: dict[str, SourceFile], nth: int = 0) -> Span:
+def word_span(span: Span, word: str, sources: dict[str, SourceFile], nth: int = 0,
+              skip: int = 0) -> Span:
     """The span of the ``nth`` whole-word occurrence of ``word`` on the
-    first line of ``span`` (at or after its start); the first line of the
-    span when the word is not there."""
+    first line of ``span``, at or after its start plus ``skip`` characters
+    (to step over a keyword: `step NAME`); the first line of the span when
+    the word is not there."""
     source = sources.get(span.file)
     if source is None:
         return head_span(span, sources)
     text = source.line_text(span.line)
     limit = span.end_column - 1 if span.line == span.end_line else len(text)
-    start = span.column - 1
+    start = span.column - 1 + skip
     seen = 0
     while True:
         at = text.find(word, start, max(limit, start))

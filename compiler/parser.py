@@ -37,11 +37,12 @@ class _CcfIndenter(Indenter):
         return super().process(_keywords_as_names(stream))
 
 
+@lru_cache(maxsize=1)
 def grammar_text() -> str:
     return (resources.files("compiler") / "grammar.lark").read_text(encoding="utf-8")
 
 
-def _cache_path() -> str | bool:
+def _cache_path(grammar: str) -> str | bool:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "ccdsl")
     try:
@@ -52,7 +53,7 @@ def _cache_path() -> str | bool:
     # name, so include the grammar's hash in the file name ourselves.
     import hashlib
 
-    digest = hashlib.sha256(grammar_text().encode()).hexdigest()[:16]
+    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
     return os.path.join(folder, f"grammar-{digest}.lark-cache")
 
 
@@ -104,7 +105,7 @@ def lark_parser() -> Lark:
         start=["start", "expr"],
     )
     try:
-        return Lark(grammar, cache=_cache_path(), **options)
+        return Lark(grammar, cache=_cache_path(grammar), **options)
     except OSError:
         return Lark(grammar, **options)
 

@@ -12,6 +12,7 @@ from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
 from ccdsl.source import SourceFile, Span
 from compiler.loader import TEST_SUFFIX, load_program
 from compiler.program import Program
+from compiler.symbols import Scope, program_scopes
 
 
 @dataclass
@@ -38,11 +39,9 @@ def unique_sorted(diags) -> list[Diagnostic]:
     return out
 
 
-def check_program(program: Program) -> list[Diagnostic]:
+def check_program(program: Program, scopes: dict[str, Scope]) -> list[Diagnostic]:
     from compiler.checks import passes
-    from compiler.symbols import program_scopes
 
-    scopes = program_scopes(program)
     diags: list[Diagnostic] = []
     for check in passes():
         diags.extend(check(program, scopes))
@@ -80,13 +79,14 @@ def _compile_file(path: str, lower: bool) -> CompileResult:
         result.diagnostics = unique_sorted(diags)
         return result
     result.sources = program.sources()
-    diags = diags + check_program(program)
+    # the checks and the lowering share one symbol table
+    scopes = program_scopes(program)
+    diags = diags + check_program(program, scopes)
     result.diagnostics = unique_sorted(diags)
     if lower and result.ok:
         from compiler.lower import lower_program
-        from compiler.symbols import program_scopes
 
-        result.ir = lower_program(program, program_scopes(program))
+        result.ir = lower_program(program, scopes)
     return result
 
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from runtime.builtins_impl import BuiltinContext
 
 
-def _text(value: Any, what: str, loc: dict | None) -> str:
+def text_arg(value: Any, what: str, loc: dict | None) -> str:
+    """A builtin's argument that must be text (builtins_impl uses it too)."""
     if not isinstance(value, str):
         raise FlowError(f"{what} must be text, not {kind_of(value)}", loc)
     return value
@@ -141,7 +142,7 @@ async def crm_call(ctx: BuiltinContext, operation: str, args: dict,
 
 
 def _record_type(value: Any, loc: dict | None) -> str:
-    name = _text(value, "a record type", loc)
+    name = text_arg(value, "a record type", loc)
     return name.rsplit(".", 1)[-1]  # `orders.order` declares the CRM's `order`
 
 
@@ -149,15 +150,21 @@ async def crm_customer(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
     phone = a["phone"]
     if phone is None:
         return None
-    phone = _text(phone, "a phone number", loc)
+    phone = text_arg(phone, "a phone number", loc)
     return await crm_call(ctx, "customer", {"phone": phone},
                           lambda: ctx.services.crm.find_customer(phone), loc)
 
 
-async def crm_find(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+async def _crm_typed(ctx: BuiltinContext, operation: str, a: dict, loc: dict | None) -> Any:
+    """crm.find and crm.create: an operation on a record type and fields,
+    the CRM adapter's method of the same name."""
     kind, fields = _record_type(a["type"], loc), a["fields"]
-    return await crm_call(ctx, "find", {"type": kind, **fields},
-                          lambda: ctx.services.crm.find(kind, fields), loc)
+    return await crm_call(ctx, operation, {"type": kind, **fields},
+                          lambda: getattr(ctx.services.crm, operation)(kind, fields), loc)
+
+
+async def crm_find(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
+    return await _crm_typed(ctx, "find", a, loc)
 
 
 async def crm_owner(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
@@ -171,9 +178,7 @@ async def crm_owner(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
 
 
 async def crm_create(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
-    kind, fields = _record_type(a["type"], loc), a["fields"]
-    return await crm_call(ctx, "create", {"type": kind, **fields},
-                          lambda: ctx.services.crm.create(kind, fields), loc)
+    return await _crm_typed(ctx, "create", a, loc)
 
 
 async def crm_update(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
@@ -212,7 +217,7 @@ def _from_json(value: Any) -> Any:
 
 
 async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> Any:
-    url = _text(a["url"], "a URL", loc)
+    url = text_arg(a["url"], "a URL", loc)
     timeout = a.get("timeout")
     if timeout is not None and not isinstance(timeout, Duration):
         raise FlowError(f"the timeout must be a duration, not {kind_of(timeout)}", loc)

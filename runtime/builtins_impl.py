@@ -27,10 +27,11 @@ from runtime.builtins_external import (
     crm_update,
     http_get,
     http_post,
+    text_arg,
 )
 from runtime.centre import Agent, AgentState
 from runtime.errors import FlowError
-from runtime.evaluate import is_number, kind_of
+from runtime.evaluate import contains, is_number, kind_of
 from runtime.ir import Program
 from runtime.services import Services
 from runtime.values import Duration, Record, Ref, to_text
@@ -125,12 +126,6 @@ def bind(builtin: Builtin, args: list, kwargs: dict, loc: dict | None) -> dict[s
             raise FlowError(f"`{builtin.name}` needs its `{p.name}` argument", loc)
     bound["fields"] = fields
     return bound
-
-
-def _text(value: Any, what: str, loc: dict | None) -> str:
-    if not isinstance(value, str):
-        raise FlowError(f"{what} must be text, not {kind_of(value)}", loc)
-    return value
 
 
 def _number(value: Any, what: str, loc: dict | None) -> int | float:
@@ -234,12 +229,12 @@ async def _agents_available(ctx: BuiltinContext, a: dict, loc: dict | None) -> A
 
 
 async def _agents_state(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
-    agent = ctx.services.centre.agent(_text(a["id"], "an agent id", loc))
+    agent = ctx.services.centre.agent(text_arg(a["id"], "an agent id", loc))
     return "offline" if agent is None else agent_state_name(agent.state)
 
 
 async def _agents_get(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
-    agent = ctx.services.centre.agent(_text(a["id"], "an agent id", loc))
+    agent = ctx.services.centre.agent(text_arg(a["id"], "an agent id", loc))
     return None if agent is None else agent_record(agent)
 
 
@@ -259,27 +254,26 @@ async def _len(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
 def _text_fn(fn: Callable[[str], str]) -> Impl:
     async def impl(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
         value = a["text"]
-        return None if value is None else fn(_text(value, "the argument", loc))
+        return None if value is None else fn(text_arg(value, "the argument", loc))
     return impl
 
 
 async def _contains(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
-    from runtime.evaluate import contains
-
     return contains(a["value"], a["part"], loc)
 
 
 async def _starts_with(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
     if a["text"] is None:
         return False
-    return _text(a["text"], "the text", loc).startswith(_text(a["prefix"], "the prefix", loc))
+    text = text_arg(a["text"], "the text", loc)
+    return text.startswith(text_arg(a["prefix"], "the prefix", loc))
 
 
 async def _replace(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
     if a["text"] is None:
         return None
-    return _text(a["text"], "the text", loc).replace(_text(a["old"], "`old`", loc),
-                                                     _text(a["new"], "`new`", loc))
+    return text_arg(a["text"], "the text", loc).replace(text_arg(a["old"], "`old`", loc),
+                                                        text_arg(a["new"], "`new`", loc))
 
 
 async def _to_number(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:

@@ -7,7 +7,7 @@ weekly hours of their day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -25,10 +25,6 @@ def local(hours: dict, moment: datetime) -> datetime:
     """`moment` in the hours' time zone."""
     tz = hours.get("tz")
     return moment.astimezone(_zone(tz)) if tz else moment.astimezone()
-
-
-def _zone_of(hours: dict, moment: datetime) -> tzinfo:
-    return local(hours, moment).tzinfo  # type: ignore[return-value]
 
 
 def ranges_on(hours: dict, day: date) -> list[tuple[int, int]]:
@@ -54,10 +50,8 @@ def next_open(hours: dict, after: datetime) -> datetime | None:
     the hours' zone; None when nothing opens within about a year. A range
     that continues one ending at midnight is not a new opening."""
     here = local(hours, after)
-    zone = _zone_of(hours, after)
     minute_now = here.hour * 60 + here.minute
     previous_end = None
-    day = here.date() - timedelta(days=1)
     for offset in range(-1, _SEARCH_DAYS):
         day = here.date() + timedelta(days=offset)
         for start, end in ranges_on(hours, day):
@@ -68,5 +62,5 @@ def next_open(hours: dict, after: datetime) -> datetime | None:
             if offset == 0 and start <= minute_now:
                 continue
             opening = datetime.combine(day, time(start // 60, start % 60))
-            return opening.replace(tzinfo=zone)
+            return opening.replace(tzinfo=here.tzinfo)
     return None

@@ -293,10 +293,9 @@ async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None)
     for index, raw in enumerate(rule["rules"]):
         line = await rule_line(rt, raw, index, frame)
         decision = decide(line, agent_pool(rt), exclude=rung, waiting=centre.queue_waiting)
-        if decision.action == "skip":
-            _decision_event(rt, name, line, decision, "skip", decision.reason, raw["loc"])
-            continue
         _decision_event(rt, name, line, decision, decision.action, decision.reason, raw["loc"])
+        if decision.action == "skip":
+            continue
         if decision.action == "dial":
             assert decision.agent is not None  # decide() names the agent of every dial
             if await dial_agent(rt, decision.agent, decision.extension, decision.ring_ms,

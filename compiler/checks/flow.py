@@ -9,11 +9,13 @@ from collections.abc import Iterator
 
 from ccdsl import ast
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from ccdsl.source import SourceFile, Span
+from ccdsl.options import ROUTING_KINDS
+from ccdsl.source import Span
 from compiler import controlflow as cf
+from compiler.namespan import Sources, head_span, word_span
 from compiler.program import LoadedModule, Program
+from compiler.symbols import walk_statements
 
-RULE_KINDS = ("owner", "last_agent", "agent", "skills", "queue")
 MENU_KEYS = frozenset("0123456789*#")
 
 TERMINAL_HELP = ("end the path with `hangup`, `goto STEP`, `transfer ...`, or `route R` where R "
@@ -21,66 +23,20 @@ TERMINAL_HELP = ("end the path with `hangup`, `goto STEP`, `transfer ...`, or `r
                  "sub-flow calls continue with the next statement")
 
 
-# ---- spans a caret can point at ---------------------------------------------------
-
-
-def code_end(line: str) -> int:
-    """The length of a line without its trailing comment and blanks (a `#`
-    inside a string is not a comment)."""
-    in_string = False
-    index = 0
-    while index < len(line):
-        ch = line[index]
-        if in_string and ch == "\\":
-            index += 2
-            continue
-        if ch == '"':
-            in_string = not in_string
-        elif ch == "#" and not in_string:
-            break
-        index += 1
-    return len(line[:index].rstrip())
-
-
-def head_span(span: Span, source: SourceFile) -> Span:
-    """The first line of a span, without a trailing comment: a caret under
-    a whole `if` or `menu` block is less useful than under its header."""
-    if span.end_line == span.line:
-        return span
-    end = code_end(source.line_text(span.line)) + 1
-    return Span(span.file, span.line, span.column, span.line, max(end, span.column + 1))
-
-
-def word_span(span: Span, source: SourceFile, word: str, skip: int = 0) -> Span:
-    """The span of `word` on the first line of `span`, at or after its
-    start plus `skip` characters (to step over a keyword): how a
-    declaration's name is found, as the AST keeps the whole declaration's span."""
-    line = source.line_text(span.line)
-    start = span.column - 1 + skip
-    while True:
-        index = line.find(word, start)
-        if index < 0:
-            return head_span(span, source)
-        before = line[index - 1] if index > 0 else " "
-        after = line[index + len(word)] if index + len(word) < len(line) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            return Span(span.file, span.line, index + 1, span.line, index + 1 + len(word))
-        start = index + 1
-
-
 # ---- the pass ----------------------------------------------------------------------
 
 
 def check(program: Program, scopes) -> Iterator[Diagnostic]:
+    sources = program.sources()
     for loaded in program.modules.values():
         routings = cf.routings_of(loaded.module)
         waits = _waits_predicate(program, loaded)
-        yield from _routing_rules(loaded)
+        yield from _routing_rules(loaded, sources)
         yield from _menus_and_matches(loaded)
-        yield from _after_terminal(loaded, routings)
-        yield from _open_paths(loaded, routings)
-        yield from _unreachable_steps(loaded, routings, waits)
-        yield from _busy_loops(loaded, routings, waits)
+        yield from _after_terminal(loaded, routings, sources)
+        yield from _open_paths(loaded, routings, sources)
+        yield from _unreachable_steps(loaded, routings, waits, sources)
+        yield from _busy_loops(loaded, routings, waits, sources)
 
 
 def _bodies(module: ast.Module) -> Iterator[tuple[str, object, tuple]]:
@@ -97,7 +53,7 @@ def _bodies(module: ast.Module) -> Iterator[tuple[str, object, tuple]]:
 # ---- E207 routing rules ---------------------------------------------------------------
 
 
-def _routing_rules(loaded: LoadedModule) -> Iterator[Diagnostic]:
+def _routing_rules(loaded: LoadedModule, sources: Sources) -> Iterator[Diagnostic]:
     for item in loaded.module.items:
         if not isinstance(item, ast.Routing):
             continue
@@ -106,19 +62,19 @@ def _routing_rules(loaded: LoadedModule) -> Iterator[Diagnostic]:
             if otherwise_seen is not None:
                 yield diagnostic(
                     "E207", f"routing `{item.name}`: this line comes after `otherwise` and is "
-                            "never tried", head_span(rule.span, loaded.source),
+                            "never tried", head_span(rule.span, sources),
                     help="`otherwise` must be the last line of a routing rule; move this line "
                          "above it",
                     notes=(f"`otherwise` is on line {otherwise_seen.span.line}",))
                 continue
             if isinstance(rule, ast.Otherwise):
                 otherwise_seen = rule
-            elif rule.kind not in RULE_KINDS:
-                hint = did_you_mean(rule.kind, RULE_KINDS)
-                kinds = ", ".join(RULE_KINDS)
+            elif rule.kind not in ROUTING_KINDS:
+                hint = did_you_mean(rule.kind, ROUTING_KINDS)
+                kinds = ", ".join(ROUTING_KINDS)
                 yield diagnostic(
                     "E207", f"routing `{item.name}`: unknown kind of routing line `{rule.kind}`",
-                    word_span(rule.span, loaded.source, rule.kind),
+                    word_span(rule.span, rule.kind, sources),
                     help=f"{hint} the kinds are: {kinds}" if hint else f"the kinds are: {kinds}")
 
 
@@ -126,8 +82,6 @@ def _routing_rules(loaded: LoadedModule) -> Iterator[Diagnostic]:
 
 
 def _all_statements(module: ast.Module) -> Iterator[object]:
-    from compiler.symbols import walk_statements
-
     for _, _, body in _bodies(module):
         yield from walk_statements(body)
     for item in module.items:
@@ -140,13 +94,13 @@ def _all_statements(module: ast.Module) -> Iterator[object]:
 def _menus_and_matches(loaded: LoadedModule) -> Iterator[Diagnostic]:
     for stmt in _all_statements(loaded.module):
         if isinstance(stmt, ast.Menu):
-            yield from _menu(stmt, loaded.source)
+            yield from _menu(stmt)
         elif isinstance(stmt, ast.Match):
             yield from _duplicates(stmt.arms, "match pattern", "this `match`",
                                    _match_pattern_key)
 
 
-def _menu(menu: ast.Menu, source: SourceFile) -> Iterator[Diagnostic]:
+def _menu(menu: ast.Menu) -> Iterator[Diagnostic]:
     keyword = Span(menu.span.file, menu.span.line, menu.span.column, menu.span.line,
                    menu.span.column + 4)
     missing = [name for name in ("timeout", "invalid") if cf.menu_path_arm(menu, name) is None]
@@ -233,7 +187,7 @@ def _duplicates(arms, what: str, where: str, key_of) -> Iterator[Diagnostic]:
 # ---- W206 statements after a terminal statement -------------------------------------------
 
 
-def _after_terminal(loaded: LoadedModule, routings) -> Iterator[Diagnostic]:
+def _after_terminal(loaded: LoadedModule, routings, sources: Sources) -> Iterator[Diagnostic]:
     for _, _, body in _bodies(loaded.module):
         for stmts in cf.statement_lists(body):
             index = cf.first_terminal(stmts, routings)
@@ -241,23 +195,22 @@ def _after_terminal(loaded: LoadedModule, routings) -> Iterator[Diagnostic]:
                 continue
             ender = stmts[index]
             yield diagnostic(
-                "W206", "this statement never runs", head_span(stmts[index + 1].span,
-                                                               loaded.source),
+                "W206", "this statement never runs", head_span(stmts[index + 1].span, sources),
                 help="remove it, or move it before the statement that ends the path",
                 notes=(f"line {ender.span.line} ends the path "
-                       f"(`{_first_line(ender, loaded.source)}`)",))
+                       f"(`{_first_line(ender, sources)}`)",))
 
 
-def _first_line(stmt, source: SourceFile) -> str:
-    span = head_span(stmt.span, source)
-    text = source.line_text(span.line)
+def _first_line(stmt, sources: Sources) -> str:
+    span = head_span(stmt.span, sources)
+    text = sources[span.file].line_text(span.line)
     return text[span.column - 1:span.end_column - 1].rstrip(":").strip()
 
 
 # ---- E201 paths that end without a terminal statement -------------------------------------
 
 
-def _open_paths(loaded: LoadedModule, routings) -> Iterator[Diagnostic]:
+def _open_paths(loaded: LoadedModule, routings, sources: Sources) -> Iterator[Diagnostic]:
     for where, decl, body in _bodies(loaded.module):
         if isinstance(decl, ast.Sub):
             continue  # falling off a sub-flow's end is an implicit `return`
@@ -267,24 +220,25 @@ def _open_paths(loaded: LoadedModule, routings) -> Iterator[Diagnostic]:
         if end is None:
             continue
         if end.stmt is None:
-            span = _decl_name_span(decl, loaded.source)
+            span = _decl_name_span(decl, sources)
         else:
-            span = head_span(end.stmt.span, loaded.source)
+            span = head_span(end.stmt.span, sources)
         yield diagnostic("E201", f"{where} can end without hangup, goto or transfer", span,
                          help=TERMINAL_HELP, notes=(end.how,))
 
 
-def _decl_name_span(decl, source: SourceFile) -> Span:
+def _decl_name_span(decl, sources: Sources) -> Span:
     if isinstance(decl, ast.Handler):
-        return word_span(decl.span, source, decl.event[0], skip=2)
+        return word_span(decl.span, decl.event[0], sources, skip=len("on"))
     keyword = "step" if isinstance(decl, ast.Step) else "sub"
-    return word_span(decl.span, source, decl.name, skip=len(keyword))
+    return word_span(decl.span, decl.name, sources, skip=len(keyword))
 
 
 # ---- W200 unreachable steps ----------------------------------------------------------------
 
 
-def _unreachable_steps(loaded: LoadedModule, routings, waits) -> Iterator[Diagnostic]:
+def _unreachable_steps(loaded: LoadedModule, routings, waits,
+                       sources: Sources) -> Iterator[Diagnostic]:
     module = loaded.module
     handlers = [i for i in module.items if isinstance(i, ast.Handler)]
     if not any(h.event_name == "start" for h in handlers):
@@ -304,7 +258,7 @@ def _unreachable_steps(loaded: LoadedModule, routings, waits) -> Iterator[Diagno
         if name not in reached:
             yield diagnostic(
                 "W200", f"step `{name}` is never reached",
-                _decl_name_span(step, loaded.source),
+                _decl_name_span(step, sources),
                 help=f"add `goto {name}` where the call should go there, or remove the step",
                 notes=("steps are reached by `goto` (also in `on error ->` and menu arms, and "
                        "through a routing rule's `otherwise` line) starting from the handlers",))
@@ -361,17 +315,8 @@ def _calls(stmt) -> Iterator[ast.Call]:
             yield node
 
 
-def _dotted(expr) -> tuple[str, ...] | None:
-    if isinstance(expr, ast.Name):
-        return (expr.id,)
-    if isinstance(expr, ast.Field):
-        head = _dotted(expr.obj)
-        return head + (expr.name,) if head is not None else None
-    return None
-
-
 def _resolve_sub(func, owner: LoadedModule, program: Program) -> tuple[str, str] | None:
-    path = _dotted(func)
+    path = ast.dotted(func)
     if path is None:
         return None
     if len(path) == 1:
@@ -383,7 +328,8 @@ def _resolve_sub(func, owner: LoadedModule, program: Program) -> tuple[str, str]
     return (key, path[-1]) if key is not None else None
 
 
-def _busy_loops(loaded: LoadedModule, routings, waits) -> Iterator[Diagnostic]:
+def _busy_loops(loaded: LoadedModule, routings, waits,
+                sources: Sources) -> Iterator[Diagnostic]:
     steps = {i.name: i for i in loaded.module.items if isinstance(i, ast.Step)}
     # edges that can be taken without the caller being waited for
     edges: dict[str, list[cf.Jump]] = {
@@ -403,7 +349,7 @@ def _busy_loops(loaded: LoadedModule, routings, waits) -> Iterator[Diagnostic]:
             route = " -> ".join(f"`{n}`" for n in [names[-1], *names])
             message = f"the steps {route} can loop forever without waiting for the caller"
         yield diagnostic(
-            "E205", message, head_span(closing.via.span, loaded.source),
+            "E205", message, head_span(closing.via.span, sources),
             help="wait for the caller on the loop (a `menu` or `collect`), or leave it after "
                  "a number of tries with `hangup`, `transfer` or a `goto` out of the loop",
             notes=("nothing on this loop asks the caller for anything, so when its conditions "

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 
 from ccdsl import ast
 from ccdsl.diagnostics import Diagnostic, diagnostic
-from ccdsl.source import SourceFile
-from compiler.checks.flow import word_span
+from compiler.namespan import Sources, word_span
 from compiler.program import LoadedModule, Program
 from compiler.symbols import walk_statements
 
@@ -55,19 +54,20 @@ def declared_languages(module: ast.Module) -> tuple[ast.Lang, ...]:
 
 
 def check(program: Program, scopes) -> Iterator[Diagnostic]:
+    sources = program.sources()
     for loaded in program.modules.values():
-        yield from _module(loaded)
+        yield from _module(loaded, sources)
     yield from _used_modules(program)
 
 
-def _module(loaded: LoadedModule) -> Iterator[Diagnostic]:
-    module, source = loaded.module, loaded.source
+def _module(loaded: LoadedModule, sources: Sources) -> Iterator[Diagnostic]:
+    module = loaded.module
     header = declared_languages(module)
     yield from _tags(header, "the flow's `languages` line")
     declared = [lang.tag for lang in header]
     for item in module.items:
         if isinstance(item, ast.Prompt):
-            yield from _prompt(item, declared, source)
+            yield from _prompt(item, declared, sources)
         elif isinstance(item, (ast.Step, ast.Handler, ast.Sub)):
             yield from _language_statements(item.body, declared)
 
@@ -87,7 +87,8 @@ def _tags(langs, where: str) -> Iterator[Diagnostic]:
             seen[lang.tag] = lang
 
 
-def _prompt(prompt: ast.Prompt, declared: list[str], source: SourceFile) -> Iterator[Diagnostic]:
+def _prompt(prompt: ast.Prompt, declared: list[str],
+            sources: Sources) -> Iterator[Diagnostic]:
     langs = [v.lang for v in prompt.variants]
     yield from _tags(langs, f"prompt `{prompt.name}`")
     if not declared:
@@ -108,7 +109,7 @@ def _prompt(prompt: ast.Prompt, declared: list[str], source: SourceFile) -> Iter
         kind = prompt.variants[0].kind if prompt.variants else "tts"
         yield diagnostic(
             "E400", f"prompt `{prompt.name}` is missing the declared {noun} {listed}",
-            word_span(prompt.span, source, prompt.name, skip=len("prompt")),
+            word_span(prompt.span, prompt.name, sources, skip=len("prompt")),
             help=f"add a line for each, such as `{example} {kind} \"...\"`, or remove the "
                  "language from the flow's `languages` line",
             notes=("a caller in that language would hear nothing where this prompt plays",))

@@ -15,7 +15,6 @@ from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import Span
 from ccdsl.types import BUILTIN_RECORDS, SIMPLE_TYPES, type_named
 from compiler.analysis import analyse
-from compiler.infer import program_records
 from compiler.loader import TEST_SUFFIX
 from compiler.namespan import head_span, word_span
 from compiler.program import LoadedModule, Program
@@ -28,8 +27,9 @@ EVENTS = ("start", "hangup", "error", "answered by agent")
 def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:
     analysis = analyse(program, scopes)
     yield from (d for d in analysis.diagnostics if d.code in CODES)
-    sources = program.sources()
-    records = program_records(program)
+    # the analysis has already read the sources and built the record types
+    sources = analysis.context.sources
+    records = analysis.context.records
     for key, loaded in program.modules.items():
         yield from _header(loaded, sources)
         yield from _duplicates(scopes[key], sources)

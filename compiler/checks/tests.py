@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from compiler.checks.flow import word_span
 from compiler.checks.values import date_problem, time_problem, zone_problem
+from compiler.namespan import word_span
 from compiler.program import Program
 
 AT = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: (\S+))?$")
@@ -59,10 +59,10 @@ def check(program: Program, scopes) -> Iterator[Diagnostic]:
             declared.setdefault(item.name, "step")
     sources = program.sources()
     for test in program.tests:
-        yield from _test(test, declared, sources[test.span.file])
+        yield from _test(test, declared, sources)
 
 
-def _test(test: ast.Test, declared: dict[str, str], source) -> Iterator[Diagnostic]:
+def _test(test: ast.Test, declared: dict[str, str], sources) -> Iterator[Diagnostic]:
     names = dict(declared)
     for stmt in test.body:
         if isinstance(stmt, ast.TestAgent):
@@ -82,7 +82,7 @@ def _test(test: ast.Test, declared: dict[str, str], source) -> Iterator[Diagnost
         elif isinstance(stmt, ast.TestPress):
             yield from _press(stmt)
         elif isinstance(stmt, ast.TestExpect):
-            yield from _expect(stmt, names, source)
+            yield from _expect(stmt, names, sources)
         if isinstance(stmt, (ast.TestAt, ast.TestCrm, ast.TestAgent)) and after_call:
             yield diagnostic(
                 "E303", "set-up lines (`at`, `crm`, `agent`) come before the `call` line",
@@ -134,21 +134,21 @@ def _press(stmt: ast.TestPress) -> Iterator[Diagnostic]:
                      help='write the keys in quotes, such as `press "1"` or `press "123456#"`')
 
 
-def _expect(stmt: ast.TestExpect, names: dict[str, str], source) -> Iterator[Diagnostic]:
+def _expect(stmt: ast.TestExpect, names: dict[str, str], sources) -> Iterator[Diagnostic]:
     kind = EXPECT_KINDS.get(stmt.kind)
     kinds = ", ".join(EXPECT_KINDS)
     if kind is None:
         hint = did_you_mean(stmt.kind, EXPECT_KINDS)
         yield diagnostic(
             "E303", f"`expect {stmt.kind}` is not something a test can expect",
-            word_span(stmt.span, source, stmt.kind, skip=len("expect")),
+            word_span(stmt.span, stmt.kind, sources, skip=len("expect")),
             help=f"{hint} the kinds are: {kinds}" if hint else f"the kinds are: {kinds}")
         return
     if stmt.connector is not None and stmt.connector != kind.connector:
         fix = (f"write `expect {stmt.kind} {kind.connector} ...`" if kind.connector
                else f"write `expect {stmt.kind} VALUE` with no connecting word")
         yield diagnostic("E303", f"`expect {stmt.kind} {stmt.connector}` does not read right",
-                         word_span(stmt.span, source, stmt.kind, skip=len("expect")), help=fix)
+                         word_span(stmt.span, stmt.kind, sources, skip=len("expect")), help=fix)
         return
     if stmt.value is None:
         if kind.needs_value or stmt.connector is not None:

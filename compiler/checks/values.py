@@ -21,8 +21,7 @@ from functools import lru_cache
 from ccdsl import ast
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.options import options_for
-from ccdsl.source import SourceFile
-from compiler.checks.flow import word_span
+from compiler.namespan import Sources, word_span
 from compiler.program import Program
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -119,16 +118,17 @@ def minutes(t: ast.Time) -> int:
 
 
 def check(program: Program, scopes) -> Iterator[Diagnostic]:
+    sources = program.sources()
     for loaded in program.modules.values():
-        yield from _module(loaded.module, loaded.source)
+        yield from _module(loaded.module, sources)
 
 
-def _module(module: ast.Module, source: SourceFile) -> Iterator[Diagnostic]:
+def _module(module: ast.Module, sources: Sources) -> Iterator[Diagnostic]:
     # the times and dates of business hours are checked with their lines
     in_hours: set[int] = set()
     for item in module.items:
         if isinstance(item, ast.Hours):
-            yield from _hours(item, source)
+            yield from _hours(item, sources)
             in_hours.update(id(n) for n in nodes(item) if isinstance(n, (ast.Time, ast.Date)))
     for item in module.items:
         yield from _item(item, in_hours)
@@ -329,7 +329,7 @@ class _Slot:
     line: object
 
 
-def _hours(hours: ast.Hours, source: SourceFile) -> Iterator[Diagnostic]:
+def _hours(hours: ast.Hours, sources: Sources) -> Iterator[Diagnostic]:
     if hours.tz is not None and hours.tz.is_plain:
         problem = zone_problem(hours.tz.value)
         if problem:
@@ -341,7 +341,7 @@ def _hours(hours: ast.Hours, source: SourceFile) -> Iterator[Diagnostic]:
         if isinstance(line, ast.HoursWeekly):
             days: set[int] = set()
             for day_range in line.days:
-                found, problems = _day_range(day_range, source)
+                found, problems = _day_range(day_range, sources)
                 yield from problems
                 days |= found
             for slot in _slots(line.times, frozenset(days), line):
@@ -422,7 +422,7 @@ def _date_range_text(dates: ast.DateRange) -> str:
     return dates.first.text + (f"..{dates.last.text}" if dates.last else "")
 
 
-def _day_range(day_range: ast.DayRange, source: SourceFile):
+def _day_range(day_range: ast.DayRange, sources: Sources):
     """The weekdays (0 = mon) a `mon-fri` names, and diagnostics for names
     that are not days. A range may wrap round the week end: `fri-mon`."""
     problems = []
@@ -433,7 +433,7 @@ def _day_range(day_range: ast.DayRange, source: SourceFile):
         if name in DAYS:
             numbers.append(DAYS.index(name))
             continue
-        span = word_span(day_range.span, source, name)
+        span = word_span(day_range.span, name, sources)
         if name in DAY_WORDS:
             hint = f"write `{DAY_WORDS[name]}`;"
         else:
@@ -444,10 +444,13 @@ def _day_range(day_range: ast.DayRange, source: SourceFile):
                                    help=f"{hint} {days_help}" if hint else days_help))
     if len(numbers) != (2 if day_range.last else 1):
         return set(), problems
-    if len(numbers) == 1:
-        return {numbers[0]}, problems
-    first, last = numbers
-    return {(first + i) % 7 for i in range((last - first) % 7 + 1)}, problems
+    return set(weekdays(numbers[0], numbers[-1])), problems
+
+
+def weekdays(first: int, last: int) -> list[int]:
+    """The weekdays (0 = mon) from first to last; a range may wrap round
+    the week end: `fri-mon`."""
+    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
 
 
 def _weekday_names(days) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -499,13 +500,13 @@ def _statement(table: str, columns: tuple[str, ...], mode: str) -> str:
     return f"update {quoted} set {sets} where id = ?"
 
 
+@dataclass(slots=True)
 class _Guard:
     """Turns any SQLite failure inside it into ExternalError naming the
     operation and the file."""
 
-    def __init__(self, operation: str, path: str) -> None:
-        self.operation = operation
-        self.path = path
+    operation: str
+    path: str
 
     def __enter__(self) -> None:
         return None
