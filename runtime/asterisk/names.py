@@ -1,0 +1,70 @@
+"""Names that cross into Asterisk: queue names, agent interfaces, file
+names, dialplan contexts. One place, so the dialplan the deployment writes,
+the AGI channel and the AMI mirror agree, and so no flow name, CRM value or
+caller number reaches Asterisk's parsers unchecked."""
+
+from __future__ import annotations
+
+import re
+
+# dialplan contexts the deployment generates (runtime/asterisk/dialplan.py)
+INBOUND_CONTEXT = "ccf-inbound"  # the configured numbers, handed to FastAGI
+TRANSFER_CONTEXT = "ccf-transfer"  # where a blind transfer continues after the AGI ends
+ANSWERED_SUB = "ccf-answered"  # Gosub run on the agent's channel before bridging
+# the FastAGI script the ANSWERED_SUB calls: agi://HOST:PORT/ccf-answered?call=ID
+ANSWERED_SCRIPT = "ccf-answered"
+
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_DIALLABLE = re.compile(r"^\+?[0-9*#]{1,32}$")
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class UnsafeValue(ValueError):
+    """A value that cannot be handed to Asterisk as it is (it would break
+    or change the command): the op fails with a clear message instead."""
+
+
+def queue_name(qualified: str) -> str:
+    """The Asterisk queue of an IR queue: `ccf-` + its qualified name with
+    every character outside [A-Za-z0-9_-] turned into `_` (dots of module
+    names included), so queues.conf and the Queue() argument stay plain."""
+    return "ccf-" + _QUEUE_UNSAFE.sub("_", qualified)
+
+
+def diallable(number: str) -> str:
+    """A number to ring: digits, `*`, `#`, an optional leading `+`; spaces,
+    dashes, dots and brackets people write are dropped. Anything else
+    (letters, commas, quotes, `$`, `/`, newlines) is refused."""
+    compact = re.sub(r"[\s().-]", "", number)
+    if not _DIALLABLE.match(compact):
+        raise UnsafeValue(f"{number!r} is not a phone number that can be dialled")
+    return compact
+
+
+def agent_interface(template: str, agent_id: str, extension: str) -> str:
+    """The device that rings an agent, from the configured template
+    (`PJSIP/{extension}`, `Local/{extension}@agents`); the extension must
+    be diallable and the id plain, so the result is safe in Dial()."""
+    ext = diallable(extension) if extension else ""
+    if not ext:
+        raise UnsafeValue(f"agent {agent_id!r} has no extension to ring")
+    if _FILE_UNSAFE.sub("", agent_id) != agent_id:
+        raise UnsafeValue(f"agent id {agent_id!r} may only use letters, digits, _ and -")
+    return template.format(extension=ext, agent=agent_id)
+
+
+def file_part(text: str) -> str:
+    """One path component made from any text (a call id, a mailbox, a
+    caller number): characters outside [A-Za-z0-9_-] become `_`, so no
+    separator, dot-dot or quote survives. Never empty."""
+    return _FILE_UNSAFE.sub("_", text)[:80] or "_"
+
+
+def music_class(name: str) -> str:
+    """A music-on-hold class (musiconhold.conf section) as MusicOnHold(),
+    CHANNEL(musicclass) and queues.conf take it: letters, digits, _ and -
+    only, so it cannot add an application argument; anything else is
+    refused, not rewritten (a rewritten name would be another class)."""
+    if not name or len(name) > 80 or _FILE_UNSAFE.search(name):
+        raise UnsafeValue(f"the music class {name!r} may only use letters, digits, _ and -")
+    return name
