@@ -58,7 +58,7 @@ from typing import Any
 from runtime.events import Event
 from runtime.values import to_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FLUSH_EVENTS = 1000
 FLUSH_SECONDS = 1.0
 # What bulk simulations (many simulated calls in one process, `make bench`)
@@ -171,6 +171,16 @@ CREATE TABLE IF NOT EXISTS agent_legs (
     PRIMARY KEY (call_id, seq)
 );
 CREATE INDEX IF NOT EXISTS agent_legs_agent ON agent_legs (agent, offered_ms);
+CREATE TABLE IF NOT EXISTS centre_events (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    source    TEXT NOT NULL,   -- ami (Asterisk's manager link), serve (the server itself)
+    kind      TEXT NOT NULL,   -- the AMI event name (QueueMemberStatus, ...) or the server's
+    call_id   TEXT,            -- the Asterisk Uniqueid / Linkedid the event names, if any
+    data      TEXT NOT NULL    -- JSON: the event's headers
+);
+CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
 """
 
 # What opening a file of an older schema version changes, by the version it
@@ -179,6 +189,7 @@ CREATE INDEX IF NOT EXISTS agent_legs_agent ON agent_legs (agent, offered_ms);
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("DROP INDEX IF EXISTS events_step",),
+    2: (),  # version 3 added centre_events, which SCHEMA creates
 }
 
 _CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "customer_id",
@@ -192,6 +203,10 @@ _QUEUE_COLUMNS = ("call_id", "seq", "queue", "priority", "position", "joined", "
                   "wait_ms", "outcome", "agent", "talk_ms")
 _LEG_COLUMNS = ("call_id", "seq", "agent", "via", "queue", "offered", "offered_ms", "outcome",
                 "ring_ms", "talk_ms", "ended_by", "wrapup_ms")
+
+
+_CENTRE_SQL = ("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data) "
+               "VALUES (?, ?, ?, ?, ?, ?)")
 
 
 def _insert(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
@@ -314,6 +329,7 @@ class CallStore:
         self._new_calls: list[dict[str, Any]] = []
         self._events: list[tuple] = []
         self._finished: list[_Call] = []
+        self._centre: list[tuple] = []  # centre_events rows not yet written
         self._last_flush = time.monotonic()
         self._stamp_of: datetime | None = None  # the last event time converted, and its forms
         self._stamp: tuple[str, int] = ("", 0)
@@ -439,7 +455,7 @@ class CallStore:
         """Write everything buffered, in one transaction: one statement per
         table for all the rows buffered (executemany), made once."""
         with self._lock:
-            if not (self._new_calls or self._events or self._finished):
+            if not (self._new_calls or self._events or self._finished or self._centre):
                 self._last_flush = time.monotonic()
                 return
             finished = self._finished
@@ -459,10 +475,26 @@ class CallStore:
                                 for r in getattr(call, _VISITS[table])]
                         if rows:
                             self._db.executemany(sql, rows)
+                if self._centre:
+                    self._db.executemany(_CENTRE_SQL, self._centre)
             # cleared only once written: a failed write keeps them for the next try
             self._new_calls, self._events, self._finished = [], [], []
+            self._centre = []
             self.last_error = None
             self._last_flush = time.monotonic()
+
+    def record_centre_event(self, source: str, kind: str, data: Mapping[str, Any],
+                            at: datetime, call_id: str | None = None) -> None:
+        """Keep an event of the centre rather than of one flow's run (an AMI
+        event: a member paused, a device ringing, a caller leaving a queue).
+        Buffered like call events; written with the next flush, at the
+        latest FLUSH_SECONDS later when events keep coming."""
+        with self._lock:
+            self._centre.append((at.isoformat(timespec="milliseconds"), _ms(at), source, kind,
+                                 call_id, _dumps(dict(data))))
+            if (len(self._centre) >= self.flush_events
+                    or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
+                self._flush_quietly()
 
     def set_wrapup(self, call_id: str, values: Mapping[str, Any],
                    wrapup_ms: int | None = None) -> None:

@@ -219,7 +219,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
     raw.close()
     assert "events_step" in _indexes(path)
     with CallStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.last_agent("+8613800000001") == "li"
         answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
         assert [r["n"] for r in store.query("SELECT count(DISTINCT call_id) AS n "
@@ -468,3 +468,40 @@ def test_an_empty_second_message_does_not_erase_the_first(tmp_path):
         call = store.call("v1")
         assert (call["voicemail_mailbox"], call["voicemail_file"]) == \
             ("service", "voicemail/service/v1")
+
+
+def test_a_version_2_store_gains_centre_events_and_keeps_its_calls(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallStore(path) as store:
+        answered_by_agent(store, "c1")
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE centre_events")
+    raw.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    raw.commit()
+    raw.close()
+    with CallStore(path) as store:
+        assert store.schema_version == 3
+        assert store.last_agent("+8613800000001") == "li"
+        store.record_centre_event("ami", "QueueMemberPause", {"Queue": "ccf-support",
+                                                              "Paused": "1"}, T0,
+                                  call_id=None)
+        rows = store.query("SELECT source, kind, data, at_ms FROM centre_events")
+    assert len(rows) == 1
+    assert (rows[0]["source"], rows[0]["kind"]) == ("ami", "QueueMemberPause")
+    assert json.loads(rows[0]["data"]) == {"Queue": "ccf-support", "Paused": "1"}
+    assert rows[0]["at_ms"] == int(T0.timestamp() * 1000)
+
+
+def test_centre_events_are_written_when_the_store_closes(tmp_path):
+    path = tmp_path / "calls.db"
+    store = CallStore(path)
+    for n in range(3):
+        store.record_centre_event("ami", "DeviceStateChange", {"State": "INUSE", "n": n},
+                                  T0 + timedelta(seconds=n), call_id="1795652892.31")
+    store.close()
+    raw = sqlite3.connect(path)
+    try:
+        got = raw.execute("SELECT kind, call_id FROM centre_events ORDER BY at_ms").fetchall()
+    finally:
+        raw.close()
+    assert got == [("DeviceStateChange", "1795652892.31")] * 3
