@@ -1,0 +1,559 @@
+"""The AMI link: one logged-in Asterisk Manager connection that survives
+drops, with every action answered, failed or timed out, never left hanging.
+
+Why this is our own asyncio code and not panoramisk 1.4's Manager, behaviour
+by behaviour (each recorded in the captures README, "panoramisk 1.4"):
+
+- Framing: messages end at `\\r\\n\\r\\n`, split over TCP reads at any
+  point. panoramisk gets that right; we do the same on bytes.
+- Banner: Asterisk sends `Asterisk Call Manager/11.0.0\\r\\n` first. The
+  Manager sends Login at connect, before the banner; we wait for it (and
+  refuse a server that is not AMI).
+- Header order: the Manager sorts headers; we send them as given, so
+  repeated headers (Originate's `Variable`) and UpdateConfig's numbered
+  `Action-000000` / `Cat-000000` groups go out as the caller wrote them.
+- Replies: the Manager guesses from the Message text whether more messages
+  follow: "Added interface to queue" counts as the start of a list
+  (QueueAdd never resolves), "... successfully queued" reads the action's
+  `Async` key (`KeyError: 'async'` inside data_received drops the
+  connection: PlayDTMF, sync Originate). Here the caller says what it
+  expects: `action` takes exactly one reply, `list_action` takes the reply
+  and the events carrying its ActionID up to `EventList: Complete`.
+- Reconnect: the Manager waits a fixed 2 s and re-sends actions that had no
+  reply (a second Originate is a second call). Here: exponential backoff
+  up to a cap, unanswered actions fail with AmiError, nothing is re-sent,
+  and `on_connect` runs after every login so the owner resynchronises.
+- Link down: the Manager writes to a closed transport and the future never
+  resolves; here an action raises AmiError at once.
+- Login refused: the Manager only sets `authenticated = False`; here
+  `start` raises AmiError naming the user (never the secret).
+
+So nothing of panoramisk's AMI side is right for this job and the module
+does not import it; the rest of the runtime only sees this module's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EOL = b"\r\n"
+END = b"\r\n\r\n"
+BANNER_PREFIX = b"Asterisk Call Manager/"
+# a Command reply (say `dialplan show`) can be large; past this the peer is
+# not speaking AMI and the connection is dropped
+MAX_MESSAGE = 8 * 1024 * 1024
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_OK_RESPONSES = ("success", "goodbye", "follows")
+
+OnEvent = Callable[["AmiMessage"], Any]
+OnConnect = Callable[["AmiLink"], Any]
+
+
+class AmiError(Exception):
+    """The AMI link could not do what was asked: login refused, link down,
+    no reply in time, or a header that cannot be sent."""
+
+
+@dataclass(frozen=True)
+class AmiMessage:
+    """One AMI message (a reply or an event). Headers keep Asterisk's
+    order; a header that came more than once (Command's `Output`) is a
+    list. Lookups by name ignore case, as Asterisk's do."""
+
+    headers: dict[str, str | list[str]]
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        value = self._lookup(key)
+        if value is None:
+            return default
+        return value[0] if isinstance(value, list) else value
+
+    def getlist(self, key: str) -> list[str]:
+        value = self._lookup(key)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list) else [value]
+
+    def _lookup(self, key: str) -> str | list[str] | None:
+        if key in self.headers:
+            return self.headers[key]
+        folded = key.lower()
+        for name, value in self.headers.items():
+            if name.lower() == folded:
+                return value
+        return None
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    @property
+    def message(self) -> str:
+        return self.get("Message") or ""
+
+    @property
+    def ok(self) -> bool:
+        """A reply that says Success (or Goodbye to Logoff); an event is ok
+        unless it carries a failed Response (OriginateResponse)."""
+        response = self.response
+        if response is None:
+            return True
+        return response.lower() in _OK_RESPONSES
+
+
+def parse_message(block: bytes) -> AmiMessage:
+    """One message without its final blank line. `Key: Value` per line;
+    only the one space after the colon is taken off (Command output keeps
+    its padding). Lines without a colon (GetConfig's "No categories
+    found") carry nothing we use and are skipped."""
+    headers: dict[str, str | list[str]] = {}
+    for line in block.decode("utf-8", "replace").split("\r\n"):
+        name, colon, value = line.partition(":")
+        if not colon or not name:
+            continue
+        if value.startswith(" "):
+            value = value[1:]
+        previous = headers.get(name)
+        if previous is None:
+            headers[name] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            headers[name] = [previous, value]
+    return AmiMessage(headers)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def encode_action(action: str, action_id: str, headers: Mapping[str, object]) -> bytes:
+    """The bytes of one action: Action, ActionID, then the headers in the
+    given order; a list or tuple value repeats the header; None leaves it
+    out. A name or value that would break the framing (a line break, a
+    colon in a name) is refused, so no caller number or CRM value can
+    inject a header."""
+    lines = [f"Action: {_checked('Action', action)}",
+             f"ActionID: {_checked('ActionID', action_id)}"]
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise AmiError(f"{name!r} is not a valid AMI header name")
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            lines.append(f"{name}: {_checked(name, _text(item))}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def _checked(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise AmiError(f"the AMI header {name} has a line break or NUL in its value: not sent")
+    return value
+
+
+@dataclass
+class _Pending:
+    action: str
+    future: asyncio.Future
+    is_list: bool
+    reply: AmiMessage | None = None
+    items: list[AmiMessage] = field(default_factory=list)
+
+
+def _ends_list(message: AmiMessage) -> bool:
+    return (message.get("EventList") or "").lower() in ("complete", "cancelled")
+
+
+def _starts_list(reply: AmiMessage) -> bool:
+    return reply.ok and (reply.get("EventList") or "").lower() == "start"
+
+
+class AmiLink:
+    """A logged-in AMI connection that reconnects by itself.
+
+    `start()` connects and logs in once (AmiError if Asterisk cannot be
+    reached or refuses the login), runs `on_connect(link)` and from then on
+    keeps the link up: after a drop it reconnects with exponential backoff
+    (`backoff` = (first delay, cap) in seconds), logs in again and runs
+    `on_connect` again (the owner resynchronises its state there).
+
+    Events go to `on_event(message)` in the order they arrive (an awaitable
+    it returns is scheduled); list items answering a `list_action` go to
+    the caller instead. Every action has a timeout; while the link is down
+    actions raise AmiError at once; a drop fails the actions waiting.
+    A Ping every `ping_interval` seconds finds a dead peer that TCP would
+    not report.
+    """
+
+    def __init__(self, host: str, port: int, username: str, secret: str, *,
+                 on_event: OnEvent | None = None, on_connect: OnConnect | None = None,
+                 backoff: tuple[float, float] = (0.5, 30.0), timeout: float = 5.0,
+                 events: str | None = None, ping_interval: float | None = 20.0) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self._secret = secret
+        self.on_event = on_event
+        self.on_connect = on_connect
+        self.backoff = backoff
+        self.timeout = timeout
+        # the Login's Events header: None sends none (Asterisk then sends
+        # every class the user may read), "off", "on" or "call,agent,..."
+        self.events = events
+        self.ping_interval = ping_interval
+        self.version: str | None = None  # from the banner, "11.0.0"
+        self.connects = 0  # successful logins so far
+        self._connected = False
+        self._closing = False
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task | None = None
+        self._supervisor: asyncio.Task | None = None
+        self._lost: asyncio.Event | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._abandoned: set[str] = set()  # list actions that timed out
+        self._counter = 0
+        self._tasks: set[asyncio.Task] = set()
+
+    def __repr__(self) -> str:  # no secret in reprs or logs
+        state = "connected" if self._connected else "down"
+        return f"<AmiLink {self.username}@{self.host}:{self.port} {state}>"
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # -- life cycle ------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._supervisor is not None:
+            return
+        self._closing = False
+        await self._connect_once()
+        self._supervisor = asyncio.create_task(self._supervise(), name="ami-link")
+
+    async def close(self) -> None:
+        """Log off and stop reconnecting. Waiting actions fail."""
+        self._closing = True
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            await asyncio.gather(supervisor, return_exceptions=True)
+        if self._connected:
+            try:
+                await self._request("Logoff", {}, is_list=False, timeout=min(self.timeout, 1.0))
+            except AmiError:
+                pass  # closing anyway
+        await self._drop_connection("AMI link closed")
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _connect_once(self) -> None:
+        """Connect, read the banner, log in; AmiError when any step fails."""
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, limit=MAX_MESSAGE), self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise AmiError(f"cannot reach AMI at {self.where}: {_reason(exc)}") from None
+        try:
+            banner = await asyncio.wait_for(reader.readuntil(EOL), self.timeout)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError) as exc:
+            await _close(writer)
+            raise AmiError(f"AMI at {self.where} sent no banner: {_reason(exc)}") from None
+        if not banner.startswith(BANNER_PREFIX):
+            await _close(writer)
+            raise AmiError(f"{self.where} is not an Asterisk manager port "
+                           f"(it sent {banner[:40]!r})")
+        self.version = banner[len(BANNER_PREFIX):].strip().decode("ascii", "replace")
+        self._writer = writer
+        self._pending = {}
+        self._abandoned = set()
+        self._counter = 0
+        self._lost = asyncio.Event()
+        self._reader_task = asyncio.create_task(self._read_loop(reader, self._lost),
+                                                name="ami-reader")
+        login: dict[str, object] = {"Username": self.username, "Secret": self._secret}
+        if self.events is not None:
+            login["Events"] = self.events
+        try:
+            reply, _ = await self._request("Login", login, is_list=False, timeout=self.timeout)
+        except AmiError as exc:
+            await self._drop_connection("login failed")
+            raise AmiError(f"AMI login at {self.where} got no answer: {exc}") from None
+        if not reply.ok:
+            await self._drop_connection("login refused")
+            raise AmiError(f"AMI login refused for user {self.username}")
+        self.connects += 1
+        self._connected = True
+        log.info("AMI link up: %s@%s (AMI %s)", self.username, self.where, self.version)
+        await self._run_on_connect()
+
+    async def _run_on_connect(self) -> None:
+        if self.on_connect is None:
+            return
+        try:
+            result = self.on_connect(self)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("AMI on_connect failed; the link stays up")
+
+    async def _supervise(self) -> None:
+        """Wait for the link to drop, then reconnect with backoff, forever."""
+        first, cap = self.backoff
+        while not self._closing:
+            lost = self._lost
+            pinger = asyncio.create_task(self._keepalive()) if self.ping_interval else None
+            try:
+                if lost is not None:
+                    await lost.wait()
+            finally:
+                if pinger is not None:
+                    pinger.cancel()
+            await self._drop_connection("AMI link lost")
+            delay = first
+            while not self._closing:
+                log.warning("AMI link to %s lost; reconnecting in %.1f s", self.where, delay)
+                await asyncio.sleep(delay)
+                try:
+                    await self._connect_once()
+                    break
+                except AmiError as exc:
+                    log.warning("AMI reconnect failed: %s", exc)
+                except Exception:
+                    # a bug must not end the reconnecting for good
+                    log.exception("AMI reconnect failed unexpectedly")
+                delay = min(delay * 2, cap)
+
+    async def _keepalive(self) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval or 0)
+            if not self._connected:
+                continue
+            try:
+                await self._request("Ping", {}, is_list=False, timeout=self.timeout)
+            except AmiError as exc:
+                log.warning("AMI keepalive failed (%s); dropping the link", exc)
+                if self._writer is not None:
+                    self._writer.transport.abort()
+                return
+
+    async def _drop_connection(self, why: str) -> None:
+        self._connected = False
+        writer, self._writer = self._writer, None
+        reader_task, self._reader_task = self._reader_task, None
+        if writer is not None:
+            writer.close()
+            try:
+                await asyncio.wait_for(writer.wait_closed(), self.timeout)
+            except (OSError, TimeoutError):
+                pass  # closed as far as we are concerned
+        if reader_task is not None and reader_task is not asyncio.current_task():
+            reader_task.cancel()
+            await asyncio.gather(reader_task, return_exceptions=True)
+        self._fail_pending(why)
+
+    def _fail_pending(self, why: str) -> None:
+        pending, self._pending = self._pending, {}
+        for item in pending.values():
+            if not item.future.done():
+                item.future.set_exception(
+                    AmiError(f"{why} while waiting for the reply to {item.action}"))
+
+    # -- actions ---------------------------------------------------------
+
+    async def action(self, action: str, *, reply_timeout: float | None = None,
+                     **headers: object) -> AmiMessage:
+        """Send one action and return its reply (an Error reply is
+        returned, not raised: `reply.ok`, `reply.message`). ActionID may be
+        given; otherwise the link numbers actions `ccf-N` per connection.
+        AmiError: link down, no reply within the timeout, bad header."""
+        reply, _ = await self._request(action, headers, is_list=False,
+                                       timeout=self._timeout_for(action, headers, reply_timeout))
+        return reply
+
+    async def list_action(self, action: str, *, reply_timeout: float | None = None,
+                          **headers: object) -> tuple[AmiMessage, list[AmiMessage]]:
+        """Send a list action (QueueStatus, CoreShowChannels, Status, ...):
+        the reply and the events carrying its ActionID, up to (without)
+        the `...Complete` event. A reply that starts no list (an Error)
+        comes with no items."""
+        return await self._request(action, headers, is_list=True,
+                                   timeout=self._timeout_for(action, headers, reply_timeout))
+
+    async def command(self, cli: str, *, reply_timeout: float | None = None) -> list[str]:
+        """Run a CLI command; its `Output` lines. AmiError when Asterisk
+        answers Error (unknown command), with the output as the reason."""
+        reply = await self.action("Command", Command=cli, reply_timeout=reply_timeout)
+        lines = reply.getlist("Output")
+        if not reply.ok:
+            reason = " / ".join(lines) or reply.message or "no reason given"
+            raise AmiError(f"Asterisk refused the CLI command {cli!r}: {reason}")
+        return lines
+
+    def _timeout_for(self, action: str, headers: Mapping[str, object],
+                     given: float | None) -> float:
+        if given is not None:
+            return given
+        # a synchronous Originate answers only when the call is answered or
+        # its Timeout (ms, default 30 s) runs out
+        if action.lower() == "originate" and not _truthy(_header(headers, "Async")):
+            try:
+                ring_ms = float(_text(_header(headers, "Timeout") or 30000))
+            except ValueError:
+                ring_ms = 30000.0
+            return ring_ms / 1000 + self.timeout
+        return self.timeout
+
+    async def _request(self, action: str, headers: Mapping[str, object], *, is_list: bool,
+                       timeout: float) -> tuple[AmiMessage, list[AmiMessage]]:
+        writer = self._writer
+        internal = action in ("Login", "Logoff")
+        if writer is None or not (self._connected or internal):
+            raise AmiError(f"AMI link to {self.where} is down: {action} not sent")
+        headers = dict(headers)
+        given_id = headers.pop("ActionID", None)
+        action_id = _text(given_id) if given_id is not None else self._next_id()
+        if action_id in self._pending:
+            raise AmiError(f"ActionID {action_id} is already waiting for a reply")
+        data = encode_action(action, action_id, headers)
+        pending = _Pending(action, asyncio.get_running_loop().create_future(), is_list)
+        self._pending[action_id] = pending
+        try:
+            writer.write(data)
+            await asyncio.wait_for(writer.drain(), timeout)
+            return await asyncio.wait_for(pending.future, timeout)
+        except TimeoutError:
+            if is_list:
+                self._abandoned.add(action_id)  # its late items are dropped
+            raise AmiError(f"AMI action {action} got no reply within {timeout:g} s") from None
+        except (OSError, RuntimeError) as exc:
+            raise AmiError(f"AMI link to {self.where} failed sending {action}: "
+                           f"{_reason(exc)}") from None
+        finally:
+            if self._pending.get(action_id) is pending:
+                del self._pending[action_id]
+
+    def _next_id(self) -> str:
+        while True:
+            self._counter += 1
+            action_id = f"ccf-{self._counter}"
+            if action_id not in self._pending:
+                return action_id
+
+    # -- reading ---------------------------------------------------------
+
+    async def _read_loop(self, reader: asyncio.StreamReader, lost: asyncio.Event) -> None:
+        try:
+            while True:
+                block = await reader.readuntil(END)
+                self._dispatch(parse_message(block[:-len(END)]))
+        except asyncio.IncompleteReadError:
+            log.info("AMI at %s closed the connection", self.where)
+        except asyncio.LimitOverrunError:
+            log.error("AMI at %s sent a message over %d bytes; dropping the link",
+                      self.where, MAX_MESSAGE)
+        except OSError as exc:
+            log.info("AMI connection to %s failed: %s", self.where, _reason(exc))
+        finally:
+            self._connected = False
+            lost.set()
+            self._fail_pending("AMI link lost")
+
+    def _dispatch(self, message: AmiMessage) -> None:
+        action_id = message.action_id
+        if message.event is None and message.response is not None:
+            pending = self._pending.get(action_id) if action_id is not None else None
+            if pending is None or pending.reply is not None or pending.future.done():
+                log.debug("AMI reply for no waiting action (ActionID %s)", action_id)
+                return
+            pending.reply = message
+            if not pending.is_list or not _starts_list(message):
+                pending.future.set_result((message, []))
+            return
+        if action_id is not None:
+            pending = self._pending.get(action_id)
+            if (pending is not None and pending.is_list and pending.reply is not None
+                    and not pending.future.done()):
+                if _ends_list(message):
+                    pending.future.set_result((pending.reply, pending.items))
+                else:
+                    pending.items.append(message)
+                return
+            if action_id in self._abandoned:
+                if _ends_list(message):
+                    self._abandoned.discard(action_id)
+                return
+        if message.event is not None:
+            self._deliver(message)
+
+    def _deliver(self, event: AmiMessage) -> None:
+        if self.on_event is None:
+            return
+        try:
+            result = self.on_event(event)
+        except Exception:
+            log.exception("AMI on_event failed for %s", event.event)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(_logged(result, event.event or ""))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+    except (OSError, TimeoutError):
+        pass  # closed as far as we are concerned
+
+
+async def _logged(awaitable: Awaitable[Any], name: str) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("AMI on_event failed for %s", name)
+
+
+def _header(headers: Mapping[str, object], name: str) -> object:
+    folded = name.lower()
+    for key, value in headers.items():
+        if key.lower() == folded:
+            return value
+    return None
+
+
+def _truthy(value: object) -> bool:
+    """Asterisk's ast_true: yes, true, y, t, 1, on."""
+    if isinstance(value, bool):
+        return value
+    return value is not None and str(value).strip().lower() in ("yes", "true", "y", "t", "1", "on")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

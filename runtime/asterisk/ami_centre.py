@@ -1,0 +1,386 @@
+"""The centre as Asterisk sees it: agents and queues mirrored from AMI into
+a routing AgentPool, so `route` decides on Asterisk exactly as in the
+simulator (runtime.services.CentreView).
+
+Sources (event shapes from apps/app_queue.c and the captures):
+- members: QueueMember (QueueStatus), QueueMemberAdded / Status / Pause /
+  Removed: which queues an agent is in, paused or not, its device Status;
+- devices: DeviceStateChange (live and from DeviceStateList);
+- calls: AgentCalled (ringing), AgentConnect (talking), AgentComplete /
+  AgentRingNoAnswer (free again), CoreShowChannels on resync;
+- waiting: QueueParams' Calls, QueueCallerJoin / QueueCallerLeave' Count;
+  QueueParams' Holdtime / TalkTime and the live HoldTime / TalkTime of
+  AgentConnect / AgentComplete, averaged as app_queue does, for the wait
+  estimate.
+
+A member is matched to a configured agent by MemberName (ensure_members
+sets it to the agent id) or by its interface (the configured template with
+the agent's extension, e.g. `PJSIP/{extension}`).
+
+The centre stays pure: it records nothing; `listeners` get every event
+after it is applied (the server records them in its call store).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
+from runtime.centre import Agent, AgentState
+from runtime.clock import Clock, SystemClock
+from runtime.routing import AgentPool
+
+log = logging.getLogger(__name__)
+
+# Asterisk device states (include/asterisk/devicestate.h) -> AgentState.
+# UNKNOWN counts as available: app_queue rings members in that state, and
+# Local/ interfaces often have no cached state at all.
+DEVICE_TO_STATE = {
+    "UNKNOWN": AgentState.AVAILABLE,
+    "NOT_INUSE": AgentState.AVAILABLE,
+    "INUSE": AgentState.BUSY,
+    "BUSY": AgentState.BUSY,
+    "ONHOLD": AgentState.BUSY,
+    "RINGINUSE": AgentState.BUSY,  # on a call while another rings: not free
+    "RINGING": AgentState.RINGING,
+    "UNAVAILABLE": AgentState.LOGGED_OFF,
+    "INVALID": AgentState.LOGGED_OFF,
+}
+# QueueMember's numeric Status, in the enum's order
+DEVICE_BY_NUMBER = ("UNKNOWN", "NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE",
+                    "RINGING", "RINGINUSE", "ONHOLD")
+# CoreShowChannel's ChannelState for a channel that rings or talks
+_CHANNEL_DEVICE = {"5": "RINGING", "6": "INUSE"}
+# the estimate when no member will ever be free (as the simulator's)
+NEVER_FREE_WAIT_MS = 3_600_000
+# the talk time assumed before Asterisk has measured any
+DEFAULT_TALK_MS = 180_000
+
+_MEMBER_EVENTS = ("QueueMember", "QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause")
+_CALL_DEVICE = {"AgentCalled": "RINGING", "AgentConnect": "INUSE",
+                "AgentComplete": "NOT_INUSE", "AgentRingNoAnswer": "NOT_INUSE"}
+
+
+@dataclass
+class _Membership:
+    paused: bool = False
+    calls: int = 0
+    last_call: int = 0  # epoch seconds of the last call's end, 0: none
+
+
+@dataclass
+class _Mirror:
+    device: str | None = None  # the latest device state name
+    members: dict[str, _Membership] = field(default_factory=dict)  # by Asterisk queue
+
+
+@dataclass
+class _QueueStats:
+    waiting: int = 0
+    holdtime_s: float = 0.0  # app_queue's running averages
+    talktime_s: float = 0.0
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _average(old: float, new: float) -> float:
+    """app_queue's recalc_holdtime / update_queue: (3 * old + new) / 4."""
+    return (3 * old + new) / 4
+
+
+class AmiCentre:
+    """CentreView over AMI. `pool` is the routing engine's AgentPool.
+
+    agents: the configured agents (ids, names, extensions, skills).
+    interface_template: how an agent's device is named (`PJSIP/{extension}`).
+    queues: the flows' queue names (IR), so Asterisk's `ccf-...` queue names
+    map back to them in `Agent.queues` and `queue_waiting`.
+    """
+
+    def __init__(self, agents: Sequence[Agent], interface_template: str, *,
+                 queues: Iterable[str] = (), clock: Clock | None = None) -> None:
+        self.interface_template = interface_template
+        self.clock = clock or SystemClock()
+        self.listeners: list[Callable[[AmiMessage], object]] = []
+        self._config = {a.id: replace(a, skills=dict(a.skills), queues=()) for a in agents}
+        self._ir_queue = {queue_name(q): q for q in queues}
+        self._by_interface: dict[str, str] = {}  # template interface -> agent id
+        self._by_device: dict[str, str] = {}  # members' StateInterface -> agent id
+        for agent in agents:
+            if not agent.extension:
+                continue
+            try:
+                interface = agent_interface(interface_template, agent.id, agent.extension)
+            except UnsafeValue as exc:
+                log.warning("agent %s is left out of the AMI mirror: %s", agent.id, exc)
+                continue
+            self._by_interface[interface.lower()] = agent.id
+        self.pool = AgentPool()
+        self._mirror: dict[str, _Mirror] = {}
+        self._queues: dict[str, _QueueStats] = {}
+        self._resyncing = False
+        self._held: list[AmiMessage] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        """Every configured agent as configured, nothing known from AMI."""
+        self._mirror = {agent_id: _Mirror() for agent_id in self._config}
+        self._queues = {}
+        self._by_device = {}
+        for agent in self._config.values():
+            self.pool.upsert(replace(agent, state=AgentState.AVAILABLE, queues=(),
+                                     calls_taken=0, idle_since=None))
+
+    # -- CentreView --------------------------------------------------------
+
+    def agent(self, agent_id: str) -> Agent | None:
+        return self.pool.get(agent_id)
+
+    def agents(self) -> list[Agent]:
+        return self.pool.agents()
+
+    def queue_waiting(self, queue: str) -> int:
+        stats = self._stats_for(queue)
+        return stats.waiting if stats else 0
+
+    def queue_expected_wait_ms(self, queue: str) -> int:
+        """Callers ahead that no free member can take now, served in turn
+        by the members who will free up, each call taking the queue's
+        average talk time."""
+        name = self._asterisk_queue(queue)
+        stats = self._queues.get(name)
+        waiting = stats.waiting if stats else 0
+        members = [self.pool.get(a) for a, m in self._mirror.items() if name in m.members]
+        members = [a for a in members if a is not None]
+        free = sum(1 for a in members if a.state == AgentState.AVAILABLE)
+        ahead = waiting + 1 - free
+        if ahead <= 0:
+            return 0
+        serving = sum(1 for a in members
+                      if a.state in (AgentState.BUSY, AgentState.RINGING, AgentState.AVAILABLE))
+        if serving == 0:
+            return NEVER_FREE_WAIT_MS
+        talk_s = stats.talktime_s if stats and stats.talktime_s else 0
+        talk_ms = talk_s * 1000 or DEFAULT_TALK_MS
+        return int(math.ceil(ahead / serving) * talk_ms)
+
+    def _asterisk_queue(self, queue: str) -> str:
+        """A flow's queue name as Asterisk knows it (`ccf-...`); a name
+        Asterisk already reported stands for itself."""
+        return queue if queue in self._queues else queue_name(queue)
+
+    def _stats_for(self, queue: str) -> _QueueStats | None:
+        return self._queues.get(self._asterisk_queue(queue))
+
+    # -- events ------------------------------------------------------------
+
+    def on_event(self, event: AmiMessage) -> None:
+        """The AmiLink's on_event: apply, then tell the listeners."""
+        self.apply(event)
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("AMI event listener failed for %s", event.event)
+
+    def apply(self, event: AmiMessage) -> None:
+        """Update the mirror from one event (unrelated events are ignored)."""
+        if self._resyncing:
+            self._held.append(event)  # applied on top of the fresh snapshot
+            return
+        self._apply(event)
+
+    def _apply(self, event: AmiMessage) -> None:
+        name = event.event or ""
+        if name in _MEMBER_EVENTS:
+            self._member(event)
+        elif name == "QueueMemberRemoved":
+            agent_id = self._agent_for(event)
+            queue = event.get("Queue") or ""
+            if agent_id is not None and self._mirror[agent_id].members.pop(queue, None):
+                self._publish(agent_id)
+        elif name == "DeviceStateChange":
+            self._device(event.get("Device") or "", event.get("State") or "")
+        elif name in ("QueueCallerJoin", "QueueCallerLeave"):
+            self._queue(event.get("Queue") or "").waiting = _int(event.get("Count"))
+        elif name == "QueueParams":
+            stats = self._queue(event.get("Queue") or "")
+            stats.waiting = _int(event.get("Calls"))
+            stats.holdtime_s = float(_int(event.get("Holdtime")))
+            stats.talktime_s = float(_int(event.get("TalkTime")))
+        elif name in _CALL_DEVICE:
+            self._agent_call(event, name)
+
+    def _queue(self, name: str) -> _QueueStats:
+        return self._queues.setdefault(name, _QueueStats())
+
+    def _agent_for(self, event: AmiMessage) -> str | None:
+        for key in ("MemberName", "Name"):
+            value = event.get(key)
+            if value and value in self._config:
+                return value
+        for key in ("Interface", "Location", "StateInterface"):
+            value = event.get(key)
+            if value and value.lower() in self._by_interface:
+                return self._by_interface[value.lower()]
+            if value and value.lower() in self._by_device:
+                return self._by_device[value.lower()]
+        return None
+
+    def _member(self, event: AmiMessage) -> None:
+        agent_id = self._agent_for(event)
+        if agent_id is None:
+            return
+        mirror = self._mirror[agent_id]
+        state_interface = event.get("StateInterface")
+        if state_interface:
+            # its device states come under this name (a Local/ member may
+            # take its state from the agent's phone)
+            self._by_device[state_interface.lower()] = agent_id
+        queue = event.get("Queue") or ""
+        membership = mirror.members.setdefault(queue, _Membership())
+        membership.paused = event.get("Paused") == "1"
+        membership.calls = _int(event.get("CallsTaken"))
+        membership.last_call = _int(event.get("LastCall"))
+        status = event.get("Status")
+        if status is not None and 0 <= _int(status) < len(DEVICE_BY_NUMBER):
+            mirror.device = DEVICE_BY_NUMBER[_int(status)]
+        self._publish(agent_id)
+
+    def _device(self, device: str, state: str) -> None:
+        key = device.lower()
+        agent_id = self._by_interface.get(key) or self._by_device.get(key)
+        if agent_id is None or state.upper() not in DEVICE_TO_STATE:
+            return  # Queue:sales_avail, other people's phones, unknown words
+        self._mirror[agent_id].device = state.upper()
+        self._publish(agent_id)
+
+    def _agent_call(self, event: AmiMessage, name: str) -> None:
+        agent_id = self._agent_for(event)
+        queue = event.get("Queue") or ""
+        stats = self._queue(queue) if queue else None
+        if stats is not None and name == "AgentConnect":
+            stats.holdtime_s = _average(stats.holdtime_s, _int(event.get("HoldTime")))
+        if stats is not None and name == "AgentComplete":
+            stats.talktime_s = _average(stats.talktime_s, _int(event.get("TalkTime")))
+        if agent_id is None:
+            return
+        mirror = self._mirror[agent_id]
+        mirror.device = _CALL_DEVICE[name]
+        if name == "AgentComplete" and queue in mirror.members:
+            membership = mirror.members[queue]
+            membership.calls += 1
+            membership.last_call = int(self.clock.now().timestamp())
+        self._publish(agent_id)
+
+    def _state_of(self, mirror: _Mirror) -> AgentState:
+        state = DEVICE_TO_STATE.get(mirror.device or "UNKNOWN", AgentState.AVAILABLE)
+        # paused in every queue it is in: not offered calls (a paused agent
+        # on a call stays busy)
+        if (state == AgentState.AVAILABLE and mirror.members
+                and all(m.paused for m in mirror.members.values())):
+            return AgentState.PAUSED
+        return state
+
+    def _publish(self, agent_id: str, *, idle_from_last_call: bool = False) -> None:
+        """Write one agent's mirrored state into the pool."""
+        mirror = self._mirror[agent_id]
+        current = self.pool.get(agent_id)
+        state = self._state_of(mirror)
+        queues = tuple(sorted(self._ir_queue.get(q, q) for q in mirror.members))
+        calls = sum(m.calls for m in mirror.members.values())
+        idle_since = None
+        if state == AgentState.AVAILABLE:
+            last = max((m.last_call for m in mirror.members.values()), default=0)
+            if idle_from_last_call:
+                idle_since = datetime.fromtimestamp(last, UTC) if last else None
+            elif current is None or current.state != AgentState.AVAILABLE:
+                idle_since = self.clock.now()
+        if current is None:
+            return
+        if (current.state == state and current.queues == queues
+                and current.calls_taken == calls and idle_since is None):
+            return
+        self.pool.update(agent_id, state=state, queues=queues, calls_taken=calls,
+                         idle_since=idle_since)
+
+    # -- resynchronisation ---------------------------------------------------
+
+    async def resync(self, link: AmiLink) -> None:
+        """Rebuild the mirror from Asterisk's lists (QueueStatus, then
+        DeviceStateList, or CoreShowChannels when that action is missing).
+        Events arriving meanwhile are held and applied on top. Used as the
+        link's on_connect, so every reconnect starts from a fresh picture."""
+        self._resyncing = True
+        self._held = []
+        try:
+            reply, items = await link.list_action("QueueStatus")
+            if not reply.ok:
+                raise AmiError(f"QueueStatus failed: {reply.message}")
+            dev_reply, devices = await link.list_action("DeviceStateList")
+            channels: list[AmiMessage] = []
+            if not dev_reply.ok:
+                # res_manager_devicestate not loaded: who is on a call, from
+                # the channels named after agents' interfaces
+                _, channels = await link.list_action("CoreShowChannels")
+        except BaseException:
+            # no fresh picture: keep the old one, with what happened meanwhile
+            self._resyncing = False
+            held, self._held = self._held, []
+            for event in held:
+                self._apply(event)
+            raise
+        self._resyncing = False
+        held, self._held = self._held, []
+        self._reset()
+        for item in items:
+            self._apply(item)
+        for device in devices:
+            self._device(device.get("Device") or "", device.get("State") or "")
+        for channel in channels:
+            self._channel(channel)
+        for agent_id in self._mirror:
+            self._publish(agent_id, idle_from_last_call=True)
+        for event in held:
+            self._apply(event)
+
+    def _channel(self, item: AmiMessage) -> None:
+        name = item.get("Channel") or ""
+        device = name.rsplit("-", 1)[0] if "-" in name else name
+        agent_id = self._by_interface.get(device.lower())
+        state = _CHANNEL_DEVICE.get(item.get("ChannelState") or "")
+        if agent_id is not None and state is not None:
+            self._mirror[agent_id].device = state
+
+    async def ensure_members(self, link: AmiLink, queues: Mapping[str, Mapping[str, int]]) -> None:
+        """Make every configured agent with a queue's skills a member of it
+        (Asterisk queue name -> required skills): QueueAdd with MemberName =
+        the agent id and Interface from the template. "Already there" is
+        fine; any other refusal is collected and raised as one AmiError."""
+        problems: list[str] = []
+        for queue, skills in queues.items():
+            for agent in self._config.values():
+                if not agent.has_skills(dict(skills)):
+                    continue
+                try:
+                    interface = agent_interface(self.interface_template, agent.id,
+                                                agent.extension)
+                except UnsafeValue as exc:
+                    problems.append(f"{queue}: {exc}")
+                    continue
+                reply = await link.action("QueueAdd", Queue=queue, Interface=interface,
+                                          MemberName=agent.id, StateInterface=interface)
+                if not reply.ok and "Already there" not in reply.message:
+                    problems.append(f"{queue}: agent {agent.id} ({interface}): {reply.message}")
+        if problems:
+            raise AmiError("could not make every agent a queue member: " + "; ".join(problems))

@@ -1,0 +1,245 @@
+"""AmiLink against the AMI peer over real sockets: login, refusal, drops
+and reconnects with backoff, fail-fast while down, timeouts, Command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from runtime.asterisk.ami import AmiError, AmiLink
+from runtime.asterisk.peer.ami_server import AmiPeer
+
+
+async def until(predicate, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def with_peer(body, *, link_kwargs=None, **peer_kwargs):
+    peer = AmiPeer(users={"ccf": "s3cret-value"}, auth_failure_delay=0.05, **peer_kwargs)
+    port = await peer.start()
+    kwargs = {"ping_interval": None, "timeout": 2.0, **(link_kwargs or {})}
+    secret = kwargs.pop("secret", "s3cret-value")
+    link = AmiLink("127.0.0.1", port, "ccf", secret, **kwargs)
+    try:
+        return await body(peer, link)
+    finally:
+        await link.close()
+        await peer.stop()
+
+
+def test_login_ok_then_actions_and_command_output():
+    async def body(peer, link):
+        await link.start()
+        pong = await link.action("Ping")
+        version = await link.command("core show version")
+        channels = await link.command("core show channels")
+        with pytest.raises(AmiError) as info:
+            await link.command("no such cli command")
+        return link.connected, link.version, pong, version, channels, str(info.value)
+
+    connected, version, pong, lines, channels, error = asyncio.run(with_peer(body))
+    assert connected and version == "11.0.0"
+    assert pong.ok and pong.get("Ping") == "Pong" and pong.action_id == "ccf-2"
+    assert lines == ["Asterisk 22.10.1 built by root @ vm on a x86_64 running Linux on "
+                     "2026-11-26 00:19:46 UTC"]
+    assert channels[1:] == ["0 active channels", "0 active calls", "0 calls processed"]
+    assert "No such command 'no such cli command'" in error
+
+
+def test_login_refused_is_an_error_without_the_secret(caplog):
+    async def body(peer, link):
+        with pytest.raises(AmiError) as info:
+            await link.start()
+        return str(info.value), link.connected
+
+    with caplog.at_level(logging.DEBUG):
+        text, connected = asyncio.run(with_peer(body, link_kwargs={"secret": "wrong-pass"}))
+    assert text == "AMI login refused for user ccf" and not connected
+    assert "wrong-pass" not in caplog.text and "wrong-pass" not in text
+
+
+def test_unreachable_is_a_clear_error():
+    async def run():
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+        link = AmiLink("127.0.0.1", port, "ccf", "x", timeout=1.0)
+        with pytest.raises(AmiError) as info:
+            await link.start()
+        return str(info.value)
+
+    assert asyncio.run(run()).startswith("cannot reach AMI at 127.0.0.1:")
+
+
+def test_not_an_ami_server_is_refused():
+    async def run():
+        async def serve(reader, writer):
+            writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+            await writer.drain()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        link = AmiLink("127.0.0.1", port, "ccf", "x", timeout=1.0)
+        try:
+            with pytest.raises(AmiError) as info:
+                await link.start()
+            return str(info.value)
+        finally:
+            server.close()
+
+    assert "is not an Asterisk manager port" in asyncio.run(run())
+
+
+def test_reconnect_with_backoff_after_drop_and_on_connect_again():
+    connects: list[float] = []
+
+    async def body(peer, link):
+        link.on_connect = lambda lk: connects.append(time.monotonic())
+        await link.start()
+        assert len(connects) == 1
+        peer.drop()
+        await until(lambda: not link.connected)
+        # down: an action fails at once rather than hanging
+        started = time.monotonic()
+        with pytest.raises(AmiError, match="is down"):
+            await link.action("Ping")
+        fast = time.monotonic() - started
+        dropped_at = time.monotonic()
+        await until(lambda: link.connected and len(connects) == 2)
+        first_gap = connects[1] - dropped_at
+        pong = await link.action("Ping")
+        return fast, first_gap, pong.ok, link.connects
+
+    fast, gap, ok, count = asyncio.run(with_peer(
+        body, link_kwargs={"backoff": (0.2, 1.0)}))
+    assert fast < 0.05 and ok and count == 2
+    assert 0.15 < gap < 1.0  # waited the first backoff step, not at once
+
+
+def test_backoff_grows_to_its_cap_while_asterisk_is_away():
+    async def run():
+        peer = AmiPeer(users={"ccf": "s"})
+        port = await peer.start()
+        link = AmiLink("127.0.0.1", port, "ccf", "s", backoff=(0.05, 0.2), ping_interval=None,
+                       timeout=1.0)
+        attempts: list[float] = []
+        try:
+            await link.start()
+            await peer.stop()
+            peer.drop()
+            real = link._connect_once
+
+            async def counting():
+                attempts.append(time.monotonic())
+                await real()
+
+            link._connect_once = counting
+            await asyncio.sleep(1.0)
+            away = list(attempts)
+            await peer_again(peer, port)
+            await until(lambda: link.connected, 2.0)
+            return away, link.connects
+        finally:
+            await link.close()
+            await peer.stop()
+
+    async def peer_again(peer, port):
+        peer.port = port
+        await peer.start()
+
+    attempts, connects = asyncio.run(run())
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert len(attempts) >= 4 and connects == 2
+    assert gaps[0] < gaps[-1] and max(gaps) < 0.35  # 0.1, 0.2, 0.2...: doubled, capped
+
+
+def test_waiting_action_fails_when_the_link_drops():
+    async def body(peer, link):
+        await link.start()
+
+        async def no_answer(session, request):
+            peer.drop()
+
+        peer._action_ping = no_answer
+        with pytest.raises(AmiError, match="while waiting for the reply to Ping"):
+            await link.action("Ping")
+        return True
+
+    assert asyncio.run(with_peer(body, link_kwargs={"backoff": (5.0, 5.0)}))
+
+
+def test_every_action_has_a_timeout():
+    async def body(peer, link):
+        await link.start()
+
+        async def silent(session, request):
+            return None
+
+        peer._action_ping = silent
+        started = time.monotonic()
+        with pytest.raises(AmiError, match="no reply within 0.2 s"):
+            await link.action("Ping", reply_timeout=0.2)
+        took = time.monotonic() - started
+        pong_after = await link.action("CoreStatus")
+        return took, pong_after.ok
+
+    took, ok = asyncio.run(with_peer(body))
+    assert 0.15 < took < 1.0 and ok
+
+
+def test_keepalive_ping_drops_a_silent_link():
+    async def body(peer, link):
+        await link.start()
+
+        async def silent(session, request):
+            return None
+
+        peer._action_ping = silent
+        await until(lambda: not link.connected, 3.0)
+        return link.connected
+
+    assert asyncio.run(with_peer(body, link_kwargs={
+        "ping_interval": 0.1, "timeout": 0.2, "backoff": (5.0, 5.0)})) is False
+
+
+def test_events_and_list_actions_are_kept_apart():
+    events = []
+
+    async def body(peer, link):
+        link.on_event = events.append
+        await link.start()
+        peer.add_queue("ccf-sales")
+        added = await link.action("QueueAdd", Queue="ccf-sales", Interface="PJSIP/100",
+                                  MemberName="a1")
+        reply, items = await link.list_action("QueueStatus", Queue="ccf-sales")
+        peer.emit({"Event": "UserEvent", "UserEvent": "Hello"})
+        await until(lambda: any(e.event == "UserEvent" for e in events))
+        return added, reply, items
+
+    added, reply, items = asyncio.run(with_peer(body))
+    assert added.message == "Added interface to queue"
+    assert reply.get("EventList") == "start"
+    assert [i.event for i in items] == ["QueueParams", "QueueMember"]
+    names = [e.event for e in events]
+    assert names[:2] == ["FullyBooted", "SuccessfulAuth"]
+    assert "QueueMemberAdded" in names and "QueueMember" not in names
+    assert "QueueParams" not in names
+
+
+def test_close_logs_off():
+    async def body(peer, link):
+        await link.start()
+        await link.close()
+        with pytest.raises(AmiError, match="is down"):
+            await link.action("Ping")
+        return [a.get("Action") for a in peer.actions]
+
+    assert asyncio.run(with_peer(body))[-1] == "Logoff"
