@@ -12,8 +12,11 @@ import sys
 import typer
 
 from cli import compile as compile_cmd
+from cli import config as config_cmd
 from cli import crm as crm_cmd
+from cli import deploy as deploy_cmd
 from cli import explain as explain_cmd
+from cli import flows as flows_cmd
 from cli import fmt as fmt_cmd
 from cli import simulate as simulate_cmd
 from cli import test as test_cmd
@@ -61,6 +64,9 @@ app.command("explain")(explain_cmd.explain)
 app.add_typer(crm_cmd.app, name="crm")
 app.command("simulate")(simulate_cmd.simulate)
 app.command("test")(test_cmd.run_flow_tests)
+app.command("deploy")(deploy_cmd.deploy)
+app.command("flows")(flows_cmd.flows)
+app.add_typer(config_cmd.app, name="config")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,69 @@
+"""`ccf config check`: read a ccf.toml as `ccf serve` and `ccf deploy` do,
+and report every problem, or the effective settings (secrets only as
+set/missing). runtime.asterisk.config does the checking."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+from cli.common import write
+from cli.deploy import CONFIG_HELP
+
+app = typer.Typer(
+    name="config",
+    help="The centre's ccf.toml: check it and show the settings in effect.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("check")
+def check(
+    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
+                               help=CONFIG_HELP),
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f",
+                                    help="text (for people) or json (for tools: the settings, "
+                                         "the warnings, or the problems)."),
+) -> None:
+    """Check a ccf.toml and show the settings in effect.
+
+    Every problem is listed with where it is and how to fix it. Secrets are
+    shown as "set" or "missing", never their values; a missing one is a
+    warning, since the service may run with another environment. Exit
+    status: 0 when the file can be used, 1 when it has problems.
+    """
+    import json
+
+    from runtime.asterisk.config import ConfigError, load_config, summary, warnings
+
+    try:
+        centre = load_config(config)
+    except ConfigError as exc:
+        if fmt is CheckFormat.json:
+            write(json.dumps({"ok": False, "problems": exc.problems}, indent=2) + "\n")
+        else:
+            for problem in exc.problems:
+                write(f"error: {problem}\n", err=True)
+            noun = "problem" if len(exc.problems) == 1 else "problems"
+            write(f"{config}: {len(exc.problems)} {noun}\n", err=True)
+        raise typer.Exit(1) from None
+    rows = summary(centre)
+    notes = warnings(centre)
+    if fmt is CheckFormat.json:
+        write(json.dumps({"ok": True, "settings": dict(rows), "warnings": notes},
+                         ensure_ascii=False, indent=2) + "\n")
+        return
+    width = max(len(name) for name, _ in rows)
+    write(f"{config}: OK\n")
+    for name, value in rows:
+        write(f"  {name:<{width}}  {value}\n")
+    for note in notes:
+        write(f"warning: {note}\n", err=True)

@@ -1,0 +1,181 @@
+"""`ccf deploy PATH`: compile every entry flow, write them as a new version
+of the flow store, and apply the dialplan that routes the configured
+numbers to them through Asterisk's AMI. The work is done by
+runtime.asterisk.deploy; this module compiles, reads options and renders."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from cli.common import Format, render_diagnostics, write
+
+CONFIG_HELP = "The centre's ccf.toml. Default: $CCF_CONFIG, or ccf.toml in the current directory."
+
+
+def deploy(
+    path: str | None = typer.Argument(
+        None, metavar="PATH", show_default=False,
+        help="A flow file or a directory searched recursively for .ccf files; every entry "
+             "flow (one with `on start`) is deployed, modules are compiled with the flows "
+             "that use them."),
+    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
+                               help=CONFIG_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n",
+                                 help="Print what would change (flows added, changed and "
+                                      "removed, and the dialplan diff) and write nothing."),
+    rollback: bool = typer.Option(False, "--rollback",
+                                  help="Return to the version that was current before this "
+                                       "one and apply its dialplan (no PATH)."),
+    no_apply: bool = typer.Option(False, "--no-apply",
+                                  help="Write the flow store only; do not touch Asterisk "
+                                       "(apply later with another deploy)."),
+    note: str = typer.Option("", "--note", "-m", help="A note kept with the version, shown "
+                                                      "by `ccf flows`."),
+) -> None:
+    """Deploy flows to Asterisk: compile, store a new version, apply the dialplan.
+
+    Refuses when any flow has an error (shown as `ccf validate` shows it).
+    Asterisk's AMI is reached before anything is written; if it cannot be,
+    nothing changes. A running `ccf serve` starts new calls on the new
+    version; calls in progress finish on theirs. Exit status: 0 when
+    deployed (or for a dry run), 1 when refused or failed, 2 for a usage
+    error.
+    """
+    from runtime.asterisk.config import ConfigError, load_config
+    from runtime.asterisk.deploy import DeployError
+    from runtime.asterisk.flowstore import FlowStore, FlowStoreError
+
+    if rollback and path is not None:
+        write("error: --rollback takes no PATH: it returns to the previous version\n", err=True)
+        raise typer.Exit(2)
+    if not rollback and path is None:
+        write("error: name the flows to deploy: ccf deploy PATH (or --rollback)\n", err=True)
+        raise typer.Exit(2)
+    try:
+        centre = load_config(config)
+    except ConfigError as exc:
+        _problems(exc.problems)
+        raise typer.Exit(1) from None
+    store = FlowStore(centre.flows_dir)
+    try:
+        if rollback:
+            _rollback(centre, store, dry_run=dry_run, no_apply=no_apply)
+        else:
+            _deploy(centre, store, path, dry_run=dry_run, no_apply=no_apply, note=note)
+    except (DeployError, FlowStoreError) as exc:
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(1) from None
+
+
+def _problems(problems: list[str]) -> None:
+    for problem in problems:
+        write(f"error: {problem}\n", err=True)
+
+
+def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], list[str]]:
+    """Compile every flow under PATH. Returns the IR of each entry flow by
+    flow name, its source file, and the module files left out. Exits 1
+    with the diagnostics when any has an error."""
+    from ccdsl.diagnostics import has_errors
+    from ccdsl.render import summary
+    from compiler.pipeline import compile_file, find_flow_files, unique_sorted
+
+    if not os.path.exists(path):
+        write(f"error: `{path}` does not exist\n", err=True)
+        raise typer.Exit(2)
+    files, diags = find_flow_files([path])
+    results = [compile_file(file) for file in files]
+    sources: dict = {}
+    for result in results:
+        diags.extend(result.diagnostics)
+        sources.update(result.sources)
+    diags = unique_sorted(diags)
+    if diags:
+        write(render_diagnostics(diags, sources, Format.text, err=True), err=True)
+    if has_errors(diags):
+        write("\n" + summary(diags, len(files)) + "\n", err=True)
+        write("error: nothing was deployed: fix the errors above (`ccf validate` shows the "
+              "same)\n", err=True)
+        raise typer.Exit(1)
+    flows: dict[str, dict] = {}
+    origin: dict[str, str] = {}
+    modules: list[str] = []
+    for result in results:
+        ir = result.ir
+        if not _is_entry(ir):
+            modules.append(result.path)
+            continue
+        name = ir["flow"]["name"]
+        if name in flows:
+            write(f"error: two files declare the flow {name}: {origin[name]} and "
+                  f"{result.path}; rename one (the flow name is the FastAGI path)\n", err=True)
+            raise typer.Exit(1)
+        # tests do not run in production: a changed test is not a changed flow
+        flows[name] = {**ir, "tests": []}
+        origin[name] = result.path
+    if not flows:
+        write(f"error: no entry flow under {path}: a flow to deploy has `on start`\n",
+              err=True)
+        raise typer.Exit(1)
+    return flows, origin, modules
+
+
+def _is_entry(ir: dict) -> bool:
+    return (ir.get("handlers") or {}).get("start") is not None or "start" in (ir.get("steps")
+                                                                              or {})
+
+
+def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: str) -> None:
+    import asyncio
+
+    from runtime.asterisk.deploy import ami_connector, deploy, make_plan
+
+    flows, origin, modules = compile_entry_flows(path)
+    plan = make_plan(centre, store, flows, origin)
+    for module in modules:
+        write(f"{module}: a module (no `on start`), deployed with the flows that use it\n")
+    base = f"version {plan.current.version}" if plan.current else "nothing deployed"
+    write(f"Flows (against {base}):\n")
+    for change in plan.changes:
+        source = origin.get(change.name, "")
+        write(f"  {change.change:<9}  {change.name}" + (f"  ({source})" if source else "") + "\n")
+    if plan.diff:
+        write("Dialplan:\n" + plan.diff)
+    else:
+        write("Dialplan: unchanged\n")
+    if dry_run:
+        write("Dry run: nothing was written.\n")
+        return
+    connect = None if no_apply else ami_connector(centre)
+    version, done = asyncio.run(deploy(centre, store, plan, note=note, connect=connect))
+    _report(centre, version, done, no_apply)
+
+
+def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
+    import asyncio
+
+    from runtime.asterisk.deploy import ami_connector, rollback
+
+    target = store.rollback_target()
+    now = store.current_version()
+    if dry_run:
+        write(f"Dry run: would return from version {now} to version {target.version} and "
+              "apply its dialplan; nothing was written.\n")
+        return
+    connect = None if no_apply else ami_connector(centre)
+    version, done = asyncio.run(rollback(centre, store, connect=connect))
+    write(f"Rolled back from version {now}.\n")
+    _report(centre, version, done, no_apply)
+
+
+def _report(centre, version, done: list[str], no_apply: bool) -> None:
+    names = ", ".join(f.name for f in version.flows)
+    write(f"Version {version.version} is current ({names}) in {centre.flows_dir}.\n")
+    if no_apply:
+        write("Asterisk was not touched (--no-apply): deploy again without it to apply the "
+              "dialplan.\n")
+    else:
+        write(f"Applied through AMI at {centre.ami.host}:{centre.ami.port}: "
+              + "; ".join(done) + ".\n")

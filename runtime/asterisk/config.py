@@ -1,0 +1,453 @@
+"""`ccf.toml`: how a contact centre runs on Asterisk, checked against
+ccf.schema.json (beside this file) and turned into a CentreConfig.
+
+    [ami]                        # Asterisk's manager interface
+    host = "127.0.0.1"           # default
+    port = 5038                  # default
+    user = "ccf"                 # default
+    secret_env = "CCF_AMI_SECRET"  # the NAME of the variable holding the secret
+    timeout = "5s"               # per action
+
+    [fastagi]                    # where `ccf serve` listens; the dialplan points here
+    host = "127.0.0.1"
+    port = 4573
+
+    [paths]                      # relative to this file
+    sounds = "sounds"            # recorded prompts: sounds/<language>/<name>.wav
+    recordings = "recordings"
+    flows = "flows"              # the flow store `ccf deploy` writes
+    store = "calls.db"           # the call store
+    tts_cache = "tts-cache"
+
+    [tts]
+    command = ["espeak-ng", "-b", "1", "-v", "{voice}", "-w", "{out}", "--stdin"]
+                                 # {out}: the wav to write (else stdout); {text}: the
+                                 # text as one argument (else stdin); {voice}, {language}
+
+    [crm]                        # as runtime/crm/config.py reads it
+    adapter = "sqlite"
+
+    [agents]
+    file = "agents.toml"         # the same format `ccf simulate` reads
+    interface = "PJSIP/{extension}"
+
+    [outbound]
+    interface = "PJSIP/{number}@trunk"  # how a number outside the centre is rung
+
+    [numbers]
+    "4008001234" = "hotline"     # a dialled number -> the flow that answers it
+
+    [shutdown]
+    grace = "30s"                # how long calls in progress may run on after SIGTERM
+    fallback = "0@operators"     # where calls still running then go (EXTEN@CONTEXT)
+
+Secrets never sit in the file: the AMI secret and the CRM token come from
+the environment variables the file names. Every problem found is reported
+at once, each with where it is and how to fix it (ConfigError.problems).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from runtime.asterisk import names
+from runtime.crm.config import CrmConfig, CrmConfigError
+from runtime.crm.config import load_config as load_crm_config
+
+CONFIG_NAME = "ccf.toml"
+DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
+DEFAULT_INTERFACE = "PJSIP/{extension}"
+DEFAULT_OUTBOUND = "PJSIP/{number}@trunk"
+SCHEMA_FILE = Path(__file__).with_name("ccf.schema.json")
+
+# keys that would hold a secret if someone wrote one: the message names the
+# environment variable to use instead, and the value is never echoed
+_SECRET_KEYS = {
+    "ami": ("secret", "password"),
+    "crm": ("token", "secret", "password"),
+}
+_INTERFACE_FIELDS = {"extension", "agent"}
+_TTS_FIELDS = {"voice", "language", "out", "text"}  # runtime.asterisk.tts fills these
+_OUTBOUND_FIELDS = {"number"}
+
+
+class ConfigError(Exception):
+    """A ccf.toml that cannot be used; `problems` lists each one as
+    "where: what is wrong; how to fix it"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    user: str = "ccf"
+    secret_env: str = DEFAULT_SECRET_ENV
+    # read from the environment at load time; never shown (repr=False)
+    secret: str | None = field(default=None, repr=False)
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class FastAgiConfig:
+    host: str = "127.0.0.1"
+    port: int = 4573
+
+    def url(self, script: str) -> str:
+        """The agi:// URL of a script served by `ccf serve`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"agi://{host}:{self.port}/{script}"
+
+
+@dataclass(frozen=True)
+class AgentsConfig:
+    file: str | None = None
+    interface: str = DEFAULT_INTERFACE
+    agents: tuple = ()  # runtime.scenario.AgentSpec, in the file's order (member order)
+
+
+@dataclass(frozen=True)
+class DialplanTarget:
+    """An extension in a dialplan context: where calls go when the server
+    cannot finish them."""
+
+    extension: str
+    context: str
+
+    @property
+    def goto(self) -> str:
+        """The argument of Goto() / the AGI SET CONTEXT+EXTENSION pair."""
+        return f"{self.context},{self.extension},1"
+
+    def __str__(self) -> str:
+        return f"{self.extension}@{self.context}"
+
+
+@dataclass(frozen=True)
+class CentreConfig:
+    path: str
+    ami: AmiConfig
+    fastagi: FastAgiConfig
+    sounds_dir: str
+    recordings_dir: str
+    tts_cache_dir: str
+    tts_command: tuple[str, ...] | None  # None: runtime.asterisk.tts's default (espeak-ng)
+    flows_dir: str
+    store_path: str
+    crm: CrmConfig
+    crm_token_env: str | None
+    agents: AgentsConfig
+    numbers: Mapping[str, str]  # dialled number -> flow name
+    # the device that rings a number outside the centre ({number}); the
+    # generated transfer context dials numbers with it
+    outbound_interface: str = DEFAULT_OUTBOUND
+    shutdown_grace_s: float = 30.0
+    fallback: DialplanTarget | None = None
+
+    @property
+    def crm_token_set(self) -> bool | None:
+        """Whether the CRM token's variable is set (None: no token used)."""
+        if self.crm_token_env is None:
+            return None
+        return bool(os.environ.get(self.crm_token_env))
+
+
+@cache
+def schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> CentreConfig:
+    """Read and check a ccf.toml. Raises ConfigError listing every problem."""
+    env = os.environ if environ is None else environ
+    file = Path(path)
+    where = str(file)
+    try:
+        with file.open("rb") as stream:
+            doc = tomllib.load(stream)
+    except FileNotFoundError:
+        raise ConfigError([f"{where}: no such file; write one (examples/iws/ccf.toml is a "
+                           "working example) or name it with --config PATH"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{where}: is a directory; name the ccf.toml file itself"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{where}: not valid TOML ({exc}); fix the syntax"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot be read ({exc.strerror})"]) from None
+    return config_from_document(doc, file, env)
+
+
+def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> CentreConfig:
+    where = str(file)
+    problems: list[str] = []
+    doc = _without_secrets(doc, where, problems)
+    problems.extend(_schema_problems(doc, where))
+    if problems:
+        raise ConfigError(problems)
+    base = file.parent
+
+    def resolve(value: str) -> str:
+        expanded = Path(value).expanduser()
+        return str(expanded if expanded.is_absolute() else base / expanded)
+
+    ami_doc = doc.get("ami", {})
+    secret_env = ami_doc.get("secret_env", DEFAULT_SECRET_ENV)
+    ami = AmiConfig(host=ami_doc.get("host", "127.0.0.1"), port=ami_doc.get("port", 5038),
+                    user=ami_doc.get("user", "ccf"), secret_env=secret_env,
+                    secret=env.get(secret_env) or None,
+                    timeout_s=_seconds(ami_doc.get("timeout", "5s")))
+    agi_doc = doc.get("fastagi", {})
+    fastagi = FastAgiConfig(host=agi_doc.get("host", "127.0.0.1"),
+                            port=agi_doc.get("port", 4573))
+    paths = doc.get("paths", {})
+
+    tts_command = doc.get("tts", {}).get("command")
+    if tts_command is not None:
+        problems.extend(_placeholder_problems(
+            tts_command, _TTS_FIELDS, f"{where}: tts.command", need=None,
+            fix='such as ["espeak-ng", "-v", "{voice}", "-w", "{out}", "--stdin"]'))
+
+    outbound = doc.get("outbound", {}).get("interface", DEFAULT_OUTBOUND)
+    problems.extend(_placeholder_problems(
+        [outbound], _OUTBOUND_FIELDS, f"{where}: outbound.interface", need="number",
+        fix='a device template such as "PJSIP/{number}@trunk"'))
+    crm, token_env = _crm(doc, file, problems)
+    agents = _agents(doc.get("agents", {}), where, resolve, problems)
+
+    shutdown = doc.get("shutdown", {})
+    fallback = None
+    if "fallback" in shutdown:
+        exten, _, context = shutdown["fallback"].partition("@")
+        fallback = DialplanTarget(extension=exten, context=context or names.TRANSFER_CONTEXT)
+    if problems:
+        raise ConfigError(problems)
+    return CentreConfig(
+        path=str(file), ami=ami, fastagi=fastagi,
+        sounds_dir=resolve(paths.get("sounds", "sounds")),
+        recordings_dir=resolve(paths.get("recordings", "recordings")),
+        tts_cache_dir=resolve(paths.get("tts_cache", "tts-cache")),
+        tts_command=tuple(tts_command) if tts_command is not None else None,
+        flows_dir=resolve(paths.get("flows", "flows")),
+        store_path=resolve(paths.get("store", "calls.db")),
+        crm=crm, crm_token_env=token_env, agents=agents,
+        numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
+        shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
+        fallback=fallback,
+    )
+
+
+def _seconds(duration: str) -> float:
+    from runtime.scenario import parse_duration_ms
+
+    return parse_duration_ms(duration) / 1000
+
+
+def _without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
+    """The document without secrets written into it, each one reported with
+    the variable to use instead. The value itself is never repeated."""
+    out = dict(doc)
+    for section, keys in _SECRET_KEYS.items():
+        table = out.get(section)
+        if not isinstance(table, dict):
+            continue
+        found = [k for k in keys if k in table]
+        if not found:
+            continue
+        if section == "ami":
+            env_name = table.get("secret_env", DEFAULT_SECRET_ENV)
+            hint = f"the environment variable {env_name} (ami.secret_env names it)"
+        else:
+            env_name = table.get("token_env", "CRM_TOKEN")
+            hint = (f"an environment variable such as {env_name} and name it with "
+                    "crm.token_env")
+        for key in found:
+            problems.append(f"{where}: {section}.{key}: secrets are not written in the file; "
+                            f"remove it and put it in {hint}")
+        out[section] = {k: v for k, v in table.items() if k not in found}
+    return out
+
+
+def _schema_problems(doc: dict, where: str) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{where}: {_message(e)}" for e in errors]
+
+
+_FIXES = {
+    "port": "a whole number from 1 to 65535",
+    "host": "a host name or IP address such as 127.0.0.1",
+    "secret_env": "the NAME of an environment variable, such as CCF_AMI_SECRET",
+    "user": "the AMI user name of manager.conf (letters, digits, _ . @ -)",
+    "grace": 'a duration such as "30s", "500ms" or "2m"',
+    "timeout": 'a duration such as "5s"',
+    "fallback": 'an extension, optionally @context, such as "0" or "0@operators"',
+    "interface": 'a device template such as "PJSIP/{extension}" or '
+                 '"Local/{extension}@agents"',
+    "outbound.interface": 'a device template such as "PJSIP/{number}@trunk"',
+    "command": 'a list of strings such as ["espeak-ng", "-v", "{voice}", "-w", "{out}"]',
+}
+
+
+def _message(error) -> str:
+    path = [str(p) for p in error.absolute_path]
+    where = ".".join(path) or "(top level)"
+    last = path[-1] if path else ""
+    keyword = error.validator
+    if keyword == "additionalProperties" and "properties" in error.schema:
+        allowed = sorted(error.schema["properties"])
+        extra = sorted(set(error.instance) - set(allowed))
+        if not path:
+            shown = ", ".join(f"[{k}]" for k in extra)
+            return (f"unknown section {shown}; the sections are "
+                    + ", ".join(f"[{k}]" for k in allowed))
+        return (f"{where}: unknown setting {', '.join(map(repr, extra))}; expected one of "
+                f"{', '.join(allowed)}")
+    if "propertyNames" in error.schema_path and path and path[0] == "numbers":
+        return (f"numbers: {error.instance!r} is not a phone number; write the digits "
+                'dialled, such as "4008001234" (an optional leading +)')
+    if path[:1] == ["numbers"] and keyword in ("pattern", "type"):
+        return (f"numbers.{last}: {error.instance!r} is not a flow name; write the name of a "
+                "deployed flow, such as \"hotline\"")
+    if keyword == "type" and error.validator_value == "object":
+        return f"{where}: expected a table ([{where}] with settings)"
+    fix = _FIXES.get(where) or _FIXES.get(last)
+    if fix is None and len(path) >= 2 and path[-2] == "command":
+        fix = _FIXES["command"]
+    if fix is None and path[:1] == ["paths"]:
+        fix = "a non-empty path, relative to this file or absolute"
+    if fix is not None:
+        return f"{where}: {error.instance!r} is not valid; expected {fix}"
+    return f"{where}: {error.message}"
+
+
+def _placeholder_problems(items: list[str], allowed: set[str], where: str, *,
+                          need: str | None, fix: str) -> list[str]:
+    """Problems with `{name}` placeholders in a template (or a list of them):
+    unknown names, broken braces, and the one that must appear."""
+    seen: set[str] = set()
+    for item in items:
+        try:
+            for _, name, _, _ in string.Formatter().parse(item):
+                if name is None:
+                    continue
+                if name not in allowed:
+                    known = ", ".join("{" + a + "}" for a in sorted(allowed))
+                    return [f"{where}: unknown placeholder {{{name}}}; the placeholders are "
+                            f"{known}"]
+                seen.add(name)
+        except ValueError:
+            return [f"{where}: unbalanced {{ or }} in {item!r}; write {fix}"]
+    if need is not None and need not in seen:
+        return [f"{where}: no {{{need}}} placeholder; write {fix}"]
+    return []
+
+
+def _crm(doc: dict, file: Path, problems: list[str]) -> tuple[CrmConfig | None, str | None]:
+    """The [crm] section, read by runtime.crm.config (one schema for it)."""
+    section = doc.get("crm")
+    try:
+        if section is None:
+            return load_crm_config(None), None
+        # the file itself, so a relative sqlite path is relative to it
+        return load_crm_config(file), section.get("token_env")
+    except CrmConfigError as exc:
+        problems.extend(f"{file}: {line}" for line in str(exc).splitlines())
+        return None, None
+
+
+def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsConfig:
+    interface = section.get("interface", DEFAULT_INTERFACE)
+    found = _placeholder_problems([interface], _INTERFACE_FIELDS, f"{where}: agents.interface",
+                                  need="extension", fix=_FIXES["interface"])
+    problems.extend(found)
+    file = section.get("file")
+    if file is None:
+        return AgentsConfig(interface=interface)
+    from runtime.scenario import ScenarioError, load_agents
+
+    path = resolve(file)
+    if not os.path.isfile(path):
+        problems.append(f"{where}: agents.file: {path} does not exist; write it (the format "
+                        "of examples/iws/agents.toml) or fix the path, relative to this file")
+        return AgentsConfig(file=path, interface=interface)
+    try:
+        agents = load_agents(path)
+    except ScenarioError as exc:
+        problems.append(f"{where}: agents.file: {exc}")
+        return AgentsConfig(file=path, interface=interface)
+    if not found:
+        for agent in agents:
+            try:
+                names.agent_interface(interface, agent.id, agent.extension)
+            except names.UnsafeValue as exc:
+                problems.append(f"{path}: agent {agent.id!r}: {exc}; give it an `extension` "
+                                "of digits and an `id` of letters, digits, _ and -")
+    return AgentsConfig(file=path, interface=interface, agents=tuple(agents))
+
+
+def summary(config: CentreConfig) -> list[tuple[str, str]]:
+    """The effective settings as (name, value) rows, for `ccf config
+    check`: secrets appear as "set" or "missing", never their values."""
+    from runtime.crm.config import HttpConfig
+
+    def secret(env_name: str, value: bool) -> str:
+        return f"{'set' if value else 'missing'} (${env_name})"
+
+    rows = [
+        ("config", config.path),
+        ("ami", f"{config.ami.user}@{config.ami.host}:{config.ami.port}"),
+        ("ami secret", secret(config.ami.secret_env, config.ami.secret is not None)),
+        ("fastagi", f"{config.fastagi.host}:{config.fastagi.port}"),
+        ("sounds", config.sounds_dir),
+        ("recordings", config.recordings_dir),
+        ("flow store", config.flows_dir),
+        ("call store", config.store_path),
+        ("tts cache", config.tts_cache_dir),
+        ("tts command", " ".join(config.tts_command) if config.tts_command
+         else "espeak-ng (default)"),
+    ]
+    if isinstance(config.crm, HttpConfig):
+        rows.append(("crm", f"http {config.crm.base_url}"))
+        if config.crm_token_env:
+            rows.append(("crm token", secret(config.crm_token_env, bool(config.crm_token_set))))
+    else:
+        rows.append(("crm", f"sqlite {config.crm.path}"))
+    agents = config.agents
+    rows.append(("agents", f"{len(agents.agents)} from {agents.file}" if agents.file
+                 else "none (no [agents] file)"))
+    rows.append(("agent interface", agents.interface))
+    rows.append(("outbound interface", config.outbound_interface))
+    numbers = ", ".join(f"{n} -> {f}" for n, f in sorted(config.numbers.items()))
+    rows.append(("numbers", numbers or "none"))
+    rows.append(("shutdown grace", f"{config.shutdown_grace_s:g}s"))
+    rows.append(("fallback", str(config.fallback) if config.fallback else "hang up"))
+    return rows
+
+
+def warnings(config: CentreConfig) -> list[str]:
+    """What is allowed but will stop `ccf serve` or `ccf deploy` from working
+    in this environment (the service may run with another environment)."""
+    out = []
+    if config.ami.secret is None:
+        out.append(f"the AMI secret is missing: set the environment variable "
+                   f"{config.ami.secret_env} before `ccf serve` or `ccf deploy`")
+    if config.crm_token_set is False:
+        out.append(f"the CRM token is missing: set the environment variable "
+                   f"{config.crm_token_env}")
+    if not config.numbers:
+        out.append("no [numbers]: no call reaches a flow; add a line such as "
+                   '"4008001234" = "hotline"')
+    return out
+

@@ -1,0 +1,304 @@
+"""`ccf deploy`, without the compiler: plan a deployment (which flows
+change, what the dialplan becomes), write it to the flow store, and apply
+its dialplan to Asterisk through AMI.
+
+Store and Asterisk never disagree silently:
+- AMI is reached (and logged in to) before anything is written: when it
+  cannot be, nothing changes (`--no-apply` writes the store alone, for a
+  server that is set up later).
+- The new version is written completely, then made current, then its
+  dialplan applied. If applying fails, the pointer goes back to the version
+  that was current and the new version is removed; the error says so.
+  Asterisk only reloads after every file is written, so it keeps running
+  the old dialplan.
+
+Applying, per file (extensions_ccf.conf, queues_ccf.conf; docs/asterisk.md):
+CreateConfig (an error "File exists" is fine), GetConfig to learn the
+sections the file has now, then UpdateConfig: DelCat of each, NewCat and
+Append of each generated section. Asterisk keeps at most 128 headers of a
+message (AST_MAX_MANHEADERS) and drops the rest without a word, so the
+updates go in several UpdateConfig actions of at most UPDATE_HEADERS
+headers each. Then the CLI command `dialplan reload`, and the Reload
+action for app_queue.so (the same as `queue reload all`: parameters,
+members and rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
+from runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
+from runtime.asterisk.names import UnsafeValue
+
+UPDATE_HEADERS = 100  # per UpdateConfig: Asterisk keeps 128 headers, Action/ActionID/files too
+QUEUE_MODULE = "app_queue.so"
+
+
+class DeployError(Exception):
+    """A deployment that was refused or failed; the message says what
+    happened to the store and to Asterisk, and what to do."""
+
+
+class Link(Protocol):
+    """What deploy needs of runtime.asterisk.ami.AmiLink."""
+
+    async def action(self, action: str, **headers: str) -> Any: ...
+    async def command(self, cli: str) -> list[str]: ...
+    async def close(self) -> None: ...
+
+
+Connect = Callable[[], Awaitable[Link]]
+
+
+@dataclass(frozen=True)
+class FlowChange:
+    name: str
+    change: str  # added, changed, removed, unchanged
+
+
+@dataclass
+class Plan:
+    """A deployment before it is written."""
+
+    flows: dict[str, dict]
+    sources: dict[str, str]
+    numbers: dict[str, str]
+    files: dict[str, ConfFile]
+    current: DeployedVersion | None
+    changes: list[FlowChange] = field(default_factory=list)
+    diff: str = ""  # the dialplan files against what the current version applied
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {name: conf.text() for name, conf in self.files.items()}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff) or any(c.change != "unchanged" for c in self.changes)
+
+
+def make_plan(config, store: FlowStore, flows: Mapping[str, dict],
+              sources: Mapping[str, str] | None = None) -> Plan:
+    """What deploying these flows (IR by flow name) would do."""
+    numbers = dict(config.numbers)
+    missing = sorted({flow for flow in numbers.values() if flow not in flows})
+    if missing:
+        have = ", ".join(sorted(flows)) or "none"
+        raise DeployError(
+            f"{config.path}: [numbers] sends calls to {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not among the flows deployed ({have}); "
+            "deploy that flow too or change [numbers]")
+    bundle = Bundle(version="new", flows=dict(flows), numbers=numbers)
+    try:
+        files = dialplan_files(config, bundle)
+    except (DialplanError, UnsafeValue) as exc:
+        raise DeployError(f"the dialplan cannot be generated: {exc}") from None
+    current = store.versions()
+    now = next((v for v in current if v.current), None)
+    plan = Plan(flows=dict(flows), sources=dict(sources or {}), numbers=numbers, files=files,
+                current=now)
+    plan.changes = _changes(now, flows)
+    plan.diff = _diff(store, now, plan.texts)
+    return plan
+
+
+def _changes(current: DeployedVersion | None, flows: Mapping[str, dict]) -> list[FlowChange]:
+    before = {f.name: f.ir_hash for f in current.flows} if current else {}
+    out = []
+    for name in sorted(set(before) | set(flows)):
+        if name not in flows:
+            out.append(FlowChange(name, "removed"))
+        elif name not in before:
+            out.append(FlowChange(name, "added"))
+        else:
+            same = before[name] == ir_hash(flows[name])
+            out.append(FlowChange(name, "unchanged" if same else "changed"))
+    return out
+
+
+def _diff(store: FlowStore, current: DeployedVersion | None, texts: Mapping[str, str]) -> str:
+    parts = []
+    for name, text in texts.items():
+        old = store.attached(current.version, name) if current else None
+        label = f"{name} (version {current.version})" if current else f"{name} (none)"
+        lines = difflib.unified_diff((old or "").splitlines(keepends=True),
+                                     text.splitlines(keepends=True),
+                                     fromfile=label, tofile=f"{name} (new)")
+        parts.append("".join(lines))
+    return "".join(parts)
+
+
+# -- applying through AMI --------------------------------------------------------------
+
+
+def update_batches(name: str, existing: list[str], conf: ConfFile) -> list[dict[str, str]]:
+    """The UpdateConfig actions that make `name` hold exactly `conf`'s
+    sections: each a dict of headers, small enough for Asterisk."""
+    steps: list[dict[str, str]] = []
+    for category in existing:
+        steps.append({"Action": "DelCat", "Cat": category, "Options": "ignoreerror"})
+    for section in conf.sections:
+        steps.append({"Action": "NewCat", "Cat": section.name})
+        for line in section.lines:
+            # a leading ">" makes Asterisk write `key => value` (manager.c handle_updates)
+            value = (">" if line.arrow else "") + line.value
+            steps.append({"Action": "Append", "Cat": section.name, "Var": line.key,
+                          "Value": value})
+    batches: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    index = 0
+    for step in steps:
+        if current and len(current) + len(step) > UPDATE_HEADERS:
+            batches.append(current)
+            current, index = {}, 0
+        current.update({f"{key}-{index:06d}": value for key, value in step.items()})
+        index += 1
+    if current or not batches:
+        batches.append(current)
+    return [{"SrcFilename": name, "DstFilename": name, **batch} for batch in batches]
+
+
+def categories(reply: Any) -> list[str]:
+    """The sections a GetConfig reply lists (`Category-000000: name`)."""
+    headers = getattr(reply, "headers", reply)
+    found = []
+    for key in sorted(k for k in headers if k.lower().startswith("category-")):
+        value = headers[key]
+        found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+async def apply_files(link: Link, files: Mapping[str, ConfFile]) -> list[str]:
+    """Write the files through AMI, then reload; what was done, as lines."""
+    done = []
+    for name, conf in files.items():
+        created = await link.action("CreateConfig", Filename=name)
+        if _ok(created):
+            done.append(f"created {name}")
+        elif "exists" not in _message(created).lower():
+            raise DeployError(f"Asterisk cannot create {name}: {_message(created)}")
+        got = await link.action("GetConfig", Filename=name)
+        if not _ok(got):
+            raise DeployError(f"Asterisk cannot read {name}: {_message(got)}")
+        for headers in update_batches(name, categories(got), conf):
+            reply = await link.action("UpdateConfig", **headers)
+            if not _ok(reply):
+                raise DeployError(f"Asterisk did not write {name}: {_message(reply)}")
+        done.append(f"wrote {name} ({len(conf.sections)} sections)")
+    await link.command("dialplan reload")
+    done.append("dialplan reload")
+    reloaded = await link.action("Reload", Module=QUEUE_MODULE)
+    if not _ok(reloaded):
+        raise DeployError(f"Asterisk did not reload its queues ({QUEUE_MODULE}): "
+                          f"{_message(reloaded)}")
+    done.append(f"reload {QUEUE_MODULE}")
+    return done
+
+
+def _ok(reply: Any) -> bool:
+    return bool(getattr(reply, "ok", False))
+
+
+def _message(reply: Any) -> str:
+    return str(getattr(reply, "message", "") or "no reason given")
+
+
+def ami_connector(config) -> Connect:
+    """Log in to the AMI the config names (runtime.asterisk.ami.AmiLink)."""
+
+    async def connect() -> Link:
+        from runtime.asterisk.ami import AmiError, AmiLink
+
+        ami = config.ami
+        if ami.secret is None:
+            raise DeployError(f"the AMI secret is missing: set the environment variable "
+                              f"{ami.secret_env} (the secret of the user {ami.user} in "
+                              "manager.conf); nothing was deployed")
+        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s)
+        try:
+            await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        except (AmiError, OSError, TimeoutError) as exc:
+            await _close(link)
+            reason = str(exc) or type(exc).__name__
+            raise DeployError(f"{reason}; nothing was deployed (check [ami] in {config.path} "
+                              "and the AMI user in manager.conf, or deploy with --no-apply to "
+                              "write the flow store alone)") from None
+        return link
+
+    return connect
+
+
+async def _close(link: Link) -> None:
+    try:
+        await asyncio.wait_for(link.close(), 5)
+    except Exception:  # closing a link that failed: nothing more to report
+        pass
+
+
+async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
+                 connect: Connect | None) -> tuple[DeployedVersion, list[str]]:
+    """Write the plan as a new current version and apply its dialplan
+    (connect None: write the store only). Returns the version and what was
+    applied."""
+    if connect is None:
+        version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
+                               sources=plan.sources, attached=plan.texts)
+        return version, []
+    link = await connect()
+    try:
+        with store.locked():
+            previous = store.current_version()
+            prepared = store.prepare(plan.flows, numbers=plan.numbers, note=note,
+                                     sources=plan.sources, attached=plan.texts)
+            version = store.activate(prepared.version)
+            try:
+                done = await apply_files(link, plan.files)
+            except Exception as exc:
+                store.restore(previous)
+                store.discard(prepared.version)
+                back = f"version {previous}" if previous else "nothing deployed"
+                raise DeployError(f"{_reason(exc)}; the flow store is back at {back}") \
+                    from None
+            return version, done
+    finally:
+        await _close(link)
+
+
+async def rollback(config, store: FlowStore, *,
+                   connect: Connect | None) -> tuple[DeployedVersion, list[str]]:
+    """Make the previous version current again and apply its dialplan,
+    generated with the config as it is now."""
+    target = store.rollback_target()
+    bundle = store.get(target.version)
+    try:
+        files = dialplan_files(config, bundle)
+    except (DialplanError, UnsafeValue) as exc:
+        raise DeployError(f"the dialplan of version {target.version} cannot be generated "
+                          f"with {config.path}: {exc}") from None
+    if connect is None:
+        return store.rollback(), []
+    link = await connect()
+    try:
+        with store.locked():
+            previous = store.current_version()
+            version = store.activate(target.version)
+            try:
+                done = await apply_files(link, files)
+            except Exception as exc:
+                store.restore(previous)
+                raise DeployError(f"{_reason(exc)}; the flow store is back at version "
+                                  f"{previous}") from None
+            return version, done
+    finally:
+        await _close(link)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, DeployError):
+        return str(exc)
+    return f"applying the dialplan failed ({type(exc).__name__}: {exc})"
