@@ -1,0 +1,322 @@
+"""FastAGI framing and reply parsing, and argument quoting.
+
+Our own code, not panoramisk's: panoramisk 1.4 misreads Asterisk 22 (the
+captures' README, "panoramisk 1.4"): after a 520 usage reply it reads one
+line too few, it takes the unsolicited `HANGUP` line for the next reply,
+it loses the `(timeout)` flag of `200 result= (timeout)`, and it matches
+routes against `agi_network_script` with the query string left in.
+
+The wire, as tests/asterisk/captures/fastagi-*.txt show it:
+- Asterisk opens with `agi_key: value` lines ended by an empty line; the
+  block may come in several TCP chunks.
+- We send one command per line (`\\n`); Asterisk answers each with one
+  reply: `200 result=R [(DATA)] [endpos=N]`, `510 ...`, `511 ...`, a
+  one-line `520 ...`, or a 520 block (`520-...` up to `520 End of proper
+  usage.`).
+- After the caller hangs up (and after our own HANGUP command) Asterisk
+  also sends `HANGUP\\n` by itself, ~40 ms after the reply in flight. It is
+  no reply: it is consumed wherever it turns up and sets `hung_up`.
+- res_agi reads a command with fgets into an 8192-byte buffer: a longer
+  line would be cut and its tail run as a second command, so no line that
+  long is ever sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+# res_agi's AGI_BUF_LEN is 8192 and fgets keeps one byte for the NUL
+MAX_COMMAND_BYTES = 8191
+DEFAULT_REPLY_TIMEOUT_S = 3600.0  # a command without its own limit (the channel gives one)
+WRITE_TIMEOUT_S = 10.0
+MAX_USAGE_LINES = 200  # a 520 block longer than this is not Asterisk's usage text
+
+_HEADER_KEY = re.compile(r"agi_[a-z0-9_]+")
+_REPLY = re.compile(r"(\d{3})(?:[ -](.*))?")
+_ENDPOS = re.compile(r"(?:^| )endpos=(-?\d+)$")
+_INTEGER = re.compile(r"-?\d+")
+# characters that would end the command line early (LF), be taken for the
+# end of a line by a lenient reader (CR) or cut the C string (NUL)
+_WIRE_UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
+
+
+class AgiProtocolError(Exception):
+    """The other side broke the protocol: a malformed or oversized header
+    block, a line that is no reply, a reply that never came, or the socket
+    closed early."""
+
+
+class AgiConnectionClosed(AgiProtocolError):
+    """The socket closed (or failed) before a reply was complete. On a call
+    this means the line is gone: the caller hung up or Asterisk ended it."""
+
+
+class AgiArgumentError(ValueError):
+    """A command that cannot be sent as it is (a verb with a line break, a
+    line longer than res_agi reads in one go). Nothing was sent."""
+
+
+# -- the agi_ header block --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgiEnvironment:
+    variables: dict[str, str]  # agi_* as sent, in order
+    script: str  # agi_network_script without the query string ("main_menu")
+    query: dict[str, str] = field(default_factory=dict)  # "lang=en" -> {"lang": "en"}
+    args: tuple[str, ...] = ()  # agi_arg_1.. in order
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.variables.get(name, default)
+
+
+def environment_from(variables: dict[str, str]) -> AgiEnvironment:
+    """The environment of a complete header block (checked for what a call
+    needs to be told apart from another)."""
+    for required in ("agi_network_script", "agi_uniqueid", "agi_channel"):
+        if required not in variables:
+            raise AgiProtocolError(f"the agi_ header block has no {required} "
+                                   f"({len(variables)} variables were sent)")
+    path, _, query = variables["agi_network_script"].partition("?")
+    numbered = sorted((int(k[8:]), v) for k, v in variables.items()
+                      if k.startswith("agi_arg_") and k[8:].isdigit())
+    return AgiEnvironment(variables=variables, script=path,
+                          query=dict(parse_qsl(query, keep_blank_values=True)),
+                          args=tuple(v for _, v in numbered))
+
+
+async def read_environment(reader: asyncio.StreamReader, *, timeout: float = 5.0,
+                           limit: int = 64 * 1024) -> AgiEnvironment:
+    """Read the agi_ block Asterisk opens a FastAGI connection with. Raises
+    AgiProtocolError, with a message that says what was wrong, when the
+    block is malformed, larger than `limit` bytes, cut short by the socket
+    closing, or not complete within `timeout` seconds."""
+    variables: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(timeout):
+            await _read_header_lines(reader, variables, limit)
+    except TimeoutError:
+        raise AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
+                               f"({len(variables)} variables read)") from None
+    return environment_from(variables)
+
+
+async def _read_header_lines(reader: asyncio.StreamReader, variables: dict[str, str],
+                             limit: int) -> None:
+    size = 0
+    while True:
+        try:
+            raw = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            if not variables and not exc.partial:
+                raise AgiProtocolError("the connection closed before any agi_ header was "
+                                       "sent") from None
+            raise AgiProtocolError(
+                f"the connection closed before the end of the agi_ header block "
+                f"({len(variables)} variables read; the block ends with an empty line)") from None
+        except asyncio.LimitOverrunError:
+            raise AgiProtocolError(f"an agi_ header line is longer than the {limit}-byte "
+                                   "limit of the block") from None
+        except (ConnectionError, OSError) as exc:
+            raise AgiProtocolError(f"the connection failed while the agi_ header block was "
+                                   f"being read: {exc}") from None
+        size += len(raw)
+        if size > limit:
+            raise AgiProtocolError(f"the agi_ header block is larger than {limit} bytes")
+        line = raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+        if not line:
+            if not variables:
+                raise AgiProtocolError("the agi_ header block is empty")
+            return
+        key, sep, value = line.partition(":")
+        if not sep or not _HEADER_KEY.fullmatch(key):
+            raise AgiProtocolError(f"malformed agi_ header line {line[:80]!r}: expected "
+                                   "`agi_name: value`")
+        if key in variables:
+            raise AgiProtocolError(f"the agi_ header block sends {key} twice")
+        variables[key] = value[1:] if value.startswith(" ") else value
+
+
+# -- replies --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgiReply:
+    code: int  # 200, 510, 511, 520
+    result: str  # after "result=", may be "" ("200 result= (timeout)")
+    data: str | None  # the parenthesised part without the parentheses; None when absent
+    endpos: int | None
+    text: str  # the whole reply (all lines for 520)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 200
+
+    @property
+    def timed_out(self) -> bool:
+        return self.data == "timeout"
+
+    @property
+    def value(self) -> int | None:
+        return int(self.result) if _INTEGER.fullmatch(self.result) else None
+
+
+def parse_reply(line: str) -> AgiReply:
+    """One reply line (a 520 block is put together by the session). Raises
+    AgiProtocolError for a line that is no reply."""
+    match = _REPLY.fullmatch(line)
+    if match is None or int(match.group(1)) not in (200, 510, 511, 520):
+        raise AgiProtocolError(f"a line that is no AGI reply: {line[:120]!r}")
+    code, rest = int(match.group(1)), match.group(2) or ""
+    if code != 200:
+        return AgiReply(code, "", None, None, line)
+    if not rest.startswith("result="):
+        raise AgiProtocolError(f"a 200 reply without result=: {line[:120]!r}")
+    result, _, tail = rest[len("result="):].partition(" ")
+    endpos = None
+    found = _ENDPOS.search(tail)
+    if found is not None:
+        endpos = int(found.group(1))
+        tail = tail[:found.start()]
+    data = None
+    if tail:
+        if not (tail.startswith("(") and tail.endswith(")")):
+            raise AgiProtocolError(f"a 200 reply with unreadable data: {line[:120]!r}")
+        data = tail[1:-1]
+    return AgiReply(200, result, data, endpos, line)
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def quote(arg: str) -> str:
+    """One AGI argument: double-quoted, with `\\` and `"` escaped as res_agi's
+    parse_args reads them, and CR, LF and NUL turned into spaces, so no value
+    can end the line or add a second command."""
+    text = str(arg).translate(_WIRE_UNSAFE)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def command_line(verb: str, *args: str) -> bytes:
+    """The bytes of one command: the verb as written, each argument quoted."""
+    if any(ch in verb for ch in "\r\n\0"):
+        raise AgiArgumentError(f"an AGI verb may not contain a line break: {verb!r}")
+    line = " ".join([verb, *(quote(a) for a in args)]).encode("utf-8") + b"\n"
+    if len(line) > MAX_COMMAND_BYTES:
+        raise AgiArgumentError(f"the command {verb} is {len(line)} bytes long; res_agi reads "
+                               f"at most {MAX_COMMAND_BYTES} bytes a line")
+    return line
+
+
+class AgiSession:
+    """One FastAGI connection after its header block: commands and replies,
+    strictly one reply per command. Not for concurrent use: a second command
+    while one waits for its reply is refused (AgiProtocolError)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 env: AgiEnvironment, *,
+                 reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.env = env
+        self.reply_timeout = reply_timeout
+        self.hung_up = False  # the async HANGUP line arrived, a 511 came, or EOF
+        self.closed = False
+        self.busy = False  # a command waits for its reply
+        self._broken: str | None = None  # why no further command can be trusted
+
+    async def command(self, verb: str, *args: str, timeout: float | None = None) -> AgiReply:
+        """Send one command and read its reply. Raises AgiConnectionClosed
+        when the socket closes (hung_up is then set), AgiProtocolError for
+        a garbled reply or none within `timeout` seconds (after that the
+        session is unusable: a late reply would answer the wrong command)."""
+        line = command_line(verb, *args)
+        if self.closed:
+            raise AgiConnectionClosed("the AGI connection is closed")
+        if self._broken is not None:
+            raise AgiProtocolError(f"the AGI session is unusable: {self._broken}")
+        if self.busy:
+            raise AgiProtocolError(f"{verb}: another AGI command is still waiting for its reply")
+        limit = self.reply_timeout if timeout is None else timeout
+        self.busy = True
+        try:
+            reply = await self._exchange(verb, line, limit)
+        except asyncio.CancelledError:
+            # stopped half-way: a reply may still come and would answer the next command
+            self._broken = f"{verb} was cancelled before its reply"
+            raise
+        finally:
+            self.busy = False
+        if reply.code == 511:
+            self.hung_up = True
+        return reply
+
+    async def _exchange(self, verb: str, line: bytes, limit: float) -> AgiReply:
+        try:
+            self.writer.write(line)
+            async with asyncio.timeout(WRITE_TIMEOUT_S):
+                await self.writer.drain()
+        except (ConnectionError, OSError) as exc:
+            self.hung_up = True
+            raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
+        except TimeoutError:
+            self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
+            raise AgiProtocolError(self._broken) from None
+        try:
+            async with asyncio.timeout(limit):
+                return await self._read_reply()
+        except TimeoutError:
+            self._broken = f"no reply to {verb} within {limit:g} s"
+            raise AgiProtocolError(self._broken) from None
+        except AgiConnectionClosed:
+            self.hung_up = True
+            raise
+        except AgiProtocolError as exc:
+            self._broken = str(exc)
+            raise
+
+    async def _read_reply(self) -> AgiReply:
+        while True:
+            line = await self._line()
+            if line == "HANGUP":
+                self.hung_up = True  # unsolicited: never the reply
+                continue
+            if line.startswith("520-"):
+                return await self._usage_block(line)
+            return parse_reply(line)
+
+    async def _usage_block(self, first: str) -> AgiReply:
+        lines = [first]
+        while len(lines) < MAX_USAGE_LINES:
+            line = await self._line()
+            lines.append(line)
+            if line.startswith("520 "):
+                return AgiReply(520, "", None, None, "\n".join(lines))
+        raise AgiProtocolError(f"a 520 usage reply longer than {MAX_USAGE_LINES} lines")
+
+    async def _line(self) -> str:
+        try:
+            raw = await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            what = "in the middle of a reply" if exc.partial else "before the reply"
+            raise AgiConnectionClosed(f"the AGI connection closed {what}") from None
+        except asyncio.LimitOverrunError:
+            raise AgiProtocolError("a reply line longer than the reader's limit") from None
+        except (ConnectionError, OSError) as exc:
+            raise AgiConnectionClosed(f"the AGI connection failed: {exc}") from None
+        return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+
+    async def close(self) -> None:
+        """Close the socket: on Asterisk's side the AGI ends and the dialplan
+        carries on. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.writer.close()
+            await asyncio.wait_for(self.writer.wait_closed(), 2.0)
+        except (ConnectionError, OSError, TimeoutError):
+            pass  # the peer went first: closed all the same
