@@ -18,6 +18,7 @@ from cli import deploy as deploy_cmd
 from cli import explain as explain_cmd
 from cli import flows as flows_cmd
 from cli import fmt as fmt_cmd
+from cli import serve as serve_cmd
 from cli import simulate as simulate_cmd
 from cli import test as test_cmd
 from cli import validate as validate_cmd
@@ -67,6 +68,7 @@ app.command("test")(test_cmd.run_flow_tests)
 app.command("deploy")(deploy_cmd.deploy)
 app.command("flows")(flows_cmd.flows)
 app.add_typer(config_cmd.app, name="config")
+app.command("serve")(serve_cmd.serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -568,7 +568,7 @@ def simulation(ir: dict, *, caller: str, at: str | None = None, dialled: str = "
 CALL_ID = "sim-1"  # one call per scenario: a fixed id keeps traces reproducible
 
 
-class _WatchedCRM:
+class WatchedCRM:
     """The CRM of a scenario, noting the record types the call creates, so
     `expect crm TYPE` judges what reached the CRM whatever the events say.
     Everything else is passed through."""
@@ -632,7 +632,7 @@ def import_crm_folder(crm, folder: str) -> list[str]:
     return notes
 
 
-def _centre(ir: dict, scenario: Scenario):
+def scenario_centre(ir: dict, scenario: Scenario):
     from runtime.centre import Agent
     from runtime.sim import AgentScript, SimCentre, parse_state, queue_configs
 
@@ -733,11 +733,11 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         info = CallInfo(call_id=call_id, caller_number=scenario.caller,
                         caller_name=scenario.caller_name, dialled=scenario.dialled,
                         started=scenario.start, channel="sim/1", language=scenario.language)
-        channel = SimChannel(info, clock, caller, _centre(ir, scenario))
+        channel = SimChannel(info, clock, caller, scenario_centre(ir, scenario))
         line.append(channel)
         events = EventList()
         sinks = (events, store) if sink is None else (events, store, sink)
-        watched = _WatchedCRM(crm)
+        watched = WatchedCRM(crm)
         config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
                             sink=StepWatch(FanOut(*sinks), channel), config=config)

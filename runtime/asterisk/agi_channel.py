@@ -133,11 +133,14 @@ def call_info(env: AgiEnvironment, started: datetime) -> CallInfo:
     number = env.get("agi_callerid")
     name = env.get("agi_calleridname")
     dnid = env.get("agi_dnid")
+    # no DNID (a Local channel, an internal call): the extension the dialplan
+    # ran AGI() at is the number dialled, unless it is the catch-all `s`
+    extension = env.get("agi_extension")
     return CallInfo(
         call_id=env.get("agi_uniqueid"),
         caller_number="" if number == "unknown" else number,
         caller_name=None if name in ("unknown", "") else name,
-        dialled=dnid if dnid and dnid != "unknown" else env.get("agi_extension"),
+        dialled=dnid if dnid and dnid != "unknown" else ("" if extension == "s" else extension),
         started=started,
         channel=env.get("agi_channel"),
         language=env.query.get("lang") or None,

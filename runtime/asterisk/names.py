@@ -68,3 +68,15 @@ def music_class(name: str) -> str:
     if not name or len(name) > 80 or _FILE_UNSAFE.search(name):
         raise UnsafeValue(f"the music class {name!r} may only use letters, digits, _ and -")
     return name
+
+
+_CHANNEL_SUFFIX = re.compile(r"(?:-[0-9a-fA-F]{8})?(?:;\d+)?$")
+
+
+def interface_of_channel(channel: str) -> str:
+    """The device a channel belongs to: Asterisk names a channel after its
+    interface plus a sequence (`PJSIP/8001-0000000a`, `Local/8001@agents-
+    00000012;1`); without it the name matches a queue member's interface.
+    Queue() gives the Gosub on the member's channel no member name, so the
+    `ccf-answered` connection names the agent by its channel."""
+    return _CHANNEL_SUFFIX.sub("", channel, count=1)

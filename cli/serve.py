@@ -1,0 +1,97 @@
+"""`ccf serve`: run the deployed flows on Asterisk (FastAGI + AMI) until
+SIGTERM or Ctrl-C. runtime.asterisk.service does the work; this module
+reads the options, sets up logging and handles the signals."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import write
+from cli.deploy import CONFIG_HELP
+
+
+def serve(
+    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
+                               help=CONFIG_HELP),
+    host: str = typer.Option(None, "--host",
+                             help="Listen on this address instead of the fastagi host "
+                                  "in ccf.toml."),
+    port: int = typer.Option(None, "--port", min=0, max=65535,
+                             help="Listen on this port instead of the fastagi port in ccf.toml "
+                                  "(0: any free port, printed at start)."),
+    no_ami: bool = typer.Option(False, "--no-ami",
+                                help="Run without the AMI link: agent states stay as "
+                                     "configured, nothing is mirrored from Asterisk."),
+    grace: float = typer.Option(None, "--grace", min=0,
+                                help="Seconds calls in progress get to finish at shutdown "
+                                     "(default: the shutdown grace in ccf.toml, 30 s)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every call's start "
+                                 "and end, and AMI link changes."),
+) -> None:
+    """Run the deployed flows for Asterisk until stopped.
+
+    Listens for FastAGI connections (127.0.0.1:4573 unless configured),
+    runs the flow each call's AGI path names with the version deployed when
+    the call arrived (`ccf deploy` switches versions without dropping
+    calls), and keeps an AMI link to Asterisk for agent and queue state,
+    reconnecting after a drop. SIGTERM or Ctrl-C stops it cleanly: no new
+    calls, calls in progress finish within the grace period or are handed
+    back to the dialplan's fallback. Refuses to start on an invalid
+    ccf.toml (see `ccf config check`).
+    """
+    import asyncio
+    import logging
+    import signal
+
+    from runtime.asterisk.config import ConfigError, load_config
+    from runtime.asterisk.service import LiveCentre
+
+    try:
+        centre_config = load_config(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            write(f"error: {problem}\n", err=True)
+        write("ccf serve: not started; fix the configuration (`ccf config check` lists "
+              "the problems)\n", err=True)
+        raise typer.Exit(2) from None
+    _logging(logging.INFO if verbose else logging.WARNING)
+
+    async def run() -> int:
+        live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami)
+        try:
+            bound = await live.start()
+        except OSError as exc:
+            write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
+            await live.stop(0)
+            return 1
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        version = live.flows.version if live.flows else None
+        write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, flows version "
+              f"{version or '(none deployed)'}; SIGTERM or Ctrl-C stops\n")
+        await stop.wait()
+        running = live.server.calls_running if live.server else 0
+        write(f"ccf serve: stopping; {running} call(s) in progress\n")
+        handed = await live.stop(grace)
+        served = live.server.served if live.server else 0
+        write(f"ccf serve: stopped after {served} call(s)"
+              + (f"; {handed} handed back to the dialplan" if handed else "") + "\n")
+        return 0
+
+    code = asyncio.run(run())
+    if code:
+        raise typer.Exit(code)
+
+
+def _logging(level: int) -> None:
+    import logging
+
+    from rich.logging import RichHandler
+
+    handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+    root = logging.getLogger("ccdsl")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

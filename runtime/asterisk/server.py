@@ -1,0 +1,233 @@
+"""The FastAGI server of `ccf serve`: one connection from Asterisk per call,
+one coroutine per call running the interpreter over an AgiChannel.
+
+What a connection is for, decided by its `agi_network_script` (the path of
+`AGI(agi://host:port/PATH?QUERY)`, query string stripped):
+- `ccf-answered`: the Gosub the dialplan runs on an agent's channel before
+  it is bridged to a caller (runtime/asterisk/names.ANSWERED_SUB). The
+  caller's `on answered by agent` runs now, and the agent's line is
+  connected when the connection closes.
+- a flow name: the flow runs with the version current when the call
+  arrived, to its end, whatever is deployed meanwhile.
+- anything else: logged and closed at once; the dialplan carries on after
+  `AGI()` (Asterisk sets AGISTATUS=SUCCESS when a FastAGI server closes
+  without a command), which is where the generated dialplan's fallback is.
+
+Stopping (SIGTERM): the listening socket closes, so no new call reaches a
+flow; calls in progress get `grace_s` to finish. Calls still running then
+are handed back to the dialplan: their AGI connection is closed, Asterisk
+continues at the fallback after `AGI()` (a caller in a queue stays there
+until Queue() returns), and the interpreter finishes the call's record as
+a line that went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
+from runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
+from runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
+from runtime.asterisk.tts import TtsRenderer
+from runtime.centre import Agent
+from runtime.channel import CallInfo
+from runtime.clock import Clock
+from runtime.interpreter import CallResult, run_call
+from runtime.ir import Program
+from runtime.services import Services
+
+log = logging.getLogger("ccdsl.serve")
+
+HEADER_TIMEOUT_S = 5.0  # Asterisk sends the whole agi_ block at once; a peer that doesn't is broken
+# Asterisk opens one connection per call: a burst of calls (a queue releasing
+# callers, a campaign) must not find asyncio's default listen queue of 100 full
+BACKLOG = 4096
+HANDOVER_WAIT_S = 5.0  # after closing a call's line at shutdown, how long its record may take
+
+
+class FlowSource(Protocol):
+    def lookup(self, script: str) -> tuple[str, Program] | None:
+        """The flow a FastAGI path names, with the label of its deployed
+        version; None when no flow has that name."""
+
+
+class StaticFlows:
+    """Flows fixed for the server's life (tests, `ccf serve FILE`)."""
+
+    def __init__(self, programs: dict[str, Program], label: str = "static") -> None:
+        self.programs = dict(programs)
+        self.label = label
+
+    def lookup(self, script: str) -> tuple[str, Program] | None:
+        program = self.programs.get(script)
+        return (self.label, program) if program is not None else None
+
+
+@dataclass
+class RunningCall:
+    info: CallInfo
+    flow: str
+    version: str
+    channel: AgiChannel
+    session: AgiSession
+    task: asyncio.Task
+
+
+class FlowServer:
+    """Accepts FastAGI connections and runs flows on them (module doc)."""
+
+    def __init__(self, flows: FlowSource, services_for: Callable[[CallInfo], Services],
+                 settings: AgiSettings, *, host: str = "127.0.0.1", port: int = 4573,
+                 tts: TtsRenderer, agents: Callable[[str], Agent | None], clock: Clock,
+                 on_call_ended: Callable[[RunningCall, CallResult | None], None] | None = None,
+                 agent_for_interface: Callable[[str], str | None] | None = None) -> None:
+        self.flows = flows
+        self.services_for = services_for
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.tts = tts
+        self.agents = agents
+        self.clock = clock
+        self.on_call_ended = on_call_ended
+        # which agent a device belongs to: Queue()'s gosub names only the channel
+        self.agent_for_interface = agent_for_interface
+        self.hooks = AnswerHooks()
+        self.calls: dict[str, RunningCall] = {}
+        self.served = 0  # calls that reached a flow since start
+        self._server: asyncio.base_events.Server | None = None
+        self._stopping = False
+        self._connections: set[asyncio.Task] = set()
+
+    @property
+    def calls_running(self) -> int:
+        return len(self.calls)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def start(self) -> tuple[str, int]:
+        self._server = await asyncio.start_server(self._accept, self.host, self.port,
+                                                  backlog=BACKLOG)
+        host, port = self._server.sockets[0].getsockname()[:2]
+        self.port = port
+        log.info("FastAGI listening on %s:%s", host, port)
+        return host, port
+
+    async def stop(self, grace_s: float = 30.0) -> int:
+        """Stop taking calls, let running calls finish for grace_s seconds,
+        then hand the rest back to the dialplan. Returns how many calls were
+        handed back."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        running = [c.task for c in self.calls.values()]
+        if running:
+            log.info("stopping: %d call(s) in progress get %.0f s to finish", len(running),
+                     grace_s)
+            await asyncio.wait(running, timeout=grace_s)
+        left = list(self.calls.values())
+        for call in left:
+            log.warning("call %s (%s) still running after %.0f s: handed back to the dialplan",
+                        call.info.call_id, call.flow, grace_s)
+            await call.session.close()
+        if left:
+            done, pending = await asyncio.wait([c.task for c in left], timeout=HANDOVER_WAIT_S)
+            for task in pending:
+                task.cancel()
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=HANDOVER_WAIT_S)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        return len(left)
+
+    # -- connections -------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        try:
+            await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one broken connection never stops the server
+            log.exception("FastAGI connection failed")
+        finally:
+            if task is not None:
+                self._connections.discard(task)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        if self._stopping:
+            return  # the dialplan carries on after AGI(): the fallback
+        try:
+            env = await read_environment(reader, timeout=HEADER_TIMEOUT_S)
+        except AgiProtocolError as exc:
+            log.warning("FastAGI connection from %s refused: %s", peer, exc)
+            return
+        if env.script == ANSWERED_SCRIPT:
+            await self._answered(env.query.get("call", ""), env.query.get("agent", ""),
+                                 env.query.get("channel", ""))
+            return
+        found = self.flows.lookup(env.script)
+        if found is None:
+            log.warning("no deployed flow is called %r (FastAGI path of %s); the dialplan "
+                        "continues after AGI()", env.script, env.variables.get("agi_channel"))
+            return
+        version, program = found
+        session = AgiSession(reader, writer, env)
+        info = call_info(env, self.clock.now())
+        channel = AgiChannel(session, info, clock=self.clock, tts=self.tts,
+                             settings=self.settings, hooks=self.hooks, agents=self.agents)
+        services = self.services_for(info)
+        call = RunningCall(info, env.script, version, channel, session, asyncio.current_task())
+        self.calls[info.call_id] = call
+        self.served += 1
+        log.info("call %s from %s: flow %s (version %s)", info.call_id,
+                 info.caller_number or "unknown", env.script, version)
+        result: CallResult | None = None
+        try:
+            result = await run_call(program, channel, services)
+            log.info("call %s ended: %s", info.call_id, result.outcome)
+        finally:
+            self.calls.pop(info.call_id, None)
+            self.hooks.unregister(info.call_id)
+            await session.close()
+            if self.on_call_ended is not None:
+                self.on_call_ended(call, result)
+
+    async def _answered(self, call_id: str, agent: str, channel: str) -> None:
+        """An agent's channel is about to be bridged to call_id's caller."""
+        if not call_id:
+            log.warning("ccf-answered without a call id: ignored")
+            return
+        if not agent and channel and self.agent_for_interface is not None:
+            agent = self.agent_for_interface(interface_of_channel(channel)) or ""
+        if not agent:
+            log.warning("ccf-answered for call %s: no configured agent has the device of "
+                        "channel %r", call_id, channel)
+        if not await self.hooks.fire(call_id, agent):
+            log.warning("ccf-answered for call %s, which is not running here", call_id)
+
+
+async def serve_until(server: FlowServer, stop: asyncio.Event, grace_s: float) -> int:
+    """Run until `stop` is set (a signal handler sets it), then stop."""
+    await stop.wait()
+    return await server.stop(grace_s)
+
+
+__all__ = ["FlowServer", "FlowSource", "RunningCall", "StaticFlows", "serve_until",
+           "AgiProtocolError"]

@@ -1,0 +1,249 @@
+"""Everything `ccf serve` runs, wired from a ccf.toml (CentreConfig): the
+flow store, the call store, the CRM, text-to-speech, the AMI link and the
+centre it mirrors, and the FastAGI server that ties them to calls.
+
+Asterisk down when `ccf serve` starts is a normal event: the FastAGI server
+starts anyway (calls that arrive run their flows; routing sees the agents
+as configured) and the AMI link keeps trying with backoff, resynchronising
+the centre's picture each time it logs in. AMI events are kept in the call
+store's `centre_events` table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from runtime.asterisk.agi_channel import AgiSettings
+from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from runtime.asterisk.ami_centre import AmiCentre
+from runtime.asterisk.config import CentreConfig
+from runtime.asterisk.flowstore import FlowStore, FlowStoreError
+from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
+from runtime.asterisk.server import FlowServer
+from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
+from runtime.centre import Agent
+from runtime.channel import CallInfo
+from runtime.clock import SystemClock
+from runtime.crm.config import open_crm
+from runtime.errors import IRError
+from runtime.ir import Program, load_program
+from runtime.services import RuntimeConfig, Services
+from runtime.sim.centre import parse_state, queue_configs
+from runtime.store import CallStore
+
+log = logging.getLogger("ccdsl.serve")
+
+POLL_S = 1.0  # how often a new call may look for a newly deployed version
+AMI_RETRY_S = (1.0, 30.0)  # first retry and cap while Asterisk cannot be reached at start
+
+
+class StoreFlows:
+    """The flows of the flow store's current version. A new call looks for
+    a newly deployed version (at most every POLL_S seconds; one stat); a call
+    in progress keeps the Program it started with, so a redeploy never
+    changes a running call. A version that cannot be loaded is logged and
+    the previous one stays in service."""
+
+    def __init__(self, store: FlowStore, *, poll_s: float = POLL_S) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self.version: str | None = None
+        self.programs: dict[str, Program] = {}
+        self._checked = 0.0
+        self.reload()
+
+    def reload(self) -> bool:
+        """Load the current version; True when it changed."""
+        self._checked = time.monotonic()
+        try:
+            bundle = self.store.current()
+        except FlowStoreError as exc:
+            log.error("the flow store cannot be read: %s; keeping version %s", exc, self.version)
+            return False
+        if bundle is None or bundle.version == self.version:
+            return False
+        programs: dict[str, Program] = {}
+        try:
+            for name, ir in bundle.flows.items():
+                programs[name] = load_program(ir)
+        except IRError as exc:
+            log.error("deployed version %s cannot run: %s; keeping version %s",
+                      bundle.version, exc, self.version)
+            return False
+        previous, self.version, self.programs = self.version, bundle.version, programs
+        log.info("flows of version %s in service (%s)%s", bundle.version,
+                 ", ".join(sorted(programs)) or "no flows",
+                 f", replacing version {previous}" if previous else "")
+        return True
+
+    def lookup(self, script: str) -> tuple[str, Program] | None:
+        if time.monotonic() - self._checked >= self.poll_s:
+            self._checked = time.monotonic()
+            if self.store.changed():
+                self.reload()
+        program = self.programs.get(script)
+        if program is None or self.version is None:
+            return None
+        return self.version, program
+
+    def queues(self) -> dict[str, dict[str, int]]:
+        """Asterisk queue name -> the skills its members need, for every
+        queue of the flows in service."""
+        out: dict[str, dict[str, int]] = {}
+        for program in self.programs.values():
+            for name, queue in queue_configs(program.doc).items():
+                out[queue_name(name)] = dict(queue.skills)
+        return out
+
+    def ir_queues(self) -> list[str]:
+        return sorted({q for p in self.programs.values() for q in (p.doc.get("queues") or {})})
+
+
+def configured_agents(config: CentreConfig) -> list[Agent]:
+    return [Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
+                  skills=dict(spec.skills), state=parse_state(spec.state))
+            for spec in config.agents.agents]
+
+
+def device_map(agents: list[Agent], template: str) -> dict[str, str]:
+    """Each agent's device (lower case, as interfaces compare) -> agent id."""
+    out: dict[str, str] = {}
+    for a in agents:
+        try:
+            out[agent_interface(template, a.id, a.extension).lower()] = a.id
+        except UnsafeValue:
+            continue  # an agent without a usable extension is never rung
+    return out
+
+
+@dataclass
+class LiveCentre:
+    """The running centre: start(), then stop() on SIGTERM."""
+
+    config: CentreConfig
+    host: str | None = None  # overrides of [fastagi]
+    port: int | None = None
+    use_ami: bool = True
+    server: FlowServer | None = field(default=None, init=False)
+    store: CallStore | None = field(default=None, init=False)
+    ami: AmiLink | None = field(default=None, init=False)
+    centre: AmiCentre | None = field(default=None, init=False)
+    flows: StoreFlows | None = field(default=None, init=False)
+    _crm: object = field(default=None, init=False)
+    _tasks: set = field(default_factory=set, init=False)
+
+    async def start(self) -> tuple[str, int]:
+        cfg = self.config
+        clock = SystemClock()
+        self.flows = StoreFlows(FlowStore(cfg.flows_dir))
+        if self.flows.version is None:
+            log.warning("no flows are deployed in %s yet: calls are turned away until "
+                        "`ccf deploy` writes a version", cfg.flows_dir)
+        self.store = CallStore(cfg.store_path)
+        self._crm = open_crm(cfg.crm)
+        agents = configured_agents(cfg)
+        self.centre = AmiCentre(agents, cfg.agents.interface, queues=self.flows.ir_queues(),
+                                clock=clock)
+        by_id = {a.id: a for a in agents}
+        tts = TtsRenderer(cfg.tts_cache_dir, cfg.tts_command or DEFAULT_COMMAND)
+        settings = AgiSettings(sounds_dir=cfg.sounds_dir, recordings_dir=cfg.recordings_dir,
+                               agent_interface=cfg.agents.interface,
+                               answered_url=cfg.fastagi.url("ccf-answered"))
+        runtime_config = RuntimeConfig(recordings_dir=cfg.recordings_dir)
+        store, crm, centre = self.store, self._crm, self.centre
+
+        def services_for(info: CallInfo) -> Services:
+            return Services(clock=clock, crm=crm, centre=centre, history=store, sink=store,
+                            config=runtime_config)
+
+        def agent(agent_id: str) -> Agent | None:
+            return centre.agent(agent_id) or by_id.get(agent_id)
+
+        devices = device_map(agents, cfg.agents.interface)
+
+        self.server = FlowServer(self.flows, services_for, settings,
+                                 host=self.host or cfg.fastagi.host,
+                                 port=self.port if self.port is not None else cfg.fastagi.port,
+                                 tts=tts, agents=agent, clock=clock,
+                                 agent_for_interface=lambda i: devices.get(i.lower()))
+        address = await self.server.start()
+        if self.use_ami:
+            await self._start_ami()
+        return address
+
+    # -- AMI ----------------------------------------------------------------
+
+    async def _start_ami(self) -> None:
+        cfg = self.config.ami
+        if not cfg.secret:
+            log.warning("AMI secret missing (environment variable %s): running without the "
+                        "AMI link; agent states are the configured ones", cfg.secret_env)
+            return
+        self.ami = AmiLink(cfg.host, cfg.port, cfg.user, cfg.secret, on_event=self._on_event,
+                           on_connect=self._on_connect, timeout=cfg.timeout_s)
+        try:
+            await self.ami.start()
+            log.info("AMI link up: %s@%s:%s", cfg.user, cfg.host, cfg.port)
+        except AmiError as exc:
+            log.warning("AMI link not up (%s); retrying in the background", exc)
+            self._spawn(self._retry_ami())
+
+    async def _retry_ami(self) -> None:
+        delay, cap = AMI_RETRY_S
+        while self.ami is not None:
+            await asyncio.sleep(delay)
+            try:
+                await self.ami.start()
+                log.info("AMI link up after retrying")
+                return
+            except AmiError as exc:
+                log.warning("AMI link still down: %s", exc)
+                delay = min(delay * 2, cap)
+
+    async def _on_connect(self, link: AmiLink) -> None:
+        assert self.centre is not None and self.flows is not None
+        try:
+            await self.centre.ensure_members(link, self.flows.queues())
+        except AmiError as exc:
+            log.warning("queue members not all added: %s", exc)
+        await self.centre.resync(link)
+
+    def _on_event(self, event: AmiMessage) -> None:
+        assert self.centre is not None and self.store is not None
+        self.centre.apply(event)
+        name = event.event or "?"
+        call_id = event.get("Linkedid") or event.get("Uniqueid")
+        self.store.record_centre_event("ami", name, _flat(event.headers), SystemClock().now(),
+                                       call_id=call_id)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- stopping -------------------------------------------------------------
+
+    async def stop(self, grace_s: float | None = None) -> int:
+        grace = self.config.shutdown_grace_s if grace_s is None else grace_s
+        handed = await self.server.stop(grace) if self.server is not None else 0
+        for task in list(self._tasks):
+            task.cancel()
+        ami, self.ami = self.ami, None
+        if ami is not None:
+            with contextlib.suppress(AmiError, OSError):
+                await ami.close()
+        if self._crm is not None:
+            with contextlib.suppress(Exception):
+                await self._crm.close()
+        if self.store is not None:
+            self.store.close()
+        return handed
+
+
+def _flat(headers: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in headers.items() if k not in ("Privilege",)}
