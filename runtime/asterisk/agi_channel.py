@@ -425,8 +425,10 @@ class AgiChannel:
             await self._cmd("SET VARIABLE CHANNEL(musicclass)", music, timeout=QUICK_S)
         limit = "" if request.max_wait_ms is None else str(math.ceil(request.max_wait_ms / 1000))
         # Queue(name,options,URL,announceoverride,timeout,AGI,gosub): Asterisk 21+ has
-        # no macro argument, the gosub is the 7th
-        data = f"{queue},c,,,{limit},,{names.ANSWERED_SUB}^{call_id}"
+        # no macro argument, the gosub is the 7th. Its form is `context,args`
+        # (app_queue.c splits it at the first comma into Gosub(context,s,1(args))),
+        # so it is quoted to stay one argument of Queue() (ast_app_separate_args)
+        data = f'{queue},c,,,{limit},,"{names.ANSWERED_SUB},{call_id}"'
         hook = _AnsweredHook(self, on_answer, None)
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
@@ -446,13 +448,15 @@ class AgiChannel:
                        wait_ms=wait)
             return QueueOutcome(_QUEUESTATUS[status], wait, position,
                                 reason=f"QUEUESTATUS={status}")
+        if not hook.fired and status in ("", "CONTINUE"):
+            await self._answered_late(hook, start)
         if not hook.fired and status != "CONTINUE":
             raise ExternalError(f"Asterisk's queue {queue} did not take the call (Queue() "
                                 f"returned with QUEUESTATUS={status or '(none)'}; is the queue "
                                 "in queues.conf?)", service="asterisk")
         answered_at = hook.at or start
         wait = round((answered_at - start) / timedelta(milliseconds=1))
-        talk = self._ms_since(answered_at)
+        talk = max(0, self._ms_since(answered_at))
         self._note("queue_left", queue=request.queue, outcome="answered", wait_ms=wait,
                    agent=hook.agent)
         self._note("conversation", party=hook.agent, talk_ms=talk, ended_by="agent")
@@ -651,6 +655,26 @@ class AgiChannel:
             raise ExternalError(f"agent {target.id!r} has no extension to ring",
                                 service="asterisk")
         return self._safe(names.diallable, extension)
+
+    async def _answered_late(self, hook: _AnsweredHook, start: datetime) -> None:
+        """Queue() connected an agent but the `ccf-answered` Gosub did not run
+        (a dialplan without it): the member app_queue connected is in
+        MEMBERNAME and the caller's wait in QEHOLDTIME (queues.conf
+        `setinterfacevar` and `setqueueentryvar`, which the deployment
+        writes). on_answer then runs after the conversation rather than
+        before it, and the log says so."""
+        member = await self._variable("MEMBERNAME")
+        if not member:
+            return
+        held = _int(await self._variable("QEHOLDTIME"))
+        log.warning("call %s: the ccf-answered Gosub did not run on %s's channel; "
+                    "`on answered by agent` runs after the conversation (is the deployed "
+                    "dialplan loaded?)", self.info.call_id, member)
+        await hook(member)
+        if held is not None:
+            hook.at = start + timedelta(seconds=held)
+        if hook.error is not None:
+            raise hook.error
 
     def _gosub_call_id(self) -> str:
         call_id = self.info.call_id

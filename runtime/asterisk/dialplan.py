@@ -189,7 +189,10 @@ class QueueSettings:
                  Line("announce-frequency", str(self.announce_s)),
                  Line("announce-holdtime", "no"),
                  Line("joinempty", EMPTY_RULE), Line("leavewhenempty", EMPTY_RULE),
-                 Line("ringinuse", "no")]
+                 Line("ringinuse", "no"),
+                 # MEMBERNAME and QEHOLDTIME on the caller's channel: the AGI channel
+                 # reads them when the ccf-answered Gosub did not run
+                 Line("setinterfacevar", "yes"), Line("setqueueentryvar", "yes")]
         if self.music is not None:
             lines.append(Line("musicclass", self.music))
         lines.extend(Line("member", m, arrow=True) for m in members)

@@ -593,7 +593,7 @@ def test_enqueue_answered_by_an_agent(tmp_path):
             task = asyncio.create_task(ch.enqueue(request(), on_answer=on_answer))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
             await ast.expect(b'SET VARIABLE CHANNEL(musicclass) "jazz"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,ccf-answered^{CALL_ID}"\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode())
             await asyncio.sleep(0.05)
             assert await hooks.fire(CALL_ID, "alice")
@@ -618,7 +618,7 @@ def test_enqueue_not_answered(tmp_path, status, expected):
             task = asyncio.create_task(ch.enqueue(request(music=None, max_wait_ms=None,
                                                            priority=0), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "0"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,,,ccf-answered^{CALL_ID}"\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", f"200 result=1 ({status})\n".encode())
             await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", b"200 result=1 (3)\n")
@@ -633,15 +633,16 @@ def test_enqueue_unknown_queue_and_hang_up_while_waiting(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,ccf-answered^{CALL_ID}"\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", OK0)
             await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", OK0)
+            await ast.expect(b"GET VARIABLE MEMBERNAME\n", OK0)
             with pytest.raises(ExternalError, match="queues.conf"):
                 await task
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,ccf-answered^{CALL_ID}"\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), MINUS1, 0.04, HANGUP)
             with pytest.raises(CallHungUp, match="the queue"):
                 await task
@@ -822,3 +823,32 @@ def test_the_sound_index_notices_a_prompt_added_later(tmp_path, monkeypatch):
     monkeypatch.setattr(agi_channel._SoundIndex, "TTL_S", 0.0)
     index2 = agi_channel._SoundIndex()
     assert index2.lookup(root, "en", "late") == f"{root}/en/late"
+
+
+def test_enqueue_without_the_answered_gosub_reads_the_member_from_app_queue(tmp_path):
+    """A dialplan whose Queue() gosub did not run (seen on a real Asterisk
+    before the gosub argument was quoted): the agent comes from MEMBERNAME,
+    the wait from QEHOLDTIME, and on_answer still runs, after the talk."""
+    answered: list[str] = []
+
+    async def on_answer(agent: str) -> None:
+        answered.append(agent)
+
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=on_answer))
+            await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+                             .encode(), OK0)
+            await ast.expect(b"GET VARIABLE QUEUESTATUS\n", b"200 result=1 (CONTINUE)\n")
+            await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", b"200 result=1 (1)\n")
+            await ast.expect(b"GET VARIABLE MEMBERNAME\n", b"200 result=1 (li)\n")
+            await ast.expect(b"GET VARIABLE QEHOLDTIME\n", b"200 result=1 (7)\n")
+            outcome = await task
+            assert outcome.status == "answered"
+            assert outcome.conversation.agent == "li"
+            assert outcome.wait_ms == 7000
+            await ast.nothing_more()
+
+    run(main())
+    assert answered == ["li"]

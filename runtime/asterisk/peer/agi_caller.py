@@ -904,7 +904,7 @@ class SimBackend(Backend):
         return DialTarget("number", extension)
 
     async def _dial(self, data: str) -> str:
-        fields = data.split(",")
+        fields = app_args(data)
         ring_s = fields[1] if len(fields) > 1 and fields[1] else ""
         ring_ms = _ms(ring_s) if ring_s else self.default_ring_ms
         gosub = _gosub_args(fields[2] if len(fields) > 2 else "")
@@ -959,7 +959,7 @@ class SimBackend(Backend):
     async def _queue(self, data: str) -> str:
         """Queue(name,options,URL,announce,timeout,AGI,gosub,...): the IR queue
         whose Asterisk name it is, with the options queues.conf holds."""
-        fields = data.split(",")
+        fields = app_args(data)
         for name in ("QUEUESTATUS", "QUEUEPOSITION"):
             self.variables.pop(name, None)
         config = self.queues.get(fields[0])
@@ -1015,9 +1015,45 @@ def _ms(seconds: str) -> int:
 
 
 def _gosub_args(option_text: str) -> list[str] | None:
-    """The `ccf-answered^...` Gosub of Dial's U() option or Queue's gosub
-    argument, split on `^`; None when there is none."""
-    match = re.search(re.escape(names.ANSWERED_SUB) + r"(\^[^)]*)?", option_text)
+    """The `ccf-answered` Gosub of Dial's U() option (`ccf-answered^ARG^ARG`)
+    or of Queue's gosub argument (`ccf-answered,ARG`, which app_queue.c
+    splits at its first comma), as [context, args...]; None when there is
+    none."""
+    match = re.search(re.escape(names.ANSWERED_SUB) + r"([\^,][^)]*)?", option_text)
     if match is None:
         return None
-    return match.group(0).split("^")
+    return re.split(r"[\^,]", match.group(0))
+
+
+def app_args(data: str) -> list[str]:
+    """An application's arguments as Asterisk's ast_app_separate_args splits
+    them (main/app.c): at commas outside double quotes and brackets; the
+    quotes are removed and a backslash keeps the next character."""
+    out: list[str] = []
+    current: list[str] = []
+    quoted = False
+    depth = 0
+    escaped = False
+    for ch in data:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif quoted:
+            current.append(ch)
+        elif ch in "([{":
+            depth += 1
+            current.append(ch)
+        elif ch in ")]}" and depth:
+            depth -= 1
+            current.append(ch)
+        elif ch == "," and depth == 0:
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    out.append("".join(current))
+    return out
