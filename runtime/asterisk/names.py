@@ -17,6 +17,8 @@ ANSWERED_SCRIPT = "ccf-answered"
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _DIALLABLE = re.compile(r"^\+?[0-9*#]{1,32}$")
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_PART_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_DOTS = re.compile(r"\.{2,}")
 
 
 class UnsafeValue(ValueError):
@@ -55,9 +57,14 @@ def agent_interface(template: str, agent_id: str, extension: str) -> str:
 
 def file_part(text: str) -> str:
     """One path component made from any text (a call id, a mailbox, a
-    caller number): characters outside [A-Za-z0-9_-] become `_`, so no
-    separator, dot-dot or quote survives. Never empty."""
-    return _FILE_UNSAFE.sub("_", text)[:80] or "_"
+    caller number): characters outside [A-Za-z0-9_.-] become `_`, and so do
+    a leading dot and any run of dots, so no separator, dot-dot, hidden
+    file or quote survives. Single dots stay: Asterisk call ids
+    (`1795663790.9`) keep the name the call's events give the file. Never
+    empty."""
+    part = _PART_UNSAFE.sub("_", text[:80])
+    part = _DOTS.sub("_", part)
+    return ("_" + part[1:] if part.startswith(".") else part) or "_"
 
 
 def music_class(name: str) -> str:

@@ -383,7 +383,7 @@ def test_recording_paths_are_made_safe(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             for path, target in [
                 (str(rec / "1795652892.31-20261126T002813Z.wav"),
-                 f"{rec}/1795652892_31-20261126T002813Z.wav"),
+                 f"{rec}/1795652892.31-20261126T002813Z.wav"),
                 (str(rec / "sub" / "x y,z.gsm"), f"{rec}/sub/x_y_z.gsm"),
                 ("recordings/../../etc/passwd", f"{rec}/passwd.wav"),
                 ("recordings/call.mp3", f"{rec}/call.wav"),
@@ -701,11 +701,11 @@ def test_voicemail_message_ended_by_the_key(tmp_path):
                                           Sound("file", "beep", "en")], max_length_ms=60000))
             await ast.expect(b'STREAM FILE "vm-intro" ""\n', b"200 result=0 endpos=8000\n")
             await ast.expect(b'STREAM FILE "beep" ""\n', b"200 result=0 endpos=3440\n")
-            await ast.expect(f'RECORD FILE "{rec}/voicemail/1000_default/1795652892_31" "wav" '
+            await ast.expect(f'RECORD FILE "{rec}/voicemail/1000_default/1795652892.31" "wav" '
                              f'"#" "60000"\n'.encode(), b"200 result=35 (dtmf) endpos=16000\n")
             outcome = await task
             assert outcome.stored and outcome.duration_ms == 2000
-            assert outcome.file == f"{rec}/voicemail/1000_default/1795652892_31.wav"
+            assert outcome.file == f"{rec}/voicemail/1000_default/1795652892.31.wav"
             assert outcome.mailbox == "1000@default"
             assert (rec / "voicemail" / "1000_default").is_dir()
 
@@ -719,7 +719,7 @@ def test_voicemail_hang_up_keeps_the_message_and_the_next_op_hangs_up(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.voicemail("../../etc/x\"y", greeting=[],
                                                     max_length_ms=30000))
-            await ast.expect(f'RECORD FILE "{rec}/voicemail/______etc_x_y/1795652892_31" "wav" '
+            await ast.expect(f'RECORD FILE "{rec}/voicemail/____etc_x_y/1795652892.31" "wav" '
                              f'"#" "30000"\n'.encode(),
                              b"200 result=-1 (hangup) endpos=8000\n", 0.04, HANGUP)
             outcome = await task
@@ -735,12 +735,12 @@ def test_voicemail_nothing_said_and_file_not_writable(tmp_path):
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.voicemail("1000", greeting=[], max_length_ms=5000))
-            await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892_31" "wav" '
+            await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892.31" "wav" '
                              f'"#" "5000"\n'.encode(), b"200 result=0 (timeout) endpos=0\n")
             outcome = await task
             assert not outcome.stored and outcome.file is None
             task = asyncio.create_task(ch.voicemail("1000", greeting=[], max_length_ms=5000))
-            await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892_31" "wav" '
+            await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892.31" "wav" '
                              f'"#" "5000"\n'.encode(), b"200 result=-1 (writefile)\n")
             with pytest.raises(ExternalError, match="could not write"):
                 await task
