@@ -76,6 +76,7 @@ class RunningCall:
     channel: AgiChannel
     session: AgiSession
     task: asyncio.Task
+    handed_back: bool = False  # stop() closed its line after the grace period
 
 
 class FlowServer:
@@ -136,6 +137,7 @@ class FlowServer:
         for call in left:
             log.warning("call %s (%s) still running after %.0f s: handed back to the dialplan",
                         call.info.call_id, call.flow, grace_s)
+            call.handed_back = True
             await call.session.close()
         if left:
             done, pending = await asyncio.wait([c.task for c in left], timeout=HANDOVER_WAIT_S)

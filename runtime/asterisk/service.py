@@ -24,13 +24,14 @@ from runtime.asterisk.ami_centre import AmiCentre
 from runtime.asterisk.config import CentreConfig
 from runtime.asterisk.flowstore import FlowStore, FlowStoreError
 from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
-from runtime.asterisk.server import FlowServer
+from runtime.asterisk.server import FlowServer, RunningCall
 from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from runtime.centre import Agent
 from runtime.channel import CallInfo
 from runtime.clock import SystemClock
 from runtime.crm.config import open_crm
 from runtime.errors import IRError
+from runtime.interpreter import CallResult
 from runtime.ir import Program, load_program
 from runtime.services import RuntimeConfig, Services
 from runtime.sim.centre import parse_state, queue_configs
@@ -170,11 +171,23 @@ class LiveCentre:
                                  host=self.host or cfg.fastagi.host,
                                  port=self.port if self.port is not None else cfg.fastagi.port,
                                  tts=tts, agents=agent, clock=clock,
-                                 agent_for_interface=lambda i: devices.get(i.lower()))
+                                 agent_for_interface=lambda i: devices.get(i.lower()),
+                                 on_call_ended=self._call_ended)
         address = await self.server.start()
         if self.use_ami:
             await self._start_ami()
         return address
+
+    def _call_ended(self, call: RunningCall, result: CallResult | None) -> None:
+        """A call handed back at shutdown ends like a caller hang-up for the
+        interpreter (its line went away); the store says why."""
+        if call.handed_back and self.store is not None:
+            self.store.record_centre_event(
+                "serve", "call_handed_back",
+                {"flow": call.flow, "version": call.version,
+                 "fallback": str(self.config.fallback) if self.config.fallback else None,
+                 "outcome": result.outcome if result else None},
+                SystemClock().now(), call_id=call.info.call_id)
 
     # -- AMI ----------------------------------------------------------------
 
