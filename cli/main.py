@@ -28,7 +28,7 @@ INTERNAL_ERROR = 3
 app = typer.Typer(
     name="ccf",
     help="ccdsl's toolchain for .ccf call flows: check, format, compile, simulate and test "
-         "them, and manage the embedded CRM.",
+         "them, deploy and serve them on Asterisk, and manage the embedded CRM.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -54,7 +54,8 @@ def _root(
 ) -> None:
     """ccdsl's toolchain for .ccf call flows.
 
-    Check, format, compile, simulate and test flows, and manage the embedded CRM.
+    Check, format, compile, simulate and test flows, deploy and serve them on
+    Asterisk, and manage the embedded CRM.
     """
 
 

@@ -1,6 +1,9 @@
 """`ccf test PATH...`: run the test blocks written beside flows.
 
-Each test is one simulated call (runtime.scenario). A failing expectation
+Each test is one simulated call (runtime.scenario), or with `--via
+asterisk` the same call through `ccf serve`'s FastAGI server and the test
+peer that answers as Asterisk does (runtime.asterisk.scenario_agi). A
+failing expectation
 is shown like a compiler diagnostic, with its source line quoted, and
 followed by the call's trace. Rendering only: a library user runs the same
 tests with runtime.scenario.run_tests.
@@ -12,6 +15,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -21,6 +25,11 @@ from cli.simulate import render_trace, where_text
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
+
+
+class Via(StrEnum):
+    sim = "sim"
+    asterisk = "asterisk"
 
 
 @dataclass
@@ -45,8 +54,16 @@ def run_flow_tests(
                                help="Also write the results as JUnit XML to FILE, for CI."),
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="Print the trace of every test, not only of failures."),
+    via: Via = typer.Option(Via.sim, "--via",
+                            help="sim: the simulator's channel. asterisk: through ccf serve's "
+                                 "FastAGI server over 127.0.0.1, with a test peer answering "
+                                 "every AGI command as Asterisk does (no Asterisk needed)."),
 ) -> None:
     """Run every test block of the given flows as a simulated call.
+
+    With --via asterisk each call goes through the FastAGI server of `ccf
+    serve` instead, so the flow's ops become real AGI commands and replies;
+    the outcomes must be the same.
 
     Prints one line per test, the failing expectations with their source
     lines and the call's trace, then a summary `N passed, N failed`. A flow
@@ -70,10 +87,10 @@ def run_flow_tests(
     use_bar = _progress_wanted(total)
     runs: list[FlowRun] = []
     if use_bar:
-        runs = _run_with_progress(compiled, total, verbose)
+        runs = _run_with_progress(compiled, total, verbose, via)
     else:
         for run in compiled:
-            runs.append(_run_flow(run, lambda line: write(line), verbose))
+            runs.append(_run_flow(run, lambda line: write(line), verbose, via=via))
 
     passed = sum(1 for run in runs for r in run.results if r.passed)
     failed = sum(1 for run in runs for r in run.results if not r.passed)
@@ -116,12 +133,16 @@ def _compile(path: str) -> FlowRun:
     return run
 
 
-def _run_flow(run: FlowRun, out, verbose: bool, advance=None) -> FlowRun:
+def _run_flow(run: FlowRun, out, verbose: bool, advance=None, via: Via = Via.sim) -> FlowRun:
     """Run one flow's tests, printing a line per test through `out`."""
     from cli.common import Format as DiagFormat
     from cli.common import render_diagnostics
     from runtime.ir import load_program
-    from runtime.scenario import run_test
+
+    if via is Via.asterisk:
+        from runtime.asterisk.scenario_agi import run_test_over_agi as run_test
+    else:
+        from runtime.scenario import run_test
 
     if run.compile_failed:
         out(f"FAIL  {run.path}: the flow does not compile\n")
@@ -141,7 +162,8 @@ def _run_flow(run: FlowRun, out, verbose: bool, advance=None) -> FlowRun:
     return run
 
 
-def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool) -> list[FlowRun]:
+def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool,
+                       via: Via = Via.sim) -> list[FlowRun]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -156,7 +178,7 @@ def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool) -> li
                                    soft_wrap=True)
 
         for run in compiled:
-            runs.append(_run_flow(run, out, verbose, lambda: progress.advance(task)))
+            runs.append(_run_flow(run, out, verbose, lambda: progress.advance(task), via))
     return runs
 
 
