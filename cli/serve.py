@@ -88,9 +88,12 @@ def serve(
 def _logging(level: int) -> None:
     import logging
 
+    from rich.console import Console
     from rich.logging import RichHandler
 
-    handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+    # stderr: stdout carries the lines scripts read (the bound address)
+    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False,
+                          rich_tracebacks=False)
     root = logging.getLogger("ccdsl")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -168,15 +168,17 @@ def _final_outcome(rt: CallRuntime, ending: _Ending) -> Outcome:
 
 
 async def run_call(program: Program, channel: Channel, services: Services, *,
-                   entry: str = "start") -> CallResult:
+                   entry: str = "start", flow_version: str | None = None) -> CallResult:
     """Run one call from `entry` (a handler, normally `start`, or a step) to
     its end. Never raises for what can happen on a call: hang-ups, failing
-    services and runaway flows end in events and a CallResult."""
+    services and runaway flows end in events and a CallResult. flow_version
+    labels the call's record (`ccf serve`: the deployed version, `0001`);
+    without it, the compiler that wrote the IR."""
     rt = CallRuntime(program, channel, services, OPS)
     info = channel.info
     rt.emit("call_started", {"caller": info.caller_number, "caller_name": info.caller_name,
                              "dialled": info.dialled, "flow": program.name,
-                             "flow_version": program.doc.get("compiler"),
+                             "flow_version": flow_version or program.doc.get("compiler"),
                              "ir_version": program.doc.get("ir_version"),
                              "channel": info.channel, "language": rt.language})
     if rt.language_note:

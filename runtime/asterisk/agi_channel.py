@@ -386,7 +386,9 @@ class AgiChannel:
         reply = await self._blocked("Dial", data, hook, self.settings.bridge_timeout_s)
         if hook.error is not None:
             raise hook.error
-        if reply.value == -1:
+        if reply.value == -1 or (self.session.hung_up and not hook.fired):
+            # (a caller gone before Dial() started: a dead channel runs EXEC
+            # and answers 200, the HANGUP line already read)
             self._note(via, target=target.id, status="hangup", answered=hook.fired)
             self._hung_up("the conversation" if hook.fired else "the ring")
         status = (await self._variable("DIALSTATUS")).upper()
@@ -436,7 +438,8 @@ class AgiChannel:
         reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
         if hook.error is not None:
             raise hook.error
-        if reply.value == -1:
+        if reply.value == -1 or (self.session.hung_up and not hook.fired):
+            # as in dial: the caller may be gone before Queue() started
             self._note("queue_left", queue=request.queue, outcome="hangup",
                        wait_ms=self._ms_since(start))
             self._hung_up("the queue")

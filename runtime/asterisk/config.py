@@ -58,6 +58,7 @@ from functools import cache
 from pathlib import Path
 
 from runtime.asterisk import names
+from runtime.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from runtime.crm.config import CrmConfig, CrmConfigError
 from runtime.crm.config import load_config as load_crm_config
 
@@ -359,7 +360,10 @@ def _crm(doc: dict, file: Path, problems: list[str]) -> tuple[CrmConfig | None, 
     section = doc.get("crm")
     try:
         if section is None:
-            return load_crm_config(None), None
+            # the embedded CRM beside the ccf.toml, as every [paths] entry is,
+            # never in whatever folder `ccf serve` was started from
+            return load_crm_config({"crm": {"adapter": "sqlite",
+                                            "path": str(file.parent / DEFAULT_CRM_FILE)}}), None
         # the file itself, so a relative sqlite path is relative to it
         return load_crm_config(file), section.get("token_env")
     except CrmConfigError as exc:

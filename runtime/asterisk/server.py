@@ -130,12 +130,12 @@ class FlowServer:
             self._server.close()
         running = [c.task for c in self.calls.values()]
         if running:
-            log.info("stopping: %d call(s) in progress get %.0f s to finish", len(running),
+            log.info("stopping: %d call(s) in progress get %g s to finish", len(running),
                      grace_s)
             await asyncio.wait(running, timeout=grace_s)
         left = list(self.calls.values())
         for call in left:
-            log.warning("call %s (%s) still running after %.0f s: handed back to the dialplan",
+            log.warning("call %s (%s) still running after %g s: handed back to the dialplan",
                         call.info.call_id, call.flow, grace_s)
             call.handed_back = True
             await call.session.close()
@@ -202,7 +202,7 @@ class FlowServer:
                  info.caller_number or "unknown", env.script, version)
         result: CallResult | None = None
         try:
-            result = await run_call(program, channel, services)
+            result = await run_call(program, channel, services, flow_version=version)
             log.info("call %s ended: %s", info.call_id, result.outcome)
         finally:
             self.calls.pop(info.call_id, None)

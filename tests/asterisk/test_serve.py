@@ -1,0 +1,435 @@
+"""`ccf serve` for real: the LiveCentre a ccf.toml describes (flow store,
+call store, CRM, text-to-speech, the AMI link to the AMI peer, the FastAGI
+server) taking calls from the FastAGI peer over 127.0.0.1; the `ccf serve`
+command as a subprocess stopped by SIGTERM (calls in progress finish, or
+are handed back after the grace period, and keep their record); refusing
+an invalid ccf.toml; and a redeploy while calls run (a call finishes on
+the version it started with, the next one runs the new version)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from compiler.pipeline import compile_file
+from runtime.asterisk.config import CentreConfig, load_config
+from runtime.asterisk.flowstore import FlowStore
+from runtime.asterisk.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
+from runtime.asterisk.peer.ami_server import AmiPeer
+from runtime.asterisk.peer.raw import ScriptBackend
+from runtime.asterisk.scenario_agi import quiet_tts_command
+from runtime.asterisk.service import LiveCentre
+from runtime.centre import AgentState
+
+ROOT = Path(__file__).resolve().parents[2]
+IWS = ROOT / "examples" / "iws"
+CCF = Path(sys.executable).with_name("ccf")
+SECRET = "serve-secret-never-printed"
+QUEUES = ("ccf-service", "ccf-support")  # the hotline's queues, as Asterisk names them
+WAIT_S = 5.0  # real seconds a test waits for something that takes milliseconds
+
+
+def line_flow(version: int) -> str:
+    """A small flow whose prompts say which version it is; its `wait`
+    is where a held caller keeps the call going."""
+    return textwrap.dedent(f"""\
+        flow line:
+          languages en-US
+
+        on start:
+          answer
+          play tts "This is version {version}."
+          wait 1s
+          play tts "Goodbye from version {version}."
+          hangup
+        """)
+
+
+def compiled(path: Path) -> dict:
+    result = compile_file(str(path))
+    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
+    return {**result.ir, "tests": []}
+
+
+def write_config(tmp_path: Path, ami_port: int, *, extra: str = "") -> Path:
+    path = tmp_path / "ccf.toml"
+    path.write_text(textwrap.dedent(f"""\
+        [ami]
+        port = {ami_port}
+        timeout = "2s"
+        [paths]
+        flows = "flows"
+        store = "calls.db"
+        recordings = "recordings"
+        sounds = "sounds"
+        tts_cache = "tts-cache"
+        [tts]
+        command = {json.dumps(list(quiet_tts_command()))}
+        [crm]
+        adapter = "sqlite"
+        path = "crm.db"
+        [agents]
+        file = "{IWS / 'agents.toml'}"
+        [numbers]
+        "4008001234" = "hotline"
+        "4008005678" = "line"
+        """) + extra, encoding="utf-8")
+    return path
+
+
+def centre_config(path: Path) -> CentreConfig:
+    # the secret reaches the loader as `ccf serve` gets it: from the environment
+    return load_config(path, environ={"CCF_AMI_SECRET": SECRET})
+
+
+def deploy(config: CentreConfig, flows: dict[str, dict], note: str = "") -> str:
+    return FlowStore(config.flows_dir).deploy(flows, numbers=config.numbers, note=note).version
+
+
+class HeldBackend(ScriptBackend):
+    """A caller whose line keeps the call going: the first command with
+    `verb` (the flow's `wait`) is answered only after `hold_s` seconds.
+    `holding` is set when that command arrives; `seen` keeps every command."""
+
+    def __init__(self, verb: str = "EXEC", hold_s: float = 1.0) -> None:
+        super().__init__()
+        self.verb = verb
+        self.hold_s = hold_s
+        self.holding = asyncio.Event()
+        self.seen: list[AgiCommand] = []
+
+    async def execute(self, cmd: AgiCommand) -> str | None:
+        self.seen.append(cmd)
+        if cmd.verb == self.verb and not self.holding.is_set():
+            self.holding.set()
+            await asyncio.sleep(self.hold_s)
+        return await super().execute(cmd)
+
+
+def said(commands: list[str]) -> list[str]:
+    """What a call's prompts said: the text of each STREAM FILE's TTS file
+    (the renderer's sidecar beside it)."""
+    from runtime.asterisk.peer.agi_caller import find_command
+
+    texts = []
+    for text in commands:
+        _, cmd = find_command(text)
+        if cmd is not None and cmd.verb == "STREAM FILE":
+            with open(cmd.args[0] + ".json", encoding="utf-8") as handle:
+                texts.append(json.load(handle)["text"])
+    return texts
+
+
+async def place(port: int, script: str, uniqueid: str, backend=None,
+                callerid: str = "+8613800000001") -> CallerReport:
+    line = CallerLine(script=script, uniqueid=uniqueid, callerid=callerid,
+                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
+    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
+                           timeout=WAIT_S).run()
+
+
+async def until(check, what: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
+        await asyncio.sleep(0.01)
+
+
+# ---- (a) the LiveCentre of a ccf.toml ------------------------------------------------
+
+
+def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path) -> None:
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=QUEUES)
+        await peer.start()
+        config = centre_config(write_config(tmp_path, peer.port))
+        assert config.ami.secret == SECRET
+        version = deploy(config, {"hotline": compiled(IWS / "hotline.ccf")}, "hotline")
+        live = LiveCentre(config, port=0)
+        try:
+            host, port = await live.start()
+            assert host == "127.0.0.1" and port > 0
+            assert live.flows.version == version
+            assert live.centre.agent("zhang").state == AgentState.AVAILABLE
+            first = await place(port, "hotline", "1795652892.1")
+            second = await place(port, "hotline", "1795652892.2", callerid="+8613900000000")
+            # Asterisk says zhang's phone is in use, then li pauses
+            peer.set_device_state("PJSIP/8001", "INUSE")
+            await until(lambda: live.centre.agent("zhang").state == AgentState.BUSY,
+                        "zhang to be busy")
+            peer.emit({"Event": "QueueMemberPause", "Queue": "ccf-service",
+                       "MemberName": "li", "Interface": "PJSIP/8002",
+                       "StateInterface": "PJSIP/8002", "Paused": "1", "Status": "1",
+                       "CallsTaken": "0", "LastCall": "0", "Uniqueid": "1795652892.9"})
+            await until(lambda: live.centre.agent("li").state == AgentState.PAUSED,
+                        "li to be paused")
+            records = [live.store.call("1795652892.1"), live.store.call("1795652892.2")]
+            events = live.store.query("SELECT kind, call_id, data FROM centre_events "
+                                      "WHERE source = 'ami' ORDER BY id")
+            served = live.server.served
+        finally:
+            await live.stop(1.0)
+            await peer.stop()
+        return first, second, records, events, served, peer.actions
+
+    first, second, records, events, served, actions = asyncio.run(main())
+    assert served == 2
+    for report, record in zip((first, second), records, strict=True):
+        assert report.commands[0] == "ANSWER" and report.closed_by == "server"
+        assert record is not None and record["flow"] == "hotline"
+        assert record["outcome"] in ("hangup", "transfer", "voicemail", "abandoned")
+    assert records[1]["caller"] == "+8613900000000"
+    # the login, the members of the flows' queues, then the resync
+    names = [a["Action"] for a in actions]
+    assert names[0] == "Login"
+    added = {(a["Queue"], a["MemberName"], a["Interface"]) for a in actions
+             if a["Action"] == "QueueAdd"}
+    assert ("ccf-support", "wang", "PJSIP/8003") in added
+    assert ("ccf-service", "zhang", "PJSIP/8001") in added
+    assert not any(q == "ccf-support" and m != "wang" for q, m, _ in added)  # only tech
+    assert names.index("QueueStatus") > max(i for i, n in enumerate(names) if n == "QueueAdd")
+    kinds = [e["kind"] for e in events]
+    assert "QueueMemberAdded" in kinds
+    assert "DeviceStateChange" in kinds and "QueueMemberPause" in kinds
+    pause = [e for e in events if e["kind"] == "QueueMemberPause"][-1]
+    assert pause["call_id"] == "1795652892.9"
+    assert json.loads(pause["data"])["MemberName"] == "li"
+    assert SECRET not in json.dumps(events)
+
+
+# ---- (b) `ccf serve` as a process: SIGTERM ---------------------------------------------
+
+
+class Served:
+    """`ccf serve` in a subprocess, its bound port read from its first line."""
+
+    def __init__(self, config: Path, *args: str, ami_secret: str = SECRET) -> None:
+        self.argv = [str(CCF), "serve", "--config", str(config), "--port", "0", *args]
+        self.env = {**os.environ, "CCF_AMI_SECRET": ami_secret}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.first_line = ""
+
+    async def start(self) -> int:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        raw = await asyncio.wait_for(self.proc.stdout.readline(), WAIT_S)
+        self.first_line = raw.decode()
+        assert self.first_line.startswith("ccf serve: FastAGI on 127.0.0.1:"), \
+            self.first_line + (await self.proc.stderr.read()).decode()
+        return int(self.first_line.split("127.0.0.1:", 1)[1].split(",", 1)[0])
+
+    async def stop(self) -> tuple[int, str, str]:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(self.proc.communicate(), WAIT_S)
+        return self.proc.returncode, self.first_line + out.decode(), err.decode()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+
+
+def records(store: Path) -> dict[str, dict]:
+    db = sqlite3.connect(store)
+    db.row_factory = sqlite3.Row
+    try:
+        return {r["call_id"]: dict(r) for r in db.execute("SELECT * FROM calls")}
+    finally:
+        db.close()
+
+
+def test_ccf_serve_stops_on_sigterm_letting_a_call_finish(tmp_path: Path) -> None:
+    (tmp_path / "line.ccf").write_text(line_flow(1), encoding="utf-8")
+
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=QUEUES)
+        await peer.start()
+        config_path = write_config(tmp_path, peer.port)
+        version = deploy(centre_config(config_path), {"line": compiled(tmp_path / "line.ccf")})
+        served = Served(config_path)
+        try:
+            port = await served.start()
+            await until(lambda: peer.logged_in == 1, "ccf serve to log in to AMI")
+            done = await place(port, "line", "1795652900.1")
+            held = HeldBackend(hold_s=1.0)
+            call = asyncio.create_task(place(port, "line", "1795652900.2", held))
+            await asyncio.wait_for(held.holding.wait(), WAIT_S)
+            code, out, err = await served.stop()  # SIGTERM while the call waits
+            report = await asyncio.wait_for(call, WAIT_S)
+        finally:
+            served.kill()
+            await peer.stop()
+        return version, done, report, code, out, err
+
+    version, done, report, code, out, err = asyncio.run(main())
+    assert code == 0, err
+    assert f"flows version {version}" in out
+    assert "ccf serve: stopping; 1 call(s) in progress" in out
+    assert "ccf serve: stopped after 2 call(s)\n" in out  # none handed back
+    assert "Traceback" not in err and SECRET not in out + err
+    assert said(done.commands) == said(report.commands) == \
+        ["This is version 1.", "Goodbye from version 1."]
+    assert report.commands[-1] == "HANGUP" and report.closed_by == "server"
+    calls = records(tmp_path / "calls.db")
+    assert calls["1795652900.2"]["outcome"] == "hangup"
+    assert calls["1795652900.2"]["ended_by"] == "flow"
+    assert calls["1795652900.1"]["outcome"] == "hangup"
+
+
+def test_ccf_serve_hands_a_long_call_back_after_the_grace(tmp_path: Path) -> None:
+    (tmp_path / "line.ccf").write_text(line_flow(1), encoding="utf-8")
+
+    async def main():
+        config_path = write_config(tmp_path, 1)  # no AMI here: --no-ami
+        deploy(centre_config(config_path), {"line": compiled(tmp_path / "line.ccf")})
+        served = Served(config_path, "--grace", "0.5", "--no-ami")
+        try:
+            port = await served.start()
+            held = HeldBackend(hold_s=2.0)
+            call = asyncio.create_task(place(port, "line", "1795652901.1", held))
+            await asyncio.wait_for(held.holding.wait(), WAIT_S)
+            started = time.monotonic()
+            code, out, err = await served.stop()
+            stopped_in = time.monotonic() - started
+            report = await asyncio.wait_for(call, WAIT_S)
+        finally:
+            served.kill()
+        return report, code, out, err, stopped_in
+
+    report, code, out, err, stopped_in = asyncio.run(main())
+    assert code == 0, err
+    assert stopped_in < 1.5, "the server waited for the call instead of handing it back"
+    assert "ccf serve: stopped after 1 call(s); 1 handed back to the dialplan" in out
+    assert "Traceback" not in err
+    # the server closed the AGI connection: Asterisk carries on in the dialplan
+    assert report.closed_by == "server"
+    assert "Goodbye from version 1." not in said(report.commands)
+    record = records(tmp_path / "calls.db")["1795652901.1"]
+    assert record["outcome"] is not None and record["ended"] is not None
+    # the log (the warning naming the call) goes to stderr; stdout carries
+    # only ccf serve's own lines, which scripts read (the bound port)
+    assert "handed back to the dialplan" in err, out
+    assert [line for line in out.splitlines() if not line.startswith("ccf serve: ")] == []
+
+
+# ---- (c) an invalid ccf.toml -------------------------------------------------------------
+
+
+def test_ccf_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
+    path = write_config(tmp_path, 70000, extra='[shutdown]\ngrace = "soon"\n')
+
+    async def main():
+        proc = await asyncio.create_subprocess_exec(
+            str(CCF), "serve", "--config", str(path), "--port", "0",
+            env={**os.environ, "CCF_AMI_SECRET": SECRET}, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), WAIT_S)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = asyncio.run(main())
+    assert code == 2
+    assert out == ""  # nothing started, no FastAGI line
+    assert "ami.port: 70000 is not valid" in err
+    assert "shutdown.grace: 'soon' is not valid" in err
+    assert "ccf serve: not started" in err
+    assert "Traceback" not in err and SECRET not in err
+
+
+# ---- (d) a redeploy while calls run ------------------------------------------------------
+
+
+def test_a_redeploy_leaves_running_calls_on_their_version(tmp_path: Path) -> None:
+    for version in (1, 2):
+        (tmp_path / f"line{version}.ccf").write_text(line_flow(version), encoding="utf-8")
+
+    async def main():
+        config = centre_config(write_config(tmp_path, 1))
+        first = deploy(config, {"line": compiled(tmp_path / "line1.ccf")}, "one")
+        live = LiveCentre(config, port=0, use_ami=False)
+        try:
+            _, port = await live.start()
+            held = HeldBackend(hold_s=1.3)
+            running = asyncio.create_task(place(port, "line", "1795652910.1", held))
+            await asyncio.wait_for(held.holding.wait(), WAIT_S)
+            second = deploy(config, {"line": compiled(tmp_path / "line2.ccf")}, "two")
+            # a new call looks for a new version at most every poll_s seconds
+            await asyncio.sleep(live.flows.poll_s)
+            assert live.server.calls_running == 1
+            after = await place(port, "line", "1795652910.2")
+            before = await asyncio.wait_for(running, WAIT_S)
+            calls = [live.store.call("1795652910.1"), live.store.call("1795652910.2")]
+            events = [live.store.events("1795652910.1"), live.store.events("1795652910.2")]
+        finally:
+            await live.stop(1.0)
+        return first, second, before, after, calls, events
+
+    first, second, before, after, calls, events = asyncio.run(main())
+    assert first != second
+    assert said(before.commands) == ["This is version 1.", "Goodbye from version 1."]
+    assert said(after.commands) == ["This is version 2.", "Goodbye from version 2."]
+    for call, evs, version in zip(calls, events, (1, 2), strict=True):
+        assert call["outcome"] == "hangup"
+        heard = [s["text"] for e in evs if e["kind"] == "prompt_played"
+                 for s in e["data"]["sounds"]]
+        assert heard == [f"This is version {version}.", f"Goodbye from version {version}."]
+
+
+def test_a_call_record_names_the_deployed_version_it_ran(tmp_path: Path) -> None:
+    """The calls row says which deployment a call ran (the flow store's
+    version label the server looked the flow up with), so a report can
+    tell calls on version 0001 from calls on 0002."""
+    (tmp_path / "line.ccf").write_text(line_flow(1), encoding="utf-8")
+
+    async def main():
+        config = centre_config(write_config(tmp_path, 1))
+        version = deploy(config, {"line": compiled(tmp_path / "line.ccf")})
+        live = LiveCentre(config, port=0, use_ami=False)
+        try:
+            _, port = await live.start()
+            await place(port, "line", "1795652920.1")
+            return version, live.store.call("1795652920.1")
+        finally:
+            await live.stop(1.0)
+
+    version, record = asyncio.run(main())
+    assert record["outcome"] == "hangup"
+    assert record["flow_version"] == version, record["flow_version"]
+
+
+def test_a_config_without_crm_creates_nothing_outside_its_folder(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """Paths in ccf.toml are relative to the file; a centre whose ccf.toml
+    has no [crm] section must not drop a CRM database into whatever folder
+    `ccf serve` was started from."""
+    (tmp_path / "line.ccf").write_text(line_flow(1), encoding="utf-8")
+    path = write_config(tmp_path, 1)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('[crm]\nadapter = "sqlite"\npath = "crm.db"\n', ""),
+                    encoding="utf-8")
+    assert "[crm]" not in path.read_text(encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    async def main():
+        config = centre_config(path)
+        deploy(config, {"line": compiled(tmp_path / "line.ccf")})
+        live = LiveCentre(config, port=0, use_ami=False)
+        try:
+            _, port = await live.start()
+            await place(port, "line", "1795652930.1")
+            return live.store.call("1795652930.1")
+        finally:
+            await live.stop(1.0)
+
+    record = asyncio.run(main())
+    assert record["outcome"] == "hangup"
+    assert sorted(os.listdir(elsewhere)) == []
