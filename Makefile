@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/fastagi.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
