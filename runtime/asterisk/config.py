@@ -195,7 +195,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     problems.extend(_schema_problems(doc, where))
     if problems:
         raise ConfigError(problems)
-    base = file.parent
+    base = file.resolve().parent  # absolute: the server may run from anywhere
 
     def resolve(value: str) -> str:
         expanded = Path(value).expanduser()
