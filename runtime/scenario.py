@@ -780,8 +780,10 @@ class TestResult:
         return self.error is None and all(o.passed for o in self.outcomes)
 
 
-def run_test(ir: dict, test: dict, *, program=None) -> TestResult:
-    """Run one test block of the IR as a simulated call and judge it."""
+def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
+    """Run one test block of the IR as a simulated call and judge it.
+    `runner` runs the call instead of run_scenario, with its arguments
+    (runtime.asterisk.scenario_agi runs it through `ccf serve`)."""
     import asyncio
     import tempfile
     import time
@@ -797,7 +799,7 @@ def run_test(ir: dict, test: dict, *, program=None) -> TestResult:
     program = program if program is not None else load_program(ir, validate=False)
     with tempfile.TemporaryDirectory(prefix="ccf-test-") as workdir:
         try:
-            run = asyncio.run(run_scenario(program, ir, scenario, workdir=workdir))
+            run = asyncio.run((runner or run_scenario)(program, ir, scenario, workdir=workdir))
         except ScenarioError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)

@@ -38,7 +38,7 @@ import asyncio
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,13 +122,20 @@ def parse_message(block: bytes) -> AmiMessage:
     only the one space after the colon is taken off (Command output keeps
     its padding). Lines without a colon (GetConfig's "No categories
     found") carry nothing we use and are skipped."""
-    headers: dict[str, str | list[str]] = {}
+    pairs = []
     for line in block.decode("utf-8", "replace").split("\r\n"):
         name, colon, value = line.partition(":")
         if not colon or not name:
             continue
-        if value.startswith(" "):
-            value = value[1:]
+        pairs.append((name, value[1:] if value.startswith(" ") else value))
+    return AmiMessage(fold_headers(pairs))
+
+
+def fold_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """Headers in order as a dict; a repeated header (Command's `Output`,
+    Originate's `Variable`) becomes the list of its values."""
+    headers: dict[str, str | list[str]] = {}
+    for name, value in pairs:
         previous = headers.get(name)
         if previous is None:
             headers[name] = value
@@ -136,7 +143,7 @@ def parse_message(block: bytes) -> AmiMessage:
             previous.append(value)
         else:
             headers[name] = [previous, value]
-    return AmiMessage(headers)
+    return headers
 
 
 def _text(value: object) -> str:

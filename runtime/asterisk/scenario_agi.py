@@ -34,7 +34,6 @@ import os
 import sqlite3
 import struct
 import tempfile
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
@@ -56,15 +55,13 @@ from runtime.crm.sqlite import SqliteCRM
 from runtime.errors import ExternalError
 from runtime.events import EventList, FanOut
 from runtime.scenario import (
-    CallFacts,
     CallRun,
     Scenario,
     ScenarioError,
     TestResult,
     WatchedCRM,
-    check,
+    run_test,
     scenario_centre,
-    scenario_from_test,
 )
 from runtime.services import RuntimeConfig, Services
 from runtime.sim import ScriptedCaller, SimCentre, SimChannel
@@ -293,21 +290,4 @@ async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdi
 
 def run_test_over_agi(ir: dict, test: dict, program=None) -> TestResult:
     """Run one test block over FastAGI and judge it as run_test does."""
-    from runtime.ir import load_program
-
-    started = time.perf_counter()
-    try:
-        scenario = scenario_from_test(ir, test)
-    except ScenarioError as exc:
-        return TestResult(test["name"], test.get("loc", {}), error=str(exc),
-                          error_loc=exc.loc or None)
-    program = program if program is not None else load_program(ir, validate=False)
-    with tempfile.TemporaryDirectory(prefix="ccf-agi-test-") as workdir:
-        try:
-            run = asyncio.run(run_scenario_over_agi(program, ir, scenario, workdir=workdir))
-        except ScenarioError as exc:
-            return TestResult(scenario.name, scenario.loc, error=str(exc),
-                              error_loc=exc.loc or None)
-    outcomes = check(scenario.expectations, CallFacts(run.events, run.created))
-    return TestResult(scenario.name, scenario.loc, tuple(outcomes), tuple(run.events),
-                      seconds=time.perf_counter() - started)
+    return run_test(ir, test, program=program, runner=run_scenario_over_agi)

@@ -23,6 +23,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from runtime.asterisk.ami import fold_headers
+
 END = b"\r\n\r\n"
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 ALL_CLASSES = ("system", "call", "log", "verbose", "command", "agent", "user", "config",
@@ -140,16 +142,7 @@ class _Request:
         return ""
 
     def as_dict(self) -> dict[str, str | list[str]]:
-        out: dict[str, str | list[str]] = {}
-        for key, value in self.pairs:
-            previous = out.get(key)
-            if previous is None:
-                out[key] = value
-            elif isinstance(previous, list):
-                previous.append(value)
-            else:
-                out[key] = [previous, value]
-        return out
+        return fold_headers(self.pairs)
 
 
 @dataclass(eq=False)  # kept in a set, by identity
