@@ -39,13 +39,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.peer.agi_caller import (
-    AgiCaller,
-    CallerLine,
-    PeerError,
-    SimBackend,
-    agent_leg,
-)
+from runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, PeerError
+from runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
 from runtime.asterisk.server import FlowServer, StaticFlows
 from runtime.asterisk.tts import TtsRenderer
 from runtime.centre import Agent

@@ -20,13 +20,13 @@ from runtime.asterisk.peer.agi_caller import (
     AgiCaller,
     Backend,
     CallerLine,
-    SimBackend,
     environment,
     find_command,
     header_writes,
     parse_args,
 )
 from runtime.asterisk.peer.raw import RawResponder, ScriptBackend
+from runtime.asterisk.peer.sim_backend import SimBackend
 from runtime.asterisk.peer.transcript import captures_dir, read_transcript
 from runtime.channel import CallInfo
 from runtime.clock import VirtualClock
