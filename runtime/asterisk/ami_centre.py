@@ -86,6 +86,11 @@ class _QueueStats:
     talktime_s: float = 0.0
 
 
+_CHANNEL_KEYS = ("ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+                 "ConnectedLineNum", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
+                 "Application", "ApplicationData", "Duration", "BridgeId")
+
+
 def _int(value: str | None) -> int:
     try:
         return int(value or 0)
@@ -130,6 +135,9 @@ class AmiCentre:
         self._queues: dict[str, _QueueStats] = {}
         self._resyncing = False
         self._held: list[AmiMessage] = []
+        # live Asterisk channels by name: their state, caller, place in the
+        # dialplan and Uniqueid/Linkedid (CoreShowChannels, channel events)
+        self.channels: dict[str, dict[str, str]] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -220,6 +228,10 @@ class AmiCentre:
             stats.talktime_s = float(_int(event.get("TalkTime")))
         elif name in _CALL_DEVICE:
             self._agent_call(event, name)
+        if name in ("Newchannel", "Newstate", "NewCallerid", "Newexten"):
+            self._track_channel(event)
+        elif name == "Hangup":
+            self.channels.pop(event.get("Channel") or "", None)
 
     def _queue(self, name: str) -> _QueueStats:
         return self._queues.setdefault(name, _QueueStats())
@@ -328,11 +340,12 @@ class AmiCentre:
             if not reply.ok:
                 raise AmiError(f"QueueStatus failed: {reply.message}")
             dev_reply, devices = await link.list_action("DeviceStateList")
-            channels: list[AmiMessage] = []
-            if not dev_reply.ok:
-                # res_manager_devicestate not loaded: who is on a call, from
-                # the channels named after agents' interfaces
-                _, channels = await link.list_action("CoreShowChannels")
+            # the live channels: the calls Asterisk has now (and, when
+            # res_manager_devicestate is not loaded, who is on a call, from
+            # the channels named after agents' interfaces)
+            chan_reply, channels = await link.list_action("CoreShowChannels")
+            if not chan_reply.ok:
+                channels = []
         except BaseException:
             # no fresh picture: keep the old one, with what happened meanwhile
             self._resyncing = False
@@ -347,12 +360,27 @@ class AmiCentre:
             self._apply(item)
         for device in devices:
             self._device(device.get("Device") or "", device.get("State") or "")
+        self.channels = {}
         for channel in channels:
-            self._channel(channel)
+            self._track_channel(channel)
+            if not dev_reply.ok:
+                self._channel(channel)
         for agent_id in self._mirror:
             self._publish(agent_id, idle_from_last_call=True)
         for event in held:
             self._apply(event)
+
+    def _track_channel(self, item: AmiMessage) -> None:
+        """Keep a live channel's last known facts (CoreShowChannel items
+        and channel events carry the same headers)."""
+        name = item.get("Channel")
+        if not name:
+            return
+        known = self.channels.setdefault(name, {})
+        for key in _CHANNEL_KEYS:
+            value = item.get(key)
+            if value is not None:
+                known[key] = value
 
     def _channel(self, item: AmiMessage) -> None:
         name = item.get("Channel") or ""

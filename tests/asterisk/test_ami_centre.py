@@ -228,3 +228,34 @@ def test_ensure_members_reports_refusals():
            "No such queue" in text
     # only a1 has sales >= 3; a3 has no extension and no sales skill
     assert [(a["MemberName"], a["Interface"]) for a in adds] == [("a1", "PJSIP/100")]
+
+
+def test_resync_lists_the_live_channels_and_events_keep_them_current():
+    c, _ = centre()
+    peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
+
+    async def body(link):
+        await link.action("Originate", Channel="Local/4008001234@ccf-inbound",
+                          Application="Wait", Data="30", Async="true",
+                          CallerID='"Alice" <+8613800000001>')
+        await c.resync(link)
+        listed = {name: dict(facts) for name, facts in c.channels.items()}
+        actions = [a.get("Action") for a in peer.actions][-3:]
+        return listed, actions
+
+    listed, actions = asyncio.run(_with_link(peer, c, body))
+    assert actions == ["QueueStatus", "DeviceStateList", "CoreShowChannels"]
+    assert listed, "the originated call's channels are listed"
+    assert all(facts.get("Uniqueid") for facts in listed.values())
+    # a hang-up removes a channel; a new one is added with its facts
+    gone = next(iter(listed))
+    c.apply(ev("Hangup", Channel=gone, Uniqueid="1.1", Cause=16))
+    c.apply(ev("Newchannel", Channel="PJSIP/100-0000000a", ChannelState=4,
+               ChannelStateDesc="Ring", CallerIDNum="+8613900000000", Uniqueid="1795.7",
+               Linkedid="1795.7", Context="from-trunk", Exten="4008001234"))
+    assert gone not in c.channels
+    assert c.channels["PJSIP/100-0000000a"]["ChannelStateDesc"] == "Ring"
+    c.apply(ev("Newstate", Channel="PJSIP/100-0000000a", ChannelState=6,
+               ChannelStateDesc="Up"))
+    assert c.channels["PJSIP/100-0000000a"]["ChannelStateDesc"] == "Up"
+    assert c.channels["PJSIP/100-0000000a"]["CallerIDNum"] == "+8613900000000"
