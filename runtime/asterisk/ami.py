@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ccdsl.ami")
 
 EOL = b"\r\n"
 END = b"\r\n\r\n"

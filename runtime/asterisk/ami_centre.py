@@ -35,7 +35,7 @@ from runtime.centre import Agent, AgentState
 from runtime.clock import Clock, SystemClock
 from runtime.routing import AgentPool
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ccdsl.centre")
 
 # Asterisk device states (include/asterisk/devicestate.h) -> AgentState.
 # UNKNOWN counts as available: app_queue rings members in that state, and
