@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/fastagi.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

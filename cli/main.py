@@ -11,6 +11,8 @@ import sys
 
 import typer
 
+from cli import callback as callback_cmd
+from cli import calls as calls_cmd
 from cli import compile as compile_cmd
 from cli import config as config_cmd
 from cli import crm as crm_cmd
@@ -18,10 +20,16 @@ from cli import deploy as deploy_cmd
 from cli import explain as explain_cmd
 from cli import flows as flows_cmd
 from cli import fmt as fmt_cmd
+from cli import monitor as monitor_cmd
+from cli import prompts as prompts_cmd
+from cli import report as report_cmd
 from cli import serve as serve_cmd
 from cli import simulate as simulate_cmd
+from cli import status as status_cmd
 from cli import test as test_cmd
 from cli import validate as validate_cmd
+from cli import voicemail as voicemail_cmd
+from cli import wrapup as wrapup_cmd
 
 INTERNAL_ERROR = 3
 
@@ -70,6 +78,14 @@ app.command("deploy")(deploy_cmd.deploy)
 app.command("flows")(flows_cmd.flows)
 app.add_typer(config_cmd.app, name="config")
 app.command("serve")(serve_cmd.serve)
+app.command("report")(report_cmd.report)
+app.add_typer(calls_cmd.app, name="calls")
+app.add_typer(voicemail_cmd.app, name="voicemail")
+app.command("callback")(callback_cmd.callback)
+app.command("wrapup")(wrapup_cmd.wrapup)
+app.command("monitor")(monitor_cmd.monitor)
+app.command("status")(status_cmd.status)
+app.add_typer(prompts_cmd.app, name="prompts")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,207 @@
+"""`ccf report`: figures of the calls in a call store, as tables, CSV, JSON
+or a self-contained HTML file with charts (runtime/reports/; every figure
+is defined in docs/reports.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from cli.common import wants_color, write
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+class Interval(StrEnum):
+    realtime = "realtime"
+    hour = "hour"
+    day = "day"
+    month = "month"
+    year = "year"
+
+
+class SectionName(StrEnum):
+    summary = "summary"
+    calls = "calls"
+    queues = "queues"
+    agents = "agents"
+    nodes = "nodes"
+    choices = "choices"
+
+
+DEFAULT_CONFIG = "ccf.toml"
+
+
+class _Bad(Exception):
+    """A message for the user, and exit status 2."""
+
+
+def _store_path(store: Path | None, config: str | None) -> str:
+    """--store (or $CCF_STORE), else the [paths] store of --config (or
+    $CCF_CONFIG, or ./ccf.toml when there is one)."""
+    if store is not None:
+        return str(store)
+    if config is None:
+        if not os.path.isfile(DEFAULT_CONFIG):
+            raise _Bad("no call store given: name it with --store FILE or $CCF_STORE, or give "
+                       "--config ccf.toml (its [paths] store); there is no ccf.toml here")
+        config = DEFAULT_CONFIG
+    from runtime.asterisk.config import ConfigError, load_config
+
+    try:
+        return load_config(config).store_path
+    except ConfigError as exc:
+        problems = "\n".join(f"  {p}" for p in exc.problems)
+        raise _Bad(f"the call store is named in `{config}`, which cannot be used:\n"
+                   f"{problems}") from None
+
+
+def report(
+    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
+                               envvar="CCF_STORE",
+                               help="The call store to report on. Default: $CCF_STORE, else "
+                                    "the [paths] store of --config."),
+    config: str = typer.Option(None, "--config", "-c", metavar="FILE", envvar="CCF_CONFIG",
+                               help="A ccf.toml whose [paths] store is the call store, when "
+                                    "--store is not given. Default: $CCF_CONFIG, else "
+                                    "./ccf.toml if there is one."),
+    interval: Interval = typer.Option(Interval.day, "--interval", "-i",
+                                      help="The periods calls are counted in, in the calls' "
+                                           "local time; realtime: the last --minutes minutes, "
+                                           "per minute, and the calls in progress now."),
+    start: str = typer.Option(None, "--from", metavar="DATE",
+                              help="The first day (YYYY-MM-DD) or moment (\"YYYY-MM-DD HH:MM\") "
+                                   "reported, local time. Default: the first call."),
+    end: str = typer.Option(None, "--to", metavar="DATE",
+                            help="The last day reported (included), or the moment the range "
+                                 "ends (excluded), local time. Default: the last call."),
+    queue: str = typer.Option(None, "--queue", metavar="QUEUE",
+                              help="Only calls that joined this queue (and only this queue's "
+                                   "row, and the agents' offers from it)."),
+    agent: str = typer.Option(None, "--agent", metavar="AGENT",
+                              help="Only calls offered to this agent (and only this agent's "
+                                   "row)."),
+    flow: str = typer.Option(None, "--flow", metavar="FLOW", help="Only calls of this flow."),
+    within: str = typer.Option("20s", "--within", metavar="SECONDS",
+                               help="The service level's threshold: calls answered within "
+                                    "this wait, such as 20s."),
+    minutes: int = typer.Option(None, "--minutes", metavar="N",
+                                help="With --interval realtime: how many minutes (default 60, "
+                                     "at most 1440)."),
+    now: str = typer.Option(None, "--now", metavar="WHEN",
+                            help="With --interval realtime: the moment the window ends, "
+                                 "\"YYYY-MM-DD HH:MM [Zone]\" (default: now)."),
+    section: SectionName = typer.Option(None, "--section", "-s",
+                                        help="Only this section. With --format csv: plain "
+                                             "CSV of it; without, every section under a "
+                                             "`# name` line."),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f",
+                                     help="table (readable), csv, json (every section) or "
+                                          "html (one self-contained file with charts)."),
+    output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
+                                help="Write the report to this file (default: standard "
+                                     "output)."),
+) -> None:
+    """Report on the calls in a call store: calls per interval, queues, agents, menu nodes.
+
+    Sections: summary (totals), calls (per hour, day, month, year, or per
+    minute in real time), queues (offered, answered, abandoned, service
+    level, wait and talk), agents (offered, answered, missed, talk and
+    handling time), nodes (visits, time spent, drops) and choices (what
+    callers chose at each menu). docs/reports.md defines every figure.
+    Exit status: 0 with a report, 2 for bad options or a store that cannot
+    be read.
+    """
+    try:
+        text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
+                     now, section, fmt, output)
+    except _Bad as exc:
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(2) from None
+    if text is not None:
+        write(text)
+
+
+def _make(store, config, interval, start, end, queue, agent, flow, within, minutes, now,
+          section, fmt, output) -> str | None:
+    """The rendered report (None: the table was printed, or a file written)."""
+    from runtime.reports import ReportError, make_report
+    from runtime.reports.model import SECTIONS, Options
+    from runtime.reports.options import OptionError, duration_ms, filters
+
+    realtime = interval is Interval.realtime
+    if realtime and (start or end):
+        raise _Bad("--from and --to do not go with --interval realtime, which reports the last "
+                   "--minutes minutes")
+    if not realtime and (minutes is not None or now is not None):
+        raise _Bad("--minutes and --now go with --interval realtime")
+    if minutes is not None and not 1 <= minutes <= 1440:
+        raise _Bad(f"--minutes {minutes}: give 1 to 1440 minutes")
+    try:
+        chosen = filters(start, end, queue=queue, agent=agent, flow=flow)
+        within_ms = duration_ms(within, "--within")
+        moment = _moment(now) if now else None
+    except OptionError as exc:
+        raise _Bad(str(exc)) from None
+    options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60)
+    wanted = (section.value,) if section else SECTIONS
+    path = _store_path(store, config)
+    try:
+        made = make_report(path, chosen, options, wanted, now=moment)
+    except ReportError as exc:
+        raise _Bad(str(exc)) from None
+    text = _render(made, fmt, one=section is not None, to_file=output is not None)
+    if output is None:
+        return text
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Bad(f"cannot write `{output}`: {exc.strerror}") from None
+    write(f"report written to {output}\n", err=True)
+    return None
+
+
+def _moment(text: str):
+    from datetime import datetime
+
+    from runtime.reports.options import OptionError
+    from runtime.scenario import ScenarioError, parse_at
+
+    try:
+        return parse_at(text, datetime.now().astimezone().tzinfo)
+    except ScenarioError as exc:
+        raise OptionError(f"--now: {exc}") from None
+
+
+def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool) -> str:
+    if fmt is ReportFormat.csv:
+        from runtime.reports.render_data import to_csv
+
+        return to_csv(made, one=one)
+    if fmt is ReportFormat.json:
+        from runtime.reports.render_data import to_json
+
+        return to_json(made)
+    if fmt is ReportFormat.html:
+        from runtime.reports.render_html import render
+
+        return render(made)
+    import io
+    import shutil
+
+    from runtime.reports.render_text import render
+
+    color = not to_file and wants_color(sys.stdout)
+    out = io.StringIO()
+    # a terminal's own width; a file or a pipe gets room for the widest table
+    render(made, out, color=color, width=shutil.get_terminal_size().columns if color else 200)
+    return out.getvalue()

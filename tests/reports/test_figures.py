@@ -1,0 +1,216 @@
+"""Every figure of every section, against a count made from the calls the
+store was given (tests/reports/known.py), unfiltered and with each filter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from reports import known
+from runtime.reports import make_report
+from runtime.reports.model import Filters, Options
+from runtime.reports.options import filters as make_filters
+
+CALLS = known.make_calls()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("reports") / "calls.db")
+    known.write_store(path, CALLS)
+    return path
+
+
+def test_the_known_calls_have_every_shape_the_report_counts() -> None:
+    outcomes = {c.outcome for c in CALLS}
+    assert {"hangup", "abandoned", "voicemail", "transfer", None} <= outcomes
+    visit_outcomes = {v.outcome for c in CALLS for v in c.visits}
+    assert visit_outcomes == {"answered", "timeout", "empty", "hangup"}
+    assert {o.outcome for c in CALLS for _, o in c.offers} == {"answered", "missed",
+                                                               "caller_gone"}
+    assert any(n.dropped for c in CALLS for n in c.nodes)
+    assert any(c.start.utcoffset() != CALLS[1].start.utcoffset() for c in CALLS)
+
+
+def _report(store: str, filters: Filters = Filters(), **options):
+    return make_report(store, filters, Options(**options))
+
+
+def test_summary(store: str) -> None:
+    report = _report(store)
+    assert report.section("summary").records() == [known.expected_summary(CALLS)]
+
+
+@pytest.mark.parametrize("interval", ["hour", "day", "month", "year"])
+def test_calls_per_interval(store: str, interval: str) -> None:
+    report = _report(store, interval=interval)
+    assert report.section("calls").records() == known.expected_periods(CALLS, interval)
+
+
+@pytest.mark.parametrize("within_ms", [20_000, 4_000])
+def test_queues(store: str, within_ms: int) -> None:
+    report = _report(store, within_ms=within_ms)
+    assert report.section("queues").records() == known.expected_queues(CALLS, within_ms)
+
+
+def test_agents(store: str) -> None:
+    assert _report(store).section("agents").records() == known.expected_agents(CALLS)
+
+
+def test_nodes_and_choices(store: str) -> None:
+    report = _report(store)
+    assert report.section("nodes").records() == known.expected_nodes(CALLS)
+    assert report.section("choices").records() == known.expected_choices(CALLS)
+
+
+def test_a_local_day_is_the_day_on_each_calls_own_clock(store: str) -> None:
+    """--from/--to 2026-11-29: the calls that started on the 29th in their own
+    zone (New York's calls too, though most of their UTC day differs), and the
+    visits, offers and nodes of any call that happened on the 29th."""
+    chosen = make_filters("2026-11-29", "2026-11-29")
+
+    def when(moment: datetime) -> bool:
+        return "2026-11-29T00:00:00" <= known.local(moment) < "2026-11-30T00:00:00"
+
+    calls = [c for c in CALLS if when(c.start)]
+    assert any(c.start.tzinfo is known.NEW_YORK for c in calls)
+    report = _report(store, chosen, interval="hour")
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("calls").records() == known.expected_periods(calls, "hour")
+    assert report.section("queues").records() == known.expected_queues(CALLS, 20_000, when)
+    assert report.section("agents").records() == known.expected_agents(CALLS, when)
+    assert report.section("nodes").records() == known.expected_nodes(CALLS, when)
+    assert report.section("choices").records() == known.expected_choices(CALLS, when)
+
+
+def test_a_range_of_times(store: str) -> None:
+    chosen = make_filters("2026-11-28 09:30", "2026-11-30 10:00")
+
+    def when(moment: datetime) -> bool:
+        return "2026-11-28T09:30:00" <= known.local(moment) < "2026-11-30T10:00:00"
+
+    calls = [c for c in CALLS if when(c.start)]
+    assert 0 < len(calls) < len(CALLS)
+    report = _report(store, chosen)
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("nodes").records() == known.expected_nodes(CALLS, when)
+
+
+def test_flow_filter(store: str) -> None:
+    calls = [c for c in CALLS if c.flow == "sales"]
+    report = _report(store, Filters(flow="sales"))
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("calls").records() == known.expected_periods(calls, "day")
+    assert report.section("queues").records() == known.expected_queues(calls, 20_000)
+    assert report.section("agents").records() == known.expected_agents(calls)
+    assert report.section("nodes").records() == known.expected_nodes(calls)
+    assert report.section("choices").records() == known.expected_choices(calls)
+
+
+def test_queue_filter(store: str) -> None:
+    """The calls that joined `vip`; only vip's row; only offers made from vip."""
+    calls = [c for c in CALLS if any(v.queue == "vip" for v in c.visits)]
+    report = _report(store, Filters(queue="vip"))
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("queues").records() == known.expected_queues(calls, 20_000,
+                                                                        queue="vip")
+    assert report.section("agents").records() == known.expected_agents(calls, queue="vip")
+    assert report.section("nodes").records() == known.expected_nodes(calls)
+
+
+def test_agent_filter(store: str) -> None:
+    """The calls offered to `li`; only li's row."""
+    calls = [c for c in CALLS if any(o.agent == "li" for _, o in c.offers)]
+    report = _report(store, Filters(agent="li"))
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("queues").records() == known.expected_queues(calls, 20_000)
+    agents = report.section("agents").records()
+    assert agents == known.expected_agents(calls, agent="li")
+    assert [a["agent"] for a in agents] == ["li"]
+    assert report.section("choices").records() == known.expected_choices(calls)
+
+
+def test_filters_together(store: str) -> None:
+    calls = [c for c in CALLS if c.flow == "hotline"
+             and any(v.queue == "service" for v in c.visits)
+             and any(o.agent == "wang" for _, o in c.offers)]
+    assert calls
+    report = _report(store, Filters(queue="service", agent="wang", flow="hotline"))
+    assert report.section("summary").records() == [known.expected_summary(calls)]
+    assert report.section("agents").records() == known.expected_agents(
+        calls, queue="service", agent="wang")
+
+
+def test_an_unknown_queue_gives_empty_sections(store: str) -> None:
+    report = _report(store, Filters(queue="nobody"))
+    summary = report.section("summary").records()[0]
+    assert summary["calls"] == 0 and summary["avg_duration_ms"] is None
+    for name in ("calls", "queues", "agents", "nodes", "choices"):
+        assert report.section(name).rows == ()
+
+
+def test_realtime(store: str) -> None:
+    """The last 30 minutes up to 2026-11-30 10:20 Shanghai time, minute by
+    minute, every minute listed; in progress: every call of the last day
+    without an outcome."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 30, 10, 20, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    report = make_report(store, Filters(), Options(interval="realtime", minutes=30), now=now)
+    rows = report.section("calls").records()
+    assert len(rows) == 30
+    assert rows[0]["period"] == "2026-11-30 09:51" and rows[-1]["period"] == "2026-11-30 10:20"
+    window = [c for c in CALLS
+              if "2026-11-30T09:51:00" <= known.local(c.start) < "2026-11-30T10:21:00"
+              and c.start.tzinfo is known.SHANGHAI]
+    assert window
+    assert sum(r["calls"] for r in rows) == len(window)
+    for row in rows:
+        minute = [c for c in window if known.local(c.start)[:16] == row["period"]
+                  .replace(" ", "T")]
+        assert row["calls"] == len(minute)
+        assert row["answered"] == sum(c.talked for c in minute)
+    now_s = now.timestamp()
+    live = [c for c in CALLS if c.outcome is None and 0 <= now_s - c.start.timestamp() <= 86_400]
+    assert report.section("summary").records()[0]["in_progress"] == len(live)
+
+
+def test_an_empty_store(tmp_path: Path) -> None:
+    from runtime.store import CallStore
+
+    path = str(tmp_path / "empty.db")
+    CallStore(path).close()
+    report = make_report(path)
+    assert report.section("summary").records()[0]["calls"] == 0
+    assert all(s.rows == () for s in report.sections if s.name != "summary")
+
+
+def test_docs_define_every_figure(store: str) -> None:
+    """docs/reports.md names every column of every section."""
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text("utf-8")
+    for section in _report(store).sections:
+        assert f"### {section.name}" in text
+        for column in section.columns:
+            assert re.search(rf"\b{column.key}\b", text), f"{section.name}.{column.key}"
+
+
+def test_a_report_reads_while_a_store_writes(tmp_path: Path) -> None:
+    """A live store (WAL, one writer) and a report at the same time: the
+    report sees every committed call, the one in progress as in progress."""
+    from runtime.events import Event
+    from runtime.store import CallStore
+
+    path = str(tmp_path / "live.db")
+    at = datetime(2026, 11, 30, 10, 0, tzinfo=known.SHANGHAI)
+    with CallStore(path) as store:
+        store.emit(Event("live-1", 1, at, "call_started", {"flow": "hotline"}))
+        store.emit(Event("live-1", 2, at, "step_entered", {"step": "main_menu"}))
+        store.flush()
+        summary = make_report(path).section("summary").records()[0]
+        assert (summary["calls"], summary["in_progress"]) == (1, 1)
+    summary = make_report(path).section("summary").records()[0]
+    assert (summary["calls"], summary["in_progress"]) == (1, 0)  # closing finished it
