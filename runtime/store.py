@@ -58,7 +58,7 @@ from typing import Any
 from runtime.events import Event
 from runtime.values import to_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FLUSH_EVENTS = 1000
 FLUSH_SECONDS = 1.0
 # What bulk simulations (many simulated calls in one process, `make bench`)
@@ -77,6 +77,18 @@ EVENTS_PER_CALL = 50
 _MOVED_ON = frozenset({"routing_decision", "step_entered", "voicemail",
                        "transfer", "prompt_played", "agent_answered"})
 _ENTERING = frozenset({"step_entered", "handler_entered"})
+# schema 4: one row per recording of a call, filled when the call ends (the
+# migration from 3 makes the table and fills it from the stored events)
+RECORDINGS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS recordings ("
+    " call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    " started TEXT NOT NULL, started_ms INTEGER NOT NULL,"
+    " duration_ms INTEGER,"  # until recording_stopped (stop recording, or the call's end)
+    " caller TEXT, agent TEXT,"  # agent: who talked to the caller while it recorded
+    " customer_id TEXT, flow TEXT,"
+    # one b-tree, the key's: each call's recording costs one index insert
+    " PRIMARY KEY (call_id, file)) WITHOUT ROWID",
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -181,7 +193,7 @@ CREATE TABLE IF NOT EXISTS centre_events (
     data      TEXT NOT NULL    -- JSON: the event's headers
 );
 CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
-"""
+""" + "".join(f"{statement};\n" for statement in RECORDINGS_SCHEMA)
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
@@ -190,6 +202,18 @@ CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("DROP INDEX IF EXISTS events_step",),
     2: (),  # version 3 added centre_events, which SCHEMA creates
+    # version 4 added recordings: filled from the calls' recording events,
+    # each with its recording_stopped (same call and file) for the length
+    3: (*RECORDINGS_SCHEMA,
+        "INSERT OR IGNORE INTO recordings (call_id, file, started, started_ms, duration_ms, "
+        "caller, agent, customer_id, flow) "
+        "SELECT e.call_id, json_extract(e.data, '$.file'), e.at, e.at_ms, "
+        "(SELECT min(s.at_ms) FROM events s WHERE s.call_id = e.call_id "
+        "AND s.kind = 'recording_stopped' AND s.seq > e.seq "
+        "AND json_extract(s.data, '$.file') = json_extract(e.data, '$.file')) - e.at_ms, "
+        "c.caller, c.agent, c.customer_id, c.flow "
+        "FROM events e JOIN calls c ON c.call_id = e.call_id "
+        "WHERE e.kind = 'recording_started' AND json_extract(e.data, '$.file') IS NOT NULL",),
 }
 
 _CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "customer_id",
@@ -203,6 +227,8 @@ _QUEUE_COLUMNS = ("call_id", "seq", "queue", "priority", "position", "joined", "
                   "wait_ms", "outcome", "agent", "talk_ms")
 _LEG_COLUMNS = ("call_id", "seq", "agent", "via", "queue", "offered", "offered_ms", "outcome",
                 "ring_ms", "talk_ms", "ended_by", "wrapup_ms")
+_RECORDING_COLUMNS = ("call_id", "file", "started", "started_ms", "duration_ms", "caller",
+                      "agent", "customer_id", "flow")
 
 
 _CENTRE_SQL = ("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data) "
@@ -220,7 +246,8 @@ _CALL_SQL = _insert("calls", _CALL_COLUMNS)
 _EVENT_SQL = "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _VISIT_SQL = (("node_visits", _NODE_COLUMNS, _insert("node_visits", _NODE_COLUMNS)),
               ("queue_visits", _QUEUE_COLUMNS, _insert("queue_visits", _QUEUE_COLUMNS)),
-              ("agent_legs", _LEG_COLUMNS, _insert("agent_legs", _LEG_COLUMNS)))
+              ("agent_legs", _LEG_COLUMNS, _insert("agent_legs", _LEG_COLUMNS)),
+              ("recordings", _RECORDING_COLUMNS, _insert("recordings", _RECORDING_COLUMNS)))
 
 
 class StoreError(Exception):
@@ -296,6 +323,7 @@ class _Call:
     legs: list[dict[str, Any]] = field(default_factory=list)
     # the legs still ringing, kept as they change: most events ask for them
     ringing: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
 
     def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
         """Every leg still ringing (but those of agent `keep`) ends with
@@ -310,7 +338,8 @@ class _Call:
 
 
 # the _Call attribute holding each visit table's rows
-_VISITS = {"node_visits": "nodes", "queue_visits": "queues", "agent_legs": "legs"}
+_VISITS = {"node_visits": "nodes", "queue_visits": "queues", "agent_legs": "legs",
+           "recordings": "recordings"}
 
 
 class CallStore:
@@ -525,10 +554,12 @@ class CallStore:
                 return
             for call in list(self._calls.values()):
                 row = call.row
-                _close_node(call, _ms(datetime.now().astimezone()))
+                now_ms = _ms(datetime.now().astimezone())
+                _close_node(call, now_ms)
                 row["outcome"] = row["outcome"] or "error"
                 row["error"] = row["error"] or "the call had not ended when the store closed"
                 call.settle_ringing("caller_gone")
+                _recordings_done(call, now_ms)
                 self._finish(call)
             self.flush()
             self._db.close()
@@ -662,6 +693,9 @@ def _fold_agent_answered(call: _Call, seq: int, data: Mapping[str, Any], at: str
                          ms: int) -> None:
     agent = data.get("agent")
     call.row.update(agent=agent, talked_to_agent=1)
+    for recording in call.recordings:  # the agent who talks while it records
+        if recording["duration_ms"] is None:
+            recording["agent"] = agent
     for leg in reversed(call.ringing):
         if leg["agent"] == agent:
             leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
@@ -686,7 +720,37 @@ def _fold_conversation(call: _Call, seq: int, data: Mapping[str, Any], at: str,
 
 
 def _fold_recording(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
-    call.row["recording"] = call.row["recording"] or data.get("file")
+    row, file = call.row, data.get("file")
+    row["recording"] = row["recording"] or file
+    if file is None:
+        return
+    # started during a conversation (`record call` in `on answered by agent`): that agent
+    legs = call.legs
+    talking = legs and legs[-1]["outcome"] == "answered" and legs[-1]["talk_ms"] is None
+    call.recordings.append({"call_id": row["call_id"], "file": _text(file), "started": at,
+                            "started_ms": ms, "duration_ms": None,
+                            "agent": legs[-1]["agent"] if talking else None})
+
+
+def _fold_recording_stopped(call: _Call, seq: int, data: Mapping[str, Any], at: str,
+                            ms: int) -> None:
+    file = _text(data.get("file"))
+    for recording in reversed(call.recordings):
+        if recording["file"] == file and recording["duration_ms"] is None:
+            recording["duration_ms"] = ms - recording["started_ms"]
+            break
+
+
+def _recordings_done(call: _Call, ms: int) -> None:
+    """A finished call's recordings get what the call's record knows: the
+    caller, the customer (found at any time in the call), the flow; one
+    still open when the call ended lasts until then."""
+    row = call.row
+    for recording in call.recordings:
+        recording.update(caller=row["caller"], customer_id=row["customer_id"],
+                         flow=row["flow"])
+        if recording["duration_ms"] is None:
+            recording["duration_ms"] = max(0, ms - recording["started_ms"])
 
 
 def _fold_voicemail(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
@@ -721,6 +785,8 @@ def _fold_ended(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int
     row["duration_ms"] = (_int(duration) if duration is not None
                           else row["ended_ms"] - row["started_ms"])
     call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller") else "missed")
+    if call.recordings:
+        _recordings_done(call, ms)
 
 
 _FOLDS: dict[str, Callable[[_Call, int, Mapping[str, Any], str, int], None]] = {
@@ -736,6 +802,7 @@ _FOLDS: dict[str, Callable[[_Call, int, Mapping[str, Any], str, int], None]] = {
     "agent_answered": _fold_agent_answered,
     "conversation_ended": _fold_conversation,
     "recording_started": _fold_recording,
+    "recording_stopped": _fold_recording_stopped,
     "voicemail": _fold_voicemail,
     "wrapup_requested": _fold_wrapup,
     "error": _fold_error,

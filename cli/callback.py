@@ -1,0 +1,179 @@
+"""`ccf callback CALL --agent AGENT`: ring the agent, then the customer.
+runtime/callback.py plans and places the call (AMI Originate, or the
+simulator with --simulate); this module reads options and prints what
+happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli.calls import STORE_HELP, fail, open_store
+from cli.common import write
+
+CONFIG_HELP = ("The centre's ccf.toml: the AMI, the agents (their extensions and [agents] "
+               "interface), [outbound] interface for the customer's number, the CRM and the "
+               "call store. Default: $CCF_CONFIG, or ccf.toml in the current directory.")
+
+
+def callback(
+    call: str = typer.Argument(..., metavar="CALL", show_default=False,
+                               help="The call to return: a call id, or a voicemail's id (the "
+                                    "id of the call that left it; `ccf voicemail list`)."),
+    agent: str = typer.Option(..., "--agent", "-a", metavar="AGENT", show_default=False,
+                              help="The agent who calls back: rung first."),
+    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG", help=CONFIG_HELP),
+    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
+                               envvar="CCF_STORE", help=STORE_HELP),
+    simulate: bool = typer.Option(False, "--simulate",
+                                  help="Do it in the simulator on a virtual clock: nobody's "
+                                       "phone rings. The outcome is still recorded in the "
+                                       "call store and the CRM task."),
+    agents: Path = typer.Option(None, "--agents", metavar="FILE", dir_okay=False,
+                                help="The agents file (with --simulate, or without --config): "
+                                     "their answer_after says when the agent answers."),
+    customer_answers: str = typer.Option("5s", "--customer-answers", metavar="AFTER",
+                                         help="With --simulate: when the customer answers "
+                                              "(a duration such as 5s), or `never`."),
+) -> None:
+    """Call back a caller: ring the agent first, then the customer.
+
+    On Asterisk: an AMI Originate of the agent's phone that dials the
+    customer's number (the call-back task's number when the CRM has one for
+    the call, else the caller's) once the agent answers, awaiting
+    Asterisk's OriginateResponse. The outcome is recorded in the call store
+    (a `callback` centre event) and the CRM's call-back task gets status
+    done or failed. Exit status: 0 when placed, 1 when it failed, 2 for a
+    usage error.
+    """
+    import asyncio
+
+    from runtime.asterisk.config import ConfigError, load_config
+    from runtime.callback import CallbackError
+
+    centre = None
+    if config is not None or not simulate:  # a simulation needs no centre: --store, --agents
+        try:
+            centre = load_config(config or "ccf.toml")
+        except ConfigError as exc:
+            raise fail("; ".join(exc.problems), 2) from None
+    specs = _agents(agents, centre)
+    path = store if store is not None else Path(centre.store_path) if centre else None
+    if path is None:
+        raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
+                   "store", 2)
+    if not simulate and centre.ami.secret is None:
+        raise fail(f"the AMI secret is missing: set the environment variable "
+                   f"{centre.ami.secret_env} (or use --simulate)", 2)
+    answers = _customer_answers(customer_answers)
+
+    async def run():
+        from runtime.callback import make_plan, run_callback
+
+        crm = _crm(centre)
+        try:
+            with open_store(path, None) as calls:
+                plan = await make_plan(calls, call, agent, specs, crm)
+                originator, now = _originator(centre, simulate, answers)
+                return await run_callback(plan, originator, calls, crm, now=now,
+                                          source="sim" if simulate else "ccf")
+        finally:
+            if crm is not None:
+                await crm.close()
+
+    try:
+        outcome = asyncio.run(run())
+    except CallbackError as exc:
+        raise fail(str(exc)) from None
+    _print(outcome, simulate)
+    if not outcome.result.ok:
+        raise typer.Exit(1)
+
+
+def _agents(agents: Path | None, centre):
+    from runtime.scenario import ScenarioError, load_agents
+
+    if agents is not None:
+        try:
+            return load_agents(str(agents))
+        except ScenarioError as exc:
+            raise fail(str(exc), 2) from None
+    if centre is None or not centre.agents.agents:
+        raise fail("no agents to ring: give --agents FILE, or --config with an [agents] file",
+                   2)
+    return centre.agents.agents
+
+
+def _customer_answers(text: str) -> int | None:
+    from runtime.scenario import ScenarioError, parse_duration_ms
+
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return parse_duration_ms(text, "--customer-answers")
+    except ScenarioError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def _crm(centre):
+    """The centre's CRM, when there is a configuration (else no CRM task)."""
+    if centre is None or centre.crm is None:
+        return None
+    from runtime.crm.config import open_crm
+    from runtime.errors import ExternalError
+
+    try:
+        return open_crm(centre.crm)
+    except ExternalError as exc:
+        raise fail(f"the CRM cannot be opened: {exc}") from None
+
+
+def _originator(centre, simulate: bool, answers: int | None):
+    from runtime.callback import AmiOriginator, SimOriginator
+
+    if simulate:
+        from datetime import datetime
+
+        from runtime.clock import VirtualClock
+
+        clock = VirtualClock(datetime.now().astimezone())
+        return SimOriginator(clock, customer_answer_ms=answers), clock.now
+    ami = centre.ami
+
+    async def connect(on_event):
+        import asyncio
+
+        from runtime.asterisk.ami import AmiLink
+
+        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, on_event=on_event,
+                       timeout=ami.timeout_s, ping_interval=None)
+        try:
+            await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        except BaseException:
+            await link.close()
+            raise
+        return link
+
+    return AmiOriginator(connect, agent_interface=centre.agents.interface,
+                         outbound_interface=centre.outbound_interface,
+                         timeout_s=ami.timeout_s), None
+
+
+def _print(outcome, simulate: bool) -> None:
+    from cli.simulate import offset_text
+
+    plan, result = outcome.plan, outcome.result
+    what = f"voicemail for {plan.mailbox}" if plan.mailbox else "call"
+    write(f"call-back of {what} {plan.call_id}: agent {plan.agent.id} -> {plan.number}"
+          + (f" (customer {plan.customer_id})" if plan.customer_id else "")
+          + (" [simulated]" if simulate else "") + "\n")
+    for note in plan.notes:
+        write(f"note: {note}\n", err=True)
+    for ms, text in result.steps:
+        write(f"  {offset_text(ms)}  {text}\n")
+    write(f"{'done' if result.ok else 'FAILED'}: {result.reason}\n")
+    if outcome.task_update:
+        write(f"{outcome.task_update}\n")
+    elif plan.task is None:
+        write("no call-back task in the CRM for this call\n")

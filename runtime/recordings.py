@@ -1,0 +1,217 @@
+"""Recorded calls: linked to the customer's CRM record, and found again.
+
+`record call` records both directions (MixMonitor on Asterisk, an index
+entry in the simulator); the call store keeps one `recordings` row per
+recording (runtime/store.py). This module makes sure the CRM shows the
+call too, and reads the store back for `ccf calls`.
+
+Linking to the CRM. A flow normally logs its calls itself (`crm.log_call`
+in `on hangup`, which carries the last recording). A flow that records but
+never logs would leave the recording out of the customer's history, so
+the interpreter runs `log_recorded_call` after `on hangup`: when the call
+recorded and the flow did not log that recording, it logs the call for the
+customer (one `crm_query` event of operation log_call, `automatic: true`
+among its args, so the trace shows it). The customer is the one the flow
+found (the first customer record a CRM operation returned, the call
+store's rule for `calls.customer_id`); when the flow never asked for the
+caller, the CRM is asked by the caller's number. A caller the CRM does not
+know has no record to link to: the recording stays in the call store only.
+A CRM failure there is the crm_query event's error; the call is over and
+nothing else changes.
+
+Why here and not in the flow: the flow may forget, and a recording the CRM
+never hears of is what the centre must not have. Why not in the server:
+the simulator, tests and `ccf serve` share the interpreter, so both CRM
+adapters see the same log_call, wherever the call ran.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from runtime.builtins_external import crm_call
+from runtime.errors import ExternalError
+from runtime.events import Event
+from runtime.values import Record
+
+if TYPE_CHECKING:
+    from runtime.ops_core import CallRuntime
+    from runtime.store import CallStore
+
+AUTO_NOTE = "recorded call"
+
+
+class CrmLink:
+    """The call's CRM as the flow sees it: every operation passes through
+    to `inner`; what the link needs at the end of the call is noted on the
+    way (the customer found, whether the caller was looked up, the
+    recordings logged). One per call."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.customer: Record | None = None  # the first customer record an operation returned
+        self.asked = False  # the flow looked the caller up (found or not)
+        self.logged: set[str | None] = set()  # recordings crm.log_call carried
+
+    def _seen(self, record: Any) -> None:
+        if self.customer is None and isinstance(record, Record) and record.kind == "customer":
+            self.customer = record
+
+    async def find_customer(self, phone: str) -> Record | None:
+        record = await self.inner.find_customer(phone)
+        self.asked = True
+        self._seen(record)
+        return record
+
+    async def find(self, record_type: str, fields: dict[str, Any]) -> Record | None:
+        record = await self.inner.find(record_type, fields)
+        self._seen(record)
+        return record
+
+    async def owner(self, record: Record) -> str | None:
+        return await self.inner.owner(record)
+
+    async def create(self, record_type: str, fields: dict[str, Any]) -> Record:
+        return await self.inner.create(record_type, fields)
+
+    async def update(self, record: Record, fields: dict[str, Any]) -> Record:
+        return await self.inner.update(record, fields)
+
+    async def log_call(self, call: dict[str, Any]) -> None:
+        await self.inner.log_call(call)
+        self.logged.add(call.get("recording"))  # only once the CRM took it
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # an adapter's own extras (SqliteCRM.upsert...) stay reachable
+        return getattr(self.inner, name)
+
+
+async def log_recorded_call(rt: CallRuntime, link: CrmLink, outcome: str) -> None:
+    """Log a recorded call the flow did not log with its last recording to
+    the customer's CRM record (module doc). Never raises for the CRM."""
+    if not rt.recordings:
+        return
+    last = rt.recordings[-1]
+    if last in link.logged:
+        return
+    customer = link.customer
+    phone = rt.info.caller_number
+    if customer is None and not link.asked and phone:
+        try:
+            customer = await crm_call(rt, "customer", {"phone": phone, "automatic": True},
+                                      lambda: link.inner.find_customer(phone), None)
+        except ExternalError:
+            return  # the crm_query event says why
+    if not isinstance(customer, Record) or customer.id is None:
+        return
+    entry = {**rt.call_log(), "customer": customer.id, "note": AUTO_NOTE, "outcome": outcome}
+    shown = {"customer": customer, "outcome": outcome, "recording": os.path.basename(last),
+             "automatic": True}
+    try:
+        await crm_call(rt, "log_call", shown, lambda: link.inner.log_call(entry), None)
+    except ExternalError:
+        return
+    link.logged.add(last)
+
+
+# -- reading the call store: `ccf calls list` and `ccf calls show` -----------------------
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+class QueryError(ValueError):
+    """A filter that cannot be read (`--since yesterday`)."""
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """The start of a `--since`: a span back from `now` (`30m`, `2h`, `3d`,
+    `1w`), a date (`2026-11-30`, midnight) or a date and time
+    (`2026-11-30 10:00`, ISO with or without a zone; without one, the zone
+    of `now`)."""
+    match = _SINCE.match(text)
+    if match:
+        return now - timedelta(milliseconds=int(match[1]) * _UNIT_MS[match[2]])
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise QueryError(f"--since {text!r}: expected a span such as 2h or 3d, a date such as "
+                         "2026-11-30, or a date and time such as \"2026-11-30 10:00\"") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def list_calls(store: CallStore, *, customer: str | None = None, agent: str | None = None,
+               since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest calls first, each with its first recording (calls.recording).
+    `agent`: calls the agent talked in (any answered offer, not only the
+    last one); `customer`: the CRM customer id found on the call."""
+    where, args = [], []
+    if customer is not None:
+        where.append("customer_id = ?")
+        args.append(customer)
+    if agent is not None:
+        where.append("(agent = ? OR call_id IN (SELECT call_id FROM agent_legs "
+                     "WHERE agent = ? AND outcome = 'answered'))")
+        args += [agent, agent]
+    if since is not None:
+        where.append("started_ms >= ?")
+        args.append(epoch_ms(since))
+    sql = ("SELECT call_id, started, flow, caller, customer_id, agent, outcome, duration_ms, "
+           "talk_ms, queue, recording, voicemail_mailbox FROM calls")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return store.query(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT ?",
+                       (*args, max(0, limit)))
+
+
+def call_recordings(store: CallStore, call_id: str) -> list[dict[str, Any]]:
+    """A call's recordings (the `recordings` table), each with `exists`:
+    whether its file is on this machine's disk."""
+    rows = store.query("SELECT * FROM recordings WHERE call_id = ? ORDER BY started_ms, file",
+                       (call_id,))
+    return [{**row, "exists": _on_disk(row["file"])} for row in rows]
+
+
+def _on_disk(file: str | None) -> bool:
+    # Asterisk's MixMonitor may add the format's extension to a bare name
+    return bool(file) and (os.path.isfile(file) or os.path.isfile(f"{file}.wav"))
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """What `ccf calls show` prints: the record, its events in order (as
+    runtime.events.Event, what the trace renderer takes), its recordings and
+    its step visits."""
+
+    record: dict[str, Any]
+    events: tuple[Event, ...]
+    recordings: tuple[dict[str, Any], ...]
+    visits: tuple[dict[str, Any], ...]
+
+
+def call_detail(store: CallStore, call_id: str) -> CallDetail | None:
+    record = store.call(call_id)
+    if record is None:
+        return None
+    events = tuple(Event(row["call_id"], row["seq"], datetime.fromisoformat(row["at"]),
+                         row["kind"], row["data"], _loc(row))
+                   for row in store.events(call_id))
+    visits = store.query("SELECT * FROM node_visits WHERE call_id = ? ORDER BY seq", (call_id,))
+    return CallDetail(record, events, tuple(call_recordings(store, call_id)), tuple(visits))
+
+
+def _loc(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row.get("file") is None:
+        return None
+    return {"file": row["file"], "line": row["line"], "column": row["col"]}

@@ -1,0 +1,38 @@
+"""What the tests of tests/calls share: the scenario flows compiled, calls
+run through the simulator into a real call store and a real SQLite CRM."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from pathlib import Path
+
+from compiler.pipeline import compile_file
+from runtime.ir import load_program
+from runtime.scenario import run_scenario, scenario_from_test
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "tests" / "scenarios"
+RECORDING = SCENARIOS / "recording_line.ccf"
+OWNER_MESSAGE = SCENARIOS / "owner_message_line.ccf"
+
+
+@cache
+def compiled(path: Path) -> dict:
+    result = compile_file(str(path))
+    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
+    return result.ir
+
+
+def block_named(ir: dict, name: str) -> dict:
+    return next(t for t in ir["tests"] if t["name"] == name)
+
+
+def run_test_call(path: Path, name: str, workdir: Path, store: Path):
+    """The test block `name` of a scenario flow as one simulated call, kept
+    in `store`; its CRM stays in workdir/crm.db."""
+    ir = compiled(path)
+    scenario = scenario_from_test(ir, block_named(ir, name))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(run_scenario(load_program(ir, validate=False), ir, scenario,
+                                    workdir=str(workdir), store_path=str(store)))
