@@ -69,7 +69,9 @@ def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         version = live.flows.version if live.flows else None
-        write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, flows version "
+        api = (f"HTTP API on {live.api_address[0]}:{live.api_address[1]}" if live.api_address
+               else f"HTTP API not listening ({live.api_error})")
+        write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, {api}, flows version "
               f"{version or '(none deployed)'}; SIGTERM or Ctrl-C stops\n")
         await stop.wait()
         running = live.server.calls_running if live.server else 0

@@ -306,6 +306,12 @@ def simulate(
                                     "call store, created if missing; reports and `last_agent` "
                                     "read it. Default: $CCF_STORE, else a temporary store that "
                                     "is discarded."),
+    screen_pop_url: str = typer.Option(None, "--screen-pop-url", metavar="URL",
+                                       help="Send a screen pop (a JSON POST: the call, the "
+                                            "agent, the caller's CRM record and recent calls) "
+                                            "to this URL whenever an agent is offered the "
+                                            "call, as `ccf serve` does; Bearer token from "
+                                            "$CCF_SCREEN_POP_TOKEN when set."),
     fmt: TraceFormat = typer.Option(TraceFormat.text, "--format", "-f",
                                     help="text: a readable trace; json: one JSON event per "
                                          "line."),
@@ -380,10 +386,18 @@ def simulate(
         note("call store: temporary (give --store FILE to keep the call)")
     if crm is None and crm_folder is None:
         note("CRM: empty (give --crm DB, or put a crm/ folder of CSV files beside the flow)")
+    if screen_pop_url is not None and not screen_pop_url.startswith(("http://", "https://")):
+        raise bad(f"--screen-pop-url {screen_pop_url!r}: write an http:// or https:// URL")
+    run = run_simulation
+    if screen_pop_url is not None:
+        from functools import partial
+
+        from runtime.screenpop import run_simulation_with_pop
+
+        run = partial(run_simulation_with_pop, url=screen_pop_url)
     try:
-        run_simulation(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
-                       crm_folder=crm_folder, ask=ask, note=note,
-                       store_path=str(store) if store else None)
+        run(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
+            crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None)
     except ScenarioError as exc:
         raise bad(str(exc)) from None
 

@@ -36,7 +36,7 @@ EVENT_KINDS = (
     "recording_stopped",  # file
     "voicemail",        # mailbox, stored, file, duration_ms
     "screen_pop",       # agent, data
-    "wrapup_requested",  # agent, fields
+    "wrapup_requested",  # agent, fields, form (each field: name, type, optional)
     "language_set",     # language, previous
     "log",              # message
     "error",            # message, where (loc), kind

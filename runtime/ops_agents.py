@@ -107,7 +107,10 @@ def after_conversation(rt: CallRuntime, conversation: Conversation | None,
         # only the form's own fields: a desktop cannot add columns to the reports
         values = {k: v for k, v in (conversation.wrapup or {}).items() if k in fields}
         rt.wrapup = {"agent": conversation.agent, "fields": fields, "values": values or None}
-        rt.emit("wrapup_requested", {"agent": conversation.agent, "fields": fields}, loc)
+        # `form`: the declared types too, so a wrap-up entered later (ccf wrapup,
+        # the HTTP API) is checked against the flow's form without its source
+        rt.emit("wrapup_requested", {"agent": conversation.agent, "fields": fields,
+                                     "form": rt.program.wrapup["fields"]}, loc)
     if conversation.ended_by == "caller":
         raise CallHungUp("the caller hung up during the conversation")
     if conversation.ended_by == "transfer":

@@ -41,8 +41,19 @@ ccf.schema.json (beside this file) and turned into a CentreConfig.
     grace = "30s"                # how long calls in progress may run on after SIGTERM
     fallback = "0@operators"     # where calls still running then go (EXTEN@CONTEXT)
 
-Secrets never sit in the file: the AMI secret and the CRM token come from
-the environment variables the file names. Every problem found is reported
+    [api]                        # `ccf serve`'s local HTTP API (`ccf status`, `ccf wrapup`)
+    host = "127.0.0.1"
+    port = 8573                  # 0: any free port, printed at start
+    token_env = "CCF_API_TOKEN"  # when this variable is set, requests need the token
+
+    [screen_pop]                 # when an agent is offered a call
+    url = "https://desk.example.com/ccf/pop"  # the webhook (JSON POST); none: no webhook
+    token_env = "CCF_SCREEN_POP_TOKEN"        # sent as Bearer when set
+    timeout = "3s"
+
+Secrets never sit in the file: the AMI secret, the CRM token, the API
+token and the screen pop token come from the environment variables the
+file names. Every problem found is reported
 at once, each with where it is and how to fix it (ConfigError.problems).
 """
 
@@ -66,6 +77,9 @@ CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
 DEFAULT_INTERFACE = "PJSIP/{extension}"
 DEFAULT_OUTBOUND = "PJSIP/{number}@trunk"
+DEFAULT_API_PORT = 8573
+DEFAULT_API_TOKEN_ENV = "CCF_API_TOKEN"
+DEFAULT_POP_TIMEOUT = "3s"
 SCHEMA_FILE = Path(__file__).with_name("ccf.schema.json")
 
 # keys that would hold a secret if someone wrote one: the message names the
@@ -73,7 +87,11 @@ SCHEMA_FILE = Path(__file__).with_name("ccf.schema.json")
 _SECRET_KEYS = {
     "ami": ("secret", "password"),
     "crm": ("token", "secret", "password"),
+    "api": ("token", "secret", "password"),
+    "screen_pop": ("token", "secret", "password"),
 }
+# the variable a section's token is read from when its token_env is not given
+_TOKEN_ENVS = {"api": DEFAULT_API_TOKEN_ENV, "screen_pop": "CCF_SCREEN_POP_TOKEN"}
 _INTERFACE_FIELDS = {"extension", "agent"}
 _TTS_FIELDS = {"voice", "language", "out", "text"}  # runtime.asterisk.tts fills these
 _OUTBOUND_FIELDS = {"number"}
@@ -108,6 +126,31 @@ class FastAgiConfig:
         """The agi:// URL of a script served by `ccf serve`."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"agi://{host}:{self.port}/{script}"
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """`ccf serve`'s local HTTP API (runtime/asterisk/api.py)."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_API_PORT
+    token_env: str = DEFAULT_API_TOKEN_ENV
+    token: str | None = field(default=None, repr=False)  # from the environment
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ScreenPopSettings:
+    """Where screen pops go besides the AMI UserEvent (runtime/screenpop.py)."""
+
+    url: str | None = None
+    token_env: str | None = None
+    token: str | None = field(default=None, repr=False)  # from the environment
+    timeout_s: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +197,8 @@ class CentreConfig:
     outbound_interface: str = DEFAULT_OUTBOUND
     shutdown_grace_s: float = 30.0
     fallback: DialplanTarget | None = None
+    api: ApiConfig = ApiConfig()
+    screen_pop: ScreenPopSettings = ScreenPopSettings()
 
     @property
     def crm_token_set(self) -> bool | None:
@@ -225,6 +270,18 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     crm, token_env = _crm(doc, file, problems)
     agents = _agents(doc.get("agents", {}), where, resolve, problems)
 
+    api_doc = doc.get("api", {})
+    api_token_env = api_doc.get("token_env", DEFAULT_API_TOKEN_ENV)
+    api = ApiConfig(host=api_doc.get("host", "127.0.0.1"),
+                    port=api_doc.get("port", DEFAULT_API_PORT), token_env=api_token_env,
+                    token=env.get(api_token_env) or None)
+    pop_doc = doc.get("screen_pop", {})
+    pop_token_env = pop_doc.get("token_env")
+    screen_pop = ScreenPopSettings(
+        url=pop_doc.get("url"), token_env=pop_token_env,
+        token=(env.get(pop_token_env) or None) if pop_token_env else None,
+        timeout_s=_seconds(pop_doc.get("timeout", DEFAULT_POP_TIMEOUT)))
+
     shutdown = doc.get("shutdown", {})
     fallback = None
     if "fallback" in shutdown:
@@ -243,7 +300,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         crm=crm, crm_token_env=token_env, agents=agents,
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
         shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
-        fallback=fallback,
+        fallback=fallback, api=api, screen_pop=screen_pop,
     )
 
 
@@ -268,9 +325,9 @@ def _without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
             env_name = table.get("secret_env", DEFAULT_SECRET_ENV)
             hint = f"the environment variable {env_name} (ami.secret_env names it)"
         else:
-            env_name = table.get("token_env", "CRM_TOKEN")
+            env_name = table.get("token_env", _TOKEN_ENVS.get(section, "CRM_TOKEN"))
             hint = (f"an environment variable such as {env_name} and name it with "
-                    "crm.token_env")
+                    f"{section}.token_env")
         for key in found:
             problems.append(f"{where}: {section}.{key}: secrets are not written in the file; "
                             f"remove it and put it in {hint}")
@@ -298,6 +355,9 @@ _FIXES = {
                  '"Local/{extension}@agents"',
     "outbound.interface": 'a device template such as "PJSIP/{number}@trunk"',
     "command": 'a list of strings such as ["espeak-ng", "-v", "{voice}", "-w", "{out}"]',
+    "api.port": "a whole number from 0 (any free port) to 65535",
+    "token_env": "the NAME of an environment variable, such as CCF_API_TOKEN",
+    "url": 'an http:// or https:// URL such as "https://desk.example.com/ccf/pop"',
 }
 
 
@@ -437,7 +497,21 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows.append(("numbers", numbers or "none"))
     rows.append(("shutdown grace", f"{config.shutdown_grace_s:g}s"))
     rows.append(("fallback", str(config.fallback) if config.fallback else "hang up"))
+    api = config.api
+    rows.append(("api", f"http://{api.address}"))
+    rows.append(("api token", secret(api.token_env, api.token is not None)
+                 + ("" if api.token else ": requests need none")))
+    pop = config.screen_pop
+    rows.append(("screen pop", f"webhook {_url_without_query(pop.url)}, timeout "
+                 f"{pop.timeout_s:g}s" if pop.url else "AMI UserEvent only (no [screen_pop] url)"))
+    if pop.url and pop.token_env:
+        rows.append(("screen pop token", secret(pop.token_env, pop.token is not None)))
     return rows
+
+
+def _url_without_query(url: str) -> str:
+    """A URL as it may be shown: a query string could carry a key."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def warnings(config: CentreConfig) -> list[str]:
@@ -450,6 +524,10 @@ def warnings(config: CentreConfig) -> list[str]:
     if config.crm_token_set is False:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")
+    pop = config.screen_pop
+    if pop.url and pop.token_env and pop.token is None:
+        out.append(f"the screen pop token is missing: set the environment variable "
+                   f"{pop.token_env}, or the webhook is called without one")
     if not config.numbers:
         out.append("no [numbers]: no call reaches a flow; add a line such as "
                    '"4008001234" = "hotline"')

@@ -7,6 +7,12 @@ starts anyway (calls that arrive run their flows; routing sees the agents
 as configured) and the AMI link keeps trying with backoff, resynchronising
 the centre's picture each time it logs in. AMI events are kept in the call
 store's `centre_events` table.
+
+Beside the calls: the local HTTP API ([api]: GET /status from a
+StatusTracker fed by every call's events, GET /calls/ID, POST
+/calls/ID/wrapup through a WrapupDesk) and the screen pop ([screen_pop]
+webhook and an AMI UserEvent whenever an agent is offered a call). An API
+port that cannot be bound is logged and the calls are served anyway.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from runtime.asterisk.agi_channel import AgiSettings
 from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
 from runtime.asterisk.ami_centre import AmiCentre
+from runtime.asterisk.api import ApiServer, centre_routes
 from runtime.asterisk.config import CentreConfig
 from runtime.asterisk.flowstore import FlowStore, FlowStoreError
+from runtime.asterisk.live_status import StatusTracker, snapshot
 from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
 from runtime.asterisk.server import FlowServer, RunningCall
 from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
@@ -31,11 +40,14 @@ from runtime.channel import CallInfo
 from runtime.clock import SystemClock
 from runtime.crm.config import open_crm
 from runtime.errors import IRError
+from runtime.events import FanOut
 from runtime.interpreter import CallResult
 from runtime.ir import Program, load_program
+from runtime.screenpop import PopTarget, ScreenPop
 from runtime.services import RuntimeConfig, Services
 from runtime.sim.centre import parse_state, queue_configs
 from runtime.store import CallStore
+from runtime.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
 
@@ -104,6 +116,19 @@ class StoreFlows:
     def ir_queues(self) -> list[str]:
         return sorted({q for p in self.programs.values() for q in (p.doc.get("queues") or {})})
 
+    def ir_of(self, flow: str, version: str | None) -> dict | None:
+        """The IR a call of `flow` ran: that of its deployed version when
+        the store still has it, else the one in service."""
+        if version:
+            try:
+                found = self.store.get(version).flows.get(flow)
+            except FlowStoreError:
+                found = None
+            if found is not None:
+                return dict(found)
+        program = self.programs.get(flow)
+        return program.doc if program is not None else None
+
 
 def configured_agents(config: CentreConfig) -> list[Agent]:
     return [Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
@@ -130,6 +155,14 @@ class LiveCentre:
     host: str | None = None  # overrides of [fastagi]
     port: int | None = None
     use_ami: bool = True
+    api_port: int | None = None  # override of [api] port
+    api: ApiServer | None = field(default=None, init=False)
+    api_address: tuple[str, int] | None = field(default=None, init=False)
+    api_error: str | None = field(default=None, init=False)  # why the API is not listening
+    tracker: StatusTracker = field(default_factory=StatusTracker, init=False)
+    screen_pop: ScreenPop | None = field(default=None, init=False)
+    wrapups: WrapupDesk | None = field(default=None, init=False)
+    started_at: datetime | None = field(default=None, init=False)
     server: FlowServer | None = field(default=None, init=False)
     store: CallStore | None = field(default=None, init=False)
     ami: AmiLink | None = field(default=None, init=False)
@@ -137,6 +170,7 @@ class LiveCentre:
     flows: StoreFlows | None = field(default=None, init=False)
     _crm: object = field(default=None, init=False)
     _tasks: set = field(default_factory=set, init=False)
+    _wrapup_tasks: set = field(default_factory=set, init=False)
 
     async def start(self) -> tuple[str, int]:
         cfg = self.config
@@ -157,9 +191,17 @@ class LiveCentre:
                                answered_url=cfg.fastagi.url("ccf-answered"))
         runtime_config = RuntimeConfig(recordings_dir=cfg.recordings_dir)
         store, crm, centre = self.store, self._crm, self.centre
+        self.started_at = clock.now()
+        pop = cfg.screen_pop
+        self.screen_pop = ScreenPop(
+            PopTarget(pop.url, pop.token, pop.timeout_s) if pop.url else None, crm=crm,
+            history=store.query, ami=self._ami_up,
+            record=lambda kind, data, call_id: store.record_centre_event(
+                "serve", kind, data, SystemClock().now(), call_id=call_id))
+        sink = FanOut(store, self.tracker, self.screen_pop)
 
         def services_for(info: CallInfo) -> Services:
-            return Services(clock=clock, crm=crm, centre=centre, history=store, sink=store,
+            return Services(clock=clock, crm=crm, centre=centre, history=store, sink=sink,
                             config=runtime_config)
 
         def agent(agent_id: str) -> Agent | None:
@@ -173,14 +215,58 @@ class LiveCentre:
                                  tts=tts, agents=agent, clock=clock,
                                  agent_for_interface=lambda i: devices.get(i.lower()),
                                  on_call_ended=self._call_ended)
+        self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
+                                  running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
+        await self._start_api()
         if self.use_ami:
             await self._start_ami()
         return address
 
+    # -- the HTTP API -----------------------------------------------------------
+
+    async def _start_api(self) -> None:
+        cfg = self.config.api
+        assert self.store is not None
+        api = ApiServer(centre_routes(self.status, self.store.call, self._wrapup),
+                        host=cfg.host, port=self.api_port if self.api_port is not None
+                        else cfg.port, token=cfg.token)
+        try:
+            self.api_address = await api.start()
+            self.api = api
+        except OSError as exc:
+            self.api_error = f"{cfg.host}:{api.port}: {exc.strerror or exc}"
+            log.error("the HTTP API cannot listen on %s; calls are served without it "
+                      "(`ccf status` and `ccf wrapup` will not reach this server)",
+                      self.api_error)
+
+    def status(self) -> dict:
+        """The GET /status document (runtime/asterisk/live_status.py)."""
+        assert self.flows is not None and self.started_at is not None
+        ami = "off" if self.ami is None else ("up" if self.ami.connected else "down")
+        return snapshot(tracker=self.tracker, centre=self.centre,
+                        queues=self.flows.ir_queues(), version=self.flows.version,
+                        started=self.started_at,
+                        served=self.server.served if self.server else 0, ami=ami)
+
+    async def _wrapup(self, call_id: str, body: object) -> tuple[int, dict]:
+        assert self.wrapups is not None
+        outcome = await self.wrapups.submit(call_id, body)
+        return outcome.status, outcome.body
+
+    def _ami_up(self) -> AmiLink | None:
+        """The AMI link when it is logged in (a screen pop's UserEvent)."""
+        return self.ami if self.ami is not None and self.ami.connected else None
+
     def _call_ended(self, call: RunningCall, result: CallResult | None) -> None:
         """A call handed back at shutdown ends like a caller hang-up for the
-        interpreter (its line went away); the store says why."""
+        interpreter (its line went away); the store says why. A wrap-up
+        entered while the call ran is stored now that its record is final."""
+        if self.wrapups is not None and call.info.call_id in self.wrapups.pending:
+            task = asyncio.get_running_loop().create_task(
+                self.wrapups.call_ended(call.info.call_id))
+            self._wrapup_tasks.add(task)
+            task.add_done_callback(self._wrapup_tasks.discard)
         if call.handed_back and self.store is not None:
             self.store.record_centre_event(
                 "serve", "call_handed_back",
@@ -244,6 +330,12 @@ class LiveCentre:
     async def stop(self, grace_s: float | None = None) -> int:
         grace = self.config.shutdown_grace_s if grace_s is None else grace_s
         handed = await self.server.stop(grace) if self.server is not None else 0
+        if self._wrapup_tasks:
+            await asyncio.wait(list(self._wrapup_tasks), timeout=10.0)
+        if self.screen_pop is not None:
+            await self.screen_pop.drain()
+        if self.api is not None:
+            await self.api.stop()
         for task in list(self._tasks):
             task.cancel()
         ami, self.ami = self.ami, None

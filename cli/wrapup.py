@@ -1,0 +1,242 @@
+"""`ccf wrapup CALL --field name=value ...`: an agent's wrap-up for a call.
+
+Two ways, one check (runtime/wrapup.py): to the running `ccf serve`
+(POST /calls/CALL/wrapup on its HTTP API, found through ccf.toml's
+[api]), or with `--store FILE` straight into a call store that `ccf
+simulate --store` kept (and into a SQLite CRM with `--crm DB`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+
+from cli.common import write
+from cli.deploy import CONFIG_HELP
+
+CLIENT_TIMEOUT_S = 20.0  # the server gives a wrap-up 15 s (a slow CRM); a little more here
+
+
+def wrapup(
+    call: str = typer.Argument(..., metavar="CALL", show_default=False,
+                               help="The call's id (the Asterisk Uniqueid, or sim-N of a "
+                                    "simulated call)."),
+    field: list[str] = typer.Option([], "--field", "-f", metavar="NAME=VALUE",
+                                    help="One wrap-up value, such as reason=order or "
+                                         "resolved=yes; repeat for each field. Typed by the "
+                                         "flow's declaration: bool takes true/false/yes/no/1/0, "
+                                         "date 2026-11-30, datetime 2026-11-30T14:30, time "
+                                         "14:30, duration 90s; an empty value leaves an "
+                                         "optional field empty."),
+    agent: str = typer.Option(None, "--agent", "-a", metavar="AGENT",
+                              help="The agent entering the wrap-up (default: the agent the "
+                                   "form went to)."),
+    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG",
+                               help=CONFIG_HELP + " Its api section says where `ccf serve` listens "
+                                    "(default 127.0.0.1:8573 when there is no ccf.toml)."),
+    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
+                               help="Write straight into this call store (one `ccf simulate "
+                                    "--store` kept) instead of sending to `ccf serve`."),
+    crm: Path = typer.Option(None, "--crm", metavar="DB", dir_okay=False,
+                             help="With --store: also log the wrap-up to this SQLite CRM's "
+                                  "call_log."),
+    flow: Path = typer.Option(None, "--flow", metavar="FLOW", dir_okay=False,
+                              help="With --store: the .ccf the call ran, for the fields' types "
+                                   "(default: found from the call's events)."),
+) -> None:
+    """Enter an agent's wrap-up for a call: the fields its flow declares.
+
+    Checked against the flow's `wrapup:` fields (unknown fields, missing
+    required ones and values of the wrong type are reported together),
+    then stored with the call in the call store and logged to the CRM.
+    Without --store it goes to the running `ccf serve` (a call still in
+    progress gets it when it ends). Exit status: 0 stored, 1 refused (the
+    problems are listed) or not delivered, 2 bad options.
+    """
+    from runtime.wrapup import parse_field_args
+
+    values, problems = parse_field_args(field)
+    if not field:
+        problems.append("no --field given: name each wrap-up value, such as "
+                        "--field reason=order")
+    if store is None and (crm is not None or flow is not None):
+        problems.append("--crm and --flow go with --store (`ccf serve` uses its own CRM "
+                        "and flows)")
+    if problems:
+        for problem in problems:
+            write(f"error: {problem}\n", err=True)
+        raise typer.Exit(2)
+    if store is not None:
+        code = _to_store(call, values, agent, store, crm, flow)
+    else:
+        code = _to_server(call, values, agent, config)
+    if code:
+        raise typer.Exit(code)
+
+
+# ---- to ccf serve ----------------------------------------------------------------------
+
+
+def _api_of(config: str | None):
+    """The [api] settings: of the named ccf.toml, of ./ccf.toml when there
+    is one, else the defaults (with the token from CCF_API_TOKEN)."""
+    from runtime.asterisk.config import CONFIG_NAME, ApiConfig, ConfigError, load_config
+
+    path = config or (CONFIG_NAME if os.path.isfile(CONFIG_NAME) else None)
+    if path is None:
+        default = ApiConfig()
+        return ApiConfig(token=os.environ.get(default.token_env) or None)
+    try:
+        return load_config(path).api
+    except ConfigError as exc:
+        for problem in exc.problems:
+            write(f"error: {problem}\n", err=True)
+        raise typer.Exit(2) from None
+
+
+def _to_server(call: str, values: dict[str, str], agent: str | None,
+               config: str | None) -> int:
+    import httpx
+
+    api = _api_of(config)
+    host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host
+    shown = f"{host}:{api.port}"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{api.port}/calls/" \
+          f"{_segment(call)}/wrapup"
+    headers = {"Authorization": f"Bearer {api.token}"} if api.token else {}
+    body = {"fields": values} if agent is None else {"agent": agent, "fields": values}
+    try:
+        with httpx.Client(timeout=CLIENT_TIMEOUT_S, trust_env=False) as client:
+            reply = client.post(url, json=body, headers=headers)
+    except httpx.ConnectError:
+        write(f"error: ccf serve is not running at {shown} (start it with `ccf serve`, or "
+              "name its ccf.toml with --config)\n", err=True)
+        return 1
+    except httpx.HTTPError as exc:
+        write(f"error: ccf serve at {shown} did not answer: {type(exc).__name__}\n", err=True)
+        return 1
+    try:
+        data = reply.json()
+    except ValueError:
+        data = {}
+    if reply.status_code == 200 and data.get("ok"):
+        when = " (stored when the call ends)" if data.get("stored") == "when the call ends" \
+            else ""
+        _stored(call, data.get("fields") or {}, when, data.get("crm"))
+        return 0
+    if reply.status_code == 401:
+        write(f"error: ccf serve at {shown} needs the API token: set the environment "
+              f"variable {api.token_env}\n", err=True)
+        return 2
+    for problem in data.get("problems") or [data.get("error") or
+                                            f"ccf serve answered HTTP {reply.status_code}"]:
+        write(f"error: {problem}\n", err=True)
+    return 1
+
+
+def _segment(call: str) -> str:
+    from urllib.parse import quote
+
+    return quote(call, safe="")
+
+
+def _stored(call: str, fields: dict, when: str, crm: str | None) -> None:
+    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+    write(f"wrap-up of call {call} stored{when}: {shown or 'no values'}\n")
+    if crm and crm not in ("none", "logged"):
+        write(f"warning: not logged in the CRM: {crm}\n", err=True)
+    elif crm == "logged":
+        write("logged in the CRM\n")
+
+
+# ---- straight into a call store --------------------------------------------------------
+
+
+def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
+              crm: Path | None, flow: Path | None) -> int:
+    import asyncio
+    import sqlite3
+
+    from runtime.store import CallStore, StoreError
+    from runtime.wrapup import WrapupError, call_form, check
+
+    if not store.is_file():
+        write(f"error: there is no call store at `{store}`\n", err=True)
+        return 2
+    if crm is not None and not crm.is_file():
+        write(f"error: there is no CRM database at `{crm}`\n", err=True)
+        return 2
+    if flow is not None and not flow.is_file():
+        write(f"error: `{flow}` is not a file\n", err=True)
+        return 2
+    try:
+        calls = CallStore(store)
+    except (sqlite3.Error, StoreError) as exc:
+        write(f"error: `{store}` cannot be opened as a call store: {exc}\n", err=True)
+        return 2
+    try:
+        record = calls.call(call)
+        if record is None:
+            write(f"error: no call {call} in {store}\n", err=True)
+            return 1
+        events = calls.events(call)
+        try:
+            form = call_form(events, record.get("flow"), record.get("flow_version"),
+                             _ir_finder(events, flow))
+        except WrapupError as exc:
+            hint = "" if flow else "; name it with --flow FILE"
+            write(f"error: call {call}: {exc}{hint}\n", err=True)
+            return 1
+        checked = check(form, values)
+        if not checked.ok:
+            for problem in checked.problems:
+                write(f"error: {problem}\n", err=True)
+            return 1
+        return asyncio.run(_write(calls, crm, call, agent or form.agent, checked.values))
+    finally:
+        calls.close()
+
+
+async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
+                 values: dict) -> int:
+    from runtime.errors import ExternalError
+    from runtime.values import to_json
+    from runtime.wrapup import store_wrapup
+
+    crm = None
+    if crm_path is not None:
+        from runtime.crm.sqlite import SqliteCRM
+
+        try:
+            crm = SqliteCRM(crm_path, create=False)
+        except ExternalError as exc:
+            write(f"error: the CRM `{crm_path}` cannot be opened: {exc}\n", err=True)
+            return 2
+    try:
+        state = await store_wrapup(calls, crm, call, agent, values, source="ccf")
+    finally:
+        if crm is not None:
+            crm.close_now()
+    _stored(call, to_json(values), "", state)
+    return 0
+
+
+def _ir_finder(events: list[dict], flow: Path | None):
+    """(flow name, version) -> IR: the --flow file, else the .ccf files the
+    call's events point into that compile to the flow of that name."""
+    def find(name: str, version: str | None) -> dict | None:
+        from compiler.pipeline import compile_file
+
+        files = [str(flow)] if flow is not None else list(dict.fromkeys(
+            e["file"] for e in events if e.get("file") and os.path.isfile(e["file"])))
+        for path in files[:5]:
+            result = compile_file(path)
+            ir = result.ir if result.ok else None
+            # the file named with --flow is taken at its word
+            if ir is not None and (flow is not None or (ir.get("flow") or {}).get("name") == name):
+                return ir
+        return None
+    return find
