@@ -29,6 +29,7 @@ the conversation goes on).
 
 from __future__ import annotations
 
+import glob
 import logging
 import math
 import os
@@ -579,6 +580,12 @@ class AgiChannel:
         if not _SOUND_NAME.fullmatch(name) or len(name) > 200:
             raise ExternalError(f"the sound file name {name!r} may only use letters, digits, "
                                 "_, - and . in parts separated by /", service="asterisk")
+        if name.startswith("voicemail/") and self.settings.recordings_dir:
+            # a message or a prompt take recorded on this centre (RECORD FILE
+            # wrote it under recordings_dir/voicemail/), played back by name
+            recorded = os.path.join(os.path.abspath(self.settings.recordings_dir), name)
+            if glob.glob(glob.escape(recorded) + ".*"):
+                return recorded
         language = sound.language or self.info.language or ""
         if self.settings.sounds_dir and _LANGUAGE.fullmatch(language):
             found = _SOUNDS.lookup(os.path.abspath(self.settings.sounds_dir), language, name)
@@ -636,6 +643,11 @@ class AgiChannel:
 
     async def _variable(self, name: str) -> str:
         reply = await self._cmd(f"GET VARIABLE {name}", timeout=QUICK_S)
+        if reply.value == -1:
+            # Asterisk 22 answers GET VARIABLE even on a dead channel (0 or 1),
+            # so -1 is a line in trouble: taken as the caller gone, like the
+            # other commands' -1, rather than as an empty variable
+            self._hung_up(f"reading {name}")
         return (reply.data or "") if reply.value == 1 else ""
 
     def _interface(self, target: DialTarget) -> tuple[str, str | None]:

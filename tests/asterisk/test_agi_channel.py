@@ -196,6 +196,29 @@ def test_play_recorded_prompt_bare_name_and_tts(tmp_path):
     run(main())
 
 
+def test_a_recorded_message_plays_back_from_the_recordings_folder(tmp_path):
+    """The prompt-recording flow plays the take it just recorded
+    (`play file "voicemail/prompt-7/CALL"`): RECORD FILE wrote it under
+    recordings_dir/voicemail/, so that is where STREAM FILE must point."""
+    take = tmp_path / "rec" / "voicemail" / "prompt-7"
+    take.mkdir(parents=True)
+    (take / f"{CALL_ID}.wav").write_bytes(b"RIFF")
+
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.play([
+                Sound("file", f"voicemail/prompt-7/{CALL_ID}", "en"),
+                Sound("file", "voicemail/prompt-8/none", "en")]))
+            await ast.expect(f'STREAM FILE "{take}/{CALL_ID}" ""\n'.encode(),
+                             b"200 result=0 endpos=8000\n")
+            # no such take: left to Asterisk's own sounds, as any unknown name
+            await ast.expect(b'STREAM FILE "voicemail/prompt-8/none" ""\n',
+                             b"200 result=0 endpos=100\n")
+            assert await task is None
+
+    run(main())
+
+
 def test_barge_in_key_stops_the_prompts(tmp_path):
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
@@ -852,3 +875,19 @@ def test_enqueue_without_the_answered_gosub_reads_the_member_from_app_queue(tmp_
 
     run(main())
     assert answered == ["li"]
+
+
+def test_a_minus_one_to_get_variable_is_the_caller_gone(tmp_path):
+    """After Queue() returns, a -1 to GET VARIABLE QUEUESTATUS ends the call
+    as a hang-up (not as a queue that did not take the call)."""
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
+            await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
+            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+                             .encode(), OK0)
+            await ast.expect(b"GET VARIABLE QUEUESTATUS\n", MINUS1)
+            with pytest.raises(CallHungUp, match="QUEUESTATUS"):
+                await task
+
+    run(main())

@@ -1,0 +1,76 @@
+"""`ccf monitor CALL --supervisor EXT --mode listen|whisper|barge`: ring a
+supervisor's phone with ChanSpy on the agent's side of a call, through
+Asterisk's AMI. runtime.monitor does the work; this module reads the
+options and prints the outcome."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import write
+from cli.deploy import CONFIG_HELP
+from runtime.monitor import Mode
+
+_MODES = {
+    "listen": "listens without being heard",
+    "whisper": "talks to the agent only; the caller does not hear",
+    "barge": "talks to both the agent and the caller",
+}
+
+
+def monitor(
+    call: str = typer.Argument(..., metavar="CALL", show_default=False,
+                               help="The call's id (its Asterisk Uniqueid, as `ccf status` "
+                                    "and the call store show it)."),
+    supervisor: str = typer.Option(..., "--supervisor", "-s", show_default=False,
+                                   help="The supervisor's extension; the phone is rung with "
+                                        "the agents' interface of ccf.toml "
+                                        "(PJSIP/{extension})."),
+    mode: Mode = typer.Option(Mode.listen, "--mode", "-m",
+                              help="listen (silent), whisper (to the agent only) or barge "
+                                   "(to both)."),
+    ring: float = typer.Option(30.0, "--ring", min=1, max=300,
+                               help="Seconds the supervisor's phone rings before giving up."),
+    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
+                               help=CONFIG_HELP),
+) -> None:
+    """Let a supervisor listen to, whisper to or barge into a call with an agent.
+
+    Finds the agent's channel of CALL on Asterisk (AMI CoreShowChannels),
+    rings the supervisor's phone and, when it is answered, connects it with
+    ChanSpy: `listen` hears both sides, `whisper` also talks to the agent,
+    `barge` talks to both. The session is noted in the call store
+    (centre_events, kind monitor_started). Monitoring exists on Asterisk
+    only: simulated calls have no phones to ring. Exit status: 0 when the
+    supervisor is connected, 1 when the call is not found, has no agent
+    yet, or the supervisor's phone did not answer.
+    """
+    import asyncio
+    import sqlite3
+    from datetime import datetime
+
+    from runtime.asterisk.config import ConfigError, load_config
+    from runtime.monitor import MonitorError, monitor_call, record_started
+    from runtime.store import StoreError
+
+    try:
+        centre = load_config(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            write(f"error: {problem}\n", err=True)
+        raise typer.Exit(1) from None
+    try:
+        session = asyncio.run(monitor_call(centre, call, supervisor, mode, ring_timeout_s=ring))
+    except MonitorError as exc:
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(1) from None
+    agent = f"agent {session.agent} ({session.agent_channel})" if session.agent \
+        else session.agent_channel
+    write(f"Monitoring call {session.call_id}: {session.device} {_MODES[mode.value]} "
+          f"on {agent}.\n")
+    try:
+        record_started(centre.store_path, session, datetime.now().astimezone())
+    except (sqlite3.Error, OSError, StoreError) as exc:
+        # the session runs; only its note in the store is lost
+        write(f"warning: the session was not noted in the call store {centre.store_path}: "
+              f"{exc}\n", err=True)

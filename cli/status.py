@@ -1,0 +1,189 @@
+"""`ccf status`: the live view of a running `ccf serve` (its GET /status):
+calls by step, each call, the queues and the agents, refreshed in place
+until Ctrl-C; `--once` prints it once, `--once --format json` prints the
+JSON for scripts. runtime.monitor reads the API; this module renders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+from cli.common import wants_color, write
+
+CONFIG_HELP = ("The centre's ccf.toml, for its [api] address and token variable. Default: "
+               "$CCF_CONFIG, or ccf.toml in the current directory, else 127.0.0.1:8573.")
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def status(
+    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG",
+                               show_default=False, help=CONFIG_HELP),
+    once: bool = typer.Option(False, "--once", help="Print the status once and exit."),
+    fmt: StatusFormat = typer.Option(StatusFormat.table, "--format", "-f",
+                                     help="table (for people) or json (ccf serve's GET "
+                                          "/status as it is, for scripts; needs --once)."),
+    interval: str = typer.Option("2s", "--interval", "-i",
+                                 help="How often the live view refreshes: 2s, 500ms, 1m."),
+) -> None:
+    """Show what the contact centre is doing now, from a running `ccf serve`.
+
+    Calls by step (how many callers are in each step of the flows), every
+    call (caller, step, state, seconds so far), the queues (waiting,
+    longest wait, members and how many are available) and the agents
+    (state, current call). Refreshes in place until Ctrl-C. When
+    [api] token_env names a variable that is set, its token is sent.
+    Exit status: 0, or 1 when ccf serve is not running or refuses the
+    token, 2 for a usage error.
+    """
+    import json
+    import os
+
+    from runtime.monitor import StatusError, api_address, fetch_status
+    from runtime.scenario import ScenarioError, parse_duration_ms
+
+    if fmt is StatusFormat.json and not once:
+        write("error: --format json prints one status: add --once\n", err=True)
+        raise typer.Exit(2)
+    try:
+        every_s = parse_duration_ms(interval, "--interval") / 1000
+    except ScenarioError as exc:
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(2) from None
+    if every_s < 0.1:
+        write("error: --interval: refresh at most ten times a second (0.1s or more)\n",
+              err=True)
+        raise typer.Exit(2)
+    try:
+        address = api_address(config)
+        token = os.environ.get(address.token_env) or None
+
+        def fetch() -> dict:
+            return fetch_status(address, token)
+
+        first = fetch()
+    except StatusError as exc:
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(1) from None
+    if fmt is StatusFormat.json:
+        write(json.dumps(first, ensure_ascii=False, indent=2) + "\n")
+        return
+    console = _console()
+    if once:
+        console.print(render(first, address.where))
+        return
+    try:
+        watch(fetch, console, every_s, address.where, first)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C ends the view; not an error
+
+
+def _console():
+    import sys
+
+    from rich.console import Console
+
+    terminal = wants_color(sys.stdout)
+    return Console(no_color=not terminal, highlight=False, width=None if terminal else 200)
+
+
+def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first: dict,
+          *, frames: int | None = None) -> None:
+    """Refresh the view in place every `every_s` seconds (rich.live.Live),
+    `frames` times (None: until Ctrl-C). A failed read keeps the last
+    status on screen under the reason, and the next refresh tries again."""
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    from runtime.monitor import StatusError
+
+    last = first
+    shown = 0
+    with Live(render(first, where), console=console, auto_refresh=False) as live:
+        while frames is None or shown < frames:
+            time.sleep(every_s)
+            try:
+                last = fetch()
+                view = render(last, where)
+            except StatusError as exc:
+                view = Group(Text(f"{exc}; showing the status of "
+                                  f"{time.strftime('%H:%M:%S')} and retrying", style="red"),
+                             render(last, where))
+            live.update(view, refresh=True)
+            shown += 1
+
+
+def render(status: Mapping[str, Any], where: str):
+    """The whole view as one rich renderable."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from runtime.monitor import calls_by_step
+
+    server = status.get("server") or {}
+    calls = status.get("calls") or []
+    head = Text(f"ccf serve at {where}: version {server.get('version', '-')}, started "
+                f"{server.get('started', '-')}, {server.get('calls_served', 0)} calls served, "
+                f"AMI {server.get('ami', '-')}; {len(calls)} calls now "
+                f"({time.strftime('%H:%M:%S')})")
+    parts: list[Any] = [head]
+
+    steps = Table(title="Calls by step", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("calls", justify="right")
+    for step, count in calls_by_step(status):
+        steps.add_row(step, str(count))
+    parts.append(steps if calls else Text("No calls in progress."))
+
+    if calls:
+        table = Table(title="Calls", title_justify="left")
+        for column in ("call", "flow", "caller", "step", "state", "queue", "agent"):
+            table.add_column(column, overflow="fold")
+        table.add_column("time", justify="right")
+        for call in calls:
+            table.add_row(*(_cell(call.get(k)) for k in ("call_id", "flow", "caller", "step",
+                                                          "state", "queue", "agent")),
+                          _duration(call.get("seconds")))
+        parts.append(table)
+
+    queues = Table(title="Queues", title_justify="left")
+    for column in ("queue", "waiting", "longest wait", "members", "available"):
+        queues.add_column(column, justify="left" if column == "queue" else "right")
+    for queue in status.get("queues") or []:
+        queues.add_row(_cell(queue.get("queue")), _cell(queue.get("waiting")),
+                       _duration(queue.get("longest_wait_s")), _cell(queue.get("members")),
+                       _cell(queue.get("available")))
+    parts.append(queues if status.get("queues") else Text("No queues."))
+
+    agents = Table(title="Agents", title_justify="left")
+    for column in ("agent", "name", "state", "current call", "queues"):
+        agents.add_column(column, overflow="fold")
+    for agent in status.get("agents") or []:
+        agents.add_row(_cell(agent.get("id")), _cell(agent.get("name")),
+                       _cell(agent.get("state")), _cell(agent.get("current_call")),
+                       ", ".join(map(str, agent.get("queues") or [])) or "-")
+    parts.append(agents if status.get("agents") else Text("No agents."))
+    return Group(*parts)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def _duration(seconds: Any) -> str:
+    """42.1 -> 0:42, 3725 -> 1:02:05."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return "-"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
