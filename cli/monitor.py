@@ -12,9 +12,9 @@ from cli.deploy import CONFIG_HELP
 from runtime.monitor import Mode
 
 _MODES = {
-    "listen": "listens without being heard",
-    "whisper": "talks to the agent only; the caller does not hear",
-    "barge": "talks to both the agent and the caller",
+    "listen": "listens to {agent} without being heard",
+    "whisper": "whispers to {agent}; the caller does not hear",
+    "barge": "talks to both {agent} and the caller",
 }
 
 
@@ -66,8 +66,8 @@ def monitor(
         raise typer.Exit(1) from None
     agent = f"agent {session.agent} ({session.agent_channel})" if session.agent \
         else session.agent_channel
-    write(f"Monitoring call {session.call_id}: {session.device} {_MODES[mode.value]} "
-          f"on {agent}.\n")
+    write(f"Monitoring call {session.call_id}: the supervisor at {session.device} "
+          f"{_MODES[mode.value].format(agent=agent)}.\n")
     try:
         record_started(centre.store_path, session, datetime.now().astimezone())
     except (sqlite3.Error, OSError, StoreError) as exc:

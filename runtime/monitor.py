@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.asterisk import names
+from runtime.asterisk.config import ApiConfig
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
@@ -271,7 +272,6 @@ def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> Non
 
 # -- ccf status: ccf serve's GET /status ---------------------------------------------
 
-DEFAULT_API = ("127.0.0.1", 8573, "CCF_API_TOKEN")
 
 
 class StatusError(Exception):
@@ -280,9 +280,10 @@ class StatusError(Exception):
 
 @dataclass(frozen=True)
 class ApiAddress:
-    host: str = DEFAULT_API[0]
-    port: int = DEFAULT_API[1]
-    token_env: str = DEFAULT_API[2]
+    # without a ccf.toml: where `ccf serve` listens without one ([api] defaults)
+    host: str = ApiConfig.host
+    port: int = ApiConfig.port
+    token_env: str = ApiConfig.token_env
 
     @property
     def where(self) -> str:

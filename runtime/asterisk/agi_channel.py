@@ -401,17 +401,21 @@ class AgiChannel:
             self._note(via, target=target.id, status=outcome, dialstatus=status, ring_ms=ring)
             return DialOutcome(outcome, reason=f"{target.id}: Dial() ended with DIALSTATUS="
                                                f"{status or '(none)'}")
-        talk_ms = _int(await self._variable("ANSWEREDTIME_MS"))
-        dialled_ms = _int(await self._variable("DIALEDTIME_MS"))
-        if not hook.fired:
-            # no ccf-answered Gosub in the dialplan: the handler runs now, late
+        # The times come from the answered hook, not from Dial()'s variables:
+        # on Asterisk 22 ANSWEREDTIME_MS and DIALEDTIME_MS measure the caller's
+        # channel (app_dial.c end_bridge_callback: its up time and duration),
+        # so after an IVR they include the whole call before the Dial()
+        # (seen on a real Asterisk: 39.9 s of "talk" for a 25.5 s conversation)
+        if hook.fired:
+            ring_ms_taken = round((hook.at - start) / timedelta(milliseconds=1))
+            talk_ms = self._ms_since(hook.at)
+        else:
+            # no ccf-answered Gosub in the dialplan: the handler runs now, late,
+            # and the ring cannot be told from the talk
+            ring_ms_taken, talk_ms = 0, self._ms_since(start)
             await hook(agent_id or "")
             if hook.error is not None:
                 raise hook.error
-        if talk_ms is None:
-            talk_ms = self._ms_since(hook.at or start)
-        ring_ms_taken = (dialled_ms - talk_ms if dialled_ms is not None
-                         else self._ms_since(start) - talk_ms)
         party = agent_id if target.kind == "agent" else None
         self._note("conversation", party=target.id, talk_ms=talk_ms, ended_by="agent")
         self._note(via, target=target.id, status="answered", ring_ms=max(0, ring_ms_taken))

@@ -58,7 +58,9 @@ class StatusTracker:
                 call.version = None if version is None else str(version)
             elif kind == "step_entered":
                 call.step = str(data.get("step"))
-            elif kind == "handler_entered":
+            elif kind == "handler_entered" and data.get("handler") != "answered_by_agent":
+                # `on answered by agent` runs inside the step that rang the agent
+                # and ends without an event: the call is still in that step
                 call.step = f"on {data.get('handler')}"
             elif kind == "queue_joined":
                 call.state, call.queue, call.joined = "queue", data.get("queue"), event.at

@@ -454,17 +454,19 @@ def test_dial_agent_answered_through_the_gosub_hook(tmp_path):
                                                ring_ms=20000, on_answer=on_answer))
             await ast.expect(f'EXEC Dial "PJSIP/100,20.000,gU(ccf-answered^{CALL_ID}^alice)"\n'
                              .encode())
+            await asyncio.sleep(0.05)  # it rings
             # the agent answers: the ccf-answered connection fires the hook
             assert await hooks.fire(CALL_ID, "alice") is True
+            await asyncio.sleep(0.08)  # they talk
             await ast.send(OK0)  # the agent hung up after talking (the g option)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
-            await ast.expect(b"GET VARIABLE ANSWEREDTIME_MS\n", b"200 result=1 (12000)\n")
-            await ast.expect(b"GET VARIABLE DIALEDTIME_MS\n", b"200 result=1 (15000)\n")
             outcome = await task
             assert outcome.status == "answered"
             conv = outcome.conversation
-            assert (conv.agent, conv.ring_ms, conv.talk_ms, conv.ended_by) == (
-                "alice", 3000, 12000, "agent")
+            assert (conv.agent, conv.ended_by) == ("alice", "agent")
+            # the times are the hook's: ring until it fired, talk since; Dial()'s
+            # ANSWEREDTIME_MS would be the caller's whole call on Asterisk 22
+            assert 40 <= conv.ring_ms < 1000 and 70 <= conv.talk_ms < 1000
             assert await hooks.fire(CALL_ID, "alice") is False  # unregistered after the Dial
             await ast.nothing_more()
 
@@ -506,10 +508,9 @@ def test_dial_answered_without_the_gosub_runs_on_answer_after(tmp_path):
             await ast.expect(f'EXEC Dial "PJSIP/100,10.000,gU(ccf-answered^{CALL_ID}^alice)"\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
-            await ast.expect(b"GET VARIABLE ANSWEREDTIME_MS\n", OK0)  # unset
-            await ast.expect(b"GET VARIABLE DIALEDTIME_MS\n", OK0)
             outcome = await task
             assert outcome.status == "answered" and outcome.conversation.agent == "alice"
+            assert outcome.conversation.ring_ms == 0  # not known without the hook
 
     run(main())
     assert seen == ["alice"]
@@ -540,14 +541,13 @@ def test_three_way_is_a_dial(tmp_path):
                                                     ring_ms=5000, on_answer=on_answer))
             await ast.expect(f'EXEC Dial "Local/5551234@ccf-transfer,5.000,'
                              f'gU(ccf-answered^{CALL_ID}^-)"\n'.encode())
+            await asyncio.sleep(0.05)
             assert await hooks.fire(CALL_ID, "-")
             await ast.send(OK0)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
-            await ast.expect(b"GET VARIABLE ANSWEREDTIME_MS\n", b"200 result=1 (4000)\n")
-            await ast.expect(b"GET VARIABLE DIALEDTIME_MS\n", b"200 result=1 (6500)\n")
             outcome = await task
             assert outcome.status == "answered" and outcome.conversation.agent is None
-            assert outcome.conversation.ring_ms == 2500
+            assert 40 <= outcome.conversation.ring_ms < 1000
 
     run(main())
 

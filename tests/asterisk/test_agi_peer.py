@@ -457,7 +457,11 @@ def test_dial_sets_what_asterisk_sets_and_numbers_ring_too() -> None:
         legs.append((call_id, agent))
 
     backend = SimBackend(sim, answered=leg)
+    # Asterisk 22 sets ANSWEREDTIME / DIALEDTIME of the *caller's* channel
+    # (app_dial.c end_bridge_callback): answered at the start, 2 s of ringing
+    # and 60 s of talk make both 62 s, not the talk alone
     replies = drive(backend, [
+        "ANSWER",
         'EXEC Dial "PJSIP/8001,20.000,gU(ccf-answered^c1^li)"', "GET VARIABLE DIALSTATUS",
         "GET VARIABLE ANSWEREDTIME_MS", "GET VARIABLE DIALEDTIME_MS",
         'EXEC Dial "Local/+862150001234@ccf-transfer,5.000,gU(ccf-answered^c1^-)"',
@@ -466,7 +470,8 @@ def test_dial_sets_what_asterisk_sets_and_numbers_ring_too() -> None:
         "GET VARIABLE DIALSTATUS", "GET VARIABLE ANSWEREDTIME_MS",
         'EXEC Queue "ccf-nosuchqueue,c,,,30,,ccf-answered^c1"', "GET VARIABLE QUEUESTATUS",
         'EXEC NoSuchApp "x"'])
-    assert replies == [b"200 result=0\n", b"200 result=1 (ANSWER)\n", b"200 result=1 (60000)\n",
+    assert replies == [b"200 result=0\n",
+                       b"200 result=0\n", b"200 result=1 (ANSWER)\n", b"200 result=1 (62000)\n",
                        b"200 result=1 (62000)\n", b"200 result=0\n", b"200 result=1 (ANSWER)\n",
                        b"200 result=0\n", b"200 result=1 (NOANSWER)\n", b"200 result=0\n",
                        b"200 result=0\n", b"200 result=0\n", b"200 result=-2\n"]

@@ -230,6 +230,8 @@ def test_the_ami_link_drops_mid_call_and_returns(tmp_path: Path, caplog_ccdsl) -
             [ami]
             port = {peer.port}
             timeout = "2s"
+            [api]
+            port = 0
             [paths]
             flows = "flows"
             [tts]
@@ -247,7 +249,7 @@ def test_the_ami_link_drops_mid_call_and_returns(tmp_path: Path, caplog_ccdsl) -
         FlowStore(config.flows_dir).deploy(
             {"line": compiled(tmp_path / "line.ccf"),
              "hotline": compiled(IWS / "hotline.ccf")}, numbers=config.numbers)
-        live = LiveCentre(config, port=0)
+        live = LiveCentre(config, port=0, api_port=0)
         try:
             _, port = await live.start()
             held = HeldBackend(hold_s=WAIT_S)

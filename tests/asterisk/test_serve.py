@@ -64,6 +64,8 @@ def write_config(tmp_path: Path, ami_port: int, *, extra: str = "") -> Path:
         [ami]
         port = {ami_port}
         timeout = "2s"
+        [api]
+        port = 0
         [paths]
         flows = "flows"
         store = "calls.db"
@@ -152,7 +154,7 @@ def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path) -> None
         config = centre_config(write_config(tmp_path, peer.port))
         assert config.ami.secret == SECRET
         version = deploy(config, {"hotline": compiled(IWS / "hotline.ccf")}, "hotline")
-        live = LiveCentre(config, port=0)
+        live = LiveCentre(config, port=0, api_port=0)
         try:
             host, port = await live.start()
             assert host == "127.0.0.1" and port > 0
@@ -353,7 +355,7 @@ def test_a_redeploy_leaves_running_calls_on_their_version(tmp_path: Path) -> Non
     async def main():
         config = centre_config(write_config(tmp_path, 1))
         first = deploy(config, {"line": compiled(tmp_path / "line1.ccf")}, "one")
-        live = LiveCentre(config, port=0, use_ami=False)
+        live = LiveCentre(config, port=0, use_ami=False, api_port=0)
         try:
             _, port = await live.start()
             held = HeldBackend(hold_s=1.3)
@@ -391,7 +393,7 @@ def test_a_call_record_names_the_deployed_version_it_ran(tmp_path: Path) -> None
     async def main():
         config = centre_config(write_config(tmp_path, 1))
         version = deploy(config, {"line": compiled(tmp_path / "line.ccf")})
-        live = LiveCentre(config, port=0, use_ami=False)
+        live = LiveCentre(config, port=0, use_ami=False, api_port=0)
         try:
             _, port = await live.start()
             await place(port, "line", "1795652920.1")
@@ -422,7 +424,7 @@ def test_a_config_without_crm_creates_nothing_outside_its_folder(tmp_path: Path,
     async def main():
         config = centre_config(path)
         deploy(config, {"line": compiled(tmp_path / "line.ccf")})
-        live = LiveCentre(config, port=0, use_ami=False)
+        live = LiveCentre(config, port=0, use_ami=False, api_port=0)
         try:
             _, port = await live.start()
             await place(port, "line", "1795652930.1")

@@ -187,8 +187,8 @@ def test_ccf_monitor_connects_the_supervisor_and_notes_it_in_the_call_store(tmp_
                      "--config", str(config), env=ENV)
         sent = originates(peer)
     assert result.exit_code == 0, result.output
-    assert (f"Monitoring call {CALL}: PJSIP/8009 talks to the agent only; the caller does "
-            "not hear on agent li (PJSIP/8001-0000000a).") in " ".join(result.stdout.split())
+    assert (f"Monitoring call {CALL}: the supervisor at PJSIP/8009 whispers to agent li "
+            "(PJSIP/8001-0000000a); the caller does not hear.") in " ".join(result.stdout.split())
     assert sent[0]["Data"] == "PJSIP/8001-0000000a,qw"
     db = sqlite3.connect(tmp_path / "calls.db")
     rows = db.execute("SELECT source, kind, call_id, data FROM centre_events").fetchall()

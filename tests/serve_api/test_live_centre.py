@@ -121,7 +121,7 @@ def test_a_call_pops_on_the_desktop_and_takes_its_wrapup(tmp_path: Path) -> None
         desktop = Desktop()
         url = await desktop.start()
         config, ir = setup(tmp_path, peer.port, url)
-        live = LiveCentre(config, port=0)
+        live = LiveCentre(config, port=0, api_port=0)
         try:
             _, port = await live.start()
             api = f"http://{live.api_address[0]}:{live.api_address[1]}"

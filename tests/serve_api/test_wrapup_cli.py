@@ -123,10 +123,22 @@ def test_the_token_is_sent_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
+    import functools
+    import socket
+
+    import runtime.asterisk.config as config_module
+
     monkeypatch.chdir(tmp_path)  # no ccf.toml here: the default address
+    # the default port may have a real ccf serve on this machine: the test
+    # makes the default a port it knows is closed
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.setattr(config_module, "ApiConfig",
+                        functools.partial(config_module.ApiConfig, port=free))
     result = ccf("wrapup", "1795.1", "-f", "reason=x", env={"CCF_API_TOKEN": ""})
     assert result.exit_code == 1
-    assert "error: ccf serve is not running at 127.0.0.1:8573" in result.output
+    assert f"error: ccf serve is not running at 127.0.0.1:{free}" in result.output
     config = tmp_path / "other.toml"
     config.write_text("[api]\nport = 9\n", encoding="utf-8")
     result = ccf("wrapup", "1795.1", "-f", "reason=x", "--config", str(config))

@@ -85,6 +85,7 @@ class SimBackend(Backend):
         self.clock = sim.clock
         self.sounds_dir = os.path.abspath(sounds_dir) if sounds_dir else ""
         self.answered_leg = answered
+        self.up_since: datetime | None = None  # when the caller's channel was answered
         self.missing = missing  # file names to answer as missing (result=-1 endpos=0)
         self.default_ring_ms = default_ring_ms
         self.queues = {names.queue_name(name): cfg for name, cfg in sim.centre.queues.items()}
@@ -122,8 +123,13 @@ class SimBackend(Backend):
 
     async def do_answer(self, cmd: AgiCommand) -> str:
         await self.sim.answer()
-        self.answered = True
+        self._up()
         return "200 result=0"
+
+    def _up(self) -> None:
+        if not self.answered:
+            self.answered = True
+            self.up_since = self.clock.now()
 
     async def do_hangup(self, cmd: AgiCommand) -> str:
         if cmd.args and cmd.args[0] != self.channel:
@@ -274,7 +280,7 @@ class SimBackend(Backend):
 
     async def _answer_app(self, data: str) -> str:
         await self.sim.answer()
-        self.answered = True
+        self._up()
         return "200 result=0"
 
     async def _hangup_app(self, data: str) -> str:
@@ -368,13 +374,20 @@ class SimBackend(Backend):
         return "200 result=0"
 
     def _dial_times(self, status: str, start: datetime, talk_ms: int | None) -> None:
-        dialled = round((self.clock.now() - start).total_seconds() * 1000)
+        """DIALSTATUS, and for a bridged call the times app_dial.c's
+        end_bridge_callback sets on Asterisk 22: ANSWEREDTIME is the
+        *caller's* channel's up time and DIALEDTIME its whole duration
+        (ast_channel_get_up_time_ms / _get_duration_ms), not the talk with
+        the party dialled (checked against a real Asterisk 22.10.1)."""
         self.variables["DIALSTATUS"] = status
-        self.variables["DIALEDTIME_MS"] = str(dialled)
-        self.variables["DIALEDTIME"] = str(dialled // 1000)
-        if talk_ms is not None:
-            self.variables["ANSWEREDTIME_MS"] = str(talk_ms)
-            self.variables["ANSWEREDTIME"] = str(talk_ms // 1000)
+        if talk_ms is None:
+            return
+        now = self.clock.now()
+        lasted = round((now - self.sim.info.started).total_seconds() * 1000)
+        up = round((now - self.up_since).total_seconds() * 1000) if self.up_since else 0
+        for name, ms in (("DIALEDTIME", lasted), ("ANSWEREDTIME", up)):
+            self.variables[f"{name}_MS"] = str(ms)
+            self.variables[name] = str(ms // 1000)
 
     async def _run_leg(self, call_id: str, party: str) -> None:
         if self.answered_leg is not None:
