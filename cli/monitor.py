@@ -5,11 +5,22 @@ options and prints the outcome."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
 from cli.common import write
 from cli.deploy import CONFIG_HELP
-from runtime.monitor import Mode
+
+
+class Mode(StrEnum):
+    """The option's choices; runtime.monitor.Mode by value (imported when the
+    command runs, so `ccf`'s other commands do not load AMI code at start)."""
+
+    listen = "listen"
+    whisper = "whisper"
+    barge = "barge"
+
 
 _MODES = {
     "listen": "listens to {agent} without being heard",
@@ -50,6 +61,7 @@ def monitor(
     from datetime import datetime
 
     from runtime.asterisk.config import ConfigError, load_config
+    from runtime.monitor import Mode as RuntimeMode
     from runtime.monitor import MonitorError, monitor_call, record_started
     from runtime.store import StoreError
 
@@ -60,7 +72,8 @@ def monitor(
             write(f"error: {problem}\n", err=True)
         raise typer.Exit(1) from None
     try:
-        session = asyncio.run(monitor_call(centre, call, supervisor, mode, ring_timeout_s=ring))
+        session = asyncio.run(monitor_call(centre, call, supervisor, RuntimeMode(mode.value),
+                                           ring_timeout_s=ring))
     except MonitorError as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(1) from None
