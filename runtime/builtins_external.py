@@ -123,6 +123,11 @@ async def crm_call(ctx: BuiltinContext, operation: str, args: dict,
     error: str | None = None
     try:
         result = await within(make(), asyncio.get_running_loop().time() + timeout_ms / 1000)
+        if operation == "customer":
+            ctx.crm_asked = True
+        if (ctx.crm_customer is None and type(result) is Record
+                and result.kind == "customer"):
+            ctx.crm_customer = result  # the call store's rule for calls.customer_id too
         return result
     except TimeoutError as err:
         error = f"the CRM did not answer {operation} within {timeout_ms} ms"
@@ -201,6 +206,7 @@ async def crm_log_call(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:
     if "wrapup" in entry:
         shown["wrapup"] = entry["wrapup"]
     await crm_call(ctx, "log_call", shown, lambda: ctx.services.crm.log_call(entry), loc)
+    ctx.crm_logged.add(entry.get("recording"))  # only once the CRM took it
     return None
 
 

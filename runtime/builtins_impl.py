@@ -42,6 +42,12 @@ class BuiltinContext(Protocol):
 
     services: Services
     program: Program
+    # what the call's CRM operations found, for the end of the call
+    # (runtime/recordings.py): the first customer record, whether the
+    # caller was looked up by number, the recordings crm.log_call carried
+    crm_customer: Record | None
+    crm_asked: bool
+    crm_logged: set[str | None]
 
     def emit(self, kind: str, data: dict, loc: dict | None = None) -> None: ...
 

@@ -23,7 +23,7 @@ not log is logged to the customer's CRM record (runtime/recordings.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from runtime.channel import Channel
 from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
 from runtime.ir import Program
 from runtime.ops_core import CallRuntime, FlowHangup, LeftFlow, SubReturn
-from runtime.recordings import CrmLink, log_recorded_call
+from runtime.recordings import log_recorded_call
 from runtime.services import Services
 from runtime.values import to_json
 
@@ -176,9 +176,7 @@ async def run_call(program: Program, channel: Channel, services: Services, *,
     services and runaway flows end in events and a CallResult. flow_version
     labels the call's record (`ccf serve`: the deployed version, `0001`);
     without it, the compiler that wrote the IR."""
-    # the CRM notes what log_recorded_call needs at the end (runtime/recordings.py)
-    link = CrmLink(services.crm)
-    rt = CallRuntime(program, channel, replace(services, crm=link), OPS)
+    rt = CallRuntime(program, channel, services, OPS)
     info = channel.info
     rt.emit("call_started", {"caller": info.caller_number, "caller_name": info.caller_name,
                              "dialled": info.dialled, "flow": program.name,
@@ -202,7 +200,7 @@ async def run_call(program: Program, channel: Channel, services: Services, *,
     if rt.recording is not None:
         rt.emit("recording_stopped", {"file": rt.recording, "at_call_end": True})
         rt.recording = None
-    await log_recorded_call(rt, link, outcome)
+    await log_recorded_call(rt, outcome)
     duration_ms = max(0, int((services.clock.now() - info.started) / timedelta(milliseconds=1)))
     rt.emit("call_ended", {"outcome": outcome, "duration_ms": duration_ms,
                            "talked_to_agent": rt.talked_to_agent, "agent": rt.agent,

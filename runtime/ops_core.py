@@ -110,6 +110,9 @@ class CallRuntime:
         self.talk_ms = 0
         self.recording: str | None = None
         self.recordings: list[str] = []
+        self.crm_customer: Record | None = None  # the first customer record the CRM returned
+        self.crm_asked = False  # the caller was looked up by number
+        self.crm_logged: set[str | None] = set()  # recordings crm.log_call carried
         self.voicemail: str | None = None  # mailbox of the last stored message
         self.abandoned = False  # hung up while waiting for an agent
         self.line_closed = False  # the caller is gone: no more channel calls

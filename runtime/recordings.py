@@ -45,68 +45,21 @@ if TYPE_CHECKING:
 AUTO_NOTE = "recorded call"
 
 
-class CrmLink:
-    """The call's CRM as the flow sees it: every operation passes through
-    to `inner`; what the link needs at the end of the call is noted on the
-    way (the customer found, whether the caller was looked up, the
-    recordings logged). One per call."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.customer: Record | None = None  # the first customer record an operation returned
-        self.asked = False  # the flow looked the caller up (found or not)
-        self.logged: set[str | None] = set()  # recordings crm.log_call carried
-
-    def _seen(self, record: Any) -> None:
-        if self.customer is None and isinstance(record, Record) and record.kind == "customer":
-            self.customer = record
-
-    async def find_customer(self, phone: str) -> Record | None:
-        record = await self.inner.find_customer(phone)
-        self.asked = True
-        self._seen(record)
-        return record
-
-    async def find(self, record_type: str, fields: dict[str, Any]) -> Record | None:
-        record = await self.inner.find(record_type, fields)
-        self._seen(record)
-        return record
-
-    async def owner(self, record: Record) -> str | None:
-        return await self.inner.owner(record)
-
-    async def create(self, record_type: str, fields: dict[str, Any]) -> Record:
-        return await self.inner.create(record_type, fields)
-
-    async def update(self, record: Record, fields: dict[str, Any]) -> Record:
-        return await self.inner.update(record, fields)
-
-    async def log_call(self, call: dict[str, Any]) -> None:
-        await self.inner.log_call(call)
-        self.logged.add(call.get("recording"))  # only once the CRM took it
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        # an adapter's own extras (SqliteCRM.upsert...) stay reachable
-        return getattr(self.inner, name)
-
-
-async def log_recorded_call(rt: CallRuntime, link: CrmLink, outcome: str) -> None:
+async def log_recorded_call(rt: CallRuntime, outcome: str) -> None:
     """Log a recorded call the flow did not log with its last recording to
     the customer's CRM record (module doc). Never raises for the CRM."""
     if not rt.recordings:
         return
     last = rt.recordings[-1]
-    if last in link.logged:
+    if last in rt.crm_logged:
         return
-    customer = link.customer
+    customer = rt.crm_customer
     phone = rt.info.caller_number
-    if customer is None and not link.asked and phone:
+    crm = rt.services.crm
+    if customer is None and not rt.crm_asked and phone:
         try:
             customer = await crm_call(rt, "customer", {"phone": phone, "automatic": True},
-                                      lambda: link.inner.find_customer(phone), None)
+                                      lambda: crm.find_customer(phone), None)
         except ExternalError:
             return  # the crm_query event says why
     if not isinstance(customer, Record) or customer.id is None:
@@ -115,10 +68,10 @@ async def log_recorded_call(rt: CallRuntime, link: CrmLink, outcome: str) -> Non
     shown = {"customer": customer, "outcome": outcome, "recording": os.path.basename(last),
              "automatic": True}
     try:
-        await crm_call(rt, "log_call", shown, lambda: link.inner.log_call(entry), None)
+        await crm_call(rt, "log_call", shown, lambda: crm.log_call(entry), None)
     except ExternalError:
         return
-    link.logged.add(last)
+    rt.crm_logged.add(last)
 
 
 # -- reading the call store: `ccf calls list` and `ccf calls show` -----------------------
