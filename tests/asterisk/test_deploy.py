@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from runtime.asterisk.deploy import (
 )
 from runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE
 from runtime.asterisk.flowstore import FlowStore
-from runtime.asterisk.peer.ami_server import AmiPeer
+from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -304,29 +303,9 @@ def flows_folder(tmp_path: Path, *, broken: bool = False) -> Path:
     return folder
 
 
-class PeerThread:
-    """The AMI peer on its own event loop, for commands that run theirs."""
-
-    def __init__(self, peer: AmiPeer) -> None:
-        self.peer = peer
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> AmiPeer:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.peer.start(), self.loop).result(5)
-        return self.peer
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self.peer.stop(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
 def test_deploy_command_end_to_end(tmp_path):
     folder = flows_folder(tmp_path)
-    with PeerThread(AmiPeer(users={"ccf": SECRET})) as peer:
+    with peer_in_thread(AmiPeer(users={"ccf": SECRET})) as peer:
         config = write_config(tmp_path, peer.port, numbers='"4008001234" = "greet"')
         result = ccf("deploy", str(folder), "--config", str(config), "--note", "go live",
                      env={"CCF_AMI_SECRET": SECRET})

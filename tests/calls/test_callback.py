@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from ccf_cli import ccf
 
 from calls.world import OWNER_MESSAGE, ROOT, run_test_call
 from runtime.asterisk.ami import AmiLink
-from runtime.asterisk.peer.ami_server import AmiPeer
+from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 from runtime.callback import AmiOriginator, CallbackError, make_plan, run_callback
 from runtime.crm.sqlite import SqliteCRM
 from runtime.scenario import load_agents
@@ -136,26 +135,8 @@ def test_a_plan_refuses_an_unknown_call_or_agent(world):
 # -- the command, against the AMI peer on its own loop -----------------------------------------
 
 
-class PeerThread:
-    def __init__(self, peer: AmiPeer) -> None:
-        self.peer = peer
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> AmiPeer:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.peer.start(), self.loop).result(5)
-        return self.peer
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self.peer.stop(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
 def test_the_command_places_the_call_back(world):
-    with PeerThread(AmiPeer(users={"ccf": SECRET})) as peer:
+    with peer_in_thread(AmiPeer(users={"ccf": SECRET})) as peer:
         config = write_config(world, peer.port)
         result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),
                      env={"CCF_AMI_SECRET": SECRET})
@@ -172,7 +153,7 @@ def test_the_command_places_the_call_back(world):
 def test_a_failing_originate_is_a_clear_message_and_exit_1(world):
     peer = AmiPeer(users={"ccf": SECRET})
     peer.devices["PJSIP/8002"] = "UNAVAILABLE"  # Response Failure, Reason 0
-    with PeerThread(peer):
+    with peer_in_thread(peer):
         config = write_config(world, peer.port)
         result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),
                      env={"CCF_AMI_SECRET": SECRET})
@@ -195,7 +176,7 @@ def test_without_the_secret_or_with_an_unknown_call_nothing_is_placed(world):
 
 
 def test_an_unreachable_ami_is_reported_without_a_traceback(world):
-    with PeerThread(AmiPeer(users={"ccf": SECRET})) as peer:
+    with peer_in_thread(AmiPeer(users={"ccf": SECRET})) as peer:
         port = peer.port
     config = write_config(world, port)  # the peer is gone: connection refused
     result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),

@@ -1,13 +1,9 @@
-"""Test helpers for the operations commands: the AMI peer on its own event
-loop thread (so an in-process `ccf monitor`, which runs its own
-asyncio.run, can reach it), and a ccf.toml pointing at it."""
+"""Test helpers for the operations commands: channels in the AMI peer's
+model and a ccf.toml pointing at the peer (runtime.asterisk.peer.ami_server
+.peer_in_thread runs the peer where an in-process `ccf monitor` reaches it)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.asterisk.peer.ami_server import AmiPeer, PeerChannel
@@ -25,22 +21,6 @@ name = "Wang Fang"
 extension = "8002"
 skills = ["general"]
 """
-
-
-@contextmanager
-def peer_in_thread(peer: AmiPeer | None = None) -> Iterator[AmiPeer]:
-    peer = peer or AmiPeer(auth_failure_delay=0.01)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="ami-peer", daemon=True)
-    thread.start()
-    try:
-        asyncio.run_coroutine_threadsafe(peer.start(), loop).result(5)
-        yield peer
-    finally:
-        asyncio.run_coroutine_threadsafe(peer.stop(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
 
 
 def write_config(folder: Path, ami_port: int, *, interface: str = "PJSIP/{extension}",

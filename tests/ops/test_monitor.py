@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ops.peer_thread import add_call, peer_in_thread, write_config
+from ops.peer_thread import add_call, write_config
 from runtime.asterisk.config import load_config
-from runtime.asterisk.peer.ami_server import AmiPeer
+from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 from runtime.monitor import (
     Mode,
     MonitorError,

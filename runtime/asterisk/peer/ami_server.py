@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import itertools
 import random
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from runtime.asterisk.ami import fold_headers
@@ -1030,3 +1032,22 @@ def _callerid(text: str) -> tuple[str, str]:
         name, _, num = text[:-1].partition("<")
         return name.strip().strip('"'), num.strip()
     return "", text
+
+
+@contextlib.contextmanager
+def peer_in_thread(peer: AmiPeer | None = None) -> Iterator[AmiPeer]:
+    """Run the peer on an event loop of its own thread, for code that runs
+    its own `asyncio.run` (an in-process `ccf deploy`, `ccf monitor`, `ccf
+    callback` in a test): started on entry, stopped on exit."""
+    peer = peer or AmiPeer(auth_failure_delay=0.01)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="ami-peer", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(peer.start(), loop).result(5)
+        yield peer
+    finally:
+        asyncio.run_coroutine_threadsafe(peer.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
