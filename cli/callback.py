@@ -147,7 +147,8 @@ def _originator(centre, simulate: bool, answers: int | None):
         from runtime.asterisk.ami import AmiLink
 
         link = AmiLink(ami.host, ami.port, ami.user, ami.secret, on_event=on_event,
-                       timeout=ami.timeout_s, ping_interval=None)
+                       timeout=ami.timeout_s, ping_interval=None,
+                       events="call")  # OriginateResponse is of class call
         try:
             await asyncio.wait_for(link.start(), ami.timeout_s * 2)
         except BaseException:

@@ -44,7 +44,7 @@ def serve(
     import signal
 
     from runtime.asterisk.config import ConfigError, load_config
-    from runtime.asterisk.service import LiveCentre
+    from runtime.asterisk.service import LiveCentre, StartError
 
     try:
         centre_config = load_config(config)
@@ -58,16 +58,22 @@ def serve(
 
     async def run() -> int:
         live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami)
-        try:
-            bound = await live.start()
-        except OSError as exc:
-            write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
-            await live.stop(0)
-            return 1
+        # the handlers first: starting waits for the AMI login and resync, and a
+        # SIGTERM meanwhile must stop cleanly too
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        try:
+            bound = await live.start()
+        except StartError as exc:
+            write(f"error: {exc}\nccf serve: not started\n", err=True)
+            await live.stop(0)
+            return 2
+        except OSError as exc:
+            write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
+            await live.stop(0)
+            return 1
         version = live.flows.version if live.flows else None
         api = (f"HTTP API on {live.api_address[0]}:{live.api_address[1]}" if live.api_address
                else f"HTTP API not listening ({live.api_error})")

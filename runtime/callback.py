@@ -291,7 +291,9 @@ async def run_callback(plan: CallbackPlan, originator: Any, store: CallStore, cr
     store.record_centre_event(source, "callback", data, moment, call_id=plan.call_id)
     store.flush()
     update = None
-    if plan.task is not None and crm is not None:
+    if plan.task is not None and source == "sim":
+        update = f"CRM task {plan.task.id} left as it is (a simulated call-back rang no one)"
+    elif plan.task is not None and crm is not None:
         try:
             await crm.update(plan.task, {"status": result.status,
                                          "called_back_by": plan.agent.id,

@@ -239,7 +239,8 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                            "manager.conf)")
     responses = OriginateResponses()
     link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
-                   on_event=responses.on_event, ping_interval=None)
+                   on_event=responses.on_event, ping_interval=None,
+                   events="call")  # OriginateResponse is of class call
     try:
         await asyncio.wait_for(link.start(), ami.timeout_s * 2)
         listed, channels = await link.list_action("CoreShowChannels")
@@ -318,7 +319,9 @@ def fetch_status(address: ApiAddress, token: str | None, *, timeout_s: float = 3
     url = f"http://{address.where}/status"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.get(url, headers=headers, timeout=timeout_s)
+        # trust_env off: a proxy from the environment must never see the token
+        with httpx.Client(trust_env=False, timeout=timeout_s) as client:
+            response = client.get(url, headers=headers)
     except httpx.ConnectError:
         raise StatusError(f"ccf serve is not running at {address.where} (start it with "
                           "`ccf serve`)") from None

@@ -678,14 +678,18 @@ def copy_database(source: str, target: str) -> None:
 
 async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                        sink=None, crm_db: str | None = None, crm_folder: str | None = None,
-                       ask=None, note=None, store_path: str | None = None) -> CallRun:
+                       ask=None, note=None, store_path: str | None = None,
+                       companion=None) -> CallRun:
     """Build the scenario's world in `workdir` (a fresh SQLite CRM, a call
     store), run the call with the interpreter, and return what happened.
     `sink` also receives every event as it happens; `ask` makes the caller
     interactive (runtime.sim.caller.InteractiveCaller); `note` is told how
     the world was set up, before the call starts. With `store_path` the call
     is kept in that call store (the call's id is the next free `sim-N`
-    there), otherwise in a temporary one."""
+    there), otherwise in a temporary one. `companion(crm, store)` makes one
+    more event sink with the call's own CRM and call store (the screen pop
+    of `ccf simulate --screen-pop-url`); its `finish()` is awaited once the
+    call has ended, before they close."""
     import os
 
     from runtime.channel import CallInfo
@@ -738,10 +742,15 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         events = EventList()
         sinks = (events, store) if sink is None else (events, store, sink)
         watched = WatchedCRM(crm)
+        extra = companion(crm, store) if companion is not None else None
+        if extra is not None:
+            sinks = (*sinks, extra)
         config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
                             sink=StepWatch(FanOut(*sinks), channel), config=config)
         result = await run_call(program, channel, services)
+        if extra is not None:
+            await extra.finish()
         return CallRun(events.events, watched.created, result, notes)
     finally:
         store.close()
@@ -826,7 +835,7 @@ def _next_sim_id(store) -> str:
 
 def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | None = None,
                    crm_folder: str | None = None, ask=None, note=None,
-                   store_path: str | None = None) -> CallRun:
+                   store_path: str | None = None, companion=None) -> CallRun:
     """One simulated call for `ccf simulate`, in a temporary directory that
     is removed afterwards (the call store too, unless `store_path` names one
     to keep the call in)."""
@@ -839,4 +848,5 @@ def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | Non
     with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:
         return asyncio.run(run_scenario(program, ir, scenario, workdir=workdir, sink=sink,
                                         crm_db=crm_db, crm_folder=crm_folder, ask=ask,
-                                        note=note, store_path=store_path))
+                                        note=note, store_path=store_path,
+                                        companion=companion))

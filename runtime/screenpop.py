@@ -30,18 +30,20 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+from runtime.asterisk.names import shown_url
 from runtime.events import Event
 from runtime.values import Record, to_json
 
 log = logging.getLogger("ccdsl.screenpop")
 
 RECENT_CALLS = 5
+SENT_KEPT = 1000  # the sends `ScreenPop.sent` remembers (the simulator reads them)
 USER_EVENT = "ccf-screen-pop"
 CRM_TIMEOUT_S = 2.0
 DRAIN_S = 5.0  # at shutdown, how long pops under way may still finish
@@ -62,13 +64,6 @@ class _Call:
     dialled: str | None = None
     flow: str | None = None
     customer: dict[str, Any] | None = None  # the CRM query's result (a summary)
-
-
-def where(url: str) -> str:
-    """A URL as it may be logged: scheme, host and path (a query string
-    could carry a key)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"
 
 
 def recent_calls(query: Callable[..., list[dict]], caller: str | None, exclude: str,
@@ -112,15 +107,19 @@ class ScreenPop:
                  history: Callable[..., list[dict]] | None = None,
                  ami: Callable[[], Any] | None = None,
                  record: Callable[[str, dict, str], None] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 finish_s: float | None = None) -> None:
         self.target = target if target is not None and target.url else None
         self.crm = crm
         self.history = history
         self.ami = ami
         self.record = record
         self.clock = clock
+        self.finish_s = finish_s  # how long finish() lets pops under way take
         self.calls: dict[str, _Call] = {}
-        self.sent: list[dict[str, Any]] = []  # every send's outcome, as recorded
+        # the latest sends' outcomes (each also a centre_events row): bounded,
+        # a long-running ccf serve must not keep one per call for ever
+        self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_KEPT)
         self._tasks: set[asyncio.Task] = set()
         self._client = None  # httpx.AsyncClient, made on the first webhook
 
@@ -217,7 +216,7 @@ class ScreenPop:
                       if isinstance(exc, (TimeoutError, httpx.TimeoutException))
                       else type(exc).__name__ + (f": {exc}" if str(exc) else ""))
             log.warning("screen pop webhook %s for call %s failed: %s",
-                        where(self.target.url), call.call_id, reason)
+                        shown_url(self.target.url), call.call_id, reason)
             self._note("screen_pop_failed", call, agent, "webhook", error=reason)
             return
         ms = round((time.perf_counter() - started) * 1000, 1)
@@ -226,7 +225,7 @@ class ScreenPop:
                        ms=ms)
         else:
             log.warning("screen pop webhook %s for call %s answered %s",
-                        where(self.target.url), call.call_id, reply.status_code)
+                        shown_url(self.target.url), call.call_id, reply.status_code)
             self._note("screen_pop_failed", call, agent, "webhook", status=reply.status_code,
                        error=f"HTTP {reply.status_code}", ms=ms)
 
@@ -259,6 +258,10 @@ class ScreenPop:
 
     # -- stopping ----------------------------------------------------------------------
 
+    async def finish(self) -> None:
+        """The end of a simulated call (runtime.scenario's companion sink)."""
+        await self.drain(self.finish_s if self.finish_s is not None else DRAIN_S)
+
     async def drain(self, timeout_s: float = DRAIN_S) -> None:
         """Let pops under way finish (at most timeout_s), then close."""
         tasks = list(self._tasks)
@@ -275,7 +278,7 @@ class ScreenPop:
 
 # ---- in the simulator ------------------------------------------------------------------
 
-SIMULATOR_TOKEN_ENV = "CCF_SCREEN_POP_TOKEN"
+SIMULATOR_TOKEN_ENV = "CCF_SCREEN_POP_TOKEN"  # = config._TOKEN_ENVS["screen_pop"]
 
 
 def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
@@ -284,53 +287,33 @@ def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
                             timeout_s: float = 3.0):
     """runtime.scenario.run_simulation with screen pops to `url` (`ccf
     simulate --screen-pop-url`): the webhook only (there is no Asterisk),
-    with the token of $CCF_SCREEN_POP_TOKEN when set. The call never waits
-    for a pop (they go out while it runs or right after it, and the command
-    waits for them at the end); the customer is read from `crm_db` or the `crm_folder`
-    fixtures, the recent calls from the call store at `store_path`, where
-    each send is also kept (centre_events, source `ccf`)."""
+    with the token of $CCF_SCREEN_POP_TOKEN when set. The pop reads the
+    call's own CRM (what the flow created during the call included) and its
+    call store (recent calls; each send is kept there too, centre_events,
+    source `ccf`). The call never waits for a pop; the command waits for
+    them once the call has ended."""
     import os
-    import tempfile
 
-    from runtime.crm.sqlite import SqliteCRM
-    from runtime.events import FanOut
-    from runtime.ir import load_program
-    from runtime.scenario import import_crm_folder, run_scenario
-    from runtime.store import CallStore
+    from runtime.scenario import run_simulation
 
-    program = load_program(ir, validate=False)
     target = PopTarget(url, os.environ.get(SIMULATOR_TOKEN_ENV) or None, timeout_s)
+    pops: list[ScreenPop] = []
 
-    async def main(workdir: str):
-        crm = None
-        if crm_db is not None:
-            crm = SqliteCRM(crm_db, create=False)
-        elif crm_folder is not None:
-            crm = SqliteCRM(os.path.join(workdir, "pop-crm.db"))
-            import_crm_folder(crm, crm_folder)
-        calls = CallStore(store_path) if store_path else None
-
+    def companion(crm, store) -> ScreenPop:
         def record(kind: str, data: dict, call_id: str) -> None:
-            if calls is not None:
-                calls.record_centre_event("ccf", kind, data, datetime.now(UTC), call_id=call_id)
+            store.record_centre_event("ccf", kind, data, datetime.now(UTC), call_id=call_id)
 
-        pop = ScreenPop(target, crm=crm, history=calls.query if calls else None, record=record)
-        try:
-            return await run_scenario(program, ir, scenario, workdir=workdir,
-                                      sink=pop if sink is None else FanOut(sink, pop),
-                                      crm_db=crm_db, crm_folder=crm_folder, ask=ask,
-                                      note=note, store_path=store_path)
-        finally:
-            await pop.drain(timeout_s + 1.0)
-            if note is not None:
-                for sent in pop.sent:
-                    what = (f"HTTP {sent['status']}" if sent["kind"] == "screen_pop_sent"
-                            else f"failed: {sent.get('error')}")
-                    note(f"screen pop for {sent['agent']} to {where(url)}: {what}")
-            if calls is not None:
-                calls.close()
-            if crm is not None:
-                crm.close_now()
+        pop = ScreenPop(target, crm=crm, history=store.query, record=record,
+                        finish_s=timeout_s + 1.0)
+        pops.append(pop)
+        return pop
 
-    with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:
-        return asyncio.run(main(workdir))
+    run = run_simulation(ir, scenario, sink=sink, crm_db=crm_db, crm_folder=crm_folder,
+                         ask=ask, note=note, store_path=store_path, companion=companion)
+    if note is not None:
+        for pop in pops:
+            for sent in pop.sent:
+                what = (f"HTTP {sent['status']}" if sent["kind"] == "screen_pop_sent"
+                        else f"failed: {sent.get('error')}")
+                note(f"screen pop for {sent['agent']} to {shown_url(url)}: {what}")
+    return run

@@ -28,6 +28,7 @@ SELECT c.call_id, c.started, c.caller, c.customer_id, c.voicemail_mailbox AS mai
            AND json_extract(e.data, '$.stored') ORDER BY e.seq DESC LIMIT 1) AS duration_ms,
        (SELECT json_group_array(json(x.data)) FROM
           (SELECT data FROM centre_events ce WHERE ce.kind = 'callback'
+             AND ce.source <> 'sim'  -- a rehearsal (`ccf callback --simulate`) rang no one
              AND ce.call_id = c.call_id ORDER BY ce.id) AS x) AS callbacks
 FROM calls c
 WHERE c.voicemail_file IS NOT NULL

@@ -98,7 +98,9 @@ def form_from_ir(decl: Mapping[str, Any] | None, agent: str | None = None,
 def form_from_event(data: Mapping[str, Any]) -> tuple[WrapupForm | None, list[str]]:
     """What a `wrapup_requested` event says: a complete form when its
     fields carry their types, else (None, the field names)."""
-    fields = data.get("fields") or []
+    # `form` (each field with its type) since the event carries it; `fields`
+    # alone (names) in calls stored before
+    fields = data.get("form") or data.get("fields") or []
     agent = data.get("agent")
     if fields and all(isinstance(f, Mapping) and f.get("type") for f in fields):
         return form_from_ir({"fields": fields}, agent), [str(f["name"]) for f in fields]

@@ -29,7 +29,6 @@ the conversation goes on).
 
 from __future__ import annotations
 
-import glob
 import logging
 import math
 import os
@@ -317,7 +316,9 @@ class AgiChannel:
         else:
             verb, data = "EXEC Wait", f"{ms / 1000:.3f}"
         reply = await self._cmd(verb, data, timeout=ms / 1000 + SLACK_S)
-        if reply.value == -1:
+        # EXEC answers 200 on a dead channel too (the captures): the HANGUP
+        # line read before the reply is what says the caller is gone
+        if reply.value == -1 or self.session.hung_up:
             self._hung_up("a wait")
 
     # -- recording ---------------------------------------------------------------------
@@ -326,7 +327,9 @@ class AgiChannel:
         self._enter("start_recording")
         target = self._recording_file(path)
         reply = await self._cmd("EXEC MixMonitor", target, timeout=QUICK_S)
-        if reply.value == -1:
+        # EXEC answers 200 on a dead channel too (the captures): the HANGUP
+        # line read before the reply is what says the caller is gone
+        if reply.value == -1 or self.session.hung_up:
             self._hung_up("start recording")
         if reply.value == -2:
             raise ExternalError("Asterisk has no MixMonitor application (load app_mixmonitor)",
@@ -336,7 +339,9 @@ class AgiChannel:
     async def stop_recording(self) -> None:
         self._enter("stop_recording")
         reply = await self._cmd("EXEC StopMixMonitor", timeout=QUICK_S)
-        if reply.value == -1:
+        # EXEC answers 200 on a dead channel too (the captures): the HANGUP
+        # line read before the reply is what says the caller is gone
+        if reply.value == -1 or self.session.hung_up:
             self._hung_up("stop recording")
         self._note("recording_stopped")
 
@@ -587,8 +592,9 @@ class AgiChannel:
         if name.startswith("voicemail/") and self.settings.recordings_dir:
             # a message or a prompt take recorded on this centre (RECORD FILE
             # wrote it under recordings_dir/voicemail/), played back by name
-            recorded = os.path.join(os.path.abspath(self.settings.recordings_dir), name)
-            if glob.glob(glob.escape(recorded) + ".*"):
+            recorded = _SOUNDS.lookup(os.path.abspath(self.settings.recordings_dir),
+                                      "voicemail", name[len("voicemail/"):])
+            if recorded is not None:
                 return recorded
         language = sound.language or self.info.language or ""
         if self.settings.sounds_dir and _LANGUAGE.fullmatch(language):

@@ -59,14 +59,17 @@ at once, each with where it is and how to fix it (ConfigError.problems).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from runtime.asterisk import names
 from runtime.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
@@ -238,6 +241,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     problems: list[str] = []
     doc = _without_secrets(doc, where, problems)
     problems.extend(_schema_problems(doc, where))
+    problems.extend(_control_characters(doc, where))
     if problems:
         raise ConfigError(problems)
     base = file.resolve().parent  # absolute: the server may run from anywhere
@@ -276,10 +280,11 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
                     port=api_doc.get("port", DEFAULT_API_PORT), token_env=api_token_env,
                     token=env.get(api_token_env) or None)
     pop_doc = doc.get("screen_pop", {})
-    pop_token_env = pop_doc.get("token_env")
+    # the same variable `ccf simulate --screen-pop-url` reads when none is named
+    pop_token_env = pop_doc.get("token_env", _TOKEN_ENVS["screen_pop"])
     screen_pop = ScreenPopSettings(
         url=pop_doc.get("url"), token_env=pop_token_env,
-        token=(env.get(pop_token_env) or None) if pop_token_env else None,
+        token=env.get(pop_token_env) or None,
         timeout_s=_seconds(pop_doc.get("timeout", DEFAULT_POP_TIMEOUT)))
 
     shutdown = doc.get("shutdown", {})
@@ -333,6 +338,31 @@ def _without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
                             f"remove it and put it in {hint}")
         out[section] = {k: v for k, v in table.items() if k not in found}
     return out
+
+
+def _control_characters(doc: Any, where: str, path: str = "") -> list[str]:
+    """Every value (and key) with a line break or another control character.
+    The schema's patterns cannot refuse them (JSON Schema matches a pattern
+    anywhere in the string, and `$` matches before a final newline), and
+    each such value ends up in a dialplan line, a Dial() interface or an
+    AMI header, where a line break splits it."""
+    found: list[str] = []
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _CONTROL.search(str(key)):
+                found.append(f"{where}: {here}: the key has a line break or control character")
+            found.extend(_control_characters(value, where, here))
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            found.extend(_control_characters(value, where, f"{path}[{index}]"))
+    elif isinstance(doc, str) and _CONTROL.search(doc):
+        found.append(f"{where}: {path}: {doc!r} has a line break or control character; "
+                     "write it on one line")
+    return found
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _schema_problems(doc: dict, where: str) -> list[str]:
@@ -483,7 +513,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
          else "espeak-ng (default)"),
     ]
     if isinstance(config.crm, HttpConfig):
-        rows.append(("crm", f"http {config.crm.base_url}"))
+        rows.append(("crm", f"http {names.shown_url(config.crm.base_url)}"))
         if config.crm_token_env:
             rows.append(("crm token", secret(config.crm_token_env, bool(config.crm_token_set))))
     else:
@@ -502,16 +532,20 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows.append(("api token", secret(api.token_env, api.token is not None)
                  + ("" if api.token else ": requests need none")))
     pop = config.screen_pop
-    rows.append(("screen pop", f"webhook {_url_without_query(pop.url)}, timeout "
+    rows.append(("screen pop", f"webhook {names.shown_url(pop.url)}, timeout "
                  f"{pop.timeout_s:g}s" if pop.url else "AMI UserEvent only (no [screen_pop] url)"))
     if pop.url and pop.token_env:
         rows.append(("screen pop token", secret(pop.token_env, pop.token is not None)))
     return rows
 
 
-def _url_without_query(url: str) -> str:
-    """A URL as it may be shown: a query string could carry a key."""
-    return url.split("?", 1)[0].split("#", 1)[0]
+def ipaddress_is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve anywhere
 
 
 def warnings(config: CentreConfig) -> list[str]:
@@ -525,9 +559,15 @@ def warnings(config: CentreConfig) -> list[str]:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")
     pop = config.screen_pop
-    if pop.url and pop.token_env and pop.token is None:
+    if pop.url and pop.token_env != _TOKEN_ENVS["screen_pop"] and pop.token is None:
+        # a variable named in the file is one the webhook is expected to need
         out.append(f"the screen pop token is missing: set the environment variable "
                    f"{pop.token_env}, or the webhook is called without one")
+    api = config.api
+    if api.token is None and not ipaddress_is_loopback(api.host):
+        out.append(f"the HTTP API listens on {api.host}, beyond this machine, with no token: "
+                   f"anyone who reaches it reads call records and writes wrap-ups; set "
+                   f"{api.token_env} or listen on 127.0.0.1")
     if not config.numbers:
         out.append("no [numbers]: no call reaches a flow; add a line such as "
                    '"4008001234" = "hotline"')

@@ -8,9 +8,10 @@ Store and Asterisk never disagree silently:
   server that is set up later).
 - The new version is written completely, then made current, then its
   dialplan applied. If applying fails, the pointer goes back to the version
-  that was current and the new version is removed; the error says so.
-  Asterisk only reloads after every file is written, so it keeps running
-  the old dialplan.
+  that was current, the new version is removed, and the files already
+  rewritten are written back as that version has them (emptied when there
+  was none), then reloaded; the error says all of it, and what to check if
+  writing back failed too.
 
 Applying, per file (extensions_ccf.conf, queues_ccf.conf; docs/asterisk.md):
 CreateConfig (an error "File exists" is fine), GetConfig to learn the
@@ -200,6 +201,25 @@ async def apply_files(link: Link, files: Mapping[str, ConfFile]) -> list[str]:
     return done
 
 
+async def _put_back(config, store: FlowStore, link: Link, previous: str | None,
+                    tried: Mapping[str, ConfFile]) -> str:
+    """After a failed apply, some files may already be rewritten (and the
+    dialplan reloaded): write the previous version's files again (no
+    version before: the files emptied), so Asterisk and the flow store
+    agree. What happened, as a phrase for the error."""
+    try:
+        if previous is not None:
+            files = dialplan_files(config, store.get(previous))
+        else:
+            files = {name: ConfFile(name, conf.header, ()) for name, conf in tried.items()}
+        await apply_files(link, files)
+    except Exception as exc:  # noqa: BLE001 - the first failure is the one reported
+        return (f"putting Asterisk's files back failed too ({_reason(exc)}): check "
+                f"{', '.join(tried)} and run `ccf deploy --rollback` or deploy again")
+    return ("Asterisk's files were put back as they were" if previous is not None
+            else "Asterisk's ccdsl files were emptied")
+
+
 def _ok(reply: Any) -> bool:
     return bool(getattr(reply, "ok", False))
 
@@ -219,7 +239,8 @@ def ami_connector(config) -> Connect:
             raise DeployError(f"the AMI secret is missing: set the environment variable "
                               f"{ami.secret_env} (the secret of the user {ami.user} in "
                               "manager.conf); nothing was deployed")
-        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s)
+        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
+                       events="off")  # deploy reads replies only
         try:
             await asyncio.wait_for(link.start(), ami.timeout_s * 2)
         except (AmiError, OSError, TimeoutError) as exc:
@@ -258,12 +279,15 @@ async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
             version = store.activate(prepared.version)
             try:
                 done = await apply_files(link, plan.files)
-            except Exception as exc:
+            except BaseException as exc:  # a cancel or Ctrl-C too: never leave it half done
                 store.restore(previous)
                 store.discard(prepared.version)
                 back = f"version {previous}" if previous else "nothing deployed"
-                raise DeployError(f"{_reason(exc)}; the flow store is back at {back}") \
-                    from None
+                undone = await _put_back(config, store, link, previous, plan.files)
+                if not isinstance(exc, Exception):
+                    raise
+                raise DeployError(f"{_reason(exc)}; the flow store is back at {back}; "
+                                  f"{undone}") from None
             return version, done
     finally:
         await _close(link)
@@ -289,10 +313,13 @@ async def rollback(config, store: FlowStore, *,
             version = store.activate(target.version)
             try:
                 done = await apply_files(link, files)
-            except Exception as exc:
+            except BaseException as exc:
                 store.restore(previous)
+                undone = await _put_back(config, store, link, previous, files)
+                if not isinstance(exc, Exception):
+                    raise
                 raise DeployError(f"{_reason(exc)}; the flow store is back at version "
-                                  f"{previous}") from None
+                                  f"{previous}; {undone}") from None
             return version, done
     finally:
         await _close(link)

@@ -126,10 +126,9 @@ def _extensions(config, bundle) -> ConfFile:
         transfer.append(Line("exten", f"{pattern},1,Dial({outbound})", arrow=True))
         transfer.append(Line("exten", f"{pattern},n,Hangup()", arrow=True))
 
-    # Dial's U() names the agent (ARG2); Queue's gosub cannot, so the channel
-    # is sent too and the server finds the member by its interface
-    answered_url = agi.url(f"{names.ANSWERED_SCRIPT}?call=${{ARG1}}&agent=${{ARG2}}"
-                           "&channel=${CHANNEL}")
+    # Dial's U() names the agent (ARG2); Queue's gosub cannot: the server
+    # then finds the member by this connection's agi_channel
+    answered_url = agi.url(f"{names.ANSWERED_SCRIPT}?call=${{ARG1}}&agent=${{ARG2}}")
     answered = (Line("exten", f"s,1,AGI({answered_url})", arrow=True),
                 Line("exten", "s,n,Return()", arrow=True))
     fallback = (f"calls `ccf serve` hands back go to {config.fallback}" if config.fallback

@@ -47,7 +47,11 @@ HEADER_TIMEOUT_S = 5.0  # Asterisk sends the whole agi_ block at once; a peer th
 # Asterisk opens one connection per call: a burst of calls (a queue releasing
 # callers, a campaign) must not find asyncio's default listen queue of 100 full
 BACKLOG = 4096
-HANDOVER_WAIT_S = 5.0  # after closing a call's line at shutdown, how long its record may take
+# after closing a call's line at shutdown, how long its record may take: more
+# than the longest single wait left in it (a text-to-speech render, 10 s; the
+# CRM calls of `on hangup`, 3 s each), so a handed-back call is not cut off
+# before its call_ended (a cancelled call would be closed as an error)
+HANDOVER_WAIT_S = 20.0
 
 
 class FlowSource(Protocol):
@@ -181,8 +185,10 @@ class FlowServer:
             log.warning("FastAGI connection from %s refused: %s", peer, exc)
             return
         if env.script == ANSWERED_SCRIPT:
+            # the agent's channel is this connection's own (agi_channel): a
+            # channel name in the URL's query would lose its `+` to decoding
             await self._answered(env.query.get("call", ""), env.query.get("agent", ""),
-                                 env.query.get("channel", ""))
+                                 env.variables.get("agi_channel", ""))
             return
         found = self.flows.lookup(env.script)
         if found is None:

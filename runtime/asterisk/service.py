@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,15 +39,15 @@ from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from runtime.centre import Agent
 from runtime.channel import CallInfo
 from runtime.clock import SystemClock
-from runtime.crm.config import open_crm
-from runtime.errors import IRError
+from runtime.crm.config import CrmConfigError, open_crm
+from runtime.errors import ExternalError, IRError
 from runtime.events import FanOut
 from runtime.interpreter import CallResult
 from runtime.ir import Program, load_program
 from runtime.screenpop import PopTarget, ScreenPop
 from runtime.services import RuntimeConfig, Services
 from runtime.sim.centre import parse_state, queue_configs
-from runtime.store import CallStore
+from runtime.store import CallStore, StoreError
 from runtime.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
@@ -130,10 +131,24 @@ class StoreFlows:
         return program.doc if program is not None else None
 
 
+class StartError(Exception):
+    """`ccf serve` cannot start with this configuration; the message says
+    what to fix."""
+
+
 def configured_agents(config: CentreConfig) -> list[Agent]:
     return [Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
                   skills=dict(spec.skills), state=parse_state(spec.state))
             for spec in config.agents.agents]
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    """A background job that failed says so in the log (a held wrap-up that
+    could not be stored must not vanish as 'Task exception was never
+    retrieved')."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a held wrap-up could not be stored: %s: %s",
+                  type(task.exception()).__name__, task.exception())
 
 
 def device_map(agents: list[Agent], template: str) -> dict[str, str]:
@@ -179,8 +194,16 @@ class LiveCentre:
         if self.flows.version is None:
             log.warning("no flows are deployed in %s yet: calls are turned away until "
                         "`ccf deploy` writes a version", cfg.flows_dir)
-        self.store = CallStore(cfg.store_path)
-        self._crm = open_crm(cfg.crm)
+        try:
+            self.store = CallStore(cfg.store_path)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            raise StartError(f"the call store {cfg.store_path} cannot be opened: {exc} "
+                             f"(see [paths] store in {cfg.path})") from None
+        try:
+            self._crm = open_crm(cfg.crm)
+        except (OSError, sqlite3.Error, ExternalError, CrmConfigError) as exc:
+            raise StartError(f"the CRM cannot be opened: {exc} (see [crm] in {cfg.path})") \
+                from None
         agents = configured_agents(cfg)
         self.centre = AmiCentre(agents, cfg.agents.interface, queues=self.flows.ir_queues(),
                                 clock=clock)
@@ -267,6 +290,7 @@ class LiveCentre:
                 self.wrapups.call_ended(call.info.call_id))
             self._wrapup_tasks.add(task)
             task.add_done_callback(self._wrapup_tasks.discard)
+            task.add_done_callback(_report_failure)
         if call.handed_back and self.store is not None:
             self.store.record_centre_event(
                 "serve", "call_handed_back",
@@ -283,8 +307,12 @@ class LiveCentre:
             log.warning("AMI secret missing (environment variable %s): running without the "
                         "AMI link; agent states are the configured ones", cfg.secret_env)
             return
+        # only the classes the centre's mirror and the call store use: with
+        # `read = all`, no Events header would bring every dialplan step,
+        # variable and AGI command of every call (and store each)
         self.ami = AmiLink(cfg.host, cfg.port, cfg.user, cfg.secret, on_event=self._on_event,
-                           on_connect=self._on_connect, timeout=cfg.timeout_s)
+                           on_connect=self._on_connect, timeout=cfg.timeout_s,
+                           events="system,call,agent,user")
         try:
             await self.ami.start()
             log.info("AMI link up: %s@%s:%s", cfg.user, cfg.host, cfg.port)

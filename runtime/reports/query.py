@@ -107,11 +107,14 @@ def open_store(path: str) -> sqlite3.Connection:
         raise ReportError(f"there is no call store at `{path}`")
     if not file.is_file():
         raise ReportError(f"`{path}` is a directory, not a call store file")
+    db = None
     try:
         db = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
         db.execute("PRAGMA busy_timeout=5000")
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
+        if db is not None:
+            db.close()
         raise ReportError(f"`{path}` is not a call store: {exc}") from None
     missing = [t for t in ("meta", *_TABLES) if t not in names]
     if missing:

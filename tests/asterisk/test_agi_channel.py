@@ -891,3 +891,22 @@ def test_a_minus_one_to_get_variable_is_the_caller_gone(tmp_path):
                 await task
 
     run(main())
+
+
+def test_a_wait_or_recording_on_a_dead_channel_is_the_caller_gone(tmp_path):
+    """Asterisk answers EXEC with 200 even on a dead channel (the captures:
+    Playback after the hang-up gave `200 result=0`); the HANGUP line before
+    that reply is what tells the channel the caller has gone."""
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.wait(1500))
+            await ast.expect(b'EXEC Wait "1.500"\n', HANGUP, OK0)
+            with pytest.raises(CallHungUp, match="a wait"):
+                await task
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.start_recording(str(tmp_path / "rec" / "c1.wav")))
+            await ast.expect(f'EXEC MixMonitor "{tmp_path}/rec/c1.wav"\n'.encode(), HANGUP, OK0)
+            with pytest.raises(CallHungUp, match="start recording"):
+                await task
+
+    run(main())

@@ -72,3 +72,13 @@ def test_serve_refuses_an_invalid_configuration(tmp_path: Path) -> None:
     assert "not started" in result.output
     assert "hunter2" not in result.output  # a secret written in the file is never echoed
     assert "CCF_AMI_SECRET" in result.output
+
+
+def test_serve_says_which_path_it_cannot_open(tmp_path: Path) -> None:
+    config = tmp_path / "ccf.toml"
+    config.write_text('[paths]\nstore = "/proc/no/calls.db"\n[api]\nport = 0\n',
+                      encoding="utf-8")
+    result = ccf("serve", "--config", str(config), "--port", "0", "--no-ami")
+    assert result.exit_code == 2
+    assert "the call store /proc/no/calls.db cannot be opened" in result.output
+    assert "[paths] store" in result.output and "not started" in result.output

@@ -282,3 +282,16 @@ def test_config_help():
     assert result.exit_code == 0
     assert "Check a ccf.toml and show the settings in effect" in result.output
     assert "--config" in result.output and "CCF_CONFIG" in result.output
+
+
+def test_an_api_beyond_this_machine_without_a_token_is_warned_about(tmp_path):
+    from runtime.asterisk.config import load_config, warnings
+
+    path = tmp_path / "ccf.toml"
+    path.write_text('[api]\nhost = "0.0.0.0"\n', encoding="utf-8")
+    notes = warnings(load_config(path, environ={}))
+    assert any("beyond this machine, with no token" in n for n in notes)
+    assert not any("beyond this machine" in n
+                   for n in warnings(load_config(path, environ={"CCF_API_TOKEN": "t"})))
+    path.write_text('[api]\nhost = "127.0.0.1"\n', encoding="utf-8")
+    assert not any("beyond this machine" in n for n in warnings(load_config(path, environ={})))

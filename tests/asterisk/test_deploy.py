@@ -23,7 +23,7 @@ from runtime.asterisk.deploy import (
     rollback,
     update_batches,
 )
-from runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE
+from runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE, dialplan_files
 from runtime.asterisk.flowstore import FlowStore
 from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 
@@ -219,34 +219,60 @@ def test_a_refused_login_changes_nothing_and_never_shows_the_secret(tmp_path, ho
 
 
 class FailingPeer(AmiPeer):
-    """An Asterisk that cannot save the queues file (a read-only /etc/asterisk)."""
+    """An Asterisk that cannot save the queues file (a read-only /etc/asterisk),
+    `failures` times."""
+
+    failures = 10**6
 
     def _action_updateconfig(self, session, request):
-        if request.get("DstFilename") == QUEUES_FILE:
+        if request.get("DstFilename") == QUEUES_FILE and self.failures > 0:
+            self.failures -= 1
             self._error(session, request, "Save of config failed")
             return
         super()._action_updateconfig(session, request)
 
 
-def test_a_failed_apply_puts_the_store_back(tmp_path, hotline):
-    peer = FailingPeer(users={"ccf": SECRET})
-
+def _failed_deploy(tmp_path, hotline, peer):
     async def go(port):
         config = centre(write_config(tmp_path, port))
         store = FlowStore(config.flows_dir)
         store.deploy({"hotline": hotline}, numbers=config.numbers)  # 0001, as --no-apply
+        # version 2 routes a second number: its extensions file differs
         changed = {**hotline, "flow": {**hotline["flow"], "title": "v2"}}
-        plan = make_plan(config, store, {"hotline": changed})
+        second = centre(write_config(tmp_path, port,
+                                     numbers='"4008001234" = "hotline"\n"4008005555" = "hotline"'))
+        plan = make_plan(second, store, {"hotline": changed})
         with pytest.raises(DeployError) as caught:
-            await deploy(config, store, plan, connect=ami_connector(config))
-        return store, str(caught.value)
+            await deploy(second, store, plan, connect=ami_connector(second))
+        expected = dialplan_files(config, store.get("0001"))
+        return store, str(caught.value), expected
 
-    store, message = run_with_peer(go, peer)
+    return run_with_peer(go, peer)
+
+
+def test_a_failed_apply_puts_the_store_and_asterisks_files_back(tmp_path, hotline):
+    peer = FailingPeer(users={"ccf": SECRET})
+    peer.failures = 1  # the new queues file fails; writing the old ones back works
+    store, message, expected = _failed_deploy(tmp_path, hotline, peer)
     assert message == ("Asterisk did not write queues_ccf.conf: Save of config failed; the flow "
-                       "store is back at version 0001")
+                       "store is back at version 0001; Asterisk's files were put back as they "
+                       "were")
     assert store.current_version() == "0001"
     assert [v.version for v in store.versions()] == ["0001"]
-    assert peer.reloads == []  # Asterisk keeps running the dialplan it had
+    # the extensions file written before the failure is version 0001's again
+    text = peer.config_text("extensions_ccf.conf")
+    assert "4008005555" not in text and "4008001234" in text
+    assert len(expected["extensions_ccf.conf"].sections) == text.count("[")
+
+
+def test_a_failed_put_back_says_what_to_check(tmp_path, hotline):
+    peer = FailingPeer(users={"ccf": SECRET})  # the queues file never saves
+    store, message, _ = _failed_deploy(tmp_path, hotline, peer)
+    assert message.startswith("Asterisk did not write queues_ccf.conf: Save of config failed; "
+                              "the flow store is back at version 0001; putting Asterisk's "
+                              "files back failed too")
+    assert "ccf deploy --rollback" in message
+    assert store.current_version() == "0001"
 
 
 def test_rollback_reapplies_the_previous_versions_dialplan(tmp_path, hotline):

@@ -198,6 +198,9 @@ def test_a_simulated_call_back_rings_the_agent_then_the_customer(world):
     assert "  +00:03.000  agent li answers" in lines  # li's answer_after is 3s
     assert "  +00:08.000  the customer answers: agent li is talking to +8613800000001" in lines
     assert callbacks_in(world)[-1]["source"] == "sim"
+    # a rehearsal rang no one: the message still waits for its call-back
+    listed = ccf("voicemail", "list", "--store", str(world["store"]), "--format", "json")
+    assert json.loads(listed.stdout)[0]["called_back"] in (None, "", "no")
 
 
 def test_a_simulated_call_back_fails_when_nobody_answers(world, tmp_path):

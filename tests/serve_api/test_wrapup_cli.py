@@ -186,15 +186,26 @@ def test_wrapup_into_a_simulation_store_and_its_crm(tmp_path: Path) -> None:
     assert logged["wrapup"]["resolved"] is True
 
 
-def test_the_fields_types_come_from_flow_when_the_source_is_elsewhere(tmp_path: Path,
-                                                                      monkeypatch) -> None:
+def test_the_fields_types_come_from_the_event_or_from_flow(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    import json
+    import sqlite3
+
     store = simulated_store(tmp_path, monkeypatch)
-    found_here = ccf("wrapup", "sim-1", "--store", str(store), "-f", "reason=x",
-                     "-f", "resolved=no")
-    assert found_here.exit_code == 0, found_here.output  # the events' .ccf, found
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # the events' relative .ccf paths no longer resolve
+    # the wrapup_requested event carries the form's types: no source needed
+    found = ccf("wrapup", "sim-1", "--store", str(store), "-f", "reason=x", "-f", "resolved=no")
+    assert found.exit_code == 0, found.output
+    # a call stored before events carried `form`: the types come from the flow
+    db = sqlite3.connect(store)
+    with db:
+        for rowid, data in db.execute("SELECT rowid, data FROM events "
+                                      "WHERE kind = 'wrapup_requested'").fetchall():
+            old = {k: v for k, v in json.loads(data).items() if k != "form"}
+            db.execute("UPDATE events SET data = ? WHERE rowid = ?", (json.dumps(old), rowid))
+    db.close()
     lost = ccf("wrapup", "sim-1", "--store", str(store), "-f", "reason=x", "-f", "resolved=no")
     assert lost.exit_code == 1
     assert "are not known" in lost.output and "name it with --flow FILE" in lost.output
