@@ -304,7 +304,9 @@ async def op_wait(rt: CallRuntime, op: dict, frame: Frame) -> None:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_FORMAT = re.compile(r"[a-z0-9]{1,8}")
+# the audio formats a recording may have: those Asterisk's MixMonitor writes
+# (the simulator and the AGI channel agree); anything else records as wav
+RECORDING_FORMATS = frozenset({"wav", "gsm", "wav49", "ulaw", "alaw", "sln", "g722"})
 
 
 def recording_path(rt: CallRuntime, audio_format: Any) -> str:
@@ -313,7 +315,7 @@ def recording_path(rt: CallRuntime, audio_format: Any) -> str:
     call_id = _UNSAFE.sub("_", rt.call_id).strip("._") or "call"
     stamp = rt.services.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     fmt = to_text(audio_format).lower()
-    fmt = fmt if _FORMAT.fullmatch(fmt) else "wav"
+    fmt = fmt if fmt in RECORDING_FORMATS else "wav"
     return os.path.join(rt.services.config.recordings_dir, f"{call_id}-{stamp}.{fmt}")
 
 

@@ -66,6 +66,7 @@ from runtime.channel import (
 )
 from runtime.clock import Clock
 from runtime.errors import CallHungUp, ExternalError
+from runtime.ops_media import RECORDING_FORMATS
 
 log = logging.getLogger("ccdsl.agi")
 
@@ -73,7 +74,6 @@ ALL_KEYS = "0123456789*#"
 QUICK_S = 10.0  # a command that answers at once (ANSWER, SET/GET VARIABLE, CHANNEL STATUS)
 SLACK_S = 10.0  # on top of a command's own length (a wait, a key wait, a recording)
 SAMPLES_PER_MS = 8  # endpos counts 8 kHz samples
-RECORDING_FORMATS = {"wav", "gsm", "wav49", "ulaw", "alaw", "sln", "g722"}
 _SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's data
@@ -95,7 +95,6 @@ class AgiSettings:
     recordings_dir: str
     agent_interface: str = "PJSIP/{extension}"
     say_languages: tuple[str, ...] = ("en",)  # SAY * for these primary subtags, else TTS
-    answered_url: str = "agi://127.0.0.1:4573/ccf-answered"  # what the Gosub runs
     # how an outside number is rung: through the transfer context, whose
     # dialplan knows the trunks (runtime/asterisk/dialplan.py)
     number_interface: str = "Local/{number}@" + names.TRANSFER_CONTEXT

@@ -17,20 +17,20 @@ A member is matched to a configured agent by MemberName (ensure_members
 sets it to the agent id) or by its interface (the configured template with
 the agent's extension, e.g. `PJSIP/{extension}`).
 
-The centre stays pure: it records nothing; `listeners` get every event
-after it is applied (the server records them in its call store).
+The centre stays pure: it records nothing (ccf serve's LiveCentre applies
+each event here and keeps it in its call store).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
-from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
+from runtime.asterisk.names import UnsafeValue, agent_interface, interface_of_channel, queue_name
 from runtime.centre import Agent, AgentState
 from runtime.clock import Clock, SystemClock
 from runtime.routing import AgentPool
@@ -116,7 +116,6 @@ class AmiCentre:
                  queues: Iterable[str] = (), clock: Clock | None = None) -> None:
         self.interface_template = interface_template
         self.clock = clock or SystemClock()
-        self.listeners: list[Callable[[AmiMessage], object]] = []
         self._config = {a.id: replace(a, skills=dict(a.skills), queues=()) for a in agents}
         self._ir_queue = {queue_name(q): q for q in queues}
         self._by_interface: dict[str, str] = {}  # template interface -> agent id
@@ -191,15 +190,6 @@ class AmiCentre:
         return self._queues.get(self._asterisk_queue(queue))
 
     # -- events ------------------------------------------------------------
-
-    def on_event(self, event: AmiMessage) -> None:
-        """The AmiLink's on_event: apply, then tell the listeners."""
-        self.apply(event)
-        for listener in list(self.listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("AMI event listener failed for %s", event.event)
 
     def apply(self, event: AmiMessage) -> None:
         """Update the mirror from one event (unrelated events are ignored)."""
@@ -382,10 +372,13 @@ class AmiCentre:
             if value is not None:
                 known[key] = value
 
+    def agent_for_device(self, device: str) -> str | None:
+        """The configured agent whose interface is this device (a Queue()
+        member's channel without its sequence, names.interface_of_channel)."""
+        return self._by_interface.get(device.lower())
+
     def _channel(self, item: AmiMessage) -> None:
-        name = item.get("Channel") or ""
-        device = name.rsplit("-", 1)[0] if "-" in name else name
-        agent_id = self._by_interface.get(device.lower())
+        agent_id = self.agent_for_device(interface_of_channel(item.get("Channel") or ""))
         state = _CHANNEL_DEVICE.get(item.get("ChannelState") or "")
         if agent_id is not None and state is not None:
             self._mirror[agent_id].device = state

@@ -203,12 +203,9 @@ class CentreConfig:
     api: ApiConfig = ApiConfig()
     screen_pop: ScreenPopSettings = ScreenPopSettings()
 
-    @property
-    def crm_token_set(self) -> bool | None:
-        """Whether the CRM token's variable is set (None: no token used)."""
-        if self.crm_token_env is None:
-            return None
-        return bool(os.environ.get(self.crm_token_env))
+    # whether the CRM token's variable is set in the environment the file was
+    # read with (None: the CRM uses no token)
+    crm_token_set: bool | None = None
 
 
 @cache
@@ -303,6 +300,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         flows_dir=resolve(paths.get("flows", "flows")),
         store_path=resolve(paths.get("store", "calls.db")),
         crm=crm, crm_token_env=token_env, agents=agents,
+        crm_token_set=None if token_env is None else bool(env.get(token_env)),
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
         shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
         fallback=fallback, api=api, screen_pop=screen_pop,

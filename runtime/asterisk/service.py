@@ -33,7 +33,7 @@ from runtime.asterisk.api import ApiServer, centre_routes
 from runtime.asterisk.config import CentreConfig
 from runtime.asterisk.flowstore import FlowStore, FlowStoreError
 from runtime.asterisk.live_status import StatusTracker, snapshot
-from runtime.asterisk.names import UnsafeValue, agent_interface, queue_name
+from runtime.asterisk.names import queue_name
 from runtime.asterisk.server import FlowServer, RunningCall
 from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from runtime.centre import Agent
@@ -151,17 +151,6 @@ def _report_failure(task: asyncio.Task) -> None:
                   type(task.exception()).__name__, task.exception())
 
 
-def device_map(agents: list[Agent], template: str) -> dict[str, str]:
-    """Each agent's device (lower case, as interfaces compare) -> agent id."""
-    out: dict[str, str] = {}
-    for a in agents:
-        try:
-            out[agent_interface(template, a.id, a.extension).lower()] = a.id
-        except UnsafeValue:
-            continue  # an agent without a usable extension is never rung
-    return out
-
-
 @dataclass
 class LiveCentre:
     """The running centre: start(), then stop() on SIGTERM."""
@@ -210,8 +199,7 @@ class LiveCentre:
         by_id = {a.id: a for a in agents}
         tts = TtsRenderer(cfg.tts_cache_dir, cfg.tts_command or DEFAULT_COMMAND)
         settings = AgiSettings(sounds_dir=cfg.sounds_dir, recordings_dir=cfg.recordings_dir,
-                               agent_interface=cfg.agents.interface,
-                               answered_url=cfg.fastagi.url("ccf-answered"))
+                               agent_interface=cfg.agents.interface)
         runtime_config = RuntimeConfig(recordings_dir=cfg.recordings_dir)
         store, crm, centre = self.store, self._crm, self.centre
         self.started_at = clock.now()
@@ -230,13 +218,12 @@ class LiveCentre:
         def agent(agent_id: str) -> Agent | None:
             return centre.agent(agent_id) or by_id.get(agent_id)
 
-        devices = device_map(agents, cfg.agents.interface)
 
         self.server = FlowServer(self.flows, services_for, settings,
                                  host=self.host or cfg.fastagi.host,
                                  port=self.port if self.port is not None else cfg.fastagi.port,
                                  tts=tts, agents=agent, clock=clock,
-                                 agent_for_interface=lambda i: devices.get(i.lower()),
+                                 agent_for_interface=centre.agent_for_device,
                                  on_call_ended=self._call_ended)
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)

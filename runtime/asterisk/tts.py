@@ -87,6 +87,10 @@ class TtsRenderer:
             task = asyncio.ensure_future(self._render(text, language, base))
             self._inflight[key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            # its failure is every waiter's TtsError; with every waiter gone
+            # (callers who hung up), it is read here so asyncio does not
+            # report an exception never retrieved
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
         # shielded: one caller hanging up must not cancel the render others wait for
         await asyncio.shield(task)
         return str(base)

@@ -125,7 +125,7 @@ def test_routing_reads_the_mirror():
 
 async def _with_link(peer: AmiPeer, c: AmiCentre, body):
     port = await peer.start()
-    link = AmiLink("127.0.0.1", port, "ccf", "s", on_event=c.on_event, on_connect=c.resync,
+    link = AmiLink("127.0.0.1", port, "ccf", "s", on_event=c.apply, on_connect=c.resync,
                    backoff=(0.05, 0.2), ping_interval=None)
     try:
         await link.start()
@@ -204,7 +204,7 @@ def test_events_during_resync_are_applied_after_the_snapshot():
     class SlowLink:
         async def list_action(self, action, **headers):
             if action == "QueueStatus":
-                c.on_event(ev("DeviceStateChange", Device="PJSIP/100", State="INUSE"))
+                c.apply(ev("DeviceStateChange", Device="PJSIP/100", State="INUSE"))
                 return (AmiMessage({"Response": "Success", "EventList": "start"}),
                         [member(status=1)])
             return AmiMessage({"Response": "Success", "EventList": "start"}), []
