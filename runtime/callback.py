@@ -49,15 +49,6 @@ from runtime.values import Record
 TASK_TYPE = "callback_task"
 AGENT_RING_MS = 30_000  # how long the agent's phone rings
 CUSTOMER_RING_S = 60  # how long Dial() rings the customer
-# Asterisk's originate reasons (the AST_CONTROL_* of the first leg's last state)
-REASONS = {
-    0: "the call could not be placed (no such device, the device is unavailable or the "
-       "channel failed)",
-    1: "the agent's phone hung up before answering",
-    3: "the agent did not answer",
-    5: "the agent's phone is busy",
-    8: "the network is congested (no route to the agent's phone)",
-}
 
 
 class CallbackError(Exception):
@@ -153,52 +144,48 @@ class AmiOriginator:
                 "Async": True, "Variable": f"CCF_CALLBACK={names.file_part(plan.call_id)}"}
 
     async def place(self, plan: CallbackPlan) -> CallbackResult:
-        from runtime.asterisk.ami import AmiError
+        from runtime.asterisk.ami import (
+            AmiError,
+            OriginateResponses,
+            originate,
+            originate_reason,
+        )
 
         action_id = f"ccf-callback-{uuid.uuid4().hex[:12]}"
         headers = self.headers(plan, action_id)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future = loop.create_future()
-
-        def on_event(message) -> None:
-            if (message.event == "OriginateResponse" and message.action_id == action_id
-                    and not answer.done()):
-                answer.set_result(message)
-
+        responses = OriginateResponses()
         started = time.monotonic()
 
         def ms() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            link = await self.connect(on_event)
+            link = await self.connect(responses.on_event)
         except (AmiError, OSError, TimeoutError) as exc:
             raise CallbackError(f"cannot reach Asterisk's AMI: {exc or type(exc).__name__}; "
                                 "nothing was placed") from None
         steps = [(ms(), f"Originate {headers['Channel']} -> Dial({headers['Data']}), "
                         f"ActionID {action_id}")]
+        wait_s = self.agent_ring_ms / 1000 + self.timeout_s
         try:
             try:
-                reply = await link.action("Originate", **headers)
+                reply, response = await originate(link, responses, wait_s=wait_s, **headers)
             except AmiError as exc:
                 raise CallbackError(f"the Originate was not sent: {exc}") from None
-            if not reply.ok:
-                return CallbackResult("failed", f"Asterisk refused the Originate: "
-                                      f"{reply.message or 'no reason given'}", tuple(steps),
-                                      {"action_id": action_id})
-            steps.append((ms(), f"Asterisk: {reply.message or 'queued'}; ringing agent "
-                                f"{plan.agent.id}"))
-            wait_s = self.agent_ring_ms / 1000 + self.timeout_s
-            try:
-                response = await asyncio.wait_for(answer, wait_s)
-            except TimeoutError:
-                return CallbackResult("failed", f"no OriginateResponse from Asterisk within "
-                                      f"{wait_s:g} s", tuple(steps), {"action_id": action_id})
         finally:
             try:
                 await asyncio.wait_for(link.close(), self.timeout_s)
             except (AmiError, OSError, TimeoutError):
                 pass  # the outcome is known; a link that will not close changes nothing
+        if not reply.ok:
+            return CallbackResult("failed", f"Asterisk refused the Originate: "
+                                  f"{reply.message or 'no reason given'}", tuple(steps),
+                                  {"action_id": action_id})
+        steps.append((ms(), f"Asterisk: {reply.message or 'queued'}; ringing agent "
+                            f"{plan.agent.id}"))
+        if response is None:
+            return CallbackResult("failed", f"no OriginateResponse from Asterisk within "
+                                  f"{wait_s:g} s", tuple(steps), {"action_id": action_id})
         details = {"action_id": action_id, "channel": response.get("Channel"),
                    "uniqueid": response.get("Uniqueid"), "reason_code": response.get("Reason")}
         if (response.get("Response") or "").lower() == "success":
@@ -206,10 +193,10 @@ class AmiOriginator:
             return CallbackResult("done", f"agent {plan.agent.id} answered and the customer "
                                   f"{plan.number} is being dialled", tuple(steps), details)
         code = _int(response.get("Reason"))
-        why = REASONS.get(code, f"Asterisk gave reason {code}")
         steps.append((ms(), f"OriginateResponse: {response.get('Response')}, reason {code}"))
-        return CallbackResult("failed", f"{why} (OriginateResponse {response.get('Response')}, "
-                              f"Reason {code})", tuple(steps), details)
+        return CallbackResult("failed", f"the agent's phone {originate_reason(response)} "
+                              f"(OriginateResponse {response.get('Response')}, Reason {code})",
+                              tuple(steps), details)
 
 
 def _int(value: Any) -> int:

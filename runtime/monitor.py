@@ -28,21 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from runtime.asterisk import names
+from runtime.asterisk.ami import OriginateResponses, originate, originate_reason
 from runtime.asterisk.config import ApiConfig
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
 CHANSPY_OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
-# OriginateResponse's Reason: the AST_CONTROL_* the dial ended on
-# (include/asterisk/frame.h); 4 is answered
-_REASONS = {
-    0: "the device could not be rung (no such device, or it is unavailable)",
-    1: "it hung up before answering",
-    3: "it rang and nobody answered",
-    5: "it is busy",
-    8: "the network is congested",
-}
-_CALL_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+_CALL_ID = names.CALL_ID
 # what may go into ChanSpy's data: Asterisk's own channel names
 # (`PJSIP/8001-0000000a`, `Local/8001@agents-0000000c;1`); no comma can
 # add an option
@@ -173,52 +165,26 @@ def supervisor_device(template: str, extension: str, agents: Iterable[Any]) -> s
 # -- ringing the supervisor --------------------------------------------------------
 
 
-class OriginateResponses:
-    """The OriginateResponse events an AMI link receives, by ActionID: the
-    link's `on_event`. Registered before the Originate goes out, so an
-    answer that comes at once is not missed."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, asyncio.Future] = {}
-
-    def expect(self, action_id: str) -> asyncio.Future:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting[action_id] = future
-        return future
-
-    def on_event(self, message) -> None:
-        if message.event != "OriginateResponse":
-            return
-        future = self._waiting.pop(message.action_id or "", None)
-        if future is not None and not future.done():
-            future.set_result(message)
-
-
 async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
                           mode: Mode, extension: str, device: str,
                           ring_timeout_s: float = 30.0) -> Monitoring:
     """Originate ChanSpy on the agent's channel from the supervisor's
-    device, asynchronously, and wait for its OriginateResponse."""
+    device, asynchronously, and wait for its OriginateResponse (it comes
+    when the supervisor picks up or the ringing ends)."""
     action_id = f"ccf-monitor-{secrets.token_hex(4)}"
-    answered = responses.expect(action_id)
-    reply = await link.action(
-        "Originate", ActionID=action_id, Channel=device, Application="ChanSpy",
-        Data=f"{leg.channel},{CHANSPY_OPTIONS[mode.value]}",
-        CallerID=f"Monitor <{extension}>", Async="true",
-        Timeout=int(ring_timeout_s * 1000))
+    wait_s = ring_timeout_s + link.timeout
+    reply, event = await originate(
+        link, responses, wait_s=wait_s, ActionID=action_id, Channel=device,
+        Application="ChanSpy", Data=f"{leg.channel},{CHANSPY_OPTIONS[mode.value]}",
+        CallerID=f"Monitor <{extension}>", Async="true", Timeout=int(ring_timeout_s * 1000))
     if not reply.ok:
         raise MonitorError(f"Asterisk refused to ring {device}: {reply.message or 'no reason'}")
-    try:
-        # the answer comes when the supervisor picks up or the ringing ends
-        event = await asyncio.wait_for(answered, ring_timeout_s + link.timeout)
-    except TimeoutError:
+    if event is None:
         raise MonitorError(f"Asterisk did not say whether {device} answered within "
-                           f"{ring_timeout_s + link.timeout:g} s") from None
+                           f"{wait_s:g} s")
     if (event.get("Response") or "").lower() != "success":
-        reason = event.get("Reason") or ""
-        why = _REASONS.get(int(reason), f"reason {reason}") if reason.isdigit() \
-            else "no reason given"
-        raise MonitorError(f"the supervisor's phone {device} did not take the call: {why}")
+        raise MonitorError(f"the supervisor's phone {device} did not take the call: the "
+                           f"device {originate_reason(event)}")
     return Monitoring(call_id=leg.call_id, mode=mode, supervisor=extension, device=device,
                       agent_channel=leg.channel, agent=leg.agent,
                       spy_channel=event.get("Channel") or device, action_id=action_id)

@@ -19,16 +19,17 @@ the server then asks Asterisk for the bare name.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from runtime.asterisk import names
 
 # what Asterisk's format modules read (format_wav, format_wav_gsm,
 # format_gsm, format_pcm, format_sln, format_g722)
 PLAYABLE = ("wav", "wav16", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
 # the names the AGI channel accepts (agi_channel._SOUND_NAME, _LANGUAGE)
-_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+_SOUND_NAME = names.SOUND_NAME  # the AGI channel's rule: the check and the server agree
+_LANGUAGE = names.LANGUAGE_TAG
 FAILING = ("missing", "unplayable", "invalid")
 
 

@@ -35,8 +35,6 @@ log = logging.getLogger("ccdsl.wrapup")
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "off"})
 MAX_TEXT = 4000  # characters in one text value: a form field, not a document
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _FIELD_ARG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
@@ -222,12 +220,18 @@ def _datetime(value: Any) -> dt.datetime:
 
 
 def _duration(value: Any) -> Duration:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    """`90s`, `5m`, `1.5h`, `500ms` (runtime.scenario.parse_duration_ms, as
+    tests and `ccf simulate` read durations), or milliseconds."""
+    from runtime.scenario import ScenarioError, parse_duration_ms
+
+    if isinstance(value, str):
+        try:
+            return Duration(parse_duration_ms(value))
+        except ScenarioError:
+            pass
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
         return Duration(int(value))
-    match = _DURATION.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"expected a duration such as 90s or 5m, got {_shown(value)}")
-    return Duration(int(float(match.group(1)) * _UNIT_MS[match.group(2)]))
+    raise ValueError(f"expected a duration such as 90s or 5m, got {_shown(value)}")
 
 
 def _json_text(value: Any, want: type) -> Any:

@@ -74,10 +74,10 @@ ALL_KEYS = "0123456789*#"
 QUICK_S = 10.0  # a command that answers at once (ANSWER, SET/GET VARIABLE, CHANNEL STATUS)
 SLACK_S = 10.0  # on top of a command's own length (a wait, a key wait, a recording)
 SAMPLES_PER_MS = 8  # endpos counts 8 kHz samples
-_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+_SOUND_NAME = names.SOUND_NAME
+_LANGUAGE = names.LANGUAGE_TAG
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's data
-_CALL_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+_CALL_ID = names.CALL_ID
 _INT32 = re.compile(r"-?\d{1,9}")
 _DIALSTATUS: dict[str, Literal["no_answer", "busy", "unavailable", "failed"]] = {
     "NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",

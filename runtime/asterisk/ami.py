@@ -564,3 +564,67 @@ def _truthy(value: object) -> bool:
 def _reason(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# -- Originate, answered by its OriginateResponse -------------------------------------------
+
+# OriginateResponse's Reason: the AST_CONTROL_* the first leg's dial ended on
+# (include/asterisk/frame.h); 4 is answered. Worded to follow "the device ...".
+ORIGINATE_REASONS = {
+    0: "could not be rung (no such device, it is unavailable, or the channel failed)",
+    1: "hung up before answering",
+    3: "rang and nobody answered",
+    5: "is busy",
+    8: "could not be reached (the network is congested)",
+}
+
+
+def originate_reason(event: AmiMessage) -> str:
+    """Why an OriginateResponse says Failure, in words ("rang and nobody
+    answered"), from its Reason code."""
+    reason = event.get("Reason") or ""
+    if not reason.isdigit():
+        return "gave no reason"
+    return ORIGINATE_REASONS.get(int(reason), f"ended with reason {reason}")
+
+
+class OriginateResponses:
+    """The OriginateResponse events a link receives, by ActionID: give
+    `on_event` to the AmiLink. An async Originate's outcome comes as such an
+    event (ami-actions.txt, connection D); the waiter is registered before
+    the action goes out, so an answer that comes at once is not missed."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future] = {}
+
+    def expect(self, action_id: str) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[action_id] = future
+        return future
+
+    def on_event(self, message: AmiMessage) -> None:
+        if message.event != "OriginateResponse":
+            return
+        future = self._waiting.pop(message.action_id or "", None)
+        if future is not None and not future.done():
+            future.set_result(message)
+
+
+async def originate(link: AmiLink, responses: OriginateResponses, *, wait_s: float,
+                    **headers: object) -> tuple[AmiMessage, AmiMessage | None]:
+    """An async Originate (the headers carry its ActionID and Async, in the
+    order they are to be sent) and its OriginateResponse: (reply, response).
+    The response is None when Asterisk refused the action (see reply) or
+    said nothing within wait_s (the ring time plus a margin: the response
+    comes when the first leg answers or gives up)."""
+    if not _truthy(headers.get("Async")):
+        raise ValueError("originate() is for async Originates: pass Async=true")
+    action_id = str(headers["ActionID"])
+    answered = responses.expect(action_id)
+    reply = await link.action("Originate", **headers)
+    if not reply.ok:
+        return reply, None
+    try:
+        return reply, await asyncio.wait_for(answered, wait_s)
+    except TimeoutError:
+        return reply, None

@@ -15,6 +15,13 @@ ANSWERED_SUB = "ccf-answered"  # Gosub run on the agent's channel before bridgin
 # the FastAGI script the ANSWERED_SUB calls: agi://HOST:PORT/ccf-answered?call=ID
 ANSWERED_SCRIPT = "ccf-answered"
 
+# a recorded prompt's file name: parts of letters, digits, _ . - separated by
+# `/`, none starting with a dot (so no `..` part); a BCP 47 language tag; an
+# Asterisk call id (Uniqueid, `1795663790.9`) as the answered Gosub passes it
+SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+CALL_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _DIALLABLE = re.compile(r"^\+?[0-9*#]{1,32}$")
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

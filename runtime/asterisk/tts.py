@@ -20,18 +20,19 @@ import hashlib
 import io
 import json
 import os
-import re
 import secrets
 import sys
 import wave
 from collections.abc import Sequence
 from pathlib import Path
 
+from runtime.asterisk import names
+
 DEFAULT_COMMAND: tuple[str, ...] = ("espeak-ng", "-b", "1", "-v", "{voice}", "-w", "{out}",
                                     "--stdin")
 ASTERISK_RATE = 8000
 MAX_TEXT_CHARS = 4000  # a prompt, not a book: a runaway CRM value fails clearly instead
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+_LANGUAGE = names.LANGUAGE_TAG
 # espeak-ng voices that take a region; other tags fall back to their primary subtag
 _REGIONAL_VOICES = {"en-us", "en-gb", "en-029", "pt-br", "es-419", "fr-be", "fr-ch"}
 

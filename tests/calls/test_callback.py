@@ -158,7 +158,7 @@ def test_a_failing_originate_is_a_clear_message_and_exit_1(world):
         result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),
                      env={"CCF_AMI_SECRET": SECRET})
     assert result.exit_code == 1
-    assert "FAILED: the call could not be placed" in result.output
+    assert "FAILED: the agent's phone could not be rung" in result.output
     assert "(OriginateResponse Failure, Reason 0)" in result.output
     assert "Traceback" not in result.output
     assert task_of(world)["status"] == "failed"
