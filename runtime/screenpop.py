@@ -66,6 +66,11 @@ class _Call:
     customer: dict[str, Any] | None = None  # the CRM query's result (a summary)
 
 
+def _call_json(call: _Call) -> dict[str, Any]:
+    return {"id": call.call_id, "caller": call.caller, "dialled": call.dialled,
+            "flow": call.flow, "started": call.started.isoformat()}
+
+
 def recent_calls(query: Callable[..., list[dict]], caller: str | None, exclude: str,
                  limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
     """The caller's last calls from the call store, newest first."""
@@ -138,15 +143,31 @@ class ScreenPop:
         elif kind == "crm_query" and call.customer is None:
             call.customer = _customer_of(data)
         elif kind == "agent_offered" and data.get("agent"):
-            snapshot = _Call(**vars(call))
-            task = asyncio.get_running_loop().create_task(self.pop(snapshot,
-                                                                   str(data["agent"])))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(self.pop(_Call(**vars(call)), str(data["agent"])))
+        elif kind == "screen_pop" and self.target is not None:
+            # the flow's own `screen_pop` statement (in `on answered by agent`):
+            # what it shows goes to the desktop too, as a second post
+            self._start(self.flow_pop(_Call(**vars(call)), str(data.get("agent") or ""),
+                                      data.get("data")))
         elif kind == "call_ended":
             del self.calls[event.call_id]
 
+    def _start(self, job) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     # -- one pop -----------------------------------------------------------------------
+
+    async def flow_pop(self, call: _Call, agent: str, items: Any) -> None:
+        """The webhook post of a flow's `screen_pop` statement: the call, the
+        agent and the items the flow chose (`"pop": "flow"`)."""
+        try:
+            await self._webhook({"pop": "flow", "call": _call_json(call), "agent": agent,
+                                 "items": items}, call, agent)
+        except Exception as exc:  # noqa: BLE001 - a pop never breaks the server
+            log.exception("screen pop of the flow for call %s failed", call.call_id)
+            self._note("screen_pop_failed", call, agent, "webhook", error=str(exc))
 
     async def pop(self, call: _Call, agent: str) -> None:
         try:
@@ -171,9 +192,8 @@ class ScreenPop:
             except Exception as exc:  # noqa: BLE001 - a pop without history is still a pop
                 log.warning("screen pop for call %s: recent calls not read: %s",
                             call.call_id, exc)
-        return {"call": {"id": call.call_id, "caller": call.caller, "dialled": call.dialled,
-                         "flow": call.flow, "started": call.started.isoformat()},
-                "agent": agent, "customer": customer, "recent_calls": recent}
+        return {"pop": "offer", "call": _call_json(call), "agent": agent,
+                "customer": customer, "recent_calls": recent}
 
     async def _customer(self, call: _Call) -> dict[str, Any] | None:
         found = call.customer

@@ -302,14 +302,22 @@ def test_ccf_simulate_pops_to_the_url_it_is_given(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert f"screen pop for zhang to {url}: HTTP 204" in result.output
         assert TOKEN not in result.output
-    assert [auth for auth, _ in got] == [f"Bearer {TOKEN}"] * 2
-    first, second = (payload for _, payload in got)
+    # each call: the pop of the offer, and the flow's own `screen_pop customer,
+    # call` (hotline's `on answered by agent`) as a second post
+    assert [auth for auth, _ in got] == [f"Bearer {TOKEN}"] * 4
+    offers = [payload for _, payload in got if payload["pop"] == "offer"]
+    flows = [payload for _, payload in got if payload["pop"] == "flow"]
+    first, second = offers
     assert first["call"]["id"] == "sim-1" and second["call"]["id"] == "sim-2"
     assert first["agent"] == "zhang" and first["customer"]["name"] == "Chen Jing"
     assert first["recent_calls"] == [] and [c["call_id"] for c in second["recent_calls"]] == [
         "sim-1"]
+    assert sorted(p["call"]["id"] for p in flows) == ["sim-1", "sim-2"]
+    assert all(p["agent"] == "zhang" and p["items"] for p in flows)
     with CallStore(store) as calls:
         rows = calls.query("SELECT source, kind, call_id FROM centre_events ORDER BY id")
-    assert rows == [{"source": "ccf", "kind": "screen_pop_sent", "call_id": "sim-1"},
-                    {"source": "ccf", "kind": "screen_pop_sent", "call_id": "sim-2"}]
+    assert sorted((r["kind"], r["call_id"]) for r in rows) == [
+        ("screen_pop_sent", "sim-1"), ("screen_pop_sent", "sim-1"),
+        ("screen_pop_sent", "sim-2"), ("screen_pop_sent", "sim-2")]
+    assert {r["source"] for r in rows} == {"ccf"}
     assert bad.exit_code == 2 and "write an http:// or https:// URL" in bad.output
