@@ -46,7 +46,7 @@ def status(
     import json
     import os
 
-    from runtime.monitor import StatusError, api_address, fetch_status
+    from runtime.asterisk.api_client import ApiClientError, api_address, fetch_status
     from runtime.scenario import ScenarioError, parse_duration_ms
 
     if fmt is StatusFormat.json and not once:
@@ -69,7 +69,7 @@ def status(
             return fetch_status(address, token)
 
         first = fetch()
-    except StatusError as exc:
+    except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(1) from None
     if fmt is StatusFormat.json:
@@ -103,7 +103,7 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
     from rich.live import Live
     from rich.text import Text
 
-    from runtime.monitor import StatusError
+    from runtime.asterisk.api_client import ApiClientError
 
     last = first
     shown = 0
@@ -113,7 +113,7 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
             try:
                 last = fetch()
                 view = render(last, where)
-            except StatusError as exc:
+            except ApiClientError as exc:
                 view = Group(Text(f"{exc}; showing the status of "
                                   f"{time.strftime('%H:%M:%S')} and retrying", style="red"),
                              render(last, where))

@@ -80,59 +80,32 @@ def wrapup(
 # ---- to ccf serve ----------------------------------------------------------------------
 
 
-def _api_of(config: str | None):
-    """The [api] settings: of the named ccf.toml, of ./ccf.toml when there
-    is one, else the defaults (with the token from CCF_API_TOKEN)."""
-    from runtime.asterisk.config import CONFIG_NAME, ApiConfig, ConfigError, load_config
-
-    path = config or (CONFIG_NAME if os.path.isfile(CONFIG_NAME) else None)
-    if path is None:
-        default = ApiConfig()
-        return ApiConfig(token=os.environ.get(default.token_env) or None)
-    try:
-        return load_config(path).api
-    except ConfigError as exc:
-        for problem in exc.problems:
-            write(f"error: {problem}\n", err=True)
-        raise typer.Exit(2) from None
-
-
 def _to_server(call: str, values: dict[str, str], agent: str | None,
                config: str | None) -> int:
-    import httpx
+    from runtime.asterisk.api_client import ApiClientError, api_address, call_api
 
-    api = _api_of(config)
-    host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host
-    shown = f"{host}:{api.port}"
-    url = f"http://{f'[{host}]' if ':' in host else host}:{api.port}/calls/" \
-          f"{_segment(call)}/wrapup"
-    headers = {"Authorization": f"Bearer {api.token}"} if api.token else {}
     body = {"fields": values} if agent is None else {"agent": agent, "fields": values}
     try:
-        with httpx.Client(timeout=CLIENT_TIMEOUT_S, trust_env=False) as client:
-            reply = client.post(url, json=body, headers=headers)
-    except httpx.ConnectError:
-        write(f"error: ccf serve is not running at {shown} (start it with `ccf serve`, or "
-              "name its ccf.toml with --config)\n", err=True)
-        return 1
-    except httpx.HTTPError as exc:
-        write(f"error: ccf serve at {shown} did not answer: {type(exc).__name__}\n", err=True)
-        return 1
+        address = api_address(config)
+    except ApiClientError as exc:
+        for problem in str(exc).splitlines():
+            write(f"error: {problem}\n", err=True)
+        return 2
+    token = os.environ.get(address.token_env) or None
     try:
-        data = reply.json()
-    except ValueError:
-        data = {}
-    if reply.status_code == 200 and data.get("ok"):
+        status, data = call_api(address, token, "POST", f"/calls/{_segment(call)}/wrapup",
+                                body=body, timeout_s=CLIENT_TIMEOUT_S)
+    except ApiClientError as exc:
+        write(f"error: {exc}\n", err=True)
+        return 2 if exc.refused else 1
+    data = data if isinstance(data, dict) else {}
+    if status == 200 and data.get("ok"):
         when = " (stored when the call ends)" if data.get("stored") == "when the call ends" \
             else ""
         _stored(call, data.get("fields") or {}, when, data.get("crm"))
         return 0
-    if reply.status_code == 401:
-        write(f"error: ccf serve at {shown} needs the API token: set the environment "
-              f"variable {api.token_env}\n", err=True)
-        return 2
     for problem in data.get("problems") or [data.get("error") or
-                                            f"ccf serve answered HTTP {reply.status_code}"]:
+                                            f"ccf serve answered HTTP {status}"]:
         write(f"error: {problem}\n", err=True)
     return 1
 

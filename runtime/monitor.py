@@ -24,12 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from runtime.asterisk import names
 from runtime.asterisk.ami import OriginateResponses, originate, originate_reason
-from runtime.asterisk.config import ApiConfig
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
@@ -237,76 +235,8 @@ def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> Non
                                   call_id=monitoring.call_id)
 
 
-# -- ccf status: ccf serve's GET /status ---------------------------------------------
+# -- ccf status: ccf serve's GET /status (runtime/asterisk/api_client.py) -------------
 
-
-
-class StatusError(Exception):
-    """The status could not be read; the message says why."""
-
-
-@dataclass(frozen=True)
-class ApiAddress:
-    # without a ccf.toml: where `ccf serve` listens without one ([api] defaults)
-    host: str = ApiConfig.host
-    port: int = ApiConfig.port
-    token_env: str = ApiConfig.token_env
-
-    @property
-    def where(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def api_address(config: str | None) -> ApiAddress:
-    """The [api] address of a ccf.toml (runtime.asterisk.config reads it,
-    as `ccf serve` does); no file given and no ccf.toml here: the
-    defaults, where `ccf serve` listens without one."""
-    from runtime.asterisk.config import ConfigError, load_config
-
-    path = Path(config or "ccf.toml")
-    if config is None and not path.exists():
-        return ApiAddress()
-    try:
-        api = load_config(path).api
-    except ConfigError as exc:
-        raise StatusError("\n".join(exc.problems)) from None
-    if api.port == 0:
-        raise StatusError(f"{path}: api.port is 0 (any free port): name the port `ccf serve` "
-                          "printed at start in a ccf.toml of its own")
-    return ApiAddress(api.host, api.port, api.token_env)
-
-
-def fetch_status(address: ApiAddress, token: str | None, *, timeout_s: float = 3.0) -> dict:
-    """GET /status from ccf serve. StatusError when it is not running, asks
-    for a token, or answers something that is not the status."""
-    import httpx
-
-    url = f"http://{address.where}/status"
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        # trust_env off: a proxy from the environment must never see the token
-        with httpx.Client(trust_env=False, timeout=timeout_s) as client:
-            response = client.get(url, headers=headers)
-    except httpx.ConnectError:
-        raise StatusError(f"ccf serve is not running at {address.where} (start it with "
-                          "`ccf serve`)") from None
-    except httpx.HTTPError as exc:
-        raise StatusError(f"ccf serve at {address.where} did not answer: "
-                          f"{type(exc).__name__}") from None
-    if response.status_code in (401, 403):
-        raise StatusError(f"ccf serve at {address.where} refused the request: set "
-                          f"{address.token_env} to the API token ccf serve uses")
-    if response.status_code != 200:
-        raise StatusError(f"ccf serve at {address.where} answered HTTP "
-                          f"{response.status_code} to GET /status")
-    try:
-        status = response.json()
-    except ValueError:
-        raise StatusError(f"ccf serve at {address.where} sent no JSON for /status") from None
-    if not isinstance(status, dict):
-        raise StatusError(f"ccf serve at {address.where} sent no status object")
-    return status
 
 
 def calls_by_step(status: Mapping[str, Any]) -> list[tuple[str, int]]:

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.monitor import ApiAddress, StatusError, api_address, calls_by_step, fetch_status
+from runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
+from runtime.asterisk.api_client import ApiClientError as StatusError
+from runtime.monitor import calls_by_step
 
 STATUS = {
     "server": {"version": "0001", "started": "2026-11-30T09:00:00+08:00", "calls_served": 12,
@@ -147,7 +149,8 @@ def test_ccf_serve_not_running(tmp_path) -> None:
     result = ccf("status", "--once", "--config", config_for(tmp_path, port))
     assert result.exit_code == 1
     assert result.output.strip() == (f"error: ccf serve is not running at 127.0.0.1:{port} "
-                                     "(start it with `ccf serve`)")
+                                     "(start it with `ccf serve`, or name its ccf.toml with "
+                                     "--config)")
     live = ccf("status", "--config", config_for(tmp_path, port))
     assert live.exit_code == 1 and "is not running" in live.output
 

@@ -118,15 +118,15 @@ def test_the_token_is_sent_from_the_environment(tmp_path: Path) -> None:
         with_token = ccf("wrapup", "1795.1", "-f", "reason=x", "-f", "resolved=no",
                          "--config", str(config), env={"CCF_API_TOKEN": TOKEN})
     assert without.exit_code == 2
-    assert "needs the API token: set the environment variable CCF_API_TOKEN" in without.output
+    assert "refused the request: set CCF_API_TOKEN to the API token ccf serve uses" in \
+        without.output
     assert with_token.exit_code == 0 and TOKEN not in with_token.output
 
 
 def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
-    import functools
     import socket
 
-    import runtime.asterisk.config as config_module
+    import runtime.asterisk.api_client as client_module
 
     monkeypatch.chdir(tmp_path)  # no ccf.toml here: the default address
     # the default port may have a real ccf serve on this machine: the test
@@ -134,8 +134,9 @@ def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
-    monkeypatch.setattr(config_module, "ApiConfig",
-                        functools.partial(config_module.ApiConfig, port=free))
+    real = client_module.api_address
+    monkeypatch.setattr(client_module, "api_address", lambda config: real(config) if config
+                        else client_module.ApiAddress(port=free))
     result = ccf("wrapup", "1795.1", "-f", "reason=x", env={"CCF_API_TOKEN": ""})
     assert result.exit_code == 1
     assert f"error: ccf serve is not running at 127.0.0.1:{free}" in result.output
