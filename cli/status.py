@@ -131,9 +131,10 @@ def render(status: Mapping[str, Any], where: str):
 
     server = status.get("server") or {}
     calls = status.get("calls") or []
+    served = int(server.get("calls_served", 0) or 0)
     head = Text(f"ccf serve at {where}: version {server.get('version', '-')}, started "
-                f"{server.get('started', '-')}, {server.get('calls_served', 0)} calls served, "
-                f"AMI {server.get('ami', '-')}; {len(calls)} calls now "
+                f"{server.get('started', '-')}, {_count(served, 'call')} served, "
+                f"AMI {server.get('ami', '-')}; {_count(len(calls), 'call')} now "
                 f"({time.strftime('%H:%M:%S')})")
     parts: list[Any] = [head]
 
@@ -187,3 +188,7 @@ def _duration(seconds: Any) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -234,7 +234,7 @@ def test_the_live_view_refreshes_in_place_and_survives_a_failed_read() -> None:
     console = Console(file=out, force_terminal=True, width=160, color_system=None)
     watch(fetch, console, 0.01, "127.0.0.1:1", STATUS, frames=2)
     text = out.getvalue()
-    assert "3 calls now" in text and "1 calls now" in text
+    assert "3 calls now" in text and "1 call now" in text
     assert "did not answer: ReadTimeout; showing the status of" in flat(text)
     # in place: the cursor goes back up over the last view before each new one
     assert "\x1b[1A" in text or "\x1b[2K" in text
