@@ -633,7 +633,12 @@ def _fold_step(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int)
 
 
 def _fold_handler(call: _Call, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
-    _open_node(call, seq, f"on {data.get('handler')}", "handler", at, ms)
+    handler = data.get("handler")
+    if handler == "answered_by_agent":
+        # it runs inside the step that rang the agent and ends without an
+        # event: the conversation and what follows stay that step's
+        return
+    _open_node(call, seq, f"on {handler}", "handler", at, ms)
 
 
 def _open_node(call: _Call, seq: int, name: str, node_kind: str, at: str, ms: int) -> None:

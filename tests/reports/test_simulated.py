@@ -53,9 +53,12 @@ def _of(run, kind: str) -> list:
 
 
 def _visits(run) -> list[tuple[str, str, int, str | None]]:
-    """(node, kind, duration ms, last choice) of each step or handler entered."""
+    """(node, kind, duration ms, last choice) of each step or handler entered
+    (`on answered by agent` runs inside the step that rang the agent: no
+    node of its own, docs/store.md)."""
     events = run.events
-    entered = [i for i, e in enumerate(events) if e.kind in ("step_entered", "handler_entered")]
+    entered = [i for i, e in enumerate(events) if e.kind == "step_entered"
+               or (e.kind == "handler_entered" and e.data["handler"] != "answered_by_agent")]
     end = _of(run, "call_ended")[0].at
     out = []
     for n, i in enumerate(entered):
