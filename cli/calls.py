@@ -39,19 +39,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def store_path(store: Path | None, config: str | None) -> str:
-    """The call store the options name: --store, else the ccf.toml's."""
-    if store is not None:
-        return str(store)
-    from runtime.asterisk.config import ConfigError, load_config
+    """The call store the options name (cli.common.store_path)."""
+    from cli.common import StoreNotNamed
+    from cli.common import store_path as named
 
-    name = config or "ccf.toml"
-    if config is None and not os.path.isfile(name):
-        raise fail("name the call store: --store FILE, or --config ccf.toml for its "
-                   "[paths] store", 2)
     try:
-        return load_config(name).store_path
-    except ConfigError as exc:
-        raise fail("; ".join(exc.problems)) from None
+        return named(store, config)
+    except StoreNotNamed as exc:
+        raise fail(str(exc), 2) from None
 
 
 def open_store(store: Path | None, config: str | None):

@@ -62,3 +62,40 @@ def render_diagnostics(diags, sources: dict, fmt: Format, *, err: bool = False,
     stream = sys.stderr if err else sys.stdout
     color = fmt is Format.text and wants_color(stream)
     return render(diags, sources_for(diags, sources), fmt.value, color=color, root=root)
+
+
+class StoreNotNamed(Exception):
+    """No call store can be found from the options; the message says how to
+    name one (the commands exit 2: a usage error)."""
+
+
+def store_path(store, config: str | None) -> str:
+    """The call store the operations commands read: --store (or $CCF_STORE,
+    which typer puts there), else the [paths] store of --config (or
+    $CCF_CONFIG), else of ./ccf.toml when there is one."""
+    if store is not None:
+        return str(store)
+    if config is None:
+        if not os.path.isfile("ccf.toml"):
+            raise StoreNotNamed("no call store given: name it with --store FILE or "
+                                "$CCF_STORE, or give --config ccf.toml (its [paths] store); "
+                                "there is no ccf.toml here")
+        config = "ccf.toml"
+    from runtime.asterisk.config import ConfigError, load_config
+
+    try:
+        return load_config(config).store_path
+    except ConfigError as exc:
+        problems = "\n".join(f"  {p}" for p in exc.problems)
+        raise StoreNotNamed(f"the call store is named in `{config}`, which cannot be used:\n"
+                            f"{problems}") from None
+
+
+def table_console():
+    """A rich Console for the commands' tables on stdout: colour only on a
+    terminal; off a terminal nothing is cut to fit a width (the output is
+    read whole, by a pipe or a file)."""
+    from rich.console import Console
+
+    terminal = wants_color(sys.stdout)
+    return Console(no_color=not terminal, highlight=False, width=None if terminal else 10_000)

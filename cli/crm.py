@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import wants_color, write
+from cli.common import table_console, write
 
 DB_ENV = "CCF_CRM_DB"  # the same as runtime.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
@@ -120,17 +120,12 @@ def show(
 
 
 def _render_tables(tables: dict[str, list[dict]]) -> None:
-    import sys
 
-    from rich.console import Console
     from rich.table import Table
 
     from runtime.values import to_text
 
-    terminal = wants_color(sys.stdout)
-    # off a terminal nothing is cut to fit a width: the output is read whole
-    console = Console(no_color=not terminal, highlight=False,
-                      width=None if terminal else 10_000)
+    console = table_console()
     if not tables:
         console.print("The CRM is empty.")
         return

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import wants_color, write
+from cli.common import table_console, write
 from cli.deploy import CONFIG_HELP
 
 
@@ -54,14 +54,10 @@ def flows(
 
 
 def _table(versions, root: str) -> None:
-    import sys
 
-    from rich.console import Console
     from rich.table import Table
 
-    terminal = wants_color(sys.stdout)
-    console = Console(no_color=not terminal, highlight=False,
-                      width=None if terminal else 10_000)
+    console = table_console()
     table = Table(title=f"Deployed flows ({root})", title_justify="left")
     for column in ("", "version", "created", "flows", "numbers", "note"):
         table.add_column(column, overflow="fold")

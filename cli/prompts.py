@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import Format, render_diagnostics, wants_color, write
+from cli.common import Format, render_diagnostics, table_console, write
 
 app = typer.Typer(
     help="Recorded prompts: check that every flow's sound files are in the sounds folder. "
@@ -114,14 +114,11 @@ def _sounds_of(config: str) -> str:
 
 
 def _table(rows, sounds_dir: str, all_rows: bool) -> None:
-    import sys
 
-    from rich.console import Console
     from rich.table import Table
 
     shown = [r for r in rows if all_rows or r.status != "tts"]
-    terminal = wants_color(sys.stdout)
-    console = Console(no_color=not terminal, highlight=False, width=None if terminal else 200)
+    console = table_console()
     if not shown:
         console.print("No recorded prompts: every prompt is text-to-speech.")
         return

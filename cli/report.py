@@ -4,7 +4,6 @@ is defined in docs/reports.md)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +37,6 @@ class SectionName(StrEnum):
     choices = "choices"
 
 
-DEFAULT_CONFIG = "ccf.toml"
 
 
 class _Bad(Exception):
@@ -46,23 +44,12 @@ class _Bad(Exception):
 
 
 def _store_path(store: Path | None, config: str | None) -> str:
-    """--store (or $CCF_STORE), else the [paths] store of --config (or
-    $CCF_CONFIG, or ./ccf.toml when there is one)."""
-    if store is not None:
-        return str(store)
-    if config is None:
-        if not os.path.isfile(DEFAULT_CONFIG):
-            raise _Bad("no call store given: name it with --store FILE or $CCF_STORE, or give "
-                       "--config ccf.toml (its [paths] store); there is no ccf.toml here")
-        config = DEFAULT_CONFIG
-    from runtime.asterisk.config import ConfigError, load_config
+    from cli.common import StoreNotNamed, store_path
 
     try:
-        return load_config(config).store_path
-    except ConfigError as exc:
-        problems = "\n".join(f"  {p}" for p in exc.problems)
-        raise _Bad(f"the call store is named in `{config}`, which cannot be used:\n"
-                   f"{problems}") from None
+        return store_path(store, config)
+    except StoreNotNamed as exc:
+        raise _Bad(str(exc)) from None
 
 
 def report(

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from cli.common import wants_color, write
+from cli.common import table_console, write
 
 CONFIG_HELP = ("The centre's ccf.toml, for its [api] address and token variable. Default: "
                "$CCF_CONFIG, or ccf.toml in the current directory, else 127.0.0.1:8573.")
@@ -86,12 +86,7 @@ def status(
 
 
 def _console():
-    import sys
-
-    from rich.console import Console
-
-    terminal = wants_color(sys.stdout)
-    return Console(no_color=not terminal, highlight=False, width=None if terminal else 200)
+    return table_console()
 
 
 def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first: dict,

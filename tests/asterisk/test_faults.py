@@ -11,13 +11,12 @@ import asyncio
 import json
 import logging
 import socket
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import compile_file
+from asterisk.centre import compiled, write_config
 from runtime.asterisk import server as server_module
 from runtime.asterisk.agi_channel import AgiSettings
 from runtime.asterisk.ami_centre import AmiCentre
@@ -55,12 +54,6 @@ SECRET = "faults-secret"
 CRM_TIMEOUT_MS = 200
 AGENTS = [Agent(id="zhang", name="Zhang Wei", extension="8001", skills={"general": 8}),
           Agent(id="wang", name="Wang Fang", extension="8003", skills={"tech": 8})]
-
-
-def compiled(path: Path) -> dict:
-    result = compile_file(str(path))
-    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
-    return {**result.ir, "tests": []}
 
 
 class Rig:
@@ -226,25 +219,7 @@ def test_the_ami_link_drops_mid_call_and_returns(tmp_path: Path, caplog_ccdsl) -
     async def main():
         peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service", "ccf-support"))
         await peer.start()
-        config_path.write_text(textwrap.dedent(f"""\
-            [ami]
-            port = {peer.port}
-            timeout = "2s"
-            [api]
-            port = 0
-            [paths]
-            flows = "flows"
-            [tts]
-            command = {json.dumps(list(quiet_tts_command()))}
-            [crm]
-            adapter = "sqlite"
-            path = "crm.db"
-            [agents]
-            file = "{IWS / 'agents.toml'}"
-            [numbers]
-            "4008001234" = "hotline"
-            "4008005678" = "line"
-            """), encoding="utf-8")
+        write_config(config_path.parent, peer.port)
         config = load_config(config_path, environ={"CCF_AMI_SECRET": SECRET})
         FlowStore(config.flows_dir).deploy(
             {"line": compiled(tmp_path / "line.ccf"),

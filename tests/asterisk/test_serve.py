@@ -18,18 +18,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from compiler.pipeline import compile_file
+from asterisk.centre import IWS, compiled, write_config
 from runtime.asterisk.config import CentreConfig, load_config
 from runtime.asterisk.flowstore import FlowStore
 from runtime.asterisk.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
 from runtime.asterisk.peer.ami_server import AmiPeer
 from runtime.asterisk.peer.raw import ScriptBackend
-from runtime.asterisk.scenario_agi import quiet_tts_command
 from runtime.asterisk.service import LiveCentre
 from runtime.centre import AgentState
 
-ROOT = Path(__file__).resolve().parents[2]
-IWS = ROOT / "examples" / "iws"
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
 QUEUES = ("ccf-service", "ccf-support")  # the hotline's queues, as Asterisk names them
@@ -50,40 +47,6 @@ def line_flow(version: int) -> str:
           play tts "Goodbye from version {version}."
           hangup
         """)
-
-
-def compiled(path: Path) -> dict:
-    result = compile_file(str(path))
-    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
-    return {**result.ir, "tests": []}
-
-
-def write_config(tmp_path: Path, ami_port: int, *, extra: str = "") -> Path:
-    path = tmp_path / "ccf.toml"
-    path.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {ami_port}
-        timeout = "2s"
-        [api]
-        port = 0
-        [paths]
-        flows = "flows"
-        store = "calls.db"
-        recordings = "recordings"
-        sounds = "sounds"
-        tts_cache = "tts-cache"
-        [tts]
-        command = {json.dumps(list(quiet_tts_command()))}
-        [crm]
-        adapter = "sqlite"
-        path = "crm.db"
-        [agents]
-        file = "{IWS / 'agents.toml'}"
-        [numbers]
-        "4008001234" = "hotline"
-        "4008005678" = "line"
-        """) + extra, encoding="utf-8")
-    return path
 
 
 def centre_config(path: Path) -> CentreConfig:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from asterisk.centre import write_config
 
 from compiler.pipeline import compile_file
 from runtime.asterisk.config import load_config
@@ -23,7 +24,6 @@ from runtime.asterisk.live_status import StatusTracker, snapshot
 from runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine
 from runtime.asterisk.peer.ami_server import AmiPeer
 from runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
-from runtime.asterisk.scenario_agi import quiet_tts_command
 from runtime.asterisk.service import LiveCentre
 from runtime.centre import Agent, AgentState
 from runtime.channel import CallInfo
@@ -64,29 +64,9 @@ def setup(tmp_path: Path, ami_port: int, pop_url: str):
     result = compile_file(str(tmp_path / "desk.ccf"))
     assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
     ir = {**result.ir, "tests": []}
-    path = tmp_path / "ccf.toml"
-    path.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {ami_port}
-        timeout = "2s"
-        [paths]
-        store = "calls.db"
-        [tts]
-        command = {json.dumps(list(quiet_tts_command()))}
-        [crm]
-        adapter = "sqlite"
-        path = "crm.db"
-        [agents]
-        file = "{AGENTS}"
-        [numbers]
-        "4008001234" = "desk"
-        [api]
-        port = 0
-        token_env = "TEST_CCF_API_TOKEN"
-        [screen_pop]
-        url = "{pop_url}"
-        timeout = "2s"
-        """), encoding="utf-8")
+    path = write_config(tmp_path, ami_port, numbers='"4008001234" = "desk"',
+                        api='token_env = "TEST_CCF_API_TOKEN"',
+                        extra=f'[screen_pop]\nurl = "{pop_url}"\ntimeout = "2s"\n')
     config = load_config(path, environ={"CCF_AMI_SECRET": SECRET,
                                         "TEST_CCF_API_TOKEN": API_TOKEN})
     FlowStore(config.flows_dir).deploy({"desk": ir}, numbers=config.numbers, note="desk")

@@ -635,16 +635,25 @@ class AmiPeer:
         self._list(session, request, "Channel status will follow", "StatusComplete", items,
                    ("Items", len(items)))
 
-    def _action_getvar(self, session: _Session, request: _Request) -> None:
-        name, variable = request.get("Channel"), request.get("Variable")
-        if not variable:
+    def _variable_target(self, session: _Session, request: _Request):
+        """Getvar/Setvar's checks, in manager.c's order: the variable named,
+        then the channel (when one is named) existing. (ok, channel or None)."""
+        if not request.get("Variable"):
             self._error(session, request, "No variable specified")
+            return False, None
+        name = request.get("Channel")
+        chan = self.channels.get(name) if name else None
+        if name and chan is None:
+            self._error(session, request, "No such channel")
+            return False, None
+        return True, chan
+
+    def _action_getvar(self, session: _Session, request: _Request) -> None:
+        ok, chan = self._variable_target(session, request)
+        if not ok:
             return
-        if name:
-            chan = self.channels.get(name)
-            if chan is None:
-                self._error(session, request, "No such channel")
-                return
+        variable = request.get("Variable")
+        if chan is not None:
             functions = {"CALLERID(num)": chan.caller_num, "CALLERID(name)": chan.caller_name,
                          "CHANNEL(name)": chan.name, "UNIQUEID": chan.uniqueid}
             value = functions.get(variable, chan.variables.get(variable, ""))
@@ -653,15 +662,11 @@ class AmiPeer:
         self._reply(session, request, "Success", None, ("Variable", variable), ("Value", value))
 
     def _action_setvar(self, session: _Session, request: _Request) -> None:
-        name, variable = request.get("Channel"), request.get("Variable")
-        if not variable:
-            self._error(session, request, "No variable specified")
+        ok, chan = self._variable_target(session, request)
+        if not ok:
             return
-        if name:
-            chan = self.channels.get(name)
-            if chan is None:
-                self._error(session, request, "No such channel")
-                return
+        variable = request.get("Variable")
+        if chan is not None:
             chan.variables[variable] = request.get("Value")
         else:
             self.globals[variable] = request.get("Value")

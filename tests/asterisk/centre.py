@@ -1,0 +1,53 @@
+"""Test helpers for `ccf serve` end to end: a compiled flow ready to
+deploy, and a ccf.toml for a centre on 127.0.0.1 (an AMI peer's port, the
+API on any free port, quiet text-to-speech, the example agents)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from compiler.pipeline import compile_file
+from runtime.asterisk.scenario_agi import quiet_tts_command
+
+ROOT = Path(__file__).resolve().parents[2]
+IWS = ROOT / "examples" / "iws"
+
+
+def compiled(path: Path) -> dict:
+    """A flow's IR as `ccf deploy` stores it (no test blocks)."""
+    result = compile_file(str(path))
+    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
+    return {**result.ir, "tests": []}
+
+
+def write_config(folder: Path, ami_port: int, *, extra: str = "",
+                 numbers: str = '"4008001234" = "hotline"\n"4008005678" = "line"',
+                 api: str = "") -> Path:
+    """ccf.toml of a test centre; `api` adds lines to [api], `extra` adds
+    sections (TOML text)."""
+    path = folder / "ccf.toml"
+    path.write_text(textwrap.dedent(f"""\
+        [ami]
+        port = {ami_port}
+        timeout = "2s"
+        [api]
+        port = 0
+        {api}
+        [paths]
+        flows = "flows"
+        store = "calls.db"
+        recordings = "recordings"
+        sounds = "sounds"
+        tts_cache = "tts-cache"
+        [tts]
+        command = {json.dumps(list(quiet_tts_command()))}
+        [crm]
+        adapter = "sqlite"
+        path = "crm.db"
+        [agents]
+        file = "{IWS / 'agents.toml'}"
+        [numbers]
+        """) + numbers + "\n" + extra, encoding="utf-8")
+    return path
