@@ -126,8 +126,8 @@ def _ccf_command() -> list[str]:
 
 
 def main() -> int:
-    from compiler.parser import lark_parser
-    from compiler.pipeline import compile_file, gc_paused
+    from ccdsl.compiler.parser import lark_parser
+    from ccdsl.compiler.pipeline import compile_file, gc_paused
 
     text = generate()
     lines = text.count("\n")

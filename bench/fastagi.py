@@ -61,14 +61,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runtime.asterisk.peer.agi_caller import (  # noqa: E402
+from ccdsl.runtime.asterisk.peer.agi_caller import (  # noqa: E402
     AgiCaller,
     AgiCommand,
     CallerLine,
     CallerReport,
     PeerError,
 )
-from runtime.asterisk.peer.raw import RawResponder, ScriptBackend  # noqa: E402
+from ccdsl.runtime.asterisk.peer.raw import RawResponder, ScriptBackend  # noqa: E402
 
 CALLS = 1_000
 COMMANDS = 20  # per call
@@ -123,16 +123,16 @@ async def _until_stopped(stop: asyncio.Event) -> None:
 
 
 async def _serve_ccf(workdir: str) -> None:
-    from runtime.asterisk.agi_channel import AgiSettings
-    from runtime.asterisk.server import FlowServer, StaticFlows
-    from runtime.asterisk.tts import TtsRenderer
-    from runtime.channel import CallInfo
-    from runtime.clock import SystemClock
-    from runtime.crm.sqlite import SqliteCRM
-    from runtime.ir import load_program
-    from runtime.services import RuntimeConfig, Services
-    from runtime.sim import SimCentre
-    from runtime.store import CallStore
+    from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+    from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+    from ccdsl.runtime.asterisk.tts import TtsRenderer
+    from ccdsl.runtime.channel import CallInfo
+    from ccdsl.runtime.clock import SystemClock
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.ir import load_program
+    from ccdsl.runtime.services import RuntimeConfig, Services
+    from ccdsl.runtime.sim import SimCentre
+    from ccdsl.runtime.store import CallStore
 
     with open(os.path.join(workdir, "flow.json"), encoding="utf-8") as handle:
         program = load_program(json.load(handle))
@@ -515,7 +515,7 @@ def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["--serve"] and len(args) == 3 and args[1] in ("ccf", "raw"):
         return serve(args[1], args[2])
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     raise_fd_limit()
     started = time.perf_counter()

@@ -50,17 +50,17 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from compiler.pipeline import compile_file  # noqa: E402
-from runtime.centre import Agent, AgentState  # noqa: E402
-from runtime.channel import CallInfo  # noqa: E402
-from runtime.clock import VirtualClock  # noqa: E402
-from runtime.crm.sqlite import SqliteCRM  # noqa: E402
-from runtime.interpreter import run_call  # noqa: E402
-from runtime.ir import Program, load_program  # noqa: E402
-from runtime.routing import AgentPool, RuleLine, decide  # noqa: E402
-from runtime.scenario import import_crm_folder  # noqa: E402
-from runtime.services import RuntimeConfig, Services  # noqa: E402
-from runtime.sim import (  # noqa: E402
+from ccdsl.compiler.pipeline import compile_file  # noqa: E402
+from ccdsl.runtime.centre import Agent, AgentState  # noqa: E402
+from ccdsl.runtime.channel import CallInfo  # noqa: E402
+from ccdsl.runtime.clock import VirtualClock  # noqa: E402
+from ccdsl.runtime.crm.sqlite import SqliteCRM  # noqa: E402
+from ccdsl.runtime.interpreter import run_call  # noqa: E402
+from ccdsl.runtime.ir import Program, load_program  # noqa: E402
+from ccdsl.runtime.routing import AgentPool, RuleLine, decide  # noqa: E402
+from ccdsl.runtime.scenario import import_crm_folder  # noqa: E402
+from ccdsl.runtime.services import RuntimeConfig, Services  # noqa: E402
+from ccdsl.runtime.sim import (  # noqa: E402
     AgentScript,
     HangUp,
     Press,
@@ -71,7 +71,7 @@ from runtime.sim import (  # noqa: E402
     StepWatch,
     queue_configs,
 )
-from runtime.store import SIMULATION_CALLS_PER_COMMIT, CallStore  # noqa: E402
+from ccdsl.runtime.store import SIMULATION_CALLS_PER_COMMIT, CallStore  # noqa: E402
 
 SEED = 20261130
 AGENTS = 10_000

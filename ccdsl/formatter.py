@@ -527,8 +527,8 @@ def format_module(module: ast.Module, source_text: str | None = None) -> str:
 def format_source(text: str, path: str) -> tuple[str | None, list[Diagnostic]]:
     """Format the text of one file: the formatted text (None when the file
     does not parse) and the parser's diagnostics."""
+    from ccdsl.compiler.parser import parse_source
     from ccdsl.source import SourceFile
-    from compiler.parser import parse_source
 
     module, diags = parse_source(SourceFile(path, text))
     if module is None:

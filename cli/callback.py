@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from cli.calls import STORE_HELP, fail, open_store
-from cli.common import write
+from ccdsl.cli.calls import STORE_HELP, fail, open_store
+from ccdsl.cli.common import write
 
 CONFIG_HELP = ("The centre's ccf.toml: the AMI, the agents (their extensions and [agents] "
                "interface), [outbound] interface for the customer's number, the CRM and the "
@@ -49,8 +49,8 @@ def callback(
     """
     import asyncio
 
-    from runtime.asterisk.config import ConfigError, load_config
-    from runtime.callback import CallbackError
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.callback import CallbackError
 
     centre = None
     if config is not None or not simulate:  # a simulation needs no centre: --store, --agents
@@ -69,7 +69,7 @@ def callback(
     answers = _customer_answers(customer_answers)
 
     async def run():
-        from runtime.callback import make_plan, run_callback
+        from ccdsl.runtime.callback import make_plan, run_callback
 
         crm = _crm(centre)
         try:
@@ -92,7 +92,7 @@ def callback(
 
 
 def _agents(agents: Path | None, centre):
-    from runtime.scenario import ScenarioError, load_agents
+    from ccdsl.runtime.scenario import ScenarioError, load_agents
 
     if agents is not None:
         try:
@@ -106,7 +106,7 @@ def _agents(agents: Path | None, centre):
 
 
 def _customer_answers(text: str) -> int | None:
-    from runtime.scenario import ScenarioError, parse_duration_ms
+    from ccdsl.runtime.scenario import ScenarioError, parse_duration_ms
 
     if text.strip().lower() == "never":
         return None
@@ -120,8 +120,8 @@ def _crm(centre):
     """The centre's CRM, when there is a configuration (else no CRM task)."""
     if centre is None or centre.crm is None:
         return None
-    from runtime.crm.config import open_crm
-    from runtime.errors import ExternalError
+    from ccdsl.runtime.crm.config import open_crm
+    from ccdsl.runtime.errors import ExternalError
 
     try:
         return open_crm(centre.crm)
@@ -130,12 +130,12 @@ def _crm(centre):
 
 
 def _originator(centre, simulate: bool, answers: int | None):
-    from runtime.callback import AmiOriginator, SimOriginator
+    from ccdsl.runtime.callback import AmiOriginator, SimOriginator
 
     if simulate:
         from datetime import datetime
 
-        from runtime.clock import VirtualClock
+        from ccdsl.runtime.clock import VirtualClock
 
         clock = VirtualClock(datetime.now().astimezone())
         return SimOriginator(clock, customer_answer_ms=answers), clock.now
@@ -144,7 +144,7 @@ def _originator(centre, simulate: bool, answers: int | None):
     async def connect(on_event):
         import asyncio
 
-        from runtime.asterisk.ami import AmiLink
+        from ccdsl.runtime.asterisk.ami import AmiLink
 
         link = AmiLink(ami.host, ami.port, ami.user, ami.secret, on_event=on_event,
                        timeout=ami.timeout_s, ping_interval=None,
@@ -162,7 +162,7 @@ def _originator(centre, simulate: bool, answers: int | None):
 
 
 def _print(outcome, simulate: bool) -> None:
-    from cli.simulate import offset_text
+    from ccdsl.cli.simulate import offset_text
 
     plan, result = outcome.plan, outcome.result
     what = f"voicemail for {plan.mailbox}" if plan.mailbox else "call"

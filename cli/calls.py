@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from cli.common import write
+from ccdsl.cli.common import write
 
 app = typer.Typer(help="The calls kept in the call store: list them, show one with its "
                        "events, its path through the flow, its recording and its wrap-up.",
@@ -40,8 +40,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def store_path(store: Path | None, config: str | None) -> str:
     """The call store the options name (cli.common.store_path)."""
-    from cli.common import StoreNotNamed
-    from cli.common import store_path as named
+    from ccdsl.cli.common import StoreNotNamed
+    from ccdsl.cli.common import store_path as named
 
     try:
         return named(store, config)
@@ -53,7 +53,7 @@ def open_store(store: Path | None, config: str | None):
     """The call store, opened; a missing file is an error, not a new store."""
     import sqlite3
 
-    from runtime.store import CallStore, StoreError
+    from ccdsl.runtime.store import CallStore, StoreError
 
     path = store_path(store, config)
     if not os.path.isfile(path):
@@ -66,7 +66,7 @@ def open_store(store: Path | None, config: str | None):
 
 
 def since_moment(since: str | None) -> datetime | None:
-    from runtime.recordings import QueryError, parse_since
+    from ccdsl.runtime.recordings import QueryError, parse_since
 
     if since is None:
         return None
@@ -111,7 +111,7 @@ def list_calls(
     length and recording file. Exit status 1 when the store cannot be
     read, 2 for a bad option.
     """
-    from runtime.recordings import list_calls as query
+    from ccdsl.runtime.recordings import list_calls as query
 
     moment = since_moment(since)
     with open_store(store, config) as calls:
@@ -146,14 +146,14 @@ def show_call(
     recording file and whether it exists on this machine. Exit status 1
     for an unknown call.
     """
-    from runtime.recordings import call_detail
+    from ccdsl.runtime.recordings import call_detail
 
     with open_store(store, config) as calls:
         detail = call_detail(calls, call)
     if detail is None:
         raise fail(f"no call {call!r} in the call store")
     if fmt is ListFormat.json:
-        from runtime.values import to_json
+        from ccdsl.runtime.values import to_json
 
         write(json.dumps({
             "call": detail.record,
@@ -168,7 +168,7 @@ def show_call(
 
 
 def render_detail(detail) -> str:
-    from cli.simulate import render_trace
+    from ccdsl.cli.simulate import render_trace
 
     record = detail.record
     root = os.getcwd()
@@ -204,8 +204,8 @@ def render_detail(detail) -> str:
 def render_path(events, root: str) -> str:
     """The .ccf lines the call went through, in order, each once per visit
     (consecutive events of one line are one entry), with the line's text."""
+    from ccdsl.cli.simulate import offset_text
     from ccdsl.render import display_path
-    from cli.simulate import offset_text
 
     start = events[0].at if events else None
     lines, last = [], None

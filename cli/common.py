@@ -42,7 +42,7 @@ def sources_for(diags, known: dict) -> dict:
     """The sources the diagnostics point into. A file that failed to parse
     is not part of a loaded program, so its text is read again here to be
     quoted; files that cannot be read are simply not quoted."""
-    from compiler.reader import read_source
+    from ccdsl.compiler.reader import read_source
 
     sources = dict(known)
     for diag in diags:
@@ -81,7 +81,7 @@ def store_path(store, config: str | None) -> str:
                                 "$CCF_STORE, or give --config ccf.toml (its [paths] store); "
                                 "there is no ccf.toml here")
         config = "ccf.toml"
-    from runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
 
     try:
         return load_config(config).store_path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
 
 
 def compile_flow(
@@ -21,20 +21,20 @@ def compile_flow(
     The IR is what the runtime executes. Diagnostics go to standard error;
     with errors, no IR is written and the exit status is 1.
     """
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     result = compile_file(file)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
     if not result.ok or result.ir is None:
         raise typer.Exit(1)
-    from compiler.ir_schema import validate_ir
+    from ccdsl.compiler.ir_schema import validate_ir
 
     # the compiler must never hand the runtime IR that the runtime would refuse
     problems = validate_ir(result.ir)
     if problems:
         raise RuntimeError("the compiled IR does not match compiler/ir.schema.json: "
                            + "; ".join(problems[:3]))
-    from compiler.lower import to_json
+    from ccdsl.compiler.lower import to_json
 
     text = to_json(result.ir)
     if out is None:

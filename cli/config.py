@@ -8,8 +8,8 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import write
-from cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import write
+from ccdsl.cli.deploy import CONFIG_HELP
 
 app = typer.Typer(
     name="config",
@@ -42,7 +42,7 @@ def check(
     """
     import json
 
-    from runtime.asterisk.config import ConfigError, load_config, summary, warnings
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config, summary, warnings
 
     try:
         centre = load_config(config)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import table_console, write
+from ccdsl.cli.common import table_console, write
 
 DB_ENV = "CCF_CRM_DB"  # the same as runtime.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
@@ -54,9 +54,9 @@ def import_records(
     `eta:date`, `skills:list`) or the built-in record type does. Exit
     status: 0 when imported, 1 for a bad file, type or database.
     """
-    from runtime.crm.importer import ImportFileError, read_records
-    from runtime.crm.sqlite import SqliteCRM, check_type_name
-    from runtime.errors import ExternalError
+    from ccdsl.runtime.crm.importer import ImportFileError, read_records
+    from ccdsl.runtime.crm.sqlite import SqliteCRM, check_type_name
+    from ccdsl.runtime.errors import ExternalError
 
     try:
         check_type_name(record_type, writing=True)
@@ -90,9 +90,9 @@ def show(
     """
     import json
 
-    from runtime.crm.sqlite import SqliteCRM
-    from runtime.errors import ExternalError
-    from runtime.values import to_json
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.errors import ExternalError
+    from ccdsl.runtime.values import to_json
 
     try:
         crm = SqliteCRM(db, create=False)
@@ -123,7 +123,7 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
 
     from rich.table import Table
 
-    from runtime.values import to_text
+    from ccdsl.runtime.values import to_text
 
     console = table_console()
     if not tables:

@@ -9,7 +9,7 @@ import os
 
 import typer
 
-from cli.common import Format, render_diagnostics, write
+from ccdsl.cli.common import Format, render_diagnostics, write
 
 CONFIG_HELP = "The centre's ccf.toml. Default: $CCF_CONFIG, or ccf.toml in the current directory."
 
@@ -43,9 +43,9 @@ def deploy(
     deployed (or for a dry run), 1 when refused or failed, 2 for a usage
     error.
     """
-    from runtime.asterisk.config import ConfigError, load_config
-    from runtime.asterisk.deploy import DeployError
-    from runtime.asterisk.flowstore import FlowStore, FlowStoreError
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.deploy import DeployError
+    from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 
     if rollback and path is not None:
         write("error: --rollback takes no PATH: it returns to the previous version\n", err=True)
@@ -78,9 +78,9 @@ def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], lis
     """Compile every flow under PATH. Returns the IR of each entry flow by
     flow name, its source file, and the module files left out. Exits 1
     with the diagnostics when any has an error."""
+    from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
     from ccdsl.render import summary
-    from compiler.pipeline import compile_file, find_flow_files, unique_sorted
 
     if not os.path.exists(path):
         write(f"error: `{path}` does not exist\n", err=True)
@@ -130,7 +130,7 @@ def _is_entry(ir: dict) -> bool:
 def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: str) -> None:
     import asyncio
 
-    from runtime.asterisk.deploy import ami_connector, deploy, make_plan
+    from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
 
     flows, origin, modules = compile_entry_flows(path)
     plan = make_plan(centre, store, flows, origin)
@@ -156,7 +156,7 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
 def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
     import asyncio
 
-    from runtime.asterisk.deploy import ami_connector, rollback
+    from ccdsl.runtime.asterisk.deploy import ami_connector, rollback
 
     target = store.rollback_target()
     now = store.current_version()

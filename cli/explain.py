@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli.common import wants_color, write
+from ccdsl.cli.common import wants_color, write
 
 
 def explain(

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import table_console, write
-from cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import table_console, write
+from ccdsl.cli.deploy import CONFIG_HELP
 
 
 class FlowsFormat(StrEnum):
@@ -31,8 +31,8 @@ def flows(
     """
     import json
 
-    from runtime.asterisk.config import ConfigError, load_config
-    from runtime.asterisk.flowstore import FlowStore, FlowStoreError
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 
     try:
         centre = load_config(config)

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
 
 
 def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -53,10 +53,10 @@ def fmt(
     Formatting is idempotent: a formatted file formats to itself. A file
     with syntax errors is left untouched and its errors are reported (exit 1).
     """
+    from ccdsl.compiler.reader import read_source
     from ccdsl.diagnostics import diagnostic, has_errors
     from ccdsl.formatter import format_source
     from ccdsl.source import Span
-    from compiler.reader import read_source
 
     check = check or diff
     files, empty = ccf_files(paths)

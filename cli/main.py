@@ -11,25 +11,25 @@ import sys
 
 import typer
 
-from cli import callback as callback_cmd
-from cli import calls as calls_cmd
-from cli import compile as compile_cmd
-from cli import config as config_cmd
-from cli import crm as crm_cmd
-from cli import deploy as deploy_cmd
-from cli import explain as explain_cmd
-from cli import flows as flows_cmd
-from cli import fmt as fmt_cmd
-from cli import monitor as monitor_cmd
-from cli import prompts as prompts_cmd
-from cli import report as report_cmd
-from cli import serve as serve_cmd
-from cli import simulate as simulate_cmd
-from cli import status as status_cmd
-from cli import test as test_cmd
-from cli import validate as validate_cmd
-from cli import voicemail as voicemail_cmd
-from cli import wrapup as wrapup_cmd
+from ccdsl.cli import callback as callback_cmd
+from ccdsl.cli import calls as calls_cmd
+from ccdsl.cli import compile as compile_cmd
+from ccdsl.cli import config as config_cmd
+from ccdsl.cli import crm as crm_cmd
+from ccdsl.cli import deploy as deploy_cmd
+from ccdsl.cli import explain as explain_cmd
+from ccdsl.cli import flows as flows_cmd
+from ccdsl.cli import fmt as fmt_cmd
+from ccdsl.cli import monitor as monitor_cmd
+from ccdsl.cli import prompts as prompts_cmd
+from ccdsl.cli import report as report_cmd
+from ccdsl.cli import serve as serve_cmd
+from ccdsl.cli import simulate as simulate_cmd
+from ccdsl.cli import status as status_cmd
+from ccdsl.cli import test as test_cmd
+from ccdsl.cli import validate as validate_cmd
+from ccdsl.cli import voicemail as voicemail_cmd
+from ccdsl.cli import wrapup as wrapup_cmd
 
 INTERNAL_ERROR = 3
 

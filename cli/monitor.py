@@ -9,8 +9,8 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import write
-from cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import write
+from ccdsl.cli.deploy import CONFIG_HELP
 
 
 class Mode(StrEnum):
@@ -60,10 +60,10 @@ def monitor(
     import sqlite3
     from datetime import datetime
 
-    from runtime.asterisk.config import ConfigError, load_config
-    from runtime.monitor import Mode as RuntimeMode
-    from runtime.monitor import MonitorError, monitor_call, record_started
-    from runtime.store import StoreError
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.monitor import Mode as RuntimeMode
+    from ccdsl.runtime.monitor import MonitorError, monitor_call, record_started
+    from ccdsl.runtime.store import StoreError
 
     try:
         centre = load_config(config)

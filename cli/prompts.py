@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import typer
 
-from cli.common import Format, render_diagnostics, table_console, write
+from ccdsl.cli.common import Format, render_diagnostics, table_console, write
 
 app = typer.Typer(
     help="Recorded prompts: check that every flow's sound files are in the sounds folder. "
@@ -62,9 +62,9 @@ def check(
     import json
     import os
 
+    from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
-    from compiler.pipeline import compile_file, find_flow_files, unique_sorted
-    from runtime.prompts import check_flow
+    from ccdsl.runtime.prompts import check_flow
 
     sounds_dir = sounds if sounds is not None else _sounds_of(config)
     for path in paths:
@@ -101,7 +101,7 @@ def check(
 
 
 def _sounds_of(config: str) -> str:
-    from runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
 
     try:
         return load_config(config).sounds_dir

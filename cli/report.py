@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import wants_color, write
+from ccdsl.cli.common import wants_color, write
 
 
 class ReportFormat(StrEnum):
@@ -44,7 +44,7 @@ class _Bad(Exception):
 
 
 def _store_path(store: Path | None, config: str | None) -> str:
-    from cli.common import StoreNotNamed, store_path
+    from ccdsl.cli.common import StoreNotNamed, store_path
 
     try:
         return store_path(store, config)
@@ -121,9 +121,9 @@ def report(
 def _make(store, config, interval, start, end, queue, agent, flow, within, minutes, now,
           section, fmt, output) -> str | None:
     """The rendered report (None: the table was printed, or a file written)."""
-    from runtime.reports import ReportError, make_report
-    from runtime.reports.model import SECTIONS, Options
-    from runtime.reports.options import OptionError, duration_ms, filters
+    from ccdsl.runtime.reports import ReportError, make_report
+    from ccdsl.runtime.reports.model import SECTIONS, Options
+    from ccdsl.runtime.reports.options import OptionError, duration_ms, filters
 
     realtime = interval is Interval.realtime
     if realtime and (start or end):
@@ -160,8 +160,8 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
 def _moment(text: str):
     from datetime import datetime
 
-    from runtime.reports.options import OptionError
-    from runtime.scenario import ScenarioError, parse_at
+    from ccdsl.runtime.reports.options import OptionError
+    from ccdsl.runtime.scenario import ScenarioError, parse_at
 
     try:
         return parse_at(text, datetime.now().astimezone().tzinfo)
@@ -171,21 +171,21 @@ def _moment(text: str):
 
 def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool) -> str:
     if fmt is ReportFormat.csv:
-        from runtime.reports.render_data import to_csv
+        from ccdsl.runtime.reports.render_data import to_csv
 
         return to_csv(made, one=one)
     if fmt is ReportFormat.json:
-        from runtime.reports.render_data import to_json
+        from ccdsl.runtime.reports.render_data import to_json
 
         return to_json(made)
     if fmt is ReportFormat.html:
-        from runtime.reports.render_html import render
+        from ccdsl.runtime.reports.render_html import render
 
         return render(made)
     import io
     import shutil
 
-    from runtime.reports.render_text import render
+    from ccdsl.runtime.reports.render_text import render
 
     color = not to_file and wants_color(sys.stdout)
     out = io.StringIO()

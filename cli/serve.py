@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import write
-from cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import write
+from ccdsl.cli.deploy import CONFIG_HELP
 
 
 def serve(
@@ -43,8 +43,8 @@ def serve(
     import logging
     import signal
 
-    from runtime.asterisk.config import ConfigError, load_config
-    from runtime.asterisk.service import LiveCentre, StartError
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.service import LiveCentre, StartError
 
     try:
         centre_config = load_config(config)

@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from cli.common import write
+from ccdsl.cli.common import write
 
 
 class TraceFormat(StrEnum):
@@ -232,7 +232,7 @@ def trace_line(event, start: datetime | None, *, root: str | None = None,
 
 
 def trace_json(event, start: datetime | None) -> str:
-    from runtime.values import to_json
+    from ccdsl.runtime.values import to_json
 
     return json.dumps({
         "seq": event.seq,
@@ -325,8 +325,8 @@ def simulate(
     ran (whatever its outcome), 1 when the flow has errors, 2 for bad
     options.
     """
-    from cli.common import Format, render_diagnostics
-    from compiler.pipeline import compile_file
+    from ccdsl.cli.common import Format, render_diagnostics
+    from ccdsl.compiler.pipeline import compile_file
 
     def bad(message: str) -> typer.Exit:
         write(f"error: {message}\n", err=True)
@@ -336,7 +336,7 @@ def simulate(
         raise bad(f"`{flow}` is not a file")
     if interactive and press:
         raise bad("--press and --interactive do not go together: choose a script or typing")
-    from runtime.scenario import (
+    from ccdsl.runtime.scenario import (
         ScenarioError,
         load_agents,
         parse_press,
@@ -392,7 +392,7 @@ def simulate(
     if screen_pop_url is not None:
         from functools import partial
 
-        from runtime.screenpop import run_simulation_with_pop
+        from ccdsl.runtime.screenpop import run_simulation_with_pop
 
         run = partial(run_simulation_with_pop, url=screen_pop_url)
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from cli.common import table_console, write
+from ccdsl.cli.common import table_console, write
 
 CONFIG_HELP = ("The centre's ccf.toml, for its [api] address and token variable. Default: "
                "$CCF_CONFIG, or ccf.toml in the current directory, else 127.0.0.1:8573.")
@@ -46,8 +46,8 @@ def status(
     import json
     import os
 
-    from runtime.asterisk.api_client import ApiClientError, api_address, fetch_status
-    from runtime.scenario import ScenarioError, parse_duration_ms
+    from ccdsl.runtime.asterisk.api_client import ApiClientError, api_address, fetch_status
+    from ccdsl.runtime.scenario import ScenarioError, parse_duration_ms
 
     if fmt is StatusFormat.json and not once:
         write("error: --format json prints one status: add --once\n", err=True)
@@ -98,7 +98,7 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
     from rich.live import Live
     from rich.text import Text
 
-    from runtime.asterisk.api_client import ApiClientError
+    from ccdsl.runtime.asterisk.api_client import ApiClientError
 
     last = first
     shown = 0
@@ -122,7 +122,7 @@ def render(status: Mapping[str, Any], where: str):
     from rich.table import Table
     from rich.text import Text
 
-    from runtime.monitor import calls_by_step
+    from ccdsl.runtime.monitor import calls_by_step
 
     server = status.get("server") or {}
     calls = status.get("calls") or []

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import typer
 
-from cli.common import write
-from cli.simulate import render_trace, where_text
+from ccdsl.cli.common import write
+from ccdsl.cli.simulate import render_trace, where_text
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -70,7 +70,7 @@ def run_flow_tests(
     that does not compile counts as one failed test. Exit status: 0 when
     every test passed, 1 when any failed, 2 for a usage error.
     """
-    from compiler.pipeline import find_flow_files
+    from ccdsl.compiler.pipeline import find_flow_files
 
     files, problems = find_flow_files(paths)
     missing = [p for p in paths if not os.path.exists(p)]
@@ -121,7 +121,7 @@ def is_terminal(stream) -> bool:
 
 def _compile(path: str) -> FlowRun:
     """Compile a flow, ready to run its tests."""
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     result = compile_file(path)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
@@ -135,14 +135,14 @@ def _compile(path: str) -> FlowRun:
 
 def _run_flow(run: FlowRun, out, verbose: bool, advance=None, via: Via = Via.sim) -> FlowRun:
     """Run one flow's tests, printing a line per test through `out`."""
-    from cli.common import Format as DiagFormat
-    from cli.common import render_diagnostics
-    from runtime.ir import load_program
+    from ccdsl.cli.common import Format as DiagFormat
+    from ccdsl.cli.common import render_diagnostics
+    from ccdsl.runtime.ir import load_program
 
     if via is Via.asterisk:
-        from runtime.asterisk.scenario_agi import run_test_over_agi as run_test
+        from ccdsl.runtime.asterisk.scenario_agi import run_test_over_agi as run_test
     else:
-        from runtime.scenario import run_test
+        from ccdsl.runtime.scenario import run_test
 
     if run.compile_failed:
         out(f"FAIL  {run.path}: the flow does not compile\n")
@@ -259,8 +259,8 @@ def junit_xml(runs: list[FlowRun]) -> str:
             cases, failures = 1, 1
             case = ET.SubElement(suite, "testcase", classname=_classname(run.path),
                                  name="compile", file=run.path)
-            from cli.common import Format as DiagFormat
-            from cli.common import render_diagnostics
+            from ccdsl.cli.common import Format as DiagFormat
+            from ccdsl.cli.common import render_diagnostics
 
             text = render_diagnostics(run.diagnostics, run.sources, DiagFormat.concise)
             failure = ET.SubElement(case, "failure", message="the flow does not compile",

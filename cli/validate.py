@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
 
 
 def validate(
@@ -19,9 +19,9 @@ def validate(
     Exit status: 0 when there are no errors (warnings allowed), 1 when there
     are errors, 2 for a usage error.
     """
+    from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
     from ccdsl.render import summary
-    from compiler.pipeline import compile_file, find_flow_files, unique_sorted
 
     files, diags = find_flow_files(paths)
     sources: dict = {}

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import typer
 
-from cli.calls import CONFIG_HELP, STORE_HELP, ListFormat, open_store, seconds, since_moment, table
-from cli.common import write
+from ccdsl.cli.calls import (
+    CONFIG_HELP,
+    STORE_HELP,
+    ListFormat,
+    open_store,
+    seconds,
+    since_moment,
+    table,
+)
+from ccdsl.cli.common import write
 
 app = typer.Typer(help="Voicemail messages left by callers: who for, and whether they were "
                        "called back.", no_args_is_help=True)
@@ -38,7 +46,7 @@ def list_messages(
     length, when, and whether it was called back (`ccf callback ID`: the id
     is the call's). Exit status 1 when the store cannot be read.
     """
-    from runtime.voicemail_box import list_messages as query
+    from ccdsl.runtime.voicemail_box import list_messages as query
 
     moment = since_moment(since)
     with open_store(store, config) as calls:

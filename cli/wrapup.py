@@ -14,8 +14,8 @@ from pathlib import Path
 
 import typer
 
-from cli.common import write
-from cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import write
+from ccdsl.cli.deploy import CONFIG_HELP
 
 CLIENT_TIMEOUT_S = 20.0  # the server gives a wrap-up 15 s (a slow CRM); a little more here
 
@@ -56,7 +56,7 @@ def wrapup(
     progress gets it when it ends). Exit status: 0 stored, 1 refused (the
     problems are listed) or not delivered, 2 bad options.
     """
-    from runtime.wrapup import parse_field_args
+    from ccdsl.runtime.wrapup import parse_field_args
 
     values, problems = parse_field_args(field)
     if not field:
@@ -82,7 +82,7 @@ def wrapup(
 
 def _to_server(call: str, values: dict[str, str], agent: str | None,
                config: str | None) -> int:
-    from runtime.asterisk.api_client import ApiClientError, api_address, call_api
+    from ccdsl.runtime.asterisk.api_client import ApiClientError, api_address, call_api
 
     body = {"fields": values} if agent is None else {"agent": agent, "fields": values}
     try:
@@ -133,8 +133,8 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
     import asyncio
     import sqlite3
 
-    from runtime.store import CallStore, StoreError
-    from runtime.wrapup import WrapupError, call_form, check
+    from ccdsl.runtime.store import CallStore, StoreError
+    from ccdsl.runtime.wrapup import WrapupError, call_form, check
 
     if not store.is_file():
         write(f"error: there is no call store at `{store}`\n", err=True)
@@ -175,13 +175,13 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
 
 async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
                  values: dict) -> int:
-    from runtime.errors import ExternalError
-    from runtime.values import to_json
-    from runtime.wrapup import store_wrapup
+    from ccdsl.runtime.errors import ExternalError
+    from ccdsl.runtime.values import to_json
+    from ccdsl.runtime.wrapup import store_wrapup
 
     crm = None
     if crm_path is not None:
-        from runtime.crm.sqlite import SqliteCRM
+        from ccdsl.runtime.crm.sqlite import SqliteCRM
 
         try:
             crm = SqliteCRM(crm_path, create=False)
@@ -201,7 +201,7 @@ def _ir_finder(events: list[dict], flow: Path | None):
     """(flow name, version) -> IR: the --flow file, else the .ccf files the
     call's events point into that compile to the flow of that name."""
     def find(name: str, version: str | None) -> dict | None:
-        from compiler.pipeline import compile_file
+        from ccdsl.compiler.pipeline import compile_file
 
         files = [str(flow)] if flow is not None else list(dict.fromkeys(
             e["file"] for e in events if e.get("file") and os.path.isfile(e["file"])))

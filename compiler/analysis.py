@@ -14,6 +14,22 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.infer import (
+    Context,
+    Env,
+    article,
+    bind_args,
+    check_skills,
+    condition,
+    infer,
+    ref_help,
+    text_of,
+    value_of,
+    visible_names,
+)
+from ccdsl.compiler.namespan import head_span, word_span
+from ccdsl.compiler.program import Program
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
 from ccdsl.source import Span
@@ -35,22 +51,6 @@ from ccdsl.types import (
     non_null,
     record,
 )
-from compiler.infer import (
-    Context,
-    Env,
-    article,
-    bind_args,
-    check_skills,
-    condition,
-    infer,
-    ref_help,
-    text_of,
-    value_of,
-    visible_names,
-)
-from compiler.namespan import head_span, word_span
-from compiler.program import Program
-from compiler.symbols import Scope
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.namespan import snippet
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import Scope, Symbol, walk_statements
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import (
@@ -48,9 +51,6 @@ from ccdsl.types import (
     type_named,
     unify,
 )
-from compiler.namespan import snippet
-from compiler.program import LoadedModule, Program
-from compiler.symbols import Scope, Symbol, walk_statements
 
 # Where an expression stands. Call variables are visible in the first four.
 CALL_SCOPES = ("step", "handler", "agent", "routing")

@@ -10,7 +10,7 @@ from importlib import resources
 
 @lru_cache(maxsize=1)
 def ir_schema() -> dict:
-    text = (resources.files("compiler") / "ir.schema.json").read_text(encoding="utf-8")
+    text = (resources.files("ccdsl.compiler") / "ir.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -12,16 +12,16 @@ import os
 from importlib import resources
 
 from ccdsl import ast
+from ccdsl.compiler.parser import parse_source
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.reader import read_source
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
-from compiler.parser import parse_source
-from compiler.program import LoadedModule, Program
-from compiler.reader import read_source
 
 TEST_SUFFIX = ".test.ccf"
 
 
 def stdlib_dir() -> str:
-    return str(resources.files("stdlib_flows"))
+    return str(resources.files("ccdsl.stdlib_flows"))
 
 
 def stdlib_names() -> list[str]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 
 from ccdsl import __version__, ast
-from compiler.checks.values import DAYS, minutes, weekdays
-from compiler.lower_expr import Context, lower_expr, lower_str, text
-from compiler.lower_stmt import lower_body, lower_option_map, lower_skills, lower_stmt
-from compiler.program import LoadedModule, Program
-from compiler.symbols import Scope, assigned_names
+from ccdsl.compiler.checks.values import DAYS, minutes, weekdays
+from ccdsl.compiler.lower_expr import Context, lower_expr, lower_str, text
+from ccdsl.compiler.lower_stmt import lower_body, lower_option_map, lower_skills, lower_stmt
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import Scope, assigned_names
 
 IR_VERSION = "1.1"
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl import builtins as registry
-from compiler.program import LoadedModule, Program
-from compiler.symbols import Scope
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import Scope
 
 # declaration kinds as the IR names them in a {"ref": ..., "kind": ...} node
 REF_KINDS = {

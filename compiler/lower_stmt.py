@@ -12,10 +12,8 @@ from __future__ import annotations
 from functools import cache
 
 from ccdsl import ast
-from ccdsl.options import options_for
-from ccdsl.source import SourceFile
-from compiler.controlflow import MENU_PATHS
-from compiler.lower_expr import (
+from ccdsl.compiler.controlflow import MENU_PATHS
+from ccdsl.compiler.lower_expr import (
     Context,
     lower_args,
     lower_expr,
@@ -23,6 +21,8 @@ from compiler.lower_expr import (
     resolve_module_member,
     text,
 )
+from ccdsl.options import options_for
+from ccdsl.source import SourceFile
 
 # ---- options ---------------------------------------------------------------------
 
@@ -91,7 +91,7 @@ def lower_option_value(ctx: Context, form: str, value) -> dict:
 
 @cache
 def _default(text_: str) -> ast.Expr:
-    from compiler.parser import parse_expression
+    from ccdsl.compiler.parser import parse_expression
 
     diags: list = []
     expr = parse_expression(text_, SourceFile("<default>", text_), 1, 1, diags)

@@ -19,10 +19,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from ccdsl import ast
+from ccdsl.compiler import comments as comment_scanner
+from ccdsl.compiler.syntax_errors import describe_unexpected
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
-from compiler import comments as comment_scanner
-from compiler.syntax_errors import describe_unexpected
 
 
 class _CcfIndenter(Indenter):
@@ -39,7 +39,7 @@ class _CcfIndenter(Indenter):
 
 @lru_cache(maxsize=1)
 def grammar_text() -> str:
-    return (resources.files("compiler") / "grammar.lark").read_text(encoding="utf-8")
+    return (resources.files("ccdsl.compiler") / "grammar.lark").read_text(encoding="utf-8")
 
 
 def _cache_path(grammar: str) -> str | bool:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ccdsl.compiler.loader import TEST_SUFFIX, load_program
+from ccdsl.compiler.program import Program
+from ccdsl.compiler.symbols import Scope, program_scopes
 from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
 from ccdsl.source import SourceFile, Span
-from compiler.loader import TEST_SUFFIX, load_program
-from compiler.program import Program
-from compiler.symbols import Scope, program_scopes
 
 
 @dataclass
@@ -40,7 +40,7 @@ def unique_sorted(diags) -> list[Diagnostic]:
 
 
 def check_program(program: Program, scopes: dict[str, Scope]) -> list[Diagnostic]:
-    from compiler.checks import passes
+    from ccdsl.compiler.checks import passes
 
     diags: list[Diagnostic] = []
     for check in passes():
@@ -84,7 +84,7 @@ def _compile_file(path: str, lower: bool) -> CompileResult:
     diags = diags + check_program(program, scopes)
     result.diagnostics = unique_sorted(diags)
     if lower and result.ok:
-        from compiler.lower import lower_program
+        from ccdsl.compiler.lower import lower_program
 
         result.ir = lower_program(program, scopes)
     return result

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ccdsl import ast
+from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.source import Span
-from compiler.program import LoadedModule, Program
 
 # what kind of thing each declaration makes
 DECL_KINDS: dict[type, str] = {

@@ -63,7 +63,7 @@ STATEMENT_START = {"ANSWER", "HANGUP", "GOTO", "RETURN", "PLAY", "SAY", "ROUTE",
 
 
 def _anonymous_text(name: str) -> str | None:
-    from compiler.parser import lark_parser
+    from ccdsl.compiler.parser import lark_parser
 
     try:
         pattern = lark_parser().get_terminal(name).pattern
@@ -296,7 +296,7 @@ _MESSAGES = {
 
 
 def _parse_example(text: str):
-    from compiler.parser import lark_parser
+    from ccdsl.compiler.parser import lark_parser
 
     return lark_parser().parse(text, start="start")
 
@@ -359,7 +359,7 @@ def _opens_block(source: SourceFile, line: int) -> bool:
     before = _previous_code_line(source, line - 1)
     if before >= line:
         return False
-    from compiler.comments import comment_start
+    from ccdsl.compiler.comments import comment_start
 
     prev = source.line_text(before)
     cut = comment_start(prev)

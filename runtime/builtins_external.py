@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from runtime.errors import ExternalError, FlowError
-from runtime.evaluate import kind_of
-from runtime.values import Duration, Record, to_json, to_text
+from ccdsl.runtime.errors import ExternalError, FlowError
+from ccdsl.runtime.evaluate import kind_of
+from ccdsl.runtime.values import Duration, Record, to_json, to_text
 
 if TYPE_CHECKING:
-    from runtime.builtins_impl import BuiltinContext
+    from ccdsl.runtime.builtins_impl import BuiltinContext
 
 
 def text_arg(value: Any, what: str, loc: dict | None) -> str:

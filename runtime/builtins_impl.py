@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from ccdsl.builtins import BUILTINS, Builtin
-from runtime import hours as business_hours
-from runtime.builtins_external import (
+from ccdsl.runtime import hours as business_hours
+from ccdsl.runtime.builtins_external import (
     crm_create,
     crm_customer,
     crm_find,
@@ -29,12 +29,12 @@ from runtime.builtins_external import (
     http_post,
     text_arg,
 )
-from runtime.centre import Agent, AgentState
-from runtime.errors import FlowError
-from runtime.evaluate import contains, is_number, kind_of
-from runtime.ir import Program
-from runtime.services import Services
-from runtime.values import Duration, Record, Ref, to_text
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.errors import FlowError
+from ccdsl.runtime.evaluate import contains, is_number, kind_of
+from ccdsl.runtime.ir import Program
+from ccdsl.runtime.services import Services
+from ccdsl.runtime.values import Duration, Record, Ref, to_text
 
 
 class BuiltinContext(Protocol):

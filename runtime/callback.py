@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from runtime.asterisk import names
-from runtime.errors import ExternalError
-from runtime.scenario import AgentSpec
-from runtime.store import CallStore
-from runtime.values import Record
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.scenario import AgentSpec
+from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.values import Record
 
 TASK_TYPE = "callback_task"
 AGENT_RING_MS = 30_000  # how long the agent's phone rings
@@ -144,7 +144,7 @@ class AmiOriginator:
                 "Async": True, "Variable": f"CCF_CALLBACK={names.file_part(plan.call_id)}"}
 
     async def place(self, plan: CallbackPlan) -> CallbackResult:
-        from runtime.asterisk.ami import (
+        from ccdsl.runtime.asterisk.ami import (
             AmiError,
             OriginateResponses,
             originate,

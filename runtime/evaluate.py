@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from runtime.errors import FlowError
-from runtime.values import Duration, Record, Ref, TimeOfDay, to_text
+from ccdsl.runtime.errors import FlowError
+from ccdsl.runtime.values import Duration, Record, Ref, TimeOfDay, to_text
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

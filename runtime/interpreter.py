@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from runtime import ops_agents, ops_core, ops_media
-from runtime.channel import Channel
-from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
-from runtime.ir import Program
-from runtime.ops_core import CallRuntime, FlowHangup, LeftFlow, SubReturn
-from runtime.recordings import log_recorded_call
-from runtime.services import Services
-from runtime.values import to_json
+from ccdsl.runtime import ops_agents, ops_core, ops_media
+from ccdsl.runtime.channel import Channel
+from ccdsl.runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from ccdsl.runtime.ir import Program
+from ccdsl.runtime.ops_core import CallRuntime, FlowHangup, LeftFlow, SubReturn
+from ccdsl.runtime.recordings import log_recorded_call
+from ccdsl.runtime.services import Services
+from ccdsl.runtime.values import to_json
 
 OPS = {**ops_core.OPS, **ops_media.OPS, **ops_agents.OPS}
 

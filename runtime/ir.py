@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from runtime.errors import IRError
+from ccdsl.runtime.errors import IRError
 
 # The IR majors this runtime can execute (docs/ir.md "Versioning").
 SUPPORTED_MAJORS = (1,)
@@ -24,7 +24,7 @@ SUPPORTED_MAJORS = (1,)
 
 @lru_cache(maxsize=1)
 def _schema_path() -> Path:
-    spec = importlib.util.find_spec("compiler")
+    spec = importlib.util.find_spec("ccdsl.compiler")
     if spec is None or not spec.submodule_search_locations:
         raise IRError("the IR schema cannot be found: the `compiler` package is not installed")
     for folder in spec.submodule_search_locations:

@@ -26,8 +26,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from runtime.asterisk import names
-from runtime.asterisk.ami import OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_reason
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
@@ -191,7 +191,7 @@ async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
 async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                        ring_timeout_s: float = 30.0) -> Monitoring:
     """Everything `ccf monitor` does on Asterisk, with the config's AMI."""
-    from runtime.asterisk.ami import AmiError, AmiLink
+    from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
 
     check_call_id(call_id)
     agents = centre.agents.agents
@@ -228,7 +228,7 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
 
 def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> None:
     """The session in the call store's centre_events (source ccf)."""
-    from runtime.store import CallStore
+    from ccdsl.runtime.store import CallStore
 
     with CallStore(store_path) as store:
         store.record_centre_event("ccf", "monitor_started", monitoring.to_json(), at,

@@ -13,11 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from ccdsl.options import QUEUE_STRATEGIES
-from runtime.centre import Agent
-from runtime.channel import Conversation, DialTarget, OnAnswer, QueueOutcome, QueueRequest
-from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
-from runtime.evaluate import evaluate, is_number, kind_of, truthy
-from runtime.ops_core import (
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import Conversation, DialTarget, OnAnswer, QueueOutcome, QueueRequest
+from ccdsl.runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from ccdsl.runtime.evaluate import evaluate, is_number, kind_of, truthy
+from ccdsl.runtime.ops_core import (
     CallRuntime,
     FlowHangup,
     Frame,
@@ -28,9 +28,9 @@ from runtime.ops_core import (
     eval_in,
     text_value,
 )
-from runtime.ops_media import ms_of, option, sounds_of
-from runtime.routing import AgentPool, Decision, RuleLine, decide
-from runtime.values import Record, Ref, to_text
+from ccdsl.runtime.ops_media import ms_of, option, sounds_of
+from ccdsl.runtime.routing import AgentPool, Decision, RuleLine, decide
+from ccdsl.runtime.values import Record, Ref, to_text
 
 # the strategy of a queue whose IR has none (IR 1.0, before the `strategy`
 # option): the longest idle agent first, the order runtime/routing.py uses too
@@ -158,7 +158,7 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     priority = values.get("priority")
     if priority is not None and not is_number(priority):
         raise FlowError(f"a queue priority must be a number, not {kind_of(priority)}", loc)
-    from runtime.builtins_impl import skills_dict
+    from ccdsl.runtime.builtins_impl import skills_dict
 
     music = values.get("music")
     strategy = values.get("strategy")
@@ -226,7 +226,7 @@ async def _owner(rt: CallRuntime, value: Any, loc: dict | None) -> str | None:
         raise FlowError(f"`owner of` needs a customer record, not {kind_of(value)}", loc)
     if value.get("owner"):
         return to_text(value.get("owner"))
-    from runtime.builtins_external import crm_call
+    from ccdsl.runtime.builtins_external import crm_call
 
     try:
         owner = await crm_call(rt, "owner", {"customer": value},
@@ -255,7 +255,7 @@ async def rule_line(rt: CallRuntime, rule: dict, index: int, frame: Frame) -> Ru
         return RuleLine(kind, applies=False, index=index)
     ring_ms = ms_of(await option(rt, options, "ring", frame, loc), "ring", loc)
     value = await evaluate(rule["target"], frame, loc)
-    from runtime.builtins_impl import skills_dict
+    from ccdsl.runtime.builtins_impl import skills_dict
 
     if kind == "owner":
         return RuleLine(kind, await _owner(rt, value, loc), ring_ms=ring_ms, index=index)

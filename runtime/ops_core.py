@@ -15,15 +15,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from runtime import builtins_impl
-from runtime.builtins_external import summary
-from runtime.channel import Channel
-from runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
-from runtime.evaluate import NOT_LEAF, equal, evaluate, kind_of, truthy, value_of_leaf
-from runtime.events import Event
-from runtime.ir import Program
-from runtime.services import Services
-from runtime.values import Duration, Record, to_json, to_text
+from ccdsl.runtime import builtins_impl
+from ccdsl.runtime.builtins_external import summary
+from ccdsl.runtime.channel import Channel
+from ccdsl.runtime.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from ccdsl.runtime.evaluate import NOT_LEAF, equal, evaluate, kind_of, truthy, value_of_leaf
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.ir import Program
+from ccdsl.runtime.services import Services
+from ccdsl.runtime.values import Duration, Record, to_json, to_text
 
 OpFn = Callable[["CallRuntime", dict, "Frame"], Awaitable[None]]
 

@@ -9,11 +9,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from runtime.channel import Digits, Sound
-from runtime.errors import CallHungUp, FlowError
-from runtime.evaluate import NOT_LEAF, evaluate, is_number, kind_of, truthy, value_of_leaf
-from runtime.ops_core import CallRuntime, Frame, OpFn, eval_in, text_value
-from runtime.values import Duration, TimeOfDay, to_text
+from ccdsl.runtime.channel import Digits, Sound
+from ccdsl.runtime.errors import CallHungUp, FlowError
+from ccdsl.runtime.evaluate import NOT_LEAF, evaluate, is_number, kind_of, truthy, value_of_leaf
+from ccdsl.runtime.ops_core import CallRuntime, Frame, OpFn, eval_in, text_value
+from ccdsl.runtime.values import Duration, TimeOfDay, to_text
 
 ALL_KEYS = "0123456789*#"
 

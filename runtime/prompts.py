@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from runtime.asterisk import names
+from ccdsl.runtime.asterisk import names
 
 # what Asterisk's format modules read (format_wav, format_wav_gsm,
 # format_gsm, format_pcm, format_sln, format_g722)

@@ -33,14 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from runtime.builtins_external import crm_call
-from runtime.errors import ExternalError
-from runtime.events import Event
-from runtime.values import Record
+from ccdsl.runtime.builtins_external import crm_call
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.values import Record
 
 if TYPE_CHECKING:
-    from runtime.ops_core import CallRuntime
-    from runtime.store import CallStore
+    from ccdsl.runtime.ops_core import CallRuntime
+    from ccdsl.runtime.store import CallStore
 
 AUTO_NOTE = "recorded call"
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from runtime.centre import Agent, AgentState
+from ccdsl.runtime.centre import Agent, AgentState
 
 # Skill levels run 1..10 (runtime.centre); a minimum of 0 means "has the
 # skill at any level". Per-threshold sets are kept up to this level; a

@@ -32,11 +32,11 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from runtime.crm.codec import is_name
-from runtime.evaluate import literal as evaluate_literal
-from runtime.events import Event
-from runtime.sim.caller import HangUp, Press, Silence
-from runtime.values import Duration, Record, to_text
+from ccdsl.runtime.crm.codec import is_name
+from ccdsl.runtime.evaluate import literal as evaluate_literal
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.values import Duration, Record, to_text
 
 DEFAULT_AT = "2026-11-30 10:00"  # a Monday morning: office hours in most flows
 
@@ -615,7 +615,7 @@ def import_crm_folder(crm, folder: str) -> list[str]:
     trace: what was imported from where."""
     import os
 
-    from runtime.crm.importer import ImportFileError, read_records
+    from ccdsl.runtime.crm.importer import ImportFileError, read_records
 
     notes = []
     for name in sorted(os.listdir(folder)):
@@ -633,8 +633,8 @@ def import_crm_folder(crm, folder: str) -> list[str]:
 
 
 def scenario_centre(ir: dict, scenario: Scenario):
-    from runtime.centre import Agent
-    from runtime.sim import AgentScript, SimCentre, parse_state, queue_configs
+    from ccdsl.runtime.centre import Agent
+    from ccdsl.runtime.sim import AgentScript, SimCentre, parse_state, queue_configs
 
     agents = []
     for spec in scenario.agents:
@@ -692,15 +692,15 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     call has ended, before they close."""
     import os
 
-    from runtime.channel import CallInfo
-    from runtime.clock import VirtualClock
-    from runtime.crm.sqlite import SqliteCRM
-    from runtime.errors import ExternalError
-    from runtime.events import EventList, FanOut
-    from runtime.interpreter import run_call
-    from runtime.services import RuntimeConfig, Services
-    from runtime.sim import InteractiveCaller, ScriptedCaller, SimChannel, StepWatch
-    from runtime.store import CallStore
+    from ccdsl.runtime.channel import CallInfo
+    from ccdsl.runtime.clock import VirtualClock
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.errors import ExternalError
+    from ccdsl.runtime.events import EventList, FanOut
+    from ccdsl.runtime.interpreter import run_call
+    from ccdsl.runtime.services import RuntimeConfig, Services
+    from ccdsl.runtime.sim import InteractiveCaller, ScriptedCaller, SimChannel, StepWatch
+    from ccdsl.runtime.store import CallStore
 
     notes: list[str] = []
     db_path = os.path.join(workdir, "crm.db")
@@ -797,7 +797,7 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
     import tempfile
     import time
 
-    from runtime.ir import load_program
+    from ccdsl.runtime.ir import load_program
 
     started = time.perf_counter()
     try:
@@ -819,7 +819,7 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
 
 def run_tests(ir: dict) -> list[TestResult]:
     """Every test block of the IR, in order."""
-    from runtime.ir import load_program
+    from ccdsl.runtime.ir import load_program
 
     program = load_program(ir, validate=False)
     return [run_test(ir, test, program=program) for test in ir.get("tests", [])]
@@ -842,7 +842,7 @@ def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | Non
     import asyncio
     import tempfile
 
-    from runtime.ir import load_program
+    from ccdsl.runtime.ir import load_program
 
     program = load_program(ir, validate=False)
     with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.asterisk.names import shown_url
-from runtime.events import Event
-from runtime.values import Record, to_json
+from ccdsl.runtime.asterisk.names import shown_url
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.values import Record, to_json
 
 log = logging.getLogger("ccdsl.screenpop")
 
@@ -251,7 +251,7 @@ class ScreenPop:
 
     async def _user_event(self, link, payload: dict[str, Any], call: _Call,
                           agent: str) -> None:
-        from runtime.asterisk.ami import AmiError
+        from ccdsl.runtime.asterisk.ami import AmiError
 
         customer = payload.get("customer") or {}
         try:
@@ -314,7 +314,7 @@ def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
     them once the call has ended."""
     import os
 
-    from runtime.scenario import run_simulation
+    from ccdsl.runtime.scenario import run_simulation
 
     target = PopTarget(url, os.environ.get(SIMULATOR_TOKEN_ENV) or None, timeout_s)
     pops: list[ScreenPop] = []

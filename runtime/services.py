@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from runtime.centre import Agent
-from runtime.clock import Clock
-from runtime.crm.base import CRM
-from runtime.events import EventSink
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.clock import Clock
+from ccdsl.runtime.crm.base import CRM
+from ccdsl.runtime.events import EventSink
 
 
 class CentreView(Protocol):

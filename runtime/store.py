@@ -55,8 +55,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runtime.events import Event
-from runtime.values import to_json
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.values import to_json
 
 SCHEMA_VERSION = 4
 FLUSH_EVENTS = 1000

@@ -13,10 +13,10 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from runtime.recordings import epoch_ms
+from ccdsl.runtime.recordings import epoch_ms
 
 if TYPE_CHECKING:
-    from runtime.store import CallStore
+    from ccdsl.runtime.store import CallStore
 
 # the message's own length is the last stored `voicemail` event's; the
 # callbacks of a call are its `callback` centre events, newest last

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.values import Duration, TimeOfDay, to_json
+from ccdsl.runtime.values import Duration, TimeOfDay, to_json
 
 log = logging.getLogger("ccdsl.wrapup")
 
@@ -222,7 +222,7 @@ def _datetime(value: Any) -> dt.datetime:
 def _duration(value: Any) -> Duration:
     """`90s`, `5m`, `1.5h`, `500ms` (runtime.scenario.parse_duration_ms, as
     tests and `ccf simulate` read durations), or milliseconds."""
-    from runtime.scenario import ScenarioError, parse_duration_ms
+    from ccdsl.runtime.scenario import ScenarioError, parse_duration_ms
 
     if isinstance(value, str):
         try:
@@ -323,7 +323,7 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     when there is one. Returns what became of the CRM log: "logged",
     "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
     stored wrap-up."""
-    from runtime.errors import ExternalError
+    from ccdsl.runtime.errors import ExternalError
 
     store.set_wrapup(call_id, values, wrapup_ms)
     record = store.call(call_id) or {"call_id": call_id}

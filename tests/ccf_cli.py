@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from cli.main import INTERNAL_ERROR, app
+from ccdsl.cli.main import INTERNAL_ERROR, app
 
 runner = CliRunner()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
+from ccdsl.cli.main import app, main
 from ccdsl.codes import CODES
-from cli.main import app, main
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
@@ -128,11 +128,11 @@ def test_github_escapes_properties_and_data() -> None:
 
 
 def test_validate_warnings_only_exit_0(monkeypatch, good: Path) -> None:
-    import compiler.pipeline
+    import ccdsl.compiler.pipeline
     from ccdsl.diagnostics import diagnostic
     from ccdsl.source import Span
 
-    real = compiler.pipeline.compile_file
+    real = ccdsl.compiler.pipeline.compile_file
 
     def with_a_warning(path, **kwargs):
         result = real(path, **kwargs)
@@ -140,7 +140,7 @@ def test_validate_warnings_only_exit_0(monkeypatch, good: Path) -> None:
         result.diagnostics = [*result.diagnostics, warning]
         return result
 
-    monkeypatch.setattr(compiler.pipeline, "compile_file", with_a_warning)
+    monkeypatch.setattr(ccdsl.compiler.pipeline, "compile_file", with_a_warning)
     result = ccf("validate", str(good))
     assert result.exit_code == 0
     assert "warning[W602]: constant `x` is never used" in result.stdout
@@ -213,7 +213,7 @@ def test_validate_reports_each_problem_file_and_keeps_going(tmp_path: Path, good
 
 
 def test_compile_prints_schema_valid_ir() -> None:
-    from compiler.ir_schema import validate_ir
+    from ccdsl.compiler.ir_schema import validate_ir
 
     result = ccf("compile", str(HOTLINE))
     assert result.exit_code == 0, result.stderr
@@ -364,12 +364,12 @@ def test_version() -> None:
 
 
 def test_internal_error_is_a_short_message_and_exit_3(monkeypatch, capsys, good: Path) -> None:
-    import compiler.pipeline
+    import ccdsl.compiler.pipeline
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(compiler.pipeline, "compile_file", explode)
+    monkeypatch.setattr(ccdsl.compiler.pipeline, "compile_file", explode)
     monkeypatch.delenv("CCF_DEBUG", raising=False)
     with pytest.raises(SystemExit) as stop:
         main(["validate", str(good)])

@@ -10,7 +10,7 @@ import pytest
 
 from ccdsl import diagnostics_doc
 from ccdsl.codes import CODES, explanation
-from compiler.pipeline import compile_file
+from ccdsl.compiler.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPLANATIONS = ROOT / "ccdsl" / "explanations"

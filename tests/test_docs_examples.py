@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from ccdsl.compiler.parser import parse_source
+from ccdsl.compiler.pipeline import compile_file
 from ccdsl.source import SourceFile
-from compiler.parser import parse_source
-from compiler.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "language.md"

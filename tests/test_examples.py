@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ccdsl import ast
-from compiler.loader import TEST_SUFFIX
-from compiler.pipeline import compile_file
+from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from compiler.pipeline import compile_file
+from ccdsl.compiler.pipeline import compile_file
 
 CODES = {"W200", "E201", "E202", "E203", "E204", "E205", "W206", "E207"}
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from ccdsl.compiler.comments import scan
+from ccdsl.compiler.parser import parse_source
 from ccdsl.formatter import format_source
 from ccdsl.source import SourceFile
-from compiler.comments import scan
-from compiler.parser import parse_source
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "fmt"

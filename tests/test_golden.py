@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from ccdsl.cli.common import sources_for
 from ccdsl.codes import CODES
+from ccdsl.compiler.pipeline import compile_file
 from ccdsl.render import render
-from cli.common import sources_for
-from compiler.pipeline import compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "errors"

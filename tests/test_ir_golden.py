@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler.ir_schema import ir_schema, validate_ir
-from compiler.lower import IR_VERSION, to_json
-from compiler.pipeline import compile_file, find_flow_files
+from ccdsl.compiler.ir_schema import ir_schema, validate_ir
+from ccdsl.compiler.lower import IR_VERSION, to_json
+from ccdsl.compiler.pipeline import compile_file, find_flow_files
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "ok"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from compiler.checks.languages import canonical_tag, tag_problem
-from compiler.pipeline import compile_file
+from ccdsl.compiler.checks.languages import canonical_tag, tag_problem
+from ccdsl.compiler.pipeline import compile_file
 
 CODES = {"E400", "W401", "E402", "E403", "W404"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from compiler.pipeline import compile_file
+from ccdsl.compiler.pipeline import compile_file
 
 
 def diags(tmp_path: Path, text: str, name: str = "flow.ccf", files: dict | None = None):

@@ -23,13 +23,13 @@ import strategies as gen
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from ccdsl.compiler.comments import scan
+from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.parser import grammar_text, parse_source
+from ccdsl.compiler.pipeline import CompileResult, compile_file
 from ccdsl.diagnostics import Diagnostic
 from ccdsl.formatter import format_expr, format_module, format_source
 from ccdsl.source import SourceFile
-from compiler.comments import scan
-from compiler.loader import TEST_SUFFIX
-from compiler.parser import grammar_text, parse_source
-from compiler.pipeline import CompileResult, compile_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # The nested strategies have a long repr; hypothesis warns when it builds one.

@@ -37,17 +37,17 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from compiler.pipeline import compile_file
-from runtime.centre import Agent, AgentState
-from runtime.channel import CallInfo
-from runtime.clock import VirtualClock
-from runtime.crm.sqlite import SqliteCRM
-from runtime.events import EventList, FanOut
-from runtime.interpreter import CallResult, run_call
-from runtime.ir import Program, load_program
-from runtime.scenario import import_crm_folder
-from runtime.services import RuntimeConfig, Services
-from runtime.sim import (
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.events import EventList, FanOut
+from ccdsl.runtime.interpreter import CallResult, run_call
+from ccdsl.runtime.ir import Program, load_program
+from ccdsl.runtime.scenario import import_crm_folder
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.sim import (
     AgentScript,
     HangUp,
     Press,
@@ -59,8 +59,8 @@ from runtime.sim import (
     StepWatch,
     queue_configs,
 )
-from runtime.sim.caller import KEYS
-from runtime.store import CallStore
+from ccdsl.runtime.sim.caller import KEYS
+from ccdsl.runtime.store import CallStore
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compiler.pipeline import compile_file, find_flow_files
-from runtime.events import Event
-from runtime.scenario import (
+from ccdsl.compiler.pipeline import compile_file, find_flow_files
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.scenario import (
     CallFacts,
     Expectation,
     ScenarioError,
@@ -27,7 +27,7 @@ from runtime.scenario import (
     run_test,
     scenario_from_test,
 )
-from runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIRS = [ROOT / "examples", ROOT / "stdlib_flows", ROOT / "tests" / "scenarios"]
@@ -52,7 +52,7 @@ def all_tests() -> list:
 
 
 def explain(result) -> str:
-    from cli.simulate import render_trace
+    from ccdsl.cli.simulate import render_trace
 
     lines = [f"test {result.name!r} failed"]
     if result.error:

@@ -121,7 +121,7 @@ def test_interactive_asks_for_keys_after_each_prompt() -> None:
 
 
 def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
-    from runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
 
     db = tmp_path / "crm.db"
     crm = SqliteCRM(db)
@@ -140,7 +140,7 @@ def test_crm_db_copy_sees_commits_still_in_another_process_wal(small: Path,
                                                               tmp_path: Path) -> None:
     import sqlite3
 
-    from runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
 
     db = tmp_path / "crm.db"
     crm = SqliteCRM(db)
@@ -266,7 +266,7 @@ def test_a_prompt_line_shows_when_it_started_and_how_long_it_played() -> None:
 
 
 def test_an_interrupted_prompt_says_after_how_long() -> None:
-    from cli.simulate import describe
+    from ccdsl.cli.simulate import describe
 
     text = describe("prompt_played", {"sounds": [{"kind": "tts", "text": "Hi", "language": "en"}],
                                       "prompt": "hi", "interrupted_by": "1", "ms": 1250})

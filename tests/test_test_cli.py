@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-import cli.test as test_cli
+import ccdsl.cli.test as test_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 IWS = ROOT / "examples" / "iws"

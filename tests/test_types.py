@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ccdsl import builtins as bi
+from ccdsl.compiler.pipeline import compile_file
 from ccdsl.options import OPTIONS
 from ccdsl.types import DATETIME, DURATION, NUMBER, TEXT, accepts, arithmetic, optional, unify
-from compiler.pipeline import compile_file
 
 
 def diags(tmp_path: Path, text: str):

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ccdsl import ast
+from ccdsl.compiler import controlflow as cf
+from ccdsl.compiler.namespan import Sources, head_span, word_span
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import walk_statements
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import ROUTING_KINDS
 from ccdsl.source import Span
-from compiler import controlflow as cf
-from compiler.namespan import Sources, head_span, word_span
-from compiler.program import LoadedModule, Program
-from compiler.symbols import walk_statements
 
 MENU_KEYS = frozenset("0123456789*#")
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.analysis import CAN_HAVE_ON_ERROR, analyse
+from ccdsl.compiler.namespan import word_span
+from ccdsl.compiler.program import Program
+from ccdsl.compiler.symbols import Scope, assigned_names
 from ccdsl.diagnostics import Diagnostic, diagnostic
-from compiler.analysis import CAN_HAVE_ON_ERROR, analyse
-from compiler.namespan import word_span
-from compiler.program import Program
-from compiler.symbols import Scope, assigned_names
 
 
 def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:

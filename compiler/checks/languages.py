@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterator
 
 from ccdsl import ast
+from ccdsl.compiler.namespan import Sources, word_span
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import walk_statements
 from ccdsl.diagnostics import Diagnostic, diagnostic
-from compiler.namespan import Sources, word_span
-from compiler.program import LoadedModule, Program
-from compiler.symbols import walk_statements
 
 # language, then an optional script (Hans) and region (CN): zh-CN, zh-Hans-CN, en-US, fr
 TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")

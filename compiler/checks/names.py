@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ccdsl import ast
+from ccdsl.compiler.analysis import analyse
+from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.namespan import head_span, word_span
+from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import Span
 from ccdsl.types import BUILTIN_RECORDS, SIMPLE_TYPES, type_named
-from compiler.analysis import analyse
-from compiler.loader import TEST_SUFFIX
-from compiler.namespan import head_span, word_span
-from compiler.program import LoadedModule, Program
-from compiler.symbols import Scope
 
 CODES = {"E100", "E101", "E102", "E105", "E108", "E109", "E110", "E111", "E112", "E010"}
 EVENTS = ("start", "hangup", "error", "answered by agent")

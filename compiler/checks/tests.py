@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccdsl import ast
+from ccdsl.compiler.checks.values import date_problem, time_problem, zone_problem
+from ccdsl.compiler.namespan import word_span
+from ccdsl.compiler.program import Program
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from compiler.checks.values import date_problem, time_problem, zone_problem
-from compiler.namespan import word_span
-from compiler.program import Program
 
 AT = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: (\S+))?$")
 KEYS = re.compile(r"^[0-9*#]+$")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ccdsl.compiler.analysis import analyse
+from ccdsl.compiler.program import Program
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic
-from compiler.analysis import analyse
-from compiler.program import Program
-from compiler.symbols import Scope
 
 CODES = {"E300", "E301", "E302", "E106", "E107"}
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ccdsl import ast
+from ccdsl.compiler.namespan import Sources, word_span
+from ccdsl.compiler.program import Program
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.options import options_for
-from compiler.namespan import Sources, word_span
-from compiler.program import Program
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # words people write for a set of days, and how to write them here

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from runtime.asterisk import names
-from runtime.asterisk.agi import (
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.agi import (
     AgiArgumentError,
     AgiConnectionClosed,
     AgiEnvironment,
@@ -48,9 +48,9 @@ from runtime.asterisk.agi import (
     AgiReply,
     AgiSession,
 )
-from runtime.asterisk.tts import TtsError, TtsRenderer
-from runtime.centre import Agent
-from runtime.channel import (
+from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import (
     CallInfo,
     ChannelLog,
     Conversation,
@@ -64,9 +64,9 @@ from runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from runtime.clock import Clock
-from runtime.errors import CallHungUp, ExternalError
-from runtime.ops_media import RECORDING_FORMATS
+from ccdsl.runtime.clock import Clock
+from ccdsl.runtime.errors import CallHungUp, ExternalError
+from ccdsl.runtime.ops_media import RECORDING_FORMATS
 
 log = logging.getLogger("ccdsl.agi")
 

@@ -29,11 +29,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
-from runtime.asterisk.names import UnsafeValue, agent_interface, interface_of_channel, queue_name
-from runtime.centre import Agent, AgentState
-from runtime.clock import Clock, SystemClock
-from runtime.routing import AgentPool
+from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.names import (
+    UnsafeValue,
+    agent_interface,
+    interface_of_channel,
+    queue_name,
+)
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.clock import Clock, SystemClock
+from ccdsl.runtime.routing import AgentPool
 
 log = logging.getLogger("ccdsl.centre")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.asterisk.config import CONFIG_NAME, ApiConfig
+from ccdsl.runtime.asterisk.config import CONFIG_NAME, ApiConfig
 
 CLIENT_TIMEOUT_S = 3.0
 
@@ -44,7 +44,7 @@ def api_address(config: str | None) -> ApiAddress:
     as `ccf serve` does); no file given and no ccf.toml here: the defaults,
     where `ccf serve` listens without one. A server listening on every
     address (0.0.0.0, ::) is reached on 127.0.0.1."""
-    from runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
 
     path = Path(config or CONFIG_NAME)
     if config is None and not path.exists():

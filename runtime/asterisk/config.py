@@ -71,10 +71,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from runtime.asterisk import names
-from runtime.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
-from runtime.crm.config import CrmConfig, CrmConfigError
-from runtime.crm.config import load_config as load_crm_config
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
+from ccdsl.runtime.crm.config import CrmConfig, CrmConfigError
+from ccdsl.runtime.crm.config import load_config as load_crm_config
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -308,7 +308,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
 
 
 def _seconds(duration: str) -> float:
-    from runtime.scenario import parse_duration_ms
+    from ccdsl.runtime.scenario import parse_duration_ms
 
     return parse_duration_ms(duration) / 1000
 
@@ -467,7 +467,7 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
     file = section.get("file")
     if file is None:
         return AgentsConfig(interface=interface)
-    from runtime.scenario import ScenarioError, load_agents
+    from ccdsl.runtime.scenario import ScenarioError, load_agents
 
     path = resolve(file)
     if not os.path.isfile(path):
@@ -492,7 +492,7 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
 def summary(config: CentreConfig) -> list[tuple[str, str]]:
     """The effective settings as (name, value) rows, for `ccf config
     check`: secrets appear as "set" or "missing", never their values."""
-    from runtime.crm.config import HttpConfig
+    from ccdsl.runtime.crm.config import HttpConfig
 
     def secret(env_name: str, value: bool) -> str:
         return f"{'set' if value else 'missing'} (${env_name})"

@@ -32,9 +32,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
-from runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
-from runtime.asterisk.names import UnsafeValue
+from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
+from ccdsl.runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
+from ccdsl.runtime.asterisk.names import UnsafeValue
 
 UPDATE_HEADERS = 100  # per UpdateConfig: Asterisk keeps 128 headers, Action/ActionID/files too
 QUEUE_MODULE = "app_queue.so"
@@ -232,7 +232,7 @@ def ami_connector(config) -> Connect:
     """Log in to the AMI the config names (runtime.asterisk.ami.AmiLink)."""
 
     async def connect() -> Link:
-        from runtime.asterisk.ami import AmiError, AmiLink
+        from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
 
         ami = config.ami
         if ami.secret is None:

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.asterisk import names
+from ccdsl.runtime.asterisk import names
 
 EXTENSIONS_FILE = "extensions_ccf.conf"
 QUEUES_FILE = "queues_ccf.conf"

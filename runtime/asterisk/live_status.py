@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.asterisk.names import queue_name
-from runtime.centre import AgentState
-from runtime.events import Event
+from ccdsl.runtime.asterisk.names import queue_name
+from ccdsl.runtime.centre import AgentState
+from ccdsl.runtime.events import Event
 
 
 @dataclass

@@ -38,18 +38,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
-from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, PeerError
-from runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
-from runtime.asterisk.server import FlowServer, StaticFlows
-from runtime.asterisk.tts import TtsRenderer
-from runtime.centre import Agent
-from runtime.channel import CallInfo
-from runtime.clock import VirtualClock
-from runtime.crm.sqlite import SqliteCRM
-from runtime.errors import ExternalError
-from runtime.events import EventList, FanOut
-from runtime.scenario import (
+from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, PeerError
+from ccdsl.runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
+from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.events import EventList, FanOut
+from ccdsl.runtime.scenario import (
     CallRun,
     Scenario,
     ScenarioError,
@@ -58,9 +58,9 @@ from runtime.scenario import (
     run_test,
     scenario_centre,
 )
-from runtime.services import RuntimeConfig, Services
-from runtime.sim import ScriptedCaller, SimCentre, SimChannel
-from runtime.store import CallStore
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.sim import ScriptedCaller, SimCentre, SimChannel
+from ccdsl.runtime.store import CallStore
 
 AUTO_EXTENSION_BASE = 7000
 CALL_TIMEOUT_S = 60.0  # real seconds one call may take end to end before the test gives up

@@ -30,16 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
-from runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
-from runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
-from runtime.asterisk.tts import TtsRenderer
-from runtime.centre import Agent
-from runtime.channel import CallInfo
-from runtime.clock import Clock
-from runtime.interpreter import CallResult, run_call
-from runtime.ir import Program
-from runtime.services import Services
+from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
+from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
+from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import Clock
+from ccdsl.runtime.interpreter import CallResult, run_call
+from ccdsl.runtime.ir import Program
+from ccdsl.runtime.services import Services
 
 log = logging.getLogger("ccdsl.serve")
 

@@ -26,29 +26,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
-from runtime.asterisk.ami_centre import AmiCentre
-from runtime.asterisk.api import ApiServer, centre_routes
-from runtime.asterisk.config import CentreConfig
-from runtime.asterisk.flowstore import FlowStore, FlowStoreError
-from runtime.asterisk.live_status import StatusTracker, snapshot
-from runtime.asterisk.names import queue_name
-from runtime.asterisk.server import FlowServer, RunningCall
-from runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
-from runtime.centre import Agent
-from runtime.channel import CallInfo
-from runtime.clock import SystemClock
-from runtime.crm.config import CrmConfigError, open_crm
-from runtime.errors import ExternalError, IRError
-from runtime.events import FanOut
-from runtime.interpreter import CallResult
-from runtime.ir import Program, load_program
-from runtime.screenpop import PopTarget, ScreenPop
-from runtime.services import RuntimeConfig, Services
-from runtime.sim.centre import parse_state, queue_configs
-from runtime.store import CallStore, StoreError
-from runtime.wrapup import WrapupDesk
+from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
+from ccdsl.runtime.asterisk.config import CentreConfig
+from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
+from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
+from ccdsl.runtime.asterisk.names import queue_name
+from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
+from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import SystemClock
+from ccdsl.runtime.crm.config import CrmConfigError, open_crm
+from ccdsl.runtime.errors import ExternalError, IRError
+from ccdsl.runtime.events import FanOut
+from ccdsl.runtime.interpreter import CallResult
+from ccdsl.runtime.ir import Program, load_program
+from ccdsl.runtime.screenpop import PopTarget, ScreenPop
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.sim.centre import parse_state, queue_configs
+from ccdsl.runtime.store import CallStore, StoreError
+from ccdsl.runtime.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
 

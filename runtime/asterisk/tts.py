@@ -26,7 +26,7 @@ import wave
 from collections.abc import Sequence
 from pathlib import Path
 
-from runtime.asterisk import names
+from ccdsl.runtime.asterisk import names
 
 DEFAULT_COMMAND: tuple[str, ...] = ("espeak-ng", "-b", "1", "-v", "{voice}", "-w", "{out}",
                                     "--stdin")

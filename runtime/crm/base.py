@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from runtime.values import Record
+from ccdsl.runtime.values import Record
 
 
 class CRM(Protocol):

@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from runtime.values import Duration, Record, TimeOfDay
+from ccdsl.runtime.values import Duration, Record, TimeOfDay
 
 # the kinds a column may be noted with; a column with no note is plain
 KINDS = ("json", "bool", "date", "datetime", "duration", "time")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runtime.crm.base import CRM
+from ccdsl.runtime.crm.base import CRM
 
 DEFAULT_DB = "ccdsl-crm.db"
 DB_ENV = "CCF_CRM_DB"
@@ -185,10 +185,10 @@ def open_crm(config: CrmConfig | str | Path | Mapping[str, Any] | None = None) -
     if not isinstance(config, (SqliteConfig, HttpConfig)):
         config = load_config(config)
     if isinstance(config, SqliteConfig):
-        from runtime.crm.sqlite import SqliteCRM
+        from ccdsl.runtime.crm.sqlite import SqliteCRM
 
         return SqliteCRM(config.path, timeout_ms=config.timeout_ms)
-    from runtime.crm.http import HttpCRM
+    from ccdsl.runtime.crm.http import HttpCRM
 
     return HttpCRM(config)
 

@@ -29,10 +29,10 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from runtime.crm.codec import normalise_phone
-from runtime.crm.config import CrmConfigError, Endpoint, HttpConfig, load_config
-from runtime.errors import ExternalError
-from runtime.values import Record, to_json
+from ccdsl.runtime.crm.codec import normalise_phone
+from ccdsl.runtime.crm.config import CrmConfigError, Endpoint, HttpConfig, load_config
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.values import Record, to_json
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 LOOKUPS = ("find_customer", "find", "owner")

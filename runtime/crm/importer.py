@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from runtime.crm.codec import is_name
+from ccdsl.runtime.crm.codec import is_name
 
 COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "list", "json")
 

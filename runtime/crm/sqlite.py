@@ -36,9 +36,9 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import quote_identifier
 
-from runtime.crm.codec import decode, encode, is_name, normalise_phone
-from runtime.errors import ExternalError
-from runtime.values import Record
+from ccdsl.runtime.crm.codec import decode, encode, is_name, normalise_phone
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.values import Record
 
 META = "_ccdsl_columns"
 CALL_LOG = "call_log"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from runtime.reports.model import SECTIONS, Filters, Options, Report
-from runtime.reports.query import ReportError, open_store, sections
+from ccdsl.runtime.reports.model import SECTIONS, Filters, Options, Report
+from ccdsl.runtime.reports.query import ReportError, open_store, sections
 
 __all__ = ["ReportError", "make_report"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.reports.model import Kind, Report
+from ccdsl.runtime.reports.model import Kind, Report
 
 NONE = "-"  # no value: nothing to average, no calls to take a share of
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from runtime.reports.model import Column, Filters, Options, Section
+from ccdsl.runtime.reports.model import Column, Filters, Options, Section
 
 DAY_MS = 86_400_000
 # Local time is at most 14 hours ahead of UTC (Kiribati) and 12 behind.
@@ -100,7 +100,7 @@ def open_store(path: str) -> sqlite3.Connection:
     or migrated: a report reads what is there."""
     from pathlib import Path
 
-    from runtime.store import SCHEMA_VERSION
+    from ccdsl.runtime.store import SCHEMA_VERSION
 
     file = Path(path)
     if not file.exists():

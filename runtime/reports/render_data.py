@@ -8,7 +8,7 @@ import csv
 import io
 import json
 
-from runtime.reports.model import Report, Section
+from ccdsl.runtime.reports.model import Report, Section
 
 
 def section_csv(section: Section) -> str:

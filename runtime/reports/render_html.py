@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from html import escape
 
-from runtime.reports import svg
-from runtime.reports.display import heading, show
-from runtime.reports.model import Report, Section
+from ccdsl.runtime.reports import svg
+from ccdsl.runtime.reports.display import heading, show
+from ccdsl.runtime.reports.model import Report, Section
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }

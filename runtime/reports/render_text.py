@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from runtime.reports.display import heading, show
-from runtime.reports.model import Report
+from ccdsl.runtime.reports.display import heading, show
+from ccdsl.runtime.reports.model import Report
 
 
 def render(report: Report, out: TextIO, *, color: bool, width: int | None) -> None:

@@ -1,9 +1,16 @@
 """The simulator: a scripted caller, a simulated contact centre and a
 Channel over them, all on a virtual clock (see runtime/sim/channel.py)."""
 
-from runtime.sim.caller import HangUp, InteractiveCaller, Press, ScriptedCaller, Silence, Speak
-from runtime.sim.centre import AgentScript, QueueConfig, SimCentre, parse_state, queue_configs
-from runtime.sim.channel import RecordingEntry, SimChannel, StepWatch, tts_ms
+from ccdsl.runtime.sim.caller import (
+    HangUp,
+    InteractiveCaller,
+    Press,
+    ScriptedCaller,
+    Silence,
+    Speak,
+)
+from ccdsl.runtime.sim.centre import AgentScript, QueueConfig, SimCentre, parse_state, queue_configs
+from ccdsl.runtime.sim.channel import RecordingEntry, SimChannel, StepWatch, tts_ms
 
 __all__ = [
     "AgentScript", "HangUp", "InteractiveCaller", "Press", "QueueConfig", "RecordingEntry",

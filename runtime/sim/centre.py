@@ -49,9 +49,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from runtime.centre import Agent, AgentState
-from runtime.clock import Clock
-from runtime.routing import AgentPool
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.clock import Clock
+from ccdsl.runtime.routing import AgentPool
 
 DEFAULT_RING_MS = 15_000  # app_queue DEFAULT_TIMEOUT
 DEFAULT_RETRY_MS = 5_000  # app_queue DEFAULT_RETRY

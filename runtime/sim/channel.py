@@ -29,8 +29,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from runtime.centre import AgentState
-from runtime.channel import (
+from ccdsl.runtime.centre import AgentState
+from ccdsl.runtime.channel import (
     CallInfo,
     ChannelLog,
     Conversation,
@@ -44,11 +44,11 @@ from runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from runtime.clock import VirtualClock
-from runtime.errors import CallHungUp
-from runtime.events import Event, EventSink
-from runtime.sim.caller import KEYS, ScriptedCaller
-from runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.errors import CallHungUp
+from ccdsl.runtime.events import Event, EventSink
+from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
+from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
 
 FILE_MS = 2_000
 BEEP_MS = 300

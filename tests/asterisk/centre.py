@@ -8,8 +8,8 @@ import json
 import textwrap
 from pathlib import Path
 
-from compiler.pipeline import compile_file
-from runtime.asterisk.scenario_agi import quiet_tts_command
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime.asterisk.agi import AgiSession, environment_from
-from runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
-from runtime.asterisk.peer.transcript import read_transcript
-from runtime.asterisk.tts import TtsError
-from runtime.centre import Agent
-from runtime.channel import DialTarget, QueueRequest, Sound
-from runtime.clock import SystemClock
-from runtime.errors import CallHungUp, ExternalError
+from ccdsl.runtime.asterisk.agi import AgiSession, environment_from
+from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
+from ccdsl.runtime.asterisk.peer.transcript import read_transcript
+from ccdsl.runtime.asterisk.tts import TtsError
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.channel import DialTarget, QueueRequest, Sound
+from ccdsl.runtime.clock import SystemClock
+from ccdsl.runtime.errors import CallHungUp, ExternalError
 
 STEP = 5.0  # every network wait in these tests
 CALL_ID = "1795652892.31"
@@ -835,7 +835,7 @@ def test_answer_hooks_without_a_call():
 
 
 def test_the_sound_index_notices_a_prompt_added_later(tmp_path, monkeypatch):
-    from runtime.asterisk import agi_channel
+    from ccdsl.runtime.asterisk import agi_channel
 
     index = agi_channel._SoundIndex()
     root = str(tmp_path)

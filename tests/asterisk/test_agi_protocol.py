@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.asterisk.agi import (
+from ccdsl.runtime.asterisk.agi import (
     AgiArgumentError,
     AgiConnectionClosed,
     AgiProtocolError,
@@ -29,7 +29,7 @@ from runtime.asterisk.agi import (
     quote,
     read_environment,
 )
-from runtime.asterisk.peer.transcript import Chunk, read_transcript
+from ccdsl.runtime.asterisk.peer.transcript import Chunk, read_transcript
 
 STEP = 5.0  # every network wait in these tests
 
@@ -454,7 +454,7 @@ def test_hangup_line_arriving_before_the_reply_in_flight():
 
 
 def _env():
-    from runtime.asterisk.agi import environment_from
+    from ccdsl.runtime.asterisk.agi import environment_from
 
     return environment_from({"agi_network_script": "t", "agi_uniqueid": "1.1",
                              "agi_channel": "Local/s@t-1;2"})

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
-from runtime.asterisk.ami_centre import AmiCentre
-from runtime.asterisk.peer.ami_server import AmiPeer
-from runtime.centre import Agent, AgentState
-from runtime.clock import VirtualClock
-from runtime.routing import RuleLine, decide
+from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.routing import RuleLine, decide
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from runtime.asterisk.ami import AmiError, AmiLink
-from runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
 
 
 async def until(predicate, timeout: float = 3.0) -> None:

@@ -11,8 +11,8 @@ import pytest
 from ccf_cli import ccf
 from jsonschema import Draft202012Validator
 
-from runtime.asterisk.config import ConfigError, load_config, schema
-from runtime.crm.config import HttpConfig, SqliteConfig
+from ccdsl.runtime.asterisk.config import ConfigError, load_config, schema
+from ccdsl.runtime.crm.config import HttpConfig, SqliteConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "iws" / "ccf.toml"
@@ -285,7 +285,7 @@ def test_config_help():
 
 
 def test_an_api_beyond_this_machine_without_a_token_is_warned_about(tmp_path):
-    from runtime.asterisk.config import load_config, warnings
+    from ccdsl.runtime.asterisk.config import load_config, warnings
 
     path = tmp_path / "ccf.toml"
     path.write_text('[api]\nhost = "0.0.0.0"\n', encoding="utf-8")

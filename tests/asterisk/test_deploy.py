@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.asterisk.config import load_config
-from runtime.asterisk.deploy import (
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.deploy import (
     DeployError,
     ami_connector,
     deploy,
@@ -23,9 +23,9 @@ from runtime.asterisk.deploy import (
     rollback,
     update_batches,
 )
-from runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE, dialplan_files
-from runtime.asterisk.flowstore import FlowStore
-from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
+from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE, dialplan_files
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -35,7 +35,7 @@ AST_MAX_MANHEADERS = 128  # include/asterisk/manager.h: later headers are droppe
 
 @pytest.fixture(scope="module")
 def hotline() -> dict:
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     return {**compile_file(str(IWS / "hotline.ccf")).ir, "tests": []}
 

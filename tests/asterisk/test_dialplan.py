@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-import runtime.sim.centre as sim_centre
-from runtime.asterisk.config import load_config
-from runtime.asterisk.dialplan import (
+import ccdsl.runtime.sim.centre as sim_centre
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.dialplan import (
     EXTENSIONS_FILE,
     QUEUES_FILE,
     DialplanError,
     dialplan_files,
     render_dialplan,
 )
-from runtime.asterisk.flowstore import Bundle
+from ccdsl.runtime.asterisk.flowstore import Bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden")
@@ -31,7 +31,7 @@ EXAMPLE = ROOT / "examples" / "iws" / "ccf.toml"
 
 
 def compile_ir(path: Path) -> dict:
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     result = compile_file(str(path))
     assert result.ir is not None, result.diagnostics

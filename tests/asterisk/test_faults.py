@@ -17,32 +17,32 @@ from pathlib import Path
 import pytest
 
 from asterisk.centre import compiled, write_config
-from runtime.asterisk import server as server_module
-from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.ami_centre import AmiCentre
-from runtime.asterisk.config import load_config
-from runtime.asterisk.flowstore import FlowStore
-from runtime.asterisk.peer.agi_caller import (
+from ccdsl.runtime.asterisk import server as server_module
+from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.asterisk.peer.agi_caller import (
     AgiCaller,
     AgiCommand,
     CallerLine,
     CallerReport,
     find_command,
 )
-from runtime.asterisk.peer.ami_server import AmiPeer
-from runtime.asterisk.peer.raw import ScriptBackend
-from runtime.asterisk.scenario_agi import quiet_tts_command
-from runtime.asterisk.server import FlowServer, StaticFlows
-from runtime.asterisk.service import LiveCentre
-from runtime.asterisk.tts import TtsRenderer
-from runtime.centre import Agent
-from runtime.clock import SystemClock
-from runtime.crm.config import open_crm
-from runtime.crm.sqlite import SqliteCRM
-from runtime.errors import ExternalError
-from runtime.ir import load_program
-from runtime.services import RuntimeConfig, Services
-from runtime.store import CallStore
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
+from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
+from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.centre import Agent
+from ccdsl.runtime.clock import SystemClock
+from ccdsl.runtime.crm.config import open_crm
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.store import CallStore
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from runtime.asterisk.flowstore import FlowStore, FlowStoreError, ir_hash
-from runtime.ir import load_program
+from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError, ir_hash
+from ccdsl.runtime.ir import load_program
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def hotline() -> dict:
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     return compile_file(str(ROOT / "examples" / "iws" / "hotline.ccf")).ir
 

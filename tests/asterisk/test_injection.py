@@ -17,20 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import compile_file
-from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.ami_centre import AmiCentre
-from runtime.asterisk.names import file_part
-from runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, find_command, parse_args
-from runtime.asterisk.peer.raw import ScriptBackend
-from runtime.asterisk.scenario_agi import quiet_tts_command
-from runtime.asterisk.server import FlowServer, StaticFlows
-from runtime.asterisk.tts import TtsRenderer
-from runtime.clock import SystemClock
-from runtime.ir import load_program
-from runtime.services import RuntimeConfig, Services
-from runtime.store import CallStore
-from runtime.values import Record
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.names import file_part
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, find_command, parse_args
+from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
+from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
+from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.clock import SystemClock
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.values import Record
 
 WAIT_S = 5.0
 EVIL = [

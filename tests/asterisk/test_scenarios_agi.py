@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import compile_file
-from runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
-from runtime.ir import load_program
-from runtime.scenario import AgentSpec, Scenario, parse_at, run_test
-from runtime.sim.caller import HangUp, Press
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.scenario import AgentSpec, Scenario, parse_at, run_test
+from ccdsl.runtime.sim.caller import HangUp, Press
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
@@ -52,7 +52,7 @@ def judged(result) -> list[tuple[str, int | None, bool]]:
 
 
 def explain(result) -> str:
-    from cli.simulate import render_trace
+    from ccdsl.cli.simulate import render_trace
 
     lines = [f"test {result.name!r} over AGI"]
     if result.error:
@@ -254,7 +254,7 @@ def test_the_caller_hangs_up_in_every_step_and_the_server_serves_on(tmp_path) ->
 
 
 def test_a_call_the_server_does_not_run_fails_clearly_and_the_next_one_runs(tmp_path) -> None:
-    from runtime.scenario import ScenarioError
+    from ccdsl.runtime.scenario import ScenarioError
 
     ir = compiled(str(HOTLINE))
 

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 from asterisk.centre import IWS, compiled, write_config
-from runtime.asterisk.config import CentreConfig, load_config
-from runtime.asterisk.flowstore import FlowStore
-from runtime.asterisk.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
-from runtime.asterisk.peer.ami_server import AmiPeer
-from runtime.asterisk.peer.raw import ScriptBackend
-from runtime.asterisk.service import LiveCentre
-from runtime.centre import AgentState
+from ccdsl.runtime.asterisk.config import CentreConfig, load_config
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.centre import AgentState
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
@@ -81,7 +81,7 @@ class HeldBackend(ScriptBackend):
 def said(commands: list[str]) -> list[str]:
     """What a call's prompts said: the text of each STREAM FILE's TTS file
     (the renderer's sidecar beside it)."""
-    from runtime.asterisk.peer.agi_caller import find_command
+    from ccdsl.runtime.asterisk.peer.agi_caller import find_command
 
     texts = []
     for text in commands:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from runtime.asterisk.agi_channel import AgiSettings
-from runtime.asterisk.names import ANSWERED_SCRIPT, ANSWERED_SUB
-from runtime.asterisk.peer.agi_caller import AgiCaller, Backend, CallerLine
-from runtime.asterisk.server import FlowServer, StaticFlows
-from runtime.asterisk.tts import TtsRenderer
-from runtime.clock import SystemClock
+from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, ANSWERED_SUB
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, Backend, CallerLine
+from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.clock import SystemClock
 
 
 def _answered(tmp_path, script: str, channel: str) -> list[str]:

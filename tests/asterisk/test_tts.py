@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.asterisk.tts import (
+from ccdsl.runtime.asterisk.tts import (
     DEFAULT_COMMAND,
     TtsError,
     TtsRenderer,

@@ -13,12 +13,12 @@ import pytest
 from ccf_cli import ccf
 
 from calls.world import OWNER_MESSAGE, ROOT, run_test_call
-from runtime.asterisk.ami import AmiLink
-from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
-from runtime.callback import AmiOriginator, CallbackError, make_plan, run_callback
-from runtime.crm.sqlite import SqliteCRM
-from runtime.scenario import load_agents
-from runtime.store import CallStore
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
+from ccdsl.runtime.callback import AmiOriginator, CallbackError, make_plan, run_callback
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.scenario import load_agents
+from ccdsl.runtime.store import CallStore
 
 SECRET = "callback-peer-secret"
 OWNER = "the owner gets the message and a follow-up task"

@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calls.world import OWNER_MESSAGE, RECORDING, ROOT, block_named, compiled, run_test_call
-from runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
-from runtime.channel import CallInfo
-from runtime.clock import VirtualClock
-from runtime.crm.http import HttpCRM
-from runtime.crm.sqlite import SqliteCRM
-from runtime.events import EventList
-from runtime.interpreter import run_call
-from runtime.ir import load_program
-from runtime.scenario import AgentSpec, Scenario, scenario_centre, scenario_from_test
-from runtime.services import RuntimeConfig, Services
-from runtime.sim import ScriptedCaller, SimChannel
-from runtime.store import SCHEMA_VERSION, CallStore
+from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.http import HttpCRM
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.events import EventList
+from ccdsl.runtime.interpreter import run_call
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.scenario import AgentSpec, Scenario, scenario_centre, scenario_from_test
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.sim import ScriptedCaller, SimChannel
+from ccdsl.runtime.store import SCHEMA_VERSION, CallStore
 
 ANSWERED = "a recorded call is answered by an agent"
 UNANSWERED = "nobody answers: the recording still ends with the call"

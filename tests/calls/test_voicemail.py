@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 
 from calls.world import OWNER_MESSAGE, block_named, compiled, run_test_call
-from runtime.asterisk.scenario_agi import AgiTestbed
-from runtime.crm.sqlite import SqliteCRM
-from runtime.ir import load_program
-from runtime.scenario import scenario_from_test
-from runtime.store import CallStore
-from runtime.voicemail_box import list_messages, message
+from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.scenario import scenario_from_test
+from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.voicemail_box import list_messages, message
 
 OWNER = "the owner gets the message and a follow-up task"
 FALLBACK = "an unknown caller's message goes to the fallback mailbox, with its task"

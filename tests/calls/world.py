@@ -7,9 +7,9 @@ import asyncio
 from functools import cache
 from pathlib import Path
 
-from compiler.pipeline import compile_file
-from runtime.ir import load_program
-from runtime.scenario import run_scenario, scenario_from_test
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.scenario import run_scenario, scenario_from_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"

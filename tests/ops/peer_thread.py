@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.asterisk.peer.ami_server import AmiPeer, PeerChannel
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, PeerChannel
 
 AGENTS = """\
 [[agents]]

@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ops.peer_thread import add_call, write_config
-from runtime.asterisk.config import load_config
-from runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
-from runtime.monitor import (
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
+from ccdsl.runtime.monitor import (
     Mode,
     MonitorError,
     find_agent_leg,
     monitor_call,
     supervisor_device,
 )
+from ops.peer_thread import add_call, write_config
 
 CALL = "1795663790.9"
 ENV = {"CCF_AMI_SECRET": "secret"}

@@ -14,11 +14,11 @@ import os
 from functools import cache
 from pathlib import Path
 
-from compiler.pipeline import compile_file
-from runtime.asterisk.scenario_agi import run_scenario_over_agi, run_test_over_agi
-from runtime.ir import load_program
-from runtime.scenario import run_scenario, scenario_from_test
-from runtime.sim.caller import Press
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.scenario_agi import run_scenario_over_agi, run_test_over_agi
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.scenario import run_scenario, scenario_from_test
+from ccdsl.runtime.sim.caller import Press
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "tests" / "scenarios" / "prompt_line.ccf"

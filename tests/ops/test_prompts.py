@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.prompts import PromptCheck, check_flow, recorded_files
+from ccdsl.runtime.prompts import PromptCheck, check_flow, recorded_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,7 +147,7 @@ def test_bad_input_is_a_clear_message(tmp_path, flow) -> None:
 def test_the_lookup_is_the_servers(tmp_path) -> None:
     """The AGI channel's index (agi_channel._SOUNDS) and the check agree on
     every file: what the server would hand to Asterisk is what is found."""
-    from runtime.asterisk.agi_channel import _SoundIndex
+    from ccdsl.runtime.asterisk.agi_channel import _SoundIndex
 
     sounds = tmp_path / "sounds"
     for rel in ("zh-CN/a/b.wav", "zh-CN/a/b", "zh-CN/a/bb.wav", "zh-CN/c.tar.gz",
@@ -162,7 +162,7 @@ def test_the_lookup_is_the_servers(tmp_path) -> None:
 
 
 def test_the_stdlib_prompt_recording_flow_is_all_text_to_speech(tmp_path) -> None:
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     result = compile_file(str(ROOT / "stdlib_flows" / "prompt_recording.ccf"))
     assert result.ok

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
-from runtime.asterisk.api_client import ApiClientError as StatusError
-from runtime.monitor import calls_by_step
+from ccdsl.runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
+from ccdsl.runtime.asterisk.api_client import ApiClientError as StatusError
+from ccdsl.runtime.monitor import calls_by_step
 
 STATUS = {
     "server": {"version": "0001", "started": "2026-11-30T09:00:00+08:00", "calls_served": 12,
@@ -219,7 +219,7 @@ def test_usage_errors(tmp_path) -> None:
 def test_the_live_view_refreshes_in_place_and_survives_a_failed_read() -> None:
     from rich.console import Console
 
-    from cli.status import watch
+    from ccdsl.cli.status import watch
 
     later = {**STATUS, "calls": STATUS["calls"][:1]}
     answers: list = [later, StatusError("ccf serve at 127.0.0.1:1 did not answer: ReadTimeout")]

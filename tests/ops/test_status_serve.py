@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ccf_cli import ccf
 
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.service import LiveCentre
 from ops.peer_thread import AGENTS
-from runtime.asterisk.config import load_config
-from runtime.asterisk.service import LiveCentre
 
 ROOT = Path(__file__).resolve().parents[2]
 

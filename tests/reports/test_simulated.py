@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import compile_file
-from runtime.reports import make_report
-from runtime.scenario import load_agents, run_simulation, simulation
-from runtime.sim import HangUp, Press, Speak
-from runtime.store import CallStore
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.reports import make_report
+from ccdsl.runtime.scenario import load_agents, run_simulation, simulation
+from ccdsl.runtime.sim import HangUp, Press, Speak
+from ccdsl.runtime.store import CallStore
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -88,7 +88,7 @@ def test_summary_and_calls_per_hour(runs) -> None:
 
 
 def _hourly():
-    from runtime.reports.model import Options
+    from ccdsl.runtime.reports.model import Options
 
     return Options(interval="hour")
 

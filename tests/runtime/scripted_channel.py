@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from runtime.channel import (
+from ccdsl.runtime.channel import (
     CallInfo,
     Conversation,
     DialOutcome,
@@ -20,8 +20,8 @@ from runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from runtime.clock import VirtualClock
-from runtime.errors import CallHungUp
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.errors import CallHungUp
 
 HANGUP = "HANGUP"  # a script entry: the caller hangs up at this read
 
@@ -164,8 +164,8 @@ class History:
 
 def compile_flow(tmp_path, source: str, name: str = "flow"):
     """Compile .ccf text (a file in tmp_path) and load its IR as a Program."""
-    from compiler.pipeline import compile_file
-    from runtime.ir import load_program
+    from ccdsl.compiler.pipeline import compile_file
+    from ccdsl.runtime.ir import load_program
 
     path = tmp_path / f"{name}.ccf"
     path.write_text(source, encoding="utf-8")
@@ -197,14 +197,14 @@ def run_flow(program, *, keys=(), crm=None, agents=(), history=None, config=None
     `also` is a second event sink (a CallStore)."""
     import asyncio
 
-    from runtime.crm.sqlite import SqliteCRM
-    from runtime.events import EventList
-    from runtime.interpreter import run_call
-    from runtime.services import RuntimeConfig, Services
-    from runtime.sim.centre import SimCentre
+    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.events import EventList
+    from ccdsl.runtime.interpreter import run_call
+    from ccdsl.runtime.services import RuntimeConfig, Services
+    from ccdsl.runtime.sim.centre import SimCentre
 
     clock = VirtualClock(start or datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
-    from runtime.events import FanOut
+    from ccdsl.runtime.events import FanOut
 
     channel = channel_type(clock, keys=list(keys), **channel_options)
     sink = EventList()

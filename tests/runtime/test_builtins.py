@@ -15,17 +15,17 @@ import pytest
 from scripted_channel import History, ScriptedChannel, compile_flow
 
 from ccdsl.builtins import BUILTINS
-from runtime import builtins_impl, hours
-from runtime.centre import Agent, AgentState
-from runtime.clock import VirtualClock
-from runtime.crm.sqlite import SqliteCRM
-from runtime.errors import ExternalError
-from runtime.events import EventList
-from runtime.interpreter import OPS
-from runtime.ops_core import CallRuntime
-from runtime.services import RuntimeConfig, Services
-from runtime.sim.centre import SimCentre
-from runtime.values import Duration, Record, Ref
+from ccdsl.runtime import builtins_impl, hours
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.errors import ExternalError
+from ccdsl.runtime.events import EventList
+from ccdsl.runtime.interpreter import OPS
+from ccdsl.runtime.ops_core import CallRuntime
+from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.sim.centre import SimCentre
+from ccdsl.runtime.values import Duration, Record, Ref
 
 FLOW = """\
 flow b:
@@ -276,7 +276,7 @@ def test_facts_about_the_call(program):
 
 
 def test_an_external_call_is_bounded_once_it_waits():
-    from runtime.builtins_external import within
+    from ccdsl.runtime.builtins_external import within
 
     cleaned: list[str] = []
 
@@ -316,7 +316,7 @@ def test_an_external_call_is_bounded_once_it_waits():
 
 
 def test_cancelling_a_call_reaches_the_external_call_it_waits_on():
-    from runtime.builtins_external import within
+    from ccdsl.runtime.builtins_external import within
 
     cleaned: list[str] = []
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from runtime.centre import Agent, AgentState
-from runtime.channel import CallInfo, Sound
-from runtime.clock import VirtualClock
-from runtime.crm.sqlite import SqliteCRM
-from runtime.evaluate import NOT_LEAF
-from runtime.ops_media import option_now
-from runtime.routing import AgentPool
-from runtime.sim.caller import Press, ScriptedCaller
-from runtime.sim.centre import QueueConfig, SimCentre
-from runtime.sim.channel import FILE_MS, SimChannel
-from runtime.values import Duration
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.channel import CallInfo, Sound
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.evaluate import NOT_LEAF
+from ccdsl.runtime.ops_media import option_now
+from ccdsl.runtime.routing import AgentPool
+from ccdsl.runtime.sim.caller import Press, ScriptedCaller
+from ccdsl.runtime.sim.centre import QueueConfig, SimCentre
+from ccdsl.runtime.sim.channel import FILE_MS, SimChannel
+from ccdsl.runtime.values import Duration
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 

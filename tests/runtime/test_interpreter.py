@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from scripted_channel import HANGUP, History, ScriptedChannel, compile_flow, run_flow
 
-from runtime.centre import Agent, AgentState
-from runtime.crm.sqlite import SqliteCRM
-from runtime.errors import IRError
-from runtime.ir import load_program
-from runtime.services import RuntimeConfig
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.errors import IRError
+from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.services import RuntimeConfig
 
 HEAD = "flow t:\n  languages en-US, zh-CN\n\n"
 
@@ -351,7 +351,7 @@ on start:
 """)
     from datetime import UTC, datetime
 
-    from runtime.channel import CallInfo
+    from ccdsl.runtime.channel import CallInfo
 
     info = CallInfo("../../x/y", "+1", None, "2", datetime(2026, 11, 30, tzinfo=UTC))
     run = run_flow(program, info=info)
@@ -381,7 +381,7 @@ on hangup:
 
 
 def test_the_example_hotline_runs_an_order_lookup(tmp_path):
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     program = load_program(compile_file("examples/iws/hotline.ccf").ir)
     crm = SqliteCRM(str(tmp_path / "crm.db"))
@@ -416,10 +416,10 @@ def test_the_runtime_runs_a_json_ir_without_importing_the_compiler(tmp_path):
 import asyncio, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from scripted_channel import run_flow
-from runtime.ir import load_program
+from ccdsl.runtime.ir import load_program
 run = run_flow(load_program({str(path)!r}))
 assert run.logs() == ["hi"], run.logs()
-assert not any(m == "compiler" or m.startswith("compiler.") for m in sys.modules), "compiler"
+assert not any(m.startswith("ccdsl.compiler") for m in sys.modules), "compiler"
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=Path(__file__).parents[2])
@@ -440,14 +440,14 @@ def _simulate(program, actions, *, crm, agents=(), at="2026-11-30T02:00:00+00:00
     import asyncio
     from datetime import datetime
 
-    from runtime.channel import CallInfo
-    from runtime.clock import VirtualClock
-    from runtime.events import EventList
-    from runtime.interpreter import run_call
-    from runtime.services import Services
-    from runtime.sim.caller import ScriptedCaller
-    from runtime.sim.centre import SimCentre
-    from runtime.sim.channel import SimChannel, StepWatch
+    from ccdsl.runtime.channel import CallInfo
+    from ccdsl.runtime.clock import VirtualClock
+    from ccdsl.runtime.events import EventList
+    from ccdsl.runtime.interpreter import run_call
+    from ccdsl.runtime.services import Services
+    from ccdsl.runtime.sim.caller import ScriptedCaller
+    from ccdsl.runtime.sim.centre import SimCentre
+    from ccdsl.runtime.sim.channel import SimChannel, StepWatch
 
     start = datetime.fromisoformat(at)
     clock = VirtualClock(start)
@@ -463,13 +463,13 @@ def _simulate(program, actions, *, crm, agents=(), at="2026-11-30T02:00:00+00:00
 
 @pytest.fixture(scope="module")
 def hotline():
-    from compiler.pipeline import compile_file
+    from ccdsl.compiler.pipeline import compile_file
 
     return load_program(compile_file("examples/iws/hotline.ccf").ir)
 
 
 def test_simulated_hotline_call_reaches_an_agent(hotline, tmp_path):
-    from runtime.sim.caller import Press
+    from ccdsl.runtime.sim.caller import Press
 
     crm = SqliteCRM(str(tmp_path / "crm.db"))
     crm.upsert("order", [{"id": "O1", "number": "20261128", "status": "delivered"}])
@@ -484,7 +484,7 @@ def test_simulated_hotline_call_reaches_an_agent(hotline, tmp_path):
 
 
 def test_simulated_hang_up_on_entering_a_step(hotline, tmp_path):
-    from runtime.sim.caller import HangUp
+    from ccdsl.runtime.sim.caller import HangUp
 
     result, events = _simulate(hotline, [HangUp(in_step="main_menu")],
                                crm=SqliteCRM(str(tmp_path / "crm.db")))
@@ -509,7 +509,7 @@ on start:
 def _info(language):
     from datetime import UTC, datetime
 
-    from runtime.channel import CallInfo
+    from ccdsl.runtime.channel import CallInfo
 
     return CallInfo("call-1", "+8613800000001", None, "4001",
                     datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "sim/1", language=language)
@@ -668,7 +668,7 @@ def test_an_unexpected_exception_ends_the_call_with_an_internal_error(tmp_path):
 
 
 def test_an_internal_error_still_leaves_a_call_record(tmp_path):
-    from runtime.store import CallStore
+    from ccdsl.runtime.store import CallStore
 
     program = compile_flow(tmp_path, BROKEN)
     store = CallStore(tmp_path / "calls.db")
@@ -680,7 +680,7 @@ def test_an_internal_error_still_leaves_a_call_record(tmp_path):
 
 
 def test_a_builtin_that_raises_is_an_internal_error_at_its_op(tmp_path, monkeypatch):
-    from runtime import builtins_impl
+    from ccdsl.runtime import builtins_impl
 
     async def broken(ctx, bound, loc):
         raise KeyError("oops")
@@ -704,7 +704,7 @@ on hangup:
 
 
 def test_a_fault_in_on_hangup_is_reported_and_the_call_still_ends(tmp_path, monkeypatch):
-    from runtime import builtins_impl
+    from ccdsl.runtime import builtins_impl
 
     async def broken(ctx, bound, loc):
         raise ZeroDivisionError("division by zero")
@@ -775,7 +775,7 @@ on start:
 
 
 def test_simulated_hang_up_some_time_after_entering_a_step(hotline, tmp_path):
-    from runtime.sim.caller import HangUp
+    from ccdsl.runtime.sim.caller import HangUp
 
     result, events = _simulate(hotline, [HangUp(after_ms=2000, in_step="main_menu")],
                                crm=SqliteCRM(str(tmp_path / "crm.db")))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.asterisk.config import ConfigError, load_config, summary, warnings
+from ccdsl.runtime.asterisk.config import ConfigError, load_config, summary, warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "api-token-never-shown"

@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
-from runtime.asterisk import api as api_module
-from runtime.asterisk.api import ApiServer, centre_routes
+from ccdsl.runtime.asterisk import api as api_module
+from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
 
 from .helpers import raw_request
 

@@ -17,21 +17,21 @@ from pathlib import Path
 import httpx
 from asterisk.centre import write_config
 
-from compiler.pipeline import compile_file
-from runtime.asterisk.config import load_config
-from runtime.asterisk.flowstore import FlowStore
-from runtime.asterisk.live_status import StatusTracker, snapshot
-from runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine
-from runtime.asterisk.peer.ami_server import AmiPeer
-from runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
-from runtime.asterisk.service import LiveCentre
-from runtime.centre import Agent, AgentState
-from runtime.channel import CallInfo
-from runtime.clock import VirtualClock
-from runtime.crm.sqlite import SqliteCRM
-from runtime.events import Event
-from runtime.scenario import load_agents, scenario_centre, simulation
-from runtime.sim import ScriptedCaller, SimChannel
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.channel import CallInfo
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.scenario import load_agents, scenario_centre, simulation
+from ccdsl.runtime.sim import ScriptedCaller, SimChannel
 
 from .helpers import Desktop, until
 

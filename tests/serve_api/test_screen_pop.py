@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runtime.asterisk.ami import AmiLink
-from runtime.asterisk.peer.ami_server import AmiPeer
-from runtime.crm.sqlite import SqliteCRM
-from runtime.events import Event
-from runtime.screenpop import USER_EVENT, PopTarget, ScreenPop, recent_calls
-from runtime.store import CallStore
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.screenpop import USER_EVENT, PopTarget, ScreenPop, recent_calls
+from ccdsl.runtime.store import CallStore
 
 from .helpers import Desktop, until
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from runtime.asterisk.api import ApiServer, centre_routes
-from runtime.crm.sqlite import SqliteCRM
-from runtime.store import CallStore
-from runtime.wrapup import WrapupDesk
+from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.wrapup import WrapupDesk
 
 from .test_wrapup_values import DECL, a_call
 
@@ -126,7 +126,7 @@ def test_the_token_is_sent_from_the_environment(tmp_path: Path) -> None:
 def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
     import socket
 
-    import runtime.asterisk.api_client as client_module
+    import ccdsl.runtime.asterisk.api_client as client_module
 
     monkeypatch.chdir(tmp_path)  # no ccf.toml here: the default address
     # the default port may have a real ccf serve on this machine: the test

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from runtime.crm.sqlite import SqliteCRM
-from runtime.events import Event
-from runtime.store import CallStore
-from runtime.values import Duration, TimeOfDay
-from runtime.wrapup import (
+from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.events import Event
+from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.values import Duration, TimeOfDay
+from ccdsl.runtime.wrapup import (
     WrapupDesk,
     WrapupError,
     WrapupField,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runtime.sim.caller import (
+from ccdsl.runtime.sim.caller import (
     DEFAULT_MESSAGE_MS,
     HangUp,
     InteractiveCaller,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runtime.centre import Agent, AgentState
-from runtime.clock import VirtualClock
-from runtime.sim.centre import (
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.sim.centre import (
     NEVER_FREE_WAIT_MS,
     AgentScript,
     SimCentre,

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runtime.centre import Agent, AgentState
-from runtime.channel import CallInfo, DialTarget, QueueRequest, Sound
-from runtime.clock import VirtualClock
-from runtime.errors import CallHungUp
-from runtime.events import Event, EventList
-from runtime.sim.caller import HangUp, Press, ScriptedCaller, Silence, Speak
-from runtime.sim.centre import AgentScript, SimCentre
-from runtime.sim.channel import FILE_MS, SimChannel, StepWatch, tts_ms
+from ccdsl.runtime.centre import Agent, AgentState
+from ccdsl.runtime.channel import CallInfo, DialTarget, QueueRequest, Sound
+from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.errors import CallHungUp
+from ccdsl.runtime.events import Event, EventList
+from ccdsl.runtime.sim.caller import HangUp, Press, ScriptedCaller, Silence, Speak
+from ccdsl.runtime.sim.centre import AgentScript, SimCentre
+from ccdsl.runtime.sim.channel import FILE_MS, SimChannel, StepWatch, tts_ms
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 WELCOME = Sound("tts", "Welcome to IWS customer service.", "en-US")

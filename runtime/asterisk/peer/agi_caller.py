@@ -34,7 +34,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from runtime.asterisk import names
+from ccdsl.runtime.asterisk import names
 
 AGI_VERSION = "22.10.1"
 DEFAULT_TIMEOUT_S = 30.0  # the server's silence a peer waits out before it gives up

@@ -29,7 +29,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from runtime.asterisk.peer.agi_caller import AgiCommand, Backend
+from ccdsl.runtime.asterisk.peer.agi_caller import AgiCommand, Backend
 
 HEADERS = ("whole", "truncated", "malformed", "garbage", "oversized", "none")
 

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import quote as url_quote
 
-from runtime.asterisk import names
-from runtime.asterisk.peer.agi_caller import (
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.peer.agi_caller import (
     DEFAULT_TIMEOUT_S,
     FOREVER_MS,
     KNOWN_APPS,
@@ -28,10 +28,10 @@ from runtime.asterisk.peer.agi_caller import (
     CallerLine,
     number,
 )
-from runtime.channel import DialTarget, QueueRequest, Sound
-from runtime.errors import CallHungUp
-from runtime.events import Event, EventSink
-from runtime.sim.channel import SimChannel
+from ccdsl.runtime.channel import DialTarget, QueueRequest, Sound
+from ccdsl.runtime.errors import CallHungUp
+from ccdsl.runtime.events import Event, EventSink
+from ccdsl.runtime.sim.channel import SimChannel
 
 AnsweredLeg = Callable[[str, str], Awaitable[None]]  # (call id, agent) -> the agent's leg ran
 
