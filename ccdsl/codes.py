@@ -1,13 +1,20 @@
-"""The registry of diagnostic codes. A code never changes meaning once
-released; its long explanation (with an example) lives in
-``ccdsl/explanations/<CODE>.md`` and is what ``ccf explain`` prints."""
+"""The registry of diagnostic codes and their severities; must import nothing of ccdsl.
+
+A code never changes meaning once released; its long explanation (with an
+example) lives in ``ccdsl/explanations/<CODE>.md`` and is what ``ccf explain``
+prints."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 
-from ccdsl.diagnostics import Severity
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
 
 E, W = Severity.ERROR, Severity.WARNING
 

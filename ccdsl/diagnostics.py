@@ -1,16 +1,16 @@
-"""Diagnostics: what the compiler says about a flow, with a stable code."""
+"""Diagnostics: what the compiler says about a flow, with a stable code.
+
+Imports only the core's source spans and code registry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from difflib import get_close_matches
 
+from ccdsl.codes import CODES, Severity
 from ccdsl.source import Span
 
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
+__all__ = ["Diagnostic", "Severity", "closest", "diagnostic", "did_you_mean", "has_errors"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,6 @@ def diagnostic(code: str, message: str, span: Span, help: str | None = None,
                notes: tuple[str, ...] = ()) -> Diagnostic:
     """A diagnostic whose severity comes from the code registry, so a code
     is always reported at the same severity wherever it is raised."""
-    from ccdsl.codes import CODES
-
     return Diagnostic(code, message, span, help, notes, CODES[code].severity)
 
 
@@ -46,8 +44,6 @@ def has_errors(diags) -> bool:
 
 def closest(word: str, choices) -> str | None:
     """The choice most like word (a misspelling), or None."""
-    from difflib import get_close_matches
-
     close = get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return close[0] if close else None
 

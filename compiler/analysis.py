@@ -63,16 +63,10 @@ class Analysis:
     context: Context
 
 
-_last: list = []  # (program, analysis) of the last program analysed
-
-
 def analyse(program: Program, scopes: dict[str, Scope]) -> Analysis:
-    """The analysis of a program; the checks of one compile share it."""
-    if _last and _last[0][0] is program:
-        return _last[0][1]
-    result = _Walker(Context(program, scopes)).run()
-    _last[:] = [(program, result)]
-    return result
+    """The analysis of a program. The pipeline calls it once per compile
+    and hands the result to every check pass."""
+    return _Walker(Context(program, scopes)).run()
 
 
 # statements that may end with `on error -> ...`

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ccdsl.compiler.analysis import analyse
+from ccdsl.compiler.checks import PASSES
 from ccdsl.compiler.loader import TEST_SUFFIX, load_program
+from ccdsl.compiler.lower import lower_program
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope, program_scopes
 from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
@@ -40,11 +43,11 @@ def unique_sorted(diags) -> list[Diagnostic]:
 
 
 def check_program(program: Program, scopes: dict[str, Scope]) -> list[Diagnostic]:
-    from ccdsl.compiler.checks import passes
-
+    """Run every pass of PASSES, in order, over one shared analysis."""
+    analysis = analyse(program, scopes)
     diags: list[Diagnostic] = []
-    for check in passes():
-        diags.extend(check(program, scopes))
+    for check in PASSES:
+        diags.extend(check(program, scopes, analysis))
     return diags
 
 
@@ -84,8 +87,6 @@ def _compile_file(path: str, lower: bool) -> CompileResult:
     diags = diags + check_program(program, scopes)
     result.diagnostics = unique_sorted(diags)
     if lower and result.ok:
-        from ccdsl.compiler.lower import lower_program
-
         result.ir = lower_program(program, scopes)
     return result
 

@@ -1,18 +1,24 @@
-"""The check passes. Each module here defines
+"""The check passes, listed in the order they run; must not import the runtime.
 
-    check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]
+Each pass is a plain function
 
-a plain function from the loaded program to diagnostics. The pipeline runs
-every module of this package, in name order."""
+    check(program: Program, scopes: dict[str, Scope], analysis: Analysis)
+        -> Iterable[Diagnostic]
+
+from the loaded program, its symbol tables and the one shared analysis of
+this compile (compiler.analysis) to diagnostics. A new pass is a module
+here and a line in PASSES."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from functools import lru_cache
+from ccdsl.compiler.checks import flow, hygiene, languages, names, tests, types, values
 
-
-@lru_cache(maxsize=1)
-def passes() -> tuple:
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    return tuple(importlib.import_module(f"{__name__}.{name}").check for name in names)
+PASSES = (
+    flow.check,
+    hygiene.check,
+    languages.check,
+    names.check,
+    tests.check,
+    types.check,
+    values.check,
+)

@@ -26,7 +26,7 @@ TERMINAL_HELP = ("end the path with `hangup`, `goto STEP`, `transfer ...`, or `r
 # ---- the pass ----------------------------------------------------------------------
 
 
-def check(program: Program, scopes) -> Iterator[Diagnostic]:
+def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     for loaded in program.modules.values():
         routings = cf.routings_of(loaded.module)

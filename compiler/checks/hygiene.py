@@ -8,15 +8,15 @@ from collections.abc import Iterable
 
 from ccdsl import ast
 from ccdsl import builtins as bi
-from ccdsl.compiler.analysis import CAN_HAVE_ON_ERROR, analyse
+from ccdsl.compiler.analysis import CAN_HAVE_ON_ERROR, Analysis
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope, assigned_names
 from ccdsl.diagnostics import Diagnostic, diagnostic
 
 
-def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:
-    analysis = analyse(program, scopes)
+def check(program: Program, scopes: dict[str, Scope],
+          analysis: Analysis) -> Iterable[Diagnostic]:
     sources = analysis.context.sources
     yield from _unguarded(analysis)
     for key, loaded in program.modules.items():

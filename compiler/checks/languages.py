@@ -53,7 +53,7 @@ def declared_languages(module: ast.Module) -> tuple[ast.Lang, ...]:
     return ()
 
 
-def check(program: Program, scopes) -> Iterator[Diagnostic]:
+def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     for loaded in program.modules.values():
         yield from _module(loaded, sources)

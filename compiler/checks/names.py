@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ccdsl import ast
-from ccdsl.compiler.analysis import analyse
+from ccdsl.compiler.analysis import Analysis
 from ccdsl.compiler.loader import TEST_SUFFIX
 from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import LoadedModule, Program
@@ -24,8 +24,8 @@ CODES = {"E100", "E101", "E102", "E105", "E108", "E109", "E110", "E111", "E112",
 EVENTS = ("start", "hangup", "error", "answered by agent")
 
 
-def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:
-    analysis = analyse(program, scopes)
+def check(program: Program, scopes: dict[str, Scope],
+          analysis: Analysis) -> Iterable[Diagnostic]:
     yield from (d for d in analysis.diagnostics if d.code in CODES)
     # the analysis has already read the sources and built the record types
     sources = analysis.context.sources

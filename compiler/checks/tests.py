@@ -47,7 +47,7 @@ EXPECT_KINDS = {
 }
 
 
-def check(program: Program, scopes) -> Iterator[Diagnostic]:
+def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     entry = program.entry_module.module
     declared: dict[str, str] = {}
     for item in entry.items:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ccdsl.compiler.analysis import analyse
+from ccdsl.compiler.analysis import Analysis
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic
@@ -18,5 +18,6 @@ from ccdsl.diagnostics import Diagnostic
 CODES = {"E300", "E301", "E302", "E106", "E107"}
 
 
-def check(program: Program, scopes: dict[str, Scope]) -> Iterable[Diagnostic]:
-    return [d for d in analyse(program, scopes).diagnostics if d.code in CODES]
+def check(program: Program, scopes: dict[str, Scope],
+          analysis: Analysis) -> Iterable[Diagnostic]:
+    return [d for d in analysis.diagnostics if d.code in CODES]

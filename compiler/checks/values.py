@@ -117,7 +117,7 @@ def minutes(t: ast.Time) -> int:
 # ---- the pass ------------------------------------------------------------------------------
 
 
-def check(program: Program, scopes) -> Iterator[Diagnostic]:
+def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     for loaded in program.modules.values():
         yield from _module(loaded.module, sources)
