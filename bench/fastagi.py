@@ -11,7 +11,7 @@ in no time), into two servers in the same run:
   small .ccf that makes exactly 20 commands per call: ANSWER, 18 STREAM
   FILE beep, HANGUP;
 
-  raw: `RawResponder` (runtime/asterisk/peer/raw.py), a minimal asyncio
+  raw: `RawResponder` (tests/doubles/raw.py), a minimal asyncio
   FastAGI server sending the same 20 command lines, as received by the
   peer from ccf serve, one per reply.
 
@@ -60,15 +60,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the test doubles the bench drives (tests/doubles)
 
-from ccdsl.runtime.asterisk.peer.agi_caller import (  # noqa: E402
+from doubles.raw import RawResponder, ScriptBackend  # noqa: E402
+
+from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     AgiCaller,
     AgiCommand,
     CallerLine,
     CallerReport,
     PeerError,
 )
-from ccdsl.runtime.asterisk.peer.raw import RawResponder, ScriptBackend  # noqa: E402
 
 CALLS = 1_000
 COMMANDS = 20  # per call
@@ -126,13 +128,13 @@ async def _serve_ccf(workdir: str) -> None:
     from ccdsl.runtime.asterisk.agi_channel import AgiSettings
     from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
     from ccdsl.runtime.asterisk.tts import TtsRenderer
-    from ccdsl.runtime.channel import CallInfo
-    from ccdsl.runtime.clock import SystemClock
-    from ccdsl.runtime.crm.sqlite import SqliteCRM
-    from ccdsl.runtime.ir import load_program
-    from ccdsl.runtime.services import RuntimeConfig, Services
+    from ccdsl.runtime.core.channel import CallInfo
+    from ccdsl.runtime.core.clock import SystemClock
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.ir import load_program
+    from ccdsl.runtime.core.services import RuntimeConfig, Services
+    from ccdsl.runtime.operations.store import CallStore
     from ccdsl.runtime.sim import SimCentre
-    from ccdsl.runtime.store import CallStore
 
     with open(os.path.join(workdir, "flow.json"), encoding="utf-8") as handle:
         program = load_program(json.load(handle))

@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ccdsl.runtime.reports import make_report  # noqa: E402
-from ccdsl.runtime.reports.model import Filters, Options  # noqa: E402
-from ccdsl.runtime.reports.options import filters as make_filters  # noqa: E402
-from ccdsl.runtime.store import CallStore  # noqa: E402
+from ccdsl.runtime.operations.reports import make_report  # noqa: E402
+from ccdsl.runtime.operations.reports.model import Filters, Options  # noqa: E402
+from ccdsl.runtime.operations.reports.options import filters as make_filters  # noqa: E402
+from ccdsl.runtime.operations.store import CallStore  # noqa: E402
 
 GENERATOR_VERSION = 1  # change when the generated store changes: the cache is keyed by it
 SEED = 20261130

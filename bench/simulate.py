@@ -3,7 +3,7 @@
 One function per measurement, each returning `Row`s; `main` runs them all
 and prints one table with the targets. Measurements:
 
-  routing: one routing decision (`runtime.routing.decide` on a `skills`
+  routing: one routing decision (`runtime.core.routing.decide` on a `skills`
   line) among 10,000 agents with 50 skills, with agents changing state
   between decisions as they would on a busy floor; median and p99 in µs
   against the 200 µs median target. Also the cost of one agent state change
@@ -20,7 +20,7 @@ and prints one table with the targets. Measurements:
   then the survey), a voicemail for the owner after hours, and a hang-up
   mid-menu. The target row is a bulk simulation: many calls in one
   process, the store committing every SIMULATION_CALLS_PER_COMMIT calls
-  (runtime/store.py; the option bulk simulations pass). Also the time of
+  (runtime/operations/store.py; the option bulk simulations pass). Also the time of
   one call per path (µs), and the same mix with the store committing
   every call, as a live server's store does.
 
@@ -51,15 +51,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
-from ccdsl.runtime.centre import Agent, AgentState  # noqa: E402
-from ccdsl.runtime.channel import CallInfo  # noqa: E402
-from ccdsl.runtime.clock import VirtualClock  # noqa: E402
-from ccdsl.runtime.crm.sqlite import SqliteCRM  # noqa: E402
-from ccdsl.runtime.interpreter import run_call  # noqa: E402
-from ccdsl.runtime.ir import Program, load_program  # noqa: E402
-from ccdsl.runtime.routing import AgentPool, RuleLine, decide  # noqa: E402
-from ccdsl.runtime.scenario import import_crm_folder  # noqa: E402
-from ccdsl.runtime.services import RuntimeConfig, Services  # noqa: E402
+from ccdsl.runtime.core.centre import Agent, AgentState  # noqa: E402
+from ccdsl.runtime.core.channel import CallInfo  # noqa: E402
+from ccdsl.runtime.core.clock import VirtualClock  # noqa: E402
+from ccdsl.runtime.core.crm.folder import import_crm_folder  # noqa: E402
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM  # noqa: E402
+from ccdsl.runtime.core.interpreter import run_call  # noqa: E402
+from ccdsl.runtime.core.ir import Program, load_program  # noqa: E402
+from ccdsl.runtime.core.queues import queue_configs  # noqa: E402
+from ccdsl.runtime.core.routing import AgentPool, RuleLine, decide  # noqa: E402
+from ccdsl.runtime.core.services import RuntimeConfig, Services  # noqa: E402
+from ccdsl.runtime.operations.store import SIMULATION_CALLS_PER_COMMIT, CallStore  # noqa: E402
 from ccdsl.runtime.sim import (  # noqa: E402
     AgentScript,
     HangUp,
@@ -69,9 +71,7 @@ from ccdsl.runtime.sim import (  # noqa: E402
     SimChannel,
     Speak,
     StepWatch,
-    queue_configs,
 )
-from ccdsl.runtime.store import SIMULATION_CALLS_PER_COMMIT, CallStore  # noqa: E402
 
 SEED = 20261130
 AGENTS = 10_000

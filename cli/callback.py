@@ -1,5 +1,5 @@
 """`ccf callback CALL --agent AGENT`: ring the agent, then the customer.
-runtime/callback.py plans and places the call (AMI Originate, or the
+runtime/asterisk/callback.py plans and places the call (AMI Originate, or the
 simulator with --simulate); this module reads options and prints what
 happened."""
 
@@ -49,8 +49,8 @@ def callback(
     """
     import asyncio
 
+    from ccdsl.runtime.asterisk.callback import CallbackError
     from ccdsl.runtime.asterisk.config import ConfigError, load_config
-    from ccdsl.runtime.callback import CallbackError
 
     centre = None
     if config is not None or not simulate:  # a simulation needs no centre: --store, --agents
@@ -69,7 +69,7 @@ def callback(
     answers = _customer_answers(customer_answers)
 
     async def run():
-        from ccdsl.runtime.callback import make_plan, run_callback
+        from ccdsl.runtime.asterisk.callback import make_plan, run_callback
 
         crm = _crm(centre)
         try:
@@ -92,12 +92,13 @@ def callback(
 
 
 def _agents(agents: Path | None, centre):
-    from ccdsl.runtime.scenario import ScenarioError, load_agents
+    from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.operations.agents_file import load_agents
 
     if agents is not None:
         try:
             return load_agents(str(agents))
-        except ScenarioError as exc:
+        except InputError as exc:
             raise fail(str(exc), 2) from None
     if centre is None or not centre.agents.agents:
         raise fail("no agents to ring: give --agents FILE, or --config with an [agents] file",
@@ -106,13 +107,14 @@ def _agents(agents: Path | None, centre):
 
 
 def _customer_answers(text: str) -> int | None:
-    from ccdsl.runtime.scenario import ScenarioError, parse_duration_ms
+    from ccdsl.runtime.core.durations import parse_duration_ms
+    from ccdsl.runtime.core.errors import InputError
 
     if text.strip().lower() == "never":
         return None
     try:
         return parse_duration_ms(text, "--customer-answers")
-    except ScenarioError as exc:
+    except InputError as exc:
         raise fail(str(exc), 2) from None
 
 
@@ -120,8 +122,8 @@ def _crm(centre):
     """The centre's CRM, when there is a configuration (else no CRM task)."""
     if centre is None or centre.crm is None:
         return None
-    from ccdsl.runtime.crm.config import open_crm
-    from ccdsl.runtime.errors import ExternalError
+    from ccdsl.runtime.core.crm.config import open_crm
+    from ccdsl.runtime.core.errors import ExternalError
 
     try:
         return open_crm(centre.crm)
@@ -130,12 +132,12 @@ def _crm(centre):
 
 
 def _originator(centre, simulate: bool, answers: int | None):
-    from ccdsl.runtime.callback import AmiOriginator, SimOriginator
+    from ccdsl.runtime.asterisk.callback import AmiOriginator, SimOriginator
 
     if simulate:
         from datetime import datetime
 
-        from ccdsl.runtime.clock import VirtualClock
+        from ccdsl.runtime.core.clock import VirtualClock
 
         clock = VirtualClock(datetime.now().astimezone())
         return SimOriginator(clock, customer_answer_ms=answers), clock.now

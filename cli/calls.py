@@ -1,5 +1,5 @@
 """`ccf calls list` and `ccf calls show CALL`: the calls the call store
-keeps, with their recordings. The queries are runtime/recordings.py's;
+keeps, with their recordings. The queries are runtime/operations/recordings.py's;
 this module reads options and renders. `open_store` is shared with
 `ccf voicemail` and `ccf callback`."""
 
@@ -53,7 +53,7 @@ def open_store(store: Path | None, config: str | None):
     """The call store, opened; a missing file is an error, not a new store."""
     import sqlite3
 
-    from ccdsl.runtime.store import CallStore, StoreError
+    from ccdsl.runtime.operations.store import CallStore, StoreError
 
     path = store_path(store, config)
     if not os.path.isfile(path):
@@ -66,7 +66,7 @@ def open_store(store: Path | None, config: str | None):
 
 
 def since_moment(since: str | None) -> datetime | None:
-    from ccdsl.runtime.recordings import QueryError, parse_since
+    from ccdsl.runtime.operations.recordings import QueryError, parse_since
 
     if since is None:
         return None
@@ -111,7 +111,7 @@ def list_calls(
     length and recording file. Exit status 1 when the store cannot be
     read, 2 for a bad option.
     """
-    from ccdsl.runtime.recordings import list_calls as query
+    from ccdsl.runtime.operations.recordings import list_calls as query
 
     moment = since_moment(since)
     with open_store(store, config) as calls:
@@ -146,14 +146,14 @@ def show_call(
     recording file and whether it exists on this machine. Exit status 1
     for an unknown call.
     """
-    from ccdsl.runtime.recordings import call_detail
+    from ccdsl.runtime.operations.recordings import call_detail
 
     with open_store(store, config) as calls:
         detail = call_detail(calls, call)
     if detail is None:
         raise fail(f"no call {call!r} in the call store")
     if fmt is ListFormat.json:
-        from ccdsl.runtime.values import to_json
+        from ccdsl.runtime.core.values import to_json
 
         write(json.dumps({
             "call": detail.record,

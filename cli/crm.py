@@ -1,5 +1,5 @@
 """`ccf crm import` and `ccf crm show`: fill and read the embedded SQLite
-CRM. The work is done by runtime.crm (importer, sqlite); this module only
+CRM. The work is done by runtime.core.crm (importer, sqlite); this module only
 reads options and renders."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import typer
 
 from ccdsl.cli.common import table_console, write
 
-DB_ENV = "CCF_CRM_DB"  # the same as runtime.crm.config.DB_ENV, kept here to start fast
+DB_ENV = "CCF_CRM_DB"  # the same as runtime.core.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
 DB_HELP = ("The CRM's SQLite file. Default: $CCF_CRM_DB, or ccdsl-crm.db in the current "
            "directory.")
@@ -54,9 +54,9 @@ def import_records(
     `eta:date`, `skills:list`) or the built-in record type does. Exit
     status: 0 when imported, 1 for a bad file, type or database.
     """
-    from ccdsl.runtime.crm.importer import ImportFileError, read_records
-    from ccdsl.runtime.crm.sqlite import SqliteCRM, check_type_name
-    from ccdsl.runtime.errors import ExternalError
+    from ccdsl.runtime.core.crm.importer import ImportFileError, read_records
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM, check_type_name
+    from ccdsl.runtime.core.errors import ExternalError
 
     try:
         check_type_name(record_type, writing=True)
@@ -90,9 +90,9 @@ def show(
     """
     import json
 
-    from ccdsl.runtime.crm.sqlite import SqliteCRM
-    from ccdsl.runtime.errors import ExternalError
-    from ccdsl.runtime.values import to_json
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.errors import ExternalError
+    from ccdsl.runtime.core.values import to_json
 
     try:
         crm = SqliteCRM(db, create=False)
@@ -123,7 +123,7 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
 
     from rich.table import Table
 
-    from ccdsl.runtime.values import to_text
+    from ccdsl.runtime.core.values import to_text
 
     console = table_console()
     if not tables:

@@ -1,6 +1,6 @@
 """`ccf monitor CALL --supervisor EXT --mode listen|whisper|barge`: ring a
 supervisor's phone with ChanSpy on the agent's side of a call, through
-Asterisk's AMI. runtime.monitor does the work; this module reads the
+Asterisk's AMI. runtime.asterisk.monitor does the work; this module reads the
 options and prints the outcome."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ccdsl.cli.deploy import CONFIG_HELP
 
 
 class Mode(StrEnum):
-    """The option's choices; runtime.monitor.Mode by value (imported when the
+    """The option's choices; runtime.asterisk.monitor.Mode by value (imported when the
     command runs, so `ccf`'s other commands do not load AMI code at start)."""
 
     listen = "listen"
@@ -61,9 +61,9 @@ def monitor(
     from datetime import datetime
 
     from ccdsl.runtime.asterisk.config import ConfigError, load_config
-    from ccdsl.runtime.monitor import Mode as RuntimeMode
-    from ccdsl.runtime.monitor import MonitorError, monitor_call, record_started
-    from ccdsl.runtime.store import StoreError
+    from ccdsl.runtime.asterisk.monitor import Mode as RuntimeMode
+    from ccdsl.runtime.asterisk.monitor import MonitorError, monitor_call, record_started
+    from ccdsl.runtime.operations.store import StoreError
 
     try:
         centre = load_config(config)

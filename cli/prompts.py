@@ -1,5 +1,5 @@
 """`ccf prompts check PATH...`: for each flow, which recorded prompts are in
-the sounds folder per language and which are missing. runtime.prompts
+the sounds folder per language and which are missing. runtime.asterisk.prompts
 does the lookup (the one `ccf serve` makes); this module compiles the
 flows and renders."""
 
@@ -64,7 +64,7 @@ def check(
 
     from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
-    from ccdsl.runtime.prompts import check_flow
+    from ccdsl.runtime.asterisk.prompts import check_flow
 
     sounds_dir = sounds if sounds is not None else _sounds_of(config)
     for path in paths:

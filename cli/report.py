@@ -1,5 +1,5 @@
 """`ccf report`: figures of the calls in a call store, as tables, CSV, JSON
-or a self-contained HTML file with charts (runtime/reports/; every figure
+or a self-contained HTML file with charts (runtime/operations/reports/; every figure
 is defined in docs/reports.md)."""
 
 from __future__ import annotations
@@ -121,9 +121,9 @@ def report(
 def _make(store, config, interval, start, end, queue, agent, flow, within, minutes, now,
           section, fmt, output) -> str | None:
     """The rendered report (None: the table was printed, or a file written)."""
-    from ccdsl.runtime.reports import ReportError, make_report
-    from ccdsl.runtime.reports.model import SECTIONS, Options
-    from ccdsl.runtime.reports.options import OptionError, duration_ms, filters
+    from ccdsl.runtime.operations.reports import ReportError, make_report
+    from ccdsl.runtime.operations.reports.model import SECTIONS, Options
+    from ccdsl.runtime.operations.reports.options import OptionError, duration_ms, filters
 
     realtime = interval is Interval.realtime
     if realtime and (start or end):
@@ -160,32 +160,33 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
 def _moment(text: str):
     from datetime import datetime
 
-    from ccdsl.runtime.reports.options import OptionError
-    from ccdsl.runtime.scenario import ScenarioError, parse_at
+    from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.operations.reports.options import OptionError
+    from ccdsl.runtime.sim.script import parse_at
 
     try:
         return parse_at(text, datetime.now().astimezone().tzinfo)
-    except ScenarioError as exc:
+    except InputError as exc:
         raise OptionError(f"--now: {exc}") from None
 
 
 def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool) -> str:
     if fmt is ReportFormat.csv:
-        from ccdsl.runtime.reports.render_data import to_csv
+        from ccdsl.runtime.operations.reports.render_data import to_csv
 
         return to_csv(made, one=one)
     if fmt is ReportFormat.json:
-        from ccdsl.runtime.reports.render_data import to_json
+        from ccdsl.runtime.operations.reports.render_data import to_json
 
         return to_json(made)
     if fmt is ReportFormat.html:
-        from ccdsl.runtime.reports.render_html import render
+        from ccdsl.runtime.operations.reports.render_html import render
 
         return render(made)
     import io
     import shutil
 
-    from ccdsl.runtime.reports.render_text import render
+    from ccdsl.runtime.operations.reports.render_text import render
 
     color = not to_file and wants_color(sys.stdout)
     out = io.StringIO()

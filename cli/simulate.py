@@ -232,7 +232,7 @@ def trace_line(event, start: datetime | None, *, root: str | None = None,
 
 
 def trace_json(event, start: datetime | None) -> str:
-    from ccdsl.runtime.values import to_json
+    from ccdsl.runtime.core.values import to_json
 
     return json.dumps({
         "seq": event.seq,
@@ -336,19 +336,16 @@ def simulate(
         raise bad(f"`{flow}` is not a file")
     if interactive and press:
         raise bad("--press and --interactive do not go together: choose a script or typing")
-    from ccdsl.runtime.scenario import (
-        ScenarioError,
-        load_agents,
-        parse_press,
-        run_simulation,
-        simulation,
-    )
+    from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.operations.agents_file import load_agents
+    from ccdsl.runtime.sim.scenario import run_simulation, simulation
+    from ccdsl.runtime.sim.script import parse_press
 
     try:
         actions = parse_press(press)
         agent_file = str(agents) if agents is not None else _beside(flow, "agents.toml")
         agent_specs = load_agents(agent_file) if agent_file else ()
-    except ScenarioError as exc:
+    except InputError as exc:
         raise bad(str(exc)) from None
     if crm is not None and not crm.is_file():
         raise bad(f"there is no CRM database at `{crm}`")
@@ -364,7 +361,7 @@ def simulate(
     try:
         scenario = simulation(result.ir, caller=caller, at=at, dialled=dialled,
                               actions=actions, agents=agent_specs)
-    except ScenarioError as exc:
+    except InputError as exc:
         raise bad(str(exc)) from None
 
     root = os.getcwd()
@@ -392,13 +389,13 @@ def simulate(
     if screen_pop_url is not None:
         from functools import partial
 
-        from ccdsl.runtime.screenpop import run_simulation_with_pop
+        from ccdsl.runtime.sim.screen_pop import run_simulation_with_pop
 
         run = partial(run_simulation_with_pop, url=screen_pop_url)
     try:
         run(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
             crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None)
-    except ScenarioError as exc:
+    except InputError as exc:
         raise bad(str(exc)) from None
 
 

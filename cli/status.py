@@ -1,7 +1,7 @@
 """`ccf status`: the live view of a running `ccf serve` (its GET /status):
 calls by step, each call, the queues and the agents, refreshed in place
 until Ctrl-C; `--once` prints it once, `--once --format json` prints the
-JSON for scripts. runtime.monitor reads the API; this module renders."""
+JSON for scripts. runtime.asterisk.monitor reads the API; this module renders."""
 
 from __future__ import annotations
 
@@ -47,14 +47,15 @@ def status(
     import os
 
     from ccdsl.runtime.asterisk.api_client import ApiClientError, api_address, fetch_status
-    from ccdsl.runtime.scenario import ScenarioError, parse_duration_ms
+    from ccdsl.runtime.core.durations import parse_duration_ms
+    from ccdsl.runtime.core.errors import InputError
 
     if fmt is StatusFormat.json and not once:
         write("error: --format json prints one status: add --once\n", err=True)
         raise typer.Exit(2)
     try:
         every_s = parse_duration_ms(interval, "--interval") / 1000
-    except ScenarioError as exc:
+    except InputError as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(2) from None
     if every_s < 0.1:
@@ -122,7 +123,7 @@ def render(status: Mapping[str, Any], where: str):
     from rich.table import Table
     from rich.text import Text
 
-    from ccdsl.runtime.monitor import calls_by_step
+    from ccdsl.runtime.asterisk.monitor import calls_by_step
 
     server = status.get("server") or {}
     calls = status.get("calls") or []

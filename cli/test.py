@@ -2,7 +2,7 @@
 
 Each test is one simulated call (runtime.scenario), or with `--via
 asterisk` the same call through `ccf serve`'s FastAGI server and the test
-peer that answers as Asterisk does (runtime.asterisk.scenario_agi). A
+peer that answers as Asterisk does (runtime.testing.via_asterisk). A
 failing expectation
 is shown like a compiler diagnostic, with its source line quoted, and
 followed by the call's trace. Rendering only: a library user runs the same
@@ -137,12 +137,12 @@ def _run_flow(run: FlowRun, out, verbose: bool, advance=None, via: Via = Via.sim
     """Run one flow's tests, printing a line per test through `out`."""
     from ccdsl.cli.common import Format as DiagFormat
     from ccdsl.cli.common import render_diagnostics
-    from ccdsl.runtime.ir import load_program
+    from ccdsl.runtime.core.ir import load_program
 
     if via is Via.asterisk:
-        from ccdsl.runtime.asterisk.scenario_agi import run_test_over_agi as run_test
+        from ccdsl.runtime.testing.via_asterisk import run_test_over_agi as run_test
     else:
-        from ccdsl.runtime.scenario import run_test
+        from ccdsl.runtime.testing.runner import run_test
 
     if run.compile_failed:
         out(f"FAIL  {run.path}: the flow does not compile\n")

@@ -1,5 +1,5 @@
 """`ccf voicemail list`: the messages callers left, from the call store
-(runtime/voicemail_box.py), with whom each is for and whether someone
+(runtime/operations/voicemail.py), with whom each is for and whether someone
 called back."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def list_messages(
     length, when, and whether it was called back (`ccf callback ID`: the id
     is the call's). Exit status 1 when the store cannot be read.
     """
-    from ccdsl.runtime.voicemail_box import list_messages as query
+    from ccdsl.runtime.operations.voicemail import list_messages as query
 
     moment = since_moment(since)
     with open_store(store, config) as calls:

@@ -1,6 +1,6 @@
 """`ccf wrapup CALL --field name=value ...`: an agent's wrap-up for a call.
 
-Two ways, one check (runtime/wrapup.py): to the running `ccf serve`
+Two ways, one check (runtime/operations/wrapup.py): to the running `ccf serve`
 (POST /calls/CALL/wrapup on its HTTP API, found through ccf.toml's
 [api]), or with `--store FILE` straight into a call store that `ccf
 simulate --store` kept (and into a SQLite CRM with `--crm DB`).
@@ -56,7 +56,7 @@ def wrapup(
     progress gets it when it ends). Exit status: 0 stored, 1 refused (the
     problems are listed) or not delivered, 2 bad options.
     """
-    from ccdsl.runtime.wrapup import parse_field_args
+    from ccdsl.runtime.operations.wrapup import parse_field_args
 
     values, problems = parse_field_args(field)
     if not field:
@@ -133,8 +133,8 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
     import asyncio
     import sqlite3
 
-    from ccdsl.runtime.store import CallStore, StoreError
-    from ccdsl.runtime.wrapup import WrapupError, call_form, check
+    from ccdsl.runtime.operations.store import CallStore, StoreError
+    from ccdsl.runtime.operations.wrapup import WrapupError, call_form, check
 
     if not store.is_file():
         write(f"error: there is no call store at `{store}`\n", err=True)
@@ -175,13 +175,13 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
 
 async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
                  values: dict) -> int:
-    from ccdsl.runtime.errors import ExternalError
-    from ccdsl.runtime.values import to_json
-    from ccdsl.runtime.wrapup import store_wrapup
+    from ccdsl.runtime.core.errors import ExternalError
+    from ccdsl.runtime.core.values import to_json
+    from ccdsl.runtime.operations.wrapup import store_wrapup
 
     crm = None
     if crm_path is not None:
-        from ccdsl.runtime.crm.sqlite import SqliteCRM
+        from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
         try:
             crm = SqliteCRM(crm_path, create=False)

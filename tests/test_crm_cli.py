@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ccdsl.runtime.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
 ROOT = Path(__file__).resolve().parent.parent
 IWS_CRM = ROOT / "examples" / "iws" / "crm"

@@ -38,15 +38,17 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.events import EventList, FanOut
-from ccdsl.runtime.interpreter import CallResult, run_call
-from ccdsl.runtime.ir import Program, load_program
-from ccdsl.runtime.scenario import import_crm_folder
-from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.folder import import_crm_folder
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.events import EventList, FanOut
+from ccdsl.runtime.core.interpreter import CallResult, run_call
+from ccdsl.runtime.core.ir import Program, load_program
+from ccdsl.runtime.core.queues import queue_configs
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import (
     AgentScript,
     HangUp,
@@ -57,10 +59,8 @@ from ccdsl.runtime.sim import (
     SimChannel,
     Speak,
     StepWatch,
-    queue_configs,
 )
 from ccdsl.runtime.sim.caller import KEYS
-from ccdsl.runtime.store import CallStore
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"

@@ -13,21 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ccdsl.compiler.pipeline import compile_file, find_flow_files
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.scenario import (
-    CallFacts,
-    Expectation,
-    ScenarioError,
-    check,
-    crm_type_of,
-    flow_zone,
-    load_agents,
-    parse_at,
-    parse_press,
-    run_test,
-    scenario_from_test,
-)
+from ccdsl.runtime.core.crm.folder import crm_type_of
+from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.agents_file import load_agents
 from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.sim.script import flow_zone, parse_at, parse_press
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.expectations import CallFacts, Expectation, check
+from ccdsl.runtime.testing.runner import run_test
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIRS = [ROOT / "examples", ROOT / "stdlib_flows", ROOT / "tests" / "scenarios"]
@@ -107,7 +101,7 @@ def test_at_reads_the_zone_written_else_the_flow_zone() -> None:
 @pytest.mark.parametrize("text", ["tomorrow", "2026-11-30", "2026-02-30 10:00",
                                   "2026-11-30 10:00 Mars/Base"])
 def test_a_bad_at_says_what_to_write(text: str) -> None:
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         parse_at(text)
     assert "2026" in str(err.value) or "time zone" in str(err.value)
 
@@ -153,7 +147,7 @@ def test_press_scripts_for_simulate() -> None:
     assert parse_press("1 20261128#, 5s 0 hangup") == (
         Press("1"), Press("20261128#"), Silence(5000), Press("0"), HangUp(after_ms=0))
     assert parse_press("") == ()
-    with pytest.raises(ScenarioError, match="`x1` is not something a caller can do"):
+    with pytest.raises(InputError, match="`x1` is not something a caller can do"):
         parse_press("x1")
 
 
@@ -186,7 +180,7 @@ def test_agents_file_toml_and_json(tmp_path: Path) -> None:
 def test_bad_agents_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "agents.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError, match=message.replace("[", r"\[")):
+    with pytest.raises(InputError, match=message.replace("[", r"\[")):
         load_agents(str(path))
 
 

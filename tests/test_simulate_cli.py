@@ -121,7 +121,7 @@ def test_interactive_asks_for_keys_after_each_prompt() -> None:
 
 
 def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
-    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
     db = tmp_path / "crm.db"
     crm = SqliteCRM(db)
@@ -140,7 +140,7 @@ def test_crm_db_copy_sees_commits_still_in_another_process_wal(small: Path,
                                                               tmp_path: Path) -> None:
     import sqlite3
 
-    from ccdsl.runtime.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
     db = tmp_path / "crm.db"
     crm = SqliteCRM(db)

@@ -3,7 +3,7 @@
 Modules (one purpose each):
 - agi: FastAGI framing and reply parsing, argument quoting (our own code:
   panoramisk 1.4's FastAGI misreads Asterisk 22, see shared captures).
-- agi_channel: runtime.channel.Channel over AGI commands.
+- agi_channel: runtime.core.channel.Channel over AGI commands.
 - tts: text-to-speech rendered to sound files Asterisk plays, cached.
 - ami: the AMI link (panoramisk's Manager where it is right), reconnect
   with backoff, resynchronisation, actions with their replies.

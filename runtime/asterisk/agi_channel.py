@@ -1,4 +1,4 @@
-"""AgiChannel: runtime.channel.Channel over one FastAGI session.
+"""AgiChannel: runtime.core.channel.Channel over one FastAGI session.
 
 Each op becomes AGI commands and Asterisk applications (the op -> AGI table
 of the team brief, kept in docs/asterisk.md): prompts are STREAM FILE,
@@ -49,8 +49,8 @@ from ccdsl.runtime.asterisk.agi import (
     AgiSession,
 )
 from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
-from ccdsl.runtime.centre import Agent
-from ccdsl.runtime.channel import (
+from ccdsl.runtime.core.centre import Agent
+from ccdsl.runtime.core.channel import (
     CallInfo,
     ChannelLog,
     Conversation,
@@ -64,9 +64,9 @@ from ccdsl.runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from ccdsl.runtime.clock import Clock
-from ccdsl.runtime.errors import CallHungUp, ExternalError
-from ccdsl.runtime.ops_media import RECORDING_FORMATS
+from ccdsl.runtime.core.clock import Clock
+from ccdsl.runtime.core.errors import CallHungUp, ExternalError
+from ccdsl.runtime.core.ops.media import RECORDING_FORMATS
 
 log = logging.getLogger("ccdsl.agi")
 

@@ -42,6 +42,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccdsl.runtime.core.errors import ExternalError
+
 log = logging.getLogger("ccdsl.ami")
 
 EOL = b"\r\n"
@@ -57,7 +59,7 @@ OnEvent = Callable[["AmiMessage"], Any]
 OnConnect = Callable[["AmiLink"], Any]
 
 
-class AmiError(Exception):
+class AmiError(ExternalError):
     """The AMI link could not do what was asked: login refused, link down,
     no reply in time, or a header that cannot be sent."""
 

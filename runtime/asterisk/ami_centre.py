@@ -1,6 +1,6 @@
 """The centre as Asterisk sees it: agents and queues mirrored from AMI into
 a routing AgentPool, so `route` decides on Asterisk exactly as in the
-simulator (runtime.services.CentreView).
+simulator (runtime.core.services.CentreView).
 
 Sources (event shapes from apps/app_queue.c and the captures):
 - members: QueueMember (QueueStatus), QueueMemberAdded / Status / Pause /
@@ -36,9 +36,9 @@ from ccdsl.runtime.asterisk.names import (
     interface_of_channel,
     queue_name,
 )
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.clock import Clock, SystemClock
-from ccdsl.runtime.routing import AgentPool
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.clock import Clock, SystemClock
+from ccdsl.runtime.core.routing import AgentPool
 
 log = logging.getLogger("ccdsl.centre")
 

@@ -4,7 +4,7 @@ limits below are easier to hold in 200 lines than to configure).
 
     GET  /status                  the live view (runtime/asterisk/live_status.py)
     GET  /calls/{call_id}         a call's record in the call store
-    POST /calls/{call_id}/wrapup  the agent's wrap-up values (runtime/wrapup.py)
+    POST /calls/{call_id}/wrapup  the agent's wrap-up values (runtime/operations/wrapup.py)
 
 One request per connection (`Connection: close`), JSON in and out. What a
 client may send is bounded: the request line and headers together

@@ -24,7 +24,7 @@ ccf.schema.json (beside this file) and turned into a CentreConfig.
                                  # {out}: the wav to write (else stdout); {text}: the
                                  # text as one argument (else stdin); {voice}, {language}
 
-    [crm]                        # as runtime/crm/config.py reads it
+    [crm]                        # as runtime/core/crm/config.py reads it
     adapter = "sqlite"
 
     [agents]
@@ -72,9 +72,10 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.asterisk import names
-from ccdsl.runtime.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
-from ccdsl.runtime.crm.config import CrmConfig, CrmConfigError
-from ccdsl.runtime.crm.config import load_config as load_crm_config
+from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
+from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError
+from ccdsl.runtime.core.crm.config import load_config as load_crm_config
+from ccdsl.runtime.core.redact import shown_url
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -148,7 +149,7 @@ class ApiConfig:
 
 @dataclass(frozen=True)
 class ScreenPopSettings:
-    """Where screen pops go besides the AMI UserEvent (runtime/screenpop.py)."""
+    """Where screen pops go besides the AMI UserEvent (runtime/operations/screenpop.py)."""
 
     url: str | None = None
     token_env: str | None = None
@@ -308,7 +309,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
 
 
 def _seconds(duration: str) -> float:
-    from ccdsl.runtime.scenario import parse_duration_ms
+    from ccdsl.runtime.core.durations import parse_duration_ms
 
     return parse_duration_ms(duration) / 1000
 
@@ -444,7 +445,7 @@ def _placeholder_problems(items: list[str], allowed: set[str], where: str, *,
 
 
 def _crm(doc: dict, file: Path, problems: list[str]) -> tuple[CrmConfig | None, str | None]:
-    """The [crm] section, read by runtime.crm.config (one schema for it)."""
+    """The [crm] section, read by runtime.core.crm.config (one schema for it)."""
     section = doc.get("crm")
     try:
         if section is None:
@@ -467,7 +468,8 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
     file = section.get("file")
     if file is None:
         return AgentsConfig(interface=interface)
-    from ccdsl.runtime.scenario import ScenarioError, load_agents
+    from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.operations.agents_file import load_agents
 
     path = resolve(file)
     if not os.path.isfile(path):
@@ -476,7 +478,7 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
         return AgentsConfig(file=path, interface=interface)
     try:
         agents = load_agents(path)
-    except ScenarioError as exc:
+    except InputError as exc:
         problems.append(f"{where}: agents.file: {exc}")
         return AgentsConfig(file=path, interface=interface)
     if not found:
@@ -492,7 +494,7 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
 def summary(config: CentreConfig) -> list[tuple[str, str]]:
     """The effective settings as (name, value) rows, for `ccf config
     check`: secrets appear as "set" or "missing", never their values."""
-    from ccdsl.runtime.crm.config import HttpConfig
+    from ccdsl.runtime.core.crm.config import HttpConfig
 
     def secret(env_name: str, value: bool) -> str:
         return f"{'set' if value else 'missing'} (${env_name})"
@@ -511,7 +513,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
          else "espeak-ng (default)"),
     ]
     if isinstance(config.crm, HttpConfig):
-        rows.append(("crm", f"http {names.shown_url(config.crm.base_url)}"))
+        rows.append(("crm", f"http {shown_url(config.crm.base_url)}"))
         if config.crm_token_env:
             rows.append(("crm token", secret(config.crm_token_env, bool(config.crm_token_set))))
     else:
@@ -530,7 +532,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows.append(("api token", secret(api.token_env, api.token is not None)
                  + ("" if api.token else ": requests need none")))
     pop = config.screen_pop
-    rows.append(("screen pop", f"webhook {names.shown_url(pop.url)}, timeout "
+    rows.append(("screen pop", f"webhook {shown_url(pop.url)}, timeout "
                  f"{pop.timeout_s:g}s" if pop.url else "AMI UserEvent only (no [screen_pop] url)"))
     if pop.url and pop.token_env:
         rows.append(("screen pop token", secret(pop.token_env, pop.token is not None)))

@@ -41,7 +41,7 @@ QUEUES_FILE = "queues_ccf.conf"
 EMPTY_RULE = "unavailable,invalid,unknown"  # a queue with no logged-in member is empty
 DEFAULT_RING_S = 15  # app_queue DEFAULT_TIMEOUT
 DEFAULT_RETRY_S = 5  # app_queue DEFAULT_RETRY
-DEFAULT_STRATEGY = "leastrecent"  # the language's default (runtime.ops_agents)
+DEFAULT_STRATEGY = "leastrecent"  # the language's default (runtime.core.ops.agents)
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
 

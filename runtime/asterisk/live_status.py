@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ccdsl.runtime.asterisk.names import queue_name
-from ccdsl.runtime.centre import AgentState
-from ccdsl.runtime.events import Event
+from ccdsl.runtime.core.centre import AgentState
+from ccdsl.runtime.core.events import Event
 
 
 @dataclass

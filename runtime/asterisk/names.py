@@ -6,7 +6,6 @@ caller number reaches Asterisk's parsers unchecked."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 # dialplan contexts the deployment generates (runtime/asterisk/dialplan.py)
 INBOUND_CONTEXT = "ccf-inbound"  # the configured numbers, handed to FastAGI
@@ -95,10 +94,3 @@ def interface_of_channel(channel: str) -> str:
     Queue() gives the Gosub on the member's channel no member name, so the
     `ccf-answered` connection names the agent by its channel."""
     return _CHANNEL_SUFFIX.sub("", channel, count=1)
-
-
-def shown_url(url: str) -> str:
-    """A URL as it may be logged or printed: scheme, host and path. The
-    user:password part and the query string could carry a secret."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"

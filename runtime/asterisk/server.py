@@ -34,12 +34,12 @@ from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_enviro
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
-from ccdsl.runtime.centre import Agent
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import Clock
-from ccdsl.runtime.interpreter import CallResult, run_call
-from ccdsl.runtime.ir import Program
-from ccdsl.runtime.services import Services
+from ccdsl.runtime.core.centre import Agent
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import Clock
+from ccdsl.runtime.core.interpreter import CallResult, run_call
+from ccdsl.runtime.core.ir import Program
+from ccdsl.runtime.core.services import Services
 
 log = logging.getLogger("ccdsl.serve")
 

@@ -36,19 +36,19 @@ from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
-from ccdsl.runtime.centre import Agent
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import SystemClock
-from ccdsl.runtime.crm.config import CrmConfigError, open_crm
-from ccdsl.runtime.errors import ExternalError, IRError
-from ccdsl.runtime.events import FanOut
-from ccdsl.runtime.interpreter import CallResult
-from ccdsl.runtime.ir import Program, load_program
-from ccdsl.runtime.screenpop import PopTarget, ScreenPop
-from ccdsl.runtime.services import RuntimeConfig, Services
-from ccdsl.runtime.sim.centre import parse_state, queue_configs
-from ccdsl.runtime.store import CallStore, StoreError
-from ccdsl.runtime.wrapup import WrapupDesk
+from ccdsl.runtime.core.centre import Agent, parse_state
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import SystemClock
+from ccdsl.runtime.core.crm.config import CrmConfigError, open_crm
+from ccdsl.runtime.core.errors import ExternalError, IRError
+from ccdsl.runtime.core.events import FanOut
+from ccdsl.runtime.core.interpreter import CallResult
+from ccdsl.runtime.core.ir import Program, load_program
+from ccdsl.runtime.core.queues import queue_configs
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
+from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
 

@@ -9,11 +9,10 @@ from ccdsl.runtime.sim.caller import (
     Silence,
     Speak,
 )
-from ccdsl.runtime.sim.centre import AgentScript, QueueConfig, SimCentre, parse_state, queue_configs
+from ccdsl.runtime.sim.centre import AgentScript, SimCentre
 from ccdsl.runtime.sim.channel import RecordingEntry, SimChannel, StepWatch, tts_ms
 
 __all__ = [
-    "AgentScript", "HangUp", "InteractiveCaller", "Press", "QueueConfig", "RecordingEntry",
-    "ScriptedCaller", "Silence", "SimCentre", "SimChannel", "Speak", "StepWatch", "parse_state",
-    "queue_configs", "tts_ms",
+    "AgentScript", "HangUp", "InteractiveCaller", "Press", "RecordingEntry", "ScriptedCaller",
+    "Silence", "SimCentre", "SimChannel", "Speak", "StepWatch", "tts_ms",
 ]

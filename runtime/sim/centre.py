@@ -1,7 +1,7 @@
 """The simulated contact centre: agents with scripted behaviour, and queues
 that behave as Asterisk's app_queue (apps/app_queue.c) does.
 
-Agents live in a routing `AgentPool` (runtime/routing.py), so the routing
+Agents live in a routing `AgentPool` (runtime/core/routing.py), so the routing
 engine reads the same index the simulator changes. Each agent has an
 `AgentScript`: how long it lets a call ring before answering (or never: a
 ring-no-answer agent), how long it talks, who ends the conversation, and
@@ -45,38 +45,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.clock import Clock
-from ccdsl.runtime.routing import AgentPool
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.clock import Clock
+from ccdsl.runtime.core.queues import QueueConfig
+from ccdsl.runtime.core.routing import AgentPool
 
 DEFAULT_RING_MS = 15_000  # app_queue DEFAULT_TIMEOUT
 DEFAULT_RETRY_MS = 5_000  # app_queue DEFAULT_RETRY
 NEVER_FREE_WAIT_MS = 3_600_000  # the estimate when no member will ever be free
 STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
-
-# test and CLI words for agent states (`agent li state "offline"`)
-STATE_WORDS = {
-    "available": AgentState.AVAILABLE,
-    "busy": AgentState.BUSY,
-    "ringing": AgentState.RINGING,
-    "paused": AgentState.PAUSED,
-    "offline": AgentState.LOGGED_OFF,
-    "logged_off": AgentState.LOGGED_OFF,
-    "logged off": AgentState.LOGGED_OFF,
-}
-
-
-def parse_state(word: str) -> AgentState:
-    try:
-        return STATE_WORDS[word.strip().lower()]
-    except KeyError:
-        raise ValueError(f"unknown agent state {word!r}; one of {', '.join(STATE_WORDS)}") \
-            from None
-
 
 @dataclass
 class AgentScript:
@@ -90,32 +71,6 @@ class AgentScript:
     wrapup: dict | None = None  # what the agent enters on the flow's wrap-up form
 
 
-@dataclass(frozen=True, init=False)
-class QueueConfig:
-    """A declared queue with literal options (see queue_configs)."""
-
-    name: str
-    skills: dict[str, int] = field(default_factory=dict)
-    max_wait_ms: int | None = None
-    priority: int = 0
-    music: str | None = None
-    announce_position_ms: int | None = None
-    ring_ms: int | None = None
-    strategy: str = "leastrecent"  # the language's default
-
-    def __init__(self, name: str, skills: dict[str, int] | None = None,
-                 max_wait_ms: int | None = None, priority: int = 0, music: str | None = None,
-                 announce_position_ms: int | None = None, ring_ms: int | None = None,
-                 strategy: str = "leastrecent") -> None:
-        # What the generated __init__ does, in one step instead of one
-        # object.__setattr__ per field (as runtime.events.Event): a simulated
-        # call's centre makes one per queue. Still frozen afterwards.
-        self.__dict__.update(name=name, skills={} if skills is None else skills,
-                             max_wait_ms=max_wait_ms, priority=priority, music=music,
-                             announce_position_ms=announce_position_ms, ring_ms=ring_ms,
-                             strategy=strategy)
-
-
 @dataclass(frozen=True)
 class Waiter:
     call_id: str
@@ -126,34 +81,6 @@ class Waiter:
 
     def order(self) -> tuple:
         return (-self.priority, self.joined, self.seq)
-
-
-def queue_configs(ir: dict) -> dict[str, QueueConfig]:
-    """The IR's queue declarations whose options are literals. An option
-    given by an expression is left at its default here: the interpreter
-    evaluates it into each call's QueueRequest."""
-
-    def lit(expr):
-        return expr.get("lit") if isinstance(expr, dict) else None
-
-    out = {}
-    for name, decl in (ir.get("queues") or {}).items():
-        opts = decl.get("options") or {}
-        skills: dict[str, int] = {}
-        sk = opts.get("skills") or {}
-        for item in sk.get("list", []):
-            if isinstance(lit(item), str):
-                skills[lit(item)] = 0
-        for skill, level in (sk.get("map") or {}).items():
-            if isinstance(lit(level), int):
-                skills[skill] = lit(level)
-        announce = opts.get("announce_position") or {}
-        out[name] = QueueConfig(
-            name=name, skills=skills, max_wait_ms=lit(opts.get("max_wait")),
-            priority=lit(opts.get("priority")) or 0, music=lit(opts.get("music")),
-            announce_position_ms=lit(announce.get("every")), ring_ms=lit(opts.get("ring")),
-            strategy=lit(opts.get("strategy")) or "leastrecent")
-    return out
 
 
 class SimCentre:

@@ -29,8 +29,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from ccdsl.runtime.centre import AgentState
-from ccdsl.runtime.channel import (
+from ccdsl.runtime.core.centre import AgentState
+from ccdsl.runtime.core.channel import (
     CallInfo,
     ChannelLog,
     Conversation,
@@ -44,9 +44,9 @@ from ccdsl.runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.errors import CallHungUp
-from ccdsl.runtime.events import Event, EventSink
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.errors import CallHungUp
+from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
 

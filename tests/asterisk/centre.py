@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
+from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"

@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from doubles.transcript import read_transcript
 
 from ccdsl.runtime.asterisk.agi import AgiSession, environment_from
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
-from ccdsl.runtime.asterisk.peer.transcript import read_transcript
 from ccdsl.runtime.asterisk.tts import TtsError
-from ccdsl.runtime.centre import Agent
-from ccdsl.runtime.channel import DialTarget, QueueRequest, Sound
-from ccdsl.runtime.clock import SystemClock
-from ccdsl.runtime.errors import CallHungUp, ExternalError
+from ccdsl.runtime.core.centre import Agent
+from ccdsl.runtime.core.channel import DialTarget, QueueRequest, Sound
+from ccdsl.runtime.core.clock import SystemClock
+from ccdsl.runtime.core.errors import CallHungUp, ExternalError
 
 STEP = 5.0  # every network wait in these tests
 CALL_ID = "1795652892.31"

@@ -13,9 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from doubles.raw import RawResponder, ScriptBackend
+from doubles.transcript import captures_dir, read_transcript
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, command_line, read_environment
-from ccdsl.runtime.asterisk.peer.agi_caller import (
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.sim import HangUp, Press, ScriptedCaller, SimChannel
+from ccdsl.runtime.testing.peer.agi_caller import (
     SPECS,
     AgiCaller,
     Backend,
@@ -25,12 +30,7 @@ from ccdsl.runtime.asterisk.peer.agi_caller import (
     header_writes,
     parse_args,
 )
-from ccdsl.runtime.asterisk.peer.raw import RawResponder, ScriptBackend
-from ccdsl.runtime.asterisk.peer.sim_backend import SimBackend
-from ccdsl.runtime.asterisk.peer.transcript import captures_dir, read_transcript
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.sim import HangUp, Press, ScriptedCaller, SimChannel
+from ccdsl.runtime.testing.peer.sim_backend import SimBackend
 
 T0 = datetime(2026, 11, 26, 0, 28, 13, tzinfo=UTC)
 HEADER = ("agi_network", "agi_network_script", "agi_request", "agi_channel", "agi_language",
@@ -391,7 +391,7 @@ def test_fixed_replies_early_close_and_a_hangup_at_command_k() -> None:
 
 
 def test_a_silent_server_ends_the_peer_with_a_clear_error() -> None:
-    from ccdsl.runtime.asterisk.peer.agi_caller import PeerError
+    from ccdsl.runtime.testing.peer.agi_caller import PeerError
 
     async def main():
         async def server(reader, writer):
@@ -444,7 +444,7 @@ def test_record_file_ends_by_key_by_limit_and_by_hangup() -> None:
 
 
 def test_dial_sets_what_asterisk_sets_and_numbers_ring_too() -> None:
-    from ccdsl.runtime.centre import Agent
+    from ccdsl.runtime.core.centre import Agent
     from ccdsl.runtime.sim import AgentScript, SimCentre
 
     centre = SimCentre([(Agent("li", "Li", "8001", {"general": 1}), AgentScript(2_000))],

@@ -15,6 +15,7 @@ import string
 from dataclasses import dataclass, field
 
 import pytest
+from doubles.transcript import Chunk, read_transcript
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,6 @@ from ccdsl.runtime.asterisk.agi import (
     quote,
     read_environment,
 )
-from ccdsl.runtime.asterisk.peer.transcript import Chunk, read_transcript
 
 STEP = 5.0  # every network wait in these tests
 

@@ -9,13 +9,13 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from doubles.ami_server import AmiPeer
 
 from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.routing import RuleLine, decide
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.routing import RuleLine, decide
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

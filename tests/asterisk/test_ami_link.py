@@ -8,9 +8,9 @@ import logging
 import time
 
 import pytest
+from doubles.ami_server import AmiPeer
 
 from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
 
 
 async def until(predicate, timeout: float = 3.0) -> None:

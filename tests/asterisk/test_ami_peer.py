@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import re
 
+from doubles.ami_server import AmiPeer
+from doubles.transcript import Chunk, read_transcript
+
 from ccdsl.runtime.asterisk.ami import AmiLink, AmiMessage, parse_message
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.asterisk.peer.transcript import Chunk, read_transcript
 
 END = b"\r\n\r\n"
 # values that differ on every run (times, counters, ids, random challenges)

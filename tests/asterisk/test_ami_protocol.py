@@ -9,9 +9,9 @@ import asyncio
 import time
 
 import pytest
+from doubles.transcript import Chunk, read_transcript
 
 from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage, encode_action, parse_message
-from ccdsl.runtime.asterisk.peer.transcript import Chunk, read_transcript
 
 END = b"\r\n\r\n"
 LIST_ACTIONS = {"QueueStatus", "QueueSummary", "CoreShowChannels", "Status"}

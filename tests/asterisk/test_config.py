@@ -12,7 +12,7 @@ from ccf_cli import ccf
 from jsonschema import Draft202012Validator
 
 from ccdsl.runtime.asterisk.config import ConfigError, load_config, schema
-from ccdsl.runtime.crm.config import HttpConfig, SqliteConfig
+from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "iws" / "ccf.toml"

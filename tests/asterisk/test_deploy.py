@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from doubles.ami_server import AmiPeer, peer_in_thread
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.deploy import (
@@ -25,7 +26,6 @@ from ccdsl.runtime.asterisk.deploy import (
 )
 from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE, dialplan_files
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"

@@ -24,6 +24,7 @@ from ccdsl.runtime.asterisk.dialplan import (
     render_dialplan,
 )
 from ccdsl.runtime.asterisk.flowstore import Bundle
+from ccdsl.runtime.core.queues import queue_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden")
@@ -128,7 +129,7 @@ def test_queue_settings_are_the_simulators_assumptions(tmp_path, hotline, sales)
         assert settings["timeoutpriority"] == "app"  # the wait limit wins over a ring
     # every literal option as the simulator reads it from the same IR
     for ir in (hotline, sales):
-        for qualified, queue in sim_centre.queue_configs(ir).items():
+        for qualified, queue in queue_configs(ir).items():
             settings = sections["ccf-" + qualified.replace(".", "_")]
             assert settings["strategy"] == queue.strategy
             ring_ms = queue.ring_ms or sim_centre.DEFAULT_RING_MS

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from doubles.ami_server import AmiPeer
+from doubles.raw import ScriptBackend
 
 from asterisk.centre import compiled, write_config
 from ccdsl.runtime.asterisk import server as server_module
@@ -22,27 +24,25 @@ from ccdsl.runtime.asterisk.agi_channel import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.peer.agi_caller import (
+from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.core.centre import Agent
+from ccdsl.runtime.core.clock import SystemClock
+from ccdsl.runtime.core.crm.config import open_crm
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.testing.peer.agi_caller import (
     AgiCaller,
     AgiCommand,
     CallerLine,
     CallerReport,
     find_command,
 )
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
-from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
-from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
-from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.asterisk.tts import TtsRenderer
-from ccdsl.runtime.centre import Agent
-from ccdsl.runtime.clock import SystemClock
-from ccdsl.runtime.crm.config import open_crm
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.errors import ExternalError
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.services import RuntimeConfig, Services
-from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError, ir_hash
-from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.core.ir import load_program
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,21 +16,21 @@ import os
 from pathlib import Path
 
 import pytest
+from doubles.raw import ScriptBackend
 
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.asterisk.agi_channel import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.names import file_part
-from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine, find_command, parse_args
-from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
-from ccdsl.runtime.asterisk.scenario_agi import quiet_tts_command
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
-from ccdsl.runtime.clock import SystemClock
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.services import RuntimeConfig, Services
-from ccdsl.runtime.store import CallStore
-from ccdsl.runtime.values import Record
+from ccdsl.runtime.core.clock import SystemClock
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.core.values import Record
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, find_command, parse_args
+from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 WAIT_S = 5.0
 EVIL = [

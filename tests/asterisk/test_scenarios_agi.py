@@ -15,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.scenario import AgentSpec, Scenario, parse_at, run_test
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.sim.caller import HangUp, Press
+from ccdsl.runtime.sim.scenario import Scenario
+from ccdsl.runtime.sim.script import parse_at
+from ccdsl.runtime.testing.runner import run_test
+from ccdsl.runtime.testing.via_asterisk import AgiTestbed, run_test_over_agi
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
@@ -254,7 +257,7 @@ def test_the_caller_hangs_up_in_every_step_and_the_server_serves_on(tmp_path) ->
 
 
 def test_a_call_the_server_does_not_run_fails_clearly_and_the_next_one_runs(tmp_path) -> None:
-    from ccdsl.runtime.scenario import ScenarioError
+    from ccdsl.runtime.core.errors import InputError
 
     ir = compiled(str(HOTLINE))
 
@@ -263,7 +266,7 @@ def test_a_call_the_server_does_not_run_fails_clearly_and_the_next_one_runs(tmp_
         await bed.start()
         try:
             bed.flow = "no_such_flow"  # the FastAGI path the peer asks for
-            with pytest.raises(ScenarioError, match="without running flow 'no_such_flow'"):
+            with pytest.raises(InputError, match="without running flow 'no_such_flow'"):
                 await bed.call(hang_up_in("main_menu", None))
             bed.flow = "hotline"
             return await bed.call(hang_up_in("main_menu", None))

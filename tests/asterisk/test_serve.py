@@ -18,14 +18,15 @@ import textwrap
 import time
 from pathlib import Path
 
+from doubles.ami_server import AmiPeer
+from doubles.raw import ScriptBackend
+
 from asterisk.centre import IWS, compiled, write_config
 from ccdsl.runtime.asterisk.config import CentreConfig, load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.asterisk.peer.raw import ScriptBackend
 from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.centre import AgentState
+from ccdsl.runtime.core.centre import AgentState
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
@@ -81,7 +82,7 @@ class HeldBackend(ScriptBackend):
 def said(commands: list[str]) -> list[str]:
     """What a call's prompts said: the text of each STREAM FILE's TTS file
     (the renderer's sidecar beside it)."""
-    from ccdsl.runtime.asterisk.peer.agi_caller import find_command
+    from ccdsl.runtime.testing.peer.agi_caller import find_command
 
     texts = []
     for text in commands:

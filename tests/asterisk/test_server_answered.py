@@ -8,10 +8,10 @@ import asyncio
 
 from ccdsl.runtime.asterisk.agi_channel import AgiSettings
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, ANSWERED_SUB
-from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, Backend, CallerLine
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
-from ccdsl.runtime.clock import SystemClock
+from ccdsl.runtime.core.clock import SystemClock
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, Backend, CallerLine
 
 
 def _answered(tmp_path, script: str, channel: str) -> list[str]:

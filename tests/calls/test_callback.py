@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from doubles.ami_server import AmiPeer, peer_in_thread
 
 from calls.world import OWNER_MESSAGE, ROOT, run_test_call
 from ccdsl.runtime.asterisk.ami import AmiLink
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
-from ccdsl.runtime.callback import AmiOriginator, CallbackError, make_plan, run_callback
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.scenario import load_agents
-from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.asterisk.callback import AmiOriginator, CallbackError, make_plan, run_callback
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.operations.store import CallStore
 
 SECRET = "callback-peer-secret"
 OWNER = "the owner gets the message and a follow-up task"

@@ -13,7 +13,8 @@ import pytest
 from ccf_cli import ccf
 
 from calls.world import OWNER_MESSAGE, RECORDING, compiled
-from ccdsl.runtime.scenario import AgentSpec, run_simulation, simulation
+from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.sim.scenario import run_simulation, simulation
 
 LI = AgentSpec(id="li", skills={"general": 0}, answer_after_ms=3000)
 
@@ -78,7 +79,7 @@ def test_calls_list_filters(store):
 def test_since_reads_spans_dates_and_times():
     from datetime import datetime, timedelta, timezone
 
-    from ccdsl.runtime.recordings import QueryError, parse_since
+    from ccdsl.runtime.operations.recordings import QueryError, parse_since
 
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone(timedelta(hours=8)))
     assert parse_since("2h", now) == now - timedelta(hours=2)

@@ -16,18 +16,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calls.world import OWNER_MESSAGE, RECORDING, ROOT, block_named, compiled, run_test_call
-from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed, run_test_over_agi
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.crm.http import HttpCRM
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.events import EventList
-from ccdsl.runtime.interpreter import run_call
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.scenario import AgentSpec, Scenario, scenario_centre, scenario_from_test
-from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.http import HttpCRM
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.events import EventList
+from ccdsl.runtime.core.interpreter import run_call
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.store import SCHEMA_VERSION, CallStore
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
-from ccdsl.runtime.store import SCHEMA_VERSION, CallStore
+from ccdsl.runtime.sim.scenario import Scenario, scenario_centre
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.via_asterisk import AgiTestbed, run_test_over_agi
 
 ANSWERED = "a recorded call is answered by an agent"
 UNANSWERED = "nobody answers: the recording still ends with the call"

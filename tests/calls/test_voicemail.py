@@ -1,19 +1,19 @@
 """After-hours messages: stored for the account owner (or the fallback
 mailbox), each with a `callback_task` in the CRM booked by
 stdlib.voicemail, in the simulator and over the FastAGI peer; and how
-runtime.voicemail_box lists them."""
+runtime.operations.voicemail lists them."""
 
 from __future__ import annotations
 
 import asyncio
 
 from calls.world import OWNER_MESSAGE, block_named, compiled, run_test_call
-from ccdsl.runtime.asterisk.scenario_agi import AgiTestbed
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.scenario import scenario_from_test
-from ccdsl.runtime.store import CallStore
-from ccdsl.runtime.voicemail_box import list_messages, message
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.voicemail import list_messages, message
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 
 OWNER = "the owner gets the message and a follow-up task"
 FALLBACK = "an unknown caller's message goes to the fallback mailbox, with its task"

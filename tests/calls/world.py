@@ -8,8 +8,9 @@ from functools import cache
 from pathlib import Path
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.scenario import run_scenario, scenario_from_test
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.sim.scenario import run_scenario
+from ccdsl.runtime.testing.blocks import scenario_from_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"

@@ -1,12 +1,12 @@
 """Test helpers for the operations commands: channels in the AMI peer's
-model and a ccf.toml pointing at the peer (runtime.asterisk.peer.ami_server
+model and a ccf.toml pointing at the peer (doubles.ami_server
 .peer_in_thread runs the peer where an in-process `ccf monitor` reaches it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, PeerChannel
+from doubles.ami_server import AmiPeer, PeerChannel
 
 AGENTS = """\
 [[agents]]

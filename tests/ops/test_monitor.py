@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from doubles.ami_server import AmiPeer, peer_in_thread
 
 from ccdsl.runtime.asterisk.config import load_config
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer, peer_in_thread
-from ccdsl.runtime.monitor import (
+from ccdsl.runtime.asterisk.monitor import (
     Mode,
     MonitorError,
     find_agent_leg,

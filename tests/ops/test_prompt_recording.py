@@ -15,10 +15,11 @@ from functools import cache
 from pathlib import Path
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.scenario_agi import run_scenario_over_agi, run_test_over_agi
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.scenario import run_scenario, scenario_from_test
+from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.caller import Press
+from ccdsl.runtime.sim.scenario import run_scenario
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.via_asterisk import run_scenario_over_agi, run_test_over_agi
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "tests" / "scenarios" / "prompt_line.ccf"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ccdsl.runtime.prompts import PromptCheck, check_flow, recorded_files
+from ccdsl.runtime.asterisk.prompts import PromptCheck, check_flow, recorded_files
 
 ROOT = Path(__file__).resolve().parents[2]
 

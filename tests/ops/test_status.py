@@ -19,7 +19,7 @@ from ccf_cli import ccf
 
 from ccdsl.runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
 from ccdsl.runtime.asterisk.api_client import ApiClientError as StatusError
-from ccdsl.runtime.monitor import calls_by_step
+from ccdsl.runtime.asterisk.monitor import calls_by_step
 
 STATUS = {
     "server": {"version": "0001", "started": "2026-11-30T09:00:00+08:00", "calls_served": 12,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.store import CallStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -13,9 +13,9 @@ import pytest
 from ccf_cli import ccf
 
 from ccdsl.cli.main import app
-from ccdsl.runtime.reports import make_report
-from ccdsl.runtime.reports.model import Filters, Options
-from ccdsl.runtime.reports.options import filters as make_filters
+from ccdsl.runtime.operations.reports import make_report
+from ccdsl.runtime.operations.reports.model import Filters, Options
+from ccdsl.runtime.operations.reports.options import filters as make_filters
 from reports import known
 
 CALLS = known.make_calls(seed=9, count=60)
@@ -238,7 +238,7 @@ def test_a_bad_ccf_toml(tmp_path: Path) -> None:
 
 
 def test_an_empty_store(tmp_path: Path) -> None:
-    from ccdsl.runtime.store import CallStore
+    from ccdsl.runtime.operations.store import CallStore
 
     path = tmp_path / "empty.db"
     CallStore(path).close()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.runtime.reports import make_report
-from ccdsl.runtime.reports.model import Filters, Options
-from ccdsl.runtime.reports.options import filters as make_filters
+from ccdsl.runtime.operations.reports import make_report
+from ccdsl.runtime.operations.reports.model import Filters, Options
+from ccdsl.runtime.operations.reports.options import filters as make_filters
 from reports import known
 
 CALLS = known.make_calls()
@@ -178,7 +178,7 @@ def test_realtime(store: str) -> None:
 
 
 def test_an_empty_store(tmp_path: Path) -> None:
-    from ccdsl.runtime.store import CallStore
+    from ccdsl.runtime.operations.store import CallStore
 
     path = str(tmp_path / "empty.db")
     CallStore(path).close()
@@ -201,8 +201,8 @@ def test_docs_define_every_figure(store: str) -> None:
 def test_a_report_reads_while_a_store_writes(tmp_path: Path) -> None:
     """A live store (WAL, one writer) and a report at the same time: the
     report sees every committed call, the one in progress as in progress."""
-    from ccdsl.runtime.events import Event
-    from ccdsl.runtime.store import CallStore
+    from ccdsl.runtime.core.events import Event
+    from ccdsl.runtime.operations.store import CallStore
 
     path = str(tmp_path / "live.db")
     at = datetime(2026, 11, 30, 10, 0, tzinfo=known.SHANGHAI)

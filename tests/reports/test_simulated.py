@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.reports import make_report
-from ccdsl.runtime.scenario import load_agents, run_simulation, simulation
+from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.operations.reports import make_report
+from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import HangUp, Press, Speak
-from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.sim.scenario import run_simulation, simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -88,7 +89,7 @@ def test_summary_and_calls_per_hour(runs) -> None:
 
 
 def _hourly():
-    from ccdsl.runtime.reports.model import Options
+    from ccdsl.runtime.operations.reports.model import Options
 
     return Options(interval="hour")
 

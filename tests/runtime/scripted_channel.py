@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ccdsl.runtime.channel import (
+from ccdsl.runtime.core.channel import (
     CallInfo,
     Conversation,
     DialOutcome,
@@ -20,8 +20,8 @@ from ccdsl.runtime.channel import (
     TransferOutcome,
     VoicemailOutcome,
 )
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.errors import CallHungUp
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.errors import CallHungUp
 
 HANGUP = "HANGUP"  # a script entry: the caller hangs up at this read
 
@@ -165,7 +165,7 @@ class History:
 def compile_flow(tmp_path, source: str, name: str = "flow"):
     """Compile .ccf text (a file in tmp_path) and load its IR as a Program."""
     from ccdsl.compiler.pipeline import compile_file
-    from ccdsl.runtime.ir import load_program
+    from ccdsl.runtime.core.ir import load_program
 
     path = tmp_path / f"{name}.ccf"
     path.write_text(source, encoding="utf-8")
@@ -197,14 +197,14 @@ def run_flow(program, *, keys=(), crm=None, agents=(), history=None, config=None
     `also` is a second event sink (a CallStore)."""
     import asyncio
 
-    from ccdsl.runtime.crm.sqlite import SqliteCRM
-    from ccdsl.runtime.events import EventList
-    from ccdsl.runtime.interpreter import run_call
-    from ccdsl.runtime.services import RuntimeConfig, Services
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.events import EventList
+    from ccdsl.runtime.core.interpreter import run_call
+    from ccdsl.runtime.core.services import RuntimeConfig, Services
     from ccdsl.runtime.sim.centre import SimCentre
 
     clock = VirtualClock(start or datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
-    from ccdsl.runtime.events import FanOut
+    from ccdsl.runtime.core.events import FanOut
 
     channel = channel_type(clock, keys=list(keys), **channel_options)
     sink = EventList()

@@ -15,17 +15,18 @@ import pytest
 from scripted_channel import History, ScriptedChannel, compile_flow
 
 from ccdsl.builtins import BUILTINS
-from ccdsl.runtime import builtins_impl, hours
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.errors import ExternalError
-from ccdsl.runtime.events import EventList
-from ccdsl.runtime.interpreter import OPS
-from ccdsl.runtime.ops_core import CallRuntime
-from ccdsl.runtime.services import RuntimeConfig, Services
+from ccdsl.runtime.core import hours
+from ccdsl.runtime.core.builtins import implementations as builtins_impl
+from ccdsl.runtime.core.call import CallRuntime
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.events import EventList
+from ccdsl.runtime.core.interpreter import OPS
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.core.values import Duration, Record, Ref
 from ccdsl.runtime.sim.centre import SimCentre
-from ccdsl.runtime.values import Duration, Record, Ref
 
 FLOW = """\
 flow b:
@@ -276,7 +277,7 @@ def test_facts_about_the_call(program):
 
 
 def test_an_external_call_is_bounded_once_it_waits():
-    from ccdsl.runtime.builtins_external import within
+    from ccdsl.runtime.core.builtins.external import within
 
     cleaned: list[str] = []
 
@@ -316,7 +317,7 @@ def test_an_external_call_is_bounded_once_it_waits():
 
 
 def test_cancelling_a_call_reaches_the_external_call_it_waits_on():
-    from ccdsl.runtime.builtins_external import within
+    from ccdsl.runtime.core.builtins.external import within
 
     cleaned: list[str] = []
 

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ccdsl.runtime.crm.config import CrmConfigError, HttpConfig, load_config, open_crm
-from ccdsl.runtime.crm.http import HttpCRM
-from ccdsl.runtime.errors import ExternalError
-from ccdsl.runtime.values import Record
+from ccdsl.runtime.core.crm.config import CrmConfigError, HttpConfig, load_config, open_crm
+from ccdsl.runtime.core.crm.http import HttpCRM
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.values import Record
 
 TOKEN = "s3cr3t-crm-token-4242"
 

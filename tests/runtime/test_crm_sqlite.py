@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.runtime.crm.config import CrmConfigError, SqliteConfig, load_config, open_crm
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.errors import ExternalError
-from ccdsl.runtime.values import Duration, Record, TimeOfDay
+from ccdsl.runtime.core.crm.config import CrmConfigError, SqliteConfig, load_config, open_crm
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.values import Duration, Record, TimeOfDay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -228,7 +228,7 @@ def test_bad_config_says_what_is_wrong(tmp_path):
 
 
 def test_the_iws_fixture_imports_and_answers_the_demo(tmp_path):
-    from ccdsl.runtime.crm.importer import read_records
+    from ccdsl.runtime.core.crm.importer import read_records
 
     crm = SqliteCRM(tmp_path / "iws.db")
     for kind in ("customer", "agent", "order"):

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from ccdsl.runtime.errors import FlowError
-from ccdsl.runtime.evaluate import evaluate
-from ccdsl.runtime.values import Duration, Record, Ref, TimeOfDay
+from ccdsl.runtime.core.errors import FlowError
+from ccdsl.runtime.core.evaluate import evaluate
+from ccdsl.runtime.core.values import Duration, Record, Ref, TimeOfDay
 
 LOC = {"file": "f.ccf", "line": 7, "column": 3}
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ccdsl.runtime.events import Event
+from ccdsl.runtime.core.events import Event
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 

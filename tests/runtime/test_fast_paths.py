@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.channel import CallInfo, Sound
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.evaluate import NOT_LEAF
-from ccdsl.runtime.ops_media import option_now
-from ccdsl.runtime.routing import AgentPool
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.channel import CallInfo, Sound
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.evaluate import NOT_LEAF
+from ccdsl.runtime.core.ops.media import option_now
+from ccdsl.runtime.core.queues import QueueConfig
+from ccdsl.runtime.core.routing import AgentPool
+from ccdsl.runtime.core.values import Duration
 from ccdsl.runtime.sim.caller import Press, ScriptedCaller
-from ccdsl.runtime.sim.centre import QueueConfig, SimCentre
+from ccdsl.runtime.sim.centre import SimCentre
 from ccdsl.runtime.sim.channel import FILE_MS, SimChannel
-from ccdsl.runtime.values import Duration
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 

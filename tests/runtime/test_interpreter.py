@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from scripted_channel import HANGUP, History, ScriptedChannel, compile_flow, run_flow
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.errors import IRError
-from ccdsl.runtime.ir import load_program
-from ccdsl.runtime.services import RuntimeConfig
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.errors import IRError
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.core.services import RuntimeConfig
 
 HEAD = "flow t:\n  languages en-US, zh-CN\n\n"
 
@@ -351,7 +351,7 @@ on start:
 """)
     from datetime import UTC, datetime
 
-    from ccdsl.runtime.channel import CallInfo
+    from ccdsl.runtime.core.channel import CallInfo
 
     info = CallInfo("../../x/y", "+1", None, "2", datetime(2026, 11, 30, tzinfo=UTC))
     run = run_flow(program, info=info)
@@ -416,7 +416,7 @@ def test_the_runtime_runs_a_json_ir_without_importing_the_compiler(tmp_path):
 import asyncio, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from scripted_channel import run_flow
-from ccdsl.runtime.ir import load_program
+from ccdsl.runtime.core.ir import load_program
 run = run_flow(load_program({str(path)!r}))
 assert run.logs() == ["hi"], run.logs()
 assert not any(m.startswith("ccdsl.compiler") for m in sys.modules), "compiler"
@@ -440,11 +440,11 @@ def _simulate(program, actions, *, crm, agents=(), at="2026-11-30T02:00:00+00:00
     import asyncio
     from datetime import datetime
 
-    from ccdsl.runtime.channel import CallInfo
-    from ccdsl.runtime.clock import VirtualClock
-    from ccdsl.runtime.events import EventList
-    from ccdsl.runtime.interpreter import run_call
-    from ccdsl.runtime.services import Services
+    from ccdsl.runtime.core.channel import CallInfo
+    from ccdsl.runtime.core.clock import VirtualClock
+    from ccdsl.runtime.core.events import EventList
+    from ccdsl.runtime.core.interpreter import run_call
+    from ccdsl.runtime.core.services import Services
     from ccdsl.runtime.sim.caller import ScriptedCaller
     from ccdsl.runtime.sim.centre import SimCentre
     from ccdsl.runtime.sim.channel import SimChannel, StepWatch
@@ -509,7 +509,7 @@ on start:
 def _info(language):
     from datetime import UTC, datetime
 
-    from ccdsl.runtime.channel import CallInfo
+    from ccdsl.runtime.core.channel import CallInfo
 
     return CallInfo("call-1", "+8613800000001", None, "4001",
                     datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "sim/1", language=language)
@@ -668,7 +668,7 @@ def test_an_unexpected_exception_ends_the_call_with_an_internal_error(tmp_path):
 
 
 def test_an_internal_error_still_leaves_a_call_record(tmp_path):
-    from ccdsl.runtime.store import CallStore
+    from ccdsl.runtime.operations.store import CallStore
 
     program = compile_flow(tmp_path, BROKEN)
     store = CallStore(tmp_path / "calls.db")
@@ -680,7 +680,7 @@ def test_an_internal_error_still_leaves_a_call_record(tmp_path):
 
 
 def test_a_builtin_that_raises_is_an_internal_error_at_its_op(tmp_path, monkeypatch):
-    from ccdsl.runtime import builtins_impl
+    from ccdsl.runtime.core.builtins import implementations as builtins_impl
 
     async def broken(ctx, bound, loc):
         raise KeyError("oops")
@@ -704,7 +704,7 @@ on hangup:
 
 
 def test_a_fault_in_on_hangup_is_reported_and_the_call_still_ends(tmp_path, monkeypatch):
-    from ccdsl.runtime import builtins_impl
+    from ccdsl.runtime.core.builtins import implementations as builtins_impl
 
     async def broken(ctx, bound, loc):
         raise ZeroDivisionError("division by zero")

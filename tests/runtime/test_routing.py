@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.routing import AgentPool, RuleLine, decide, format_skills
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.routing import AgentPool, RuleLine, decide, format_skills
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

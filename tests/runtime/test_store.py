@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.store import SCHEMA_VERSION, CallStore, StoreError, _dumps
-from ccdsl.runtime.values import to_json
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.operations.store import SCHEMA_VERSION, CallStore, StoreError, _dumps
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 LOC = {"file": "hotline.ccf", "line": 12, "column": 3}
@@ -299,7 +299,7 @@ def test_the_documented_report_queries_run_and_count_right(tmp_path):
 
 
 def test_odd_event_data_never_breaks_the_call(tmp_path):
-    from ccdsl.runtime.values import Record
+    from ccdsl.runtime.core.values import Record
 
     with CallStore(tmp_path / "calls.db", calls_per_commit=10) as store:
         c = Call(store, "o1")
@@ -355,7 +355,7 @@ def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
 def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path):
     # calls of ~19 events each: 100 calls are 1,900 events, past FLUSH_EVENTS,
     # yet they are written as one batch (the bound grows with the batch)
-    from ccdsl.runtime.store import FLUSH_EVENTS
+    from ccdsl.runtime.operations.store import FLUSH_EVENTS
 
     path = tmp_path / "calls.db"
     store = CallStore(path, calls_per_commit=100)
@@ -419,7 +419,7 @@ def test_event_data_is_stored_as_compact_json_whatever_it_holds(tmp_path):
     """Event data goes into `events.data` as JSON: plain data as it is,
     run-time values in their JSON form, keys JSON cannot take through the
     full walk, and an empty map as {}."""
-    from ccdsl.runtime.values import Duration, Record
+    from ccdsl.runtime.core.values import Duration, Record
 
     with CallStore(tmp_path / "calls.db") as store:
         c = Call(store, "j1")

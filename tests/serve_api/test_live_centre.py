@@ -16,22 +16,23 @@ from pathlib import Path
 
 import httpx
 from asterisk.centre import write_config
+from doubles.ami_server import AmiPeer
 
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
-from ccdsl.runtime.asterisk.peer.agi_caller import AgiCaller, CallerLine
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.asterisk.peer.sim_backend import SimBackend, agent_leg
 from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.channel import CallInfo
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.scenario import load_agents, scenario_centre, simulation
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.agents_file import load_agents
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
+from ccdsl.runtime.sim.scenario import scenario_centre, simulation
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 
 from .helpers import Desktop, until
 

@@ -1,4 +1,4 @@
-"""Screen pop (runtime/screenpop.py): the webhook against a real HTTP server
+"""Screen pop (runtime/operations/screenpop.py): the webhook against a real HTTP server
 on 127.0.0.1 (the payload, the token, the recent calls and the CRM record),
 a slow or failing desktop never delaying the call, every send kept as a
 centre_events row; and the AMI UserEvent through the AMI peer, as the
@@ -14,12 +14,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from doubles.ami_server import AmiPeer
+
 from ccdsl.runtime.asterisk.ami import AmiLink
-from ccdsl.runtime.asterisk.peer.ami_server import AmiPeer
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.screenpop import USER_EVENT, PopTarget, ScreenPop, recent_calls
-from ccdsl.runtime.store import CallStore
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.screenpop import USER_EVENT, PopTarget, ScreenPop, recent_calls
+from ccdsl.runtime.operations.store import CallStore
 
 from .helpers import Desktop, until
 

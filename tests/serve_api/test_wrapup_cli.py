@@ -16,9 +16,9 @@ import pytest
 from ccf_cli import ccf
 
 from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.store import CallStore
-from ccdsl.runtime.wrapup import WrapupDesk
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.wrapup import WrapupDesk
 
 from .test_wrapup_values import DECL, a_call
 

@@ -1,4 +1,4 @@
-"""Wrap-up values checked against the flow's declaration (runtime/wrapup.py):
+"""Wrap-up values checked against the flow's declaration (runtime/operations/wrapup.py):
 each type from JSON and from text, the problems reported together, the
 form of a call from its events and IR, and the WrapupDesk storing into a
 real call store and CRM (at once, or when a running call ends)."""
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.runtime.crm.sqlite import SqliteCRM
-from ccdsl.runtime.events import Event
-from ccdsl.runtime.store import CallStore
-from ccdsl.runtime.values import Duration, TimeOfDay
-from ccdsl.runtime.wrapup import (
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.values import Duration, TimeOfDay
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.wrapup import (
     WrapupDesk,
     WrapupError,
     WrapupField,

@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.clock import VirtualClock
+from ccdsl.runtime.core.centre import Agent, AgentState, parse_state
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.sim.centre import (
     NEVER_FREE_WAIT_MS,
     AgentScript,
     SimCentre,
-    parse_state,
-    queue_configs,
 )
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

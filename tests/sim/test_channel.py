@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdsl.runtime.centre import Agent, AgentState
-from ccdsl.runtime.channel import CallInfo, DialTarget, QueueRequest, Sound
-from ccdsl.runtime.clock import VirtualClock
-from ccdsl.runtime.errors import CallHungUp
-from ccdsl.runtime.events import Event, EventList
+from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.channel import CallInfo, DialTarget, QueueRequest, Sound
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.errors import CallHungUp
+from ccdsl.runtime.core.events import Event, EventList
 from ccdsl.runtime.sim.caller import HangUp, Press, ScriptedCaller, Silence, Speak
 from ccdsl.runtime.sim.centre import AgentScript, SimCentre
 from ccdsl.runtime.sim.channel import FILE_MS, SimChannel, StepWatch, tts_ms

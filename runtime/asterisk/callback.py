@@ -1,0 +1,291 @@
+"""Call-backs: `ccf callback CALL --agent AGENT` rings the agent first and,
+when the agent answers, the customer.
+
+Two halves:
+- the plan (`make_plan`): who rings whom, from the call store and the CRM.
+  CALL is a call id, or a voicemail's id, which is the id of the call that
+  left it. The number is the phone of the call's `callback_task` in the CRM
+  when there is one (stdlib.callback lets the caller key another number),
+  else the caller's number; the agent must be one of the centre's agents
+  (the agents file), since their extension is what rings.
+- the run (`run_callback`): an originator places the call, the outcome is
+  kept in the call store as a `callback` centre event (source "ccf",
+  call_id = CALL) and, when the CRM has a task for the call, the task gets
+  `status` done or failed (with `called_back_by` and `called_back_at`).
+
+Originators:
+- `AmiOriginator`: an AMI Originate, Async, of the agent's interface
+  ([agents] interface) running Dial() of the customer's number through
+  [outbound] interface, with the customer's number as CallerID (the agent's
+  phone shows whom they are calling back). The reply only says the
+  originate was queued; the outcome is the OriginateResponse event with the
+  same ActionID, awaited for the agent's ring time plus the AMI timeout:
+  Response Success (Reason 4) means the agent answered and Asterisk is
+  dialling the customer ("done"); Failure, with Asterisk's reason code, is
+  "failed". Whether the customer then answers is Asterisk's Dial and CDR's
+  business: Originate reports the first leg only.
+- `SimOriginator`: the same on a virtual clock: the agent answers after
+  the agents file's answer_after (or not at all, or is not there), the
+  customer after `customer_answer_ms` (None: never); "done" only when both
+  answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.values import Record
+from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.store import CallStore
+
+TASK_TYPE = "callback_task"
+AGENT_RING_MS = 30_000  # how long the agent's phone rings
+CUSTOMER_RING_S = 60  # how long Dial() rings the customer
+
+
+class CallbackError(Exception):
+    """A call-back that cannot be planned or placed, with the reason."""
+
+
+@dataclass(frozen=True)
+class CallbackPlan:
+    call_id: str
+    agent: AgentSpec
+    number: str  # the customer's number, diallable
+    customer_id: str | None
+    task: Record | None  # the CRM's callback_task for the call, if any
+    mailbox: str | None  # the message the call left, if it left one
+    voicemail_file: str | None
+    notes: tuple[str, ...] = ()  # what the plan could not learn (a CRM that failed)
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    status: str  # done | failed
+    reason: str
+    steps: tuple[tuple[int, str], ...] = ()  # (ms since the start, what happened)
+    details: dict[str, Any] = field(default_factory=dict)  # ActionID, Uniqueid, channel...
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+
+# -- the plan -----------------------------------------------------------------------------
+
+
+async def make_plan(store: CallStore, call_id: str, agent_id: str,
+                    agents: Sequence[AgentSpec], crm: Any = None) -> CallbackPlan:
+    record = store.call(call_id)
+    if record is None:
+        raise CallbackError(f"no call or voicemail {call_id!r} in the call store {store.path} "
+                            "(`ccf calls list` and `ccf voicemail list` show the ids)")
+    agent = next((a for a in agents if a.id == agent_id), None)
+    if agent is None:
+        known = ", ".join(a.id for a in agents) or "none"
+        raise CallbackError(f"no agent {agent_id!r} in the agents file (the agents: {known})")
+    task, notes = None, []
+    if crm is not None:
+        try:
+            task = await crm.find(TASK_TYPE, {"call": call_id})
+        except ExternalError as exc:
+            notes.append(f"the CRM's call-back task was not looked up: {exc}")
+    phone = (task.fields.get("phone") if task is not None else None) or record["caller"]
+    if not phone:
+        raise CallbackError(f"call {call_id} has no number to call back (the caller's number "
+                            "was withheld and no call-back task names one)")
+    try:
+        number = names.diallable(str(phone))
+    except names.UnsafeValue as exc:
+        raise CallbackError(f"call {call_id}: {exc}") from None
+    customer = record["customer_id"] or (task.fields.get("customer") if task else None)
+    return CallbackPlan(call_id=call_id, agent=agent, number=number,
+                        customer_id=None if customer is None else str(customer), task=task,
+                        mailbox=record["voicemail_mailbox"],
+                        voicemail_file=record["voicemail_file"], notes=tuple(notes))
+
+
+# -- placing it ---------------------------------------------------------------------------
+
+
+class AmiOriginator:
+    """Places the call-back through Asterisk's AMI (module doc). `connect`
+    gives a started runtime.asterisk.ami.AmiLink whose events go to the
+    callback it is given."""
+
+    def __init__(self, connect: Callable[[Callable], Any], *, agent_interface: str,
+                 outbound_interface: str, timeout_s: float = 5.0,
+                 agent_ring_ms: int = AGENT_RING_MS) -> None:
+        self.connect = connect
+        self.agent_interface = agent_interface
+        self.outbound_interface = outbound_interface
+        self.timeout_s = timeout_s
+        self.agent_ring_ms = agent_ring_ms
+
+    def headers(self, plan: CallbackPlan, action_id: str) -> dict[str, Any]:
+        """The Originate action's headers, in the order they are sent."""
+        try:
+            channel = names.agent_interface(self.agent_interface, plan.agent.id,
+                                            plan.agent.extension)
+        except names.UnsafeValue as exc:
+            raise CallbackError(f"agent {plan.agent.id} cannot be rung: {exc}") from None
+        customer = self.outbound_interface.format(number=plan.number)
+        return {"ActionID": action_id, "Channel": channel, "Application": "Dial",
+                "Data": f"{customer},{CUSTOMER_RING_S}",
+                "CallerID": f"Call-back <{plan.number}>", "Timeout": self.agent_ring_ms,
+                "Async": True, "Variable": f"CCF_CALLBACK={names.file_part(plan.call_id)}"}
+
+    async def place(self, plan: CallbackPlan) -> CallbackResult:
+        from ccdsl.runtime.asterisk.ami import (
+            AmiError,
+            OriginateResponses,
+            originate,
+            originate_reason,
+        )
+
+        action_id = f"ccf-callback-{uuid.uuid4().hex[:12]}"
+        headers = self.headers(plan, action_id)
+        responses = OriginateResponses()
+        started = time.monotonic()
+
+        def ms() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            link = await self.connect(responses.on_event)
+        except (AmiError, OSError, TimeoutError) as exc:
+            raise CallbackError(f"cannot reach Asterisk's AMI: {exc or type(exc).__name__}; "
+                                "nothing was placed") from None
+        steps = [(ms(), f"Originate {headers['Channel']} -> Dial({headers['Data']}), "
+                        f"ActionID {action_id}")]
+        wait_s = self.agent_ring_ms / 1000 + self.timeout_s
+        try:
+            try:
+                reply, response = await originate(link, responses, wait_s=wait_s, **headers)
+            except AmiError as exc:
+                raise CallbackError(f"the Originate was not sent: {exc}") from None
+        finally:
+            try:
+                await asyncio.wait_for(link.close(), self.timeout_s)
+            except (AmiError, OSError, TimeoutError):
+                pass  # the outcome is known; a link that will not close changes nothing
+        if not reply.ok:
+            return CallbackResult("failed", f"Asterisk refused the Originate: "
+                                  f"{reply.message or 'no reason given'}", tuple(steps),
+                                  {"action_id": action_id})
+        steps.append((ms(), f"Asterisk: {reply.message or 'queued'}; ringing agent "
+                            f"{plan.agent.id}"))
+        if response is None:
+            return CallbackResult("failed", f"no OriginateResponse from Asterisk within "
+                                  f"{wait_s:g} s", tuple(steps), {"action_id": action_id})
+        details = {"action_id": action_id, "channel": response.get("Channel"),
+                   "uniqueid": response.get("Uniqueid"), "reason_code": response.get("Reason")}
+        if (response.get("Response") or "").lower() == "success":
+            steps.append((ms(), f"agent {plan.agent.id} answered; Asterisk dials {plan.number}"))
+            return CallbackResult("done", f"agent {plan.agent.id} answered and the customer "
+                                  f"{plan.number} is being dialled", tuple(steps), details)
+        code = _int(response.get("Reason"))
+        steps.append((ms(), f"OriginateResponse: {response.get('Response')}, reason {code}"))
+        return CallbackResult("failed", f"the agent's phone {originate_reason(response)} "
+                              f"(OriginateResponse {response.get('Response')}, Reason {code})",
+                              tuple(steps), details)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+class SimOriginator:
+    """The call-back in the simulator, on a virtual clock (module doc)."""
+
+    def __init__(self, clock, *, customer_answer_ms: int | None = 5000,
+                 agent_ring_ms: int = AGENT_RING_MS,
+                 customer_ring_ms: int = CUSTOMER_RING_S * 1000) -> None:
+        self.clock = clock
+        self.customer_answer_ms = customer_answer_ms
+        self.agent_ring_ms = agent_ring_ms
+        self.customer_ring_ms = customer_ring_ms
+
+    async def place(self, plan: CallbackPlan) -> CallbackResult:
+        start = self.clock.now()
+        agent = plan.agent
+        steps: list[tuple[int, str]] = []
+
+        def at() -> int:
+            return int((self.clock.now() - start).total_seconds() * 1000)
+
+        def failed(reason: str) -> CallbackResult:
+            steps.append((at(), f"call-back failed: {reason}"))
+            return CallbackResult("failed", reason, tuple(steps), {"simulated": True})
+
+        if agent.state in ("logged_off", "paused", "busy"):
+            state = "offline" if agent.state == "logged_off" else agent.state
+            return failed(f"agent {agent.id} is {state}")
+        steps.append((at(), f"rings agent {agent.id}"
+                            + (f" (extension {agent.extension})" if agent.extension else "")))
+        answer = agent.answer_after_ms
+        if answer is None or answer >= self.agent_ring_ms:
+            await self.clock.sleep(self.agent_ring_ms)
+            return failed(f"agent {agent.id} did not answer within "
+                          f"{self.agent_ring_ms / 1000:g}s")
+        await self.clock.sleep(answer)
+        steps.append((at(), f"agent {agent.id} answers"))
+        steps.append((at(), f"dials the customer at {plan.number}"))
+        customer = self.customer_answer_ms
+        if customer is None or customer >= self.customer_ring_ms:
+            await self.clock.sleep(self.customer_ring_ms)
+            return failed(f"the customer at {plan.number} did not answer within "
+                          f"{self.customer_ring_ms / 1000:g}s")
+        await self.clock.sleep(customer)
+        steps.append((at(), f"the customer answers: agent {agent.id} is talking to "
+                            f"{plan.number}"))
+        return CallbackResult("done", f"agent {agent.id} reached the customer at "
+                              f"{plan.number}", tuple(steps), {"simulated": True})
+
+
+# -- the whole call-back ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    plan: CallbackPlan
+    result: CallbackResult
+    task_update: str | None  # what happened to the CRM task (None: there is none)
+
+
+async def run_callback(plan: CallbackPlan, originator: Any, store: CallStore, crm: Any = None,
+                       *, now: Callable[[], datetime] | None = None,
+                       source: str = "ccf") -> CallbackOutcome:
+    """Place the call-back, record it in the call store and update the
+    CRM's task. CallbackError when it could not be placed at all (nothing
+    is recorded then)."""
+    result = await originator.place(plan)
+    moment = (now or (lambda: datetime.now().astimezone()))()
+    data = {"agent": plan.agent.id, "number": plan.number, "customer": plan.customer_id,
+            "status": result.status, "reason": result.reason,
+            "task": None if plan.task is None else plan.task.id, **result.details}
+    store.record_centre_event(source, "callback", data, moment, call_id=plan.call_id)
+    store.flush()
+    update = None
+    if plan.task is not None and source == "sim":
+        update = f"CRM task {plan.task.id} left as it is (a simulated call-back rang no one)"
+    elif plan.task is not None and crm is not None:
+        try:
+            await crm.update(plan.task, {"status": result.status,
+                                         "called_back_by": plan.agent.id,
+                                         "called_back_at": moment})
+            update = f"CRM task {plan.task.id}: status {result.status}"
+        except ExternalError as exc:
+            update = f"CRM task {plan.task.id} not updated: {exc}"
+    return CallbackOutcome(plan, result, update)

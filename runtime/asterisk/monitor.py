@@ -1,0 +1,248 @@
+"""Supervisor monitoring on Asterisk: `ccf monitor` finds the agent's
+channel of a call and rings the supervisor with ChanSpy on it (listen,
+whisper to the agent, or barge in), and `ccf status` reads the live view
+`ccf serve` keeps (GET /status of its local HTTP API).
+
+Monitoring exists on Asterisk only: a simulated call has no channels and
+no supervisor phone to ring, so there is nothing honest to model there.
+
+How a call's agent channel is found: the call id is the Asterisk Uniqueid
+of the caller's channel (the AGI's `agi_uniqueid`), which is also the
+Linkedid every channel of the call carries. CoreShowChannels lists the
+channels; those with that Linkedid other than the caller's belong to the
+call. When ccf.toml names agents, the agent's channel is the one whose
+device is an agent's interface (`PJSIP/8001-0000000a` -> `PJSIP/8001`);
+without agents any other channel of the call counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_reason
+
+# ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
+# w (whisper: the supervisor talks to the agent only), B (barge: to both)
+CHANSPY_OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
+_CALL_ID = names.CALL_ID
+# what may go into ChanSpy's data: Asterisk's own channel names
+# (`PJSIP/8001-0000000a`, `Local/8001@agents-0000000c;1`); no comma can
+# add an option
+_CHANNEL = re.compile(r"[A-Za-z0-9_./@;:+#*-]{1,200}")
+_UP = "6"  # ChannelState of an answered channel
+
+
+class Mode(StrEnum):
+    listen = "listen"
+    whisper = "whisper"
+    barge = "barge"
+
+
+class MonitorError(Exception):
+    """Monitoring could not start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class AgentLeg:
+    """The channel of a call to spy on, and whose it is."""
+
+    call_id: str
+    channel: str
+    agent: str | None  # the agent id, when ccf.toml's agents name its device
+    caller_channel: str | None
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """A monitor session that started: the supervisor answered."""
+
+    call_id: str
+    mode: Mode
+    supervisor: str  # the extension
+    device: str  # what was rung
+    agent_channel: str
+    agent: str | None
+    spy_channel: str  # the supervisor's channel, from OriginateResponse
+    action_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "mode": self.mode.value,
+                "supervisor": self.supervisor, "device": self.device,
+                "agent_channel": self.agent_channel, "agent": self.agent,
+                "spy_channel": self.spy_channel}
+
+
+# -- finding the agent's channel ----------------------------------------------------
+
+
+def check_call_id(call_id: str) -> str:
+    if not _CALL_ID.fullmatch(call_id):
+        raise MonitorError(f"{call_id!r} is not a call id: an Asterisk Uniqueid such as "
+                           "1795663790.9 (`ccf status` lists the calls)")
+    return call_id
+
+
+def agent_interfaces(template: str, agents: Iterable[Any]) -> dict[str, str]:
+    """Device -> agent id, for the agents that have an extension."""
+    out = {}
+    for agent in agents:
+        try:
+            out[names.agent_interface(template, agent.id, agent.extension)] = agent.id
+        except names.UnsafeValue:
+            continue  # ccf config check reports it; it cannot be this call's agent
+    return out
+
+
+def find_agent_leg(channels: Sequence[Any], call_id: str,
+                   interfaces: Mapping[str, str]) -> AgentLeg:
+    """The agent's channel of a call among CoreShowChannel events (anything
+    with `.get(header)`). MonitorError when the call has no channel on
+    Asterisk, or no agent yet."""
+    check_call_id(call_id)
+    own = next((c for c in channels if c.get("Uniqueid") == call_id), None)
+    linked = (own.get("Linkedid") if own is not None else None) or call_id
+    of_call = [c for c in channels
+               if c.get("Linkedid") == linked or c.get("Uniqueid") == call_id]
+    if not of_call:
+        raise MonitorError(f"no call {call_id} on Asterisk: it has ended or the id is wrong "
+                           "(`ccf status` lists the calls in progress)")
+    caller = own or next((c for c in of_call if c.get("Uniqueid") == linked), None)
+    others = [c for c in of_call if c is not caller]
+    if interfaces:
+        legs = [(c, interfaces.get(names.interface_of_channel(c.get("Channel") or "")))
+                for c in others]
+        legs = [(c, agent) for c, agent in legs if agent is not None]
+    else:
+        legs = [(c, None) for c in others]
+    if not legs:
+        raise MonitorError(f"call {call_id} has no agent yet: it is still in the flow or "
+                           "waiting in a queue; try again once an agent has answered")
+
+    def rank(leg) -> tuple:
+        chan = leg[0]
+        name = chan.get("Channel") or ""
+        # an answered channel first; of a Local pair the ;1 half, which the
+        # caller's side is bridged with
+        return (chan.get("ChannelState") != _UP, name.endswith(";2"))
+
+    chan, agent = sorted(legs, key=rank)[0]
+    name = chan.get("Channel") or ""
+    if not _CHANNEL.fullmatch(name):
+        raise MonitorError(f"the agent's channel {name!r} has characters ChanSpy cannot take")
+    return AgentLeg(call_id=call_id, channel=name, agent=agent,
+                    caller_channel=caller.get("Channel") if caller is not None else None)
+
+
+def supervisor_device(template: str, extension: str, agents: Iterable[Any]) -> str:
+    """The supervisor's phone, from the agents' interface template. A
+    template naming {agent} needs the supervisor among the agents."""
+    try:
+        ext = names.diallable(extension)
+    except names.UnsafeValue as exc:
+        raise MonitorError(f"--supervisor: {exc}; give the supervisor's extension, such "
+                           "as 8009") from None
+    owner = next((a.id for a in agents if a.extension and a.extension == ext), None)
+    if owner is None and "{agent" in template:
+        raise MonitorError(f"the agents' interface {template!r} needs an agent id, and no "
+                           f"agent has the extension {ext}: add the supervisor to the agents "
+                           "file")
+    try:
+        return names.agent_interface(template, owner or "supervisor", ext)
+    except names.UnsafeValue as exc:
+        raise MonitorError(f"--supervisor: {exc}") from None
+
+
+# -- ringing the supervisor --------------------------------------------------------
+
+
+async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
+                          mode: Mode, extension: str, device: str,
+                          ring_timeout_s: float = 30.0) -> Monitoring:
+    """Originate ChanSpy on the agent's channel from the supervisor's
+    device, asynchronously, and wait for its OriginateResponse (it comes
+    when the supervisor picks up or the ringing ends)."""
+    action_id = f"ccf-monitor-{secrets.token_hex(4)}"
+    wait_s = ring_timeout_s + link.timeout
+    reply, event = await originate(
+        link, responses, wait_s=wait_s, ActionID=action_id, Channel=device,
+        Application="ChanSpy", Data=f"{leg.channel},{CHANSPY_OPTIONS[mode.value]}",
+        CallerID=f"Monitor <{extension}>", Async="true", Timeout=int(ring_timeout_s * 1000))
+    if not reply.ok:
+        raise MonitorError(f"Asterisk refused to ring {device}: {reply.message or 'no reason'}")
+    if event is None:
+        raise MonitorError(f"Asterisk did not say whether {device} answered within "
+                           f"{wait_s:g} s")
+    if (event.get("Response") or "").lower() != "success":
+        raise MonitorError(f"the supervisor's phone {device} did not take the call: the "
+                           f"device {originate_reason(event)}")
+    return Monitoring(call_id=leg.call_id, mode=mode, supervisor=extension, device=device,
+                      agent_channel=leg.channel, agent=leg.agent,
+                      spy_channel=event.get("Channel") or device, action_id=action_id)
+
+
+async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
+                       ring_timeout_s: float = 30.0) -> Monitoring:
+    """Everything `ccf monitor` does on Asterisk, with the config's AMI."""
+    from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
+
+    check_call_id(call_id)
+    agents = centre.agents.agents
+    device = supervisor_device(centre.agents.interface, extension, agents)
+    ami = centre.ami
+    if ami.secret is None:
+        raise MonitorError(f"the AMI secret is missing: set the environment variable "
+                           f"{ami.secret_env} (the secret of the user {ami.user} in "
+                           "manager.conf)")
+    responses = OriginateResponses()
+    link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
+                   on_event=responses.on_event, ping_interval=None,
+                   events="call")  # OriginateResponse is of class call
+    try:
+        await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        listed, channels = await link.list_action("CoreShowChannels")
+        if not listed.ok:
+            raise MonitorError(f"Asterisk refused to list the channels: {listed.message} "
+                               f"(the AMI user {ami.user} needs read and write `call` or "
+                               "`system` in manager.conf)")
+        leg = find_agent_leg(channels, call_id, agent_interfaces(centre.agents.interface,
+                                                                 agents))
+        return await ring_supervisor(link, responses, leg, mode=mode, extension=extension,
+                                     device=device, ring_timeout_s=ring_timeout_s)
+    except (AmiError, OSError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise MonitorError(f"{reason} (check [ami] in {centre.path})") from None
+    finally:
+        try:
+            await asyncio.wait_for(link.close(), 5)
+        except Exception:  # closing after a failure: nothing more to report
+            pass
+
+
+def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> None:
+    """The session in the call store's centre_events (source ccf)."""
+    from ccdsl.runtime.operations.store import CallStore
+
+    with CallStore(store_path) as store:
+        store.record_centre_event("ccf", "monitor_started", monitoring.to_json(), at,
+                                  call_id=monitoring.call_id)
+
+
+# -- ccf status: ccf serve's GET /status (runtime/asterisk/api_client.py) -------------
+
+
+
+def calls_by_step(status: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """How many calls are in each step, the busiest first."""
+    counts: dict[str, int] = {}
+    for call in status.get("calls") or []:
+        step = str(call.get("step") or "-")
+        counts[step] = counts.get(step, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -1,0 +1,1 @@
+"""The run-time side of the builtins registry (ccdsl/builtins.py)."""

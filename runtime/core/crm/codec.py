@@ -1,0 +1,110 @@
+"""How run-time values are stored in a SQLite cell and read back.
+
+SQLite keeps text, integers, reals and nulls. Values of the language that
+are none of those (lists, maps, booleans, dates, datetimes, durations,
+times of day) are written in a plain form and the column's kind is noted
+in a small side table, so a record reads back with the value it was
+written with (a `date` stays a date, `skills` stays a list). Shared by
+the SQLite CRM and by `ccf crm import`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from typing import Any
+
+from ccdsl.runtime.core.values import Duration, Record, TimeOfDay
+
+# the kinds a column may be noted with; a column with no note is plain
+KINDS = ("json", "bool", "date", "datetime", "duration", "time")
+
+# what a record type name or a field name may look like: the language's
+# identifiers. Names are checked before they reach SQL, where they are
+# also quoted, so a value never becomes part of a statement.
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def is_name(name: object) -> bool:
+    return isinstance(name, str) and _is_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_name(name: str) -> bool:
+    # every call checks the same few field names: match each one once
+    return bool(NAME_RE.match(name)) and len(name) <= 64
+
+
+def encode(value: Any) -> tuple[Any, str | None]:
+    """The cell for a value, and the kind to note for its column (None for
+    a plain text or number)."""
+    if value is None or isinstance(value, str):
+        return value, None
+    if isinstance(value, bool):  # before int: bool is an int in Python
+        return int(value), "bool"
+    if isinstance(value, (int, float)):
+        return value, None
+    if isinstance(value, dt.datetime):  # before date: a datetime is a date
+        return value.isoformat(), "datetime"
+    if isinstance(value, dt.date):
+        return value.isoformat(), "date"
+    if isinstance(value, Duration):
+        return value.ms, "duration"
+    if isinstance(value, TimeOfDay):
+        return str(value), "time"
+    if isinstance(value, Record):
+        # a record stored in a field is a reference to it, by id
+        return encode(value.id)
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(_plain(value), ensure_ascii=False), "json"
+    return str(value), None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a list or map, for a json cell."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Record):
+        return value.id
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    cell, _ = encode(value)
+    return cell
+
+
+def decode(cell: Any, kind: str | None) -> Any:
+    """The value a cell holds, given its column's kind. A cell that does not
+    parse as its column's kind (written by another tool) reads as it is."""
+    if cell is None or kind is None:
+        return cell
+    try:
+        if kind == "json":
+            value = json.loads(cell)
+            return tuple(value) if isinstance(value, list) else value
+        if kind == "bool":
+            return bool(cell)
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(cell)
+        if kind == "date":
+            return dt.date.fromisoformat(cell)
+        if kind == "duration":
+            return Duration(int(cell))
+        if kind == "time":
+            hours, minutes = str(cell).split(":")
+            return TimeOfDay(int(hours) * 60 + int(minutes))
+    except (TypeError, ValueError):
+        return cell
+    return cell
+
+
+PHONE_NOISE = re.compile(r"[\s\-().]")
+
+
+def normalise_phone(phone: str) -> str:
+    """A phone number in E.164 form as callers' numbers arrive: spaces,
+    dashes, dots and parentheses removed, the leading + kept."""
+    return PHONE_NOISE.sub("", str(phone))

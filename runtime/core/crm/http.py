@@ -1,0 +1,292 @@
+"""A real CRM over HTTP: each CRM operation is one request, mapped by the
+configuration (runtime.core.crm.config.HttpConfig, docs/crm.md).
+
+- URL templates take `{name}` placeholders from the operation's arguments,
+  URL-encoded, so a value never changes the path or the host; `{query}` is
+  all the fields of a find as a query string.
+- Body templates are JSON: a string that is exactly `{name}` becomes the
+  argument's value (a number stays a number); other strings get the text.
+- The bearer token is read from the environment variable named by
+  `token_env` on every request and never appears in a message: any error
+  text is passed through `_redact` first.
+- Each attempt has the configured timeout. Failed connections, 429 and
+  (for requests safe to repeat) 5xx and dropped connections are retried
+  with exponential backoff; a request that timed out waiting for the
+  answer is not, so a slow CRM costs the caller one timeout, not several.
+- 404 on a look-up means "no such record" (None); every other failure is
+  ExternalError naming the operation and the status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from ccdsl.runtime.core.crm.codec import normalise_phone
+from ccdsl.runtime.core.crm.config import CrmConfigError, Endpoint, HttpConfig, load_config
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.values import Record, to_json
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+LOOKUPS = ("find_customer", "find", "owner")
+DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}"}
+
+
+class HttpCRM:
+    """runtime.core.crm.base.CRM over a real CRM's HTTP API."""
+
+    def __init__(self, config: HttpConfig | Mapping[str, Any]) -> None:
+        if not isinstance(config, HttpConfig):
+            loaded = load_config({**config, "adapter": "http"})
+            if not isinstance(loaded, HttpConfig):
+                raise CrmConfigError("HttpCRM needs an HTTP CRM configuration")
+            config = loaded
+        self.config = config
+        self._client: httpx.AsyncClient | None = None
+
+    # -- the CRM interface -----------------------------------------------------
+
+    async def find_customer(self, phone: str) -> Record | None:
+        args = {"phone": normalise_phone(phone)}
+        data = await self._call("find_customer", "customer", args)
+        return self._record("find_customer", "customer", data)
+
+    async def find(self, record_type: str, fields: dict[str, Any]) -> Record | None:
+        plain = {name: to_json(value) for name, value in fields.items()}
+        args = {**plain, "type": record_type, "fields": plain,
+                "query": urlencode({k: _text(v) for k, v in plain.items()})}
+        data = await self._call("find", record_type, args)
+        return self._record("find", record_type, data)
+
+    async def owner(self, record: Record) -> str | None:
+        if self._endpoint("owner", record.kind) is not None:
+            args = {**to_json(record.fields), "type": record.kind, "id": to_json(record.id)}
+            found = _one(await self._call("owner", record.kind, args))
+            if isinstance(found, Mapping):
+                found = found.get("id")
+            return None if found is None else str(found)
+        # no owner endpoint: the record's own `owner`, or its customer's
+        if record.get("owner") is not None:
+            return str(record.get("owner"))
+        ref = record.get("customer")
+        ref_id = ref.id if isinstance(ref, Record) else ref
+        if record.kind == "customer" or ref_id is None:
+            return None
+        customer = await self.find("customer", {"id": ref_id})
+        owner = customer.get("owner") if customer else None
+        return None if owner is None else str(owner)
+
+    async def create(self, record_type: str, fields: dict[str, Any]) -> Record:
+        plain = {name: to_json(value) for name, value in fields.items()}
+        data = await self._call("create", record_type, {**plain, "type": record_type,
+                                                        "fields": plain})
+        return self._record("create", record_type, data) or Record(record_type, dict(fields))
+
+    async def update(self, record: Record, fields: dict[str, Any]) -> Record:
+        plain = {name: to_json(value) for name, value in fields.items()}
+        args = {**plain, "type": record.kind, "id": to_json(record.id), "fields": plain}
+        data = await self._call("update", record.kind, args)
+        return (self._record("update", record.kind, data)
+                or Record(record.kind, {**record.fields, **fields}))
+
+    async def log_call(self, call: dict[str, Any]) -> None:
+        plain = to_json(call)
+        customer = call.get("customer")
+        plain["customer"] = to_json(customer.id if isinstance(customer, Record) else customer)
+        await self._call("log_call", "call", {**plain, "call": plain})
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- one request -------------------------------------------------------------
+
+    def _endpoint(self, operation: str, record_type: str) -> Endpoint | None:
+        ops = self.config.operations
+        return ops.get(f"{operation}.{record_type}") or ops.get(operation)
+
+    async def _call(self, operation: str, record_type: str, args: Mapping[str, Any]) -> Any:
+        """The JSON at the endpoint's result path (None for a 404 on a
+        look-up), retrying as the module docstring says."""
+        endpoint = self._endpoint(operation, record_type)
+        name = f"CRM {operation}" + (f" ({record_type})" if operation in ("find", "create",
+                                                                         "update") else "")
+        if endpoint is None:
+            raise ExternalError(f"{name}: the HTTP CRM has no `{operation}` operation "
+                                "configured (crm.operations)", service="crm")
+        url = _fill_url(name, endpoint.url, args)
+        body = endpoint.body if endpoint.body is not None else DEFAULT_BODY.get(operation)
+        payload = None if body is None else _fill_body(name, body, args)
+        headers = self._auth(name)
+        attempts = 1 + self.config.retries
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt == attempts
+            response = None
+            try:
+                # httpx's timeout bounds each phase (connect, each read); this
+                # bounds the whole request, for a CRM that trickles its answer
+                async with asyncio.timeout(self.config.timeout_ms / 1000):
+                    response = await self._http().request(
+                        endpoint.method, url, json=payload, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # the request never reached the CRM: always safe to try again
+                if last:
+                    raise self._error(f"{name}: cannot connect to the CRM "
+                                      f"after {attempts} attempts: {exc}") from None
+            except (httpx.TimeoutException, TimeoutError) as exc:
+                raise self._error(
+                    f"{name}: the CRM did not answer within {self.config.timeout_ms} ms "
+                    f"({type(exc).__name__})", timed_out=True) from None
+            except httpx.TransportError as exc:
+                if last or not endpoint.retry_safe:
+                    raise self._error(f"{name}: the connection to the CRM failed: "
+                                      f"{type(exc).__name__}: {exc}") from None
+            except httpx.HTTPError as exc:
+                raise self._error(f"{name}: {type(exc).__name__}: {exc}") from None
+            if response is not None:
+                status = response.status_code
+                if status == 404 and operation in LOOKUPS:
+                    return None
+                if 200 <= status < 300:
+                    return _path(_json(name, response), endpoint.result)
+                retry = status == 429 or (status >= 500 and endpoint.retry_safe)
+                if last or not retry:
+                    tries = f" after {attempts} attempts" if retry else ""
+                    raise self._error(f"{name}: the CRM answered {status} "
+                                      f"{response.reason_phrase}{tries}{_excerpt(response)}")
+            await asyncio.sleep(self._backoff(attempt, response))
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.config.base_url,
+                timeout=httpx.Timeout(self.config.timeout_ms / 1000),
+                headers={"Accept": "application/json", "User-Agent": "ccdsl",
+                         **self.config.headers},
+                follow_redirects=False,  # a redirect could carry the token elsewhere
+            )
+        return self._client
+
+    def _auth(self, name: str) -> dict[str, str]:
+        env = self.config.token_env
+        if not env:
+            return {}
+        token = os.environ.get(env)
+        if not token:
+            raise ExternalError(f"{name}: the environment variable {env} (crm.token_env) "
+                                "is not set, so there is no token for the CRM", service="crm")
+        return {"Authorization": f"Bearer {token}"}
+
+    def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
+        delay = self.config.backoff_ms / 1000 * 2 ** (attempt - 1)
+        after = response.headers.get("Retry-After", "") if response is not None else ""
+        if after.isdigit():
+            # the CRM says when; never longer than one request's timeout
+            delay = max(delay, min(float(after), self.config.timeout_ms / 1000))
+        return delay
+
+    def _error(self, message: str, *, timed_out: bool = False) -> ExternalError:
+        return ExternalError(self._redact(message), service="crm", timed_out=timed_out)
+
+    def _redact(self, text: str) -> str:
+        token = os.environ.get(self.config.token_env or "") if self.config.token_env else None
+        return text.replace(token, "[token]") if token else text
+
+    def _record(self, operation: str, record_type: str, data: Any) -> Record | None:
+        data = _one(data)
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise self._error(f"CRM {operation}: expected a record (a JSON object) in the "
+                              f"answer, found {type(data).__name__}")
+        endpoint = self._endpoint(operation, record_type)
+        fields = dict(data)
+        for ccf_name, path in (endpoint.fields if endpoint else {}).items():
+            fields[ccf_name] = _path(data, path)
+        return Record(record_type, {k: tuple(v) if isinstance(v, list) else v
+                                    for k, v in fields.items() if v is not None})
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _fill_url(name: str, template: str, args: Mapping[str, Any]) -> str:
+    def one(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in args:
+            raise ExternalError(f"{name}: the URL template {template!r} needs {{{key}}}, "
+                                "which this call does not have", service="crm")
+        if key == "query":
+            return str(args[key])  # already a query string
+        return quote(_text(args[key]), safe="")
+
+    return PLACEHOLDER.sub(one, template)
+
+
+def _fill_body(name: str, template: Any, args: Mapping[str, Any]) -> Any:
+    if isinstance(template, Mapping):
+        return {key: _fill_body(name, value, args) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill_body(name, value, args) for value in template]
+    if not isinstance(template, str):
+        return template
+    whole = PLACEHOLDER.fullmatch(template)
+    if whole:
+        return args.get(whole.group(1))
+
+    def one(match: re.Match) -> str:
+        return _text(args.get(match.group(1)))
+
+    return PLACEHOLDER.sub(one, template)
+
+
+def _json(name: str, response: httpx.Response) -> Any:
+    if not response.content.strip():
+        return None  # 204, or a 200 with nothing to say
+    try:
+        return response.json()
+    except ValueError:
+        raise ExternalError(f"{name}: the CRM answered {response.status_code} with a body "
+                            "that is not JSON", service="crm") from None
+
+
+def _path(data: Any, path: str) -> Any:
+    """`data.customer`, `items.0.owner`; "" is the whole value. A step that
+    is not there gives None."""
+    for step in filter(None, path.split(".")):
+        if isinstance(data, Mapping):
+            data = data.get(step)
+        elif isinstance(data, list) and step.isdigit():
+            data = data[int(step)] if int(step) < len(data) else None
+        else:
+            return None
+    return data
+
+
+def _one(data: Any) -> Any:
+    """A search endpoint answers with a list: its first item is the record."""
+    if isinstance(data, list):
+        return data[0] if data else None
+    return data
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return f": {text[:200]}" if text else ""

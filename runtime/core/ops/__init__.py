@@ -1,0 +1,1 @@
+"""The ops a flow's steps are made of, one table (OPS) per module."""

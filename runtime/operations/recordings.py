@@ -1,0 +1,113 @@
+"""Recorded calls in the call store, found again for `ccf calls`.
+
+The CRM side (logging a recorded call the flow did not log) is the
+interpreter core's: runtime/core/recorded_call.py. Must not import Asterisk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ccdsl.runtime.core.events import Event
+
+if TYPE_CHECKING:
+    from ccdsl.runtime.operations.store import CallStore
+
+# -- reading the call store: `ccf calls list` and `ccf calls show` -----------------------
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+class QueryError(ValueError):
+    """A filter that cannot be read (`--since yesterday`)."""
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """The start of a `--since`: a span back from `now` (`30m`, `2h`, `3d`,
+    `1w`), a date (`2026-11-30`, midnight) or a date and time
+    (`2026-11-30 10:00`, ISO with or without a zone; without one, the zone
+    of `now`)."""
+    match = _SINCE.match(text)
+    if match:
+        return now - timedelta(milliseconds=int(match[1]) * _UNIT_MS[match[2]])
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise QueryError(f"--since {text!r}: expected a span such as 2h or 3d, a date such as "
+                         "2026-11-30, or a date and time such as \"2026-11-30 10:00\"") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def list_calls(store: CallStore, *, customer: str | None = None, agent: str | None = None,
+               since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest calls first, each with its first recording (calls.recording).
+    `agent`: calls the agent talked in (any answered offer, not only the
+    last one); `customer`: the CRM customer id found on the call."""
+    where, args = [], []
+    if customer is not None:
+        where.append("customer_id = ?")
+        args.append(customer)
+    if agent is not None:
+        where.append("(agent = ? OR call_id IN (SELECT call_id FROM agent_legs "
+                     "WHERE agent = ? AND outcome = 'answered'))")
+        args += [agent, agent]
+    if since is not None:
+        where.append("started_ms >= ?")
+        args.append(epoch_ms(since))
+    sql = ("SELECT call_id, started, flow, caller, customer_id, agent, outcome, duration_ms, "
+           "talk_ms, queue, recording, voicemail_mailbox FROM calls")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return store.query(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT ?",
+                       (*args, max(0, limit)))
+
+
+def call_recordings(store: CallStore, call_id: str) -> list[dict[str, Any]]:
+    """A call's recordings (the `recordings` table), each with `exists`:
+    whether its file is on this machine's disk."""
+    rows = store.query("SELECT * FROM recordings WHERE call_id = ? ORDER BY started_ms, file",
+                       (call_id,))
+    return [{**row, "exists": _on_disk(row["file"])} for row in rows]
+
+
+def _on_disk(file: str | None) -> bool:
+    # Asterisk's MixMonitor may add the format's extension to a bare name
+    return bool(file) and (os.path.isfile(file) or os.path.isfile(f"{file}.wav"))
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """What `ccf calls show` prints: the record, its events in order (as
+    runtime.core.events.Event, what the trace renderer takes), its recordings and
+    its step visits."""
+
+    record: dict[str, Any]
+    events: tuple[Event, ...]
+    recordings: tuple[dict[str, Any], ...]
+    visits: tuple[dict[str, Any], ...]
+
+
+def call_detail(store: CallStore, call_id: str) -> CallDetail | None:
+    record = store.call(call_id)
+    if record is None:
+        return None
+    events = tuple(Event(row["call_id"], row["seq"], datetime.fromisoformat(row["at"]),
+                         row["kind"], row["data"], _loc(row))
+                   for row in store.events(call_id))
+    visits = store.query("SELECT * FROM node_visits WHERE call_id = ? ORDER BY seq", (call_id,))
+    return CallDetail(record, events, tuple(call_recordings(store, call_id)), tuple(visits))
+
+
+def _loc(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row.get("file") is None:
+        return None
+    return {"file": row["file"], "line": row["line"], "column": row["col"]}

@@ -1,0 +1,56 @@
+"""Reading the report's options as people write them: local dates and
+times for the range, a duration for the service-level threshold."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from ccdsl.runtime.operations.reports.model import Filters
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$")
+_UNIT_MS = {"ms": 1, "s": 1000, None: 1000, "m": 60_000, "min": 60_000}
+
+
+class OptionError(ValueError):
+    """An option written in a way the report cannot read."""
+
+
+def local_time(text: str, option: str, *, end: bool) -> str:
+    """`2026-11-30` or `2026-11-30 10:00[:ss]` as local `YYYY-MM-DDTHH:MM:SS`.
+    A date given as the end of the range means the end of that day: the
+    range is [from, to), and `--to 2026-11-30` includes the 30th."""
+    text = text.strip()
+    try:
+        if _DATE.match(text):
+            day = date.fromisoformat(text)
+            return (day + timedelta(days=1) if end else day).isoformat() + "T00:00:00"
+        match = _DATETIME.match(text)
+        if match:
+            day_text, hour, minute, second = match.groups()
+            moment = datetime.fromisoformat(
+                f"{day_text}T{int(hour):02d}:{minute}:{second or '00'}")
+            return moment.isoformat(timespec="seconds")
+    except ValueError as exc:
+        raise OptionError(f"{option} {text!r}: {exc}") from None
+    raise OptionError(f"{option} {text!r} is not a date or a time; write YYYY-MM-DD or "
+                      "\"YYYY-MM-DD HH:MM\" (local time of the calls)")
+
+
+def filters(start: str | None, end: str | None, *, queue: str | None = None,
+            agent: str | None = None, flow: str | None = None) -> Filters:
+    first = local_time(start, "--from", end=False) if start else None
+    last = local_time(end, "--to", end=True) if end else None
+    if first is not None and last is not None and first >= last:
+        raise OptionError(f"--from {start} is not before --to {end}: the range is empty")
+    return Filters(first, last, queue or None, agent or None, flow or None)
+
+
+def duration_ms(text: str, option: str) -> int:
+    """`20s`, `20` (seconds), `1.5m`, `500ms` in milliseconds."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise OptionError(f"{option} {text!r} is not a duration; write seconds such as 20s")
+    return int(float(match.group(1)) * _UNIT_MS[match.group(2)])

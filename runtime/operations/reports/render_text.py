@@ -1,0 +1,29 @@
+"""The report as rich tables (`ccf report`, the default format)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ccdsl.runtime.operations.reports.display import heading, show
+from ccdsl.runtime.operations.reports.model import Report
+
+
+def render(report: Report, out: TextIO, *, color: bool, width: int | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, width=width, no_color=not color, highlight=False,
+                      force_terminal=color, soft_wrap=False)
+    for what, value in heading(report):
+        console.print(f"{what}: {value}", markup=False)
+    for section in report.sections:
+        table = Table(title=section.title, title_justify="left", show_lines=False)
+        for column in section.columns:
+            table.add_column(column.title, justify="left" if column.kind == "text" else "right",
+                             overflow="fold")
+        for row in section.rows:
+            table.add_row(*(show(c.kind, v) for c, v in zip(section.columns, row, strict=True)))
+        if not section.rows:
+            table.caption = "nothing in this range"
+        console.print()
+        console.print(table)

@@ -1,0 +1,295 @@
+"""Screen pop: when an agent is offered a call (the interpreter's
+`agent_offered` event: as a dialled agent's phone starts ringing; for a
+queue, when the agent answers, since only then is it known who got the
+call), the agent's desktop is told who is calling:
+
+- a webhook: a JSON POST to the configured URL,
+      {"call": {"id", "caller", "dialled", "flow", "started"},
+       "agent": "li",
+       "customer": {...the CRM record of the caller...} | null,
+       "recent_calls": [{"call_id", "time", "outcome", "agent", "wrapup"}, ...]}
+  (the caller's last 5 calls from the call store, newest first), with
+  `Authorization: Bearer TOKEN` when a token is configured (from the
+  environment; never logged);
+- on Asterisk, an AMI UserEvent `ccf-screen-pop` with the headers Agent,
+  CallId, Caller, Customer (the customer's id) and Recent (how many past
+  calls), which Asterisk hands to every AMI client (a desktop's panel).
+
+`ScreenPop` is an event sink: `emit` starts a task and returns, so a slow
+or failing desktop never delays the call. Each send ends in a
+`centre_events` row (source `serve`, kind `screen_pop_sent` or
+`screen_pop_failed`, data: agent, via webhook|ami, and the status or the
+error). The customer is the one the call's CRM query found (looked up
+again in full: the event keeps only a summary), else the one the CRM
+finds for the caller's number, else null.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.redact import shown_url
+from ccdsl.runtime.core.values import Record, to_json
+
+log = logging.getLogger("ccdsl.screenpop")
+
+RECENT_CALLS = 5
+SENT_KEPT = 1000  # the sends `ScreenPop.sent` remembers (the simulator reads them)
+USER_EVENT = "ccf-screen-pop"
+CRM_TIMEOUT_S = 2.0
+DRAIN_S = 5.0  # at shutdown, how long pops under way may still finish
+
+
+@dataclass(frozen=True)
+class PopTarget:
+    url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    timeout_s: float = 3.0
+
+
+@dataclass
+class _Call:
+    call_id: str
+    started: datetime
+    caller: str | None = None
+    dialled: str | None = None
+    flow: str | None = None
+    customer: dict[str, Any] | None = None  # the CRM query's result (a summary)
+
+
+def _call_json(call: _Call) -> dict[str, Any]:
+    return {"id": call.call_id, "caller": call.caller, "dialled": call.dialled,
+            "flow": call.flow, "started": call.started.isoformat()}
+
+
+def recent_calls(query: Callable[..., list[dict]], caller: str | None, exclude: str,
+                 limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
+    """The caller's last calls from the call store, newest first."""
+    if not caller:
+        return []
+    rows = query("SELECT call_id, started, outcome, agent, wrapup FROM calls "
+                 "WHERE caller = ? AND call_id <> ? ORDER BY started_ms DESC, call_id DESC "
+                 "LIMIT ?", (caller, exclude, limit))
+    out = []
+    for row in rows:
+        wrapup = json.loads(row["wrapup"]) if row.get("wrapup") else None
+        out.append({"call_id": row["call_id"], "time": row["started"],
+                    "outcome": row["outcome"], "agent": row["agent"],
+                    "wrapup": (wrapup or {}).get("values")})
+    return out
+
+
+def _customer_of(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    result = data.get("result")
+    if not isinstance(result, Mapping) or result.get("id") is None:
+        return None
+    if result.get("kind") == "customer" or "customer" in str(data.get("operation") or ""):
+        return dict(result)
+    return None
+
+
+class ScreenPop:
+    """The screen pop sink (module doc).
+
+    target: the webhook (None or no url: no webhook).
+    crm: the CRM to read the customer's full record from (None: the
+      call's query result as it is).
+    history: the call store's `query` (None: no recent calls).
+    ami: the AMI link now (None or not connected: no UserEvent).
+    record: (kind, data, call_id) -> None, writes a `centre_events` row.
+    """
+
+    def __init__(self, target: PopTarget | None, *, crm=None,
+                 history: Callable[..., list[dict]] | None = None,
+                 ami: Callable[[], Any] | None = None,
+                 record: Callable[[str, dict, str], None] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 finish_s: float | None = None) -> None:
+        self.target = target if target is not None and target.url else None
+        self.crm = crm
+        self.history = history
+        self.ami = ami
+        self.record = record
+        self.clock = clock
+        self.finish_s = finish_s  # how long finish() lets pops under way take
+        self.calls: dict[str, _Call] = {}
+        # the latest sends' outcomes (each also a centre_events row): bounded,
+        # a long-running ccf serve must not keep one per call for ever
+        self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_KEPT)
+        self._tasks: set[asyncio.Task] = set()
+        self._client = None  # httpx.AsyncClient, made on the first webhook
+
+    # -- EventSink ---------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        kind, data = event.kind, event.data
+        call = self.calls.get(event.call_id)
+        if call is None:
+            if kind == "call_ended":
+                return
+            call = self.calls[event.call_id] = _Call(event.call_id, event.at)
+        if kind == "call_started":
+            call.caller, call.dialled, call.flow = (data.get("caller"), data.get("dialled"),
+                                                    data.get("flow"))
+        elif kind == "crm_query" and call.customer is None:
+            call.customer = _customer_of(data)
+        elif kind == "agent_offered" and data.get("agent"):
+            self._start(self.pop(_Call(**vars(call)), str(data["agent"])))
+        elif kind == "screen_pop" and self.target is not None:
+            # the flow's own `screen_pop` statement (in `on answered by agent`):
+            # what it shows goes to the desktop too, as a second post
+            self._start(self.flow_pop(_Call(**vars(call)), str(data.get("agent") or ""),
+                                      data.get("data")))
+        elif kind == "call_ended":
+            del self.calls[event.call_id]
+
+    def _start(self, job) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- one pop -----------------------------------------------------------------------
+
+    async def flow_pop(self, call: _Call, agent: str, items: Any) -> None:
+        """The webhook post of a flow's `screen_pop` statement: the call, the
+        agent and the items the flow chose (`"pop": "flow"`)."""
+        try:
+            await self._webhook({"pop": "flow", "call": _call_json(call), "agent": agent,
+                                 "items": items}, call, agent)
+        except Exception as exc:  # noqa: BLE001 - a pop never breaks the server
+            log.exception("screen pop of the flow for call %s failed", call.call_id)
+            self._note("screen_pop_failed", call, agent, "webhook", error=str(exc))
+
+    async def pop(self, call: _Call, agent: str) -> None:
+        try:
+            link = self.ami() if self.ami is not None else None
+            if self.target is None and link is None:
+                return  # nowhere to pop to: no webhook, Asterisk not linked
+            payload = await self.payload(call, agent)
+            if self.target is not None:
+                await self._webhook(payload, call, agent)
+            if link is not None:
+                await self._user_event(link, payload, call, agent)
+        except Exception as exc:  # noqa: BLE001 - a pop never breaks the server
+            log.exception("screen pop for call %s failed", call.call_id)
+            self._note("screen_pop_failed", call, agent, "payload", error=str(exc))
+
+    async def payload(self, call: _Call, agent: str) -> dict[str, Any]:
+        customer = await self._customer(call)
+        recent = []
+        if self.history is not None:
+            try:
+                recent = recent_calls(self.history, call.caller, call.call_id)
+            except Exception as exc:  # noqa: BLE001 - a pop without history is still a pop
+                log.warning("screen pop for call %s: recent calls not read: %s",
+                            call.call_id, exc)
+        return {"pop": "offer", "call": _call_json(call), "agent": agent,
+                "customer": customer, "recent_calls": recent}
+
+    async def _customer(self, call: _Call) -> dict[str, Any] | None:
+        found = call.customer
+        if self.crm is None:
+            return found
+        try:
+            async with asyncio.timeout(CRM_TIMEOUT_S):
+                if found is not None:
+                    record = await self.crm.find("customer", {"id": found["id"]})
+                elif call.caller:
+                    record = await self.crm.find_customer(call.caller)
+                else:
+                    record = None
+        except Exception as exc:  # noqa: BLE001 - the CRM's trouble is not the pop's
+            log.warning("screen pop for call %s: the CRM did not answer (%s); sending what "
+                        "the call found", call.call_id, exc)
+            return found
+        if isinstance(record, Record):
+            return to_json(record)
+        return found
+
+    async def _webhook(self, payload: dict[str, Any], call: _Call, agent: str) -> None:
+        import httpx
+
+        assert self.target is not None and self.target.url is not None
+        headers = {"Content-Type": "application/json", "User-Agent": "ccf-serve screen-pop"}
+        if self.target.token:
+            headers["Authorization"] = f"Bearer {self.target.token}"
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.target.timeout_s,
+                                             follow_redirects=False)
+        started = time.perf_counter()
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            async with asyncio.timeout(self.target.timeout_s):
+                reply = await self._client.post(self.target.url, content=body,
+                                                headers=headers)
+        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            reason = (f"no answer within {self.target.timeout_s:g} s"
+                      if isinstance(exc, (TimeoutError, httpx.TimeoutException))
+                      else type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+            log.warning("screen pop webhook %s for call %s failed: %s",
+                        shown_url(self.target.url), call.call_id, reason)
+            self._note("screen_pop_failed", call, agent, "webhook", error=reason)
+            return
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        if reply.is_success:
+            self._note("screen_pop_sent", call, agent, "webhook", status=reply.status_code,
+                       ms=ms)
+        else:
+            log.warning("screen pop webhook %s for call %s answered %s",
+                        shown_url(self.target.url), call.call_id, reply.status_code)
+            self._note("screen_pop_failed", call, agent, "webhook", status=reply.status_code,
+                       error=f"HTTP {reply.status_code}", ms=ms)
+
+    async def _user_event(self, link, payload: dict[str, Any], call: _Call,
+                          agent: str) -> None:
+        customer = payload.get("customer") or {}
+        try:
+            reply = await link.action("UserEvent", UserEvent=USER_EVENT, Agent=agent,
+                                      CallId=call.call_id, Caller=call.caller or "",
+                                      Customer=str(customer.get("id") or ""),
+                                      Recent=len(payload.get("recent_calls") or ()))
+        except ExternalError as exc:  # the AMI link's AmiError
+            self._note("screen_pop_failed", call, agent, "ami", error=str(exc))
+            return
+        if reply.ok:
+            self._note("screen_pop_sent", call, agent, "ami", action_id=reply.action_id)
+        else:
+            self._note("screen_pop_failed", call, agent, "ami", error=reply.message)
+
+    def _note(self, kind: str, call: _Call, agent: str, via: str, **data: Any) -> None:
+        row = {"agent": agent, "via": via, **data}
+        self.sent.append({"kind": kind, "call_id": call.call_id, **row})
+        if self.record is not None:
+            try:
+                self.record(kind, row, call.call_id)
+            except Exception:  # noqa: BLE001 - the store's trouble is logged by the store
+                log.exception("screen pop of call %s not recorded", call.call_id)
+
+    # -- stopping ----------------------------------------------------------------------
+
+    async def finish(self) -> None:
+        """The end of a simulated call (runtime.scenario's companion sink)."""
+        await self.drain(self.finish_s if self.finish_s is not None else DRAIN_S)
+
+    async def drain(self, timeout_s: float = DRAIN_S) -> None:
+        """Let pops under way finish (at most timeout_s), then close."""
+        tasks = list(self._tasks)
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()

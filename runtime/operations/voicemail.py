@@ -1,0 +1,65 @@
+"""The messages callers left, from the call store: who left each one, for
+whom (the mailbox: the account owner's agent id when the flow used
+stdlib.voicemail.leave_for_owner, else the mailbox named), the file, how
+long, when, and whether someone called back (`ccf callback` records a
+`callback` centre event, source "ccf", on the call that left it).
+
+A message is known by the call that left it: its id is the call's id, so
+`ccf callback ID` takes either."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ccdsl.runtime.operations.recordings import epoch_ms
+
+if TYPE_CHECKING:
+    from ccdsl.runtime.operations.store import CallStore
+
+# the message's own length is the last stored `voicemail` event's; the
+# callbacks of a call are its `callback` centre events, newest last
+_SQL = """
+SELECT c.call_id, c.started, c.caller, c.customer_id, c.voicemail_mailbox AS mailbox,
+       c.voicemail_file AS file, c.flow,
+       (SELECT json_extract(e.data, '$.duration_ms') FROM events e
+         WHERE e.call_id = c.call_id AND e.kind = 'voicemail'
+           AND json_extract(e.data, '$.stored') ORDER BY e.seq DESC LIMIT 1) AS duration_ms,
+       (SELECT json_group_array(json(x.data)) FROM
+          (SELECT data FROM centre_events ce WHERE ce.kind = 'callback'
+             AND ce.source <> 'sim'  -- a rehearsal (`ccf callback --simulate`) rang no one
+             AND ce.call_id = c.call_id ORDER BY ce.id) AS x) AS callbacks
+FROM calls c
+WHERE c.voicemail_file IS NOT NULL
+"""
+
+
+def list_messages(store: CallStore, *, for_agent: str | None = None,
+                  since: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The stored messages, newest first. `called_back`: "done" when a
+    callback reached the customer, "failed" when every one tried failed,
+    null when none was tried; `callbacks` lists the attempts."""
+    sql, args = _SQL, []
+    if for_agent is not None:
+        sql += " AND c.voicemail_mailbox = ?"
+        args.append(for_agent)
+    if since is not None:
+        sql += " AND c.started_ms >= ?"
+        args.append(epoch_ms(since))
+    rows = store.query(sql + " ORDER BY c.started_ms DESC, c.call_id DESC LIMIT ?",
+                       (*args, max(0, limit)))
+    return [_message(row) for row in rows]
+
+
+def message(store: CallStore, call_id: str) -> dict[str, Any] | None:
+    """The message the call left, or None."""
+    rows = store.query(_SQL + " AND c.call_id = ?", (call_id,))
+    return _message(rows[0]) if rows else None
+
+
+def _message(row: dict[str, Any]) -> dict[str, Any]:
+    attempts = [a for a in json.loads(row.pop("callbacks") or "[]") if isinstance(a, dict)]
+    statuses = [a.get("status") for a in attempts]
+    called_back = "done" if "done" in statuses else ("failed" if statuses else None)
+    return {**row, "called_back": called_back, "callbacks": attempts}

@@ -1,0 +1,431 @@
+"""Wrap-up: what an agent enters after a call, checked against the fields
+the flow declares (`wrapup:` in the .ccf, `wrapup` in the IR), stored in
+the call store (CallStore.set_wrapup) and logged to the CRM (a `call_log`
+entry carrying `wrapup`).
+
+Values arrive as JSON (`ccf serve`'s API) or as text (`ccf wrapup --field
+name=value`); either way each is typed by its declared type, and every
+problem is reported at once, each naming the field:
+
+    resolved: expected true or false, got "maybe"
+
+The form of a call: the field names come from its `wrapup_requested`
+event (the fields the flow asked for when the conversation ended); their
+types from the flow's IR (the deployed version the call ran, or the .ccf
+the simulator ran). An event whose `fields` carry {name, type, optional}
+needs no IR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
+
+log = logging.getLogger("ccdsl.wrapup")
+
+# how text reads as a bool (case ignored)
+TRUE_WORDS = frozenset({"true", "yes", "1", "y", "on"})
+FALSE_WORDS = frozenset({"false", "no", "0", "n", "off"})
+MAX_TEXT = 4000  # characters in one text value: a form field, not a document
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_FIELD_ARG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class WrapupField:
+    name: str
+    type: str = "text"  # text, number, bool, date, datetime, time, duration, list, map, any
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class WrapupForm:
+    """The fields of a call's wrap-up, and the agent the form went to."""
+
+    fields: tuple[WrapupField, ...]
+    agent: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Values checked against a form: `values` typed (run-time values),
+    `problems` one line each; ok when there are none."""
+
+    values: dict[str, Any]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class WrapupError(Exception):
+    """A wrap-up that cannot be taken (no such call, no form)."""
+
+
+# ---- the form --------------------------------------------------------------------------
+
+
+def form_from_ir(decl: Mapping[str, Any] | None, agent: str | None = None,
+                 names: Sequence[str] | None = None) -> WrapupForm | None:
+    """The form of an IR `wrapup` declaration; with `names` (the event's),
+    only those fields, in the declaration's order."""
+    if not decl:
+        return None
+    fields = tuple(WrapupField(str(f["name"]), str(f.get("type") or "any"),
+                               bool(f.get("optional")))
+                   for f in decl.get("fields") or ())
+    if names is not None:
+        wanted = set(names)
+        fields = tuple(f for f in fields if f.name in wanted)
+    return WrapupForm(fields, agent)
+
+
+def form_from_event(data: Mapping[str, Any]) -> tuple[WrapupForm | None, list[str]]:
+    """What a `wrapup_requested` event says: a complete form when its
+    fields carry their types, else (None, the field names)."""
+    # `form` (each field with its type) since the event carries it; `fields`
+    # alone (names) in calls stored before
+    fields = data.get("form") or data.get("fields") or []
+    agent = data.get("agent")
+    if fields and all(isinstance(f, Mapping) and f.get("type") for f in fields):
+        return form_from_ir({"fields": fields}, agent), [str(f["name"]) for f in fields]
+    names = [str(f.get("name")) if isinstance(f, Mapping) else str(f) for f in fields]
+    return None, names
+
+
+IrLookup = Callable[[str, str | None], Mapping[str, Any] | None]  # (flow, version) -> IR
+
+
+def call_form(events: Sequence[Mapping[str, Any]], flow: str | None, version: str | None,
+              ir_of: IrLookup | None) -> WrapupForm:
+    """The form of a call from its stored events (call store rows) and
+    the IR of its flow. WrapupError when the flow asked for no wrap-up or
+    the fields' types cannot be known."""
+    requested = [e for e in events if e.get("kind") == "wrapup_requested"]
+    if not requested:
+        raise WrapupError("the call has no wrap-up form: its flow declares no `wrapup` "
+                          "fields, or no agent talked to the caller")
+    data = requested[-1].get("data") or {}
+    form, names = form_from_event(data)
+    if form is not None:
+        return form
+    ir = ir_of(flow or "", version) if ir_of is not None and flow else None
+    form = form_from_ir((ir or {}).get("wrapup"), data.get("agent"), names)
+    if form is None:
+        raise WrapupError(f"the types of the wrap-up fields of flow {flow or '?'} are not "
+                          "known: the flow it ran cannot be found")
+    return form
+
+
+# ---- values ----------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(to_json(value), ensure_ascii=False)
+
+
+def typed(field: WrapupField, value: Any) -> Any:
+    """A value (JSON, or text as typed) as the field's type; ValueError
+    with the message shown after the field's name."""
+    kind = field.type
+    if kind in ("text", "any") and isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"at most {MAX_TEXT} characters, got {len(value)}")
+        return value
+    if kind == "text":
+        raise ValueError(f"expected text, got {_shown(value)}")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    if kind == "number":
+        return _number(value)
+    if kind == "date":
+        return _date(value)
+    if kind == "datetime":
+        return _datetime(value)
+    if kind == "time":
+        match = _TIME.match(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(f"expected a time of day such as 14:30, got {_shown(value)}")
+        return TimeOfDay(int(match.group(1)) * 60 + int(match.group(2)))
+    if kind == "duration":
+        return _duration(value)
+    if kind == "list":
+        parsed = _json_text(value, list)
+        if not isinstance(parsed, list):
+            raise ValueError(f"expected a list such as [\"a\", \"b\"], got {_shown(value)}")
+        return tuple(parsed)
+    if kind == "map":
+        parsed = _json_text(value, dict)
+        if not isinstance(parsed, dict):
+            raise ValueError(f"expected a map such as {{\"a\": 1}}, got {_shown(value)}")
+        return parsed
+    if kind == "any":
+        return value
+    # a record type: the record's id, as a CRM reference
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    raise ValueError(f"expected the id of a {kind} record, got {_shown(value)}")
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {_shown(value)}") from None
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _date(value: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip()) if isinstance(value, str) else _no()
+    except ValueError:
+        raise ValueError(f"expected a date such as 2026-11-30, got {_shown(value)}") from None
+
+
+def _datetime(value: Any) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.strip()) if isinstance(value, str) else _no()
+    except ValueError:
+        raise ValueError("expected a date and time such as 2026-11-30T14:30+08:00, "
+                         f"got {_shown(value)}") from None
+    # a moment without a zone is read in this machine's zone, as the agent meant it
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _duration(value: Any) -> Duration:
+    """`90s`, `5m`, `1.5h`, `500ms` (runtime.scenario.parse_duration_ms, as
+    tests and `ccf simulate` read durations), or milliseconds."""
+    from ccdsl.runtime.core.durations import parse_duration_ms
+    from ccdsl.runtime.core.errors import InputError
+
+    if isinstance(value, str):
+        try:
+            return Duration(parse_duration_ms(value))
+        except InputError:
+            pass
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return Duration(int(value))
+    raise ValueError(f"expected a duration such as 90s or 5m, got {_shown(value)}")
+
+
+def _json_text(value: Any, want: type) -> Any:
+    if isinstance(value, want):
+        return value
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _no() -> Any:
+    raise ValueError
+
+
+def check(form: WrapupForm, values: Mapping[str, Any]) -> Checked:
+    """Every value typed by its field: unknown fields, missing required
+    fields and values of the wrong type are problems. A null (JSON null,
+    or empty text) leaves an optional field empty."""
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    by_name = {f.name: f for f in form.fields}
+    for name in values:
+        if name not in by_name:
+            known = ", ".join(form.names) or "none"
+            problems.append(f"{name}: not a wrap-up field of this call (the fields: {known})")
+    for field in form.fields:
+        value = values.get(field.name)
+        if isinstance(value, str) and not value.strip():
+            value = None  # an empty box on the form
+        if value is None:
+            if not field.optional:
+                problems.append(f"{field.name}: required ({field.type}), missing")
+            elif field.name in values:
+                out[field.name] = None
+            continue
+        try:
+            out[field.name] = typed(field, value)
+        except ValueError as exc:
+            problems.append(f"{field.name}: {exc}")
+    return Checked(out if not problems else {}, problems)
+
+
+def parse_field_args(items: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """`--field name=value` arguments as a map; problems for malformed or
+    repeated ones."""
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for item in items:
+        match = _FIELD_ARG.match(item)
+        if match is None:
+            problems.append(f"--field {item!r}: write name=value, such as reason=order")
+            continue
+        name, value = match.groups()
+        if name in values:
+            problems.append(f"--field {name}: given twice")
+        values[name] = value
+    return values, problems
+
+
+# ---- storing ---------------------------------------------------------------------------
+
+
+def crm_entry(record: Mapping[str, Any], agent: str | None,
+              values: Mapping[str, Any]) -> dict[str, Any]:
+    """The CRM `log_call` entry of a wrap-up: the call from its record,
+    the customer's id the call found, and the values."""
+    def moment(text: Any) -> Any:
+        try:
+            return dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+
+    return {"call_id": record.get("call_id"), "customer": record.get("customer_id"),
+            "caller": record.get("caller"), "dialled": record.get("dialled"),
+            "agent": agent or record.get("agent"), "started": moment(record.get("started")),
+            "ended": moment(record.get("ended")), "talk_ms": record.get("talk_ms"),
+            "outcome": record.get("outcome") or "", "note": "wrap-up",
+            "recording": record.get("recording"), "wrapup": dict(values)}
+
+
+async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapping[str, Any],
+                       *, wrapup_ms: int | None = None, source: str = "serve",
+                       at: dt.datetime | None = None) -> str:
+    """Store checked values (CallStore.set_wrapup), note them in the
+    store's `centre_events` (kind `wrapup_stored`) and log them to the CRM
+    when there is one. Returns what became of the CRM log: "logged",
+    "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
+    stored wrap-up."""
+    from ccdsl.runtime.core.errors import ExternalError
+
+    store.set_wrapup(call_id, values, wrapup_ms)
+    record = store.call(call_id) or {"call_id": call_id}
+    crm_state = "none"
+    if crm is not None:
+        try:
+            await crm.log_call(crm_entry(record, agent, values))
+            crm_state = "logged"
+        except (ExternalError, OSError, ValueError) as exc:
+            crm_state = f"failed: {exc}"
+            log.warning("wrap-up of call %s not logged in the CRM: %s", call_id, exc)
+    store.record_centre_event(source, "wrapup_stored",
+                              {"agent": agent, "fields": sorted(values), "values": to_json(
+                                  dict(values)), "wrapup_ms": wrapup_ms, "crm": crm_state},
+                              at or dt.datetime.now().astimezone(), call_id=call_id)
+    store.flush()
+    log.info("wrap-up of call %s by %s stored (%s); CRM: %s", call_id, agent or "?",
+             ", ".join(sorted(values)) or "no values", crm_state)
+    return crm_state
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a submitted wrap-up: an HTTP status and its JSON."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class WrapupDesk:
+    """Takes wrap-ups for `ccf serve` (POST /calls/{id}/wrapup).
+
+    A call still running (the agent's conversation is over, the caller is
+    in the survey) keeps its record in the call store's memory until it
+    ends, and its final record would overwrite a wrap-up written now: the
+    checked values wait and are stored when the call ends (`call_ended`).
+    """
+
+    def __init__(self, store, crm, ir_of: IrLookup | None, *,
+                 running: Callable[[str], bool] = lambda call_id: False,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()) -> None:
+        self.store = store
+        self.crm = crm
+        self.ir_of = ir_of
+        self.running = running
+        self.now = now
+        self.pending: dict[str, tuple[str | None, dict[str, Any], int | None]] = {}
+
+    async def submit(self, call_id: str, body: Any) -> Outcome:
+        if not isinstance(body, Mapping):
+            return _bad(["the body must be a JSON object: {\"agent\": ..., \"fields\": {...}}"])
+        extra = sorted(set(body) - {"agent", "fields"})
+        agent, fields = body.get("agent"), body.get("fields")
+        problems = [f"{k}: not a wrap-up key (the keys: agent, fields)" for k in extra]
+        if agent is not None and (not isinstance(agent, str) or not agent.strip()):
+            problems.append(f"agent: expected an agent id, got {_shown(agent)}")
+        if not isinstance(fields, Mapping):
+            problems.append("fields: expected an object of the wrap-up values, such as "
+                            "{\"reason\": \"order\"}")
+        if problems:
+            return _bad(problems)
+        record = self.store.call(call_id)
+        if record is None:
+            return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
+        try:
+            form = call_form(self.store.events(call_id), record.get("flow"),
+                             record.get("flow_version"), self.ir_of)
+        except WrapupError as exc:
+            return _bad([str(exc)])
+        checked = check(form, fields)
+        if not checked.ok:
+            return _bad(checked.problems)
+        who = agent or form.agent or record.get("agent")
+        wrapup_ms = self._wrapup_ms(call_id)
+        body_out = {"ok": True, "call_id": call_id, "fields": to_json(checked.values)}
+        if self.running(call_id):
+            self.pending[call_id] = (who, checked.values, wrapup_ms)
+            return Outcome(200, {**body_out, "stored": "when the call ends"})
+        crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
+                                 wrapup_ms=wrapup_ms, at=self.now())
+        return Outcome(200, {**body_out, "stored": "now", "crm": crm})
+
+    async def call_ended(self, call_id: str) -> None:
+        """Store the wrap-up that waited for this call to end."""
+        waiting = self.pending.pop(call_id, None)
+        if waiting is None:
+            return
+        who, values, wrapup_ms = waiting
+        await store_wrapup(self.store, self.crm, call_id, who, values, wrapup_ms=wrapup_ms,
+                           at=self.now())
+
+    def _wrapup_ms(self, call_id: str) -> int | None:
+        """From the end of the agent's conversation to now: the wrap-up
+        part of the handling time."""
+        rows = self.store.query(
+            "SELECT at_ms FROM events WHERE call_id=? AND kind='conversation_ended' "
+            "ORDER BY seq DESC LIMIT 1", (call_id,))
+        if not rows:
+            return None
+        return max(0, int(self.now().timestamp() * 1000) - int(rows[0]["at_ms"]))
+
+
+def _bad(problems: list[str]) -> Outcome:
+    return Outcome(400, {"ok": False, "problems": problems})

@@ -1,0 +1,257 @@
+"""A simulated call from start to end: its world (clock, CRM, agents, caller), run, events kept.
+
+`ccf simulate` and test blocks both run through run_scenario; nothing here judges a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ccdsl.runtime.core.centre import Agent, parse_state
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.crm.folder import import_crm_folder
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.errors import ExternalError, InputError
+from ccdsl.runtime.core.events import Event, EventList, FanOut
+from ccdsl.runtime.core.interpreter import run_call
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.core.queues import queue_configs
+from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.core.values import Record
+from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.sim import (
+    AgentScript,
+    InteractiveCaller,
+    ScriptedCaller,
+    SimCentre,
+    SimChannel,
+    StepWatch,
+)
+from ccdsl.runtime.sim.script import CallerAction, flow_zone, parse_at
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    loc: dict
+    start: datetime
+    caller: str
+    dialled: str = ""
+    caller_name: str | None = None
+    language: str | None = None
+    crm: tuple[tuple[str, dict[str, Any]], ...] = ()
+    agents: tuple[AgentSpec, ...] = ()
+    actions: tuple[CallerAction, ...] = ()
+    # a test block's `expect` lines (runtime.testing.expectations): carried, never judged here
+    expectations: tuple = ()
+
+
+def simulation(ir: dict, *, caller: str, at: str | None = None, dialled: str = "",
+               actions: Sequence[CallerAction] = (), agents: Sequence[AgentSpec] = (),
+               now: datetime | None = None) -> Scenario:
+    """The scenario of `ccf simulate`: no expectations, the clock at `at`
+    (read like a test's `at`), else at `now`, else at the current time."""
+    zone, _ = flow_zone(ir)
+    if at is not None:
+        start = parse_at(at, zone)
+    else:
+        start = (now or datetime.now(UTC)).astimezone(zone)
+    return Scenario(name="simulated call", loc={}, start=start, caller=caller,
+                    dialled=dialled, agents=tuple(agents), actions=tuple(actions))
+
+
+CALL_ID = "sim-1"  # one call per scenario: a fixed id keeps traces reproducible
+
+
+class WatchedCRM:
+    """The CRM of a scenario, noting the record types the call creates, so
+    `expect crm TYPE` judges what reached the CRM whatever the events say.
+    Everything else is passed through."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.created: list[str] = []
+
+    async def find_customer(self, phone: str):
+        return await self.inner.find_customer(phone)
+
+    async def find(self, record_type: str, fields: dict[str, Any]):
+        return await self.inner.find(record_type, fields)
+
+    async def owner(self, record: Record):
+        return await self.inner.owner(record)
+
+    async def create(self, record_type: str, fields: dict[str, Any]) -> Record:
+        record = await self.inner.create(record_type, fields)
+        self.created.append(record_type)
+        return record
+
+    async def update(self, record: Record, fields: dict[str, Any]) -> Record:
+        return await self.inner.update(record, fields)
+
+    async def log_call(self, call: dict[str, Any]) -> None:
+        await self.inner.log_call(call)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def scenario_centre(ir: dict, scenario: Scenario):
+
+    agents = []
+    for spec in scenario.agents:
+        agent = Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
+                      skills=dict(spec.skills), state=parse_state(spec.state))
+        agents.append((agent, AgentScript(answer_after_ms=spec.answer_after_ms,
+                                          wrapup=spec.wrapup)))
+    return SimCentre(agents, queues=queue_configs(ir).values(), now=scenario.start)
+
+
+@dataclass
+class CallRun:
+    """One simulated call, done: its events, the CRM record types it
+    created, the interpreter's result, and notes on how the world was set."""
+
+    events: list[Event]
+    created: list[str]
+    result: Any = None  # the interpreter's CallResult
+    notes: list[str] = field(default_factory=list)
+
+
+def copy_database(source: str, target: str) -> None:
+    """Copy a SQLite file (a `--crm` database) through SQLite's online
+    backup rather than byte by byte: a CRM in WAL mode that another process
+    is using keeps its latest commits in the write-ahead log until a
+    checkpoint, and a copy of the main file alone would miss them. The
+    source is opened read-only, so copying never changes it (not even by
+    the checkpoint a last connection closing would run)."""
+
+    src = sqlite3.connect(Path(source).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
+                       sink=None, crm_db: str | None = None, crm_folder: str | None = None,
+                       ask=None, note=None, store_path: str | None = None,
+                       companion=None) -> CallRun:
+    """Build the scenario's world in `workdir` (a fresh SQLite CRM, a call
+    store), run the call with the interpreter, and return what happened.
+    `sink` also receives every event as it happens; `ask` makes the caller
+    interactive (runtime.sim.caller.InteractiveCaller); `note` is told how
+    the world was set up, before the call starts. With `store_path` the call
+    is kept in that call store (the call's id is the next free `sim-N`
+    there), otherwise in a temporary one. `companion(crm, store)` makes one
+    more event sink with the call's own CRM and call store (the screen pop
+    of `ccf simulate --screen-pop-url`); its `finish()` is awaited once the
+    call has ended, before they close."""
+
+
+    notes: list[str] = []
+    db_path = os.path.join(workdir, "crm.db")
+    try:
+        if crm_db is not None:
+            SqliteCRM(crm_db, create=False).close_now()  # a bad file is named as given
+            copy_database(crm_db, db_path)
+            notes.append(f"CRM: a copy of {crm_db}")
+        crm = SqliteCRM(db_path)
+    except (OSError, sqlite3.Error, ExternalError) as exc:
+        raise InputError(f"the CRM cannot be opened: {exc}") from None
+    try:
+        store = CallStore(store_path or os.path.join(workdir, "calls.db"))
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
+    call_id = _next_sim_id(store) if store_path else CALL_ID
+    if store_path and note is not None:
+        note(f"call store: {store_path} (this call is {call_id})")
+    try:
+        try:
+            if crm_folder is not None:
+                notes.extend(import_crm_folder(crm, crm_folder))
+            for record_type, fields in scenario.crm:
+                crm.upsert(record_type, [dict(fields)])
+        except ExternalError as exc:
+            raise InputError(f"the CRM fixtures cannot be loaded: {exc}") from None
+        if note is not None:
+            for text in notes:
+                note(text)
+        clock = VirtualClock(scenario.start)
+        line: list = []  # the channel, once made: the interactive caller reads what was heard
+        caller = (InteractiveCaller(_asking(ask, line)) if ask is not None
+                  else ScriptedCaller(scenario.actions))
+        info = CallInfo(call_id=call_id, caller_number=scenario.caller,
+                        caller_name=scenario.caller_name, dialled=scenario.dialled,
+                        started=scenario.start, channel="sim/1", language=scenario.language)
+        channel = SimChannel(info, clock, caller, scenario_centre(ir, scenario))
+        line.append(channel)
+        events = EventList()
+        sinks = (events, store) if sink is None else (events, store, sink)
+        watched = WatchedCRM(crm)
+        extra = companion(crm, store) if companion is not None else None
+        if extra is not None:
+            sinks = (*sinks, extra)
+        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
+        services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
+                            sink=StepWatch(FanOut(*sinks), channel), config=config)
+        result = await run_call(program, channel, services)
+        if extra is not None:
+            await extra.finish()
+        return CallRun(events.events, watched.created, result, notes)
+    finally:
+        store.close()
+        crm.close_now()
+
+
+def _asking(ask, line: list):
+    """The interactive caller's question, with what the caller heard since
+    it was last asked (the prompt they answer): ask(waiting_for, heard),
+    heard a list of {kind, text, language} from the channel's log."""
+    seen = [0]
+
+    def question(waiting_for: str):
+        entries = line[0].log.entries if line else []
+        heard = [dict(data) for kind, data in entries[seen[0]:] if kind == "heard"]
+        seen[0] = len(entries)
+        return ask(waiting_for, heard)
+
+    return question
+
+
+def _next_sim_id(store) -> str:
+    """The next `sim-N` call id free in a call store, so simulated calls kept
+    in one store never share an id."""
+    rows = store.query("SELECT call_id FROM calls WHERE call_id LIKE 'sim-%'")
+    numbers = [int(r["call_id"][4:]) for r in rows if r["call_id"][4:].isdigit()]
+    return f"sim-{max(numbers, default=0) + 1}"
+
+
+def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | None = None,
+                   crm_folder: str | None = None, ask=None, note=None,
+                   store_path: str | None = None, companion=None) -> CallRun:
+    """One simulated call for `ccf simulate`, in a temporary directory that
+    is removed afterwards (the call store too, unless `store_path` names one
+    to keep the call in)."""
+
+
+    program = load_program(ir, validate=False)
+    with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:
+        return asyncio.run(run_scenario(program, ir, scenario, workdir=workdir, sink=sink,
+                                        crm_db=crm_db, crm_folder=crm_folder, ask=ask,
+                                        note=note, store_path=store_path,
+                                        companion=companion))

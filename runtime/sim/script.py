@@ -1,0 +1,84 @@
+"""What a simulated caller does and when: `--at` and `--press`, and a test's `at`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccdsl.runtime.core.durations import DURATION, parse_duration_ms
+from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+
+DEFAULT_AT = "2026-11-30 10:00"  # a Monday morning: office hours in most flows
+
+
+_AT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::(\d{2}))?(?:\s+(\S+))?\s*$")
+
+
+# what the caller does: the simulator's own script actions
+CallerAction = Press | Silence | HangUp
+
+
+def flow_zone(ir: dict) -> tuple[tzinfo, str]:
+    """The zone a time without one is read in: the flow's business-hours
+    zone when all its `hours` agree on one, else UTC."""
+    zones = {h.get("tz") for h in ir.get("hours", {}).values() if h.get("tz")}
+    if len(zones) == 1:
+        name = zones.pop()
+        try:
+            return ZoneInfo(name), name
+        except (ZoneInfoNotFoundError, ValueError):
+            return UTC, "UTC"
+    return UTC, "UTC"
+
+
+def parse_at(text: str, default_zone: tzinfo = UTC, loc: dict | None = None) -> datetime:
+    """`2026-11-30 10:00 Asia/Shanghai` (zone optional, seconds optional,
+    `T` allowed between date and time) as an aware datetime."""
+    match = _AT.match(text)
+    if match is None:
+        raise InputError(
+            f'"{text}" is not a date and time; write "YYYY-MM-DD HH:MM" with an optional '
+            'time zone, such as "2026-11-30 10:00 Asia/Shanghai"', loc)
+    day, clock, seconds, zone_name = match.groups()
+    zone = default_zone
+    if zone_name is not None:
+        if zone_name.upper() in ("UTC", "Z"):
+            zone = UTC
+        else:
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise InputError(f'"{zone_name}" is not a time zone; use an IANA name '
+                                    'such as "Asia/Shanghai" or "UTC"', loc) from None
+    try:
+        naive = datetime.fromisoformat(f"{day} {int(clock.split(':')[0]):02d}:"
+                                       f"{clock.split(':')[1]}:{seconds or '00'}")
+    except ValueError as exc:
+        raise InputError(f'"{text}" is not a date and time: {exc}', loc) from None
+    return naive.replace(tzinfo=zone)
+
+
+_KEYS = re.compile(r"^[0-9*#]+$")
+
+
+def parse_press(text: str) -> tuple[CallerAction, ...]:
+    """What a caller does, from `--press`: words separated by spaces or
+    commas; keys (`1`, `20261128#`) are pressed when the call next listens
+    for keys, a duration (`5s`) is a silence, `hangup` hangs up."""
+    actions: list[CallerAction] = []
+    for word in re.split(r"[\s,]+", text.strip()):
+        if not word:
+            continue
+        if _KEYS.match(word):
+            actions.append(Press(word))
+        elif word.lower() in ("hangup", "hang-up"):
+            actions.append(HangUp(after_ms=0))
+        elif DURATION.match(word):
+            actions.append(Silence(parse_duration_ms(word)))
+        else:
+            raise InputError(
+                f"`{word}` is not something a caller can do: write keys (0-9, * and #), a "
+                "silence such as 5s, or hangup")
+    return tuple(actions)

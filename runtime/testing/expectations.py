@@ -1,0 +1,150 @@
+"""`expect` lines judged against what happened on the whole call, after it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ccdsl.runtime.core.events import Event
+
+
+@dataclass(frozen=True)
+class Expectation:
+    what: str  # played, heard, queue, routed, answered, voicemail, transfer, hangup, step, crm
+    negated: bool
+    value: str | None  # the name, number or text expected; None: anything of the kind
+    connector: str | None
+    loc: dict
+    value_kind: str | None = None  # prompt, queue, step, agent, text
+
+    def describe(self) -> str:
+        """The line as a person would write it: `expect not played welcome`."""
+        words = ["expect"]
+        if self.negated:
+            words.append("not")
+        words.append(self.what)
+        if self.connector:
+            words.append(self.connector)
+        if self.value is not None:
+            words.append(f'"{self.value}"' if self.value_kind == "text" else self.value)
+        return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one expectation found on the call."""
+
+    expectation: Expectation
+    passed: bool
+    happened: str  # what the call did of this kind, in words
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """The call as the checker sees it: its events, and the CRM records it
+    created (type names, in order)."""
+
+    events: Sequence[Event]
+    created: Sequence[str] = ()
+
+
+def check(expectations: Iterable[Expectation], facts: CallFacts) -> list[Outcome]:
+    return [judge(e, facts) for e in expectations]
+
+
+def judge(exp: Expectation, facts: CallFacts) -> Outcome:
+    seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text"))
+    if exp.value is None:
+        found = bool(seen)
+    else:
+        found = any(_matches(exp, item) for item in seen)
+    passed = found != exp.negated
+    return Outcome(exp, passed, _happened(exp.what, seen))
+
+
+def _matches(exp: Expectation, item: str) -> bool:
+    if exp.what == "heard":
+        return exp.value in item if exp.value_kind == "text" else item == exp.value
+    return item == exp.value
+
+
+def _seen(what: str, facts: CallFacts, by_name: bool = False) -> list[str]:
+    """The things of one kind the call did, as comparable words. What the
+    caller heard is its words, or with by_name the prompts' names."""
+    out: list[str] = []
+    for e in facts.events:
+        data = e.data
+        if what == "played" and e.kind == "prompt_played":
+            if data.get("prompt"):
+                out.append(data["prompt"])
+            out.extend(s.get("text", "") for s in data.get("sounds", ())
+                       if s.get("kind") == "file")
+        elif what == "heard" and e.kind == "prompt_played":
+            if by_name:
+                out.extend([data["prompt"]] if data.get("prompt") else [])
+            else:
+                out.extend(s.get("text", "") for s in data.get("sounds", ()))
+        elif what == "heard" and e.kind == "said":
+            out.append(str(data.get("value", "")))
+        elif what == "queue" and e.kind == "queue_joined":
+            out.append(data.get("queue", ""))
+        elif what == "routed" and e.kind == "agent_offered":
+            out.append(data.get("agent", ""))
+        elif what == "routed" and e.kind == "queue_joined":
+            out.append(data.get("queue", ""))
+        elif what == "answered" and e.kind == "agent_answered":
+            out.append(data.get("agent", ""))
+        elif what == "voicemail" and e.kind == "voicemail" and data.get("stored", True):
+            out.append(data.get("mailbox", ""))
+        elif what == "transfer" and e.kind == "transfer" and _transferred(data):
+            out.append(str(data.get("target", "")))
+        elif what == "hangup" and e.kind == "hangup" and data.get("by") == "flow":
+            out.append("flow")
+        elif what == "step" and e.kind == "step_entered":
+            out.append(data.get("step", ""))
+    if what == "crm":
+        out.extend(facts.created)
+    return out
+
+
+def _transferred(data: dict) -> bool:
+    return data.get("status", "transferred") == "transferred"
+
+
+_NOTHING = {
+    "played": "no prompt was played",
+    "heard": "the caller heard nothing",
+    "queue": "the call joined no queue",
+    "routed": "no agent was rung and no queue joined",
+    "answered": "no agent answered",
+    "voicemail": "no message was left",
+    "transfer": "the call was not transferred",
+    "hangup": "the flow did not hang up",
+    "step": "the call entered no step",
+    "crm": "no CRM record was created",
+}
+
+
+_SOME = {
+    "played": "played",
+    "heard": "heard",
+    "queue": "queues joined",
+    "routed": "rang / queued",
+    "answered": "answered by",
+    "voicemail": "messages left for",
+    "transfer": "transferred to",
+    "hangup": "hung up by",
+    "step": "steps entered",
+    "crm": "CRM records created",
+}
+
+
+def _happened(what: str, seen: list[str]) -> str:
+    if not seen:
+        return _NOTHING.get(what, "nothing of this kind happened")
+    unique = list(dict.fromkeys(s for s in seen if s))
+    shown = unique[:12]
+    more = f" and {len(unique) - len(shown)} more" if len(unique) > len(shown) else ""
+    if what == "heard":
+        return "heard: " + "; ".join(f'"{s}"' for s in shown) + more
+    return f"{_SOME.get(what, what)}: " + ", ".join(shown) + more

@@ -1,0 +1,1 @@
+"""A stand-in for Asterisk's FastAGI side with a simulated caller on the line."""

@@ -1,0 +1,63 @@
+"""Run a flow's test blocks as simulated calls and judge each one."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+
+from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.sim.scenario import run_scenario
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test block, run and judged."""
+
+    name: str
+    loc: dict
+    outcomes: tuple[Outcome, ...] = ()
+    events: tuple[Event, ...] = ()
+    error: str | None = None  # the test could not be run as written
+    error_loc: dict | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(o.passed for o in self.outcomes)
+
+
+def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
+    """Run one test block of the IR as a simulated call and judge it.
+    `runner` runs the call instead of run_scenario, with its arguments
+    (runtime.testing.via_asterisk runs it through `ccf serve`)."""
+
+
+    started = time.perf_counter()
+    try:
+        scenario = scenario_from_test(ir, test)
+    except InputError as exc:
+        return TestResult(test["name"], test.get("loc", {}), error=str(exc),
+                          error_loc=exc.loc or None)
+    program = program if program is not None else load_program(ir, validate=False)
+    with tempfile.TemporaryDirectory(prefix="ccf-test-") as workdir:
+        try:
+            run = asyncio.run((runner or run_scenario)(program, ir, scenario, workdir=workdir))
+        except InputError as exc:
+            return TestResult(scenario.name, scenario.loc, error=str(exc),
+                              error_loc=exc.loc or None)
+    outcomes = check(scenario.expectations, CallFacts(run.events, run.created))
+    return TestResult(scenario.name, scenario.loc, tuple(outcomes), tuple(run.events),
+                      seconds=time.perf_counter() - started)
+
+
+def run_tests(ir: dict) -> list[TestResult]:
+    """Every test block of the IR, in order."""
+
+    program = load_program(ir, validate=False)
+    return [run_test(ir, test, program=program) for test in ir.get("tests", [])]
