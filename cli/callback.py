@@ -122,7 +122,7 @@ def _crm(centre):
     """The centre's CRM, when there is a configuration (else no CRM task)."""
     if centre is None or centre.crm is None:
         return None
-    from ccdsl.runtime.core.crm.config import open_crm
+    from ccdsl.runtime.core.crm.connect import open_crm
     from ccdsl.runtime.core.errors import ExternalError
 
     try:

@@ -39,7 +39,8 @@ from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from ccdsl.runtime.core.centre import Agent, parse_state
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import SystemClock
-from ccdsl.runtime.core.crm.config import CrmConfigError, open_crm
+from ccdsl.runtime.core.crm.config import CrmConfigError
+from ccdsl.runtime.core.crm.connect import open_crm
 from ccdsl.runtime.core.errors import ExternalError, IRError
 from ccdsl.runtime.core.events import FanOut
 from ccdsl.runtime.core.interpreter import CallResult

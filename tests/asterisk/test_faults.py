@@ -29,7 +29,7 @@ from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.clock import SystemClock
-from ccdsl.runtime.core.crm.config import open_crm
+from ccdsl.runtime.core.crm.connect import open_crm
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.ir import load_program

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ccdsl.runtime.core.crm.config import CrmConfigError, HttpConfig, load_config, open_crm
+from ccdsl.runtime.core.crm.config import CrmConfigError, HttpConfig, load_config
+from ccdsl.runtime.core.crm.connect import open_crm
 from ccdsl.runtime.core.crm.http import HttpCRM
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Record

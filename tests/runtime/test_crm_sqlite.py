@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.runtime.core.crm.config import CrmConfigError, SqliteConfig, load_config, open_crm
+from ccdsl.runtime.core.crm.config import CrmConfigError, SqliteConfig, load_config
+from ccdsl.runtime.core.crm.connect import open_crm
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Duration, Record, TimeOfDay

@@ -15,7 +15,7 @@ TOML file (or the same as a dict), checked against SCHEMA.
     url = "/customers?phone={phone}"
     result = "data.0"
 
-docs/crm.md describes every key. `open_crm(config)` gives the CRM.
+docs/crm.md describes every key. runtime/core/crm/connect.py opens the CRM a configuration names.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from ccdsl.runtime.core.crm.base import CRM
 
 DEFAULT_DB = "ccdsl-crm.db"
 DB_ENV = "CCF_CRM_DB"
@@ -178,19 +176,6 @@ def load_config(source: str | Path | Mapping[str, Any] | None = None) -> CrmConf
         backoff_ms=section.get("backoff_ms", 200),
         headers=dict(section.get("headers", {})),
     )
-
-
-def open_crm(config: CrmConfig | str | Path | Mapping[str, Any] | None = None) -> CRM:
-    """The CRM a configuration describes (anything load_config accepts)."""
-    if not isinstance(config, (SqliteConfig, HttpConfig)):
-        config = load_config(config)
-    if isinstance(config, SqliteConfig):
-        from ccdsl.runtime.core.crm.sqlite import SqliteCRM
-
-        return SqliteCRM(config.path, timeout_ms=config.timeout_ms)
-    from ccdsl.runtime.core.crm.http import HttpCRM
-
-    return HttpCRM(config)
 
 
 def _validate(section: Mapping[str, Any]) -> None:
