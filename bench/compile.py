@@ -126,7 +126,7 @@ def _ccf_command() -> list[str]:
 
 
 def main() -> int:
-    from ccdsl.compiler.parser import lark_parser
+    from ccdsl.compiler.grammar import lark_parser
     from ccdsl.compiler.pipeline import compile_file, gc_paused
 
     text = generate()

@@ -55,7 +55,7 @@ def fmt(
     """
     from ccdsl.compiler.reader import read_source
     from ccdsl.diagnostics import diagnostic, has_errors
-    from ccdsl.formatter import format_source
+    from ccdsl.compiler.formatter import format_source
     from ccdsl.source import Span
 
     check = check or diff

@@ -21,14 +21,15 @@ from ccdsl.compiler.infer import (
     bind_args,
     check_skills,
     condition,
+    expect,
     infer,
     ref_help,
     text_of,
     value_of,
-    visible_names,
 )
 from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.statements import BY_NODE
 from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
@@ -44,7 +45,6 @@ from ccdsl.types import (
     TIME,
     Type,
     accepts,
-    accepts_any,
     comparable,
     describe,
     kind_words,
@@ -69,12 +69,6 @@ def analyse(program: Program, scopes: dict[str, Scope]) -> Analysis:
     return _Walker(Context(program, scopes)).run()
 
 
-# statements that may end with `on error -> ...`
-CAN_HAVE_ON_ERROR = (ast.Assign, ast.Collect, ast.ExprStmt, ast.Route, ast.Enqueue,
-                     ast.Transfer, ast.ThreeWay, ast.Voicemail)
-STATEMENT_WORDS = ("answer", "hangup", "goto", "return", "play", "say", "collect", "route",
-                   "queue", "transfer", "three_way", "record", "stop", "voicemail", "wait",
-                   "screen_pop", "language", "log", "menu", "match")
 SAY_KINDS = {
     "digits": (TEXT, NUMBER), "number": (NUMBER,), "money": (NUMBER,),
     "date": (DATE, DATETIME), "time": (TIME, DATETIME), "alpha": (TEXT,),
@@ -84,6 +78,7 @@ TRANSFER_KINDS = {
     "number": (TEXT,),
     "queue": (),
 }
+THREE_WAY_KINDS = {k: v for k, v in TRANSFER_KINDS.items() if k != "queue"}
 CONSTRUCT_NAMES = {
     "menu": "`menu`", "collect": "`collect`", "queue": "a queue declaration",
     "queue statement": "`queue`", "route": "`route`", "play": "`play`", "say": "`say`",
@@ -201,7 +196,7 @@ class _Walker:
 
     def stmt(self, stmt, env: Env) -> None:
         self.ctx.external_calls = []
-        nested = self.own(stmt, env)
+        nested = BY_NODE[type(stmt)].check(self, stmt, env) or ()
         calls = self.ctx.external_calls
         self.ctx.external_calls = []
         if calls and getattr(stmt, "on_error", None) is None:
@@ -212,84 +207,6 @@ class _Walker:
             self.stmt(on_error.action, env)
         for body in nested:
             self.body(body, env)
-
-    def own(self, s, env: Env) -> list:
-        """Check a statement's own expressions and options; return the
-        statement lists nested in it."""
-        d = self.diags
-        if isinstance(s, ast.Goto):
-            self.goto(s, env)
-        elif isinstance(s, ast.Return):
-            if env.where != "sub":
-                self.emit("E111", "`return` outside a sub-flow",
-                          head_span(s.span, self.ctx.sources),
-                          help="a step ends with `goto STEP`, `hangup` or `transfer`; only a "
-                               "`sub` returns to where it was called")
-            if s.value is not None:
-                value_of(s.value, env, d)
-        elif isinstance(s, ast.Play):
-            self.play(s, env)
-        elif isinstance(s, ast.Say):
-            self.say(s, env)
-        elif isinstance(s, ast.Assign):
-            self.assigned_name(s, env)
-            value_of(s.value, env, d)
-        elif isinstance(s, ast.Collect):
-            self.assigned_name(s, env)
-            self.options(s.options, "collect", env, s.span)
-        elif isinstance(s, ast.ExprStmt):
-            if isinstance(s.expr, ast.Name) and s.expr.id not in set(visible_names(env)):
-                close = did_you_mean(s.expr.id, STATEMENT_WORDS)
-                self.emit("E100", f"unknown name `{s.expr.id}`", s.expr.span,
-                          help=close and close.replace("`?", "` (the statement)?"))
-            else:
-                value_of(s.expr, env, d)
-        elif isinstance(s, ast.Route):
-            self.route(s, env)
-        elif isinstance(s, ast.Enqueue):
-            self.named_queue(s.queue, s.span, env, "queue")
-            self.options(s.options, "queue statement", env, s.span)
-        elif isinstance(s, ast.Transfer):
-            self.transfer(s.kind, s.target, s.span, env, TRANSFER_KINDS, "transfer")
-            self.options(s.options, "transfer", env, s.span)
-        elif isinstance(s, ast.ThreeWay):
-            kinds = {k: v for k, v in TRANSFER_KINDS.items() if k != "queue"}
-            self.transfer(s.kind, s.target, s.span, env, kinds, "three_way")
-            self.options(s.options, "three_way", env, s.span)
-        elif isinstance(s, ast.RecordCall):
-            self.options(s.options, "record", env, s.span)
-        elif isinstance(s, ast.Voicemail):
-            t = value_of(s.target, env, d)
-            if not accepts_any((TEXT, record("agent")), t):
-                self.emit("E300", f"`voicemail for` takes a mailbox or agent id (text) or an "
-                          f"agent, not {describe(t)}", s.target.span,
-                          help="for the account owner write `voicemail for crm.owner(customer)`"
-                          if t.kind == "record" and t.name == "customer" else None)
-            self.options(s.options, "voicemail", env, s.span)
-        elif isinstance(s, ast.Wait):
-            self.expect(s.duration, DURATION, env, "`wait` takes a duration", "write `wait 5s`")
-            self.options(s.options, "wait", env, s.span)
-        elif isinstance(s, ast.ScreenPop):
-            for item in s.items:
-                value_of(item, env, d)
-        elif isinstance(s, ast.SetLanguage):
-            self.expect(s.value, TEXT, env, "`language` takes a language tag (text)",
-                        "write `language \"en-US\"`")
-        elif isinstance(s, ast.Log):
-            value_of(s.value, env, d)
-        elif isinstance(s, ast.If):
-            for i, (test, _) in enumerate(s.branches):
-                condition(test, env, d, "`if`" if i == 0 else "`elif`")
-            return [b for _, b in s.branches] + ([s.orelse] if s.orelse else [])
-        elif isinstance(s, ast.Match):
-            subject = value_of(s.subject, env, d)
-            for arm in s.arms:
-                self.match_patterns(arm, subject, s.subject, env)
-            return [arm.body for arm in s.arms]
-        elif isinstance(s, ast.Menu):
-            self.options(s.all_options, "menu", env, s.span)
-            return [arm.body for arm in s.arms]
-        return []
 
     def assigned_name(self, s, env: Env) -> None:
         """A variable that has the name of a declaration or a builtin hides
@@ -312,11 +229,6 @@ class _Walker:
             self.emit("E101", f"the variable `{s.name}` has the name of a builtin", span,
                       help=f"give the variable another name; `{s.name}` is "
                            + (bi.NAMESPACES.get(s.name) or bi.lookup(s.name).doc))
-
-    def expect(self, expr, wanted: Type, env: Env, what: str, help: str | None) -> None:
-        t = value_of(expr, env, self.diags)
-        if not accepts(wanted, t):
-            self.emit("E300", f"{what}, not {describe(t)}", expr.span, help=help)
 
     def goto(self, s: ast.Goto, env: Env) -> None:
         sym = env.scope.lookup(s.target)
@@ -363,8 +275,8 @@ class _Walker:
                 else self._queue_help(env)
             self.emit("E102", f"`{name}` is a {sym.kind}, not a queue", where, help=help)
 
-    def transfer(self, kind: str, target, span: Span, env: Env, kinds: dict,
-                 keyword: str) -> None:
+    def transfer(self, kind: str, target, span: Span, env: Env, keyword: str) -> None:
+        kinds = TRANSFER_KINDS if keyword == "transfer" else THREE_WAY_KINDS
         if kind not in kinds:
             self.emit("E100", f"`{keyword}` goes to " + ", ".join(f"`{k}`" for k in kinds)
                       + f", not `{kind}`", word_span(span, kind, self.ctx.sources),
@@ -374,16 +286,13 @@ class _Walker:
         if kind == "queue":
             self.queue_ref(target, env)
             return
-        t = value_of(target, env, self.diags)
-        if not accepts_any(kinds[kind], t):
-            wanted = " or ".join(describe(x) for x in kinds[kind])
-            self.emit("E300", f"`{keyword} {kind}` takes {wanted}, not {describe(t)}",
-                      target.span)
+        wanted = " or ".join(describe(x) for x in kinds[kind])
+        expect(target, kinds[kind], env, self.diags, f"`{keyword} {kind}` takes {wanted}")
 
     def play(self, s: ast.Play, env: Env) -> None:
         if s.source is not None:
-            self.expect(s.target, TEXT, env, f"`play {s.source}` takes a text",
-                        "to speak a number write `say number N`" if s.source == "tts" else None)
+            expect(s.target, (TEXT,), env, self.diags, f"`play {s.source}` takes a text",
+                   "to speak a number write `say number N`" if s.source == "tts" else None)
         else:
             self.playable(s.target, env, "`play`")
         self.options(s.options, "play", env, s.span)
@@ -440,11 +349,8 @@ class _Walker:
                       or "`say` says " + ", ".join(SAY_KINDS))
             value_of(s.value, env, self.diags)
         else:
-            t = value_of(s.value, env, self.diags)
-            if not accepts_any(kinds, t):
-                wanted = " or ".join(describe(k) for k in kinds)
-                self.emit("E300", f"`say {s.kind}` takes {wanted}, not {describe(t)}",
-                          s.value.span)
+            wanted = " or ".join(describe(k) for k in kinds)
+            expect(s.value, kinds, env, self.diags, f"`say {s.kind}` takes {wanted}")
         self.options(s.options, "say", env, s.span)
 
     def match_patterns(self, arm: ast.Arm, subject: Type, subject_expr, env: Env) -> None:
@@ -510,7 +416,7 @@ class _Walker:
                 check_skills(value, env, self.diags)
         elif s.form == "prompt":
             if isinstance(value, ast.SourceValue):
-                self.expect(value.value, TEXT, env, f"`{value.kind}` takes a text", None)
+                expect(value.value, (TEXT,), env, self.diags, f"`{value.kind}` takes a text")
             elif type(value) in form_words:
                 self._wrong_form(option, form_words[type(value)],
                                  "a prompt, a sound file, `tts TEXT` or `file NAME`")
@@ -538,13 +444,10 @@ class _Walker:
             self._typed(option, value, s.type, env)
 
     def _typed(self, option: ast.Option, expr, wanted: Type, env: Env) -> None:
-        t = value_of(expr, env, self.diags)
-        if not accepts(wanted, t):
-            help = None
-            if wanted.kind == "duration" and non_null(t).kind == "number":
-                help = f"write the number with a unit: `{text_of(expr, env, '5')}s`"
-            self.emit("E300", f"the option `{option.name}` takes {article(describe(wanted))}, "
-                      f"not {describe(t)}", expr.span, help=help)
+        expect(expr, (wanted,), env, self.diags,
+               f"the option `{option.name}` takes {article(describe(wanted))}",
+               lambda t: f"write the number with a unit: `{text_of(expr, env, '5')}s`"
+               if wanted.kind == "duration" and non_null(t).kind == "number" else None)
 
     def _wrong_form(self, option: ast.Option, got: str, wanted: str) -> None:
         self.emit("E300", f"the option `{option.name}` takes {wanted}, not {got}",
@@ -574,14 +477,14 @@ class _Walker:
         elif isinstance(s, ast.TestCall):
             self.options(s.options, "test call", env, s.span)
         elif isinstance(s, ast.TestPress):
-            self.expect(s.keys, TEXT, env, "`press` takes the keys as a text",
-                        f"quote the keys: `press \"{text_of(s.keys, env, '1')}\"`")
+            expect(s.keys, (TEXT,), env, self.diags, "`press` takes the keys as a text",
+                   f"quote the keys: `press \"{text_of(s.keys, env, '1')}\"`")
             self.options(s.options, "test press", env, s.span)
         elif isinstance(s, ast.TestHangup):
             self.options(s.options, "test hangup", env, s.span)
         elif isinstance(s, ast.TestSilence):
-            self.expect(s.duration, DURATION, env, "`silence` takes a duration",
-                        "write `silence 5s`")
+            expect(s.duration, (DURATION,), env, self.diags, "`silence` takes a duration",
+                   "write `silence 5s`")
         elif isinstance(s, ast.TestCrm):
             self.test_crm(s, env)
 

@@ -15,6 +15,7 @@ variables, builtins, and the first part of a `use`d module path
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ccdsl import ast
@@ -584,6 +585,18 @@ def _cond(e: ast.Cond, env: Env, diags) -> Type:
               help="both sides of `if ... else` must give the same type")
         return ANY
     return joined
+
+
+def expect(expr, wanted: tuple[Type, ...], env: Env, diags, what: str,
+           help: str | Callable[[Type], str | None] | None = None) -> Type:
+    """The type of a value that must have one of the wanted types. This is
+    the one place a value of the wrong type is reported (E300 "WHAT, not
+    TYPE"); help may depend on the type found."""
+    t = value_of(expr, env, diags)
+    if not accepts_any(wanted, t):
+        _emit(diags, "E300", f"{what}, not {describe(t)}", expr.span,
+              help=help(t) if callable(help) else help)
+    return t
 
 
 def condition(expr, env: Env, diags, what: str) -> None:

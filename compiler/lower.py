@@ -15,7 +15,8 @@ import json
 from ccdsl import __version__, ast
 from ccdsl.compiler.checks.values import DAYS, minutes, weekdays
 from ccdsl.compiler.lower_expr import Context, lower_expr, lower_str, text
-from ccdsl.compiler.lower_stmt import lower_body, lower_option_map, lower_skills, lower_stmt
+from ccdsl.compiler.lower_options import lower_option_map, lower_skills
+from ccdsl.compiler.lower_stmt import lower_body, lower_stmt
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, assigned_names
 

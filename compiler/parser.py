@@ -1,121 +1,24 @@
 """Parse .ccf text into the AST, turning every lark error into diagnostics.
 
-The lark parser is built once per process; its tables are cached on disk
-(lark's ``cache`` option) so a ``ccf validate`` of a small file does not
-pay for building the LALR tables on each run.
+Declarations and test lines are built here; statements through the
+statement table (compiler/statements.py), expressions by build_expr.py.
+Must not import the runtime, the checks or the lowering.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from contextvars import ContextVar
-from functools import lru_cache
-from importlib import resources
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import DedentError, Indenter
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+from lark.indenter import DedentError
 
 from ccdsl import ast
 from ccdsl.compiler import comments as comment_scanner
+from ccdsl.compiler.build_expr import ExprBuilder
+from ccdsl.compiler.grammar import parse_tree
+from ccdsl.compiler.statements import BY_RULE
 from ccdsl.compiler.syntax_errors import describe_unexpected
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
-
-
-class _CcfIndenter(Indenter):
-    NL_type = "_NL"
-    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
-    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
-    INDENT_type = "_INDENT"
-    DEDENT_type = "_DEDENT"
-    tab_len = 8
-
-    def process(self, stream):
-        return super().process(_keywords_as_names(stream))
-
-
-@lru_cache(maxsize=1)
-def grammar_text() -> str:
-    return (resources.files("ccdsl.compiler") / "grammar.lark").read_text(encoding="utf-8")
-
-
-def _cache_path(grammar: str) -> str | bool:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "ccdsl")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        folder = tempfile.gettempdir()
-    # lark keys its own cache by grammar and options when given a folder-less
-    # name, so include the grammar's hash in the file name ourselves.
-    import hashlib
-
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    return os.path.join(folder, f"grammar-{digest}.lark-cache")
-
-
-# The text being parsed, for the lexer callback below (lark passes it only
-# the token).
-_TEXT: ContextVar[str] = ContextVar("ccf_text", default="")
-
-
-@lru_cache(maxsize=1)
-def _keyword_terminals() -> frozenset[str]:
-    # lark names the terminal of a quoted keyword after its text in capitals
-    # (true, false and null are values: `false.x` is the field of a value)
-    words = set(re.findall(r'"([a-z_][a-z0-9_]*)"', grammar_text())) - {"true", "false", "null"}
-    return frozenset(w.upper() for w in words)
-
-
-def _keywords_as_names(stream):
-    """A keyword followed by `=` or `.` is a name: `test = 1`, `voicemail.leave()`.
-
-    Keywords are contextual, but where a block ends the LALR state still
-    admits every word that may follow any enclosing block (`step`, `test`,
-    `else`, ...), so without this `test = 1` right after an `if` block, or a
-    call into a module named like a statement, would lex as the keyword. No
-    keyword of the grammar is ever followed by `=` or by a single `.`."""
-    keywords = _keyword_terminals()
-    text = _TEXT.get()
-    n = len(text)
-    for tok in stream:
-        if tok.type in keywords:
-            i = tok.end_pos
-            while i < n and text[i] in " \t":
-                i += 1
-            if i + 1 < n:
-                ch, nxt = text[i], text[i + 1]
-                if (ch == "=" and nxt != "=") or (ch == "." and nxt != "."):
-                    tok = Token.new_borrow_pos("NAME", str(tok), tok)
-        yield tok
-
-
-@lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    grammar = grammar_text()
-    options = dict(
-        parser="lalr",
-        strict=True,
-        postlex=_CcfIndenter(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-        start=["start", "expr"],
-    )
-    try:
-        return Lark(grammar, cache=_cache_path(grammar), **options)
-    except OSError:
-        return Lark(grammar, **options)
-
-
-def _parse(text: str, start: str) -> Tree:
-    token = _TEXT.set(text)
-    try:
-        return lark_parser().parse(text, start=start)
-    finally:
-        _TEXT.reset(token)
 
 
 def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
@@ -127,7 +30,7 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
         text += "\n"
     diags: list[Diagnostic] = []
     try:
-        tree = _parse(text, "start")
+        tree = parse_tree(text, "start")
     except DedentError as exc:
         line = _dedent_line(source, str(exc))
         diags.append(diagnostic(
@@ -143,27 +46,6 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
     comments = comment_scanner.scan(source.text)
     module = ast.Module(source.path, module.items, tuple(comments), module.span)
     return module, diags
-
-
-def parse_expression(text: str, source: SourceFile, line: int, column: int,
-                     diags: list[Diagnostic]) -> ast.Expr | None:
-    """Parse an expression found inside a string interpolation; its spans are
-    shifted to where it stands in the file."""
-    try:
-        tree = _parse(text, "expr")
-    except (UnexpectedInput, DedentError) as exc:
-        col = column
-        if isinstance(exc, (UnexpectedCharacters, UnexpectedToken)) and exc.column:
-            col = column + max(exc.column, 1) - 1
-        elif isinstance(exc, UnexpectedEOF):
-            col = column + len(text)
-        diags.append(diagnostic(
-            "E005", f"the interpolation `${{{text}}}` is not a valid expression",
-            Span(source.path, line, col, line, col + 1),
-            help="write a name, a field (`order.status`) or a call between `${` and `}`"))
-        return None
-    return _Builder(source, diags, line - 1, column - 1).expr(tree)
-
 
 def _indent_width(source: SourceFile, line: int) -> int:
     text = source.line_text(line)
@@ -192,35 +74,9 @@ def _dedent_line(source: SourceFile, message: str) -> int:
 
 # ---- tree -> AST ------------------------------------------------------------------
 
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "r": "\r"}
 
-
-class _Builder:
-    """Turns the lark tree into AST nodes. Written as explicit methods per
-    rule rather than a lark Transformer so spans can be computed from the
-    tree's meta before children are replaced."""
-
-    def __init__(self, source: SourceFile, diags: list[Diagnostic],
-                 line_shift: int = 0, column_shift: int = 0) -> None:
-        self.source = source
-        self.diags = diags
-        self.line_shift = line_shift
-        self.column_shift = column_shift
-
-    # -- spans
-    def span(self, node) -> Span:
-        if isinstance(node, Token):
-            line, col, end_line, end_col = node.line, node.column, node.end_line, node.end_column
-        else:
-            meta = node.meta
-            if meta.empty:
-                return Span(self.source.path, 1, 1, 1, 1)
-            line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
-        if self.line_shift or self.column_shift:
-            # shifted spans come from a one-line interpolation
-            return Span(self.source.path, line + self.line_shift, col + self.column_shift,
-                        end_line + self.line_shift, end_col + self.column_shift)
-        return Span(self.source.path, line, col, end_line, end_col)
+class _Builder(ExprBuilder):
+    """Adds declarations, test lines and statements to the expression builder."""
 
     # -- module and declarations
     def module(self, tree: Tree) -> ast.Module:
@@ -374,27 +230,6 @@ class _Builder:
         return ast.TestExpect(negated is not None, str(kind),
                               str(connector.children[0]) if connector is not None else None,
                               self.expr(value) if value is not None else None, sp)
-
-    # -- options
-    def option(self, t: Tree) -> ast.Option:
-        name, value = t.children
-        return ast.Option(str(name), self.opt_value(value), self.span(t))
-
-    def opt_value(self, t):
-        if isinstance(t, Tree):
-            if t.data == "range_value":
-                return ast.RangeValue(self.expr(t.children[0]), self.expr(t.children[1]),
-                                      self.span(t))
-            if t.data == "every_value":
-                return ast.EveryValue(self.expr(t.children[0]), self.span(t))
-            if t.data == "source_value":
-                return ast.SourceValue(str(t.children[0].children[0]), self.expr(t.children[1]),
-                                       self.span(t))
-        return self.expr(t)
-
-    def options(self, items) -> tuple[ast.Option, ...]:
-        return tuple(self.option(o) for o in items)
-
     # -- statements
     def block(self, t: Tree) -> tuple:
         return tuple(self.stmt(s) for s in t.children)
@@ -405,111 +240,7 @@ class _Builder:
         return ast.OnError(self.stmt(t.children[0]), self.span(t))
 
     def stmt(self, t: Tree):
-        return getattr(self, "s_" + t.data)(t)
-
-    def s_answer_stmt(self, t):
-        return ast.Answer(self.span(t))
-
-    def s_hangup_stmt(self, t):
-        return ast.Hangup(self.span(t))
-
-    def s_goto_stmt(self, t):
-        return ast.Goto(str(t.children[0]), self.span(t))
-
-    def s_return_stmt(self, t):
-        value = t.children[0]
-        return ast.Return(self.expr(value) if value is not None else None, self.span(t))
-
-    def s_play_stmt(self, t):
-        target, *options = t.children
-        if target.data == "play_source":
-            kind, value = target.children
-            return ast.Play(str(kind.children[0]), self.expr(value), self.options(options),
-                            self.span(t))
-        return ast.Play(None, self.expr(target.children[0]), self.options(options), self.span(t))
-
-    def s_say_stmt(self, t):
-        kind, value, *options = t.children
-        return ast.Say(str(kind), self.expr(value), self.options(options), self.span(t))
-
-    def s_assign_stmt(self, t):
-        name, value, on_error = t.children
-        return ast.Assign(str(name), self.expr(value), self.on_error(on_error), self.span(t))
-
-    def s_collect_stmt(self, t):
-        name, *options, on_error = t.children
-        return ast.Collect(str(name), self.options(options), self.on_error(on_error),
-                           self.span(t))
-
-    def s_expr_stmt(self, t):
-        value, on_error = t.children
-        return ast.ExprStmt(self.expr(value), self.on_error(on_error), self.span(t))
-
-    def s_route_stmt(self, t):
-        name, *options, on_error = t.children
-        return ast.Route(str(name), self.options(options), self.on_error(on_error), self.span(t))
-
-    def s_queue_stmt(self, t):
-        name, *options, on_error = t.children
-        return ast.Enqueue(str(name), self.options(options), self.on_error(on_error),
-                           self.span(t))
-
-    def s_transfer_stmt(self, t):
-        kind, target, mode, *options, on_error = t.children
-        return ast.Transfer(str(kind), self.expr(target),
-                            str(mode.children[0]) if mode is not None else None,
-                            self.options(options), self.on_error(on_error), self.span(t))
-
-    def s_three_way_stmt(self, t):
-        kind, target, *options, on_error = t.children
-        return ast.ThreeWay(str(kind), self.expr(target), self.options(options),
-                            self.on_error(on_error), self.span(t))
-
-    def s_record_stmt(self, t):
-        return ast.RecordCall(self.options(t.children), self.span(t))
-
-    def s_stop_recording_stmt(self, t):
-        return ast.StopRecording(self.span(t))
-
-    def s_voicemail_stmt(self, t):
-        target, *options, on_error = t.children
-        return ast.Voicemail(self.expr(target), self.options(options), self.on_error(on_error),
-                             self.span(t))
-
-    def s_wait_stmt(self, t):
-        value, *options = t.children
-        return ast.Wait(self.expr(value), self.options(options), self.span(t))
-
-    def s_screen_pop_stmt(self, t):
-        return ast.ScreenPop(tuple(self.expr(c) for c in t.children), self.span(t))
-
-    def s_language_stmt(self, t):
-        return ast.SetLanguage(self.expr(t.children[0]), self.span(t))
-
-    def s_log_stmt(self, t):
-        return ast.Log(self.expr(t.children[0]), self.span(t))
-
-    def s_if_stmt(self, t):
-        cond, body, *rest = t.children
-        branches = [(self.expr(cond), self.block(body))]
-        orelse = None
-        for clause in rest:
-            if clause is None:
-                continue
-            if clause.data == "elif_clause":
-                branches.append((self.expr(clause.children[0]), self.block(clause.children[1])))
-            else:
-                orelse = self.block(clause.children[0])
-        return ast.If(tuple(branches), orelse, self.span(t))
-
-    def s_match_stmt(self, t):
-        subject, *arms = t.children
-        return ast.Match(self.expr(subject), tuple(self.arm(a) for a in arms), self.span(t))
-
-    def s_menu_stmt(self, t):
-        header, *body = t.children
-        items = tuple(self.option(c) if c.data == "option" else self.arm(c) for c in body)
-        return ast.Menu(self.options(header.children), items, self.span(t))
+        return BY_RULE[t.data].build(self, t)
 
     def arm(self, t: Tree) -> ast.Arm:
         *patterns, last = t.children
@@ -518,177 +249,3 @@ class _Builder:
         else:
             body = self.block(last)
         return ast.Arm(tuple(self.pattern(p) for p in patterns), body, self.span(t))
-
-    def pattern(self, p):
-        if isinstance(p, Token):
-            sp = self.span(p)
-            if p.type == "NAME":
-                return ast.Name(str(p), sp)
-            if p.type == "NUMBER":
-                return ast.Number(str(p), sp)
-            return self.string(p)
-        sp = self.span(p)
-        if p.data == "neg_pattern":
-            return ast.Number("-" + str(p.children[0]), sp)
-        if p.data == "true":
-            return ast.Bool(True, sp)
-        if p.data == "false":
-            return ast.Bool(False, sp)
-        if p.data == "null":
-            return ast.Null(sp)
-        return ast.ElsePattern(sp)
-
-    # -- expressions
-    def expr(self, t):
-        if isinstance(t, Token):
-            return self.token_expr(t)
-        return getattr(self, "e_" + t.data)(t)
-
-    def token_expr(self, tok: Token):
-        sp = self.span(tok)
-        if tok.type == "NAME":
-            return ast.Name(str(tok), sp)
-        if tok.type == "STRING":
-            return self.string(tok)
-        raise ValueError(f"unexpected token {tok.type}")
-
-    def e_name_expr(self, t):
-        return ast.Name(str(t.children[0]), self.span(t))
-
-    def e_number_lit(self, t):
-        return ast.Number(str(t.children[0]), self.span(t))
-
-    def e_string_lit(self, t):
-        return self.string(t.children[0])
-
-    def e_duration_lit(self, t):
-        return ast.Duration(str(t.children[0]), self.span(t))
-
-    def e_time_lit(self, t):
-        return ast.Time(str(t.children[0]), self.span(t))
-
-    def e_date_lit(self, t):
-        return ast.Date(str(t.children[0]), self.span(t))
-
-    def e_true(self, t):
-        return ast.Bool(True, self.span(t))
-
-    def e_false(self, t):
-        return ast.Bool(False, self.span(t))
-
-    def e_null(self, t):
-        return ast.Null(self.span(t))
-
-    def e_list_lit(self, t):
-        return ast.ListLit(tuple(self.expr(c) for c in t.children if c is not None), self.span(t))
-
-    def e_map_lit(self, t):
-        entries = []
-        for e in t.children:
-            if e is None:
-                continue
-            key, value = e.children
-            if key.type == "STRING":
-                entries.append(ast.MapEntry(self.string(key).value, True, self.expr(value),
-                                            self.span(e)))
-            else:
-                entries.append(ast.MapEntry(str(key), False, self.expr(value), self.span(e)))
-        return ast.MapLit(tuple(entries), self.span(t))
-
-    def e_field_expr(self, t):
-        obj, name = t.children
-        return ast.Field(self.expr(obj), str(name), self.span(t))
-
-    def e_call_expr(self, t):
-        func, args = t.children
-        out = []
-        if args is not None:
-            for a in args.children:
-                if a is None:
-                    continue
-                if isinstance(a, Tree) and a.data == "named_arg":
-                    out.append(ast.Arg(str(a.children[0]), self.expr(a.children[1]),
-                                       self.span(a)))
-                else:
-                    value = self.expr(a)
-                    out.append(ast.Arg(None, value, value.span))
-        return ast.Call(self.expr(func), tuple(out), self.span(t))
-
-    def e_index_expr(self, t):
-        return ast.Index(self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
-
-    def e_neg_expr(self, t):
-        return ast.Unary("-", self.expr(t.children[0]), self.span(t))
-
-    def e_not_expr(self, t):
-        return ast.Unary("not", self.expr(t.children[0]), self.span(t))
-
-    def e_binary_expr(self, t):
-        left, op, right = t.children
-        return ast.Binary(str(op), self.expr(left), self.expr(right), self.span(t))
-
-    e_compare_expr = e_binary_expr
-
-    def e_in_expr(self, t):
-        return ast.Binary("in", self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
-
-    def e_and_expr(self, t):
-        return ast.Binary("and", self.expr(t.children[0]), self.expr(t.children[1]),
-                          self.span(t))
-
-    def e_or_expr(self, t):
-        return ast.Binary("or", self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
-
-    def e_coalesce_expr(self, t):
-        return ast.Binary("??", self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
-
-    def e_cond_expr(self, t):
-        then, test, otherwise = t.children
-        return ast.Cond(self.expr(then), self.expr(test), self.expr(otherwise), self.span(t))
-
-    # -- strings
-    def string(self, tok: Token) -> ast.Str:
-        raw = str(tok)[1:-1]
-        sp = self.span(tok)
-        parts: list = []
-        buf: list[str] = []
-        i = 0
-        while i < len(raw):
-            ch = raw[i]
-            if ch == "\\" and i + 1 < len(raw):
-                nxt = raw[i + 1]
-                if nxt in _ESCAPES:
-                    buf.append(_ESCAPES[nxt])
-                else:
-                    col = sp.column + 1 + i
-                    self.diags.append(diagnostic(
-                        "E005", f"unknown escape `\\{nxt}` in a string",
-                        Span(sp.file, sp.line, col, sp.line, col + 2),
-                        help='the escapes are \\n \\t \\" \\\\ and \\$ (a literal $)'))
-                i += 2
-                continue
-            if ch == "$" and raw.startswith("${", i):
-                close = raw.find("}", i + 2)
-                if close == -1:
-                    col = sp.column + 1 + i
-                    self.diags.append(diagnostic(
-                        "E005", "`${` opens an interpolation that is never closed",
-                        Span(sp.file, sp.line, col, sp.line, col + 2),
-                        help="close it with `}`, or write `\\$` for a literal dollar sign"))
-                    buf.append(raw[i:])
-                    break
-                if buf:
-                    parts.append("".join(buf))
-                    buf = []
-                inner = raw[i + 2:close]
-                col = sp.column + 1 + i + 2
-                expr = parse_expression(inner, self.source, sp.line, col, self.diags)
-                if expr is not None:
-                    parts.append(expr)
-                i = close + 1
-                continue
-            buf.append(ch)
-            i += 1
-        if buf:
-            parts.append("".join(buf))
-        return ast.Str(raw, tuple(parts), sp)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from ccdsl.compiler.comments import comment_start
+from ccdsl.compiler.grammar import lark_parser
+from ccdsl.compiler.statements import STATEMENT_START
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
@@ -52,19 +55,14 @@ TOP_LEVEL = ("flow", "use", "const", "hours", "prompt", "queue", "routing", "rec
 # they are shown by their text.
 ANONYMOUS = {"->": "`->`", "..": "`..`", "??": "`??`"}
 
-# Tokens that can start an expression or a statement: when several are
-# expected, the message says "an expression" / "a statement" instead of
-# listing them.
+# Tokens that can start an expression (a statement's: STATEMENT_START, from
+# the statement table): when several are expected, the message says "an
+# expression" / "a statement" instead of listing them.
 EXPR_START = {"NAME", "NUMBER", "STRING", "DURATION", "TIME", "DATE", "LPAR", "LSQB", "LBRACE",
               "MINUS", "NOT", "TRUE", "FALSE", "NULL"}
-STATEMENT_START = {"ANSWER", "HANGUP", "GOTO", "RETURN", "PLAY", "SAY", "ROUTE", "QUEUE",
-                   "TRANSFER", "THREE_WAY", "RECORD", "STOP", "VOICEMAIL", "WAIT", "SCREEN_POP",
-                   "LANGUAGE", "LOG", "IF", "MATCH", "MENU"}
 
 
 def _anonymous_text(name: str) -> str | None:
-    from ccdsl.compiler.parser import lark_parser
-
     try:
         pattern = lark_parser().get_terminal(name).pattern
     except KeyError:
@@ -296,8 +294,6 @@ _MESSAGES = {
 
 
 def _parse_example(text: str):
-    from ccdsl.compiler.parser import lark_parser
-
     return lark_parser().parse(text, start="start")
 
 
@@ -359,8 +355,6 @@ def _opens_block(source: SourceFile, line: int) -> bool:
     before = _previous_code_line(source, line - 1)
     if before >= line:
         return False
-    from ccdsl.compiler.comments import comment_start
-
     prev = source.line_text(before)
     cut = comment_start(prev)
     code = (prev[:cut] if cut >= 0 else prev).rstrip()

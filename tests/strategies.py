@@ -22,7 +22,7 @@ import re
 from hypothesis import strategies as st
 
 from ccdsl import ast
-from ccdsl.formatter import format_expr
+from ccdsl.compiler.format_expr import format_expr
 
 KEYWORDS = (
     "agent and answer as at attended blind by call closed collect const crm description "

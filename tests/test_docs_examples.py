@@ -101,7 +101,7 @@ def test_every_statement_and_declaration_has_a_section() -> None:
 
 @pytest.mark.parametrize(("line", "text"), _blocks("ccf"), ids=lambda v: str(v)[:12])
 def test_complete_examples_are_formatted(line: int, text: str) -> None:
-    from ccdsl.formatter import format_source
+    from ccdsl.compiler.formatter import format_source
 
     formatted, _ = format_source(text, "example.ccf")
     assert formatted == text, f"docs/language.md line {line} is not as `ccf fmt` writes it"

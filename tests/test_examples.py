@@ -115,7 +115,7 @@ def test_hotline_tests_live_beside_the_flow() -> None:
     ids=lambda p: str(p.relative_to(ROOT)))
 def test_shipped_flows_are_formatted(path: Path) -> None:
     """`ccf fmt --check` passes on every flow a newcomer copies from."""
-    from ccdsl.formatter import format_source
+    from ccdsl.compiler.formatter import format_source
 
     text = path.read_text(encoding="utf-8")
     formatted, diags = format_source(text, str(path))

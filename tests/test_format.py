@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ccdsl.compiler.comments import scan
+from ccdsl.compiler.formatter import format_source
 from ccdsl.compiler.parser import parse_source
-from ccdsl.formatter import format_source
 from ccdsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,11 +24,13 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from ccdsl.compiler.comments import scan
+from ccdsl.compiler.format_expr import format_expr
+from ccdsl.compiler.formatter import format_module, format_source
+from ccdsl.compiler.grammar import grammar_text
 from ccdsl.compiler.loader import TEST_SUFFIX
-from ccdsl.compiler.parser import grammar_text, parse_source
+from ccdsl.compiler.parser import parse_source
 from ccdsl.compiler.pipeline import CompileResult, compile_file
 from ccdsl.diagnostics import Diagnostic
-from ccdsl.formatter import format_expr, format_module, format_source
 from ccdsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 from ccdsl import ast
 from ccdsl import builtins as bi
-from ccdsl.compiler.analysis import CAN_HAVE_ON_ERROR, Analysis
+from ccdsl.compiler.analysis import Analysis
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.statements import CAN_HAVE_ON_ERROR
 from ccdsl.compiler.symbols import Scope, assigned_names
 from ccdsl.diagnostics import Diagnostic, diagnostic
 

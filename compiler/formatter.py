@@ -21,166 +21,17 @@ from bisect import bisect_left, bisect_right
 from dataclasses import fields, is_dataclass
 
 from ccdsl import ast
+from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
+from ccdsl.compiler.parser import parse_source
+from ccdsl.compiler.statements import BY_NODE, ONE_LINE, format_simple
 from ccdsl.diagnostics import Diagnostic
+from ccdsl.source import SourceFile
 
 INDENT = "  "
 MAX_WIDTH = 100
 _END = 1 << 60  # a source line after every real one
 
-# ---- expressions --------------------------------------------------------------
-
-# Binding strength, low to high, as in the grammar's expression rules.
-_COND, _COALESCE, _OR, _AND, _NOT, _COMPARE, _SUM, _TERM, _UNARY, _POSTFIX, _ATOM = range(11)
-
-# op -> (its level, the level its left operand needs, its right operand needs).
-# Binary operators are left-associative; comparisons are not associative, so
-# both of their operands must bind tighter than a comparison.
-_BINARY = {
-    "??": (_COALESCE, _COALESCE, _OR),
-    "or": (_OR, _OR, _AND),
-    "and": (_AND, _AND, _NOT),
-    "+": (_SUM, _SUM, _TERM),
-    "-": (_SUM, _SUM, _TERM),
-    "*": (_TERM, _TERM, _UNARY),
-    "/": (_TERM, _TERM, _UNARY),
-    "%": (_TERM, _TERM, _UNARY),
-}
-for _op in ("==", "!=", "<", "<=", ">", ">=", "in"):
-    _BINARY[_op] = (_COMPARE, _SUM, _SUM)
-
-_ESCAPE = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "$": "\\$"}
-
-
-def quote(text: str) -> str:
-    """A string literal whose decoded value is ``text`` (no interpolation)."""
-    return '"' + "".join(_ESCAPE.get(ch, ch) for ch in text) + '"'
-
-
-def format_expr(e: ast.Expr, min_level: int = _COND) -> str:
-    """The text of an expression, parenthesised if it binds looser than
-    ``min_level`` (the level its place in the enclosing expression needs)."""
-    text, level = _expr(e)
-    return f"({text})" if level < min_level else text
-
-
-def _expr(e: ast.Expr) -> tuple[str, int]:
-    if isinstance(e, ast.Name):
-        return e.id, _ATOM
-    if isinstance(e, (ast.Number, ast.Duration, ast.Time, ast.Date)):
-        return e.text, _ATOM
-    if isinstance(e, ast.Str):
-        return f'"{e.raw}"', _ATOM
-    if isinstance(e, ast.Bool):
-        return ("true" if e.value else "false"), _ATOM
-    if isinstance(e, ast.Null):
-        return "null", _ATOM
-    if isinstance(e, ast.ListLit):
-        return "[" + ", ".join(format_expr(i) for i in e.items) + "]", _ATOM
-    if isinstance(e, ast.MapLit):
-        entries = (f"{quote(x.key) if x.quoted else x.key}: {format_expr(x.value)}"
-                   for x in e.entries)
-        return "{" + ", ".join(entries) + "}", _ATOM
-    if isinstance(e, ast.Field):
-        return f"{format_expr(e.obj, _POSTFIX)}.{e.name}", _POSTFIX
-    if isinstance(e, ast.Call):
-        args = ", ".join(format_expr(a.value) if a.name is None
-                         else f"{a.name}: {format_expr(a.value)}" for a in e.args)
-        return f"{format_expr(e.func, _POSTFIX)}({args})", _POSTFIX
-    if isinstance(e, ast.Index):
-        return f"{format_expr(e.obj, _POSTFIX)}[{format_expr(e.index)}]", _POSTFIX
-    if isinstance(e, ast.Unary):
-        if e.op == "not":
-            return f"not {format_expr(e.operand, _NOT)}", _NOT
-        return f"-{format_expr(e.operand, _UNARY)}", _UNARY
-    if isinstance(e, ast.Binary):
-        level, left, right = _BINARY[e.op]
-        return f"{format_expr(e.left, left)} {e.op} {format_expr(e.right, right)}", level
-    if isinstance(e, ast.Cond):
-        return (f"{format_expr(e.then, _COALESCE)} if {format_expr(e.test, _COALESCE)} "
-                f"else {format_expr(e.otherwise, _COND)}"), _COND
-    raise TypeError(f"not an expression: {type(e).__name__}")
-
-
-def format_option_value(v: ast.OptionValue) -> str:
-    if isinstance(v, ast.RangeValue):
-        return f"{format_expr(v.low)}..{format_expr(v.high)}"
-    if isinstance(v, ast.EveryValue):
-        return f"every {format_expr(v.interval)}"
-    if isinstance(v, ast.SourceValue):
-        return f"{v.kind} {format_expr(v.value)}"
-    return format_expr(v)
-
-
-def format_options(options: tuple[ast.Option, ...]) -> str:
-    return "".join(f" {o.name} {format_option_value(o.value)}" for o in options)
-
-
-# ---- statements that print on one line ------------------------------------------
-
-_SIMPLE = (ast.Answer, ast.Hangup, ast.Goto, ast.Return, ast.Play, ast.Say, ast.Assign,
-           ast.Collect, ast.ExprStmt, ast.Route, ast.Enqueue, ast.Transfer, ast.ThreeWay,
-           ast.RecordCall, ast.StopRecording, ast.Voicemail, ast.Wait, ast.ScreenPop,
-           ast.SetLanguage, ast.Log)
-
-
-def _on_error(handler: ast.OnError | None) -> str:
-    return "" if handler is None else f" on error -> {format_simple(handler.action)}"
-
-
-def format_simple(s: ast.Stmt) -> str:
-    """The one-line text of a simple statement (everything but if, match, menu)."""
-    if isinstance(s, ast.Answer):
-        return "answer"
-    if isinstance(s, ast.Hangup):
-        return "hangup"
-    if isinstance(s, ast.Goto):
-        return f"goto {s.target}"
-    if isinstance(s, ast.Return):
-        return "return" if s.value is None else f"return {format_expr(s.value)}"
-    if isinstance(s, ast.Play):
-        source = f"{s.source} " if s.source else ""
-        return f"play {source}{format_expr(s.target)}{format_options(s.options)}"
-    if isinstance(s, ast.Say):
-        return f"say {s.kind} {format_expr(s.value)}{format_options(s.options)}"
-    if isinstance(s, ast.Assign):
-        return f"{s.name} = {format_expr(s.value)}{_on_error(s.on_error)}"
-    if isinstance(s, ast.Collect):
-        return f"{s.name} = collect{format_options(s.options)}{_on_error(s.on_error)}"
-    if isinstance(s, ast.ExprStmt):
-        return f"{format_expr(s.expr)}{_on_error(s.on_error)}"
-    if isinstance(s, ast.Route):
-        return f"route {s.target}{format_options(s.options)}{_on_error(s.on_error)}"
-    if isinstance(s, ast.Enqueue):
-        return f"queue {s.queue}{format_options(s.options)}{_on_error(s.on_error)}"
-    if isinstance(s, ast.Transfer):
-        mode = f" {s.mode}" if s.mode else ""
-        return (f"transfer {s.kind} {format_expr(s.target)}{mode}"
-                f"{format_options(s.options)}{_on_error(s.on_error)}")
-    if isinstance(s, ast.ThreeWay):
-        return (f"three_way {s.kind} {format_expr(s.target)}"
-                f"{format_options(s.options)}{_on_error(s.on_error)}")
-    if isinstance(s, ast.RecordCall):
-        return f"record call{format_options(s.options)}"
-    if isinstance(s, ast.StopRecording):
-        return "stop recording"
-    if isinstance(s, ast.Voicemail):
-        return (f"voicemail for {format_expr(s.target)}"
-                f"{format_options(s.options)}{_on_error(s.on_error)}")
-    if isinstance(s, ast.Wait):
-        return f"wait {format_expr(s.duration)}{format_options(s.options)}"
-    if isinstance(s, ast.ScreenPop):
-        return "screen_pop " + ", ".join(format_expr(i) for i in s.items)
-    if isinstance(s, ast.SetLanguage):
-        return f"language {format_expr(s.value)}"
-    if isinstance(s, ast.Log):
-        return f"log {format_expr(s.value)}"
-    raise TypeError(f"not a simple statement: {type(s).__name__}")
-
-
-def _pattern(p: ast.Pattern) -> str:
-    if isinstance(p, ast.ElsePattern):
-        return "else"
-    return format_expr(p)
+# ---- lines of declarations ------------------------------------------------------
 
 
 def _test_stmt(s: ast.TestStmt) -> str:
@@ -233,7 +84,7 @@ def _rule(r: ast.Rule) -> str:
 # Nodes whose span ends at their last token. The others (declarations,
 # block statements, lines of a block) end where the next token starts,
 # past the newline and any comments, so their extent is taken from their parts.
-_TIGHT = _SIMPLE + (ast.Name, ast.Number, ast.Str, ast.Duration, ast.Time, ast.Date,
+_TIGHT = ONE_LINE + (ast.Name, ast.Number, ast.Str, ast.Duration, ast.Time, ast.Date,
                     ast.Bool, ast.Null, ast.ListLit, ast.MapLit, ast.Field, ast.Call,
                     ast.Index, ast.Unary, ast.Binary, ast.Cond, ast.RangeValue,
                     ast.EveryValue, ast.SourceValue, ast.Option, ast.OnError, ast.Lang,
@@ -265,6 +116,12 @@ def _first_line(node) -> int:
 
 
 class _Printer:
+    """Prints lines with the comments around them. The statement table's
+    block layouts (if, match, menu) drive it through line, block,
+    close_block, has_comments, last_line and else_line."""
+
+    END = _END
+
     def __init__(self, comments: tuple[ast.Comment, ...], source_lines: list[str] | None):
         self.comments = sorted(comments, key=lambda c: (c.line, c.column))
         self.comment_lines = [c.line for c in self.comments]
@@ -321,6 +178,10 @@ class _Printer:
         while ((c := self._pending()) is not None and c.line < next_line
                and (not c.own_line or c.column >= column)):
             self._comment_line(depth, "keep")
+
+    @staticmethod
+    def last_line(node) -> int:
+        return last_line(node)
 
     def rest(self) -> None:
         while self._pending() is not None:
@@ -444,39 +305,14 @@ class _Printer:
             self.close_block(depth, body[0].span.column, next_line)
 
     def stmt(self, depth: int, s: ast.Stmt, blank: str, next_line: int) -> None:
-        first = s.span.line
-        if isinstance(s, ast.If):
-            self._if(depth, s, blank, next_line)
-        elif isinstance(s, ast.Match):
-            self.line(depth, f"match {format_expr(s.subject)}:", first,
-                      max(first, last_line(s.subject)), blank)
-            self._items(depth + 1, s.arms, next_line)
-        elif isinstance(s, ast.Menu):
-            self.line(depth, "menu" + format_options(s.options) + ":", first,
-                      max(first, last_line(s.options)), blank)
-            self._items(depth + 1, s.items, next_line)
+        entry = BY_NODE[type(s)]
+        if entry.layout is not None:
+            entry.layout(self, depth, s, blank, next_line)
         else:
-            self.line(depth, format_simple(s), first, max(first, last_line(s)), blank)
+            first = s.span.line
+            self.line(depth, entry.text(s), first, max(first, last_line(s)), blank)
 
-    def _if(self, depth: int, s: ast.If, blank: str, next_line: int) -> None:
-        headers = []
-        for i, (test, _body) in enumerate(s.branches):
-            word = "if" if i == 0 else "elif"
-            line = s.span.line if i == 0 else test.span.line
-            headers.append((f"{word} {format_expr(test)}:", line, max(line, last_line(test))))
-        if s.orelse is not None:
-            previous_end = last_line(s.branches[-1])
-            line = self._else_line(previous_end, s.orelse[0].span.line if s.orelse else _END)
-            headers.append(("else:", line, line))
-        bodies = [body for _test, body in s.branches]
-        if s.orelse is not None:
-            bodies.append(s.orelse)
-        for i, ((text, first, last), body) in enumerate(zip(headers, bodies, strict=True)):
-            after = headers[i + 1][1] if i + 1 < len(headers) else next_line
-            self.line(depth, text, first, last, blank if i == 0 else "none")
-            self.block(depth + 1, body, after)
-
-    def _else_line(self, after: int, before: int) -> int:
+    def else_line(self, after: int, before: int) -> int:
         """The source line of an `else:` (the AST keeps no span for it)."""
         if self.source_lines is not None:
             for number in range(after + 1, min(before, len(self.source_lines) + 1)):
@@ -484,31 +320,6 @@ class _Printer:
                 if text.startswith("else") and text[4:].lstrip().startswith(":"):
                     return number
         return max(after, min(before - 1, after + 1))
-
-    def _items(self, depth: int, items, next_line: int) -> None:
-        """The lines of a menu or match: options and arms."""
-        for i, item in enumerate(items):
-            after = items[i + 1].span.line if i + 1 < len(items) else next_line
-            blank = "none" if i == 0 else "keep"
-            first = item.span.line
-            if isinstance(item, ast.Option):
-                self.line(depth, f"{item.name} {format_option_value(item.value)}", first,
-                          max(first, last_line(item)), blank)
-            else:
-                self._arm(depth, item, blank, after)
-        if items:
-            self.close_block(depth, items[0].span.column, next_line)
-
-    def _arm(self, depth: int, arm: ast.Arm, blank: str, next_line: int) -> None:
-        keys = ", ".join(_pattern(p) for p in arm.patterns)
-        first = arm.span.line
-        end = max(first, last_line(arm))
-        if (len(arm.body) == 1 and isinstance(arm.body[0], _SIMPLE)
-                and not self.has_comments(first + 1, end)):
-            self.line(depth, f"{keys} -> {format_simple(arm.body[0])}", first, end, blank)
-            return
-        self.line(depth, f"{keys}:", first, max(first, last_line(arm.patterns)), blank)
-        self.block(depth + 1, arm.body, next_line)
 
 
 def format_module(module: ast.Module, source_text: str | None = None) -> str:
@@ -527,9 +338,6 @@ def format_module(module: ast.Module, source_text: str | None = None) -> str:
 def format_source(text: str, path: str) -> tuple[str | None, list[Diagnostic]]:
     """Format the text of one file: the formatted text (None when the file
     does not parse) and the parser's diagnostics."""
-    from ccdsl.compiler.parser import parse_source
-    from ccdsl.source import SourceFile
-
     module, diags = parse_source(SourceFile(path, text))
     if module is None:
         return None, diags

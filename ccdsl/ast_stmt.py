@@ -1,0 +1,289 @@
+"""The AST's statements and the lines of test blocks; imports only the core.
+
+Each statement class has one entry in the compiler's statement table
+(compiler/statements.py); tests/test_statements.py fails when one has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccdsl.ast_expr import (
+    Bool,
+    Expr,
+    Name,
+    Null,
+    Number,
+    Option,
+    Str,
+    span_field,
+)
+from ccdsl.source import Span
+
+# ---- statements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnError:
+    action: Stmt
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Answer:
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Hangup:
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Goto:
+    target: str
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Expr | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Play:
+    """``play welcome``, ``play order_status(x)``, ``play "file-name"``,
+    ``play tts "text"``, ``play file "path"``; ``source`` is None for a
+    reference to a declared prompt (or a string naming a sound file)."""
+
+    source: str | None  # None | "tts" | "file"
+    target: Expr
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Say:
+    kind: str  # digits | number | money | date | time | alpha
+    value: Expr
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Assign:
+    name: str
+    value: Expr
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Collect:
+    name: str
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ExprStmt:
+    expr: Expr
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Route:
+    target: str
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    queue: str
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Transfer:
+    kind: str  # agent | number | queue
+    target: Expr
+    mode: str | None  # None (blind) | "attended" | "blind"
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ThreeWay:
+    kind: str  # agent | number
+    target: Expr
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class RecordCall:
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    target: Expr
+    options: tuple[Option, ...]
+    on_error: OnError | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Wait:
+    duration: Expr
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    items: tuple[Expr, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    value: Expr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Log:
+    value: Expr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class If:
+    branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...]  # if, then each elif
+    orelse: tuple[Stmt, ...] | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ElsePattern:
+    span: Span = span_field()
+
+
+Pattern = Name | Number | Str | Bool | Null | ElsePattern
+
+
+@dataclass(frozen=True)
+class Arm:
+    patterns: tuple[Pattern, ...]
+    body: tuple[Stmt, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Match:
+    subject: Expr
+    arms: tuple[Arm, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A menu: its header options, then body items in written order (the
+    ``prompt``/``retries`` options and the key arms)."""
+
+    options: tuple[Option, ...]
+    items: tuple[Option | Arm, ...]
+    span: Span = span_field()
+
+    @property
+    def all_options(self) -> tuple[Option, ...]:
+        return self.options + tuple(i for i in self.items if isinstance(i, Option))
+
+    @property
+    def arms(self) -> tuple[Arm, ...]:
+        return tuple(i for i in self.items if isinstance(i, Arm))
+
+
+Stmt = (
+    Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
+    Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
+    SetLanguage | Log | If | Match | Menu
+)
+
+# ---- tests beside a flow --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestAt:
+    when: Str
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestCrm:
+    record_type: str
+    value: Expr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestAgent:
+    name: str
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestCall:
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestPress:
+    keys: Expr
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestSilence:
+    duration: Expr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestHangup:
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestExpect:
+    negated: bool
+    kind: str
+    connector: str | None
+    value: Expr | None
+    span: Span = span_field()
+
+
+TestStmt = (
+    TestAt | TestCrm | TestAgent | TestCall | TestPress | TestSilence | TestHangup |
+    TestExpect
+)

@@ -1,0 +1,111 @@
+"""The lark parser built from grammar.lark, and the lexer hook that makes keywords contextual.
+
+Must not build AST nodes or diagnostics: parser.py and build_expr.py do.
+The LALR tables are cached on disk (lark's ``cache`` option) so a short
+`ccf validate` does not rebuild them on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from contextvars import ContextVar
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.indenter import Indenter
+
+
+class _CcfIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def process(self, stream):
+        return super().process(_keywords_as_names(stream))
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return (resources.files("ccdsl.compiler") / "grammar.lark").read_text(encoding="utf-8")
+
+
+def _cache_path(grammar: str) -> str | bool:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "ccdsl")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        folder = tempfile.gettempdir()
+    # lark keys its own cache by grammar and options when given a folder-less
+    # name, so include the grammar's hash in the file name ourselves.
+    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
+# The text being parsed, for the lexer callback below (lark passes it only
+# the token).
+_TEXT: ContextVar[str] = ContextVar("ccf_text", default="")
+
+
+@lru_cache(maxsize=1)
+def _keyword_terminals() -> frozenset[str]:
+    # lark names the terminal of a quoted keyword after its text in capitals
+    # (true, false and null are values: `false.x` is the field of a value)
+    words = set(re.findall(r'"([a-z_][a-z0-9_]*)"', grammar_text())) - {"true", "false", "null"}
+    return frozenset(w.upper() for w in words)
+
+
+def _keywords_as_names(stream):
+    """A keyword followed by `=` or `.` is a name: `test = 1`, `voicemail.leave()`.
+
+    Keywords are contextual, but where a block ends the LALR state still
+    admits every word that may follow any enclosing block (`step`, `test`,
+    `else`, ...), so without this `test = 1` right after an `if` block, or a
+    call into a module named like a statement, would lex as the keyword. No
+    keyword of the grammar is ever followed by `=` or by a single `.`."""
+    keywords = _keyword_terminals()
+    text = _TEXT.get()
+    n = len(text)
+    for tok in stream:
+        if tok.type in keywords:
+            i = tok.end_pos
+            while i < n and text[i] in " \t":
+                i += 1
+            if i + 1 < n:
+                ch, nxt = text[i], text[i + 1]
+                if (ch == "=" and nxt != "=") or (ch == "." and nxt != "."):
+                    tok = Token.new_borrow_pos("NAME", str(tok), tok)
+        yield tok
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    grammar = grammar_text()
+    options = dict(
+        parser="lalr",
+        strict=True,
+        postlex=_CcfIndenter(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["start", "expr"],
+    )
+    try:
+        return Lark(grammar, cache=_cache_path(grammar), **options)
+    except OSError:
+        return Lark(grammar, **options)
+
+
+def parse_tree(text: str, start: str) -> Tree:
+    """The lark tree of text from the rule start ("start" or "expr")."""
+    token = _TEXT.set(text)
+    try:
+        return lark_parser().parse(text, start=start)
+    finally:
+        _TEXT.reset(token)
