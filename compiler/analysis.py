@@ -15,18 +15,15 @@ from dataclasses import dataclass
 from ccdsl import ast
 from ccdsl import builtins as bi
 from ccdsl.compiler.infer import (
-    Context,
-    Env,
-    article,
     bind_args,
     check_skills,
     condition,
     expect,
     infer,
-    ref_help,
-    text_of,
+    new_context,
     value_of,
 )
+from ccdsl.compiler.infer_env import Context, Env, article, ref_help, text_of
 from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.statements import BY_NODE
@@ -66,7 +63,7 @@ class Analysis:
 def analyse(program: Program, scopes: dict[str, Scope]) -> Analysis:
     """The analysis of a program. The pipeline calls it once per compile
     and hands the result to every check pass."""
-    return _Walker(Context(program, scopes)).run()
+    return _Walker(new_context(program, scopes)).run()
 
 
 SAY_KINDS = {

@@ -1,11 +1,8 @@
-"""Name resolution and type inference for expressions.
+"""Name resolution and type inference for expressions; must not import the runtime or the checks.
 
 ``infer(expr, env, diags)`` returns the type of an expression in a scope
-and appends what is wrong with it to ``diags`` (pass None to ask for the
-type only). A scope (``Env``) says where the expression stands: a step or
-handler sees the call variables, a sub-flow its parameters and own
-variables, a constant or a queue declaration only declarations and
-builtins, a prompt its parameters.
+(compiler/infer_env.py) and appends what is wrong with it to ``diags``
+(pass None to ask for the type only).
 
 Names are looked up in this order: sub-flow locals, the module's
 declarations (record types excepted: they name types, not values), call
@@ -16,19 +13,35 @@ variables, builtins, and the first part of a `use`d module path
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.infer_env import (
+    SCOPE_WORDS,
+    Context,
+    Env,
+    arg_name_span,
+    arith_help,
+    article,
+    bool_help,
+    compare_help,
+    compare_message,
+    count,
+    emit,
+    ref_help,
+    signature_help,
+    text_of,
+    uses,
+    visible_names,
+)
 from ccdsl.compiler.namespan import snippet
-from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.symbols import Scope, Symbol, walk_statements
-from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
-from ccdsl.source import SourceFile, Span
+from ccdsl.compiler.program import Program
+from ccdsl.compiler.symbols import Scope, Symbol
+from ccdsl.diagnostics import closest, did_you_mean
+from ccdsl.source import Span
 from ccdsl.types import (
     ANY,
     BOOL,
-    BUILTIN_RECORDS,
     DATE,
     DURATION,
     MAP,
@@ -49,168 +62,14 @@ from ccdsl.types import (
     non_null,
     optional,
     record,
-    type_named,
     unify,
 )
 
+
 # Where an expression stands. Call variables are visible in the first four.
-CALL_SCOPES = ("step", "handler", "agent", "routing")
-SCOPE_WORDS = {
-    "const": "a constant", "decl": "a declaration", "prompt": "a prompt",
-    "test": "a test", "sub": "a sub-flow",
-}
-
-
-# ---- the program-wide context ---------------------------------------------------------
-
-
-def program_records(program: Program) -> dict[str, RecordType]:
-    """The builtin record types, extended or joined by every `record`
-    declaration of the program (the CRM is shared by all its modules)."""
-    records = dict(BUILTIN_RECORDS)
-    decls = [item for m in program.modules.values() for item in m.module.items
-             if isinstance(item, ast.RecordDecl)]
-    for decl in decls:  # declare the names first: fields may name other records
-        records.setdefault(decl.name, RecordType(decl.name, (), "declared by the flow"))
-    for decl in decls:
-        fields = tuple(FieldType(f.name, type_named(f.type.name, records, f.type.optional) or ANY)
-                       for f in decl.fields)
-        records[decl.name] = records[decl.name].extended(fields)
-    return records
-
-
-class Context:
-    """What the inference of one program shares: declarations, caches of
-    the types of variables and constants, and the facts hygiene needs
-    (which variables and constants are read; which statement calls an
-    external builtin)."""
-
-    def __init__(self, program: Program, scopes: dict[str, Scope]) -> None:
-        self.program = program
-        self.scopes = scopes
-        self.records = program_records(program)
-        self.sources: dict[str, SourceFile] = program.sources()
-        self.reads: set[tuple] = set()
-        self.external_calls: list[tuple[str, Span]] = []  # of the statement being checked
-        self._types: dict[tuple, Type] = {}
-        self._busy: set[tuple] = set()
-        self._assignments: dict[tuple[str, str], dict[str, list]] = {}
-
-    def env(self, key: str, where: str, sub: ast.Sub | None = None,
-            params: tuple[str, ...] = ()) -> Env:
-        module = self.program.modules[key]
-        return Env(self, module, self.scopes[key], where, sub.name if sub else "", params)
-
-    # -- variables: the union of the types of their assignments
-    def assignments(self, env: Env) -> dict[str, list]:
-        key = (env.module.key, env.sub)
-        if key not in self._assignments:
-            table: dict[str, list] = {}
-            for item in env.module.module.items:
-                if env.sub:
-                    if isinstance(item, ast.Sub) and item.name == env.sub:
-                        _collect_assignments(item.body, env, table)
-                elif isinstance(item, ast.Step):
-                    _collect_assignments(item.body, self.env(env.module.key, "step"), table)
-                elif isinstance(item, ast.Handler):
-                    where = "agent" if item.event_name == "answered by agent" else "handler"
-                    _collect_assignments(item.body, self.env(env.module.key, where), table)
-            self._assignments[key] = table
-        return self._assignments[key]
-
-    def variable_type(self, env: Env, name: str) -> Type:
-        key = ("var", env.module.key, env.sub, name)
-        if key in self._types:
-            return self._types[key]
-        if key in self._busy:
-            return ANY
-        self._busy.add(key)
-        found: Type | None = None
-        for stmt, stmt_env in self.assignments(env).get(name, ()):
-            t = TEXT if isinstance(stmt, ast.Collect) else infer(stmt.value, stmt_env, None)
-            if t.kind == "any" or t.is_ref:  # a reference as a value is reported where assigned
-                continue
-            found = t if found is None else unify(found, t)
-            if found is None:  # assigned values of different types
-                found = ANY
-                break
-        if name in env.params and env.sub:
-            found = ANY
-        self._busy.discard(key)
-        self._types[key] = found or ANY
-        return self._types[key]
-
-    def constant_type(self, key: str, const: ast.Const) -> Type:
-        cache = ("const", key, const.name)
-        if cache in self._types:
-            return self._types[cache]
-        if cache in self._busy:
-            return ANY
-        self._busy.add(cache)
-        t = infer(const.value, self.env(key, "const"), None)
-        t = ANY if t.is_ref else t
-        self._busy.discard(cache)
-        self._types[cache] = t
-        return t
-
-    def module_by_key(self, key: str) -> LoadedModule:
-        return self.program.modules[key]
-
-
-def _collect_assignments(body, env: Env, table: dict[str, list]) -> None:
-    for stmt in walk_statements(body):
-        if isinstance(stmt, (ast.Assign, ast.Collect)):
-            table.setdefault(stmt.name, []).append((stmt, env))
-
-
-@dataclass(frozen=True)
-class Env:
-    ctx: Context = field(compare=False, repr=False)
-    module: LoadedModule = field(compare=False, repr=False)
-    scope: Scope = field(compare=False, repr=False)
-    where: str = "step"  # step | handler | agent | routing | sub | const | decl | prompt | test
-    sub: str = ""  # the sub-flow's name when where == "sub"
-    params: tuple[str, ...] = ()  # of the sub-flow or prompt
-
-    @property
-    def sees_call_variables(self) -> bool:
-        return self.where in CALL_SCOPES
-
-    def is_local(self, name: str) -> bool:
-        if self.where == "sub":
-            return name in self.params or name in self.ctx.assignments(self)
-        return self.where == "prompt" and name in self.params
-
-
-# ---- reporting helpers ------------------------------------------------------------------
-
-
-def _emit(diags: list[Diagnostic] | None, code: str, message: str, span: Span,
-          help: str | None = None, notes: tuple[str, ...] = ()) -> None:
-    if diags is not None:
-        diags.append(diagnostic(code, message, span, help=help, notes=notes))
-
-
-def text_of(expr, env: Env, fallback: str = "this value") -> str:
-    return snippet(expr.span, env.ctx.sources) or fallback
-
-
-def visible_names(env: Env) -> list[str]:
-    names = [n for n, s in env.scope.symbols.items() if s.kind != "record type"]
-    if env.sees_call_variables:
-        names += list(env.scope.variables)
-    if env.where == "sub":
-        names += list(env.params) + list(env.ctx.assignments(env))
-    if env.where == "prompt":
-        names += list(env.params)
-    names += [n for n in bi.top_level_names() if n != "agent" or env.where == "agent"]
-    names += [u.path[0] for u in _uses(env.module)]
-    return names
-
-
-def _uses(module: LoadedModule) -> list[ast.Use]:
-    return [i for i in module.module.items
-            if isinstance(i, ast.Use) and i.local_name in module.imports]
+def new_context(program: Program, scopes: dict[str, Scope]) -> Context:
+    """The context of one program's inference."""
+    return Context(program, scopes, infer)
 
 
 # ---- names ----------------------------------------------------------------------------
@@ -249,7 +108,7 @@ def resolve(name: str, env: Env, diags: list | None) -> Type | None:
         return b.returns if b.kind == "value" else Type("function", b.name)
     if name in bi.NAMESPACES:
         return Type("builtins", name)
-    for use in _uses(env.module):
+    for use in uses(env.module):
         if len(use.path) > 1 and use.path[0] == name:
             return Type("namespace", name, owner=env.module.key)
     return None
@@ -278,28 +137,13 @@ def _unknown_name(e: ast.Name, env: Env, diags: list | None) -> None:
             help = f"`{name}` is a call variable; {SCOPE_WORDS.get(env.where, 'this')} " \
                    "cannot use it"
     elif name in env.ctx.records:
-        _emit(diags, "E102", f"`{name}` is a record type, not a value", e.span,
+        emit(diags, "E102", f"`{name}` is a record type, not a value", e.span,
               help=f"to look one up write `crm.find(\"{name}\", field: value)`")
         return
-    _emit(diags, "E100", f"unknown name `{name}`", e.span, help=help)
+    emit(diags, "E100", f"unknown name `{name}`", e.span, help=help)
 
 
 # ---- expressions ------------------------------------------------------------------------
-
-
-def ref_help(t: Type, text: str) -> str | None:
-    return {
-        "hours": f"call one of its methods: `{text}.open()` or `{text}.next_open()`",
-        "queue": f"send the caller there with `queue {text}`, or ask it: `{text}.waiting()`",
-        "prompt": f"play it: `play {text}`",
-        "step": f"go there with `goto {text}`",
-        "routing": f"use it with `route {text}`",
-        "module": f"name something inside it: `{text}.NAME`",
-        "namespace": f"name a module inside it: `{text}.NAME`",
-        "sub": f"call it: `{text}(...)`",
-        "builtins": f"call one of its functions: `{text}.NAME(...)`",
-        "function": f"call it: `{text}(...)`",
-    }.get(t.kind)
 
 
 def value_of(expr, env: Env, diags: list | None) -> Type:
@@ -308,14 +152,10 @@ def value_of(expr, env: Env, diags: list | None) -> Type:
     t = infer(expr, env, diags)
     if t.is_ref:
         text = text_of(expr, env, t.name)
-        _emit(diags, "E102", f"`{text}` is {article(kind_words(t))}, not a value", expr.span,
+        emit(diags, "E102", f"`{text}` is {article(kind_words(t))}, not a value", expr.span,
               help=ref_help(t, text))
         return ANY
     return t
-
-
-def article(words: str) -> str:
-    return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
 def infer(expr, env: Env, diags: list | None) -> Type:
@@ -349,7 +189,7 @@ def _list(e: ast.ListLit, env: Env, diags) -> Type:
             continue
         joined = unify(item_type, t)
         if joined is None:
-            _emit(diags, "E300", f"a list holds values of one type, but this item is "
+            emit(diags, "E300", f"a list holds values of one type, but this item is "
                   f"{describe(t)} and the ones before it are {describe(item_type)}", item.span)
             return list_of(ANY)
         item_type = joined
@@ -379,15 +219,15 @@ def _field(e: ast.Field, env: Env, diags) -> Type:
         return _module_member(e, base, env, diags)
     if kind == "namespace":
         path = f"{base.name}.{e.name}"
-        for use in _uses(env.module):
+        for use in uses(env.module):
             full = ".".join(use.path)
             if full == path:
                 target = env.ctx.module_by_key(env.module.imports[use.local_name])
                 return Type("module", target.name, owner=target.key)
             if full.startswith(path + "."):
                 return Type("namespace", path, owner=env.module.key)
-        used = [".".join(u.path) for u in _uses(env.module) if u.path[0] == base.name.split(".")[0]]
-        _emit(diags, "E100", f"unknown module `{path}`", e.span,
+        used = [".".join(u.path) for u in uses(env.module) if u.path[0] == base.name.split(".")[0]]
+        emit(diags, "E100", f"unknown module `{path}`", e.span,
               help=did_you_mean(path, used) or f"add `use {path}` at the top of the file")
         return ANY
     if kind in ("builtins", "hours", "queue"):
@@ -396,16 +236,16 @@ def _field(e: ast.Field, env: Env, diags) -> Type:
         if found is None:
             what = f"`{base.name}`" if kind == "builtins" else f"{kind} `{obj}`"
             noun = "function" if kind == "builtins" else "method"
-            _emit(diags, "E100", f"{what} has no {noun} `{e.name}`", member_span(e),
+            emit(diags, "E100", f"{what} has no {noun} `{e.name}`", member_span(e),
                   help=did_you_mean(e.name, [m.short_name for m in members])
                   or f"its {noun}s are: " + ", ".join(m.short_name for m in members))
             return ANY
         return Type("function", found.name, owner=obj if kind != "builtins" else "")
     if base.is_ref:
-        _emit(diags, "E102", f"`{obj}` is {article(kind_words(base))}, which has no fields", e.span,
+        emit(diags, "E102", f"`{obj}` is {article(kind_words(base))}, which has no fields", e.span,
               help=ref_help(base, obj))
     else:
-        _emit(diags, "E300", f"`{obj}` is {article(describe(base))}, which has no fields", e.span,
+        emit(diags, "E300", f"`{obj}` is {article(describe(base))}, which has no fields", e.span,
               help="only records (customer, order, ...) and times and dates have fields")
     return ANY
 
@@ -423,7 +263,7 @@ def _known_field(e: ast.Field, fields: tuple[FieldType, ...], owner: str, nullab
         if f.name == e.name:
             return optional(f.type) if nullable else f.type
     names = [f.name for f in fields]
-    _emit(diags, "E105", f"{owner} has no field `{e.name}`", member_span(e),
+    emit(diags, "E105", f"{owner} has no field `{e.name}`", member_span(e),
           help=did_you_mean(e.name, names), notes=(f"its fields are: {', '.join(names)}",))
     return ANY
 
@@ -434,11 +274,11 @@ def _module_member(e: ast.Field, base: Type, env: Env, diags) -> Type:
     if sym is None or sym.kind == "record type":
         names = [n for n, s in scope.symbols.items() if s.kind in ("sub-flow", "constant",
                                                                    "prompt", "hours", "queue")]
-        _emit(diags, "E100", f"module `{base.name}` has no `{e.name}`", member_span(e),
+        emit(diags, "E100", f"module `{base.name}` has no `{e.name}`", member_span(e),
               help=did_you_mean(e.name, names))
         return ANY
     if sym.kind in ("step", "routing rule", "module"):
-        _emit(diags, "E102", f"`{e.name}` is a {sym.kind} of module `{base.name}`; only its "
+        emit(diags, "E102", f"`{e.name}` is a {sym.kind} of module `{base.name}`; only its "
               "sub-flows, constants, prompts, hours and queues can be used from here", e.span,
               help="call a sub-flow of that module that does what you need")
         return ANY
@@ -450,21 +290,21 @@ def _index(e: ast.Index, env: Env, diags) -> Type:
     idx = value_of(e.index, env, diags)
     if base.kind == "list":
         if not accepts(NUMBER, idx):
-            _emit(diags, "E300", f"a list is indexed by a number, not {describe(idx)}",
+            emit(diags, "E300", f"a list is indexed by a number, not {describe(idx)}",
                   e.index.span)
         return optional(base.item or ANY)
     if base.kind == "map":
         if not accepts(TEXT, idx):
-            _emit(diags, "E300", f"a map is indexed by text, not {describe(idx)}", e.index.span)
+            emit(diags, "E300", f"a map is indexed by text, not {describe(idx)}", e.index.span)
         return ANY
     if base.kind == "text":
         if not accepts(NUMBER, idx):
-            _emit(diags, "E300", f"a text is indexed by a number, not {describe(idx)}",
+            emit(diags, "E300", f"a text is indexed by a number, not {describe(idx)}",
                   e.index.span)
         return TEXT
     if base.kind in ("any", "null"):
         return ANY
-    _emit(diags, "E300", f"`{text_of(e.obj, env)}` is {article(describe(base))} and cannot be "
+    emit(diags, "E300", f"`{text_of(e.obj, env)}` is {article(describe(base))} and cannot be "
           "indexed", e.span, help="only lists, maps and texts can be indexed with `[...]`")
     return ANY
 
@@ -473,23 +313,13 @@ def _unary(e: ast.Unary, env: Env, diags) -> Type:
     t = non_null(value_of(e.operand, env, diags))
     if e.op == "not":
         if t.kind not in ("bool", "any"):
-            _emit(diags, "E300", f"`not` needs a bool, not {describe(t)}", e.operand.span,
-                  help=_bool_help(t, text_of(e.operand, env)))
+            emit(diags, "E300", f"`not` needs a bool, not {describe(t)}", e.operand.span,
+                  help=bool_help(t, text_of(e.operand, env)))
         return BOOL
     if t.kind not in ("number", "duration", "any"):
-        _emit(diags, "E300", f"`-` needs a number or a duration, not {describe(t)}", e.span)
+        emit(diags, "E300", f"`-` needs a number or a duration, not {describe(t)}", e.span)
         return ANY
     return t
-
-
-def _bool_help(t: Type, text: str) -> str | None:
-    if t.nullable or t.kind == "record":
-        return f"compare it with null: `{text} != null`"
-    if t.kind == "text":
-        return f"compare it with a text: `{text} == \"...\"`"
-    if t.kind == "number":
-        return f"compare it with a number: `{text} > 0`"
-    return None
 
 
 def _binary(e: ast.Binary, env: Env, diags) -> Type:
@@ -499,79 +329,47 @@ def _binary(e: ast.Binary, env: Env, diags) -> Type:
     if op in ("and", "or"):
         for side, t, word in ((e.left, left, "left"), (e.right, right, "right")):
             if non_null(t).kind not in ("bool", "any"):
-                _emit(diags, "E300", f"`{op}` needs a bool on both sides, but the {word} side "
-                      f"is {describe(t)}", side.span, help=_bool_help(t, text_of(side, env)))
+                emit(diags, "E300", f"`{op}` needs a bool on both sides, but the {word} side "
+                      f"is {describe(t)}", side.span, help=bool_help(t, text_of(side, env)))
         return BOOL
     if op == "??":
         joined = unify(non_null(left), right)
         if joined is None:
-            _emit(diags, "E300", f"the two sides of `??` have different types: "
+            emit(diags, "E300", f"the two sides of `??` have different types: "
                   f"{describe(left)} and {describe(right)}", e.span,
                   help="the value after `??` replaces a null, so it must have the same type")
             return non_null(left)
         return joined if right.nullable or right.kind == "any" else non_null(joined)
     if op in ("==", "!=", "<", "<=", ">", ">="):
         if not comparable(op, non_null(left), non_null(right)):
-            _emit(diags, "E300", _compare_message(op, left, right), e.span,
-                  help=_compare_help(left, right))
+            emit(diags, "E300", compare_message(op, left, right), e.span,
+                  help=compare_help(left, right))
         return BOOL
     if op == "in":
         r = non_null(right)
         if r.kind == "list":
             item = r.item or ANY
             if not comparable("==", non_null(left), item):
-                _emit(diags, "E300", f"`in` looks for {describe(left)} in a list of "
+                emit(diags, "E300", f"`in` looks for {describe(left)} in a list of "
                       f"{describe(item)}", e.span)
         elif r.kind == "text":
             if non_null(left).kind not in ("text", "any"):
-                _emit(diags, "E300", f"`in` looks for a text inside a text, not "
+                emit(diags, "E300", f"`in` looks for a text inside a text, not "
                       f"{describe(left)}", e.left.span)
         elif r.kind == "map":
             if non_null(left).kind not in ("text", "any"):
-                _emit(diags, "E300", f"`in` looks for a key (a text) in a map, not "
+                emit(diags, "E300", f"`in` looks for a key (a text) in a map, not "
                       f"{describe(left)}", e.left.span)
         elif r.kind != "any":
-            _emit(diags, "E300", f"`in` needs a list, a text or a map on its right, not "
+            emit(diags, "E300", f"`in` needs a list, a text or a map on its right, not "
                   f"{describe(right)}", e.right.span)
         return BOOL
     result = arithmetic(op, non_null(left), non_null(right))
     if result is None:
-        _emit(diags, "E300", f"`{op}` cannot combine {describe(left)} and {describe(right)}",
-              e.span, help=_arith_help(op, left, right))
+        emit(diags, "E300", f"`{op}` cannot combine {describe(left)} and {describe(right)}",
+              e.span, help=arith_help(op, left, right))
         return ANY
     return result
-
-
-def _compare_message(op: str, a: Type, b: Type) -> str:
-    if op in ("==", "!="):
-        return f"cannot compare {describe(a)} with {describe(b)}: they are never equal"
-    if non_null(a).kind == non_null(b).kind:
-        return f"`{op}` does not order values of type {describe(non_null(a))}"
-    return f"cannot compare {describe(a)} with {describe(b)}"
-
-
-def _compare_help(a: Type, b: Type) -> str | None:
-    kinds = {non_null(a).kind, non_null(b).kind}
-    if kinds == {"text", "number"}:
-        return "convert one side: `to_number(x)` or `to_text(n)`"
-    if kinds == {"duration", "time"}:
-        return "a duration (30s, 2h) is a length of time; a time (09:00) is a time of day"
-    if kinds == {"datetime", "time"}:
-        return "compare the time of day: `now().time < 18:00`"
-    if kinds == {"datetime", "date"}:
-        return "compare the date: `now().date == 2026-10-01`"
-    return None
-
-
-def _arith_help(op: str, a: Type, b: Type) -> str | None:
-    kinds = (non_null(a).kind, non_null(b).kind)
-    if op == "+" and "text" in kinds:
-        return "put the value inside the text instead: `\"... ${value}\"`"
-    if "time" in kinds and "number" in kinds:
-        return "add a duration to a time: `09:00 + 30m`"
-    if "duration" in kinds and "number" in kinds:
-        return "write the number with a unit: `30s`, `2m`"
-    return None
 
 
 def _cond(e: ast.Cond, env: Env, diags) -> Type:
@@ -580,7 +378,7 @@ def _cond(e: ast.Cond, env: Env, diags) -> Type:
     b = value_of(e.otherwise, env, diags)
     joined = unify(a, b)
     if joined is None:
-        _emit(diags, "E300", f"the two results of this conditional have different types: "
+        emit(diags, "E300", f"the two results of this conditional have different types: "
               f"{describe(a)} and {describe(b)}", e.span,
               help="both sides of `if ... else` must give the same type")
         return ANY
@@ -594,7 +392,7 @@ def expect(expr, wanted: tuple[Type, ...], env: Env, diags, what: str,
     TYPE"); help may depend on the type found."""
     t = value_of(expr, env, diags)
     if not accepts_any(wanted, t):
-        _emit(diags, "E300", f"{what}, not {describe(t)}", expr.span,
+        emit(diags, "E300", f"{what}, not {describe(t)}", expr.span,
               help=help(t) if callable(help) else help)
     return t
 
@@ -604,8 +402,8 @@ def condition(expr, env: Env, diags, what: str) -> None:
     `if customer != null:`."""
     t = value_of(expr, env, diags)
     if non_null(t).kind not in ("bool", "any"):
-        _emit(diags, "E300", f"the condition of {what} must be a bool, not {describe(t)}",
-              expr.span, help=_bool_help(t, text_of(expr, env)))
+        emit(diags, "E300", f"the condition of {what} must be a bool, not {describe(t)}",
+              expr.span, help=bool_help(t, text_of(expr, env)))
 
 
 # ---- calls ------------------------------------------------------------------------------------
@@ -626,10 +424,10 @@ def _call(e: ast.Call, env: Env, diags) -> Type:
     for arg in e.args:
         value_of(arg.value, env, diags)
     if f.kind == "prompt":
-        _emit(diags, "E102", f"`{label}` is a prompt; prompts are played, not called", e.span,
+        emit(diags, "E102", f"`{label}` is a prompt; prompts are played, not called", e.span,
               help=f"write `play {snippet(e.span, env.ctx.sources) or label}`")
     elif f.kind != "any":
-        _emit(diags, "E302", f"`{label}` is {article(kind_words(f))}, not something to call",
+        emit(diags, "E302", f"`{label}` is {article(kind_words(f))}, not something to call",
               e.span,
               help=ref_help(f, label) if f.is_ref and f.kind != "sub" else
               "only builtins (like `now()`), sub-flows and the methods of hours and queues "
@@ -651,13 +449,13 @@ def bind_args(label: str, params: tuple[bi.Param, ...], e: ast.Call, env: Env, d
     for arg in e.args:
         if arg.name is None:
             if named_seen:
-                _emit(diags, "E301", "a positional argument cannot follow a named one",
+                emit(diags, "E301", "a positional argument cannot follow a named one",
                       arg.span, help="name this argument too, or move it before the named ones")
                 value_of(arg.value, env, diags)
                 continue
             if position >= len(params):
-                _emit(diags, "E301", f"`{label}` takes {_count(len(params))}, but this is "
-                      f"argument {position + 1}", arg.span, help=_signature_help(label, params))
+                emit(diags, "E301", f"`{label}` takes {count(len(params))}, but this is "
+                      f"argument {position + 1}", arg.span, help=signature_help(label, params))
                 value_of(arg.value, env, diags)
                 position += 1
                 continue
@@ -666,24 +464,24 @@ def bind_args(label: str, params: tuple[bi.Param, ...], e: ast.Call, env: Env, d
             continue
         named_seen = True
         if arg.name in bound:
-            _emit(diags, "E301", f"the argument `{arg.name}` is given twice", arg.span)
+            emit(diags, "E301", f"the argument `{arg.name}` is given twice", arg.span)
             value_of(arg.value, env, diags)
         elif arg.name in names:
             bound[arg.name] = arg
         elif extra:
             if any(a.name == arg.name for a in extras):
-                _emit(diags, "E301", f"the argument `{arg.name}` is given twice", arg.span)
+                emit(diags, "E301", f"the argument `{arg.name}` is given twice", arg.span)
             extras.append(arg)
         else:
-            _emit(diags, "E301", f"`{label}` has no parameter `{arg.name}`",
-                  _arg_name_span(arg),
-                  help=did_you_mean(arg.name, names) or _signature_help(label, params))
+            emit(diags, "E301", f"`{label}` has no parameter `{arg.name}`",
+                  arg_name_span(arg),
+                  help=did_you_mean(arg.name, names) or signature_help(label, params))
             value_of(arg.value, env, diags)
             unknown_named = True
     for p in params:
         if p.required and p.name not in bound and not unknown_named:
-            _emit(diags, "E301", f"`{label}` needs the argument `{p.name}`", e.span,
-                  help=_signature_help(label, params))
+            emit(diags, "E301", f"`{label}` needs the argument `{p.name}`", e.span,
+                  help=signature_help(label, params))
     for p in params:
         arg = bound.get(p.name)
         if arg is None or p.form in ("record_type", "record"):
@@ -694,27 +492,9 @@ def bind_args(label: str, params: tuple[bi.Param, ...], e: ast.Call, env: Env, d
         t = value_of(arg.value, env, diags)
         if not accepts_any(p.types, t):
             wanted = " or ".join(describe(x) for x in p.types)
-            _emit(diags, "E301", f"the argument `{p.name}` of `{label}` must be {wanted}, "
+            emit(diags, "E301", f"the argument `{p.name}` of `{label}` must be {wanted}, "
                   f"not {describe(t)}", arg.value.span)
     return bound, extras
-
-
-def _arg_name_span(arg: ast.Arg) -> Span:
-    s = arg.span
-    return Span(s.file, s.line, s.column, s.line, s.column + len(arg.name or ""))
-
-
-def _count(n: int) -> str:
-    return "no arguments" if n == 0 else "1 argument" if n == 1 else f"{n} arguments"
-
-
-def _signature_help(label: str, params: tuple[bi.Param, ...]) -> str:
-    if not params:
-        return f"call it with no arguments: `{label}()`"
-    parts = [p.name + (":" if not p.required else "") for p in params]
-    return f"its parameters are: {', '.join(parts)}" + \
-        (" (those with `:` are optional and given by name)" if any(not p.required
-                                                                     for p in params) else "")
 
 
 def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Type:
@@ -728,18 +508,18 @@ def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Ty
     if b.record_fields == "type_arg":
         rt = _record_type_arg(first, label, env, diags) if first is not None else None
         if b.name == "crm.find" and first is not None and not extras:
-            _emit(diags, "E301", f"`{label}` needs at least one field to match", e.span,
+            emit(diags, "E301", f"`{label}` needs at least one field to match", e.span,
                   help=f"name the fields to match: `{label}(\"order\", number: order_no)`")
     elif first is not None:
         t = value_of(first.value, env, diags)
         if t.kind == "record":
             rt = env.ctx.records.get(t.name)
             if rt is not None and not rt.crm:
-                _emit(diags, "E301", f"`{label}` changes CRM records, and {t.name} is not one",
+                emit(diags, "E301", f"`{label}` changes CRM records, and {t.name} is not one",
                       first.value.span)
                 rt = None
         elif t.kind != "any":
-            _emit(diags, "E301", f"the first argument of `{label}` must be a CRM record, not "
+            emit(diags, "E301", f"the first argument of `{label}` must be a CRM record, not "
                   f"{describe(t)}", first.value.span)
     for arg in extras:
         t = value_of(arg.value, env, diags)
@@ -747,11 +527,11 @@ def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Ty
             continue
         f = rt.field(arg.name)
         if f is None:
-            _emit(diags, "E105", f"the record type `{rt.name}` has no field `{arg.name}`",
-                  _arg_name_span(arg), help=did_you_mean(arg.name, rt.field_names),
+            emit(diags, "E105", f"the record type `{rt.name}` has no field `{arg.name}`",
+                  arg_name_span(arg), help=did_you_mean(arg.name, rt.field_names),
                   notes=(f"its fields are: {', '.join(rt.field_names)}",))
         elif not accepts(optional(f.type), t):
-            _emit(diags, "E301", f"the field `{arg.name}` of {rt.name} is "
+            emit(diags, "E301", f"the field `{arg.name}` of {rt.name} is "
                   f"{describe(f.type)}, not {describe(t)}", arg.value.span)
     if rt is None:
         return ANY
@@ -763,13 +543,13 @@ def _record_type_arg(arg: ast.Arg, label: str, env: Env, diags) -> RecordType | 
     crm_types = sorted(n for n, r in env.ctx.records.items() if r.crm)
     if not (isinstance(value, ast.Str) and value.is_plain):
         value_of(value, env, diags)
-        _emit(diags, "E109", f"the first argument of `{label}` must be a string literal naming "
+        emit(diags, "E109", f"the first argument of `{label}` must be a string literal naming "
               "a record type", value.span,
               help="write the type in quotes: " + ", ".join(f'"{n}"' for n in crm_types))
         return None
     rt = env.ctx.records.get(value.value)
     if rt is None or not rt.crm:
-        _emit(diags, "E109", f"unknown record type `{value.value}`", value.span,
+        emit(diags, "E109", f"unknown record type `{value.value}`", value.span,
               help=did_you_mean(value.value, crm_types)
               or "the CRM's record types are: " + ", ".join(crm_types))
         return None
@@ -786,19 +566,19 @@ def check_skills(value, env: Env, diags) -> None:
                 continue
             t = value_of(item, env, diags)
             if not accepts(TEXT, t):
-                _emit(diags, "E300", f"a skill is a name or a text, not {describe(t)}",
+                emit(diags, "E300", f"a skill is a name or a text, not {describe(t)}",
                       item.span)
         return
     if isinstance(value, ast.MapLit):
         for entry in value.entries:
             t = value_of(entry.value, env, diags)
             if not accepts(NUMBER, t):
-                _emit(diags, "E300", f"a skill level is a number, not {describe(t)}",
+                emit(diags, "E300", f"a skill level is a number, not {describe(t)}",
                       entry.value.span)
         return
     t = value_of(value, env, diags)
     if not (accepts(list_of(TEXT), t) or accepts(MAP, t)):
-        _emit(diags, "E300", f"skills are a list like `[general, tech]` or levels like "
+        emit(diags, "E300", f"skills are a list like `[general, tech]` or levels like "
               f"`{{tech: 3}}`, not {describe(t)}", value.span)
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from ccdsl import ast
 from ccdsl.compiler.controlflow import MENU_PATHS
 from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
-from ccdsl.compiler.infer import condition, expect, value_of, visible_names
+from ccdsl.compiler.infer import condition, expect, value_of
+from ccdsl.compiler.infer_env import visible_names
 from ccdsl.compiler.lower_expr import lower_expr, lower_name
 from ccdsl.compiler.lower_options import lower_option_map, lower_prompt_source
 from ccdsl.compiler.namespan import head_span
