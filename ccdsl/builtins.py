@@ -1,6 +1,8 @@
-"""The registry of builtins: the values, functions and methods a flow can
-use without declaring them. It is data, read by the type checker, the
-documentation and the runtime alike, so a builtin is described once.
+"""The registry of builtins' signatures: values, functions and methods a flow uses undeclared.
+
+Must import nothing of ccdsl but the core's types; the implementations live
+in the runtime. It is data, read by the type checker, the documentation and
+the runtime alike, so a builtin is described once.
 
 Kinds:
 - ``value``: a name that holds a value (``caller``, ``call``, ``agent``);

@@ -1,6 +1,7 @@
-"""Generate docs/diagnostics.md from the code registry and the long
-explanations, so the reference can never drift from what `ccf explain`
-prints:
+"""Generate docs/diagnostics.md from the code registry and the long explanations.
+
+Must import only the core's code registry. Generated so the reference can
+never drift from what `ccf explain` prints:
 
     python -m ccdsl.diagnostics_doc > docs/diagnostics.md
 """

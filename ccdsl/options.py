@@ -1,4 +1,4 @@
-"""The options each construct accepts: `menu retries 3 timeout 5s:`.
+"""The options each construct accepts (`menu retries 3 timeout 5s:`); imports only the core's types.
 
 Options are `name value` pairs after a construct's keyword. The grammar
 accepts any name, so this table is where the language says which names

@@ -1,4 +1,4 @@
-"""Render diagnostics for people and for tools.
+"""Render diagnostics for people and for tools; must not print or read the terminal itself.
 
 Four formats: ``text`` (rustc/Elm style, the source line quoted with a
 caret under the span), ``concise`` (one line each, for editors and grep),

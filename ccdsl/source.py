@@ -1,4 +1,6 @@
-"""Source files and spans: where every diagnostic and IR op points back to."""
+"""Source files and spans: where every diagnostic and IR op points back to.
+
+Must import nothing of ccdsl: every other module stands on it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The value types of the .ccf language and the rules that combine them.
+"""The value types of the .ccf language and the rules that combine them; imports nothing of ccdsl.
 
 A type is one frozen ``Type``. Value kinds are what a variable can hold;
 reference kinds name a declaration (an hours table, a queue, a prompt...)

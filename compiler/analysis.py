@@ -1,11 +1,12 @@
-"""One walk over every statement, option and expression of a program,
-shared by the name, type and hygiene checks.
+"""The shared walk over statements, options and expressions, for the name, type and hygiene passes.
 
-The walk infers the type of each expression (compiler.infer), checks each
-construct's options against ccdsl.options, and records what the hygiene
-check needs: which variables and constants are read, which statements
-call an external builtin. It runs once per program: the checks that need
-it call ``analyse`` and keep the diagnostics whose codes they own.
+Must not decide which pass reports what (each check keeps the codes it
+owns) and must not import the checks. The walk infers the type of each
+expression (compiler.infer), checks each construct's options against
+ccdsl.options, and records what the hygiene check needs: which variables
+and constants are read, which statements call an external builtin. The
+pipeline runs it once per compile and hands the result to every pass;
+each statement's own checks are its entry in compiler/statements.py.
 """
 
 from __future__ import annotations

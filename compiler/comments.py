@@ -1,6 +1,8 @@
-"""Find the comments of a .ccf file. The grammar folds comments into line
-ends, so the formatter gets them from this scanner instead: a `#` outside
-a string starts a comment (strings never span lines)."""
+"""Find the comments of a .ccf file; must not parse anything else.
+
+The grammar folds comments into line ends, so the formatter gets them from
+this scanner instead: a `#` outside a string starts a comment (strings
+never span lines)."""
 
 from __future__ import annotations
 

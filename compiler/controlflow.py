@@ -1,14 +1,7 @@
-"""Control-flow facts shared by the checks and the lowering: which
-statements end a path (the termination rule), where a body jumps to, and
-whether the caller is waited for on the way.
+"""Control-flow facts shared by the checks and the lowering; pure functions of the AST.
 
-The termination rule: a path ends properly in `hangup`, `goto`,
-`transfer`, `return`, or `route R` where R is a routing rule whose
-`otherwise` line itself ends the path; an `if` or `match` ends every path
-when it has an else and all its branches do; a menu does when every key
-arm does and it has an `exhausted` arm that does. A statement with an
-`on error ->` action whose action does not end the path continues when it
-fails, so it does not end the path either.
+Which statements end a path (the termination rule of docs/language.md),
+where a body jumps to, and whether the caller is waited for on the way.
 """
 
 from __future__ import annotations

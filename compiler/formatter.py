@@ -1,18 +1,9 @@
-"""The canonical formatter behind `ccf fmt`.
+"""The canonical formatter behind `ccf fmt`; must not change what a program means.
 
-The output is a function of the AST, the comments and the places where
-the author left blank lines: two-space indentation, single spaces between
-tokens, parentheses only where precedence needs them, no line wrapping
-except for `queue` declarations. Formatting its own output changes
-nothing.
-
-Comments are not in the AST, so they are placed by source line: a
-comment on its own line goes before the first printed line that starts
-after it (at that line's indentation), a comment after code goes at the
-end of the printed line that covers its source line, and comments after
-the last statement of a block stay at the end of that block when they
-were indented like its statements. A comment that fits nowhere else is
-printed on its own line where the printer has got to, never dropped.
+Declarations are printed here, statements through the statement table
+(compiler/statements.py). The layout and comment-placement rules are in
+docs/language.md ("How `ccf fmt` lays out a file"); formatting its own
+output changes nothing.
 """
 
 from __future__ import annotations

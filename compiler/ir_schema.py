@@ -1,5 +1,7 @@
-"""The IR's JSON Schema (compiler/ir.schema.json, shipped with the package)
-and validation of an IR against it."""
+"""The IR's JSON Schema (compiler/ir.schema.json) and validation of an IR against it.
+
+Must not import the runtime: the runtime checks an IR with this schema,
+never the other way round."""
 
 from __future__ import annotations
 

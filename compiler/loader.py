@@ -1,4 +1,4 @@
-"""Load an entry flow and, transitively, the modules it `use`s.
+"""Load an entry flow and, transitively, the modules it `use`s; must not check or lower them.
 
 `use stdlib.NAME` loads stdlib_flows/NAME.ccf from the installed package;
 `use NAME` (or `use dir.NAME`) loads NAME.ccf beside the importing file.

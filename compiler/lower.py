@@ -1,4 +1,4 @@
-"""Lowering: the checked program to the versioned JSON IR.
+"""Lowering: the checked program to the versioned JSON IR; must not report diagnostics.
 
 The IR is the only thing the runtime reads. It is plain JSON data:
 declarations in flat tables keyed by qualified name, bodies as lists of

@@ -1,4 +1,4 @@
-"""Lowering of expressions to IR data trees.
+"""Lowering of expressions to IR data trees; must not import the runtime.
 
 The runtime evaluates these trees node by node; nothing is ever source
 text to evaluate. Each name is classified here, once, using the module's

@@ -1,4 +1,4 @@
-"""Narrow spans to what a diagnostic is about.
+"""Narrow spans to what a diagnostic is about; pure functions of spans and source text.
 
 Statement and declaration nodes carry the span of the whole construct; a
 caret should sit under the one name that is wrong (`goto main_mnu`), and a

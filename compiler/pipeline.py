@@ -1,4 +1,7 @@
-"""The compiler as one call: load -> check -> lower, for the CLI and tests."""
+"""The compiler as one call: load -> check -> lower, for the CLI and tests.
+
+Must not import the runtime or the CLI; it returns diagnostics and leaves
+printing them to its caller."""
 
 from __future__ import annotations
 
@@ -55,10 +58,10 @@ def check_program(program: Program, scopes: dict[str, Scope]) -> list[Diagnostic
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a file is compiled.
 
-    Parsing makes hundreds of thousands of small objects and no reference
-    cycles worth collecting; with the collector running, its repeated scans
-    of the growing parse tree cost more than the parse itself (measured
-    by bench/compile.py). Reference counting still frees everything."""
+    Parsing makes many small objects and no reference cycles worth
+    collecting, so the collector's repeated scans of the growing parse tree
+    are pure cost (bench/compile.py shows how much). Reference counting
+    still frees everything."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

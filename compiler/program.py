@@ -1,4 +1,6 @@
-"""A program: the entry flow and every module it uses, each parsed once."""
+"""A program: the entry flow and every module it uses, each parsed once.
+
+Plain data; must not load, check or lower anything."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Read a .ccf file from disk, turning every way it can be unreadable into
-a diagnostic rather than an exception."""
+"""Read a .ccf file from disk; every way it can be unreadable is a diagnostic, never an exception.
+
+Must not parse: it only hands text to the parser."""
 
 from __future__ import annotations
 

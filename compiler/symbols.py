@@ -1,5 +1,7 @@
-"""The names a module declares: the shared first step of name resolution,
-type checking and lowering. A plain function from a module to a scope."""
+"""The names a module declares: the first step of name resolution, type checking and lowering.
+
+A plain function from a module to a scope; must not report diagnostics
+(duplicates are the name check's)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Turn lark's parse errors into diagnostics a flow author can act on.
+"""Turn lark's parse errors into diagnostics a flow author can act on; must not build the AST.
 
 Lark reports the token it met and the terminals it could have accepted;
 those names mean nothing to an author, so they are translated, and the
