@@ -18,6 +18,7 @@ def ir_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
+    # deferred: jsonschema is heavy to import, and `ccf validate` and `ccf fmt` never need it
     from jsonschema import Draft202012Validator
 
     schema = ir_schema()

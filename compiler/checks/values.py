@@ -86,7 +86,7 @@ def date_problem(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def known_zones() -> frozenset[str]:
-    import zoneinfo
+    import zoneinfo  # deferred: only flows that name a time zone pay for the zone list
 
     return frozenset(zoneinfo.available_timezones())
 
