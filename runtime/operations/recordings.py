@@ -7,11 +7,12 @@ interpreter core's: runtime/core/recorded_call.py. Must not import Asterisk.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ccdsl.runtime.core.durations import parse_duration_ms
+from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.events import Event
 
 if TYPE_CHECKING:
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 # -- reading the call store: `ccf calls list` and `ccf calls show` -----------------------
 
-_SINCE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+# a span back from now: whole minutes, hours, days or weeks
+SINCE_UNITS = ("m", "h", "d", "w")
 
 
 class QueryError(ValueError):
@@ -32,9 +33,12 @@ def parse_since(text: str, now: datetime) -> datetime:
     `1w`), a date (`2026-11-30`, midnight) or a date and time
     (`2026-11-30 10:00`, ISO with or without a zone; without one, the zone
     of `now`)."""
-    match = _SINCE.match(text)
-    if match:
-        return now - timedelta(milliseconds=int(match[1]) * _UNIT_MS[match[2]])
+    try:
+        span = parse_duration_ms(text, "--since", units=SINCE_UNITS, spaced=True, whole=True)
+    except InputError:
+        pass  # not a span: a date or a moment
+    else:
+        return now - timedelta(milliseconds=span)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccdsl.runtime.core.durations import clock_text
 from ccdsl.runtime.operations.reports.model import Kind, Report
 
 NONE = "-"  # no value: nothing to average, no calls to take a share of
@@ -26,10 +27,7 @@ def duration(ms: int | float) -> str:
     """12.3 s under a minute, else m:ss or h:mm:ss."""
     if ms < 60_000:
         return f"{ms / 1000:.1f} s"
-    seconds = int(round(ms / 1000))
-    hours, rest = divmod(seconds, 3600)
-    minutes, second = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{second:02d}" if hours else f"{minutes}:{second:02d}"
+    return clock_text(int(round(ms / 1000)))
 
 
 def heading(report: Report) -> list[tuple[str, str]]:
