@@ -1,4 +1,4 @@
 """The centre's operations: call store, recordings, voicemail, wrap-up, screen pop, reports.
 
-Imports the interpreter core below it; never the simulator or Asterisk.
+Imports the interpreter core below it; must not import the simulator or Asterisk.
 """

@@ -25,7 +25,8 @@ from ccdsl.runtime.core.interpreter import run_call
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.agents_file import AgentSpec
-from ccdsl.runtime.operations.store import SCHEMA_VERSION, CallStore
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
 from ccdsl.runtime.sim.scenario import Scenario, scenario_centre
 from ccdsl.runtime.testing.blocks import scenario_from_test

@@ -12,7 +12,9 @@ import pytest
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
-from ccdsl.runtime.operations.store import SCHEMA_VERSION, CallStore, StoreError, _dumps
+from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.store_record import dumps
+from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 LOC = {"file": "hotline.ccf", "line": 12, "column": 3}
@@ -435,7 +437,7 @@ def test_event_data_is_stored_as_compact_json_whatever_it_holds(tmp_path):
     assert stored["j1", "log"] == '{"message":"say \\"hi\\"\\n"}'
     assert '"王芳"' in stored["j1", "screen_pop"]
     assert json.loads(stored["j1", "variable_set"])["name"] == "wait"
-    assert json.loads(stored["j2", "log"]) == json.loads(_dumps(to_json({("a", 1): 1})))
+    assert json.loads(stored["j2", "log"]) == json.loads(dumps(to_json({("a", 1): 1})))
 
 
 def test_only_ringing_offers_are_settled_when_the_call_moves_on(tmp_path):
@@ -505,3 +507,19 @@ def test_centre_events_are_written_when_the_store_closes(tmp_path):
     finally:
         raw.close()
     assert got == [("DeviceStateChange", "1795652892.31")] * 3
+
+
+def test_event_data_text_is_json_dumps_with_the_stores_options():
+    """The stored text is byte for byte what json.dumps gives with the
+    store's options (compact, not ASCII-escaped, run-time values by
+    to_json), whatever encoder the store uses to make it."""
+    from ccdsl.runtime.core.values import Duration, Record
+
+    values = [{}, [], "王芳 \"q\"\n", 7, 2.5, None, True,
+              {"a": [1, 2.0, None, False], "b": {"c": "é\t"}, "n": -0.0, "big": 10**20},
+              {"wait": Duration(1500), "who": Record("customer", {"id": "C1", "name": "王芳"})},
+              {"inf": float("inf"), "nan": float("nan")}]
+    for value in values:
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                              default=to_json)
+        assert dumps(value) == expected

@@ -16,9 +16,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.operations.reports.model import Column, Filters, Options, Section
+from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 DAY_MS = 86_400_000
 # Local time is at most 14 hours ahead of UTC (Kiribati) and 12 behind.
@@ -98,10 +100,6 @@ _TABLES = ("calls", "queue_visits", "agent_legs", "node_visits")
 def open_store(path: str) -> sqlite3.Connection:
     """A read-only connection to a call store. The file is never created
     or migrated: a report reads what is there."""
-    from pathlib import Path
-
-    from ccdsl.runtime.operations.store import SCHEMA_VERSION
-
     file = Path(path)
     if not file.exists():
         raise ReportError(f"there is no call store at `{path}`")

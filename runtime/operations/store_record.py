@@ -1,0 +1,319 @@
+"""A call's record folded from its events (calls row, visits, legs, recordings); data as JSON.
+
+Pure data: must not touch SQLite; runtime/operations/store.py writes what this builds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccdsl.runtime.core.values import to_json
+
+# Kinds after which a still-ringing agent offer counts as missed: the call
+# moved on without that agent answering. (FOLDS, below, folds the kinds
+# that feed the record; the others, most events, only become event rows.)
+MOVED_ON = frozenset({"routing_decision", "step_entered", "voicemail",
+                       "transfer", "prompt_played", "agent_answered"})
+ENTERING = frozenset({"step_entered", "handler_entered"})
+
+# json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=to_json),
+# made once; no circular-reference check, since event data is a tree
+encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                               check_circular=False, default=to_json).encode
+
+
+def dumps(value: Any) -> str:
+    # Most event data is plain JSON already: encode it directly, with
+    # to_json only for the run-time values inside (records, dates,
+    # durations), instead of first copying the whole structure through
+    # to_json. Keys json cannot take (a tuple) fall back to the full walk.
+    if not value and isinstance(value, dict):
+        return "{}"
+    try:
+        return encode_json(value)
+    except TypeError:
+        return encode_json(to_json(value))
+
+
+_NOBODY = object()  # settle_ringing keeps no leg
+
+
+@dataclass
+class CallRecord:
+    """What the store tracks of a call in progress."""
+
+    row: dict[str, Any]
+    node: dict[str, Any] | None = None  # the open node visit
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    queue: dict[str, Any] | None = None  # the open queue visit
+    queues: list[dict[str, Any]] = field(default_factory=list)
+    legs: list[dict[str, Any]] = field(default_factory=list)
+    # the legs still ringing, kept as they change: most events ask for them
+    ringing: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
+
+    def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
+        """Every leg still ringing (but those of agent `keep`) ends with
+        `outcome`."""
+        still = []
+        for leg in self.ringing:
+            if leg["agent"] == keep:
+                still.append(leg)
+            else:
+                leg["outcome"] = outcome
+        self.ringing = still
+
+
+# the CallRecord attribute holding each visit table's rows
+VISITS = {"node_visits": "nodes", "queue_visits": "queues", "agent_legs": "legs",
+          "recordings": "recordings"}
+
+
+# -- folding events into a call's record -------------------------------------------------
+# One function per kind that feeds the record or its visits, each given the
+# call, the event's seq and data, and its time as ISO text and epoch ms. A
+# table, not a chain of comparisons: most events are of kinds with nothing
+# to fold (their ringing legs are settled in `emit`), and a dict look-up
+# finds that at once.
+
+
+def close_node(call: CallRecord, ms: int) -> None:
+    if call.node is not None:
+        call.node["duration_ms"] = ms - call.node["entered_ms"]
+        call.node = None
+
+
+def _fold_started(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row.update(flow=data.get("flow"), flow_version=_text(data.get("flow_version")),
+                    caller=data.get("caller"), dialled=data.get("dialled"))
+
+
+def _fold_step(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    _open_node(call, seq, str(data.get("step")), "step", at, ms)
+
+
+def _fold_handler(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    handler = data.get("handler")
+    if handler == "answered_by_agent":
+        # it runs inside the step that rang the agent and ends without an
+        # event: the conversation and what follows stay that step's
+        return
+    _open_node(call, seq, f"on {handler}", "handler", at, ms)
+
+
+def _open_node(call: CallRecord, seq: int, name: str, node_kind: str, at: str, ms: int) -> None:
+    close_node(call, ms)
+    call.node = {"call_id": call.row["call_id"], "seq": seq, "node": name,
+                 "node_kind": node_kind, "entered": at, "entered_ms": ms,
+                 "duration_ms": None, "choice": None, "dropped": 0}
+    call.nodes.append(call.node)
+
+
+def _fold_choice(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    if call.node is not None:
+        call.node["choice"] = _text(data.get("key"))
+
+
+def _fold_answered(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["answered"] = call.row["answered"] or at
+
+
+def _fold_crm(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["customer_id"] = call.row["customer_id"] or _customer_id(data)
+
+
+def _fold_joined(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    call.queue = {"call_id": row["call_id"], "seq": seq, "queue": data.get("queue"),
+                  "priority": data.get("priority"), "position": data.get("position"),
+                  "joined": at, "joined_ms": ms,
+                  "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
+    call.queues.append(call.queue)
+    row["queue"] = data.get("queue")
+
+
+def _fold_left(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    wait = _int(data.get("wait_ms"))
+    row["wait_ms"] = (row["wait_ms"] or 0) + wait
+    if call.queue is not None:
+        call.queue.update(wait_ms=wait, outcome=data.get("outcome"))
+        if data.get("outcome") != "answered":
+            call.queue = None
+    call.settle_ringing("caller_gone" if data.get("outcome") == "hangup" else "missed")
+
+
+def _fold_offered(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    leg = {"call_id": call.row["call_id"], "seq": seq,
+           "agent": data.get("agent"), "via": data.get("via"),
+           "queue": call.queue["queue"] if call.queue else None,
+           "offered": at, "offered_ms": ms,
+           "outcome": "ringing", "ring_ms": None, "talk_ms": None,
+           "ended_by": None, "wrapup_ms": None}
+    call.legs.append(leg)
+    call.ringing.append(leg)
+
+
+def _fold_agent_answered(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                         ms: int) -> None:
+    agent = data.get("agent")
+    call.row.update(agent=agent, talked_to_agent=1)
+    for recording in call.recordings:  # the agent who talks while it records
+        if recording["duration_ms"] is None:
+            recording["agent"] = agent
+    for leg in reversed(call.ringing):
+        if leg["agent"] == agent:
+            leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
+            call.ringing.remove(leg)
+            break
+    if call.queue is not None:
+        call.queue["agent"] = agent
+
+
+def _fold_conversation(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                       ms: int) -> None:
+    row = call.row
+    talk = _int(data.get("talk_ms"))
+    row["talk_ms"] = (row["talk_ms"] or 0) + talk
+    for leg in reversed(call.legs):
+        if leg["agent"] == data.get("agent") and leg["outcome"] == "answered":
+            leg.update(talk_ms=talk, ended_by=data.get("ended_by"))
+            break
+    if call.queue is not None:
+        call.queue["talk_ms"] = talk
+        call.queue = None
+
+
+def _fold_recording(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row, file = call.row, data.get("file")
+    row["recording"] = row["recording"] or file
+    if file is None:
+        return
+    # started during a conversation (`record call` in `on answered by agent`): that agent
+    legs = call.legs
+    talking = legs and legs[-1]["outcome"] == "answered" and legs[-1]["talk_ms"] is None
+    call.recordings.append({"call_id": row["call_id"], "file": _text(file), "started": at,
+                            "started_ms": ms, "duration_ms": None,
+                            "agent": legs[-1]["agent"] if talking else None})
+
+
+def _fold_recording_stopped(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                            ms: int) -> None:
+    file = _text(data.get("file"))
+    for recording in reversed(call.recordings):
+        if recording["file"] == file and recording["duration_ms"] is None:
+            recording["duration_ms"] = ms - recording["started_ms"]
+            break
+
+
+def recordings_done(call: CallRecord, ms: int) -> None:
+    """A finished call's recordings get what the call's record knows: the
+    caller, the customer (found at any time in the call), the flow; one
+    still open when the call ended lasts until then."""
+    row = call.row
+    for recording in call.recordings:
+        recording.update(caller=row["caller"], customer_id=row["customer_id"],
+                         flow=row["flow"])
+        if recording["duration_ms"] is None:
+            recording["duration_ms"] = max(0, ms - recording["started_ms"])
+
+
+def _fold_voicemail(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    # the record names the message the call left: a later attempt that stored
+    # nothing (the caller said nothing) must not erase an earlier message
+    if data.get("stored") and data.get("file"):
+        call.row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
+
+
+def _fold_wrapup(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["wrapup"] = dumps({"agent": data.get("agent"), "fields": data.get("fields"),
+                                 "values": None})
+
+
+def _fold_error(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["error"] = call.row["error"] or _text(data.get("message"))
+
+
+def _fold_hangup(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    call.row["ended_by"] = call.row["ended_by"] or data.get("by")
+    if data.get("by") == "caller":
+        if call.node is not None:
+            call.node["dropped"] = 1
+        call.settle_ringing("caller_gone")
+
+
+def _fold_ended(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
+    row = call.row
+    close_node(call, ms)
+    row.update(outcome=data.get("outcome"), ended=at, ended_ms=ms)
+    duration = data.get("duration_ms")
+    row["duration_ms"] = (_int(duration) if duration is not None
+                          else row["ended_ms"] - row["started_ms"])
+    call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller") else "missed")
+    if call.recordings:
+        recordings_done(call, ms)
+
+
+FOLDS: dict[str, Callable[[CallRecord, int, Mapping[str, Any], str, int], None]] = {
+    "call_started": _fold_started,
+    "step_entered": _fold_step,
+    "handler_entered": _fold_handler,
+    "menu_choice": _fold_choice,
+    "answered": _fold_answered,
+    "crm_query": _fold_crm,
+    "queue_joined": _fold_joined,
+    "queue_left": _fold_left,
+    "agent_offered": _fold_offered,
+    "agent_answered": _fold_agent_answered,
+    "conversation_ended": _fold_conversation,
+    "recording_started": _fold_recording,
+    "recording_stopped": _fold_recording_stopped,
+    "voicemail": _fold_voicemail,
+    "wrapup_requested": _fold_wrapup,
+    "error": _fold_error,
+    "hangup": _fold_hangup,
+    "call_ended": _fold_ended,
+}
+
+
+def _int(value: Any) -> int:
+    """A number from event data; anything else counts as 0 (the store
+    records what it is given and never breaks the call over a field)."""
+    if isinstance(value, (int, float)):  # a bool too: it is an int
+        return int(value)
+    return 0
+
+
+_SQL_TYPES = frozenset((type(None), int, float, str))
+
+
+def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
+    # _col inlined for the plain values that are nearly all of them
+    values = [row[c] for c in columns]
+    return tuple([v if type(v) in _SQL_TYPES else _col(v) for v in values])
+
+
+def _col(value: Any) -> Any:
+    """A value SQLite can hold: event data may carry run-time values."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return dumps(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(to_json(value))
+
+
+def _customer_id(data: Mapping[str, Any]) -> str | None:
+    """The customer's id from a CRM query that found one (the interpreter
+    reports the found record, in its JSON form, as the query's result)."""
+    result = data.get("result")
+    if not isinstance(result, Mapping) or result.get("id") is None:
+        return None
+    operation = str(data.get("operation") or "")
+    if result.get("kind") == "customer" or "customer" in operation:
+        return str(result["id"])
+    return None

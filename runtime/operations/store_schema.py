@@ -1,0 +1,188 @@
+"""The call store's schema: its tables, migrations from older versions, the statements of a flush.
+
+Only SQL text and column names: must not touch a connection or know about events.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 4
+
+# schema 4: one row per recording of a call, filled when the call ends (the
+# migration from 3 makes the table and fills it from the stored events)
+RECORDINGS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS recordings ("
+    " call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    " started TEXT NOT NULL, started_ms INTEGER NOT NULL,"
+    " duration_ms INTEGER,"  # until recording_stopped (stop recording, or the call's end)
+    " caller TEXT, agent TEXT,"  # agent: who talked to the caller while it recorded
+    " customer_id TEXT, flow TEXT,"
+    # one b-tree, the key's: each call's recording costs one index insert
+    " PRIMARY KEY (call_id, file)) WITHOUT ROWID",
+)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calls (
+    call_id           TEXT PRIMARY KEY,
+    flow              TEXT,
+    flow_version      TEXT,
+    caller            TEXT,
+    dialled           TEXT,
+    customer_id       TEXT,
+    started           TEXT,     -- ISO 8601 in the clock's zone: substr() gives local day/hour
+    started_ms        INTEGER,  -- UTC epoch ms, for ranges and order
+    answered          TEXT,
+    ended             TEXT,
+    ended_ms          INTEGER,
+    duration_ms       INTEGER,
+    outcome           TEXT,     -- hangup|transfer|voicemail|error|abandoned; NULL: in progress
+    ended_by          TEXT,     -- caller|flow|agent|transfer
+    queue             TEXT,     -- the last queue joined
+    wait_ms           INTEGER,  -- time spent in queues, all of them
+    agent             TEXT,     -- the last agent who answered
+    talk_ms           INTEGER,
+    talked_to_agent   INTEGER NOT NULL DEFAULT 0,
+    recording         TEXT,
+    voicemail_mailbox TEXT,
+    voicemail_file    TEXT,
+    wrapup            TEXT,     -- JSON: {"agent", "fields", "values"}
+    error             TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_started ON calls (started_ms);
+CREATE INDEX IF NOT EXISTS calls_caller ON calls (caller, started_ms);
+CREATE INDEX IF NOT EXISTS calls_agent ON calls (agent, started_ms);
+CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer_id, started_ms);
+CREATE INDEX IF NOT EXISTS calls_flow ON calls (flow, started_ms);
+CREATE TABLE IF NOT EXISTS events (
+    call_id  TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    at       TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    step     TEXT,     -- the step (or `on HANDLER`) the call was in
+    file     TEXT,
+    line     INTEGER,
+    col      INTEGER,
+    data     TEXT NOT NULL,  -- JSON
+    PRIMARY KEY (call_id, seq)
+);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, at_ms);
+CREATE TABLE IF NOT EXISTS node_visits (
+    call_id     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,  -- of the step_entered / handler_entered event
+    node        TEXT NOT NULL,     -- step name, or `on start`, `on hangup`, ...
+    node_kind   TEXT NOT NULL,     -- step|handler
+    entered     TEXT NOT NULL,
+    entered_ms  INTEGER NOT NULL,
+    duration_ms INTEGER,
+    choice      TEXT,              -- the last menu choice made in the visit
+    dropped     INTEGER NOT NULL DEFAULT 0,  -- the caller hung up in this visit
+    PRIMARY KEY (call_id, seq)
+);
+CREATE INDEX IF NOT EXISTS node_visits_node ON node_visits (node, entered_ms);
+CREATE TABLE IF NOT EXISTS queue_visits (
+    call_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,   -- of the queue_joined event
+    queue      TEXT,
+    priority   INTEGER,
+    position   INTEGER,
+    joined     TEXT NOT NULL,
+    joined_ms  INTEGER NOT NULL,
+    wait_ms    INTEGER,
+    outcome    TEXT,               -- answered|timeout|empty|full|hangup
+    agent      TEXT,
+    talk_ms    INTEGER,
+    PRIMARY KEY (call_id, seq)
+);
+CREATE INDEX IF NOT EXISTS queue_visits_queue ON queue_visits (queue, joined_ms);
+CREATE TABLE IF NOT EXISTS agent_legs (
+    call_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,   -- of the agent_offered event
+    agent      TEXT,
+    via        TEXT,               -- dial|queue
+    queue      TEXT,
+    offered    TEXT NOT NULL,
+    offered_ms INTEGER NOT NULL,
+    outcome    TEXT NOT NULL,      -- answered|missed|caller_gone
+    ring_ms    INTEGER,
+    talk_ms    INTEGER,
+    ended_by   TEXT,
+    wrapup_ms  INTEGER,            -- set with the wrap-up form
+    PRIMARY KEY (call_id, seq)
+);
+CREATE INDEX IF NOT EXISTS agent_legs_agent ON agent_legs (agent, offered_ms);
+CREATE TABLE IF NOT EXISTS centre_events (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    source    TEXT NOT NULL,   -- ami (Asterisk's manager link), serve (the server itself)
+    kind      TEXT NOT NULL,   -- the AMI event name (QueueMemberStatus, ...) or the server's
+    call_id   TEXT,            -- the Asterisk Uniqueid / Linkedid the event names, if any
+    data      TEXT NOT NULL    -- JSON: the event's headers
+);
+CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
+""" + "".join(f"{statement};\n" for statement in RECORDINGS_SCHEMA)
+
+# What opening a file of an older schema version changes, by the version it
+# had; SCHEMA then adds whatever is missing. Version 1 had an index
+# events_step on events (step, kind) that no report query uses
+# (docs/store.md) and that cost every event row an index insert.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("DROP INDEX IF EXISTS events_step",),
+    2: (),  # version 3 added centre_events, which SCHEMA creates
+    # version 4 added recordings: filled from the calls' recording events,
+    # each with its recording_stopped (same call and file) for the length
+    3: (*RECORDINGS_SCHEMA,
+        "INSERT OR IGNORE INTO recordings (call_id, file, started, started_ms, duration_ms, "
+        "caller, agent, customer_id, flow) "
+        "SELECT e.call_id, json_extract(e.data, '$.file'), e.at, e.at_ms, "
+        "(SELECT min(s.at_ms) FROM events s WHERE s.call_id = e.call_id "
+        "AND s.kind = 'recording_stopped' AND s.seq > e.seq "
+        "AND json_extract(s.data, '$.file') = json_extract(e.data, '$.file')) - e.at_ms, "
+        "c.caller, c.agent, c.customer_id, c.flow "
+        "FROM events e JOIN calls c ON c.call_id = e.call_id "
+        "WHERE e.kind = 'recording_started' AND json_extract(e.data, '$.file') IS NOT NULL",),
+}
+
+CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "customer_id",
+                 "started", "started_ms", "answered", "ended", "ended_ms", "duration_ms",
+                 "outcome", "ended_by", "queue", "wait_ms", "agent", "talk_ms",
+                 "talked_to_agent", "recording", "voicemail_mailbox", "voicemail_file",
+                 "wrapup", "error")
+NODE_COLUMNS = ("call_id", "seq", "node", "node_kind", "entered", "entered_ms", "duration_ms",
+                 "choice", "dropped")
+QUEUE_COLUMNS = ("call_id", "seq", "queue", "priority", "position", "joined", "joined_ms",
+                  "wait_ms", "outcome", "agent", "talk_ms")
+LEG_COLUMNS = ("call_id", "seq", "agent", "via", "queue", "offered", "offered_ms", "outcome",
+                "ring_ms", "talk_ms", "ended_by", "wrapup_ms")
+RECORDING_COLUMNS = ("call_id", "file", "started", "started_ms", "duration_ms", "caller",
+                      "agent", "customer_id", "flow")
+
+
+CENTRE_SQL = ("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data) "
+               "VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def _insert(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
+    return (f"{verb} INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
+
+
+# the statements of a flush, made once
+NEW_CALL_SQL = _insert("calls", CALL_COLUMNS, "INSERT OR IGNORE")
+CALL_SQL = _insert("calls", CALL_COLUMNS)
+EVENT_SQL = "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+VISIT_SQL = (("node_visits", NODE_COLUMNS, _insert("node_visits", NODE_COLUMNS)),
+              ("queue_visits", QUEUE_COLUMNS, _insert("queue_visits", QUEUE_COLUMNS)),
+              ("agent_legs", LEG_COLUMNS, _insert("agent_legs", LEG_COLUMNS)),
+              ("recordings", RECORDING_COLUMNS, _insert("recordings", RECORDING_COLUMNS)))
+
+
+def statements(script: str) -> list[str]:
+    """The schema's statements one by one: `executescript` would commit the
+    open transaction, and creating the schema must be all or nothing."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
