@@ -125,7 +125,7 @@ async def _until_stopped(stop: asyncio.Event) -> None:
 
 
 async def _serve_ccf(workdir: str) -> None:
-    from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+    from ccdsl.runtime.asterisk.agi_line import AgiSettings
     from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
     from ccdsl.runtime.asterisk.tts import TtsRenderer
     from ccdsl.runtime.core.channel import CallInfo

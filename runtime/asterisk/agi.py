@@ -1,24 +1,7 @@
 """FastAGI framing and reply parsing, and argument quoting.
 
-Our own code, not panoramisk's: panoramisk 1.4 misreads Asterisk 22 (the
-captures' README, "panoramisk 1.4"): after a 520 usage reply it reads one
-line too few, it takes the unsolicited `HANGUP` line for the next reply,
-it loses the `(timeout)` flag of `200 result= (timeout)`, and it matches
-routes against `agi_network_script` with the query string left in.
-
-The wire, as tests/asterisk/captures/fastagi-*.txt show it:
-- Asterisk opens with `agi_key: value` lines ended by an empty line; the
-  block may come in several TCP chunks.
-- We send one command per line (`\\n`); Asterisk answers each with one
-  reply: `200 result=R [(DATA)] [endpos=N]`, `510 ...`, `511 ...`, a
-  one-line `520 ...`, or a 520 block (`520-...` up to `520 End of proper
-  usage.`).
-- After the caller hangs up (and after our own HANGUP command) Asterisk
-  also sends `HANGUP\\n` by itself, ~40 ms after the reply in flight. It is
-  no reply: it is consumed wherever it turns up and sets `hung_up`.
-- res_agi reads a command with fgets into an 8192-byte buffer: a longer
-  line would be cut and its tail run as a second command, so no line that
-  long is ever sent.
+Must not know the ops or the call. Our own code, not panoramisk's (docs/asterisk.md
+"panoramisk"); the wire as the captures show it is in docs/asterisk.md "FastAGI on the wire".
 """
 
 from __future__ import annotations

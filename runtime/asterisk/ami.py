@@ -1,35 +1,8 @@
-"""The AMI link: one logged-in Asterisk Manager connection that survives
-drops, with every action answered, failed or timed out, never left hanging.
+"""The AMI link: one logged-in Asterisk Manager connection that survives drops.
 
-Why this is our own asyncio code and not panoramisk 1.4's Manager, behaviour
-by behaviour (each recorded in the captures README, "panoramisk 1.4"):
-
-- Framing: messages end at `\\r\\n\\r\\n`, split over TCP reads at any
-  point. panoramisk gets that right; we do the same on bytes.
-- Banner: Asterisk sends `Asterisk Call Manager/11.0.0\\r\\n` first. The
-  Manager sends Login at connect, before the banner; we wait for it (and
-  refuse a server that is not AMI).
-- Header order: the Manager sorts headers; we send them as given, so
-  repeated headers (Originate's `Variable`) and UpdateConfig's numbered
-  `Action-000000` / `Cat-000000` groups go out as the caller wrote them.
-- Replies: the Manager guesses from the Message text whether more messages
-  follow: "Added interface to queue" counts as the start of a list
-  (QueueAdd never resolves), "... successfully queued" reads the action's
-  `Async` key (`KeyError: 'async'` inside data_received drops the
-  connection: PlayDTMF, sync Originate). Here the caller says what it
-  expects: `action` takes exactly one reply, `list_action` takes the reply
-  and the events carrying its ActionID up to `EventList: Complete`.
-- Reconnect: the Manager waits a fixed 2 s and re-sends actions that had no
-  reply (a second Originate is a second call). Here: exponential backoff
-  up to a cap, unanswered actions fail with AmiError, nothing is re-sent,
-  and `on_connect` runs after every login so the owner resynchronises.
-- Link down: the Manager writes to a closed transport and the future never
-  resolves; here an action raises AmiError at once.
-- Login refused: the Manager only sets `authenticated = False`; here
-  `start` raises AmiError naming the user (never the secret).
-
-So nothing of panoramisk's AMI side is right for this job and the module
-does not import it; the rest of the runtime only sees this module's API.
+Every action is answered, failed or timed out, never left hanging. Our own
+asyncio code, not panoramisk's Manager: docs/asterisk.md "panoramisk" says
+behaviour by behaviour why. Must not import the AGI side or the server.
 """
 
 from __future__ import annotations
@@ -37,146 +10,28 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.asterisk.ami_protocol import (
+    BANNER_PREFIX,
+    END,
+    EOL,
+    MAX_MESSAGE,
+    AmiError,
+    AmiMessage,
+    encode_action,
+    ends_list,
+    header_text,
+    parse_message,
+    starts_list,
+)
 
 log = logging.getLogger("ccdsl.ami")
 
-EOL = b"\r\n"
-END = b"\r\n\r\n"
-BANNER_PREFIX = b"Asterisk Call Manager/"
-# a Command reply (say `dialplan show`) can be large; past this the peer is
-# not speaking AMI and the connection is dropped
-MAX_MESSAGE = 8 * 1024 * 1024
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_OK_RESPONSES = ("success", "goodbye", "follows")
-
 OnEvent = Callable[["AmiMessage"], Any]
 OnConnect = Callable[["AmiLink"], Any]
-
-
-class AmiError(ExternalError):
-    """The AMI link could not do what was asked: login refused, link down,
-    no reply in time, or a header that cannot be sent."""
-
-
-@dataclass(frozen=True)
-class AmiMessage:
-    """One AMI message (a reply or an event). Headers keep Asterisk's
-    order; a header that came more than once (Command's `Output`) is a
-    list. Lookups by name ignore case, as Asterisk's do."""
-
-    headers: dict[str, str | list[str]]
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        value = self._lookup(key)
-        if value is None:
-            return default
-        return value[0] if isinstance(value, list) else value
-
-    def getlist(self, key: str) -> list[str]:
-        value = self._lookup(key)
-        if value is None:
-            return []
-        return list(value) if isinstance(value, list) else [value]
-
-    def _lookup(self, key: str) -> str | list[str] | None:
-        if key in self.headers:
-            return self.headers[key]
-        folded = key.lower()
-        for name, value in self.headers.items():
-            if name.lower() == folded:
-                return value
-        return None
-
-    @property
-    def response(self) -> str | None:
-        return self.get("Response")
-
-    @property
-    def event(self) -> str | None:
-        return self.get("Event")
-
-    @property
-    def action_id(self) -> str | None:
-        return self.get("ActionID")
-
-    @property
-    def message(self) -> str:
-        return self.get("Message") or ""
-
-    @property
-    def ok(self) -> bool:
-        """A reply that says Success (or Goodbye to Logoff); an event is ok
-        unless it carries a failed Response (OriginateResponse)."""
-        response = self.response
-        if response is None:
-            return True
-        return response.lower() in _OK_RESPONSES
-
-
-def parse_message(block: bytes) -> AmiMessage:
-    """One message without its final blank line. `Key: Value` per line;
-    only the one space after the colon is taken off (Command output keeps
-    its padding). Lines without a colon (GetConfig's "No categories
-    found") carry nothing we use and are skipped."""
-    pairs = []
-    for line in block.decode("utf-8", "replace").split("\r\n"):
-        name, colon, value = line.partition(":")
-        if not colon or not name:
-            continue
-        pairs.append((name, value[1:] if value.startswith(" ") else value))
-    return AmiMessage(fold_headers(pairs))
-
-
-def fold_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Headers in order as a dict; a repeated header (Command's `Output`,
-    Originate's `Variable`) becomes the list of its values."""
-    headers: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        previous = headers.get(name)
-        if previous is None:
-            headers[name] = value
-        elif isinstance(previous, list):
-            previous.append(value)
-        else:
-            headers[name] = [previous, value]
-    return headers
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def encode_action(action: str, action_id: str, headers: Mapping[str, object]) -> bytes:
-    """The bytes of one action: Action, ActionID, then the headers in the
-    given order; a list or tuple value repeats the header; None leaves it
-    out. A name or value that would break the framing (a line break, a
-    colon in a name) is refused, so no caller number or CRM value can
-    inject a header."""
-    lines = [f"Action: {_checked('Action', action)}",
-             f"ActionID: {_checked('ActionID', action_id)}"]
-    for name, value in headers.items():
-        if not _HEADER_NAME.match(name):
-            raise AmiError(f"{name!r} is not a valid AMI header name")
-        if value is None:
-            continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for item in values:
-            lines.append(f"{name}: {_checked(name, _text(item))}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-
-
-def _checked(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise AmiError(f"the AMI header {name} has a line break or NUL in its value: not sent")
-    return value
 
 
 @dataclass
@@ -186,14 +41,6 @@ class _Pending:
     is_list: bool
     reply: AmiMessage | None = None
     items: list[AmiMessage] = field(default_factory=list)
-
-
-def _ends_list(message: AmiMessage) -> bool:
-    return (message.get("EventList") or "").lower() in ("complete", "cancelled")
-
-
-def _starts_list(reply: AmiMessage) -> bool:
-    return reply.ok and (reply.get("EventList") or "").lower() == "start"
 
 
 class AmiLink:
@@ -431,7 +278,7 @@ class AmiLink:
         # its Timeout (ms, default 30 s) runs out
         if action.lower() == "originate" and not _truthy(_header(headers, "Async")):
             try:
-                ring_ms = float(_text(_header(headers, "Timeout") or 30000))
+                ring_ms = float(header_text(_header(headers, "Timeout") or 30000))
             except ValueError:
                 ring_ms = 30000.0
             return ring_ms / 1000 + self.timeout
@@ -445,7 +292,7 @@ class AmiLink:
             raise AmiError(f"AMI link to {self.where} is down: {action} not sent")
         headers = dict(headers)
         given_id = headers.pop("ActionID", None)
-        action_id = _text(given_id) if given_id is not None else self._next_id()
+        action_id = header_text(given_id) if given_id is not None else self._next_id()
         if action_id in self._pending:
             raise AmiError(f"ActionID {action_id} is already waiting for a reply")
         data = encode_action(action, action_id, headers)
@@ -500,20 +347,20 @@ class AmiLink:
                 log.debug("AMI reply for no waiting action (ActionID %s)", action_id)
                 return
             pending.reply = message
-            if not pending.is_list or not _starts_list(message):
+            if not pending.is_list or not starts_list(message):
                 pending.future.set_result((message, []))
             return
         if action_id is not None:
             pending = self._pending.get(action_id)
             if (pending is not None and pending.is_list and pending.reply is not None
                     and not pending.future.done()):
-                if _ends_list(message):
+                if ends_list(message):
                     pending.future.set_result((pending.reply, pending.items))
                 else:
                     pending.items.append(message)
                 return
             if action_id in self._abandoned:
-                if _ends_list(message):
+                if ends_list(message):
                     self._abandoned.discard(action_id)
                 return
         if message.event is not None:

@@ -1,24 +1,7 @@
-"""The centre as Asterisk sees it: agents and queues mirrored from AMI into
-a routing AgentPool, so `route` decides on Asterisk exactly as in the
-simulator (runtime.core.services.CentreView).
+"""The centre as Asterisk sees it: agents and queues mirrored from AMI into a routing AgentPool.
 
-Sources (event shapes from apps/app_queue.c and the captures):
-- members: QueueMember (QueueStatus), QueueMemberAdded / Status / Pause /
-  Removed: which queues an agent is in, paused or not, its device Status;
-- devices: DeviceStateChange (live and from DeviceStateList);
-- calls: AgentCalled (ringing), AgentConnect (talking), AgentComplete /
-  AgentRingNoAnswer (free again), CoreShowChannels on resync;
-- waiting: QueueParams' Calls, QueueCallerJoin / QueueCallerLeave' Count;
-  QueueParams' Holdtime / TalkTime and the live HoldTime / TalkTime of
-  AgentConnect / AgentComplete, averaged as app_queue does, for the wait
-  estimate.
-
-A member is matched to a configured agent by MemberName (ensure_members
-sets it to the agent id) or by its interface (the configured template with
-the agent's extension, e.g. `PJSIP/{extension}`).
-
-The centre stays pure: it records nothing (ccf serve's LiveCentre applies
-each event here and keeps it in its call store).
+Pure: records nothing and must not write the call store (ccf serve's LiveCentre keeps the
+events). The AMI events it reads are listed in docs/asterisk.md "The centre mirrored from AMI".
 """
 
 from __future__ import annotations
@@ -29,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.names import (
     UnsafeValue,
     agent_interface,

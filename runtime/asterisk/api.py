@@ -1,23 +1,7 @@
-"""`ccf serve`'s local HTTP API: a minimal HTTP/1.1 server of our own on
-asyncio (no web framework: three JSON endpoints do not need one, and the
-limits below are easier to hold in 200 lines than to configure).
+"""`ccf serve`'s local HTTP API: a minimal HTTP/1.1 server on asyncio (docs/asterisk.md).
 
-    GET  /status                  the live view (runtime/asterisk/live_status.py)
-    GET  /calls/{call_id}         a call's record in the call store
-    POST /calls/{call_id}/wrapup  the agent's wrap-up values (runtime/operations/wrapup.py)
-
-One request per connection (`Connection: close`), JSON in and out. What a
-client may send is bounded: the request line and headers together
-MAX_HEADER_BYTES, the body MAX_BODY_BYTES (with a Content-Length; chunked
-bodies are refused), the whole request within REQUEST_TIMEOUT_S, and at
-most MAX_CONNECTIONS at once. Every refusal is a JSON answer saying why:
-400 malformed, 401 token missing or wrong, 404 unknown path or call, 405
-method (with Allow), 408 too slow, 411 no length, 413 body too large, 415
-not JSON, 431 headers too large, 503 too many connections.
-
-When a token is configured (`[api] token_env`), every request needs
-`Authorization: Bearer TOKEN`; the token is compared in constant time and
-never logged.
+Must not run calls itself. No web framework: three JSON endpoints do not need one, and
+the request limits are easier to hold in our own code than to configure.
 """
 
 from __future__ import annotations

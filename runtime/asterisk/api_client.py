@@ -1,9 +1,7 @@
-"""The client side of `ccf serve`'s local HTTP API (runtime/asterisk/api.py):
-where it listens, by the same ccf.toml `ccf serve` reads, and one request
-to it. `ccf status` and `ccf wrapup` use it.
+"""The client of `ccf serve`'s local HTTP API: where it listens (by ccf.toml) and one request.
 
-A proxy from the environment (HTTP_PROXY...) is never used: the API is on
-this machine, and the Bearer token must not travel anywhere else.
+Never uses a proxy from the environment: the API is on this machine, and the Bearer
+token must not travel anywhere else.
 """
 
 from __future__ import annotations

@@ -1,33 +1,7 @@
-"""Call-backs: `ccf callback CALL --agent AGENT` rings the agent first and,
-when the agent answers, the customer.
+"""Call-backs: `ccf callback CALL --agent AGENT` rings the agent, then the customer.
 
-Two halves:
-- the plan (`make_plan`): who rings whom, from the call store and the CRM.
-  CALL is a call id, or a voicemail's id, which is the id of the call that
-  left it. The number is the phone of the call's `callback_task` in the CRM
-  when there is one (stdlib.callback lets the caller key another number),
-  else the caller's number; the agent must be one of the centre's agents
-  (the agents file), since their extension is what rings.
-- the run (`run_callback`): an originator places the call, the outcome is
-  kept in the call store as a `callback` centre event (source "ccf",
-  call_id = CALL) and, when the CRM has a task for the call, the task gets
-  `status` done or failed (with `called_back_by` and `called_back_at`).
-
-Originators:
-- `AmiOriginator`: an AMI Originate, Async, of the agent's interface
-  ([agents] interface) running Dial() of the customer's number through
-  [outbound] interface, with the customer's number as CallerID (the agent's
-  phone shows whom they are calling back). The reply only says the
-  originate was queued; the outcome is the OriginateResponse event with the
-  same ActionID, awaited for the agent's ring time plus the AMI timeout:
-  Response Success (Reason 4) means the agent answered and Asterisk is
-  dialling the customer ("done"); Failure, with Asterisk's reason code, is
-  "failed". Whether the customer then answers is Asterisk's Dial and CDR's
-  business: Originate reports the first leg only.
-- `SimOriginator`: the same on a virtual clock: the agent answers after
-  the agents file's answer_after (or not at all, or is not there), the
-  customer after `customer_answer_ms` (None: never); "done" only when both
-  answered.
+Must not decide anything the plan does not say; docs/asterisk.md "Call-backs, in detail"
+describes the plan, the run and the two originators (AMI, simulated).
 """
 
 from __future__ import annotations
@@ -41,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
@@ -144,13 +120,6 @@ class AmiOriginator:
                 "Async": True, "Variable": f"CCF_CALLBACK={names.file_part(plan.call_id)}"}
 
     async def place(self, plan: CallbackPlan) -> CallbackResult:
-        from ccdsl.runtime.asterisk.ami import (
-            AmiError,
-            OriginateResponses,
-            originate,
-            originate_reason,
-        )
-
         action_id = f"ccf-callback-{uuid.uuid4().hex[:12]}"
         headers = self.headers(plan, action_id)
         responses = OriginateResponses()

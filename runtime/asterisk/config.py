@@ -1,60 +1,7 @@
-"""`ccf.toml`: how a contact centre runs on Asterisk, checked against
-ccf.schema.json (beside this file) and turned into a CentreConfig.
+"""`ccf.toml`: how a centre runs on Asterisk, checked against ccf.schema.json into a CentreConfig.
 
-    [ami]                        # Asterisk's manager interface
-    host = "127.0.0.1"           # default
-    port = 5038                  # default
-    user = "ccf"                 # default
-    secret_env = "CCF_AMI_SECRET"  # the NAME of the variable holding the secret
-    timeout = "5s"               # per action
-
-    [fastagi]                    # where `ccf serve` listens; the dialplan points here
-    host = "127.0.0.1"
-    port = 4573
-
-    [paths]                      # relative to this file
-    sounds = "sounds"            # recorded prompts: sounds/<language>/<name>.wav
-    recordings = "recordings"
-    flows = "flows"              # the flow store `ccf deploy` writes
-    store = "calls.db"           # the call store
-    tts_cache = "tts-cache"
-
-    [tts]
-    command = ["espeak-ng", "-b", "1", "-v", "{voice}", "-w", "{out}", "--stdin"]
-                                 # {out}: the wav to write (else stdout); {text}: the
-                                 # text as one argument (else stdin); {voice}, {language}
-
-    [crm]                        # as runtime/core/crm/config.py reads it
-    adapter = "sqlite"
-
-    [agents]
-    file = "agents.toml"         # the same format `ccf simulate` reads
-    interface = "PJSIP/{extension}"
-
-    [outbound]
-    interface = "PJSIP/{number}@trunk"  # how a number outside the centre is rung
-
-    [numbers]
-    "4008001234" = "hotline"     # a dialled number -> the flow that answers it
-
-    [shutdown]
-    grace = "30s"                # how long calls in progress may run on after SIGTERM
-    fallback = "0@operators"     # where calls still running then go (EXTEN@CONTEXT)
-
-    [api]                        # `ccf serve`'s local HTTP API (`ccf status`, `ccf wrapup`)
-    host = "127.0.0.1"
-    port = 8573                  # 0: any free port, printed at start
-    token_env = "CCF_API_TOKEN"  # when this variable is set, requests need the token
-
-    [screen_pop]                 # when an agent is offered a call
-    url = "https://desk.example.com/ccf/pop"  # the webhook (JSON POST); none: no webhook
-    token_env = "CCF_SCREEN_POP_TOKEN"        # sent as Bearer when set
-    timeout = "3s"
-
-Secrets never sit in the file: the AMI secret, the CRM token, the API
-token and the screen pop token come from the environment variables the
-file names. Every problem found is reported
-at once, each with where it is and how to fix it (ConfigError.problems).
+Must not read secrets from the file: they come from the environment variables it names.
+Every problem is reported at once (ConfigError.problems); docs/asterisk.md lists the keys.
 """
 
 from __future__ import annotations

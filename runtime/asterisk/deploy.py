@@ -1,27 +1,7 @@
-"""`ccf deploy`, without the compiler: plan a deployment (which flows
-change, what the dialplan becomes), write it to the flow store, and apply
-its dialplan to Asterisk through AMI.
+"""`ccf deploy` without the compiler: plan a deployment, write the flow store, apply the dialplan.
 
-Store and Asterisk never disagree silently:
-- AMI is reached (and logged in to) before anything is written: when it
-  cannot be, nothing changes (`--no-apply` writes the store alone, for a
-  server that is set up later).
-- The new version is written completely, then made current, then its
-  dialplan applied. If applying fails, the pointer goes back to the version
-  that was current, the new version is removed, and the files already
-  rewritten are written back as that version has them (emptied when there
-  was none), then reloaded; the error says all of it, and what to check if
-  writing back failed too.
-
-Applying, per file (extensions_ccf.conf, queues_ccf.conf; docs/asterisk.md):
-CreateConfig (an error "File exists" is fine), GetConfig to learn the
-sections the file has now, then UpdateConfig: DelCat of each, NewCat and
-Append of each generated section. Asterisk keeps at most 128 headers of a
-message (AST_MAX_MANHEADERS) and drops the rest without a word, so the
-updates go in several UpdateConfig actions of at most UPDATE_HEADERS
-headers each. Then the CLI command `dialplan reload`, and the Reload
-action for app_queue.so (the same as `queue reload all`: parameters,
-members and rules).
+Must leave the store and Asterisk agreeing, or say loudly where they do not; docs/asterisk.md
+"Deploying, in detail" says in what order and how a failed apply is undone.
 """
 
 from __future__ import annotations
@@ -32,6 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
 from ccdsl.runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
 from ccdsl.runtime.asterisk.names import UnsafeValue
@@ -232,8 +214,6 @@ def ami_connector(config) -> Connect:
     """Log in to the AMI the config names (runtime.asterisk.ami.AmiLink)."""
 
     async def connect() -> Link:
-        from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
-
         ami = config.ami
         if ami.secret is None:
             raise DeployError(f"the AMI secret is missing: set the environment variable "

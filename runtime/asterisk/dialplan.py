@@ -1,29 +1,7 @@
-"""The Asterisk configuration a deployment applies: `extensions_ccf.conf`
-(the dialplan) and `queues_ccf.conf` (the queues), generated from the
-centre's config and a bundle of flows. The admin includes them once:
+"""The Asterisk configuration a deployment applies: extensions_ccf.conf and queues_ccf.conf.
 
-    ; extensions.conf                 ; queues.conf
-    #include extensions_ccf.conf      #include queues_ccf.conf
-
-Contexts (names from runtime/asterisk/names.py):
-- ccf-inbound: one extension per configured number: Answer(), then
-  AGI(agi://HOST:PORT/<flow>) into `ccf serve`; when the server hands the
-  call back (shutdown, no such flow) the dialplan carries on to the
-  configured fallback, else hangs up.
-- ccf-transfer: where a blind transfer continues: each agent's extension
-  rings the agent's device, any other number rings out through the
-  outbound interface. Local/<number>@ccf-transfer reaches the same.
-- ccf-answered: the Gosub Dial's U() and Queue's gosub run on the agent's
-  channel before it is bridged: it tells `ccf serve` who answered.
-
-Queues: one section per queue the flows declare, named by
-names.queue_name, with the settings the simulator assumes
-(runtime/sim/centre.py): strategy, timeout (ring), retry 5 s,
-announce-frequency, joinempty/leavewhenempty = unavailable,invalid,unknown,
-ringinuse = no. Members are the agents with the queue's skills at the
-levels it asks for, in the agents file's order.
-
-The output is deterministic: the same config and flows give the same text.
+Pure and deterministic (the same config and flows give the same text); must not talk to
+Asterisk. The contexts and queue settings are in docs/asterisk.md "The generated dialplan".
 """
 
 from __future__ import annotations

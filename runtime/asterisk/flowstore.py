@@ -1,22 +1,7 @@
-"""The flow store: versioned bundles of compiled flows that `ccf deploy`
-writes and `ccf serve` reads.
+"""The flow store: versioned bundles of compiled flows; `ccf deploy` writes, `ccf serve` reads.
 
-    flows/
-      current                 # "0002\n": the version calls start on
-      .lock                   # held while a deploy or rollback changes the store
-      versions/
-        0001/
-          manifest.json       # version, created, previous, flows (source, ir_hash),
-          hotline.json        #   numbers, note
-          asterisk/           # what the deploy applied to Asterisk (the dialplan files)
-        0002/ ...
-
-A version directory is complete before the pointer names it, and the
-pointer is replaced atomically (a temporary file, then os.replace), so a
-reader sees the old version or the new one, never half of one. A running
-server polls changed() (one stat of the pointer) and loads the new bundle;
-calls in progress keep the Program they started with. Versions are never
-changed once written; rollback only moves the pointer.
+Must never change a version once written; docs/asterisk.md "The flow store" has the layout
+and why a reader never sees half a version.
 """
 
 from __future__ import annotations

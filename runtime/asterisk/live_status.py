@@ -1,14 +1,7 @@
-"""What `GET /status` of `ccf serve`'s API shows (and `ccf status` draws):
-the calls in progress with the step each is in, the queues with their
-waiting callers and the longest wait, the agents with their state and
-the call they are on.
+"""What `GET /status` of `ccf serve`'s API shows: calls in progress, queues, agents.
 
-`StatusTracker` is an event sink beside the call store: it follows each
-running call's `step_entered`, queue and agent events, and forgets the
-call at `call_ended`. `snapshot` puts that together with what the AMI
-mirror (AmiCentre) knows of agents and queues. Asterisk's own count of
-callers waiting in a queue comes from AMI; the longest wait from the
-calls this server runs (AMI gives no join time per caller).
+An event sink beside the call store; must not write anything. Waiting counts come from
+AMI, the longest wait from the calls this server runs (AMI gives no join time per caller).
 """
 
 from __future__ import annotations

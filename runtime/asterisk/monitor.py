@@ -1,18 +1,6 @@
-"""Supervisor monitoring on Asterisk: `ccf monitor` finds the agent's
-channel of a call and rings the supervisor with ChanSpy on it (listen,
-whisper to the agent, or barge in), and `ccf status` reads the live view
-`ccf serve` keeps (GET /status of its local HTTP API).
+"""Supervisor monitoring on Asterisk: `ccf monitor` rings the supervisor with ChanSpy on a call.
 
-Monitoring exists on Asterisk only: a simulated call has no channels and
-no supervisor phone to ring, so there is nothing honest to model there.
-
-How a call's agent channel is found: the call id is the Asterisk Uniqueid
-of the caller's channel (the AGI's `agi_uniqueid`), which is also the
-Linkedid every channel of the call carries. CoreShowChannels lists the
-channels; those with that Linkedid other than the caller's belong to the
-call. When ccf.toml names agents, the agent's channel is the one whose
-device is an agent's interface (`PJSIP/8001-0000000a` -> `PJSIP/8001`);
-without agents any other channel of the call counts.
+Must not change the call it listens to beyond what the mode asks (listen, whisper, barge).
 """
 
 from __future__ import annotations
@@ -27,7 +15,9 @@ from enum import StrEnum
 from typing import Any
 
 from ccdsl.runtime.asterisk import names
-from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.operations.store import CallStore
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
@@ -191,8 +181,6 @@ async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
 async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                        ring_timeout_s: float = 30.0) -> Monitoring:
     """Everything `ccf monitor` does on Asterisk, with the config's AMI."""
-    from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
-
     check_call_id(call_id)
     agents = centre.agents.agents
     device = supervisor_device(centre.agents.interface, extension, agents)
@@ -228,8 +216,6 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
 
 def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> None:
     """The session in the call store's centre_events (source ccf)."""
-    from ccdsl.runtime.operations.store import CallStore
-
     with CallStore(store_path) as store:
         store.record_centre_event("ccf", "monitor_started", monitoring.to_json(), at,
                                   call_id=monitoring.call_id)

@@ -1,7 +1,7 @@
 """Recorded prompts: which of a flow's prompts are sound files, and whether
 each is in the sounds folder for each language.
 
-The lookup is `ccf serve`'s (runtime/asterisk/agi_channel.py, _SoundIndex):
+The lookup is `ccf serve`'s (runtime/asterisk/agi_media.py, _SoundIndex):
 a prompt `file "iws/welcome"` in zh-CN is `<sounds>/zh-CN/iws/welcome.<ext>`,
 any file whose name without its extension is the prompt's last part. The
 server hands what it finds to Asterisk, which plays only the formats it
@@ -27,7 +27,7 @@ from ccdsl.runtime.asterisk import names
 # what Asterisk's format modules read (format_wav, format_wav_gsm,
 # format_gsm, format_pcm, format_sln, format_g722)
 PLAYABLE = ("wav", "wav16", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
-# the names the AGI channel accepts (agi_channel._SOUND_NAME, _LANGUAGE)
+# the names the AGI channel accepts (agi_media._SOUND_NAME, _LANGUAGE)
 _SOUND_NAME = names.SOUND_NAME  # the AGI channel's rule: the check and the server agree
 _LANGUAGE = names.LANGUAGE_TAG
 FAILING = ("missing", "unplayable", "invalid")

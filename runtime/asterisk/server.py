@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
-from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
+from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
+from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent

@@ -26,9 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ccdsl.runtime.asterisk.agi_channel import AgiSettings
-from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
+from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
 from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
-from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent

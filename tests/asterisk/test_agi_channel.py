@@ -14,7 +14,8 @@ import pytest
 from doubles.transcript import read_transcript
 
 from ccdsl.runtime.asterisk.agi import AgiSession, environment_from
-from ccdsl.runtime.asterisk.agi_channel import AgiChannel, AgiSettings, AnswerHooks, call_info
+from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
+from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.tts import TtsError
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.channel import DialTarget, QueueRequest, Sound
@@ -835,16 +836,16 @@ def test_answer_hooks_without_a_call():
 
 
 def test_the_sound_index_notices_a_prompt_added_later(tmp_path, monkeypatch):
-    from ccdsl.runtime.asterisk import agi_channel
+    from ccdsl.runtime.asterisk import agi_media
 
-    index = agi_channel._SoundIndex()
+    index = agi_media._SoundIndex()
     root = str(tmp_path)
     assert index.lookup(root, "en", "late") is None
     os.makedirs(tmp_path / "en")
     (tmp_path / "en" / "late.ulaw").write_bytes(b"")
     assert index.lookup(root, "en", "late") is None  # remembered for a few seconds
-    monkeypatch.setattr(agi_channel._SoundIndex, "TTL_S", 0.0)
-    index2 = agi_channel._SoundIndex()
+    monkeypatch.setattr(agi_media._SoundIndex, "TTL_S", 0.0)
+    index2 = agi_media._SoundIndex()
     assert index2.lookup(root, "en", "late") == f"{root}/en/late"
 
 

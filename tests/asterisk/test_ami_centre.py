@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from doubles.ami_server import AmiPeer
 
-from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage
+from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.routing import RuleLine, decide

@@ -10,7 +10,8 @@ import time
 import pytest
 from doubles.ami_server import AmiPeer
 
-from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_protocol import AmiError
 
 
 async def until(predicate, timeout: float = 3.0) -> None:

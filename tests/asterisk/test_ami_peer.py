@@ -12,7 +12,8 @@ import re
 from doubles.ami_server import AmiPeer
 from doubles.transcript import Chunk, read_transcript
 
-from ccdsl.runtime.asterisk.ami import AmiLink, AmiMessage, parse_message
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_protocol import AmiMessage, parse_message
 
 END = b"\r\n\r\n"
 # values that differ on every run (times, counters, ids, random challenges)

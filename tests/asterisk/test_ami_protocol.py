@@ -11,7 +11,8 @@ import time
 import pytest
 from doubles.transcript import Chunk, read_transcript
 
-from ccdsl.runtime.asterisk.ami import AmiError, AmiLink, AmiMessage, encode_action, parse_message
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage, encode_action, parse_message
 
 END = b"\r\n\r\n"
 LIST_ACTIONS = {"QueueStatus", "QueueSummary", "CoreShowChannels", "Status"}

@@ -20,7 +20,7 @@ from doubles.raw import ScriptBackend
 
 from asterisk.centre import compiled, write_config
 from ccdsl.runtime.asterisk import server as server_module
-from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore

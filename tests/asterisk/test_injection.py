@@ -19,7 +19,7 @@ import pytest
 from doubles.raw import ScriptBackend
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.names import file_part
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows

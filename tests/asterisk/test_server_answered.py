@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ccdsl.runtime.asterisk.agi_channel import AgiSettings
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, ANSWERED_SUB
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer

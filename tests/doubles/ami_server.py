@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ccdsl.runtime.asterisk.ami import fold_headers
+from ccdsl.runtime.asterisk.ami_protocol import fold_headers
 
 END = b"\r\n\r\n"
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"

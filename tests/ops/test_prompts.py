@@ -145,9 +145,9 @@ def test_bad_input_is_a_clear_message(tmp_path, flow) -> None:
 
 
 def test_the_lookup_is_the_servers(tmp_path) -> None:
-    """The AGI channel's index (agi_channel._SOUNDS) and the check agree on
+    """The AGI channel's index (agi_media._SOUNDS) and the check agree on
     every file: what the server would hand to Asterisk is what is found."""
-    from ccdsl.runtime.asterisk.agi_channel import _SoundIndex
+    from ccdsl.runtime.asterisk.agi_media import _SoundIndex
 
     sounds = tmp_path / "sounds"
     for rel in ("zh-CN/a/b.wav", "zh-CN/a/b", "zh-CN/a/bb.wav", "zh-CN/c.tar.gz",

@@ -1,0 +1,269 @@
+"""Agents over AGI: Dial() and Queue() holding the line, transfers, and `on answered by agent`.
+
+Must not play sounds or record (agi_channel.py does); the dialplan's answered Gosub is
+described in docs/asterisk.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Literal
+
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiLine
+from ccdsl.runtime.core.channel import (
+    Conversation,
+    DialOutcome,
+    DialTarget,
+    OnAnswer,
+    QueueOutcome,
+    QueueRequest,
+    TransferOutcome,
+)
+from ccdsl.runtime.core.errors import ExternalError
+
+log = logging.getLogger("ccdsl.agi")
+
+_CALL_ID = names.CALL_ID
+_DIALSTATUS: dict[str, Literal["no_answer", "busy", "unavailable", "failed"]] = {
+    "NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",
+    "CONGESTION": "failed", "DONTCALL": "failed", "TORTURE": "failed", "INVALIDARGS": "failed",
+}
+_QUEUESTATUS: dict[str, Literal["timeout", "full", "empty"]] = {
+    "TIMEOUT": "timeout", "WITHDRAW": "timeout", "FULL": "full", "JOINEMPTY": "empty",
+    "LEAVEEMPTY": "empty", "JOINUNAVAIL": "empty", "LEAVEUNAVAIL": "empty",
+}
+
+
+class _AnsweredHook:
+    """What AnswerHooks runs for one Dial()/Queue(): the flow's on_answer,
+    once, with the agent the Gosub named. Its failures are kept for the
+    call's own task, which raises them when the application returns (the
+    Gosub's connection must not carry a hang-up of the caller)."""
+
+    def __init__(self, channel: AgiLine, on_answer: OnAnswer, default: str | None) -> None:
+        self.channel = channel
+        self.on_answer = on_answer
+        self.default = default
+        self.agent: str | None = None
+        self.at: datetime | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def fired(self) -> bool:
+        return self.at is not None
+
+    async def __call__(self, agent: str) -> None:
+        if self.fired:
+            return  # one answer per Dial()/Queue()
+        self.at = self.channel.clock.now()
+        self.agent = agent if agent and agent != "-" else self.default
+        self.channel._note("answered", agent=self.agent)
+        try:
+            await self.on_answer(self.agent or "")
+        except Exception as err:  # noqa: BLE001 - raised in the call's own task instead
+            self.error = err
+
+
+class AgiAgents(AgiLine):
+    """The ops that ring agents and numbers; the base of AgiChannel."""
+
+    async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                   caller_id: str | None = None) -> DialOutcome:
+        self._enter("dial")
+        interface, agent_id = self._interface(target)
+        if caller_id:
+            number = self._safe(names.diallable, caller_id)
+            await self._cmd("SET VARIABLE CALLERID(num)", number, timeout=QUICK_S)
+        return await self._bridge(target, interface, agent_id, ring_ms, on_answer, "dial")
+
+    async def three_way(self, target: DialTarget, *, ring_ms: int,
+                        on_answer: OnAnswer) -> DialOutcome:
+        self._enter("three_way")
+        interface, agent_id = self._interface(target)
+        return await self._bridge(target, interface, agent_id, ring_ms, on_answer, "three_way")
+
+    async def _bridge(self, target: DialTarget, interface: str, agent_id: str | None,
+                      ring_ms: int, on_answer: OnAnswer, via: str) -> DialOutcome:
+        call_id = self._gosub_call_id()
+        data = (f"{interface},{_seconds(ring_ms)},"
+                f"gU({names.ANSWERED_SUB}^{call_id}^{agent_id or '-'})")
+        hook = _AnsweredHook(self, on_answer, agent_id or target.id)
+        self._note("ring", targets=[target.id], via=via)
+        start = self.clock.now()
+        reply = await self._blocked("Dial", data, hook, self.settings.bridge_timeout_s)
+        if hook.error is not None:
+            raise hook.error
+        if reply.value == -1 or (self.session.hung_up and not hook.fired):
+            # (a caller gone before Dial() started: a dead channel runs EXEC
+            # and answers 200, the HANGUP line already read)
+            self._note(via, target=target.id, status="hangup", answered=hook.fired)
+            self._hung_up("the conversation" if hook.fired else "the ring")
+        status = (await self._variable("DIALSTATUS")).upper()
+        if status == "CANCEL":
+            self._hung_up("the ring")
+        if status != "ANSWER":
+            outcome = _DIALSTATUS.get(status, "failed")
+            ring = self._ms_since(start)
+            self._note(via, target=target.id, status=outcome, dialstatus=status, ring_ms=ring)
+            return DialOutcome(outcome, reason=f"{target.id}: Dial() ended with DIALSTATUS="
+                                               f"{status or '(none)'}")
+        # The times come from the answered hook, not from Dial()'s variables:
+        # on Asterisk 22 ANSWEREDTIME_MS and DIALEDTIME_MS measure the caller's
+        # channel (app_dial.c end_bridge_callback: its up time and duration),
+        # so after an IVR they include the whole call before the Dial()
+        # (seen on a real Asterisk: 39.9 s of "talk" for a 25.5 s conversation)
+        if hook.fired:
+            ring_ms_taken = round((hook.at - start) / timedelta(milliseconds=1))
+            talk_ms = self._ms_since(hook.at)
+        else:
+            # no ccf-answered Gosub in the dialplan: the handler runs now, late,
+            # and the ring cannot be told from the talk
+            ring_ms_taken, talk_ms = 0, self._ms_since(start)
+            await hook(agent_id or "")
+            if hook.error is not None:
+                raise hook.error
+        party = agent_id if target.kind == "agent" else None
+        self._note("conversation", party=target.id, talk_ms=talk_ms, ended_by="agent")
+        self._note(via, target=target.id, status="answered", ring_ms=max(0, ring_ms_taken))
+        return DialOutcome("answered", Conversation(party, max(0, ring_ms_taken), talk_ms,
+                                                    "agent"))
+
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+        self._enter("enqueue")
+        queue = names.queue_name(request.queue)
+        music = self._safe(names.music_class, request.music) if request.music else None
+        call_id = self._gosub_call_id()
+        await self._cmd("SET VARIABLE QUEUE_PRIO", str(int(request.priority)), timeout=QUICK_S)
+        if music:
+            await self._cmd("SET VARIABLE CHANNEL(musicclass)", music, timeout=QUICK_S)
+        limit = "" if request.max_wait_ms is None else str(math.ceil(request.max_wait_ms / 1000))
+        # Queue(name,options,URL,announceoverride,timeout,AGI,gosub): Asterisk 21+ has
+        # no macro argument, the gosub is the 7th. Its form is `context,args`
+        # (app_queue.c splits it at the first comma into Gosub(context,s,1(args))),
+        # so it is quoted to stay one argument of Queue() (ast_app_separate_args)
+        data = f'{queue},c,,,{limit},,"{names.ANSWERED_SUB},{call_id}"'
+        hook = _AnsweredHook(self, on_answer, None)
+        self._note("queue_joined", queue=request.queue, priority=request.priority,
+                   music=music)
+        start = self.clock.now()
+        reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
+        if hook.error is not None:
+            raise hook.error
+        if reply.value == -1 or (self.session.hung_up and not hook.fired):
+            # as in dial: the caller may be gone before Queue() started
+            self._note("queue_left", queue=request.queue, outcome="hangup",
+                       wait_ms=self._ms_since(start))
+            self._hung_up("the queue")
+        status = (await self._variable("QUEUESTATUS")).upper()
+        position = _int(await self._variable("QUEUEPOSITION")) or 0
+        if status in _QUEUESTATUS:
+            wait = self._ms_since(start)
+            self._note("queue_left", queue=request.queue, outcome=_QUEUESTATUS[status],
+                       wait_ms=wait)
+            return QueueOutcome(_QUEUESTATUS[status], wait, position,
+                                reason=f"QUEUESTATUS={status}")
+        if not hook.fired and status in ("", "CONTINUE"):
+            await self._answered_late(hook, start)
+        if not hook.fired and status != "CONTINUE":
+            raise ExternalError(f"Asterisk's queue {queue} did not take the call (Queue() "
+                                f"returned with QUEUESTATUS={status or '(none)'}; is the queue "
+                                "in queues.conf?)", service="asterisk")
+        answered_at = hook.at or start
+        wait = round((answered_at - start) / timedelta(milliseconds=1))
+        talk = max(0, self._ms_since(answered_at))
+        self._note("queue_left", queue=request.queue, outcome="answered", wait_ms=wait,
+                   agent=hook.agent)
+        self._note("conversation", party=hook.agent, talk_ms=talk, ended_by="agent")
+        return QueueOutcome("answered", wait, position,
+                            Conversation(hook.agent, 0, talk, "agent"))
+
+    async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
+                       ring_ms: int) -> TransferOutcome:
+        self._enter("transfer")
+        if mode == "blind":
+            extension = self._extension(target)
+            for verb, arg in (("SET CONTEXT", names.TRANSFER_CONTEXT),
+                              ("SET EXTENSION", extension), ("SET PRIORITY", "1")):
+                reply = await self._cmd(verb, arg, timeout=QUICK_S)
+                if reply.value == -1:
+                    self._hung_up("the transfer")
+            self._note("transfer", target=target.id, mode=mode, status="transferred",
+                       extension=extension)
+            self._end("transfer")  # the dialplan carries on there when the AGI ends
+            return TransferOutcome("transferred")
+        interface, _ = self._interface(target)
+        self._note("ring", targets=[target.id], via="transfer")
+        reply = await self._blocked("Dial", f"{interface},{_seconds(ring_ms)}", None,
+                                    self.settings.bridge_timeout_s)
+        status = (await self._variable("DIALSTATUS")).upper()
+        if status == "ANSWER":
+            self._note("transfer", target=target.id, mode=mode, status="transferred")
+            self._end("transfer")
+            return TransferOutcome("transferred")
+        if reply.value == -1 or status == "CANCEL":
+            self._hung_up("the transfer")
+        outcome: Literal["no_answer", "failed"] = "no_answer" if status == "NOANSWER" \
+            else "failed"
+        self._note("transfer", target=target.id, mode=mode, status=outcome, dialstatus=status)
+        return TransferOutcome(outcome, f"Dial() ended with DIALSTATUS={status or '(none)'}")
+
+    def _interface(self, target: DialTarget) -> tuple[str, str | None]:
+        """The Dial() interface of a target, and the agent's id."""
+        if target.kind == "agent":
+            extension = self._extension(target)
+            return self._safe(names.agent_interface, self.settings.agent_interface, target.id,
+                              extension), target.id
+        number = self._safe(names.diallable, target.id)
+        return self.settings.number_interface.format(number=number), None
+
+    def _extension(self, target: DialTarget) -> str:
+        if target.kind != "agent":
+            return self._safe(names.diallable, target.id)
+        extension = target.extension
+        if not extension:
+            agent = self.agents(target.id)
+            extension = agent.extension if agent is not None else ""
+        if not extension:
+            raise ExternalError(f"agent {target.id!r} has no extension to ring",
+                                service="asterisk")
+        return self._safe(names.diallable, extension)
+
+    async def _answered_late(self, hook: _AnsweredHook, start: datetime) -> None:
+        """Queue() connected an agent but the `ccf-answered` Gosub did not run
+        (a dialplan without it): the member app_queue connected is in
+        MEMBERNAME and the caller's wait in QEHOLDTIME (queues.conf
+        `setinterfacevar` and `setqueueentryvar`, which the deployment
+        writes). on_answer then runs after the conversation rather than
+        before it, and the log says so."""
+        member = await self._variable("MEMBERNAME")
+        if not member:
+            return
+        held = _int(await self._variable("QEHOLDTIME"))
+        log.warning("call %s: the ccf-answered Gosub did not run on %s's channel; "
+                    "`on answered by agent` runs after the conversation (is the deployed "
+                    "dialplan loaded?)", self.info.call_id, member)
+        await hook(member)
+        if held is not None:
+            hook.at = start + timedelta(seconds=held)
+        if hook.error is not None:
+            raise hook.error
+
+    def _gosub_call_id(self) -> str:
+        call_id = self.info.call_id
+        if not _CALL_ID.fullmatch(call_id):
+            raise ExternalError(f"the call id {call_id!r} cannot be passed to the answered "
+                                "Gosub", service="asterisk")
+        return call_id
+
+
+def _seconds(ms: int) -> str:
+    """Seconds as Dial() reads them (sscanf %lf)."""
+    return f"{max(ms, 0) / 1000:.3f}"
+
+
+def _int(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"-?\d+", text.strip()) else None

@@ -1,0 +1,206 @@
+"""The AGI line of one call: its settings, the command plumbing every op goes through, hang-ups.
+
+Must not know the ops' Asterisk applications (agi_agents.py, agi_channel.py build on it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.agi import (
+    AgiArgumentError,
+    AgiConnectionClosed,
+    AgiProtocolError,
+    AgiReply,
+    AgiSession,
+)
+from ccdsl.runtime.asterisk.tts import TtsRenderer
+from ccdsl.runtime.core.centre import Agent
+from ccdsl.runtime.core.channel import CallInfo, ChannelLog, Digits, OnAnswer, Sound
+from ccdsl.runtime.core.clock import Clock
+from ccdsl.runtime.core.errors import CallHungUp, ExternalError
+
+log = logging.getLogger("ccdsl.agi")
+
+ALL_KEYS = "0123456789*#"
+QUICK_S = 10.0  # a command that answers at once (ANSWER, SET/GET VARIABLE, CHANNEL STATUS)
+SLACK_S = 10.0  # on top of a command's own length (a wait, a key wait, a recording)
+SAMPLES_PER_MS = 8  # endpos counts 8 kHz samples
+
+
+@dataclass(frozen=True)
+class AgiSettings:
+    sounds_dir: str  # recorded prompts: <sounds_dir>/<language>/<name>.<ext>
+    recordings_dir: str
+    agent_interface: str = "PJSIP/{extension}"
+    say_languages: tuple[str, ...] = ("en",)  # SAY * for these primary subtags, else TTS
+    # how an outside number is rung: through the transfer context, whose
+    # dialplan knows the trunks (runtime/asterisk/dialplan.py)
+    number_interface: str = "Local/{number}@" + names.TRANSFER_CONTEXT
+    prompt_timeout_s: float = 600.0  # one STREAM FILE or SAY: its reply comes when it ends
+    bridge_timeout_s: float = 8 * 3600.0  # Dial()/Queue() return when the conversation ends
+
+
+class AnswerHooks:
+    """The `on answer` callbacks of calls now ringing an agent, by call id
+    (one per server): the `ccf-answered` connection fires them."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[str, OnAnswer] = {}
+
+    def register(self, call_id: str, on_answer: OnAnswer) -> None:
+        self._hooks[call_id] = on_answer
+
+    def unregister(self, call_id: str) -> None:
+        self._hooks.pop(call_id, None)
+
+    async def fire(self, call_id: str, agent: str) -> bool:
+        """Run the call's hook (to its end); False when no call waits for one."""
+        hook = self._hooks.get(call_id)
+        if hook is None:
+            return False
+        await hook(agent)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._hooks)
+
+
+class AgiLine:
+    """A call's AGI session and what it has done; the base of AgiChannel."""
+
+    def __init__(self, session: AgiSession, info: CallInfo, *, clock: Clock,
+                 tts: TtsRenderer, settings: AgiSettings, hooks: AnswerHooks,
+                 agents: Callable[[str], Agent | None]) -> None:
+        self.session = session
+        self.info = info
+        self.clock = clock
+        self.tts = tts
+        self.settings = settings
+        self.hooks = hooks
+        self.agents = agents
+        self.log = ChannelLog()
+        self.answered = False
+        self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
+        self._bridged: str | None = None  # the application holding the line (Dial, Queue)
+        self._t0 = clock.now()
+
+    # -- what happened ----------------------------------------------------------
+
+    def heard(self) -> list[Sound]:
+        """Every sound the caller heard (wholly or in part), in order."""
+        return [Sound(d["kind"], d["text"], d["language"])
+                for kind, d in self.log.entries if kind == "heard"]
+
+    # -- the line ------------------------------------------------------------------
+
+    async def answer(self) -> None:
+        self._enter("answer")
+        if self.answered:
+            return
+        reply = await self._cmd("ANSWER", timeout=QUICK_S)
+        if reply.value == -1:
+            self._hung_up("answer")
+        self.answered = True
+        self._note("answer")
+
+    async def hangup(self) -> None:
+        if self.ended_by is not None:
+            return
+        session = self.session
+        if not session.hung_up and not session.closed and not session.busy:
+            try:
+                await session.command("HANGUP", timeout=QUICK_S)
+            except AgiProtocolError as exc:
+                log.info("call %s: HANGUP got no reply (%s)", self.info.call_id, exc)
+        self._end("caller" if session.hung_up else "flow")
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _enter(self, op: str) -> None:
+        if self._bridged is not None:
+            raise ExternalError(
+                f"the line is bridged to the agent; `{op}` cannot run while {self._bridged}() "
+                "holds the caller (on Asterisk `on answered by agent` may not use the line)",
+                service="asterisk")
+        if self.ended_by is not None:
+            raise CallHungUp(f"the call has ended ({self.ended_by})")
+        if self.session.hung_up:
+            self._hung_up(op)
+
+    async def _cmd(self, verb: str, *args: str, timeout: float) -> AgiReply:
+        """One command; a hang-up in any of its forms raises CallHungUp, a
+        command Asterisk refuses (510, 520) ExternalError."""
+        try:
+            reply = await self.session.command(verb, *args, timeout=timeout)
+        except AgiConnectionClosed as exc:
+            self._end("caller")
+            raise CallHungUp(f"the caller hung up ({exc})") from None
+        except AgiArgumentError as exc:
+            raise ExternalError(str(exc), service="asterisk") from None
+        if reply.code == 511:
+            self._hung_up(verb)
+        if reply.code in (510, 520):
+            first = reply.text.split("\n", 1)[0]
+            raise ExternalError(f"Asterisk refused `{verb}`: {first}", service="asterisk")
+        return reply
+
+    async def _blocked(self, app: str, data: str, hook: OnAnswer | None,
+                       timeout: float) -> AgiReply:
+        """EXEC an application that holds the line until a conversation
+        ends, with this call's answered hook registered meanwhile."""
+        call_id = self.info.call_id
+        if hook is not None:
+            self.hooks.register(call_id, hook)
+        self._bridged = app
+        try:
+            reply = await self._cmd(f"EXEC {app}", data, timeout=timeout)
+        finally:
+            self._bridged = None
+            if hook is not None:
+                self.hooks.unregister(call_id)
+        if reply.value == -2:
+            raise ExternalError(f"Asterisk has no {app} application", service="asterisk")
+        return reply
+
+    async def _variable(self, name: str) -> str:
+        reply = await self._cmd(f"GET VARIABLE {name}", timeout=QUICK_S)
+        if reply.value == -1:
+            # Asterisk 22 answers GET VARIABLE even on a dead channel (0 or 1),
+            # so -1 is a line in trouble: taken as the caller gone, like the
+            # other commands' -1, rather than as an empty variable
+            self._hung_up(f"reading {name}")
+        return (reply.data or "") if reply.value == 1 else ""
+
+    @staticmethod
+    def _safe(check: Callable[..., str], *args: str) -> str:
+        try:
+            return check(*args)
+        except names.UnsafeValue as exc:
+            raise ExternalError(str(exc), service="asterisk") from None
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _hung_up(self, during: str) -> None:
+        self._end("caller")
+        raise CallHungUp(f"the caller hung up during {during}")
+
+    def _end(self, by: str) -> None:
+        if self.ended_by is None:
+            self.ended_by = by
+            self._note("hangup", by=by)
+
+    def _digits(self, keys: str, timed_out: bool) -> Digits:
+        self._note("keys", keys=keys, timed_out=timed_out)
+        return Digits(keys, timed_out)
+
+    def _ms_since(self, t: datetime) -> int:
+        return max(0, round((self.clock.now() - t) / timedelta(milliseconds=1)))
+
+    def _note(self, entry: str, /, **data) -> None:
+        data.setdefault("at", self._ms_since(self._t0))
+        self.log.entries.append((entry, data))

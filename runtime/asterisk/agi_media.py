@@ -1,0 +1,132 @@
+"""Sound files for AGI: which file STREAM FILE plays, where MixMonitor records, SAY or TTS.
+
+Pure look-ups and names: must not send AGI commands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import datetime
+
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.agi_line import AgiSettings
+from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
+from ccdsl.runtime.core.channel import Sound
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.ops.media import RECORDING_FORMATS
+
+_SOUND_NAME = names.SOUND_NAME
+_LANGUAGE = names.LANGUAGE_TAG
+SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's data
+_INT32 = re.compile(r"-?\d{1,9}")
+
+
+class _SoundIndex:
+    """Which recorded prompts exist under sounds_dir, looked up once per
+    name for a few seconds (a flow plays the same prompts on every call;
+    a prompt added while the server runs is found soon after)."""
+
+    TTL_S = 5.0
+    MAX = 4096
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, str], tuple[float, str | None]] = {}
+
+    def lookup(self, root: str, language: str, name: str) -> str | None:
+        key = (root, language, name)
+        now = time.monotonic()
+        hit = self._seen.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        base = os.path.join(root, language, *name.split("/"))
+        folder, stem = os.path.split(base)
+        try:
+            found = any(os.path.splitext(entry)[0] == stem for entry in os.listdir(folder)
+                        if entry != stem)
+        except OSError:
+            found = False
+        if len(self._seen) >= self.MAX:
+            self._seen.clear()
+        self._seen[key] = (now + self.TTL_S, base if found else None)
+        return base if found else None
+
+
+_SOUNDS = _SoundIndex()
+
+
+async def sound_file(sound: Sound, settings: AgiSettings, tts: TtsRenderer,
+                     call_language: str | None) -> str:
+    """What STREAM FILE gets: a rendered TTS file, a recorded prompt
+    under sounds_dir/<language>/, else the bare name (Asterisk's own)."""
+    if sound.kind == "tts":
+        language = sound.language or call_language or "en"
+        try:
+            return await tts.render(sound.text, language)
+        except TtsError as err:
+            raise ExternalError(str(err), service="tts") from None
+    name = sound.text
+    if not _SOUND_NAME.fullmatch(name) or len(name) > 200:
+        raise ExternalError(f"the sound file name {name!r} may only use letters, digits, "
+                            "_, - and . in parts separated by /", service="asterisk")
+    if name.startswith("voicemail/") and settings.recordings_dir:
+        # a message or a prompt take recorded on this centre (RECORD FILE
+        # wrote it under recordings_dir/voicemail/), played back by name
+        recorded = _SOUNDS.lookup(os.path.abspath(settings.recordings_dir), "voicemail",
+                                  name[len("voicemail/"):])
+        if recorded is not None:
+            return recorded
+    language = sound.language or call_language or ""
+    if settings.sounds_dir and _LANGUAGE.fullmatch(language):
+        found = _SOUNDS.lookup(os.path.abspath(settings.sounds_dir), language, name)
+        if found is not None:
+            return found
+    return name
+
+
+def recording_file(path: str, recordings_dir: str) -> str:
+    """Where MixMonitor writes: under recordings_dir, each part of the
+    flow's path made plain by names.file_part, with an audio format
+    Asterisk writes."""
+    root = os.path.abspath(recordings_dir)
+    stem, ext = os.path.splitext(path)
+    fmt = ext[1:].lower() if ext[1:].lower() in RECORDING_FORMATS else "wav"
+    full = os.path.abspath(stem)
+    if full.startswith(root + os.sep):
+        parts = os.path.relpath(full, root).split(os.sep)
+    else:
+        parts = [os.path.basename(stem)]  # elsewhere: only its name, under the root
+    target = os.path.join(root, *(names.file_part(p) for p in parts)) + "." + fmt
+    if not SAFE_PATH.fullmatch(target):
+        raise ExternalError(f"the recordings folder {root!r} has characters MixMonitor "
+                            "cannot take (use letters, digits, _, -, . and /)",
+                            service="asterisk")
+    return target
+
+
+def say_command(kind: str, value: str, language: str, say_languages: tuple[str, ...],
+                now: datetime) -> tuple[str, str] | None:
+    """Asterisk's own SAY for the languages it has sounds for, when the
+    value is one SAY takes; None: text-to-speech instead."""
+    if language.split("-", 1)[0].lower() not in say_languages:
+        return None
+    if kind == "digits" and re.fullmatch(r"\+?[0-9][0-9*#]*", value):
+        return "SAY DIGITS", value  # res_agi wants a number first (sscanf %d)
+    if kind == "number" and _INT32.fullmatch(value):
+        return "SAY NUMBER", value
+    if kind == "alpha" and value and value.isprintable():
+        return "SAY ALPHA", value
+    zone = now.tzinfo
+    try:
+        if kind == "date":
+            # noon: the same day in any zone within 12 hours of the clock's
+            day = datetime.fromisoformat(value).replace(hour=12, tzinfo=zone)
+            return "SAY DATE", str(int(day.timestamp()))
+        if kind == "time":
+            hour, minute = (int(p) for p in value.split(":")[:2])
+            moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            return "SAY TIME", str(int(moment.timestamp()))
+    except ValueError:
+        return None
+    return None
