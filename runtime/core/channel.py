@@ -1,11 +1,7 @@
-"""The Channel: everything a call does to the phone line.
+"""The Channel: everything a call does to the phone line; one per call, driven by the interpreter.
 
-One Channel per call. The interpreter drives it; two implementations
-exist: the simulator (runtime/sim/, a scripted caller on a virtual clock)
-and Asterisk (FastAGI + AMI, next issue). Both must give the same
-observable behaviour, so a scenario that passes in one passes in the
-other. Every method may raise CallHungUp when the caller hangs up; every
-method that waits takes its limit from its arguments, never forever.
+Must not import the simulator or Asterisk, which implement it (runtime/sim/, runtime/asterisk/)
+with the same observable behaviour; docs/runtime.md "What a channel must honour" says what.
 """
 
 from __future__ import annotations

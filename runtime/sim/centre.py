@@ -1,44 +1,8 @@
-"""The simulated contact centre: agents with scripted behaviour, and queues
-that behave as Asterisk's app_queue (apps/app_queue.c) does.
+"""The simulated contact centre: agents with scripted behaviour, and queues that act as app_queue's.
 
-Agents live in a routing `AgentPool` (runtime/core/routing.py), so the routing
-engine reads the same index the simulator changes. Each agent has an
-`AgentScript`: how long it lets a call ring before answering (or never: a
-ring-no-answer agent), how long it talks, who ends the conversation, and
-when a busy agent becomes free.
-
-Queue rules followed (app_queue.c, Asterisk master):
-
-- Callers are ordered by priority (higher first), then by arrival
-  (join_queue inserts a caller after every caller of equal or higher
-  priority).
-- Members are the agents with the queue's skills at the minimum levels.
-  Only available members are rung (ccdsl deploys queues with
-  `ringinuse = no`).
-- Strategies (calc_metric): ringall rings every available member at once;
-  linear rings in member order, each caller starting at the first member;
-  rrmemory the same but the queue remembers where the last caller stopped;
-  leastrecent the member whose last call is oldest (never called first);
-  fewestcalls the member with the fewest calls; random a seeded random
-  member. Ties go to member order (declaration order), as find_best does.
-- A member rings for the request's `ring_ms` (app_queue's `timeout`,
-  DEFAULT_TIMEOUT 15 s, when none is given); after a ring-no-answer the
-  caller waits `retry` (DEFAULT_RETRY 5 s) and the next member is tried.
-  For leastrecent, fewestcalls and random a member that rang out is not
-  rung again for this caller until every available member has been tried
-  (plain app_queue would pick the same best member again).
-- The wait limit (max_wait, app_queue's `expire`) wins over a ring in
-  progress (timeoutpriority = app, the default).
-- Empty: app_queue's own defaults are `joinempty = 0` and
-  `leavewhenempty = 0` (init_queue), under which a caller joins and stays
-  in a queue with no members. ccdsl's deployment writes
-  `joinempty = unavailable,invalid,unknown` and
-  `leavewhenempty = unavailable,invalid,unknown` instead (parse_empty_options,
-  get_member_status): a queue whose members are all logged off (or that has
-  none) is `empty` on joining and while waiting; busy, ringing and paused
-  members keep it non-empty. The simulator follows these settings.
-- Position announcements every `announce_position_ms` while waiting
-  (app_queue's `announce-frequency`); music on hold between them.
+Must not import Asterisk code. Agents live in a routing `AgentPool`, so the routing
+engine reads the index the simulator changes; docs/runtime.md "How the simulator
+queues" lists the app_queue rules followed.
 """
 
 from __future__ import annotations

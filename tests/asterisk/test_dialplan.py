@@ -109,10 +109,12 @@ def test_output_is_deterministic(hotline, sales):
 
 
 def _sim_rule(option: str) -> str:
-    """What runtime/sim/centre.py's docstring says the deployment writes."""
-    doc = " ".join(sim_centre.__doc__.split())
+    """What docs/runtime.md "How the simulator queues" says the deployment writes."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "runtime.md").read_text("utf-8")
+    section = text.split("### How the simulator queues", 1)[1].split("\n### ", 1)[0]
+    doc = " ".join(section.split())
     match = re.search(rf"`{option} = ([a-z,]+)`", doc)
-    assert match, f"the simulator's docstring no longer names {option}"
+    assert match, f"docs/runtime.md's simulator queue rules no longer name {option}"
     return match.group(1)
 
 
