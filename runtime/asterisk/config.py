@@ -20,9 +20,12 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
-from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError
+from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
 from ccdsl.runtime.core.crm.config import load_config as load_crm_config
+from ccdsl.runtime.core.durations import parse_duration_ms
+from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.redact import shown_url
+from ccdsl.runtime.operations.agents_file import load_agents
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -256,8 +259,6 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
 
 
 def _seconds(duration: str) -> float:
-    from ccdsl.runtime.core.durations import parse_duration_ms
-
     return parse_duration_ms(duration) / 1000
 
 
@@ -415,9 +416,6 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
     file = section.get("file")
     if file is None:
         return AgentsConfig(interface=interface)
-    from ccdsl.runtime.core.errors import InputError
-    from ccdsl.runtime.operations.agents_file import load_agents
-
     path = resolve(file)
     if not os.path.isfile(path):
         problems.append(f"{where}: agents.file: {path} does not exist; write it (the format "
@@ -441,8 +439,6 @@ def _agents(section: dict, where: str, resolve, problems: list[str]) -> AgentsCo
 def summary(config: CentreConfig) -> list[tuple[str, str]]:
     """The effective settings as (name, value) rows, for `ccf config
     check`: secrets appear as "set" or "missing", never their values."""
-    from ccdsl.runtime.core.crm.config import HttpConfig
-
     def secret(env_name: str, value: bool) -> str:
         return f"{'set' if value else 'missing'} (${env_name})"
 

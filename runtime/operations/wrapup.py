@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ccdsl.runtime.core.durations import parse_duration_ms
+from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
 
 log = logging.getLogger("ccdsl.wrapup")
@@ -222,9 +224,6 @@ def _datetime(value: Any) -> dt.datetime:
 def _duration(value: Any) -> Duration:
     """`90s`, `5m`, `1.5h`, `500ms` (runtime.scenario.parse_duration_ms, as
     tests and `ccf simulate` read durations), or milliseconds."""
-    from ccdsl.runtime.core.durations import parse_duration_ms
-    from ccdsl.runtime.core.errors import InputError
-
     if isinstance(value, str):
         try:
             return Duration(parse_duration_ms(value))
@@ -324,8 +323,6 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     when there is one. Returns what became of the CRM log: "logged",
     "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
     stored wrap-up."""
-    from ccdsl.runtime.core.errors import ExternalError
-
     store.set_wrapup(call_id, values, wrapup_ms)
     record = store.call(call_id) or {"call_id": call_id}
     crm_state = "none"
