@@ -1,1 +1,2 @@
-"""The `ccf` command: one module per subcommand, rendering only."""
+"""The `ccf` command: one module per subcommand, reading options and printing;
+the work is done below, in the compiler and the runtime."""

@@ -1,7 +1,5 @@
 """`ccf callback CALL --agent AGENT`: ring the agent, then the customer.
-runtime/asterisk/callback.py plans and places the call (AMI Originate, or the
-simulator with --simulate); this module reads options and prints what
-happened."""
+Reads options and prints; runtime.asterisk.callback plans and places the call."""
 
 from __future__ import annotations
 
@@ -9,12 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.calls import STORE_HELP, fail, open_store
-from ccdsl.cli.common import write
-
-CONFIG_HELP = ("The centre's ccf.toml: the AMI, the agents (their extensions and [agents] "
-               "interface), [outbound] interface for the customer's number, the CRM and the "
-               "call store. Default: $CCF_CONFIG, or ccf.toml in the current directory.")
+from ccdsl.cli.common import DEFAULT_CONFIG, ConfigOption, StoreOption, fail, open_store, write
 
 
 def callback(
@@ -23,9 +16,8 @@ def callback(
                                     "id of the call that left it; `ccf voicemail list`)."),
     agent: str = typer.Option(..., "--agent", "-a", metavar="AGENT", show_default=False,
                               help="The agent who calls back: rung first."),
-    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG", help=CONFIG_HELP),
-    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
-                               envvar="CCF_STORE", help=STORE_HELP),
+    config: ConfigOption = None,
+    store: StoreOption = None,
     simulate: bool = typer.Option(False, "--simulate",
                                   help="Do it in the simulator on a virtual clock: nobody's "
                                        "phone rings. The outcome is still recorded in the "
@@ -42,9 +34,11 @@ def callback(
     On Asterisk: an AMI Originate of the agent's phone that dials the
     customer's number (the call-back task's number when the CRM has one for
     the call, else the caller's) once the agent answers, awaiting
-    Asterisk's OriginateResponse. The outcome is recorded in the call store
-    (a `callback` centre event) and the CRM's call-back task gets status
-    done or failed. Exit status: 0 when placed, 1 when it failed, 2 for a
+    Asterisk's OriginateResponse. ccf.toml gives the AMI, the agents (their
+    extensions and \\[agents] interface), the \\[outbound] interface for the
+    customer's number, the CRM and the call store. The outcome is recorded
+    in the call store (a `callback` centre event) and the CRM's call-back
+    task gets status done or failed. Exit status: 0 when placed, 1 when it failed, 2 for a
     usage error.
     """
     import asyncio
@@ -55,7 +49,7 @@ def callback(
     centre = None
     if config is not None or not simulate:  # a simulation needs no centre: --store, --agents
         try:
-            centre = load_config(config or "ccf.toml")
+            centre = load_config(config or DEFAULT_CONFIG)
         except ConfigError as exc:
             raise fail("; ".join(exc.problems), 2) from None
     specs = _agents(agents, centre)
@@ -164,7 +158,7 @@ def _originator(centre, simulate: bool, answers: int | None):
 
 
 def _print(outcome, simulate: bool) -> None:
-    from ccdsl.cli.simulate import offset_text
+    from ccdsl.runtime.core.durations import offset_text
 
     plan, result = outcome.plan, outcome.result
     what = f"voicemail for {plan.mailbox}" if plan.mailbox else "call"

@@ -1,15 +1,59 @@
-"""What the subcommands share: the diagnostic formats, gathering the source
-text that diagnostics quote, and writing output with colour only for a
-terminal. Heavy modules are imported inside functions so `ccf` starts fast."""
+"""What the subcommands share: their common options (declared only here), the
+centre's config and call store, exiting with a message. Imports nothing heavy."""
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+# ---- the shared options ----------------------------------------------------------------
+# A command takes one as `config: ConfigOption = None`. Where a flag means
+# something else in one command (simulate's and wrapup's --store), that
+# variant is declared here too, beside the shared one, so the two stay told apart.
+
+DEFAULT_CONFIG = "ccf.toml"
+CONFIG_HELP = ("The centre's ccf.toml. Default: $CCF_CONFIG, else ccf.toml in the current "
+               "directory.")
+ConfigOption = Annotated[str | None, typer.Option(
+    "--config", "-c", metavar="FILE", envvar="CCF_CONFIG", show_default=False,
+    help=CONFIG_HELP)]
+
+STORE_HELP = ("The call store (SQLite). Default: $CCF_STORE, else the \\[paths] store of "
+              "--config.")
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", metavar="FILE", dir_okay=False, envvar="CCF_STORE", show_default=False,
+    help=STORE_HELP)]
+# simulate creates the store when missing and by default discards the call
+KeepStoreOption = Annotated[Path | None, typer.Option(
+    "--store", metavar="FILE", dir_okay=False, envvar="CCF_STORE", show_default=False,
+    help="Keep the call (its events and call record) in this SQLite call store, created if "
+         "missing; reports and `last_agent` read it. Default: $CCF_STORE, else a temporary "
+         "store that is discarded.")]
+# no $CCF_STORE: a variable left set must not divert wrap-ups from `ccf serve`
+WriteStoreOption = Annotated[Path | None, typer.Option(
+    "--store", metavar="FILE", dir_okay=False, show_default=False,
+    help="Write straight into this call store (one `ccf simulate --store` kept) instead of "
+         "sending to `ccf serve`.")]
+
+CrmOption = Annotated[Path | None, typer.Option(
+    "--crm", metavar="DB", dir_okay=False, show_default=False,
+    help="A SQLite CRM file (`ccf crm import` fills one).")]
+
+SinceOption = Annotated[str | None, typer.Option(
+    "--since", metavar="WHEN", show_default=False,
+    help="Only those from then on: a span back from now (30m, 2h, 3d, 1w), a date "
+         "(2026-11-30) or a date and time (\"2026-11-30 10:00\").")]
 
 
 class Format(StrEnum):
+    """How diagnostics are printed."""
+
     text = "text"
     concise = "concise"
     json = "json"
@@ -19,6 +63,69 @@ class Format(StrEnum):
 FORMAT_HELP = ("How to print diagnostics: text (quoted source with carets), concise "
                "(file:line:col: CODE message), json (a list of objects, for tools) or github "
                "(GitHub Actions annotations).")
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help=FORMAT_HELP)]
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+TableFormatOption = Annotated[TableFormat, typer.Option(
+    "--format", "-f", help="table (for people) or json (for scripts and tools).")]
+
+
+class TextFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+TextFormatOption = Annotated[TextFormat, typer.Option(
+    "--format", "-f", help="text (for people) or json (for scripts and tools).")]
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+ReportFormatOption = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", help="table (readable), csv, json (every section) or html (one "
+                           "self-contained file with charts).")]
+
+
+# ---- exiting ---------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """`error: message` on standard error; raise what it returns."""
+    write(f"error: {message}\n", err=True)
+    return typer.Exit(code)
+
+
+def problems_exit(problems: list[str], code: int = 1, then: str | None = None) -> NoReturn:
+    """Each problem as an `error:` line (and a last line `then`), and exit."""
+    for problem in problems:
+        write(f"error: {problem}\n", err=True)
+    if then:
+        write(then + "\n", err=True)
+    raise typer.Exit(code)
+
+
+# ---- the centre's config and call store ------------------------------------------------
+
+
+def load_centre(config: str | None, code: int = 1, then: str | None = None):
+    """The centre's configuration (runtime.asterisk.config.Centre) from
+    --config, else ./ccf.toml; its problems end the command with `code`."""
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+
+    try:
+        return load_config(config or DEFAULT_CONFIG)
+    except ConfigError as exc:
+        problems_exit(exc.problems, code, then)
 
 
 def wants_color(stream) -> bool:
@@ -76,11 +183,11 @@ def store_path(store, config: str | None) -> str:
     if store is not None:
         return str(store)
     if config is None:
-        if not os.path.isfile("ccf.toml"):
+        if not os.path.isfile(DEFAULT_CONFIG):
             raise StoreNotNamed("no call store given: name it with --store FILE or "
                                 "$CCF_STORE, or give --config ccf.toml (its [paths] store); "
                                 "there is no ccf.toml here")
-        config = "ccf.toml"
+        config = DEFAULT_CONFIG
     from ccdsl.runtime.asterisk.config import ConfigError, load_config
 
     try:
@@ -89,6 +196,42 @@ def store_path(store, config: str | None) -> str:
         problems = "\n".join(f"  {p}" for p in exc.problems)
         raise StoreNotNamed(f"the call store is named in `{config}`, which cannot be used:\n"
                             f"{problems}") from None
+
+
+def named_store(store, config: str | None) -> str:
+    """store_path, or exit 2 saying how to name the store."""
+    try:
+        return store_path(store, config)
+    except StoreNotNamed as exc:
+        raise fail(str(exc), 2) from None
+
+
+def open_store(store, config: str | None):
+    """The call store, opened; a missing file is an error, not a new store."""
+    import sqlite3
+
+    from ccdsl.runtime.operations.store import CallStore, StoreError
+
+    path = named_store(store, config)
+    if not os.path.isfile(path):
+        raise fail(f"there is no call store at {path} (calls are kept there by `ccf serve` "
+                   "or `ccf simulate --store`)")
+    try:
+        return CallStore(path)
+    except (StoreError, sqlite3.Error) as exc:
+        raise fail(f"{path} cannot be read as a call store: {exc}") from None
+
+
+def since_moment(since: str | None) -> datetime | None:
+    """The moment a --since names, or exit 2."""
+    from ccdsl.runtime.operations.recordings import QueryError, parse_since
+
+    if since is None:
+        return None
+    try:
+        return parse_since(since, datetime.now().astimezone())
+    except QueryError as exc:
+        raise fail(str(exc), 2) from None
 
 
 def table_console():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
 
 
 def compile_flow(
@@ -14,7 +14,7 @@ def compile_flow(
                                help="The entry .ccf flow to compile."),
     out: Path = typer.Option(None, "--output", "-o", metavar="OUT", dir_okay=False,
                              help="Write the IR to this file instead of standard output."),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Compile a flow and the modules it uses to the JSON IR.
 

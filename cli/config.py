@@ -1,15 +1,11 @@
-"""`ccf config check`: read a ccf.toml as `ccf serve` and `ccf deploy` do,
-and report every problem, or the effective settings (secrets only as
-set/missing). runtime.asterisk.config does the checking."""
+"""`ccf config check`: a ccf.toml's problems, or the settings in effect.
+Reads options and prints; runtime.asterisk.config does the checking."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 
-from ccdsl.cli.common import write
-from ccdsl.cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import DEFAULT_CONFIG, ConfigOption, TextFormat, TextFormatOption, write
 
 app = typer.Typer(
     name="config",
@@ -20,34 +16,29 @@ app = typer.Typer(
 )
 
 
-class CheckFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
 @app.command("check")
 def check(
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP),
-    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f",
-                                    help="text (for people) or json (for tools: the settings, "
-                                         "the warnings, or the problems)."),
+    config: ConfigOption = None,
+    fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Check a ccf.toml and show the settings in effect.
 
     Every problem is listed with where it is and how to fix it. Secrets are
     shown as "set" or "missing", never their values; a missing one is a
-    warning, since the service may run with another environment. Exit
-    status: 0 when the file can be used, 1 when it has problems.
+    warning, since the service may run with another environment. `--format
+    json` gives the settings and warnings, or the problems. Exit status: 0
+    when the file can be used, 1 when it has problems.
     """
     import json
 
     from ccdsl.runtime.asterisk.config import ConfigError, load_config, summary, warnings
 
+    config = config or DEFAULT_CONFIG
+
     try:
         centre = load_config(config)
     except ConfigError as exc:
-        if fmt is CheckFormat.json:
+        if fmt is TextFormat.json:
             write(json.dumps({"ok": False, "problems": exc.problems}, indent=2) + "\n")
         else:
             for problem in exc.problems:
@@ -57,7 +48,7 @@ def check(
         raise typer.Exit(1) from None
     rows = summary(centre)
     notes = warnings(centre)
-    if fmt is CheckFormat.json:
+    if fmt is TextFormat.json:
         write(json.dumps({"ok": True, "settings": dict(rows), "warnings": notes},
                          ensure_ascii=False, indent=2) + "\n")
         return

@@ -1,15 +1,13 @@
-"""`ccf crm import` and `ccf crm show`: fill and read the embedded SQLite
-CRM. The work is done by runtime.core.crm (importer, sqlite); this module only
-reads options and renders."""
+"""`ccf crm import` and `ccf crm show`: fill and read the embedded SQLite CRM.
+Reads options and prints; runtime.core.crm does the work."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import table_console, write
+from ccdsl.cli.common import TableFormat, TableFormatOption, fail, table_console, write
 
 DB_ENV = "CCF_CRM_DB"  # the same as runtime.core.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
@@ -24,16 +22,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    write(f"error: {message}\n", err=True)
-    return typer.Exit(1)
 
 
 @app.command("import")
@@ -67,7 +55,7 @@ def import_records(
         finally:
             crm.close_now()
     except (ImportFileError, ExternalError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     noun = "record" if len(records) == 1 else "records"
     write(f"Imported {len(records)} {record_type} {noun} from {file} into {db} "
           f"({added} new, {updated} updated).\n")
@@ -79,14 +67,12 @@ def show(
                                            help="Show only records of this type "
                                                 "(call_log for the logged calls)."),
     db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=DB_HELP),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f",
-                                   help="table (for people) or json (for tools: a list of "
-                                        "records with --type, else an object of lists by "
-                                        "type)."),
+    fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """Show the records in the CRM, every type or one.
 
-    Exit status: 0, or 1 when the database or the type does not exist.
+    `--format json` gives a list of records with --type, else an object of
+    lists by type. Exit status: 0, or 1 when the database or the type does not exist.
     """
     import json
 
@@ -99,20 +85,20 @@ def show(
     except ExternalError as exc:
         hint = ("; import records with `ccf crm import FILE --type TYPE`"
                 if not Path(db).exists() else "")
-        raise _fail(f"{exc}{hint}") from None
+        raise fail(f"{exc}{hint}") from None
     try:
         types = crm.record_types()
         if record_type is not None:
             if record_type not in types:
                 have = f" (it has: {', '.join(types)})" if types else " (it is empty)"
-                raise _fail(f"no records of type {record_type!r} in {db}{have}")
+                raise fail(f"no records of type {record_type!r} in {db}{have}")
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}
     except ExternalError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         crm.close_now()
-    if fmt is ShowFormat.json:
+    if fmt is TableFormat.json:
         data = to_json(tables[record_type] if record_type is not None else tables)
         write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return

@@ -1,7 +1,5 @@
-"""`ccf deploy PATH`: compile every entry flow, write them as a new version
-of the flow store, and apply the dialplan that routes the configured
-numbers to them through Asterisk's AMI. The work is done by
-runtime.asterisk.deploy; this module compiles, reads options and renders."""
+"""`ccf deploy PATH`: compile the entry flows, store them as a new version and
+apply the dialplan. Compiles and prints; runtime.asterisk.deploy does the rest."""
 
 from __future__ import annotations
 
@@ -9,9 +7,7 @@ import os
 
 import typer
 
-from ccdsl.cli.common import Format, render_diagnostics, write
-
-CONFIG_HELP = "The centre's ccf.toml. Default: $CCF_CONFIG, or ccf.toml in the current directory."
+from ccdsl.cli.common import ConfigOption, Format, load_centre, render_diagnostics, write
 
 
 def deploy(
@@ -20,8 +16,7 @@ def deploy(
         help="A flow file or a directory searched recursively for .ccf files; every entry "
              "flow (one with `on start`) is deployed, modules are compiled with the flows "
              "that use them."),
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP),
+    config: ConfigOption = None,
     dry_run: bool = typer.Option(False, "--dry-run", "-n",
                                  help="Print what would change (flows added, changed and "
                                       "removed, and the dialplan diff) and write nothing."),
@@ -43,7 +38,6 @@ def deploy(
     deployed (or for a dry run), 1 when refused or failed, 2 for a usage
     error.
     """
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
     from ccdsl.runtime.asterisk.deploy import DeployError
     from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 
@@ -53,11 +47,7 @@ def deploy(
     if not rollback and path is None:
         write("error: name the flows to deploy: ccf deploy PATH (or --rollback)\n", err=True)
         raise typer.Exit(2)
-    try:
-        centre = load_config(config)
-    except ConfigError as exc:
-        _problems(exc.problems)
-        raise typer.Exit(1) from None
+    centre = load_centre(config)
     store = FlowStore(centre.flows_dir)
     try:
         if rollback:
@@ -67,11 +57,6 @@ def deploy(
     except (DeployError, FlowStoreError) as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(1) from None
-
-
-def _problems(problems: list[str]) -> None:
-    for problem in problems:
-        write(f"error: {problem}\n", err=True)
 
 
 def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], list[str]]:

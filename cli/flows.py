@@ -1,27 +1,22 @@
-"""`ccf flows`: the versions `ccf deploy` wrote to the flow store, the
-current one marked. Reading only: runtime.asterisk.flowstore does the work."""
+"""`ccf flows`: the versions `ccf deploy` wrote, the current one marked.
+Reads and prints only; runtime.asterisk.flowstore does the work."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-import typer
-
-from ccdsl.cli.common import table_console, write
-from ccdsl.cli.deploy import CONFIG_HELP
-
-
-class FlowsFormat(StrEnum):
-    table = "table"
-    json = "json"
+from ccdsl.cli.common import (
+    ConfigOption,
+    TableFormat,
+    TableFormatOption,
+    fail,
+    load_centre,
+    table_console,
+    write,
+)
 
 
 def flows(
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP),
-    fmt: FlowsFormat = typer.Option(FlowsFormat.table, "--format", "-f",
-                                    help="table (for people) or json (for tools: a list of "
-                                         "versions, oldest first)."),
+    config: ConfigOption = None,
+    fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """List the deployed versions of the flows, oldest first, the current one marked.
 
@@ -31,20 +26,14 @@ def flows(
     """
     import json
 
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
     from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 
+    centre = load_centre(config)
     try:
-        centre = load_config(config)
         versions = FlowStore(centre.flows_dir).versions()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            write(f"error: {problem}\n", err=True)
-        raise typer.Exit(1) from None
     except FlowStoreError as exc:
-        write(f"error: {exc}\n", err=True)
-        raise typer.Exit(1) from None
-    if fmt is FlowsFormat.json:
+        raise fail(str(exc)) from None
+    if fmt is TableFormat.json:
         write(json.dumps([v.to_json() for v in versions], ensure_ascii=False, indent=2) + "\n")
         return
     if not versions:

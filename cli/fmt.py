@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
 
 
 def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -46,16 +46,16 @@ def fmt(
         help="Change nothing; list the files that would be reformatted and exit 1 if any."),
     diff: bool = typer.Option(False, "--diff",
                               help="Print a unified diff of each change (implies --check)."),
-    fmt_: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+    fmt_: FormatOption = Format.text,
 ) -> None:
     """Format flows in the one canonical layout, keeping comments.
 
     Formatting is idempotent: a formatted file formats to itself. A file
     with syntax errors is left untouched and its errors are reported (exit 1).
     """
+    from ccdsl.compiler.formatter import format_source
     from ccdsl.compiler.reader import read_source
     from ccdsl.diagnostics import diagnostic, has_errors
-    from ccdsl.compiler.formatter import format_source
     from ccdsl.source import Span
 
     check = check or diff

@@ -1,8 +1,5 @@
-"""The `ccf` command: check, format, compile, simulate and test call flows.
-
-Each subcommand lives in its own module and imports the compiler only when
-it runs, so `ccf validate` on a small file starts in a fraction of a second.
-"""
+"""The `ccf` command: registers the subcommands, one module each. Imports no
+compiler or runtime at start: each command imports what it needs when it runs."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""`ccf monitor CALL --supervisor EXT --mode listen|whisper|barge`: ring a
-supervisor's phone with ChanSpy on the agent's side of a call, through
-Asterisk's AMI. runtime.asterisk.monitor does the work; this module reads the
-options and prints the outcome."""
+"""`ccf monitor CALL`: a supervisor listens to, whispers to or barges into a call.
+Reads options and prints; runtime.asterisk.monitor does the work."""
 
 from __future__ import annotations
 
@@ -9,8 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from ccdsl.cli.common import write
-from ccdsl.cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import ConfigOption, fail, load_centre, write
 
 
 class Mode(StrEnum):
@@ -42,8 +39,7 @@ def monitor(
                                    "(to both)."),
     ring: float = typer.Option(30.0, "--ring", min=1, max=300,
                                help="Seconds the supervisor's phone rings before giving up."),
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP),
+    config: ConfigOption = None,
 ) -> None:
     """Let a supervisor listen to, whisper to or barge into a call with an agent.
 
@@ -60,23 +56,16 @@ def monitor(
     import sqlite3
     from datetime import datetime
 
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
     from ccdsl.runtime.asterisk.monitor import Mode as RuntimeMode
     from ccdsl.runtime.asterisk.monitor import MonitorError, monitor_call, record_started
     from ccdsl.runtime.operations.store import StoreError
 
-    try:
-        centre = load_config(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            write(f"error: {problem}\n", err=True)
-        raise typer.Exit(1) from None
+    centre = load_centre(config)
     try:
         session = asyncio.run(monitor_call(centre, call, supervisor, RuntimeMode(mode.value),
                                            ring_timeout_s=ring))
     except MonitorError as exc:
-        write(f"error: {exc}\n", err=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
     agent = f"agent {session.agent} ({session.agent_channel})" if session.agent \
         else session.agent_channel
     write(f"Monitoring call {session.call_id}: the supervisor at {session.device} "

@@ -1,15 +1,20 @@
-"""`ccf prompts check PATH...`: for each flow, which recorded prompts are in
-the sounds folder per language and which are missing. runtime.asterisk.prompts
-does the lookup (the one `ccf serve` makes); this module compiles the
-flows and renders."""
+"""`ccf prompts check PATH...`: which recorded prompts are in the sounds folder.
+Compiles and prints; runtime.asterisk.prompts does the lookup `ccf serve` makes."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 
-from ccdsl.cli.common import Format, render_diagnostics, table_console, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    Format,
+    TableFormat,
+    TableFormatOption,
+    load_centre,
+    render_diagnostics,
+    table_console,
+    write,
+)
 
 app = typer.Typer(
     help="Recorded prompts: check that every flow's sound files are in the sounds folder. "
@@ -28,11 +33,6 @@ _STATUS = {
 }
 
 
-class PromptsFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @app.command("check")
 def check(
     paths: list[str] = typer.Argument(
@@ -40,13 +40,9 @@ def check(
         help="Flow files or directories, searched recursively for .ccf files."),
     sounds: str = typer.Option(None, "--sounds", show_default=False,
                                help="The sounds folder (<sounds>/<language>/<name>.wav). "
-                                    "Default: [paths] sounds of the ccf.toml."),
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help="The centre's ccf.toml, for its sounds folder, when "
-                                    "--sounds is not given."),
-    fmt: PromptsFormat = typer.Option(PromptsFormat.table, "--format", "-f",
-                                      help="table (for people) or json (a list of objects, "
-                                           "one per prompt and language)."),
+                                    "Default: \\[paths] sounds of the ccf.toml."),
+    config: ConfigOption = None,
+    fmt: TableFormatOption = TableFormat.table,
     all_rows: bool = typer.Option(False, "--all", help="List text-to-speech prompts too "
                                                        "(the table shows recorded ones)."),
 ) -> None:
@@ -55,7 +51,8 @@ def check(
     A prompt variant `zh-CN file "iws/welcome"` needs
     <sounds>/zh-CN/iws/welcome.wav (or .gsm, .ulaw, .alaw, .sln, .sln16,
     .g722: a format Asterisk plays), found as `ccf serve` finds it.
-    Text-to-speech variants need no file ("tts"). Exit status: 0 when every
+    Text-to-speech variants need no file ("tts"). Without --sounds, the
+    sounds folder is the \\[paths] sounds of ccf.toml. Exit status: 0 when every
     recorded prompt is there, 1 when one is missing, not playable or
     invalid, or a flow has errors, 2 for a usage error.
     """
@@ -87,7 +84,7 @@ def check(
         write("error: flows with errors are not checked: fix them (`ccf validate` shows the "
               "same)\n", err=True)
     failing = [r for r in rows if not r.ok]
-    if fmt is PromptsFormat.json:
+    if fmt is TableFormat.json:
         write(json.dumps({"sounds": sounds_dir, "prompts": [r.to_json() for r in rows]},
                          ensure_ascii=False, indent=2) + "\n")
     else:
@@ -100,17 +97,9 @@ def check(
     raise typer.Exit(1 if failing or broken else 0)
 
 
-def _sounds_of(config: str) -> str:
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
-
-    try:
-        return load_config(config).sounds_dir
-    except ConfigError as exc:
-        for problem in exc.problems:
-            write(f"error: {problem}\n", err=True)
-        write("error: name the sounds folder with --sounds DIR, or the centre's config with "
-              "--config ccf.toml\n", err=True)
-        raise typer.Exit(2) from None
+def _sounds_of(config: str | None) -> str:
+    return load_centre(config, 2, then="error: name the sounds folder with --sounds DIR, or "
+                                       "the centre's config with --config ccf.toml").sounds_dir
 
 
 def _table(rows, sounds_dir: str, all_rows: bool) -> None:

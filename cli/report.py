@@ -1,6 +1,5 @@
-"""`ccf report`: figures of the calls in a call store, as tables, CSV, JSON
-or a self-contained HTML file with charts (runtime/operations/reports/; every figure
-is defined in docs/reports.md)."""
+"""`ccf report`: figures of the calls in a call store (docs/reports.md).
+Reads options and prints; runtime.operations.reports computes and renders."""
 
 from __future__ import annotations
 
@@ -10,14 +9,15 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import wants_color, write
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    html = "html"
+from ccdsl.cli.common import (
+    ConfigOption,
+    ReportFormat,
+    ReportFormatOption,
+    StoreOption,
+    named_store,
+    wants_color,
+    write,
+)
 
 
 class Interval(StrEnum):
@@ -37,30 +37,13 @@ class SectionName(StrEnum):
     choices = "choices"
 
 
-
-
 class _Bad(Exception):
     """A message for the user, and exit status 2."""
 
 
-def _store_path(store: Path | None, config: str | None) -> str:
-    from ccdsl.cli.common import StoreNotNamed, store_path
-
-    try:
-        return store_path(store, config)
-    except StoreNotNamed as exc:
-        raise _Bad(str(exc)) from None
-
-
 def report(
-    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
-                               envvar="CCF_STORE",
-                               help="The call store to report on. Default: $CCF_STORE, else "
-                                    "the [paths] store of --config."),
-    config: str = typer.Option(None, "--config", "-c", metavar="FILE", envvar="CCF_CONFIG",
-                               help="A ccf.toml whose [paths] store is the call store, when "
-                                    "--store is not given. Default: $CCF_CONFIG, else "
-                                    "./ccf.toml if there is one."),
+    store: StoreOption = None,
+    config: ConfigOption = None,
     interval: Interval = typer.Option(Interval.day, "--interval", "-i",
                                       help="The periods calls are counted in, in the calls' "
                                            "local time; realtime: the last --minutes minutes, "
@@ -91,9 +74,7 @@ def report(
                                         help="Only this section. With --format csv: plain "
                                              "CSV of it; without, every section under a "
                                              "`# name` line."),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f",
-                                     help="table (readable), csv, json (every section) or "
-                                          "html (one self-contained file with charts)."),
+    fmt: ReportFormatOption = ReportFormat.table,
     output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
                                 help="Write the report to this file (default: standard "
                                      "output)."),
@@ -141,7 +122,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         raise _Bad(str(exc)) from None
     options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60)
     wanted = (section.value,) if section else SECTIONS
-    path = _store_path(store, config)
+    path = named_store(store, config)
     try:
         made = make_report(path, chosen, options, wanted, now=moment)
     except ReportError as exc:

@@ -1,18 +1,15 @@
-"""`ccf serve`: run the deployed flows on Asterisk (FastAGI + AMI) until
-SIGTERM or Ctrl-C. runtime.asterisk.service does the work; this module
-reads the options, sets up logging and handles the signals."""
+"""`ccf serve`: run the deployed flows on Asterisk until SIGTERM or Ctrl-C.
+Options, logging and signals only; runtime.asterisk.service does the work."""
 
 from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import write
-from ccdsl.cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import ConfigOption, load_centre, write
 
 
 def serve(
-    config: str = typer.Option("ccf.toml", "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP),
+    config: ConfigOption = None,
     host: str = typer.Option(None, "--host",
                              help="Listen on this address instead of the fastagi host "
                                   "in ccf.toml."),
@@ -43,17 +40,10 @@ def serve(
     import logging
     import signal
 
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
 
-    try:
-        centre_config = load_config(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            write(f"error: {problem}\n", err=True)
-        write("ccf serve: not started; fix the configuration (`ccf config check` lists "
-              "the problems)\n", err=True)
-        raise typer.Exit(2) from None
+    centre_config = load_centre(config, 2, then="ccf serve: not started; fix the configuration "
+                                                "(`ccf config check` lists the problems)")
     _logging(logging.INFO if verbose else logging.WARNING)
 
     async def run() -> int:

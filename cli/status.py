@@ -1,35 +1,21 @@
-"""`ccf status`: the live view of a running `ccf serve` (its GET /status):
-calls by step, each call, the queues and the agents, refreshed in place
-until Ctrl-C; `--once` prints it once, `--once --format json` prints the
-JSON for scripts. runtime.asterisk.monitor reads the API; this module renders."""
+"""`ccf status`: the live view of a running `ccf serve` (its GET /status).
+Reads options and draws; runtime.asterisk.api_client reads the API."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from typing import Any
 
 import typer
 
-from ccdsl.cli.common import table_console, write
-
-CONFIG_HELP = ("The centre's ccf.toml, for its [api] address and token variable. Default: "
-               "$CCF_CONFIG, or ccf.toml in the current directory, else 127.0.0.1:8573.")
-
-
-class StatusFormat(StrEnum):
-    table = "table"
-    json = "json"
+from ccdsl.cli.common import ConfigOption, TableFormat, TableFormatOption, table_console, write
 
 
 def status(
-    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG",
-                               show_default=False, help=CONFIG_HELP),
+    config: ConfigOption = None,
     once: bool = typer.Option(False, "--once", help="Print the status once and exit."),
-    fmt: StatusFormat = typer.Option(StatusFormat.table, "--format", "-f",
-                                     help="table (for people) or json (ccf serve's GET "
-                                          "/status as it is, for scripts; needs --once)."),
+    fmt: TableFormatOption = TableFormat.table,
     interval: str = typer.Option("2s", "--interval", "-i",
                                  help="How often the live view refreshes: 2s, 500ms, 1m."),
 ) -> None:
@@ -38,8 +24,11 @@ def status(
     Calls by step (how many callers are in each step of the flows), every
     call (caller, step, state, seconds so far), the queues (waiting,
     longest wait, members and how many are available) and the agents
-    (state, current call). Refreshes in place until Ctrl-C. When
-    [api] token_env names a variable that is set, its token is sent.
+    (state, current call). Refreshes in place until Ctrl-C; `--once
+    --format json` prints ccf serve's GET /status as it is, for scripts.
+    ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
+    without one); when \\[api] token_env names a variable that is set, its
+    token is sent.
     Exit status: 0, or 1 when ccf serve is not running or refuses the
     token, 2 for a usage error.
     """
@@ -50,7 +39,7 @@ def status(
     from ccdsl.runtime.core.durations import parse_duration_ms
     from ccdsl.runtime.core.errors import InputError
 
-    if fmt is StatusFormat.json and not once:
+    if fmt is TableFormat.json and not once:
         write("error: --format json prints one status: add --once\n", err=True)
         raise typer.Exit(2)
     try:
@@ -73,7 +62,7 @@ def status(
     except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(1) from None
-    if fmt is StatusFormat.json:
+    if fmt is TableFormat.json:
         write(json.dumps(first, ensure_ascii=False, indent=2) + "\n")
         return
     console = _console()
@@ -178,12 +167,11 @@ def _cell(value: Any) -> str:
 
 def _duration(seconds: Any) -> str:
     """42.1 -> 0:42, 3725 -> 1:02:05."""
+    from ccdsl.runtime.core.durations import clock_text
+
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return "-"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return clock_text(int(seconds))
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,13 +1,5 @@
-"""`ccf test PATH...`: run the test blocks written beside flows.
-
-Each test is one simulated call (runtime.scenario), or with `--via
-asterisk` the same call through `ccf serve`'s FastAGI server and the test
-peer that answers as Asterisk does (runtime.testing.via_asterisk). A
-failing expectation
-is shown like a compiler diagnostic, with its source line quoted, and
-followed by the call's trace. Rendering only: a library user runs the same
-tests with runtime.scenario.run_tests.
-"""
+"""`ccf test PATH...`: run the test blocks of flows and print the results.
+Reads options and prints; runtime.testing runs the tests, runtime.operations.trace words them."""
 
 from __future__ import annotations
 
@@ -21,7 +13,6 @@ from pathlib import Path
 import typer
 
 from ccdsl.cli.common import write
-from ccdsl.cli.simulate import render_trace, where_text
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -187,6 +178,8 @@ def _indent(text: str, pad: str = "    ") -> str:
 
 
 def _result_text(result, sources: dict, verbose: bool) -> str:
+    from ccdsl.runtime.operations.trace import render_trace, where_text
+
     where = where_text(result.loc, os.getcwd())
     lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {result.name}\n"]
     if result.error:
@@ -249,6 +242,8 @@ def junit_xml(runs: list[FlowRun]) -> str:
     flow, one testcase per test, a failure element with the failed
     expectations and the call's trace."""
     import xml.etree.ElementTree as ET
+
+    from ccdsl.runtime.operations.trace import render_trace, where_text
 
     root = ET.Element("testsuites", name="ccf test")
     totals = {"tests": 0, "failures": 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import FORMAT_HELP, Format, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
 
 
 def validate(
@@ -12,7 +12,7 @@ def validate(
         ..., metavar="PATH", show_default=False,
         help="Flow files or directories; directories are searched recursively for .ccf files "
              "(NAME.test.ccf files are checked with NAME.ccf)."),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help=FORMAT_HELP),
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Check flows without running them and report every problem found.
 

@@ -1,10 +1,5 @@
-"""`ccf wrapup CALL --field name=value ...`: an agent's wrap-up for a call.
-
-Two ways, one check (runtime/operations/wrapup.py): to the running `ccf serve`
-(POST /calls/CALL/wrapup on its HTTP API, found through ccf.toml's
-[api]), or with `--store FILE` straight into a call store that `ccf
-simulate --store` kept (and into a SQLite CRM with `--crm DB`).
-"""
+"""`ccf wrapup CALL --field name=value ...`: an agent's wrap-up, to `ccf serve` or a
+call store. Reads options and prints; runtime.operations.wrapup checks and stores."""
 
 from __future__ import annotations
 
@@ -14,8 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import write
-from ccdsl.cli.deploy import CONFIG_HELP
+from ccdsl.cli.common import ConfigOption, CrmOption, WriteStoreOption, write
 
 CLIENT_TIMEOUT_S = 20.0  # the server gives a wrap-up 15 s (a slow CRM); a little more here
 
@@ -34,15 +28,9 @@ def wrapup(
     agent: str = typer.Option(None, "--agent", "-a", metavar="AGENT",
                               help="The agent entering the wrap-up (default: the agent the "
                                    "form went to)."),
-    config: str = typer.Option(None, "--config", "-c", envvar="CCF_CONFIG",
-                               help=CONFIG_HELP + " Its api section says where `ccf serve` listens "
-                                    "(default 127.0.0.1:8573 when there is no ccf.toml)."),
-    store: Path = typer.Option(None, "--store", metavar="FILE", dir_okay=False,
-                               help="Write straight into this call store (one `ccf simulate "
-                                    "--store` kept) instead of sending to `ccf serve`."),
-    crm: Path = typer.Option(None, "--crm", metavar="DB", dir_okay=False,
-                             help="With --store: also log the wrap-up to this SQLite CRM's "
-                                  "call_log."),
+    config: ConfigOption = None,
+    store: WriteStoreOption = None,
+    crm: CrmOption = None,
     flow: Path = typer.Option(None, "--flow", metavar="FLOW", dir_okay=False,
                               help="With --store: the .ccf the call ran, for the fields' types "
                                    "(default: found from the call's events)."),
@@ -52,8 +40,10 @@ def wrapup(
     Checked against the flow's `wrapup:` fields (unknown fields, missing
     required ones and values of the wrong type are reported together),
     then stored with the call in the call store and logged to the CRM.
-    Without --store it goes to the running `ccf serve` (a call still in
-    progress gets it when it ends). Exit status: 0 stored, 1 refused (the
+    Without --store it goes to the running `ccf serve`, found at the \\[api]
+    address of ccf.toml (127.0.0.1:8573 without one); a call still in
+    progress gets it when it ends. With --store, --crm DB also logs it to
+    that CRM's call_log. Exit status: 0 stored, 1 refused (the
     problems are listed) or not delivered, 2 bad options.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args

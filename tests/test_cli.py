@@ -377,3 +377,37 @@ def test_internal_error_is_a_short_message_and_exit_3(monkeypatch, capsys, good:
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err
     assert "Traceback" not in err
+
+
+# ---- the shape of the CLI ------------------------------------------------------------------
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_command_module_uses_another_as_a_library() -> None:
+    cli = Path(__file__).resolve().parent.parent / "cli"
+    commands = {f"ccdsl.cli.{p.stem}" for p in cli.glob("*.py")} - {
+        "ccdsl.cli.__init__", "ccdsl.cli.common", "ccdsl.cli.main"}
+    for path in cli.glob("*.py"):
+        if path.stem == "main":
+            continue
+        used = _imports(path) & commands - {f"ccdsl.cli.{path.stem}"}
+        assert not used, f"cli/{path.name} imports {sorted(used)}: move what they share below"
+
+
+def test_the_renderers_know_no_command_line() -> None:
+    operations = Path(__file__).resolve().parent.parent / "runtime" / "operations"
+    for name in ("trace.py", "tables.py"):
+        used = _imports(operations / name)
+        assert not {m for m in used if m.split(".")[0] in ("typer", "click", "rich")
+                    or m.startswith("ccdsl.cli")}, name

@@ -46,7 +46,7 @@ def all_tests() -> list:
 
 
 def explain(result) -> str:
-    from ccdsl.cli.simulate import render_trace
+    from ccdsl.runtime.operations.trace import render_trace
 
     lines = [f"test {result.name!r} failed"]
     if result.error:

@@ -266,7 +266,7 @@ def test_a_prompt_line_shows_when_it_started_and_how_long_it_played() -> None:
 
 
 def test_an_interrupted_prompt_says_after_how_long() -> None:
-    from ccdsl.cli.simulate import describe
+    from ccdsl.runtime.operations.trace import describe
 
     text = describe("prompt_played", {"sounds": [{"kind": "tts", "text": "Hi", "language": "en"}],
                                       "prompt": "hi", "interrupted_by": "1", "ms": 1250})

@@ -1,8 +1,5 @@
-"""Recorded calls in the call store, found again for `ccf calls`.
-
-The CRM side (logging a recorded call the flow did not log) is the
-interpreter core's: runtime/core/recorded_call.py. Must not import Asterisk.
-"""
+"""The calls and recordings in the call store, found again for `ccf calls`.
+Queries only: no rendering, no Asterisk (the CRM side is runtime.core.recorded_call)."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def judged(result) -> list[tuple[str, int | None, bool]]:
 
 
 def explain(result) -> str:
-    from ccdsl.cli.simulate import render_trace
+    from ccdsl.runtime.operations.trace import render_trace
 
     lines = [f"test {result.name!r} over AGI"]
     if result.error:
