@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from doubles.ami_server import AmiPeer
+from doubles.ami_wire import error
 
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
@@ -183,8 +184,8 @@ def test_resync_without_devicestatelist_reads_channels():
     peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
 
     async def no_list(session, request):
-        peer._error(session, request, "Invalid/unknown command: DeviceStateList. "
-                                      "Use Action: ListCommands to show available commands.")
+        error(session, request, "Invalid/unknown command: DeviceStateList. "
+                                "Use Action: ListCommands to show available commands.")
 
     peer._action_devicestatelist = no_list
 

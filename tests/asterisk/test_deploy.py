@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
-from doubles.ami_server import AmiPeer, peer_in_thread
+from doubles.ami_server import AmiPeer
+from doubles.ami_thread import peer_in_thread
+from doubles.ami_wire import error
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.deploy import (
@@ -227,7 +229,7 @@ class FailingPeer(AmiPeer):
     def _action_updateconfig(self, session, request):
         if request.get("DstFilename") == QUEUES_FILE and self.failures > 0:
             self.failures -= 1
-            self._error(session, request, "Save of config failed")
+            error(session, request, "Save of config failed")
             return
         super()._action_updateconfig(session, request)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
-from doubles.ami_server import AmiPeer, peer_in_thread
+from doubles.ami_server import AmiPeer
+from doubles.ami_thread import peer_in_thread
 
 from calls.world import OWNER_MESSAGE, ROOT, run_test_call
 from ccdsl.runtime.asterisk.ami import AmiLink

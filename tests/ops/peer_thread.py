@@ -1,12 +1,13 @@
 """Test helpers for the operations commands: channels in the AMI peer's
-model and a ccf.toml pointing at the peer (doubles.ami_server
+model and a ccf.toml pointing at the peer (doubles.ami_thread
 .peer_in_thread runs the peer where an in-process `ccf monitor` reaches it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from doubles.ami_server import AmiPeer, PeerChannel
+from doubles.ami_server import AmiPeer
+from doubles.ami_state import PeerChannel
 
 AGENTS = """\
 [[agents]]

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
-from doubles.ami_server import AmiPeer, peer_in_thread
+from doubles.ami_server import AmiPeer
+from doubles.ami_thread import peer_in_thread
+from doubles.ami_wire import error, reply
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.monitor import (
@@ -87,7 +89,7 @@ class SilentPeer(AmiPeer):
     """Queues the Originate and never says how it ended."""
 
     async def _action_originate(self, session, request) -> None:
-        self._reply(session, request, "Success", "Originate successfully queued")
+        reply(session, request, "Success", "Originate successfully queued")
 
 
 def test_no_originate_response_is_a_clear_timeout(tmp_path) -> None:
@@ -100,7 +102,7 @@ def test_no_originate_response_is_a_clear_timeout(tmp_path) -> None:
 
 class RefusingPeer(AmiPeer):
     async def _action_originate(self, session, request) -> None:
-        self._error(session, request, "Permission denied")
+        error(session, request, "Permission denied")
 
 
 def test_an_originate_asterisk_refuses_says_so(tmp_path) -> None:

@@ -1,0 +1,482 @@
+"""The AMI test peer's actions on sessions, queues, channels and the CLI.
+
+As Asterisk 22.10.1 answers them; each handler names the source file its reply shapes come from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from doubles.ami_state import DEVICE_STATES, STATE_DESC, AsteriskState, PeerChannel, PeerMember
+from doubles.ami_wire import (
+    Close,
+    Request,
+    Session,
+    all_values,
+    ast_true,
+    callerid,
+    error,
+    event_mask,
+    frame,
+    reply,
+    send_list,
+)
+
+
+class Actions(AsteriskState):
+    """`_action_<name>` answers the action <name>; AmiPeer dispatches to them."""
+
+    users: dict[str, str]
+    host: str
+    port: int
+    auth_failure_delay: float
+    dialplan: dict[str, set[str]] | None
+    globals: dict[str, str]
+    reloads: list[str]
+    _started: time.struct_time
+
+    # -- session actions (main/manager.c) ---------------------------------
+
+    async def _action_login(self, session: Session, request: Request) -> None:
+        user = request.get("Username")
+        if user not in self.users or self.users[user] != request.get("Secret"):
+            await asyncio.sleep(self.auth_failure_delay)
+            error(session, request, "Authentication failed")
+            raise Close
+        session.authenticated = True
+        session.username = user
+        session.events = event_mask(request.get("Events"))
+        reply(session, request, "Success", "Authentication accepted")
+        if session.wants("system"):
+            session.writer.write(frame(
+                ("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", 246),
+                ("LastReload", 246), ("Status", "Fully Booted")))
+        if session.wants("security"):
+            host, port = session.writer.get_extra_info("peername")[:2]
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+            session.writer.write(frame(
+                ("Event", "SuccessfulAuth"), ("Privilege", "security,all"), ("EventTV", stamp),
+                ("Severity", "Informational"), ("Service", "AMI"), ("EventVersion", 1),
+                ("AccountID", user), ("SessionID", f"0x{id(session):x}"),
+                ("LocalAddress", f"IPV4/TCP/{self.host}/{self.port}"),
+                ("RemoteAddress", f"IPV4/TCP/{host}/{port}"), ("UsingPassword", 0),
+                ("SessionTV", stamp)))
+
+    def _action_logoff(self, session: Session, request: Request) -> None:
+        reply(session, request, "Goodbye", "Thanks for all the fish.")
+        raise Close
+
+    def _action_challenge(self, session: Session, request: Request) -> None:
+        reply(session, request, "Success", None,
+                    ("Challenge", random.randint(100_000_000, 999_999_999)))
+
+    def _action_ping(self, session: Session, request: Request) -> None:
+        reply(session, request, "Success", None, ("Ping", "Pong"),
+                    ("Timestamp", f"{time.time():.6f}"))
+
+    def _action_corestatus(self, session: Session, request: Request) -> None:
+        date = time.strftime("%Y-%m-%d", self._started)
+        clock = time.strftime("%H:%M:%S", self._started)
+        reply(session, request, "Success", None, ("CoreStartupDate", date),
+                    ("CoreStartupTime", clock), ("CoreReloadDate", date),
+                    ("CoreReloadTime", clock), ("CoreCurrentCalls", self._calls()),
+                    ("CoreProcessedCalls", self.processed_calls))
+
+    def _action_coresettings(self, session: Session, request: Request) -> None:
+        reply(session, request, "Success", None, ("AMIversion", "11.0.0"),
+                    ("AsteriskVersion", "22.10.1"), ("SystemName", ""), ("CoreMaxCalls", 0),
+                    ("CoreMaxLoadAvg", "0.000000"), ("CoreRunUser", ""), ("CoreRunGroup", ""),
+                    ("CoreMaxFilehandles", 0), ("CoreRealTimeEnabled", "No"),
+                    ("CoreCDRenabled", "Yes"), ("CoreHTTPenabled", "No"),
+                    ("SoundsSearchCustomDir", "No"))
+
+    def _action_events(self, session: Session, request: Request) -> None:
+        # main/manager.c action_events: "Events: On" / "Events: Off"
+        session.events = event_mask(request.get("EventMask"))
+        reply(session, request, "Success", None,
+                    ("Events", "On" if session.events else "Off"))
+
+    # -- queues (apps/app_queue.c) -----------------------------------------
+
+    def _action_queuestatus(self, session: Session, request: Request) -> None:
+        items: list[bytes] = []
+        action_id = request.get("ActionID")
+        tail = [("ActionID", action_id)] if action_id else []
+        wanted, member_filter = request.get("Queue"), request.get("Member")
+        now = time.monotonic()
+        for queue in self.queues.values():
+            if wanted and queue.name != wanted:
+                continue
+            items.append(frame(
+                ("Event", "QueueParams"), ("Queue", queue.name), ("Max", 0),
+                ("Strategy", queue.strategy), ("Calls", len(queue.callers)),
+                ("Holdtime", queue.holdtime), ("TalkTime", queue.talktime),
+                ("Completed", queue.completed), ("Abandoned", queue.abandoned),
+                ("ServiceLevel", 0), ("ServicelevelPerf", "0.0"), ("ServicelevelPerf2", "0.0"),
+                ("Weight", 0), *tail))
+            for m in queue.members.values():
+                if member_filter and member_filter not in (m.name, m.interface):
+                    continue
+                items.append(frame(
+                    ("Event", "QueueMember"), ("Queue", queue.name), ("Name", m.name),
+                    ("Location", m.interface), ("StateInterface", m.state_interface),
+                    ("Membership", m.membership), ("Penalty", m.penalty),
+                    ("CallsTaken", m.calls_taken), ("LastCall", m.last_call),
+                    ("LastPause", m.last_pause), ("LoginTime", m.login_time),
+                    ("InCall", m.in_call), ("Status", m.status), ("Paused", int(m.paused)),
+                    ("PausedReason", m.paused_reason), ("Wrapuptime", 0), *tail))
+            for pos, c in enumerate(queue.callers, 1):
+                items.append(frame(
+                    ("Event", "QueueEntry"), ("Queue", queue.name), ("Position", pos),
+                    ("Channel", c.channel), ("Uniqueid", c.uniqueid),
+                    ("CallerIDNum", c.caller_num), ("CallerIDName", c.caller_name),
+                    ("ConnectedLineNum", "unknown"), ("ConnectedLineName", "unknown"),
+                    ("Wait", int(now - c.joined)), ("Priority", c.priority), *tail))
+        send_list(session, request, "Queue status will follow", "QueueStatusComplete", items)
+
+    def _action_queuesummary(self, session: Session, request: Request) -> None:
+        items: list[bytes] = []
+        action_id = request.get("ActionID")
+        tail = [("ActionID", action_id)] if action_id else []
+        wanted = request.get("Queue")
+        now = time.monotonic()
+        for queue in self.queues.values():
+            if wanted and queue.name != wanted:
+                continue
+            # app_queue manager_queues_summary: logged in = not UNAVAILABLE or
+            # INVALID; available = NOT_INUSE or UNKNOWN and not paused
+            logged = [m for m in queue.members.values() if m.status not in (4, 5)]
+            available = [m for m in logged if m.status in (0, 1) and not m.paused]
+            longest = max((int(now - c.joined) for c in queue.callers), default=0)
+            items.append(frame(
+                ("Event", "QueueSummary"), ("Queue", queue.name), ("LoggedIn", len(logged)),
+                ("Available", len(available)), ("Callers", len(queue.callers)),
+                ("HoldTime", queue.holdtime), ("TalkTime", queue.talktime),
+                ("LongestHoldTime", longest), *tail))
+        send_list(session, request, "Queue summary will follow", "QueueSummaryComplete", items)
+
+    def _action_queueadd(self, session: Session, request: Request) -> None:
+        queue_name, interface = request.get("Queue"), request.get("Interface")
+        if not queue_name:
+            error(session, request, "'Queue' not specified.")
+            return
+        if not interface:
+            error(session, request, "'Interface' not specified.")
+            return
+        queue = self.queues.get(queue_name)
+        if queue is None:
+            error(session, request, "Unable to add interface to queue: No such queue")
+            return
+        if interface in queue.members:
+            error(session, request, "Unable to add interface: Already there")
+            return
+        paused = ast_true(request.get("Paused"))
+        state_interface = request.get("StateInterface") or interface
+        device = self.devices.get(state_interface, "NOT_INUSE")
+        member = PeerMember(
+            interface, request.get("MemberName") or interface, state_interface,
+            penalty=int(request.get("Penalty") or 0), paused=paused,
+            paused_reason=request.get("Reason") if paused else "",
+            status=DEVICE_STATES.index(device),
+            last_pause=int(time.time()) if paused else 0)
+        queue.members[interface] = member
+        reply(session, request, "Success", "Added interface to queue")
+        self.emit(self._member_event("QueueMemberAdded", queue, member))
+
+    def _action_queueremove(self, session: Session, request: Request) -> None:
+        queue_name, interface = request.get("Queue"), request.get("Interface")
+        if not queue_name or not interface:
+            error(session, request, "Need 'Queue' and 'Interface' parameters.")
+            return
+        queue = self.queues.get(queue_name)
+        if queue is None:
+            error(session, request, "Unable to remove interface from queue: No such queue")
+            return
+        member = queue.members.pop(interface, None)
+        if member is None:
+            error(session, request, "Unable to remove interface: Not there")
+            return
+        reply(session, request, "Success", "Removed interface from queue")
+        self.emit(self._member_event("QueueMemberRemoved", queue, member))
+
+    def _action_queuepause(self, session: Session, request: Request) -> None:
+        interface, paused_text = request.get("Interface"), request.get("Paused")
+        if not interface or not paused_text:
+            error(session, request, "Need 'Interface' and 'Paused' parameters.")
+            return
+        paused = ast_true(paused_text)
+        wanted = request.get("Queue")
+        found = [(q, q.members[interface]) for q in self.queues.values()
+                 if (not wanted or q.name == wanted) and interface in q.members]
+        if not found:
+            error(session, request, "Interface not found")
+            return
+        reply(session, request, "Success",
+                    "Interface paused successfully" if paused
+                    else "Interface unpaused successfully")
+        for queue, member in found:
+            member.paused = paused
+            member.paused_reason = request.get("Reason") if paused else ""
+            member.last_pause = int(time.time())
+            self.emit(self._member_event("QueueMemberPause", queue, member))
+
+    def _action_devicestatelist(self, session: Session, request: Request) -> None:
+        # res/res_manager_devicestate.c action_devicestatelist
+        action_id = request.get("ActionID")
+        tail = [("ActionID", action_id)] if action_id else []
+        items = [frame(("Event", "DeviceStateChange"), *tail, ("Device", device),
+                          ("State", state)) for device, state in self.devices.items()]
+        send_list(session, request, "Device State Changes will follow",
+                   "DeviceStateListComplete", items)
+
+    # -- channels (main/manager.c) -----------------------------------------
+
+    def _action_coreshowchannels(self, session: Session, request: Request) -> None:
+        action_id = request.get("ActionID")
+        head = [("ActionID", action_id)] if action_id else []
+        now = time.monotonic()
+        items = []
+        for chan in self.channels.values():
+            fields = self._channel_fields(chan)
+            seconds = int(now - chan.created)
+            items.append(frame(
+                ("Event", "CoreShowChannel"), *head, *fields.items(),
+                ("Application", chan.application), ("ApplicationData", chan.data),
+                ("Duration", time.strftime("%H:%M:%S", time.gmtime(seconds))),
+                ("BridgeId", "")))
+        send_list(session, request, "Channels will follow", "CoreShowChannelsComplete", items)
+
+    def _action_status(self, session: Session, request: Request) -> None:
+        wanted = request.get("Channel")
+        if wanted and wanted not in self.channels:
+            error(session, request, "No such channel")
+            return
+        action_id = request.get("ActionID")
+        tail = [("ActionID", action_id)] if action_id else []
+        now = time.monotonic()
+        items = []
+        for chan in self.channels.values():
+            if wanted and chan.name != wanted:
+                continue
+            items.append(frame(
+                ("Event", "Status"), ("Privilege", "Call"), *self._channel_fields(chan).items(),
+                ("Type", chan.name.split("/")[0]), ("DNID", ""),
+                ("EffectiveConnectedLineNum", chan.caller_num),
+                ("EffectiveConnectedLineName", chan.caller_name), ("TimeToHangup", 0),
+                ("BridgeID", ""), ("Application", chan.application), ("Data", chan.data),
+                ("Nativeformats", "(slin)"), ("Readformat", "slin"), ("Readtrans", ""),
+                ("Writeformat", "slin"), ("Writetrans", ""), ("Callgroup", 0),
+                ("Pickupgroup", 0), ("Seconds", int(now - chan.created)), *tail))
+        send_list(session, request, "Channel status will follow", "StatusComplete", items,
+                   ("Items", len(items)))
+
+    def _variable_target(self, session: Session, request: Request):
+        """Getvar/Setvar's checks, in manager.c's order: the variable named,
+        then the channel (when one is named) existing. (ok, channel or None)."""
+        if not request.get("Variable"):
+            error(session, request, "No variable specified")
+            return False, None
+        name = request.get("Channel")
+        chan = self.channels.get(name) if name else None
+        if name and chan is None:
+            error(session, request, "No such channel")
+            return False, None
+        return True, chan
+
+    def _action_getvar(self, session: Session, request: Request) -> None:
+        ok, chan = self._variable_target(session, request)
+        if not ok:
+            return
+        variable = request.get("Variable")
+        if chan is not None:
+            functions = {"CALLERID(num)": chan.caller_num, "CALLERID(name)": chan.caller_name,
+                         "CHANNEL(name)": chan.name, "UNIQUEID": chan.uniqueid}
+            value = functions.get(variable, chan.variables.get(variable, ""))
+        else:
+            value = self.globals.get(variable, "")
+        reply(session, request, "Success", None, ("Variable", variable), ("Value", value))
+
+    def _action_setvar(self, session: Session, request: Request) -> None:
+        ok, chan = self._variable_target(session, request)
+        if not ok:
+            return
+        variable = request.get("Variable")
+        if chan is not None:
+            chan.variables[variable] = request.get("Value")
+        else:
+            self.globals[variable] = request.get("Value")
+        reply(session, request, "Success", "Variable Set")
+
+    async def _action_originate(self, session: Session, request: Request) -> None:
+        target = request.get("Channel")
+        if not target:
+            error(session, request, "Channel not specified")
+            return
+        caller_name, caller_num = callerid(request.get("CallerID"))
+        ok = self._reachable(target)
+        asynchronous = ast_true(request.get("Async"))
+        if asynchronous:
+            reply(session, request, "Success", "Originate successfully queued")
+            await asyncio.sleep(0)
+        chan = self._originate(request, target, caller_num, caller_name) if ok else None
+        if not asynchronous:
+            if chan is None:
+                error(session, request, "Originate failed")
+            else:
+                reply(session, request, "Success", "Originate successfully queued")
+            return
+        # main/manager.c fast_originate: the OriginateResponse event
+        app = request.get("Application")
+        fields: dict[str, object] = {"Event": "OriginateResponse", "Privilege": "call,all"}
+        if request.get("ActionID"):
+            fields["ActionID"] = request.get("ActionID")
+        fields["Response"] = "Success" if chan else "Failure"
+        fields["Channel"] = chan.name if chan else target
+        if app:
+            fields["Application"], fields["Data"] = app, request.get("Data")
+        else:
+            fields["Context"], fields["Exten"] = request.get("Context"), request.get("Exten")
+        fields["Reason"] = 4 if chan else 0
+        fields["Uniqueid"] = chan.uniqueid if chan else "<unknown>"
+        fields["CallerIDNum"] = caller_num or "<unknown>"
+        fields["CallerIDName"] = caller_name or "<unknown>"
+        self.emit(fields)
+
+    def _reachable(self, target: str) -> bool:
+        if target.startswith("Local/"):
+            exten, _, context = target[len("Local/"):].partition("@")
+            return self.dialplan is None or exten in self.dialplan.get(context, set())
+        return self.devices.get(target, "NOT_INUSE") not in ("UNAVAILABLE", "INVALID")
+
+    def _originate(self, request: Request, target: str, caller_num: str,
+                   caller_name: str) -> PeerChannel:
+        """The channels an answered Originate leaves: a Local pair (;1 runs
+        the application, ;2 the dialplan) or one channel."""
+        self.processed_calls += 1
+        num, name = caller_num or "<unknown>", caller_name or "<unknown>"
+        if target.startswith("Local/"):
+            exten, _, context = target[len("Local/"):].partition("@")
+            base = f"{target}-{next(self._local_ids):08x}"
+            one_id, two_id = self._new_uniqueid(), self._new_uniqueid()
+            one = PeerChannel(f"{base};1", one_id, one_id, context, exten, caller_num=num,
+                              caller_name=name, partner=f"{base};2", device=target)
+            two = PeerChannel(f"{base};2", two_id, one_id, context, exten, caller_num=num,
+                              caller_name=name, partner=f"{base};1", device=target)
+            made = [one, two]
+        else:
+            one = self._new_channel(target, request.get("Context") or "default",
+                                    request.get("Exten") or "s", num, name)
+            made = [one]
+        one.application, one.data = request.get("Application"), request.get("Data")
+        for assignment in all_values(request, "Variable"):
+            var, _, value = assignment.partition("=")
+            one.variables[var] = value
+        for chan in made:
+            self.channels[chan.name] = chan
+            self.emit({"Event": "Newchannel", **self._channel_fields(chan)})
+        self.devices[target] = "INUSE"
+        self.emit({"Event": "DeviceStateChange", "Device": target, "State": "INUSE"})
+        return one
+
+    def _action_redirect(self, session: Session, request: Request) -> None:
+        name = request.get("Channel")
+        if not name:
+            error(session, request, "Channel not specified")
+            return
+        if not request.get("Exten"):
+            error(session, request, "Exten not specified")
+            return
+        chan = self.channels.get(name)
+        if chan is None:
+            error(session, request, f"Channel does not exist: {name}")
+            return
+        chan.context = request.get("Context") or chan.context
+        chan.exten = request.get("Exten")
+        chan.priority = int(request.get("Priority") or 1)
+        reply(session, request, "Success", "Redirect successful")
+
+    def _action_hangup(self, session: Session, request: Request) -> None:
+        name = request.get("Channel")
+        if not name:
+            error(session, request, "No channel specified")
+            return
+        chan = self.channels.get(name)
+        if chan is None:
+            error(session, request, "No such channel")
+            return
+        reply(session, request, "Success", "Channel Hungup")
+        cause = request.get("Cause") or "16"
+        self.hangup(chan.name, int(cause) if cause.isdigit() else 16)
+
+    def _action_playdtmf(self, session: Session, request: Request) -> None:
+        # apps/app_senddtmf.c manager_play_dtmf
+        chan = self.channels.get(request.get("Channel"))
+        if chan is None:
+            error(session, request, "Channel not found")
+            return
+        digit = request.get("Digit")
+        if not digit:
+            error(session, request, "No digit specified")
+            return
+        reply(session, request, "Success", "DTMF successfully queued")
+        # the digit shows up on the other half of a Local pair, as received
+        target = self.channels.get(chan.partner or "", chan)
+        fields = self._channel_fields(target)
+        self.emit({"Event": "DTMFBegin", **fields, "Digit": digit[0], "Direction": "Received"})
+        self.emit({"Event": "DTMFEnd", **fields, "Digit": digit[0],
+                   "DurationMs": request.get("Duration") or 100, "Direction": "Received"})
+
+    def _action_userevent(self, session: Session, request: Request) -> None:
+        # main/manager.c action_userevent: every header but Action and
+        # UserEvent goes into the event, ActionID included
+        reply(session, request, "Success", "Event Sent")
+        fields: dict[str, object] = {"Event": "UserEvent", "Privilege": "user,all",
+                                     "UserEvent": request.get("UserEvent")}
+        for key, value in request.pairs:
+            if key.lower() not in ("action", "userevent"):
+                fields[key] = value
+        self.emit(fields)
+
+    # -- CLI (main/manager.c action_command) ------------------------------
+
+    def _action_command(self, session: Session, request: Request) -> None:
+        cli = " ".join(request.get("Command").split())
+        if not cli:
+            error(session, request, "No command provided")
+            return
+        lines = self._cli(cli)
+        if lines is None:
+            words = cli.split()
+            # main/cli.c: "No such command '%s' (type 'core show help %s' for
+            # other possible commands)"; Asterisk names the words up to the
+            # first one no command starts with; two words is what it named
+            # in the captures, an approximation of its full command table
+            hint = " ".join(words[:2])
+            reply(session, request, "Error", "Command output follows",
+                        ("Output", f"No such command '{cli}' (type 'core show help {hint}' "
+                                   "for other possible commands)"))
+            return
+        reply(session, request, "Success", "Command output follows",
+                    *[("Output", line) for line in lines])
+
+    def _cli(self, cli: str) -> list[str] | None:
+        if cli == "core show version":
+            return ["Asterisk 22.10.1 built by root @ vm on a x86_64 running Linux on "
+                    "2026-11-26 00:19:46 UTC"]
+        if cli == "core show channels":
+            head = (f"{'Channel':<64} {'Location':<32} {'State':<7} "
+                    f"{'Application(Data)':<30}")
+            rows = [f"{c.name[:64]:<64} {f'{c.exten}@{c.context}:{c.priority}'[:32]:<32} "
+                    f"{STATE_DESC.get(c.state, 'Unknown')[:7]:<7} "
+                    f"{f'{c.application}({c.data})'[:30]:<30}" for c in self.channels.values()]
+            calls = self._calls()
+            return [head, *rows, f"{len(self.channels)} active channels",
+                    f"{calls} active call{'' if calls == 1 else 's'}",
+                    f"{self.processed_calls} calls processed"]
+        if cli == "dialplan reload":
+            # pbx/pbx_config.c handle_cli_dialplan_reload: "Dialplan reloaded.\n"
+            self.reloads.append("dialplan")
+            return ["Dialplan reloaded."]
+        return None
