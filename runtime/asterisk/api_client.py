@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.asterisk.config import CONFIG_NAME, ApiConfig
+from ccdsl.runtime.asterisk.config import CONFIG_NAME, ApiConfig, ConfigError, load_config
 
 CLIENT_TIMEOUT_S = 3.0
 
@@ -42,8 +42,6 @@ def api_address(config: str | None) -> ApiAddress:
     as `ccf serve` does); no file given and no ccf.toml here: the defaults,
     where `ccf serve` listens without one. A server listening on every
     address (0.0.0.0, ::) is reached on 127.0.0.1."""
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
-
     path = Path(config or CONFIG_NAME)
     if config is None and not path.exists():
         return ApiAddress()
@@ -62,7 +60,7 @@ def call_api(address: ApiAddress, token: str | None, method: str, path: str, *,
              body: Any = None, timeout_s: float = CLIENT_TIMEOUT_S) -> tuple[int, Any]:
     """One request; (HTTP status, the JSON answer or None). ApiClientError
     when ccf serve is not running, does not answer, or wants a token."""
-    import httpx
+    import httpx  # deferred: `ccf` starts without it when no request is made
 
     url = f"http://{address.where}{path}"
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -313,6 +313,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _schema_problems(doc: dict, where: str) -> list[str]:
+    # deferred: jsonschema is heavy to import, and most `ccf` commands never read a ccf.toml
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema())

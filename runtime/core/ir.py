@@ -36,6 +36,7 @@ def _schema_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _validator():
+    # deferred: jsonschema is heavy to import, and only loading an IR file checks it
     from jsonschema import Draft202012Validator
 
     schema = json.loads(_schema_path().read_text(encoding="utf-8"))

@@ -217,7 +217,7 @@ class ScreenPop:
         return found
 
     async def _webhook(self, payload: dict[str, Any], call: _Call, agent: str) -> None:
-        import httpx
+        import httpx  # deferred: only a webhook target sends anything
 
         assert self.target is not None and self.target.url is not None
         headers = {"Content-Type": "application/json", "User-Agent": "ccf-serve screen-pop"}

@@ -21,6 +21,7 @@ docs/crm.md describes every key. runtime/core/crm/connect.py opens the CRM a con
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,8 +144,6 @@ def load_config(source: str | Path | Mapping[str, Any] | None = None) -> CrmConf
     elif isinstance(source, Mapping):
         section = source.get("crm", source) if "adapter" not in source else source
     else:
-        import tomllib
-
         path = Path(source)
         try:
             with path.open("rb") as stream:
@@ -181,6 +180,7 @@ def load_config(source: str | Path | Mapping[str, Any] | None = None) -> CrmConf
 def _validate(section: Mapping[str, Any]) -> None:
     """Check against SCHEMA, against the branch of the adapter named, so
     the message is about the settings that adapter takes."""
+    # deferred: jsonschema is heavy to import, and only a [crm] section needs it
     from jsonschema import Draft202012Validator
 
     adapter = section.get("adapter")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.core.crm.codec import is_name
+from ccdsl.types import BUILTIN_RECORDS
 
 COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "list", "json")
 
@@ -60,8 +61,6 @@ def read_records(path: str | Path, record_type: str) -> list[dict[str, Any]]:
 
 def _builtin_types(record_type: str) -> dict[str, str]:
     """field -> column type of the built-in record type of this name."""
-    from ccdsl.types import BUILTIN_RECORDS
-
     known = BUILTIN_RECORDS.get(record_type)
     if known is None or not known.crm:
         return {}

@@ -13,6 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from ccdsl.options import QUEUE_STRATEGIES
+from ccdsl.runtime.core.builtins.external import crm_call
+from ccdsl.runtime.core.builtins.implementations import skills_dict
 from ccdsl.runtime.core.call import (
     CallRuntime,
     FlowHangup,
@@ -164,8 +166,6 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     priority = values.get("priority")
     if priority is not None and not is_number(priority):
         raise FlowError(f"a queue priority must be a number, not {kind_of(priority)}", loc)
-    from ccdsl.runtime.core.builtins.implementations import skills_dict
-
     music = values.get("music")
     strategy = values.get("strategy")
     if strategy is None:
@@ -232,8 +232,6 @@ async def _owner(rt: CallRuntime, value: Any, loc: dict | None) -> str | None:
         raise FlowError(f"`owner of` needs a customer record, not {kind_of(value)}", loc)
     if value.get("owner"):
         return to_text(value.get("owner"))
-    from ccdsl.runtime.core.builtins.external import crm_call
-
     try:
         owner = await crm_call(rt, "owner", {"customer": value},
                                lambda: rt.services.crm.owner(value), loc)
@@ -261,8 +259,6 @@ async def rule_line(rt: CallRuntime, rule: dict, index: int, frame: Frame) -> Ru
         return RuleLine(kind, applies=False, index=index)
     ring_ms = ms_of(await option(rt, options, "ring", frame, loc), "ring", loc)
     value = await evaluate(rule["target"], frame, loc)
-    from ccdsl.runtime.core.builtins.implementations import skills_dict
-
     if kind == "owner":
         return RuleLine(kind, await _owner(rt, value, loc), ring_ms=ring_ms, index=index)
     if kind == "last_agent":

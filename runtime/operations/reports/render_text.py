@@ -9,6 +9,7 @@ from ccdsl.runtime.operations.reports.model import Report
 
 
 def render(report: Report, out: TextIO, *, color: bool, width: int | None) -> None:
+    # deferred: rich is heavy to import, and only the text format draws tables
     from rich.console import Console
     from rich.table import Table
 
