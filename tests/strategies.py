@@ -23,22 +23,18 @@ from hypothesis import strategies as st
 
 from ccdsl import ast
 from ccdsl.compiler.format_expr import format_expr
+from ccdsl.compiler.grammar import grammar_text
+from ccdsl.compiler.statements import STATEMENTS
 
-KEYWORDS = (
-    "agent and answer as at attended blind by call closed collect const crm description "
-    "elif else error every expect false file flow for goto hangup hours if in language "
-    "languages log match menu not null of on open or otherwise play press prompt queue "
-    "record recording return route routing say screen_pop silence step stop sub test "
-    "three_way title to transfer true tts tz use voicemail wait when wrapup").split()
+# every word the grammar spells out, read from the grammar itself
+KEYWORDS = sorted(set(re.findall(r'"([a-z_]+)"', grammar_text())))
 
 # Words that are always an expression's own literal or operator at its start.
 LITERAL_WORDS = frozenset({"true", "false", "null", "not"})
 # Words that begin a statement: an assignment target or an expression
 # statement cannot start with one.
-STATEMENT_WORDS = LITERAL_WORDS | frozenset({
-    "answer", "goto", "hangup", "if", "language", "log", "match", "menu", "play", "queue",
-    "record", "return", "route", "say", "screen_pop", "stop", "three_way", "transfer",
-    "voicemail", "wait"})
+STATEMENT_WORDS = LITERAL_WORDS | frozenset(
+    s.keyword for s in STATEMENTS if s.keyword and s.starts_line)
 # A line inside a block that follows a nested block is lexed in the state
 # after that block, which LALR shares between every block: it accepts the
 # union of what may follow any block (statements, `elif`, `else`, and the
