@@ -338,22 +338,47 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_every_command_has_help(command: str) -> None:
-    result = ccf(command, "--help")
-    assert result.exit_code == 0
+def every_command() -> list[tuple[str, ...]]:
+    """Every command and subcommand `ccf` has, as the words that run it."""
+    import typer.main
+
+    found = []
+
+    def walk(command, path: tuple[str, ...]) -> None:
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            found.append((*path, name))
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def test_every_command_is_found() -> None:
+    words = every_command()
+    assert {("validate",), ("crm", "import"), ("calls", "show"), ("serve",)} <= set(words)
+
+
+@pytest.mark.parametrize("words", every_command(), ids=" ".join)
+def test_every_command_has_help(words: tuple[str, ...]) -> None:
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for word in words:
+        command = command.commands[word]
+    result = ccf(*words, "--help")
+    assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    doc = app.registered_commands[list(COMMANDS).index(command)].callback.__doc__
-    first_sentence = " ".join(doc.split()).split(".")[0]
+    assert command.help, f"`ccf {' '.join(words)}` has no help text"
+    first_sentence = " ".join(command.help.split()).split(".")[0]
     assert first_sentence in text
-    for option in COMMANDS[command]:
+    for option in COMMANDS.get(" ".join(words), ()):
         assert option in text
 
 
 def test_top_level_help_lists_the_commands() -> None:
     result = ccf("--help")
     assert result.exit_code == 0
-    for command in COMMANDS:
+    for (command, *_) in every_command():
         assert command in result.stdout
 
 
