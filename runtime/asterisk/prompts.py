@@ -1,19 +1,7 @@
-"""Recorded prompts: which of a flow's prompts are sound files, and whether
-each is in the sounds folder for each language.
+"""Recorded prompts: which of a flow's prompts are sound files, and which are there per language.
 
-The lookup is `ccf serve`'s (runtime/asterisk/agi_media.py, _SoundIndex):
-a prompt `file "iws/welcome"` in zh-CN is `<sounds>/zh-CN/iws/welcome.<ext>`,
-any file whose name without its extension is the prompt's last part. The
-server hands what it finds to Asterisk, which plays only the formats it
-has a module for; so a file is `present` when its extension is one of
-those (PLAYABLE), `unplayable` when only other files are there (an .mp3),
-`missing` when there is none. A name the server would refuse is
-`invalid`; a file name built from the prompt's parameters (`file
-"digits/${n}"`) is `dynamic` and cannot be checked; a text-to-speech
-variant is `tts` and needs no file.
-
-A name missing here may still be one of Asterisk's own sounds (`beep`):
-the server then asks Asterisk for the bare name.
+The lookup is `ccf serve`'s own (agi_media), so `ccf prompts check` sees what a call
+would find (docs/asterisk.md "Prompts"). Reads files only; never talks to Asterisk.
 """
 
 from __future__ import annotations

@@ -1,24 +1,7 @@
-"""The FastAGI server of `ccf serve`: one connection from Asterisk per call,
-one coroutine per call running the interpreter over an AgiChannel.
+"""The FastAGI server of `ccf serve`: one connection per call, the interpreter over an AgiChannel.
 
-What a connection is for, decided by its `agi_network_script` (the path of
-`AGI(agi://host:port/PATH?QUERY)`, query string stripped):
-- `ccf-answered`: the Gosub the dialplan runs on an agent's channel before
-  it is bridged to a caller (runtime/asterisk/names.ANSWERED_SUB). The
-  caller's `on answered by agent` runs now, and the agent's line is
-  connected when the connection closes.
-- a flow name: the flow runs with the version current when the call
-  arrived, to its end, whatever is deployed meanwhile.
-- anything else: logged and closed at once; the dialplan carries on after
-  `AGI()` (Asterisk sets AGISTATUS=SUCCESS when a FastAGI server closes
-  without a command), which is where the generated dialplan's fallback is.
-
-Stopping (SIGTERM): the listening socket closes, so no new call reaches a
-flow; calls in progress get `grace_s` to finish. Calls still running then
-are handed back to the dialplan: their AGI connection is closed, Asterisk
-continues at the fallback after `AGI()` (a caller in a queue stays there
-until Queue() returns), and the interpreter finishes the call's record as
-a line that went away.
+What a connection is for comes from its AGI path, and how stopping hands calls back
+to the dialplan, in docs/asterisk.md "4. Serve". Must not import the simulator.
 """
 
 from __future__ import annotations

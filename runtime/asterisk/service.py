@@ -1,18 +1,7 @@
-"""Everything `ccf serve` runs, wired from a ccf.toml (CentreConfig): the
-flow store, the call store, the CRM, text-to-speech, the AMI link and the
-centre it mirrors, and the FastAGI server that ties them to calls.
+"""Everything `ccf serve` runs, wired from a ccf.toml: stores, CRM, TTS, AMI, API, FastAGI server.
 
-Asterisk down when `ccf serve` starts is a normal event: the FastAGI server
-starts anyway (calls that arrive run their flows; routing sees the agents
-as configured) and the AMI link keeps trying with backoff, resynchronising
-the centre's picture each time it logs in. AMI events are kept in the call
-store's `centre_events` table.
-
-Beside the calls: the local HTTP API ([api]: GET /status from a
-StatusTracker fed by every call's events, GET /calls/ID, POST
-/calls/ID/wrapup through a WrapupDesk) and the screen pop ([screen_pop]
-webhook and an AMI UserEvent whenever an agent is offered a call). An API
-port that cannot be bound is logged and the calls are served anyway.
+Asterisk down at start is normal: calls are served and the link keeps retrying
+(docs/asterisk.md "4. Serve"). Must not import the simulator or the testing floor.
 """
 
 from __future__ import annotations

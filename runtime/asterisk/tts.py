@@ -1,15 +1,6 @@
-"""Text-to-speech rendered to sound files Asterisk plays, cached by content.
+"""Text-to-speech rendered to sound files Asterisk plays, cached by command, language and text.
 
-`TtsRenderer.render(text, language)` runs the configured command (espeak-ng
-from Debian's package by default) once per (command, language, text) and
-returns the path, without extension, of an 8 kHz 16-bit mono .wav, the
-format Asterisk plays without transcoding. Beside it a `<hash>.json`
-sidecar holds {"text", "language"}, so a test peer standing in for
-Asterisk knows what was said.
-
-The text reaches the command on stdin, or as one argv item where the
-command says `{text}`; never through a shell. Renders of the same text at
-the same time run the command once.
+Never passes the text through a shell (docs/asterisk.md "Sounds and text-to-speech").
 """
 
 from __future__ import annotations

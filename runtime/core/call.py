@@ -1,11 +1,7 @@
-"""The state of one call and the ops that need no channel beyond answer:
-variables, control flow, conditions, logging.
+"""The state of one call (CallRuntime) and the ops that need no channel beyond answer.
 
-`CallRuntime` holds everything one call knows (variables, language, agent,
-queue, recording, counters) and runs bodies of ops. Control leaves a body
-by the small signal exceptions below; failures are ExternalError and
-FlowError (runtime.core.errors), routed to an op's `on_error` or, without one,
-up to the `error` handler (runtime/core/interpreter.py).
+Control leaves a body by the signal exceptions below; failures go to an op's
+`on_error` or the `error` handler. Must not import the interpreter or the ops package.
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Evaluation of IR expression trees (docs/ir.md "Expressions").
+"""Evaluation of IR expression trees (docs/ir.md "Expressions"); async, as calls may reach the CRM.
 
-Expressions are evaluated against a context that knows the variables in
-scope, the constants, the builtin values and how to call builtins and
-sub-flows; the interpreter provides it, tests provide small ones. Calls
-may reach the CRM, so evaluation is async.
-
-A value of the wrong kind at run time (the compiler's type checker rules
-most of these out) raises FlowError with the location of the op.
+Knows no call: a context gives the variables, constants and builtins. A value of the
+wrong kind raises FlowError at the op's location.
 """
 
 from __future__ import annotations

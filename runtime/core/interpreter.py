@@ -1,24 +1,8 @@
-"""Run one call: `run_call(program, channel, services)` is the coroutine of
-one call, from arrival to its call_ended event (docs/runtime.md).
+"""Run one call: `run_call(program, channel, services)`, from arrival to its call_ended event.
 
-How a call ends, decided in one place:
-- the flow runs `hangup` (or falls off a body): outcome hangup, by flow;
-- the caller hangs up (CallHungUp, caught here once): outcome hangup, by
-  caller, or abandoned when they were waiting for an agent;
-- a transfer succeeds: outcome transfer;
-- a failure with no `on_error`: the `error` handler runs; the outcome is
-  error (transfer when the handler transferred the call). Without an
-  `error` handler, or when it fails too, the call is hung up: error;
-- the step budget runs out: outcome error, the `error` handler is skipped
-  (it could be part of the loop).
-- anything else raised (a bug of the interpreter, a channel or a service
-  that breaks its contract): an `error` event of kind internal, outcome
-  error, and the call still ends with `on hangup` and call_ended, so a
-  server keeps serving and the call store gets its record.
-A hang-up that is not a transfer and follows a stored voicemail, with no
-agent conversation, is outcome voicemail. Then `on hangup` runs, once,
-whatever the ending, without the line; then a recorded call the flow did
-not log is logged to the customer's CRM record (runtime/core/recorded_call.py).
+How a call ends is decided here, in one place (docs/runtime.md "How a call ends"); an
+exception that is no failure of the flow still ends the call with a record. Must not
+import the store, the simulator or Asterisk.
 """
 
 from __future__ import annotations

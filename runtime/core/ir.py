@@ -1,9 +1,7 @@
 """Loading an IR document: the one input of the runtime.
 
-The IR's JSON Schema ships inside the `compiler` package, but the runtime
-never imports `compiler` (jinja2's rule: the runtime does not depend on the
-parser). The schema file is located with `importlib.util.find_spec`, which
-finds a package's directory without executing it.
+Never imports `compiler` (the runtime does not depend on the parser): the schema
+file that ships with it is found with importlib.util.find_spec, which runs nothing.
 """
 
 from __future__ import annotations

@@ -1,41 +1,7 @@
-"""The routing engine: who gets the call, and why.
+"""The routing engine: the centre's agents indexed (AgentPool), a rule line turned into a Decision.
 
-Two parts:
-
-- `AgentPool`, an index of the centre's agents that answers "the best
-  available agent with these skills" without scanning every agent, and
-  takes updates (state, idle_since, skills, queues) as agents work.
-- `decide`, one line of a routing rule turned into a `Decision`: dial
-  this agent, enqueue in this queue, or skip the line, with the reason
-  that goes into the trace.
-
-Both are deterministic: the same pool state and the same line give the
-same decision and the same reason, so a simulated call replays exactly.
-
-How the interpreter uses this (the semantics of `route R`, see
-docs/language.md "routing"):
-
-1. It walks the rule's lines in order. For each line it evaluates the
-   `when` condition and the target itself (a CRM owner look-up, the call
-   store's last agent, a skills list or map, a queue reference) and builds
-   a `RuleLine`; `decide` never evaluates expressions and never calls out.
-   Business hours are ordinary guards: `when office.open()` is evaluated
-   by the interpreter and arrives here as `applies`.
-2. "dial": ring `decision.agent` for `decision.ring_ms`. Answered: the
-   call is taken, the route is over. Not answered (no answer, busy,
-   failed): add the agent to `exclude` and go on with the next line, so a
-   later `skills` line does not ring the same person again.
-3. "enqueue": wait in `decision.queue` with `decision.priority` (and the
-   line's skills and max_wait overriding the declared queue's). Answered:
-   the route is over. Timeout, empty or full: go on with the next line.
-   That is overflow: a `queue` line after another `queue` line moves the
-   call to the second queue when the first one's max_wait runs out.
-4. "skip": go on with the next line. When no line took the call, run the
-   rule's `otherwise` ops (or continue after `route` when there are none).
-
-Agent order among equals is Asterisk's `leastrecent`: the agent idle the
-longest (earliest `idle_since`; never idle at all counts as earliest)
-first, ties broken by agent id.
+Never evaluates an expression or calls out: the interpreter hands it evaluated lines
+(docs/runtime.md "The routing engine").
 """
 
 from __future__ import annotations

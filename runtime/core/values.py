@@ -1,9 +1,6 @@
-"""Run-time values of the language, mapped onto Python values.
+"""Run-time values of the language, mapped onto Python values; small immutable classes for the rest.
 
-text -> str, number -> int | float, bool -> bool, null -> None,
-list -> tuple, map -> dict (insertion ordered), date -> datetime.date,
-datetime -> aware datetime.datetime; durations, times of day, records and
-references to declarations have small immutable classes here.
+Imports nothing of the runtime: every other module builds on it.
 """
 
 from __future__ import annotations

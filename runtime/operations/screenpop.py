@@ -1,27 +1,7 @@
-"""Screen pop: when an agent is offered a call (the interpreter's
-`agent_offered` event: as a dialled agent's phone starts ringing; for a
-queue, when the agent answers, since only then is it known who got the
-call), the agent's desktop is told who is calling:
+"""Screen pop: tells an agent's desktop who is calling, by webhook or AMI UserEvent.
 
-- a webhook: a JSON POST to the configured URL,
-      {"call": {"id", "caller", "dialled", "flow", "started"},
-       "agent": "li",
-       "customer": {...the CRM record of the caller...} | null,
-       "recent_calls": [{"call_id", "time", "outcome", "agent", "wrapup"}, ...]}
-  (the caller's last 5 calls from the call store, newest first), with
-  `Authorization: Bearer TOKEN` when a token is configured (from the
-  environment; never logged);
-- on Asterisk, an AMI UserEvent `ccf-screen-pop` with the headers Agent,
-  CallId, Caller, Customer (the customer's id) and Recent (how many past
-  calls), which Asterisk hands to every AMI client (a desktop's panel).
-
-`ScreenPop` is an event sink: `emit` starts a task and returns, so a slow
-or failing desktop never delays the call. Each send ends in a
-`centre_events` row (source `serve`, kind `screen_pop_sent` or
-`screen_pop_failed`, data: agent, via webhook|ami, and the status or the
-error). The customer is the one the call's CRM query found (looked up
-again in full: the event keeps only a summary), else the one the CRM
-finds for the caller's number, else null.
+An event sink that never delays the call: `emit` starts a task and returns (docs/asterisk.md
+"The HTTP API, screen pop and wrap-up"). Must not import Asterisk code: AMI comes in as a callable.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""The messages callers left, from the call store: who left each one, for
-whom (the mailbox: the account owner's agent id when the flow used
-stdlib.voicemail.leave_for_owner, else the mailbox named), the file, how
-long, when, and whether someone called back (`ccf callback` records a
-`callback` centre event, source "ccf", on the call that left it).
+"""The messages callers left, from the call store: who, for whom, the file, called back or not.
 
-A message is known by the call that left it: its id is the call's id, so
-`ccf callback ID` takes either."""
+A message's id is the id of the call that left it. Never writes to the store.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,7 @@
-"""Wrap-up: what an agent enters after a call, checked against the fields
-the flow declares (`wrapup:` in the .ccf, `wrapup` in the IR), stored in
-the call store (CallStore.set_wrapup) and logged to the CRM (a `call_log`
-entry carrying `wrapup`).
+"""Wrap-up: what an agent enters after a call, typed by the flow's fields, stored, sent to the CRM.
 
-Values arrive as JSON (`ccf serve`'s API) or as text (`ccf wrapup --field
-name=value`); either way each is typed by its declared type, and every
-problem is reported at once, each naming the field:
-
-    resolved: expected true or false, got "maybe"
-
-The form of a call: the field names come from its `wrapup_requested`
-event (the fields the flow asked for when the conversation ended); their
-types from the flow's IR (the deployed version the call ran, or the .ccf
-the simulator ran). An event whose `fields` carry {name, type, optional}
-needs no IR.
+Every problem is reported at once, each naming its field (docs/asterisk.md "Wrap-up").
+Must not import the simulator or Asterisk.
 """
 
 from __future__ import annotations

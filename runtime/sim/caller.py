@@ -1,32 +1,7 @@
 """The simulated caller: what the person on the line does, and when.
 
-A script is a sequence of actions, done in order. Each action starts when
-the one before it has finished ("the previous event"); the first starts at
-the call's start. Times are on the call's virtual clock.
-
-- `Press(keys)` without `after_ms`: the caller presses the keys when the
-  flow next *listens* for keys (a menu or a collect, once its prompt has
-  ended), and not before the previous action has finished. This is what a
-  test means by `press "1"`: answer the next question.
-- `Press(keys, after_ms=N)`: the keys are pressed N ms after the previous
-  action, whatever the flow is doing then: during a prompt with barge-in
-  they interrupt it; while nothing listens (a non-interruptible prompt, a
-  wait, a ring) they are lost, as DTMF is on Asterisk.
-- Keys of one press are typed one by one, `key_gap_ms` apart.
-- `Silence(ms)`: the caller does nothing for ms (a menu times out).
-- `HangUp(after_ms=N)`: hang up N ms after the previous action;
-  `HangUp(in_step=S)`: hang up as soon as the flow enters step S (see
-  SimChannel.notify_step), `HangUp(after_ms=N, in_step=S)` N ms after it
-  enters S (the first time); `HangUp()`: right after the previous action.
-- `Speak(ms)`: in voicemail, the caller talks for ms, then presses `#`.
-
-When the script has run out the caller stays on the line, silent, until
-`max_call_ms` after the start, then hangs up: a simulated call always ends
-even in a queue without a wait limit.
-
-`InteractiveCaller` asks a function for keys whenever the flow listens
-(`ccf simulate --interactive`). Both callers are deterministic: the same
-script (or the same answers) on the same clock gives the same call.
+Documented in docs/runtime.md "The simulated caller". Knows neither the Channel nor the
+interpreter: SimChannel asks it what happens next.
 """
 
 from __future__ import annotations

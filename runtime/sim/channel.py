@@ -1,24 +1,7 @@
-"""SimChannel: the Channel protocol over a scripted caller, a virtual clock
-and a simulated centre.
+"""SimChannel: the Channel over a scripted caller, a virtual clock and the simulated centre.
 
-Every prompt, wait and ring moves the virtual clock: a recorded file lasts
-`file_ms` (or its entry in `file_durations`), text-to-speech lasts by its
-length (TTS_MS_PER_CHAR a Latin character, TTS_MS_PER_CJK a CJK one). The
-caller hangs up where its script says, which raises CallHungUp from
-whatever the channel is doing: a prompt, a menu wait, a queue wait, a ring
-or a conversation. `log` lists everything the caller heard and did, with
-the time since the call's start, for the trace.
-
-Hang-up when the flow enters a step: the interpreter emits `step_entered`
-events to its sink; wrap the sink in `StepWatch(sink, channel)` (or call
-`channel.notify_step(step)` directly) and the caller's `HangUp(in_step=S)`
-takes effect: the next channel operation raises CallHungUp, as the next
-AGI command does on Asterisk after the caller hangs up.
-
-Keys pressed while the flow does no channel operation (a CRM look-up that
-takes virtual time) reach the next operation, as queued DTMF frames do on
-an Asterisk channel; keys pressed while nothing listens (a prompt without
-barge-in, a wait, a ring, a conversation) are lost and logged as such.
+Never reads the wall clock: every prompt, wait and ring moves the virtual one
+(docs/runtime.md "The simulated line").
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
-"""Test blocks through Asterisk's protocol: the same world
-runtime.scenario.run_scenario builds (virtual clock, a fresh SQLite CRM
-with the test's records, the simulated centre's agents, a call store),
-but the call runs in a `FlowServer` (`ccf serve`) on 127.0.0.1 over a real
-FastAGI socket, and Asterisk is the test peer: an `AgiCaller` whose
-`SimBackend` puts the test's scripted caller on the line
-(runtime/testing/peer/agi_caller.py).
+"""Test blocks run through `ccf serve`'s FastAGI server, with the test peer as Asterisk.
 
-In-process, peer and server share the one VirtualClock, so time in the
-flow and at the peer agree; the server's events reach the peer's
-SimChannel through `SimBackend.watch` (`hang up in step S`).
-
-What the AGI world adds to the simulator's, because Asterisk needs it:
-- every agent rings on a device: an agent the test gives no extension
-  gets one (AUTO_EXTENSION_BASE + its place), as a real centre's agents
-  all have one;
-- the test's `call language` reaches the server as the dialplan passes it,
-  `?lang=` on the FastAGI path; without one the flow's default applies;
-- text-to-speech renders real files (TtsRenderer). The default command
-  copies one short WAV, so the tests need no speech engine; the cache is
-  shared by the calls of a process.
-
-`AgiTestbed` keeps one server for several calls (the server keeps serving
-the next call after any ending); `run_scenario_over_agi` is one call on a
-fresh one; `run_test_over_agi` runs and judges a test block like
-runtime.scenario.run_test.
+The world is the simulator's plus what Asterisk needs (docs/asterisk.md "Test blocks
+through the FastAGI server"). Production code never imports it.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""The run-time side of the builtins registry (ccdsl/builtins.py).
+"""The run-time side of the builtins registry (ccdsl/builtins.py): one implementation per entry.
 
-Every registry entry has an implementation here: value builtins (caller,
-call, agent) in VALUES, functions and methods in FUNCTIONS, each an async
-function of (context, bound arguments, loc). tests/runtime/test_builtins.py
-fails when an entry has none.
-
-The CRM and HTTP builtins, the ones that leave the switch, live in
-runtime/core/builtins/external.py.
+Never leaves the switch: the CRM and HTTP builtins, which do, are in external.py.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""How run-time values are stored in a SQLite cell and read back.
+"""How run-time values are stored in a SQLite cell and read back (SQLite CRM, `ccf crm import`).
 
-SQLite keeps text, integers, reals and nulls. Values of the language that
-are none of those (lists, maps, booleans, dates, datetimes, durations,
-times of day) are written in a plain form and the column's kind is noted
-in a small side table, so a record reads back with the value it was
-written with (a `date` stays a date, `skills` stays a list). Shared by
-the SQLite CRM and by `ccf crm import`.
+Opens no database: values that are not text, numbers or null are written plainly and
+their column's kind is noted for the caller to keep.
 """
 
 from __future__ import annotations

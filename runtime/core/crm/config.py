@@ -1,21 +1,6 @@
-"""Which CRM a centre uses, and how to reach it: the `[crm]` section of a
-TOML file (or the same as a dict), checked against SCHEMA.
+"""Which CRM a centre uses and how to reach it: the `[crm]` section, checked against SCHEMA.
 
-    [crm]
-    adapter = "sqlite"          # the default
-    path = "ccdsl-crm.db"       # relative to the TOML file
-
-    [crm]
-    adapter = "http"
-    base_url = "https://crm.example.com/api"
-    token_env = "CRM_TOKEN"     # the NAME of the variable holding the token
-    timeout_ms = 3000
-    retries = 2
-    [crm.operations.find_customer]
-    url = "/customers?phone={phone}"
-    result = "data.0"
-
-docs/crm.md describes every key. runtime/core/crm/connect.py opens the CRM a configuration names.
+docs/crm.md "Configuration" describes every key. Opens no CRM: runtime/core/crm/connect.py does.
 """
 
 from __future__ import annotations

@@ -1,20 +1,7 @@
-"""A real CRM over HTTP: each CRM operation is one request, mapped by the
-configuration (runtime.core.crm.config.HttpConfig, docs/crm.md).
+"""A real CRM over HTTP: each CRM operation is one request, mapped by HttpConfig (docs/crm.md).
 
-- URL templates take `{name}` placeholders from the operation's arguments,
-  URL-encoded, so a value never changes the path or the host; `{query}` is
-  all the fields of a find as a query string.
-- Body templates are JSON: a string that is exactly `{name}` becomes the
-  argument's value (a number stays a number); other strings get the text.
-- The bearer token is read from the environment variable named by
-  `token_env` on every request and never appears in a message: any error
-  text is passed through `_redact` first.
-- Each attempt has the configured timeout. Failed connections, 429 and
-  (for requests safe to repeat) 5xx and dropped connections are retried
-  with exponential backoff; a request that timed out waiting for the
-  answer is not, so a slow CRM costs the caller one timeout, not several.
-- 404 on a look-up means "no such record" (None); every other failure is
-  ExternalError naming the operation and the status.
+Never lets the token into a message (every error text is redacted first), and never
+retries a request that timed out waiting for its answer.
 """
 
 from __future__ import annotations

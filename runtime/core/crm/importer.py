@@ -1,16 +1,6 @@
-"""Records from a CSV or JSON file, typed, ready for SqliteCRM.upsert:
-what `ccf crm import` reads.
+"""Records from a CSV or JSON file, typed, ready for SqliteCRM.upsert: what `ccf crm import` reads.
 
-CSV: a header row, then one record per row. A cell is text unless its
-column says otherwise, either by the header (`total:number`, `eta:date`,
-`skills:list`) or because the field has that type in the built-in record
-type (order.total is a number, agent.skills a list, ticket.created a
-datetime). Phone and order numbers stay text: digits alone never make a
-number. An empty cell is null. A list cell is JSON (`["general","tech"]`)
-or items separated by `;` (`general;tech`).
-
-JSON: a list of objects; values keep their JSON types, and the built-in
-date and datetime fields are read from their ISO text.
+Writes nothing: docs/crm.md "`ccf crm`" says how cells are typed.
 """
 
 from __future__ import annotations

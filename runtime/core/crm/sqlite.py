@@ -1,27 +1,7 @@
-"""The embedded CRM: records in a SQLite file, through sqlite-utils.
+"""The embedded CRM: records in a SQLite file, through sqlite-utils (docs/crm.md, "SQLite").
 
-One table per record type (customer, agent, order, ticket, and any type a
-flow creates or `ccf crm import` brings in), keyed by a text `id`, with a
-column per field; columns are added as records bring new fields. Calls
-are logged in `call_log`, one row per call, linked to the customer's id.
-Values that SQLite cannot hold as they are (lists, maps, booleans, dates)
-are encoded by runtime.core.crm.codec and the column's kind is noted in
-`_ccdsl_columns`, so records read back as they were written.
-
-Why the async methods call SQLite directly, on the event loop's thread: a
-look-up in a local SQLite file takes microseconds, far less than handing
-it to a worker thread and back, and it keeps simulated calls deterministic
-and fast. The one thing that could make it wait is another process
-writing the same file (`ccf crm import` during live calls); the
-connection's busy timeout (`timeout_ms`) bounds that wait, after which the
-operation fails with ExternalError like any CRM that does not answer. A
-CRM shared by many machines belongs behind the HTTP adapter.
-
-From its first write the file is in WAL mode with synchronous=NORMAL, and
-each call's writes (`log_call`, `create`, `update`) are one prepared
-statement when the table has their columns: what a call's CRM writes cost
-is then a few tens of microseconds, not a synced journal per commit
-(docs/crm.md, "Durability and speed").
+Calls SQLite on the event loop's thread, no worker: a local look-up is far cheaper than
+the hand-over, and simulated calls stay deterministic (docs/crm.md "Why no thread").
 """
 
 from __future__ import annotations

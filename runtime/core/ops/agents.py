@@ -1,10 +1,7 @@
-"""Ops that bring people in: route, queue, transfer, three_way, and the
-callback that runs `on answered by agent` when an agent picks up.
+"""Ops that bring people in: route, queue, transfer, three_way, and the agent-answered callback.
 
-Routing decisions come from runtime/core/routing.py (`decide`): this module
-evaluates each rule line (its `when`, its target, its options) and does
-what the decision says, ringing through channel.dial or waiting through
-channel.enqueue.
+Decides nothing itself: runtime/core/routing.py decides, this module evaluates each rule
+line and does what the decision says through the channel.
 """
 
 from __future__ import annotations

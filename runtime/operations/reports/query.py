@@ -1,14 +1,7 @@
-"""The report's figures: one plain function per section, each one SQL
-aggregation over the call store (docs/store.md; every figure is defined in
-docs/reports.md).
+"""The report's figures: one function per section, each one SQL aggregation over the call store.
 
-Speed: each query reads an indexed range. Times are kept as UTC epoch ms
-(indexed) and as local ISO text (each call in its clock's zone). A local
-date range is read as a ms range widened by the largest zone offsets
-(UTC-12 .. UTC+14), then the local text decides exactly. The visit tables
-are indexed by (key, time): their queries name every key (the distinct
-keys found with a loose index scan, one index seek per key) so SQLite
-reads one time range of the index per key instead of the whole table.
+Each reads an indexed range (docs/reports.md "Speed"); every figure is defined in
+docs/reports.md. Never writes to the store.
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
-"""The FastAGI test peer: a FastAGI *client* that stands in for Asterisk.
+"""The FastAGI test peer: a FastAGI client standing in for Asterisk, replying as the captures show.
 
-`AgiCaller` connects to a FastAGI server (`ccf serve`) as res_agi does:
-the agi_ environment block first (the 22 variables of
-tests/asterisk/captures/fastagi-session.txt, in that order, `\\n` line
-ends, sent in two writes as Asterisk's fell), then one reply per command
-line, in the shapes the captures show, until the server closes the socket.
-
-What is protocol is done here, once, for every backend:
-- a command Asterisk does not know: `510 Invalid or unknown command`;
-- after the caller hung up, a command not allowed on a dead channel
-  (agi-commands.txt, column Dead): `511 Command Not Permitted on a dead
-  channel or intercept routine`;
-- wrong argument counts (and unreadable numbers): the multi-line 520 usage
-  reply, its first line in a write of its own as in the capture;
-- the hang-up itself: the running command gets its own `result=-1` reply,
-  then the unsolicited `HANGUP\\n` line follows in its own write. When the
-  caller hung up while no command ran (virtual time passed in the flow),
-  the `HANGUP\\n` line goes out before the next reply, as Asterisk had sent
-  it when the hang-up happened.
-
-What the channel does comes from a `Backend`. This base class is a line
-that is up and where nothing happens (every prompt plays at once, no key
-is ever pressed): the agent's leg of a bridged call uses it. `SimBackend`
-(peer/sim_backend.py) puts a simulated caller on the line; tests/doubles/raw.py
-has byte-level control for fault tests and the benchmark.
+Owns the protocol only (510, 511, 520, the HANGUP line); what the line does is a Backend's
+(docs/asterisk.md "The FastAGI test peer"). Must not import the interpreter.
 """
 
 from __future__ import annotations

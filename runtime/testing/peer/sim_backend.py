@@ -1,9 +1,6 @@
-"""The FastAGI test peer's simulated caller: `SimBackend` answers each AGI
-command of ccdsl's op -> AGI mapping (docs/asterisk.md) by running the
-matching operation of a runtime.sim.SimChannel (a scripted caller and a
-simulated centre on a virtual clock), so a scenario runs through `ccf
-serve` as it runs in the simulator. The protocol itself (framing, 510,
-511, 520, the HANGUP line) is AgiCaller's, in peer/agi_caller.py.
+"""The FastAGI test peer's simulated caller: each AGI command answered by running a SimChannel.
+
+Does no protocol: framing, 510, 511, 520 and the HANGUP line are AgiCaller's.
 """
 
 from __future__ import annotations
