@@ -1,7 +1,9 @@
 """Names that cross into Asterisk: queue names, agent interfaces, file
 names, dialplan contexts. One place, so the dialplan the deployment writes,
 the AGI channel and the AMI mirror agree, and so no flow name, CRM value or
-caller number reaches Asterisk's parsers unchecked."""
+caller number reaches Asterisk's parsers unchecked.
+Imports nothing of the runtime, so every Asterisk module and the deployment can use it.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Time comes in through the clock, so a simulated hour takes
-milliseconds and a trace is reproducible (Temporal's rule)."""
+milliseconds and a trace is reproducible (Temporal's rule). Imports nothing of the runtime.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """What can stop or divert a call. Hang-up is an exception raised by the
-channel and caught once, by the interpreter (adhearsion's rule)."""
+channel and caught once, by the interpreter (adhearsion's rule).
+Imports nothing of the runtime: every floor raises these.
+"""
 
 from __future__ import annotations
 

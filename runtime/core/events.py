@@ -1,6 +1,8 @@
 """Call events: the trace a simulation prints, and the rows of the call
 store. Every event has a timestamp from the call's clock and, when it
-comes from an op, the .ccf location of that op."""
+comes from an op, the .ccf location of that op.
+Imports nothing of the runtime: the store and the traces read events, never the reverse.
+"""
 
 from __future__ import annotations
 

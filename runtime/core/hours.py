@@ -2,7 +2,7 @@
 
 A moment is read in the hours' own time zone (`tz`), or the server's when
 the flow gave none. `closed` days win over `open` days, which replace the
-weekly hours of their day.
+weekly hours of their day. Never reads the clock itself: the moment is given.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The queues a flow declares, with the options that are literals in its IR."""
+"""The queues a flow declares, with the options that are literals in its IR.
+
+Imports nothing of the runtime; options that are expressions are the interpreter's to evaluate.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The agents file (TOML or JSON): the centre's agents, their skills, devices and behaviour."""
+"""The agents file (TOML or JSON): the centre's agents, their skills, devices and behaviour.
+
+Must not import the simulator or Asterisk: both read it.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The simulator: a scripted caller, a simulated contact centre and a
-Channel over them, all on a virtual clock (see runtime/sim/channel.py)."""
+Channel over them, all on a virtual clock (see runtime/sim/channel.py).
+Must not import Asterisk or the testing floor.
+"""
 
 from ccdsl.runtime.sim.caller import (
     HangUp,

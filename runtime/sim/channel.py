@@ -44,8 +44,7 @@ SAY_MS_PER_SYMBOL = 500  # say digits / alpha: one symbol each
 @lru_cache(maxsize=4096)
 def tts_ms(text: str) -> int:
     """How long text-to-speech takes to speak the text. Cached: a flow
-    speaks the same prompts on every call, and counting a text's
-    characters one by one was a tenth of a simulated call's time."""
+    speaks the same prompts on every call."""
     cjk = sum(1 for ch in text if ord(ch) >= 0x2E80)
     latin = sum(1 for ch in text if not ch.isspace()) - cjk
     return max(TTS_MIN_MS, cjk * TTS_MS_PER_CJK + latin * TTS_MS_PER_CHAR)

@@ -1,4 +1,7 @@
-"""What a simulated caller does and when: `--at` and `--press`, and a test's `at`."""
+"""What a simulated caller does and when: `--at` and `--press`, and a test's `at`.
+
+Must not import the Channel: it only builds a caller's actions.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`expect` lines judged against what happened on the whole call, after it ended."""
+"""`expect` lines judged against what happened on the whole call, after it ended.
+
+Never runs a call: it reads the events of one that ended.
+"""
 
 from __future__ import annotations
 

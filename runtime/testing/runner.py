@@ -1,4 +1,7 @@
-"""Run a flow's test blocks as simulated calls and judge each one."""
+"""Run a flow's test blocks as simulated calls and judge each one.
+
+Must not import Asterisk: via_asterisk.py runs test blocks there.
+"""
 
 from __future__ import annotations
 

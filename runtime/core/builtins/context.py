@@ -1,4 +1,7 @@
-"""What a builtin sees of its call (BuiltinContext), and the shape of an implementation."""
+"""What a builtin sees of its call (BuiltinContext), and the shape of an implementation.
+
+Must not import the builtins themselves: they import it.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """The builtins that leave the switch: the CRM (`crm.*`) and HTTP
 (`http.*`). Each call has a timeout, turns any failure into ExternalError
 and emits an event (crm_query, http_request) with its timing and a summary
-of its result. Registered in runtime/core/builtins/implementations.py."""
+of its result. Registered in runtime/core/builtins/implementations.py.
+Must not import the interpreter or the ops.
+"""
 
 from __future__ import annotations
 

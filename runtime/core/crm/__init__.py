@@ -1,1 +1,4 @@
-"""CRM adapters: the embedded SQLite CRM (default) and an HTTP adapter."""
+"""CRM adapters: the embedded SQLite CRM (default) and an HTTP adapter.
+
+Never imports the call store or the interpreter.
+"""

@@ -1,5 +1,7 @@
 """The one CRM interface the builtins use. Every method may raise
-ExternalError (the CRM is down, slow past its timeout, or refused)."""
+ExternalError (the CRM is down, slow past its timeout, or refused).
+Must not import an adapter: the adapters implement it.
+"""
 
 from __future__ import annotations
 

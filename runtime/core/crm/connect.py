@@ -1,4 +1,7 @@
-"""The CRM adapter a configuration names: the embedded SQLite CRM or the HTTP adapter."""
+"""The CRM adapter a configuration names: the embedded SQLite CRM or the HTTP adapter.
+
+Never imports the call store or the interpreter.
+"""
 
 from __future__ import annotations
 

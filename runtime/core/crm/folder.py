@@ -1,4 +1,7 @@
-"""A folder of CSV and JSON fixtures imported into a CRM, one record type per file."""
+"""A folder of CSV and JSON fixtures imported into a CRM, one record type per file.
+
+Never opens a database itself: it hands the records to the CRM it is given.
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,4 @@
-"""The ops a flow's steps are made of, one table (OPS) per module."""
+"""The ops a flow's steps are made of, one table (OPS) per module.
+
+Must not import the interpreter: the interpreter imports it.
+"""

@@ -1,4 +1,7 @@
-"""The ops that need no channel beyond answer: variables, control flow, conditions, logging."""
+"""The ops that need no channel beyond answer: variables, control flow, conditions, logging.
+
+Never imports the Channel.
+"""
 
 from __future__ import annotations
 

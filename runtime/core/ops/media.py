@@ -1,5 +1,7 @@
 """Ops that talk and listen: play, say, collect, menu, wait, recording and
-voicemail, and how a play source becomes sounds in the call's language."""
+voicemail, and how a play source becomes sounds in the call's language.
+Must not import the routing engine or the CRM.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Reports on the call store (`ccf report`): the figures as plain SQL
 aggregations (query.py), the report as plain data (model.py), and its
 renderings (render_text.py, render_data.py, render_html.py). Every figure
-is defined in docs/reports.md."""
+is defined in docs/reports.md. Never writes to the call store.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The report as data for other programs: CSV (one section, or every
 section each under a `# name` line, separated by blank lines) and JSON
-(every section). Times stay milliseconds, shares percentages (0-100)."""
+(every section). Times stay milliseconds, shares percentages (0-100).
+Never queries the store: it renders a Report it is given.
+"""
 
 from __future__ import annotations
 

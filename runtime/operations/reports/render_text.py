@@ -1,4 +1,7 @@
-"""The report as rich tables (`ccf report`, the default format)."""
+"""The report as rich tables (`ccf report`, the default format).
+
+Never queries the store: it renders a Report it is given.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Charts as inline SVG text, drawn here: the HTML report needs no script,
 no library and no network to show them. Two kinds, both over labelled
-series of numbers: grouped bars (few labels) and lines (many)."""
+series of numbers: grouped bars (few labels) and lines (many).
+Imports nothing of the runtime.
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,4 @@
-"""A stand-in for Asterisk's FastAGI side with a simulated caller on the line."""
+"""A stand-in for Asterisk's FastAGI side with a simulated caller on the line.
+
+Production code never imports it.
+"""
