@@ -7,6 +7,7 @@ held together by a local import is still a cycle.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -155,3 +156,18 @@ def test_the_rules_fail_on_an_upward_import_a_sibling_import_and_a_cycle(tmp_pat
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from ccdsl.runtime.asterisk import ami\n", encoding="utf-8")
     assert ami in imported(module, "ccdsl.runtime.operations.m")
+
+
+LONGEST = 620  # "about 600 lines"; docs/architecture.md lists any module allowed more
+
+
+def test_no_module_is_over_about_600_lines_unless_the_architecture_says_why() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = re.search(r"<!-- long modules: (.*?) -->", doc)
+    assert listed, "docs/architecture.md keeps its list of long modules in a comment"
+    allowed = {p.strip() for p in listed.group(1).split(",")} - {"none"}
+    long = sorted(f"{path.relative_to(ROOT)} ({lines} lines)"
+                  for path in modules().values()
+                  if (lines := len(path.read_text(encoding="utf-8").splitlines())) > LONGEST
+                  and str(path.relative_to(ROOT)) not in allowed)
+    assert not long, "over about 600 lines, and not in docs/architecture.md: " + ", ".join(long)
