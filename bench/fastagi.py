@@ -1,9 +1,9 @@
 """FastAGI benchmark (`make bench`).
 
 1,000 concurrent calls of 20 AGI commands each, made by the FastAGI test
-peer (runtime/asterisk/peer: `AgiCaller` with a `ScriptBackend` answering
-every command `200 result=0` at once, as a line where every prompt plays
-in no time), into two servers in the same run:
+peer (runtime/testing/peer's `AgiCaller`, with tests/doubles/raw.py's
+`ScriptBackend` answering every command `200 result=0` at once, as a line
+where every prompt plays in no time), into two servers in the same run:
 
   ccf serve: a `FlowServer` (runtime/asterisk/server.py) wired as `ccf
   serve` wires it (a system clock, a SQLite CRM and a SQLite call store

@@ -43,7 +43,6 @@ def flows(
 
 
 def _table(versions, root: str) -> None:
-
     from rich.table import Table
 
     console = table_console()

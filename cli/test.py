@@ -29,7 +29,7 @@ class FlowRun:
 
     path: str
     ir: dict | None = None
-    results: list = field(default_factory=list)  # runtime.scenario.TestResult, once run
+    results: list = field(default_factory=list)  # runtime.testing.runner.TestResult, once run
     diagnostics: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)
     compile_failed: bool = False

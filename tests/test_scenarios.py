@@ -1,7 +1,7 @@
 """Scenario tests: every test block of examples/, of the standard library's
 scenario flows (tests/scenarios/) and of any flow in stdlib_flows/ runs as
-a simulated call and must pass; and the pieces of runtime.scenario that
-turn a test block into a call and judge its expectations."""
+a simulated call and must pass; and the pieces (runtime.testing, runtime.sim)
+that turn a test block into a call and judge its expectations."""
 
 from __future__ import annotations
 

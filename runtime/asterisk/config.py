@@ -111,7 +111,7 @@ class ScreenPopSettings:
 class AgentsConfig:
     file: str | None = None
     interface: str = DEFAULT_INTERFACE
-    agents: tuple = ()  # runtime.scenario.AgentSpec, in the file's order (member order)
+    agents: tuple = ()  # agents_file.AgentSpec, in the file's order (member order)
 
 
 @dataclass(frozen=True)

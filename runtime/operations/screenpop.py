@@ -258,7 +258,7 @@ class ScreenPop:
     # -- stopping ----------------------------------------------------------------------
 
     async def finish(self) -> None:
-        """The end of a simulated call (runtime.scenario's companion sink)."""
+        """The end of a simulated call (runtime.sim.scenario's companion sink)."""
         await self.drain(self.finish_s if self.finish_s is not None else DRAIN_S)
 
     async def drain(self, timeout_s: float = DRAIN_S) -> None:

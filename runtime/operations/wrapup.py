@@ -210,7 +210,7 @@ def _datetime(value: Any) -> dt.datetime:
 
 
 def _duration(value: Any) -> Duration:
-    """`90s`, `5m`, `1.5h`, `500ms` (runtime.scenario.parse_duration_ms, as
+    """`90s`, `5m`, `1.5h`, `500ms` (runtime.core.durations.parse_duration_ms, as
     tests and `ccf simulate` read durations), or milliseconds."""
     if isinstance(value, str):
         try:

@@ -16,7 +16,7 @@ def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
                             crm_db: str | None = None, crm_folder: str | None = None,
                             ask=None, note=None, store_path: str | None = None,
                             timeout_s: float = 3.0):
-    """runtime.scenario.run_simulation with screen pops to `url` (`ccf
+    """runtime.sim.scenario.run_simulation with screen pops to `url` (`ccf
     simulate --screen-pop-url`): the webhook only (there is no Asterisk),
     with the token of $CCF_SCREEN_POP_TOKEN when set. The pop reads the
     call's own CRM (what the flow created during the call included) and its

@@ -244,7 +244,7 @@ class AgiTestbed:
 
 async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdir: str,
                                 sink=None) -> CallRun:
-    """runtime.scenario.run_scenario, through `ccf serve` and the FastAGI
+    """runtime.sim.scenario.run_scenario, through `ccf serve` and the FastAGI
     peer (module doc)."""
     bed = AgiTestbed(program, ir, workdir=workdir)
     await bed.start()

@@ -1,6 +1,6 @@
 """`ccf calls list`, `ccf calls show` and `ccf voicemail list`, in-process,
 against a call store filled with real simulated calls
-(runtime.scenario.run_simulation with store_path)."""
+(runtime.sim.scenario.run_simulation with store_path)."""
 
 from __future__ import annotations
 
