@@ -1,13 +1,9 @@
-"""Languages and prompts: a prompt missing a language the flow declares
-(E400), a variant in a language it does not declare (W401), tags that are
-not BCP 47 (E402), a language twice (E403), and used modules whose prompts
-do not cover the entry flow's languages (W404).
+"""Languages and prompts (E400, W401, E402, E403, W404); must not import the runtime.
 
-Each module's prompts are checked against its own `languages` line; a
-module without one makes no promise about languages, so only E402 and
-E403 apply to it. The entry flow's callers also hear the prompts of the
-modules it uses, so a used module lacking one of the entry's languages is
-a warning at the `use` line (the caller hears that module's default).
+Each module's prompts are checked against its own `languages` line: a
+module without one makes no promise, so only E402 and E403 apply to it. A
+used module lacking one of the entry flow's languages is a warning at the
+`use` line, since the entry's callers hear that module's default.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""Values the compiler can judge from the text alone: ranges (E500),
-times and dates (E501), business hours that overlap (E502), time zones
-(E503), day names (E504), option values out of their limits (E505),
-the regular expression of a collect's `pattern` option (E506) and the
-words of options with fixed choices, a queue's `strategy` (E507).
+"""Values the compiler can judge from the text alone (E500-E507); must not import the runtime.
 
-Limits (E505): `retries` is a whole number 0..10; `priority` a whole
-number 0..100; a duration is never negative, and a timeout, `ring`,
-`inter_digit`, `max_length`, `within`, an `every` interval or a `wait` is
-longer than zero.
+Ranges, times and dates, overlapping business hours, time zones, day names,
+option values out of their limits (ccdsl/explanations/E505.md lists them),
+a collect's `pattern` and the words of options with fixed choices.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""A call's events as text: the trace `ccf simulate` and `ccf test` print,
-and the call detail of `ccf calls show`. Pure rendering: no I/O but reading
-the .ccf lines it quotes, no terminal, no command line."""
+"""A call's events as text: the trace `ccf simulate` and `ccf test` print, `ccf calls show`.
+
+Pure rendering: no I/O but reading the .ccf lines it quotes; no terminal, no command line.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
+from ccdsl.runtime.core.values import to_json
 
 
 def where_text(loc: dict | None, root: str | None = None) -> str:
     if not loc or not loc.get("file"):
         return ""
-    from ccdsl.render import display_path
-
     return f"{display_path(loc['file'], root)}:{loc.get('line', 1)}"
 
 
@@ -184,8 +185,6 @@ def _offset_ms(at: datetime, start: datetime | None) -> int:
 
 def where_width(files, root: str | None = None) -> int:
     """The width of the location column for a call through these files."""
-    from ccdsl.render import display_path
-
     longest = max((len(display_path(f, root)) for f in files), default=20)
     return longest + 5  # ":" and a line number of up to four digits
 
@@ -198,8 +197,6 @@ def trace_line(event, start: datetime | None, *, root: str | None = None,
 
 
 def trace_json(event, start: datetime | None) -> str:
-    from ccdsl.runtime.core.values import to_json
-
     return json.dumps({
         "seq": event.seq,
         "at": event.at.isoformat(),
@@ -258,8 +255,6 @@ def render_detail(detail, root: str | None = None) -> str:
 def render_path(events, root: str | None = None) -> str:
     """The .ccf lines the call went through, in order, each once per visit
     (consecutive events of one line are one entry), with the line's text."""
-    from ccdsl.render import display_path
-
     start = events[0].at if events else None
     lines, last = [], None
     sources: dict[str, list[str] | None] = {}
@@ -303,8 +298,6 @@ def render_wrapup(wrapup: dict | None) -> str:
 
 def call_json(detail) -> dict:
     """The same call as plain JSON data (`ccf calls show --format json`)."""
-    from ccdsl.runtime.core.values import to_json
-
     return {
         "call": detail.record,
         "events": [{"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind, "loc": e.loc,
