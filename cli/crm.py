@@ -106,7 +106,6 @@ def show(
 
 
 def _render_tables(tables: dict[str, list[dict]]) -> None:
-
     from rich.table import Table
 
     from ccdsl.runtime.core.values import to_text

@@ -103,7 +103,6 @@ def _sounds_of(config: str | None) -> str:
 
 
 def _table(rows, sounds_dir: str, all_rows: bool) -> None:
-
     from rich.table import Table
 
     shown = [r for r in rows if all_rows or r.status != "tts"]

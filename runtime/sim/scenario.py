@@ -107,7 +107,6 @@ class WatchedCRM:
 
 
 def scenario_centre(ir: dict, scenario: Scenario):
-
     agents = []
     for spec in scenario.agents:
         agent = Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
@@ -161,7 +160,6 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     more event sink with the call's own CRM and call store (the screen pop
     of `ccf simulate --screen-pop-url`); its `finish()` is awaited once the
     call has ended, before they close."""
-
 
     notes: list[str] = []
     db_path = os.path.join(workdir, "crm.db")
@@ -247,7 +245,6 @@ def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | Non
     """One simulated call for `ccf simulate`, in a temporary directory that
     is removed afterwards (the call store too, unless `store_path` names one
     to keep the call in)."""
-
 
     program = load_program(ir, validate=False)
     with tempfile.TemporaryDirectory(prefix="ccf-simulate-") as workdir:

@@ -40,7 +40,6 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
     `runner` runs the call instead of run_scenario, with its arguments
     (runtime.testing.via_asterisk runs it through `ccf serve`)."""
 
-
     started = time.perf_counter()
     try:
         scenario = scenario_from_test(ir, test)

@@ -24,7 +24,6 @@ def import_crm_folder(crm, folder: str) -> list[str]:
     as the record type its name gives (crm_type_of). Returns notes for the
     trace: what was imported from where."""
 
-
     notes = []
     for name in sorted(os.listdir(folder)):
         if not name.lower().endswith((".csv", ".json")):
