@@ -9,11 +9,9 @@ from typing import Any
 
 from ccdsl.runtime.core.errors import InputError
 
-# what a flow, --press and an agents file write: no space, no bare number
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-
 UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000,
            "d": 86_400_000, "w": 7 * 86_400_000}
+# what a flow, --press and an agents file write: no space, no bare number
 FLOW_UNITS = ("ms", "s", "m", "h")
 
 _WRITTEN = re.compile(r"(\d+(?:\.\d+)?)(\s*)([a-z]*)")

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ccdsl.runtime.core.durations import DURATION, parse_duration_ms
+from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.sim.caller import HangUp, Press, Silence
 
@@ -78,10 +78,11 @@ def parse_press(text: str) -> tuple[CallerAction, ...]:
             actions.append(Press(word))
         elif word.lower() in ("hangup", "hang-up"):
             actions.append(HangUp(after_ms=0))
-        elif DURATION.match(word):
-            actions.append(Silence(parse_duration_ms(word)))
         else:
-            raise InputError(
-                f"`{word}` is not something a caller can do: write keys (0-9, * and #), a "
-                "silence such as 5s, or hangup")
+            try:
+                actions.append(Silence(parse_duration_ms(word)))
+            except InputError:
+                raise InputError(
+                    f"`{word}` is not something a caller can do: write keys (0-9, * and #), a "
+                    "silence such as 5s, or hangup") from None
     return tuple(actions)
