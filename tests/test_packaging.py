@@ -44,22 +44,30 @@ def test_the_wheel_has_one_top_level_import_name(wheel: Path) -> None:
     assert "ccf = ccdsl.cli.main:main" in entry_points
 
 
-def test_the_wheel_carries_every_module_and_data_file_of_the_tree(wheel: Path) -> None:
-    with zipfile.ZipFile(wheel) as zf:
-        names = set(zf.namelist())
+def shipped_files() -> set[str]:
+    """The files of the tree's shipped folders, named as the wheel names them."""
     wanted = set()
     for folder, package in FOLDERS.items():
         for path in (ROOT / folder).rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 wanted.add(f"{package}/{path.relative_to(ROOT / folder).as_posix()}")
-    # ccdsl/ holds the language core only: the mapped folders are not inside it
+    return wanted
+
+
+def test_the_wheel_carries_exactly_the_files_of_the_shipped_folders(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = {n for n in zf.namelist() if ".dist-info/" not in n}
+    wanted = shipped_files()
     assert not wanted - names, f"missing from the wheel: {sorted(wanted - names)}"
+    assert not names - wanted, f"in the wheel but not in the tree: {sorted(names - wanted)}"
 
 
 def test_no_test_double_ships_in_the_wheel(wheel: Path) -> None:
+    doubles = {p.name for p in (ROOT / "tests" / "doubles").glob("*.py")} - {"__init__.py"}
+    assert {"ami_server.py", "transcript.py"} <= doubles
     with zipfile.ZipFile(wheel) as zf:
-        names = zf.namelist()
-    assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
+        shipped = {Path(n).name for n in zf.namelist()}
+    assert not doubles & shipped, f"test doubles in the wheel: {sorted(doubles & shipped)}"
 
 
 def test_ccf_validate_runs_from_a_plain_install(wheel: Path, tmp_path: Path) -> None:
