@@ -121,3 +121,31 @@ def test_shipped_flows_are_formatted(path: Path) -> None:
     formatted, diags = format_source(text, str(path))
     assert diags == []
     assert formatted == text
+
+
+def test_the_crm_fixture_agents_agree_with_the_agents_file() -> None:
+    # one centre, one truth: the CRM's agent records and agents.toml name the
+    # same people with the same extensions, skills and states
+    import csv
+
+    from ccdsl.runtime.operations.agents_file import load_agents
+
+    iws = EXAMPLES / "iws"
+    with (iws / "crm" / "agents.csv").open(encoding="utf-8") as handle:
+        crm = {row["id"]: row for row in csv.DictReader(handle)}
+    agents = {a.id: a for a in load_agents(str(iws / "agents.toml"))}
+    assert set(crm) == set(agents)
+    for agent_id, agent in agents.items():
+        row = crm[agent_id]
+        assert (row["name"], row["extension"]) == (agent.name, agent.extension), agent_id
+        assert set(row["skills"].split(";")) == set(agent.skills), agent_id
+        assert row["state"] == ("offline" if agent.state == "logged_off" else agent.state)
+
+
+def test_the_example_readme_counts_the_vip_customers() -> None:
+    import csv
+
+    with (EXAMPLES / "iws" / "crm" / "customers.csv").open(encoding="utf-8") as handle:
+        vips = [row for row in csv.DictReader(handle) if row["tier"] == "vip"]
+    words = {1: "one VIP", 2: "two VIPs", 3: "three VIPs"}
+    assert words[len(vips)] in (EXAMPLES / "iws" / "README.md").read_text(encoding="utf-8")
