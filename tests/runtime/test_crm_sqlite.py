@@ -237,7 +237,8 @@ def test_the_iws_fixture_imports_and_answers_the_demo(tmp_path):
     vip = [c for c in crm.records("customer") if c.get("tier") == "vip"]
     assert vip and all(c.get("owner") for c in vip)
     assert {a.id for a in crm.records("agent")} == {"li", "wang", "zhang", "chen"}
-    assert run(crm.find("agent", {"id": "wang"})).get("skills") == ("tech", "zh-CN", "en-US")
+    assert run(crm.find("agent", {"id": "wang"})).get("skills") == ("tech", "general", "zh-CN",
+                                                                   "en-US")
     order = run(crm.find("order", {"number": "20261128"}))
     assert (order.get("status"), order.get("eta")) == ("shipped", dt.date(2026, 12, 3))
     assert run(crm.owner(order)) == "zhang"
