@@ -444,7 +444,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
         return f"{'set' if value else 'missing'} (${env_name})"
 
     rows = [
-        ("config", config.path),
+        ("config", str(Path(config.path).resolve())),
         ("ami", f"{config.ami.user}@{config.ami.host}:{config.ami.port}"),
         ("ami secret", secret(config.ami.secret_env, config.ami.secret is not None)),
         ("fastagi", f"{config.fastagi.host}:{config.fastagi.port}"),

@@ -240,6 +240,16 @@ def test_config_check_shows_the_effective_settings_never_the_secret():
     assert "agents              4 from" in result.output
 
 
+def test_config_check_shows_the_crm_file_as_the_server_opens_it(monkeypatch):
+    # run from the config's own folder with a relative --config, as an operator
+    # would: every path, the CRM's included, is printed absolute
+    monkeypatch.chdir(EXAMPLE.parent)
+    result = ccf("config", "check", "--config", "ccf.toml", env={"CCF_AMI_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    assert f"config              {EXAMPLE}" in result.output
+    assert f"crm                 sqlite {EXAMPLE.parent / 'crm.db'}" in result.output
+
+
 def test_config_check_warns_about_a_missing_secret():
     result = ccf("config", "check", "-c", str(EXAMPLE), env={"CCF_AMI_SECRET": ""})
     assert result.exit_code == 0

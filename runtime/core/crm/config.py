@@ -140,7 +140,7 @@ def load_config(source: str | Path | Mapping[str, Any] | None = None) -> CrmConf
         except OSError as exc:
             raise CrmConfigError(f"{path}: cannot be read: {exc.strerror}") from None
         section = document.get("crm", {})
-        base_dir = path.parent
+        base_dir = path.resolve().parent  # the file's own folder, whatever the cwd
     if not isinstance(section, Mapping):
         raise CrmConfigError("crm: expected a table of settings")
     section = {"adapter": "sqlite", **section}
