@@ -230,3 +230,19 @@ def test_skills_computed_per_call_make_every_agent_a_member(hotline):
     assert [line.value for line in support.lines if line.key == "member"] == [
         "PJSIP/8001,0,zhang", "PJSIP/8002,0,li", "PJSIP/8003,0,wang", "PJSIP/8004,0,chen"]
     assert "skills are computed per call: every agent is a member" in support.comments
+
+
+def test_the_dialplan_shown_in_the_docs_is_what_deploy_writes(hotline):
+    # every dialplan and queue line of docs/asterisk.md's sample is a line
+    # `ccf deploy` generates for examples/iws (comments aside)
+    doc = (ROOT / "docs" / "asterisk.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### The generated dialplan"):doc.index("## 4. Serve")]
+    shown = [line.split(";")[0].rstrip() for block in re.findall(r"```ini\n(.*?)```", section,
+                                                                  re.S)
+             for line in block.splitlines()]
+    config = load_config(EXAMPLE, environ={})
+    files = render_dialplan(config, bundle({"hotline": hotline}, config.numbers))
+    written = {line.rstrip() for text in files.values() for line in text.splitlines()}
+    missing = [line for line in shown if line and not line.startswith("[") and
+               line not in written]
+    assert shown and not missing, missing
