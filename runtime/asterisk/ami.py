@@ -328,7 +328,8 @@ class AmiLink:
                 block = await reader.readuntil(END)
                 self._dispatch(parse_message(block[:-len(END)]))
         except asyncio.IncompleteReadError:
-            log.info("AMI at %s closed the connection", self.where)
+            if not self._closing:  # after our Logoff, Asterisk closing it is expected
+                log.info("AMI at %s closed the connection", self.where)
         except asyncio.LimitOverrunError:
             log.error("AMI at %s sent a message over %d bytes; dropping the link",
                       self.where, MAX_MESSAGE)

@@ -260,8 +260,9 @@ class LiveCentre:
         return self.ami if self.ami is not None and self.ami.connected else None
 
     def _call_ended(self, call: RunningCall, result: CallResult | None) -> None:
-        """A call handed back at shutdown ends like a caller hang-up for the
-        interpreter (its line went away); the store says why. A wrap-up
+        """A call handed back at shutdown is recorded by the interpreter with
+        the outcome `handed_back`; centre_events notes the hand-back with the
+        fallback the dialplan goes on to. A wrap-up
         entered while the call ran is stored now that its record is final."""
         if self.wrapups is not None and call.info.call_id in self.wrapups.pending:
             task = asyncio.get_running_loop().create_task(
@@ -292,8 +293,7 @@ class LiveCentre:
                            on_connect=self._on_connect, timeout=cfg.timeout_s,
                            events="system,call,agent,user")
         try:
-            await self.ami.start()
-            log.info("AMI link up: %s@%s:%s", cfg.user, cfg.host, cfg.port)
+            await self.ami.start()  # the link logs "AMI link up" itself, once per login
         except AmiError as exc:
             log.warning("AMI link not up (%s); retrying in the background", exc)
             self._spawn(self._retry_ami())
@@ -304,7 +304,6 @@ class LiveCentre:
             await asyncio.sleep(delay)
             try:
                 await self.ami.start()
-                log.info("AMI link up after retrying")
                 return
             except AmiError as exc:
                 log.warning("AMI link still down: %s", exc)

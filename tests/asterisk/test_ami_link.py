@@ -244,3 +244,27 @@ def test_close_logs_off():
         return [a.get("Action") for a in peer.actions]
 
     assert asyncio.run(with_peer(body))[-1] == "Logoff"
+
+
+def test_the_log_says_link_up_once_and_our_own_close_is_not_asterisks(caplog):
+    async def body(peer, link):
+        await link.start()
+        await link.action("Ping")
+
+    with caplog.at_level(logging.INFO, logger="ccdsl.ami"):
+        asyncio.run(with_peer(body))
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum(line.startswith("AMI link up") for line in lines) == 1, lines
+    assert not [line for line in lines if "closed the connection" in line], lines
+
+
+def test_asterisk_closing_the_link_is_still_logged(caplog):
+    async def body(peer, link):
+        await link.start()
+        await peer.stop()
+        await until(lambda: not link.connected)
+
+    with caplog.at_level(logging.INFO, logger="ccdsl.ami"):
+        asyncio.run(with_peer(body))
+    assert any("closed the connection" in r.getMessage() or "lost" in r.getMessage()
+               for r in caplog.records)

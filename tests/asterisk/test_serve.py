@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -111,7 +112,7 @@ async def until(check, what: str, timeout: float = WAIT_S) -> None:
 # ---- (a) the LiveCentre of a ccf.toml ------------------------------------------------
 
 
-def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path) -> None:
+def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path, caplog) -> None:
     async def main():
         peer = AmiPeer(users={"ccf": SECRET}, queues=QUEUES)
         await peer.start()
@@ -145,8 +146,13 @@ def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path) -> None
             await peer.stop()
         return first, second, records, events, served, peer.actions
 
-    first, second, records, events, served, actions = asyncio.run(main())
+    with caplog.at_level(logging.INFO):
+        first, second, records, events, served, actions = asyncio.run(main())
     assert served == 2
+    # one line when the link comes up; our own stop is not Asterisk closing it
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum(line.startswith("AMI link up") for line in logged) == 1, logged
+    assert not [line for line in logged if "closed the connection" in line], logged
     for report, record in zip((first, second), records, strict=True):
         assert report.commands[0] == "ANSWER" and report.closed_by == "server"
         assert record is not None and record["flow"] == "hotline"
@@ -279,7 +285,8 @@ def test_ccf_serve_hands_a_long_call_back_after_the_grace(tmp_path: Path) -> Non
     assert report.closed_by == "server"
     assert "Goodbye from version 1." not in said(report.commands)
     record = records(tmp_path / "calls.db")["1795652901.1"]
-    assert record["outcome"] is not None and record["ended"] is not None
+    assert record["outcome"] == "handed_back" and record["ended"] is not None
+    assert record["ended_by"] == "handed_back"  # not a hang-up by the caller
     # the log (the warning naming the call) goes to stderr; stdout carries
     # only ccf serve's own lines, which scripts read (the bound port)
     assert "handed back to the dialplan" in err, out
