@@ -139,6 +139,13 @@ class AmiCentre:
 
     # -- CentreView --------------------------------------------------------
 
+    def set_queues(self, queues: Iterable[str]) -> None:
+        """The flows' queue names after a deploy: Asterisk's `ccf-...` names
+        map back to them in every agent's queues."""
+        self._ir_queue = {queue_name(q): q for q in queues}
+        for agent_id in self._mirror:
+            self._publish(agent_id)
+
     def agent(self, agent_id: str) -> Agent | None:
         return self.pool.get(agent_id)
 

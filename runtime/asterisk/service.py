@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -59,6 +59,7 @@ class StoreFlows:
         self.poll_s = poll_s
         self.version: str | None = None
         self.programs: dict[str, Program] = {}
+        self.on_change: Callable[[], None] | None = None  # after a new version is in service
         self._checked = 0.0
         self.reload()
 
@@ -84,13 +85,20 @@ class StoreFlows:
         log.info("flows of version %s in service (%s)%s", bundle.version,
                  ", ".join(sorted(programs)) or "no flows",
                  f", replacing version {previous}" if previous else "")
+        if self.on_change is not None:
+            self.on_change()
         return True
 
+    def refresh(self) -> bool:
+        """Take a newly deployed version into service, looking at most every
+        poll_s seconds; True when one was taken."""
+        if time.monotonic() - self._checked < self.poll_s:
+            return False
+        self._checked = time.monotonic()
+        return self.store.changed() and self.reload()
+
     def lookup(self, script: str) -> tuple[str, Program] | None:
-        if time.monotonic() - self._checked >= self.poll_s:
-            self._checked = time.monotonic()
-            if self.store.changed():
-                self.reload()
+        self.refresh()
         program = self.programs.get(script)
         if program is None or self.version is None:
             return None
@@ -222,7 +230,26 @@ class LiveCentre:
         await self._start_api()
         if self.use_ami:
             await self._start_ami()
+        # a deploy while no call arrives must still reach the queue view
+        self.flows.on_change = self._version_changed
+        self._spawn(self._watch_flows())
         return address
+
+    async def _watch_flows(self) -> None:
+        assert self.flows is not None
+        while True:
+            await asyncio.sleep(self.flows.poll_s)
+            self.flows.refresh()
+
+    def _version_changed(self) -> None:
+        """A new version is in service: its queues are the ones to mirror,
+        and Asterisk has just reloaded them (`ccf deploy`), so members are
+        added and the picture rebuilt."""
+        assert self.centre is not None and self.flows is not None
+        self.centre.set_queues(self.flows.ir_queues())
+        link = self._ami_up()
+        if link is not None:
+            self._spawn(self._on_connect(link))
 
     # -- the HTTP API -----------------------------------------------------------
 

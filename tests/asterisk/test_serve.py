@@ -176,6 +176,38 @@ def test_live_centre_runs_deployed_flows_and_mirrors_ami(tmp_path: Path, caplog)
     assert SECRET not in json.dumps(events)
 
 
+def test_a_deploy_after_start_rebuilds_the_live_queue_view(tmp_path: Path) -> None:
+    # Found on Asterisk 22: ccf serve started before the first deploy showed no
+    # version, no queues and the agents' queues by Asterisk's names until a restart.
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET})  # Asterisk before the first deploy: no queues
+        await peer.start()
+        config = centre_config(write_config(tmp_path, peer.port))
+        live = LiveCentre(config, port=0, api_port=0)
+        try:
+            await live.start()
+            before = (live.flows.version, live.flows.ir_queues())
+            # `ccf deploy`: the version in the flow store, the queues loaded by app_queue
+            for queue in QUEUES:
+                peer.add_queue(queue, strategy="leastrecent")
+            version = deploy(config, {"hotline": compiled(IWS / "hotline.ccf")}, "hotline")
+            await until(lambda: live.flows.version == version, "the new version in service")
+            await until(lambda: "service" in (live.centre.agent("zhang").queues or ()),
+                        "zhang in the service queue")
+            agents = {a.id: sorted(a.queues) for a in live.centre.agents()}
+        finally:
+            await live.stop(1.0)
+            await peer.stop()
+        added = {(a["Queue"], a["MemberName"]) for a in peer.actions if a["Action"] == "QueueAdd"}
+        return before, version, agents, added
+
+    before, version, agents, added = asyncio.run(main())
+    assert before == (None, [])
+    assert ("ccf-service", "zhang") in added and ("ccf-support", "wang") in added
+    assert agents["zhang"] == ["service"]  # the flow's name, not ccf-service
+    assert agents["wang"] == ["service", "support"]
+
+
 # ---- (b) `ccf serve` as a process: SIGTERM ---------------------------------------------
 
 
