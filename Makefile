@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint fmt-check clean
+.PHONY: demo test test-deps bench lint fmt-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,24 @@ demo: $(STAMP)
 		--at "2026-11-30 10:00 Asia/Shanghai" --press "1 20261128# 0 5" \
 		--agents examples/iws/agents.toml
 
-test: $(STAMP)
+# Debian packages the tests use, installed only when missing (as root, else
+# with sudo): espeak-ng speaks the normalised zh-CN and en-US text in
+# tests/asterisk/test_speech_tts.py, which is skipped, saying so, without it.
+test-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "espeak-ng is missing and there is no apt-get: its tests are skipped"; \
+	  elif [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y espeak-ng || { apt-get update && apt-get install -y espeak-ng; } \
+	      || echo "espeak-ng could not be installed: its tests are skipped"; \
+	  elif command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get install -y espeak-ng \
+	      || echo "espeak-ng could not be installed: its tests are skipped"; \
+	  else \
+	    echo "espeak-ng is missing (apt-get install -y espeak-ng as root): its tests are skipped"; \
+	  fi; }
+
+test: $(STAMP) test-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -81,14 +81,19 @@ class AgiChannel(AgiAgents):
             limit = inter_digit_ms
         return self._digits(keys, False)
 
-    async def say(self, kind: str, value: str, language: str) -> None:
+    async def say(self, kind: str, value: str, language: str, *,
+                  words: str | None = None) -> None:
         self._enter("say")
         command = say_command(kind, value, language, self.settings.say_languages,
                               self.clock.now())
         start = self.clock.now()
         if command is None:
-            self._note("said", kind=kind, value=value, language=language, via="tts")
-            await self._stream(Sound("tts", value, language), "")
+            # no SAY of Asterisk's in this language: the words, normalised
+            # for it (2026年12月3日, not 2026-12-03), by text-to-speech
+            words = words or value
+            self._note("said", kind=kind, value=value, language=language, via="tts",
+                       words=words)
+            await self._stream(Sound("tts", words, language), "")
             return
         reply = await self._cmd(command[0], command[1], "", timeout=self.settings.prompt_timeout_s)
         self._note("said", kind=kind, value=value, language=language, via="say",

@@ -127,9 +127,13 @@ class Channel(Protocol):
         within timeout_ms of the prompt's end, each next within
         inter_digit_ms; end_key ends input early and is not returned."""
 
-    async def say(self, kind: str, value: str, language: str) -> None:
+    async def say(self, kind: str, value: str, language: str, *,
+                  words: str | None = None) -> None:
         """Speak a value: kind is digits, number, money, date, time or alpha;
-        value is already formatted as text (an ISO date for dates)."""
+        value is already formatted as text (an ISO date for dates). words:
+        the value normalised for text-to-speech in that language
+        (runtime/core/speech.py), what a channel speaks when it speaks by
+        TTS rather than by a SAY of its own; None: the value."""
 
     async def wait(self, ms: int, *, music: str | None = None) -> None: ...
 

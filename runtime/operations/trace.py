@@ -81,7 +81,9 @@ def describe(kind: str, data: dict) -> str:
                 cut = f" ({length})" if length else ""
             return f"plays {name}{_sounds(d.get('sounds'))}{tag}{cut}"
         case "said":
-            return f"says {d.get('kind')} {d.get('value')} [{d.get('language', '')}]"
+            words = d.get("words")
+            heard = f' "{words}"' if words and words != d.get("value") else ""
+            return f"says {d.get('kind')} {d.get('value')}{heard} [{d.get('language', '')}]"
         case "keys":
             keys = d.get("keys") or ""
             what = f'caller presses "{keys}"' if keys else "caller presses nothing"

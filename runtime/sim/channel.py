@@ -140,13 +140,15 @@ class SimChannel:
                 return self._digits(keys, False)
             limit = inter_digit_ms
 
-    async def say(self, kind: str, value: str, language: str) -> None:
+    async def say(self, kind: str, value: str, language: str, *,
+                  words: str | None = None) -> None:
         self._check()
         if kind in ("digits", "alpha"):
             ms = SAY_MS_PER_SYMBOL * max(1, len(value))
         else:
-            ms = tts_ms(value)
-        self._note("said", kind=kind, value=value, language=language, ms=ms)
+            ms = tts_ms(words or value)  # as long as the words the caller hears
+        self._note("said", kind=kind, value=value, language=language, ms=ms,
+                   words=words or value)
         self._pass(ms)
 
     async def wait(self, ms: int, *, music: str | None = None) -> None:

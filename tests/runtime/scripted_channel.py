@@ -89,7 +89,8 @@ class ScriptedChannel:
             return Digits(typed.split(end_key, 1)[0][:max_digits], False)
         return Digits(typed[:max_digits], len(typed) < max_digits)
 
-    async def say(self, kind: str, value: str, language: str) -> None:
+    async def say(self, kind: str, value: str, language: str, *,
+                  words: str | None = None) -> None:
         self._touch("say", (kind, value, language))
 
     async def wait(self, ms: int, *, music: str | None = None) -> None:

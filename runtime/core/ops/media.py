@@ -22,6 +22,7 @@ from ccdsl.runtime.core.evaluate import (
     truthy,
     value_of_leaf,
 )
+from ccdsl.runtime.core.speech import spoken, spoken_value
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_text
 
 ALL_KEYS = "0123456789*#"
@@ -60,16 +61,36 @@ async def sounds_of(rt: CallRuntime, source: dict | None, frame: Frame,
             local[param] = await evaluate(expr, frame, loc)
         language, variant = pick_variant(rt, decl["variants"])
         text_expr = variant["text"]
-        text = to_text(await evaluate(text_expr, Frame(rt, local), loc))
+        if variant["kind"] == "tts":
+            text = await tts_text(text_expr, Frame(rt, local), loc, language)
+        else:
+            text = to_text(await evaluate(text_expr, Frame(rt, local), loc))
         sound = Sound(variant["kind"], text, language)
         if not local and "lit" in text_expr:
             # a prompt without parameters whose text is a literal sounds the
             # same on every call in this language: made once per program
             memo[("prompt", name, rt.language)] = sound
         return [sound], name
-    kind = "tts" if "tts" in source else "file"
-    text = to_text(await evaluate(source[kind], frame, loc))
-    return [Sound(kind, text, rt.language)], None
+    if "tts" in source:
+        return [Sound("tts", await tts_text(source["tts"], frame, loc, rt.language),
+                      rt.language)], None
+    text = to_text(await evaluate(source["file"], frame, loc))
+    return [Sound("file", text, rt.language)], None
+
+
+def _spoken_text(value: Any, language: str) -> str:
+    words = spoken_value(value, language)
+    return to_text(value) if words is None else words
+
+
+async def tts_text(expr: dict, frame: Frame, loc: dict | None, language: str) -> str:
+    """The words of a `tts` text: a date, time or moment among its values
+    (`${order.eta}`) spoken in the language (runtime/core/speech.py); the
+    text the author wrote, and any other value, as it reads."""
+    if "interp" in expr:
+        return "".join([_spoken_text(await evaluate(part, frame, loc), language)
+                        for part in expr["interp"]])
+    return _spoken_text(await evaluate(expr, frame, loc), language)
 
 
 async def option(rt: CallRuntime, options: dict, name: str, frame: Frame, loc: dict | None,
@@ -190,11 +211,13 @@ async def op_say(rt: CallRuntime, op: dict, frame: Frame) -> None:
         return
     currency = await option(rt, op["options"], "currency", frame, loc)
     text = say_text(op["kind"], value, currency, loc)
+    words = spoken(op["kind"], text, rt.language,
+                   None if currency is None else to_text(currency))
     started = rt.services.clock.now()
     try:
-        await rt.line().say(op["kind"], text, rt.language)
+        await rt.line().say(op["kind"], text, rt.language, words=words)
     finally:
-        data = {"kind": op["kind"], "value": text, "language": rt.language}
+        data = {"kind": op["kind"], "value": text, "language": rt.language, "words": words}
         if currency is not None:
             data["currency"] = to_text(currency)
         rt.emit("said", data, loc, at=started)  # like a prompt: when it began
