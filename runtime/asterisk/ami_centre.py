@@ -380,14 +380,15 @@ class AmiCentre:
             self._mirror[agent_id].device = state
 
     async def ensure_members(self, link: AmiLink, queues: Mapping[str, Mapping[str, int]]) -> None:
-        """Make every configured agent with a queue's skills a member of it
+        """Make every logged-in configured agent with a queue's skills a member of it
         (Asterisk queue name -> required skills): QueueAdd with MemberName =
         the agent id and Interface from the template. "Already there" is
         fine; any other refusal is collected and raised as one AmiError."""
         problems: list[str] = []
         for queue, skills in queues.items():
             for agent in self._config.values():
-                if not agent.has_skills(dict(skills)):
+                # a logged-off agent is no member (dialplan.py says why)
+                if agent.state == AgentState.LOGGED_OFF or not agent.has_skills(dict(skills)):
                     continue
                 try:
                     interface = agent_interface(self.interface_template, agent.id,

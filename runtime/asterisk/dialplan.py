@@ -230,10 +230,14 @@ def _queues(config, bundle) -> ConfFile:
 
 
 def _members(config, skills: Mapping[str, int] | None) -> list[str]:
-    """`interface,penalty,membername` of each agent with the skills; the
-    member name is the agent id, so AMI queue events name the agent."""
+    """`interface,penalty,membername` of each logged-in agent with the
+    skills; the member name is the agent id, so AMI queue events name the
+    agent. A logged-off agent is no member: its device may still read "Not
+    in use" (a Local channel always does) and would be rung."""
     out = []
     for agent in config.agents.agents:
+        if agent.state == "logged_off":
+            continue
         if skills is not None and not all(agent.skills.get(s, -1) >= level
                                           for s, level in skills.items()):
             continue

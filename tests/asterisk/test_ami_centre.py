@@ -232,6 +232,21 @@ def test_ensure_members_reports_refusals():
     assert [(a["MemberName"], a["Interface"]) for a in adds] == [("a1", "PJSIP/100")]
 
 
+def test_a_logged_off_agent_is_not_made_a_queue_member():
+    # on Asterisk 22 a logged-off agent added as a member took calls (its
+    # Local device reads "Not in use"); the simulator offers it none
+    off = [Agent("a1", "Ann", "100", {"sales": 5}),
+           Agent("a4", "Dee", "104", {"sales": 5}, state=AgentState.LOGGED_OFF)]
+    c = AmiCentre(off, "PJSIP/{extension}", queues=("sales",), clock=VirtualClock(T0))
+    peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
+
+    async def body(link):
+        await c.ensure_members(link, {"ccf-sales": {"sales": 1}})
+        return [a["MemberName"] for a in peer.actions if a.get("Action") == "QueueAdd"]
+
+    assert asyncio.run(_with_link(peer, c, body)) == ["a1"]
+
+
 def test_resync_lists_the_live_channels_and_events_keep_them_current():
     c, _ = centre()
     peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
