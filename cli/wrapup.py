@@ -90,9 +90,9 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
         return 2 if exc.refused else 1
     data = data if isinstance(data, dict) else {}
     if status == 200 and data.get("ok"):
-        when = " (stored when the call ends)" if data.get("stored") == "when the call ends" \
-            else ""
-        _stored(call, data.get("fields") or {}, when, data.get("crm"))
+        done = "taken, stored when the call ends" if data.get("stored") == "when the call ends" \
+            else "stored"
+        _stored(call, data.get("fields") or {}, done, data.get("crm"))
         return 0
     for problem in data.get("problems") or [data.get("error") or
                                             f"ccf serve answered HTTP {status}"]:
@@ -106,9 +106,9 @@ def _segment(call: str) -> str:
     return quote(call, safe="")
 
 
-def _stored(call: str, fields: dict, when: str, crm: str | None) -> None:
+def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
     shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
-    write(f"wrap-up of call {call} stored{when}: {shown or 'no values'}\n")
+    write(f"wrap-up of call {call} {done}: {shown or 'no values'}\n")
     if crm and crm not in ("none", "logged"):
         write(f"warning: not logged in the CRM: {crm}\n", err=True)
     elif crm == "logged":
@@ -183,7 +183,7 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
     finally:
         if crm is not None:
             crm.close_now()
-    _stored(call, to_json(values), "", state)
+    _stored(call, to_json(values), "stored", state)
     return 0
 
 

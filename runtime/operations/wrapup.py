@@ -374,11 +374,15 @@ class WrapupDesk:
         record = self.store.call(call_id)
         if record is None:
             return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
+        events = self.store.events(call_id)
         try:
-            form = call_form(self.store.events(call_id), record.get("flow"),
-                             record.get("flow_version"), self.ir_of)
+            form = call_form(events, record.get("flow"), record.get("flow_version"), self.ir_of)
         except WrapupError as exc:
-            return _bad([str(exc)])
+            # during the conversation the form is not asked for yet: the agent
+            # talking now fills in the form of the flow the call runs
+            form = self._form_while_talking(call_id, record, events)
+            if form is None:
+                return _bad([str(exc)])
         checked = check(form, fields)
         if not checked.ok:
             return _bad(checked.problems)
@@ -400,6 +404,17 @@ class WrapupDesk:
         who, values, wrapup_ms = waiting
         await store_wrapup(self.store, self.crm, call_id, who, values, wrapup_ms=wrapup_ms,
                            at=self.now())
+
+    def _form_while_talking(self, call_id: str, record: Mapping[str, Any],
+                            events: Sequence[Mapping[str, Any]]) -> WrapupForm | None:
+        """The running flow's form, for the agent who answered, while the call runs."""
+        if not self.running(call_id) or self.ir_of is None or not record.get("flow"):
+            return None
+        answered = [e for e in events if e.get("kind") == "agent_answered"]
+        if not answered:
+            return None
+        ir = self.ir_of(record["flow"], record.get("flow_version")) or {}
+        return form_from_ir(ir.get("wrapup"), (answered[-1].get("data") or {}).get("agent"))
 
     def _wrapup_ms(self, call_id: str) -> int | None:
         """From the end of the agent's conversation to now: the wrap-up

@@ -30,7 +30,8 @@ TOKEN = "cli-api-token"
 class Served:
     """An API server with a WrapupDesk over a call store, in a thread."""
 
-    def __init__(self, tmp_path: Path, token: str | None = None) -> None:
+    def __init__(self, tmp_path: Path, token: str | None = None, running: bool = False) -> None:
+        self.running = running
         self.store = CallStore(tmp_path / "calls.db")
         a_call(self.store, "1795.1")
         self.crm_path = tmp_path / "crm.db"
@@ -51,7 +52,8 @@ class Served:
         async def start():
             nonlocal desk
             self.crm = SqliteCRM(self.crm_path)
-            desk = WrapupDesk(self.store, self.crm, lambda flow, version: {"wrapup": DECL})
+            desk = WrapupDesk(self.store, self.crm, lambda flow, version: {"wrapup": DECL},
+                              running=lambda call_id: self.running)
             self.server = ApiServer(centre_routes(dict, self.store.call, wrapup), port=0,
                                     token=self.token)
             return await self.server.start()
@@ -95,6 +97,16 @@ def test_wrapup_goes_to_the_running_server(tmp_path: Path) -> None:
                              "logged in the CRM\n")
     assert record["wrapup"]["values"] == {"reason": "order", "resolved": True}
     assert logged[0]["wrapup"] == {"reason": "order", "resolved": True}
+
+
+def test_a_wrapup_for_a_running_call_says_it_is_stored_when_the_call_ends(tmp_path) -> None:
+    with Served(tmp_path, running=True) as served:
+        config = served.config(tmp_path)
+        result = ccf("wrapup", "1795.1", "--field", "reason=order", "-f", "resolved=yes",
+                     "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert result.output == ('wrap-up of call 1795.1 taken, stored when the call ends: '
+                             'reason="order", resolved=true\n')
 
 
 def test_the_server_refusal_is_listed_with_exit_1(tmp_path: Path) -> None:

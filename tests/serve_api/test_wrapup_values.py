@@ -234,6 +234,44 @@ def test_a_wrapup_for_a_running_call_is_stored_when_it_ends(tmp_path: Path) -> N
     assert log[0]["wrapup"] == {"reason": "refund", "resolved": False}
 
 
+def test_a_wrapup_during_the_conversation_waits_for_the_end_of_the_call(tmp_path: Path) -> None:
+    # Found on Asterisk 22: `ccf wrapup` while the agent still talked was refused
+    # ("no agent talked to the caller"); the form is the running flow's.
+    async def main():
+        store = CallStore(tmp_path / "calls.db")
+        try:
+            talking = [("call_started", {"caller": "+8613800000001", "dialled": "4008001234",
+                                         "flow": "hotline", "flow_version": "0001"}),
+                       ("agent_offered", {"agent": "li", "via": "queue"}),
+                       ("agent_answered", {"agent": "li", "ring_ms": 3000})]
+            for seq, (kind, data) in enumerate(talking, 1):
+                store.emit(Event("1795.2", seq, START + timedelta(seconds=seq), kind, data))
+            desk = WrapupDesk(store, None, lambda flow, version: {"wrapup": DECL},
+                              running=lambda call_id: True,
+                              now=lambda: START + timedelta(seconds=20))
+            outcome = await desk.submit("1795.2", {"fields": {"reason": "order",
+                                                               "resolved": True}})
+            bad = await desk.submit("1795.2", {"fields": {"reason": "order"}})
+            ending = [("conversation_ended", {"agent": "li", "talk_ms": 30000,
+                                              "ended_by": "agent"}),
+                      ("wrapup_requested", {"agent": "li", "fields": ["reason", "resolved",
+                                                                      "order_number"]}),
+                      ("hangup", {"by": "flow"}), ("call_ended", {"outcome": "hangup"})]
+            for seq, (kind, data) in enumerate(ending, 4):
+                store.emit(Event("1795.2", seq, START + timedelta(seconds=30 + seq), kind,
+                                 data))
+            await desk.call_ended("1795.2")
+            return outcome, bad, store.call("1795.2")
+        finally:
+            store.close()
+
+    outcome, bad, record = asyncio.run(main())
+    assert outcome.status == 200 and outcome.body["stored"] == "when the call ends"
+    assert bad.status == 400 and bad.body["problems"] == ["resolved: required (bool), missing"]
+    assert record["wrapup"]["agent"] == "li"
+    assert record["wrapup"]["values"] == {"reason": "order", "resolved": True}
+
+
 @pytest.mark.parametrize(("body", "status", "problems"), [
     ({"fields": {"reason": "order", "resolved": "maybe"}}, 400,
      ['resolved: expected true or false, got "maybe"']),
