@@ -23,7 +23,7 @@ from ccdsl.runtime.core.channel import (
     QueueRequest,
     TransferOutcome,
 )
-from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.errors import CallHandedBack, ExternalError
 
 log = logging.getLogger("ccdsl.agi")
 
@@ -94,7 +94,11 @@ class AgiAgents(AgiLine):
         hook = _AnsweredHook(self, on_answer, agent_id or target.id)
         self._note("ring", targets=[target.id], via=via)
         start = self.clock.now()
-        reply = await self._blocked("Dial", data, hook, self.settings.bridge_timeout_s)
+        try:
+            reply = await self._blocked("Dial", data, hook, self.settings.bridge_timeout_s)
+        except CallHandedBack:
+            self._handed_back_bridged(hook, start, via=via, target=target.id)
+            raise
         if hook.error is not None:
             raise hook.error
         if reply.value == -1 or (self.session.hung_up and not hook.fired):
@@ -150,7 +154,11 @@ class AgiAgents(AgiLine):
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
         start = self.clock.now()
-        reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
+        try:
+            reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
+        except CallHandedBack:
+            self._handed_back_bridged(hook, start, queue=request.queue)
+            raise
         if hook.error is not None:
             raise hook.error
         if reply.value == -1 or (self.session.hung_up and not hook.fired):
@@ -210,6 +218,31 @@ class AgiAgents(AgiLine):
             else "failed"
         self._note("transfer", target=target.id, mode=mode, status=outcome, dialstatus=status)
         return TransferOutcome(outcome, f"Dial() ended with DIALSTATUS={status or '(none)'}")
+
+    def _handed_back_bridged(self, hook: _AnsweredHook, start: datetime, *,
+                             queue: str | None = None, via: str | None = None,
+                             target: str | None = None) -> None:
+        """The call was handed back to the dialplan while Dial() or Queue()
+        held it (`ccf serve` stopping). Asterisk keeps the caller there, so
+        the flow learns no more: an answer the ccf-answered Gosub reported
+        is a conversation ended by the hand-back, with the talk until now
+        (raised as CallHandedBack with it); else the caller was still
+        ringing or waiting, which the interpreter records as handed back."""
+        if not hook.fired or hook.at is None:
+            if queue is not None:
+                self._note("queue_left", queue=queue, outcome="handed_back",
+                           wait_ms=self._ms_since(start))
+            return
+        wait = max(0, round((hook.at - start) / timedelta(milliseconds=1)))
+        talk = self._ms_since(hook.at)
+        if queue is not None:
+            self._note("queue_left", queue=queue, outcome="answered", wait_ms=wait,
+                       agent=hook.agent)
+        else:
+            self._note(via or "dial", target=target, status="answered", ring_ms=wait)
+        self._note("conversation", party=hook.agent, talk_ms=talk, ended_by="handed_back")
+        raise CallHandedBack("the call was handed back to the dialplan during the "
+                             "conversation", talk_ms=talk, wait_ms=wait)
 
     def _interface(self, target: DialTarget) -> tuple[str, str | None]:
         """The Dial() interface of a target, and the agent's id."""

@@ -22,7 +22,7 @@ from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.channel import CallInfo, ChannelLog, Digits, OnAnswer, Sound
 from ccdsl.runtime.core.clock import Clock
-from ccdsl.runtime.core.errors import CallHungUp, ExternalError
+from ccdsl.runtime.core.errors import CallHandedBack, CallHungUp, ExternalError
 
 log = logging.getLogger("ccdsl.agi")
 
@@ -85,7 +85,9 @@ class AgiLine:
         self.agents = agents
         self.log = ChannelLog()
         self.answered = False
-        self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
+        # caller | flow | transfer | handed_back, once the call is over
+        self.ended_by: str | None = None
+        self.handing_back = False  # hand_back() closed the line: the dialplan has the call
         self._bridged: str | None = None  # the application holding the line (Dial, Queue)
         self._t0 = clock.now()
 
@@ -119,6 +121,14 @@ class AgiLine:
                 log.info("call %s: HANGUP got no reply (%s)", self.info.call_id, exc)
         self._end("caller" if session.hung_up else "flow")
 
+    async def hand_back(self) -> None:
+        """Give the call back to the dialplan (`ccf serve` stopping): close
+        the AGI connection, so Asterisk carries on at the next priority once
+        the application running now returns. Whatever the flow was waiting
+        for then raises CallHandedBack, not a caller's hang-up."""
+        self.handing_back = True
+        await self.session.close()
+
     # -- commands -----------------------------------------------------------------------------
 
     def _enter(self, op: str) -> None:
@@ -127,9 +137,11 @@ class AgiLine:
                 f"the line is bridged to the agent; `{op}` cannot run while {self._bridged}() "
                 "holds the caller (on Asterisk `on answered by agent` may not use the line)",
                 service="asterisk")
+        if self.ended_by == "handed_back":
+            raise CallHandedBack("the call was handed back to the dialplan")
         if self.ended_by is not None:
             raise CallHungUp(f"the call has ended ({self.ended_by})")
-        if self.session.hung_up:
+        if self.session.hung_up or self.handing_back:
             self._hung_up(op)
 
     async def _cmd(self, verb: str, *args: str, timeout: float) -> AgiReply:
@@ -138,6 +150,8 @@ class AgiLine:
         try:
             reply = await self.session.command(verb, *args, timeout=timeout)
         except AgiConnectionClosed as exc:
+            if self.handing_back:
+                self._handed_back(verb)
             self._end("caller")
             raise CallHungUp(f"the caller hung up ({exc})") from None
         except AgiArgumentError as exc:
@@ -186,8 +200,16 @@ class AgiLine:
     # -- state ---------------------------------------------------------------------------------
 
     def _hung_up(self, during: str) -> None:
+        if self.handing_back:
+            self._handed_back(during)
         self._end("caller")
         raise CallHungUp(f"the caller hung up during {during}")
+
+    def _handed_back(self, during: str, *, talk_ms: int | None = None,
+                     wait_ms: int | None = None) -> None:
+        self._end("handed_back")
+        raise CallHandedBack(f"the call was handed back to the dialplan during {during}",
+                             talk_ms=talk_ms, wait_ms=wait_ms)
 
     def _end(self, by: str) -> None:
         if self.ended_by is None:

@@ -112,10 +112,11 @@ class FlowServer:
     async def stop(self, grace_s: float = 30.0) -> int:
         """Stop taking calls, let running calls finish for grace_s seconds,
         then hand the rest back to the dialplan. Returns how many calls were
-        handed back."""
+        handed back. During the grace the server still listens, for the
+        ccf-answered Gosub of an agent a running call's Queue() or Dial()
+        connects (its answer and talk time are recorded); a new call's
+        connection is closed at once, so its dialplan goes on to the fallback."""
         self._stopping = True
-        if self._server is not None:
-            self._server.close()
         running = [c.task for c in self.calls.values()]
         if running:
             log.info("stopping: %d call(s) in progress get %g s to finish", len(running),
@@ -126,7 +127,9 @@ class FlowServer:
             log.warning("call %s (%s) still running after %g s: handed back to the dialplan",
                         call.info.call_id, call.flow, grace_s)
             call.handed_back = True
-            await call.session.close()
+            await call.channel.hand_back()
+        if self._server is not None:
+            self._server.close()
         if left:
             done, pending = await asyncio.wait([c.task for c in left], timeout=HANDOVER_WAIT_S)
             for task in pending:
@@ -161,7 +164,7 @@ class FlowServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        if self._stopping:
+        if self._stopping and not self.calls:
             return  # the dialplan carries on after AGI(): the fallback
         try:
             env = await read_environment(reader, timeout=HEADER_TIMEOUT_S)
@@ -174,6 +177,10 @@ class FlowServer:
             await self._answered(env.query.get("call", ""), env.query.get("agent", ""),
                                  env.variables.get("agi_channel", ""))
             return
+        if self._stopping:
+            log.info("stopping: the call of channel %s is not taken; the dialplan continues "
+                     "after AGI()", env.variables.get("agi_channel"))
+            return  # the fallback
         found = self.flows.lookup(env.script)
         if found is None:
             log.warning("no deployed flow is called %r (FastAGI path of %s); the dialplan "

@@ -12,6 +12,22 @@ class CallHungUp(Exception):
     `on hangup` handler and ends the call."""
 
 
+class CallHandedBack(CallHungUp):
+    """The server gave the call back to the telephony system's dialplan
+    (`ccf serve` stopping after its grace period): the flow's line is gone
+    but the caller did not hang up, Asterisk carries on with them. A
+    CallHungUp, so whatever ends quietly on a hang-up ends quietly here;
+    the interpreter records the call as `handed_back`. When it came during
+    a conversation with an agent, `talk_ms` is the talk until then and
+    `wait_ms` the wait before the answer (None otherwise)."""
+
+    def __init__(self, message: str, *, talk_ms: int | None = None,
+                 wait_ms: int | None = None) -> None:
+        super().__init__(message)
+        self.talk_ms = talk_ms
+        self.wait_ms = wait_ms
+
+
 class ExternalError(Exception):
     """A CRM or HTTP call failed or timed out. An op with `on_error` runs
     that path; one without runs the flow's `on error` handler."""

@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from ccdsl.runtime.core.call import CallRuntime, FlowHangup, LeftFlow, SubReturn
 from ccdsl.runtime.core.channel import Channel
-from ccdsl.runtime.core.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from ccdsl.runtime.core.errors import (
+    CallHandedBack,
+    CallHungUp,
+    ExternalError,
+    FlowError,
+    StepBudgetExceeded,
+)
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.ops import agents, control, media
 from ccdsl.runtime.core.recorded_call import log_recorded_call
@@ -22,14 +28,16 @@ from ccdsl.runtime.core.values import to_json
 
 OPS = {**control.OPS, **media.OPS, **agents.OPS}
 
-Outcome = Literal["hangup", "transfer", "voicemail", "error", "abandoned"]
+# handed_back: the server gave the call back to the dialplan (`ccf serve`
+# stopping); the caller did not hang up and Asterisk carries on with them
+Outcome = Literal["hangup", "transfer", "voicemail", "error", "abandoned", "handed_back"]
 
 
 @dataclass(frozen=True)
 class CallResult:
     call_id: str
     outcome: Outcome
-    hung_up_by: str | None  # caller | flow | agent, None for a transfer
+    hung_up_by: str | None  # caller | flow | agent, None for a transfer or a hand-back
     talked_to_agent: bool
     agent: str | None
     queue: str | None
@@ -70,6 +78,8 @@ async def _run_entry(rt: CallRuntime, entry: str) -> _Ending:
         return _Ending("hangup", "flow")  # fell off the end: the compiler's E201 prevents it
     except FlowHangup:
         return _Ending("hangup", "flow")
+    except CallHandedBack:
+        return _Ending("handed_back", None)
     except CallHungUp:
         return _Ending("hangup", "caller")
     except LeftFlow:
@@ -104,6 +114,8 @@ async def _run_error_handler(rt: CallRuntime, err: Exception) -> _Ending:
         await rt.run_from(handler["body"], rt.call_frame)
     except (FlowHangup, SubReturn):
         pass
+    except CallHandedBack:
+        return _Ending("handed_back", None, str(err))
     except CallHungUp:
         return _Ending("error", "caller", str(err))
     except LeftFlow:
@@ -133,8 +145,8 @@ async def _run_hangup_handler(rt: CallRuntime) -> None:
 
 
 async def _close_line(rt: CallRuntime, ending: _Ending) -> None:
-    if ending.by == "caller" or ending.outcome == "transfer":
-        return
+    if ending.by == "caller" or ending.outcome in ("transfer", "handed_back"):
+        return  # the line is gone, or the dialplan has the caller
     try:
         await rt.channel.hangup()
     except CallHungUp:
@@ -179,7 +191,8 @@ async def run_call(program: Program, channel: Channel, services: Services, *,
     await _close_line(rt, ending)
     rt.line_closed = True
     outcome = _final_outcome(rt, ending)
-    rt.emit("hangup", {"by": ending.by or "transfer", "step": rt.step})
+    by = ending.by or ("handed_back" if outcome == "handed_back" else "transfer")
+    rt.emit("hangup", {"by": by, "step": rt.step})
     await _run_hangup_handler(rt)
     if rt.recording is not None:
         rt.emit("recording_stopped", {"file": rt.recording, "at_call_end": True})

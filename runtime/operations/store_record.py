@@ -252,7 +252,11 @@ def _fold_ended(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms
     duration = data.get("duration_ms")
     row["duration_ms"] = (_int(duration) if duration is not None
                           else row["ended_ms"] - row["started_ms"])
-    call.settle_ringing("caller_gone" if row["ended_by"] in (None, "caller") else "missed")
+    ended_by = row["ended_by"]
+    # a leg still ringing when the call was handed back at shutdown was
+    # neither missed nor left by the caller: Asterisk still rings it
+    call.settle_ringing("caller_gone" if ended_by in (None, "caller")
+                        else "handed_back" if ended_by == "handed_back" else "missed")
     if call.recordings:
         recordings_done(call, ms)
 

@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS calls (
     ended             TEXT,
     ended_ms          INTEGER,
     duration_ms       INTEGER,
-    outcome           TEXT,     -- hangup|transfer|voicemail|error|abandoned; NULL: in progress
-    ended_by          TEXT,     -- caller|flow|agent|transfer
+    outcome           TEXT,     -- hangup|transfer|voicemail|error|abandoned|handed_back
+                                -- (NULL: in progress)
+    ended_by          TEXT,     -- caller|flow|agent|transfer|handed_back
     queue             TEXT,     -- the last queue joined
     wait_ms           INTEGER,  -- time spent in queues, all of them
     agent             TEXT,     -- the last agent who answered
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS queue_visits (
     joined     TEXT NOT NULL,
     joined_ms  INTEGER NOT NULL,
     wait_ms    INTEGER,
-    outcome    TEXT,               -- answered|timeout|empty|full|hangup
+    outcome    TEXT,               -- answered|timeout|empty|full|hangup|handed_back
     agent      TEXT,
     talk_ms    INTEGER,
     PRIMARY KEY (call_id, seq)
@@ -105,7 +106,7 @@ CREATE TABLE IF NOT EXISTS agent_legs (
     queue      TEXT,
     offered    TEXT NOT NULL,
     offered_ms INTEGER NOT NULL,
-    outcome    TEXT NOT NULL,      -- answered|missed|caller_gone
+    outcome    TEXT NOT NULL,      -- answered|missed|caller_gone|handed_back
     ring_ms    INTEGER,
     talk_ms    INTEGER,
     ended_by   TEXT,

@@ -31,7 +31,13 @@ from ccdsl.runtime.core.channel import (
     QueueOutcome,
     QueueRequest,
 )
-from ccdsl.runtime.core.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
+from ccdsl.runtime.core.errors import (
+    CallHandedBack,
+    CallHungUp,
+    ExternalError,
+    FlowError,
+    StepBudgetExceeded,
+)
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
 from ccdsl.runtime.core.routing import AgentPool, Decision, RuleLine, decide
@@ -124,6 +130,17 @@ def after_conversation(rt: CallRuntime, conversation: Conversation | None,
         raise LeftFlow()
 
 
+def handed_back_talking(rt: CallRuntime, back: CallHandedBack, loc: dict | None) -> None:
+    """The call was handed back to the dialplan while its caller talked to
+    an agent (`ccf serve` stopping): the conversation so far is recorded,
+    ended by the hand-back (the talk goes on in Asterisk, unseen)."""
+    if back.talk_ms is None:
+        return
+    rt.talk_ms += back.talk_ms
+    rt.emit("conversation_ended", {"agent": rt.agent, "talk_ms": back.talk_ms,
+                                   "ended_by": "handed_back"}, loc)
+
+
 async def dial_agent(rt: CallRuntime, agent_id: str, extension: str | None,
                      ring_ms: int | None, via: str, loc: dict | None) -> bool:
     """Ring one agent; True when they answered (the conversation is over
@@ -135,6 +152,9 @@ async def dial_agent(rt: CallRuntime, agent_id: str, extension: str | None,
         outcome = await rt.line().dial(
             target, ring_ms=ring_ms or rt.services.config.default_ring_ms,
             on_answer=answer_callback(rt, via, offered_at, loc))
+    except CallHandedBack as back:
+        handed_back_talking(rt, back, loc)
+        raise
     except CallHungUp:
         rt.abandoned = not rt.talked_to_agent
         raise
@@ -189,6 +209,19 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
     try:
         outcome = await rt.line().enqueue(request,
                                           on_answer=answer_callback(rt, "queue", joined_at, loc))
+    except CallHandedBack as back:
+        waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
+        if back.talk_ms is not None:  # an agent had answered: the visit was answered
+            wait = back.wait_ms if back.wait_ms is not None else waited
+            rt.queue_wait_ms += wait
+            rt.emit("queue_left", {"queue": request.queue, "outcome": "answered",
+                                   "wait_ms": wait, "agent": rt.agent}, loc)
+            handed_back_talking(rt, back, loc)
+        elif not rt.talked_to_agent:  # still waiting: the caller stays queued in Asterisk
+            rt.queue_wait_ms += waited
+            rt.emit("queue_left", {"queue": request.queue, "outcome": "handed_back",
+                                   "wait_ms": waited}, loc)
+        raise
     except CallHungUp:
         waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
         if not rt.talked_to_agent:

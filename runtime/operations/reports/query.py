@@ -200,7 +200,9 @@ _CALL_FIGURES = (
     "sum(t.talked_to_agent)",
     "sum(t.outcome = 'abandoned')",
     "sum(t.outcome = 'voicemail')",
-    "sum(t.outcome = 'transfer')",
+    # a call handed back to the dialplan at shutdown went on in the dialplan
+    # like a transferred one: never a drop or an abandon (docs/reports.md)
+    "sum(t.outcome IN ('transfer', 'handed_back'))",
     "sum(t.outcome IS NULL)",
     _avg("t.duration_ms"),
 )

@@ -315,6 +315,12 @@ class CallerReport:
     waits_s: list[float] = field(default_factory=list)  # per command: from our last write
     closed_by: str = ""  # "server" (EOF) or "peer" (the backend closed)
     hangup_sent: bool = False  # the async HANGUP line went out
+    # where the dialplan goes on after the AGI, as Asterisk does when the
+    # server closes the connection with the caller still there (a transfer,
+    # a hand-back at shutdown): (context, extension, priority), the one SET
+    # CONTEXT / EXTENSION / PRIORITY chose or else the next priority; None
+    # when the caller hung up or the peer closed
+    continued_at: tuple[str, str, int] | None = None
 
 
 class AgiCaller:
@@ -349,15 +355,30 @@ class AgiCaller:
                 self.report.closed_by = "peer"
                 return self.report
             await self._serve(reader)
+            self._continue()
             return self.report
         except ConnectionError:
             self.report.closed_by = self.report.closed_by or "server"
+            self._continue()
             return self.report
         finally:
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), self.timeout)
             await self.backend.closed()
+
+    def _continue(self) -> None:
+        """The AGI ended on the server's side: a channel still up goes on in
+        the dialplan (CallerReport.continued_at)."""
+        backend, line = self.backend, self.line
+        if self.report.closed_by != "server" or backend.gone():
+            return
+        if backend.priority is not None and backend.priority.isdigit():
+            priority = int(backend.priority)
+        else:
+            priority = line.priority + 1
+        self.report.continued_at = (backend.context or line.context,
+                                    backend.extension or line.extension, priority)
 
     async def _serve(self, reader: asyncio.StreamReader) -> None:
         while True:
