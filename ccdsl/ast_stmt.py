@@ -269,6 +269,14 @@ class TestSilence:
 
 
 @dataclass(frozen=True)
+class TestSpeak:
+    """``speak 20s``: the caller talks into voicemail that long, then presses #."""
+
+    duration: Expr
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class TestHangup:
     options: tuple[Option, ...]
     span: Span = span_field()
@@ -284,6 +292,6 @@ class TestExpect:
 
 
 TestStmt = (
-    TestAt | TestCrm | TestAgent | TestCall | TestPress | TestSilence | TestHangup |
-    TestExpect
+    TestAt | TestCrm | TestAgent | TestCall | TestPress | TestSilence | TestSpeak |
+    TestHangup | TestExpect
 )

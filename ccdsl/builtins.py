@@ -94,7 +94,7 @@ _REGISTRY: tuple[Builtin, ...] = (
             "the person calling: caller.number, caller.name, caller.dialled, caller.language"),
     Builtin("call", "value", (), record("call"),
             "this call: call.id, call.language, call.start, call.talked_to_agent, call.agent, "
-            "call.queue_wait"),
+            "call.queue_wait, call.voicemail_stored"),
     Builtin("agent", "value", (), record("agent"),
             "the agent who answered; only inside `on answered by agent`",
             only_in="answered by agent"),

@@ -280,6 +280,8 @@ BUILTIN_RECORDS: dict[str, RecordType] = {r.name: r for r in (
         _f("talked_to_agent", BOOL, "whether an agent answered the call"),
         _f("agent", record("agent", nullable=True), "the agent who answered, if any"),
         _f("queue_wait", DURATION, "time spent waiting in queues so far"),
+        _f("voicemail_stored", BOOL, "whether the last `voicemail` stored a message (false "
+           "when the caller said nothing, or before any)"),
     ), "this call", crm=False),
 )}
 

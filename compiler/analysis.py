@@ -483,6 +483,9 @@ class _Walker:
         elif isinstance(s, ast.TestSilence):
             expect(s.duration, (DURATION,), env, self.diags, "`silence` takes a duration",
                    "write `silence 5s`")
+        elif isinstance(s, ast.TestSpeak):
+            expect(s.duration, (DURATION,), env, self.diags, "`speak` takes a duration",
+                   "write `speak 20s`")
         elif isinstance(s, ast.TestCrm):
             self.test_crm(s, env)
 

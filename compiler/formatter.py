@@ -38,6 +38,8 @@ def _test_stmt(s: ast.TestStmt) -> str:
         return f"press {format_expr(s.keys)}{format_options(s.options)}"
     if isinstance(s, ast.TestSilence):
         return f"silence {format_expr(s.duration)}"
+    if isinstance(s, ast.TestSpeak):
+        return f"speak {format_expr(s.duration)}"
     if isinstance(s, ast.TestHangup):
         return f"hangup{format_options(s.options)}"
     words = ["expect"] + (["not"] if s.negated else []) + [s.kind]

@@ -20,7 +20,7 @@ from ccdsl.compiler.lower_stmt import lower_body, lower_stmt
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, assigned_names
 
-IR_VERSION = "1.1"
+IR_VERSION = "1.2"
 
 
 HANDLER_KEYS = {"start": "start", "hangup": "hangup", "error": "error",
@@ -256,6 +256,8 @@ def _test_stmt(ctx: Context, s) -> dict:
                     "options": lower_option_map(ctx, "test press", options), "loc": where}
         case ast.TestSilence(duration=duration):
             return {"kind": "silence", "duration": lower_expr(ctx, duration), "loc": where}
+        case ast.TestSpeak(duration=duration):
+            return {"kind": "speak", "duration": lower_expr(ctx, duration), "loc": where}
         case ast.TestHangup(options=options):
             return {"kind": "hangup",
                     "options": lower_option_map(ctx, "test hangup", options), "loc": where}

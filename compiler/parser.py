@@ -224,6 +224,8 @@ class _Builder(ExprBuilder):
             return ast.TestPress(self.expr(c[0]), tuple(self.option(o) for o in c[1:]), sp)
         if t.data == "test_silence":
             return ast.TestSilence(self.expr(c[0]), sp)
+        if t.data == "test_speak":
+            return ast.TestSpeak(self.expr(c[0]), sp)
         if t.data == "test_hangup":
             return ast.TestHangup(tuple(self.option(o) for o in c), sp)
         negated, kind, connector, value = c

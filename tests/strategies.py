@@ -285,6 +285,7 @@ test_stmts = st.one_of(
     st.builds(ast.TestCall, options),
     st.builds(ast.TestPress, exprs, options),
     st.builds(ast.TestSilence, exprs),
+    st.builds(ast.TestSpeak, exprs),
     st.builds(ast.TestHangup, options),
     st.builds(ast.TestExpect, st.booleans(), name_except({"not"}), st.none(),
               st.none() | not_starting_with(exprs, frozenset({"by", "for", "to"}))),

@@ -16,7 +16,7 @@ from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
 from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS, SLACK_S
 from ccdsl.runtime.asterisk.agi_media import SAFE_PATH, recording_file, say_command, sound_file
-from ccdsl.runtime.core.channel import CallInfo, Digits, Sound, VoicemailOutcome
+from ccdsl.runtime.core.channel import CallInfo, Digits, Sound, VoicemailOutcome, message_stored
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError
 
 log = logging.getLogger("ccdsl.agi")
@@ -39,6 +39,15 @@ def call_info(env: AgiEnvironment, started: datetime) -> CallInfo:
         channel=env.get("agi_channel"),
         language=env.query.get("lang") or None,
     )
+
+
+def _file_bytes(path: str) -> int | None:
+    """The size of a file Asterisk wrote, or None when this host cannot see it
+    (Asterisk elsewhere, its folder not shared)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
 
 
 class AgiChannel(AgiAgents):
@@ -169,7 +178,9 @@ class AgiChannel(AgiAgents):
             raise ExternalError(f"Asterisk could not write the voicemail file {base}.wav",
                                 service="asterisk")
         duration = max(0, reply.endpos or 0) // SAMPLES_PER_MS
-        stored = duration > 0
+        # a caller who said nothing leaves a header-only WAV: no message;
+        # the file is looked at when this host sees Asterisk's folder
+        stored = message_stored(duration, _file_bytes(base + ".wav"))
         file = base + ".wav" if stored else None
         self._note("voicemail", mailbox=mailbox, stored=stored, file=file, duration_ms=duration)
         if reply.value == -1 or reply.data == "hangup":

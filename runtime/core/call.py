@@ -109,6 +109,7 @@ class CallRuntime:
         self.crm_asked = False  # the caller was looked up by number
         self.crm_logged: set[str | None] = set()  # recordings crm.log_call carried
         self.voicemail: str | None = None  # mailbox of the last stored message
+        self.voicemail_stored = False  # whether the last `voicemail` stored one
         self.abandoned = False  # hung up while waiting for an agent
         self.line_closed = False  # the caller is gone: no more channel calls
         self.step: str | None = None
@@ -181,7 +182,8 @@ class CallRuntime:
                                "start": self.info.started,
                                "talked_to_agent": self.talked_to_agent,
                                "agent": self._agent_value(self.agent),
-                               "queue_wait": Duration(self.queue_wait_ms)})
+                               "queue_wait": Duration(self.queue_wait_ms),
+                               "voicemail_stored": self.voicemail_stored})
 
     def agent_record(self) -> Record | None:
         return self._agent_value(self.answering_agent)

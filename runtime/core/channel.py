@@ -89,8 +89,23 @@ class QueueOutcome:
     reason: str = ""
 
 
+# A WAV file's header: a file this long holds no audio. Asterisk's RECORD
+# FILE leaves one for a caller who says nothing, then presses # or hangs up.
+WAV_HEADER_BYTES = 44
+
+
+def message_stored(duration_ms: int, file_bytes: int | None) -> bool:
+    """The rule for a voicemail message: stored when it holds audio, that is
+    some length and, when the file can be looked at (file_bytes not None),
+    more than a WAV header. A caller who says nothing leaves no message."""
+    return duration_ms > 0 and (file_bytes is None or file_bytes > WAV_HEADER_BYTES)
+
+
 @dataclass(frozen=True)
 class VoicemailOutcome:
+    """What a `voicemail` left: `stored` by message_stored; `file` and the
+    mailbox's message only when stored."""
+
     stored: bool
     mailbox: str
     file: str | None

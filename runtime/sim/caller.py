@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 KEYS = "0123456789*#"
 DEFAULT_KEY_GAP_MS = 250
 DEFAULT_MAX_CALL_MS = 2 * 3_600_000
-DEFAULT_MESSAGE_MS = 10_000  # how long a caller with no Speak action talks in voicemail
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ class HangUp:
 
 @dataclass(frozen=True)
 class Speak:
-    """Talk into voicemail for ms, then end the message with `#`."""
+    """Talk into voicemail for ms, then end the message with `#`. A caller
+    whose next action is anything else says nothing: no message is stored."""
 
     ms: int
 
@@ -120,14 +120,16 @@ class ScriptedCaller:
 
     def message_ms(self, now: datetime) -> int:
         """How long the caller talks after the voicemail beep (before a
-        hang-up cuts it, which the channel checks)."""
+        hang-up cuts it, which the channel checks): a Speak's length, else 0,
+        a caller who says nothing and so leaves no message (as on Asterisk,
+        where RECORD FILE then keeps only a WAV header)."""
         action = self._current()
         if isinstance(action, Speak):
             self._prev = now + _ms(action.ms)
             self._i += 1
             self._advance()
             return action.ms
-        return DEFAULT_MESSAGE_MS
+        return 0
 
     # -- the script ----------------------------------------------------
 

@@ -26,6 +26,7 @@ from ccdsl.runtime.core.channel import (
     Sound,
     TransferOutcome,
     VoicemailOutcome,
+    message_stored,
 )
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.errors import CallHungUp
@@ -224,7 +225,8 @@ class SimChannel:
             # as the next AGI command does after VoiceMail() returns
             pass
         duration = self._ms_since(start)
-        file = f"voicemail/{mailbox}/{self.info.call_id}" if duration > 0 else None
+        stored = message_stored(duration, None)  # a silent caller said nothing: 0 ms
+        file = f"voicemail/{mailbox}/{self.info.call_id}" if stored else None
         self._note("voicemail", mailbox=mailbox, stored=file is not None, file=file,
                    duration_ms=duration)
         return VoicemailOutcome(file is not None, mailbox, file, duration)

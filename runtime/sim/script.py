@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
-from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence, Speak
 
 DEFAULT_AT = "2026-11-30 10:00"  # a Monday morning: office hours in most flows
 
@@ -20,7 +20,7 @@ _AT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::(\d{2}))?(?:\s+
 
 
 # what the caller does: the simulator's own script actions
-CallerAction = Press | Silence | HangUp
+CallerAction = Press | Silence | HangUp | Speak
 
 
 def flow_zone(ir: dict) -> tuple[tzinfo, str]:

@@ -12,7 +12,7 @@ from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.evaluate import literal as evaluate_literal
 from ccdsl.runtime.core.values import Duration, to_text
 from ccdsl.runtime.operations.agents_file import AGENT_STATES, AgentSpec, skill_levels
-from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence, Speak
 from ccdsl.runtime.sim.scenario import Scenario
 from ccdsl.runtime.sim.script import DEFAULT_AT, CallerAction, flow_zone, parse_at
 from ccdsl.runtime.testing.expectations import Expectation
@@ -108,6 +108,8 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
                 raise InputError(str(exc), loc) from None
         elif kind == "silence":
             actions.append(Silence(_ms(stmt["duration"], ir, loc) or 0))
+        elif kind == "speak":
+            actions.append(Speak(_ms(stmt["duration"], ir, loc) or 0))
         elif kind == "hangup":
             opts = stmt.get("options", {})
             step = opts.get("in_step")

@@ -18,7 +18,13 @@ from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.tts import TtsError
 from ccdsl.runtime.core.centre import Agent
-from ccdsl.runtime.core.channel import DialTarget, QueueRequest, Sound
+from ccdsl.runtime.core.channel import (
+    WAV_HEADER_BYTES,
+    DialTarget,
+    QueueRequest,
+    Sound,
+    message_stored,
+)
 from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError
 
@@ -770,6 +776,42 @@ def test_voicemail_nothing_said_and_file_not_writable(tmp_path):
                 await task
 
     run(main())
+
+
+def test_voicemail_a_header_only_file_is_no_message(tmp_path):
+    """Asterisk 22 answers RECORD FILE for a silent caller who presses #
+    with a 44-byte WAV: its header and no audio. Nothing was stored."""
+    rec = tmp_path / "rec"
+    folder = rec / "voicemail" / "wang"
+
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.voicemail("wang", greeting=[], max_length_ms=5000))
+            await ast.expect(f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
+                             b"200 result=35 (dtmf) endpos=0\n")
+            outcome = await task
+            assert not outcome.stored and outcome.file is None and outcome.duration_ms == 0
+            # even when Asterisk counts samples, a header-only file holds no message
+            (folder / "1795652892.31.wav").write_bytes(b"RIFF" + bytes(WAV_HEADER_BYTES - 4))
+            task = asyncio.create_task(ch.voicemail("wang", greeting=[], max_length_ms=5000))
+            await ast.expect(f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
+                             b"200 result=35 (dtmf) endpos=800\n")
+            outcome = await task
+            assert not outcome.stored and outcome.file is None
+
+    run(main())
+
+
+@pytest.mark.parametrize("duration_ms,file_bytes,stored", [
+    (0, None, False),            # nothing said, no file to look at
+    (0, WAV_HEADER_BYTES, False),  # nothing said: the header only
+    (2000, WAV_HEADER_BYTES, False),  # a length, yet the file is only a header
+    (2000, None, True),           # the file is on Asterisk's host: its length decides
+    (2000, WAV_HEADER_BYTES + 32_000, True),
+    (0, WAV_HEADER_BYTES + 32_000, False),
+])
+def test_the_stored_rule(duration_ms, file_bytes, stored):
+    assert message_stored(duration_ms, file_bytes) is stored
 
 
 # -- refused commands, the call's facts, the hooks ------------------------------------------------

@@ -105,12 +105,13 @@ async def replay(name: str, backend: Backend, line: CallerLine, *,
     return results
 
 
-def sim_backend(line: CallerLine, actions, **options) -> SimBackend:
+def sim_backend(line: CallerLine, actions, *, max_call_ms: int = 2 * 3_600_000,
+                **options) -> SimBackend:
     info = CallInfo(call_id=line.uniqueid, caller_number=line.callerid or "",
                     caller_name=line.calleridname, dialled="", started=T0,
                     channel=line.channel, language=line.language)
     clock = VirtualClock(T0)
-    sim = SimChannel(info, clock, ScriptedCaller(actions),
+    sim = SimChannel(info, clock, ScriptedCaller(actions, max_call_ms=max_call_ms),
                      file_durations={"demo-congrats": 30_277, "beep": 430})
     return SimBackend(sim, **options)
 
@@ -433,7 +434,9 @@ def test_record_file_ends_by_key_by_limit_and_by_hangup() -> None:
     from ccdsl.runtime.sim.caller import Speak
 
     line = CallerLine(callerid="+8613800000001")
-    backend = sim_backend(line, [Speak(3_000), HangUp(after_ms=2_500)])
+    # the caller speaks 3 s then #, 10 s cut at 2 s, and hangs up 0.5 s into the third
+    backend = sim_backend(line, [Speak(3_000), Speak(10_000), Speak(10_000)],
+                          max_call_ms=3_000 + 2_000 + 500)
     record = 'RECORD FILE /rec/voicemail/zhang/c1 wav "#" {}'
     replies = drive(backend, [record.format(5000), record.format(2000), record.format(5000),
                               "GET VARIABLE DIALSTATUS"])
@@ -441,6 +444,25 @@ def test_record_file_ends_by_key_by_limit_and_by_hangup() -> None:
                        b"200 result=0 (timeout) endpos=16000\n",
                        b"200 result=-1 (hangup) endpos=4000\n", b"HANGUP\n",
                        b"200 result=0\n"]
+
+
+def test_record_file_of_a_silent_caller_is_a_header_only_file(tmp_path) -> None:
+    """As Asterisk 22: silence, then # (or a hang-up) leaves a 44-byte WAV
+    and endpos 0; a caller who speaks leaves a file with their audio."""
+    from ccdsl.runtime.core.channel import WAV_HEADER_BYTES
+    from ccdsl.runtime.sim.caller import Speak
+
+    folder = tmp_path / "voicemail" / "wang"
+    folder.mkdir(parents=True)
+    record = f'RECORD FILE {folder}/{{}} wav "#" 5000'
+    silent = drive(sim_backend(CallerLine(callerid="+8613800000001"), []),
+                   [record.format("c1")])
+    assert silent == [b"200 result=35 (dtmf) endpos=0\n"]
+    assert (folder / "c1.wav").stat().st_size == WAV_HEADER_BYTES
+    spoke = drive(sim_backend(CallerLine(callerid="+8613800000001"), [Speak(1_000)]),
+                  [record.format("c2")])
+    assert spoke == [b"200 result=35 (dtmf) endpos=8000\n"]
+    assert (folder / "c2.wav").stat().st_size == WAV_HEADER_BYTES + 2 * 8000
 
 
 def test_dial_sets_what_asterisk_sets_and_numbers_ring_too() -> None:

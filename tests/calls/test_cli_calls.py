@@ -14,6 +14,7 @@ from ccf_cli import ccf
 
 from calls.world import OWNER_MESSAGE, RECORDING, compiled
 from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.sim.caller import Speak
 from ccdsl.runtime.sim.scenario import run_simulation, simulation
 
 LI = AgentSpec(id="li", skills={"general": 0}, answer_after_ms=3000)
@@ -38,7 +39,7 @@ def store(tmp_path_factory) -> Path:
                    crm_folder=str(crm), store_path=path)
     message = compiled(OWNER_MESSAGE)
     run_simulation(message, simulation(message, caller="+8613800000001",
-                                       at="2026-11-30 23:00"),
+                                       at="2026-11-30 23:00", actions=(Speak(20_000),)),
                    crm_folder=str(crm), store_path=path)
     return Path(path)
 

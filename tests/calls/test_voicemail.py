@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from calls.world import OWNER_MESSAGE, block_named, compiled, run_test_call
+from ccdsl.runtime.core.channel import WAV_HEADER_BYTES
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.operations.store import CallStore
@@ -18,6 +19,7 @@ from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 OWNER = "the owner gets the message and a follow-up task"
 FALLBACK = "an unknown caller's message goes to the fallback mailbox, with its task"
 HUNG_UP = "a caller who hangs up during the greeting leaves no message and no task"
+SILENT = "a caller who says nothing leaves no message, is told so, and books no task"
 
 
 def tasks(crm_file) -> list[dict]:
@@ -56,6 +58,21 @@ def test_a_caller_gone_before_the_tone_books_nothing(tmp_path):
     run = run_test_call(OWNER_MESSAGE, HUNG_UP, tmp_path / "w", tmp_path / "calls.db")
     assert run.result.voicemail is None
     assert "callback_task" not in run.created
+
+
+def test_a_silent_caller_leaves_no_message_hears_so_and_books_nothing(tmp_path):
+    store_file = tmp_path / "calls.db"
+    run = run_test_call(OWNER_MESSAGE, SILENT, tmp_path / "w", store_file)
+    assert run.result.outcome == "hangup" and run.result.voicemail is None
+    assert "callback_task" not in run.created
+    played = [e.data.get("prompt") for e in run.events if e.kind == "prompt_played"]
+    assert "stdlib.voicemail.saved" not in played
+    assert "stdlib.voicemail.nothing_recorded" in played
+    (left,) = [e for e in run.events if e.kind == "voicemail"]
+    assert (left.data["stored"], left.data["file"], left.data["duration_ms"]) == (False, None, 0)
+    with CallStore(store_file) as store:
+        assert list_messages(store) == []
+        assert message(store, run.result.call_id) is None
 
 
 def test_the_messages_are_listed_with_their_mailbox_length_and_no_call_back(tmp_path):
@@ -102,3 +119,30 @@ def test_over_fastagi_the_message_is_stored_and_its_task_booked(tmp_path):
     # RECORD FILE wrote the message under the recordings folder, by mailbox
     assert listed[owner.result.call_id]["file"].startswith(
         str(tmp_path / "recordings" / "voicemail" / "zhang"))
+
+
+def test_over_fastagi_a_silent_caller_leaves_a_header_only_file_and_no_message(tmp_path):
+    """As Asterisk 22 does: RECORD FILE, silence, then # writes a 44-byte
+    WAV (a header, no audio); stdlib.voicemail books nothing and says so."""
+    ir = compiled(OWNER_MESSAGE)
+    store_file = tmp_path / "calls.db"
+
+    async def go():
+        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path),
+                         store_path=str(store_file))
+        await bed.start()
+        try:
+            return await bed.call(scenario_from_test(ir, block_named(ir, SILENT)))
+        finally:
+            await bed.stop()
+
+    silent = asyncio.run(go())
+    assert silent.result.outcome == "hangup" and silent.result.voicemail is None
+    assert "callback_task" not in silent.created
+    played = [e.data.get("prompt") for e in silent.events if e.kind == "prompt_played"]
+    assert "stdlib.voicemail.saved" not in played
+    assert "stdlib.voicemail.nothing_recorded" in played
+    (file,) = (tmp_path / "recordings" / "voicemail" / "zhang").iterdir()
+    assert file.suffix == ".wav" and file.stat().st_size == WAV_HEADER_BYTES
+    with CallStore(store_file) as store:
+        assert list_messages(store) == []

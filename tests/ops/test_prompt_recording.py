@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.core.ir import load_program
-from ccdsl.runtime.sim.caller import Press
+from ccdsl.runtime.sim.caller import Press, Speak
 from ccdsl.runtime.sim.scenario import run_scenario
 from ccdsl.runtime.testing.blocks import scenario_from_test
 from ccdsl.runtime.testing.via_asterisk import run_scenario_over_agi, run_test_over_agi
@@ -32,13 +32,18 @@ def compiled() -> dict:
     return result.ir
 
 
-def scenario(*keys: str):
+def scenario(*keys: str | Speak):
+    """The caller's actions: keys to press, and the administrator speaking a take."""
     ir = compiled()
     keep = scenario_from_test(ir, ir["tests"][0])
-    return dataclasses.replace(keep, actions=tuple(Press(k) for k in keys))
+    return dataclasses.replace(keep, actions=tuple(Press(k) if isinstance(k, str) else k
+                                                   for k in keys))
 
 
-def over_agi(tmp_path: Path, *keys: str):
+TAKE = Speak(5_000)  # the administrator says the prompt's words
+
+
+def over_agi(tmp_path: Path, *keys: str | Speak):
     ir = compiled()
     program = load_program(ir, validate=False)
     return asyncio.run(run_scenario_over_agi(program, ir, scenario(*keys),
@@ -55,7 +60,7 @@ def played_files(run) -> list[str]:
 
 
 def test_over_fastagi_the_take_played_back_is_the_file_the_voicemail_stored(tmp_path) -> None:
-    run = over_agi(tmp_path, "4321#", "12#", "1")
+    run = over_agi(tmp_path, "4321#", "12#", TAKE, "1")
     call_id = run.result.call_id
     (message,) = of_kind(run, "voicemail")
     recordings = tmp_path / "recordings"
@@ -75,7 +80,7 @@ def test_over_fastagi_the_take_played_back_is_the_file_the_voicemail_stored(tmp_
 
 
 def test_a_second_take_replaces_the_first(tmp_path) -> None:
-    run = over_agi(tmp_path, "4321#", "7#", "2", "1")
+    run = over_agi(tmp_path, "4321#", "7#", TAKE, "2", TAKE, "1")
     call_id = run.result.call_id
     messages = of_kind(run, "voicemail")
     assert len(messages) == 2
@@ -87,7 +92,7 @@ def test_a_second_take_replaces_the_first(tmp_path) -> None:
 def test_in_the_simulator_the_take_has_the_same_name(tmp_path) -> None:
     ir = compiled()
     program = load_program(ir, validate=False)
-    run = asyncio.run(run_scenario(program, ir, scenario("4321#", "12#", "1"),
+    run = asyncio.run(run_scenario(program, ir, scenario("4321#", "12#", TAKE, "1"),
                                    workdir=str(tmp_path)))
     call_id = run.result.call_id
     (message,) = of_kind(run, "voicemail")

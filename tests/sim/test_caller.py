@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccdsl.runtime.sim.caller import (
-    DEFAULT_MESSAGE_MS,
     HangUp,
     InteractiveCaller,
     Press,
@@ -92,7 +91,14 @@ def test_speak_sets_the_message_length_then_the_script_goes_on():
     caller.begin(T0)
     assert caller.message_ms(at(2000)) == 7000
     assert caller.hangup_at() == at(10_000)
-    assert ScriptedCaller([]).message_ms(T0) == DEFAULT_MESSAGE_MS
+
+
+def test_a_caller_who_does_not_speak_leaves_no_message():
+    # silent, pressing keys or hanging up: nothing said after the beep
+    for actions in ([], [Silence(5000)], [Press("#")], [HangUp(after_ms=0)]):
+        caller = ScriptedCaller(actions)
+        caller.begin(T0)
+        assert caller.message_ms(T0) == 0
 
 
 def test_press_refuses_keys_that_are_not_on_a_phone():

@@ -23,13 +23,13 @@ MENU = Sound("file", "iws/menu", "en-US")
 BEEP = Sound("file", "beep", "en-US")
 
 
-def make(actions=(), agents=(), *, busy_until=None) -> SimChannel:
+def make(actions=(), agents=(), *, busy_until=None, max_call_ms=2 * 3_600_000) -> SimChannel:
     clock = VirtualClock(T0)
     centre = SimCentre(now=T0)
     for agent_id, script, state in agents:
         centre.add_agent(Agent(agent_id, skills={"general": 1}, state=state), script)
     info = CallInfo("c1", "+8613800000001", None, "4008001234", T0, "sim/1")
-    return SimChannel(info, clock, ScriptedCaller(actions), centre)
+    return SimChannel(info, clock, ScriptedCaller(actions, max_call_ms=max_call_ms), centre)
 
 
 def elapsed(ch: SimChannel) -> int:
@@ -214,7 +214,8 @@ def test_hangup_during_a_queue_wait_leaves_the_queue():
 
 
 def test_hangup_while_leaving_voicemail_keeps_the_message():
-    ch = make([HangUp(after_ms=FILE_MS + 300 + 4000)])
+    # the caller talks, and hangs up 4 s into the message
+    ch = make([Speak(10_000)], max_call_ms=FILE_MS + 300 + 4000)
     out = asyncio.run(ch.voicemail("zhang", greeting=[MENU, BEEP], max_length_ms=180_000))
     assert (out.stored, out.duration_ms, out.mailbox) == (True, 4000, "zhang")
     assert out.file == "voicemail/zhang/c1"
@@ -233,6 +234,14 @@ def test_voicemail_length_follows_speak_and_max_length():
     ch = make([Speak(200_000)])
     out = asyncio.run(ch.voicemail("service", greeting=[], max_length_ms=60_000))
     assert out.duration_ms == 60_000
+
+
+@pytest.mark.parametrize("actions", [[], [Press("#")], [HangUp(after_ms=FILE_MS + 300 + 2000)]])
+def test_a_caller_who_says_nothing_after_the_beep_leaves_no_message(actions):
+    ch = make(actions)
+    out = asyncio.run(ch.voicemail("wang", greeting=[MENU, BEEP], max_length_ms=180_000))
+    assert (out.stored, out.file, out.duration_ms, out.mailbox) == (False, None, 0, "wang")
+    assert [d["stored"] for d in entries(ch, "voicemail")] == [False]
 
 
 def test_hangup_during_the_greeting_stores_nothing():

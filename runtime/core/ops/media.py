@@ -388,6 +388,7 @@ async def op_voicemail(rt: CallRuntime, op: dict, frame: Frame) -> None:
     max_ms = ms_of(await option(rt, options, "max_length", frame, loc), "max_length", loc)
     started = rt.services.clock.now()
     interrupted: str | None = None
+    rt.voicemail_stored = False  # until this one stores a message
     try:
         outcome = await rt.line().voicemail(
             mailbox, greeting=greeting, max_length_ms=max_ms if max_ms is not None else 180_000)
@@ -399,6 +400,7 @@ async def op_voicemail(rt: CallRuntime, op: dict, frame: Frame) -> None:
         # records the message in one go, so its own length is not known
         if greeting:
             emit_played(rt, greeting, greeting_name, started, interrupted, loc, timed=False)
+    rt.voicemail_stored = outcome.stored  # `call.voicemail_stored` tells the flow
     if outcome.stored:
         rt.voicemail = outcome.mailbox or mailbox
     rt.emit("voicemail", {"mailbox": outcome.mailbox or mailbox, "stored": outcome.stored,

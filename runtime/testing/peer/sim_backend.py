@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import wave
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import quote as url_quote
@@ -251,6 +252,9 @@ class SimBackend(Backend):
         got = await self.sim.voicemail(mailbox, greeting=(),
                                        max_length_ms=FOREVER_MS if limit < 0 else limit)
         endpos = got.duration_ms * SAMPLES_PER_MS
+        # Asterisk writes the file however little was said: a caller who
+        # said nothing leaves a WAV header and no audio (44 bytes)
+        _write_wav(f"{cmd.args[0]}.{cmd.args[1]}", endpos)
         if self.sim.ended_by == "caller":
             return f"200 result=-1 (hangup) endpos={endpos}"
         if limit >= 0 and got.duration_ms >= limit:
@@ -492,3 +496,15 @@ def app_args(data: str) -> list[str]:
             current.append(ch)
     out.append("".join(current))
     return out
+
+
+def _write_wav(path: str, samples: int) -> None:
+    """The file RECORD FILE leaves: 8 kHz 16-bit mono, `samples` of
+    silence. Only into a folder that exists (res_agi makes none)."""
+    if not path.endswith(".wav") or not os.path.isdir(os.path.dirname(path) or "."):
+        return
+    with contextlib.suppress(OSError), wave.open(path, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(2 * samples))
