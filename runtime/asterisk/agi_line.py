@@ -23,6 +23,7 @@ from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.channel import CallInfo, ChannelLog, Digits, OnAnswer, Sound
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.errors import CallHandedBack, CallHungUp, ExternalError
+from ccdsl.runtime.core.speech import SAY_LANGUAGES
 
 log = logging.getLogger("ccdsl.agi")
 
@@ -37,7 +38,7 @@ class AgiSettings:
     sounds_dir: str  # recorded prompts: <sounds_dir>/<language>/<name>.<ext>
     recordings_dir: str
     agent_interface: str = "PJSIP/{extension}"
-    say_languages: tuple[str, ...] = ("en",)  # SAY * for these primary subtags, else TTS
+    say_languages: tuple[str, ...] = SAY_LANGUAGES  # SAY * for these, else TTS
     # how an outside number is rung: through the transfer context, whose
     # dialplan knows the trunks (runtime/asterisk/dialplan.py)
     number_interface: str = "Local/{number}@" + names.TRANSFER_CONTEXT

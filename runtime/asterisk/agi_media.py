@@ -16,11 +16,11 @@ from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
 from ccdsl.runtime.core.channel import Sound
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.ops.media import RECORDING_FORMATS
+from ccdsl.runtime.core.speech import switch_says
 
 _SOUND_NAME = names.SOUND_NAME
 _LANGUAGE = names.LANGUAGE_TAG
 SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's data
-_INT32 = re.compile(r"-?\d{1,9}")
 
 
 class _SoundIndex:
@@ -108,25 +108,17 @@ def recording_file(path: str, recordings_dir: str) -> str:
 def say_command(kind: str, value: str, language: str, say_languages: tuple[str, ...],
                 now: datetime) -> tuple[str, str] | None:
     """Asterisk's own SAY for the languages it has sounds for, when the
-    value is one SAY takes; None: text-to-speech instead."""
-    if language.split("-", 1)[0].lower() not in say_languages:
+    value is one SAY takes (speech.switch_says); None: text-to-speech instead."""
+    if not switch_says(kind, value, language, say_languages):
         return None
-    if kind == "digits" and re.fullmatch(r"\+?[0-9][0-9*#]*", value):
-        return "SAY DIGITS", value  # res_agi wants a number first (sscanf %d)
-    if kind == "number" and _INT32.fullmatch(value):
-        return "SAY NUMBER", value
-    if kind == "alpha" and value and value.isprintable():
-        return "SAY ALPHA", value
+    if kind in ("digits", "number", "alpha"):
+        return f"SAY {kind.upper()}", value
     zone = now.tzinfo
-    try:
-        if kind == "date":
-            # noon: the same day in any zone within 12 hours of the clock's
-            day = datetime.fromisoformat(value).replace(hour=12, tzinfo=zone)
-            return "SAY DATE", str(int(day.timestamp()))
-        if kind == "time":
-            hour, minute = (int(p) for p in value.split(":")[:2])
-            moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            return "SAY TIME", str(int(moment.timestamp()))
-    except ValueError:
-        return None
+    if kind == "date":
+        # noon: the same day in any zone within 12 hours of the clock's
+        day = datetime.fromisoformat(value).replace(hour=12, tzinfo=zone)
+        return "SAY DATE", str(int(day.timestamp()))
+    hour, minute = (int(p) for p in value.split(":")[:2])
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return "SAY TIME", str(int(moment.timestamp()))
     return None

@@ -35,6 +35,37 @@ from typing import Any
 
 from ccdsl.runtime.core.values import TimeOfDay
 
+# the primary language subtags Asterisk has SAY sounds for out of the box
+SAY_LANGUAGES = ("en",)
+_SAY_DIGITS = re.compile(r"\+?[0-9][0-9*#]*")  # res_agi wants a number first (sscanf %d)
+_INT32 = re.compile(r"-?\d{1,9}")
+
+
+def switch_says(kind: str, value: str, language: str,
+                say_languages: tuple[str, ...] = SAY_LANGUAGES) -> bool:
+    """Whether Asterisk's own SAY speaks this value in this language (else
+    its words go to text-to-speech): the one rule for the Asterisk channel
+    and for the simulator, which must take as long as the switch does."""
+    if language.split("-", 1)[0].lower() not in say_languages:
+        return False
+    if kind == "digits":
+        return bool(_SAY_DIGITS.fullmatch(value))
+    if kind == "number":
+        return bool(_INT32.fullmatch(value))
+    if kind == "alpha":
+        return bool(value) and value.isprintable()
+    try:
+        if kind == "date":
+            dt.datetime.fromisoformat(value)
+            return True
+        if kind == "time":
+            hour, minute = (int(p) for p in value.split(":")[:2])
+            return 0 <= hour < 24 and 0 <= minute < 60
+    except ValueError:
+        return False
+    return False
+
+
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _HH_MM = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2})?")
 _MAX_WORDS = 10 ** 15  # beyond this, a number is read digit by digit

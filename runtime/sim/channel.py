@@ -31,6 +31,7 @@ from ccdsl.runtime.core.channel import (
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.core.events import Event, EventSink
+from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
 
@@ -144,10 +145,13 @@ class SimChannel:
     async def say(self, kind: str, value: str, language: str, *,
                   words: str | None = None) -> None:
         self._check()
-        if kind in ("digits", "alpha"):
+        # as long as the switch takes: its own SAY, or the words by text-to-speech
+        if not switch_says(kind, value, language):
+            ms = tts_ms(words or value)
+        elif kind in ("digits", "alpha"):
             ms = SAY_MS_PER_SYMBOL * max(1, len(value))
         else:
-            ms = tts_ms(words or value)  # as long as the words the caller hears
+            ms = tts_ms(value)
         self._note("said", kind=kind, value=value, language=language, ms=ms,
                    words=words or value)
         self._pass(ms)

@@ -93,6 +93,17 @@ def test_say_and_wait_take_time():
     assert entries(ch, "said")[0]["value"] == "2026"
 
 
+def test_a_say_takes_as_long_as_the_switch_speaks_it():
+    # en: Asterisk's own SAY NUMBER speaks 42, as the FastAGI peer times it;
+    # zh-CN: no SAY sounds, so the words go to text-to-speech
+    en, zh = make(), make()
+    asyncio.run(en.say("number", "42", "en-US", words="forty-two"))
+    asyncio.run(zh.say("date", "2026-12-03", "zh-CN", words="2026年12月3日"))
+    assert elapsed(en) == tts_ms("42")
+    assert elapsed(zh) == tts_ms("2026年12月3日")
+    assert entries(en, "said")[0]["words"] == "forty-two"
+
+
 # -- digits -----------------------------------------------------------------------
 
 
