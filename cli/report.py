@@ -78,6 +78,13 @@ def report(
     output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
                                 help="Write the report to this file (default: standard "
                                      "output)."),
+    check_asterisk: bool = typer.Option(False, "--check-asterisk",
+                                        help="Instead of the report: count what Asterisk saw "
+                                             "(the AMI events `ccf serve` kept) against the "
+                                             "call store for the range and filters, side by "
+                                             "side, and name each call that differs. Exit 0 "
+                                             "when they agree, 1 when they differ, 2 when the "
+                                             "store has no AMI events for the range."),
 ) -> None:
     """Report on the calls in a call store: calls per interval, queues, agents, menu nodes.
 
@@ -87,8 +94,12 @@ def report(
     handling time), nodes (visits, time spent, drops) and choices (what
     callers chose at each menu). docs/reports.md defines every figure.
     Exit status: 0 with a report, 2 for bad options or a store that cannot
-    be read.
+    be read. With --check-asterisk: 0 when Asterisk and the call store agree,
+    1 when they differ, 2 when there is nothing to check against.
     """
+    if check_asterisk:
+        _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt, output)
+        return
     try:
         text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
                      now, section, fmt, output)
@@ -136,6 +147,51 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         raise _Bad(f"cannot write `{output}`: {exc.strerror}") from None
     write(f"report written to {output}\n", err=True)
     return None
+
+
+def _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt,
+                    output) -> None:
+    """`--check-asterisk` (docs/reports.md "Checking against Asterisk")."""
+    from ccdsl.runtime.operations.reports import ReportError
+    from ccdsl.runtime.operations.reports import reconcile_render as render
+    from ccdsl.runtime.operations.reports.options import OptionError, filters
+    from ccdsl.runtime.operations.reports.query import open_store
+    from ccdsl.runtime.operations.reports.reconcile import check_asterisk
+
+    def bad(message: str) -> typer.Exit:
+        write(f"error: {message}\n", err=True)
+        return typer.Exit(2)
+
+    if interval is Interval.realtime:
+        raise bad("--check-asterisk takes --from and --to, not --interval realtime")
+    if fmt is ReportFormat.html:
+        raise bad("--check-asterisk prints a table, csv or json, not html")
+    try:
+        chosen = filters(start, end, queue=queue, agent=agent, flow=flow)
+    except OptionError as exc:
+        raise bad(str(exc)) from None
+    path = named_store(store, config)
+    try:
+        db = open_store(path)
+    except ReportError as exc:
+        raise bad(str(exc)) from None
+    try:
+        checked = check_asterisk(db, path, chosen)
+    finally:
+        db.close()
+    if checked.ami_events == 0:
+        raise bad(f"the call store {path} has no AMI events for this range: nothing to check "
+                  "against (the calls were simulated, or `ccf serve` ran without its AMI link)")
+    text = {ReportFormat.json: render.to_json,
+            ReportFormat.csv: render.to_csv}.get(fmt, render.to_text)(checked)
+    if output is None:
+        write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise bad(f"cannot write `{output}`: {exc.strerror}") from None
+    raise typer.Exit(0 if checked.agrees else 1)
 
 
 def _moment(text: str):
