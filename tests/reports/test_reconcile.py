@@ -286,3 +286,30 @@ def test_cli_refuses_what_it_cannot_check(tmp_path, extra):
     result = ccf("report", "--store", path, "--check-asterisk", *extra)
     assert result.exit_code == 2
     assert "--check-asterisk" in result.output
+
+
+def test_a_hand_back_the_store_calls_a_drop(tmp_path):
+    """The case seen on Asterisk 22: a call handed back at shutdown went on
+    in the dialplan; a store that records it as a hang-up in the flow differs."""
+    c = Centre(tmp_path / "calls.db")
+    c.call("1795.40", 0, "hangup")
+    _arrive(c, "1795.40")
+    c.ami("Newstate", _channel("1795.40", "main-ivr"))
+    _hangup(c, "1795.40", "main-ivr")
+    check = _check(c.close())
+    assert _figures(check)["transferred"] == (1, 0)
+    assert [(d.call_id, d.differs) for d in check.differences] == [
+        ("1795.40", ("transferred",))]
+    assert check.differences[0].text() == (
+        "call 1795.40: Asterisk: transferred; call store: ended in the flow, no queue, "
+        "no agent, outcome hangup")
+
+
+def test_cli_csv(tmp_path):
+    path = fill(tmp_path / "calls.db", store_abandons_answered=True)
+    result = ccf("report", "--store", path, "--check-asterisk", "-f", "csv")
+    assert result.exit_code == 1
+    figures, differences = result.output.strip().split("\n\n")
+    assert figures.splitlines()[:3] == ["# figures", "figure,asterisk,store,agree",
+                                        "calls,6,6,1"]
+    assert differences.splitlines()[2].startswith("1795.10,answered abandoned,")
