@@ -102,7 +102,7 @@ def test_in_the_simulator_the_take_has_the_same_name(tmp_path) -> None:
 
 def test_every_test_block_of_the_flow_passes_over_fastagi() -> None:
     ir = compiled()
-    assert len(ir["tests"]) == 3
+    assert len(ir["tests"]) == 4
     for test in ir["tests"]:
         result = run_test_over_agi(ir, test)
         assert result.passed, (test["name"], result.error,
