@@ -21,7 +21,8 @@ from ccdsl.cli.common import (
 PRESS_HELP = (
     "What the caller does, in order, separated by spaces or commas: keys such as `1` or "
     "`20261128#` (pressed when the call next listens for keys), a silence such as `5s` or "
-    "`500ms`, or `hangup`. Example: --press \"1 20261128# 0\".")
+    "`500ms`, `speak:20s` (talking into voicemail: only a caller who speaks leaves a "
+    "message), or `hangup`. Example: --press \"1 20261128# 0\".")
 
 
 class TracePrinter:

@@ -17,7 +17,7 @@ from ccdsl.runtime.core.crm.folder import crm_type_of
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.agents_file import load_agents
-from ccdsl.runtime.sim.caller import HangUp, Press, Silence
+from ccdsl.runtime.sim.caller import HangUp, Press, Silence, Speak
 from ccdsl.runtime.sim.script import flow_zone, parse_at, parse_press
 from ccdsl.runtime.testing.blocks import scenario_from_test
 from ccdsl.runtime.testing.expectations import CallFacts, Expectation, check
@@ -149,6 +149,10 @@ def test_press_scripts_for_simulate() -> None:
     assert parse_press("") == ()
     with pytest.raises(InputError, match="`x1` is not something a caller can do"):
         parse_press("x1")
+    # talking into voicemail: only a caller who speaks leaves a message
+    assert parse_press("1 speak:20s 5") == (Press("1"), Speak(20_000), Press("5"))
+    with pytest.raises(InputError, match="`speak:soon` is not something a caller can do"):
+        parse_press("speak:soon")
 
 
 def test_fixture_file_names_give_record_types() -> None:

@@ -64,12 +64,15 @@ def parse_at(text: str, default_zone: tzinfo = UTC, loc: dict | None = None) -> 
 
 
 _KEYS = re.compile(r"^[0-9*#]+$")
+_NOT_AN_ACTION = ("`{word}` is not something a caller can do: write keys (0-9, * and #), a "
+                  "silence such as 5s, speak:20s (talking into voicemail), or hangup")
 
 
 def parse_press(text: str) -> tuple[CallerAction, ...]:
     """What a caller does, from `--press`: words separated by spaces or
     commas; keys (`1`, `20261128#`) are pressed when the call next listens
-    for keys, a duration (`5s`) is a silence, `hangup` hangs up."""
+    for keys, a duration (`5s`) is a silence, `speak:20s` talks into
+    voicemail (the only way a message is left), `hangup` hangs up."""
     actions: list[CallerAction] = []
     for word in re.split(r"[\s,]+", text.strip()):
         if not word:
@@ -78,11 +81,14 @@ def parse_press(text: str) -> tuple[CallerAction, ...]:
             actions.append(Press(word))
         elif word.lower() in ("hangup", "hang-up"):
             actions.append(HangUp(after_ms=0))
+        elif word.lower().startswith("speak:"):
+            try:
+                actions.append(Speak(parse_duration_ms(word[len("speak:"):])))
+            except InputError:
+                raise InputError(_NOT_AN_ACTION.format(word=word)) from None
         else:
             try:
                 actions.append(Silence(parse_duration_ms(word)))
             except InputError:
-                raise InputError(
-                    f"`{word}` is not something a caller can do: write keys (0-9, * and #), a "
-                    "silence such as 5s, or hangup") from None
+                raise InputError(_NOT_AN_ACTION.format(word=word)) from None
     return tuple(actions)
