@@ -45,6 +45,8 @@ def _o(name: str, form: str, t: Type | None, doc: str, required: bool = False,
 
 # app_queue's strategies: how a queue picks the agents to ring for a call
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear")
+# app_queue's autopause: what happens to an agent who lets a queue call ring out
+QUEUE_AUTOPAUSE = ("yes", "no", "all")
 
 
 _BARGE_IN = _o("barge_in", "value", BOOL, "whether a key press interrupts the playback",
@@ -67,6 +69,13 @@ _STRATEGY = _o("strategy", "value", TEXT,
                "longest idle), fewestcalls (the fewest calls taken), random, rrmemory (round "
                "robin from the last one rung), linear (in the order listed)",
                default="\"leastrecent\"", choices=QUEUE_STRATEGIES)
+
+_AUTOPAUSE = _o("autopause", "value", TEXT,
+                "an agent who lets a call ring out: yes (paused in this queue, and the call "
+                "rings the next free agent), all (paused in every queue), no (not paused: "
+                "with leastrecent, fewestcalls or random the same agent may be rung again); "
+                "a paused agent stays paused until unpaused on the phone system",
+                default="\"yes\"", choices=QUEUE_AUTOPAUSE)
 
 OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
     "menu": (
@@ -91,7 +100,8 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("pattern", "value", TEXT, "a regular expression the digits must match"),
         _BARGE_IN,
     ),
-    "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING, _STRATEGY),
+    "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING, _STRATEGY,
+              _AUTOPAUSE),
     "queue statement": (_PRIORITY, _SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION),
     "route": (_SKILLS, _PRIORITY, _MAX_WAIT),
     "routing owner": (_RING,),

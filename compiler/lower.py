@@ -20,7 +20,7 @@ from ccdsl.compiler.lower_stmt import lower_body, lower_stmt
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, assigned_names
 
-IR_VERSION = "1.2"
+IR_VERSION = "1.3"
 
 
 HANDLER_KEYS = {"start": "start", "hangup": "hangup", "error": "error",

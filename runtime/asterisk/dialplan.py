@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ccdsl.options import QUEUE_AUTOPAUSE
 from ccdsl.runtime.asterisk import names
 
 EXTENSIONS_FILE = "extensions_ccf.conf"
@@ -21,6 +22,7 @@ DEFAULT_RING_S = 15  # app_queue DEFAULT_TIMEOUT
 DEFAULT_RETRY_S = 5  # app_queue DEFAULT_RETRY
 DEFAULT_STRATEGY = "leastrecent"  # the language's default (runtime.core.ops.agents)
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+IR_1_2_AUTOPAUSE = "no"  # a queue of an IR before 1.3 (runtime.core.ops.agents)
 STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
 
 
@@ -136,6 +138,7 @@ class QueueSettings:
 
     name: str  # the Asterisk queue
     strategy: str
+    autopause: str  # yes | no | all
     ring_s: int
     announce_s: int
     music: str | None
@@ -148,13 +151,17 @@ class QueueSettings:
         if strategy not in STRATEGIES:
             raise DialplanError(f"queue {qualified}: the strategy {strategy!r} is not one of "
                                 + ", ".join(STRATEGIES))
+        autopause = _lit(options.get("autopause")) or IR_1_2_AUTOPAUSE
+        if autopause not in QUEUE_AUTOPAUSE:
+            raise DialplanError(f"queue {qualified}: autopause {autopause!r} is not one of "
+                                + ", ".join(QUEUE_AUTOPAUSE))
         ring = _lit(options.get("ring"))
         announce = _lit((options.get("announce_position") or {}).get("every"))
         music = _lit(options.get("music"))
         if isinstance(music, str) and music and not _PLAIN.match(music):
             raise DialplanError(f"queue {qualified}: the music class {music!r} may only use "
                                 "letters, digits, _ and - in queues.conf")
-        return cls(name=names.queue_name(qualified), strategy=strategy,
+        return cls(name=names.queue_name(qualified), strategy=strategy, autopause=autopause,
                    ring_s=_seconds(ring) if isinstance(ring, int) else DEFAULT_RING_S,
                    announce_s=_seconds(announce) if isinstance(announce, int) else 0,
                    music=music if isinstance(music, str) and music else None,
@@ -163,6 +170,9 @@ class QueueSettings:
     def lines(self, members: list[str]) -> tuple[Line, ...]:
         lines = [Line("strategy", self.strategy), Line("timeout", str(self.ring_s)),
                  Line("retry", str(DEFAULT_RETRY_S)), Line("timeoutpriority", "app"),
+                 # a member who lets the call ring out is paused (Auto-Pause) and the
+                 # caller rings the next free member; nobody unpauses it but QueuePause
+                 Line("autopause", self.autopause),
                  Line("announce-frequency", str(self.announce_s)),
                  Line("announce-holdtime", "no"),
                  Line("joinempty", EMPTY_RULE), Line("leavewhenempty", EMPTY_RULE),

@@ -78,6 +78,9 @@ class QueueRequest:
     announce_position_ms: int | None  # announce every N ms, None: never
     strategy: str  # app_queue strategy: ringall, leastrecent, fewestcalls, random, rrmemory, linear
     ring_ms: int | None  # how long each member is rung
+    # app_queue autopause: a member who lets the call ring out is paused in this
+    # queue (yes), in every queue (all), or not (no: what an IR before 1.3 ran)
+    autopause: str = "no"
 
 
 @dataclass(frozen=True)

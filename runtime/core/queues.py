@@ -20,18 +20,19 @@ class QueueConfig:
     announce_position_ms: int | None = None
     ring_ms: int | None = None
     strategy: str = "leastrecent"  # the language's default
+    autopause: str = "no"  # an IR before 1.3; the language's default is "yes"
 
     def __init__(self, name: str, skills: dict[str, int] | None = None,
                  max_wait_ms: int | None = None, priority: int = 0, music: str | None = None,
                  announce_position_ms: int | None = None, ring_ms: int | None = None,
-                 strategy: str = "leastrecent") -> None:
+                 strategy: str = "leastrecent", autopause: str = "no") -> None:
         # What the generated __init__ does, in one step instead of one
         # object.__setattr__ per field (as runtime.core.events.Event): a simulated
         # call's centre makes one per queue. Still frozen afterwards.
         self.__dict__.update(name=name, skills={} if skills is None else skills,
                              max_wait_ms=max_wait_ms, priority=priority, music=music,
                              announce_position_ms=announce_position_ms, ring_ms=ring_ms,
-                             strategy=strategy)
+                             strategy=strategy, autopause=autopause)
 
 
 def queue_configs(ir: dict) -> dict[str, QueueConfig]:
@@ -58,5 +59,6 @@ def queue_configs(ir: dict) -> dict[str, QueueConfig]:
             name=name, skills=skills, max_wait_ms=lit(opts.get("max_wait")),
             priority=lit(opts.get("priority")) or 0, music=lit(opts.get("music")),
             announce_position_ms=lit(announce.get("every")), ring_ms=lit(opts.get("ring")),
-            strategy=lit(opts.get("strategy")) or "leastrecent")
+            strategy=lit(opts.get("strategy")) or "leastrecent",
+            autopause=lit(opts.get("autopause")) or "no")
     return out

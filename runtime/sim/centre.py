@@ -67,6 +67,7 @@ class SimCentre:
         self._waiting: dict[str, list[Waiter]] = {}
         self._skills: dict[str, dict[str, int]] = {q.name: q.skills for q in self.queues.values()}
         self._rrpos: dict[str, int] = {}
+        self._paused: dict[str, set[str]] = {}  # queue -> members auto-paused in it
         self._seq = 0
         self._now = now
         self.clock = clock  # when given, CentreView answers are as of its time
@@ -164,8 +165,7 @@ class SimCentre:
             for waiter in self._present(queue, now):
                 if waiter.talk_ms is None:
                     break  # a simulated call's turn: its channel rings members
-                free = [a for a in self.members(self._skills.get(queue, {}))
-                        if a.state == AgentState.AVAILABLE]
+                free = self.available(queue, self._skills.get(queue, {}))
                 if not free:
                     break
                 agent = self.pick(queue, "leastrecent", free)[0]
@@ -201,14 +201,16 @@ class SimCentre:
         self._waiting[queue] = [w for w in self._waiting.get(queue, []) if w.call_id != call_id]
 
     def pick(self, queue: str, strategy: str, available: list[Agent], *,
-             tried: set[str] = frozenset(), linpos: int = 0) -> list[Agent]:
+             linpos: int = 0) -> list[Agent]:
         """Whom to ring now among the available members (member order):
-        everyone for ringall, else the one best member."""
+        everyone for ringall, else the one best member. As app_queue, nothing
+        remembers a member who rang out: leastrecent, fewestcalls and random
+        may pick it again (its last call and call count did not change)."""
         if not available:
             return []
         if strategy == "ringall":
             return list(available)
-        fresh = [a for a in available if a.id not in tried] or list(available)
+        fresh = available
         if strategy in ("linear", "rrmemory"):
             start = linpos if strategy == "linear" else self._rrpos.get(queue, 0)
             after = [a for a in available if self._decl[a.id] >= start]
@@ -226,6 +228,31 @@ class SimCentre:
         if strategy == "random":
             return [fresh[self.rng.randrange(len(fresh))]]
         raise ValueError(f"unknown queue strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
+
+    def pause(self, queue: str, agent_id: str, everywhere: bool) -> None:
+        """app_queue's autopause after a ring-no-answer: the member is paused in
+        this queue (autopause = yes) or in every queue (all: the agent is paused)."""
+        if everywhere:
+            self.pool.update(agent_id, state=AgentState.PAUSED)
+        else:
+            self._paused.setdefault(queue, set()).add(agent_id)
+
+    def unpause(self, agent_id: str) -> None:
+        """QueuePause with Paused: false and no queue: unpaused everywhere."""
+        for members in self._paused.values():
+            members.discard(agent_id)
+        if self.pool.get(agent_id).state == AgentState.PAUSED:
+            self.pool.update(agent_id, state=AgentState.AVAILABLE)
+
+    def is_paused(self, queue: str, agent_id: str) -> bool:
+        return agent_id in self._paused.get(queue, ()) \
+            or self.pool.get(agent_id).state == AgentState.PAUSED
+
+    def available(self, queue: str, skills: dict[str, int]) -> list[Agent]:
+        """The members a queue may ring now: available, not paused in it."""
+        paused = self._paused.get(queue, ())
+        return [a for a in self.members(skills)
+                if a.state == AgentState.AVAILABLE and a.id not in paused]
 
     def member_index(self, agent_id: str) -> int:
         return self._decl[agent_id]

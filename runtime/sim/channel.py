@@ -417,7 +417,6 @@ class _QueueWait:
         self.on_answer = on_answer
         self.centre = ch.centre
         self.ring_ms = request.ring_ms or DEFAULT_RING_MS
-        self.tried: set[str] = set()
         self.linpos = 0
 
     async def run(self) -> QueueOutcome:
@@ -468,9 +467,8 @@ class _QueueWait:
                    position: int) -> QueueOutcome | None:
         """Ring the members the strategy picks; the outcome if one answered."""
         ch, req, centre = self.ch, self.req, self.centre
-        available = [a for a in centre.members(req.skills) if a.state == AgentState.AVAILABLE]
-        ring = centre.pick(req.queue, req.strategy, available, tried=self.tried,
-                           linpos=self.linpos)
+        available = centre.available(req.queue, req.skills)
+        ring = centre.pick(req.queue, req.strategy, available, linpos=self.linpos)
         if not ring:
             return None
         ids = [a.id for a in ring]
@@ -491,11 +489,13 @@ class _QueueWait:
             raise
         if winner is None:
             centre.ring_out(ids)
-            self.tried.update(ids)
-            if not {a.id for a in available} - self.tried:
-                self.tried.clear()  # everyone has been tried: start over
             self.linpos = centre.member_index(ids[-1]) + 1
             ch._note("ring_no_answer", agents=ids, ring_ms=ring_for)
+            if req.autopause != "no":
+                for agent_id in ids:  # app_queue's rna(): Auto-Pause
+                    centre.pause(req.queue, agent_id, everywhere=req.autopause == "all")
+                    ch._note("queue_member_paused", queue=req.queue, agent=agent_id,
+                             reason="Auto-Pause")
             return None
         agent_id = winner[2]
         centre.ring_out([i for i in ids if i != agent_id])

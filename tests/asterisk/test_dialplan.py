@@ -55,6 +55,7 @@ def sales(tmp_path_factory) -> dict:
         queue sales:
           skills {general: 5, "en-US": 6}
           strategy "ringall"
+          autopause "all"
           ring 20500ms
           max_wait 60s
           announce_position every 45s
@@ -134,12 +135,16 @@ def test_queue_settings_are_the_simulators_assumptions(tmp_path, hotline, sales)
         for qualified, queue in queue_configs(ir).items():
             settings = sections["ccf-" + qualified.replace(".", "_")]
             assert settings["strategy"] == queue.strategy
+            assert settings["autopause"] == queue.autopause
             ring_ms = queue.ring_ms or sim_centre.DEFAULT_RING_MS
             assert int(settings["timeout"]) == math.ceil(ring_ms / 1000)
             every = queue.announce_position_ms or 0
             assert int(settings["announce-frequency"]) == every // 1000
             assert settings.get("musicclass") == queue.music
     assert sections["ccf-mod_sales"]["timeout"] == "21"  # 20.5 s rounds up, never shorter
+    # the language's default: a no-answer pauses the member and the call rings on
+    assert sections["ccf-service"]["autopause"] == "yes"
+    assert sections["ccf-mod_sales"]["autopause"] == "all"
 
 
 def test_members_are_the_agents_with_the_skills_in_file_order(tmp_path, sales):

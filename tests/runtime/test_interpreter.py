@@ -758,6 +758,24 @@ def test_an_ir_1_0_queue_without_a_strategy_runs_leastrecent(tmp_path):
     assert {r.strategy for r in requests} == {"leastrecent"}
 
 
+def test_the_queue_autopause_reaches_the_channel_yes_by_default(tmp_path):
+    run = run_flow(compile_flow(tmp_path, QUEUES.replace('strategy "ringall"',
+                                                         'strategy "ringall" autopause "all"')))
+    requests = [data for what, data in run.channel.log if what == "enqueue"]
+    assert [(r.queue, r.autopause) for r in requests] == [("service", "yes"), ("sales", "all")]
+
+
+def test_an_ir_1_2_queue_without_autopause_runs_without(tmp_path):
+    program = compile_flow(tmp_path, QUEUES)
+    doc = json.loads(json.dumps(dict(program.doc), default=dict))
+    doc["ir_version"] = "1.2"
+    for decl in doc["queues"].values():
+        del decl["options"]["autopause"]
+    run = run_flow(load_program(doc))
+    requests = [data for what, data in run.channel.log if what == "enqueue"]
+    assert {r.autopause for r in requests} == {"no"}
+
+
 def test_a_strategy_computed_at_run_time_is_checked_there(tmp_path):
     program = flow(tmp_path, """\
 const STRATEGY = "round-robin"

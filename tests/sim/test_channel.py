@@ -390,6 +390,65 @@ def test_ring_no_answer_moves_on_to_the_next_member():
     assert entries(ch, "ring_no_answer")[0]["agents"] == ["rna"]
 
 
+def test_leastrecent_without_autopause_rings_the_same_member_again():
+    # as Asterisk 22 did (tests/asterisk/captures/ami-queue-leastrecent.txt): the member
+    # who never answers is still the least recent, and is rung again after every retry
+    ch = make([], [("rna", AgentScript(answer_after_ms=None), AgentState.AVAILABLE),
+                   ("li", AgentScript(answer_after_ms=2000), AgentState.AVAILABLE)])
+    out = asyncio.run(ch.enqueue(request(strategy="leastrecent", autopause="no",
+                                         ring_ms=5_000, max_wait_ms=30_000), on_answer=no_op))
+    assert out.status == "timeout"
+    assert [e["agents"] for e in entries(ch, "ring_no_answer")] == [["rna"]] * 3
+    assert ch.centre.agent("rna").state == AgentState.AVAILABLE
+
+
+def test_autopause_pauses_the_member_in_the_queue_and_rings_on():
+    # ami-queue-leastrecent-autopause.txt: AgentRingNoAnswer, QueueMemberPause
+    # (Auto-Pause) in that queue only, the next member after retry
+    ch = make([], [("rna", AgentScript(answer_after_ms=None), AgentState.AVAILABLE),
+                   ("li", AgentScript(answer_after_ms=2000), AgentState.AVAILABLE)])
+    out = asyncio.run(ch.enqueue(request(strategy="leastrecent", autopause="yes",
+                                         ring_ms=5_000), on_answer=no_op))
+    assert (out.conversation.agent, out.wait_ms) == ("li", 5_000 + 5_000 + 2_000)
+    assert entries(ch, "queue_member_paused") == [
+        {"queue": "service", "agent": "rna", "reason": "Auto-Pause", "at": 5_000}]
+    assert ch.centre.is_paused("service", "rna") and not ch.centre.is_paused("other", "rna")
+    assert ch.centre.agent("rna").state == AgentState.AVAILABLE  # other queues still ring it
+    ch.centre.unpause("rna")
+    assert not ch.centre.is_paused("service", "rna")
+
+
+def test_autopause_all_pauses_the_member_everywhere():
+    # ami-queue-leastrecent-autopause-all.txt: paused in every queue it is a member of
+    ch = make([], [("rna", AgentScript(answer_after_ms=None), AgentState.AVAILABLE),
+                   ("li", AgentScript(answer_after_ms=2000), AgentState.AVAILABLE)])
+    out = asyncio.run(ch.enqueue(request(strategy="leastrecent", autopause="all",
+                                         ring_ms=5_000), on_answer=no_op))
+    assert out.conversation.agent == "li"
+    assert ch.centre.agent("rna").state == AgentState.PAUSED
+    assert ch.centre.is_paused("other", "rna")
+
+
+def test_rrmemory_rings_on_without_autopause():
+    # ami-queue-rrmemory.txt: after the no-answer, the next member in order
+    ch = make([], [("rna", AgentScript(answer_after_ms=None), AgentState.AVAILABLE),
+                   ("li", AgentScript(answer_after_ms=2000), AgentState.AVAILABLE)])
+    out = asyncio.run(ch.enqueue(request(strategy="rrmemory", autopause="no", ring_ms=5_000),
+                                 on_answer=no_op))
+    assert (out.conversation.agent, out.wait_ms) == ("li", 12_000)
+    assert not ch.centre.is_paused("service", "rna")
+
+
+def test_ringall_pauses_nobody_when_one_answers():
+    # ami-queue-ringall.txt: the other rings end with no AgentRingNoAnswer
+    ch = make([], [("rna", AgentScript(answer_after_ms=None), AgentState.AVAILABLE),
+                   ("li", AgentScript(answer_after_ms=2000), AgentState.AVAILABLE)])
+    out = asyncio.run(ch.enqueue(request(autopause="yes"), on_answer=no_op))
+    assert (out.conversation.agent, out.wait_ms) == ("li", 2000)
+    assert not ch.centre.is_paused("service", "rna")
+    assert entries(ch, "queue_member_paused") == []
+
+
 def test_ringall_gives_the_call_to_the_first_to_answer():
     ch = make([], [("slow", AgentScript(answer_after_ms=8000), AgentState.AVAILABLE),
                    ("fast", AgentScript(answer_after_ms=3000), AgentState.AVAILABLE)])
@@ -444,7 +503,7 @@ def test_the_same_script_gives_the_same_log():
             await ch.play([WELCOME], interrupt_keys="1")
             await ch.read_digits([MENU], max_digits=10, timeout_ms=5000, inter_digit_ms=3000,
                                  end_key="#")
-            await ch.enqueue(request(strategy="random"), on_answer=no_op)
+            await ch.enqueue(request(strategy="random", autopause="yes"), on_answer=no_op)
 
         asyncio.run(flow())
         return ch.log.entries, ch.clock.now()

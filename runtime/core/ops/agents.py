@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ccdsl.options import QUEUE_STRATEGIES
+from ccdsl.options import QUEUE_AUTOPAUSE, QUEUE_STRATEGIES
 from ccdsl.runtime.core.builtins.external import crm_call
 from ccdsl.runtime.core.builtins.implementations import skills_dict
 from ccdsl.runtime.core.call import (
@@ -46,6 +46,8 @@ from ccdsl.runtime.core.values import Record, Ref, to_text
 # the strategy of a queue whose IR has none (IR 1.0, before the `strategy`
 # option): the longest idle agent first, the order runtime/core/routing.py uses too
 IR_1_0_STRATEGY = "leastrecent"
+# the autopause of a queue whose IR has none (before IR 1.3): app_queue's own default
+IR_1_2_AUTOPAUSE = "no"
 
 
 def agent_pool(rt: CallRuntime) -> AgentPool:
@@ -190,12 +192,18 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     if strategy not in QUEUE_STRATEGIES:
         raise FlowError(f"queue {queue}: the strategy {to_text(strategy)!r} is not one of "
                         + ", ".join(QUEUE_STRATEGIES), decl["loc"])
+    autopause = values.get("autopause")
+    if autopause is None:
+        autopause = IR_1_2_AUTOPAUSE
+    if autopause not in QUEUE_AUTOPAUSE:
+        raise FlowError(f"queue {queue}: autopause {to_text(autopause)!r} is not one of "
+                        + ", ".join(QUEUE_AUTOPAUSE), decl["loc"])
     return QueueRequest(
         queue=queue, priority=int(priority or 0), skills=skills_dict(values.get("skills"), loc),
         max_wait_ms=ms_of(values.get("max_wait"), "max_wait", loc),
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
-        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc))
+        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause)
 
 
 async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> QueueOutcome:

@@ -412,7 +412,7 @@ class SimBackend(Backend):
             skills=dict(config.skills), max_wait_ms=_ms(timeout) if timeout else None,
             music=self.variables.get("CHANNEL(musicclass)") or config.music,
             announce_position_ms=config.announce_position_ms, strategy=config.strategy,
-            ring_ms=config.ring_ms)
+            ring_ms=config.ring_ms, autopause=config.autopause)
 
         async def on_answer(party: str) -> None:
             await self._run_leg(gosub[1] if gosub and len(gosub) > 1 else "", party)
