@@ -38,8 +38,9 @@ def callback(
     extensions and \\[agents] interface), the \\[outbound] interface for the
     customer's number, the CRM and the call store. The outcome is recorded
     in the call store (a `callback` centre event) and the CRM's call-back
-    task gets status done or failed. Exit status: 0 when placed, 1 when it failed, 2 for a
-    usage error.
+    task gets status done or failed.
+
+    Exit status: 0 when placed, 1 when it failed, 2 for a usage error.
     """
     import asyncio
 
