@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from ccdsl.cli import agent as agent_cmd
 from ccdsl.cli import callback as callback_cmd
 from ccdsl.cli import calls as calls_cmd
 from ccdsl.cli import compile as compile_cmd
@@ -83,6 +84,7 @@ app.command("wrapup")(wrapup_cmd.wrapup)
 app.command("monitor")(monitor_cmd.monitor)
 app.command("status")(status_cmd.status)
 app.add_typer(prompts_cmd.app, name="prompts")
+app.add_typer(agent_cmd.app, name="agent")
 
 
 def main(argv: list[str] | None = None) -> None:
