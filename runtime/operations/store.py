@@ -226,6 +226,16 @@ class CallStore:
             self.last_error = None
             self._last_flush = time.monotonic()
 
+    def flush_due(self) -> None:
+        """Write what has waited FLUSH_SECONDS or more, for a server's timer:
+        without it the last events of a quiet centre (a call's final
+        Hangup) wait for the next event, unseen by reports."""
+        with self._lock:
+            due = ((self._new_calls or self._events or self._finished or self._centre)
+                   and time.monotonic() - self._last_flush >= FLUSH_SECONDS)
+        if due:
+            self._flush_quietly()
+
     def record_centre_event(self, source: str, kind: str, data: Mapping[str, Any],
                             at: datetime, call_id: str | None = None) -> None:
         """Keep an event of the centre rather than of one flow's run (an AMI

@@ -509,6 +509,35 @@ def test_centre_events_are_written_when_the_store_closes(tmp_path):
     assert got == [("DeviceStateChange", "1795652892.31")] * 3
 
 
+def test_the_last_events_of_a_quiet_centre_are_written_once_due(tmp_path, monkeypatch):
+    # Found with ccf serve on Asterisk 22: the Hangup events that ended a call
+    # waited in the buffer while no further event came, unseen by reports.
+    import ccdsl.runtime.operations.store as store_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+    path = tmp_path / "calls.db"
+    store = CallStore(path)
+
+    def written() -> int:
+        raw = sqlite3.connect(path)
+        try:
+            return raw.execute("SELECT count(*) FROM centre_events").fetchone()[0]
+        finally:
+            raw.close()
+
+    try:
+        store.record_centre_event("ami", "Hangup", {"Channel": "Local/1@x;1"}, T0)
+        store.flush_due()  # not due yet: buffered writes stay cheap
+        before = written()
+        clock[0] += store_module.FLUSH_SECONDS
+        store.flush_due()
+        after = written()
+    finally:
+        store.close()
+    assert (before, after) == (0, 1)
+
+
 def test_event_data_text_is_json_dumps_with_the_stores_options():
     """The stored text is byte for byte what json.dumps gives with the
     store's options (compact, not ASCII-escaped, run-time values by
