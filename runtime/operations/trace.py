@@ -45,6 +45,8 @@ def _value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     if value is None:
         return "null"
+    if isinstance(value, bool):  # as a flow writes it, not Python's True
+        return "true" if value else "false"
     if isinstance(value, str):
         return f'"{_short(value, 60)}"'
     return str(value)
@@ -123,6 +125,9 @@ def describe(kind: str, data: dict) -> str:
         case "agent_offered":
             via = f" (via {d['via']})" if d.get("via") else ""
             return f"rings agent {d.get('agent')}{via}"
+        case "agent_no_answer":
+            return (f"agent {d.get('agent')} does not answer "
+                    f"after {_seconds(d.get('ring_ms'))}")
         case "agent_answered":
             return f"agent {d.get('agent')} answers after {_seconds(d.get('ring_ms'))}"
         case "conversation_ended":
