@@ -103,7 +103,7 @@ def test_calls_show_has_events_path_recording_and_wrapup(store):
         assert heading in out
     assert "agent li answers after 3s" in out  # the trace renderer's words
     assert re.search(r"recording_line.ccf:\d+ +\| record call\n", out)  # the line quoted
-    assert "CRM log_call(" in out and "automatic: True" in out
+    assert "CRM log_call(" in out and "automatic: true" in out
     assert "(not on this machine)" in out  # the simulator's recording folder is gone
     assert "agent li, customer C1" in out
     data = json.loads(ccf("calls", "show", "sim-1", "--store", str(store),
