@@ -19,6 +19,7 @@ from ccdsl.runtime.core.channel import (
     DialOutcome,
     DialTarget,
     OnAnswer,
+    OnRing,
     QueueOutcome,
     QueueRequest,
     TransferOutcome,
@@ -136,7 +137,8 @@ class AgiAgents(AgiLine):
         return DialOutcome("answered", Conversation(party, max(0, ring_ms_taken), talk_ms,
                                                     "agent"))
 
-    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
+                      on_ring: OnRing | None = None) -> QueueOutcome:
         self._enter("enqueue")
         queue = names.queue_name(request.queue)
         music = self._safe(names.music_class, request.music) if request.music else None
@@ -154,11 +156,15 @@ class AgiAgents(AgiLine):
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
         start = self.clock.now()
+        if on_ring is not None:  # ccf serve's AMI link reports the members' rings
+            self.hooks.register_rings(self.info.call_id, on_ring)
         try:
             reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
         except CallHandedBack:
             self._handed_back_bridged(hook, start, queue=request.queue)
             raise
+        finally:
+            self.hooks.unregister_rings(self.info.call_id)
         if hook.error is not None:
             raise hook.error
         if reply.value == -1 or (self.session.hung_up and not hook.fired):

@@ -5,8 +5,9 @@ Must not know the ops' Asterisk applications (agi_agents.py, agi_channel.py buil
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,15 @@ from ccdsl.runtime.asterisk.agi import (
 )
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
-from ccdsl.runtime.core.channel import CallInfo, ChannelLog, Digits, OnAnswer, Sound
+from ccdsl.runtime.core.channel import (
+    CallInfo,
+    ChannelLog,
+    Digits,
+    OnAnswer,
+    OnRing,
+    QueueRing,
+    Sound,
+)
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.errors import CallHandedBack, CallHungUp, ExternalError
 from ccdsl.runtime.core.speech import SAY_LANGUAGES
@@ -52,6 +61,8 @@ class AnswerHooks:
 
     def __init__(self) -> None:
         self._hooks: dict[str, OnAnswer] = {}
+        self._rings: dict[str, OnRing] = {}  # the OnRing of calls now in Queue()
+        self.rings_reported = 0
 
     def register(self, call_id: str, on_answer: OnAnswer) -> None:
         self._hooks[call_id] = on_answer
@@ -69,6 +80,30 @@ class AnswerHooks:
 
     def __len__(self) -> int:
         return len(self._hooks)
+
+    # -- queue rings (AMI's AgentCalled / AgentRingNoAnswer, from ccf serve's link) --
+
+    def register_rings(self, call_id: str, on_ring: OnRing) -> None:
+        self._rings[call_id] = on_ring
+
+    def unregister_rings(self, call_id: str) -> None:
+        self._rings.pop(call_id, None)
+
+    def ring(self, call_ids: Iterable[str | None], ring: QueueRing) -> bool:
+        """Report a queue member's ring to the first of call_ids whose
+        Queue() waits (the event's Uniqueid, then its Linkedid); False when
+        none does. The caller's FastAGI connection is busy in EXEC Queue
+        meanwhile: this is how the ring reaches the call's events."""
+        for call_id in call_ids:
+            on_ring = self._rings.get(call_id or "")
+            if on_ring is None:
+                continue
+            self.rings_reported += 1
+            waiting = on_ring(ring)
+            if waiting is not None:
+                asyncio.ensure_future(waiting)
+            return True
+        return False
 
 
 class AgiLine:

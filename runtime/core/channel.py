@@ -126,6 +126,25 @@ class TransferOutcome:
 OnAnswer = Callable[[str], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class QueueRing:
+    """One ring of a queue member, as the line sees it: it starts to ring
+    (`ringing`: app_queue's AgentCalled) or rings out (`no_answer`:
+    AgentRingNoAnswer, after ring_ms). An answer is OnAnswer's; a ring
+    that ends because another member answered or the caller left has no
+    report of its own (Asterisk sends none)."""
+
+    agent: str
+    status: Literal["ringing", "no_answer"]
+    ring_ms: int | None = None
+
+
+# Called for each QueueRing while the caller waits: the interpreter turns
+# them into the call's agent_offered / agent_no_answer events. It may
+# return an awaitable, which the line awaits before going on.
+OnRing = Callable[[QueueRing], Awaitable[None] | None]
+
+
 class Channel(Protocol):
     info: CallInfo
 
@@ -165,9 +184,11 @@ class Channel(Protocol):
         """Ring one agent or number; if answered, bridge the caller and
         return when the conversation ends (CallHungUp if the caller hangs up)."""
 
-    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
+                      on_ring: OnRing | None = None) -> QueueOutcome:
         """Wait in a queue (app_queue semantics) until an agent answers, the
-        wait limit passes, or the queue has no one to take the call."""
+        wait limit passes, or the queue has no one to take the call; each
+        member's ring is reported to on_ring as it starts and if it rings out."""
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
                        ring_ms: int) -> TransferOutcome:

@@ -29,7 +29,8 @@ EVENT_KINDS = (
     "routing_decision", # routing, rule, outcome, reason
     "queue_joined",     # queue, priority, position
     "queue_left",       # queue, outcome (answered|timeout|empty|full|hangup), wait_ms
-    "agent_offered",    # agent, via (dial|queue)
+    "agent_offered",    # agent, via (dial|queue), queue (via queue)
+    "agent_no_answer",  # agent, via (queue), queue, ring_ms: a queue member's ring ran out
     "agent_answered",   # agent, ring_ms
     "conversation_ended",  # agent, talk_ms, ended_by
     "transfer",         # target, mode, status

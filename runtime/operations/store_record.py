@@ -157,6 +157,18 @@ def _fold_offered(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, 
     call.ringing.append(leg)
 
 
+def _fold_no_answer(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                    ms: int) -> None:
+    """A queue member's ring ran out while the caller stays queued: that
+    agent's leg is missed, as a dial's ring the call moved on from is."""
+    agent = data.get("agent")
+    for leg in reversed(call.ringing):
+        if leg["agent"] == agent:
+            leg.update(outcome="missed", ring_ms=data.get("ring_ms"))
+            call.ringing.remove(leg)
+            break
+
+
 def _fold_agent_answered(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
                          ms: int) -> None:
     agent = data.get("agent")
@@ -271,6 +283,7 @@ FOLDS: dict[str, Callable[[CallRecord, int, Mapping[str, Any], str, int], None]]
     "queue_joined": _fold_joined,
     "queue_left": _fold_left,
     "agent_offered": _fold_offered,
+    "agent_no_answer": _fold_no_answer,
     "agent_answered": _fold_agent_answered,
     "conversation_ended": _fold_conversation,
     "recording_started": _fold_recording,

@@ -21,8 +21,10 @@ from ccdsl.runtime.core.channel import (
     DialTarget,
     Digits,
     OnAnswer,
+    OnRing,
     QueueOutcome,
     QueueRequest,
+    QueueRing,
     Sound,
     TransferOutcome,
     VoicemailOutcome,
@@ -181,9 +183,10 @@ class SimChannel:
         self._check()
         return await self._dial(target, ring_ms, on_answer, "three_way")
 
-    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer) -> QueueOutcome:
+    async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
+                      on_ring: OnRing | None = None) -> QueueOutcome:
         self._check()
-        return await _QueueWait(self, request, on_answer).run()
+        return await _QueueWait(self, request, on_answer, on_ring).run()
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
                        ring_ms: int) -> TransferOutcome:
@@ -411,10 +414,12 @@ class _QueueWait:
     """One caller's stay in a queue (see runtime/sim/centre.py for the
     app_queue rules it follows)."""
 
-    def __init__(self, ch: SimChannel, request: QueueRequest, on_answer: OnAnswer) -> None:
+    def __init__(self, ch: SimChannel, request: QueueRequest, on_answer: OnAnswer,
+                 on_ring: OnRing | None = None) -> None:
         self.ch = ch
         self.req = request
         self.on_answer = on_answer
+        self.on_ring = on_ring
         self.centre = ch.centre
         self.ring_ms = request.ring_ms or DEFAULT_RING_MS
         self.linpos = 0
@@ -482,6 +487,8 @@ class _QueueWait:
             if left < ring_for:  # the queue's timeout wins over the ring (timeoutpriority=app)
                 winner, ring_for = None, left
         ch._ring(ids, req.queue)
+        for agent_id in ids:  # app_queue's AgentCalled, one per member rung
+            await self._report(QueueRing(agent_id, "ringing"))
         try:
             ch._pass(ring_for)
         except CallHungUp:
@@ -491,8 +498,9 @@ class _QueueWait:
             centre.ring_out(ids)
             self.linpos = centre.member_index(ids[-1]) + 1
             ch._note("ring_no_answer", agents=ids, ring_ms=ring_for)
-            if req.autopause != "no":
-                for agent_id in ids:  # app_queue's rna(): Auto-Pause
+            for agent_id in ids:  # app_queue's rna(): AgentRingNoAnswer, then Auto-Pause
+                await self._report(QueueRing(agent_id, "no_answer", ring_for))
+                if req.autopause != "no":
                     centre.pause(req.queue, agent_id, everywhere=req.autopause == "all")
                     ch._note("queue_member_paused", queue=req.queue, agent=agent_id,
                              reason="Auto-Pause")
@@ -505,6 +513,12 @@ class _QueueWait:
         conversation = await ch._talk(agent_id, centre.scripts[agent_id], ring_for,
                                       self.on_answer, party=agent_id)
         return QueueOutcome("answered", wait, position, conversation)
+
+    async def _report(self, ring: QueueRing) -> None:
+        if self.on_ring is not None:
+            waiting = self.on_ring(ring)
+            if waiting is not None:
+                await waiting
 
     def _announce(self, now: datetime) -> None:
         """app_queue's say_position: 'you are next', or 'there are N calls

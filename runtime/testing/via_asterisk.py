@@ -20,7 +20,7 @@ from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
-from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.channel import CallInfo, QueueRequest, QueueRing
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError, InputError
@@ -155,6 +155,11 @@ class AgiTestbed:
             raise RuntimeError(f"call {info.call_id} arrived with no scenario on the testbed")
         return self._call.services
 
+    def _ring(self, call_id: str, ring: QueueRing, request: QueueRequest) -> None:
+        """A queue member's ring at the peer: what ccf serve's AMI link does
+        with its AgentCalled / AgentRingNoAnswer (LiveCentre._on_event)."""
+        self.server.hooks.ring((call_id,), ring)
+
     def _agent(self, agent_id: str) -> Agent | None:
         return self._call.centre.agent(agent_id) if self._call is not None else None
 
@@ -208,7 +213,8 @@ class AgiTestbed:
                              agent_interface=self.settings.agent_interface,
                              answered=agent_leg(host, port, timeout=PEER_TIMEOUT_S,
                                                 caller_number=scenario.caller,
-                                                caller_name=scenario.caller_name or ""))
+                                                caller_name=scenario.caller_name or ""),
+                             rings=self._ring)
         events = EventList()
         sinks = (events, self.store) if sink is None else (events, self.store, sink)
         watched = WatchedCRM(crm)

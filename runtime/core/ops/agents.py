@@ -30,6 +30,7 @@ from ccdsl.runtime.core.channel import (
     OnAnswer,
     QueueOutcome,
     QueueRequest,
+    QueueRing,
 )
 from ccdsl.runtime.core.errors import (
     CallHandedBack,
@@ -66,17 +67,57 @@ def agent_pool(rt: CallRuntime) -> AgentPool:
 
 
 def answer_callback(rt: CallRuntime, via: str, offered_at: Any,
-                    loc: dict | None) -> OnAnswer:
+                    loc: dict | None, rings: QueueRings | None = None) -> OnAnswer:
     async def on_answer(agent_id: str) -> None:
-        ring_ms = int((rt.services.clock.now() - offered_at) / timedelta(milliseconds=1))
+        started = rings.answered(agent_id) if rings is not None else None
+        since = offered_at if started is None else started
+        ring_ms = int((rt.services.clock.now() - since) / timedelta(milliseconds=1))
         rt.talked_to_agent = True
         rt.agent = agent_id
-        if via == "queue":
+        if via == "queue" and started is None:  # the line reported no ring of this agent
             rt.emit("agent_offered", {"agent": agent_id, "via": "queue", "queue": rt.queue},
                     loc)
         rt.emit("agent_answered", {"agent": agent_id, "ring_ms": ring_ms, "via": via}, loc)
         await run_answered_handler(rt, agent_id)
     return on_answer
+
+
+class QueueRings:
+    """The rings of queue members one queue wait reports (the line's
+    OnRing): each ring that starts is an `agent_offered` (via queue), each
+    that rings out an `agent_no_answer`, as a dial's ring is an offer. The
+    answer closes the wait: a ring reported after it (an AMI event late
+    behind the answer) is not a new offer."""
+
+    def __init__(self, rt: CallRuntime, queue: str, loc: dict | None) -> None:
+        self.rt = rt
+        self.queue = queue
+        self.loc = loc
+        self.ringing: dict[str, Any] = {}  # agent -> when its ring started
+        self.done = False
+
+    def __call__(self, ring: QueueRing) -> None:
+        if self.done or not ring.agent:
+            return
+        rt = self.rt
+        if ring.status == "ringing":
+            if ring.agent in self.ringing:
+                return
+            self.ringing[ring.agent] = rt.services.clock.now()
+            rt.emit("agent_offered", {"agent": ring.agent, "via": "queue",
+                                      "queue": self.queue}, self.loc)
+        elif ring.status == "no_answer" and self.ringing.pop(ring.agent, None) is not None:
+            rt.emit("agent_no_answer", {"agent": ring.agent, "via": "queue",
+                                        "queue": self.queue, "ring_ms": ring.ring_ms},
+                    self.loc)
+
+    def answered(self, agent_id: str) -> Any:
+        """The agent answered: when its reported ring started (None: no
+        ring of it was reported); later reports are ignored."""
+        self.done = True
+        started = self.ringing.get(agent_id)
+        self.ringing.clear()
+        return started
 
 
 async def run_answered_handler(rt: CallRuntime, agent_id: str) -> None:
@@ -215,8 +256,10 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
                              "skills": dict(request.skills), "max_wait_ms": request.max_wait_ms},
             loc)
     try:
-        outcome = await rt.line().enqueue(request,
-                                          on_answer=answer_callback(rt, "queue", joined_at, loc))
+        rings = QueueRings(rt, request.queue, loc)
+        outcome = await rt.line().enqueue(
+            request, on_answer=answer_callback(rt, "queue", joined_at, loc, rings),
+            on_ring=rings)
     except CallHandedBack as back:
         waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
         if back.talk_ms is not None:  # an agent had answered: the visit was answered

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote as url_quote
 
 from ccdsl.runtime.asterisk import names
-from ccdsl.runtime.core.channel import DialTarget, QueueRequest, Sound
+from ccdsl.runtime.core.channel import DialTarget, QueueRequest, QueueRing, Sound
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.sim.channel import SimChannel
@@ -32,6 +32,11 @@ from ccdsl.runtime.testing.peer.agi_caller import (
 )
 
 AnsweredLeg = Callable[[str, str], Awaitable[None]]  # (call id, agent) -> the agent's leg ran
+# (the caller's call id, the ring, the Queue()'s request) -> what Asterisk's AMI
+# says of a member's ring (AgentCalled, AgentRingNoAnswer, QueueMemberPause):
+# wired to the AMI test peer, or straight to the server's AnswerHooks.ring as
+# ccf serve's AMI link would; an awaitable returned is awaited before the queue goes on
+QueueRings = Callable[[str, QueueRing, QueueRequest], Awaitable[None] | None]
 
 _DIALSTATUS = {"answered": "ANSWER", "no_answer": "NOANSWER", "busy": "BUSY",
                "unavailable": "CHANUNAVAIL", "failed": "CONGESTION"}
@@ -75,7 +80,7 @@ class SimBackend(Backend):
     def __init__(self, sim: SimChannel, *, sounds_dir: str = "",
                  agent_interface: str = "PJSIP/{extension}",
                  answered: AnsweredLeg | None = None, missing: frozenset[str] = frozenset(),
-                 default_ring_ms: int = 20_000) -> None:
+                 default_ring_ms: int = 20_000, rings: QueueRings | None = None) -> None:
         info = sim.info
         super().__init__(caller_number=info.caller_number, caller_name=info.caller_name or "",
                          channel=info.channel, language=info.language or "en")
@@ -83,6 +88,7 @@ class SimBackend(Backend):
         self.clock = sim.clock
         self.sounds_dir = os.path.abspath(sounds_dir) if sounds_dir else ""
         self.answered_leg = answered
+        self.rings = rings  # what AMI says of the queue members' rings, or None: nothing
         self.up_since: datetime | None = None  # when the caller's channel was answered
         self.missing = missing  # file names to answer as missing (result=-1 endpos=0)
         self.default_ring_ms = default_ring_ms
@@ -417,7 +423,13 @@ class SimBackend(Backend):
         async def on_answer(party: str) -> None:
             await self._run_leg(gosub[1] if gosub and len(gosub) > 1 else "", party)
 
-        outcome = await self.sim.enqueue(request, on_answer=on_answer)
+        rings = self.rings
+        call_id = self.sim.info.call_id
+
+        def on_ring(ring: QueueRing) -> Awaitable[None] | None:
+            return rings(call_id, ring, request) if rings is not None else None
+
+        outcome = await self.sim.enqueue(request, on_answer=on_answer, on_ring=on_ring)
         self.variables["QUEUEPOSITION"] = str(outcome.position)
         if outcome.status == "timeout":
             self.variables["QUEUESTATUS"] = "TIMEOUT"
