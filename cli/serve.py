@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, load_centre, write
+from ccdsl.cli.common import ConfigOption, fail, load_centre, write
 
 
 def serve(
@@ -19,9 +19,10 @@ def serve(
     no_ami: bool = typer.Option(False, "--no-ami",
                                 help="Run without the AMI link: agent states stay as "
                                      "configured, nothing is mirrored from Asterisk."),
-    grace: float = typer.Option(None, "--grace", min=0,
-                                help="Seconds calls in progress get to finish at shutdown "
-                                     "(default: the shutdown grace in ccf.toml, 30 s)."),
+    grace: str = typer.Option(None, "--grace", metavar="DURATION", show_default=False,
+                              help="How long calls in progress get to finish at shutdown: "
+                                   "30s, 500ms, 2m or a number of seconds (default: the "
+                                   "shutdown grace in ccf.toml, 30s)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every call's start "
                                  "and end, and AMI link changes."),
 ) -> None:
@@ -41,6 +42,17 @@ def serve(
     import signal
 
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
+    from ccdsl.runtime.core.durations import parse_duration_ms
+    from ccdsl.runtime.core.errors import InputError
+
+    grace_s = None
+    if grace is not None:
+        try:
+            grace_s = parse_duration_ms(grace, "--grace", units=("ms", "s", "m"),
+                                        bare="s") / 1000
+        except InputError:
+            raise fail(f"--grace: {grace!r} is not a duration such as 30s, 500ms or 2m",
+                       2) from None
 
     centre_config = load_centre(config, 2, then="ccf serve: not started; fix the configuration "
                                                 "(`ccf config check` lists the problems)")
@@ -72,7 +84,7 @@ def serve(
         await stop.wait()
         running = live.server.calls_running if live.server else 0
         write(f"ccf serve: stopping; {running} call(s) in progress\n")
-        handed = await live.stop(grace)
+        handed = await live.stop(grace_s)
         served = live.server.served if live.server else 0
         write(f"ccf serve: stopped after {served} call(s)"
               + (f"; {handed} handed back to the dialplan" if handed else "") + "\n")

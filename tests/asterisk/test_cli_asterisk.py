@@ -82,3 +82,15 @@ def test_serve_says_which_path_it_cannot_open(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "the call store /proc/no/calls.db cannot be opened" in result.output
     assert "[paths] store" in result.output and "not started" in result.output
+
+
+def test_serve_reads_the_grace_as_ccf_toml_writes_durations(tmp_path: Path) -> None:
+    # `--grace 3s` was refused ("not a valid float range") where ccf.toml says grace = "30s"
+    config = tmp_path / "ccf.toml"
+    config.write_text('[paths]\nstore = "/proc/no/calls.db"\n', encoding="utf-8")
+    bad = ccf("serve", "--config", str(config), "--grace", "soon")
+    assert bad.exit_code == 2
+    assert "--grace: 'soon' is not a duration such as 30s" in bad.stderr
+    for grace in ("3s", "500ms", "2"):  # a bare number is seconds, as before
+        result = ccf("serve", "--config", str(config), "--grace", grace)
+        assert "--grace" not in result.output and "not started" in result.output
