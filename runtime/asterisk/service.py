@@ -27,7 +27,7 @@ from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from ccdsl.runtime.core.centre import Agent, parse_state
-from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.channel import CallInfo, QueueRing
 from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.crm.config import CrmConfigError
 from ccdsl.runtime.core.crm.connect import open_crm
@@ -348,6 +348,12 @@ class LiveCentre:
         assert self.centre is not None and self.store is not None
         self.centre.apply(event)
         name = event.event or "?"
+        ring = queue_ring(event, self.centre)
+        if ring is not None and self.server is not None:
+            # the caller's Queue() runs on the channel whose AGI is the call
+            # (its agi_uniqueid is the call id); its FastAGI connection is busy
+            # in EXEC Queue, so the ring reaches the call's events from here
+            self.server.hooks.ring((event.get("Uniqueid"), event.get("Linkedid")), ring)
         call_id = event.get("Linkedid") or event.get("Uniqueid")
         self.store.record_centre_event("ami", name, _flat(event.headers), SystemClock().now(),
                                        call_id=call_id)
@@ -380,6 +386,25 @@ class LiveCentre:
         if self.store is not None:
             self.store.close()
         return handed
+
+
+def queue_ring(event: AmiMessage, centre: AmiCentre) -> QueueRing | None:
+    """A queue member's ring from app_queue's AgentCalled (it starts) or
+    AgentRingNoAnswer (it rang out, RingTime ms), with the configured agent
+    its MemberName (ccf serve's QueueAdd sets the agent id) or Interface
+    names; None for any other event or an unknown member."""
+    name = event.event
+    if name not in ("AgentCalled", "AgentRingNoAnswer"):
+        return None
+    member = event.get("MemberName") or ""
+    agent = member if centre.agent(member) is not None else \
+        centre.agent_for_device(event.get("Interface") or "")
+    if not agent:
+        return None
+    if name == "AgentCalled":
+        return QueueRing(agent, "ringing")
+    ring_time = event.get("RingTime") or ""
+    return QueueRing(agent, "no_answer", int(ring_time) if ring_time.isdigit() else None)
 
 
 def _flat(headers: Mapping[str, object]) -> dict[str, object]:

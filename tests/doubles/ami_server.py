@@ -52,6 +52,7 @@ class AmiPeer(Actions, ConfigActions):
         self.queues: dict[str, PeerQueue] = {q: PeerQueue(q) for q in queues}
         self.channels: dict[str, PeerChannel] = {}
         self.devices: dict[str, str] = {}  # device -> state name
+        self.ringing: dict[tuple[str, str], str] = {}  # a queue caller's ringing members
         self.globals: dict[str, str] = {}
         self.configs: dict[str, list[ConfigCategory]] = {
             name: parse_config(text) for name, text in (configs or {}).items()}

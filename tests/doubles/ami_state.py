@@ -83,6 +83,7 @@ class AsteriskState:
     queues: dict[str, PeerQueue]
     channels: dict[str, PeerChannel]
     devices: dict[str, str]  # device -> state name
+    ringing: dict[tuple[str, str], str]  # (caller channel, member interface) -> its channel
     processed_calls: int
     _ids: itertools.count
     _local_ids: itertools.count
@@ -127,6 +128,76 @@ class AsteriskState:
                            "Position": pos, "Count": len(q.callers)})
                 return
         raise KeyError(f"{channel} is not waiting in {queue}")
+
+    # -- a queue caller's rings (app_queue ring_one / rna; captures ami-queue-*.txt) --
+
+    def caller_channel(self, name: str, uniqueid: str, caller_num: str = "<unknown>",
+                       caller_name: str = "<unknown>", context: str = "ccf-inbound",
+                       exten: str = "s") -> PeerChannel:
+        """The caller's channel as a call that runs AGI has it (its Uniqueid
+        is the agi_uniqueid ccf serve takes as the call id)."""
+        chan = PeerChannel(name, uniqueid, uniqueid, context, exten, priority=2,
+                           caller_num=caller_num, caller_name=caller_name,
+                           application="Queue")
+        self.channels[name] = chan
+        return chan
+
+    def agent_called(self, queue: str, interface: str, caller: PeerChannel) -> None:
+        """A member starts ringing for the caller: AgentCalled, with the
+        member's new channel as Dest* (Down, the caller's Linkedid)."""
+        member = self.queues[queue].members[interface]
+        dest = PeerChannel(f"{interface}-{next(self._local_ids):08x}", self._new_uniqueid(),
+                           caller.linkedid, "from-internal", queue, state=0,
+                           caller_num=caller.caller_num, caller_name=caller.caller_name,
+                           device=member.state_interface)
+        self.channels[dest.name] = dest
+        self.ringing[(caller.name, interface)] = dest.name
+        self.emit(self._agent_event("AgentCalled", queue, member, caller, dest))
+
+    def agent_ring_no_answer(self, queue: str, interface: str, caller: PeerChannel,
+                             ring_ms: int, autopause: str = "no") -> None:
+        """The member's ring ran out (app_queue rna()): AgentRingNoAnswer
+        with RingTime, then with autopause yes a QueueMemberPause
+        (`Auto-Pause`) for this queue, with all one for every queue the
+        interface is a member of."""
+        member = self.queues[queue].members[interface]
+        dest = self.channels.pop(self.ringing.pop((caller.name, interface)))
+        self.emit({**self._agent_event("AgentRingNoAnswer", queue, member, caller, dest),
+                   "RingTime": ring_ms})
+        if autopause == "no":
+            return
+        paused = [self.queues[queue]] if autopause != "all" else \
+            [q for q in self.queues.values() if interface in q.members]
+        for q in paused:
+            m = q.members[interface]
+            m.paused, m.paused_reason, m.last_pause = True, "Auto-Pause", int(time.time())
+            self.emit(self._member_event("QueueMemberPause", q, m))
+
+    def agent_connect(self, queue: str, interface: str, caller: PeerChannel,
+                      ring_ms: int, holdtime_s: int) -> None:
+        """The member answered: AgentConnect (RingTime, HoldTime)."""
+        member = self.queues[queue].members[interface]
+        dest = self.channels[self.ringing.pop((caller.name, interface))]
+        dest.state = 6
+        self.emit({**self._agent_event("AgentConnect", queue, member, caller, dest),
+                   "HoldTime": holdtime_s, "RingTime": ring_ms // 1000})
+
+    def _agent_event(self, name: str, queue: str, member: PeerMember, caller: PeerChannel,
+                     dest: PeerChannel) -> dict[str, object]:
+        # queue_agent_called etc. (apps/app_queue.c): the caller's channel,
+        # the member's as Dest*, then Queue, Interface, MemberName
+        fields = {"Event": name, "Privilege": "agent,all", **self._channel_fields(caller)}
+        for key, value in self._channel_fields(dest).items():
+            if key not in ("Channel", "ChannelState", "ChannelStateDesc"):
+                fields["Dest" + key] = value
+        out = {"Event": name, "Privilege": "agent,all"}
+        out.update({k: v for k, v in fields.items() if not k.startswith("Dest")})
+        out.update({"DestChannel": dest.name, "DestChannelState": dest.state,
+                    "DestChannelStateDesc": STATE_DESC.get(dest.state, "Unknown")})
+        out.update({k: v for k, v in fields.items() if k.startswith("Dest")})
+        out.update({"Queue": queue, "Interface": member.interface,
+                    "MemberName": member.name})
+        return out
 
     def hangup(self, name: str, cause: int = 16) -> None:
         """A channel (and its Local partner) hangs up: Hangup events and,

@@ -1,0 +1,198 @@
+"""Every ring of a queue member is an agent leg on `ccf serve` as in the
+simulator (issue 10): the AMI test peer sends AgentCalled, AgentRingNoAnswer
+and QueueMemberPause with the headers of the captures (ami-queue-*.txt)
+while the FastAGI peer's caller waits in EXEC Queue; LiveCentre hands them
+to the call, whose agent legs and report figures are the simulator's for
+the same scenario (one agent who never answers, the others free)."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+
+import pytest
+from doubles.ami_server import AmiPeer
+from doubles.ami_state import PeerMember
+
+from asterisk.centre import compiled, write_config
+from asterisk.test_serve import SECRET, WAIT_S, centre_config, deploy, until
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.core.channel import CallInfo, QueueRequest, QueueRing
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.reports import make_report
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.sim import ScriptedCaller, SimChannel
+from ccdsl.runtime.sim.scenario import run_simulation, scenario_centre, simulation
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
+
+CALLER = "+8613800000001"
+CALL_ID = "1796549926.29"
+# zhang lets every call ring out; first in member order, so leastrecent picks
+# it first among agents who took no call yet (as app_queue picked `never`)
+AGENTS = (AgentSpec("zhang", {"general": 1}, extension="8001", answer_after_ms=None),
+          AgentSpec("li", {"general": 1}, extension="8002", answer_after_ms=2_000),
+          AgentSpec("wang", {"general": 1}, extension="8003", answer_after_ms=2_000))
+
+
+def flow(tmp_path: Path, autopause: str) -> dict:
+    path = tmp_path / "line.ccf"
+    path.write_text(textwrap.dedent(f"""\
+        flow line:
+          languages en-US
+
+        queue service:
+          skills [general]
+          max_wait 60s
+          ring 5s
+          strategy "leastrecent"
+          autopause "{autopause}"
+
+        on start:
+          answer
+          queue service
+          hangup
+        """), encoding="utf-8")
+    return compiled(path)
+
+
+def legs_of(store: CallStore) -> list[tuple]:
+    return [(r["agent"], r["via"], r["queue"], r["outcome"],
+             r["ring_ms"] if r["outcome"] != "answered" else None)
+            for r in store.query("SELECT * FROM agent_legs ORDER BY seq")]
+
+
+def agents_of(path: str) -> dict:
+    return {r["agent"]: (r["offered"], r["answered"], r["missed"], r["caller_gone"])
+            for r in make_report(path).section("agents").records()}
+
+
+def simulated(ir: dict, folder: Path) -> tuple[list, dict]:
+    store = folder / "sim.db"
+    scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC", agents=AGENTS)
+    run_simulation(ir, scenario, store_path=str(store))
+    with CallStore(store) as db:
+        return legs_of(db), agents_of(str(store))
+
+
+def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service",))
+        await peer.start()
+        config = centre_config(write_config(folder, peer.port, numbers='"4008005678" = "line"'))
+        deploy(config, {"line": ir}, "line")
+        live = LiveCentre(config, port=0, api_port=0)
+        try:
+            _, port = await live.start()
+            await until(lambda: {"zhang", "li", "wang"} <= {
+                a.id for a in live.centre.agents() if "service" in (a.queues or ())},
+                "the agents in the service queue")
+            scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC", agents=AGENTS)
+            info = CallInfo(call_id=CALL_ID, caller_number=CALLER, caller_name=None,
+                            dialled="4008005678", started=scenario.start,
+                            channel="PJSIP/caller-00000001", language="en")
+            sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
+                             scenario_centre(ir, scenario))
+            caller = peer.caller_channel(info.channel, CALL_ID, CALLER, "Caller")
+            interfaces = {spec.id: f"PJSIP/{spec.extension}" for spec in AGENTS}
+
+            async def rings(call_id: str, ring: QueueRing, request: QueueRequest) -> None:
+                # what app_queue sends while the caller waits, and LiveCentre taking it
+                seen = live.server.hooks.rings_reported
+                if ring.status == "ringing":
+                    peer.agent_called("ccf-service", interfaces[ring.agent], caller)
+                else:
+                    peer.agent_ring_no_answer("ccf-service", interfaces[ring.agent], caller,
+                                              ring.ring_ms or 0, request.autopause)
+                await until(lambda: live.server.hooks.rings_reported > seen,
+                            f"ccf serve to take the {ring.status} of {ring.agent}")
+
+            backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
+                                 rings=rings)
+            line = CallerLine(script="line", channel=info.channel, uniqueid=CALL_ID,
+                              callerid=CALLER, dnid="4008005678", extension="4008005678")
+            report = await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
+            await until(lambda: live.store.call(CALL_ID) is not None
+                        and live.store.call(CALL_ID)["outcome"] is not None, "the call's record")
+            legs = legs_of(live.store)
+            pauses = live.store.query("SELECT data FROM centre_events WHERE source = 'ami' "
+                                      "AND kind = 'QueueMemberPause' ORDER BY id")
+            paused = sorted(a.id for a in live.centre.agents() if a.queues
+                            and a.state.value == "paused")
+        finally:
+            await live.stop(1.0)
+            await peer.stop()
+        assert report.closed_by == "server"
+        return legs, agents_of(str(config.store_path)), pauses, paused
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("autopause", ["yes", "no"])
+def test_serve_records_the_queue_rings_as_the_simulator_does(tmp_path: Path,
+                                                             autopause: str) -> None:
+    ir = flow(tmp_path, autopause)
+    sim_legs, sim_agents = simulated(ir, tmp_path)
+    legs, agents, pauses, paused = served(ir, tmp_path)
+    assert legs == sim_legs
+    assert agents == sim_agents
+    if autopause == "yes":
+        # zhang rang out once, was paused in the queue, li answered
+        assert sim_legs == [("zhang", "queue", "service", "missed", 5_000),
+                            ("li", "queue", "service", "answered", None)]
+        assert agents["zhang"] == (1, 0, 1, 0)
+        assert len(pauses) == 1 and '"PausedReason":"Auto-Pause"' in pauses[0]["data"]
+        assert paused == ["zhang"]  # paused in its only queue
+    else:
+        # nothing remembers a member who rang out: zhang again and again
+        # until the queue's 60 s are up
+        assert {leg[0] for leg in sim_legs} == {"zhang"}
+        assert agents["zhang"][2] == len(sim_legs) >= 4
+        assert pauses == [] and paused == []
+
+
+CAPTURES = Path(__file__).parent / "captures"
+
+
+def captured_headers(name: str, event: str) -> list[str]:
+    """The header names of the first `event` in a capture, in order."""
+    keys: list[str] = []
+    inside = False
+    for line in (CAPTURES / name).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("<< "):
+            continue
+        text = line[3:].removesuffix("\\r\\n")
+        if text == f"Event: {event}":
+            inside = True
+        if inside:
+            if not text:
+                return keys
+            keys.append(text.split(":", 1)[0])
+    raise AssertionError(f"no {event} in {name}")
+
+
+def test_the_peer_sends_the_captured_headers() -> None:
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service", "ccf-support"))
+        sent: list[dict] = []
+        peer.emit = sent.append  # what would go on the wire, in order
+        for queue in ("ccf-service", "ccf-support"):
+            peer.queues[queue].members["PJSIP/8001"] = PeerMember("PJSIP/8001", "zhang",
+                                                                   "PJSIP/8001")
+        caller = peer.caller_channel("PJSIP/caller-00000001", CALL_ID, CALLER, "Caller")
+        peer.agent_called("ccf-service", "PJSIP/8001", caller)
+        peer.agent_ring_no_answer("ccf-service", "PJSIP/8001", caller, 5_000, "all")
+        return sent
+
+    sent = asyncio.run(main())
+    assert [e["Event"] for e in sent] == ["AgentCalled", "AgentRingNoAnswer",
+                                          "QueueMemberPause", "QueueMemberPause"]
+    capture = "ami-queue-leastrecent-autopause.txt"
+    for event in sent[:3]:
+        assert list(event) == captured_headers(capture, str(event["Event"]))
+    assert sent[0]["Uniqueid"] == CALL_ID and sent[0]["MemberName"] == "zhang"
+    assert sent[1]["RingTime"] == 5_000
+    assert {(e["Queue"], e["Paused"], e["PausedReason"]) for e in sent[2:]} == {
+        ("ccf-service", 1, "Auto-Pause"), ("ccf-support", 1, "Auto-Pause")}
