@@ -38,7 +38,7 @@ from ccdsl.runtime.core.ir import Program, load_program
 from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
-from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.store import FLUSH_SECONDS, CallStore, StoreError
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
@@ -233,7 +233,16 @@ class LiveCentre:
         # a deploy while no call arrives must still reach the queue view
         self.flows.on_change = self._version_changed
         self._spawn(self._watch_flows())
+        self._spawn(self._flush_store())
         return address
+
+    async def _flush_store(self) -> None:
+        """The store's buffer reaches the file within FLUSH_SECONDS even when
+        no further event comes (the last Hangup of a quiet centre)."""
+        assert self.store is not None
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.store.flush_due()
 
     async def _watch_flows(self) -> None:
         assert self.flows is not None

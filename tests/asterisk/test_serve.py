@@ -208,6 +208,38 @@ def test_a_deploy_after_start_rebuilds_the_live_queue_view(tmp_path: Path) -> No
     assert agents["wang"] == ["service", "support"]
 
 
+def test_a_quiet_centres_last_ami_events_reach_the_store(tmp_path: Path) -> None:
+    # Found on Asterisk 22: a call's final Hangup events waited in the store's
+    # buffer while nothing else happened; reports read the file, not the buffer
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=QUEUES)
+        await peer.start()
+        config = centre_config(write_config(tmp_path, peer.port))
+        live = LiveCentre(config, port=0, api_port=0)
+        try:
+            await live.start()
+            await asyncio.sleep(1.2)  # past the store's flush interval: the next event waits
+            for half in ("1", "2"):  # the first is written at once, the second waits
+                peer.emit({"Event": "Hangup",
+                           "Channel": f"Local/4008001234@ccf-inbound-01;{half}",
+                           "Uniqueid": f"1796.{half}", "Linkedid": "1796.1", "Cause": "16"})
+
+            def written() -> int:
+                raw = sqlite3.connect(config.store_path)
+                try:
+                    return raw.execute("SELECT count(*) FROM centre_events WHERE kind = "
+                                       "'Hangup'").fetchone()[0]
+                finally:
+                    raw.close()
+
+            await until(lambda: written() == 2, "both Hangups in the store file")
+        finally:
+            await live.stop(1.0)
+            await peer.stop()
+
+    asyncio.run(main())
+
+
 # ---- (b) `ccf serve` as a process: SIGTERM ---------------------------------------------
 
 
