@@ -35,7 +35,10 @@ def parse_since(text: str, now: datetime) -> datetime:
     except InputError:
         pass  # not a span: a date or a moment
     else:
-        return now - timedelta(milliseconds=span)
+        try:
+            return now - timedelta(milliseconds=span)
+        except OverflowError:
+            raise QueryError(f"--since {text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -93,6 +93,15 @@ def test_since_reads_spans_dates_and_times():
     assert parse_since("2026-11-29T10:00+00:00", now).utcoffset() == timedelta(0)
     with pytest.raises(QueryError, match="expected a span such as 2h"):
         parse_since("last week", now)
+    # found by hypothesis: a span back before the year 1 was an internal error
+    with pytest.raises(QueryError, match="reaches back before the year 1"):
+        parse_since("110000w", now)
+
+
+def test_a_since_too_far_back_is_a_usage_error(store):
+    result = ccf("calls", "list", "--store", str(store), "--since", "110000w")
+    assert result.exit_code == 2
+    assert "--since '110000w' reaches back before the year 1" in result.stderr
 
 
 def test_calls_show_has_events_path_recording_and_wrapup(store):
