@@ -193,6 +193,9 @@ def _fails(*args: str, env: dict | None = None) -> str:
     (("--from", "2026-13-01"), "--from '2026-13-01'"),
     (("--from", "2026-11-30", "--to", "2026-11-29"), "is not before --to"),
     (("--within", "soon"), "--within 'soon' is not a duration"),
+    # both were internal errors (an overflow) before
+    (("--within", "999999999999999999999"), "is longer than a day"),
+    (("--from", "2026-11-30", "--to", "9999-12-31"), "--to '9999-12-31' is out of range"),
     (("--minutes", "10"), "--minutes and --now go with --interval realtime"),
     (("--interval", "realtime", "--from", "2026-11-30"), "do not go with --interval realtime"),
     (("--interval", "realtime", "--minutes", "0"), "give 1 to 1440 minutes"),

@@ -14,6 +14,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 # the service-level threshold is seconds at heart: a bare number is seconds
 WITHIN_UNITS = ("ms", "s", "m", "min")
+DAY_MS = 86_400_000
 
 
 class OptionError(ValueError):
@@ -37,6 +38,9 @@ def local_time(text: str, option: str, *, end: bool) -> str:
             return moment.isoformat(timespec="seconds")
     except ValueError as exc:
         raise OptionError(f"{option} {text!r}: {exc}") from None
+    except OverflowError:  # the day after 9999-12-31
+        raise OptionError(f"{option} {text!r} is out of range: the last date is "
+                          "9999-12-30") from None
     raise OptionError(f"{option} {text!r} is not a date or a time; write YYYY-MM-DD or "
                       "\"YYYY-MM-DD HH:MM\" (local time of the calls)")
 
@@ -53,7 +57,10 @@ def filters(start: str | None, end: str | None, *, queue: str | None = None,
 def duration_ms(text: str, option: str) -> int:
     """`20s`, `20` (seconds), `1.5m`, `500ms` in milliseconds."""
     try:
-        return parse_duration_ms(text, option, units=WITHIN_UNITS, bare="s", spaced=True)
+        ms = parse_duration_ms(text, option, units=WITHIN_UNITS, bare="s", spaced=True)
     except InputError:
         raise OptionError(f"{option} {text!r} is not a duration; write seconds such as 20s") \
             from None
+    if ms > DAY_MS:  # a service level is counted in seconds; beyond SQLite's integers too
+        raise OptionError(f"{option} {text!r} is longer than a day; write seconds such as 20s")
+    return ms
