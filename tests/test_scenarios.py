@@ -153,6 +153,11 @@ def test_press_scripts_for_simulate() -> None:
     assert parse_press("1 speak:20s 5") == (Press("1"), Speak(20_000), Press("5"))
     with pytest.raises(InputError, match="`speak:soon` is not something a caller can do"):
         parse_press("speak:soon")
+    # both overflowed the simulated clock (an internal error) before
+    with pytest.raises(InputError, match="longer than a day"):
+        parse_press("99999999999999999999s")
+    with pytest.raises(InputError, match="between the years 1900 and 9000"):
+        parse_at("9999-12-31 23:59")
 
 
 def test_fixture_file_names_give_record_types() -> None:

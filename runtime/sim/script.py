@@ -60,12 +60,28 @@ def parse_at(text: str, default_zone: tzinfo = UTC, loc: dict | None = None) -> 
                                        f"{clock.split(':')[1]}:{seconds or '00'}")
     except ValueError as exc:
         raise InputError(f'"{text}" is not a date and time: {exc}', loc) from None
+    if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+        # a call's clock runs on from here, in time zones and for hours
+        raise InputError(f'"{text}": a simulated call starts between the years {FIRST_YEAR} '
+                         f"and {LAST_YEAR}", loc)
     return naive.replace(tzinfo=zone)
 
 
 _KEYS = re.compile(r"^[0-9*#]+$")
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+LONGEST_MS = 86_400_000  # a scripted silence or speech: a call is shorter than a day
 _NOT_AN_ACTION = ("`{word}` is not something a caller can do: write keys (0-9, * and #), a "
                   "silence such as 5s, speak:20s (talking into voicemail), or hangup")
+
+
+def _span(word: str, duration: str) -> int:
+    try:
+        ms = parse_duration_ms(duration)
+    except InputError:
+        raise InputError(_NOT_AN_ACTION.format(word=word)) from None
+    if ms > LONGEST_MS:
+        raise InputError(f"`{word}` is longer than a day, which no call lasts")
+    return ms
 
 
 def parse_press(text: str) -> tuple[CallerAction, ...]:
@@ -82,13 +98,7 @@ def parse_press(text: str) -> tuple[CallerAction, ...]:
         elif word.lower() in ("hangup", "hang-up"):
             actions.append(HangUp(after_ms=0))
         elif word.lower().startswith("speak:"):
-            try:
-                actions.append(Speak(parse_duration_ms(word[len("speak:"):])))
-            except InputError:
-                raise InputError(_NOT_AN_ACTION.format(word=word)) from None
+            actions.append(Speak(_span(word, word[len("speak:"):])))
         else:
-            try:
-                actions.append(Silence(parse_duration_ms(word)))
-            except InputError:
-                raise InputError(_NOT_AN_ACTION.format(word=word)) from None
+            actions.append(Silence(_span(word, word)))
     return tuple(actions)
