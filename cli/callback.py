@@ -38,9 +38,11 @@ def callback(
     extensions and \\[agents] interface), the \\[outbound] interface for the
     customer's number, the CRM and the call store. The outcome is recorded
     in the call store (a `callback` centre event) and the CRM's call-back
-    task gets status done or failed.
+    task gets status done when the customer answered (Asterisk's DialEnd),
+    failed otherwise.
 
-    Exit status: 0 when placed, 1 when it failed, 2 for a usage error.
+    Exit status: 0 when the customer was reached, 1 when not, 2 for a usage
+    error.
     """
     import asyncio
 

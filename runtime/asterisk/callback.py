@@ -92,6 +92,48 @@ async def make_plan(store: CallStore, call_id: str, agent_id: str,
 # -- placing it ---------------------------------------------------------------------------
 
 
+# what a Dial's DIALSTATUS says of the customer's line
+DIAL_STATUS = {"NOANSWER": "did not answer", "BUSY": "was busy",
+               "CHANUNAVAIL": "could not be rung", "CONGESTION": "was congested",
+               "CANCEL": "was given up by the agent's line"}
+
+
+class CustomerDial:
+    """The customer's leg of a call-back: the DialEnd or the Hangup of the
+    agent's channel that runs Dial() (by its Uniqueid). On Asterisk 22 a
+    Dial that cannot create the customer's channel sends no Dial event: the
+    agent's channel only hangs up."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}  # Uniqueid -> DialStatus, or "hangup"
+        self._changed = asyncio.Event()
+
+    def on_event(self, message) -> None:
+        uniqueid = message.get("Uniqueid")
+        if not uniqueid:
+            return
+        if message.event == "DialEnd" and message.get("DialStatus"):
+            self._seen[uniqueid] = message.get("DialStatus").upper()
+        elif message.event == "Hangup":
+            self._seen.setdefault(uniqueid, "hangup")
+        else:
+            return
+        self._changed.set()
+
+    async def outcome(self, uniqueid: str, wait_s: float) -> str | None:
+        """ANSWER, another DIALSTATUS, "hangup", or None after wait_s."""
+        async def seen() -> str:
+            while uniqueid not in self._seen:
+                self._changed.clear()
+                await self._changed.wait()
+            return self._seen[uniqueid]
+
+        try:
+            return await asyncio.wait_for(seen(), wait_s)
+        except TimeoutError:
+            return None
+
+
 class AmiOriginator:
     """Places the call-back through Asterisk's AMI (module doc). `connect`
     gives a started runtime.asterisk.ami.AmiLink whose events go to the
@@ -123,24 +165,36 @@ class AmiOriginator:
         action_id = f"ccf-callback-{uuid.uuid4().hex[:12]}"
         headers = self.headers(plan, action_id)
         responses = OriginateResponses()
+        customer = CustomerDial()
         started = time.monotonic()
+
+        def on_event(message) -> None:
+            responses.on_event(message)
+            customer.on_event(message)
 
         def ms() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            link = await self.connect(responses.on_event)
+            link = await self.connect(on_event)
         except (AmiError, OSError, TimeoutError) as exc:
             raise CallbackError(f"cannot reach Asterisk's AMI: {exc or type(exc).__name__}; "
                                 "nothing was placed") from None
         steps = [(ms(), f"Originate {headers['Channel']} -> Dial({headers['Data']}), "
                         f"ActionID {action_id}")]
         wait_s = self.agent_ring_ms / 1000 + self.timeout_s
+        dialled = None
         try:
             try:
                 reply, response = await originate(link, responses, wait_s=wait_s, **headers)
             except AmiError as exc:
                 raise CallbackError(f"the Originate was not sent: {exc}") from None
+            answered_ms = ms()
+            if response is not None and (response.get("Response") or "").lower() == "success":
+                # the agent answered; Dial() now rings the customer on the agent's channel
+                dialled = await customer.outcome(response.get("Uniqueid") or "",
+                                                 CUSTOMER_RING_S + self.timeout_s)
+            dialled_ms = ms()
         finally:
             try:
                 await asyncio.wait_for(link.close(), self.timeout_s)
@@ -150,17 +204,30 @@ class AmiOriginator:
             return CallbackResult("failed", f"Asterisk refused the Originate: "
                                   f"{reply.message or 'no reason given'}", tuple(steps),
                                   {"action_id": action_id})
-        steps.append((ms(), f"Asterisk: {reply.message or 'queued'}; ringing agent "
-                            f"{plan.agent.id}"))
+        steps.append((answered_ms, f"Asterisk: {reply.message or 'queued'}; ringing agent "
+                                   f"{plan.agent.id}"))
         if response is None:
             return CallbackResult("failed", f"no OriginateResponse from Asterisk within "
                                   f"{wait_s:g} s", tuple(steps), {"action_id": action_id})
         details = {"action_id": action_id, "channel": response.get("Channel"),
                    "uniqueid": response.get("Uniqueid"), "reason_code": response.get("Reason")}
         if (response.get("Response") or "").lower() == "success":
-            steps.append((ms(), f"agent {plan.agent.id} answered; Asterisk dials {plan.number}"))
-            return CallbackResult("done", f"agent {plan.agent.id} answered and the customer "
-                                  f"{plan.number} is being dialled", tuple(steps), details)
+            steps.append((answered_ms, f"agent {plan.agent.id} answered; Asterisk dials "
+                                       f"{plan.number}"))
+            details["dial_status"] = dialled
+            if dialled == "ANSWER":
+                steps.append((dialled_ms, f"the customer at {plan.number} answered"))
+                return CallbackResult("done", f"agent {plan.agent.id} reached the customer at "
+                                      f"{plan.number}", tuple(steps), details)
+            if dialled is None:
+                why = f"gave no Dial outcome within {CUSTOMER_RING_S + self.timeout_s:g} s"
+            elif dialled == "hangup":
+                why = "could not be rung (the agent's line ended with no Dial)"
+            else:
+                why = DIAL_STATUS.get(dialled, f"was not reached (DIALSTATUS {dialled})")
+            steps.append((dialled_ms, f"the customer at {plan.number} {why}"))
+            return CallbackResult("failed", f"the customer at {plan.number} {why}",
+                                  tuple(steps), details)
         code = _int(response.get("Reason"))
         steps.append((ms(), f"OriginateResponse: {response.get('Response')}, reason {code}"))
         return CallbackResult("failed", f"the agent's phone {originate_reason(response)} "

@@ -144,11 +144,30 @@ def test_the_command_places_the_call_back(world):
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
     assert "call-back of voicemail for zhang sim-1: agent li -> +8613800000001" in result.output
-    assert "done: agent li answered and the customer +8613800000001 is being dialled" \
-        in result.output
+    assert "done: agent li reached the customer at +8613800000001" in result.output
     assert "status done" in result.output
     assert [a["Action"] for a in peer.actions if a.get("Action") == "Originate"] == \
         ["Originate"]
+
+
+@pytest.mark.parametrize(("status", "reason"), [
+    ("NOANSWER", "the customer at +8613800000001 did not answer"),
+    ("BUSY", "the customer at +8613800000001 was busy"),
+    # on Asterisk 22 a Dial that cannot create the channel sends no Dial event
+    ("CHANUNAVAIL", "the customer at +8613800000001 could not be rung"),
+])
+def test_the_task_is_done_only_when_the_customer_answers(world, status, reason):
+    # Found on Asterisk 22: the task was marked done once the agent answered,
+    # though the customer's line could not even be rung
+    peer = AmiPeer(users={"ccf": SECRET})
+    peer.dial_status["PJSIP/+8613800000001@trunk"] = status
+    with peer_in_thread(peer):
+        config = write_config(world, peer.port)
+        result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),
+                     env={"CCF_AMI_SECRET": SECRET})
+    assert result.exit_code == 1, result.output
+    assert reason in result.output
+    assert task_of(world)["status"] == "failed"
 
 
 def test_a_failing_originate_is_a_clear_message_and_exit_1(world):

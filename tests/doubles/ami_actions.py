@@ -343,6 +343,29 @@ class Actions(AsteriskState):
         fields["CallerIDNum"] = caller_num or "<unknown>"
         fields["CallerIDName"] = caller_name or "<unknown>"
         self.emit(fields)
+        if chan is not None and (app or "").lower() == "dial":
+            self._run_dial(chan, str(request.get("Data") or ""))
+
+    def _run_dial(self, chan: PeerChannel, data: str) -> None:
+        """The originated channel runs Dial(): DialBegin and DialEnd with the
+        channel's Uniqueid (ami-session capture's fields), then, unless
+        answered, its hang-up. A target that cannot be rung (CHANUNAVAIL)
+        sends no Dial event: the channel just hangs up, as the trial saw."""
+        target = data.split(",", 1)[0]
+        status = self.dial_status.get(target, "ANSWER")
+        caller = {"Channel": chan.name, "Uniqueid": chan.uniqueid, "Linkedid": chan.linkedid}
+        if status != "CHANUNAVAIL":
+            dest_id = self._new_uniqueid()
+            dest = {"DestChannel": f"{target.split('@', 1)[0]}-{dest_id[-4:]}",
+                    "DestUniqueid": dest_id, "DestLinkedid": chan.linkedid}
+            self.emit({"Event": "DialBegin", "Privilege": "call,all", **caller, **dest,
+                       "DialString": target})
+            self.emit({"Event": "DialEnd", "Privilege": "call,all", **caller, **dest,
+                       "DialStatus": status})
+            if status == "ANSWER":
+                return
+        self.emit({"Event": "Hangup", "Privilege": "call,all", **caller, "Cause": "16",
+                   "Cause-txt": "Normal Clearing"})
 
     def _reachable(self, target: str) -> bool:
         if target.startswith("Local/"):

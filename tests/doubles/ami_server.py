@@ -58,6 +58,10 @@ class AmiPeer(Actions, ConfigActions):
             name: parse_config(text) for name, text in (configs or {}).items()}
         self.reloads: list[str] = []  # "all", a module name, or "dialplan"
         self.processed_calls = 0
+        # an originated Dial's outcome per dial string (first Data field):
+        # ANSWER (the default), NOANSWER, BUSY... or CHANUNAVAIL, which, as on
+        # Asterisk 22 with no such channel driver, gives no Dial events at all
+        self.dial_status: dict[str, str] = {}
         self._sessions: set[Session] = set()
         self._server: asyncio.Server | None = None
         self._started = time.localtime()
