@@ -24,19 +24,19 @@ demo: $(STAMP)
 
 # Debian packages the tests use, installed only when missing (as root, else
 # with sudo): espeak-ng speaks the normalised zh-CN and en-US text in
-# tests/asterisk/test_speech_tts.py, which is skipped, saying so, without it.
+# tests/asterisk/test_speech_tts.py, which fails, saying so, without it.
 test-deps:
 	@command -v espeak-ng >/dev/null 2>&1 || { \
 	  if ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "espeak-ng is missing and there is no apt-get: its tests are skipped"; \
+	    echo "espeak-ng is missing and there is no apt-get: its test will fail"; \
 	  elif [ "$$(id -u)" = 0 ]; then \
 	    apt-get install -y espeak-ng || { apt-get update && apt-get install -y espeak-ng; } \
-	      || echo "espeak-ng could not be installed: its tests are skipped"; \
+	      || echo "espeak-ng could not be installed: its test will fail"; \
 	  elif command -v sudo >/dev/null 2>&1; then \
 	    sudo apt-get install -y espeak-ng \
-	      || echo "espeak-ng could not be installed: its tests are skipped"; \
+	      || echo "espeak-ng could not be installed: its test will fail"; \
 	  else \
-	    echo "espeak-ng is missing (apt-get install -y espeak-ng as root): its tests are skipped"; \
+	    echo "espeak-ng is missing (apt-get install -y espeak-ng as root): its test will fail"; \
 	  fi; }
 
 test: $(STAMP) test-deps

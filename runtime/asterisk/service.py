@@ -230,25 +230,20 @@ class LiveCentre:
         await self._start_api()
         if self.use_ami:
             await self._start_ami()
-        # a deploy while no call arrives must still reach the queue view
         self.flows.on_change = self._version_changed
-        self._spawn(self._watch_flows())
-        self._spawn(self._flush_store())
+        self._spawn(self._tick())
         return address
 
-    async def _flush_store(self) -> None:
-        """The store's buffer reaches the file within FLUSH_SECONDS even when
-        no further event comes (the last Hangup of a quiet centre)."""
-        assert self.store is not None
+    async def _tick(self) -> None:
+        """Once a second: take a newly deployed version into service (a
+        deploy while no call arrives must still reach the queue view), and
+        write what the store's buffer held longer than that (the last
+        Hangup of a quiet centre would otherwise wait for the next event)."""
+        assert self.flows is not None and self.store is not None
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            self.store.flush_due()
-
-    async def _watch_flows(self) -> None:
-        assert self.flows is not None
-        while True:
-            await asyncio.sleep(self.flows.poll_s)
             self.flows.refresh()
+            self.store.flush_due()
 
     def _version_changed(self) -> None:
         """A new version is in service: its queues are the ones to mirror,

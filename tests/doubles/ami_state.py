@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Asterisk's device states (include/asterisk/devicestate.h), by number as
@@ -88,8 +89,7 @@ class AsteriskState:
     _ids: itertools.count
     _local_ids: itertools.count
 
-    def emit(self, event: dict[str, object]) -> None:
-        raise NotImplementedError
+    emit: Callable[[dict[str, object]], None]  # AmiServer's: to every session that listens
 
     def add_queue(self, name: str, strategy: str = "ringall") -> PeerQueue:
         return self.queues.setdefault(name, PeerQueue(name, strategy))
