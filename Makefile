@@ -43,11 +43,9 @@ test: $(STAMP) test-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# every benchmark; what they print is kept in bench/results/DATE-HOST.json
 bench: $(STAMP)
-	$(BIN)/python bench/compile.py
-	$(BIN)/python bench/simulate.py
-	$(BIN)/python bench/fastagi.py
-	$(BIN)/python bench/report.py
+	$(BIN)/python bench/record.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
