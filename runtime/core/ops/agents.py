@@ -210,6 +210,18 @@ async def dial_agent(rt: CallRuntime, agent_id: str, extension: str | None,
 # -- queues ---------------------------------------------------------------------------
 
 
+def _choice(values: dict, name: str, default: str, allowed, queue: str, decl: dict) -> str:
+    """A queue option with fixed choices; an IR older than the option has
+    none, which means `default`."""
+    value = values.get(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise FlowError(f"queue {queue}: {name} {to_text(value)!r} is not one of "
+                        + ", ".join(allowed), decl["loc"])
+    return value
+
+
 async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Frame,
                         loc: dict | None) -> QueueRequest:
     """The declared queue's options, each replaced by the op's or rule's
@@ -227,18 +239,8 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     if priority is not None and not is_number(priority):
         raise FlowError(f"a queue priority must be a number, not {kind_of(priority)}", loc)
     music = values.get("music")
-    strategy = values.get("strategy")
-    if strategy is None:
-        strategy = IR_1_0_STRATEGY
-    if strategy not in QUEUE_STRATEGIES:
-        raise FlowError(f"queue {queue}: the strategy {to_text(strategy)!r} is not one of "
-                        + ", ".join(QUEUE_STRATEGIES), decl["loc"])
-    autopause = values.get("autopause")
-    if autopause is None:
-        autopause = IR_1_2_AUTOPAUSE
-    if autopause not in QUEUE_AUTOPAUSE:
-        raise FlowError(f"queue {queue}: autopause {to_text(autopause)!r} is not one of "
-                        + ", ".join(QUEUE_AUTOPAUSE), decl["loc"])
+    strategy = _choice(values, "strategy", IR_1_0_STRATEGY, QUEUE_STRATEGIES, queue, decl)
+    autopause = _choice(values, "autopause", IR_1_2_AUTOPAUSE, QUEUE_AUTOPAUSE, queue, decl)
     return QueueRequest(
         queue=queue, priority=int(priority or 0), skills=skills_dict(values.get("skills"), loc),
         max_wait_ms=ms_of(values.get("max_wait"), "max_wait", loc),
