@@ -45,11 +45,13 @@ def list_calls(
     Exit status 1 when the store cannot be read, 2 for a bad option.
     """
     from ccdsl.runtime.core.durations import seconds_text
+    from ccdsl.runtime.operations.centre_time import local_iso
     from ccdsl.runtime.operations.recordings import list_calls as query
     from ccdsl.runtime.operations.tables import table
 
     moment = since_moment(since)
     with open_store(store, config) as calls:
+        zone = calls.zone()
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
         write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
@@ -57,9 +59,10 @@ def list_calls(
     if not rows:
         write("no calls\n")
         return
-    write(table(["call", "started", "caller", "customer", "agent", "outcome", "length",
+    write(table(["call", "started", "caller", "customer", "agent",
+                 "outcome", "length",
                  "recording"],
-                [[r["call_id"], (r["started"] or "")[:19], r["caller"], r["customer_id"],
+                [[r["call_id"], local_iso(r["started"], zone), r["caller"], r["customer_id"],
                   r["agent"], r["outcome"] or "in progress", seconds_text(r["duration_ms"]),
                   os.path.basename(r["recording"]) if r["recording"] else ""] for r in rows]))
 
@@ -84,9 +87,10 @@ def show_call(
 
     with open_store(store, config) as calls:
         detail = call_detail(calls, call)
+        zone = calls.zone()
     if detail is None:
         raise fail(f"no call {call!r} in the call store")
     if fmt is TableFormat.json:
         write(json.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
         return
-    write(render_detail(detail, root=os.getcwd()))
+    write(render_detail(detail, root=os.getcwd(), zone=zone))

@@ -45,9 +45,10 @@ def report(
     store: StoreOption = None,
     config: ConfigOption = None,
     interval: Interval = typer.Option(Interval.day, "--interval", "-i",
-                                      help="The periods calls are counted in, in the calls' "
-                                           "local time; realtime: the last --minutes minutes, "
-                                           "per minute, and the calls in progress now."),
+                                      help="The periods calls are counted in, in the report's "
+                                           "time zone (--zone); realtime: the last --minutes "
+                                           "minutes, per minute, and the calls in progress "
+                                           "now."),
     start: str = typer.Option(None, "--from", metavar="DATE",
                               help="The first day (YYYY-MM-DD) or moment (\"YYYY-MM-DD HH:MM\") "
                                    "reported, local time. Default: the first call."),
@@ -69,7 +70,12 @@ def report(
                                      "at most 1440)."),
     now: str = typer.Option(None, "--now", metavar="WHEN",
                             help="With --interval realtime: the moment the window ends, "
-                                 "\"YYYY-MM-DD HH:MM [Zone]\" (default: now)."),
+                                 "\"YYYY-MM-DD HH:MM [Zone]\" (default: now; zone: the "
+                                 "report's)."),
+    zone: str = typer.Option(None, "--zone", metavar="ZONE",
+                             help="The time zone of periods, --from and --to, such as "
+                                  "Asia/Shanghai. Default: the centre's zone the store was "
+                                  "made with, else this machine's."),
     section: SectionName = typer.Option(None, "--section", "-s",
                                         help="Only this section. With --format csv: plain "
                                              "CSV of it; without, every section under a "
@@ -98,11 +104,12 @@ def report(
     1 when they differ, 2 when there is nothing to check against.
     """
     if check_asterisk:
-        _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt, output)
+        _check_asterisk(store, config, interval, start, end, queue, agent, flow, zone, fmt,
+                        output)
         return
     try:
         text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
-                     now, section, fmt, output)
+                     now, zone, section, fmt, output)
     except _Bad as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(2) from None
@@ -111,9 +118,9 @@ def report(
 
 
 def _make(store, config, interval, start, end, queue, agent, flow, within, minutes, now,
-          section, fmt, output) -> str | None:
+          zone, section, fmt, output) -> str | None:
     """The rendered report (None: the table was printed, or a file written)."""
-    from ccdsl.runtime.operations.reports import ReportError, make_report
+    from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
     from ccdsl.runtime.operations.reports.model import SECTIONS, Options
     from ccdsl.runtime.operations.reports.options import OptionError, duration_ms, filters
 
@@ -131,11 +138,14 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         moment = _moment(now) if now else None
     except OptionError as exc:
         raise _Bad(str(exc)) from None
-    options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60)
+    options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60,
+                      zone=zone)
     wanted = (section.value,) if section else SECTIONS
     path = named_store(store, config)
     try:
         made = make_report(path, chosen, options, wanted, now=moment)
+    except ZoneError as exc:
+        raise _Bad(f"--zone: {exc}") from None
     except ReportError as exc:
         raise _Bad(str(exc)) from None
     text = _render(made, fmt, one=section is not None, to_file=output is not None)
@@ -149,9 +159,10 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
     return None
 
 
-def _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt,
+def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zone, fmt,
                     output) -> None:
     """`--check-asterisk` (docs/reports.md "Checking against Asterisk")."""
+    from ccdsl.runtime.operations.centre_time import ZoneError, report_zone
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports import reconcile_render as render
     from ccdsl.runtime.operations.reports.options import OptionError, filters
@@ -176,7 +187,9 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt
     except ReportError as exc:
         raise bad(str(exc)) from None
     try:
-        checked = check_asterisk(db, path, chosen)
+        checked = check_asterisk(db, path, chosen, report_zone(db, zone))
+    except ZoneError as exc:
+        raise bad(f"--zone: {exc}") from None
     finally:
         db.close()
     if checked.ami_events == 0:
@@ -195,14 +208,13 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, fmt
 
 
 def _moment(text: str):
-    from datetime import datetime
 
     from ccdsl.runtime.core.errors import InputError
     from ccdsl.runtime.operations.reports.options import OptionError
     from ccdsl.runtime.sim.script import parse_at
 
     try:
-        return parse_at(text, datetime.now().astimezone().tzinfo)
+        return parse_at(text, None)  # without a zone: in the report's
     except InputError as exc:
         raise OptionError(f"--now: {exc}") from None
 

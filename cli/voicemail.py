@@ -41,11 +41,13 @@ def list_messages(
     is the call's). Exit status 1 when the store cannot be read.
     """
     from ccdsl.runtime.core.durations import seconds_text
+    from ccdsl.runtime.operations.centre_time import local_iso
     from ccdsl.runtime.operations.tables import table
     from ccdsl.runtime.operations.voicemail import list_messages as query
 
     moment = since_moment(since)
     with open_store(store, config) as calls:
+        zone = calls.zone()
         rows = query(calls, for_agent=for_agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
         write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
@@ -53,7 +55,8 @@ def list_messages(
     if not rows:
         write("no messages\n")
         return
-    write(table(["id", "left", "caller", "customer", "for", "length", "called back", "file"],
-                [[r["call_id"], (r["started"] or "")[:19], r["caller"], r["customer_id"],
+    write(table(["id", "left", "caller", "customer", "for", "length",
+                 "called back", "file"],
+                [[r["call_id"], local_iso(r["started"], zone), r["caller"], r["customer_id"],
                   r["mailbox"], seconds_text(r["duration_ms"]), r["called_back"] or "no",
                   os.path.basename(r["file"] or "")] for r in rows]))

@@ -26,6 +26,7 @@ from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.redact import shown_url
 from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.operations.centre_time import ZoneError, zone_named
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -153,6 +154,9 @@ class CentreConfig:
     fallback: DialplanTarget | None = None
     api: ApiConfig = ApiConfig()
     screen_pop: ScreenPopSettings = ScreenPopSettings()
+    # the centre's zone ([centre] timezone), kept in a new call store for
+    # reports and listings; None: the machine's zone when they are made
+    timezone: str | None = None
 
     # whether the CRM token's variable is set in the environment the file was
     # read with (None: the CRM uses no token)
@@ -235,6 +239,12 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         token=env.get(pop_token_env) or None,
         timeout_s=_seconds(pop_doc.get("timeout", DEFAULT_POP_TIMEOUT)))
 
+    timezone = doc.get("centre", {}).get("timezone")
+    if timezone is not None:
+        try:
+            zone_named(timezone)
+        except ZoneError as exc:
+            problems.append(f"{where}: centre.timezone: {exc}")
     shutdown = doc.get("shutdown", {})
     fallback = None
     if "fallback" in shutdown:
@@ -254,7 +264,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         crm_token_set=None if token_env is None else bool(env.get(token_env)),
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
         shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
-        fallback=fallback, api=api, screen_pop=screen_pop,
+        fallback=fallback, api=api, screen_pop=screen_pop, timezone=timezone,
     )
 
 
@@ -445,6 +455,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
 
     rows = [
         ("config", str(Path(config.path).resolve())),
+        ("time zone", config.timezone or "this machine's (no [centre] timezone)"),
         ("ami", f"{config.ami.user}@{config.ami.host}:{config.ami.port}"),
         ("ami secret", secret(config.ami.secret_env, config.ami.secret is not None)),
         ("fastagi", f"{config.fastagi.host}:{config.fastagi.port}"),

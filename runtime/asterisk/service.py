@@ -183,7 +183,7 @@ class LiveCentre:
             log.warning("no flows are deployed in %s yet: calls are turned away until "
                         "`ccf deploy` writes a version", cfg.flows_dir)
         try:
-            self.store = CallStore(cfg.store_path)
+            self.store = CallStore(cfg.store_path, timezone=cfg.timezone)
         except (OSError, sqlite3.Error, StoreError) as exc:
             raise StartError(f"the call store {cfg.store_path} cannot be opened: {exc} "
                              f"(see [paths] store in {cfg.path})") from None

@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.store_record import (
     ENTERING,
     FOLDS,
@@ -66,7 +67,10 @@ def _ms(at: datetime) -> int:
 class CallStore:
     """Events and call records on a SQLite file, created on first open."""
 
-    def __init__(self, path: str | Path, *, calls_per_commit: int = 1) -> None:
+    def __init__(self, path: str | Path, *, calls_per_commit: int = 1,
+                 timezone: str | None = None) -> None:
+        """`timezone`: the centre's zone (IANA name), kept in meta when the
+        store has none yet, for reports and listings; times are stored in UTC."""
         self.path = str(path)
         self.calls_per_commit = max(1, calls_per_commit)
         self.flush_events = max(FLUSH_EVENTS, EVENTS_PER_CALL * self.calls_per_commit)
@@ -88,6 +92,10 @@ class CallStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        if timezone:
+            with self._transaction():
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES "
+                                 "('timezone', ?)", (timezone,))
 
     # -- schema ----------------------------------------------------------
 
@@ -112,7 +120,13 @@ class CallStore:
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
                              "('schema_version', ?)", (str(SCHEMA_VERSION),))
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)",
-                             (datetime.now().astimezone().isoformat(timespec="seconds"),))
+                             (datetime.now(UTC).isoformat(timespec="seconds"),))
+
+    def zone(self) -> tzinfo:
+        """The zone listings show times in: the centre's (meta `timezone`),
+        else this machine's."""
+        with self._lock:
+            return report_zone(self._db, None)
 
     @property
     def schema_version(self) -> int:
@@ -136,7 +150,7 @@ class CallStore:
             call_id, kind, at, data = event.call_id, event.kind, event.at, event.data
             # events of one moment share their times: convert each instant once
             if at is not self._stamp_of:
-                self._stamp_of, self._stamp = at, (at.isoformat(), _ms(at))
+                self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
             iso, ms = self._stamp
             call = self._calls.get(call_id)
             if call is None:
@@ -243,7 +257,7 @@ class CallStore:
         Buffered like call events; written with the next flush, at the
         latest FLUSH_SECONDS later when events keep coming."""
         with self._lock:
-            self._centre.append((at.isoformat(timespec="milliseconds"), _ms(at), source, kind,
+            self._centre.append((utc_text(at), _ms(at), source, kind,
                                  call_id, dumps(dict(data))))
             if (len(self._centre) >= self.flush_events
                     or time.monotonic() - self._last_flush >= FLUSH_SECONDS):

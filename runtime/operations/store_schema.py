@@ -5,7 +5,7 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS calls (
     caller            TEXT,
     dialled           TEXT,
     customer_id       TEXT,
-    started           TEXT,     -- ISO 8601 in the clock's zone: substr() gives local day/hour
+    started           TEXT,     -- ISO 8601 in UTC (before schema 5: in the clock's zone)
     started_ms        INTEGER,  -- UTC epoch ms, for ranges and order
     answered          TEXT,
     ended             TEXT,
@@ -133,6 +133,9 @@ CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("DROP INDEX IF EXISTS events_step",),
     2: (),  # version 3 added centre_events, which SCHEMA creates
+    # version 5 writes every time in UTC and keeps the centre's zone in meta
+    # (`timezone`); older rows keep their local text, which has its offset
+    4: (),
     # version 4 added recordings: filled from the calls' recording events,
     # each with its recording_stopped (same call and file) for the length
     3: (*RECORDINGS_SCHEMA,

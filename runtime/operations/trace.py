@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
 from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.operations.centre_time import local_text, zone_name
 
 
 def where_text(loc: dict | None, root: str | None = None) -> str:
@@ -226,13 +227,16 @@ def render_trace(events, *, root: str | None = None, indent: str = "") -> str:
 # ---- one call from the call store (`ccf calls show`) ----------------------------------
 
 
-def render_detail(detail, root: str | None = None) -> str:
+def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
     """A call's record, events, path through the flow, recordings and
-    wrap-up (runtime.operations.recordings.CallDetail), as sections."""
+    wrap-up (runtime.operations.recordings.CallDetail), as sections; times
+    of day in `zone` (the centre's)."""
     record = detail.record
     out = [f"call {record['call_id']}  flow {record['flow'] or '?'} "
            f"(version {record['flow_version'] or '?'})\n"]
-    facts = [("started", record["started"]), ("ended", record["ended"]),
+    shown = zone_name(zone)
+    facts = [("started", f"{local_text(record['started'], zone)} {shown}"),
+             ("ended", record["ended"] and f"{local_text(record['ended'], zone)} {shown}"),
              ("caller", record["caller"]), ("dialled", record["dialled"]),
              ("customer", record["customer_id"]), ("outcome", record["outcome"] or "in progress"),
              ("ended by", record["ended_by"]), ("length", seconds_text(record["duration_ms"])),
@@ -251,7 +255,8 @@ def render_detail(detail, root: str | None = None) -> str:
         out.append("  (none)\n")
     for rec in detail.recordings:
         where = "on disk" if rec["exists"] else "not on this machine"
-        out.append(f"  {rec['file']}  ({where})\n    started {rec['started']}, "
+        out.append(f"  {rec['file']}  ({where})\n    started "
+                   f"{local_text(rec['started'], zone)} {shown}, "
                    f"{seconds_text(rec['duration_ms']) or '?'}, agent {rec['agent'] or '-'}, "
                    f"customer {rec['customer_id'] or '-'}\n")
     out.append("\nWrap-up:\n")

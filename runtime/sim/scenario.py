@@ -37,7 +37,7 @@ from ccdsl.runtime.sim import (
     SimChannel,
     StepWatch,
 )
-from ccdsl.runtime.sim.script import CallerAction, flow_zone, parse_at
+from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     except (OSError, sqlite3.Error, ExternalError) as exc:
         raise InputError(f"the CRM cannot be opened: {exc}") from None
     try:
-        store = CallStore(store_path or os.path.join(workdir, "calls.db"))
+        store = CallStore(store_path or os.path.join(workdir, "calls.db"),
+                          timezone=hours_zone(ir))
     except (OSError, sqlite3.Error, ValueError) as exc:
         raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
     call_id = _next_sim_id(store) if store_path else CALL_ID

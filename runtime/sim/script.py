@@ -23,12 +23,17 @@ _AT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::(\d{2}))?(?:\s+
 CallerAction = Press | Silence | HangUp | Speak
 
 
+def hours_zone(ir: dict) -> str | None:
+    """The zone all the flow's `hours` agree on (its centre's zone), if any."""
+    zones = {h.get("tz") for h in ir.get("hours", {}).values() if h.get("tz")}
+    return zones.pop() if len(zones) == 1 else None
+
+
 def flow_zone(ir: dict) -> tuple[tzinfo, str]:
     """The zone a time without one is read in: the flow's business-hours
     zone when all its `hours` agree on one, else UTC."""
-    zones = {h.get("tz") for h in ir.get("hours", {}).values() if h.get("tz")}
-    if len(zones) == 1:
-        name = zones.pop()
+    name = hours_zone(ir)
+    if name is not None:
         try:
             return ZoneInfo(name), name
         except (ZoneInfoNotFoundError, ValueError):
@@ -36,9 +41,11 @@ def flow_zone(ir: dict) -> tuple[tzinfo, str]:
     return UTC, "UTC"
 
 
-def parse_at(text: str, default_zone: tzinfo = UTC, loc: dict | None = None) -> datetime:
+def parse_at(text: str, default_zone: tzinfo | None = UTC,
+             loc: dict | None = None) -> datetime:
     """`2026-11-30 10:00 Asia/Shanghai` (zone optional, seconds optional,
-    `T` allowed between date and time) as an aware datetime."""
+    `T` allowed between date and time) as a datetime, aware unless it names
+    no zone and `default_zone` is None."""
     match = _AT.match(text)
     if match is None:
         raise InputError(

@@ -29,6 +29,7 @@ from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import ScriptedCaller, SimCentre, SimChannel
 from ccdsl.runtime.sim.scenario import CallRun, Scenario, WatchedCRM, scenario_centre
+from ccdsl.runtime.sim.script import hours_zone
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, PeerError
 from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 from ccdsl.runtime.testing.runner import TestResult, run_test
@@ -129,7 +130,8 @@ class AgiTestbed:
         self.tts = TtsRenderer(tts_cache or shared_tts_cache(),
                                tuple(tts_command) if tts_command else quiet_tts_command())
         try:
-            self.store = CallStore(store_path or os.path.join(workdir, "calls.db"))
+            self.store = CallStore(store_path or os.path.join(workdir, "calls.db"),
+                                   timezone=hours_zone(ir))
         except (OSError, sqlite3.Error, ValueError) as exc:
             raise InputError(f"the call store cannot be opened: {exc}") from None
         self.server = FlowServer(StaticFlows({self.flow: program}), self._services_for,

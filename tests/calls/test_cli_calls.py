@@ -145,7 +145,7 @@ def test_voicemail_list_for_an_agent(store):
         ("zhang", "C1", None)
     assert listed("voicemail", "list", "--store", str(store), "--for", "li") == []
     table = ccf("voicemail", "list", "--store", str(store), "--for", "zhang").stdout
-    assert table.splitlines()[1].split()[:3] == ["sim-3", "2026-11-30T23:00:00",
+    assert table.splitlines()[1].split()[:3] == ["sim-3", "2026-11-30T23:00:00+00:00",
                                                  "+8613800000001"]
 
 

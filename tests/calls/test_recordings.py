@@ -8,7 +8,7 @@ import asyncio
 import json
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -50,9 +50,9 @@ def test_a_recorded_call_is_indexed_with_caller_agent_and_customer(tmp_path):
     assert (row["caller"], row["agent"], row["customer_id"], row["flow"]) == \
         ("+8613800000001", "li", "C1", "recording_line")
     assert row["duration_ms"] == int((stopped.at - started.at).total_seconds() * 1000) > 60_000
-    assert row["started"] == started.at.isoformat()
+    assert row["started"] == started.at.astimezone(UTC).isoformat()
     assert call["recording"] == row["file"]
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
 
 
 def test_an_unanswered_recorded_call_has_no_agent_and_no_customer(tmp_path):
@@ -74,7 +74,7 @@ def test_a_version_3_store_gains_recordings_filled_from_its_events(tmp_path):
     raw.commit()
     raw.close()
     with CallStore(path) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == SCHEMA_VERSION
         after = store.query("SELECT * FROM recordings")
     assert after == before and len(after) == 1
 

@@ -11,7 +11,7 @@ import random
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ccdsl.runtime.core.events import Event
@@ -19,6 +19,7 @@ from ccdsl.runtime.operations.store import CallStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
+CENTRE = "Asia/Shanghai"  # the zone the store is made with: reports default to it
 FLOWS = ("hotline", "sales")
 QUEUES = ("service", "sales", "vip")
 AGENTS = ("li", "wang", "zhang", "zhao")
@@ -218,7 +219,7 @@ def write_store(path: str, calls: list[Call]) -> None:
     Calls in progress (no call_ended) are written as the row a live store
     has for them: CallStore.close would finish them as errors."""
     live = [c for c in calls if c.outcome is None]
-    with CallStore(path) as store:
+    with CallStore(path, timezone=CENTRE) as store:
         for call in calls:
             if call.outcome is None:
                 continue
@@ -230,7 +231,8 @@ def write_store(path: str, calls: list[Call]) -> None:
     with sqlite3.connect(path) as db:
         db.executemany(
             "INSERT INTO calls (call_id, flow, started, started_ms) VALUES (?, ?, ?, ?)",
-            [(c.call_id, c.flow, c.start.isoformat(), int(c.start.timestamp() * 1000))
+            [(c.call_id, c.flow, c.start.astimezone(UTC).isoformat(),
+              int(c.start.timestamp() * 1000))
              for c in live])
     db.close()
 
@@ -250,8 +252,9 @@ def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100.0 * part / whole + 1e-9, 1)
 
 
-def local(moment: datetime) -> str:
-    return moment.isoformat()[:19]
+def local(moment: datetime, zone: str = CENTRE) -> str:
+    """The moment as local ISO text in `zone` (the report's)."""
+    return moment.astimezone(ZoneInfo(zone)).isoformat()[:19]
 
 
 def _call_figures(calls: list[Call]) -> dict:
@@ -275,9 +278,9 @@ def expected_summary(calls: list[Call]) -> dict:
     return figures
 
 
-def expected_periods(calls: list[Call], interval: str) -> list[dict]:
+def expected_periods(calls: list[Call], interval: str, zone: str = CENTRE) -> list[dict]:
     def label(c: Call) -> str:
-        text = c.start.isoformat()
+        text = local(c.start, zone)
         return {"hour": f"{text[:10]} {text[11:13]}:00", "day": text[:10],
                 "month": text[:7], "year": text[:4]}[interval]
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from ccf_cli import ccf
 
+from ccdsl.runtime.operations.centre_time import report_zone
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import open_store
 from ccdsl.runtime.operations.reports.reconcile import check_asterisk
@@ -42,7 +43,7 @@ class Centre:
 
     def __init__(self, path) -> None:
         self.path = str(path)
-        self.store = CallStore(self.path)
+        self.store = CallStore(self.path, timezone="Asia/Shanghai")
         self.rows: list[tuple[str, tuple]] = []
         self.at = START.astimezone(UTC)
 
@@ -168,7 +169,7 @@ def fill(path, *, store_abandons_answered: bool = False, missing: bool = False) 
 def _check(path, filters: Filters = Filters()):
     db = open_store(path)
     try:
-        return check_asterisk(db, path, filters)
+        return check_asterisk(db, path, filters, report_zone(db, None))
     finally:
         db.close()
 

@@ -272,7 +272,8 @@ def _doc_queries() -> list[str]:
 def test_the_documented_report_queries_run_and_count_right(tmp_path):
     queries = _doc_queries()
     assert len(queries) >= 6
-    args = {"from": 0, "to": 10**13, "n": 30, "customer": "C042", "call": "c1"}
+    args = {"from": 0, "to": 10**13, "n": 30, "offset": 28_800_000, "customer": "C042",
+            "call": "c1"}
     with CallStore(tmp_path / "calls.db") as store:
         answered_by_agent(store, "c1")
         c = Call(store, "h1", start=T0 + timedelta(hours=2))
@@ -288,6 +289,8 @@ def test_the_documented_report_queries_run_and_count_right(tmp_path):
                 or "PRIMARY KEY" in plan, f"{q}\n{plan}"
     hours, queues, agents, nodes, choices, customer, trace = results
     assert [(h["calls"], h["answered_by_agent"]) for h in hours] == [(1, 1), (1, 0)]
+    # 10:00 and 12:00 UTC are 18:00 and 20:00 in the centre's zone (:offset, UTC+8)
+    assert [h["hour"] for h in hours] == ["2026-11-30 18:00", "2026-11-30 20:00"]
     assert queues == [{"queue": "service", "offered": 2, "answered": 1, "abandoned": 1,
                        "answered_within_n": 1, "avg_wait_ms": 32500.0,
                        "avg_talk_ms": 90000.0}]

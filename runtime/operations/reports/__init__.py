@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ccdsl.runtime.operations.centre_time import ZoneError, report_zone, zone_name
 from ccdsl.runtime.operations.reports.model import SECTIONS, Filters, Options, Report
 from ccdsl.runtime.operations.reports.query import ReportError, open_store, sections
 
-__all__ = ["ReportError", "make_report"]
+__all__ = ["ReportError", "ZoneError", "make_report"]
 
 
 def make_report(path: str, filters: Filters = Filters(), options: Options = Options(),
                 wanted: tuple[str, ...] = SECTIONS, now: datetime | None = None) -> Report:
-    """The report of the call store at `path`. `now` (aware) ends the
-    realtime window; default: the current time."""
-    now = now or datetime.now().astimezone()
+    """The report of the call store at `path`, in `options.zone` (else the
+    store's zone, else the machine's). `now` ends the realtime window
+    (naive: in the report's zone); default: the current time. A zone that
+    is not one: ZoneError."""
     db = open_store(path)
     try:
-        made = sections(db, filters, options, wanted, now)
+        zone = report_zone(db, options.zone)
+        now = (now or datetime.now(zone)) if now is None or now.tzinfo else now.replace(
+            tzinfo=zone)
+        made = sections(db, filters, options, wanted, now, zone)
     finally:
         db.close()
-    return Report(store=path, generated=datetime.now().astimezone().isoformat(timespec="seconds"),
-                  filters=filters, options=options, sections=made)
+    return Report(store=path, generated=datetime.now(zone).isoformat(timespec="seconds"),
+                  filters=filters, options=options, sections=made, zone=zone_name(zone))

@@ -39,7 +39,7 @@ def heading(report: Report) -> list[tuple[str, str]]:
         span = (f"from {f.start or 'the first call'} to {f.end or 'the last call'}"
                 + (" (end excluded)" if f.end else ""))
         covers = f"{span}, per {o.interval}"
-    items = [("store", report.store), ("covers", covers),
+    items = [("store", report.store), ("covers", covers), ("time zone", report.zone),
              ("service level", f"answered within {o.within_ms / 1000:g} s")]
     items += [(name, value) for name, value in (("flow", f.flow), ("queue", f.queue),
                                                  ("agent", f.agent)) if value]

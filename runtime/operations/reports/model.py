@@ -47,9 +47,8 @@ class Section:
 @dataclass(frozen=True)
 class Filters:
     """What a report covers. `start`/`end` are local times as text
-    (`YYYY-MM-DDTHH:MM:SS`, compared with the first 19 characters of the
-    stored ISO times, which are in each call's own zone): start included,
-    end excluded; None: unbounded."""
+    (`YYYY-MM-DDTHH:MM:SS`) in the report's zone: start included, end
+    excluded; None: unbounded."""
 
     start: str | None = None
     end: str | None = None
@@ -70,15 +69,17 @@ class Options:
     interval: str = "day"
     within_ms: int = 20_000
     minutes: int = 60
+    zone: str | None = None  # IANA name; None: the store's zone, else the machine's
 
 
 @dataclass(frozen=True)
 class Report:
     store: str
-    generated: str  # ISO 8601, local time of the machine
+    generated: str  # ISO 8601, in the report's zone
     filters: Filters
     options: Options
     sections: tuple[Section, ...]
+    zone: str = "UTC"  # the zone its periods and ranges are in
 
     def section(self, name: str) -> Section:
         for section in self.sections:

@@ -8,69 +8,48 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from ccdsl.runtime.operations.centre_time import local_ms_sql, local_to_ms, period_start
 from ccdsl.runtime.operations.reports.model import Column, Filters, Options, Section
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 DAY_MS = 86_400_000
-# Local time is at most 14 hours ahead of UTC (Kiribati) and 12 behind.
-_AHEAD_MS = 14 * 3_600_000
-_BEHIND_MS = 12 * 3_600_000
-_EPOCH = datetime(1970, 1, 1)
 # how long a call without an outcome still counts as in progress in the
 # realtime view: older ones belong to a process that died mid-call
 IN_PROGRESS_LOOKBACK_MS = DAY_MS
-# a period's label, from the local ISO text: `2026-11-30 10:00` for an hour
-# (and `2026-11-30 10:05` for a minute), else the text's first characters
-PERIOD = {
-    "realtime": "substr({t}, 1, 10) || ' ' || substr({t}, 12, 5)",
-    "hour": "substr({t}, 1, 10) || ' ' || substr({t}, 12, 2) || ':00'",
-    "day": "substr({t}, 1, 10)",
-    "month": "substr({t}, 1, 7)",
-    "year": "substr({t}, 1, 4)",
-}
+# a period, from the local epoch ms: a number of whole units (labelled in
+# Python) or, for months and years, SQLite's own calendar
+UNITS = {"realtime": (60_000, "%Y-%m-%d %H:%M"), "hour": (3_600_000, "%Y-%m-%d %H:00"),
+         "day": (DAY_MS, "%Y-%m-%d")}
+CALENDAR = {"month": "%Y-%m", "year": "%Y"}
 
 
 @dataclass(frozen=True)
 class Window:
-    """The time a report covers: an indexed UTC ms range [lo, hi) and,
-    for local date ranges, the exact local bounds [start, end) compared
-    with the first 19 characters of the stored ISO text."""
+    """The time a report covers: an indexed UTC ms range [lo, hi), None
+    where unbounded."""
 
     lo: int | None = None
     hi: int | None = None
-    start: str | None = None
-    end: str | None = None
 
-    def where(self, ms: str, text: str, out: list[str], args: dict[str, Any]) -> None:
-        """Add this window's conditions on the columns `ms` and `text`."""
+    def where(self, ms: str, out: list[str], args: dict[str, Any]) -> None:
+        """Add this window's conditions on the ms column `ms`."""
         if self.lo is not None:
             out.append(f"{ms} >= :lo")
             args["lo"] = self.lo
         if self.hi is not None:
             out.append(f"{ms} < :hi")
             args["hi"] = self.hi
-        if self.start is not None:
-            out.append(f"substr({text}, 1, 19) >= :start")
-            args["start"] = self.start
-        if self.end is not None:
-            out.append(f"substr({text}, 1, 19) < :end")
-            args["end"] = self.end
 
 
-def _naive_ms(local: str) -> int:
-    """A local `YYYY-MM-DDTHH:MM:SS` read as if it were UTC, in epoch ms."""
-    return int((datetime.fromisoformat(local) - _EPOCH).total_seconds() * 1000)
-
-
-def local_window(filters: Filters) -> Window:
-    """The window of a local date range (or of everything)."""
-    lo = _naive_ms(filters.start) - _AHEAD_MS if filters.start else None
-    hi = _naive_ms(filters.end) + _BEHIND_MS + 1 if filters.end else None
-    return Window(lo, hi, filters.start, filters.end)
+def local_window(filters: Filters, zone: tzinfo) -> Window:
+    """The window of a local date range in `zone` (or of everything)."""
+    lo = local_to_ms(filters.start, zone) if filters.start else None
+    hi = local_to_ms(filters.end, zone) if filters.end else None
+    return Window(lo, hi)
 
 
 def realtime_window(now: datetime, minutes: int) -> Window:
@@ -161,7 +140,7 @@ def _keys_sql(table: str, key: str) -> str:
             "FROM keys WHERE keys.v IS NOT NULL) ")
 
 
-def _visit_query(table: str, key: str, ms: str, text: str, select: str, window: Window,
+def _visit_query(table: str, key: str, ms: str, select: str, window: Window,
                  filters: Filters, fixed: str | None, tail: str) -> tuple[str, dict]:
     """SELECT `select` FROM `table` t over the window and filters, every
     key's time range read through the (key, time) index."""
@@ -174,7 +153,7 @@ def _visit_query(table: str, key: str, ms: str, text: str, select: str, window: 
     else:
         where.append(f"t.{key} IN (SELECT v FROM keys WHERE v IS NOT NULL)")
         prefix = _keys_sql(table, key)
-    window.where(f"t.{ms}", f"t.{text}", where, args)
+    window.where(f"t.{ms}", where, args)
     _call_filters(table, filters, where, args)
     sql = f"{prefix}SELECT {select} FROM {table} t WHERE {' AND '.join(where)} {tail}"
     return sql, args
@@ -220,7 +199,7 @@ _CALL_COLUMNS = (
 def _calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
     where: list[str] = []
     args: dict[str, Any] = {}
-    window.where("t.started_ms", "t.started", where, args)
+    window.where("t.started_ms", where, args)
     _call_filters("calls", filters, where, args)
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
@@ -246,42 +225,48 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
 
 
 def calls_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
-                     interval: str) -> Section:
-    """Calls per local hour, day, month or year (or minute, for realtime)
-    of their start."""
-    period = PERIOD[interval].format(t="t.started")
+                     interval: str, zone: tzinfo) -> Section:
+    """Calls per hour, day, month or year (or minute, for realtime) of
+    their start, in `zone`'s local time."""
     where, args = _calls_where(window, filters)
+    lo, hi = window.lo, window.hi
+    if lo is None or hi is None:
+        first, last = db.execute(f"SELECT min(t.started_ms), max(t.started_ms) FROM calls t"
+                                 f"{where}", args).fetchone()
+        lo = lo if lo is not None else first
+        hi = hi if hi is not None else last
+    name = "minute" if interval == "realtime" else interval
+    columns = (Column("period", name.capitalize(), "text"), *_CALL_COLUMNS)
+    title = f"Calls per {name}"
+    if lo is None or hi is None:  # no call at all
+        return Section("calls", title, columns, ())
+    local = local_ms_sql("t.started_ms", zone, lo, hi)
+    if interval in CALENDAR:
+        period = f"strftime('{CALENDAR[interval]}', {local} / 1000, 'unixepoch')"
+    else:
+        period = f"{local} / {UNITS[interval][0]}"
     rows = _rows(db, f"SELECT {period} AS period, "
                      f"{', '.join(_CALL_FIGURES)} FROM calls t{where} "
                      "GROUP BY period ORDER BY period", args)
-    name = "minute" if interval == "realtime" else interval
-    return Section("calls", f"Calls per {name}",
-                   (Column("period", name.capitalize(), "text"), *_CALL_COLUMNS), rows)
+    if interval not in CALENDAR:
+        unit, shape = UNITS[interval]
+        rows = tuple((period_start(row[0], unit).strftime(shape), *row[1:]) for row in rows)
+    return Section("calls", title, columns, rows)
 
 
 def realtime_minutes(db: sqlite3.Connection, window: Window, filters: Filters,
-                     now: datetime) -> Section:
+                     zone: tzinfo) -> Section:
     """Calls per minute of the window, every minute listed (0 when no call
-    started in it), labelled in the zone of the calls found (else `now`'s)."""
-    found = calls_per_period(db, window, filters, "realtime")
+    started in it), labelled in `zone`."""
+    assert window.lo is not None and window.hi is not None
+    found = calls_per_period(db, window, filters, "realtime", zone)
     by_minute = {row[0]: row for row in found.rows}
-    zone = now.tzinfo
-    newest = db.execute("SELECT started FROM calls WHERE started_ms >= :lo AND "
-                        "started_ms < :hi ORDER BY started_ms DESC LIMIT 1",
-                        {"lo": window.lo, "hi": window.hi}).fetchone()
-    if newest:
-        zone = datetime.fromisoformat(newest[0]).tzinfo or zone
-    first = datetime.fromtimestamp(window.lo / 1000, zone)
-    minutes = (window.hi - window.lo) // 60_000
     empty = (0, 0, 0, 0, 0, 0, None)
-    rows = []
-    for i in range(minutes):
-        label = (first + timedelta(minutes=i)).isoformat(sep=" ")[:16]
-        rows.append(by_minute.get(label, (label, *empty)))
-    # calls of another zone than the newest one's keep their own labels
-    listed = {row[0] for row in rows}
-    rows.extend(row for label, row in by_minute.items() if label not in listed)
-    return Section("calls", found.title, found.columns, tuple(sorted(rows)))
+    # a local minute met twice (the hour repeated when summer time ends) is one row
+    labels = dict.fromkeys(datetime.fromtimestamp(start / 1000, zone).strftime(
+        UNITS["realtime"][1]) for start in range(window.lo, window.hi, 60_000))
+    rows = [by_minute.get(label, (label, *empty)) for label in labels]
+    return Section("calls", found.title, found.columns, tuple(rows))
 
 
 def queues(db: sqlite3.Connection, window: Window, filters: Filters,
@@ -301,7 +286,7 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         _avg("CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"),
         _avg("CASE WHEN t.outcome = 'answered' THEN t.talk_ms END"),
     ))
-    sql, args = _visit_query("queue_visits", "queue", "joined_ms", "joined", select, window,
+    sql, args = _visit_query("queue_visits", "queue", "joined_ms", select, window,
                              filters, filters.queue, "GROUP BY t.queue ORDER BY t.queue")
     args["within"] = within_ms
     seconds = f"{within_ms / 1000:g}"
@@ -338,7 +323,7 @@ def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
              "+ coalesce(t.wrapup_ms, 0) END"),
         _avg(f"CASE WHEN {answered} THEN t.ring_ms END"),
     ))
-    sql, args = _visit_query("agent_legs", "agent", "offered_ms", "offered", select, window,
+    sql, args = _visit_query("agent_legs", "agent", "offered_ms", select, window,
                              filters, filters.agent, "GROUP BY t.agent ORDER BY t.agent")
     return Section("agents", "Per agent", (
         Column("agent", "Agent", "text"),
@@ -365,7 +350,7 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         "sum(t.dropped)",
         _pct("sum(t.dropped)", "count(*)"),
     ))
-    sql, args = _visit_query("node_visits", "node", "entered_ms", "entered", select, window,
+    sql, args = _visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None,
                              "GROUP BY t.node, t.node_kind ORDER BY count(*) DESC, t.node")
     return Section("nodes", "Per menu node", (
@@ -384,7 +369,7 @@ def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section
     """Per node, the choices callers made (the last one of each visit)."""
     select = ("t.node, t.choice, count(*), round(100.0 * count(*) / "
               "sum(count(*)) OVER (PARTITION BY t.node), 1)")
-    sql, args = _visit_query("node_visits", "node", "entered_ms", "entered", select, window,
+    sql, args = _visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None, "AND t.choice IS NOT NULL GROUP BY t.node, t.choice "
                              "ORDER BY t.node, count(*) DESC, t.choice")
     return Section("choices", "Menu choices", (
@@ -396,19 +381,20 @@ def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section
 
 
 def sections(db: sqlite3.Connection, filters: Filters, options: Options,
-             wanted: tuple[str, ...], now: datetime) -> tuple[Section, ...]:
-    """The sections asked for, in the order of model.SECTIONS."""
+             wanted: tuple[str, ...], now: datetime, zone: tzinfo) -> tuple[Section, ...]:
+    """The sections asked for, in the order of model.SECTIONS, periods and
+    ranges in `zone`."""
     if options.interval == "realtime":
         window = realtime_window(now, options.minutes)
         now_ms: int | None = int(now.timestamp() * 1000)
     else:
-        window = local_window(filters)
+        window = local_window(filters, zone)
         now_ms = None
     makers = {
         "summary": lambda: summary(db, window, filters, now_ms),
-        "calls": lambda: (realtime_minutes(db, window, filters, now)
+        "calls": lambda: (realtime_minutes(db, window, filters, zone)
                           if options.interval == "realtime"
-                          else calls_per_period(db, window, filters, options.interval)),
+                          else calls_per_period(db, window, filters, options.interval, zone)),
         "queues": lambda: queues(db, window, filters, options.within_ms),
         "agents": lambda: agents(db, window, filters),
         "nodes": lambda: nodes(db, window, filters),

@@ -39,7 +39,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from ccdsl.runtime.operations.reports.model import Filters
@@ -192,19 +192,16 @@ class Check:
 
 
 def _store_calls(db: sqlite3.Connection, window: Window,
-                 filters: Filters) -> tuple[dict[str, CallView], tzinfo | None]:
+                 filters: Filters) -> dict[str, CallView]:
     where: list[str] = []
     args: dict[str, Any] = {}
-    window.where("t.started_ms", "t.started", where, args)
+    window.where("t.started_ms", where, args)
     _call_filters("calls", filters, where, args)
-    sql = ("SELECT t.call_id, t.started, t.started_ms, t.outcome FROM calls t"
+    sql = ("SELECT t.call_id, t.started_ms, t.outcome FROM calls t"
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY t.started_ms")
     calls: dict[str, CallView] = {}
-    zone = None
-    for call_id, started, started_ms, outcome in db.execute(sql, args):
-        if zone is None and started:
-            zone = datetime.fromisoformat(started).tzinfo
+    for call_id, started_ms, outcome in db.execute(sql, args):
         calls[call_id] = CallView(
             call_id, started_ms or 0, transferred=outcome in ("transfer", "handed_back"),
             voicemail=outcome == "voicemail", ended=outcome is not None, outcome=outcome)
@@ -227,7 +224,7 @@ def _store_calls(db: sqlite3.Connection, window: Window,
             answered.setdefault(call_id, []).append(Stay("(dialled)", agent))
         for call_id in chunk:
             calls[call_id].stays = answered.get(call_id, [])
-    return calls, zone
+    return calls
 
 
 # ---- the switch's side -----------------------------------------------------------------------
@@ -340,12 +337,8 @@ def _one_call(key: str, group: list[tuple[int, str, dict[str, Any]]],
 # ---- both -------------------------------------------------------------------------------------
 
 
-def _in_window(ms: int, window: Window, zone: tzinfo | None) -> bool:
-    if window.start is None and window.end is None:
-        return (window.lo is None or ms >= window.lo) and (window.hi is None or ms < window.hi)
-    local = datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).isoformat()[:19]
-    return ((window.start is None or local >= window.start)
-            and (window.end is None or local < window.end))
+def _in_window(ms: int, window: Window) -> bool:
+    return (window.lo is None or ms >= window.lo) and (window.hi is None or ms < window.hi)
 
 
 def _keep(view: CallView, filters: Filters) -> bool:
@@ -430,12 +423,13 @@ def _differs(a: CallView, s: CallView) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check_asterisk(db: sqlite3.Connection, path: str, filters: Filters) -> Check:
+def check_asterisk(db: sqlite3.Connection, path: str, filters: Filters,
+                   zone: tzinfo) -> Check:
     """The switch's figures against the store's, for the calls of a report's
-    local range and filters (--flow: the store's calls of the flow, and the
-    switch's calls the store has of it; the switch does not know flows)."""
-    window = local_window(filters)
-    store, zone = _store_calls(db, window, filters)
+    local range in `zone` and filters (--flow: the store's calls of the flow,
+    and the switch's calls the store has of it; the switch does not know flows)."""
+    window = local_window(filters, zone)
+    store = _store_calls(db, window, filters)
     events = _ami_events(db, window)
     switch_all = _switch_calls(events, set(store))
     switch: dict[str, CallView] = {}
@@ -443,7 +437,7 @@ def check_asterisk(db: sqlite3.Connection, path: str, filters: Filters) -> Check
         if call_id in store:
             switch[call_id] = view
         elif (filters.flow is None and _keep(view, filters)
-              and _in_window(view.started_ms, window, zone)):
+              and _in_window(view.started_ms, window)):
             switch[call_id] = view
     differences = []
     for call_id in sorted(set(switch) | set(store),

@@ -34,6 +34,7 @@ def to_json(report: Report) -> str:
     document = {
         "store": report.store,
         "generated": report.generated,
+        "zone": report.zone,
         "interval": o.interval,
         "within_ms": o.within_ms,
         "minutes": o.minutes if o.interval == "realtime" else None,
