@@ -36,6 +36,7 @@ from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+from ccdsl.runtime.sim.sounds import SoundsFolder
 
 FILE_MS = 2_000
 BEEP_MS = 300
@@ -65,11 +66,14 @@ class RecordingEntry:
 
 class SimChannel:
     """One simulated call. `centre` is needed for dial, enqueue, transfer
-    and three_way to agents; outside numbers follow centre.number()."""
+    and three_way to agents; outside numbers follow centre.number().
+    `sounds`: the centre's sounds folder; a recorded prompt it lacks is
+    skipped as Asterisk skips it. Without it every recorded file plays."""
 
     def __init__(self, info: CallInfo, clock: VirtualClock, caller: ScriptedCaller,
                  centre: SimCentre | None = None, *, file_ms: int = FILE_MS,
-                 file_durations: dict[str, int] | None = None) -> None:
+                 file_durations: dict[str, int] | None = None,
+                 sounds: SoundsFolder | None = None) -> None:
         self.info = info
         self.clock = clock
         self.caller = caller
@@ -78,6 +82,7 @@ class SimChannel:
             self.centre.clock = clock  # its CentreView answers follow the call's time
         self.file_ms = file_ms
         self.file_durations = {"beep": BEEP_MS, **(file_durations or {})}
+        self.sounds = sounds
         self.log = ChannelLog()
         self.recordings: list[RecordingEntry] = []
         self.answered = False
@@ -365,6 +370,12 @@ class SimChannel:
         return round((self.clock.now() - t).total_seconds() * 1000)
 
     def _hear(self, sound: Sound, interrupt_keys: str) -> str | None:
+        if self.sounds is not None and self.sounds.lacks(sound):
+            # Asterisk answers STREAM FILE with -1 at once and ccf serve goes
+            # on: nothing is heard and no time passes (noted as AgiChannel does)
+            self._note("sound_missing", kind=sound.kind, text=sound.text,
+                       language=sound.language, file=self.sounds.path(sound))
+            return None
         # _ms_since inlined (twice per sound heard, the channel's commonest step)
         clock = self.clock
         start = clock.now()

@@ -38,6 +38,7 @@ from ccdsl.runtime.sim import (
     StepWatch,
 )
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
+from ccdsl.runtime.sim.sounds import SoundsFolder
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def copy_database(source: str, target: str) -> None:
 async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                        sink=None, crm_db: str | None = None, crm_folder: str | None = None,
                        ask=None, note=None, store_path: str | None = None,
-                       companion=None) -> CallRun:
+                       companion=None, sounds_dir: str | None = None) -> CallRun:
     """Build the scenario's world in `workdir` (a fresh SQLite CRM, a call
     store), run the call with the interpreter, and return what happened.
     `sink` also receives every event as it happens; `ask` makes the caller
@@ -159,7 +160,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     there), otherwise in a temporary one. `companion(crm, store)` makes one
     more event sink with the call's own CRM and call store (the screen pop
     of `ccf simulate --screen-pop-url`); its `finish()` is awaited once the
-    call has ended, before they close."""
+    call has ended, before they close. With `sounds_dir` (the centre's
+    sounds folder) a recorded prompt missing there is skipped, as on Asterisk."""
 
     notes: list[str] = []
     db_path = os.path.join(workdir, "crm.db")
@@ -197,7 +199,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         info = CallInfo(call_id=call_id, caller_number=scenario.caller,
                         caller_name=scenario.caller_name, dialled=scenario.dialled,
                         started=scenario.start, channel="sim/1", language=scenario.language)
-        channel = SimChannel(info, clock, caller, scenario_centre(ir, scenario))
+        channel = SimChannel(info, clock, caller, scenario_centre(ir, scenario),
+                             sounds=SoundsFolder(sounds_dir) if sounds_dir else None)
         line.append(channel)
         events = EventList()
         sinks = (events, store) if sink is None else (events, store, sink)
@@ -242,7 +245,8 @@ def _next_sim_id(store) -> str:
 
 def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | None = None,
                    crm_folder: str | None = None, ask=None, note=None,
-                   store_path: str | None = None, companion=None) -> CallRun:
+                   store_path: str | None = None, companion=None,
+                   sounds_dir: str | None = None) -> CallRun:
     """One simulated call for `ccf simulate`, in a temporary directory that
     is removed afterwards (the call store too, unless `store_path` names one
     to keep the call in)."""
@@ -252,4 +256,4 @@ def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | Non
         return asyncio.run(run_scenario(program, ir, scenario, workdir=workdir, sink=sink,
                                         crm_db=crm_db, crm_folder=crm_folder, ask=ask,
                                         note=note, store_path=store_path,
-                                        companion=companion))
+                                        companion=companion, sounds_dir=sounds_dir))

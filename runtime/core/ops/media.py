@@ -129,16 +129,34 @@ def count_of(value: Any, what: str, loc: dict | None) -> int:
     return int(value)
 
 
+def line_mark(rt: CallRuntime) -> int:
+    """Where the line's own log (a ChannelLog, when it keeps one) ends now."""
+    return len(getattr(getattr(rt.channel, "log", None), "entries", ()))
+
+
 def emit_played(rt: CallRuntime, sounds: list[Sound], prompt: str | None, started: dt.datetime,
-                interrupted: str | None, loc: dict | None, *, timed: bool = True) -> None:
+                interrupted: str | None, loc: dict | None, *, timed: bool = True,
+                mark: int | None = None) -> None:
     """A prompt_played event, stamped when the playback started; `ms` is
     how long it played (left out when the channel played it together with
-    something else, a menu's wait for keys or a voicemail's message)."""
+    something else, a menu's wait for keys or a voicemail's message).
+    With `mark` (line_mark before the playback), each sound the line
+    skipped for want of its file follows as a log line naming it."""
     data: dict[str, Any] = {"sounds": sound_json(sounds), "prompt": prompt,
                             "interrupted_by": interrupted}
     if timed:
         data["ms"] = max(0, round((rt.services.clock.now() - started).total_seconds() * 1000))
     rt.emit("prompt_played", data, loc, at=started)
+    if mark is not None:
+        # the line notes `sound_missing` (Asterisk answered STREAM FILE with
+        # -1; the simulator's sounds folder lacks it) and goes on; the trace
+        # says so as it says the simulator's other problems, in a log line
+        entries = getattr(getattr(rt.channel, "log", None), "entries", ())
+        for kind, skipped in entries[mark:]:
+            if kind == "sound_missing":
+                language = f" [{skipped['language']}]" if skipped.get("language") else ""
+                rt.emit("log", {"message": f"sound file {skipped.get('text')}{language} is "
+                                           "missing: skipped"}, loc, at=started)
 
 
 async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
@@ -147,6 +165,7 @@ async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
     in the middle: they heard the start)."""
     interrupted: str | None = None
     started = rt.services.clock.now()
+    mark = line_mark(rt)
     try:
         interrupted = await rt.line().play(sounds, interrupt_keys=ALL_KEYS if barge_in else "")
         return interrupted
@@ -154,7 +173,7 @@ async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
         interrupted = "hangup"
         raise
     finally:
-        emit_played(rt, sounds, prompt, started, interrupted, loc)
+        emit_played(rt, sounds, prompt, started, interrupted, loc, mark=mark)
 
 
 async def op_play(rt: CallRuntime, op: dict, frame: Frame) -> None:
@@ -268,12 +287,13 @@ async def op_collect(rt: CallRuntime, op: dict, frame: Frame) -> None:
     for attempt in range(1, retries + 2):
         attempts = attempt
         started = rt.services.clock.now()
+        mark = line_mark(rt)
         got: Digits = await rt.line().read_digits(
             prompt, max_digits=max(high, 1), timeout_ms=timeout or 0,
             inter_digit_ms=inter_digit or 0, end_key=to_text(end) if end else None,
             interruptible=barge_in)
         if prompt:
-            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False)
+            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False, mark=mark)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "collect",
                          "attempt": attempt}, loc)
         keys = got.keys
@@ -304,11 +324,12 @@ async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
     for attempt in range(1, retries + 2):
         prompt, prompt_name = await sounds_of(rt, options.get("prompt"), frame, loc)
         started = rt.services.clock.now()
+        mark = line_mark(rt)
         got = await rt.line().read_digits(prompt, max_digits=1, timeout_ms=timeout,
                                           inter_digit_ms=timeout, end_key=None,
                                           interruptible=barge_in)
         if prompt:
-            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False)
+            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False, mark=mark)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "menu",
                          "attempt": attempt}, loc)
         key = got.keys[:1]
@@ -387,6 +408,7 @@ async def op_voicemail(rt: CallRuntime, op: dict, frame: Frame) -> None:
         greeting = [*greeting, Sound("file", "beep", rt.language)]
     max_ms = ms_of(await option(rt, options, "max_length", frame, loc), "max_length", loc)
     started = rt.services.clock.now()
+    mark = line_mark(rt)
     interrupted: str | None = None
     rt.voicemail_stored = False  # until this one stores a message
     try:
@@ -399,7 +421,8 @@ async def op_voicemail(rt: CallRuntime, op: dict, frame: Frame) -> None:
         # the greeting is a prompt like any other; the channel plays it and
         # records the message in one go, so its own length is not known
         if greeting:
-            emit_played(rt, greeting, greeting_name, started, interrupted, loc, timed=False)
+            emit_played(rt, greeting, greeting_name, started, interrupted, loc, timed=False,
+                        mark=mark)
     rt.voicemail_stored = outcome.stored  # `call.voicemail_stored` tells the flow
     if outcome.stored:
         rt.voicemail = outcome.mailbox or mailbox
