@@ -99,7 +99,7 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
                 last = fetch()
                 view = render(last, where)
             except ApiClientError as exc:
-                view = Group(Text(f"{exc}; showing the status of "
+                view = Group(Text(f"{_plain(exc)}; showing the status of "
                                   f"{time.strftime('%H:%M:%S')} and retrying", style="red"),
                              render(last, where))
             live.update(view, refresh=True)
@@ -107,27 +107,32 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
 
 
 def render(status: Mapping[str, Any], where: str):
-    """The whole view as one rich renderable."""
+    """The whole view as one rich renderable. Every value of the status is
+    ccf serve's account of callers, the CRM and Asterisk: each is a Text of
+    its visible form, never markup (a caller's `[/]` ended the command)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from ccdsl.runtime.asterisk.monitor import calls_by_step
 
-    server = status.get("server") or {}
-    calls = status.get("calls") or []
-    served = int(server.get("calls_served", 0) or 0)
-    head = Text(f"ccf serve at {where}: version {server.get('version', '-')}, started "
-                f"{server.get('started', '-')}, {_count(served, 'call')} served, "
-                f"AMI {server.get('ami', '-')}; {_count(len(calls), 'call')} now "
+    server = _object(status.get("server"))
+    calls = _objects(status.get("calls"))
+    queues = _objects(status.get("queues"))
+    agents = _objects(status.get("agents"))
+    served = server.get("calls_served")
+    served = served if isinstance(served, int) and not isinstance(served, bool) else 0
+    head = Text(f"ccf serve at {where}: version {_plain(server.get('version'))}, started "
+                f"{_plain(server.get('started'))}, {_count(served, 'call')} served, "
+                f"AMI {_plain(server.get('ami'))}; {_count(len(calls), 'call')} now "
                 f"({time.strftime('%H:%M:%S')})")
     parts: list[Any] = [head]
 
     steps = Table(title="Calls by step", title_justify="left")
     steps.add_column("step")
     steps.add_column("calls", justify="right")
-    for step, count in calls_by_step(status):
-        steps.add_row(step, str(count))
+    for step, count in calls_by_step({"calls": calls}):
+        steps.add_row(_cell(step), str(count))
     parts.append(steps if calls else Text("No calls in progress."))
 
     if calls:
@@ -141,28 +146,48 @@ def render(status: Mapping[str, Any], where: str):
                           _duration(call.get("seconds")))
         parts.append(table)
 
-    queues = Table(title="Queues", title_justify="left")
+    table = Table(title="Queues", title_justify="left")
     for column in ("queue", "waiting", "longest wait", "members", "available"):
-        queues.add_column(column, justify="left" if column == "queue" else "right")
-    for queue in status.get("queues") or []:
-        queues.add_row(_cell(queue.get("queue")), _cell(queue.get("waiting")),
-                       _duration(queue.get("longest_wait_s")), _cell(queue.get("members")),
-                       _cell(queue.get("available")))
-    parts.append(queues if status.get("queues") else Text("No queues."))
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for queue in queues:
+        table.add_row(_cell(queue.get("queue")), _cell(queue.get("waiting")),
+                      _duration(queue.get("longest_wait_s")), _cell(queue.get("members")),
+                      _cell(queue.get("available")))
+    parts.append(table if queues else Text("No queues."))
 
-    agents = Table(title="Agents", title_justify="left")
+    table = Table(title="Agents", title_justify="left")
     for column in ("agent", "name", "state", "current call", "queues"):
-        agents.add_column(column, overflow="fold")
-    for agent in status.get("agents") or []:
-        agents.add_row(_cell(agent.get("id")), _cell(agent.get("name")),
-                       _cell(agent.get("state")), _cell(agent.get("current_call")),
-                       ", ".join(map(str, agent.get("queues") or [])) or "-")
-    parts.append(agents if status.get("agents") else Text("No agents."))
+        table.add_column(column, overflow="fold")
+    for agent in agents:
+        names = agent.get("queues")
+        names = names if isinstance(names, list) else []
+        table.add_row(_cell(agent.get("id")), _cell(agent.get("name")),
+                      _cell(agent.get("state")), _cell(agent.get("current_call")),
+                      _cell(", ".join(map(str, names))))
+    parts.append(table if agents else Text("No agents."))
     return Group(*parts)
 
 
-def _cell(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    """The records of a list, leaving out what is no record: a status of
+    another shape is shown as far as it goes, not an internal error."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _plain(value: Any) -> str:
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    return "-" if value is None or value == "" else visible(value)
+
+
+def _cell(value: Any):
+    from rich.text import Text
+
+    return Text(_plain(value))
 
 
 def _duration(seconds: Any) -> str:

@@ -88,15 +88,20 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
     except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
         return 2 if exc.refused else 1
+    from ccdsl.runtime.operations.terminal_text import visible
+
     data = data if isinstance(data, dict) else {}
     if status == 200 and data.get("ok"):
         done = "taken, stored when the call ends" if data.get("stored") == "when the call ends" \
             else "stored"
-        _stored(call, data.get("fields") or {}, done, data.get("crm"))
+        fields = data.get("fields")
+        _stored(call, fields if isinstance(fields, dict) else {}, done, data.get("crm"))
         return 0
-    for problem in data.get("problems") or [data.get("error") or
-                                            f"ccf serve answered HTTP {status}"]:
-        write(f"error: {problem}\n", err=True)
+    problems = data.get("problems")
+    for problem in (problems if isinstance(problems, list) and problems else
+                    [data.get("error") or f"ccf serve answered HTTP {status}"]):
+        # the server's words quote the values entered and the CRM's answer
+        write(f"error: {visible(problem)}\n", err=True)
     return 1
 
 
@@ -107,10 +112,12 @@ def _segment(call: str) -> str:
 
 
 def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
+    from ccdsl.runtime.operations.terminal_text import visible
+
     shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
-    write(f"wrap-up of call {call} {done}: {shown or 'no values'}\n")
+    write(f"wrap-up of call {visible(call)} {done}: {visible(shown or 'no values')}\n")
     if crm and crm not in ("none", "logged"):
-        write(f"warning: not logged in the CRM: {crm}\n", err=True)
+        write(f"warning: not logged in the CRM: {visible(crm)}\n", err=True)
     elif crm == "logged":
         write("logged in the CRM\n")
 

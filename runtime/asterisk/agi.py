@@ -20,7 +20,9 @@ MAX_USAGE_LINES = 200  # a 520 block longer than this is not Asterisk's usage te
 _HEADER_KEY = re.compile(r"agi_[a-z0-9_]+")
 _REPLY = re.compile(r"(\d{3})(?:[ -](.*))?")
 _ENDPOS = re.compile(r"(?:^| )endpos=(-?\d+)$")
-_INTEGER = re.compile(r"-?\d+")
+_INTEGER = re.compile(r"-?\d{1,20}")  # longer is no C number: int() would only be slow
+C_INT = range(-2 ** 31, 2 ** 31)  # res_agi prints result= with %d
+C_LONG = range(-2 ** 63, 2 ** 63)  # and endpos= with %ld
 # characters that would end the command line early (LF), be taken for the
 # end of a line by a lenient reader (CR) or cut the C string (NUL)
 _WIRE_UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\0": " "})
@@ -144,7 +146,10 @@ class AgiReply:
 
     @property
     def value(self) -> int | None:
-        return int(self.result) if _INTEGER.fullmatch(self.result) else None
+        """The result as a number, None when it is none Asterisk could send
+        (letters, nothing, beyond a C int): what it means is the command's
+        (agi_results.py)."""
+        return c_number(self.result)
 
 
 def parse_reply(line: str) -> AgiReply:
@@ -162,7 +167,9 @@ def parse_reply(line: str) -> AgiReply:
     endpos = None
     found = _ENDPOS.search(tail)
     if found is not None:
-        endpos = int(found.group(1))
+        endpos = c_number(found.group(1), C_LONG)
+        if endpos is None:
+            raise AgiProtocolError(f"a 200 reply with an endpos beyond any file: {line[:120]!r}")
         tail = tail[:found.start()]
     data = None
     if tail:
@@ -170,6 +177,15 @@ def parse_reply(line: str) -> AgiReply:
             raise AgiProtocolError(f"a 200 reply with unreadable data: {line[:120]!r}")
         data = tail[1:-1]
     return AgiReply(200, result, data, endpos, line)
+
+
+def c_number(text: str, bounds: range = C_INT) -> int | None:
+    """A number as Asterisk prints one (a C int unless `bounds` says
+    otherwise); None for anything else, however many digits it has."""
+    if not _INTEGER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number in bounds else None
 
 
 # -- commands ----------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from datetime import datetime, timedelta
 from typing import Literal
 
 from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.agi import c_number
 from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiLine
 from ccdsl.runtime.core.channel import (
     Conversation,
@@ -305,4 +305,6 @@ def _seconds(ms: int) -> str:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if re.fullmatch(r"-?\d+", text.strip()) else None
+    """A channel variable's number; None when it holds none a C int can
+    (Asterisk's text: QEHOLDTIME=10**40 would overflow the clock)."""
+    return c_number(text.strip())

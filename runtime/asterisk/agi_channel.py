@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 
-from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk import agi_results, names
 from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
 from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS, SLACK_S
@@ -77,9 +77,10 @@ class AgiChannel(AgiAgents):
         limit = inter_digit_ms if keys else timeout_ms
         while len(keys) < max_digits:
             ms = max(0, limit)
-            reply = await self._cmd(f"WAIT FOR DIGIT {ms}", timeout=ms / 1000 + SLACK_S)
-            value = reply.value
-            if value is None or value < 0:
+            reply = await self._cmd(f"WAIT FOR DIGIT {ms}", timeout=ms / 1000 + SLACK_S,
+                                    results=agi_results.ANY_KEY)
+            value = reply.value or 0  # never None: the results hold numbers only
+            if value < 0:
                 self._hung_up("a key wait")
             if value == 0:
                 return self._digits(keys, True)
@@ -104,10 +105,11 @@ class AgiChannel(AgiAgents):
                        words=words)
             await self._stream(Sound("tts", words, language), "")
             return
-        reply = await self._cmd(command[0], command[1], "", timeout=self.settings.prompt_timeout_s)
+        reply = await self._cmd(command[0], command[1], "", timeout=self.settings.prompt_timeout_s,
+                                results=agi_results.DONE)  # no escape digits given
         self._note("said", kind=kind, value=value, language=language, via="say",
                    ms=self._ms_since(start))
-        if reply.value is not None and reply.value < 0:
+        if (reply.value or 0) < 0:
             self._hung_up("say")
 
     async def wait(self, ms: int, *, music: str | None = None) -> None:
@@ -173,7 +175,8 @@ class AgiChannel(AgiAgents):
         limit = max(0, max_length_ms)
         # no BEEP argument: the flow's greeting carries the beep it asked for
         reply = await self._cmd("RECORD FILE", base, "wav", "#", str(limit),
-                                timeout=limit / 1000 + SLACK_S)
+                                timeout=limit / 1000 + SLACK_S,
+                                results=agi_results.record_file("#", limit))
         if reply.data == "writefile":
             raise ExternalError(f"Asterisk could not write the voicemail file {base}.wav",
                                 service="asterisk")
@@ -198,9 +201,10 @@ class AgiChannel(AgiAgents):
         key: str | None = None
         try:
             reply = await self._cmd("STREAM FILE", file, keys,
-                                    timeout=self.settings.prompt_timeout_s)
-            value = reply.value
-            if value is None or value < 0:
+                                    timeout=self.settings.prompt_timeout_s,
+                                    results=agi_results.keys(keys))
+            value = reply.value or 0  # never None: the results hold numbers only
+            if value < 0:
                 await self._missing_or_gone(sound, file)
             elif value > 0:
                 key = chr(value)
@@ -217,7 +221,8 @@ class AgiChannel(AgiAgents):
         511) or a sound file Asterisk does not have (logged, skipped)."""
         if self.session.hung_up:
             self._hung_up("a prompt")
-        await self._cmd("CHANNEL STATUS", timeout=QUICK_S)  # 511 raises CallHungUp
+        await self._cmd("CHANNEL STATUS", timeout=QUICK_S,  # 511 raises CallHungUp
+                        results=agi_results.CHANNEL_STATE)
         if self.session.hung_up:
             self._hung_up("a prompt")
         log.warning("call %s: Asterisk could not play %s (%s %r): missing sound file",

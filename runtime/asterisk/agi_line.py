@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk import agi_results, names
 from ccdsl.runtime.asterisk.agi import (
     AgiArgumentError,
     AgiConnectionClosed,
@@ -19,6 +19,7 @@ from ccdsl.runtime.asterisk.agi import (
     AgiReply,
     AgiSession,
 )
+from ccdsl.runtime.asterisk.agi_results import Results
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.channel import (
@@ -33,6 +34,7 @@ from ccdsl.runtime.core.channel import (
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.errors import CallHandedBack, CallHungUp, ExternalError
 from ccdsl.runtime.core.speech import SAY_LANGUAGES
+from ccdsl.runtime.operations.terminal_text import visible
 
 log = logging.getLogger("ccdsl.agi")
 
@@ -140,7 +142,7 @@ class AgiLine:
         self._enter("answer")
         if self.answered:
             return
-        reply = await self._cmd("ANSWER", timeout=QUICK_S)
+        reply = await self._cmd("ANSWER", timeout=QUICK_S, results=agi_results.DONE)
         if reply.value == -1:
             self._hung_up("answer")
         self.answered = True
@@ -180,9 +182,12 @@ class AgiLine:
         if self.session.hung_up or self.handing_back:
             self._hung_up(op)
 
-    async def _cmd(self, verb: str, *args: str, timeout: float) -> AgiReply:
+    async def _cmd(self, verb: str, *args: str, timeout: float,
+                   results: Results = agi_results.ANY) -> AgiReply:
         """One command; a hang-up in any of its forms raises CallHungUp, a
-        command Asterisk refuses (510, 520) ExternalError."""
+        command Asterisk refuses (510, 520) ExternalError, and so does a
+        reply that is no answer to it: a garbled line, none in time, or a
+        result outside `results` (what the command can answer)."""
         try:
             reply = await self.session.command(verb, *args, timeout=timeout)
         except AgiConnectionClosed as exc:
@@ -192,12 +197,29 @@ class AgiLine:
             raise CallHungUp(f"the caller hung up ({exc})") from None
         except AgiArgumentError as exc:
             raise ExternalError(str(exc), service="asterisk") from None
+        except ExternalError:
+            raise  # the session's own account of the failure (a reply that never came)
+        except AgiProtocolError as exc:
+            # the session is unusable now (agi.py): the flow's `on error` may
+            # still try, and its commands fail the same way
+            raise self._protocol_error(f"Asterisk's answer to `{verb}` cannot be used: "
+                                       f"{visible(exc)}") from None
         if reply.code == 511:
             self._hung_up(verb)
         if reply.code in (510, 520):
             first = reply.text.split("\n", 1)[0]
             raise ExternalError(f"Asterisk refused `{verb}`: {first}", service="asterisk")
+        why = agi_results.problem(reply, results)
+        if why is not None:
+            # as Asterisk refusing the command: the result must not become
+            # keys, a hang-up or anything else it does not say
+            raise self._protocol_error(f"Asterisk answered `{verb}` with "
+                                       f"`{visible(reply.text[:120])}`: {why}")
         return reply
+
+    def _protocol_error(self, message: str) -> ExternalError:
+        log.warning("call %s: %s", visible(self.info.call_id), message)
+        return ExternalError(message, service="asterisk")
 
     async def _blocked(self, app: str, data: str, hook: OnAnswer | None,
                        timeout: float) -> AgiReply:
@@ -218,7 +240,8 @@ class AgiLine:
         return reply
 
     async def _variable(self, name: str) -> str:
-        reply = await self._cmd(f"GET VARIABLE {name}", timeout=QUICK_S)
+        reply = await self._cmd(f"GET VARIABLE {name}", timeout=QUICK_S,
+                                results=agi_results.VARIABLE)
         if reply.value == -1:
             # Asterisk 22 answers GET VARIABLE even on a dead channel (0 or 1),
             # so -1 is a line in trouble: taken as the caller gone, like the

@@ -523,6 +523,13 @@ def warnings(config: CentreConfig) -> list[str]:
         out.append(f"the HTTP API listens on {api.host}, beyond this machine, with no token: "
                    f"anyone who reaches it reads call records and writes wrap-ups; set "
                    f"{api.token_env} or listen on 127.0.0.1")
+    agi = config.fastagi
+    if not ipaddress_is_loopback(agi.host):
+        # FastAGI has no token to set: the address is the only protection
+        out.append(f"FastAGI listens on {agi.host}, beyond this machine: anyone who reaches "
+                   f"port {agi.port} runs the flows as a caller would and reads the CRM "
+                   "through them (FastAGI has no password); listen on 127.0.0.1, where "
+                   "Asterisk runs (docs/asterisk.md), or let a firewall admit Asterisk alone")
     if not config.numbers:
         out.append("no [numbers]: no call reaches a flow; add a line such as "
                    '"4008001234" = "hotline"')

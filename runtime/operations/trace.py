@@ -1,6 +1,7 @@
 """A call's events as text: the trace `ccf simulate` and `ccf test` print, `ccf calls show`.
 
 Pure rendering: no I/O but reading the .ccf lines it quotes; no terminal, no command line.
+Every value from a call is shown through terminal_text.visible (the JSON forms keep them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations.centre_time import local_text, zone_name
+from ccdsl.runtime.operations.terminal_text import visible
 
 
 def where_text(loc: dict | None, root: str | None = None) -> str:
@@ -199,9 +201,12 @@ def where_width(files, root: str | None = None) -> int:
 
 def trace_line(event, start: datetime | None, *, root: str | None = None,
                where_width: int = 30) -> str:
-    where = where_text(event.loc, root)
+    """One line whatever the event holds: what it says is a caller's number,
+    a CRM name, a peer's answer, escaped as a whole (describe() itself
+    writes no line breaks or control characters)."""
+    where = visible(where_text(event.loc, root))
     return (f"{offset_text(_offset_ms(event.at, start))}  {where:<{where_width}} "
-            f"{describe(event.kind, event.data)}").rstrip()
+            f"{visible(describe(event.kind, event.data))}").rstrip()
 
 
 def trace_json(event, start: datetime | None) -> str:
@@ -232,8 +237,8 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
     wrap-up (runtime.operations.recordings.CallDetail), as sections; times
     of day in `zone` (the centre's)."""
     record = detail.record
-    out = [f"call {record['call_id']}  flow {record['flow'] or '?'} "
-           f"(version {record['flow_version'] or '?'})\n"]
+    out = [f"call {visible(record['call_id'])}  flow {visible(record['flow'] or '?')} "
+           f"(version {visible(record['flow_version'] or '?')})\n"]
     shown = zone_name(zone)
     facts = [("started", f"{local_text(record['started'], zone)} {shown}"),
              ("ended", record["ended"] and f"{local_text(record['ended'], zone)} {shown}"),
@@ -245,7 +250,8 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
              ("voicemail", " ".join(filter(None, (record["voicemail_mailbox"],
                                                  record["voicemail_file"])))),
              ("error", record["error"])]
-    out += [f"  {name:<10} {value}\n" for name, value in facts if value not in (None, "")]
+    out += [f"  {name:<10} {visible(value)}\n" for name, value in facts
+            if value not in (None, "")]
     out.append("\nEvents:\n")
     out.append(render_trace(detail.events, root=root, indent="  ") or "  (none)\n")
     out.append("\nPath through the flow:\n")
@@ -255,10 +261,11 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
         out.append("  (none)\n")
     for rec in detail.recordings:
         where = "on disk" if rec["exists"] else "not on this machine"
-        out.append(f"  {rec['file']}  ({where})\n    started "
+        out.append(f"  {visible(rec['file'])}  ({where})\n    started "
                    f"{local_text(rec['started'], zone)} {shown}, "
-                   f"{seconds_text(rec['duration_ms']) or '?'}, agent {rec['agent'] or '-'}, "
-                   f"customer {rec['customer_id'] or '-'}\n")
+                   f"{seconds_text(rec['duration_ms']) or '?'}, "
+                   f"agent {visible(rec['agent'] or '-')}, "
+                   f"customer {visible(rec['customer_id'] or '-')}\n")
     out.append("\nWrap-up:\n")
     out.append(render_wrapup(record.get("wrapup")))
     return "".join(out)
@@ -280,8 +287,8 @@ def render_path(events, root: str | None = None) -> str:
         last = key
         text = _source_line(sources, loc["file"], loc.get("line") or 0)
         offset = offset_text(int((event.at - start).total_seconds() * 1000))
-        where = f"{display_path(loc['file'], root)}:{loc.get('line')}"
-        lines.append(f"  {offset}  {where:<40} | {text}".rstrip() + "\n")
+        where = visible(f"{display_path(loc['file'], root)}:{loc.get('line')}")
+        lines.append(f"  {offset}  {where:<40} | {visible(text)}".rstrip() + "\n")
     return "".join(lines)
 
 
@@ -301,10 +308,11 @@ def render_wrapup(wrapup: dict | None) -> str:
     fields = wrapup.get("fields") or []
     names = [f.get("name") if isinstance(f, dict) else str(f) for f in fields]
     values = wrapup.get("values")
-    head = f"  agent {wrapup.get('agent') or '-'}; fields {', '.join(map(str, names)) or '-'}\n"
+    head = (f"  agent {visible(wrapup.get('agent') or '-')}; "
+            f"fields {visible(', '.join(map(str, names)) or '-')}\n")
     if not values:
         return head + "  (not entered yet)\n"
-    return head + "".join(f"  {k} = {json.dumps(v, ensure_ascii=False)}\n"
+    return head + "".join(f"  {visible(k)} = {visible(json.dumps(v, ensure_ascii=False))}\n"
                           for k, v in values.items())
 
 

@@ -9,6 +9,7 @@ import json
 
 from ccdsl.runtime.operations.reports.reconcile import Check
 from ccdsl.runtime.operations.tables import table
+from ccdsl.runtime.operations.terminal_text import visible
 
 
 def _range(check: Check) -> str:
@@ -31,7 +32,8 @@ def to_text(check: Check) -> str:
         out.append("Asterisk and the call store agree.\n")
     else:
         out.append(f"{len(check.differences)} call(s) differ:\n")
-        out += [f"  {d.text()}\n" for d in check.differences]
+        # agents' and queues' names as Asterisk's events gave them
+        out += [f"  {visible(d.text())}\n" for d in check.differences]
     return "\n".join(line.rstrip("\n") for line in out) + "\n"
 
 
