@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk import limits, names
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
 from ccdsl.runtime.core.crm.config import load_config as load_crm_config
@@ -70,12 +70,19 @@ class AmiConfig:
     # read from the environment at load time; never shown (repr=False)
     secret: str | None = field(default=None, repr=False)
     timeout_s: float = 5.0
+    # limits where Asterisk (or anything speaking AMI) can push: limits.py
+    max_channels: int = limits.AMI_MAX_CHANNELS
+    channel_idle_s: float = limits.AMI_CHANNEL_IDLE_S
+    store_rate: int = limits.AMI_STORE_RATE
 
 
 @dataclass(frozen=True)
 class FastAgiConfig:
     host: str = "127.0.0.1"
     port: int = 4573
+    max_calls: int | None = None  # None: fitted to the open-file limit when serving
+    header_timeout_s: float = limits.HEADER_TIMEOUT_S
+    prompt_timeout_s: float = limits.PROMPT_TIMEOUT_S
 
     def url(self, script: str) -> str:
         """The agi:// URL of a script served by `ccf serve`."""
@@ -91,6 +98,9 @@ class ApiConfig:
     port: int = DEFAULT_API_PORT
     token_env: str = DEFAULT_API_TOKEN_ENV
     token: str | None = field(default=None, repr=False)  # from the environment
+    max_connections: int = limits.API_MAX_CONNECTIONS
+    max_unauthenticated: int = limits.API_MAX_UNAUTHENTICATED
+    header_timeout_s: float = limits.API_HEADER_TIMEOUT_S
 
     @property
     def address(self) -> str:
@@ -207,10 +217,19 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     ami = AmiConfig(host=ami_doc.get("host", "127.0.0.1"), port=ami_doc.get("port", 5038),
                     user=ami_doc.get("user", "ccf"), secret_env=secret_env,
                     secret=env.get(secret_env) or None,
-                    timeout_s=_seconds(ami_doc.get("timeout", "5s")))
+                    timeout_s=_seconds(ami_doc.get("timeout", "5s")),
+                    max_channels=ami_doc.get("max_channels", limits.AMI_MAX_CHANNELS),
+                    channel_idle_s=_positive(ami_doc, "channel_idle", limits.AMI_CHANNEL_IDLE_S,
+                                             "ami", where, problems),
+                    store_rate=ami_doc.get("store_rate", limits.AMI_STORE_RATE))
     agi_doc = doc.get("fastagi", {})
-    fastagi = FastAgiConfig(host=agi_doc.get("host", "127.0.0.1"),
-                            port=agi_doc.get("port", 4573))
+    fastagi = FastAgiConfig(
+        host=agi_doc.get("host", "127.0.0.1"), port=agi_doc.get("port", 4573),
+        max_calls=agi_doc.get("max_calls"),
+        header_timeout_s=_positive(agi_doc, "header_timeout", limits.HEADER_TIMEOUT_S,
+                                   "fastagi", where, problems),
+        prompt_timeout_s=_positive(agi_doc, "prompt_timeout", limits.PROMPT_TIMEOUT_S,
+                                   "fastagi", where, problems))
     paths = doc.get("paths", {})
 
     tts_command = doc.get("tts", {}).get("command")
@@ -230,7 +249,13 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     api_token_env = api_doc.get("token_env", DEFAULT_API_TOKEN_ENV)
     api = ApiConfig(host=api_doc.get("host", "127.0.0.1"),
                     port=api_doc.get("port", DEFAULT_API_PORT), token_env=api_token_env,
-                    token=env.get(api_token_env) or None)
+                    token=env.get(api_token_env) or None,
+                    max_connections=api_doc.get("max_connections", limits.API_MAX_CONNECTIONS),
+                    max_unauthenticated=api_doc.get("max_unauthenticated",
+                                                    limits.API_MAX_UNAUTHENTICATED),
+                    header_timeout_s=_positive(api_doc, "header_timeout",
+                                               limits.API_HEADER_TIMEOUT_S, "api", where,
+                                               problems))
     pop_doc = doc.get("screen_pop", {})
     # the same variable `ccf simulate --screen-pop-url` reads when none is named
     pop_token_env = pop_doc.get("token_env", _TOKEN_ENVS["screen_pop"])
@@ -270,6 +295,20 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
 
 def _seconds(duration: str) -> float:
     return parse_duration_ms(duration) / 1000
+
+
+def _positive(section: dict, key: str, default: float, name: str, where: str,
+              problems: list[str]) -> float:
+    """A limit's duration in seconds (the schema checked its form); zero
+    would make the limit refuse everything, so it is a problem."""
+    if key not in section:
+        return default
+    seconds = _seconds(section[key])
+    if seconds <= 0:
+        problems.append(f"{where}: {name}.{key}: {section[key]!r} is not valid; expected a "
+                        'duration above zero, such as "5s"')
+        return default
+    return seconds
 
 
 def _without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
@@ -346,6 +385,14 @@ _FIXES = {
     "api.port": "a whole number from 0 (any free port) to 65535",
     "token_env": "the NAME of an environment variable, such as CCF_API_TOKEN",
     "url": 'an http:// or https:// URL such as "https://desk.example.com/ccf/pop"',
+    "header_timeout": 'a duration such as "5s"',
+    "prompt_timeout": 'a duration such as "2m"',
+    "channel_idle": 'a duration such as "4h"',
+    "max_calls": "a whole number of calls, at least 1 (leave it out to fit the open-file limit)",
+    "max_connections": "a whole number, at least 1",
+    "max_unauthenticated": "a whole number, at least 1",
+    "max_channels": "a whole number of channels, at least 100",
+    "store_rate": "a whole number of events per second, at least 1",
 }
 
 
@@ -459,6 +506,11 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
         ("ami", f"{config.ami.user}@{config.ami.host}:{config.ami.port}"),
         ("ami secret", secret(config.ami.secret_env, config.ami.secret is not None)),
         ("fastagi", f"{config.fastagi.host}:{config.fastagi.port}"),
+        ("fastagi limits", f"max_calls {config.fastagi.max_calls or 'fitted to open files'}, "
+                           f"header {config.fastagi.header_timeout_s:g}s, prompt of unknown "
+                           f"length {config.fastagi.prompt_timeout_s:g}s"),
+        ("ami limits", f"max_channels {config.ami.max_channels}, channel_idle "
+                       f"{config.ami.channel_idle_s:g}s, store_rate {config.ami.store_rate}/s"),
         ("sounds", config.sounds_dir),
         ("recordings", config.recordings_dir),
         ("flow store", config.flows_dir),
@@ -484,6 +536,8 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows.append(("fallback", str(config.fallback) if config.fallback else "hang up"))
     api = config.api
     rows.append(("api", f"http://{api.address}"))
+    rows.append(("api limits", f"max_connections {api.max_connections}, max_unauthenticated "
+                               f"{api.max_unauthenticated}, header {api.header_timeout_s:g}s"))
     rows.append(("api token", secret(api.token_env, api.token is not None)
                  + ("" if api.token else ": requests need none")))
     pop = config.screen_pop

@@ -123,7 +123,8 @@ def test_every_problem_is_listed_with_where_and_how(tmp_path):
     text = "\n".join(found)
     assert all(p.startswith(f"{path}: ") for p in found)
     assert "unknown section [extras]; the sections are [agents], [ami]" in text
-    assert "ami: unknown setting 'colour'; expected one of host, port, secret_env" in text
+    assert ("ami: unknown setting 'colour'; expected one of channel_idle, host, max_channels, "
+            "port, secret_env, store_rate, timeout, user") in text
     assert "ami.port: 99999 is not valid; expected a whole number from 1 to 65535" in text
     assert "ami.host: 'bad host' is not valid; expected a host name or IP address" in text
     assert "fastagi.port: '4573' is not valid" in text
