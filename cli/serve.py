@@ -35,12 +35,15 @@ def serve(
     reconnecting after a drop. SIGTERM or Ctrl-C stops it cleanly: no new
     calls, calls in progress finish within the grace period or are handed
     back to the dialplan's fallback. Refuses to start on an invalid
-    ccf.toml (see `ccf config check`).
+    ccf.toml (see `ccf config check`). Raises its open-file limit to the
+    hard limit and takes at most `[fastagi] max_calls` calls at once (by
+    default what that limit leaves room for); docs/asterisk.md "Limits".
     """
     import asyncio
     import logging
     import signal
 
+    from ccdsl.runtime.asterisk.limits import raise_open_files
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
     from ccdsl.runtime.core.durations import parse_duration_ms
     from ccdsl.runtime.core.errors import InputError
@@ -57,6 +60,11 @@ def serve(
     centre_config = load_centre(config, 2, then="ccf serve: not started; fix the configuration "
                                                 "(`ccf config check` lists the problems)")
     _logging(logging.INFO if verbose else logging.WARNING)
+    # before anything opens a file: the default max_calls is fitted to it
+    files = raise_open_files()
+    logging.getLogger("ccdsl.serve").info(
+        "open-file limit %d (started with %d, hard limit %d)", files.soft, files.before,
+        files.hard)
 
     async def run() -> int:
         live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami)
@@ -79,8 +87,10 @@ def serve(
         version = live.flows.version if live.flows else None
         api = (f"HTTP API on {live.api_address[0]}:{live.api_address[1]}" if live.api_address
                else f"HTTP API not listening ({live.api_error})")
+        calls = live.server.max_calls if live.server else 0
         write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, {api}, flows version "
-              f"{version or '(none deployed)'}; SIGTERM or Ctrl-C stops\n")
+              f"{version or '(none deployed)'}, at most {calls} calls at once; SIGTERM or "
+              "Ctrl-C stops\n")
         await stop.wait()
         running = live.server.calls_running if live.server else 0
         write(f"ccf serve: stopping; {running} call(s) in progress\n")

@@ -7,9 +7,15 @@ Must not know the ops or the call. Our own code, not panoramisk's (docs/asterisk
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
+
+from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
+from ccdsl.runtime.core.errors import ExternalError
+
+log = logging.getLogger("ccdsl.agi")
 
 # res_agi's AGI_BUF_LEN is 8192 and fgets keeps one byte for the NUL
 MAX_COMMAND_BYTES = 8191
@@ -37,6 +43,13 @@ class AgiProtocolError(Exception):
 class AgiConnectionClosed(AgiProtocolError):
     """The socket closed (or failed) before a reply was complete. On a call
     this means the line is gone: the caller hung up or Asterisk ended it."""
+
+
+class AgiReplyTimeout(AgiProtocolError, ExternalError):
+    """No reply within the command's limit (agi_timeouts.py): the peer went
+    quiet. The session closes the connection (a late reply would answer the
+    wrong command); as an ExternalError of the service `asterisk` the flow's
+    error path runs and the call ends with the outcome `error`."""
 
 
 class AgiArgumentError(ValueError):
@@ -217,11 +230,15 @@ class AgiSession:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  env: AgiEnvironment, *,
-                 reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S) -> None:
+                 reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
+                 limits: ReplyLimits | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self.env = env
         self.reply_timeout = reply_timeout
+        # each command's own limit, read from its line (None: as the caller asks)
+        self.limits = limits
+        self._deadline: asyncio.Timeout | None = None  # of the reply awaited now
         self.hung_up = False  # the async HANGUP line arrived, a 511 came, or EOF
         self.closed = False
         self.busy = False  # a command waits for its reply
@@ -233,13 +250,17 @@ class AgiSession:
         a garbled reply or none within `timeout` seconds (after that the
         session is unusable: a late reply would answer the wrong command)."""
         line = command_line(verb, *args)
+        if self._broken is not None:
+            if self.closed:  # a reply that never came: the line is gone for the call
+                raise AgiConnectionClosed(f"the AGI session is unusable: {self._broken}")
+            raise AgiProtocolError(f"the AGI session is unusable: {self._broken}")
         if self.closed:
             raise AgiConnectionClosed("the AGI connection is closed")
-        if self._broken is not None:
-            raise AgiProtocolError(f"the AGI session is unusable: {self._broken}")
         if self.busy:
             raise AgiProtocolError(f"{verb}: another AGI command is still waiting for its reply")
         limit = self.reply_timeout if timeout is None else timeout
+        if self.limits is not None:
+            limit = self.limits.limit(verb, args, limit)
         self.busy = True
         try:
             reply = await self._exchange(verb, line, limit)
@@ -270,17 +291,45 @@ class AgiSession:
             self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
             raise AgiProtocolError(self._broken) from None
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(limit) as deadline:
+                self._deadline = deadline
                 return await self._read_reply()
         except TimeoutError:
-            self._broken = f"no reply to {verb} within {limit:g} s"
-            raise AgiProtocolError(self._broken) from None
+            self._broken = f"no reply to {verb} within {limit:g} s: the peer went quiet"
+            self._quiet_peer(verb, limit)
+            raise AgiReplyTimeout(self._broken, service="asterisk", timed_out=True) from None
         except AgiConnectionClosed:
             self.hung_up = True
             raise
         except AgiProtocolError as exc:
             self._broken = str(exc)
             raise
+        finally:
+            self._deadline = None
+
+    def extend_reply_timeout(self, seconds: float) -> bool:
+        """Let the command now waiting for its reply wait `seconds` from now,
+        when that is later than its limit (Dial() or Queue() was answered:
+        their reply comes when the conversation ends). False when no reply
+        is awaited."""
+        deadline = self._deadline
+        if deadline is None or deadline.expired():
+            return False
+        when = asyncio.get_running_loop().time() + seconds
+        current = deadline.when()
+        if current is not None and current < when:
+            deadline.reschedule(when)
+        return True
+
+    def _quiet_peer(self, verb: str, limit: float) -> None:
+        """The peer went quiet: one line that says so, and the connection
+        closed, so Asterisk (if it is alive) ends the AGI and goes on with the
+        dialplan at the fallback."""
+        log.warning("call %s: no reply from Asterisk to %s within %g s; the FastAGI "
+                    "connection is closed and the call ends (outcome error)",
+                    self.env.get("agi_uniqueid") or "?", verb, limit)
+        self.closed = True
+        self.writer.transport.abort()
 
     async def _read_reply(self) -> AgiReply:
         while True:

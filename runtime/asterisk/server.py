@@ -1,21 +1,27 @@
 """The FastAGI server of `ccf serve`: one connection per call, the interpreter over an AgiChannel.
 
 What a connection is for comes from its AGI path, and how stopping hands calls back
-to the dialplan, in docs/asterisk.md "4. Serve". Must not import the simulator.
+to the dialplan, in docs/asterisk.md "4. Serve"; the caps and timeouts in "Limits".
+Must not import the simulator.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ccdsl.runtime.asterisk import limits
+from ccdsl.runtime.asterisk.acceptor import Acceptor
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
+from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
+from ccdsl.runtime.asterisk.counted_log import CountedLog
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
@@ -27,7 +33,8 @@ from ccdsl.runtime.core.services import Services
 
 log = logging.getLogger("ccdsl.serve")
 
-HEADER_TIMEOUT_S = 5.0  # Asterisk sends the whole agi_ block at once; a peer that doesn't is broken
+# Asterisk sends the whole agi_ block at once; a peer that doesn't is broken
+HEADER_TIMEOUT_S = limits.HEADER_TIMEOUT_S
 # Asterisk opens one connection per call: a burst of calls (a queue releasing
 # callers, a campaign) must not find asyncio's default listen queue of 100 full
 BACKLOG = 4096
@@ -74,7 +81,10 @@ class FlowServer:
                  settings: AgiSettings, *, host: str = "127.0.0.1", port: int = 4573,
                  tts: TtsRenderer, agents: Callable[[str], Agent | None], clock: Clock,
                  on_call_ended: Callable[[RunningCall, CallResult | None], None] | None = None,
-                 agent_for_interface: Callable[[str], str | None] | None = None) -> None:
+                 agent_for_interface: Callable[[str], str | None] | None = None,
+                 max_calls: int | None = None, header_timeout_s: float | None = None,
+                 reply_limits: ReplyLimits | None = None,
+                 call_id_for: Callable[[str], str] | None = None) -> None:
         self.flows = flows
         self.services_for = services_for
         self.settings = settings
@@ -87,9 +97,26 @@ class FlowServer:
         # which agent a device belongs to: Queue()'s gosub names only the channel
         self.agent_for_interface = agent_for_interface
         self.hooks = AnswerHooks()
+        # the call id of a new call from its agi_uniqueid, which Asterisk repeats
+        # when a channel runs AGI() again (the call store's claim_call_id)
+        self.call_id_for = call_id_for
         self.calls: dict[str, RunningCall] = {}
         self.served = 0  # calls that reached a flow since start
-        self._server: asyncio.base_events.Server | None = None
+        # calls run at once; a new call past it is turned away to the
+        # dialplan's fallback (None: what the open-file limit leaves room for)
+        self.max_calls = max(1, max_calls) if max_calls else limits.fitted_max_calls()
+        self._max_calls_given = bool(max_calls)
+        self.header_timeout_s = header_timeout_s  # None: HEADER_TIMEOUT_S
+        self.reply_limits = reply_limits or ReplyLimits()
+        self.refused = 0  # calls turned away at max_calls
+        self._refusals = CountedLog(
+            log, "FastAGI: call turned away, max_calls calls are running; the dialplan "
+                 "continues after AGI() (the [shutdown] fallback)")
+        self._bad_headers = CountedLog(log, "FastAGI connection refused")
+        self._unknown_flows = CountedLog(log, "FastAGI: no deployed flow has the AGI path; the "
+                                              "dialplan continues after AGI()")
+        self._failures = CountedLog(log, "FastAGI connection failed")
+        self._acceptor: Acceptor | None = None
         self._stopping = False
         self._connections: set[asyncio.Task] = set()
 
@@ -102,12 +129,31 @@ class FlowServer:
         return self._stopping
 
     async def start(self) -> tuple[str, int]:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port,
-                                                  backlog=BACKLOG)
-        host, port = self._server.sockets[0].getsockname()[:2]
+        # past the connection limit the listener stops accepting and Asterisk's
+        # connections wait in the backlog; below it a call past max_calls is
+        # read and turned away (docs/asterisk.md "Limits")
+        self._acceptor = Acceptor(self._accept, host=self.host, port=self.port,
+                                  limit=limits.connection_limit(self.max_calls),
+                                  backlog=BACKLOG, name="FastAGI", logger=log)
+        host, port = await self._acceptor.start()
         self.port = port
-        log.info("FastAGI listening on %s:%s", host, port)
+        log.info("FastAGI listening on %s:%s, at most %d calls at once", host, port,
+                 self.max_calls)
+        fitted = limits.fitted_max_calls()
+        if self._max_calls_given and self.max_calls > fitted:
+            log.warning("[fastagi] max_calls %d is more than the open-file limit (%d) leaves "
+                        "room for (%d): when files run out, new calls wait in the listen "
+                        "backlog and other work may fail to open files", self.max_calls,
+                        limits.open_file_limit(), fitted)
         return host, port
+
+    def extend_call(self, call_id: str) -> bool:
+        """The call's Dial() or Queue() was answered (its agent's Gosub, or
+        AMI said so): its reply comes when the conversation ends, so the
+        wait for it is the bridge limit, not the ring time."""
+        call = self.calls.get(call_id)
+        return call is not None and call.session.extend_reply_timeout(
+            self.settings.bridge_timeout_s)
 
     async def stop(self, grace_s: float = 30.0) -> int:
         """Stop taking calls, let running calls finish for grace_s seconds,
@@ -128,8 +174,8 @@ class FlowServer:
                         call.info.call_id, call.flow, grace_s)
             call.handed_back = True
             await call.channel.hand_back()
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None:
+            self._acceptor.close()
         if left:
             done, pending = await asyncio.wait([c.task for c in left], timeout=HANDOVER_WAIT_S)
             for task in pending:
@@ -138,9 +184,11 @@ class FlowServer:
             task.cancel()
         if self._connections:
             await asyncio.wait(list(self._connections), timeout=HANDOVER_WAIT_S)
-        if self._server is not None:
+        if self._acceptor is not None:
             with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+                await self._acceptor.wait_closed()
+        for counted in (self._refusals, self._bad_headers, self._unknown_flows, self._failures):
+            counted.flush()
         return len(left)
 
     # -- connections -------------------------------------------------------
@@ -154,8 +202,11 @@ class FlowServer:
             await self._serve(reader, writer)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - one broken connection never stops the server
-            log.exception("FastAGI connection failed")
+        except Exception as exc:  # noqa: BLE001 - one broken connection never stops the server
+            # one line per interval, not a traceback per connection (the
+            # traceback is there at debug level)
+            self._failures.note(f"{type(exc).__name__}: {exc}")
+            log.debug("FastAGI connection failed", exc_info=True)
         finally:
             if task is not None:
                 self._connections.discard(task)
@@ -166,10 +217,11 @@ class FlowServer:
         peer = writer.get_extra_info("peername")
         if self._stopping and not self.calls:
             return  # the dialplan carries on after AGI(): the fallback
+        header_timeout = self.header_timeout_s or HEADER_TIMEOUT_S
         try:
-            env = await read_environment(reader, timeout=HEADER_TIMEOUT_S)
+            env = await read_environment(reader, timeout=header_timeout)
         except AgiProtocolError as exc:
-            log.warning("FastAGI connection from %s refused: %s", peer, exc)
+            self._bad_headers.note(f"from {peer}: {exc}")
             return
         if env.script == ANSWERED_SCRIPT:
             # the agent's channel is this connection's own (agi_channel): a
@@ -181,14 +233,24 @@ class FlowServer:
             log.info("stopping: the call of channel %s is not taken; the dialplan continues "
                      "after AGI()", env.variables.get("agi_channel"))
             return  # the fallback
+        if len(self.calls) >= self.max_calls:
+            # closed without a command: Asterisk sets AGISTATUS=SUCCESS and
+            # the generated dialplan goes on to its fallback at once, where
+            # waiting unanswered in the backlog would hold the caller in silence
+            self.refused += 1
+            self._refusals.note(f"{len(self.calls)} running; channel "
+                                f"{env.variables.get('agi_channel')}")
+            return
         found = self.flows.lookup(env.script)
         if found is None:
-            log.warning("no deployed flow is called %r (FastAGI path of %s); the dialplan "
-                        "continues after AGI()", env.script, env.variables.get("agi_channel"))
+            self._unknown_flows.note(f"{env.script!r} (channel "
+                                     f"{env.variables.get('agi_channel')})")
             return
         version, program = found
-        session = AgiSession(reader, writer, env)
+        session = AgiSession(reader, writer, env, limits=self.reply_limits)
         info = call_info(env, self.clock.now())
+        if self.call_id_for is not None:
+            info = dataclasses.replace(info, call_id=self.call_id_for(info.call_id))
         channel = AgiChannel(session, info, clock=self.clock, tts=self.tts,
                              settings=self.settings, hooks=self.hooks, agents=self.agents)
         services = self.services_for(info)
@@ -218,6 +280,7 @@ class FlowServer:
         if not agent:
             log.warning("ccf-answered for call %s: no configured agent has the device of "
                         "channel %r", call_id, channel)
+        self.extend_call(call_id)
         if not await self.hooks.fire(call_id, agent):
             log.warning("ccf-answered for call %s, which is not running here", call_id)
 
