@@ -1,7 +1,8 @@
 """`ccf serve`'s local HTTP API: a minimal HTTP/1.1 server on asyncio (docs/asterisk.md).
 
 Must not run calls itself. No web framework: three JSON endpoints do not need one, and
-the request limits are easier to hold in our own code than to configure.
+the request limits are easier to hold in our own code than to configure (the budgets a
+client without its token gets are in api_limits.py; docs/asterisk.md "Limits").
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from ccdsl.runtime.asterisk import limits
+from ccdsl.runtime.asterisk.acceptor import Acceptor
+from ccdsl.runtime.asterisk.api_limits import MAX_JSON_DEPTH, Gate, Ticket, too_deep
+from ccdsl.runtime.asterisk.counted_log import CountedLog
+
 log = logging.getLogger("ccdsl.api")
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_BODY_BYTES = 64 * 1024
-REQUEST_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 5.0  # the whole request; its headers within the shorter header timeout
 WRITE_TIMEOUT_S = 5.0
 HANDLER_TIMEOUT_S = 15.0  # a handler (a wrap-up logged to a slow CRM) gets this long
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = limits.API_MAX_CONNECTIONS  # requests past their headers, at once
 
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required",
@@ -77,36 +83,50 @@ class ApiServer:
     """The HTTP server (module doc). `routes` say what it serves."""
 
     def __init__(self, routes: list[Route], *, host: str = "127.0.0.1", port: int = 0,
-                 token: str | None = None) -> None:
+                 token: str | None = None, max_connections: int | None = None,
+                 max_unauthenticated: int = limits.API_MAX_UNAUTHENTICATED,
+                 header_timeout_s: float = limits.API_HEADER_TIMEOUT_S) -> None:
         self.routes = routes
         self.host = host
         self.port = port
         self._token = token
-        self._server: asyncio.base_events.Server | None = None
-        self._open = 0
+        self.max_connections = max_connections  # None: MAX_CONNECTIONS
+        self.max_unauthenticated = max_unauthenticated
+        self.header_timeout_s = header_timeout_s
+        self.gate: Gate | None = None
+        self._acceptor: Acceptor | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._failures = CountedLog(log, "HTTP API request failed")
 
     def __repr__(self) -> str:  # no token in reprs or logs
         return f"<ApiServer {self.host}:{self.port} token={'set' if self._token else 'none'}>"
 
     async def start(self) -> tuple[str, int]:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port,
-                                                  limit=MAX_HEADER_BYTES)
-        host, port = self._server.sockets[0].getsockname()[:2]
+        slots = self.max_connections or MAX_CONNECTIONS
+        self.gate = Gate(slots, self.max_unauthenticated)
+        # the gate keeps the budgets; the listener only stops accepting past
+        # both (and room for refusals being written), as a last resort
+        self._acceptor = Acceptor(self._accept, host=self.host, port=self.port,
+                                  limit=slots + 2 * self.max_unauthenticated, backlog=128,
+                                  name="HTTP API", logger=log, stream_limit=MAX_HEADER_BYTES)
+        host, port = await self._acceptor.start()
         self.port = port
         log.info("HTTP API listening on %s:%s", host, port)
         return host, port
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None:
+            self._acceptor.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
-        if self._server is not None:
+        if self._acceptor is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+                await asyncio.wait_for(self._acceptor.wait_closed(), 2.0)
+        if self.gate is not None:
+            self.gate.flush()
+        self._failures.flush()
 
     # -- one connection ----------------------------------------------------------------
 
@@ -115,37 +135,64 @@ class ApiServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
-        self._open += 1
+        assert self.gate is not None
+        ticket = self.gate.enter()
         try:
-            if self._open > MAX_CONNECTIONS:
-                reply = _error(503, "too many connections to the API; try again")
-            else:
-                reply = await self._answer(reader)
-            await _send(writer, reply)
+            reply = await self._answer(reader, ticket)
+            if reply is not None:
+                await _send(writer, reply)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass  # the client went away or stopped reading: nothing to tell it
-        except Exception:  # noqa: BLE001 - one bad request never stops the server
-            log.exception("HTTP API request failed")
+        except Exception as exc:  # noqa: BLE001 - one bad request never stops the server
+            # a line per interval, not a traceback per request (at debug level)
+            self._failures.note(f"{type(exc).__name__}: {exc}")
+            log.debug("HTTP API request failed", exc_info=True)
         finally:
-            self._open -= 1
+            self.gate.leave(ticket)
             if task is not None:
                 self._tasks.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
 
-    async def _answer(self, reader: asyncio.StreamReader) -> Reply:
+    async def _answer(self, reader: asyncio.StreamReader, ticket: Ticket) -> Reply | None:
+        """The reply to one request; None for a connection closed to make
+        room (nothing is said to it). The token is checked on the headers,
+        before a request slot is taken and before any body is read."""
+        assert self.gate is not None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        head_s = min(self.header_timeout_s, REQUEST_TIMEOUT_S)
         try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                request = await _read_request(reader)
+            async with asyncio.timeout(head_s) as deadline:
+                ticket.deadline = deadline
+                if ticket.evicted:
+                    return None
+                method, path, headers = await _read_head(reader)
+        except TimeoutError:
+            if ticket.evicted:
+                return None
+            return _error(408, f"the request did not arrive within {head_s:g} s")
+        except HttpError as exc:
+            return _error(exc.status, str(exc), exc.headers)
+        finally:
+            ticket.deadline = None
+        if self._token is not None and not _authorised(headers, self._token):
+            return _error(401, "this API needs `Authorization: Bearer TOKEN` (the token in "
+                               "the environment variable [api] token_env names)",
+                          (("WWW-Authenticate", 'Bearer realm="ccf"'),))
+        if not self.gate.admit(ticket):
+            return _error(503, "too many connections to the API: every request slot is "
+                               "taken; try again")
+        left = max(0.0, REQUEST_TIMEOUT_S - (loop.time() - started))
+        try:
+            async with asyncio.timeout(left):
+                body = await _read_body(reader, headers)
         except TimeoutError:
             return _error(408, f"the request did not arrive within {REQUEST_TIMEOUT_S:g} s")
         except HttpError as exc:
             return _error(exc.status, str(exc), exc.headers)
-        if self._token is not None and not _authorised(request, self._token):
-            return _error(401, "this API needs `Authorization: Bearer TOKEN` (the token in "
-                               "the environment variable [api] token_env names)",
-                          (("WWW-Authenticate", 'Bearer realm="ccf"'),))
+        request = Request(method, path, headers, body)
         for candidate in self.routes:
             match = candidate.pattern.match(request.path)
             if match is None:
@@ -166,7 +213,8 @@ class ApiServer:
                            "GET /calls/ID, POST /calls/ID/wrapup)")
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Request:
+async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]]:
+    """The request line and headers: (method, path, headers). No body."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
@@ -196,12 +244,11 @@ async def _read_request(reader: asyncio.StreamReader) -> Request:
         if key in headers and key in ("content-length", "authorization", "transfer-encoding"):
             raise HttpError(400, f"the header {name} is given twice")
         headers[key] = value.strip()
-    body = await _read_body(reader, headers)
     try:
         path = unquote(target.split("?", 1)[0], errors="strict")
     except UnicodeDecodeError:
         raise HttpError(400, "the path's %-escapes are not UTF-8") from None
-    return Request(method, path, headers, body)
+    return method, path, headers
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> Any:
@@ -226,13 +273,21 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> A
         raise HttpError(400, f"the body ended after {len(exc.partial)} of {length} "
                              "bytes") from None
     try:
-        return json.loads(data.decode("utf-8"))
+        body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise HttpError(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # the decoder gives up on deep nesting itself: a refusal, not a failure
+        raise HttpError(400, f"the body nests lists or objects deeper than {MAX_JSON_DEPTH} "
+                             "levels") from None
+    if too_deep(body):
+        raise HttpError(400, f"the body nests lists or objects deeper than {MAX_JSON_DEPTH} "
+                             "levels")
+    return body
 
 
-def _authorised(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+def _authorised(headers: dict[str, str], token: str) -> bool:
+    scheme, _, given = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
