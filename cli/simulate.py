@@ -72,6 +72,11 @@ def simulate(
                                      help="Ask for key presses on standard input whenever the "
                                           "call listens (`keys> `; an empty line is silence, "
                                           "end of input hangs up)."),
+    sounds: Path = typer.Option(None, "--sounds", metavar="DIR", file_okay=False,
+                                help="The centre's recorded prompts (DIR/LANGUAGE/NAME.wav, as "
+                                     "ccf.toml's paths.sounds): a recorded prompt missing there "
+                                     "is skipped, as on Asterisk. Default: `sounds/` beside the "
+                                     "flow, else every recorded prompt plays (2 s)."),
     store: KeepStoreOption = None,
     screen_pop_url: str = typer.Option(None, "--screen-pop-url", metavar="URL",
                                        help="Send a screen pop (a JSON POST: the call, the "
@@ -118,6 +123,9 @@ def simulate(
         raise bad(str(exc)) from None
     if crm is not None and not crm.is_file():
         raise bad(f"there is no CRM database at `{crm}`")
+    if sounds is not None and not sounds.is_dir():
+        raise bad(f"--sounds `{sounds}` is not a folder")
+    sounds_dir = str(sounds) if sounds is not None else _beside(flow, "sounds", folder=True)
 
     result = compile_file(flow)
     write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
@@ -148,6 +156,9 @@ def simulate(
     note(f"agents: {len(agent_specs)} from {agent_file}" if agent_file
          else "agents: none (give --agents FILE)")
     crm_folder = None if crm else _beside(flow, "crm", folder=True)
+    note(f"recorded prompts: {sounds_dir} (a missing one is skipped, as on Asterisk)"
+         if sounds_dir else "recorded prompts: all play 2 s (give --sounds DIR to check "
+         "them as Asterisk does)")
     if store is None:
         note("call store: temporary (give --store FILE to keep the call)")
     if crm is None and crm_folder is None:
@@ -163,7 +174,8 @@ def simulate(
         run = partial(run_simulation_with_pop, url=screen_pop_url)
     try:
         run(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
-            crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None)
+            crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None,
+            sounds_dir=sounds_dir)
     except InputError as exc:
         raise bad(str(exc)) from None
 

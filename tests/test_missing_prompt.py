@@ -176,3 +176,26 @@ def test_the_channel_skips_it_and_notes_it_as_the_agi_channel_does(tmp_path: Pat
     kinds = [kind for kind, _ in channel.log.entries]
     assert kinds == ["sound_missing", "heard"]
     assert channel.heard() == [Sound("file", "beep", "en-US")]
+
+
+def test_ccf_simulate_checks_recorded_prompts_in_the_sounds_folder(tmp_path: Path) -> None:
+    """`--sounds DIR`, or `sounds/` beside the flow: the missing welcome is
+    skipped and named; without either, every recorded prompt plays."""
+    from typer.testing import CliRunner
+
+    from ccdsl.cli.main import app
+
+    hotline = Path(__file__).resolve().parents[1] / "examples" / "iws" / "hotline.ccf"
+    args = ["simulate", str(hotline), "--at", "2026-12-07 10:00", "--press", "1"]
+    empty = tmp_path / "sounds"
+    empty.mkdir()
+    skipped = CliRunner().invoke(app, [*args, "--sounds", str(empty)])
+    assert skipped.exit_code == 0, skipped.output
+    assert "sound file iws/welcome [zh-CN] is missing: skipped" in skipped.stdout
+    assert f"recorded prompts: {empty}" in skipped.stderr
+    played = CliRunner().invoke(app, args)
+    assert played.exit_code == 0, played.output
+    assert "is missing" not in played.stdout
+    assert "plays welcome: file iws/welcome [zh-CN] (2s)" in played.stdout
+    bad = CliRunner().invoke(app, [*args, "--sounds", str(tmp_path / "nowhere")])
+    assert bad.exit_code == 2 and "is not a folder" in bad.stderr

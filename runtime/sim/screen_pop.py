@@ -15,7 +15,7 @@ SIMULATOR_TOKEN_ENV = "CCF_SCREEN_POP_TOKEN"  # = config._TOKEN_ENVS["screen_pop
 def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
                             crm_db: str | None = None, crm_folder: str | None = None,
                             ask=None, note=None, store_path: str | None = None,
-                            timeout_s: float = 3.0):
+                            sounds_dir: str | None = None, timeout_s: float = 3.0):
     """runtime.sim.scenario.run_simulation with screen pops to `url` (`ccf
     simulate --screen-pop-url`): the webhook only (there is no Asterisk),
     with the token of $CCF_SCREEN_POP_TOKEN when set. The pop reads the
@@ -36,7 +36,8 @@ def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
         return pop
 
     run = run_simulation(ir, scenario, sink=sink, crm_db=crm_db, crm_folder=crm_folder,
-                         ask=ask, note=note, store_path=store_path, companion=companion)
+                         ask=ask, note=note, store_path=store_path, companion=companion,
+                         sounds_dir=sounds_dir)
     if note is not None:
         for pop in pops:
             for sent in pop.sent:
