@@ -162,18 +162,22 @@ def _originator(centre, simulate: bool, answers: int | None):
 
 def _print(outcome, simulate: bool) -> None:
     from ccdsl.runtime.core.durations import offset_text
+    from ccdsl.runtime.operations.terminal_text import visible as v
 
+    # numbers, ids, task text and AMI's reasons come from the CRM and the
+    # switch: each shown escaped
     plan, result = outcome.plan, outcome.result
-    what = f"voicemail for {plan.mailbox}" if plan.mailbox else "call"
-    write(f"call-back of {what} {plan.call_id}: agent {plan.agent.id} -> {plan.number}"
-          + (f" (customer {plan.customer_id})" if plan.customer_id else "")
+    what = f"voicemail for {v(plan.mailbox)}" if plan.mailbox else "call"
+    write(f"call-back of {what} {v(plan.call_id)}: agent {v(plan.agent.id)} -> "
+          f"{v(plan.number)}"
+          + (f" (customer {v(plan.customer_id)})" if plan.customer_id else "")
           + (" [simulated]" if simulate else "") + "\n")
     for note in plan.notes:
-        write(f"note: {note}\n", err=True)
+        write(f"note: {v(note)}\n", err=True)
     for ms, text in result.steps:
-        write(f"  {offset_text(ms)}  {text}\n")
-    write(f"{'done' if result.ok else 'FAILED'}: {result.reason}\n")
+        write(f"  {offset_text(ms)}  {v(text)}\n")
+    write(f"{'done' if result.ok else 'FAILED'}: {v(result.reason)}\n")
     if outcome.task_update:
-        write(f"{outcome.task_update}\n")
+        write(f"{v(outcome.task_update)}\n")
     elif plan.task is None:
         write("no call-back task in the CRM for this call\n")

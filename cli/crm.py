@@ -107,8 +107,10 @@ def show(
 
 def _render_tables(tables: dict[str, list[dict]]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from ccdsl.runtime.core.values import to_text
+    from ccdsl.runtime.operations.terminal_text import visible
 
     console = table_console()
     if not tables:
@@ -119,11 +121,13 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
         for row in rows:
             columns.extend(column for column in row if column not in columns)
         noun = "record" if len(rows) == 1 else "records"
-        table = Table(title=f"{name} ({len(rows)} {noun})", title_justify="left")
+        # names and values are the CRM's: rich Text, never markup, escaped
+        table = Table(title=Text(f"{visible(name)} ({len(rows)} {noun})"),
+                      title_justify="left")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(Text(visible(column)), overflow="fold")
         for row in rows:
-            table.add_row(*(to_text(row.get(column)) for column in columns))
+            table.add_row(*(Text(visible(to_text(row.get(column)))) for column in columns))
         if index:
             console.print()
         console.print(table)

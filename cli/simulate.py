@@ -193,9 +193,12 @@ def _ask_keys(waiting_for: str, heard: list[dict]) -> str | None:
     is shown first: the trace prints it only once the keys are in."""
     import sys
 
+    from ccdsl.runtime.operations.terminal_text import visible
+
     for sound in heard[-3:]:
-        what = (f"\"{sound.get('text', '')}\"" if sound.get("kind") == "tts"
-                else f"file {sound.get('text', '')}")
+        # the text may be a CRM value spoken by TTS: escaped for the terminal
+        text = visible(sound.get("text", ""))
+        what = f"\"{text}\"" if sound.get("kind") == "tts" else f"file {text}"
         sys.stderr.write(f"caller hears: {what}\n")
     sys.stderr.write(f"caller may press {waiting_for}; empty line: silence\n" if waiting_for
                      else "")

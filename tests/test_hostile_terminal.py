@@ -118,6 +118,37 @@ def test_simulate_trace_shows_the_caller_and_the_crm_name_literally(flow: Path) 
     assert f"voicemail for {OWNER_SHOWN}" in result.stdout
 
 
+def test_interactive_simulate_shows_what_the_caller_hears_escaped(monkeypatch, capsys) -> None:
+    """The `caller hears:` line of --interactive quotes TTS text, here the
+    CRM's name, before the keys are asked for."""
+    import io
+
+    from ccdsl.cli.simulate import _ask_keys
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("1\n"))
+    keys = _ask_keys("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
+                             {"kind": "file", "text": OWNER}])
+    err = capsys.readouterr().err
+    assert keys == "1"
+    assert raw_bytes(err) == []
+    assert f'caller hears: "Hello {NAME_SHOWN}."' in err
+    assert f"caller hears: file {OWNER_SHOWN}" in err
+
+
+def test_crm_show_prints_markup_and_escapes_literally(flow: Path, tmp_path: Path) -> None:
+    """`ccf crm show` exited 3 (rich MarkupError) on a `[/]` in a CRM value."""
+    db = tmp_path / "crm.db"
+    imported = ccf("crm", "import", str(flow.parent / "crm" / "customers.csv"),
+                   "--type", "customer", "--db", str(db))
+    assert imported.exit_code == 0, output(imported)
+    result = ccf("crm", "show", "--db", str(db))
+    assert result.exit_code == 0, output(result)
+    assert raw_bytes(output(result)) == []
+    text = "".join(result.stdout.split())  # the table may fold a long value
+    for shown in (NUMBER, NAME_SHOWN, OWNER_SHOWN):
+        assert "".join(shown.split()) in text
+
+
 # ---- the call store's commands -----------------------------------------------------------
 
 
@@ -258,3 +289,22 @@ def test_monitor_refuses_a_call_id_with_control_characters_visibly(tmp_path) -> 
                  env={"CCF_AMI_SECRET": "secret"})
     assert result.exit_code == 1
     assert raw_bytes(output(result)) == []
+
+
+def test_callback_prints_the_crm_number_task_and_reasons_escaped(capsys) -> None:
+    from types import SimpleNamespace
+
+    from ccdsl.cli.callback import _print
+
+    plan = SimpleNamespace(mailbox=OWNER, call_id="sim-1", agent=SimpleNamespace(id=AGENT),
+                           number=NUMBER, customer_id="C1", notes=[f"owner {OWNER}"],
+                           task=None)
+    result = SimpleNamespace(steps=[(2000, f"Dial to {NUMBER}: {NAME}")], ok=False,
+                             reason=f"AMI said {NAME}")
+    _print(SimpleNamespace(plan=plan, result=result, task_update=f"task for {NAME}"), True)
+    out, err = capsys.readouterr()
+    assert raw_bytes(out + err) == []
+    assert f"call-back of voicemail for {OWNER_SHOWN} sim-1: agent {AGENT_SHOWN} -> {NUMBER}" \
+        in out
+    assert f"FAILED: AMI said {NAME_SHOWN}" in out and f"task for {NAME_SHOWN}" in out
+    assert f"note: owner {OWNER_SHOWN}" in err
