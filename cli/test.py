@@ -178,20 +178,23 @@ def _indent(text: str, pad: str = "    ") -> str:
 
 
 def _result_text(result, sources: dict, verbose: bool) -> str:
+    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.trace import render_trace, where_text
 
     where = where_text(result.loc, os.getcwd())
-    lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {result.name}\n"]
+    lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {visible(result.name)}\n"]
     if result.error:
-        lines.append(f"    error: {result.error}\n")
+        # a run-time error's text may quote call values (a CRM field, a key)
+        lines.append(f"    error: {visible(result.error)}\n")
         if result.error_loc:
             lines.append(_indent(quote_line(result.error_loc, sources)))
     for outcome in result.outcomes:
         if outcome.passed:
             continue
         exp = outcome.expectation
-        lines.append(f"    failed: {exp.describe()}\n")
-        lines.append(_indent(quote_line(exp.loc, sources, note=f"happened: {outcome.happened}")))
+        lines.append(f"    failed: {visible(exp.describe())}\n")
+        lines.append(_indent(quote_line(exp.loc, sources,
+                                        note=f"happened: {visible(outcome.happened)}")))
     if (not result.passed or verbose) and result.events:
         lines.append("    trace:\n")
         lines.append(render_trace(result.events, root=os.getcwd(), indent="      "))

@@ -308,3 +308,20 @@ def test_callback_prints_the_crm_number_task_and_reasons_escaped(capsys) -> None
         in out
     assert f"FAILED: AMI said {NAME_SHOWN}" in out and f"task for {NAME_SHOWN}" in out
     assert f"note: owner {OWNER_SHOWN}" in err
+
+
+def test_a_failed_test_block_quotes_what_happened_escaped() -> None:
+    """`ccf test`'s failure lines quote what the call did: a CRM name it
+    heard, an error's text."""
+    from ccdsl.cli.test import _result_text
+    from ccdsl.runtime.testing.expectations import Expectation, Outcome
+    from ccdsl.runtime.testing.runner import TestResult
+
+    loc = {"file": "x.ccf", "line": 1, "column": 1}
+    expectation = Expectation("heard", False, f"Hello {NAME}", None, loc, "text")
+    failed = TestResult("greets", loc, (Outcome(expectation, False, f'"Hello {NAME}."'),))
+    broken = TestResult("breaks", loc, error=f"no customer {NUMBER}: {NAME}")
+    text = _result_text(failed, {}, False) + _result_text(broken, {}, False)
+    assert raw_bytes(text) == []
+    assert f'happened: "Hello {NAME_SHOWN}."' in text
+    assert f"error: no customer {NUMBER}: {NAME_SHOWN}" in text
