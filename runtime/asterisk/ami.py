@@ -327,6 +327,9 @@ class AmiLink:
             while True:
                 block = await reader.readuntil(END)
                 self._dispatch(parse_message(block[:-len(END)]))
+                # readuntil() does not wait while the buffer holds messages:
+                # under a flood of events the calls would get no turn at all
+                await asyncio.sleep(0)
         except asyncio.IncompleteReadError:
             if not self._closing:  # after our Logoff, Asterisk closing it is expected
                 log.info("AMI at %s closed the connection", self.where)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.ami_channels import ChannelMap
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
+from ccdsl.runtime.asterisk.counted_log import CountedLog
+from ccdsl.runtime.asterisk.limits import AMI_CHANNEL_IDLE_S, AMI_MAX_CHANNELS
 from ccdsl.runtime.asterisk.names import (
     UnsafeValue,
     agent_interface,
@@ -49,6 +53,12 @@ _CHANNEL_DEVICE = {"5": "RINGING", "6": "INUSE"}
 NEVER_FREE_WAIT_MS = 3_600_000
 # the talk time assumed before Asterisk has measured any
 DEFAULT_TALK_MS = 180_000
+# queues known from events (a peer may name any number of them): past this,
+# a new name is ignored. A centre has tens.
+MAX_QUEUES = 1000
+# events held while a resync's lists are read: past this the oldest are
+# dropped (a flood during a resync must not fill memory; the lists are newer)
+MAX_HELD = 50_000
 
 _MEMBER_EVENTS = ("QueueMember", "QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause")
 _CALL_DEVICE = {"AgentCalled": "RINGING", "AgentConnect": "INUSE",
@@ -102,7 +112,9 @@ class AmiCentre:
     """
 
     def __init__(self, agents: Sequence[Agent], interface_template: str, *,
-                 queues: Iterable[str] = (), clock: Clock | None = None) -> None:
+                 queues: Iterable[str] = (), clock: Clock | None = None,
+                 max_channels: int = AMI_MAX_CHANNELS,
+                 channel_idle_s: float = AMI_CHANNEL_IDLE_S) -> None:
         self.interface_template = interface_template
         self.clock = clock or SystemClock()
         self._config = {a.id: replace(a, skills=dict(a.skills), queues=()) for a in agents}
@@ -122,10 +134,14 @@ class AmiCentre:
         self._mirror: dict[str, _Mirror] = {}
         self._queues: dict[str, _QueueStats] = {}
         self._resyncing = False
-        self._held: list[AmiMessage] = []
+        self._held: deque[AmiMessage] = deque(maxlen=MAX_HELD)
+        self.held_dropped = 0
         # live Asterisk channels by name: their state, caller, place in the
-        # dialplan and Uniqueid/Linkedid (CoreShowChannels, channel events)
-        self.channels: dict[str, dict[str, str]] = {}
+        # dialplan and Uniqueid/Linkedid (CoreShowChannels, channel events);
+        # bounded (ami_channels.py)
+        self.channels = ChannelMap(max_channels, channel_idle_s)
+        self._ignored_queues = CountedLog(
+            log, f"AMI: events name more than {MAX_QUEUES} queues; the new ones are ignored")
         self._reset()
 
     def _reset(self) -> None:
@@ -190,6 +206,8 @@ class AmiCentre:
     def apply(self, event: AmiMessage) -> None:
         """Update the mirror from one event (unrelated events are ignored)."""
         if self._resyncing:
+            if len(self._held) == MAX_HELD:
+                self.held_dropped += 1  # the deque drops the oldest
             self._held.append(event)  # applied on top of the fresh snapshot
             return
         self._apply(event)
@@ -206,9 +224,13 @@ class AmiCentre:
         elif name == "DeviceStateChange":
             self._device(event.get("Device") or "", event.get("State") or "")
         elif name in ("QueueCallerJoin", "QueueCallerLeave"):
-            self._queue(event.get("Queue") or "").waiting = _int(event.get("Count"))
+            stats = self._queue(event.get("Queue") or "")
+            if stats is not None:
+                stats.waiting = _int(event.get("Count"))
         elif name == "QueueParams":
             stats = self._queue(event.get("Queue") or "")
+            if stats is None:
+                return
             stats.waiting = _int(event.get("Calls"))
             stats.holdtime_s = float(_int(event.get("Holdtime")))
             stats.talktime_s = float(_int(event.get("TalkTime")))
@@ -217,10 +239,17 @@ class AmiCentre:
         if name in ("Newchannel", "Newstate", "NewCallerid", "Newexten"):
             self._track_channel(event)
         elif name == "Hangup":
-            self.channels.pop(event.get("Channel") or "", None)
+            self.channels.forget(event.get("Channel") or "")
 
-    def _queue(self, name: str) -> _QueueStats:
-        return self._queues.setdefault(name, _QueueStats())
+    def _queue(self, name: str) -> _QueueStats | None:
+        """The stats of a queue; None for a new name past MAX_QUEUES."""
+        stats = self._queues.get(name)
+        if stats is None:
+            if len(self._queues) >= MAX_QUEUES:
+                self._ignored_queues.note(name[:80])
+                return None
+            stats = self._queues[name] = _QueueStats()
+        return stats
 
     def _agent_for(self, event: AmiMessage) -> str | None:
         for key in ("MemberName", "Name"):
@@ -246,6 +275,9 @@ class AmiCentre:
             # take its state from the agent's phone)
             self._by_device[state_interface.lower()] = agent_id
         queue = event.get("Queue") or ""
+        if queue not in mirror.members and len(mirror.members) >= MAX_QUEUES:
+            self._ignored_queues.note(queue[:80])
+            return
         membership = mirror.members.setdefault(queue, _Membership())
         membership.paused = event.get("Paused") == "1"
         membership.calls = _int(event.get("CallsTaken"))
@@ -320,7 +352,7 @@ class AmiCentre:
         Events arriving meanwhile are held and applied on top. Used as the
         link's on_connect, so every reconnect starts from a fresh picture."""
         self._resyncing = True
-        self._held = []
+        self._held.clear()
         try:
             reply, items = await link.list_action("QueueStatus")
             if not reply.ok:
@@ -335,18 +367,20 @@ class AmiCentre:
         except BaseException:
             # no fresh picture: keep the old one, with what happened meanwhile
             self._resyncing = False
-            held, self._held = self._held, []
+            held = list(self._held)
+            self._held.clear()
             for event in held:
                 self._apply(event)
             raise
         self._resyncing = False
-        held, self._held = self._held, []
+        held = list(self._held)
+        self._held.clear()
         self._reset()
         for item in items:
             self._apply(item)
         for device in devices:
             self._device(device.get("Device") or "", device.get("State") or "")
-        self.channels = {}
+        self.channels.clear()
         for channel in channels:
             self._track_channel(channel)
             if not dev_reply.ok:
@@ -362,16 +396,23 @@ class AmiCentre:
         name = item.get("Channel")
         if not name:
             return
-        known = self.channels.setdefault(name, {})
+        facts = {}
         for key in _CHANNEL_KEYS:
             value = item.get(key)
             if value is not None:
-                known[key] = value
+                facts[key] = value
+        self.channels.track(name, facts)
 
     def agent_for_device(self, device: str) -> str | None:
         """The configured agent whose interface is this device (a Queue()
         member's channel without its sequence, names.interface_of_channel)."""
         return self._by_interface.get(device.lower())
+
+    def knows_device(self, device: str) -> bool:
+        """Whether a device is a configured agent's (its interface, or the
+        StateInterface its queue membership reported)."""
+        key = device.lower()
+        return key in self._by_interface or key in self._by_device
 
     def _channel(self, item: AmiMessage) -> None:
         agent_id = self.agent_for_device(interface_of_channel(item.get("Channel") or ""))

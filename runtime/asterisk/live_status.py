@@ -84,11 +84,12 @@ def _seconds(since: datetime | None, now: datetime) -> float | None:
 
 
 def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str | None,
-             started: datetime, served: int, ami: str, now: datetime | None = None
-             ) -> dict[str, Any]:
+             started: datetime, served: int, ami: str, now: datetime | None = None,
+             limits: dict[str, Any] | None = None) -> dict[str, Any]:
     """The GET /status document. `centre` is the AmiCentre (a CentreView
     with agents and queue counts); `queues` the flows' queue names; `ami`
-    "up", "down" or "off"."""
+    "up", "down" or "off"; `limits` where each of ccf serve's limits stands
+    (a `limits` object when given)."""
     now = now or datetime.now(UTC)
     calls = tracker.running()
     out_calls = [{"call_id": c.call_id, "flow": c.flow, "version": c.version,
@@ -111,6 +112,9 @@ def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str 
     out_agents = [{"id": a.id, "name": a.name or a.id, "state": str(a.state),
                    "current_call": on_call.get(a.id), "queues": sorted(a.queues)}
                   for a in sorted(agents, key=lambda a: a.id)]
-    return {"server": {"version": version, "started": _iso(started), "calls_served": served,
-                       "ami": ami},
-            "calls": out_calls, "queues": out_queues, "agents": out_agents}
+    out = {"server": {"version": version, "started": _iso(started), "calls_served": served,
+                      "ami": ami},
+           "calls": out_calls, "queues": out_queues, "agents": out_agents}
+    if limits is not None:
+        out["limits"] = dict(limits)
+    return out

@@ -101,6 +101,9 @@ class FlowServer:
         # when a channel runs AGI() again (the call store's claim_call_id)
         self.call_id_for = call_id_for
         self.calls: dict[str, RunningCall] = {}
+        # the running calls' ids by their channel's agi_uniqueid (AMI names
+        # the channel; the call id may differ from it)
+        self._by_uniqueid: dict[str, str] = {}
         self.served = 0  # calls that reached a flow since start
         # calls run at once; a new call past it is turned away to the
         # dialplan's fallback (None: what the open-file limit leaves room for)
@@ -149,9 +152,10 @@ class FlowServer:
 
     def extend_call(self, call_id: str) -> bool:
         """The call's Dial() or Queue() was answered (its agent's Gosub, or
-        AMI said so): its reply comes when the conversation ends, so the
-        wait for it is the bridge limit, not the ring time."""
-        call = self.calls.get(call_id)
+        AMI said so of its channel, by call id or Uniqueid): its reply comes
+        when the conversation ends, so the wait for it is the bridge limit,
+        not the ring time."""
+        call = self.calls.get(call_id) or self.calls.get(self._by_uniqueid.get(call_id, ""))
         return call is not None and call.session.extend_reply_timeout(
             self.settings.bridge_timeout_s)
 
@@ -256,6 +260,7 @@ class FlowServer:
         services = self.services_for(info)
         call = RunningCall(info, env.script, version, channel, session, asyncio.current_task())
         self.calls[info.call_id] = call
+        self._by_uniqueid[env.get("agi_uniqueid")] = info.call_id
         self.served += 1
         log.info("call %s from %s: flow %s (version %s)", info.call_id,
                  info.caller_number or "unknown", env.script, version)
@@ -265,6 +270,8 @@ class FlowServer:
             log.info("call %s ended: %s", info.call_id, result.outcome)
         finally:
             self.calls.pop(info.call_id, None)
+            if self._by_uniqueid.get(env.get("agi_uniqueid")) == info.call_id:
+                del self._by_uniqueid[env.get("agi_uniqueid")]
             self.hooks.unregister(info.call_id)
             await session.close()
             if self.on_call_ended is not None:

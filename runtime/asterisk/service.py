@@ -15,9 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ccdsl.runtime.asterisk import limits
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
+from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.ami_keep import AmiEventKeeper
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
 from ccdsl.runtime.asterisk.config import CentreConfig
@@ -170,6 +173,7 @@ class LiveCentre:
     store: CallStore | None = field(default=None, init=False)
     ami: AmiLink | None = field(default=None, init=False)
     centre: AmiCentre | None = field(default=None, init=False)
+    ami_events: AmiEventKeeper | None = field(default=None, init=False)
     flows: StoreFlows | None = field(default=None, init=False)
     _crm: object = field(default=None, init=False)
     _tasks: set = field(default_factory=set, init=False)
@@ -194,7 +198,8 @@ class LiveCentre:
                 from None
         agents = configured_agents(cfg)
         self.centre = AmiCentre(agents, cfg.agents.interface, queues=self.flows.ir_queues(),
-                                clock=clock)
+                                clock=clock, max_channels=cfg.ami.max_channels,
+                                channel_idle_s=cfg.ami.channel_idle_s)
         by_id = {a.id: a for a in agents}
         tts = TtsRenderer(cfg.tts_cache_dir, cfg.tts_command or DEFAULT_COMMAND)
         settings = AgiSettings(sounds_dir=cfg.sounds_dir, recordings_dir=cfg.recordings_dir,
@@ -209,6 +214,10 @@ class LiveCentre:
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         sink = FanOut(store, self.tracker, self.screen_pop)
+        self.ami_events = AmiEventKeeper(
+            lambda source, kind, data, call_id: store.record_centre_event(
+                source, kind, data, SystemClock().now(), call_id=call_id),
+            rate=cfg.ami.store_rate, is_agent_device=self.centre.knows_device)
 
         def services_for(info: CallInfo) -> Services:
             return Services(clock=clock, crm=crm, centre=centre, history=store, sink=sink,
@@ -223,7 +232,11 @@ class LiveCentre:
                                  port=self.port if self.port is not None else cfg.fastagi.port,
                                  tts=tts, agents=agent, clock=clock,
                                  agent_for_interface=centre.agent_for_device,
-                                 on_call_ended=self._call_ended)
+                                 on_call_ended=self._call_ended,
+                                 max_calls=cfg.fastagi.max_calls,
+                                 header_timeout_s=cfg.fastagi.header_timeout_s,
+                                 reply_limits=ReplyLimits(
+                                     prompt_timeout_s=cfg.fastagi.prompt_timeout_s))
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
@@ -243,6 +256,8 @@ class LiveCentre:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             self.flows.refresh()
+            if self.ami_events is not None:
+                self.ami_events.report_due()
             self.store.flush_due()
 
     def _version_changed(self) -> None:
@@ -262,7 +277,9 @@ class LiveCentre:
         assert self.store is not None
         api = ApiServer(centre_routes(self.status, self.store.call, self._wrapup),
                         host=cfg.host, port=self.api_port if self.api_port is not None
-                        else cfg.port, token=cfg.token)
+                        else cfg.port, token=cfg.token, max_connections=cfg.max_connections,
+                        max_unauthenticated=cfg.max_unauthenticated,
+                        header_timeout_s=cfg.header_timeout_s)
         try:
             self.api_address = await api.start()
             self.api = api
@@ -279,7 +296,24 @@ class LiveCentre:
         return snapshot(tracker=self.tracker, centre=self.centre,
                         queues=self.flows.ir_queues(), version=self.flows.version,
                         started=self.started_at,
-                        served=self.server.served if self.server else 0, ami=ami)
+                        served=self.server.served if self.server else 0, ami=ami,
+                        limits=self.limits())
+
+    def limits(self) -> dict:
+        """Where each limit stands (GET /status `limits`; docs/asterisk.md "Limits")."""
+        server, centre, keeper = self.server, self.centre, self.ami_events
+        gate = self.api.gate if self.api is not None else None
+        return {
+            "open_files": limits.open_file_limit(),
+            "max_calls": server.max_calls if server else None,
+            "calls_running": server.calls_running if server else 0,
+            "calls_refused": server.refused if server else 0,
+            "api_unauthenticated_closed": gate.evicted if gate else 0,
+            "ami_channels": len(centre.channels) if centre else 0,
+            "ami_channels_evicted": centre.channels.evicted if centre else 0,
+            "ami_events_stored": keeper.stored if keeper else 0,
+            "ami_events_not_stored": keeper.not_stored if keeper else 0,
+        }
 
     async def _wrapup(self, call_id: str, body: object) -> tuple[int, dict]:
         assert self.wrapups is not None
@@ -349,7 +383,7 @@ class LiveCentre:
         await self.centre.resync(link)
 
     def _on_event(self, event: AmiMessage) -> None:
-        assert self.centre is not None and self.store is not None
+        assert self.centre is not None and self.ami_events is not None
         self.centre.apply(event)
         name = event.event or "?"
         ring = queue_ring(event, self.centre)
@@ -358,9 +392,13 @@ class LiveCentre:
             # (its agi_uniqueid is the call id); its FastAGI connection is busy
             # in EXEC Queue, so the ring reaches the call's events from here
             self.server.hooks.ring((event.get("Uniqueid"), event.get("Linkedid")), ring)
-        call_id = event.get("Linkedid") or event.get("Uniqueid")
-        self.store.record_centre_event("ami", name, _flat(event.headers), SystemClock().now(),
-                                       call_id=call_id)
+        if name in ("AgentConnect", "BridgeEnter") and self.server is not None:
+            # the call's Dial() or Queue() was answered: its reply comes when
+            # the conversation ends (a dialplan whose answered Gosub did not run)
+            self.server.extend_call(event.get("Uniqueid") or "")
+        # only the kinds reports read, at most [ami] store_rate a second (ami_keep.py)
+        self.ami_events.keep(event, _flat(event.headers),
+                             event.get("Linkedid") or event.get("Uniqueid"))
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -387,6 +425,8 @@ class LiveCentre:
         if self._crm is not None:
             with contextlib.suppress(Exception):
                 await self._crm.close()
+        if self.ami_events is not None:
+            self.ami_events.report_due(force=True)
         if self.store is not None:
             self.store.close()
         return handed

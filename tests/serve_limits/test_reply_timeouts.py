@@ -152,3 +152,31 @@ def test_an_answered_dial_waits_for_the_conversation_not_the_ring() -> None:
     assert reply.code == 200
     assert timed_out.service == "asterisk" and timed_out.timed_out
     assert idle is False  # no reply awaited: nothing to extend
+
+
+def test_the_server_extends_a_running_call_that_ami_says_was_answered(tmp_path: Path) -> None:
+    # what LiveCentre does on AgentConnect / BridgeEnter of the call's channel
+    ir = flow_ir(tmp_path, QUIET_FLOW)
+    quick = ReplyLimits(prompt_timeout_s=0.2, slack_s=0.3)
+
+    async def main():
+        async with Rig(tmp_path, {"quiet": ir}, reply_limits=quick) as rig:
+            reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+            writer.write(_header("1795830000.2", "quiet"))
+            await writer.drain()
+            first = await asyncio.wait_for(reader.readline(), WAIT_S)
+            extended = rig.server.extend_call("1795830000.2")
+            unknown = rig.server.extend_call("1795830000.99")
+            await asyncio.sleep(0.8)  # past the prompt's 0.5 s
+            writer.write(b"200 result=0 endpos=800\n")
+            await writer.drain()
+            second = await asyncio.wait_for(reader.readline(), WAIT_S)
+            writer.write(b"200 result=1\n")
+            await writer.drain()
+            await until(lambda: "1795830000.2" in rig.results, "the call's result")
+            writer.close()
+            return first, extended, unknown, second, rig.results["1795830000.2"]
+
+    first, extended, unknown, second, result = asyncio.run(main())
+    assert first.startswith(b"STREAM FILE") and extended and not unknown
+    assert second.startswith(b"HANGUP") and result.outcome == "hangup"

@@ -1,0 +1,102 @@
+"""Which AMI events `ccf serve` stores, and how many a second: a flood must not fill the store.
+
+Decides and counts only; must not write the store (it calls `record`). The policy is in
+docs/asterisk.md "Limits".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
+from ccdsl.runtime.asterisk.counted_log import CountedLog
+from ccdsl.runtime.asterisk.limits import AMI_STORE_RATE
+from ccdsl.runtime.operations.reports.reconcile import KINDS as CHECKED_KINDS
+
+log = logging.getLogger("ccdsl.serve")
+
+# what the agents did, beside what `ccf report --check-asterisk` reads: queue
+# membership and pauses (Auto-Pause included) and rings that went unanswered;
+# DeviceStateChange is kept for the agents' own devices only (other phones
+# of the PBX change state all day, and nothing here reads them)
+AGENT_KINDS = ("QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "AgentRingNoAnswer")
+KEPT_KINDS = frozenset(CHECKED_KINDS) | frozenset(AGENT_KINDS)
+BURST_S = 5.0  # a burst of this many seconds' worth is kept at once
+REPORT_INTERVAL_S = 60.0  # one `ami_events_not_stored` centre event per interval at most
+
+Record = Callable[[str, str, Mapping[str, Any], str | None], None]  # source, kind, data, call
+
+
+class AmiEventKeeper:
+    """`keep(event)` stores the event through `record` when its kind is
+    one ccf keeps (KEPT_KINDS, DeviceStateChange of an agent's device) and
+    the rate allows: a token bucket of `rate` events a second with a burst
+    of BURST_S seconds. Events refused by the rate are counted by kind and
+    reported as a centre event (source `serve`, kind `ami_events_not_stored`)
+    and a log line, at most once per REPORT_INTERVAL_S."""
+
+    def __init__(self, record: Record, *, rate: int = AMI_STORE_RATE,
+                 is_agent_device: Callable[[str], bool] = lambda device: False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.record = record
+        self.rate = max(1, rate)
+        self.is_agent_device = is_agent_device
+        self.clock = clock
+        self.stored = 0
+        self.not_stored = 0  # refused by the rate, since start
+        self.skipped = 0  # kinds not kept
+        self._capacity = self.rate * BURST_S
+        self._tokens = self._capacity
+        self._filled = clock()
+        self._pending: Counter[str] = Counter()  # refused since the last report
+        self._since: float | None = None
+        self._log = CountedLog(log, f"AMI events over the [ami] store_rate ({self.rate}/s) "
+                                    "were not stored", interval_s=REPORT_INTERVAL_S)
+
+    def wanted(self, event: AmiMessage) -> bool:
+        name = event.event or ""
+        if name in KEPT_KINDS:
+            return True
+        return name == "DeviceStateChange" and self.is_agent_device(event.get("Device") or "")
+
+    def keep(self, event: AmiMessage, data: Mapping[str, Any], call_id: str | None) -> bool:
+        """Store one event if policy and rate allow; True when stored."""
+        if not self.wanted(event):
+            self.skipped += 1
+            return False
+        now = self.clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._filled) * self.rate)
+        self._filled = now
+        if self._tokens < 1:
+            self.not_stored += 1
+            self._pending[event.event or "?"] += 1
+            if self._since is None:
+                self._since = now
+            self._log.note(count=1)
+            self.report_due()
+            return False
+        self._tokens -= 1
+        self.stored += 1
+        self.record("ami", event.event or "?", data, call_id)
+        return True
+
+    def report_due(self, *, force: bool = False) -> None:
+        """Record what was not stored as one centre event, once per
+        interval (the server's tick and stop call it with force at the end)."""
+        if not self._pending or self._since is None:
+            return
+        now = self.clock()
+        if not force and now - self._since < REPORT_INTERVAL_S:
+            return
+        pending, self._pending = self._pending, Counter()
+        self.record("serve", "ami_events_not_stored",
+                    {"count": sum(pending.values()), "kinds": dict(pending.most_common(20)),
+                     "seconds": round(now - self._since, 1), "store_rate": self.rate,
+                     "not_stored_in_all": self.not_stored}, None)
+        self._since = None
+        if force:
+            self._log.flush()
