@@ -1,15 +1,18 @@
 """The call store: every call's events and its call record in one SQLite file (docs/store.md).
 
-Must not import the simulator or Asterisk. `CallStore` is an `EventSink` and a
-`CallHistory`; docs/store.md says what is written when and why writes are batched.
+Must not import the simulator or Asterisk, and `emit` must never wait for SQLite:
+it folds and queues, and the writer thread (store_writer.py) writes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
@@ -19,87 +22,140 @@ from typing import Any
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
+from ccdsl.runtime.operations.store_ids import calls_of, nth, reserve_numbered
+from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
 from ccdsl.runtime.operations.store_record import (
-    ENTERING,
     FOLDS,
-    MOVED_ON,
-    VISITS,
     CallRecord,
+    apply,
     close_node,
     dumps,
     recordings_done,
-    row_values,
 )
+from ccdsl.runtime.operations.store_runs import Process, end_run, open_run, this_process
+from ccdsl.runtime.operations.store_runs import reconcile as reconcile_runs
 from ccdsl.runtime.operations.store_schema import (
     CALL_COLUMNS,
-    CALL_SQL,
-    CENTRE_SQL,
-    EVENT_SQL,
+    EVENT_COLUMNS,
     MIGRATIONS,
-    NEW_CALL_SQL,
     SCHEMA,
     SCHEMA_VERSION,
-    VISIT_SQL,
+    SET_VERSION_SQL,
     statements,
 )
+from ccdsl.runtime.operations.store_writer import Batch, Job, StoreWriter
+
+__all__ = ["BACKLOG_ROWS", "FLUSH_EVENTS", "FLUSH_SECONDS", "SIMULATION_CALLS_PER_COMMIT",
+           "WRITE_DELAY_S", "CallStore", "StoreError"]
+
+log = logging.getLogger("ccdsl.store")
 
 FLUSH_EVENTS = 1000
-FLUSH_SECONDS = 1.0
 # What bulk simulations (many simulated calls in one process, `make bench`)
 # pass as `calls_per_commit`: a crash loses at most this many finished
 # calls of a simulation, which can simply be run again. Live calls keep the
-# default of 1: a finished call is on disk when its `call_ended` is emitted.
+# default of 1: a finished call goes to the writer when its `call_ended` is emitted.
 SIMULATION_CALLS_PER_COMMIT = 500
 # With several calls per commit the event bound grows with them (about 25
 # events a simulated call), or it would cut every batch short: a commit's
 # cost is mostly pages written, and calls share index pages.
 EVENTS_PER_CALL = 50
+CLOSE_WAIT_S = 10.0  # how long closing tries to write what is left
+RESERVE_BUSY_MS = 30_000  # a `sim-N` reservation waits this long for other writers
+CLAIMS_KEPT = 100_000  # Uniqueids whose calls this store remembers without reading the file
+ENDED_KEPT = 10_000  # finished calls whose late events are kept as events only
 
 
 class StoreError(Exception):
-    """The file is not a call store this version can use."""
+    """The file is not a call store this version can use, or could not be written."""
 
 
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+def _has_column(db: sqlite3.Connection, statement: str) -> bool:
+    """Whether an `ALTER TABLE t ADD COLUMN c ...` has nothing to add (a
+    file whose version was set back by hand, or an interrupted upgrade)."""
+    words = statement.split()
+    if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
+        return False
+    return any(r[1] == words[5] for r in db.execute(f"PRAGMA table_info({words[2]})"))
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                         uri=path.startswith("file:"))
+    db.row_factory = sqlite3.Row
+    return db
+
+
 class CallStore:
     """Events and call records on a SQLite file, created on first open."""
 
     def __init__(self, path: str | Path, *, calls_per_commit: int = 1,
-                 timezone: str | None = None) -> None:
+                 timezone: str | None = None, wait_s: float | None = None) -> None:
         """`timezone`: the centre's zone (IANA name), kept in meta when the
-        store has none yet, for reports and listings; times are stored in UTC."""
+        store has none yet, for reports and listings; times are stored in UTC.
+        `wait_s`: how long a read waits for the writer to write what came
+        before it: None until written (commands, tests). A server passes a
+        fraction of a second: `query` waits that long at most, and only while
+        the file can be written; `call`, `events` and `last_agent` never
+        wait: they see the file and the calls in memory."""
         self.path = str(path)
         self.calls_per_commit = max(1, calls_per_commit)
         self.flush_events = max(FLUSH_EVENTS, EVENTS_PER_CALL * self.calls_per_commit)
-        if self.path != ":memory:":
+        self.wait_s = wait_s
+        if self.path == ":memory:":  # the writer's connection must see the same database
+            self.path = f"file:ccf-store-{id(self)}?mode=memory&cache=shared"
+        else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._calls: dict[str, CallRecord] = {}
-        self._new_calls: list[dict[str, Any]] = []
-        self._events: list[tuple] = []
-        self._finished: list[CallRecord] = []
-        self._centre: list[tuple] = []  # centre_events rows not yet written
-        self._last_flush = time.monotonic()
+        self._db: sqlite3.Connection | None = _connect(self.path)  # reads, schema, reservations
+        self._read_lock = threading.RLock()
+        self._lock = threading.RLock()  # the fold state and the queue below
+        self._cv = threading.Condition(self._lock)
+        self._calls: dict[str, CallRecord] = {}  # open calls
+        self._q = Pending(self.path, self.calls_per_commit, self.flush_events)
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._claims: OrderedDict[str, int] = OrderedDict()  # Uniqueid -> its calls so far
+        self._previous: dict[str, str] = {}  # a claimed repeat's id -> the call before it
+        self._reserved: set[str] = set()  # ids whose row reserve_call_id inserted
         self._stamp_of: datetime | None = None  # the last event time converted, and its forms
         self._stamp: tuple[str, int] = ("", 0)
-        self.last_error: str | None = None  # why the last flush from emit failed
+        self._me: Process = this_process()
+        self._run_id: int | None = None
+        self._run_lock = threading.Lock()
+        self._writer: StoreWriter | None = None
+        self._probe: sqlite3.Connection | None = None  # claim_call_id's reads
+        self._probe_lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
-        if timezone:
+        # a store already current is only read: opening it never waits for a
+        # writer's lock (another process may hold it for long)
+        if self._version() != SCHEMA_VERSION:
+            self._migrate()
+        if timezone and self._meta("timezone") is None:
             with self._transaction():
-                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES "
-                                 "('timezone', ?)", (timezone,))
+                self._db.execute("INSERT INTO meta (key, value) VALUES ('timezone', ?) "
+                                 "ON CONFLICT (key) DO NOTHING", (timezone,))
 
     # -- schema ----------------------------------------------------------
 
+    def _meta(self, key: str) -> str | None:
+        db = self._reader()
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
+                          "AND name='meta'").fetchone():
+            return None
+        row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _version(self) -> int | None:
+        found = self._meta("schema_version")
+        return int(found) if found is not None and found.isdigit() else None
+
     def _migrate(self) -> None:
+        assert self._db is not None
         with self._transaction():
             has_meta = self._db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -114,34 +170,43 @@ class CallStore:
                     return
                 for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
                     for statement in MIGRATIONS.get(version, ()):
-                        self._db.execute(statement)
+                        if not _has_column(self._db, statement):
+                            self._db.execute(statement)
             for statement in statements(SCHEMA):
                 self._db.execute(statement)
-            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
-                             "('schema_version', ?)", (str(SCHEMA_VERSION),))
-            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)",
+            self._db.execute(SET_VERSION_SQL, (str(SCHEMA_VERSION),))
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('created', ?) "
+                             "ON CONFLICT (key) DO NOTHING",
                              (datetime.now(UTC).isoformat(timespec="seconds"),))
 
     def zone(self) -> tzinfo:
         """The zone listings show times in: the centre's (meta `timezone`),
         else this machine's."""
-        with self._lock:
-            return report_zone(self._db, None)
+        with self._read_lock:
+            return report_zone(self._reader(), None)
 
     @property
     def schema_version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        with self._read_lock:
+            row = self._reader().execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0])
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._reader()
+        db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        db.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"{self.path}: the call store is closed")
+        return self._db
 
     # -- EventSink -------------------------------------------------------
 
@@ -153,42 +218,25 @@ class CallStore:
                 self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
             iso, ms = self._stamp
             call = self._calls.get(call_id)
-            if call is None:
-                call = self._start(call_id, iso, ms)
-            # an event belongs to the node the call was in; entering one belongs to it
-            current = call.node
-            if call.ringing and kind in MOVED_ON:
-                call.settle_ringing(
-                    "missed", keep=data.get("agent") if kind == "agent_answered" else None)
-            fold = FOLDS.get(kind)
-            if fold is not None:
-                fold(call, event.seq, data, iso, ms)
-                if kind in ENTERING:
-                    current = call.node
+            if call is None and call_id in self._ended:
+                step, changed = None, False  # after its end: an event row, nothing more
+            else:
+                if call is None:
+                    call = self._start(call_id, iso, ms)
+                step, changed = apply(call, event.seq, kind, data, iso, ms)
+                if changed:
+                    self._q.dirty[call_id] = call
             loc = event.loc
             if loc:
                 file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
             else:
                 file = line = col = None
-            events = self._events
-            text = dumps(data)
-            events.append((call_id, event.seq, iso, ms, kind,
-                           current["node"] if current else None, file, line, col, text))
-            if kind == "call_ended":
+            row = (call_id, event.seq, iso, ms, kind, step, file, line, col, dumps(data))
+            if kind in FOLDS or not self._q.full(BACKLOG_ROWS, "events"):
+                self._q.events.append(row)
+            if kind == "call_ended" and call is not None:
                 self._finish(call)
-            if (len(self._finished) >= self.calls_per_commit
-                    or len(events) >= self.flush_events
-                    or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
-                self._flush_quietly()
-
-    def _flush_quietly(self) -> None:
-        """Flush from `emit`: a store that cannot write (a locked or full
-        disk) must not break the call. The rows stay buffered and the next
-        flush tries again; `last_error` says what went wrong."""
-        try:
-            self.flush()
-        except sqlite3.Error as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self._queued()
 
     def _start(self, call_id: str, iso: str, ms: int) -> CallRecord:
         """A call's first event (call_started, or whatever came first), at
@@ -197,96 +245,236 @@ class CallStore:
         row["call_id"] = call_id
         row["started"], row["started_ms"] = iso, ms
         row["talked_to_agent"] = 0
-        call = CallRecord(row)
+        row["previous_call"] = self._previous.pop(call_id, None)
+        call = CallRecord(row, stored=call_id in self._reserved)
+        self._reserved.discard(call_id)
         self._calls[call_id] = call
-        self._new_calls.append(row)
+        self._q.dirty[call_id] = call
         return call
 
     def _finish(self, call: CallRecord) -> None:
-        del self._calls[call.row["call_id"]]
-        self._finished.append(call)
+        call_id = call.row["call_id"]
+        del self._calls[call_id]
+        self._q.dirty.pop(call_id, None)
+        self._q.finished.append(call)
+        self._ended[call_id] = None
+        if len(self._ended) > ENDED_KEPT:
+            self._ended.popitem(last=False)
+
+    # -- the queue (under self._lock) ----------------------------------------
+
+    def _queued(self) -> None:
+        """After a row is queued: start the writer with the first, and wake
+        it when it should hear (store_queue.Pending.arrived); a bulk
+        simulation's writes what is due at once, in this thread."""
+        if self._q.arrived():
+            self._start_writer()
+            self._cv.notify_all()
+        writer = self._writer
+        if writer is not None and not writer.threaded and self._q.due_in() == 0:
+            writer.pump()
+
+    def _written(self, batch: Batch) -> None:
+        """The writer wrote `batch` (self._lock held)."""
+        if self._q.written():
+            self._queued()
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            if self._db is None:
+                raise StoreError(f"{self.path}: the call store is closed")
+            self._writer = StoreWriter(self.path, self._cv, take=self._q.take,
+                                       due_in=self._q.due_in, run_id=self._ensure_run,
+                                       written=self._written,
+                                       threaded=self.calls_per_commit == 1)
+
+    def _ensure_run(self, db: sqlite3.Connection) -> int:
+        """This process's row in `runs`, made the first time a call is written."""
+        with self._run_lock:
+            if self._run_id is None:
+                self._run_id = open_run(db, self._me)
+            return self._run_id
 
     # -- writing ---------------------------------------------------------
 
-    def flush(self) -> None:
-        """Write everything buffered, in one transaction: one statement per
-        table for all the rows buffered (executemany), made once."""
-        with self._lock:
-            if not (self._new_calls or self._events or self._finished or self._centre):
-                self._last_flush = time.monotonic()
-                return
-            finished = self._finished
-            # a call that started and ended since the last flush is written
-            # once, finished (not inserted, then replaced)
-            done = {call.row["call_id"] for call in finished}
-            with self._transaction():
-                self._db.executemany(NEW_CALL_SQL, [row_values(r, CALL_COLUMNS)
-                                                     for r in self._new_calls
-                                                     if r["call_id"] not in done])
-                self._db.executemany(EVENT_SQL, self._events)
-                if finished:
-                    self._db.executemany(CALL_SQL, [row_values(call.row, CALL_COLUMNS)
-                                                     for call in finished])
-                    for table, columns, sql in VISIT_SQL:
-                        rows = [row_values(r, columns) for call in finished
-                                for r in getattr(call, VISITS[table])]
-                        if rows:
-                            self._db.executemany(sql, rows)
-                if self._centre:
-                    self._db.executemany(CENTRE_SQL, self._centre)
-            # cleared only once written: a failed write keeps them for the next try
-            self._new_calls, self._events, self._finished = [], [], []
-            self._centre = []
-            self.last_error = None
-            self._last_flush = time.monotonic()
+    def flush(self, timeout: float | None = None) -> bool:
+        """Have the writer write everything queued so far, and wait until it
+        has (at most `timeout` seconds; None: until written). The error of a
+        write that failed meanwhile is raised; the rows stay queued and are
+        tried again. Returns whether everything was written."""
+        with self._cv:
+            writer = self._writer
+            if writer is None:
+                return True
+            target = writer.taken + (1 if self._q.first_at is not None else 0)
+            if writer.written >= target and writer.inflight is None:
+                return True
+            failures = writer.failures
+            if not writer.threaded:
+                writer.pump()
+                if writer.failures > failures and writer.error is not None:
+                    raise writer.error
+                return True
+            writer.want()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while writer.written < target:
+                if writer.dead is not None:
+                    raise StoreError(f"{self.path}: the writer stopped: {writer.dead!r}")
+                if writer.failures > failures and writer.failed_take >= target \
+                        and writer.error is not None:
+                    raise writer.error
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cv.wait(left)
+            return True
+
+    def _sync(self, *, memory_too: bool = True) -> None:
+        """Before a read: wait for the writer as `wait_s` says. A read that
+        sees the file only (`query`) waits up to `wait_s` while the writer is
+        writing well; while writes fail (the file locked) it reads the file
+        as it is. Reads that also see the calls in memory need not wait."""
+        if self.wait_s is None:
+            self.flush()
+            return
+        writer = self._writer
+        if memory_too or self.wait_s <= 0 or writer is None or writer.error is not None:
+            return
+        try:
+            self.flush(self.wait_s)
+        except (sqlite3.Error, StoreError):
+            pass  # the read sees the file as it is; last_error says why
 
     def flush_due(self) -> None:
-        """Write what has waited FLUSH_SECONDS or more, for a server's timer:
-        without it the last events of a quiet centre (a call's final
-        Hangup) wait for the next event, unseen by reports."""
+        """Kept for callers of older versions: the writer writes what is due by itself."""
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the writer's last write failed, while it has not written since."""
+        writer = self._writer
+        error = writer.error if writer is not None else None
+        return None if error is None else f"{type(error).__name__}: {error}"
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Rows dropped while the backlog was full, by kind (events, centre_events)."""
         with self._lock:
-            due = ((self._new_calls or self._events or self._finished or self._centre)
-                   and time.monotonic() - self._last_flush >= FLUSH_SECONDS)
-        if due:
-            self._flush_quietly()
+            return dict(self._q.dropped)
+
+    @property
+    def backlog(self) -> int:
+        """Rows queued or being written (events and centre events)."""
+        with self._lock:
+            return self._q.backlog()
 
     def record_centre_event(self, source: str, kind: str, data: Mapping[str, Any],
                             at: datetime, call_id: str | None = None) -> None:
         """Keep an event of the centre rather than of one flow's run (an AMI
         event: a member paused, a device ringing, a caller leaving a queue).
-        Buffered like call events; written with the next flush, at the
-        latest FLUSH_SECONDS later when events keep coming."""
+        Queued like call events; the first to go when the backlog is full."""
         with self._lock:
-            self._centre.append((utc_text(at), _ms(at), source, kind,
+            if self._q.full(BACKLOG_ROWS // 2, "centre_events"):
+                return
+            self._q.centre.append((utc_text(at), _ms(at), source, kind,
                                  call_id, dumps(dict(data))))
-            if (len(self._centre) >= self.flush_events
-                    or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
-                self._flush_quietly()
+            self._queued()
 
     def set_wrapup(self, call_id: str, values: Mapping[str, Any],
                    wrapup_ms: int | None = None) -> None:
         """Store what the agent entered after the call (and how long the
-        wrap-up took, for handling time)."""
-        self.flush()
-        with self._lock, self._transaction():
-            row = self._db.execute("SELECT wrapup, agent FROM calls WHERE call_id=?",
-                                   (call_id,)).fetchone()
-            if row is None:
-                raise KeyError(call_id)
-            wrapup = json.loads(row["wrapup"]) if row["wrapup"] else {
-                "agent": row["agent"], "fields": None}
-            wrapup["values"] = to_json(dict(values))
-            self._db.execute("UPDATE calls SET wrapup=? WHERE call_id=?",
-                             (json.dumps(wrapup, ensure_ascii=False), call_id))
-            if wrapup_ms is not None:
-                self._db.execute(
-                    "UPDATE agent_legs SET wrapup_ms=? WHERE rowid = (SELECT rowid FROM "
-                    "agent_legs WHERE call_id=? AND outcome='answered' ORDER BY seq DESC "
-                    "LIMIT 1)", (wrapup_ms, call_id))
+        wrap-up took, for handling time). KeyError for a call the store has not."""
+        if self.call(call_id) is None:
+            raise KeyError(call_id)
+        with self._lock:
+            self._q.wrapups.append((call_id, to_json(dict(values)), wrapup_ms))
+            self._queued()
+            self._cv.notify_all()
+        self._sync()
+
+    # -- call ids --------------------------------------------------------
+
+    def reserve_call_id(self, prefix: str = "sim-") -> str:
+        """The next `PREFIX N` free in the file, its row inserted at once
+        (in progress) so no other process can take it."""
+        with self._read_lock:
+            db = self._reader()
+            run_id = self._ensure_run(db)
+            db.execute(f"PRAGMA busy_timeout={RESERVE_BUSY_MS}")
+            try:
+                with self._transaction():
+                    call_id = reserve_numbered(db, prefix)
+                    now = datetime.now(UTC)
+                    db.execute("INSERT INTO calls (call_id, started, started_ms, "
+                               "talked_to_agent, run_id) VALUES (?, ?, ?, 0, ?)",
+                               (call_id, utc_text(now), _ms(now), run_id))
+            finally:
+                db.execute("PRAGMA busy_timeout=5000")
+        with self._lock:
+            self._reserved.add(call_id)
+        return call_id
+
+    def claim_call_id(self, base: str) -> str:
+        """The id of a new call of Asterisk Uniqueid `base`: `base` itself,
+        or `base~N` when the store already has calls of it (a channel that
+        runs AGI again). Never waits for a lock: the calls this store
+        started are in memory, and the file is read without waiting; the
+        writer gives a call whose id the file turns out to have the next free one."""
+        with self._lock:
+            known = self._claims.get(base)
+        if known is None:
+            known = self._calls_on_disk(base)
+        with self._lock:
+            n = max(known, self._claims.get(base, 0))
+            call_id = nth(base, n + 1)
+            if n:
+                self._previous[call_id] = nth(base, n)
+            self._claims[base] = n + 1
+            self._claims.move_to_end(base)
+            if len(self._claims) > CLAIMS_KEPT:
+                self._claims.popitem(last=False)
+        return call_id
+
+    def latest_call_id(self, base: str) -> str:
+        """The id of the latest call this store claimed for a Uniqueid (the
+        Uniqueid itself when none): where an AMI event of that channel goes."""
+        with self._lock:
+            return nth(base, self._claims.get(base, 1))
+
+    def _calls_on_disk(self, base: str) -> int:
+        """The calls of a Uniqueid in the file, read on a connection of its
+        own that never waits for a lock (a WAL reader needs none)."""
+        try:
+            with self._probe_lock:
+                if self._probe is None:
+                    self._probe = sqlite3.connect(self.path, check_same_thread=False,
+                                                  uri=self.path.startswith("file:"))
+                    self._probe.execute("PRAGMA busy_timeout=0")
+                return calls_of(self._probe, base)
+        except sqlite3.Error:
+            return 0  # not known now: the writer checks the file when it inserts the row
+
+    # -- runs ------------------------------------------------------------
+
+    def reconcile(self) -> list[str] | None:
+        """Close as `interrupted` the calls left open by runs of this host
+        that are no longer running (`ccf serve` at start). Done by the
+        writer; returns the closed calls' ids once done within `wait_s`
+        (None when it is still to be done: the log says what it closed)."""
+        job = Job(lambda db: reconcile_runs(db, self._me, self._run_id))
+        with self._lock:
+            self._q.jobs.append(job)
+            self._queued()
+            self._cv.notify_all()
+        try:
+            self._sync()
+        except (sqlite3.Error, StoreError) as exc:
+            log.warning("call store %s: calls left open not reconciled yet: %s", self.path, exc)
+        return job.result if job.done.is_set() else None
 
     def close(self) -> None:
         """Finish calls still open (they get outcome `error`), write
-        everything, close the file."""
+        everything (trying for CLOSE_WAIT_S), close the file. StoreError
+        when rows could not be written."""
         with self._lock:
             if self._db is None:
                 return
@@ -299,9 +487,42 @@ class CallStore:
                 call.settle_ringing("caller_gone")
                 recordings_done(call, now_ms)
                 self._finish(call)
-            self.flush()
-            self._db.close()
-            self._db = None
+            if self._run_id is not None or self._q.first_at is not None:
+                self._q.jobs.append(Job(self._end_run))
+                self._queued()
+            writer = self._writer
+        lost: str | None = None
+        if writer is not None:
+            deadline = time.monotonic() + CLOSE_WAIT_S
+            while True:
+                try:
+                    if self.flush(max(0.0, deadline - time.monotonic())):
+                        break
+                except (sqlite3.Error, StoreError):
+                    if time.monotonic() < deadline and writer.dead is None:
+                        continue
+                with self._lock:
+                    lost = (f"{self._q.backlog()} row(s) not written ({self.last_error}); "
+                            f"the calls open or finished since the last write are lost")
+                break
+            with self._lock:
+                if lost is None:
+                    writer.stop()
+                else:
+                    writer.abandon()
+            writer.join(CLOSE_WAIT_S)
+        with self._read_lock, self._probe_lock:
+            for db in (self._db, self._probe):
+                if db is not None:
+                    db.close()
+            self._db = self._probe = None
+        if lost is not None:
+            log.error("call store %s: %s", self.path, lost)
+            raise StoreError(f"{self.path}: {lost}")
+
+    def _end_run(self, db: sqlite3.Connection) -> None:
+        if self._run_id is not None:
+            end_run(db, self._run_id)
 
     def __enter__(self) -> CallStore:
         return self
@@ -311,37 +532,89 @@ class CallStore:
 
     # -- reading ---------------------------------------------------------
 
+    def _stored_id(self, call_id: str) -> str:
+        writer = self._writer
+        return writer.renamed.get(call_id, call_id) if writer is not None else call_id
+
+    def _in_memory(self, call_id: str) -> tuple[CallRecord | None, list[tuple]]:
+        """The record of a call open or not yet written, and its event rows
+        not yet written (self._lock held)."""
+        record = self._calls.get(call_id)
+        batches = [self._writer.inflight] if self._writer and self._writer.inflight else []
+        events = [r for b in batches for r in b.events if r[0] == call_id]
+        events += [r for r in self._q.events if r[0] == call_id]
+        if record is None:
+            for finished in itertools.chain(self._q.finished,
+                                            *(b.records for b in reversed(batches))):
+                if finished.row["call_id"] == call_id:
+                    record = finished
+                    break
+        return record, events
+
     def last_agent(self, phone: str, since: datetime | None = None) -> str | None:
         """The agent who last talked to this caller (CallHistory)."""
-        self.flush()
-        sql = ("SELECT agent FROM calls WHERE caller=? AND talked_to_agent=1 "
-               "AND agent IS NOT NULL")
+        self._sync()
+        since_ms = _ms(since) if since is not None else None
+        best: tuple[int, str, str] | None = None
+        with self._lock:  # calls not written yet count as much as those in the file
+            batches = [self._writer.inflight] if self._writer and self._writer.inflight else []
+            for call in itertools.chain(self._calls.values(), self._q.finished,
+                                        *(b.records for b in batches)):
+                row = call.row
+                if (row["caller"] == phone and row["talked_to_agent"] and row["agent"]
+                        and (since_ms is None or row["started_ms"] >= since_ms)):
+                    best = max(best or (row["started_ms"], row["call_id"], row["agent"]),
+                               (row["started_ms"], row["call_id"], row["agent"]))
+        sql = ("SELECT started_ms, call_id, agent FROM calls WHERE caller=? "
+               "AND talked_to_agent=1 AND agent IS NOT NULL")
         args: list[Any] = [phone]
-        if since is not None:
+        if since_ms is not None:
             sql += " AND started_ms >= ?"
-            args.append(_ms(since))
-        row = self._db.execute(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT 1",
-                               args).fetchone()
-        return row["agent"] if row else None
+            args.append(since_ms)
+        with self._read_lock:
+            row = self._reader().execute(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT 1",
+                                         args).fetchone()
+        if row is not None:
+            best = max(best or tuple(row), tuple(row))
+        return best[2] if best else None
 
     def call(self, call_id: str) -> dict[str, Any] | None:
         """A call record as a dict (wrapup decoded), or None."""
-        self.flush()
-        row = self._db.execute("SELECT * FROM calls WHERE call_id=?", (call_id,)).fetchone()
-        if row is None:
+        self._sync()
+        with self._lock:
+            record, _ = self._in_memory(call_id)
+            memory = dict(record.row) if record is not None else None
+        with self._read_lock:
+            row = self._reader().execute("SELECT * FROM calls WHERE call_id=?",
+                                         (self._stored_id(call_id),)).fetchone()
+        if row is None and memory is None:
             return None
-        record = dict(row)
-        record["wrapup"] = json.loads(record["wrapup"]) if record["wrapup"] else None
-        return record
+        out = dict(row) if row is not None else {"run_id": None}
+        if memory is not None:  # more recent than the file
+            out.update({k: v for k, v in memory.items()
+                        if k != "previous_call" or out.get(k) is None})
+            out["call_id"] = row["call_id"] if row is not None else call_id
+        out["wrapup"] = json.loads(out["wrapup"]) if out["wrapup"] else None
+        return out
 
     def events(self, call_id: str) -> list[dict[str, Any]]:
         """A call's events in order, data decoded."""
-        self.flush()
-        rows = self._db.execute("SELECT * FROM events WHERE call_id=? ORDER BY seq",
-                                (call_id,)).fetchall()
-        return [dict(r, data=json.loads(r["data"])) for r in rows]
+        self._sync()
+        with self._lock:
+            _, queued = self._in_memory(call_id)
+        with self._read_lock:
+            rows = self._reader().execute("SELECT * FROM events WHERE call_id=? ORDER BY seq",
+                                          (self._stored_id(call_id),)).fetchall()
+        by_seq = {r["seq"]: dict(r, data=json.loads(r["data"])) for r in rows}
+        for values in queued:
+            if values[1] not in by_seq:
+                record = dict(zip(EVENT_COLUMNS, values, strict=True))
+                by_seq[values[1]] = dict(record, data=json.loads(record["data"]))
+        return [by_seq[seq] for seq in sorted(by_seq)]
 
     def query(self, sql: str, args: tuple | Mapping = ()) -> list[dict[str, Any]]:
         """Run a read-only report query (docs/store.md has examples)."""
-        self.flush()
-        return [dict(r) for r in self._db.execute(sql, args).fetchall()]
+        self._sync(memory_too=False)
+        with self._read_lock:
+            return [dict(r) for r in self._reader().execute(sql, args).fetchall()]
+

@@ -54,6 +54,7 @@ class CallRecord:
     # the legs still ringing, kept as they change: most events ask for them
     ringing: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
+    stored: bool = False  # its row is in the file, or in a write already handed over
 
     def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
         """Every leg still ringing (but those of agent `keep`) ends with
@@ -294,6 +295,41 @@ FOLDS: dict[str, Callable[[CallRecord, int, Mapping[str, Any], str, int], None]]
     "hangup": _fold_hangup,
     "call_ended": _fold_ended,
 }
+
+
+def apply(call: CallRecord, seq: int, kind: str, data: Mapping[str, Any], at: str,
+          ms: int) -> tuple[str | None, bool]:
+    """Fold one event into its call's record. Returns the step the event
+    belongs to (the node the call was in; entering one belongs to it) and
+    whether the call's row changed."""
+    current = call.node
+    if call.ringing and kind in MOVED_ON:
+        call.settle_ringing("missed", keep=data.get("agent") if kind == "agent_answered" else None)
+    fold = FOLDS.get(kind)
+    if fold is not None:
+        fold(call, seq, data, at, ms)
+        if kind in ENTERING:
+            current = call.node
+    return (current["node"] if current else None), fold is not None
+
+
+def interrupt(call: CallRecord, at: str, ms: int, reason: str) -> None:
+    """Close the record of a call whose run died while it ran, at its last
+    known moment: outcome `interrupted`, the reason in `error` (an earlier
+    error kept after it); a queue visit or an offer still open ends
+    `interrupted` too."""
+    row = call.row
+    close_node(call, ms)
+    row.update(outcome="interrupted", ended=at, ended_ms=ms,
+               duration_ms=max(0, ms - (row["started_ms"] or ms)))
+    row["error"] = reason if not row["error"] else f"{reason}; earlier: {row['error']}"
+    call.settle_ringing("interrupted")
+    if call.queue is not None and call.queue["outcome"] is None:
+        call.queue.update(outcome="interrupted", wait_ms=max(0, ms - call.queue["joined_ms"]))
+    for leg in call.legs:
+        if leg["outcome"] == "answered" and leg["talk_ms"] is None:
+            leg["ended_by"] = "interrupted"
+    recordings_done(call, ms)
 
 
 def _int(value: Any) -> int:

@@ -5,7 +5,7 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -37,8 +37,8 @@ CREATE TABLE IF NOT EXISTS calls (
     ended             TEXT,
     ended_ms          INTEGER,
     duration_ms       INTEGER,
-    outcome           TEXT,     -- hangup|transfer|voicemail|error|abandoned|handed_back
-                                -- (NULL: in progress)
+    outcome           TEXT,     -- hangup|transfer|voicemail|error|abandoned|handed_back|
+                                -- interrupted (NULL: in progress)
     ended_by          TEXT,     -- caller|flow|agent|transfer|handed_back
     queue             TEXT,     -- the last queue joined
     wait_ms           INTEGER,  -- time spent in queues, all of them
@@ -49,13 +49,17 @@ CREATE TABLE IF NOT EXISTS calls (
     voicemail_mailbox TEXT,
     voicemail_file    TEXT,
     wrapup            TEXT,     -- JSON: {"agent", "fields", "values"}
-    error             TEXT
+    error             TEXT,
+    previous_call     TEXT,     -- schema 6: the earlier call of the same Asterisk Uniqueid
+    run_id            INTEGER   -- schema 6: the run (runs) that wrote the call
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls (started_ms);
 CREATE INDEX IF NOT EXISTS calls_caller ON calls (caller, started_ms);
 CREATE INDEX IF NOT EXISTS calls_agent ON calls (agent, started_ms);
 CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer_id, started_ms);
 CREATE INDEX IF NOT EXISTS calls_flow ON calls (flow, started_ms);
+-- only the calls in progress: what a starting server reconciles
+CREATE INDEX IF NOT EXISTS calls_open ON calls (run_id) WHERE outcome IS NULL;
 CREATE TABLE IF NOT EXISTS events (
     call_id  TEXT NOT NULL,
     seq      INTEGER NOT NULL,
@@ -124,6 +128,18 @@ CREATE TABLE IF NOT EXISTS centre_events (
     data      TEXT NOT NULL    -- JSON: the event's headers
 );
 CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id        INTEGER PRIMARY KEY,
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    process_start TEXT,     -- the OS's start mark of the process, to tell a reused pid
+    command       TEXT,     -- `ccf serve`, `ccf simulate`...
+    started       TEXT NOT NULL,
+    started_ms    INTEGER NOT NULL,
+    ended         TEXT,     -- NULL while it runs, or after a crash until reconciled
+    ended_ms      INTEGER,
+    end_note      TEXT      -- NULL: closed its store; else who found it dead, and when
+);
 """ + "".join(f"{statement};\n" for statement in RECORDINGS_SCHEMA)
 
 # What opening a file of an older schema version changes, by the version it
@@ -132,6 +148,11 @@ CREATE INDEX IF NOT EXISTS centre_events_kind ON centre_events (kind, at_ms);
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("DROP INDEX IF EXISTS events_step",),
+    # version 6 links a repeated Asterisk Uniqueid's call to the earlier one
+    # and names the run that wrote each call (SCHEMA adds the runs table and
+    # the index of open calls); the calls of older files have no run
+    5: ("ALTER TABLE calls ADD COLUMN previous_call TEXT",
+        "ALTER TABLE calls ADD COLUMN run_id INTEGER"),
     2: (),  # version 3 added centre_events, which SCHEMA creates
     # version 5 writes every time in UTC and keeps the centre's zone in meta
     # (`timezone`); older rows keep their local text, which has its offset
@@ -154,7 +175,10 @@ CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "custome
                  "started", "started_ms", "answered", "ended", "ended_ms", "duration_ms",
                  "outcome", "ended_by", "queue", "wait_ms", "agent", "talk_ms",
                  "talked_to_agent", "recording", "voicemail_mailbox", "voicemail_file",
-                 "wrapup", "error")
+                 "wrapup", "error", "previous_call")
+# what a later write of a call's row sets: the writer alone sets the link to
+# an earlier call, when it first inserts the row
+UPDATE_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in ("call_id", "previous_call"))
 NODE_COLUMNS = ("call_id", "seq", "node", "node_kind", "entered", "entered_ms", "duration_ms",
                  "choice", "dropped")
 QUEUE_COLUMNS = ("call_id", "seq", "queue", "priority", "position", "joined", "joined_ms",
@@ -169,19 +193,28 @@ CENTRE_SQL = ("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data
                "VALUES (?, ?, ?, ?, ?, ?)")
 
 
-def _insert(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
-    return (f"{verb} INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})")
+def _insert(table: str, columns: tuple[str, ...], tail: str = "") -> str:
+    # a plain INSERT: a row of call data is written once and never replaced;
+    # a key met twice is an error the writer resolves, not a silent overwrite
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}){tail}")
 
 
-# the statements of a flush, made once
-NEW_CALL_SQL = _insert("calls", CALL_COLUMNS, "INSERT OR IGNORE")
-CALL_SQL = _insert("calls", CALL_COLUMNS)
-EVENT_SQL = "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# the statements of a write, made once; a new call's row ends with its run_id
+NEW_CALL_SQL = _insert("calls", (*CALL_COLUMNS, "run_id"))
+UPDATE_CALL_SQL = (f"UPDATE calls SET {', '.join(f'{c} = ?' for c in UPDATE_COLUMNS)} "
+                   "WHERE call_id = ?")
+EVENT_COLUMNS = ("call_id", "seq", "at", "at_ms", "kind", "step", "file", "line", "col", "data")
+EVENT_SQL = _insert("events", EVENT_COLUMNS)
 VISIT_SQL = (("node_visits", NODE_COLUMNS, _insert("node_visits", NODE_COLUMNS)),
               ("queue_visits", QUEUE_COLUMNS, _insert("queue_visits", QUEUE_COLUMNS)),
               ("agent_legs", LEG_COLUMNS, _insert("agent_legs", LEG_COLUMNS)),
               ("recordings", RECORDING_COLUMNS, _insert("recordings", RECORDING_COLUMNS)))
+# the same, keeping a row already there (a write retried row by row after a
+# conflict nothing should cause, and reconciling a crashed run's calls)
+KEEPING = " ON CONFLICT DO NOTHING"
+SET_VERSION_SQL = ("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 
 def statements(script: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -328,19 +329,35 @@ def _on_disk(path, sql: str) -> list[tuple]:
         raw.close()
 
 
-def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path):
+def _eventually(path, sql: str, expected: list[tuple]) -> None:
+    """Wait (a generous bound) for another reader to see `expected`: the
+    store's writer thread writes a batch soon after it is due."""
+    deadline = time.monotonic() + 10
+    while _on_disk(path, sql) != expected:
+        assert time.monotonic() < deadline, (sql, _on_disk(path, sql), expected)
+        time.sleep(0.01)
+
+
+def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, monkeypatch):
     # a bulk simulation commits every N calls; closing the store (the end of
     # the run) writes the calls of the unfinished batch, and the call still
     # running gets its record too
+    import ccdsl.runtime.operations.store_queue as queue_module
+
+    monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 3600.0)  # batches by count alone
     path = tmp_path / "calls.db"
     store = CallStore(path, calls_per_commit=5)
-    for i in range(7):
+    for i in range(5):
+        answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
+    # the first five are one commit
+    _eventually(path, "SELECT count(*) FROM calls", [(5,)])
+    assert _on_disk(path, "SELECT count(*) FROM events") == [(5 * 19,)]
+    for i in range(5, 7):
         answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
     running = Call(store, "b7", start=T0 + timedelta(hours=1))
     running.emit("step_entered", step="main_menu")
-    # the first five are one commit; the other two wait for their batch
+    # the other two (and the call still running) wait for their batch
     assert _on_disk(path, "SELECT count(*) FROM calls") == [(5,)]
-    assert _on_disk(path, "SELECT count(*) FROM events") == [(5 * 19,)]
     store.close()
     assert _on_disk(path, "SELECT outcome, count(*) FROM calls GROUP BY outcome "
                           "ORDER BY outcome") == [("error", 1), ("hangup", 7)]
@@ -357,11 +374,13 @@ def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
         assert store.call("c1")["outcome"] == "hangup"
 
 
-def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path):
+def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path, monkeypatch):
     # calls of ~19 events each: 100 calls are 1,900 events, past FLUSH_EVENTS,
     # yet they are written as one batch (the bound grows with the batch)
+    import ccdsl.runtime.operations.store_queue as queue_module
     from ccdsl.runtime.operations.store import FLUSH_EVENTS
 
+    monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 3600.0)  # batches by count alone
     path = tmp_path / "calls.db"
     store = CallStore(path, calls_per_commit=100)
     for i in range(99):
@@ -369,7 +388,7 @@ def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path):
     assert 99 * 19 > FLUSH_EVENTS and store.flush_events >= 100 * 19
     assert _on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
     answered_by_agent(store, "c99", start=T0 + timedelta(hours=2))
-    assert _on_disk(path, "SELECT count(*) FROM calls") == [(100,)]
+    _eventually(path, "SELECT count(*) FROM calls", [(100,)])
     store.close()
 
 
@@ -512,33 +531,17 @@ def test_centre_events_are_written_when_the_store_closes(tmp_path):
     assert got == [("DeviceStateChange", "1795652892.31")] * 3
 
 
-def test_the_last_events_of_a_quiet_centre_are_written_once_due(tmp_path, monkeypatch):
+def test_the_last_events_of_a_quiet_centre_are_written_once_due(tmp_path):
     # Found with ccf serve on Asterisk 22: the Hangup events that ended a call
     # waited in the buffer while no further event came, unseen by reports.
-    import ccdsl.runtime.operations.store as store_module
-
-    clock = [1000.0]
-    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+    # The writer writes them once they have waited their delay, no timer needed.
     path = tmp_path / "calls.db"
     store = CallStore(path)
-
-    def written() -> int:
-        raw = sqlite3.connect(path)
-        try:
-            return raw.execute("SELECT count(*) FROM centre_events").fetchone()[0]
-        finally:
-            raw.close()
-
     try:
         store.record_centre_event("ami", "Hangup", {"Channel": "Local/1@x;1"}, T0)
-        store.flush_due()  # not due yet: buffered writes stay cheap
-        before = written()
-        clock[0] += store_module.FLUSH_SECONDS
-        store.flush_due()
-        after = written()
+        _eventually(path, "SELECT count(*) FROM centre_events", [(1,)])
     finally:
         store.close()
-    assert (before, after) == (0, 1)
 
 
 def test_event_data_text_is_json_dumps_with_the_stores_options():

@@ -1,0 +1,125 @@
+"""The rows a call store has queued for its writer, when they are due, what a full backlog drops.
+
+Plain data guarded by the store's lock: must not touch SQLite or fold events.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from ccdsl.runtime.operations.centre_time import utc_text
+from ccdsl.runtime.operations.store_record import VISITS, CallRecord, dumps, row_values
+from ccdsl.runtime.operations.store_schema import CALL_COLUMNS, UPDATE_COLUMNS, VISIT_SQL
+from ccdsl.runtime.operations.store_writer import Batch, Job
+
+log = logging.getLogger("ccdsl.store")
+
+FLUSH_SECONDS = 1.0  # a bulk simulation's batch waits at most this long for its calls
+# A live store's rows wait at most this long for company before the writer
+# takes them: a call has a row in the file well within a second of its first
+# event. A finished call is taken at once.
+WRITE_DELAY_S = 0.25
+# The backlog (rows queued or being written) past which rows are dropped:
+# centre events past half of it, call events of kinds no record or report
+# needs past all of it. Call records and the events they fold are never
+# dropped (docs/store.md "When the store cannot be written").
+BACKLOG_ROWS = 200_000
+
+
+class Pending:
+    """What waits for the writer: new and changed calls' rows, finished
+    calls with their visits, event and centre event rows, wrap-ups, jobs."""
+
+    def __init__(self, path: str, calls_per_commit: int, flush_events: int) -> None:
+        self.path = path
+        self.calls_per_commit = calls_per_commit
+        self.flush_events = flush_events
+        self.dirty: dict[str, CallRecord] = {}  # open calls whose row changed since taken
+        self.events: list[tuple] = []
+        self.finished: list[CallRecord] = []
+        self.centre: list[tuple] = []
+        self.wrapups: list[tuple] = []
+        self.jobs: list[Job] = []
+        self.first_at: float | None = None  # when the oldest row not yet taken came
+        self.inflight_rows = 0  # rows taken by the writer, not yet written
+        self.dropped: Counter[str] = Counter()
+        self.dropping = False
+
+    def backlog(self) -> int:
+        return len(self.events) + len(self.centre) + self.inflight_rows
+
+    def full(self, limit: int, what: str) -> bool:
+        """Whether a row of `what` must be dropped: the backlog is at `limit`.
+        Counted, and logged when dropping starts."""
+        if self.backlog() < limit:
+            return False
+        self.dropped[what] += 1
+        if not self.dropping:
+            self.dropping = True
+            log.error("call store %s cannot keep up (%d rows waiting to be written): dropping "
+                      "centre events, then call events no record needs, until it writes again",
+                      self.path, self.backlog())
+        return True
+
+    def arrived(self) -> bool:
+        """A row was queued: True when the writer should hear of it (the
+        first row, which starts its clock, or a batch now full)."""
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+            return True
+        return (len(self.finished) >= self.calls_per_commit
+                or len(self.events) + len(self.centre) >= self.flush_events)
+
+    def due_in(self) -> float | None:
+        """Seconds until the rows queued should be written (0: now; None:
+        nothing queued)."""
+        if self.first_at is None:
+            return None
+        if (len(self.finished) >= self.calls_per_commit or self.wrapups or self.jobs
+                or len(self.events) + len(self.centre) >= self.flush_events):
+            return 0
+        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
+        return max(0.0, self.first_at + delay - time.monotonic())
+
+    def take(self) -> Batch | None:
+        """Everything queued, as one write's rows. Rows are made here so a
+        call's row is the one its events had folded up to now."""
+        if self.first_at is None:
+            return None
+        batch = Batch(events=self.events, centre=self.centre, wrapups=self.wrapups,
+                      jobs=self.jobs, records=self.finished)
+        for call in itertools.chain(self.dirty.values(), self.finished):
+            if call.stored:
+                batch.updates.append((*row_values(call.row, UPDATE_COLUMNS), call.row["call_id"]))
+            else:
+                batch.inserts.append(row_values(call.row, CALL_COLUMNS))
+                call.stored = True
+        for table, columns, _ in VISIT_SQL:
+            rows = [row_values(r, columns) for call in self.finished
+                    for r in getattr(call, VISITS[table])]
+            if rows:
+                batch.visits[table] = rows
+        self.dirty, self.events, self.finished, self.centre = {}, [], [], []
+        self.wrapups, self.jobs = [], []
+        self.first_at = None
+        self.inflight_rows += batch.rows
+        return batch
+
+    def written(self) -> bool:
+        """The writer wrote what it had taken. True when it had been dropping
+        rows and has caught up: a centre event says how many went."""
+        self.inflight_rows = 0
+        if not self.dropping or self.backlog() >= BACKLOG_ROWS // 2:
+            return False
+        self.dropping = False
+        counts = dict(self.dropped)
+        log.error("call store %s writes again; dropped while it could not: %s", self.path,
+                  ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+        now = datetime.now(UTC)
+        self.centre.append((utc_text(now), int(now.timestamp() * 1000), "serve",
+                            "store_rows_dropped", None, dumps(counts)))
+        return True

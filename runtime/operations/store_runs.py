@@ -1,0 +1,173 @@
+"""The runs that write a call store (host, pid, start), and closing the calls a dead run left open.
+
+SQL on a connection it is given; the writer thread runs it. Must not decide when to reconcile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sqlite3
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ccdsl.runtime.operations.store_record import (
+    VISITS,
+    CallRecord,
+    apply,
+    interrupt,
+    row_values,
+)
+from ccdsl.runtime.operations.store_schema import (
+    CALL_COLUMNS,
+    KEEPING,
+    UPDATE_CALL_SQL,
+    UPDATE_COLUMNS,
+    VISIT_SQL,
+)
+
+log = logging.getLogger("ccdsl.store")
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process, as a later process on the same host can tell it apart
+    from any other, even one given the same pid after it ended."""
+
+    host: str
+    pid: int
+    start: str | None  # the OS's start mark (Linux: boot id and start time); None: unknown
+
+
+def process_start(pid: int) -> str | None:
+    """The boot and the moment (clock ticks since boot) process `pid` started,
+    from /proc; None where there is no /proc or no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            stat = handle.read()
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            boot = handle.read().strip()
+    except OSError:
+        return None
+    # the command name (field 2) is in parentheses and may hold spaces
+    fields = stat[stat.rfind(")") + 2:].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def this_process() -> Process:
+    return Process(socket.gethostname(), os.getpid(), process_start(os.getpid()))
+
+
+def alive(pid: int, start: str | None) -> bool:
+    """Whether the process a run row names still runs on this host. Where
+    that cannot be told (no signal 0 on Windows), it is taken as alive:
+    reconciling a live run's calls would end calls still running."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    if start is None:
+        return True
+    now = process_start(pid)
+    return now is None or now == start
+
+
+def command() -> str:
+    """How this process was started, for people reading `runs`: `ccf serve`."""
+    argv = sys.argv or ["?"]
+    return " ".join([os.path.basename(argv[0]) or "?", *argv[1:2]])
+
+
+def open_run(db: sqlite3.Connection, me: Process) -> int:
+    """This process's row in `runs` (one statement: atomic without a transaction)."""
+    now = datetime.now(UTC)
+    return db.execute("INSERT INTO runs (host, pid, process_start, command, started, "
+                      "started_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                      (me.host, me.pid, me.start, command(), now.isoformat(),
+                       int(now.timestamp() * 1000))).lastrowid
+
+
+def end_run(db: sqlite3.Connection, run_id: int, note: str | None = None) -> None:
+    now = datetime.now(UTC)
+    db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ? "
+               "AND ended_ms IS NULL", (now.isoformat(), int(now.timestamp() * 1000), note,
+                                       run_id))
+
+
+# ---- reconciling ---------------------------------------------------------------------------
+
+
+def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[str]:
+    """Close the calls left open by runs of this host that are no longer
+    running (and those of files older than schema 6, which name no run),
+    inside the caller's transaction. Returns their ids."""
+    now = datetime.now(UTC)
+    closer = f"run {run_id} (pid {me.pid} on {me.host})" if run_id else \
+        f"pid {me.pid} on {me.host}"
+    closed: list[str] = []
+    runs = db.execute("SELECT run_id, pid, process_start, command, started FROM runs "
+                      "WHERE ended_ms IS NULL AND host = ? ORDER BY run_id", (me.host,))
+    for dead, pid, start, what, started in runs.fetchall():
+        if dead == run_id or alive(pid, start):
+            continue
+        why = (f"{what or 'the run'} that ran it (pid {pid} on {me.host}, run {dead}, "
+               f"started {started}) stopped without ending it")
+        ids = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id = ? "
+                                        "AND outcome IS NULL", (dead,))]
+        for call_id in ids:
+            _close(db, call_id, why, now, closer)
+        end_run_note = f"no longer running: found by {closer} at {now.isoformat()}"
+        db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ?",
+                   (now.isoformat(), int(now.timestamp() * 1000), end_run_note, dead))
+        if ids:
+            log.warning("call store: %d call(s) left open by run %d (pid %d, started %s) "
+                        "closed as interrupted: %s", len(ids), dead, pid, started,
+                        ", ".join(ids))
+        closed.extend(ids)
+    legacy = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id IS NULL "
+                                       "AND outcome IS NULL")]
+    for call_id in legacy:
+        _close(db, call_id, "it was stored before schema 6 by a process that is no longer "
+               "running", now, closer)
+    if legacy:
+        log.warning("call store: %d call(s) left open before schema 6 closed as "
+                    "interrupted: %s", len(legacy), ", ".join(legacy))
+    return closed + legacy
+
+
+def _close(db: sqlite3.Connection, call_id: str, why: str, now: datetime, closer: str) -> None:
+    """One open call's record rebuilt from its stored events (as the store
+    folds them while a call runs), closed at its last event."""
+    stored = db.execute("SELECT started, started_ms, previous_call, wrapup FROM calls "
+                        "WHERE call_id = ?", (call_id,)).fetchone()
+    row = dict.fromkeys(CALL_COLUMNS)
+    row.update(call_id=call_id, started=stored[0], started_ms=stored[1], previous_call=stored[2],
+               talked_to_agent=0)
+    call = CallRecord(row)
+    last = (stored[0], stored[1])
+    for seq, at, at_ms, kind, data in db.execute(
+            "SELECT seq, at, at_ms, kind, data FROM events WHERE call_id = ? ORDER BY seq",
+            (call_id,)):
+        try:
+            fields = json.loads(data)
+        except ValueError:
+            fields = {}
+        apply(call, seq, kind, fields if isinstance(fields, dict) else {}, at, at_ms)
+        last = (at, at_ms)
+    at, ms = last
+    interrupt(call, at or now.isoformat(), ms if ms is not None else int(now.timestamp() * 1000),
+              f"interrupted: the {why}; its last event was at {at}; closed at "
+              f"{now.isoformat()} by {closer}")
+    row["wrapup"] = stored[3] or row["wrapup"]  # entered while it ran (ccf wrapup)
+    db.execute(UPDATE_CALL_SQL, (*row_values(row, UPDATE_COLUMNS), call_id))
+    for table, columns, sql in VISIT_SQL:
+        rows = [row_values(r, columns) for r in getattr(call, VISITS[table])]
+        if rows:
+            db.executemany(sql + KEEPING, rows)

@@ -1,0 +1,104 @@
+"""Helpers of the store fault suite: small flows, what another reader of the
+store file sees, and polling with a generous bound (never a speed test)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+PATIENCE_S = 10.0  # how long a test waits for what should take milliseconds
+
+
+def held_flow(name: str = "line", wait: str | None = "1s") -> str:
+    """A flow that answers, says hello, waits (where a held caller keeps the
+    call going; no wait with `wait=None`), then hangs up."""
+    pause = f"  wait {wait}\n" if wait else ""
+    return (f"flow {name}:\n  languages en-US\n\non start:\n  answer\n"
+            f"  play tts \"Hello.\"\n{pause}  play tts \"Goodbye.\"\n  hangup\n")
+
+
+def on_disk(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
+    """What another reader of the file sees (a report, a `ccf` command)."""
+    raw = sqlite3.connect(path, timeout=30)
+    try:
+        return raw.execute(sql, args).fetchall()
+    finally:
+        raw.close()
+
+
+def wait_for(check, what: str, timeout: float = PATIENCE_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
+        time.sleep(0.02)
+
+
+async def until(check, what: str, timeout: float = PATIENCE_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
+        await asyncio.sleep(0.02)
+
+
+# ---- a centre of ccf.toml, its flows deployed, and callers over FastAGI ------------------
+
+
+def centre(folder: Path, flows: dict[str, str]) -> Path:
+    """A ccf.toml in `folder` (no AMI: `use_ami=False` / `--no-ami`), with
+    `flows` (name -> .ccf text) compiled and deployed. Returns its path."""
+    from asterisk.centre import compiled, write_config
+
+    from ccdsl.runtime.asterisk.config import load_config
+    from ccdsl.runtime.asterisk.flowstore import FlowStore
+
+    path = write_config(folder, 1, numbers='"4008001234" = "line"')
+    config = load_config(path, environ={})
+    irs = {}
+    for name, text in flows.items():
+        source = folder / f"{name}.ccf"
+        source.write_text(text, encoding="utf-8")
+        irs[name] = compiled(source)
+    FlowStore(config.flows_dir).deploy(irs, numbers=config.numbers)
+    return path
+
+
+def live_config(path: Path):
+    from ccdsl.runtime.asterisk.config import load_config
+
+    return load_config(path, environ={})
+
+
+async def place(port: int, script: str, uniqueid: str, backend=None,
+                callerid: str = "+8613800000001", timeout: float = PATIENCE_S):
+    """One call of the FastAGI peer (Asterisk's side) to the server on `port`."""
+    from doubles.raw import ScriptBackend
+
+    from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+
+    line = CallerLine(script=script, uniqueid=uniqueid, callerid=callerid,
+                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
+    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
+                           timeout=timeout).run()
+
+
+def held_backend():
+    """A caller whose line keeps the call going: the flow's `wait` (the
+    first EXEC) is answered only once `release` is set; `holding` is set
+    when it arrives."""
+    from doubles.raw import ScriptBackend
+
+    class Held(ScriptBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.holding = asyncio.Event()
+            self.release = asyncio.Event()
+
+        async def execute(self, cmd):
+            if cmd.verb == "EXEC" and not self.holding.is_set():
+                self.holding.set()
+                await self.release.wait()
+            return await super().execute(cmd)
+
+    return Held()
