@@ -236,11 +236,14 @@ def _asking(ask, line: list):
 
 
 def _next_sim_id(store) -> str:
-    """The next `sim-N` call id free in a call store, so simulated calls kept
-    in one store never share an id."""
-    rows = store.query("SELECT call_id FROM calls WHERE call_id LIKE 'sim-%'")
-    numbers = [int(r["call_id"][4:]) for r in rows if r["call_id"][4:].isdigit()]
-    return f"sim-{max(numbers, default=0) + 1}"
+    """The next `sim-N` call id of a call store, reserved there (its row
+    inserted in one transaction with the choice), so simulated calls kept in
+    one store never share an id, however many processes simulate at once."""
+    try:
+        return store.reserve_call_id("sim-")
+    except sqlite3.Error as exc:
+        raise InputError(f"the call store `{store.path}` cannot take a new call: {exc}") \
+            from None
 
 
 def run_simulation(ir: dict, scenario: Scenario, *, sink=None, crm_db: str | None = None,
