@@ -266,6 +266,7 @@ def _call_figures(calls: list[Call]) -> dict:
         "voicemail": sum(c.outcome == "voicemail" for c in calls),
         "transferred": sum(c.outcome == "transfer" for c in calls),
         "in_progress": sum(c.outcome is None for c in calls),
+        "interrupted": sum(c.outcome == "interrupted" for c in calls),
         "avg_duration_ms": _avg([c.duration_ms for c in ended]),
     }
 

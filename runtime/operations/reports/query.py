@@ -183,6 +183,8 @@ _CALL_FIGURES = (
     # like a transferred one: never a drop or an abandon (docs/reports.md)
     "sum(t.outcome IN ('transfer', 'handed_back'))",
     "sum(t.outcome IS NULL)",
+    # closed by a later ccf serve after the run that had it died (docs/store.md)
+    "sum(t.outcome = 'interrupted')",
     _avg("t.duration_ms"),
 )
 _CALL_COLUMNS = (
@@ -192,6 +194,7 @@ _CALL_COLUMNS = (
     Column("voicemail", "Voicemail"),
     Column("transferred", "Transferred"),
     Column("in_progress", "In progress"),
+    Column("interrupted", "Interrupted"),
     Column("avg_duration_ms", "Avg duration", "ms"),
 )
 
@@ -211,7 +214,7 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
     where, args = _calls_where(window, filters)
     row = list(db.execute(f"SELECT {', '.join(_CALL_FIGURES)}, "
                           f"{_avg('t.wait_ms')} FROM calls t{where}", args).fetchone())
-    row[1:6] = [v or 0 for v in row[1:6]]  # sum() of no rows is NULL
+    row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
     if now_ms is not None:
         recent = Window(now_ms - IN_PROGRESS_LOOKBACK_MS, now_ms + 1)
         where, args = _calls_where(recent, filters)
@@ -261,7 +264,7 @@ def realtime_minutes(db: sqlite3.Connection, window: Window, filters: Filters,
     assert window.lo is not None and window.hi is not None
     found = calls_per_period(db, window, filters, "realtime", zone)
     by_minute = {row[0]: row for row in found.rows}
-    empty = (0, 0, 0, 0, 0, 0, None)
+    empty = (0, 0, 0, 0, 0, 0, 0, None)
     # a local minute met twice (the hour repeated when summer time ends) is one row
     labels = dict.fromkeys(datetime.fromtimestamp(start / 1000, zone).strftime(
         UNITS["realtime"][1]) for start in range(window.lo, window.hi, 60_000))

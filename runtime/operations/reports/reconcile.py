@@ -18,9 +18,10 @@ read case-insensitively; tests/asterisk/captures/ami-session.txt):
   the `ccf-inbound` context (or ran an `AGIExecStart`). Its caller's
   channels are those seen in `ccf-inbound`; the store's call_id is the
   Uniqueid of the channel that ran the FastAGI (`agi_uniqueid`), mapped to
-  its call through Newchannel's Linkedid. A caller's channel later seen in
-  another context (`ccf-transfer`, the shutdown fallback) left the flow for
-  the dialplan: transferred. Its `Hangup` ends the call.
+  its call through Newchannel's Linkedid (a channel that ran AGI() again
+  has calls `UNIQUEID~2`... in the store: one call here). A caller's
+  channel later seen in another context (`ccf-transfer`, the shutdown
+  fallback) left the flow for the dialplan: transferred. Its `Hangup` ends the call.
 - QueueCallerJoin: `Queue`; QueueCallerAbandon: `Queue` (the caller hung
   up waiting); QueueCallerLeave: `Queue`.
 - AgentCalled, AgentConnect: `Queue`, `MemberName` (the agent id: ccf adds
@@ -44,6 +45,7 @@ from typing import Any
 
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import Window, _call_filters, local_window
+from ccdsl.runtime.operations.store_ids import base_of
 
 INBOUND = "ccf-inbound"
 _AGENT_SIDE = ("ccf-answered",)
@@ -224,7 +226,27 @@ def _store_calls(db: sqlite3.Connection, window: Window,
             answered.setdefault(call_id, []).append(Stay("(dialled)", agent))
         for call_id in chunk:
             calls[call_id].stays = answered.get(call_id, [])
-    return calls
+    return _per_uniqueid(calls)
+
+
+def _per_uniqueid(calls: dict[str, CallView]) -> dict[str, CallView]:
+    """One view per Asterisk call: a channel that ran AGI() again is one
+    call to Asterisk, two or more in the store (`UNIQUEID`, `UNIQUEID~2`,
+    docs/store.md); they join under the Uniqueid, with every stay, and the
+    end and outcome of the latest (`calls` is in order of start)."""
+    out: dict[str, CallView] = {}
+    for call_id, view in calls.items():
+        base = base_of(call_id)
+        first = out.get(base)
+        if first is None:
+            view.call_id = base
+            out[base] = view
+            continue
+        first.stays.extend(view.stays)
+        first.transferred = first.transferred or view.transferred
+        first.voicemail = first.voicemail or view.voicemail
+        first.ended, first.outcome = view.ended, view.outcome
+    return out
 
 
 # ---- the switch's side -----------------------------------------------------------------------
