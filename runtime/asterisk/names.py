@@ -21,7 +21,8 @@ ANSWERED_SCRIPT = "ccf-answered"
 # Asterisk call id (Uniqueid, `1795663790.9`) as the answered Gosub passes it
 SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
-CALL_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+# `~` joins a repeated Uniqueid to its count: the second call of a channel is `UNIQUEID~2`
+CALL_ID = re.compile(r"[A-Za-z0-9_.~-]{1,80}")
 
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _DIALLABLE = re.compile(r"^\+?[0-9*#]{1,32}$")

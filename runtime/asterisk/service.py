@@ -48,6 +48,9 @@ log = logging.getLogger("ccdsl.serve")
 
 POLL_S = 1.0  # how often a new call may look for a newly deployed version
 AMI_RETRY_S = (1.0, 30.0)  # first retry and cap while Asterisk cannot be reached at start
+# how long a store query (a screen pop's recent calls) may wait for rows just
+# queued, while the store writes well; a locked store is read as it is
+STORE_READ_WAIT_S = 0.25
 
 
 class StoreFlows:
@@ -187,10 +190,15 @@ class LiveCentre:
             log.warning("no flows are deployed in %s yet: calls are turned away until "
                         "`ccf deploy` writes a version", cfg.flows_dir)
         try:
-            self.store = CallStore(cfg.store_path, timezone=cfg.timezone)
+            # reads never wait for a locked store (docs/store.md "Writing")
+            self.store = CallStore(cfg.store_path, timezone=cfg.timezone,
+                                   wait_s=STORE_READ_WAIT_S)
         except (OSError, sqlite3.Error, StoreError) as exc:
             raise StartError(f"the call store {cfg.store_path} cannot be opened: {exc} "
                              f"(see [paths] store in {cfg.path})") from None
+        # calls a crashed run of this host left open: closed by the store's
+        # writer as `interrupted`, without holding up the start
+        self.store.reconcile()
         try:
             self._crm = open_crm(cfg.crm)
         except (OSError, sqlite3.Error, ExternalError, CrmConfigError) as exc:
@@ -233,6 +241,7 @@ class LiveCentre:
                                  tts=tts, agents=agent, clock=clock,
                                  agent_for_interface=centre.agent_for_device,
                                  on_call_ended=self._call_ended,
+                                 call_id_for=store.claim_call_id,
                                  max_calls=cfg.fastagi.max_calls,
                                  header_timeout_s=cfg.fastagi.header_timeout_s,
                                  reply_limits=ReplyLimits(
@@ -391,7 +400,10 @@ class LiveCentre:
             # the caller's Queue() runs on the channel whose AGI is the call
             # (its agi_uniqueid is the call id); its FastAGI connection is busy
             # in EXEC Queue, so the ring reaches the call's events from here
-            self.server.hooks.ring((event.get("Uniqueid"), event.get("Linkedid")), ring)
+            ids = (event.get("Uniqueid"), event.get("Linkedid"))
+            # a channel that ran AGI() again runs its call as UNIQUEID~N
+            self.server.hooks.ring([*(self.store.latest_call_id(i) for i in ids if i), *ids],
+                                   ring)
         if name in ("AgentConnect", "BridgeEnter") and self.server is not None:
             # the call's Dial() or Queue() was answered: its reply comes when
             # the conversation ends (a dialplan whose answered Gosub did not run)
@@ -428,7 +440,10 @@ class LiveCentre:
         if self.ami_events is not None:
             self.ami_events.report_due(force=True)
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except StoreError as exc:  # logged by the store with what was lost
+                log.error("the call store could not be written at the end: %s", exc)
         return handed
 
 

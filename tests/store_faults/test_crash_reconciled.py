@@ -1,0 +1,142 @@
+"""`ccf serve` killed (SIGKILL, a crash, the machine losing power) while calls
+run: what reached the file stays, and the next `ccf serve` on this host
+closes those calls as `interrupted`, saying when and why; `ccf calls list`
+shows them and reports count them apart. Calls of a run still alive (a
+second worker) or of another host are never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from ccf_cli import ccf
+
+from ccdsl.runtime.operations.store import CallStore
+from store_faults.rig import (
+    PATIENCE_S,
+    centre,
+    held_backend,
+    held_flow,
+    on_disk,
+    place,
+    until,
+)
+
+CCF = Path(sys.executable).with_name("ccf")
+UID = "1796300000.1"
+
+
+class Served:
+    """`ccf serve --no-ami` in a subprocess, its FastAGI port read from its first line."""
+
+    def __init__(self, config: Path) -> None:
+        self.argv = [str(CCF), "serve", "--config", str(config), "--port", "0", "--no-ami"]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> int:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        first = (await asyncio.wait_for(self.proc.stdout.readline(), PATIENCE_S)).decode()
+        assert first.startswith("ccf serve: FastAGI on 127.0.0.1:"), \
+            first + (await self.proc.stderr.read()).decode()
+        return int(first.split("127.0.0.1:", 1)[1].split(",", 1)[0])
+
+    async def stop(self) -> tuple[int, str]:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(self.proc.communicate(), PATIENCE_S)
+        return self.proc.returncode, err.decode()
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path) -> None:
+    config = centre(tmp_path, {"line": held_flow(wait="1h")})
+    store = tmp_path / "calls.db"
+
+    async def main():
+        first = Served(config)
+        held = held_backend()
+        try:
+            port = await first.start()
+            call = asyncio.create_task(place(port, "line", UID, held, timeout=3600))
+            await asyncio.wait_for(held.holding.wait(), PATIENCE_S)
+            await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
+                        "the running call in the file")
+            killed_pid = first.proc.pid
+            first.proc.send_signal(signal.SIGKILL)
+            await first.proc.wait()
+            held.release.set()
+            await asyncio.gather(call, return_exceptions=True)
+        finally:
+            await first.kill()
+        after_kill = on_disk(store, "SELECT outcome FROM calls WHERE call_id = ?", (UID,))
+        second = Served(config)
+        try:
+            await second.start()
+            await until(lambda: on_disk(store, "SELECT outcome FROM calls WHERE call_id = ?",
+                                        (UID,)) == [("interrupted",)],
+                        "the killed run's call reconciled")
+            code, err = await second.stop()
+        finally:
+            await second.kill()
+        return killed_pid, after_kill, code, err
+
+    killed_pid, after_kill, code, err = asyncio.run(main())
+    assert after_kill == [(None,)]  # the crash left it open: it had a row, no end
+    assert code == 0, err
+    [(error, ended, duration, flow)] = on_disk(
+        store, "SELECT error, ended, duration_ms, flow FROM calls WHERE call_id = ?", (UID,))
+    assert flow == "line" and ended is not None and duration is not None
+    assert f"pid {killed_pid}" in error and socket.gethostname() in error
+    assert "interrupted" in error and "closed at" in error
+    # its visits were written from its events, as a finished call's are
+    assert on_disk(store, "SELECT node, node_kind FROM node_visits WHERE call_id = ?",
+                   (UID,)) == [("on start", "handler")]
+    listed = ccf("calls", "list", "--store", str(store), "-f", "json")
+    [call] = json.loads(listed.stdout)
+    assert call["outcome"] == "interrupted"
+    report = ccf("report", "--store", str(store), "--section", "summary", "-f", "json")
+    [summary] = json.loads(report.stdout)["sections"]["summary"]
+    assert summary["interrupted"] == 1 and summary["in_progress"] == 0
+    # the killed run is ended too; the second wrote no call, so it has no run row
+    [(pid, ended, note)] = on_disk(store, "SELECT pid, ended IS NOT NULL, end_note FROM runs")
+    assert (pid, ended) == (killed_pid, 1) and "no longer running" in note
+
+
+def test_only_calls_of_dead_runs_on_this_host_are_reconciled(tmp_path: Path) -> None:
+    path = tmp_path / "calls.db"
+    CallStore(path).close()
+    alive = subprocess.Popen(["sleep", "60"])  # a second worker, still running
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        here = socket.gethostname()
+        # each run with an open call: alive here, on another host, gone here
+        for run_id, host, pid, call_id in ((901, here, alive.pid, "alive-1"),
+                                           (902, "another-host", 2**22 + 17, "elsewhere-1"),
+                                           (903, here, 2**22 + 17, "dead-1")):
+            db.execute("INSERT INTO runs (run_id, host, pid, started, started_ms) "
+                       "VALUES (?, ?, ?, '2026-11-30T02:00:00+00:00', 0)", (run_id, host, pid))
+            db.execute("INSERT INTO calls (call_id, started, started_ms, run_id) "
+                       "VALUES (?, '2026-11-30T02:00:00+00:00', 1796300000000, ?)",
+                       (call_id, run_id))
+        db.close()
+        with CallStore(path) as store:
+            closed = store.reconcile()
+    finally:
+        alive.kill()
+        alive.wait()
+    assert closed == ["dead-1"]
+    assert on_disk(path, "SELECT call_id, outcome FROM calls ORDER BY call_id") == [
+        ("alive-1", None), ("dead-1", "interrupted"), ("elsewhere-1", None)]
+    assert on_disk(path, "SELECT run_id FROM runs WHERE ended IS NULL ORDER BY run_id") == \
+        [(901,), (902,)]

@@ -1,0 +1,97 @@
+"""Another process holds the store's write lock (an admin's open transaction,
+VACUUM, another ccf command): calls go on at their own pace and the HTTP API
+answers, the records wait in memory, and once the lock is gone every one
+is written. A locked store delays records, never calls."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+
+from ccdsl.runtime.asterisk.service import LiveCentre
+from store_faults.rig import PATIENCE_S, centre, held_flow, live_config, on_disk, place, until
+
+CALLS = 20
+# the lock is released once every call has ended, or after this long: calls
+# that cannot end while the lock is held make the test fail at this bound
+LOCK_CAP_S = 30.0
+
+
+def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) -> None:
+    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}))
+    store = Path(config.store_path)
+
+    async def main():
+        live = LiveCentre(config, port=0, api_port=0, use_ami=False)
+        _, port = await live.start()
+        assert live.api_address is not None, live.api_error
+        await place(port, "line", "1796200000.0")  # one call before: the file is in use
+        await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
+                    "the first call in the file")
+        admin = sqlite3.connect(store, isolation_level=None)
+        admin.execute("BEGIN IMMEDIATE")  # held: nobody else writes
+        locked_at = time.monotonic()
+        try:
+            async def call(n: int):
+                return await place(port, "line", f"1796200000.{n}",
+                                   callerid=f"+86138000000{n:02d}")
+
+            calls = asyncio.gather(*(call(n) for n in range(1, CALLS + 1)))
+            status = None
+            async with httpx.AsyncClient() as client:
+                host, api_port = live.api_address
+                status = await client.get(f"http://{host}:{api_port}/status",
+                                          timeout=PATIENCE_S)
+            reports = await asyncio.wait_for(calls, LOCK_CAP_S)
+            # every call ended while the lock was held, and none could be written
+            held_for = time.monotonic() - locked_at
+            still_locked = on_disk(store, "SELECT count(*) FROM calls")
+        finally:
+            admin.execute("ROLLBACK")
+            admin.close()
+        await until(lambda: on_disk(store, "SELECT count(*) FROM calls WHERE outcome = "
+                                           "'hangup'")[0][0] == CALLS + 1,
+                    "every record once the lock is gone", timeout=3 * PATIENCE_S)
+        backlog = live.store.backlog
+        await live.stop(1.0)
+        return reports, status, held_for, still_locked, backlog
+
+    reports, status, held_for, still_locked, backlog = asyncio.run(main())
+    assert status.status_code == 200
+    assert all(r.commands and r.commands[-1] == "HANGUP" for r in reports)
+    assert held_for < LOCK_CAP_S and still_locked == [(1,)]
+    assert backlog == 0
+    events = on_disk(store, "SELECT call_id, count(*) FROM events GROUP BY call_id")
+    assert len(events) == CALLS + 1
+    assert len({n for _, n in events}) == 1  # every call has all its events
+
+
+def test_ccf_serve_starts_and_takes_calls_while_another_process_holds_the_lock(
+        tmp_path: Path) -> None:
+    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}))
+    store = Path(config.store_path)
+
+    async def main():
+        first = LiveCentre(config, port=0, api_port=0, use_ami=False)
+        await first.start()  # makes the store, schema and all
+        await first.stop(1.0)
+        admin = sqlite3.connect(store, isolation_level=None)
+        admin.execute("BEGIN IMMEDIATE")
+        try:
+            live = LiveCentre(config, port=0, api_port=0, use_ami=False)
+            _, port = await asyncio.wait_for(live.start(), LOCK_CAP_S)
+            report = await asyncio.wait_for(place(port, "line", "1796200001.1"), LOCK_CAP_S)
+        finally:
+            admin.execute("ROLLBACK")
+            admin.close()
+        await until(lambda: on_disk(store, "SELECT outcome FROM calls") == [("hangup",)],
+                    "the call once the lock is gone")
+        await live.stop(1.0)
+        return report
+
+    report = asyncio.run(main())
+    assert report.commands[-1] == "HANGUP"
