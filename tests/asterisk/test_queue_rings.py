@@ -1,24 +1,29 @@
 """Every ring of a queue member is an agent leg on `ccf serve` as in the
-simulator (issue 10): the AMI test peer sends AgentCalled, AgentRingNoAnswer
-and QueueMemberPause with the headers of the captures (ami-queue-*.txt)
-while the FastAGI peer's caller waits in EXEC Queue; LiveCentre hands them
-to the call, whose agent legs and report figures are the simulator's for
-the same scenario (one agent who never answers, the others free)."""
+simulator (issue 10): the FastAGI peer's caller waits in EXEC Queue while
+the peer's app_queue model rings the members of the generated queues.conf
+and the AMI test peer sends AgentCalled, AgentRingNoAnswer and
+QueueMemberPause with the headers of the captures (ami-queue-*.txt);
+LiveCentre hands them to the call, whose agent legs and report figures are
+the simulator's for the same scenario (one agent who never answers, the
+others free)."""
 
 from __future__ import annotations
 
 import asyncio
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from doubles.ami_server import AmiPeer
 from doubles.ami_state import PeerMember
+from doubles.ami_sync import read_by
 
 from asterisk.centre import compiled, write_config
 from asterisk.test_serve import SECRET, WAIT_S, centre_config, deploy, until
+from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.core.channel import CallInfo, QueueRequest, QueueRing
+from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.reports import make_report
@@ -26,15 +31,19 @@ from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
 from ccdsl.runtime.sim.scenario import run_simulation, scenario_centre, simulation
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.testing.peer.app_queue import Phone
 from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 
 CALLER = "+8613800000001"
 CALL_ID = "1796549926.29"
-# zhang lets every call ring out; first in member order, so leastrecent picks
-# it first among agents who took no call yet (as app_queue picked `never`)
-AGENTS = (AgentSpec("zhang", {"general": 1}, extension="8001", answer_after_ms=None),
+# wang (PJSIP/8003, as in agents.toml) lets every call ring out. Among members
+# who took no call yet app_queue's leastrecent rings the last of its member
+# container, whose hash puts PJSIP/8003 after 8002 after 8001 (so it rang
+# `never`, Local/8003@agx, first in the captures); the simulator takes the
+# first declared, so the scenario declares wang, li, zhang for the two to agree
+AGENTS = (AgentSpec("wang", {"general": 1}, extension="8003", answer_after_ms=None),
           AgentSpec("li", {"general": 1}, extension="8002", answer_after_ms=2_000),
-          AgentSpec("wang", {"general": 1}, extension="8003", answer_after_ms=2_000))
+          AgentSpec("zhang", {"general": 1}, extension="8001", answer_after_ms=2_000))
 
 
 def flow(tmp_path: Path, autopause: str) -> dict:
@@ -83,39 +92,32 @@ def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
         await peer.start()
         config = centre_config(write_config(folder, peer.port, numbers='"4008005678" = "line"'))
         deploy(config, {"line": ir}, "line")
+        # app_queue reads what `ccf deploy` writes; the agents' phones answer as scripted
+        bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
+        peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
+        for spec in AGENTS:
+            peer.app_queue.phones[spec.id] = Phone(answer_after_ms=spec.answer_after_ms)
         live = LiveCentre(config, port=0, api_port=0)
         try:
             _, port = await live.start()
             await until(lambda: {"zhang", "li", "wang"} <= {
                 a.id for a in live.centre.agents() if "service" in (a.queues or ())},
                 "the agents in the service queue")
+            read_by(peer, live.ami)  # the rings reach ccf serve before the queue goes on
             scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC", agents=AGENTS)
             info = CallInfo(call_id=CALL_ID, caller_number=CALLER, caller_name=None,
                             dialled="4008005678", started=scenario.start,
                             channel="PJSIP/caller-00000001", language="en")
             sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
                              scenario_centre(ir, scenario))
-            caller = peer.caller_channel(info.channel, CALL_ID, CALLER, "Caller")
-            interfaces = {spec.id: f"PJSIP/{spec.extension}" for spec in AGENTS}
-
-            async def rings(call_id: str, ring: QueueRing, request: QueueRequest) -> None:
-                # what app_queue sends while the caller waits, and LiveCentre taking it
-                seen = live.server.hooks.rings_reported
-                if ring.status == "ringing":
-                    peer.agent_called("ccf-service", interfaces[ring.agent], caller)
-                else:
-                    peer.agent_ring_no_answer("ccf-service", interfaces[ring.agent], caller,
-                                              ring.ring_ms or 0, request.autopause)
-                await until(lambda: live.server.hooks.rings_reported > seen,
-                            f"ccf serve to take the {ring.status} of {ring.agent}")
-
             backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
-                                 rings=rings)
+                                 app_queue=peer.app_queue)
             line = CallerLine(script="line", channel=info.channel, uniqueid=CALL_ID,
                               callerid=CALLER, dnid="4008005678", extension="4008005678")
             report = await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
             await until(lambda: live.store.call(CALL_ID) is not None
                         and live.store.call(CALL_ID)["outcome"] is not None, "the call's record")
+            live.store.flush()  # what the store's writer holds, in the file for the queries
             legs = legs_of(live.store)
             pauses = live.store.query("SELECT data FROM centre_events WHERE source = 'ami' "
                                       "AND kind = 'QueueMemberPause' ORDER BY id")
@@ -139,17 +141,17 @@ def test_serve_records_the_queue_rings_as_the_simulator_does(tmp_path: Path,
     assert legs == sim_legs
     assert agents == sim_agents
     if autopause == "yes":
-        # zhang rang out once, was paused in the queue, li answered
-        assert sim_legs == [("zhang", "queue", "service", "missed", 5_000),
+        # wang rang out once, was paused in the queue, li answered
+        assert sim_legs == [("wang", "queue", "service", "missed", 5_000),
                             ("li", "queue", "service", "answered", None)]
-        assert agents["zhang"] == (1, 0, 1, 0)
+        assert agents["wang"] == (1, 0, 1, 0)
         assert len(pauses) == 1 and '"PausedReason":"Auto-Pause"' in pauses[0]["data"]
-        assert paused == ["zhang"]  # paused in its only queue
+        assert paused == ["wang"]  # paused in its only queue
     else:
-        # nothing remembers a member who rang out: zhang again and again
+        # nothing remembers a member who rang out: wang again and again
         # until the queue's 60 s are up
-        assert {leg[0] for leg in sim_legs} == {"zhang"}
-        assert agents["zhang"][2] == len(sim_legs) >= 4
+        assert {leg[0] for leg in sim_legs} == {"wang"}
+        assert agents["wang"][2] == len(sim_legs) >= 4
         assert pauses == [] and paused == []
 
 

@@ -1,4 +1,4 @@
-"""The AMI test peer's actions on sessions, queues, channels and the CLI.
+"""The AMI test peer's actions on sessions, devices, channels and the CLI (queues: ami_queues).
 
 As Asterisk 22.10.1 answers them; each handler names the source file its reply shapes come from.
 """
@@ -9,7 +9,7 @@ import asyncio
 import random
 import time
 
-from doubles.ami_state import DEVICE_STATES, STATE_DESC, AsteriskState, PeerChannel, PeerMember
+from doubles.ami_state import STATE_DESC, AsteriskState, PeerChannel
 from doubles.ami_wire import (
     Close,
     Request,
@@ -98,129 +98,7 @@ class Actions(AsteriskState):
         reply(session, request, "Success", None,
                     ("Events", "On" if session.events else "Off"))
 
-    # -- queues (apps/app_queue.c) -----------------------------------------
-
-    def _action_queuestatus(self, session: Session, request: Request) -> None:
-        items: list[bytes] = []
-        action_id = request.get("ActionID")
-        tail = [("ActionID", action_id)] if action_id else []
-        wanted, member_filter = request.get("Queue"), request.get("Member")
-        now = time.monotonic()
-        for queue in self.queues.values():
-            if wanted and queue.name != wanted:
-                continue
-            items.append(frame(
-                ("Event", "QueueParams"), ("Queue", queue.name), ("Max", 0),
-                ("Strategy", queue.strategy), ("Calls", len(queue.callers)),
-                ("Holdtime", queue.holdtime), ("TalkTime", queue.talktime),
-                ("Completed", queue.completed), ("Abandoned", queue.abandoned),
-                ("ServiceLevel", 0), ("ServicelevelPerf", "0.0"), ("ServicelevelPerf2", "0.0"),
-                ("Weight", 0), *tail))
-            for m in queue.members.values():
-                if member_filter and member_filter not in (m.name, m.interface):
-                    continue
-                items.append(frame(
-                    ("Event", "QueueMember"), ("Queue", queue.name), ("Name", m.name),
-                    ("Location", m.interface), ("StateInterface", m.state_interface),
-                    ("Membership", m.membership), ("Penalty", m.penalty),
-                    ("CallsTaken", m.calls_taken), ("LastCall", m.last_call),
-                    ("LastPause", m.last_pause), ("LoginTime", m.login_time),
-                    ("InCall", m.in_call), ("Status", m.status), ("Paused", int(m.paused)),
-                    ("PausedReason", m.paused_reason), ("Wrapuptime", 0), *tail))
-            for pos, c in enumerate(queue.callers, 1):
-                items.append(frame(
-                    ("Event", "QueueEntry"), ("Queue", queue.name), ("Position", pos),
-                    ("Channel", c.channel), ("Uniqueid", c.uniqueid),
-                    ("CallerIDNum", c.caller_num), ("CallerIDName", c.caller_name),
-                    ("ConnectedLineNum", "unknown"), ("ConnectedLineName", "unknown"),
-                    ("Wait", int(now - c.joined)), ("Priority", c.priority), *tail))
-        send_list(session, request, "Queue status will follow", "QueueStatusComplete", items)
-
-    def _action_queuesummary(self, session: Session, request: Request) -> None:
-        items: list[bytes] = []
-        action_id = request.get("ActionID")
-        tail = [("ActionID", action_id)] if action_id else []
-        wanted = request.get("Queue")
-        now = time.monotonic()
-        for queue in self.queues.values():
-            if wanted and queue.name != wanted:
-                continue
-            # app_queue manager_queues_summary: logged in = not UNAVAILABLE or
-            # INVALID; available = NOT_INUSE or UNKNOWN and not paused
-            logged = [m for m in queue.members.values() if m.status not in (4, 5)]
-            available = [m for m in logged if m.status in (0, 1) and not m.paused]
-            longest = max((int(now - c.joined) for c in queue.callers), default=0)
-            items.append(frame(
-                ("Event", "QueueSummary"), ("Queue", queue.name), ("LoggedIn", len(logged)),
-                ("Available", len(available)), ("Callers", len(queue.callers)),
-                ("HoldTime", queue.holdtime), ("TalkTime", queue.talktime),
-                ("LongestHoldTime", longest), *tail))
-        send_list(session, request, "Queue summary will follow", "QueueSummaryComplete", items)
-
-    def _action_queueadd(self, session: Session, request: Request) -> None:
-        queue_name, interface = request.get("Queue"), request.get("Interface")
-        if not queue_name:
-            error(session, request, "'Queue' not specified.")
-            return
-        if not interface:
-            error(session, request, "'Interface' not specified.")
-            return
-        queue = self.queues.get(queue_name)
-        if queue is None:
-            error(session, request, "Unable to add interface to queue: No such queue")
-            return
-        if interface in queue.members:
-            error(session, request, "Unable to add interface: Already there")
-            return
-        paused = ast_true(request.get("Paused"))
-        state_interface = request.get("StateInterface") or interface
-        device = self.devices.get(state_interface, "NOT_INUSE")
-        member = PeerMember(
-            interface, request.get("MemberName") or interface, state_interface,
-            penalty=int(request.get("Penalty") or 0), paused=paused,
-            paused_reason=request.get("Reason") if paused else "",
-            status=DEVICE_STATES.index(device),
-            last_pause=int(time.time()) if paused else 0)
-        queue.members[interface] = member
-        reply(session, request, "Success", "Added interface to queue")
-        self.emit(self._member_event("QueueMemberAdded", queue, member))
-
-    def _action_queueremove(self, session: Session, request: Request) -> None:
-        queue_name, interface = request.get("Queue"), request.get("Interface")
-        if not queue_name or not interface:
-            error(session, request, "Need 'Queue' and 'Interface' parameters.")
-            return
-        queue = self.queues.get(queue_name)
-        if queue is None:
-            error(session, request, "Unable to remove interface from queue: No such queue")
-            return
-        member = queue.members.pop(interface, None)
-        if member is None:
-            error(session, request, "Unable to remove interface: Not there")
-            return
-        reply(session, request, "Success", "Removed interface from queue")
-        self.emit(self._member_event("QueueMemberRemoved", queue, member))
-
-    def _action_queuepause(self, session: Session, request: Request) -> None:
-        interface, paused_text = request.get("Interface"), request.get("Paused")
-        if not interface or not paused_text:
-            error(session, request, "Need 'Interface' and 'Paused' parameters.")
-            return
-        paused = ast_true(paused_text)
-        wanted = request.get("Queue")
-        found = [(q, q.members[interface]) for q in self.queues.values()
-                 if (not wanted or q.name == wanted) and interface in q.members]
-        if not found:
-            error(session, request, "Interface not found")
-            return
-        reply(session, request, "Success",
-                    "Interface paused successfully" if paused
-                    else "Interface unpaused successfully")
-        for queue, member in found:
-            member.paused = paused
-            member.paused_reason = request.get("Reason") if paused else ""
-            member.last_pause = int(time.time())
-            self.emit(self._member_event("QueueMemberPause", queue, member))
+    # -- devices ---------------------------------------------------------------------
 
     def _action_devicestatelist(self, session: Session, request: Request) -> None:
         # res/res_manager_devicestate.c action_devicestatelist

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE
+from ccdsl.runtime.testing.peer.app_queue import AppQueue
 from doubles.ami_wire import Request, Session, ast_true, error, reply
 
 
@@ -21,6 +23,7 @@ class ConfigActions:
 
     configs: dict[str, list[ConfigCategory]]
     reloads: list[str]  # "all", a module name, or "dialplan"
+    app_queue: AppQueue
 
     def config_text(self, filename: str) -> str:
         """A config file as Asterisk would save it: `[category]` then
@@ -32,10 +35,20 @@ class ConfigActions:
             out.append("")
         return "\n".join(out)
 
+    def _reloaded(self, module: str) -> None:
+        """A reload asked for: app_queue's (or all) reads the queue files the
+        peer holds again, queues.conf and the queues_ccf.conf it includes."""
+        self.reloads.append(module)
+        if module.lower() not in ("all", "app_queue.so", "app_queue"):
+            return
+        for name in ("queues.conf", QUEUES_FILE):
+            if name in self.configs:
+                self.app_queue.load_conf(self.config_text(name))
+
     def _action_reload(self, session: Session, request: Request) -> None:
         # main/manager.c action_reload: "Module Reloaded" on success
-        self.reloads.append(request.get("Module") or "all")
         reply(session, request, "Success", "Module Reloaded")
+        self._reloaded(request.get("Module") or "all")
 
     # -- config files (main/manager.c) -------------------------------------
 
@@ -91,9 +104,9 @@ class ConfigActions:
         reply(session, request, "Success")
         reload = request.get("Reload")
         if reload and ast_true(reload):
-            self.reloads.append("all")
+            self._reloaded("all")
         elif reload and reload.strip().lower() not in ("no", "false", "n", "f", "0", "off"):
-            self.reloads.append(reload)
+            self._reloaded(reload)
 
 
 def apply_updates(config: list[ConfigCategory], request: Request) -> str | None:

@@ -3,12 +3,16 @@
 It speaks the manager protocol as the captures show it (shared/asterisk-captures:
 ami-actions.txt, ami-session.txt, ami-senddtmf.txt); replies not in the captures
 are Asterisk 22.10.1's own texts, read in its source (texts only, no code).
-The wire is ami_wire, the simulated Asterisk ami_state, the actions ami_actions
-and ami_config; ami_thread runs a peer on a thread of its own.
+The wire is ami_wire, the simulated Asterisk ami_state (its queues the app_queue
+model of ccdsl.runtime.testing.peer), the actions ami_actions, ami_queues and
+ami_config; ami_thread runs a peer on a thread of its own, ami_sync keeps a
+virtual-time Queue() in step with the AMI link reading its events.
 
 Test controls besides the protocol: `emit`, `drop`, `set_device_state`,
-`add_caller` / `remove_caller`, `add_queue`, `hangup`; and what happened:
-`actions` (every action received, in order), `configs`, `reloads`.
+`add_caller` / `remove_caller`, `add_queue`, `hangup`; `app_queue`, the queues,
+members, pauses and phones (who answers) that a FastAGI peer's Queue() rings
+(SimBackend(app_queue=peer.app_queue)); and what happened: `actions` (every
+action received, in order), `configs`, `reloads`.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import contextlib
 import itertools
 import time
 
+from ccdsl.runtime.testing.peer.app_queue import AppQueue
 from doubles.ami_actions import Actions
 from doubles.ami_config import ConfigActions, ConfigCategory, parse_config
-from doubles.ami_state import PeerChannel, PeerQueue
+from doubles.ami_queues import QueueActions
+from doubles.ami_state import PeerChannel
 from doubles.ami_wire import (
     BANNER,
     END,
@@ -34,7 +40,7 @@ from doubles.ami_wire import (
 )
 
 
-class AmiPeer(Actions, ConfigActions):
+class AmiPeer(Actions, QueueActions, ConfigActions):
     def __init__(self, users: dict[str, str] | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, auth_failure_delay: float = 1.0,
                  dialplan: dict[str, set[str]] | None = None,
@@ -49,10 +55,16 @@ class AmiPeer(Actions, ConfigActions):
         # (None: every Local destination exists)
         self.dialplan = dialplan
         self.actions: list[dict[str, str | list[str]]] = []
-        self.queues: dict[str, PeerQueue] = {q: PeerQueue(q) for q in queues}
+        # app_queue: what a queues.conf (load_conf, or Reload after UpdateConfig)
+        # and QueueAdd set up; its events go out as this peer's
+        self.app_queue = AppQueue()
+        # looked up at each event: a test may put its own emit in place
+        self.app_queue.listeners.append(lambda event: self.emit(event))
+        for queue in queues:
+            self.app_queue.add_queue(queue)
         self.channels: dict[str, PeerChannel] = {}
         self.devices: dict[str, str] = {}  # device -> state name
-        self.ringing: dict[tuple[str, str], str] = {}  # a queue caller's ringing members
+        self.ringing = {}  # hand-made rings (AsteriskState.agent_called)
         self.globals: dict[str, str] = {}
         self.configs: dict[str, list[ConfigCategory]] = {
             name: parse_config(text) for name, text in (configs or {}).items()}

@@ -1,7 +1,10 @@
-"""The simulated Asterisk behind the AMI test peer: queues, members, callers, channels, devices.
+"""The simulated Asterisk behind the AMI test peer: channels, devices, and its app_queue.
 
-What tests steer (add_queue, set_device_state, add_caller, remove_caller, hangup)
-and the events each change emits. Never speaks the wire itself: `emit` is the peer's.
+What tests steer (add_queue, set_device_state, add_caller, remove_caller, hangup, and the
+hand-made rings of caller_channel / agent_called / agent_ring_no_answer / agent_connect for
+odd event sequences) and the events each change emits. Queues, members and whom a caller
+rings are the app_queue model's (ccdsl.runtime.testing.peer.app_queue, shared with the
+FastAGI peer). Never speaks the wire itself: `emit` is the peer's.
 """
 
 from __future__ import annotations
@@ -11,49 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Asterisk's device states (include/asterisk/devicestate.h), by number as
-# QueueMember's Status gives them
-DEVICE_STATES = ("UNKNOWN", "NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE",
-                 "RINGING", "RINGINUSE", "ONHOLD")
+from ccdsl.runtime.testing.peer.app_queue import AppQueue, Member, Queue
+from ccdsl.runtime.testing.peer.queue_events import (
+    DEVICE_STATES,
+    STATE_DESC,
+    ChannelSnapshot,
+    agent_event,
+    member_blob,
+)
 
-
-@dataclass
-class PeerMember:
-    interface: str
-    name: str
-    state_interface: str
-    penalty: int = 0
-    paused: bool = False
-    paused_reason: str = ""
-    status: int = 1  # a DEVICE_STATES index
-    calls_taken: int = 0
-    last_call: int = 0
-    last_pause: int = 0
-    login_time: int = field(default_factory=lambda: int(time.time()))
-    in_call: int = 0
-    membership: str = "dynamic"
-
-
-@dataclass
-class PeerCaller:
-    channel: str
-    uniqueid: str
-    caller_num: str
-    caller_name: str
-    joined: float
-    priority: int = 0
-
-
-@dataclass
-class PeerQueue:
-    name: str
-    strategy: str = "ringall"
-    members: dict[str, PeerMember] = field(default_factory=dict)  # by interface
-    callers: list[PeerCaller] = field(default_factory=list)
-    holdtime: int = 0
-    talktime: int = 0
-    completed: int = 0
-    abandoned: int = 0
+# the model's classes under the names the peer's tests have used
+PeerMember = Member
+PeerQueue = Queue
+__all__ = ["DEVICE_STATES", "STATE_DESC", "AsteriskState", "PeerChannel", "PeerMember",
+           "PeerQueue"]
 
 
 @dataclass
@@ -75,61 +49,52 @@ class PeerChannel:
     created: float = field(default_factory=time.monotonic)
 
 
-STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up"}
-
-
 class AsteriskState:
     """The model's fields (set by AmiPeer) and the changes tests make to it."""
 
-    queues: dict[str, PeerQueue]
+    app_queue: AppQueue  # queues, members, pauses, phones: the one place a test sets them
     channels: dict[str, PeerChannel]
     devices: dict[str, str]  # device -> state name
-    ringing: dict[tuple[str, str], str]  # (caller channel, member interface) -> its channel
+    ringing: dict[tuple[str, str], PeerChannel]  # hand-made rings: (caller, interface) -> dest
     processed_calls: int
     _ids: itertools.count
     _local_ids: itertools.count
 
     emit: Callable[[dict[str, object]], None]  # AmiServer's: to every session that listens
 
-    def add_queue(self, name: str, strategy: str = "ringall") -> PeerQueue:
-        return self.queues.setdefault(name, PeerQueue(name, strategy))
+    @property
+    def queues(self) -> dict[str, Queue]:
+        return self.app_queue.queues
+
+    def add_queue(self, name: str, strategy: str = "ringall") -> Queue:
+        return self.app_queue.add_queue(name, strategy)
 
     def set_device_state(self, device: str, state: str) -> None:
         """A device changes state: DeviceStateChange, and QueueMemberStatus
-        for every member whose state interface it is (app_queue does)."""
+        for every member whose state interface it is and whose status
+        changes (app_queue does)."""
         state = state.upper()
         self.devices[device] = state
         self.emit({"Event": "DeviceStateChange", "Device": device, "State": state})
-        for queue in self.queues.values():
-            for member in queue.members.values():
-                if member.state_interface == device:
-                    member.status = DEVICE_STATES.index(state)
-                    self.emit(self._member_event("QueueMemberStatus", queue, member))
+        self.app_queue.set_device(device, state)
 
     def add_caller(self, queue: str, caller_num: str = "+8613800000001",
                    caller_name: str = "Caller", priority: int = 0) -> str:
-        """A call joins a queue (QueueCallerJoin); its channel name."""
-        q = self.queues[queue]
+        """A call joins a queue (QueueCallerJoin) and waits there, ringing
+        nobody; its channel name."""
         chan = self._new_channel("Local/s@ivr", "ivr", "s", caller_num, caller_name)
-        q.callers.append(PeerCaller(chan.name, chan.uniqueid, caller_num, caller_name,
-                                    time.monotonic(), priority))
-        self.emit({"Event": "QueueCallerJoin", **self._channel_fields(chan),
-                   "Queue": queue, "Position": len(q.callers), "Count": len(q.callers)})
+        self.app_queue.join(queue, snapshot(chan), priority)
         return chan.name
 
     def remove_caller(self, queue: str, channel: str) -> None:
-        q = self.queues[queue]
-        for pos, caller in enumerate(q.callers, 1):
-            if caller.channel == channel:
-                del q.callers[pos - 1]
-                fields = self._channel_fields(self.channels[channel]) \
-                    if channel in self.channels else {"Channel": channel}
-                self.emit({"Event": "QueueCallerLeave", **fields, "Queue": queue,
-                           "Position": pos, "Count": len(q.callers)})
+        for entry in self.queues[queue].callers:
+            if entry.caller.name == channel:
+                self.app_queue.leave(queue, entry)
                 return
         raise KeyError(f"{channel} is not waiting in {queue}")
 
-    # -- a queue caller's rings (app_queue ring_one / rna; captures ami-queue-*.txt) --
+    # -- hand-made rings of a queue caller, for odd event sequences ------------------
+    # (a caller whose Queue() runs at the FastAGI peer rings by the app_queue model)
 
     def caller_channel(self, name: str, uniqueid: str, caller_num: str = "<unknown>",
                        caller_name: str = "<unknown>", context: str = "ccf-inbound",
@@ -146,13 +111,9 @@ class AsteriskState:
         """A member starts ringing for the caller: AgentCalled, with the
         member's new channel as Dest* (Down, the caller's Linkedid)."""
         member = self.queues[queue].members[interface]
-        dest = PeerChannel(f"{interface}-{next(self._local_ids):08x}", self._new_uniqueid(),
-                           caller.linkedid, "from-internal", queue, state=0,
-                           caller_num=caller.caller_num, caller_name=caller.caller_name,
-                           device=member.state_interface)
-        self.channels[dest.name] = dest
-        self.ringing[(caller.name, interface)] = dest.name
-        self.emit(self._agent_event("AgentCalled", queue, member, caller, dest))
+        dest = self.app_queue.new_channel(interface, snapshot(caller))
+        self.ringing[(caller.name, interface)] = dest
+        self.emit(agent_event("AgentCalled", snapshot(caller), dest, queue, member))
 
     def agent_ring_no_answer(self, queue: str, interface: str, caller: PeerChannel,
                              ring_ms: int, autopause: str = "no") -> None:
@@ -161,43 +122,21 @@ class AsteriskState:
         (`Auto-Pause`) for this queue, with all one for every queue the
         interface is a member of."""
         member = self.queues[queue].members[interface]
-        dest = self.channels.pop(self.ringing.pop((caller.name, interface)))
-        self.emit({**self._agent_event("AgentRingNoAnswer", queue, member, caller, dest),
-                   "RingTime": ring_ms})
-        if autopause == "no":
-            return
-        paused = [self.queues[queue]] if autopause != "all" else \
-            [q for q in self.queues.values() if interface in q.members]
-        for q in paused:
-            m = q.members[interface]
-            m.paused, m.paused_reason, m.last_pause = True, "Auto-Pause", int(time.time())
-            self.emit(self._member_event("QueueMemberPause", q, m))
+        dest = self.ringing.pop((caller.name, interface))
+        self.emit(agent_event("AgentRingNoAnswer", snapshot(caller), dest, queue, member,
+                              RingTime=ring_ms))
+        if autopause in ("yes", "all"):
+            self.app_queue.pause(interface, True, queue if autopause == "yes" else "",
+                                 "Auto-Pause")
 
     def agent_connect(self, queue: str, interface: str, caller: PeerChannel,
                       ring_ms: int, holdtime_s: int) -> None:
         """The member answered: AgentConnect (RingTime, HoldTime)."""
         member = self.queues[queue].members[interface]
-        dest = self.channels[self.ringing.pop((caller.name, interface))]
+        dest = self.ringing.pop((caller.name, interface))
         dest.state = 6
-        self.emit({**self._agent_event("AgentConnect", queue, member, caller, dest),
-                   "HoldTime": holdtime_s, "RingTime": ring_ms // 1000})
-
-    def _agent_event(self, name: str, queue: str, member: PeerMember, caller: PeerChannel,
-                     dest: PeerChannel) -> dict[str, object]:
-        # queue_agent_called etc. (apps/app_queue.c): the caller's channel,
-        # the member's as Dest*, then Queue, Interface, MemberName
-        fields = {"Event": name, "Privilege": "agent,all", **self._channel_fields(caller)}
-        for key, value in self._channel_fields(dest).items():
-            if key not in ("Channel", "ChannelState", "ChannelStateDesc"):
-                fields["Dest" + key] = value
-        out = {"Event": name, "Privilege": "agent,all"}
-        out.update({k: v for k, v in fields.items() if not k.startswith("Dest")})
-        out.update({"DestChannel": dest.name, "DestChannelState": dest.state,
-                    "DestChannelStateDesc": STATE_DESC.get(dest.state, "Unknown")})
-        out.update({k: v for k, v in fields.items() if k.startswith("Dest")})
-        out.update({"Queue": queue, "Interface": member.interface,
-                    "MemberName": member.name})
-        return out
+        self.emit(agent_event("AgentConnect", snapshot(caller), dest, queue, member,
+                              HoldTime=holdtime_s, RingTime=ring_ms // 1000))
 
     def hangup(self, name: str, cause: int = 16) -> None:
         """A channel (and its Local partner) hangs up: Hangup events and,
@@ -209,7 +148,7 @@ class AsteriskState:
         text = "Normal Clearing" if cause == 16 else "Unknown"
         for c in gone:
             for queue in self.queues.values():
-                queue.callers = [x for x in queue.callers if x.channel != c.name]
+                queue.callers = [x for x in queue.callers if x.caller.name != c.name]
             self.emit({"Event": "Hangup", **self._channel_fields(c), "Cause": cause,
                        "Cause-txt": text})
         if not any(c.device == chan.device for c in self.channels.values()):
@@ -217,27 +156,14 @@ class AsteriskState:
             self.emit({"Event": "DeviceStateChange", "Device": chan.device,
                        "State": "NOT_INUSE"})
 
-    def _member_event(self, name: str, queue: PeerQueue, m: PeerMember) -> dict[str, object]:
-        # queue_member_blob_create (apps/app_queue.c), in its order
-        return {"Event": name, "Privilege": "agent,all", "Queue": queue.name,
-                "MemberName": m.name, "Interface": m.interface,
-                "StateInterface": m.state_interface, "Membership": m.membership,
-                "Penalty": m.penalty, "CallsTaken": m.calls_taken, "LastCall": m.last_call,
-                "LastPause": m.last_pause, "LoginTime": m.login_time, "InCall": m.in_call,
-                "Status": m.status, "Paused": int(m.paused), "PausedReason": m.paused_reason,
-                "Ringinuse": 1, "Wrapuptime": 0}
+    def _member_event(self, name: str, queue: Queue, m: Member) -> dict[str, object]:
+        return member_blob(name, queue.name, m)
 
     def _calls(self) -> int:
         return len({c.linkedid for c in self.channels.values()})
 
     def _channel_fields(self, chan: PeerChannel) -> dict[str, object]:
-        return {"Channel": chan.name, "ChannelState": chan.state,
-                "ChannelStateDesc": STATE_DESC.get(chan.state, "Unknown"),
-                "CallerIDNum": chan.caller_num, "CallerIDName": chan.caller_name,
-                "ConnectedLineNum": chan.caller_num, "ConnectedLineName": chan.caller_name,
-                "Language": "en", "AccountCode": "", "Context": chan.context,
-                "Exten": chan.exten, "Priority": chan.priority, "Uniqueid": chan.uniqueid,
-                "Linkedid": chan.linkedid}
+        return snapshot(chan).fields()
 
     def _new_uniqueid(self) -> str:
         return f"{int(time.time())}.{next(self._ids)}"
@@ -249,3 +175,11 @@ class AsteriskState:
                            caller_num=caller_num, caller_name=caller_name, device=device)
         self.channels[chan.name] = chan
         return chan
+
+
+def snapshot(chan: PeerChannel) -> ChannelSnapshot:
+    """A peer channel as channel events show it (its connected line is its caller)."""
+    return ChannelSnapshot(chan.name, chan.uniqueid, chan.linkedid, context=chan.context,
+                           exten=chan.exten, priority=chan.priority, state=chan.state,
+                           caller_num=chan.caller_num, caller_name=chan.caller_name,
+                           connected_num=chan.caller_num, connected_name=chan.caller_name)

@@ -15,8 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_HEADER = re.compile(r"^## \[\s*\+([0-9.]+)s\] (<<|>>) (\d+) bytes$")
-_NOTE = re.compile(r"^## \[\s*\+([0-9.]+)s\] NOTE: (.*)$")
+# `## [  +1.234s] << 10 bytes`, or as the queue captures write it `## [+1.2345 s] << 10 bytes`
+_HEADER = re.compile(r"^## \[\s*\+([0-9.]+) ?s\] (<<|>>) (\d+) bytes$")
+_NOTE = re.compile(r"^## \[\s*\+([0-9.]+) ?s\] NOTE: (.*)$")
+_BARE_NOTE = re.compile(r"^NOTE (.*)$")  # the queue captures' notes, between chunks
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[rnt\\])")
 _SIMPLE = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
 
@@ -82,6 +84,12 @@ def read_transcript(name_or_path: str | os.PathLike) -> list[Chunk]:
             close()
             chunks.append(Chunk(float(note.group(1)), "", b"", note.group(2)))
             continue
+        bare = _BARE_NOTE.match(line)
+        if bare:
+            at = current[0] if current is not None else (chunks[-1].at if chunks else 0.0)
+            close()
+            chunks.append(Chunk(at, "", b"", bare.group(1)))
+            continue
         if current is not None and line[:3] in ("<< ", ">> ") and line[:2] == current[1]:
             data += unescape(line[3:])
     close()
@@ -94,3 +102,25 @@ def sent_by_asterisk(chunks: list[Chunk]) -> bytes:
 
 def sent_to_asterisk(chunks: list[Chunk]) -> bytes:
     return b"".join(c.data for c in chunks if c.direction == ">>")
+
+
+def ami_events(name_or_path: str | os.PathLike) -> list[tuple[float, dict[str, str]]]:
+    """The events Asterisk sent in an AMI capture, each with the time of the
+    chunk that completed it, headers in order (a repeated header keeps its
+    first value)."""
+    out: list[tuple[float, dict[str, str]]] = []
+    buffer = b""
+    for chunk in read_transcript(name_or_path):
+        if chunk.direction != "<<":
+            continue
+        buffer += chunk.data
+        while b"\r\n\r\n" in buffer:
+            block, buffer = buffer.split(b"\r\n\r\n", 1)
+            headers: dict[str, str] = {}
+            for line in block.decode("utf-8", "replace").split("\r\n"):
+                key, sep, value = line.partition(": ")
+                if sep and key not in headers:
+                    headers[key] = value
+            if "Event" in headers:
+                out.append((chunk.at, headers))
+    return out

@@ -30,12 +30,14 @@ from ccdsl.runtime.testing.peer.agi_caller import (
     CallerLine,
     number,
 )
+from ccdsl.runtime.testing.peer.app_queue import AppQueue
+from ccdsl.runtime.testing.peer.sim_queues import exec_queue
 
 AnsweredLeg = Callable[[str, str], Awaitable[None]]  # (call id, agent) -> the agent's leg ran
-# (the caller's call id, the ring, the Queue()'s request) -> what Asterisk's AMI
-# says of a member's ring (AgentCalled, AgentRingNoAnswer, QueueMemberPause):
-# wired to the AMI test peer, or straight to the server's AnswerHooks.ring as
-# ccf serve's AMI link would; an awaitable returned is awaited before the queue goes on
+# (the caller's call id, the ring, the Queue()'s request) -> a member's ring
+# (app_queue's AgentCalled, AgentRingNoAnswer) told to the flow straight, as
+# ccf serve's AMI link would (AnswerHooks.ring) where no AMI double carries
+# it; an awaitable returned is awaited before the queue goes on
 QueueRings = Callable[[str, QueueRing, QueueRequest], Awaitable[None] | None]
 
 _DIALSTATUS = {"answered": "ANSWER", "no_answer": "NOANSWER", "busy": "BUSY",
@@ -46,14 +48,16 @@ def agent_leg(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT_S,
               caller_number: str = "", caller_name: str = "") -> AnsweredLeg:
     """What the dialplan's `ccf-answered` Gosub does on the agent's channel
     before it is bridged: `AGI(agi://HOST:PORT/ccf-answered?call=ID&agent=A)`,
-    on a line where nothing happens, until the server closes it."""
+    on a line where nothing happens, until the server closes it. `channel`:
+    the agent's channel, which names the agent when A is empty (Queue()'s
+    gosub gets the call id only)."""
     count = [0]
 
-    async def run(call_id: str, agent: str) -> None:
+    async def run(call_id: str, agent: str, channel: str | None = None) -> None:
         count[0] += 1
         script = (f"{names.ANSWERED_SCRIPT}?call={url_quote(call_id, safe='')}"
                   f"&agent={url_quote(agent, safe='')}")
-        channel = f"PJSIP/{agent}-{count[0]:08x}"
+        channel = channel or f"PJSIP/{agent}-{count[0]:08x}"
         line = CallerLine(script=script, channel=channel, uniqueid=f"{call_id}-{count[0]}",
                           callerid=caller_number or None, calleridname=caller_name or None,
                           context=names.ANSWERED_SUB, extension="s", priority=1)
@@ -62,6 +66,7 @@ def agent_leg(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT_S,
         backend.answered = True
         await AgiCaller(host, port, backend, line, timeout=timeout).run()
 
+    run.takes_channel = True  # type: ignore[attr-defined]  # sim_queues passes the channel
     return run
 
 
@@ -80,7 +85,8 @@ class SimBackend(Backend):
     def __init__(self, sim: SimChannel, *, sounds_dir: str = "",
                  agent_interface: str = "PJSIP/{extension}",
                  answered: AnsweredLeg | None = None, missing: frozenset[str] = frozenset(),
-                 default_ring_ms: int = 20_000, rings: QueueRings | None = None) -> None:
+                 default_ring_ms: int = 20_000, rings: QueueRings | None = None,
+                 app_queue: AppQueue | None = None) -> None:
         info = sim.info
         super().__init__(caller_number=info.caller_number, caller_name=info.caller_name or "",
                          channel=info.channel, language=info.language or "en")
@@ -88,7 +94,12 @@ class SimBackend(Backend):
         self.clock = sim.clock
         self.sounds_dir = os.path.abspath(sounds_dir) if sounds_dir else ""
         self.answered_leg = answered
-        self.rings = rings  # what AMI says of the queue members' rings, or None: nothing
+        self.rings = rings  # the flow told of each queue member's ring (no AMI), or None
+        # app_queue at this peer: given (the AMI double's, shared with a test),
+        # else made from the simulated centre at the first Queue()
+        self.app_queue = app_queue
+        self.agent_interface = agent_interface
+        self.environment: dict[str, str] = {}  # the agi_ variables this line sent
         self.up_since: datetime | None = None  # when the caller's channel was answered
         self.missing = missing  # file names to answer as missing (result=-1 endpos=0)
         self.default_ring_ms = default_ring_ms
@@ -97,6 +108,15 @@ class SimBackend(Backend):
         self._interface = re.compile(pattern.replace(r"\{agent\}", "(?P<agent>[^,&/]+)"))
         self._listened = False  # this read of keys has let the caller's press go
         self.transferred: DialTarget | None = None  # a blind transfer done on close
+
+    def header(self, writes: list[bytes]) -> list[bytes]:
+        """Keep the agi_ variables sent: app_queue's AMI events name the
+        caller's channel by them (its Uniqueid, context, extension, priority)."""
+        for line in b"".join(writes).decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(": ")
+            if sep:
+                self.environment[key] = value
+        return writes
 
     def watch(self, sink: EventSink) -> PeerWatch:
         return PeerWatch(sink, self)
@@ -402,43 +422,11 @@ class SimBackend(Backend):
             await self.answered_leg(call_id, agent)
 
     async def _queue(self, data: str) -> str:
-        """Queue(name,options,URL,announce,timeout,AGI,gosub,...): the IR queue
-        whose Asterisk name it is, with the options queues.conf holds."""
+        """Queue(name,options,URL,announce,timeout,AGI,gosub,...) as app_queue
+        runs it at this peer (peer/sim_queues.py)."""
         fields = app_args(data)
-        for name in ("QUEUESTATUS", "QUEUEPOSITION"):
-            self.variables.pop(name, None)
-        config = self.queues.get(fields[0])
-        if config is None:
-            return "200 result=0"  # app_queue: no such queue, and no QUEUESTATUS
-        timeout = fields[4] if len(fields) > 4 else ""
         gosub = next((g for g in map(_gosub_args, fields[5:]) if g is not None), None)
-        priority = self.variables.get("QUEUE_PRIO", "0")
-        request = QueueRequest(
-            queue=config.name, priority=int(priority) if priority.lstrip("-").isdigit() else 0,
-            skills=dict(config.skills), max_wait_ms=_ms(timeout) if timeout else None,
-            music=self.variables.get("CHANNEL(musicclass)") or config.music,
-            announce_position_ms=config.announce_position_ms, strategy=config.strategy,
-            ring_ms=config.ring_ms, autopause=config.autopause)
-
-        async def on_answer(party: str) -> None:
-            await self._run_leg(gosub[1] if gosub and len(gosub) > 1 else "", party)
-
-        rings = self.rings
-        call_id = self.sim.info.call_id
-
-        def on_ring(ring: QueueRing) -> Awaitable[None] | None:
-            return rings(call_id, ring, request) if rings is not None else None
-
-        outcome = await self.sim.enqueue(request, on_answer=on_answer, on_ring=on_ring)
-        self.variables["QUEUEPOSITION"] = str(outcome.position)
-        if outcome.status == "timeout":
-            self.variables["QUEUESTATUS"] = "TIMEOUT"
-        elif outcome.status == "full":
-            self.variables["QUEUESTATUS"] = "FULL"
-        elif outcome.status == "empty":
-            joined = outcome.position > 0
-            self.variables["QUEUESTATUS"] = "LEAVEEMPTY" if joined else "JOINEMPTY"
-        return "200 result=0"
+        return await exec_queue(self, fields, gosub)
 
 
 class PeerWatch:

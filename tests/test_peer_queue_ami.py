@@ -1,0 +1,67 @@
+"""The AMI test peer's app_queue as `ccf deploy` leaves it: queues_ccf.conf written with
+UpdateConfig, then `Reload app_queue.so`, sets the queues and their static members; QueueAdd,
+QueuePause and QueueStatus then act on the same members the FastAGI peer's Queue() rings."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from asterisk.test_deploy import IWS, SECRET, centre, write_config
+from doubles.ami_server import AmiPeer
+
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.ami import AmiLink
+from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.testing.peer.app_queue import QueueConf
+
+
+def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> None:
+    hotline = {**compile_file(str(IWS / "hotline.ccf")).ir, "tests": []}
+    peer = AmiPeer(users={"ccf": SECRET})
+
+    async def main():
+        await peer.start()
+        try:
+            config = centre(write_config(tmp_path, peer.port))
+            store = FlowStore(config.flows_dir)
+            await deploy(config, store, make_plan(config, store, {"hotline": hotline}),
+                         connect=ami_connector(config))
+            link = AmiLink("127.0.0.1", peer.port, "ccf", SECRET, events="off")
+            await link.start()
+            try:
+                again = await link.action("QueueAdd", Queue="ccf-service",
+                                          Interface="PJSIP/8002", MemberName="li")
+                paused = await link.action("QueuePause", Interface="PJSIP/8003",
+                                           Paused="true", Reason="lunch")
+                _, items = await link.list_action("QueueStatus", Queue="ccf-service")
+            finally:
+                await link.close()
+            return again, paused, items
+        finally:
+            await peer.stop()
+
+    again, paused, items = asyncio.run(main())
+    assert peer.reloads[-1] == "app_queue.so"
+    service, support = peer.queues["ccf-service"], peer.queues["ccf-support"]
+    # the generated settings (docs/asterisk.md "The generated dialplan")
+    assert service.conf == QueueConf(
+        strategy="leastrecent", timeout_s=15, retry_s=5, autopause="yes", ringinuse=False,
+        joinempty=frozenset({"unavailable", "invalid", "unknown"}),
+        leavewhenempty=frozenset({"unavailable", "invalid", "unknown"}),
+        setinterfacevar=True, setqueueentryvar=True, musicclass="default")
+    # the logged-in agents with the skills, static; chen (offline) is no member
+    assert [(m.name, m.interface, m.dynamic) for m in service.members.values()] == [
+        ("zhang", "PJSIP/8001", False), ("li", "PJSIP/8002", False),
+        ("wang", "PJSIP/8003", False)]
+    assert [m.name for m in support.members.values()] == ["wang"]
+    # ccf serve's QueueAdd finds them there; a pause reaches every queue wang is in
+    assert again.message == "Unable to add interface: Already there"
+    assert paused.message == "Interface paused successfully"
+    assert [(q, m.paused, m.paused_reason) for q, m in peer.app_queue.memberships("PJSIP/8003")
+            ] == [(support, True, "lunch"), (service, True, "lunch")]
+    # QueueStatus lists the members as app_queue iterates them (its hash buckets)
+    listed = [(i.get("Name"), i.get("Membership"), i.get("Paused")) for i in items
+              if i.event == "QueueMember"]
+    assert listed == [("zhang", "static", "0"), ("li", "static", "0"), ("wang", "static", "1")]

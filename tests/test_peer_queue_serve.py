@@ -1,0 +1,209 @@
+"""Queue rings through `ccf serve`, decided by the test peer's app_queue, not told by the test.
+
+A LiveCentre from a ccf.toml (the IWS agents: zhang PJSIP/8001, li 8002, wang 8003) links to
+the AMI test peer, whose app_queue holds the queues_ccf.conf `ccf deploy` writes; the FastAGI
+peer's caller runs EXEC Queue on that app_queue, which rings the members and sends app_queue's
+events over AMI. What ccf serve makes of them is read from the call store's SQLite file. And
+`ccf test --via asterisk` (AgiTestbed) rings by the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+from asterisk.centre import compiled, write_config
+from asterisk.test_serve import SECRET, WAIT_S, centre_config, deploy, until
+from doubles.ami_server import AmiPeer
+from doubles.ami_sync import read_by
+
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.core.centre import AgentState
+from ccdsl.runtime.core.channel import CallInfo
+from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.sim import ScriptedCaller, SimChannel
+from ccdsl.runtime.sim.scenario import scenario_centre, simulation
+from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.testing.peer.app_queue import Phone
+from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
+from ccdsl.runtime.testing.via_asterisk import AgiTestbed
+
+CALLER = "+8613800000001"
+CALL_ID = "1796600000.7"
+# the IWS agents' phones: wang lets every call ring out, li answers after 3 s,
+# zhang after 4 s (agents.toml's answer_after)
+PHONES = {"wang": Phone(answer_after_ms=None), "li": Phone(answer_after_ms=3_000),
+          "zhang": Phone(answer_after_ms=4_000)}
+
+
+def line_source(strategy: str, autopause: str) -> str:
+    """`service` rings general agents (zhang, li, wang), `support` tech ones (wang)."""
+    return textwrap.dedent(f"""\
+        flow line:
+          languages en-US
+
+        queue service:
+          skills [general]
+          max_wait 60s
+          ring 5s
+          strategy "{strategy}"
+          autopause "{autopause}"
+
+        queue support:
+          skills [tech]
+          max_wait 60s
+
+        on start:
+          answer
+          queue service
+          hangup
+        """)
+
+
+def line_flow(tmp_path: Path, strategy: str, autopause: str) -> dict:
+    path = tmp_path / "line.ccf"
+    path.write_text(line_source(strategy, autopause), encoding="utf-8")
+    return compiled(path)
+
+
+def legs(store: Path) -> list[tuple]:
+    """The call's agent legs, as a report would read them from the file. A
+    missed ring's length is app_queue's RingTime; an answered one's is
+    measured by ccf serve on its own clock, while the peer's ring took
+    virtual seconds, so it is left out."""
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT agent, via, queue, outcome, ring_ms FROM agent_legs "
+                          "WHERE call_id = ? ORDER BY seq", (CALL_ID,)).fetchall()
+    return [(*row[:4], None if row[3] == "answered" else row[4]) for row in rows]
+
+
+def serve_a_call(tmp_path: Path, ir: dict) -> dict:
+    """One caller through ccf serve; what the peer and ccf serve saw."""
+    async def main():
+        peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service", "ccf-support"))
+        await peer.start()
+        config = centre_config(write_config(tmp_path, peer.port,
+                                            numbers='"4008005678" = "line"'))
+        deploy(config, {"line": ir}, "line")
+        # what `ccf deploy` writes to queues_ccf.conf, as app_queue reads it
+        bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
+        peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
+        peer.app_queue.phones.update(PHONES)
+        live = LiveCentre(config, port=0, api_port=0)
+        try:
+            _, port = await live.start()
+            await until(lambda: {"zhang", "li", "wang"} <= {
+                a.id for a in live.centre.agents() if "service" in (a.queues or ())},
+                "the agents in the service queue")
+            read_by(peer, live.ami)
+            scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC")
+            info = CallInfo(call_id=CALL_ID, caller_number=CALLER, caller_name=None,
+                            dialled="4008005678", started=scenario.start,
+                            channel="PJSIP/caller-00000007", language="en")
+            sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
+                             scenario_centre(ir, scenario))
+            backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
+                                 app_queue=peer.app_queue)
+            line = CallerLine(script="line", channel=info.channel, uniqueid=CALL_ID,
+                              callerid=CALLER, dnid="4008005678", extension="4008005678")
+            await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
+            await until(lambda: (live.store.call(CALL_ID) or {}).get("outcome") is not None,
+                        "the call's record")
+            live.store.flush()
+            with sqlite3.connect(config.store_path) as db:
+                pauses = db.execute("SELECT json_extract(data, '$.Queue'), "
+                                    "json_extract(data, '$.PausedReason') FROM centre_events "
+                                    "WHERE kind = 'QueueMemberPause' ORDER BY id").fetchall()
+            return {"legs": legs(config.store_path), "pauses": pauses,
+                    "states": {a.id: a.state for a in live.centre.agents()},
+                    "paused_in": {q.name: sorted(m.name for m in q.members.values() if m.paused)
+                                  for q in peer.queues.values()},
+                    "agi": backend.variables, "record": live.store.call(CALL_ID)}
+        finally:
+            await live.stop(1.0)
+            await peer.stop()
+
+    return asyncio.run(main())
+
+
+def test_the_member_who_lets_it_ring_out_is_missed_and_paused_in_that_queue(tmp_path) -> None:
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes"))
+    # leastrecent rang wang first (PJSIP/8003, last in app_queue's member
+    # container), 5 s, no answer; paused in `service` only; then li (8002 before
+    # 8001 among those with no call) answered after 3 s
+    assert seen["legs"] == [("wang", "queue", "service", "missed", 5_000),
+                            ("li", "queue", "service", "answered", None)]
+    assert seen["pauses"] == [("ccf-service", "Auto-Pause")]
+    assert seen["paused_in"] == {"ccf-service": ["wang"], "ccf-support": []}
+    # still free for `support`, where it is not paused
+    assert seen["states"]["wang"] == AgentState.AVAILABLE
+    assert seen["agi"]["QUEUESTATUS"] == "CONTINUE" and seen["agi"]["MEMBERNAME"] == "li"
+    assert seen["record"]["agent"] == "li"
+
+
+def test_autopause_all_pauses_the_member_in_every_queue_through_serve(tmp_path) -> None:
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "all"))
+    assert seen["legs"] == [("wang", "queue", "service", "missed", 5_000),
+                            ("li", "queue", "service", "answered", None)]
+    # one QueueMemberPause per queue wang is in, in app_queue's order of queues
+    assert seen["pauses"] == [("ccf-support", "Auto-Pause"), ("ccf-service", "Auto-Pause")]
+    assert seen["paused_in"] == {"ccf-service": ["wang"], "ccf-support": ["wang"]}
+    assert seen["states"]["wang"] == AgentState.PAUSED  # ccf serve's mirror: paused everywhere
+
+
+def test_ringall_rings_everyone_and_the_first_to_answer_takes_it(tmp_path) -> None:
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "ringall", "yes"))
+    # three offers at once, in the order app_queue rang them (its member
+    # container backwards: 8003, 8002, 8001); li answered first. The other
+    # two rings ended with no event of their own (hangupcalls sends none), so
+    # ccf serve closes them as missed with no length; nobody is auto-paused
+    assert seen["legs"] == [("wang", "queue", "service", "missed", None),
+                            ("li", "queue", "service", "answered", None),
+                            ("zhang", "queue", "service", "missed", None)]
+    assert seen["pauses"] == [] and seen["paused_in"]["ccf-service"] == []
+
+
+# ---- ccf test --via asterisk ----------------------------------------------------------
+
+BLOCK = """\
+test "li answers after wang rang out":
+  at "2026-12-07 10:00 Asia/Shanghai"
+  agent li skills [general] extension "8002" answer_after 2s
+  agent wang skills [general] extension "8003" state "ringing-no-answer"
+  call from "+8613800000001"
+  expect queue service
+  expect answered by li
+"""
+
+
+def test_ccf_test_via_asterisk_rings_by_app_queues_rules(tmp_path) -> None:
+    """The simulator rings li first (declared first, among equals); app_queue
+    rings wang (PJSIP/8003 after 8002 in its member container): over FastAGI
+    the peer decides, so wang's ring-out is a missed leg before li answers."""
+    path = tmp_path / "line.ccf"
+    path.write_text(line_source("leastrecent", "yes") + "\n" + BLOCK, encoding="utf-8")
+    result = compile_file(str(path))
+    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
+    ir = result.ir
+
+    async def main():
+        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path / "bed"))
+        await bed.start()
+        try:
+            run = await bed.call(scenario_from_test(ir, ir["tests"][0]))
+            rows = bed.store.query("SELECT agent, outcome, ring_ms FROM agent_legs "
+                                   "WHERE call_id = ? ORDER BY seq", (run.result.call_id,))
+        finally:
+            await bed.stop()
+        return [(r["agent"], r["outcome"], r["ring_ms"]) for r in rows]
+
+    (tmp_path / "bed").mkdir()
+    assert asyncio.run(main()) == [("wang", "missed", 5_000), ("li", "answered", 2_000)]
+
