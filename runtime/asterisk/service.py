@@ -41,7 +41,7 @@ from ccdsl.runtime.core.ir import Program, load_program
 from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
-from ccdsl.runtime.operations.store import FLUSH_SECONDS, CallStore, StoreError
+from ccdsl.runtime.operations.store import CallStore, StoreError
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
@@ -259,15 +259,14 @@ class LiveCentre:
     async def _tick(self) -> None:
         """Once a second: take a newly deployed version into service (a
         deploy while no call arrives must still reach the queue view), and
-        write what the store's buffer held longer than that (the last
-        Hangup of a quiet centre would otherwise wait for the next event)."""
-        assert self.flows is not None and self.store is not None
+        report the AMI events not kept. (The call store's writer writes
+        what is due by itself: a quiet centre's last Hangup needs no timer.)"""
+        assert self.flows is not None
         while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+            await asyncio.sleep(POLL_S)
             self.flows.refresh()
             if self.ami_events is not None:
                 self.ami_events.report_due()
-            self.store.flush_due()
 
     def _version_changed(self) -> None:
         """A new version is in service: its queues are the ones to mirror,
@@ -392,7 +391,7 @@ class LiveCentre:
         await self.centre.resync(link)
 
     def _on_event(self, event: AmiMessage) -> None:
-        assert self.centre is not None and self.ami_events is not None
+        assert self.centre is not None and self.ami_events is not None and self.store is not None
         self.centre.apply(event)
         name = event.event or "?"
         ring = queue_ring(event, self.centre)
@@ -407,7 +406,7 @@ class LiveCentre:
         if name in ("AgentConnect", "BridgeEnter") and self.server is not None:
             # the call's Dial() or Queue() was answered: its reply comes when
             # the conversation ends (a dialplan whose answered Gosub did not run)
-            self.server.extend_call(event.get("Uniqueid") or "")
+            self.server.extend_call(self.store.latest_call_id(event.get("Uniqueid") or ""))
         # only the kinds reports read, at most [ami] store_rate a second (ami_keep.py)
         self.ami_events.keep(event, _flat(event.headers),
                              event.get("Linkedid") or event.get("Uniqueid"))

@@ -345,9 +345,6 @@ class CallStore:
         except (sqlite3.Error, StoreError):
             pass  # the read sees the file as it is; last_error says why
 
-    def flush_due(self) -> None:
-        """Kept for callers of older versions: the writer writes what is due by itself."""
-
     @property
     def last_error(self) -> str | None:
         """Why the writer's last write failed, while it has not written since."""
