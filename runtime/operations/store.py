@@ -116,7 +116,8 @@ class CallStore:
         self._cv = threading.Condition(self._lock)
         self._calls: dict[str, CallRecord] = {}  # open calls
         self._q = Pending(self.path, self.calls_per_commit, self.flush_events)
-        self._ended: OrderedDict[str, None] = OrderedDict()
+        # finished calls: the id their events came with -> the id they are stored as
+        self._ended: OrderedDict[str, str] = OrderedDict()
         self._claims: OrderedDict[str, int] = OrderedDict()  # Uniqueid -> its calls so far
         self._previous: dict[str, str] = {}  # a claimed repeat's id -> the call before it
         self._reserved: set[str] = set()  # ids whose row reserve_call_id inserted
@@ -218,46 +219,54 @@ class CallStore:
                 self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
             iso, ms = self._stamp
             call = self._calls.get(call_id)
-            if call is None and call_id in self._ended:
+            if call is None and call_id in self._ended and kind != "call_started":
                 step, changed = None, False  # after its end: an event row, nothing more
+                stored_id = self._ended[call_id]
             else:
                 if call is None:
                     call = self._start(call_id, iso, ms)
                 step, changed = apply(call, event.seq, kind, data, iso, ms)
                 if changed:
                     self._q.dirty[call_id] = call
+                stored_id = call.row["call_id"]
             loc = event.loc
             if loc:
                 file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
             else:
                 file = line = col = None
-            row = (call_id, event.seq, iso, ms, kind, step, file, line, col, dumps(data))
+            row = (stored_id, event.seq, iso, ms, kind, step, file, line, col, dumps(data))
             if kind in FOLDS or not self._q.full(BACKLOG_ROWS, "events"):
                 self._q.events.append(row)
             if kind == "call_ended" and call is not None:
-                self._finish(call)
+                self._finish(call_id, call)
             self._queued()
 
     def _start(self, call_id: str, iso: str, ms: int) -> CallRecord:
         """A call's first event (call_started, or whatever came first), at
-        `iso` / `ms`."""
+        `iso` / `ms`. An id a call of this store ended with already (a
+        caller that claimed no id) is stored as the next `ID~N`."""
         row = dict.fromkeys(CALL_COLUMNS)
-        row["call_id"] = call_id
         row["started"], row["started_ms"] = iso, ms
         row["talked_to_agent"] = 0
         row["previous_call"] = self._previous.pop(call_id, None)
+        row["call_id"] = call_id
+        if call_id in self._ended:
+            n = max(self._claims.get(call_id, 1), 1)
+            row["call_id"], row["previous_call"] = nth(call_id, n + 1), self._ended[call_id]
+            self._claims[call_id] = n + 1
         call = CallRecord(row, stored=call_id in self._reserved)
         self._reserved.discard(call_id)
         self._calls[call_id] = call
         self._q.dirty[call_id] = call
         return call
 
-    def _finish(self, call: CallRecord) -> None:
-        call_id = call.row["call_id"]
+    def _finish(self, call_id: str, call: CallRecord) -> None:
+        """The call whose events come as `call_id` ended."""
         del self._calls[call_id]
         self._q.dirty.pop(call_id, None)
         self._q.finished.append(call)
-        self._ended[call_id] = None
+        self._ended[call_id] = call.row["call_id"]
+        self._ended.move_to_end(call_id)
         if len(self._ended) > ENDED_KEPT:
             self._ended.popitem(last=False)
 
@@ -475,7 +484,7 @@ class CallStore:
         with self._lock:
             if self._db is None:
                 return
-            for call in list(self._calls.values()):
+            for call_id, call in list(self._calls.items()):
                 row = call.row
                 now_ms = _ms(datetime.now().astimezone())
                 close_node(call, now_ms)
@@ -483,7 +492,7 @@ class CallStore:
                 row["error"] = row["error"] or "the call had not ended when the store closed"
                 call.settle_ringing("caller_gone")
                 recordings_done(call, now_ms)
-                self._finish(call)
+                self._finish(call_id, call)
             if self._run_id is not None or self._q.first_at is not None:
                 self._q.jobs.append(Job(self._end_run))
                 self._queued()

@@ -76,6 +76,21 @@ def test_two_writers_of_one_call_id_keep_both_calls(tmp_path: Path) -> None:
                          "ORDER BY call_id") == [(UID, 3), (f"{UID}~2", 3)]
 
 
+def test_one_store_given_an_id_again_keeps_both_calls(tmp_path: Path) -> None:
+    # a caller of the store that claims no id (a test rig, a simulator) and
+    # runs a second call under the first one's id, in the same batch
+    path = tmp_path / "calls.db"
+    with CallStore(path) as store:
+        _voicemail_call(store, UID, "voicemail/first.wav", T0)
+        store.emit(Event(UID, 4, T0, "log", {"message": "after the end"}))
+        _voicemail_call(store, UID, "voicemail/second.wav", T0 + timedelta(minutes=5))
+    assert on_disk(path, "SELECT call_id, previous_call, voicemail_file FROM calls "
+                         "ORDER BY started_ms") == [
+        (UID, None, "voicemail/first.wav"), (f"{UID}~2", UID, "voicemail/second.wav")]
+    assert on_disk(path, "SELECT call_id, count(*) FROM events GROUP BY call_id "
+                         "ORDER BY call_id") == [(UID, 4), (f"{UID}~2", 3)]
+
+
 def test_no_store_module_replaces_a_row() -> None:
     root = Path(__file__).resolve().parents[2] / "runtime" / "operations"
     for module in sorted(root.glob("store*.py")):
