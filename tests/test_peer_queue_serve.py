@@ -84,7 +84,7 @@ def legs(store: Path) -> list[tuple]:
     return [(*row[:4], None if row[3] == "answered" else row[4]) for row in rows]
 
 
-def serve_a_call(tmp_path: Path, ir: dict) -> dict:
+def serve_a_call(tmp_path: Path, ir: dict, phones: dict | None = None) -> dict:
     """One caller through ccf serve; what the peer and ccf serve saw."""
     async def main():
         peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service", "ccf-support"))
@@ -95,7 +95,7 @@ def serve_a_call(tmp_path: Path, ir: dict) -> dict:
         # what `ccf deploy` writes to queues_ccf.conf, as app_queue reads it
         bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
         peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
-        peer.app_queue.phones.update(PHONES)
+        peer.app_queue.phones.update(phones or PHONES)
         live = LiveCentre(config, port=0, api_port=0)
         try:
             _, port = await live.start()
@@ -121,7 +121,10 @@ def serve_a_call(tmp_path: Path, ir: dict) -> dict:
                 pauses = db.execute("SELECT json_extract(data, '$.Queue'), "
                                     "json_extract(data, '$.PausedReason') FROM centre_events "
                                     "WHERE kind = 'QueueMemberPause' ORDER BY id").fetchall()
-            return {"legs": legs(config.store_path), "pauses": pauses,
+            with sqlite3.connect(config.store_path) as db:
+                ended = db.execute("SELECT agent, ended_by FROM agent_legs WHERE call_id = ? "
+                                   "AND outcome = 'answered'", (CALL_ID,)).fetchall()
+            return {"legs": legs(config.store_path), "pauses": pauses, "ended": ended,
                     "states": {a.id: a.state for a in live.centre.agents()},
                     "paused_in": {q.name: sorted(m.name for m in q.members.values() if m.paused)
                                   for q in peer.queues.values()},
@@ -146,6 +149,17 @@ def test_the_member_who_lets_it_ring_out_is_missed_and_paused_in_that_queue(tmp_
     assert seen["states"]["wang"] == AgentState.AVAILABLE
     assert seen["agi"]["QUEUESTATUS"] == "CONTINUE" and seen["agi"]["MEMBERNAME"] == "li"
     assert seen["record"]["agent"] == "li"
+
+
+def test_a_caller_who_hangs_up_on_the_agent_ended_the_conversation(tmp_path) -> None:
+    """With Queue()'s `c` option app_queue answers 0 and CONTINUE whoever
+    hung up; the caller's hang-up reaches ccf serve as the AGI's HANGUP, so
+    the conversation was ended by the caller, not the agent."""
+    phones = {**PHONES, "li": Phone(answer_after_ms=3_000, talk_ms=20_000, hangs_up="caller")}
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes"), phones)
+    assert seen["ended"] == [("li", "caller")]
+    assert seen["record"]["ended_by"] == "caller"
+    assert seen["record"]["talk_ms"] >= 0 and seen["record"]["agent"] == "li"
 
 
 def test_autopause_all_pauses_the_member_in_every_queue_through_serve(tmp_path) -> None:

@@ -132,10 +132,14 @@ class AgiAgents(AgiLine):
             if hook.error is not None:
                 raise hook.error
         party = agent_id if target.kind == "agent" else None
-        self._note("conversation", party=target.id, talk_ms=talk_ms, ended_by="agent")
+        ended_by = self._conversation_ended_by()
+        self._note("conversation", party=target.id, talk_ms=talk_ms, ended_by=ended_by)
         self._note(via, target=target.id, status="answered", ring_ms=max(0, ring_ms_taken))
+        if ended_by == "caller":
+            # returned, not raised: the interpreter records the talk, then ends the call
+            self._end("caller")
         return DialOutcome("answered", Conversation(party, max(0, ring_ms_taken), talk_ms,
-                                                    "agent"))
+                                                    ended_by))
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
                       on_ring: OnRing | None = None) -> QueueOutcome:
@@ -191,9 +195,18 @@ class AgiAgents(AgiLine):
         talk = max(0, self._ms_since(answered_at))
         self._note("queue_left", queue=request.queue, outcome="answered", wait_ms=wait,
                    agent=hook.agent)
-        self._note("conversation", party=hook.agent, talk_ms=talk, ended_by="agent")
+        ended_by = self._conversation_ended_by()
+        self._note("conversation", party=hook.agent, talk_ms=talk, ended_by=ended_by)
+        if ended_by == "caller":
+            self._end("caller")
         return QueueOutcome("answered", wait, position,
-                            Conversation(hook.agent, 0, talk, "agent"))
+                            Conversation(hook.agent, 0, talk, ended_by))
+
+    def _conversation_ended_by(self) -> str:
+        """Who ended a bridged conversation. Dial() and Queue() with the `c`
+        option answer the same whoever hung up; the caller's hang-up is the
+        AGI's HANGUP line, read while the application ran."""
+        return "caller" if self.session.hung_up else "agent"
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
                        ring_ms: int) -> TransferOutcome:

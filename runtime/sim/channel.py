@@ -309,16 +309,20 @@ class SimChannel:
             start = self.clock.now()
             self._pass(script.talk_ms)
             ended_by = script.ends
+        except CallHungUp:
+            # the caller hung up on the agent: the conversation is returned,
+            # so its talk is recorded, and the interpreter then ends the call
+            pass
         finally:
             talk = self._ms_since(start)
             if agent_id is not None:
                 self.centre.release(agent_id, self.clock.now())
             self._note("conversation", party=party, talk_ms=talk, ended_by=ended_by)
+        wrapup = dict(script.wrapup) if script.wrapup else None
         if ended_by == "caller":
             self._end("caller")
-            raise CallHungUp(f"the caller ended the conversation with {party}")
-        return Conversation(agent_id, ring_ms, talk, "agent",
-                            wrapup=dict(script.wrapup) if script.wrapup else None)
+            return Conversation(agent_id, ring_ms, talk, "caller", wrapup=wrapup)
+        return Conversation(agent_id, ring_ms, talk, "agent", wrapup=wrapup)
 
     # -- time, keys and hang-ups ---------------------------------------------
 

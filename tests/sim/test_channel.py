@@ -206,11 +206,15 @@ def test_hangup_while_ringing_an_agent_frees_the_agent():
 
 
 def test_hangup_during_a_conversation():
+    """The conversation is returned ended by the caller, with its talk, so
+    the interpreter records it before it ends the call; the line is over."""
     ch = make([HangUp(after_ms=30_000)],
               [("li", AgentScript(answer_after_ms=2000, talk_ms=60_000), AgentState.AVAILABLE)])
-    with pytest.raises(CallHungUp):
-        asyncio.run(ch.dial(DialTarget("agent", "li"), ring_ms=20_000, on_answer=no_op))
+    out = asyncio.run(ch.dial(DialTarget("agent", "li"), ring_ms=20_000, on_answer=no_op))
+    assert (out.conversation.ended_by, out.conversation.talk_ms) == ("caller", 28_000)
     assert entries(ch, "conversation")[0]["talk_ms"] == 28_000
+    with pytest.raises(CallHungUp):
+        asyncio.run(ch.wait(10))
     ch.centre.settle(ch.clock.now())
     assert ch.centre.agent("li").state == AgentState.AVAILABLE
 
@@ -296,9 +300,12 @@ def test_dial_ring_no_answer_busy_and_logged_off():
 
 def test_a_conversation_the_caller_ends_is_a_hangup():
     ch = make([], [("li", AgentScript(talk_ms=10_000, ends="caller"), AgentState.AVAILABLE)])
-    with pytest.raises(CallHungUp):
-        asyncio.run(ch.dial(DialTarget("agent", "li"), ring_ms=20_000, on_answer=no_op))
+    out = asyncio.run(ch.dial(DialTarget("agent", "li"), ring_ms=20_000, on_answer=no_op))
+    assert out.conversation.ended_by == "caller"
     assert entries(ch, "conversation")[0]["ended_by"] == "caller"
+    assert ch.ended_by == "caller"
+    with pytest.raises(CallHungUp):
+        asyncio.run(ch.wait(10))
 
 
 def test_transfer_blind_and_attended():
