@@ -22,7 +22,7 @@ from typing import Any
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
-from ccdsl.runtime.operations.store_ids import calls_of, nth, reserve_numbered
+from ccdsl.runtime.operations.store_ids import Claims, calls_of, reserve_numbered
 from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
 from ccdsl.runtime.operations.store_record import (
     FOLDS,
@@ -118,8 +118,7 @@ class CallStore:
         self._q = Pending(self.path, self.calls_per_commit, self.flush_events)
         # finished calls: the id their events came with -> the id they are stored as
         self._ended: OrderedDict[str, str] = OrderedDict()
-        self._claims: OrderedDict[str, int] = OrderedDict()  # Uniqueid -> its calls so far
-        self._previous: dict[str, str] = {}  # a claimed repeat's id -> the call before it
+        self._claims = Claims(CLAIMS_KEPT)
         self._reserved: set[str] = set()  # ids whose row reserve_call_id inserted
         self._stamp_of: datetime | None = None  # the last event time converted, and its forms
         self._stamp: tuple[str, int] = ("", 0)
@@ -248,12 +247,11 @@ class CallStore:
         row = dict.fromkeys(CALL_COLUMNS)
         row["started"], row["started_ms"] = iso, ms
         row["talked_to_agent"] = 0
-        row["previous_call"] = self._previous.pop(call_id, None)
+        row["previous_call"] = self._claims.previous(call_id)
         row["call_id"] = call_id
         if call_id in self._ended:
-            n = max(self._claims.get(call_id, 1), 1)
-            row["call_id"], row["previous_call"] = nth(call_id, n + 1), self._ended[call_id]
-            self._claims[call_id] = n + 1
+            row["call_id"] = self._claims.claim(call_id, 1)
+            row["previous_call"] = self._claims.previous(row["call_id"])
         call = CallRecord(row, stored=call_id in self._reserved)
         self._reserved.discard(call_id)
         self._calls[call_id] = call
@@ -426,25 +424,17 @@ class CallStore:
         started are in memory, and the file is read without waiting; the
         writer gives a call whose id the file turns out to have the next free one."""
         with self._lock:
-            known = self._claims.get(base)
+            known = self._claims.known(base)
         if known is None:
             known = self._calls_on_disk(base)
         with self._lock:
-            n = max(known, self._claims.get(base, 0))
-            call_id = nth(base, n + 1)
-            if n:
-                self._previous[call_id] = nth(base, n)
-            self._claims[base] = n + 1
-            self._claims.move_to_end(base)
-            if len(self._claims) > CLAIMS_KEPT:
-                self._claims.popitem(last=False)
-        return call_id
+            return self._claims.claim(base, known)
 
     def latest_call_id(self, base: str) -> str:
         """The id of the latest call this store claimed for a Uniqueid (the
         Uniqueid itself when none): where an AMI event of that channel goes."""
         with self._lock:
-            return nth(base, self._claims.get(base, 1))
+            return self._claims.latest(base)
 
     def _calls_on_disk(self, base: str) -> int:
         """The calls of a Uniqueid in the file, read on a connection of its

@@ -1,12 +1,14 @@
 """Call ids unique in a call store: `sim-N` reserved in the file, a repeated Uniqueid `U~2`.
 
-SQL on a connection it is given, inside the caller's transaction; must not open or commit one.
+SQL on a connection it is given, inside the caller's transaction (must not open or commit
+one), and the ids a store has given in memory.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections import OrderedDict
 
 # Asterisk's Uniqueids (`1795663790.9`, `sysname-1795663790.9`) never hold a `~`
 REPEAT = "~"
@@ -84,3 +86,37 @@ def reserve_numbered(db: sqlite3.Connection, prefix: str) -> str:
 def _after(prefix: str) -> str:
     """The least text greater than every text starting with `prefix`."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class Claims:
+    """The calls of each Uniqueid a store has started (the most recent
+    `kept` Uniqueids), and for each repeat the call it follows. Memory only:
+    what it has forgotten, the file still has."""
+
+    def __init__(self, kept: int) -> None:
+        self.kept = kept
+        self._count: OrderedDict[str, int] = OrderedDict()  # Uniqueid -> its calls so far
+        self._previous: dict[str, str] = {}  # a repeat's id -> the call before it
+
+    def known(self, base: str) -> int | None:
+        return self._count.get(base)
+
+    def claim(self, base: str, on_disk: int) -> str:
+        """The id of the next call of `base`, the file having `on_disk` of them."""
+        n = max(on_disk, self._count.get(base, 0))
+        call_id = nth(base, n + 1)
+        if n:
+            self._previous[call_id] = nth(base, n)
+        self._count[base] = n + 1
+        self._count.move_to_end(base)
+        if len(self._count) > self.kept:
+            self._count.popitem(last=False)
+        return call_id
+
+    def latest(self, base: str) -> str:
+        """The id of the latest call of `base` claimed here (`base` when none)."""
+        return nth(base, self._count.get(base, 1))
+
+    def previous(self, call_id: str) -> str | None:
+        """The call a claimed repeat follows, once (for its first row)."""
+        return self._previous.pop(call_id, None)
