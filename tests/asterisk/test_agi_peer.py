@@ -434,13 +434,15 @@ def test_record_file_ends_by_key_by_limit_and_by_hangup() -> None:
     from ccdsl.runtime.sim.caller import Speak
 
     line = CallerLine(callerid="+8613800000001")
-    # the caller speaks 3 s then #, 10 s cut at 2 s, and hangs up 0.5 s into the third
+    # the caller speaks 3 s then # (Asterisk keeps 2.8 s: res_agi cuts the 0.2 s
+    # before a key, fastagi-record-silence-audio-dtmf.txt), 10 s cut at 2 s, and
+    # hangs up 0.5 s into the third
     backend = sim_backend(line, [Speak(3_000), Speak(10_000), Speak(10_000)],
                           max_call_ms=3_000 + 2_000 + 500)
     record = 'RECORD FILE /rec/voicemail/zhang/c1 wav "#" {}'
     replies = drive(backend, [record.format(5000), record.format(2000), record.format(5000),
                               "GET VARIABLE DIALSTATUS"])
-    assert replies == [b"200 result=35 (dtmf) endpos=24000\n",
+    assert replies == [b"200 result=35 (dtmf) endpos=22400\n",
                        b"200 result=0 (timeout) endpos=16000\n",
                        b"200 result=-1 (hangup) endpos=4000\n", b"HANGUP\n",
                        b"200 result=0\n"]
@@ -461,8 +463,9 @@ def test_record_file_of_a_silent_caller_is_a_header_only_file(tmp_path) -> None:
     assert (folder / "c1.wav").stat().st_size == WAV_HEADER_BYTES
     spoke = drive(sim_backend(CallerLine(callerid="+8613800000001"), [Speak(1_000)]),
                   [record.format("c2")])
-    assert spoke == [b"200 result=35 (dtmf) endpos=8000\n"]
-    assert (folder / "c2.wav").stat().st_size == WAV_HEADER_BYTES + 2 * 8000
+    # 1 s said, then #: 0.8 s kept
+    assert spoke == [b"200 result=35 (dtmf) endpos=6400\n"]
+    assert (folder / "c2.wav").stat().st_size == WAV_HEADER_BYTES + 2 * 6400
 
 
 def test_dial_sets_what_asterisk_sets_and_numbers_ring_too() -> None:

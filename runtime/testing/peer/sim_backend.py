@@ -40,6 +40,9 @@ AnsweredLeg = Callable[[str, str], Awaitable[None]]  # (call id, agent) -> the a
 # it; an awaitable returned is awaited before the queue goes on
 QueueRings = Callable[[str, QueueRing, QueueRequest], Awaitable[None] | None]
 
+# what res_agi cuts off the end of a recording a key ended
+KEY_CUT_MS = 200
+
 _DIALSTATUS = {"answered": "ANSWER", "no_answer": "NOANSWER", "busy": "BUSY",
                "unavailable": "CHANUNAVAIL", "failed": "CONGESTION"}
 
@@ -278,14 +281,19 @@ class SimBackend(Backend):
         got = await self.sim.voicemail(mailbox, greeting=(),
                                        max_length_ms=FOREVER_MS if limit < 0 else limit)
         endpos = got.duration_ms * SAMPLES_PER_MS
+        if self.sim.ended_by == "caller":
+            reply = f"200 result=-1 (hangup) endpos={endpos}"
+        elif limit >= 0 and got.duration_ms >= limit:
+            reply = f"200 result=0 (timeout) endpos={endpos}"
+        else:
+            # res_agi rewinds a recording a key ended by 0.2 s (the key's own
+            # tone) and truncates there (fastagi-record-silence-audio-dtmf.txt)
+            endpos = max(0, endpos - KEY_CUT_MS * SAMPLES_PER_MS)
+            reply = f"200 result={ord('#')} (dtmf) endpos={endpos}"
         # Asterisk writes the file however little was said: a caller who
         # said nothing leaves a WAV header and no audio (44 bytes)
         _write_wav(f"{cmd.args[0]}.{cmd.args[1]}", endpos)
-        if self.sim.ended_by == "caller":
-            return f"200 result=-1 (hangup) endpos={endpos}"
-        if limit >= 0 and got.duration_ms >= limit:
-            return f"200 result=0 (timeout) endpos={endpos}"
-        return f"200 result={ord('#')} (dtmf) endpos={endpos}"
+        return reply
 
     def _samples_since(self, start: datetime) -> int:
         return round((self.clock.now() - start).total_seconds() * 1000) * SAMPLES_PER_MS
