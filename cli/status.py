@@ -106,6 +106,27 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
             shown += 1
 
 
+def _limits_line(limits: Mapping[str, Any]) -> str:
+    """The limits a peer can push against (docs/asterisk.md "Limits"), said
+    only when ccf serve has had to act on one."""
+    def number(key: str) -> int:
+        value = limits.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    said = []
+    if number("calls_refused"):
+        said.append(f"{_count(number('calls_refused'), 'call')} turned away at the cap of "
+                    f"{number('max_calls')}")
+    if number("api_unauthenticated_closed"):
+        said.append(f"{number('api_unauthenticated_closed')} API connection(s) without a "
+                    "token closed")
+    if number("ami_channels_evicted"):
+        said.append(f"{number('ami_channels_evicted')} AMI channel(s) dropped from the map")
+    if number("ami_events_not_stored"):
+        said.append(f"{number('ami_events_not_stored')} AMI event(s) not stored")
+    return ("limits: " + "; ".join(said)) if said else ""
+
+
 def render(status: Mapping[str, Any], where: str):
     """The whole view as one rich renderable. Every value of the status is
     ccf serve's account of callers, the CRM and Asterisk: each is a Text of
@@ -127,6 +148,9 @@ def render(status: Mapping[str, Any], where: str):
                 f"AMI {_plain(server.get('ami'))}; {_count(len(calls), 'call')} now "
                 f"({time.strftime('%H:%M:%S')})")
     parts: list[Any] = [head]
+    limits = _limits_line(_object(status.get("limits")))
+    if limits:
+        parts.append(Text(limits))
 
     steps = Table(title="Calls by step", title_justify="left")
     steps.add_column("step")

@@ -262,3 +262,20 @@ def test_ccf_status_help() -> None:
     assert "Show what the contact centre is doing now, from a running `ccf serve`" in text
     for option in ("--once", "--format", "--interval", "--config", "token_env"):
         assert option in text
+
+
+def test_the_limits_ccf_serve_had_to_act_on_are_said(tmp_path) -> None:
+    """docs/asterisk.md "Limits": calls turned away at the cap, AMI events
+    not stored... one line when any happened, nothing when none did."""
+    quiet = {**STATUS, "limits": {"max_calls": 448, "calls_refused": 0,
+                                  "ami_events_not_stored": 0}}
+    busy = {**STATUS, "limits": {"max_calls": 448, "calls_refused": 3,
+                                 "api_unauthenticated_closed": 2, "ami_channels_evicted": 0,
+                                 "ami_events_not_stored": 120}}
+    with status_server(quiet) as (port, _):
+        out = ccf("status", "--once", "--config", config_for(tmp_path, port)).stdout
+    assert "limits:" not in out
+    with status_server(busy) as (port, _):
+        out = ccf("status", "--once", "--config", config_for(tmp_path, port)).stdout
+    assert ("limits: 3 calls turned away at the cap of 448; 2 API connection(s) without a "
+            "token closed; 120 AMI event(s) not stored") in flat(out)
