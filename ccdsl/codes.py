@@ -38,6 +38,8 @@ _TABLE = [
     ("E008", E, "file is too large"),
     ("E009", E, "file is empty"),
     ("E010", E, "missing or misplaced flow header"),
+    ("E011", E, "blocks nested too deeply"),
+    ("E012", E, "expression nested too deeply"),
     # -- names ----------------------------------------------------------------
     ("E100", E, "unknown name"),
     ("E101", E, "duplicate name"),

@@ -249,8 +249,9 @@ class _Walker:
     def route(self, s: ast.Route, env: Env) -> None:
         sym = env.scope.lookup(s.target)
         span = word_span(s.span, s.target, self.ctx.sources)
-        targets = [n for n, x in env.scope.symbols.items() if x.kind in ("routing rule", "queue")]
         if sym is None:
+            targets = [n for n, x in env.scope.symbols.items()
+                       if x.kind in ("routing rule", "queue")]
             self.emit("E100", f"unknown routing rule or queue `{s.target}`", span,
                       help=did_you_mean(s.target, targets)
                       or "declare it: `routing NAME:` or `queue NAME`")

@@ -13,6 +13,13 @@ from lark.indenter import DedentError
 
 from ccdsl import ast
 from ccdsl.compiler.grammar import parse_tree
+from ccdsl.compiler.limits import (
+    EXPR_HELP,
+    EXPR_NOTE,
+    MAX_EXPR_DEPTH,
+    expression_depth,
+    interpolation_key,
+)
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
@@ -20,9 +27,11 @@ _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "r": "\r"}
 
 
 def parse_expression(text: str, source: SourceFile, line: int, column: int,
-                     diags: list[Diagnostic]) -> ast.Expr | None:
+                     diags: list[Diagnostic], budget: int = MAX_EXPR_DEPTH - 1
+                     ) -> ast.Expr | None:
     """Parse an expression found inside a string interpolation; its spans are
-    shifted to where it stands in the file."""
+    shifted to where it stands in the file. It may nest `budget` levels: what
+    the expression holding the string leaves (compiler/limits.py)."""
     try:
         tree = parse_tree(text, "expr")
     except (UnexpectedInput, DedentError) as exc:
@@ -36,6 +45,15 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
             Span(source.path, line, col, line, col + 1),
             help="write a name, a field (`order.status`) or a call between `${` and `}`"))
         return None
+    depth = expression_depth(tree)
+    if depth > budget:
+        total = depth + MAX_EXPR_DEPTH - budget
+        diags.append(diagnostic(
+            "E012", f"the interpolation `${{{text}}}` makes its expression nest {total} levels "
+                    f"deep; an expression may nest at most {MAX_EXPR_DEPTH}",
+            Span(source.path, line, column - 2, line, column + len(text) + 1),
+            help=EXPR_HELP, notes=(EXPR_NOTE,)))
+        return None
     return ExprBuilder(source, diags, line - 1, column - 1).expr(tree)
 
 
@@ -45,11 +63,14 @@ class ExprBuilder:
     tree's meta before children are replaced."""
 
     def __init__(self, source: SourceFile, diags: list[Diagnostic],
-                 line_shift: int = 0, column_shift: int = 0) -> None:
+                 line_shift: int = 0, column_shift: int = 0,
+                 budgets: dict[tuple[int, int], int] | None = None) -> None:
         self.source = source
         self.diags = diags
         self.line_shift = line_shift
         self.column_shift = column_shift
+        # what each string's interpolations may nest (limits.check_nesting)
+        self.budgets = budgets or {}
 
     # -- spans
     def span(self, node) -> Span:
@@ -247,7 +268,8 @@ class ExprBuilder:
                     buf = []
                 inner = raw[i + 2:close]
                 col = sp.column + 1 + i + 2
-                expr = parse_expression(inner, self.source, sp.line, col, self.diags)
+                budget = self.budgets.get(interpolation_key(tok), MAX_EXPR_DEPTH - 1)
+                expr = parse_expression(inner, self.source, sp.line, col, self.diags, budget)
                 if expr is not None:
                     parts.append(expr)
                 i = close + 1

@@ -77,10 +77,8 @@ def is_terminal(stmt, routings: Routings, _routes: frozenset[str] = frozenset())
     statements after it can never run)."""
     if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return)):
         return True
-    if isinstance(stmt, ast.Transfer):
-        return _error_path_ends(stmt, routings, _routes)
-    if isinstance(stmt, ast.Route):
-        return _route_ends(stmt, routings, _routes) and _error_path_ends(stmt, routings, _routes)
+    if isinstance(stmt, (ast.Transfer, ast.Route)):
+        return _chain_ends(stmt, routings, _routes)
     if isinstance(stmt, ast.If):
         return stmt.orelse is not None and all(
             body_ends(body, routings, _routes) for body in _if_bodies(stmt))
@@ -113,18 +111,27 @@ def _if_bodies(stmt: ast.If) -> list[tuple]:
     return bodies
 
 
-def _error_path_ends(stmt, routings: Routings, routes: frozenset[str]) -> bool:
-    on_error = getattr(stmt, "on_error", None)
-    return on_error is None or is_terminal(on_error.action, routings, routes)
-
-
-def _route_ends(stmt: ast.Route, routings: Routings, routes: frozenset[str]) -> bool:
-    routing = routings.get(stmt.target)
-    if routing is None or stmt.target in routes:
-        return False
-    otherwise = otherwise_of(routing)
-    return otherwise is not None and is_terminal(otherwise.action, routings,
-                                                 routes | {stmt.target})
+def _chain_ends(stmt, routings: Routings, routes: frozenset[str]) -> bool:
+    """Whether a transfer or route ends the path: its `on error` action does,
+    and for a route, the `otherwise` action of its routing rule (never
+    reached again on the way). Followed with a list, not the stack: routing
+    rules may route to each other in chains as long as the flow makes them."""
+    pending = [(stmt, routes)]
+    while pending:
+        stmt, routes = pending.pop()
+        if not isinstance(stmt, (ast.Transfer, ast.Route)):
+            if not is_terminal(stmt, routings, routes):
+                return False
+            continue
+        if stmt.on_error is not None:
+            pending.append((stmt.on_error.action, routes))
+        if isinstance(stmt, ast.Route):
+            routing = routings.get(stmt.target)
+            otherwise = otherwise_of(routing) if routing is not None else None
+            if otherwise is None or stmt.target in routes:
+                return False
+            pending.append((otherwise.action, routes | {stmt.target}))
+    return True
 
 
 @dataclass(frozen=True)
@@ -257,28 +264,35 @@ def _body_jumps(body, routings, waits, waited: bool, out: list[Jump]) -> None:
 
 def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
                 routes: frozenset[str]) -> None:
-    if isinstance(stmt, ast.Goto):
-        out.append(Jump(stmt.target, via, waited))
-        return
-    on_error = getattr(stmt, "on_error", None)
-    if on_error is not None:
-        # a collect fails only after it has waited for the caller
-        failed_waited = waited or isinstance(stmt, ast.Collect)
-        _stmt_jumps(on_error.action, on_error.action, routings, waits, failed_waited, out, routes)
-    if isinstance(stmt, ast.Route) and stmt.target in routings and stmt.target not in routes:
-        otherwise = otherwise_of(routings[stmt.target])
-        if otherwise is not None:
-            _stmt_jumps(otherwise.action, via, routings, waits, waited, out,
-                        routes | {stmt.target})
-    elif isinstance(stmt, ast.If):
-        for body in _if_bodies(stmt):
-            _body_jumps(body, routings, waits, waited, out)
-    elif isinstance(stmt, ast.Match):
-        for arm in stmt.arms:
-            _body_jumps(arm.body, routings, waits, waited, out)
-    elif isinstance(stmt, ast.Menu):
-        for arm in stmt.arms:
-            _body_jumps(arm.body, routings, waits, True, out)
+    # `on error ->` and `otherwise ->` actions are followed with a list, in
+    # the same order as depth first: routing rules may route to each other
+    # in chains as long as the flow makes them; blocks nest at most 16 deep
+    pending = [(stmt, via, waited, routes)]
+    while pending:
+        stmt, via, waited, routes = pending.pop()
+        if isinstance(stmt, ast.Goto):
+            out.append(Jump(stmt.target, via, waited))
+            continue
+        following = []
+        on_error = getattr(stmt, "on_error", None)
+        if on_error is not None:
+            # a collect fails only after it has waited for the caller
+            failed_waited = waited or isinstance(stmt, ast.Collect)
+            following.append((on_error.action, on_error.action, failed_waited, routes))
+        if isinstance(stmt, ast.Route) and stmt.target in routings and stmt.target not in routes:
+            otherwise = otherwise_of(routings[stmt.target])
+            if otherwise is not None:
+                following.append((otherwise.action, via, waited, routes | {stmt.target}))
+        elif isinstance(stmt, ast.If):
+            for body in _if_bodies(stmt):
+                _body_jumps(body, routings, waits, waited, out)
+        elif isinstance(stmt, ast.Match):
+            for arm in stmt.arms:
+                _body_jumps(arm.body, routings, waits, waited, out)
+        elif isinstance(stmt, ast.Menu):
+            for arm in stmt.arms:
+                _body_jumps(arm.body, routings, waits, True, out)
+        pending.extend(reversed(following))
 
 
 def statement_lists(body: Sequence) -> Iterator[tuple]:

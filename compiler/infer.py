@@ -34,6 +34,7 @@ from ccdsl.compiler.infer_env import (
     uses,
     visible_names,
 )
+from ccdsl.compiler.limits import list_type
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope, Symbol
@@ -193,7 +194,7 @@ def _list(e: ast.ListLit, env: Env, diags) -> Type:
                   f"{describe(t)} and the ones before it are {describe(item_type)}", item.span)
             return list_of(ANY)
         item_type = joined
-    return list_of(item_type or ANY)
+    return list_type(item_type or ANY)
 
 
 def _map(e: ast.MapLit, env: Env, diags) -> Type:

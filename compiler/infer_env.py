@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.chains import Chains
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, walk_statements
@@ -75,8 +76,9 @@ class Context:
         self.sources: dict[str, SourceFile] = program.sources()
         self.reads: set[tuple] = set()
         self.external_calls: list[tuple[str, Span]] = []  # of the statement being checked
-        self._types: dict[tuple, Type] = {}
-        self._busy: set[tuple] = set()
+        # the types of constants and variables; a chain of them is as long as
+        # the flow makes it, and one may depend on itself
+        self._types: Chains[Type] = Chains(on_cycle=ANY)
         self._assignments: dict[tuple[str, str], dict[str, list]] = {}
 
     def env(self, key: str, where: str, sub: ast.Sub | None = None,
@@ -102,39 +104,28 @@ class Context:
         return self._assignments[key]
 
     def variable_type(self, env: Env, name: str) -> Type:
-        key = ("var", env.module.key, env.sub, name)
-        if key in self._types:
-            return self._types[key]
-        if key in self._busy:
-            return ANY
-        self._busy.add(key)
-        found: Type | None = None
-        for stmt, stmt_env in self.assignments(env).get(name, ()):
-            t = TEXT if isinstance(stmt, ast.Collect) else self.infer(stmt.value, stmt_env, None)
-            if t.kind == "any" or t.is_ref:  # a reference as a value is reported where assigned
-                continue
-            found = t if found is None else unify(found, t)
-            if found is None:  # assigned values of different types
-                found = ANY
-                break
-        if name in env.params and env.sub:
-            found = ANY
-        self._busy.discard(key)
-        self._types[key] = found or ANY
-        return self._types[key]
+        def compute() -> Type:
+            found: Type | None = None
+            for stmt, stmt_env in self.assignments(env).get(name, ()):
+                t = TEXT if isinstance(stmt, ast.Collect) \
+                    else self.infer(stmt.value, stmt_env, None)
+                if t.kind == "any" or t.is_ref:  # a reference as a value is reported where assigned
+                    continue
+                found = t if found is None else unify(found, t)
+                if found is None:  # assigned values of different types
+                    return ANY
+            if name in env.params and env.sub:
+                return ANY
+            return found or ANY
+
+        return self._types.get(("var", env.module.key, env.sub, name), compute)
 
     def constant_type(self, key: str, const: ast.Const) -> Type:
-        cache = ("const", key, const.name)
-        if cache in self._types:
-            return self._types[cache]
-        if cache in self._busy:
-            return ANY
-        self._busy.add(cache)
-        t = self.infer(const.value, self.env(key, "const"), None)
-        t = ANY if t.is_ref else t
-        self._busy.discard(cache)
-        self._types[cache] = t
-        return t
+        def compute() -> Type:
+            t = self.infer(const.value, self.env(key, "const"), None)
+            return ANY if t.is_ref else t
+
+        return self._types.get(("const", key, const.name), compute)
 
     def module_by_key(self, key: str) -> LoadedModule:
         return self.program.modules[key]

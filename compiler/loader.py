@@ -9,6 +9,8 @@ NAME.test.ccf beside NAME.ccf are attached to that flow.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from importlib import resources
 
 from ccdsl import ast
@@ -16,6 +18,7 @@ from ccdsl.compiler.parser import parse_source
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.reader import read_source
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
+from ccdsl.source import SourceFile
 
 TEST_SUFFIX = ".test.ccf"
 
@@ -68,51 +71,79 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf beside this file"
 
 
+@dataclass
+class _Loading:
+    """A module whose `use` lines are being followed."""
+
+    key: str
+    name: str
+    path: str
+    is_stdlib: bool
+    source: SourceFile
+    module: ast.Module
+    uses: Iterator[ast.Use]
+    imports: dict[str, str] = field(default_factory=dict)
+
+
 def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
-    """Load an entry flow and all it uses. Returns None when the entry
-    itself cannot be read or parsed."""
+    """Load an entry flow and all it uses. Returns None when the entry, or
+    a module it uses, cannot be read or parsed: that file's diagnostics say
+    why, and checking the flow without the names the module declares would
+    only add echoes of them."""
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}
+    failed: set[str] = set()  # keys of the files that could not be read or parsed
     entry_key = os.path.abspath(path)
 
-    def load(key: str, name: str, file_path: str, is_stdlib: bool,
-             stack: list[str]) -> bool:
+    def read(key: str, name: str, file_path: str, is_stdlib: bool) -> _Loading | None:
         # cycles are shown by file name: the same file can be `use`d by
         # different dotted paths from different folders
         names[key] = name if is_stdlib else module_name_for(file_path)
         source, read_diags = read_source(file_path)
         diags.extend(read_diags)
-        if source is None:
-            return False
-        module, parse_diags = parse_source(source)
-        diags.extend(parse_diags)
+        module = None
+        if source is not None:
+            module, parse_diags = parse_source(source)
+            diags.extend(parse_diags)
         if module is None:
-            return False
-        imports: dict[str, str] = {}
-        for item in module.items:
-            if not isinstance(item, ast.Use):
-                continue
-            dep_key, dep_name, dep_path, dep_stdlib = _resolve_use(item, file_path)
-            if dep_key in stack or dep_key == key:
-                cycle = stack[stack.index(dep_key):] if dep_key in stack else []
-                chain = " -> ".join(names[k] for k in cycle + [key])
-                diags.append(diagnostic(
-                    "E104", f"`use {'.'.join(item.path)}` makes an import cycle: {chain} -> "
-                            f"{names.get(dep_key, dep_name)}", item.span,
-                    help="move what both files need into a third file that neither imports"))
-                continue
-            if not os.path.isfile(dep_path):
-                diags.append(diagnostic("E103", f"there is no module `{'.'.join(item.path)}`",
-                                        item.span, help=_unknown_module_help(item, file_path)))
-                continue
-            imports[item.local_name] = dep_key
-            if dep_key not in modules:
-                load(dep_key, dep_name, dep_path, dep_stdlib, stack + [key])
-        modules[key] = LoadedModule(key, name, source, module, imports, is_stdlib)
-        return True
+            failed.add(key)
+            return None
+        uses = (item for item in module.items if isinstance(item, ast.Use))
+        return _Loading(key, name, file_path, is_stdlib, source, module, uses)
 
-    if not load(entry_key, module_name_for(path), path, False, []):
+    # depth first with a list, not the stack: a chain of modules each using
+    # the next is as long as the folder makes it
+    first = read(entry_key, module_name_for(path), path, False)
+    loading = [first] if first is not None else []
+    while loading:
+        current = loading[-1]
+        item = next(current.uses, None)
+        if item is None:  # every use followed: dependencies come before dependants
+            loading.pop()
+            modules[current.key] = LoadedModule(current.key, current.name, current.source,
+                                                current.module, current.imports,
+                                                current.is_stdlib)
+            continue
+        stack = [m.key for m in loading]
+        dep_key, dep_name, dep_path, dep_stdlib = _resolve_use(item, current.path)
+        if dep_key in stack:
+            chain = " -> ".join(names[k] for k in stack[stack.index(dep_key):])
+            diags.append(diagnostic(
+                "E104", f"`use {'.'.join(item.path)}` makes an import cycle: {chain} -> "
+                        f"{names.get(dep_key, dep_name)}", item.span,
+                help="move what both files need into a third file that neither imports"))
+            continue
+        if not os.path.isfile(dep_path):
+            diags.append(diagnostic("E103", f"there is no module `{'.'.join(item.path)}`",
+                                    item.span, help=_unknown_module_help(item, current.path)))
+            continue
+        current.imports[item.local_name] = dep_key
+        if dep_key not in modules and dep_key not in failed:
+            dependency = read(dep_key, dep_name, dep_path, dep_stdlib)
+            if dependency is not None:
+                loading.append(dependency)
+    if first is None or failed:
         return None, diags
     tests = [i for i in modules[entry_key].module.items if isinstance(i, ast.Test)]
     test_sources = []

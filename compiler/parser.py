@@ -15,6 +15,7 @@ from ccdsl import ast
 from ccdsl.compiler import comments as comment_scanner
 from ccdsl.compiler.build_expr import ExprBuilder
 from ccdsl.compiler.grammar import parse_tree
+from ccdsl.compiler.limits import check_nesting
 from ccdsl.compiler.statements import BY_RULE
 from ccdsl.compiler.syntax_errors import describe_unexpected
 from ccdsl.diagnostics import Diagnostic, diagnostic
@@ -22,9 +23,9 @@ from ccdsl.source import SourceFile, Span
 
 
 def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic]]:
-    """Parse one file. Returns the module (None on a syntax error) and the
-    diagnostics: syntax errors stop at the first, as later ones are mostly
-    echoes of it."""
+    """Parse one file. Returns the module (None on a syntax error or a
+    nesting too deep) and the diagnostics: syntax errors stop at the first,
+    as later ones are mostly echoes of it."""
     text = source.text
     if not text.endswith("\n"):
         text += "\n"
@@ -41,7 +42,11 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
     except UnexpectedInput as exc:
         diags.append(describe_unexpected(source, exc))
         return None, diags
-    builder = _Builder(source, diags)
+    # before the builder: it, and every pass after it, recurses once per level
+    too_deep, budgets = check_nesting(tree, source)
+    if too_deep:
+        return None, too_deep
+    builder = _Builder(source, diags, budgets=budgets)
     module = builder.module(tree)
     comments = comment_scanner.scan(source.text)
     module = ast.Module(source.path, module.items, tuple(comments), module.span)

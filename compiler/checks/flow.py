@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from ccdsl import ast
 from ccdsl.compiler import controlflow as cf
+from ccdsl.compiler.chains import Chains
 from ccdsl.compiler.namespan import Sources, head_span, word_span
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import walk_statements
@@ -270,34 +271,31 @@ def _unreachable_steps(loaded: LoadedModule, routings, waits,
 def _waits_predicate(program: Program, loaded: LoadedModule):
     """Whether a statement waits for the caller: a menu, collect or
     voicemail, or a call to a sub-flow whose body surely does."""
-    memo: dict[tuple[str, str], bool] = {}
+    # sub-flows call each other in chains as long as the flow makes them, and
+    # one that calls itself does not surely wait
+    memo: Chains[bool] = Chains(on_cycle=False)
 
-    def sub_waits(module_key: str, name: str, stack: frozenset) -> bool:
-        key = (module_key, name)
-        if key in memo:
-            return memo[key]
-        if key in stack:
-            return False
-        target = program.modules.get(module_key)
-        sub = None
-        if target is not None:
-            sub = next((i for i in target.module.items
-                        if isinstance(i, ast.Sub) and i.name == name), None)
-        result = sub is not None and cf.body_waits(
-            sub.body, lambda s: stmt_waits(s, target, stack | {key}))
-        memo[key] = result
-        return result
+    def sub_waits(module_key: str, name: str) -> bool:
+        def compute() -> bool:
+            target = program.modules.get(module_key)
+            sub = None
+            if target is not None:
+                sub = next((i for i in target.module.items
+                            if isinstance(i, ast.Sub) and i.name == name), None)
+            return sub is not None and cf.body_waits(sub.body, lambda s: stmt_waits(s, target))
 
-    def stmt_waits(stmt, owner: LoadedModule, stack: frozenset) -> bool:
+        return memo.get((module_key, name), compute)
+
+    def stmt_waits(stmt, owner: LoadedModule) -> bool:
         if cf.stmt_waits(stmt):
             return True
         for call in _calls(stmt):
             resolved = _resolve_sub(call.func, owner, program)
-            if resolved is not None and sub_waits(*resolved, stack):
+            if resolved is not None and sub_waits(*resolved):
                 return True
         return False
 
-    return lambda stmt: stmt_waits(stmt, loaded, frozenset())
+    return lambda stmt: stmt_waits(stmt, loaded)
 
 
 def _calls(stmt) -> Iterator[ast.Call]:
