@@ -18,6 +18,7 @@ from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_reason
 from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_ids import base_of
 
 # ChanSpy's options: q (no beep, no channel name spoken to the supervisor),
 # w (whisper: the supervisor talks to the agent only), B (barge: to both)
@@ -97,10 +98,13 @@ def find_agent_leg(channels: Sequence[Any], call_id: str,
     with `.get(header)`). MonitorError when the call has no channel on
     Asterisk, or no agent yet."""
     check_call_id(call_id)
-    own = next((c for c in channels if c.get("Uniqueid") == call_id), None)
-    linked = (own.get("Linkedid") if own is not None else None) or call_id
+    # a channel that ran AGI() again is the call store's UNIQUEID~2: on
+    # Asterisk it is still the channel UNIQUEID
+    uniqueid = base_of(call_id)
+    own = next((c for c in channels if c.get("Uniqueid") == uniqueid), None)
+    linked = (own.get("Linkedid") if own is not None else None) or uniqueid
     of_call = [c for c in channels
-               if c.get("Linkedid") == linked or c.get("Uniqueid") == call_id]
+               if c.get("Linkedid") == linked or c.get("Uniqueid") == uniqueid]
     if not of_call:
         raise MonitorError(f"no call {call_id} on Asterisk: it has ended or the id is wrong "
                            "(`ccf status` lists the calls in progress)")

@@ -419,12 +419,12 @@ class WrapupDesk:
     def _wrapup_ms(self, call_id: str) -> int | None:
         """From the end of the agent's conversation to now: the wrap-up
         part of the handling time."""
-        rows = self.store.query(
-            "SELECT at_ms FROM events WHERE call_id=? AND kind='conversation_ended' "
-            "ORDER BY seq DESC LIMIT 1", (call_id,))
-        if not rows:
+        # events(), not a query of the file: it sees the rows the store's
+        # writer still holds (a locked file, the last 250 ms)
+        ended = [e for e in self.store.events(call_id) if e["kind"] == "conversation_ended"]
+        if not ended:
             return None
-        return max(0, int(self.now().timestamp() * 1000) - int(rows[0]["at_ms"]))
+        return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
 
 
 def _bad(problems: list[str]) -> Outcome:

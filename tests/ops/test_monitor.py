@@ -161,6 +161,9 @@ def test_the_agents_channel_is_picked_among_the_calls_channels() -> None:
     assert both.agent == "li"
     with pytest.raises(MonitorError, match="is not a call id"):
         find_agent_leg(channels, "1795,q", {})
+    # the store's id of a channel's second AGI() run is UNIQUEID~2 (docs/store.md)
+    again = find_agent_leg(channels, f"{CALL}~2", {"Local/8001@agents": "li"})
+    assert (again.channel, again.agent) == ("Local/8001@agents-0000000b;1", "li")
 
 
 def test_the_supervisors_device_comes_from_the_agents_interface() -> None:

@@ -95,3 +95,31 @@ def test_ccf_serve_starts_and_takes_calls_while_another_process_holds_the_lock(
 
     report = asyncio.run(main())
     assert report.commands[-1] == "HANGUP"
+
+
+def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
+    """The wrap-up's handling time runs from the conversation's end, which
+    the store's writer may still hold while another process locks the file."""
+    import sqlite3 as sql
+    from datetime import UTC, datetime, timedelta
+
+    from ccdsl.runtime.core.events import Event
+    from ccdsl.runtime.operations.store import CallStore
+    from ccdsl.runtime.operations.wrapup import WrapupDesk
+
+    from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
+
+    path = tmp_path / "calls.db"
+    talked = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    with CallStore(path, wait_s=STORE_READ_WAIT_S) as store:  # as ccf serve opens it
+        store.emit(Event("w1", 1, talked, "call_started", {"flow": "line"}))
+        locker = sql.connect(path, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            store.emit(Event("w1", 2, talked, "conversation_ended",
+                             {"agent": "li", "talk_ms": 1000, "ended_by": "agent"}))
+            desk = WrapupDesk(store, None, None, now=lambda: talked + timedelta(seconds=45))
+            assert desk._wrapup_ms("w1") == 45_000
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
