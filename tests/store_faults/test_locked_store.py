@@ -103,11 +103,10 @@ def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
     import sqlite3 as sql
     from datetime import UTC, datetime, timedelta
 
+    from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
     from ccdsl.runtime.core.events import Event
     from ccdsl.runtime.operations.store import CallStore
     from ccdsl.runtime.operations.wrapup import WrapupDesk
-
-    from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
 
     path = tmp_path / "calls.db"
     talked = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """`ccf report --check-asterisk`: what the switch saw against what the call store says.
 
-`ccf serve` keeps every AMI event it receives in `centre_events` (source
+`ccf serve` keeps the AMI events this check reads in `centre_events` (source
 `ami`, kind the event name, data the headers, call_id the event's Linkedid,
 else its Uniqueid). This module reads those events for a report's window
 and filters, rebuilds each call as Asterisk saw it, reads the same calls
