@@ -111,9 +111,20 @@ def _logging(level: int) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
 
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    class Visible(logging.Filter):
+        """Log lines quote callers' numbers, CRM values and what peers sent:
+        their control characters are shown, not acted on by the terminal."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = visible(record.getMessage()), None
+            return True
+
     # stderr: stdout carries the lines scripts read (the bound address)
     handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False,
                           rich_tracebacks=False)
+    handler.addFilter(Visible())
     root = logging.getLogger("ccdsl")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -325,3 +325,19 @@ def test_a_failed_test_block_quotes_what_happened_escaped() -> None:
     assert raw_bytes(text) == []
     assert f'happened: "Hello {NAME_SHOWN}."' in text
     assert f"error: no customer {NUMBER}: {NAME_SHOWN}" in text
+
+
+def test_ccf_serves_log_shows_control_characters_escaped(capsys) -> None:
+    import logging
+
+    from ccdsl.cli.serve import _logging
+
+    saved = logging.getLogger("ccdsl").handlers[:]
+    try:
+        _logging(logging.INFO)
+        logging.getLogger("ccdsl.serve").warning("call from %s: %s", NUMBER, NAME)
+    finally:
+        logging.getLogger("ccdsl").handlers[:] = saved
+    err = capsys.readouterr().err
+    assert raw_bytes(err) == []
+    assert "".join(f"call from {NUMBER}: {NAME_SHOWN}".split()) in "".join(err.split())
