@@ -38,8 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the AMI double (tests/doubles)
+sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
+from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 
@@ -52,7 +53,6 @@ from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     CallerLine,
     PeerError,
 )
-from ccdsl.runtime.testing.via_asterisk import quiet_tts_command  # noqa: E402
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "chaos-bench-secret"
@@ -141,27 +141,10 @@ class Server:
 
 
 def write_centre(folder: Path, ami_port: int) -> Path:
+    """The test centre's ccf.toml (tests/asterisk/centre.py) and the flow deployed."""
     (folder / "line.ccf").write_text(FLOW, encoding="utf-8")
-    config = folder / "ccf.toml"
-    config.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {ami_port}
-        timeout = "2s"
-        [api]
-        port = 0
-        [paths]
-        flows = "flows"
-        store = "calls.db"
-        [tts]
-        command = {json.dumps(list(quiet_tts_command()))}
-        [crm]
-        adapter = "sqlite"
-        path = "crm.db"
-        [shutdown]
-        grace = "5s"
-        [numbers]
-        "4008005678" = "line"
-        """), encoding="utf-8")
+    config = write_config(folder, ami_port, numbers='"4008005678" = "line"',
+                          extra='[shutdown]\ngrace = "5s"\n')
     result = compile_file(str(folder / "line.ccf"))
     if not result.ok or result.ir is None:
         raise SystemExit("the bench's flow does not compile")

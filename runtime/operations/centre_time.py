@@ -87,32 +87,31 @@ def utc_text(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def local_text(iso: str | None, zone: tzinfo) -> str:
-    """A stored ISO time as `YYYY-MM-DD HH:MM:SS` in `zone` ("" for none).
-    Stores written before the rule kept local times with their offset:
-    those convert the same way."""
-    if not iso:
-        return ""
+def _stored_moment(iso: str) -> datetime | None:
+    """A stored ISO time as an aware datetime (None: not one). Stores
+    written before the rule kept local times with their offset: those
+    convert the same way."""
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
-        return iso[:19]
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def local_text(iso: str | None, zone: tzinfo) -> str:
+    """A stored ISO time as `YYYY-MM-DD HH:MM:SS` in `zone` ("" for none)."""
+    moment = _stored_moment(iso) if iso else None
+    if moment is None:
+        return (iso or "")[:19]
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def local_iso(iso: str | None, zone: tzinfo) -> str:
     """A stored ISO time as ISO 8601 in `zone`, to the second, with its
     offset: one word, for listings ("" for none)."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso[:19]
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _stored_moment(iso) if iso else None
+    if moment is None:
+        return (iso or "")[:19]
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
