@@ -6,7 +6,7 @@ Control leaves a body by the signal exceptions below; failures go to an op's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,13 +17,18 @@ from ccdsl.runtime.core.errors import CallHungUp, ExternalError, FlowError, Step
 from ccdsl.runtime.core.evaluate import evaluate, kind_of
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.ir import Program
+from ccdsl.runtime.core.nesting import (
+    MAX_SUB_DEPTH,
+    constant_cycle,
+    on_own_stack,
+    too_many_subs,
+)
 from ccdsl.runtime.core.services import Services
 from ccdsl.runtime.core.values import Duration, Record, to_text
 
 OpFn = Callable[["CallRuntime", dict, "Frame"], Awaitable[None]]
 
-# sub-flows calling sub-flows deeper than this are a runaway recursion
-MAX_SUB_DEPTH = 64
+_UNSET = object()  # a constant not evaluated yet (null is a value)
 
 
 class GotoStep(Exception):  # noqa: N818 - a signal, not an error
@@ -121,8 +126,10 @@ class CallRuntime:
         self.step_budget = services.config.step_budget
         self._sink_emit = services.sink.emit
         self._clock_now = services.clock.now
-        self.sub_depth = 0
+        self.subs: list[str] = []  # the sub-flow calls active, outermost first
+        self.nesting = 0  # sub-flow calls, constants and `on answered by agent` running
         self._constants: dict[str, Any] = {}
+        self._evaluating: list[str] = []  # constants being evaluated, outermost first
         tz = services.config.timezone
         self._zone = ZoneInfo(tz) if tz else None
 
@@ -213,13 +220,29 @@ class CallRuntime:
     # -- values ------------------------------------------------------------------
 
     async def constant(self, name: str) -> Any:
-        if name not in self._constants:
-            decl = self.program.constants.get(name)
-            if decl is None:
-                raise FlowError(f"no constant named `{name}`")
-            # constants see only literals and other constants
-            self._constants[name] = await evaluate(decl["value"], Frame(self, {}), decl["loc"])
-        return self._constants[name]
+        """A constant's value, evaluated on first use in the call (a constant
+        may call a sub-flow or read `caller`, so it is per call)."""
+        value = self._constants.get(name, _UNSET)
+        if value is not _UNSET:
+            return value
+        decl = self.program.constants.get(name)
+        if decl is None:
+            raise FlowError(f"no constant named `{name}`")
+        if name in self._evaluating:
+            # the compiler lets a cycle through (it may never be evaluated);
+            # evaluated, it is a flow error where it closes, not a recursion
+            outer = self.program.constants.get(self._evaluating[-1])
+            raise FlowError(constant_cycle(self._evaluating, name),
+                            outer["loc"] if outer else decl["loc"])
+        self._evaluating.append(name)
+        try:
+            # constants see only literals and other constants; one defined by
+            # another is evaluated nested, off the stack of the first
+            value = await self.nested(evaluate(decl["value"], Frame(self, {}), decl["loc"]))
+        finally:
+            self._evaluating.pop()
+        self._constants[name] = value
+        return value
 
     async def call_sub(self, name: str, args: list, kwargs: dict, loc: dict | None) -> Any:
         sub = self.program.subs.get(name)
@@ -234,16 +257,32 @@ class CallRuntime:
             if key not in params:
                 raise FlowError(f"`{name}` has no parameter `{key}`", loc)
             local[key] = value
-        if self.sub_depth >= MAX_SUB_DEPTH:
-            raise FlowError(f"sub-flows call each other more than {MAX_SUB_DEPTH} deep", loc)
-        self.sub_depth += 1
+        if len(self.subs) >= MAX_SUB_DEPTH:
+            raise FlowError(too_many_subs(self.subs, name), loc)
+        self.subs.append(name)
         try:
-            await self.run_body(sub["body"], Frame(self, local, sub=name))
+            await self.nested(self.run_body(sub["body"], Frame(self, local, sub=name)))
         except SubReturn as ret:
             return ret.value
         finally:
-            self.sub_depth -= 1
+            self.subs.pop()
         return None
+
+    async def nested(self, work: Coroutine[Any, Any, Any]) -> Any:
+        """Await `work` (a sub-flow's body, a constant's value, `on answered
+        by agent`) nested inside what runs now: in place when nothing else
+        is nested, else on a stack of its own (nesting.on_own_stack). So
+        the Python stack of a call holds at most two levels of the flow
+        (its handler or step and one nested level), each bounded by the
+        compiler's nesting limits, however deep sub-flows and constants
+        nest; docs/runtime.md, "Limits"."""
+        self.nesting += 1
+        try:
+            if self.nesting == 1:
+                return await work
+            return await on_own_stack(work)
+        finally:
+            self.nesting -= 1
 
     # -- running ops -------------------------------------------------------------
 
@@ -252,6 +291,13 @@ class CallRuntime:
         return StepBudgetExceeded(
             f"the call ran more than {budget} operations (the step budget): the flow "
             "seems to loop without waiting for the caller", loc)
+
+    def count_op(self, loc: dict | None) -> None:
+        """Count one op run outside run_body (a `route` followed in a chain
+        of routing rules) against the step budget, as run_body counts its own."""
+        self.ops_run += 1
+        if self.ops_run > self.step_budget:
+            raise self.budget_exceeded(loc)
 
     async def run_body(self, ops: list[dict], frame: Frame) -> None:
         """Run ops in order. Each op is run here, in the loop, rather than

@@ -10,7 +10,15 @@ import datetime as dt
 from typing import Any, Protocol
 
 from ccdsl.runtime.core.errors import FlowError
-from ccdsl.runtime.core.values import Duration, Record, Ref, TimeOfDay, to_text
+from ccdsl.runtime.core.values import (
+    MAX_VALUE_DEPTH,
+    Duration,
+    Record,
+    Ref,
+    TimeOfDay,
+    nesting,
+    to_text,
+)
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -351,11 +359,29 @@ async def _index(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
 
 
 async def _list(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
-    return tuple([await _operand(item, ctx, loc) for item in node["list"]])
+    return _within_depth(tuple([await _operand(item, ctx, loc) for item in node["list"]]),
+                         "list", loc)
 
 
 async def _map(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
-    return {key: await _operand(item, ctx, loc) for key, item in node["map"].items()}
+    return _within_depth({key: await _operand(item, ctx, loc)
+                          for key, item in node["map"].items()}, "map", loc)
+
+
+_CONTAINERS = (tuple, list, dict, Record)
+
+
+def _within_depth(value: Any, what: str, loc: dict | None) -> Any:
+    """A new list or map, unless it would hold values nested deeper than
+    MAX_VALUE_DEPTH (a chain of variables each wrapping the last)."""
+    items = value.values() if isinstance(value, dict) else value
+    if any(isinstance(item, _CONTAINERS) for item in items):  # else it is one level
+        depth = nesting(value)
+        if depth > MAX_VALUE_DEPTH:
+            raise FlowError(f"this {what} would nest lists, maps and records more than "
+                            f"{MAX_VALUE_DEPTH} levels deep; a value nests at most "
+                            f"{MAX_VALUE_DEPTH}", loc)
+    return value
 
 
 async def _agent(node: dict, ctx: EvalContext, loc: dict | None) -> Any:

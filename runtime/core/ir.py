@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ccdsl.runtime.core.errors import IRError
+from ccdsl.runtime.core.ir_depth import depth_problem
 
 # The IR majors this runtime can execute (docs/ir.md "Versioning").
 SUPPORTED_MAJORS = (1,)
@@ -42,7 +43,15 @@ def _validator():
 
 
 def schema_errors(doc: dict) -> list[str]:
-    """Every way `doc` breaks the IR schema, as `at /path: message` lines."""
+    """Every way `doc` breaks the IR schema, as `at /path: message` lines;
+    only how it nests too deep when it does (the validator recurses once
+    per level: ir_depth.depth_problem walks it first, without recursion)."""
+    problem = depth_problem(doc)
+    return [problem] if problem is not None else _validated(doc)
+
+
+def _validated(doc: dict) -> list[str]:
+    """schema_errors of a document known to nest no deeper than the compiler's."""
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return [f"at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
 
@@ -104,7 +113,10 @@ class Program:
 def program_from_doc(doc: dict, *, validate: bool = True) -> Program:
     check_version(doc)
     if validate:
-        errors = schema_errors(doc)
+        problem = depth_problem(doc)
+        if problem is not None:
+            raise IRError(f"the IR nests deeper than the compiler writes one: {problem}")
+        errors = _validated(doc)
         if errors:
             shown = "\n  ".join(errors[:10])
             more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
@@ -140,4 +152,9 @@ def load_program(source: dict | str | Path, *, validate: bool = True) -> Program
         raise IRError(f"cannot read the IR file {path}: {err.strerror or err}") from err
     except json.JSONDecodeError as err:
         raise IRError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from err
+    except RecursionError:
+        # the JSON decoder recurses once per level of nesting, and says so by
+        # this error alone; it keeps no state, so going on after it is safe
+        raise IRError(f"{path} nests its lists and objects too deep to be read as JSON, "
+                      "let alone an IR; was it edited by hand?") from None
     return program_from_doc(doc, validate=validate)

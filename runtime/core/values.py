@@ -9,6 +9,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+# How deep lists, maps and records may hold one another in a value. An
+# expression nests at most 32 levels, but variables can wrap a list in a
+# list without end (`b = [a]`, `c = [b]`, ...), and a CRM or an HTTP answer
+# can nest as it likes; reading, comparing and encoding a value recurses
+# once per level, so a value nested deeper never reaches them.
+MAX_VALUE_DEPTH = 64
+
 
 @dataclass(frozen=True, order=True)
 class Duration:
@@ -92,3 +99,26 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     return str(value)
+
+
+def nesting(value: Any, most: int = MAX_VALUE_DEPTH) -> int:
+    """How many levels of lists, maps and records `value` holds (0 for a
+    scalar), measured without recursion; past `most` it stops, at most + 1."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (list, tuple)):
+            children: Any = item
+        elif isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, Record):
+            children = item.fields.values()
+        else:
+            continue
+        if depth > most:
+            return most + 1
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children
+                       if isinstance(child, (list, tuple, dict, Record)))
+    return deepest

@@ -20,7 +20,14 @@ import httpx
 from ccdsl.runtime.core.builtins.context import BuiltinContext
 from ccdsl.runtime.core.errors import ExternalError, FlowError
 from ccdsl.runtime.core.evaluate import kind_of
-from ccdsl.runtime.core.values import Duration, Record, to_json, to_text
+from ccdsl.runtime.core.values import (
+    MAX_VALUE_DEPTH,
+    Duration,
+    Record,
+    nesting,
+    to_json,
+    to_text,
+)
 
 
 def text_arg(value: Any, what: str, loc: dict | None) -> str:
@@ -222,6 +229,17 @@ def _from_json(value: Any) -> Any:
     return value
 
 
+def _parsed_json(reply: httpx.Response) -> Any:
+    """The body as JSON language values; None when it is not JSON, or nests
+    deeper than a value may (the decoder says so by RecursionError when it
+    nests deeper than it can follow; it keeps no state, so going on is safe)."""
+    try:
+        value = reply.json()
+    except (ValueError, RecursionError):
+        return None
+    return None if nesting(value) > MAX_VALUE_DEPTH else _from_json(value)
+
+
 async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> Any:
     url = text_arg(a["url"], "a URL", loc)
     timeout = a.get("timeout")
@@ -244,10 +262,7 @@ async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> 
             reply = await asyncio.wait_for(client.request(method, url, **request),
                                            timeout_ms / 1000)
         status = reply.status_code
-        try:
-            parsed = _from_json(reply.json())
-        except ValueError:
-            parsed = None
+        parsed = _parsed_json(reply)
         return Record("response", {"status": status, "body": reply.text, "json": parsed})
     except (TimeoutError, httpx.TimeoutException) as err:
         error = f"{method} {url} did not answer within {timeout_ms} ms"

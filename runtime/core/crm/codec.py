@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from ccdsl.runtime.core.values import Duration, Record, TimeOfDay
+from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Duration, Record, TimeOfDay, nesting
 
 # the kinds a column may be noted with; a column with no note is plain
 KINDS = ("json", "bool", "date", "datetime", "duration", "time")
@@ -80,6 +80,8 @@ def decode(cell: Any, kind: str | None) -> Any:
     try:
         if kind == "json":
             value = json.loads(cell)
+            if nesting(value) > MAX_VALUE_DEPTH:
+                return cell  # a value may not nest so deep: the text as it is
             return tuple(value) if isinstance(value, list) else value
         if kind == "bool":
             return bool(cell)
@@ -92,7 +94,9 @@ def decode(cell: Any, kind: str | None) -> Any:
         if kind == "time":
             hours, minutes = str(cell).split(":")
             return TimeOfDay(int(hours) * 60 + int(minutes))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
+        # RecursionError: JSON nested past what the decoder follows; it keeps
+        # no state, so reading on is safe
         return cell
     return cell
 

@@ -19,7 +19,7 @@ import httpx
 from ccdsl.runtime.core.crm.codec import normalise_phone
 from ccdsl.runtime.core.crm.config import CrmConfigError, Endpoint, HttpConfig, load_config
 from ccdsl.runtime.core.errors import ExternalError
-from ccdsl.runtime.core.values import Record, to_json
+from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Record, nesting, to_json
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 LOOKUPS = ("find_customer", "find", "owner")
@@ -248,10 +248,17 @@ def _json(name: str, response: httpx.Response) -> Any:
     if not response.content.strip():
         return None  # 204, or a 200 with nothing to say
     try:
-        return response.json()
+        data = response.json()
     except ValueError:
         raise ExternalError(f"{name}: the CRM answered {response.status_code} with a body "
                             "that is not JSON", service="crm") from None
+    except RecursionError:  # the decoder's only word for nesting it cannot follow
+        data = None
+    else:
+        if nesting(data) <= MAX_VALUE_DEPTH:
+            return data
+    raise ExternalError(f"{name}: the CRM answered {response.status_code} with JSON nested "
+                        f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
 
 
 def _path(data: Any, path: str) -> Any:

@@ -132,7 +132,9 @@ async def run_answered_handler(rt: CallRuntime, agent_id: str) -> None:
     rt.emit("handler_entered", {"handler": "answered_by_agent", "agent": agent_id},
             handler["loc"])
     try:
-        await rt.run_body(handler["body"], rt.call_frame)
+        # nested like a sub-flow: it runs inside a channel call, inside the
+        # route or queue op, inside whatever sub-flows led there
+        await rt.nested(rt.run_body(handler["body"], rt.call_frame))
     except StepBudgetExceeded:
         raise
     except (ExternalError, FlowError) as err:
@@ -370,9 +372,10 @@ def _decision_event(rt: CallRuntime, routing: str, line: RuleLine, decision: Dec
                                  "agent": decision.agent, "queue": decision.queue}, loc)
 
 
-async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None) -> None:
-    """`route R`: try R's lines in order until one takes the call; then, if
-    the caller is still in the flow, run R's `otherwise` (when it has one)."""
+async def try_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None) -> list | None:
+    """Try routing rule `name`'s lines in order until one takes the call;
+    return its `otherwise` ops (None when it has none) for route_rule to
+    run, the caller being still in the flow (a hang-up raises instead)."""
     rule = rt.program.routing.get(name)
     if rule is None:
         raise FlowError(f"no routing rule named `{name}`", loc)
@@ -401,8 +404,64 @@ async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None)
         _decision_event(rt, name, line, decision, outcome.status,
                         f"queue {decision.queue}: {outcome.status}"
                         + (f" ({outcome.reason})" if outcome.reason else ""), raw["loc"])
-    if rule.get("otherwise") is not None:
-        await rt.run_body(rule["otherwise"], frame)
+    return rule.get("otherwise")
+
+
+def _tail_route(ops: list) -> dict | None:
+    """The `route` to a routing rule that ends `ops`, if one does: nothing
+    is left to run after it but what comes after the ops themselves."""
+    if not ops:
+        return None
+    last = ops[-1]
+    return last if last["op"] == "route" and last["target"]["kind"] == "routing" else None
+
+
+async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None) -> None:
+    """`route R`: try R's lines; then, if the caller is still in the flow,
+    run R's `otherwise` (when it has one).
+
+    An `otherwise` (or an `on error ->` of a route in one) that ends by
+    routing to another rule is followed in this loop rather than by
+    recursion, however long the chain of rules; `links` holds the routes
+    followed, outermost first, so a failure goes to the innermost one with
+    an `on error`, as run_body would have sent it."""
+    outer = rt.op_loc
+    links: list[dict] = []  # the tail routes followed, whose rules are running
+    ops: list | None = None  # what to run next, when not a rule
+    try:
+        while True:
+            try:
+                if ops is None:
+                    ops = await try_rule(rt, name, frame, loc)
+                    if ops is None:
+                        break
+                tail = _tail_route(ops)
+                if tail is None:
+                    await rt.run_body(ops, frame)
+                    break
+                if len(ops) > 1:
+                    await rt.run_body(ops[:-1], frame)
+                rt.count_op(tail["loc"])
+                rt.op_loc = tail["loc"]
+                links.append(tail)
+                name, loc, ops = tail["target"]["ref"], tail["loc"], None
+            except StepBudgetExceeded:
+                raise
+            except (ExternalError, FlowError) as err:
+                if links and not getattr(err, "loc", None):
+                    err.loc = links[-1]["loc"]  # the innermost op that failed
+                while links and links[-1].get("on_error") is None:
+                    links.pop()
+                if not links:
+                    raise  # the first route's own op handles it (run_body)
+                link = links.pop()
+                rt.op_loc = link["loc"]
+                rt.emit_error(err, handled=True, loc=link["loc"])
+                ops = link["on_error"]
+    except (GotoStep, SubReturn, FlowHangup, LeftFlow, CallHungUp, ExternalError, FlowError):
+        rt.op_loc = outer
+        raise
+    rt.op_loc = outer
 
 
 async def op_route(rt: CallRuntime, op: dict, frame: Frame) -> None:
