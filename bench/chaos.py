@@ -112,31 +112,38 @@ class Server:
         self.log = b""
 
     async def start(self) -> None:
+        # stdout carries the bound address line; the log (a reconciliation
+        # warning at a restart) goes to stderr, read on its own
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT)
-        line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
+            stderr=asyncio.subprocess.PIPE)
+        self._drains = [asyncio.create_task(self._read(self.proc.stderr))]
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
+        except TimeoutError:
+            line = b""
         if not line.startswith(b"ccf serve: FastAGI on"):
-            rest = await self.proc.stdout.read()
-            raise SystemExit(f"ccf serve did not start: {(line + rest).decode()}")
-        self._drain = asyncio.create_task(self._read())
+            self.proc.kill()
+            await self.proc.wait()
+            await asyncio.gather(*self._drains)
+            raise SystemExit(f"ccf serve did not start: {line.decode()}{self.log.decode()}")
+        self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
 
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while chunk := await self.proc.stdout.read(65536):
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(65536):
             self.log += chunk
 
     async def kill(self) -> None:
         assert self.proc is not None
         self.proc.kill()
         await self.proc.wait()
-        await self._drain
+        await asyncio.gather(*self._drains)
 
     async def stop(self) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(self.proc.wait(), 60)
-        await self._drain
+        await asyncio.gather(*self._drains)
         return code
 
 
