@@ -43,6 +43,16 @@ def commit() -> str | None:
         else None
 
 
+def result_file(folder: Path, stem: str) -> Path:
+    """STEM.json, else STEM-2.json, -3...: a second run on the same day and
+    host keeps the first, which README may quote."""
+    out, n = folder / f"{stem}.json", 1
+    while out.exists():
+        n += 1
+        out = folder / f"{stem}-{n}.json"
+    return out
+
+
 def main() -> int:
     started = datetime.now(UTC)
     runs, failed = {}, False
@@ -57,8 +67,8 @@ def main() -> int:
                       "targets": [line for line in done.stdout.splitlines()
                                   if line.startswith("target:")],
                       "output": done.stdout}
-    out = ROOT / "bench" / "results" / \
-        f"{started:%Y-%m-%d}-{platform.node() or 'host'}.json"
+    out = result_file(ROOT / "bench" / "results",
+                      f"{started:%Y-%m-%d}-{platform.node() or 'host'}")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"date": started.isoformat(timespec="seconds"),
                                "commit": commit(), "machine": machine(), "benches": runs},
