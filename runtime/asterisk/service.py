@@ -218,7 +218,7 @@ class LiveCentre:
         pop = cfg.screen_pop
         self.screen_pop = ScreenPop(
             PopTarget(pop.url, pop.token, pop.timeout_s) if pop.url else None, crm=crm,
-            history=store.query, ami=self._ami_up,
+            history=store.recent_calls, ami=self._ami_up,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         sink = FanOut(store, self.tracker, self.screen_pop)

@@ -52,14 +52,13 @@ def _call_json(call: _Call) -> dict[str, Any]:
             "flow": call.flow, "started": call.started.isoformat()}
 
 
-def recent_calls(query: Callable[..., list[dict]], caller: str | None, exclude: str,
-                 limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
-    """The caller's last calls from the call store, newest first."""
+def recent_calls(history: Callable[[str, str, int], list[dict]], caller: str | None,
+                 exclude: str, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
+    """The caller's last calls from the call store (its `recent_calls`),
+    newest first, as the pop shows them."""
     if not caller:
         return []
-    rows = query("SELECT call_id, started, outcome, agent, wrapup FROM calls "
-                 "WHERE caller = ? AND call_id <> ? ORDER BY started_ms DESC, call_id DESC "
-                 "LIMIT ?", (caller, exclude, limit))
+    rows = history(caller, exclude, limit)
     out = []
     for row in rows:
         wrapup = json.loads(row["wrapup"]) if row.get("wrapup") else None
@@ -84,7 +83,7 @@ class ScreenPop:
     target: the webhook (None or no url: no webhook).
     crm: the CRM to read the customer's full record from (None: the
       call's query result as it is).
-    history: the call store's `query` (None: no recent calls).
+    history: the call store's `recent_calls` (None: no recent calls).
     ami: the AMI link now (None or not connected: no UserEvent).
     record: (kind, data, call_id) -> None, writes a `centre_events` row.
     """

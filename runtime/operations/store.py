@@ -21,6 +21,7 @@ from typing import Any
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.operations import store_history
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.store_ids import Claims, calls_of, reserve_numbered
 from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
@@ -550,29 +551,27 @@ class CallStore:
     def last_agent(self, phone: str, since: datetime | None = None) -> str | None:
         """The agent who last talked to this caller (CallHistory)."""
         self._sync()
-        since_ms = _ms(since) if since is not None else None
-        best: tuple[int, str, str] | None = None
-        with self._lock:  # calls not written yet count as much as those in the file
+        return store_history.last_agent(self._unwritten_rows(), self._read_file, phone,
+                                        _ms(since) if since is not None else None)
+
+    def recent_calls(self, caller: str, exclude: str, limit: int) -> list[dict[str, Any]]:
+        """A caller's last calls but `exclude`, newest first, written or not
+        (a screen pop's; store_history.recent_calls)."""
+        self._sync()
+        return store_history.recent_calls(self._unwritten_rows(), self._read_file, caller,
+                                          exclude, limit)
+
+    def _unwritten_rows(self) -> list[dict[str, Any]]:
+        """The rows of calls not in the file yet, or not as they are now:
+        open, finished and queued, or being written."""
+        with self._lock:
             batches = [self._writer.inflight] if self._writer and self._writer.inflight else []
-            for call in itertools.chain(self._calls.values(), self._q.finished,
-                                        *(b.records for b in batches)):
-                row = call.row
-                if (row["caller"] == phone and row["talked_to_agent"] and row["agent"]
-                        and (since_ms is None or row["started_ms"] >= since_ms)):
-                    best = max(best or (row["started_ms"], row["call_id"], row["agent"]),
-                               (row["started_ms"], row["call_id"], row["agent"]))
-        sql = ("SELECT started_ms, call_id, agent FROM calls WHERE caller=? "
-               "AND talked_to_agent=1 AND agent IS NOT NULL")
-        args: list[Any] = [phone]
-        if since_ms is not None:
-            sql += " AND started_ms >= ?"
-            args.append(since_ms)
+            return [dict(call.row) for call in itertools.chain(
+                self._calls.values(), self._q.finished, *(b.records for b in batches))]
+
+    def _read_file(self, sql: str, args: tuple | list) -> list[sqlite3.Row]:
         with self._read_lock:
-            row = self._reader().execute(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT 1",
-                                         args).fetchone()
-        if row is not None:
-            best = max(best or tuple(row), tuple(row))
-        return best[2] if best else None
+            return self._reader().execute(sql, args).fetchall()
 
     def call(self, call_id: str) -> dict[str, Any] | None:
         """A call record as a dict (wrapup decoded), or None."""

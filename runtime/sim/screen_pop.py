@@ -30,7 +30,7 @@ def run_simulation_with_pop(ir: dict, scenario, url: str, *, sink=None,
         def record(kind: str, data: dict, call_id: str) -> None:
             store.record_centre_event("ccf", kind, data, datetime.now(UTC), call_id=call_id)
 
-        pop = ScreenPop(target, crm=crm, history=store.query, record=record,
+        pop = ScreenPop(target, crm=crm, history=store.recent_calls, record=record,
                         finish_s=timeout_s + 1.0)
         pops.append(pop)
         return pop

@@ -72,7 +72,7 @@ def rig(tmp_path: Path, desktop: Desktop, check, *, timeout_s: float = 2.0, toke
                                  "tier": "vip", "owner": "zhang"}])
         past_calls(store, history)
         pop = ScreenPop(PopTarget(url, token, timeout_s), crm=crm if use_crm else None,
-                        history=store.query,
+                        history=store.recent_calls,
                         record=lambda kind, data, call_id: store.record_centre_event(
                             "serve", kind, data, START, call_id=call_id))
         try:
@@ -185,10 +185,10 @@ def test_a_failing_or_absent_desktop_is_recorded_as_failed(tmp_path: Path) -> No
 def test_recent_calls_are_the_last_five_of_that_caller(tmp_path: Path) -> None:
     with CallStore(tmp_path / "calls.db") as store:
         past_calls(store, 3)
-        assert [c["call_id"] for c in recent_calls(store.query, CALLER, "old-2")] == [
+        assert [c["call_id"] for c in recent_calls(store.recent_calls, CALLER, "old-2")] == [
             "old-1", "old-0"]
-        assert recent_calls(store.query, None, "x") == []
-        assert recent_calls(store.query, "+8613999999999", "x")[0]["wrapup"] is None
+        assert recent_calls(store.recent_calls, None, "x") == []
+        assert recent_calls(store.recent_calls, "+8613999999999", "x")[0]["wrapup"] is None
 
 
 # ---- the AMI UserEvent ----------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_the_user_event_goes_through_the_ami_peer_as_captured(tmp_path: Path) ->
         crm = SqliteCRM(tmp_path / "crm.db")
         crm.upsert("customer", [{"id": "C1001", "name": "Chen Jing", "phone": CALLER}])
         past_calls(store, 2)
-        pop = ScreenPop(None, crm=crm, history=store.query, ami=lambda: link,
+        pop = ScreenPop(None, crm=crm, history=store.recent_calls, ami=lambda: link,
                         record=lambda kind, data, call_id: store.record_centre_event(
                             "serve", kind, data, START, call_id=call_id))
         try:

@@ -122,3 +122,38 @@ def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
         finally:
             locker.execute("ROLLBACK")
             locker.close()
+
+
+def test_a_screen_pops_recent_calls_include_one_not_yet_written(tmp_path) -> None:
+    """A call that ended while another process locks the file is still in
+    the caller's recent calls (a screen pop's), newest first."""
+    import sqlite3 as sql
+    from datetime import UTC, datetime, timedelta
+
+    from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
+    from ccdsl.runtime.core.events import Event
+    from ccdsl.runtime.operations.store import CallStore
+
+    path = tmp_path / "calls.db"
+    caller = "+8613800000001"
+    at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+    def a_call(store: CallStore, call_id: str, start: datetime) -> None:
+        store.emit(Event(call_id, 1, start, "call_started", {"flow": "line", "caller": caller}))
+        store.emit(Event(call_id, 2, start + timedelta(seconds=30), "call_ended",
+                         {"outcome": "hangup", "duration_ms": 30_000}))
+
+    with CallStore(path, wait_s=STORE_READ_WAIT_S) as store:
+        a_call(store, "old", at)
+        store.flush()
+        locker = sql.connect(path, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            a_call(store, "just-ended", at + timedelta(hours=1))
+            recent = store.recent_calls(caller, "now", 5)
+            assert [r["call_id"] for r in recent] == ["just-ended", "old"]
+            assert recent[0]["outcome"] == "hangup"
+            assert [r["call_id"] for r in store.recent_calls(caller, "just-ended", 5)] == ["old"]
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()

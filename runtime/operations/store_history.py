@@ -1,0 +1,51 @@
+"""A caller's history in the call store: the agent who last talked to them, their last calls.
+
+Each merges the rows the store has not written yet (given) with the file's (read through
+the function given), so a call that just ended, or ended while the file was locked, counts.
+Must not write, nor reach into the store's queue itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+ReadFile = Callable[[str, tuple | list], list[Any]]
+RECENT_KEYS = ("call_id", "started", "started_ms", "outcome", "agent", "wrapup")
+
+
+def last_agent(unwritten: Sequence[dict[str, Any]], read: ReadFile, phone: str,
+               since_ms: int | None) -> str | None:
+    """The agent of the caller's newest call that reached one (since `since_ms`)."""
+    best: tuple[int, str, str] | None = None
+    for row in unwritten:
+        if (row["caller"] == phone and row["talked_to_agent"] and row["agent"]
+                and (since_ms is None or row["started_ms"] >= since_ms)):
+            mine = (row["started_ms"], row["call_id"], row["agent"])
+            best = max(best or mine, mine)
+    sql = ("SELECT started_ms, call_id, agent FROM calls WHERE caller=? "
+           "AND talked_to_agent=1 AND agent IS NOT NULL")
+    args: list[Any] = [phone]
+    if since_ms is not None:
+        sql += " AND started_ms >= ?"
+        args.append(since_ms)
+    rows = read(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT 1", args)
+    if rows:
+        best = max(best or tuple(rows[0]), tuple(rows[0]))
+    return best[2] if best else None
+
+
+def recent_calls(unwritten: Sequence[dict[str, Any]], read: ReadFile, caller: str,
+                 exclude: str, limit: int) -> list[dict[str, Any]]:
+    """The caller's last `limit` calls but `exclude`, newest first: call_id,
+    started, started_ms, outcome, agent, wrapup (JSON text) as stored."""
+    found = {row["call_id"]: {k: row[k] for k in RECENT_KEYS} for row in unwritten
+             if row["caller"] == caller and row["call_id"] != exclude}
+    rows = read(f"SELECT {', '.join(RECENT_KEYS)} FROM calls WHERE caller = ? AND "
+                "call_id <> ? ORDER BY started_ms DESC, call_id DESC LIMIT ?",
+                (caller, exclude, limit))
+    for row in rows:
+        found.setdefault(row["call_id"], dict(row))  # memory is the newer account
+    newest = sorted(found.values(), key=lambda r: (r["started_ms"] or 0, r["call_id"]),
+                    reverse=True)
+    return newest[:limit]
