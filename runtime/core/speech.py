@@ -93,6 +93,22 @@ def _time_of(text: str) -> tuple[int, int] | None:
     return hour, minute
 
 
+def _of_date(speak: Callable[[dt.date], str]) -> Callable[[str], str]:
+    """`speak` of the ISO date a text holds; the text itself when it holds none."""
+    def normalise(text: str) -> str:
+        day = _date_of(text)
+        return text if day is None else speak(day)
+    return normalise
+
+
+def _of_time(speak: Callable[[int, int], str]) -> Callable[[str], str]:
+    """`speak` of the HH:MM a text holds (hour, minute); the text itself when it holds none."""
+    def normalise(text: str) -> str:
+        time = _time_of(text)
+        return text if time is None else speak(*time)
+    return normalise
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         number = Decimal(text.strip())
@@ -159,18 +175,13 @@ def en_number(text: str) -> str:
     return ("minus " if sign and (whole or fraction) else "") + words
 
 
-def en_date(text: str) -> str:
-    day = _date_of(text)
-    if day is None:
-        return text
+@_of_date
+def en_date(day: dt.date) -> str:
     return f"{_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def en_time(text: str) -> str:
-    time = _time_of(text)
-    if time is None:
-        return text
-    hour, minute = time
+@_of_time
+def en_time(hour: int, minute: int) -> str:
     half = "AM" if hour < 12 else "PM"
     clock = hour % 12 or 12
     return f"{clock} {half}" if minute == 0 else f"{clock}:{minute:02d} {half}"
@@ -222,18 +233,13 @@ def zh_number(text: str) -> str:
     return ("负" if sign and (whole or fraction) else "") + words
 
 
-def zh_date(text: str) -> str:
-    day = _date_of(text)
-    if day is None:
-        return text
+@_of_date
+def zh_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def zh_time(text: str) -> str:
-    time = _time_of(text)
-    if time is None:
-        return text
-    hour, minute = time
+@_of_time
+def zh_time(hour: int, minute: int) -> str:
     if hour < 6:
         part = "凌晨"
     elif hour < 12:
