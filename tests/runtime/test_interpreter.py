@@ -747,15 +747,19 @@ def test_the_queue_strategy_reaches_the_channel(tmp_path):
                                                          ("sales", "ringall")]
 
 
-def test_an_ir_1_0_queue_without_a_strategy_runs_leastrecent(tmp_path):
+@pytest.mark.parametrize(("version", "option", "runs"), [
+    ("1.0", "strategy", "leastrecent"),  # before the `strategy` option
+    ("1.2", "autopause", "no"),  # before the `autopause` option
+])
+def test_an_older_ir_queue_without_an_option_runs_its_default(tmp_path, version, option, runs):
     program = compile_flow(tmp_path, QUEUES)
     doc = json.loads(json.dumps(dict(program.doc), default=dict))
-    doc["ir_version"] = "1.0"
+    doc["ir_version"] = version
     for decl in doc["queues"].values():
-        del decl["options"]["strategy"]
+        del decl["options"][option]
     run = run_flow(load_program(doc))
     requests = [data for what, data in run.channel.log if what == "enqueue"]
-    assert {r.strategy for r in requests} == {"leastrecent"}
+    assert {getattr(r, option) for r in requests} == {runs}
 
 
 def test_the_queue_autopause_reaches_the_channel_yes_by_default(tmp_path):
@@ -763,17 +767,6 @@ def test_the_queue_autopause_reaches_the_channel_yes_by_default(tmp_path):
                                                          'strategy "ringall" autopause "all"')))
     requests = [data for what, data in run.channel.log if what == "enqueue"]
     assert [(r.queue, r.autopause) for r in requests] == [("service", "yes"), ("sales", "all")]
-
-
-def test_an_ir_1_2_queue_without_autopause_runs_without(tmp_path):
-    program = compile_flow(tmp_path, QUEUES)
-    doc = json.loads(json.dumps(dict(program.doc), default=dict))
-    doc["ir_version"] = "1.2"
-    for decl in doc["queues"].values():
-        del decl["options"]["autopause"]
-    run = run_flow(load_program(doc))
-    requests = [data for what, data in run.channel.log if what == "enqueue"]
-    assert {r.autopause for r in requests} == {"no"}
 
 
 def test_a_strategy_computed_at_run_time_is_checked_there(tmp_path):
