@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-from asterisk.centre import compiled, write_config
-from asterisk.test_serve import SECRET, WAIT_S, centre_config, deploy, until
+from asterisk.centre import write_config
+from asterisk.test_serve import SECRET, centre_config, deploy, until
 from doubles.ami_server import AmiPeer
 from doubles.ami_sync import read_by
+from queue_line import call_the_line, line_flow, line_source
 
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.centre import AgentState
-from ccdsl.runtime.core.channel import CallInfo
-from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.ir import load_program
-from ccdsl.runtime.sim import ScriptedCaller, SimChannel
-from ccdsl.runtime.sim.scenario import scenario_centre, simulation
+from ccdsl.runtime.sim.scenario import simulation
 from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
 from ccdsl.runtime.testing.peer.app_queue import Phone
-from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 
 CALLER = "+8613800000001"
@@ -41,36 +36,6 @@ CALL_ID = "1796600000.7"
 # zhang after 4 s (agents.toml's answer_after)
 PHONES = {"wang": Phone(answer_after_ms=None), "li": Phone(answer_after_ms=3_000),
           "zhang": Phone(answer_after_ms=4_000)}
-
-
-def line_source(strategy: str, autopause: str) -> str:
-    """`service` rings general agents (zhang, li, wang), `support` tech ones (wang)."""
-    return textwrap.dedent(f"""\
-        flow line:
-          languages en-US
-
-        queue service:
-          skills [general]
-          max_wait 60s
-          ring 5s
-          strategy "{strategy}"
-          autopause "{autopause}"
-
-        queue support:
-          skills [tech]
-          max_wait 60s
-
-        on start:
-          answer
-          queue service
-          hangup
-        """)
-
-
-def line_flow(tmp_path: Path, strategy: str, autopause: str) -> dict:
-    path = tmp_path / "line.ccf"
-    path.write_text(line_source(strategy, autopause), encoding="utf-8")
-    return compiled(path)
 
 
 def legs(store: Path) -> list[tuple]:
@@ -104,16 +69,8 @@ def serve_a_call(tmp_path: Path, ir: dict, phones: dict | None = None) -> dict:
                 "the agents in the service queue")
             read_by(peer, live.ami)
             scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC")
-            info = CallInfo(call_id=CALL_ID, caller_number=CALLER, caller_name=None,
-                            dialled="4008005678", started=scenario.start,
-                            channel="PJSIP/caller-00000007", language="en")
-            sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
-                             scenario_centre(ir, scenario))
-            backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
-                                 app_queue=peer.app_queue)
-            line = CallerLine(script="line", channel=info.channel, uniqueid=CALL_ID,
-                              callerid=CALLER, dnid="4008005678", extension="4008005678")
-            await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
+            _, backend = await call_the_line(port, ir, scenario, peer.app_queue,
+                                             call_id=CALL_ID, channel="PJSIP/caller-00000007")
             await until(lambda: (live.store.call(CALL_ID) or {}).get("outcome") is not None,
                         "the call's record")
             live.store.flush()
@@ -137,7 +94,7 @@ def serve_a_call(tmp_path: Path, ir: dict, phones: dict | None = None) -> dict:
 
 
 def test_the_member_who_lets_it_ring_out_is_missed_and_paused_in_that_queue(tmp_path) -> None:
-    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes"))
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes", support=True))
     # leastrecent rang wang first (PJSIP/8003, last in app_queue's member
     # container), 5 s, no answer; paused in `service` only; then li (8002 before
     # 8001 among those with no call) answered after 3 s
@@ -156,14 +113,15 @@ def test_a_caller_who_hangs_up_on_the_agent_ended_the_conversation(tmp_path) -> 
     hung up; the caller's hang-up reaches ccf serve as the AGI's HANGUP, so
     the conversation was ended by the caller, not the agent."""
     phones = {**PHONES, "li": Phone(answer_after_ms=3_000, talk_ms=20_000, hangs_up="caller")}
-    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes"), phones)
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "yes", support=True),
+                        phones)
     assert seen["ended"] == [("li", "caller")]
     assert seen["record"]["ended_by"] == "caller"
     assert seen["record"]["talk_ms"] >= 0 and seen["record"]["agent"] == "li"
 
 
 def test_autopause_all_pauses_the_member_in_every_queue_through_serve(tmp_path) -> None:
-    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "all"))
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "leastrecent", "all", support=True))
     assert seen["legs"] == [("wang", "queue", "service", "missed", 5_000),
                             ("li", "queue", "service", "answered", None)]
     # one QueueMemberPause per queue wang is in, in app_queue's order of queues
@@ -173,7 +131,7 @@ def test_autopause_all_pauses_the_member_in_every_queue_through_serve(tmp_path) 
 
 
 def test_ringall_rings_everyone_and_the_first_to_answer_takes_it(tmp_path) -> None:
-    seen = serve_a_call(tmp_path, line_flow(tmp_path, "ringall", "yes"))
+    seen = serve_a_call(tmp_path, line_flow(tmp_path, "ringall", "yes", support=True))
     # three offers at once, in the order app_queue rang them (its member
     # container backwards: 8003, 8002, 8001); li answered first. The other
     # two rings ended with no event of their own (hangupcalls sends none), so
@@ -202,7 +160,8 @@ def test_ccf_test_via_asterisk_rings_by_app_queues_rules(tmp_path) -> None:
     rings wang (PJSIP/8003 after 8002 in its member container): over FastAGI
     the peer decides, so wang's ring-out is a missed leg before li answers."""
     path = tmp_path / "line.ccf"
-    path.write_text(line_source("leastrecent", "yes") + "\n" + BLOCK, encoding="utf-8")
+    path.write_text(line_source("leastrecent", "yes", support=True) + "\n" + BLOCK,
+                    encoding="utf-8")
     result = compile_file(str(path))
     assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
     ir = result.ir

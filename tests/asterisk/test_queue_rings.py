@@ -10,7 +10,6 @@ others free)."""
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,21 +17,17 @@ import pytest
 from doubles.ami_server import AmiPeer
 from doubles.ami_state import PeerMember
 from doubles.ami_sync import read_by
+from queue_line import call_the_line, line_flow
 
-from asterisk.centre import compiled, write_config
-from asterisk.test_serve import SECRET, WAIT_S, centre_config, deploy, until
+from asterisk.centre import write_config
+from asterisk.test_serve import SECRET, centre_config, deploy, until
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.core.channel import CallInfo
-from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.store import CallStore
-from ccdsl.runtime.sim import ScriptedCaller, SimChannel
-from ccdsl.runtime.sim.scenario import run_simulation, scenario_centre, simulation
-from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
+from ccdsl.runtime.sim.scenario import run_simulation, simulation
 from ccdsl.runtime.testing.peer.app_queue import Phone
-from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 
 CALLER = "+8613800000001"
 CALL_ID = "1796549926.29"
@@ -44,27 +39,6 @@ CALL_ID = "1796549926.29"
 AGENTS = (AgentSpec("wang", {"general": 1}, extension="8003", answer_after_ms=None),
           AgentSpec("li", {"general": 1}, extension="8002", answer_after_ms=2_000),
           AgentSpec("zhang", {"general": 1}, extension="8001", answer_after_ms=2_000))
-
-
-def flow(tmp_path: Path, autopause: str) -> dict:
-    path = tmp_path / "line.ccf"
-    path.write_text(textwrap.dedent(f"""\
-        flow line:
-          languages en-US
-
-        queue service:
-          skills [general]
-          max_wait 60s
-          ring 5s
-          strategy "leastrecent"
-          autopause "{autopause}"
-
-        on start:
-          answer
-          queue service
-          hangup
-        """), encoding="utf-8")
-    return compiled(path)
 
 
 def legs_of(store: CallStore) -> list[tuple]:
@@ -105,16 +79,8 @@ def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
                 "the agents in the service queue")
             read_by(peer, live.ami)  # the rings reach ccf serve before the queue goes on
             scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC", agents=AGENTS)
-            info = CallInfo(call_id=CALL_ID, caller_number=CALLER, caller_name=None,
-                            dialled="4008005678", started=scenario.start,
-                            channel="PJSIP/caller-00000001", language="en")
-            sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
-                             scenario_centre(ir, scenario))
-            backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
-                                 app_queue=peer.app_queue)
-            line = CallerLine(script="line", channel=info.channel, uniqueid=CALL_ID,
-                              callerid=CALLER, dnid="4008005678", extension="4008005678")
-            report = await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
+            report, _ = await call_the_line(port, ir, scenario, peer.app_queue, call_id=CALL_ID,
+                                            channel="PJSIP/caller-00000001")
             await until(lambda: live.store.call(CALL_ID) is not None
                         and live.store.call(CALL_ID)["outcome"] is not None, "the call's record")
             live.store.flush()  # what the store's writer holds, in the file for the queries
@@ -135,7 +101,7 @@ def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
 @pytest.mark.parametrize("autopause", ["yes", "no"])
 def test_serve_records_the_queue_rings_as_the_simulator_does(tmp_path: Path,
                                                              autopause: str) -> None:
-    ir = flow(tmp_path, autopause)
+    ir = line_flow(tmp_path, "leastrecent", autopause)
     sim_legs, sim_agents = simulated(ir, tmp_path)
     legs, agents, pauses, paused = served(ir, tmp_path)
     assert legs == sim_legs

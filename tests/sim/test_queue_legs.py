@@ -5,42 +5,16 @@ the report's agents section counts a missed queue ring as a miss."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from queue_line import line_flow
 
-from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import HangUp
 from ccdsl.runtime.sim.scenario import run_simulation, simulation
-
-
-def queue_flow(folder: Path, strategy: str = "leastrecent", autopause: str = "yes") -> dict:
-    source = textwrap.dedent(f"""\
-        flow line:
-          languages en-US
-
-        queue service:
-          skills [general]
-          max_wait 60s
-          ring 5s
-          strategy "{strategy}"
-          autopause "{autopause}"
-
-        on start:
-          answer
-          queue service
-          hangup
-        """)
-    path = folder / "line.ccf"
-    path.write_text(source, encoding="utf-8")
-    result = compile_file(str(path))
-    assert result.ok, result.diagnostics
-    return result.ir
-
 
 # `never` lets every call ring out; it is first in member order, so the
 # strategies pick it first among equals (as app_queue did in the captures)
@@ -63,7 +37,7 @@ def legs(store: Path) -> list[tuple]:
 
 def test_a_ring_no_answer_then_an_answer_are_two_legs(tmp_path: Path) -> None:
     store = tmp_path / "calls.db"
-    events = simulate(queue_flow(tmp_path), store)
+    events = simulate(line_flow(tmp_path), store)
     rings = [(e.kind, e.data.get("agent")) for e in events
              if e.kind in ("agent_offered", "agent_no_answer", "agent_answered")]
     assert rings == [("agent_offered", "never"), ("agent_no_answer", "never"),
@@ -77,7 +51,7 @@ def test_a_ring_no_answer_then_an_answer_are_two_legs(tmp_path: Path) -> None:
 
 def test_the_report_counts_a_missed_queue_ring_as_a_miss(tmp_path: Path) -> None:
     store = tmp_path / "calls.db"
-    simulate(queue_flow(tmp_path), store)
+    simulate(line_flow(tmp_path), store)
     rows = {r["agent"]: r for r in make_report(str(store)).section("agents").records()}
     assert (rows["never"]["offered"], rows["never"]["missed"], rows["never"]["answered"]) \
         == (1, 1, 0)
@@ -86,7 +60,7 @@ def test_the_report_counts_a_missed_queue_ring_as_a_miss(tmp_path: Path) -> None
 
 def test_without_autopause_the_same_member_rings_out_each_time(tmp_path: Path) -> None:
     store = tmp_path / "calls.db"
-    simulate(queue_flow(tmp_path, autopause="no"), store, actions=(HangUp(after_ms=23_000),))
+    simulate(line_flow(tmp_path, autopause="no"), store, actions=(HangUp(after_ms=23_000),))
     # rings at 0, 10 and 20 s (a 5 s ring, app_queue's 5 s retry); the caller
     # leaves at 23 s while the third rings
     assert legs(store) == [("never", "queue", "service", "missed", 5_000),
@@ -97,12 +71,12 @@ def test_without_autopause_the_same_member_rings_out_each_time(tmp_path: Path) -
 @pytest.mark.parametrize("strategy", ["ringall"])
 def test_ringall_the_others_are_missed_when_one_answers(tmp_path: Path, strategy: str) -> None:
     store = tmp_path / "calls.db"
-    simulate(queue_flow(tmp_path, strategy=strategy), store)
+    simulate(line_flow(tmp_path, strategy=strategy), store)
     assert sorted((leg[0], leg[3]) for leg in legs(store)) == [
         ("a1", "answered"), ("a2", "missed"), ("never", "missed")]
 
 
 def test_a_caller_who_leaves_while_it_rings(tmp_path: Path) -> None:
     store = tmp_path / "calls.db"
-    simulate(queue_flow(tmp_path), store, actions=(HangUp(after_ms=3_000),))
+    simulate(line_flow(tmp_path), store, actions=(HangUp(after_ms=3_000),))
     assert [(leg[0], leg[3]) for leg in legs(store)] == [("never", "caller_gone")]
