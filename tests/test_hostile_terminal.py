@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from http_stand_in import JsonHandler, serving
 from ops.test_status import STATUS, config_for, status_server
 
 from ccdsl.runtime.operations.agents_file import AgentSpec
@@ -234,28 +233,13 @@ def test_status_survives_a_status_of_the_wrong_shape(tmp_path) -> None:
 
 @contextmanager
 def wrapup_server(answer: dict, code: int = 200) -> Iterator[int]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            data = json.dumps(answer).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(code, answer)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(Handler) as port:
+        yield port
 
 
 def test_wrapup_messages_from_the_server_are_escaped(tmp_path) -> None:

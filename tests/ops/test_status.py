@@ -8,14 +8,13 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from http_stand_in import JsonHandler, serving
 
 from ccdsl.runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
 from ccdsl.runtime.asterisk.api_client import ApiClientError as StatusError
@@ -50,36 +49,18 @@ def status_server(body: object = STATUS, *, token: str | None = None,
     """A stand-in for ccf serve's API; yields its port and the requests seen."""
     seen: list[dict] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             seen.append({"path": self.path, "auth": self.headers.get("Authorization")})
             if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
-                self._send(401, {"ok": False, "error": "unauthorized"})
+                self.send_json(401, {"ok": False, "error": "unauthorized"})
             elif self.path != "/status":
-                self._send(404, {"ok": False})
+                self.send_json(404, {"ok": False})
             else:
-                self._send(code, body)
+                self.send_json(code, body)
 
-        def _send(self, status: int, payload: object) -> None:
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(Handler) as port:
+        yield port, seen
 
 
 def config_for(tmp_path: Path, port: int, token_env: str | None = None) -> str:
