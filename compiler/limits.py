@@ -3,6 +3,7 @@
 Must stay iterative and build no AST: the tree builder, the checks, the
 lowering, the formatter and the IR's schema validation all recurse once per
 level, so they only ever see what passed here (docs/language.md, "Limits").
+The numbers are ccdsl/limits.py's, which the runtime reads too.
 """
 
 from __future__ import annotations
@@ -10,18 +11,9 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.limits import MAX_BLOCK_DEPTH, MAX_EXPR_DEPTH
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import ANY, Type, list_of
-
-# Blocks (`if`, `elif`, `else`, `match` and `menu` arms, and `on error ->`
-# actions, which can hold another) inside one step, handler or sub-flow.
-# The deepest IR these two limits allow passes the IR's JSON Schema
-# validation, which recurses most per level, with a quarter of Python's
-# default recursion limit to spare (tests/test_compiler_limits.py).
-MAX_BLOCK_DEPTH = 16
-# Operations inside one expression: `a or b or c` is two, as each operator
-# holds the chain before it.
-MAX_EXPR_DEPTH = 32
 
 # The lark rules of one level of an expression each (build_expr.py's
 # `e_RULE` methods, less the leaves below; a test keeps the two in step).

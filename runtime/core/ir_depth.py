@@ -1,20 +1,20 @@
 """How deep an IR document nests, measured without recursion: checked before its schema is.
 
-Must not import the compiler. The limits are the compiler's (compiler/limits.py,
-docs/language.md "Limits"), part of the IR's contract; a test keeps them in step.
+Must not import the compiler. The limits are the compiler's, shared with it
+(ccdsl/limits.py, docs/language.md "Limits"): part of the IR's contract.
+In the IR, blocks are counted per step, handler, sub-flow or routing
+`otherwise`, an op inside another's body (`if`, `match` and `menu` arms,
+`on_error`) being one block deeper; and an expression's operations are each
+operator, call, field, index, list, map, interpolated string, `not`, `-`
+and conditional.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# Blocks inside one step, handler, sub-flow or routing `otherwise`: an op
-# inside another's body (`if`, `match` and `menu` arms, `on_error`) is one
-# block deeper.
-MAX_BLOCK_DEPTH = 16
-# Operations inside one expression (each operator, call, field, index,
-# list, map, interpolated string, `not`, `-` and conditional).
-MAX_EXPR_DEPTH = 32
+from ccdsl.limits import MAX_BLOCK_DEPTH, MAX_EXPR_DEPTH
+
 # Lists and objects of any kind. The two limits above keep a compiled IR
 # near 140 (the deepest the compiler allows is 132); this bounds what
 # neither counts.

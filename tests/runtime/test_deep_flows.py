@@ -20,7 +20,6 @@ from ccf_cli import ccf
 
 from ccdsl.compiler import limits
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.core import ir_depth
 from ccdsl.runtime.core.builtins.external import _parsed_json
 from ccdsl.runtime.core.crm import codec
 from ccdsl.runtime.core.crm.http import _json as crm_json
@@ -390,11 +389,6 @@ def _ifs(ir: dict, n: int) -> dict:
                 "orelse": None, "loc": loc}]
     doc["handlers"]["start"]["body"] = [body[0], *ops]
     return doc
-
-
-def test_the_runtime_limits_are_the_compilers() -> None:
-    assert ir_depth.MAX_BLOCK_DEPTH == limits.MAX_BLOCK_DEPTH
-    assert ir_depth.MAX_EXPR_DEPTH == limits.MAX_EXPR_DEPTH
 
 
 def test_ir_at_the_compilers_limits_loads_and_one_more_level_is_refused(small_ir: dict) -> None:
