@@ -210,7 +210,6 @@ class SimCentre:
             return []
         if strategy == "ringall":
             return list(available)
-        fresh = available
         if strategy in ("linear", "rrmemory"):
             start = linpos if strategy == "linear" else self._rrpos.get(queue, 0)
             after = [a for a in available if self._decl[a.id] >= start]
@@ -220,13 +219,13 @@ class SimCentre:
             return [best]
         if strategy == "leastrecent":
             # never idle (no call yet) counts as the oldest last call
-            return [min(fresh, key=lambda a: (a.idle_since is not None,
-                                              a.idle_since.timestamp() if a.idle_since else 0,
-                                              self._decl[a.id]))]
+            return [min(available, key=lambda a: (a.idle_since is not None,
+                                                  a.idle_since.timestamp() if a.idle_since else 0,
+                                                  self._decl[a.id]))]
         if strategy == "fewestcalls":
-            return [min(fresh, key=lambda a: (a.calls_taken, self._decl[a.id]))]
+            return [min(available, key=lambda a: (a.calls_taken, self._decl[a.id]))]
         if strategy == "random":
-            return [fresh[self.rng.randrange(len(fresh))]]
+            return [available[self.rng.randrange(len(available))]]
         raise ValueError(f"unknown queue strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
 
     def pause(self, queue: str, agent_id: str, everywhere: bool) -> None:
