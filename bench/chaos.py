@@ -47,6 +47,7 @@ from doubles.raw import ScriptBackend  # noqa: E402
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
+from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     AgiCaller,
     AgiCommand,
@@ -238,7 +239,7 @@ def stored(path: Path) -> dict:
     by_id: dict[str, list] = {}
     for call_id, outcome in rows:
         # a Uniqueid met again is stored as UNIQUEID~2 (docs/store.md): one Asterisk call
-        by_id.setdefault(call_id.split("~", 1)[0], []).append(outcome)
+        by_id.setdefault(base_of(call_id), []).append(outcome)
     return by_id
 
 
