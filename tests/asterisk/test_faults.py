@@ -17,22 +17,19 @@ from pathlib import Path
 import pytest
 from doubles.ami_server import AmiPeer
 from doubles.raw import ScriptBackend
+from serve_limits.helpers import ServerRig
 
 from asterisk.centre import compiled, write_config
 from ccdsl.runtime.asterisk import server as server_module
-from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.crm.connect import open_crm
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError
-from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.testing.peer.agi_caller import (
@@ -42,7 +39,6 @@ from ccdsl.runtime.testing.peer.agi_caller import (
     CallerReport,
     find_command,
 )
-from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -56,40 +52,20 @@ AGENTS = [Agent(id="zhang", name="Zhang Wei", extension="8001", skills={"general
           Agent(id="wang", name="Wang Fang", extension="8003", skills={"tech": 8})]
 
 
-class Rig:
-    """A FlowServer with a call store, a CRM and text-to-speech in a
-    folder; `results` keeps each call's CallResult by call id."""
+class Rig(ServerRig):
+    """A ServerRig with a call store, a CRM, the agents and text-to-speech
+    in a folder."""
 
     def __init__(self, tmp_path: Path, flows: dict[str, dict], *, crm=None) -> None:
-        self.store = CallStore(tmp_path / "calls.db")
+        store = CallStore(tmp_path / "calls.db")
         self.crm = crm if crm is not None else SqliteCRM(tmp_path / "crm.db")
         self.centre = AmiCentre(AGENTS, "PJSIP/{extension}")
-        clock = SystemClock()
         config = RuntimeConfig(recordings_dir=str(tmp_path / "recordings"),
                                crm_timeout_ms=CRM_TIMEOUT_MS)
-        self.services = Services(clock=clock, crm=self.crm, centre=self.centre,
-                                 history=self.store, sink=self.store, config=config)
-        self.results: dict[str, object] = {}
-        self.server = FlowServer(
-            StaticFlows({name: load_program(ir) for name, ir in flows.items()}),
-            lambda info: self.services,
-            AgiSettings(sounds_dir=str(tmp_path / "sounds"),
-                        recordings_dir=str(tmp_path / "recordings")),
-            port=0, tts=TtsRenderer(tmp_path / "tts-cache", quiet_tts_command()),
-            agents=self.centre.agent, clock=clock, on_call_ended=self._ended)
-        self.port = 0
+        services = Services(clock=SystemClock(), crm=self.crm, centre=self.centre,
+                            history=store, sink=store, config=config)
+        super().__init__(tmp_path, flows, store, services, agents=self.centre.agent)
         self.calls = 0
-
-    def _ended(self, running, result) -> None:
-        self.results[running.info.call_id] = result
-
-    async def __aenter__(self) -> Rig:
-        _, self.port = await self.server.start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.server.stop(1.0)
-        self.store.close()
 
     async def call(self, script: str, backend=None, *, callerid: str = "+8613800000001",
                    uniqueid: str | None = None) -> tuple[str, CallerReport]:

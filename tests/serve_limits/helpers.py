@@ -95,35 +95,47 @@ async def until(check, what: str, timeout: float = WAIT_S) -> None:
         await asyncio.sleep(0.01)
 
 
-class Rig:
-    """A FlowServer over `flows` (name -> IR) with a call store; `results`
-    keeps each call's CallResult by call id. Keyword arguments go to the
+class ServerRig:
+    """A FlowServer on 127.0.0.1 over `flows` (name -> IR) that gives every
+    call `services` (whose history and sink are `store`); `results` keeps
+    each call's CallResult by call id. Keyword arguments go to the
     FlowServer (max_calls, header_timeout_s, reply_limits)."""
 
-    def __init__(self, tmp_path: Path, flows: dict[str, dict], **server_options) -> None:
-        self.store = CallStore(tmp_path / "calls.db")
-        clock = SystemClock()
-        services = Services(clock=clock, crm=None, centre=AmiCentre([], "PJSIP/{extension}"),
-                            history=self.store, sink=self.store,
-                            config=RuntimeConfig(recordings_dir=str(tmp_path / "recordings")))
+    def __init__(self, tmp_path: Path, flows: dict[str, dict], store: CallStore,
+                 services: Services, *, agents=lambda agent_id: None,
+                 **server_options) -> None:
+        self.store = store
+        self.services = services
         self.results: dict[str, object] = {}
         self.server = FlowServer(
             StaticFlows({name: load_program(ir) for name, ir in flows.items()}),
-            lambda info: services,
+            lambda info: self.services,
             AgiSettings(sounds_dir=str(tmp_path / "sounds"),
                         recordings_dir=str(tmp_path / "recordings")),
             port=0, tts=TtsRenderer(tmp_path / "tts-cache", quiet_tts_command()),
-            agents=lambda agent_id: None, clock=clock, on_call_ended=self._ended,
+            agents=agents, clock=services.clock, on_call_ended=self._ended,
             **server_options)
         self.port = 0
 
     def _ended(self, running, result) -> None:
         self.results[running.info.call_id] = result
 
-    async def __aenter__(self) -> Rig:
+    async def __aenter__(self):
         _, self.port = await self.server.start()
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.server.stop(1.0)
         self.store.close()
+
+
+class Rig(ServerRig):
+    """A ServerRig with a call store, no CRM and no agents."""
+
+    def __init__(self, tmp_path: Path, flows: dict[str, dict], **server_options) -> None:
+        store = CallStore(tmp_path / "calls.db")
+        services = Services(clock=SystemClock(), crm=None,
+                            centre=AmiCentre([], "PJSIP/{extension}"), history=store,
+                            sink=store,
+                            config=RuntimeConfig(recordings_dir=str(tmp_path / "recordings")))
+        super().__init__(tmp_path, flows, store, services, **server_options)
