@@ -537,7 +537,7 @@ class CallStore:
         """The record of a call open or not yet written, and its event rows
         not yet written (self._lock held)."""
         record = self._calls.get(call_id)
-        batches = [self._writer.inflight] if self._writer and self._writer.inflight else []
+        batches = self._inflight()
         events = [r for b in batches for r in b.events if r[0] == call_id]
         events += [r for r in self._q.events if r[0] == call_id]
         if record is None:
@@ -565,9 +565,14 @@ class CallStore:
         """The rows of calls not in the file yet, or not as they are now:
         open, finished and queued, or being written."""
         with self._lock:
-            batches = [self._writer.inflight] if self._writer and self._writer.inflight else []
             return [dict(call.row) for call in itertools.chain(
-                self._calls.values(), self._q.finished, *(b.records for b in batches))]
+                self._calls.values(), self._q.finished,
+                *(b.records for b in self._inflight()))]
+
+    def _inflight(self) -> list[Batch]:
+        """The batch the writer holds (being written, or failed and waiting), if any."""
+        writer = self._writer
+        return [writer.inflight] if writer is not None and writer.inflight is not None else []
 
     def _read_file(self, sql: str, args: tuple | list) -> list[sqlite3.Row]:
         with self._read_lock:
