@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from doubles.raw import against
 from doubles.transcript import Chunk, read_transcript
 
 from ccdsl.runtime.asterisk.agi import command_line
@@ -22,7 +23,6 @@ from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
 from ccdsl.runtime.sim.caller import Action, Speak
 from ccdsl.runtime.testing.peer.agi_caller import (
-    AgiCaller,
     Backend,
     CallerLine,
     environment,
@@ -95,30 +95,18 @@ def replay(chunks: list[Chunk], backend: Backend, folder: Path, *,
     steps = exchanges(chunks, folder)
     results: list[tuple[bytes, list[bytes], bytes]] = []
 
-    async def main() -> None:
-        done = asyncio.Event()
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await asyncio.wait_for(reader.readline(), 5) != b"\n":
+            pass  # the agi_ block, checked above
+        for command, writes in steps:
+            writer.write(command)
+            got = b""
+            for _ in range(b"".join(writes).count(b"\n")):
+                got += await asyncio.wait_for(reader.readline(), 5)
+            results.append((command, writes, got))
+        writer.close()
 
-        async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            while await asyncio.wait_for(reader.readline(), 5) != b"\n":
-                pass  # the agi_ block, checked above
-            for command, writes in steps:
-                writer.write(command)
-                got = b""
-                for _ in range(b"".join(writes).count(b"\n")):
-                    got += await asyncio.wait_for(reader.readline(), 5)
-                results.append((command, writes, got))
-            writer.close()
-            done.set()
-
-        srv = await asyncio.start_server(server, "127.0.0.1", 0)
-        port = srv.sockets[0].getsockname()[1]
-        report = await AgiCaller("127.0.0.1", port, backend, line, timeout=5,
-                                 hangup_delay_s=hangup_delay_s).run()
-        await asyncio.wait_for(done.wait(), 5)
-        srv.close()
-        assert report.closed_by == "server"
-
-    asyncio.run(main())
+    asyncio.run(against(server, backend, line, hangup_delay_s=hangup_delay_s))
     return results
 
 

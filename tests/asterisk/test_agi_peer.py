@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from doubles.raw import RawResponder, ScriptBackend
+from doubles.raw import RawResponder, ScriptBackend, against
 from doubles.transcript import captures_dir, read_transcript
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, command_line, read_environment
@@ -82,7 +82,6 @@ async def replay(name: str, backend: Backend, line: CallerLine, *,
     steps = exchanges(name)
     results: list[tuple[bytes, bytes, bytes, float]] = []
     header_seen: list[bytes] = []
-    done = asyncio.Event()
 
     async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         header_seen.append(await asyncio.wait_for(reader.readexactly(len(b"".join(head))), 5))
@@ -92,16 +91,9 @@ async def replay(name: str, backend: Backend, line: CallerLine, *,
             got = await asyncio.wait_for(reader.readexactly(len(expected)), 5)
             results.append((command, expected, got, time.perf_counter() - started))
         writer.close()
-        done.set()
 
-    srv = await asyncio.start_server(server, "127.0.0.1", 0)
-    port = srv.sockets[0].getsockname()[1]
-    report = await AgiCaller("127.0.0.1", port, backend, line, timeout=5,
-                             hangup_delay_s=hangup_delay_s).run()
-    await asyncio.wait_for(done.wait(), 5)
-    srv.close()
+    await against(server, backend, line, hangup_delay_s=hangup_delay_s)
     assert header_seen == [b"".join(head)]
-    assert report.closed_by == "server"
     return results
 
 

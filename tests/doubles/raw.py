@@ -19,17 +19,24 @@ fault can be put anywhere:
 `RawResponder` is the other side at its simplest: a FastAGI server that
 reads the environment and sends a fixed list of commands, one per reply,
 then closes. The benchmark runs the same peer against it and against
-`ccf serve`; the peer's own tests use it.
+`ccf serve`; the peer's own tests use it. `against` runs the peer against
+a server a test writes (a capture's commands played back).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, Backend
+from ccdsl.runtime.testing.peer.agi_caller import (
+    AgiCaller,
+    AgiCommand,
+    Backend,
+    CallerLine,
+    CallerReport,
+)
 
 HEADERS = ("whole", "truncated", "malformed", "garbage", "oversized", "none")
 
@@ -155,3 +162,27 @@ class RawResponder:
                     if self.keep and line:
                         got.append(line)
             return line
+
+
+async def against(serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+                  backend: Backend, line: CallerLine, *, timeout: float = 5.0,
+                  hangup_delay_s: float = 0.0) -> CallerReport:
+    """The peer (`backend` on `line`) against a FastAGI server on 127.0.0.1
+    whose one connection `serve` handles; once `serve` has returned, the
+    peer's report (which must say the server closed the connection)."""
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await serve(reader, writer)
+        done.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        report = await AgiCaller("127.0.0.1", port, backend, line, timeout=timeout,
+                                 hangup_delay_s=hangup_delay_s).run()
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        server.close()
+    assert report.closed_by == "server"
+    return report
