@@ -129,9 +129,14 @@ def count_of(value: Any, what: str, loc: dict | None) -> int:
     return int(value)
 
 
+def _line_entries(rt: CallRuntime) -> list | tuple:
+    """The line's own log (a ChannelLog, when it keeps one)."""
+    return getattr(getattr(rt.channel, "log", None), "entries", ())
+
+
 def line_mark(rt: CallRuntime) -> int:
-    """Where the line's own log (a ChannelLog, when it keeps one) ends now."""
-    return len(getattr(getattr(rt.channel, "log", None), "entries", ()))
+    """Where the line's own log ends now."""
+    return len(_line_entries(rt))
 
 
 def emit_played(rt: CallRuntime, sounds: list[Sound], prompt: str | None, started: dt.datetime,
@@ -151,8 +156,7 @@ def emit_played(rt: CallRuntime, sounds: list[Sound], prompt: str | None, starte
         # the line notes `sound_missing` (Asterisk answered STREAM FILE with
         # -1; the simulator's sounds folder lacks it) and goes on; the trace
         # says so as it says the simulator's other problems, in a log line
-        entries = getattr(getattr(rt.channel, "log", None), "entries", ())
-        for kind, skipped in entries[mark:]:
+        for kind, skipped in _line_entries(rt)[mark:]:
             if kind == "sound_missing":
                 language = f" [{skipped['language']}]" if skipped.get("language") else ""
                 rt.emit("log", {"message": f"sound file {skipped.get('text')}{language} is "
