@@ -70,7 +70,7 @@ def test_a_silent_caller_leaves_no_message_hears_so_and_books_nothing(tmp_path):
     assert "stdlib.voicemail.nothing_recorded" in played
     (left,) = [e for e in run.events if e.kind == "voicemail"]
     assert (left.data["stored"], left.data["file"], left.data["duration_ms"]) == (False, None, 0)
-    with CallStore(store_file) as store:
+    with CallStore(tmp_path / "calls.db") as store:
         assert list_messages(store) == []
         assert message(store, run.result.call_id) is None
 
@@ -80,7 +80,7 @@ def test_the_messages_are_listed_with_their_mailbox_length_and_no_call_back(tmp_
     owner = run_test_call(OWNER_MESSAGE, OWNER, tmp_path / "a", store_file)
     fallback = run_test_call(OWNER_MESSAGE, FALLBACK, tmp_path / "b", store_file)
     run_test_call(OWNER_MESSAGE, HUNG_UP, tmp_path / "c", store_file)
-    with CallStore(store_file) as store:
+    with CallStore(tmp_path / "calls.db") as store:
         every = list_messages(store)
         zhang = list_messages(store, for_agent="zhang")
         one = message(store, fallback.result.call_id)
@@ -94,25 +94,29 @@ def test_the_messages_are_listed_with_their_mailbox_length_and_no_call_back(tmp_
     assert one["mailbox"] == "night-desk"
 
 
-def test_over_fastagi_the_message_is_stored_and_its_task_booked(tmp_path):
+def over_fastagi(tmp_path, *names: str) -> list:
+    """OWNER_MESSAGE's test blocks `names` as calls one after another on one
+    AgiTestbed (call-1, call-2... in tmp_path), kept in tmp_path/calls.db."""
     ir = compiled(OWNER_MESSAGE)
-    store_file = tmp_path / "calls.db"
 
     async def go():
         bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path),
-                         store_path=str(store_file))
+                         store_path=str(tmp_path / "calls.db"))
         await bed.start()
         try:
-            owner = await bed.call(scenario_from_test(ir, block_named(ir, OWNER)))
-            fallback = await bed.call(scenario_from_test(ir, block_named(ir, FALLBACK)))
-            return owner, fallback
+            return [await bed.call(scenario_from_test(ir, block_named(ir, name)))
+                    for name in names]
         finally:
             await bed.stop()
 
-    owner, fallback = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_over_fastagi_the_message_is_stored_and_its_task_booked(tmp_path):
+    owner, fallback = over_fastagi(tmp_path, OWNER, FALLBACK)
     assert [t["assignee"] for t in tasks(tmp_path / "call-1" / "crm.db")] == ["zhang"]
     assert [t["assignee"] for t in tasks(tmp_path / "call-2" / "crm.db")] == ["night-desk"]
-    with CallStore(store_file) as store:
+    with CallStore(tmp_path / "calls.db") as store:
         listed = {m["call_id"]: m for m in list_messages(store)}
     assert listed[owner.result.call_id]["mailbox"] == "zhang"
     assert listed[fallback.result.call_id]["mailbox"] == "night-desk"
@@ -124,19 +128,7 @@ def test_over_fastagi_the_message_is_stored_and_its_task_booked(tmp_path):
 def test_over_fastagi_a_silent_caller_leaves_a_header_only_file_and_no_message(tmp_path):
     """As Asterisk 22 does: RECORD FILE, silence, then # writes a 44-byte
     WAV (a header, no audio); stdlib.voicemail books nothing and says so."""
-    ir = compiled(OWNER_MESSAGE)
-    store_file = tmp_path / "calls.db"
-
-    async def go():
-        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path),
-                         store_path=str(store_file))
-        await bed.start()
-        try:
-            return await bed.call(scenario_from_test(ir, block_named(ir, SILENT)))
-        finally:
-            await bed.stop()
-
-    silent = asyncio.run(go())
+    (silent,) = over_fastagi(tmp_path, SILENT)
     assert silent.result.outcome == "hangup" and silent.result.voicemail is None
     assert "callback_task" not in silent.created
     played = [e.data.get("prompt") for e in silent.events if e.kind == "prompt_played"]
@@ -144,5 +136,5 @@ def test_over_fastagi_a_silent_caller_leaves_a_header_only_file_and_no_message(t
     assert "stdlib.voicemail.nothing_recorded" in played
     (file,) = (tmp_path / "recordings" / "voicemail" / "zhang").iterdir()
     assert file.suffix == ".wav" and file.stat().st_size == WAV_HEADER_BYTES
-    with CallStore(store_file) as store:
+    with CallStore(tmp_path / "calls.db") as store:
         assert list_messages(store) == []
