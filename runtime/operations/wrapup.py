@@ -387,7 +387,7 @@ class WrapupDesk:
         if not checked.ok:
             return _bad(checked.problems)
         who = agent or form.agent or record.get("agent")
-        wrapup_ms = self._wrapup_ms(call_id)
+        wrapup_ms = self._wrapup_ms(events)
         body_out = {"ok": True, "call_id": call_id, "fields": to_json(checked.values)}
         if self.running(call_id):
             self.pending[call_id] = (who, checked.values, wrapup_ms)
@@ -416,12 +416,12 @@ class WrapupDesk:
         ir = self.ir_of(record["flow"], record.get("flow_version")) or {}
         return form_from_ir(ir.get("wrapup"), (answered[-1].get("data") or {}).get("agent"))
 
-    def _wrapup_ms(self, call_id: str) -> int | None:
+    def _wrapup_ms(self, events: Sequence[Mapping[str, Any]]) -> int | None:
         """From the end of the agent's conversation to now: the wrap-up
-        part of the handling time."""
-        # events(), not a query of the file: it sees the rows the store's
-        # writer still holds (a locked file, the last 250 ms)
-        ended = [e for e in self.store.events(call_id) if e["kind"] == "conversation_ended"]
+        part of the handling time. `events`: the store's events() of the
+        call, which see the rows its writer still holds (a locked file, the
+        last 250 ms), unlike a query of the file."""
+        ended = [e for e in events if e["kind"] == "conversation_ended"]
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))

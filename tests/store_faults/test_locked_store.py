@@ -118,7 +118,7 @@ def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
             store.emit(Event("w1", 2, talked, "conversation_ended",
                              {"agent": "li", "talk_ms": 1000, "ended_by": "agent"}))
             desk = WrapupDesk(store, None, None, now=lambda: talked + timedelta(seconds=45))
-            assert desk._wrapup_ms("w1") == 45_000
+            assert desk._wrapup_ms(store.events("w1")) == 45_000
         finally:
             locker.execute("ROLLBACK")
             locker.close()
