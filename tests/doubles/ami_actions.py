@@ -9,7 +9,8 @@ import asyncio
 import random
 import time
 
-from doubles.ami_state import STATE_DESC, AsteriskState, PeerChannel
+from ccdsl.runtime.testing.peer.queue_events import STATE_DESC
+from doubles.ami_state import AsteriskState, PeerChannel
 from doubles.ami_wire import (
     Close,
     Request,
@@ -117,7 +118,7 @@ class Actions(AsteriskState):
         now = time.monotonic()
         items = []
         for chan in self.channels.values():
-            fields = self._channel_fields(chan)
+            fields = chan.fields()
             seconds = int(now - chan.created)
             items.append(frame(
                 ("Event", "CoreShowChannel"), *head, *fields.items(),
@@ -139,7 +140,7 @@ class Actions(AsteriskState):
             if wanted and chan.name != wanted:
                 continue
             items.append(frame(
-                ("Event", "Status"), ("Privilege", "Call"), *self._channel_fields(chan).items(),
+                ("Event", "Status"), ("Privilege", "Call"), *chan.fields().items(),
                 ("Type", chan.name.split("/")[0]), ("DNID", ""),
                 ("EffectiveConnectedLineNum", chan.caller_num),
                 ("EffectiveConnectedLineName", chan.caller_name), ("TimeToHangup", 0),
@@ -276,7 +277,7 @@ class Actions(AsteriskState):
             one.variables[var] = value
         for chan in made:
             self.channels[chan.name] = chan
-            self.emit({"Event": "Newchannel", **self._channel_fields(chan)})
+            self.emit({"Event": "Newchannel", **chan.fields()})
         self.devices[target] = "INUSE"
         self.emit({"Event": "DeviceStateChange", "Device": target, "State": "INUSE"})
         return one
@@ -324,7 +325,7 @@ class Actions(AsteriskState):
         reply(session, request, "Success", "DTMF successfully queued")
         # the digit shows up on the other half of a Local pair, as received
         target = self.channels.get(chan.partner or "", chan)
-        fields = self._channel_fields(target)
+        fields = target.fields()
         self.emit({"Event": "DTMFBegin", **fields, "Digit": digit[0], "Direction": "Received"})
         self.emit({"Event": "DTMFEnd", **fields, "Digit": digit[0],
                    "DurationMs": request.get("Duration") or 100, "Direction": "Received"})

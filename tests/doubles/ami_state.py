@@ -12,41 +12,36 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ccdsl.runtime.testing.peer.app_queue import AppQueue, Member, Queue
 from ccdsl.runtime.testing.peer.queue_events import (
     DEVICE_STATES,
-    STATE_DESC,
     ChannelSnapshot,
     agent_event,
-    member_blob,
 )
 
-# the model's classes under the names the peer's tests have used
+# the model's member class under the name the peer's tests have used
 PeerMember = Member
-PeerQueue = Queue
-__all__ = ["DEVICE_STATES", "STATE_DESC", "AsteriskState", "PeerChannel", "PeerMember",
-           "PeerQueue"]
+__all__ = ["DEVICE_STATES", "AsteriskState", "PeerChannel", "PeerMember"]
 
 
 @dataclass
-class PeerChannel:
-    name: str
-    uniqueid: str
-    linkedid: str
-    context: str
-    exten: str
-    priority: int = 1
-    state: int = 6  # Up
-    caller_num: str = "<unknown>"
-    caller_name: str = "<unknown>"
+class PeerChannel(ChannelSnapshot):
+    """A channel of the simulated Asterisk: what its channel events show
+    (ChannelSnapshot; its connected line is its caller) and what the
+    double keeps besides."""
+
     application: str = ""
     data: str = ""
     partner: str | None = None  # the other half of a Local channel
     device: str = ""
     variables: dict[str, str] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.connected_num == "<unknown>" and self.connected_name == "<unknown>":
+            self.connected_num, self.connected_name = self.caller_num, self.caller_name
 
 
 class AsteriskState:
@@ -55,7 +50,7 @@ class AsteriskState:
     app_queue: AppQueue  # queues, members, pauses, phones: the one place a test sets them
     channels: dict[str, PeerChannel]
     devices: dict[str, str]  # device -> state name
-    ringing: dict[tuple[str, str], PeerChannel]  # hand-made rings: (caller, interface) -> dest
+    ringing: dict[tuple[str, str], ChannelSnapshot]  # hand-made rings: (caller, interface) -> dest
     processed_calls: int
     _ids: itertools.count
     _local_ids: itertools.count
@@ -149,21 +144,15 @@ class AsteriskState:
         for c in gone:
             for queue in self.queues.values():
                 queue.callers = [x for x in queue.callers if x.caller.name != c.name]
-            self.emit({"Event": "Hangup", **self._channel_fields(c), "Cause": cause,
+            self.emit({"Event": "Hangup", **c.fields(), "Cause": cause,
                        "Cause-txt": text})
         if not any(c.device == chan.device for c in self.channels.values()):
             self.devices[chan.device] = "NOT_INUSE"
             self.emit({"Event": "DeviceStateChange", "Device": chan.device,
                        "State": "NOT_INUSE"})
 
-    def _member_event(self, name: str, queue: Queue, m: Member) -> dict[str, object]:
-        return member_blob(name, queue.name, m)
-
     def _calls(self) -> int:
         return len({c.linkedid for c in self.channels.values()})
-
-    def _channel_fields(self, chan: PeerChannel) -> dict[str, object]:
-        return snapshot(chan).fields()
 
     def _new_uniqueid(self) -> str:
         return f"{int(time.time())}.{next(self._ids)}"
@@ -178,8 +167,5 @@ class AsteriskState:
 
 
 def snapshot(chan: PeerChannel) -> ChannelSnapshot:
-    """A peer channel as channel events show it (its connected line is its caller)."""
-    return ChannelSnapshot(chan.name, chan.uniqueid, chan.linkedid, context=chan.context,
-                           exten=chan.exten, priority=chan.priority, state=chan.state,
-                           caller_num=chan.caller_num, caller_name=chan.caller_name,
-                           connected_num=chan.caller_num, connected_name=chan.caller_name)
+    """A copy of what a peer channel's events show now (app_queue keeps it)."""
+    return ChannelSnapshot(**{f.name: getattr(chan, f.name) for f in fields(ChannelSnapshot)})
