@@ -77,6 +77,21 @@ class QueueActions:
                 ("LongestHoldTime", longest), *tail))
         send_list(session, request, "Queue summary will follow", "QueueSummaryComplete", items)
 
+    def _member_change(self, session: Session, request: Request, queue_name: str,
+                       interface: str, *, adding: bool) -> bool:
+        """Whether the queue exists and the member is (removing) or is not
+        (adding) in it; if not, app_queue's error reply went out."""
+        queue = self.app_queue.queues.get(queue_name)
+        if queue is None:
+            where = "add interface to" if adding else "remove interface from"
+            error(session, request, f"Unable to {where} queue: No such queue")
+            return False
+        if (queue.member(interface) is None) != adding:
+            error(session, request, "Unable to add interface: Already there" if adding
+                  else "Unable to remove interface: Not there")
+            return False
+        return True
+
     def _action_queueadd(self, session: Session, request: Request) -> None:
         queue_name, interface = request.get("Queue"), request.get("Interface")
         if not queue_name:
@@ -85,12 +100,7 @@ class QueueActions:
         if not interface:
             error(session, request, "'Interface' not specified.")
             return
-        queue = self.app_queue.queues.get(queue_name)
-        if queue is None:
-            error(session, request, "Unable to add interface to queue: No such queue")
-            return
-        if queue.member(interface) is not None:
-            error(session, request, "Unable to add interface: Already there")
+        if not self._member_change(session, request, queue_name, interface, adding=True):
             return
         state_interface = request.get("StateInterface") or interface
         device = self.devices.get(state_interface, "NOT_INUSE")
@@ -107,12 +117,7 @@ class QueueActions:
         if not queue_name or not interface:
             error(session, request, "Need 'Queue' and 'Interface' parameters.")
             return
-        queue = self.app_queue.queues.get(queue_name)
-        if queue is None:
-            error(session, request, "Unable to remove interface from queue: No such queue")
-            return
-        if queue.member(interface) is None:
-            error(session, request, "Unable to remove interface: Not there")
+        if not self._member_change(session, request, queue_name, interface, adding=False):
             return
         reply(session, request, "Success", "Removed interface from queue")
         self.app_queue.remove_member(queue_name, interface)
