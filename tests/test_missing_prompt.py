@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.prompts import PLAYABLE
 from ccdsl.runtime.core.channel import CallInfo, Sound
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.ir import load_program
@@ -157,12 +156,6 @@ def test_which_sounds_the_folder_lacks(tmp_path: Path, files, sound: Sound,
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     assert SoundsFolder(str(tmp_path)).lacks(sound) is missing
-
-
-def test_the_simulator_reads_the_formats_ccf_prompts_check_calls_playable() -> None:
-    from ccdsl.runtime.sim import sounds
-
-    assert set(sounds.PLAYABLE) == set(PLAYABLE)
 
 
 def test_the_channel_skips_it_and_notes_it_as_the_agi_channel_does(tmp_path: Path) -> None:

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.core.channel import PLAYABLE
 
-# what Asterisk's format modules read (format_wav, format_wav_gsm,
-# format_gsm, format_pcm, format_sln, format_g722)
-PLAYABLE = ("wav", "wav16", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
 # the names the AGI channel accepts (agi_media._SOUND_NAME, _LANGUAGE)
 _SOUND_NAME = names.SOUND_NAME  # the AGI channel's rule: the check and the server agree
 _LANGUAGE = names.LANGUAGE_TAG

@@ -95,6 +95,10 @@ class QueueOutcome:
 # A WAV file's header: a file this long holds no audio. Asterisk's RECORD
 # FILE leaves one for a caller who says nothing, then presses # or hangs up.
 WAV_HEADER_BYTES = 44
+# the file extensions of a recorded prompt Asterisk can play (its format
+# modules format_wav, format_wav_gsm, format_gsm, format_pcm, format_sln,
+# format_g722): what `ccf prompts check` calls present and the simulator plays
+PLAYABLE = ("wav", "wav16", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
 
 
 def message_stored(duration_ms: int, file_bytes: int | None) -> bool:

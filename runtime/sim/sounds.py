@@ -9,11 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ccdsl.runtime.core.channel import Sound
+from ccdsl.runtime.core.channel import PLAYABLE, Sound
 
-# what Asterisk's format modules read; the list `ccf prompts check` calls
-# "present" (runtime/asterisk/prompts.py, which this floor may not import)
-PLAYABLE = ("wav", "wav16", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
 # Asterisk's own sounds that ccdsl plays: ccf serve finds no such prompt in
 # the sounds folder and asks Asterisk for the bare name, which it has
 ASTERISK_OWN = frozenset({"beep", "queue-youarenext", "queue-thereare", "queue-callswaiting"})
