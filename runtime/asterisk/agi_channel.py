@@ -14,8 +14,9 @@ from datetime import datetime
 from ccdsl.runtime.asterisk import agi_results, names
 from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
-from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS, SLACK_S
+from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS
 from ccdsl.runtime.asterisk.agi_media import SAFE_PATH, recording_file, say_command, sound_file
+from ccdsl.runtime.asterisk.agi_timeouts import SLACK_S
 from ccdsl.runtime.core.channel import CallInfo, Digits, Sound, VoicemailOutcome, message_stored
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError
 

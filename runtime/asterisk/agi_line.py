@@ -40,7 +40,6 @@ log = logging.getLogger("ccdsl.agi")
 
 ALL_KEYS = "0123456789*#"
 QUICK_S = 10.0  # a command that answers at once (ANSWER, SET/GET VARIABLE, CHANNEL STATUS)
-SLACK_S = 10.0  # on top of a command's own length (a wait, a key wait, a recording)
 SAMPLES_PER_MS = 8  # endpos counts 8 kHz samples
 
 

@@ -4,6 +4,7 @@ a protocol error. Pure look-ups: must not send commands or know the call."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ccdsl.runtime.asterisk.agi import C_INT, AgiReply
 
@@ -40,6 +41,7 @@ VARIABLE = Results((range(-1, 2),), what="-1, 0 or 1")
 CHANNEL_STATE = Results((range(-1, C_INT.stop),), what="-1 or a channel state (0 or more)")
 
 
+@lru_cache(maxsize=256)  # asked per STREAM FILE; the flows use a handful of key sets
 def keys(escape: str) -> Results:
     """STREAM FILE, SAY *, WAIT FOR DIGIT (escape: every key): -1, 0 (the end,
     or a key wait's timeout), or the code of a key among `escape`, the only
