@@ -4,7 +4,6 @@ the FastAGI server lands in the same local hour and day."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,16 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from calls.world import SCENARIOS, block_named, compiled, run_test_call
+from calls.world import SCENARIOS, over_fastagi, run_test_call
 from ccdsl.cli.main import app
 from ccdsl.runtime.asterisk.config import ConfigError, config_from_document
-from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.operations.centre_time import local_ms_sql, offsets
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.reports.model import Options
 from ccdsl.runtime.operations.store import CallStore
-from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 
 AFTER_HOURS = SCENARIOS / "after_hours_line.ccf"
 OPEN = "open hours: no closed announcement"  # at 2026-11-30 10:00 Asia/Shanghai
@@ -37,20 +33,8 @@ def _simulated(tmp_path: Path) -> Path:
 
 
 def _over_fastagi(tmp_path: Path) -> Path:
-    ir = compiled(AFTER_HOURS)
-    scenario = scenario_from_test(ir, block_named(ir, OPEN))
     store = tmp_path / "agi.db"
-
-    async def go():
-        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path / "agi"),
-                         store_path=str(store))
-        await bed.start()
-        try:
-            return await bed.call(scenario)
-        finally:
-            await bed.stop()
-
-    asyncio.run(go())
+    over_fastagi(AFTER_HOURS, (OPEN,), tmp_path / "agi", store)
     return store
 
 

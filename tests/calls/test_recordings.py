@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calls.world import OWNER_MESSAGE, RECORDING, ROOT, block_named, compiled, run_test_call
+from calls.world import (
+    OWNER_MESSAGE,
+    RECORDING,
+    ROOT,
+    block_named,
+    compiled,
+    over_fastagi,
+    run_test_call,
+)
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.crm.http import HttpCRM
@@ -29,8 +37,7 @@ from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 from ccdsl.runtime.sim import ScriptedCaller, SimChannel
 from ccdsl.runtime.sim.scenario import Scenario, scenario_centre
-from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.via_asterisk import AgiTestbed, run_test_over_agi
+from ccdsl.runtime.testing.via_asterisk import run_test_over_agi
 
 ANSWERED = "a recorded call is answered by an agent"
 UNANSWERED = "nobody answers: the recording still ends with the call"
@@ -245,20 +252,8 @@ def test_the_scenarios_pass_over_fastagi(path, name):
 
 
 def test_a_call_recorded_over_fastagi_is_indexed_and_logged_to_the_crm(tmp_path):
-    ir = compiled(RECORDING)
-    scenario = scenario_from_test(ir, block_named(ir, ANSWERED))
     store_path = tmp_path / "calls.db"
-
-    async def go():
-        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path),
-                         store_path=str(store_path))
-        await bed.start()
-        try:
-            return await bed.call(scenario)
-        finally:
-            await bed.stop()
-
-    run = asyncio.run(go())
+    (run,) = over_fastagi(RECORDING, (ANSWERED,), tmp_path, store_path)
     with CallStore(store_path) as store:
         (row,) = store.query("SELECT * FROM recordings")
     assert (row["call_id"], row["agent"], row["customer_id"], row["caller"]) == \

@@ -5,16 +5,12 @@ runtime.operations.voicemail lists them."""
 
 from __future__ import annotations
 
-import asyncio
-
-from calls.world import OWNER_MESSAGE, block_named, compiled, run_test_call
+from calls import world
+from calls.world import OWNER_MESSAGE, run_test_call
 from ccdsl.runtime.core.channel import WAV_HEADER_BYTES
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
-from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.voicemail import list_messages, message
-from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 
 OWNER = "the owner gets the message and a follow-up task"
 FALLBACK = "an unknown caller's message goes to the fallback mailbox, with its task"
@@ -95,21 +91,8 @@ def test_the_messages_are_listed_with_their_mailbox_length_and_no_call_back(tmp_
 
 
 def over_fastagi(tmp_path, *names: str) -> list:
-    """OWNER_MESSAGE's test blocks `names` as calls one after another on one
-    AgiTestbed (call-1, call-2... in tmp_path), kept in tmp_path/calls.db."""
-    ir = compiled(OWNER_MESSAGE)
-
-    async def go():
-        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(tmp_path),
-                         store_path=str(tmp_path / "calls.db"))
-        await bed.start()
-        try:
-            return [await bed.call(scenario_from_test(ir, block_named(ir, name)))
-                    for name in names]
-        finally:
-            await bed.stop()
-
-    return asyncio.run(go())
+    """OWNER_MESSAGE's test blocks `names` over FastAGI, kept in tmp_path/calls.db."""
+    return world.over_fastagi(OWNER_MESSAGE, names, tmp_path, tmp_path / "calls.db")
 
 
 def test_over_fastagi_the_message_is_stored_and_its_task_booked(tmp_path):

@@ -11,6 +11,7 @@ from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.scenario import run_scenario
 from ccdsl.runtime.testing.blocks import scenario_from_test
+from ccdsl.runtime.testing.via_asterisk import AgiTestbed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -37,3 +38,22 @@ def run_test_call(path: Path, name: str, workdir: Path, store: Path):
     workdir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(run_scenario(load_program(ir, validate=False), ir, scenario,
                                     workdir=str(workdir), store_path=str(store)))
+
+
+def over_fastagi(path: Path, names: tuple[str, ...], workdir: Path, store: Path) -> list:
+    """The test blocks `names` of a scenario flow as calls one after another
+    through one AgiTestbed (ccf serve's FastAGI server and the test peer;
+    call-1, call-2... in workdir), kept in `store`."""
+    ir = compiled(path)
+
+    async def go():
+        bed = AgiTestbed(load_program(ir, validate=False), ir, workdir=str(workdir),
+                         store_path=str(store))
+        await bed.start()
+        try:
+            return [await bed.call(scenario_from_test(ir, block_named(ir, name)))
+                    for name in names]
+        finally:
+            await bed.stop()
+
+    return asyncio.run(go())
