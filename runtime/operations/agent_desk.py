@@ -1,0 +1,195 @@
+"""The agents' states as the console sees them, owned by the server (docs/console.md).
+
+logged_out -> ready <-> paused (reason); ready -> ringing -> on_call -> wrapup -> ready.
+Log-in, log-out and pauses come from people (the console); ringing, talking and wrap-up
+from the calls' events, so the simulator and Asterisk move an agent the same way. Every
+change is a `centre_events` row (`agent_state`) for reports and a change on the live feed.
+Must not talk to a phone system itself: a CentreControl does that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.centre_control import CentreControl, ControlError
+from ccdsl.runtime.operations.live_feed import LiveFeed
+
+log = logging.getLogger("ccdsl.console")
+
+STATES = ("logged_out", "ready", "paused", "ringing", "on_call", "wrapup")
+WRAPUP_REASON = "wrap-up"  # the queue pause while an agent fills a call's wrap-up form
+DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "coaching")
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    agent: str
+    state: str
+    since: datetime
+    reason: str | None = None  # a pause's reason
+    call_id: str | None = None  # the call it rings with, talks on or wraps up
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agent": self.agent, "state": self.state, "since": self.since.isoformat(),
+                "reason": self.reason, "call_id": self.call_id}
+
+
+class AgentDesk:
+    """The states (module doc). An EventSink for the calls' events.
+
+    initial: agent id -> its state at start ("logged_out" or "ready": the
+      agents file's `offline` agents start logged out).
+    record: (kind, data, call_id) -> None, writes a `centre_events` row.
+    now: the clock's now.
+    """
+
+    def __init__(self, initial: Mapping[str, str], *, control: CentreControl,
+                 feed: LiveFeed, record: Callable[[str, dict, str | None], None],
+                 now: Callable[[], datetime], reasons: Iterable[str] = DEFAULT_REASONS) -> None:
+        self.control = control
+        self.feed = feed
+        self.record = record
+        self.now = now
+        self.reasons = tuple(reasons)
+        started = now()
+        self._status = {agent: AgentStatus(agent, state, started)
+                        for agent, state in initial.items()}
+        self._wrapup_calls: set[tuple[str, str]] = set()  # (call, agent) with a form
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def status(self, agent: str) -> AgentStatus:
+        try:
+            return self._status[agent]
+        except KeyError:
+            raise ControlError(f"no agent {agent!r} in the agents file", 404) from None
+
+    def all(self) -> list[AgentStatus]:
+        return [self._status[a] for a in sorted(self._status)]
+
+    def logged_in(self, agent: str) -> bool:
+        return self.status(agent).state != "logged_out"
+
+    # -- people's changes ------------------------------------------------------------
+
+    async def login(self, agent: str) -> AgentStatus:
+        if self.status(agent).state != "logged_out":
+            return self.status(agent)
+        await self.control.agent_login(agent)
+        return self._set(agent, "ready")
+
+    async def logout(self, agent: str) -> AgentStatus:
+        now = self.status(agent)
+        if now.state == "logged_out":
+            return now
+        if now.state in ("ringing", "on_call"):
+            raise ControlError(f"agent {agent} is {_words(now.state)}: log out after the call")
+        await self.control.agent_logout(agent)
+        return self._set(agent, "logged_out")
+
+    async def pause(self, agent: str, reason: str) -> AgentStatus:
+        if reason not in self.reasons:
+            raise ControlError(f"{reason!r} is not a pause reason; one of "
+                               f"{', '.join(self.reasons)}", 400)
+        now = self.status(agent)
+        if now.state not in ("ready", "paused", "wrapup"):
+            raise ControlError(f"agent {agent} is {_words(now.state)}: cannot pause now")
+        await self.control.agent_pause(agent, True, reason)
+        return self._set(agent, "paused", reason=reason)
+
+    async def ready(self, agent: str) -> AgentStatus:
+        now = self.status(agent)
+        if now.state == "ready":
+            return now
+        if now.state not in ("paused", "wrapup"):
+            raise ControlError(f"agent {agent} is {_words(now.state)}: cannot go ready now")
+        await self.control.agent_pause(agent, False, None)
+        return self._set(agent, "ready")
+
+    async def wrapped_up(self, agent: str, call_id: str) -> None:
+        """The agent saved the call's wrap-up: ready again if it was wrapping
+        that call up."""
+        self._wrapup_calls.discard((call_id, agent))
+        now = self._status.get(agent)
+        if now is not None and now.state == "wrapup" and now.call_id == call_id:
+            await self.ready(agent)
+
+    # -- the calls' events -----------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        kind, data = event.kind, event.data
+        agent = data.get("agent")
+        if kind == "wrapup_requested" and agent:
+            self._wrapup_calls.add((event.call_id, str(agent)))
+        if not isinstance(agent, str) or agent not in self._status:
+            if kind == "call_ended":
+                self._call_gone(event.call_id)
+            return
+        now = self._status[agent]
+        if kind == "agent_offered" and now.state == "ready":
+            self._set(agent, "ringing", call_id=event.call_id)
+        elif kind == "agent_no_answer" and now.state == "ringing" \
+                and now.call_id == event.call_id:
+            self._set(agent, "ready")
+        elif kind == "agent_answered" and now.state in ("ready", "ringing"):
+            self._set(agent, "on_call", call_id=event.call_id)
+        elif kind == "conversation_ended" and now.call_id == event.call_id \
+                and now.state == "on_call":
+            self._after_talk(agent, event.call_id)
+
+    def _after_talk(self, agent: str, call_id: str) -> None:
+        if (call_id, agent) not in self._wrapup_calls:
+            self._set(agent, "ready")
+            return
+        self._set(agent, "wrapup", call_id=call_id)
+        # no call is offered while the form is open
+        self._spawn(self._pause_for_wrapup(agent, call_id))
+
+    async def _pause_for_wrapup(self, agent: str, call_id: str) -> None:
+        try:
+            await self.control.agent_pause(agent, True, WRAPUP_REASON)
+        except ControlError as exc:
+            log.warning("agent %s not paused for the wrap-up of call %s: %s", agent,
+                        call_id, exc)
+
+    def _call_gone(self, call_id: str) -> None:
+        """A call ended: an agent it was ringing is ready again."""
+        for status in list(self._status.values()):
+            if status.call_id == call_id and status.state == "ringing":
+                self._set(status.agent, "ready")
+
+    # -- one change ------------------------------------------------------------------
+
+    def _set(self, agent: str, state: str, *, reason: str | None = None,
+             call_id: str | None = None) -> AgentStatus:
+        before = self._status[agent]
+        keep_call = call_id or (before.call_id if state == "wrapup" else None)
+        after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call)
+        self._status[agent] = after
+        seconds = max((after.since - before.since).total_seconds(), 0.0)
+        self.record("agent_state", {"agent": agent, "state": state, "reason": reason,
+                                    "from": before.state, "from_reason": before.reason,
+                                    "seconds_in_previous": round(seconds, 3)}, keep_call)
+        self.feed.publish("agent", after.to_json(), agent=agent)
+        return after
+
+    def _spawn(self, coro) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        except RuntimeError:  # no loop: a synchronous test feeding events
+            coro.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _words(state: str) -> str:
+    return {"on_call": "on a call", "wrapup": "wrapping up a call",
+            "logged_out": "logged out"}.get(state, state)
