@@ -27,6 +27,7 @@ from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.redact import shown_url
 from ccdsl.runtime.operations.agents_file import load_agents
 from ccdsl.runtime.operations.centre_time import ZoneError, zone_named
+from ccdsl.runtime.operations.console_settings import ConsoleSettings, console_settings
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -164,6 +165,7 @@ class CentreConfig:
     fallback: DialplanTarget | None = None
     api: ApiConfig = ApiConfig()
     screen_pop: ScreenPopSettings = ScreenPopSettings()
+    console: ConsoleSettings = ConsoleSettings()
     # the centre's zone ([centre] timezone), kept in a new call store for
     # reports and listings; None: the machine's zone when they are made
     timezone: str | None = None
@@ -290,6 +292,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
         shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
         fallback=fallback, api=api, screen_pop=screen_pop, timezone=timezone,
+        console=console_settings(doc.get("console", {}), resolve),
     )
 
 
