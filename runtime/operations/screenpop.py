@@ -20,6 +20,7 @@ from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.redact import shown_url
 from ccdsl.runtime.core.values import Record, to_json
+from ccdsl.runtime.operations.ivr_path import PATH_KINDS, path_entry
 
 log = logging.getLogger("ccdsl.screenpop")
 
@@ -45,11 +46,13 @@ class _Call:
     dialled: str | None = None
     flow: str | None = None
     customer: dict[str, Any] | None = None  # the CRM query's result (a summary)
+    step: str | None = None
+    path: list[dict[str, Any]] = field(default_factory=list)  # ivr_path's entries so far
 
 
 def _call_json(call: _Call) -> dict[str, Any]:
     return {"id": call.call_id, "caller": call.caller, "dialled": call.dialled,
-            "flow": call.flow, "started": call.started.isoformat()}
+            "flow": call.flow, "started": call.started.isoformat(), "path": list(call.path)}
 
 
 def recent_calls(history: Callable[[str, str, int], list[dict]], caller: str | None,
@@ -66,6 +69,11 @@ def recent_calls(history: Callable[[str, str, int], list[dict]], caller: str | N
                     "outcome": row["outcome"], "agent": row["agent"],
                     "wrapup": (wrapup or {}).get("values")})
     return out
+
+
+def _copy(call: _Call) -> _Call:
+    """The call as it is now, for a pop that runs on while the call goes on."""
+    return _Call(**{**vars(call), "path": list(call.path)})
 
 
 def _customer_of(data: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -86,6 +94,7 @@ class ScreenPop:
     history: the call store's `recent_calls` (None: no recent calls).
     ami: the AMI link now (None or not connected: no UserEvent).
     record: (kind, data, call_id) -> None, writes a `centre_events` row.
+    on_pop: (agent, payload) -> None, the console's live feed (None: none).
     """
 
     def __init__(self, target: PopTarget | None, *, crm=None,
@@ -93,7 +102,8 @@ class ScreenPop:
                  ami: Callable[[], Any] | None = None,
                  record: Callable[[str, dict, str], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 finish_s: float | None = None) -> None:
+                 finish_s: float | None = None,
+                 on_pop: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.target = target if target is not None and target.url else None
         self.crm = crm
         self.history = history
@@ -101,6 +111,7 @@ class ScreenPop:
         self.record = record
         self.clock = clock
         self.finish_s = finish_s  # how long finish() lets pops under way take
+        self.on_pop = on_pop
         self.calls: dict[str, _Call] = {}
         # the latest sends' outcomes (each also a centre_events row): bounded,
         # a long-running ccf serve must not keep one per call for ever
@@ -122,12 +133,18 @@ class ScreenPop:
                                                     data.get("flow"))
         elif kind == "crm_query" and call.customer is None:
             call.customer = _customer_of(data)
+        elif kind in PATH_KINDS:
+            entry = path_entry(kind, data, call.step)
+            if kind == "step_entered":
+                call.step = str(data.get("step"))
+            if entry is not None:
+                call.path.append(entry)
         elif kind == "agent_offered" and data.get("agent"):
-            self._start(self.pop(_Call(**vars(call)), str(data["agent"])))
+            self._start(self.pop(_copy(call), str(data["agent"])))
         elif kind == "screen_pop" and self.target is not None:
             # the flow's own `screen_pop` statement (in `on answered by agent`):
             # what it shows goes to the desktop too, as a second post
-            self._start(self.flow_pop(_Call(**vars(call)), str(data.get("agent") or ""),
+            self._start(self.flow_pop(_copy(call), str(data.get("agent") or ""),
                                       data.get("data")))
         elif kind == "call_ended":
             del self.calls[event.call_id]
@@ -152,9 +169,11 @@ class ScreenPop:
     async def pop(self, call: _Call, agent: str) -> None:
         try:
             link = self.ami() if self.ami is not None else None
-            if self.target is None and link is None:
-                return  # nowhere to pop to: no webhook, Asterisk not linked
+            if self.target is None and link is None and self.on_pop is None:
+                return  # nowhere to pop to: no webhook, Asterisk not linked, no console
             payload = await self.payload(call, agent)
+            if self.on_pop is not None:
+                self.on_pop(agent, payload)
             if self.target is not None:
                 await self._webhook(payload, call, agent)
             if link is not None:

@@ -51,7 +51,12 @@ def offer(pop: ScreenPop, call_id: str = "1795.7", *, customer: bool = True,
     """The events of a call up to an agent being offered it; how long the
     emits took (the call's own time)."""
     events = [("call_started", {"caller": CALLER, "dialled": "4008001234",
-                                "flow": "hotline"})]
+                                "flow": "hotline"}),
+              ("step_entered", {"step": "main_menu"}),
+              ("menu_choice", {"menu": {"line": 4}, "key": "timeout", "attempt": 1}),
+              ("menu_choice", {"menu": {"line": 4}, "key": "1", "pressed": "1"}),
+              ("step_entered", {"step": "order_status"}),
+              ("collected", {"name": "order", "value": "20261128", "attempts": 1})]
     if customer:
         events.append(("crm_query", {"operation": "customer", "args": {"phone": CALLER},
                                      "result": {"kind": "customer", "id": "C1001"}}))
@@ -102,8 +107,13 @@ def test_the_webhook_carries_the_call_the_customer_and_recent_calls(tmp_path: Pa
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "application/json"
     payload = request.json()
+    # the caller's path through the IVR: a retried menu shows the choice only
     assert payload["call"] == {"id": "1795.7", "caller": CALLER, "dialled": "4008001234",
-                               "flow": "hotline", "started": START.isoformat()}
+                               "flow": "hotline", "started": START.isoformat(),
+                               "path": [{"step": "main_menu"}, {"menu": "main_menu", "key": "1"},
+                                        {"step": "order_status"},
+                                        {"collected": "order", "value": "20261128",
+                                         "step": "order_status"}]}
     assert payload["agent"] == "li"
     # the whole record, read again: the call's event kept only its id
     assert payload["customer"] == {"kind": "customer", "id": "C1001", "name": "Chen Jing",
