@@ -33,6 +33,8 @@ class SectionName(StrEnum):
     calls = "calls"
     queues = "queues"
     agents = "agents"
+    agent_time = "agent_time"
+    agent_pauses = "agent_pauses"
     nodes = "nodes"
     choices = "choices"
 
@@ -97,8 +99,11 @@ def report(
     Sections: summary (totals), calls (per hour, day, month, year, or per
     minute in real time), queues (offered, answered, abandoned, service
     level, wait and talk), agents (offered, answered, missed, talk and
-    handling time), nodes (visits, time spent, drops) and choices (what
-    callers chose at each menu). docs/reports.md defines every figure.
+    handling time), agent_time (time logged in, ready, paused, ringing,
+    talking and wrapping up, and occupancy, from the console's agent
+    states; shown when the store has them), agent_pauses (paused time per
+    reason), nodes (visits, time spent, drops) and choices (what callers
+    chose at each menu). docs/reports.md defines every figure.
     Exit status: 0 with a report, 2 for bad options or a store that cannot
     be read. With --check-asterisk: 0 when Asterisk and the call store agree,
     1 when they differ, 2 when there is nothing to check against.
@@ -121,7 +126,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
           zone, section, fmt, output) -> str | None:
     """The rendered report (None: the table was printed, or a file written)."""
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
-    from ccdsl.runtime.operations.reports.model import SECTIONS, Options
+    from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, duration_ms, filters
 
     realtime = interval is Interval.realtime
@@ -140,7 +145,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         raise _Bad(str(exc)) from None
     options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60,
                       zone=zone)
-    wanted = (section.value,) if section else SECTIONS
+    wanted = (section.value,) if section else None  # None: every one the store has
     path = named_store(store, config)
     try:
         made = make_report(path, chosen, options, wanted, now=moment)

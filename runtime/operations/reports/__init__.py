@@ -9,20 +9,31 @@ from __future__ import annotations
 from datetime import datetime
 
 from ccdsl.runtime.operations.centre_time import ZoneError, report_zone, zone_name
-from ccdsl.runtime.operations.reports.model import SECTIONS, Filters, Options, Report
+from ccdsl.runtime.operations.reports.agent_time import has_states
+from ccdsl.runtime.operations.reports.model import (
+    SECTIONS,
+    STATE_SECTIONS,
+    Filters,
+    Options,
+    Report,
+)
 from ccdsl.runtime.operations.reports.query import ReportError, open_store, sections
 
 __all__ = ["ReportError", "ZoneError", "make_report"]
 
 
 def make_report(path: str, filters: Filters = Filters(), options: Options = Options(),
-                wanted: tuple[str, ...] = SECTIONS, now: datetime | None = None) -> Report:
+                wanted: tuple[str, ...] | None = None, now: datetime | None = None) -> Report:
     """The report of the call store at `path`, in `options.zone` (else the
-    store's zone, else the machine's). `now` ends the realtime window
-    (naive: in the report's zone); default: the current time. A zone that
-    is not one: ZoneError."""
+    store's zone, else the machine's). `wanted`: the sections by name;
+    None: every one, the agents' states' (STATE_SECTIONS) only when the
+    store has such states. `now` ends the realtime window and the agents'
+    open states (naive: in the report's zone); default: the current time.
+    A zone that is not one: ZoneError."""
     db = open_store(path)
     try:
+        if wanted is None:
+            wanted = tuple(s for s in SECTIONS if s not in STATE_SECTIONS or has_states(db))
         zone = report_zone(db, options.zone)
         now = (now or datetime.now(zone)) if now is None or now.tzinfo else now.replace(
             tzinfo=zone)

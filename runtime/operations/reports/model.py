@@ -15,7 +15,11 @@ from typing import Any, Literal
 Kind = Literal["text", "count", "ms", "pct"]
 
 INTERVALS = ("realtime", "hour", "day", "month", "year")
-SECTIONS = ("summary", "calls", "queues", "agents", "nodes", "choices")
+SECTIONS = ("summary", "calls", "queues", "agents", "agent_time", "agent_pauses", "nodes",
+            "choices")
+# made from the console's agents' states (reports/agent_time.py): in a report of every
+# section only when the store has such states, always when asked for by name
+STATE_SECTIONS = ("agent_time", "agent_pauses")
 
 
 @dataclass(frozen=True)

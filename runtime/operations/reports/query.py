@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.operations.centre_time import local_ms_sql, local_to_ms, period_start
-from ccdsl.runtime.operations.reports.model import Column, Filters, Options, Section
+from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
+from ccdsl.runtime.operations.reports.model import (
+    STATE_SECTIONS,
+    Column,
+    Filters,
+    Options,
+    Section,
+)
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 DAY_MS = 86_400_000
@@ -393,6 +400,9 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
     else:
         window = local_window(filters, zone)
         now_ms = None
+    # the agents' states count up to now, in realtime and in a range still going on
+    states = state_sections(db, window.lo, window.hi, int(now.timestamp() * 1000), filters,
+                            [name for name in STATE_SECTIONS if name in wanted])
     makers = {
         "summary": lambda: summary(db, window, filters, now_ms),
         "calls": lambda: (realtime_minutes(db, window, filters, zone)
@@ -400,6 +410,8 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
                           else calls_per_period(db, window, filters, options.interval, zone)),
         "queues": lambda: queues(db, window, filters, options.within_ms),
         "agents": lambda: agents(db, window, filters),
+        "agent_time": lambda: states["agent_time"],
+        "agent_pauses": lambda: states["agent_pauses"],
         "nodes": lambda: nodes(db, window, filters),
         "choices": lambda: choices(db, window, filters),
     }
