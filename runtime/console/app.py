@@ -1,0 +1,94 @@
+"""The console's and the HTTP API's Starlette application: routes, security headers, errors.
+
+Every route checks its caller on the server (guard.py); pages load nothing from another
+host. Must not start a server: web_server.py does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ccdsl.runtime.console import pages
+from ccdsl.runtime.console.api_routes import ENDPOINTS, api_routes, error
+from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.guard import Refused, refused, session_of
+from ccdsl.runtime.console.login import home_of, login_routes
+from ccdsl.runtime.console.sessions import Sessions
+from ccdsl.runtime.console.stream import live
+from ccdsl.runtime.console.templates import HERE
+
+log = logging.getLogger("ccdsl.console")
+
+# no inline script or style, nothing from another host, no framing
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                               "form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
+    async def root(request: Request) -> Response:
+        session = session_of(request)
+        return RedirectResponse(home_of(session.role) if session else "/login", 303)
+
+    routes = [
+        *api_routes(ctx, api_slots),
+        Route("/", root, methods=["GET"]),
+        *login_routes(ctx),
+        Route("/live", live, methods=["GET"]),
+        *pages.routes(ctx),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={Refused: refused, HTTPException: _http_error})
+    app.state.ctx = ctx
+    app.state.sessions = Sessions(ctx.settings.session_idle_s, ctx.settings.session_max_s)
+    app.state.stopping = asyncio.Event()
+    return app
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every answer (pure ASGI: streams pass through)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.raw = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in self.raw if k not in have)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error(404, f"no such endpoint: {request.url.path} (the endpoints: {ENDPOINTS}; "
+                          "the console: /login)")
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return error(405, f"{request.method} is not allowed on {request.url.path}; use "
+                          f"{allowed}", {"Allow": allowed} if allowed else None)
+    return error(exc.status_code, str(exc.detail))

@@ -1,0 +1,73 @@
+"""Who may do what on the console: the session of a request, its role, its CSRF token.
+
+Every page and action calls `need` on the server; the pages' buttons are only a view of
+what it allows. Must not trust anything the browser says about a role.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ccdsl.runtime.console.sessions import COOKIE, Session
+
+AGENT, SUPERVISOR, ADMIN = "agent", "supervisor", "admin"
+STAFF = (SUPERVISOR, ADMIN)
+MAX_FORM_BYTES = 64 * 1024
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def session_of(request: Request) -> Session | None:
+    return request.app.state.sessions.get(request.cookies.get(COOKIE))
+
+
+def need(request: Request, *roles: str) -> Session:
+    """The request's session when its role is one of `roles` (none: any
+    role); else Refused (401 not logged in, 403 another role)."""
+    session = session_of(request)
+    if session is None:
+        raise Refused(401, "log in first (or your session has expired)")
+    if roles and session.role not in roles:
+        raise Refused(403, f"a {session.role} may not do this")
+    return session
+
+
+async def need_form(request: Request, *roles: str) -> tuple[Session, dict[str, str]]:
+    """A state-changing request: the session, its role, the same origin and
+    its CSRF token (form field `csrf` or header X-CSRF-Token); the form."""
+    session = need(request, *roles)
+    origin = request.headers.get("origin")
+    if origin is not None and origin != own_origin(request):
+        raise Refused(403, "a request from another site was refused")
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise Refused(413, f"the form is larger than {MAX_FORM_BYTES} bytes")
+    form = await request.form(max_files=0, max_fields=200)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not session.csrf_ok(request.headers.get("x-csrf-token") or fields.get("csrf")):
+        raise Refused(403, "the form's CSRF token is missing or stale: reload the page")
+    return session, fields
+
+
+def own_origin(request: Request) -> str:
+    host = request.headers.get("host", "")
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
+    return f"{proto}://{host}"
+
+
+def refused(request: Request, exc: Exception) -> Response:
+    """A Refused as the asker can use it: a page goes to the log-in, a
+    script gets JSON."""
+    assert isinstance(exc, Refused)
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    if exc.status == 401 and wants_page:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+    return JSONResponse({"ok": False, "error": str(exc)}, exc.status,
+                        headers={"Cache-Control": "no-store"})

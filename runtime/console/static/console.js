@@ -1,0 +1,71 @@
+// The console's shared script: posting actions with the CSRF token, the live stream, text.
+// Plain JavaScript, no build step, nothing from another host. Values from callers and the
+// CRM are only ever set as text (textContent), never as HTML.
+"use strict";
+
+const ccf = {
+  csrf() {
+    const meta = document.querySelector('meta[name="csrf"]');
+    return meta ? meta.content : "";
+  },
+
+  // POST a form-encoded action; resolves to the JSON reply, shows its error if any
+  async post(url, fields = {}) {
+    const body = new URLSearchParams(fields);
+    const reply = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: {"X-CSRF-Token": ccf.csrf(), "Accept": "application/json"},
+    });
+    let data = {};
+    try { data = await reply.json(); } catch (e) { data = {ok: reply.ok}; }
+    if (reply.status === 401) { window.location = "/login?next=" + encodeURIComponent(location.pathname); }
+    if (!reply.ok || data.ok === false) { ccf.notice(data.error || ("failed: HTTP " + reply.status), true); }
+    return {status: reply.status, ...data};
+  },
+
+  notice(text, bad = false) {
+    const box = document.getElementById("notice");
+    if (!box) return;
+    box.textContent = text;
+    box.className = bad ? "notice bad" : "notice";
+    box.hidden = false;
+    clearTimeout(ccf._noticeTimer);
+    ccf._noticeTimer = setTimeout(() => { box.hidden = true; }, bad ? 8000 : 4000);
+  },
+
+  // the live stream: handlers by event name; EventSource reconnects by itself and the
+  // server sends the whole state first on every (re)connection
+  live(handlers) {
+    const source = new EventSource("/live");
+    for (const [name, fn] of Object.entries(handlers)) {
+      source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+    }
+    source.addEventListener("logged_out", () => { window.location = "/login"; });
+    return source;
+  },
+
+  // an element with children; text is always text
+  el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = String(v);
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, String(v));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  },
+
+  clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const two = (n) => String(n).padStart(2, "0");
+    return (h ? h + ":" + two(m) : String(m)) + ":" + two(r);
+  },
+};
+window.ccf = ccf;

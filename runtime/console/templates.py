@@ -1,0 +1,28 @@
+"""The console's Jinja2 environment: server-rendered pages, every value autoescaped.
+
+Must not mark caller or CRM text safe: it reaches pages as text only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ccdsl.runtime.console.guard import session_of
+
+HERE = Path(__file__).resolve().parent
+ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
+                  autoescape=select_autoescape(default=True, default_for_string=True),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
+    session = session_of(request)
+    ctx = request.app.state.ctx
+    html = ENV.get_template(name).render(request=request, session=session, mode=ctx.mode,
+                                         **values)
+    return HTMLResponse(html, status_code, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,44 @@
+"""Logging in and out of the console: passwords, sessions, roles, CSRF."""
+
+from __future__ import annotations
+
+from tests.console.rig import PASSWORD
+
+
+def test_a_wrong_password_is_refused_and_a_right_one_lands_on_the_role_home(console) -> None:
+    with console.client() as web:
+        bad = web.post("/login", data={"user": "zhang", "password": "nope-nope"})
+        assert bad.status_code == 401 and "wrong user id or password" in bad.text
+        assert "ccf_session" not in bad.cookies
+        good = web.post("/login", data={"user": "zhang", "password": PASSWORD})
+        assert good.status_code == 303 and good.headers["location"] == "/desk"
+        cookie = good.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+    with console.client() as web:
+        reply = web.post("/login", data={"user": "sup", "password": PASSWORD})
+        assert reply.headers["location"] == "/wall"
+
+
+def test_five_failures_lock_the_id_for_a_while(console) -> None:
+    with console.client() as web:
+        for _ in range(5):
+            assert web.post("/login", data={"user": "li", "password": "x" * 9}).status_code == 401
+        locked = web.post("/login", data={"user": "li", "password": PASSWORD})
+        assert locked.status_code == 429 and "too many failed log-ins" in locked.text
+
+
+def test_log_out_needs_the_csrf_token_and_ends_the_session(console) -> None:
+    web = console.client("li")
+    assert web.post("/logout").status_code == 403  # no token: refused
+    token = console.csrf(web)
+    reply = web.post("/logout", data={"csrf": token})
+    assert reply.status_code == 303 and reply.headers["location"] == "/login"
+    assert web.get("/live").status_code == 401
+    assert ("agent_logout", "li") in console.control.asked
+
+
+def test_an_open_redirect_after_log_in_is_refused(console) -> None:
+    with console.client() as web:
+        reply = web.post("/login", data={"user": "sup", "password": PASSWORD,
+                                         "next": "//evil.example/x"})
+        assert reply.headers["location"] == "/wall"
