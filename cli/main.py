@@ -13,6 +13,7 @@ from ccdsl.cli import callback as callback_cmd
 from ccdsl.cli import calls as calls_cmd
 from ccdsl.cli import compile as compile_cmd
 from ccdsl.cli import config as config_cmd
+from ccdsl.cli import console as console_cmd
 from ccdsl.cli import crm as crm_cmd
 from ccdsl.cli import deploy as deploy_cmd
 from ccdsl.cli import explain as explain_cmd
@@ -85,6 +86,7 @@ app.command("monitor")(monitor_cmd.monitor)
 app.command("status")(status_cmd.status)
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(agent_cmd.app, name="agent")
+app.add_typer(console_cmd.app, name="console")
 
 
 def main(argv: list[str] | None = None) -> None:
