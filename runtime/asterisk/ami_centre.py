@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -133,6 +133,9 @@ class AmiCentre:
         self.pool = AgentPool()
         self._mirror: dict[str, _Mirror] = {}
         self._queues: dict[str, _QueueStats] = {}
+        # agents logged out (the agents file's offline ones at start, then the
+        # console's log-outs): LOGGED_OFF in the pool whatever their device says
+        self._logged_out = {a.id for a in agents if a.state == AgentState.LOGGED_OFF}
         self._resyncing = False
         self._held: deque[AmiMessage] = deque(maxlen=MAX_HELD)
         self.held_dropped = 0
@@ -150,7 +153,9 @@ class AmiCentre:
         self._queues = {}
         self._by_device = {}
         for agent in self._config.values():
-            self.pool.upsert(replace(agent, state=AgentState.AVAILABLE, queues=(),
+            state = (AgentState.LOGGED_OFF if agent.id in self._logged_out
+                     else AgentState.AVAILABLE)
+            self.pool.upsert(replace(agent, state=state, queues=(),
                                      calls_taken=0, idle_since=None))
 
     # -- CentreView --------------------------------------------------------
@@ -313,7 +318,9 @@ class AmiCentre:
             membership.last_call = int(self.clock.now().timestamp())
         self._publish(agent_id)
 
-    def _state_of(self, mirror: _Mirror) -> AgentState:
+    def _state_of(self, mirror: _Mirror, agent_id: str = "") -> AgentState:
+        if agent_id in self._logged_out:
+            return AgentState.LOGGED_OFF
         state = DEVICE_TO_STATE.get(mirror.device or "UNKNOWN", AgentState.AVAILABLE)
         # paused in every queue it is in: not offered calls (a paused agent
         # on a call stays busy)
@@ -326,7 +333,7 @@ class AmiCentre:
         """Write one agent's mirrored state into the pool."""
         mirror = self._mirror[agent_id]
         current = self.pool.get(agent_id)
-        state = self._state_of(mirror)
+        state = self._state_of(mirror, agent_id)
         queues = tuple(sorted(self._ir_queue.get(q, q) for q in mirror.members))
         calls = sum(m.calls for m in mirror.members.values())
         idle_since = None
@@ -420,16 +427,79 @@ class AmiCentre:
         if agent_id is not None and state is not None:
             self._mirror[agent_id].device = state
 
-    async def ensure_members(self, link: AmiLink, queues: Mapping[str, Mapping[str, int]]) -> None:
+    # -- the console's changes, seen at once (AMI's events confirm them later) ----------
+
+    def note_login(self, agent_id: str, queues: Iterable[str]) -> None:
+        """The agent was added (unpaused) to these Asterisk queues."""
+        self._logged_out.discard(agent_id)
+        mirror = self._mirror.get(agent_id)
+        if mirror is None:
+            return
+        for queue in queues:
+            mirror.members.setdefault(queue, _Membership()).paused = False
+        self._publish(agent_id)
+
+    def note_member(self, agent_id: str, queue: str, member: bool) -> None:
+        """The agent joined (unpaused) or left one Asterisk queue."""
+        mirror = self._mirror.get(agent_id)
+        if mirror is None:
+            return
+        if member:
+            mirror.members.setdefault(queue, _Membership())
+        else:
+            mirror.members.pop(queue, None)
+        self._publish(agent_id)
+
+    def note_logout(self, agent_id: str) -> None:
+        """The agent left every queue: logged off until it logs in."""
+        mirror = self._mirror.get(agent_id)
+        if mirror is None:
+            return
+        self._logged_out.add(agent_id)
+        mirror.members.clear()
+        self._publish(agent_id)
+
+    def note_paused(self, agent_id: str, paused: bool) -> None:
+        """The agent was paused or unpaused in every queue it is in."""
+        mirror = self._mirror.get(agent_id)
+        if mirror is None:
+            return
+        for membership in mirror.members.values():
+            membership.paused = paused
+        self._publish(agent_id)
+
+    def note_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        """The agent's new skills (what has_skills and routing read)."""
+        agent = self._config.get(agent_id)
+        if agent is None:
+            return
+        self._config[agent_id] = replace(agent, skills=dict(skills))
+        if self.pool.get(agent_id) is not None:
+            self.pool.update(agent_id, skills=dict(skills))
+
+    def is_logged_in(self, agent_id: str) -> bool:
+        return agent_id in self._config and agent_id not in self._logged_out
+
+    def member_queues(self, agent_id: str) -> list[str]:
+        """The Asterisk queues the agent is a member of, as mirrored now."""
+        mirror = self._mirror.get(agent_id)
+        return sorted(mirror.members) if mirror is not None else []
+
+    async def ensure_members(self, link: AmiLink, queues: Mapping[str, Mapping[str, int]],
+                             logged_in: Callable[[str], bool] | None = None) -> None:
         """Make every logged-in configured agent with a queue's skills a member of it
         (Asterisk queue name -> required skills): QueueAdd with MemberName =
         the agent id and Interface from the template. "Already there" is
-        fine; any other refusal is collected and raised as one AmiError."""
+        fine; any other refusal is collected and raised as one AmiError.
+        `logged_in(agent_id)` says who is logged in (the console's desk);
+        None: the agents not offline in the agents file."""
         problems: list[str] = []
         for queue, skills in queues.items():
             for agent in self._config.values():
                 # a logged-off agent is no member (dialplan.py says why)
-                if agent.state == AgentState.LOGGED_OFF or not agent.has_skills(dict(skills)):
+                is_in = (agent.state != AgentState.LOGGED_OFF if logged_in is None
+                         else logged_in(agent.id))
+                if not is_in or not agent.has_skills(dict(skills)):
                     continue
                 try:
                     interface = agent_interface(self.interface_template, agent.id,

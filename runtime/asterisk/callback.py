@@ -137,12 +137,16 @@ class CustomerDial:
 class AmiOriginator:
     """Places the call-back through Asterisk's AMI (module doc). `connect`
     gives a started runtime.asterisk.ami.AmiLink whose events go to the
-    callback it is given."""
+    callback it is given; `release(link)` ends its use when the call-back's
+    outcome is known (default: close it; ccf serve's console, on its live
+    link, only stops listening)."""
 
     def __init__(self, connect: Callable[[Callable], Any], *, agent_interface: str,
                  outbound_interface: str, timeout_s: float = 5.0,
-                 agent_ring_ms: int = AGENT_RING_MS) -> None:
+                 agent_ring_ms: int = AGENT_RING_MS,
+                 release: Callable[[Any], Any] | None = None) -> None:
         self.connect = connect
+        self.release = release
         self.agent_interface = agent_interface
         self.outbound_interface = outbound_interface
         self.timeout_s = timeout_s
@@ -197,7 +201,9 @@ class AmiOriginator:
             dialled_ms = ms()
         finally:
             try:
-                await asyncio.wait_for(link.close(), self.timeout_s)
+                done = link.close() if self.release is None else self.release(link)
+                if done is not None:
+                    await asyncio.wait_for(done, self.timeout_s)
             except (AmiError, OSError, TimeoutError):
                 pass  # the outcome is known; a link that will not close changes nothing
         if not reply.ok:

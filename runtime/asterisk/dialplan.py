@@ -23,6 +23,13 @@ DEFAULT_RETRY_S = 5  # app_queue DEFAULT_RETRY
 DEFAULT_STRATEGY = "leastrecent"  # the language's default (runtime.core.ops.agents)
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 IR_1_2_AUTOPAUSE = "no"  # a queue of an IR before 1.3 (runtime.core.ops.agents)
+# the console's call control (docs/asterisk.md "The console's call control")
+CONSOLE_HOLD = "ccf-console-hold"  # music whispered to a caller on hold
+CONSOLE_READ = "ccf-console-read"  # a text-to-speech file read into a call
+CONSOLE_AGENT = "ccf-console-agent"  # transfers to an agent, by extension
+CONSOLE_QUEUE = "ccf-console-queue"  # blind transfers to a queue, by Asterisk queue name
+READ_FILE_VAR = "CCF_READ_FILE"  # the file CONSOLE_READ plays (Originate's Variable)
+CONSOLE_RING_S = 30  # how long a console transfer rings an agent
 STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
 
 
@@ -121,8 +128,41 @@ def _extensions(config, bundle) -> ConfFile:
                 ("blind transfers continue here: agents' extensions, then numbers",)),
         Section(names.ANSWERED_SUB, answered,
                 ("run on an agent's channel before it is bridged (Dial U(), Queue gosub)",)),
+        *_console(config, bundle),
     )
     return ConfFile(EXTENSIONS_FILE, _header(EXTENSIONS_FILE, "extensions.conf"), sections)
+
+
+def _console(config, bundle) -> tuple[Section, ...]:
+    """The contexts the console's call control sends channels to
+    (runtime/asterisk/console_control.py)."""
+    hold = (Line("exten", "s,1,Answer()", arrow=True),
+            Line("exten", "s,n,MusicOnHold()", arrow=True))
+    read = (Line("exten", "s,1,Answer()", arrow=True),
+            Line("exten", f"s,n,Playback(${{{READ_FILE_VAR}}})", arrow=True),
+            Line("exten", "s,n,Hangup()", arrow=True))
+    agents: list[Line] = []
+    for agent in config.agents.agents:
+        exten = names.diallable(agent.extension)
+        device = names.agent_interface(config.agents.interface, agent.id, agent.extension)
+        agents.append(Line("exten", f"{exten},1,Dial({device},{CONSOLE_RING_S})", arrow=True))
+        agents.append(Line("exten", f"{exten},n,Hangup()", arrow=True))
+    queues: list[Line] = []
+    found = sorted({names.queue_name(q) for flow in bundle.flows.values()
+                    for q in (flow.get("queues") or {})})
+    for queue in found:
+        queues.append(Line("exten", f"{queue},1,Queue({queue})", arrow=True))
+        queues.append(Line("exten", f"{queue},n,Hangup()", arrow=True))
+    return (
+        Section(CONSOLE_HOLD, hold,
+                ("the console's hold: music whispered (ChanSpy w) to the caller",)),
+        Section(CONSOLE_READ, read,
+                ("the console's read to the caller: the file, spied into the call (ChanSpy B)",)),
+        Section(CONSOLE_AGENT, tuple(agents),
+                ("the console's transfers to an agent, by extension",)),
+        Section(CONSOLE_QUEUE, tuple(queues),
+                ("the console's blind transfers to a queue, by its Asterisk name",)),
+    )
 
 
 def _after_agi(config) -> str:

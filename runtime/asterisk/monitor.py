@@ -27,7 +27,8 @@ _CALL_ID = names.CALL_ID
 # what may go into ChanSpy's data: Asterisk's own channel names
 # (`PJSIP/8001-0000000a`, `Local/8001@agents-0000000c;1`); no comma can
 # add an option
-_CHANNEL = re.compile(r"[A-Za-z0-9_./@;:+#*-]{1,200}")
+CHANNEL_NAME = re.compile(r"[A-Za-z0-9_./@;:+#*-]{1,200}")
+_CHANNEL = CHANNEL_NAME
 _UP = "6"  # ChannelState of an answered channel
 
 
@@ -182,12 +183,26 @@ async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
                       spy_channel=event.get("Channel") or device, action_id=action_id)
 
 
+async def monitor_over(link, responses: OriginateResponses, channels: Sequence[Any],
+                       call_id: str, extension: str, mode: Mode, *, interface: str,
+                       agents: Sequence[Any], ring_timeout_s: float = 30.0) -> Monitoring:
+    """Monitoring over a started link whose OriginateResponses reach
+    `responses`, with the live channels (CoreShowChannel items or ccf
+    serve's AmiCentre.channels values): what `ccf monitor` and the console
+    both run."""
+    check_call_id(call_id)
+    device = supervisor_device(interface, extension, agents)
+    leg = find_agent_leg(channels, call_id, agent_interfaces(interface, agents))
+    return await ring_supervisor(link, responses, leg, mode=mode, extension=extension,
+                                 device=device, ring_timeout_s=ring_timeout_s)
+
+
 async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                        ring_timeout_s: float = 30.0) -> Monitoring:
     """Everything `ccf monitor` does on Asterisk, with the config's AMI."""
     check_call_id(call_id)
     agents = centre.agents.agents
-    device = supervisor_device(centre.agents.interface, extension, agents)
+    supervisor_device(centre.agents.interface, extension, agents)  # refused before connecting
     ami = centre.ami
     if ami.secret is None:
         raise MonitorError(f"the AMI secret is missing: set the environment variable "
@@ -204,10 +219,9 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
             raise MonitorError(f"Asterisk refused to list the channels: {listed.message} "
                                f"(the AMI user {ami.user} needs read and write `call` or "
                                "`system` in manager.conf)")
-        leg = find_agent_leg(channels, call_id, agent_interfaces(centre.agents.interface,
-                                                                 agents))
-        return await ring_supervisor(link, responses, leg, mode=mode, extension=extension,
-                                     device=device, ring_timeout_s=ring_timeout_s)
+        return await monitor_over(link, responses, channels, call_id, extension, mode,
+                                  interface=centre.agents.interface, agents=agents,
+                                  ring_timeout_s=ring_timeout_s)
     except (AmiError, OSError, TimeoutError) as exc:
         reason = str(exc) or type(exc).__name__
         raise MonitorError(f"{reason} (check [ami] in {centre.path})") from None
@@ -218,11 +232,16 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
             pass
 
 
+def record_monitoring(store: CallStore, monitoring: Monitoring, at: datetime) -> None:
+    """The session in an open call store's centre_events (source ccf)."""
+    store.record_centre_event("ccf", "monitor_started", monitoring.to_json(), at,
+                              call_id=monitoring.call_id)
+
+
 def record_started(store_path: str, monitoring: Monitoring, at: datetime) -> None:
     """The session in the call store's centre_events (source ccf)."""
     with CallStore(store_path) as store:
-        store.record_centre_event("ccf", "monitor_started", monitoring.to_json(), at,
-                                  call_id=monitoring.call_id)
+        record_monitoring(store, monitoring, at)
 
 
 # -- ccf status: ccf serve's GET /status (runtime/asterisk/api_client.py) -------------

@@ -34,6 +34,10 @@ IWS = ROOT / "examples" / "iws"
 SECRET = "peer-secret-not-printed"
 AST_MAX_MANHEADERS = 128  # include/asterisk/manager.h: later headers are dropped
 
+# the console's call control (dialplan.py _console)
+CONSOLE_CONTEXTS = ["ccf-console-hold", "ccf-console-read", "ccf-console-agent",
+                    "ccf-console-queue"]
+
 
 @pytest.fixture(scope="module")
 def hotline() -> dict:
@@ -143,7 +147,7 @@ def test_deploy_applies_the_dialplan_through_ami(tmp_path, hotline):
 
     plan, version, done, store = run_with_peer(go, peer)
     assert version.version == "0001" and version.current and version.note == "first"
-    assert done == ["created extensions_ccf.conf", "wrote extensions_ccf.conf (3 sections)",
+    assert done == ["created extensions_ccf.conf", "wrote extensions_ccf.conf (7 sections)",
                     "created queues_ccf.conf", "wrote queues_ccf.conf (2 sections)",
                     "dialplan reload", "reload app_queue.so"]
     for name in (EXTENSIONS_FILE, QUEUES_FILE):
@@ -179,7 +183,7 @@ def test_a_redeploy_replaces_the_files_whole(tmp_path, hotline):
     store = run_with_peer(go, peer)
     assert list(sections_of(peer, QUEUES_FILE)) == ["ccf-service"]
     assert list(sections_of(peer, EXTENSIONS_FILE)) == ["ccf-inbound", "ccf-transfer",
-                                                        "ccf-answered"]
+                                                        "ccf-answered", *CONSOLE_CONTEXTS]
     assert [v.version for v in store.versions()] == ["0001", "0002"]
     assert peer.reloads == ["dialplan", "app_queue.so"] * 2
 

@@ -25,6 +25,7 @@ import time
 from ccdsl.runtime.testing.peer.app_queue import AppQueue
 from doubles.ami_actions import Actions
 from doubles.ami_config import ConfigActions, ConfigCategory, parse_config
+from doubles.ami_control import ControlActions
 from doubles.ami_queues import QueueActions
 from doubles.ami_state import PeerChannel
 from doubles.ami_wire import (
@@ -40,7 +41,7 @@ from doubles.ami_wire import (
 )
 
 
-class AmiPeer(Actions, QueueActions, ConfigActions):
+class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions):
     def __init__(self, users: dict[str, str] | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, auth_failure_delay: float = 1.0,
                  dialplan: dict[str, set[str]] | None = None,
@@ -74,6 +75,11 @@ class AmiPeer(Actions, QueueActions, ConfigActions):
         # ANSWER (the default), NOANSWER, BUSY... or CHANUNAVAIL, which, as on
         # Asterisk 22 with no such channel driver, gives no Dial events at all
         self.dial_status: dict[str, str] = {}
+        # the console's call control (ami_control): bridged pairs, muted
+        # channels, the attended-transfer key (None: features.conf has none)
+        self.bridges: dict[str, str] = {}
+        self.muted: dict[str, bool] = {}
+        self.atxfer_code: str | None = "*2"
         self._sessions: set[Session] = set()
         self._server: asyncio.Server | None = None
         self._started = time.localtime()
