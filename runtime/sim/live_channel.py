@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,7 +22,6 @@ from ccdsl.runtime.core.channel import (
     OnRing,
     QueueOutcome,
     QueueRequest,
-    QueueRing,
     Sound,
     TransferOutcome,
     VoicemailOutcome,
@@ -31,27 +29,15 @@ from ccdsl.runtime.core.channel import (
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.caller import ScriptedCaller
-from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
 from ccdsl.runtime.sim.channel import SimChannel
 from ccdsl.runtime.sim.live_parts import CallStream, Offer, wait_any
+from ccdsl.runtime.sim.live_queue import LiveQueueWait
 
 CONSULT_MS = 4_000  # an attended transfer: the agent and the target talk this long first
 
 
 def _ms(delta: timedelta) -> int:
     return round(delta.total_seconds() * 1000)
-
-
-@dataclass(frozen=True)
-class Found:
-    """How a stay in a queue ended: an agent answered, or why not."""
-
-    status: Literal["answered", "timeout", "empty"]
-    agent: str | None
-    wait_ms: int
-    position: int
-    ring_ms: int = 0
-    reason: str = ""
 
 
 class LiveChannel(SimChannel):
@@ -290,130 +276,3 @@ class LiveChannel(SimChannel):
                 if left <= 0:
                     return (self.centre.scripts[agent].ends,)
             await wait_any([self.poke, self.killed], live.clock.seconds(left))
-
-
-class LiveQueueWait:
-    """A caller's stay in a queue on the live clock: app_queue's rules
-    (the SimCentre's order, strategies and autopause), woken whenever the
-    centre changes (an agent freed, paused, logged in; a caller gone)."""
-
-    def __init__(self, ch: LiveChannel, request: QueueRequest, on_ring: OnRing | None,
-                 *, patient: bool = False) -> None:
-        self.ch = ch
-        self.req = request
-        self.on_ring = on_ring
-        self.live = ch.live
-        self.centre = ch.centre
-        self.ring_ms = request.ring_ms or DEFAULT_RING_MS
-        self.linpos = 0
-        self.patient = patient  # a transferred caller waits without giving up
-
-    async def run(self) -> Found:
-        ch, req, centre, live = self.ch, self.req, self.centre, self.live
-        clock = live.clock
-        start = clock.now()
-        live.settle()
-        if centre.is_empty(req.skills):
-            return self._left("empty", start, 0, "no logged-in agent has the queue's skills")
-        position = centre.join(req.queue, ch.info.call_id, req.priority, start, req.skills)
-        live.changed.notify()
-        ch._note("queue_joined", queue=req.queue, priority=req.priority, position=position,
-                 music=req.music)
-        deadline = start + timedelta(milliseconds=req.max_wait_ms) \
-            if req.max_wait_ms is not None else None
-        patience_ms = getattr(ch.caller, "patience_ms", None)
-        gives_up = start + timedelta(milliseconds=patience_ms) \
-            if patience_ms and not self.patient else None
-        every = req.announce_position_ms
-        announce = start + timedelta(milliseconds=every) if every else None
-        next_try = start
-        try:
-            while True:
-                changed = live.changed.current()
-                now = clock.now()
-                live.settle()
-                ch._check()
-                if gives_up is not None and now >= gives_up:
-                    ch._end("caller")
-                    raise CallHungUp("the caller gave up waiting")
-                if deadline is not None and now >= deadline:
-                    return self._left("timeout", start, position, "max_wait passed")
-                if centre.is_empty(req.skills):
-                    return self._left("empty", start, position, "every member logged off")
-                if announce is not None and now >= announce:
-                    await self._announce(now)
-                    announce += timedelta(milliseconds=every)
-                    continue
-                if now >= next_try and centre.position(req.queue, ch.info.call_id, now) == 1:
-                    found = await self._try(start, position, deadline, gives_up)
-                    if found is not None:
-                        return found
-                    next_try = clock.now() + timedelta(milliseconds=centre.retry_ms)
-                    continue
-                wake = [t for t in (centre.next_change(now), deadline, announce, gives_up,
-                                    next_try if next_try > now else None) if t is not None]
-                seconds = clock.seconds(_ms(min(wake) - now)) if wake else None
-                await wait_any([changed, ch.killed], seconds)
-        except CallHungUp:
-            centre.leave(req.queue, ch.info.call_id)
-            live.changed.notify()
-            ch._note("queue_left", queue=req.queue, outcome="hangup",
-                     wait_ms=_ms(clock.now() - start))
-            raise
-
-    async def _try(self, start: datetime, position: int, deadline: datetime | None,
-                   gives_up: datetime | None) -> Found | None:
-        ch, req, centre, live = self.ch, self.req, self.centre, self.live
-        ring = centre.pick(req.queue, req.strategy, centre.available(req.queue, req.skills),
-                           linpos=self.linpos)
-        if not ring:
-            return None
-        ids = [a.id for a in ring]
-        for agent in ids:  # app_queue's AgentCalled, one per member rung
-            await self._report(QueueRing(agent, "ringing"))
-        ends = [t for t in (deadline, gives_up) if t is not None]
-        rang_from = live.clock.now()
-        winner = await ch.ring(ids, self.ring_ms, min(ends) if ends else None)
-        rang = _ms(live.clock.now() - rang_from)
-        if winner is None:
-            self.linpos = centre.member_index(ids[-1]) + 1
-            ch._note("ring_no_answer", agents=ids, ring_ms=rang)
-            if rang < self.ring_ms:
-                return None  # the wait's end cut the ring short: no ring-out
-            for agent in ids:  # app_queue's rna(): AgentRingNoAnswer, then Auto-Pause
-                await self._report(QueueRing(agent, "no_answer", rang))
-                if req.autopause != "no":
-                    centre.pause(req.queue, agent, everywhere=req.autopause == "all")
-                    ch._note("queue_member_paused", queue=req.queue, agent=agent,
-                             reason="Auto-Pause")
-            return None
-        centre.leave(req.queue, ch.info.call_id)
-        live.changed.notify()
-        wait = _ms(live.clock.now() - start)
-        ch._note("queue_left", queue=req.queue, outcome="answered", wait_ms=wait, agent=winner)
-        return Found("answered", winner, wait, position, rang)
-
-    async def _report(self, ring: QueueRing) -> None:
-        if self.on_ring is not None:
-            waiting = self.on_ring(ring)
-            if waiting is not None:
-                await waiting
-
-    async def _announce(self, now: datetime) -> None:
-        """app_queue's say_position, as the simulator says it."""
-        pos = self.centre.position(self.req.queue, self.ch.info.call_id, now)
-        self.ch._note("position", queue=self.req.queue, position=pos)
-        if pos <= 1:
-            sounds = [Sound("file", "queue-youarenext", "")]
-        else:
-            sounds = [Sound("file", "queue-thereare", ""), Sound("tts", str(pos), ""),
-                      Sound("file", "queue-callswaiting", "")]
-        await self.ch.hear(sounds)
-
-    def _left(self, status: str, start: datetime, position: int, reason: str) -> Found:
-        ch = self.ch
-        self.centre.leave(self.req.queue, ch.info.call_id)
-        self.live.changed.notify()
-        wait = _ms(self.live.clock.now() - start)
-        ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
-        return Found(status, None, wait, position, reason=reason)  # type: ignore[arg-type]
