@@ -62,7 +62,8 @@ class SimLiveCentre(CallActions):
     history (the call store, for `last_agent`), new_call_id (the store's
     reserve_call_id), record(kind, data, call_id) (a centre event row),
     callbacks(voicemail_call_id, agent) (what `ccf callback` runs; see callback()),
-    tracker (the StatusTracker the sink feeds; status() reads it).
+    tracker (the StatusTracker the sink feeds; status() reads it), start_at
+    (the centre's time starts there and runs on: office hours on a Sunday).
     """
 
     mode = "simulated"
@@ -76,11 +77,11 @@ class SimLiveCentre(CallActions):
                  callbacks: Callable[[str, AgentSpec], Awaitable[dict]] | None = None,
                  tracker: StatusTracker | None = None, talk_s: tuple[float, float] = (30, 180),
                  patience_s: tuple[float, float] = (60, 300), max_calls: int = 50,
-                 config: RuntimeConfig | None = None) -> None:
+                 config: RuntimeConfig | None = None, start_at: datetime | None = None) -> None:
         self.flows = {name: p for name, p in flows.items() if p.handler("start") is not None}
         if not self.flows:
             raise InputError("none of the flows has an `on start` handler: nothing to call")
-        self.clock = ScaledClock(clock or SystemClock(), speed)
+        self.clock = ScaledClock(clock or SystemClock(), speed, start_at)
         self.rng = random.Random(seed)
         self.human = human
         self.sink, self.crm, self.tracker = sink, crm, tracker

@@ -18,20 +18,24 @@ from ccdsl.runtime.sim.caller import InteractiveCaller
 
 
 class ScaledClock:
-    """Real time, `speed` times faster: now() runs from the base clock's
-    start at `speed`, sleep(ms) sleeps ms / speed. speed 1 is the base clock."""
+    """Real time, `speed` times faster: now() runs from `start` (default: the
+    base clock's now) at `speed`, sleep(ms) sleeps ms / speed. speed 1 with
+    no start is the base clock."""
 
-    def __init__(self, base: Clock, speed: float = 1.0) -> None:
+    def __init__(self, base: Clock, speed: float = 1.0, start: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError("the speed of a simulated centre is above 0")
+        if start is not None and start.tzinfo is None:
+            raise ValueError("a simulated centre's start time needs a time zone")
         self.base = base
         self.speed = speed
         self._t0 = base.now()
+        self._start = start
 
     def now(self) -> datetime:
-        if self.speed == 1:
+        if self.speed == 1 and self._start is None:
             return self.base.now()
-        return self._t0 + (self.base.now() - self._t0) * self.speed
+        return (self._start or self._t0) + (self.base.now() - self._t0) * self.speed
 
     async def sleep(self, ms: int) -> None:
         await self.base.sleep(max(ms, 0) / self.speed)
