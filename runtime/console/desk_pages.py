@@ -1,7 +1,228 @@
-"""(being written)"""
+"""The agent's desk: one live page with state, day, call, CRM record, wrap-up, follow-ups.
+
+GET /desk renders it on the server (every caller and CRM value autoescaped); desk.js keeps it
+live from the stream and the JSON reads below. The actions are in desk_actions.py. Must not
+compute a figure the reports or the operations already compute: it calls them.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
 
-def routes(ctx) -> list:
-    return []
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ccdsl.runtime.console import desk_actions
+from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.desk_actions import may_wrap_up
+from ccdsl.runtime.console.guard import AGENT, Refused, need
+from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.operations.centre_control import TARGET_KINDS, TRANSFER_MODES
+from ccdsl.runtime.operations.centre_time import zone_named
+from ccdsl.runtime.operations.ivr_path import path_text
+from ccdsl.runtime.operations.voicemail import list_messages
+from ccdsl.runtime.operations.wrapup import WrapupError, WrapupField, WrapupForm, call_form
+
+log = logging.getLogger("ccdsl.console")
+
+FOLLOWUPS = 50  # the newest voicemail follow-ups shown
+LANGUAGES = ("zh-CN", "en-US", "en-GB", "fr-FR", "de-DE", "es-ES")  # read to caller's select
+# how each wrap-up field type is entered (wrapup.typed reads the text)
+INPUTS = {"text": "text", "number": "number", "bool": "yesno", "date": "date",
+          "datetime": "datetime-local", "time": "time", "duration": "text",
+          "list": "textarea", "map": "textarea", "any": "text"}
+HINTS = {"duration": "such as 90s or 5m", "list": 'JSON, such as ["a", "b"]',
+         "map": 'JSON, such as {"a": 1}', "datetime": "date and time"}
+
+
+def routes(ctx: ConsoleContext) -> list[BaseRoute]:
+    async def desk(request: Request) -> Response:
+        session = need(request, AGENT)
+        agent = _agent_of(session)
+        status = ctx.desk.status(agent)
+        pop = ctx.pops.by_agent.get(agent)
+        form, form_error = None, None
+        if status.call_id and status.state in ("on_call", "wrapup"):
+            form, form_error = wrapup_form(ctx, status.call_id)
+        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop),
+                    today=today(ctx, agent), followups=followups(ctx, agent),
+                    reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
+                    target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
+                    languages=LANGUAGES, wrapup=form_view(form) if form else None,
+                    wrapup_error=form_error, wrapup_call=status.call_id if form else None,
+                    agent_name=session.name or agent)
+
+    async def summary(request: Request) -> Response:
+        """The page's parts that change with calls ending: the day, the follow-ups."""
+        agent = _agent_of(need(request, AGENT))
+        return _json({"ok": True, "me": ctx.desk.status(agent).to_json(),
+                      "today": today(ctx, agent), "followups": followups(ctx, agent)})
+
+    async def wrapup(request: Request) -> Response:
+        """The wrap-up form of a call this agent may wrap up, as JSON fields."""
+        agent = _agent_of(need(request, AGENT))
+        call_id = request.path_params["call_id"]
+        may_wrap_up(ctx, agent, call_id)
+        form, error = wrapup_form(ctx, call_id)
+        if form is None:
+            return _json({"ok": False, "error": error}, 404)
+        return _json({"ok": True, "call_id": call_id, "fields": form_view(form)})
+
+    return [Route("/desk", desk, methods=["GET"]),
+            Route("/desk/summary", summary, methods=["GET"]),
+            Route("/desk/wrapup/{call_id}", wrapup, methods=["GET"]),
+            *desk_actions.routes(ctx)]
+
+
+def _agent_of(session) -> str:
+    if session.agent is None:
+        raise Refused(403, "this user is not an agent of the agents file")
+    return session.agent
+
+
+def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
+
+
+def can_answer(ctx: ConsoleContext) -> bool:
+    """Only a simulated centre has an Answer button: on Asterisk the phone answers."""
+    return callable(getattr(ctx.control, "answer", None))
+
+
+# ---- the agent's day ---------------------------------------------------------------------
+
+
+def _zone(ctx: ConsoleContext):
+    return zone_named(ctx.timezone) if ctx.timezone else ctx.store.zone()
+
+
+def today(ctx: ConsoleContext, agent: str) -> dict[str, Any]:
+    """Calls handled and talk time today (the centre's zone): the `agents`
+    section of `ccf report` for this agent and day."""
+    from ccdsl.runtime.operations.reports import make_report
+    from ccdsl.runtime.operations.reports.model import Filters, Options
+
+    try:
+        zone = _zone(ctx)
+        day = datetime.now(zone).date()
+        ctx.store.flush(ctx.store.wait_s if ctx.store.wait_s is not None else 1.0)
+        report = make_report(ctx.store.path,
+                             Filters(start=f"{day.isoformat()}T00:00:00",
+                                     end=f"{(day + timedelta(days=1)).isoformat()}T00:00:00",
+                                     agent=agent),
+                             Options(zone=ctx.timezone), wanted=("agents",))
+        rows = report.section("agents").records()
+    except Exception as exc:  # noqa: BLE001 - the desk works without its day's figures
+        log.warning("the day's figures of agent %s not read: %s", agent, exc)
+        return {"calls": None, "talk_ms": None, "talk": "?"}
+    row = rows[0] if rows else {}
+    talk_ms = int(row.get("talk_ms") or 0)
+    return {"calls": int(row.get("answered") or 0), "talk_ms": talk_ms, "talk": clock(talk_ms)}
+
+
+def clock(ms: int | float | None) -> str:
+    """1:02:10 or 3:12, as ccf.clock writes it."""
+    seconds = max(0, int((ms or 0) // 1000))
+    h, m, s = seconds // 3600, seconds % 3600 // 60, seconds % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
+    """The voicemail messages left for this agent not marked done, newest first."""
+    try:
+        messages = list_messages(ctx.store, for_agent=agent, limit=FOLLOWUPS)
+    except Exception as exc:  # noqa: BLE001 - the desk works without its follow-ups
+        log.warning("the follow-ups of agent %s not read: %s", agent, exc)
+        return []
+    zone = _zone(ctx)
+    out = []
+    for m in messages:
+        if m.get("done"):
+            continue
+        out.append({"call_id": m["call_id"], "caller": m.get("caller"),
+                    "customer_id": m.get("customer_id"), "left": _local(m.get("started"), zone),
+                    "length": clock(m.get("duration_ms")) if m.get("duration_ms") else "",
+                    "called_back": m.get("called_back") or "",
+                    "recording": f"/recordings/{m['call_id']}"})
+    return out
+
+
+def _local(iso: Any, zone) -> str:
+    try:
+        return datetime.fromisoformat(str(iso)).astimezone(zone).strftime("%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso or "")
+
+
+# ---- the pop -----------------------------------------------------------------------------
+
+
+def text_of(value: Any) -> str:
+    """Any CRM or call value as the text the page shows."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def pop_view(pop: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The screen pop (screenpop.payload) as the template shows it: text only."""
+    if not pop:
+        return None
+    call = pop.get("call") or {}
+    customer = pop.get("customer") or {}
+    recent = []
+    for r in pop.get("recent_calls") or []:
+        wrapup = r.get("wrapup") or {}
+        recent.append({"call_id": text_of(r.get("call_id")), "time": text_of(r.get("time")),
+                       "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
+                       "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
+                       if isinstance(wrapup, dict) else text_of(wrapup)})
+    return {"call_id": text_of(call.get("id")), "caller": text_of(call.get("caller")),
+            "dialled": text_of(call.get("dialled")), "flow": text_of(call.get("flow")),
+            "path": path_text(call.get("path") or []),
+            "customer": [(text_of(k), text_of(v)) for k, v in customer.items()]
+            if isinstance(customer, dict) else [],
+            "recent": recent}
+
+
+# ---- the wrap-up form --------------------------------------------------------------------
+
+
+def wrapup_form(ctx: ConsoleContext, call_id: str) -> tuple[WrapupForm | None, str | None]:
+    """The call's form as `ccf wrapup` finds it (its `wrapup_requested`
+    event); names without types (a call stored before types were kept)
+    become text fields. (None, why) when there is none."""
+    record = ctx.store.call(call_id)
+    if record is None:
+        return None, f"no call {call_id} in the call store"
+    events = ctx.store.events(call_id)
+    try:
+        return call_form(events, record.get("flow"), record.get("flow_version"), None), None
+    except WrapupError as exc:
+        asked = [e for e in events if e.get("kind") == "wrapup_requested"]
+        if not asked:
+            return None, str(exc)
+        data = asked[-1].get("data") or {}
+        names = [str(f.get("name")) if isinstance(f, dict) else str(f)
+                 for f in (data.get("form") or data.get("fields") or [])]
+        return WrapupForm(tuple(WrapupField(n, "any") for n in names), data.get("agent")), None
+
+
+def form_view(form: WrapupForm) -> list[dict[str, Any]]:
+    out = []
+    for f in form.fields:
+        builtin = f.type in INPUTS
+        out.append({"name": f.name, "type": f.type, "required": not f.optional,
+                    "input": INPUTS.get(f.type, "text"),
+                    "hint": HINTS.get(f.type) if builtin else f"the id of a {f.type} record"})
+    return out

@@ -1,0 +1,277 @@
+// The agent's desk: state buttons, call control, the pop, the wrap-up form, follow-ups, live.
+// The server renders the page first; this keeps it current from /live and the JSON reads.
+// Caller and CRM values are set only as text (ccf.el / textContent), never as HTML.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const root = $("desk");
+  if (!root) return;
+  const me = {
+    state: root.dataset.state, since: Date.parse(root.dataset.since) || Date.now(),
+    call: root.dataset.call || null, reason: null,
+  };
+  const canAnswer = root.dataset.canAnswer === "yes";
+  let pop = null;  // the pop's call id shown
+  let popData = null;
+  let wrapupCall = root.dataset.wrapupCall || null;
+  let held = false;
+
+  const words = (s) => String(s || "").replace(/_/g, " ");
+
+  // ---- state ---------------------------------------------------------------------------
+  function showMe(status) {
+    const before = me.state;
+    me.state = status.state; me.reason = status.reason; me.call = status.call_id || null;
+    me.since = Date.parse(status.since) || Date.now();
+    root.dataset.state = me.state; root.dataset.call = me.call || "";
+    const box = $("state");
+    box.textContent = words(me.state) + (me.reason ? ": " + me.reason : "");
+    box.className = "state state-" + me.state;
+    $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
+    $("btn-pause").disabled = ["ringing", "on_call"].includes(me.state);
+    $("btn-leave").textContent = me.state === "logged_out" ? "Join the queues" : "Leave the queues";
+    $("btn-leave").disabled = ["ringing", "on_call"].includes(me.state);
+    $("call-controls").hidden = !me.call || !["ringing", "on_call"].includes(me.state);
+    $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
+    if (me.state !== "on_call") { held = false; }
+    $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
+    if (me.call && ["on_call", "wrapup"].includes(me.state) && wrapupCall !== me.call) {
+      loadWrapup(me.call);
+    }
+    if (before !== me.state && ["ready", "paused", "logged_out", "wrapup"].includes(me.state)) {
+      refresh();
+    }
+    tick();
+  }
+
+  function tick() {
+    $("state-time").textContent = ccf.clock((Date.now() - me.since) / 1000);
+    const status = $("pop-status");
+    if (status && pop && pop === me.call) {
+      const what = me.state === "ringing" ? "ringing" : me.state === "on_call" ? "on call" : words(me.state);
+      status.textContent = what + " " + ccf.clock((Date.now() - me.since) / 1000);
+    } else if (status) {
+      status.textContent = "";
+    }
+  }
+
+  // ---- the pop ---------------------------------------------------------------------------
+  const text = (v) => (v === null || v === undefined) ? "" :
+    typeof v === "string" ? v : typeof v === "boolean" ? (v ? "yes" : "no") :
+    typeof v === "number" ? String(v) : JSON.stringify(v);
+
+  function pathText(path) {
+    const parts = [];
+    for (const e of path || []) {
+      if ("key" in e) parts.push((e.menu || "menu") + " " + e.key);
+      else if ("collected" in e) parts.push(e.collected + " " + text(e.value));
+    }
+    return parts.join(" → ");
+  }
+
+  function showPop(data) {
+    popData = data && data.call ? data : null;
+    const box = $("pop");
+    box.replaceChildren();
+    if (!popData) {
+      pop = null; box.dataset.call = "";
+      box.append(ccf.el("p", {class: "muted", id: "pop-empty", text: "No call. A call offered to you appears here."}));
+      showCustomer(null, []);
+      return;
+    }
+    const call = popData.call;
+    pop = text(call.id); box.dataset.call = pop;
+    box.append(
+      ccf.el("p", {class: "pop-head"},
+        ccf.el("span", {id: "pop-caller", class: "caller", text: text(call.caller) || "unknown number"}), " ",
+        ccf.el("span", {id: "pop-status", class: "muted"})),
+      ccf.el("p", {class: "muted"}, "dialled ", ccf.el("span", {id: "pop-dialled", text: text(call.dialled)}),
+        " · flow ", ccf.el("span", {id: "pop-flow", text: text(call.flow)}),
+        " · call ", ccf.el("span", {id: "pop-call", text: pop})),
+      ccf.el("p", {}, "IVR: ", ccf.el("span", {id: "pop-path", text: pathText(call.path) || "(no menu choices)"})));
+    showCustomer(popData.customer, popData.recent_calls || []);
+    tick();
+  }
+
+  function showCustomer(customer, recent) {
+    const table = $("crm");
+    table.replaceChildren();
+    const pick = $("read-field");
+    pick.replaceChildren(ccf.el("option", {value: "", text: "(type a text, or pick a CRM field)"}));
+    const entries = customer && typeof customer === "object" ? Object.entries(customer) : [];
+    if (!entries.length) {
+      table.append(ccf.el("tr", {}, ccf.el("td", {class: "muted", text: "No customer record."})));
+    }
+    for (const [key, value] of entries) {
+      table.append(ccf.el("tr", {}, ccf.el("th", {text: key}), ccf.el("td", {text: text(value)})));
+      pick.append(ccf.el("option", {value: text(value), text: key + ": " + text(value)}));
+    }
+    const list = $("recent-calls");
+    list.replaceChildren();
+    if (!recent.length) list.append(ccf.el("li", {class: "muted", text: "none"}));
+    for (const r of recent) {
+      const id = encodeURIComponent(text(r.call_id));
+      const wrap = r.wrapup && typeof r.wrapup === "object"
+        ? Object.entries(r.wrapup).map(([k, v]) => k + ": " + text(v)).join(", ") : text(r.wrapup);
+      list.append(ccf.el("li", {},
+        ccf.el("span", {class: "when", text: text(r.time)}), " " + text(r.outcome),
+        r.agent ? " · agent " + text(r.agent) : "",
+        wrap ? ccf.el("span", {class: "wrapup", text: " · " + wrap}) : null, " ",
+        ccf.el("a", {href: "/history/" + id, text: "details"}), " ",
+        ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"})));
+    }
+  }
+
+  // ---- the day and the follow-ups ----------------------------------------------------------
+  async function refresh() {
+    let data;
+    try {
+      const reply = await fetch("/desk/summary", {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (!reply.ok) return;
+      data = await reply.json();
+    } catch (e) { return; }
+    $("today-calls").textContent = data.today.calls === null ? "?" : String(data.today.calls);
+    $("today-talk").textContent = data.today.talk;
+    showFollowups(data.followups || []);
+  }
+
+  function showFollowups(items) {
+    const list = $("followups");
+    list.replaceChildren();
+    if (!items.length) list.append(ccf.el("li", {class: "muted", text: "Nothing to follow up."}));
+    for (const m of items) {
+      const id = text(m.call_id);
+      list.append(ccf.el("li", {"data-call": id},
+        ccf.el("audio", {controls: "", preload: "none", src: "/recordings/" + encodeURIComponent(id)}),
+        ccf.el("span", {class: "len", text: text(m.length)}), " ",
+        ccf.el("span", {class: "caller", text: text(m.caller)}), " ",
+        ccf.el("span", {class: "muted", text: text(m.left)}), " ",
+        m.called_back ? ccf.el("span", {class: "badge", text: "called back: " + text(m.called_back)}) : null, " ",
+        ccf.el("button", {type: "button", class: "btn-callback", "data-call": id, text: "Call back"}), " ",
+        ccf.el("button", {type: "button", class: "btn-done", "data-call": id, text: "Mark done"})));
+    }
+  }
+
+  $("followups").addEventListener("click", async (e) => {
+    const button = e.target.closest("button");
+    if (!button) return;
+    const id = encodeURIComponent(button.dataset.call);
+    button.disabled = true;
+    if (button.classList.contains("btn-callback")) {
+      const r = await ccf.post("/desk/callback/" + id);
+      if (r.ok) ccf.notice("calling back: your phone rings first");
+    } else if (button.classList.contains("btn-done")) {
+      const r = await ccf.post("/desk/done/" + id);
+      if (r.ok) ccf.notice("marked done");
+    }
+    button.disabled = false;
+    refresh();
+  });
+
+  // ---- the wrap-up form ---------------------------------------------------------------------
+  async function loadWrapup(callId) {
+    wrapupCall = callId;
+    let data;
+    try {
+      const reply = await fetch("/desk/wrapup/" + encodeURIComponent(callId), {credentials: "same-origin", headers: {Accept: "application/json"}});
+      data = await reply.json();
+    } catch (e) { return; }
+    if (!data.ok) {
+      wrapupCall = null;  // asked again on the next change (the form comes at the conversation's end)
+      return;
+    }
+    showWrapup(callId, data.fields);
+  }
+
+  function showWrapup(callId, fields) {
+    const form = $("wrapup-form");
+    form.action = "/desk/wrapup/" + encodeURIComponent(callId);
+    const box = $("wrapup-fields");
+    box.replaceChildren();
+    fields.forEach((f, i) => {
+      const id = "wf-" + (i + 1);
+      const name = "f." + f.name;
+      let input;
+      if (f.input === "yesno") {
+        input = ccf.el("select", {id, name, required: f.required},
+          ccf.el("option", {value: ""}), ccf.el("option", {value: "yes", text: "yes"}), ccf.el("option", {value: "no", text: "no"}));
+      } else if (f.input === "textarea") {
+        input = ccf.el("textarea", {id, name, rows: 2, required: f.required});
+      } else {
+        input = ccf.el("input", {id, name, type: f.input, step: f.input === "number" ? "any" : null, required: f.required});
+      }
+      box.append(ccf.el("div", {class: "field", "data-field": f.name},
+        ccf.el("label", {for: id}, f.name, f.required ? ccf.el("abbr", {class: "required", title: "required", text: " *"}) : null),
+        input, f.hint ? ccf.el("small", {class: "hint", text: f.hint}) : null,
+        ccf.el("small", {class: "error problem"})));
+    });
+    $("wrapup-problems").textContent = "";
+    form.hidden = false;
+    $("wrapup-none").hidden = true;
+  }
+
+  $("wrapup-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const fields = {};
+    for (const [k, v] of new FormData(form).entries()) if (k !== "csrf") fields[k] = v;
+    for (const box of form.querySelectorAll(".problem")) box.textContent = "";
+    const reply = await ccf.post(form.getAttribute("action"), fields);
+    if (reply.ok) {
+      ccf.notice("wrap-up saved");
+      form.hidden = true; wrapupCall = null;
+      $("wrapup-none").hidden = false;
+      $("wrapup-none").textContent = "Saved.";
+      refresh();
+      return;
+    }
+    for (const [name, said] of Object.entries(reply.problems || {})) {
+      const field = [...form.querySelectorAll(".field")].find((d) => d.dataset.field === name);
+      if (field) field.querySelector(".problem").textContent = said.join("; ");
+    }
+    $("wrapup-problems").textContent = (reply.other || []).join("; ");
+  });
+
+  // ---- buttons -------------------------------------------------------------------------------
+  async function act(url, fields) {
+    const reply = await ccf.post(url, fields);
+    if (reply.ok && reply.me) showMe(reply.me);
+    return reply;
+  }
+  const callUrl = (action) => "/desk/call/" + encodeURIComponent(me.call || "") + "/" + action;
+
+  $("btn-ready").addEventListener("click", () => act("/desk/ready"));
+  $("btn-pause").addEventListener("click", () => act("/desk/pause", {reason: $("pause-reason").value}));
+  $("btn-leave").addEventListener("click", () => act(me.state === "logged_out" ? "/desk/join" : "/desk/leave"));
+  $("btn-answer").addEventListener("click", () => act(callUrl("answer")));
+  $("btn-hangup").addEventListener("click", () => act(callUrl("hangup")));
+  $("btn-hold").addEventListener("click", async () => {
+    if ((await act(callUrl("hold"))).ok) { held = true; $("btn-hold").hidden = true; $("btn-resume").hidden = false; }
+  });
+  $("btn-resume").addEventListener("click", async () => {
+    if ((await act(callUrl("resume"))).ok) { held = false; $("btn-hold").hidden = false; $("btn-resume").hidden = true; }
+  });
+  $("btn-transfer").addEventListener("click", async () => {
+    const r = await act(callUrl("transfer"), {kind: $("transfer-kind").value, value: $("transfer-value").value, mode: $("transfer-mode").value});
+    if (r.ok) ccf.notice("transferred to " + $("transfer-value").value);
+  });
+  $("btn-add-party").addEventListener("click", async () => {
+    const r = await act(callUrl("add_party"), {kind: $("party-kind").value, value: $("party-value").value});
+    if (r.ok) ccf.notice("ringing " + $("party-value").value);
+  });
+  $("read-field").addEventListener("change", (e) => { if (e.target.value) $("read-text").value = e.target.value; });
+  $("btn-read").addEventListener("click", async () => {
+    const r = await act(callUrl("read"), {text: $("read-text").value, language: $("read-language").value});
+    if (r.ok) ccf.notice("reading to the caller (" + r.language + ")");
+  });
+
+  // ---- live -------------------------------------------------------------------------------------
+  ccf.live({
+    state: (d) => { showPop(d.pop); showMe(d.me); },
+    agent: (d) => showMe(d),
+    pop: (d) => { showPop(d); },
+  });
+  showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null});
+  setInterval(tick, 1000);
+})();
