@@ -1,7 +1,144 @@
-"""(being written)"""
+"""Calls: GET /history (search), GET /history/{call} (a call's page), GET /recordings/{call}.
+
+An agent sees only the calls they talked in, whatever the URL says: another's call is
+the same 404 as an unknown one. Recordings are served from inside the recordings folder
+only, with HTTP range requests (FileResponse) so the page's player can seek.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
 
-def routes(ctx) -> list:
-    return []
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.guard import AGENT, need
+from ccdsl.runtime.console.history_files import audio_file, media_type
+from ccdsl.runtime.console.history_search import (
+    OUTCOMES,
+    SearchError,
+    find_calls,
+    handled_by,
+    read_search,
+)
+from ccdsl.runtime.console.sessions import Session
+from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.console.wall_model import centre_zone
+from ccdsl.runtime.operations.centre_time import local_iso
+from ccdsl.runtime.operations.ivr_path import ivr_path
+from ccdsl.runtime.operations.recordings import call_recordings
+from ccdsl.runtime.operations.voicemail import message
+
+MAX_ID = 128
+NOT_FOUND = "no such call"
+
+
+def may_see(ctx: ConsoleContext, session: Session, call_id: str) -> bool:
+    """Staff see every call; an agent the calls they talked in."""
+    if session.role != AGENT:
+        return True
+    agent = session.agent or session.user
+    return handled_by(ctx.store, call_id, agent)
+
+
+def routes(ctx: ConsoleContext) -> list[BaseRoute]:
+    async def history(request: Request) -> Response:
+        session = need(request)
+        own = (session.agent or session.user) if session.role == AGENT else None
+        zone = centre_zone(ctx)
+        error, rows, more = None, [], False
+        try:
+            search = read_search(request.query_params, agent_only=own)
+            rows, more = find_calls(ctx.store, search, zone)
+        except SearchError as exc:
+            search = read_search({}, agent_only=own)
+            error = str(exc)
+        for row in rows:
+            row["started_local"] = local_iso(row["started"], zone)[:19].replace("T", " ")
+        return page(request, "history.html", status_code=400 if error else 200,
+                    search=search, rows=rows, more=more, error=error, outcomes=OUTCOMES,
+                    agents=sorted(a.id for a in ctx.agents()), own=own,
+                    zone=getattr(zone, "key", str(zone)))
+
+    async def call_page(request: Request) -> Response:
+        session = need(request)
+        call_id = request.path_params["call_id"]
+        record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
+        if record is None or not may_see(ctx, session, call_id):
+            return page(request, "call_missing.html", status_code=404, call_id=call_id)
+        zone = centre_zone(ctx)
+        events = ctx.store.events(call_id)
+        rows = [{"seq": e["seq"], "at": local_iso(e["at"], zone)[11:19] or e["at"],
+                 "kind": e["kind"], "step": e.get("step"),
+                 "data": json.dumps(e.get("data"), ensure_ascii=False, default=str)}
+                for e in events]
+        recordings = call_recordings(ctx.store, call_id)
+        voicemail = message(ctx.store, call_id)
+        root = ctx.recordings_dir
+        playable = audio_file([record.get("recording"), *(r["file"] for r in recordings)],
+                              root)
+        voicemail_playable = audio_file([voicemail["file"]], root) if voicemail else None
+        return page(request, "call.html", call=record, path=ivr_path(events), events=rows,
+                    wrapup=wrapup_view(record.get("wrapup")), recordings=recordings,
+                    voicemail=voicemail, playable=playable,
+                    voicemail_playable=voicemail_playable,
+                    started=local_iso(record.get("started"), zone),
+                    ended=local_iso(record.get("ended"), zone))
+
+    async def recording(request: Request) -> Response:
+        session = need(request)
+        call_id = request.path_params["call_id"]
+        record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
+        if record is None or not may_see(ctx, session, call_id):
+            return missing()
+        if request.query_params.get("part") == "voicemail":
+            voicemail = message(ctx.store, call_id)
+            names = [voicemail["file"]] if voicemail else []
+        else:
+            names = [record.get("recording"),
+                     *(r["file"] for r in call_recordings(ctx.store, call_id))]
+            if not any(names):  # a voicemail call: its message is its recording
+                voicemail = message(ctx.store, call_id)
+                names = [voicemail["file"]] if voicemail else []
+        path = audio_file(names, ctx.recordings_dir)
+        if path is None:
+            return JSONResponse({"ok": False, "error": "no recording of this call on this "
+                                 "server"}, 404, headers={"Cache-Control": "no-store"})
+        return FileResponse(path, media_type=media_type(path),
+                            headers={"Cache-Control": "private, no-store"},
+                            content_disposition_type="inline")
+
+    return [Route("/history", history, methods=["GET"]),
+            Route("/history/{call_id:path}", call_page, methods=["GET"]),
+            Route("/recordings/{call_id:path}", recording, methods=["GET"])]
+
+
+def missing() -> Response:
+    return JSONResponse({"ok": False, "error": NOT_FOUND}, 404,
+                        headers={"Cache-Control": "no-store"})
+
+
+def wrapup_view(wrapup: Any) -> dict[str, Any] | None:
+    """The stored wrap-up as (field, value) pairs, and who was asked for it."""
+    if not wrapup:
+        return None
+    if isinstance(wrapup, dict) and set(wrapup) == {"agent", "fields", "values"}:
+        values = wrapup.get("values")
+        return {"agent": wrapup.get("agent"),
+                "items": [(k, show(v)) for k, v in (values or {}).items()],
+                "pending": values is None}
+    if isinstance(wrapup, dict):
+        return {"agent": None, "items": [(k, show(v)) for k, v in wrapup.items()],
+                "pending": False}
+    return {"agent": None, "items": [("value", show(wrapup))], "pending": False}
+
+
+def show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
