@@ -1,0 +1,95 @@
+// The wallboard: redrawn from each `wall` event of the live stream (the whole picture
+// every time). Caller numbers, names and steps are set as text only (ccf.el).
+"use strict";
+
+(() => {
+  const root = document.getElementById("wall");
+  if (!root) return;
+  const modes = (root.dataset.modes || "listen whisper barge").split(" ").filter(Boolean);
+  const link = document.getElementById("wall-link");
+  const el = ccf.el;
+
+  function setText(id, value) {
+    const node = document.getElementById(id);
+    if (node) node.textContent = String(value);
+  }
+
+  function body(tableId, rows, columns, emptyText) {
+    const tbody = document.querySelector("#" + tableId + " tbody");
+    if (!tbody) return;
+    tbody.replaceChildren(...(rows.length ? rows
+      : [el("tr", {class: "empty"}, el("td", {colspan: columns, class: "muted", text: emptyText}))]));
+  }
+
+  function pct(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + " %"; }
+
+  function queues(list) {
+    body("wall-queues", list.map((q) => el("tr", {"data-queue": q.queue},
+      el("td", {text: q.queue}),
+      el("td", {class: "n", text: q.waiting}),
+      el("td", {class: "n", text: ccf.clock(q.longest_wait_s || 0)}),
+      el("td", {class: "n", text: pct(q.sl_today_pct)}),
+      el("td", {class: "n", text: q.abandoned_today}),
+      el("td", {class: "n", text: q.ready + " / " + q.busy + " / " + q.paused}))), 6, "no queues");
+  }
+
+  function monitorButtons(a) {
+    if (!a.monitorable) return null;
+    const cell = el("span");
+    for (const mode of modes) {
+      cell.append(el("button", {type: "button", "data-monitor": mode, "data-call": a.call_id,
+                                "data-agent": a.id, text: mode[0].toUpperCase() + mode.slice(1)}), " ");
+    }
+    return cell;
+  }
+
+  function agents(list) {
+    body("wall-agents", list.map((a) => {
+      const state = a.state.replace("_", " ") + (a.reason ? ": " + a.reason : "") +
+                    " (" + ccf.clock(a.seconds) + ")";
+      return el("tr", {"data-agent": a.id},
+        el("td", {}, a.name + " ", el("small", {class: "muted", text: a.id})),
+        el("td", {class: "state-" + a.state, text: state}),
+        el("td", {}, a.call_id ? (a.caller || "") + " " : "",
+           a.call_id && a.queue ? el("span", {class: "muted", text: a.queue}) : null),
+        el("td", {text: a.step || ""}),
+        el("td", {}, monitorButtons(a)));
+    }), 5, "no agents");
+  }
+
+  function ivr(pairs) {
+    const list = document.getElementById("wall-ivr");
+    if (!list) return;
+    list.replaceChildren(...(pairs.length
+      ? pairs.map(([step, count]) => el("li", {"data-step": step},
+          el("span", {class: "step", text: step}), " ", el("strong", {text: count})))
+      : [el("li", {class: "muted empty", text: "no caller in the IVR"})]));
+  }
+
+  root.addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-monitor]");
+    if (!button) return;
+    button.disabled = true;
+    try {
+      const reply = await ccf.post("/wall/monitor", {call_id: button.dataset.call,
+                                                     mode: button.dataset.monitor});
+      if (reply.ok) ccf.notice(reply.mode + " on " + button.dataset.agent + "'s call: your device " +
+                               reply.extension + " is ringing");
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  const source = ccf.live({
+    wall(snapshot) {
+      setText("wall-at", snapshot.at);
+      setText("wall-calls", snapshot.calls);
+      queues(snapshot.queues || []);
+      agents(snapshot.agents || []);
+      ivr(snapshot.ivr || []);
+      link.textContent = "live";
+      link.className = "badge live";
+    },
+  });
+  source.addEventListener("error", () => { link.textContent = "reconnecting…"; link.className = "badge down"; });
+})();
