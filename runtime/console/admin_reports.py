@@ -1,0 +1,79 @@
+"""The Reports page's model: `ccf report` made for a range of the centre's days.
+
+The figures and charts are the report's own (runtime/operations/reports: make_report,
+render_html.chart's SVG, display.show); this module only picks the range and shapes the
+sections for the template, which escapes every value (the SVG escapes its own labels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+
+from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.wall_model import centre_zone
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class ReportView:
+    since: str
+    until: str
+    error: str | None = None
+    heading: tuple[tuple[str, str], ...] = ()
+    sections: tuple[dict[str, Any], ...] = ()
+
+
+def day_of(text: str, fallback: date) -> date:
+    text = (text or "").strip()
+    if not text:
+        return fallback
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"{text[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
+                now: datetime) -> ReportView:
+    from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
+    from ccdsl.runtime.operations.reports.display import heading, show
+    from ccdsl.runtime.operations.reports.model import Options
+    from ccdsl.runtime.operations.reports.options import OptionError, filters
+    from ccdsl.runtime.operations.reports.render_html import chart
+
+    zone = centre_zone(ctx)
+    today = now.astimezone(zone).date()
+    try:
+        since = day_of(since_text, today)
+        until = day_of(until_text, since if since_text and not until_text else today)
+    except ValueError as exc:
+        return ReportView(today.isoformat(), today.isoformat(), str(exc))
+    keep = (since.isoformat(), until.isoformat())
+    if until < since:
+        return ReportView(*keep, "the range ends before it starts")
+    if until - since > timedelta(days=MAX_DAYS):
+        return ReportView(*keep, f"at most {MAX_DAYS} days at once")
+    interval = "hour" if since == until else "day"
+    options = Options(interval=interval, zone=getattr(zone, "key", None) or ctx.timezone)
+    try:
+        made = make_report(ctx.store.path, filters(*keep), options,
+                           now=now.astimezone(zone))
+    except (OptionError, ReportError, ZoneError) as exc:
+        return ReportView(*keep, str(exc))
+    sections = []
+    for section in made.sections:
+        numeric = [c.kind != "text" for c in section.columns]
+        sections.append({
+            "name": section.name, "title": section.title,
+            # our own SVG: every label in it is escaped by reports/svg.py
+            "chart": Markup(chart(section)),
+            "columns": [c.title for c in section.columns], "numeric": numeric,
+            "rows": [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+                     for row in section.rows]})
+    facts = tuple((what, str(value)) for what, value in heading(made) if what != "store")
+    return ReportView(*keep, None, facts, tuple(sections))
