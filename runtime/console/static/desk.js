@@ -241,7 +241,8 @@
   }
   const callUrl = (action) => "/desk/call/" + encodeURIComponent(me.call || "") + "/" + action;
 
-  $("btn-ready").addEventListener("click", () => act("/desk/ready"));
+  // logged out, Ready joins the queues first (ready at once)
+  $("btn-ready").addEventListener("click", () => act(me.state === "logged_out" ? "/desk/join" : "/desk/ready"));
   $("btn-pause").addEventListener("click", () => act("/desk/pause", {reason: $("pause-reason").value}));
   $("btn-leave").addEventListener("click", () => act(me.state === "logged_out" ? "/desk/join" : "/desk/leave"));
   $("btn-answer").addEventListener("click", () => act(callUrl("answer")));
