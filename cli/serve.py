@@ -45,6 +45,7 @@ def serve(
 
     from ccdsl.runtime.asterisk.limits import raise_open_files
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
+    from ccdsl.runtime.console.serve import ServedCentre
     from ccdsl.runtime.core.durations import parse_duration_ms
     from ccdsl.runtime.core.errors import InputError
 
@@ -68,6 +69,7 @@ def serve(
 
     async def run() -> int:
         live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami)
+        served = ServedCentre(live)
         # the handlers first: starting waits for the AMI login and resync, and a
         # SIGTERM meanwhile must stop cleanly too
         stop = asyncio.Event()
@@ -75,7 +77,7 @@ def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
-            bound = await live.start()
+            bound = await served.start()
         except StartError as exc:
             write(f"error: {exc}\nccf serve: not started\n", err=True)
             await live.stop(0)
@@ -85,8 +87,9 @@ def serve(
             await live.stop(0)
             return 1
         version = live.flows.version if live.flows else None
-        api = (f"HTTP API on {live.api_address[0]}:{live.api_address[1]}" if live.api_address
-               else f"HTTP API not listening ({live.api_error})")
+        api = (f"console and HTTP API on http://{live.api_address[0]}:{live.api_address[1]}/"
+               if live.api_address else f"console and HTTP API not listening "
+                                        f"({live.api_error})")
         calls = live.server.max_calls if live.server else 0
         write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, {api}, flows version "
               f"{version or '(none deployed)'}, at most {calls} calls at once; SIGTERM or "

@@ -27,12 +27,14 @@ FLOORS = {
     "asterisk": {"operations", "runtime.core", "language"},
     "testing": {"sim", "asterisk", "operations", "runtime.core", "language"},
     "console": {"sim", "asterisk", "operations", "runtime.core", "language"},
-    "cli": {"console", "testing", "sim", "asterisk", "operations", "runtime.core", "compiler", "language"},
+    "cli": {"console", "testing", "sim", "asterisk", "operations", "runtime.core", "compiler",
+            "language"},
 }
 PREFIXES = [  # most specific first
     ("ccdsl.runtime.core", "runtime.core"), ("ccdsl.runtime.operations", "operations"),
     ("ccdsl.runtime.sim", "sim"), ("ccdsl.runtime.asterisk", "asterisk"),
-    ("ccdsl.runtime.testing", "testing"), ("ccdsl.runtime.console", "console"), ("ccdsl.runtime", "runtime.core"),
+    ("ccdsl.runtime.testing", "testing"),
+    ("ccdsl.runtime.console", "console"), ("ccdsl.runtime", "runtime.core"),
     ("ccdsl.compiler", "compiler"), ("ccdsl.cli", "cli"), ("ccdsl.stdlib_flows", "language"),
     ("ccdsl", "language"),
 ]

@@ -93,7 +93,7 @@ class FastAgiConfig:
 
 @dataclass(frozen=True)
 class ApiConfig:
-    """`ccf serve`'s local HTTP API (runtime/asterisk/api.py)."""
+    """`ccf serve`'s local HTTP API and console (runtime/console/)."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_API_PORT

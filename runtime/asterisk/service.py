@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,14 +22,14 @@ from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_keep import AmiEventKeeper
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
-from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
 from ccdsl.runtime.asterisk.config import CentreConfig
+from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
-from ccdsl.runtime.core.centre import Agent, parse_state
+from ccdsl.runtime.core.centre import Agent, AgentState, parse_state
 from ccdsl.runtime.core.channel import CallInfo, QueueRing
 from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.crm.config import CrmConfigError
@@ -40,6 +40,8 @@ from ccdsl.runtime.core.interpreter import CallResult
 from ccdsl.runtime.core.ir import Program, load_program
 from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.agent_desk import AgentDesk
+from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
 from ccdsl.runtime.operations.store import CallStore, StoreError
 from ccdsl.runtime.operations.wrapup import WrapupDesk
@@ -164,11 +166,17 @@ class LiveCentre:
     host: str | None = None  # overrides of [fastagi]
     port: int | None = None
     use_ami: bool = True
-    api_port: int | None = None  # override of [api] port
-    api: ApiServer | None = field(default=None, init=False)
+    api_port: int | None = None  # override of [api] port (the console's web server reads it)
+    # the console's web server (runtime/console/serve.py) sets these three
+    api: object | None = field(default=None, init=False)  # its gate counts refusals
     api_address: tuple[str, int] | None = field(default=None, init=False)
     api_error: str | None = field(default=None, init=False)  # why the API is not listening
+    # stops it once calls have drained, before the store closes (a wrap-up may still come)
+    stop_web: Callable[[], Awaitable[None]] | None = field(default=None, init=False)
     tracker: StatusTracker = field(default_factory=StatusTracker, init=False)
+    feed: LiveFeed = field(default_factory=LiveFeed, init=False)
+    desk: AgentDesk | None = field(default=None, init=False)
+    control: AsteriskControl | None = field(default=None, init=False)
     screen_pop: ScreenPop | None = field(default=None, init=False)
     wrapups: WrapupDesk | None = field(default=None, init=False)
     started_at: datetime | None = field(default=None, init=False)
@@ -221,7 +229,20 @@ class LiveCentre:
             history=store.recent_calls, ami=self._ami_up,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
-        sink = FanOut(store, self.tracker, self.screen_pop)
+        self.control = AsteriskControl(cfg, ami=self._ami_up, centre=centre,
+                                       queues=lambda: self.flows.queues() if self.flows else {},
+                                       tts=tts, store=store, running=self._running, crm=crm,
+                                       now=clock.now)
+        self.desk = AgentDesk(
+            {a.id: "logged_out" if a.state == AgentState.LOGGED_OFF else "ready"
+             for a in agents},
+            control=self.control, feed=self.feed, now=clock.now,
+            reasons=cfg.console.pause_reasons,
+            record=lambda kind, data, call_id: store.record_centre_event(
+                "console", kind, data, SystemClock().now(), call_id=call_id))
+        self.screen_pop.on_pop = lambda agent, payload: self.feed.publish("pop", payload,
+                                                                          agent=agent)
+        sink = FanOut(store, self.tracker, self.screen_pop, self.desk)
         self.ami_events = AmiEventKeeper(
             lambda source, kind, data, call_id: store.record_centre_event(
                 source, kind, data, SystemClock().now(), call_id=call_id),
@@ -249,7 +270,6 @@ class LiveCentre:
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
-        await self._start_api()
         if self.use_ami:
             await self._start_ami()
         self.flows.on_change = self._version_changed
@@ -278,24 +298,7 @@ class LiveCentre:
         if link is not None:
             self._spawn(self._on_connect(link))
 
-    # -- the HTTP API -----------------------------------------------------------
-
-    async def _start_api(self) -> None:
-        cfg = self.config.api
-        assert self.store is not None
-        api = ApiServer(centre_routes(self.status, self.store.call, self._wrapup),
-                        host=cfg.host, port=self.api_port if self.api_port is not None
-                        else cfg.port, token=cfg.token, max_connections=cfg.max_connections,
-                        max_unauthenticated=cfg.max_unauthenticated,
-                        header_timeout_s=cfg.header_timeout_s)
-        try:
-            self.api_address = await api.start()
-            self.api = api
-        except OSError as exc:
-            self.api_error = f"{cfg.host}:{api.port}: {exc.strerror or exc}"
-            log.error("the HTTP API cannot listen on %s; calls are served without it "
-                      "(`ccf status` and `ccf wrapup` will not reach this server)",
-                      self.api_error)
+    # -- what the console and the HTTP API read ----------------------------------
 
     def status(self) -> dict:
         """The GET /status document (runtime/asterisk/live_status.py)."""
@@ -323,7 +326,11 @@ class LiveCentre:
             "ami_events_not_stored": keeper.not_stored if keeper else 0,
         }
 
-    async def _wrapup(self, call_id: str, body: object) -> tuple[int, dict]:
+    def _running(self, call_id: str) -> RunningCall | None:
+        return self.server.calls.get(call_id) if self.server is not None else None
+
+    async def wrapup(self, call_id: str, body: object) -> tuple[int, dict]:
+        """POST /calls/ID/wrapup and the console's wrap-up form."""
         assert self.wrapups is not None
         outcome = await self.wrapups.submit(call_id, body)
         return outcome.status, outcome.body
@@ -393,6 +400,8 @@ class LiveCentre:
     def _on_event(self, event: AmiMessage) -> None:
         assert self.centre is not None and self.ami_events is not None and self.store is not None
         self.centre.apply(event)
+        if self.control is not None:
+            self.control.on_event(event)
         name = event.event or "?"
         ring = queue_ring(event, self.centre)
         if ring is not None and self.server is not None:
@@ -425,8 +434,8 @@ class LiveCentre:
             await asyncio.wait(list(self._wrapup_tasks), timeout=10.0)
         if self.screen_pop is not None:
             await self.screen_pop.drain()
-        if self.api is not None:
-            await self.api.stop()
+        if self.stop_web is not None:
+            await self.stop_web()
         for task in list(self._tasks):
             task.cancel()
         ami, self.ami = self.ami, None

@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ccdsl.runtime.asterisk.api_limits import MAX_JSON_DEPTH, too_deep
 from ccdsl.runtime.console.context import ConsoleContext
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # a wrap-up is a flat form; lists and maps in it are shallow
+BODY_TIMEOUT_S = 5.0  # a body announced by its Content-Length must arrive within this
 HANDLER_TIMEOUT_S = 15.0  # a handler (a wrap-up logged to a slow CRM) gets this long
 ENDPOINTS = "GET /status, GET /calls/ID, POST /calls/ID/wrapup"
 
@@ -112,7 +113,11 @@ async def _body(request: Request) -> Any:
     media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json":
         raise ApiError(415, "the body must be JSON (Content-Type: application/json)")
-    data = await request.body()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            data = await request.body()
+    except TimeoutError:
+        raise ApiError(408, f"the body did not arrive within {BODY_TIMEOUT_S:g} s") from None
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -124,3 +129,22 @@ async def _body(request: Request) -> Any:
         raise ApiError(400, f"the body nests lists or objects deeper than {MAX_JSON_DEPTH} "
                             "levels")
     return body
+
+
+def too_deep(value: Any, most: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests lists and objects deeper than `most`
+    (walked without recursion, so any depth is safe to measure)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > most:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False

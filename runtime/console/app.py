@@ -25,6 +25,7 @@ from ccdsl.runtime.console.login import home_of, login_routes
 from ccdsl.runtime.console.sessions import Sessions
 from ccdsl.runtime.console.stream import live
 from ccdsl.runtime.console.templates import HERE
+from ccdsl.runtime.console.web_server import MAX_HEADER_BYTES
 
 log = logging.getLogger("ccdsl.console")
 
@@ -71,6 +72,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # a head that arrived whole past the limit (h11 refuses one arriving in parts)
+        if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            await error(431, f"the request line and headers exceed {MAX_HEADER_BYTES} "
+                             "bytes")(scope, receive, send)
+            return
 
         async def with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -88,7 +94,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error(404, f"no such endpoint: {request.url.path} (the endpoints: {ENDPOINTS}; "
                           "the console: /login)")
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(sorted(m.strip() for m in (exc.headers or {}).get("Allow", "")
+                                   .split(",") if m.strip()))
         return error(405, f"{request.method} is not allowed on {request.url.path}; use "
                           f"{allowed}", {"Allow": allowed} if allowed else None)
     return error(exc.status_code, str(exc.detail))

@@ -53,6 +53,10 @@ class HeaderGate:
         """The head is in (or the connection gone); True when it was waiting."""
         return self._waiting.pop(key, None) is not None
 
+    @property
+    def unauthenticated_now(self) -> int:
+        return len(self._waiting)
+
     def flush(self) -> None:
         self._evictions.flush()
 

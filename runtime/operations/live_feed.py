@@ -27,7 +27,7 @@ class Change:
     agent: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set: each subscription is its own
 class Subscription:
     wants: Callable[[Change], bool]
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
@@ -51,6 +51,7 @@ class LiveFeed:
 
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
+        self._listeners: list[Callable[[Change], None]] = []
         self._seq = itertools.count(1)
         self.published = 0
 
@@ -58,6 +59,10 @@ class LiveFeed:
         sub = Subscription(wants)
         self._subs.add(sub)
         return sub
+
+    def listen(self, listener: Callable[[Change], None]) -> None:
+        """Call `listener` with every change, at once (a board kept in memory)."""
+        self._listeners.append(listener)
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
@@ -69,6 +74,8 @@ class LiveFeed:
     def publish(self, kind: str, data: dict[str, Any], *, agent: str | None = None) -> Change:
         change = Change(next(self._seq), kind, data, agent)
         self.published += 1
+        for listener in self._listeners:
+            listener(change)
         for sub in list(self._subs):
             if not sub.wants(change):
                 continue

@@ -14,6 +14,7 @@ from ccf_cli import ccf
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.console.serve import ServedCentre
 from ops.peer_thread import AGENTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ def test_ccf_status_reads_a_running_ccf_serve(tmp_path) -> None:
     thread.start()
     live = LiveCentre(load_config(config, environ=env), port=0, use_ami=False, api_port=0)
     try:
-        asyncio.run_coroutine_threadsafe(live.start(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(ServedCentre(live).start(), loop).result(10)
         assert live.api_address is not None, live.api_error
         port = live.api_address[1]
         client = tmp_path / "client.toml"

@@ -68,7 +68,13 @@ class Desktop:
 
 async def raw_request(port: int, data: bytes, *, close_write: bool = False,
                       timeout: float = WAIT_S) -> tuple[int, dict[str, str], dict]:
-    """Send bytes as they are; the status, headers and JSON body answered."""
+    """Send bytes as they are (with the Host header HTTP/1.1 requires added to
+    a request without one, and Connection: close, so the answer ends with the
+    connection); the status, headers and JSON body answered (a text body as
+    {"error": text})."""
+    head, sep, rest = data.partition(b"\r\n")
+    if head.endswith(b" HTTP/1.1") and b"\r\nhost:" not in data.lower():
+        data = head + sep + b"Host: 127.0.0.1\r\nConnection: close\r\n" + rest
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(data)
@@ -89,8 +95,11 @@ def parse_reply(raw: bytes) -> tuple[int, dict[str, str], dict]:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.lower()] = value.strip()
-    assert int(headers["content-length"]) == len(body)
-    return status, headers, json.loads(body)
+    if "content-length" in headers:
+        assert int(headers["content-length"]) == len(body)
+    if headers.get("content-type", "").startswith("application/json"):
+        return status, headers, json.loads(body)
+    return status, headers, {"ok": False, "error": body.decode("utf-8", "replace")}
 
 
 async def until(check, what: str, timeout: float = WAIT_S) -> None:
@@ -98,3 +107,24 @@ async def until(check, what: str, timeout: float = WAIT_S) -> None:
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
         await asyncio.sleep(0.01)
+
+
+def api_context(status, call, wrapup, *, token: str | None = None):
+    """The three endpoints' view of a centre (the console's pages are not used)."""
+    from types import SimpleNamespace
+
+    from ccdsl.runtime.operations.console_settings import ConsoleSettings
+    return SimpleNamespace(mode="asterisk", status=status, store=SimpleNamespace(call=call),
+                           wrapup=wrapup, api_token=token, settings=ConsoleSettings())
+
+
+async def start_api(status, call, wrapup, *, token: str | None = None, slots: int = 64,
+                    **limits):
+    """ccf serve's web server on a free port of 127.0.0.1 over the given functions;
+    `limits`: WebServer's max_unauthenticated and header_timeout_s."""
+    from ccdsl.runtime.console.app import build_app
+    from ccdsl.runtime.console.web_server import WebServer
+    server = WebServer(build_app(api_context(status, call, wrapup, token=token),
+                                 api_slots=slots), port=0, **limits)
+    await server.start()
+    return server

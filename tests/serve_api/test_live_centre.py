@@ -23,6 +23,7 @@ from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.console.serve import ServedCentre
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
@@ -108,7 +109,7 @@ def test_a_call_pops_on_the_desktop_and_takes_its_wrapup(tmp_path: Path) -> None
         config, ir = setup(tmp_path, peer.port, url)
         live = LiveCentre(config, port=0, api_port=0)
         try:
-            _, port = await live.start()
+            _, port = await ServedCentre(live).start()
             api = f"http://{live.api_address[0]}:{live.api_address[1]}"
             auth = {"Authorization": f"Bearer {API_TOKEN}"}
             await place_call(ir, port, "1795700000.1")
@@ -194,7 +195,7 @@ def test_an_api_port_in_use_leaves_the_calls_served(tmp_path: Path) -> None:
         config, _ = setup(tmp_path, 9, "http://127.0.0.1:9/pop")
         live = LiveCentre(config, port=0, use_ami=False, api_port=taken)
         try:
-            address = await live.start()
+            address = await ServedCentre(live).start()
             return address, live.api_address, live.api_error
         finally:
             await live.stop(0)

@@ -1,4 +1,4 @@
-"""`ccf wrapup` in-process, both ways: to a running API (an ApiServer with
+"""`ccf wrapup` in-process, both ways: to a running API (ccf serve's web server with
 the WrapupDesk `ccf serve` uses, on 127.0.0.1 in a thread of its own), and
 with --store straight into a call store `ccf simulate --store` kept (and
 its CRM with --crm). Bad options and an absent server give a clear message
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 
+from .helpers import start_api
 from .test_wrapup_values import DECL, a_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ class Served:
         self.token = token
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.server: ApiServer | None = None
+        self.server = None
 
     def __enter__(self) -> Served:
         desk = None
@@ -54,11 +54,10 @@ class Served:
             self.crm = SqliteCRM(self.crm_path)
             desk = WrapupDesk(self.store, self.crm, lambda flow, version: {"wrapup": DECL},
                               running=lambda call_id: self.running)
-            self.server = ApiServer(centre_routes(dict, self.store.call, wrapup), port=0,
-                                    token=self.token)
-            return await self.server.start()
+            self.server = await start_api(dict, self.store.call, wrapup, token=self.token)
+            return self.server.port
 
-        self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(5)[1]
+        self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(5)
         return self
 
     def config(self, tmp_path: Path) -> Path:

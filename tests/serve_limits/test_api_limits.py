@@ -9,10 +9,9 @@ import asyncio
 import json
 import logging
 
-from serve_api.helpers import raw_request
+from serve_api.helpers import raw_request, start_api
 
-from ccdsl.runtime.asterisk.api import ApiServer, centre_routes
-from ccdsl.runtime.asterisk.api_limits import MAX_JSON_DEPTH, too_deep
+from ccdsl.runtime.console.api_routes import MAX_JSON_DEPTH, too_deep
 
 TOKEN = "limits-token"
 AUTH = f"Authorization: Bearer {TOKEN}\r\n".encode()
@@ -26,11 +25,10 @@ def serve(check, **options):
         return 200, {"ok": True}
 
     async def main():
-        server = ApiServer(centre_routes(lambda: {"server": {"ami": "off"}}, lambda c: None,
-                                         wrapup), port=0, token=TOKEN, **options)
-        _, port = await server.start()
+        server = await start_api(lambda: {"server": {"ami": "off"}}, lambda c: None, wrapup,
+                                 token=TOKEN, **options)
         try:
-            return await check(port, server), seen
+            return await check(server.port, server), seen
         finally:
             await server.stop()
     return asyncio.run(main())

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.console.serve import ServedCentre
 from store_faults.rig import PATIENCE_S, centre, held_flow, live_config, on_disk, place, until
 
 CALLS = 20
@@ -27,7 +28,7 @@ def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) 
 
     async def main():
         live = LiveCentre(config, port=0, api_port=0, use_ami=False)
-        _, port = await live.start()
+        _, port = await ServedCentre(live).start()
         assert live.api_address is not None, live.api_error
         await place(port, "line", "1796200000.0")  # one call before: the file is in use
         await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
@@ -77,7 +78,7 @@ def test_ccf_serve_starts_and_takes_calls_while_another_process_holds_the_lock(
 
     async def main():
         first = LiveCentre(config, port=0, api_port=0, use_ami=False)
-        await first.start()  # makes the store, schema and all
+        await ServedCentre(first).start()  # makes the store, schema and all
         await first.stop(1.0)
         admin = sqlite3.connect(store, isolation_level=None)
         admin.execute("BEGIN IMMEDIATE")
