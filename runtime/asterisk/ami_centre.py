@@ -489,14 +489,18 @@ class AmiCentre:
                              logged_in: Callable[[str], bool] | None = None) -> None:
         """Make every logged-in configured agent with a queue's skills a member of it
         (Asterisk queue name -> required skills): QueueAdd with MemberName =
-        the agent id and Interface from the template. "Already there" is
-        fine; any other refusal is collected and raised as one AmiError.
+        the agent id, Interface from the template and penalty 0 (skills choose
+        the members, not penalties). The members are dynamic: `ccf deploy`'s
+        queues file lists none, so the console can log an agent out and a
+        reload of app_queue keeps them. "Already there" is fine; any other
+        refusal is collected and raised as one AmiError.
         `logged_in(agent_id)` says who is logged in (the console's desk);
         None: the agents not offline in the agents file."""
         problems: list[str] = []
         for queue, skills in queues.items():
             for agent in self._config.values():
-                # a logged-off agent is no member (dialplan.py says why)
+                # a logged-off agent is no member: its device may still read "Not in
+                # use" (a Local channel always does) and would be rung
                 is_in = (agent.state != AgentState.LOGGED_OFF if logged_in is None
                          else logged_in(agent.id))
                 if not is_in or not agent.has_skills(dict(skills)):
@@ -508,7 +512,8 @@ class AmiCentre:
                     problems.append(f"{queue}: {exc}")
                     continue
                 reply = await link.action("QueueAdd", Queue=queue, Interface=interface,
-                                          MemberName=agent.id, StateInterface=interface)
+                                          MemberName=agent.id, StateInterface=interface,
+                                          Penalty=0)
                 if not reply.ok and "Already there" not in reply.message:
                     problems.append(f"{queue}: agent {agent.id} ({interface}): {reply.message}")
         if problems:

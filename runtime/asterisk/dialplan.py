@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,7 +207,12 @@ class QueueSettings:
                    music=music if isinstance(music, str) and music else None,
                    skills=_skills(options.get("skills")))
 
-    def lines(self, members: list[str]) -> tuple[Line, ...]:
+    def lines(self, members: Sequence[str] = ()) -> tuple[Line, ...]:
+        """The section's settings, then a `member =>` line per member
+        (`interface,penalty,membername`). `ccf deploy` writes none: ccf serve
+        adds the logged-in agents with QueueAdd (AmiCentre.ensure_members), so
+        the console can log them out; a static member answers QueueRemove
+        with "Member not dynamic". The FastAGI test peer's scenarios pass theirs."""
         lines = [Line("strategy", self.strategy), Line("timeout", str(self.ring_s)),
                  Line("retry", str(DEFAULT_RETRY_S)), Line("timeoutpriority", "app"),
                  # a member who lets the call ring out is paused (Auto-Pause) and the
@@ -271,26 +276,11 @@ def _queues(config, bundle) -> ConfFile:
     sections = []
     for name in sorted(found):
         settings, declared = found[name]
-        members = _members(config, settings.skills)
         notes = [f"declared by {', '.join(declared)}"]
         if settings.skills is None:
-            notes.append("skills are computed per call: every agent is a member")
-        sections.append(Section(name, settings.lines(members), tuple(notes)))
-    return ConfFile(QUEUES_FILE, _header(QUEUES_FILE, "queues.conf"), tuple(sections))
+            notes.append("skills are computed per call: every logged-in agent is a member")
+        sections.append(Section(name, settings.lines(), tuple(notes)))
+    header = (*_header(QUEUES_FILE, "queues.conf"),
+              "No members: ccf serve adds the logged-in agents (QueueAdd) when it connects.")
+    return ConfFile(QUEUES_FILE, header, tuple(sections))
 
-
-def _members(config, skills: Mapping[str, int] | None) -> list[str]:
-    """`interface,penalty,membername` of each logged-in agent with the
-    skills; the member name is the agent id, so AMI queue events name the
-    agent. A logged-off agent is no member: its device may still read "Not
-    in use" (a Local channel always does) and would be rung."""
-    out = []
-    for agent in config.agents.agents:
-        if agent.state == "logged_off":
-            continue
-        if skills is not None and not all(agent.skills.get(s, -1) >= level
-                                          for s, level in skills.items()):
-            continue
-        device = names.agent_interface(config.agents.interface, agent.id, agent.extension)
-        out.append(f"{device},0,{agent.id}")
-    return out

@@ -392,7 +392,8 @@ class LiveCentre:
     async def _on_connect(self, link: AmiLink) -> None:
         assert self.centre is not None and self.flows is not None
         try:
-            await self.centre.ensure_members(link, self.flows.queues())
+            await self.centre.ensure_members(link, self.flows.queues(),
+                                             logged_in=self.desk.logged_in if self.desk else None)
         except AmiError as exc:
             log.warning("queue members not all added: %s", exc)
         await self.centre.resync(link)

@@ -247,6 +247,24 @@ def test_a_logged_off_agent_is_not_made_a_queue_member():
     assert asyncio.run(_with_link(peer, c, body)) == ["a1"]
 
 
+def test_ensure_members_adds_whom_the_desk_says_is_logged_in_as_dynamic_members():
+    # ccf serve passes the console desk's logged_in: it wins over the agents file
+    off = [Agent("a1", "Ann", "100", {"sales": 5}),
+           Agent("a4", "Dee", "104", {"sales": 5}, state=AgentState.LOGGED_OFF)]
+    c = AmiCentre(off, "PJSIP/{extension}", queues=("sales",), clock=VirtualClock(T0))
+    peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
+
+    async def body(link):
+        await c.ensure_members(link, {"ccf-sales": {"sales": 1}},
+                               logged_in=lambda agent: agent == "a4")
+        return [a for a in peer.actions if a.get("Action") == "QueueAdd"]
+
+    [add] = asyncio.run(_with_link(peer, c, body))
+    assert (add["MemberName"], add["Interface"], add["Penalty"]) == ("a4", "PJSIP/104", "0")
+    [m] = peer.app_queue.queues["ccf-sales"].members.values()
+    assert m.dynamic and m.penalty == 0
+
+
 def test_resync_lists_the_live_channels_and_events_keep_them_current():
     c, _ = centre()
     peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))

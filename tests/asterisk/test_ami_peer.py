@@ -264,3 +264,32 @@ def test_queue_model_controls_emit_what_app_queue_emits():
     assert seen[3].get("Count") == "1" and seen[4].get("Count") == "0"
     assert items[0].get("LoggedIn") == "1" and items[0].get("Available") == "0"
     assert items[0].get("Callers") == "1"
+
+
+def test_only_dynamic_members_leave_and_a_reload_keeps_them():
+    # app_queue: QueueRemove of a `member =>` member is RES_NOT_DYNAMIC; a
+    # reload of app_queue keeps QueueAdd's members (seen on Asterisk 22 too)
+    async def run():
+        peer = AmiPeer(users={"ccf": "s"})
+        conf = "[ccf-sales]\nstrategy = leastrecent\nmember => PJSIP/100,0,a1\n"
+        peer.app_queue.load_conf(conf)
+        port = await peer.start()
+        link = AmiLink("127.0.0.1", port, "ccf", "s", ping_interval=None)
+        try:
+            await link.start()
+            static = await link.action("QueueRemove", Queue="ccf-sales", Interface="PJSIP/100")
+            added = await link.action("QueueAdd", Queue="ccf-sales", Interface="PJSIP/200",
+                                      MemberName="a2")
+            peer.app_queue.load_conf("[ccf-sales]\nstrategy = leastrecent\n")
+            kept = {m.name: m.dynamic for m in peer.app_queue.queues["ccf-sales"].members.values()}
+            dynamic = await link.action("QueueRemove", Queue="ccf-sales", Interface="PJSIP/200")
+            return static, added, kept, dynamic
+        finally:
+            await link.close()
+            await peer.stop()
+
+    static, added, kept, dynamic = asyncio.run(run())
+    assert not static.ok and static.message == "Member not dynamic"
+    assert added.ok
+    assert kept == {"a2": True}  # the static a1 went with its line; a2 stays
+    assert dynamic.ok and dynamic.message == "Removed interface from queue"

@@ -128,7 +128,12 @@ def test_updates_fit_in_what_asterisk_keeps_of_a_message(tmp_path, hotline):
     assert (first["Action-000000"], first["Cat-000000"], first["Options-000000"]) == \
         ("DelCat", "ccf-old", "ignoreerror")
     values = [v for b in batches for k, v in b.items() if k.startswith("Value-")]
-    assert ">PJSIP/8001,0,zhang" in values and "leastrecent" in values
+    assert "leastrecent" in values
+    assert not [v for v in values if v.startswith(">")]  # no `member =>`: members are dynamic
+    # a `key => value` line (exten) goes as a Value starting with ">"
+    extensions = update_batches(EXTENSIONS_FILE, [], plan.files[EXTENSIONS_FILE])
+    assert ">4008001234,1,Answer()" in [v for b in extensions for k, v in b.items()
+                                         if k.startswith("Value-")]
 
 
 # -- applying through the AMI peer -----------------------------------------------------

@@ -1,5 +1,5 @@
 """The generated extensions_ccf.conf and queues_ccf.conf: golden files for
-the IWS centre, the queue settings the simulator assumes, members by skill,
+the IWS centre, the queue settings the simulator assumes, no static members,
 determinism, and flows or config that cannot make a dialplan.
 
 CCF_UPDATE_GOLDEN=1 rewrites the golden files from the current output."""
@@ -147,16 +147,16 @@ def test_queue_settings_are_the_simulators_assumptions(tmp_path, hotline, sales)
     assert sections["ccf-mod_sales"]["autopause"] == "all"
 
 
-def test_members_are_the_agents_with_the_skills_in_file_order(tmp_path, sales):
+def test_the_queues_file_lists_no_members(tmp_path, sales):
+    # members are dynamic: ccf serve adds the logged-in agents with QueueAdd
+    # (AmiCentre.ensure_members, tests/asterisk/test_members.py), because
+    # QueueRemove refuses a `member =>` member and the console could not log
+    # it out; an agent offline in the agents file (a3) is no member either
     (tmp_path / "agents.toml").write_text(textwrap.dedent("""\
         [[agents]]
         id = "a1"
         extension = "101"
         skills = { general = 5, "en-US" = 6 }
-        [[agents]]
-        id = "a2"
-        extension = "102"
-        skills = { general = 9, "en-US" = 5 }
         [[agents]]
         id = "a3"
         extension = "103"
@@ -168,12 +168,13 @@ def test_members_are_the_agents_with_the_skills_in_file_order(tmp_path, sales):
         file = "agents.toml"
         interface = "Local/{extension}@agents"
         """)
+    files = dialplan_files(config, bundle({"main": sales}, {}))
     queues = render_dialplan(config, bundle({"main": sales}, {}))[QUEUES_FILE]
-    members = [line for line in queues.splitlines() if line.startswith("member")]
-    # a2 lacks the en-US level; a3 is logged off: on Asterisk 22 a logged-off
-    # agent's Local device reads "Not in use" and took calls, where the
-    # simulator offers it none, so only logged-in agents are members
-    assert members == ["member => Local/101@agents,0,a1"]
+    assert not [line for line in queues.splitlines() if line.startswith("member")]
+    assert not [line for s in files[QUEUES_FILE].sections for line in s.lines
+                if line.key == "member"]
+    assert "; No members: ccf serve adds the logged-in agents (QueueAdd) when it connects." \
+        in queues.splitlines()
 
 
 def test_inbound_transfer_and_answered_contexts(tmp_path, hotline):
@@ -226,17 +227,17 @@ def test_values_that_would_break_queues_conf_are_refused(hotline):
         render_dialplan(config, bundle({"hotline": bad}, {}))
 
 
-def test_skills_computed_per_call_make_every_agent_a_member(hotline):
+def test_skills_computed_per_call_say_every_logged_in_agent_is_a_member(hotline):
     config = load_config(EXAMPLE, environ={})
     opts = hotline["queues"]["support"]["options"]
     computed = {**hotline, "queues": {"support": {**hotline["queues"]["support"], "options": {
         **opts, "skills": {"var": "wanted"}}}}}
     files = dialplan_files(config, bundle({"hotline": computed}, {}))
     [support] = files[QUEUES_FILE].sections
-    # every logged-in agent: chen is offline in examples/iws/agents.toml
-    assert [line.value for line in support.lines if line.key == "member"] == [
-        "PJSIP/8001,0,zhang", "PJSIP/8002,0,li", "PJSIP/8003,0,wang"]
-    assert "skills are computed per call: every agent is a member" in support.comments
+    # ccf serve adds them (ensure_members): no `member =>` lines
+    assert not [line for line in support.lines if line.key == "member"]
+    assert "skills are computed per call: every logged-in agent is a member" \
+        in support.comments
 
 
 def test_the_dialplan_shown_in_the_docs_is_what_deploy_writes(hotline):

@@ -119,6 +119,11 @@ class QueueActions:
             return
         if not self._member_change(session, request, queue_name, interface, adding=False):
             return
+        member = self.app_queue.queues[queue_name].member(interface)
+        if member is not None and not member.dynamic:
+            # remove_from_queue: RES_NOT_DYNAMIC for a `member =>` line of queues.conf
+            error(session, request, "Member not dynamic")
+            return
         reply(session, request, "Success", "Removed interface from queue")
         self.app_queue.remove_member(queue_name, interface)
 
