@@ -3,6 +3,8 @@ Options, logging and signals only; runtime.asterisk.service does the work."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ccdsl.cli.common import ConfigOption, fail, load_centre, write
@@ -25,6 +27,27 @@ def serve(
                                    "shutdown grace in ccf.toml, 30s)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every call's start "
                                  "and end, and AMI link changes."),
+    simulate: Path = typer.Option(None, "--simulate", metavar="FLOWS", show_default=False,
+                                  help="No Asterisk: run these flows (a .ccf file or a folder) "
+                                       "on the simulator with generated callers, in real "
+                                       "time, and serve the console over them. The agents "
+                                       "file's agents answer by themselves, except those a "
+                                       "person logs in to the console as."),
+    rate: float = typer.Option(4.0, "--rate", metavar="N", help="With --simulate: about N "
+                               "new callers a minute."),
+    speed: float = typer.Option(1.0, "--speed", metavar="X", help="With --simulate: the "
+                                "centre's clock runs X times faster than the wall clock."),
+    at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
+                           help="With --simulate: the centre's clock starts at this time, "
+                                "such as \"2026-11-30 10:00 Asia/Shanghai\" (default: now), "
+                                "for flows with opening hours."),
+    seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
+    store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,
+                               help="With --simulate: keep the calls in this call store "
+                                    "(default: a temporary one)."),
+    web_port: int = typer.Option(None, "--web-port", min=0, max=65535, show_default=False,
+                                 help="The console's and HTTP API's port instead of [api] port "
+                                      "(default 8573)."),
 ) -> None:
     """Run the deployed flows for Asterisk until stopped.
 
@@ -42,6 +65,14 @@ def serve(
     import asyncio
     import logging
     import signal
+
+    if simulate is not None:
+        from ccdsl.cli.serve_simulated import serve_simulated
+
+        _logging(logging.INFO if verbose else logging.WARNING)
+        serve_simulated(simulate, config=config, rate=rate, speed=speed, at=at, seed=seed,
+                        store=store, web_port=web_port)
+        return
 
     from ccdsl.runtime.asterisk.limits import raise_open_files
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
@@ -68,7 +99,8 @@ def serve(
         files.hard)
 
     async def run() -> int:
-        live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami)
+        live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami,
+                          api_port=web_port)
         served = ServedCentre(live)
         # the handlers first: starting waits for the AMI login and resync, and a
         # SIGTERM meanwhile must stop cleanly too

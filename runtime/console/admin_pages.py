@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -85,7 +84,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def reports(request: Request) -> Response:
         need(request, *STAFF)
         view = report_view(ctx, request.query_params.get("since", ""),
-                           request.query_params.get("until", ""), datetime.now(UTC))
+                           request.query_params.get("until", ""), ctx.now())
         return page(request, "reports.html", status_code=400 if view.error else 200,
                     view=view)
 
@@ -93,7 +92,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         session = need(request, *STAFF)
         flashes, session.flashes = list(session.flashes), []
         sessions = request.app.state.sessions.users()
-        now = datetime.now(UTC)
+        now = ctx.now()
         rows = []
         for agent in sorted(ctx.agents(), key=lambda a: a.id):
             try:

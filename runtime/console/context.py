@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ccdsl.runtime.core.centre import Agent
@@ -49,6 +50,8 @@ class ConsoleContext:
     api_token: str | None = field(default=None, repr=False)
     pops: Pops = field(default_factory=Pops)
     limits: Callable[[], dict[str, Any]] | None = None
+    # the centre's clock: the wall clock on Asterisk, the simulated one with --simulate
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _users: tuple[float, dict[str, User]] | None = field(default=None, repr=False)
 
     def users(self) -> dict[str, User]:

@@ -49,6 +49,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         if status.call_id and status.state in ("on_call", "wrapup"):
             form, form_error = wrapup_form(ctx, status.call_id)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop),
+                    now=ctx.now().isoformat(),
                     today=today(ctx, agent), followups=followups(ctx, agent),
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
@@ -108,7 +109,7 @@ def today(ctx: ConsoleContext, agent: str) -> dict[str, Any]:
 
     try:
         zone = _zone(ctx)
-        day = datetime.now(zone).date()
+        day = ctx.now().astimezone(zone).date()
         ctx.store.flush(ctx.store.wait_s if ctx.store.wait_s is not None else 1.0)
         report = make_report(ctx.store.path,
                              Filters(start=f"{day.isoformat()}T00:00:00",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -30,7 +29,8 @@ def sse(kind: str, data: Any, seq: int | None = None) -> bytes:
 
 
 def agent_state(ctx: ConsoleContext, agent: str) -> dict[str, Any]:
-    return {"me": ctx.desk.status(agent).to_json(), "pop": ctx.pops.by_agent.get(agent)}
+    return {"me": ctx.desk.status(agent).to_json(), "pop": ctx.pops.by_agent.get(agent),
+            "now": ctx.now().isoformat()}
 
 
 async def live(request: Request):
@@ -48,7 +48,7 @@ async def live(request: Request):
             if agent is not None:
                 yield sse("state", agent_state(ctx, agent))
             else:
-                last = wall_snapshot(ctx, datetime.now(UTC))
+                last = wall_snapshot(ctx, ctx.now())
                 yield sse("wall", last)
             waited = 0.0
             while not stopping.is_set():
@@ -67,7 +67,7 @@ async def live(request: Request):
                         yield sse(change.kind, change.data, change.seq)
                     continue
                 waited = 0.0 if change is not None else waited + timeout
-                now_wall = wall_snapshot(ctx, datetime.now(UTC))
+                now_wall = wall_snapshot(ctx, ctx.now())
                 if now_wall != last or waited >= KEEP_ALIVE_S:
                     last, waited = now_wall, 0.0
                     yield sse("wall", now_wall)

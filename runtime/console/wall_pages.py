@@ -7,7 +7,6 @@ Staff only; must not trust the page for a role or a device: both are looked up h
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,7 +31,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def wall(request: Request) -> Response:
         session = need(request, *STAFF)
         devices = ctx.settings.supervisor_devices or {}
-        return page(request, "wall.html", snapshot=wall_snapshot(ctx, datetime.now(UTC)),
+        return page(request, "wall.html", snapshot=wall_snapshot(ctx, ctx.now()),
                     device=devices.get(session.user), modes=MONITOR_MODES)
 
     async def monitor(request: Request) -> Response:

@@ -118,7 +118,13 @@ class SimLiveCentre(CallActions):
         state = AgentState(spec.state) if spec.state in AgentState._value2member_map_ \
             else AgentState.AVAILABLE
         return Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
-                     skills=dict(spec.skills), state=state)
+                     skills=dict(spec.skills), state=state,
+                     queues=self._queues_for(dict(spec.skills)))
+
+    def _queues_for(self, skills: dict[str, int]) -> tuple[str, ...]:
+        """The queues whose skills the agent has: its memberships, as on Asterisk."""
+        return tuple(sorted(name for name, queue in self.queues.items()
+                            if all(skills.get(s, -1) >= lvl for s, lvl in queue.skills.items())))
 
     def _customer_numbers(self) -> list[str]:
         try:
@@ -305,7 +311,7 @@ class SimLiveCentre(CallActions):
             except InputError as exc:
                 raise ControlError(f"the agents file was not saved: {exc}", 409) from None
         self.specs[agent] = replace(spec, skills=levels)
-        self.centre.pool.update(agent, skills=levels)
+        self.centre.pool.update(agent, skills=levels, queues=self._queues_for(levels))
         self.changed.notify()
 
     # -- reading -----------------------------------------------------------------------

@@ -7,8 +7,12 @@
   const $ = (id) => document.getElementById(id);
   const root = $("desk");
   if (!root) return;
+  // the centre's clock may not be this browser's (a simulated centre runs its own): times
+  // in state are measured against the server's now, as last told
+  let skew = (Date.parse(root.dataset.now) || Date.now()) - Date.now();
+  const now = () => Date.now() + skew;
   const me = {
-    state: root.dataset.state, since: Date.parse(root.dataset.since) || Date.now(),
+    state: root.dataset.state, since: Date.parse(root.dataset.since) || now(),
     call: root.dataset.call || null, reason: null,
   };
   const canAnswer = root.dataset.canAnswer === "yes";
@@ -23,7 +27,7 @@
   function showMe(status) {
     const before = me.state;
     me.state = status.state; me.reason = status.reason; me.call = status.call_id || null;
-    me.since = Date.parse(status.since) || Date.now();
+    me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
     const box = $("state");
     box.textContent = words(me.state) + (me.reason ? ": " + me.reason : "");
@@ -46,11 +50,11 @@
   }
 
   function tick() {
-    $("state-time").textContent = ccf.clock((Date.now() - me.since) / 1000);
+    $("state-time").textContent = ccf.clock((now() - me.since) / 1000);
     const status = $("pop-status");
     if (status && pop && pop === me.call) {
       const what = me.state === "ringing" ? "ringing" : me.state === "on_call" ? "on call" : words(me.state);
-      status.textContent = what + " " + ccf.clock((Date.now() - me.since) / 1000);
+      status.textContent = what + " " + ccf.clock((now() - me.since) / 1000);
     } else if (status) {
       status.textContent = "";
     }
@@ -269,8 +273,8 @@
 
   // ---- live -------------------------------------------------------------------------------------
   ccf.live({
-    state: (d) => { showPop(d.pop); showMe(d.me); },
-    agent: (d) => showMe(d),
+    state: (d) => { skew = (Date.parse(d.now) || Date.now()) - Date.now(); showPop(d.pop); showMe(d.me); },
+    agent: (d) => { skew = (Date.parse(d.since) || Date.now()) - Date.now(); showMe(d); },
     pop: (d) => { showPop(d); },
   });
   showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null});
