@@ -1,0 +1,56 @@
+"""What the browser tests keep of each page: screenshots under build/screenshots/, console
+errors, uncaught errors and failed requests; logging in through the /login form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots"
+TIMEOUT_MS = 10_000
+
+
+def shoot(page, name: str) -> Path:
+    """A full-page screenshot, build/screenshots/NAME.png (build/ is not committed)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@dataclass
+class Watched:
+    """Every console message of type error (a CSP violation is one), every
+    uncaught exception and every failed request of the pages watched."""
+
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # answers of 400 and above
+
+    def attach(self, page) -> None:
+        page.on("console", lambda m: self.errors.append(f"{page.url}: {m.type}: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"{page.url}: uncaught: {e}"))
+        page.on("response", lambda r: self.refused.append(f"{r.request.method} {r.url}: "
+                                                          f"{r.status}")
+                if r.status >= 400 else None)
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.method} {r.url}: "
+                                                              f"{r.failure}"))
+
+
+def log_in(browser, url: str, user: str, password: str, watched: Watched,
+           shot: str | None = None):
+    """A fresh context (its own cookies) logged in as `user` through the form."""
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    watched.attach(page)
+    page.goto("/login")
+    if shot:
+        shoot(page, shot)
+    page.fill("input[name=user]", user)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("#login")
+    return context, page
