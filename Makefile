@@ -23,20 +23,26 @@ demo: $(STAMP)
 		--agents examples/iws/agents.toml
 
 # Debian packages the tests use, installed only when missing (as root, else
-# with sudo): espeak-ng speaks the normalised zh-CN and en-US text in
-# tests/asterisk/test_speech_tts.py, which fails, saying so, without it.
+# with sudo), all in one apt-get: espeak-ng speaks the normalised zh-CN and
+# en-US text in tests/asterisk/test_speech_tts.py; chromium (and
+# chromium-driver, its chromedriver) runs the console's pages in
+# tests/browser/. Their tests fail, saying so, without them.
 test-deps:
-	@command -v espeak-ng >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	[ -z "$$missing" ] || { \
 	  if ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "espeak-ng is missing and there is no apt-get: its test will fail"; \
+	    echo "missing:$$missing, and there is no apt-get: their tests will fail"; \
 	  elif [ "$$(id -u)" = 0 ]; then \
-	    apt-get install -y espeak-ng || { apt-get update && apt-get install -y espeak-ng; } \
-	      || echo "espeak-ng could not be installed: its test will fail"; \
+	    apt-get install -y $$missing || { apt-get update && apt-get install -y $$missing; } \
+	      || echo "could not install$$missing: their tests will fail"; \
 	  elif command -v sudo >/dev/null 2>&1; then \
-	    sudo apt-get install -y espeak-ng \
-	      || echo "espeak-ng could not be installed: its test will fail"; \
+	    sudo apt-get install -y $$missing \
+	      || echo "could not install$$missing: their tests will fail"; \
 	  else \
-	    echo "espeak-ng is missing (apt-get install -y espeak-ng as root): its test will fail"; \
+	    echo "missing:$$missing (apt-get install -y$$missing as root): their tests will fail"; \
 	  fi; }
 
 test: $(STAMP) test-deps
