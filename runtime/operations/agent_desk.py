@@ -128,6 +128,7 @@ class AgentDesk:
         agent = data.get("agent")
         if kind == "wrapup_requested" and agent:
             self._wrapup_calls.add((event.call_id, str(agent)))
+            return
         if not isinstance(agent, str) or agent not in self._status:
             if kind == "call_ended":
                 self._call_gone(event.call_id)
@@ -142,9 +143,17 @@ class AgentDesk:
             self._set(agent, "on_call", call_id=event.call_id)
         elif kind == "conversation_ended" and now.call_id == event.call_id \
                 and now.state == "on_call":
-            self._after_talk(agent, event.call_id)
+            # the runtime asks for the form right after this event, in the same
+            # step: decide once it has, so no zero-length `ready` comes between
+            try:
+                asyncio.get_running_loop().call_soon(self._after_talk, agent, event.call_id)
+            except RuntimeError:  # no loop: events fed by a synchronous test
+                self._after_talk(agent, event.call_id)
 
     def _after_talk(self, agent: str, call_id: str) -> None:
+        now = self._status[agent]
+        if now.state != "on_call" or now.call_id != call_id:
+            return  # moved on meanwhile (logged out by a supervisor)
         if (call_id, agent) not in self._wrapup_calls:
             self._set(agent, "ready")
             return

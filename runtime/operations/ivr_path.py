@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PATH_KINDS = ("step_entered", "menu_choice", "collected")
+PATH_KINDS = ("step_entered", "handler_entered", "menu_choice", "collected")
+
+
+def step_after(kind: str, data: Mapping[str, Any], step: str | None) -> str | None:
+    """Where the call is after the event: a step, or a handler (`on start`)."""
+    if kind == "step_entered":
+        return str(data.get("step"))
+    if kind == "handler_entered" and data.get("handler") != "answered_by_agent":
+        return f"on {data.get('handler')}"
+    return step
 
 
 def path_entry(kind: str, data: Mapping[str, Any], step: str | None) -> dict[str, Any] | None:
@@ -39,8 +48,7 @@ def ivr_path(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for event in events:
         kind, data = event["kind"], event.get("data") or {}
         entry = path_entry(kind, data, step)
-        if kind == "step_entered":
-            step = str(data.get("step"))
+        step = step_after(kind, data, step)
         if entry is not None:
             out.append(entry)
     return out

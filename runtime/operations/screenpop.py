@@ -20,7 +20,7 @@ from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.redact import shown_url
 from ccdsl.runtime.core.values import Record, to_json
-from ccdsl.runtime.operations.ivr_path import PATH_KINDS, path_entry
+from ccdsl.runtime.operations.ivr_path import PATH_KINDS, path_entry, step_after
 
 log = logging.getLogger("ccdsl.screenpop")
 
@@ -135,8 +135,7 @@ class ScreenPop:
             call.customer = _customer_of(data)
         elif kind in PATH_KINDS:
             entry = path_entry(kind, data, call.step)
-            if kind == "step_entered":
-                call.step = str(data.get("step"))
+            call.step = step_after(kind, data, call.step)
             if entry is not None:
                 call.path.append(entry)
         elif kind == "agent_offered" and data.get("agent"):

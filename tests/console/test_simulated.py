@@ -1,0 +1,124 @@
+"""The console over the simulated centre (`ccf serve --simulate`), end to end over HTTP: a person
+logged in as an agent is offered a call, sees the pop with the CRM record and the IVR path,
+answers, reads a text to the caller, hangs up and wraps up; the call and the states are stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole
+from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+from ccdsl.runtime.core.ir import load_program
+from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.operations.console_settings import ConsoleSettings
+from ccdsl.runtime.operations.console_users import new_user, save_users
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.sim import ScriptedCaller
+from ccdsl.runtime.sim.script import parse_press
+from tests.sim_live.conftest import AGENTS, HERE
+
+PASSWORD = "simulated-pw"
+CUSTOMER = "+8613800000001"
+
+
+def live_events(web: httpx.Client, until, timeout: float = 10.0) -> list[tuple[str, dict]]:
+    """Read /live until `until(events)` holds."""
+    seen: list[tuple[str, dict]] = []
+    deadline = time.monotonic() + timeout
+    with web.stream("GET", "/live") as reply:
+        assert reply.status_code == 200
+        kind = None
+        for line in reply.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                seen.append((kind, json.loads(line[6:])))
+                if until(seen):
+                    return seen
+            assert time.monotonic() < deadline, f"waited for the live events; got {seen}"
+    return seen
+
+
+def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> None:
+    result = compile_file(str(HERE / "flows" / "live.ccf"))
+    program = load_program(result.ir)
+    (tmp_path / "agents.toml").write_text(AGENTS, encoding="utf-8")
+    store = CallStore(tmp_path / "calls.db", wait_s=0.25)
+    save_users(tmp_path / "users.json", {"ann": new_user("ann", "agent", PASSWORD)})
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def run(coro):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(15)
+
+    async def start():
+        # the CRM is used on the event loop's thread, as ccf serve opens it
+        crm = SqliteCRM(str(tmp_path / "crm.db"))
+        crm.upsert("customer", [{"id": "C1", "name": "Chen <b>VIP</b>", "phone": CUSTOMER}])
+        console = SimulatedConsole(
+            {"live": program}, load_agents(str(tmp_path / "agents.toml")), crm, store,
+            ConsoleSettings(users=str(tmp_path / "users.json")),
+            SimOptions(calls_per_minute=0, speed=50.0, port=0),
+            agents_path=str(tmp_path / "agents.toml"))
+        return console, crm, await console.start()
+
+    console, crm, (host, port) = run(start())
+    web = httpx.Client(base_url=f"http://{host}:{port}", timeout=10)
+    try:
+        login = web.post("/login", data={"user": "ann", "password": PASSWORD})
+        web.cookies.set("ccf_session", login.cookies["ccf_session"])
+        csrf = web.get("/me").json()["csrf"]
+        headers = {"X-CSRF-Token": csrf}
+
+        async def call():
+            return console.centre.place_call("live", CUSTOMER,
+                                             ScriptedCaller(parse_press("1")))
+        call_id = run(call())
+        events = live_events(web, lambda seen: any(k == "pop" for k, _ in seen))
+        pop = next(d for k, d in events if k == "pop")
+        assert pop["call"]["id"] == call_id and pop["call"]["caller"] == CUSTOMER
+        assert pop["customer"]["id"] == "C1"
+        # the caller's path: the menu of `on start`, key 1, then the step that queued
+        assert pop["call"]["path"] == [{"menu": "on start", "key": "1"}, {"step": "talk"}]
+        page = web.get("/desk").text
+        assert "Chen &lt;b&gt;VIP&lt;/b&gt;" in page and "<b>VIP</b>" not in page
+
+        assert web.post(f"/desk/call/{call_id}/answer", headers=headers).json()["ok"]
+        read = web.post(f"/desk/call/{call_id}/read", headers=headers,
+                        data={"text": "Your order shipped", "language": "en-US"})
+        assert read.json()["ok"], read.text
+        assert web.post(f"/desk/call/{call_id}/hangup", headers=headers).json()["ok"]
+        deadline = time.monotonic() + 10
+        while store.call(call_id) is None or web.get("/desk/summary").json()["me"]["state"] \
+                != "wrapup":
+            assert time.monotonic() < deadline, web.get("/desk/summary").json()
+            time.sleep(0.05)
+        saved = web.post(f"/desk/wrapup/{call_id}", headers=headers,
+                         data={"f.reason": "order status"})
+        assert saved.json()["ok"], saved.text
+        assert web.get("/desk/summary").json()["me"]["state"] == "ready"
+    finally:
+        web.close()
+        run(console.stop())
+        loop.call_soon_threadsafe(crm.close_now)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    record = store.call(call_id)
+    assert record["agent"] == "ann"
+    assert record["wrapup"]["values"] == {"reason": "order status"}, record["wrapup"]
+    said = [e for e in store.events(call_id) if e["kind"] == "prompt_played"
+            and "Your order shipped" in json.dumps(e["data"])]
+    assert said, "the text read to the caller is in the call's events"
+    states = [json.loads(row["data"]) for row in store.query(
+        "SELECT data FROM centre_events WHERE kind = 'agent_state' ORDER BY at_ms, rowid")]
+    store.close()
+    assert [s["state"] for s in states if s["agent"] == "ann"] == [
+        "ringing", "on_call", "wrapup", "ready"]
