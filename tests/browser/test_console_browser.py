@@ -53,6 +53,7 @@ def text(page, selector: str) -> str:
 
 def test_an_agent_and_a_supervisor_work_a_call_in_chromium(browser, centre: Centre) -> None:
     watched = Watched()
+    wrapped, wrap_error = False, None
     agent_ctx, desk = log_in(browser, centre.url, "zhang", PASSWORD, watched, shot="login")
     sup_ctx, wall = log_in(browser, centre.url, "sup", PASSWORD, watched)
     try:
@@ -72,6 +73,10 @@ def test_an_agent_and_a_supervisor_work_a_call_in_chromium(browser, centre: Cent
         wall.evaluate("window.__same_page = 1")
         wall.wait_for_function("() => (document.querySelector('#wall-agents tr[data-agent=zhang]')"
                                " || {}).textContent?.includes('ready')")
+        # the service queue: ready / busy / paused
+        queue_row = "#wall-queues tr[data-queue=service] td:last-child"
+        wall.wait_for_function(f"() => document.querySelector('{queue_row}')"
+                               ".textContent === '1 / 0 / 0'")
 
         # -- the call: keys 1, the order number, queues; zhang's phone answers -----------
         centre.place_call()
@@ -91,7 +96,8 @@ def test_an_agent_and_a_supervisor_work_a_call_in_chromium(browser, centre: Cent
         wall.wait_for_selector(whisper)
         assert "on call" in text(wall, "#wall-agents tr[data-agent=zhang]")
         assert wall.evaluate("window.__same_page") == 1
-        assert wall.locator("#wall-queues tr[data-queue=service]").count() == 1
+        wall.wait_for_function(f"() => document.querySelector('{queue_row}')"
+                               ".textContent === '0 / 1 / 0'")
         shoot(wall, "wall")
 
         # -- read to the caller: an Originate into ccf-console-read ----------------------
@@ -134,6 +140,25 @@ def test_an_agent_and_a_supervisor_work_a_call_in_chromium(browser, centre: Cent
         record = centre.record()
         assert record is not None and record["agent"] == "zhang"
 
+        # -- the wrap-up: the flow's form appears on the desk live, saved to the store -----
+        # (a failure here is reported after the supervisor's steps below have run)
+        try:
+            desk.wait_for_selector("#wrapup-form:not([hidden])")
+            desk.fill(".field[data-field=reason] [name='f.reason']", "order status")
+            desk.select_option(".field[data-field=resolved] [name='f.resolved']", "yes")
+            desk.fill(".field[data-field=order_number] [name='f.order_number']", ORDER)
+            shoot(desk, "desk-wrapup")
+            desk.click("#btn-wrapup")
+            desk.wait_for_function("() => document.getElementById('notice').textContent"
+                                   " === 'wrap-up saved'")
+            wrapped = True
+        except Exception as exc:  # noqa: BLE001 - reported at the end
+            wrap_error = exc
+        if wrapped:
+            stored = centre.record()
+            assert stored is not None and stored["wrapup"]["values"] == {
+                "reason": "order status", "resolved": True, "order_number": ORDER}
+
         # -- calls, the call's page and its recording (range requests) -------------------
         recording = Path(record["recording"])
         write_wav(recording)
@@ -165,29 +190,16 @@ def test_an_agent_and_a_supervisor_work_a_call_in_chromium(browser, centre: Cent
         assert "zhang" in text(wall, "#agents-table")
         shoot(wall, "agents")
         desk.goto("/history")
+        assert desk.locator(f"#calls-table a[href='/history/{CALL_ID}']").count() >= 1
         shoot(desk, "calls-agent")
-        desk.goto("/desk")
-        assert watched.errors == [], watched.refused
-
-        # -- the wrap-up: the flow's form on the desk, saved to the call store ----------
-        desk.wait_for_selector("#wrapup-form:not([hidden])")
-        desk.fill(".field[data-field=reason] [name='f.reason']", "order status")
-        desk.select_option(".field[data-field=resolved] [name='f.resolved']", "yes")
-        desk.fill(".field[data-field=order_number] [name='f.order_number']", ORDER)
-        shoot(desk, "desk-wrapup")
-        desk.click("#btn-wrapup")
-        desk.wait_for_function("() => document.getElementById('notice').textContent"
-                               " === 'wrap-up saved'")
-        record = centre.record()
-        assert record is not None and record["agent"] == "zhang"
-        assert record["wrapup"]["values"] == {"reason": "order status", "resolved": True,
-                                              "order_number": ORDER}
-
-        wall.goto(f"/history/{CALL_ID}")
-        assert "order status" in text(wall, "#call-wrapup")
+        if wrapped:  # the call's page shows it (else the failure is reported below)
+            wall.goto(f"/history/{CALL_ID}")
+            assert "order status" in text(wall, "#call-wrapup")
     finally:
         agent_ctx.close()
         sup_ctx.close()
+    assert wrapped, f"the wrap-up form did not appear live on the desk or was not saved: " \
+                    f"{wrap_error}"
     assert watched.errors == [], watched.refused
 
 
