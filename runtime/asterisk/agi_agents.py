@@ -33,6 +33,11 @@ _DIALSTATUS: dict[str, Literal["no_answer", "busy", "unavailable", "failed"]] = 
     "NOANSWER": "no_answer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",
     "CONGESTION": "failed", "DONTCALL": "failed", "TORTURE": "failed", "INVALIDARGS": "failed",
 }
+# Dial()'s and Queue()'s `t`: the called agent may transfer the caller. The console's
+# attended transfer (AMI Atxfer of the agent's leg, with `atxfer => *2` in features.conf)
+# needs it; without it Asterisk takes the Atxfer and does nothing. Never given to a
+# number: its party could key *2 and dial out through the centre.
+AGENT_TRANSFERS = "t"
 _QUEUESTATUS: dict[str, Literal["timeout", "full", "empty"]] = {
     "TIMEOUT": "timeout", "WITHDRAW": "timeout", "FULL": "full", "JOINEMPTY": "empty",
     "LEAVEEMPTY": "empty", "JOINUNAVAIL": "empty", "LEAVEUNAVAIL": "empty",
@@ -90,8 +95,9 @@ class AgiAgents(AgiLine):
     async def _bridge(self, target: DialTarget, interface: str, agent_id: str | None,
                       ring_ms: int, on_answer: OnAnswer, via: str) -> DialOutcome:
         call_id = self._gosub_call_id()
+        transfers = AGENT_TRANSFERS if agent_id else ""
         data = (f"{interface},{_seconds(ring_ms)},"
-                f"gU({names.ANSWERED_SUB}^{call_id}^{agent_id or '-'})")
+                f"g{transfers}U({names.ANSWERED_SUB}^{call_id}^{agent_id or '-'})")
         hook = _AnsweredHook(self, on_answer, agent_id or target.id)
         self._note("ring", targets=[target.id], via=via)
         start = self.clock.now()
@@ -154,8 +160,9 @@ class AgiAgents(AgiLine):
         # Queue(name,options,URL,announceoverride,timeout,AGI,gosub): Asterisk 21+ has
         # no macro argument, the gosub is the 7th. Its form is `context,args`
         # (app_queue.c splits it at the first comma into Gosub(context,s,1(args))),
-        # so it is quoted to stay one argument of Queue() (ast_app_separate_args)
-        data = f'{queue},c,,,{limit},,"{names.ANSWERED_SUB},{call_id}"'
+        # so it is quoted to stay one argument of Queue() (ast_app_separate_args).
+        # `c`: the caller goes on in the dialplan (the AGI) after the talk
+        data = f'{queue},c{AGENT_TRANSFERS},,,{limit},,"{names.ANSWERED_SUB},{call_id}"'
         hook = _AnsweredHook(self, on_answer, None)
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
@@ -222,9 +229,10 @@ class AgiAgents(AgiLine):
                        extension=extension)
             self._end("transfer")  # the dialplan carries on there when the AGI ends
             return TransferOutcome("transferred")
-        interface, _ = self._interface(target)
+        interface, agent_id = self._interface(target)
         self._note("ring", targets=[target.id], via="transfer")
-        reply = await self._blocked("Dial", f"{interface},{_seconds(ring_ms)}", None,
+        options = f",{AGENT_TRANSFERS}" if agent_id else ""
+        reply = await self._blocked("Dial", f"{interface},{_seconds(ring_ms)}{options}", None,
                                     self.settings.bridge_timeout_s)
         status = (await self._variable("DIALSTATUS")).upper()
         if status == "ANSWER":

@@ -459,7 +459,7 @@ def test_dial_agent_answered_through_the_gosub_hook(tmp_path):
 
             task = asyncio.create_task(ch.dial(DialTarget("agent", "alice", "100"),
                                                ring_ms=20000, on_answer=on_answer))
-            await ast.expect(f'EXEC Dial "PJSIP/100,20.000,gU(ccf-answered^{CALL_ID}^alice)"\n'
+            await ast.expect(f'EXEC Dial "PJSIP/100,20.000,gtU(ccf-answered^{CALL_ID}^alice)"\n'
                              .encode())
             await asyncio.sleep(0.05)  # it rings
             # the agent answers: the ccf-answered connection fires the hook
@@ -512,7 +512,7 @@ def test_dial_answered_without_the_gosub_runs_on_answer_after(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.dial(DialTarget("agent", "alice"), ring_ms=10000,
                                                on_answer=on_answer))
-            await ast.expect(f'EXEC Dial "PJSIP/100,10.000,gU(ccf-answered^{CALL_ID}^alice)"\n'
+            await ast.expect(f'EXEC Dial "PJSIP/100,10.000,gtU(ccf-answered^{CALL_ID}^alice)"\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
             outcome = await task
@@ -528,7 +528,7 @@ def test_caller_hangs_up_during_dial(tmp_path):
         async with a_call(tmp_path) as (ch, ast, hooks):
             task = asyncio.create_task(ch.dial(DialTarget("agent", "alice", "100"),
                                                ring_ms=20000, on_answer=never))
-            await ast.expect(f'EXEC Dial "PJSIP/100,20.000,gU(ccf-answered^{CALL_ID}^alice)"\n'
+            await ast.expect(f'EXEC Dial "PJSIP/100,20.000,gtU(ccf-answered^{CALL_ID}^alice)"\n'
                              .encode(), MINUS1, 0.04, HANGUP)
             with pytest.raises(CallHungUp, match="during the ring"):
                 await task
@@ -623,7 +623,7 @@ def test_enqueue_answered_by_an_agent(tmp_path):
             task = asyncio.create_task(ch.enqueue(request(), on_answer=on_answer))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
             await ast.expect(b'SET VARIABLE CHANNEL(musicclass) "jazz"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode())
             await asyncio.sleep(0.05)
             assert await hooks.fire(CALL_ID, "alice")
@@ -648,7 +648,7 @@ def test_enqueue_not_answered(tmp_path, status, expected):
             task = asyncio.create_task(ch.enqueue(request(music=None, max_wait_ms=None,
                                                            priority=0), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "0"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", f"200 result=1 ({status})\n".encode())
             await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", b"200 result=1 (3)\n")
@@ -663,7 +663,7 @@ def test_enqueue_unknown_queue_and_hang_up_while_waiting(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", OK0)
             await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", OK0)
@@ -672,7 +672,7 @@ def test_enqueue_unknown_queue_and_hang_up_while_waiting(tmp_path):
                 await task
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), MINUS1, 0.04, HANGUP)
             with pytest.raises(CallHungUp, match="the queue"):
                 await task
@@ -711,9 +711,23 @@ def test_attended_transfer(tmp_path, status, expected):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.transfer(DialTarget("agent", "alice"),
                                                    mode="attended", ring_ms=20000))
-            await ast.expect(b'EXEC Dial "PJSIP/100,20.000"\n', OK0)
+            await ast.expect(b'EXEC Dial "PJSIP/100,20.000,t"\n', OK0)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", f"200 result=1 ({status})\n".encode())
             assert (await task).status == expected
+
+    run(main())
+
+
+def test_a_number_is_never_given_the_right_to_transfer(tmp_path):
+    # Dial's `t` lets the called party key *2 (features.conf atxfer) and dial on
+    # through the centre: agents get it (the console's Atxfer needs it), numbers not
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.transfer(DialTarget("number", "5551234"),
+                                                   mode="attended", ring_ms=20000))
+            await ast.expect(b'EXEC Dial "Local/5551234@ccf-transfer,20.000"\n', OK0)
+            await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
+            assert (await task).status == "transferred"
 
     run(main())
 
@@ -904,7 +918,7 @@ def test_enqueue_without_the_answered_gosub_reads_the_member_from_app_queue(tmp_
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=on_answer))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", b"200 result=1 (CONTINUE)\n")
             await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", b"200 result=1 (1)\n")
@@ -927,7 +941,7 @@ def test_a_minus_one_to_get_variable_is_the_caller_gone(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.enqueue(request(music=None), on_answer=never))
             await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
-            await ast.expect(f'EXEC Queue "ccf-support_vip,c,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+            await ast.expect(f'EXEC Queue "ccf-support_vip,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
                              .encode(), OK0)
             await ast.expect(b"GET VARIABLE QUEUESTATUS\n", MINUS1)
             with pytest.raises(CallHungUp, match="QUEUESTATUS"):
