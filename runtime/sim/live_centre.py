@@ -22,13 +22,12 @@ from ccdsl.runtime.core.interpreter import run_call
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.queues import QueueConfig, queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
-from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.agents_file import AgentSpec, save_skills
 from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.status_doc import iso, status_document
 from ccdsl.runtime.sim.centre import AgentScript, SimCentre
 from ccdsl.runtime.sim.channel import StepWatch
-from ccdsl.runtime.sim.live_agents_file import save_skills
 from ccdsl.runtime.sim.live_channel import LiveChannel
 from ccdsl.runtime.sim.live_control import CallActions
 from ccdsl.runtime.sim.live_parts import (
