@@ -6,7 +6,7 @@ write anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,11 +27,16 @@ def seconds_since(since: datetime | None, now: datetime) -> float | None:
 def status_document(*, calls: Sequence[LiveCall], agents: Sequence[Agent],
                     members: Mapping[str, Sequence[Agent]], waiting: Callable[[str], int],
                     server: dict[str, Any], now: datetime,
-                    queue_label: Callable[[str], str | None] = lambda q: None) -> dict[str, Any]:
+                    queue_label: Callable[[str], str | None] = lambda q: None,
+                    agent_queues: Callable[[Agent], Iterable[str]] | None = None,
+                    ) -> dict[str, Any]:
     """`members`: each queue (the flows' names) -> its member agents, in
     order; `waiting(queue)`: the phone system's own count of callers there
     (the calls this centre runs in the queue count too, whichever is more);
-    `queue_label`: the queue's name on the phone system (the `asterisk` field)."""
+    `queue_label`: the queue's name on the phone system (the `asterisk` field);
+    `agent_queues(agent)`: an agent's queues as the phone system has them
+    (Asterisk may have queues the flows do not name); None: the queues of
+    `members` it is in."""
     out_calls = [{"call_id": c.call_id, "flow": c.flow, "version": c.version,
                   "caller": c.caller, "started": iso(c.started),
                   "seconds": seconds_since(c.started, now), "step": c.step, "state": c.state,
@@ -50,7 +55,9 @@ def status_document(*, calls: Sequence[LiveCall], agents: Sequence[Agent],
                                             if a.state == AgentState.AVAILABLE)})
     on_call = {c.agent: c.call_id for c in calls if c.state == "agent" and c.agent}
     out_agents = [{"id": a.id, "name": a.name or a.id, "state": str(a.state),
-                   "current_call": on_call.get(a.id), "queues": sorted(queues_of.get(a.id, []))}
+                   "current_call": on_call.get(a.id),
+                   "queues": sorted(agent_queues(a) if agent_queues is not None
+                                    else queues_of.get(a.id, []))}
                   for a in sorted(agents, key=lambda a: a.id)]
     return {"server": dict(server), "calls": out_calls, "queues": out_queues,
             "agents": out_agents}
