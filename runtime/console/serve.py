@@ -7,6 +7,8 @@ Starts after the centre and stops before it; a port in use leaves the calls serv
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.console.app import build_app
@@ -28,22 +30,32 @@ def context_of(live: LiveCentre) -> ConsoleContext:
                          agents=lambda: centre.agents() if centre is not None else [],
                          recordings_dir=cfg.recordings_dir, timezone=cfg.timezone,
                          api_token=cfg.api.token, limits=live.limits)
-    keep_pops(ctx)
+    if live.screen_pop is not None:
+        live.screen_pop.on_pop = keep_pops(ctx)
     return ctx
 
 
-def keep_pops(ctx: ConsoleContext) -> None:
-    """Each agent's current pop, from the feed: kept while the agent rings,
-    talks or wraps up that call; gone when the agent is free again."""
+def keep_pops(ctx: ConsoleContext) -> Callable[[str, dict[str, Any]], None]:
+    """Each agent's current pop: kept while the agent rings, talks or wraps
+    up that call, gone when the agent is free again. Returns the screen
+    pop's `on_pop`: an offer's pop is published as it is; the items a flow's
+    `screen_pop` statement chose join the pop of that call (the page shows
+    them above the CRM record) and the whole pop is published again."""
     def on_change(change: Change) -> None:
-        if change.agent is None:
-            return
-        if change.kind == "pop":
-            ctx.pops.offer(change.agent, change.data)
-        elif change.kind == "agent" and change.data.get("state") in (
-                "ready", "paused", "logged_out"):
+        if change.agent is not None and change.kind == "agent" and change.data.get(
+                "state") in ("ready", "paused", "logged_out"):
             ctx.pops.by_agent.pop(change.agent, None)
     ctx.feed.listen(on_change)
+
+    def on_pop(agent: str, payload: dict[str, Any]) -> None:
+        if payload.get("pop") == "flow":
+            base = ctx.pops.by_agent.get(agent)
+            same = base is not None and (base.get("call") or {}).get("id") == \
+                (payload.get("call") or {}).get("id")
+            payload = {**(base if same else payload), "items": payload.get("items")}
+        ctx.pops.offer(agent, payload)
+        ctx.feed.publish("pop", payload, agent=agent)
+    return on_pop
 
 
 async def start_web(live, ctx: ConsoleContext) -> WebServer | None:

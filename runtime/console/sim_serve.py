@@ -97,8 +97,7 @@ class SimulatedConsole:
         def record(kind: str, data: dict, call_id: str | None) -> None:
             store.record_centre_event("console", kind, data, clock.now(), call_id=call_id)
 
-        pop = ScreenPop(None, crm=self.crm, history=store.recent_calls,
-                        on_pop=lambda agent, payload: feed.publish("pop", payload, agent=agent))
+        pop = ScreenPop(None, crm=self.crm, history=store.recent_calls)
         desks: list[AgentDesk] = []  # the desk, once made: it needs the centre as control
         sink = FanOut(store, tracker, pop, _Each(desks))
         sessions = []  # the console's sessions, once the app is built
@@ -135,7 +134,7 @@ class SimulatedConsole:
             store=store, wrapup=wrapup, settings=self.settings,
             agents=centre.centre.agents, recordings_dir=self.recordings_dir,
             timezone=self.timezone, now=centre.clock.now)
-        keep_pops(ctx)
+        pop.on_pop = keep_pops(ctx)
         app = build_app(ctx)
         sessions.append(app.state.sessions)
         self.centre = centre

@@ -140,11 +140,16 @@ class ScreenPop:
                 call.path.append(entry)
         elif kind == "agent_offered" and data.get("agent"):
             self._start(self.pop(_copy(call), str(data["agent"])))
-        elif kind == "screen_pop" and self.target is not None:
+        elif kind == "screen_pop":
             # the flow's own `screen_pop` statement (in `on answered by agent`):
-            # what it shows goes to the desktop too, as a second post
-            self._start(self.flow_pop(_copy(call), str(data.get("agent") or ""),
-                                      data.get("data")))
+            # what it chose goes to the console at once, and to the webhook as
+            # a second post
+            agent = str(data.get("agent") or "")
+            if self.on_pop is not None and agent:
+                self.on_pop(agent, {"pop": "flow", "call": _call_json(call), "agent": agent,
+                                    "items": data.get("data")})
+            if self.target is not None:
+                self._start(self.flow_pop(_copy(call), agent, data.get("data")))
         elif kind == "call_ended":
             del self.calls[event.call_id]
 

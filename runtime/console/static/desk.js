@@ -40,7 +40,8 @@
     $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
     if (me.state !== "on_call") { held = false; }
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
-    if (me.call && ["on_call", "wrapup"].includes(me.state) && wrapupCall !== me.call) {
+    // the form exists once the flow has asked for it, as the conversation ends
+    if (me.call && me.state === "wrapup" && wrapupCall !== me.call) {
       loadWrapup(me.call);
     }
     if (before !== me.state && ["ready", "paused", "logged_out", "wrapup"].includes(me.state)) {
@@ -94,17 +95,37 @@
         " · flow ", ccf.el("span", {id: "pop-flow", text: text(call.flow)}),
         " · call ", ccf.el("span", {id: "pop-call", text: pop})),
       ccf.el("p", {}, "IVR: ", ccf.el("span", {id: "pop-path", text: pathText(call.path) || "(no menu choices)"})));
-    showCustomer(popData.customer, popData.recent_calls || []);
+    showCustomer(popData.customer, popData.recent_calls || [], popData.items);
     tick();
   }
 
-  function showCustomer(customer, recent) {
+  // what the flow's `screen_pop` statement chose: values, or records / maps of fields
+  function flowItems(items) {
+    const rows = [];
+    for (const item of Array.isArray(items) ? items : []) {
+      if (item && typeof item === "object" && !Array.isArray(item)) {
+        const fields = item.fields && typeof item.fields === "object" ? item.fields : item;
+        for (const [k, v] of Object.entries(fields)) rows.push([k, v]);
+      } else {
+        rows.push(["", item]);
+      }
+    }
+    return rows;
+  }
+
+  function showCustomer(customer, recent, items) {
     const table = $("crm");
     table.replaceChildren();
     const pick = $("read-field");
     pick.replaceChildren(ccf.el("option", {value: "", text: "(type a text, or pick a CRM field)"}));
+    const chosen = flowItems(items);
+    for (const [key, value] of chosen) {
+      table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {text: key || "flow"}),
+                          ccf.el("td", {text: text(value)})));
+      pick.append(ccf.el("option", {value: text(value), text: (key || "flow") + ": " + text(value)}));
+    }
     const entries = customer && typeof customer === "object" ? Object.entries(customer) : [];
-    if (!entries.length) {
+    if (!entries.length && !chosen.length) {
       table.append(ccf.el("tr", {}, ccf.el("td", {class: "muted", text: "No customer record."})));
     }
     for (const [key, value] of entries) {
