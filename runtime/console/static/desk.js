@@ -99,13 +99,17 @@
     tick();
   }
 
-  // what the flow's `screen_pop` statement chose: values, or records / maps of fields
+  // what the flow's `screen_pop` statement chose: values, or records (a heading each,
+  // then their fields); when it chose something, that is what the desk shows
   function flowItems(items) {
     const rows = [];
     for (const item of Array.isArray(items) ? items : []) {
       if (item && typeof item === "object" && !Array.isArray(item)) {
-        const fields = item.fields && typeof item.fields === "object" ? item.fields : item;
-        for (const [k, v] of Object.entries(fields)) rows.push([k, v]);
+        const head = [item.kind, item.id].filter((v) => v !== undefined && v !== null).join(" ");
+        if (head) rows.push([head, null]);
+        for (const [k, v] of Object.entries(item)) {
+          if (k !== "kind" && k !== "id") rows.push([k, typeof v === "object" && v !== null ? JSON.stringify(v) : v]);
+        }
       } else {
         rows.push(["", item]);
       }
@@ -120,11 +124,16 @@
     pick.replaceChildren(ccf.el("option", {value: "", text: "(type a text, or pick a CRM field)"}));
     const chosen = flowItems(items);
     for (const [key, value] of chosen) {
+      if (value === null) {
+        table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, text: key})));
+        continue;
+      }
       table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {text: key || "flow"}),
                           ccf.el("td", {text: text(value)})));
       pick.append(ccf.el("option", {value: text(value), text: (key || "flow") + ": " + text(value)}));
     }
-    const entries = customer && typeof customer === "object" ? Object.entries(customer) : [];
+    const entries = !chosen.length && customer && typeof customer === "object"
+      ? Object.entries(customer) : [];
     if (!entries.length && !chosen.length) {
       table.append(ccf.el("tr", {}, ccf.el("td", {class: "muted", text: "No customer record."})));
     }
