@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deps bench lint fmt-check clean
+.PHONY: demo console test test-deps bench lint fmt-check clean
+AT := 2026-11-30 10:00 Asia/Shanghai
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +20,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ccf validate examples/iws
 	$(BIN)/ccf simulate examples/iws/hotline.ccf --caller +8613900000000 \
-		--at "2026-11-30 10:00 Asia/Shanghai" --press "1 20261128# 0 5" \
+		--at "$(AT)" --press "1 20261128# 0 5" \
 		--agents examples/iws/agents.toml
+	@echo
+	@echo "The console (agent desk, wallboard) over the same centre, callers arriving:"
+	@echo "  make console    # or: $(BIN)/ccf serve --simulate examples/iws --at \"$(AT)\""
+	@echo "then open http://127.0.0.1:8573/ and log in as an agent or as supervisor, with a"
+	@echo "password it prints for the run (Ctrl-C stops it)."
+
+# The console over a simulated examples/iws: generated callers in real time, inside the
+# hotline's opening hours; the agents answer by themselves but the one you log in as.
+console: $(STAMP)
+	$(BIN)/ccf serve --simulate examples/iws --at "$(AT)"
 
 # Debian packages the tests use, installed only when missing (as root, else
 # with sudo), all in one apt-get: espeak-ng speaks the normalised zh-CN and
