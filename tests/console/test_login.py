@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from ccdsl.runtime.console.sessions import Sessions
 from tests.console.rig import PASSWORD
 
 
@@ -42,3 +45,44 @@ def test_an_open_redirect_after_log_in_is_refused(console) -> None:
         reply = web.post("/login", data={"user": "sup", "password": PASSWORD,
                                          "next": "//evil.example/x"})
         assert reply.headers["location"] == "/wall"
+
+
+def test_a_session_unused_past_its_idle_time_ends(tmp_path) -> None:
+    from ccdsl.runtime.operations.console_settings import ConsoleSettings
+    from tests.console.rig import Console
+
+    rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
+                                                     session_idle_s=0.4))
+    try:
+        web = rig.client("zhang")
+        assert web.get("/me").status_code == 200
+        time.sleep(0.6)
+        assert web.get("/me").status_code == 401
+        page = web.get("/desk", headers={"Accept": "text/html"})
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/desk"
+    finally:
+        rig.close()
+
+
+def test_sessions_end_at_their_maximum_age_however_busy() -> None:
+    now = [0.0]
+    sessions = Sessions(idle_s=60, max_s=100, clock=lambda: now[0])
+    session = sessions.start("zhang", "agent", agent="zhang")
+    for _ in range(9):
+        now[0] += 10
+        assert sessions.get(session.id) is session
+    now[0] = 101
+    assert sessions.get(session.id) is None
+    assert sessions.get("guessed") is None and sessions.get(None) is None
+
+
+def test_a_change_from_another_site_is_refused_even_with_the_token(console) -> None:
+    web = console.client("li")
+    token = console.csrf(web)
+    other = web.post("/desk/pause", data={"csrf": token, "reason": "break"},
+                     headers={"Origin": "http://evil.example"})
+    assert other.status_code == 403 and "another site" in other.json()["error"]
+    same = web.post("/desk/pause", data={"csrf": token, "reason": "break"},
+                    headers={"Origin": console.base})
+    assert same.status_code == 200, same.text
+    assert ("agent_pause", "li", True, "break") in console.control.asked
