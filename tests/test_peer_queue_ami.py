@@ -1,6 +1,7 @@
 """The AMI test peer's app_queue as `ccf deploy` leaves it: queues_ccf.conf written with
-UpdateConfig, then `Reload app_queue.so`, sets the queues and their static members; QueueAdd,
-QueuePause and QueueStatus then act on the same members the FastAGI peer's Queue() rings."""
+UpdateConfig, then `Reload app_queue.so`, sets the queues with no members (agents log in:
+ccf serve adds them, dynamic); QueueAdd, QueuePause and QueueStatus then act on the same
+members the FastAGI peer's Queue() rings."""
 
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
             link = AmiLink("127.0.0.1", peer.port, "ccf", SECRET, events="off")
             await link.start()
             try:
+                before = {name: list(q.members) for name, q in peer.queues.items()}
+                added = [await link.action("QueueAdd", Queue=queue, Interface=interface,
+                                           MemberName=name, Penalty="0")
+                         for queue, interface, name in (
+                             ("ccf-service", "PJSIP/8002", "li"),
+                             ("ccf-service", "PJSIP/8003", "wang"),
+                             ("ccf-support", "PJSIP/8003", "wang"))]
                 again = await link.action("QueueAdd", Queue="ccf-service",
                                           Interface="PJSIP/8002", MemberName="li")
                 paused = await link.action("QueuePause", Interface="PJSIP/8003",
@@ -38,11 +46,11 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
                 _, items = await link.list_action("QueueStatus", Queue="ccf-service")
             finally:
                 await link.close()
-            return again, paused, items
+            return before, added, again, paused, items
         finally:
             await peer.stop()
 
-    again, paused, items = asyncio.run(main())
+    before, added, again, paused, items = asyncio.run(main())
     assert peer.reloads[-1] == "app_queue.so"
     service, support = peer.queues["ccf-service"], peer.queues["ccf-support"]
     # the generated settings (docs/asterisk.md "The generated dialplan")
@@ -51,12 +59,13 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
         joinempty=frozenset({"unavailable", "invalid", "unknown"}),
         leavewhenempty=frozenset({"unavailable", "invalid", "unknown"}),
         setinterfacevar=True, setqueueentryvar=True, musicclass="default")
-    # the logged-in agents with the skills, static; chen (offline) is no member
+    # no static members: every agent is added when logged in, and can log out
+    assert before == {"ccf-service": [], "ccf-support": []}
+    assert [a.message for a in added] == ["Added interface to queue"] * 3
     assert [(m.name, m.interface, m.dynamic) for m in service.members.values()] == [
-        ("zhang", "PJSIP/8001", False), ("li", "PJSIP/8002", False),
-        ("wang", "PJSIP/8003", False)]
+        ("li", "PJSIP/8002", True), ("wang", "PJSIP/8003", True)]
     assert [m.name for m in support.members.values()] == ["wang"]
-    # ccf serve's QueueAdd finds them there; a pause reaches every queue wang is in
+    # a second QueueAdd finds the member there; a pause reaches every queue wang is in
     assert again.message == "Unable to add interface: Already there"
     assert paused.message == "Interface paused successfully"
     assert [(q, m.paused, m.paused_reason) for q, m in peer.app_queue.memberships("PJSIP/8003")
@@ -64,4 +73,4 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
     # QueueStatus lists the members as app_queue iterates them (its hash buckets)
     listed = [(i.get("Name"), i.get("Membership"), i.get("Paused")) for i in items
               if i.event == "QueueMember"]
-    assert listed == [("zhang", "static", "0"), ("li", "static", "0"), ("wang", "static", "1")]
+    assert listed == [("li", "dynamic", "0"), ("wang", "dynamic", "1")]
