@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccdsl.runtime.operations.atomic_file import write_atomically
+
 POINTER = "current"
 LOCK = ".lock"
 VERSIONS = "versions"
@@ -217,7 +219,7 @@ class FlowStore:
         """Point `current` at a version that exists."""
         with self.locked():
             manifest = self._manifest(version)
-            _write_atomically(self.root / POINTER, version + "\n")
+            write_atomically(self.root / POINTER, version + "\n")
             return _with_current(manifest, True)
 
     def restore(self, version: str | None) -> None:
@@ -317,15 +319,3 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise

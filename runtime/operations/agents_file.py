@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.operations.atomic_file import write_atomically
 
 # the `state` words of a test or an agents file, and what they mean in the
 # simulator: the centre's state, and whether the agent answers when rung
@@ -198,25 +197,15 @@ def _edited_toml(text: str, index: int, skills: Mapping[str, int], want: dict) -
 
 
 def _replace(file: Path, text: str) -> None:
-    """Write beside the file (its mode kept, flushed to disk), check that it
-    reads as an agents file, then os.replace."""
-    try:
-        mode = file.stat().st_mode & 0o777
-        handle, temp = tempfile.mkstemp(prefix=f".{file.stem}.", suffix=file.suffix or ".toml",
-                                        dir=file.parent)
+    """Write the file whole (its mode kept), once it reads back as an agents file."""
+    def reads_back(temp: str) -> None:
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temp, mode)
-            try:
-                load_agents(temp)  # what was written reads back as an agents file
-            except InputError as exc:
-                raise SkillsError(f"the agents file {file} was not changed: {exc}") from None
-            os.replace(temp, file)
-        finally:
-            Path(temp).unlink(missing_ok=True)
+            load_agents(temp)
+        except InputError as exc:
+            raise SkillsError(f"the agents file {file} was not changed: {exc}") from None
+
+    try:
+        write_atomically(file, text, check=reads_back)
     except OSError as exc:
         raise SkillsError(f"cannot write the agents file {file}: {exc.strerror or exc}") \
             from None

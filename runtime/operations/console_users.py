@@ -9,12 +9,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ccdsl.runtime.operations.atomic_file import write_atomically
 
 ROLES = ("agent", "supervisor", "admin")
 MIN_PASSWORD = 8
@@ -90,16 +90,7 @@ def save_users(path: str | Path, users: dict[str, User]) -> None:
     file = Path(path)
     doc = {"users": [asdict(users[k]) for k in sorted(users)]}
     file.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".users-", dir=file.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(doc, out, indent=2)
-            out.write("\n")
-        os.chmod(temp, 0o600)
-        os.replace(temp, file)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomically(file, json.dumps(doc, indent=2) + "\n", mode=0o600)
 
 
 def new_user(user_id: str, role: str, password: str, name: str = "") -> User:
