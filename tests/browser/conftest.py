@@ -16,7 +16,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+# package scope, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, and every later test's asyncio.run() would refuse to start
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: the console's browser tests need Debian's "
