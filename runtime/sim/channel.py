@@ -6,7 +6,7 @@ Never reads the wall clock: every prompt, wait and ring moves the virtual one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -512,13 +512,7 @@ class _QueueWait:
         if winner is None:
             centre.ring_out(ids)
             self.linpos = centre.member_index(ids[-1]) + 1
-            ch._note("ring_no_answer", agents=ids, ring_ms=ring_for)
-            for agent_id in ids:  # app_queue's rna(): AgentRingNoAnswer, then Auto-Pause
-                await self._report(QueueRing(agent_id, "no_answer", ring_for))
-                if req.autopause != "no":
-                    centre.pause(req.queue, agent_id, everywhere=req.autopause == "all")
-                    ch._note("queue_member_paused", queue=req.queue, agent=agent_id,
-                             reason="Auto-Pause")
+            await rang_out(ch, centre, req, ids, ring_for, self._report)
             return None
         agent_id = winner[2]
         centre.ring_out([i for i in ids if i != agent_id])
@@ -555,6 +549,19 @@ class _QueueWait:
         wait = ch._ms_since(start)
         ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
         return QueueOutcome(status, wait, position, reason=reason)
+
+
+async def rang_out(ch: SimChannel, centre: SimCentre, req: QueueRequest, ids: list[str],
+                   ms: int, report: Callable[[QueueRing], Awaitable[None]]) -> None:
+    """Members rung for `ms` that did not answer: app_queue's rna(), an
+    AgentRingNoAnswer each, then Auto-Pause by the queue's `autopause`."""
+    ch._note("ring_no_answer", agents=ids, ring_ms=ms)
+    for agent_id in ids:
+        await report(QueueRing(agent_id, "no_answer", ms))
+        if req.autopause != "no":
+            centre.pause(req.queue, agent_id, everywhere=req.autopause == "all")
+            ch._note("queue_member_paused", queue=req.queue, agent=agent_id,
+                     reason="Auto-Pause")
 
 
 class StepWatch:

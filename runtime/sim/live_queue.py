@@ -13,6 +13,7 @@ from typing import Any, Literal
 from ccdsl.runtime.core.channel import OnRing, QueueRequest, QueueRing, Sound
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
+from ccdsl.runtime.sim.channel import rang_out
 from ccdsl.runtime.sim.live_parts import wait_any
 
 
@@ -118,15 +119,10 @@ class LiveQueueWait:
         rang = _ms(live.clock.now() - rang_from)
         if winner is None:
             self.linpos = centre.member_index(ids[-1]) + 1
-            ch._note("ring_no_answer", agents=ids, ring_ms=rang)
             if rang < self.ring_ms:
+                ch._note("ring_no_answer", agents=ids, ring_ms=rang)
                 return None  # the wait's end cut the ring short: no ring-out
-            for agent in ids:  # app_queue's rna(): AgentRingNoAnswer, then Auto-Pause
-                await self._report(QueueRing(agent, "no_answer", rang))
-                if req.autopause != "no":
-                    centre.pause(req.queue, agent, everywhere=req.autopause == "all")
-                    ch._note("queue_member_paused", queue=req.queue, agent=agent,
-                             reason="Auto-Pause")
+            await rang_out(ch, centre, req, ids, rang, self._report)
             return None
         centre.leave(req.queue, ch.info.call_id)
         live.changed.notify()
