@@ -132,3 +132,24 @@ class Console:
         self.store.close()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+def read_live(web: httpx.Client, until, timeout: float = 10.0) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of GET /live, read until `until(pairs)` holds."""
+    import json
+    import time
+
+    seen: list[tuple[str, dict]] = []
+    deadline = time.monotonic() + timeout
+    with web.stream("GET", "/live") as reply:
+        assert reply.status_code == 200, reply.status_code
+        kind = None
+        for line in reply.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                seen.append((kind, json.loads(line[6:])))
+                if until(seen):
+                    return seen
+            assert time.monotonic() < deadline, f"waited for the live events; got {seen}"
+    raise AssertionError(f"the live stream ended first; got {seen}")

@@ -22,28 +22,11 @@ from ccdsl.runtime.operations.console_users import new_user, save_users
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import ScriptedCaller
 from ccdsl.runtime.sim.script import parse_press
+from tests.console.rig import read_live
 from tests.sim_live.conftest import AGENTS, HERE
 
 PASSWORD = "simulated-pw"
 CUSTOMER = "+8613800000001"
-
-
-def live_events(web: httpx.Client, until, timeout: float = 10.0) -> list[tuple[str, dict]]:
-    """Read /live until `until(events)` holds."""
-    seen: list[tuple[str, dict]] = []
-    deadline = time.monotonic() + timeout
-    with web.stream("GET", "/live") as reply:
-        assert reply.status_code == 200
-        kind = None
-        for line in reply.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: ") and kind:
-                seen.append((kind, json.loads(line[6:])))
-                if until(seen):
-                    return seen
-            assert time.monotonic() < deadline, f"waited for the live events; got {seen}"
-    return seen
 
 
 def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> None:
@@ -82,7 +65,7 @@ def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> 
             return console.centre.place_call("live", CUSTOMER,
                                              ScriptedCaller(parse_press("1")))
         call_id = run(call())
-        events = live_events(web, lambda seen: any(k == "pop" for k, _ in seen))
+        events = read_live(web, lambda seen: any(k == "pop" for k, _ in seen))
         pop = next(d for k, d in events if k == "pop")
         assert pop["call"]["id"] == call_id and pop["call"]["caller"] == CUSTOMER
         assert pop["customer"]["id"] == "C1"

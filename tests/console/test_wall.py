@@ -3,7 +3,6 @@ query, live `wall` events, and Listen/Whisper/Barge ringing the supervisor's own
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from ccdsl.runtime.console.wall_model import wall_snapshot
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
-from tests.console.rig import Console
+from tests.console.rig import Console, read_live
 from tests.console.test_history_calls import HOSTILE, HTML, store_call
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -52,15 +51,8 @@ def abandoned_today(store, call_id: str) -> None:
 
 
 def first_wall_event(web) -> dict:
-    with web.stream("GET", "/live") as reply:
-        assert reply.status_code == 200
-        kind = None
-        for line in reply.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: ") and kind == "wall":
-                return json.loads(line[6:])
-    raise AssertionError("no wall event")
+    pairs = read_live(web, lambda seen: any(kind == "wall" for kind, _ in seen))
+    return next(data for kind, data in pairs if kind == "wall")
 
 
 def test_the_wallboard_is_for_staff(console) -> None:
