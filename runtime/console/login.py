@@ -5,6 +5,7 @@ Failed attempts are counted per user id and slowed down; must never log or echo 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -56,7 +57,8 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
                         error=f"too many failed log-ins for {user_id}: wait "
                               f"{int(WINDOW_S // 60)} minutes")
         user = ctx.users().get(user_id)
-        ok = password_ok(user, password)
+        # scrypt takes tens of ms: off the event loop, so calls never wait for a log-in
+        ok = await asyncio.to_thread(password_ok, user, password)
         if ok and user is not None and user.role == AGENT and ctx.agent(user.id) is None:
             ok = False  # an agent user whose agent left the agents file
         if not ok or user is None:

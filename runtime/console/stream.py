@@ -39,7 +39,7 @@ async def live(request: Request):
     stopping: asyncio.Event = request.app.state.stopping
     agent = session.agent
     if agent is not None:
-        sub = ctx.feed.subscribe(lambda change: change.agent == agent)
+        sub = ctx.feed.subscribe(agent=agent)
     else:
         sub = ctx.feed.subscribe(lambda change: change.kind == "agent")
 

@@ -2,8 +2,8 @@
 
 Holds the API's connection limits (docs/asterisk.md "Limits"): a client must send its
 request line and headers within the header timeout, and past `max_unauthenticated`
-connections still sending them the oldest is closed, so slow clients cannot lock out the
-rest. Must not install signal handlers: ccf serve owns SIGTERM.
+connections still sending them the oldest is closed once it has waited YOUNG_S, so slow
+clients cannot lock out the rest. Must not install signal handlers: ccf serve owns SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import socket
+import time
 from collections import OrderedDict
 
 import uvicorn
@@ -25,6 +26,11 @@ log = logging.getLogger("ccdsl.api")
 
 MAX_HEADER_BYTES = 8 * 1024
 KEEP_ALIVE_S = 5.0
+# A connection this young is not closed to make room: pages reconnecting all at once (a
+# restart) arrive faster than the loop reads their one-write requests. Past BURST times
+# the budget, the oldest goes however young.
+YOUNG_S = 1.0
+BURST = 16
 SHUTDOWN_S = 2.0  # requests and streams under way at stop get this long
 
 
@@ -36,18 +42,22 @@ class HeaderGate:
         self.timeout_s = timeout_s
         self.evicted = 0
         self.timed_out = 0
-        self._waiting: OrderedDict[int, asyncio.Transport] = OrderedDict()
+        self._waiting: OrderedDict[int, tuple[asyncio.Transport, float]] = OrderedDict()
         self._evictions = CountedLog(
             log, f"HTTP API: more than {self.most} connections without their headers "
                  "(the [api] max_unauthenticated); the oldest were closed")
 
     def enter(self, key: int, transport: asyncio.Transport) -> None:
+        now = time.monotonic()
         while len(self._waiting) >= self.most:
-            _, oldest = self._waiting.popitem(last=False)
+            oldest, since = next(iter(self._waiting.values()))
+            if now - since < YOUNG_S and len(self._waiting) < self.most * BURST:
+                break  # a burst of new connections, not slow ones
+            self._waiting.popitem(last=False)
             oldest.close()
             self.evicted += 1
             self._evictions.note()
-        self._waiting[key] = transport
+        self._waiting[key] = (transport, now)
 
     def leave(self, key: int) -> bool:
         """The head is in (or the connection gone); True when it was waiting."""

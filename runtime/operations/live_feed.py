@@ -32,6 +32,7 @@ class Subscription:
     wants: Callable[[Change], bool]
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     dropped: bool = False
+    agent: str | None = None
 
     async def next(self, timeout_s: float) -> Change | None:
         """The next change, or None after timeout_s without one (the stream
@@ -50,14 +51,23 @@ class LiveFeed:
     """Publish from the event loop's thread (call_soon_threadsafe from others)."""
 
     def __init__(self) -> None:
-        self._subs: set[Subscription] = set()
+        self._subs: set[Subscription] = set()  # whole-centre streams (supervisors)
+        self._by_agent: dict[str, set[Subscription]] = {}  # an agent's own streams
         self._listeners: list[Callable[[Change], None]] = []
         self._seq = itertools.count(1)
         self.published = 0
 
-    def subscribe(self, wants: Callable[[Change], bool] = lambda change: True) -> Subscription:
+    def subscribe(self, wants: Callable[[Change], bool] = lambda change: True, *,
+                  agent: str | None = None) -> Subscription:
+        """A stream of the changes `wants` takes; with `agent`, only that
+        agent's changes (kept apart, so a change costs nothing for the other
+        agents' pages)."""
         sub = Subscription(wants)
-        self._subs.add(sub)
+        sub.agent = agent
+        if agent is None:
+            self._subs.add(sub)
+        else:
+            self._by_agent.setdefault(agent, set()).add(sub)
         return sub
 
     def listen(self, listener: Callable[[Change], None]) -> None:
@@ -66,22 +76,28 @@ class LiveFeed:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+        mine = self._by_agent.get(sub.agent or "")
+        if mine is not None:
+            mine.discard(sub)
+            if not mine:
+                del self._by_agent[sub.agent]
 
     @property
     def subscribers(self) -> int:
-        return len(self._subs)
+        return len(self._subs) + sum(len(subs) for subs in self._by_agent.values())
 
     def publish(self, kind: str, data: dict[str, Any], *, agent: str | None = None) -> Change:
         change = Change(next(self._seq), kind, data, agent)
         self.published += 1
         for listener in self._listeners:
             listener(change)
-        for sub in list(self._subs):
+        mine = self._by_agent.get(agent) if agent is not None else None
+        for sub in [*self._subs, *(mine or ())]:
             if not sub.wants(change):
                 continue
             try:
                 sub.queue.put_nowait(change)
             except asyncio.QueueFull:
                 sub.dropped = True
-                self._subs.discard(sub)
+                self.unsubscribe(sub)
         return change

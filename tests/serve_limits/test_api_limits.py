@@ -11,6 +11,7 @@ import logging
 
 from serve_api.helpers import raw_request, start_api
 
+from ccdsl.runtime.console import web_server
 from ccdsl.runtime.console.api_routes import MAX_JSON_DEPTH, too_deep
 
 TOKEN = "limits-token"
@@ -46,7 +47,8 @@ def test_slow_clients_without_a_token_do_not_lock_out_status(caplog) -> None:
             writer.write(b"GET /status HTTP/1.1\r\nHost: x\r\n")
             await writer.drain()
             slow.append((reader, writer))
-        await asyncio.sleep(0.1)
+        # past the age a burst of new connections is left alone for
+        await asyncio.sleep(web_server.YOUNG_S + 0.1)
         status = await raw_request(port, b"GET /status HTTP/1.1\r\n" + AUTH + b"\r\n")
         waiting = server.gate.unauthenticated_now
         # the oldest of the slow ones were closed to make room, without a word
@@ -115,3 +117,15 @@ def test_json_depth_is_measured_without_recursion() -> None:
     for _ in range(MAX_JSON_DEPTH - 1):
         nested = [nested]
     assert not too_deep(nested) and too_deep({"a": nested})  # 32 levels pass, 33 do not
+
+
+def test_a_burst_of_pages_reconnecting_at_once_is_not_closed() -> None:
+    async def check(port, server):
+        # 200 pages reconnecting after a restart, each sending its request in one write
+        async def one():
+            return await raw_request(port, b"GET /status HTTP/1.1\r\n" + AUTH + b"\r\n")
+        replies = await asyncio.gather(*(one() for _ in range(200)))
+        return [code for code, _, _ in replies], server.gate.evicted
+
+    (codes, evicted), _ = serve(check)
+    assert codes == [200] * 200 and evicted == 0
