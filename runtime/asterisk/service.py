@@ -237,7 +237,7 @@ class LiveCentre:
             {a.id: "logged_out" if a.state == AgentState.LOGGED_OFF else "ready"
              for a in agents},
             control=self.control, feed=self.feed, now=clock.now,
-            reasons=cfg.console.pause_reasons,
+            reasons=cfg.console.pause_reasons, autopaused=self._autopaused,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "console", kind, data, SystemClock().now(), call_id=call_id))
         self.screen_pop.on_pop = lambda agent, payload: self.feed.publish("pop", payload,
@@ -325,6 +325,14 @@ class LiveCentre:
             "ami_events_stored": keeper.stored if keeper else 0,
             "ami_events_not_stored": keeper.not_stored if keeper else 0,
         }
+
+    def _autopaused(self, queue: str) -> bool:
+        """Whether app_queue pauses a member of this flow queue who lets a call ring out."""
+        for program in (self.flows.programs.values() if self.flows else ()):
+            found = queue_configs(program.doc).get(queue)
+            if found is not None:
+                return found.autopause != "no"
+        return False
 
     def _running(self, call_id: str) -> RunningCall | None:
         return self.server.calls.get(call_id) if self.server is not None else None

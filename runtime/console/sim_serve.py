@@ -118,7 +118,9 @@ class SimulatedConsole:
                                                             "logged off") else "ready"
                           for a in self.agents},
                          control=centre, feed=feed, record=record, now=centre.clock.now,
-                         reasons=self.settings.pause_reasons)
+                         reasons=self.settings.pause_reasons,
+                         autopaused=lambda queue: queue in centre.queues
+                         and centre.queues[queue].autopause != "no")
         desks.append(desk)
         centre.wrapped_up = desk.wrapped_up
         wrapups = WrapupDesk(store, self.crm, lambda flow, version: (

@@ -24,6 +24,7 @@ log = logging.getLogger("ccdsl.console")
 
 STATES = ("logged_out", "ready", "paused", "ringing", "on_call", "wrapup")
 WRAPUP_REASON = "wrap-up"  # the queue pause while an agent fills a call's wrap-up form
+NO_ANSWER_REASON = "no answer"  # app_queue's Auto-Pause of a member who let a call ring out
 DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "coaching")
 
 
@@ -47,16 +48,21 @@ class AgentDesk:
       agents file's `offline` agents start logged out).
     record: (kind, data, call_id) -> None, writes a `centre_events` row.
     now: the clock's now.
+    autopaused: whether a ring-out in the queue (a flow's queue name) pauses
+      the member (its `autopause`): the desk then shows the agent paused, as
+      the queue has them, until they go ready.
     """
 
     def __init__(self, initial: Mapping[str, str], *, control: CentreControl,
                  feed: LiveFeed, record: Callable[[str, dict, str | None], None],
-                 now: Callable[[], datetime], reasons: Iterable[str] = DEFAULT_REASONS) -> None:
+                 now: Callable[[], datetime], reasons: Iterable[str] = DEFAULT_REASONS,
+                 autopaused: Callable[[str], bool] = lambda queue: False) -> None:
         self.control = control
         self.feed = feed
         self.record = record
         self.now = now
         self.reasons = tuple(reasons)
+        self.autopaused = autopaused
         started = now()
         self._status = {agent: AgentStatus(agent, state, started)
                         for agent, state in initial.items()}
@@ -138,7 +144,10 @@ class AgentDesk:
             self._set(agent, "ringing", call_id=event.call_id)
         elif kind == "agent_no_answer" and now.state == "ringing" \
                 and now.call_id == event.call_id:
-            self._set(agent, "ready")
+            if data.get("via") == "queue" and self.autopaused(str(data.get("queue") or "")):
+                self._set(agent, "paused", reason=NO_ANSWER_REASON)
+            else:
+                self._set(agent, "ready")
         elif kind == "agent_answered" and now.state in ("ready", "ringing"):
             self._set(agent, "on_call", call_id=event.call_id)
         elif kind == "conversation_ended" and now.call_id == event.call_id \
