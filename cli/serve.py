@@ -51,8 +51,8 @@ def serve(
                                help="With --simulate: keep the calls in this call store "
                                     "(default: a temporary one)."),
     web_port: int = typer.Option(None, "--web-port", min=0, max=65535, show_default=False,
-                                 help="The console's and HTTP API's port instead of [api] port "
-                                      "(default 8573)."),
+                                 help="The console's and HTTP API's port instead of the api "
+                                      "section's port in ccf.toml (default 8573)."),
 ) -> None:
     """Run the deployed flows for Asterisk until stopped.
 
