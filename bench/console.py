@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the AMI double the bench drives (tests/doubles)
 
+from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_sync import APP_QUEUE_EVENTS  # noqa: E402
 
 AGENTS = 200
@@ -131,7 +132,6 @@ def write_centre(folder: Path, ami_port: int) -> Path:
     from ccdsl.runtime.asterisk.flowstore import FlowStore
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.operations.console_users import User, hash_password, save_users
-    from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
     agents = []
     for i in range(1, AGENTS + 1):
@@ -147,31 +147,9 @@ def write_centre(folder: Path, ami_port: int) -> Path:
                              "phone": caller_number(i), "tier": ("gold", "silver")[i % 2],
                              "owner": agent_id(i % AGENTS + 1)} for i in range(CALLERS)])
     crm.close_now()
-    path = folder / "ccf.toml"
-    path.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {ami_port}
-        timeout = "5s"
-        [api]
-        port = 0
-        [paths]
-        flows = "flows"
-        store = "calls.db"
-        recordings = "recordings"
-        sounds = "sounds"
-        tts_cache = "tts-cache"
-        [tts]
-        command = {json.dumps(list(quiet_tts_command()))}
-        [crm]
-        adapter = "sqlite"
-        path = "crm.db"
-        [agents]
-        file = "agents.toml"
-        [numbers]
-        "{DIALLED}" = "{FLOW}"
-        [console]
-        users = "console-users.json"
-        """), encoding="utf-8")
+    path = write_config(folder, ami_port, agents="agents.toml", ami_timeout="5s",
+                        numbers=f'"{DIALLED}" = "{FLOW}"',
+                        extra='[console]\nusers = "console-users.json"\n')
     source = folder / f"{FLOW}.ccf"
     source.write_text(FLOW_SOURCE, encoding="utf-8")
     result = compile_file(str(source))

@@ -24,14 +24,15 @@ def compiled(path: Path) -> dict:
 
 def write_config(folder: Path, ami_port: int, *, extra: str = "",
                  numbers: str = '"4008001234" = "hotline"\n"4008005678" = "line"',
-                 api: str = "") -> Path:
+                 api: str = "", agents: str | Path = IWS / "agents.toml",
+                 ami_timeout: str = "2s") -> Path:
     """ccf.toml of a test centre; `api` adds lines to [api], `extra` adds
-    sections (TOML text)."""
+    sections (TOML text); `agents`: the agents file (relative: beside it)."""
     path = folder / "ccf.toml"
     path.write_text(textwrap.dedent(f"""\
         [ami]
         port = {ami_port}
-        timeout = "2s"
+        timeout = "{ami_timeout}"
         [api]
         port = 0
         {api}
@@ -47,7 +48,7 @@ def write_config(folder: Path, ami_port: int, *, extra: str = "",
         adapter = "sqlite"
         path = "crm.db"
         [agents]
-        file = "{IWS / 'agents.toml'}"
+        file = "{agents}"
         [numbers]
         """) + numbers + "\n" + extra, encoding="utf-8")
     return path

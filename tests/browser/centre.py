@@ -15,7 +15,6 @@ time is virtual and would otherwise end it at once).
 from __future__ import annotations
 
 import asyncio
-import json
 import textwrap
 import threading
 import time
@@ -23,11 +22,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from asterisk.centre import compiled, write_config
 from doubles.ami_server import AmiPeer
 from doubles.ami_state import PeerChannel
 from doubles.ami_sync import read_by
 
-from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.flowstore import FlowStore
@@ -44,7 +43,6 @@ from ccdsl.runtime.sim.scenario import scenario_centre, simulation
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
 from ccdsl.runtime.testing.peer.app_queue import Phone
 from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
-from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 SECRET = "browser-ami-secret"
 PASSWORD = "correct horse battery"
@@ -133,41 +131,16 @@ def write_centre(folder: Path, ami_port: int, customer: dict[str, Any]) -> Path:
     crm = SqliteCRM(folder / "crm.db")
     crm.upsert("customer", [customer])
     crm.close_now()
-    path = folder / "ccf.toml"
-    path.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {ami_port}
-        timeout = "2s"
-        [api]
-        port = 0
-        [paths]
-        flows = "flows"
-        store = "calls.db"
-        recordings = "recordings"
-        sounds = "sounds"
-        tts_cache = "tts-cache"
-        [tts]
-        command = {json.dumps(list(quiet_tts_command()))}
-        [crm]
-        adapter = "sqlite"
-        path = "crm.db"
-        [agents]
-        file = "agents.toml"
-        [numbers]
-        "{DIALLED}" = "desk"
-        [console]
-        users = "console-users.json"
-        supervisor_devices = {{ sup = "{SUPERVISOR_DEVICE}" }}
-        """), encoding="utf-8")
-    return path
+    return write_config(folder, ami_port, agents="agents.toml",
+                        numbers=f'"{DIALLED}" = "desk"',
+                        extra=f'[console]\nusers = "console-users.json"\n'
+                              f'supervisor_devices = {{ sup = "{SUPERVISOR_DEVICE}" }}\n')
 
 
-def compiled(folder: Path) -> dict:
+def desk_flow(folder: Path) -> dict:
     source = folder / "desk.ccf"
     source.write_text(FLOW, encoding="utf-8")
-    result = compile_file(str(source))
-    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
-    return {**result.ir, "tests": []}
+    return compiled(source)
 
 
 class Centre:
@@ -208,7 +181,7 @@ class Centre:
         config = load_config(write_centre(self.folder, peer.port, self.customer),
                              environ={"CCF_AMI_SECRET": SECRET})
         self.config = config
-        self.ir = compiled(self.folder)
+        self.ir = desk_flow(self.folder)
         FlowStore(config.flows_dir).deploy({"desk": self.ir}, numbers=config.numbers,
                                            note="browser")
         # what `ccf deploy` writes to queues_ccf.conf, as app_queue reads it
