@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -260,7 +261,8 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         write(f"ccf serve --simulate: {len(programs)} flow(s) "
               f"({', '.join(sorted(programs))}), {len(agents)} agent(s), about {rate:g} "
               f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}; "
-              f"{len(crm_notes)} CRM file(s); call store {store_path}\n"
+              f"{len(crm_notes)} CRM file(s); call store "
+              f"{store_path if store else 'temporary (give --store FILE to keep the calls)'}\n"
               f"console: http://{bound[0]}:{bound[1]}/  (SIGTERM or Ctrl-C stops)\n")
         if passwords:
             write("log in as an agent to take calls (the others answer by themselves), or "
@@ -274,6 +276,11 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         calls.close()
         return 0
 
-    code = asyncio.run(run())
+    try:
+        code = asyncio.run(run())
+    finally:
+        crm.close_now()
+        # the run's CRM copy, users file and (without --store) its calls
+        shutil.rmtree(work, ignore_errors=True)
     if code:
         raise typer.Exit(code)
