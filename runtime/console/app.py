@@ -29,6 +29,8 @@ from ccdsl.runtime.console.web_server import MAX_HEADER_BYTES
 
 log = logging.getLogger("ccdsl.console")
 
+SWEEP_S = 15.0  # how often sessions past their time are ended
+
 # no inline script or style, nothing from another host, no framing
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
@@ -58,7 +60,27 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
     app.state.ctx = ctx
     app.state.sessions = Sessions(ctx.settings.session_idle_s, ctx.settings.session_max_s)
     app.state.stopping = asyncio.Event()
+    app.state.housekeeping = lambda: _housekeeping(ctx, app.state.sessions)
     return app
+
+
+async def _housekeeping(ctx: ConsoleContext, sessions: Sessions) -> None:
+    """Sessions past their time end; an agent whose last session ended so (the
+    page closed, not logged out) leaves the queues, rather than being offered
+    calls nobody answers."""
+    while True:
+        await asyncio.sleep(SWEEP_S)
+        for session in sessions.sweep():
+            agent = session.agent
+            if agent is None or any(s.agent == agent for s in sessions.users()):
+                continue
+            try:
+                if ctx.desk.status(agent).state in ("ready", "paused"):
+                    await ctx.desk.logout(agent)
+                    log.info("agent %s's console session expired: out of the queues", agent)
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                log.warning("agent %s's session expired but the agent stays in the "
+                            "queues: %s", agent, exc)
 
 
 class SecurityHeaders:

@@ -65,6 +65,15 @@ class Sessions:
         session.seen = now
         return session
 
+    def sweep(self) -> list[Session]:
+        """End every expired session; the ones ended."""
+        now = self.clock()
+        gone = [s for s in self._by_id.values()
+                if now - s.seen > self.idle_s or now - s.created > self.max_s]
+        for session in gone:
+            del self._by_id[session.id]
+        return gone
+
     def end(self, session_id: str | None) -> Session | None:
         return self._by_id.pop(session_id or "", None)
 

@@ -123,6 +123,7 @@ class WebServer:
         self._server: uvicorn.Server | None = None
         self._main: asyncio.Task | None = None
         self._socket: socket.socket | None = None
+        self._chores: asyncio.Task | None = None
 
     async def start(self) -> tuple[str, int]:
         config = uvicorn.Config(
@@ -147,6 +148,9 @@ class WebServer:
         await server.startup(sockets=[sock])
         self._server, self._socket = server, sock
         self._main = asyncio.get_running_loop().create_task(server.main_loop())
+        housekeeping = getattr(self.app.state, "housekeeping", None)
+        self._chores = asyncio.get_running_loop().create_task(housekeeping()) \
+            if housekeeping is not None else None
         host, port = sock.getsockname()[:2]
         self.port = port
         log.info("HTTP API and console listening on %s:%s", host, port)
@@ -156,6 +160,8 @@ class WebServer:
         server, self._server = self._server, None
         if server is None:
             return
+        if self._chores is not None:
+            self._chores.cancel()
         server.should_exit = True
         if self._main is not None:
             with contextlib.suppress(Exception):

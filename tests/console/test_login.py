@@ -86,3 +86,27 @@ def test_a_change_from_another_site_is_refused_even_with_the_token(console) -> N
                     headers={"Origin": console.base})
     assert same.status_code == 200, same.text
     assert ("agent_pause", "li", True, "break") in console.control.asked
+
+
+def test_an_agent_whose_session_expires_leaves_the_queues(tmp_path, monkeypatch) -> None:
+    from ccdsl.runtime.console import app as app_module
+    from ccdsl.runtime.operations.console_settings import ConsoleSettings
+    from tests.console.rig import Console
+
+    monkeypatch.setattr(app_module, "SWEEP_S", 0.1)
+    rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
+                                                     session_idle_s=0.3))
+    try:
+        web = rig.client("zhang")
+        joined = web.post("/desk/join", headers={"X-CSRF-Token": rig.csrf(web)})
+        assert joined.status_code == 200, joined.text
+        assert rig.desk.status("zhang").state == "ready"
+        deadline = time.monotonic() + 5
+        while rig.desk.status("zhang").state != "logged_out":
+            assert time.monotonic() < deadline, "the expired agent stayed in the queues"
+            time.sleep(0.05)
+        assert rig.control.asked[-1] == ("agent_logout", "zhang")
+        # li never had a console session: the sweep leaves agents it did not log in alone
+        assert rig.desk.status("li").state == "ready"
+    finally:
+        rig.close()
