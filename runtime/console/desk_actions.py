@@ -219,13 +219,11 @@ async def _hangup(ctx, agent, call_id, fields):
 
 
 async def _hold(ctx, agent, call_id, fields):
-    await ctx.control.hold(call_id, True)
-    return {"held": True}
+    return {"held": (await ctx.desk.hold(agent, call_id, True)).held}
 
 
 async def _resume(ctx, agent, call_id, fields):
-    await ctx.control.hold(call_id, False)
-    return {"held": False}
+    return {"held": (await ctx.desk.hold(agent, call_id, False)).held}
 
 
 async def _transfer(ctx, agent, call_id, fields):

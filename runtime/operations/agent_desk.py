@@ -35,10 +35,11 @@ class AgentStatus:
     since: datetime
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
+    held: bool = False  # the caller is on hold (on_call only)
 
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "state": self.state, "since": self.since.isoformat(),
-                "reason": self.reason, "call_id": self.call_id}
+                "reason": self.reason, "call_id": self.call_id, "held": self.held}
 
 
 class AgentDesk:
@@ -119,6 +120,21 @@ class AgentDesk:
         await self.control.agent_pause(agent, False, None)
         return self._set(agent, "ready")
 
+    async def hold(self, agent: str, call_id: str, on: bool) -> AgentStatus:
+        """Put the agent's caller on hold or take them off it (the control
+        does it); the desk remembers, so a page opened again shows it."""
+        now = self.status(agent)
+        if now.state != "on_call" or now.call_id != call_id:
+            raise ControlError(f"call {call_id} is not the call agent {agent} is talking on")
+        if now.held == on:
+            return now
+        await self.control.hold(call_id, on)
+        after = replace(self._status[agent], held=on)
+        self._status[agent] = after
+        self.record("call_hold", {"agent": agent, "on": on}, call_id)
+        self.feed.publish("agent", after.to_json(), agent=agent)
+        return after
+
     async def wrapped_up(self, agent: str, call_id: str) -> None:
         """The agent saved the call's wrap-up: ready again if it was wrapping
         that call up."""
@@ -189,7 +205,8 @@ class AgentDesk:
              call_id: str | None = None) -> AgentStatus:
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
-        after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call)
+        after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
+                        held=False)
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)
         self.record("agent_state", {"agent": agent, "state": state, "reason": reason,

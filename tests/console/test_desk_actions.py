@@ -139,3 +139,17 @@ def test_answer_is_there_only_in_a_simulated_centre_with_an_answer(console) -> N
     assert post(console, web, "/desk/call/c1/answer").json()["ok"] is True
     assert answered == [("zhang", "c1")]
     assert post(console, web, "/desk/call/other/answer").status_code == 403
+
+
+def test_the_desk_remembers_a_hold_so_a_page_opened_again_shows_it(console) -> None:
+    on_call(console, "c1")
+    web = console.client("zhang")
+    console.control.asked.clear()
+    assert post(console, web, "/desk/call/c1/hold").json()["held"] is True
+    again = post(console, web, "/desk/call/c1/hold")  # a second press, or another tab
+    assert again.json()["held"] is True
+    assert console.control.asked == [("hold", "c1", True)]  # asked of the phones once
+    assert web.get("/desk/summary").json()["me"]["held"] is True
+    assert 'data-held="yes"' in web.get("/desk", headers={"Accept": "text/html"}).text
+    assert post(console, web, "/desk/call/c1/resume").json()["held"] is False
+    assert web.get("/desk/summary").json()["me"]["held"] is False

@@ -38,7 +38,7 @@
     $("btn-leave").disabled = ["ringing", "on_call"].includes(me.state);
     $("call-controls").hidden = !me.call || !["ringing", "on_call"].includes(me.state);
     $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
-    if (me.state !== "on_call") { held = false; }
+    held = me.state === "on_call" && Boolean(status.held);
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends
     if (me.call && me.state === "wrapup" && wrapupCall !== me.call) {
@@ -307,6 +307,7 @@
     agent: (d) => { skew = (Date.parse(d.since) || Date.now()) - Date.now(); showMe(d); },
     pop: (d) => { showPop(d); },
   });
-  showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null});
+  showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null,
+          held: root.dataset.held === "yes"});
   setInterval(tick, 1000);
 })();
