@@ -188,12 +188,32 @@ def pop_view(pop: dict[str, Any] | None) -> dict[str, Any] | None:
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
                        "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
                        if isinstance(wrapup, dict) else text_of(wrapup)})
+    chosen = flow_items(pop.get("items"))
     return {"call_id": text_of(call.get("id")), "caller": text_of(call.get("caller")),
+            "caller_name": text_of(call.get("caller_name")),
             "dialled": text_of(call.get("dialled")), "flow": text_of(call.get("flow")),
             "path": path_text(call.get("path") or []),
-            "customer": [(text_of(k), text_of(v)) for k, v in customer.items()]
-            if isinstance(customer, dict) else [],
+            # what the flow's `screen_pop` chose, when it chose something (desk.js: flowItems)
+            "customer": chosen or ([(text_of(k), text_of(v)) for k, v in customer.items()]
+                                   if isinstance(customer, dict) else []),
             "recent": recent}
+
+
+def flow_items(items: Any) -> list[tuple[str, str | None]]:
+    """A flow's screen_pop items as rows: a record gives a heading (kind and
+    id, value None) and its fields; a plain value one row."""
+    rows: list[tuple[str, str | None]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            head = " ".join(text_of(item[k]) for k in ("kind", "id") if item.get(k) is not None)
+            if head:
+                rows.append((head, None))
+            rows.extend((text_of(k), text_of(json.dumps(v, ensure_ascii=False)
+                                             if isinstance(v, (dict, list)) else v))
+                        for k, v in item.items() if k not in ("kind", "id"))
+        else:
+            rows.append(("flow", text_of(item)))
+    return rows
 
 
 # ---- the wrap-up form --------------------------------------------------------------------

@@ -43,6 +43,7 @@ class _Call:
     call_id: str
     started: datetime
     caller: str | None = None
+    caller_name: str | None = None  # the caller id's name, as the network sent it
     dialled: str | None = None
     flow: str | None = None
     customer: dict[str, Any] | None = None  # the CRM query's result (a summary)
@@ -51,7 +52,8 @@ class _Call:
 
 
 def _call_json(call: _Call) -> dict[str, Any]:
-    return {"id": call.call_id, "caller": call.caller, "dialled": call.dialled,
+    return {"id": call.call_id, "caller": call.caller, "caller_name": call.caller_name,
+            "dialled": call.dialled,
             "flow": call.flow, "started": call.started.isoformat(), "path": list(call.path)}
 
 
@@ -131,6 +133,7 @@ class ScreenPop:
         if kind == "call_started":
             call.caller, call.dialled, call.flow = (data.get("caller"), data.get("dialled"),
                                                     data.get("flow"))
+            call.caller_name = data.get("caller_name")
         elif kind == "crm_query" and call.customer is None:
             call.customer = _customer_of(data)
         elif kind in PATH_KINDS:

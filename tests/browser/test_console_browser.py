@@ -220,12 +220,14 @@ def test_hostile_caller_and_crm_values_are_text_in_every_page(browser, tmp_path:
         desk.wait_for_function("() => document.getElementById('crm').textContent.includes("
                                "'onerror=')", timeout=TIMEOUT_MS)
         assert HOSTILE in text(desk, "#crm")
+        assert text(desk, "#pop-caller-name") == HOSTILE  # the caller id's name, as text
         assert desk.locator("#crm img, #pop img").count() == 0
         shoot(desk, "hostile-desk")
         # a reload renders the pop on the server (Jinja2) instead of desk.js
         desk.reload()
         desk.wait_for_function("() => document.getElementById('crm').textContent.includes("
                                "'onerror=')")
+        assert text(desk, "#pop-caller-name") == HOSTILE
         assert desk.locator("img").count() == 0
         wall.wait_for_selector("#wall-agents tr[data-agent=zhang] button[data-monitor]")
         centre.end_conversation()

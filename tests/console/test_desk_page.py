@@ -176,3 +176,18 @@ def test_the_desk_script_sets_text_only() -> None:
     script = (HERE / "static" / "desk.js").read_text()
     for html_sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert html_sink not in script
+
+
+def test_what_the_flows_screen_pop_chose_replaces_the_crm_record_on_the_page(console) -> None:
+    on_call(console, "c1")
+    payload = pop(console, "c1")
+    payload["call"]["caller_name"] = "CHEN JING"
+    payload["items"] = [{"kind": "customer", "id": "C1001", "tier": "VIP",
+                         "orders": ["O-1", "O-2"]}, "call back before 18:00"]
+    page = console.client("zhang").get("/desk", headers=HTML).text
+    assert 'id="pop-caller-name" class="caller-name">CHEN JING<' in page
+    assert '<th colspan="2">customer C1001</th>' in page
+    assert "<th>tier</th><td>VIP</td>" in page
+    assert "<th>orders</th><td>[&#34;O-1&#34;, &#34;O-2&#34;]</td>" in page
+    assert "<th>flow</th><td>call back before 18:00</td>" in page
+    assert "Li Ming" not in page.split('id="crm"')[1].split("</table>")[0]  # only the chosen

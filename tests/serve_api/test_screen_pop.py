@@ -50,8 +50,8 @@ def offer(pop: ScreenPop, call_id: str = "1795.7", *, customer: bool = True,
           via: str = "queue") -> float:
     """The events of a call up to an agent being offered it; how long the
     emits took (the call's own time)."""
-    events = [("call_started", {"caller": CALLER, "dialled": "4008001234",
-                                "flow": "hotline"}),
+    events = [("call_started", {"caller": CALLER, "caller_name": "CHEN JING",
+                                "dialled": "4008001234", "flow": "hotline"}),
               ("step_entered", {"step": "main_menu"}),
               ("menu_choice", {"menu": {"line": 4}, "key": "timeout", "attempt": 1}),
               ("menu_choice", {"menu": {"line": 4}, "key": "1", "pressed": "1"}),
@@ -108,7 +108,8 @@ def test_the_webhook_carries_the_call_the_customer_and_recent_calls(tmp_path: Pa
     assert request.headers["content-type"] == "application/json"
     payload = request.json()
     # the caller's path through the IVR: a retried menu shows the choice only
-    assert payload["call"] == {"id": "1795.7", "caller": CALLER, "dialled": "4008001234",
+    assert payload["call"] == {"id": "1795.7", "caller": CALLER, "caller_name": "CHEN JING",
+                               "dialled": "4008001234",
                                "flow": "hotline", "started": START.isoformat(),
                                "path": [{"step": "main_menu"}, {"menu": "main_menu", "key": "1"},
                                         {"step": "order_status"},

@@ -90,6 +90,7 @@
     box.append(
       ccf.el("p", {class: "pop-head"},
         ccf.el("span", {id: "pop-caller", class: "caller", text: text(call.caller) || "unknown number"}), " ",
+        call.caller_name ? ccf.el("span", {id: "pop-caller-name", class: "caller-name", text: text(call.caller_name)}) : null, " ",
         ccf.el("span", {id: "pop-status", class: "muted"})),
       ccf.el("p", {class: "muted"}, "dialled ", ccf.el("span", {id: "pop-dialled", text: text(call.dialled)}),
         " · flow ", ccf.el("span", {id: "pop-flow", text: text(call.flow)}),
@@ -106,7 +107,7 @@
     for (const item of Array.isArray(items) ? items : []) {
       if (item && typeof item === "object" && !Array.isArray(item)) {
         const head = [item.kind, item.id].filter((v) => v !== undefined && v !== null).join(" ");
-        if (head) rows.push([head, null]);
+        if (head) rows.push([head, null]);  // desk_pages.flow_items renders the same
         for (const [k, v] of Object.entries(item)) {
           if (k !== "kind" && k !== "id") rows.push([k, typeof v === "object" && v !== null ? JSON.stringify(v) : v]);
         }
