@@ -47,7 +47,6 @@ import asyncio
 import json
 import mmap
 import os
-import signal
 import socket
 import statistics
 import struct
@@ -67,6 +66,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double the bench drives (test
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_sync import APP_QUEUE_EVENTS  # noqa: E402
+from served import until_stopped  # noqa: E402
 
 AGENTS = 200
 CALLS = 1_000  # with the pages open (the pops measured); as many with them closed
@@ -172,20 +172,6 @@ def load_centre(folder: Path):
 # ---- the ccf serve process ----------------------------------------------------------------
 
 
-async def _until_stopped() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-    def stdin_closed() -> None:  # the bench process went away: stop too
-        while os.read(0, 4096):
-            pass
-        loop.call_soon_threadsafe(stop.set)
-
-    threading.Thread(target=stdin_closed, daemon=True).start()
-    await stop.wait()
-
-
 async def _serve(folder: Path) -> None:
     from ccdsl.runtime.asterisk.service import LiveCentre
     from ccdsl.runtime.console.serve import ServedCentre
@@ -218,7 +204,7 @@ async def _serve(folder: Path) -> None:
 
     watching = asyncio.get_running_loop().create_task(streams())
     print(f"READY {agi_port} {live.api_address[1]}", flush=True)
-    await _until_stopped()
+    await until_stopped()
     watching.cancel()
     assert served.ctx is not None
     print("STATS " + json.dumps({"published": live.feed.published,

@@ -47,7 +47,6 @@ import json
 import os
 import pstats
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the test doubles the bench drives (tests/doubles)
 
 from doubles.raw import RawResponder, ScriptBackend  # noqa: E402
+from served import until_stopped  # noqa: E402
 
 from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     AgiCaller,
@@ -109,21 +109,6 @@ def raise_fd_limit() -> None:
 # ---- the server processes ----------------------------------------------------------------
 
 
-async def _until_stopped(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-    def stdin_closed() -> None:  # the bench process went away: stop too
-        # os.read, not sys.stdin: a daemon thread blocked in a buffered
-        # read aborts the interpreter at exit
-        while os.read(0, 4096):
-            pass
-        loop.call_soon_threadsafe(stop.set)
-
-    threading.Thread(target=stdin_closed, daemon=True).start()
-    await stop.wait()
-
-
 async def _serve_ccf(workdir: str) -> None:
     from ccdsl.runtime.asterisk.agi_line import AgiSettings
     from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
@@ -155,7 +140,7 @@ async def _serve_ccf(workdir: str) -> None:
                         clock=clock)
     host, port = await server.start()
     print(f"READY {port}", flush=True)
-    await _until_stopped(asyncio.Event())
+    await until_stopped()
     await server.stop(grace_s=5.0)
     store.close()
     crm.close_now()
@@ -167,7 +152,7 @@ async def _serve_raw(workdir: str) -> None:
     responder = RawResponder(commands, keep=False)
     host, port = await responder.start()
     print(f"READY {port}", flush=True)
-    await _until_stopped(asyncio.Event())
+    await until_stopped()
     await responder.stop()
 
 
