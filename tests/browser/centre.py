@@ -5,11 +5,10 @@ rings the queue's members; FastAGI and the console on free ports), a SQLite CRM 
 customer, console users (agents zhang and li, supervisor sup with device 2001), and one caller
 through the FastAGI peer who keys 1 in a menu, an order number, and queues for an agent.
 
-The test peer's app_queue sends AgentConnect but no channel events for the caller's and the
-member's channels; Asterisk sends Newchannel for both, so at AgentConnect the double is given
-them (bridged) and ccf serve's AMI mirror learns them as from Asterisk. The conversation then
-lasts until the test calls `end_conversation()` (app_queue waits on a listener; the peer's talk
-time is virtual and would otherwise end it at once).
+The AMI double announces the call's channels as Asterisk does (the caller's at the join, the
+member's as it rings, both bridged at the answer), so ccf serve's AMI mirror knows them. The
+conversation lasts until the test calls `end_conversation()` (app_queue waits on a listener;
+the peer's talk time is virtual and would otherwise end it at once).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from typing import Any
 
 from asterisk.centre import compiled, write_config
 from doubles.ami_server import AmiPeer
-from doubles.ami_state import PeerChannel
 from doubles.ami_sync import read_by
 
 from ccdsl.runtime.asterisk.config import load_config
@@ -214,28 +212,10 @@ class Centre:
     # -- the call ----------------------------------------------------------------------
 
     def _on_queue_event(self, event: dict[str, object]):
-        """At the call's AgentConnect: the two channels as Asterisk announces
-        them, bridged; then app_queue waits until the conversation ends."""
+        """At the call's AgentConnect (the double has bridged its channels by
+        then): app_queue waits until the conversation ends."""
         if event.get("Event") != "AgentConnect" or event.get("Uniqueid") != CALL_ID:
             return None
-        peer = self.peer
-        assert peer is not None
-        caller = PeerChannel(str(event["Channel"]), str(event["Uniqueid"]),
-                             str(event["Linkedid"]), str(event.get("Context") or ""),
-                             str(event.get("Exten") or "s"), state=6,
-                             caller_num=str(event.get("CallerIDNum")),
-                             caller_name=str(event.get("CallerIDName")),
-                             application="Queue", data="ccf-service")
-        agent = PeerChannel(str(event["DestChannel"]), str(event["DestUniqueid"]),
-                            str(event["DestLinkedid"]), "default", "s", state=6,
-                            caller_num=str(event.get("DestCallerIDNum")),
-                            caller_name=str(event.get("DestCallerIDName")),
-                            application="AppDial", data="(Outgoing Line)",
-                            device=str(event.get("Interface")))
-        for chan in (caller, agent):
-            peer.channels[chan.name] = chan
-            peer.emit({"Event": "Newchannel", **chan.fields()})
-        peer.bridge(caller.name, agent.name)
         self.connected.set()
         assert self._talking is not None
         return self._talking.wait()

@@ -4,7 +4,8 @@ It speaks the manager protocol as the captures show it (shared/asterisk-captures
 ami-actions.txt, ami-session.txt, ami-senddtmf.txt); replies not in the captures
 are Asterisk 22.10.1's own texts, read in its source (texts only, no code).
 The wire is ami_wire, the simulated Asterisk ami_state (its queues the app_queue
-model of ccdsl.runtime.testing.peer), the actions ami_actions, ami_queues and
+model of ccdsl.runtime.testing.peer, whose calls' channels ami_queue_calls
+announces), the actions ami_actions, ami_queues and
 ami_config; ami_thread runs a peer on a thread of its own, ami_sync keeps a
 virtual-time Queue() in step with the AMI link reading its events.
 
@@ -26,6 +27,7 @@ from ccdsl.runtime.testing.peer.app_queue import AppQueue
 from doubles.ami_actions import Actions
 from doubles.ami_config import ConfigActions, ConfigCategory, parse_config
 from doubles.ami_control import ControlActions
+from doubles.ami_queue_calls import QueueCallChannels
 from doubles.ami_queues import QueueActions
 from doubles.ami_state import PeerChannel
 from doubles.ami_wire import (
@@ -41,7 +43,7 @@ from doubles.ami_wire import (
 )
 
 
-class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions):
+class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions, QueueCallChannels):
     def __init__(self, users: dict[str, str] | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, auth_failure_delay: float = 1.0,
                  dialplan: dict[str, set[str]] | None = None,
@@ -57,10 +59,12 @@ class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions):
         self.dialplan = dialplan
         self.actions: list[dict[str, str | list[str]]] = []
         # app_queue: what a queues.conf (load_conf, or Reload after UpdateConfig)
-        # and QueueAdd set up; its events go out as this peer's
+        # and QueueAdd set up; its events go out as this peer's, with the
+        # call's channel and bridge events Asterisk sends around them
+        # (ami_queue_calls)
         self.app_queue = AppQueue()
         # looked up at each event: a test may put its own emit in place
-        self.app_queue.listeners.append(lambda event: self.emit(event))
+        self.app_queue.listeners.append(lambda event: self.on_app_queue(event))
         for queue in queues:
             self.app_queue.add_queue(queue)
         self.channels: dict[str, PeerChannel] = {}
@@ -80,6 +84,10 @@ class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions):
         self.bridges: dict[str, str] = {}
         self.muted: dict[str, bool] = {}
         self.atxfer_code: str | None = "*2"
+        # a queued call's channels (ami_queue_calls): the member channels
+        # ringing per caller channel, and each bridged channel's bridge
+        self.queue_rings: dict[str, list[str]] = {}
+        self.bridge_ids: dict[str, str] = {}
         self._sessions: set[Session] = set()
         self._server: asyncio.Server | None = None
         self._started = time.localtime()
