@@ -8,7 +8,7 @@ MuteAudio, ChanSpy on the agent's leg). Each model event passes here on its way 
   call through it) is made from the event and announced (Newchannel) first;
 - AgentCalled: Newchannel of the member's new channel (Down; the caller's Linkedid) first;
   app_queue.c ring_entry does ast_request (chan_pjsip_new, AST_STATE_DOWN) before ast_call
-  and the AgentCalled blob; then Newstate Ringing as the phone rings;
+  and the AgentCalled blob; then Newstate Ringing as a phone rings (not a Local member);
 - AgentRingNoAnswer: then Hangup of that channel (rna(), then do_hang / hangupcalls; Cause 0);
 - AgentConnect: first Hangup of the members rung with it who did not answer (hangupcalls
   with the answerer excepted, try_calling) and Newstate Up of the answerer; after it
@@ -98,8 +98,11 @@ class QueueCallChannels:
         self.queue_rings.setdefault(caller, []).append(chan.name)
         self.emit({"Event": "Newchannel", **chan.fields()})
         self.emit(event)
-        chan.state = 5  # the phone rings (180 Ringing)
-        self.emit({"Event": "Newstate", **chan.fields()})
+        if not chan.name.startswith("Local/"):
+            # a phone's 180 Ringing; a Local member stays Down while it rings
+            # (ami-queue-*.txt: AgentRingNoAnswer's DestChannelState 0)
+            chan.state = 5
+            self.emit({"Event": "Newstate", **chan.fields()})
 
     def _connect(self, caller: str, event: dict[str, object]) -> None:
         member = str(event.get("DestChannel"))
