@@ -53,16 +53,24 @@ class ControlActions:
         self.muted[name] = ast_true(request.get("State"))
         reply(session, request, "Success")
 
-    def _action_blindtransfer(self, session: Session, request: Request) -> None:
+    def _transferer(self, session: Session, request: Request) -> str | None:
+        """The Channel of a BlindTransfer or Atxfer, checked as manager.c
+        checks both (an error reply, None, when it is wrong)."""
         name = request.get("Channel")
         if not name:
             error(session, request, "No channel specified")
-            return
+            return None
         if not request.get("Exten"):
             error(session, request, "No extension specified")
-            return
+            return None
         if name not in self.channels:
             error(session, request, "Channel specified does not exist")
+            return None
+        return name
+
+    def _action_blindtransfer(self, session: Session, request: Request) -> None:
+        name = self._transferer(session, request)
+        if name is None:
             return
         other = self.bridges.get(name)
         if other is None:
@@ -81,15 +89,8 @@ class ControlActions:
         self.hangup(name)
 
     def _action_atxfer(self, session: Session, request: Request) -> None:
-        name = request.get("Channel")
-        if not name:
-            error(session, request, "No channel specified")
-            return
-        if not request.get("Exten"):
-            error(session, request, "No extension specified")
-            return
-        if name not in self.channels:
-            error(session, request, "Channel specified does not exist")
+        name = self._transferer(session, request)
+        if name is None:
             return
         if not self.atxfer_code:
             error(session, request, "No attended transfer feature code found")
