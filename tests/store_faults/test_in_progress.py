@@ -64,6 +64,11 @@ def test_a_long_call_on_ccf_serve_shows_in_calls_list_and_reports_while_it_runs(
             await asyncio.wait_for(held.holding.wait(), 10)
             await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
                         "the running call's row in the file")
+            # what the call did so far follows in the writer's next batch (250 ms at most)
+            await until(lambda: on_disk(store, "SELECT count(*) FROM events WHERE call_id = ? "
+                                              "AND kind = 'prompt_played'",
+                                        ("1796000000.1",)) == [(1,)],
+                        "the running call's prompt in the file")
             listed = ccf("calls", "list", "--store", str(store), "-f", "json")
             report = ccf("report", "--store", str(store), "--section", "summary",
                          "-f", "json")
