@@ -66,7 +66,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double the bench drives (test
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_sync import APP_QUEUE_EVENTS  # noqa: E402
-from served import until_stopped  # noqa: E402
+from served import cpu_s, until_stopped  # noqa: E402
 
 AGENTS = 200
 CALLS = 1_000  # with the pages open (the pops measured); as many with them closed
@@ -235,12 +235,6 @@ class BenchError(Exception):
     """The benchmark is void."""
 
 
-def _cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclass
 class Server:
     folder: Path
@@ -275,7 +269,7 @@ class Server:
     def cpu_s(self) -> float:
         self.check()
         assert self.proc is not None
-        return _cpu_s(self.proc.pid)
+        return cpu_s(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc is None:

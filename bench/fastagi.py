@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the test doubles the bench drives (tests/doubles)
 
 from doubles.raw import RawResponder, ScriptBackend  # noqa: E402
-from served import until_stopped  # noqa: E402
+from served import cpu_s, until_stopped  # noqa: E402
 
 from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     AgiCaller,
@@ -193,13 +193,6 @@ def _status(pid: int) -> dict[str, int]:
     return found
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclass
 class Server:
     """One server process (`--serve KIND`) and what was measured of it."""
@@ -248,7 +241,7 @@ class Server:
 
     def cpu_s(self) -> float:
         self.check()
-        return _cpu_s(self.proc.pid)
+        return cpu_s(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc is None:

@@ -1,4 +1,4 @@
-"""What a bench's server process shares: running until the bench stops it.
+"""What a bench's server process shares: running until the bench stops it; its CPU time.
 
 The benches start ccf serve (or a stand-in) as a process of their own; this must not start one.
 """
@@ -26,3 +26,10 @@ async def until_stopped() -> None:
 
     threading.Thread(target=stdin_closed, daemon=True).start()
     await stop.wait()
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
