@@ -4,11 +4,8 @@ runtime.console.serve and runtime.console.sim_serve do the work."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import signal
-import tempfile
+# asyncio, the web stack and the runtime load inside the command: every `ccf`
+# run imports this module to list its commands
 from pathlib import Path
 
 import typer
@@ -199,6 +196,12 @@ def flows_of(path: Path) -> dict:
 
 def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float,
                     at: str | None, seed: int, store: Path | None, web_port: int | None) -> None:
+    import asyncio
+    import os
+    import shutil
+    import signal
+    import tempfile
+
     from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole, demo_users
     from ccdsl.runtime.core.crm.folder import import_crm_folder
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM

@@ -436,3 +436,16 @@ def test_the_renderers_know_no_command_line() -> None:
         used = _imports(operations / name)
         assert not {m for m in used if m.split(".")[0] in ("typer", "click", "rich")
                     or m.startswith("ccdsl.cli")}, name
+
+
+def test_listing_the_commands_loads_no_server_stack() -> None:
+    """Every `ccf` run imports the command modules: asyncio, the web stack and the
+    runtime's servers load inside the commands that use them (start-up, issue 15)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ccdsl.cli.main; print(sorted(m for m in sys.modules if m in "
+            "('asyncio', 'starlette', 'uvicorn', 'jinja2', 'httpx', 'sqlite_utils')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", out
