@@ -64,8 +64,12 @@ def add(
     be read or written; 2 for a bad id, role or password, or an agent the
     agents file does not have.
     """
-    from ccdsl.runtime.operations.console_users import UsersError, new_user
+    from ccdsl.runtime.operations.console_users import UsersError, check_id, new_user
 
+    try:
+        check_id(user_id)  # before the password is asked for
+    except UsersError as exc:
+        raise fail(str(exc), 2) from None
     path, users = _users(config, role=role, user_id=user_id)
     if user_id in users:
         raise fail(f"there is already a console user {user_id!r} in {path}; "

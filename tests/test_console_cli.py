@@ -200,3 +200,10 @@ def test_a_missing_config(tmp_path: Path) -> None:
                  env={"CCF_CONFIG": None})
     assert result.exit_code == 1
     assert "error:" in result.output
+
+
+def test_a_bad_id_is_refused_before_the_password_is_asked_for(centre: Path) -> None:
+    # no password in the environment and no input: a prompt would abort instead
+    result = _run(centre, "add", "bad id!", "--role", "admin", password=None, input="")
+    assert result.exit_code == 2 and "is not a user id" in result.output
+    assert "Password" not in result.output

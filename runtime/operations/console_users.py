@@ -93,10 +93,16 @@ def save_users(path: str | Path, users: dict[str, User]) -> None:
     write_atomically(file, json.dumps(doc, indent=2) + "\n", mode=0o600)
 
 
-def new_user(user_id: str, role: str, password: str, name: str = "") -> User:
+def check_id(user_id: str) -> str:
+    """The id when it is one a user may have, else UsersError."""
     if not _ID.match(user_id):
         raise UsersError(f"{user_id!r} is not a user id: letters, digits, '_', '.', '-', "
                          "at most 64")
+    return user_id
+
+
+def new_user(user_id: str, role: str, password: str, name: str = "") -> User:
+    check_id(user_id)
     if role not in ROLES:
         raise UsersError(f"{role!r} is not a role; one of {', '.join(ROLES)}")
     return User(user_id, role, hash_password(password), name)
