@@ -441,6 +441,21 @@ def originate_reason(event: AmiMessage) -> str:
     return ORIGINATE_REASONS.get(int(reason), f"ended with reason {reason}")
 
 
+def originate_failure(reply: AmiMessage, event: AmiMessage | None, wait_s: float, *,
+                      refused: str, silent: str, failed: str) -> str | None:
+    """Why an async Originate (originate()'s reply and response) did not get
+    its first leg answered, in the caller's words; None when it did.
+    `refused` is followed by Asterisk's refusal, `silent` by the wait,
+    `failed` by what the device did (originate_reason)."""
+    if not reply.ok:
+        return f"{refused}: {reply.message or 'no reason'}"
+    if event is None:
+        return f"{silent} within {wait_s:g} s"
+    if (event.get("Response") or "").lower() != "success":
+        return f"{failed}: the device {originate_reason(event)}"
+    return None
+
+
 class OriginateResponses:
     """The OriginateResponse events a link receives, by ActionID: give
     `on_event` to the AmiLink. An async Originate's outcome comes as such an

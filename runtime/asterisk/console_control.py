@@ -15,7 +15,12 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import dialplan, names
 from ccdsl.runtime.asterisk.agi_media import SAFE_PATH
-from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk.ami import (
+    AmiLink,
+    OriginateResponses,
+    originate,
+    originate_failure,
+)
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.callback import (
@@ -76,11 +81,14 @@ class AsteriskControl:
         self.now = now or (lambda: datetime.now().astimezone())
         self._listeners: set[Callable[[AmiMessage], Any]] = set()
         self._holds: dict[str, str] = {}  # call id -> the hold music's Local channel
+        # device -> agent id, for finding a call's agent leg (the agents do not change)
+        self._interfaces = agent_interfaces(centre.interface_template, config.agents.agents)
 
     def on_event(self, message: AmiMessage) -> None:
         """Every event of ccf serve's link (its on_event calls this)."""
-        for listener in list(self._listeners):
-            listener(message)
+        if self._listeners:  # mostly none: this runs for every AMI event
+            for listener in list(self._listeners):
+                listener(message)
 
     # -- the link and its replies -------------------------------------------------------
 
@@ -116,13 +124,11 @@ class AsteriskControl:
                                503) from None
         finally:
             self._listeners.discard(responses.on_event)
-        if not reply.ok:
-            raise ControlError(f"Asterisk refused to {what}: {reply.message or 'no reason'}")
-        if event is None:
-            raise ControlError(f"Asterisk did not say within {wait_s:g} s whether it could "
-                               f"{what}")
-        if (event.get("Response") or "").lower() != "success":
-            raise ControlError(f"could not {what}: the device {originate_reason(event)}")
+        problem = originate_failure(reply, event, wait_s, refused=f"Asterisk refused to {what}",
+                                    silent=f"Asterisk did not say whether it could {what}",
+                                    failed=f"could not {what}")
+        if problem is not None:
+            raise ControlError(problem)
         return event
 
     # -- agents --------------------------------------------------------------------------
@@ -205,9 +211,6 @@ class AsteriskControl:
 
     # -- a call's channels -----------------------------------------------------------------
 
-    def _channels(self) -> list[dict[str, str]]:
-        return [{**facts, "Channel": name} for name, facts in self.centre.channels.items()]
-
     def _caller(self, call_id: str) -> str:
         if not isinstance(call_id, str) or not names.CALL_ID.fullmatch(call_id):
             raise ControlError(f"{call_id!r} is not a call id", 400)
@@ -224,10 +227,9 @@ class AsteriskControl:
     def _agent_leg(self, call_id: str, *, needed: str | None = None) -> str | None:
         """The agent's channel of the call (monitor.find_agent_leg over the
         AMI mirror's channels); None, or a ControlError saying `needed`."""
-        interfaces = agent_interfaces(self.centre.interface_template,
-                                      self.config.agents.agents)
         try:
-            return find_agent_leg(self._channels(), call_id, interfaces).channel
+            return find_agent_leg(self.centre.channels.values(), call_id,
+                                  self._interfaces).channel
         except MonitorError as exc:
             if needed is None:
                 return None
@@ -355,7 +357,7 @@ class AsteriskControl:
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         try:
-            session = await monitor_over(link, responses, self._channels(), call_id,
+            session = await monitor_over(link, responses, self.centre.channels.values(), call_id,
                                          str(supervisor), Mode(mode),
                                          interface=self.centre.interface_template,
                                          agents=self.config.agents.agents)

@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from ccdsl.runtime.asterisk import names
-from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_reason
+from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_failure
 from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
@@ -28,7 +28,6 @@ _CALL_ID = names.CALL_ID
 # (`PJSIP/8001-0000000a`, `Local/8001@agents-0000000c;1`); no comma can
 # add an option
 CHANNEL_NAME = re.compile(r"[A-Za-z0-9_./@;:+#*-]{1,200}")
-_CHANNEL = CHANNEL_NAME
 _UP = "6"  # ChannelState of an answered channel
 
 
@@ -93,7 +92,7 @@ def agent_interfaces(template: str, agents: Iterable[Any]) -> dict[str, str]:
     return out
 
 
-def find_agent_leg(channels: Sequence[Any], call_id: str,
+def find_agent_leg(channels: Collection[Any], call_id: str,
                    interfaces: Mapping[str, str]) -> AgentLeg:
     """The agent's channel of a call among CoreShowChannel events (anything
     with `.get(header)`). MonitorError when the call has no channel on
@@ -130,7 +129,7 @@ def find_agent_leg(channels: Sequence[Any], call_id: str,
 
     chan, agent = sorted(legs, key=rank)[0]
     name = chan.get("Channel") or ""
-    if not _CHANNEL.fullmatch(name):
+    if not CHANNEL_NAME.fullmatch(name):
         raise MonitorError(f"the agent's channel {name!r} has characters ChanSpy cannot take")
     return AgentLeg(call_id=call_id, channel=name, agent=agent,
                     caller_channel=caller.get("Channel") if caller is not None else None)
@@ -170,20 +169,18 @@ async def ring_supervisor(link, responses: OriginateResponses, leg: AgentLeg, *,
         link, responses, wait_s=wait_s, ActionID=action_id, Channel=device,
         Application="ChanSpy", Data=f"{leg.channel},{CHANSPY_OPTIONS[mode.value]}",
         CallerID=f"Monitor <{extension}>", Async="true", Timeout=int(ring_timeout_s * 1000))
-    if not reply.ok:
-        raise MonitorError(f"Asterisk refused to ring {device}: {reply.message or 'no reason'}")
-    if event is None:
-        raise MonitorError(f"Asterisk did not say whether {device} answered within "
-                           f"{wait_s:g} s")
-    if (event.get("Response") or "").lower() != "success":
-        raise MonitorError(f"the supervisor's phone {device} did not take the call: the "
-                           f"device {originate_reason(event)}")
+    problem = originate_failure(
+        reply, event, wait_s, refused=f"Asterisk refused to ring {device}",
+        silent=f"Asterisk did not say whether {device} answered",
+        failed=f"the supervisor's phone {device} did not take the call")
+    if problem is not None:
+        raise MonitorError(problem)
     return Monitoring(call_id=leg.call_id, mode=mode, supervisor=extension, device=device,
                       agent_channel=leg.channel, agent=leg.agent,
                       spy_channel=event.get("Channel") or device, action_id=action_id)
 
 
-async def monitor_over(link, responses: OriginateResponses, channels: Sequence[Any],
+async def monitor_over(link, responses: OriginateResponses, channels: Collection[Any],
                        call_id: str, extension: str, mode: Mode, *, interface: str,
                        agents: Sequence[Any], ring_timeout_s: float = 30.0) -> Monitoring:
     """Monitoring over a started link whose OriginateResponses reach
