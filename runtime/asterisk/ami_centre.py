@@ -85,7 +85,7 @@ class _QueueStats:
     talktime_s: float = 0.0
 
 
-_CHANNEL_KEYS = ("ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+_CHANNEL_KEYS = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
                  "ConnectedLineNum", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
                  "Application", "ApplicationData", "Duration", "BridgeId")
 
@@ -374,14 +374,11 @@ class AmiCentre:
         except BaseException:
             # no fresh picture: keep the old one, with what happened meanwhile
             self._resyncing = False
-            held = list(self._held)
-            self._held.clear()
-            for event in held:
+            for event in self._take_held():
                 self._apply(event)
             raise
         self._resyncing = False
-        held = list(self._held)
-        self._held.clear()
+        held = self._take_held()
         self._reset()
         for item in items:
             self._apply(item)
@@ -396,6 +393,11 @@ class AmiCentre:
             self._publish(agent_id, idle_from_last_call=True)
         for event in held:
             self._apply(event)
+
+    def _take_held(self) -> list[AmiMessage]:
+        held = list(self._held)
+        self._held.clear()
+        return held
 
     def _track_channel(self, item: AmiMessage) -> None:
         """Keep a live channel's last known facts (CoreShowChannel items
@@ -495,15 +497,15 @@ class AmiCentre:
         reload of app_queue keeps them. "Already there" is fine; any other
         refusal is collected and raised as one AmiError.
         `logged_in(agent_id)` says who is logged in (the console's desk);
-        None: the agents not offline in the agents file."""
+        None: as this mirror knows it (is_logged_in)."""
+        is_in = logged_in or self.is_logged_in
         problems: list[str] = []
         for queue, skills in queues.items():
+            needed = dict(skills)
             for agent in self._config.values():
                 # a logged-off agent is no member: its device may still read "Not in
                 # use" (a Local channel always does) and would be rung
-                is_in = (agent.state != AgentState.LOGGED_OFF if logged_in is None
-                         else logged_in(agent.id))
-                if not is_in or not agent.has_skills(dict(skills)):
+                if not is_in(agent.id) or not agent.has_skills(needed):
                     continue
                 try:
                     interface = agent_interface(self.interface_template, agent.id,

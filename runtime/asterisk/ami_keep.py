@@ -63,8 +63,9 @@ class AmiEventKeeper:
             return True
         return name == "DeviceStateChange" and self.is_agent_device(event.get("Device") or "")
 
-    def keep(self, event: AmiMessage, data: Mapping[str, Any], call_id: str | None) -> bool:
-        """Store one event if policy and rate allow; True when stored."""
+    def keep(self, event: AmiMessage) -> bool:
+        """Store one event if policy and rate allow (its headers but
+        Privilege, under its Linkedid or else its Uniqueid); True when stored."""
         if not self.wanted(event):
             self.skipped += 1
             return False
@@ -81,7 +82,9 @@ class AmiEventKeeper:
             return False
         self._tokens -= 1
         self.stored += 1
-        self.record("ami", event.event or "?", data, call_id)
+        data = {k: v for k, v in event.headers.items() if k != "Privilege"}
+        self.record("ami", event.event or "?", data,
+                    event.get("Linkedid") or event.get("Uniqueid"))
         return True
 
     def report_due(self, *, force: bool = False) -> None:

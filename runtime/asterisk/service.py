@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,6 +67,9 @@ class StoreFlows:
         self.poll_s = poll_s
         self.version: str | None = None
         self.programs: dict[str, Program] = {}
+        # of the version in service, worked out as it is loaded (queues(), autopaused())
+        self._queues: dict[str, dict[str, int]] = {}
+        self._autopause: dict[str, bool] = {}
         self.on_change: Callable[[], None] | None = None  # after a new version is in service
         self._checked = 0.0
         self.reload()
@@ -90,6 +93,11 @@ class StoreFlows:
                       bundle.version, exc, self.version)
             return False
         previous, self.version, self.programs = self.version, bundle.version, programs
+        self._queues, self._autopause = {}, {}
+        for program in programs.values():
+            for name, queue in queue_configs(program.doc).items():
+                self._queues[queue_name(name)] = dict(queue.skills)
+                self._autopause.setdefault(name, queue.autopause != "no")
         log.info("flows of version %s in service (%s)%s", bundle.version,
                  ", ".join(sorted(programs)) or "no flows",
                  f", replacing version {previous}" if previous else "")
@@ -114,12 +122,13 @@ class StoreFlows:
 
     def queues(self) -> dict[str, dict[str, int]]:
         """Asterisk queue name -> the skills its members need, for every
-        queue of the flows in service."""
-        out: dict[str, dict[str, int]] = {}
-        for program in self.programs.values():
-            for name, queue in queue_configs(program.doc).items():
-                out[queue_name(name)] = dict(queue.skills)
-        return out
+        queue of the flows in service (read it; do not change it)."""
+        return self._queues
+
+    def autopaused(self, queue: str) -> bool:
+        """Whether app_queue pauses a member of this flow queue who lets a
+        call ring out (the first flow in service that has the queue says)."""
+        return self._autopause.get(queue, False)
 
     def ir_queues(self) -> list[str]:
         return sorted({q for p in self.programs.values() for q in (p.doc.get("queues") or {})})
@@ -230,14 +239,14 @@ class LiveCentre:
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         self.control = AsteriskControl(cfg, ami=self._ami_up, centre=centre,
-                                       queues=lambda: self.flows.queues() if self.flows else {},
+                                       queues=self.flows.queues,
                                        tts=tts, store=store, running=self._running, crm=crm,
                                        now=clock.now)
         self.desk = AgentDesk(
             {a.id: "logged_out" if a.state == AgentState.LOGGED_OFF else "ready"
              for a in agents},
             control=self.control, feed=self.feed, now=clock.now,
-            reasons=cfg.console.pause_reasons, autopaused=self._autopaused,
+            reasons=cfg.console.pause_reasons, autopaused=self.flows.autopaused,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "console", kind, data, SystemClock().now(), call_id=call_id))
         self.screen_pop.on_pop = lambda agent, payload: self.feed.publish("pop", payload,
@@ -325,14 +334,6 @@ class LiveCentre:
             "ami_events_stored": keeper.stored if keeper else 0,
             "ami_events_not_stored": keeper.not_stored if keeper else 0,
         }
-
-    def _autopaused(self, queue: str) -> bool:
-        """Whether app_queue pauses a member of this flow queue who lets a call ring out."""
-        for program in (self.flows.programs.values() if self.flows else ()):
-            found = queue_configs(program.doc).get(queue)
-            if found is not None:
-                return found.autopause != "no"
-        return False
 
     def _running(self, call_id: str) -> RunningCall | None:
         return self.server.calls.get(call_id) if self.server is not None else None
@@ -426,8 +427,7 @@ class LiveCentre:
             # the conversation ends (a dialplan whose answered Gosub did not run)
             self.server.extend_call(self.store.latest_call_id(event.get("Uniqueid") or ""))
         # only the kinds reports read, at most [ami] store_rate a second (ami_keep.py)
-        self.ami_events.keep(event, _flat(event.headers),
-                             event.get("Linkedid") or event.get("Uniqueid"))
+        self.ami_events.keep(event)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -483,5 +483,3 @@ def queue_ring(event: AmiMessage, centre: AmiCentre) -> QueueRing | None:
     return QueueRing(agent, "no_answer", int(ring_time) if ring_time.isdigit() else None)
 
 
-def _flat(headers: Mapping[str, object]) -> dict[str, object]:
-    return {k: v for k, v in headers.items() if k not in ("Privilege",)}

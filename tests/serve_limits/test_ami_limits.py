@@ -163,18 +163,18 @@ def test_the_keeper_stores_the_kinds_reports_read_at_its_rate() -> None:
     def event(name: str, **headers: str) -> AmiMessage:
         return AmiMessage({"Event": name, **headers})
 
-    assert keeper.keep(event("QueueCallerJoin", Queue="ccf-service"), {}, "1")
-    assert keeper.keep(event("QueueMemberPause", Paused="1"), {}, None)
-    assert keeper.keep(event("DeviceStateChange", Device="PJSIP/8001"), {}, None)
-    assert not keeper.keep(event("DeviceStateChange", Device="PJSIP/9999"), {}, None)
-    assert not keeper.keep(event("VarSet", Variable="X"), {}, "1")
-    assert not keeper.keep(event("Newexten", Context="ccf-inbound"), {}, "1")
+    assert keeper.keep(event("QueueCallerJoin", Queue="ccf-service"))
+    assert keeper.keep(event("QueueMemberPause", Paused="1"))
+    assert keeper.keep(event("DeviceStateChange", Device="PJSIP/8001"))
+    assert not keeper.keep(event("DeviceStateChange", Device="PJSIP/9999"))
+    assert not keeper.keep(event("VarSet", Variable="X"))
+    assert not keeper.keep(event("Newexten", Context="ccf-inbound"))
     assert keeper.skipped == 3
     for _ in range(1000):
-        keeper.keep(event("Newchannel"), {}, "1")
+        keeper.keep(event("Newchannel"))
     assert keeper.stored == 10 * BURST_S and keeper.not_stored == 1003 - 10 * BURST_S
     now[0] = 1.0  # a second later: the rate's worth again
-    assert sum(keeper.keep(event("Hangup"), {}, "1") for _ in range(20)) == 10
+    assert sum(keeper.keep(event("Hangup")) for _ in range(20)) == 10
     assert not [r for r in rows if r[1] == "ami_events_not_stored"]
     now[0] = REPORT_INTERVAL_S + 1
     keeper.report_due()
