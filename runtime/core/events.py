@@ -32,7 +32,7 @@ EVENT_KINDS = (
     "agent_offered",    # agent, via (dial|queue), queue (via queue)
     "agent_no_answer",  # agent, via (queue), queue, ring_ms: a queue member's ring ran out
     "agent_answered",   # agent, ring_ms
-    "conversation_ended",  # agent, talk_ms, ended_by
+    "conversation_ended",  # agent, talk_ms, ended_by, wrapup (a form follows)
     "transfer",         # target, mode, status
     "three_way",        # target, status
     "recording_started",  # file

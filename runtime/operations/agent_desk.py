@@ -67,7 +67,6 @@ class AgentDesk:
         started = now()
         self._status = {agent: AgentStatus(agent, state, started)
                         for agent, state in initial.items()}
-        self._wrapup_calls: set[tuple[str, str]] = set()  # (call, agent) with a form
         self._tasks: set[asyncio.Task] = set()
 
     # -- reading ---------------------------------------------------------------------
@@ -138,7 +137,6 @@ class AgentDesk:
     async def wrapped_up(self, agent: str, call_id: str) -> None:
         """The agent saved the call's wrap-up: ready again if it was wrapping
         that call up."""
-        self._wrapup_calls.discard((call_id, agent))
         now = self._status.get(agent)
         if now is not None and now.state == "wrapup" and now.call_id == call_id:
             await self.ready(agent)
@@ -148,9 +146,6 @@ class AgentDesk:
     def emit(self, event: Event) -> None:
         kind, data = event.kind, event.data
         agent = data.get("agent")
-        if kind == "wrapup_requested" and agent:
-            self._wrapup_calls.add((event.call_id, str(agent)))
-            return
         if not isinstance(agent, str) or agent not in self._status:
             if kind == "call_ended":
                 self._call_gone(event.call_id)
@@ -168,18 +163,10 @@ class AgentDesk:
             self._set(agent, "on_call", call_id=event.call_id)
         elif kind == "conversation_ended" and now.call_id == event.call_id \
                 and now.state == "on_call":
-            # the runtime asks for the form right after this event, in the same
-            # step: decide once it has, so no zero-length `ready` comes between
-            try:
-                asyncio.get_running_loop().call_soon(self._after_talk, agent, event.call_id)
-            except RuntimeError:  # no loop: events fed by a synchronous test
-                self._after_talk(agent, event.call_id)
+            self._after_talk(agent, event.call_id, bool(data.get("wrapup")))
 
-    def _after_talk(self, agent: str, call_id: str) -> None:
-        now = self._status[agent]
-        if now.state != "on_call" or now.call_id != call_id:
-            return  # moved on meanwhile (logged out by a supervisor)
-        if (call_id, agent) not in self._wrapup_calls:
+    def _after_talk(self, agent: str, call_id: str, form: bool) -> None:
+        if not form:
             self._set(agent, "ready")
             return
         self._set(agent, "wrapup", call_id=call_id)

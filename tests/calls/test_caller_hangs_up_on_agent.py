@@ -40,7 +40,7 @@ def test_the_talk_and_the_caller_ending_it_are_stored(tmp_path: Path) -> None:
                                         agents=(li,), actions=(HangUp(after_ms=30_000),)),
                          store_path=str(store))
     ended = [e.data for e in run.events if e.kind == "conversation_ended"]
-    assert ended == [{"agent": "li", "talk_ms": 28_000, "ended_by": "caller"}]
+    assert ended == [{"agent": "li", "talk_ms": 28_000, "ended_by": "caller", "wrapup": False}]
     assert "Thank you." not in [e.data.get("text") for e in run.events]
     with sqlite3.connect(store) as db:
         call = db.execute("SELECT outcome, ended_by, talk_ms, agent FROM calls").fetchone()

@@ -19,11 +19,11 @@ def store_call(console, call_id: str, agent: str = "zhang", *, caller: str = "+8
                                "flow_version": "0001"}),
              ("agent_offered", {"agent": agent, "via": "queue", "queue": "service"}),
              ("agent_answered", {"agent": agent, "ring_ms": 3000})]
+    kinds.append(("conversation_ended", {"agent": agent, "talk_ms": talk_ms,
+                                         "ended_by": "agent", "wrapup": form is not None}))
     if form is not None:
         kinds.append(("wrapup_requested", {"agent": agent, "fields": [f["name"] for f in form],
                                            "form": form}))
-    kinds.append(("conversation_ended", {"agent": agent, "talk_ms": talk_ms,
-                                         "ended_by": "agent"}))
     if ended:
         kinds += [("hangup", {"by": "agent"}), ("call_ended", {"outcome": "hangup"})]
     for seq, (kind, data) in enumerate(kinds, 1):
@@ -64,8 +64,9 @@ def on_call(console, call_id: str, agent: str = "zhang") -> None:
 
 def wrapping_up(console, call_id: str, agent: str = "zhang") -> None:
     on_call(console, call_id, agent)
+    # as the runtime emits them: the conversation's end says a form follows
+    desk_event(console, call_id, "conversation_ended", agent=agent, wrapup=True)
     desk_event(console, call_id, "wrapup_requested", agent=agent)
-    desk_event(console, call_id, "conversation_ended", agent=agent)
 
 
 def pop(console, call_id: str, agent: str = "zhang", *, caller: str = "+8613800000001",

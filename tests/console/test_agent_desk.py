@@ -46,12 +46,16 @@ def test_a_ring_out_in_an_autopause_queue_shows_the_agent_paused() -> None:
 
 def test_after_a_conversation_with_a_form_the_agent_wraps_up_paused_then_is_ready() -> None:
     async def main():
-        desk, control, rows = desk_for({"zhang": "ready"})
+        desk, control, rows = desk_for({"zhang": "ready", "li": "ready"})
         feed(desk, "c1", ("agent_offered", {"agent": "zhang", "via": "queue"}),
              ("agent_answered", {"agent": "zhang"}),
-             ("conversation_ended", {"agent": "zhang"}),
+             ("conversation_ended", {"agent": "zhang", "wrapup": True}),
              ("wrapup_requested", {"agent": "zhang", "fields": ["reason"]}))
+        feed(desk, "c2", ("agent_offered", {"agent": "li", "via": "queue"}),
+             ("agent_answered", {"agent": "li"}),
+             ("conversation_ended", {"agent": "li", "wrapup": False}))
         await asyncio.sleep(0.01)
+        assert desk.status("li").state == "ready"  # no form: free at once
         during = desk.status("zhang")
         await desk.wrapped_up("zhang", "c1")
         return during, desk.status("zhang"), control.asked, rows
@@ -60,7 +64,8 @@ def test_after_a_conversation_with_a_form_the_agent_wraps_up_paused_then_is_read
     assert (during.state, during.call_id) == ("wrapup", "c1") and after.state == "ready"
     assert asked == [("agent_pause", "zhang", True, "wrap-up"),
                      ("agent_pause", "zhang", False, None)]
-    assert [d["state"] for _, d, _ in rows] == ["ringing", "on_call", "wrapup", "ready"]
+    assert [d["state"] for _, d, _ in rows if d["agent"] == "zhang"] == [
+        "ringing", "on_call", "wrapup", "ready"]
 
 
 def test_people_change_states_through_the_control_and_wrong_ones_are_refused() -> None:

@@ -156,9 +156,12 @@ def after_conversation(rt: CallRuntime, conversation: Conversation | None,
     if conversation is None:
         return
     rt.talk_ms += conversation.talk_ms
+    form = rt.program.wrapup is not None and bool(conversation.agent)
+    # `wrapup`: a form follows (wrapup_requested), so a desk knows at once
+    # whether the agent wraps up or is free
     rt.emit("conversation_ended", {"agent": conversation.agent, "talk_ms": conversation.talk_ms,
-                                   "ended_by": conversation.ended_by}, loc)
-    if rt.program.wrapup is not None and conversation.agent:
+                                   "ended_by": conversation.ended_by, "wrapup": form}, loc)
+    if form:
         fields = [f["name"] for f in rt.program.wrapup["fields"]]
         # only the form's own fields: a desktop cannot add columns to the reports
         values = {k: v for k, v in (conversation.wrapup or {}).items() if k in fields}
