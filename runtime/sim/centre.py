@@ -11,12 +11,15 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.centre import Agent, AgentState, parse_state
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.queues import QueueConfig
 from ccdsl.runtime.core.routing import AgentPool
+
+if TYPE_CHECKING:
+    from ccdsl.runtime.operations.agents_file import AgentSpec
 
 DEFAULT_RING_MS = 15_000  # app_queue DEFAULT_TIMEOUT
 DEFAULT_RETRY_MS = 5_000  # app_queue DEFAULT_RETRY
@@ -33,6 +36,13 @@ class AgentScript:
     free_at: datetime | None = None  # a busy agent becomes available then
     wrapup_ms: int = 0  # busy after a conversation before taking the next call
     wrapup: dict | None = None  # what the agent enters on the flow's wrap-up form
+
+
+def spec_agent(spec: AgentSpec, queues: tuple[str, ...] = ()) -> tuple[Agent, AgentScript]:
+    """An agents file's (or a test's) agent as the simulated centre has it."""
+    return (Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
+                  skills=dict(spec.skills), state=parse_state(spec.state), queues=queues),
+            AgentScript(answer_after_ms=spec.answer_after_ms, wrapup=spec.wrapup))
 
 
 @dataclass(frozen=True)

@@ -524,24 +524,11 @@ class _QueueWait:
         return QueueOutcome("answered", wait, position, conversation)
 
     async def _report(self, ring: QueueRing) -> None:
-        if self.on_ring is not None:
-            waiting = self.on_ring(ring)
-            if waiting is not None:
-                await waiting
+        await report_ring(self.on_ring, ring)
 
     def _announce(self, now: datetime) -> None:
-        """app_queue's say_position: 'you are next', or 'there are N calls
-        waiting before you'."""
-        ch = self.ch
-        pos = self.centre.position(self.req.queue, ch.info.call_id, now)
-        ch._note("position", queue=self.req.queue, position=pos)
-        if pos <= 1:
-            sounds = [Sound("file", "queue-youarenext", "")]
-        else:
-            sounds = [Sound("file", "queue-thereare", ""), Sound("tts", str(pos), ""),
-                      Sound("file", "queue-callswaiting", "")]
-        for sound in sounds:
-            ch._hear(sound, "")
+        for sound in position_sounds(self.ch, self.centre, self.req.queue, now):
+            self.ch._hear(sound, "")
 
     def _left(self, status: str, start: datetime, position: int, reason: str) -> QueueOutcome:
         ch = self.ch
@@ -549,6 +536,27 @@ class _QueueWait:
         wait = ch._ms_since(start)
         ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
         return QueueOutcome(status, wait, position, reason=reason)
+
+
+async def report_ring(on_ring: OnRing | None, ring: QueueRing) -> None:
+    """Tell the flow's `on_ring` of a member rung or rung out (app_queue's
+    AgentCalled, AgentRingNoAnswer), waiting for it when it asks to."""
+    if on_ring is not None:
+        waiting = on_ring(ring)
+        if waiting is not None:
+            await waiting
+
+
+def position_sounds(ch: SimChannel, centre: SimCentre, queue: str,
+                    now: datetime) -> list[Sound]:
+    """app_queue's say_position, noted on the channel: 'you are next', or
+    'there are N calls waiting before you'."""
+    pos = centre.position(queue, ch.info.call_id, now)
+    ch._note("position", queue=queue, position=pos)
+    if pos <= 1:
+        return [Sound("file", "queue-youarenext", "")]
+    return [Sound("file", "queue-thereare", ""), Sound("tts", str(pos), ""),
+            Sound("file", "queue-callswaiting", "")]
 
 
 async def rang_out(ch: SimChannel, centre: SimCentre, req: QueueRequest, ids: list[str],

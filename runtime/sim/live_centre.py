@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ccdsl.runtime.core.centre import Agent, AgentState
+from ccdsl.runtime.core.centre import AgentState
 from ccdsl.runtime.core.channel import CallInfo, QueueRequest
 from ccdsl.runtime.core.clock import Clock, SystemClock
 from ccdsl.runtime.core.errors import InputError
@@ -22,11 +22,12 @@ from ccdsl.runtime.core.interpreter import run_call
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.queues import QueueConfig, queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
+from ccdsl.runtime.operations.agent_desk import WRAPUP_REASON
 from ccdsl.runtime.operations.agents_file import AgentSpec, save_skills
 from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.status_doc import iso, status_document
-from ccdsl.runtime.sim.centre import AgentScript, SimCentre
+from ccdsl.runtime.sim.centre import SimCentre, spec_agent
 from ccdsl.runtime.sim.channel import StepWatch
 from ccdsl.runtime.sim.live_channel import LiveChannel
 from ccdsl.runtime.sim.live_control import CallActions
@@ -41,7 +42,6 @@ from ccdsl.runtime.sim.live_parts import (
     wait_any,
 )
 
-WRAPUP_REASON = "wrap-up"  # the desk's pause while a wrap-up form is open (agent_desk.py)
 AUTO_WRAPUP_MS = 5_000  # an automatic agent's wrap-up form takes this long to fill
 
 
@@ -94,8 +94,8 @@ class SimLiveCentre(CallActions):
             self.queues.update(queue_configs(program.doc))
         self.keys: dict[str, FlowKeys] = {n: flow_keys(p.doc) for n, p in self.flows.items()}
         self.specs = {spec.id: spec for spec in agents}
-        self.centre = SimCentre([(self._agent(spec), AgentScript(
-            answer_after_ms=spec.answer_after_ms, wrapup=spec.wrapup)) for spec in agents],
+        self.centre = SimCentre(
+            [spec_agent(spec, self._queues_for(spec.skills)) for spec in agents],
             queues=self.queues.values(), seed=seed, clock=self.clock)
         self.changed = Changes()
         self.offers: dict[str, Offer] = {}  # agent -> the offer ringing it
@@ -113,14 +113,7 @@ class SimLiveCentre(CallActions):
         self._next_id = 0
         self._new_call_id = new_call_id
 
-    def _agent(self, spec: AgentSpec) -> Agent:
-        state = AgentState(spec.state) if spec.state in AgentState._value2member_map_ \
-            else AgentState.AVAILABLE
-        return Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
-                     skills=dict(spec.skills), state=state,
-                     queues=self._queues_for(dict(spec.skills)))
-
-    def _queues_for(self, skills: dict[str, int]) -> tuple[str, ...]:
+    def _queues_for(self, skills: Mapping[str, int]) -> tuple[str, ...]:
         """The queues whose skills the agent has: its memberships, as on Asterisk."""
         return tuple(sorted(name for name, queue in self.queues.items()
                             if all(skills.get(s, -1) >= lvl for s, lvl in queue.skills.items())))

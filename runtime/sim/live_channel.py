@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from ccdsl.runtime.core.centre import AgentState
@@ -30,14 +30,10 @@ from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.caller import ScriptedCaller
 from ccdsl.runtime.sim.channel import SimChannel
-from ccdsl.runtime.sim.live_parts import CallStream, Offer, wait_any
+from ccdsl.runtime.sim.live_parts import CallStream, Offer, ms_of, wait_any
 from ccdsl.runtime.sim.live_queue import LiveQueueWait
 
 CONSULT_MS = 4_000  # an attended transfer: the agent and the target talk this long first
-
-
-def _ms(delta: timedelta) -> int:
-    return round(delta.total_seconds() * 1000)
 
 
 class LiveChannel(SimChannel):
@@ -62,7 +58,7 @@ class LiveChannel(SimChannel):
     # -- pacing ------------------------------------------------------------------
 
     def _sync(self) -> None:
-        behind = _ms(self.live.clock.now() - self.clock.now())
+        behind = ms_of(self.live.clock.now() - self.clock.now())
         if behind > 0:
             self.clock.advance(behind)
 
@@ -71,7 +67,7 @@ class LiveChannel(SimChannel):
         try:
             return await op
         finally:
-            ahead = _ms(self.clock.now() - self.live.clock.now())
+            ahead = ms_of(self.clock.now() - self.live.clock.now())
             if ahead > 0 and not self.killed.is_set():
                 await wait_any([self.killed], self.live.clock.seconds(ahead))
 
@@ -159,7 +155,7 @@ class LiveChannel(SimChannel):
             return DialOutcome(status, reason=refusal)
         started = self.live.clock.now()
         winner = await self.ring((target.id,), ring_ms)
-        rang = _ms(self.live.clock.now() - started)
+        rang = ms_of(self.live.clock.now() - started)
         if winner is None:
             self._note("dial", target=target.id, status="no_answer", ring_ms=rang)
             return DialOutcome("no_answer", reason=f"{target.id} did not answer in {ring_ms} ms")
@@ -195,7 +191,7 @@ class LiveChannel(SimChannel):
                 timers.append(loop.call_later(live.clock.seconds(after), offer.take, agent))
         limit = ring_ms
         if until is not None:
-            limit = min(limit, max(_ms(until - live.clock.now()), 0))
+            limit = min(limit, max(ms_of(until - live.clock.now()), 0))
         try:
             await wait_any([offer.event, self.killed], live.clock.seconds(limit))
         finally:
@@ -241,11 +237,11 @@ class LiveChannel(SimChannel):
 
     def _finished(self, agent: str, started: datetime, ring_ms: int,
                   ended_by: str) -> Conversation:
-        talk = _ms(self.live.clock.now() - started)
+        talk = ms_of(self.live.clock.now() - started)
         talking, self.agent, self.on_hold = self.agent, None, False
         self.live._last_call[agent] = self.info.call_id
-        for party in [agent] if talking == agent else []:
-            self.live.release(party)
+        if talking == agent:  # not when a console transfer has released the agent already
+            self.live.release(agent)
         while self.parties:
             self.live.release(self.parties.pop())
         self._note("conversation", party=agent, talk_ms=talk, ended_by=ended_by)
@@ -272,7 +268,7 @@ class LiveChannel(SimChannel):
                 return self.requests.pop(0)
             left = None
             if talk_ms is not None:
-                left = talk_ms - _ms(live.clock.now() - started)
+                left = talk_ms - ms_of(live.clock.now() - started)
                 if left <= 0:
                     return (self.centre.scripts[agent].ends,)
             await wait_any([self.poke, self.killed], live.clock.seconds(left))

@@ -21,8 +21,8 @@ from ccdsl.runtime.operations.centre_control import (
 )
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
 from ccdsl.runtime.sim.channel import tts_ms
-from ccdsl.runtime.sim.live_channel import CONSULT_MS, LiveChannel, _ms
-from ccdsl.runtime.sim.live_parts import wait_any
+from ccdsl.runtime.sim.live_channel import CONSULT_MS, LiveChannel
+from ccdsl.runtime.sim.live_parts import ms_of, wait_any
 from ccdsl.runtime.sim.live_queue import LiveQueueWait
 
 
@@ -110,7 +110,7 @@ class CallActions:
         """The agent leaves the conversation (a transfer)."""
         if report:
             ch.stream.add("conversation_ended", {"agent": agent, "ended_by": "transfer",
-                                                 "talk_ms": _ms(self.clock.now() - started)})
+                                                 "talk_ms": ms_of(self.clock.now() - started)})
         self._last_call[agent] = ch.info.call_id
         if ch.agent == agent:
             ch.agent = None
@@ -128,7 +128,7 @@ class CallActions:
             winner = await ch.ring((target.value,), DEFAULT_RING_MS)
             if winner is None:
                 ch.stream.add("agent_no_answer", {"agent": target.value, "via": "transfer",
-                                                  "ring_ms": _ms(self.clock.now() - started)})
+                                                  "ring_ms": ms_of(self.clock.now() - started)})
                 return None
         else:
             request = self.queue_request(target.value)
@@ -150,7 +150,7 @@ class CallActions:
         self.centre.connect(winner)
         ch.agent = winner
         ch.stream.add("agent_answered", {"agent": winner, "via": "transfer",
-                                         "ring_ms": _ms(self.clock.now() - started)})
+                                         "ring_ms": ms_of(self.clock.now() - started)})
         return winner
 
     async def add_party(self, call_id: str, target: Target) -> None:

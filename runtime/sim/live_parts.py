@@ -9,12 +9,17 @@ import asyncio
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.sim.caller import InteractiveCaller
+
+
+def ms_of(delta: timedelta) -> int:
+    """A stretch of the centre's time in whole milliseconds."""
+    return round(delta.total_seconds() * 1000)
 
 
 class ScaledClock:

@@ -10,15 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ccdsl.runtime.core.channel import OnRing, QueueRequest, QueueRing, Sound
+from ccdsl.runtime.core.channel import OnRing, QueueRequest, QueueRing
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
-from ccdsl.runtime.sim.channel import rang_out
-from ccdsl.runtime.sim.live_parts import wait_any
-
-
-def _ms(delta: timedelta) -> int:
-    return round(delta.total_seconds() * 1000)
+from ccdsl.runtime.sim.channel import position_sounds, rang_out, report_ring
+from ccdsl.runtime.sim.live_parts import ms_of, wait_any
 
 
 @dataclass(frozen=True)
@@ -94,13 +90,13 @@ class LiveQueueWait:
                     continue
                 wake = [t for t in (centre.next_change(now), deadline, announce, gives_up,
                                     next_try if next_try > now else None) if t is not None]
-                seconds = clock.seconds(_ms(min(wake) - now)) if wake else None
+                seconds = clock.seconds(ms_of(min(wake) - now)) if wake else None
                 await wait_any([changed, ch.killed], seconds)
         except CallHungUp:
             centre.leave(req.queue, ch.info.call_id)
             live.changed.notify()
             ch._note("queue_left", queue=req.queue, outcome="hangup",
-                     wait_ms=_ms(clock.now() - start))
+                     wait_ms=ms_of(clock.now() - start))
             raise
 
     async def _try(self, start: datetime, position: int, deadline: datetime | None,
@@ -116,7 +112,7 @@ class LiveQueueWait:
         ends = [t for t in (deadline, gives_up) if t is not None]
         rang_from = live.clock.now()
         winner = await ch.ring(ids, self.ring_ms, min(ends) if ends else None)
-        rang = _ms(live.clock.now() - rang_from)
+        rang = ms_of(live.clock.now() - rang_from)
         if winner is None:
             self.linpos = centre.member_index(ids[-1]) + 1
             if rang < self.ring_ms:
@@ -126,31 +122,20 @@ class LiveQueueWait:
             return None
         centre.leave(req.queue, ch.info.call_id)
         live.changed.notify()
-        wait = _ms(live.clock.now() - start)
+        wait = ms_of(live.clock.now() - start)
         ch._note("queue_left", queue=req.queue, outcome="answered", wait_ms=wait, agent=winner)
         return Found("answered", winner, wait, position, rang)
 
     async def _report(self, ring: QueueRing) -> None:
-        if self.on_ring is not None:
-            waiting = self.on_ring(ring)
-            if waiting is not None:
-                await waiting
+        await report_ring(self.on_ring, ring)
 
     async def _announce(self, now: datetime) -> None:
-        """app_queue's say_position, as the simulator says it."""
-        pos = self.centre.position(self.req.queue, self.ch.info.call_id, now)
-        self.ch._note("position", queue=self.req.queue, position=pos)
-        if pos <= 1:
-            sounds = [Sound("file", "queue-youarenext", "")]
-        else:
-            sounds = [Sound("file", "queue-thereare", ""), Sound("tts", str(pos), ""),
-                      Sound("file", "queue-callswaiting", "")]
-        await self.ch.hear(sounds)
+        await self.ch.hear(position_sounds(self.ch, self.centre, self.req.queue, now))
 
     def _left(self, status: str, start: datetime, position: int, reason: str) -> Found:
         ch = self.ch
         self.centre.leave(self.req.queue, ch.info.call_id)
         self.live.changed.notify()
-        wait = _ms(self.live.clock.now() - start)
+        wait = ms_of(self.live.clock.now() - start)
         ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
         return Found(status, None, wait, position, reason=reason)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.core.centre import Agent, parse_state
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
 from ccdsl.runtime.core.crm.folder import import_crm_folder
@@ -30,13 +29,13 @@ from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import (
-    AgentScript,
     InteractiveCaller,
     ScriptedCaller,
     SimCentre,
     SimChannel,
     StepWatch,
 )
+from ccdsl.runtime.sim.centre import spec_agent
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 from ccdsl.runtime.sim.sounds import SoundsFolder
 
@@ -108,13 +107,8 @@ class WatchedCRM:
 
 
 def scenario_centre(ir: dict, scenario: Scenario):
-    agents = []
-    for spec in scenario.agents:
-        agent = Agent(id=spec.id, name=spec.name or spec.id, extension=spec.extension,
-                      skills=dict(spec.skills), state=parse_state(spec.state))
-        agents.append((agent, AgentScript(answer_after_ms=spec.answer_after_ms,
-                                          wrapup=spec.wrapup)))
-    return SimCentre(agents, queues=queue_configs(ir).values(), now=scenario.start)
+    return SimCentre([spec_agent(spec) for spec in scenario.agents],
+                     queues=queue_configs(ir).values(), now=scenario.start)
 
 
 @dataclass
