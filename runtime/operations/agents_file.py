@@ -59,27 +59,35 @@ def skill_levels(value: Any) -> dict[str, int]:
     return {str(value): 1}
 
 
+def _is_json(path: str) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
+def _read(path: str, error: type[InputError]) -> tuple[str, Any, list]:
+    """The agents file's text, its document (TOML, or JSON by the name) and
+    its list of agents; `error` says why not."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"cannot read the agents file {path}: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(text) if _is_json(path) else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "JSON" if _is_json(path) else "TOML"
+        raise error(f"the agents file {path} is not valid {kind}: {exc}") from None
+    items = doc if isinstance(doc, list) else doc.get("agents") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise error(f"the agents file {path} needs a list `agents` ([[agents]] tables in TOML)")
+    return text, doc, items
+
+
 def load_agents(path: str) -> tuple[AgentSpec, ...]:
     """Agents from a TOML or JSON file: a list `agents` of tables with `id`
     and optionally `name`, `skills` (a list, or a table of levels),
     `state`, `extension`, `answer_after` (such as "3s") and `wrapup` (a
     table: what the agent enters on the flow's wrap-up form)."""
 
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the agents file {path}: {exc.strerror or exc}") \
-            from None
-    try:
-        doc = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        kind = "JSON" if file.suffix.lower() == ".json" else "TOML"
-        raise InputError(f"the agents file {path} is not valid {kind}: {exc}") from None
-    items = doc if isinstance(doc, list) else doc.get("agents") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise InputError(f"the agents file {path} needs a list `agents` "
-                            "([[agents]] tables in TOML)")
+    _, _, items = _read(path, InputError)
     agents = []
     seen: set[str] = set()
     for number, item in enumerate(items, 1):
@@ -139,32 +147,18 @@ def save_skills(path: str, agent_id: str, skills: Mapping[str, int]) -> None:
     is not that simple is written anew from what it holds. The new text is
     read back as an agents file, then replaces the old one atomically (a
     file beside it, then os.replace): readers see the old file or the new."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SkillsError(f"cannot read the agents file {path}: {exc.strerror or exc}") \
-            from None
-    is_json = file.suffix.lower() == ".json"
-    try:
-        doc = json.loads(text) if is_json else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise SkillsError(f"the agents file {path} cannot be read: {exc}") from None
-    items = doc if isinstance(doc, list) else doc.get("agents") if isinstance(doc, dict) \
-        else None
-    if not isinstance(items, list):
-        raise SkillsError(f"the agents file {path} has no list `agents`")
+    text, doc, items = _read(path, SkillsError)
     index = next((i for i, item in enumerate(items)
                   if isinstance(item, dict) and item.get("id") == agent_id), None)
     if index is None:
         raise SkillsError(f"no agent {agent_id!r} in the agents file {path}")
     levels = {str(k): int(v) for k, v in skills.items()}
     items[index]["skills"] = levels
-    if is_json:
+    if _is_json(path):
         new = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     else:
         new = _edited_toml(text, index, levels, doc) or toml_document(doc)
-    _replace(file, new)
+    _replace(Path(path), new)
 
 
 def _edited_toml(text: str, index: int, skills: Mapping[str, int], want: dict) -> str | None:

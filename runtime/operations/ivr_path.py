@@ -18,6 +18,8 @@ def step_after(kind: str, data: Mapping[str, Any], step: str | None) -> str | No
         return str(data.get("step"))
     if kind == "handler_entered" and data.get("handler") != "answered_by_agent":
         return f"on {data.get('handler')}"
+    # `on answered by agent` runs inside the step that rang the agent and
+    # ends without an event: the call is still in that step
     return step
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.ivr_path import step_after
 
 
 @dataclass
@@ -46,12 +47,8 @@ class StatusTracker:
                 call.flow, call.caller = data.get("flow"), data.get("caller")
                 version = data.get("flow_version")
                 call.version = None if version is None else str(version)
-            elif kind == "step_entered":
-                call.step = str(data.get("step"))
-            elif kind == "handler_entered" and data.get("handler") != "answered_by_agent":
-                # `on answered by agent` runs inside the step that rang the agent
-                # and ends without an event: the call is still in that step
-                call.step = f"on {data.get('handler')}"
+            elif kind == "step_entered" or kind == "handler_entered":
+                call.step = step_after(kind, data, call.step)  # as a call's IVR path says
             elif kind == "queue_joined":
                 call.state, call.queue, call.joined = "queue", data.get("queue"), event.at
             elif kind == "queue_left":

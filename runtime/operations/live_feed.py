@@ -7,7 +7,6 @@ whole state again), never holds up a call. Must not import a web framework.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +53,7 @@ class LiveFeed:
         self._subs: set[Subscription] = set()  # whole-centre streams (supervisors)
         self._by_agent: dict[str, set[Subscription]] = {}  # an agent's own streams
         self._listeners: list[Callable[[Change], None]] = []
-        self._seq = itertools.count(1)
-        self.published = 0
+        self.published = 0  # changes so far: the last one's seq
 
     def subscribe(self, wants: Callable[[Change], bool] = lambda change: True, *,
                   agent: str | None = None) -> Subscription:
@@ -87,8 +85,8 @@ class LiveFeed:
         return len(self._subs) + sum(len(subs) for subs in self._by_agent.values())
 
     def publish(self, kind: str, data: dict[str, Any], *, agent: str | None = None) -> Change:
-        change = Change(next(self._seq), kind, data, agent)
         self.published += 1
+        change = Change(self.published, kind, data, agent)
         for listener in self._listeners:
             listener(change)
         mine = self._by_agent.get(agent) if agent is not None else None
