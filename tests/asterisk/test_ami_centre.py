@@ -232,34 +232,31 @@ def test_ensure_members_reports_refusals():
     assert [(a["MemberName"], a["Interface"]) for a in adds] == [("a1", "PJSIP/100")]
 
 
-def test_a_logged_off_agent_is_not_made_a_queue_member():
-    # on Asterisk 22 a logged-off agent added as a member took calls (its
-    # Local device reads "Not in use"); the simulator offers it none
-    off = [Agent("a1", "Ann", "100", {"sales": 5}),
-           Agent("a4", "Dee", "104", {"sales": 5}, state=AgentState.LOGGED_OFF)]
-    c = AmiCentre(off, "PJSIP/{extension}", queues=("sales",), clock=VirtualClock(T0))
+def _queue_adds(logged_in=None) -> tuple[list, AmiPeer]:
+    """ensure_members over a1 (ready) and a4 (offline in the agents file):
+    the QueueAdd actions it sent, and the peer."""
+    agents = [Agent("a1", "Ann", "100", {"sales": 5}),
+              Agent("a4", "Dee", "104", {"sales": 5}, state=AgentState.LOGGED_OFF)]
+    c = AmiCentre(agents, "PJSIP/{extension}", queues=("sales",), clock=VirtualClock(T0))
     peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
 
     async def body(link):
-        await c.ensure_members(link, {"ccf-sales": {"sales": 1}})
-        return [a["MemberName"] for a in peer.actions if a.get("Action") == "QueueAdd"]
+        await c.ensure_members(link, {"ccf-sales": {"sales": 1}}, logged_in=logged_in)
+        return [a for a in peer.actions if a.get("Action") == "QueueAdd"]
 
-    assert asyncio.run(_with_link(peer, c, body)) == ["a1"]
+    return asyncio.run(_with_link(peer, c, body)), peer
+
+
+def test_a_logged_off_agent_is_not_made_a_queue_member():
+    # on Asterisk 22 a logged-off agent added as a member took calls (its
+    # Local device reads "Not in use"); the simulator offers it none
+    adds, _ = _queue_adds()
+    assert [a["MemberName"] for a in adds] == ["a1"]
 
 
 def test_ensure_members_adds_whom_the_desk_says_is_logged_in_as_dynamic_members():
     # ccf serve passes the console desk's logged_in: it wins over the agents file
-    off = [Agent("a1", "Ann", "100", {"sales": 5}),
-           Agent("a4", "Dee", "104", {"sales": 5}, state=AgentState.LOGGED_OFF)]
-    c = AmiCentre(off, "PJSIP/{extension}", queues=("sales",), clock=VirtualClock(T0))
-    peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
-
-    async def body(link):
-        await c.ensure_members(link, {"ccf-sales": {"sales": 1}},
-                               logged_in=lambda agent: agent == "a4")
-        return [a for a in peer.actions if a.get("Action") == "QueueAdd"]
-
-    [add] = asyncio.run(_with_link(peer, c, body))
+    [add], peer = _queue_adds(logged_in=lambda agent: agent == "a4")
     assert (add["MemberName"], add["Interface"], add["Penalty"]) == ("a4", "PJSIP/104", "0")
     [m] = peer.app_queue.queues["ccf-sales"].members.values()
     assert m.dynamic and m.penalty == 0

@@ -294,9 +294,8 @@ class Actions(AsteriskState):
         if chan is None:
             error(session, request, f"Channel does not exist: {name}")
             return
-        chan.context = request.get("Context") or chan.context
-        chan.exten = request.get("Exten")
-        chan.priority = int(request.get("Priority") or 1)
+        chan.goto(request.get("Context"), request.get("Exten"),
+                  int(request.get("Priority") or 1))
         reply(session, request, "Success", "Redirect successful")
 
     def _action_hangup(self, session: Session, request: Request) -> None:

@@ -84,8 +84,7 @@ class ControlActions:
                    "IsExternal": "Yes", "Context": request.get("Context"),
                    "Extension": request.get("Exten")})
         del self.bridges[name], self.bridges[other]
-        transferee.context, transferee.exten = request.get("Context"), request.get("Exten")
-        transferee.priority = 1
+        transferee.goto(request.get("Context"), request.get("Exten"))
         self.hangup(name)
 
     def _action_atxfer(self, session: Session, request: Request) -> None:

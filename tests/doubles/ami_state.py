@@ -43,6 +43,13 @@ class PeerChannel(ChannelSnapshot):
         if self.connected_num == "<unknown>" and self.connected_name == "<unknown>":
             self.connected_num, self.connected_name = self.caller_num, self.caller_name
 
+    def goto(self, context: str | None, exten: str | None, priority: int = 1) -> None:
+        """Go on in the dialplan there (a Redirect, a blind transfer's
+        transferee); no context: the channel's own."""
+        self.context = context or self.context
+        self.exten = exten or self.exten
+        self.priority = priority
+
 
 class AsteriskState:
     """The model's fields (set by AmiPeer) and the changes tests make to it."""
