@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from asterisk.centre import compiled
+from doubles import logs
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, parse_reply
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
@@ -28,6 +29,8 @@ from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 WAIT_S = 5.0
+caplog_ccdsl = logs.caplog_ccdsl  # the fixture
+problems = logs.problems
 
 FLOW = """\
 flow replies:
@@ -148,25 +151,6 @@ def run(tmp_path: Path, flow: str, hostile: dict[str, str]):
     return commands, events.events, results[0]
 
 
-@pytest.fixture
-def agi_log(caplog):
-    """caplog fed by the `ccdsl` loggers, whatever an earlier in-process
-    `ccf serve` did to their propagation."""
-    caplog.set_level(logging.INFO)
-    ours = logging.getLogger("ccdsl")
-    ours.addHandler(caplog.handler)
-    try:
-        yield caplog
-    finally:
-        ours.removeHandler(caplog.handler)
-
-
-def faults(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.ERROR or r.exc_info is not None
-            or "Traceback" in r.getMessage()]
-
-
 def warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
@@ -178,7 +162,7 @@ def keys_pressed(events) -> list[str]:
 # ---- the good call, for comparison ---------------------------------------------------------
 
 
-def test_a_call_with_asterisks_own_replies_ends_well(tmp_path, agi_log) -> None:
+def test_a_call_with_asterisks_own_replies_ends_well(tmp_path, caplog_ccdsl) -> None:
     commands, events, result = run(tmp_path, FLOW, {})
     verbs = [c.split(" ")[0] for c in commands]
     assert verbs[0] == "ANSWER" and commands[-1] == "HANGUP"
@@ -187,7 +171,7 @@ def test_a_call_with_asterisks_own_replies_ends_well(tmp_path, agi_log) -> None:
     assert any(c.startswith("EXEC Wait") for c in commands)
     assert any(c.startswith("RECORD FILE") for c in commands)
     assert result.outcome == "hangup" and result.error is None
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []
 
 
 # ---- a result that is no answer to the command ----------------------------------------------
@@ -214,7 +198,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("verb", "reply", "what"), HOSTILE,
                          ids=[f"{v}:{w}" for v, _, w in HOSTILE])
-def test_a_result_asterisk_never_sends_is_a_protocol_error(tmp_path, agi_log, verb, reply,
+def test_a_result_asterisk_never_sends_is_a_protocol_error(tmp_path, caplog_ccdsl, verb, reply,
                                                            what) -> None:
     commands, events, result = run(tmp_path, FLOW, {verb: reply})
     assert result.outcome == "error", (what, result)
@@ -225,22 +209,22 @@ def test_a_result_asterisk_never_sends_is_a_protocol_error(tmp_path, agi_log, ve
     errors = [e.data for e in events if e.kind == "error"]
     assert errors and all(e.get("kind") != "internal" for e in errors), errors
     assert commands[-1] == "HANGUP"  # the line is hung up, as after Asterisk's refusal
-    said = [w for w in warnings(agi_log) if "Asterisk" in w and verb in w]
-    assert said and verb in said[0] and shown in said[0], warnings(agi_log)
-    assert all("\x1b" not in w for w in warnings(agi_log))
-    assert faults(agi_log) == []
+    said = [w for w in warnings(caplog_ccdsl) if "Asterisk" in w and verb in w]
+    assert said and verb in said[0] and shown in said[0], warnings(caplog_ccdsl)
+    assert all("\x1b" not in w for w in warnings(caplog_ccdsl))
+    assert problems(caplog_ccdsl) == []
     if verb in ("WAIT FOR DIGIT", "STREAM FILE"):
         assert keys_pressed(events) == [], "a bad result became keys"
 
 
-def test_the_flows_on_error_runs_and_the_line_still_works(tmp_path, agi_log) -> None:
+def test_the_flows_on_error_runs_and_the_line_still_works(tmp_path, caplog_ccdsl) -> None:
     commands, events, result = run(tmp_path, WITH_HANDLER,
                                    {"WAIT FOR DIGIT": "200 result=99999999999"})
     handlers = [e.data["handler"] for e in events if e.kind == "handler_entered"]
     assert handlers == ["start", "error"]
     assert commands[-2].startswith('STREAM FILE "sorry"') and commands[-1] == "HANGUP"
     assert result.outcome == "error" and "WAIT FOR DIGIT" in result.error
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []
 
 
 GARBLED = [("WAIT FOR DIGIT", "200 result=1 (unfinished"),
@@ -249,7 +233,7 @@ GARBLED = [("WAIT FOR DIGIT", "200 result=1 (unfinished"),
 
 
 @pytest.mark.parametrize(("verb", "reply"), GARBLED, ids=[v for v, _ in GARBLED])
-def test_a_garbled_reply_line_ends_the_call_as_an_error(tmp_path, agi_log, verb,
+def test_a_garbled_reply_line_ends_the_call_as_an_error(tmp_path, caplog_ccdsl, verb,
                                                         reply) -> None:
     """Not a reply one can read: the session cannot be trusted after it (a
     late reply would answer the wrong command), so nothing more is sent,
@@ -260,45 +244,45 @@ def test_a_garbled_reply_line_ends_the_call_as_an_error(tmp_path, agi_log, verb,
     assert commands[-1].startswith(verb)
     assert result.outcome == "error" and verb in result.error
     assert all(e.data.get("kind") != "internal" for e in events if e.kind == "error")
-    assert any(verb in w for w in warnings(agi_log))
-    assert faults(agi_log) == []
+    assert any(verb in w for w in warnings(caplog_ccdsl))
+    assert problems(caplog_ccdsl) == []
 
 
-def test_a_bad_result_of_channel_status_is_an_error(tmp_path, agi_log) -> None:
+def test_a_bad_result_of_channel_status_is_an_error(tmp_path, caplog_ccdsl) -> None:
     # STREAM FILE's -1 makes the line ask CHANNEL STATUS whether the caller is there
     commands, events, result = run(tmp_path, FLOW, {"STREAM FILE": "200 result=-1 endpos=0",
                                                     "CHANNEL STATUS": "200 result=-7"})
     assert "CHANNEL STATUS" in commands
     assert result.outcome == "error" and "CHANNEL STATUS" in result.error
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []
 
 
-def test_a_bad_result_of_get_variable_is_an_error(tmp_path, agi_log) -> None:
+def test_a_bad_result_of_get_variable_is_an_error(tmp_path, caplog_ccdsl) -> None:
     flow = FLOW.replace("  wait 1s\n", "  queue service\n").replace(
         "on start:", "queue service skills [general] max_wait 20s\n\non start:")
     commands, events, result = run(tmp_path, flow, {"GET VARIABLE": "200 result=7 (x)"})
     assert any(c.startswith("GET VARIABLE") for c in commands)
     assert result.outcome == "error" and "GET VARIABLE" in result.error
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []
 
 
 # ---- what Asterisk may send is taken as it is ---------------------------------------------------
 
 
-def test_a_b_c_d_are_keys_a_wait_for_digit_may_return(tmp_path, agi_log) -> None:
+def test_a_b_c_d_are_keys_a_wait_for_digit_may_return(tmp_path, caplog_ccdsl) -> None:
     _, events, result = run(tmp_path, FLOW, {"WAIT FOR DIGIT": "200 result=65"})
     assert keys_pressed(events)[0] == "A"
     assert result.error is None and result.outcome == "hangup"
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []
 
 
-def test_a_key_that_stops_a_prompt_is_taken(tmp_path, agi_log) -> None:
+def test_a_key_that_stops_a_prompt_is_taken(tmp_path, caplog_ccdsl) -> None:
     _, events, result = run(tmp_path, FLOW, {"STREAM FILE": "200 result=49 endpos=800"})
     assert keys_pressed(events)[0] == "1"
     assert result.error is None
 
 
-def test_record_files_silence_result_is_the_time_left(tmp_path, agi_log) -> None:
+def test_record_files_silence_result_is_the_time_left(tmp_path, caplog_ccdsl) -> None:
     # RECORD FILE with silence detection answers the milliseconds left (a capture
     # of Asterisk 22: `200 result=4985 (timeout) endpos=8160`)
     _, _, result = run(tmp_path, FLOW, {"RECORD FILE": "200 result=4985 (timeout) endpos=8160"})
@@ -320,7 +304,7 @@ def test_an_endpos_beyond_any_file_is_a_protocol_error() -> None:
 
 
 @pytest.mark.parametrize("held", ["9" * 5000, "99999999999999999999"])
-def test_queue_variables_beyond_any_number_are_unknown(tmp_path, agi_log, held) -> None:
+def test_queue_variables_beyond_any_number_are_unknown(tmp_path, caplog_ccdsl, held) -> None:
     """GET VARIABLE's value is Asterisk's text: a queue position or hold time
     too long for a number is no number (and no overflow of the clock)."""
     flow = FLOW.replace("  wait 1s\n", "  queue service\n").replace(
@@ -335,4 +319,4 @@ def test_queue_variables_beyond_any_number_are_unknown(tmp_path, agi_log, held) 
     assert [e.data["agent"] for e in events if e.kind == "agent_answered"] == ["li"]
     assert [e.data["position"] for e in events if e.kind == "queue_left"] == [0]
     assert result.agent == "li" and result.error is None
-    assert faults(agi_log) == []
+    assert problems(caplog_ccdsl) == []

@@ -12,17 +12,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
 
-from asterisk.centre import write_config
-from asterisk.test_serve import SECRET, centre_config, deploy, until
-from doubles.ami_server import AmiPeer
-from doubles.ami_sync import read_by
+from asterisk.test_serve import serving_a_queue_line, until
 from queue_line import call_the_line, line_flow, line_source
 
 from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
-from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.centre import AgentState
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.scenario import simulation
@@ -52,43 +46,26 @@ def legs(store: Path) -> list[tuple]:
 def serve_a_call(tmp_path: Path, ir: dict, phones: dict | None = None) -> dict:
     """One caller through ccf serve; what the peer and ccf serve saw."""
     async def main():
-        peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service", "ccf-support"))
-        await peer.start()
-        config = centre_config(write_config(tmp_path, peer.port,
-                                            numbers='"4008005678" = "line"'))
-        deploy(config, {"line": ir}, "line")
-        # what `ccf deploy` writes to queues_ccf.conf, as app_queue reads it
-        bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
-        peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
-        peer.app_queue.phones.update(phones or PHONES)
-        live = LiveCentre(config, port=0, api_port=0)
-        try:
-            _, port = await live.start()
-            await until(lambda: {"zhang", "li", "wang"} <= {
-                a.id for a in live.centre.agents() if "service" in (a.queues or ())},
-                "the agents in the service queue")
-            read_by(peer, live.ami)
+        async with serving_a_queue_line(tmp_path, ir, phones or PHONES,
+                                        ("ccf-service", "ccf-support")) as (live, peer, port):
             scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC")
             _, backend = await call_the_line(port, ir, scenario, peer.app_queue,
                                              call_id=CALL_ID, channel="PJSIP/caller-00000007")
             await until(lambda: (live.store.call(CALL_ID) or {}).get("outcome") is not None,
                         "the call's record")
             live.store.flush()
-            with sqlite3.connect(config.store_path) as db:
+            store = live.config.store_path
+            with sqlite3.connect(store) as db:
                 pauses = db.execute("SELECT json_extract(data, '$.Queue'), "
                                     "json_extract(data, '$.PausedReason') FROM centre_events "
                                     "WHERE kind = 'QueueMemberPause' ORDER BY id").fetchall()
-            with sqlite3.connect(config.store_path) as db:
                 ended = db.execute("SELECT agent, ended_by FROM agent_legs WHERE call_id = ? "
                                    "AND outcome = 'answered'", (CALL_ID,)).fetchall()
-            return {"legs": legs(config.store_path), "pauses": pauses, "ended": ended,
+            return {"legs": legs(store), "pauses": pauses, "ended": ended,
                     "states": {a.id: a.state for a in live.centre.agents()},
                     "paused_in": {q.name: sorted(m.name for m in q.members.values() if m.paused)
                                   for q in peer.queues.values()},
                     "agi": backend.variables, "record": live.store.call(CALL_ID)}
-        finally:
-            await live.stop(1.0)
-            await peer.stop()
 
     return asyncio.run(main())
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from doubles import logs
 from doubles.ami_server import AmiPeer
 from doubles.raw import ScriptBackend
 from serve_limits.helpers import ServerRig
@@ -50,6 +51,8 @@ SECRET = "faults-secret"
 CRM_TIMEOUT_MS = 200
 AGENTS = [Agent(id="zhang", name="Zhang Wei", extension="8001", skills={"general": 8}),
           Agent(id="wang", name="Wang Fang", extension="8003", skills={"tech": 8})]
+caplog_ccdsl = logs.caplog_ccdsl  # the fixture
+problems = logs.problems
 
 
 class Rig(ServerRig):
@@ -94,26 +97,6 @@ async def until(check, what: str, timeout: float = WAIT_S) -> None:
 def verbs(commands: list[str]) -> list[str]:
     """The AGI verbs of command lines (their arguments name files of the call)."""
     return [find_command(c)[1].verb for c in commands]
-
-
-def problems(caplog) -> list[str]:
-    """Log records that would mean a fault escaped: errors, tracebacks."""
-    return [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.ERROR or r.exc_info is not None
-            or "Traceback" in r.getMessage()]
-
-
-@pytest.fixture
-def caplog_ccdsl(caplog):
-    """caplog, also fed by the `ccdsl` loggers when an in-process `ccf serve`
-    has stopped them propagating."""
-    caplog.set_level(logging.INFO)
-    ours = logging.getLogger("ccdsl")
-    ours.addHandler(caplog.handler)
-    try:
-        yield caplog
-    finally:
-        ours.removeHandler(caplog.handler)
 
 
 # ---- the caller hangs up at every command -----------------------------------------------

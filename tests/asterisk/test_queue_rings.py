@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from doubles.ami_server import AmiPeer
 from doubles.ami_state import PeerMember
-from doubles.ami_sync import read_by
 from queue_line import call_the_line, line_flow
 
-from asterisk.centre import write_config
-from asterisk.test_serve import SECRET, centre_config, deploy, until
-from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
-from ccdsl.runtime.asterisk.service import LiveCentre
+from asterisk.test_serve import SECRET, serving_a_queue_line, until
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.store import CallStore
@@ -62,22 +57,8 @@ def simulated(ir: dict, folder: Path) -> tuple[list, dict]:
 
 def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
     async def main():
-        peer = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service",))
-        await peer.start()
-        config = centre_config(write_config(folder, peer.port, numbers='"4008005678" = "line"'))
-        deploy(config, {"line": ir}, "line")
-        # app_queue reads what `ccf deploy` writes; the agents' phones answer as scripted
-        bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
-        peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
-        for spec in AGENTS:
-            peer.app_queue.phones[spec.id] = Phone(answer_after_ms=spec.answer_after_ms)
-        live = LiveCentre(config, port=0, api_port=0)
-        try:
-            _, port = await live.start()
-            await until(lambda: {"zhang", "li", "wang"} <= {
-                a.id for a in live.centre.agents() if "service" in (a.queues or ())},
-                "the agents in the service queue")
-            read_by(peer, live.ami)  # the rings reach ccf serve before the queue goes on
+        phones = {spec.id: Phone(answer_after_ms=spec.answer_after_ms) for spec in AGENTS}
+        async with serving_a_queue_line(folder, ir, phones) as (live, peer, port):
             scenario = simulation(ir, caller=CALLER, at="2026-12-07 10:00 UTC", agents=AGENTS)
             report, _ = await call_the_line(port, ir, scenario, peer.app_queue, call_id=CALL_ID,
                                             channel="PJSIP/caller-00000001")
@@ -89,11 +70,8 @@ def served(ir: dict, folder: Path) -> tuple[list, dict, list, list]:
                                       "AND kind = 'QueueMemberPause' ORDER BY id")
             paused = sorted(a.id for a in live.centre.agents() if a.queues
                             and a.state.value == "paused")
-        finally:
-            await live.stop(1.0)
-            await peer.stop()
         assert report.closed_by == "server"
-        return legs, agents_of(str(config.store_path)), pauses, paused
+        return legs, agents_of(str(live.config.store_path)), pauses, paused
 
     return asyncio.run(main())
 

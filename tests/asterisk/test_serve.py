@@ -9,6 +9,7 @@ the version it started with, the next one runs the new version)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -17,17 +18,22 @@ import sqlite3
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 
 from doubles.ami_server import AmiPeer
+from doubles.ami_sync import read_by
 from doubles.raw import ScriptBackend
 
 from asterisk.centre import IWS, compiled, write_config
 from ccdsl.runtime.asterisk.config import CentreConfig, load_config
+from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.centre import AgentState
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
+from ccdsl.runtime.testing.peer.app_queue import Phone
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
@@ -107,6 +113,34 @@ async def until(check, what: str, timeout: float = WAIT_S) -> None:
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
         await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def serving_a_queue_line(folder: Path, ir: dict, phones: Mapping[str, Phone],
+                               queues: tuple[str, ...] = ("ccf-service",)):
+    """ccf serve (LiveCentre, the IWS agents) with the flow `ir` deployed
+    as the line 4008005678, linked to an AMI peer whose app_queue holds the
+    queues file `ccf deploy` writes and whose agents' phones answer as
+    `phones` says: (live, peer, FastAGI port) once the agents are members
+    of `service`, and the peer waits for ccf serve to read each event."""
+    peer = AmiPeer(users={"ccf": SECRET}, queues=queues)
+    await peer.start()
+    config = centre_config(write_config(folder, peer.port, numbers='"4008005678" = "line"'))
+    deploy(config, {"line": ir}, "line")
+    bundle = SimpleNamespace(flows={"line": ir}, numbers=config.numbers)
+    peer.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
+    peer.app_queue.phones.update(phones)
+    live = LiveCentre(config, port=0, api_port=0)
+    try:
+        _, port = await live.start()
+        await until(lambda: {"zhang", "li", "wang"} <= {
+            a.id for a in live.centre.agents() if "service" in (a.queues or ())},
+            "the agents in the service queue")
+        read_by(peer, live.ami)  # the rings reach ccf serve before the queue goes on
+        yield live, peer, port
+    finally:
+        await live.stop(1.0)
+        await peer.stop()
 
 
 # ---- (a) the LiveCentre of a ccf.toml ------------------------------------------------
