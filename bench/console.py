@@ -44,6 +44,7 @@ pop missing). `--profile` runs ccf serve under cProfile and prints where its tim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import mmap
 import os
@@ -66,7 +67,16 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double the bench drives (test
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_sync import APP_QUEUE_EVENTS  # noqa: E402
-from served import cpu_s, until_stopped  # noqa: E402
+from served import (  # noqa: E402
+    BenchError,
+    ServerProcess,
+    percentile,
+    print_notes,
+    print_profile,
+    raise_fd_limit,
+    run_server,
+    until_stopped,
+)
 
 AGENTS = 200
 CALLS = 1_000  # with the pages open (the pops measured); as many with them closed
@@ -75,6 +85,7 @@ CONCURRENCY = 40  # calls at once (agents are reused: 200 agents, 1,000 calls)
 WARMUP_CALLS = 40
 CALLERS = 250  # distinct numbers, each a CRM customer; callers call again (recent calls)
 CONNECT_BATCH = 8  # pages connecting at once (the [api] max_unauthenticated is 16)
+LOGINS_AT_ONCE = 4
 FLOW = "desk"
 DIALLED = "4008001234"
 SECRET = "bench-ami-secret"
@@ -83,7 +94,7 @@ START_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 30.0
 POP_WAIT_S = 5.0  # after a round, how long the last pops may still take
 TARGET_P99_MS = 100.0  # docstring "Target"
-PROFILE_ENV = "CCF_BENCH_PROFILE"  # `--profile`: ccf serve under cProfile, stats to this file
+FDS = 8 * AGENTS + 8 * CONCURRENCY + 512  # descriptors each process may need
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: SCM_TIMESTAMPNS too
 
 FLOW_SOURCE = textwrap.dedent(f"""\
@@ -113,21 +124,12 @@ def caller_number(i: int) -> str:
     return f"+86139{i:08d}"
 
 
-def raise_fd_limit() -> None:
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 8 * AGENTS + 8 * CONCURRENCY + 512
-    if soft != resource.RLIM_INFINITY and soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE,
-                           (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
-
-
 # ---- the centre's files -----------------------------------------------------------------
 
 
-def write_centre(folder: Path, ami_port: int) -> Path:
-    """ccf.toml, the agents file, the console users and the CRM; the flow deployed."""
+def write_centre(folder: Path, ami_port: int):
+    """ccf.toml, the agents file, the console users and the CRM; the flow
+    deployed. The centre's config and the flow's IR."""
     from ccdsl.compiler.pipeline import compile_file
     from ccdsl.runtime.asterisk.flowstore import FlowStore
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
@@ -147,7 +149,7 @@ def write_centre(folder: Path, ami_port: int) -> Path:
                              "phone": caller_number(i), "tier": ("gold", "silver")[i % 2],
                              "owner": agent_id(i % AGENTS + 1)} for i in range(CALLERS)])
     crm.close_now()
-    path = write_config(folder, ami_port, agents="agents.toml", ami_timeout="5s",
+    write_config(folder, ami_port, agents="agents.toml", ami_timeout="5s",
                         numbers=f'"{DIALLED}" = "{FLOW}"',
                         extra='[console]\nusers = "console-users.json"\n')
     source = folder / f"{FLOW}.ccf"
@@ -157,10 +159,9 @@ def write_centre(folder: Path, ami_port: int) -> Path:
         raise BenchError("the benchmark flow does not compile: "
                          + "; ".join(d.message for d in result.diagnostics))
     ir = {**result.ir, "tests": []}
-    (folder / "flow.json").write_text(json.dumps(ir), encoding="utf-8")
     config = load_centre(folder)
     FlowStore(config.flows_dir).deploy({FLOW: ir}, numbers=config.numbers, note="bench")
-    return path
+    return config, ir
 
 
 def load_centre(folder: Path):
@@ -206,94 +207,37 @@ async def _serve(folder: Path) -> None:
     print(f"READY {agi_port} {live.api_address[1]}", flush=True)
     await until_stopped()
     watching.cancel()
-    assert served.ctx is not None
     print("STATS " + json.dumps({"published": live.feed.published,
-                                 "subscribers": live.feed.subscribers,
-                                 "pops_kept": len(served.ctx.pops.by_agent)}), flush=True)
+                                 "subscribers": live.feed.subscribers}), flush=True)
     await served.stop(2.0)
 
 
 def serve(folder: str) -> int:
-    raise_fd_limit()
-    profile_path = os.environ.get(PROFILE_ENV)
-    if not profile_path:
-        asyncio.run(_serve(Path(folder)))
-        return 0
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        asyncio.run(_serve(Path(folder)))
-    finally:
-        profiler.disable()
-        profiler.dump_stats(profile_path)
-    return 0
+    raise_fd_limit(FDS)
+    return run_server(lambda: _serve(Path(folder)))
 
 
-class BenchError(Exception):
-    """The benchmark is void."""
+class Server(ServerProcess):
+    """The ccf serve process (`--serve FOLDER`): its ports, and the live
+    feed's figures it printed as it stopped."""
 
+    def __init__(self, folder: Path, profile: str | None = None) -> None:
+        super().__init__("ccf serve", __file__, [str(folder)], folder / "serve.log", profile)
+        self.agi_port = self.web_port = 0
+        self.stats: dict = {}
 
-@dataclass
-class Server:
-    folder: Path
-    proc: subprocess.Popen | None = None
-    agi_port: int = 0
-    web_port: int = 0
-    stats: dict = field(default_factory=dict)
+    async def started(self) -> None:
+        """Started and listening; READY is waited for in a thread, as ccf serve
+        logs in to the AMI double on this process's event loop meanwhile."""
+        words = await asyncio.to_thread(self.start, START_TIMEOUT_S)
+        self.agi_port, self.web_port = int(words[0]), int(words[1])
 
-    def start(self, profile: str | None = None) -> None:
-        env = dict(os.environ)
-        if profile:
-            env[PROFILE_ENV] = profile
-        self._log = open(self.folder / "serve.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(self.folder)],
-                                     cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._log)
-
-    async def ready(self) -> None:
-        assert self.proc is not None
-        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline),
-                                      START_TIMEOUT_S)
-        words = line.decode().split()
-        if words[:1] != ["READY"]:
-            raise BenchError(f"ccf serve did not start: {line.decode().strip()} "
-                             f"{self.log_tail()}")
-        self.agi_port, self.web_port = int(words[1]), int(words[2])
-
-    def check(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            raise BenchError(f"ccf serve died: {self.log_tail()}")
-
-    def cpu_s(self) -> float:
-        self.check()
-        assert self.proc is not None
-        return cpu_s(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                out, _ = self.proc.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                out, _ = self.proc.communicate()
-            for line in out.decode(errors="replace").splitlines():
-                if line.startswith("STATS "):
-                    self.stats = json.loads(line[6:])
-        self._log.close()
-
-    def log_lines(self) -> list[str]:
-        if not self._log.closed:
-            self._log.flush()
-        return (self.folder / "serve.log").read_text(encoding="utf-8",
-                                                     errors="replace").strip().splitlines()
-
-    def log_tail(self, lines: int = 15) -> str:
-        return "\n".join(self.log_lines()[-lines:]) or "(no output)"
+    def stop(self, timeout_s: float = 20.0) -> str:
+        out = super().stop(timeout_s)
+        for line in out.splitlines():
+            if line.startswith("STATS "):
+                self.stats = json.loads(line[6:])
+        return out
 
 
 # ---- keeping app_queue in step with ccf serve's AMI link ----------------------------------
@@ -309,7 +253,6 @@ class ReadBy:
         self.counter = mmap.mmap(self._file.fileno(), 16, access=mmap.ACCESS_READ)
         self.sent = 0
         self.offset = 0  # sent before the server counted (members added at AMI connect)
-        self.waits = 0
 
     def read(self) -> int:
         return int.from_bytes(self.counter[:8], "little")
@@ -335,7 +278,6 @@ class ReadBy:
         target = self.sent - self.offset
         deadline = time.monotonic() + CALL_TIMEOUT_S
         while self.read() < target:
-            self.waits += 1
             if time.monotonic() > deadline:
                 raise BenchError(f"ccf serve's AMI link read {self.read()} of the {target} "
                                  "app_queue events sent")
@@ -386,19 +328,12 @@ class Page:
         self.body = bytearray()
         self.head_done = False
         self.status = 0
-        self.events = 0
-        self.bytes = 0
-        self.kernel_stamps = False
         self.state = self.loop.create_future()  # the first `state` event came
-        self.closed = self.loop.create_future()
 
     async def open(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
+        with contextlib.suppress(OSError):  # no kernel times: Pop.kernel_s None
             sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            self.kernel_stamps = True
-        except OSError:
-            pass
         sock.setblocking(False)
         await self.loop.sock_connect(sock, ("127.0.0.1", self.port))
         self.sock = sock
@@ -413,8 +348,6 @@ class Page:
             self.loop.remove_reader(self.sock.fileno())
             self.sock.close()
             self.sock = None
-        if not self.closed.done():
-            self.closed.set_result(None)
 
     def _readable(self) -> None:
         assert self.sock is not None
@@ -434,7 +367,6 @@ class Page:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(blob) >= 16:
                     sec, nsec = struct.unpack("qq", blob[:16])
                     kernel = sec + nsec / 1e9
-            self.bytes += len(data)
             self._feed(data, kernel, parsed)
 
     def _gone(self) -> None:
@@ -489,7 +421,6 @@ class Page:
                 data += line[6:]
         if not data:
             return  # a keep-alive comment
-        self.events += 1
         if kind == "state" and not self.state.done():
             self.state.set_result(None)
         elif kind == "pop":
@@ -500,13 +431,14 @@ class Page:
 
 
 async def log_in(port: int, agents: list[str]) -> tuple[dict[str, str], list[float]]:
-    """Each agent's session cookie, by POST /login (4 at once); each log-in's seconds."""
+    """Each agent's session cookie, by POST /login (LOGINS_AT_ONCE at once);
+    each log-in's seconds, then all of them."""
     import httpx
 
     cookies: dict[str, str] = {}
     took: list[float] = []
     began_all = time.perf_counter()
-    gate = asyncio.Semaphore(4)
+    gate = asyncio.Semaphore(LOGINS_AT_ONCE)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
         async def one(agent: str) -> None:
             async with gate:
@@ -793,13 +725,11 @@ async def measure(folder: Path, results: Results, profile: str | None = None) ->
 
     ami = AmiPeer(users={"ccf": SECRET}, queues=("ccf-service",))
     await ami.start()
-    server = Server(folder)
+    server = Server(folder, profile)
     pages: Pages | None = None
     read_by: ReadBy | None = None
     try:
-        write_centre(folder, ami.port)
-        config = load_centre(folder)
-        ir = json.loads((folder / "flow.json").read_text(encoding="utf-8"))
+        config, ir = write_centre(folder, ami.port)
         bundle = SimpleNamespace(flows={FLOW: ir}, numbers=config.numbers)
         ami.app_queue.load_conf(render_dialplan(config, bundle)[QUEUES_FILE])
         # callers behind the head ring free members too ([general] autofill =
@@ -812,8 +742,7 @@ async def measure(folder: Path, results: Results, profile: str | None = None) ->
         read_by = ReadBy(folder / "read.count")
         ami.app_queue.listeners.append(read_by.on_event)
         ami.app_queue.settle = read_by.settle  # type: ignore[method-assign]
-        server.start(profile)
-        await server.ready()
+        await server.started()
         members = ami.app_queue.queues["ccf-service"].members
         deadline = time.monotonic() + START_TIMEOUT_S
         while len(members) < AGENTS:
@@ -870,11 +799,6 @@ async def measure(folder: Path, results: Results, profile: str | None = None) ->
 # ---- the report -------------------------------------------------------------------------
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def print_report(results: Results, server: Server, wall_s: float) -> None:
     pages = [r for r in results.rounds if r.kind == "pages"]
     closed = [r for r in results.rounds if r.kind == "closed"]
@@ -884,7 +808,7 @@ def print_report(results: Results, server: Server, wall_s: float) -> None:
     print(f"{'':44} {'min':>8} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}")
     for name, values in (("pop latency to the page socket, ms", k),
                          ("  to the pages process parsing it, ms", p)):
-        print(f"{name:44} " + " ".join(f"{_pct(values, q):>8.1f}"
+        print(f"{name:44} " + " ".join(f"{percentile(values, q):>8.1f}"
                                         for q in (0.0, 0.5, 0.9, 0.99, 1.0)))
     print()
     print(f"{'':44} {'pages on':>11} {'closed':>11} {'on/closed':>10}")
@@ -917,9 +841,9 @@ def print_report(results: Results, server: Server, wall_s: float) -> None:
         f"{results.with_recent} with earlier calls; {results.coalesced} pops were read together "
         f"with later bytes, so their time is an upper bound (a read's receive time is its "
         f"last segment's). Whole bench {wall_s:.1f} s.",
-        f"{AGENTS} log-ins (POST /login, 4 at once) took {logins_wall:.1f} s, "
+        f"{AGENTS} log-ins (POST /login, {LOGINS_AT_ONCE} at once) took {logins_wall:.1f} s, "
         f"{logins_wall / AGENTS * 1000:.0f} ms each, p50 "
-        f"{_pct(logins, 0.5) * 1000:.0f} ms a request (the scrypt check runs in a thread, "
+        f"{percentile(logins, 0.5) * 1000:.0f} ms a request (the scrypt check runs in a thread, "
         f"off ccf serve's event loop; two cores share it). "
         f"{AGENTS} pages connecting at once: {results.first_connect_failed} closed before "
         f"their state by the [api] max_unauthenticated gate (tried again one by one); in "
@@ -936,11 +860,9 @@ def print_report(results: Results, server: Server, wall_s: float) -> None:
     logged = server.log_lines()
     if logged:
         notes.append(f"ccf serve logged {len(logged)} lines; the last: {logged[-1]}")
-    for i, note in enumerate(notes):
-        print(textwrap.fill(note, 100, initial_indent="notes: " if i == 0 else "       ",
-                            subsequent_indent="       "))
+    print_notes(notes)
     print()
-    p99 = _pct(k, 0.99)
+    p99 = percentile(k, 0.99)
     print(f"target: pop p99 under {TARGET_P99_MS:.0f} ms to the page with {AGENTS} pages open: "
           f"{'met' if p99 < TARGET_P99_MS else 'NOT met'} ({p99:.1f} ms)")
 
@@ -950,10 +872,10 @@ def main() -> int:
     if args[:1] == ["--serve"] and len(args) == 2:
         return serve(args[1])
     if args[:1] == ["--pages"] and len(args) == 3:
-        raise_fd_limit()
+        raise_fd_limit(FDS)
         asyncio.run(_pages(Path(args[1]), int(args[2])))
         return 0
-    raise_fd_limit()
+    raise_fd_limit(FDS)
     started = time.perf_counter()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"ccf serve, the peer and the pages in three processes")
@@ -968,12 +890,8 @@ def main() -> int:
         print()
         print_report(results, server, time.perf_counter() - started)
         if profile:
-            import pstats
-
             print("\nccf serve under cProfile (the figures above carry its overhead):")
-            stats = pstats.Stats(profile)
-            stats.sort_stats("cumulative").print_stats(40)
-            stats.sort_stats("tottime").print_stats(30)
+            print_profile(profile)
     return 0
 
 

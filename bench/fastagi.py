@@ -45,14 +45,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pstats
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +57,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the test doubles the bench drives (tests/doubles)
 
 from doubles.raw import RawResponder, ScriptBackend  # noqa: E402
-from served import cpu_s, until_stopped  # noqa: E402
+from served import (  # noqa: E402
+    BenchError,
+    ServerProcess,
+    percentile,
+    print_notes,
+    print_profile,
+    raise_fd_limit,
+    run_server,
+    until_stopped,
+)
 
 from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
     AgiCaller,
@@ -83,7 +87,7 @@ TARGET_KB = 100.0  # per active call
 FLOW = "bench"
 PEER_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 20.0
-PROFILE_ENV = "CCF_BENCH_PROFILE"
+FDS = 4 * CALLS + 256  # 1,000 connections: more descriptors than a default soft limit of 1,024
 
 
 def flow_source() -> str:
@@ -95,15 +99,6 @@ def flow_source() -> str:
     lines += ['  play "beep" barge_in false'] * PLAYS
     lines += ["  hangup", ""]
     return "\n".join(lines)
-
-
-def raise_fd_limit() -> None:
-    """1,000 connections need more descriptors than a default soft limit of 1,024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 4 * CALLS + 256
-    if soft != resource.RLIM_INFINITY and soft < want:
-        limit = want if hard == resource.RLIM_INFINITY else min(want, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
 # ---- the server processes ----------------------------------------------------------------
@@ -157,29 +152,12 @@ async def _serve_raw(workdir: str) -> None:
 
 
 def serve(kind: str, workdir: str) -> int:
-    raise_fd_limit()
+    raise_fd_limit(FDS)
     run = _serve_ccf if kind == "ccf" else _serve_raw
-    profile_path = os.environ.get(PROFILE_ENV)
-    if not profile_path:
-        asyncio.run(run(workdir))
-        return 0
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        asyncio.run(run(workdir))
-    finally:
-        profiler.disable()
-        profiler.dump_stats(profile_path)
-    return 0
+    return run_server(lambda: run(workdir))
 
 
 # ---- the process handle the bench holds -----------------------------------------------------
-
-
-class BenchError(Exception):
-    """The benchmark is void: a server did not start or died, a call went wrong."""
 
 
 def _status(pid: int) -> dict[str, int]:
@@ -194,14 +172,13 @@ def _status(pid: int) -> dict[str, int]:
 
 
 @dataclass
-class Server:
+class Server(ServerProcess):
     """One server process (`--serve KIND`) and what was measured of it."""
 
     kind: str
     label: str
     workdir: str
     profile: str | None = None
-    proc: subprocess.Popen | None = None
     port: int = 0
     baseline_kb: int = 0
     held_kb: int = 0
@@ -213,59 +190,14 @@ class Server:
     setup_s: list[float] = field(default_factory=list)  # header to first command
     commands: list[str] = field(default_factory=list)  # one call's, as the peer got them
 
-    def start(self) -> None:
-        env = dict(os.environ)
-        if self.profile:
-            env[PROFILE_ENV] = self.profile
-        self._log = open(os.path.join(self.workdir, f"{self.kind}.log"), "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", self.kind, self.workdir], cwd=ROOT, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
-        ready: list[bytes] = []
-        reader = threading.Thread(target=lambda: ready.append(self.proc.stdout.readline()),
-                                  daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_S)
-        line = ready[0].decode() if ready else ""
-        if not line.startswith("READY "):
-            raise BenchError(f"the {self.label} process did not start: {self.log_tail()}")
-        self.port = int(line.split()[1])
-
-    def check(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            raise BenchError(f"the {self.label} process died: {self.log_tail()}")
+    def __post_init__(self) -> None:
+        super().__init__(self.label, __file__, [self.kind, self.workdir],
+                         Path(self.workdir, f"{self.kind}.log"), self.profile)
 
     def status(self) -> dict[str, int]:
         self.check()
+        assert self.proc is not None
         return _status(self.proc.pid)
-
-    def cpu_s(self) -> float:
-        self.check()
-        return cpu_s(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
-        self._log.close()
-
-    def log_lines(self) -> list[str]:
-        """What the server process wrote to stderr (its log)."""
-        if not self._log.closed:
-            self._log.flush()
-        path = os.path.join(self.workdir, f"{self.kind}.log")
-        return Path(path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
-
-    def log_tail(self, lines: int = 15) -> str:
-        return "\n".join(self.log_lines()[-lines:]) or "(no output)"
 
 
 # ---- the peer -------------------------------------------------------------------------------
@@ -398,11 +330,6 @@ async def measure(ccf: Server, raw: Server) -> None:
 # ---- the report -------------------------------------------------------------------------------
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def per_call_kb(server: Server) -> float:
     return (server.held_kb - server.baseline_kb) / CALLS
 
@@ -419,11 +346,11 @@ ROWS = (
     ("calls/s (median round)", "{:,.0f}", lambda s: _median(s.rates)),
     ("  slowest round, calls/s", "{:,.0f}", lambda s: min(s.rates)),
     ("added latency per command p50, ms", "{:.2f}",
-     lambda s: _percentile(s.waits_s, 0.5) * 1000),
+     lambda s: percentile(s.waits_s, 0.5) * 1000),
     ("added latency per command p99, ms", "{:.2f}",
-     lambda s: _percentile(s.waits_s, 0.99) * 1000),
+     lambda s: percentile(s.waits_s, 0.99) * 1000),
     ("call set-up p50 (header to 1st), ms", "{:.2f}",
-     lambda s: _percentile(s.setup_s, 0.5) * 1000),
+     lambda s: percentile(s.setup_s, 0.5) * 1000),
     ("server CPU per call, ms", "{:.2f}", lambda s: _median(s.cpu_ms_per_call)),
     ("peer CPU per call, ms", "{:.2f}", lambda s: _median(s.peer_cpu_ms_per_call)),
     ("memory per active call, KB", "{:.1f}", per_call_kb),
@@ -465,9 +392,7 @@ def print_report(ccf: Server, raw: Server, wall_s: float) -> None:
         if logged:
             notes.append(f"The {server.label} process logged {len(logged)} lines; the last: "
                          f"{logged[-1]}")
-    for i, note in enumerate(notes):
-        print(textwrap.fill(note, 100, initial_indent="notes: " if i == 0 else "       ",
-                            subsequent_indent="       "))
+    print_notes(notes)
     print()
     kb = per_call_kb(ccf)
     print(f"target: ccf serve at least {TARGET_RATIO:.0%} of the raw responder's calls/s: "
@@ -485,19 +410,13 @@ def _command_summary(commands: list[str]) -> str:
     return ", ".join(f"{n} x {line}" if n > 1 else line for line, n in counts.items())
 
 
-def print_profile(path: str, top: int = 30) -> None:
-    stats = pstats.Stats(path)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
-
-
 def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["--serve"] and len(args) == 3 and args[1] in ("ccf", "raw"):
         return serve(args[1], args[2])
     from ccdsl.compiler.pipeline import compile_file
 
-    raise_fd_limit()
+    raise_fd_limit(FDS)
     started = time.perf_counter()
     profile = "--profile" in args
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
@@ -515,11 +434,11 @@ def main() -> int:
                      profile=os.path.join(folder, "ccf.prof") if profile else None)
         raw = Server("raw", "raw responder", folder)
         try:
-            ccf.start()
+            ccf.port = int(ccf.start(START_TIMEOUT_S)[0])
             # the raw responder sends what ccf serve sent, line for line
             first = asyncio.run(_calls(ccf, 1))[0].commands
             Path(folder, "commands.json").write_text(json.dumps(first), encoding="utf-8")
-            raw.start()
+            raw.port = int(raw.start(START_TIMEOUT_S)[0])
             asyncio.run(measure(ccf, raw))
         except BenchError as exc:
             print(f"the benchmark is void: {exc}", file=sys.stderr)
