@@ -31,7 +31,6 @@ import signal
 import sqlite3
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,17 +42,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
+from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
 from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
-from ccdsl.runtime.testing.peer.agi_caller import (  # noqa: E402
-    AgiCaller,
-    AgiCommand,
-    CallerLine,
-    PeerError,
-)
+from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "chaos-bench-secret"
@@ -69,17 +64,7 @@ CALL_TIMEOUT_S = 60.0
 # for the connection and the flow's first events)
 CRASH_WINDOW_S = 0.25 + 0.1
 
-FLOW = textwrap.dedent("""\
-    flow line:
-      languages en-US
-
-    on start:
-      answer
-      play tts "Hello."
-      wait 2s
-      play tts "Goodbye."
-      hangup
-    """)
+FLOW = held_flow(wait=f"{HOLD_S:g}s")  # answer, hello, the wait, goodbye, hang up
 
 
 class HoldingLine(ScriptBackend):
@@ -161,14 +146,10 @@ def write_centre(folder: Path, ami_port: int) -> Path:
     return config
 
 
-async def place(port: int, uniqueid: str, run: Run, t0: float) -> None:
-    line = CallerLine(script="line", uniqueid=uniqueid, callerid="+8613800000001",
-                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
+async def call(port: int, uniqueid: str, run: Run, t0: float) -> None:
     run.placed[uniqueid] = time.monotonic() - t0
-    backend = HoldingLine()
     try:
-        report = await AgiCaller("127.0.0.1", port, backend, line,
-                                 timeout=CALL_TIMEOUT_S).run()
+        report = await place(port, "line", uniqueid, HoldingLine(), timeout=CALL_TIMEOUT_S)
     except PeerError:
         run.refused.add(uniqueid)
         return
@@ -218,7 +199,7 @@ async def chaos(folder: Path) -> tuple[Run, dict, dict]:
     chaos_task = asyncio.create_task(timeline())
     calls = []
     for i in range(CALLS):
-        calls.append(asyncio.create_task(place(port, f"1796000000.{i + 1}", run, t0)))
+        calls.append(asyncio.create_task(call(port, f"1796000000.{i + 1}", run, t0)))
         await asyncio.sleep(GAP_S)
     await asyncio.gather(*calls)
     await chaos_task
