@@ -9,23 +9,12 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from ops.peer_thread import AGENTS  # agents li and wang
 
 from ccdsl.cli.console import PASSWORD_ENV, Role
 from ccdsl.runtime.operations.console_users import ROLES, load_users, password_ok
 
 PASSWORD = "correct horse 42"
-AGENTS = """
-[[agents]]
-id = "li"
-name = "Li Na"
-extension = "8002"
-skills = ["general"]
-
-[[agents]]
-id = "wang"
-extension = "8003"
-skills = ["general"]
-"""
 
 
 @pytest.fixture

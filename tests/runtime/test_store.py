@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from store_faults.rig import on_disk, wait_for
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
@@ -320,24 +320,6 @@ def test_odd_event_data_never_breaks_the_call(tmp_path):
         assert leg["agent"] == '{"kind":"agent","id":"li"}'
 
 
-def _on_disk(path, sql: str) -> list[tuple]:
-    """What another reader of the file sees (a report, `ccf` command)."""
-    raw = sqlite3.connect(path)
-    try:
-        return raw.execute(sql).fetchall()
-    finally:
-        raw.close()
-
-
-def _eventually(path, sql: str, expected: list[tuple]) -> None:
-    """Wait (a generous bound) for another reader to see `expected`: the
-    store's writer thread writes a batch soon after it is due."""
-    deadline = time.monotonic() + 10
-    while _on_disk(path, sql) != expected:
-        assert time.monotonic() < deadline, (sql, _on_disk(path, sql), expected)
-        time.sleep(0.01)
-
-
 def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, monkeypatch):
     # a bulk simulation commits every N calls; closing the store (the end of
     # the run) writes the calls of the unfinished batch, and the call still
@@ -350,26 +332,26 @@ def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, 
     for i in range(5):
         answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
     # the first five are one commit
-    _eventually(path, "SELECT count(*) FROM calls", [(5,)])
-    assert _on_disk(path, "SELECT count(*) FROM events") == [(5 * 19,)]
+    wait_for(lambda: on_disk(path, "SELECT count(*) FROM calls") == [(5,)], "5 calls in the file")
+    assert on_disk(path, "SELECT count(*) FROM events") == [(5 * 19,)]
     for i in range(5, 7):
         answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
     running = Call(store, "b7", start=T0 + timedelta(hours=1))
     running.emit("step_entered", step="main_menu")
     # the other two (and the call still running) wait for their batch
-    assert _on_disk(path, "SELECT count(*) FROM calls") == [(5,)]
+    assert on_disk(path, "SELECT count(*) FROM calls") == [(5,)]
     store.close()
-    assert _on_disk(path, "SELECT outcome, count(*) FROM calls GROUP BY outcome "
+    assert on_disk(path, "SELECT outcome, count(*) FROM calls GROUP BY outcome "
                           "ORDER BY outcome") == [("error", 1), ("hangup", 7)]
-    assert _on_disk(path, "SELECT count(*) FROM events") == [(7 * 19 + 2,)]
-    assert _on_disk(path, "SELECT count(*) FROM agent_legs") == [(7 * 2,)]
-    assert _on_disk(path, "SELECT count(DISTINCT call_id) FROM node_visits") == [(8,)]
+    assert on_disk(path, "SELECT count(*) FROM events") == [(7 * 19 + 2,)]
+    assert on_disk(path, "SELECT count(*) FROM agent_legs") == [(7 * 2,)]
+    assert on_disk(path, "SELECT count(DISTINCT call_id) FROM node_visits") == [(8,)]
 
 
 def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
     with CallStore(tmp_path / "calls.db", calls_per_commit=100) as store:
         answered_by_agent(store, "c1", agent="li")
-        assert _on_disk(tmp_path / "calls.db", "SELECT count(*) FROM calls") == [(0,)]
+        assert on_disk(tmp_path / "calls.db", "SELECT count(*) FROM calls") == [(0,)]
         assert store.last_agent("+8613800000001") == "li"  # a read flushes first
         assert store.call("c1")["outcome"] == "hangup"
 
@@ -386,9 +368,10 @@ def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path, monkeypatch):
     for i in range(99):
         answered_by_agent(store, f"c{i}", start=T0 + timedelta(minutes=i))
     assert 99 * 19 > FLUSH_EVENTS and store.flush_events >= 100 * 19
-    assert _on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
+    assert on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
     answered_by_agent(store, "c99", start=T0 + timedelta(hours=2))
-    _eventually(path, "SELECT count(*) FROM calls", [(100,)])
+    wait_for(lambda: on_disk(path, "SELECT count(*) FROM calls") == [(100,)],
+             "100 calls in the file")
     store.close()
 
 
@@ -539,7 +522,8 @@ def test_the_last_events_of_a_quiet_centre_are_written_once_due(tmp_path):
     store = CallStore(path)
     try:
         store.record_centre_event("ami", "Hangup", {"Channel": "Local/1@x;1"}, T0)
-        _eventually(path, "SELECT count(*) FROM centre_events", [(1,)])
+        wait_for(lambda: on_disk(path, "SELECT count(*) FROM centre_events") == [(1,)],
+                 "the centre event in the file")
     finally:
         store.close()
 

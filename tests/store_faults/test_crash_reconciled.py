@@ -12,9 +12,9 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+from asterisk.test_serve import Served
 from ccf_cli import ccf
 
 from ccdsl.runtime.operations.store import CallStore
@@ -28,35 +28,7 @@ from store_faults.rig import (
     until,
 )
 
-CCF = Path(sys.executable).with_name("ccf")
 UID = "1796300000.1"
-
-
-class Served:
-    """`ccf serve --no-ami` in a subprocess, its FastAGI port read from its first line."""
-
-    def __init__(self, config: Path) -> None:
-        self.argv = [str(CCF), "serve", "--config", str(config), "--port", "0", "--no-ami"]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> int:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        first = (await asyncio.wait_for(self.proc.stdout.readline(), PATIENCE_S)).decode()
-        assert first.startswith("ccf serve: FastAGI on 127.0.0.1:"), \
-            first + (await self.proc.stderr.read()).decode()
-        return int(first.split("127.0.0.1:", 1)[1].split(",", 1)[0])
-
-    async def stop(self) -> tuple[int, str]:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(self.proc.communicate(), PATIENCE_S)
-        return self.proc.returncode, err.decode()
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path) -> None:
@@ -64,7 +36,7 @@ def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path) 
     store = tmp_path / "calls.db"
 
     async def main():
-        first = Served(config)
+        first = Served(config, "--no-ami")
         held = held_backend()
         try:
             port = await first.start()
@@ -78,17 +50,17 @@ def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path) 
             held.release.set()
             await asyncio.gather(call, return_exceptions=True)
         finally:
-            await first.kill()
+            first.kill()
         after_kill = on_disk(store, "SELECT outcome FROM calls WHERE call_id = ?", (UID,))
-        second = Served(config)
+        second = Served(config, "--no-ami")
         try:
             await second.start()
             await until(lambda: on_disk(store, "SELECT outcome FROM calls WHERE call_id = ?",
                                         (UID,)) == [("interrupted",)],
                         "the killed run's call reconciled")
-            code, err = await second.stop()
+            code, _, err = await second.stop()
         finally:
-            await second.kill()
+            second.kill()
         return killed_pid, after_kill, code, err
 
     killed_pid, after_kill, code, err = asyncio.run(main())
