@@ -1,18 +1,25 @@
 """Test helpers for `ccf serve` end to end: a compiled flow ready to
-deploy, and a ccf.toml for a centre on 127.0.0.1 (an AMI peer's port, the
-API on any free port, quiet text-to-speech, the example agents)."""
+deploy, a ccf.toml for a centre on 127.0.0.1 (an AMI peer's port, the
+API on any free port, quiet text-to-speech, the example agents), a call
+placed by the FastAGI peer, and waiting for a condition."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
+import time
 from pathlib import Path
 
+from doubles.raw import ScriptBackend
+
 from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, CallerReport
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
+WAIT_S = 5.0  # real seconds a test waits for something that takes milliseconds
 
 
 def compiled(path: Path) -> dict:
@@ -52,3 +59,20 @@ def write_config(folder: Path, ami_port: int, *, extra: str = "",
         [numbers]
         """) + numbers + "\n" + extra, encoding="utf-8")
     return path
+
+
+async def place(port: int, script: str, uniqueid: str, backend=None, *,
+                callerid: str | None = "+8613800000001", timeout: float = WAIT_S) -> CallerReport:
+    """One call of `script` by the FastAGI peer (its backend answers the
+    commands; default: every command succeeds)."""
+    line = CallerLine(script=script, uniqueid=uniqueid, callerid=callerid,
+                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
+    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
+                           timeout=timeout).run()
+
+
+async def until(check, what: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
+        await asyncio.sleep(0.01)

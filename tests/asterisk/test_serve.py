@@ -26,19 +26,18 @@ from doubles.ami_server import AmiPeer
 from doubles.ami_sync import read_by
 from doubles.raw import ScriptBackend
 
-from asterisk.centre import IWS, compiled, write_config
+from asterisk.centre import IWS, WAIT_S, compiled, place, until, write_config
 from ccdsl.runtime.asterisk.config import CentreConfig, load_config
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE, render_dialplan
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.centre import AgentState
-from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
+from ccdsl.runtime.testing.peer.agi_caller import AgiCommand
 from ccdsl.runtime.testing.peer.app_queue import Phone
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
 QUEUES = ("ccf-service", "ccf-support")  # the hotline's queues, as Asterisk names them
-WAIT_S = 5.0  # real seconds a test waits for something that takes milliseconds
 
 
 def line_flow(version: int) -> str:
@@ -98,21 +97,6 @@ def said(commands: list[str]) -> list[str]:
             with open(cmd.args[0] + ".json", encoding="utf-8") as handle:
                 texts.append(json.load(handle)["text"])
     return texts
-
-
-async def place(port: int, script: str, uniqueid: str, backend=None,
-                callerid: str = "+8613800000001") -> CallerReport:
-    line = CallerLine(script=script, uniqueid=uniqueid, callerid=callerid,
-                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
-    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
-                           timeout=WAIT_S).run()
-
-
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager

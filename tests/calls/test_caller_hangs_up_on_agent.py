@@ -8,7 +8,7 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-from ccdsl.compiler.pipeline import compile_file
+from calls.world import compiled
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.sim.caller import HangUp
 from ccdsl.runtime.sim.scenario import run_simulation, simulation
@@ -30,9 +30,7 @@ FLOW = textwrap.dedent("""\
 def test_the_talk_and_the_caller_ending_it_are_stored(tmp_path: Path) -> None:
     path = tmp_path / "talk_line.ccf"
     path.write_text(FLOW, encoding="utf-8")
-    result = compile_file(str(path))
-    assert result.ok, [d.message for d in result.diagnostics]
-    ir = result.ir
+    ir = compiled(path)
     li = AgentSpec(id="li", skills={"general": 0}, answer_after_ms=2_000)
     store = tmp_path / "calls.db"
     # li answers 2 s in; the caller hangs up 30 s into the call, 28 s into the talk

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
+
+from asterisk.centre import until  # noqa: F401 - for the tests here
 
 WAIT_S = 5.0
 
@@ -100,13 +101,6 @@ def parse_reply(raw: bytes) -> tuple[int, dict[str, str], dict]:
     if headers.get("content-type", "").startswith("application/json"):
         return status, headers, json.loads(body)
     return status, headers, {"ok": False, "error": body.decode("utf-8", "replace")}
-
-
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.01)
 
 
 def api_context(status, call, wrapup, *, token: str | None = None):

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-import time
 from pathlib import Path
 
-from asterisk.centre import compiled
+from asterisk.centre import compiled, place, until  # noqa: F401 - for the tests here
 from doubles.raw import ScriptBackend
 
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
@@ -20,7 +19,7 @@ from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.store import CallStore
-from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, AgiCommand, CallerLine, CallerReport
+from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, CallerReport
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
 WAIT_S = 10.0  # real seconds a test waits for what takes well under one
@@ -78,21 +77,6 @@ def ending(report: CallerReport) -> str:
     if not report.commands and report.closed_by == "server":
         return "turned away"
     return "broken"
-
-
-async def place(port: int, uniqueid: str, backend=None, *, script: str = "hold",
-                timeout: float = WAIT_S) -> CallerReport:
-    line = CallerLine(script=script, uniqueid=uniqueid,
-                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
-    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
-                           timeout=timeout).run()
-
-
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.01)
 
 
 class ServerRig:

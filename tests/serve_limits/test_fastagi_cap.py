@@ -19,7 +19,7 @@ from ccdsl.runtime.asterisk import limits
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 
-from .helpers import HOLD_FLOW, HeldCaller, Rig, ending, flow_ir, place
+from .helpers import HOLD_FLOW, WAIT_S, HeldCaller, Rig, ending, flow_ir, place
 
 CCF = Path(sys.executable).with_name("ccf")
 
@@ -32,9 +32,10 @@ def test_calls_past_max_calls_are_turned_away_and_the_rest_served(tmp_path: Path
     async def main():
         async with Rig(tmp_path, {"hold": ir}, max_calls=5) as rig:
             reports = await asyncio.gather(*(
-                place(rig.port, f"1795800000.{n}", HeldCaller(0.5)) for n in range(40)))
+                place(rig.port, "hold", f"1795800000.{n}", HeldCaller(0.5), timeout=WAIT_S)
+                for n in range(40)))
             # the server keeps serving once the burst is over
-            after = await place(rig.port, "1795800001.1")
+            after = await place(rig.port, "hold", "1795800001.1")
             return reports, after, rig.server.refused, rig.server.served
 
     reports, after, refused, served = asyncio.run(main())
@@ -98,7 +99,7 @@ def test_ccf_serve_raises_its_open_file_limit_and_caps_calls_to_fit(tmp_path: Pa
         port, proc, first = await _serve(tmp_path, 160, 256)
         try:
             reports = await asyncio.gather(*(
-                place(port, f"1795810000.{n}", HeldCaller(1.0), timeout=30.0)
+                place(port, "hold", f"1795810000.{n}", HeldCaller(1.0), timeout=30.0)
                 for n in range(150)))
         finally:
             err = await _stop(proc)
@@ -123,10 +124,10 @@ def test_accept_out_of_files_backs_off_with_one_line_a_count(tmp_path: Path) -> 
         try:
             # one call first: the call store's writer opens its files on its
             # first write, which must not be the moment files run out
-            assert ending(await place(port, "1795820001.1")) == "served"
+            assert ending(await place(port, "hold", "1795820001.1")) == "served"
             await asyncio.sleep(1.5)
             reports = await asyncio.gather(*(
-                place(port, f"1795820000.{n}", HeldCaller(1.0), timeout=60.0)
+                place(port, "hold", f"1795820000.{n}", HeldCaller(1.0), timeout=60.0)
                 for n in range(150)))
         finally:
             err = await _stop(proc)

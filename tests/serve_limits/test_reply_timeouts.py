@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ccdsl.runtime.asterisk.agi import AgiEnvironment, AgiReplyTimeout, AgiSession
 from ccdsl.runtime.asterisk.agi_timeouts import BRIDGE_SLACK_S, SLACK_S, ReplyLimits
+from ccdsl.runtime.testing.peer.agi_caller import CallerLine, environment, header_writes
 
 from .helpers import QUIET_FLOW, WAIT_S, Rig, flow_ir, until
 
@@ -43,25 +44,29 @@ def test_silent_clients_are_released_after_the_header_timeout(tmp_path: Path, ca
     assert "29 time(s) since the last such line, 30 in all" in lines[1], lines
 
 
-def _header(uniqueid: str, script: str) -> bytes:
-    return (f"agi_network: yes\nagi_network_script: {script}\nagi_request: agi://x/{script}\n"
-            f"agi_channel: PJSIP/q-{uniqueid}\nagi_uniqueid: {uniqueid}\n"
-            "agi_callerid: +8613800000001\n\n").encode()
+# a prompt this host cannot measure: prompt_timeout + slack, 0.5 s here
+QUICK = ReplyLimits(prompt_timeout_s=0.2, slack_s=0.3)
+
+
+async def _quiet_call(rig: Rig, uniqueid: str):
+    """A call of the quiet flow on `rig`: its header sent, its first command
+    read (reader, writer, that command line); nothing is answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+    line = CallerLine(script="quiet", channel=f"PJSIP/q-{uniqueid}", uniqueid=uniqueid,
+                      callerid="+8613800000001")
+    writer.write(b"".join(header_writes(environment(line, "127.0.0.1", rig.port))))
+    await writer.drain()
+    return reader, writer, await asyncio.wait_for(reader.readline(), WAIT_S)
 
 
 def test_a_peer_quiet_after_the_header_ends_its_call_at_the_command_limit(
         tmp_path: Path, caplog) -> None:
     caplog.set_level(logging.INFO, logger="ccdsl")
     ir = flow_ir(tmp_path, QUIET_FLOW)
-    # a prompt this host cannot measure: prompt_timeout + slack, 0.5 s here
-    quick = ReplyLimits(prompt_timeout_s=0.2, slack_s=0.3)
 
     async def main():
-        async with Rig(tmp_path, {"quiet": ir}, reply_limits=quick) as rig:
-            reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
-            writer.write(_header("1795830000.1", "quiet"))
-            await writer.drain()
-            command = await asyncio.wait_for(reader.readline(), WAIT_S)
+        async with Rig(tmp_path, {"quiet": ir}, reply_limits=QUICK) as rig:
+            reader, writer, command = await _quiet_call(rig, "1795830000.1")
             started = time.monotonic()
             rest = await asyncio.wait_for(reader.read(), WAIT_S)  # never answered
             waited = time.monotonic() - started
@@ -157,14 +162,10 @@ def test_an_answered_dial_waits_for_the_conversation_not_the_ring() -> None:
 def test_the_server_extends_a_running_call_that_ami_says_was_answered(tmp_path: Path) -> None:
     # what LiveCentre does on AgentConnect / BridgeEnter of the call's channel
     ir = flow_ir(tmp_path, QUIET_FLOW)
-    quick = ReplyLimits(prompt_timeout_s=0.2, slack_s=0.3)
 
     async def main():
-        async with Rig(tmp_path, {"quiet": ir}, reply_limits=quick) as rig:
-            reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
-            writer.write(_header("1795830000.2", "quiet"))
-            await writer.drain()
-            first = await asyncio.wait_for(reader.readline(), WAIT_S)
+        async with Rig(tmp_path, {"quiet": ir}, reply_limits=QUICK) as rig:
+            reader, writer, first = await _quiet_call(rig, "1795830000.2")
             extended = rig.server.extend_call("1795830000.2")
             unknown = rig.server.extend_call("1795830000.99")
             await asyncio.sleep(0.8)  # past the prompt's 0.5 s
