@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from asterisk.centre import compiled
 from ccf_cli import ccf
 from http_stand_in import JsonHandler, serving
 from ops.test_status import STATUS, config_for, status_server
@@ -72,11 +73,7 @@ def flow(tmp_path_factory) -> Path:
 def store(flow: Path) -> Path:
     """sim-1: answered by an agent whose id a FastAGI peer chose; sim-2: a
     message left for the CRM's owner."""
-    from ccdsl.compiler.pipeline import compile_file
-
-    result = compile_file(str(flow))
-    assert result.ok, [d.message for d in result.diagnostics]
-    ir = result.ir
+    ir = compiled(flow)
     path = flow.parent / "calls.db"
     crm = str(flow.parent / "crm")
     agent = AgentSpec(id=AGENT, skills={"general": 0}, answer_after_ms=2000)

@@ -18,7 +18,7 @@ import pytest
 from doubles import logs
 from doubles.ami_server import AmiPeer
 from doubles.raw import ScriptBackend
-from serve_limits.helpers import ServerRig
+from serve_limits.helpers import ServerRig, flow_ir
 
 from asterisk.centre import compiled, write_config
 from ccdsl.runtime.asterisk import server as server_module
@@ -289,8 +289,7 @@ def http_crm_on_a_closed_port():
 
 @pytest.mark.parametrize("kind", ["slow", "down", "http-closed-port"])
 def test_the_crm_is_slow_or_down(kind: str, tmp_path: Path, caplog_ccdsl) -> None:
-    (tmp_path / "crm_line.ccf").write_text(CRM_FLOW, encoding="utf-8")
-    ir = compiled(tmp_path / "crm_line.ccf")
+    ir = flow_ir(tmp_path, CRM_FLOW)
 
     async def main():
         crm = {"slow": lambda: SlowCRM(1.0), "down": lambda: DownCRM(0),
@@ -367,8 +366,7 @@ def test_a_broken_peer_is_closed_and_the_next_call_is_served(
         fault: str, tmp_path: Path, caplog_ccdsl, monkeypatch) -> None:
     # the header must be whole within this; a stalled peer is cut off then
     monkeypatch.setattr(server_module, "HEADER_TIMEOUT_S", 0.3)
-    (tmp_path / "line.ccf").write_text(LINE_FLOW, encoding="utf-8")
-    ir = compiled(tmp_path / "line.ccf")
+    ir = flow_ir(tmp_path, LINE_FLOW)
 
     async def main():
         async with Rig(tmp_path, {"line": ir}) as rig:
@@ -418,8 +416,7 @@ def test_a_hang_up_as_the_call_joins_a_queue_is_abandoned_not_an_error(tmp_path:
     HANGUP line arrives): Queue() on the dead channel returns at once
     without QUEUESTATUS. The call was abandoned; it is no error, and the
     record must not blame queues.conf."""
-    (tmp_path / "queue_line.ccf").write_text(QUEUE_FLOW, encoding="utf-8")
-    ir = compiled(tmp_path / "queue_line.ccf")
+    ir = flow_ir(tmp_path, QUEUE_FLOW)
 
     async def main():
         async with Rig(tmp_path, {"queue_line": ir}) as rig:
