@@ -101,17 +101,16 @@ def _extensions(config, bundle) -> ConfFile:
         inbound.append(Line("exten", f"{exten},n,AGI({agi.url(flow)})", arrow=True))
         inbound.append(Line("exten", f"{exten},n,{_after_agi(config)}", arrow=True))
 
+    # each agent's (extension, device)
+    phones = [(names.diallable(agent.extension),
+               names.agent_interface(config.agents.interface, agent.id, agent.extension))
+              for agent in config.agents.agents]
     transfer: list[Line] = []
-    template = config.agents.interface
-    for agent in config.agents.agents:
-        exten = names.diallable(agent.extension)
-        device = names.agent_interface(template, agent.id, agent.extension)
-        transfer.append(Line("exten", f"{exten},1,Dial({device})", arrow=True))
-        transfer.append(Line("exten", f"{exten},n,Hangup()", arrow=True))
+    for exten, device in phones:
+        transfer += _then_hangup(exten, f"Dial({device})")
     outbound = config.outbound_interface.format(number="${EXTEN}")
     for pattern in ("_X.", "_+X."):
-        transfer.append(Line("exten", f"{pattern},1,Dial({outbound})", arrow=True))
-        transfer.append(Line("exten", f"{pattern},n,Hangup()", arrow=True))
+        transfer += _then_hangup(pattern, f"Dial({outbound})")
 
     # Dial's U() names the agent (ARG2); Queue's gosub cannot: the server
     # then finds the member by this connection's agi_channel
@@ -128,12 +127,18 @@ def _extensions(config, bundle) -> ConfFile:
                 ("blind transfers continue here: agents' extensions, then numbers",)),
         Section(names.ANSWERED_SUB, answered,
                 ("run on an agent's channel before it is bridged (Dial U(), Queue gosub)",)),
-        *_console(config, bundle),
+        *_console(phones, bundle),
     )
     return ConfFile(EXTENSIONS_FILE, _header(EXTENSIONS_FILE, "extensions.conf"), sections)
 
 
-def _console(config, bundle) -> tuple[Section, ...]:
+def _then_hangup(exten: str, app: str) -> tuple[Line, Line]:
+    """`exten => EXTEN,1,APP` and `exten => EXTEN,n,Hangup()`."""
+    return (Line("exten", f"{exten},1,{app}", arrow=True),
+            Line("exten", f"{exten},n,Hangup()", arrow=True))
+
+
+def _console(phones: Sequence[tuple[str, str]], bundle) -> tuple[Section, ...]:
     """The contexts the console's call control sends channels to
     (runtime/asterisk/console_control.py)."""
     hold = (Line("exten", "s,1,Answer()", arrow=True),
@@ -142,17 +147,13 @@ def _console(config, bundle) -> tuple[Section, ...]:
             Line("exten", f"s,n,Playback(${{{READ_FILE_VAR}}})", arrow=True),
             Line("exten", "s,n,Hangup()", arrow=True))
     agents: list[Line] = []
-    for agent in config.agents.agents:
-        exten = names.diallable(agent.extension)
-        device = names.agent_interface(config.agents.interface, agent.id, agent.extension)
-        agents.append(Line("exten", f"{exten},1,Dial({device},{CONSOLE_RING_S})", arrow=True))
-        agents.append(Line("exten", f"{exten},n,Hangup()", arrow=True))
+    for exten, device in phones:
+        agents += _then_hangup(exten, f"Dial({device},{CONSOLE_RING_S})")
     queues: list[Line] = []
     found = sorted({names.queue_name(q) for flow in bundle.flows.values()
                     for q in (flow.get("queues") or {})})
     for queue in found:
-        queues.append(Line("exten", f"{queue},1,Queue({queue})", arrow=True))
-        queues.append(Line("exten", f"{queue},n,Hangup()", arrow=True))
+        queues += _then_hangup(queue, f"Queue({queue})")
     return (
         Section(CONSOLE_HOLD, hold,
                 ("the console's hold: music whispered (ChanSpy w) to the caller",)),
