@@ -551,23 +551,23 @@ class CallStore:
     def last_agent(self, phone: str, since: datetime | None = None) -> str | None:
         """The agent who last talked to this caller (CallHistory)."""
         self._sync()
-        return store_history.last_agent(self._unwritten_rows(), self._read_file, phone,
+        return store_history.last_agent(self._unwritten_rows(phone), self._read_file, phone,
                                         _ms(since) if since is not None else None)
 
     def recent_calls(self, caller: str, exclude: str, limit: int) -> list[dict[str, Any]]:
         """A caller's last calls but `exclude`, newest first, written or not
         (a screen pop's; store_history.recent_calls)."""
         self._sync()
-        return store_history.recent_calls(self._unwritten_rows(), self._read_file, caller,
+        return store_history.recent_calls(self._unwritten_rows(caller), self._read_file, caller,
                                           exclude, limit)
 
-    def _unwritten_rows(self) -> list[dict[str, Any]]:
-        """The rows of calls not in the file yet, or not as they are now:
-        open, finished and queued, or being written."""
+    def _unwritten_rows(self, caller: str) -> list[dict[str, Any]]:
+        """The caller's rows (only theirs copied: every `last agent` and pop reads
+        them) of calls not in the file yet or not as now: open, queued, being written."""
         with self._lock:
             return [dict(call.row) for call in itertools.chain(
                 self._calls.values(), self._q.finished,
-                *(b.records for b in self._inflight()))]
+                *(b.records for b in self._inflight())) if call.row["caller"] == caller]
 
     def _inflight(self) -> list[Batch]:
         """The batch the writer holds (being written, or failed and waiting), if any."""

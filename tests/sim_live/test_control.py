@@ -28,6 +28,28 @@ async def talking(w, agent="ann"):
     return call
 
 
+async def hung_up(w, call):
+    """Hang the call up from the console, then stop the centre."""
+    await w.centre.hangup(call)
+    await w.until(lambda: "call_ended" in w.kinds(call))
+    await w.centre.stop()
+
+
+def transferred(w, target, mode, *, bob=False):
+    """A call answered by ann, transferred from the console, to its end;
+    `bob`: bob logged in first. The call's id."""
+    async def main():
+        if bob:
+            await w.centre.agent_login("bob")
+        call = await talking(w)
+        await w.centre.transfer(call, target, mode)
+        await w.until(lambda: "call_ended" in w.kinds(call))
+        await w.centre.stop()
+        return call
+
+    return run(main())
+
+
 def test_a_human_agents_offer_waits_for_answer(world):
     w = world(humans={"ann"})
 
@@ -37,9 +59,7 @@ def test_a_human_agents_offer_waits_for_answer(world):
         assert "conversation_ended" not in w.kinds(call)
         with pytest.raises(ControlError):
             w.centre.answer("ann")  # nothing rings now
-        await w.centre.hangup(call)
-        await w.until(lambda: "call_ended" in w.kinds(call))
-        await w.centre.stop()
+        await hung_up(w, call)
         return call
 
     call = run(main())
@@ -76,9 +96,7 @@ def test_hold_read_to_caller_monitor_and_add_party(world):
         with pytest.raises(ControlError) as bad:
             await w.centre.monitor(call, "9001", "shout")
         assert bad.value.status == 400
-        await w.centre.hangup(call)
-        await w.until(lambda: "call_ended" in w.kinds(call))
-        await w.centre.stop()
+        await hung_up(w, call)
         return call, seen
 
     call, seen = run(main())
@@ -105,30 +123,13 @@ def test_unknown_calls_and_agents_are_refused(world):
 
 def test_transfer_to_a_number_leaves_the_flow(world):
     w = world(humans={"ann"})
-
-    async def main():
-        call = await talking(w)
-        await w.centre.transfer(call, Target("number", "+8610555"), "blind")
-        await w.until(lambda: "call_ended" in w.kinds(call))
-        await w.centre.stop()
-        return call
-
-    call = run(main())
+    call = transferred(w, Target("number", "+8610555"), "blind")
     assert w.of(call, "call_ended")[0]["outcome"] == "transfer"
 
 
 def test_blind_transfer_to_a_queue_reaches_another_agent(world):
     w = world(humans={"ann"})
-
-    async def main():
-        await w.centre.agent_login("bob")
-        call = await talking(w)
-        await w.centre.transfer(call, Target("queue", "tech"), "blind")
-        await w.until(lambda: "call_ended" in w.kinds(call))
-        await w.centre.stop()
-        return call
-
-    call = run(main())
+    call = transferred(w, Target("queue", "tech"), "blind", bob=True)
     answered = [d["agent"] for d in w.of(call, "agent_answered")]
     assert answered == ["ann", "bob"]
     moved = [d for d in w.of(call, "transfer") if d.get("by") == "console"]
@@ -139,16 +140,7 @@ def test_blind_transfer_to_a_queue_reaches_another_agent(world):
 
 def test_attended_transfer_to_an_agent(world):
     w = world(humans={"ann"})
-
-    async def main():
-        await w.centre.agent_login("bob")
-        call = await talking(w)
-        await w.centre.transfer(call, Target("agent", "bob"), "attended")
-        await w.until(lambda: "call_ended" in w.kinds(call))
-        await w.centre.stop()
-        return call
-
-    call = run(main())
+    call = transferred(w, Target("agent", "bob"), "attended", bob=True)
     assert [d["agent"] for d in w.of(call, "agent_answered")] == ["ann", "bob"]
 
 
