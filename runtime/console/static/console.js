@@ -61,6 +61,28 @@ const ccf = {
     return node;
   },
 
+  // an ISO time as people read it, in the centre's zone (<body data-zone>), else in the
+  // offset the time was written with: "2026-11-30 10:00:45". Anything that is not an
+  // ISO time is given back unchanged.
+  when(iso) {
+    const s = String(iso ?? "");
+    const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+    if (!m) return s;
+    let day = m[1], time = m[2].length === 5 ? m[2] : m[2].slice(0, 8);
+    const zone = document.body && document.body.dataset.zone;
+    if (zone && m[3]) {
+      try {
+        const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+          timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+          minute: "2-digit", second: "2-digit", hourCycle: "h23"}).formatToParts(new Date(s))
+          .map((p) => [p.type, p.value]));
+        day = parts.year + "-" + parts.month + "-" + parts.day;
+        time = parts.hour + ":" + parts.minute + (m[2].length === 5 ? "" : ":" + parts.second);
+      } catch (e) { /* an unknown zone: the time as written */ }
+    }
+    return day + " " + time;
+  },
+
   clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
@@ -69,3 +91,11 @@ const ccf = {
   },
 };
 window.ccf = ccf;
+
+// times the server wrote as ISO (<time datetime>) shown in the centre's zone
+document.addEventListener("DOMContentLoaded", () => {
+  for (const node of document.querySelectorAll("time[datetime]")) {
+    const shown = ccf.when(node.getAttribute("datetime"));
+    if (shown !== node.textContent) { node.title = node.getAttribute("datetime"); node.textContent = shown; }
+  }
+});

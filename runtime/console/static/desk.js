@@ -22,6 +22,7 @@
   let held = false;
 
   const words = (s) => String(s || "").replace(/_/g, " ");
+  const stateWords = (s) => s === "wrapup" ? "wrap-up" : words(s);
 
   // ---- state ---------------------------------------------------------------------------
   function showMe(status) {
@@ -30,19 +31,25 @@
     me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
     const box = $("state");
-    box.textContent = words(me.state) + (me.reason ? ": " + me.reason : "");
+    box.textContent = stateWords(me.state) + (me.reason ? ": " + me.reason : "");
     box.className = "state state-" + me.state;
     $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
-    $("btn-pause").disabled = ["ringing", "on_call"].includes(me.state);
+    $("btn-pause").disabled = ["ringing", "on_call", "logged_out"].includes(me.state);
+    $("btn-pause").title = me.state === "logged_out" ? "join the queues first" : "";
     $("btn-leave").textContent = me.state === "logged_out" ? "Join the queues" : "Leave the queues";
     $("btn-leave").disabled = ["ringing", "on_call"].includes(me.state);
     $("call-controls").hidden = !me.call || !["ringing", "on_call"].includes(me.state);
+    // hold, transfer, a party and reading need the conversation: not offered while it rings
+    $("call-controls").classList.toggle("ringing", me.state === "ringing");
     $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
     held = me.state === "on_call" && Boolean(status.held);
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends
     if (me.call && me.state === "wrapup" && wrapupCall !== me.call) {
       loadWrapup(me.call);
+    }
+    if (["ringing", "on_call"].includes(me.state) && $("wrapup-form").hidden) {
+      $("wrapup-none").textContent = "The form of your call appears here when the conversation ends.";
     }
     if (before !== me.state && ["ready", "paused", "logged_out", "wrapup"].includes(me.state)) {
       refresh();
@@ -54,10 +61,9 @@
     $("state-time").textContent = ccf.clock((now() - me.since) / 1000);
     const status = $("pop-status");
     if (status && pop && pop === me.call) {
-      const what = me.state === "ringing" ? "ringing" : me.state === "on_call" ? "on call" : words(me.state);
-      status.textContent = what + " " + ccf.clock((now() - me.since) / 1000);
+      status.textContent = stateWords(me.state) + " " + ccf.clock((now() - me.since) / 1000);
     } else if (status) {
-      status.textContent = "";
+      status.textContent = pop ? "· ended" : "";
     }
   }
 
@@ -92,12 +98,28 @@
         ccf.el("span", {id: "pop-caller", class: "caller", text: text(call.caller) || "unknown number"}), " ",
         call.caller_name ? ccf.el("span", {id: "pop-caller-name", class: "caller-name", text: text(call.caller_name)}) : null, " ",
         ccf.el("span", {id: "pop-status", class: "muted"})),
-      ccf.el("p", {class: "muted"}, "dialled ", ccf.el("span", {id: "pop-dialled", text: text(call.dialled)}),
-        " · flow ", ccf.el("span", {id: "pop-flow", text: text(call.flow)}),
+      ccf.el("p", {class: "muted"},
+        ...(call.dialled ? ["dialled ", ccf.el("span", {id: "pop-dialled", text: text(call.dialled)}), " · "] : []),
+        "flow ", ccf.el("span", {id: "pop-flow", text: text(call.flow)}),
         " · call ", ccf.el("span", {id: "pop-call", text: pop})),
       ccf.el("p", {}, "IVR: ", ccf.el("span", {id: "pop-path", text: pathText(call.path) || "(no menu choices)"})));
     showCustomer(popData.customer, popData.recent_calls || [], popData.items);
     tick();
+  }
+
+  // a CRM or flow value as people read it: times in the centre's zone, a record by its
+  // name (else its fields), a list comma-separated; never HTML
+  function shown(v) {
+    if (typeof v === "string") return ccf.when(v);
+    if (Array.isArray(v)) return v.map(shown).join(", ");
+    if (v && typeof v === "object") {
+      if (v.name !== undefined && v.name !== null) {
+        const tag = [v.kind, v.id].filter((x) => x !== undefined && x !== null).map(text).join(" ");
+        return text(v.name) + (tag ? " (" + tag + ")" : "");
+      }
+      return Object.entries(v).map(([k, x]) => k.replace(/_/g, " ") + ": " + shown(x)).join(", ");
+    }
+    return text(v);
   }
 
   // what the flow's `screen_pop` statement chose: values, or records (a heading each,
@@ -109,7 +131,7 @@
         const head = [item.kind, item.id].filter((v) => v !== undefined && v !== null).join(" ");
         if (head) rows.push([head, null]);  // desk_pages.flow_items renders the same
         for (const [k, v] of Object.entries(item)) {
-          if (k !== "kind" && k !== "id") rows.push([k, typeof v === "object" && v !== null ? JSON.stringify(v) : v]);
+          if (k !== "kind" && k !== "id") rows.push([k, v === null || v === undefined ? "" : v]);
         }
       } else {
         rows.push(["", item]);
@@ -130,8 +152,8 @@
         continue;
       }
       table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {text: key || "flow"}),
-                          ccf.el("td", {text: text(value)})));
-      pick.append(ccf.el("option", {value: text(value), text: (key || "flow") + ": " + text(value)}));
+                          ccf.el("td", {text: shown(value)})));
+      pick.append(ccf.el("option", {value: shown(value), text: (key || "flow") + ": " + shown(value)}));
     }
     const entries = !chosen.length && customer && typeof customer === "object"
       ? Object.entries(customer) : [];
@@ -139,18 +161,21 @@
       table.append(ccf.el("tr", {}, ccf.el("td", {class: "muted", text: "No customer record."})));
     }
     for (const [key, value] of entries) {
-      table.append(ccf.el("tr", {}, ccf.el("th", {text: key}), ccf.el("td", {text: text(value)})));
-      pick.append(ccf.el("option", {value: text(value), text: key + ": " + text(value)}));
+      table.append(ccf.el("tr", {}, ccf.el("th", {text: key}), ccf.el("td", {text: shown(value)})));
+      pick.append(ccf.el("option", {value: shown(value), text: key + ": " + shown(value)}));
     }
     const list = $("recent-calls");
     list.replaceChildren();
-    if (!recent.length) list.append(ccf.el("li", {class: "muted", text: "none"}));
+    if (!recent.length) {
+      list.append(ccf.el("li", {class: "muted", text: popData ? "No earlier calls from this number." : "None: no call."}));
+    }
     for (const r of recent) {
       const id = encodeURIComponent(text(r.call_id));
       const wrap = r.wrapup && typeof r.wrapup === "object"
         ? Object.entries(r.wrapup).map(([k, v]) => k + ": " + text(v)).join(", ") : text(r.wrapup);
       list.append(ccf.el("li", {},
-        ccf.el("span", {class: "when", text: text(r.time)}), " " + text(r.outcome),
+        ccf.el("time", {class: "when", datetime: text(r.time), title: text(r.time), text: ccf.when(r.time)}), " ",
+        ccf.el("span", {class: "outcome", text: words(r.outcome)}),
         r.agent ? " · agent " + text(r.agent) : "",
         wrap ? ccf.el("span", {class: "wrapup", text: " · " + wrap}) : null, " ",
         ccf.el("a", {href: "/history/" + id, text: "details"}), " ",
@@ -214,6 +239,7 @@
     } catch (e) { return; }
     if (!data.ok) {
       wrapupCall = null;  // asked again on the next change (the form comes at the conversation's end)
+      if (me.state === "wrapup" && data.error) $("wrapup-none").textContent = data.error;
       return;
     }
     showWrapup(callId, data.fields);
@@ -230,7 +256,7 @@
       let input;
       if (f.input === "yesno") {
         input = ccf.el("select", {id, name, required: f.required},
-          ccf.el("option", {value: ""}), ccf.el("option", {value: "yes", text: "yes"}), ccf.el("option", {value: "no", text: "no"}));
+          ccf.el("option", {value: "", text: "choose…"}), ccf.el("option", {value: "yes", text: "yes"}), ccf.el("option", {value: "no", text: "no"}));
       } else if (f.input === "textarea") {
         input = ccf.el("textarea", {id, name, rows: 2, required: f.required});
       } else {

@@ -7,6 +7,7 @@
   if (!root) return;
   const modes = (root.dataset.modes || "listen whisper barge").split(" ").filter(Boolean);
   const link = document.getElementById("wall-link");
+  const device = root.dataset.device || "";
   const el = ccf.el;
 
   function setText(id, value) {
@@ -37,23 +38,25 @@
     if (!a.monitorable) return null;
     const cell = el("span");
     for (const mode of modes) {
+      // without a device of the supervisor's the centre has nothing to ring: not offered
       cell.append(el("button", {type: "button", "data-monitor": mode, "data-call": a.call_id,
-                                "data-agent": a.id, text: mode[0].toUpperCase() + mode.slice(1)}), " ");
+                                "data-agent": a.id, text: mode[0].toUpperCase() + mode.slice(1),
+                                disabled: !device, title: device ? null : "no device configured for you"}), " ");
     }
     return cell;
   }
 
   function agents(list) {
     body("wall-agents", list.map((a) => {
-      const state = a.state.replace("_", " ") + (a.reason ? ": " + a.reason : "") +
+      const state = (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "") +
                     " (" + ccf.clock(a.seconds) + ")";
       return el("tr", {"data-agent": a.id},
         el("td", {}, a.name + " ", el("small", {class: "muted", text: a.id})),
-        el("td", {class: "state-" + a.state, text: state}),
+        el("td", {class: "state-" + a.state + " nowrap", text: state}),
         el("td", {}, a.call_id ? (a.caller || "") + " " : "",
            a.call_id && a.queue ? el("span", {class: "muted", text: a.queue}) : null),
         el("td", {text: a.step || ""}),
-        el("td", {}, monitorButtons(a)));
+        el("td", {class: "monitor"}, monitorButtons(a)));
     }), 5, "no agents");
   }
 
@@ -82,7 +85,7 @@
 
   const source = ccf.live({
     wall(snapshot) {
-      setText("wall-at", snapshot.at);
+      setText("wall-at", ccf.when(snapshot.at));
       setText("wall-calls", snapshot.calls);
       queues(snapshot.queues || []);
       agents(snapshot.agents || []);
