@@ -51,28 +51,56 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+# the calls an agent talked in: the agent on the record, or any offer they answered
+_TALKED_IN = ("(agent = ? OR call_id IN (SELECT call_id FROM agent_legs "
+              "WHERE agent = ? AND outcome = 'answered'))")
+IN_PROGRESS = "in_progress"  # an `outcome` filter: the calls with no outcome yet
+
+
 def list_calls(store: CallStore, *, customer: str | None = None, agent: str | None = None,
-               since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+               since: datetime | None = None, until: datetime | None = None,
+               caller: str | None = None, outcome: str | None = None,
+               call_id: str | None = None, limit: int = 50,
+               offset: int = 0) -> list[dict[str, Any]]:
     """The newest calls first, each with its first recording (calls.recording).
     `agent`: calls the agent talked in (any answered offer, not only the
-    last one); `customer`: the CRM customer id found on the call."""
+    last one); `customer`: the CRM customer id found on the call; `since`
+    and `until`: started at or after, and before; `caller`: a part of the
+    caller's number; `outcome`: the record's, or IN_PROGRESS for none yet;
+    `call_id`: that call only (whether it passes the other filters);
+    `offset`: skip that many (paging)."""
     where, args = [], []
+    if call_id is not None:
+        where.append("call_id = ?")
+        args.append(call_id)
     if customer is not None:
         where.append("customer_id = ?")
         args.append(customer)
     if agent is not None:
-        where.append("(agent = ? OR call_id IN (SELECT call_id FROM agent_legs "
-                     "WHERE agent = ? AND outcome = 'answered'))")
+        where.append(_TALKED_IN)
         args += [agent, agent]
+    if caller:
+        # a part of the number: +86138 finds every 138 number; LIKE's own signs are text
+        escaped = caller.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("caller LIKE ? ESCAPE '\\'")
+        args.append(f"%{escaped}%")
     if since is not None:
         where.append("started_ms >= ?")
         args.append(epoch_ms(since))
+    if until is not None:
+        where.append("started_ms < ?")
+        args.append(epoch_ms(until))
+    if outcome == IN_PROGRESS:
+        where.append("outcome IS NULL")
+    elif outcome:
+        where.append("outcome = ?")
+        args.append(outcome)
     sql = ("SELECT call_id, started, flow, caller, customer_id, agent, outcome, duration_ms, "
-           "talk_ms, queue, recording, voicemail_mailbox FROM calls")
+           "talk_ms, queue, recording, voicemail_mailbox, voicemail_file FROM calls")
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return store.query(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT ?",
-                       (*args, max(0, limit)))
+    return store.query(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT ? OFFSET ?",
+                       (*args, max(0, limit), max(0, offset)))
 
 
 def call_recordings(store: CallStore, call_id: str) -> list[dict[str, Any]]:

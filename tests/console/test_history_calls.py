@@ -79,6 +79,21 @@ def test_staff_search_by_caller_agent_outcome_and_dates(console) -> None:
     assert web.get("/history", params={"since": "yesterday"}).status_code == 400
 
 
+def test_a_search_for_calls_in_progress_and_for_likes_own_signs(console) -> None:
+    """`ccf calls list`'s query: no outcome yet is "in progress"; % and _ in a
+    number are text, not LIKE's wildcards."""
+    store_call(console.store, "done-1", caller="+8613800000001", agent=None)
+    store_call(console.store, "odd-1", caller="+86_1%", agent=None)
+    console.store.emit(Event("running-1", 1, START, "call_started",
+                             {"caller": "+8613800000009", "flow": "hotline"}))
+    console.store.flush()
+    web = console.client("root")
+    running = web.get("/history", params={"outcome": "in_progress"}).text
+    assert "running-1" in running and "done-1" not in running
+    odd = web.get("/history", params={"caller": "_1%"}).text
+    assert "odd-1" in odd and "done-1" not in odd
+
+
 def test_the_search_pages(console) -> None:
     for n in range(55):
         store_call(console.store, f"p{n:02d}", at=START - timedelta(minutes=n), agent=None)
