@@ -13,12 +13,12 @@ import logging
 import re
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console.admin_reports import report_view
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import ADMIN, STAFF, need, need_form
+from ccdsl.runtime.console.guard import ADMIN, STAFF, need, need_form, reply
 from ccdsl.runtime.console.sessions import Session
 from ccdsl.runtime.console.templates import page
 from ccdsl.runtime.operations.centre_control import ControlError
@@ -68,8 +68,7 @@ def done(request: Request, session: Session, status: int, message: str,
          **extra) -> Response:
     ok = 200 <= status < 300
     if wants_json(request):
-        return JSONResponse({"ok": ok, **({"message": message} if ok else {"error": message}),
-                             **extra}, status, headers={"Cache-Control": "no-store"})
+        return reply(status, **({"message": message} if ok else {"error": message}), **extra)
     session.flashes.append(("" if ok else "error:") + message)
     return RedirectResponse("/agents", 303)
 

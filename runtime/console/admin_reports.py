@@ -14,7 +14,6 @@ from typing import Any
 from markupsafe import Markup
 
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.wall_model import centre_zone
 
 MAX_DAYS = 366
 
@@ -46,7 +45,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     from ccdsl.runtime.operations.reports.options import OptionError, filters
     from ccdsl.runtime.operations.reports.render_html import chart
 
-    zone = centre_zone(ctx)
+    zone = ctx.zone()
     today = now.astimezone(zone).date()
     try:
         since = day_of(since_text, today)

@@ -25,7 +25,9 @@ from ccdsl.runtime.console.login import home_of, login_routes
 from ccdsl.runtime.console.sessions import Sessions
 from ccdsl.runtime.console.stream import live
 from ccdsl.runtime.console.templates import HERE
+from ccdsl.runtime.console.wall_model import WallBoard
 from ccdsl.runtime.console.web_server import MAX_HEADER_BYTES
+from ccdsl.runtime.operations.centre_control import ControlError
 
 log = logging.getLogger("ccdsl.console")
 
@@ -56,10 +58,12 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={Refused: refused, HTTPException: _http_error})
+                    exception_handlers={Refused: refused, ControlError: refused,
+                                        HTTPException: _http_error})
     app.state.ctx = ctx
     app.state.sessions = Sessions(ctx.settings.session_idle_s, ctx.settings.session_max_s)
     app.state.stopping = asyncio.Event()
+    app.state.board = WallBoard(ctx)  # one wallboard snapshot per tick for every page
     app.state.housekeeping = lambda: _housekeeping(ctx, app.state.sessions)
     return app
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.centre_control import CentreControl
+from ccdsl.runtime.operations.centre_time import ZoneError, zone_named
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
 from ccdsl.runtime.operations.console_users import User, UsersError, load_users
 from ccdsl.runtime.operations.live_feed import LiveFeed
@@ -53,6 +54,19 @@ class ConsoleContext:
     # the centre's clock: the wall clock on Asterisk, the simulated one with --simulate
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _users: tuple[float, dict[str, User]] | None = field(default=None, repr=False)
+    _zone: tzinfo | None = field(default=None, repr=False)
+
+    def zone(self) -> tzinfo:
+        """The centre's zone: ccf.toml's, else the one the store was made
+        with (read once: neither changes while the console runs)."""
+        if self._zone is None:
+            try:
+                self._zone = zone_named(self.timezone) if self.timezone else None
+            except ZoneError:
+                pass  # a bad name: the store's
+            if self._zone is None:
+                self._zone = self.store.zone()
+        return self._zone
 
     def users(self) -> dict[str, User]:
         """The users file, read again when it changed (`ccf console user`

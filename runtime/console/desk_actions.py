@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import AGENT, Refused, need_form
+from ccdsl.runtime.console.guard import Refused, need_agent_form, reply
 from ccdsl.runtime.operations.centre_control import (
     TARGET_KINDS,
     TRANSFER_MODES,
@@ -39,70 +39,53 @@ CALL_ACTIONS = ("hangup", "hold", "resume", "transfer", "add_party", "read", "an
 Handler = Callable[[ConsoleContext, str, str, dict[str, str]], Awaitable[dict[str, Any]]]
 
 
-def _ok(body: dict[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse({"ok": True, **(body or {})}, headers={"Cache-Control": "no-store"})
-
-
-def _error(status: int, message: str, **more: Any) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message, **more}, status,
-                        headers={"Cache-Control": "no-store"})
-
-
-async def _agent_form(request: Request) -> tuple[str, dict[str, str]]:
-    session, fields = await need_form(request, AGENT)
-    if session.agent is None:
-        raise Refused(403, "this user is not an agent of the agents file")
-    return session.agent, fields
-
-
 def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def ready(request: Request) -> Response:
-        agent, _ = await _agent_form(request)
-        return await _state(ctx.desk.ready(agent))
+        agent, _ = await need_agent_form(request)
+        return _state(await ctx.desk.ready(agent))
 
     async def pause(request: Request) -> Response:
-        agent, fields = await _agent_form(request)
+        agent, fields = await need_agent_form(request)
         reason = fields.get("reason", "").strip()
         if reason not in ctx.settings.pause_reasons:
-            return _error(400, f"choose a pause reason: one of "
-                               f"{', '.join(ctx.settings.pause_reasons)}")
-        return await _state(ctx.desk.pause(agent, reason))
+            return reply(400, error=f"choose a pause reason: one of "
+                                    f"{', '.join(ctx.settings.pause_reasons)}")
+        return _state(await ctx.desk.pause(agent, reason))
 
     async def leave(request: Request) -> Response:
-        agent, _ = await _agent_form(request)
-        return await _state(ctx.desk.logout(agent))
+        agent, _ = await need_agent_form(request)
+        return _state(await ctx.desk.logout(agent))
 
     async def join(request: Request) -> Response:
         """Back into the queues after leaving them (the page stays open)."""
-        agent, _ = await _agent_form(request)
-        return await _state(ctx.desk.login(agent))
+        agent, _ = await need_agent_form(request)
+        return _state(await ctx.desk.login(agent))
 
     async def call_action(request: Request) -> Response:
-        agent, fields = await _agent_form(request)
+        agent, fields = await need_agent_form(request)
         call_id, action = request.path_params["call_id"], request.path_params["action"]
         if action not in CALL_ACTIONS:
-            return _error(404, f"no call action {action!r}; one of {', '.join(CALL_ACTIONS)}")
+            return reply(404, error=f"no call action {action!r}; one of "
+                                    f"{', '.join(CALL_ACTIONS)}")
         status = ctx.desk.status(agent)
         if status.call_id != call_id:
             mine = f"call {status.call_id}" if status.call_id else "no call"
-            return _error(403, f"call {call_id} is not the call on your desk ({mine}): you "
-                               "may act only on your own call")
+            return reply(403, error=f"call {call_id} is not the call on your desk ({mine}): "
+                                    "you may act only on your own call")
         try:
             done = await ACTIONS[action](ctx, agent, call_id, fields)
         except ValueError as exc:
-            return _error(400, str(exc))
-        except ControlError as exc:
-            return _error(exc.status, str(exc))
+            return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
-        return _ok({"call_id": call_id, "action": action, **done})
+        return reply(call_id=call_id, action=action, **done)
 
     async def wrapup(request: Request) -> Response:
-        agent, fields = await _agent_form(request)
+        agent, fields = await need_agent_form(request)
         call_id = request.path_params["call_id"]
         may_wrap_up(ctx, agent, call_id)
         values = {k[len(FIELD_PREFIX):]: v for k, v in fields.items()
                   if k.startswith(FIELD_PREFIX)}
-        status, body = await _submit(ctx, call_id, {"agent": agent, "fields": values})
+        status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}
@@ -111,30 +94,27 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 name, _, said = problem.partition(": ")
                 (by_field.setdefault(name, []).append(said) if name in values
                  else other.append(problem))
-            return _error(status if status >= 400 else 400,
-                          body.get("error") or "; ".join(problems) or "not stored",
-                          problems=by_field, other=other)
+            return reply(status if status >= 400 else 400,
+                         error=body.get("error") or "; ".join(problems) or "not stored",
+                         problems=by_field, other=other)
+        body = {k: v for k, v in body.items() if k != "ok"}
         try:
             await ctx.desk.wrapped_up(agent, call_id)
         except ControlError as exc:
-            return _ok({**body, "ready": False, "warning": str(exc)})
-        return _ok({**body, "me": ctx.desk.status(agent).to_json()})
+            return reply(**body, ready=False, warning=str(exc))
+        return reply(**body, me=ctx.desk.status(agent).to_json())
 
     async def callback(request: Request) -> Response:
-        agent, _ = await _agent_form(request)
+        agent, _ = await need_agent_form(request)
         call_id = request.path_params["call_id"]
         _own_message(ctx, agent, call_id)
-        try:
-            outcome = await ctx.control.callback(call_id, agent)
-        except ControlError as exc:
-            return _error(exc.status, str(exc))
-        return _ok({"call_id": call_id, "outcome": outcome})
+        return reply(call_id=call_id, outcome=await ctx.control.callback(call_id, agent))
 
     async def done(request: Request) -> Response:
-        agent, _ = await _agent_form(request)
+        agent, _ = await need_agent_form(request)
         call_id = request.path_params["call_id"]
         _own_message(ctx, agent, call_id)
-        return _ok({"call_id": call_id, "done": mark_done(ctx.store, call_id, agent)})
+        return reply(call_id=call_id, done=mark_done(ctx.store, call_id, agent))
 
     return [Route("/desk/ready", ready, methods=["POST"]),
             Route("/desk/pause", pause, methods=["POST"]),
@@ -146,12 +126,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/desk/done/{call_id}", done, methods=["POST"])]
 
 
-async def _state(change: Awaitable[Any]) -> Response:
-    try:
-        status = await change
-    except ControlError as exc:
-        return _error(exc.status, str(exc))
-    return _ok({"me": status.to_json()})
+def _state(status: Any) -> Response:
+    """The desk's state after a change (a ControlError is answered by the app)."""
+    return reply(me=status.to_json())
 
 
 def _own_message(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any]:
@@ -178,15 +155,6 @@ def may_wrap_up(ctx: ConsoleContext, agent: str, call_id: str) -> None:
     if asked and (asked[-1].get("data") or {}).get("agent") == agent:
         return
     raise Refused(403, f"call {call_id} was not yours: only the agent who took it wraps it up")
-
-
-async def _submit(ctx: ConsoleContext, call_id: str, body: dict[str, Any]):
-    """ctx.wrapup as (status, JSON): WrapupDesk.submit's Outcome or a pair."""
-    result = await ctx.wrapup(call_id, body)
-    if hasattr(result, "status") and hasattr(result, "body"):
-        return int(result.status), dict(result.body)
-    status, reply = result
-    return int(status), dict(reply)
 
 
 # ---- the call actions ----------------------------------------------------------------------

@@ -9,27 +9,36 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console import desk_actions
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.desk_actions import may_wrap_up
-from ccdsl.runtime.console.guard import AGENT, Refused, need
-from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.console.guard import AGENT, agent_of, need, need_agent, reply
+from ccdsl.runtime.console.templates import page, text_of
+from ccdsl.runtime.core.durations import clock_text
 from ccdsl.runtime.operations.centre_control import TARGET_KINDS, TRANSFER_MODES
-from ccdsl.runtime.operations.centre_time import zone_named
+from ccdsl.runtime.operations.centre_time import local_text
 from ccdsl.runtime.operations.ivr_path import path_text
 from ccdsl.runtime.operations.voicemail import list_messages
-from ccdsl.runtime.operations.wrapup import WrapupError, WrapupField, WrapupForm, call_form
+from ccdsl.runtime.operations.wrapup import (
+    WrapupError,
+    WrapupField,
+    WrapupForm,
+    call_form,
+    form_from_event,
+)
 
 log = logging.getLogger("ccdsl.console")
 
 FOLLOWUPS = 50  # the newest voicemail follow-ups shown
+AGAIN_S = 30.0  # an agent's day figures are made again after this long (a call stored late)
 LANGUAGES = ("zh-CN", "en-US", "en-GB", "fr-FR", "de-DE", "es-ES")  # read to caller's select
 # how each wrap-up field type is entered (wrapup.typed reads the text)
 INPUTS = {"text": "text", "number": "number", "bool": "yesno", "date": "date",
@@ -40,9 +49,11 @@ HINTS = {"duration": "such as 90s or 5m", "list": 'JSON, such as ["a", "b"]',
 
 
 def routes(ctx: ConsoleContext) -> list[BaseRoute]:
+    day = DayFigures(ctx)
+
     async def desk(request: Request) -> Response:
         session = need(request, AGENT)
-        agent = _agent_of(session)
+        agent = agent_of(session)
         status = ctx.desk.status(agent)
         pop = ctx.pops.by_agent.get(agent)
         form, form_error = None, None
@@ -50,7 +61,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             form, form_error = wrapup_form(ctx, status.call_id)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop),
                     now=ctx.now().isoformat(),
-                    today=today(ctx, agent), followups=followups(ctx, agent),
+                    today=day.of(agent), followups=followups(ctx, agent),
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
@@ -59,34 +70,24 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 
     async def summary(request: Request) -> Response:
         """The page's parts that change with calls ending: the day, the follow-ups."""
-        agent = _agent_of(need(request, AGENT))
-        return _json({"ok": True, "me": ctx.desk.status(agent).to_json(),
-                      "today": today(ctx, agent), "followups": followups(ctx, agent)})
+        agent = need_agent(request)
+        return reply(me=ctx.desk.status(agent).to_json(), today=day.of(agent),
+                     followups=followups(ctx, agent))
 
     async def wrapup(request: Request) -> Response:
         """The wrap-up form of a call this agent may wrap up, as JSON fields."""
-        agent = _agent_of(need(request, AGENT))
+        agent = need_agent(request)
         call_id = request.path_params["call_id"]
         may_wrap_up(ctx, agent, call_id)
         form, error = wrapup_form(ctx, call_id)
         if form is None:
-            return _json({"ok": False, "error": error}, 404)
-        return _json({"ok": True, "call_id": call_id, "fields": form_view(form)})
+            return reply(404, error=error)
+        return reply(call_id=call_id, fields=form_view(form))
 
     return [Route("/desk", desk, methods=["GET"]),
             Route("/desk/summary", summary, methods=["GET"]),
             Route("/desk/wrapup/{call_id}", wrapup, methods=["GET"]),
             *desk_actions.routes(ctx)]
-
-
-def _agent_of(session) -> str:
-    if session.agent is None:
-        raise Refused(403, "this user is not an agent of the agents file")
-    return session.agent
-
-
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status, headers={"Cache-Control": "no-store"})
 
 
 def can_answer(ctx: ConsoleContext) -> bool:
@@ -97,39 +98,48 @@ def can_answer(ctx: ConsoleContext) -> bool:
 # ---- the agent's day ---------------------------------------------------------------------
 
 
-def _zone(ctx: ConsoleContext):
-    return zone_named(ctx.timezone) if ctx.timezone else ctx.store.zone()
+class DayFigures:
+    """Each agent's calls handled and talk time today (the centre's zone): the
+    `agents` section of `ccf report` for the agent and day, made again when
+    the agent's desk state has changed since (a call taken or ended) or
+    AGAIN_S have passed, not for every page load and summary."""
 
+    def __init__(self, ctx: ConsoleContext, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ctx = ctx
+        self.clock = clock
+        self._read: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
-def today(ctx: ConsoleContext, agent: str) -> dict[str, Any]:
-    """Calls handled and talk time today (the centre's zone): the `agents`
-    section of `ccf report` for this agent and day."""
-    from ccdsl.runtime.operations.reports import make_report
-    from ccdsl.runtime.operations.reports.model import Filters, Options
+    def of(self, agent: str) -> dict[str, Any]:
+        zone = self.ctx.zone()
+        day = self.ctx.now().astimezone(zone).date().isoformat()
+        status = self.ctx.desk.status(agent)
+        key = (day, status.state, status.since, status.call_id, int(self.clock() // AGAIN_S))
+        read = self._read.get(agent)
+        if read is None or read[0] != key:
+            figures = self._make(agent, day, getattr(zone, "key", None) or self.ctx.timezone)
+            if figures["calls"] is None:
+                return figures  # not read: tried again next time
+            read = self._read[agent] = key, figures
+        return read[1]
 
-    try:
-        zone = _zone(ctx)
-        day = ctx.now().astimezone(zone).date()
-        ctx.store.flush(ctx.store.wait_s if ctx.store.wait_s is not None else 1.0)
-        report = make_report(ctx.store.path,
-                             Filters(start=f"{day.isoformat()}T00:00:00",
-                                     end=f"{(day + timedelta(days=1)).isoformat()}T00:00:00",
-                                     agent=agent),
-                             Options(zone=ctx.timezone), wanted=("agents",))
-        rows = report.section("agents").records()
-    except Exception as exc:  # noqa: BLE001 - the desk works without its day's figures
-        log.warning("the day's figures of agent %s not read: %s", agent, exc)
-        return {"calls": None, "talk_ms": None, "talk": "?"}
-    row = rows[0] if rows else {}
-    talk_ms = int(row.get("talk_ms") or 0)
-    return {"calls": int(row.get("answered") or 0), "talk_ms": talk_ms, "talk": clock(talk_ms)}
+    def _make(self, agent: str, day: str, zone: str | None) -> dict[str, Any]:
+        from ccdsl.runtime.operations.reports import make_report
+        from ccdsl.runtime.operations.reports.model import Options
+        from ccdsl.runtime.operations.reports.options import filters
 
-
-def clock(ms: int | float | None) -> str:
-    """1:02:10 or 3:12, as ccf.clock writes it."""
-    seconds = max(0, int((ms or 0) // 1000))
-    h, m, s = seconds // 3600, seconds % 3600 // 60, seconds % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+        store = self.ctx.store
+        try:
+            store.flush(store.wait_s if store.wait_s is not None else 1.0)
+            report = make_report(store.path, filters(day, day, agent=agent),
+                                 Options(zone=zone), wanted=("agents",))
+            rows = report.section("agents").records()
+        except Exception as exc:  # noqa: BLE001 - the desk works without its day's figures
+            log.warning("the day's figures of agent %s not read: %s", agent, exc)
+            return {"calls": None, "talk_ms": None, "talk": "?"}
+        row = rows[0] if rows else {}
+        talk_ms = int(row.get("talk_ms") or 0)
+        return {"calls": int(row.get("answered") or 0), "talk_ms": talk_ms,
+                "talk": clock_text(talk_ms // 1000)}
 
 
 def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
@@ -139,40 +149,22 @@ def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
     except Exception as exc:  # noqa: BLE001 - the desk works without its follow-ups
         log.warning("the follow-ups of agent %s not read: %s", agent, exc)
         return []
-    zone = _zone(ctx)
+    zone = ctx.zone()
     out = []
     for m in messages:
         if m.get("done"):
             continue
         out.append({"call_id": m["call_id"], "caller": m.get("caller"),
-                    "customer_id": m.get("customer_id"), "left": _local(m.get("started"), zone),
-                    "length": clock(m.get("duration_ms")) if m.get("duration_ms") else "",
+                    "customer_id": m.get("customer_id"),
+                    "left": local_text(m.get("started"), zone)[5:16],  # MM-DD HH:MM
+                    "length": clock_text(int(m["duration_ms"]) // 1000)
+                    if m.get("duration_ms") else "",
                     "called_back": m.get("called_back") or "",
                     "recording": f"/recordings/{m['call_id']}"})
     return out
 
 
-def _local(iso: Any, zone) -> str:
-    try:
-        return datetime.fromisoformat(str(iso)).astimezone(zone).strftime("%m-%d %H:%M")
-    except (TypeError, ValueError):
-        return str(iso or "")
-
-
 # ---- the pop -----------------------------------------------------------------------------
-
-
-def text_of(value: Any) -> str:
-    """Any CRM or call value as the text the page shows."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def pop_view(pop: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -234,8 +226,7 @@ def wrapup_form(ctx: ConsoleContext, call_id: str) -> tuple[WrapupForm | None, s
         if not asked:
             return None, str(exc)
         data = asked[-1].get("data") or {}
-        names = [str(f.get("name")) if isinstance(f, dict) else str(f)
-                 for f in (data.get("form") or data.get("fields") or [])]
+        _, names = form_from_event(data)
         return WrapupForm(tuple(WrapupField(n, "any") for n in names), data.get("agent")), None
 
 

@@ -6,6 +6,7 @@ what it allows. Must not trust anything the browser says about a role.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -26,6 +27,24 @@ class Refused(Exception):
 
 def session_of(request: Request) -> Session | None:
     return request.app.state.sessions.get(request.cookies.get(COOKIE))
+
+
+def need_agent(request: Request) -> str:
+    """The agent id of an agent's session (need(request, AGENT))."""
+    return agent_of(need(request, AGENT))
+
+
+async def need_agent_form(request: Request) -> tuple[str, dict[str, str]]:
+    """An agent's state-changing request (need_form): its agent id and form."""
+    session, fields = await need_form(request, AGENT)
+    return agent_of(session), fields
+
+
+def agent_of(session: Session) -> str:
+    """The agent an agent's session acts as; Refused for a user with none."""
+    if session.agent is None:
+        raise Refused(403, "this user is not an agent of the agents file")
+    return session.agent
 
 
 def need(request: Request, *roles: str) -> Session:
@@ -62,12 +81,17 @@ def own_origin(request: Request) -> str:
     return f"{proto}://{host}"
 
 
-def refused(request: Request, exc: Exception) -> Response:
-    """A Refused as the asker can use it: a page goes to the log-in, a
-    script gets JSON."""
-    assert isinstance(exc, Refused)
-    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-    if exc.status == 401 and wants_page:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
-    return JSONResponse({"ok": False, "error": str(exc)}, exc.status,
+def reply(status: int = 200, **body: Any) -> JSONResponse:
+    """The console's JSON answer: `ok` from the status, never cached."""
+    return JSONResponse({"ok": 200 <= status < 300, **body}, status,
                         headers={"Cache-Control": "no-store"})
+
+
+def refused(request: Request, exc: Exception) -> Response:
+    """A Refused, or a ControlError (the centre's refusal, with its status),
+    as the asker can use it: a page goes to the log-in, a script gets JSON."""
+    status = getattr(exc, "status", 500)
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    if isinstance(exc, Refused) and status == 401 and wants_page:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+    return reply(status, error=str(exc))

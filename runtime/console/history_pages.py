@@ -11,11 +11,11 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import AGENT, need
+from ccdsl.runtime.console.guard import AGENT, need, reply
 from ccdsl.runtime.console.history_files import audio_file, media_type
 from ccdsl.runtime.console.history_search import (
     OUTCOMES,
@@ -25,9 +25,8 @@ from ccdsl.runtime.console.history_search import (
     read_search,
 )
 from ccdsl.runtime.console.sessions import Session
-from ccdsl.runtime.console.templates import page
-from ccdsl.runtime.console.wall_model import centre_zone
-from ccdsl.runtime.operations.centre_time import local_iso
+from ccdsl.runtime.console.templates import page, text_of
+from ccdsl.runtime.operations.centre_time import local_iso, local_text
 from ccdsl.runtime.operations.ivr_path import ivr_path
 from ccdsl.runtime.operations.recordings import call_recordings
 from ccdsl.runtime.operations.voicemail import message
@@ -48,7 +47,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def history(request: Request) -> Response:
         session = need(request)
         own = (session.agent or session.user) if session.role == AGENT else None
-        zone = centre_zone(ctx)
+        zone = ctx.zone()
         error, rows, more = None, [], False
         try:
             search = read_search(request.query_params, agent_only=own)
@@ -57,7 +56,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             search = read_search({}, agent_only=own)
             error = str(exc)
         for row in rows:
-            row["started_local"] = local_iso(row["started"], zone)[:19].replace("T", " ")
+            row["started_local"] = local_text(row["started"], zone)
         return page(request, "history.html", status_code=400 if error else 200,
                     search=search, rows=rows, more=more, error=error, outcomes=OUTCOMES,
                     agents=sorted(a.id for a in ctx.agents()), own=own,
@@ -69,9 +68,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
         if record is None or not may_see(ctx, session, call_id):
             return page(request, "call_missing.html", status_code=404, call_id=call_id)
-        zone = centre_zone(ctx)
+        zone = ctx.zone()
         events = ctx.store.events(call_id)
-        rows = [{"seq": e["seq"], "at": local_iso(e["at"], zone)[11:19] or e["at"],
+        rows = [{"seq": e["seq"], "at": local_text(e["at"], zone)[11:] or e["at"],
                  "kind": e["kind"], "step": e.get("step"),
                  "data": json.dumps(e.get("data"), ensure_ascii=False, default=str)}
                 for e in events]
@@ -93,7 +92,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         call_id = request.path_params["call_id"]
         record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
         if record is None or not may_see(ctx, session, call_id):
-            return missing()
+            return reply(404, error=NOT_FOUND)
         if request.query_params.get("part") == "voicemail":
             voicemail = message(ctx.store, call_id)
             names = [voicemail["file"]] if voicemail else []
@@ -105,8 +104,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 names = [voicemail["file"]] if voicemail else []
         path = audio_file(names, ctx.recordings_dir)
         if path is None:
-            return JSONResponse({"ok": False, "error": "no recording of this call on this "
-                                 "server"}, 404, headers={"Cache-Control": "no-store"})
+            return reply(404, error="no recording of this call on this server")
         return FileResponse(path, media_type=media_type(path),
                             headers={"Cache-Control": "private, no-store"},
                             content_disposition_type="inline")
@@ -116,11 +114,6 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/recordings/{call_id:path}", recording, methods=["GET"])]
 
 
-def missing() -> Response:
-    return JSONResponse({"ok": False, "error": NOT_FOUND}, 404,
-                        headers={"Cache-Control": "no-store"})
-
-
 def wrapup_view(wrapup: Any) -> dict[str, Any] | None:
     """The stored wrap-up as (field, value) pairs, and who was asked for it."""
     if not wrapup:
@@ -128,17 +121,10 @@ def wrapup_view(wrapup: Any) -> dict[str, Any] | None:
     if isinstance(wrapup, dict) and set(wrapup) == {"agent", "fields", "values"}:
         values = wrapup.get("values")
         return {"agent": wrapup.get("agent"),
-                "items": [(k, show(v)) for k, v in (values or {}).items()],
+                "items": [(k, text_of(v)) for k, v in (values or {}).items()],
                 "pending": values is None}
     if isinstance(wrapup, dict):
-        return {"agent": None, "items": [(k, show(v)) for k, v in wrapup.items()],
+        return {"agent": None, "items": [(k, text_of(v)) for k, v in wrapup.items()],
                 "pending": False}
-    return {"agent": None, "items": [("value", show(wrapup))], "pending": False}
+    return {"agent": None, "items": [("value", text_of(wrapup))], "pending": False}
 
-
-def show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)

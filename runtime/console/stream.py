@@ -16,10 +16,9 @@ from starlette.responses import StreamingResponse
 
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import need
-from ccdsl.runtime.console.wall_model import wall_snapshot
+from ccdsl.runtime.console.wall_model import TICK_S, WallBoard
 
 KEEP_ALIVE_S = 15.0
-WALL_EVERY_S = 1.0  # the wallboard's clocks and counts are sent again at most this often
 
 
 def sse(kind: str, data: Any, seq: int | None = None) -> bytes:
@@ -37,6 +36,7 @@ async def live(request: Request):
     ctx: ConsoleContext = request.app.state.ctx
     session = need(request)
     stopping: asyncio.Event = request.app.state.stopping
+    board: WallBoard = request.app.state.board
     agent = session.agent
     if agent is not None:
         sub = ctx.feed.subscribe(agent=agent)
@@ -48,11 +48,12 @@ async def live(request: Request):
             if agent is not None:
                 yield sse("state", agent_state(ctx, agent))
             else:
-                last = wall_snapshot(ctx, ctx.now())
+                last = board.snapshot()
                 yield sse("wall", last)
             waited = 0.0
             while not stopping.is_set():
-                timeout = WALL_EVERY_S if agent is None else KEEP_ALIVE_S
+                # the wallboard's clocks and counts are sent again at most every tick
+                timeout = TICK_S if agent is None else KEEP_ALIVE_S
                 try:
                     change = await sub.next(timeout)
                 except LookupError:
@@ -67,7 +68,7 @@ async def live(request: Request):
                         yield sse(change.kind, change.data, change.seq)
                     continue
                 waited = 0.0 if change is not None else waited + timeout
-                now_wall = wall_snapshot(ctx, ctx.now())
+                now_wall = board.snapshot()
                 if now_wall != last or waited >= KEEP_ALIVE_S:
                     last, waited = now_wall, 0.0
                     yield sse("wall", now_wall)

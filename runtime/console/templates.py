@@ -5,6 +5,7 @@ Must not mark caller or CRM text safe: it reaches pages as text only.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,19 @@ HERE = Path(__file__).resolve().parent
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   autoescape=select_autoescape(default=True, default_for_string=True),
                   trim_blocks=True, lstrip_blocks=True)
+
+
+def text_of(value: Any) -> str:
+    """Any CRM, call or wrap-up value as the text a page shows."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:

@@ -9,29 +9,23 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import STAFF, need, need_form
+from ccdsl.runtime.console.guard import STAFF, need, need_form, reply
 from ccdsl.runtime.console.templates import page
-from ccdsl.runtime.console.wall_model import wall_snapshot
-from ccdsl.runtime.operations.centre_control import MONITOR_MODES, ControlError
+from ccdsl.runtime.operations.centre_control import MONITOR_MODES
 
 log = logging.getLogger("ccdsl.console")
 MAX_ID = 128
-
-
-def reply(status: int, **body) -> JSONResponse:
-    return JSONResponse({"ok": 200 <= status < 300, **body}, status,
-                        headers={"Cache-Control": "no-store"})
 
 
 def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def wall(request: Request) -> Response:
         session = need(request, *STAFF)
         devices = ctx.settings.supervisor_devices or {}
-        return page(request, "wall.html", snapshot=wall_snapshot(ctx, ctx.now()),
+        return page(request, "wall.html", snapshot=request.app.state.board.snapshot(),
                     device=devices.get(session.user), modes=MONITOR_MODES)
 
     async def monitor(request: Request) -> Response:
@@ -47,10 +41,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             return reply(409, error=f"no device is configured for {session.user} to ring: "
                                     "the administrator sets [console] supervisor_devices "
                                     f"{{ {session.user} = \"EXTENSION\" }} in ccf.toml")
-        try:
-            started = await ctx.control.monitor(call_id, extension, mode)
-        except ControlError as exc:
-            return reply(exc.status, error=str(exc))
+        started = await ctx.control.monitor(call_id, extension, mode)
         log.info("console: %s started %s on call %s (device %s)", session.user, mode,
                  call_id, extension)
         return reply(200, call_id=call_id, mode=mode, extension=extension,

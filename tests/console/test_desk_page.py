@@ -72,6 +72,24 @@ def test_the_days_calls_and_talk_time_come_from_the_store(console) -> None:
                                                         "talk": "1:03"}
 
 
+def test_the_days_figures_are_made_again_when_the_desk_changes_not_per_page(
+        console, monkeypatch) -> None:
+    import ccdsl.runtime.operations.reports as reports
+    reads = []
+    original = reports.make_report
+    monkeypatch.setattr(reports, "make_report",
+                        lambda *a, **k: reads.append(1) or original(*a, **k))
+    store_call(console, "t1", talk_ms=61_000)
+    web = console.client("zhang")
+    for _ in range(3):
+        web.get("/desk", headers=HTML)
+        assert web.get("/desk/summary").json()["today"]["calls"] == 1
+    assert len(reads) == 1
+    store_call(console, "t2", talk_ms=2_000)
+    assert post(console, web, "/desk/join").status_code == 200  # the desk changes
+    assert web.get("/desk/summary").json()["today"]["calls"] == 2 and len(reads) == 2
+
+
 def test_the_wrap_up_form_is_built_from_the_calls_wrapup_requested_event(console) -> None:
     store_call(console, "w1")
     wrapping_up(console, "w1")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccdsl.runtime.console.wall_model import wall_snapshot
+from ccdsl.runtime.console.wall_model import TICK_S, TODAY_S, WallBoard
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
 from tests.console.rig import Console, read_live
@@ -79,7 +79,7 @@ def test_today_figures_come_from_the_report_and_go_out_live(console) -> None:
     web = console.client("sup")
     html = web.get("/wall", headers=HTML).text
     assert "50.0 %" in html  # one of two calls that joined today answered within 20 s
-    wall = wall_snapshot(console.ctx, datetime.now(UTC))  # what /live sends as `wall`
+    wall = console.app.state.board.snapshot()  # what /live sends as `wall`
     service = next(q for q in wall["queues"] if q["queue"] == "service")
     assert service["sl_today_pct"] == 50.0 and service["abandoned_today"] == 1
     assert service["offered_today"] == 2 and service["busy"] == 1 and service["ready"] == 1
@@ -99,12 +99,9 @@ def test_the_live_stream_sends_the_wall_with_todays_figures(console) -> None:
     assert [a["id"] for a in wall["agents"] if a["monitorable"]] == ["zhang"]
 
 
-def test_todays_figures_are_read_at_most_every_ten_seconds(console, monkeypatch) -> None:
-    from ccdsl.runtime.console import wall_model
-
-    reads = []
-    clock = [1000.0]
+def counted_reports(monkeypatch) -> list[int]:
     import ccdsl.runtime.operations.reports as reports
+    reads: list[int] = []
     original = reports.make_report
 
     def counting(*args, **kwargs):
@@ -112,12 +109,38 @@ def test_todays_figures_are_read_at_most_every_ten_seconds(console, monkeypatch)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(reports, "make_report", counting)
+    return reads
+
+
+def test_todays_figures_are_read_at_most_every_ten_seconds(console, monkeypatch) -> None:
+    reads = counted_reports(monkeypatch)
+    clock = [1000.0]
+    board = WallBoard(console.ctx, clock=lambda: clock[0])
     for _ in range(5):
-        wall_model.today_figures(console.ctx, NOW, clock=lambda: clock[0])
+        board.today(NOW)
     assert len(reads) == 1
-    clock[0] += wall_model.TODAY_S + 0.1
-    wall_model.today_figures(console.ctx, NOW, clock=lambda: clock[0])
+    clock[0] += TODAY_S + 0.1
+    board.today(NOW)
     assert len(reads) == 2
+
+
+def test_one_snapshot_per_tick_serves_every_wallboard(console, monkeypatch) -> None:
+    """However many supervisors' streams ask within a tick, the status document
+    and the desk are read once; a change published on the feed, or the next
+    tick, makes it again."""
+    asked = []
+    status = console.ctx.status
+    monkeypatch.setattr(console.ctx, "status", lambda: asked.append(1) or status())
+    clock = [1000.0]
+    board = WallBoard(console.ctx, clock=lambda: clock[0])
+    first = board.snapshot()
+    assert all(board.snapshot() is first for _ in range(20)) and len(asked) == 1
+    clock[0] += TICK_S
+    assert board.snapshot() is not first and len(asked) == 2
+    console.feed.publish("agent", {"state": "ready"}, agent="li")
+    board.snapshot()
+    board.snapshot()
+    assert len(asked) == 3
 
 
 def test_monitor_without_a_device_says_so(console) -> None:
