@@ -7,6 +7,7 @@ compute a figure the reports or the operations already compute: it calls them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -61,7 +62,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             form, form_error = wrapup_form(ctx, status.call_id)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop),
                     now=ctx.now().isoformat(),
-                    today=day.of(agent), followups=followups(ctx, agent),
+                    today=await day.of(agent),
+                    followups=await asyncio.to_thread(followups, ctx, agent),
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
@@ -71,8 +73,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def summary(request: Request) -> Response:
         """The page's parts that change with calls ending: the day, the follow-ups."""
         agent = need_agent(request)
-        return reply(me=ctx.desk.status(agent).to_json(), today=day.of(agent),
-                     followups=followups(ctx, agent))
+        return reply(me=ctx.desk.status(agent).to_json(), today=await day.of(agent),
+                     followups=await asyncio.to_thread(followups, ctx, agent))
 
     async def wrapup(request: Request) -> Response:
         """The wrap-up form of a call this agent may wrap up, as JSON fields."""
@@ -109,14 +111,16 @@ class DayFigures:
         self.clock = clock
         self._read: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
-    def of(self, agent: str) -> dict[str, Any]:
+    async def of(self, agent: str) -> dict[str, Any]:
         zone = self.ctx.zone()
         day = self.ctx.now().astimezone(zone).date().isoformat()
         status = self.ctx.desk.status(agent)
         key = (day, status.state, status.since, status.call_id, int(self.clock() // AGAIN_S))
         read = self._read.get(agent)
         if read is None or read[0] != key:
-            figures = self._make(agent, day, getattr(zone, "key", None) or self.ctx.timezone)
+            # the store's flush and the report's query: off the event loop, calls go on
+            figures = await asyncio.to_thread(
+                self._make, agent, day, getattr(zone, "key", None) or self.ctx.timezone)
             if figures["calls"] is None:
                 return figures  # not read: tried again next time
             read = self._read[agent] = key, figures
