@@ -42,7 +42,12 @@ from ccdsl.runtime.asterisk.monitor import (
 )
 from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
 from ccdsl.runtime.core.centre import Agent
-from ccdsl.runtime.operations.centre_control import MONITOR_MODES, ControlError, Target
+from ccdsl.runtime.operations.centre_control import (
+    MONITOR_MODES,
+    ControlError,
+    Target,
+    one_of,
+)
 from ccdsl.runtime.operations.store import CallStore
 
 RING_S = 30  # how long a party added to a call rings
@@ -350,9 +355,7 @@ class AsteriskControl:
 
     async def monitor(self, call_id: str, supervisor: str, mode: str) -> dict[str, Any]:
         self._caller(call_id)
-        if mode not in MONITOR_MODES:
-            raise ControlError(f"{mode!r} is not a way to monitor: "
-                               f"{', '.join(MONITOR_MODES)}", 400)
+        one_of(mode, MONITOR_MODES, "monitor mode")
         link = self._link()
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import STAFF, need, need_form, reply
 from ccdsl.runtime.console.templates import page
-from ccdsl.runtime.operations.centre_control import MONITOR_MODES
+from ccdsl.runtime.operations.centre_control import MONITOR_MODES, one_of
 
 log = logging.getLogger("ccdsl.console")
 MAX_ID = 128
@@ -32,8 +32,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         session, form = await need_form(request, *STAFF)
         call_id = form.get("call_id", "").strip()
         mode = form.get("mode", "").strip()
-        if mode not in MONITOR_MODES:
-            return reply(400, error=f"mode {mode[:20]!r}: one of {', '.join(MONITOR_MODES)}")
+        one_of(mode, MONITOR_MODES, "monitor mode")
         if not call_id or len(call_id) > MAX_ID:
             return reply(400, error="which call? (call_id)")
         extension = (ctx.settings.supervisor_devices or {}).get(session.user)

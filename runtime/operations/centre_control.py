@@ -26,6 +26,14 @@ class ControlError(Exception):
         self.status = status
 
 
+def one_of(value: str, choices: tuple[str, ...], what: str) -> str:
+    """`value` when it is one of `choices`; else ControlError 400 saying so
+    (one check for the console's pages and every centre's control)."""
+    if value not in choices:
+        raise ControlError(f"{what} {str(value)[:20]!r}: one of {', '.join(choices)}", 400)
+    return value
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a call goes: an agent's id, a flow's queue name, or a number as

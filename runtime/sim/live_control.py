@@ -18,6 +18,7 @@ from ccdsl.runtime.operations.centre_control import (
     TRANSFER_MODES,
     ControlError,
     Target,
+    one_of,
 )
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
 from ccdsl.runtime.sim.channel import tts_ms
@@ -56,18 +57,14 @@ class CallActions:
 
     async def transfer(self, call_id: str, target: Target, mode: str) -> None:
         channel = self._call(call_id, talking=True)
-        if mode not in TRANSFER_MODES:
-            raise ControlError(f"{mode!r} is not a transfer mode: {', '.join(TRANSFER_MODES)}",
-                               400)
+        one_of(mode, TRANSFER_MODES, "transfer mode")
         self._check_target(target)
         if target.kind == "agent" and target.value == channel.agent:
             raise ControlError(f"the call is with agent {target.value} already")
         channel.ask(("transfer", target, mode))
 
     def _check_target(self, target: Target) -> None:
-        if target.kind not in TARGET_KINDS:
-            raise ControlError(f"{target.kind!r} is not a target: {', '.join(TARGET_KINDS)}",
-                               400)
+        one_of(target.kind, TARGET_KINDS, "target")
         if target.kind == "agent":
             self._spec(target.value)
         elif target.kind == "queue" and target.value not in self.queues:
@@ -194,9 +191,7 @@ class CallActions:
 
     async def monitor(self, call_id: str, supervisor: str, mode: str) -> dict[str, Any]:
         channel = self._call(call_id, talking=True)
-        if mode not in MONITOR_MODES:
-            raise ControlError(f"{mode!r} is not a monitor mode: {', '.join(MONITOR_MODES)}",
-                               400)
+        one_of(mode, MONITOR_MODES, "monitor mode")
         if not supervisor.strip():
             raise ControlError("the supervisor's extension is needed", 400)
         data = {"supervisor": supervisor, "mode": mode, "agent": channel.agent,
