@@ -117,7 +117,9 @@
         const tag = [v.kind, v.id].filter((x) => x !== undefined && x !== null).map(text).join(" ");
         return text(v.name) + (tag ? " (" + tag + ")" : "");
       }
-      return Object.entries(v).map(([k, x]) => k.replace(/_/g, " ") + ": " + shown(x)).join(", ");
+      return Object.entries(v).map(([k, x]) => /_ms$/.test(k) && typeof x === "number"
+        ? k.slice(0, -3).replace(/_/g, " ") + ": " + ccf.clock(x / 1000)  // duration_ms: 120005 -> duration: 2:00
+        : k.replace(/_/g, " ") + ": " + shown(x)).join(", ");
     }
     return text(v);
   }

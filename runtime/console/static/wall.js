@@ -87,6 +87,7 @@
     wall(snapshot) {
       setText("wall-at", ccf.when(snapshot.at));
       setText("wall-calls", snapshot.calls);
+      setText("wall-calls-word", snapshot.calls === 1 ? "call" : "calls");
       queues(snapshot.queues || []);
       agents(snapshot.agents || []);
       ivr(snapshot.ivr || []);
