@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from starlette.requests import Request
@@ -60,7 +61,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         form, form_error = None, None
         if status.call_id and status.state in ("on_call", "wrapup"):
             form, form_error = wrapup_form(ctx, status.call_id)
-        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop),
+        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone()),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
                     followups=await asyncio.to_thread(followups, ctx, agent),
@@ -171,8 +172,9 @@ def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
 # ---- the pop -----------------------------------------------------------------------------
 
 
-def pop_view(pop: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The screen pop (screenpop.payload) as the template shows it: text only."""
+def pop_view(pop: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
+    """The screen pop (screenpop.payload) as the template shows it: text only,
+    times in the centre's zone."""
     if not pop:
         return None
     call = pop.get("call") or {}
@@ -180,7 +182,8 @@ def pop_view(pop: dict[str, Any] | None) -> dict[str, Any] | None:
     recent = []
     for r in pop.get("recent_calls") or []:
         wrapup = r.get("wrapup") or {}
-        recent.append({"call_id": text_of(r.get("call_id")), "time": text_of(r.get("time")),
+        recent.append({"call_id": text_of(r.get("call_id")),
+                       "time": local_text(text_of(r.get("time")), zone),
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
                        "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
                        if isinstance(wrapup, dict) else text_of(wrapup)})

@@ -37,6 +37,8 @@ def text_of(value: Any) -> str:
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
     session = session_of(request)
     ctx = request.app.state.ctx
+    # the centre's zone, for the times the pages' scripts show
+    zone = getattr(ctx.zone(), "key", "")
     html = ENV.get_template(name).render(request=request, session=session, mode=ctx.mode,
-                                         **values)
+                                         centre_zone=zone, **values)
     return HTMLResponse(html, status_code, headers={"Cache-Control": "no-store"})
