@@ -17,7 +17,6 @@ from ccdsl.runtime.console.app import build_app
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.serve import keep_pops
 from ccdsl.runtime.console.web_server import WebServer
-from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.events import FanOut
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.services import RuntimeConfig
@@ -89,13 +88,14 @@ class SimulatedConsole:
     ctx: ConsoleContext | None = field(default=None, init=False)
 
     async def start(self) -> tuple[str, int]:
-        clock = SystemClock()
         store = self.store
         feed = LiveFeed()
         tracker = StatusTracker()
 
         def record(kind: str, data: dict, call_id: str | None) -> None:
-            store.record_centre_event("console", kind, data, clock.now(), call_id=call_id)
+            # the centre's own clock, as its calls' events: reports put them side by side
+            store.record_centre_event("console", kind, data, centre.clock.now(),
+                                      call_id=call_id)
 
         pop = ScreenPop(None, crm=self.crm, history=store.recent_calls)
         desks: list[AgentDesk] = []  # the desk, once made: it needs the centre as control
@@ -125,7 +125,7 @@ class SimulatedConsole:
         centre.wrapped_up = desk.wrapped_up
         wrapups = WrapupDesk(store, self.crm, lambda flow, version: (
             self.flows[flow].doc if flow in self.flows else None),
-            running=lambda call_id: call_id in centre.calls)
+            running=lambda call_id: call_id in centre.calls, now=centre.clock.now)
 
         async def wrapup(call_id, body):
             outcome = await wrapups.submit(call_id, body)

@@ -100,8 +100,14 @@ def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> 
     said = [e for e in store.events(call_id) if e["kind"] == "prompt_played"
             and "Your order shipped" in json.dumps(e["data"])]
     assert said, "the text read to the caller is in the call's events"
-    states = [json.loads(row["data"]) for row in store.query(
-        "SELECT data FROM centre_events WHERE kind = 'agent_state' ORDER BY at_ms, rowid")]
+    rows = store.query("SELECT at_ms, data FROM centre_events WHERE kind = 'agent_state' "
+                       "ORDER BY at_ms, rowid")
+    states = [json.loads(row["data"]) for row in rows]
+    # stamped on the centre's clock, as the call's events are (a report puts them together)
+    [span] = store.query("SELECT min(at_ms) AS first, max(at_ms) AS last FROM events "
+                         "WHERE call_id = ?", (call_id,))
+    ringing, on_call = rows[0]["at_ms"], rows[1]["at_ms"]
+    assert span["first"] <= ringing <= on_call <= span["last"], (dict(span), ringing, on_call)
     store.close()
     assert [s["state"] for s in states if s["agent"] == "ann"] == [
         "ringing", "on_call", "wrapup", "ready"]
