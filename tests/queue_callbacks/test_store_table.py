@@ -8,10 +8,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from queue_callbacks.world import T0, booked, ms, rows
-
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
+from queue_callbacks.world import T0, booked, ms, rows
 
 
 def test_a_booked_call_back_is_a_pending_row_keeping_the_place_in_line(tmp_path: Path):
