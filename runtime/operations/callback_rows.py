@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,19 +146,13 @@ def _owner(text: str | None) -> tuple[str | None, int | None, str | None]:
     return parts[0], int(parts[1]), None if parts[2] == "-" else parts[2]
 
 
-def listing(db: sqlite3.Connection, statuses: tuple[str, ...] | None = None,
-            limit: int = 200) -> list[dict[str, Any]]:
-    """The requests (of `statuses`; None: every one), the oldest request first,
-    on a connection the caller opened (a command's, read-only). [] when the
-    store is older than the table."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
-                      "AND name='queue_callbacks'").fetchone():
-        return []
-    where, args = "", []
+def listing(query: Callable[[str, tuple], list[dict[str, Any]]],
+            statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The requests (of `statuses`; None: every one), the oldest request
+    first, read with a store's `query` (CallStore.query)."""
+    where, args = "", ()
     if statuses:
         where = f"WHERE status IN ({', '.join('?' * len(statuses))})"
-        args = list(statuses)
-    cursor = db.execute(f"SELECT * FROM queue_callbacks {where} "
-                        "ORDER BY requested_ms, call_id, seq LIMIT ?", (*args, limit))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        args = tuple(statuses)
+    return query(f"SELECT * FROM queue_callbacks {where} "
+                 "ORDER BY requested_ms, call_id, seq LIMIT ?", (*args, limit))

@@ -4,6 +4,7 @@ failed, given up, time to call back): `ccf report` text and HTML, the IVR path."
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -93,3 +94,16 @@ def test_the_ivr_path_shows_a_key_pressed_in_the_queue() -> None:
     path = ivr_path(events)
     assert path == [{"step": "to_agent"}, {"queue": "service", "key": "1", "step": "to_agent"}]
     assert path_text(path) == "queue service 1"
+
+
+def test_ccf_calls_callbacks_lists_the_open_ones_and_with_all_every_one(store: str) -> None:
+    result = ccf("calls", "callbacks", "--store", store)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["call", "queue", "number", "in", "line", "since", "status",
+                                "attempts", "next", "attempt", "outcome", "agent"]
+    assert [line.split()[:2] + line.split()[3:5] for line in lines[1:]] == \
+        [["c4", "sales", "2026-11-30T10:15:00+00:00", "pending"]]
+    every = ccf("calls", "callbacks", "--all", "--store", store, "--format", "json")
+    found = {r["call_id"]: r["status"] for r in json.loads(every.stdout)}
+    assert found == {"c1": "done", "c2": "failed", "c3": "given_up", "c4": "pending"}
