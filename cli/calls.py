@@ -8,7 +8,6 @@ import os
 
 import typer
 
-from ccdsl.cli import calls_callbacks
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
@@ -95,7 +94,3 @@ def show_call(
         write(json.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
         return
     write(render_detail(detail, root=os.getcwd(), zone=zone))
-
-
-# `ccf calls callbacks`: the in-queue call-backs (cli/calls_callbacks.py)
-app.command("callbacks")(calls_callbacks.list_callbacks)
