@@ -11,6 +11,7 @@ import typer
 from ccdsl.cli import agent as agent_cmd
 from ccdsl.cli import callback as callback_cmd
 from ccdsl.cli import calls as calls_cmd
+from ccdsl.cli import calls_callbacks as calls_callbacks_cmd
 from ccdsl.cli import compile as compile_cmd
 from ccdsl.cli import config as config_cmd
 from ccdsl.cli import console as console_cmd
@@ -78,6 +79,8 @@ app.command("flows")(flows_cmd.flows)
 app.add_typer(config_cmd.app, name="config")
 app.command("serve")(serve_cmd.serve)
 app.command("report")(report_cmd.report)
+# `ccf calls callbacks`: the in-queue call-backs, beside list and show
+calls_cmd.app.command("callbacks")(calls_callbacks_cmd.list_callbacks)
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(voicemail_cmd.app, name="voicemail")
 app.command("callback")(callback_cmd.callback)

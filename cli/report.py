@@ -37,6 +37,8 @@ class SectionName(StrEnum):
     agent_pauses = "agent_pauses"
     nodes = "nodes"
     choices = "choices"
+    queue_choices = "queue_choices"
+    callbacks = "callbacks"
 
 
 class _Bad(Exception):
@@ -102,8 +104,11 @@ def report(
     handling time), agent_time (time logged in, ready, paused, ringing,
     talking and wrapping up, and occupancy, from the console's agent
     states; shown when the store has them), agent_pauses (paused time per
-    reason), nodes (visits, time spent, drops) and choices (what callers
-    chose at each menu). docs/reports.md defines every figure.
+    reason), nodes (visits, time spent, drops), choices (what callers
+    chose at each menu), queue_choices (keys callers pressed while waiting
+    in a queue) and callbacks (in-queue call-backs requested, completed,
+    failed, and the time to call back); the last two shown when the store
+    has them. docs/reports.md defines every figure.
     Exit status: 0 with a report, 2 for bad options or a store that cannot
     be read. With --check-asterisk: 0 when Asterisk and the call store agree,
     1 when they differ, 2 when there is nothing to check against.

@@ -245,7 +245,8 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     console = SimulatedConsole(
         programs, agents, crm, calls, settings,
         SimOptions(calls_per_minute=rate, speed=speed, seed=seed, start_at=start_at,
-                   host=host, port=port),
+                   host=host, port=port,
+                   callbacks=centre.callbacks if centre else SimOptions.callbacks),
         agents_path=agents_file, recordings_dir=str(work / "recordings"),
         timezone=centre.timezone if centre else None)
 

@@ -59,7 +59,10 @@ class CallbackResult:
 
 
 async def make_plan(store: CallStore, call_id: str, agent_id: str,
-                    agents: Sequence[AgentSpec], crm: Any = None) -> CallbackPlan:
+                    agents: Sequence[AgentSpec], crm: Any = None,
+                    number: str | None = None) -> CallbackPlan:
+    """`number`: the one to call (an in-queue call-back's request names
+    it); None: the CRM task's, else the caller's."""
     record = store.call(call_id)
     if record is None:
         raise CallbackError(f"no call or voicemail {call_id!r} in the call store {store.path} "
@@ -74,7 +77,8 @@ async def make_plan(store: CallStore, call_id: str, agent_id: str,
             task = await crm.find(TASK_TYPE, {"call": call_id})
         except ExternalError as exc:
             notes.append(f"the CRM's call-back task was not looked up: {exc}")
-    phone = (task.fields.get("phone") if task is not None else None) or record["caller"]
+    phone = number or (task.fields.get("phone") if task is not None else None) \
+        or record["caller"]
     if not phone:
         raise CallbackError(f"call {call_id} has no number to call back (the caller's number "
                             "was withheld and no call-back task names one)")
@@ -267,9 +271,10 @@ class SimOriginator:
         def at() -> int:
             return int((self.clock.now() - start).total_seconds() * 1000)
 
-        def failed(reason: str) -> CallbackResult:
+        def failed(reason: str, **details: Any) -> CallbackResult:
             steps.append((at(), f"call-back failed: {reason}"))
-            return CallbackResult("failed", reason, tuple(steps), {"simulated": True})
+            return CallbackResult("failed", reason, tuple(steps),
+                                  {"simulated": True, **details})
 
         if agent.state in ("logged_off", "paused", "busy"):
             state = "offline" if agent.state == "logged_off" else agent.state
@@ -287,13 +292,15 @@ class SimOriginator:
         customer = self.customer_answer_ms
         if customer is None or customer >= self.customer_ring_ms:
             await self.clock.sleep(self.customer_ring_ms)
+            # as Asterisk's Dial says it once the agent answered
             return failed(f"the customer at {plan.number} did not answer within "
-                          f"{self.customer_ring_ms / 1000:g}s")
+                          f"{self.customer_ring_ms / 1000:g}s", dial_status="NOANSWER")
         await self.clock.sleep(customer)
         steps.append((at(), f"the customer answers: agent {agent.id} is talking to "
                             f"{plan.number}"))
         return CallbackResult("done", f"agent {agent.id} reached the customer at "
-                              f"{plan.number}", tuple(steps), {"simulated": True})
+                              f"{plan.number}", tuple(steps),
+                              {"simulated": True, "dial_status": "ANSWER"})
 
 
 # -- the whole call-back ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.redact import shown_url
 from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPolicy, read_policy
 from ccdsl.runtime.operations.centre_time import ZoneError, zone_named
 from ccdsl.runtime.operations.console_settings import ConsoleSettings, console_settings
 
@@ -169,6 +170,8 @@ class CentreConfig:
     # the centre's zone ([centre] timezone), kept in a new call store for
     # reports and listings; None: the machine's zone when they are made
     timezone: str | None = None
+    # [callbacks]: how ccf serve retries the in-queue call-backs callers book
+    callbacks: CallbackPolicy = DEFAULT_POLICY
 
     # whether the CRM token's variable is set in the environment the file was
     # read with (None: the CRM uses no token)
@@ -272,6 +275,8 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
             zone_named(timezone)
         except ZoneError as exc:
             problems.append(f"{where}: centre.timezone: {exc}")
+    callbacks, found = read_policy(doc.get("callbacks"), where)
+    problems.extend(found)
     shutdown = doc.get("shutdown", {})
     fallback = None
     if "fallback" in shutdown:
@@ -292,7 +297,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
         shutdown_grace_s=_seconds(shutdown.get("grace", "30s")),
         fallback=fallback, api=api, screen_pop=screen_pop, timezone=timezone,
-        console=console_settings(doc.get("console", {}), resolve),
+        console=console_settings(doc.get("console", {}), resolve), callbacks=callbacks,
     )
 
 

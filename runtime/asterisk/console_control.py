@@ -373,11 +373,12 @@ class AsteriskControl:
         record_monitoring(self.store, session, self.now())
         return session.to_json()
 
-    async def callback(self, voicemail_call_id: str, agent: str) -> dict[str, Any]:
+    async def callback(self, voicemail_call_id: str, agent: str,
+                       number: str | None = None) -> dict[str, Any]:
         self._link()
         try:
             plan = await make_plan(self.store, voicemail_call_id, agent,
-                                   self.config.agents.agents, self.crm)
+                                   self.config.agents.agents, self.crm, number=number)
         except CallbackError as exc:
             raise ControlError(str(exc), 404) from None
         mine: list[Callable] = []
@@ -400,6 +401,11 @@ class AsteriskControl:
         except CallbackError as exc:
             raise ControlError(str(exc), 503) from None
         result = outcome.result
+        # dial_status only once the agent answered (what the customer's line
+        # did): the in-queue dialler tells the two sides' failures by it
+        extra = {k: result.details[k] for k in ("dial_status", "uniqueid")
+                 if k in result.details}
         return {"call_id": plan.call_id, "agent": plan.agent.id, "number": plan.number,
                 "status": result.status, "reason": result.reason,
-                "steps": [text for _, text in result.steps], "task": outcome.task_update}
+                "steps": [text for _, text in result.steps], "task": outcome.task_update,
+                **extra}

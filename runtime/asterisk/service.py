@@ -27,6 +27,7 @@ from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
+from ccdsl.runtime.asterisk.queue_callbacks import asterisk_dialler
 from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from ccdsl.runtime.core.centre import Agent, AgentState, parse_state
@@ -41,6 +42,7 @@ from ccdsl.runtime.core.ir import Program, load_program
 from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.agent_desk import AgentDesk
+from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
 from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
 from ccdsl.runtime.operations.store import CallStore, StoreError
@@ -53,6 +55,9 @@ AMI_RETRY_S = (1.0, 30.0)  # first retry and cap while Asterisk cannot be reache
 # how long a store query (a screen pop's recent calls) may wait for rows just
 # queued, while the store writes well; a locked store is read as it is
 STORE_READ_WAIT_S = 0.25
+# at stop, how long a call-back being dialled may take to end (its agent rings 30 s, the
+# customer 60 s): its outcome is stored; past that, the next start closes it
+DIAL_DRAIN_S = 100.0
 
 
 class StoreFlows:
@@ -196,6 +201,7 @@ class LiveCentre:
     ami_events: AmiEventKeeper | None = field(default=None, init=False)
     flows: StoreFlows | None = field(default=None, init=False)
     _crm: object = field(default=None, init=False)
+    dialler: CallbackDialler | None = field(default=None, init=False)  # in-queue call-backs
     _tasks: set = field(default_factory=set, init=False)
     _wrapup_tasks: set = field(default_factory=set, init=False)
 
@@ -251,7 +257,8 @@ class LiveCentre:
                 "console", kind, data, SystemClock().now(), call_id=call_id))
         self.screen_pop.on_pop = lambda agent, payload: self.feed.publish("pop", payload,
                                                                           agent=agent)
-        sink = FanOut(store, self.tracker, self.screen_pop, self.desk)
+        line = QueueLine()  # who waits in each queue: an in-queue call-back's turn
+        sink = FanOut(store, self.tracker, self.screen_pop, self.desk, line)
         self.ami_events = AmiEventKeeper(
             lambda source, kind, data, call_id: store.record_centre_event(
                 source, kind, data, SystemClock().now(), call_id=call_id),
@@ -283,6 +290,11 @@ class LiveCentre:
             await self._start_ami()
         self.flows.on_change = self._version_changed
         self._spawn(self._tick())
+        if cfg.callbacks.enabled:
+            self.dialler = asterisk_dialler(cfg.store_path, cfg.callbacks, line,
+                                            agents=centre.agents, control=self.control,
+                                            ami_up=self._ami_up, clock=clock)
+            self._spawn(self.dialler.run())
         return address
 
     async def _tick(self) -> None:
@@ -447,6 +459,11 @@ class LiveCentre:
             await self.stop_web()
         for task in list(self._tasks):
             task.cancel()
+        if self.dialler is not None:
+            # a dial under way finishes: its outcome is stored (or, killed, reconciled)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.dialler.drain(), DIAL_DRAIN_S)
+            self.dialler.rows.close()
         ami, self.ami = self.ami, None
         if ami is not None:
             with contextlib.suppress(AmiError, OSError):

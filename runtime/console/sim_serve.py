@@ -6,6 +6,7 @@ except those a person is logged in to the console as. Must not reach a phone sys
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ccdsl.runtime.asterisk.callback import SimOriginator, make_plan, run_callback
 from ccdsl.runtime.console.app import build_app
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.serve import keep_pops
@@ -22,12 +24,16 @@ from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.services import RuntimeConfig
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.agents_file import AgentSpec
+from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
+from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPolicy
+from ccdsl.runtime.operations.callback_rows import CallbackRows
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
 from ccdsl.runtime.operations.console_users import User, new_user, save_users
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import ScreenPop
 from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_runs import this_process
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 from ccdsl.runtime.sim.live_centre import SimLiveCentre
 
@@ -44,6 +50,8 @@ class SimOptions:
     start_at: datetime | None = None  # the centre's clock starts there (None: now)
     host: str = "127.0.0.1"
     port: int = 8573
+    callbacks: CallbackPolicy = DEFAULT_POLICY  # in-queue call-backs' retries ([callbacks])
+    customer_answer_ms: int | None = 5000  # a called-back customer answers after (None: never)
 
 
 def demo_users(folder: Path, agents: Sequence[AgentSpec]) -> tuple[str, dict[str, str]]:
@@ -86,6 +94,8 @@ class SimulatedConsole:
     centre: SimLiveCentre | None = field(default=None, init=False)
     web: WebServer | None = field(default=None, init=False)
     ctx: ConsoleContext | None = field(default=None, init=False)
+    dialler: CallbackDialler | None = field(default=None, init=False)
+    _dialling: asyncio.Task | None = field(default=None, init=False)
 
     async def start(self) -> tuple[str, int]:
         store = self.store
@@ -99,7 +109,8 @@ class SimulatedConsole:
 
         pop = ScreenPop(None, crm=self.crm, history=store.recent_calls)
         desks: list[AgentDesk] = []  # the desk, once made: it needs the centre as control
-        sink = FanOut(store, tracker, pop, _Each(desks))
+        line = QueueLine()  # who waits in each queue: an in-queue call-back's turn
+        sink = FanOut(store, tracker, pop, _Each(desks), line)
         sessions = []  # the console's sessions, once the app is built
 
         def person(agent: str) -> bool:
@@ -113,7 +124,7 @@ class SimulatedConsole:
             agents_path=self.agents_path, history=store,
             new_call_id=lambda: store.reserve_call_id("sim-"), record=record,
             tracker=tracker, config=RuntimeConfig(recordings_dir=self.recordings_dir or None),
-            start_at=self.options.start_at)
+            start_at=self.options.start_at, callbacks=self._call_back)
         desk = AgentDesk({a.id: "logged_out" if a.state in ("offline", "logged_off",
                                                             "logged off") else "ready"
                           for a in self.agents},
@@ -143,9 +154,39 @@ class SimulatedConsole:
         self.web = WebServer(app, host=self.options.host, port=self.options.port)
         address = await self.web.start()
         await centre.start()
+        if self.options.callbacks.enabled:
+            self.dialler = CallbackDialler(
+                CallbackRows(store.path, this_process()), self.options.callbacks, line,
+                agents=centre.centre.agents,
+                place=lambda request, agent: centre.callback(request.call_id, agent,
+                                                             number=request.number),
+                now_ms=lambda: int(centre.clock.now().timestamp() * 1000))
+            self._dialling = asyncio.get_running_loop().create_task(self.dialler.run())
         return address
 
+    async def _call_back(self, call_id: str, spec: AgentSpec,
+                         number: str | None = None) -> dict:
+        """A call-back in the simulated centre (`ccf callback`'s plan and run,
+        its SimOriginator on the centre's clock): nobody's phone rings."""
+        assert self.centre is not None
+        plan = await make_plan(self.store, call_id, spec.id, [spec], number=number)
+        originator = SimOriginator(self.centre.clock,
+                                   customer_answer_ms=self.options.customer_answer_ms)
+        outcome = await run_callback(plan, originator, self.store, now=self.centre.clock.now,
+                                     source="sim")
+        result = outcome.result
+        return {"call_id": call_id, "agent": spec.id, "number": plan.number,
+                "status": result.status, "reason": result.reason,
+                "steps": [text for _, text in result.steps],
+                **{k: result.details[k] for k in ("dial_status",) if k in result.details}}
+
     async def stop(self) -> None:
+        if self._dialling is not None:
+            self._dialling.cancel()
+            await asyncio.gather(self._dialling, return_exceptions=True)
+        if self.dialler is not None:
+            await self.dialler.drain()
+            self.dialler.rows.close()
         if self.web is not None:
             self.web.app.state.stopping.set()
             await self.web.stop()

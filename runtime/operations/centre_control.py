@@ -89,6 +89,7 @@ class CentreControl(Protocol):
         agent's leg of the call: listen, whisper (the agent hears) or barge
         (both hear). What `ccf monitor` does; returns what was started."""
 
-    async def callback(self, voicemail_call_id: str, agent: str) -> dict[str, Any]:
+    async def callback(self, voicemail_call_id: str, agent: str,
+                       number: str | None = None) -> dict[str, Any]:
         """Call the caller who left the voicemail back: the agent's device
         first, then the caller. What `ccf callback` does; returns its outcome."""

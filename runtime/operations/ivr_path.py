@@ -1,4 +1,5 @@
-"""A call's path through the IVR as people read it: steps, menu keys, what was keyed.
+"""A call's path through the IVR as people read it: steps, menu keys, keys pressed in a
+queue, what was keyed.
 
 Built from the call's events, live (the screen pop) or stored (a call's page); must not
 read the store itself.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PATH_KINDS = ("step_entered", "handler_entered", "menu_choice", "collected")
+PATH_KINDS = ("step_entered", "handler_entered", "menu_choice", "collected", "queue_key")
 
 
 def step_after(kind: str, data: Mapping[str, Any], step: str | None) -> str | None:
@@ -36,6 +37,8 @@ def path_entry(kind: str, data: Mapping[str, Any], step: str | None) -> dict[str
         if data.get("pressed") and data.get("pressed") != key:
             entry["pressed"] = str(data["pressed"])
         return entry
+    if kind == "queue_key":  # a key that left the queue while waiting: an in-queue choice
+        return {"queue": str(data.get("queue")), "key": str(data.get("key")), "step": step}
     if kind == "collected":
         return {"collected": str(data.get("name")), "value": data.get("value"),
                 "step": step}
@@ -60,7 +63,9 @@ def path_text(path: Iterable[Mapping[str, Any]]) -> str:
     """`menu 1 → order 20261128 → menu 0`: the path in one line."""
     parts = []
     for entry in path:
-        if "key" in entry:
+        if "queue" in entry:
+            parts.append(f"queue {entry['queue']} {entry['key']}")
+        elif "key" in entry:
             parts.append(f"{entry['menu'] or 'menu'} {entry['key']}")
         elif "collected" in entry:
             parts.append(f"{entry['collected']} {entry['value']}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ccdsl.runtime.core.values import to_json
@@ -54,6 +55,7 @@ class CallRecord:
     # the legs still ringing, kept as they change: most events ask for them
     ringing: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # in-queue call-backs booked
     stored: bool = False  # its row is in the file, or in a write already handed over
 
     def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
@@ -70,7 +72,7 @@ class CallRecord:
 
 # the CallRecord attribute holding each visit table's rows
 VISITS = {"node_visits": "nodes", "queue_visits": "queues", "agent_legs": "legs",
-          "recordings": "recordings"}
+          "recordings": "recordings", "queue_callbacks": "callbacks"}
 
 
 # -- folding events into a call's record -------------------------------------------------
@@ -241,6 +243,37 @@ def _fold_voicemail(call: CallRecord, seq: int, data: Mapping[str, Any], at: str
         call.row.update(voicemail_mailbox=data.get("mailbox"), voicemail_file=data.get("file"))
 
 
+def _fold_callback(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                   ms: int) -> None:
+    """An in-queue call-back the flow booked: a request for the dialler,
+    its place in line the moment the caller joined the queue."""
+    waited = _int(data.get("waited_ms"))
+    joined_ms = _epoch_ms(data.get("joined_at"))
+    if joined_ms is None:
+        joined_ms = ms - waited
+    priority = data.get("priority")
+    call.callbacks.append({
+        "call_id": call.row["call_id"], "seq": seq, "queue": _text(data.get("queue")),
+        "number": _text(data.get("number")) or call.row["caller"],
+        "priority": _int(priority) if priority is not None else 0,
+        "joined": _text(data.get("joined_at")), "joined_ms": joined_ms, "waited_ms": waited,
+        "customer": _text(data.get("customer")), "reason": _text(data.get("reason")),
+        "requested": at, "requested_ms": ms, "status": "pending"})
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """An ISO 8601 time (with its offset) as epoch ms; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return int(moment.timestamp() * 1000)
+
+
 def _fold_wrapup(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
     call.row["wrapup"] = dumps({"agent": data.get("agent"), "fields": data.get("fields"),
                                  "values": None})
@@ -291,6 +324,7 @@ FOLDS: dict[str, Callable[[CallRecord, int, Mapping[str, Any], str, int], None]]
     "recording_stopped": _fold_recording_stopped,
     "voicemail": _fold_voicemail,
     "wrapup_requested": _fold_wrapup,
+    "callback_requested": _fold_callback,
     "error": _fold_error,
     "hangup": _fold_hangup,
     "call_ended": _fold_ended,

@@ -5,7 +5,7 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -18,6 +18,29 @@ RECORDINGS_SCHEMA = (
     " customer_id TEXT, flow TEXT,"
     # one b-tree, the key's: each call's recording costs one index insert
     " PRIMARY KEY (call_id, file)) WITHOUT ROWID",
+)
+# schema 7: one row per in-queue call-back a call booked (its `callback_requested`
+# event), written with the call's visits; ccf serve's dialler moves it on
+# (runtime/operations/callback_rows.py; docs/store.md "queue_callbacks")
+CALLBACKS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS queue_callbacks ("
+    " call_id TEXT NOT NULL, seq INTEGER NOT NULL,"  # the call and its event: the request
+    " queue TEXT, number TEXT, priority INTEGER,"
+    " joined TEXT, joined_ms INTEGER,"  # the caller's place in line
+    " waited_ms INTEGER, customer TEXT, reason TEXT,"
+    " requested TEXT NOT NULL, requested_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"  # pending|dialling|done|failed|given_up
+    " attempts INTEGER NOT NULL DEFAULT 0,"  # the customer's line dialled so often
+    " next_attempt_ms INTEGER,"  # not before (NULL: now)
+    " outcome TEXT,"  # the last attempt's: answered|no_answer|busy|failed|interrupted|...
+    " reason_text TEXT,"  # why, in words
+    " agent TEXT,"  # who took it (the last agent rung)
+    " callback_id TEXT,"  # the call-back's own call (Asterisk's Uniqueid of the agent's leg)
+    " owner TEXT,"  # while dialling: the process that dials it (host pid start)
+    " updated_ms INTEGER, ended_ms INTEGER,"  # ended: done, failed or given up
+    " PRIMARY KEY (call_id, seq))",
+    "CREATE INDEX IF NOT EXISTS queue_callbacks_status ON queue_callbacks "
+    "(status, next_attempt_ms)",
 )
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -140,7 +163,7 @@ CREATE TABLE IF NOT EXISTS runs (
     ended_ms      INTEGER,
     end_note      TEXT      -- NULL: closed its store; else who found it dead, and when
 );
-""" + "".join(f"{statement};\n" for statement in RECORDINGS_SCHEMA)
+""" + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA))
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
@@ -157,6 +180,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # version 5 writes every time in UTC and keeps the centre's zone in meta
     # (`timezone`); older rows keep their local text, which has its offset
     4: (),
+    # version 7 added queue_callbacks: filled from the calls' callback_requested
+    # events, each still to be dialled (a store of a server that had no dialler)
+    6: (*CALLBACKS_SCHEMA,
+        "INSERT OR IGNORE INTO queue_callbacks (call_id, seq, queue, number, priority, joined, "
+        "joined_ms, waited_ms, customer, reason, requested, requested_ms, status) "
+        "SELECT call_id, seq, json_extract(data, '$.queue'), json_extract(data, '$.number'), "
+        "json_extract(data, '$.priority'), json_extract(data, '$.joined_at'), "
+        "at_ms - coalesce(json_extract(data, '$.waited_ms'), 0), "
+        "json_extract(data, '$.waited_ms'), json_extract(data, '$.customer'), "
+        "json_extract(data, '$.reason'), at, at_ms, 'pending' "
+        "FROM events WHERE kind = 'callback_requested'"),
     # version 4 added recordings: filled from the calls' recording events,
     # each with its recording_stopped (same call and file) for the length
     3: (*RECORDINGS_SCHEMA,
@@ -187,6 +221,9 @@ LEG_COLUMNS = ("call_id", "seq", "agent", "via", "queue", "offered", "offered_ms
                 "ring_ms", "talk_ms", "ended_by", "wrapup_ms")
 RECORDING_COLUMNS = ("call_id", "file", "started", "started_ms", "duration_ms", "caller",
                       "agent", "customer_id", "flow")
+# what folding a callback_requested event writes; the dialler sets the rest
+CALLBACK_COLUMNS = ("call_id", "seq", "queue", "number", "priority", "joined", "joined_ms",
+                     "waited_ms", "customer", "reason", "requested", "requested_ms", "status")
 
 
 CENTRE_SQL = ("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data) "
@@ -209,7 +246,9 @@ EVENT_SQL = _insert("events", EVENT_COLUMNS)
 VISIT_SQL = (("node_visits", NODE_COLUMNS, _insert("node_visits", NODE_COLUMNS)),
               ("queue_visits", QUEUE_COLUMNS, _insert("queue_visits", QUEUE_COLUMNS)),
               ("agent_legs", LEG_COLUMNS, _insert("agent_legs", LEG_COLUMNS)),
-              ("recordings", RECORDING_COLUMNS, _insert("recordings", RECORDING_COLUMNS)))
+              ("recordings", RECORDING_COLUMNS, _insert("recordings", RECORDING_COLUMNS)),
+              ("queue_callbacks", CALLBACK_COLUMNS,
+               _insert("queue_callbacks", CALLBACK_COLUMNS)))
 # the same, keeping a row already there (a write retried row by row after a
 # conflict nothing should cause, and reconciling a crashed run's calls)
 KEEPING = " ON CONFLICT DO NOTHING"

@@ -201,7 +201,8 @@ class CallActions:
             self.record("monitor", data, call_id)
         return {"call_id": call_id, **data}
 
-    async def callback(self, voicemail_call_id: str, agent: str) -> dict[str, Any]:
+    async def callback(self, voicemail_call_id: str, agent: str,
+                       number: str | None = None) -> dict[str, Any]:
         """Runs `callbacks` (what the lead wires: make_plan and run_callback
         with a SimOriginator on this centre's clock), the agent busy meanwhile."""
         spec = self._spec(agent)
@@ -213,7 +214,10 @@ class CallActions:
         self.centre.connect(agent)
         self.changed.notify()
         try:
-            return await self.callbacks(voicemail_call_id, replace(spec, state="available"))
+            spec = replace(spec, state="available")
+            if number is None:
+                return await self.callbacks(voicemail_call_id, spec)
+            return await self.callbacks(voicemail_call_id, spec, number)
         except ControlError:
             raise
         except Exception as exc:  # noqa: BLE001 - the plan's or the run's reason, shown

@@ -75,7 +75,8 @@
   function pathText(path) {
     const parts = [];
     for (const e of path || []) {
-      if ("key" in e) parts.push((e.menu || "menu") + " " + e.key);
+      if ("queue" in e) parts.push("queue " + e.queue + " " + e.key);
+      else if ("key" in e) parts.push((e.menu || "menu") + " " + e.key);
       else if ("collected" in e) parts.push(e.collected + " " + text(e.value));
     }
     return parts.join(" → ");

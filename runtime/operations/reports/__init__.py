@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ccdsl.runtime.operations.centre_time import ZoneError, report_zone, zone_name
 from ccdsl.runtime.operations.reports.agent_time import has_states
+from ccdsl.runtime.operations.reports.in_queue import IN_QUEUE_SECTIONS, has_rows
 from ccdsl.runtime.operations.reports.model import (
     SECTIONS,
     STATE_SECTIONS,
@@ -27,13 +28,17 @@ def make_report(path: str, filters: Filters = Filters(), options: Options = Opti
     """The report of the call store at `path`, in `options.zone` (else the
     store's zone, else the machine's). `wanted`: the sections by name;
     None: every one, the agents' states' (STATE_SECTIONS) only when the
-    store has such states. `now` ends the realtime window and the agents'
+    store has such states, the in-queue ones (IN_QUEUE_SECTIONS) only when
+    it has such choices or call-backs. `now` ends the realtime window and the agents'
     open states (naive: in the report's zone); default: the current time.
     A zone that is not one: ZoneError."""
     db = open_store(path)
     try:
         if wanted is None:
-            wanted = tuple(s for s in SECTIONS if s not in STATE_SECTIONS or has_states(db))
+            # the agents' states and the in-queue sections only where the centre has them
+            wanted = tuple(s for s in SECTIONS
+                           if (s not in STATE_SECTIONS or has_states(db))
+                           and (s not in IN_QUEUE_SECTIONS or has_rows(db, s)))
         zone = report_zone(db, options.zone)
         now = (now or datetime.now(zone)) if now is None or now.tzinfo else now.replace(
             tzinfo=zone)

@@ -16,7 +16,7 @@ Kind = Literal["text", "count", "ms", "pct"]
 
 INTERVALS = ("realtime", "hour", "day", "month", "year")
 SECTIONS = ("summary", "calls", "queues", "agents", "agent_time", "agent_pauses", "nodes",
-            "choices")
+            "choices", "queue_choices", "callbacks")
 # made from the console's agents' states (reports/agent_time.py): in a report of every
 # section only when the store has such states, always when asked for by name
 STATE_SECTIONS = ("agent_time", "agent_pauses")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.operations.centre_time import local_ms_sql, local_to_ms, period_start
+from ccdsl.runtime.operations.reports import in_queue
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
     STATE_SECTIONS,
@@ -414,5 +415,7 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
         "agent_pauses": lambda: states["agent_pauses"],
         "nodes": lambda: nodes(db, window, filters),
         "choices": lambda: choices(db, window, filters),
+        "queue_choices": lambda: in_queue.queue_choices(db, window, filters),
+        "callbacks": lambda: in_queue.callbacks(db, window, filters),
     }
     return tuple(makers[name]() for name in makers if name in wanted)

@@ -33,6 +33,9 @@ CHART_SERIES = {
     "agents": (("answered", "answered"), ("missed", "missed")),
     "nodes": (("visits", "visits"), ("dropped", "dropped")),
     "choices": (("times", "times"),),
+    "queue_choices": (("times", "times"),),
+    "callbacks": (("requested", "requested"), ("completed", "completed"),
+                  ("failed", "failed")),
 }
 NUMBER = ' class="n"'  # numbers are right-aligned
 MAX_BARS = 40  # more labels than this: a line chart (calls) or the first ones only
@@ -44,7 +47,10 @@ def chart(section: Section) -> str:
     wanted = CHART_SERIES.get(section.name)
     if not wanted or not section.rows:
         return ""
-    if section.name == "choices":
+    if section.name == "queue_choices":
+        labels = [f"{q}: {k}" for q, k in zip(section.column("queue"), section.column("key"),
+                                               strict=True)]
+    elif section.name == "choices":
         labels = [f"{n}: {c}" for n, c in zip(section.column("node"), section.column("choice"),
                                                strict=True)]
     else:
