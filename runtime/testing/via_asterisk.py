@@ -220,7 +220,8 @@ class AgiTestbed:
         events = EventList()
         sinks = (events, self.store) if sink is None else (events, self.store, sink)
         watched = WatchedCRM(crm)
-        config = RuntimeConfig(recordings_dir=self.settings.recordings_dir)
+        config = RuntimeConfig(recordings_dir=self.settings.recordings_dir,
+                               random_seed=scenario.seed)
         services = Services(clock=clock, crm=watched, centre=centre, history=self.store,
                             sink=backend.watch(FanOut(*sinks)), config=config)
         loop = asyncio.get_running_loop()
