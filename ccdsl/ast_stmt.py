@@ -220,10 +220,36 @@ class Menu:
         return tuple(i for i in self.items if isinstance(i, Arm))
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """``repeat N:``: the body N times (N a whole number, evaluated once)."""
+
+    times: Expr
+    body: tuple[Stmt, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ForEach:
+    """``for each NAME in LIST:``: the body once per item, NAME set to it."""
+
+    name: str
+    items: Expr
+    body: tuple[Stmt, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Break:
+    """``break``: leave the innermost `repeat` or `for each`."""
+
+    span: Span = span_field()
+
+
 Stmt = (
     Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
     Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
-    SetLanguage | Log | If | Match | Menu
+    SetLanguage | Log | If | Match | Menu | Repeat | ForEach | Break
 )
 
 # ---- tests beside a flow --------------------------------------------------------

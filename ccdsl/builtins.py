@@ -30,6 +30,7 @@ from ccdsl.types import (
     NULL,
     NUMBER,
     TEXT,
+    TIME,
     Type,
     list_of,
     optional,
@@ -110,6 +111,12 @@ _REGISTRY: tuple[Builtin, ...] = (
             (_p("after", DATETIME, required=False, default="now()",
                 doc="look for the next opening after this moment"),),
             optional(DATETIME), "when the business hours next open (null if never)"),
+    Builtin("hours.holiday", "method",
+            (_p("at", DATETIME, required=False, default="now()",
+                doc="the moment whose day to look at"),),
+            optional(TEXT), "the name of the `closed` (else `open`) dated line covering today "
+            "(or `at`'s day): \"National Day\"; \"\" for one without a name; null on an "
+            "ordinary day"),
     Builtin("queue.waiting", "method", (), NUMBER, "how many callers wait in the queue now"),
     Builtin("queue.expected_wait", "method", (), DURATION,
             "the expected wait of a caller joining the queue now"),
@@ -189,6 +196,27 @@ _REGISTRY: tuple[Builtin, ...] = (
             "the smaller of two numbers"),
     Builtin("max", "function", (_p("a", NUMBER), _p("b", NUMBER)), NUMBER,
             "the larger of two numbers"),
+    Builtin("first_chars", "function",
+            (_p("text", TEXT, NUMBER, doc="a text, or a number taken as its text"),
+             _p("count", NUMBER, doc="how many characters, 0 or more")),
+            TEXT, "the first `count` characters of a text (all of it when it is shorter)"),
+    Builtin("last_chars", "function",
+            (_p("text", TEXT, NUMBER, doc="a text, or a number taken as its text"),
+             _p("count", NUMBER, doc="how many characters, 0 or more")),
+            TEXT, "the last `count` characters of a text (all of it when it is shorter): "
+            "`last_chars(card, 4)`"),
+    Builtin("format_date", "function",
+            (_p("value", DATE, TIME, DATETIME, doc="a date, a time or a datetime"),
+             _p("pattern", TEXT, doc="such as \"YYYY-MM-DD\", \"HH:mm\" or \"long\""),
+             _p("language", TEXT, required=False, default="the call's language",
+                doc="the language of month and weekday names")),
+            TEXT, "a date, time or datetime as text, in the centre's time zone"),
+    # -- chance
+    Builtin("random.choose", "function",
+            (_p("items", list_of(ANY), doc="the items to choose from"),
+             _p("weights", list_of(NUMBER), required=False, default="equal",
+                doc="one number per item: [90, 10] chooses the first nine times in ten")),
+            ANY, "one item of the list at random (seeded per call; a `random_choice` event)"),
 )
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _REGISTRY}
@@ -198,6 +226,7 @@ NAMESPACES: dict[str, str] = {
     "crm": "the customer database",
     "http": "web requests",
     "agents": "the agents of the contact centre",
+    "random": "choices at random, for A/B tests",
 }
 
 # Kinds of declaration that have methods.

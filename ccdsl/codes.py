@@ -68,6 +68,8 @@ _TABLE = [
     ("E301", E, "wrong arguments"),
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
+    ("E311", E, "break outside a loop"),
+    ("E312", E, "invalid date format"),
     # -- languages and prompts ----------------------------------------------------
     ("E400", E, "prompt missing a declared language"),
     ("W401", W, "prompt language not declared by the flow"),
@@ -83,6 +85,7 @@ _TABLE = [
     ("E505", E, "value out of range"),
     ("E506", E, "invalid pattern"),
     ("E507", E, "value not one of its choices"),
+    ("E508", E, "loop count out of range"),
     # -- hygiene ------------------------------------------------------------------
     ("W600", W, "external call without an error path"),
     ("W601", W, "unused variable"),

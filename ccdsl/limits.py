@@ -12,3 +12,6 @@ MAX_BLOCK_DEPTH = 16
 # Operations inside one expression: `a or b or c` is two, as each operator
 # holds the chain before it.
 MAX_EXPR_DEPTH = 32
+# Rounds of one `repeat` or `for each`: more is a flow error at run time (and
+# E508 for a literal count), before the step budget stops the whole call.
+MAX_LOOP_ROUNDS = 1000

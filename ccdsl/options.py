@@ -149,6 +149,8 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("name", "value", TEXT, "the caller-id name"),
         _o("language", "value", TEXT, "the caller's language: the call starts in it when the "
            "flow has it"),
+        _o("seed", "value", NUMBER, "the seed of the call's `random.choose` (default 0): "
+           "another seed, maybe another branch"),
     ),
     "test press": (_o("after", "value", DURATION, "wait this long before pressing"),),
     "test hangup": (

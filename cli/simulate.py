@@ -84,6 +84,10 @@ def simulate(
                                             "to this URL whenever an agent is offered the "
                                             "call, as `ccf serve` does; Bearer token from "
                                             "$CCF_SCREEN_POP_TOKEN when set."),
+    seed: int = typer.Option(None, "--seed", metavar="N", min=0,
+                             help="The seed of the call's random choices (`random.choose`): "
+                                  "the same seed makes the same choices. Default: a new one, "
+                                  "shown in the trace's `random choice` lines."),
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Run one simulated call through a flow and print its trace.
@@ -137,7 +141,7 @@ def simulate(
                   "simulate a flow that uses it")
     try:
         scenario = simulation(result.ir, caller=caller, at=at, dialled=dialled,
-                              actions=actions, agents=agent_specs)
+                              actions=actions, agents=agent_specs, seed=seed)
     except InputError as exc:
         raise bad(str(exc)) from None
 

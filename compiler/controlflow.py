@@ -75,7 +75,9 @@ def pattern_text(pattern) -> str:
 def is_terminal(stmt, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
     """Whether every path through this statement ends the flow's path (the
     statements after it can never run)."""
-    if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return)):
+    if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return, ast.Break)):
+        # `break` ends its path through the loop's body; the loop itself never
+        # ends the path (its body may run no time), so what follows it runs
         return True
     if isinstance(stmt, (ast.Transfer, ast.Route)):
         return _chain_ends(stmt, routings, _routes)
@@ -169,6 +171,9 @@ def _stmt_open_end(stmt, routings: Routings) -> OpenEnd:
                              "nothing follows it")
     if isinstance(stmt, ast.Menu):
         return _menu_open_end(stmt, routings)
+    if isinstance(stmt, (ast.Repeat, ast.ForEach)):
+        return OpenEnd(stmt, "when the loop ends (or its list is empty) the flow continues "
+                             "past it, where nothing follows")
     on_error = getattr(stmt, "on_error", None)
     if on_error is not None and not is_terminal(on_error.action, routings):
         return OpenEnd(stmt, "when this statement fails, its `on error` action runs and the "
@@ -252,6 +257,9 @@ def body_waits(body: Sequence, waits: Callable[[object], bool] = stmt_waits) -> 
         if isinstance(stmt, ast.Match) and has_else(stmt.arms) and all(
                 body_waits(arm.body, waits) for arm in stmt.arms):
             return True
+        if (isinstance(stmt, ast.Repeat) and isinstance(stmt.times, ast.Number)
+                and stmt.times.value >= 1 and body_waits(stmt.body, waits)):
+            return True  # a `for each` may go through an empty list
     return False
 
 
@@ -292,6 +300,9 @@ def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
         elif isinstance(stmt, ast.Menu):
             for arm in stmt.arms:
                 _body_jumps(arm.body, routings, waits, True, out)
+        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+            # as in any body: waited for before the loop, or earlier in the body
+            _body_jumps(stmt.body, routings, waits, waited, out)
         pending.extend(reversed(following))
 
 
@@ -306,3 +317,5 @@ def statement_lists(body: Sequence) -> Iterator[tuple]:
         elif isinstance(stmt, (ast.Match, ast.Menu)):
             for arm in stmt.arms:
                 yield from statement_lists(arm.body)
+        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+            yield from statement_lists(stmt.body)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+import unicodedata
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
@@ -74,6 +75,10 @@ def _keywords_as_names(stream):
     text = _TEXT.get()
     n = len(text)
     for tok in stream:
+        if tok.type == "NAME" and not tok.isascii():
+            # one spelling per name, however the editor composed it: `café`
+            # typed as e + U+0301 is the name written with é
+            tok = Token.new_borrow_pos("NAME", unicodedata.normalize("NFC", tok), tok)
         if tok.type in keywords:
             i = tok.end_pos
             while i < n and text[i] in " \t":

@@ -107,8 +107,12 @@ class Context:
         def compute() -> Type:
             found: Type | None = None
             for stmt, stmt_env in self.assignments(env).get(name, ()):
-                t = TEXT if isinstance(stmt, ast.Collect) \
-                    else self.infer(stmt.value, stmt_env, None)
+                if isinstance(stmt, ast.ForEach):  # the items of its list
+                    t = non_null(self.infer(stmt.items, stmt_env, None))
+                    t = t.item if t.kind == "list" and t.item is not None else ANY
+                else:
+                    t = TEXT if isinstance(stmt, ast.Collect) \
+                        else self.infer(stmt.value, stmt_env, None)
                 if t.kind == "any" or t.is_ref:  # a reference as a value is reported where assigned
                     continue
                 found = t if found is None else unify(found, t)
@@ -133,7 +137,7 @@ class Context:
 
 def _collect_assignments(body, env: Env, table: dict[str, list]) -> None:
     for stmt in walk_statements(body):
-        if isinstance(stmt, (ast.Assign, ast.Collect)):
+        if isinstance(stmt, (ast.Assign, ast.Collect, ast.ForEach)):
             table.setdefault(stmt.name, []).append((stmt, env))
 
 

@@ -27,7 +27,8 @@ LEAVES = frozenset({
     "true", "false", "null",
 })
 # the rules whose `block` child nests one level deeper than they stand
-_OPENS_BLOCK = frozenset({"if_stmt", "elif_clause", "else_clause", "arm_block"})
+_OPENS_BLOCK = frozenset({"if_stmt", "elif_clause", "else_clause", "arm_block", "repeat_stmt",
+                          "for_each_stmt"})
 
 EXPR_NOTE = ("each operator, call, field, index, list and map is one level, and a chain "
              "`a or b or c` nests one level per operator")
@@ -114,14 +115,15 @@ def _too_many_blocks(node: Tree, source: SourceFile) -> Diagnostic:
     line, column = node.meta.line, node.meta.column
     end = max(len(source.line_text(line).rstrip()) + 1, column + 1)
     what = {"if_stmt": "`if`", "elif_clause": "`elif`", "else_clause": "`else`",
-            "on_error": "`on error ->`"}.get(node.data, "this arm")
+            "on_error": "`on error ->`", "repeat_stmt": "`repeat`",
+            "for_each_stmt": "`for each`"}.get(node.data, "this arm")
     return diagnostic(
         "E011", f"{what} opens a block nested {MAX_BLOCK_DEPTH + 1} deep; blocks may nest at "
                 f"most {MAX_BLOCK_DEPTH} deep in a step, handler or sub-flow",
         Span(source.path, line, column, line, end),
         help="move the inner part into a step of its own (`goto`) or a sub-flow",
-        notes=("`if`, `elif`, `else`, `on error ->` and the arms of `match` and `menu` each "
-               "open a block",))
+        notes=("`if`, `elif`, `else`, `on error ->`, `repeat`, `for each` and the arms of "
+               "`match` and `menu` each open a block",))
 
 
 def list_type(item: Type) -> Type:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ccdsl import ast
+from ccdsl.compiler import loops
 from ccdsl.compiler.controlflow import MENU_PATHS
 from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
 from ccdsl.compiler.infer import condition, expect, value_of
@@ -474,6 +475,17 @@ STATEMENTS: tuple[Statement, ...] = (
       check=_check_match, lower=_lower_match, layout=_layout_match),
     S(ast.Menu, "menu_stmt", "menu",
       build=_build_menu, check=_check_menu, lower=_lower_menu, layout=_layout_menu),
+    S(ast.Repeat, "repeat_stmt", "repeat",
+      build=loops.build_repeat, check=loops.check_repeat, lower=loops.lower_repeat,
+      layout=loops.layout_repeat),
+    S(ast.ForEach, "for_each_stmt", "for",
+      build=loops.build_for_each, check=loops.check_for_each, lower=loops.lower_for_each,
+      layout=loops.layout_for_each),
+    S(ast.Break, "break_stmt", "break",
+      build=lambda b, t: ast.Break(b.span(t)),
+      check=_nothing,
+      lower=loops.lower_break,
+      text=lambda s: "break"),
 )
 del S
 

@@ -50,11 +50,11 @@ class Scope:
 
 
 def assigned_names(body) -> dict[str, list[Span]]:
-    """Every name assigned (by `=` or `collect`) anywhere in a statement
-    list, including nested blocks and error paths, in source order."""
+    """Every name assigned (by `=`, `collect` or `for each`) anywhere in a
+    statement list, including nested blocks and error paths, in source order."""
     out: dict[str, list[Span]] = {}
     for stmt in walk_statements(body):
-        if isinstance(stmt, (ast.Assign, ast.Collect)):
+        if isinstance(stmt, (ast.Assign, ast.Collect, ast.ForEach)):
             out.setdefault(stmt.name, []).append(stmt.span)
     return out
 
@@ -80,6 +80,8 @@ def _children(stmt):
         arms = stmt.arms
         for arm in arms:
             yield from walk_statements(arm.body)
+    elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+        yield from walk_statements(stmt.body)
 
 
 def module_scope(loaded: LoadedModule) -> Scope:

@@ -11,12 +11,24 @@ here and a line in PASSES."""
 
 from __future__ import annotations
 
-from ccdsl.compiler.checks import flow, hygiene, languages, names, tests, types, values
+from ccdsl.compiler.checks import (
+    date_patterns,
+    flow,
+    hygiene,
+    languages,
+    loops,
+    names,
+    tests,
+    types,
+    values,
+)
 
 PASSES = (
+    date_patterns.check,
     flow.check,
     hygiene.check,
     languages.check,
+    loops.check,
     names.check,
     tests.check,
     types.check,

@@ -44,10 +44,15 @@ def _hides_something(name: str, scope: Scope) -> bool:
 
 
 def _unused(name: str, span, sources) -> Diagnostic:
+    source = sources.get(span.file)
+    if source is not None and source.line_text(span.line).lstrip().startswith("for "):
+        help = (f"use `{name}` in the loop, or write `repeat len(LIST):` when only the number "
+                "of rounds matters")
+    else:
+        help = (f"remove `{name} =` and keep only what the statement does, or use `{name}` "
+                "where its value is needed")
     return diagnostic("W601", f"the variable `{name}` is assigned but never read",
-                      word_span(span, name, sources),
-                      help=f"remove `{name} =` and keep only what the statement does, or use "
-                           f"`{name}` where its value is needed")
+                      word_span(span, name, sources), help=help)
 
 
 def _unguarded(analysis) -> Iterable[Diagnostic]:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.core.errors import ExternalError
@@ -81,7 +81,8 @@ def environment_from(variables: dict[str, str]) -> AgiEnvironment:
     path, _, query = variables["agi_network_script"].partition("?")
     numbered = sorted((int(k[8:]), v) for k, v in variables.items()
                       if k.startswith("agi_arg_") and k[8:].isdigit())
-    return AgiEnvironment(variables=variables, script=path,
+    # the dialplan percent-encodes a flow named beyond ASCII (config.agi_script)
+    return AgiEnvironment(variables=variables, script=unquote(path),
                           query=dict(parse_qsl(query, keep_blank_values=True)),
                           args=tuple(v for _, v in numbered))
 

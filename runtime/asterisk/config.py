@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import limits, names
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
@@ -78,6 +79,13 @@ class AmiConfig:
     store_rate: int = limits.AMI_STORE_RATE
 
 
+def agi_script(script: str) -> str:
+    """A FastAGI script name as the dialplan writes it: each character
+    beyond ASCII percent-encoded as UTF-8 (an ASCII name, `${ARG1}` and
+    all, is unchanged)."""
+    return "".join(c if c.isascii() else quote(c) for c in script)
+
+
 @dataclass(frozen=True)
 class FastAgiConfig:
     host: str = "127.0.0.1"
@@ -89,7 +97,9 @@ class FastAgiConfig:
     def url(self, script: str) -> str:
         """The agi:// URL of a script served by `ccf serve`."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"agi://{host}:{self.port}/{script}"
+        # a flow named in another script (`热线`) travels percent-encoded, so
+        # extensions.conf and the agi_ header stay ASCII; agi.py decodes it
+        return f"agi://{host}:{self.port}/{agi_script(script)}"
 
 
 @dataclass(frozen=True)

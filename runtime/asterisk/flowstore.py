@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +31,15 @@ ATTACHED = "asterisk"
 _VERSION = re.compile(r"^[0-9]{4,}$")
 _FLOW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATTACHED_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _flow_name(name: str) -> bool:
+    """A flow's name as the language allows it (letters of any script, NFC):
+    it names a file here, so never a separator, a dot or a control character."""
+    if name.isascii():
+        return bool(_FLOW_NAME.match(name))
+    return (name.isidentifier() and len(name) <= 80
+            and unicodedata.normalize("NFC", name) == name)
 
 
 class FlowStoreError(Exception):
@@ -180,7 +190,7 @@ class FlowStore:
         """Write a new version without making it current. `attached`: text
         files kept with it (the dialplan it applies), by plain file name."""
         for name in flows:
-            if not _FLOW_NAME.match(name):
+            if not _flow_name(name):
                 raise FlowStoreError(f"{name!r} cannot be a flow name in the store")
         for name in attached or {}:
             if not _ATTACHED_NAME.match(name):

@@ -39,8 +39,14 @@ class UnsafeValue(ValueError):
 def queue_name(qualified: str) -> str:
     """The Asterisk queue of an IR queue: `ccf-` + its qualified name with
     every character outside [A-Za-z0-9_-] turned into `_` (dots of module
-    names included), so queues.conf and the Queue() argument stay plain."""
-    return "ccf-" + _QUEUE_UNSAFE.sub("_", qualified)
+    names included), so queues.conf and the Queue() argument stay plain.
+    A name in another script (`售后`) is spelt in Punycode after `xn--`
+    (`ccf-xn--...`), as domain names are: plain ASCII still, and two such
+    names never meet in one Asterisk queue (an ASCII name has no `-`)."""
+    if qualified.isascii():
+        return "ccf-" + _QUEUE_UNSAFE.sub("_", qualified)
+    spelt = qualified.replace(".", "_").encode("punycode").decode("ascii")
+    return "ccf-xn--" + _QUEUE_UNSAFE.sub("_", spelt)
 
 
 def diallable(number: str) -> str:

@@ -128,6 +128,8 @@ class CallRuntime:
         self._clock_now = services.clock.now
         self.subs: list[str] = []  # the sub-flow calls active, outermost first
         self.nesting = 0  # sub-flow calls, constants and `on answered by agent` running
+        self.loops = 0  # `repeat` and `for each` rounds running: where `break` may stand
+        self.random_state: list | None = None  # random.choose's generator (builtins/chance.py)
         self._constants: dict[str, Any] = {}
         self._evaluating: list[str] = []  # constants being evaluated, outermost first
         tz = services.config.timezone

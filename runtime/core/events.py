@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "wrapup_requested",  # agent, fields, form (each field: name, type, optional)
     "language_set",     # language, previous
     "log",              # message
+    "random_choice",    # chosen, index, items, seed, draw (random.choose)
     "error",            # message, where (loc), kind
     "hangup",           # by (caller|flow|agent|transfer), step
     "call_ended",       # outcome (hangup|transfer|voicemail|error|abandoned), duration_ms

@@ -45,6 +45,9 @@ class RuntimeConfig:
     # the IANA zone now() and today() read in (None: the clock's own zone,
     # which the simulator sets from `--at`)
     timezone: str | None = None
+    # the seed of every call's random.choose (None: one drawn per call, shown
+    # in its random_choice events)
+    random_seed: int | None = None
 
 
 @dataclass

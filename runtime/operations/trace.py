@@ -163,6 +163,9 @@ def describe(kind: str, data: dict) -> str:
             return f"wrap-up form for {d.get('agent')}: {names}"
         case "log":
             return f"log: {d.get('message')}"
+        case "random_choice":  # the seed and draw say how to replay it: --seed / `call seed`
+            return (f"random choice: {_value(d.get('chosen'))} (item {(d.get('index') or 0) + 1}"
+                    f" of {_value(d.get('items'))}; seed {d.get('seed')}, draw {d.get('draw')})")
         case "error":
             return f"ERROR: {d.get('message')}"
         case "hangup":

@@ -54,11 +54,14 @@ class Scenario:
     actions: tuple[CallerAction, ...] = ()
     # a test block's `expect` lines (runtime.testing.expectations): carried, never judged here
     expectations: tuple = ()
+    # random.choose's seed (RuntimeConfig.random_seed): a test's `call seed N`, 0 in a
+    # test that gives none, `ccf simulate --seed`; None draws one
+    seed: int | None = None
 
 
 def simulation(ir: dict, *, caller: str, at: str | None = None, dialled: str = "",
                actions: Sequence[CallerAction] = (), agents: Sequence[AgentSpec] = (),
-               now: datetime | None = None) -> Scenario:
+               now: datetime | None = None, seed: int | None = None) -> Scenario:
     """The scenario of `ccf simulate`: no expectations, the clock at `at`
     (read like a test's `at`), else at `now`, else at the current time."""
     zone, _ = flow_zone(ir)
@@ -67,7 +70,7 @@ def simulation(ir: dict, *, caller: str, at: str | None = None, dialled: str = "
     else:
         start = (now or datetime.now(UTC)).astimezone(zone)
     return Scenario(name="simulated call", loc={}, start=start, caller=caller,
-                    dialled=dialled, agents=tuple(agents), actions=tuple(actions))
+                    dialled=dialled, agents=tuple(agents), actions=tuple(actions), seed=seed)
 
 
 CALL_ID = "sim-1"  # one call per scenario: a fixed id keeps traces reproducible
@@ -202,7 +205,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         extra = companion(crm, store) if companion is not None else None
         if extra is not None:
             sinks = (*sinks, extra)
-        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
+        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"),
+                               random_seed=scenario.seed)
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
                             sink=StepWatch(FanOut(*sinks), channel), config=config)
         result = await run_call(program, channel, services)

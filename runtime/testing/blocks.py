@@ -72,6 +72,7 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
     zone, _ = flow_zone(ir)
     start = parse_at(DEFAULT_AT, zone)
     caller, dialled, caller_name, language = "", "", None, None
+    seed = 0  # a test's random choices are the same on every run
     crm: list[tuple[str, dict[str, Any]]] = []
     agents: list[AgentSpec] = []
     actions: list[CallerAction] = []
@@ -99,6 +100,8 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
             dialled = _text(opts.get("to"), ir, loc) or ""
             caller_name = _text(opts.get("name"), ir, loc)
             language = _text(opts.get("language"), ir, loc)
+            if opts.get("seed") is not None:
+                seed = _seed(literal(opts["seed"], ir, loc), loc)
         elif kind == "press":
             keys = _text(stmt["keys"], ir, loc) or ""
             after = _ms(stmt.get("options", {}).get("after"), ir, loc)
@@ -122,7 +125,15 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
     return Scenario(name=test["name"], loc=test.get("loc", {}), start=start, caller=caller,
                     dialled=dialled, caller_name=caller_name, language=language,
                     crm=tuple(crm), agents=tuple(agents), actions=tuple(actions),
-                    expectations=tuple(expectations))
+                    expectations=tuple(expectations), seed=seed)
+
+
+def _seed(value: Any, loc: dict | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not 0 <= value < 1 << 63:
+        raise InputError(f"a call's seed is a whole number 0 or more, not {to_text(value)!r}",
+                         loc)
+    return int(value)
 
 
 def _text(expr: dict | None, ir: dict, loc: dict | None) -> str | None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
+from ccdsl.runtime.asterisk.config import agi_script
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
@@ -204,9 +205,10 @@ class AgiTestbed:
         uniqueid = f"{int(scenario.start.timestamp())}.{self.calls}"
         channel = f"PJSIP/caller-{self.calls:08x}"
         language = scenario.language or self.program.default_language or "en"
-        # the dialplan passes a caller's language as ?lang= (call_info reads it)
-        script = f"{self.flow}?lang={quote(scenario.language)}" if scenario.language \
-            else self.flow
+        # the dialplan passes a caller's language as ?lang= (call_info reads it),
+        # and a flow named beyond ASCII percent-encoded (config.agi_script)
+        flow = agi_script(self.flow)
+        script = f"{flow}?lang={quote(scenario.language)}" if scenario.language else flow
         info = CallInfo(call_id=uniqueid, caller_number=scenario.caller,
                         caller_name=scenario.caller_name, dialled=scenario.dialled,
                         started=scenario.start, channel=channel, language=language)
@@ -220,7 +222,8 @@ class AgiTestbed:
         events = EventList()
         sinks = (events, self.store) if sink is None else (events, self.store, sink)
         watched = WatchedCRM(crm)
-        config = RuntimeConfig(recordings_dir=self.settings.recordings_dir)
+        config = RuntimeConfig(recordings_dir=self.settings.recordings_dir,
+                               random_seed=scenario.seed)
         services = Services(clock=clock, crm=watched, centre=centre, history=self.store,
                             sink=backend.watch(FanOut(*sinks)), config=config)
         loop = asyncio.get_running_loop()

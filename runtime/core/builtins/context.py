@@ -25,6 +25,8 @@ class BuiltinContext(Protocol):
     crm_customer: Record | None
     crm_asked: bool
     crm_logged: set[str | None]
+    language: str  # the call's language now
+    random_state: list | None  # random.choose's [generator, seed, draws], made on first use
 
     def emit(self, kind: str, data: dict, loc: dict | None = None) -> None: ...
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ccdsl.builtins import BUILTINS, Builtin
 from ccdsl.runtime.core import hours as business_hours
+from ccdsl.runtime.core.builtins import chance, text_dates
 from ccdsl.runtime.core.builtins.context import BuiltinContext, Impl
 from ccdsl.runtime.core.builtins.external import (
     crm_create,
@@ -322,6 +323,8 @@ FUNCTIONS: dict[str, Impl] = {
     "abs": _abs,
     "min": _min,
     "max": _max,
+    **text_dates.FUNCTIONS,
+    **chance.FUNCTIONS,
 }
 
 

@@ -62,7 +62,11 @@ _SLACK_MS = 6 * 3_600_000
 def asterisk_queue(queue: str) -> str:
     """The Asterisk queue of a store queue name (as runtime/asterisk/names.py
     names it): `ccf-` + the qualified name, unsafe characters `_`."""
-    return "ccf-" + _QUEUE_UNSAFE.sub("_", queue)
+    if queue.isascii():
+        return "ccf-" + _QUEUE_UNSAFE.sub("_", queue)
+    # a name in another script: Punycode, as names.queue_name spells it
+    return "ccf-xn--" + _QUEUE_UNSAFE.sub("_", queue.replace(".", "_").encode("punycode")
+                                          .decode("ascii"))
 
 
 def _header(data: dict[str, Any], name: str) -> str | None:
