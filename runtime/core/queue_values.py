@@ -15,7 +15,11 @@ from ccdsl.runtime.core.values import Ref, to_text
 
 
 def _shown(value: Any) -> str:
-    return kind_of(value) if value is None else f"{kind_of(value)} {to_text(value)!r}"
+    """`null`, `text 'x'`, `number 5`: the kind, and the value (quoted if text)."""
+    if value is None:
+        return kind_of(value)
+    text = to_text(value)
+    return f"{kind_of(value)} {text!r}" if isinstance(value, str) else f"{kind_of(value)} {text}"
 
 
 def queue_named(value: Any, queues, what: str, loc: dict | None) -> str:
