@@ -12,6 +12,7 @@ from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.infer import value_of
 from ccdsl.compiler.infer_env import Env, article, text_of
 from ccdsl.compiler.lower_expr import is_local, lower_expr, lower_name
+from ccdsl.compiler.namespan import word_span
 from ccdsl.types import describe, non_null
 
 # what each statement takes, as the type kinds of its values
@@ -22,12 +23,20 @@ def build(node: type, b, t):
     """An ast.Route or ast.Enqueue: the name written (or "" for another
     expression), the options, the error path and the expression."""
     expr = b.expr(t.children[0])
-    return node(expr.id if isinstance(expr, ast.Name) else "", b.options(t.children[1:-1]),
-                b.on_error(t.children[-1]), b.span(t), value=expr)
+    name = expr.id if isinstance(expr, ast.Name) else ""
+    if isinstance(expr, ast.Bool | ast.Null):  # a declaration may be named `true` or `null`
+        name = "null" if isinstance(expr, ast.Null) else str(expr.value).lower()
+    # a bare name is kept as the name alone, as before values: one tree per text
+    return node(name, b.options(t.children[1:-1]), b.on_error(t.children[-1]), b.span(t),
+                value=None if name else expr)
 
 
-def target_expr(name: str, value: ast.Expr | None, span) -> ast.Expr:
-    return value if value is not None else ast.Name(name, span)
+def target_expr(w, name: str, value: ast.Expr | None, span, keyword: str) -> ast.Expr:
+    """The expression a statement names its queue or rule by: `value`, or
+    the bare name written (spanning that word)."""
+    if value is not None:
+        return value
+    return ast.Name(name, word_span(span, name, w.ctx.sources, skip=len(keyword)))
 
 
 def target_text(name: str, value: ast.Expr | None) -> str:

@@ -119,7 +119,7 @@ def _build_transfer(b, t):
 
 def _check_route(w, s: ast.Route, env) -> None:
     if qv.names_a_value(s.target, env) or not s.target:
-        qv.check_value(w, qv.target_expr(s.target, s.value, s.span), env, "route")
+        qv.check_value(w, qv.target_expr(w, s.target, s.value, s.span, "route"), env, "route")
         w.options(s.options, "route", env, s.span)
     else:
         w.route(s, env)
@@ -127,7 +127,7 @@ def _check_route(w, s: ast.Route, env) -> None:
 
 def _check_enqueue(w, s: ast.Enqueue, env) -> None:
     if qv.names_a_value(s.queue, env) or not s.queue:
-        qv.check_value(w, qv.target_expr(s.queue, s.value, s.span), env, "queue")
+        qv.check_value(w, qv.target_expr(w, s.queue, s.value, s.span, "queue"), env, "queue")
     else:
         w.named_queue(s.queue, s.span, env, "queue")
     w.options(s.options, "queue statement", env, s.span)
