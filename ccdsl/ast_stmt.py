@@ -96,18 +96,20 @@ class ExprStmt:
 
 @dataclass(frozen=True)
 class Route:
-    target: str
+    target: str  # the name written, or "" when `value` is another expression
     options: tuple[Option, ...]
     on_error: OnError | None
     span: Span = span_field()
+    value: Expr | None = None  # `route rules[tier]`: a routing rule or queue as a value
 
 
 @dataclass(frozen=True)
 class Enqueue:
-    queue: str
+    queue: str  # the name written, or "" when `value` is another expression
     options: tuple[Option, ...]
     on_error: OnError | None
     span: Span = span_field()
+    value: Expr | None = None  # `queue by_choice[choice] ?? general`: a queue as a value
 
 
 @dataclass(frozen=True)

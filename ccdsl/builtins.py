@@ -122,6 +122,9 @@ _REGISTRY: tuple[Builtin, ...] = (
             "the expected wait of a caller joining the queue now"),
     Builtin("queue.available", "method", (), NUMBER,
             "how many agents who can take the queue's calls are available now"),
+    Builtin("queues.named", "function", (_p("name", TEXT, doc="a queue's name, as declared"),),
+            optional(Type("queue")), "the declared queue of this name (text from the CRM, "
+            "a menu...), or null when the flow declares none"),
     # -- the CRM
     Builtin("crm.customer", "function",
             (_p("phone", TEXT, doc="the phone number to look up"),),
@@ -227,6 +230,7 @@ NAMESPACES: dict[str, str] = {
     "http": "web requests",
     "agents": "the agents of the contact centre",
     "random": "choices at random, for A/B tests",
+    "queues": "the flow's queues, found by name",
 }
 
 # Kinds of declaration that have methods.

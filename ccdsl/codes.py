@@ -68,6 +68,7 @@ _TABLE = [
     ("E301", E, "wrong arguments"),
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
+    ("E308", E, "queue or routing rule that may be null"),
     ("E311", E, "break outside a loop"),
     ("E312", E, "invalid date format"),
     # -- languages and prompts ----------------------------------------------------

@@ -31,6 +31,9 @@ REF_KINDS = {
     "builtins": "builtin namespace",
     "function": "builtin",
 }
+# Declarations that are values too: a variable, a parameter, a map may hold
+# a queue or a routing rule (`dept = by_choice[choice] ?? general`).
+VALUE_REFS = ("queue", "routing")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class Type:
     def is_ref(self) -> bool:
         return self.kind in REF_KINDS
 
+    @property
+    def only_a_name(self) -> bool:
+        """A reference that is no value: an hours table, a prompt, a step..."""
+        return self.kind in REF_KINDS and self.kind not in VALUE_REFS
+
 
 TEXT = Type("text")
 NUMBER = Type("number")
@@ -63,6 +71,11 @@ ANY = Type("any")
 
 def list_of(item: Type) -> Type:
     return Type("list", item=item)
+
+
+def map_of(item: Type | None) -> Type:
+    """A map whose values all have one type (None or any: values of any type)."""
+    return MAP if item is None or item.kind == "any" else Type("map", item=item)
 
 
 def record(name: str, nullable: bool = False) -> Type:
@@ -133,6 +146,10 @@ def unify(a: Type, b: Type) -> Type | None:
     merged = a if a.kind != "list" or (a.item and a.item.kind != "any") else b
     if a.kind == "record" and not a.name:
         merged = b
+    if a.kind in VALUE_REFS and (a.name, a.owner) != (b.name, b.owner):
+        merged = Type(a.kind)  # one of several queues: which one is known at run time
+    if a.kind == "map" and a.item != b.item:
+        merged = MAP
     return replace(merged, nullable=a.nullable or b.nullable)
 
 

@@ -291,6 +291,12 @@ def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
             otherwise = otherwise_of(routings[stmt.target])
             if otherwise is not None:
                 following.append((otherwise.action, via, waited, routes | {stmt.target}))
+        elif isinstance(stmt, ast.Route) and not stmt.target:
+            # a rule chosen when the call runs may be any of them
+            for name in sorted(set(routings) - routes):
+                otherwise = otherwise_of(routings[name])
+                if otherwise is not None:
+                    following.append((otherwise.action, via, waited, routes | {name}))
         elif isinstance(stmt, ast.If):
             for body in _if_bodies(stmt):
                 _body_jumps(body, routings, waits, waited, out)

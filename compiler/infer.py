@@ -60,6 +60,7 @@ from ccdsl.types import (
     describe,
     kind_words,
     list_of,
+    map_of,
     non_null,
     optional,
     record,
@@ -151,7 +152,7 @@ def value_of(expr, env: Env, diags: list | None) -> Type:
     """The type of an expression used as a value: a reference to a
     declaration (a step, a queue, a prompt...) there is a mistake."""
     t = infer(expr, env, diags)
-    if t.is_ref:
+    if t.only_a_name:
         text = text_of(expr, env, t.name)
         emit(diags, "E102", f"`{text}` is {article(kind_words(t))}, not a value", expr.span,
               help=ref_help(t, text))
@@ -198,9 +199,11 @@ def _list(e: ast.ListLit, env: Env, diags) -> Type:
 
 
 def _map(e: ast.MapLit, env: Env, diags) -> Type:
-    for entry in e.entries:
-        value_of(entry.value, env, diags)
-    return MAP
+    item: Type | None = None  # the one type of its values, if they have one
+    for i, entry in enumerate(e.entries):
+        t = value_of(entry.value, env, diags)
+        item = t if i == 0 else item and unify(item, t)
+    return map_of(item)
 
 
 def _field(e: ast.Field, env: Env, diags) -> Type:
@@ -297,7 +300,7 @@ def _index(e: ast.Index, env: Env, diags) -> Type:
     if base.kind == "map":
         if not accepts(TEXT, idx):
             emit(diags, "E300", f"a map is indexed by text, not {describe(idx)}", e.index.span)
-        return ANY
+        return optional(base.item) if base.item else ANY
     if base.kind == "text":
         if not accepts(NUMBER, idx):
             emit(diags, "E300", f"a text is indexed by a number, not {describe(idx)}",
@@ -581,6 +584,9 @@ def check_skills(value, env: Env, diags) -> None:
     if not (accepts(list_of(TEXT), t) or accepts(MAP, t)):
         emit(diags, "E300", f"skills are a list like `[general, tech]` or levels like "
               f"`{{tech: 3}}`, not {describe(t)}", value.span)
+    elif t.kind == "map" and t.item is not None and not accepts(NUMBER, t.item):
+        emit(diags, "E300", f"skill levels are numbers, but the values of `{text_of(value, env)}`"
+              f" are {describe(t.item)}", value.span)
 
 
 _INFER = {

@@ -113,7 +113,7 @@ class Context:
                 else:
                     t = TEXT if isinstance(stmt, ast.Collect) \
                         else self.infer(stmt.value, stmt_env, None)
-                if t.kind == "any" or t.is_ref:  # a reference as a value is reported where assigned
+                if t.kind == "any" or t.only_a_name:  # reported where assigned
                     continue
                 found = t if found is None else unify(found, t)
                 if found is None:  # assigned values of different types
@@ -127,7 +127,7 @@ class Context:
     def constant_type(self, key: str, const: ast.Const) -> Type:
         def compute() -> Type:
             t = self.infer(const.value, self.env(key, "const"), None)
-            return ANY if t.is_ref else t
+            return ANY if t.only_a_name else t
 
         return self._types.get(("const", key, const.name), compute)
 

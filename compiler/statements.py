@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl.compiler import loops
+from ccdsl.compiler import queue_values as qv
 from ccdsl.compiler.controlflow import MENU_PATHS
 from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
 from ccdsl.compiler.infer import condition, expect, value_of
 from ccdsl.compiler.infer_env import visible_names
-from ccdsl.compiler.lower_expr import lower_expr, lower_name
+from ccdsl.compiler.lower_expr import lower_expr
 from ccdsl.compiler.lower_options import lower_option_map, lower_prompt_source
 from ccdsl.compiler.namespan import head_span
 from ccdsl.diagnostics import did_you_mean
@@ -117,13 +118,19 @@ def _build_transfer(b, t):
                         b.options(options), b.on_error(on_error), b.span(t))
 
 
-def _route_target(ctx, name: str) -> dict:
-    node = lower_name(ctx, name)
-    return node if "ref" in node else {"ref": ctx.qualify(name), "kind": "routing"}
+def _check_route(w, s: ast.Route, env) -> None:
+    if qv.names_a_value(s.target, env) or not s.target:
+        qv.check_value(w, qv.target_expr(w, s.target, s.value, s.span, "route"), env, "route")
+        w.options(s.options, "route", env, s.span)
+    else:
+        w.route(s, env)
 
 
 def _check_enqueue(w, s: ast.Enqueue, env) -> None:
-    w.named_queue(s.queue, s.span, env, "queue")
+    if qv.names_a_value(s.queue, env) or not s.queue:
+        qv.check_value(w, qv.target_expr(w, s.queue, s.value, s.span, "queue"), env, "queue")
+    else:
+        w.named_queue(s.queue, s.span, env, "queue")
     w.options(s.options, "queue statement", env, s.span)
 
 
@@ -382,23 +389,23 @@ STATEMENTS: tuple[Statement, ...] = (
       text=lambda s: f"{format_expr(s.expr)}{_on_error_text(s.on_error)}",
       on_error=True),
     S(ast.Route, "route_stmt", "route",
-      build=lambda b, t: ast.Route(str(t.children[0]), b.options(t.children[1:-1]),
-                                   b.on_error(t.children[-1]), b.span(t)),
-      check=lambda w, s, env: w.route(s, env),
-      lower=lambda ctx, s, body: _op("route", ctx, s, target=_route_target(ctx, s.target),
+      build=lambda b, t: qv.build(ast.Route, b, t),
+      check=_check_route,
+      lower=lambda ctx, s, body: _op("route", ctx, s,
+                                     target=qv.lower_route_target(ctx, s.target, s.value),
                                      options=lower_option_map(ctx, "route", s.options),
                                      on_error=_lower_on_error(ctx, s.on_error, body)),
-      text=lambda s: (f"route {s.target}{format_options(s.options)}"
+      text=lambda s: (f"route {qv.target_text(s.target, s.value)}{format_options(s.options)}"
                       f"{_on_error_text(s.on_error)}"),
       on_error=True),
     S(ast.Enqueue, "queue_stmt", "queue",
-      build=lambda b, t: ast.Enqueue(str(t.children[0]), b.options(t.children[1:-1]),
-                                     b.on_error(t.children[-1]), b.span(t)),
+      build=lambda b, t: qv.build(ast.Enqueue, b, t),
       check=_check_enqueue,
-      lower=lambda ctx, s, body: _op("queue", ctx, s, queue=ctx.qualify(s.queue),
+      lower=lambda ctx, s, body: _op("queue", ctx, s,
+                                     **qv.lower_queue_fields(ctx, s.queue, s.value),
                                      options=lower_option_map(ctx, "queue statement", s.options),
                                      on_error=_lower_on_error(ctx, s.on_error, body)),
-      text=lambda s: (f"queue {s.queue}{format_options(s.options)}"
+      text=lambda s: (f"queue {qv.target_text(s.queue, s.value)}{format_options(s.options)}"
                       f"{_on_error_text(s.on_error)}"),
       on_error=True),
     S(ast.Transfer, "transfer_stmt", "transfer",

@@ -150,6 +150,7 @@ class AgiAgents(AgiLine):
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
                       on_ring: OnRing | None = None) -> QueueOutcome:
         self._enter("enqueue")
+        _members_fit(request)
         queue = names.queue_name(request.queue)
         music = self._safe(names.music_class, request.music) if request.music else None
         call_id = self._gosub_call_id()
@@ -318,6 +319,28 @@ class AgiAgents(AgiLine):
             raise ExternalError(f"the call id {call_id!r} cannot be passed to the answered "
                                 "Gosub", service="asterisk")
         return call_id
+
+
+def _members_fit(request: QueueRequest) -> None:
+    """app_queue rings a queue's members, whom ccf serve added by the queue's
+    declared skills; it has no per-call choice of agents. A call asking for
+    other skills (`queue support skills [...]`, computed ones) is refused
+    rather than rung to agents it did not ask for."""
+    declared = request.member_skills
+    if declared is None or request.skills == declared:
+        return
+    raise ExternalError(
+        f"Asterisk cannot choose the agents of queue {request.queue} per call: app_queue "
+        f"rings its members, the agents with its declared skills ({_skills(declared)}), and "
+        f"this call asks for {_skills(request.skills)}. Declare a queue with these skills and "
+        "choose it as a value (`queue by_language[lang] ?? support`), or ring by skills with "
+        "a routing `skills` line", service="asterisk")
+
+
+def _skills(skills: dict[str, int]) -> str:
+    if not skills:
+        return "none"
+    return ", ".join(f"{name} {level}+" if level else name for name, level in skills.items())
 
 
 def _seconds(ms: int) -> str:

@@ -81,6 +81,9 @@ class QueueRequest:
     # app_queue autopause: a member who lets the call ring out is paused in this
     # queue (yes), in every queue (all), or not (no: what an IR before 1.3 ran)
     autopause: str = "no"
+    # the skills the queue's members were chosen by where the phone system keeps
+    # them (Asterisk: the declared literal skills); None: not known
+    member_skills: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)

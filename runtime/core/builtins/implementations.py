@@ -28,6 +28,7 @@ from ccdsl.runtime.core.builtins.external import (
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.errors import FlowError
 from ccdsl.runtime.core.evaluate import contains, is_number, kind_of
+from ccdsl.runtime.core.queue_values import queues_named
 from ccdsl.runtime.core.values import Duration, Record, Ref, to_text
 
 # -- helpers shared with the interpreter ---------------------------------------------
@@ -305,6 +306,7 @@ FUNCTIONS: dict[str, Impl] = {
     "crm.create": crm_create,
     "crm.update": crm_update,
     "crm.log_call": crm_log_call,
+    "queues.named": queues_named,
     "agents.available": _agents_available,
     "agents.state": _agents_state,
     "agents.get": _agents_get,

@@ -11,7 +11,6 @@ from typing import Any
 
 from ccdsl.options import QUEUE_AUTOPAUSE, QUEUE_STRATEGIES
 from ccdsl.runtime.core.builtins.external import crm_call
-from ccdsl.runtime.core.builtins.implementations import skills_dict
 from ccdsl.runtime.core.call import (
     CallRuntime,
     FlowHangup,
@@ -41,6 +40,7 @@ from ccdsl.runtime.core.errors import (
 )
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
+from ccdsl.runtime.core.queue_values import member_skills, queue_named, route_target, skills_option
 from ccdsl.runtime.core.routing import AgentPool, Decision, RuleLine, decide
 from ccdsl.runtime.core.values import Record, Ref, to_text
 
@@ -247,11 +247,13 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
     strategy = _choice(values, "strategy", IR_1_0_STRATEGY, QUEUE_STRATEGIES, queue, decl)
     autopause = _choice(values, "autopause", IR_1_2_AUTOPAUSE, QUEUE_AUTOPAUSE, queue, decl)
     return QueueRequest(
-        queue=queue, priority=int(priority or 0), skills=skills_dict(values.get("skills"), loc),
+        queue=queue, priority=int(priority or 0),
+        skills=skills_option(values.get("skills"), f"queue {queue}: the option `skills`", loc),
         max_wait_ms=ms_of(values.get("max_wait"), "max_wait", loc),
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
-        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause)
+        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause,
+        member_skills=member_skills(queue, decl))
 
 
 async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> QueueOutcome:
@@ -304,7 +306,9 @@ def _queue_name(value: Any, loc: dict | None) -> str:
 
 
 async def op_queue(rt: CallRuntime, op: dict, frame: Frame) -> None:
-    request = await queue_request(rt, op["queue"], op["options"], frame, op["loc"])
+    queue = op.get("queue") or queue_named(await evaluate(op["value"], frame, op["loc"]),
+                                           rt.program.queues, "`queue`", op["loc"])
+    request = await queue_request(rt, queue, op["options"], frame, op["loc"])
     await wait_in_queue(rt, request, op["loc"])
 
 
@@ -357,11 +361,13 @@ async def rule_line(rt: CallRuntime, rule: dict, index: int, frame: Frame) -> Ru
         return RuleLine(kind, None if value is None else to_text(value), ring_ms=ring_ms,
                         index=index)
     if kind == "skills":
-        return RuleLine(kind, skills=skills_dict(value, loc), ring_ms=ring_ms, index=index)
+        return RuleLine(kind, skills=skills_option(value, "the routing line `skills`", loc),
+                        ring_ms=ring_ms, index=index)
     if kind == "queue":
         priority = await option(rt, options, "priority", frame, loc)
         return RuleLine(kind, None if value is None else _queue_name(value, loc),
-                        skills=skills_dict(await option(rt, options, "skills", frame, loc), loc),
+                        skills=skills_option(await option(rt, options, "skills", frame, loc),
+                                             "the routing line `queue`: the option `skills`", loc),
                         priority=int(priority) if is_number(priority) else 0,
                         max_wait_ms=ms_of(await option(rt, options, "max_wait", frame, loc),
                                           "max_wait", loc), index=index)
@@ -416,7 +422,7 @@ def _tail_route(ops: list) -> dict | None:
     if not ops:
         return None
     last = ops[-1]
-    return last if last["op"] == "route" and last["target"]["kind"] == "routing" else None
+    return last if last["op"] == "route" and last["target"].get("kind") == "routing" else None
 
 
 async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None) -> None:
@@ -469,6 +475,9 @@ async def route_rule(rt: CallRuntime, name: str, frame: Frame, loc: dict | None)
 
 async def op_route(rt: CallRuntime, op: dict, frame: Frame) -> None:
     target = op["target"]
+    if "ref" not in target:  # a routing rule or queue computed at run time
+        ref = route_target(await evaluate(target, frame, op["loc"]), rt.program, op["loc"])
+        target = {"ref": ref.name, "kind": ref.kind}
     if target["kind"] == "routing":
         await route_rule(rt, target["ref"], frame, op["loc"])
         return
