@@ -10,7 +10,7 @@ its parameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccdsl import ast
 from ccdsl import builtins as bi
@@ -145,6 +145,11 @@ class Env:
     where: str = "step"  # step | handler | agent | routing | sub | const | decl | prompt | test
     sub: str = ""  # the sub-flow's name when where == "sub"
     params: tuple[str, ...] = ()  # of the sub-flow or prompt
+    # paths proved not null here (compiler/nullsafety.py): `customer`, `customer.balance`
+    narrowed: frozenset[str] = frozenset()
+
+    def with_narrowed(self, paths: frozenset[str]) -> Env:
+        return replace(self, narrowed=paths)
 
     @property
     def sees_call_variables(self) -> bool:

@@ -11,13 +11,14 @@ here and a line in PASSES."""
 
 from __future__ import annotations
 
-from ccdsl.compiler.checks import flow, hygiene, languages, names, tests, types, values
+from ccdsl.compiler.checks import flow, hygiene, languages, names, nulls, tests, types, values
 
 PASSES = (
     flow.check,
     hygiene.check,
     languages.check,
     names.check,
+    nulls.check,
     tests.check,
     types.check,
     values.check,
