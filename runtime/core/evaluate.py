@@ -135,6 +135,10 @@ def contains(container: Any, item: Any, loc: dict | None) -> bool:
     if isinstance(container, (list, tuple)):
         return any(equal(item, x) for x in container)
     if isinstance(container, dict):
+        if item is None:
+            return False
+        if not isinstance(item, str):
+            raise FlowError(f"`in` a map looks for a key (a text), not {kind_of(item)}", loc)
         return item in container
     if isinstance(container, str):
         if not isinstance(item, str):
@@ -171,6 +175,10 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
     if op == "+":
         if isinstance(a, str) and isinstance(b, str):
             return a + b
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return (*a, *b)  # no deeper than the deeper of the two
+        if isinstance(a, Duration) and isinstance(b, (TimeOfDay, dt.date)):
+            a, b = b, a  # a duration plus a time of day or a date: the same the other way
         if isinstance(a, Duration) and isinstance(b, Duration):
             return Duration(a.ms + b.ms)
         if isinstance(a, TimeOfDay) and isinstance(b, Duration):
@@ -179,9 +187,8 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
             return _add_minutes(b, a.ms)
         if isinstance(a, dt.datetime) and isinstance(b, Duration):
             return a + dt.timedelta(milliseconds=b.ms)
-        if isinstance(a, dt.date) and not isinstance(a, dt.datetime) \
-                and isinstance(b, Duration) and b.ms % 86_400_000 == 0:
-            return a + dt.timedelta(days=b.ms // 86_400_000)
+        if type(a) is dt.date and isinstance(b, Duration):
+            return a + dt.timedelta(days=_whole_days(b, loc))
     if op == "-":
         if isinstance(a, Duration) and isinstance(b, Duration):
             return Duration(a.ms - b.ms)
@@ -195,6 +202,8 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
             return Duration(int((a - b).total_seconds() * 1000))
         if type(a) is dt.date and type(b) is dt.date:
             return Duration((a - b).days * 86_400_000)
+        if type(a) is dt.date and isinstance(b, Duration):
+            return a - dt.timedelta(days=_whole_days(b, loc))
     if op == "*":
         if isinstance(a, Duration) and is_number(b):
             return Duration(int(a.ms * b))
@@ -204,8 +213,19 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
         if b == 0:
             raise FlowError("division of a duration by zero", loc)
         return Duration(int(a.ms / b))
+    if op == "/" and isinstance(a, Duration) and isinstance(b, Duration):
+        if b.ms == 0:
+            raise FlowError("division by zero: a duration divided by 0s", loc)
+        return _tidy(a.ms / b.ms)
     raise FlowError(f"cannot compute {kind_of(a)} {to_text(a)!r} {op} "
                     f"{kind_of(b)} {to_text(b)!r}", loc)
+
+
+def _whole_days(d: Duration, loc: dict | None) -> int:
+    if d.ms % 86_400_000:
+        raise FlowError(f"a date moves by whole days, not {d}: use a datetime "
+                        "(`now()`) for hours and minutes", loc)
+    return d.ms // 86_400_000
 
 
 def field_of(value: Any, name: str, loc: dict | None) -> Any:
