@@ -63,6 +63,7 @@ _TABLE = [
     ("E205", E, "loop that never waits for the caller"),
     ("W206", W, "unreachable statement"),
     ("E207", E, "bad routing rule"),
+    ("E208", E, "statement a handler cannot run"),
     # -- types ------------------------------------------------------------------
     ("E300", E, "type mismatch"),
     ("E301", E, "wrong arguments"),

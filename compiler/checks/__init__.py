@@ -11,10 +11,21 @@ here and a line in PASSES."""
 
 from __future__ import annotations
 
-from ccdsl.compiler.checks import flow, hygiene, languages, names, nulls, tests, types, values
+from ccdsl.compiler.checks import (
+    flow,
+    handlers,
+    hygiene,
+    languages,
+    names,
+    nulls,
+    tests,
+    types,
+    values,
+)
 
 PASSES = (
     flow.check,
+    handlers.check,
     hygiene.check,
     languages.check,
     names.check,
