@@ -4,8 +4,10 @@
 `on hangup` runs after the caller has gone: a statement that talks to the
 caller's line (the runtime's `rt.line()`) would end the handler there, so the
 statements after it would never run. `on answered by agent` runs while the
-agent's line is being connected: it may not end or divert the call, and the
-runtime ignores a statement that tries (runtime/core/ops/agents.py).
+agent's line is being connected: it may not end or divert the call (the
+runtime ignores a statement that tries, runtime/core/ops/agents.py), and on
+Asterisk the line belongs to Queue() or Dial() then, so a statement that uses
+it fails (docs/asterisk.md).
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ RULES = {
                "(the handler would stop there)",
                "`on hangup` may log, update the CRM and set variables; play or route the "
                "caller before the call ends"),
-    "answered by agent": (DIVERTING,
-                          "`on answered by agent` runs while the agent is being connected and "
-                          "cannot end or divert the call, so `{kw}` there would be ignored",
-                          "`on answered by agent` may pop the screen, log, update the CRM, "
-                          "play to the caller and set variables; the call goes on after the "
-                          "`queue` or `route` that reached the agent"),
+    "answered by agent": ({**CALLER_LINE, **DIVERTING},
+                          "`on answered by agent` runs while the agent is being connected: "
+                          "it cannot use the caller's line or end or divert the call, so "
+                          "`{kw}` there would fail or be ignored",
+                          "`on answered by agent` may pop the screen, log, update the CRM and "
+                          "set variables; the call goes on after the `queue` or `route` that "
+                          "reached the agent"),
 }
 
 
