@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler import computed_keys
 from ccdsl.compiler import nullsafety as ns
 from ccdsl.compiler.infer_env import (
     SCOPE_WORDS,
@@ -199,9 +200,7 @@ def _list(e: ast.ListLit, env: Env, diags) -> Type:
 
 
 def _map(e: ast.MapLit, env: Env, diags) -> Type:
-    for entry in e.entries:
-        value_of(entry.value, env, diags)
-    return MAP
+    return computed_keys.map_type(e, env, diags, value_of)
 
 
 def _field(e: ast.Field, env: Env, diags) -> Type:
@@ -587,6 +586,7 @@ def check_skills(value, env: Env, diags) -> None:
                       item.span)
         return
     if isinstance(value, ast.MapLit):
+        computed_keys.check_keys(value, env, diags, value_of)
         for entry in value.entries:
             t = value_of(entry.value, env, diags)
             if not accepts(NUMBER, t):

@@ -34,6 +34,7 @@ from ccdsl.types import (
 )
 
 CALL_SCOPES = ("step", "handler", "agent", "routing")
+RECORD_ID = FieldType("id", TEXT, "the CRM's id of the record")
 
 
 SCOPE_WORDS = {
@@ -52,7 +53,8 @@ def program_records(program: Program) -> dict[str, RecordType]:
     decls = [item for m in program.modules.values() for item in m.module.items
              if isinstance(item, ast.RecordDecl)]
     for decl in decls:  # declare the names first: fields may name other records
-        records.setdefault(decl.name, RecordType(decl.name, (), "declared by the flow"))
+        # every record the CRM stores has its id (docs/crm.md), declared or not
+        records.setdefault(decl.name, RecordType(decl.name, (RECORD_ID,), "declared by the flow"))
     for decl in decls:
         fields = tuple(FieldType(f.name, type_named(f.type.name, records, f.type.optional) or ANY)
                        for f in decl.fields)
