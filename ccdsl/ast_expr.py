@@ -107,10 +107,11 @@ class ListLit:
 
 @dataclass(frozen=True)
 class MapEntry:
-    key: str
+    key: str  # for a computed key, the string's raw text
     quoted: bool  # written as "key": rather than key:
     value: Expr
     span: Span = span_field()
+    computed: Str | None = None  # a quoted key with `${...}` in it, evaluated per call
 
 
 @dataclass(frozen=True)

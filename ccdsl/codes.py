@@ -63,11 +63,13 @@ _TABLE = [
     ("E205", E, "loop that never waits for the caller"),
     ("W206", W, "unreachable statement"),
     ("E207", E, "bad routing rule"),
+    ("E208", E, "statement a handler cannot run"),
     # -- types ------------------------------------------------------------------
     ("E300", E, "type mismatch"),
     ("E301", E, "wrong arguments"),
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
+    ("E304", E, "value that may be null where null fails"),
     ("E308", E, "queue or routing rule that may be null"),
     ("E311", E, "break outside a loop"),
     ("E312", E, "invalid date format"),

@@ -198,7 +198,7 @@ def arithmetic(op: str, a: Type, b: Type) -> Type | None:
     does not apply to those types. ``+`` joins lists and texts, but never
     text and a number: write ``"${n}"`` to make text of a number."""
     if op == "+" and a.kind == "list" and b.kind == "list":
-        return unify(non_null(a), non_null(b)) or list_of(ANY)
+        return unify(non_null(a), non_null(b))  # None: items of two types
     if a.kind == "any" and b.kind == "any":
         return ANY
     if a.kind == "any" or b.kind == "any":

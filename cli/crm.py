@@ -105,6 +105,14 @@ def show(
     _render_tables(tables)
 
 
+def _cell(value, to_text) -> str:
+    """A CRM cell in the table: a list of skills reads `general, en-US`, as
+    a person writes it in the CSV, not as a flow's list literal."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v, to_text) for v in value)
+    return to_text(value)
+
+
 def _render_tables(tables: dict[str, list[dict]]) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -127,7 +135,7 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
         for column in columns:
             table.add_column(Text(visible(column)), overflow="fold")
         for row in rows:
-            table.add_row(*(Text(visible(to_text(row.get(column)))) for column in columns))
+            table.add_row(*(Text(visible(_cell(row.get(column), to_text))) for column in columns))
         if index:
             console.print()
         console.print(table)

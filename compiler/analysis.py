@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler import nullsafety
 from ccdsl.compiler.infer import (
     bind_args,
-    check_skills,
     condition,
     expect,
     infer,
@@ -27,6 +27,7 @@ from ccdsl.compiler.infer import (
 from ccdsl.compiler.infer_env import Context, Env, article, ref_help, text_of
 from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.skills_check import check_skills
 from ccdsl.compiler.statements import BY_NODE
 from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
@@ -146,7 +147,7 @@ class _Walker:
             return
         target = rule.target
         if rule.kind == "skills":
-            check_skills(target, env, self.diags)
+            check_skills(target, env, self.diags, value_of)
         elif rule.kind == "queue":
             self.queue_ref(target, env)
         else:
@@ -189,10 +190,10 @@ class _Walker:
     # ---- statements -----------------------------------------------------------------
 
     def body(self, stmts, env: Env) -> None:
-        for stmt in stmts:
-            self.stmt(stmt, env)
+        for stmt in stmts:  # what a statement proves not null holds after it
+            env = self.stmt(stmt, env)
 
-    def stmt(self, stmt, env: Env) -> None:
+    def stmt(self, stmt, env: Env) -> Env:
         self.ctx.external_calls = []
         nested = BY_NODE[type(stmt)].check(self, stmt, env) or ()
         calls = self.ctx.external_calls
@@ -203,8 +204,10 @@ class _Walker:
         on_error = getattr(stmt, "on_error", None)
         if on_error is not None:
             self.stmt(on_error.action, env)
-        for body in nested:
-            self.body(body, env)
+        envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ([], None)
+        for i, body in enumerate(nested):
+            self.body(body, envs[i] if i < len(envs) else env)
+        return nullsafety.env_after(stmt, env, after, lambda e, en: value_of(e, en, None))
 
     def assigned_name(self, s, env: Env) -> None:
         """A variable that has the name of a declaration or a builtin hides
@@ -412,7 +415,7 @@ class _Walker:
                 self._wrong_form(option, form_words[type(value)], "a skills list like "
                                  "`[general]`")
             else:
-                check_skills(value, env, self.diags)
+                check_skills(value, env, self.diags, value_of)
         elif s.form == "prompt":
             if isinstance(value, ast.SourceValue):
                 expect(value.value, (TEXT,), env, self.diags, f"`{value.kind}` takes a text")

@@ -175,8 +175,10 @@ class ExprBuilder:
                 continue
             key, value = e.children
             if key.type == "STRING":
-                entries.append(ast.MapEntry(self.string(key).value, True, self.expr(value),
-                                            self.span(e)))
+                s = self.string(key)
+                entries.append(ast.MapEntry(s.raw, True, self.expr(value), self.span(e), s)
+                               if not s.is_plain else
+                               ast.MapEntry(s.value, True, self.expr(value), self.span(e)))
             else:
                 entries.append(ast.MapEntry(str(key), False, self.expr(value), self.span(e)))
         return ast.MapLit(tuple(entries), self.span(t))

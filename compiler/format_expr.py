@@ -37,6 +37,12 @@ def quote(text: str) -> str:
     return '"' + "".join(_ESCAPE.get(ch, ch) for ch in text) + '"'
 
 
+def _map_key(entry: ast.MapEntry) -> str:
+    if entry.computed is not None:
+        return format_expr(entry.computed)
+    return quote(entry.key) if entry.quoted else entry.key
+
+
 def format_expr(e: ast.Expr, min_level: int = _COND) -> str:
     """The text of an expression, parenthesised if it binds looser than
     ``min_level`` (the level its place in the enclosing expression needs)."""
@@ -58,8 +64,7 @@ def _expr(e: ast.Expr) -> tuple[str, int]:
     if isinstance(e, ast.ListLit):
         return "[" + ", ".join(format_expr(i) for i in e.items) + "]", _ATOM
     if isinstance(e, ast.MapLit):
-        entries = (f"{quote(x.key) if x.quoted else x.key}: {format_expr(x.value)}"
-                   for x in e.entries)
+        entries = (f"{_map_key(x)}: {format_expr(x.value)}" for x in e.entries)
         return "{" + ", ".join(entries) + "}", _ATOM
     if isinstance(e, ast.Field):
         return f"{format_expr(e.obj, _POSTFIX)}.{e.name}", _POSTFIX

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler import computed_keys, skills_check
+from ccdsl.compiler import nullsafety as ns
 from ccdsl.compiler.infer_env import (
     SCOPE_WORDS,
     Context,
@@ -45,7 +47,6 @@ from ccdsl.types import (
     BOOL,
     DATE,
     DURATION,
-    MAP,
     NUMBER,
     TEXT,
     TIME,
@@ -60,7 +61,6 @@ from ccdsl.types import (
     describe,
     kind_words,
     list_of,
-    map_of,
     non_null,
     optional,
     record,
@@ -172,7 +172,7 @@ def _name(e: ast.Name, env: Env, diags) -> Type:
     if t is None:
         _unknown_name(e, env, diags)
         return ANY
-    return t
+    return ns.narrowed(e, env, t)
 
 
 def _str(e: ast.Str, env: Env, diags) -> Type:
@@ -199,14 +199,14 @@ def _list(e: ast.ListLit, env: Env, diags) -> Type:
 
 
 def _map(e: ast.MapLit, env: Env, diags) -> Type:
-    item: Type | None = None  # the one type of its values, if they have one
-    for i, entry in enumerate(e.entries):
-        t = value_of(entry.value, env, diags)
-        item = t if i == 0 else item and unify(item, t)
-    return map_of(item)
+    return computed_keys.map_type(e, env, diags, value_of)
 
 
 def _field(e: ast.Field, env: Env, diags) -> Type:
+    return ns.narrowed(e, env, _field_type(e, env, diags))
+
+
+def _field_type(e: ast.Field, env: Env, diags) -> Type:
     base = infer(e.obj, env, diags)
     kind = base.kind
     obj = text_of(e.obj, env)
@@ -292,6 +292,8 @@ def _module_member(e: ast.Field, base: Type, env: Env, diags) -> Type:
 def _index(e: ast.Index, env: Env, diags) -> Type:
     base = non_null(value_of(e.obj, env, diags))
     idx = value_of(e.index, env, diags)
+    if base.kind in ("list", "text") and ns.may_be_null(idx):
+        ns.report(e.index, idx, "an index", env, diags)
     if base.kind == "list":
         if not accepts(NUMBER, idx):
             emit(diags, "E300", f"a list is indexed by a number, not {describe(idx)}",
@@ -314,7 +316,7 @@ def _index(e: ast.Index, env: Env, diags) -> Type:
 
 
 def _unary(e: ast.Unary, env: Env, diags) -> Type:
-    t = non_null(value_of(e.operand, env, diags))
+    t = non_null(operand := value_of(e.operand, env, diags))
     if e.op == "not":
         if t.kind not in ("bool", "any"):
             emit(diags, "E300", f"`not` needs a bool, not {describe(t)}", e.operand.span,
@@ -323,13 +325,17 @@ def _unary(e: ast.Unary, env: Env, diags) -> Type:
     if t.kind not in ("number", "duration", "any"):
         emit(diags, "E300", f"`-` needs a number or a duration, not {describe(t)}", e.span)
         return ANY
+    if ns.may_be_null(operand):
+        ns.report(e.operand, operand, "`-`", env, diags, lambda fixed: f"-{fixed}")
     return t
 
 
 def _binary(e: ast.Binary, env: Env, diags) -> Type:
-    left = value_of(e.left, env, diags)
-    right = value_of(e.right, env, diags)
     op = e.op
+    left = value_of(e.left, env, diags)
+    # the right of `and` runs only when the left holds, of `or` when it does not
+    right = value_of(e.right, ns.with_facts(env, ns.facts(e.left, op == "and"))
+                     if op in ("and", "or") else env, diags)
     if op in ("and", "or"):
         for side, t, word in ((e.left, left, "left"), (e.right, right, "right")):
             if non_null(t).kind not in ("bool", "any"):
@@ -348,6 +354,8 @@ def _binary(e: ast.Binary, env: Env, diags) -> Type:
         if not comparable(op, non_null(left), non_null(right)):
             emit(diags, "E300", compare_message(op, left, right), e.span,
                   help=compare_help(left, right))
+        elif op not in ("==", "!="):
+            ns.check_operands(e, left, right, env, diags)
         return BOOL
     if op == "in":
         r = non_null(right)
@@ -360,6 +368,8 @@ def _binary(e: ast.Binary, env: Env, diags) -> Type:
             if non_null(left).kind not in ("text", "any"):
                 emit(diags, "E300", f"`in` looks for a text inside a text, not "
                       f"{describe(left)}", e.left.span)
+            elif ns.may_be_null(left):
+                ns.report(e.left, left, "`in` a text", env, diags, lambda f: f"{f} in ...")
         elif r.kind == "map":
             if non_null(left).kind not in ("text", "any"):
                 emit(diags, "E300", f"`in` looks for a key (a text) in a map, not "
@@ -373,13 +383,14 @@ def _binary(e: ast.Binary, env: Env, diags) -> Type:
         emit(diags, "E300", f"`{op}` cannot combine {describe(left)} and {describe(right)}",
               e.span, help=arith_help(op, left, right))
         return ANY
+    ns.check_operands(e, left, right, env, diags)
     return result
 
 
 def _cond(e: ast.Cond, env: Env, diags) -> Type:
     condition(e.test, env, diags, "a conditional expression")
-    a = value_of(e.then, env, diags)
-    b = value_of(e.otherwise, env, diags)
+    a = value_of(e.then, ns.with_facts(env, ns.facts(e.test, True)), diags)
+    b = value_of(e.otherwise, ns.with_facts(env, ns.facts(e.test, False)), diags)
     joined = unify(a, b)
     if joined is None:
         emit(diags, "E300", f"the two results of this conditional have different types: "
@@ -491,7 +502,7 @@ def bind_args(label: str, params: tuple[bi.Param, ...], e: ast.Call, env: Env, d
         if arg is None or p.form in ("record_type", "record"):
             continue
         if p.form == "skills":
-            check_skills(arg.value, env, diags)
+            skills_check.check_skills(arg.value, env, diags, value_of)
             continue
         t = value_of(arg.value, env, diags)
         if not accepts_any(p.types, t):
@@ -558,35 +569,6 @@ def _record_type_arg(arg: ast.Arg, label: str, env: Env, diags) -> RecordType | 
               or "the CRM's record types are: " + ", ".join(crm_types))
         return None
     return rt
-
-
-def check_skills(value, env: Env, diags) -> None:
-    """A skills value: `[general, tech]` (bare names are skill names, not
-    variables), `{tech: 3}` (minimum levels) or an expression giving a list
-    of texts."""
-    if isinstance(value, ast.ListLit):
-        for item in value.items:
-            if isinstance(item, ast.Name):
-                continue
-            t = value_of(item, env, diags)
-            if not accepts(TEXT, t):
-                emit(diags, "E300", f"a skill is a name or a text, not {describe(t)}",
-                      item.span)
-        return
-    if isinstance(value, ast.MapLit):
-        for entry in value.entries:
-            t = value_of(entry.value, env, diags)
-            if not accepts(NUMBER, t):
-                emit(diags, "E300", f"a skill level is a number, not {describe(t)}",
-                      entry.value.span)
-        return
-    t = value_of(value, env, diags)
-    if not (accepts(list_of(TEXT), t) or accepts(MAP, t)):
-        emit(diags, "E300", f"skills are a list like `[general, tech]` or levels like "
-              f"`{{tech: 3}}`, not {describe(t)}", value.span)
-    elif t.kind == "map" and t.item is not None and not accepts(NUMBER, t.item):
-        emit(diags, "E300", f"skill levels are numbers, but the values of `{text_of(value, env)}`"
-              f" are {describe(t.item)}", value.span)
 
 
 _INFER = {

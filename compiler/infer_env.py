@@ -10,7 +10,7 @@ its parameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccdsl import ast
 from ccdsl import builtins as bi
@@ -34,6 +34,7 @@ from ccdsl.types import (
 )
 
 CALL_SCOPES = ("step", "handler", "agent", "routing")
+RECORD_ID = FieldType("id", TEXT, "the CRM's id of the record")
 
 
 SCOPE_WORDS = {
@@ -52,7 +53,8 @@ def program_records(program: Program) -> dict[str, RecordType]:
     decls = [item for m in program.modules.values() for item in m.module.items
              if isinstance(item, ast.RecordDecl)]
     for decl in decls:  # declare the names first: fields may name other records
-        records.setdefault(decl.name, RecordType(decl.name, (), "declared by the flow"))
+        # every record the CRM stores has its id (docs/crm.md), declared or not
+        records.setdefault(decl.name, RecordType(decl.name, (RECORD_ID,), "declared by the flow"))
     for decl in decls:
         fields = tuple(FieldType(f.name, type_named(f.type.name, records, f.type.optional) or ANY)
                        for f in decl.fields)
@@ -149,6 +151,11 @@ class Env:
     where: str = "step"  # step | handler | agent | routing | sub | const | decl | prompt | test
     sub: str = ""  # the sub-flow's name when where == "sub"
     params: tuple[str, ...] = ()  # of the sub-flow or prompt
+    # paths proved not null here (compiler/nullsafety.py): `customer`, `customer.balance`
+    narrowed: frozenset[str] = frozenset()
+
+    def with_narrowed(self, paths: frozenset[str]) -> Env:
+        return replace(self, narrowed=paths)
 
     @property
     def sees_call_variables(self) -> bool:

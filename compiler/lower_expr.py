@@ -187,7 +187,10 @@ def lower_expr(ctx: Context, expr: ast.Expr) -> dict:
         case ast.ListLit(items=items):
             return {"list": [lower_expr(ctx, i) for i in items]}
         case ast.MapLit(entries=entries):
-            return {"map": {e.key: lower_expr(ctx, e.value) for e in entries}}
+            node = {"map": {e.key: lower_expr(ctx, e.value) for e in entries if not e.computed}}
+            computed = [{"key": lower_expr(ctx, e.computed), "value": lower_expr(ctx, e.value)}
+                        for e in entries if e.computed]
+            return {**node, "keys": computed} if computed else node
         case ast.Field():
             return lower_field(ctx, expr)
         case ast.Call():

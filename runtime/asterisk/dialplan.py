@@ -254,8 +254,8 @@ def _skills(option: Any) -> dict[str, int] | None:
         if not isinstance(_lit(level), int):
             return None
         skills[skill] = _lit(level)
-    if not skills and not {"list", "map"} & set(option):
-        return None  # an expression: not known before the call
+    if option.get("keys") or not skills and not {"list", "map"} & set(option):
+        return None  # an expression or a computed key: not known before the call
     return skills
 
 

@@ -17,6 +17,7 @@ from ccdsl.runtime.core.values import (
     Ref,
     TimeOfDay,
     nesting,
+    spell,
     to_text,
 )
 
@@ -76,6 +77,12 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+def described(value: Any) -> str:
+    """A value in a message: its kind and how the language writes it
+    (`number 3`, `text "3"`); null is just null."""
+    return "null" if value is None else f"{kind_of(value)} {spell(value)}"
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -87,7 +94,7 @@ def truthy(value: Any, loc: dict | None, what: str = "a condition") -> bool:
         return False
     if isinstance(value, bool):
         return value
-    raise FlowError(f"{what} must be true or false, not {kind_of(value)} {to_text(value)!r}", loc)
+    raise FlowError(f"{what} must be true or false, not {described(value)}", loc)
 
 
 def equal(a: Any, b: Any) -> bool:
@@ -117,8 +124,7 @@ def compare(op: str, a: Any, b: Any, loc: dict | None) -> bool:
     if op == "!=":
         return not equal(a, b)
     if not _orderable(a, b):
-        raise FlowError(f"cannot compare {kind_of(a)} {to_text(a)!r} {op} "
-                        f"{kind_of(b)} {to_text(b)!r}", loc)
+        raise FlowError(f"cannot compare {described(a)} {op} {described(b)}", loc)
     if op == "<":
         return a < b
     if op == "<=":
@@ -135,6 +141,10 @@ def contains(container: Any, item: Any, loc: dict | None) -> bool:
     if isinstance(container, (list, tuple)):
         return any(equal(item, x) for x in container)
     if isinstance(container, dict):
+        if item is None:
+            return False
+        if not isinstance(item, str):
+            raise FlowError(f"`in` a map looks for a key (a text), not {kind_of(item)}", loc)
         return item in container
     if isinstance(container, str):
         if not isinstance(item, str):
@@ -171,6 +181,10 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
     if op == "+":
         if isinstance(a, str) and isinstance(b, str):
             return a + b
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return (*a, *b)  # no deeper than the deeper of the two
+        if isinstance(a, Duration) and isinstance(b, (TimeOfDay, dt.date)):
+            a, b = b, a  # a duration plus a time of day or a date: the same the other way
         if isinstance(a, Duration) and isinstance(b, Duration):
             return Duration(a.ms + b.ms)
         if isinstance(a, TimeOfDay) and isinstance(b, Duration):
@@ -179,9 +193,8 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
             return _add_minutes(b, a.ms)
         if isinstance(a, dt.datetime) and isinstance(b, Duration):
             return a + dt.timedelta(milliseconds=b.ms)
-        if isinstance(a, dt.date) and not isinstance(a, dt.datetime) \
-                and isinstance(b, Duration) and b.ms % 86_400_000 == 0:
-            return a + dt.timedelta(days=b.ms // 86_400_000)
+        if type(a) is dt.date and isinstance(b, Duration):
+            return a + dt.timedelta(days=_whole_days(b, loc))
     if op == "-":
         if isinstance(a, Duration) and isinstance(b, Duration):
             return Duration(a.ms - b.ms)
@@ -195,6 +208,8 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
             return Duration(int((a - b).total_seconds() * 1000))
         if type(a) is dt.date and type(b) is dt.date:
             return Duration((a - b).days * 86_400_000)
+        if type(a) is dt.date and isinstance(b, Duration):
+            return a - dt.timedelta(days=_whole_days(b, loc))
     if op == "*":
         if isinstance(a, Duration) and is_number(b):
             return Duration(int(a.ms * b))
@@ -204,8 +219,18 @@ def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
         if b == 0:
             raise FlowError("division of a duration by zero", loc)
         return Duration(int(a.ms / b))
-    raise FlowError(f"cannot compute {kind_of(a)} {to_text(a)!r} {op} "
-                    f"{kind_of(b)} {to_text(b)!r}", loc)
+    if op == "/" and isinstance(a, Duration) and isinstance(b, Duration):
+        if b.ms == 0:
+            raise FlowError("division by zero: a duration divided by 0s", loc)
+        return _tidy(a.ms / b.ms)
+    raise FlowError(f"cannot compute {described(a)} {op} {described(b)}", loc)
+
+
+def _whole_days(d: Duration, loc: dict | None) -> int:
+    if d.ms % 86_400_000:
+        raise FlowError(f"a date moves by whole days, not {d}: use a datetime "
+                        "(`now()`) for hours and minutes", loc)
+    return d.ms // 86_400_000
 
 
 def field_of(value: Any, name: str, loc: dict | None) -> Any:
@@ -273,7 +298,7 @@ def negate(value: Any, loc: dict | None) -> Any:
         return -value
     if isinstance(value, Duration):
         return Duration(-value.ms)
-    raise FlowError(f"cannot negate {kind_of(value)} {to_text(value)!r}", loc)
+    raise FlowError(f"cannot negate {described(value)}", loc)
 
 
 # -- evaluation ------------------------------------------------------------------------
@@ -364,8 +389,28 @@ async def _list(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
 
 
 async def _map(node: dict, ctx: EvalContext, loc: dict | None) -> Any:
-    return _within_depth({key: await _operand(item, ctx, loc)
-                          for key, item in node["map"].items()}, "map", loc)
+    out = {key: await _operand(item, ctx, loc) for key, item in node["map"].items()}
+    for entry in node.get("keys", ()):  # computed keys, after the written ones
+        out[await _map_key(entry["key"], ctx, loc)] = await _operand(entry["value"], ctx, loc)
+    return _within_depth(out, "map", loc)
+
+
+async def _map_key(node: dict, ctx: EvalContext, loc: dict | None) -> str:
+    """A computed key (`"${call.language}"`): text, never null nor empty, as
+    a key that silently became "" would match nothing."""
+    parts = node.get("interp", [node])
+    values = [await _operand(part, ctx, loc) for part in parts]
+    for value in values:
+        if value is None:
+            raise FlowError("a computed map key is null: give it a default "
+                            "(`\"${x ?? \"general\"}\"`)", loc)
+    if len(values) == 1 and not isinstance(values[0], str):
+        raise FlowError(f"a computed map key must be text, not {kind_of(values[0])} "
+                        f"{to_text(values[0])}", loc)
+    key = "".join(to_text(v) for v in values)
+    if not key:
+        raise FlowError("a computed map key is empty text", loc)
+    return key
 
 
 _CONTAINERS = (tuple, list, dict, Record)

@@ -6,6 +6,7 @@ Imports nothing of the runtime: every other module builds on it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,22 +63,53 @@ class Ref:
 
 
 def to_text(value: Any) -> str:
-    """How a value reads inside `${...}` and in `say`/`log`."""
+    """How a value reads inside `${...}` and in `say`/`log`: a text as it
+    is, null as nothing, anything else as the language writes it (`spell`)."""
     if value is None:
         return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if isinstance(value, str):
+        return value
+    return spell(value)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def quoted(text: str) -> str:
+    """A text as a string literal of the language (`"say \\"hi\\""`)."""
+    body = "".join(_ESCAPES.get(ch, ch) for ch in text).replace("${", "\\${")
+    return f'"{body}"'
+
+
+def spell(value: Any) -> str:
+    """A value as the language writes it, for logs, traces and messages:
+    null, true, 3, "text", 30s, 09:30, 2026-03-01, [1, 2], {a: 1, "b-c": 2};
+    a record by its name or id."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return quoted(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, Record):
         return str(value.fields.get("name") or value.fields.get("id") or value.kind)
     if isinstance(value, (list, tuple)):
-        return ", ".join(to_text(v) for v in value)
+        return "[" + ", ".join(spell(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{map_key(k)}: {spell(v)}" for k, v in value.items()) + "}"
     if isinstance(value, Ref):
         return value.name
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
+
+
+def map_key(key: Any) -> str:
+    """A key of a map as a map literal writes it: `a`, or `"b-c"` quoted."""
+    return key if isinstance(key, str) and _WORD.fullmatch(key) else spell(key)
 
 
 def to_json(value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
-from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.core.values import Duration, map_key, spell, to_json
 from ccdsl.runtime.operations.centre_time import local_text, zone_name
 from ccdsl.runtime.operations.terminal_text import visible
 
@@ -40,19 +40,25 @@ def _sounds(sounds) -> str:
     return " + ".join(parts) if parts else "nothing"
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, depth: int = 0) -> str:
+    """A value of an event (values.to_json's form) as the language writes
+    it (values.spell): null, true, "text", 30s, [1, 2], {a: 1}."""
     if isinstance(value, dict):
         if "kind" in value and len(value) > 1:
             ident = value.get("id") or value.get("number") or value.get("name")
             return f"{value['kind']} {ident}" if ident else str(value["kind"])
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # as a flow writes it, not Python's True
-        return "true" if value else "false"
+        if set(value) == {"duration_ms"} and isinstance(value["duration_ms"], int):
+            return spell(Duration(value["duration_ms"]))
+        if depth > 8:
+            return "{…}"
+        return "{" + ", ".join(f"{map_key(k)}: {_value(v, depth + 1)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[…]" if depth > 8 else \
+            "[" + ", ".join(_value(v, depth + 1) for v in value) + "]"
     if isinstance(value, str):
-        return f'"{_short(value, 60)}"'
-    return str(value)
+        return spell(_short(value, 60))
+    return spell(value)
 
 
 def _seconds(ms: Any) -> str:

@@ -31,6 +31,9 @@ def literal(expr: dict | None, ir: dict, loc: dict | None = None, _depth: int = 
     if "list" in expr:
         return tuple(literal(e, ir, loc, _depth + 1) for e in expr["list"])
     if "map" in expr:
+        if expr.get("keys"):
+            raise InputError("a computed map key (`\"${...}\"`) is not a literal: write the key "
+                             "as text in a test", loc)
         return {k: literal(v, ir, loc, _depth + 1) for k, v in expr["map"].items()}
     if "neg" in expr:
         return -literal(expr["neg"], ir, loc, _depth + 1)
