@@ -193,6 +193,11 @@ def _result_text(result, sources: dict, verbose: bool) -> str:
             continue
         exp = outcome.expectation
         lines.append(f"    failed: {visible(exp.describe())}\n")
+        if exp.implicit and outcome.where:
+            # the test said nothing of errors: show where the call failed
+            lines.append(_indent(quote_line(outcome.where, sources,
+                                            note=f"happened: {visible(outcome.happened)}")))
+            continue
         lines.append(_indent(quote_line(exp.loc, sources,
                                         note=f"happened: {visible(outcome.happened)}")))
     if (not result.passed or verbose) and result.events:

@@ -159,4 +159,4 @@ def _expectation(ir: dict, stmt: dict) -> Expectation:
             value, kind = to_text(raw), "text"
     return Expectation(what=stmt["what"], negated=bool(stmt.get("negated")), value=value,
                        connector=stmt.get("connector"), loc=stmt.get("loc") or {},
-                       value_kind=kind)
+                       value_kind=kind, by=stmt.get("by"))

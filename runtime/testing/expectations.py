@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.testing import call_facts
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,13 @@ class Expectation:
     connector: str | None
     loc: dict
     value_kind: str | None = None  # prompt, queue, step, agent, text
+    via: str | None = None  # `expect routed to X via owner`: how the route chose (call_facts)
+    implicit: bool = False  # the `expect not error` every test has unless it says otherwise
 
     def describe(self) -> str:
         """The line as a person would write it: `expect not played welcome`."""
+        if self.implicit:
+            return "no run-time error (a test fails on one unless it says `expect error`)"
         words = ["expect"]
         if self.negated:
             words.append("not")
@@ -30,6 +35,8 @@ class Expectation:
             words.append(self.connector)
         if self.value is not None:
             words.append(f'"{self.value}"' if self.value_kind == "text" else self.value)
+        if self.via:
+            words.extend(("via", self.via))
         return " ".join(words)
 
 
@@ -40,6 +47,7 @@ class Outcome:
     expectation: Expectation
     passed: bool
     happened: str  # what the call did of this kind, in words
+    where: dict | None = None  # the .ccf place of what happened, when it has one (an error)
 
 
 @dataclass(frozen=True)
@@ -51,22 +59,36 @@ class CallFacts:
     created: Sequence[str] = ()
 
 
-def check(expectations: Iterable[Expectation], facts: CallFacts) -> list[Outcome]:
+def check(expectations: Iterable[Expectation], facts: CallFacts,
+          test_loc: dict | None = None) -> list[Outcome]:
+    """Judge each expectation. A test that says nothing of errors expects
+    none: a call that ended in a run-time error fails it."""
+    expectations = list(expectations)
+    if not any(e.what == "error" for e in expectations):
+        expectations.append(Expectation("error", True, None, None, test_loc or {},
+                                        implicit=True))
     return [judge(e, facts) for e in expectations]
 
 
 def judge(exp: Expectation, facts: CallFacts) -> Outcome:
-    seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text"))
+    seen = call_facts.seen(exp.what, facts.events, exp.via)
+    if seen is None:
+        seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text"))
     if exp.value is None:
         found = bool(seen)
     else:
         found = any(_matches(exp, item) for item in seen)
     passed = found != exp.negated
-    return Outcome(exp, passed, _happened(exp.what, seen))
+    where = None
+    if exp.what == "error":
+        errors = call_facts.errors(facts.events)
+        seen = [call_facts.error_text(d) for d in errors]
+        where = next((d.get("where") for d in errors if d.get("where")), None)
+    return Outcome(exp, passed, _happened(exp.what, seen), where)
 
 
 def _matches(exp: Expectation, item: str) -> bool:
-    if exp.what == "heard":
+    if exp.what in ("heard", "error"):
         return exp.value in item if exp.value_kind == "text" else item == exp.value
     return item == exp.value
 
@@ -144,10 +166,12 @@ _SOME = {
 
 def _happened(what: str, seen: list[str]) -> str:
     if not seen:
-        return _NOTHING.get(what, "nothing of this kind happened")
+        return _NOTHING.get(what) or call_facts.NOTHING.get(what, "nothing of this kind happened")
     unique = list(dict.fromkeys(s for s in seen if s))
     shown = unique[:12]
     more = f" and {len(unique) - len(shown)} more" if len(unique) > len(shown) else ""
     if what == "heard":
         return "heard: " + "; ".join(f'"{s}"' for s in shown) + more
-    return f"{_SOME.get(what, what)}: " + ", ".join(shown) + more
+    if what == "error":
+        return "the call ended in an error: " + "; ".join(shown) + more
+    return f"{_SOME.get(what) or call_facts.SOME.get(what, what)}: " + ", ".join(shown) + more
