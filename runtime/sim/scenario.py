@@ -36,6 +36,7 @@ from ccdsl.runtime.sim import (
     StepWatch,
 )
 from ccdsl.runtime.sim.centre import spec_agent
+from ccdsl.runtime.sim.faults import Faults, faulty_crm, http_transport
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 from ccdsl.runtime.sim.sounds import SoundsFolder
 
@@ -54,6 +55,9 @@ class Scenario:
     actions: tuple[CallerAction, ...] = ()
     # a test block's `expect` lines (runtime.testing.expectations): carried, never judged here
     expectations: tuple = ()
+    # a test's faults and HTTP answers (runtime/sim/faults.py); None: the real HTTP
+    # (`ccf simulate`), a test always has a table, so it never reaches the network
+    faults: Faults | None = None
 
 
 def simulation(ir: dict, *, caller: str, at: str | None = None, dialled: str = "",
@@ -198,13 +202,14 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         line.append(channel)
         events = EventList()
         sinks = (events, store) if sink is None else (events, store, sink)
-        watched = WatchedCRM(crm)
+        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
+        watched = WatchedCRM(faulty_crm(crm, scenario.faults, clock, config.crm_timeout_ms))
         extra = companion(crm, store) if companion is not None else None
         if extra is not None:
             sinks = (*sinks, extra)
-        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"))
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
-                            sink=StepWatch(FanOut(*sinks), channel), config=config)
+                            sink=StepWatch(FanOut(*sinks), channel), config=config,
+                            http_transport=http_transport(scenario.faults, clock))
         result = await run_call(program, channel, services)
         if extra is not None:
             await extra.finish()
