@@ -68,6 +68,7 @@ _TABLE = [
     ("E301", E, "wrong arguments"),
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
+    ("E306", E, "test file with no flow beside it"),
     # -- languages and prompts ----------------------------------------------------
     ("E400", E, "prompt missing a declared language"),
     ("W401", W, "prompt language not declared by the flow"),

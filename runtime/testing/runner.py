@@ -29,6 +29,9 @@ class TestResult:
     error: str | None = None  # the test could not be run as written
     error_loc: dict | None = None
     seconds: float = 0.0
+    # a test block that does not compile: its diagnostics, rendered (ccf test)
+    details: str = ""
+    concise: str = ""
 
     @property
     def passed(self) -> bool:
