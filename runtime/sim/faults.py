@@ -124,16 +124,24 @@ def http_transport(faults: Faults | None, clock) -> httpx.AsyncBaseTransport | N
     return _Answers(faults.http, clock)
 
 
+def unanswered(transport) -> list[str]:
+    """The requests (`GET URL`) a test's transport had no answer for: each
+    fails the test, even when the flow's `on error ->` took the failure."""
+    return list(getattr(transport, "unanswered", ()))
+
+
 class _Answers(httpx.AsyncBaseTransport):
     def __init__(self, answers: tuple[HttpAnswer, ...], clock) -> None:
         self.answers = answers
         self.clock = clock
+        self.unanswered: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         method, url = request.method, str(request.url)
         answer = next((a for a in self.answers
                        if a.method == method and _same_url(a.url, url)), None)
         if answer is None:
+            self.unanswered.append(f"{method} {url}")
             raise NoAnswerDeclared(
                 f"{method} {url}: the test declares no answer for this request (a test makes "
                 f"no real request); add `http {method.lower()} \"{url}\" status 200 body ...` "

@@ -36,7 +36,7 @@ from ccdsl.runtime.sim import (
     StepWatch,
 )
 from ccdsl.runtime.sim.centre import spec_agent
-from ccdsl.runtime.sim.faults import Faults, faulty_crm, http_transport
+from ccdsl.runtime.sim.faults import Faults, faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 from ccdsl.runtime.sim.sounds import SoundsFolder
 
@@ -124,6 +124,8 @@ class CallRun:
     created: list[str]
     result: Any = None  # the interpreter's CallResult
     notes: list[str] = field(default_factory=list)
+    # a test's HTTP requests it declared no answer for (runtime/sim/faults.py)
+    unanswered: list[str] = field(default_factory=list)
 
 
 def copy_database(source: str, target: str) -> None:
@@ -207,13 +209,14 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         extra = companion(crm, store) if companion is not None else None
         if extra is not None:
             sinks = (*sinks, extra)
+        transport = http_transport(scenario.faults, clock)
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
                             sink=StepWatch(FanOut(*sinks), channel), config=config,
-                            http_transport=http_transport(scenario.faults, clock))
+                            http_transport=transport)
         result = await run_call(program, channel, services)
         if extra is not None:
             await extra.finish()
-        return CallRun(events.events, watched.created, result, notes)
+        return CallRun(events.events, watched.created, result, notes, unanswered(transport))
     finally:
         store.close()
         crm.close_now()

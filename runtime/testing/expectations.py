@@ -25,6 +25,8 @@ class Expectation:
 
     def describe(self) -> str:
         """The line as a person would write it: `expect not played welcome`."""
+        if self.implicit and self.what == "http":
+            return "an answer for every HTTP request (a test makes no real request)"
         if self.implicit:
             return "no run-time error (a test fails on one unless it says `expect error`)"
         words = ["expect"]
@@ -57,6 +59,7 @@ class CallFacts:
 
     events: Sequence[Event]
     created: Sequence[str] = ()
+    unanswered: Sequence[str] = ()  # HTTP requests the test declared no answer for
 
 
 def check(expectations: Iterable[Expectation], facts: CallFacts,
@@ -67,7 +70,16 @@ def check(expectations: Iterable[Expectation], facts: CallFacts,
     if not any(e.what == "error" for e in expectations):
         expectations.append(Expectation("error", True, None, None, test_loc or {},
                                         implicit=True))
-    return [judge(e, facts) for e in expectations]
+    outcomes = [judge(e, facts) for e in expectations]
+    if facts.unanswered:
+        where = next((e.loc for e in facts.events if e.kind == "http_request"
+                      and f"{e.data.get('method')} {e.data.get('url')}" in facts.unanswered
+                      and e.data.get("error")), None)
+        outcomes.append(Outcome(Expectation("http", False, None, None, test_loc or {},
+                                            implicit=True), False,
+                                "no `http` line of the test answers: "
+                                + ", ".join(dict.fromkeys(facts.unanswered)), where))
+    return outcomes
 
 
 def judge(exp: Expectation, facts: CallFacts) -> Outcome:

@@ -56,7 +56,8 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
         except InputError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)
-    outcomes = check(scenario.expectations, CallFacts(run.events, run.created), scenario.loc)
+    outcomes = check(scenario.expectations, CallFacts(run.events, run.created, run.unanswered),
+                     scenario.loc)
     return TestResult(scenario.name, scenario.loc, tuple(outcomes), tuple(run.events),
                       seconds=time.perf_counter() - started)
 
