@@ -177,7 +177,8 @@ def _expectation(ir: dict, stmt: dict) -> Expectation:
             value, kind = expr["agent"], "agent"
         else:
             raw = literal(expr, ir, stmt.get("loc"))
-            value, kind = to_text(raw), "text"
+            number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+            value, kind = to_text(raw), "number" if number else "text"
     return Expectation(what=stmt["what"], negated=bool(stmt.get("negated")), value=value,
                        connector=stmt.get("connector"), loc=stmt.get("loc") or {},
                        value_kind=kind, via=stmt.get("via"))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.test_words import ROUTE_WAYS
 
 
 def errors(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -75,6 +76,16 @@ def _routed_via(events: Sequence[Event], via: str) -> list[str]:
         elif via == "queue" and e.kind == "agent_offered" and data.get("via") == "queue":
             out.append(str(data.get("agent", "")))
     return out
+
+
+def routes_text(events: Sequence[Event]) -> str:
+    """Every agent and queue the call was routed to, with the way each was
+    chosen: what a wrong `expect routed to X via WAY` shows."""
+    seen = []
+    for way in ROUTE_WAYS:
+        seen.extend(f"{name} via {way}" for name in _routed_via(events, way) if name)
+    return "routed: " + ", ".join(dict.fromkeys(seen)) if seen else \
+        "no agent was rung and no queue joined"
 
 
 NOTHING = {

@@ -62,10 +62,17 @@ class CallFacts:
     unanswered: Sequence[str] = ()  # HTTP requests the test declared no answer for
 
 
-def check(expectations: Iterable[Expectation], facts: CallFacts,
-          test_loc: dict | None = None) -> list[Outcome]:
-    """Judge each expectation. A test that says nothing of errors expects
-    none: a call that ended in a run-time error fails it."""
+def check(expectations: Iterable[Expectation], facts: CallFacts) -> list[Outcome]:
+    """Each expectation, judged: one outcome per expectation."""
+    return [judge(e, facts) for e in expectations]
+
+
+def check_test(expectations: Iterable[Expectation], facts: CallFacts,
+               test_loc: dict | None = None) -> list[Outcome]:
+    """A test's expectations judged, and what every test expects without
+    saying: a test that says nothing of errors expects none (a call that
+    ended in a run-time error fails it), and every HTTP request of its call
+    has an answer from the test's `http` lines."""
     expectations = list(expectations)
     if not any(e.what == "error" for e in expectations):
         expectations.append(Expectation("error", True, None, None, test_loc or {},
@@ -85,7 +92,7 @@ def check(expectations: Iterable[Expectation], facts: CallFacts,
 def judge(exp: Expectation, facts: CallFacts) -> Outcome:
     seen = call_facts.seen(exp.what, facts.events, exp.via)
     if seen is None:
-        seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text"))
+        seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text", "number"))
     if exp.value is None:
         found = bool(seen)
     else:
@@ -96,12 +103,14 @@ def judge(exp: Expectation, facts: CallFacts) -> Outcome:
         errors = call_facts.errors(facts.events)
         seen = [call_facts.error_text(d) for d in errors]
         where = next((d.get("where") for d in errors if d.get("where")), None)
+    if exp.what == "routed" and exp.via:
+        return Outcome(exp, passed, call_facts.routes_text(facts.events))
     return Outcome(exp, passed, _happened(exp.what, seen), where)
 
 
 def _matches(exp: Expectation, item: str) -> bool:
     if exp.what in ("heard", "error"):
-        return exp.value in item if exp.value_kind == "text" else item == exp.value
+        return exp.value in item if exp.value_kind in ("text", "number") else item == exp.value
     return item == exp.value
 
 

@@ -15,7 +15,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.scenario import run_scenario
 from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check
+from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check_test
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
         except InputError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)
-    outcomes = check(scenario.expectations, CallFacts(run.events, run.created, run.unanswered),
+    outcomes = check_test(scenario.expectations, CallFacts(run.events, run.created, run.unanswered),
                      scenario.loc)
     return TestResult(scenario.name, scenario.loc, tuple(outcomes), tuple(run.events),
                       seconds=time.perf_counter() - started)
