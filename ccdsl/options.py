@@ -137,7 +137,8 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
     "wait": (_o("music", "value", TEXT, "music-on-hold class to play during the pause"),),
     "test agent": (
         _o("skills", "skills", None, "the agent's skills"),
-        _o("state", "value", TEXT, "available, busy, paused or offline",
+        _o("state", "value", TEXT, "available, busy, paused, offline, or no_answer (rings "
+           "but never answers)",
            default="\"available\""),
         _o("extension", "value", TEXT, "the agent's extension"),
         _o("answer_after", "value", DURATION, "how long the agent lets a call ring",
