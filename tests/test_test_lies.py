@@ -70,6 +70,9 @@ def test_expect_error_and_its_text(tmp_path: Path, via: str) -> None:
     assert [d for d, _ in failed(wrong)] == ['expect error "division"']
     said_none = run(tmp_path, via, *NULL_BALANCE, "expect not error")
     assert [d for d, _ in failed(said_none)] == ["expect not error"]
+    # ruling out one error does not allow every other
+    narrow = run(tmp_path, via, *NULL_BALANCE, 'expect not error "division"')
+    assert [o.expectation.implicit for o in narrow.outcomes if not o.passed] == [True]
     clean = run(tmp_path, via, OPEN, 'call from "+8613900000001"', "expect error")
     assert failed(clean) == [("expect error", "the call ended with no run-time error")]
 

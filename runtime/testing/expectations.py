@@ -74,7 +74,9 @@ def check_test(expectations: Iterable[Expectation], facts: CallFacts,
     ended in a run-time error fails it), and every HTTP request of its call
     has an answer from the test's `http` lines."""
     expectations = list(expectations)
-    if not any(e.what == "error" for e in expectations):
+    # `expect not error "null"` rules out one error, not every other one
+    if not any(e.what == "error" and (not e.negated or e.value is None)
+               for e in expectations):
         expectations.append(Expectation("error", True, None, None, test_loc or {},
                                         implicit=True))
     outcomes = [judge(e, facts) for e in expectations]
