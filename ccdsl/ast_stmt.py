@@ -317,9 +317,30 @@ class TestExpect:
     connector: str | None
     value: Expr | None
     span: Span = span_field()
+    via: str | None = None  # `expect routed to zhang via owner`
+
+
+@dataclass(frozen=True)
+class TestCrmFault:
+    """`crm fails`, `crm times out`, `crm slow 3s`, each optionally `for TYPE`."""
+
+    fault: str  # fails | times_out | slow
+    after: Expr | None  # slow: how long the CRM takes to answer
+    record_type: str | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TestHttp:
+    """`http get "https://x/y" status 503 body {...}`: the answer to a request."""
+
+    method: str
+    url: Expr
+    options: tuple[Option, ...]
+    span: Span = span_field()
 
 
 TestStmt = (
     TestAt | TestCrm | TestAgent | TestCall | TestPress | TestSilence | TestSpeak |
-    TestHangup | TestExpect
+    TestHangup | TestExpect | TestCrmFault | TestHttp
 )

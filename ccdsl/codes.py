@@ -70,6 +70,7 @@ _TABLE = [
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
     ("E304", E, "value that may be null where null fails"),
+    ("E306", E, "test file with no flow beside it"),
     ("E308", E, "queue or routing rule that may be null"),
     ("E311", E, "break outside a loop"),
     ("E312", E, "invalid date format"),

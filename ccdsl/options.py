@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccdsl.types import BOOL, DURATION, NUMBER, TEXT, Type
+from ccdsl.types import ANY, BOOL, DURATION, NUMBER, TEXT, Type
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,8 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
     "wait": (_o("music", "value", TEXT, "music-on-hold class to play during the pause"),),
     "test agent": (
         _o("skills", "skills", None, "the agent's skills"),
-        _o("state", "value", TEXT, "available, busy, paused or offline",
+        _o("state", "value", TEXT, "available, busy, paused, offline, or no_answer (rings "
+           "but never answers)",
            default="\"available\""),
         _o("extension", "value", TEXT, "the agent's extension"),
         _o("answer_after", "value", DURATION, "how long the agent lets a call ring",
@@ -153,6 +154,13 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
            "another seed, maybe another branch"),
     ),
     "test press": (_o("after", "value", DURATION, "wait this long before pressing"),),
+    "test http": (
+        _o("status", "value", NUMBER, "the HTTP status of the answer", default="200"),
+        _o("body", "value", ANY, "the body of the answer: a text, or a map or list sent as "
+           "JSON"),
+        _o("delay", "value", DURATION, "how long the server takes to answer (past the "
+           "call's timeout the request times out)"),
+    ),
     "test hangup": (
         _o("after", "value", DURATION, "hang up this long after the previous event (with "
            "`in_step`: after the call enters the step)"),

@@ -34,6 +34,9 @@ class FlowRun:
     sources: dict = field(default_factory=dict)
     compile_failed: bool = False
     seconds: float = 0.0
+    # the flow compiles but some test blocks do not: every test in order, a
+    # compiler.test_isolation.BrokenTest or None for the IR's next test
+    order: tuple = ()
 
 
 def run_flow_tests(
@@ -74,7 +77,7 @@ def run_flow_tests(
         raise typer.Exit(2)
 
     compiled = [_compile(path) for path in files]
-    total = sum(len(run.ir["tests"]) for run in compiled if run.ir is not None)
+    total = sum(len(run.order) or len(run.ir["tests"]) for run in compiled if run.ir is not None)
     use_bar = _progress_wanted(total)
     runs: list[FlowRun] = []
     if use_bar:
@@ -93,7 +96,9 @@ def run_flow_tests(
             write(f"error: cannot write `{junit}`: {exc.strerror or exc}\n", err=True)
             raise typer.Exit(2) from None
     if not passed and not failed:
-        write("no tests found: write `test` blocks in NAME.ccf or NAME.test.ccf\n", err=True)
+        names = ", ".join(run.path for run in runs[:5]) + (" ..." if len(runs) > 5 else "")
+        write(f"no tests found in {len(runs)} flow{'s' if len(runs) != 1 else ''} ({names}): "
+              "write `test` blocks in NAME.ccf or in NAME.test.ccf beside it\n", err=True)
     write(f"{passed} passed, {failed} failed\n")
     raise typer.Exit(1 if failed else 0)
 
@@ -118,7 +123,13 @@ def _compile(path: str) -> FlowRun:
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
                   sources=result.sources)
     if not result.ok or result.ir is None:
-        run.compile_failed = True
+        from ccdsl.compiler.test_isolation import isolate_tests
+
+        isolated = isolate_tests(result) if not result.ok else None
+        if isolated is None:
+            run.compile_failed = True
+            return run
+        run.ir, run.order = isolated.ir, isolated.order
         return run
     run.ir = result.ir
     return run
@@ -136,21 +147,47 @@ def _run_flow(run: FlowRun, out, verbose: bool, advance=None, via: Via = Via.sim
         from ccdsl.runtime.testing.runner import run_test
 
     if run.compile_failed:
-        out(f"FAIL  {run.path}: the flow does not compile\n")
+        out(f"FAIL  {run.path}: {_compile_failure(run.path)}\n")
         out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text)))
         if advance:
             advance()
         return run
     started = time.perf_counter()
     program = load_program(run.ir, validate=False)  # the compiler's own output: valid
-    for test in run.ir["tests"]:
-        result = run_test(run.ir, test, program=program)
+    tests = iter(run.ir["tests"])
+    for broken in run.order or (None,) * len(run.ir["tests"]):
+        if broken is None:
+            result = run_test(run.ir, next(tests), program=program)
+        else:
+            result = _broken_result(broken, run.sources)
         run.results.append(result)
         out(_result_text(result, run.sources, verbose))
         if advance:
             advance()
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _compile_failure(path: str) -> str:
+    if path.endswith(".test.ccf"):  # E306: a test file whose flow is not beside it
+        return "no flow beside this test file to run its tests against"
+    return "the flow does not compile"
+
+
+def _broken_result(broken, sources: dict):
+    """A test block that does not compile, as a failed test with its diagnostics."""
+    from ccdsl.cli.common import Format as DiagFormat
+    from ccdsl.cli.common import render_diagnostics
+    from ccdsl.runtime.testing.runner import TestResult
+
+    span = broken.test.span
+    return TestResult(broken.test.name.value, {"file": span.file, "line": span.line,
+                                               "column": span.column},
+                      error="the test does not compile",
+                      details=render_diagnostics(list(broken.diagnostics), sources,
+                                                 DiagFormat.text),
+                      concise=render_diagnostics(list(broken.diagnostics), sources,
+                                                 DiagFormat.concise))
 
 
 def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool,
@@ -186,6 +223,8 @@ def _result_text(result, sources: dict, verbose: bool) -> str:
     if result.error:
         # a run-time error's text may quote call values (a CRM field, a key)
         lines.append(f"    error: {visible(result.error)}\n")
+        if result.details:
+            lines.append(_indent(result.details))
         if result.error_loc:
             lines.append(_indent(quote_line(result.error_loc, sources)))
     for outcome in result.outcomes:
@@ -193,6 +232,11 @@ def _result_text(result, sources: dict, verbose: bool) -> str:
             continue
         exp = outcome.expectation
         lines.append(f"    failed: {visible(exp.describe())}\n")
+        if exp.implicit and outcome.where:
+            # the test said nothing of errors: show where the call failed
+            lines.append(_indent(quote_line(outcome.where, sources,
+                                            note=f"happened: {visible(outcome.happened)}")))
+            continue
         lines.append(_indent(quote_line(exp.loc, sources,
                                         note=f"happened: {visible(outcome.happened)}")))
     if (not result.passed or verbose) and result.events:
@@ -261,7 +305,7 @@ def junit_xml(runs: list[FlowRun]) -> str:
             from ccdsl.cli.common import render_diagnostics
 
             text = render_diagnostics(run.diagnostics, run.sources, DiagFormat.concise)
-            failure = ET.SubElement(case, "failure", message="the flow does not compile",
+            failure = ET.SubElement(case, "failure", message=_compile_failure(run.path),
                                     type="compile")
             failure.text = text
         for result in run.results:
@@ -275,11 +319,14 @@ def junit_xml(runs: list[FlowRun]) -> str:
             failures += 1
             failed = [o for o in result.outcomes if not o.passed]
             message = result.error or "; ".join(o.expectation.describe() for o in failed)
-            failure = ET.SubElement(case, "failure", message=message, type="expectation")
-            details = [f"{where_text(o.expectation.loc, os.getcwd())}: "
+            failure = ET.SubElement(case, "failure", message=message,
+                                    type="compile" if result.details else "expectation")
+            details = [f"{where_text(_where(o), os.getcwd())}: "
                        f"{o.expectation.describe()}: {o.happened}" for o in failed]
             if result.error:
                 details.insert(0, f"error: {result.error}")
+            if result.concise:
+                details.insert(1, result.concise.rstrip("\n"))
             failure.text = "\n".join(details) + "\n"
             if result.events:
                 out = ET.SubElement(case, "system-out")
@@ -296,6 +343,14 @@ def junit_xml(runs: list[FlowRun]) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
         + "\n"
+
+
+def _where(outcome) -> dict:
+    """Where a failed expectation points: its line, or for the implicit
+    `expect not error` the line that failed."""
+    if outcome.expectation.implicit and outcome.where:
+        return outcome.where
+    return outcome.expectation.loc
 
 
 def _classname(path: str) -> str:

@@ -492,6 +492,13 @@ class _Walker:
                    "write `speak 20s`")
         elif isinstance(s, ast.TestCrm):
             self.test_crm(s, env)
+        elif isinstance(s, ast.TestHttp):
+            expect(s.url, (TEXT,), env, self.diags, "`http` takes the URL as a text",
+                   'write `http get "https://example.com/x" status 200`')
+            self.options(s.options, "test http", env, s.span, label="a test's `http` line")
+        elif isinstance(s, ast.TestCrmFault) and s.after is not None:
+            expect(s.after, (DURATION,), env, self.diags, "`crm slow` takes a duration",
+                   "write `crm slow 3s`")
 
     def test_crm(self, s: ast.TestCrm, env: Env) -> None:
         rt = self.ctx.records.get(s.record_type)

@@ -42,11 +42,19 @@ def _test_stmt(s: ast.TestStmt) -> str:
         return f"speak {format_expr(s.duration)}"
     if isinstance(s, ast.TestHangup):
         return f"hangup{format_options(s.options)}"
+    if isinstance(s, ast.TestCrmFault):
+        fault = {"times_out": "times out"}.get(s.fault, s.fault)
+        after = f" {format_expr(s.after)}" if s.after is not None else ""
+        return f"crm {fault}{after}" + (f" for {s.record_type}" if s.record_type else "")
+    if isinstance(s, ast.TestHttp):
+        return f"http {s.method} {format_expr(s.url)}{format_options(s.options)}"
     words = ["expect"] + (["not"] if s.negated else []) + [s.kind]
     if s.connector:
         words.append(s.connector)
     if s.value is not None:
         words.append(format_expr(s.value))
+    if s.via:
+        words.extend(("via", s.via))
     return " ".join(words)
 
 

@@ -262,10 +262,20 @@ def _test_stmt(ctx: Context, s) -> dict:
             return {"kind": "hangup",
                     "options": lower_option_map(ctx, "test hangup", options), "loc": where}
         case ast.TestExpect():
-            return {"kind": "expect", "negated": s.negated, "what": s.kind,
-                    "connector": s.connector,
-                    "value": _expect_value(ctx, s.value) if s.value is not None else None,
+            out = {"kind": "expect", "negated": s.negated, "what": s.kind,
+                   "connector": s.connector,
+                   "value": _expect_value(ctx, s.value) if s.value is not None else None,
+                   "loc": where}
+            if s.via is not None:
+                out["via"] = s.via
+            return out
+        case ast.TestCrmFault():
+            return {"kind": "crm_fault", "fault": s.fault, "record": s.record_type,
+                    "after": lower_expr(ctx, s.after) if s.after is not None else None,
                     "loc": where}
+        case ast.TestHttp():
+            return {"kind": "http", "method": s.method.upper(), "url": lower_expr(ctx, s.url),
+                    "options": lower_option_map(ctx, "test http", s.options), "loc": where}
     raise TypeError(f"not a test statement: {type(s).__name__}")
 
 

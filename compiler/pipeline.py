@@ -15,6 +15,7 @@ from ccdsl.compiler.analysis import analyse
 from ccdsl.compiler.checks import PASSES
 from ccdsl.compiler.loader import TEST_SUFFIX, load_program
 from ccdsl.compiler.lower import lower_program
+from ccdsl.compiler.orphans import is_orphan, orphan_diagnostic
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope, program_scopes
 from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
@@ -79,6 +80,9 @@ def compile_file(path: str, *, lower: bool = True) -> CompileResult:
 
 
 def _compile_file(path: str, lower: bool) -> CompileResult:
+    if is_orphan(path):  # E306: never compiled as a flow of its own
+        diag, source = orphan_diagnostic(path)
+        return CompileResult(path, None, [diag], sources={path: source} if source else {})
     program, diags = load_program(path)
     result = CompileResult(path, program, diags)
     if program is None:
@@ -107,6 +111,8 @@ def find_flow_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                 for name in sorted(names):
                     if name.endswith(".ccf") and not name.endswith(TEST_SUFFIX):
                         found.append(os.path.join(root, name))
+                    elif name.endswith(TEST_SUFFIX) and is_orphan(os.path.join(root, name)):
+                        found.append(os.path.join(root, name))  # E306 when compiled
             if not found:
                 problems.append(diagnostic(
                     "E006", f"`{path}` has no .ccf files", Span(path, 1, 1, 1, 1),

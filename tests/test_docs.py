@@ -17,7 +17,7 @@ EXPLANATIONS = ROOT / "ccdsl" / "explanations"
 
 # Codes about the file itself (unreadable, not UTF-8, too large, empty) or
 # about several files (an import cycle) cannot be shown by one flow text.
-NOT_SHOWN_BY_ONE_FLOW = {"E006", "E007", "E008", "E009", "E104"}
+NOT_SHOWN_BY_ONE_FLOW = {"E006", "E007", "E008", "E009", "E104", "E306"}
 
 CODE_LIST = sorted(CODES)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccdsl import ast
+from ccdsl.compiler.checks import test_expects
 from ccdsl.compiler.checks.values import date_problem, time_problem, zone_problem
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import Program
@@ -21,6 +22,8 @@ from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 
 AT = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: (\S+))?$")
 KEYS = re.compile(r"^[0-9*#]+$")
+# the lines that set up the world a test's call starts in
+SETUP = (ast.TestAt, ast.TestCrm, ast.TestAgent, ast.TestCrmFault, ast.TestHttp)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,14 @@ EXPECT_KINDS = {
     "hangup": Kind(False, None, ()),
     "step": Kind(True, None, ("step",)),
     "crm": Kind(True, None, ()),
+    # issue 13: errors, recordings, the CRM call log, screen pops, wrap-up, priority, outcome
+    "error": Kind(False, None, ()),
+    "recording": Kind(False, None, ()),
+    "crm_log": Kind(False, None, ()),
+    "screen_pop": Kind(False, "for", ("agent",)),
+    "wrapup": Kind(False, "for", ("agent",)),
+    "priority": Kind(True, None, ()),
+    "outcome": Kind(True, None, ()),
 }
 
 
@@ -58,11 +69,14 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
         elif isinstance(item, ast.Step):
             declared.setdefault(item.name, "step")
     sources = program.sources()
+    records = analysis.context.records
+    crm_types = sorted(n for n, r in records.items() if r.crm)
     for test in program.tests:
-        yield from _test(test, declared, sources)
+        yield from _test(test, declared, sources, crm_types)
 
 
-def _test(test: ast.Test, declared: dict[str, str], sources) -> Iterator[Diagnostic]:
+def _test(test: ast.Test, declared: dict[str, str], sources,
+          crm_types: list[str] = ()) -> Iterator[Diagnostic]:
     names = dict(declared)
     for stmt in test.body:
         if isinstance(stmt, ast.TestAgent):
@@ -82,10 +96,13 @@ def _test(test: ast.Test, declared: dict[str, str], sources) -> Iterator[Diagnos
         elif isinstance(stmt, ast.TestPress):
             yield from _press(stmt)
         elif isinstance(stmt, ast.TestExpect):
-            yield from _expect(stmt, names, sources)
-        if isinstance(stmt, (ast.TestAt, ast.TestCrm, ast.TestAgent)) and after_call:
+            yield from _expect(stmt, names, sources, list(crm_types))
+        elif isinstance(stmt, (ast.TestCrmFault, ast.TestHttp)):
+            yield from test_expects.check_fault(stmt, list(crm_types), sources)
+        if isinstance(stmt, SETUP) and after_call:
             yield diagnostic(
-                "E303", "set-up lines (`at`, `crm`, `agent`) come before the `call` line",
+                "E303", "set-up lines (`at`, `crm`, `agent`, `http`) come before the `call` "
+                "line",
                 stmt.span, help="move this line above `call`; it sets up the world the call "
                                 "starts in")
         if isinstance(stmt, ast.TestCall):
@@ -134,7 +151,8 @@ def _press(stmt: ast.TestPress) -> Iterator[Diagnostic]:
                      help='write the keys in quotes, such as `press "1"` or `press "123456#"`')
 
 
-def _expect(stmt: ast.TestExpect, names: dict[str, str], sources) -> Iterator[Diagnostic]:
+def _expect(stmt: ast.TestExpect, names: dict[str, str], sources,
+            crm_types: list[str]) -> Iterator[Diagnostic]:
     kind = EXPECT_KINDS.get(stmt.kind)
     kinds = ", ".join(EXPECT_KINDS)
     if kind is None:
@@ -150,10 +168,12 @@ def _expect(stmt: ast.TestExpect, names: dict[str, str], sources) -> Iterator[Di
         yield diagnostic("E303", f"`expect {stmt.kind} {stmt.connector}` does not read right",
                          word_span(stmt.span, stmt.kind, sources, skip=len("expect")), help=fix)
         return
+    yield from test_expects.check_value(stmt, crm_types, sources)
     if stmt.value is None:
         if kind.needs_value or stmt.connector is not None:
             example = {"played": "welcome", "heard": "welcome", "queue": "service",
-                       "routed": "li", "step": "main_menu", "crm": "customer"}.get(stmt.kind, "x")
+                       "routed": "li", "step": "main_menu", "crm": "customer",
+                       "priority": "10", "outcome": '"hangup"'}.get(stmt.kind, "x")
             words = f"{stmt.kind} {kind.connector}" if kind.connector else stmt.kind
             yield diagnostic(
                 "E303", f"`expect {words}` needs to say what is expected", stmt.span,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.clock import Clock
@@ -58,3 +58,6 @@ class Services:
     history: CallHistory
     sink: EventSink
     config: RuntimeConfig = field(default_factory=RuntimeConfig)
+    # the httpx transport of http.* (None: the network); a test's answers table
+    # (runtime/sim/faults.py), so a test never makes a real request
+    http_transport: Any = None

@@ -36,6 +36,7 @@ from ccdsl.runtime.sim import (
     StepWatch,
 )
 from ccdsl.runtime.sim.centre import spec_agent
+from ccdsl.runtime.sim.faults import Faults, faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 from ccdsl.runtime.sim.sounds import SoundsFolder
 
@@ -54,6 +55,9 @@ class Scenario:
     actions: tuple[CallerAction, ...] = ()
     # a test block's `expect` lines (runtime.testing.expectations): carried, never judged here
     expectations: tuple = ()
+    # a test's faults and HTTP answers (runtime/sim/faults.py); None: the real HTTP
+    # (`ccf simulate`), a test always has a table, so it never reaches the network
+    faults: Faults | None = None
     # random.choose's seed (RuntimeConfig.random_seed): a test's `call seed N`, 0 in a
     # test that gives none, `ccf simulate --seed`; None draws one
     seed: int | None = None
@@ -123,6 +127,8 @@ class CallRun:
     created: list[str]
     result: Any = None  # the interpreter's CallResult
     notes: list[str] = field(default_factory=list)
+    # a test's HTTP requests it declared no answer for (runtime/sim/faults.py)
+    unanswered: list[str] = field(default_factory=list)
 
 
 def copy_database(source: str, target: str) -> None:
@@ -201,18 +207,20 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         line.append(channel)
         events = EventList()
         sinks = (events, store) if sink is None else (events, store, sink)
-        watched = WatchedCRM(crm)
+        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"),
+                               random_seed=scenario.seed)
+        watched = WatchedCRM(faulty_crm(crm, scenario.faults, clock, config.crm_timeout_ms))
         extra = companion(crm, store) if companion is not None else None
         if extra is not None:
             sinks = (*sinks, extra)
-        config = RuntimeConfig(recordings_dir=os.path.join(workdir, "recordings"),
-                               random_seed=scenario.seed)
+        transport = http_transport(scenario.faults, clock)
         services = Services(clock=clock, crm=watched, centre=channel.centre, history=store,
-                            sink=StepWatch(FanOut(*sinks), channel), config=config)
+                            sink=StepWatch(FanOut(*sinks), channel), config=config,
+                            http_transport=transport)
         result = await run_call(program, channel, services)
         if extra is not None:
             await extra.finish()
-        return CallRun(events.events, watched.created, result, notes)
+        return CallRun(events.events, watched.created, result, notes, unanswered(transport))
     finally:
         store.close()
         crm.close_now()

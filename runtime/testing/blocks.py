@@ -13,6 +13,7 @@ from ccdsl.runtime.core.evaluate import literal as evaluate_literal
 from ccdsl.runtime.core.values import Duration, to_text
 from ccdsl.runtime.operations.agents_file import AGENT_STATES, AgentSpec, skill_levels
 from ccdsl.runtime.sim.caller import HangUp, Press, Silence, Speak
+from ccdsl.runtime.sim.faults import CrmFault, Faults, HttpAnswer
 from ccdsl.runtime.sim.scenario import Scenario
 from ccdsl.runtime.sim.script import DEFAULT_AT, CallerAction, flow_zone, parse_at
 from ccdsl.runtime.testing.expectations import Expectation
@@ -80,6 +81,8 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
     agents: list[AgentSpec] = []
     actions: list[CallerAction] = []
     expectations: list[Expectation] = []
+    crm_faults: list[CrmFault] = []
+    http: list[HttpAnswer] = []
     for stmt in test["statements"]:
         loc = stmt.get("loc")
         kind = stmt["kind"]
@@ -123,12 +126,18 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
                                   step.get("ref") if isinstance(step, dict) else None))
         elif kind == "expect":
             expectations.append(_expectation(ir, stmt))
+        elif kind == "crm_fault":
+            crm_faults.append(CrmFault(stmt["fault"], stmt.get("record"),
+                                       _ms(stmt.get("after"), ir, loc) or 0))
+        elif kind == "http":
+            http.append(_http_answer(ir, stmt))
         else:
             raise InputError(f"a test statement of kind `{kind}` cannot be simulated", loc)
     return Scenario(name=test["name"], loc=test.get("loc", {}), start=start, caller=caller,
                     dialled=dialled, caller_name=caller_name, language=language,
                     crm=tuple(crm), agents=tuple(agents), actions=tuple(actions),
-                    expectations=tuple(expectations), seed=seed)
+                    expectations=tuple(expectations), seed=seed,
+                    faults=Faults(tuple(crm_faults), tuple(http)))
 
 
 def _seed(value: Any, loc: dict | None) -> int:
@@ -142,6 +151,18 @@ def _seed(value: Any, loc: dict | None) -> int:
 def _text(expr: dict | None, ir: dict, loc: dict | None) -> str | None:
     value = literal(expr, ir, loc)
     return None if value is None else to_text(value)
+
+
+def _http_answer(ir: dict, stmt: dict) -> HttpAnswer:
+    loc = stmt.get("loc")
+    opts = stmt.get("options", {})
+    status = literal(opts.get("status"), ir, loc)
+    if status is None:
+        status = 200
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise InputError(f"an HTTP status is a number from 100 to 599, not {status!r}", loc)
+    return HttpAnswer(stmt["method"], _text(stmt["url"], ir, loc) or "", status,
+                      literal(opts.get("body"), ir, loc), _ms(opts.get("delay"), ir, loc) or 0)
 
 
 def _agent(ir: dict, stmt: dict) -> AgentSpec:
@@ -170,7 +191,8 @@ def _expectation(ir: dict, stmt: dict) -> Expectation:
             value, kind = expr["agent"], "agent"
         else:
             raw = literal(expr, ir, stmt.get("loc"))
-            value, kind = to_text(raw), "text"
+            number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+            value, kind = to_text(raw), "number" if number else "text"
     return Expectation(what=stmt["what"], negated=bool(stmt.get("negated")), value=value,
                        connector=stmt.get("connector"), loc=stmt.get("loc") or {},
-                       value_kind=kind)
+                       value_kind=kind, via=stmt.get("via"))

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.testing import call_facts
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,15 @@ class Expectation:
     connector: str | None
     loc: dict
     value_kind: str | None = None  # prompt, queue, step, agent, text
+    via: str | None = None  # `expect routed to X via owner`: how the route chose (call_facts)
+    implicit: bool = False  # the `expect not error` every test has unless it says otherwise
 
     def describe(self) -> str:
         """The line as a person would write it: `expect not played welcome`."""
+        if self.implicit and self.what == "http":
+            return "an answer for every HTTP request (a test makes no real request)"
+        if self.implicit:
+            return "no run-time error (a test fails on one unless it says `expect error`)"
         words = ["expect"]
         if self.negated:
             words.append("not")
@@ -30,6 +37,8 @@ class Expectation:
             words.append(self.connector)
         if self.value is not None:
             words.append(f'"{self.value}"' if self.value_kind == "text" else self.value)
+        if self.via:
+            words.extend(("via", self.via))
         return " ".join(words)
 
 
@@ -40,6 +49,7 @@ class Outcome:
     expectation: Expectation
     passed: bool
     happened: str  # what the call did of this kind, in words
+    where: dict | None = None  # the .ccf place of what happened, when it has one (an error)
 
 
 @dataclass(frozen=True)
@@ -49,25 +59,60 @@ class CallFacts:
 
     events: Sequence[Event]
     created: Sequence[str] = ()
+    unanswered: Sequence[str] = ()  # HTTP requests the test declared no answer for
 
 
 def check(expectations: Iterable[Expectation], facts: CallFacts) -> list[Outcome]:
+    """Each expectation, judged: one outcome per expectation."""
     return [judge(e, facts) for e in expectations]
 
 
+def check_test(expectations: Iterable[Expectation], facts: CallFacts,
+               test_loc: dict | None = None) -> list[Outcome]:
+    """A test's expectations judged, and what every test expects without
+    saying: a test that says nothing of errors expects none (a call that
+    ended in a run-time error fails it), and every HTTP request of its call
+    has an answer from the test's `http` lines."""
+    expectations = list(expectations)
+    # `expect not error "null"` rules out one error, not every other one
+    if not any(e.what == "error" and (not e.negated or e.value is None)
+               for e in expectations):
+        expectations.append(Expectation("error", True, None, None, test_loc or {},
+                                        implicit=True))
+    outcomes = [judge(e, facts) for e in expectations]
+    if facts.unanswered:
+        where = next((e.loc for e in facts.events if e.kind == "http_request"
+                      and f"{e.data.get('method')} {e.data.get('url')}" in facts.unanswered
+                      and e.data.get("error")), None)
+        outcomes.append(Outcome(Expectation("http", False, None, None, test_loc or {},
+                                            implicit=True), False,
+                                "no `http` line of the test answers: "
+                                + ", ".join(dict.fromkeys(facts.unanswered)), where))
+    return outcomes
+
+
 def judge(exp: Expectation, facts: CallFacts) -> Outcome:
-    seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text"))
+    seen = call_facts.seen(exp.what, facts.events, exp.via)
+    if seen is None:
+        seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text", "number"))
     if exp.value is None:
         found = bool(seen)
     else:
         found = any(_matches(exp, item) for item in seen)
     passed = found != exp.negated
-    return Outcome(exp, passed, _happened(exp.what, seen))
+    where = None
+    if exp.what == "error":
+        errors = call_facts.errors(facts.events)
+        seen = [call_facts.error_text(d) for d in errors]
+        where = next((d.get("where") for d in errors if d.get("where")), None)
+    if exp.what == "routed" and exp.via:
+        return Outcome(exp, passed, call_facts.routes_text(facts.events))
+    return Outcome(exp, passed, _happened(exp.what, seen), where)
 
 
 def _matches(exp: Expectation, item: str) -> bool:
-    if exp.what == "heard":
-        return exp.value in item if exp.value_kind == "text" else item == exp.value
+    if exp.what in ("heard", "error"):
+        return exp.value in item if exp.value_kind in ("text", "number") else item == exp.value
     return item == exp.value
 
 
@@ -144,10 +189,12 @@ _SOME = {
 
 def _happened(what: str, seen: list[str]) -> str:
     if not seen:
-        return _NOTHING.get(what, "nothing of this kind happened")
+        return _NOTHING.get(what) or call_facts.NOTHING.get(what, "nothing of this kind happened")
     unique = list(dict.fromkeys(s for s in seen if s))
     shown = unique[:12]
     more = f" and {len(unique) - len(shown)} more" if len(unique) > len(shown) else ""
     if what == "heard":
         return "heard: " + "; ".join(f'"{s}"' for s in shown) + more
-    return f"{_SOME.get(what, what)}: " + ", ".join(shown) + more
+    if what == "error":
+        return "the call ended in an error: " + "; ".join(shown) + more
+    return f"{_SOME.get(what) or call_facts.SOME.get(what, what)}: " + ", ".join(shown) + more

@@ -15,7 +15,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.scenario import run_scenario
 from ccdsl.runtime.testing.blocks import scenario_from_test
-from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check
+from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check_test
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class TestResult:
     error: str | None = None  # the test could not be run as written
     error_loc: dict | None = None
     seconds: float = 0.0
+    # a test block that does not compile: its diagnostics, rendered (ccf test)
+    details: str = ""
+    concise: str = ""
 
     @property
     def passed(self) -> bool:
@@ -53,7 +56,8 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
         except InputError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)
-    outcomes = check(scenario.expectations, CallFacts(run.events, run.created))
+    outcomes = check_test(scenario.expectations, CallFacts(run.events, run.created, run.unanswered),
+                     scenario.loc)
     return TestResult(scenario.name, scenario.loc, tuple(outcomes), tuple(run.events),
                       seconds=time.perf_counter() - started)
 

@@ -29,6 +29,7 @@ from ccdsl.runtime.core.events import EventList, FanOut
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import ScriptedCaller, SimCentre, SimChannel
+from ccdsl.runtime.sim.faults import faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.scenario import CallRun, Scenario, WatchedCRM, scenario_centre
 from ccdsl.runtime.sim.script import hours_zone
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, PeerError
@@ -221,11 +222,14 @@ class AgiTestbed:
                              rings=self._ring)
         events = EventList()
         sinks = (events, self.store) if sink is None else (events, self.store, sink)
-        watched = WatchedCRM(crm)
         config = RuntimeConfig(recordings_dir=self.settings.recordings_dir,
                                random_seed=scenario.seed)
+        # ccf serve's CRM and HTTP, faulted as the test says (runtime/sim/faults.py)
+        watched = WatchedCRM(faulty_crm(crm, scenario.faults, clock, config.crm_timeout_ms))
+        transport = http_transport(scenario.faults, clock)
         services = Services(clock=clock, crm=watched, centre=centre, history=self.store,
-                            sink=backend.watch(FanOut(*sinks)), config=config)
+                            sink=backend.watch(FanOut(*sinks)), config=config,
+                            http_transport=transport)
         loop = asyncio.get_running_loop()
         self._call = _Call(services, centre, loop.create_future())
         line = CallerLine(script=script, channel=channel, uniqueid=uniqueid,
@@ -250,7 +254,7 @@ class AgiTestbed:
                                     f"running flow {self.flow!r}") from None
         finally:
             self._call = None
-        return CallRun(events.events, watched.created, result, [])
+        return CallRun(events.events, watched.created, result, [], unanswered(transport))
 
 
 async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdir: str,

@@ -1,0 +1,13 @@
+"""The fixed words of test blocks that both the compiler (to check them) and the
+test runner (to judge them) know: the call outcomes and the ways a route chooses.
+
+Data only; imports nothing.
+"""
+
+# the call outcomes the call store keeps (calls.outcome), and `answered`: an agent
+# talked to the caller, as the reports count "Answered by an agent"
+OUTCOMES = ("answered", "hangup", "transfer", "voicemail", "error", "abandoned")
+
+# what `by WORD` after `expect routed to X` may say: the kind of routing-rule line
+# that chose X (the `routing_decision` event's kind), or `queue`: a queue rang X
+ROUTE_WAYS = ("owner", "last_agent", "agent", "skills", "queue")

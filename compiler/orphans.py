@@ -1,0 +1,51 @@
+"""A NAME.test.ccf with no NAME.ccf beside it (E306): its tests have no flow to run
+against, so it is an error, never a run against an empty flow.
+
+Must not import the runtime; pipeline.py calls it for every entry path it is given.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.reader import read_source
+from ccdsl.diagnostics import Diagnostic, closest, diagnostic
+from ccdsl.source import SourceFile, Span
+
+
+def is_orphan(path: str) -> bool:
+    return path.endswith(TEST_SUFFIX) and not os.path.isfile(flow_of(path))
+
+
+def flow_of(test_path: str) -> str:
+    return test_path[: -len(TEST_SUFFIX)] + ".ccf"
+
+
+def orphan_diagnostic(path: str) -> tuple[Diagnostic, SourceFile | None]:
+    """E306 for an orphaned test file, at its first line, and its source
+    (for the quoted line) when it can be read."""
+    source, _ = read_source(path)
+    folder = os.path.dirname(path) or "."
+    try:
+        flows = sorted(n[:-4] for n in os.listdir(folder)
+                       if n.endswith(".ccf") and not n.endswith(TEST_SUFFIX))
+    except OSError:
+        flows = []
+    stem = os.path.basename(path)[: -len(TEST_SUFFIX)]
+    near = closest(stem, flows)
+    if near is not None:
+        help_text = (f"did you mean `{near}.ccf`? rename the test file to "
+                     f"`{near}{TEST_SUFFIX}` so its tests run against that flow")
+    elif 0 < len(flows) <= 5:
+        help_text = (f"name it after the flow it tests (NAME.ccf -> NAME{TEST_SUFFIX}); the "
+                     "flows here are: " + ", ".join(f"{f}.ccf" for f in flows))
+    else:
+        help_text = (f"put it beside the flow it tests, named after it "
+                     f"(NAME.ccf -> NAME{TEST_SUFFIX})")
+    end = len(source.line_text(1).rstrip()) + 1 if source is not None and source.line_count \
+        else 1
+    span = Span(path, 1, 1, 1, max(end, 2))
+    message = (f"`{os.path.basename(path)}` has no flow beside it: its tests are for "
+               f"`{os.path.basename(flow_of(path))}`, which does not exist")
+    return diagnostic("E306", message, span, help=help_text), source
