@@ -35,6 +35,8 @@ EVENT_KINDS = (
     "conversation_ended",  # agent, talk_ms, ended_by, wrapup (a form follows)
     "transfer",         # target, mode, status
     "three_way",        # target, status
+    "party_joined",     # party (the number), via (three_way), ring_ms: an outside party answered
+    "party_left",       # party, talk_ms, ended_by
     "recording_started",  # file
     "recording_stopped",  # file
     "voicemail",        # mailbox, stored, file, duration_ms

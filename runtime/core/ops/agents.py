@@ -41,6 +41,7 @@ from ccdsl.runtime.core.errors import (
 )
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
+from ccdsl.runtime.core.ops.parties import after_party, party_callback
 from ccdsl.runtime.core.routing import AgentPool, Decision, RuleLine, decide
 from ccdsl.runtime.core.values import Record, Ref, to_text
 
@@ -525,16 +526,21 @@ async def op_three_way(rt: CallRuntime, op: dict, frame: Frame) -> None:
     ring_ms = ms_of(await option(rt, options, "timeout", frame, loc), "timeout", loc)
     target = _dial_target(rt, op["kind"], await eval_in(rt, op["target"], frame, op), loc)
     offered_at = rt.services.clock.now()
+    # a number is an outside party (a courier), never an agent: parties.py
+    on_answer = (answer_callback(rt, "three_way", offered_at, loc) if target.kind == "agent"
+                 else party_callback(rt, target.id, "three_way", offered_at, loc))
     outcome = await rt.line().three_way(target,
                                         ring_ms=ring_ms or rt.services.config.default_ring_ms,
-                                        on_answer=answer_callback(rt, "three_way", offered_at,
-                                                                   loc))
+                                        on_answer=on_answer)
     rt.emit("three_way", {"target": target.id, "kind": op["kind"], "status": outcome.status,
                           "reason": outcome.reason}, loc)
     if outcome.status != "answered":
         raise ExternalError(f"the three-way call to {target.id} was not answered: "
                             f"{outcome.status}", service="switch")
-    after_conversation(rt, outcome.conversation, loc)
+    if target.kind == "agent":
+        after_conversation(rt, outcome.conversation, loc)
+    else:
+        after_party(rt, target.id, outcome.conversation, loc)
 
 
 OPS: dict[str, OpFn] = {
