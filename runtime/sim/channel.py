@@ -388,6 +388,9 @@ class SimChannel:
         try:
             key = self._pass(self.sound_ms(sound),
                              accept=interrupt_keys.__contains__ if interrupt_keys else None)
+        except CallHungUp:
+            key = "hangup"  # as the AGI channel notes it: the sound was cut off
+            raise
         finally:
             self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
                        ms=round((clock.now() - start).total_seconds() * 1000),
