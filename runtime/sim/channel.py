@@ -37,6 +37,7 @@ from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
 from ccdsl.runtime.sim.sounds import SoundsFolder
+from ccdsl.runtime.sim.transfer_party import announce_to
 
 FILE_MS = 2_000
 BEEP_MS = 300
@@ -194,11 +195,13 @@ class SimChannel:
         return await _QueueWait(self, request, on_answer, on_ring).run()
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
-                       ring_ms: int) -> TransferOutcome:
+                       ring_ms: int, caller_id: str | None = None,
+                       announce: Sequence[Sound] = ()) -> TransferOutcome:
         self._check()
         refusal = self._refusal(target)
         if refusal is not None:
-            self._note("transfer", target=target.id, mode=mode, status="failed", reason=refusal)
+            self._note("transfer", target=target.id, mode=mode, status="failed", reason=refusal,
+                       caller_id=caller_id)
             return TransferOutcome("failed", refusal)
         script = self._script(target)
         answers = script.answer_after_ms is not None and script.answer_after_ms <= ring_ms
@@ -211,15 +214,21 @@ class SimChannel:
                 if target.kind == "agent":
                     self.centre.ring_out([target.id])
             if not answers:
-                self._note("transfer", target=target.id, mode=mode, status="no_answer")
+                self._note("transfer", target=target.id, mode=mode, status="no_answer",
+                           caller_id=caller_id)
                 return TransferOutcome("no_answer", f"{target.id} did not answer in {ring_ms} ms")
+            # Dial's A(): the party hears it on answering while the caller waits
+            announce_to(self, target.id, announce, wait=True)
+        elif answers:
+            announce_to(self, target.id, announce, wait=False)  # after the flow's part
         if target.kind == "agent" and answers:
             # the agent takes the call from here on, out of this simulation's sight
             delay = 0 if mode == "attended" else script.answer_after_ms
             self.centre.connect(target.id)
             self.centre.release(target.id, self.clock.now()
                                 + timedelta(milliseconds=delay + script.talk_ms))
-        self._note("transfer", target=target.id, mode=mode, status="transferred")
+        self._note("transfer", target=target.id, mode=mode, status="transferred",
+                   caller_id=caller_id)
         self._end("transfer")
         return TransferOutcome("transferred")
 

@@ -120,6 +120,9 @@ class CallRun:
     created: list[str]
     result: Any = None  # the interpreter's CallResult
     notes: list[str] = field(default_factory=list)
+    # what the line itself did (its ChannelLog's entries): the simulated
+    # line's, or over FastAGI the test peer's (what Asterisk would have done)
+    line: list = field(default_factory=list)
 
 
 def copy_database(source: str, target: str) -> None:
@@ -208,7 +211,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         result = await run_call(program, channel, services)
         if extra is not None:
             await extra.finish()
-        return CallRun(events.events, watched.created, result, notes)
+        return CallRun(events.events, watched.created, result, notes, channel.log.entries)
     finally:
         store.close()
         crm.close_now()

@@ -247,7 +247,7 @@ class AgiTestbed:
                                     f"running flow {self.flow!r}") from None
         finally:
             self._call = None
-        return CallRun(events.events, watched.created, result, [])
+        return CallRun(events.events, watched.created, result, [], sim.log.entries)
 
 
 async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdir: str,

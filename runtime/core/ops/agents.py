@@ -508,11 +508,14 @@ async def op_transfer(rt: CallRuntime, op: dict, frame: Frame) -> None:
                                 service="switch")
         raise LeftFlow()
     target = _dial_target(rt, op["kind"], value, loc)
+    announce: list = []
     if options.get("announce") is not None:
         announce, _ = await sounds_of(rt, options["announce"], frame, loc)
         data["announce"] = [s.text for s in announce]
+    # the party called sees caller_id and hears the announcement before the caller
     result = await rt.line().transfer(target, mode=op["mode"],
-                                      ring_ms=ring_ms or rt.services.config.default_ring_ms)
+                                      ring_ms=ring_ms or rt.services.config.default_ring_ms,
+                                      caller_id=data["caller_id"], announce=announce)
     rt.emit("transfer", {**data, "target": target.id, "status": result.status,
                          "reason": result.reason}, loc)
     if result.status != "transferred":
