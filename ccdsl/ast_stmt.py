@@ -141,6 +141,20 @@ class StopRecording:
 
 
 @dataclass(frozen=True)
+class PauseRecording:
+    """``pause recording``: the recording goes on, silent, until resumed."""
+
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ResumeRecording:
+    """``resume recording``: a paused recording hears the call again."""
+
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class Voicemail:
     target: Expr
     options: tuple[Option, ...]
@@ -223,7 +237,7 @@ class Menu:
 Stmt = (
     Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
     Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
-    SetLanguage | Log | If | Match | Menu
+    SetLanguage | Log | If | Match | Menu | PauseRecording | ResumeRecording
 )
 
 # ---- tests beside a flow --------------------------------------------------------

@@ -183,6 +183,12 @@ class Channel(Protocol):
 
     async def stop_recording(self) -> None: ...
 
+    async def pause_recording(self) -> None:
+        """Silence the recording running (both directions) until resumed:
+        the same file goes on, silent meanwhile."""
+
+    async def resume_recording(self) -> None: ...
+
     async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
                    caller_id: str | None = None) -> DialOutcome:
         """Ring one agent or number; if answered, bridge the caller and

@@ -39,6 +39,8 @@ EVENT_KINDS = (
     "party_left",       # party, talk_ms, ended_by
     "recording_started",  # file
     "recording_stopped",  # file
+    "recording_paused",   # file: silent from now (`pause recording`)
+    "recording_resumed",  # file, paused_ms
     "voicemail",        # mailbox, stored, file, duration_ms
     "screen_pop",       # agent, data
     "wrapup_requested",  # agent, fields, form (each field: name, type, optional)

@@ -36,6 +36,7 @@ from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+from ccdsl.runtime.sim.recording_mute import RecordingMutes
 from ccdsl.runtime.sim.sounds import SoundsFolder
 from ccdsl.runtime.sim.transfer_party import announce_to
 
@@ -63,6 +64,7 @@ class RecordingEntry:
     file: str
     started_ms: int  # since the call's start
     duration_ms: int
+    paused: tuple[tuple[int, int], ...] = ()  # silent spans, ms from its start
 
 
 class SimChannel:
@@ -90,6 +92,7 @@ class SimChannel:
         self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
         self._t0 = clock.now()
         self._recording: tuple[str, datetime] | None = None
+        self.mutes = RecordingMutes()  # `pause recording`: its silent spans
         caller.begin(self._t0)
 
     # -- what happened ---------------------------------------------------
@@ -178,6 +181,14 @@ class SimChannel:
     async def stop_recording(self) -> None:
         self._check()
         self._close_recording()
+
+    async def pause_recording(self, on: bool = True) -> None:
+        self._check()
+        if self._recording is not None and self.mutes.mute(self.clock.now(), on):
+            self._note(f"recording_{'paused' if on else 'resumed'}", file=self._recording[0])
+
+    async def resume_recording(self) -> None:
+        await self.pause_recording(False)
 
     async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
                    caller_id: str | None = None) -> DialOutcome:
@@ -427,9 +438,10 @@ class SimChannel:
         path, start = self._recording
         self._recording = None
         entry = RecordingEntry(path, self._ms_since(self._t0) - self._ms_since(start),
-                               self._ms_since(start))
+                               self._ms_since(start), self.mutes.close(start, self.clock.now()))
         self.recordings.append(entry)
-        self._note("recording_stopped", file=path, duration_ms=entry.duration_ms)
+        self._note("recording_stopped", file=path, duration_ms=entry.duration_ms,
+                   paused=[list(span) for span in entry.paused])
 
     def _note(self, entry: str, /, **data) -> None:
         if "at" not in data:  # not setdefault: it would work out the time every time

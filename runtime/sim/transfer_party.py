@@ -6,16 +6,21 @@ caller is connected. Notes on the channel's log only; must not decide the transf
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ccdsl.runtime.core.channel import Sound
 
-if TYPE_CHECKING:
-    from ccdsl.runtime.sim.channel import SimChannel
+
+class _Line(Protocol):
+    """What of a SimChannel this needs (not imported: it imports this)."""
+
+    def sound_ms(self, sound: Sound) -> int: ...
+    def _note(self, entry: str, /, **data: Any) -> None: ...
+    def _pass(self, ms: int, accept: Callable[[str], bool] | None = None) -> str | None: ...
 
 
-def announce_to(ch: SimChannel, party: str, sounds: Sequence[Sound], *, wait: bool) -> None:
+def announce_to(ch: _Line, party: str, sounds: Sequence[Sound], *, wait: bool) -> None:
     """Note each sound the party hears (`announced`). `wait`: the caller waits
     meanwhile (an attended transfer, whose Dial() the flow holds); a blind
     transfer's announcement plays after the flow's part, taking none of its time."""

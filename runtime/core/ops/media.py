@@ -22,6 +22,7 @@ from ccdsl.runtime.core.evaluate import (
     truthy,
     value_of_leaf,
 )
+from ccdsl.runtime.core.ops.pausing import resume
 from ccdsl.runtime.core.speech import spoken, spoken_value
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_text
 
@@ -409,7 +410,9 @@ def recording_path(rt: CallRuntime, audio_format: Any) -> str:
 async def op_record_start(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     if rt.recording is not None:
-        return  # already recording: one file per recording stretch
+        # already recording: one file per recording stretch; a paused one resumes
+        await resume(rt, loc)
+        return
     options = op["options"]
     file_format = option_now(options, "format", frame, "wav")
     if file_format is NOT_LEAF:
@@ -430,6 +433,7 @@ async def op_record_stop(rt: CallRuntime, op: dict, frame: Frame) -> None:
     if rt.recording is None:
         return
     path, rt.recording = rt.recording, None
+    rt.paused_at = None
     await rt.line().stop_recording()
     rt.emit("recording_stopped", {"file": path}, op["loc"])
 
