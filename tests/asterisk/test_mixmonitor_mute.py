@@ -75,3 +75,41 @@ def test_ccf_serve_sends_both_directions_and_reads_the_reply() -> None:
     assert sent == [("MixMonitorMute", {"Channel": CHANNEL, "Direction": "both", "State": "1"})]
     with pytest.raises(ExternalError, match="needs ccf serve's AMI link"):
         asyncio.run(mute_mixmonitor(None, CHANNEL, False))
+
+
+def test_the_ami_double_answers_mixmonitormute_as_asterisk() -> None:
+    """ccf serve's AMI link (what FlowServer.switch calls) against the AMI
+    double: the replies and the MixMonitorMute event of app_mixmonitor.c."""
+    from doubles.ami_server import AmiPeer
+    from doubles.ami_state import PeerChannel
+
+    from ccdsl.runtime.asterisk.ami import AmiLink
+
+    peer = AmiPeer(users={"ccf": "secret"})
+
+    async def main():
+        await peer.start()
+        try:
+            peer.channels[CHANNEL] = PeerChannel(CHANNEL, "1796032800.1", "1796032800.1",
+                                                 "ccf-inbound", "+864008001234")
+            link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", events="off")
+            await link.start()
+            try:
+                never = await link.action("MixMonitorMute", Channel=CHANNEL, Direction="both",
+                                          State="1")
+                peer.channels[CHANNEL].variables["MIXMONITOR_FILENAME"] = "/rec/c1.wav"
+                await mute_mixmonitor(link.action, CHANNEL, True)
+                muted = peer.mixmonitor_mutes.get(CHANNEL)
+                await mute_mixmonitor(link.action, CHANNEL, False)
+                unknown = await link.action("MixMonitorMute", Channel="PJSIP/gone-1",
+                                            Direction="both", State="0")
+            finally:
+                await link.close()
+            return never, muted, unknown
+        finally:
+            await peer.stop()
+
+    never, muted, unknown = asyncio.run(main())
+    assert (never.ok, never.message) == (False, "Cannot set mute flag")
+    assert muted is True and peer.mixmonitor_mutes[CHANNEL] is False
+    assert (unknown.ok, unknown.message) == (False, "No such channel")
