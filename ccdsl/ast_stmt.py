@@ -143,6 +143,20 @@ class StopRecording:
 
 
 @dataclass(frozen=True)
+class PauseRecording:
+    """``pause recording``: the recording goes on, silent, until resumed."""
+
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ResumeRecording:
+    """``resume recording``: a paused recording hears the call again."""
+
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class Voicemail:
     target: Expr
     options: tuple[Option, ...]
@@ -251,7 +265,8 @@ class Break:
 Stmt = (
     Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
     Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
-    SetLanguage | Log | If | Match | Menu | Repeat | ForEach | Break
+    SetLanguage | Log | If | Match | Menu | Repeat | ForEach | Break | PauseRecording |
+    ResumeRecording
 )
 
 # ---- tests beside a flow --------------------------------------------------------
@@ -317,7 +332,7 @@ class TestExpect:
     connector: str | None
     value: Expr | None
     span: Span = span_field()
-    via: str | None = None  # `expect routed to zhang via owner`
+    via: str | None = None  # `expect routed via owner to zhang`
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,12 @@ def _test_stmt(s: ast.TestStmt) -> str:
     if isinstance(s, ast.TestHttp):
         return f"http {s.method} {format_expr(s.url)}{format_options(s.options)}"
     words = ["expect"] + (["not"] if s.negated else []) + [s.kind]
+    if s.via:
+        words.extend(("via", s.via))
     if s.connector:
         words.append(s.connector)
     if s.value is not None:
         words.append(format_expr(s.value))
-    if s.via:
-        words.extend(("via", s.via))
     return " ".join(words)
 
 

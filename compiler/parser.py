@@ -236,14 +236,15 @@ class _Builder(ExprBuilder):
         if t.data == "test_crm_fault":
             fault, record_type = c
             words = [str(w) for w in fault.children if not isinstance(w, Tree)]
-            after = [w for w in fault.children if isinstance(w, Tree)]
+            after = [ast.Duration(str(w), self.span(w)) for w in fault.children
+                     if isinstance(w, Token) and w.type == "DURATION"]
             return ast.TestCrmFault("times_out" if words[0] == "times" else words[0],
-                                    self.expr(after[0]) if after else None,
+                                    after[0] if after else None,
                                     str(record_type) if record_type is not None else None, sp)
         if t.data == "test_http":
             return ast.TestHttp(str(c[0]), self.expr(c[1]),
                                 tuple(self.option(o) for o in c[2:]), sp)
-        negated, kind, connector, value, via = c
+        negated, kind, via, connector, value = c
         return ast.TestExpect(negated is not None, str(kind),
                               str(connector.children[0]) if connector is not None else None,
                               self.expr(value) if value is not None else None, sp,

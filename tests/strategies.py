@@ -210,6 +210,8 @@ def _simple(on_error):
         st.builds(ast.ThreeWay, any_name, exprs, options, on_error),
         st.builds(ast.RecordCall, options),
         st.just(ast.StopRecording()),
+        st.just(ast.PauseRecording()),
+        st.just(ast.ResumeRecording()),
         st.builds(ast.Voicemail, exprs, options, on_error),
         st.builds(ast.Wait, exprs, options),
         st.lists(exprs, min_size=1, max_size=3).map(lambda xs: ast.ScreenPop(tuple(xs))),

@@ -42,8 +42,8 @@ def test_the_new_lines_are_quiet_when_right(tmp_path: Path) -> None:
           expect wrapup for zhang
           expect priority 10
           expect outcome "answered"
-          expect routed to zhang via owner
-          expect routed to service via queue
+          expect routed via owner to zhang
+          expect routed via queue to service
           expect crm card
     """) == []
 
@@ -57,11 +57,11 @@ def test_unknown_names_and_words_are_errors_with_a_suggestion(tmp_path: Path) ->
           call from "+1"
           expect crm custmer
           expect outcome "answred"
-          expect routed to zhang via ownr
+          expect routed via ownr to zhang
           expect screen_pop for wang
           expect priority "high"
           expect error 3
-          expect queue service via owner
+          expect queue via owner service
           expect crm_log 1
     """)
     got = [(d.code, d.span.line, d.message, d.help) for d in result]
@@ -82,7 +82,7 @@ def test_unknown_names_and_words_are_errors_with_a_suggestion(tmp_path: Path) ->
         ("E303", 11, "`expect error` takes a text",
          "write the text the error's message contains, such as `expect error \"null\"`"),
         ("E303", 12, "`expect queue` does not take `via`",
-         "`via` says how a call was routed: `expect routed to zhang via owner`"),
+         "`via` says how a call was routed: `expect routed via owner to zhang`"),
         ("E303", 13, "`expect crm_log` takes a text",
          'write the outcome logged, such as `expect crm_log "resolved"`'),
     ]
@@ -106,7 +106,7 @@ def test_fmt_keeps_the_new_lines() -> None:
           crm slow 2s
           http get "https://x/y" status 503 body {a: 1} delay 6s
           call from "+1"
-          expect routed to zhang via owner
+          expect routed via owner to zhang
           expect not error "null"
         """)
     formatted, problems = format_source(text, "t.test.ccf")
@@ -114,5 +114,5 @@ def test_fmt_keeps_the_new_lines() -> None:
     assert "  crm times out for card\n" in formatted
     assert "  crm slow 2s\n" in formatted
     assert '  http get "https://x/y" status 503 body {a: 1} delay 6s\n' in formatted
-    assert "  expect routed to zhang via owner\n" in formatted
+    assert "  expect routed via owner to zhang\n" in formatted
     assert format_source(formatted, "t.test.ccf")[0] == formatted

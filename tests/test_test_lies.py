@@ -123,11 +123,11 @@ def test_the_http_answer_is_the_one_declared(tmp_path: Path, via: str) -> None:
 def test_wrong_new_expectations_fail_saying_what_happened(tmp_path: Path, via: str) -> None:
     result = run(tmp_path, via, OWNER, "agent zhang skills [general]",
                  "agent li skills [general]", OPEN, 'call from "+8613900000001"',
-                 "expect routed to zhang via queue", "expect not recording",
+                 "expect routed via queue to zhang", "expect not recording",
                  'expect crm_log "self-service"', "expect screen_pop for li",
                  "expect not wrapup", "expect priority 10", 'expect outcome "abandoned"')
     assert failed(result) == [
-        ("expect routed to zhang via queue", "routed: zhang via owner"),
+        ("expect routed via queue to zhang", "routed: zhang via owner"),
         ("expect not recording", f"recordings: {_recording(result)}"),
         ('expect crm_log "self-service"', "CRM call log entries, by outcome: agent"),
         ("expect screen_pop for li", "screen pops for: zhang"),

@@ -53,7 +53,7 @@ def _via(stmt: ast.TestExpect, sources) -> Iterator[Diagnostic]:
     if stmt.kind != "routed":
         yield diagnostic("E303", f"`expect {stmt.kind}` does not take `via`", span,
                          help="`via` says how a call was routed: "
-                              "`expect routed to zhang via owner`")
+                              "`expect routed via owner to zhang`")
     elif stmt.via not in ROUTE_WAYS:
         hint = did_you_mean(stmt.via, ROUTE_WAYS)
         yield diagnostic("E303", f"`via {stmt.via}`: a route does not choose that way", span,

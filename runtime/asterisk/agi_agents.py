@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.agi import c_number
 from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiLine
+from ccdsl.runtime.asterisk.agi_media import sound_file
+from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE, transfer_options
 from ccdsl.runtime.core.channel import (
     Conversation,
     DialOutcome,
@@ -22,6 +25,7 @@ from ccdsl.runtime.core.channel import (
     OnRing,
     QueueOutcome,
     QueueRequest,
+    Sound,
     TransferOutcome,
 )
 from ccdsl.runtime.core.errors import CallHandedBack, ExternalError
@@ -217,22 +221,28 @@ class AgiAgents(AgiLine):
         return "caller" if self.session.hung_up else "agent"
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
-                       ring_ms: int) -> TransferOutcome:
+                       ring_ms: int, caller_id: str | None = None,
+                       announce: Sequence[Sound] = ()) -> TransferOutcome:
         self._enter("transfer")
+        dial_options = await self._transfer_options(caller_id, announce)
         if mode == "blind":
             extension = self._extension(target)
-            for verb, arg in (("SET CONTEXT", names.TRANSFER_CONTEXT),
+            # the transfer context's Dial() reads its f()/A() from the caller's channel
+            steps = [(f"SET VARIABLE {TRANSFER_DIAL_VARIABLE}", dial_options)] \
+                if dial_options else []
+            for verb, arg in (*steps, ("SET CONTEXT", names.TRANSFER_CONTEXT),
                               ("SET EXTENSION", extension), ("SET PRIORITY", "1")):
                 reply = await self._cmd(verb, arg, timeout=QUICK_S)
                 if reply.value == -1:
                     self._hung_up("the transfer")
             self._note("transfer", target=target.id, mode=mode, status="transferred",
-                       extension=extension)
+                       extension=extension, caller_id=caller_id, options=dial_options)
             self._end("transfer")  # the dialplan carries on there when the AGI ends
             return TransferOutcome("transferred")
         interface, agent_id = self._interface(target)
         self._note("ring", targets=[target.id], via="transfer")
-        options = f",{AGENT_TRANSFERS}" if agent_id else ""
+        options = (AGENT_TRANSFERS if agent_id else "") + dial_options
+        options = f",{options}" if options else ""
         reply = await self._blocked("Dial", f"{interface},{_seconds(ring_ms)}{options}", None,
                                     self.settings.bridge_timeout_s)
         status = (await self._variable("DIALSTATUS")).upper()
@@ -246,6 +256,18 @@ class AgiAgents(AgiLine):
             else "failed"
         self._note("transfer", target=target.id, mode=mode, status=outcome, dialstatus=status)
         return TransferOutcome(outcome, f"Dial() ended with DIALSTATUS={status or '(none)'}")
+
+    async def _transfer_options(self, caller_id: str | None,
+                                announce: Sequence[Sound]) -> str:
+        """Dial()'s f() and A() for a transfer (dial_options.py). A() plays
+        one file: the announcement is one prompt, its sound's file (a TTS
+        rendering, a recorded prompt, one of Asterisk's own)."""
+        if len(announce) > 1:
+            raise ExternalError("Dial() plays one announcement file; this one has "
+                                f"{len(announce)} sounds", service="asterisk")
+        file = (await sound_file(announce[0], self.settings, self.tts, self.info.language)
+                if announce else None)
+        return self._safe(transfer_options, caller_id or "", file or "")
 
     def _handed_back_bridged(self, hook: _AnsweredHook, start: datetime, *,
                              queue: str | None = None, via: str | None = None,

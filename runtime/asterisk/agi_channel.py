@@ -16,6 +16,7 @@ from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
 from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS
 from ccdsl.runtime.asterisk.agi_media import SAFE_PATH, recording_file, say_command, sound_file
+from ccdsl.runtime.asterisk.agi_mute import SwitchAction, mute_mixmonitor
 from ccdsl.runtime.asterisk.agi_timeouts import SLACK_S
 from ccdsl.runtime.core.channel import CallInfo, Digits, Sound, VoicemailOutcome, message_stored
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError
@@ -53,6 +54,9 @@ def _file_bytes(path: str) -> int | None:
 
 class AgiChannel(AgiAgents):
     """One call on Asterisk (module doc)."""
+
+    # AMI actions for what AGI cannot do (muting a MixMonitor); FlowServer sets it
+    switch: SwitchAction | None = None
 
     # -- prompts and keys ------------------------------------------------------------
 
@@ -154,6 +158,16 @@ class AgiChannel(AgiAgents):
         if reply.value == -1 or self.session.hung_up:
             self._hung_up("stop recording")
         self._note("recording_stopped")
+
+    async def pause_recording(self) -> None:
+        self._enter("pause_recording")
+        await mute_mixmonitor(self.switch, self.info.channel, True)
+        self._note("recording_paused")
+
+    async def resume_recording(self) -> None:
+        self._enter("resume_recording")
+        await mute_mixmonitor(self.switch, self.info.channel, False)
+        self._note("recording_resumed")
 
     # -- voicemail --------------------------------------------------------------------------
 

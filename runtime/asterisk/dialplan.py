@@ -14,6 +14,7 @@ from typing import Any
 
 from ccdsl.options import QUEUE_AUTOPAUSE
 from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE
 
 EXTENSIONS_FILE = "extensions_ccf.conf"
 QUEUES_FILE = "queues_ccf.conf"
@@ -106,11 +107,14 @@ def _extensions(config, bundle) -> ConfFile:
                names.agent_interface(config.agents.interface, agent.id, agent.extension))
               for agent in config.agents.agents]
     transfer: list[Line] = []
+    # a flow's transfer options (the caller id shown, the announcement): Dial's
+    # f() and A(), set on the caller's channel by ccf serve (dial_options.py)
+    options = f"${{{TRANSFER_DIAL_VARIABLE}}}"
     for exten, device in phones:
-        transfer += _then_hangup(exten, f"Dial({device})")
+        transfer += _then_hangup(exten, f"Dial({device},,{options})")
     outbound = config.outbound_interface.format(number="${EXTEN}")
     for pattern in ("_X.", "_+X."):
-        transfer += _then_hangup(pattern, f"Dial({outbound})")
+        transfer += _then_hangup(pattern, f"Dial({outbound},,{options})")
 
     # Dial's U() names the agent (ARG2); Queue's gosub cannot: the server
     # then finds the member by this connection's agi_channel

@@ -20,6 +20,7 @@ from ccdsl.runtime.asterisk.acceptor import Acceptor
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
+from ccdsl.runtime.asterisk.agi_mute import SwitchAction
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
@@ -97,6 +98,8 @@ class FlowServer:
         # which agent a device belongs to: Queue()'s gosub names only the channel
         self.agent_for_interface = agent_for_interface
         self.hooks = AnswerHooks()
+        # AMI actions a call's channel may need (MixMonitorMute); None: no AMI link
+        self.switch: SwitchAction | None = None
         # the call id of a new call from its agi_uniqueid, which Asterisk repeats
         # when a channel runs AGI() again (the call store's claim_call_id)
         self.call_id_for = call_id_for
@@ -257,6 +260,7 @@ class FlowServer:
             info = dataclasses.replace(info, call_id=self.call_id_for(info.call_id))
         channel = AgiChannel(session, info, clock=self.clock, tts=self.tts,
                              settings=self.settings, hooks=self.hooks, agents=self.agents)
+        channel.switch = self.switch
         services = self.services_for(info)
         call = RunningCall(info, env.script, version, channel, session, asyncio.current_task())
         self.calls[info.call_id] = call

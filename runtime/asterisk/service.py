@@ -283,6 +283,7 @@ class LiveCentre:
                                  header_timeout_s=cfg.fastagi.header_timeout_s,
                                  reply_limits=ReplyLimits(
                                      prompt_timeout_s=cfg.fastagi.prompt_timeout_s))
+        self.server.switch = self._switch_action
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
@@ -355,6 +356,14 @@ class LiveCentre:
         assert self.wrapups is not None
         outcome = await self.wrapups.submit(call_id, body)
         return outcome.status, outcome.body
+
+    async def _switch_action(self, action: str, **headers: object) -> AmiMessage:
+        """One AMI action for a call's channel (MixMonitorMute); AmiError
+        when the link is down."""
+        link = self._ami_up()
+        if link is None:
+            raise AmiError("the AMI link is down")
+        return await link.action(action, **headers)
 
     def _ami_up(self) -> AmiLink | None:
         """The AMI link when it is logged in (a screen pop's UserEvent)."""

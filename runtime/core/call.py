@@ -109,6 +109,7 @@ class CallRuntime:
         self.queue_wait_ms = 0
         self.talk_ms = 0
         self.recording: str | None = None
+        self.paused_at: datetime | None = None  # when `pause recording` silenced it
         self.recordings: list[str] = []
         self.crm_customer: Record | None = None  # the first customer record the CRM returned
         self.crm_asked = False  # the caller was looked up by number

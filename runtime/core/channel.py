@@ -186,6 +186,12 @@ class Channel(Protocol):
 
     async def stop_recording(self) -> None: ...
 
+    async def pause_recording(self) -> None:
+        """Silence the recording running (both directions) until resumed:
+        the same file goes on, silent meanwhile."""
+
+    async def resume_recording(self) -> None: ...
+
     async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
                    caller_id: str | None = None) -> DialOutcome:
         """Ring one agent or number; if answered, bridge the caller and
@@ -198,9 +204,12 @@ class Channel(Protocol):
         member's ring is reported to on_ring as it starts and if it rings out."""
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
-                       ring_ms: int) -> TransferOutcome:
+                       ring_ms: int, caller_id: str | None = None,
+                       announce: Sequence[Sound] = ()) -> TransferOutcome:
         """Hand the call over. A blind transfer that succeeds ends our part
-        of the call."""
+        of the call. caller_id: the number the called party is shown (None:
+        the caller's); announce: what the called party hears when it
+        answers, before the caller is connected (Dial's f() and A())."""
 
     async def three_way(self, target: DialTarget, *, ring_ms: int,
                         on_answer: OnAnswer) -> DialOutcome:

@@ -35,8 +35,12 @@ EVENT_KINDS = (
     "conversation_ended",  # agent, talk_ms, ended_by, wrapup (a form follows)
     "transfer",         # target, mode, status
     "three_way",        # target, status
+    "party_joined",     # party (the number), via (three_way), ring_ms: an outside party answered
+    "party_left",       # party, talk_ms, ended_by
     "recording_started",  # file
     "recording_stopped",  # file
+    "recording_paused",   # file: silent from now (`pause recording`)
+    "recording_resumed",  # file, paused_ms
     "voicemail",        # mailbox, stored, file, duration_ms
     "screen_pop",       # agent, data
     "wrapup_requested",  # agent, fields, form (each field: name, type, optional)

@@ -22,10 +22,11 @@ class LiveCall:
     version: str | None = None
     caller: str | None = None
     step: str | None = None
-    state: str = "ivr"  # ivr | queue | agent
+    state: str = "ivr"  # ivr | queue | agent | party (an outside party joined by number)
     queue: str | None = None
     joined: datetime | None = None  # when it joined the queue it waits in
     agent: str | None = None
+    party: str | None = None  # the outside party (a number) the caller talks to
 
 
 @dataclass
@@ -58,6 +59,10 @@ class StatusTracker:
                 call.state, call.agent, call.joined = "agent", data.get("agent"), None
             elif kind == "conversation_ended":
                 call.state, call.agent = "ivr", None
+            elif kind == "party_joined":  # a courier, not an agent: never in `agent`
+                call.state, call.party = "party", data.get("party")
+            elif kind == "party_left":
+                call.state, call.party = "ivr", None
             elif kind == "call_ended":
                 del self.calls[event.call_id]
 

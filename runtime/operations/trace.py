@@ -146,6 +146,12 @@ def describe(kind: str, data: dict) -> str:
             return f"transfer ({d.get('mode')}) to {d.get('target')}: {d.get('status')}"
         case "three_way":
             return f"three-way call with {d.get('target')}: {d.get('status')}"
+        case "party_joined":
+            return (f"outside party {d.get('party')} answers after "
+                    f"{_seconds(d.get('ring_ms'))}")
+        case "party_left":
+            return (f"outside party {d.get('party')} leaves after "
+                    f"{_seconds(d.get('talk_ms'))}, ended by {d.get('ended_by')}")
         case "recording_started":
             return f"recording starts: {_file_name(d.get('file'))}"
         case "recording_stopped":

@@ -36,7 +36,9 @@ from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+from ccdsl.runtime.sim.recording_mute import RecordingMutes
 from ccdsl.runtime.sim.sounds import SoundsFolder
+from ccdsl.runtime.sim.transfer_party import announce_to
 
 FILE_MS = 2_000
 BEEP_MS = 300
@@ -62,6 +64,7 @@ class RecordingEntry:
     file: str
     started_ms: int  # since the call's start
     duration_ms: int
+    paused: tuple[tuple[int, int], ...] = ()  # silent spans, ms from its start
 
 
 class SimChannel:
@@ -89,6 +92,7 @@ class SimChannel:
         self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
         self._t0 = clock.now()
         self._recording: tuple[str, datetime] | None = None
+        self.mutes = RecordingMutes()  # `pause recording`: its silent spans
         caller.begin(self._t0)
 
     # -- what happened ---------------------------------------------------
@@ -178,6 +182,14 @@ class SimChannel:
         self._check()
         self._close_recording()
 
+    async def pause_recording(self, on: bool = True) -> None:
+        self._check()
+        if self._recording is not None and self.mutes.mute(self.clock.now(), on):
+            self._note(f"recording_{'paused' if on else 'resumed'}", file=self._recording[0])
+
+    async def resume_recording(self) -> None:
+        await self.pause_recording(False)
+
     async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
                    caller_id: str | None = None) -> DialOutcome:
         self._check()
@@ -194,11 +206,13 @@ class SimChannel:
         return await _QueueWait(self, request, on_answer, on_ring).run()
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
-                       ring_ms: int) -> TransferOutcome:
+                       ring_ms: int, caller_id: str | None = None,
+                       announce: Sequence[Sound] = ()) -> TransferOutcome:
         self._check()
         refusal = self._refusal(target)
         if refusal is not None:
-            self._note("transfer", target=target.id, mode=mode, status="failed", reason=refusal)
+            self._note("transfer", target=target.id, mode=mode, status="failed", reason=refusal,
+                       caller_id=caller_id)
             return TransferOutcome("failed", refusal)
         script = self._script(target)
         answers = script.answer_after_ms is not None and script.answer_after_ms <= ring_ms
@@ -211,15 +225,21 @@ class SimChannel:
                 if target.kind == "agent":
                     self.centre.ring_out([target.id])
             if not answers:
-                self._note("transfer", target=target.id, mode=mode, status="no_answer")
+                self._note("transfer", target=target.id, mode=mode, status="no_answer",
+                           caller_id=caller_id)
                 return TransferOutcome("no_answer", f"{target.id} did not answer in {ring_ms} ms")
+            # Dial's A(): the party hears it on answering while the caller waits
+            announce_to(self, target.id, announce, wait=True)
+        elif answers:
+            announce_to(self, target.id, announce, wait=False)  # after the flow's part
         if target.kind == "agent" and answers:
             # the agent takes the call from here on, out of this simulation's sight
             delay = 0 if mode == "attended" else script.answer_after_ms
             self.centre.connect(target.id)
             self.centre.release(target.id, self.clock.now()
                                 + timedelta(milliseconds=delay + script.talk_ms))
-        self._note("transfer", target=target.id, mode=mode, status="transferred")
+        self._note("transfer", target=target.id, mode=mode, status="transferred",
+                   caller_id=caller_id)
         self._end("transfer")
         return TransferOutcome("transferred")
 
@@ -388,6 +408,9 @@ class SimChannel:
         try:
             key = self._pass(self.sound_ms(sound),
                              accept=interrupt_keys.__contains__ if interrupt_keys else None)
+        except CallHungUp:
+            key = "hangup"  # as the AGI channel notes it: the sound was cut off
+            raise
         finally:
             self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
                        ms=round((clock.now() - start).total_seconds() * 1000),
@@ -415,9 +438,10 @@ class SimChannel:
         path, start = self._recording
         self._recording = None
         entry = RecordingEntry(path, self._ms_since(self._t0) - self._ms_since(start),
-                               self._ms_since(start))
+                               self._ms_since(start), self.mutes.close(start, self.clock.now()))
         self.recordings.append(entry)
-        self._note("recording_stopped", file=path, duration_ms=entry.duration_ms)
+        self._note("recording_stopped", file=path, duration_ms=entry.duration_ms,
+                   paused=[list(span) for span in entry.paused])
 
     def _note(self, entry: str, /, **data) -> None:
         if "at" not in data:  # not setdefault: it would work out the time every time

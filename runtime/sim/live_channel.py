@@ -118,9 +118,11 @@ class LiveChannel(SimChannel):
                                                    max_length_ms=max_length_ms))
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
-                       ring_ms: int) -> TransferOutcome:
+                       ring_ms: int, caller_id: str | None = None,
+                       announce: Sequence[Sound] = ()) -> TransferOutcome:
         self.live.settle()
-        return await self._paced(super().transfer(target, mode=mode, ring_ms=ring_ms))
+        return await self._paced(super().transfer(target, mode=mode, ring_ms=ring_ms,
+                                                  caller_id=caller_id, announce=announce))
 
     async def three_way(self, target: DialTarget, *, ring_ms: int,
                         on_answer: OnAnswer) -> DialOutcome:

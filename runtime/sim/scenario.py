@@ -129,6 +129,9 @@ class CallRun:
     notes: list[str] = field(default_factory=list)
     # a test's HTTP requests it declared no answer for (runtime/sim/faults.py)
     unanswered: list[str] = field(default_factory=list)
+    # what the line itself did (its ChannelLog's entries): the simulated
+    # line's, or over FastAGI the test peer's (what Asterisk would have done)
+    line: list = field(default_factory=list)
 
 
 def copy_database(source: str, target: str) -> None:
@@ -220,7 +223,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         result = await run_call(program, channel, services)
         if extra is not None:
             await extra.finish()
-        return CallRun(events.events, watched.created, result, notes, unanswered(transport))
+        return CallRun(events.events, watched.created, result, notes, unanswered(transport),
+                       channel.log.entries)
     finally:
         store.close()
         crm.close_now()

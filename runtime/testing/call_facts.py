@@ -80,7 +80,7 @@ def _routed_via(events: Sequence[Event], via: str) -> list[str]:
 
 def routes_text(events: Sequence[Event]) -> str:
     """Every agent and queue the call was routed to, with the way each was
-    chosen: what a wrong `expect routed to X via WAY` shows."""
+    chosen: what a wrong `expect routed via WAY to X` shows."""
     seen = []
     for way in ROUTE_WAYS:
         seen.extend(f"{name} via {way}" for name in _routed_via(events, way) if name)

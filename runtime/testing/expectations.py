@@ -20,7 +20,7 @@ class Expectation:
     connector: str | None
     loc: dict
     value_kind: str | None = None  # prompt, queue, step, agent, text
-    via: str | None = None  # `expect routed to X via owner`: how the route chose (call_facts)
+    via: str | None = None  # `expect routed via owner to X`: how the route chose (call_facts)
     implicit: bool = False  # the `expect not error` every test has unless it says otherwise
 
     def describe(self) -> str:
@@ -33,12 +33,12 @@ class Expectation:
         if self.negated:
             words.append("not")
         words.append(self.what)
+        if self.via:
+            words.extend(("via", self.via))
         if self.connector:
             words.append(self.connector)
         if self.value is not None:
             words.append(f'"{self.value}"' if self.value_kind == "text" else self.value)
-        if self.via:
-            words.extend(("via", self.via))
         return " ".join(words)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
+from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
 from ccdsl.runtime.asterisk.config import agi_script
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
@@ -33,6 +34,7 @@ from ccdsl.runtime.sim.faults import faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.scenario import CallRun, Scenario, WatchedCRM, scenario_centre
 from ccdsl.runtime.sim.script import hours_zone
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, PeerError
+from ccdsl.runtime.testing.peer.ami_mixmonitor import mixmonitor_mute
 from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
 from ccdsl.runtime.testing.runner import TestResult, run_test
 
@@ -113,6 +115,7 @@ class _Call:
     services: Services
     centre: SimCentre
     ended: asyncio.Future
+    sim: SimChannel | None = None  # the peer's caller, whose channel AMI actions name
 
 
 class AgiTestbed:
@@ -140,6 +143,7 @@ class AgiTestbed:
                                  self.settings, host="127.0.0.1", port=0, tts=self.tts,
                                  agents=self._agent, clock=self.clock,
                                  on_call_ended=self._ended)
+        self.server.switch = self._switch  # the peer's AMI, for what AGI cannot do
         self.address: tuple[str, int] | None = None
         self.calls = 0
         self._call: _Call | None = None
@@ -163,6 +167,19 @@ class AgiTestbed:
         """A queue member's ring at the peer: what ccf serve's AMI link does
         with its AgentCalled / AgentRingNoAnswer (LiveCentre._on_event)."""
         self.server.hooks.ring((call_id,), ring)
+
+    async def _switch(self, action: str, **headers: object) -> AmiMessage:
+        """An AMI action of ccf serve's AMI link (a call's MixMonitorMute),
+        answered by the peer as Asterisk 22 answers it."""
+        texts = {k: str(v) for k, v in headers.items()}
+        call = self._call
+        if action.lower() == "mixmonitormute" and call is not None and call.sim is not None:
+            return await mixmonitor_mute(call.sim, texts)
+        if action.lower() == "mixmonitormute":
+            return AmiMessage({"Response": "Error", "Message": "No such channel"})
+        return AmiMessage({"Response": "Error", "Message": f"Invalid/unknown command: {action}. "
+                                                           "Use Action: ListCommands to show "
+                                                           "available commands."})
 
     def _agent(self, agent_id: str) -> Agent | None:
         return self._call.centre.agent(agent_id) if self._call is not None else None
@@ -231,7 +248,7 @@ class AgiTestbed:
                             sink=backend.watch(FanOut(*sinks)), config=config,
                             http_transport=transport)
         loop = asyncio.get_running_loop()
-        self._call = _Call(services, centre, loop.create_future())
+        self._call = _Call(services, centre, loop.create_future(), sim)
         line = CallerLine(script=script, channel=channel, uniqueid=uniqueid,
                           callerid=scenario.caller or None,
                           calleridname=scenario.caller_name or None,
@@ -254,7 +271,8 @@ class AgiTestbed:
                                     f"running flow {self.flow!r}") from None
         finally:
             self._call = None
-        return CallRun(events.events, watched.created, result, [], unanswered(transport))
+        return CallRun(events.events, watched.created, result, [], unanswered(transport),
+                       sim.log.entries)
 
 
 async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdir: str,

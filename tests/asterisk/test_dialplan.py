@@ -191,7 +191,7 @@ def test_inbound_transfer_and_answered_contexts(tmp_path, hotline):
     assert "exten => +864008001234,1,Answer()\n" in text
     assert "exten => +864008001234,n,AGI(agi://10.0.0.5:4600/hotline)\n" in text
     assert "exten => +864008001234,n,Hangup()\n" in text  # no fallback configured
-    assert "exten => _X.,1,Dial(PJSIP/${EXTEN}@carrier)\n" in text
+    assert "exten => _X.,1,Dial(PJSIP/${EXTEN}@carrier,,${CCF_TRANSFER_DIAL})\n" in text
     assert ("exten => s,1,AGI(agi://10.0.0.5:4600/ccf-answered?call=${ARG1}&agent=${ARG2})\n"
             "exten => s,n,Return()\n") in text
     assert "[ccf-inbound]" in text and "[ccf-transfer]" in text and "[ccf-answered]" in text

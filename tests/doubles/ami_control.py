@@ -39,6 +39,37 @@ class ControlActions:
         self.bridge(caller.name, chan.name)
         return chan
 
+    def _action_mixmonitormute(self, session: Session, request: Request) -> None:
+        # apps/app_mixmonitor.c manager_mute_mixmonitor (Asterisk 22): Direction,
+        # Channel, State checked in that order; a channel MixMonitor never ran on
+        # (no MIXMONITOR_FILENAME: no audiohooks) cannot be muted; Success has no Message
+        direction = (request.get("Direction") or "").lower()
+        if not direction:
+            error(session, request, "No direction specified. Must be read, write or both")
+            return
+        if direction not in ("read", "write", "both"):
+            error(session, request, "Invalid direction specified. Must be read, write or both")
+            return
+        if not request.get("Channel"):
+            error(session, request, "No channel specified")
+            return
+        state = request.get("State")
+        if not state:
+            error(session, request, "No state specified")
+            return
+        chan = self.channels.get(request.get("Channel"))
+        if chan is None:
+            error(session, request, "No such channel")
+            return
+        if "MIXMONITOR_FILENAME" not in chan.variables:
+            error(session, request, "Cannot set mute flag")
+            return
+        muted = state.lower() not in ("no", "false", "n", "f", "0", "off")
+        self.mixmonitor_mutes[chan.name] = muted
+        reply(session, request, "Success")
+        self.emit({"Event": "MixMonitorMute", **chan.fields(), "Direction": direction,
+                   "State": "1" if muted else "0"})
+
     def _action_muteaudio(self, session: Session, request: Request) -> None:
         name = request.get("Channel")
         for header, message in (("Channel", "Channel not specified"),

@@ -82,6 +82,7 @@ class AmiPeer(Actions, QueueActions, ConfigActions, ControlActions, QueueCallCha
         # the console's call control (ami_control): bridged pairs, muted
         # channels, the attended-transfer key (None: features.conf has none)
         self.bridges: dict[str, str] = {}
+        self.mixmonitor_mutes: dict[str, bool] = {}  # channel -> muted (MixMonitorMute)
         self.muted: dict[str, bool] = {}
         self.atxfer_code: str | None = "*2"
         # a queued call's channels (ami_queue_calls): the member channels

@@ -130,7 +130,8 @@ class ScriptedChannel:
                             Conversation(agent, 1000, 60_000, self.ended_by,  # type: ignore
                                          self.wrapup))
 
-    async def transfer(self, target: DialTarget, *, mode, ring_ms: int) -> TransferOutcome:
+    async def transfer(self, target: DialTarget, *, mode, ring_ms: int, caller_id=None,
+                       announce=()) -> TransferOutcome:
         self._touch("transfer", (target.id, mode))
         return TransferOutcome(self.transfer_status)  # type: ignore[arg-type]
 

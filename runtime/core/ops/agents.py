@@ -40,6 +40,7 @@ from ccdsl.runtime.core.errors import (
 )
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
+from ccdsl.runtime.core.ops.parties import after_party, party_callback
 from ccdsl.runtime.core.queue_values import member_skills, queue_named, route_target, skills_option
 from ccdsl.runtime.core.routing import AgentPool, Decision, RuleLine, decide
 from ccdsl.runtime.core.values import Record, Ref, to_text
@@ -516,11 +517,14 @@ async def op_transfer(rt: CallRuntime, op: dict, frame: Frame) -> None:
                                 service="switch")
         raise LeftFlow()
     target = _dial_target(rt, op["kind"], value, loc)
+    announce: list = []
     if options.get("announce") is not None:
         announce, _ = await sounds_of(rt, options["announce"], frame, loc)
         data["announce"] = [s.text for s in announce]
+    # the party called sees caller_id and hears the announcement before the caller
     result = await rt.line().transfer(target, mode=op["mode"],
-                                      ring_ms=ring_ms or rt.services.config.default_ring_ms)
+                                      ring_ms=ring_ms or rt.services.config.default_ring_ms,
+                                      caller_id=data["caller_id"], announce=announce)
     rt.emit("transfer", {**data, "target": target.id, "status": result.status,
                          "reason": result.reason}, loc)
     if result.status != "transferred":
@@ -534,16 +538,21 @@ async def op_three_way(rt: CallRuntime, op: dict, frame: Frame) -> None:
     ring_ms = ms_of(await option(rt, options, "timeout", frame, loc), "timeout", loc)
     target = _dial_target(rt, op["kind"], await eval_in(rt, op["target"], frame, op), loc)
     offered_at = rt.services.clock.now()
+    # a number is an outside party (a courier), never an agent: parties.py
+    on_answer = (answer_callback(rt, "three_way", offered_at, loc) if target.kind == "agent"
+                 else party_callback(rt, target.id, "three_way", offered_at, loc))
     outcome = await rt.line().three_way(target,
                                         ring_ms=ring_ms or rt.services.config.default_ring_ms,
-                                        on_answer=answer_callback(rt, "three_way", offered_at,
-                                                                   loc))
+                                        on_answer=on_answer)
     rt.emit("three_way", {"target": target.id, "kind": op["kind"], "status": outcome.status,
                           "reason": outcome.reason}, loc)
     if outcome.status != "answered":
         raise ExternalError(f"the three-way call to {target.id} was not answered: "
                             f"{outcome.status}", service="switch")
-    after_conversation(rt, outcome.conversation, loc)
+    if target.kind == "agent":
+        after_conversation(rt, outcome.conversation, loc)
+    else:
+        after_party(rt, target.id, outcome.conversation, loc)
 
 
 OPS: dict[str, OpFn] = {

@@ -22,6 +22,7 @@ from ccdsl.runtime.core.evaluate import (
     truthy,
     value_of_leaf,
 )
+from ccdsl.runtime.core.ops.pausing import resume
 from ccdsl.runtime.core.speech import spoken, spoken_value
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_text
 
@@ -180,6 +181,45 @@ async def play_sounds(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
         emit_played(rt, sounds, prompt, started, interrupted, loc, mark=mark)
 
 
+def emit_cut_off(rt: CallRuntime, sounds: list[Sound], prompt: str | None,
+                 started: dt.datetime, loc: dict | None, mark: int) -> None:
+    """The caller hung up while the channel played a prompt together with
+    something else (a menu's or collect's wait for keys): a prompt_played
+    as a `play` cut off leaves one, `interrupted_by: "hangup"` and `ms`
+    heard, when the line's own log shows the hang-up cut a sound; heard
+    whole (untimed, as usual) when it came in the wait after it. A line
+    that keeps no log cannot tell: the prompt counts as cut off."""
+    entries = _line_entries(rt)
+    heard = [d for kind, d in entries[mark:] if kind == "heard"]
+    if entries and heard and not any(d.get("interrupted_by") == "hangup" for d in heard):
+        emit_played(rt, sounds, prompt, started, None, loc, timed=False, mark=mark)
+        return
+    if entries:
+        data: dict[str, Any] = {"sounds": sound_json(sounds), "prompt": prompt,
+                                "interrupted_by": "hangup",
+                                "ms": sum(int(d.get("ms") or 0) for d in heard)}
+        rt.emit("prompt_played", data, loc, at=started)
+        return
+    emit_played(rt, sounds, prompt, started, "hangup", loc, mark=mark)
+
+
+async def read_keys(rt: CallRuntime, prompt: list[Sound], prompt_name: str | None,
+                    loc: dict | None, **how: Any) -> Digits:
+    """channel.read_digits with the prompt reported: prompt_played after the
+    keys (untimed), or, when the caller hangs up, what they heard of it."""
+    started = rt.services.clock.now()
+    mark = line_mark(rt)
+    try:
+        got: Digits = await rt.line().read_digits(prompt, **how)
+    except CallHungUp:
+        if prompt:
+            emit_cut_off(rt, prompt, prompt_name, started, loc, mark)
+        raise
+    if prompt:
+        emit_played(rt, prompt, prompt_name, started, None, loc, timed=False, mark=mark)
+    return got
+
+
 async def op_play(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     sounds, prompt = await sounds_of(rt, op["source"], frame, loc)
@@ -290,14 +330,10 @@ async def op_collect(rt: CallRuntime, op: dict, frame: Frame) -> None:
     attempts = 0
     for attempt in range(1, retries + 2):
         attempts = attempt
-        started = rt.services.clock.now()
-        mark = line_mark(rt)
-        got: Digits = await rt.line().read_digits(
-            prompt, max_digits=max(high, 1), timeout_ms=timeout or 0,
+        got = await read_keys(
+            rt, prompt, prompt_name, loc, max_digits=max(high, 1), timeout_ms=timeout or 0,
             inter_digit_ms=inter_digit or 0, end_key=to_text(end) if end else None,
             interruptible=barge_in)
-        if prompt:
-            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False, mark=mark)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "collect",
                          "attempt": attempt}, loc)
         keys = got.keys
@@ -327,13 +363,8 @@ async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
     barge_in = truthy(barge_in, loc)
     for attempt in range(1, retries + 2):
         prompt, prompt_name = await sounds_of(rt, options.get("prompt"), frame, loc)
-        started = rt.services.clock.now()
-        mark = line_mark(rt)
-        got = await rt.line().read_digits(prompt, max_digits=1, timeout_ms=timeout,
-                                          inter_digit_ms=timeout, end_key=None,
-                                          interruptible=barge_in)
-        if prompt:
-            emit_played(rt, prompt, prompt_name, started, None, loc, timed=False, mark=mark)
+        got = await read_keys(rt, prompt, prompt_name, loc, max_digits=1, timeout_ms=timeout,
+                              inter_digit_ms=timeout, end_key=None, interruptible=barge_in)
         rt.emit("keys", {"keys": got.keys, "timed_out": got.timed_out, "purpose": "menu",
                          "attempt": attempt}, loc)
         key = got.keys[:1]
@@ -379,7 +410,9 @@ def recording_path(rt: CallRuntime, audio_format: Any) -> str:
 async def op_record_start(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     if rt.recording is not None:
-        return  # already recording: one file per recording stretch
+        # already recording: one file per recording stretch; a paused one resumes
+        await resume(rt, loc)
+        return
     options = op["options"]
     file_format = option_now(options, "format", frame, "wav")
     if file_format is NOT_LEAF:
@@ -400,6 +433,7 @@ async def op_record_stop(rt: CallRuntime, op: dict, frame: Frame) -> None:
     if rt.recording is None:
         return
     path, rt.recording = rt.recording, None
+    rt.paused_at = None
     await rt.line().stop_recording()
     rt.emit("recording_stopped", {"file": path}, op["loc"])
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote as url_quote
 
 from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE
 from ccdsl.runtime.core.channel import DialTarget, QueueRequest, QueueRing, Sound
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.core.events import Event, EventSink
@@ -29,6 +30,11 @@ from ccdsl.runtime.testing.peer.agi_caller import (
     Backend,
     CallerLine,
     number,
+)
+from ccdsl.runtime.testing.peer.app_options import (
+    announcement,
+    forced_caller_id,
+    parse_options,
 )
 from ccdsl.runtime.testing.peer.app_queue import AppQueue
 from ccdsl.runtime.testing.peer.sim_queues import exec_queue
@@ -171,8 +177,11 @@ class SimBackend(Backend):
         if self.context == names.TRANSFER_CONTEXT and self.extension and sim.ended_by is None:
             target = self._extension_target(self.extension)
             self.transferred = target
+            # the transfer context's Dial(device,,${CCF_TRANSFER_DIAL}) (dialplan.py)
+            options = parse_options(self.variables.get(TRANSFER_DIAL_VARIABLE, ""))
             with contextlib.suppress(CallHungUp):
-                await sim.transfer(target, mode="blind", ring_ms=self.default_ring_ms)
+                await sim.transfer(target, mode="blind", ring_ms=self.default_ring_ms,
+                                   **self._transfer_asks(options))
 
     # -- sounds and keys ----------------------------------------------------------
 
@@ -381,7 +390,8 @@ class SimBackend(Backend):
         target = self._target(fields[0], agent=agent)
         start = self.clock.now()
         if gosub is None:
-            return await self._attended(target, ring_ms, start)
+            return await self._attended(target, ring_ms, start,
+                                        fields[2] if len(fields) > 2 else "")
         fired: list[bool] = []
 
         async def on_answer(party: str) -> None:
@@ -399,9 +409,19 @@ class SimBackend(Backend):
                          conversation.talk_ms if conversation else None)
         return "200 result=0"
 
-    async def _attended(self, target: DialTarget, ring_ms: int, start: datetime) -> str:
+    def _transfer_asks(self, options: dict[str, str | None]) -> dict:
+        """What a transfer's Dial() options ask: the caller id f(x) shows the
+        called party, the file A(x) plays to it (app_dial)."""
+        file = announcement(options)
+        sound = self.sound_of(file) if file else None
+        return {"caller_id": forced_caller_id(options),
+                "announce": [sound] if sound is not None else []}
+
+    async def _attended(self, target: DialTarget, ring_ms: int, start: datetime,
+                        options: str = "") -> str:
         """A Dial without the answered Gosub: the channel's attended transfer."""
-        outcome = await self.sim.transfer(target, mode="attended", ring_ms=ring_ms)
+        outcome = await self.sim.transfer(target, mode="attended", ring_ms=ring_ms,
+                                          **self._transfer_asks(parse_options(options)))
         status = {"transferred": "ANSWER", "no_answer": "NOANSWER"}.get(outcome.status)
         if status is None:
             status = "BUSY" if " is busy" in outcome.reason else "CHANUNAVAIL"
