@@ -168,6 +168,15 @@ class SetLanguage:
 
 
 @dataclass(frozen=True)
+class Callback:
+    """``callback number EXPR reason EXPR``: in a queue's key block, books a
+    call-back that keeps the caller's place in that queue."""
+
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class Log:
     value: Expr
     span: Span = span_field()
