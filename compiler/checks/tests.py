@@ -44,6 +44,7 @@ EXPECT_KINDS = {
     "hangup": Kind(False, None, ()),
     "step": Kind(True, None, ("step",)),
     "crm": Kind(True, None, ()),
+    "callback": Kind(False, "for", ("queue",)),  # a call-back booked in that queue
 }
 
 

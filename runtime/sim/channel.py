@@ -20,6 +20,7 @@ from ccdsl.runtime.core.channel import (
     DialOutcome,
     DialTarget,
     Digits,
+    OnAnnounce,
     OnAnswer,
     OnRing,
     QueueOutcome,
@@ -36,6 +37,7 @@ from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.core.speech import switch_says
 from ccdsl.runtime.sim.caller import KEYS, ScriptedCaller
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS, AgentScript, SimCentre
+from ccdsl.runtime.sim.in_queue import WaitExtras, left_with_key
 from ccdsl.runtime.sim.sounds import SoundsFolder
 
 FILE_MS = 2_000
@@ -189,9 +191,10 @@ class SimChannel:
         return await self._dial(target, ring_ms, on_answer, "three_way")
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
-                      on_ring: OnRing | None = None) -> QueueOutcome:
+                      on_ring: OnRing | None = None,
+                      on_announce: OnAnnounce | None = None) -> QueueOutcome:
         self._check()
-        return await _QueueWait(self, request, on_answer, on_ring).run()
+        return await _QueueWait(self, request, on_answer, on_ring, on_announce).run()
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
                        ring_ms: int) -> TransferOutcome:
@@ -430,7 +433,8 @@ class _QueueWait:
     app_queue rules it follows)."""
 
     def __init__(self, ch: SimChannel, request: QueueRequest, on_answer: OnAnswer,
-                 on_ring: OnRing | None = None) -> None:
+                 on_ring: OnRing | None = None, on_announce: OnAnnounce | None = None) -> None:
+        self.extras = WaitExtras(ch, request, on_announce)  # messages, keys (sim/in_queue.py)
         self.ch = ch
         self.req = request
         self.on_answer = on_answer
@@ -453,6 +457,7 @@ class _QueueWait:
         every = req.announce_position_ms
         announce = start + timedelta(milliseconds=every) if every else None
         next_try = start
+        self.extras.begin(start)
         try:
             while True:
                 now = ch.clock.now()
@@ -461,9 +466,14 @@ class _QueueWait:
                     return self._left("timeout", start, position, "max_wait passed")
                 if centre.is_empty(req.skills):
                     return self._left("empty", start, position, "every member logged off")
-                if announce is not None and now >= announce:
-                    self._announce(now)
-                    announce += timedelta(milliseconds=every)
+                if (announce is not None and now >= announce) or self.extras.due(now):
+                    if announce is not None and now >= announce:
+                        key = self._announce(now)  # app_queue: the position, then a message
+                        announce += timedelta(milliseconds=every)
+                    else:
+                        key = self.extras.message(now)
+                    if key is not None:
+                        return left_with_key(ch, centre, req, key, start, position)
                     continue
                 if now >= next_try and centre.position(req.queue, ch.info.call_id, now) == 1:
                     outcome = await self._try(now, deadline, start, position)
@@ -472,11 +482,14 @@ class _QueueWait:
                     next_try = ch.clock.now() + timedelta(milliseconds=centre.retry_ms)
                     continue
                 wake = [t for t in (centre.next_change(now), deadline, announce,
-                                    next_try if next_try > now else None) if t is not None]
+                                    self.extras.next_at, next_try if next_try > now else None)
+                        if t is not None]
                 # nothing will change: only the caller's own limit ends the wait
                 until = min(wake) if wake else ch.caller.hangup_at()
                 ms = round((until - now).total_seconds() * 1000) if until else 0
-                ch._pass(max(ms, 1))
+                key = ch._pass(max(ms, 1), accept=self.extras.accept)
+                if key is not None:
+                    return left_with_key(ch, centre, req, key, start, position)
         except CallHungUp:
             centre.leave(req.queue, ch.info.call_id)
             ch._note("queue_left", queue=req.queue, outcome="hangup",
@@ -505,10 +518,13 @@ class _QueueWait:
         for agent_id in ids:  # app_queue's AgentCalled, one per member rung
             await self._report(QueueRing(agent_id, "ringing"))
         try:
-            ch._pass(ring_for)
+            key = ch._pass(ring_for, accept=self.extras.accept)  # a key exits while ringing too
         except CallHungUp:
             centre.ring_out(ids)
             raise
+        if key is not None:
+            centre.ring_out(ids)
+            return left_with_key(ch, centre, req, key, start, position)
         if winner is None:
             centre.ring_out(ids)
             self.linpos = centre.member_index(ids[-1]) + 1
@@ -526,9 +542,8 @@ class _QueueWait:
     async def _report(self, ring: QueueRing) -> None:
         await report_ring(self.on_ring, ring)
 
-    def _announce(self, now: datetime) -> None:
-        for sound in position_sounds(self.ch, self.centre, self.req.queue, now):
-            self.ch._hear(sound, "")
+    def _announce(self, now: datetime) -> str | None:
+        return self.extras.position(self.centre, now, position_sounds)
 
     def _left(self, status: str, start: datetime, position: int, reason: str) -> QueueOutcome:
         ch = self.ch

@@ -40,6 +40,7 @@ from ccdsl.runtime.core.errors import (
     StepBudgetExceeded,
 )
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
+from ccdsl.runtime.core.ops import in_queue
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
 from ccdsl.runtime.core.routing import AgentPool, Decision, RuleLine, decide
 from ccdsl.runtime.core.values import Record, Ref, to_text
@@ -251,7 +252,8 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
         max_wait_ms=ms_of(values.get("max_wait"), "max_wait", loc),
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
-        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause)
+        strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause,
+        **await in_queue.wait_settings(rt, decl, rt.call_frame))
 
 
 async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> QueueOutcome:
@@ -266,7 +268,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
         rings = QueueRings(rt, request.queue, loc)
         outcome = await rt.line().enqueue(
             request, on_answer=answer_callback(rt, "queue", joined_at, loc, rings),
-            on_ring=rings)
+            on_ring=rings, on_announce=in_queue.announcer(rt, request.queue, loc))
     except CallHandedBack as back:
         waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
         if back.talk_ms is not None:  # an agent had answered: the visit was answered
@@ -294,6 +296,8 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
                            "reason": outcome.reason}, loc)
     if outcome.status == "answered":
         after_conversation(rt, outcome.conversation, loc)
+    elif outcome.status == "key":
+        await in_queue.after_key(rt, request, outcome, joined_at, loc)
     return outcome
 
 
