@@ -63,11 +63,14 @@ _TABLE = [
     ("E205", E, "loop that never waits for the caller"),
     ("W206", W, "unreachable statement"),
     ("E207", E, "bad routing rule"),
+    ("E209", E, "bad in-queue key"),
+    ("E210", E, "callback outside a queue's key block"),
     # -- types ------------------------------------------------------------------
     ("E300", E, "type mismatch"),
     ("E301", E, "wrong arguments"),
     ("E302", E, "not callable"),
     ("E303", E, "bad test statement"),
+    ("E310", E, "bad queue message"),
     # -- languages and prompts ----------------------------------------------------
     ("E400", E, "prompt missing a declared language"),
     ("W401", W, "prompt language not declared by the flow"),

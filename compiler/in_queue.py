@@ -81,20 +81,20 @@ def key_problems(module: ast.Module) -> Iterator[Diagnostic]:
             if press.key not in QUEUE_KEYS or len(press.key) != 1:
                 yield diagnostic(
                     "E209", f"queue `{item.name}`: `press {press.key}` is not one key",
-                    press.span if press.span.line == press.span.end_line else
-                    _first_line(press.span),
+                    _first_line(press.span, len("press ") + len(press.key)),
                     help="a waiting caller leaves the queue with one key: 0-9, \"*\" or \"#\"")
             elif press.key in seen:
                 yield diagnostic(
                     "E209", f"queue `{item.name}`: the key {press.key} is given twice",
-                    _first_line(press.span), help="keep one of them",
+                    _first_line(press.span, len("press ") + len(press.key)),
+                    help="keep one of them",
                     notes=(f"it is first given at line {seen[press.key].span.line}",))
             else:
                 seen[press.key] = press
 
 
-def _first_line(span):
-    return type(span)(span.file, span.line, span.column, span.line, span.column + 5)
+def _first_line(span, width: int):
+    return type(span)(span.file, span.line, span.column, span.line, span.column + width)
 
 
 # ---- lowering ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic
 
-CODES = {"E300", "E301", "E302", "E106", "E107"}
+CODES = {"E300", "E301", "E302", "E106", "E107", "E310"}
 
 
 def check(program: Program, scopes: dict[str, Scope],
