@@ -175,7 +175,10 @@ async def exec_queue(backend: Any, fields: list[str], gosub: list[str] | None) -
     given; the variables it sets are the line's. The flow's rings go to
     the backend's `rings` (no AMI double), and its centre follows."""
     for name in VARIABLES:
-        backend.variables.pop(name, None)
+        # queue_exec unsets ABANDONED and the like, but never QUEUESTATUS: a key
+        # exit leaves the one an earlier Queue() set (ccf serve clears it first)
+        if name != "QUEUESTATUS":
+            backend.variables.pop(name, None)
     app = backend.app_queue
     if app is None:
         app = backend.app_queue = app_queue_of(backend.sim.centre, backend.agent_interface,
