@@ -234,3 +234,33 @@ def test_a_key_after_an_earlier_queue_timeout_is_still_a_key(tmp_path) -> None:
     result = run_test_over_agi(ir, ir["tests"][0])
     assert result.passed, (result.outcomes, result.error)
     assert [x["outcome"] for x in _kinds(result.events, "queue_left")] == ["timeout", "key"]
+
+
+def test_stdlib_callback_takes_the_queue_team(tmp_path) -> None:
+    """stdlib.callback hard-coded the service team for a caller without an
+    owner; offer_for/book_for take the queue, offer/book still mean service."""
+    (tmp_path / "line.ccf").write_text(textwrap.dedent("""\
+        flow line:
+          languages zh-CN, en-US
+
+        use stdlib.callback
+
+        const number = "+8613800000009"
+
+        on start:
+          answer
+          stdlib.callback.book_for(queue: "support", customer: null, number: number, reason: "-")
+          stdlib.callback.book(customer: null, number: number, reason: "-")
+          hangup
+        """), encoding="utf-8")
+    (tmp_path / "line.test.ccf").write_text(textwrap.dedent("""\
+        test "two tasks":
+          call from "+8613800000009"
+          expect crm callback_task
+        """), encoding="utf-8")
+    ir = compile_file(str(tmp_path / "line.ccf")).ir
+    result = run_test(ir, ir["tests"][0])
+    assert result.passed, result.outcomes
+    creates = [e.data["args"] for e in result.events
+               if e.kind == "crm_query" and e.data.get("operation") == "create"]
+    assert [a.get("assignee") for a in creates] == ["support", "service"]
