@@ -232,7 +232,7 @@ class Menu:
 Stmt = (
     Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
     Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
-    SetLanguage | Log | If | Match | Menu
+    SetLanguage | Log | If | Match | Menu | Callback
 )
 
 # ---- tests beside a flow --------------------------------------------------------

@@ -171,8 +171,10 @@ class AgiAgents(AgiLine):
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
         start = self.clock.now()
+        first_ring: list[datetime] = []  # when a member first rang: announcements stop
         if on_ring is not None:  # ccf serve's AMI link reports the members' rings
-            self.hooks.register_rings(self.info.call_id, on_ring)
+            self.hooks.register_rings(self.info.call_id,
+                                      _noting_first(on_ring, first_ring, self.clock))
         try:
             reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
         except CallHandedBack:
@@ -190,7 +192,8 @@ class AgiAgents(AgiLine):
         status = (await self._variable("QUEUESTATUS")).upper()
         position = _int(await self._variable("QUEUEPOSITION")) or 0
         if on_announce is not None:  # app_queue played them; no event said when
-            for played in in_queue.announcements(request, start, self.clock.now()):
+            until = min([self.clock.now(), *first_ring, *([hook.at] if hook.at else [])])
+            for played in in_queue.announcements(request, start, until, position or 1):
                 on_announce(played)
         if request.keys and not status and not hook.fired:
             key = await self._queue_key(queue)
@@ -352,3 +355,14 @@ def _int(text: str) -> int | None:
     """A channel variable's number; None when it holds none a C int can
     (Asterisk's text: QEHOLDTIME=10**40 would overflow the clock)."""
     return c_number(text.strip())
+
+
+def _noting_first(on_ring: OnRing, first: list[datetime], clock) -> OnRing:
+    """on_ring, noting when the first member rang."""
+
+    def ring(report):
+        if not first:
+            first.append(clock.now())
+        return on_ring(report)
+
+    return ring

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ccdsl.runtime.core.channel import QueueAnnouncement, QueueRequest
+from ccdsl.runtime.core.channel import QueueAnnouncement, QueueRequest, Sound
 
 # where a queue's messages are, under Asterisk's sounds folder, per language:
 # <sounds>/<language>/ccf-queue/<prompt>.wav (app_queue plays them by name and
@@ -70,21 +70,35 @@ def key_extensions(keys: str, after_agi: str) -> list[str]:
     return [f"{key},1,{after_agi}" for key in keys]
 
 
-def announcements(request: QueueRequest, joined: datetime,
-                  left: datetime) -> list[QueueAnnouncement]:
-    """The messages app_queue played between the join and the leaving: one
-    every period from the join, in turn. No AMI event reports them; this is
-    the schedule app_queue keeps (last_periodic_announce_time)."""
-    every = request.message_every_ms
-    if not request.messages or not every:
-        return []
-    out = []
-    at = joined + timedelta(milliseconds=every)
-    turn = 0
-    while at < left:
+def announcements(request: QueueRequest, joined: datetime, until: datetime,
+                  position: int) -> list[QueueAnnouncement]:
+    """What app_queue played to the caller from the join until `until` (the
+    first ring of a member, the answer or the leaving, whichever came
+    first): the position every announce-frequency and the messages in turn
+    every periodic-announce-frequency, from the join, the position first
+    when both are due. No AMI event reports them, so this is their
+    schedule; one delayed by another playing or by a ring is reported when
+    it was due, and none after the first ring."""
+    out: list[tuple[datetime, int, QueueAnnouncement]] = []
+    every = request.announce_position_ms
+    at = joined + timedelta(milliseconds=every or 0)
+    while every and at < until:
+        out.append((at, 0, QueueAnnouncement(_position_sounds(position), at, position=position)))
+        at += timedelta(milliseconds=every)
+    every = request.message_every_ms if request.messages else None
+    at, turn = joined + timedelta(milliseconds=every or 0), 0
+    while every and at < until:
         message = request.messages[turn % len(request.messages)]
-        out.append(QueueAnnouncement(message.sounds, at, prompt=message.prompt))
+        out.append((at, 1, QueueAnnouncement(message.sounds, at, prompt=message.prompt)))
         turn += 1
         at += timedelta(milliseconds=every)
-    return out
+    return [a for _, _, a in sorted(out, key=lambda x: (x[0], x[1]))]
+
+
+def _position_sounds(position: int) -> tuple[Sound, ...]:
+    """app_queue's say_position (sound_next, sound_thereare, sound_calls)."""
+    if position <= 1:
+        return (Sound("file", "queue-youarenext", ""),)
+    return (Sound("file", "queue-thereare", ""), Sound("tts", str(position), ""),
+            Sound("file", "queue-callswaiting", ""))
 

@@ -268,7 +268,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
         rings = QueueRings(rt, request.queue, loc)
         outcome = await rt.line().enqueue(
             request, on_answer=answer_callback(rt, "queue", joined_at, loc, rings),
-            on_ring=rings, on_announce=in_queue.announcer(rt, request.queue, loc))
+            on_ring=rings, **in_queue.announcing(rt, request, loc))
     except CallHandedBack as back:
         waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
         if back.talk_ms is not None:  # an agent had answered: the visit was answered

@@ -47,6 +47,14 @@ async def wait_settings(rt: CallRuntime, decl: dict, frame: Frame) -> dict[str, 
             "announce_wait": announce_wait is True, "keys": "".join(sorted(decl.get("keys") or {}))}
 
 
+def announcing(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> dict[str, Any]:
+    """enqueue's on_announce, for a wait that announces something; none
+    otherwise, so a channel from before the caller's time in queue still fits."""
+    if request.messages or request.announce_position_ms or request.keys:
+        return {"on_announce": announcer(rt, request.queue, loc)}
+    return {}
+
+
 def announcer(rt: CallRuntime, queue: str, loc: dict | None):
     """The OnAnnounce of one wait: each message or position announcement the
     line played, as a prompt_played event stamped when it began."""

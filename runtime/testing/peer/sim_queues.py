@@ -187,6 +187,7 @@ async def exec_queue(backend: Any, fields: list[str], gosub: list[str] | None) -
         # app_queue would set QUEUESTATUS=UNKNOWN (queue_exec: join_queue
         # failed, reason unknown); the peer has always left it unset, which
         # ccf serve reads as a queue missing from queues.conf either way
+        backend.variables.pop("QUEUESTATUS", None)
         return "200 result=0"
     timeout = fields[4].strip() if len(fields) > 4 else ""
     prio = _leading_int(backend.variables.get("QUEUE_PRIO", "")) or 0  # sscanf %d
