@@ -128,10 +128,21 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class QueueKey:
+    """``press 2:`` in a queue's block: the key a waiting caller may press to
+    leave the queue, and the statements that run then."""
+
+    key: str  # one of 0-9 * #
+    body: tuple[Stmt, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class QueueDecl:
     name: str
     options: tuple[Option, ...]
     span: Span = span_field()
+    keys: tuple[QueueKey, ...] = ()  # the in-queue keys, in the block form only
 
 
 @dataclass(frozen=True)

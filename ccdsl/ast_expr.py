@@ -194,6 +194,7 @@ class RangeValue:
 class EveryValue:
     interval: Expr
     span: Span = span_field()
+    what: Expr | None = None  # `messages [a, b] every 60s`: what is played that often
 
 
 @dataclass(frozen=True)

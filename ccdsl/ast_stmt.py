@@ -184,6 +184,15 @@ class SetLanguage:
 
 
 @dataclass(frozen=True)
+class Callback:
+    """``callback number EXPR reason EXPR``: in a queue's key block, books a
+    call-back that keeps the caller's place in that queue."""
+
+    options: tuple[Option, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class Log:
     value: Expr
     span: Span = span_field()
@@ -266,7 +275,7 @@ Stmt = (
     Answer | Hangup | Goto | Return | Play | Say | Assign | Collect | ExprStmt | Route |
     Enqueue | Transfer | ThreeWay | RecordCall | StopRecording | Voicemail | Wait | ScreenPop |
     SetLanguage | Log | If | Match | Menu | Repeat | ForEach | Break | PauseRecording |
-    ResumeRecording
+    ResumeRecording | Callback
 )
 
 # ---- tests beside a flow --------------------------------------------------------

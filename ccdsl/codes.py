@@ -64,6 +64,8 @@ _TABLE = [
     ("W206", W, "unreachable statement"),
     ("E207", E, "bad routing rule"),
     ("E208", E, "statement a handler cannot run"),
+    ("E209", E, "bad in-queue key"),
+    ("E210", E, "callback outside a queue's key block"),
     # -- types ------------------------------------------------------------------
     ("E300", E, "type mismatch"),
     ("E301", E, "wrong arguments"),
@@ -72,6 +74,7 @@ _TABLE = [
     ("E304", E, "value that may be null where null fails"),
     ("E306", E, "test file with no flow beside it"),
     ("E308", E, "queue or routing rule that may be null"),
+    ("E310", E, "bad queue message"),
     ("E311", E, "break outside a loop"),
     ("E312", E, "invalid date format"),
     # -- languages and prompts ----------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccdsl.types import ANY, BOOL, DURATION, NUMBER, TEXT, Type
+from ccdsl.types import ANY, BOOL, DURATION, NUMBER, TEXT, Type, record
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,15 @@ _AUTOPAUSE = _o("autopause", "value", TEXT,
                 "a paused agent stays paused until unpaused on the phone system",
                 default="\"yes\"", choices=QUEUE_AUTOPAUSE)
 
+# the caller's time in queue: what plays while they wait (queues.conf settings
+# on Asterisk, so the declaration's only); the keys are `press` lines
+_MESSAGES = _o("messages", "messages", DURATION,
+               "prompts played in turn while the caller waits, one each time this long has "
+               "passed: `messages [still_busy, offer] every 60s`")
+_ANNOUNCE_WAIT = _o("announce_wait", "value", BOOL,
+                    "say the expected wait with each position announcement "
+                    "(`announce_position`), when it is a minute or more", default="false")
+
 OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
     "menu": (
         _o("prompt", "prompt", None, "what to play before waiting for a key", required=True),
@@ -101,7 +110,13 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _BARGE_IN,
     ),
     "queue": (_SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION, _PRIORITY, _RING, _STRATEGY,
-              _AUTOPAUSE),
+              _AUTOPAUSE, _MESSAGES, _ANNOUNCE_WAIT),
+    "callback": (
+        _o("number", "value", TEXT, "the number to call back", default="caller.number"),
+        _o("reason", "value", TEXT, "why, for the agent who calls back"),
+        _o("customer", "value", record("customer", nullable=True),
+           "the caller's CRM record, or null"),
+    ),
     "queue statement": (_PRIORITY, _SKILLS, _MAX_WAIT, _MUSIC, _ANNOUNCE_POSITION),
     "route": (_SKILLS, _PRIORITY, _MAX_WAIT),
     "routing owner": (_RING,),

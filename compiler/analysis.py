@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ccdsl import ast
 from ccdsl import builtins as bi
 from ccdsl.compiler import nullsafety
+from ccdsl.compiler.in_queue import check_messages
 from ccdsl.compiler.infer import (
     bind_args,
     condition,
@@ -84,7 +85,7 @@ CONSTRUCT_NAMES = {
     "transfer": "`transfer`", "three_way": "`three_way`", "record": "`record call`",
     "voicemail": "`voicemail`", "wait": "`wait`", "test agent": "a test's `agent` line",
     "test call": "a test's `call` line", "test press": "`press`",
-    "test hangup": "a test's `hangup` line",
+    "test hangup": "a test's `hangup` line", "callback": "`callback`",
 }
 
 
@@ -124,6 +125,8 @@ class _Walker:
                 value_of(variant.text, env, self.diags)
         elif isinstance(item, ast.QueueDecl):
             self.options(item.options, "queue", ctx.env(key, "decl"), item.span)
+            for press in item.keys:  # checked as a handler's body is (compiler/in_queue.py)
+                self.body(press.body, ctx.env(key, "queue_key"))
         elif isinstance(item, ast.Routing):
             env = ctx.env(key, "routing")
             for line in item.rules:
@@ -434,8 +437,10 @@ class _Walker:
                 self._wrong_form(option, form_words[type(value)], "a number or a range `lo..hi`")
             else:
                 self._typed(option, value, s.type, env)
+        elif s.form == "messages":
+            check_messages(self, option, env)
         elif s.form == "every":
-            if isinstance(value, ast.EveryValue):
+            if isinstance(value, ast.EveryValue) and value.what is None:
                 self._typed(option, value.interval, s.type, env)
             else:
                 self._wrong_form(option, form_words.get(type(value), "a plain value"),

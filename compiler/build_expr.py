@@ -99,6 +99,9 @@ class ExprBuilder:
                                       self.span(t))
             if t.data == "every_value":
                 return ast.EveryValue(self.expr(t.children[0]), self.span(t))
+            if t.data == "periodic_value":
+                return ast.EveryValue(self.expr(t.children[1]), self.span(t),
+                                      what=self.expr(t.children[0]))
             if t.data == "source_value":
                 return ast.SourceValue(str(t.children[0].children[0]), self.expr(t.children[1]),
                                        self.span(t))

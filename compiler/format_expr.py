@@ -91,7 +91,8 @@ def format_option_value(v: ast.OptionValue) -> str:
     if isinstance(v, ast.RangeValue):
         return f"{format_expr(v.low)}..{format_expr(v.high)}"
     if isinstance(v, ast.EveryValue):
-        return f"every {format_expr(v.interval)}"
+        what = "" if v.what is None else format_expr(v.what) + " "
+        return f"{what}every {format_expr(v.interval)}"
     if isinstance(v, ast.SourceValue):
         return f"{v.kind} {format_expr(v.value)}"
     return format_expr(v)

@@ -215,6 +215,8 @@ class _Printer:
 
     def _queue_line(self, q: ast.QueueDecl) -> str | None:
         text = f"queue {q.name}{format_options(q.options)}"
+        if q.keys:
+            return None
         if not q.options:
             return text
         if len(text) > MAX_WIDTH or self.has_comments(q.span.line + 1, last_line(q)):
@@ -259,9 +261,12 @@ class _Printer:
                 self.line(0, text, first, last_line(item), blank)
             else:
                 self.line(0, f"queue {item.name}:", first, first, blank)
-                self._node_lines(1, item.options,
-                                 lambda o: f"{o.name} {format_option_value(o.value)}",
-                                 next_line)
+                if item.keys:
+                    self._queue_block(item, next_line)
+                else:
+                    self._node_lines(1, item.options,
+                                     lambda o: f"{o.name} {format_option_value(o.value)}",
+                                     next_line)
         elif isinstance(item, ast.Routing):
             self.line(0, f"routing {item.name}:", first, first, blank)
             self._node_lines(1, item.rules, lambda r: _rule(r) if isinstance(r, ast.Rule)
@@ -285,6 +290,28 @@ class _Printer:
             self._node_lines(1, item.body, _test_stmt, next_line)
         else:
             raise TypeError(f"not a declaration: {type(item).__name__}")
+
+    def _queue_block(self, item: ast.QueueDecl, next_line: int) -> None:
+        """A queue's options, then its `press` keys (one line when the key's
+        single statement was written on the `press` line)."""
+        blank = "none"
+        for o in item.options:
+            self.line(1, f"{o.name} {format_option_value(o.value)}", o.span.line, last_line(o),
+                      blank)
+            blank = "keep"
+        for i, press in enumerate(item.keys):
+            after = item.keys[i + 1].span.line if i + 1 < len(item.keys) else next_line
+            key = press.key if press.key.isdigit() else f'"{press.key}"'
+            only = press.body[0] if len(press.body) == 1 else None
+            if only is not None and only.span.line == press.span.line \
+                    and isinstance(only, ONE_LINE):
+                self.line(1, f"press {key} -> {format_simple(only)}", press.span.line,
+                          last_line(press), blank)
+            else:
+                self.line(1, f"press {key}:", press.span.line, press.span.line, blank)
+                self.block(2, press.body, after)
+            blank = "keep"
+        self.close_block(1, item.span.column + len(INDENT), next_line)
 
     def _node_lines(self, depth: int, nodes, render, next_line: int) -> None:
         self._lines(depth, [(render(n), n.span.line, last_line(n)) for n in nodes], next_line,

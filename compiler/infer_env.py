@@ -33,7 +33,7 @@ from ccdsl.types import (
     unify,
 )
 
-CALL_SCOPES = ("step", "handler", "agent", "routing")
+CALL_SCOPES = ("step", "handler", "agent", "routing", "queue_key")
 RECORD_ID = FieldType("id", TEXT, "the CRM's id of the record")
 
 
@@ -102,6 +102,10 @@ class Context:
                 elif isinstance(item, ast.Handler):
                     where = "agent" if item.event_name == "answered by agent" else "handler"
                     _collect_assignments(item.body, self.env(env.module.key, where), table)
+                elif isinstance(item, ast.QueueDecl):
+                    for press in item.keys:
+                        _collect_assignments(press.body, self.env(env.module.key, "queue_key"),
+                                             table)
             self._assignments[key] = table
         return self._assignments[key]
 

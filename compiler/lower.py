@@ -14,13 +14,14 @@ import json
 
 from ccdsl import __version__, ast
 from ccdsl.compiler.checks.values import DAYS, minutes, weekdays
+from ccdsl.compiler.in_queue import lower_keys
 from ccdsl.compiler.lower_expr import Context, lower_expr, lower_str, text
 from ccdsl.compiler.lower_options import lower_option_map, lower_skills
 from ccdsl.compiler.lower_stmt import lower_body, lower_stmt
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, assigned_names
 
-IR_VERSION = "1.3"
+IR_VERSION = "1.4"
 
 
 HANDLER_KEYS = {"start": "start", "hangup": "hangup", "error": "error",
@@ -113,9 +114,11 @@ def _lower_decl(ctx: Context, item, tables: dict[str, dict]) -> None:
         case ast.Prompt():
             tables["prompts"][ctx.qualify(item.name)] = _prompt(ctx, item)
         case ast.QueueDecl():
-            tables["queues"][ctx.qualify(item.name)] = {
-                "options": lower_option_map(ctx, "queue", item.options),
-                "loc": ctx.loc(item.span)}
+            queue = {"options": lower_option_map(ctx, "queue", item.options),
+                     "loc": ctx.loc(item.span)}
+            if item.keys:  # additive: a queue without keys lowers as before
+                queue["keys"] = lower_keys(ctx, item, lower_body)
+            tables["queues"][ctx.qualify(item.name)] = queue
         case ast.Routing():
             tables["routing"][ctx.qualify(item.name)] = _routing(ctx, item)
         case ast.RecordDecl():

@@ -79,6 +79,10 @@ def lower_option_value(ctx: Context, form: str, value) -> dict:
         return {"min": exact, "max": exact}
     if form == "step" and isinstance(value, ast.Name):
         return {"ref": ctx.qualify(value.id), "kind": "step"}
+    if form == "messages" and isinstance(value, ast.EveryValue) and value.what is not None:
+        items = value.what.items if isinstance(value.what, ast.ListLit) else (value.what,)
+        return {"prompts": [lower_expr(ctx, item) for item in items],
+                "every": lower_expr(ctx, value.interval)}
     if isinstance(value, ast.EveryValue):
         return {"every": lower_expr(ctx, value.interval)}
     return lower_expr(ctx, value)

@@ -166,8 +166,17 @@ class _Builder(ExprBuilder):
                                  self.span(t))
 
     def d_queue_decl(self, t: Tree) -> ast.QueueDecl:
-        name, *options = t.children
-        return ast.QueueDecl(str(name), tuple(self.option(o) for o in options), self.span(t))
+        name, *lines = t.children
+        options = tuple(self.option(o) for o in lines if o.data == "option")
+        keys = tuple(self.queue_key(k) for k in lines if k.data != "option")
+        return ast.QueueDecl(str(name), options, self.span(t), keys)
+
+    def queue_key(self, t: Tree) -> ast.QueueKey:
+        key, body = t.children
+        token = key.children[0]
+        text = str(token)[1:-1] if token.type == "STRING" else str(token)
+        stmts = (self.stmt(body),) if t.data == "queue_key_inline" else self.block(body)
+        return ast.QueueKey(text, stmts, self.span(t))
 
     def d_routing_decl(self, t: Tree) -> ast.Routing:
         name, *rules = t.children

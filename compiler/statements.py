@@ -18,6 +18,7 @@ from ccdsl.compiler import loops
 from ccdsl.compiler import queue_values as qv
 from ccdsl.compiler.controlflow import MENU_PATHS
 from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
+from ccdsl.compiler.in_queue import check_callback
 from ccdsl.compiler.infer import condition, expect, value_of
 from ccdsl.compiler.infer_env import visible_names
 from ccdsl.compiler.lower_expr import lower_expr
@@ -477,6 +478,12 @@ STATEMENTS: tuple[Statement, ...] = (
       check=_check_language,
       lower=lambda ctx, s, body: _op("set_language", ctx, s, value=lower_expr(ctx, s.value)),
       text=lambda s: f"language {format_expr(s.value)}"),
+    S(ast.Callback, "callback_stmt", "callback",
+      build=lambda b, t: ast.Callback(b.options(t.children), b.span(t)),
+      check=check_callback,
+      lower=lambda ctx, s, body: _op("callback", ctx, s,
+                                     options=lower_option_map(ctx, "callback", s.options)),
+      text=lambda s: f"callback{format_options(s.options)}"),
     S(ast.Log, "log_stmt", "log",
       build=lambda b, t: ast.Log(b.expr(t.children[0]), b.span(t)),
       check=_check_value,

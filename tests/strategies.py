@@ -44,9 +44,10 @@ LINE_START_WORDS = STATEMENT_WORDS | frozenset({
     "elif", "else", "const", "flow", "hours", "on", "prompt", "routing", "step", "sub",
     "test", "use", "wrapup"})
 # An option's name follows an expression, so it cannot be an operator word,
-# a transfer mode or a word that may follow options (`on error`, `when`).
+# a transfer mode, a word that may follow options (`on error`, `when`), or
+# `every` (a queue's `messages [..] every 60s`), nor `press` (a queue's key line).
 OPTION_NAME_WORDS = frozenset({"in", "and", "or", "if", "else", "on", "when", "attended",
-                               "blind"})
+                               "blind", "every", "press"})
 # A menu line starting with these is an arm, not an option.
 PATTERN_WORDS = frozenset({"else", "true", "false", "null"})
 

@@ -185,7 +185,7 @@ OP_OPTIONS = {
     "op_play": "play", "op_say": "say", "op_collect": "collect", "op_route": "route",
     "op_queue": "queue statement", "op_transfer": "transfer", "op_three_way": "three_way",
     "op_record_start": "record", "op_voicemail": "voicemail", "op_wait": "wait",
-    "op_menu": "menu",
+    "op_menu": "menu", "op_callback": "callback",
 }
 
 

@@ -16,8 +16,9 @@ import pytest
 from ccdsl.compiler.grammar import _keyword_terminals
 from ccdsl.compiler.pipeline import compile_file
 
-# `a if c else b`; `on error ->`; a routing line's `when`; a transfer's mode
-AFTER_AN_EXPRESSION = {"if", "else", "on", "when", "attended", "blind"}
+# `a if c else b`; `on error ->`; a routing line's `when`; a transfer's mode; a
+# queue's `messages [still_busy] every 60s`
+AFTER_AN_EXPRESSION = {"if", "else", "on", "when", "attended", "blind", "every"}
 
 
 @pytest.mark.parametrize("word", sorted(w.lower() for w in _keyword_terminals()))

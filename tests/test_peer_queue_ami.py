@@ -58,7 +58,11 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
         strategy="leastrecent", timeout_s=15, retry_s=5, autopause="yes", ringinuse=False,
         joinempty=frozenset({"unavailable", "invalid", "unknown"}),
         leavewhenempty=frozenset({"unavailable", "invalid", "unknown"}),
-        setinterfacevar=True, setqueueentryvar=True, musicclass="default")
+        setinterfacevar=True, setqueueentryvar=True, musicclass="default",
+        # the caller's time in queue of examples/iws (runtime/asterisk/in_queue.py)
+        context="ccf-service-keys", periodic=("ccf-queue/callback_offer",
+                                              "ccf-queue/still_waiting"),
+        periodic_s=60, first_user=True)
     # no static members: every agent is added when logged in, and can log out
     assert before == {"ccf-service": [], "ccf-support": []}
     assert [a.message for a in added] == ["Added interface to queue"] * 3

@@ -72,8 +72,8 @@ def test_help() -> None:
 def test_the_example_centre_passes() -> None:
     result = ccf("test", str(IWS))
     assert result.exit_code == 0, result.output
-    assert summary(result.stdout) == "16 passed, 0 failed"
-    assert result.stdout.count("\nok    ") + result.stdout.startswith("ok    ") == 16
+    assert summary(result.stdout) == "18 passed, 0 failed"
+    assert result.stdout.count("\nok    ") + result.stdout.startswith("ok    ") == 18
     assert "trace:" not in result.stdout
 
 
@@ -105,7 +105,7 @@ def test_a_test_file_path_runs_its_flow(demo: Path) -> None:
 def test_verbose_prints_every_trace() -> None:
     result = ccf("test", "-v", str(IWS))
     assert result.exit_code == 0
-    assert result.stdout.count("trace:") == 16
+    assert result.stdout.count("trace:") == 18
 
 
 def test_junit_xml_is_well_formed(demo: Path, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_junit_for_a_passing_run(tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
     assert ccf("test", str(IWS), "--junit", str(report)).exit_code == 0
     root = ET.parse(report).getroot()
-    assert (root.get("tests"), root.get("failures")) == ("16", "0")
+    assert (root.get("tests"), root.get("failures")) == ("18", "0")
 
 
 def test_a_flow_that_does_not_compile_is_a_failure(tmp_path: Path) -> None:
@@ -187,5 +187,5 @@ def test_the_progress_run_prints_the_same_results(monkeypatch) -> None:
     monkeypatch.setattr(test_cli, "_progress_wanted", lambda total: True)
     result = ccf("test", str(IWS))
     assert result.exit_code == 0
-    assert summary(result.stdout) == "16 passed, 0 failed"
+    assert summary(result.stdout) == "18 passed, 0 failed"
     assert "business hours: a known caller hears the welcome" in result.stdout

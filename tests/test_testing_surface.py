@@ -16,7 +16,7 @@ def test_run_tests_runs_and_judges_every_test_block_of_a_flow() -> None:
     assert ir is not None
     results = run_tests(ir)
     assert [r.name for r in results] == [t["name"] for t in ir["tests"]]
-    assert len(results) == 16  # examples/iws/hotline.test.ccf
+    assert len(results) == 18  # examples/iws/hotline.test.ccf
     assert all(isinstance(r, Result) and r.passed for r in results), \
         [(r.name, r.error, [o for o in r.outcomes if not o.passed]) for r in results]
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from ccdsl import ast
 from ccdsl.compiler import controlflow as cf
 from ccdsl.compiler.chains import Chains
+from ccdsl.compiler.in_queue import key_problems
 from ccdsl.compiler.namespan import Sources, head_span, word_span
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import walk_statements
@@ -38,6 +39,7 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
         yield from _open_paths(loaded, routings, sources)
         yield from _unreachable_steps(loaded, routings, waits, sources)
         yield from _busy_loops(loaded, routings, waits, sources)
+        yield from key_problems(loaded.module)
 
 
 def _bodies(module: ast.Module) -> Iterator[tuple[str, object, tuple]]:
@@ -49,6 +51,9 @@ def _bodies(module: ast.Module) -> Iterator[tuple[str, object, tuple]]:
             yield f"`on {item.event_name}`", item, item.body
         elif isinstance(item, ast.Sub):
             yield f"sub-flow `{item.name}`", item, item.body
+        elif isinstance(item, ast.QueueDecl):
+            for press in item.keys:  # runs in the call, then the flow goes on after `queue`
+                yield f"queue `{item.name}`'s key {press.key}", press, press.body
 
 
 # ---- E207 routing rules ---------------------------------------------------------------
@@ -213,8 +218,8 @@ def _first_line(stmt, sources: Sources) -> str:
 
 def _open_paths(loaded: LoadedModule, routings, sources: Sources) -> Iterator[Diagnostic]:
     for where, decl, body in _bodies(loaded.module):
-        if isinstance(decl, ast.Sub):
-            continue  # falling off a sub-flow's end is an implicit `return`
+        if isinstance(decl, (ast.Sub, ast.QueueKey)):
+            continue  # falling off a sub-flow's end is an implicit `return`; a key's: on
         if isinstance(decl, ast.Handler) and decl.event_name not in ("start", "error"):
             continue
         end = cf.open_end(body, routings)

@@ -20,7 +20,7 @@ from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import Span
 from ccdsl.types import BUILTIN_RECORDS, SIMPLE_TYPES, type_named
 
-CODES = {"E100", "E101", "E102", "E105", "E108", "E109", "E110", "E111", "E112", "E010"}
+CODES = {"E100", "E101", "E102", "E105", "E108", "E109", "E110", "E111", "E112", "E010", "E210"}
 EVENTS = ("start", "hangup", "error", "answered by agent")
 
 

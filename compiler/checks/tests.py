@@ -55,6 +55,7 @@ EXPECT_KINDS = {
     "wrapup": Kind(False, "for", ("agent",)),
     "priority": Kind(True, None, ()),
     "outcome": Kind(True, None, ()),
+    "callback": Kind(False, "for", ("queue",)),  # a call-back booked in that queue
 }
 
 

@@ -16,7 +16,7 @@ from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic
 
-CODES = {"E300", "E301", "E302", "E106", "E107", "E308"}
+CODES = {"E300", "E301", "E302", "E106", "E107", "E308", "E310"}
 
 
 def check(program: Program, scopes: dict[str, Scope],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk import in_queue, names
 from ccdsl.runtime.asterisk.agi import c_number
 from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiLine
 from ccdsl.runtime.asterisk.agi_media import sound_file
@@ -21,6 +21,7 @@ from ccdsl.runtime.core.channel import (
     Conversation,
     DialOutcome,
     DialTarget,
+    OnAnnounce,
     OnAnswer,
     OnRing,
     QueueOutcome,
@@ -152,13 +153,16 @@ class AgiAgents(AgiLine):
                                                     ended_by))
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
-                      on_ring: OnRing | None = None) -> QueueOutcome:
+                      on_ring: OnRing | None = None,
+                      on_announce: OnAnnounce | None = None) -> QueueOutcome:
         self._enter("enqueue")
         _members_fit(request)
         queue = names.queue_name(request.queue)
         music = self._safe(names.music_class, request.music) if request.music else None
         call_id = self._gosub_call_id()
         await self._cmd("SET VARIABLE QUEUE_PRIO", str(int(request.priority)), timeout=QUICK_S)
+        if request.keys:  # a key exit sets no QUEUESTATUS: an earlier Queue()'s must not stay
+            await self._cmd("SET VARIABLE QUEUESTATUS", "", timeout=QUICK_S)
         if music:
             await self._cmd("SET VARIABLE CHANNEL(musicclass)", music, timeout=QUICK_S)
         limit = "" if request.max_wait_ms is None else str(math.ceil(request.max_wait_ms / 1000))
@@ -172,8 +176,10 @@ class AgiAgents(AgiLine):
         self._note("queue_joined", queue=request.queue, priority=request.priority,
                    music=music)
         start = self.clock.now()
+        first_ring: list[datetime] = []  # when a member first rang: announcements stop
         if on_ring is not None:  # ccf serve's AMI link reports the members' rings
-            self.hooks.register_rings(self.info.call_id, on_ring)
+            self.hooks.register_rings(self.info.call_id,
+                                      _noting_first(on_ring, first_ring, self.clock))
         try:
             reply = await self._blocked("Queue", data, hook, self.settings.bridge_timeout_s)
         except CallHandedBack:
@@ -190,6 +196,18 @@ class AgiAgents(AgiLine):
             self._hung_up("the queue")
         status = (await self._variable("QUEUESTATUS")).upper()
         position = _int(await self._variable("QUEUEPOSITION")) or 0
+        if on_announce is not None:  # app_queue played them; no event said when
+            until = min([self.clock.now(), *first_ring, *([hook.at] if hook.at else [])])
+            for played in in_queue.announcements(request, start, until, position or 1):
+                on_announce(played)
+        if request.keys and not status and not hook.fired:
+            key = await self._queue_key(queue)
+            if key is not None:
+                wait = self._ms_since(start)
+                self._note("queue_left", queue=request.queue, outcome="key", key=key,
+                           wait_ms=wait, position=position)
+                return QueueOutcome("key", wait, position, reason=f"the caller pressed {key}",
+                                    key=key, left_position=position)
         if status in _QUEUESTATUS:
             wait = self._ms_since(start)
             self._note("queue_left", queue=request.queue, outcome=_QUEUESTATUS[status],
@@ -213,6 +231,14 @@ class AgiAgents(AgiLine):
             self._end("caller")
         return QueueOutcome("answered", wait, position,
                             Conversation(hook.agent, 0, talk, ended_by))
+
+    async def _queue_key(self, queue: str) -> str | None:
+        """The key a caller left Queue() with: app_queue went to KEY,1 of the
+        queue's key context (valid_exit) and set no QUEUESTATUS."""
+        if await self._variable("CONTEXT") != in_queue.keys_context(queue):
+            return None
+        key = await self._variable("EXTEN")
+        return key if len(key) == 1 and key in "0123456789*#" else None
 
     def _conversation_ended_by(self) -> str:
         """Who ended a bridged conversation. Dial() and Queue() with the `c`
@@ -374,3 +400,14 @@ def _int(text: str) -> int | None:
     """A channel variable's number; None when it holds none a C int can
     (Asterisk's text: QEHOLDTIME=10**40 would overflow the clock)."""
     return c_number(text.strip())
+
+
+def _noting_first(on_ring: OnRing, first: list[datetime], clock) -> OnRing:
+    """on_ring, noting when the first member rang."""
+
+    def ring(report):
+        if not first:
+            first.append(clock.now())
+        return on_ring(report)
+
+    return ring

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccdsl.options import QUEUE_AUTOPAUSE
-from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk import in_queue, names
 from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE
 
 EXTENSIONS_FILE = "extensions_ccf.conf"
@@ -132,6 +132,7 @@ def _extensions(config, bundle) -> ConfFile:
         Section(names.ANSWERED_SUB, answered,
                 ("run on an agent's channel before it is bridged (Dial U(), Queue gosub)",)),
         *_console(phones, bundle),
+        *_key_contexts(config, bundle),
     )
     return ConfFile(EXTENSIONS_FILE, _header(EXTENSIONS_FILE, "extensions.conf"), sections)
 
@@ -170,6 +171,22 @@ def _console(phones: Sequence[tuple[str, str]], bundle) -> tuple[Section, ...]:
     )
 
 
+def _key_contexts(config, bundle) -> list[Section]:
+    """A context per queue with keys: Queue() goes there when the caller
+    presses one (app_queue's `context`), and ccf serve reads where it went."""
+    out: dict[str, Section] = {}
+    for flow in sorted(bundle.flows):
+        for qualified, decl in sorted((bundle.flows[flow].get("queues") or {}).items()):
+            keys = "".join(sorted(decl.get("keys") or {}))
+            if keys:
+                name = in_queue.keys_context(names.queue_name(qualified))
+                lines = tuple(Line("exten", x, arrow=True)
+                              for x in in_queue.key_extensions(keys, _after_agi(config)))
+                out[name] = Section(name, lines, (f"the keys that leave {qualified} "
+                                                  "(queues.conf `context`)",))
+    return [out[n] for n in sorted(out)]
+
+
 def _after_agi(config) -> str:
     if config.fallback is None:
         return "Hangup()"
@@ -188,6 +205,11 @@ class QueueSettings:
     announce_s: int
     music: str | None
     skills: Mapping[str, int] | None  # None: computed per call, every agent is a member
+    # the caller's time in queue (runtime/asterisk/in_queue.py)
+    messages: tuple[str, ...] = ()  # periodic-announce files, played in turn
+    message_every_s: int = 0
+    announce_wait: bool = False
+    keys: str = ""  # the keys of the queue's `context`
 
     @classmethod
     def from_ir(cls, qualified: str, decl: Mapping[str, Any]) -> QueueSettings:
@@ -210,7 +232,8 @@ class QueueSettings:
                    ring_s=_seconds(ring) if isinstance(ring, int) else DEFAULT_RING_S,
                    announce_s=_seconds(announce) if isinstance(announce, int) else 0,
                    music=music if isinstance(music, str) and music else None,
-                   skills=_skills(options.get("skills")))
+                   skills=_skills(options.get("skills")),
+                   **in_queue.settings(options, decl.get("keys") or {}))
 
     def lines(self, members: Sequence[str] = ()) -> tuple[Line, ...]:
         """The section's settings, then a `member =>` line per member
@@ -224,7 +247,9 @@ class QueueSettings:
                  # caller rings the next free member; nobody unpauses it but QueuePause
                  Line("autopause", self.autopause),
                  Line("announce-frequency", str(self.announce_s)),
-                 Line("announce-holdtime", "no"),
+                 *(Line(k, v) for k, v in in_queue.conf_lines(
+                     self.name, self.messages, self.message_every_s, self.announce_wait,
+                     self.keys, self.announce_s)),
                  Line("joinempty", EMPTY_RULE), Line("leavewhenempty", EMPTY_RULE),
                  Line("ringinuse", "no"),
                  # MEMBERNAME and QEHOLDTIME on the caller's channel: the AGI channel

@@ -84,15 +84,51 @@ class QueueRequest:
     # the skills the queue's members were chosen by where the phone system keeps
     # them (Asterisk: the declared literal skills); None: not known
     member_skills: dict[str, int] | None = None
+    # the caller's time in queue (docs/runtime.md "The wait in a queue"): the
+    # messages played in turn every message_every_ms, the expected wait said
+    # with the position, the keys that leave the queue (app_queue's `context`)
+    messages: tuple[QueueMessage, ...] = ()
+    message_every_ms: int | None = None
+    announce_wait: bool = False
+    keys: str = ""
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """One of a queue's periodic messages: its prompt and what it sounds like
+    in the call's language."""
+
+    prompt: str
+    sounds: tuple[Sound, ...]
+
+
+@dataclass(frozen=True)
+class QueueAnnouncement:
+    """What the line played to a waiting caller: a message (`prompt`), or the
+    position and expected wait (`position`, `wait_minutes`); `at` when it began."""
+
+    sounds: tuple[Sound, ...]
+    at: datetime
+    prompt: str | None = None
+    position: int | None = None
+    wait_minutes: int | None = None
+    interrupted_by: str | None = None
+
+
+# Called for each announcement the line plays to a waiting caller: the
+# interpreter turns them into prompt_played events.
+OnAnnounce = Callable[[QueueAnnouncement], None]
 
 
 @dataclass(frozen=True)
 class QueueOutcome:
-    status: Literal["answered", "timeout", "empty", "full"]
+    status: Literal["answered", "timeout", "empty", "full", "key"]
     wait_ms: int
     position: int  # position on entry, 1 = first
     conversation: Conversation | None = None
     reason: str = ""
+    key: str | None = None  # status "key": the key the caller left the queue with
+    left_position: int | None = None  # status "key": their place when they pressed it
 
 
 # A WAV file's header: a file this long holds no audio. Asterisk's RECORD
@@ -198,10 +234,13 @@ class Channel(Protocol):
         return when the conversation ends (CallHungUp if the caller hangs up)."""
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
-                      on_ring: OnRing | None = None) -> QueueOutcome:
+                      on_ring: OnRing | None = None,
+                      on_announce: OnAnnounce | None = None) -> QueueOutcome:
         """Wait in a queue (app_queue semantics) until an agent answers, the
-        wait limit passes, or the queue has no one to take the call; each
-        member's ring is reported to on_ring as it starts and if it rings out."""
+        wait limit passes, the queue has no one to take the call, or the
+        caller presses one of request.keys (status "key"); each member's ring
+        is reported to on_ring as it starts and if it rings out, each message
+        or position announcement to on_announce."""
 
     async def transfer(self, target: DialTarget, *, mode: Literal["blind", "attended"],
                        ring_ms: int, caller_id: str | None = None,

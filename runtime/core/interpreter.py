@@ -21,12 +21,13 @@ from ccdsl.runtime.core.errors import (
     StepBudgetExceeded,
 )
 from ccdsl.runtime.core.ir import Program
-from ccdsl.runtime.core.ops import agents, control, loops, media, pausing
+from ccdsl.runtime.core.ops import agents, control, in_queue, loops, media, pausing
 from ccdsl.runtime.core.recorded_call import log_recorded_call
 from ccdsl.runtime.core.services import Services
 from ccdsl.runtime.core.values import to_json
 
-OPS = {**control.OPS, **media.OPS, **agents.OPS, **loops.OPS, **pausing.OPS}
+OPS = {**control.OPS, **media.OPS, **agents.OPS, **loops.OPS, **pausing.OPS,
+       **in_queue.OPS}
 
 # handed_back: the server gave the call back to the dialplan (`ccf serve`
 # stopping); the caller did not hang up and Asterisk carries on with them

@@ -18,6 +18,7 @@ from ccdsl.runtime.core.channel import (
     DialOutcome,
     DialTarget,
     Digits,
+    OnAnnounce,
     OnAnswer,
     OnRing,
     QueueOutcome,
@@ -165,7 +166,8 @@ class LiveChannel(SimChannel):
         return DialOutcome("answered", await self._talk_live(target.id, rang, on_answer))
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
-                      on_ring: OnRing | None = None) -> QueueOutcome:
+                      on_ring: OnRing | None = None,
+                      on_announce: OnAnnounce | None = None) -> QueueOutcome:
         self._check()
         self._sync()
         found = await LiveQueueWait(self, request, on_ring).run()

@@ -13,8 +13,8 @@ from typing import Any, Literal
 from ccdsl.runtime.core.channel import OnRing, QueueRequest, QueueRing
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
-from ccdsl.runtime.sim.channel import position_sounds, rang_out, report_ring
 from ccdsl.runtime.sim.live_parts import ms_of, wait_any
+from ccdsl.runtime.sim.queue_wait import position_sounds, rang_out, report_ring
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from ccdsl.runtime.testing import call_facts
 
 @dataclass(frozen=True)
 class Expectation:
-    what: str  # played, heard, queue, routed, answered, voicemail, transfer, hangup, step, crm
+    what: str  # played, heard, queue, routed, answered, voicemail, transfer, hangup, step, crm,
+    # callback
     negated: bool
     value: str | None  # the name, number or text expected; None: anything of the kind
     connector: str | None
@@ -150,6 +151,8 @@ def _seen(what: str, facts: CallFacts, by_name: bool = False) -> list[str]:
             out.append("flow")
         elif what == "step" and e.kind == "step_entered":
             out.append(data.get("step", ""))
+        elif what == "callback" and e.kind == "callback_requested":
+            out.append(data.get("queue", ""))
     if what == "crm":
         out.extend(facts.created)
     return out
@@ -170,6 +173,7 @@ _NOTHING = {
     "hangup": "the flow did not hang up",
     "step": "the call entered no step",
     "crm": "no CRM record was created",
+    "callback": "no call-back was booked",
 }
 
 
@@ -184,6 +188,7 @@ _SOME = {
     "hangup": "hung up by",
     "step": "steps entered",
     "crm": "CRM records created",
+    "callback": "call-backs booked in",
 }
 
 

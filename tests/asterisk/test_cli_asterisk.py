@@ -40,7 +40,7 @@ def test_top_level_help_lists_serve_deploy_flows_and_config() -> None:
 def test_the_example_tests_pass_through_the_fastagi_server() -> None:
     result = ccf("test", str(ROOT / "examples" / "iws"), "--via", "asterisk")
     assert result.exit_code == 0, result.output
-    assert "16 passed, 0 failed" in result.stdout
+    assert "18 passed, 0 failed" in result.stdout
 
 
 def test_a_failing_test_fails_through_the_fastagi_server_too(tmp_path: Path) -> None:

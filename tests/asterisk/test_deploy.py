@@ -152,7 +152,7 @@ def test_deploy_applies_the_dialplan_through_ami(tmp_path, hotline):
 
     plan, version, done, store = run_with_peer(go, peer)
     assert version.version == "0001" and version.current and version.note == "first"
-    assert done == ["created extensions_ccf.conf", "wrote extensions_ccf.conf (7 sections)",
+    assert done == ["created extensions_ccf.conf", "wrote extensions_ccf.conf (8 sections)",
                     "created queues_ccf.conf", "wrote queues_ccf.conf (2 sections)",
                     "dialplan reload", "reload app_queue.so"]
     for name in (EXTENSIONS_FILE, QUEUES_FILE):
@@ -187,8 +187,10 @@ def test_a_redeploy_replaces_the_files_whole(tmp_path, hotline):
 
     store = run_with_peer(go, peer)
     assert list(sections_of(peer, QUEUES_FILE)) == ["ccf-service"]
+    # the service queue's in-queue keys (runtime/asterisk/in_queue.py)
     assert list(sections_of(peer, EXTENSIONS_FILE)) == ["ccf-inbound", "ccf-transfer",
-                                                        "ccf-answered", *CONSOLE_CONTEXTS]
+                                                        "ccf-answered", *CONSOLE_CONTEXTS,
+                                                        "ccf-service-keys"]
     assert [v.version for v in store.versions()] == ["0001", "0002"]
     assert peer.reloads == ["dialplan", "app_queue.so"] * 2
 

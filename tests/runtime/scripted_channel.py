@@ -116,7 +116,8 @@ class ScriptedChannel:
         return DialOutcome("answered", Conversation(target.id, 2000, 60_000, self.ended_by,
                                                     self.wrapup))  # type: ignore[arg-type]
 
-    async def enqueue(self, request: QueueRequest, *, on_answer, on_ring=None) -> QueueOutcome:
+    async def enqueue(self, request: QueueRequest, *, on_answer, on_ring=None,
+                      on_announce=None) -> QueueOutcome:
         self._touch("enqueue", request)
         agent = self.queue_agent.get(request.queue)
         if agent is None:

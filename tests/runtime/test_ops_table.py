@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ccdsl.runtime.core.interpreter import OPS
-from ccdsl.runtime.core.ops import agents, control, loops, media, pausing
+from ccdsl.runtime.core.ops import agents, control, in_queue, loops, media, pausing
 
 SCHEMA = Path(__file__).resolve().parents[2] / "compiler" / "ir.schema.json"
 
@@ -38,5 +38,5 @@ def test_every_op_of_the_ir_schema_has_an_implementation_and_no_more() -> None:
 
 
 def test_no_op_is_implemented_in_two_tables() -> None:
-    tables = [control.OPS, media.OPS, agents.OPS, loops.OPS, pausing.OPS]
+    tables = [control.OPS, media.OPS, agents.OPS, loops.OPS, pausing.OPS, in_queue.OPS]
     assert sum(len(t) for t in tables) == len(OPS)

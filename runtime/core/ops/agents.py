@@ -39,6 +39,7 @@ from ccdsl.runtime.core.errors import (
     StepBudgetExceeded,
 )
 from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
+from ccdsl.runtime.core.ops import in_queue
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
 from ccdsl.runtime.core.ops.parties import after_party, party_callback
 from ccdsl.runtime.core.queue_values import member_skills, queue_named, route_target, skills_option
@@ -254,7 +255,8 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
         strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause,
-        member_skills=member_skills(queue, decl))
+        member_skills=member_skills(queue, decl),
+        **await in_queue.wait_settings(rt, decl, rt.call_frame))
 
 
 async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None) -> QueueOutcome:
@@ -269,7 +271,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
         rings = QueueRings(rt, request.queue, loc)
         outcome = await rt.line().enqueue(
             request, on_answer=answer_callback(rt, "queue", joined_at, loc, rings),
-            on_ring=rings)
+            on_ring=rings, **in_queue.announcing(rt, request, loc))
     except CallHandedBack as back:
         waited = int((rt.services.clock.now() - joined_at) / timedelta(milliseconds=1))
         if back.talk_ms is not None:  # an agent had answered: the visit was answered
@@ -297,6 +299,8 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
                            "reason": outcome.reason}, loc)
     if outcome.status == "answered":
         after_conversation(rt, outcome.conversation, loc)
+    elif outcome.status == "key":
+        await in_queue.after_key(rt, request, outcome, joined_at, loc)
     return outcome
 
 

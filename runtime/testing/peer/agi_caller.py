@@ -583,6 +583,10 @@ class Backend:
             return f"<{self.caller_number}>" if self.caller_number else None
         if upper == "CHANNEL":
             return self.channel
+        if upper in ("CONTEXT", "EXTEN"):  # where the channel is in the dialplan now
+            where = self.context if upper == "CONTEXT" else self.extension
+            env = getattr(self, "environment", {})
+            return where or env.get("agi_context" if upper == "CONTEXT" else "agi_extension")
         if upper in ("CHANNEL(LANGUAGE)", "LANGUAGE()"):
             return self.language
         return None

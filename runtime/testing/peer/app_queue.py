@@ -59,6 +59,12 @@ class QueueConf:
     setinterfacevar: bool = False
     setqueueentryvar: bool = False
     musicclass: str = ""
+    # the caller's time in queue: a key of `context` leaves the queue (valid_exit);
+    # periodic-announce files play in turn every periodic_s, at the head too with first_user
+    context: str = ""
+    periodic: tuple[str, ...] = ()
+    periodic_s: int = 0
+    first_user: bool = False
 
 
 def _true(value: str) -> bool:
@@ -108,6 +114,11 @@ _PARAMS: dict[str, tuple[str, Callable[[str], object]]] = {
     "setinterfacevar": ("setinterfacevar", _true),
     "setqueueentryvar": ("setqueueentryvar", _true),
     "musicclass": ("musicclass", str),
+    "context": ("context", str),
+    "periodic-announce": ("periodic", lambda v: tuple(f.strip() for f in v.split(",")
+                                                      if f.strip())),
+    "periodic-announce-frequency": ("periodic_s", lambda v: max(_atoi(v), 0)),
+    "announce-to-first-user": ("first_user", _true),
 }
 
 
@@ -232,6 +243,7 @@ class AppQueue:
     def __init__(self, *, clock=None, autofill: bool = False, seed: int = 0,
                  first_channel: int = 0x0F) -> None:
         self.queues: dict[str, Queue] = {}
+        self.contexts: dict[str, frozenset[str]] = {}  # the dialplan's: context -> extensions
         self.phones: dict[str, Phone] = {}
         self.default_phone = Phone()
         self.listeners: list[Listener] = []

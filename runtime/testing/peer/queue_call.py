@@ -32,6 +32,12 @@ class QueueLine(Protocol):
         """Let ms pass (None: for as long as the caller stays); CallHungUp
         when the caller hangs up meanwhile."""
 
+    async def wait_digit(self, ms: int) -> str | None:
+        """ast_waitfordigit: up to ms for a key, returned when pressed."""
+
+    async def play(self, file: str) -> str | None:
+        """play_file with AST_DIGIT_ANY: a key pressed stops it and is returned."""
+
     async def answered(self, member: Member, channel: ChannelSnapshot) -> None:
         """Queue()'s gosub on the member's channel, before the bridge."""
 
@@ -44,6 +50,11 @@ class QueueResult:
     result: int  # what Queue() returns, EXEC's `200 result=`: -1 when the caller hung up
     variables: dict[str, str] = field(default_factory=dict)  # set on the caller's channel
     member: Member | None = None  # who took the call
+    goto: tuple[str, str] | None = None  # a key exit: (context, key), where the channel is now
+
+
+class _KeyExit(Exception):  # noqa: N818 - a signal: valid_exit went to context,key,1
+    pass
 
 
 @dataclass
@@ -89,6 +100,8 @@ class _Run:
         self.expire = None if timeout_s is None else self.start + timedelta(seconds=timeout_s)
         self.out = QueueResult(0)
         self.entry: Entry | None = None
+        self.last_periodic = self.start  # qe.last_periodic_announce_time: the join
+        self.turn = 0  # qe.last_periodic_announce_sound
 
     async def run(self) -> QueueResult:
         app, q = self.app, self.q
@@ -100,6 +113,12 @@ class _Run:
         await app.settle()
         try:
             reason = await self._stay()
+        except _KeyExit:
+            # EXITWITHKEY: the caller leaves; Queue() returns 0 and sets no
+            # QUEUESTATUS (reason stays QUEUE_UNKNOWN), the channel at key,1
+            self._leave()
+            await app.settle()
+            return self.out
         except CallHungUp:
             # the caller hung up waiting or ringing (a hang-up while talking is
             # the conversation's end): abandoned, then out of the queue
@@ -135,7 +154,7 @@ class _Run:
     async def _stay(self) -> str:
         """The caller's turn, then rounds of rings with `retry` between them,
         until someone answers, the timeout passes or the queue empties."""
-        q, line = self.q, self.line
+        q = self.q
         while True:
             if await self._wait_turn():
                 return "LEAVEEMPTY"
@@ -143,6 +162,8 @@ class _Run:
                 if self._expired():
                     self._abandon()
                     return "TIMEOUT"
+                if q.conf.first_user:  # makeannouncement: announce-to-first-user
+                    await self._periodic()
                 if await self._try_calling():
                     return "CONTINUE"  # the `c` option: Queue() returns after the talk
                 if q.conf.leavewhenempty and self.app.empty(q, q.conf.leavewhenempty):
@@ -151,7 +172,7 @@ class _Run:
                 if self._expired():
                     self._abandon()
                     return "TIMEOUT"
-                await line.pass_ms(q.conf.retry_s * 1000)  # wait_a_bit
+                await self._wait(q.conf.retry_s * 1000)  # wait_a_bit
                 if not self._our_turn():
                     break
 
@@ -165,10 +186,42 @@ class _Run:
             if q.conf.leavewhenempty and self.app.empty(q, q.conf.leavewhenempty):
                 self._abandon()
                 return True
-            await self.line.pass_ms(RECHECK_MS)
+            await self._periodic()
+            await self._wait(RECHECK_MS)
             if self._expired():
                 return False
         return False
+
+    # -- the caller's time in queue (say_periodic_announcement, valid_exit) --------------
+
+    async def _periodic(self) -> None:
+        """The next periodic announcement once its frequency has passed since
+        the last one began (the first: since the join)."""
+        conf, now = self.q.conf, self.line.now()
+        if not conf.periodic_s or not conf.periodic:
+            return
+        if (now - self.last_periodic).total_seconds() < conf.periodic_s:
+            return
+        if self.turn >= len(conf.periodic):
+            self.turn = 0
+        key = await self.line.play(conf.periodic[self.turn])
+        self.last_periodic = now
+        self.turn += 1
+        self._exit_on(key)
+
+    async def _wait(self, ms: int) -> None:
+        """ast_waitfordigit's loop: with a context, a key may leave the queue."""
+        if not self.q.conf.context:
+            await self.line.pass_ms(ms)
+            return
+        self._exit_on(await self.line.wait_digit(ms))
+
+    def _exit_on(self, key: str | None) -> None:
+        """valid_exit: a key that is an extension of the queue's context."""
+        context = self.q.conf.context
+        if key and context and key in self.app.contexts.get(context, ()):
+            self.out.goto = (context, key)
+            raise _KeyExit(key)
 
     def _our_turn(self) -> bool:
         """is_our_turn: within as many callers from the head (those ringing

@@ -15,9 +15,11 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.dialplan import DialplanError, QueueSettings
+from ccdsl.runtime.asterisk.in_queue import keys_context
 from ccdsl.runtime.core.centre import AgentState
 from ccdsl.runtime.core.channel import QueueRequest, QueueRing
 from ccdsl.runtime.core.queues import QueueConfig
+from ccdsl.runtime.sim.caller import KEYS
 from ccdsl.runtime.sim.centre import SimCentre
 from ccdsl.runtime.testing.peer.app_queue import AppQueue, Member, Phone
 from ccdsl.runtime.testing.peer.queue_call import VARIABLES, run_queue
@@ -42,7 +44,11 @@ def _decl(config: QueueConfig) -> dict:
         options["music"] = {"lit": config.music}
     if config.skills:
         options["skills"] = {"map": {s: {"lit": level} for s, level in config.skills.items()}}
-    return {"options": options}
+    if config.messages and config.message_every_ms:
+        options["messages"] = {"prompts": [{"ref": p, "kind": "prompt"} for p in config.messages],
+                               "every": {"lit": config.message_every_ms}}
+    options["announce_wait"] = {"lit": config.announce_wait}
+    return {"options": options, "keys": {key: {} for key in config.keys}}
 
 
 def queues_conf(centre: SimCentre, interface: str = "PJSIP/{extension}") -> str:
@@ -77,6 +83,9 @@ def app_queue_of(centre: SimCentre, interface: str = "PJSIP/{extension}",
     every queue; each agent's phone answering as its script says."""
     app = AppQueue(clock=clock or centre.clock)
     app.load_conf(queues_conf(centre, interface))
+    for qualified, config in centre.queues.items():  # extensions_ccf.conf's key contexts
+        if config.keys:
+            app.contexts[keys_context(names.queue_name(qualified))] = frozenset(config.keys)
     for agent in centre.agents():
         script = centre.scripts[agent.id]
         app.phones[agent.id] = Phone(script.answer_after_ms, script.talk_ms, script.ends)
@@ -166,7 +175,10 @@ async def exec_queue(backend: Any, fields: list[str], gosub: list[str] | None) -
     given; the variables it sets are the line's. The flow's rings go to
     the backend's `rings` (no AMI double), and its centre follows."""
     for name in VARIABLES:
-        backend.variables.pop(name, None)
+        # queue_exec unsets ABANDONED and the like, but never QUEUESTATUS: a key
+        # exit leaves the one an earlier Queue() set (ccf serve clears it first)
+        if name != "QUEUESTATUS":
+            backend.variables.pop(name, None)
     app = backend.app_queue
     if app is None:
         app = backend.app_queue = app_queue_of(backend.sim.centre, backend.agent_interface,
@@ -175,6 +187,7 @@ async def exec_queue(backend: Any, fields: list[str], gosub: list[str] | None) -
         # app_queue would set QUEUESTATUS=UNKNOWN (queue_exec: join_queue
         # failed, reason unknown); the peer has always left it unset, which
         # ccf serve reads as a queue missing from queues.conf either way
+        backend.variables.pop("QUEUESTATUS", None)
         return "200 result=0"
     timeout = fields[4].strip() if len(fields) > 4 else ""
     prio = _leading_int(backend.variables.get("QUEUE_PRIO", "")) or 0  # sscanf %d
@@ -197,6 +210,8 @@ async def exec_queue(backend: Any, fields: list[str], gosub: list[str] | None) -
         for listener in listeners:
             app.listeners.remove(listener)
     backend.variables.update(got.variables)
+    if got.goto is not None:  # valid_exit's ast_goto_if_exists: where the dialplan goes on
+        backend.context, backend.extension = got.goto
     return f"200 result={got.result}"
 
 
@@ -247,6 +262,13 @@ class SimQueueLine:
         # keys pressed meanwhile are lost, as in Queue() without a context to exit to
         self.backend.sim._pass(FOREVER_MS if ms is None else ms)
 
+    async def wait_digit(self, ms: int) -> str | None:
+        return self.backend.sim._pass(ms, accept=_any_key)
+
+    async def play(self, file: str) -> str | None:
+        sound = self.backend.sound_of(file)
+        return None if sound is None else self.backend.sim._hear(sound, KEYS)
+
     async def answered(self, member: Member, channel: ChannelSnapshot) -> None:
         """The gosub's AGI on the member's channel. app_queue passes it the
         call id only, so ccf serve finds the agent by that channel; the test
@@ -265,3 +287,7 @@ class SimQueueLine:
 
     def caller_ends(self) -> None:
         self.backend.sim._end("caller")
+
+
+def _any_key(key: str) -> bool:
+    return True

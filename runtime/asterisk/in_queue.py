@@ -1,0 +1,104 @@
+"""The caller's time in queue on Asterisk: the queues.conf lines and key contexts `ccf deploy`
+writes, and what ccf serve learns after Queue() returned.
+
+app_queue plays the messages and takes the keys itself (periodic-announce, context); this
+module only names them and reads the outcome. Must not speak AMI nor pass time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ccdsl.runtime.core.channel import QueueAnnouncement, QueueRequest, Sound
+
+# where a queue's messages are, under Asterisk's sounds folder, per language:
+# <sounds>/<language>/ccf-queue/<prompt>.wav (app_queue plays them by name and
+# the channel's language picks the folder, as for every recorded prompt)
+MESSAGE_FOLDER = "ccf-queue"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def keys_context(asterisk_queue: str) -> str:
+    """The dialplan context app_queue's `context` option names: an extension
+    per declared key, so a key pressed while waiting leaves the queue."""
+    return f"{asterisk_queue}-keys"
+
+
+def message_file(prompt: str) -> str:
+    """The sound file of a queue message (a prompt's qualified name)."""
+    return f"{MESSAGE_FOLDER}/{_UNSAFE.sub('_', prompt)}"
+
+
+def _lit(expr: Any) -> Any:
+    return expr.get("lit") if isinstance(expr, dict) else None
+
+
+def settings(options: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any]:
+    """The in-queue fields of dialplan.QueueSettings from an IR queue."""
+    spec = options.get("messages") or {}
+    every = _lit(spec.get("every"))
+    files = tuple(message_file(str(p.get("ref"))) for p in spec.get("prompts", ())
+                  if isinstance(p, dict))
+    return {"messages": files if isinstance(every, int) and files else (),
+            "message_every_s": max(1, -(-every // 1000)) if isinstance(every, int) else 0,
+            "announce_wait": _lit(options.get("announce_wait")) is True,
+            "keys": "".join(sorted(keys))}
+
+
+def conf_lines(name: str, messages: Sequence[str], every_s: int, announce_wait: bool,
+               keys: str, announce_s: int) -> list[tuple[str, str]]:
+    """(key, value) lines of the queue's section for the wait."""
+    lines = [("announce-holdtime", "yes" if announce_wait else "no")]
+    if messages or announce_s:
+        # the caller at the head hears them too, as everyone else in the queue
+        lines.append(("announce-to-first-user", "yes"))
+    if messages:
+        lines += [("periodic-announce", ",".join(messages)),
+                  ("periodic-announce-frequency", str(every_s))]
+    if keys:
+        lines.append(("context", keys_context(name)))
+    return lines
+
+
+def key_extensions(keys: str, after_agi: str) -> list[str]:
+    """The key context's extensions: Queue() jumps to KEY,1 when it lets the
+    caller out. ccf serve's flow goes on; this is what runs if the AGI ends
+    without hanging up (ccf serve handing the call back): as after the AGI."""
+    return [f"{key},1,{after_agi}" for key in keys]
+
+
+def announcements(request: QueueRequest, joined: datetime, until: datetime,
+                  position: int) -> list[QueueAnnouncement]:
+    """What app_queue played to the caller from the join until `until` (the
+    first ring of a member, the answer or the leaving, whichever came
+    first): the position every announce-frequency and the messages in turn
+    every periodic-announce-frequency, from the join, the position first
+    when both are due. No AMI event reports them, so this is their
+    schedule; one delayed by another playing or by a ring is reported when
+    it was due, and none after the first ring."""
+    out: list[tuple[datetime, int, QueueAnnouncement]] = []
+    every = request.announce_position_ms
+    at = joined + timedelta(milliseconds=every or 0)
+    while every and at < until:
+        out.append((at, 0, QueueAnnouncement(_position_sounds(position), at, position=position)))
+        at += timedelta(milliseconds=every)
+    every = request.message_every_ms if request.messages else None
+    at, turn = joined + timedelta(milliseconds=every or 0), 0
+    while every and at < until:
+        message = request.messages[turn % len(request.messages)]
+        out.append((at, 1, QueueAnnouncement(message.sounds, at, prompt=message.prompt)))
+        turn += 1
+        at += timedelta(milliseconds=every)
+    return [a for _, _, a in sorted(out, key=lambda x: (x[0], x[1]))]
+
+
+def _position_sounds(position: int) -> tuple[Sound, ...]:
+    """app_queue's say_position (sound_next, sound_thereare, sound_calls)."""
+    if position <= 1:
+        return (Sound("file", "queue-youarenext", ""),)
+    return (Sound("file", "queue-thereare", ""), Sound("tts", str(position), ""),
+            Sound("file", "queue-callswaiting", ""))
+
