@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ccdsl.compiler.lower import lower_program
 from ccdsl.compiler.pipeline import compile_file, program_scopes
 from ccdsl.runtime.core.evaluate import equal, evaluate
-from ccdsl.runtime.core.values import Duration, TimeOfDay, spell, to_json, to_text
+from ccdsl.runtime.core.values import Duration, Ref, TimeOfDay, spell, to_json, to_text
 from ccdsl.runtime.operations.trace import _value as trace_value
 
 # the values an event keeps their kind in (values.to_json): times and dates
@@ -115,3 +115,10 @@ def test_logs_and_the_trace_of_a_call_spell_values_as_the_flow_would(tmp_path: P
     assert "m = {a: 1, flag: true, none: null, list: [1, 2, 3]}" in out
     assert "ok = true" in out and "log: ok true" in out
     assert "True" not in out and "None" not in out and "'a'" not in out
+
+
+def test_the_trace_names_a_queue_or_rule_given_as_a_value() -> None:
+    # `dept = by_choice[choice] ?? general` reads `dept = lost_cards`, not `dept = queue`
+    assert trace_value(to_json(Ref("queue", "lost_cards"))) == "lost_cards"
+    assert trace_value(to_json([Ref("routing", "to_service")])) == "[to_service]"
+    assert trace_value(to_json(Ref("queue", "lost_cards"))) == spell(Ref("queue", "lost_cards"))

@@ -44,6 +44,8 @@ def _value(value: Any, depth: int = 0) -> str:
     """A value of an event (values.to_json's form) as the language writes
     it (values.spell): null, true, "text", 30s, [1, 2], {a: 1}."""
     if isinstance(value, dict):
+        if set(value) == {"ref", "kind"}:  # a declaration as a value: `dept = lost_cards`
+            return str(value["ref"])
         if "kind" in value and len(value) > 1:
             ident = value.get("id") or value.get("number") or value.get("name")
             return f"{value['kind']} {ident}" if ident else str(value["kind"])
