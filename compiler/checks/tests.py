@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccdsl import ast
+from ccdsl.agent_ids import agent_id_problem
 from ccdsl.compiler.checks import test_expects
 from ccdsl.compiler.checks.values import date_problem, time_problem, zone_problem
 from ccdsl.compiler.namespan import word_span
@@ -92,6 +93,10 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
                          notes=(f"the first call is on line {calls[0].span.line}",))
     after_call = False
     for stmt in test.body:
+        if isinstance(stmt, ast.TestAgent) and (problem := agent_id_problem(stmt.name)):
+            yield diagnostic("E303", problem, stmt.span,
+                             help="an agent of a test stands for one of the agents file, whose "
+                                  "ids name Asterisk queue members: `agent wang ...`")
         if isinstance(stmt, ast.TestAt):
             yield from _at(stmt)
         elif isinstance(stmt, ast.TestPress):

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from ccdsl.agent_ids import agent_id_problem
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.operations.atomic_file import write_atomically
@@ -94,6 +95,9 @@ def load_agents(path: str) -> tuple[AgentSpec, ...]:
         where = f"{path}: agent {number}"
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise InputError(f"{where} needs an `id` (text)")
+        if problem := agent_id_problem(item["id"]):
+            raise InputError(f"{where}: {problem} (it names the agent's queue member on "
+                             "Asterisk)")
         unknown = set(item) - {"id", "name", "skills", "state", "extension", "answer_after",
                                "wrapup"}
         if unknown:
