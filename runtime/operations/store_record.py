@@ -50,6 +50,9 @@ class CallRecord:
     node: dict[str, Any] | None = None  # the open node visit
     nodes: list[dict[str, Any]] = field(default_factory=list)
     queue: dict[str, Any] | None = None  # the open queue visit
+    # the wait in a queue as a node of the per-node report (kind "queue"), open
+    # beside the step's node: its choice is the key that left the queue
+    queue_node: dict[str, Any] | None = None
     queues: list[dict[str, Any]] = field(default_factory=list)
     legs: list[dict[str, Any]] = field(default_factory=list)
     # the legs still ringing, kept as they change: most events ask for them
@@ -136,12 +139,30 @@ def _fold_joined(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, m
                   "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
     call.queues.append(call.queue)
     row["queue"] = data.get("queue")
+    call.queue_node = {"call_id": row["call_id"], "seq": seq, "node": f"queue {data.get('queue')}",
+                       "node_kind": "queue", "entered": at, "entered_ms": ms,
+                       "duration_ms": None, "choice": None, "dropped": 0}
+    call.nodes.append(call.queue_node)
+
+
+def _fold_queue_key(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
+                    ms: int) -> None:
+    if call.queue_node is not None:
+        call.queue_node["choice"] = _text(data.get("key"))
+
+
+def _close_queue_node(call: CallRecord, ms: int, dropped: bool) -> None:
+    node = call.queue_node
+    if node is not None:
+        node.update(duration_ms=ms - node["entered_ms"], dropped=int(dropped))
+        call.queue_node = None
 
 
 def _fold_left(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
     row = call.row
     wait = _int(data.get("wait_ms"))
     row["wait_ms"] = (row["wait_ms"] or 0) + wait
+    _close_queue_node(call, ms, data.get("outcome") == "hangup")
     if call.queue is not None:
         call.queue.update(wait_ms=wait, outcome=data.get("outcome"))
         if data.get("outcome") != "answered":
@@ -294,6 +315,7 @@ def _fold_hangup(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, m
 def _fold_ended(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
     row = call.row
     close_node(call, ms)
+    _close_queue_node(call, ms, row["ended_by"] in (None, "caller"))  # no queue_left came
     row.update(outcome=data.get("outcome"), ended=at, ended_ms=ms)
     duration = data.get("duration_ms")
     row["duration_ms"] = (_int(duration) if duration is not None
@@ -316,6 +338,7 @@ FOLDS: dict[str, Callable[[CallRecord, int, Mapping[str, Any], str, int], None]]
     "crm_query": _fold_crm,
     "queue_joined": _fold_joined,
     "queue_left": _fold_left,
+    "queue_key": _fold_queue_key,
     "agent_offered": _fold_offered,
     "agent_no_answer": _fold_no_answer,
     "agent_answered": _fold_agent_answered,

@@ -101,11 +101,11 @@ CREATE TABLE IF NOT EXISTS node_visits (
     call_id     TEXT NOT NULL,
     seq         INTEGER NOT NULL,  -- of the step_entered / handler_entered event
     node        TEXT NOT NULL,     -- step name, or `on start`, `on hangup`, ...
-    node_kind   TEXT NOT NULL,     -- step|handler
+    node_kind   TEXT NOT NULL,     -- step|handler|queue (the wait in a queue)
     entered     TEXT NOT NULL,
     entered_ms  INTEGER NOT NULL,
     duration_ms INTEGER,
-    choice      TEXT,              -- the last menu choice made in the visit
+    choice      TEXT,              -- the last menu choice made in the visit (a queue's: its key)
     dropped     INTEGER NOT NULL DEFAULT 0,  -- the caller hung up in this visit
     PRIMARY KEY (call_id, seq)
 );

@@ -120,7 +120,7 @@ def test_calls_show_has_events_path_recording_and_wrapup(store):
     assert data["call"]["call_id"] == "sim-1"
     assert [e["seq"] for e in data["events"]] == sorted(e["seq"] for e in data["events"])
     assert data["recordings"][0]["exists"] is False and data["recordings"][0]["agent"] == "li"
-    assert [v["node"] for v in data["path"]] == ["on start"]
+    assert [v["node"] for v in data["path"]] == ["on start", "queue service"]  # the wait too
 
 
 def test_calls_show_notes_a_recording_on_disk(store, tmp_path):

@@ -356,6 +356,9 @@ def expected_nodes(calls: list[Call], when=_always) -> list[dict]:
         for n in c.nodes:
             if when(n.entered):
                 groups[(n.name, n.kind)].append(n)
+            for wait in _queue_nodes(n):  # the waits in queues are nodes too
+                if when(wait.entered):
+                    groups[(wait.name, wait.kind)].append(wait)
     rows = [{
         "node": name, "kind": kind, "visits": len(nodes),
         "choices": sum(bool(n.choices) for n in nodes),
@@ -365,6 +368,19 @@ def expected_nodes(calls: list[Call], when=_always) -> list[dict]:
         "dropped_pct": _pct(sum(n.dropped for n in nodes), len(nodes)),
     } for (name, kind), nodes in groups.items()]
     return sorted(rows, key=lambda r: (-r["visits"], r["node"]))
+
+
+def _queue_nodes(node: Node) -> list[Node]:
+    """The waits in queues of a step's visit as the store keeps them: a node
+    `queue NAME` from the join for the wait, dropped when the caller hung
+    up waiting (placed as `_events` places them)."""
+    out, t = [], 0
+    for visit in node.visits:
+        entered = node.entered + timedelta(milliseconds=t) if node.entered else None
+        out.append(Node(f"queue {visit.queue}", visit.wait_ms, kind="queue", entered=entered,
+                        dropped=visit.outcome == "hangup"))
+        t += visit.wait_ms + (visit.talk_ms or 0 if visit.outcome == "answered" else 0)
+    return out
 
 
 def expected_choices(calls: list[Call], when=_always) -> list[dict]:

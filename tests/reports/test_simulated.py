@@ -55,6 +55,7 @@ def _of(run, kind: str) -> list:
 
 def _visits(run) -> list[tuple[str, str, int, str | None]]:
     """(node, kind, duration ms, last choice) of each step or handler entered
+    and each wait in a queue
     (`on answered by agent` runs inside the step that rang the agent: no
     node of its own, docs/store.md)."""
     events = run.events
@@ -71,6 +72,18 @@ def _visits(run) -> list[tuple[str, str, int, str | None]]:
         kind = "step" if e.kind == "step_entered" else "handler"
         out.append((name, kind, int((until - e.at).total_seconds() * 1000),
                     str(keys[-1]) if keys else None))
+    # each wait in a queue is a node `queue NAME` from the join to the leaving
+    joined = {}
+    for e in events:
+        if e.kind == "queue_joined":
+            joined[e.data["queue"]] = e.at
+        elif e.kind == "queue_key":
+            joined[e.data["queue"], "key"] = str(e.data["key"])
+        elif e.kind == "queue_left" and e.data["queue"] in joined:
+            at = joined.pop(e.data["queue"])
+            out.append((f"queue {e.data['queue']}", "queue",
+                        int((e.at - at).total_seconds() * 1000),
+                        joined.pop((e.data["queue"], "key"), None)))
     return out
 
 

@@ -112,6 +112,8 @@ def test_report_tables_are_filled(tmp_path):
         assert nodes == [
             {"node": "main_menu", "duration_ms": 3000, "choice": "0", "dropped": 0},
             {"node": "to_agent", "duration_ms": 115000, "choice": None, "dropped": 0},
+            # the wait in the queue is a node of its own (reports' per-node sections)
+            {"node": "queue service", "duration_ms": 25000, "choice": None, "dropped": 0},
         ]
         store.set_wrapup("c1", {"reason": "order status", "resolved": True}, wrapup_ms=30000)
         assert store.call("c1")["wrapup"]["values"] == {"reason": "order status",
@@ -136,8 +138,8 @@ def test_record_after_a_caller_hang_up(tmp_path):
         assert (call["outcome"], call["ended_by"], call["duration_ms"]) == \
             ("hangup", "caller", 6000)
         assert call["talked_to_agent"] == 0 and call["agent"] is None
-        drops = store.query("SELECT node FROM node_visits WHERE dropped=1")
-        assert drops == [{"node": "main_menu"}]
+        drops = store.query("SELECT node FROM node_visits WHERE dropped=1 ORDER BY seq")
+        assert drops == [{"node": "main_menu"}, {"node": "queue service"}]  # hung up waiting
         assert store.query("SELECT outcome FROM agent_legs") == [{"outcome": "caller_gone"}]
         assert store.query("SELECT outcome FROM queue_visits") == [{"outcome": "hangup"}]
 
@@ -402,8 +404,9 @@ def test_every_call_of_a_batch_gets_its_own_report_rows(tmp_path):
             {"call_id": "a3", "agent": "zhang", "outcome": "answered"},
         ]
         nodes = store.query("SELECT call_id, count(*) AS n FROM node_visits GROUP BY call_id")
-        assert nodes == [{"call_id": "a1", "n": 2}, {"call_id": "a2", "n": 1},
-                         {"call_id": "a3", "n": 2}]
+        # each call's steps and its wait in the queue
+        assert nodes == [{"call_id": "a1", "n": 3}, {"call_id": "a2", "n": 2},
+                         {"call_id": "a3", "n": 3}]
 
 
 def test_events_at_one_moment_and_at_the_next_keep_their_own_times(tmp_path):
