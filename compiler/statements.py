@@ -326,18 +326,18 @@ def _layout_arm(p, depth: int, arm: ast.Arm, blank: str, next_line: int) -> None
 
 # ---- the table ---------------------------------------------------------------------------
 
+
+def _words(node: type, rule: str, keyword: str, op: str, text: str) -> Statement:
+    """A statement of fixed words and nothing else (`answer`, `pause recording`): an op
+    with no fields."""
+    return Statement(node, rule, keyword, build=lambda b, t: node(b.span(t)), check=_nothing,
+                     lower=lambda ctx, s, body: _op(op, ctx, s), text=lambda s: text)
+
+
 S = Statement
 STATEMENTS: tuple[Statement, ...] = (
-    S(ast.Answer, "answer_stmt", "answer",
-      build=lambda b, t: ast.Answer(b.span(t)),
-      check=_nothing,
-      lower=lambda ctx, s, body: _op("answer", ctx, s),
-      text=lambda s: "answer"),
-    S(ast.Hangup, "hangup_stmt", "hangup",
-      build=lambda b, t: ast.Hangup(b.span(t)),
-      check=_nothing,
-      lower=lambda ctx, s, body: _op("hangup", ctx, s),
-      text=lambda s: "hangup"),
+    _words(ast.Answer, "answer_stmt", "answer", "answer", "answer"),
+    _words(ast.Hangup, "hangup_stmt", "hangup", "hangup", "hangup"),
     S(ast.Goto, "goto_stmt", "goto",
       build=lambda b, t: ast.Goto(str(t.children[0]), b.span(t)),
       check=lambda w, s, env: w.goto(s, env),
@@ -436,21 +436,10 @@ STATEMENTS: tuple[Statement, ...] = (
       lower=lambda ctx, s, body: _op("record_start", ctx, s,
                                      options=lower_option_map(ctx, "record", s.options)),
       text=lambda s: f"record call{format_options(s.options)}"),
-    S(ast.StopRecording, "stop_recording_stmt", "stop",
-      build=lambda b, t: ast.StopRecording(b.span(t)),
-      check=_nothing,
-      lower=lambda ctx, s, body: _op("record_stop", ctx, s),
-      text=lambda s: "stop recording"),
-    S(ast.PauseRecording, "pause_recording_stmt", "pause",
-      build=lambda b, t: ast.PauseRecording(b.span(t)),
-      check=_nothing,
-      lower=lambda ctx, s, body: _op("record_pause", ctx, s),
-      text=lambda s: "pause recording"),
-    S(ast.ResumeRecording, "resume_recording_stmt", "resume",
-      build=lambda b, t: ast.ResumeRecording(b.span(t)),
-      check=_nothing,
-      lower=lambda ctx, s, body: _op("record_resume", ctx, s),
-      text=lambda s: "resume recording"),
+    _words(ast.StopRecording, "stop_recording_stmt", "stop", "record_stop", "stop recording"),
+    _words(ast.PauseRecording, "pause_recording_stmt", "pause", "record_pause", "pause recording"),
+    _words(ast.ResumeRecording, "resume_recording_stmt", "resume", "record_resume",
+           "resume recording"),
     S(ast.Voicemail, "voicemail_stmt", "voicemail",
       build=lambda b, t: ast.Voicemail(b.expr(t.children[0]), b.options(t.children[1:-1]),
                                        b.on_error(t.children[-1]), b.span(t)),
