@@ -201,3 +201,20 @@ def compile_file_text(text: str) -> dict:
         result = compile_file(str(path))
     assert result.ok, result.diagnostics
     return result.ir
+
+
+def test_the_simulated_dialler_looks_once_a_second_of_the_centres_time(tmp_path: Path) -> None:
+    # at 20 times the speed, a look a real second apart let the waiting callers take
+    # every agent freed meanwhile: the demo's call-backs were never made
+    sim, store = console(tmp_path, SimOptions(calls_per_minute=0, speed=20.0, port=0))
+
+    async def go():
+        await sim.start()
+        try:
+            return sim.dialler.poll_s
+        finally:
+            await sim.stop()
+            await sim.crm.close()
+
+    assert asyncio.run(go()) == 0.05
+    store.close()
