@@ -62,7 +62,7 @@ async def call_the_line(port: int, ir: dict, scenario: Scenario, app_queue: AppQ
     `ccf-answered` AGI. What the peer saw, and its backend (AGI variables)."""
     info = CallInfo(call_id=call_id, caller_number=scenario.caller, caller_name=None,
                     dialled=DIALLED, started=scenario.start, channel=channel, language="en")
-    sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(()),
+    sim = SimChannel(info, VirtualClock(scenario.start), ScriptedCaller(scenario.actions),
                      scenario_centre(ir, scenario))
     backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=WAIT_S),
                          app_queue=app_queue)

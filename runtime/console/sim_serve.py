@@ -24,7 +24,7 @@ from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.services import RuntimeConfig
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.agents_file import AgentSpec
-from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
+from ccdsl.runtime.operations.callback_dialler import POLL_S, CallbackDialler, QueueLine
 from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPolicy
 from ccdsl.runtime.operations.callback_rows import CallbackRows
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
@@ -40,6 +40,7 @@ from ccdsl.runtime.sim.live_centre import SimLiveCentre
 log = logging.getLogger("ccdsl.serve")
 
 DEMO_SUPERVISOR = "supervisor"
+MIN_POLL_S = 0.05  # the dialler's shortest look interval, however fast the centre runs
 
 
 @dataclass
@@ -160,7 +161,10 @@ class SimulatedConsole:
                 agents=centre.centre.agents,
                 place=lambda request, agent: centre.callback(request.call_id, agent,
                                                              number=request.number),
-                now_ms=lambda: int(centre.clock.now().timestamp() * 1000))
+                now_ms=lambda: int(centre.clock.now().timestamp() * 1000),
+                # once a second of the centre's time, as ccf serve's: a faster centre's
+                # free agents are not all taken by waiting callers between two looks
+                poll_s=max(MIN_POLL_S, POLL_S / max(self.options.speed, 1.0)))
             self._dialling = asyncio.get_running_loop().create_task(self.dialler.run())
         return address
 

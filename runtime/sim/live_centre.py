@@ -31,6 +31,7 @@ from ccdsl.runtime.sim.centre import SimCentre, spec_agent
 from ccdsl.runtime.sim.channel import StepWatch
 from ccdsl.runtime.sim.live_channel import LiveChannel
 from ccdsl.runtime.sim.live_control import CallActions
+from ccdsl.runtime.sim.live_in_queue import InQueueChoices, caller_rng, queue_keys
 from ccdsl.runtime.sim.live_parts import (
     CallStream,
     Changes,
@@ -93,6 +94,8 @@ class SimLiveCentre(CallActions):
         for program in self.flows.values():
             self.queues.update(queue_configs(program.doc))
         self.keys: dict[str, FlowKeys] = {n: flow_keys(p.doc) for n, p in self.flows.items()}
+        self.queue_keys = {n: queue_keys(p.doc) for n, p in self.flows.items()}
+        self.seed = seed
         self.specs = {spec.id: spec for spec in agents}
         self.centre = SimCentre(
             [spec_agent(spec, self._queues_for(spec.skills)) for spec in agents],
@@ -166,7 +169,10 @@ class SimLiveCentre(CallActions):
                       else self.rng.choice(self._numbers))
         if keys is None:
             keys = GeneratedCaller(self.keys[name], self.rng,
-                                   patience_ms=int(self.rng.uniform(*self.patience_s) * 1000))
+                                   patience_ms=int(self.rng.uniform(*self.patience_s) * 1000),
+                                   in_queue=InQueueChoices(
+                                       self.queue_keys[name],
+                                       caller_rng(self.seed, self._next_id + 1)))
         self._next_id += 1
         call_id = self._new_call_id() if self._new_call_id else f"live-{self._next_id}"
         info = CallInfo(call_id=call_id, caller_number=caller, caller_name=None, dialled="",

@@ -170,10 +170,11 @@ class LiveChannel(SimChannel):
                       on_announce: OnAnnounce | None = None) -> QueueOutcome:
         self._check()
         self._sync()
-        found = await LiveQueueWait(self, request, on_ring).run()
+        found = await LiveQueueWait(self, request, on_ring, on_announce=on_announce).run()
         if found.agent is None:
             return QueueOutcome(found.status, found.wait_ms, found.position,
-                                reason=found.reason)
+                                reason=found.reason, key=found.key,
+                                left_position=found.left_position)
         conversation = await self._talk_live(found.agent, found.ring_ms, on_answer)
         return QueueOutcome("answered", found.wait_ms, found.position, conversation)
 

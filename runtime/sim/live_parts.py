@@ -15,6 +15,7 @@ from typing import Any
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.sim.caller import InteractiveCaller
+from ccdsl.runtime.sim.live_in_queue import InQueueChoices
 
 
 def ms_of(delta: timedelta) -> int:
@@ -161,15 +162,35 @@ def flow_keys(ir: Any) -> FlowKeys:
 class GeneratedCaller(InteractiveCaller):
     """A made-up caller: answers a menu with one of the flow's menu keys (now
     and then nothing), a collect with digits of a length the flow takes,
-    and gives up waiting in a queue after `patience_ms`."""
+    gives up waiting in a queue after `patience_ms`, and after a queue's
+    message may press one of its keys (`in_queue`, live_in_queue.py)."""
 
     def __init__(self, keys: FlowKeys, rng: random.Random, *, patience_ms: int,
-                 max_call_ms: int = 3_600_000) -> None:
+                 max_call_ms: int = 3_600_000, in_queue: InQueueChoices | None = None) -> None:
         super().__init__(self._keys_for, max_call_ms=max_call_ms)
         self.flow_keys = keys
         self.rng = rng
         self.patience_ms = patience_ms
         self.wanted: tuple[int, str | None] = (1, None)  # max digits, end key (the channel sets)
+        self.in_queue = in_queue
+        self._typed_in_queue = False
+
+    def heard_queue_message(self, queue: str, now: datetime) -> None:
+        """A message of `queue` ended at `now`: maybe a key, a little later."""
+        if self.in_queue is None or self._keys:
+            return
+        choice = self.in_queue.after_message(queue)
+        if choice is not None:
+            key, after_s = choice
+            self._type(key, now + timedelta(seconds=after_s))
+            self._typed_in_queue = True
+
+    def left_queue(self) -> None:
+        """Out of the queue: a key meant for it and not pressed is not kept
+        for the next menu."""
+        if self._typed_in_queue:
+            self._keys.clear()
+            self._typed_in_queue = False
 
     def _keys_for(self, _describe: str) -> str:
         max_digits, end_key = self.wanted

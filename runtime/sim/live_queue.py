@@ -1,7 +1,8 @@
 """A caller's stay in a queue of the real-time simulated centre: app_queue's rules, live.
 
 Must not import Asterisk code or the console. The order, strategies and autopause are the
-SimCentre's (centre.py); this waits for the centre's changes instead of jumping in time.
+SimCentre's (centre.py); the messages, position announcements and keys the simulator's
+(in_queue.py), paced; this waits for the centre's changes instead of jumping in time.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ccdsl.runtime.core.channel import OnRing, QueueRequest, QueueRing
+from ccdsl.runtime.core.channel import OnAnnounce, OnRing, QueueRequest, QueueRing
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.sim.centre import DEFAULT_RING_MS
+from ccdsl.runtime.sim.in_queue import WaitExtras, left_with_key
 from ccdsl.runtime.sim.live_parts import ms_of, wait_any
 from ccdsl.runtime.sim.queue_wait import position_sounds, rang_out, report_ring
 
@@ -21,12 +23,14 @@ from ccdsl.runtime.sim.queue_wait import position_sounds, rang_out, report_ring
 class Found:
     """How a stay in a queue ended: an agent answered, or why not."""
 
-    status: Literal["answered", "timeout", "empty"]
+    status: Literal["answered", "timeout", "empty", "key"]
     agent: str | None
     wait_ms: int
     position: int
     ring_ms: int = 0
     reason: str = ""
+    key: str | None = None  # status "key": the declared key the caller left with
+    left_position: int | None = None  # status "key": their place then
 
 
 
@@ -36,7 +40,8 @@ class LiveQueueWait:
     centre changes (an agent freed, paused, logged in; a caller gone)."""
 
     def __init__(self, ch: Any, request: QueueRequest, on_ring: OnRing | None,
-                 *, patient: bool = False) -> None:
+                 *, patient: bool = False, on_announce: OnAnnounce | None = None) -> None:
+        self.extras = WaitExtras(ch, request, on_announce)  # messages, keys (sim/in_queue.py)
         self.ch = ch
         self.req = request
         self.on_ring = on_ring
@@ -65,6 +70,7 @@ class LiveQueueWait:
         every = req.announce_position_ms
         announce = start + timedelta(milliseconds=every) if every else None
         next_try = start
+        self.extras.begin(start)
         try:
             while True:
                 changed = live.changed.current()
@@ -78,17 +84,33 @@ class LiveQueueWait:
                     return self._left("timeout", start, position, "max_wait passed")
                 if centre.is_empty(req.skills):
                     return self._left("empty", start, position, "every member logged off")
-                if announce is not None and now >= announce:
-                    await self._announce(now)
-                    announce += timedelta(milliseconds=every)
-                    continue
+                key = self._pressed()
+                if key is None and ((announce is not None and now >= announce)
+                                    or self.extras.due(now)):
+                    if announce is not None and now >= announce:
+                        # app_queue: the position, then a message due as well
+                        key = await self._paced(lambda: self.extras.position(
+                            centre, clock.now(), position_sounds))
+                        announce += timedelta(milliseconds=every)
+                    else:
+                        key = await self._paced(lambda: self.extras.message(clock.now()))
+                        if key is None:  # a generated caller may answer the message
+                            getattr(ch.caller, "heard_queue_message", _nothing)(
+                                req.queue, ch.clock.now())
+                    if key is None:
+                        continue
+                if key is not None:
+                    return self._with_key(key, start, position)
                 if now >= next_try and centre.position(req.queue, ch.info.call_id, now) == 1:
                     found = await self._try(start, position, deadline, gives_up)
                     if found is not None:
                         return found
                     next_try = clock.now() + timedelta(milliseconds=centre.retry_ms)
                     continue
+                pressed = ch.caller.peek()
                 wake = [t for t in (centre.next_change(now), deadline, announce, gives_up,
+                                    self.extras.next_at, ch.caller.hangup_at(),
+                                    pressed.at if pressed is not None else None,
                                     next_try if next_try > now else None) if t is not None]
                 seconds = clock.seconds(ms_of(min(wake) - now)) if wake else None
                 await wait_any([changed, ch.killed], seconds)
@@ -98,6 +120,30 @@ class LiveQueueWait:
             ch._note("queue_left", queue=req.queue, outcome="hangup",
                      wait_ms=ms_of(clock.now() - start))
             raise
+        finally:
+            getattr(ch.caller, "left_queue", _nothing)()
+
+    def _pressed(self) -> str | None:
+        """A declared key the caller pressed by now (others are lost, as
+        app_queue's valid_exit loses them); None when none."""
+        ch = self.ch
+        ch._sync()
+        return ch._pass(0, accept=self.extras.accept)
+
+    async def _paced(self, play) -> str | None:
+        """A message or announcement, heard on the call's clock then waited
+        for on the live one; a declared key pressed during it, returned."""
+        async def heard() -> str | None:
+            return play()
+        return await self.ch._paced(heard())
+
+    def _with_key(self, key: str, start: datetime, position: int) -> Found:
+        ch = self.ch
+        ch._sync()
+        out = left_with_key(ch, self.centre, self.req, key, start, position)
+        self.live.changed.notify()
+        return Found("key", None, out.wait_ms, position, reason=out.reason, key=key,
+                     left_position=out.left_position)
 
     async def _try(self, start: datetime, position: int, deadline: datetime | None,
                    gives_up: datetime | None) -> Found | None:
@@ -129,9 +175,6 @@ class LiveQueueWait:
     async def _report(self, ring: QueueRing) -> None:
         await report_ring(self.on_ring, ring)
 
-    async def _announce(self, now: datetime) -> None:
-        await self.ch.hear(position_sounds(self.ch, self.centre, self.req.queue, now))
-
     def _left(self, status: str, start: datetime, position: int, reason: str) -> Found:
         ch = self.ch
         self.centre.leave(self.req.queue, ch.info.call_id)
@@ -139,3 +182,7 @@ class LiveQueueWait:
         wait = ms_of(self.live.clock.now() - start)
         ch._note("queue_left", queue=self.req.queue, outcome=status, wait_ms=wait)
         return Found(status, None, wait, position, reason=reason)  # type: ignore[arg-type]
+
+
+def _nothing(*_args: Any) -> None:
+    return None

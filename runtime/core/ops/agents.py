@@ -266,7 +266,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
     rt.emit("queue_joined", {"queue": request.queue, "priority": request.priority,
                              "position": centre.queue_waiting(request.queue) + 1,
                              "skills": dict(request.skills), "max_wait_ms": request.max_wait_ms},
-            loc)
+            loc, at=joined_at)  # one moment: the place a call-back keeps is this event's
     try:
         rings = QueueRings(rt, request.queue, loc)
         outcome = await rt.line().enqueue(
