@@ -130,6 +130,9 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
         write("Dialplan:\n" + plan.diff)
     else:
         write("Dialplan: unchanged\n")
+    if plan.sounds:
+        write(("Queue messages (to render or copy):\n" if dry_run else "Queue messages:\n")
+              + "".join(f"  {sound.describe()}\n" for sound in plan.sounds))
     if dry_run:
         write("Dry run: nothing was written.\n")
         return

@@ -53,6 +53,7 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
     before, added, again, paused, items = asyncio.run(main())
     assert peer.reloads[-1] == "app_queue.so"
     service, support = peer.queues["ccf-service"], peer.queues["ccf-support"]
+    messages = tmp_path / "sounds" / "ccf-queue"
     # the generated settings (docs/asterisk.md "The generated dialplan")
     assert service.conf == QueueConf(
         strategy="leastrecent", timeout_s=15, retry_s=5, autopause="yes", ringinuse=False,
@@ -60,9 +61,11 @@ def test_a_deploy_sets_up_the_queues_app_queue_rings_from(tmp_path: Path) -> Non
         leavewhenempty=frozenset({"unavailable", "invalid", "unknown"}),
         setinterfacevar=True, setqueueentryvar=True, musicclass="default",
         # the caller's time in queue of examples/iws (runtime/asterisk/in_queue.py)
-        context="ccf-service-keys", periodic=("ccf-queue/callback_offer",
-                                              "ccf-queue/still_waiting"),
+        context="ccf-service-keys", periodic=(f"{messages}/callback_offer",
+                                              f"{messages}/still_waiting"),
         periodic_s=60, first_user=True)
+    # the deploy rendered them where that name leads Asterisk (main/file.c)
+    assert (tmp_path / "sounds" / "ccf-queue" / "zh-CN" / "callback_offer.wav").is_file()
     # no static members: every agent is added when logged in, and can log out
     assert before == {"ccf-service": [], "ccf-support": []}
     assert [a.message for a in added] == ["Added interface to queue"] * 3

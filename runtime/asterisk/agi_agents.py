@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from ccdsl.runtime.asterisk import in_queue, names
-from ccdsl.runtime.asterisk.agi import c_number
+from ccdsl.runtime.asterisk.agi import AgiProtocolError, c_number
 from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiLine
 from ccdsl.runtime.asterisk.agi_media import sound_file
 from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE, transfer_options
@@ -165,6 +165,9 @@ class AgiAgents(AgiLine):
             await self._cmd("SET VARIABLE QUEUESTATUS", "", timeout=QUICK_S)
         if music:
             await self._cmd("SET VARIABLE CHANNEL(musicclass)", music, timeout=QUICK_S)
+        language = _message_language(request)
+        if language:  # app_queue picks the messages' files by the channel's language
+            await self._cmd("SET VARIABLE CHANNEL(language)", language, timeout=QUICK_S)
         limit = "" if request.max_wait_ms is None else str(math.ceil(request.max_wait_ms / 1000))
         # Queue(name,options,URL,announceoverride,timeout,AGI,gosub): Asterisk 21+ has
         # no macro argument, the gosub is the 7th. Its form is `context,args`
@@ -274,6 +277,12 @@ class AgiAgents(AgiLine):
         status = (await self._variable("DIALSTATUS")).upper()
         if status == "ANSWER":
             self._note("transfer", target=target.id, mode=mode, status="transferred")
+            if not self.session.hung_up:
+                # the called party ended the talk: Dial() gave -1, yet the caller's
+                # channel is up, and an AGI ending without HANGUP would carry on at
+                # the next priority, the fallback (seen on Asterisk 22.10.1:
+                # captures/fastagi-queue-key-attended-transfer.txt)
+                await self._hang_up_after_talk()
             self._end("transfer")
             return TransferOutcome("transferred")
         if reply.value == -1 or status == "CANCEL":
@@ -282,6 +291,12 @@ class AgiAgents(AgiLine):
             else "failed"
         self._note("transfer", target=target.id, mode=mode, status=outcome, dialstatus=status)
         return TransferOutcome(outcome, f"Dial() ended with DIALSTATUS={status or '(none)'}")
+
+    async def _hang_up_after_talk(self) -> None:
+        try:
+            await self.session.command("HANGUP", timeout=QUICK_S)
+        except AgiProtocolError as exc:  # the talk is over either way
+            log.info("call %s: HANGUP got no reply (%s)", self.info.call_id, exc)
 
     async def _transfer_options(self, caller_id: str | None,
                                 announce: Sequence[Sound]) -> str:
@@ -411,3 +426,13 @@ def _noting_first(on_ring: OnRing, first: list[datetime], clock) -> OnRing:
         return on_ring(report)
 
     return ring
+
+
+def _message_language(request: QueueRequest) -> str:
+    """The language the queue's messages speak in this call (the call's,
+    else the flow's default: the variant the prompt gave), when it is a tag."""
+    for message in request.messages:
+        for sound in message.sounds:
+            if sound.language and names.LANGUAGE_TAG.fullmatch(sound.language):
+                return sound.language
+    return ""

@@ -17,6 +17,13 @@ from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
 from ccdsl.runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
 from ccdsl.runtime.asterisk.names import UnsafeValue
+from ccdsl.runtime.asterisk.queue_sounds import (
+    MessageSound,
+    QueueSoundError,
+    planned,
+    put_in_place,
+)
+from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 
 UPDATE_HEADERS = 100  # per UpdateConfig: Asterisk keeps 128 headers, Action/ActionID/files too
 QUEUE_MODULE = "app_queue.so"
@@ -55,6 +62,7 @@ class Plan:
     current: DeployedVersion | None
     changes: list[FlowChange] = field(default_factory=list)
     diff: str = ""  # the dialplan files against what the current version applied
+    sounds: list[MessageSound] = field(default_factory=list)  # the queue messages' files
 
     @property
     def texts(self) -> dict[str, str]:
@@ -83,8 +91,12 @@ def make_plan(config, store: FlowStore, flows: Mapping[str, dict],
         raise DeployError(f"the dialplan cannot be generated: {exc}") from None
     current = store.versions()
     now = next((v for v in current if v.current), None)
+    try:
+        sounds = planned(flows, config.sounds_dir)
+    except QueueSoundError as exc:
+        raise DeployError(f"the queue messages cannot be played: {exc}") from None
     plan = Plan(flows=dict(flows), sources=dict(sources or {}), numbers=numbers, files=files,
-                current=now)
+                current=now, sounds=sounds)
     plan.changes = _changes(now, flows)
     plan.diff = _diff(store, now, plan.texts)
     return plan
@@ -244,8 +256,11 @@ async def _close(link: Link) -> None:
 async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
                  connect: Connect | None) -> tuple[DeployedVersion, list[str]]:
     """Write the plan as a new current version and apply its dialplan
-    (connect None: write the store only). Returns the version and what was
+    (connect None: write the store only). The queue messages' sound files
+    are put in place first: a message that cannot be rendered refuses the
+    deploy before anything else is written. Returns the version and what was
     applied."""
+    await _put_sounds(config, plan)
     if connect is None:
         version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
                                sources=plan.sources, attached=plan.texts)
@@ -303,6 +318,16 @@ async def rollback(config, store: FlowStore, *,
             return version, done
     finally:
         await _close(link)
+
+
+async def _put_sounds(config, plan: Plan) -> None:
+    if not plan.sounds:
+        return
+    renderer = TtsRenderer(config.tts_cache_dir, config.tts_command or DEFAULT_COMMAND)
+    try:
+        await put_in_place(plan.sounds, renderer)
+    except QueueSoundError as exc:
+        raise DeployError(f"{exc}; nothing was deployed") from None
 
 
 def _reason(exc: Exception) -> str:

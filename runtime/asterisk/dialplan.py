@@ -212,7 +212,8 @@ class QueueSettings:
     keys: str = ""  # the keys of the queue's `context`
 
     @classmethod
-    def from_ir(cls, qualified: str, decl: Mapping[str, Any]) -> QueueSettings:
+    def from_ir(cls, qualified: str, decl: Mapping[str, Any],
+                sounds_dir: str | None = None) -> QueueSettings:
         options = decl.get("options") or {}
         strategy = _lit(options.get("strategy")) or DEFAULT_STRATEGY
         if strategy not in STRATEGIES:
@@ -233,7 +234,7 @@ class QueueSettings:
                    announce_s=_seconds(announce) if isinstance(announce, int) else 0,
                    music=music if isinstance(music, str) and music else None,
                    skills=_skills(options.get("skills")),
-                   **in_queue.settings(options, decl.get("keys") or {}))
+                   **in_queue.settings(options, decl.get("keys") or {}, sounds_dir))
 
     def lines(self, members: Sequence[str] = ()) -> tuple[Line, ...]:
         """The section's settings, then a `member =>` line per member
@@ -292,7 +293,7 @@ def _queues(config, bundle) -> ConfFile:
     found: dict[str, tuple[QueueSettings, list[str]]] = {}
     for flow in sorted(bundle.flows):
         for qualified, decl in (bundle.flows[flow].get("queues") or {}).items():
-            settings = QueueSettings.from_ir(qualified, decl)
+            settings = QueueSettings.from_ir(qualified, decl, config.sounds_dir)
             seen = found.get(settings.name)
             if seen is None:
                 found[settings.name] = (settings, [f"{flow}: {qualified}"])

@@ -7,18 +7,22 @@ module only names them and reads the outcome. Must not speak AMI nor pass time.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.core.channel import QueueAnnouncement, QueueRequest, Sound
 
-# where a queue's messages are, under Asterisk's sounds folder, per language:
-# <sounds>/<language>/ccf-queue/<prompt>.wav (app_queue plays them by name and
-# the channel's language picks the folder, as for every recorded prompt)
+# where a queue's messages are, under the sounds folder ([paths] sounds), per
+# language: <sounds>/ccf-queue/<language>/<prompt>.wav, and <prompt>.wav without
+# a language (runtime/asterisk/queue_sounds.py says why that layout)
 MESSAGE_FOLDER = "ccf-queue"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# what queues.conf may hold in a periodic-announce path: no comma (the list's
+# separator), no space, no `;` (a comment)
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9_./-]+")
 
 
 def keys_context(asterisk_queue: str) -> str:
@@ -27,20 +31,32 @@ def keys_context(asterisk_queue: str) -> str:
     return f"{asterisk_queue}-keys"
 
 
-def message_file(prompt: str) -> str:
-    """The sound file of a queue message (a prompt's qualified name)."""
-    return f"{MESSAGE_FOLDER}/{_UNSAFE.sub('_', prompt)}"
+def message_file(prompt: str, sounds_dir: str | None = None) -> str:
+    """The sound file of a queue message (a prompt's qualified name), as
+    periodic-announce names it: absolute under the sounds folder, without
+    language or extension (Asterisk adds them); without a sounds folder
+    (the test peer's own queues), `ccf-queue/<name>`."""
+    name = f"{MESSAGE_FOLDER}/{names.sound_part(prompt)}"
+    if sounds_dir is None:
+        return name
+    path = os.path.join(os.path.abspath(sounds_dir), name)
+    if not _SAFE_PATH.fullmatch(path):
+        raise names.UnsafeValue(f"the sounds folder {os.path.abspath(sounds_dir)!r} has "
+                                "characters queues.conf cannot take in periodic-announce "
+                                "(use letters, digits, _, -, . and /)")
+    return path
 
 
 def _lit(expr: Any) -> Any:
     return expr.get("lit") if isinstance(expr, dict) else None
 
 
-def settings(options: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any]:
+def settings(options: Mapping[str, Any], keys: Mapping[str, Any],
+             sounds_dir: str | None = None) -> dict[str, Any]:
     """The in-queue fields of dialplan.QueueSettings from an IR queue."""
     spec = options.get("messages") or {}
     every = _lit(spec.get("every"))
-    files = tuple(message_file(str(p.get("ref"))) for p in spec.get("prompts", ())
+    files = tuple(message_file(str(p.get("ref")), sounds_dir) for p in spec.get("prompts", ())
                   if isinstance(p, dict))
     return {"messages": files if isinstance(every, int) and files else (),
             "message_every_s": max(1, -(-every // 1000)) if isinstance(every, int) else 0,

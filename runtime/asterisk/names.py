@@ -49,6 +49,17 @@ def queue_name(qualified: str) -> str:
     return "ccf-xn--" + _QUEUE_UNSAFE.sub("_", spelt)
 
 
+def sound_part(name: str) -> str:
+    """A file name made from a prompt's qualified name: as queue_name does,
+    characters outside [A-Za-z0-9_-] become `_` (`orders.still_busy` ->
+    `orders_still_busy`), and a name in another script is spelt in Punycode
+    after `xn--` (`稍候` -> `xn--...`), so two such names never share a file."""
+    if name.isascii():
+        return _FILE_UNSAFE.sub("_", name)
+    return "xn--" + _FILE_UNSAFE.sub("_", name.replace(".", "_").encode("punycode")
+                                      .decode("ascii"))
+
+
 def diallable(number: str) -> str:
     """A number to ring: digits, `*`, `#`, an optional leading `+`; spaces,
     dashes, dots and brackets people write are dropped. Anything else

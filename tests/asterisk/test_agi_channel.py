@@ -711,8 +711,14 @@ def test_attended_transfer(tmp_path, status, expected):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.transfer(DialTarget("agent", "alice"),
                                                    mode="attended", ring_ms=20000))
-            await ast.expect(b'EXEC Dial "PJSIP/100,20.000,t"\n', OK0)
+            # an answered one: -1 when the talk ended, the caller still up, and
+            # ccf serve hangs up (else Asterisk would go on at the fallback)
+            await ast.expect(b'EXEC Dial "PJSIP/100,20.000,t"\n',
+                             b"200 result=-1\n" if status == "ANSWER" else OK0)
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", f"200 result=1 ({status})\n".encode())
+            if status == "ANSWER":
+                await ast.expect(b"HANGUP\n", b"200 result=1\n")
+                await ast.send(b"HANGUP\n")
             assert (await task).status == expected
 
     run(main())
@@ -725,8 +731,10 @@ def test_a_number_is_never_given_the_right_to_transfer(tmp_path):
         async with a_call(tmp_path) as (ch, ast, _):
             task = asyncio.create_task(ch.transfer(DialTarget("number", "5551234"),
                                                    mode="attended", ring_ms=20000))
-            await ast.expect(b'EXEC Dial "Local/5551234@ccf-transfer,20.000"\n', OK0)
+            await ast.expect(b'EXEC Dial "Local/5551234@ccf-transfer,20.000"\n',
+                             b"200 result=-1\n")
             await ast.expect(b"GET VARIABLE DIALSTATUS\n", b"200 result=1 (ANSWER)\n")
+            await ast.expect(b"HANGUP\n", b"200 result=1\n")
             assert (await task).status == "transferred"
 
     run(main())
@@ -965,5 +973,62 @@ def test_a_wait_or_recording_on_a_dead_channel_is_the_caller_gone(tmp_path):
             await ast.expect(f'EXEC MixMonitor "{tmp_path}/rec/c1.wav"\n'.encode(), HANGUP, OK0)
             with pytest.raises(CallHungUp, match="start recording"):
                 await task
+
+    run(main())
+
+
+def test_an_answered_attended_transfer_hangs_up_as_the_capture_needs(tmp_path):
+    """Asterisk 22.10.1 (captures/fastagi-queue-key-attended-transfer.txt):
+    after the party hung up, Dial() answered -1 with DIALSTATUS ANSWER and
+    the caller's channel up; the AGI ending there sent the caller on to the
+    next priority, the [shutdown] fallback. ccf serve hangs up instead."""
+    sent = [c.data for c in read_transcript("fastagi-queue-key-attended-transfer.txt")
+            if c.direction == "<<"]
+    dial_reply, status_reply = sent[sent.index(b"200 result=1 (ANSWER)\n") - 1:][:2]
+    assert dial_reply == b"200 result=-1\n"
+
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.transfer(DialTarget("number", "5551234"),
+                                                   mode="attended", ring_ms=20000))
+            await ast.expect(b'EXEC Dial "Local/5551234@ccf-transfer,20.000"\n', dial_reply)
+            await ast.expect(b"GET VARIABLE DIALSTATUS\n", status_reply)
+            await ast.expect(b"HANGUP\n", b"200 result=1\n")
+            assert (await task).status == "transferred"
+            assert ch.ended_by == "transfer"
+
+    run(main())
+
+
+def test_a_queue_with_messages_sets_the_channels_language_and_reads_a_key_exit(tmp_path):
+    """Asterisk 22.10.1 (captures/fastagi-queue-key-hangup.txt): app_queue
+    picks the messages' files by CHANNEL(language), so ccf serve sets it to
+    the language the messages speak; on key 2 Queue() answered 0, QUEUESTATUS
+    empty, CONTEXT the key context and EXTEN the key."""
+    from ccdsl.runtime.core.channel import QueueMessage
+
+    sent = [c.data for c in read_transcript("fastagi-queue-key-hangup.txt")
+            if c.direction == "<<"]
+    at = sent.index(b"200 result=1 (ccf-service-keys)\n")
+    queue_reply, status, position, context, exten = sent[at - 3:at + 2]
+    message = QueueMessage("still_waiting", (Sound("tts", "Thank you for waiting.", "en-US"),))
+
+    async def main():
+        async with a_call(tmp_path) as (ch, ast, _):
+            task = asyncio.create_task(ch.enqueue(
+                request(queue="service", messages=(message,), message_every_ms=8000,
+                        keys="12"), on_answer=None))
+            await ast.expect(b'SET VARIABLE QUEUE_PRIO "5"\n', OK1)
+            await ast.expect(b'SET VARIABLE QUEUESTATUS ""\n', OK1)
+            await ast.expect(b'SET VARIABLE CHANNEL(musicclass) "jazz"\n', OK1)
+            await ast.expect(b'SET VARIABLE CHANNEL(language) "en-US"\n', OK1)
+            await ast.expect(f'EXEC Queue "ccf-service,ct,,,30,,\\"ccf-answered,{CALL_ID}\\""\n'
+                             .encode(), queue_reply)
+            await ast.expect(b"GET VARIABLE QUEUESTATUS\n", status)
+            await ast.expect(b"GET VARIABLE QUEUEPOSITION\n", position)
+            await ast.expect(b"GET VARIABLE CONTEXT\n", context)
+            await ast.expect(b"GET VARIABLE EXTEN\n", exten)
+            outcome = await task
+            assert (outcome.status, outcome.key, outcome.left_position) == ("key", "2", 1)
 
     run(main())

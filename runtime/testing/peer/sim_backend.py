@@ -426,7 +426,9 @@ class SimBackend(Backend):
         if status is None:
             status = "BUSY" if " is busy" in outcome.reason else "CHANUNAVAIL"
         self._dial_times(status, start, 0 if status == "ANSWER" else None)
-        return "200 result=0"
+        # Asterisk 22.10.1: -1 once the talk ended, the caller's channel still up
+        # (captures/fastagi-queue-key-attended-transfer.txt)
+        return "200 result=-1" if status == "ANSWER" else "200 result=0"
 
     def _dial_times(self, status: str, start: datetime, talk_ms: int | None) -> None:
         """DIALSTATUS, and for a bridged call the times app_dial.c's
