@@ -342,6 +342,7 @@ class TestExpect:
     value: Expr | None
     span: Span = span_field()
     via: str | None = None  # `expect routed via owner to zhang`
+    options: tuple[Option, ...] = ()  # `expect queue service priority 10`
 
 
 @dataclass(frozen=True)

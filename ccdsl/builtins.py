@@ -68,6 +68,9 @@ class Builtin:
     # "record_arg" (a record, crm.update)
     record_fields: str | None = None
     only_in: str | None = None  # the handler a value exists in
+    # the parameter whose list's item type is the result (`random.choose`);
+    # `returns` when that list's items are of any type
+    returns_item_of: str | None = None
 
     @property
     def namespace(self) -> str | None:
@@ -219,7 +222,8 @@ _REGISTRY: tuple[Builtin, ...] = (
             (_p("items", list_of(ANY), doc="the items to choose from"),
              _p("weights", list_of(NUMBER), required=False, default="equal",
                 doc="one number per item: [90, 10] chooses the first nine times in ten")),
-            ANY, "one item of the list at random (seeded per call; a `random_choice` event)"),
+            ANY, "one item of the list at random, of the list's item type (seeded per call; "
+            "a `random_choice` event)", returns_item_of="items"),
 )
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _REGISTRY}

@@ -169,6 +169,10 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
            "another seed, maybe another branch"),
     ),
     "test press": (_o("after", "value", DURATION, "wait this long before pressing"),),
+    # `expect queue service priority 10`; every other expectation takes none
+    "test expect queue": (_o("priority", "value", NUMBER, "the call joined that queue at "
+                             "this priority"),),
+    "test expect": (),
     "test http": (
         _o("status", "value", NUMBER, "the HTTP status of the answer", default="200"),
         _o("body", "value", ANY, "the body of the answer: a text, or a map or list sent as "

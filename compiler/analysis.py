@@ -86,6 +86,7 @@ CONSTRUCT_NAMES = {
     "voicemail": "`voicemail`", "wait": "`wait`", "test agent": "a test's `agent` line",
     "test call": "a test's `call` line", "test press": "`press`",
     "test hangup": "a test's `hangup` line", "callback": "`callback`",
+    "test expect queue": "`expect queue`", "test expect": "this expectation",
 }
 
 
@@ -489,6 +490,9 @@ class _Walker:
             self.options(s.options, "test press", env, s.span)
         elif isinstance(s, ast.TestHangup):
             self.options(s.options, "test hangup", env, s.span)
+        elif isinstance(s, ast.TestExpect) and s.options:
+            self.options(s.options, "test expect queue" if s.kind == "queue" else "test expect",
+                         env, s.span, f"`expect {s.kind}`")
         elif isinstance(s, ast.TestSilence):
             expect(s.duration, (DURATION,), env, self.diags, "`silence` takes a duration",
                    "write `silence 5s`")

@@ -17,14 +17,31 @@ Routings = Mapping[str, ast.Routing]
 MENU_PATHS = ("timeout", "invalid", "exhausted")
 
 
+class ModuleRoutings(dict):
+    """The routing rules of a module by name, knowing the module's other
+    declared names: `route NAME` of any other name is a value (a variable,
+    a parameter, a constant) that may hold any of the rules."""
+
+    declared: frozenset[str] = frozenset()
+
+
 def routings_of(module: ast.Module) -> dict[str, ast.Routing]:
     """The routing rules a module declares, by name (the first of a
     duplicated name wins, as in the symbol table)."""
-    out: dict[str, ast.Routing] = {}
+    out = ModuleRoutings()
     for item in module.items:
         if isinstance(item, ast.Routing):
             out.setdefault(item.name, item)
+    out.declared = frozenset(getattr(i, "name", None) for i in module.items) - {None}
     return out
+
+
+def _routes_a_value(stmt: ast.Route, routings: Routings) -> bool:
+    """Whether a route names no declaration: `route rules[choice]`, or a bare
+    name that is not a routing rule nor any other declaration of the module."""
+    if not stmt.target:
+        return True
+    return isinstance(routings, ModuleRoutings) and stmt.target not in routings.declared
 
 
 def otherwise_of(routing: ast.Routing) -> ast.Otherwise | None:
@@ -291,7 +308,7 @@ def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
             otherwise = otherwise_of(routings[stmt.target])
             if otherwise is not None:
                 following.append((otherwise.action, via, waited, routes | {stmt.target}))
-        elif isinstance(stmt, ast.Route) and not stmt.target:
+        elif isinstance(stmt, ast.Route) and _routes_a_value(stmt, routings):
             # a rule chosen when the call runs may be any of them
             for name in sorted(set(routings) - routes):
                 otherwise = otherwise_of(routings[name])

@@ -55,7 +55,7 @@ def _test_stmt(s: ast.TestStmt) -> str:
         words.append(s.connector)
     if s.value is not None:
         words.append(format_expr(s.value))
-    return " ".join(words)
+    return " ".join(words) + format_options(s.options)
 
 
 def _hours_line(h: ast.HoursLine) -> str:

@@ -516,6 +516,9 @@ def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Ty
     if b.kind == "function" and b.can_fail and diags is not None:
         env.ctx.external_calls.append((b.name, e.span))
     bound, extras = bind_args(label, b.params, e, env, diags, extra=b.record_fields is not None)
+    if b.returns_item_of is not None and b.returns_item_of in bound:
+        items = value_of(bound[b.returns_item_of].value, env, None)
+        return items.item if items.kind == "list" and items.item is not None else b.returns
     if b.record_fields is None:
         return b.returns
     first = bound.get(b.params[0].name)

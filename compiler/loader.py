@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from ccdsl import ast
-from ccdsl.compiler.parser import parse_source
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.reader import read_source
+from ccdsl.compiler.test_recovery import parse_recovering
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
 
@@ -94,6 +94,8 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}
     failed: set[str] = set()  # keys of the files that could not be read or parsed
+    # test blocks that did not parse, as tests with no lines: each fails alone
+    unparsed: list[ast.Test] = []
     entry_key = os.path.abspath(path)
 
     def read(key: str, name: str, file_path: str, is_stdlib: bool) -> _Loading | None:
@@ -104,8 +106,10 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
         diags.extend(read_diags)
         module = None
         if source is not None:
-            module, parse_diags = parse_source(source)
+            module, parse_diags, broken = parse_recovering(source)
             diags.extend(parse_diags)
+            if key == entry_key:
+                unparsed.extend(broken)
         if module is None:
             failed.add(key)
             return None
@@ -152,8 +156,9 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
         source, read_diags = read_source(test_path)
         diags.extend(read_diags)
         if source is not None:
-            module, parse_diags = parse_source(source)
+            module, parse_diags, broken = parse_recovering(source)
             diags.extend(parse_diags)
+            unparsed.extend(broken)
             if module is not None:
                 test_sources.append(source)
                 for item in module.items:
@@ -166,5 +171,6 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
     # keep the entry last so dependencies come first
     entry = modules.pop(entry_key)
     modules[entry_key] = entry
-    return Program(entry_key, modules, tuple(tests), tuple(test_sources)), diags
+    return Program(entry_key, modules, tuple(tests), tuple(test_sources),
+                   tuple(unparsed)), diags
 

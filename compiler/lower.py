@@ -271,6 +271,8 @@ def _test_stmt(ctx: Context, s) -> dict:
                    "loc": where}
             if s.via is not None:
                 out["via"] = s.via
+            if s.options:
+                out["options"] = lower_option_map(ctx, "test expect queue", s.options)
             return out
         case ast.TestCrmFault():
             return {"kind": "crm_fault", "fault": s.fault, "record": s.record_type,

@@ -253,11 +253,12 @@ class _Builder(ExprBuilder):
         if t.data == "test_http":
             return ast.TestHttp(str(c[0]), self.expr(c[1]),
                                 tuple(self.option(o) for o in c[2:]), sp)
-        negated, kind, via, connector, value = c
+        negated, kind, via, connector, value, *options = c
         return ast.TestExpect(negated is not None, str(kind),
                               str(connector.children[0]) if connector is not None else None,
                               self.expr(value) if value is not None else None, sp,
-                              str(via.children[0]) if via is not None else None)
+                              str(via.children[0]) if via is not None else None,
+                              tuple(self.option(o) for o in options))
     # -- statements
     def block(self, t: Tree) -> tuple:
         return tuple(self.stmt(s) for s in t.children)

@@ -26,6 +26,9 @@ class Program:
     modules: dict[str, LoadedModule]  # every module, dependencies before dependants
     tests: tuple[ast.Test, ...] = ()  # test blocks of the entry and of NAME.test.ccf
     test_sources: tuple[SourceFile, ...] = ()
+    # test blocks with a syntax error, as tests with no lines (compiler/test_recovery.py):
+    # never checked or lowered, each reported as one failed test
+    unparsed_tests: tuple[ast.Test, ...] = ()
 
     @property
     def entry_module(self) -> LoadedModule:

@@ -313,6 +313,9 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return diagnostic("E001", f"`=` assigns; to compare in `{keyword}` write `==`", span,
                           help=f"`{keyword} a == b` compares two values")
     expected = set(exc.expected or ())
+    extra = _word_after_expectation(line_text, tok, span)
+    if extra is not None:
+        return extra
     if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and tok.column == 1 \
             and {"STEP", "ON", "FLOW"} <= expected:
         return diagnostic("E001", f"expected a declaration at the top level, found {found}",
@@ -345,6 +348,22 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return None
     message, hint = _MESSAGES[label]
     return diagnostic("E001", message.format(found=found), span, help=hint)
+
+
+def _word_after_expectation(line_text: str, tok, span: Span) -> Diagnostic | None:
+    """`expect played welcome twice`: the grammar reads a word after the value
+    as an option (`expect queue service priority 10`) whose value is missing;
+    the author wrote one word too many."""
+    code = line_text.rstrip()
+    words = code.split()
+    if tok.type != "_NL" or len(words) < 3 or words[0] != "expect" \
+            or not words[-1].isidentifier():
+        return None
+    column = len(code) - len(words[-1]) + 1
+    return diagnostic("E001", f"unexpected `{words[-1]}`; expected the end of the line",
+                      Span(span.file, span.line, column, span.line, len(code) + 1),
+                      help="an expectation ends with what it expects (`expect played "
+                           "welcome`); only `expect queue NAME` takes more: `priority N`")
 
 
 def _opens_block(source: SourceFile, line: int) -> bool:

@@ -48,9 +48,12 @@ def isolate_tests(result: CompileResult) -> Isolated | None:
     errors = [d for d in result.diagnostics if d.is_error]
     if program is None or not errors:
         return None
+    everything = _in_file_order(program)
     broken: dict[int, list[Diagnostic]] = {}
     for diag in errors:
-        test = _test_of(program.tests, diag)
+        # a block that did not parse first: a parsed test's span runs on over
+        # the blank lines that stand for it
+        test = _test_of(program.unparsed_tests, diag) or _test_of(program.tests, diag)
         if test is None:
             return None
         broken.setdefault(id(test), []).append(diag)
@@ -58,4 +61,14 @@ def isolate_tests(result: CompileResult) -> Isolated | None:
                                                     if id(t) not in broken))
     ir = lower_program(kept, program_scopes(kept))
     return Isolated(ir, tuple(BrokenTest(t, tuple(broken[id(t)])) if id(t) in broken else None
-                              for t in program.tests))
+                              for t in everything))
+
+
+def _in_file_order(program) -> tuple[ast.Test, ...]:
+    """The tests that parsed and those that did not (compiler/test_recovery.py),
+    as the files have them: the flow's own first, then NAME.test.ccf's."""
+    if not program.unparsed_tests:
+        return program.tests
+    entry = program.entry_module.source.path
+    return tuple(sorted(program.tests + program.unparsed_tests,
+                        key=lambda t: (t.span.file != entry, t.span.line)))

@@ -41,6 +41,7 @@ def test_the_new_lines_are_quiet_when_right(tmp_path: Path) -> None:
           expect screen_pop for zhang
           expect wrapup for zhang
           expect priority 10
+          expect queue service priority 10
           expect outcome "answered"
           expect routed via owner to zhang
           expect routed via queue to service
@@ -63,6 +64,9 @@ def test_unknown_names_and_words_are_errors_with_a_suggestion(tmp_path: Path) ->
           expect error 3
           expect queue via owner service
           expect crm_log 1
+          expect queue service priority "high"
+          expect played welcome priority 10
+          expect queue service priorty 10
     """)
     got = [(d.code, d.span.line, d.message, d.help) for d in result]
     assert got == [
@@ -85,6 +89,9 @@ def test_unknown_names_and_words_are_errors_with_a_suggestion(tmp_path: Path) ->
          "`via` says how a call was routed: `expect routed via owner to zhang`"),
         ("E303", 13, "`expect crm_log` takes a text",
          'write the outcome logged, such as `expect crm_log "resolved"`'),
+        ("E300", 14, "the option `priority` takes a number, not text", None),
+        ("E106", 15, "`expect played` has no option `priority`", "it takes no options"),
+        ("E106", 16, "`expect queue` has no option `priorty`", "did you mean `priority`?"),
     ]
 
 
@@ -108,6 +115,7 @@ def test_fmt_keeps_the_new_lines() -> None:
           call from "+1"
           expect routed via owner to zhang
           expect not error "null"
+          expect queue service priority 10
         """)
     formatted, problems = format_source(text, "t.test.ccf")
     assert problems == [] and formatted is not None
@@ -115,4 +123,5 @@ def test_fmt_keeps_the_new_lines() -> None:
     assert "  crm slow 2s\n" in formatted
     assert '  http get "https://x/y" status 503 body {a: 1} delay 6s\n' in formatted
     assert "  expect routed via owner to zhang\n" in formatted
+    assert "  expect queue service priority 10\n" in formatted
     assert format_source(formatted, "t.test.ccf")[0] == formatted

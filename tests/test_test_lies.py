@@ -125,7 +125,8 @@ def test_wrong_new_expectations_fail_saying_what_happened(tmp_path: Path, via: s
                  "agent li skills [general]", OPEN, 'call from "+8613900000001"',
                  "expect routed via queue to zhang", "expect not recording",
                  'expect crm_log "self-service"', "expect screen_pop for li",
-                 "expect not wrapup", "expect priority 10", 'expect outcome "abandoned"')
+                 "expect not wrapup", "expect priority 10", 'expect outcome "abandoned"',
+                 "expect queue service priority 10")
     assert failed(result) == [
         ("expect routed via queue to zhang", "routed: zhang via owner"),
         ("expect not recording", f"recordings: {_recording(result)}"),
@@ -134,6 +135,21 @@ def test_wrong_new_expectations_fail_saying_what_happened(tmp_path: Path, via: s
         ("expect not wrapup", "wrap-up forms for: zhang"),
         ("expect priority 10", "the call joined no queue"),
         ('expect outcome "abandoned"', "outcome: answered, hangup"),
+        ("expect queue service priority 10", "the call joined no queue"),
+    ]
+
+
+def test_a_queue_joined_at_another_priority_fails_saying_which(tmp_path: Path,
+                                                               via: str) -> None:
+    away = ('crm customer {phone: "+8613900000001", owner: "zhang"}',
+            'agent zhang skills [general] state "offline"', "agent li skills [general]", OPEN,
+            'call from "+8613900000001"')
+    assert run(tmp_path, via, *away, "expect queue service priority 10").passed
+    result = run(tmp_path, via, *away, "expect queue service priority 5",
+                 "expect not queue service priority 10")
+    assert failed(result) == [
+        ("expect queue service priority 5", "queues joined: service priority 10"),
+        ("expect not queue service priority 10", "queues joined: service priority 10"),
     ]
 
 

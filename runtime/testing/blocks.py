@@ -193,6 +193,9 @@ def _expectation(ir: dict, stmt: dict) -> Expectation:
             raw = literal(expr, ir, stmt.get("loc"))
             number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
             value, kind = to_text(raw), "number" if number else "text"
+    priority = (stmt.get("options") or {}).get("priority")
     return Expectation(what=stmt["what"], negated=bool(stmt.get("negated")), value=value,
                        connector=stmt.get("connector"), loc=stmt.get("loc") or {},
-                       value_kind=kind, via=stmt.get("via"))
+                       value_kind=kind, via=stmt.get("via"),
+                       priority=to_text(literal(priority, ir, stmt.get("loc")))
+                       if priority is not None else None)

@@ -25,9 +25,14 @@ def error_text(data: dict[str, Any]) -> str:
     return f"{data.get('message', '')}{at}"
 
 
-def seen(what: str, events: Sequence[Event], via: str | None = None) -> list[str] | None:
+def seen(what: str, events: Sequence[Event], via: str | None = None,
+         with_priority: bool = False) -> list[str] | None:
     """The things of one of this module's kinds the call did, as comparable
-    words; None when `what` is not one of them."""
+    words; None when `what` is not one of them. With with_priority, the
+    queues joined with the priority of each join (`expect queue X priority N`)."""
+    if what == "queue" and with_priority:
+        return [queue_at(str(e.data.get("queue", "")), str(e.data.get("priority", 0)))
+                for e in events if e.kind == "queue_joined"]
     if what == "error":
         return [str(d.get("message", "")) for d in errors(events)]
     if what == "outcome":
@@ -51,6 +56,10 @@ def seen(what: str, events: Sequence[Event], via: str | None = None) -> list[str
     if what in ("recording", "crm_log", "screen_pop", "wrapup", "priority"):
         return out
     return None
+
+
+def queue_at(queue: str | None, priority: str) -> str:
+    return f"{queue} priority {priority}"
 
 
 def _outcomes(events: Sequence[Event]) -> list[str]:

@@ -23,6 +23,7 @@ class Expectation:
     value_kind: str | None = None  # prompt, queue, step, agent, text
     via: str | None = None  # `expect routed via owner to X`: how the route chose (call_facts)
     implicit: bool = False  # the `expect not error` every test has unless it says otherwise
+    priority: str | None = None  # `expect queue service priority 10`: that queue's join's
 
     def describe(self) -> str:
         """The line as a person would write it: `expect not played welcome`."""
@@ -40,6 +41,8 @@ class Expectation:
             words.append(self.connector)
         if self.value is not None:
             words.append(f'"{self.value}"' if self.value_kind == "text" else self.value)
+        if self.priority is not None:
+            words.extend(("priority", self.priority))
         return " ".join(words)
 
 
@@ -93,7 +96,7 @@ def check_test(expectations: Iterable[Expectation], facts: CallFacts,
 
 
 def judge(exp: Expectation, facts: CallFacts) -> Outcome:
-    seen = call_facts.seen(exp.what, facts.events, exp.via)
+    seen = call_facts.seen(exp.what, facts.events, exp.via, exp.priority is not None)
     if seen is None:
         seen = _seen(exp.what, facts, by_name=exp.value_kind not in (None, "text", "number"))
     if exp.value is None:
@@ -112,6 +115,8 @@ def judge(exp: Expectation, facts: CallFacts) -> Outcome:
 
 
 def _matches(exp: Expectation, item: str) -> bool:
+    if exp.priority is not None:
+        return item == call_facts.queue_at(exp.value, exp.priority)
     if exp.what in ("heard", "error"):
         return exp.value in item if exp.value_kind in ("text", "number") else item == exp.value
     return item == exp.value

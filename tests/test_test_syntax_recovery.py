@@ -1,0 +1,108 @@
+"""A syntax error inside one test block fails only that test (issue 13): `ccf test` runs
+the others and reports the broken one with its diagnostic, JUnit agrees, and `ccf
+validate` still fails; a syntax error in the flow itself fails the whole file."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ccf_cli import ccf
+
+FLOW = """flow demo:
+  languages en-US
+
+prompt welcome:
+  en-US tts "Welcome."
+
+on start:
+  answer
+  play welcome
+  hangup
+"""
+
+GOOD = """test "GOOD":
+  call from "+8613900000001"
+  expect played welcome
+"""
+
+BROKEN = {
+    "a word too many": "  expect played welcome twice\n",
+    "a bad indent": "  expect played welcome\n      expect hangup\n",
+    "a misspelt statement": "  exepct played welcome\n",
+    "an unclosed bracket": "  expect played (welcome\n",
+}
+
+
+def broken(name: str) -> str:
+    return f'test "{name}":\n  call from "+8613900000001"\n' + BROKEN[name]
+
+
+def summary(output: str) -> str:
+    [line] = [line for line in output.splitlines()
+              if re.fullmatch(r"\d+ passed, \d+ failed", line)]
+    return line
+
+
+def verdicts(output: str) -> list[tuple[str, str]]:
+    return [(m.group(1), m.group(2)) for m in
+            re.finditer(r"^(ok  |FAIL)  \S+  (.+)$", output, re.MULTILINE)]
+
+
+def test_each_broken_block_fails_alone_and_the_others_run(tmp_path: Path) -> None:
+    (tmp_path / "demo.ccf").write_text(FLOW, encoding="utf-8")
+    parts = [GOOD.replace("GOOD", "first")]
+    for name in BROKEN:
+        parts += [broken(name), GOOD.replace("GOOD", f"after {name}")]
+    (tmp_path / "demo.test.ccf").write_text("\n".join(parts), encoding="utf-8")
+    report = tmp_path / "junit.xml"
+    result = ccf("test", str(tmp_path), "--junit", str(report))
+    assert result.exit_code == 1
+    assert summary(result.stdout) == "5 passed, 4 failed"
+    expected = [("ok  ", "first")]
+    for name in BROKEN:
+        expected += [("FAIL", name), ("ok  ", f"after {name}")]
+    assert verdicts(result.stdout) == expected
+    assert "error[E001]: unexpected `twice`; expected the end of the line" in result.stdout
+    assert "this `(` is never closed" in result.stdout
+    root = ET.parse(report).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("9", "4")
+    failing = {c.get("name"): c.find("failure") for c in root.iter("testcase")
+               if c.find("failure") is not None}
+    assert sorted(failing) == sorted(BROKEN)
+    assert failing["a word too many"].get("type") == "compile"
+    assert "E001 unexpected `twice`" in failing["a word too many"].text
+    checked = ccf("validate", str(tmp_path))
+    assert checked.exit_code == 1
+    assert "4 errors" in checked.stdout
+
+
+def test_a_broken_block_in_the_flow_file_fails_alone(tmp_path: Path) -> None:
+    (tmp_path / "demo.ccf").write_text(
+        FLOW + "\n" + broken("a word too many") + "\n" + GOOD, encoding="utf-8")
+    result = ccf("test", str(tmp_path / "demo.ccf"))
+    assert result.exit_code == 1
+    assert verdicts(result.stdout) == [("FAIL", "a word too many"), ("ok  ", "GOOD")]
+
+
+def test_the_rest_of_the_file_is_still_checked(tmp_path: Path) -> None:
+    (tmp_path / "demo.ccf").write_text(FLOW.replace("  hangup\n", "  goto nowhere\n") + "\n"
+                                       + broken("a word too many") + "\n" + GOOD,
+                                       encoding="utf-8")
+    checked = ccf("validate", str(tmp_path))
+    assert checked.exit_code == 1
+    assert "unexpected `twice`" in checked.stdout
+    assert "error[E100]" in checked.stdout  # the flow's own error, found past the broken test
+    result = ccf("test", str(tmp_path))
+    assert "the flow does not compile" in result.stdout
+    assert summary(result.stdout) == "0 passed, 1 failed"
+
+
+def test_a_syntax_error_in_the_flow_still_fails_the_whole_file(tmp_path: Path) -> None:
+    (tmp_path / "demo.ccf").write_text(FLOW.replace("  play welcome\n", "  play welcome twice\n")
+                                       + "\n" + GOOD, encoding="utf-8")
+    result = ccf("test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "the flow does not compile" in result.stdout
+    assert summary(result.stdout) == "0 passed, 1 failed"
