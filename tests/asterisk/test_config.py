@@ -181,13 +181,22 @@ def test_agents_file_problems(tmp_path):
         extension = "80,02"
 
         [[agents]]
-        id = "zhang wei"
-        extension = "8001"
+        id = "wang"
+        extension = "80|03"
         """, name="people.toml")
     found = problems(missing)
     assert len(found) == 2
     assert "agent 'li': '80,02' is not a phone number" in found[0]
-    assert "agent 'zhang wei': agent id 'zhang wei' may only use letters" in found[1]
+    assert "agent 'wang': '80|03' is not a phone number" in found[1]
+    # an id Asterisk cannot name is refused as the file is read (ccdsl/agent_ids.py),
+    # by ccf simulate as by ccf serve
+    write(tmp_path, """\
+        [[agents]]
+        id = "zhang wei"
+        extension = "8001"
+        """, name="people.toml")
+    [found] = problems(missing)
+    assert "agent id `zhang wei` may only use ASCII letters, digits, `_` and `-`" in found
     write(tmp_path, "agents = 3\n", name="people.toml")
     [found] = problems(missing)
     assert "agents.file:" in found and "needs a list `agents`" in found
