@@ -27,6 +27,7 @@ from ccdsl.runtime.asterisk.names import (
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.clock import Clock, SystemClock
 from ccdsl.runtime.core.routing import AgentPool
+from ccdsl.runtime.operations.callback_hold import held_by_us
 
 log = logging.getLogger("ccdsl.centre")
 
@@ -68,6 +69,7 @@ _CALL_DEVICE = {"AgentCalled": "RINGING", "AgentConnect": "INUSE",
 @dataclass
 class _Membership:
     paused: bool = False
+    reason: str = ""  # PausedReason while paused
     calls: int = 0
     last_call: int = 0  # epoch seconds of the last call's end, 0: none
 
@@ -172,6 +174,12 @@ class AmiCentre:
 
     def agents(self) -> list[Agent]:
         return self.pool.agents()
+
+    def pauses(self) -> dict[tuple[str, str], str]:
+        """(flow queue, agent) -> PausedReason of every member paused in a queue."""
+        return {(self._ir_queue.get(q, q), agent_id): m.reason
+                for agent_id, mirror in self._mirror.items() if agent_id not in self._logged_out
+                for q, m in mirror.members.items() if m.paused}
 
     def queue_waiting(self, queue: str) -> int:
         stats = self._stats_for(queue)
@@ -285,6 +293,7 @@ class AmiCentre:
             return
         membership = mirror.members.setdefault(queue, _Membership())
         membership.paused = event.get("Paused") == "1"
+        membership.reason = (event.get("PausedReason") or "") if membership.paused else ""
         membership.calls = _int(event.get("CallsTaken"))
         membership.last_call = _int(event.get("LastCall"))
         status = event.get("Status")
@@ -323,9 +332,11 @@ class AmiCentre:
             return AgentState.LOGGED_OFF
         state = DEVICE_TO_STATE.get(mirror.device or "UNKNOWN", AgentState.AVAILABLE)
         # paused in every queue it is in: not offered calls (a paused agent
-        # on a call stays busy)
+        # on a call stays busy). Held for an in-queue call-back is not the
+        # agent's pause: free, and the call-back's to take
         if (state == AgentState.AVAILABLE and mirror.members
-                and all(m.paused for m in mirror.members.values())):
+                and all(m.paused and not held_by_us(m.reason)
+                        for m in mirror.members.values())):
             return AgentState.PAUSED
         return state
 
@@ -467,7 +478,7 @@ class AmiCentre:
         if mirror is None:
             return
         for membership in mirror.members.values():
-            membership.paused = paused
+            membership.paused, membership.reason = paused, ""
         self._publish(agent_id)
 
     def note_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:

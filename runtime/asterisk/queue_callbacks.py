@@ -1,5 +1,5 @@
-"""ccf serve's in-queue call-backs on Asterisk: the dialler given the AMI mirror's agents
-and AsteriskControl.callback (the AMI Originate of `ccf callback`).
+"""ccf serve's in-queue call-backs on Asterisk: the dialler given the AMI mirror's agents,
+AsteriskControl.callback (the AMI Originate of `ccf callback`) and QueuePause to hold members.
 
 Wiring only: must not decide turns or retries (runtime/operations/callback_dialler.py).
 """
@@ -9,20 +9,51 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ccdsl.runtime.asterisk import names
+from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
+from ccdsl.runtime.operations.callback_hold import HOLD_REASON, Holds
 from ccdsl.runtime.operations.callback_policy import CallbackPolicy
 from ccdsl.runtime.operations.callback_rows import CallbackRows, Request
 from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.store_runs import this_process
 
 
+def ami_holds(centre: Any, ami_up: Callable[[], Any]) -> Holds:
+    """Members held through QueuePause (Queue, Interface, Paused, Reason
+    HOLD_REASON) as the AMI mirror (AmiCentre) sees them; nothing is known
+    or done while the link is down."""
+
+    def pauses():
+        return centre.pauses() if ami_up() is not None else None
+
+    async def hold(queue: str, agent_id: str, on: bool) -> None:
+        link = ami_up()
+        agent = centre.agent(agent_id)
+        if link is None or agent is None:
+            return
+        headers = {"Queue": names.queue_name(queue),
+                   "Interface": names.agent_interface(centre.interface_template, agent.id,
+                                                      agent.extension),
+                   "Paused": "true" if on else "false"}
+        if on:
+            headers["Reason"] = HOLD_REASON
+        reply = await link.action("QueuePause", **headers)
+        if not reply.ok:
+            raise AmiError(f"QueuePause refused: {reply.message or 'no reason'}")
+
+    return Holds(pauses, hold)
+
+
 def asterisk_dialler(store_path: str, policy: CallbackPolicy, line: QueueLine, *,
                      agents: Callable[[], list[Agent]], control: Any,
-                     ami_up: Callable[[], Any], clock: Clock) -> CallbackDialler:
+                     ami_up: Callable[[], Any], clock: Clock,
+                     centre: Any = None) -> CallbackDialler:
     """The dialler of a LiveCentre. No agent counts as free while the AMI
-    link is down: their states are not known, and nothing could be placed."""
+    link is down: their states are not known, and nothing could be placed.
+    centre: the AmiCentre, whose members are held for call-backs (None: none)."""
 
     def free() -> list[Agent]:
         return agents() if ami_up() is not None else []
@@ -37,4 +68,5 @@ def asterisk_dialler(store_path: str, policy: CallbackPolicy, line: QueueLine, *
 
     return CallbackDialler(CallbackRows(store_path, this_process()), policy, line,
                            agents=free, place=place,
-                           now_ms=lambda: int(clock.now().timestamp() * 1000))
+                           now_ms=lambda: int(clock.now().timestamp() * 1000),
+                           holds=ami_holds(centre, ami_up) if centre is not None else None)

@@ -294,7 +294,8 @@ class LiveCentre:
         if cfg.callbacks.enabled:
             self.dialler = asterisk_dialler(cfg.store_path, cfg.callbacks, line,
                                             agents=centre.agents, control=self.control,
-                                            ami_up=self._ami_up, clock=clock)
+                                            ami_up=self._ami_up, clock=clock,
+                                            centre=centre)
             self._spawn(self.dialler.run())
         return address
 
@@ -472,6 +473,9 @@ class LiveCentre:
             # a dial under way finishes: its outcome is stored (or, killed, reconciled)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.dialler.drain(), DIAL_DRAIN_S)
+            # no member stays held for a call-back (a crash: the next start releases them)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.dialler.release(), 10.0)
             self.dialler.rows.close()
         ami, self.ami = self.ami, None
         if ami is not None:

@@ -25,6 +25,7 @@ from ccdsl.runtime.core.services import RuntimeConfig
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.callback_dialler import POLL_S, CallbackDialler, QueueLine
+from ccdsl.runtime.operations.callback_hold import Holds
 from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPolicy
 from ccdsl.runtime.operations.callback_rows import CallbackRows
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
@@ -164,7 +165,8 @@ class SimulatedConsole:
                 now_ms=lambda: int(centre.clock.now().timestamp() * 1000),
                 # once a second of the centre's time, as ccf serve's: a faster centre's
                 # free agents are not all taken by waiting callers between two looks
-                poll_s=max(MIN_POLL_S, POLL_S / max(self.options.speed, 1.0)))
+                poll_s=max(MIN_POLL_S, POLL_S / max(self.options.speed, 1.0)),
+                holds=Holds(centre.pauses, centre.hold_member))
             self._dialling = asyncio.get_running_loop().create_task(self.dialler.run())
         return address
 
@@ -190,6 +192,7 @@ class SimulatedConsole:
             await asyncio.gather(self._dialling, return_exceptions=True)
         if self.dialler is not None:
             await self.dialler.drain()
+            await self.dialler.release()  # no member stays held for a call-back
             self.dialler.rows.close()
         if self.web is not None:
             self.web.app.state.stopping.set()

@@ -9,6 +9,7 @@ run). Must not place calls itself or write the store but through CallbackRows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.callback_hold import Holds
 from ccdsl.runtime.operations.callback_policy import CallbackPolicy
 from ccdsl.runtime.operations.callback_rows import (
     DONE,
@@ -99,15 +101,22 @@ class CallbackDialler:
 
     agents(): the centre's agents now (state, queues); place(request, agent):
     rings the agent then the customer and returns the result's mapping (see
-    classify); now_ms(): the centre's clock."""
+    classify); now_ms(): the centre's clock. holds: the runtime's pauses
+    (callback_hold.py): a request whose turn has come while no member is
+    free holds the queue's members, so the next one free is its agent
+    rather than a later caller's; None: nobody is held."""
 
     def __init__(self, rows: CallbackRows, policy: CallbackPolicy, line: QueueLine, *,
                  agents: Callable[[], Iterable[Agent]],
                  place: Callable[[Request, str], Awaitable[Mapping[str, Any]]],
-                 now_ms: Callable[[], int], poll_s: float = POLL_S) -> None:
+                 now_ms: Callable[[], int], poll_s: float = POLL_S,
+                 holds: Holds | None = None) -> None:
         self.rows, self.policy, self.line = rows, policy, line
         self.agents, self.place, self.now_ms = agents, place, now_ms
         self.poll_s = poll_s
+        self.holds = holds
+        self.waiting: dict[str, set[str]] = {}  # queue -> members held for its call-backs
+        self.on_dial: dict[tuple[str, int], tuple[str, str]] = {}  # (queue, agent) of a dial
         self.dialling: dict[tuple[str, int], asyncio.Task] = {}
         self.busy: set[str] = set()  # agents this dialler is ringing or connecting
         self.tried: dict[tuple[str, int], set[str]] = {}  # agents who did not answer
@@ -146,21 +155,50 @@ class CallbackDialler:
             log.warning("%d in-queue call-back(s) given up: not reached within the time "
                         "allowed", gave_up)
         started = 0
+        waiting: dict[str, set[str]] = {}
         for request in await self._db(self.rows.due, now):
             if request.key in self.dialling:
                 continue
             if self.line.ahead(request.queue, request.joined_ms, request.priority):
-                continue  # callers before it in line are still waiting
+                continue  # callers before it in line are still waiting: not held for
             agent = self._free_member(request)
             if agent is None:
+                # its turn, nobody free: the next member free is its agent, not a
+                # later caller's (app_queue rings no paused member)
+                waiting.setdefault(request.queue, set()).update(self._holdable(request.queue))
                 continue
             if not await self._db(self.rows.claim, request, agent, now):
                 continue  # another server took it
             self.busy.add(agent)
+            self.on_dial[request.key] = (request.queue, agent)
             self.dialling[request.key] = asyncio.get_running_loop().create_task(
                 self._dial(request, agent))
             started += 1
+        self.waiting = waiting
+        await self.settle_holds()
         return started
+
+    async def settle_holds(self) -> None:
+        """Members held: those of the queues waiting for a member, and each
+        agent of a call-back under way (in its queue); every other member
+        ccf paused for a call-back is unpaused, a dead run's too."""
+        if self.holds is None:
+            return
+        wanted = {q: set(agents) for q, agents in self.waiting.items()}
+        for queue, agent in self.on_dial.values():
+            wanted.setdefault(queue, set()).add(agent)
+        await self.holds.settle(wanted)
+
+    async def release(self) -> None:
+        """Stopping: no member stays held (after drain(): no dial under way)."""
+        self.waiting = {}
+        await self.settle_holds()
+
+    def _holdable(self, queue: str) -> set[str]:
+        """The queue's members ccf may hold: logged in, not paused by someone else."""
+        others = self.holds.others(queue) if self.holds is not None else set()
+        return {a.id for a in self._members(queue)
+                if a.state != AgentState.LOGGED_OFF and a.id not in others}
 
     async def drain(self) -> None:
         """Wait for the dials under way (tests, stopping)."""
@@ -174,9 +212,11 @@ class CallbackDialler:
         """The free member of the queue who waited longest, among those who
         have not let this request ring out."""
         tried = self.tried.get(request.key, set())
+        # paused in this queue by someone else (an agent paused in it alone shows available)
+        others = self.holds.others(request.queue) if self.holds is not None else set()
         free = [a for a in self._members(request.queue)
                 if a.state == AgentState.AVAILABLE and a.id not in self.busy
-                and a.id not in tried]
+                and a.id not in tried and a.id not in others]
         free.sort(key=lambda a: (a.idle_since is not None, a.idle_since or 0, a.id))
         return free[0].id if free else None
 
@@ -190,6 +230,10 @@ class CallbackDialler:
         finally:
             self.busy.discard(agent)
             self.dialling.pop(request.key, None)
+            self.on_dial.pop(request.key, None)
+            # its agent at once back to the queue (unless the queue is still held)
+            with contextlib.suppress(Exception):
+                await self.settle_holds()
 
     async def _settle(self, request: Request, agent: str, placed: Placed) -> None:
         policy, now = self.policy, self.now_ms()

@@ -78,6 +78,8 @@ class SimCentre:
         self._skills: dict[str, dict[str, int]] = {q.name: q.skills for q in self.queues.values()}
         self._rrpos: dict[str, int] = {}
         self._paused: dict[str, set[str]] = {}  # queue -> members auto-paused in it
+        # queue -> members held for an in-queue call-back (paused in it for ccf serve)
+        self.held: dict[str, set[str]] = {}
         self._seq = 0
         self._now = now
         self.clock = clock  # when given, CentreView answers are as of its time
@@ -259,7 +261,7 @@ class SimCentre:
 
     def available(self, queue: str, skills: dict[str, int]) -> list[Agent]:
         """The members a queue may ring now: available, not paused in it."""
-        paused = self._paused.get(queue, ())
+        paused = self._paused.get(queue, set()) | self.held.get(queue, set())
         return [a for a in self.members(skills)
                 if a.state == AgentState.AVAILABLE and a.id not in paused]
 

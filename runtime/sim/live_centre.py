@@ -24,6 +24,7 @@ from ccdsl.runtime.core.queues import QueueConfig, queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.agent_desk import WRAPUP_REASON
 from ccdsl.runtime.operations.agents_file import AgentSpec, save_skills
+from ccdsl.runtime.operations.callback_hold import HOLD_REASON
 from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.status_doc import iso, status_document
@@ -283,6 +284,32 @@ class SimLiveCentre(CallActions):
             if state == AgentState.PAUSED:
                 self.centre.pool.set_state(agent, AgentState.AVAILABLE, self.clock.now())
             self.centre.unpause(agent)
+        self.changed.notify()
+
+    def pauses(self) -> dict[tuple[str, str], str]:
+        """(queue, agent) -> why each member is paused in a queue: held for a
+        call-back (HOLD_REASON), Auto-Pause, or the agent's own pause."""
+        found: dict[tuple[str, str], str] = {}
+        for agent in self.centre.pool.agents():
+            if agent.state == AgentState.LOGGED_OFF:
+                continue
+            for queue in agent.queues:
+                if agent.id in self._pause_reason:
+                    found[(queue, agent.id)] = self._pause_reason[agent.id] or ""
+                elif agent.id in self.centre.held.get(queue, ()):
+                    found[(queue, agent.id)] = HOLD_REASON
+                elif self.centre.is_paused(queue, agent.id):
+                    found[(queue, agent.id)] = "Auto-Pause"
+        return found
+
+    async def hold_member(self, queue: str, agent: str, on: bool) -> None:
+        """Pause (on) or unpause one member in one queue for a call-back: the
+        queue rings it no more; its call and its state are untouched."""
+        held = self.centre.held.setdefault(queue, set())
+        if on:
+            held.add(agent)
+        else:
+            held.discard(agent)
         self.changed.notify()
 
     async def _auto_wrapup(self, agent: str, call_id: str | None) -> None:
