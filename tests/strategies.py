@@ -204,8 +204,10 @@ def _simple(on_error):
                   on_error),
         st.builds(ast.Collect, _targets, options, on_error),
         st.builds(ast.ExprStmt, _stmt_exprs, on_error),
-        st.builds(ast.Route, any_name, options, on_error),
-        st.builds(ast.Enqueue, any_name, options, on_error),
+        # `queue X` / `route X` take an expression, which `not` begins: no queue or
+        # rule is called `not` (E102)
+        st.builds(ast.Route, name_except({"not"}), options, on_error),
+        st.builds(ast.Enqueue, name_except({"not"}), options, on_error),
         st.builds(ast.Transfer, any_name, exprs, st.sampled_from([None, "attended", "blind"]),
                   options, on_error),
         st.builds(ast.ThreeWay, any_name, exprs, options, on_error),

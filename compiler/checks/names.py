@@ -36,6 +36,20 @@ def check(program: Program, scopes: dict[str, Scope],
         yield from _handlers(loaded, sources)
         yield from _start(loaded, sources)
         yield from _declared_types(loaded, records, sources)
+        yield from _value_names(loaded, sources)
+
+
+def _value_names(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
+    """`queue X` and `route X` take an expression (a queue or rule may be a value), and
+    `not` always begins one there, so no queue or routing rule can be called `not`."""
+    for item in loaded.module.items:
+        if isinstance(item, ast.QueueDecl | ast.Routing) and item.name == "not":
+            kind = "queue" if isinstance(item, ast.QueueDecl) else "routing rule"
+            statement = "queue" if kind == "queue" else "route"
+            yield diagnostic("E102", f"a {kind} cannot be called `not`",
+                             word_span(item.span, item.name, sources),
+                             help=f"`{statement} not` reads as the start of `not EXPR`; "
+                                  "give it another name")
 
 
 def _header(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
