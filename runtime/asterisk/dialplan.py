@@ -309,7 +309,9 @@ def _queues(config, bundle) -> ConfFile:
         settings, declared = found[name]
         notes = [f"declared by {', '.join(declared)}"]
         if settings.skills is None:
-            notes.append("skills are computed per call: every logged-in agent is a member")
+            notes.append("skills are computed per call: members are the logged-in agents with "
+                         "its written skills (all of them when none is written), and ccf serve "
+                         "refuses a call asking for others, which app_queue cannot pick by")
         sections.append(Section(name, settings.lines(), tuple(notes)))
     header = (*_header(QUEUES_FILE, "queues.conf"),
               "No members: ccf serve adds the logged-in agents (QueueAdd) when it connects.")

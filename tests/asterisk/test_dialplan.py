@@ -229,7 +229,7 @@ def test_values_that_would_break_queues_conf_are_refused(hotline):
         render_dialplan(config, bundle({"hotline": bad}, {}))
 
 
-def test_skills_computed_per_call_say_every_logged_in_agent_is_a_member(hotline):
+def test_skills_computed_per_call_say_who_the_members_are_and_that_calls_are_refused(hotline):
     config = load_config(EXAMPLE, environ={})
     opts = hotline["queues"]["support"]["options"]
     computed = {**hotline, "queues": {"support": {**hotline["queues"]["support"], "options": {
@@ -238,8 +238,9 @@ def test_skills_computed_per_call_say_every_logged_in_agent_is_a_member(hotline)
     [support] = files[QUEUES_FILE].sections
     # ccf serve adds them (ensure_members): no `member =>` lines
     assert not [line for line in support.lines if line.key == "member"]
-    assert "skills are computed per call: every logged-in agent is a member" \
-        in support.comments
+    [note] = [c for c in support.comments if c.startswith("skills are computed per call")]
+    assert "members are the logged-in agents with its written skills" in note
+    assert "ccf serve refuses a call asking for others" in note
 
 
 def test_the_dialplan_shown_in_the_docs_is_what_deploy_writes(hotline):
