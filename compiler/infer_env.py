@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from ccdsl import ast
 from ccdsl import builtins as bi
 from ccdsl.compiler.chains import Chains
+from ccdsl.compiler.controlflow import routings_of
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, walk_statements
@@ -82,6 +83,14 @@ class Context:
         # the flow makes it, and one may depend on itself
         self._types: Chains[Type] = Chains(on_cycle=ANY)
         self._assignments: dict[tuple[str, str], dict[str, list]] = {}
+        self._routings: dict[str, dict[str, ast.Routing]] = {}
+
+    def routings(self, module: LoadedModule) -> dict[str, ast.Routing]:
+        """The module's routing rules (controlflow.routings_of), read once per
+        module: the null-safety rules ask at every `if` and assignment."""
+        if module.key not in self._routings:
+            self._routings[module.key] = routings_of(module.module)
+        return self._routings[module.key]
 
     def env(self, key: str, where: str, sub: ast.Sub | None = None,
             params: tuple[str, ...] = ()) -> Env:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ccdsl import ast
-from ccdsl.compiler.controlflow import body_ends, is_terminal, routings_of
+from ccdsl.compiler.controlflow import body_ends, is_terminal
 from ccdsl.compiler.infer_env import Env, emit, text_of
 from ccdsl.compiler.symbols import walk_statements
 from ccdsl.types import Type, non_null
@@ -104,7 +104,7 @@ def _literal(expr) -> bool:
 def if_envs(stmt: ast.If, env: Env) -> tuple[list[Env], Env]:
     """The env of each body of an `if` (branches, then the else) and the
     env after it: what every body that can fall through proves."""
-    routings = routings_of(env.module.module)
+    routings = env.ctx.routings(env.module)
     bodies: list[Env] = []
     after: list[frozenset[str]] = []
     failed: frozenset[str] = frozenset()  # facts of the tests that were false so far
@@ -137,7 +137,7 @@ def env_after(stmt, env: Env, after_if: Env | None,
     env = forget(env, _assigned(stmt))
     if isinstance(stmt, ast.Assign):
         on_error = stmt.on_error
-        safe = on_error is None or is_terminal(on_error.action, routings_of(env.module.module))
+        safe = on_error is None or is_terminal(on_error.action, env.ctx.routings(env.module))
         if safe and not value_type(stmt.value, env).nullable:
             return with_facts(env, frozenset((stmt.name,)))
     return env
