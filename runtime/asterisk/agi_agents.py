@@ -91,18 +91,22 @@ class AgiAgents(AgiLine):
             await self._cmd("SET VARIABLE CALLERID(num)", number, timeout=QUICK_S)
         return await self._bridge(target, interface, agent_id, ring_ms, on_answer, "dial")
 
-    async def three_way(self, target: DialTarget, *, ring_ms: int,
-                        on_answer: OnAnswer) -> DialOutcome:
+    async def three_way(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                        caller_id: str | None = None) -> DialOutcome:
         self._enter("three_way")
         interface, agent_id = self._interface(target)
-        return await self._bridge(target, interface, agent_id, ring_ms, on_answer, "three_way")
+        # f(): the party is shown this number, the caller's own untouched (dial_options)
+        shown = self._safe(transfer_options, caller_id, "") if caller_id else ""
+        return await self._bridge(target, interface, agent_id, ring_ms, on_answer, "three_way",
+                                  shown)
 
     async def _bridge(self, target: DialTarget, interface: str, agent_id: str | None,
-                      ring_ms: int, on_answer: OnAnswer, via: str) -> DialOutcome:
+                      ring_ms: int, on_answer: OnAnswer, via: str,
+                      options: str = "") -> DialOutcome:
         call_id = self._gosub_call_id()
         transfers = AGENT_TRANSFERS if agent_id else ""
         data = (f"{interface},{_seconds(ring_ms)},"
-                f"g{transfers}U({names.ANSWERED_SUB}^{call_id}^{agent_id or '-'})")
+                f"g{transfers}{options}U({names.ANSWERED_SUB}^{call_id}^{agent_id or '-'})")
         hook = _AnsweredHook(self, on_answer, agent_id or target.id)
         self._note("ring", targets=[target.id], via=via)
         start = self.clock.now()

@@ -250,9 +250,10 @@ class Channel(Protocol):
         the caller's); announce: what the called party hears when it
         answers, before the caller is connected (Dial's f() and A())."""
 
-    async def three_way(self, target: DialTarget, *, ring_ms: int,
-                        on_answer: OnAnswer) -> DialOutcome:
-        """Add a third party to the caller's current conversation."""
+    async def three_way(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                        caller_id: str | None = None) -> DialOutcome:
+        """Add a third party to the caller's current conversation; caller_id:
+        the number that party is shown (None: the caller's)."""
 
     async def voicemail(self, mailbox: str, *, greeting: Sequence[Sound],
                         max_length_ms: int) -> VoicemailOutcome: ...

@@ -194,12 +194,12 @@ class SimChannel:
     async def dial(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
                    caller_id: str | None = None) -> DialOutcome:
         self._check()
-        return await self._dial(target, ring_ms, on_answer, "dial")
+        return await self._dial(target, ring_ms, on_answer, "dial", caller_id)
 
-    async def three_way(self, target: DialTarget, *, ring_ms: int,
-                        on_answer: OnAnswer) -> DialOutcome:
+    async def three_way(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                        caller_id: str | None = None) -> DialOutcome:
         self._check()
-        return await self._dial(target, ring_ms, on_answer, "three_way")
+        return await self._dial(target, ring_ms, on_answer, "three_way", caller_id)
 
     async def enqueue(self, request: QueueRequest, *, on_answer: OnAnswer,
                       on_ring: OnRing | None = None,
@@ -287,13 +287,14 @@ class SimChannel:
         return self.centre.number(target.id)
 
     async def _dial(self, target: DialTarget, ring_ms: int, on_answer: OnAnswer,
-                    via: str) -> DialOutcome:
+                    via: str, caller_id: str | None = None) -> DialOutcome:
         refusal = self._refusal(target)
+        shown = {"caller_id": caller_id} if caller_id else {}  # what the party is shown
         if refusal is not None:
             agent = self.centre.agent(target.id)
             status = "busy" if agent is not None and agent.state in (
                 AgentState.BUSY, AgentState.RINGING) else "unavailable"
-            self._note(via, target=target.id, status=status, reason=refusal)
+            self._note(via, target=target.id, status=status, reason=refusal, **shown)
             return DialOutcome(status, reason=refusal)
         script = self._script(target)
         is_agent = target.kind == "agent"
@@ -308,9 +309,9 @@ class SimChannel:
             raise
         if not answers:
             self.centre.ring_out(ids)
-            self._note(via, target=target.id, status="no_answer", ring_ms=ring)
+            self._note(via, target=target.id, status="no_answer", ring_ms=ring, **shown)
             return DialOutcome("no_answer", reason=f"{target.id} did not answer in {ring_ms} ms")
-        self._note(via, target=target.id, status="answered", ring_ms=ring)
+        self._note(via, target=target.id, status="answered", ring_ms=ring, **shown)
         conversation = await self._talk(target.id if is_agent else None, script, ring, on_answer,
                                         party=target.id)
         return DialOutcome("answered", conversation)

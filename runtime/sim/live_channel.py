@@ -125,11 +125,11 @@ class LiveChannel(SimChannel):
         return await self._paced(super().transfer(target, mode=mode, ring_ms=ring_ms,
                                                   caller_id=caller_id, announce=announce))
 
-    async def three_way(self, target: DialTarget, *, ring_ms: int,
-                        on_answer: OnAnswer) -> DialOutcome:
+    async def three_way(self, target: DialTarget, *, ring_ms: int, on_answer: OnAnswer,
+                        caller_id: str | None = None) -> DialOutcome:
         self.live.settle()
         return await self._paced(super().three_way(target, ring_ms=ring_ms,
-                                                   on_answer=on_answer))
+                                                   on_answer=on_answer, caller_id=caller_id))
 
     async def hear(self, sounds: Sequence[Sound]) -> None:
         """Sounds no flow op asked for (a queue's announcements), paced."""

@@ -78,3 +78,14 @@ def test_the_live_view_never_shows_the_courier_as_an_agent(tmp_path):
             assert (live.state, live.agent) == ("party", None)
             assert live.party == COURIER
     assert tracker.running() == []
+
+
+@pytest.mark.parametrize("runtime", ["sim", "agi"])
+def test_the_party_brought_in_is_shown_the_caller_id_asked_for(runtime, tmp_path):
+    # `three_way ... caller_id X` is in the option tables; it was only accepted
+    run, _ = _run(runtime, ONLY_COURIER, tmp_path)
+    (event,) = _kinds(run, "three_way")
+    assert (event["target"], event["caller_id"]) == (COURIER, "+862150000000")
+    (rang,) = [d for k, d in run.line if k == "three_way" or (k == "dial" and
+                                                                d.get("target") == COURIER)]
+    assert rang["caller_id"] == "+862150000000"

@@ -541,15 +541,17 @@ async def op_three_way(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc, options = op["loc"], op["options"]
     ring_ms = ms_of(await option(rt, options, "timeout", frame, loc), "timeout", loc)
     target = _dial_target(rt, op["kind"], await eval_in(rt, op["target"], frame, op), loc)
+    caller_id = await option(rt, options, "caller_id", frame, loc)
+    caller_id = None if caller_id is None else to_text(caller_id)
     offered_at = rt.services.clock.now()
     # a number is an outside party (a courier), never an agent: parties.py
     on_answer = (answer_callback(rt, "three_way", offered_at, loc) if target.kind == "agent"
                  else party_callback(rt, target.id, "three_way", offered_at, loc))
     outcome = await rt.line().three_way(target,
                                         ring_ms=ring_ms or rt.services.config.default_ring_ms,
-                                        on_answer=on_answer)
+                                        on_answer=on_answer, caller_id=caller_id)
     rt.emit("three_way", {"target": target.id, "kind": op["kind"], "status": outcome.status,
-                          "reason": outcome.reason}, loc)
+                          "reason": outcome.reason, "caller_id": caller_id}, loc)
     if outcome.status != "answered":
         raise ExternalError(f"the three-way call to {target.id} was not answered: "
                             f"{outcome.status}", service="switch")

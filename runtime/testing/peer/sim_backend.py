@@ -398,9 +398,11 @@ class SimBackend(Backend):
             fired.append(True)
             await self._run_leg(gosub[1] if len(gosub) > 1 else "", party)
 
+        # app_dial's f(): the connected line the called party is shown
+        shown = forced_caller_id(parse_options(fields[2])) or self.variables.get("CALLERID(num)")
         try:
             outcome = await self.sim.dial(target, ring_ms=ring_ms, on_answer=on_answer,
-                                          caller_id=self.variables.get("CALLERID(num)"))
+                                          caller_id=shown)
         except CallHungUp:
             self._dial_times("ANSWER" if fired else "CANCEL", start, None)
             return "200 result=-1"
