@@ -138,6 +138,9 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _CALLER_ID,
         _o("announce", "prompt", None, "what the agent hears before the caller is connected"),
     ),
+    # app_queue takes it from there: the agent is shown the caller and hears nothing the
+    # flow chose, and the queue's max_wait bounds the wait
+    "transfer queue": (),
     "three_way": (_TIMEOUT_AGENT, _CALLER_ID),
     "record": (
         _o("format", "value", TEXT, "audio format of the recording", default="\"wav\""),

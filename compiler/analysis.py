@@ -82,7 +82,8 @@ THREE_WAY_KINDS = {k: v for k, v in TRANSFER_KINDS.items() if k != "queue"}
 CONSTRUCT_NAMES = {
     "menu": "`menu`", "collect": "`collect`", "queue": "a queue declaration",
     "queue statement": "`queue`", "route": "`route`", "play": "`play`", "say": "`say`",
-    "transfer": "`transfer`", "three_way": "`three_way`", "record": "`record call`",
+    "transfer": "`transfer`", "transfer queue": "`transfer queue`",
+    "three_way": "`three_way`", "record": "`record call`",
     "voicemail": "`voicemail`", "wait": "`wait`", "test agent": "a test's `agent` line",
     "test call": "a test's `call` line", "test press": "`press`",
     "test hangup": "a test's `hangup` line", "callback": "`callback`",

@@ -137,7 +137,7 @@ def _check_enqueue(w, s: ast.Enqueue, env) -> None:
 
 def _check_transfer(w, s: ast.Transfer, env) -> None:
     w.transfer(s.kind, s.target, s.span, env, "transfer")
-    w.options(s.options, "transfer", env, s.span)
+    w.options(s.options, "transfer queue" if s.kind == "queue" else "transfer", env, s.span)
 
 
 def _text_transfer(s: ast.Transfer) -> str:
