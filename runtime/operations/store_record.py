@@ -53,6 +53,7 @@ class CallRecord:
     # the wait in a queue as a node of the per-node report (kind "queue"), open
     # beside the step's node: its choice is the key that left the queue
     queue_node: dict[str, Any] | None = None
+    left_queue_node: dict[str, Any] | None = None  # the last one closed: `queue_key` follows
     queues: list[dict[str, Any]] = field(default_factory=list)
     legs: list[dict[str, Any]] = field(default_factory=list)
     # the legs still ringing, kept as they change: most events ask for them
@@ -147,15 +148,17 @@ def _fold_joined(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, m
 
 def _fold_queue_key(call: CallRecord, seq: int, data: Mapping[str, Any], at: str,
                     ms: int) -> None:
-    if call.queue_node is not None:
-        call.queue_node["choice"] = _text(data.get("key"))
+    # the runtimes emit it just after the `queue_left` (outcome key) it explains
+    node = call.queue_node or call.left_queue_node
+    if node is not None and node["node"] == f"queue {data.get('queue')}":
+        node["choice"] = _text(data.get("key"))
 
 
 def _close_queue_node(call: CallRecord, ms: int, dropped: bool) -> None:
     node = call.queue_node
     if node is not None:
         node.update(duration_ms=ms - node["entered_ms"], dropped=int(dropped))
-        call.queue_node = None
+        call.queue_node, call.left_queue_node = None, node
 
 
 def _fold_left(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:

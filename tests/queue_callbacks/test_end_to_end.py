@@ -140,8 +140,9 @@ def test_a_key_pressed_in_the_queue_is_called_back_by_ccf_serve(tmp_path: Path) 
     assert callbacks.exit_code == 0, callbacks.output
     (choice,) = json.loads(choices.stdout)["sections"]["queue_choices"]
     assert (choice["queue"], choice["key"], choice["times"]) == ("service", "2", 1)
-    # the wait as ccf serve's clock measured it (the peer's queue ran on virtual time)
-    assert choice["avg_waited_ms"] == requested["waited_ms"]
+    # the wait as ccf serve's clock measured it (the peer's queue ran on virtual time):
+    # the queue node's length, from the join's and the leaving's times in whole ms
+    assert abs(choice["avg_waited_ms"] - requested["waited_ms"]) <= 1
     (done,) = json.loads(callbacks.stdout)["sections"]["callbacks"]
     assert (done["queue"], done["requested"], done["completed"]) == ("service", 1, 1)
 

@@ -26,8 +26,9 @@ def _store(tmp_path: Path) -> str:
         c.emit("step_entered", step="to_agent")
         c.emit("menu_choice", key="2")
         c.emit("queue_joined", queue="service", priority=0, position=1)
-        c.emit("queue_key", 90_000, queue="service", key="0", waited_ms=90_000, position=1)
-        c.emit("queue_left", queue="service", outcome="key", wait_ms=90_000)
+        # the order the runtimes emit them in: the leaving, then the key that caused it
+        c.emit("queue_left", 90_000, queue="service", outcome="key", wait_ms=90_000)
+        c.emit("queue_key", queue="service", key="0", waited_ms=90_000, position=1)
         c.emit("hangup", 1000, by="flow")
         c.emit("call_ended", outcome="voicemail")
     return str(path)

@@ -1,5 +1,5 @@
-"""The report's in-queue sections: the keys callers pressed while waiting (`queue_key`),
-per queue and key as menu choices are per node, and the in-queue call-backs per queue.
+"""The report's in-queue sections: the keys callers pressed while waiting (the choices of
+the `queue NAME` nodes), per queue and key, and the in-queue call-backs per queue.
 
 Plain SQL aggregations on a read-only connection; must not write or render. A store
 older than the queue_callbacks table (schema 7) has no call-backs to show.
@@ -24,8 +24,8 @@ def has_rows(db: sqlite3.Connection, section: str) -> bool:
     """Whether the store has anything for the section (a report of every
     section leaves an in-queue one out when a centre has none)."""
     if section == "queue_choices":
-        return db.execute("SELECT 1 FROM events WHERE kind = 'queue_key' LIMIT 1").fetchone() \
-            is not None
+        return db.execute("SELECT 1 FROM node_visits WHERE node_kind = 'queue' "
+                          "AND choice IS NOT NULL LIMIT 1").fetchone() is not None
     return _has_table(db, "queue_callbacks") and \
         db.execute("SELECT 1 FROM queue_callbacks LIMIT 1").fetchone() is not None
 
@@ -46,17 +46,17 @@ def _filters(filters: Filters, queue: str, where: list[str], args: dict[str, Any
 
 
 def queue_choices(db: sqlite3.Connection, window: Any, filters: Filters) -> Section:
-    """Per queue, the keys callers pressed to leave it while waiting."""
-    where, args = ["t.kind = 'queue_key'"], {}
-    window.where("t.at_ms", where, args)
-    _filters(filters, "json_extract(t.data, '$.queue')", where, args)
-    sql = ("SELECT json_extract(t.data, '$.queue') AS queue, "
-           "CAST(json_extract(t.data, '$.key') AS TEXT) AS key, count(*), "
-           "round(100.0 * count(*) / sum(count(*)) OVER "
-           "(PARTITION BY json_extract(t.data, '$.queue')), 1), "
-           "CAST(round(avg(json_extract(t.data, '$.waited_ms'))) AS INTEGER) "
-           f"FROM events t WHERE {' AND '.join(where)} "
-           "GROUP BY queue, key ORDER BY queue, count(*) DESC, key")
+    """Per queue, the keys callers pressed to leave it while waiting: the
+    choices of its `queue NAME` node visits (the per-node sections' rows),
+    with the wait before the key, which is the visit's length."""
+    where, args = ["t.node_kind = 'queue'", "t.choice IS NOT NULL"], {}
+    window.where("t.entered_ms", where, args)
+    _filters(filters, "substr(t.node, 7)", where, args)  # the node is `queue NAME`
+    sql = ("SELECT substr(t.node, 7) AS queue, t.choice AS key, count(*), "
+           "round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY t.node), 1), "
+           "CAST(round(avg(t.duration_ms)) AS INTEGER) "
+           f"FROM node_visits t WHERE {' AND '.join(where)} "
+           "GROUP BY t.node, t.choice ORDER BY queue, count(*) DESC, key")
     return Section("queue_choices", "In-queue choices", (
         Column("queue", "Queue", "text"),
         Column("key", "Key", "text"),
