@@ -33,20 +33,38 @@ class WaitExtras:
         self.ch = ch
         self.req = request
         self.on_announce = on_announce
-        self.next_at: datetime | None = None
+        self.next_at: datetime | None = None  # the next message
+        self.announce_at: datetime | None = None  # the next position announcement
         self.turn = 0  # the next message, in turn (app_queue's last_periodic_announce_sound)
         # a key the caller may leave with; other keys are lost, as app_queue's valid_exit
         self.accept = request.keys.__contains__ if request.keys else None
 
-    def begin(self, start: datetime) -> None:
-        """The first message comes one period after the caller joined
+    def begin(self, start: datetime) -> datetime | None:
+        """Start the clocks of a stay that began at `start`; the wait's
+        deadline (max_wait), None without one. The first message and the
+        first position announcement come one period after the caller joined
         (periodic-announce-startdelay unset: last announce = the join)."""
-        every = self.req.message_every_ms
-        if self.req.messages and every:
-            self.next_at = start + timedelta(milliseconds=every)
+        req = self.req
+        if req.messages and req.message_every_ms:
+            self.next_at = start + timedelta(milliseconds=req.message_every_ms)
+        if req.announce_position_ms:
+            self.announce_at = start + timedelta(milliseconds=req.announce_position_ms)
+        return start + timedelta(milliseconds=req.max_wait_ms) \
+            if req.max_wait_ms is not None else None
 
     def due(self, now: datetime) -> bool:
-        return self.next_at is not None and now >= self.next_at
+        """Whether a message or a position announcement is due."""
+        return self.announcing(now) or (self.next_at is not None and now >= self.next_at)
+
+    def announcing(self, now: datetime) -> bool:
+        """Whether the position announcement is due (app_queue plays it
+        before a message due as well)."""
+        return self.announce_at is not None and now >= self.announce_at
+
+    def wake_at(self) -> datetime | None:
+        """When the next message or announcement is due; None: never."""
+        times = [t for t in (self.next_at, self.announce_at) if t is not None]
+        return min(times) if times else None
 
     def message(self, now: datetime) -> str | None:
         """Play the next message; the next one is due a period after this one
@@ -59,7 +77,10 @@ class WaitExtras:
 
     def position(self, centre, now: datetime, sounds_of_position) -> str | None:
         """app_queue's say_position: the place, then (announce_wait, not for
-        the caller who is next) the expected wait in whole minutes."""
+        the caller who is next) the expected wait in whole minutes; the next
+        one is due a period after this one was."""
+        if self.announce_at is not None:
+            self.announce_at += timedelta(milliseconds=self.req.announce_position_ms or 0)
         pos = centre.position(self.req.queue, self.ch.info.call_id, now)
         sounds = list(sounds_of_position(self.ch, centre, self.req.queue, now))
         minutes = None

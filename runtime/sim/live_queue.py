@@ -62,15 +62,11 @@ class LiveQueueWait:
         live.changed.notify()
         ch._note("queue_joined", queue=req.queue, priority=req.priority, position=position,
                  music=req.music)
-        deadline = start + timedelta(milliseconds=req.max_wait_ms) \
-            if req.max_wait_ms is not None else None
+        deadline = self.extras.begin(start)  # and the messages' clocks (sim/in_queue.py)
         patience_ms = getattr(ch.caller, "patience_ms", None)
         gives_up = start + timedelta(milliseconds=patience_ms) \
             if patience_ms and not self.patient else None
-        every = req.announce_position_ms
-        announce = start + timedelta(milliseconds=every) if every else None
         next_try = start
-        self.extras.begin(start)
         try:
             while True:
                 changed = live.changed.current()
@@ -85,13 +81,11 @@ class LiveQueueWait:
                 if centre.is_empty(req.skills):
                     return self._left("empty", start, position, "every member logged off")
                 key = self._pressed()
-                if key is None and ((announce is not None and now >= announce)
-                                    or self.extras.due(now)):
-                    if announce is not None and now >= announce:
+                if key is None and self.extras.due(now):
+                    if self.extras.announcing(now):
                         # app_queue: the position, then a message due as well
                         key = await self._paced(lambda: self.extras.position(
                             centre, clock.now(), position_sounds))
-                        announce += timedelta(milliseconds=every)
                     else:
                         key = await self._paced(lambda: self.extras.message(clock.now()))
                         if key is None:  # a generated caller may answer the message
@@ -108,8 +102,8 @@ class LiveQueueWait:
                     next_try = clock.now() + timedelta(milliseconds=centre.retry_ms)
                     continue
                 pressed = ch.caller.peek()
-                wake = [t for t in (centre.next_change(now), deadline, announce, gives_up,
-                                    self.extras.next_at, ch.caller.hangup_at(),
+                wake = [t for t in (centre.next_change(now), deadline, gives_up,
+                                    self.extras.wake_at(), ch.caller.hangup_at(),
                                     pressed.at if pressed is not None else None,
                                     next_try if next_try > now else None) if t is not None]
                 seconds = clock.seconds(ms_of(min(wake) - now)) if wake else None

@@ -48,12 +48,8 @@ class QueueWait:
         position = centre.join(req.queue, ch.info.call_id, req.priority, start, req.skills)
         ch._note("queue_joined", queue=req.queue, priority=req.priority, position=position,
                  music=req.music)
-        deadline = start + timedelta(milliseconds=req.max_wait_ms) \
-            if req.max_wait_ms is not None else None
-        every = req.announce_position_ms
-        announce = start + timedelta(milliseconds=every) if every else None
+        deadline = self.extras.begin(start)  # and the messages' clocks (sim/in_queue.py)
         next_try = start
-        self.extras.begin(start)
         try:
             while True:
                 now = ch.clock.now()
@@ -62,10 +58,9 @@ class QueueWait:
                     return self._left("timeout", start, position, "max_wait passed")
                 if centre.is_empty(req.skills):
                     return self._left("empty", start, position, "every member logged off")
-                if (announce is not None and now >= announce) or self.extras.due(now):
-                    if announce is not None and now >= announce:
+                if self.extras.due(now):
+                    if self.extras.announcing(now):
                         key = self._announce(now)  # app_queue: the position, then a message
-                        announce += timedelta(milliseconds=every)
                     else:
                         key = self.extras.message(now)
                     if key is not None:
@@ -77,8 +72,8 @@ class QueueWait:
                         return outcome
                     next_try = ch.clock.now() + timedelta(milliseconds=centre.retry_ms)
                     continue
-                wake = [t for t in (centre.next_change(now), deadline, announce,
-                                    self.extras.next_at, next_try if next_try > now else None)
+                wake = [t for t in (centre.next_change(now), deadline, self.extras.wake_at(),
+                                    next_try if next_try > now else None)
                         if t is not None]
                 # nothing will change: only the caller's own limit ends the wait
                 until = min(wake) if wake else ch.caller.hangup_at()
