@@ -1,7 +1,8 @@
 """Test helpers for `ccf serve` end to end: a compiled flow ready to
 deploy, a ccf.toml for a centre on 127.0.0.1 (an AMI peer's port, the
-API on any free port, quiet text-to-speech, the example agents), a call
-placed by the FastAGI peer, and waiting for a condition."""
+API on any free port, quiet text-to-speech, the example agents), the IWS
+hotline deployed to it, a call placed by the FastAGI peer, and waiting for
+a condition."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from pathlib import Path
 from doubles.raw import ScriptBackend
 
 from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.asterisk.config import CentreConfig, load_config
+from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
+from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, CallerReport
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
@@ -59,6 +63,19 @@ def write_config(folder: Path, ami_port: int, *, extra: str = "",
         [numbers]
         """) + numbers + "\n" + extra, encoding="utf-8")
     return path
+
+
+async def deployed_hotline(folder: Path, ami_port: int, secret: str, *,
+                           extra: str = "") -> CentreConfig:
+    """examples/iws/hotline.ccf on 4008001234 deployed as `ccf deploy` does
+    it (its queues and dialplan through the AMI peer on `ami_port`) to a test
+    centre in `folder`: the centre's config."""
+    path = write_config(folder, ami_port, numbers='"4008001234" = "hotline"', extra=extra)
+    config = load_config(path, environ={"CCF_AMI_SECRET": secret})
+    flows = FlowStore(config.flows_dir)
+    plan = make_plan(config, flows, {"hotline": compiled(IWS / "hotline.ccf")})
+    await deploy(config, flows, plan, connect=ami_connector(config))
+    return config
 
 
 async def place(port: int, script: str, uniqueid: str, backend=None, *,

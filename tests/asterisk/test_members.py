@@ -10,23 +10,11 @@ from pathlib import Path
 
 from doubles.ami_server import AmiPeer
 
-from asterisk.centre import IWS, compiled, write_config
-from ccdsl.runtime.asterisk.config import load_config
-from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
+from asterisk.centre import deployed_hotline, until
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE
-from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 
 SECRET = "members-secret"
-WAIT_S = 5.0
-
-
-async def until(check, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not check():
-        assert loop.time() < deadline, f"waited {WAIT_S:g} s for {what}"
-        await asyncio.sleep(0.01)
 
 
 def members(peer: AmiPeer) -> dict[str, dict[str, bool]]:
@@ -39,11 +27,7 @@ def test_deploy_writes_no_members_and_serve_adds_the_logged_in_agents(tmp_path: 
     async def main():
         peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
         await peer.start()
-        path = write_config(tmp_path, peer.port, numbers='"4008001234" = "hotline"')
-        config = load_config(path, environ={"CCF_AMI_SECRET": SECRET})
-        store = FlowStore(config.flows_dir)
-        plan = make_plan(config, store, {"hotline": compiled(IWS / "hotline.ccf")})
-        await deploy(config, store, plan, connect=ami_connector(config))
+        config = await deployed_hotline(tmp_path, peer.port, SECRET)
         deployed = peer.config_text(QUEUES_FILE)
         after_deploy = members(peer)
         live = LiveCentre(config, port=0, api_port=0)

@@ -11,12 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asterisk.centre import IWS, compiled, write_config
+from asterisk.centre import deployed_hotline, write_config
 from doubles.ami_server import AmiPeer
 
 from ccdsl.runtime.asterisk.config import ConfigError, load_config
-from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
-from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.operations.store import CallStore
 from queue_callbacks.world import booked, rows
@@ -32,12 +30,7 @@ def serve(tmp_path: Path, until, *, extra: str = "", dial_status: str | None = N
         if dial_status:
             peer.dial_status[CUSTOMER] = dial_status
         await peer.start()
-        path = write_config(tmp_path, peer.port, numbers='"4008001234" = "hotline"',
-                            extra=extra)
-        config = load_config(path, environ={"CCF_AMI_SECRET": SECRET})
-        flows = FlowStore(config.flows_dir)
-        plan = make_plan(config, flows, {"hotline": compiled(IWS / "hotline.ccf")})
-        await deploy(config, flows, plan, connect=ami_connector(config))
+        config = await deployed_hotline(tmp_path, peer.port, SECRET, extra=extra)
         with CallStore(config.store_path) as store:
             booked(store, "c1", queue="service", start=datetime.now(UTC) - timedelta(minutes=2))
         live = LiveCentre(config, port=0, api_port=0)

@@ -16,12 +16,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from asterisk.centre import IWS, compiled, write_config
+from asterisk.centre import deployed_hotline
 from doubles.ami_server import AmiPeer
 
-from ccdsl.runtime.asterisk.config import load_config
-from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
-from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.testing.peer.app_queue import Phone
@@ -81,11 +78,7 @@ async def serving(tmp_path: Path, before=None):
     call, the dialler looking only when the test says (tick)."""
     peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
     await peer.start()
-    path = write_config(tmp_path, peer.port, numbers='"4008001234" = "hotline"')
-    config = load_config(path, environ={"CCF_AMI_SECRET": SECRET})
-    flows = FlowStore(config.flows_dir)
-    plan = make_plan(config, flows, {"hotline": compiled(IWS / "hotline.ccf")})
-    await deploy(config, flows, plan, connect=ami_connector(config))
+    config = await deployed_hotline(tmp_path, peer.port, SECRET)
     q = peer.app_queue.queues[QUEUE]
     q.conf = replace(q.conf, retry_s=1)  # a waiting caller tries again every second
     for name in DEVICES:  # a later caller given a member keeps them
