@@ -75,14 +75,18 @@ test "a key the queue does not declare is ignored":
 """
 
 
-@pytest.fixture(scope="module")
-def ir(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("wait")
-    (folder / "wait.ccf").write_text(FLOW, encoding="utf-8")
-    (folder / "wait.test.ccf").write_text(TESTS, encoding="utf-8")
+def _compiled(folder: Path, flow: str, tests: str) -> dict:
+    """The IR of `flow` with its test file `tests` (indented text is dedented)."""
+    (folder / "wait.ccf").write_text(flow, encoding="utf-8")
+    (folder / "wait.test.ccf").write_text(textwrap.dedent(tests), encoding="utf-8")
     result = compile_file(str(folder / "wait.ccf"))
     assert result.ir is not None, result.diagnostics
     return result.ir
+
+
+@pytest.fixture(scope="module")
+def ir(tmp_path_factory) -> dict:
+    return _compiled(tmp_path_factory.mktemp("wait"), FLOW, TESTS)
 
 
 def _test(ir: dict, name: str) -> dict:
@@ -148,15 +152,13 @@ def test_an_undeclared_key_is_lost_and_the_caller_stays(ir, via) -> None:
 
 def test_a_key_block_that_does_not_end_the_path_goes_on_after_the_queue(tmp_path) -> None:
     flow = FLOW.replace("  press 1 -> goto message\n", "  press 1 -> log \"pressed 1\"\n")
-    (tmp_path / "wait.ccf").write_text(flow, encoding="utf-8")
-    (tmp_path / "wait.test.ccf").write_text(textwrap.dedent("""\
+    ir = _compiled(tmp_path, flow, """\
         test "on after the queue":
           agent li skills [general] state "busy"
           call from "+8613800000001"
           press "1" after 5s
           expect hangup
-        """), encoding="utf-8")
-    ir = compile_file(str(tmp_path / "wait.ccf")).ir
+        """)
     result = run_test(ir, ir["tests"][0])
     assert result.passed, result.outcomes
     logs = [e.data["message"] for e in result.events if e.kind == "log"]
@@ -166,15 +168,13 @@ def test_a_key_block_that_does_not_end_the_path_goes_on_after_the_queue(tmp_path
 def test_the_position_is_announced_as_prompt_played(tmp_path) -> None:
     flow = FLOW.replace("  max_wait 10m\n",
                         "  max_wait 10m\n  announce_position every 30s\n  announce_wait true\n")
-    (tmp_path / "wait.ccf").write_text(flow, encoding="utf-8")
-    (tmp_path / "wait.test.ccf").write_text(textwrap.dedent("""\
+    ir = _compiled(tmp_path, flow, """\
         test "second in line":
           agent li skills [general] state "busy"
           call from "+8613800000001"
           hangup after 35s
           expect played "queue-youarenext"
-        """), encoding="utf-8")
-    ir = compile_file(str(tmp_path / "wait.ccf")).ir
+        """)
     result = run_test(ir, ir["tests"][0])
     position = [e.data for e in result.events
                 if e.kind == "prompt_played" and e.data.get("position")]
@@ -222,15 +222,13 @@ def test_a_key_after_an_earlier_queue_timeout_is_still_a_key(tmp_path) -> None:
     TIMEOUT stays on the channel: ccf serve clears it before Queue()."""
     flow = FLOW.replace("  queue service\n  log",
                         "  queue service max_wait 5s\n  queue service\n  log")
-    (tmp_path / "wait.ccf").write_text(flow, encoding="utf-8")
-    (tmp_path / "wait.test.ccf").write_text(textwrap.dedent("""\
+    ir = _compiled(tmp_path, flow, """\
         test "timeout, then a key":
           agent li skills [general] state "busy"
           call from "+8613800000001"
           press "2" after 20s
           expect callback for service
-        """), encoding="utf-8")
-    ir = compile_file(str(tmp_path / "wait.ccf")).ir
+        """)
     result = run_test_over_agi(ir, ir["tests"][0])
     assert result.passed, (result.outcomes, result.error)
     assert [x["outcome"] for x in _kinds(result.events, "queue_left")] == ["timeout", "key"]
