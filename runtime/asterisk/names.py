@@ -24,7 +24,6 @@ LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 # `~` joins a repeated Uniqueid to its count: the second call of a channel is `UNIQUEID~2`
 CALL_ID = re.compile(r"[A-Za-z0-9_.~-]{1,80}")
 
-_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _DIALLABLE = re.compile(r"^\+?[0-9*#]{1,32}$")
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _PART_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -37,23 +36,19 @@ class UnsafeValue(ValueError):
 
 
 def queue_name(qualified: str) -> str:
-    """The Asterisk queue of an IR queue: `ccf-` + its qualified name with
-    every character outside [A-Za-z0-9_-] turned into `_` (dots of module
-    names included), so queues.conf and the Queue() argument stay plain.
-    A name in another script (`售后`) is spelt in Punycode after `xn--`
-    (`ccf-xn--...`), as domain names are: plain ASCII still, and two such
-    names never meet in one Asterisk queue (an ASCII name has no `-`)."""
-    if qualified.isascii():
-        return "ccf-" + _QUEUE_UNSAFE.sub("_", qualified)
-    spelt = qualified.replace(".", "_").encode("punycode").decode("ascii")
-    return "ccf-xn--" + _QUEUE_UNSAFE.sub("_", spelt)
+    """The Asterisk queue of an IR queue: `ccf-` + its qualified name made
+    plain by sound_part (`support.vip` -> `ccf-support_vip`, `售后` ->
+    `ccf-xn--...`), so queues.conf and the Queue() argument stay plain."""
+    return "ccf-" + sound_part(qualified)
 
 
 def sound_part(name: str) -> str:
-    """A file name made from a prompt's qualified name: as queue_name does,
+    """A plain name made from a qualified name (a prompt's file, a queue):
     characters outside [A-Za-z0-9_-] become `_` (`orders.still_busy` ->
     `orders_still_busy`), and a name in another script is spelt in Punycode
-    after `xn--` (`稍候` -> `xn--...`), so two such names never share a file."""
+    after `xn--` (`稍候` -> `xn--...`), as domain names are: plain ASCII
+    still, and two such names never meet (an ASCII name has no `-`).
+    Unlike file_part (any text, dots kept) it keeps distinct names distinct."""
     if name.isascii():
         return _FILE_UNSAFE.sub("_", name)
     return "xn--" + _FILE_UNSAFE.sub("_", name.replace(".", "_").encode("punycode")
