@@ -7,6 +7,7 @@ do (docs/asterisk.md "The console's call control"). `bridge(a, b)` pairs two cha
 
 from __future__ import annotations
 
+from ccdsl.runtime.testing.peer.ami_mixmonitor import mute_refusal, muting
 from doubles.ami_state import PeerChannel
 from doubles.ami_wire import Request, Session, ast_true, error, reply
 
@@ -40,22 +41,12 @@ class ControlActions:
         return chan
 
     def _action_mixmonitormute(self, session: Session, request: Request) -> None:
-        # apps/app_mixmonitor.c manager_mute_mixmonitor (Asterisk 22): Direction,
-        # Channel, State checked in that order; a channel MixMonitor never ran on
+        # apps/app_mixmonitor.c manager_mute_mixmonitor (Asterisk 22), its header
+        # checks the test peer's (ami_mixmonitor.py); a channel MixMonitor never ran on
         # (no MIXMONITOR_FILENAME: no audiohooks) cannot be muted; Success has no Message
-        direction = (request.get("Direction") or "").lower()
-        if not direction:
-            error(session, request, "No direction specified. Must be read, write or both")
-            return
-        if direction not in ("read", "write", "both"):
-            error(session, request, "Invalid direction specified. Must be read, write or both")
-            return
-        if not request.get("Channel"):
-            error(session, request, "No channel specified")
-            return
-        state = request.get("State")
-        if not state:
-            error(session, request, "No state specified")
+        refusal = mute_refusal(request.get)
+        if refusal is not None:
+            error(session, request, refusal)
             return
         chan = self.channels.get(request.get("Channel"))
         if chan is None:
@@ -64,11 +55,11 @@ class ControlActions:
         if "MIXMONITOR_FILENAME" not in chan.variables:
             error(session, request, "Cannot set mute flag")
             return
-        muted = state.lower() not in ("no", "false", "n", "f", "0", "off")
+        muted = muting(request.get("State"))
         self.mixmonitor_mutes[chan.name] = muted
         reply(session, request, "Success")
-        self.emit({"Event": "MixMonitorMute", **chan.fields(), "Direction": direction,
-                   "State": "1" if muted else "0"})
+        self.emit({"Event": "MixMonitorMute", **chan.fields(),
+                   "Direction": request.get("Direction").lower(), "State": "1" if muted else "0"})
 
     def _action_muteaudio(self, session: Session, request: Request) -> None:
         name = request.get("Channel")
