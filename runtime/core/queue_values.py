@@ -79,11 +79,17 @@ def _bad(where: str, what: str, loc: dict | None):
     raise FlowError(f"{where} has {what}", loc)
 
 
-def member_skills(name: str, decl: dict) -> dict[str, int]:
+def member_skills(program, name: str) -> dict[str, int]:
     """The skills a phone system that keeps a queue's members (Asterisk,
     where ccf serve adds them) chose those members by: the literal skills
-    of the declaration, as runtime/core/queues.py reads them."""
-    return queue_configs({"queues": {name: decl}})[name].skills
+    of the declaration, as runtime/core/queues.py reads them. Read once per
+    program (Program.memo), not at every call's queue visit; not to be changed."""
+    key = ("member_skills", name)
+    skills = program.memo.get(key)
+    if skills is None:
+        skills = queue_configs({"queues": {name: program.queues[name]}})[name].skills
+        program.memo[key] = skills
+    return skills
 
 
 async def queues_named(ctx, a: dict, loc: dict | None) -> Any:

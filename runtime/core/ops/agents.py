@@ -255,7 +255,7 @@ async def queue_request(rt: CallRuntime, queue: str, overrides: dict, frame: Fra
         music=None if music is None else to_text(music),
         announce_position_ms=ms_of(values.get("announce_position"), "announce_position", loc),
         strategy=strategy, ring_ms=ms_of(values.get("ring"), "ring", loc), autopause=autopause,
-        member_skills=member_skills(queue, decl),
+        member_skills=member_skills(rt.program, queue),
         **await in_queue.wait_settings(rt, decl, rt.call_frame))
 
 
