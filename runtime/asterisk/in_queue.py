@@ -51,13 +51,19 @@ def _lit(expr: Any) -> Any:
     return expr.get("lit") if isinstance(expr, dict) else None
 
 
+def message_prompts(options: Mapping[str, Any]) -> list[str]:
+    """The prompts (qualified names) of an IR queue's `messages`, in the
+    order they play (one may come twice: it plays twice a round)."""
+    spec = options.get("messages") or {}
+    refs = (p.get("ref") for p in spec.get("prompts") or () if isinstance(p, dict))
+    return [str(r) for r in refs if r]
+
+
 def settings(options: Mapping[str, Any], keys: Mapping[str, Any],
              sounds_dir: str | None = None) -> dict[str, Any]:
     """The in-queue fields of dialplan.QueueSettings from an IR queue."""
-    spec = options.get("messages") or {}
-    every = _lit(spec.get("every"))
-    files = tuple(message_file(str(p.get("ref")), sounds_dir) for p in spec.get("prompts", ())
-                  if isinstance(p, dict))
+    every = _lit((options.get("messages") or {}).get("every"))
+    files = tuple(message_file(p, sounds_dir) for p in message_prompts(options))
     return {"messages": files if isinstance(every, int) and files else (),
             "message_every_s": max(1, -(-every // 1000)) if isinstance(every, int) else 0,
             "announce_wait": _lit(options.get("announce_wait")) is True,

@@ -75,11 +75,8 @@ def planned(flows: Mapping[str, dict], sounds_dir: str) -> list[MessageSound]:
 def _message_prompts(ir: dict) -> list[str]:
     out: list[str] = []
     for decl in (ir.get("queues") or {}).values():
-        spec = (decl.get("options") or {}).get("messages") or {}
-        for ref in spec.get("prompts") or ():
-            if isinstance(ref, dict) and ref.get("ref") and ref["ref"] not in out:
-                out.append(str(ref["ref"]))
-    return out
+        out += in_queue.message_prompts(decl.get("options") or {})
+    return list(dict.fromkeys(out))
 
 
 def _sound(flow: str, prompt: str, base: str, language: str | None, variant: str,
