@@ -107,3 +107,32 @@ def test_ccf_calls_callbacks_lists_the_open_ones_and_with_all_every_one(store: s
     every = ccf("calls", "callbacks", "--all", "--store", store, "--format", "json")
     found = {r["call_id"]: r["status"] for r in json.loads(every.stdout)}
     assert found == {"c1": "done", "c2": "failed", "c3": "given_up", "c4": "pending"}
+
+
+def test_a_queue_filter_keeps_that_queues_keys_not_every_key_of_its_calls(tmp_path: Path):
+    from ccdsl.runtime.operations.reports import in_queue
+    from ccdsl.runtime.operations.reports.model import Filters
+    from ccdsl.runtime.operations.reports.query import open_store
+    from ccdsl.runtime.operations.reports.sql import Window
+
+    path = tmp_path / "calls.db"
+    with CallStore(path, timezone="UTC") as s:
+        c = Call(s, "k1")
+        c.emit("queue_joined", queue="sales", priority=0, position=1)
+        c.emit("queue_left", 20_000, queue="sales", outcome="key", wait_ms=20_000)
+        c.emit("queue_key", queue="sales", key="1", waited_ms=20_000, position=1)
+        c.emit("queue_joined", queue="service", priority=0, position=1)
+        c.emit("queue_left", 30_000, queue="service", outcome="key", wait_ms=30_000)
+        c.emit("queue_key", queue="service", key="0", waited_ms=30_000, position=1)
+        c.emit("call_ended", outcome="voicemail")
+    db = open_store(str(path))
+    try:
+        def keys(queue: str | None) -> list[tuple]:
+            rows = in_queue.queue_choices(db, Window(), Filters(queue=queue)).rows
+            return [row[:3] for row in rows]
+        assert keys(None) == [("sales", "1", 1), ("service", "0", 1)]
+        assert keys("sales") == [("sales", "1", 1)]
+        assert keys("service") == [("service", "0", 1)]
+        assert keys("billing") == []
+    finally:
+        db.close()

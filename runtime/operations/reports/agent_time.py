@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ccdsl.runtime.operations.reports.model import Column, Filters, Section
+from ccdsl.runtime.operations.reports.sql import Window
 
 KIND = "agent_state"
 LOGGED_OUT = "logged_out"
@@ -119,11 +120,9 @@ def agent_times(db: sqlite3.Connection, lo: int | None, hi: int | None, now_ms: 
     the whole window, or have no row, are not listed."""
     end = now_ms if hi is None else min(hi, now_ms)
     start = lo
-    where = ["kind = :kind", "at_ms < :end"]
-    args: dict[str, object] = {"kind": KIND, "end": end}
-    if start is not None:
-        where.append("at_ms >= :since")
-        args["since"] = start - LOOKBACK_MS
+    where = ["kind = :kind"]
+    args: dict[str, object] = {"kind": KIND}
+    Window(None if start is None else start - LOOKBACK_MS, end).where("at_ms", where, args)
     try:
         rows = db.execute(f"SELECT at_ms, data FROM centre_events WHERE {' AND '.join(where)} "
                           "ORDER BY at_ms, id", args).fetchall()

@@ -7,7 +7,6 @@ docs/reports.md. Never writes to the store.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,14 @@ from ccdsl.runtime.operations.reports.model import (
     Options,
     Section,
 )
+from ccdsl.runtime.operations.reports.sql import (
+    Window,
+    avg_ms,
+    call_filters,
+    fetch_rows,
+    pct,
+    visit_query,
+)
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 DAY_MS = 86_400_000
@@ -33,24 +40,6 @@ IN_PROGRESS_LOOKBACK_MS = DAY_MS
 UNITS = {"realtime": (60_000, "%Y-%m-%d %H:%M"), "hour": (3_600_000, "%Y-%m-%d %H:00"),
          "day": (DAY_MS, "%Y-%m-%d")}
 CALENDAR = {"month": "%Y-%m", "year": "%Y"}
-
-
-@dataclass(frozen=True)
-class Window:
-    """The time a report covers: an indexed UTC ms range [lo, hi), None
-    where unbounded."""
-
-    lo: int | None = None
-    hi: int | None = None
-
-    def where(self, ms: str, out: list[str], args: dict[str, Any]) -> None:
-        """Add this window's conditions on the ms column `ms`."""
-        if self.lo is not None:
-            out.append(f"{ms} >= :lo")
-            args["lo"] = self.lo
-        if self.hi is not None:
-            out.append(f"{ms} < :hi")
-            args["hi"] = self.hi
 
 
 def local_window(filters: Filters, zone: tzinfo) -> Window:
@@ -108,78 +97,6 @@ def open_store(path: str) -> sqlite3.Connection:
     return db
 
 
-# ---- filters as SQL -----------------------------------------------------------------------
-
-
-def _call_filters(table: str, filters: Filters, out: list[str], args: dict[str, Any]) -> None:
-    """Conditions keeping the rows of `table` (aliased t) whose call the
-    filters keep: of the flow, that joined the queue, offered to the agent.
-    Each is a look-up by call_id, the leading column of every table's key;
-    the unary + keeps SQLite from reading the (queue, time) or (agent, time)
-    index instead, every visit of the queue for every row."""
-    if filters.flow is not None:
-        args["flow"] = filters.flow
-        if table == "calls":
-            out.append("t.flow = :flow")
-        else:
-            out.append("EXISTS (SELECT 1 FROM calls c WHERE c.call_id = t.call_id "
-                       "AND +c.flow = :flow)")
-    if filters.queue is not None:
-        args["queue"] = filters.queue
-        if table in ("queue_visits", "agent_legs"):
-            out.append("t.queue = :queue")
-        else:
-            out.append("EXISTS (SELECT 1 FROM queue_visits q WHERE q.call_id = t.call_id "
-                       "AND +q.queue = :queue)")
-    if filters.agent is not None:
-        args["agent"] = filters.agent
-        if table == "agent_legs":
-            out.append("t.agent = :agent")
-        else:
-            out.append("EXISTS (SELECT 1 FROM agent_legs a WHERE a.call_id = t.call_id "
-                       "AND +a.agent = :agent)")
-
-
-def _keys_sql(table: str, key: str) -> str:
-    """The distinct non-NULL values of an indexed key column, by a loose
-    index scan: one seek per value instead of reading the whole index."""
-    return (f"WITH RECURSIVE keys(v) AS (SELECT (SELECT min({key}) FROM {table}) "
-            f"UNION ALL SELECT (SELECT min({key}) FROM {table} WHERE {key} > keys.v) "
-            "FROM keys WHERE keys.v IS NOT NULL) ")
-
-
-def _visit_query(table: str, key: str, ms: str, select: str, window: Window,
-                 filters: Filters, fixed: str | None, tail: str) -> tuple[str, dict]:
-    """SELECT `select` FROM `table` t over the window and filters, every
-    key's time range read through the (key, time) index."""
-    where: list[str] = []
-    args: dict[str, Any] = {}
-    if fixed is not None:
-        where.append(f"t.{key} = :key")
-        args["key"] = fixed
-        prefix = ""
-    else:
-        where.append(f"t.{key} IN (SELECT v FROM keys WHERE v IS NOT NULL)")
-        prefix = _keys_sql(table, key)
-    window.where(f"t.{ms}", where, args)
-    _call_filters(table, filters, where, args)
-    sql = f"{prefix}SELECT {select} FROM {table} t WHERE {' AND '.join(where)} {tail}"
-    return sql, args
-
-
-def _rows(db: sqlite3.Connection, sql: str, args: dict) -> tuple[tuple, ...]:
-    return tuple(tuple(r) for r in db.execute(sql, args).fetchall())
-
-
-def _avg(expr: str) -> str:
-    """A mean in whole ms (NULL when there is nothing to average)."""
-    return f"CAST(round(avg({expr})) AS INTEGER)"
-
-
-def _pct(part: str, whole: str) -> str:
-    return f"round(100.0 * ({part}) / nullif({whole}, 0), 1)"
-
-
 # ---- sections -----------------------------------------------------------------------------
 
 _CALL_FIGURES = (
@@ -193,7 +110,7 @@ _CALL_FIGURES = (
     "sum(t.outcome IS NULL)",
     # closed by a later ccf serve after the run that had it died (docs/store.md)
     "sum(t.outcome = 'interrupted')",
-    _avg("t.duration_ms"),
+    avg_ms("t.duration_ms"),
 )
 _CALL_COLUMNS = (
     Column("calls", "Calls"),
@@ -211,7 +128,7 @@ def _calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
     where: list[str] = []
     args: dict[str, Any] = {}
     window.where("t.started_ms", where, args)
-    _call_filters("calls", filters, where, args)
+    call_filters("calls", filters, where, args)
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
@@ -221,7 +138,7 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
     every call of the last day up to now that has no outcome yet."""
     where, args = _calls_where(window, filters)
     row = list(db.execute(f"SELECT {', '.join(_CALL_FIGURES)}, "
-                          f"{_avg('t.wait_ms')} FROM calls t{where}", args).fetchone())
+                          f"{avg_ms('t.wait_ms')} FROM calls t{where}", args).fetchone())
     row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
     if now_ms is not None:
         recent = Window(now_ms - IN_PROGRESS_LOOKBACK_MS, now_ms + 1)
@@ -256,7 +173,7 @@ def calls_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
         period = f"strftime('{CALENDAR[interval]}', {local} / 1000, 'unixepoch')"
     else:
         period = f"{local} / {UNITS[interval][0]}"
-    rows = _rows(db, f"SELECT {period} AS period, "
+    rows = fetch_rows(db, f"SELECT {period} AS period, "
                      f"{', '.join(_CALL_FIGURES)} FROM calls t{where} "
                      "GROUP BY period ORDER BY period", args)
     if interval not in CALENDAR:
@@ -290,14 +207,14 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         "sum(t.outcome = 'timeout')",
         "sum(t.outcome IN ('empty', 'full'))",
         "sum(t.outcome = 'answered' AND t.wait_ms <= :within)",
-        _pct("sum(t.outcome = 'answered' AND t.wait_ms <= :within)", "count(*)"),
-        _pct("sum(t.outcome = 'hangup')", "count(*)"),
-        _avg("t.wait_ms"),
+        pct("sum(t.outcome = 'answered' AND t.wait_ms <= :within)", "count(*)"),
+        pct("sum(t.outcome = 'hangup')", "count(*)"),
+        avg_ms("t.wait_ms"),
         "max(t.wait_ms)",
-        _avg("CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"),
-        _avg("CASE WHEN t.outcome = 'answered' THEN t.talk_ms END"),
+        avg_ms("CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"),
+        avg_ms("CASE WHEN t.outcome = 'answered' THEN t.talk_ms END"),
     ))
-    sql, args = _visit_query("queue_visits", "queue", "joined_ms", select, window,
+    sql, args = visit_query("queue_visits", "queue", "joined_ms", select, window,
                              filters, filters.queue, "GROUP BY t.queue ORDER BY t.queue")
     args["within"] = within_ms
     seconds = f"{within_ms / 1000:g}"
@@ -315,7 +232,7 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         Column("max_wait_ms", "Longest wait", "ms"),
         Column("avg_answer_ms", "Avg speed of answer", "ms"),
         Column("avg_talk_ms", "Avg talk", "ms"),
-    ), _rows(db, sql, args))
+    ), fetch_rows(db, sql, args))
 
 
 def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
@@ -326,15 +243,15 @@ def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         f"sum({answered})",
         "sum(t.outcome = 'missed')",
         "sum(t.outcome = 'caller_gone')",
-        _pct(f"sum({answered})", "count(*)"),
+        pct(f"sum({answered})", "count(*)"),
         f"sum(CASE WHEN {answered} THEN coalesce(t.talk_ms, 0) ELSE 0 END)",
-        _avg(f"CASE WHEN {answered} THEN coalesce(t.talk_ms, 0) END"),
+        avg_ms(f"CASE WHEN {answered} THEN coalesce(t.talk_ms, 0) END"),
         f"sum(CASE WHEN {answered} THEN coalesce(t.wrapup_ms, 0) ELSE 0 END)",
-        _avg(f"CASE WHEN {answered} THEN coalesce(t.talk_ms, 0) "
+        avg_ms(f"CASE WHEN {answered} THEN coalesce(t.talk_ms, 0) "
              "+ coalesce(t.wrapup_ms, 0) END"),
-        _avg(f"CASE WHEN {answered} THEN t.ring_ms END"),
+        avg_ms(f"CASE WHEN {answered} THEN t.ring_ms END"),
     ))
-    sql, args = _visit_query("agent_legs", "agent", "offered_ms", select, window,
+    sql, args = visit_query("agent_legs", "agent", "offered_ms", select, window,
                              filters, filters.agent, "GROUP BY t.agent ORDER BY t.agent")
     return Section("agents", "Per agent", (
         Column("agent", "Agent", "text"),
@@ -348,7 +265,7 @@ def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         Column("wrapup_ms", "Wrap-up time", "ms"),
         Column("avg_handling_ms", "Avg handling", "ms"),
         Column("avg_ring_ms", "Avg ring", "ms"),
-    ), _rows(db, sql, args))
+    ), fetch_rows(db, sql, args))
 
 
 def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
@@ -357,11 +274,11 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         "t.node", "t.node_kind", "count(*)",
         "sum(t.choice IS NOT NULL)",
         "sum(coalesce(t.duration_ms, 0))",
-        _avg("t.duration_ms"),
+        avg_ms("t.duration_ms"),
         "sum(t.dropped)",
-        _pct("sum(t.dropped)", "count(*)"),
+        pct("sum(t.dropped)", "count(*)"),
     ))
-    sql, args = _visit_query("node_visits", "node", "entered_ms", select, window,
+    sql, args = visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None,
                              "GROUP BY t.node, t.node_kind ORDER BY count(*) DESC, t.node")
     return Section("nodes", "Per menu node", (
@@ -373,14 +290,14 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         Column("avg_ms", "Avg time", "ms"),
         Column("dropped", "Dropped"),
         Column("dropped_pct", "Dropped %", "pct"),
-    ), _rows(db, sql, args))
+    ), fetch_rows(db, sql, args))
 
 
 def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
     """Per node, the choices callers made (the last one of each visit)."""
     select = ("t.node, t.choice, count(*), round(100.0 * count(*) / "
               "sum(count(*)) OVER (PARTITION BY t.node), 1)")
-    sql, args = _visit_query("node_visits", "node", "entered_ms", select, window,
+    sql, args = visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None, "AND t.choice IS NOT NULL GROUP BY t.node, t.choice "
                              "ORDER BY t.node, count(*) DESC, t.choice")
     return Section("choices", "Menu choices", (
@@ -388,7 +305,7 @@ def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section
         Column("choice", "Choice", "text"),
         Column("times", "Times"),
         Column("pct", "Share %", "pct"),
-    ), _rows(db, sql, args))
+    ), fetch_rows(db, sql, args))
 
 
 def sections(db: sqlite3.Connection, filters: Filters, options: Options,

@@ -44,7 +44,8 @@ from datetime import tzinfo
 from typing import Any
 
 from ccdsl.runtime.operations.reports.model import Filters
-from ccdsl.runtime.operations.reports.query import Window, _call_filters, local_window
+from ccdsl.runtime.operations.reports.query import local_window
+from ccdsl.runtime.operations.reports.sql import Window, call_filters
 from ccdsl.runtime.operations.store_ids import base_of
 
 INBOUND = "ccf-inbound"
@@ -202,7 +203,7 @@ def _store_calls(db: sqlite3.Connection, window: Window,
     where: list[str] = []
     args: dict[str, Any] = {}
     window.where("t.started_ms", where, args)
-    _call_filters("calls", filters, where, args)
+    call_filters("calls", filters, where, args)
     sql = ("SELECT t.call_id, t.started_ms, t.outcome FROM calls t"
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY t.started_ms")
