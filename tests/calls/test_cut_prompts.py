@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from calls.world import ROOT, over_fastagi, run_test_call
+from calls.world import ROOT, RUNTIMES, run_on
 
 FLOW = ROOT / "tests" / "scenarios" / "cut_prompt_line.ccf"
-
-
-def _run(runtime: str, name: str, tmp_path):
-    if runtime == "sim":
-        return run_test_call(FLOW, name, tmp_path / "w", tmp_path / "calls.db")
-    (run,) = over_fastagi(FLOW, (name,), tmp_path / "w", tmp_path / "calls.db")
-    return run
 
 
 def _played(run) -> list[dict]:
     return [e.data for e in run.events if e.kind == "prompt_played"]
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_menu_prompt_cut_off_by_a_hang_up_says_how_much_was_heard(runtime, tmp_path):
-    run = _run(runtime, "the caller hangs up during the menu's prompt", tmp_path)
+    run = run_on(runtime, FLOW, "the caller hangs up during the menu's prompt", tmp_path)
     (played,) = _played(run)
     assert (played["prompt"], played["interrupted_by"]) == ("choices", "hangup")
     assert played["ms"] == 1000
@@ -33,18 +26,18 @@ def test_a_menu_prompt_cut_off_by_a_hang_up_says_how_much_was_heard(runtime, tmp
     assert hung and hung[0].data["by"] == "caller"
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_collect_prompt_cut_off_by_a_hang_up_says_how_much_was_heard(runtime, tmp_path):
-    run = _run(runtime, "the caller hangs up during the collect's prompt", tmp_path)
+    run = run_on(runtime, FLOW, "the caller hangs up during the collect's prompt", tmp_path)
     menu, card = _played(run)
     assert menu["prompt"] == "choices"
     assert (card["prompt"], card["interrupted_by"], card["ms"]) == ("card_number", "hangup", 1000)
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_hang_up_while_waiting_for_a_key_leaves_the_prompt_heard_whole(runtime, tmp_path):
-    run = _run(runtime, "the caller hangs up after the menu's prompt, while it waits for a key",
-               tmp_path)
+    run = run_on(runtime, FLOW,
+                 "the caller hangs up after the menu's prompt, while it waits for a key", tmp_path)
     (played,) = _played(run)
     assert (played["prompt"], played["interrupted_by"]) == ("choices", None)
     assert "ms" not in played  # played with the wait for keys, as any menu prompt

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from calls.world import ROOT, over_fastagi, run_test_call
+from calls.world import ROOT, RUNTIMES, run_on
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.operations.store import CallStore
 
@@ -17,14 +17,12 @@ PAUSE = "the recording pauses while the card number is keyed"
 
 
 def _run(runtime: str, tmp_path):
-    store = tmp_path / "calls.db"
-    if runtime == "sim":
-        return run_test_call(FLOW, PAUSE, tmp_path / "w", store), tmp_path / "w" / "crm.db"
-    (run,) = over_fastagi(FLOW, (PAUSE,), tmp_path / "w", store)
-    return run, tmp_path / "w" / "call-1" / "crm.db"
+    """The call, and its CRM (the FastAGI testbed gives each call a folder)."""
+    crm = tmp_path / "w" / ("crm.db" if runtime == "sim" else "call-1/crm.db")
+    return run_on(runtime, FLOW, PAUSE, tmp_path), crm
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_paused_recording_is_one_file_silent_meanwhile_and_logged_to_the_crm(
         runtime, tmp_path):
     run, crm_path = _run(runtime, tmp_path)

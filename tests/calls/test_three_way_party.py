@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from calls.world import ROOT, over_fastagi, run_test_call
+from calls.world import ROOT, RUNTIMES, run_on
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.store import CallStore
@@ -20,18 +20,15 @@ ONLY_COURIER = "only a courier joins"
 
 
 def _run(runtime: str, name: str, tmp_path):
-    store = tmp_path / "calls.db"
-    if runtime == "sim":
-        return run_test_call(FLOW, name, tmp_path / "w", store), store
-    (run,) = over_fastagi(FLOW, (name,), tmp_path / "w", store)
-    return run, store
+    """The call, and the store run_on kept it in."""
+    return run_on(runtime, FLOW, name, tmp_path), tmp_path / "calls.db"
 
 
 def _kinds(run, kind: str) -> list[dict]:
     return [e.data for e in run.events if e.kind == kind]
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_courier_by_number_is_an_outside_party_not_an_agent(runtime, tmp_path):
     run, store = _run(runtime, ONLY_COURIER, tmp_path)
     assert _kinds(run, "agent_answered") == []
@@ -56,7 +53,7 @@ def test_a_courier_by_number_is_an_outside_party_not_an_agent(runtime, tmp_path)
     assert report.section("agents").rows == ()
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_supervisor_by_agent_id_still_answers_as_an_agent(runtime, tmp_path):
     run, store = _run(runtime, BOTH, tmp_path)
     assert [d["agent"] for d in _kinds(run, "agent_answered")] == ["zhao"]
@@ -80,7 +77,7 @@ def test_the_live_view_never_shows_the_courier_as_an_agent(tmp_path):
     assert tracker.running() == []
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_party_brought_in_is_shown_the_caller_id_asked_for(runtime, tmp_path):
     # `three_way ... caller_id X` is in the option tables; it was only accepted
     run, _ = _run(runtime, ONLY_COURIER, tmp_path)

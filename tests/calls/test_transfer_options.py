@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import pytest
 
-from calls.world import ROOT, over_fastagi, run_test_call
+from calls.world import ROOT, RUNTIMES, run_on
 
 FLOW = ROOT / "tests" / "scenarios" / "transfer_options_line.ccf"
 BRIEF = "A customer about a parcel, from the hotline."
-
-
-def _run(runtime: str, name: str, tmp_path):
-    if runtime == "sim":
-        return run_test_call(FLOW, name, tmp_path / "w", tmp_path / "calls.db")
-    (run,) = over_fastagi(FLOW, (name,), tmp_path / "w", tmp_path / "calls.db")
-    return run
 
 
 def _line(run, kind: str) -> list[dict]:
     return [d for k, d in run.line if k == kind]
 
 
-@pytest.mark.parametrize("runtime", ["sim", "agi"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize(("name", "party", "shown", "mode"), [
     ("a blind transfer to the courier", "+862150009999", "+862150000000", "blind"),
     ("an attended transfer to the supervisor", "zhao", "+862150000001", "attended"),
 ])
 def test_the_called_party_sees_the_caller_id_and_hears_the_announcement(
         runtime, name, party, shown, mode, tmp_path):
-    run = _run(runtime, name, tmp_path)
+    run = run_on(runtime, FLOW, name, tmp_path)
     (event,) = [e.data for e in run.events if e.kind == "transfer"]
     assert (event["target"], event["status"], event["caller_id"]) == \
         (party, "transferred", shown)

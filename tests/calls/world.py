@@ -1,5 +1,6 @@
 """What the tests of tests/calls share: the scenario flows compiled, calls
-run through the simulator into a real call store and a real SQLite CRM."""
+run through the simulator or ccf serve's FastAGI server into a real call
+store and a real SQLite CRM."""
 
 from __future__ import annotations
 
@@ -57,3 +58,17 @@ def over_fastagi(path: Path, names: tuple[str, ...], workdir: Path, store: Path)
             await bed.stop()
 
     return asyncio.run(go())
+
+
+RUNTIMES = ("sim", "agi")
+
+
+def run_on(runtime: str, path: Path, name: str, folder: Path):
+    """The test block `name` as one call on `runtime` ("sim": the simulator,
+    "agi": ccf serve through the FastAGI peer), kept in folder/calls.db; its
+    work in folder/w (the FastAGI call's in folder/w/call-1)."""
+    store = folder / "calls.db"
+    if runtime == "sim":
+        return run_test_call(path, name, folder / "w", store)
+    (run,) = over_fastagi(path, (name,), folder / "w", store)
+    return run
