@@ -42,6 +42,7 @@ from ccdsl.types import (
 #   skills       a skills list: bare names are skill names, `{tech: 3}` levels
 #   record_type  a string literal naming a CRM record type ("order")
 #   record       a CRM record value, whose type gives the allowed field arguments
+#   date_pattern a text; written as a plain literal, its letters are checked (E312)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ _REGISTRY: tuple[Builtin, ...] = (
             "`last_chars(card, 4)`"),
     Builtin("format_date", "function",
             (_p("value", DATE, TIME, DATETIME, doc="a date, a time or a datetime"),
-             _p("pattern", TEXT, doc="such as \"YYYY-MM-DD\", \"HH:mm\" or \"long\""),
+             _p("pattern", TEXT, form="date_pattern",
+                doc="such as \"YYYY-MM-DD\", \"HH:mm\" or \"long\""),
              _p("language", TEXT, required=False, default="the call's language",
                 doc="the language of month and weekday names")),
             TEXT, "a date, time or datetime as text, in the centre's time zone"),

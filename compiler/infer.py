@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ccdsl import ast
+from ccdsl import ast, date_patterns
 from ccdsl import builtins as bi
 from ccdsl.compiler import computed_keys, skills_check
 from ccdsl.compiler import nullsafety as ns
@@ -504,12 +504,29 @@ def bind_args(label: str, params: tuple[bi.Param, ...], e: ast.Call, env: Env, d
         if p.form == "skills":
             skills_check.check_skills(arg.value, env, diags, value_of)
             continue
+        if p.form == "date_pattern" and isinstance(arg.value, ast.Str) and arg.value.is_plain:
+            _date_pattern(arg.value, diags)
         t = value_of(arg.value, env, diags)
         if not accepts_any(p.types, t):
             wanted = " or ".join(describe(x) for x in p.types)
             emit(diags, "E301", f"the argument `{p.name}` of `{label}` must be {wanted}, "
                   f"not {describe(t)}", arg.value.span)
     return bound, extras
+
+
+def _date_pattern(value: ast.Str, diags) -> None:
+    """E312: a pattern written in the flow that stands for nothing (one computed
+    at run time fails there, with the same message)."""
+    if value.value in date_patterns.NAMED:
+        return
+    try:
+        date_patterns.parse(value.value)
+    except date_patterns.PatternError as err:
+        emit(diags, "E312", f"the date pattern \"{value.raw}\": {err}", value.span,
+             help="the pattern letters are " + ", ".join(date_patterns.TOKENS) + "; put other "
+                  "letters between `[` and `]`, or use a named pattern: "
+                  + ", ".join(date_patterns.NAMED),
+             notes=("such as \"YYYY-MM-DD\", \"HH:mm\", \"dddd D MMMM\" or \"YYYY年M月D日\"",))
 
 
 def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Type:

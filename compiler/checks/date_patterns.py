@@ -1,41 +1,23 @@
-"""A `format_date` pattern written in the flow that stands for nothing (E312).
+"""A `format_date` pattern written in the flow that stands for nothing (E312); must not
+import the runtime.
 
-The pattern letters are ccdsl/date_patterns.py's, read by the runtime too; a
-pattern computed at run time fails there, with the same message.
-"""
+The work is done by the shared analysis: the pattern parameter of
+`format_date` has the form "date_pattern" (ccdsl/builtins.py), whose literal
+compiler/infer.py reads with the letters of ccdsl/date_patterns.py (the
+runtime's too); this pass keeps its diagnostics of this code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
-from ccdsl import ast
+from ccdsl.compiler.analysis import Analysis
 from ccdsl.compiler.program import Program
-from ccdsl.date_patterns import NAMED, TOKENS, PatternError, parse
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.compiler.symbols import Scope
+from ccdsl.diagnostics import Diagnostic
+
+CODES = {"E312"}
 
 
-def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
-    for loaded in program.modules.values():
-        for node in ast.walk(loaded.module.items):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id == "format_date":
-                yield from _pattern(node)
-
-
-def _pattern(call: ast.Call) -> Iterator[Diagnostic]:
-    positional = [a for a in call.args if a.name is None]
-    named = [a for a in call.args if a.name == "pattern"]
-    arg = named[0] if named else (positional[1] if len(positional) > 1 else None)
-    if arg is None or not isinstance(arg.value, ast.Str) or not arg.value.is_plain:
-        return
-    pattern = arg.value.value
-    if pattern in NAMED:
-        return
-    try:
-        parse(pattern)
-    except PatternError as err:
-        yield diagnostic(
-            "E312", f"the date pattern \"{arg.value.raw}\": {err}", arg.value.span,
-            help="the pattern letters are " + ", ".join(TOKENS) + "; put other letters "
-                 "between `[` and `]`, or use a named pattern: " + ", ".join(NAMED),
-            notes=("such as \"YYYY-MM-DD\", \"HH:mm\", \"dddd D MMMM\" or \"YYYY年M月D日\"",))
+def check(program: Program, scopes: dict[str, Scope],
+          analysis: Analysis) -> Iterable[Diagnostic]:
+    return [d for d in analysis.diagnostics if d.code in CODES]
