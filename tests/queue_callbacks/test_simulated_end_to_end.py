@@ -174,8 +174,8 @@ def test_generated_callers_press_the_callback_key_and_are_called_back(tmp_path: 
     store.close()
 
 
-def test_a_generated_callers_choices_in_queue_follow_the_seed() -> None:
-    keys = queue_keys(load_program(compile_file_text(FLOW)).doc)
+def test_a_generated_callers_choices_in_queue_follow_the_seed(tmp_path: Path) -> None:
+    keys = queue_keys(program(tmp_path).doc)
     assert {q: (k.keys, k.callback) for q, k in keys.items()} == {"service": (("1", "2"), ("2",))}
 
     def choices(seed: int, call: int) -> list:
@@ -190,17 +190,6 @@ def test_a_generated_callers_choices_in_queue_follow_the_seed() -> None:
     assert abs(pressed.count("1") / len(many) - OTHER_KEY_SHARE) < 0.01
     assert all(1.0 <= c[1] <= 4.0 for c in many if c is not None)
     assert InQueueChoices(keys, caller_rng(1, 1)).after_message("other") is None
-
-
-def compile_file_text(text: str) -> dict:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "wait.ccf"
-        path.write_text(text, encoding="utf-8")
-        result = compile_file(str(path))
-    assert result.ok, result.diagnostics
-    return result.ir
 
 
 def test_the_simulated_dialler_looks_once_a_second_of_the_centres_time(tmp_path: Path) -> None:
