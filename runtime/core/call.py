@@ -131,6 +131,7 @@ class CallRuntime:
         self.nesting = 0  # sub-flow calls, constants and `on answered by agent` running
         self.loops = 0  # `repeat` and `for each` rounds running: where `break` may stand
         self.random_state: list | None = None  # random.choose's generator (builtins/chance.py)
+        self.key_visit: Any = None  # while a queue key's block runs: its visit (ops/in_queue.py)
         self._constants: dict[str, Any] = {}
         self._evaluating: list[str] = []  # constants being evaluated, outermost first
         tz = services.config.timezone

@@ -82,7 +82,7 @@ async def after_key(rt: CallRuntime, request: QueueRequest, outcome: QueueOutcom
     if block is None:  # the line let a key out that the queue does not declare
         raise FlowError(f"queue {request.queue}: the caller left with the key {key!r}, which "
                         "the queue does not declare", loc)
-    outer = getattr(rt, "key_visit", None)
+    outer = rt.key_visit
     rt.key_visit = KeyVisit(request.queue, key, joined_at, request.priority, outcome.wait_ms)
     try:
         await rt.run_body(block["body"], rt.call_frame)
@@ -94,7 +94,7 @@ async def op_callback(rt: CallRuntime, op: dict, frame: Frame) -> None:
     """Book a call-back that keeps the caller's place: `callback_requested`,
     which ccf serve's dialler takes up (docs/runtime.md "Events")."""
     loc = op["loc"]
-    visit: KeyVisit | None = getattr(rt, "key_visit", None)
+    visit: KeyVisit | None = rt.key_visit
     if visit is None:
         raise FlowError("`callback` runs only in a queue's `press` block", loc)
     options = op["options"]
