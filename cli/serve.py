@@ -67,7 +67,6 @@ def serve(
     """
     import asyncio
     import logging
-    import signal
 
     if simulate is not None:
         _logging(logging.INFO if verbose else logging.WARNING)
@@ -105,10 +104,7 @@ def serve(
         served = ServedCentre(live)
         # the handlers first: starting waits for the AMI login and resync, and a
         # SIGTERM meanwhile must stop cleanly too
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         try:
             bound = await served.start()
         except StartError as exc:
@@ -139,6 +135,18 @@ def serve(
     code = asyncio.run(run())
     if code:
         raise typer.Exit(code)
+
+
+def _stop_on_signals():
+    """An asyncio.Event set by SIGTERM or SIGINT (Ctrl-C), on the running loop."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def _logging(level: int) -> None:
@@ -199,7 +207,6 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     import asyncio
     import os
     import shutil
-    import signal
     import tempfile
 
     from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole, demo_users
@@ -251,10 +258,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         timezone=centre.timezone if centre else None)
 
     async def run() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         try:
             bound = await console.start()
         except OSError as exc:
