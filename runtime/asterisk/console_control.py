@@ -40,6 +40,7 @@ from ccdsl.runtime.asterisk.monitor import (
     monitor_over,
     record_monitoring,
 )
+from ccdsl.runtime.asterisk.pause import pause_headers
 from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.operations.centre_control import (
@@ -176,14 +177,11 @@ class AsteriskControl:
 
     async def agent_pause(self, agent: str, paused: bool, reason: str | None) -> None:
         found, interface = self._agent(agent)
-        headers: dict[str, object] = {"Interface": interface,
-                                      "Paused": "true" if paused else "false"}
-        if paused and reason:
-            if not _REASON.fullmatch(reason):
-                raise ControlError(f"the pause reason {reason!r} may only use letters, "
-                                   "digits, spaces and _ . , : - (at most 60)", 400)
-            headers["Reason"] = reason
-        reply = await self._act("QueuePause", "Interface not found", **headers)
+        if paused and reason and not _REASON.fullmatch(reason):
+            raise ControlError(f"the pause reason {reason!r} may only use letters, "
+                               "digits, spaces and _ . , : - (at most 60)", 400)
+        reply = await self._act("QueuePause", "Interface not found",
+                                **pause_headers(interface, paused, reason=reason))
         if not reply.ok:
             raise ControlError(f"agent {found.id} ({interface}) is a member of no queue on "
                                "Asterisk: log in first")

@@ -26,6 +26,19 @@ class Paused:
     reason: str | None
 
 
+def pause_headers(interface: str, paused: bool, *, queue: str | None = None,
+                  reason: str | None = None) -> dict[str, str]:
+    """QueuePause's headers: the member's Interface, in the Asterisk `queue`
+    or (None) every queue it is in, with the Reason only when pausing
+    (AMI's QueueMemberPause shows it as PausedReason)."""
+    headers = {"Interface": interface, "Paused": "true" if paused else "false"}
+    if queue:
+        headers["Queue"] = queue
+    if paused and reason:
+        headers["Reason"] = reason
+    return headers
+
+
 async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None = None,
                      reason: str | None = None) -> Paused:
     """QueuePause for the agent's device, in `queue` (a flow's queue name)
@@ -46,11 +59,7 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
         raise PauseError(f"the AMI secret is missing: set the environment variable "
                          f"{ami.secret_env} (the secret of the user {ami.user} in "
                          "manager.conf)")
-    headers = {"Interface": interface, "Paused": "true" if paused else "false"}
-    if asterisk_queue:
-        headers["Queue"] = asterisk_queue
-    if paused and reason:
-        headers["Reason"] = reason
+    headers = pause_headers(interface, paused, queue=asterisk_queue, reason=reason)
     link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
                    events="off", ping_interval=None)
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.asterisk.pause import pause_headers
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
@@ -34,13 +35,9 @@ def ami_holds(centre: Any, ami_up: Callable[[], Any]) -> Holds:
         agent = centre.agent(agent_id)
         if link is None or agent is None:
             return
-        headers = {"Queue": names.queue_name(queue),
-                   "Interface": names.agent_interface(centre.interface_template, agent.id,
-                                                      agent.extension),
-                   "Paused": "true" if on else "false"}
-        if on:
-            headers["Reason"] = HOLD_REASON
-        reply = await link.action("QueuePause", **headers)
+        interface = names.agent_interface(centre.interface_template, agent.id, agent.extension)
+        reply = await link.action("QueuePause", **pause_headers(
+            interface, on, queue=names.queue_name(queue), reason=HOLD_REASON))
         if not reply.ok:
             raise AmiError(f"QueuePause refused: {reply.message or 'no reason'}")
 
