@@ -97,6 +97,7 @@ class _Walker:
         self.diags: list[Diagnostic] = []
         self.unguarded: list = []
         self.clashes: set[tuple[str, str, str]] = set()
+        self.loops = 0  # the loops around the statement being checked (E311)
 
     def emit(self, code: str, message: str, span: Span, help: str | None = None,
              notes: tuple[str, ...] = ()) -> None:
@@ -210,8 +211,11 @@ class _Walker:
         if on_error is not None:
             self.stmt(on_error.action, env)
         envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ([], None)
+        loop = isinstance(stmt, (ast.Repeat, ast.ForEach))
+        self.loops += loop
         for i, body in enumerate(nested):
             self.body(body, envs[i] if i < len(envs) else env)
+        self.loops -= loop
         return nullsafety.env_after(stmt, env, after, lambda e, en: value_of(e, en, None))
 
     def assigned_name(self, s, env: Env) -> None:

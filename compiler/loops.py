@@ -11,6 +11,8 @@ from ccdsl import ast
 from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.infer import expect, value_of
 from ccdsl.compiler.lower_expr import lower_expr
+from ccdsl.compiler.namespan import head_span
+from ccdsl.limits import MAX_LOOP_ROUNDS
 from ccdsl.types import NUMBER, describe, non_null
 
 
@@ -29,7 +31,25 @@ def build_repeat(b, t) -> ast.Repeat:
 def check_repeat(w, s: ast.Repeat, env) -> list:
     expect(s.times, (NUMBER,), env, w.diags, "`repeat` takes how many times (a number)",
            "write `repeat 3:`")
+    _count(w, s.times)
     return [s.body]
+
+
+def _count(w, times) -> None:
+    """E508: a count written in the flow that is no whole number from 1 to MAX_LOOP_ROUNDS."""
+    negative = (isinstance(times, ast.Unary) and times.op == "-"
+                and isinstance(times.operand, ast.Number))
+    if not isinstance(times, ast.Number) and not negative:
+        return  # known at run time, where the same limits hold
+    value = -times.operand.value if negative else times.value
+    if isinstance(value, int) and 1 <= value <= MAX_LOOP_ROUNDS:
+        return
+    text = f"-{times.operand.text}" if negative else times.text
+    w.emit("E508", f"`repeat {text}`: a loop runs a whole number of times from 1 to "
+                   f"{MAX_LOOP_ROUNDS}", times.span,
+           help="write how many times the body runs, such as `repeat 3:`",
+           notes=(f"a loop of more than {MAX_LOOP_ROUNDS} rounds is stopped at run time: a "
+                  "caller cannot sit through it",))
 
 
 def layout_repeat(p, depth: int, s: ast.Repeat, blank: str, next_line: int) -> None:
@@ -77,6 +97,14 @@ def lower_for_each(ctx, s: ast.ForEach, body) -> dict:
 
 
 # ---- break -------------------------------------------------------------------------------
+
+
+def check_break(w, s: ast.Break, env) -> None:
+    """E311: the walker counts the loops around the statement it checks."""
+    if not w.loops:
+        w.emit("E311", "`break` outside a loop", head_span(s.span, w.ctx.sources),
+               help="`break` leaves a `repeat` or `for each` early; to leave a step write "
+                    "`goto STEP` or `hangup`")
 
 
 def lower_break(ctx, s: ast.Break, body) -> dict:

@@ -496,7 +496,7 @@ STATEMENTS: tuple[Statement, ...] = (
       layout=loops.layout_for_each),
     S(ast.Break, "break_stmt", "break",
       build=lambda b, t: ast.Break(b.span(t)),
-      check=_nothing,
+      check=loops.check_break,
       lower=loops.lower_break,
       text=lambda s: "break"),
 )
