@@ -327,7 +327,7 @@ class AmiCentre:
             membership.last_call = int(self.clock.now().timestamp())
         self._publish(agent_id)
 
-    def _state_of(self, mirror: _Mirror, agent_id: str = "") -> AgentState:
+    def _state_of(self, mirror: _Mirror, agent_id: str) -> AgentState:
         if agent_id in self._logged_out:
             return AgentState.LOGGED_OFF
         state = DEVICE_TO_STATE.get(mirror.device or "UNKNOWN", AgentState.AVAILABLE)
