@@ -187,8 +187,8 @@ def test_queue_values_run_alike_on_both_runtimes(compiled, name: str, runtime: s
 def test_a_value_that_is_no_queue_is_a_flow_error_naming_the_queues(compiled, runtime) -> None:
     result = run(compiled, "a sub-flow's parameter given text", runtime)
     assert errors(result) == [
-        "`queue` needs one of the flow's queues (cardiology, general), not text 'cardiology'; "
-        "`queues.named('cardiology')` turns a queue's name into the queue"]
+        "`queue` needs one of the flow's queues (cardiology, general), not text \"cardiology\"; "
+        "`queues.named(\"cardiology\")` turns a queue's name into the queue"]
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)

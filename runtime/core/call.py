@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from ccdsl.runtime.core.builtins import implementations as builtins_impl
 from ccdsl.runtime.core.channel import Channel
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
-from ccdsl.runtime.core.evaluate import evaluate, kind_of
+from ccdsl.runtime.core.evaluate import described, evaluate
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.nesting import (
@@ -24,7 +24,7 @@ from ccdsl.runtime.core.nesting import (
     too_many_subs,
 )
 from ccdsl.runtime.core.services import Services
-from ccdsl.runtime.core.values import Duration, Record, to_text
+from ccdsl.runtime.core.values import Duration, Record
 
 OpFn = Callable[["CallRuntime", dict, "Frame"], Awaitable[None]]
 
@@ -373,6 +373,5 @@ def eval_in(rt: CallRuntime, expr: dict, frame: Frame, op: dict) -> Awaitable[An
 
 def text_value(value: Any, what: str, loc: dict | None) -> str:
     if not isinstance(value, str) or not value:
-        raise FlowError(f"{what} must be a non-empty text, not {kind_of(value)} "
-                        f"{to_text(value)!r}", loc)
+        raise FlowError(f"{what} must be a non-empty text, not {described(value)}", loc)
     return value

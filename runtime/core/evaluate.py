@@ -405,8 +405,7 @@ async def _map_key(node: dict, ctx: EvalContext, loc: dict | None) -> str:
             raise FlowError("a computed map key is null: give it a default "
                             "(`\"${x ?? \"general\"}\"`)", loc)
     if len(values) == 1 and not isinstance(values[0], str):
-        raise FlowError(f"a computed map key must be text, not {kind_of(values[0])} "
-                        f"{to_text(values[0])}", loc)
+        raise FlowError(f"a computed map key must be text, not {described(values[0])}", loc)
     key = "".join(to_text(v) for v in values)
     if not key:
         raise FlowError("a computed map key is empty text", loc)

@@ -9,17 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ccdsl.runtime.core.errors import FlowError
-from ccdsl.runtime.core.evaluate import is_number, kind_of
+from ccdsl.runtime.core.evaluate import described, is_number
 from ccdsl.runtime.core.queues import queue_configs
-from ccdsl.runtime.core.values import Ref, to_text
-
-
-def _shown(value: Any) -> str:
-    """`null`, `text 'x'`, `number 5`: the kind, and the value (quoted if text)."""
-    if value is None:
-        return kind_of(value)
-    text = to_text(value)
-    return f"{kind_of(value)} {text!r}" if isinstance(value, str) else f"{kind_of(value)} {text}"
+from ccdsl.runtime.core.values import Ref, quoted
 
 
 def queue_named(value: Any, queues, what: str, loc: dict | None) -> str:
@@ -28,11 +20,11 @@ def queue_named(value: Any, queues, what: str, loc: dict | None) -> str:
     if isinstance(value, Ref) and value.kind == "queue" and value.name in queues:
         return value.name
     if isinstance(value, str) and value in queues:
-        hint = f"; `queues.named({value!r})` turns a queue's name into the queue"
+        hint = f"; `queues.named({quoted(value)})` turns a queue's name into the queue"
     else:
         hint = ""
     raise FlowError(f"{what} needs one of the flow's queues ({', '.join(sorted(queues))}), "
-                    f"not {_shown(value)}{hint}", loc)
+                    f"not {described(value)}{hint}", loc)
 
 
 def route_target(value: Any, program, loc: dict | None) -> Ref:
@@ -42,7 +34,7 @@ def route_target(value: Any, program, loc: dict | None) -> Ref:
             or (value.kind == "queue" and value.name in program.queues)):
         return value
     raise FlowError(f"`route` needs a routing rule or a queue of the flow, not "
-                    f"{_shown(value)}", loc)
+                    f"{described(value)}", loc)
 
 
 def skills_option(value: Any, where: str, loc: dict | None) -> dict[str, int]:
@@ -59,7 +51,7 @@ def skills_option(value: Any, where: str, loc: dict | None) -> dict[str, int]:
             if item is None:
                 continue
             if not isinstance(item, str) or not item:
-                _bad(where, f"{_shown(item)} among its skills; a skill is a name (text)", loc)
+                _bad(where, f"{described(item)} among its skills; a skill is a name (text)", loc)
             out[item] = 0
         return out
     if isinstance(value, dict):
@@ -68,11 +60,11 @@ def skills_option(value: Any, where: str, loc: dict | None) -> dict[str, int]:
             if not skill:
                 _bad(where, "a skill with an empty name", loc)
             if isinstance(level, bool) or not is_number(level):
-                _bad(where, f"{_shown(level)} as the level of `{skill}`; a level is a number",
+                _bad(where, f"{described(level)} as the level of `{skill}`; a level is a number",
                      loc)
             levels[str(skill)] = int(level)
         return levels
-    return _bad(where, f"{_shown(value)}; skills are a list of names or a map of levels", loc)
+    return _bad(where, f"{described(value)}; skills are a list of names or a map of levels", loc)
 
 
 def _bad(where: str, what: str, loc: dict | None):
@@ -98,5 +90,5 @@ async def queues_named(ctx, a: dict, loc: dict | None) -> Any:
     if name is None:
         return None
     if not isinstance(name, str):
-        raise FlowError(f"`queues.named` takes a queue's name (text), not {_shown(name)}", loc)
+        raise FlowError(f"`queues.named` takes a queue's name (text), not {described(name)}", loc)
     return Ref("queue", name) if name in ctx.program.queues else None

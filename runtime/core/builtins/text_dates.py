@@ -14,7 +14,7 @@ from ccdsl.runtime.core import hours as business_hours
 from ccdsl.runtime.core.builtins.context import BuiltinContext
 from ccdsl.runtime.core.builtins.external import text_arg
 from ccdsl.runtime.core.errors import FlowError
-from ccdsl.runtime.core.evaluate import is_number, kind_of
+from ccdsl.runtime.core.evaluate import described, is_number, kind_of
 from ccdsl.runtime.core.speech import spoken_value
 from ccdsl.runtime.core.values import Ref, TimeOfDay, to_text
 
@@ -24,7 +24,7 @@ from ccdsl.runtime.core.values import Ref, TimeOfDay, to_text
 def _count(value: Any, loc: dict | None) -> int:
     if not is_number(value) or value != int(value) or value < 0:
         raise FlowError(f"the count of characters must be a whole number 0 or more, not "
-                        f"{kind_of(value)} {to_text(value)!r}", loc)
+                        f"{described(value)}", loc)
     return int(value)
 
 

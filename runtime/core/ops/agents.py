@@ -38,7 +38,7 @@ from ccdsl.runtime.core.errors import (
     FlowError,
     StepBudgetExceeded,
 )
-from ccdsl.runtime.core.evaluate import evaluate, is_number, kind_of, truthy
+from ccdsl.runtime.core.evaluate import described, evaluate, is_number, kind_of, truthy
 from ccdsl.runtime.core.ops import in_queue
 from ccdsl.runtime.core.ops.media import ms_of, option, sounds_of
 from ccdsl.runtime.core.ops.parties import after_party, party_callback
@@ -307,7 +307,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
 def _queue_name(value: Any, loc: dict | None) -> str:
     if isinstance(value, Ref) and value.kind == "queue":
         return value.name
-    raise FlowError(f"a queue was expected, not {kind_of(value)} {to_text(value)!r}", loc)
+    raise FlowError(f"a queue was expected, not {described(value)}", loc)
 
 
 async def op_queue(rt: CallRuntime, op: dict, frame: Frame) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from ccdsl.runtime.core.call import CallRuntime, Frame, OpFn
 from ccdsl.runtime.core.channel import QueueAnnouncement, QueueMessage, QueueOutcome, QueueRequest
 from ccdsl.runtime.core.errors import FlowError
-from ccdsl.runtime.core.evaluate import kind_of
+from ccdsl.runtime.core.evaluate import described
 from ccdsl.runtime.core.ops.media import ms_of, option, sound_json, sounds_of
 from ccdsl.runtime.core.values import Record, to_text
 
@@ -100,8 +100,7 @@ async def op_callback(rt: CallRuntime, op: dict, frame: Frame) -> None:
     options = op["options"]
     number = await option(rt, options, "number", frame, loc)
     if not isinstance(number, str) or not number:
-        raise FlowError(f"a call-back needs a number, not {kind_of(number)} "
-                        f"{to_text(number)!r}", loc)
+        raise FlowError(f"a call-back needs a number, not {described(number)}", loc)
     reason = await option(rt, options, "reason", frame, loc)
     customer = await option(rt, options, "customer", frame, loc)
     customer_id = customer.fields.get("id") if isinstance(customer, Record) else None

@@ -10,8 +10,7 @@ from ccdsl.limits import MAX_LOOP_ROUNDS
 from ccdsl.runtime.core.builtins.external import summary
 from ccdsl.runtime.core.call import CallRuntime, Frame, OpFn, eval_in
 from ccdsl.runtime.core.errors import FlowError
-from ccdsl.runtime.core.evaluate import kind_of
-from ccdsl.runtime.core.values import to_text
+from ccdsl.runtime.core.evaluate import described
 
 
 class LoopBreak(Exception):  # noqa: N818 - a signal, not an error
@@ -38,15 +37,14 @@ async def op_repeat(rt: CallRuntime, op: dict, frame: Frame) -> None:
     if isinstance(times, bool) or not isinstance(times, (int, float)) or times != int(times) \
             or not 0 <= times <= MAX_LOOP_ROUNDS:
         raise FlowError(f"`repeat` runs a whole number of times from 0 to {MAX_LOOP_ROUNDS}, "
-                        f"not {kind_of(times)} {to_text(times)!r}", op["loc"])
+                        f"not {described(times)}", op["loc"])
     await _rounds(rt, op, frame, [None] * int(times), None)
 
 
 async def op_for_each(rt: CallRuntime, op: dict, frame: Frame) -> None:
     items = await eval_in(rt, op["items"], frame, op)
     if not isinstance(items, (list, tuple)):
-        raise FlowError(f"`for each` goes through a list, not {kind_of(items)} "
-                        f"{to_text(items)!r}", op["loc"])
+        raise FlowError(f"`for each` goes through a list, not {described(items)}", op["loc"])
     if len(items) > MAX_LOOP_ROUNDS:
         raise FlowError(f"`for each` over a list of {len(items)} items: a loop runs at most "
                         f"{MAX_LOOP_ROUNDS} rounds", op["loc"])

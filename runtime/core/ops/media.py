@@ -16,6 +16,7 @@ from ccdsl.runtime.core.channel import Digits, Sound
 from ccdsl.runtime.core.errors import CallHungUp, FlowError
 from ccdsl.runtime.core.evaluate import (
     NOT_LEAF,
+    described,
     evaluate,
     is_number,
     kind_of,
@@ -262,7 +263,7 @@ def say_text(kind: str, value: Any, currency: str | None, loc: dict | None) -> s
     elif kind == "alpha":
         if isinstance(value, str):
             return value
-    raise FlowError(f"`say {kind}` cannot say {kind_of(value)} {to_text(value)!r}", loc)
+    raise FlowError(f"`say {kind}` cannot say {described(value)}", loc)
 
 
 async def op_say(rt: CallRuntime, op: dict, frame: Frame) -> None:
