@@ -134,7 +134,8 @@ def env_after(stmt, env: Env, after_if: Env | None,
     """The env for the statements after `stmt`."""
     if after_if is not None:
         return after_if
-    env = forget(env, _assigned(stmt))
+    if env.narrowed:  # else nothing to forget: skip walking the statement's bodies
+        env = forget(env, _assigned(stmt))
     if isinstance(stmt, ast.Assign):
         on_error = stmt.on_error
         safe = on_error is None or is_terminal(on_error.action, env.ctx.routings(env.module))
