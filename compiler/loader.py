@@ -23,6 +23,16 @@ from ccdsl.source import SourceFile
 TEST_SUFFIX = ".test.ccf"
 
 
+def flows_in(folder: str) -> list[str]:
+    """The flows of a folder (test files left out), by name, sorted; none when it
+    cannot be read (for suggestions only)."""
+    try:
+        return sorted(f[:-4] for f in os.listdir(folder)
+                      if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
+    except OSError:
+        return []
+
+
 def stdlib_dir() -> str:
     return str(resources.files("ccdsl.stdlib_flows"))
 
@@ -59,12 +69,7 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
         if close:
             return f"did you mean `stdlib.{close}`?"
         return "the standard library has: " + ", ".join(f"stdlib.{n}" for n in names)
-    folder = os.path.dirname(importer_path) or "."
-    try:
-        siblings = sorted(f[:-4] for f in os.listdir(folder)
-                          if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
-    except OSError:
-        siblings = []
+    siblings = flows_in(os.path.dirname(importer_path) or ".")
     close = did_you_mean(".".join(use.path), siblings)
     if close:
         return close

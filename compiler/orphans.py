@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.loader import TEST_SUFFIX, flows_in
 from ccdsl.compiler.reader import read_source
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic
 from ccdsl.source import SourceFile, Span
@@ -26,12 +26,7 @@ def orphan_diagnostic(path: str) -> tuple[Diagnostic, SourceFile | None]:
     """E306 for an orphaned test file, at its first line, and its source
     (for the quoted line) when it can be read."""
     source, _ = read_source(path)
-    folder = os.path.dirname(path) or "."
-    try:
-        flows = sorted(n[:-4] for n in os.listdir(folder)
-                       if n.endswith(".ccf") and not n.endswith(TEST_SUFFIX))
-    except OSError:
-        flows = []
+    flows = flows_in(os.path.dirname(path) or ".")
     stem = os.path.basename(path)[: -len(TEST_SUFFIX)]
     near = closest(stem, flows)
     if near is not None:
