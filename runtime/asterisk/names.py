@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 
+# the spelling the reports share (they read Asterisk's events back): re-exported here
+from ccdsl.plain_names import queue_name as queue_name
+from ccdsl.plain_names import sound_part as sound_part
+
 # dialplan contexts the deployment generates (runtime/asterisk/dialplan.py)
 INBOUND_CONTEXT = "ccf-inbound"  # the configured numbers, handed to FastAGI
 TRANSFER_CONTEXT = "ccf-transfer"  # where a blind transfer continues after the AGI ends
@@ -33,26 +37,6 @@ _DOTS = re.compile(r"\.{2,}")
 class UnsafeValue(ValueError):
     """A value that cannot be handed to Asterisk as it is (it would break
     or change the command): the op fails with a clear message instead."""
-
-
-def queue_name(qualified: str) -> str:
-    """The Asterisk queue of an IR queue: `ccf-` + its qualified name made
-    plain by sound_part (`support.vip` -> `ccf-support_vip`, `售后` ->
-    `ccf-xn--...`), so queues.conf and the Queue() argument stay plain."""
-    return "ccf-" + sound_part(qualified)
-
-
-def sound_part(name: str) -> str:
-    """A plain name made from a qualified name (a prompt's file, a queue):
-    characters outside [A-Za-z0-9_-] become `_` (`orders.still_busy` ->
-    `orders_still_busy`), and a name in another script is spelt in Punycode
-    after `xn--` (`稍候` -> `xn--...`), as domain names are: plain ASCII
-    still, and two such names never meet (an ASCII name has no `-`).
-    Unlike file_part (any text, dots kept) it keeps distinct names distinct."""
-    if name.isascii():
-        return _FILE_UNSAFE.sub("_", name)
-    return "xn--" + _FILE_UNSAFE.sub("_", name.replace(".", "_").encode("punycode")
-                                      .decode("ascii"))
 
 
 def diallable(number: str) -> str:

@@ -36,13 +36,13 @@ read case-insensitively; tests/asterisk/captures/ami-session.txt):
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from ccdsl.plain_names import queue_name
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import local_window
 from ccdsl.runtime.operations.reports.sql import Window, call_filters
@@ -50,7 +50,6 @@ from ccdsl.runtime.operations.store_ids import base_of
 
 INBOUND = "ccf-inbound"
 _AGENT_SIDE = ("ccf-answered",)
-_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # the AMI events read: channel events and app_queue's
 KINDS = ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest",
          "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled",
@@ -58,16 +57,6 @@ KINDS = ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest
 # events stamped this long before or after the window are read too: a call
 # the store counts in the window may have begun or ended outside it
 _SLACK_MS = 6 * 3_600_000
-
-
-def asterisk_queue(queue: str) -> str:
-    """The Asterisk queue of a store queue name (as runtime/asterisk/names.py
-    names it): `ccf-` + the qualified name, unsafe characters `_`."""
-    if queue.isascii():
-        return "ccf-" + _QUEUE_UNSAFE.sub("_", queue)
-    # a name in another script: Punycode, as names.queue_name spells it
-    return "ccf-xn--" + _QUEUE_UNSAFE.sub("_", queue.replace(".", "_").encode("punycode")
-                                          .decode("ascii"))
 
 
 def _header(data: dict[str, Any], name: str) -> str | None:
@@ -220,7 +209,7 @@ def _store_calls(db: sqlite3.Connection, window: Window,
         for call_id, queue, outcome, agent in db.execute(
                 f"SELECT call_id, queue, outcome, agent FROM queue_visits WHERE call_id IN "
                 f"({marks}) ORDER BY call_id, seq", chunk):
-            stay = Stay(asterisk_queue(queue or "?"), agent if outcome == "answered" else None,
+            stay = Stay(queue_name(queue or "?"), agent if outcome == "answered" else None,
                         abandoned=outcome == "hangup")
             answered.setdefault(call_id, []).append(stay)
         # agents who answered outside a queue (a routing line's dial)
@@ -369,7 +358,7 @@ def _in_window(ms: int, window: Window) -> bool:
 
 
 def _keep(view: CallView, filters: Filters) -> bool:
-    if filters.queue is not None and asterisk_queue(filters.queue) not in {
+    if filters.queue is not None and queue_name(filters.queue) not in {
             s.queue for s in view.stays}:
         return False
     return filters.agent is None or filters.agent in view.agents
