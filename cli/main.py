@@ -17,6 +17,7 @@ from ccdsl.cli import config as config_cmd
 from ccdsl.cli import console as console_cmd
 from ccdsl.cli import crm as crm_cmd
 from ccdsl.cli import deploy as deploy_cmd
+from ccdsl.cli import exit_codes
 from ccdsl.cli import explain as explain_cmd
 from ccdsl.cli import flows as flows_cmd
 from ccdsl.cli import fmt as fmt_cmd
@@ -31,7 +32,7 @@ from ccdsl.cli import validate as validate_cmd
 from ccdsl.cli import voicemail as voicemail_cmd
 from ccdsl.cli import wrapup as wrapup_cmd
 
-INTERNAL_ERROR = 3
+INTERNAL_ERROR = exit_codes.INTERNAL
 
 app = typer.Typer(
     name="ccf",
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="ccf")
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        sys.exit(exit_codes.INTERRUPTED)
     except Exception as exc:  # the last line of defence: anything else is a ccf bug
         if os.environ.get("CCF_DEBUG") == "1":
             raise

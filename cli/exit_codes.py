@@ -1,0 +1,29 @@
+"""ccf's exit statuses: one table for every command, which README's "Exit status"
+quotes and tests/test_exit_codes.py holds each command to. Imports nothing."""
+
+from __future__ import annotations
+
+OK = 0
+# what was checked or run has problems: flow errors, a failing test, `fmt --check`
+# finding a file to change, a call store that fails its check
+PROBLEMS = 1
+# the command was asked wrongly: an unknown option or value, an input path that is
+# missing or holds no flows, a missing ccf.toml or CRM database, an unwritable output
+USAGE = 2
+# a bug in ccf itself (a short message; CCF_DEBUG=1 shows the traceback)
+INTERNAL = 3
+# a service the command talks to did not answer: ccf serve's HTTP API, Asterisk's AMI
+UNREACHABLE = 4
+# stopped by Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+TABLE = (
+    (OK, "success (warnings allowed; a simulated call ran, whatever its outcome)"),
+    (PROBLEMS, "problems found: flow errors, failing tests, `fmt --check` would change a "
+               "file, a check that failed"),
+    (USAGE, "usage error: an unknown option or value, a missing or empty input path, a "
+            "missing ccf.toml or CRM database, an output path that cannot be written"),
+    (INTERNAL, "a bug in ccf itself (CCF_DEBUG=1 shows the traceback)"),
+    (UNREACHABLE, "a service did not answer: ccf serve's HTTP API or Asterisk's AMI"),
+    (INTERRUPTED, "interrupted by Ctrl-C"),
+)
