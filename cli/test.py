@@ -1,5 +1,6 @@
 """`ccf test PATH...`: run the test blocks of flows and print the results.
-Reads options and prints; runtime.testing runs the tests, runtime.operations.trace words them."""
+Reads options and prints; runtime.testing runs the tests, selects them (-k) and
+writes the JSON and JUnit reports, runtime.operations.trace words them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import write
+from ccdsl.cli import exit_codes
+from ccdsl.cli.common import TextFormat, write
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
+# a test slower than this shows its time on its line in text mode
+SLOW_TEST_SECONDS = 1.0
 
 
 class Via(StrEnum):
@@ -33,10 +37,52 @@ class FlowRun:
     diagnostics: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)
     compile_failed: bool = False
-    seconds: float = 0.0
+    seconds: float = 0.0  # compiling it and running its tests
     # the flow compiles but some test blocks do not: every test in order, a
     # compiler.test_isolation.BrokenTest or None for the IR's next test
     order: tuple = ()
+    cases: list = field(default_factory=list)  # runtime.testing.case_report.CaseReport
+
+    def planned(self) -> list[Planned]:
+        """Every test of the flow in the order its files have them, not yet run."""
+        if self.ir is None:
+            return []
+        tests = iter(self.ir["tests"])
+        out = []
+        for broken in self.order or (None,) * len(self.ir["tests"]):
+            if broken is None:
+                test = next(tests)
+                out.append(Planned(test["name"], test.get("loc", {}), test=test))
+            else:
+                span = broken.test.span
+                out.append(Planned(broken.test.name.value,
+                                   {"file": span.file, "line": span.line,
+                                    "column": span.column}, broken=broken))
+        return out
+
+
+@dataclass(frozen=True)
+class Planned:
+    name: str
+    loc: dict
+    test: dict | None = None  # the IR's test block
+    broken: object = None  # or the block that does not compile
+
+    def id(self, root: str) -> str:
+        from ccdsl.render import display_path
+
+        return f"{display_path(self.loc.get('file', ''), root)}::{self.name}"
+
+
+@dataclass
+class Session:
+    """What every flow's run shares: the options, and whether --fail-fast has stopped."""
+
+    verbose: bool
+    via: Via
+    selector: object  # runtime.testing.selection.Selector
+    fail_fast: bool
+    stopped: bool = False
 
 
 def run_flow_tests(
@@ -44,8 +90,24 @@ def run_flow_tests(
         ..., metavar="PATH", show_default=False,
         help="Flow files or directories (searched recursively); the tests of NAME.ccf are its "
              "`test` blocks and those of NAME.test.ccf beside it."),
+    keyword: str = typer.Option(
+        None, "-k", metavar="EXPRESSION", show_default=False,
+        help="Only the tests whose `FILE::NAME` contains the words, in any case: `-k "
+             "vip`, `-k \"known caller\"`, `-k 'menu and not retries'`, `-k 'vip or "
+             "\"not found\"'` (quotes make and/or/not part of a name). The others are "
+             "counted as deselected."),
+    fail_fast: bool = typer.Option(False, "--fail-fast", "-x",
+                                   help="Stop at the first failing test; the rest are "
+                                        "reported as not run."),
+    fmt: TextFormat = typer.Option(
+        TextFormat.text, "--format", "-f",
+        help="text (for people) or json (one document on standard output with every test, "
+             "for tools; docs/testing.md)."),
     junit: Path = typer.Option(None, "--junit", metavar="FILE", dir_okay=False,
                                help="Also write the results as JUnit XML to FILE, for CI."),
+    durations: int = typer.Option(None, "--durations", metavar="N", min=0, show_default=False,
+                                  help="Also list the N slowest tests (0: every test) with "
+                                       "their times."),
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="Print the trace of every test, not only of failures."),
     via: Via = typer.Option(Via.sim, "--via",
@@ -60,12 +122,23 @@ def run_flow_tests(
     the outcomes must be the same.
 
     Prints one line per test, the failing expectations with their source
-    lines and the call's trace, then a summary `N passed, N failed`. A flow
-    that does not compile counts as one failed test. Exit status: 0 when
-    every test passed, 1 when any failed, 2 for a usage error.
+    lines and the call's trace, then a summary `N passed, N failed` (and `N
+    not run`, `N deselected` when there are). A flow that does not compile
+    counts as one failed test. Exit status: 0 when every test passed, 1 when
+    any failed, 2 for a usage error (a -k that selects no test too).
     """
-    from ccdsl.compiler.pipeline import find_flow_files
+    from datetime import datetime
 
+    from ccdsl.compiler.pipeline import find_flow_files
+    from ccdsl.runtime.testing.selection import KeywordError, parse
+
+    began = time.perf_counter()
+    timestamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        selector = parse(keyword or "")
+    except KeywordError as exc:
+        write(f"error: -k {keyword!r}: {exc}\n", err=True)
+        raise typer.Exit(exit_codes.USAGE) from None
     files, problems = find_flow_files(paths)
     missing = [p for p in paths if not os.path.exists(p)]
     if missing or problems:
@@ -74,33 +147,104 @@ def run_flow_tests(
         for diag in problems:
             if diag.span.file not in missing:
                 write(f"error: {diag.message}\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(exit_codes.USAGE)
 
     compiled = [_compile(path) for path in files]
-    total = sum(len(run.order) or len(run.ir["tests"]) for run in compiled if run.ir is not None)
-    use_bar = _progress_wanted(total)
-    runs: list[FlowRun] = []
-    if use_bar:
-        runs = _run_with_progress(compiled, total, verbose, via)
-    else:
-        for run in compiled:
-            runs.append(_run_flow(run, lambda line: write(line), verbose, via=via))
+    root = os.getcwd()
+    planned = [p for run in compiled for p in run.planned()]
+    selected = sum(1 for p in planned if _selected(selector, p, root))
+    if keyword and planned and not selected:
+        write(f"error: -k {keyword!r} selects none of the {len(planned)} tests "
+              f"(a test is selected by its `FILE::NAME`, e.g. `{planned[0].id(root)}`)\n",
+              err=True)
+        raise typer.Exit(exit_codes.USAGE)
 
-    passed = sum(1 for run in runs for r in run.results if r.passed)
-    failed = sum(1 for run in runs for r in run.results if not r.passed)
-    failed += sum(1 for run in runs if run.compile_failed)
+    session = Session(verbose, via, selector, fail_fast)
+    text = fmt is TextFormat.text
+    use_bar = text and _progress_wanted(selected)
+    if use_bar:
+        runs = _run_with_progress(compiled, selected, session)
+    else:
+        out = (lambda line: write(line)) if text else (lambda line: None)
+        runs = [_run_flow(run, out, session) for run in compiled]
+
+    from ccdsl.runtime.testing.case_report import totals
+
+    cases = [case for run in runs for case in run.cases]
+    counts = totals(cases, time.perf_counter() - began)
+    status = exit_codes.PROBLEMS if counts.failed + counts.errors else exit_codes.OK
     if junit is not None:
-        try:
-            junit.write_text(junit_xml(runs), encoding="utf-8")
-        except OSError as exc:
-            write(f"error: cannot write `{junit}`: {exc.strerror or exc}\n", err=True)
-            raise typer.Exit(2) from None
-    if not passed and not failed:
+        _write_junit(junit, runs, cases, counts.seconds, timestamp)
+    if not planned and not any(run.compile_failed for run in runs):
         names = ", ".join(run.path for run in runs[:5]) + (" ..." if len(runs) > 5 else "")
         write(f"no tests found in {len(runs)} flow{'s' if len(runs) != 1 else ''} ({names}): "
               "write `test` blocks in NAME.ccf or in NAME.test.ccf beside it\n", err=True)
-    write(f"{passed} passed, {failed} failed\n")
-    raise typer.Exit(1 if failed else 0)
+    if text:
+        if durations is not None:
+            write(_slowest(cases, durations))
+        write(_summary(counts) + "\n")
+    else:
+        import json
+
+        from ccdsl.runtime.testing.json_report import report_document
+
+        document = report_document(cases, seconds=counts.seconds, exit_status=status,
+                                   via=via.value, selection=keyword)
+        write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    raise typer.Exit(status)
+
+
+def _selected(selector, planned: Planned, root: str) -> bool:
+    from ccdsl.runtime.testing.selection import matches
+
+    return matches(selector, planned.id(root))
+
+
+def _summary(counts) -> str:
+    """`N passed, N failed`, which CI greps: a test that could not run (its flow
+    or block does not compile) counts as failed here."""
+    parts = [f"{counts.passed} passed", f"{counts.failed + counts.errors} failed"]
+    if counts.not_run:
+        parts.append(f"{counts.not_run} not run")
+    if counts.deselected:
+        parts.append(f"{counts.deselected} deselected")
+    return ", ".join(parts)
+
+
+def _slowest(cases: list, limit: int) -> str:
+    ran = sorted((c for c in cases if c.outcome in ("passed", "failed", "error")),
+                 key=lambda c: c.seconds, reverse=True)
+    shown = ran[:limit] if limit else ran
+    if not shown:
+        return ""
+    lines = [f"slowest {len(shown)} test{'s' if len(shown) != 1 else ''}:\n"]
+    lines += [f"  {case.seconds:8.4f}s  {case.file}:{case.line}  {_visible(case.name)}\n"
+              for case in shown]
+    return "".join(lines)
+
+
+def _visible(text: str) -> str:
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    return visible(text)
+
+
+def _write_junit(path: Path, runs: list[FlowRun], cases: list, seconds: float,
+                 timestamp: str) -> None:
+    import socket
+
+    from ccdsl.render import display_path
+    from ccdsl.runtime.testing.junit import junit_xml
+
+    root = os.getcwd()
+    xml = junit_xml(cases, suite_seconds={display_path(run.path, root): run.seconds
+                                          for run in runs},
+                    seconds=seconds, timestamp=timestamp, hostname=socket.gethostname())
+    try:
+        path.write_text(xml, encoding="utf-8")
+    except OSError as exc:
+        write(f"error: cannot write `{path}`: {exc.strerror or exc}\n", err=True)
+        raise typer.Exit(exit_codes.USAGE) from None
 
 
 def _progress_wanted(total: int) -> bool:
@@ -119,6 +263,7 @@ def _compile(path: str) -> FlowRun:
     """Compile a flow, ready to run its tests."""
     from ccdsl.compiler.pipeline import compile_file
 
+    started = time.perf_counter()
     result = compile_file(path)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
                   sources=result.sources)
@@ -128,44 +273,124 @@ def _compile(path: str) -> FlowRun:
         isolated = isolate_tests(result) if not result.ok else None
         if isolated is None:
             run.compile_failed = True
-            return run
-        run.ir, run.order = isolated.ir, isolated.order
-        return run
-    run.ir = result.ir
+        else:
+            run.ir, run.order = isolated.ir, isolated.order
+    else:
+        run.ir = result.ir
+    run.seconds = time.perf_counter() - started
     return run
 
 
-def _run_flow(run: FlowRun, out, verbose: bool, advance=None, via: Via = Via.sim) -> FlowRun:
-    """Run one flow's tests, printing a line per test through `out`."""
+def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
+    """Run one flow's selected tests, printing a line per test through `out`
+    and keeping a CaseReport of each, deselected and not-run ones too."""
     from ccdsl.cli.common import Format as DiagFormat
     from ccdsl.cli.common import render_diagnostics
     from ccdsl.runtime.core.ir import load_program
+    from ccdsl.runtime.testing.case_report import DESELECTED, NOT_RUN
 
-    if via is Via.asterisk:
+    if session.via is Via.asterisk:
         from ccdsl.runtime.testing.via_asterisk import run_test_over_agi as run_test
     else:
         from ccdsl.runtime.testing.runner import run_test
 
+    root = os.getcwd()
     if run.compile_failed:
         out(f"FAIL  {run.path}: {_compile_failure(run.path)}\n")
         out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text)))
+        run.cases.append(_compile_case(run, root))
+        session.stopped = session.stopped or session.fail_fast
         if advance:
             advance()
         return run
-    started = time.perf_counter()
-    program = load_program(run.ir, validate=False)  # the compiler's own output: valid
-    tests = iter(run.ir["tests"])
-    for broken in run.order or (None,) * len(run.ir["tests"]):
-        if broken is None:
-            result = run_test(run.ir, next(tests), program=program)
+    program = None
+    for planned in run.planned():
+        if not _selected(session.selector, planned, root):
+            run.cases.append(_bare_case(run, planned, DESELECTED, root))
+            continue
+        if session.stopped:
+            run.cases.append(_bare_case(run, planned, NOT_RUN, root))
+            if advance:
+                advance()
+            continue
+        started = time.perf_counter()
+        if planned.broken is not None:
+            result = _broken_result(planned.broken, run.sources)
         else:
-            result = _broken_result(broken, run.sources)
+            if program is None:  # the compiler's own output: valid
+                program = load_program(run.ir, validate=False)
+            result = run_test(run.ir, planned.test, program=program)
+        seconds = time.perf_counter() - started
+        run.seconds += seconds
         run.results.append(result)
-        out(_result_text(result, run.sources, verbose))
+        run.cases.append(_case_of(run, result, seconds, session.verbose, root))
+        out(_result_text(result, run.sources, session.verbose, seconds))
+        if not result.passed and session.fail_fast:
+            session.stopped = True
         if advance:
             advance()
-    run.seconds = time.perf_counter() - started
     return run
+
+
+def _compile_case(run: FlowRun, root: str):
+    """A flow that does not compile, as the one errored case of its suite."""
+    from ccdsl.cli.common import Format as DiagFormat
+    from ccdsl.cli.common import render_diagnostics
+    from ccdsl.render import display_path
+    from ccdsl.runtime.testing.case_report import COMPILE_CASE, ERROR, CaseReport, Failure
+
+    flow = display_path(run.path, root)
+    first = run.diagnostics[0].span if run.diagnostics else None
+    file = display_path(first.file, root) if first else flow
+    line, column = (first.line, first.column) if first else (1, 1)
+    return CaseReport(flow, file, COMPILE_CASE, line, ERROR, run.seconds,
+                      (Failure(_compile_failure(run.path), file, line, column),),
+                      details=render_diagnostics(run.diagnostics, run.sources,
+                                                 DiagFormat.concise, root=root))
+
+
+def _bare_case(run: FlowRun, planned: Planned, outcome: str, root: str):
+    from ccdsl.render import display_path
+    from ccdsl.runtime.testing.case_report import CaseReport
+
+    return CaseReport(display_path(run.path, root),
+                      display_path(planned.loc.get("file", run.path), root), planned.name,
+                      planned.loc.get("line", 1), outcome)
+
+
+def _case_of(run: FlowRun, result, seconds: float, verbose: bool, root: str):
+    """A test's result as its reporters see it."""
+    from ccdsl.render import display_path
+    from ccdsl.runtime.operations.trace import render_trace
+    from ccdsl.runtime.testing.case_report import ERROR, FAILED, PASSED, CaseReport, Failure
+
+    def failure(message: str, loc: dict, happened: str | None = None) -> Failure:
+        return Failure(message, display_path(loc.get("file", run.path), root),
+                       loc.get("line", 1), loc.get("column", 1), happened)
+
+    if result.passed:
+        outcome, failures = PASSED, ()
+    elif result.error:
+        outcome = ERROR
+        failures = (failure(result.error, result.error_loc or result.loc),)
+    else:
+        outcome = FAILED
+        failures = tuple(failure(o.expectation.describe(), _where(o), str(o.happened))
+                         for o in result.outcomes if not o.passed)
+    trace = render_trace(result.events, root=root) \
+        if result.events and (verbose or not result.passed) else ""
+    return CaseReport(display_path(run.path, root),
+                      display_path(result.loc.get("file", run.path), root), result.name,
+                      result.loc.get("line", 1), outcome, seconds, failures,
+                      details=result.concise, trace=trace)
+
+
+def _where(outcome) -> dict:
+    """Where a failed expectation points: its line, or for the implicit
+    `expect not error` the line that failed."""
+    if outcome.expectation.implicit and outcome.where:
+        return outcome.where
+    return outcome.expectation.loc
 
 
 def _compile_failure(path: str) -> str:
@@ -187,11 +412,10 @@ def _broken_result(broken, sources: dict):
                       details=render_diagnostics(list(broken.diagnostics), sources,
                                                  DiagFormat.text),
                       concise=render_diagnostics(list(broken.diagnostics), sources,
-                                                 DiagFormat.concise))
+                                                 DiagFormat.concise, root=os.getcwd()))
 
 
-def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool,
-                       via: Via = Via.sim) -> list[FlowRun]:
+def _run_with_progress(compiled: list[FlowRun], total: int, session: Session) -> list[FlowRun]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -206,7 +430,7 @@ def _run_with_progress(compiled: list[FlowRun], total: int, verbose: bool,
                                    soft_wrap=True)
 
         for run in compiled:
-            runs.append(_run_flow(run, out, verbose, lambda: progress.advance(task), via))
+            runs.append(_run_flow(run, out, session, lambda: progress.advance(task)))
     return runs
 
 
@@ -214,12 +438,13 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
-def _result_text(result, sources: dict, verbose: bool) -> str:
+def _result_text(result, sources: dict, verbose: bool, seconds: float = 0.0) -> str:
     from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.trace import render_trace, where_text
 
     where = where_text(result.loc, os.getcwd())
-    lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {visible(result.name)}\n"]
+    slow = f"  ({seconds:.2f}s)" if seconds >= SLOW_TEST_SECONDS else ""
+    lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {visible(result.name)}{slow}\n"]
     if result.error:
         # a run-time error's text may quote call values (a CRM field, a key)
         lines.append(f"    error: {visible(result.error)}\n")
@@ -279,81 +504,3 @@ def _cells(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-# ---- JUnit XML -------------------------------------------------------------------------
-
-
-def junit_xml(runs: list[FlowRun]) -> str:
-    """The results in the JUnit XML that CI systems read: one testsuite per
-    flow, one testcase per test, a failure element with the failed
-    expectations and the call's trace."""
-    import xml.etree.ElementTree as ET
-
-    from ccdsl.runtime.operations.trace import render_trace, where_text
-
-    root = ET.Element("testsuites", name="ccf test")
-    totals = {"tests": 0, "failures": 0}
-    for run in runs:
-        suite = ET.SubElement(root, "testsuite", name=run.path, file=run.path)
-        cases = failures = 0
-        if run.compile_failed:
-            cases, failures = 1, 1
-            case = ET.SubElement(suite, "testcase", classname=_classname(run.path),
-                                 name="compile", file=run.path)
-            from ccdsl.cli.common import Format as DiagFormat
-            from ccdsl.cli.common import render_diagnostics
-
-            text = render_diagnostics(run.diagnostics, run.sources, DiagFormat.concise)
-            failure = ET.SubElement(case, "failure", message=_compile_failure(run.path),
-                                    type="compile")
-            failure.text = text
-        for result in run.results:
-            cases += 1
-            case = ET.SubElement(suite, "testcase", classname=_classname(run.path),
-                                 name=result.name, file=result.loc.get("file", run.path),
-                                 line=str(result.loc.get("line", 1)),
-                                 time=f"{result.seconds:.4f}")
-            if result.passed:
-                continue
-            failures += 1
-            failed = [o for o in result.outcomes if not o.passed]
-            message = result.error or "; ".join(o.expectation.describe() for o in failed)
-            failure = ET.SubElement(case, "failure", message=message,
-                                    type="compile" if result.details else "expectation")
-            details = [f"{where_text(_where(o), os.getcwd())}: "
-                       f"{o.expectation.describe()}: {o.happened}" for o in failed]
-            if result.error:
-                details.insert(0, f"error: {result.error}")
-            if result.concise:
-                details.insert(1, result.concise.rstrip("\n"))
-            failure.text = "\n".join(details) + "\n"
-            if result.events:
-                out = ET.SubElement(case, "system-out")
-                out.text = render_trace(result.events, root=os.getcwd())
-        suite.set("tests", str(cases))
-        suite.set("failures", str(failures))
-        suite.set("errors", "0")
-        suite.set("time", f"{run.seconds:.4f}")
-        totals["tests"] += cases
-        totals["failures"] += failures
-    root.set("tests", str(totals["tests"]))
-    root.set("failures", str(totals["failures"]))
-    root.set("errors", "0")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
-        + "\n"
-
-
-def _where(outcome) -> dict:
-    """Where a failed expectation points: its line, or for the implicit
-    `expect not error` the line that failed."""
-    if outcome.expectation.implicit and outcome.where:
-        return outcome.where
-    return outcome.expectation.loc
-
-
-def _classname(path: str) -> str:
-    stem = os.path.splitext(os.path.relpath(path))[0] if os.path.isabs(path) else \
-        os.path.splitext(path)[0]
-    return stem.replace(os.sep, ".").replace("/", ".").lstrip(".")

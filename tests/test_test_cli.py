@@ -142,7 +142,13 @@ def test_a_flow_that_does_not_compile_is_a_failure(tmp_path: Path) -> None:
     assert "the flow does not compile" in result.stdout
     assert "error[E100]" in result.stdout
     assert summary(result.stdout) == "0 passed, 1 failed"
-    assert ET.parse(report).getroot().get("failures") == "1"
+    # in JUnit an error, not a failure: the flow's tests could not run at all
+    root = ET.parse(report).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "1")
+    [case] = root.iter("testcase")
+    assert case.get("name") == "compile"
+    assert case.find("error").get("type") == "compile"
+    assert "E100" in case.find("error").text
 
 
 def test_a_test_that_cannot_be_set_up_fails_with_its_line(tmp_path: Path) -> None:

@@ -1,0 +1,85 @@
+"""`ccf test --junit FILE`: the run as the JUnit XML that CI systems read (Jenkins'
+junit-10.xsd, plus the `file` and `line` of each testcase that GitLab and GitHub's
+annotating actions use). Runs nothing."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ccdsl.runtime.testing.case_report import (
+    DESELECTED,
+    ERROR,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    CaseReport,
+)
+
+NOT_RUN_MESSAGE = "not run: --fail-fast stopped the run at the first failure"
+
+
+def junit_xml(cases: list[CaseReport], *, suite_seconds: dict[str, float], seconds: float,
+              timestamp: str, hostname: str) -> str:
+    """One testsuite per flow that has tests in the run, one testcase per selected test.
+    A deselected test is left out, as pytest leaves it; a flow without tests (a module)
+    is no suite at all."""
+    root = ET.Element("testsuites", name="ccf test")
+    suites: dict[str, list[CaseReport]] = {}
+    for case in cases:
+        if case.outcome != DESELECTED:
+            suites.setdefault(case.flow, []).append(case)
+    counted = {"tests": 0, "failures": 0, "errors": 0}
+    for flow, members in suites.items():
+        counts = {
+            "tests": len(members),
+            "failures": sum(1 for c in members if c.outcome == FAILED),
+            "errors": sum(1 for c in members if c.outcome == ERROR),
+            "skipped": sum(1 for c in members if c.outcome == NOT_RUN),
+        }
+        suite = ET.SubElement(root, "testsuite", name=flow,
+                              **{key: str(value) for key, value in counts.items()},
+                              time=_seconds(suite_seconds.get(flow, 0.0)),
+                              timestamp=timestamp, hostname=hostname, file=flow)
+        for case in members:
+            _testcase(suite, case)
+        for key in counted:
+            counted[key] += counts[key]
+    for key, value in counted.items():
+        root.set(key, str(value))
+    root.set("time", _seconds(seconds))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
+        + "\n"
+
+
+def _testcase(suite: ET.Element, case: CaseReport) -> None:
+    element = ET.SubElement(suite, "testcase", classname=classname(case.flow), name=case.name,
+                            file=case.file, line=str(case.line), time=_seconds(case.seconds))
+    if case.outcome == PASSED:
+        return
+    if case.outcome == NOT_RUN:
+        ET.SubElement(element, "skipped", message=NOT_RUN_MESSAGE)
+        return
+    message = "; ".join(f.message for f in case.failures) or case.outcome
+    lines = [f"{f.file}:{f.line}: {f.message}" + (f": {f.happened}" if f.happened else "")
+             for f in case.failures]
+    if case.details:
+        lines.append(case.details.rstrip("\n"))
+    if case.outcome == ERROR:
+        kind = "compile" if case.details else "setup"
+        ET.SubElement(element, "error", message=message, type=kind).text = "\n".join(lines) + "\n"
+    else:
+        ET.SubElement(element, "failure", message=message,
+                      type="expectation").text = "\n".join(lines) + "\n"
+    if case.trace:
+        ET.SubElement(element, "system-out").text = case.trace
+
+
+def classname(flow: str) -> str:
+    """The flow's path as dotted words, as GitLab shows a testcase's suite."""
+    stem = flow[: -len(".ccf")] if flow.endswith(".ccf") else flow
+    return stem.replace("\\", "/").replace("/", ".").lstrip(".")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.4f}"
