@@ -385,3 +385,17 @@ def test_the_ci_options_work_through_the_fastagi_server(desk: Path) -> None:
                                                         "deselected", "deselected"]
     assert document["tests"][1]["failures"][0]["happened"] == "played: welcome"
     assert len(list(ET.parse(desk / "junit.xml").getroot().iter("testcase"))) == 2
+
+
+def test_junit_parses_whatever_a_failure_quotes() -> None:
+    # a run-time error's message can quote a CRM value with control characters
+    from ccdsl.runtime.testing.case_report import FAILED, CaseReport, Failure
+    from ccdsl.runtime.testing.junit import junit_xml
+
+    case = CaseReport("a.ccf", "a.test.ccf", "bell\x07", 1, FAILED, 0.5,
+                      (Failure("cannot compare \x1b[31m\x00", "a.ccf", 4),))
+    xml = junit_xml([case], suite_seconds={"a.ccf": 0.5}, seconds=0.5,
+                    timestamp="2026-11-30T10:00:00+08:00", hostname="ci")
+    element = ET.fromstring(xml).find("testsuite/testcase")
+    assert element.get("name") == "bell\\x07"
+    assert element.find("failure").get("message") == "cannot compare \\x1b[31m\\x00"
