@@ -15,7 +15,7 @@ from importlib import resources
 
 from ccdsl import ast
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.reader import read_source
+from ccdsl.compiler.reader import read_source, source_from_text
 from ccdsl.compiler.test_recovery import parse_recovering
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
@@ -90,11 +90,13 @@ class _Loading:
     imports: dict[str, str] = field(default_factory=dict)
 
 
-def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
+def load_program(path: str, text: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
     """Load an entry flow and all it uses. Returns None when the entry, or
     a module it uses, cannot be read or parsed: that file's diagnostics say
     why, and checking the flow without the names the module declares would
-    only add echoes of them."""
+    only add echoes of them. With text (standard input, an editor's buffer)
+    the entry is that text under the name path, which need not exist; its
+    `use`s resolve beside path."""
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}
@@ -107,7 +109,10 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
         # cycles are shown by file name: the same file can be `use`d by
         # different dotted paths from different folders
         names[key] = name if is_stdlib else module_name_for(file_path)
-        source, read_diags = read_source(file_path)
+        if key == entry_key and text is not None:
+            source, read_diags = source_from_text(file_path, text)
+        else:
+            source, read_diags = read_source(file_path)
         diags.extend(read_diags)
         module = None
         if source is not None:
