@@ -73,7 +73,15 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     close = did_you_mean(".".join(use.path), siblings)
     if close:
         return close
-    return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf beside this file"
+    folder = os.path.dirname(importer_path)
+    if os.path.isfile(importer_path):
+        where = "beside this file"
+    elif folder:
+        where = f"in {folder}"
+    else:  # standard input without --stdin-filename, or an editor's unsaved buffer
+        where = "in the current directory" + (
+            " (give the flow's path with --stdin-filename)" if importer_path == "<stdin>" else "")
+    return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf {where}"
 
 
 @dataclass
