@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ccdsl.codes import CODES, Severity, similar_code
-from ccdsl.compiler.comments import scan
+from ccdsl.compiler.comments import comment_start
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
@@ -38,19 +38,23 @@ def suppressions_in(source: SourceFile) -> tuple[list[Suppression], list[Diagnos
     directive that cannot apply."""
     found: list[Suppression] = []
     problems: list[Diagnostic] = []
-    for comment in scan(source.text):
-        match = _DIRECTIVE.search(comment.text)
+    if "ccf:" not in source.text:  # most files: no line is worth scanning for its comment
+        return found, problems
+    # split on "\n" only, as the lexer and comments.scan count lines
+    for line, text in enumerate(source.text.split("\n"), start=1):
+        if "ccf:" not in text:
+            continue
+        start = comment_start(text)  # `ccf:` in a string is no directive
+        match = _DIRECTIVE.search(text, start) if start >= 0 else None
         if match is None:
             continue
-        at = comment.column - 1  # the comment's offset in its line
-        line = comment.line
         if match.group("codes") is None or not match.group("codes").strip():
-            span = Span(source.path, line, at + match.start() + 1, line, at + match.end() + 1)
+            span = Span(source.path, line, match.start() + 1, line, match.end() + 1)
             problems.append(diagnostic(
                 "W604", "this suppression names no code", span,
                 help="name the warnings it silences: `# ccf: ignore[W206]`"))
             continue
-        base = at + match.start("codes")
+        base = match.start("codes")
         for word in _CODE.finditer(match.group("codes")):
             code = word.group().upper()
             span = Span(source.path, line, base + word.start() + 1, line, base + word.end() + 1)

@@ -241,3 +241,9 @@ def test_a_suppression_removes_exactly_its_diagnostics(tmp_path, used, unreachab
     assert sorted(key(d) for d in after if d.code != "W603") == sorted(kept)
     assert sorted((d.span.line, d.message.split()[3]) for d in after if d.code == "W603") == \
         sorted(stale)
+
+
+def test_a_directive_inside_a_string_is_text(tmp_path) -> None:
+    text = WARNINGS.replace('  play tts "never"', '  play tts "# ccf: ignore[W206]"')
+    assert [d.code for d in compile_file(write(tmp_path, text), lower=False).diagnostics] == \
+        ["W601", "W206"]
