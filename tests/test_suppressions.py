@@ -247,3 +247,8 @@ def test_a_directive_inside_a_string_is_text(tmp_path) -> None:
     text = WARNINGS.replace('  play tts "never"', '  play tts "# ccf: ignore[W206]"')
     assert [d.code for d in compile_file(write(tmp_path, text), lower=False).diagnostics] == \
         ["W601", "W206"]
+
+
+def test_validate_help_shows_the_suppression_comment_whole() -> None:
+    # rich markup would eat an unescaped `[W206]`
+    assert "# ccf: ignore[W206]" in ccf("validate", "--help", env={"COLUMNS": "120"}).stdout
