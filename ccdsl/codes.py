@@ -97,9 +97,25 @@ _TABLE = [
     ("W600", W, "external call without an error path"),
     ("W601", W, "unused variable"),
     ("W602", W, "unused constant"),
+    ("W603", W, "unused suppression comment"),
+    ("W604", W, "suppression comment that cannot apply"),
 ]
 
 CODES: dict[str, Code] = {code: Code(code, sev, title) for code, sev, title in _TABLE}
+
+
+def similar_code(word: str) -> str | None:
+    """The code a misspelt one most likely meant: two digits swapped (W260
+    for W206) first, else the closest by spelling; None when none is close."""
+    from difflib import get_close_matches
+
+    word = word.upper()
+    for i in range(len(word) - 1):
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        if swapped in CODES:
+            return swapped
+    close = get_close_matches(word, list(CODES), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def explanation(code: str) -> str | None:

@@ -34,7 +34,7 @@ Every problem the compiler reports has a stable code. Errors (`E`) stop a
 flow from compiling; warnings (`W`) do not, and `ccf validate` exits 0 when
 there are only warnings. `ccf explain CODE` prints the entry for one code.
 
-Diagnostics are printed in four formats (`ccf validate --format ...`):
+Diagnostics are printed in five formats (`ccf validate --format ...`):
 
 - `text` (the default): the message, the source line with a caret under the
   exact place, and a `help:` line with the likely fix.
@@ -43,6 +43,38 @@ Diagnostics are printed in four formats (`ccf validate --format ...`):
   `end_column`, `severity`, `code`, `message`, `help` and `notes`.
 - `github`: GitHub Actions workflow commands, shown as annotations on the
   pull request.
+- `sarif`: one SARIF 2.1.0 log, for GitHub code scanning and other tools:
+  a rule for each code reported (its title, and this page's entry as help),
+  paths relative to the working directory (`%SRCROOT%`), columns in UTF-16
+  code units as SARIF counts them.
+
+## Choosing what is reported
+
+Errors are always reported: a flow with errors cannot be compiled or run,
+so no option or comment hides one. Warnings can be chosen with options of
+`ccf validate` and `ccf compile`; suppression comments apply wherever a flow
+is compiled (`ccf test` and the language server too, which share the
+compile step):
+
+- `--select CODES` reports only the warnings named; `--ignore CODES` leaves
+  them out (it wins over `--select`). CODES are codes or prefixes, as in
+  ruff: `W601`, `W6` (the hygiene family), `W` (every warning);
+  comma-separated (`--ignore W601,W602`) or repeated. A code that names no
+  warning, an error's code among them, is a usage error (exit 2) with the
+  nearest code suggested.
+- `--warnings-as-errors` reports each warning still selected as an error
+  (with a note saying so), so the run fails (exit 1) and `ccf compile`
+  writes no IR.
+- A comment trailing the line a warning's caret is on silences that warning
+  there: `play tts "after"  # ccf: ignore[W206]`, several codes as
+  `# ccf: ignore[W206, W601]`. It must name full codes; a comment on the line
+  above silences nothing. A suppression that silences nothing is reported
+  (W603), as is one that cannot apply (W604: no code, an unknown code, an
+  error's code). `ccf fmt` keeps the comment on its line.
+- `-` reads the flow from standard input (`ccf validate -`, `ccf compile -`,
+  `ccf fmt -`); `--stdin-filename PATH` gives its name for diagnostics and
+  the folder its `use`s are found in (default: `<stdin>`, the current
+  directory).
 """
 
 

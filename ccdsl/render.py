@@ -1,11 +1,11 @@
 """Render diagnostics for people and for tools; must not print or read the terminal itself.
 
-Four formats: ``text`` (rustc/Elm style, the source line quoted with a
+Five formats: ``text`` (rustc/Elm style, the source line quoted with a
 caret under the span), ``concise`` (one line each, for editors and grep),
-``json`` (for tools) and ``github`` (GitHub Actions workflow commands, so
-CI annotates the pull request). Rendering is pure: it needs the sources to
-quote lines and returns strings; the CLI decides where they go and whether
-a terminal gets colour.
+``json`` (for tools), ``github`` (GitHub Actions workflow commands, so
+CI annotates the pull request) and ``sarif`` (render_sarif.py). Rendering
+is pure: it needs the sources to quote lines and returns strings; the CLI
+decides where they go and whether a terminal gets colour.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from ccdsl.diagnostics import Diagnostic, Severity
 from ccdsl.source import SourceFile
 
-FORMATS = ("text", "concise", "json", "github")
+FORMATS = ("text", "concise", "json", "github", "sarif")
 TAB_WIDTH = 4
 
 _ANSI = {
@@ -165,8 +165,9 @@ def render_github_one(diag: Diagnostic, *, root: str | None = None) -> str:
 
 def render(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], fmt: str = "text",
            *, color: bool = False, root: str | None = None) -> str:
-    """All diagnostics in one format. ``json`` is always a complete JSON
-    document (``[]`` when there is nothing to say)."""
+    """All diagnostics in one format. ``json`` and ``sarif`` are always a
+    complete JSON document (``[]``, a log with no results, when there is
+    nothing to say)."""
     diags = list(diags)
     if fmt == "text":
         return "\n".join(render_text_one(d, sources, color=color, root=root) for d in diags)
@@ -177,6 +178,11 @@ def render(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], fmt: 
                           ensure_ascii=False) + "\n"
     if fmt == "github":
         return "".join(render_github_one(d, root=root) for d in diags)
+    if fmt == "sarif":
+        from ccdsl.render_sarif import render_sarif
+
+        # SARIF names files relative to a base it declares: the working directory by default
+        return render_sarif(diags, sources, root=root or os.getcwd())
     raise ValueError(f"unknown format {fmt!r}; the formats are {', '.join(FORMATS)}")
 
 

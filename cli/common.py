@@ -1,5 +1,6 @@
-"""What the subcommands share: their common options (declared only here), the
-centre's config and call store, exiting with a message. Imports nothing heavy."""
+"""What the subcommands share: their common options (declared only here), a flow read
+from standard input, the centre's config and call store, exiting with a message.
+Imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -58,12 +59,95 @@ class Format(StrEnum):
     concise = "concise"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 FORMAT_HELP = ("How to print diagnostics: text (quoted source with carets), concise "
-               "(file:line:col: CODE message), json (a list of objects, for tools) or github "
-               "(GitHub Actions annotations).")
+               "(file:line:col: CODE message), json (a list of objects, for tools), github "
+               "(GitHub Actions annotations) or sarif (SARIF 2.1.0, for code scanning).")
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help=FORMAT_HELP)]
+# the formats a program reads: a summary for people goes to standard error beside them
+MACHINE_FORMATS = (Format.json, Format.github, Format.sarif)
+
+# -- which warnings are reported (ccdsl/code_selection.py), shared by validate, compile, test
+SelectOption = Annotated[list[str] | None, typer.Option(
+    "--select", metavar="CODES", show_default=False,
+    help="Report only these warnings: codes or prefixes (W601, W6, W), comma-separated or "
+         "repeated. Errors are always reported.")]
+IgnoreOption = Annotated[list[str] | None, typer.Option(
+    "--ignore", metavar="CODES", show_default=False,
+    help="Do not report these warnings: codes or prefixes (W601, W6, W), comma-separated or "
+         "repeated. Errors cannot be ignored.")]
+WarningsAsErrorsOption = Annotated[bool, typer.Option(
+    "--warnings-as-errors",
+    help="Report the warnings as errors, so any warning fails the run (exit 1).")]
+
+
+def code_selection(select: list[str] | None, ignore: list[str] | None,
+                   warnings_as_errors: bool = False):
+    """The ccdsl.code_selection.Selection the options name, or exit 2."""
+    from ccdsl.cli.exit_codes import USAGE
+    from ccdsl.code_selection import SelectionError, selection
+
+    try:
+        return selection(select, ignore, warnings_as_errors)
+    except SelectionError as exc:
+        raise fail(str(exc), USAGE) from None
+
+
+# -- standard input as a flow file (`-`), for editors' format-on-save and pipes
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+StdinFilenameOption = Annotated[str | None, typer.Option(
+    "--stdin-filename", metavar="PATH", show_default=False,
+    help="With `-`: the file the text on standard input is, for the names in diagnostics "
+         "and to find the modules it `use`s beside it. Default: <stdin>, with modules found "
+         "in the current directory.")]
+
+
+def stdin_name(paths: list[str], stdin_filename: str | None) -> str | None:
+    """The name of the flow on standard input when the only path is `-`,
+    else None; `-` among other paths, or --stdin-filename without `-`,
+    exits 2."""
+    from ccdsl.cli.exit_codes import USAGE
+
+    if STDIN not in paths:
+        if stdin_filename is not None:
+            raise fail("--stdin-filename names the text read from standard input; give `-` "
+                       "as the path", USAGE)
+        return None
+    if len(paths) > 1:
+        raise fail("`-` (standard input) cannot be mixed with other paths", USAGE)
+    return stdin_filename or STDIN_NAME
+
+
+def read_stdin() -> bytes:
+    stream = sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    return buffer.read() if buffer is not None else stream.read().encode("utf-8")
+
+
+def compile_stdin(paths: list[str], stdin_filename: str | None, selection, *, lower: bool):
+    """The CompileResult of the flow on standard input when the only path
+    is `-` (its sources always hold the text read, to quote it even when it
+    does not parse); None when the paths are files."""
+    from ccdsl.cli.exit_codes import USAGE
+    from ccdsl.compiler.loader import TEST_SUFFIX
+    from ccdsl.compiler.pipeline import CompileResult, compile_file
+    from ccdsl.compiler.reader import source_from_bytes
+
+    name = stdin_name(paths, stdin_filename)
+    if name is None:
+        return None
+    if name.endswith(TEST_SUFFIX):
+        raise fail(f"`{name}` is a test file: check the flow it tests, which reads its tests "
+                   "from the file beside it (or use `ccf fmt -` to format it)", USAGE)
+    source, problems = source_from_bytes(name, read_stdin())
+    if source is None:
+        return CompileResult(name, None, problems)
+    result = compile_file(name, lower=lower, text=source.text, selection=selection)
+    result.sources.setdefault(name, source)
+    return result
 
 
 class TableFormat(StrEnum):
@@ -169,6 +253,18 @@ def render_diagnostics(diags, sources: dict, fmt: Format, *, err: bool = False,
     stream = sys.stderr if err else sys.stdout
     color = fmt is Format.text and wants_color(stream)
     return render(diags, sources_for(diags, sources), fmt.value, color=color, root=root)
+
+
+def run_failed_note(diags) -> str:
+    """A line for people (standard error) when --warnings-as-errors is what
+    failed the run: the warnings alone would have passed."""
+    from ccdsl.code_selection import AS_ERROR_NOTE
+
+    promoted = sum(1 for d in diags if AS_ERROR_NOTE in d.notes)
+    if not promoted or any(d.is_error and AS_ERROR_NOTE not in d.notes for d in diags):
+        return ""
+    return (f"failed: {promoted} warning{'s' if promoted != 1 else ''} reported as "
+            f"error{'s' if promoted != 1 else ''} (--warnings-as-errors)\n")
 
 
 class StoreNotNamed(Exception):

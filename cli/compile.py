@@ -6,27 +6,49 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
+from ccdsl.cli.common import (
+    Format,
+    FormatOption,
+    IgnoreOption,
+    SelectOption,
+    StdinFilenameOption,
+    WarningsAsErrorsOption,
+    code_selection,
+    compile_stdin,
+    render_diagnostics,
+    run_failed_note,
+    write,
+)
 
 
 def compile_flow(
     file: str = typer.Argument(..., metavar="FILE", show_default=False,
-                               help="The entry .ccf flow to compile."),
+                               help="The entry .ccf flow to compile; `-` reads it from "
+                                    "standard input."),
     out: Path = typer.Option(None, "--output", "-o", metavar="OUT", dir_okay=False,
                              help="Write the IR to this file instead of standard output."),
     fmt: FormatOption = Format.text,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    warnings_as_errors: WarningsAsErrorsOption = False,
+    stdin_filename: StdinFilenameOption = None,
 ) -> None:
     """Compile a flow and the modules it uses to the JSON IR.
 
     The IR is what the runtime executes. Diagnostics go to standard error;
-    with errors, no IR is written and the exit status is 1.
+    with errors (or warnings, with --warnings-as-errors), no IR is written
+    and the exit status is 1.
     """
+    from ccdsl.cli.exit_codes import PROBLEMS
     from ccdsl.compiler.pipeline import compile_file
 
-    result = compile_file(file)
+    chosen = code_selection(select, ignore, warnings_as_errors)
+    result = compile_stdin([file], stdin_filename, chosen, lower=True) \
+        or compile_file(file, selection=chosen)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
     if not result.ok or result.ir is None:
-        raise typer.Exit(1)
+        write(run_failed_note(result.diagnostics), err=True)
+        raise typer.Exit(PROBLEMS)
     from ccdsl.compiler.ir_schema import validate_ir
 
     # the compiler must never hand the runtime IR that the runtime would refuse

@@ -6,7 +6,15 @@ import os
 
 import typer
 
-from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
+from ccdsl.cli.common import (
+    Format,
+    FormatOption,
+    StdinFilenameOption,
+    read_stdin,
+    render_diagnostics,
+    stdin_name,
+    write,
+)
 
 
 def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -40,18 +48,22 @@ def _diff(path: str, old: str, new: str) -> str:
 def fmt(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH", show_default=False,
-        help="Flow files or directories; directories are searched recursively for .ccf files."),
+        help="Flow files or directories; directories are searched recursively for .ccf files. "
+             "`-` formats standard input to standard output."),
     check: bool = typer.Option(
         False, "--check",
         help="Change nothing; list the files that would be reformatted and exit 1 if any."),
     diff: bool = typer.Option(False, "--diff",
                               help="Print a unified diff of each change (implies --check)."),
     fmt_: FormatOption = Format.text,
+    stdin_filename: StdinFilenameOption = None,
 ) -> None:
     """Format flows in the one canonical layout, keeping comments.
 
     Formatting is idempotent: a formatted file formats to itself. A file
     with syntax errors is left untouched and its errors are reported (exit 1).
+    With `-` the formatted text goes to standard output (nothing when it has
+    syntax errors, or with --check), as editors' format-on-save expects.
     """
     from ccdsl.compiler.formatter import format_source
     from ccdsl.compiler.reader import read_source
@@ -59,6 +71,9 @@ def fmt(
     from ccdsl.source import Span
 
     check = check or diff
+    name = stdin_name(paths, stdin_filename)
+    if name is not None:
+        _fmt_stdin(name, check, diff, fmt_)
     files, empty = ccf_files(paths)
     diags = [diagnostic("E006", f"`{p}` has no .ccf files", Span(p, 1, 1, 1, 1),
                         help="pass .ccf files or a directory that contains some") for p in empty]
@@ -90,3 +105,29 @@ def fmt(
     write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
           err=True)
     raise typer.Exit(1 if has_errors(diags) or (check and changed) else 0)
+
+
+def _fmt_stdin(name: str, check: bool, diff: bool, fmt_: Format) -> None:
+    """`ccf fmt -`: standard input formatted to standard output; diagnostics
+    and the summary on standard error; exits."""
+    from ccdsl.cli.exit_codes import OK, PROBLEMS
+    from ccdsl.compiler.formatter import format_source
+    from ccdsl.compiler.reader import source_from_bytes
+    from ccdsl.diagnostics import has_errors
+
+    source, diags = source_from_bytes(name, read_stdin())
+    formatted = None
+    if source is not None:
+        formatted, diags = format_source(source.text, name)
+    sources = {name: source} if source is not None else {}
+    write(render_diagnostics(diags, sources, fmt_, err=True), err=True)
+    if formatted is None or has_errors(diags):
+        raise typer.Exit(PROBLEMS)
+    changed = formatted != source.text
+    if diff:
+        write(_diff(name, source.text, formatted))
+    elif not check:
+        write(formatted)
+    verb = "would reformat" if check else "reformatted"
+    write(f"{verb} {1 if changed else 0} of 1 file\n", err=True)
+    raise typer.Exit(PROBLEMS if check and changed else OK)

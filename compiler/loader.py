@@ -15,7 +15,7 @@ from importlib import resources
 
 from ccdsl import ast
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.reader import read_source
+from ccdsl.compiler.reader import read_source, source_from_text
 from ccdsl.compiler.test_recovery import parse_recovering
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
@@ -73,7 +73,15 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     close = did_you_mean(".".join(use.path), siblings)
     if close:
         return close
-    return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf beside this file"
+    folder = os.path.dirname(importer_path)
+    if os.path.isfile(importer_path):
+        where = "beside this file"
+    elif folder:
+        where = f"in {folder}"
+    else:  # standard input without --stdin-filename, or an editor's unsaved buffer
+        where = "in the current directory" + (
+            " (give the flow's path with --stdin-filename)" if importer_path == "<stdin>" else "")
+    return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf {where}"
 
 
 @dataclass
@@ -90,11 +98,13 @@ class _Loading:
     imports: dict[str, str] = field(default_factory=dict)
 
 
-def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
+def load_program(path: str, text: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
     """Load an entry flow and all it uses. Returns None when the entry, or
     a module it uses, cannot be read or parsed: that file's diagnostics say
     why, and checking the flow without the names the module declares would
-    only add echoes of them."""
+    only add echoes of them. With text (standard input, an editor's buffer)
+    the entry is that text under the name path, which need not exist; its
+    `use`s resolve beside path."""
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}
@@ -107,7 +117,10 @@ def load_program(path: str) -> tuple[Program | None, list[Diagnostic]]:
         # cycles are shown by file name: the same file can be `use`d by
         # different dotted paths from different folders
         names[key] = name if is_stdlib else module_name_for(file_path)
-        source, read_diags = read_source(file_path)
+        if key == entry_key and text is not None:
+            source, read_diags = source_from_text(file_path, text)
+        else:
+            source, read_diags = read_source(file_path)
         diags.extend(read_diags)
         module = None
         if source is not None:

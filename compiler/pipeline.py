@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ccdsl.code_selection import ALL, Selection
 from ccdsl.compiler.analysis import analyse
 from ccdsl.compiler.checks import PASSES
 from ccdsl.compiler.loader import TEST_SUFFIX, load_program
 from ccdsl.compiler.lower import lower_program
 from ccdsl.compiler.orphans import is_orphan, orphan_diagnostic
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.suppressions import apply_suppressions
 from ccdsl.compiler.symbols import Scope, program_scopes
 from ccdsl.diagnostics import Diagnostic, diagnostic, has_errors
 from ccdsl.source import SourceFile, Span
@@ -72,30 +74,45 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def compile_file(path: str, *, lower: bool = True) -> CompileResult:
-    """Compile one entry flow. The IR is produced only when there are no
-    errors (warnings do not stop it)."""
+def compile_file(path: str, *, lower: bool = True, text: str | None = None,
+                 selection: Selection = ALL) -> CompileResult:
+    """Compile one entry flow: from path, or from text (standard input, an
+    editor's buffer) named path. The IR is produced only when there are no
+    errors (warnings do not stop it, unless selection makes them errors).
+
+    Every consumer (validate, compile, test, the language server) gets the
+    diagnostics after the `# ccf: ignore[...]` comments of the flow's files
+    and then selection (--select, --ignore, --warnings-as-errors) are applied."""
     with gc_paused():
-        return _compile_file(path, lower)
+        return _compile_file(path, lower, text, selection)
 
 
-def _compile_file(path: str, lower: bool) -> CompileResult:
-    if is_orphan(path):  # E306: never compiled as a flow of its own
+def _compile_file(path: str, lower: bool, text: str | None,
+                  selection: Selection) -> CompileResult:
+    if text is None and is_orphan(path):  # E306: never compiled as a flow of its own
         diag, source = orphan_diagnostic(path)
         return CompileResult(path, None, [diag], sources={path: source} if source else {})
-    program, diags = load_program(path)
+    program, diags = load_program(path, text)
     result = CompileResult(path, program, diags)
     if program is None:
-        result.diagnostics = unique_sorted(diags)
+        result.diagnostics = unique_sorted(selection.apply(diags))
         return result
     result.sources = program.sources()
     # the checks and the lowering share one symbol table
     scopes = program_scopes(program)
-    diags = diags + check_program(program, scopes)
-    result.diagnostics = unique_sorted(diags)
+    diags = apply_suppressions(diags + check_program(program, scopes),
+                               _authored_sources(program), report_unused=True)
+    result.diagnostics = unique_sorted(selection.apply(diags))
     if lower and result.ok:
         result.ir = lower_program(program, scopes)
     return result
+
+
+def _authored_sources(program: Program) -> dict[str, SourceFile]:
+    """The sources whose suppression comments count: not the standard library's."""
+    out = {m.source.path: m.source for m in program.modules.values() if not m.is_stdlib}
+    out.update((s.path, s) for s in program.test_sources)
+    return out
 
 
 def find_flow_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:

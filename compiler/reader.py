@@ -41,6 +41,17 @@ def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     except OSError as exc:
         return None, [diagnostic("E006", f"`{path}` cannot be read: {exc.strerror or exc}",
                                  _file_span(path))]
+    return source_from_bytes(path, data)
+
+
+def source_from_bytes(path: str, data: bytes) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """The flow in data (read from a file or standard input) under the name
+    path, or None and a diagnostic when it is too large, not UTF-8 or empty."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, [diagnostic(
+            "E008", f"`{path}` is {len(data) / 1_048_576:.1f} MiB; a flow file may be at most "
+                    f"{MAX_SOURCE_BYTES // 1_048_576} MiB", _file_span(path),
+            help="split the flow into sibling files and `use` them")]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -57,7 +68,13 @@ def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
         return None, [diagnostic("E007", f"`{path}` contains a NUL byte at line {line}; "
                                          "it looks like a binary file",
                                  Span(path, line, 1, line, 2))]
-    text = text.replace("\r\n", "\n")
+    return source_from_text(path, text)
+
+
+def source_from_text(path: str, text: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """The flow in already decoded text (an editor's buffer, standard input)
+    under the name path; None and E009 when it is empty."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     source = SourceFile(path, text)
     if not text.strip():
         return None, [diagnostic("E009", f"`{path}` is empty", _file_span(path),

@@ -1,0 +1,137 @@
+"""Diagnostics as one SARIF 2.1.0 log (for GitHub code scanning and other tools); pure: no printing.
+
+Paths are URIs relative to root (the working directory) under the base id
+%SRCROOT%; columns are UTF-16 code units, SARIF's default, so a caret after
+an emoji lands where an editor puts it. Each code used is a rule, described
+from its long explanation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from urllib.parse import quote
+
+from ccdsl.codes import CODES, explanation
+from ccdsl.diagnostics import Diagnostic, Severity
+from ccdsl.source import SourceFile, Span
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ccdsl")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _artifact(path: str, root: str) -> dict:
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(root)
+    if absolute == base or absolute.startswith(base + os.sep):
+        rel = os.path.relpath(absolute, base).replace(os.sep, "/")
+        return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": Path(absolute).as_uri()}
+
+
+def _directory_uri(root: str) -> str:
+    uri = Path(os.path.abspath(root)).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _utf16_column(line_text: str | None, column: int) -> int:
+    """The 1-based UTF-16 column of a 1-based code-point column."""
+    if line_text is None:
+        return column
+    before = line_text[:column - 1]
+    extra = max(column - 1 - len(line_text), 0)  # past the end of the line
+    return len(before.encode("utf-16-le")) // 2 + extra + 1
+
+
+def _region(span: Span, source: SourceFile | None) -> dict:
+    def line(n: int) -> str | None:
+        return source.line_text(n) if source is not None and 1 <= n <= source.line_count \
+            else None
+
+    return {
+        "startLine": span.line,
+        "startColumn": _utf16_column(line(span.line), span.column),
+        "endLine": span.end_line,
+        "endColumn": _utf16_column(line(span.end_line), span.end_column),
+    }
+
+
+def _message(diag: Diagnostic) -> str:
+    lines = [diag.message]
+    if diag.help:
+        lines.append(f"help: {diag.help}")
+    lines.extend(f"note: {note}" for note in diag.notes)
+    return "\n".join(lines)
+
+
+def _first_paragraph(text: str) -> str:
+    """The explanation's first paragraph after its `# CODE: title` heading."""
+    body = text.split("\n", 1)[1] if text.startswith("# ") else text
+    paragraph = body.strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split())
+
+
+def _rule(code: str) -> dict:
+    info = CODES[code]
+    rule = {
+        "id": code,
+        "name": "".join(word.capitalize() for word in info.title.replace("-", " ").split()
+                        if word.isalnum()),
+        "shortDescription": {"text": info.title},
+        "defaultConfiguration": {"level": info.severity.value},
+        "properties": {"tags": ["ccf", info.severity.value]},
+    }
+    text = explanation(code)
+    if text:
+        rule["fullDescription"] = {"text": _first_paragraph(text)}
+        rule["help"] = {"text": text, "markdown": text}
+    return rule
+
+
+def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
+              root: str) -> dict:
+    diags = list(diags)
+    codes = sorted({d.code for d in diags})
+    index = {code: i for i, code in enumerate(codes)}
+    results = []
+    for diag in diags:
+        results.append({
+            "ruleId": diag.code,
+            "ruleIndex": index[diag.code],
+            "level": "error" if diag.severity is Severity.ERROR else "warning",
+            "message": {"text": _message(diag)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": _artifact(diag.span.file, root),
+                "region": _region(diag.span, sources.get(diag.span.file)),
+            }}],
+        })
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "ccf",
+                "version": _version(),
+                "rules": [_rule(code) for code in codes],
+            }},
+            "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(root)}},
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    }
+
+
+def render_sarif(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
+                 root: str) -> str:
+    return json.dumps(sarif_log(diags, sources, root=root), indent=2, ensure_ascii=False) + "\n"
