@@ -69,7 +69,7 @@ def render_dot(graph: FlowGraph) -> str:
     ids = {n.id: f"n{i}" for i, n in enumerate(graph.nodes)}
     out = [f"digraph {quoted(graph.flow)} {{",
            f"    graph [label={quoted(title(graph))} labelloc=t fontname=\"{FONT}\" "
-           'fontsize=16 rankdir=TB nodesep=0.35 ranksep=0.5 newrank=true];',
+           'fontsize=16 rankdir=TB nodesep=0.25 ranksep=0.45 newrank=true];',
            f'    node [fontname="{FONT}" fontsize=11 margin="0.15,0.06"];',
            f'    edge [fontname="{FONT}" fontsize=10 color="#444444"];']
     for number, group in enumerate(graph.groups):

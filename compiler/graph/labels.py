@@ -63,7 +63,9 @@ def traffic_line(node: Node) -> str:
 def edge_text(edge: Edge) -> str:
     text = one_line(edge.label)
     if edge.count is not None:
-        text = f"{text} ({edge.count})" if text else f"({edge.count})"
+        count = (f"({edge.count})" if edge.shared == 1
+                 else f"({edge.count} over {edge.shared} arrows)")
+        text = f"{text} {count}" if text else count
     return text
 
 
@@ -84,10 +86,10 @@ def width(edge: Edge, top: int, thinnest: float = 1.0, thickest: float = 6.0) ->
 
 
 def group_title(graph: FlowGraph, group: str) -> str:
-    """A group's heading; a used module's names the `use` line and the module's file."""
+    """A group's heading; a used module's names its `use` line."""
     for node in graph.nodes:
         if node.group == group and node.kind == "module":
-            return one_line(" · ".join((node.label, where(node), *node.details)))
+            return one_line(f"{node.label} · {where(node)}")
     return group
 
 

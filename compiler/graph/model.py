@@ -54,6 +54,9 @@ class Edge:
     choices: tuple[str, ...] = ()
     choice_node: str | None = None
     count: int | None = None  # with traffic: calls that went this way
+    # with traffic: how many edges the count is of (two gotos from one step to one
+    # step, under `if` and `else`: the store tells only that the call went there)
+    shared: int = 1
 
 
 @dataclass(frozen=True)
@@ -87,5 +90,8 @@ class FlowGraph:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """The groups in the order their first node was added."""
-        return tuple(dict.fromkeys(n.group for n in self.nodes))
+        """The groups in drawing order: the handlers (where a call starts) first, then
+        the flow, its sub-flows, and the used modules as their `use` lines come."""
+        found = dict.fromkeys(n.group for n in self.nodes)
+        first = [g for g in (HANDLERS, MAIN, SUBS) if g in found]
+        return (*first, *(g for g in found if g not in first))

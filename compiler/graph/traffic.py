@@ -5,6 +5,7 @@ plain counts (model.Traffic); the counts are read by runtime/operations/reports/
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from ccdsl.compiler.graph.model import Edge, FlowGraph, Node, Traffic
@@ -13,13 +14,12 @@ from ccdsl.compiler.graph.model import Edge, FlowGraph, Node, Traffic
 def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
     """The graph with `calls`/`dropped` on its nodes and `count` on its
     edges. A node the store keeps visits of shows them (0 when no call
-    reached it); a menu the choices made at it; a routing rule the calls it
-    sent on. An edge taken by a menu or queue choice counts those choices;
-    one between two nodes the store keeps visits of counts the calls that
-    went from the one to the other; an edge into a menu or a routing rule
-    the calls its targets counted from the same steps. Others (sub-flow
-    calls, hang-ups, transfers) carry no number: the store keeps no visits
-    of them."""
+    reached it); a menu the choices made at it. An edge taken by a menu or
+    queue choice counts those choices; one between two nodes the store
+    keeps visits of counts the calls that went from the one to the other
+    (shared by the arrows it cannot tell apart); an edge into a menu the
+    choices made at it. Others (into a routing rule, sub-flow calls, hang-ups, transfers)
+    carry no number: the store keeps no visits of them."""
     keys = {n.id: n.key for n in graph.nodes}
 
     def choices(edge: Edge) -> int:
@@ -37,15 +37,16 @@ def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
         else:
             count = transitions(edge.origins, keys.get(edge.target))
         counted.append(replace(edge, count=count))
-
-    # an edge into a menu or a routing rule: what the menu or rule sent on
+    # arrows from the same steps to the same node, not told apart by a choice,
+    # share the one number the store has for them
+    ways = Counter((e.origins, e.target) for e in counted
+                   if e.count is not None and not e.choices)
     edges = []
     for edge in counted:
-        target = graph.node(edge.target)
-        if edge.count is None and target.kind in ("menu", "routing"):
-            edge = replace(edge, count=_menu_calls(target, counted, traffic)
-                           if target.kind == "menu" else
-                           _routed(target.id, edge.origins, counted, keys, traffic))
+        if edge.count is not None and not edge.choices:
+            edge = replace(edge, shared=ways[(edge.origins, edge.target)])
+        elif graph.node(edge.target).kind == "menu":
+            edge = replace(edge, count=_menu_calls(graph.node(edge.target), counted, traffic))
         edges.append(edge)
 
     nodes: list[Node] = []
@@ -55,9 +56,6 @@ def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
             node = replace(node, calls=calls, dropped=dropped)
         elif node.kind == "menu":
             node = replace(node, calls=_menu_calls(node, counted, traffic))
-        elif node.kind == "routing":
-            sent = [e.count for e in edges if e.target == node.id and e.count is not None]
-            node = replace(node, calls=sum(sent) if sent else None)
         nodes.append(node)
     return replace(graph, nodes=tuple(nodes), edges=tuple(edges), traffic=traffic)
 
@@ -70,13 +68,3 @@ def _menu_calls(menu: Node, edges: list[Edge], traffic: Traffic) -> int | None:
     if not mine:
         return None
     return sum(traffic.choices.get(k, 0) for k in mine)
-
-
-def _routed(routing: str, origins: tuple[str, ...], edges: list[Edge], keys: dict,
-            traffic: Traffic) -> int | None:
-    """The calls a routing rule sent on from these steps: to its queues and
-    to where its `otherwise` goes."""
-    if not origins:
-        return None
-    targets = {keys.get(e.target) for e in edges if e.source == routing} - {None}
-    return sum(traffic.transitions.get((o, t), 0) for o in origins for t in targets)
