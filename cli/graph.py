@@ -61,7 +61,7 @@ def graph(
     chosen = fmt or SUFFIXES.get(output.suffix.lower() if output else "", GraphFormat.dot)
     drawn = load_graph(flow)
     if store is not None or config is not None or since is not None:
-        drawn = traffic_on(drawn, named_store(store, config), since)
+        drawn = traffic_on(drawn, named_store(store, config), since_moment(since))
     text = render(drawn, chosen)
     if output is None:
         write(text)
@@ -91,15 +91,16 @@ def load_graph(flow: str):
     return flow_graph(result.program)
 
 
-def traffic_on(drawn, store_path: str, since: str | None):
-    """The graph with the traffic of its flow's calls in the store."""
+def traffic_on(drawn, store_path: str, since=None, until=None):
+    """The graph with the traffic of its flow's calls in the store that
+    started from `since` up to `until` (aware datetimes; None: unbounded)."""
     from ccdsl.compiler.graph.model import Traffic
     from ccdsl.compiler.graph.traffic import with_traffic
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 
     try:
-        found = flow_traffic(store_path, drawn.flow, since_moment(since))
+        found = flow_traffic(store_path, drawn.flow, since, until)
     except ReportError as exc:
         raise fail(str(exc), exit_codes.USAGE) from None
     covers = (found.first, found.last) if found.first and found.last else None

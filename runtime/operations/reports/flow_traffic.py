@@ -35,11 +35,13 @@ class FlowTraffic:
     calls: int
 
 
-def flow_traffic(path: str, flow: str, since: datetime | None = None) -> FlowTraffic:
+def flow_traffic(path: str, flow: str, since: datetime | None = None,
+                 until: datetime | None = None) -> FlowTraffic:
     """The traffic of the calls of `flow` in the call store at `path`,
-    from `since` on (every call without). A store that cannot be read:
-    reports.ReportError."""
-    window = Window(int(since.timestamp() * 1000) if since else None, None)
+    from `since` on, up to `until` (excluded; None: unbounded). A store
+    that cannot be read: reports.ReportError."""
+    window = Window(int(since.timestamp() * 1000) if since else None,
+                    int(until.timestamp() * 1000) if until else None)
     filters = Filters(flow=flow)
     db = open_store(path)
     try:
