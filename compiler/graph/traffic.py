@@ -45,7 +45,7 @@ def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
     for edge in counted:
         if edge.count is not None and not edge.choices:
             edge = replace(edge, shared=ways[(edge.origins, edge.target)])
-        elif graph.node(edge.target).kind == "menu":
+        elif not edge.choices and graph.node(edge.target).kind == "menu":
             edge = replace(edge, count=_menu_calls(graph.node(edge.target), counted, traffic))
         edges.append(edge)
 
