@@ -3,6 +3,7 @@ body never scrolls sideways; the graph may, inside its own box), with no console
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,13 @@ HOTLINE = str(ROOT / "examples" / "iws" / "hotline.ccf")
 
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("graph")
+    # in a thread of its own: Playwright's event loop runs in this one, and a
+    # simulated call runs its own
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_make_page, tmp_path_factory.mktemp("graph")).result()
+
+
+def _make_page(folder: Path) -> Path:
     store = folder / "calls.db"
     for press in ("0 5", "1 20261128# 0 5", "2 4"):
         assert ccf("simulate", HOTLINE, "--store", str(store), "--at",
