@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -14,6 +15,7 @@ from ccdsl.cli.common import (
     ReportFormat,
     ReportFormatOption,
     StoreOption,
+    fail,
     named_store,
     wants_color,
     write,
@@ -88,6 +90,11 @@ def report(
     output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
                                 help="Write the report to this file (default: standard "
                                      "output)."),
+    graphs: list[str] = typer.Option(None, "--graph", metavar="FLOW",
+                                     help="With --format html: put this flow's graph (a .ccf "
+                                          "file), with its traffic from the same store and "
+                                          "range, into the report; repeatable. Needs "
+                                          "Graphviz's dot."),
     check_asterisk: bool = typer.Option(False, "--check-asterisk",
                                         help="Instead of the report: count what Asterisk saw "
                                              "(the AMI events `ccf serve` kept) against the "
@@ -113,13 +120,15 @@ def report(
     be read. With --check-asterisk: 0 when Asterisk and the call store agree,
     1 when they differ, 2 when there is nothing to check against.
     """
+    if graphs and fmt is not ReportFormat.html:
+        raise fail("--graph draws flows into the HTML report: add --format html", 2)
     if check_asterisk:
         _check_asterisk(store, config, interval, start, end, queue, agent, flow, zone, fmt,
                         output)
         return
     try:
         text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
-                     now, zone, section, fmt, output)
+                     now, zone, section, fmt, output, graphs or [])
     except _Bad as exc:
         write(f"error: {exc}\n", err=True)
         raise typer.Exit(2) from None
@@ -128,7 +137,7 @@ def report(
 
 
 def _make(store, config, interval, start, end, queue, agent, flow, within, minutes, now,
-          zone, section, fmt, output) -> str | None:
+          zone, section, fmt, output, graphs) -> str | None:
     """The rendered report (None: the table was printed, or a file written)."""
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
     from ccdsl.runtime.operations.reports.model import Options
@@ -158,7 +167,9 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         raise _Bad(f"--zone: {exc}") from None
     except ReportError as exc:
         raise _Bad(str(exc)) from None
-    text = _render(made, fmt, one=section is not None, to_file=output is not None)
+    drawn = _graphs(graphs, path, made) if graphs else {}
+    text = _render(made, fmt, one=section is not None, to_file=output is not None,
+                   graphs=drawn)
     if output is None:
         return text
     try:
@@ -229,7 +240,28 @@ def _moment(text: str):
         raise OptionError(f"--now: {exc}") from None
 
 
-def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool) -> str:
+def _graphs(flows: list[str], path: str, made) -> dict[str, str]:
+    """Each flow's graph as inline SVG, with the traffic of the report's
+    store from the start of its range (docs/reports.md "Flow graphs")."""
+    from datetime import datetime
+
+    from ccdsl.cli.graph import load_graph, svg_of, traffic_on
+    from ccdsl.compiler.graph.page import inline_svg
+
+    def moment(local: str | None):
+        return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(made.zone)) \
+            if local else None
+
+    drawn: dict[str, str] = {}
+    for flow in flows:
+        graph = traffic_on(load_graph(flow), path, moment(made.filters.start),
+                           moment(made.filters.end))
+        drawn[graph.flow] = inline_svg(svg_of(graph))
+    return drawn
+
+
+def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool,
+            graphs: dict[str, str] | None = None) -> str:
     if fmt is ReportFormat.csv:
         from ccdsl.runtime.operations.reports.render_data import to_csv
 
@@ -241,7 +273,7 @@ def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool) -> str:
     if fmt is ReportFormat.html:
         from ccdsl.runtime.operations.reports.render_html import render
 
-        return render(made)
+        return render(made, graphs=graphs or {})
     import io
     import shutil
 

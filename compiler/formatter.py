@@ -74,7 +74,8 @@ def _params(params: tuple[str, ...] | None) -> str:
     return "" if params is None else "(" + ", ".join(params) + ")"
 
 
-def _rule(r: ast.Rule) -> str:
+def rule_line(r: ast.Rule) -> str:
+    """A routing rule's line as written: `queue service priority 5 when office.open()`."""
     of = " of" if r.kind in ("owner", "last_agent") else ""
     guard = f" when {format_expr(r.guard)}" if r.guard is not None else ""
     return f"{r.kind}{of} {format_expr(r.target)}{format_options(r.options)}{guard}"
@@ -269,7 +270,7 @@ class _Printer:
                                      next_line)
         elif isinstance(item, ast.Routing):
             self.line(0, f"routing {item.name}:", first, first, blank)
-            self._node_lines(1, item.rules, lambda r: _rule(r) if isinstance(r, ast.Rule)
+            self._node_lines(1, item.rules, lambda r: rule_line(r) if isinstance(r, ast.Rule)
                              else f"otherwise -> {format_simple(r.action)}", next_line)
         elif isinstance(item, (ast.RecordDecl, ast.Wrapup)):
             head = f"record {item.name}:" if isinstance(item, ast.RecordDecl) else "wrapup:"

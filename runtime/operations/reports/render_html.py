@@ -4,6 +4,7 @@ nothing fetched: it opens the same offline, attached to a mail, printed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from ccdsl.runtime.operations.reports import svg
@@ -79,7 +80,9 @@ def table(section: Section) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, graphs: Mapping[str, str] | None = None) -> str:
+    """The page; `graphs`: flow name -> its graph as inline SVG markup,
+    already safe (ccf report --graph), each a section at the end."""
     facts = "".join(f"<dt>{escape(what)}</dt><dd>{escape(str(value))}</dd>"
                     for what, value in heading(report))
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -92,5 +95,8 @@ def render(report: Report) -> str:
             parts.append(f'<figure>{drawn}</figure>')
         parts.append(table(section))
         parts.append("</section>")
+    for name, markup in (graphs or {}).items():
+        parts.append(f'<section class="flow-graph"><h2>Flow {escape(name)}</h2>'
+                     f'<div style="overflow:auto;max-width:100%">{markup}</div></section>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -1,0 +1,136 @@
+"""`ccf graph FLOW`: a flow as a picture (DOT, SVG, Mermaid or an HTML page), with the
+call store's traffic on it. Reads options; compiler/graph draws, the reports count."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from ccdsl.cli import exit_codes
+from ccdsl.cli.common import (
+    ConfigOption,
+    Format,
+    SinceOption,
+    StoreOption,
+    fail,
+    named_store,
+    render_diagnostics,
+    since_moment,
+    write,
+)
+
+
+class GraphFormat(StrEnum):
+    dot = "dot"
+    svg = "svg"
+    mermaid = "mermaid"
+    html = "html"
+
+
+SUFFIXES = {".dot": GraphFormat.dot, ".gv": GraphFormat.dot, ".svg": GraphFormat.svg,
+            ".mmd": GraphFormat.mermaid, ".mermaid": GraphFormat.mermaid,
+            ".html": GraphFormat.html, ".htm": GraphFormat.html}
+
+
+def graph(
+    flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
+                               help="The entry .ccf flow to draw."),
+    fmt: GraphFormat = typer.Option(None, "--format", "-f", show_default=False,
+                                    help="dot (Graphviz source), svg (drawn by Graphviz's "
+                                         "dot), mermaid (for Markdown) or html (one page: "
+                                         "the SVG, a legend). Default: from --output's "
+                                         "suffix, else dot."),
+    output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
+                                help="Write to this file (default: standard output)."),
+    store: StoreOption = None,
+    config: ConfigOption = None,
+    since: SinceOption = None,
+) -> None:
+    """Draw a flow: its handlers, steps, menus and their keys, routing rules and their
+    lines, queues, the sub-flows and modules it uses, each with its file:line.
+
+    With --store (or --config's call store), every box and arrow carries its traffic:
+    the calls that reached it, the callers who hung up there, the choices made at each
+    menu key; --since narrows it to recent calls. svg and html need Graphviz's `dot`
+    (Debian's graphviz package).
+    Exit status: 0 drawn, 1 the flow has errors, 2 a usage error (an unknown format,
+    a missing flow or store, Graphviz missing for svg or html, an unwritable output).
+    """
+    chosen = fmt or SUFFIXES.get(output.suffix.lower() if output else "", GraphFormat.dot)
+    drawn = load_graph(flow)
+    if store is not None or config is not None or since is not None:
+        drawn = traffic_on(drawn, named_store(store, config), since_moment(since))
+    text = render(drawn, chosen)
+    if output is None:
+        write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write `{output}`: {exc.strerror or exc}", exit_codes.USAGE) \
+            from None
+    write(f"graph written to {output}\n", err=True)
+
+
+def load_graph(flow: str):
+    """The graph of a flow (compiler.graph.model.FlowGraph); its errors
+    printed and exit 1, a flow that is not there exit 2."""
+    from ccdsl.compiler.graph.build import flow_graph
+    from ccdsl.compiler.pipeline import compile_file
+
+    if not Path(flow).is_file():
+        raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
+    result = compile_file(flow, lower=False)
+    if not result.ok or result.program is None:
+        write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
+              err=True)
+        raise fail(f"{flow} has errors: fix them to draw it (`ccf validate {flow}`)",
+                   exit_codes.PROBLEMS)
+    return flow_graph(result.program)
+
+
+def traffic_on(drawn, store_path: str, since=None, until=None):
+    """The graph with the traffic of its flow's calls in the store that
+    started from `since` up to `until` (aware datetimes; None: unbounded)."""
+    from ccdsl.compiler.graph.model import Traffic
+    from ccdsl.compiler.graph.traffic import with_traffic
+    from ccdsl.runtime.operations.reports import ReportError
+    from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
+
+    try:
+        found = flow_traffic(store_path, drawn.flow, since, until)
+    except ReportError as exc:
+        raise fail(str(exc), exit_codes.USAGE) from None
+    covers = (found.first, found.last) if found.first and found.last else None
+    return with_traffic(drawn, Traffic(found.visits, found.choices, found.transitions,
+                                       covers, found.calls))
+
+
+def render(drawn, fmt: GraphFormat) -> str:
+    from ccdsl.compiler.graph.dot import render_dot
+
+    if fmt is GraphFormat.mermaid:
+        from ccdsl.compiler.graph.mermaid import render_mermaid
+
+        return render_mermaid(drawn)
+    if fmt is GraphFormat.dot:
+        return render_dot(drawn)
+    svg = svg_of(drawn)
+    if fmt is GraphFormat.svg:
+        return svg
+    from ccdsl.compiler.graph.page import render_page
+
+    return render_page(drawn, svg)
+
+
+def svg_of(drawn) -> str:
+    """The graph drawn by Graphviz; without dot, exit 2 naming the package."""
+    from ccdsl.cli.graphviz import GraphvizError, to_svg
+    from ccdsl.compiler.graph.dot import render_dot
+
+    try:
+        return to_svg(render_dot(drawn))
+    except GraphvizError as exc:
+        raise fail(str(exc), exit_codes.USAGE) from None

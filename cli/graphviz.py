@@ -1,0 +1,30 @@
+"""Graphviz's `dot` turning DOT text into SVG, for `ccf graph` and `ccf report --graph`.
+Runs the program Debian's graphviz package installs; never draws anything itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+MISSING = ("Graphviz's `dot` is not installed: install the graphviz package "
+           "(apt-get install graphviz); --format dot and mermaid need no Graphviz")
+
+
+class GraphvizError(Exception):
+    """dot is missing (the message says which package brings it), or failed."""
+
+
+def to_svg(dot_text: str) -> str:
+    """The SVG dot draws of `dot_text`."""
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizError(MISSING)
+    try:
+        done = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
+                              capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GraphvizError(f"Graphviz's dot ({program}) could not run: {exc}") from None
+    if done.returncode != 0:
+        # the DOT text is ccf's own: dot refusing it is a ccf bug
+        raise RuntimeError(f"dot refused ccf's DOT: {done.stderr.decode(errors='replace')}")
+    return done.stdout.decode("utf-8")

@@ -1,0 +1,72 @@
+"""One flow's traffic from the call store, for `ccf graph --store`: per node its visits
+and drop-offs and the choices made there (the report's `nodes` and `choices` sections),
+and the calls that went from each node to the next. Reads only; never writes the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from ccdsl.runtime.operations.reports.model import Filters
+from ccdsl.runtime.operations.reports.query import choices, nodes, open_store
+from ccdsl.runtime.operations.reports.sql import Window, call_filters, fetch_rows, visit_query
+
+# the node a visit came from: the last step or handler entered before it in
+# the call (a wait in a queue happens inside a step: the step is still where
+# the call goes on from); the call's visits are read through its primary key
+_PREVIOUS = ("(SELECT p.node FROM node_visits p WHERE p.call_id = t.call_id AND p.seq < t.seq "
+             "AND p.node_kind != 'queue' ORDER BY p.seq DESC LIMIT 1)")
+
+
+@dataclass(frozen=True)
+class FlowTraffic:
+    """visits: node -> (visits, dropped); choices: (node, choice) -> times
+    it was the visit's last choice; transitions: (node, next node) ->
+    calls; first and last: the first and last call's start (ISO, UTC), None
+    with no call; calls: how many calls."""
+
+    visits: dict[str, tuple[int, int]]
+    choices: dict[tuple[str, str], int]
+    transitions: dict[tuple[str, str], int]
+    first: str | None
+    last: str | None
+    calls: int
+
+
+def flow_traffic(path: str, flow: str, since: datetime | None = None,
+                 until: datetime | None = None) -> FlowTraffic:
+    """The traffic of the calls of `flow` in the call store at `path`,
+    from `since` on, up to `until` (excluded; None: unbounded). A store
+    that cannot be read: reports.ReportError."""
+    window = Window(int(since.timestamp() * 1000) if since else None,
+                    int(until.timestamp() * 1000) if until else None)
+    filters = Filters(flow=flow)
+    db = open_store(path)
+    try:
+        return _read(db, window, filters)
+    finally:
+        db.close()
+
+
+def _read(db: sqlite3.Connection, window: Window, filters: Filters) -> FlowTraffic:
+    per_node = nodes(db, window, filters).records()
+    made = choices(db, window, filters).records()
+    sql, args = visit_query("node_visits", "node", "entered_ms",
+                            f"{_PREVIOUS} AS previous, t.node, count(*)", window, filters,
+                            None, "GROUP BY previous, t.node")
+    moves = {(prev, node): n for prev, node, n in fetch_rows(db, sql, args) if prev}
+    where: list[str] = []
+    args = {}
+    window.where("t.started_ms", where, args)
+    call_filters("calls", filters, where, args)
+    first, last, count = db.execute(
+        "SELECT min(t.started), max(t.started), count(*) FROM calls t"
+        + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()
+    visits: dict[str, tuple[int, int]] = {}
+    for row in per_node:  # a step and a queue of one name are two kinds: added up
+        seen, dropped = visits.get(row["node"], (0, 0))
+        visits[row["node"]] = (seen + row["visits"], dropped + (row["dropped"] or 0))
+    return FlowTraffic(visits, {(r["node"], r["choice"]): r["times"] for r in made}, moves,
+                       first, last, count)

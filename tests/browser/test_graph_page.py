@@ -1,0 +1,51 @@
+"""`ccf graph --format html` in Chromium: the page reads at 1280 and 390 px wide (the
+body never scrolls sideways; the graph may, inside its own box), with no console error."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.ccf_cli import ccf
+
+ROOT = Path(__file__).resolve().parents[2]
+HOTLINE = str(ROOT / "examples" / "iws" / "hotline.ccf")
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory) -> Path:
+    # in a thread of its own: Playwright's event loop runs in this one, and a
+    # simulated call runs its own
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_make_page, tmp_path_factory.mktemp("graph")).result()
+
+
+def _make_page(folder: Path) -> Path:
+    store = folder / "calls.db"
+    for press in ("0 5", "1 20261128# 0 5", "2 4"):
+        assert ccf("simulate", HOTLINE, "--store", str(store), "--at",
+                   "2026-11-30 10:00 Asia/Shanghai", "--press", press).exit_code == 0
+    out = folder / "hotline.html"
+    assert ccf("graph", HOTLINE, "--store", str(store), "-o", str(out)).exit_code == 0
+    return out
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        box = page.locator("div.graph").bounding_box()
+        assert box is not None and box["width"] <= width
+        assert page.locator("div.graph svg text", has_text="main_menu").count() == 1
+        assert "3 calls" in page.locator("p.covers").inner_text()
+        assert errors == []
+    finally:
+        context.close()
