@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo console test test-deps bench lint fmt-check clean
+.PHONY: demo console test test-deps bench lint fmt-check clean vsix
 AT := 2026-11-30 10:00 Asia/Shanghai
 
 $(STAMP): pyproject.toml
@@ -37,11 +37,14 @@ console: $(STAMP)
 # with sudo), all in one apt-get: espeak-ng speaks the normalised zh-CN and
 # en-US text in tests/asterisk/test_speech_tts.py; chromium (and
 # chromium-driver, its chromedriver) runs the console's pages in
-# tests/browser/. Their tests fail, saying so, without them.
+# tests/browser/; node and npm pack and test the VS Code extension (tests/editors/).
+# Their tests fail, saying so, without them.
 test-deps:
 	@missing=""; \
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	[ -z "$$missing" ] || { \
@@ -60,6 +63,22 @@ test-deps:
 test: $(STAMP) test-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The VS Code extension (editors/vscode) packed by the npm registry's @vscode/vsce into
+# editors/vscode/ccdsl-ccf-VERSION.vsix, VERSION pyproject's. npm ci runs only when
+# package-lock.json is newer than the installed node_modules.
+VSCODE := editors/vscode
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+
+$(VSCODE)/node_modules/.package-lock.json: $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+	touch $@
+
+vsix: $(VSCODE)/node_modules/.package-lock.json
+	@v=$$(cd $(VSCODE) && node -p "require('./package.json').version"); \
+	[ "$$v" = "$(VERSION)" ] || { echo "$(VSCODE)/package.json has version $$v, pyproject.toml $(VERSION): make them equal"; exit 1; }
+	cd $(VSCODE) && ./node_modules/.bin/vsce package --allow-missing-repository \
+		--out ccdsl-ccf-$(VERSION).vsix
 
 # every benchmark; what they print is kept in bench/results/DATE-HOST.json
 bench: $(STAMP)
