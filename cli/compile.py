@@ -6,11 +6,14 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, missing_paths, render_diagnostics, write
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 
 def compile_flow(
     file: str = typer.Argument(..., metavar="FILE", show_default=False,
+                               autocompletion=flow_paths,
                                help="The entry .ccf flow to compile."),
     out: Path = typer.Option(None, "--output", "-o", metavar="OUT", dir_okay=False,
                              help="Write the IR to this file instead of standard output."),
@@ -19,14 +22,17 @@ def compile_flow(
     """Compile a flow and the modules it uses to the JSON IR.
 
     The IR is what the runtime executes. Diagnostics go to standard error;
-    with errors, no IR is written and the exit status is 1.
+    with errors, no IR is written and the exit status is 1; a missing FILE
+    or an OUT that cannot be written is a usage error (2).
     """
     from ccdsl.compiler.pipeline import compile_file
 
     result = compile_file(file)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
+    if missing_paths([file]):
+        raise typer.Exit(USAGE)
     if not result.ok or result.ir is None:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEMS)
     from ccdsl.compiler.ir_schema import validate_ir
 
     # the compiler must never hand the runtime IR that the runtime would refuse
@@ -44,4 +50,4 @@ def compile_flow(
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         write(f"error: cannot write `{out}`: {exc.strerror or exc}\n", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(USAGE) from None

@@ -6,7 +6,9 @@ import os
 
 import typer
 
-from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, missing_paths, render_diagnostics, write
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -39,7 +41,7 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def fmt(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories; directories are searched recursively for .ccf files."),
     check: bool = typer.Option(
         False, "--check",
@@ -51,7 +53,8 @@ def fmt(
     """Format flows in the one canonical layout, keeping comments.
 
     Formatting is idempotent: a formatted file formats to itself. A file
-    with syntax errors is left untouched and its errors are reported (exit 1).
+    with syntax errors is left untouched and its errors are reported (exit 1);
+    a missing path or a folder without flows is a usage error (exit 2).
     """
     from ccdsl.compiler.formatter import format_source
     from ccdsl.compiler.reader import read_source
@@ -89,4 +92,6 @@ def fmt(
     verb = "would reformat" if check else "reformatted"
     write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
           err=True)
-    raise typer.Exit(1 if has_errors(diags) or (check and changed) else 0)
+    if empty or missing_paths(paths):
+        raise typer.Exit(USAGE)  # a missing path or a folder without flows
+    raise typer.Exit(PROBLEMS if has_errors(diags) or (check and changed) else OK)

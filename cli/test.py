@@ -13,6 +13,8 @@ from pathlib import Path
 import typer
 
 from ccdsl.cli.common import write
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -41,7 +43,7 @@ class FlowRun:
 
 def run_flow_tests(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories (searched recursively); the tests of NAME.ccf are its "
              "`test` blocks and those of NAME.test.ccf beside it."),
     junit: Path = typer.Option(None, "--junit", metavar="FILE", dir_okay=False,
@@ -74,7 +76,7 @@ def run_flow_tests(
         for diag in problems:
             if diag.span.file not in missing:
                 write(f"error: {diag.message}\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
 
     compiled = [_compile(path) for path in files]
     total = sum(len(run.order) or len(run.ir["tests"]) for run in compiled if run.ir is not None)
@@ -94,13 +96,13 @@ def run_flow_tests(
             junit.write_text(junit_xml(runs), encoding="utf-8")
         except OSError as exc:
             write(f"error: cannot write `{junit}`: {exc.strerror or exc}\n", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(USAGE) from None
     if not passed and not failed:
         names = ", ".join(run.path for run in runs[:5]) + (" ..." if len(runs) > 5 else "")
         write(f"no tests found in {len(runs)} flow{'s' if len(runs) != 1 else ''} ({names}): "
               "write `test` blocks in NAME.ccf or in NAME.test.ccf beside it\n", err=True)
     write(f"{passed} passed, {failed} failed\n")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(PROBLEMS if failed else OK)
 
 
 def _progress_wanted(total: int) -> bool:

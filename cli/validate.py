@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import Format, FormatOption, render_diagnostics, write
+from ccdsl.cli.common import Format, FormatOption, missing_paths, render_diagnostics, write
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 def validate(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories; directories are searched recursively for .ccf files "
              "(NAME.test.ccf files are checked with NAME.ccf)."),
     fmt: FormatOption = Format.text,
@@ -17,13 +19,15 @@ def validate(
     """Check flows without running them and report every problem found.
 
     Exit status: 0 when there are no errors (warnings allowed), 1 when there
-    are errors, 2 for a usage error.
+    are errors, 2 for a usage error (a missing path, a folder without flows).
     """
     from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
     from ccdsl.render import summary
 
     files, diags = find_flow_files(paths)
+    # reported as diagnostics too (E006), so --format json and github carry them
+    wrong_paths = bool(diags) or bool(missing_paths(paths))
     sources: dict = {}
     for path in files:
         result = compile_file(path, lower=False)
@@ -35,4 +39,4 @@ def validate(
     machine = fmt in (Format.json, Format.github)
     gap = "\n" if diags and fmt is Format.text else ""
     write(gap + summary(diags, len(files)) + "\n", err=machine)
-    raise typer.Exit(1 if has_errors(diags) else 0)
+    raise typer.Exit(USAGE if wrong_paths else PROBLEMS if has_errors(diags) else OK)
