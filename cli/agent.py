@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, write
+from ccdsl.cli.common import ConfigOption, fail, load_centre, service_exit_code, write
 
 app = typer.Typer(
     name="agent",
@@ -35,7 +35,8 @@ def pause(
 ) -> None:
     """Pause an agent: the queues stop ringing them until `ccf agent unpause`.
 
-    Exit status: 0 when Asterisk paused the member, 1 otherwise.
+    Exit status: 0 when Asterisk paused the member, 1 when it did not, 2
+    for a usage error, 4 when Asterisk's AMI does not answer.
     """
     _run(agent, True, queue, reason, config)
 
@@ -48,7 +49,8 @@ def unpause(
 ) -> None:
     """Unpause an agent: the queues ring them again, also after an auto-pause.
 
-    Exit status: 0 when Asterisk unpaused the member, 1 otherwise.
+    Exit status: 0 when Asterisk unpaused the member, 1 when it did not, 2
+    for a usage error, 4 when Asterisk's AMI does not answer.
     """
     _run(agent, False, queue, None, config)
 
@@ -63,7 +65,7 @@ def _run(agent: str, paused: bool, queue: str | None, reason: str | None,
     try:
         done = asyncio.run(set_paused(centre, agent, paused, queue=queue, reason=reason))
     except PauseError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), service_exit_code(exc)) from None
     where = f"queue {done.queue}" if done.queue else "every queue"
     why = f": {done.reason}" if done.reason else ""
     write(f"agent {done.agent} ({done.interface}) {'paused' if done.paused else 'unpaused'} "

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import DEFAULT_CONFIG, ConfigOption, StoreOption, fail, open_store, write
+from ccdsl.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    StoreOption,
+    fail,
+    open_store,
+    service_exit_code,
+    write,
+)
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 
 def callback(
@@ -42,7 +51,7 @@ def callback(
     failed otherwise.
 
     Exit status: 0 when the customer was reached, 1 when not, 2 for a usage
-    error.
+    error, 4 when Asterisk's AMI does not answer.
     """
     import asyncio
 
@@ -54,15 +63,15 @@ def callback(
         try:
             centre = load_config(config or DEFAULT_CONFIG)
         except ConfigError as exc:
-            raise fail("; ".join(exc.problems), 2) from None
+            raise fail("; ".join(exc.problems), USAGE) from None
     specs = _agents(agents, centre)
     path = store if store is not None else Path(centre.store_path) if centre else None
     if path is None:
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
-                   "store", 2)
+                   "store", USAGE)
     if not simulate and centre.ami.secret is None:
         raise fail(f"the AMI secret is missing: set the environment variable "
-                   f"{centre.ami.secret_env} (or use --simulate)", 2)
+                   f"{centre.ami.secret_env} (or use --simulate)", USAGE)
     answers = _customer_answers(customer_answers)
 
     async def run():
@@ -82,10 +91,10 @@ def callback(
     try:
         outcome = asyncio.run(run())
     except CallbackError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), service_exit_code(exc)) from None
     _print(outcome, simulate)
     if not outcome.result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEMS)
 
 
 def _agents(agents: Path | None, centre):
@@ -96,10 +105,10 @@ def _agents(agents: Path | None, centre):
         try:
             return load_agents(str(agents))
         except InputError as exc:
-            raise fail(str(exc), 2) from None
+            raise fail(str(exc), USAGE) from None
     if centre is None or not centre.agents.agents:
         raise fail("no agents to ring: give --agents FILE, or --config with an [agents] file",
-                   2)
+                   USAGE)
     return centre.agents.agents
 
 
@@ -112,7 +121,7 @@ def _customer_answers(text: str) -> int | None:
     try:
         return parse_duration_ms(text, "--customer-answers")
     except InputError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
 
 
 def _crm(centre):
@@ -125,7 +134,7 @@ def _crm(centre):
     try:
         return open_crm(centre.crm)
     except ExternalError as exc:
-        raise fail(f"the CRM cannot be opened: {exc}") from None
+        raise fail(f"the CRM cannot be opened: {exc}", USAGE) from None
 
 
 def _originator(centre, simulate: bool, answers: int | None):

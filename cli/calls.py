@@ -42,7 +42,8 @@ def list_calls(
 
     Each with its caller, CRM customer, the agent who talked, outcome,
     length and recording file; `--format json` gives the call records.
-    Exit status 1 when the store cannot be read, 2 for a bad option.
+    Exit status 2 for a bad option or a call store that is missing or
+    cannot be read.
     """
     from ccdsl.runtime.core.durations import seconds_text
     from ccdsl.runtime.operations.centre_time import local_iso
@@ -80,7 +81,8 @@ def show_call(
     The events in order as `ccf simulate` traces them; the path through the
     flow with each .ccf line quoted when the file is readable here; each
     recording file and whether it exists on this machine. Exit status 1
-    for an unknown call.
+    for an unknown call, 2 for a call store that is missing or cannot be
+    read.
     """
     from ccdsl.runtime.operations.recordings import call_detail
     from ccdsl.runtime.operations.trace import call_json, render_detail

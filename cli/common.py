@@ -13,6 +13,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
+
 # ---- the shared options ----------------------------------------------------------------
 # A command takes one as `config: ConfigOption = None`. Where a flag means
 # something else in one command (simulate's and wrapup's --store), that
@@ -183,13 +185,25 @@ ReportFormatOption = Annotated[ReportFormat, typer.Option(
 # ---- exiting ---------------------------------------------------------------------------
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = PROBLEMS) -> typer.Exit:
     """`error: message` on standard error; raise what it returns."""
     write(f"error: {message}\n", err=True)
     return typer.Exit(code)
 
 
-def problems_exit(problems: list[str], code: int = 1, then: str | None = None) -> NoReturn:
+def service_exit_code(exc: Exception) -> int:
+    """The exit status for a failure talking to ccf serve's API or to Asterisk's
+    AMI: UNREACHABLE when it did not answer, USAGE when it refused our token or
+    the config naming it cannot be used (ApiClientError without either flag
+    from api_address), PROBLEMS when it answered no."""
+    if getattr(exc, "unreachable", False):
+        return UNREACHABLE
+    if getattr(exc, "refused", False):
+        return USAGE
+    return PROBLEMS
+
+
+def problems_exit(problems: list[str], code: int = PROBLEMS, then: str | None = None) -> NoReturn:
     """Each problem as an `error:` line (and a last line `then`), and exit."""
     for problem in problems:
         write(f"error: {problem}\n", err=True)
@@ -198,12 +212,19 @@ def problems_exit(problems: list[str], code: int = 1, then: str | None = None) -
     raise typer.Exit(code)
 
 
+def missing_paths(paths: list[str]) -> list[str]:
+    """The input paths that do not exist (`-`, standard input, is never missing):
+    a usage error for every command that reads flows."""
+    return [p for p in paths if p != "-" and not os.path.exists(p)]
+
+
 # ---- the centre's config and call store ------------------------------------------------
 
 
-def load_centre(config: str | None, code: int = 1, then: str | None = None):
+def load_centre(config: str | None, code: int = USAGE, then: str | None = None):
     """The centre's configuration (runtime.asterisk.config.Centre) from
-    --config, else ./ccf.toml; its problems end the command with `code`."""
+    --config, else ./ccf.toml; a missing or unusable one ends the command
+    with `code` (a usage error: the command was given a config it cannot use)."""
     from ccdsl.runtime.asterisk.config import ConfigError, load_config
 
     try:
@@ -269,7 +290,7 @@ def run_failed_note(diags) -> str:
 
 class StoreNotNamed(Exception):
     """No call store can be found from the options; the message says how to
-    name one (the commands exit 2: a usage error)."""
+    name one (the commands exit USAGE)."""
 
 
 def store_path(store, config: str | None) -> str:
@@ -295,11 +316,11 @@ def store_path(store, config: str | None) -> str:
 
 
 def named_store(store, config: str | None) -> str:
-    """store_path, or exit 2 saying how to name the store."""
+    """store_path, or exit USAGE saying how to name the store."""
     try:
         return store_path(store, config)
     except StoreNotNamed as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
 
 
 def open_store(store, config: str | None):
@@ -311,15 +332,15 @@ def open_store(store, config: str | None):
     path = named_store(store, config)
     if not os.path.isfile(path):
         raise fail(f"there is no call store at {path} (calls are kept there by `ccf serve` "
-                   "or `ccf simulate --store`)")
+                   "or `ccf simulate --store`)", USAGE)
     try:
         return CallStore(path)
     except (StoreError, sqlite3.Error) as exc:
-        raise fail(f"{path} cannot be read as a call store: {exc}") from None
+        raise fail(f"{path} cannot be read as a call store: {exc}", USAGE) from None
 
 
 def since_moment(since: str | None) -> datetime | None:
-    """The moment a --since names, or exit 2."""
+    """The moment a --since names, or exit USAGE."""
     from ccdsl.runtime.operations.recordings import QueryError, parse_since
 
     if since is None:
@@ -327,7 +348,7 @@ def since_moment(since: str | None) -> datetime | None:
     try:
         return parse_since(since, datetime.now().astimezone())
     except QueryError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
 
 
 def table_console():

@@ -15,14 +15,18 @@ from ccdsl.cli.common import (
     WarningsAsErrorsOption,
     code_selection,
     compile_stdin,
+    missing_paths,
     render_diagnostics,
     run_failed_note,
     write,
 )
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 
 def compile_flow(
     file: str = typer.Argument(..., metavar="FILE", show_default=False,
+                               autocompletion=flow_paths,
                                help="The entry .ccf flow to compile; `-` reads it from "
                                     "standard input."),
     out: Path = typer.Option(None, "--output", "-o", metavar="OUT", dir_okay=False,
@@ -37,15 +41,17 @@ def compile_flow(
 
     The IR is what the runtime executes. Diagnostics go to standard error;
     with errors (or warnings, with --warnings-as-errors), no IR is written
-    and the exit status is 1.
+    and the exit status is 1; a missing FILE or an OUT that cannot be written
+    is a usage error (2).
     """
-    from ccdsl.cli.exit_codes import PROBLEMS
     from ccdsl.compiler.pipeline import compile_file
 
     chosen = code_selection(select, ignore, warnings_as_errors)
     result = compile_stdin([file], stdin_filename, chosen, lower=True) \
         or compile_file(file, selection=chosen)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
+    if missing_paths([file]):
+        raise typer.Exit(USAGE)
     if not result.ok or result.ir is None:
         write(run_failed_note(result.diagnostics), err=True)
         raise typer.Exit(PROBLEMS)
@@ -66,4 +72,4 @@ def compile_flow(
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         write(f"error: cannot write `{out}`: {exc.strerror or exc}\n", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(USAGE) from None

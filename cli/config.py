@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import DEFAULT_CONFIG, ConfigOption, TextFormat, TextFormatOption, write
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 app = typer.Typer(
     name="config",
@@ -27,7 +28,8 @@ def check(
     shown as "set" or "missing", never their values; a missing one is a
     warning, since the service may run with another environment. `--format
     json` gives the settings and warnings, or the problems. Exit status: 0
-    when the file can be used, 1 when it has problems.
+    when the file can be used, 1 when it has problems, 2 when there is no
+    such file.
     """
     import json
 
@@ -45,7 +47,7 @@ def check(
                 write(f"error: {problem}\n", err=True)
             noun = "problem" if len(exc.problems) == 1 else "problems"
             write(f"{config}: {len(exc.problems)} {noun}\n", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(USAGE if _missing(config) else PROBLEMS) from None
     rows = summary(centre)
     notes = warnings(centre)
     if fmt is TextFormat.json:
@@ -58,3 +60,9 @@ def check(
         write(f"  {name:<{width}}  {value}\n")
     for note in notes:
         write(f"warning: {note}\n", err=True)
+
+
+def _missing(config: str) -> bool:
+    import os
+
+    return not os.path.isfile(config)

@@ -13,6 +13,7 @@ from enum import StrEnum
 import typer
 
 from ccdsl.cli.common import ConfigOption, TableFormat, TableFormatOption, fail, load_centre, write
+from ccdsl.cli.exit_codes import USAGE
 
 PASSWORD_ENV = "CCF_CONSOLE_PASSWORD"
 
@@ -60,16 +61,17 @@ def add(
 ) -> None:
     """Add a console user with a password (from $CCF_CONSOLE_PASSWORD, else asked for).
 
-    Exit status: 0 when added; 1 when the user exists or the files cannot
-    be read or written; 2 for a bad id, role or password, or an agent the
-    agents file does not have.
+    Exit status: 0 when added; 1 when the user exists or the users file
+    cannot be read; 2 for a bad id, role or password, an agent the agents
+    file does not have, a ccf.toml that cannot be used or a users file that
+    cannot be written.
     """
     from ccdsl.runtime.operations.console_users import UsersError, check_id, new_user
 
     try:
         check_id(user_id)  # before the password is asked for
     except UsersError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
     path, users = _users(config, role=role, user_id=user_id)
     if user_id in users:
         raise fail(f"there is already a console user {user_id!r} in {path}; "
@@ -77,7 +79,7 @@ def add(
     try:
         user = new_user(user_id, role.value, _password(), name)
     except UsersError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
     _save(path, {**users, user_id: user})
     write(f"console user {user_id} ({role.value}) added to {path}\n")
 
@@ -89,7 +91,8 @@ def list_users(
 ) -> None:
     """List the console users: id, role and name (never the password's hash).
 
-    Exit status: 0, or 1 when the files cannot be read.
+    Exit status: 0; 1 when the users file cannot be read; 2 for a ccf.toml
+    that cannot be used.
     """
     import json
 
@@ -124,8 +127,9 @@ def list_users(
 def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Remove a console user: they can no longer log in.
 
-    Exit status: 0 when removed; 1 when there is no such user or the files
-    cannot be read or written.
+    Exit status: 0 when removed; 1 when there is no such user or the users
+    file cannot be read; 2 for a ccf.toml that cannot be used or a users
+    file that cannot be written.
     """
     path, users = _users(config)
     if user_id not in users:
@@ -138,8 +142,9 @@ def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
 def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Set a console user's password (from $CCF_CONSOLE_PASSWORD, else asked for).
 
-    Exit status: 0 when set; 1 when there is no such user or the files
-    cannot be read or written; 2 for a password that is too short.
+    Exit status: 0 when set; 1 when there is no such user or the users
+    file cannot be read; 2 for a password that is too short, a ccf.toml
+    that cannot be used or a users file that cannot be written.
     """
     from dataclasses import replace
 
@@ -152,7 +157,7 @@ def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     try:
         hashed = hash_password(_password())
     except UsersError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
     _save(path, {**users, user_id: replace(users[user_id], password=hashed)})
     write(f"password of console user {user_id} set in {path}\n")
 
@@ -173,7 +178,7 @@ def _users(config: str | None, *, role: Role | None = None, user_id: str = ""):
                      else "no agents file ([agents] file in ccf.toml)")
             known = f" (agents: {', '.join(agents)})" if 0 < len(agents) <= 20 else ""
             raise fail(f"{user_id!r} is not an agent: an agent user's id must be an agent "
-                       f"of {where}{known}", 2)
+                       f"of {where}{known}", USAGE)
     path = centre.console.users
     try:
         return path, load_users(path)
@@ -188,7 +193,7 @@ def _save(path: str, users: dict) -> None:
         save_users(path, users)
     except OSError as exc:
         raise fail(f"cannot write the console users file {path}: "
-                   f"{exc.strerror or exc}") from None
+                   f"{exc.strerror or exc}", USAGE) from None
 
 
 def _password() -> str:

@@ -3,16 +3,30 @@ Reads options and prints; runtime.core.crm does the work."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import TableFormat, TableFormatOption, fail, table_console, write
+from ccdsl.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    TableFormat,
+    TableFormatOption,
+    fail,
+    load_centre,
+    table_console,
+    write,
+)
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 DB_ENV = "CCF_CRM_DB"  # the same as runtime.core.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
-DB_HELP = ("The CRM's SQLite file. Default: $CCF_CRM_DB, or ccdsl-crm.db in the current "
-           "directory.")
+DB_HELP = ("The CRM's SQLite file. Default: $CCF_CRM_DB, else the \\[crm] path of --config "
+           "(or of ccf.toml in the current directory when there is one), else ccdsl-crm.db "
+           "in the current directory.")
+DbOption = typer.Option(None, "--db", metavar="FILE", envvar=DB_ENV, show_default=False,
+                        help=DB_HELP)
 
 app = typer.Typer(
     name="crm",
@@ -32,20 +46,26 @@ def import_records(
     record_type: str = typer.Option(..., "--type", "-t", show_default=False,
                                     help="The record type: customer, agent, order, ticket, "
                                          "or any name of your own."),
-    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=DB_HELP),
+    db: str | None = DbOption,
+    config: ConfigOption = None,
 ) -> None:
     """Import records into the CRM: each row becomes a record of --type.
 
     A record with an `id` replaces the fields it gives of the record with
     that id (or is added); a record without one is added with a new id.
     CSV cells are text unless the header gives a type (`total:number`,
-    `eta:date`, `skills:list`) or the built-in record type does. Exit
-    status: 0 when imported, 1 for a bad file, type or database.
+    `eta:date`, `skills:list`) or the built-in record type does. The
+    database is the one `ccf serve` uses with the same ccf.toml. Exit
+    status: 0 when imported, 1 for a bad file, type or database, 2 for a
+    missing FILE or a ccf.toml that cannot be used.
     """
     from ccdsl.runtime.core.crm.importer import ImportFileError, read_records
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM, check_type_name
     from ccdsl.runtime.core.errors import ExternalError
 
+    db = crm_db(db, config)
+    if not file.exists():
+        raise fail(f"{file}: no such file", USAGE)
     try:
         check_type_name(record_type, writing=True)
         records = read_records(file, record_type)
@@ -66,13 +86,15 @@ def show(
     record_type: str | None = typer.Option(None, "--type", "-t", show_default=False,
                                            help="Show only records of this type "
                                                 "(call_log for the logged calls)."),
-    db: str = typer.Option(DEFAULT_DB, "--db", envvar=DB_ENV, help=DB_HELP),
+    db: str | None = DbOption,
+    config: ConfigOption = None,
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """Show the records in the CRM, every type or one.
 
     `--format json` gives a list of records with --type, else an object of
-    lists by type. Exit status: 0, or 1 when the database or the type does not exist.
+    lists by type. Exit status: 0; 1 when the type does not exist; 2 when
+    the database does not exist or the ccf.toml cannot be used.
     """
     import json
 
@@ -80,12 +102,13 @@ def show(
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
 
+    db = crm_db(db, config)
     try:
         crm = SqliteCRM(db, create=False)
     except ExternalError as exc:
-        hint = ("; import records with `ccf crm import FILE --type TYPE`"
-                if not Path(db).exists() else "")
-        raise fail(f"{exc}{hint}") from None
+        missing = not Path(db).exists()
+        hint = "; import records with `ccf crm import FILE --type TYPE`" if missing else ""
+        raise fail(f"{exc}{hint}", USAGE if missing else PROBLEMS) from None
     try:
         types = crm.record_types()
         if record_type is not None:
@@ -103,6 +126,22 @@ def show(
         write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     _render_tables(tables)
+
+
+def crm_db(db: str | None, config: str | None) -> str:
+    """The CRM file: --db (or $CCF_CRM_DB), else the SQLite CRM of the centre's
+    ccf.toml (--config, $CCF_CONFIG, or ./ccf.toml when there is one) as `ccf
+    serve` opens it, else ./ccdsl-crm.db."""
+    if db is not None:
+        return db
+    if config is None and not os.path.isfile(DEFAULT_CONFIG):
+        return DEFAULT_DB
+    centre = load_centre(config)
+    path = getattr(centre.crm, "path", None)
+    if path is None:
+        raise fail(f"the CRM of {centre.path} is not the embedded SQLite one (its [crm] adapter "
+                   "is http): `ccf crm` fills a SQLite file; name one with --db", USAGE)
+    return path
 
 
 def _cell(value, to_text) -> str:

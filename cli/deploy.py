@@ -8,11 +8,13 @@ import os
 import typer
 
 from ccdsl.cli.common import ConfigOption, Format, load_centre, render_diagnostics, write
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 
 def deploy(
     path: str | None = typer.Argument(
-        None, metavar="PATH", show_default=False,
+        None, metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="A flow file or a directory searched recursively for .ccf files; every entry "
              "flow (one with `on start`) is deployed, modules are compiled with the flows "
              "that use them."),
@@ -36,17 +38,17 @@ def deploy(
     nothing changes. A running `ccf serve` starts new calls on the new
     version; calls in progress finish on theirs. Exit status: 0 when
     deployed (or for a dry run), 1 when refused or failed, 2 for a usage
-    error.
+    error (a missing path or ccf.toml), 4 when Asterisk's AMI does not answer.
     """
     from ccdsl.runtime.asterisk.deploy import DeployError
     from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 
     if rollback and path is not None:
         write("error: --rollback takes no PATH: it returns to the previous version\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     if not rollback and path is None:
         write("error: name the flows to deploy: ccf deploy PATH (or --rollback)\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     centre = load_centre(config)
     store = FlowStore(centre.flows_dir)
     try:
@@ -56,7 +58,8 @@ def deploy(
             _deploy(centre, store, path, dry_run=dry_run, no_apply=no_apply, note=note)
     except (DeployError, FlowStoreError) as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(UNREACHABLE if getattr(exc, "unreachable", False) else PROBLEMS) \
+            from None
 
 
 def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], list[str]]:
@@ -69,8 +72,12 @@ def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], lis
 
     if not os.path.exists(path):
         write(f"error: `{path}` does not exist\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     files, diags = find_flow_files([path])
+    if diags:  # a folder without flows
+        for diag in diags:
+            write(f"error: {diag.message}\n", err=True)
+        raise typer.Exit(USAGE)
     results = [compile_file(file) for file in files]
     sources: dict = {}
     for result in results:
@@ -83,7 +90,7 @@ def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], lis
         write("\n" + summary(diags, len(files)) + "\n", err=True)
         write("error: nothing was deployed: fix the errors above (`ccf validate` shows the "
               "same)\n", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEMS)
     flows: dict[str, dict] = {}
     origin: dict[str, str] = {}
     modules: list[str] = []
@@ -96,14 +103,14 @@ def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], lis
         if name in flows:
             write(f"error: two files declare the flow {name}: {origin[name]} and "
                   f"{result.path}; rename one (the flow name is the FastAGI path)\n", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(PROBLEMS)
         # tests do not run in production: a changed test is not a changed flow
         flows[name] = {**ir, "tests": []}
         origin[name] = result.path
     if not flows:
         write(f"error: no entry flow under {path}: a flow to deploy has `on start`\n",
               err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(USAGE)
     return flows, origin, modules
 
 

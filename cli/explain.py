@@ -7,11 +7,13 @@ import sys
 import typer
 
 from ccdsl.cli.common import wants_color, write
+from ccdsl.cli.completion import diagnostic_codes
+from ccdsl.cli.exit_codes import INTERNAL, OK, USAGE
 
 
 def explain(
     code: str = typer.Argument(
-        None, show_default=False, metavar="CODE",
+        None, show_default=False, metavar="CODE", autocompletion=diagnostic_codes,
         help="A diagnostic code such as E100 or W600, as printed by `ccf validate`."),
     list_codes: bool = typer.Option(False, "--list", help="List every code with its title."),
 ) -> None:
@@ -26,23 +28,23 @@ def explain(
 
     if list_codes:
         write("".join(f"{c.code}  {c.severity.value:<7}  {c.title}\n" for c in CODES.values()))
-        raise typer.Exit(0)
+        raise typer.Exit(OK)
     if not code:
         write("error: give a code to explain (like `ccf explain E100`), or --list\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     wanted = code.strip().upper()
     if wanted not in CODES:
         close = difflib.get_close_matches(wanted, list(CODES), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         write(f"error: `{code}` is not a ccdsl diagnostic code{hint}\n"
               "       `ccf explain --list` lists them all\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     text = explanation(wanted)
     if text is None:
         info = CODES[wanted]
         write(f"error: {wanted} ({info.title}) has no long explanation in this installation\n",
               err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(INTERNAL)  # a broken installation, not the user's mistake
     if wants_color(sys.stdout):
         from rich.console import Console
         from rich.markdown import Markdown

@@ -21,8 +21,8 @@ def flows(
     """List the deployed versions of the flows, oldest first, the current one marked.
 
     Each version shows when it was deployed, its flows, the numbers routed
-    to them and its note. Exit status: 0, or 1 when the config or the flow
-    store cannot be read.
+    to them and its note. Exit status: 0; 1 when the flow store cannot be
+    read; 2 for a missing or unusable ccf.toml.
     """
     import json
 

@@ -10,11 +10,14 @@ from ccdsl.cli.common import (
     Format,
     FormatOption,
     StdinFilenameOption,
+    missing_paths,
     read_stdin,
     render_diagnostics,
     stdin_name,
     write,
 )
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -47,7 +50,7 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def fmt(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories; directories are searched recursively for .ccf files. "
              "`-` formats standard input to standard output."),
     check: bool = typer.Option(
@@ -61,7 +64,8 @@ def fmt(
     """Format flows in the one canonical layout, keeping comments.
 
     Formatting is idempotent: a formatted file formats to itself. A file
-    with syntax errors is left untouched and its errors are reported (exit 1).
+    with syntax errors is left untouched and its errors are reported (exit 1);
+    a missing path or a folder without flows is a usage error (exit 2).
     With `-` the formatted text goes to standard output (nothing when it has
     syntax errors, or with --check), as editors' format-on-save expects.
     """
@@ -104,13 +108,12 @@ def fmt(
     verb = "would reformat" if check else "reformatted"
     write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
           err=True)
-    raise typer.Exit(1 if has_errors(diags) or (check and changed) else 0)
-
-
+    if empty or missing_paths(paths):
+        raise typer.Exit(USAGE)  # a missing path or a folder without flows
+    raise typer.Exit(PROBLEMS if has_errors(diags) or (check and changed) else OK)
 def _fmt_stdin(name: str, check: bool, diff: bool, fmt_: Format) -> None:
     """`ccf fmt -`: standard input formatted to standard output; diagnostics
     and the summary on standard error; exits."""
-    from ccdsl.cli.exit_codes import OK, PROBLEMS
     from ccdsl.compiler.formatter import format_source
     from ccdsl.compiler.reader import source_from_bytes
     from ccdsl.diagnostics import has_errors

@@ -32,6 +32,7 @@ from ccdsl.cli import test as test_cmd
 from ccdsl.cli import validate as validate_cmd
 from ccdsl.cli import voicemail as voicemail_cmd
 from ccdsl.cli import wrapup as wrapup_cmd
+from ccdsl.cli.help_text import HelpGroup
 
 INTERNAL_ERROR = exit_codes.INTERNAL
 
@@ -40,7 +41,8 @@ app = typer.Typer(
     help="ccdsl's toolchain for .ccf call flows: check, format, compile, simulate and test "
          "them, deploy and serve them on Asterisk, and manage the embedded CRM.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (cli/completion.py)
+    cls=HelpGroup,  # bracketed words in help print as written
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -54,7 +56,7 @@ def _version(value: bool) -> None:
             typer.echo(f"ccf {version('ccdsl')}")
         except PackageNotFoundError:
             typer.echo("ccf (not installed as a package)")
-        raise typer.Exit(0)
+        raise typer.Exit(exit_codes.OK)
 
 
 @app.callback()

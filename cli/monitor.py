@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, write
+from ccdsl.cli.common import ConfigOption, fail, load_centre, service_exit_code, write
 
 
 class Mode(StrEnum):
@@ -50,7 +50,8 @@ def monitor(
     (centre_events, kind monitor_started). Monitoring exists on Asterisk
     only: simulated calls have no phones to ring. Exit status: 0 when the
     supervisor is connected, 1 when the call is not found, has no agent
-    yet, or the supervisor's phone did not answer.
+    yet, or the supervisor's phone did not answer; 2 for a usage error; 4
+    when Asterisk's AMI does not answer.
     """
     import asyncio
     import sqlite3
@@ -65,7 +66,7 @@ def monitor(
         session = asyncio.run(monitor_call(centre, call, supervisor, RuntimeMode(mode.value),
                                            ring_timeout_s=ring))
     except MonitorError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), service_exit_code(exc)) from None
     agent = f"agent {session.agent} ({session.agent_channel})" if session.agent \
         else session.agent_channel
     write(f"Monitoring call {session.call_id}: the supervisor at {session.device} "

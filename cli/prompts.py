@@ -15,6 +15,8 @@ from ccdsl.cli.common import (
     table_console,
     write,
 )
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 app = typer.Typer(
     help="Recorded prompts: check that every flow's sound files are in the sounds folder. "
@@ -36,7 +38,7 @@ _STATUS = {
 @app.command("check")
 def check(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories, searched recursively for .ccf files."),
     sounds: str = typer.Option(None, "--sounds", show_default=False,
                                help="The sounds folder (<sounds>/<language>/<name>.wav). "
@@ -67,8 +69,12 @@ def check(
     for path in paths:
         if not os.path.exists(path):
             write(f"error: `{path}` does not exist\n", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(USAGE)
     files, diags = find_flow_files(paths)
+    if diags:  # a folder without flows
+        for diag in diags:
+            write(f"error: {diag.message}\n", err=True)
+        raise typer.Exit(USAGE)
     rows = []
     sources: dict = {}
     for file in files:
@@ -94,11 +100,11 @@ def check(
               f"{sum(r.status == 'present' for r in recorded)} present, {len(failing)} "
               f"missing or unusable; sounds folder {sounds_dir}"
               + ("" if os.path.isdir(sounds_dir) else " (does not exist)") + "\n")
-    raise typer.Exit(1 if failing or broken else 0)
+    raise typer.Exit(PROBLEMS if failing or broken else OK)
 
 
 def _sounds_of(config: str | None) -> str:
-    return load_centre(config, 2, then="error: name the sounds folder with --sounds DIR, or "
+    return load_centre(config, USAGE, then="error: name the sounds folder with --sounds DIR, or "
                                        "the centre's config with --config ccf.toml").sounds_dir
 
 

@@ -20,6 +20,7 @@ from ccdsl.cli.common import (
     wants_color,
     write,
 )
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 class Interval(StrEnum):
@@ -44,7 +45,7 @@ class SectionName(StrEnum):
 
 
 class _Bad(Exception):
-    """A message for the user, and exit status 2."""
+    """A message for the user, and exit status USAGE."""
 
 
 def report(
@@ -131,7 +132,7 @@ def report(
                      now, zone, section, fmt, output, graphs or [])
     except _Bad as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(USAGE) from None
     if text is not None:
         write(text)
 
@@ -192,7 +193,7 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
 
     def bad(message: str) -> typer.Exit:
         write(f"error: {message}\n", err=True)
-        return typer.Exit(2)
+        return typer.Exit(USAGE)
 
     if interval is Interval.realtime:
         raise bad("--check-asterisk takes --from and --to, not --interval realtime")
@@ -225,7 +226,7 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise bad(f"cannot write `{output}`: {exc.strerror}") from None
-    raise typer.Exit(0 if checked.agrees else 1)
+    raise typer.Exit(OK if checked.agrees else PROBLEMS)
 
 
 def _moment(text: str):

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ccdsl.cli.common import ConfigOption, fail, load_centre, write
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 def serve(
@@ -87,9 +88,9 @@ def serve(
                                         bare="s") / 1000
         except InputError:
             raise fail(f"--grace: {grace!r} is not a duration such as 30s, 500ms or 2m",
-                       2) from None
+                       USAGE) from None
 
-    centre_config = load_centre(config, 2, then="ccf serve: not started; fix the configuration "
+    centre_config = load_centre(config, USAGE, then="ccf serve: not started; fix the configuration "
                                                 "(`ccf config check` lists the problems)")
     _logging(logging.INFO if verbose else logging.WARNING)
     # before anything opens a file: the default max_calls is fitted to it
@@ -110,11 +111,11 @@ def serve(
         except StartError as exc:
             write(f"error: {exc}\nccf serve: not started\n", err=True)
             await live.stop(0)
-            return 2
+            return USAGE
         except OSError as exc:
             write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
             await live.stop(0)
-            return 1
+            return USAGE  # the address given cannot be used
         version = live.flows.version if live.flows else None
         api = (f"console and HTTP API on http://{live.api_address[0]}:{live.api_address[1]}/"
                if live.api_address else f"console and HTTP API not listening "
@@ -130,7 +131,7 @@ def serve(
         served = live.server.served if live.server else 0
         write(f"ccf serve: stopped after {served} call(s)"
               + (f"; {handed} handed back to the dialplan" if handed else "") + "\n")
-        return 0
+        return OK
 
     code = asyncio.run(run())
     if code:
@@ -186,19 +187,20 @@ def flows_of(path: Path) -> dict:
     files = [path] if path.is_file() else sorted(
         p for p in path.glob("*.ccf") if not p.name.endswith(".test.ccf"))
     if not files:
-        raise fail(f"--simulate {path}: no .ccf flows there", 2)
+        raise fail(f"--simulate {path}: no .ccf flows there", USAGE)
     programs = {}
     for file in files:
         result = compile_file(str(file))
         write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
               err=True)
         if not result.ok or result.ir is None:
-            raise fail(f"--simulate: {file} does not compile; fix it first (ccf validate)", 1)
+            raise fail(f"--simulate: {file} does not compile; fix it first (ccf validate)",
+                       PROBLEMS)
         if (result.ir.get("handlers") or {}).get("start"):
             name = (result.ir.get("flow") or {}).get("name") or file.stem
             programs[name] = load_program(result.ir)
     if not programs:
-        raise fail(f"--simulate {path}: none of the flows has an `on start` handler", 2)
+        raise fail(f"--simulate {path}: none of the flows has an `on start` handler", USAGE)
     return programs
 
 
@@ -219,21 +221,21 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.sim.script import parse_at
 
     if not path.exists():
-        raise fail(f"--simulate {path}: no such file or folder", 2)
+        raise fail(f"--simulate {path}: no such file or folder", USAGE)
     folder = path if path.is_dir() else path.parent
     centre = None
     if config is not None or (folder / "ccf.toml").is_file():
         from ccdsl.cli.common import load_centre
-        centre = load_centre(config or str(folder / "ccf.toml"), 2)
+        centre = load_centre(config or str(folder / "ccf.toml"), USAGE)
     agents_file = centre.agents.file if centre and centre.agents.file else \
         str(folder / "agents.toml")
     try:
         agents = load_agents(agents_file)
         start_at = parse_at(at) if at else None
     except InputError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), USAGE) from None
     if rate <= 0 or speed <= 0:
-        raise fail("--rate and --speed must be more than 0", 2)
+        raise fail("--rate and --speed must be more than 0", USAGE)
     programs = flows_of(path)
     work = Path(tempfile.mkdtemp(prefix="ccf-serve-sim-"))
     settings = centre.console if centre else ConsoleSettings()
@@ -265,7 +267,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
             write(f"error: the console cannot listen on {host}:{port}: "
                   f"{exc.strerror or exc}\n", err=True)
             await console.stop()
-            return 1
+            return USAGE  # the address given cannot be used
         write(f"ccf serve --simulate: {len(programs)} flow(s) "
               f"({', '.join(sorted(programs))}), {len(agents)} agent(s), about {rate:g} "
               f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}; "
@@ -282,7 +284,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         write("ccf serve --simulate: stopping\n")
         await console.stop()
         calls.close()
-        return 0
+        return OK
 
     try:
         code = asyncio.run(run())

@@ -17,6 +17,8 @@ from ccdsl.cli.common import (
     fail,
     write,
 )
+from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 PRESS_HELP = (
     "What the caller does, in order, separated by spaces or commas: keys such as `1` or "
@@ -53,6 +55,7 @@ class TracePrinter:
 
 def simulate(
     flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
+                               autocompletion=flow_paths,
                                help="The entry .ccf flow to call."),
     caller: str = typer.Option("+8613900000000", "--caller", metavar="NUMBER",
                                help="The caller's number (caller id)."),
@@ -108,7 +111,7 @@ def simulate(
     from ccdsl.runtime.operations.trace import where_width
 
     def bad(message: str) -> typer.Exit:
-        return fail(message, 2)
+        return fail(message, USAGE)
 
     if not os.path.isfile(flow):
         raise bad(f"`{flow}` is not a file")
@@ -135,7 +138,7 @@ def simulate(
     write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
           err=True)
     if not result.ok or result.ir is None:
-        raise typer.Exit(1)
+        raise typer.Exit(PROBLEMS)
     if not (result.ir.get("handlers") or {}).get("start"):
         raise bad(f"`{flow}` has no `on start` handler: it is a module that other flows use; "
                   "simulate a flow that uses it")

@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, TableFormat, TableFormatOption, table_console, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    TableFormat,
+    TableFormatOption,
+    service_exit_code,
+    table_console,
+    write,
+)
+from ccdsl.cli.exit_codes import USAGE
 
 
 def status(
@@ -29,8 +37,8 @@ def status(
     ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
     without one); when \\[api] token_env names a variable that is set, its
     token is sent.
-    Exit status: 0, or 1 when ccf serve is not running or refuses the
-    token, 2 for a usage error.
+    Exit status: 0; 2 for a usage error (a missing ccf.toml, a token ccf
+    serve refuses); 4 when ccf serve is not running or does not answer.
     """
     import json
     import os
@@ -41,18 +49,22 @@ def status(
 
     if fmt is TableFormat.json and not once:
         write("error: --format json prints one status: add --once\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     try:
         every_s = parse_duration_ms(interval, "--interval") / 1000
     except InputError as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(USAGE) from None
     if every_s < 0.1:
         write("error: --interval: refresh at most ten times a second (0.1s or more)\n",
               err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     try:
         address = api_address(config)
+    except ApiClientError as exc:  # its ccf.toml cannot be used
+        write(f"error: {exc}\n", err=True)
+        raise typer.Exit(USAGE) from None
+    try:
         token = os.environ.get(address.token_env) or None
 
         def fetch() -> dict:
@@ -61,7 +73,7 @@ def status(
         first = fetch()
     except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(service_exit_code(exc)) from None
     if fmt is TableFormat.json:
         write(json.dumps(first, ensure_ascii=False, indent=2) + "\n")
         return

@@ -15,6 +15,7 @@ import typer
 
 from ccdsl.cli import exit_codes
 from ccdsl.cli.common import TextFormat, write
+from ccdsl.cli.completion import flow_paths
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -87,7 +88,7 @@ class Session:
 
 def run_flow_tests(
     paths: list[str] = typer.Argument(
-        ..., metavar="PATH", show_default=False,
+        ..., metavar="PATH", show_default=False, autocompletion=flow_paths,
         help="Flow files or directories (searched recursively); the tests of NAME.ccf are its "
              "`test` blocks and those of NAME.test.ccf beside it."),
     keyword: str = typer.Option(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, CrmOption, WriteStoreOption, write
+from ccdsl.cli.common import ConfigOption, CrmOption, WriteStoreOption, service_exit_code, write
+from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 CLIENT_TIMEOUT_S = 20.0  # the server gives a wrap-up 15 s (a slow CRM); a little more here
 
@@ -44,7 +45,8 @@ def wrapup(
     address of ccf.toml (127.0.0.1:8573 without one); a call still in
     progress gets it when it ends. With --store, --crm DB also logs it to
     that CRM's call_log. Exit status: 0 stored, 1 refused (the
-    problems are listed) or not delivered, 2 bad options.
+    problems are listed), 2 bad options or a missing store or CRM, 4 when
+    ccf serve is not running or does not answer.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
 
@@ -58,7 +60,7 @@ def wrapup(
     if problems:
         for problem in problems:
             write(f"error: {problem}\n", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE)
     if store is not None:
         code = _to_store(call, values, agent, store, crm, flow)
     else:
@@ -80,14 +82,14 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
     except ApiClientError as exc:
         for problem in str(exc).splitlines():
             write(f"error: {problem}\n", err=True)
-        return 2
+        return USAGE
     token = os.environ.get(address.token_env) or None
     try:
         status, data = call_api(address, token, "POST", f"/calls/{_segment(call)}/wrapup",
                                 body=body, timeout_s=CLIENT_TIMEOUT_S)
     except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
-        return 2 if exc.refused else 1
+        return service_exit_code(exc)
     from ccdsl.runtime.operations.terminal_text import visible
 
     data = data if isinstance(data, dict) else {}
@@ -96,13 +98,13 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
             else "stored"
         fields = data.get("fields")
         _stored(call, fields if isinstance(fields, dict) else {}, done, data.get("crm"))
-        return 0
+        return OK
     problems = data.get("problems")
     for problem in (problems if isinstance(problems, list) and problems else
                     [data.get("error") or f"ccf serve answered HTTP {status}"]):
         # the server's words quote the values entered and the CRM's answer
         write(f"error: {visible(problem)}\n", err=True)
-    return 1
+    return PROBLEMS
 
 
 def _segment(call: str) -> str:
@@ -135,23 +137,23 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
 
     if not store.is_file():
         write(f"error: there is no call store at `{store}`\n", err=True)
-        return 2
+        return USAGE
     if crm is not None and not crm.is_file():
         write(f"error: there is no CRM database at `{crm}`\n", err=True)
-        return 2
+        return USAGE
     if flow is not None and not flow.is_file():
         write(f"error: `{flow}` is not a file\n", err=True)
-        return 2
+        return USAGE
     try:
         calls = CallStore(store)
     except (sqlite3.Error, StoreError) as exc:
         write(f"error: `{store}` cannot be opened as a call store: {exc}\n", err=True)
-        return 2
+        return USAGE
     try:
         record = calls.call(call)
         if record is None:
             write(f"error: no call {call} in {store}\n", err=True)
-            return 1
+            return PROBLEMS
         events = calls.events(call)
         try:
             form = call_form(events, record.get("flow"), record.get("flow_version"),
@@ -159,12 +161,12 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
         except WrapupError as exc:
             hint = "" if flow else "; name it with --flow FILE"
             write(f"error: call {call}: {exc}{hint}\n", err=True)
-            return 1
+            return PROBLEMS
         checked = check(form, values)
         if not checked.ok:
             for problem in checked.problems:
                 write(f"error: {problem}\n", err=True)
-            return 1
+            return PROBLEMS
         return asyncio.run(_write(calls, crm, call, agent or form.agent, checked.values))
     finally:
         calls.close()
@@ -184,14 +186,14 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
             crm = SqliteCRM(crm_path, create=False)
         except ExternalError as exc:
             write(f"error: the CRM `{crm_path}` cannot be opened: {exc}\n", err=True)
-            return 2
+            return USAGE
     try:
         state = await store_wrapup(calls, crm, call, agent, values, source="ccf")
     finally:
         if crm is not None:
             crm.close_now()
     _stored(call, to_json(values), "stored", state)
-    return 0
+    return OK
 
 
 def _ir_finder(events: list[dict], flow: Path | None):

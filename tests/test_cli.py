@@ -161,7 +161,7 @@ def test_validate_without_paths_is_a_usage_error() -> None:
 def test_validate_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.ccf"
     result = ccf("validate", str(missing))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"error[E006]: `{missing}` does not exist" in result.stdout
 
 
@@ -169,7 +169,7 @@ def test_validate_directory_without_flows(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     result = ccf("validate", str(empty))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"`{empty}` has no .ccf files" in result.stdout
 
 
@@ -203,7 +203,7 @@ def test_validate_reports_each_problem_file_and_keeps_going(tmp_path: Path, good
                                                              broken: Path) -> None:
     result = ccf("validate", "-f", "concise", str(broken), str(tmp_path / "gone.ccf"),
                  str(good))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a missing path: a usage error, the rest still checked
     codes = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()[:2]]
     assert sorted(codes) == ["E001", "E006"]
     assert "in 3 files" in result.stdout
@@ -241,7 +241,7 @@ def test_compile_errors_go_to_stderr_and_exit_1(broken: Path, tmp_path: Path) ->
 
 def test_compile_missing_file(tmp_path: Path) -> None:
     result = ccf("compile", str(tmp_path / "none.ccf"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "E006" in result.stderr
 
 
@@ -292,7 +292,7 @@ def test_fmt_example_is_already_formatted(tmp_path: Path) -> None:
 
 def test_fmt_empty_directory(tmp_path: Path) -> None:
     result = ccf("fmt", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "has no .ccf files" in result.stderr
 
 
@@ -422,7 +422,8 @@ def _imports(path: Path) -> set[str]:
 def test_no_command_module_uses_another_as_a_library() -> None:
     cli = Path(__file__).resolve().parent.parent / "cli"
     commands = {f"ccdsl.cli.{p.stem}" for p in cli.glob("*.py")} - {
-        "ccdsl.cli.__init__", "ccdsl.cli.common", "ccdsl.cli.main", "ccdsl.cli.exit_codes"}
+        "ccdsl.cli.__init__", "ccdsl.cli.common", "ccdsl.cli.main", "ccdsl.cli.exit_codes",
+        "ccdsl.cli.completion", "ccdsl.cli.help_text"}
     for path in cli.glob("*.py"):
         if path.stem == "main":
             continue

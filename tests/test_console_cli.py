@@ -187,7 +187,7 @@ def test_a_broken_users_file(centre: Path) -> None:
 def test_a_missing_config(tmp_path: Path) -> None:
     result = ccf("console", "user", "list", "--config", str(tmp_path / "nowhere.toml"),
                  env={"CCF_CONFIG": None})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error:" in result.output
 
 

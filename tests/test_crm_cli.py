@@ -96,7 +96,7 @@ def test_import_rejects_bad_files_clearly(tmp_path, db, name, text, message):
 
 def test_import_rejects_a_missing_file_and_bad_type_names(tmp_path, db):
     result = ccf("crm", "import", str(tmp_path / "none.csv"), "--type", "customer", "--db", db)
-    assert result.exit_code == 1 and "no such file" in result.output
+    assert result.exit_code == 2 and "no such file" in result.output
     path = write(tmp_path, "c.csv", "id\nC1\n")
     for bad, message in (("cust omer", "not a valid record type name"),
                          ("call_log", "reserved"), ("_x", "reserved")):
@@ -120,7 +120,7 @@ def test_the_database_path_comes_from_the_environment_or_the_current_directory(
 
 def test_show_without_a_database_or_with_an_unknown_type(tmp_path, db):
     result = ccf("crm", "show", "--db", db)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no CRM database at" in result.output and "ccf crm import" in result.output
     assert not Path(db).exists()  # show never creates one
     path = write(tmp_path, "a.csv", "id\nli\n")

@@ -28,7 +28,12 @@ CUSTOMER_RING_S = 60  # how long Dial() rings the customer
 
 
 class CallbackError(Exception):
-    """A call-back that cannot be planned or placed, with the reason."""
+    """A call-back that cannot be planned or placed, with the reason.
+    `unreachable`: Asterisk's AMI did not answer (`ccf callback` exits 4)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ class AmiOriginator:
             link = await self.connect(on_event)
         except (AmiError, OSError, TimeoutError) as exc:
             raise CallbackError(f"cannot reach Asterisk's AMI: {exc or type(exc).__name__}; "
-                                "nothing was placed") from None
+                                "nothing was placed", unreachable=True) from None
         steps = [(ms(), f"Originate {headers['Channel']} -> Dial({headers['Data']}), "
                         f"ActionID {action_id}")]
         wait_s = self.agent_ring_ms / 1000 + self.timeout_s

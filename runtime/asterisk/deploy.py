@@ -31,7 +31,12 @@ QUEUE_MODULE = "app_queue.so"
 
 class DeployError(Exception):
     """A deployment that was refused or failed; the message says what
-    happened to the store and to Asterisk, and what to do."""
+    happened to the store and to Asterisk, and what to do. `unreachable`:
+    Asterisk's AMI did not answer (`ccf deploy` exits 4, not 1)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class Link(Protocol):
@@ -240,7 +245,7 @@ def ami_connector(config) -> Connect:
             reason = str(exc) or type(exc).__name__
             raise DeployError(f"{reason}; nothing was deployed (check [ami] in {config.path} "
                               "and the AMI user in manager.conf, or deploy with --no-apply to "
-                              "write the flow store alone)") from None
+                              "write the flow store alone)", unreachable=True) from None
         return link
 
     return connect

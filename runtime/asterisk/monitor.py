@@ -38,7 +38,12 @@ class Mode(StrEnum):
 
 
 class MonitorError(Exception):
-    """Monitoring could not start; the message says why and what to do."""
+    """Monitoring could not start; the message says why and what to do.
+    `unreachable`: Asterisk's AMI did not answer (`ccf monitor` exits 4)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -209,8 +214,10 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
     link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
                    on_event=responses.on_event, ping_interval=None,
                    events="call")  # OriginateResponse is of class call
+    started = False
     try:
         await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        started = True
         listed, channels = await link.list_action("CoreShowChannels")
         if not listed.ok:
             raise MonitorError(f"Asterisk refused to list the channels: {listed.message} "
@@ -221,7 +228,8 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                                   ring_timeout_s=ring_timeout_s)
     except (AmiError, OSError, TimeoutError) as exc:
         reason = str(exc) or type(exc).__name__
-        raise MonitorError(f"{reason} (check [ami] in {centre.path})") from None
+        raise MonitorError(f"{reason} (check [ami] in {centre.path})",
+                           unreachable=not started) from None
     finally:
         try:
             await asyncio.wait_for(link.close(), 5)

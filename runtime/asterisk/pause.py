@@ -14,7 +14,12 @@ from ccdsl.runtime.asterisk.ami_protocol import AmiError
 
 
 class PauseError(Exception):
-    """The agent could not be paused or unpaused; the message says why."""
+    """The agent could not be paused or unpaused; the message says why.
+    `unreachable`: Asterisk's AMI did not answer (`ccf agent` exits 4)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,14 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
     headers = pause_headers(interface, paused, queue=asterisk_queue, reason=reason)
     link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
                    events="off", ping_interval=None)
+    started = False
     try:
         await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        started = True
         reply = await link.action("QueuePause", **headers)
     except (AmiError, OSError, TimeoutError) as exc:
         raise PauseError(f"{str(exc) or type(exc).__name__} (check [ami] in "
-                         f"{centre.path})") from None
+                         f"{centre.path})", unreachable=not started) from None
     finally:
         try:
             await asyncio.wait_for(link.close(), 5)

@@ -421,7 +421,7 @@ def test_deploy_refusals(tmp_path):
         in result.output
     assert not (tmp_path / "store").exists()
     result = ccf("deploy", str(folder / "util.ccf"), "-c", str(config), "--no-apply")
-    assert result.exit_code == 1 and "no entry flow under" in result.output
+    assert result.exit_code == 2 and "no entry flow under" in result.output
     result = ccf("deploy", str(tmp_path / "missing"), "-c", str(config))
     assert result.exit_code == 2 and "does not exist" in result.output
     result = ccf("deploy", str(folder), "--rollback", "-c", str(config))
@@ -429,7 +429,7 @@ def test_deploy_refusals(tmp_path):
     result = ccf("deploy", "-c", str(config))
     assert result.exit_code == 2 and "ccf deploy PATH" in result.output
     result = ccf("deploy", str(folder), "-c", str(tmp_path / "nope.toml"))
-    assert result.exit_code == 1 and "nope.toml: no such file" in result.output
+    assert result.exit_code == 2 and "nope.toml: no such file" in result.output
     result = ccf("flows", "-c", str(config))
     assert result.exit_code == 0 and "Nothing is deployed" in result.output
 

@@ -201,7 +201,7 @@ def test_an_unreachable_ami_is_reported_without_a_traceback(world):
     config = write_config(world, port)  # the peer is gone: connection refused
     result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config),
                  env={"CCF_AMI_SECRET": SECRET})
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # UNREACHABLE
     assert "cannot reach Asterisk's AMI" in result.output and "nothing was placed" in \
         result.output
 

@@ -153,14 +153,14 @@ def test_bad_input_is_a_message_and_a_non_zero_exit(store, tmp_path):
     unknown = ccf("calls", "show", "sim-99", "--store", str(store))
     assert unknown.exit_code == 1 and "no call 'sim-99'" in unknown.output
     missing = ccf("calls", "list", "--store", str(tmp_path / "none.db"))
-    assert missing.exit_code == 1 and "there is no call store at" in missing.output
+    assert missing.exit_code == 2 and "there is no call store at" in missing.output
     assert not (tmp_path / "none.db").exists()
     since = ccf("voicemail", "list", "--store", str(store), "--since", "yesterday")
     assert since.exit_code == 2 and "--since 'yesterday'" in since.output
     junk = tmp_path / "junk.db"
     junk.write_text("not sqlite", encoding="utf-8")
     broken = ccf("calls", "list", "--store", str(junk))
-    assert broken.exit_code == 1 and "cannot be read as a call store" in broken.output
+    assert broken.exit_code == 2 and "cannot be read as a call store" in broken.output
 
 
 def test_the_store_comes_from_the_config(store, tmp_path):

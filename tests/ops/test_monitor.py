@@ -230,7 +230,7 @@ def test_ccf_monitor_without_asterisk_says_where_it_looked(tmp_path) -> None:
         port = sock.getsockname()[1]
     config = write_config(tmp_path, port)
     result = ccf("monitor", CALL, "-s", "8009", "--config", str(config), env=ENV)
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # UNREACHABLE
     assert f"cannot reach AMI at 127.0.0.1:{port}" in result.output
     assert f"check [ami] in {config}" in " ".join(result.output.split())
 

@@ -128,12 +128,12 @@ def test_an_idle_centre_says_so(tmp_path) -> None:
 def test_ccf_serve_not_running(tmp_path) -> None:
     port = free_port()
     result = ccf("status", "--once", "--config", config_for(tmp_path, port))
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # UNREACHABLE
     assert result.output.strip() == (f"error: ccf serve is not running at 127.0.0.1:{port} "
                                      "(start it with `ccf serve`, or name its ccf.toml with "
                                      "--config)")
     live = ccf("status", "--config", config_for(tmp_path, port))
-    assert live.exit_code == 1 and "is not running" in live.output
+    assert live.exit_code == 4 and "is not running" in live.output
 
 
 def test_the_token_is_sent_from_the_variable_api_token_env_names(tmp_path) -> None:
@@ -143,7 +143,7 @@ def test_the_token_is_sent_from_the_variable_api_token_env_names(tmp_path) -> No
         wrong = ccf("status", "--once", "--config", config, env={"MY_API_TOKEN": "nope"})
         allowed = ccf("status", "--once", "-f", "json", "--config", config,
                       env={"MY_API_TOKEN": "s3cret"})
-    assert refused.exit_code == 1 and wrong.exit_code == 1
+    assert refused.exit_code == 2 and wrong.exit_code == 2
     assert ("refused the request: set MY_API_TOKEN to the API token ccf serve uses"
             in refused.output)
     assert "s3cret" not in refused.output + wrong.output
@@ -184,7 +184,7 @@ def test_the_api_address_from_ccf_toml(tmp_path, monkeypatch) -> None:
     with pytest.raises(StatusError, match="name the port `ccf serve` printed"):
         api_address(str(tmp_path / "c.toml"))
     missing = ccf("status", "--once", "--config", str(tmp_path / "none.toml"))
-    assert missing.exit_code == 1 and "no such file" in missing.output
+    assert missing.exit_code == 2 and "no such file" in missing.output
 
 
 def test_usage_errors(tmp_path) -> None:

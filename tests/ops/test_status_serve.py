@@ -63,5 +63,5 @@ def test_ccf_status_reads_a_running_ccf_serve(tmp_path) -> None:
     assert "No calls in progress." in table.stdout
     for name in (*queues, "li", "wang"):
         assert name in table.stdout
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # the token: a usage error
     assert "set OPS_API_TOKEN to the API token ccf serve uses" in refused.output

@@ -149,7 +149,7 @@ def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(client_module, "api_address", lambda config: real(config) if config
                         else client_module.ApiAddress(port=free))
     result = ccf("wrapup", "1795.1", "-f", "reason=x", env={"CCF_API_TOKEN": ""})
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # UNREACHABLE
     assert f"error: ccf serve is not running at 127.0.0.1:{free}" in result.output
     config = tmp_path / "other.toml"
     config.write_text("[api]\nport = 9\n", encoding="utf-8")

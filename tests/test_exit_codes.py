@@ -1,0 +1,254 @@
+"""One table of exit statuses for every `ccf` command (cli/exit_codes.py): README
+quotes it, and each command gives its status for the common mistakes, run in-process."""
+
+from __future__ import annotations
+
+import ast
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer.main
+from ccf_cli import ccf
+
+from ccdsl.cli import exit_codes
+from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
+from ccdsl.cli.main import app
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = """flow demo
+
+on start:
+  answer
+  play tts "Welcome."
+  hangup
+"""
+
+
+def leaf_commands() -> dict:
+    """Every command a user can run, by its words after `ccf`."""
+    found: dict = {}
+
+    def walk(command, words: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs is None:
+            found[words] = command
+            return
+        for name, sub in subs.items():
+            walk(sub, (*words, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+# ---- README's table is the table --------------------------------------------------------
+
+
+def test_readme_exit_status_table_is_the_table() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Exit status", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.M)
+    assert [(int(code), meaning) for code, meaning in rows] == list(exit_codes.TABLE)
+
+
+def test_the_table_names_each_constant_once() -> None:
+    codes = [code for code, _ in exit_codes.TABLE]
+    assert codes == sorted(set(codes))
+    assert set(codes) == {exit_codes.OK, exit_codes.PROBLEMS, exit_codes.USAGE,
+                          exit_codes.INTERNAL, exit_codes.UNREACHABLE, exit_codes.INTERRUPTED}
+
+
+# ---- no literal statuses in cli/ ----------------------------------------------------------
+
+_EXITING = {"Exit", "exit", "fail", "problems_exit", "load_centre"}
+
+
+def _literal_statuses(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in _EXITING:
+            continue
+        values = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "code")]
+        if name in ("Exit", "exit"):
+            values = [*node.args, *(k.value for k in node.keywords if k.arg == "code")]
+        found.extend(f"{path.name}:{node.lineno}" for v in values
+                     if isinstance(v, ast.Constant) and isinstance(v.value, int))
+    return found
+
+
+def test_cli_names_its_exit_statuses() -> None:
+    literal = [hit for path in sorted((ROOT / "cli").glob("*.py")) if path.name != "exit_codes.py"
+               for hit in _literal_statuses(path)]
+    assert literal == [], "use the constants of cli/exit_codes.py"
+
+
+# ---- every command, the common mistakes ---------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:  # bound and released: nobody listens there now
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> dict[str, str]:
+    """Inputs for the mistakes: a flow, an empty folder, paths that do not exist, a
+    ccf.toml whose AMI and HTTP API are on ports nobody listens on, an empty call store."""
+    from ccdsl.runtime.operations.store import CallStore
+
+    (tmp_path / "flow.ccf").write_text(FLOW, encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "agents.toml").write_text('[[agents]]\nid = "li"\nextension = "8001"\n',
+                                          encoding="utf-8")
+    (tmp_path / "ccf.toml").write_text(
+        f'[ami]\nport = {closed_port()}\n[api]\nport = {closed_port()}\n'
+        '[agents]\nfile = "agents.toml"\n', encoding="utf-8")
+    CallStore(tmp_path / "calls.db").close()
+    return {"flow": str(tmp_path / "flow.ccf"), "empty": str(tmp_path / "empty"),
+            "missing": str(tmp_path / "none.ccf"), "toml": str(tmp_path / "ccf.toml"),
+            "no_toml": str(tmp_path / "none.toml"), "no_db": str(tmp_path / "none.db"),
+            "store": str(tmp_path / "calls.db"), "csv": str(tmp_path / "none.csv"),
+            "unwritable": str(tmp_path / "no" / "such" / "folder" / "out"),
+            "dir": str(tmp_path)}
+
+
+Case = tuple[str, Callable[[dict[str, str]], list[str]], int]
+SECRET = {"CCF_AMI_SECRET": "s3cret", "CCF_CONSOLE_PASSWORD": "a long enough password",
+          "CCF_CONFIG": "", "CCF_STORE": "", "CCF_CRM_DB": ""}
+
+# For each command, the mistakes it can meet and the status the table gives them. A
+# command missing here fails test_every_command_has_its_cases: add its cases.
+CASES: dict[tuple[str, ...], list[Case]] = {
+    ("validate",): [("missing path", lambda p: [p["missing"]], USAGE),
+                    ("empty folder", lambda p: [p["empty"]], USAGE)],
+    ("compile",): [("missing file", lambda p: [p["missing"]], USAGE),
+                   ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE)],
+    ("fmt",): [("missing path", lambda p: [p["missing"]], USAGE),
+               ("empty folder", lambda p: ["--check", p["empty"]], USAGE)],
+    ("explain",): [("unknown code", lambda p: ["E999x"], USAGE)],
+    ("crm", "import"): [("missing file", lambda p: [p["csv"], "-t", "customer", "--db",
+                                                    p["no_db"]], USAGE),
+                        ("missing ccf.toml", lambda p: [p["csv"], "-t", "customer",
+                                                        "--config", p["no_toml"]], USAGE)],
+    ("crm", "show"): [("missing CRM database", lambda p: ["--db", p["no_db"]], USAGE),
+                      ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+    ("simulate",): [("missing file", lambda p: [p["missing"]], USAGE),
+                    ("missing CRM database", lambda p: [p["flow"], "--crm", p["no_db"]],
+                     USAGE)],
+    ("test",): [("missing path", lambda p: [p["missing"]], USAGE),
+                ("empty folder", lambda p: [p["empty"]], USAGE),
+                ("unwritable --junit", lambda p: [p["flow"], "--junit", p["unwritable"]],
+                 USAGE)],
+    ("deploy",): [("missing ccf.toml", lambda p: [p["flow"], "--config", p["no_toml"]], USAGE),
+                  ("missing path", lambda p: [p["missing"], "--config", p["toml"]], USAGE),
+                  ("empty folder", lambda p: [p["empty"], "--config", p["toml"]], USAGE),
+                  ("AMI not answering", lambda p: [p["flow"], "--config", p["toml"]],
+                   UNREACHABLE)],
+    ("flows",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+    ("config", "check"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+    ("serve",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
+                 ("missing --simulate path", lambda p: ["--simulate", p["missing"]], USAGE),
+                 ("bad --grace", lambda p: ["--grace", "soon", "--config", p["toml"]], USAGE)],
+    ("report",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
+                  ("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
+                  ("unwritable -o", lambda p: ["--store", p["store"], "-o", p["unwritable"]],
+                   USAGE)],
+    ("calls", "list"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
+                        ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+    ("calls", "show"): [("missing call store", lambda p: ["x", "--store", p["no_db"]], USAGE)],
+    ("calls", "callbacks"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE)],
+    ("voicemail", "list"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
+                            ("bad --since", lambda p: ["--store", p["store"], "--since",
+                                                       "yesterday"], USAGE)],
+    ("callback",): [("missing ccf.toml", lambda p: ["x", "-a", "li", "--config", p["no_toml"]],
+                     USAGE)],
+    ("wrapup",): [("ccf serve not running", lambda p: ["x", "-f", "a=b", "--config",
+                                                       p["toml"]], UNREACHABLE),
+                  ("missing ccf.toml", lambda p: ["x", "-f", "a=b", "--config", p["no_toml"]],
+                   USAGE),
+                  ("missing call store", lambda p: ["x", "-f", "a=b", "--store", p["no_db"]],
+                   USAGE),
+                  ("missing CRM database", lambda p: ["x", "-f", "a=b", "--store", p["store"],
+                                                      "--crm", p["no_db"]], USAGE)],
+    ("monitor",): [("missing ccf.toml", lambda p: ["1795.1", "-s", "8009", "--config",
+                                                   p["no_toml"]], USAGE),
+                   ("AMI not answering", lambda p: ["1795.1", "-s", "8009", "--config",
+                                                    p["toml"]], UNREACHABLE)],
+    ("status",): [("missing ccf.toml", lambda p: ["--once", "--config", p["no_toml"]], USAGE),
+                  ("ccf serve not running", lambda p: ["--once", "--config", p["toml"]],
+                   UNREACHABLE)],
+    ("prompts", "check"): [("missing path", lambda p: [p["missing"], "--sounds", p["dir"]],
+                            USAGE),
+                           ("empty folder", lambda p: [p["empty"], "--sounds", p["dir"]],
+                            USAGE),
+                           ("missing ccf.toml", lambda p: [p["flow"], "--config",
+                                                           p["no_toml"]], USAGE)],
+    ("agent", "pause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
+                          USAGE),
+                         ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
+                          UNREACHABLE)],
+    ("agent", "unpause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
+                            USAGE),
+                           ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
+                            UNREACHABLE)],
+    ("console", "user", "add"): [("missing ccf.toml", lambda p: ["zhang", "--role", "admin",
+                                                                 "--config", p["no_toml"]],
+                                  USAGE)],
+    ("console", "user", "list"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]],
+                                   USAGE)],
+    ("console", "user", "remove"): [("missing ccf.toml", lambda p: ["zhang", "--config",
+                                                                    p["no_toml"]], USAGE)],
+    ("console", "user", "password"): [("missing ccf.toml", lambda p: ["zhang", "--config",
+                                                                      p["no_toml"]], USAGE)],
+}
+
+
+def test_every_command_has_its_cases() -> None:
+    assert sorted(leaf_commands()) == sorted(CASES), (
+        "a command was added or removed: give it its cases in CASES")
+
+
+@pytest.mark.parametrize(("words", "mistake", "argv", "status"), [
+    pytest.param(words, mistake, argv, status, id=f"{' '.join(words)}: {mistake}")
+    for words, cases in CASES.items() for mistake, argv, status in cases])
+def test_the_common_mistakes(words, mistake, argv, status, place, monkeypatch) -> None:
+    monkeypatch.chdir(place["dir"])
+    result = ccf(*words, *argv(place), env=SECRET)
+    assert result.exit_code == status, result.output
+    assert "error" in result.output.lower()
+
+
+@pytest.mark.parametrize("words", sorted(leaf_commands()), ids=" ".join)
+def test_an_unknown_option_is_a_usage_error(words) -> None:
+    result = ccf(*words, "--no-such-option")
+    assert result.exit_code == USAGE
+    assert "No such option" in result.output
+
+
+def _choice_options() -> list[tuple[tuple[str, ...], str]]:
+    found = []
+    for words, command in sorted(leaf_commands().items()):
+        for param in command.params:
+            # typer carries its own click: its types are not `click`'s classes
+            if param.param_type_name == "option" and getattr(param.type, "choices", None):
+                found.append((words, param.opts[0]))
+    return found
+
+
+@pytest.mark.parametrize(("words", "option"), _choice_options(),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else v)
+def test_a_bad_option_value_is_a_usage_error(words, option) -> None:
+    result = ccf(*words, option, "no-such-value")
+    assert result.exit_code == USAGE
+    assert "Invalid value" in result.output
+
+
+def test_choices_are_checked_for_many_commands() -> None:
+    # the parametrisation above must not quietly cover nothing
+    assert len({words for words, _ in _choice_options()}) >= 10

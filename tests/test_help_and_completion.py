@@ -1,0 +1,135 @@
+"""Every command's --help prints its bracketed words ([paths], [api]) as written, at 80
+columns too; shell completion answers through click's protocol, in-process."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import typer.main
+from ccf_cli import ccf
+
+from ccdsl.cli.main import app
+
+ROOT = Path(__file__).resolve().parent.parent
+_BRACKETED = re.compile(r"\\?\[[A-Za-z_][\w.-]*\]")
+
+
+def every_command() -> list[tuple[tuple[str, ...], object]]:
+    """Every group and command, by its words after `ccf` (the root is ())."""
+    found = []
+
+    def walk(command, words: tuple[str, ...]) -> None:
+        found.append((words, command))
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, (*words, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def declared_words(command) -> set[str]:
+    """The bracketed words in a command's docstring and its parameters' help, as the
+    reader must see them (a `\\[` written for rich markup prints as `[`)."""
+    texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+    return {word.lstrip("\\") for text in texts for word in _BRACKETED.findall(text)}
+
+
+COMMANDS = every_command()
+
+
+def test_the_help_declares_bracketed_words_to_check() -> None:
+    # the issue's examples: these must be among the words the test below checks
+    words = {w for _, command in COMMANDS for w in declared_words(command)}
+    assert {"[api]", "[paths]", "[agents]", "[outbound]"} <= words
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize(("words", "command"), COMMANDS,
+                         ids=[" ".join(w) or "ccf" for w, _ in COMMANDS])
+def test_help_prints_bracketed_words_as_written(words, command, columns) -> None:
+    result = ccf(*words, "--help", env={"COLUMNS": str(columns), "TERMINAL_WIDTH": str(columns)})
+    assert result.exit_code == 0, result.output
+    for word in declared_words(command):
+        assert word in result.output, f"`ccf {' '.join(words)} --help` lost {word}"
+    assert "\\[" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= columns
+
+
+def test_status_help_names_the_api_section() -> None:
+    out = ccf("status", "--help", env={"COLUMNS": "80"}).output
+    assert "at the [api] address of ccf.toml" in " ".join(out.split())
+
+
+# ---- shell completion -----------------------------------------------------------------------
+
+
+def complete(words: str, cword: int | None = None) -> list[str]:
+    """What bash completion offers for the command line `words` (the cursor on the last
+    word), as `ccf`'s completion script asks for it."""
+    parts = words.split(" ")
+    result = ccf(env={"_CCF_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                      "COMP_CWORD": str(len(parts) - 1 if cword is None else cword)})
+    assert result.exit_code == 0, result.output
+    return result.stdout.split()
+
+
+def test_commands_complete() -> None:
+    assert complete("ccf expl") == ["explain"]
+    assert complete("ccf cr") == ["crm"]
+    assert complete("ccf crm ") == ["import", "show"]
+
+
+def test_diagnostic_codes_complete_for_explain() -> None:
+    from ccdsl.codes import CODES
+
+    offered = complete("ccf explain E30")
+    assert offered == [code for code in CODES if code.startswith("E30")]
+    assert "E300" in offered and "E301" in offered
+    assert complete("ccf explain W6") == [code for code in CODES if code.startswith("W6")]
+
+
+def test_flow_files_complete(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert complete("ccf validate examples/iws/ho") == ["examples/iws/hotline.ccf",
+                                                        "examples/iws/hotline.test.ccf"]
+    assert complete("ccf simulate examples/iws/or") == ["examples/iws/orders.ccf"]
+    # folders, which may hold flows; other files are not offered
+    offered = complete("ccf test examples/iws/")
+    assert "examples/iws/crm/" in offered and "examples/iws/hotline.ccf" in offered
+    assert not [path for path in offered if path.endswith((".toml", ".csv"))]
+    assert complete("ccf fmt examples/no-such-folder/x") == []
+
+
+def test_formats_complete() -> None:
+    assert complete("ccf validate --format ") == ["text", "concise", "json", "github"]
+    assert complete("ccf status --format j") == ["json"]
+
+
+def bash_script(monkeypatch) -> str:
+    """`ccf --show-completion bash`: the shell named, not detected from the process tree
+    (typer reads this variable when it builds the command, before the run's env)."""
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    shown = ccf("--show-completion", "bash")
+    assert shown.exit_code == 0, shown.output
+    return shown.stdout
+
+
+def test_completion_scripts_are_offered(monkeypatch) -> None:
+    script = bash_script(monkeypatch)
+    assert "_CCF_COMPLETE=complete_bash" in script
+    assert "complete -o default -F _ccf_completion ccf" in script
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_loads_the_completion_script(tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    script = bash_script(monkeypatch)
+    (tmp_path / "ccf.bash").write_text(script, encoding="utf-8")
+    done = subprocess.run(["bash", "-c", f"source {tmp_path / 'ccf.bash'} && complete -p ccf"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "_ccf_completion" in done.stdout
