@@ -122,7 +122,7 @@ def report(
     1 when they differ, 2 when there is nothing to check against.
     """
     if graphs and fmt is not ReportFormat.html:
-        raise fail("--graph draws flows into the HTML report: add --format html", 2)
+        raise fail("--graph draws flows into the HTML report: add --format html", USAGE)
     if check_asterisk:
         _check_asterisk(store, config, interval, start, end, queue, agent, flow, zone, fmt,
                         output)
