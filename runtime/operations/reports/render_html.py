@@ -12,7 +12,7 @@ from ccdsl.runtime.operations.reports.display import duration, heading, show
 from ccdsl.runtime.operations.reports.model import Report, Section
 
 STYLE = """
-body { font-family: sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+body { font-family: sans-serif; margin: 2em; color: #222; max-width: 1400px; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 2em; }
 h3 { font-size: 1em; margin-top: 1.2em; }
@@ -38,6 +38,14 @@ MAX_ROWS = 25  # bars across: the first ones only beyond this
 # a tick of a duration axis: whole seconds, minutes, hours
 DURATION_STEPS = tuple(s * 1000 for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
                                            1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400))
+
+
+def duration_tick(ms: float) -> str:
+    """A tick of a time axis, a whole number of seconds, minutes or hours."""
+    for unit, name in ((3_600_000, "h"), (60_000, "min"), (1000, "s")):
+        if ms >= unit and ms % unit == 0:
+            return f"{ms / unit:g} {name}"
+    return f"{ms / 1000:g} s" if ms else "0"
 
 
 def _periods(labels: list[str]) -> tuple[list[str], str]:
@@ -94,13 +102,12 @@ def chart(section: Section) -> str:
                                                ("missed", col("missed")),
                                                ("caller hung up", col("caller_gone"))])
     if name == "agent_time":
-        totals = [f"{duration(t)}, occupancy {show('pct', o)}"
-                  for t, o in zip(col("logged_in_ms"), col("occupancy_pct"), strict=True)]
+        totals = [f"occupancy {show('pct', o)}" for o in col("occupancy_pct")]
         return _across(section, col("agent"), [
             ("ready", col("ready_ms")), ("paused", col("paused_ms")),
             ("ringing", col("ringing_ms")), ("on a call", col("talk_ms")),
             ("wrap-up", col("wrapup_ms"))], show=duration, integer=False,
-            steps=DURATION_STEPS, totals=totals)
+            steps=DURATION_STEPS, totals=totals, tick=duration_tick)
     if name == "nodes":
         rows = [r for r in section.records() if r["kind"] != "handler"]
         return _across(section, [r["node"] for r in rows], [

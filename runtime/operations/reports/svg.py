@@ -15,8 +15,8 @@ from html import escape
 PALETTE = ("#3366aa", "#ee8833", "#cc3344", "#44aa66", "#8855bb", "#888888")
 WIDTH = 500
 PAD = 8
-FONT, TITLE_FONT = 12, 14
-ROW, BAR = 24, 14  # a row of the bars across, and its bar's thickness
+FONT, TITLE_FONT = 13, 15
+ROW, BAR = 26, 15  # a row of the bars across, and its bar's thickness
 PLOT_H = 200  # the height of the columns' and the trends' plot
 GAP = 8  # the least room between two texts
 
@@ -120,16 +120,18 @@ def _rect(x: float, y: float, w: float, h: float, colour: str, label: str, serie
 def bars_across(title: str, labels: Sequence[str], series: Sequence[Series], *,
                 show: Show = count_text, integer: bool = True,
                 steps: Sequence[float] | None = None,
-                totals: Sequence[str] | None = None) -> str:
+                totals: Sequence[str] | None = None, tick: Show | None = None) -> str:
     """Stacked bars across, one row per label: the series of a row add up to its bar,
-    whose total (or `totals`' text) is written at its end."""
+    whose total (or `totals`' text) is written at its end. `show` writes a value,
+    `tick` (default: show) a tick of the axis."""
+    tick_text = tick or show
     sums = [sum(vs[i] or 0 for _, vs in series) for i in range(len(labels))]
     notes = list(totals) if totals is not None else [show(s) for s in sums]
     parts, top = _legend([name for name, _ in series], PAD + TITLE_FONT + 22)
     label_w = min(max((text_width(label) for label in labels), default=0), WIDTH * 0.36)
     left = PAD + label_w + GAP
     right = WIDTH - PAD - max((text_width(n) for n in notes), default=0) - GAP
-    found = _value_ticks(max(sums, default=0), right - left, show, integer=integer,
+    found = _value_ticks(max(sums, default=0), right - left, tick_text, integer=integer,
                          steps=steps, across=True)
     top_value = found[-1] if found[-1] > 0 else 1
     plot_w = right - left
@@ -137,12 +139,12 @@ def bars_across(title: str, labels: Sequence[str], series: Sequence[Series], *,
     height = bottom + FONT + 2 * PAD + 4
     out = _open(title, height, "across")
     out += parts
-    for tick in found:
-        x = left + plot_w * tick / top_value
+    for value in found:
+        x = left + plot_w * value / top_value
         out.append(f'<line x1="{x:.1f}" y1="{top + 2:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
                    'stroke="#dddddd"/>')
         out.append(f'<text class="tick" x="{x:.1f}" y="{bottom + FONT + 4:.1f}" '
-                   f'text-anchor="middle">{escape(show(tick))}</text>')
+                   f'text-anchor="middle">{escape(tick_text(value))}</text>')
     for i, label in enumerate(labels):
         y = top + 6 + ROW * i
         out.append(f'<text class="label" x="{left - GAP:.1f}" y="{y + ROW / 2 + 4:.1f}" '
@@ -168,7 +170,8 @@ def _x_labels(labels: Sequence[str], left: float, slot: float, y: float) -> list
     out, last_right = [], -math.inf
     for i in range(0, len(labels), every):
         w = text_width(labels[i])
-        x = min(max(left + slot * (i + 0.5) - w / 2, PAD), WIDTH - PAD - w)
+        # never left of the plot, where the side's ticks are, nor beyond the right edge
+        x = min(max(left + slot * (i + 0.5) - w / 2, left), WIDTH - PAD - w)
         if x < last_right + GAP:
             continue
         out.append(f'<text class="period" x="{x:.1f}" y="{y:.1f}">{escape(labels[i])}</text>')
@@ -196,7 +199,7 @@ def columns(title: str, labels: Sequence[str], series: Sequence[Series], *,
                          across=False)
     left = PAD + max(text_width(show(t)) for t in found) + 10
     slot = (WIDTH - PAD - left) / max(1, len(labels))
-    height = top + PLOT_H + FONT + 3 * PAD
+    height = top + PLOT_H + FONT + 4 * PAD
     out = _open(title, height, "columns", f' data-periods="{len(labels)}"') + parts
     out += _y_axis(found, left, top, show)
     for i, label in enumerate(labels):
@@ -207,7 +210,7 @@ def columns(title: str, labels: Sequence[str], series: Sequence[Series], *,
             y -= h
             out.append(_rect(left + slot * i + slot * 0.1, y, slot * 0.8, h,
                              PALETTE[s % len(PALETTE)], label, name, value, show))
-    out += _x_labels(labels, left, slot, top + PLOT_H + FONT + 4)
+    out += _x_labels(labels, left, slot, top + PLOT_H + FONT + 8)
     out.append("</svg>")
     return "\n".join(out)
 
@@ -219,7 +222,7 @@ def trend(title: str, labels: Sequence[str], series: Sequence[Series]) -> str:
     found = [0, 25, 50, 75, 100]
     left = PAD + text_width(pct_text(100)) + 10
     slot = (WIDTH - PAD - left) / max(1, len(labels))
-    height = top + PLOT_H + FONT + 3 * PAD
+    height = top + PLOT_H + FONT + 4 * PAD
     out = _open(title, height, "trend", f' data-periods="{len(labels)}"') + parts
     out += _y_axis(found, left, top, pct_text)
     for s, (name, vs) in enumerate(series):
@@ -241,6 +244,6 @@ def trend(title: str, labels: Sequence[str], series: Sequence[Series]) -> str:
             if len(run) > 1:
                 out.append(f'<polyline points="{" ".join(run)}" fill="none" stroke-width="2" '
                            f'stroke="{colour}"/>')
-    out += _x_labels(labels, left, slot, top + PLOT_H + FONT + 4)
+    out += _x_labels(labels, left, slot, top + PLOT_H + FONT + 8)
     out.append("</svg>")
     return "\n".join(out)
