@@ -24,6 +24,7 @@ from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
 class Interval(StrEnum):
+    auto = "auto"
     realtime = "realtime"
     hour = "hour"
     day = "day"
@@ -34,6 +35,7 @@ class Interval(StrEnum):
 class SectionName(StrEnum):
     summary = "summary"
     calls = "calls"
+    service = "service"
     queues = "queues"
     agents = "agents"
     agent_time = "agent_time"
@@ -51,11 +53,12 @@ class _Bad(Exception):
 def report(
     store: StoreOption = None,
     config: ConfigOption = None,
-    interval: Interval = typer.Option(Interval.day, "--interval", "-i",
+    interval: Interval = typer.Option(Interval.auto, "--interval", "-i",
                                       help="The periods calls are counted in, in the report's "
-                                           "time zone (--zone); realtime: the last --minutes "
-                                           "minutes, per minute, and the calls in progress "
-                                           "now."),
+                                           "time zone (--zone); auto: hour for a range of up "
+                                           "to two days, day up to 92 days, month beyond; "
+                                           "realtime: the last --minutes minutes, per minute, "
+                                           "and the calls in progress now."),
     start: str = typer.Option(None, "--from", metavar="DATE",
                               help="The first day (YYYY-MM-DD) or moment (\"YYYY-MM-DD HH:MM\") "
                                    "reported, local time. Default: the first call."),
@@ -106,8 +109,10 @@ def report(
 ) -> None:
     """Report on the calls in a call store: calls per interval, queues, agents, menu nodes.
 
-    Sections: summary (totals), calls (per hour, day, month, year, or per
-    minute in real time), queues (offered, answered, abandoned, service
+    Sections: summary (totals, speed of answer, handling time, IVR
+    containment), calls (per hour, day, month, year, or per minute in real
+    time, every period of the range), service (service level and abandon
+    rate per period), queues (offered, answered, abandoned, service
     level, wait and talk), agents (offered, answered, missed, talk and
     handling time), agent_time (time logged in, ready, paused, ringing,
     talking and wrapping up, and occupancy, from the console's agent

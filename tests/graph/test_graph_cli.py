@@ -116,7 +116,7 @@ def test_report_embeds_the_graph_in_html_only(tmp_path) -> None:
                  "--graph", HOTLINE)
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    section = page[page.index('class="flow-graph"'):]
+    section = page[page.index('id="flow-hotline"'):]
     assert "Flow hotline" in section and "<svg" in section and "1 call" in section
     refused = ccf("report", "--store", str(store), "--graph", HOTLINE)
     assert refused.exit_code == 2 and "--format html" in refused.stderr

@@ -271,24 +271,87 @@ def _call_figures(calls: list[Call]) -> dict:
     }
 
 
+def contained(call: Call) -> bool:
+    """Ended in the IVR: the flow or the caller hung up, no queue joined, no agent rung."""
+    return call.outcome == "hangup" and not call.visits and not call.offers
+
+
 def expected_summary(calls: list[Call]) -> dict:
     figures = _call_figures(calls)
     waits = [sum(v.wait_ms for v in c.visits) for c in calls if c.visits]
     figures["avg_wait_ms"] = _avg(waits)
     figures["answered_pct"] = _pct(figures["answered"], figures["calls"])
+    figures["asa_ms"] = _avg([v.wait_ms for c in calls for v in c.visits
+                              if v.outcome == "answered"])
+    figures["aht_ms"] = _avg([v.talk_ms + (c.wrapup_ms or 0) for c in calls
+                              for v, o in c.offers if o.outcome == "answered"])
+    ended = [c for c in calls if c.outcome not in (None, "interrupted")]
+    figures["ivr_contained"] = sum(contained(c) for c in calls)
+    figures["ivr_containment_pct"] = _pct(figures["ivr_contained"], len(ended))
     return figures
 
 
-def expected_periods(calls: list[Call], interval: str, zone: str = CENTRE) -> list[dict]:
-    def label(c: Call) -> str:
-        text = local(c.start, zone)
-        return {"hour": f"{text[:10]} {text[11:13]}:00", "day": text[:10],
-                "month": text[:7], "year": text[:4]}[interval]
+def period_label(moment: datetime, interval: str, zone: str = CENTRE) -> str:
+    text = local(moment, zone)
+    return {"hour": f"{text[:10]} {text[11:13]}:00", "day": text[:10],
+            "month": text[:7], "year": text[:4]}[interval]
 
+
+def every_period(first: datetime, end: datetime, interval: str,
+                 zone: str = CENTRE) -> list[str]:
+    """Every period's label from `first` up to `end` (excluded), found by walking the
+    time in steps smaller than a period and labelling each step: nothing of the
+    report's arithmetic."""
+    step = {"hour": timedelta(minutes=15), "day": timedelta(hours=1)}.get(
+        interval, timedelta(hours=12))
+    labels, at = [], first.astimezone(UTC)
+    while at < end:
+        labels.append(period_label(at, interval, zone))
+        at += step
+    labels.append(period_label(end - timedelta(milliseconds=1), interval, zone))
+    return list(dict.fromkeys(labels))
+
+
+def _span(calls: list[Call], span: tuple[datetime, datetime] | None
+          ) -> tuple[datetime, datetime]:
+    if span is not None:
+        return span
+    first = min(c.start for c in calls)
+    return first, max(c.start for c in calls) + timedelta(milliseconds=1)
+
+
+def expected_periods(calls: list[Call], interval: str, zone: str = CENTRE,
+                     span: tuple[datetime, datetime] | None = None) -> list[dict]:
+    """Calls per period, every period of `span` (default: the first call to the last)."""
     groups: dict[str, list[Call]] = defaultdict(list)
     for c in calls:
-        groups[label(c)].append(c)
-    return [{"period": k, **_call_figures(v)} for k, v in sorted(groups.items())]
+        groups[period_label(c.start, interval, zone)].append(c)
+    labels = set(every_period(*_span(calls, span), interval, zone)) | set(groups)
+    return [{"period": k, **_call_figures(groups.get(k, []))} for k in sorted(labels)]
+
+
+def expected_service(calls: list[Call], interval: str, within_ms: int = 20_000,
+                     zone: str = CENTRE, span: tuple[datetime, datetime] | None = None,
+                     when=lambda moment: True, queue: str | None = None) -> list[dict]:
+    """The queues' service per period of the joins, every period of `span`."""
+    groups: dict[str, list[Visit]] = defaultdict(list)
+    for c in calls:
+        for v in c.visits:
+            if when(v.joined) and queue in (None, v.queue):
+                groups[period_label(v.joined, interval, zone)].append(v)
+    labels = set(every_period(*_span(calls, span), interval, zone)) | set(groups)
+    rows = []
+    for label in sorted(labels):
+        visits = groups.get(label, [])
+        answered = [v for v in visits if v.outcome == "answered"]
+        quick = sum(v.wait_ms <= within_ms for v in answered)
+        hangups = sum(v.outcome == "hangup" for v in visits)
+        rows.append({"period": label, "offered": len(visits), "answered": len(answered),
+                     "answered_within": quick, "abandoned": hangups,
+                     "service_level_pct": _pct(quick, len(visits)),
+                     "abandoned_pct": _pct(hangups, len(visits)),
+                     "avg_answer_ms": _avg([v.wait_ms for v in answered])})
+    return rows
 
 
 def _always(moment: datetime) -> bool:
@@ -298,10 +361,14 @@ def _always(moment: datetime) -> bool:
 def expected_queues(calls: list[Call], within_ms: int, when=_always,
                     queue: str | None = None) -> list[dict]:
     groups: dict[str, list[Visit]] = defaultdict(list)
+    handling: dict[str, list[int]] = defaultdict(list)
     for c in calls:
         for v in c.visits:
             if when(v.joined) and queue in (None, v.queue):
                 groups[v.queue].append(v)
+        for v, o in c.offers:  # AHT: the answered offers made in the range, per queue
+            if o.outcome == "answered" and when(o.offered) and queue in (None, v.queue):
+                handling[v.queue].append(v.talk_ms + (c.wrapup_ms or 0))
     rows = []
     for queue, visits in sorted(groups.items()):
         answered = [v for v in visits if v.outcome == "answered"]
@@ -319,6 +386,7 @@ def expected_queues(calls: list[Call], within_ms: int, when=_always,
             "max_wait_ms": max(v.wait_ms for v in visits),
             "avg_answer_ms": _avg([v.wait_ms for v in answered]),
             "avg_talk_ms": _avg([v.talk_ms for v in answered]),
+            "avg_handling_ms": _avg(handling[queue]),
         })
     return rows
 

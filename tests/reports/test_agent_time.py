@@ -172,8 +172,10 @@ def test_a_store_without_agent_states(tmp_path: Path) -> None:
     """Simulated calls only: no agent time sections, unless asked for by name (empty)."""
     path = str(tmp_path / "calls.db")
     CallStore(path).close()
-    assert [s.name for s in make_report(path).sections] == [
-        "summary", "calls", "queues", "agents", "nodes", "choices"]
+    made = make_report(path)
+    assert [s.name for s in made.sections] == [
+        "summary", "calls", "service", "queues", "agents", "nodes", "choices"]
+    assert made.agent_states is False  # which the renderings say (test_report_html.py)
     asked = make_report(path, wanted=("agent_time", "agent_pauses"))
     assert [(s.name, s.rows) for s in asked.sections] == [("agent_time", ()),
                                                           ("agent_pauses", ())]
@@ -181,8 +183,8 @@ def test_a_store_without_agent_states(tmp_path: Path) -> None:
 
 def test_every_section_with_agent_states(store: str) -> None:
     names = [s.name for s in make_report(store).sections]
-    assert names == ["summary", "calls", "queues", "agents", "agent_time", "agent_pauses",
-                     "nodes", "choices"]
+    assert names == ["summary", "calls", "service", "queues", "agents", "agent_time",
+                     "agent_pauses", "nodes", "choices"]
 
 
 def test_json_text_and_html(store: str, tmp_path: Path) -> None:

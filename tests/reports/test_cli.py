@@ -50,8 +50,8 @@ def test_table(store: str) -> None:
     result = ccf("report", "--store", store)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for title in ("Summary", "Calls per day", "Per queue", "Per agent", "Per menu node",
-                  "Menu choices"):
+    for title in ("Summary", "Calls per day", "Service level and abandon rate per day",
+                  "Per queue", "Per agent", "Per node", "Menu choices"):
         assert title in out
     summary = known.expected_summary(CALLS)
     assert f"store: {store}" in out
@@ -73,11 +73,13 @@ def test_csv_every_section(store: str) -> None:
     assert result.exit_code == 0, result.output
     blocks = result.stdout.split("\n\n")
     names = [b.splitlines()[0] for b in blocks]
-    assert names == ["# summary", "# calls", "# queues", "# agents", "# nodes", "# choices"]
+    assert names == ["# summary", "# calls", "# service", "# queues", "# agents", "# nodes",
+                     "# choices"]
     parsed = {b.splitlines()[0][2:]: list(csv.DictReader(io.StringIO(b.split("\n", 1)[1])))
               for b in blocks}
     assert parsed["summary"] == _plain([known.expected_summary(CALLS)])
     assert parsed["calls"] == _plain(known.expected_periods(CALLS, "month"))
+    assert parsed["service"] == _plain(known.expected_service(CALLS, "month"))
     assert parsed["agents"] == _plain(known.expected_agents(CALLS))
     assert parsed["choices"] == _plain(known.expected_choices(CALLS))
 
@@ -132,7 +134,7 @@ def test_html_file(store: str, tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     for name in ("summary", "calls", "queues", "agents", "nodes", "choices"):
         assert f'<table id="table-{name}">' in page
-    assert page.count("<svg") == 5  # every section but the summary has a chart
+    assert page.count("<svg") == 6  # every section but the summary has a chart
     assert "<script" not in page
     # self-contained: nothing fetched (the only URL is the SVG namespace)
     assert page.replace('xmlns="http://www.w3.org/2000/svg"', "").count("http") == 0
@@ -257,8 +259,10 @@ def test_an_empty_store(tmp_path: Path) -> None:
 def test_the_report_matches_make_report(store: str) -> None:
     """The CLI's JSON is make_report's data, whatever it is printed as."""
     chosen = make_filters("2026-11-29", None)
-    made = make_report(store, chosen, Options(interval="day"))
+    made = make_report(store, chosen, Options(interval="auto"))
     doc = json.loads(ccf("report", "--store", store, "-f", "json", "--from",
                          "2026-11-29").stdout)
     assert doc["sections"] == {s.name: s.records() for s in made.sections}
+    # no --interval: the range's, the 29th to the last call on the 30th, per hour
+    assert doc["interval"] == made.options.interval == "hour"
     assert made.filters == Filters(start="2026-11-29T00:00:00")

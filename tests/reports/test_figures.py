@@ -232,4 +232,64 @@ def test_another_zone_asked_for_moves_periods_and_ranges(store: str, interval: s
              if "2026-11-29T00:00:00" <= known.local(c.start, zone) < "2026-11-30T00:00:00"]
     report = _report(store, chosen, interval=interval, zone=zone)
     assert report.section("summary").records() == [known.expected_summary(calls)]
-    assert report.section("calls").records() == known.expected_periods(calls, interval, zone)
+    day = (datetime(2026, 11, 29, tzinfo=known.NEW_YORK),
+           datetime(2026, 11, 30, tzinfo=known.NEW_YORK))
+    assert report.section("calls").records() == known.expected_periods(calls, interval, zone,
+                                                                       span=day)
+
+
+@pytest.mark.parametrize("interval", ["hour", "day", "month"])
+def test_service_per_interval(store: str, interval: str) -> None:
+    report = _report(store, interval=interval)
+    assert report.section("service").records() == known.expected_service(CALLS, interval)
+
+
+def test_service_over_a_day_lists_every_hour_of_it(store: str) -> None:
+    """The range's every hour, the empty ones with no service level (nothing offered)."""
+    chosen = make_filters("2026-11-29", "2026-11-29")
+    report = _report(store, chosen, interval="hour", within_ms=4_000)
+
+    def when(moment: datetime) -> bool:
+        return "2026-11-29T00:00:00" <= known.local(moment) < "2026-11-30T00:00:00"
+
+    day = (datetime(2026, 11, 29, tzinfo=known.SHANGHAI),
+           datetime(2026, 11, 30, tzinfo=known.SHANGHAI))
+    rows = report.section("service").records()
+    assert rows == known.expected_service(CALLS, "hour", 4_000, span=day, when=when)
+    assert len(rows) == 24 and {r["offered"] for r in rows} >= {0}
+    assert all(r["service_level_pct"] is None for r in rows if r["offered"] == 0)
+    calls = report.section("calls").records()
+    assert [r["period"] for r in calls] == [r["period"] for r in rows]
+    assert report.covers == ("2026-11-29 00:00", "2026-11-30 00:00")
+
+
+def test_the_interval_follows_the_range(store: str) -> None:
+    """No --interval: hour for up to two days, day up to 92, month beyond."""
+    for start, end, interval in (("2026-11-29", "2026-11-30", "hour"),
+                                 ("2026-11-01", "2026-11-30", "day"),
+                                 ("2026-01-01", "2026-12-31", "month")):
+        report = _report(store, make_filters(start, end), interval="auto")
+        assert report.options.interval == interval
+        assert report.section("calls").title.endswith(f"per {interval}")
+    everything = _report(store, interval="auto")  # the first call to the last: 3 days
+    assert everything.options.interval == "day"
+    assert everything.covers == (known.local(min(c.start for c in CALLS))[:16].replace("T", " "),
+                                 known.local(max(c.start for c in CALLS))[:16].replace("T", " "))
+
+
+def test_every_hour_of_a_day_summer_time_ends() -> None:
+    """New York's 2026-11-01 has 25 hours, 01:00 twice: one row for it, 24 in all."""
+    from ccdsl.runtime.operations.reports.periods import every_period
+    from ccdsl.runtime.operations.reports.sql import Window
+
+    lo = datetime(2026, 11, 1, tzinfo=known.NEW_YORK)
+    hi = datetime(2026, 11, 2, tzinfo=known.NEW_YORK)
+    found = every_period(Window(int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)),
+                         "hour", known.NEW_YORK)
+    assert found == known.every_period(lo, hi, "hour", "America/New_York")
+    assert len(found) == 24 and found[1] == "2026-11-01 01:00"
+
+
+def test_some_calls_stay_in_the_ivr() -> None:
+    assert any(known.contained(c) for c in CALLS)
+    assert any(c.outcome == "hangup" and not known.contained(c) for c in CALLS)

@@ -5,6 +5,7 @@ against counts made from the events the calls emitted."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,13 @@ def test_summary_and_calls_per_hour(runs) -> None:
     assert summary["abandoned"] == outcomes["abandoned"]
     assert summary["in_progress"] == 0
     hours = Counter(f"{at[:13]}:00" for _, at, _ in PATHS)
-    assert {r["period"]: r["calls"] for r in report.section("calls").records()} == hours
+    rows = report.section("calls").records()
+    assert {r["period"]: r["calls"] for r in rows if r["calls"]} == hours
+    # every hour from the first call's to the last's, the empty ones with 0 calls
+    first = datetime.fromisoformat(min(hours))
+    assert [r["period"] for r in rows] == [
+        (first + timedelta(hours=n)).strftime("%Y-%m-%d %H:00")
+        for n in range(len(rows))] and rows[-1]["period"] == max(hours)
 
 
 def _hourly():

@@ -6,7 +6,7 @@ is defined in docs/reports.md. Never writes to the call store.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from ccdsl.runtime.operations.centre_time import ZoneError, report_zone, zone_name
 from ccdsl.runtime.operations.reports.agent_time import has_states
@@ -29,7 +29,8 @@ def make_report(path: str, filters: Filters = Filters(), options: Options = Opti
     store's zone, else the machine's). `wanted`: the sections by name;
     None: every one, the agents' states' (STATE_SECTIONS) only when the
     store has such states, the in-queue ones (IN_QUEUE_SECTIONS) only when
-    it has such choices or call-backs. `now` ends the realtime window and the agents'
+    it has such choices or call-backs. `options.interval` `auto`: the one the range
+    calls for, which the report's options then name. `now` ends the realtime window and the agents'
     open states (naive: in the report's zone); default: the current time.
     A zone that is not one: ZoneError."""
     db = open_store(path)
@@ -42,8 +43,16 @@ def make_report(path: str, filters: Filters = Filters(), options: Options = Opti
         zone = report_zone(db, options.zone)
         now = (now or datetime.now(zone)) if now is None or now.tzinfo else now.replace(
             tzinfo=zone)
-        made = sections(db, filters, options, wanted, now, zone)
+        made, options, span = sections(db, filters, options, wanted, now, zone)
+        recorded = has_states(db)
     finally:
         db.close()
+    covers = None if span is None else (_local(span.lo, zone), _local(span.hi, zone))
     return Report(store=path, generated=datetime.now(zone).isoformat(timespec="seconds"),
-                  filters=filters, options=options, sections=made, zone=zone_name(zone))
+                  filters=filters, options=options, sections=made, zone=zone_name(zone),
+                  covers=covers, agent_states=recorded)
+
+
+def _local(ms: int | None, zone: tzinfo) -> str:
+    assert ms is not None
+    return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d %H:%M")

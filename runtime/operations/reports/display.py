@@ -30,19 +30,14 @@ def duration(ms: int | float) -> str:
     return clock_text(int(round(ms / 1000)))
 
 
-def _moment(text: str | None) -> str | None:
-    """A range bound (ISO, in the report's zone) as people read it: 2026-11-30 00:00."""
-    return text[:16].replace("T", " ") if text else None
-
-
 def heading(report: Report) -> list[tuple[str, str]]:
     """What the report covers, as (what, value) pairs."""
     f, o = report.filters, report.options
+    span = (f"{report.covers[0]} to {report.covers[1]} {report.zone}" if report.covers
+            else "no calls")
     if o.interval == "realtime":
-        covers = f"the last {o.minutes} minutes, per minute"
+        covers = f"the last {o.minutes} minutes, per minute: {span}"
     else:
-        span = (f"from {_moment(f.start) or 'the first call'} to "
-                f"{_moment(f.end) or 'the last call'}" + (" (end excluded)" if f.end else ""))
         covers = f"{span}, per {o.interval}"
     items = [("store", report.store), ("covers", covers), ("time zone", report.zone),
              ("service level", f"answered within {o.within_ms / 1000:g} s")]

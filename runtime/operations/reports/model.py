@@ -14,9 +14,9 @@ from typing import Any, Literal
 # `pct` values are percentages (0-100, one decimal), `count` whole numbers.
 Kind = Literal["text", "count", "ms", "pct"]
 
-INTERVALS = ("realtime", "hour", "day", "month", "year")
-SECTIONS = ("summary", "calls", "queues", "agents", "agent_time", "agent_pauses", "nodes",
-            "choices", "queue_choices", "callbacks")
+INTERVALS = ("auto", "realtime", "hour", "day", "month", "year")
+SECTIONS = ("summary", "calls", "service", "queues", "agents", "agent_time", "agent_pauses",
+            "nodes", "choices", "queue_choices", "callbacks")
 # made from the console's agents' states (reports/agent_time.py): in a report of every
 # section only when the store has such states, always when asked for by name
 STATE_SECTIONS = ("agent_time", "agent_pauses")
@@ -67,8 +67,9 @@ class Filters:
 
 @dataclass(frozen=True)
 class Options:
-    """How the figures are made: the interval of the calls section, the
-    service-level threshold, and for `realtime` the window's length."""
+    """How the figures are made: the interval of the calls section (`auto`: the one the
+    range calls for, periods.auto_interval), the service-level threshold, and for
+    `realtime` the window's length."""
 
     interval: str = "day"
     within_ms: int = 20_000
@@ -84,6 +85,10 @@ class Report:
     options: Options
     sections: tuple[Section, ...]
     zone: str = "UTC"  # the zone its periods and ranges are in
+    # the time it covers, local `YYYY-MM-DD HH:MM` in `zone`, the end excluded: the range,
+    # its open ends closed by the first and last call; None: no range and no call
+    covers: tuple[str, str] | None = None
+    agent_states: bool = False  # whether the store has the console's agent states
 
     def section(self, name: str) -> Section:
         for section in self.sections:

@@ -7,12 +7,13 @@ docs/reports.md. Never writes to the store.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.operations.centre_time import local_ms_sql, local_to_ms, period_start
-from ccdsl.runtime.operations.reports import in_queue
+from ccdsl.runtime.operations.centre_time import local_to_ms
+from ccdsl.runtime.operations.reports import in_queue, periods
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
     STATE_SECTIONS,
@@ -21,6 +22,7 @@ from ccdsl.runtime.operations.reports.model import (
     Options,
     Section,
 )
+from ccdsl.runtime.operations.reports.periods import CALL_COLUMNS, CALL_FIGURES
 from ccdsl.runtime.operations.reports.sql import (
     Window,
     avg_ms,
@@ -35,11 +37,6 @@ DAY_MS = 86_400_000
 # how long a call without an outcome still counts as in progress in the
 # realtime view: older ones belong to a process that died mid-call
 IN_PROGRESS_LOOKBACK_MS = DAY_MS
-# a period, from the local epoch ms: a number of whole units (labelled in
-# Python) or, for months and years, SQLite's own calendar
-UNITS = {"realtime": (60_000, "%Y-%m-%d %H:%M"), "hour": (3_600_000, "%Y-%m-%d %H:00"),
-         "day": (DAY_MS, "%Y-%m-%d")}
-CALENDAR = {"month": "%Y-%m", "year": "%Y"}
 
 
 def local_window(filters: Filters, zone: tzinfo) -> Window:
@@ -99,31 +96,6 @@ def open_store(path: str) -> sqlite3.Connection:
 
 # ---- sections -----------------------------------------------------------------------------
 
-_CALL_FIGURES = (
-    "count(*)",
-    "sum(t.talked_to_agent)",
-    "sum(t.outcome = 'abandoned')",
-    "sum(t.outcome = 'voicemail')",
-    # a call handed back to the dialplan at shutdown went on in the dialplan
-    # like a transferred one: never a drop or an abandon (docs/reports.md)
-    "sum(t.outcome IN ('transfer', 'handed_back'))",
-    "sum(t.outcome IS NULL)",
-    # closed by a later ccf serve after the run that had it died (docs/store.md)
-    "sum(t.outcome = 'interrupted')",
-    avg_ms("t.duration_ms"),
-)
-_CALL_COLUMNS = (
-    Column("calls", "Calls"),
-    Column("answered", "Answered by an agent"),
-    Column("abandoned", "Abandoned"),
-    Column("voicemail", "Voicemail"),
-    Column("transferred", "Transferred"),
-    Column("in_progress", "In progress"),
-    Column("interrupted", "Interrupted"),
-    Column("avg_duration_ms", "Avg duration", "ms"),
-)
-
-
 def _calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
     where: list[str] = []
     args: dict[str, Any] = {}
@@ -132,69 +104,50 @@ def _calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
+# a call contained in the IVR: it ended in the flow (outcome hangup: the caller or the flow
+# hung up) without joining a queue or ringing an agent (docs/reports.md "summary")
+CONTAINED = ("t.outcome = 'hangup' "
+             "AND NOT EXISTS (SELECT 1 FROM queue_visits q WHERE q.call_id = t.call_id) "
+             "AND NOT EXISTS (SELECT 1 FROM agent_legs a WHERE a.call_id = t.call_id)")
+ENDED = "t.outcome IS NOT NULL AND t.outcome != 'interrupted'"
+ANSWERED_HANDLING = ("CASE WHEN t.outcome = 'answered' THEN coalesce(t.talk_ms, 0) "
+                     "+ coalesce(t.wrapup_ms, 0) END")
+
+
 def summary(db: sqlite3.Connection, window: Window, filters: Filters,
             now_ms: int | None = None) -> Section:
     """Totals over the window. With `now_ms` (realtime), in progress counts
     every call of the last day up to now that has no outcome yet."""
     where, args = _calls_where(window, filters)
-    row = list(db.execute(f"SELECT {', '.join(_CALL_FIGURES)}, "
-                          f"{avg_ms('t.wait_ms')} FROM calls t{where}", args).fetchone())
+    row = list(db.execute(f"SELECT {', '.join(CALL_FIGURES)}, {avg_ms('t.wait_ms')}, "
+                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{where}",
+                          args).fetchone())
     row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
+    ended = row.pop() or 0
+    contained = row.pop() or 0
     if now_ms is not None:
         recent = Window(now_ms - IN_PROGRESS_LOOKBACK_MS, now_ms + 1)
         where, args = _calls_where(recent, filters)
         cond = " AND t.outcome IS NULL" if where else " WHERE t.outcome IS NULL"
         row[5] = db.execute(f"SELECT count(*) FROM calls t{where}{cond}", args).fetchone()[0]
     answered_pct = round(100.0 * row[1] / row[0], 1) if row[0] else None
+    contained_pct = round(100.0 * contained / ended, 1) if ended else None
+    # the speed of answer and the handling time of the same calls: their visits and offers
+    # are looked up by call_id, the leading column of each table's key
+    calls_where, calls_args = _calls_where(window, filters)
+    of_calls = f"call_id IN (SELECT t.call_id FROM calls t{calls_where})"
+    asa = db.execute(f"SELECT {avg_ms('t.wait_ms')} FROM queue_visits t WHERE {of_calls} "
+                     "AND t.outcome = 'answered'", calls_args).fetchone()[0]
+    aht = db.execute(f"SELECT {avg_ms(ANSWERED_HANDLING)} FROM agent_legs t WHERE {of_calls}",
+                     calls_args).fetchone()[0]
     return Section("summary", "Summary",
-                   (*_CALL_COLUMNS, Column("avg_wait_ms", "Avg wait in queues", "ms"),
-                    Column("answered_pct", "Answered %", "pct")),
-                   ((*row, answered_pct),))
-
-
-def calls_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
-                     interval: str, zone: tzinfo) -> Section:
-    """Calls per hour, day, month or year (or minute, for realtime) of
-    their start, in `zone`'s local time."""
-    where, args = _calls_where(window, filters)
-    lo, hi = window.lo, window.hi
-    if lo is None or hi is None:
-        first, last = db.execute(f"SELECT min(t.started_ms), max(t.started_ms) FROM calls t"
-                                 f"{where}", args).fetchone()
-        lo = lo if lo is not None else first
-        hi = hi if hi is not None else last
-    name = "minute" if interval == "realtime" else interval
-    columns = (Column("period", name.capitalize(), "text"), *_CALL_COLUMNS)
-    title = f"Calls per {name}"
-    if lo is None or hi is None:  # no call at all
-        return Section("calls", title, columns, ())
-    local = local_ms_sql("t.started_ms", zone, lo, hi)
-    if interval in CALENDAR:
-        period = f"strftime('{CALENDAR[interval]}', {local} / 1000, 'unixepoch')"
-    else:
-        period = f"{local} / {UNITS[interval][0]}"
-    rows = fetch_rows(db, f"SELECT {period} AS period, "
-                     f"{', '.join(_CALL_FIGURES)} FROM calls t{where} "
-                     "GROUP BY period ORDER BY period", args)
-    if interval not in CALENDAR:
-        unit, shape = UNITS[interval]
-        rows = tuple((period_start(row[0], unit).strftime(shape), *row[1:]) for row in rows)
-    return Section("calls", title, columns, rows)
-
-
-def realtime_minutes(db: sqlite3.Connection, window: Window, filters: Filters,
-                     zone: tzinfo) -> Section:
-    """Calls per minute of the window, every minute listed (0 when no call
-    started in it), labelled in `zone`."""
-    assert window.lo is not None and window.hi is not None
-    found = calls_per_period(db, window, filters, "realtime", zone)
-    by_minute = {row[0]: row for row in found.rows}
-    empty = (0, 0, 0, 0, 0, 0, 0, None)
-    # a local minute met twice (the hour repeated when summer time ends) is one row
-    labels = dict.fromkeys(datetime.fromtimestamp(start / 1000, zone).strftime(
-        UNITS["realtime"][1]) for start in range(window.lo, window.hi, 60_000))
-    rows = [by_minute.get(label, (label, *empty)) for label in labels]
-    return Section("calls", found.title, found.columns, tuple(rows))
+                   (*CALL_COLUMNS, Column("avg_wait_ms", "Avg wait in queues", "ms"),
+                    Column("answered_pct", "Answered %", "pct"),
+                    Column("asa_ms", "Avg speed of answer (ASA)", "ms"),
+                    Column("aht_ms", "Avg handling time (AHT)", "ms"),
+                    Column("ivr_contained", "Contained in the IVR"),
+                    Column("ivr_containment_pct", "IVR containment %", "pct")),
+                   ((*row, answered_pct, asa, aht, contained, contained_pct),))
 
 
 def queues(db: sqlite3.Connection, window: Window, filters: Filters,
@@ -218,6 +171,18 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
                              filters, filters.queue, "GROUP BY t.queue ORDER BY t.queue")
     args["within"] = within_ms
     seconds = f"{within_ms / 1000:g}"
+    # the handling time is the agents' (talk + wrap-up), per queue of the offers they answered
+    # of the calls the filters keep: --agent keeps a call offered to the agent, with every
+    # answered offer of it, as it keeps all its queue visits
+    aht_sql, aht_args = visit_query(
+        "agent_legs", "agent", "offered_ms", f"t.queue, {avg_ms(ANSWERED_HANDLING)}",
+        window, replace(filters, agent=None), None,
+        ("" if filters.agent is None else "AND EXISTS (SELECT 1 FROM agent_legs a WHERE "
+         "a.call_id = t.call_id AND +a.agent = :agent) ")
+        + "AND t.queue IS NOT NULL GROUP BY t.queue")
+    if filters.agent is not None:
+        aht_args["agent"] = filters.agent
+    handling = dict(fetch_rows(db, aht_sql, aht_args))
     return Section("queues", "Per queue", (
         Column("queue", "Queue", "text"),
         Column("offered", "Offered"),
@@ -232,7 +197,8 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         Column("max_wait_ms", "Longest wait", "ms"),
         Column("avg_answer_ms", "Avg speed of answer", "ms"),
         Column("avg_talk_ms", "Avg talk", "ms"),
-    ), fetch_rows(db, sql, args))
+        Column("avg_handling_ms", "Avg handling (AHT)", "ms"),
+    ), tuple((*row, handling.get(row[0])) for row in fetch_rows(db, sql, args)))
 
 
 def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
@@ -281,7 +247,7 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
     sql, args = visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None,
                              "GROUP BY t.node, t.node_kind ORDER BY count(*) DESC, t.node")
-    return Section("nodes", "Per menu node", (
+    return Section("nodes", "Per node: steps, waits in queues, handlers", (
         Column("node", "Node", "text"),
         Column("kind", "Kind", "text"),
         Column("visits", "Visits"),
@@ -308,24 +274,46 @@ def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section
     ), fetch_rows(db, sql, args))
 
 
+def span_of(db: sqlite3.Connection, window: Window, filters: Filters) -> Window | None:
+    """The time the report covers: the window, its open ends closed by the first and the
+    last call's start (the last one's included); None when it is open and there is no
+    call."""
+    if window.lo is not None and window.hi is not None:
+        return window
+    where, args = _calls_where(window, filters)
+    first, last = db.execute(f"SELECT min(t.started_ms), max(t.started_ms) FROM calls t"
+                             f"{where}", args).fetchone()
+    if first is None:
+        return None
+    return Window(window.lo if window.lo is not None else first,
+                  window.hi if window.hi is not None else last + 1)
+
+
 def sections(db: sqlite3.Connection, filters: Filters, options: Options,
-             wanted: tuple[str, ...], now: datetime, zone: tzinfo) -> tuple[Section, ...]:
+             wanted: tuple[str, ...], now: datetime, zone: tzinfo
+             ) -> tuple[tuple[Section, ...], Options, Window | None]:
     """The sections asked for, in the order of model.SECTIONS, periods and
-    ranges in `zone`."""
+    ranges in `zone`; the options with the interval `auto` made the one the
+    range calls for; and the time covered (None: no range, no call)."""
     if options.interval == "realtime":
         window = realtime_window(now, options.minutes)
         now_ms: int | None = int(now.timestamp() * 1000)
     else:
         window = local_window(filters, zone)
         now_ms = None
+    span = span_of(db, window, filters)
+    if options.interval == "auto":
+        options = replace(options, interval=periods.auto_interval(span))
     # the agents' states count up to now, in realtime and in a range still going on
     states = state_sections(db, window.lo, window.hi, int(now.timestamp() * 1000), filters,
                             [name for name in STATE_SECTIONS if name in wanted])
+    calls_where, calls_args = _calls_where(window, filters)
     makers = {
         "summary": lambda: summary(db, window, filters, now_ms),
-        "calls": lambda: (realtime_minutes(db, window, filters, zone)
-                          if options.interval == "realtime"
-                          else calls_per_period(db, window, filters, options.interval, zone)),
+        "calls": lambda: periods.calls_per_period(db, calls_where, calls_args, span,
+                                                  options.interval, zone),
+        "service": lambda: periods.service_per_period(db, window, filters, options.within_ms,
+                                                      span, options.interval, zone),
         "queues": lambda: queues(db, window, filters, options.within_ms),
         "agents": lambda: agents(db, window, filters),
         "agent_time": lambda: states["agent_time"],
@@ -335,4 +323,4 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
         "queue_choices": lambda: in_queue.queue_choices(db, window, filters),
         "callbacks": lambda: in_queue.callbacks(db, window, filters),
     }
-    return tuple(makers[name]() for name in makers if name in wanted)
+    return tuple(makers[name]() for name in makers if name in wanted), options, span

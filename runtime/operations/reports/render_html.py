@@ -1,6 +1,6 @@
 """The report as one self-contained HTML file: inline CSS, the tables, and
 SVG charts drawn by runtime/operations/reports/svg.py. No script, no external file,
-nothing fetched: it opens the same offline, attached to a mail, printed."""
+nothing fetched: it opens the same offline, attached to a mail, printed, on a phone."""
 
 from __future__ import annotations
 
@@ -8,95 +8,194 @@ from collections.abc import Mapping
 from html import escape
 
 from ccdsl.runtime.operations.reports import svg
-from ccdsl.runtime.operations.reports.display import heading, show
+from ccdsl.runtime.operations.reports.display import duration, heading, show
 from ccdsl.runtime.operations.reports.model import Report, Section
 
 STYLE = """
-body { font-family: sans-serif; margin: 2em; color: #222; }
+body { font-family: sans-serif; margin: 2em; color: #222; max-width: 1400px; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 2em; }
-dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
+h3 { font-size: 1em; margin-top: 1.2em; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.2em 1em; }
 dt { color: #666; }
-dd { margin: 0; }
+dd { margin: 0; overflow-wrap: anywhere; }
+.wide { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin-top: 0.8em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; }
 th { background: #f3f3f3; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 p.empty { color: #666; }
-svg { max-width: 100%; height: auto; }
+figure { margin: 1em 0; }
+svg { max-width: 100%; height: auto; display: block; }
+svg.chart { width: 100%; max-width: 640px; }
+td:first-child { white-space: nowrap; }
+.graph { overflow: auto; max-width: 100%; border: 1px solid #eee; }
+@media (max-width: 600px) { body { margin: 0.6em; } th, td { padding: 0.2em 0.4em; } }
 """
 
-# the series each section's chart shows: (column key, legend)
-CHART_SERIES = {
-    "calls": (("calls", "calls"), ("answered", "answered by an agent"),
-              ("abandoned", "abandoned")),
-    "queues": (("offered", "offered"), ("answered", "answered"), ("abandoned", "abandoned")),
-    "agents": (("answered", "answered"), ("missed", "missed")),
-    "nodes": (("visits", "visits"), ("dropped", "dropped")),
-    "choices": (("times", "times"),),
-    "queue_choices": (("times", "times"),),
-    "callbacks": (("requested", "requested"), ("completed", "completed"),
-                  ("failed", "failed")),
-}
 NUMBER = ' class="n"'  # numbers are right-aligned
-MAX_BARS = 40  # more labels than this: a line chart (calls) or the first ones only
+MAX_ROWS = 25  # bars across: the first ones only beyond this
+# a tick of a duration axis: whole seconds, minutes, hours
+DURATION_STEPS = tuple(s * 1000 for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+                                           1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400))
+
+
+def duration_tick(ms: float) -> str:
+    """A tick of a time axis, a whole number of seconds, minutes or hours."""
+    for unit, name in ((3_600_000, "h"), (60_000, "min"), (1000, "s")):
+        if ms >= unit and ms % unit == 0:
+            return f"{ms / unit:g} {name}"
+    return f"{ms / 1000:g} s" if ms else "0"
+
+
+def _periods(labels: list[str]) -> tuple[list[str], str]:
+    """Hours (or minutes) of one day as `HH:MM`, the day said once in the title."""
+    days = {label[:10] for label in labels}
+    if len(days) == 1 and all(len(label) == 16 for label in labels):
+        return [label[11:] for label in labels], f", {days.pop()}"
+    return labels, ""
+
+
+def _across(section: Section, labels: list[str], series: list[tuple[str, list]],
+            **kw) -> str:
+    title = section.title
+    if len(labels) > MAX_ROWS:
+        title = f"{title} (the first {MAX_ROWS} of {len(labels)})"
+        labels = labels[:MAX_ROWS]
+        series = [(name, values[:MAX_ROWS]) for name, values in series]
+        if kw.get("totals") is not None:
+            kw["totals"] = kw["totals"][:MAX_ROWS]
+    return svg.bars_across(title, labels, series, **kw)
+
+
+def _rest(whole: list, parts: list[list]) -> list:
+    """What the parts leave of the whole, per row."""
+    return [(w or 0) - sum(p[i] or 0 for p in parts) for i, w in enumerate(whole)]
 
 
 def chart(section: Section) -> str:
-    """The section's chart, or "" for sections without one (summary) or
-    without rows."""
-    wanted = CHART_SERIES.get(section.name)
-    if not wanted or not section.rows:
-        return ""
-    if section.name == "queue_choices":
-        labels = [f"{q}: {k}" for q, k in zip(section.column("queue"), section.column("key"),
-                                               strict=True)]
-    elif section.name == "choices":
-        labels = [f"{n}: {c}" for n, c in zip(section.column("node"), section.column("choice"),
-                                               strict=True)]
-    else:
-        labels = [str(v) for v in section.column(section.columns[0].key)]
-    series = [(legend, section.column(key)) for key, legend in wanted]
-    if section.name == "calls" and len(labels) > MAX_BARS:
-        return svg.lines(section.title, labels, series)
-    if len(labels) > MAX_BARS:
-        labels = labels[:MAX_BARS]
-        series = [(legend, values[:MAX_BARS]) for legend, values in series]
-        return svg.bars(f"{section.title} (the first {MAX_BARS})", labels, series)
-    return svg.bars(section.title, labels, series)
-
-
-def table(section: Section) -> str:
+    """The section's chart, or "" for sections without one (summary) or without rows."""
     if not section.rows:
+        return ""
+    col = section.column
+    name = section.name
+    if name in ("calls", "service"):
+        labels, day = _periods([str(v) for v in col("period")])
+        title = f"{section.title}{day}"
+        if name == "service":
+            return svg.trend(title, labels, [("service level %", col("service_level_pct")),
+                                             ("abandon rate %", col("abandoned_pct"))])
+        answered, abandoned = col("answered"), col("abandoned")
+        return svg.columns(title, labels, [
+            ("answered by an agent", answered), ("abandoned", abandoned),
+            ("ended otherwise", _rest(col("calls"), [answered, abandoned]))])
+    if name == "queues":
+        parts = [col("answered"), col("abandoned"), col("timeout"), col("empty")]
+        series = list(zip(("answered", "abandoned", "timed out", "no agents"), parts,
+                          strict=True))
+        other = _rest(col("offered"), parts)
+        if any(other):  # visits still open, or handed back at shutdown
+            series.append(("open or handed back", other))
+        return _across(section, col("queue"), series)
+    if name == "agents":
+        return _across(section, col("agent"), [("answered", col("answered")),
+                                               ("missed", col("missed")),
+                                               ("caller hung up", col("caller_gone"))])
+    if name == "agent_time":
+        totals = [f"occupancy {show('pct', o)}" for o in col("occupancy_pct")]
+        return _across(section, col("agent"), [
+            ("ready", col("ready_ms")), ("paused", col("paused_ms")),
+            ("ringing", col("ringing_ms")), ("on a call", col("talk_ms")),
+            ("wrap-up", col("wrapup_ms"))], show=duration, integer=False,
+            steps=DURATION_STEPS, totals=totals, tick=duration_tick)
+    if name == "nodes":
+        rows = [r for r in section.records() if r["kind"] != "handler"]
+        return _across(section, [r["node"] for r in rows], [
+            ("went on", [r["visits"] - r["dropped"] for r in rows]),
+            ("caller hung up", [r["dropped"] for r in rows])]) if rows else ""
+    if name in ("choices", "queue_choices"):
+        first, second = ("node", "choice") if name == "choices" else ("queue", "key")
+        labels = [f"{a}: {b}" for a, b in zip(col(first), col(second), strict=True)]
+        return _across(section, labels, [("times", col("times"))])
+    if name == "callbacks":
+        return _across(section, col("queue"), [
+            ("completed", col("completed")), ("failed", col("failed")),
+            ("given up", col("given_up")), ("open", col("open"))])
+    return ""
+
+
+def table(section: Section, rows: list[tuple] | None = None, suffix: str = "") -> str:
+    rows = list(section.rows) if rows is None else rows
+    if not rows:
         return '<p class="empty">Nothing in this range.</p>'
     head = "".join(f"<th>{escape(c.title)}</th>" for c in section.columns)
     body = []
-    for row in section.rows:
+    for row in rows:
         cells = "".join(
             f"<td{'' if c.kind == 'text' else NUMBER}>{escape(show(c.kind, v))}</td>"
             for c, v in zip(section.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
-    return (f'<table id="table-{section.name}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (f'<div class="wide"><table id="table-{section.name}{suffix}"><thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def render(report: Report, *, graphs: Mapping[str, str] | None = None) -> str:
-    """The page; `graphs`: flow name -> its graph as inline SVG markup,
-    already safe (ccf report --graph), each a section at the end."""
+def figures(section: Section) -> str:
+    """The summary: one figure a line, which reads on a phone as on a screen."""
+    body = "".join(f"<tr><th>{escape(c.title)}</th><td{'' if c.kind == 'text' else NUMBER}>"
+                   f"{escape(show(c.kind, v))}</td></tr>"
+                   for c, v in zip(section.columns, section.rows[0], strict=True))
+    return f'<div class="wide"><table id="table-{section.name}"><tbody>{body}</tbody></table></div>'
+
+
+# the node section's tables, apart: steps (menus among them), waits in queues, handlers
+NODE_KINDS = (("step", "Steps and menus", ""), ("queue", "Waits in queues", "-queue"),
+              ("handler", "Handlers (on start, on hangup, ...)", "-handler"))
+
+
+def _nodes(section: Section) -> list[str]:
+    kind = [c.key for c in section.columns].index("kind")
+    parts = []
+    for name, title, suffix in NODE_KINDS:
+        rows = [r for r in section.rows if r[kind] == name]
+        if rows or name == "step":
+            parts += [f"<h3>{escape(title)}</h3>", table(section, rows, suffix)]
+    return parts
+
+
+NO_STATES = ("<p class=\"empty\">No agent states recorded: the console records them when "
+             "agents log in to it (<code>ccf serve</code>); a simulation has none.</p>")
+
+
+def render(report: Report, *, graphs: Mapping[str, str] = {}) -> str:  # noqa: B006 (never mutated)
+    """The page. `graphs`: flow name to its graph as inline SVG markup, already safe to
+    embed, each shown as a section "Flow NAME" after the nodes."""
     facts = "".join(f"<dt>{escape(what)}</dt><dd>{escape(str(value))}</dd>"
                     for what, value in heading(report))
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>Call report</title>", f"<style>{STYLE}</style></head><body>",
              "<h1>Call report</h1>", f"<dl>{facts}</dl>"]
+    names = [s.name for s in report.sections]
+    flows = [f'<section class="flow" id="flow-{escape(flow)}"><h2>Flow {escape(flow)}</h2>'
+             f'<div class="graph">{markup}</div></section>' for flow, markup in graphs.items()]
     for section in report.sections:
         parts.append(f'<section id="{section.name}"><h2>{escape(section.title)}</h2>')
         drawn = chart(section)
         if drawn:
-            parts.append(f'<figure>{drawn}</figure>')
-        parts.append(table(section))
+            parts.append(f"<figure>{drawn}</figure>")
+        if section.name == "summary" and section.rows:
+            parts.append(figures(section))
+        elif section.name == "nodes":
+            parts += _nodes(section)
+        else:
+            parts.append(table(section))
         parts.append("</section>")
-    for name, markup in (graphs or {}).items():
-        parts.append(f'<section class="flow-graph"><h2>Flow {escape(name)}</h2>'
-                     f'<div style="overflow:auto;max-width:100%">{markup}</div></section>')
+        if section.name == "agents" and "agent_time" not in names and not report.agent_states:
+            parts.append(f"<section id=\"agent_time\"><h2>Agents' time in state</h2>"
+                         f"{NO_STATES}</section>")
+        if section.name == "nodes":
+            parts += flows
+            flows = []
+    parts += flows  # no nodes section: the flows at the end
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

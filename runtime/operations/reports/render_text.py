@@ -36,3 +36,7 @@ def render(report: Report, out: TextIO, *, color: bool, width: int | None) -> No
             table.caption = "nothing in this range"
         console.print()
         console.print(table)
+    if not report.agent_states and any(s.name == "agents" for s in report.sections):
+        console.print()
+        console.print(Text("Agents' time in state: no agent states recorded (the console "
+                           "records them)"))
