@@ -251,7 +251,7 @@ def _graphs(flows: list[str], path: str, made) -> dict[str, str]:
     store from the start of its range (docs/reports.md "Flow graphs")."""
     from datetime import datetime
 
-    from ccdsl.cli.graph import load_graph, svg_of, traffic_on
+    from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
     from ccdsl.compiler.graph.page import inline_svg
 
     def moment(local: str | None):

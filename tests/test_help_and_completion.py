@@ -104,7 +104,7 @@ def test_flow_files_complete(monkeypatch) -> None:
 
 
 def test_formats_complete() -> None:
-    assert complete("ccf validate --format ") == ["text", "concise", "json", "github"]
+    assert complete("ccf validate --format ") == ["text", "concise", "json", "github", "sarif"]
     assert complete("ccf status --format j") == ["json"]
 
 

@@ -1,0 +1,54 @@
+"""A flow's graph for the commands that show one (`ccf graph`, `ccf report --graph`):
+compiled, given the store's traffic, drawn by Graphviz; each failure a message and an exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccdsl.cli import exit_codes
+from ccdsl.cli.common import Format, fail, render_diagnostics, write
+
+
+def load_graph(flow: str):
+    """The graph of a flow (compiler.graph.model.FlowGraph); its errors
+    printed and exit 1, a flow that is not there exit 2."""
+    from ccdsl.compiler.graph.build import flow_graph
+    from ccdsl.compiler.pipeline import compile_file
+
+    if not Path(flow).is_file():
+        raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
+    result = compile_file(flow, lower=False)
+    if not result.ok or result.program is None:
+        write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
+              err=True)
+        raise fail(f"{flow} has errors: fix them to draw it (`ccf validate {flow}`)",
+                   exit_codes.PROBLEMS)
+    return flow_graph(result.program)
+
+
+def traffic_on(drawn, store_path: str, since=None, until=None):
+    """The graph with the traffic of its flow's calls in the store that
+    started from `since` up to `until` (aware datetimes; None: unbounded)."""
+    from ccdsl.compiler.graph.model import Traffic
+    from ccdsl.compiler.graph.traffic import with_traffic
+    from ccdsl.runtime.operations.reports import ReportError
+    from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
+
+    try:
+        found = flow_traffic(store_path, drawn.flow, since, until)
+    except ReportError as exc:
+        raise fail(str(exc), exit_codes.USAGE) from None
+    covers = (found.first, found.last) if found.first and found.last else None
+    return with_traffic(drawn, Traffic(found.visits, found.choices, found.transitions,
+                                       covers, found.calls))
+
+
+def svg_of(drawn) -> str:
+    """The graph drawn by Graphviz; without dot, exit 2 naming the package."""
+    from ccdsl.cli.graphviz import GraphvizError, to_svg
+    from ccdsl.compiler.graph.dot import render_dot
+
+    try:
+        return to_svg(render_dot(drawn))
+    except GraphvizError as exc:
+        raise fail(str(exc), exit_codes.USAGE) from None
