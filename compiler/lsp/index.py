@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ccdsl import ast
 from ccdsl import builtins as bi
 from ccdsl.compiler.infer import member_span, new_context
-from ccdsl.compiler.infer_env import Context, Env
+from ccdsl.compiler.infer_env import Context, Env, uses
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import DECL_KINDS, Scope
@@ -146,6 +146,15 @@ def _resolve(index: Index, env: Env, path: str, name: str, local: str = "") -> T
 def _member(index: Index, env: Env, node: ast.Field) -> Target | None:
     """`orders.tell_status`, `crm.customer`, `office.open`: the thing after the dot, when the
     thing before it is a module, a builtin namespace or a declaration with methods."""
+    chain = ast.dotted(node)
+    for use in uses(env.module):  # `stdlib.voicemail.leave_for_owner`: the module's path
+        if len(use.path) > 1 and chain is not None and chain[:len(use.path)] == use.path:
+            dep = index.program.modules[env.module.imports[use.local_name]]
+            if len(chain) == len(use.path):
+                return ("module", dep.source.path)
+            if len(chain) == len(use.path) + 1 and index.ctx.scopes[dep.key].lookup(node.name):
+                return ("decl", dep.source.path, node.name)
+            return None
     if not isinstance(node.obj, ast.Name):
         return None
     base = _resolve(index, env, env.module.source.path, node.obj.id)
