@@ -101,6 +101,15 @@ class Documents:
                 tuple(sorted((p, _mtime(p)) for p in read if p not in self.texts)),
                 tuple(names), _mtime(compiled.entry) if compiled is not None else 0)
 
+    def uses(self, path: str, module: str) -> bool:
+        """Whether path's flow read `module` when last compiled, or when it last loaded (a
+        module with a syntax error leaves the flow unloaded, but still its module)."""
+        entry = entry_of(path)
+        cached = self._cache.get(entry)
+        loaded = self._last_loaded.get(entry)
+        return any(c is not None and module in c.result.sources
+                   for c in (cached[1] if cached else None, loaded))
+
     def last_loaded(self, path: str) -> Compiled | None:
         """The newest compilation of path's flow that parsed: now's, or an earlier one."""
         compiled = self.compile(path)

@@ -53,7 +53,17 @@ class CcfServer(LanguageServer):
                                      self.documents.lines(path), position)
         return path, line, column
 
-    def publish(self, path: str) -> None:
+    def publish(self, path: str, dependants: bool = True) -> None:
+        """Publish a file's diagnostics; then those of the other open flows that use it
+        (an edit of a module can break the flows that call into it)."""
+        self._publish(path)
+        if not dependants:
+            return
+        for other in list(self.documents.texts):
+            if other != path and self.documents.uses(other, path):
+                self._publish(other)
+
+    def _publish(self, path: str) -> None:
         compiled = self.documents.compile(path)
         files = [path, compiled.entry, *(s.path for s in (
             compiled.result.program.test_sources if compiled.result.program else ()))]

@@ -52,6 +52,17 @@ async def published(client: LanguageClient, file_uri: str) -> list[lsp.Diagnosti
             return list(params.diagnostics)
 
 
+async def settles(client: LanguageClient, file_uri: str, wanted) -> list[lsp.Diagnostic]:
+    """The file's latest published diagnostics once `wanted(diagnostics)` holds (a publish
+    that comes right after another may land before anyone waits for it)."""
+    for _ in range(TIMEOUT * 20):
+        found = list(client.diagnostics.get(file_uri, ()))
+        if wanted(found):
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"diagnostics of {file_uri} never settled: {found}")
+
+
 async def open_file(client: LanguageClient, path: Path, text: str | None = None,
                     version: int = 1) -> list[lsp.Diagnostic]:
     """Open a file in the server (its disk text unless given); its diagnostics."""
