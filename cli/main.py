@@ -22,6 +22,7 @@ from ccdsl.cli import explain as explain_cmd
 from ccdsl.cli import flows as flows_cmd
 from ccdsl.cli import fmt as fmt_cmd
 from ccdsl.cli import graph as graph_cmd
+from ccdsl.cli import lsp as lsp_cmd
 from ccdsl.cli import monitor as monitor_cmd
 from ccdsl.cli import prompts as prompts_cmd
 from ccdsl.cli import report as report_cmd
@@ -76,6 +77,7 @@ app.command("compile")(compile_cmd.compile_flow)
 app.command("fmt")(fmt_cmd.fmt)
 app.command("explain")(explain_cmd.explain)
 app.command("graph")(graph_cmd.graph)
+app.command("lsp")(lsp_cmd.lsp)
 app.add_typer(crm_cmd.app, name="crm")
 app.command("simulate")(simulate_cmd.simulate)
 app.command("test")(test_cmd.run_flow_tests)

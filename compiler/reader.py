@@ -5,11 +5,31 @@ Must not parse: it only hands text to the parser."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+# The texts of files open in an editor, by absolute path, read in place of
+# the disk: the language server (compiler/lsp/) checks what is being typed,
+# `use`d modules and NAME.test.ccf included, before it is saved.
+_NONE: Mapping[str, str] = MappingProxyType({})
+_UNSAVED: ContextVar[Mapping[str, str]] = ContextVar("ccf_unsaved", default=_NONE)
+
+
+@contextmanager
+def unsaved_texts(texts: Mapping[str, str]) -> Iterator[None]:
+    """Read these texts (absolute path -> text) instead of those files' disk copies."""
+    token = _UNSAVED.set(texts)
+    try:
+        yield
+    finally:
+        _UNSAVED.reset(token)
 
 
 def _file_span(path: str) -> Span:
@@ -19,6 +39,9 @@ def _file_span(path: str) -> Span:
 def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     """Read one flow file. Returns None and a diagnostic when it is missing,
     unreadable, not UTF-8, too large or empty."""
+    unsaved = _UNSAVED.get().get(os.path.abspath(path))
+    if unsaved is not None:
+        return _source(path, unsaved)
     try:
         size = os.path.getsize(path)
         if os.path.isdir(path):
@@ -63,6 +86,10 @@ def source_from_bytes(path: str, data: bytes) -> tuple[SourceFile | None, list[D
             "E007", f"`{path}` is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
                     f"cannot be decoded", Span(path, line, column, line, column + 1),
             help="save the file as UTF-8")]
+    return _source(path, text)
+
+
+def _source(path: str, text: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         return None, [diagnostic("E007", f"`{path}` contains a NUL byte at line {line}; "

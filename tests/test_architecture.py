@@ -27,15 +27,17 @@ FLOORS = {
     "asterisk": {"operations", "runtime.core", "language"},
     "testing": {"sim", "asterisk", "operations", "runtime.core", "language"},
     "console": {"sim", "asterisk", "operations", "runtime.core", "language"},
-    "cli": {"console", "testing", "sim", "asterisk", "operations", "runtime.core", "compiler",
-            "language"},
+    "editor": {"compiler", "language"},
+    "cli": {"console", "testing", "sim", "asterisk", "operations", "runtime.core", "editor",
+            "compiler", "language"},
 }
 PREFIXES = [  # most specific first
     ("ccdsl.runtime.core", "runtime.core"), ("ccdsl.runtime.operations", "operations"),
     ("ccdsl.runtime.sim", "sim"), ("ccdsl.runtime.asterisk", "asterisk"),
     ("ccdsl.runtime.testing", "testing"),
     ("ccdsl.runtime.console", "console"), ("ccdsl.runtime", "runtime.core"),
-    ("ccdsl.compiler", "compiler"), ("ccdsl.cli", "cli"), ("ccdsl.stdlib_flows", "language"),
+    ("ccdsl.compiler.lsp", "editor"), ("ccdsl.compiler", "compiler"), ("ccdsl.cli", "cli"),
+    ("ccdsl.stdlib_flows", "language"),
     ("ccdsl", "language"),
 ]
 # import names a shipped module must never use: the test doubles, and the

@@ -1,0 +1,66 @@
+"""The compiler's diagnostics as LSP diagnostics: the same codes, severities, messages and
+spans `ccf validate` reports, each code linked to its explanation (`ccf explain CODE`).
+
+Must not check anything itself: the diagnostics come from the pipeline (documents.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+from importlib import resources
+
+from lsprotocol import types as lsp
+
+from ccdsl.codes import Severity
+from ccdsl.compiler.lsp.positions import path_to_uri
+from ccdsl.diagnostics import Diagnostic
+from ccdsl.source import Span
+
+SEVERITIES = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
+              Severity.WARNING: lsp.DiagnosticSeverity.Warning}
+# a note that points at another line of the same file: "the first is at line 12"
+_AT_LINE = re.compile(r"\bline (\d+)\b(?! of )")
+
+
+@cache
+def explanation_uri(code: str) -> str | None:
+    """The file URI of a code's explanation, which `ccf explain CODE` prints."""
+    page = resources.files("ccdsl") / "explanations" / f"{code}.md"
+    return path_to_uri(str(page)) if page.is_file() else None
+
+
+def message_of(diag: Diagnostic) -> str:
+    return diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
+
+
+def to_lsp(diag: Diagnostic, to_range: Callable[[Span], lsp.Range]) -> lsp.Diagnostic:
+    """One diagnostic. Its notes become related information: at the line a note names
+    (a duplicate's first declaration), else at the diagnostic itself."""
+    here = to_range(diag.span)
+    uri = path_to_uri(diag.span.file)
+    related = []
+    for note in diag.notes:
+        where = here
+        found = _AT_LINE.search(note)
+        if found:
+            line = int(found.group(1))
+            where = to_range(Span(diag.span.file, line, 1, line, 1))
+        related.append(lsp.DiagnosticRelatedInformation(lsp.Location(uri, where), note))
+    href = explanation_uri(diag.code)
+    return lsp.Diagnostic(
+        range=here, message=message_of(diag), severity=SEVERITIES[diag.severity],
+        code=diag.code, source="ccf",
+        code_description=lsp.CodeDescription(href) if href else None,
+        related_information=related or None)
+
+
+def by_file(diags: Sequence[Diagnostic], files: Sequence[str],
+            to_range: Callable[[Span], lsp.Range]) -> dict[str, list[lsp.Diagnostic]]:
+    """The diagnostics of each of `files` (an empty list clears a file's old ones)."""
+    out: dict[str, list[lsp.Diagnostic]] = {f: [] for f in files}
+    for diag in diags:
+        if diag.span.file in out:
+            out[diag.span.file].append(to_lsp(diag, to_range))
+    return out

@@ -1,0 +1,64 @@
+"""Diagnostics as you type: the same codes, messages and places `ccf validate` reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lsprotocol import types as lsp
+
+from tests.ccf_cli import ccf
+from tests.lsp.conftest import open_file, replace_text, settles, uri
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_a_good_flow_has_no_diagnostics(client, workspace: Path) -> None:
+    assert await open_file(client, workspace / "hotline.ccf") == []
+
+
+async def test_a_broken_flow_gets_what_validate_reports(client, workspace: Path) -> None:
+    path = workspace / "broken.ccf"
+    path.write_text("flow broken:\n  languages en-US\n\non start:\n  goto mian\n\n"
+                    "step main:\n  play welcom\n  x = 1 + \"a\"\n  hangup\n", encoding="utf-8")
+    got = await open_file(client, path)
+    result = ccf("validate", "--format", "json", str(path))
+    assert result.exit_code == 1
+    wanted = json.loads(result.stdout)
+    assert [(d.code, d.message.split("\nhelp: ")[0], d.range.start.line + 1,
+             d.range.start.character + 1, d.range.end.character + 1) for d in got] == \
+        [(w["code"], w["message"], w["line"], w["column"], w["end_column"]) for w in wanted]
+    assert all(d.severity == (lsp.DiagnosticSeverity.Error if w["severity"] == "error"
+                              else lsp.DiagnosticSeverity.Warning)
+               for d, w in zip(got, wanted, strict=True))
+    first = got[0]
+    assert first.source == "ccf"
+    assert first.code_description.href.endswith(f"/explanations/{first.code}.md")
+    assert "help: did you mean `main`?" in first.message
+
+
+async def test_an_edit_updates_and_clears_diagnostics(client, workspace: Path) -> None:
+    path = workspace / "orders.ccf"
+    good = path.read_text(encoding="utf-8")
+    assert await open_file(client, path) == []
+    broken = good.replace("sub ", "sub  (", 1)
+    diags = await replace_text(client, path, broken, 2)
+    assert diags and diags[0].code.startswith("E0")  # a syntax error
+    assert await replace_text(client, path, good, 3) == []
+
+
+async def test_a_module_edited_unsaved_counts_for_the_flow_using_it(
+        client, workspace: Path) -> None:
+    """hotline.ccf (open since the first test) uses orders.ccf: an unsaved edit of orders.ccf
+    that removes what hotline calls is reported in hotline.ccf at once, as `ccf validate`
+    would report it after saving."""
+    orders, hotline = workspace / "orders.ccf", workspace / "hotline.ccf"
+    text = orders.read_text(encoding="utf-8")
+    diags = await replace_text(client, orders, text.replace("tell_status", "say_status"), 4)
+    assert diags == []
+    found = await settles(client, uri(hotline), lambda ds: any("tell_status" in d.message
+                                                               for d in ds))
+    assert [d.code for d in found if "tell_status" in d.message] == ["E100"], found
+    await replace_text(client, orders, text, 5)
+    assert await settles(client, uri(hotline), lambda ds: ds == []) == []
