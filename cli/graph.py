@@ -18,6 +18,7 @@ from ccdsl.cli.common import (
     since_moment,
     write,
 )
+from ccdsl.cli.completion import flow_paths
 from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
 
 
@@ -35,6 +36,7 @@ SUFFIXES = {".dot": GraphFormat.dot, ".gv": GraphFormat.dot, ".svg": GraphFormat
 
 def graph(
     flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
+                               autocompletion=flow_paths,
                                help="The entry .ccf flow to draw."),
     fmt: GraphFormat = typer.Option(None, "--format", "-f", show_default=False,
                                     help="dot (Graphviz source), svg (drawn by Graphviz's "

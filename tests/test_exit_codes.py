@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,7 +97,7 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def place(tmp_path: Path) -> dict[str, str]:
+def place(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Inputs for the mistakes: a flow, an empty folder, paths that do not exist, a
     ccf.toml whose AMI and HTTP API are on ports nobody listens on, an empty call store."""
     from ccdsl.runtime.operations.store import CallStore
@@ -110,12 +110,17 @@ def place(tmp_path: Path) -> dict[str, str]:
         f'[ami]\nport = {closed_port()}\n[api]\nport = {closed_port()}\n'
         '[agents]\nfile = "agents.toml"\n', encoding="utf-8")
     CallStore(tmp_path / "calls.db").close()
-    return {"flow": str(tmp_path / "flow.ccf"), "empty": str(tmp_path / "empty"),
+    busy = socket.socket()  # a port something else listens on, for --tcp --port
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    yield {"busy_port": str(busy.getsockname()[1]), "flow": str(tmp_path / "flow.ccf"),
+           "empty": str(tmp_path / "empty"),
             "missing": str(tmp_path / "none.ccf"), "toml": str(tmp_path / "ccf.toml"),
             "no_toml": str(tmp_path / "none.toml"), "no_db": str(tmp_path / "none.db"),
             "store": str(tmp_path / "calls.db"), "csv": str(tmp_path / "none.csv"),
             "unwritable": str(tmp_path / "no" / "such" / "folder" / "out"),
             "dir": str(tmp_path)}
+    busy.close()
 
 
 Case = tuple[str, Callable[[dict[str, str]], list[str]], int]
@@ -150,6 +155,10 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                   ("empty folder", lambda p: [p["empty"], "--config", p["toml"]], USAGE),
                   ("AMI not answering", lambda p: [p["flow"], "--config", p["toml"]],
                    UNREACHABLE)],
+    ("graph",): [("missing file", lambda p: [p["missing"]], USAGE),
+                 ("missing call store", lambda p: [p["flow"], "--store", p["no_db"]], USAGE),
+                 ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE)],
+    ("lsp",): [("port in use", lambda p: ["--tcp", "--port", p["busy_port"]], USAGE)],
     ("flows",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
     ("config", "check"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
     ("serve",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
