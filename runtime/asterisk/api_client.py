@@ -17,11 +17,14 @@ CLIENT_TIMEOUT_S = 3.0
 
 class ApiClientError(Exception):
     """ccf serve's API could not be used; the message says why. `refused`:
-    it answered 401/403 (a token is needed, or the wrong one was sent)."""
+    it answered 401/403 (a token is needed, or the wrong one was sent);
+    `unreachable`: nothing listened, or it did not answer in time."""
 
-    def __init__(self, message: str, *, refused: bool = False) -> None:
+    def __init__(self, message: str, *, refused: bool = False,
+                 unreachable: bool = False) -> None:
         super().__init__(message)
         self.refused = refused
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,11 @@ def call_api(address: ApiAddress, token: str | None, method: str, path: str, *,
             response = client.request(method, url, headers=headers, json=body)
     except httpx.ConnectError:
         raise ApiClientError(f"ccf serve is not running at {address.where} (start it with "
-                             "`ccf serve`, or name its ccf.toml with --config)") from None
+                             "`ccf serve`, or name its ccf.toml with --config)",
+                             unreachable=True) from None
     except httpx.HTTPError as exc:
         raise ApiClientError(f"ccf serve at {address.where} did not answer: "
-                             f"{type(exc).__name__}") from None
+                             f"{type(exc).__name__}", unreachable=True) from None
     if response.status_code in (401, 403):
         raise ApiClientError(f"ccf serve at {address.where} refused the request: set "
                              f"{address.token_env} to the API token ccf serve uses",

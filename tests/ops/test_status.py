@@ -128,12 +128,12 @@ def test_an_idle_centre_says_so(tmp_path) -> None:
 def test_ccf_serve_not_running(tmp_path) -> None:
     port = free_port()
     result = ccf("status", "--once", "--config", config_for(tmp_path, port))
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # UNREACHABLE
     assert result.output.strip() == (f"error: ccf serve is not running at 127.0.0.1:{port} "
                                      "(start it with `ccf serve`, or name its ccf.toml with "
                                      "--config)")
     live = ccf("status", "--config", config_for(tmp_path, port))
-    assert live.exit_code == 1 and "is not running" in live.output
+    assert live.exit_code == 4 and "is not running" in live.output
 
 
 def test_the_token_is_sent_from_the_variable_api_token_env_names(tmp_path) -> None:
