@@ -161,7 +161,7 @@ def _stop_on_signals():
     return stop
 
 
-def _logging(level: int, log_format: LogFormat) -> None:
+def _logging(level: int, log_format: LogFormat = LogFormat.text) -> None:
     import logging
     import sys
 
@@ -172,7 +172,7 @@ def _logging(level: int, log_format: LogFormat) -> None:
     if log_format is LogFormat.json:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(log_records.JsonFormatter())
-    elif log_records.under_journald(sys.stderr.fileno()):
+    elif log_records.under_journald(sys.stderr):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(log_records.JournalFormatter())
     elif sys.stderr.isatty():

@@ -69,14 +69,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str, ensure_ascii=True)
 
 
-def under_journald(fd: int) -> bool:
-    """True when `fd` is the stream journald gave this process: JOURNAL_STREAM
-    names its device:inode (a child whose stderr was redirected keeps the
-    variable but not the stream)."""
+def under_journald(stream: Any) -> bool:
+    """True when `stream` is the one journald gave this process:
+    JOURNAL_STREAM names its device:inode (a child whose stderr was
+    redirected keeps the variable but not the stream)."""
     expected = os.environ.get("JOURNAL_STREAM", "")
     try:
         device, inode = (int(part) for part in expected.split(":"))
-        info = os.fstat(fd)
-    except (ValueError, OSError):
+        info = os.fstat(stream.fileno())
+    except (ValueError, OSError, AttributeError):
         return False
     return (info.st_dev, info.st_ino) == (device, inode)
