@@ -54,7 +54,8 @@ def serve(
                                 "centre's clock runs X times faster than the wall clock."),
     at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
                            help="With --simulate: the centre's clock starts at this time, "
-                                "such as \"2026-11-30 10:00 Asia/Shanghai\" (default: now), "
+                                "such as \"2026-11-30 10:00 Asia/Shanghai\" or "
+                                "2026-11-30T10:00+08:00 (default: now), "
                                 "for flows with opening hours."),
     seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
     store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,

@@ -59,9 +59,11 @@ def simulate(
                                help="The caller's number (caller id)."),
     dialled: str = typer.Option("", "--to", metavar="NUMBER", help="The number dialled."),
     at: str = typer.Option(None, "--at", metavar="WHEN",
-                           help="When the call arrives: \"YYYY-MM-DD HH:MM [Zone]\", such as "
-                                "\"2026-11-30 10:00 Asia/Shanghai\". Without a zone, the zone "
-                                "of the flow's business hours (else UTC). Default: now."),
+                           help="When the call arrives: \"YYYY-MM-DD HH:MM \\[Zone]\", such "
+                                "as \"2026-11-30 10:00 Asia/Shanghai\", or ISO 8601 such as "
+                                "2026-11-30T10:00+08:00 (seconds, Z allowed). Without a zone, "
+                                "the zone of the flow's business hours (else UTC). Default: "
+                                "now."),
     press: str = typer.Option("", "--press", metavar="KEYS", help=PRESS_HELP),
     crm: CrmOption = None,
     agents: Path = typer.Option(None, "--agents", metavar="FILE", dir_okay=False,
@@ -157,9 +159,10 @@ def simulate(
         # set-up facts go to standard error: standard output is the trace
         write(f"{text}\n", err=True)
 
-    zone = scenario.start.tzinfo
-    note(f"call at {scenario.start:%Y-%m-%d %H:%M} {getattr(zone, 'key', None) or zone} "
-         f"({scenario.start:%A})")
+    from ccdsl.runtime.core.moments import moment_text
+
+    # a form --at reads back
+    note(f"call at {moment_text(scenario.start)} ({scenario.start:%A})")
     note(f"agents: {len(agent_specs)} from {agent_file}" if agent_file
          else "agents: none (give --agents FILE)")
     crm_folder = None if crm else _beside(flow, "crm", folder=True)
