@@ -75,13 +75,17 @@ def status(
     if once:
         console.print(render(first, address.where, at=time.time()))
         return
-    _stop_on_sigterm()
+    previous = _stop_on_sigterm()
     try:
         watch(fetch, console, every_s, address.where, first)
     except (KeyboardInterrupt, _Terminated):
         pass  # Ctrl-C or SIGTERM ends the view; not an error
     finally:
         sys.stdout.flush()
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _console():
@@ -92,13 +96,19 @@ class _Terminated(Exception):
     """SIGTERM arrived: the view ends as after Ctrl-C."""
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_sigterm():
+    """SIGTERM ends the view as Ctrl-C does (a service manager, `timeout`,
+    a pipeline's end); the handler it replaced, to put back (None off the
+    main thread, where Python takes no signal handlers)."""
     import signal
+    import threading
 
     def stop(signum, frame) -> None:
         raise _Terminated
 
-    signal.signal(signal.SIGTERM, stop)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first: dict,
@@ -138,8 +148,10 @@ def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first:
 
     def fitted(*above: Any) -> Any:
         # Live needs the last line for its cursor
+        taken = sum(len(console.render_lines(part, console.options, pad=False))
+                    for part in above)
         return Group(*above, render(last, where, at=read_at,
-                                    height=max(console.height - 1 - len(above), 8)))
+                                    height=max(console.height - 1 - taken, 8)))
 
     with Live(fitted(), console=console, auto_refresh=False) as live:
         for _ in _frames(frames):
