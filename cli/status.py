@@ -242,7 +242,12 @@ class _View:
         if self.height is not None:
             fixed = len(console.render_lines(build(dict.fromkeys(tables, 0)),
                                              options.update(height=None), pad=False))
-            limits = _share(self.height - fixed, {k: len(v) for k, v in tables.items()})
+            rows = {k: len(v) for k, v in tables.items()}
+            limits = _share(self.height - fixed, rows)
+            # `fixed` counted a "+N more" line under every table: a table
+            # shown whole gives its line back to the others
+            whole = sum(1 for k, n in rows.items() if n and limits[k] >= n)
+            limits = _share(self.height - fixed + whole, rows)
         yield build(limits)
 
 
