@@ -167,3 +167,36 @@ def test_off_a_terminal_each_refresh_is_written_and_sigterm_ends_it(tmp_path) ->
     assert views >= 2, text
     assert text.count("1795.1") == views * 2  # each view whole: its call and its agent
     assert "Traceback" not in err.decode()
+
+
+def test_off_a_terminal_a_stopped_ccf_serve_is_written_as_a_line(tmp_path) -> None:
+    import threading
+
+    lines: list[str] = []
+    with status_server() as (port, seen):
+        proc = subprocess.Popen(
+            [str(CCF), "status", "--config", config_for(tmp_path, port), "--interval", "0.2s"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 10
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    try:  # the stand-in has stopped: ccf serve no longer answers
+        deadline = time.monotonic() + 10
+        while not any("not answering since" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+        reader.join(5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    stale = [line for line in lines if "not answering since" in line]
+    # refused or cut off, as the stand-in closes: either way one plain line
+    assert re.match(r"ccf serve not answering since \d\d:\d\d:\d\d: ccf serve (is not "
+                    r"running at|at) 127\.0\.0\.1:\d+.*; showing the status of "
+                    r"\d\d:\d\d:\d\d and retrying$", stale[0].rstrip("\n")), stale
+    assert "\x1b" not in "".join(lines)
