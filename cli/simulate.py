@@ -106,7 +106,7 @@ def simulate(
     files of a `crm/` folder beside the flow are imported into a temporary
     CRM (empty when there is no such folder). Exit status: 0 when the call
     ran (whatever its outcome), 1 when the flow has errors, 2 for bad
-    options.
+    options, 130 when Ctrl-C hung up an --interactive call.
     """
     from ccdsl.cli.common import Format, render_diagnostics
     from ccdsl.compiler.pipeline import compile_file
