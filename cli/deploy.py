@@ -4,10 +4,18 @@ apply the dialplan. Compiles and prints; runtime.asterisk.deploy does the rest."
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, Format, load_centre, render_diagnostics, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    Format,
+    load_centre,
+    render_diagnostics,
+    wants_color,
+    write,
+)
 from ccdsl.cli.completion import flow_paths
 from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
@@ -21,7 +29,9 @@ def deploy(
     config: ConfigOption = None,
     dry_run: bool = typer.Option(False, "--dry-run", "-n",
                                  help="Print what would change (flows added, changed and "
-                                      "removed, and the dialplan diff) and write nothing."),
+                                      "removed; for a changed flow the steps, prompts and "
+                                      "queues that changed and a diff of its sources; the "
+                                      "dialplan diff) and write nothing."),
     rollback: bool = typer.Option(False, "--rollback",
                                   help="Return to the version that was current before this "
                                        "one and apply its dialplan (no PATH)."),
@@ -130,11 +140,17 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
         write(f"{module}: a module (no `on start`), deployed with the flows that use it\n")
     base = f"version {plan.current.version}" if plan.current else "nothing deployed"
     write(f"Flows (against {base}):\n")
+    colour = wants_color(sys.stdout)
     for change in plan.changes:
         source = origin.get(change.name, "")
         write(f"  {change.change:<9}  {change.name}" + (f"  ({source})" if source else "") + "\n")
+        write("".join(f"{'':13}{part}\n" for part in change.parts))
+        if change.kept_no_sources:
+            write(f"{'':13}(version {plan.current.version} kept no sources to diff against; "
+                  "the next deploy will)\n")
+        write(diff_lines(change.diff, colour=colour))
     if plan.diff:
-        write("Dialplan:\n" + plan.diff)
+        write("Dialplan:\n" + diff_lines(plan.diff, colour=colour))
     else:
         write("Dialplan: unchanged\n")
     if plan.sounds:
@@ -146,6 +162,23 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
     connect = None if no_apply else ami_connector(centre)
     version, done = asyncio.run(deploy(centre, store, plan, note=note, connect=connect))
     _report(centre, version, done, no_apply)
+
+
+_COLOURS = (("+++", "\x1b[1m"), ("---", "\x1b[1m"), ("@@", "\x1b[36m"), ("+", "\x1b[32m"),
+            ("-", "\x1b[31m"))
+
+
+def diff_lines(text: str, *, colour: bool) -> str:
+    """A unified diff as it is, or (on a terminal) each line coloured as
+    git colours it: removed red, added green, hunks cyan, file names bold."""
+    if not colour or not text:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        start = next((code for prefix, code in _COLOURS if body.startswith(prefix)), None)
+        out.append(f"{start}{body}\x1b[0m\n" if start else line)
+    return "".join(out)
 
 
 def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:

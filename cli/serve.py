@@ -6,12 +6,18 @@ from __future__ import annotations
 
 # asyncio, the web stack and the runtime load inside the command: every `ccf`
 # run imports this module to list its commands
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from ccdsl.cli.common import ConfigOption, fail, load_centre, write
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def serve(
@@ -31,6 +37,12 @@ def serve(
                                    "shutdown grace in ccf.toml, 30s)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every call's start "
                                  "and end, and AMI link changes."),
+    log_format: LogFormat = typer.Option(
+        LogFormat.text, "--log-format",
+        help="The log on stderr: text (on a terminal a readable table; otherwise one record "
+             "a line, stamped in ISO 8601 with the offset, or under journald with its level "
+             "prefix and no stamp of our own) or json (one object a line: ts, level, logger, "
+             "msg and the record's fields)."),
     simulate: Path = typer.Option(None, "--simulate", metavar="FLOWS", show_default=False,
                                   help="No Asterisk: run these flows (a .ccf file or a folder) "
                                        "on the simulator with generated callers, in real "
@@ -43,7 +55,8 @@ def serve(
                                 "centre's clock runs X times faster than the wall clock."),
     at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
                            help="With --simulate: the centre's clock starts at this time, "
-                                "such as \"2026-11-30 10:00 Asia/Shanghai\" (default: now), "
+                                "such as \"2026-11-30 10:00 Asia/Shanghai\" or "
+                                "2026-11-30T10:00+08:00 (default: now), "
                                 "for flows with opening hours."),
     seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
     store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,
@@ -70,7 +83,7 @@ def serve(
     import logging
 
     if simulate is not None:
-        _logging(logging.INFO if verbose else logging.WARNING)
+        _logging(logging.INFO if verbose else logging.WARNING, log_format)
         serve_simulated(simulate, config=config, rate=rate, speed=speed, at=at, seed=seed,
                         store=store, web_port=web_port)
         return
@@ -92,7 +105,7 @@ def serve(
 
     centre_config = load_centre(config, USAGE, then="ccf serve: not started; fix the configuration "
                                                 "(`ccf config check` lists the problems)")
-    _logging(logging.INFO if verbose else logging.WARNING)
+    _logging(logging.INFO if verbose else logging.WARNING, log_format)
     # before anything opens a file: the default max_calls is fitted to it
     files = raise_open_files()
     logging.getLogger("ccdsl.serve").info(
@@ -150,7 +163,34 @@ def _stop_on_signals():
     return stop
 
 
-def _logging(level: int) -> None:
+def _logging(level: int, log_format: LogFormat = LogFormat.text) -> None:
+    import logging
+    import sys
+
+    from ccdsl.runtime.operations import log_records
+
+    # stderr: stdout carries the lines scripts read (the bound address)
+    handler: logging.Handler
+    if log_format is LogFormat.json:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(log_records.JsonFormatter())
+    elif log_records.under_journald(sys.stderr):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(log_records.JournalFormatter())
+    elif sys.stderr.isatty():
+        handler = _terminal_handler()
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(log_records.TextFormatter())
+    root = logging.getLogger("ccdsl")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _terminal_handler():
+    """rich's readable table for a person at a terminal: full dates, each
+    record's own time, values from outside escaped."""
     import logging
 
     from rich.console import Console
@@ -166,14 +206,11 @@ def _logging(level: int) -> None:
             record.msg, record.args = visible(record.getMessage()), None
             return True
 
-    # stderr: stdout carries the lines scripts read (the bound address)
     handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False,
-                          rich_tracebacks=False)
+                          rich_tracebacks=False, omit_repeated_times=False,
+                          log_time_format="%Y-%m-%d %H:%M:%S")
     handler.addFilter(Visible())
-    root = logging.getLogger("ccdsl")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    return handler
 
 
 # -- ccf serve --simulate ------------------------------------------------------------

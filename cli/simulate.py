@@ -18,7 +18,7 @@ from ccdsl.cli.common import (
     write,
 )
 from ccdsl.cli.completion import flow_paths
-from ccdsl.cli.exit_codes import PROBLEMS, USAGE
+from ccdsl.cli.exit_codes import INTERRUPTED, PROBLEMS, USAGE
 
 PRESS_HELP = (
     "What the caller does, in order, separated by spaces or commas: keys such as `1` or "
@@ -61,9 +61,11 @@ def simulate(
                                help="The caller's number (caller id)."),
     dialled: str = typer.Option("", "--to", metavar="NUMBER", help="The number dialled."),
     at: str = typer.Option(None, "--at", metavar="WHEN",
-                           help="When the call arrives: \"YYYY-MM-DD HH:MM [Zone]\", such as "
-                                "\"2026-11-30 10:00 Asia/Shanghai\". Without a zone, the zone "
-                                "of the flow's business hours (else UTC). Default: now."),
+                           help="When the call arrives: \"YYYY-MM-DD HH:MM \\[Zone]\", such "
+                                "as \"2026-11-30 10:00 Asia/Shanghai\", or ISO 8601 such as "
+                                "2026-11-30T10:00+08:00 (seconds, Z allowed). Without a zone, "
+                                "the zone of the flow's business hours (else UTC). Default: "
+                                "now."),
     press: str = typer.Option("", "--press", metavar="KEYS", help=PRESS_HELP),
     crm: CrmOption = None,
     agents: Path = typer.Option(None, "--agents", metavar="FILE", dir_okay=False,
@@ -72,9 +74,11 @@ def simulate(
                                      "answer_after}. Default: `agents.toml` beside the flow, "
                                      "else no agents."),
     interactive: bool = typer.Option(False, "--interactive", "-i",
-                                     help="Ask for key presses on standard input whenever the "
-                                          "call listens (`keys> `; an empty line is silence, "
-                                          "end of input hangs up)."),
+                                     help="Ask what the caller does on standard input whenever "
+                                          "the call listens (`keys> `): a line as --press "
+                                          "reads it (keys, 5s, speak:20s, hangup; an empty "
+                                          "line is silence); end of input hangs up, Ctrl-C "
+                                          "hangs up and exits 130."),
     sounds: Path = typer.Option(None, "--sounds", metavar="DIR", file_okay=False,
                                 help="The centre's recorded prompts (DIR/LANGUAGE/NAME.wav, as "
                                      "ccf.toml's paths.sounds): a recorded prompt missing there "
@@ -104,7 +108,7 @@ def simulate(
     files of a `crm/` folder beside the flow are imported into a temporary
     CRM (empty when there is no such folder). Exit status: 0 when the call
     ran (whatever its outcome), 1 when the flow has errors, 2 for bad
-    options.
+    options, 130 when Ctrl-C hung up an --interactive call.
     """
     from ccdsl.cli.common import Format, render_diagnostics
     from ccdsl.compiler.pipeline import compile_file
@@ -151,15 +155,16 @@ def simulate(
     root = os.getcwd()
     printer = TracePrinter(fmt, root=root,
                            width=where_width(result.ir.get("source_files", [flow]), root))
-    ask = _ask_keys if interactive else None
+    ask = KeyReader() if interactive else None
 
     def note(text: str) -> None:
         # set-up facts go to standard error: standard output is the trace
         write(f"{text}\n", err=True)
 
-    zone = scenario.start.tzinfo
-    note(f"call at {scenario.start:%Y-%m-%d %H:%M} {getattr(zone, 'key', None) or zone} "
-         f"({scenario.start:%A})")
+    from ccdsl.runtime.core.moments import moment_text
+
+    # a form --at reads back
+    note(f"call at {moment_text(scenario.start)} ({scenario.start:%A})")
     note(f"agents: {len(agent_specs)} from {agent_file}" if agent_file
          else "agents: none (give --agents FILE)")
     crm_folder = None if crm else _beside(flow, "crm", folder=True)
@@ -185,6 +190,8 @@ def simulate(
             sounds_dir=sounds_dir)
     except InputError as exc:
         raise bad(str(exc)) from None
+    if ask is not None and ask.interrupted:
+        raise typer.Exit(INTERRUPTED)
 
 
 def _beside(flow: str, name: str, *, folder: bool = False) -> str | None:
@@ -194,25 +201,72 @@ def _beside(flow: str, name: str, *, folder: bool = False) -> str | None:
     return path if found else None
 
 
-def _ask_keys(waiting_for: str, heard: list[dict]) -> str | None:
-    """Keys typed by the person at the terminal: a line of keys, an empty
-    line for silence, end of input to hang up. The prompt being answered
-    is shown first: the trace prints it only once the keys are in."""
-    import sys
+class KeyReader:
+    """The person at the terminal as the caller: each line read as --press
+    reads it (bad input refused with --press's message, then asked again),
+    end of input or Ctrl-C hangs up (`interrupted` then says which). What
+    the caller heard since the last question, spoken values too, is shown
+    first: the trace prints a prompt's line only once the keys are in."""
 
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def __call__(self, waiting_for: str, heard: list[dict]):
+        import sys
+
+        from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.sim.script import parse_press
+
+        for sound in heard:
+            sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
+        if waiting_for:
+            sys.stderr.write(f"caller may press {waiting_for}; empty line: silence, also "
+                             "5s, speak:20s or hangup\n")
+        while True:
+            line = self._line()
+            if line is None:
+                return None
+            try:
+                return parse_press(line)
+            except InputError as exc:
+                sys.stderr.write(f"error: {exc}\n")
+
+    def _line(self) -> str | None:
+        """One line from standard input; None at its end or on Ctrl-C. The
+        loop's own Ctrl-C handler only cancels the call once the blocking
+        read returns: Python's default one interrupts the read itself."""
+        import signal
+        import sys
+        import threading
+
+        sys.stdout.flush()
+        sys.stderr.write("keys> ")
+        sys.stderr.flush()
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            self.interrupted = True
+            sys.stderr.write("\nCtrl-C: the caller hangs up\n")
+            return None
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+        if not line:
+            sys.stderr.write("\n")
+            return None
+        return line.strip()
+
+
+def _heard_text(sound: dict) -> str:
+    """One thing heard, as the trace words it; values may come from the CRM
+    (spoken by TTS): escaped for the terminal."""
     from ccdsl.runtime.operations.terminal_text import visible
 
-    for sound in heard[-3:]:
-        # the text may be a CRM value spoken by TTS: escaped for the terminal
-        text = visible(sound.get("text", ""))
-        what = f"\"{text}\"" if sound.get("kind") == "tts" else f"file {text}"
-        sys.stderr.write(f"caller hears: {what}\n")
-    sys.stderr.write(f"caller may press {waiting_for}; empty line: silence\n" if waiting_for
-                     else "")
-    sys.stderr.write("keys> ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    if not line:
-        sys.stderr.write("\n")
-        return None
-    return line.strip()
+    if sound.get("kind") == "said":
+        words = sound.get("words")
+        spoken = f' "{visible(words)}"' if words and words != sound.get("value") else ""
+        return f"{visible(sound.get('said'))} {visible(sound.get('value'))}{spoken}"
+    text = visible(sound.get("text", ""))
+    return f"\"{text}\"" if sound.get("kind") == "tts" else f"file {text}"

@@ -3,6 +3,7 @@ Reads options and draws; runtime.asterisk.api_client reads the API."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,8 +38,11 @@ def status(
     ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
     without one); when \\[api] token_env names a variable that is set, its
     token is sent.
-    Exit status: 0; 2 for a usage error (a missing ccf.toml, a token ccf
-    serve refuses); 4 when ccf serve is not running or does not answer.
+    Off a terminal (a pipe, a file) each refresh is written whole as plain
+    text; SIGTERM or Ctrl-C ends the view. When ccf serve stops answering,
+    the last status stays, with its own time, under a line saying since
+    when. Exit status: 0; 2 for a usage error (a missing ccf.toml, a token
+    ccf serve refuses); 4 when ccf serve is not running or does not answer.
     """
     import json
     import os
@@ -79,43 +83,107 @@ def status(
         return
     console = _console()
     if once:
-        console.print(render(first, address.where))
+        console.print(render(first, address.where, at=time.time()))
         return
+    previous = _stop_on_sigterm()
     try:
         watch(fetch, console, every_s, address.where, first)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C ends the view; not an error
+    except (KeyboardInterrupt, _Terminated):
+        pass  # Ctrl-C or SIGTERM ends the view; not an error
+    finally:
+        sys.stdout.flush()
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _console():
     return table_console()
 
 
-def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first: dict,
-          *, frames: int | None = None) -> None:
-    """Refresh the view in place every `every_s` seconds (rich.live.Live),
-    `frames` times (None: until Ctrl-C). A failed read keeps the last
-    status on screen under the reason, and the next refresh tries again."""
-    from rich.console import Group
-    from rich.live import Live
-    from rich.text import Text
+class _Terminated(Exception):
+    """SIGTERM arrived: the view ends as after Ctrl-C."""
 
+
+def _stop_on_sigterm():
+    """SIGTERM ends the view as Ctrl-C does (a service manager, `timeout`,
+    a pipeline's end); the handler it replaced, to put back (None off the
+    main thread, where Python takes no signal handlers)."""
+    import signal
+    import threading
+
+    def stop(signum, frame) -> None:
+        raise _Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def watch(fetch: Callable[[], dict], console, every_s: float, where: str, first: dict,
+          *, frames: int | None = None, clock: Callable[[], float] = time.time) -> None:
+    """Refresh the view every `every_s` seconds, `frames` times (None: until
+    Ctrl-C): on a terminal in place (rich.live.Live), fitted to the screen;
+    off one each refresh written whole as plain text and flushed, for a pipe
+    or a file. A failed read keeps the last status under a line saying since
+    when ccf serve has not answered, and the next refresh tries again."""
     from ccdsl.runtime.asterisk.api_client import ApiClientError
 
-    last = first
-    shown = 0
-    with Live(render(first, where), console=console, auto_refresh=False) as live:
-        while frames is None or shown < frames:
+    last, read_at, down_since = first, clock(), None
+
+    def stale_line(exc: Exception) -> Any:
+        from rich.text import Text
+
+        return Text(f"ccf serve not answering since {_clock(down_since)}: {_plain(exc)}; "
+                    f"showing the status of {_clock(read_at)} and retrying", style="red")
+
+    if not console.is_terminal:
+        console.print(render(first, where, at=read_at))
+        sys.stdout.flush()
+        for _ in _frames(frames):
             time.sleep(every_s)
             try:
-                last = fetch()
-                view = render(last, where)
+                last, read_at, down_since = fetch(), clock(), None
+                console.print()
+                console.print(render(last, where, at=read_at))
             except ApiClientError as exc:
-                view = Group(Text(f"{_plain(exc)}; showing the status of "
-                                  f"{time.strftime('%H:%M:%S')} and retrying", style="red"),
-                             render(last, where))
+                down_since = down_since or clock()
+                console.print(stale_line(exc))
+            sys.stdout.flush()
+        return
+
+    from rich.console import Group
+    from rich.live import Live
+
+    def fitted(*above: Any) -> Any:
+        # Live needs the last line for its cursor
+        taken = sum(len(console.render_lines(part, console.options, pad=False))
+                    for part in above)
+        return Group(*above, render(last, where, at=read_at,
+                                    height=max(console.height - 1 - taken, 8)))
+
+    with Live(fitted(), console=console, auto_refresh=False) as live:
+        for _ in _frames(frames):
+            time.sleep(every_s)
+            try:
+                last, read_at, down_since = fetch(), clock(), None
+                view = fitted()
+            except ApiClientError as exc:
+                down_since = down_since or clock()
+                view = fitted(stale_line(exc))
             live.update(view, refresh=True)
-            shown += 1
+
+
+def _frames(frames: int | None):
+    count = 0
+    while frames is None or count < frames:
+        yield count
+        count += 1
+
+
+def _clock(moment: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(moment))
 
 
 def _limits_line(limits: Mapping[str, Any]) -> str:
@@ -139,69 +207,166 @@ def _limits_line(limits: Mapping[str, Any]) -> str:
     return ("limits: " + "; ".join(said)) if said else ""
 
 
-def render(status: Mapping[str, Any], where: str):
-    """The whole view as one rich renderable. Every value of the status is
+# Each table's columns: (heading, key, right-aligned); the order in which
+# narrow widths drop them comes after, least needed first.
+_CALLS = (("call", "call_id", False), ("flow", "flow", False), ("caller", "caller", False),
+          ("step", "step", False), ("state", "state", False), ("queue", "queue", False),
+          ("agent", "agent", False), ("time", "seconds", True))
+_CALLS_DROP = ("flow", "queue", "agent", "state", "caller")
+_QUEUES = (("queue", "queue", False), ("waiting", "waiting", True),
+           ("longest wait", "longest_wait_s", True), ("members", "members", True),
+           ("available", "available", True))
+_QUEUES_DROP = ("members", "longest wait")
+_AGENTS = (("agent", "id", False), ("name", "name", False), ("state", "state", False),
+           ("current call", "current_call", False), ("queues", "queues", False))
+_AGENTS_DROP = ("queues", "name", "current call")
+
+
+def render(status: Mapping[str, Any], where: str, *, at: float | None = None,
+           height: int | None = None):
+    """The whole view as one rich renderable, as of `at` (when the status
+    was read; default now). Fitted to the width it is drawn at: columns drop,
+    least needed first, then values end in an ellipsis; a value is never
+    wrapped. `height`: the lines it may take; tables with more rows say how
+    many they leave out ("+N more agents"). Every value of the status is
     ccf serve's account of callers, the CRM and Asterisk: each is a Text of
     its visible form, never markup (a caller's `[/]` ended the command)."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    return _View(status, where, time.time() if at is None else at, height)
 
+
+class _View:
+    def __init__(self, status: Mapping[str, Any], where: str, at: float,
+                 height: int | None) -> None:
+        self.status, self.where, self.at, self.height = status, where, at, height
+
+    def __rich_console__(self, console, options):
+        from rich.console import Group
+
+        tables = _tables(self.status)
+        width = options.max_width
+
+        def build(limits: dict[str, int] | None):
+            return Group(*_parts(self.status, self.where, self.at, tables, width, limits))
+
+        limits: dict[str, int] | None = None
+        if self.height is not None:
+            fixed = len(console.render_lines(build(dict.fromkeys(tables, 0)),
+                                             options.update(height=None), pad=False))
+            rows = {k: len(v) for k, v in tables.items()}
+            limits = _share(self.height - fixed, rows)
+            # `fixed` counted a "+N more" line under every table: a table
+            # shown whole gives its line back to the others
+            whole = sum(1 for k, n in rows.items() if n and limits[k] >= n)
+            limits = _share(self.height - fixed + whole, rows)
+        yield build(limits)
+
+
+def _share(room: int, rows: dict[str, int]) -> dict[str, int]:
+    """Rows each table may show in `room` lines: the queues and steps first
+    (few), then calls and agents halve what is left, one giving the other
+    what it does not need."""
+    room = max(room, 0)
+    limits = {}
+    for key in ("queues", "steps"):
+        limits[key] = min(rows[key], room if key == "queues" else max(room // 4, 3), room)
+        room -= limits[key]
+    half = room // 2
+    calls = min(rows["calls"], max(half, room - rows["agents"]))
+    limits["calls"] = calls
+    limits["agents"] = min(rows["agents"], room - calls)
+    return limits
+
+
+def _tables(status: Mapping[str, Any]) -> dict[str, list[tuple[str, ...]]]:
+    """The rows of each table as the visible text of their cells."""
     from ccdsl.runtime.asterisk.monitor import calls_by_step
 
-    server = _object(status.get("server"))
     calls = _objects(status.get("calls"))
-    queues = _objects(status.get("queues"))
-    agents = _objects(status.get("agents"))
+
+    def text(record: Mapping[str, Any], key: str) -> str:
+        value = record.get(key)
+        if key in ("seconds", "longest_wait_s"):
+            return _duration(value)
+        if key == "queues":
+            return _plain(", ".join(map(str, value if isinstance(value, list) else [])))
+        return _plain(value)
+
+    return {
+        "steps": [(_plain(step), str(count)) for step, count in calls_by_step({"calls": calls})],
+        "calls": [tuple(text(c, key) for _, key, _ in _CALLS) for c in calls],
+        "queues": [tuple(text(q, key) for _, key, _ in _QUEUES)
+                   for q in _objects(status.get("queues"))],
+        "agents": [tuple(text(a, key) for _, key, _ in _AGENTS)
+                   for a in _objects(status.get("agents"))],
+    }
+
+
+def _parts(status: Mapping[str, Any], where: str, at: float,
+           tables: dict[str, list[tuple[str, ...]]], width: int,
+           limits: dict[str, int] | None) -> list[Any]:
+    from rich.text import Text
+
+    server = _object(status.get("server"))
     served = server.get("calls_served")
     served = served if isinstance(served, int) and not isinstance(served, bool) else 0
     head = Text(f"ccf serve at {where}: version {_plain(server.get('version'))}, started "
                 f"{_plain(server.get('started'))}, {_count(served, 'call')} served, "
-                f"AMI {_plain(server.get('ami'))}; {_count(len(calls), 'call')} now "
-                f"({time.strftime('%H:%M:%S')})")
+                f"AMI {_plain(server.get('ami'))}; {_count(len(tables['calls']), 'call')} "
+                f"now ({_clock(at)})")
     parts: list[Any] = [head]
-    limits = _limits_line(_object(status.get("limits")))
-    if limits:
-        parts.append(Text(limits))
+    limits_line = _limits_line(_object(status.get("limits")))
+    if limits_line:
+        parts.append(Text(limits_line))
 
-    steps = Table(title="Calls by step", title_justify="left")
-    steps.add_column("step")
-    steps.add_column("calls", justify="right")
-    for step, count in calls_by_step({"calls": calls}):
-        steps.add_row(_cell(step), str(count))
-    parts.append(steps if calls else Text("No calls in progress."))
+    def table(key: str, title: str, columns, drop, noun: str, empty: str) -> None:
+        rows = tables[key]
+        if not rows:
+            parts.append(Text(empty))
+            return
+        parts.append(_table(title, columns, drop, rows, width,
+                            None if limits is None else limits[key]))
+        hidden = len(rows) - (len(rows) if limits is None else limits[key])
+        if hidden > 0:
+            parts.append(Text(f"+{hidden} more {noun}", no_wrap=True, overflow="ellipsis"))
 
-    if calls:
-        table = Table(title="Calls", title_justify="left")
-        for column in ("call", "flow", "caller", "step", "state", "queue", "agent"):
-            table.add_column(column, overflow="fold")
-        table.add_column("time", justify="right")
-        for call in calls:
-            table.add_row(*(_cell(call.get(k)) for k in ("call_id", "flow", "caller", "step",
-                                                          "state", "queue", "agent")),
-                          _duration(call.get("seconds")))
-        parts.append(table)
+    table("steps", "Calls by step", (("step", 0, False), ("calls", 1, True)), (), "steps",
+          "No calls in progress.")
+    table("calls", "Calls", _CALLS, _CALLS_DROP, "calls", "")
+    table("queues", "Queues", _QUEUES, _QUEUES_DROP, "queues", "No queues.")
+    table("agents", "Agents", _AGENTS, _AGENTS_DROP, "agents", "No agents.")
+    return [p for p in parts if not (isinstance(p, Text) and not p.plain)]
 
-    table = Table(title="Queues", title_justify="left")
-    for column in ("queue", "waiting", "longest wait", "members", "available"):
-        table.add_column(column, justify="left" if column == "queue" else "right")
-    for queue in queues:
-        table.add_row(_cell(queue.get("queue")), _cell(queue.get("waiting")),
-                      _duration(queue.get("longest_wait_s")), _cell(queue.get("members")),
-                      _cell(queue.get("available")))
-    parts.append(table if queues else Text("No queues."))
 
-    table = Table(title="Agents", title_justify="left")
-    for column in ("agent", "name", "state", "current call", "queues"):
-        table.add_column(column, overflow="fold")
-    for agent in agents:
-        names = agent.get("queues")
-        names = names if isinstance(names, list) else []
-        table.add_row(_cell(agent.get("id")), _cell(agent.get("name")),
-                      _cell(agent.get("state")), _cell(agent.get("current_call")),
-                      _cell(", ".join(map(str, names))))
-    parts.append(table if agents else Text("No agents."))
-    return Group(*parts)
+def _table(title: str, columns, drop, rows: list[tuple[str, ...]], width: int,
+           limit: int | None):
+    """A table of `rows` in `width` columns of the screen: the columns of
+    `drop` left out in turn while the table is wider, then rich shortens
+    the widest values with an ellipsis; `limit` rows at most."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    keep = list(range(len(columns)))
+
+    def needed() -> int:
+        frame = 1 if limit is None else -1
+        return frame + sum(3 + max(cell_len(columns[i][0]), *(cell_len(r[i]) for r in rows))
+                           for i in keep)
+
+    for name in drop:
+        if needed() <= width:
+            break
+        keep = [i for i in keep if columns[i][0] != name]
+    # fitted to a screen, no outer frame: 24 lines hold rows, not borders
+    out = Table(title=title, title_justify="left", box=box.HEAVY_HEAD if limit is None
+                else box.MINIMAL, show_edge=limit is None)
+    for i in keep:
+        out.add_column(columns[i][0], justify="right" if columns[i][2] else "left",
+                       no_wrap=True, overflow="ellipsis")
+    for row in rows[:limit]:
+        out.add_row(*(Text(row[i], no_wrap=True, overflow="ellipsis") for i in keep))
+    return out
 
 
 def _object(value: Any) -> Mapping[str, Any]:
@@ -218,12 +383,6 @@ def _plain(value: Any) -> str:
     from ccdsl.runtime.operations.terminal_text import visible
 
     return "-" if value is None or value == "" else visible(value)
-
-
-def _cell(value: Any):
-    from rich.text import Text
-
-    return Text(_plain(value))
 
 
 def _duration(seconds: Any) -> str:

@@ -119,16 +119,20 @@ def test_interactive_simulate_shows_what_the_caller_hears_escaped(monkeypatch, c
     CRM's name, before the keys are asked for."""
     import io
 
-    from ccdsl.cli.simulate import _ask_keys
+    from ccdsl.cli.simulate import KeyReader
+    from ccdsl.runtime.sim.caller import Press
 
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n"))
-    keys = _ask_keys("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
-                             {"kind": "file", "text": OWNER}])
+    keys = KeyReader()("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
+                               {"kind": "file", "text": OWNER},
+                               {"kind": "said", "said": "alpha", "value": NAME,
+                                "words": NAME}])
     err = capsys.readouterr().err
-    assert keys == "1"
+    assert keys == (Press("1"),)
     assert raw_bytes(err) == []
     assert f'caller hears: "Hello {NAME_SHOWN}."' in err
     assert f"caller hears: file {OWNER_SHOWN}" in err
+    assert f"caller hears: alpha {NAME_SHOWN}" in err
 
 
 def test_crm_show_prints_markup_and_escapes_literally(flow: Path, tmp_path: Path) -> None:

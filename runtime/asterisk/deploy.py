@@ -15,7 +15,16 @@ from typing import Any, Protocol
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiError
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
-from ccdsl.runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore, ir_hash
+from ccdsl.runtime.asterisk.flow_changes import (
+    identity,
+    ir_changes,
+    parse_sources,
+    read_sources,
+    source_diff,
+    sources_name,
+    sources_text,
+)
+from ccdsl.runtime.asterisk.flowstore import Bundle, DeployedVersion, FlowStore
 from ccdsl.runtime.asterisk.names import UnsafeValue
 from ccdsl.runtime.asterisk.queue_sounds import (
     MessageSound,
@@ -54,6 +63,9 @@ Connect = Callable[[], Awaitable[Link]]
 class FlowChange:
     name: str
     change: str  # added, changed, removed, unchanged
+    parts: tuple[str, ...] = ()  # changed: "steps added: extra", ...
+    diff: str = ""  # changed: its sources against the deployed version's
+    kept_no_sources: bool = False  # the deployed version kept none to diff against
 
 
 @dataclass
@@ -68,10 +80,17 @@ class Plan:
     changes: list[FlowChange] = field(default_factory=list)
     diff: str = ""  # the dialplan files against what the current version applied
     sounds: list[MessageSound] = field(default_factory=list)  # the queue messages' files
+    kept: dict[str, str] = field(default_factory=dict)  # each flow's sources, to diff later
 
     @property
     def texts(self) -> dict[str, str]:
         return {name: conf.text() for name, conf in self.files.items()}
+
+    @property
+    def attached(self) -> dict[str, str]:
+        """What the version keeps beside its flows: the dialplan it applies
+        and each flow's sources."""
+        return {**self.texts, **self.kept}
 
     @property
     def changed(self) -> bool:
@@ -102,22 +121,33 @@ def make_plan(config, store: FlowStore, flows: Mapping[str, dict],
         raise DeployError(f"the queue messages cannot be played: {exc}") from None
     plan = Plan(flows=dict(flows), sources=dict(sources or {}), numbers=numbers, files=files,
                 current=now, sounds=sounds)
-    plan.changes = _changes(now, flows)
+    plan.kept = {sources_name(name): sources_text(read_sources(ir)) for name, ir in flows.items()}
+    plan.changes = _changes(store, now, flows)
     plan.diff = _diff(store, now, plan.texts)
     return plan
 
 
-def _changes(current: DeployedVersion | None, flows: Mapping[str, dict]) -> list[FlowChange]:
-    before = {f.name: f.ir_hash for f in current.flows} if current else {}
+def _changes(store: FlowStore, current: DeployedVersion | None,
+             flows: Mapping[str, dict]) -> list[FlowChange]:
+    """Each flow against the current version, by its identity: the same
+    files named by another path are the same flow."""
+    deployed = store.get(current.version).flows if current else {}
     out = []
-    for name in sorted(set(before) | set(flows)):
+    for name in sorted(set(deployed) | set(flows)):
         if name not in flows:
             out.append(FlowChange(name, "removed"))
-        elif name not in before:
+        elif name not in deployed:
             out.append(FlowChange(name, "added"))
+        elif identity(deployed[name]) == identity(flows[name]):
+            out.append(FlowChange(name, "unchanged"))
         else:
-            same = before[name] == ir_hash(flows[name])
-            out.append(FlowChange(name, "unchanged" if same else "changed"))
+            assert current is not None
+            old = parse_sources(store.attached(current.version, sources_name(name)))
+            diff = "" if old is None else source_diff(old, read_sources(flows[name]),
+                                                       current.version)
+            out.append(FlowChange(name, "changed",
+                                  parts=tuple(ir_changes(deployed[name], flows[name])),
+                                  diff=diff, kept_no_sources=old is None))
     return out
 
 
@@ -268,14 +298,14 @@ async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
     await _put_sounds(config, plan)
     if connect is None:
         version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
-                               sources=plan.sources, attached=plan.texts)
+                               sources=plan.sources, attached=plan.attached)
         return version, []
     link = await connect()
     try:
         with store.locked():
             previous = store.current_version()
             prepared = store.prepare(plan.flows, numbers=plan.numbers, note=note,
-                                     sources=plan.sources, attached=plan.texts)
+                                     sources=plan.sources, attached=plan.attached)
             version = store.activate(prepared.version)
             try:
                 done = await apply_files(link, plan.files)

@@ -4,6 +4,7 @@ Queries only: no rendering, no Asterisk (the CRM side is runtime.core.recorded_c
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.moments import parse_moment
 
 if TYPE_CHECKING:
     from ccdsl.runtime.operations.store import CallStore
@@ -28,8 +30,8 @@ class QueryError(ValueError):
 def parse_since(text: str, now: datetime) -> datetime:
     """The start of a `--since`: a span back from `now` (`30m`, `2h`, `3d`,
     `1w`), a date (`2026-11-30`, midnight) or a date and time
-    (`2026-11-30 10:00`, ISO with or without a zone; without one, the zone
-    of `now`)."""
+    (`2026-11-30 10:00`, `2026-11-30 10:00 Asia/Shanghai`, ISO 8601 with or
+    without an offset; without one, the zone of `now`)."""
     try:
         span = parse_duration_ms(text, "--since", units=SINCE_UNITS, spaced=True, whole=True)
     except InputError:
@@ -39,12 +41,17 @@ def parse_since(text: str, now: datetime) -> datetime:
             return now - timedelta(milliseconds=span)
         except OverflowError:
             raise QueryError(f"--since {text!r} reaches back before the year 1") from None
+    if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text):
+        try:
+            return datetime.fromisoformat(text.strip()).replace(tzinfo=now.tzinfo)
+        except ValueError as exc:
+            raise QueryError(f"--since {text!r}: {exc}") from None
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parse_moment(text, now.tzinfo)
+    except InputError:
         raise QueryError(f"--since {text!r}: expected a span such as 2h or 3d, a date such as "
-                         "2026-11-30, or a date and time such as \"2026-11-30 10:00\"") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+                         "2026-11-30, or a date and time such as \"2026-11-30 10:00\", "
+                         "\"2026-11-30 10:00 Asia/Shanghai\" or 2026-11-30T10:00+08:00") from None
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -155,13 +155,16 @@ class ScriptedCaller:
 
 
 # What the interactive caller asks: a description of what the flow waits
-# for; the answer is the keys typed, "" for silence, None to hang up.
-AskKeys = Callable[[str], "str | None | Awaitable[str | None]"]
+# for; the answer is what the caller does next, as --press reads it (a tuple
+# of actions: () is silence), or the keys typed as text, or None to hang up.
+Answer = Sequence[Action] | str | None
+AskKeys = Callable[[str], "Answer | Awaitable[Answer]"]
 
 
 class InteractiveCaller(ScriptedCaller):
-    """Keys come from a function when the flow listens. `describe` is set
-    by the channel before `listen` (what the flow waits for)."""
+    """A script written as the call goes: asked for when the flow listens
+    and what was typed before is done. `describe` is set by the channel
+    before `listen` (what the flow waits for)."""
 
     def __init__(self, ask: AskKeys, *, key_gap_ms: int = DEFAULT_KEY_GAP_MS,
                  max_call_ms: int = DEFAULT_MAX_CALL_MS) -> None:
@@ -169,7 +172,8 @@ class InteractiveCaller(ScriptedCaller):
         self.ask = ask
 
     async def listen(self, now: datetime) -> None:
-        if self._keys or self._hangup is not None:
+        if self._keys or self._hangup is not None or self._current() is not None:
+            await super().listen(now)
             return
         answer = self.ask(self.describe)
         if inspect.isawaitable(answer):
@@ -177,9 +181,11 @@ class InteractiveCaller(ScriptedCaller):
         if answer is None:
             self._hangup = now
             return
-        keys = "".join(k for k in answer if k in KEYS)
-        self._type(keys, now)
-
-    def take(self) -> Key:
-        # no script to advance: each answer is one press
-        return self._keys.popleft()
+        if isinstance(answer, str):
+            keys = "".join(k for k in answer if k in KEYS)
+            answer = (Press(keys),) if keys else ()
+        # what was typed runs from now, as a --press script from the call's start
+        self.actions = self.actions + tuple(answer)
+        self._prev = max(now, self._prev or now)
+        self._advance()
+        await super().listen(now)

@@ -233,12 +233,16 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
 def _asking(ask, line: list):
     """The interactive caller's question, with what the caller heard since
     it was last asked (the prompt they answer): ask(waiting_for, heard),
-    heard a list of {kind, text, language} from the channel's log."""
+    heard a list of {kind, text, language} from the channel's log, kind
+    "file", "tts" or "said" (a `say`: {said: number, value, words})."""
     seen = [0]
 
     def question(waiting_for: str):
         entries = line[0].log.entries if line else []
-        heard = [dict(data) for kind, data in entries[seen[0]:] if kind == "heard"]
+        # prompts and spoken values (`say`) alike: both are what the caller hears
+        heard = [dict(data, kind=data.get("kind") if kind == "heard" else "said",
+                      said=data.get("kind") if kind == "said" else None)
+                 for kind, data in entries[seen[0]:] if kind in ("heard", "said")]
         seen[0] = len(entries)
         return ask(waiting_for, heard)
 

@@ -11,12 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.core.moments import parse_moment
 from ccdsl.runtime.sim.caller import HangUp, Press, Silence, Speak
 
 DEFAULT_AT = "2026-11-30 10:00"  # a Monday morning: office hours in most flows
-
-
-_AT = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::(\d{2}))?(?:\s+(\S+))?\s*$")
 
 
 # what the caller does: the simulator's own script actions
@@ -43,35 +41,15 @@ def flow_zone(ir: dict) -> tuple[tzinfo, str]:
 
 def parse_at(text: str, default_zone: tzinfo | None = UTC,
              loc: dict | None = None) -> datetime:
-    """`2026-11-30 10:00 Asia/Shanghai` (zone optional, seconds optional,
-    `T` allowed between date and time) as a datetime, aware unless it names
-    no zone and `default_zone` is None."""
-    match = _AT.match(text)
-    if match is None:
-        raise InputError(
-            f'"{text}" is not a date and time; write "YYYY-MM-DD HH:MM" with an optional '
-            'time zone, such as "2026-11-30 10:00 Asia/Shanghai"', loc)
-    day, clock, seconds, zone_name = match.groups()
-    zone = default_zone
-    if zone_name is not None:
-        if zone_name.upper() in ("UTC", "Z"):
-            zone = UTC
-        else:
-            try:
-                zone = ZoneInfo(zone_name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise InputError(f'"{zone_name}" is not a time zone; use an IANA name '
-                                    'such as "Asia/Shanghai" or "UTC"', loc) from None
-    try:
-        naive = datetime.fromisoformat(f"{day} {int(clock.split(':')[0]):02d}:"
-                                       f"{clock.split(':')[1]}:{seconds or '00'}")
-    except ValueError as exc:
-        raise InputError(f'"{text}" is not a date and time: {exc}', loc) from None
-    if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+    """`2026-11-30 10:00 Asia/Shanghai` or ISO 8601 (`2026-11-30T10:00+08:00`,
+    `Z`, seconds) as a datetime (runtime.core.moments reads it), aware unless
+    it names no zone and `default_zone` is None; a simulated call's years only."""
+    moment = parse_moment(text, default_zone, loc)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
         # a call's clock runs on from here, in time zones and for hours
         raise InputError(f'"{text}": a simulated call starts between the years {FIRST_YEAR} '
                          f"and {LAST_YEAR}", loc)
-    return naive.replace(tzinfo=zone)
+    return moment
 
 
 _KEYS = re.compile(r"^[0-9*#]+$")

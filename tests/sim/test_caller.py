@@ -129,3 +129,33 @@ def test_interactive_caller_hangs_up_on_none_and_accepts_async_answers():
     caller.begin(T0)
     asyncio.run(caller.listen(at(900)))
     assert caller.hangup_at() == at(900)
+
+
+def test_an_interactive_answer_is_a_script_from_now():
+    # what `ccf simulate --interactive` reads with --press's parser: "5s 1"
+    # is five seconds of silence, then the key 1; hangup hangs up
+    answers = [(Silence(5000), Press("1")), (HangUp(after_ms=0),)]
+    asked = []
+
+    def ask(what):
+        asked.append(what)
+        return answers.pop(0)
+
+    caller = InteractiveCaller(ask, key_gap_ms=100)
+    caller.begin(T0)
+    asyncio.run(caller.listen(at(1000)))
+    assert keys_of(caller) == [(6000, "1")]
+    asyncio.run(caller.listen(at(8000)))
+    assert caller.hangup_at() == at(8000)
+    asyncio.run(caller.listen(at(9000)))  # hung up: not asked again
+    assert len(asked) == 2
+
+
+def test_an_interactive_silence_leaves_the_flow_to_time_out_then_asks_again():
+    answers = [(), (Press("2"),)]
+    caller = InteractiveCaller(lambda what: answers.pop(0))
+    caller.begin(T0)
+    asyncio.run(caller.listen(at(1000)))
+    assert caller.peek() is None  # nothing pressed: the flow's timeout decides
+    asyncio.run(caller.listen(at(6000)))
+    assert keys_of(caller) == [(6000, "2")]

@@ -1,0 +1,166 @@
+"""`ccf simulate FLOW --interactive` at a real pseudo-terminal: each line is
+read as --press reads it (bad input refused with --press's message and
+asked again, `hangup` hangs up, `5s` is a silence), Ctrl-C ends the call
+with exit 130, and what the caller hears, spoken values too, is on the
+screen before the keys are asked for."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from ccdsl.cli.exit_codes import INTERRUPTED
+
+CCF = Path(sys.executable).with_name("ccf")
+WAIT_S = 10.0
+
+FLOW = """flow desk:
+  languages en-US
+
+prompt welcome:
+  en-US tts "Welcome to the desk."
+
+prompt choices:
+  en-US tts "Press 1 for sales."
+
+on start:
+  answer
+  play welcome
+  say number 42
+  menu retries 1 timeout 3s:
+    prompt choices
+    1 -> play tts "Sales, goodbye."
+    timeout, invalid -> play tts "Sorry."
+  hangup
+"""
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is the
+    pseudo-terminal, so Ctrl-C typed there is its SIGINT, as in a shell."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Screen:
+    """`ccf ARGS` on a pseudo-terminal: what it has shown, keys typed into it."""
+
+    def __init__(self, *args: str, cwd: Path) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([str(CCF), *args], stdin=slave, stdout=slave,
+                                     stderr=slave, cwd=cwd, preexec_fn=_own_terminal,
+                                     env={**os.environ, "COLUMNS": "120"})
+        os.close(slave)
+        self.text = ""
+
+    def read(self) -> None:
+        while select.select([self.master], [], [], 0.05)[0]:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:  # the child closed the terminal
+                return
+            if not data:
+                return
+            self.text += data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def wait_for(self, pattern: str, count: int = 1) -> str:
+        deadline = time.monotonic() + WAIT_S
+        while len(re.findall(pattern, self.text)) < count:
+            assert time.monotonic() < deadline, f"waited for {pattern!r}:\n{self.text}"
+            self.read()
+        return self.text
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r")
+
+    def ctrl_c(self) -> None:
+        os.write(self.master, b"\x03")  # the terminal sends SIGINT to the process group
+
+    def end(self) -> int:
+        deadline = time.monotonic() + WAIT_S
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self.read()
+        self.read()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            raise AssertionError(f"ccf simulate did not end:\n{self.text}")
+        os.close(self.master)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Path:
+    (tmp_path / "desk.ccf").write_text(FLOW, encoding="utf-8")
+    return tmp_path
+
+
+def start(folder: Path) -> Screen:
+    return Screen("simulate", "desk.ccf", "--at", "2026-11-30 10:00", "--interactive",
+                  cwd=folder)
+
+
+def test_what_the_caller_hears_and_says_is_shown_before_the_question(desk: Path) -> None:
+    screen = start(desk)
+    shown = screen.wait_for(r"keys> ")
+    before = shown.split("keys> ")[0]
+    assert 'caller hears: "Welcome to the desk."' in before
+    assert "caller hears: number 42" in before  # a spoken value, not left out
+    assert 'caller hears: "Press 1 for sales."' in before
+    screen.type("1")
+    assert screen.end() == 0
+    assert 'caller presses "1" for menu' in screen.text
+    assert "Sales, goodbye." in screen.text
+
+
+def test_bad_input_is_refused_as_press_refuses_it_and_asked_again(desk: Path) -> None:
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    screen.type("x")
+    screen.wait_for(r"keys> ", 2)
+    assert ("error: `x` is not something a caller can do: write keys (0-9, * and #), a "
+            "silence such as 5s, speak:20s (talking into voicemail), or hangup") in screen.text
+    assert "menu: timeout" not in screen.text  # not taken for a silence
+    screen.type("1")
+    assert screen.end() == 0
+    assert 'caller presses "1" for menu' in screen.text
+
+
+def test_hangup_hangs_up(desk: Path) -> None:
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    screen.type("hangup")
+    assert screen.end() == 0
+    assert "hang-up by caller" in screen.text
+    assert "menu: timeout" not in screen.text
+
+
+def test_a_duration_is_a_silence_not_a_key(desk: Path) -> None:
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    screen.type("5s")
+    screen.wait_for(r"keys> ", 2)  # the 3 s timeout passed: asked again, on the retry
+    assert 'caller presses "5"' not in screen.text
+    assert "menu: timeout" in screen.text
+    screen.type("hangup")
+    assert screen.end() == 0
+
+
+def test_the_first_ctrl_c_ends_the_call(desk: Path) -> None:
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    screen.ctrl_c()
+    assert screen.end() == INTERRUPTED, screen.text
+    assert "Ctrl-C: the caller hangs up" in screen.text
+    assert "hang-up by caller" in screen.text
+    assert "Traceback" not in screen.text
