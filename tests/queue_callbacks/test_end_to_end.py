@@ -141,8 +141,9 @@ def test_a_key_pressed_in_the_queue_is_called_back_by_ccf_serve(tmp_path: Path) 
     (choice,) = json.loads(choices.stdout)["sections"]["queue_choices"]
     assert (choice["queue"], choice["key"], choice["times"]) == ("service", "2", 1)
     # the wait as ccf serve's clock measured it (the peer's queue ran on virtual time):
-    # the queue node's length, from the join's and the leaving's times in whole ms
-    assert abs(choice["avg_waited_ms"] - requested["waited_ms"]) <= 1
+    # the queue node's length, from the join's and the leaving's times, is that one
+    # figure however late the line's replies came (it was 2 ms off on a loaded machine)
+    assert choice["avg_waited_ms"] == requested["waited_ms"]
     (done,) = json.loads(callbacks.stdout)["sections"]["callbacks"]
     assert (done["queue"], done["requested"], done["completed"]) == ("service", 1, 1)
 

@@ -294,9 +294,13 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
                                    "wait_ms": waited}, loc)
         raise
     rt.queue_wait_ms += outcome.wait_ms
+    # stamped when the wait the line measured ended, so the visit's length in the
+    # reports (left minus joined) and the stored wait_ms are one figure, however late
+    # the line's replies came back (never after now: the line started at or after joined_at)
+    left_at = min(joined_at + timedelta(milliseconds=outcome.wait_ms), rt.services.clock.now())
     rt.emit("queue_left", {"queue": request.queue, "outcome": outcome.status,
                            "wait_ms": outcome.wait_ms, "position": outcome.position,
-                           "reason": outcome.reason}, loc)
+                           "reason": outcome.reason}, loc, at=left_at)
     if outcome.status == "answered":
         after_conversation(rt, outcome.conversation, loc)
     elif outcome.status == "key":
