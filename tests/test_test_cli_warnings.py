@@ -115,3 +115,18 @@ def test_a_wrong_code_is_a_usage_error(desk: Path, options, message: str) -> Non
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"error: {message}")
+
+
+def test_an_error_on_a_tests_first_line_fails_that_test_not_the_one_before(
+        tmp_path: Path, monkeypatch) -> None:
+    # a test block's span ends at column 1 of the next block's first line
+    (tmp_path / "desk.ccf").write_text(TEST_WARNING_FLOW, encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text(
+        'test "a known caller":\n  call from "+8613900000000"\n  expect played welcome\n\n'
+        'test "no call":\n  expect played welcome\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".")
+    assert result.exit_code == 1
+    assert "ok    desk.test.ccf:1  a known caller" in result.stdout
+    assert "FAIL  desk.test.ccf:5  no call" in result.stdout
+    assert 'error[E303]: test "no call" never makes a call' in result.stdout
