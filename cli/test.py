@@ -22,7 +22,7 @@ from ccdsl.cli.common import (
     code_selection,
     write,
 )
-from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.completion import flow_paths, test_names
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -99,7 +99,7 @@ def run_flow_tests(
         help="Flow files or directories (searched recursively); the tests of NAME.ccf are its "
              "`test` blocks and those of NAME.test.ccf beside it."),
     keyword: str = typer.Option(
-        None, "-k", metavar="EXPRESSION", show_default=False,
+        None, "-k", metavar="EXPRESSION", show_default=False, autocompletion=test_names,
         help="Only the tests whose `FILE::NAME` contains the words, in any case: `-k "
              "vip`, `-k \"known caller\"`, `-k 'menu and not retries'`, `-k 'vip or "
              "\"not found\"'` (quotes make and/or/not part of a name). The others are "
