@@ -99,6 +99,7 @@ _TABLE = [
     ("W602", W, "unused constant"),
     ("W603", W, "unused suppression comment"),
     ("W604", W, "suppression comment that cannot apply"),
+    ("W605", W, "duplicate test name"),
 ]
 
 CODES: dict[str, Code] = {code: Code(code, sev, title) for code, sev, title in _TABLE}

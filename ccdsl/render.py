@@ -179,10 +179,11 @@ def render(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], fmt: 
     if fmt == "github":
         return "".join(render_github_one(d, root=root) for d in diags)
     if fmt == "sarif":
-        from ccdsl.render_sarif import render_sarif
+        from ccdsl.render_sarif import render_sarif, repository_root
 
-        # SARIF names files relative to a base it declares: the working directory by default
-        return render_sarif(diags, sources, root=root or os.getcwd())
+        # SARIF names files relative to a base it declares: by default the repository's
+        # root, which GitHub code scanning resolves relative paths against
+        return render_sarif(diags, sources, root=root or repository_root(os.getcwd()))
     raise ValueError(f"unknown format {fmt!r}; the formats are {', '.join(FORMATS)}")
 
 

@@ -1,9 +1,13 @@
-"""Diagnostics as one SARIF 2.1.0 log (for GitHub code scanning and other tools); pure: no printing.
+"""Diagnostics as one SARIF 2.1.0 log (for GitHub code scanning and other tools); no printing.
 
-Paths are URIs relative to root (the working directory) under the base id
-%SRCROOT%; columns are UTF-16 code units, SARIF's default, so a caret after
-an emoji lands where an editor puts it. Each code used is a rule, described
-from its long explanation.
+Paths are URIs relative to root (the repository's root: GitHub resolves a
+relative uri against it) under the base id %SRCROOT%; columns are UTF-16
+code units, SARIF's default, so a caret after an emoji lands where an
+editor puts it. Each code used is a rule, described from its long
+explanation. Each result carries the line hash code scanning matches
+alerts by, from the file as it is on disk (as upload-sarif reads it), else
+from the text compiled. No automationDetails: upload-sarif's `category`
+fills it only where a log has none.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import quote
 
 from ccdsl.codes import CODES, explanation
 from ccdsl.diagnostics import Diagnostic, Severity
+from ccdsl.sarif_fingerprint import line_hashes
 from ccdsl.source import SourceFile, Span
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -29,6 +34,27 @@ def _version() -> str:
         return version("ccdsl")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def repository_root(start: str) -> str:
+    """The nearest folder from start up that holds `.git` (a folder, or a
+    file in a worktree or submodule); start itself when there is none."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return os.path.abspath(start)
+        here = parent
+
+
+def _file_text(path: str, source: SourceFile | None) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return source.text if source is not None else None
 
 
 def _artifact(path: str, root: str) -> dict:
@@ -105,7 +131,13 @@ def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
     codes = sorted({d.code for d in diags})
     index = {code: i for i, code in enumerate(codes)}
     results = []
+    hashes: dict[str, dict[int, str]] = {}
     for diag in diags:
+        path = diag.span.file
+        if path not in hashes:
+            text = _file_text(path, sources.get(path))
+            hashes[path] = line_hashes(text) if text is not None else {}
+        fingerprint = hashes[path].get(diag.span.line)
         results.append({
             "ruleId": diag.code,
             "ruleIndex": index[diag.code],
@@ -115,6 +147,8 @@ def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
                 "artifactLocation": _artifact(diag.span.file, root),
                 "region": _region(diag.span, sources.get(diag.span.file)),
             }}],
+            **({"partialFingerprints": {"primaryLocationLineHash": fingerprint}}
+               if fingerprint else {}),
         })
     return {
         "$schema": SCHEMA,

@@ -42,7 +42,7 @@ def list_calls(
 
     Each with its caller, CRM customer, the agent who talked, outcome,
     length and recording file; `--format json` gives the call records.
-    Exit status 2 for a bad option or a call store that is missing or
+    Exit status: 0; 2 for a bad option or a call store that is missing or
     cannot be read.
     """
     from ccdsl.runtime.core.durations import seconds_text
@@ -80,8 +80,8 @@ def show_call(
 
     The events in order as `ccf simulate` traces them; the path through the
     flow with each .ccf line quoted when the file is readable here; each
-    recording file and whether it exists on this machine. Exit status 1
-    for an unknown call, 2 for a call store that is missing or cannot be
+    recording file and whether it exists on this machine. Exit status: 0;
+    1 for an unknown call; 2 for a call store that is missing or cannot be
     read.
     """
     from ccdsl.runtime.operations.recordings import call_detail

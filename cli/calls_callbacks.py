@@ -33,8 +33,8 @@ def list_callbacks(
     line (when the caller joined), the attempts made, when the next one may
     be made, and the last outcome; `--all` adds those done, failed and
     given up. ccf serve dials them (docs/asterisk.md "Call-backs, in
-    detail"). Exit status 2 when the call store is missing or cannot be
-    read.
+    detail"). Exit status: 0; 2 when the call store is missing or cannot
+    be read.
     """
     from ccdsl.runtime.operations.callback_rows import listing
     from ccdsl.runtime.operations.centre_time import local_iso

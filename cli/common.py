@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ccdsl.cli.completion import warning_codes
 from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 # ---- the shared options ----------------------------------------------------------------
@@ -73,11 +74,11 @@ MACHINE_FORMATS = (Format.json, Format.github, Format.sarif)
 
 # -- which warnings are reported (ccdsl/code_selection.py), shared by validate, compile, test
 SelectOption = Annotated[list[str] | None, typer.Option(
-    "--select", metavar="CODES", show_default=False,
+    "--select", metavar="CODES", show_default=False, autocompletion=warning_codes,
     help="Report only these warnings: codes or prefixes (W601, W6, W), comma-separated or "
          "repeated. Errors are always reported.")]
 IgnoreOption = Annotated[list[str] | None, typer.Option(
-    "--ignore", metavar="CODES", show_default=False,
+    "--ignore", metavar="CODES", show_default=False, autocompletion=warning_codes,
     help="Do not report these warnings: codes or prefixes (W601, W6, W), comma-separated or "
          "repeated. Errors cannot be ignored.")]
 WarningsAsErrorsOption = Annotated[bool, typer.Option(

@@ -40,9 +40,11 @@ def compile_flow(
     """Compile a flow and the modules it uses to the JSON IR.
 
     The IR is what the runtime executes. Diagnostics go to standard error;
-    with errors (or warnings, with --warnings-as-errors), no IR is written
-    and the exit status is 1; a missing FILE or an OUT that cannot be written
-    is a usage error (2).
+    with errors (or warnings, with --warnings-as-errors) no IR is written.
+
+    Exit status: 0 when the IR was written, 1 when the flow has errors (or
+    warnings, with --warnings-as-errors), 2 for a usage error (a missing
+    FILE, an OUT that cannot be written).
     """
     from ccdsl.compiler.pipeline import compile_file
 

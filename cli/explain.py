@@ -21,6 +21,8 @@ def explain(
 
     Shows what the code means, a flow that triggers it and the same flow
     fixed. `ccf explain --list` lists every code.
+
+    Exit status: 0; 2 for an unknown code or none given.
     """
     import difflib
 

@@ -64,10 +64,13 @@ def fmt(
     """Format flows in the one canonical layout, keeping comments.
 
     Formatting is idempotent: a formatted file formats to itself. A file
-    with syntax errors is left untouched and its errors are reported (exit 1);
-    a missing path or a folder without flows is a usage error (exit 2).
+    with syntax errors is left untouched and its errors are reported.
     With `-` the formatted text goes to standard output (nothing when it has
     syntax errors, or with --check), as editors' format-on-save expects.
+
+    Exit status: 0 when done (with --check: when no file would change), 1
+    when a file has syntax errors or, with --check, would change, 2 for a
+    usage error (a missing path, a folder without flows).
     """
     from ccdsl.compiler.formatter import format_source
     from ccdsl.compiler.reader import read_source

@@ -78,6 +78,11 @@ def serve(
     ccf.toml (see `ccf config check`). Raises its open-file limit to the
     hard limit and takes at most `[fastagi] max_calls` calls at once (by
     default what that limit leaves room for); docs/asterisk.md "Limits".
+
+    Exit status: 0 when stopped by SIGTERM or Ctrl-C; 1 when a --simulate
+    flow does not compile; 2 for a usage error (a ccf.toml that cannot be
+    used, an address it cannot listen on, a call store or CRM it cannot
+    open).
     """
     import asyncio
     import logging

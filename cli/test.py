@@ -14,8 +14,15 @@ from pathlib import Path
 import typer
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.common import TextFormat, write
-from ccdsl.cli.completion import flow_paths
+from ccdsl.cli.common import (
+    IgnoreOption,
+    SelectOption,
+    TextFormat,
+    WarningsAsErrorsOption,
+    code_selection,
+    write,
+)
+from ccdsl.cli.completion import flow_paths, test_names
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -92,7 +99,7 @@ def run_flow_tests(
         help="Flow files or directories (searched recursively); the tests of NAME.ccf are its "
              "`test` blocks and those of NAME.test.ccf beside it."),
     keyword: str = typer.Option(
-        None, "-k", metavar="EXPRESSION", show_default=False,
+        None, "-k", metavar="EXPRESSION", show_default=False, autocompletion=test_names,
         help="Only the tests whose `FILE::NAME` contains the words, in any case: `-k "
              "vip`, `-k \"known caller\"`, `-k 'menu and not retries'`, `-k 'vip or "
              "\"not found\"'` (quotes make and/or/not part of a name). The others are "
@@ -115,12 +122,20 @@ def run_flow_tests(
                             help="sim: the simulator's channel. asterisk: through ccf serve's "
                                  "FastAGI server over 127.0.0.1, with a test peer answering "
                                  "every AGI command as Asterisk does (no Asterisk needed)."),
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    warnings_as_errors: WarningsAsErrorsOption = False,
 ) -> None:
     """Run every test block of the given flows as a simulated call.
 
     With --via asterisk each call goes through the FastAGI server of `ccf
     serve` instead, so the flow's ops become real AGI commands and replies;
     the outcomes must be the same.
+
+    Warnings do not fail tests; with --warnings-as-errors (narrowed by
+    --select and --ignore, as in `ccf validate`) a warning in the flow fails
+    it as a flow that does not compile, and one inside a test block fails
+    that test.
 
     Prints one line per test, the failing expectations with their source
     lines and the call's trace, then a summary `N passed, N failed` (and `N
@@ -135,6 +150,7 @@ def run_flow_tests(
 
     began = time.perf_counter()
     timestamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    chosen = code_selection(select, ignore, warnings_as_errors)
     try:
         selector = parse(keyword or "")
     except KeywordError as exc:
@@ -150,7 +166,7 @@ def run_flow_tests(
                 write(f"error: {diag.message}\n", err=True)
         raise typer.Exit(exit_codes.USAGE)
 
-    compiled = [_compile(path) for path in files]
+    compiled = [_compile(path, chosen) for path in files]
     root = os.getcwd()
     planned = [p for run in compiled for p in run.planned()]
     selected = sum(1 for p in planned if _selected(selector, p, root))
@@ -260,12 +276,13 @@ def is_terminal(stream) -> bool:
     return bool(isatty and isatty())
 
 
-def _compile(path: str) -> FlowRun:
-    """Compile a flow, ready to run its tests."""
+def _compile(path: str, selection) -> FlowRun:
+    """Compile a flow, ready to run its tests; selection (a
+    ccdsl.code_selection.Selection) may make warnings errors."""
     from ccdsl.compiler.pipeline import compile_file
 
     started = time.perf_counter()
-    result = compile_file(path)
+    result = compile_file(path, selection=selection)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
                   sources=result.sources)
     if not result.ok or result.ir is None:

@@ -38,8 +38,8 @@ def list_messages(
     Each with the caller, the CRM customer, the mailbox it was left in (the
     account owner's agent id, or the fallback mailbox), the file, its
     length, when, and whether it was called back (`ccf callback ID`: the id
-    is the call's). Exit status 2 when the call store is missing or cannot
-    be read.
+    is the call's). Exit status: 0; 2 when the call store is missing or
+    cannot be read.
     """
     from ccdsl.runtime.core.durations import seconds_text
     from ccdsl.runtime.operations.centre_time import local_iso

@@ -33,9 +33,11 @@ class Isolated:
 
 def _test_of(tests: tuple[ast.Test, ...], diag: Diagnostic) -> ast.Test | None:
     span = diag.span
+    at = (span.line, span.column)
     for test in tests:
         t = test.span
-        if span.file == t.file and t.line <= span.line <= t.end_line:
+        # a block's span ends where the next begins (column 1 of its first line)
+        if span.file == t.file and (t.line, t.column) <= at < (t.end_line, t.end_column):
             return test
     return None
 

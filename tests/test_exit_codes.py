@@ -261,3 +261,29 @@ def test_a_bad_option_value_is_a_usage_error(words, option) -> None:
 def test_choices_are_checked_for_many_commands() -> None:
     # the parametrisation above must not quietly cover nothing
     assert len({words for words, _ in _choice_options()}) >= 10
+
+
+# ---- each command's help states its statuses, as the table and its cases have them -------
+
+_STATUS_WORD = re.compile(r"(?<![\w.\-])(\d{1,3})(?![\w.%])")
+
+
+def help_statuses(words: tuple[str, ...]) -> set[int] | None:
+    """The statuses the `Exit status:` paragraph of a command's help names,
+    or None when its help has none."""
+    text = leaf_commands()[words].help or ""
+    found = re.search(r"Exit\s+status:?(.*?)(?:\n\s*\n|\Z)", text, re.S)
+    if found is None:
+        return None
+    return {int(word) for word in _STATUS_WORD.findall(found.group(1))}
+
+
+@pytest.mark.parametrize("words", sorted(leaf_commands()), ids=" ".join)
+def test_each_command_help_states_its_exit_statuses(words) -> None:
+    statuses = help_statuses(words)
+    assert statuses is not None, f"`ccf {' '.join(words)} --help` has no `Exit status:`"
+    assert statuses <= {code for code, _ in exit_codes.TABLE}, "a status the table lacks"
+    # every command succeeds and every command is a usage error for an unknown option
+    assert {exit_codes.OK, USAGE} <= statuses
+    assert {status for _, _, status in CASES[words]} <= statuses, \
+        "the help leaves out a status its common mistakes exit with"

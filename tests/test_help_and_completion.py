@@ -73,7 +73,8 @@ def complete(words: str, cword: int | None = None) -> list[str]:
     result = ccf(env={"_CCF_COMPLETE": "complete_bash", "COMP_WORDS": words,
                       "COMP_CWORD": str(len(parts) - 1 if cword is None else cword)})
     assert result.exit_code == 0, result.output
-    return result.stdout.split()
+    # one completion a line, as bash reads them (IFS=\n)
+    return [line for line in result.stdout.splitlines() if line]
 
 
 def test_commands_complete() -> None:
@@ -133,3 +134,77 @@ def test_bash_loads_the_completion_script(tmp_path, monkeypatch) -> None:
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "_ccf_completion" in done.stdout
+
+
+def test_warning_codes_complete_for_select_and_ignore() -> None:
+    from ccdsl.codes import CODES
+
+    warnings = [code for code in CODES if code.startswith("W6")]
+    assert complete("ccf validate --select W6") == warnings
+    assert complete("ccf compile --ignore W6") == warnings
+    assert complete("ccf test --ignore W20") == ["W200", "W206"]
+    assert complete("ccf validate --ignore E") == []  # errors cannot be chosen
+    # after a comma: the codes already typed are kept
+    assert complete("ccf validate --select W601,W60")[:2] == ["W601,W600", "W601,W601"]
+
+
+def test_test_names_complete_for_k(tmp_path, monkeypatch) -> None:
+    (tmp_path / "desk.ccf").write_text('flow desk\n\ntest "welcome is played":\n  call\n',
+                                       encoding="utf-8")
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "desk.test.ccf").write_text(
+        'test "not found: the caller queues":\n  call\n\ntest "vip":\n  call\n'
+        'test "问候 (zh)":\n  call\n', encoding="utf-8")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.ccf").write_text('test "hidden":\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert complete("ccf test -k ") == ['\\"not\\ found:\\ the\\ caller\\ queues\\"', "vip",
+                                       "welcome\\ is\\ played", '\\"问候\\ \\(zh\\)\\"']
+    assert complete("ccf test -k wel") == ["welcome\\ is\\ played"]
+    # only the tests of the paths given
+    assert complete("ccf test more -k v") == ["vip"]
+    assert complete("ccf test more -k w") == []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize("name", ["not found: the caller queues", "welcome is played",
+                                  "问候 (zh)"])
+def test_a_completed_k_selects_that_test_as_bash_reads_it(name, tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    flow = ('flow desk\n\nprompt hi:\n  en-US tts "Hi."\n\non start:\n  answer\n  play hi\n'
+            f'  hangup\n\ntest "{name}":\n  call from "+8613900000000"\n'
+            '  expect played hi\n\ntest "found":\n  call from "+8613900000000"\n'
+            '  expect played hi\n')
+    (tmp_path / "desk.ccf").write_text(flow, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [offered] = [v for v in complete("ccf test desk.ccf -k ") if v != "found"]
+    # the words bash makes of the completed command line
+    words = subprocess.run(["bash", "-c", f"printf '%s\\n' {offered}"], capture_output=True,
+                           text=True, timeout=30).stdout.splitlines()
+    result = ccf("test", "desk.ccf", "-k", *words)
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed, 1 deselected" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_install_completion_for_bash_in_a_fresh_home(tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    home = tmp_path / "home"
+    home.mkdir()
+    result = ccf("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    assert result.exit_code == 0, result.output
+    script = home / ".bash_completions" / "ccf.sh"
+    assert "_CCF_COMPLETE=complete_bash" in script.read_text(encoding="utf-8")
+    assert f"source '{script}'" in (home / ".bashrc").read_text(encoding="utf-8")
+    # a new shell of that user has ccf's completion
+    done = subprocess.run(["bash", "-c", "source ~/.bashrc && complete -p ccf"],
+                          env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "-F _ccf_completion ccf" in done.stdout
+    # installing again adds no second line
+    ccf("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    assert (home / ".bashrc").read_text(encoding="utf-8").count("ccf.sh") == 1

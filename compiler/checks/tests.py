@@ -9,6 +9,7 @@ as the flow: an impossible date or time is E501, an unknown zone E503.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,29 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     crm_types = sorted(n for n, r in records.items() if r.crm)
     for test in program.tests:
         yield from _test(test, declared, sources, crm_types)
+    yield from _duplicate_names(program.tests)
+
+
+def _duplicate_names(tests) -> Iterator[Diagnostic]:
+    """W605: a second test of a name already taken, in the flow or in its
+    NAME.test.ccf. JUnit readers key a test by its name (GitLab shows one of
+    two alike) and -k selects by it, so two alike cannot be told apart."""
+    first: dict[str, ast.Test] = {}
+    for test in tests:
+        if not test.name.is_plain:  # an interpolated name is E303 already
+            continue
+        name = test.name.value  # as the IR, the reports and -k have it
+        seen = first.setdefault(name, test)
+        if seen is test:
+            continue
+        where = seen.name.span
+        at = f"line {where.line}" if where.file == test.name.span.file \
+            else f"{os.path.basename(where.file)}:{where.line}"
+        yield diagnostic("W605", f"the test {_quoted(test.name)} is declared twice",
+                         test.name.span,
+                         help="rename one of them: CI reports (JUnit) and `ccf test -k` "
+                              "tell tests apart by their names",
+                         notes=(f"the first {_quoted(test.name)} is the test at {at}",))
 
 
 def _test(test: ast.Test, declared: dict[str, str], sources,
