@@ -252,10 +252,11 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.core.crm.folder import import_crm_folder
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.core.moments import moment_text
     from ccdsl.runtime.operations.agents_file import load_agents
     from ccdsl.runtime.operations.console_settings import ConsoleSettings
     from ccdsl.runtime.operations.store import CallStore
-    from ccdsl.runtime.sim.script import parse_at
+    from ccdsl.runtime.sim.script import centre_zone, parse_at
 
     if not path.exists():
         raise fail(f"--simulate {path}: no such file or folder", USAGE)
@@ -268,12 +269,18 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         str(folder / "agents.toml")
     try:
         agents = load_agents(agents_file)
-        start_at = parse_at(at) if at else None
     except InputError as exc:
         raise fail(str(exc), USAGE) from None
     if rate <= 0 or speed <= 0:
         raise fail("--rate and --speed must be more than 0", USAGE)
     programs = flows_of(path)
+    # a time without a zone is the centre's, as `ccf simulate --at` reads it
+    zone, _ = centre_zone([p.doc for p in programs.values()],
+                          centre.timezone if centre else None)
+    try:
+        start_at = parse_at(at, zone) if at else None
+    except InputError as exc:
+        raise fail(str(exc), USAGE) from None
     work = Path(tempfile.mkdtemp(prefix="ccf-serve-sim-"))
     settings = centre.console if centre else ConsoleSettings()
     passwords = None
@@ -307,7 +314,8 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
             return USAGE  # the address given cannot be used
         write(f"ccf serve --simulate: {len(programs)} flow(s) "
               f"({', '.join(sorted(programs))}), {len(agents)} agent(s), about {rate:g} "
-              f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}; "
+              f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}"
+              f"{f', the clock from {moment_text(start_at)}' if start_at else ''}; "
               f"{len(crm_notes)} CRM file(s); call store "
               f"{store_path if store else 'temporary (give --store FILE to keep the calls)'}\n"
               f"console: http://{bound[0]}:{bound[1]}/  (SIGTERM or Ctrl-C stops)\n")
