@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, write
+from ccdsl.cli.common import MOMENT_FORMS_HELP, ConfigOption, fail, load_centre, write
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
@@ -54,10 +54,10 @@ def serve(
     speed: float = typer.Option(1.0, "--speed", metavar="X", help="With --simulate: the "
                                 "centre's clock runs X times faster than the wall clock."),
     at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
-                           help="With --simulate: the centre's clock starts at this time, "
-                                "such as \"2026-11-30 10:00 Asia/Shanghai\" or "
-                                "2026-11-30T10:00+08:00 (default: now), "
-                                "for flows with opening hours."),
+                           help="With --simulate: the centre's clock starts at this time "
+                                f"(for flows with opening hours): {MOMENT_FORMS_HELP}. Without "
+                                "a zone, the centre's: ccf.toml's \\[centre] timezone, else the "
+                                "flows' business hours' (else UTC). Default: now."),
     seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
     store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,
                                help="With --simulate: keep the calls in this call store "
