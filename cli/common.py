@@ -49,10 +49,17 @@ CrmOption = Annotated[Path | None, typer.Option(
     "--crm", metavar="DB", dir_okay=False, show_default=False,
     help="A SQLite CRM file (`ccf crm import` fills one).")]
 
+# the words of every option that takes a moment (--at, --since, --now: one parser,
+# runtime/core/moments.py) or a local date (report's --from and --to)
+MOMENT_FORMS_HELP = ("\"YYYY-MM-DD HH:MM \\[Zone]\" such as \"2026-11-30 10:00 Asia/Shanghai\", "
+                     "or ISO 8601 such as 2026-11-30T10:00+08:00 (seconds, Z allowed)")
+LOCAL_FORMS_HELP = ("a date (2026-11-30) or a date and time (\"2026-11-30 10:00\", seconds "
+                    "allowed) in the report's time zone (--zone), no zone or offset")
+
 SinceOption = Annotated[str | None, typer.Option(
     "--since", metavar="WHEN", show_default=False,
     help="Only those from then on: a span back from now (30m, 2h, 3d, 1w), a date "
-         "(2026-11-30) or a date and time (\"2026-11-30 10:00\").")]
+         f"(2026-11-30) or a moment, {MOMENT_FORMS_HELP}; without a zone, this machine's.")]
 
 
 class Format(StrEnum):

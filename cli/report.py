@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ccdsl.cli.common import (
+    LOCAL_FORMS_HELP,
+    MOMENT_FORMS_HELP,
     ConfigOption,
     ReportFormat,
     ReportFormatOption,
@@ -60,11 +62,12 @@ def report(
                                            "realtime: the last --minutes minutes, per minute, "
                                            "and the calls in progress now."),
     start: str = typer.Option(None, "--from", metavar="DATE",
-                              help="The first day (YYYY-MM-DD) or moment (\"YYYY-MM-DD HH:MM\") "
-                                   "reported, local time. Default: the first call."),
+                              help=f"The first day or moment reported: {LOCAL_FORMS_HELP}. "
+                                   "Default: the first call."),
     end: str = typer.Option(None, "--to", metavar="DATE",
                             help="The last day reported (included), or the moment the range "
-                                 "ends (excluded), local time. Default: the last call."),
+                                 f"ends (excluded): {LOCAL_FORMS_HELP}. Default: the last "
+                                 "call."),
     queue: str = typer.Option(None, "--queue", metavar="QUEUE",
                               help="Only calls that joined this queue (and only this queue's "
                                    "row, and the agents' offers from it)."),
@@ -80,7 +83,7 @@ def report(
                                      "at most 1440)."),
     now: str = typer.Option(None, "--now", metavar="WHEN",
                             help="With --interval realtime: the moment the window ends, "
-                                 "\"YYYY-MM-DD HH:MM [Zone]\" (default: now; zone: the "
+                                 f"{MOMENT_FORMS_HELP} (default: now; without a zone, the "
                                  "report's)."),
     zone: str = typer.Option(None, "--zone", metavar="ZONE",
                              help="The time zone of periods, --from and --to, such as "

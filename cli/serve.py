@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, write
+from ccdsl.cli.common import MOMENT_FORMS_HELP, ConfigOption, fail, load_centre, write
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
@@ -54,10 +54,10 @@ def serve(
     speed: float = typer.Option(1.0, "--speed", metavar="X", help="With --simulate: the "
                                 "centre's clock runs X times faster than the wall clock."),
     at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
-                           help="With --simulate: the centre's clock starts at this time, "
-                                "such as \"2026-11-30 10:00 Asia/Shanghai\" or "
-                                "2026-11-30T10:00+08:00 (default: now), "
-                                "for flows with opening hours."),
+                           help="With --simulate: the centre's clock starts at this time "
+                                f"(for flows with opening hours): {MOMENT_FORMS_HELP}. Without "
+                                "a zone, the centre's: ccf.toml's \\[centre] timezone, else the "
+                                "flows' business hours' (else UTC). Default: now."),
     seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
     store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,
                                help="With --simulate: keep the calls in this call store "
@@ -257,10 +257,11 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.core.crm.folder import import_crm_folder
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.core.moments import moment_text
     from ccdsl.runtime.operations.agents_file import load_agents
     from ccdsl.runtime.operations.console_settings import ConsoleSettings
     from ccdsl.runtime.operations.store import CallStore
-    from ccdsl.runtime.sim.script import parse_at
+    from ccdsl.runtime.sim.script import centre_zone, parse_at
 
     if not path.exists():
         raise fail(f"--simulate {path}: no such file or folder", USAGE)
@@ -273,12 +274,18 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         str(folder / "agents.toml")
     try:
         agents = load_agents(agents_file)
-        start_at = parse_at(at) if at else None
     except InputError as exc:
         raise fail(str(exc), USAGE) from None
     if rate <= 0 or speed <= 0:
         raise fail("--rate and --speed must be more than 0", USAGE)
     programs = flows_of(path)
+    # a time without a zone is the centre's, as `ccf simulate --at` reads it
+    zone, _ = centre_zone([p.doc for p in programs.values()],
+                          centre.timezone if centre else None)
+    try:
+        start_at = parse_at(at, zone) if at else None
+    except InputError as exc:
+        raise fail(str(exc), USAGE) from None
     work = Path(tempfile.mkdtemp(prefix="ccf-serve-sim-"))
     settings = centre.console if centre else ConsoleSettings()
     passwords = None
@@ -312,7 +319,8 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
             return USAGE  # the address given cannot be used
         write(f"ccf serve --simulate: {len(programs)} flow(s) "
               f"({', '.join(sorted(programs))}), {len(agents)} agent(s), about {rate:g} "
-              f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}; "
+              f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}"
+              f"{f', the clock from {moment_text(start_at)}' if start_at else ''}; "
               f"{len(crm_notes)} CRM file(s); call store "
               f"{store_path if store else 'temporary (give --store FILE to keep the calls)'}\n"
               f"console: http://{bound[0]}:{bound[1]}/  (SIGTERM or Ctrl-C stops)\n")

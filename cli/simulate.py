@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ccdsl.cli.common import (
+    MOMENT_FORMS_HELP,
     CrmOption,
     KeepStoreOption,
     TextFormat,
@@ -61,11 +62,9 @@ def simulate(
                                help="The caller's number (caller id)."),
     dialled: str = typer.Option("", "--to", metavar="NUMBER", help="The number dialled."),
     at: str = typer.Option(None, "--at", metavar="WHEN",
-                           help="When the call arrives: \"YYYY-MM-DD HH:MM \\[Zone]\", such "
-                                "as \"2026-11-30 10:00 Asia/Shanghai\", or ISO 8601 such as "
-                                "2026-11-30T10:00+08:00 (seconds, Z allowed). Without a zone, "
-                                "the zone of the flow's business hours (else UTC). Default: "
-                                "now."),
+                           help=f"When the call arrives: {MOMENT_FORMS_HELP}. Without a "
+                                "zone, the zone of the flow's business hours (else UTC). "
+                                "Default: now."),
     press: str = typer.Option("", "--press", metavar="KEYS", help=PRESS_HELP),
     crm: CrmOption = None,
     agents: Path = typer.Option(None, "--agents", metavar="FILE", dir_okay=False,

@@ -208,3 +208,29 @@ def test_install_completion_for_bash_in_a_fresh_home(tmp_path, monkeypatch) -> N
     # installing again adds no second line
     ccf("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
     assert (home / ".bashrc").read_text(encoding="utf-8").count("ccf.sh") == 1
+# ---- the options that take a moment -----------------------------------------------------------
+
+WHEN_OPTIONS = ("--at", "--since", "--now", "--from", "--to")
+
+
+def _when_options():
+    for words, command in COMMANDS:
+        for param in getattr(command, "params", ()):
+            names = set(getattr(param, "opts", ())) & set(WHEN_OPTIONS)
+            if names and param.metavar != "NUMBER":  # simulate's --to is the number dialled
+                yield words, names.pop(), param
+
+
+def test_every_when_option_describes_its_forms_in_the_same_words() -> None:
+    """--at, --since and --now read a moment (runtime/core/moments.py), --from and --to a
+    local date or date and time: each option's help says so in cli/common.py's words."""
+    from ccdsl.cli.common import LOCAL_FORMS_HELP, MOMENT_FORMS_HELP
+
+    found = list(_when_options())
+    assert {name for _, name, _ in found} == set(WHEN_OPTIONS)
+    for words, name, param in found:
+        forms = LOCAL_FORMS_HELP if name in ("--from", "--to") else MOMENT_FORMS_HELP
+        assert forms in param.help, f"ccf {' '.join(words)} {name}: {param.help}"
+    out = ccf("report", "--help", env={"COLUMNS": "120", "TERMINAL_WIDTH": "120"}).output
+    shown = " ".join(out.replace("│", " ").split())  # the panel's borders, where lines wrap
+    assert "[Zone]" in shown and "ISO 8601 such as 2026-11-30T10:00+08:00" in shown

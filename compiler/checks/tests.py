@@ -21,8 +21,8 @@ from ccdsl.compiler.checks.values import date_problem, time_problem, zone_proble
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import Program
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
+from ccdsl.moment_forms import FORMS, MOMENT
 
-AT = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: (\S+))?$")
 KEYS = re.compile(r"^[0-9*#]+$")
 # the lines that set up the world a test's call starts in
 SETUP = (ast.TestAt, ast.TestCrm, ast.TestAgent, ast.TestCrmFault, ast.TestHttp)
@@ -144,27 +144,42 @@ def _quoted(text: ast.Str) -> str:
 
 
 def _at(stmt: ast.TestAt) -> Iterator[Diagnostic]:
+    """The forms `--at` reads too (ccdsl/moment_forms.py), held to the flow's rules."""
     when = stmt.when
-    match = AT.match(when.value) if when.is_plain else None
+    match = MOMENT.match(when.value) if when.is_plain else None
     if match is None:
         yield diagnostic(
             "E303", f"`at {_quoted(when)}` is not a date and time", when.span,
-            help='write `at "YYYY-MM-DD HH:MM"` with an optional time zone: '
-                 '`at "2026-11-28 22:00 Asia/Shanghai"`')
+            help=FORMS)
         return
-    date, time, zone = match.groups()
+    date, offset, zone = match.group("day"), match.group("offset"), match.group("zone")
+    minute, _, second = match.group("rest")[1:].partition(":")
     problem = date_problem(date)
     if problem:
         yield diagnostic("E501", f"`{date}` is not a date: {problem}", when.span,
                          help="write dates as YYYY-MM-DD, a day that exists in that month")
-    problem = time_problem(time)
+    time = f"{int(match.group('hour')):02d}:{minute}"
+    problem = time_problem(time) or (
+        f"there is no second {second[:2]} (seconds run 00 to 59)"
+        if second and int(second[:2]) > 59 else None)
     if problem:
         yield diagnostic("E501", f"`{time}` is not a time of day: {problem}", when.span,
                          help="write times as HH:MM on a 24-hour clock, from 00:00 to 23:59")
-    if zone is not None:
+    if offset and zone:
+        yield diagnostic("E303", f"`at {_quoted(when)}` gives both an offset and a time zone",
+                         when.span, help="give one: `+08:00` or `Asia/Shanghai`")
+    elif offset and not _offset_ok(offset):
+        yield diagnostic("E501", f"`{offset}` is not an offset from UTC", when.span,
+                         help="offsets run from -23:59 to +23:59, such as +08:00 or Z")
+    elif zone is not None and zone.upper() not in ("UTC", "Z"):
         problem = zone_problem(zone)
         if problem:
             yield diagnostic("E503", problem[0], when.span, help=problem[1])
+
+
+def _offset_ok(offset: str) -> bool:
+    digits = offset.replace(":", "")
+    return offset == "Z" or (int(digits[1:3]) < 24 and int(digits[3:5] or 0) < 60)
 
 
 def _press(stmt: ast.TestPress) -> Iterator[Diagnostic]:

@@ -124,7 +124,7 @@ class SimulatedConsole:
             calls_per_minute=self.options.calls_per_minute, seed=self.options.seed,
             human=person, speed=self.options.speed,
             agents_path=self.agents_path, history=store,
-            new_call_id=lambda: store.reserve_call_id("sim-"), record=record,
+            new_call_id=lambda: store.reserve_call_id("sim-", centre.clock.now()), record=record,
             tracker=tracker, config=RuntimeConfig(recordings_dir=self.recordings_dir or None),
             start_at=self.options.start_at, callbacks=self._call_back)
         desk = AgentDesk({a.id: "logged_out" if a.state in ("offline", "logged_off",

@@ -3,34 +3,26 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ccdsl.moment_forms import FORMS, MOMENT, iso_text
 from ccdsl.runtime.core.errors import InputError
 
-_MOMENT = re.compile(
-    r"^\s*(?P<day>\d{4}-\d{2}-\d{2})[ T](?P<hour>\d{1,2})"
-    r"(?P<rest>:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?)"
-    r"\s*(?P<offset>Z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?"
-    r"(?:\s+(?P<zone>[^\s\d+-]\S*))?\s*$")
-
-FORMS = ('write "YYYY-MM-DD HH:MM" with an optional time zone, such as "2026-11-30 10:00 '
-         'Asia/Shanghai", or ISO 8601 such as "2026-11-30T10:00+08:00"')
+__all__ = ["FORMS", "moment_text", "parse_moment"]
 
 
 def parse_moment(text: str, default_zone: tzinfo | None = UTC,
                  loc: dict | None = None) -> datetime:
     """The moment `text` names: aware, unless it names no zone or offset and
     `default_zone` is None. InputError (at `loc`) saying the forms otherwise."""
-    match = _MOMENT.match(text)
+    match = MOMENT.match(text)
     if match is None:
         raise InputError(f'"{text}" is not a date and time; {FORMS}', loc)
     offset, zone_name = match.group("offset"), match.group("zone")
     if offset and zone_name:
         raise InputError(f'"{text}" gives both an offset and a time zone; give one', loc)
-    iso = (f"{match.group('day')}T{int(match.group('hour')):02d}"
-           f"{match.group('rest').replace(',', '.')}{offset or ''}")
+    iso = iso_text(match)
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError as exc:

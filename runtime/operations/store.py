@@ -21,9 +21,9 @@ from typing import Any
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
-from ccdsl.runtime.operations import store_history
+from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
-from ccdsl.runtime.operations.store_ids import Claims, calls_of, reserve_numbered
+from ccdsl.runtime.operations.store_ids import Claims, calls_of
 from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
 from ccdsl.runtime.operations.store_record import (
     FOLDS,
@@ -398,20 +398,17 @@ class CallStore:
 
     # -- call ids --------------------------------------------------------
 
-    def reserve_call_id(self, prefix: str = "sim-") -> str:
-        """The next `PREFIX N` free in the file, its row inserted at once
-        (in progress) so no other process can take it."""
+    def reserve_call_id(self, prefix: str = "sim-", at: datetime | None = None) -> str:
+        """The next `PREFIX N` free in the file, its row inserted at once (stamped `at`,
+        a simulated clock's, else now) so no other process takes it; deleted at close
+        if its call never started."""
         with self._read_lock:
             db = self._reader()
             run_id = self._ensure_run(db)
             db.execute(f"PRAGMA busy_timeout={RESERVE_BUSY_MS}")
             try:
                 with self._transaction():
-                    call_id = reserve_numbered(db, prefix)
-                    now = datetime.now(UTC)
-                    db.execute("INSERT INTO calls (call_id, started, started_ms, "
-                               "talked_to_agent, run_id) VALUES (?, ?, ?, 0, ?)",
-                               (call_id, utc_text(now), _ms(now), run_id))
+                    call_id = store_ids.reserve_row(db, prefix, at or datetime.now(UTC), run_id)
             finally:
                 db.execute("PRAGMA busy_timeout=5000")
         with self._lock:
@@ -484,6 +481,9 @@ class CallStore:
                 call.settle_ringing("caller_gone")
                 recordings_done(call, now_ms)
                 self._finish(call_id, call)
+            unused, self._reserved = sorted(self._reserved), set()
+            if unused:  # the centre stopped between reserving an id and starting its call
+                self._q.jobs.append(Job(lambda db: store_ids.forget_reservations(db, unused)))
             if self._run_id is not None or self._q.first_at is not None:
                 self._q.jobs.append(Job(self._end_run))
                 self._queued()

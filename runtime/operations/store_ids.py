@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import OrderedDict
+from datetime import datetime
+
+from ccdsl.runtime.operations.centre_time import utc_text
 
 # Asterisk's Uniqueids (`1795663790.9`, `sysname-1795663790.9`) never hold a `~`
 REPEAT = "~"
@@ -120,3 +123,18 @@ class Claims:
     def previous(self, call_id: str) -> str | None:
         """The call a claimed repeat follows, once (for its first row)."""
         return self._previous.pop(call_id, None)
+
+
+def reserve_row(db: sqlite3.Connection, prefix: str, at: datetime, run_id: int) -> str:
+    """reserve_numbered's id, its row inserted in progress and stamped `at`."""
+    call_id = reserve_numbered(db, prefix)
+    db.execute("INSERT INTO calls (call_id, started, started_ms, talked_to_agent, run_id) "
+               "VALUES (?, ?, ?, 0, ?)",
+               (call_id, utc_text(at), int(at.timestamp() * 1000), run_id))
+    return call_id
+
+
+def forget_reservations(db: sqlite3.Connection, call_ids: list[str]) -> None:
+    """Delete the rows of reserved ids whose call never started (no flow)."""
+    db.executemany("DELETE FROM calls WHERE call_id = ? AND flow IS NULL AND outcome IS NULL",
+                   [(call_id,) for call_id in call_ids])

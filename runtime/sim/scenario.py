@@ -184,7 +184,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                           timezone=hours_zone(ir))
     except (OSError, sqlite3.Error, ValueError) as exc:
         raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
-    call_id = _next_sim_id(store) if store_path else CALL_ID
+    call_id = _next_sim_id(store, scenario.start) if store_path else CALL_ID
     if store_path and note is not None:
         note(f"call store: {store_path} (this call is {call_id})")
     try:
@@ -249,12 +249,12 @@ def _asking(ask, line: list):
     return question
 
 
-def _next_sim_id(store) -> str:
+def _next_sim_id(store, at: datetime) -> str:
     """The next `sim-N` call id of a call store, reserved there (its row
     inserted in one transaction with the choice), so simulated calls kept in
     one store never share an id, however many processes simulate at once."""
     try:
-        return store.reserve_call_id("sim-")
+        return store.reserve_call_id("sim-", at)  # the simulated call's clock
     except sqlite3.Error as exc:
         raise InputError(f"the call store `{store.path}` cannot take a new call: {exc}") \
             from None

@@ -30,7 +30,15 @@ def hours_zone(ir: dict) -> str | None:
 def flow_zone(ir: dict) -> tuple[tzinfo, str]:
     """The zone a time without one is read in: the flow's business-hours
     zone when all its `hours` agree on one, else UTC."""
-    name = hours_zone(ir)
+    return centre_zone([ir])
+
+
+def centre_zone(irs, configured: str | None = None) -> tuple[tzinfo, str]:
+    """The zone a simulated centre reads a time without one in (`ccf simulate
+    --at`, `ccf serve --simulate --at`, a test's `at`): ccf.toml's [centre]
+    timezone when given, else the zone all the flows' `hours` agree on, else UTC."""
+    names = {configured} if configured else {hours_zone(ir) for ir in irs} - {None}
+    name = names.pop() if len(names) == 1 else None
     if name is not None:
         try:
             return ZoneInfo(name), name

@@ -70,3 +70,34 @@ def test_a_run_prints_the_console_and_passwords_that_log_in(tmp_path: Path) -> N
     assert proc.returncode == 0, out
     assert "ccf serve --simulate: stopping" in out and "Traceback" not in out
     assert not list(tmp_path.glob("ccf-serve-sim-*")), "the run's temporary files are left"
+
+
+def test_at_without_a_zone_is_the_centres_time_and_the_store_holds_only_its_calls(
+        tmp_path: Path) -> None:
+    """examples/iws's ccf.toml puts the centre in Asia/Shanghai: "08:30" there is 00:30 UTC
+    (as `ccf simulate --at` reads it for hotline, whose hours are in that zone); every row
+    the run leaves in the store is a simulated call, on the simulated clock, ended."""
+    import sqlite3
+
+    store = tmp_path / "calls.db"
+    ccf_bin = Path(sys.executable).with_name("ccf")
+    proc = subprocess.Popen([str(ccf_bin), "serve", "--simulate", str(IWS), "--web-port", "0",
+                             "--at", "2026-11-30 08:30", "--rate", "600", "--speed", "30",
+                             "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "clock from 2026-11-30 08:30 Asia/Shanghai" in first, first
+        time.sleep(3)  # about 25 callers a second of wall time: some are arriving at the stop
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT call_id, flow, started, outcome FROM calls").fetchall()
+    assert rows
+    for call_id, flow, started, outcome in rows:
+        assert flow == "hotline" and outcome, (call_id, flow, started, outcome)
+        assert "2026-11-30T00:30:00" <= started < "2026-11-30T01:00:00", (call_id, started)

@@ -235,3 +235,35 @@ def test_docs_define_every_figure(store: str) -> None:
         part = text.split(f"### {section.name} ", 1)[1].split("\n### ", 1)[0]
         for column in section.columns:
             assert column.key in part, (section.name, column.key)
+
+
+def test_a_store_no_centre_writes_any_more_ends_open_states_at_its_last_moment(
+        tmp_path: Path) -> None:
+    """A simulated centre (ccf serve --simulate) stamps its rows on its own clock, days
+    before the report is made: once it stopped (its run ended), an agent still paused or
+    ready at its last row is not counted as logged in until the real now."""
+    from ccdsl.runtime.core.events import Event
+
+    path = tmp_path / "calls.db"
+    rows = [("09:00:00", "wang", "ready", None, "logged_out", None, 10),
+            ("09:10:00", "wang", "paused", "training", "ready", None, 600)]
+    with CallStore(path, timezone="Asia/Shanghai") as calls:
+        for clock, agent, state, reason, before, before_reason, seconds in rows:
+            calls.record_centre_event("console", "agent_state", {
+                "agent": agent, "state": state, "reason": reason, "from": before,
+                "from_reason": before_reason, "seconds_in_previous": seconds}, at=_at(clock))
+        calls.emit(Event("sim-1", 1, _at("09:05:00"), "call_started",
+                         {"caller": "+8613800000001", "dialled": "", "flow": "hotline",
+                          "flow_version": "1"}))
+        calls.emit(Event("sim-1", 2, _at("09:30:00"), "call_ended",
+                         {"outcome": "hangup", "duration_ms": 1_500_000}))
+    times, pauses = _times(str(path), start=None, end=None, now="2026-12-06T18:00:00")
+    assert pauses[("wang", "training")] == 1_200_000  # 09:10 to the call's end at 09:30
+    assert _s(times["wang"])["logged_in"] == 1800
+    # nor up to a --to after the centre stopped: nobody was logged in to it then
+    times, pauses = _times(str(path), start=f"{DAY} 09:00", end=f"{DAY} 10:00",
+                           now="2026-12-06T18:00:00")
+    assert pauses[("wang", "training")] == 1_200_000
+    times, pauses = _times(str(path), start=f"{DAY} 09:00", end=f"{DAY} 09:20",
+                           now="2026-12-06T18:00:00")
+    assert pauses[("wang", "training")] == 600_000

@@ -545,3 +545,23 @@ def test_event_data_text_is_json_dumps_with_the_stores_options():
         expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               default=to_json)
         assert dumps(value) == expected
+
+
+def test_a_reserved_call_id_is_stamped_on_the_callers_clock_and_forgotten_unused(
+        tmp_path) -> None:
+    """A simulated centre reserves `sim-N` before its call starts: the row carries the
+    simulated clock's time, and a reservation whose call never started (the centre
+    stopped first) leaves no call in the store, so reports over it see simulated calls only."""
+    path = tmp_path / "calls.db"
+    store = CallStore(path)
+    used = store.reserve_call_id("sim-", at=T0)
+    unused = store.reserve_call_id("sim-", at=T0 + timedelta(seconds=5))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT started FROM calls WHERE call_id = ?",
+                          (unused,)).fetchone() == ("2026-11-30T10:00:05+00:00",)
+    Call(store, used, start=T0 + timedelta(seconds=1)).emit("call_ended", 2000, outcome="hangup",
+                                                            duration_ms=2000)
+    store.close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT call_id, flow, outcome FROM calls").fetchall()
+    assert rows == [(used, "hotline", "hangup")]

@@ -115,10 +115,11 @@ def intervals(changes: list[Change], end_ms: int) -> Iterable[tuple[str | None, 
 
 def agent_times(db: sqlite3.Connection, lo: int | None, hi: int | None, now_ms: int,
                 agent: str | None = None) -> list[AgentTime]:
-    """Per agent, by id, the time in each state within [lo, min(hi, now)): a state begun
-    before lo counts from lo, one open at the end to the end. Agents who were logged out
-    the whole window, or have no row, are not listed."""
-    end = now_ms if hi is None else min(hi, now_ms)
+    """Per agent, by id, the time in each state within [lo, min(hi, now, the store's last
+    moment once no centre writes it)): a state begun before lo counts from lo, one open at
+    the end to the end. Agents who were logged out the whole window, or have no row, are
+    not listed."""
+    end = min(now_ms if hi is None else min(hi, now_ms), open_until(db, now_ms))
     start = lo
     where = ["kind = :kind"]
     args: dict[str, object] = {"kind": KIND}
@@ -143,6 +144,23 @@ def agent_times(db: sqlite3.Connection, lo: int | None, hi: int | None, now_ms: 
         if times.logged_in_ms > 0 or times.changed_in_window:
             found.append(times)
     return found
+
+
+def open_until(db: sqlite3.Connection, now_ms: int) -> int:
+    """Until when a state still open at an agent's last row lasted: now while a centre
+    writes the store (a run not ended, or none recorded yet); once every run ended, the
+    last moment the store recorded. A simulated centre's clock is its own, days from the
+    wall clock's now, and nobody is logged in to a centre that stopped."""
+    try:
+        if db.execute("SELECT count(*) = 0 OR count(*) > count(ended_ms) "
+                      "FROM runs").fetchone()[0]:
+            return now_ms
+        last = db.execute("SELECT max(ms) FROM (SELECT max(at_ms) AS ms FROM centre_events "
+                          "UNION ALL SELECT max(max(started_ms, coalesce(ended_ms, 0))) "
+                          "FROM calls)").fetchone()[0]
+    except sqlite3.OperationalError:  # a store older than runs and centre_events
+        return now_ms
+    return now_ms if last is None else min(last, now_ms)
 
 
 def has_states(db: sqlite3.Connection) -> bool:
