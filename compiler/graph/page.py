@@ -80,10 +80,13 @@ def covers(graph: FlowGraph) -> str:
     traffic = graph.traffic
     if traffic is None:
         return ""
+    only = f" {traffic.only}" if traffic.only else ""
     if not traffic.calls or traffic.covers is None:
-        return "Traffic: no call of this flow in the call store for this range."
+        return f"Traffic: no call of this flow{only} in the call store for this range."
     first, last = traffic.covers
-    return f"Traffic: {plural(traffic.calls, 'call')}, from {first} to {last}."
+    zone = f" {traffic.zone}" if traffic.zone else ""
+    return (f"Traffic: {plural(traffic.calls, 'call')}{only}, from {first} to {last}"
+            f"{zone}.")
 
 
 def render_page(graph: FlowGraph, svg: str) -> str:
