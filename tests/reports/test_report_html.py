@@ -149,14 +149,17 @@ def test_names_from_the_store_are_escaped(page: str) -> None:
 
 def test_flow_graphs_are_shown_after_the_nodes(report) -> None:
     graph = '<svg xmlns="http://www.w3.org/2000/svg" width="900" height="90"></svg>'
-    page = render(report, graphs={"hotline": graph, "sales": graph})
+    counts = "Traffic: 3 calls that joined queue <b>, from 2026-11-30 10:00 to ..."
+    page = render(report, graphs={"hotline": (counts, graph), "sales": (counts, graph)})
     at = page.index('<section id="nodes">')
     hotline = page.index('<section class="flow" id="flow-hotline"><h2>Flow hotline</h2>')
     assert at < hotline < page.index('id="flow-sales"') < page.index('<section id="choices">')
     assert page.count(graph) == 2
+    # each says which calls its traffic counts, escaped
+    assert page.count('<p class="covers">Traffic: 3 calls that joined queue &lt;b&gt;,') == 2
     assert ".graph { overflow: auto; max-width: 100%;" in page
     only = render(make_report(report.store, report.filters, report.options, ("summary",)),
-                  graphs={"hotline": graph})
+                  graphs={"hotline": (counts, graph)})
     assert 'id="flow-hotline"' in only  # no nodes section: at the end
 
 

@@ -166,9 +166,11 @@ NO_STATES = ("<p class=\"empty\">No agent states recorded: the console records t
              "agents log in to it (<code>ccf serve</code>); a simulation has none.</p>")
 
 
-def render(report: Report, *, graphs: Mapping[str, str] = {}) -> str:  # noqa: B006 (never mutated)
-    """The page. `graphs`: flow name to its graph as inline SVG markup, already safe to
-    embed, each shown as a section "Flow NAME" after the nodes."""
+def render(report: Report, *,
+           graphs: Mapping[str, tuple[str, str]] = {}) -> str:  # noqa: B006 (never mutated)
+    """The page. `graphs`: flow name to (what its traffic counts, in words;
+    its graph as inline SVG markup, already safe to embed), each shown as a
+    section "Flow NAME" after the nodes."""
     facts = "".join(f"<dt>{escape(what)}</dt><dd>{escape(str(value))}</dd>"
                     for what, value in heading(report))
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -177,7 +179,8 @@ def render(report: Report, *, graphs: Mapping[str, str] = {}) -> str:  # noqa: B
              "<h1>Call report</h1>", f"<dl>{facts}</dl>"]
     names = [s.name for s in report.sections]
     flows = [f'<section class="flow" id="flow-{escape(flow)}"><h2>Flow {escape(flow)}</h2>'
-             f'<div class="graph">{markup}</div></section>' for flow, markup in graphs.items()]
+             f'<p class="covers">{escape(counts)}</p><div class="graph">{markup}</div></section>'
+             for flow, (counts, markup) in graphs.items()]
     for section in report.sections:
         parts.append(f'<section id="{section.name}"><h2>{escape(section.title)}</h2>')
         drawn = chart(section)
