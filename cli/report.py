@@ -96,8 +96,9 @@ def report(
                                      "output)."),
     graphs: list[str] = typer.Option(None, "--graph", metavar="FLOW",
                                      help="With --format html: put this flow's graph (a .ccf "
-                                          "file), with its traffic from the same store and "
-                                          "range, into the report; repeatable. Needs "
+                                          "file), with the traffic of the calls the report "
+                                          "counts (store, range, --queue, --agent), into the "
+                                          "report; repeatable. Needs "
                                           "Graphviz's dot."),
     check_asterisk: bool = typer.Option(False, "--check-asterisk",
                                         help="Instead of the report: count what Asterisk saw "
