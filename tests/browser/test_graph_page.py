@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from browser.screens import shoot
 from tests.ccf_cli import ccf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +50,43 @@ def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int)
         assert errors == []
     finally:
         context.close()
+
+
+# the text boxes of the page's SVG (Graphviz's) and its HTML text, as Chromium lays them out
+ON_START = """() => {
+  const t = [...document.querySelectorAll('div.graph svg text')]
+    .find(e => e.textContent === 'on start');
+  const r = t.getBoundingClientRect();
+  return {left: r.left, right: r.right, width: r.width, height: r.height};
+}"""
+GRAPH_BOX = """() => {
+  const box = document.querySelector('div.graph');
+  const svg = box.querySelector('svg').getBoundingClientRect();
+  return {box: box.clientWidth, scroll: box.scrollWidth, svg: svg.width,
+          natural: box.querySelector('svg').viewBox.baseVal.width};
+}"""
+
+
+def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
+        browser, page_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        # at first the whole flow, fitted to the page's width: where it starts in view
+        sizes = page.evaluate(GRAPH_BOX)
+        assert sizes["natural"] > 390
+        assert sizes["svg"] <= sizes["box"] and sizes["scroll"] <= sizes["box"]
+        start = page.evaluate(ON_START)
+        assert 0 <= start["left"] and start["right"] <= 390
+        shoot(page, "graph-390-fitted")
+        # "actual size": the graph at its own size (11 px text), scrolling in its box only
+        page.get_by_text("Fit the flow to the page").click()
+        sizes = page.evaluate(GRAPH_BOX)
+        assert abs(sizes["svg"] - sizes["natural"]) < 1 and sizes["scroll"] > sizes["box"]
+        assert page.evaluate(ON_START)["height"] >= 10
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(page, "graph-390-actual-size")
+    finally:
+        context.close()
+
