@@ -43,7 +43,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     from ccdsl.runtime.operations.reports.display import heading, show
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.render_html import chart
+    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart
 
     zone = ctx.zone()
     today = now.astimezone(zone).date()
@@ -67,12 +67,27 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     sections = []
     for section in made.sections:
         numeric = [c.kind != "text" for c in section.columns]
+        rows = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+                for row in section.rows]
+        # the summary reads down, one figure a line, as in the HTML report (a phone)
+        figures = [(c.title, value, wide) for c, value, wide in
+                   zip(section.columns, rows[0], numeric, strict=True)] \
+            if section.name == "summary" and rows else []
+        parts = [("", "", rows)]
+        if section.name == "nodes":  # steps and menus, waits in queues, handlers apart
+            kind = [c.key for c in section.columns].index("kind")
+            parts = [(suffix, title, [shown for shown, row in zip(rows, section.rows,
+                                                                    strict=True)
+                                      if row[kind] == name])
+                     for name, title, suffix in NODE_KINDS]
+            parts = [p for p in parts if p[2] or not p[0]]
         sections.append({
             "name": section.name, "title": section.title,
             # our own SVG: every label in it is escaped by reports/svg.py
             "chart": Markup(chart(section)),
             "columns": [c.title for c in section.columns], "numeric": numeric,
-            "rows": [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
-                     for row in section.rows]})
+            "rows": rows, "figures": figures,
+            "parts": [{"suffix": suffix, "title": title, "rows": part}
+                      for suffix, title, part in parts]})
     facts = tuple((what, str(value)) for what, value in heading(made) if what != "store")
     return ReportView(*keep, None, facts, tuple(sections))
