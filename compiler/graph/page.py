@@ -23,6 +23,7 @@ p { margin: 0.3em 0; overflow-wrap: anywhere; }
 .graph svg { display: block; max-width: none; }
 /* the whole flow at once, shrunk to the page's width; unticked, at its own size (its
    11-point text at 11 px) scrolling in its box: a checkbox, since the page has no script */
+#fit:checked ~ .graph { max-height: none; }
 #fit:checked ~ .graph svg { max-width: 100%; height: auto; }
 .view { margin: 0.6em 0; }
 .view label { font-size: 0.95em; cursor: pointer; }

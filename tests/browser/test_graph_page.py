@@ -45,6 +45,10 @@ def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         box = page.locator("div.graph").bounding_box()
         assert box is not None and box["width"] <= width
+        # fitted to the page, the whole flow shows: nothing to scroll inside its box
+        assert page.evaluate("(b => b.scrollHeight <= b.clientHeight && "
+                             "b.scrollWidth <= b.clientWidth)"
+                             "(document.querySelector('div.graph'))")
         assert page.locator("div.graph svg text", has_text="main_menu").count() == 1
         assert "3 calls" in page.locator("p.covers").inner_text()
         assert errors == []
@@ -52,7 +56,22 @@ def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int)
         context.close()
 
 
-# the text boxes of the page's SVG (Graphviz's) and its HTML text, as Chromium lays them out
+# Graphviz's texts that cover one another by more than 2 px each way (the lines of a box
+# sit 12 px apart, a hair less than an 11 px text's box)
+OVERLAPS = """() => {
+  const found = [];
+  const texts = [...document.querySelectorAll('div.graph svg text')].map(
+    t => ({text: t.textContent, r: t.getBoundingClientRect()}));
+  for (let i = 0; i < texts.length; i++) {
+    for (let j = i + 1; j < texts.length; j++) {
+      const a = texts[i].r, b = texts[j].r;
+      if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 &&
+          Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2)
+        found.push(`"${texts[i].text}" overlaps "${texts[j].text}"`);
+    }
+  }
+  return found;
+}"""
 ON_START = """() => {
   const t = [...document.querySelectorAll('div.graph svg text')]
     .find(e => e.textContent === 'on start');
@@ -63,6 +82,7 @@ GRAPH_BOX = """() => {
   const box = document.querySelector('div.graph');
   const svg = box.querySelector('svg').getBoundingClientRect();
   return {box: box.clientWidth, scroll: box.scrollWidth, svg: svg.width,
+          high: box.clientHeight, scrollHigh: box.scrollHeight,
           natural: box.querySelector('svg').viewBox.baseVal.width};
 }"""
 
@@ -77,6 +97,7 @@ def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
         sizes = page.evaluate(GRAPH_BOX)
         assert sizes["natural"] > 390
         assert sizes["svg"] <= sizes["box"] and sizes["scroll"] <= sizes["box"]
+        assert sizes["scrollHigh"] <= sizes["high"]  # nor cut at the bottom
         start = page.evaluate(ON_START)
         assert 0 <= start["left"] and start["right"] <= 390
         shoot(page, "graph-390-fitted")
@@ -85,6 +106,7 @@ def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
         sizes = page.evaluate(GRAPH_BOX)
         assert abs(sizes["svg"] - sizes["natural"]) < 1 and sizes["scroll"] > sizes["box"]
         assert page.evaluate(ON_START)["height"] >= 10
+        assert page.evaluate(OVERLAPS) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         shoot(page, "graph-390-actual-size")
     finally:
