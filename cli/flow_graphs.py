@@ -6,22 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.common import Format, fail, render_diagnostics, write
+from ccdsl.cli.common import STDIN, Format, compile_stdin, fail, render_diagnostics, write
 
 
-def load_graph(flow: str):
-    """The graph of a flow (compiler.graph.model.FlowGraph); its errors
-    printed and exit 1, a flow that is not there exit 2."""
+def load_graph(flow: str, stdin_filename: str | None = None):
+    """The graph of a flow (compiler.graph.model.FlowGraph), `-`: the one
+    on standard input, named `stdin_filename`; its errors printed and exit 1,
+    a flow that is not there exit 2."""
+    from ccdsl.code_selection import ALL
     from ccdsl.compiler.graph.build import flow_graph
     from ccdsl.compiler.pipeline import compile_file
 
-    if not Path(flow).is_file():
-        raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
-    result = compile_file(flow, lower=False)
+    result = compile_stdin([flow], stdin_filename, ALL, lower=False)
+    if result is None:
+        if not Path(flow).is_file():
+            raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
+        result = compile_file(flow, lower=False)
     if not result.ok or result.program is None:
         write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
               err=True)
-        raise fail(f"{flow} has errors: fix them to draw it (`ccf validate {flow}`)",
+        shown = result.path if flow == STDIN else flow
+        raise fail(f"{shown} has errors: fix them to draw it (`ccf validate {shown}`)",
                    exit_codes.PROBLEMS)
     return flow_graph(result.program)
 

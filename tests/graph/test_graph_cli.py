@@ -139,3 +139,15 @@ def test_report_graph_follows_the_reports_queue_filter_and_says_so(tmp_path) -> 
             "2026-11-30 10:20 Asia/Shanghai.") in section
     on_start = re.search(r'xlink:title="on start \(handler\)[^"]*">.*?</a>', section, re.S)
     assert on_start is not None and ">2 calls<" in on_start.group(0)
+
+
+def test_a_flow_on_standard_input_is_drawn_as_the_file_named(tmp_path) -> None:
+    text = Path(HOTLINE).read_text(encoding="utf-8")
+    # --stdin-filename: the modules it uses are found beside it, its lines named after it
+    drawn = ccf("graph", "-", "--stdin-filename", HOTLINE, input=text)
+    assert drawn.exit_code == 0, drawn.output
+    assert drawn.stdout == ccf("graph", HOTLINE).stdout
+    broken = ccf("graph", "-", "--stdin-filename", "mine.ccf", input="flow x:\n  nonsense\n")
+    assert broken.exit_code == 1 and "mine.ccf:2" in broken.stderr
+    alone = ccf("graph", HOTLINE, "--stdin-filename", "x.ccf")
+    assert alone.exit_code == 2 and "give `-`" in alone.stderr
