@@ -40,10 +40,10 @@ def day_of(text: str, fallback: date) -> date:
 def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
                 now: datetime) -> ReportView:
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
-    from ccdsl.runtime.operations.reports.display import heading, show
+    from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart
+    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart, one_day
 
     zone = ctx.zone()
     today = now.astimezone(zone).date()
@@ -67,8 +67,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     sections = []
     for section in made.sections:
         numeric = [c.kind != "text" for c in section.columns]
-        rows = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
-                for row in section.rows]
+        titles, rows = one_day(section)  # a day's hours: the day once, in the heading
         # the summary reads down, one figure a line, as in the HTML report (a phone)
         figures = [(c.title, value, wide) for c, value, wide in
                    zip(section.columns, rows[0], numeric, strict=True)] \
@@ -85,7 +84,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
             "name": section.name, "title": section.title,
             # our own SVG: every label in it is escaped by reports/svg.py
             "chart": Markup(chart(section)),
-            "columns": [c.title for c in section.columns], "numeric": numeric,
+            "columns": titles, "numeric": numeric,
             "rows": rows, "figures": figures,
             "parts": [{"suffix": suffix, "title": title, "rows": part}
                       for suffix, title, part in parts]})

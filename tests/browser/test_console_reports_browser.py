@@ -42,6 +42,9 @@ def test_the_reports_page_reads_on_a_screen_and_a_phone(browser, console, width:
         # handlers (on hangup) in a table of their own, not among the steps and menus
         assert "on hangup" in page.locator("#table-nodes-handler").inner_text()
         assert "on hangup" not in page.locator("#table-nodes").inner_text()
+        # a day per hour: the day once, in the heading; each row its hour
+        assert page.locator("#table-calls th").first.inner_text() == f"Hour ({busy.DAY})"
+        assert page.locator("#table-calls tbody tr td").first.inner_text() == "00:00"
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert page.evaluate("document.body.scrollWidth") <= width
         shoot(page, f"console-reports-{width}")

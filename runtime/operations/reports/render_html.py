@@ -124,15 +124,34 @@ def chart(section: Section) -> str:
     return ""
 
 
+def one_day(section: Section) -> tuple[list[str], list[list[str]]]:
+    """The section's column titles and rows as shown; periods of one day
+    as `HH:MM`, the day said once in the first column's title."""
+    titles = [c.title for c in section.columns]
+    rows = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+            for row in section.rows]
+    if section.name in ("calls", "service") and rows:
+        labels, day = _periods([row[0] for row in rows])
+        if day:
+            titles[0] = f"{titles[0]} ({day[2:]})"
+            rows = [[label, *row[1:]] for label, row in zip(labels, rows, strict=True)]
+    return titles, rows
+
+
 def table(section: Section, rows: list[tuple] | None = None, suffix: str = "") -> str:
-    rows = list(section.rows) if rows is None else rows
-    if not rows:
+    if rows is None:
+        titles, shown = one_day(section)
+    else:
+        titles = [c.title for c in section.columns]
+        shown = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+                 for row in rows]
+    if not shown:
         return '<p class="empty">Nothing in this range.</p>'
-    head = "".join(f"<th>{escape(c.title)}</th>" for c in section.columns)
+    head = "".join(f"<th>{escape(t)}</th>" for t in titles)
     body = []
-    for row in rows:
+    for row in shown:
         cells = "".join(
-            f"<td{'' if c.kind == 'text' else NUMBER}>{escape(show(c.kind, v))}</td>"
+            f"<td{'' if c.kind == 'text' else NUMBER}>{escape(v)}</td>"
             for c, v in zip(section.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
     return (f'<div class="wide"><table id="table-{section.name}{suffix}"><thead><tr>{head}'
