@@ -6,41 +6,51 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.common import Format, fail, render_diagnostics, write
+from ccdsl.cli.common import STDIN, Format, compile_stdin, fail, render_diagnostics, write
 
 
-def load_graph(flow: str):
-    """The graph of a flow (compiler.graph.model.FlowGraph); its errors
-    printed and exit 1, a flow that is not there exit 2."""
+def load_graph(flow: str, stdin_filename: str | None = None):
+    """The graph of a flow (compiler.graph.model.FlowGraph), `-`: the one
+    on standard input, named `stdin_filename`; its errors printed and exit 1,
+    a flow that is not there exit 2."""
+    from ccdsl.code_selection import ALL
     from ccdsl.compiler.graph.build import flow_graph
     from ccdsl.compiler.pipeline import compile_file
 
-    if not Path(flow).is_file():
-        raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
-    result = compile_file(flow, lower=False)
+    result = compile_stdin([flow], stdin_filename, ALL, lower=False)
+    if result is None:
+        if not Path(flow).is_file():
+            raise fail(f"`{flow}` is not a .ccf file", exit_codes.USAGE)
+        result = compile_file(flow, lower=False)
     if not result.ok or result.program is None:
         write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
               err=True)
-        raise fail(f"{flow} has errors: fix them to draw it (`ccf validate {flow}`)",
+        shown = result.path if flow == STDIN else flow
+        raise fail(f"{shown} has errors: fix them to draw it (`ccf validate {shown}`)",
                    exit_codes.PROBLEMS)
     return flow_graph(result.program)
 
 
-def traffic_on(drawn, store_path: str, since=None, until=None):
+def traffic_on(drawn, store_path: str, since=None, until=None, *, queue: str | None = None,
+               agent: str | None = None):
     """The graph with the traffic of its flow's calls in the store that
-    started from `since` up to `until` (aware datetimes; None: unbounded)."""
+    started from `since` up to `until` (aware datetimes; None: unbounded),
+    only those that joined `queue` or were offered to `agent` when given."""
     from ccdsl.compiler.graph.model import Traffic
     from ccdsl.compiler.graph.traffic import with_traffic
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 
     try:
-        found = flow_traffic(store_path, drawn.flow, since, until)
+        found = flow_traffic(store_path, drawn.flow, since, until, queue=queue, agent=agent)
     except ReportError as exc:
         raise fail(str(exc), exit_codes.USAGE) from None
     covers = (found.first, found.last) if found.first and found.last else None
+    only = " and ".join(words for words in (
+        f"that joined queue {queue}" if queue is not None else "",
+        f"offered to agent {agent}" if agent is not None else "") if words)
     return with_traffic(drawn, Traffic(found.visits, found.choices, found.transitions,
-                                       covers, found.calls))
+                                       covers, found.calls, found.zone, only))
 
 
 def svg_of(drawn) -> str:

@@ -12,6 +12,7 @@ from ccdsl.cli import exit_codes
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
+    StdinFilenameOption,
     StoreOption,
     fail,
     named_store,
@@ -37,7 +38,8 @@ SUFFIXES = {".dot": GraphFormat.dot, ".gv": GraphFormat.dot, ".svg": GraphFormat
 def graph(
     flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
                                autocompletion=flow_paths,
-                               help="The entry .ccf flow to draw."),
+                               help="The entry .ccf flow to draw; `-` reads it from "
+                                    "standard input."),
     fmt: GraphFormat = typer.Option(None, "--format", "-f", show_default=False,
                                     help="dot (Graphviz source), svg (drawn by Graphviz's "
                                          "dot), mermaid (for Markdown) or html (one page: "
@@ -48,6 +50,7 @@ def graph(
     store: StoreOption = None,
     config: ConfigOption = None,
     since: SinceOption = None,
+    stdin_filename: StdinFilenameOption = None,
 ) -> None:
     """Draw a flow: its handlers, steps, menus and their keys, routing rules and their
     lines, queues, the sub-flows and modules it uses, each with its file:line.
@@ -60,7 +63,7 @@ def graph(
     a missing flow or store, Graphviz missing for svg or html, an unwritable output).
     """
     chosen = fmt or SUFFIXES.get(output.suffix.lower() if output else "", GraphFormat.dot)
-    drawn = load_graph(flow)
+    drawn = load_graph(flow, stdin_filename)
     if store is not None or config is not None or since is not None:
         drawn = traffic_on(drawn, named_store(store, config), since_moment(since))
     text = render(drawn, chosen)

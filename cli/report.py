@@ -99,8 +99,9 @@ def report(
                                      "output)."),
     graphs: list[str] = typer.Option(None, "--graph", metavar="FLOW",
                                      help="With --format html: put this flow's graph (a .ccf "
-                                          "file), with its traffic from the same store and "
-                                          "range, into the report; repeatable. Needs "
+                                          "file), with the traffic of the calls the report "
+                                          "counts (store, range, --queue, --agent), into the "
+                                          "report; repeatable. Needs "
                                           "Graphviz's dot."),
     check_asterisk: bool = typer.Option(False, "--check-asterisk",
                                         help="Instead of the report: count what Asterisk saw "
@@ -249,28 +250,30 @@ def _moment(text: str):
         raise OptionError(f"--now: {exc}") from None
 
 
-def _graphs(flows: list[str], path: str, made) -> dict[str, str]:
-    """Each flow's graph as inline SVG, with the traffic of the report's
-    store from the start of its range (docs/reports.md "Flow graphs")."""
+def _graphs(flows: list[str], path: str, made) -> dict[str, tuple[str, str]]:
+    """Each flow's graph as (what its traffic counts, inline SVG), with the
+    traffic of the report's store over its range and its --queue and --agent
+    (docs/reports.md "Flow graphs")."""
     from datetime import datetime
 
     from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
-    from ccdsl.compiler.graph.page import inline_svg
+    from ccdsl.compiler.graph.page import covers, inline_svg
 
     def moment(local: str | None):
         return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(made.zone)) \
             if local else None
 
-    drawn: dict[str, str] = {}
+    drawn: dict[str, tuple[str, str]] = {}
     for flow in flows:
         graph = traffic_on(load_graph(flow), path, moment(made.filters.start),
-                           moment(made.filters.end))
-        drawn[graph.flow] = inline_svg(svg_of(graph))
+                           moment(made.filters.end), queue=made.filters.queue,
+                           agent=made.filters.agent)
+        drawn[graph.flow] = (covers(graph), inline_svg(svg_of(graph)))
     return drawn
 
 
 def _render(made, fmt: ReportFormat, *, one: bool, to_file: bool,
-            graphs: dict[str, str] | None = None) -> str:
+            graphs: dict[str, tuple[str, str]] | None = None) -> str:
     if fmt is ReportFormat.csv:
         from ccdsl.runtime.operations.reports.render_data import to_csv
 

@@ -64,13 +64,17 @@ class Traffic:
     """What the call store says about a flow, as plain numbers: per node
     key (visits, dropped), per (node key, choice) the times it was the
     visit's last choice, per (node key, next node key) the calls that went
-    from one to the other; `covers` the first and last call, as text."""
+    from one to the other; `covers` the first and last call, as local text
+    in `zone`; `only`: which calls were counted when not every call of the
+    flow (such as "that joined queue sales"), else ""."""
 
     visits: dict[str, tuple[int, int]]
     choices: dict[tuple[str, str], int]
     transitions: dict[tuple[str, str], int]
     covers: tuple[str, str] | None = None
     calls: int = 0
+    zone: str = ""
+    only: str = ""
 
 
 @dataclass(frozen=True)

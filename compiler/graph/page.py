@@ -1,6 +1,7 @@
 """A flow graph as one self-contained HTML page: the flow's name, the store's range when
 traffic is shown, a legend, and the SVG Graphviz drew (passed in: this never runs dot).
-Inline CSS, no script, nothing fetched; every word from the flow escaped.
+Inline CSS, no script, nothing fetched; every word from the flow escaped. The graph
+fits the page's width, or, unticked, shows at its own size and scrolls in its box.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ body { font-family: sans-serif; margin: 0; padding: 1em; color: #222; }
 h1 { font-size: 1.4em; margin: 0 0 0.3em; overflow-wrap: anywhere; }
 p { margin: 0.3em 0; overflow-wrap: anywhere; }
 .graph { overflow: auto; max-width: 100%; max-height: 85vh; border: 1px solid #ddd;
-         border-radius: 4px; margin: 1em 0; -webkit-overflow-scrolling: touch; }
-.graph svg { display: block; max-width: none; height: auto; }
+         border-radius: 4px; margin: 0.4em 0 1em; -webkit-overflow-scrolling: touch; }
+.graph svg { display: block; max-width: none; }
+/* the whole flow at once, shrunk to the page's width; unticked, at its own size (its
+   11-point text at 11 px) scrolling in its box: a checkbox, since the page has no script */
+#fit:checked ~ .graph { max-height: none; }
+#fit:checked ~ .graph svg { max-width: 100%; height: auto; }
+.view { margin: 0.6em 0; }
+.view label { font-size: 0.95em; cursor: pointer; }
+.view .hint { color: #666; font-size: 0.85em; }
 ul.legend { list-style: none; padding: 0; margin: 0.5em 0; display: flex; flex-wrap: wrap;
             gap: 0.4em 1.2em; font-size: 0.9em; }
 ul.legend li { display: flex; align-items: center; gap: 0.4em; }
@@ -80,10 +88,13 @@ def covers(graph: FlowGraph) -> str:
     traffic = graph.traffic
     if traffic is None:
         return ""
+    only = f" {traffic.only}" if traffic.only else ""
     if not traffic.calls or traffic.covers is None:
-        return "Traffic: no call of this flow in the call store for this range."
+        return f"Traffic: no call of this flow{only} in the call store for this range."
     first, last = traffic.covers
-    return f"Traffic: {plural(traffic.calls, 'call')}, from {first} to {last}."
+    zone = f" {traffic.zone}" if traffic.zone else ""
+    return (f"Traffic: {plural(traffic.calls, 'call')}{only}, from {first} to {last}"
+            f"{zone}.")
 
 
 def render_page(graph: FlowGraph, svg: str) -> str:
@@ -94,7 +105,11 @@ def render_page(graph: FlowGraph, svg: str) -> str:
              f"<h1>{name}</h1>", f"<p>{escape(graph.path)}</p>"]
     if graph.traffic is not None:
         parts.append(f'<p class="covers">{escape(covers(graph))}</p>')
+    # the graph first, where a phone's screen starts; what its colours mean below it
+    parts.append('<div class="view"><input type="checkbox" id="fit" checked> '
+                 '<label for="fit">Fit the flow to the page</label> <span class="hint">'
+                 "(untick: its own size, scrolling in its box)</span>"
+                 f'<div class="graph">{inline_svg(svg)}</div></div>')
     parts.append(legend(graph))
-    parts.append(f'<div class="graph">{inline_svg(svg)}</div>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -40,10 +40,10 @@ def day_of(text: str, fallback: date) -> date:
 def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
                 now: datetime) -> ReportView:
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
-    from ccdsl.runtime.operations.reports.display import heading, show
+    from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.render_html import chart
+    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart, one_day
 
     zone = ctx.zone()
     today = now.astimezone(zone).date()
@@ -67,12 +67,26 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     sections = []
     for section in made.sections:
         numeric = [c.kind != "text" for c in section.columns]
+        titles, rows = one_day(section)  # a day's hours: the day once, in the heading
+        # the summary reads down, one figure a line, as in the HTML report (a phone)
+        figures = [(c.title, value, wide) for c, value, wide in
+                   zip(section.columns, rows[0], numeric, strict=True)] \
+            if section.name == "summary" and rows else []
+        parts = [("", "", rows)]
+        if section.name == "nodes":  # steps and menus, waits in queues, handlers apart
+            kind = [c.key for c in section.columns].index("kind")
+            parts = [(suffix, title, [shown for shown, row in zip(rows, section.rows,
+                                                                    strict=True)
+                                      if row[kind] == name])
+                     for name, title, suffix in NODE_KINDS]
+            parts = [p for p in parts if p[2] or not p[0]]
         sections.append({
             "name": section.name, "title": section.title,
             # our own SVG: every label in it is escaped by reports/svg.py
             "chart": Markup(chart(section)),
-            "columns": [c.title for c in section.columns], "numeric": numeric,
-            "rows": [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
-                     for row in section.rows]})
+            "columns": titles, "numeric": numeric,
+            "rows": rows, "figures": figures,
+            "parts": [{"suffix": suffix, "title": title, "rows": part}
+                      for suffix, title, part in parts]})
     facts = tuple((what, str(value)) for what, value in heading(made) if what != "store")
     return ReportView(*keep, None, facts, tuple(sections))

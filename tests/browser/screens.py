@@ -1,5 +1,6 @@
 """What the browser tests keep of each page: screenshots under build/screenshots/, console
-errors, uncaught errors and failed requests; logging in through the /login form."""
+errors, uncaught errors and failed requests; logging in through the /login form; the
+charts' texts that overlap or leave their chart."""
 
 from __future__ import annotations
 
@@ -54,3 +55,29 @@ def log_in(browser, url: str, user: str, password: str, watched: Watched,
     with page.expect_navigation():
         page.click("#login")
     return context, page
+
+
+# every text of every chart against every other of the same chart, and against the chart's
+# own box; a pair is reported with the chart's title
+MEASURE = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const chart = svg.getAttribute('aria-label');
+    const box = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll('text')].map(
+      t => ({text: t.childNodes[0].textContent, r: t.getBoundingClientRect()}));
+    for (const a of texts) {
+      if (a.r.left < box.left - 0.5 || a.r.right > box.right + 0.5 ||
+          a.r.top < box.top - 0.5 || a.r.bottom > box.bottom + 0.5)
+        found.push(`${chart}: "${a.text}" leaves the chart`);
+    }
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i].r, b = texts[j].r;
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+          found.push(`${chart}: "${texts[i].text}" overlaps "${texts[j].text}"`);
+      }
+    }
+  }
+  return found;
+}"""

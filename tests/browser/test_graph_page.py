@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from browser.screens import shoot
 from tests.ccf_cli import ccf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,8 +45,70 @@ def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         box = page.locator("div.graph").bounding_box()
         assert box is not None and box["width"] <= width
+        # fitted to the page, the whole flow shows: nothing to scroll inside its box
+        assert page.evaluate("(b => b.scrollHeight <= b.clientHeight && "
+                             "b.scrollWidth <= b.clientWidth)"
+                             "(document.querySelector('div.graph'))")
         assert page.locator("div.graph svg text", has_text="main_menu").count() == 1
         assert "3 calls" in page.locator("p.covers").inner_text()
         assert errors == []
     finally:
         context.close()
+
+
+# Graphviz's texts that cover one another by more than 2 px each way (the lines of a box
+# sit 12 px apart, a hair less than an 11 px text's box)
+OVERLAPS = """() => {
+  const found = [];
+  const texts = [...document.querySelectorAll('div.graph svg text')].map(
+    t => ({text: t.textContent, r: t.getBoundingClientRect()}));
+  for (let i = 0; i < texts.length; i++) {
+    for (let j = i + 1; j < texts.length; j++) {
+      const a = texts[i].r, b = texts[j].r;
+      if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 &&
+          Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2)
+        found.push(`"${texts[i].text}" overlaps "${texts[j].text}"`);
+    }
+  }
+  return found;
+}"""
+ON_START = """() => {
+  const t = [...document.querySelectorAll('div.graph svg text')]
+    .find(e => e.textContent === 'on start');
+  const r = t.getBoundingClientRect();
+  return {left: r.left, right: r.right, width: r.width, height: r.height};
+}"""
+GRAPH_BOX = """() => {
+  const box = document.querySelector('div.graph');
+  const svg = box.querySelector('svg').getBoundingClientRect();
+  return {box: box.clientWidth, scroll: box.scrollWidth, svg: svg.width,
+          high: box.clientHeight, scrollHigh: box.scrollHeight,
+          natural: box.querySelector('svg').viewBox.baseVal.width};
+}"""
+
+
+def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
+        browser, page_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        # at first the whole flow, fitted to the page's width: where it starts in view
+        sizes = page.evaluate(GRAPH_BOX)
+        assert sizes["natural"] > 390
+        assert sizes["svg"] <= sizes["box"] and sizes["scroll"] <= sizes["box"]
+        assert sizes["scrollHigh"] <= sizes["high"]  # nor cut at the bottom
+        start = page.evaluate(ON_START)
+        assert 0 <= start["left"] and start["right"] <= 390
+        shoot(page, "graph-390-fitted")
+        # "actual size": the graph at its own size (11 px text), scrolling in its box only
+        page.get_by_text("Fit the flow to the page").click()
+        sizes = page.evaluate(GRAPH_BOX)
+        assert abs(sizes["svg"] - sizes["natural"]) < 1 and sizes["scroll"] > sizes["box"]
+        assert page.evaluate(ON_START)["height"] >= 10
+        assert page.evaluate(OVERLAPS) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(page, "graph-390-actual-size")
+    finally:
+        context.close()
+

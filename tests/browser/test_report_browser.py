@@ -11,32 +11,7 @@ import pytest
 from ccf_cli import ccf
 from reports import busy
 
-from browser.screens import TIMEOUT_MS, Watched, shoot
-
-# every text of every chart against every other of the same chart, and against the chart's
-# own box; a pair is reported with the chart's title
-MEASURE = """() => {
-  const found = [];
-  for (const svg of document.querySelectorAll('svg.chart')) {
-    const chart = svg.getAttribute('aria-label');
-    const box = svg.getBoundingClientRect();
-    const texts = [...svg.querySelectorAll('text')].map(
-      t => ({text: t.childNodes[0].textContent, r: t.getBoundingClientRect()}));
-    for (const a of texts) {
-      if (a.r.left < box.left - 0.5 || a.r.right > box.right + 0.5 ||
-          a.r.top < box.top - 0.5 || a.r.bottom > box.bottom + 0.5)
-        found.push(`${chart}: "${a.text}" leaves the chart`);
-    }
-    for (let i = 0; i < texts.length; i++) {
-      for (let j = i + 1; j < texts.length; j++) {
-        const a = texts[i].r, b = texts[j].r;
-        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
-          found.push(`${chart}: "${texts[i].text}" overlaps "${texts[j].text}"`);
-      }
-    }
-  }
-  return found;
-}"""
+from browser.screens import MEASURE, TIMEOUT_MS, Watched, shoot
 
 
 @pytest.fixture(scope="module")

@@ -121,3 +121,33 @@ def test_report_embeds_the_graph_in_html_only(tmp_path) -> None:
     refused = ccf("report", "--store", str(store), "--graph", HOTLINE)
     assert refused.exit_code == 2 and "--format html" in refused.stderr
     assert os.path.exists(store)
+
+
+def test_report_graph_follows_the_reports_queue_filter_and_says_so(tmp_path) -> None:
+    store = tmp_path / "calls.db"
+    for at, press in (("10:00", "0 5"), ("10:10", "2 4"), ("10:20", "2 4")):
+        assert ccf("simulate", HOTLINE, "--store", str(store), "--at",
+                   f"2026-11-30 {at} Asia/Shanghai", "--press", press).exit_code == 0
+    out = tmp_path / "report.html"
+    result = ccf("report", "--store", str(store), "--format", "html", "-o", str(out),
+                 "--queue", "support", "--graph", HOTLINE)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    section = page[page.index('id="flow-hotline"'):]
+    # the two calls through tech support's queue, not the one that went to service
+    assert ("Traffic: 2 calls that joined queue support, from 2026-11-30 10:10 to "
+            "2026-11-30 10:20 Asia/Shanghai.") in section
+    on_start = re.search(r'xlink:title="on start \(handler\)[^"]*">.*?</a>', section, re.S)
+    assert on_start is not None and ">2 calls<" in on_start.group(0)
+
+
+def test_a_flow_on_standard_input_is_drawn_as_the_file_named(tmp_path) -> None:
+    text = Path(HOTLINE).read_text(encoding="utf-8")
+    # --stdin-filename: the modules it uses are found beside it, its lines named after it
+    drawn = ccf("graph", "-", "--stdin-filename", HOTLINE, input=text)
+    assert drawn.exit_code == 0, drawn.output
+    assert drawn.stdout == ccf("graph", HOTLINE).stdout
+    broken = ccf("graph", "-", "--stdin-filename", "mine.ccf", input="flow x:\n  nonsense\n")
+    assert broken.exit_code == 1 and "mine.ccf:2" in broken.stderr
+    alone = ccf("graph", HOTLINE, "--stdin-filename", "x.ccf")
+    assert alone.exit_code == 2 and "give `-`" in alone.stderr

@@ -143,3 +143,16 @@ def test_a_store_that_is_not_one_is_a_usage_error(tmp_path) -> None:
     result = ccf("graph", HOTLINE, "--store", str(tmp_path / "missing.db"))
     assert result.exit_code == 2
     assert "no call store" in result.stderr
+
+
+def test_the_page_names_its_range_in_the_centres_zone(store, tmp_path) -> None:
+    # the call store keeps UTC; the page says the calls' times as the report's covers line
+    # does, in the zone the store was made for (the centre's)
+    path, _ = store
+    out = tmp_path / "hotline.html"
+    result = ccf("graph", HOTLINE, "--store", path, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    covers = re.search(r'<p class="covers">([^<]*)</p>', out.read_text(encoding="utf-8"))
+    assert covers is not None
+    assert covers.group(1) == (f"Traffic: {len(CALLS)} calls, from 2026-11-30 10:00 to "
+                               "2026-12-01 10:00 Asia/Shanghai.")

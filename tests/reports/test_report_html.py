@@ -149,14 +149,17 @@ def test_names_from_the_store_are_escaped(page: str) -> None:
 
 def test_flow_graphs_are_shown_after_the_nodes(report) -> None:
     graph = '<svg xmlns="http://www.w3.org/2000/svg" width="900" height="90"></svg>'
-    page = render(report, graphs={"hotline": graph, "sales": graph})
+    counts = "Traffic: 3 calls that joined queue <b>, from 2026-11-30 10:00 to ..."
+    page = render(report, graphs={"hotline": (counts, graph), "sales": (counts, graph)})
     at = page.index('<section id="nodes">')
     hotline = page.index('<section class="flow" id="flow-hotline"><h2>Flow hotline</h2>')
     assert at < hotline < page.index('id="flow-sales"') < page.index('<section id="choices">')
     assert page.count(graph) == 2
+    # each says which calls its traffic counts, escaped
+    assert page.count('<p class="covers">Traffic: 3 calls that joined queue &lt;b&gt;,') == 2
     assert ".graph { overflow: auto; max-width: 100%;" in page
     only = render(make_report(report.store, report.filters, report.options, ("summary",)),
-                  graphs={"hotline": graph})
+                  graphs={"hotline": (counts, graph)})
     assert 'id="flow-hotline"' in only  # no nodes section: at the end
 
 
@@ -178,3 +181,26 @@ def test_json_says_what_it_covers_and_whether_states_were_recorded(store: str) -
     assert doc["interval"] == "hour" and doc["agent_states_recorded"] is True
     assert doc["covers"] == {"from": "2026-11-30 00:00", "to": "2026-12-01 00:00"}
     assert len(doc["sections"]["service"]) == len(doc["sections"]["calls"]) == 24
+
+
+def test_hostile_names_read_back_as_text_in_the_charts_tooltips(page: str) -> None:
+    # a tooltip (<title>) and a label say the name as it is: escaped in the markup, the
+    # same characters once parsed, never an element of their own
+    drawn = charts(page)
+    tips = [t.text or "" for svg in drawn.values() for t in svg.iter(f"{SVG}title")]
+    for name in (busy.HOSTILE_AGENT, busy.HOSTILE_QUEUE):
+        assert any(tip.startswith(f"{name}, ") for tip in tips), name
+        assert any(name in (t.text or "") for t in drawn["agents" if "script" in name
+                                                        else "queues"].iter(f"{SVG}title"))
+    for svg in drawn.values():
+        assert not [e.tag for e in svg.iter() if e.tag in ("script", f"{SVG}script", "b",
+                                                           f"{SVG}b")]
+
+
+def test_one_days_hours_are_written_once_with_the_day_in_the_heading(page: str) -> None:
+    # `2026-11-30 08:00` on every row wraps to three lines on a phone: the day is said
+    # once, in the column's heading, as in the chart's title
+    for name in ("calls", "service"):
+        rows = table(page, name)
+        assert len(rows) == 24
+        assert [r[f"Hour ({busy.DAY})"] for r in rows][8:10] == ["08:00", "09:00"]

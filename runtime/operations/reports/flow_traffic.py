@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
+from ccdsl.runtime.operations.centre_time import report_zone, zone_name
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import choices, nodes, open_store
 from ccdsl.runtime.operations.reports.sql import Window, call_filters, fetch_rows, visit_query
@@ -24,7 +25,8 @@ _PREVIOUS = ("(SELECT p.node FROM node_visits p WHERE p.call_id = t.call_id AND 
 class FlowTraffic:
     """visits: node -> (visits, dropped); choices: (node, choice) -> times
     it was the visit's last choice; transitions: (node, next node) ->
-    calls; first and last: the first and last call's start (ISO, UTC), None
+    calls; first and last: the first and last call's start as local
+    `YYYY-MM-DD HH:MM` in `zone` (the store's, as the report shows it), None
     with no call; calls: how many calls."""
 
     visits: dict[str, tuple[int, int]]
@@ -33,24 +35,39 @@ class FlowTraffic:
     first: str | None
     last: str | None
     calls: int
+    zone: str = "UTC"
 
 
 def flow_traffic(path: str, flow: str, since: datetime | None = None,
-                 until: datetime | None = None) -> FlowTraffic:
+                 until: datetime | None = None, *, queue: str | None = None,
+                 agent: str | None = None) -> FlowTraffic:
     """The traffic of the calls of `flow` in the call store at `path`,
-    from `since` on, up to `until` (excluded; None: unbounded). A store
+    from `since` on, up to `until` (excluded; None: unbounded); with
+    `queue` or `agent`, only the calls that joined that queue or were
+    offered to that agent (the report's --queue and --agent). A store
     that cannot be read: reports.ReportError."""
     window = Window(int(since.timestamp() * 1000) if since else None,
                     int(until.timestamp() * 1000) if until else None)
-    filters = Filters(flow=flow)
+    filters = Filters(flow=flow, queue=queue, agent=agent)
     db = open_store(path)
     try:
-        return _read(db, window, filters)
+        return _read(db, window, filters, report_zone(db, None))
     finally:
         db.close()
 
 
-def _read(db: sqlite3.Connection, window: Window, filters: Filters) -> FlowTraffic:
+def _local(stored: str | None, zone: tzinfo) -> str | None:
+    """A stored start (ISO 8601 with its offset) as the report writes one."""
+    if stored is None:
+        return None
+    try:
+        return datetime.fromisoformat(stored).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stored
+
+
+def _read(db: sqlite3.Connection, window: Window, filters: Filters,
+          zone: tzinfo) -> FlowTraffic:
     per_node = nodes(db, window, filters).records()
     made = choices(db, window, filters).records()
     sql, args = visit_query("node_visits", "node", "entered_ms",
@@ -69,4 +86,4 @@ def _read(db: sqlite3.Connection, window: Window, filters: Filters) -> FlowTraff
         seen, dropped = visits.get(row["node"], (0, 0))
         visits[row["node"]] = (seen + row["visits"], dropped + (row["dropped"] or 0))
     return FlowTraffic(visits, {(r["node"], r["choice"]): r["times"] for r in made}, moves,
-                       first, last, count)
+                       _local(first, zone), _local(last, zone), count, zone_name(zone))

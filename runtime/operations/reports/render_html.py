@@ -124,15 +124,34 @@ def chart(section: Section) -> str:
     return ""
 
 
+def one_day(section: Section) -> tuple[list[str], list[list[str]]]:
+    """The section's column titles and rows as shown; periods of one day
+    as `HH:MM`, the day said once in the first column's title."""
+    titles = [c.title for c in section.columns]
+    rows = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+            for row in section.rows]
+    if section.name in ("calls", "service") and rows:
+        labels, day = _periods([row[0] for row in rows])
+        if day:
+            titles[0] = f"{titles[0]} ({day[2:]})"
+            rows = [[label, *row[1:]] for label, row in zip(labels, rows, strict=True)]
+    return titles, rows
+
+
 def table(section: Section, rows: list[tuple] | None = None, suffix: str = "") -> str:
-    rows = list(section.rows) if rows is None else rows
-    if not rows:
+    if rows is None:
+        titles, shown = one_day(section)
+    else:
+        titles = [c.title for c in section.columns]
+        shown = [[show(c.kind, v) for c, v in zip(section.columns, row, strict=True)]
+                 for row in rows]
+    if not shown:
         return '<p class="empty">Nothing in this range.</p>'
-    head = "".join(f"<th>{escape(c.title)}</th>" for c in section.columns)
+    head = "".join(f"<th>{escape(t)}</th>" for t in titles)
     body = []
-    for row in rows:
+    for row in shown:
         cells = "".join(
-            f"<td{'' if c.kind == 'text' else NUMBER}>{escape(show(c.kind, v))}</td>"
+            f"<td{'' if c.kind == 'text' else NUMBER}>{escape(v)}</td>"
             for c, v in zip(section.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
     return (f'<div class="wide"><table id="table-{section.name}{suffix}"><thead><tr>{head}'
@@ -166,9 +185,11 @@ NO_STATES = ("<p class=\"empty\">No agent states recorded: the console records t
              "agents log in to it (<code>ccf serve</code>); a simulation has none.</p>")
 
 
-def render(report: Report, *, graphs: Mapping[str, str] = {}) -> str:  # noqa: B006 (never mutated)
-    """The page. `graphs`: flow name to its graph as inline SVG markup, already safe to
-    embed, each shown as a section "Flow NAME" after the nodes."""
+def render(report: Report, *,
+           graphs: Mapping[str, tuple[str, str]] = {}) -> str:  # noqa: B006 (never mutated)
+    """The page. `graphs`: flow name to (what its traffic counts, in words;
+    its graph as inline SVG markup, already safe to embed), each shown as a
+    section "Flow NAME" after the nodes."""
     facts = "".join(f"<dt>{escape(what)}</dt><dd>{escape(str(value))}</dd>"
                     for what, value in heading(report))
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -177,7 +198,8 @@ def render(report: Report, *, graphs: Mapping[str, str] = {}) -> str:  # noqa: B
              "<h1>Call report</h1>", f"<dl>{facts}</dl>"]
     names = [s.name for s in report.sections]
     flows = [f'<section class="flow" id="flow-{escape(flow)}"><h2>Flow {escape(flow)}</h2>'
-             f'<div class="graph">{markup}</div></section>' for flow, markup in graphs.items()]
+             f'<p class="covers">{escape(counts)}</p><div class="graph">{markup}</div></section>'
+             for flow, (counts, markup) in graphs.items()]
     for section in report.sections:
         parts.append(f'<section id="{section.name}"><h2>{escape(section.title)}</h2>')
         drawn = chart(section)
