@@ -208,6 +208,8 @@ def test_install_completion_for_bash_in_a_fresh_home(tmp_path, monkeypatch) -> N
     # installing again adds no second line
     ccf("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
     assert (home / ".bashrc").read_text(encoding="utf-8").count("ccf.sh") == 1
+
+
 # ---- the options that take a moment -----------------------------------------------------------
 
 WHEN_OPTIONS = ("--at", "--since", "--now", "--from", "--to")
