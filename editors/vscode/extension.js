@@ -44,7 +44,7 @@ async function start() {
     client = undefined;
     vscode.window.showErrorMessage(
       `ccf: could not start \`${command} lsp\` (${err.message || err}). ` +
-        "Install ccdsl (pip install ccdsl) or set `ccf.path` to its ccf executable.",
+        "Install ccdsl (make demo in its checkout, or pip install from its repository) or set `ccf.path` to its ccf executable.",
     );
   }
 }
