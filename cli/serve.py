@@ -93,6 +93,7 @@ def serve(
                         store=store, web_port=web_port)
         return
 
+    from ccdsl.cli.console_flows import served_drawings
     from ccdsl.runtime.asterisk.limits import raise_open_files
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
     from ccdsl.runtime.console.serve import ServedCentre
@@ -120,7 +121,7 @@ def serve(
     async def run() -> int:
         live = LiveCentre(centre_config, host=host, port=port, use_ami=not no_ami,
                           api_port=web_port)
-        served = ServedCentre(live)
+        served = ServedCentre(live, served_drawings)
         # the handlers first: starting waits for the AMI login and resync, and a
         # SIGTERM meanwhile must stop cleanly too
         stop = _stop_on_signals()
@@ -253,6 +254,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     import shutil
     import tempfile
 
+    from ccdsl.cli.console_flows import simulated_drawings
     from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole, demo_users
     from ccdsl.runtime.core.crm.folder import import_crm_folder
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
@@ -306,7 +308,9 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
                    host=host, port=port,
                    callbacks=centre.callbacks if centre else SimOptions.callbacks),
         agents_path=agents_file, recordings_dir=str(work / "recordings"),
-        timezone=centre.timezone if centre else None)
+        timezone=centre.timezone if centre else None,
+        drawings=simulated_drawings({name: p.doc for name, p in programs.items()},
+                                    str(store_path)))
 
     async def run() -> int:
         stop = _stop_on_signals()

@@ -15,7 +15,7 @@ from importlib import resources
 
 from ccdsl import ast
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.reader import read_source, source_from_text
+from ccdsl.compiler.reader import read_source, source_exists, source_from_text
 from ccdsl.compiler.test_recovery import parse_recovering
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
@@ -156,7 +156,7 @@ def load_program(path: str, text: str | None = None) -> tuple[Program | None, li
                         f"{names.get(dep_key, dep_name)}", item.span,
                 help="move what both files need into a third file that neither imports"))
             continue
-        if not os.path.isfile(dep_path):
+        if not source_exists(dep_path):
             diags.append(diagnostic("E103", f"there is no module `{'.'.join(item.path)}`",
                                     item.span, help=_unknown_module_help(item, current.path)))
             continue

@@ -32,6 +32,12 @@ def unsaved_texts(texts: Mapping[str, str]) -> Iterator[None]:
         _UNSAVED.reset(token)
 
 
+def source_exists(path: str) -> bool:
+    """Whether a flow file is there to read: held unsaved (unsaved_texts)
+    or on disk."""
+    return os.path.abspath(path) in _UNSAVED.get() or os.path.isfile(path)
+
+
 def _file_span(path: str) -> Span:
     return Span(path, 1, 1, 1, 1)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from ccdsl.runtime.console.flow_pictures import FlowDrawings
 from ccdsl.runtime.core.centre import Agent
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.centre_control import CentreControl
@@ -53,6 +54,8 @@ class ConsoleContext:
     limits: Callable[[], dict[str, Any]] | None = None
     # the centre's clock: the wall clock on Asterisk, the simulated one with --simulate
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # the Flows page's drawings, made by the cli (None: the page says it has none)
+    flows_drawn: FlowDrawings | None = None
     _users: tuple[float, dict[str, User]] | None = field(default=None, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
 

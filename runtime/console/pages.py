@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from ccdsl.runtime.console import admin_pages, desk_pages, history_pages, wall_pages
+from ccdsl.runtime.console import (
+    admin_pages,
+    desk_pages,
+    flow_pages,
+    history_pages,
+    wall_pages,
+)
 from ccdsl.runtime.console.context import ConsoleContext
 
 
 def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     return [*desk_pages.routes(ctx), *wall_pages.routes(ctx), *history_pages.routes(ctx),
-            *admin_pages.routes(ctx)]
+            *admin_pages.routes(ctx), *flow_pages.routes(ctx)]

@@ -13,14 +13,16 @@ from typing import Any
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.console.app import build_app
 from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.flow_pictures import FlowDrawings
 from ccdsl.runtime.console.web_server import WebServer
 from ccdsl.runtime.operations.live_feed import Change
 
 log = logging.getLogger("ccdsl.serve")
 
 
-def context_of(live: LiveCentre) -> ConsoleContext:
-    """The console's view of ccf serve on Asterisk (after live.start())."""
+def context_of(live: LiveCentre, drawings: FlowDrawings | None = None) -> ConsoleContext:
+    """The console's view of ccf serve on Asterisk (after live.start());
+    `drawings`: the Flows page's (the cli makes them: the console does not compile)."""
     assert live.store is not None and live.desk is not None and live.control is not None
     cfg = live.config
     centre = live.centre
@@ -29,7 +31,8 @@ def context_of(live: LiveCentre) -> ConsoleContext:
                          wrapup=live.wrapup, settings=cfg.console,
                          agents=lambda: centre.agents() if centre is not None else [],
                          recordings_dir=cfg.recordings_dir, timezone=cfg.timezone,
-                         api_token=cfg.api.token, limits=live.limits)
+                         api_token=cfg.api.token, limits=live.limits,
+                         flows_drawn=drawings)
     if live.screen_pop is not None:
         live.screen_pop.on_pop = keep_pops(ctx)
     return ctx
@@ -89,14 +92,16 @@ async def stop_web(server: WebServer | None) -> None:
 class ServedCentre:
     """A LiveCentre with its console and HTTP API: start(), stop()."""
 
-    def __init__(self, live: LiveCentre) -> None:
+    def __init__(self, live: LiveCentre,
+                 drawings: Callable[[LiveCentre], FlowDrawings] | None = None) -> None:
         self.live = live
+        self.drawings = drawings  # the Flows page's, made of the started centre
         self.web: WebServer | None = None
         self.ctx: ConsoleContext | None = None
 
     async def start(self) -> tuple[str, int]:
         address = await self.live.start()
-        self.ctx = context_of(self.live)
+        self.ctx = context_of(self.live, self.drawings(self.live) if self.drawings else None)
         self.web = await start_web(self.live, self.ctx)
         web = self.web
         self.live.stop_web = lambda: stop_web(web)

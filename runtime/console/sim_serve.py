@@ -17,6 +17,7 @@ from pathlib import Path
 from ccdsl.runtime.asterisk.callback import SimOriginator, make_plan, run_callback
 from ccdsl.runtime.console.app import build_app
 from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.flow_pictures import FlowDrawings
 from ccdsl.runtime.console.serve import keep_pops
 from ccdsl.runtime.console.web_server import WebServer
 from ccdsl.runtime.core.events import FanOut
@@ -93,6 +94,7 @@ class SimulatedConsole:
     agents_path: str | None = None
     recordings_dir: str = ""
     timezone: str | None = None
+    drawings: FlowDrawings | None = None  # the Flows page's, made by the cli
     centre: SimLiveCentre | None = field(default=None, init=False)
     web: WebServer | None = field(default=None, init=False)
     ctx: ConsoleContext | None = field(default=None, init=False)
@@ -148,7 +150,7 @@ class SimulatedConsole:
             mode="simulated", status=centre.status, desk=desk, control=centre, feed=feed,
             store=store, wrapup=wrapup, settings=self.settings,
             agents=centre.centre.agents, recordings_dir=self.recordings_dir,
-            timezone=self.timezone, now=centre.clock.now)
+            timezone=self.timezone, now=centre.clock.now, flows_drawn=self.drawings)
         pop.on_pop = keep_pops(ctx)
         app = build_app(ctx)
         sessions.append(app.state.sessions)

@@ -1,0 +1,76 @@
+"""The Flows page's rig: the console's rig (tests/console/rig.py) over a call store holding
+simulated calls through examples/iws/hotline.ccf and a flow whose title is markup, drawn by
+the cli's own drawings (cli/console_flows.py), as `ccf serve --simulate` wires them."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+from ccdsl.cli.console_flows import simulated_drawings
+from ccdsl.compiler.pipeline import compile_file
+from ccdsl.runtime.operations.agents_file import load_agents
+from ccdsl.runtime.sim import HangUp, Press
+from ccdsl.runtime.sim.scenario import run_simulation, simulation
+from tests.console.rig import Console
+
+ROOT = Path(__file__).resolve().parents[2]
+IWS = ROOT / "examples" / "iws"
+DAY = "2026-11-30"
+CALLS = (
+    (f"{DAY} 10:00", (Press("0"), Press("5"))),
+    (f"{DAY} 10:20", (Press("1"), Press("20261128#"), HangUp(after_ms=6_000))),
+    (f"{DAY} 10:30", (Press("7"), HangUp(after_ms=2_000))),
+    (f"{DAY} 10:40", (Press("2"), Press("4"))),
+    (f"{DAY} 10:50", (HangUp(after_ms=3_000),)),
+    ("2026-12-01 10:00", (Press("0"), Press("5"))),  # the next day: out of DAY's range
+)
+HOSTILE_TITLE = "</svg><script>alert('title')</script><img src=x onerror=alert(2)>"
+HOSTILE = textwrap.dedent(f"""\
+    flow hostile:
+      title "{HOSTILE_TITLE}"
+      languages en-US
+
+    prompt greet:
+      en-US tts "<script>alert(1)</script>"
+
+    on start:
+      answer
+      goto main
+
+    step main:
+      menu retries 1 timeout 3s:
+        prompt greet
+        1 -> goto main
+        timeout, invalid -> hangup
+        exhausted -> hangup
+    """)
+
+
+def compiled(path: Path) -> dict:
+    result = compile_file(str(path))
+    assert result.ok and result.ir is not None, result.diagnostics
+    return result.ir
+
+
+def flows_console(folder: Path) -> tuple[Console, Counter]:
+    """The console with both flows' drawings; the steps the DAY's calls entered."""
+    hotline = compiled(IWS / "hotline.ccf")
+    (folder / "flows").mkdir()
+    (folder / "flows" / "hostile.ccf").write_text(HOSTILE, encoding="utf-8")
+    hostile = compiled(folder / "flows" / "hostile.ccf")
+    store = folder / "calls.db"  # the rig's store
+    agents = load_agents(str(IWS / "agents.toml"))
+    entered: Counter = Counter()
+    for number, (at, actions) in enumerate(CALLS):
+        scenario = simulation(hotline, caller=f"+861390000{number:04d}",
+                              at=f"{at} Asia/Shanghai", actions=actions, agents=agents)
+        run = run_simulation(hotline, scenario, crm_folder=str(IWS / "crm"),
+                             store_path=str(store))
+        if at.startswith(DAY):
+            entered.update(e.data["step"] for e in run.events if e.kind == "step_entered")
+    rig = Console(folder)
+    rig.ctx.flows_drawn = simulated_drawings({"hotline": hotline, "hostile": hostile},
+                                             str(store))
+    return rig, entered
