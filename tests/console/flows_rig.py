@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ccdsl.cli.console_flows import simulated_drawings
@@ -66,8 +67,10 @@ def flows_console(folder: Path) -> tuple[Console, Counter]:
     for number, (at, actions) in enumerate(CALLS):
         scenario = simulation(hotline, caller=f"+861390000{number:04d}",
                               at=f"{at} Asia/Shanghai", actions=actions, agents=agents)
-        run = run_simulation(hotline, scenario, crm_folder=str(IWS / "crm"),
-                             store_path=str(store))
+        # on a thread of its own: the browser tests' Playwright runs an event loop here
+        with ThreadPoolExecutor(1) as worker:
+            run = worker.submit(run_simulation, hotline, scenario,
+                                crm_folder=str(IWS / "crm"), store_path=str(store)).result()
         if at.startswith(DAY):
             entered.update(e.data["step"] for e in run.events if e.kind == "step_entered")
     rig = Console(folder)

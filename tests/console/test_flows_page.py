@@ -32,7 +32,7 @@ def rig(tmp_path_factory):
 
 def drawings(html: str) -> dict[str, ET.Element]:
     """Each flow's drawing in the page, by the flow's name."""
-    found = re.findall(r'data-flow="([^"]+)".*?<div class="graph">(<svg.*?</svg>)</div>',
+    found = re.findall(r'data-flow="([^"]+)".*?<div class="flow-graph">(<svg.*?</svg>)</div>',
                        html, re.S)
     return {name: ET.fromstring(svg) for name, svg in found}
 
