@@ -64,6 +64,12 @@ def test_a_run_prints_the_console_and_passwords_that_log_in(tmp_path: Path) -> N
                 time.sleep(0.2)
             assert web.get("/status").json()["server"]["mode"] == "simulated"
             assert web.get("/wall", headers={"Accept": "text/html"}).status_code == 200
+            # the Flows page: the flows it loaded, drawn by the cli's Graphviz with their calls
+            flows = web.get("/flows?since=2026-11-30", headers={"Accept": "text/html"})
+            assert flows.status_code == 200
+            assert re.search(r'data-flow="hotline".*?<div class="flow-graph"><svg ',
+                             flows.text, re.S), flows.text[-2000:]
+            assert "Traffic: " in flows.text
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
