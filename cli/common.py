@@ -241,6 +241,15 @@ def load_centre(config: str | None, code: int = USAGE, then: str | None = None):
         problems_exit(exc.problems, code, then)
 
 
+def require_ami_secret(centre) -> None:
+    """End the command with a usage error when the AMI secret's environment
+    variable is not set: the same line for every command that logs in to the AMI."""
+    ami = centre.ami
+    if ami.secret is None:
+        raise fail(f"the AMI secret is missing: set the environment variable {ami.secret_env} "
+                   f"(the secret of the AMI user {ami.user} in manager.conf)", USAGE)
+
+
 def wants_color(stream) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set
     (https://no-color.org), so files, pipes and CI logs stay plain."""
