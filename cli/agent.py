@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, service_exit_code, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    fail,
+    load_centre,
+    require_ami_secret,
+    service_exit_code,
+    write,
+)
 
 app = typer.Typer(
     name="agent",
@@ -62,6 +69,7 @@ def _run(agent: str, paused: bool, queue: str | None, reason: str | None,
     from ccdsl.runtime.asterisk.pause import PauseError, set_paused
 
     centre = load_centre(config)
+    require_ami_secret(centre)
     try:
         done = asyncio.run(set_paused(centre, agent, paused, queue=queue, reason=reason))
     except PauseError as exc:

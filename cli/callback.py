@@ -13,6 +13,7 @@ from ccdsl.cli.common import (
     StoreOption,
     fail,
     open_store,
+    require_ami_secret,
     service_exit_code,
     write,
 )
@@ -69,9 +70,8 @@ def callback(
     if path is None:
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
                    "store", USAGE)
-    if not simulate and centre.ami.secret is None:
-        raise fail(f"the AMI secret is missing: set the environment variable "
-                   f"{centre.ami.secret_env} (or use --simulate)", USAGE)
+    if not simulate:
+        require_ami_secret(centre)
     answers = _customer_answers(customer_answers)
 
     async def run():

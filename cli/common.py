@@ -53,8 +53,9 @@ CrmOption = Annotated[Path | None, typer.Option(
 # runtime/core/moments.py) or a local date (report's --from and --to)
 MOMENT_FORMS_HELP = ("\"YYYY-MM-DD HH:MM \\[Zone]\" such as \"2026-11-30 10:00 Asia/Shanghai\", "
                      "or ISO 8601 such as 2026-11-30T10:00+08:00 (seconds, Z allowed)")
-LOCAL_FORMS_HELP = ("a date (2026-11-30) or a date and time (\"2026-11-30 10:00\", seconds "
-                    "allowed) in the report's time zone (--zone), no zone or offset")
+RANGE_FORMS_HELP = ("a date (2026-11-30) or a date and time (\"2026-11-30 10:00\", seconds "
+                    "allowed) in the report's time zone (--zone), or a moment with its zone: "
+                    f"{MOMENT_FORMS_HELP}, shown in the report's zone")
 
 SinceOption = Annotated[str | None, typer.Option(
     "--since", metavar="WHEN", show_default=False,
@@ -239,6 +240,15 @@ def load_centre(config: str | None, code: int = USAGE, then: str | None = None):
         return load_config(config or DEFAULT_CONFIG)
     except ConfigError as exc:
         problems_exit(exc.problems, code, then)
+
+
+def require_ami_secret(centre) -> None:
+    """End the command with a usage error when the AMI secret's environment
+    variable is not set: the same line for every command that logs in to the AMI."""
+    ami = centre.ami
+    if ami.secret is None:
+        raise fail(f"the AMI secret is missing: set the environment variable {ami.secret_env} "
+                   f"(the secret of the AMI user {ami.user} in manager.conf)", USAGE)
 
 
 def wants_color(stream) -> bool:

@@ -61,10 +61,9 @@ def add(
 ) -> None:
     """Add a console user with a password (from $CCF_CONSOLE_PASSWORD, else asked for).
 
-    Exit status: 0 when added; 1 when the user exists or the users file
-    cannot be read; 2 for a bad id, role or password, an agent the agents
-    file does not have, a ccf.toml that cannot be used or a users file that
-    cannot be written.
+    Exit status: 0 when added; 1 when the user exists; 2 for a bad id, role
+    or password, an agent the agents file does not have, a ccf.toml that
+    cannot be used or a users file that cannot be read or written.
     """
     from ccdsl.runtime.operations.console_users import UsersError, check_id, new_user
 
@@ -91,8 +90,8 @@ def list_users(
 ) -> None:
     """List the console users: id, role and name (never the password's hash).
 
-    Exit status: 0; 1 when the users file cannot be read; 2 for a ccf.toml
-    that cannot be used.
+    Exit status: 0; 2 for a ccf.toml that cannot be used or a users file
+    that cannot be read.
     """
     import json
 
@@ -127,9 +126,9 @@ def list_users(
 def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Remove a console user: they can no longer log in.
 
-    Exit status: 0 when removed; 1 when there is no such user or the users
-    file cannot be read; 2 for a ccf.toml that cannot be used or a users
-    file that cannot be written.
+    Exit status: 0 when removed; 1 when there is no such user; 2 for a
+    ccf.toml that cannot be used or a users file that cannot be read or
+    written.
     """
     path, users = _users(config)
     if user_id not in users:
@@ -142,9 +141,9 @@ def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
 def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Set a console user's password (from $CCF_CONSOLE_PASSWORD, else asked for).
 
-    Exit status: 0 when set; 1 when there is no such user or the users
-    file cannot be read; 2 for a password that is too short, a ccf.toml
-    that cannot be used or a users file that cannot be written.
+    Exit status: 0 when set; 1 when there is no such user; 2 for a password
+    that is too short, a ccf.toml that cannot be used or a users file that
+    cannot be read or written.
     """
     from dataclasses import replace
 
@@ -182,8 +181,8 @@ def _users(config: str | None, *, role: Role | None = None, user_id: str = ""):
     path = centre.console.users
     try:
         return path, load_users(path)
-    except UsersError as exc:
-        raise fail(str(exc)) from None
+    except UsersError as exc:  # an input the command cannot use, as a bad ccf.toml is
+        raise fail(str(exc), USAGE) from None
 
 
 def _save(path: str, users: dict) -> None:

@@ -18,7 +18,7 @@ from ccdsl.cli.common import (
     table_console,
     write,
 )
-from ccdsl.cli.exit_codes import PROBLEMS, USAGE
+from ccdsl.cli.exit_codes import USAGE
 
 DB_ENV = "CCF_CRM_DB"  # the same as runtime.core.crm.config.DB_ENV, kept here to start fast
 DEFAULT_DB = "ccdsl-crm.db"
@@ -56,8 +56,8 @@ def import_records(
     CSV cells are text unless the header gives a type (`total:number`,
     `eta:date`, `skills:list`) or the built-in record type does. The
     database is the one `ccf serve` uses with the same ccf.toml. Exit
-    status: 0 when imported, 1 for a bad file, type or database, 2 for a
-    missing FILE or a ccf.toml that cannot be used.
+    status: 0 when imported, 1 for a bad file or type, 2 for a missing FILE,
+    a database that is not a SQLite file or a ccf.toml that cannot be used.
     """
     from ccdsl.runtime.core.crm.importer import ImportFileError, read_records
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM, check_type_name
@@ -69,13 +69,18 @@ def import_records(
     try:
         check_type_name(record_type, writing=True)
         records = read_records(file, record_type)
-        crm = SqliteCRM(db)
-        try:
-            added, updated = crm.upsert(record_type, records)
-        finally:
-            crm.close_now()
     except (ImportFileError, ExternalError) as exc:
         raise fail(str(exc)) from None
+    try:
+        crm = SqliteCRM(db)
+    except ExternalError as exc:  # not a SQLite file: a database the command cannot use
+        raise fail(str(exc), USAGE) from None
+    try:
+        added, updated = crm.upsert(record_type, records)
+    except ExternalError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        crm.close_now()
     noun = "record" if len(records) == 1 else "records"
     write(f"Imported {len(records)} {record_type} {noun} from {file} into {db} "
           f"({added} new, {updated} updated).\n")
@@ -94,7 +99,8 @@ def show(
 
     `--format json` gives a list of records with --type, else an object of
     lists by type. Exit status: 0; 1 when the type does not exist; 2 when
-    the database does not exist or the ccf.toml cannot be used.
+    the database does not exist or is not a SQLite file, or the ccf.toml
+    cannot be used.
     """
     import json
 
@@ -105,10 +111,10 @@ def show(
     db = crm_db(db, config)
     try:
         crm = SqliteCRM(db, create=False)
-    except ExternalError as exc:
+    except ExternalError as exc:  # missing, or not a SQLite file
         missing = not Path(db).exists()
         hint = "; import records with `ccf crm import FILE --type TYPE`" if missing else ""
-        raise fail(f"{exc}{hint}", USAGE if missing else PROBLEMS) from None
+        raise fail(f"{exc}{hint}", USAGE) from None
     try:
         types = crm.record_types()
         if record_type is not None:

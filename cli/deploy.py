@@ -13,6 +13,7 @@ from ccdsl.cli.common import (
     Format,
     load_centre,
     render_diagnostics,
+    require_ami_secret,
     wants_color,
     write,
 )
@@ -48,7 +49,8 @@ def deploy(
     nothing changes. A running `ccf serve` starts new calls on the new
     version; calls in progress finish on theirs. Exit status: 0 when
     deployed (or for a dry run), 1 when refused or failed, 2 for a usage
-    error (a missing path or ccf.toml), 4 when Asterisk's AMI does not answer.
+    error (a missing path or ccf.toml, the AMI secret's environment variable
+    not set), 4 when Asterisk's AMI does not answer.
     """
     from ccdsl.runtime.asterisk.deploy import DeployError
     from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
@@ -135,6 +137,8 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
     from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
 
     flows, origin, modules = compile_entry_flows(path)
+    if not dry_run and not no_apply:  # before the plan: nothing could be applied
+        require_ami_secret(centre)
     plan = make_plan(centre, store, flows, origin)
     for module in modules:
         write(f"{module}: a module (no `on start`), deployed with the flows that use it\n")
@@ -186,6 +190,8 @@ def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
 
     from ccdsl.runtime.asterisk.deploy import ami_connector, rollback
 
+    if not dry_run and not no_apply:
+        require_ami_secret(centre)
     target = store.rollback_target()
     now = store.current_version()
     if dry_run:

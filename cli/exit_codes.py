@@ -8,7 +8,8 @@ OK = 0
 # finding a file to change, a call store that fails its check
 PROBLEMS = 1
 # the command was asked wrongly: an unknown option or value, an input path that is
-# missing or holds no flows, a missing ccf.toml or CRM database, an unwritable output
+# missing or holds no flows, an input it cannot read or use (ccf.toml, a CRM database,
+# a call store, the console users file), an AMI secret not set, an unwritable output
 USAGE = 2
 # a bug in ccf itself (a short message; CCF_DEBUG=1 shows the traceback)
 INTERNAL = 3
@@ -21,8 +22,10 @@ TABLE = (
     (OK, "success (warnings allowed; a simulated call ran, whatever its outcome)"),
     (PROBLEMS, "problems found: flow errors, failing tests, `fmt --check` would change a "
                "file, a check that failed"),
-    (USAGE, "usage error: an unknown option or value, a missing or empty input path, a "
-            "missing ccf.toml or CRM database, an output path that cannot be written"),
+    (USAGE, "usage error: an unknown option or value, a missing or empty input path, an "
+            "input that cannot be read or used (ccf.toml, a CRM database, a call store, the "
+            "console users file), the AMI secret's environment variable not set, an output "
+            "path that cannot be written"),
     (INTERNAL, "a bug in ccf itself (CCF_DEBUG=1 shows the traceback)"),
     (UNREACHABLE, "a service did not answer: ccf serve's HTTP API or Asterisk's AMI"),
     (INTERRUPTED, "interrupted by Ctrl-C"),

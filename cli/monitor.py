@@ -7,7 +7,14 @@ from enum import StrEnum
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, load_centre, service_exit_code, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    fail,
+    load_centre,
+    require_ami_secret,
+    service_exit_code,
+    write,
+)
 
 
 class Mode(StrEnum):
@@ -62,6 +69,7 @@ def monitor(
     from ccdsl.runtime.operations.store import StoreError
 
     centre = load_centre(config)
+    require_ami_secret(centre)
     try:
         session = asyncio.run(monitor_call(centre, call, supervisor, RuntimeMode(mode.value),
                                            ring_timeout_s=ring))

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ccdsl.cli.common import (
-    LOCAL_FORMS_HELP,
     MOMENT_FORMS_HELP,
+    RANGE_FORMS_HELP,
     ConfigOption,
     ReportFormat,
     ReportFormatOption,
@@ -62,11 +62,11 @@ def report(
                                            "realtime: the last --minutes minutes, per minute, "
                                            "and the calls in progress now."),
     start: str = typer.Option(None, "--from", metavar="DATE",
-                              help=f"The first day or moment reported: {LOCAL_FORMS_HELP}. "
+                              help=f"The first day or moment reported: {RANGE_FORMS_HELP}. "
                                    "Default: the first call."),
     end: str = typer.Option(None, "--to", metavar="DATE",
                             help="The last day reported (included), or the moment the range "
-                                 f"ends (excluded): {LOCAL_FORMS_HELP}. Default: the last "
+                                 f"ends (excluded): {RANGE_FORMS_HELP}. Default: the last "
                                  "call."),
     queue: str = typer.Option(None, "--queue", metavar="QUEUE",
                               help="Only calls that joined this queue (and only this queue's "
@@ -86,7 +86,8 @@ def report(
                                  f"{MOMENT_FORMS_HELP} (default: now; without a zone, the "
                                  "report's)."),
     zone: str = typer.Option(None, "--zone", metavar="ZONE",
-                             help="The time zone of periods, --from and --to, such as "
+                             help="The time zone of periods, and of --from and --to "
+                                  "written without one, such as "
                                   "Asia/Shanghai. Default: the centre's zone the store was "
                                   "made with, else this machine's."),
     section: SectionName = typer.Option(None, "--section", "-s",
@@ -254,14 +255,12 @@ def _graphs(flows: list[str], path: str, made) -> dict[str, tuple[str, str]]:
     """Each flow's graph as (what its traffic counts, inline SVG), with the
     traffic of the report's store over its range and its --queue and --agent
     (docs/reports.md "Flow graphs")."""
-    from datetime import datetime
-
     from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
     from ccdsl.compiler.graph.page import covers, inline_svg
+    from ccdsl.runtime.operations.reports.options import range_moment
 
     def moment(local: str | None):
-        return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(made.zone)) \
-            if local else None
+        return range_moment(local, ZoneInfo(made.zone)) if local else None
 
     drawn: dict[str, tuple[str, str]] = {}
     for flow in flows:

@@ -252,6 +252,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     import asyncio
     import os
     import shutil
+    import sqlite3
     import tempfile
 
     from ccdsl.cli.console_flows import simulated_drawings
@@ -262,7 +263,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.core.moments import moment_text
     from ccdsl.runtime.operations.agents_file import load_agents
     from ccdsl.runtime.operations.console_settings import ConsoleSettings
-    from ccdsl.runtime.operations.store import CallStore
+    from ccdsl.runtime.operations.store import CallStore, StoreError
     from ccdsl.runtime.sim.script import centre_zone, parse_at
 
     if not path.exists():
@@ -299,7 +300,12 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     crm = SqliteCRM(str(work / "crm.db"))
     crm_notes = import_crm_folder(crm, str(folder / "crm")) if (folder / "crm").is_dir() else []
     store_path = store or work / "calls.db"
-    calls = CallStore(store_path, timezone=centre.timezone if centre else None, wait_s=0.25)
+    try:
+        calls = CallStore(store_path, timezone=centre.timezone if centre else None, wait_s=0.25)
+    except (OSError, sqlite3.Error, StoreError) as exc:
+        crm.close_now()
+        shutil.rmtree(work, ignore_errors=True)
+        raise fail(f"the call store {store_path} cannot be opened: {exc}", USAGE) from None
     host = centre.api.host if centre else "127.0.0.1"
     port = web_port if web_port is not None else (centre.api.port if centre else 8573)
     console = SimulatedConsole(

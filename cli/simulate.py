@@ -30,7 +30,13 @@ PRESS_HELP = (
 
 class TracePrinter:
     """An event sink that prints each event as it happens, so an
-    interactive caller sees the prompt before being asked for keys."""
+    interactive caller sees the prompt before being asked for keys.
+
+    A prompt played while the flow waits for keys (a menu's, a collect's) is
+    an event only once the keys are in: for a caller at the terminal its
+    line is printed when they are asked (`before_question`), and the event
+    that comes after the answer is not printed again unless it says more
+    (the caller hung up in it). The screen then reads in order."""
 
     def __init__(self, fmt: TextFormat, root: str | None = None, width: int = 30) -> None:
         from ccdsl.runtime.operations import trace
@@ -40,15 +46,49 @@ class TracePrinter:
         self.root = root
         self.width = width
         self.start: datetime | None = None
+        self.played: dict[int, int] = {}  # a prompt_played printed: its offset, its sounds
+        self.early: set[int] = set()  # offsets of prompts printed before their event
 
     def emit(self, event) -> None:
         if self.start is None:
             self.start = event.at
         if self.fmt is TextFormat.json:
             write(self.trace.trace_json(event, self.start) + "\n")
-        else:
-            write(self.trace.trace_line(event, self.start, root=self.root,
-                                        where_width=self.width) + "\n")
+            return
+        if event.kind == "prompt_played":
+            offset = round((event.at - self.start).total_seconds() * 1000)
+            data = event.data
+            if offset in self.early and "ms" not in data and not data.get("interrupted_by"):
+                self.early.discard(offset)  # shown when the caller was asked
+                return
+            self.played[offset] = len(data.get("sounds") or ())
+        write(self.trace.trace_line(event, self.start, root=self.root,
+                                    where_width=self.width) + "\n")
+
+    def before_question(self, heard: list[dict]) -> None:
+        """Print, as trace lines, the sounds heard that no printed event
+        covers yet: the prompt the caller is about to answer."""
+        if self.fmt is TextFormat.json or self.start is None:
+            return
+        pending: list[dict] = []
+        covered = 0
+        for sound in heard:
+            if sound.get("kind") not in ("tts", "file") or not isinstance(sound.get("at"), int):
+                continue
+            covered = self.played.get(sound["at"], covered)
+            if covered > 0:
+                covered -= 1
+                continue
+            pending.append(sound)
+        if not pending:
+            return
+        offset = pending[0]["at"]
+        self.early.add(offset)
+        self.played[offset] = len(pending)
+        sounds = [{k: s.get(k) for k in ("kind", "text", "language")} for s in pending]
+        line = self.trace.describe("prompt_played", {"sounds": sounds, "prompt": None})
+        write(f"{self.trace.offset_text(offset)}  {'':<{self.width}} "
+              f"{self.trace.visible(line)}\n")
 
 
 # ---- the command ---------------------------------------------------------------------
@@ -154,7 +194,7 @@ def simulate(
     root = os.getcwd()
     printer = TracePrinter(fmt, root=root,
                            width=where_width(result.ir.get("source_files", [flow]), root))
-    ask = KeyReader() if interactive else None
+    ask = KeyReader(printer) if interactive else None
 
     def note(text: str) -> None:
         # set-up facts go to standard error: standard output is the trace
@@ -205,10 +245,11 @@ class KeyReader:
     reads it (bad input refused with --press's message, then asked again),
     end of input or Ctrl-C hangs up (`interrupted` then says which). What
     the caller heard since the last question, spoken values too, is shown
-    first: the trace prints a prompt's line only once the keys are in."""
+    first, after the trace's line of the prompt being answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, printer: TracePrinter) -> None:
         self.interrupted = False
+        self.printer = printer
 
     def __call__(self, waiting_for: str, heard: list[dict]):
         import sys
@@ -216,6 +257,7 @@ class KeyReader:
         from ccdsl.runtime.core.errors import InputError
         from ccdsl.runtime.sim.script import parse_press
 
+        self.printer.before_question(heard)
         for sound in heard:
             sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
         if waiting_for:

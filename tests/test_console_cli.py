@@ -180,7 +180,7 @@ def test_a_broken_users_file(centre: Path) -> None:
     _users_file(centre).parent.mkdir()
     _users_file(centre).write_text("{not json", encoding="utf-8")
     result = _run(centre, "list")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an input the command cannot use, as a broken ccf.toml
     assert "is not valid JSON" in result.output and "Traceback" not in result.output
 
 

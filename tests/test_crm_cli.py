@@ -129,7 +129,8 @@ def test_show_without_a_database_or_with_an_unknown_type(tmp_path, db):
     assert result.exit_code == 1 and "(it has: agent)" in result.output
     broken = write(tmp_path, "broken.db", "not a database " * 200)
     result = ccf("crm", "show", "--db", broken)
-    assert result.exit_code == 1 and "cannot open the CRM database" in result.output
+    # a file that is not SQLite is a database the command cannot use: a usage error
+    assert result.exit_code == 2 and "cannot open the CRM database" in result.output
 
 
 def test_show_json_of_every_type_is_an_object_of_lists(tmp_path, db):

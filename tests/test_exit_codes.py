@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -109,6 +110,20 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
     (tmp_path / "ccf.toml").write_text(
         f'[ami]\nport = {closed_port()}\n[api]\nport = {closed_port()}\n'
         '[agents]\nfile = "agents.toml"\n', encoding="utf-8")
+    # the same centre whose AMI secret is in an environment variable nobody sets
+    (tmp_path / "nosecret.toml").write_text(
+        (tmp_path / "ccf.toml").read_text(encoding="utf-8").replace(
+            "[ami]\n", '[ami]\nsecret_env = "CCF_TEST_NO_SUCH_SECRET"\n'), encoding="utf-8")
+    # a users file that cannot be read: a folder where the file should be
+    (tmp_path / "users-folder").mkdir()
+    (tmp_path / "badusers.toml").write_text('[console]\nusers = "users-folder"\n',
+                                            encoding="utf-8")
+    (tmp_path / "text.db").write_text("not a database, a text file\n", encoding="utf-8")
+    (tmp_path / "people.csv").write_text("id,name\n1,Li\n", encoding="utf-8")
+    foreign = sqlite3.connect(tmp_path / "foreign.db")  # SQLite, but someone else's
+    foreign.execute("CREATE TABLE invoices (number INTEGER, total REAL)")
+    foreign.commit()
+    foreign.close()
     CallStore(tmp_path / "calls.db").close()
     busy = socket.socket()  # a port something else listens on, for --tcp --port
     busy.bind(("127.0.0.1", 0))
@@ -119,6 +134,10 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
             "no_toml": str(tmp_path / "none.toml"), "no_db": str(tmp_path / "none.db"),
             "store": str(tmp_path / "calls.db"), "csv": str(tmp_path / "none.csv"),
             "unwritable": str(tmp_path / "no" / "such" / "folder" / "out"),
+            "nosecret": str(tmp_path / "nosecret.toml"),
+            "badusers": str(tmp_path / "badusers.toml"),
+            "people": str(tmp_path / "people.csv"),
+            "text_db": str(tmp_path / "text.db"), "foreign_db": str(tmp_path / "foreign.db"),
             "dir": str(tmp_path)}
     busy.close()
 
@@ -140,12 +159,21 @@ CASES: dict[tuple[str, ...], list[Case]] = {
     ("crm", "import"): [("missing file", lambda p: [p["csv"], "-t", "customer", "--db",
                                                     p["no_db"]], USAGE),
                         ("missing ccf.toml", lambda p: [p["csv"], "-t", "customer",
-                                                        "--config", p["no_toml"]], USAGE)],
+                                                        "--config", p["no_toml"]], USAGE),
+                        ("CRM database not SQLite", lambda p: [p["people"], "-t", "customer",
+                                                               "--db", p["text_db"]], USAGE)],
     ("crm", "show"): [("missing CRM database", lambda p: ["--db", p["no_db"]], USAGE),
-                      ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+                      ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
+                      ("CRM database not SQLite", lambda p: ["--db", p["text_db"]], USAGE)],
     ("simulate",): [("missing file", lambda p: [p["missing"]], USAGE),
                     ("missing CRM database", lambda p: [p["flow"], "--crm", p["no_db"]],
-                     USAGE)],
+                     USAGE),
+                    ("CRM database not SQLite", lambda p: [p["flow"], "--crm", p["text_db"]],
+                     USAGE),
+                    ("call store not SQLite", lambda p: [p["flow"], "--store", p["text_db"]],
+                     USAGE),
+                    ("call store someone else's database",
+                     lambda p: [p["flow"], "--store", p["foreign_db"]], USAGE)],
     ("test",): [("missing path", lambda p: [p["missing"]], USAGE),
                 ("empty folder", lambda p: [p["empty"]], USAGE),
                 ("unwritable --junit", lambda p: [p["flow"], "--junit", p["unwritable"]],
@@ -154,29 +182,49 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                   ("missing path", lambda p: [p["missing"], "--config", p["toml"]], USAGE),
                   ("empty folder", lambda p: [p["empty"], "--config", p["toml"]], USAGE),
                   ("AMI not answering", lambda p: [p["flow"], "--config", p["toml"]],
-                   UNREACHABLE)],
+                   UNREACHABLE),
+                  ("AMI secret missing", lambda p: [p["flow"], "--config", p["nosecret"]],
+                   USAGE)],
     ("graph",): [("missing file", lambda p: [p["missing"]], USAGE),
                  ("missing call store", lambda p: [p["flow"], "--store", p["no_db"]], USAGE),
+                 ("call store someone else's database",
+                  lambda p: [p["flow"], "--store", p["foreign_db"]], USAGE),
                  ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE)],
     ("lsp",): [("port in use", lambda p: ["--tcp", "--port", p["busy_port"]], USAGE)],
     ("flows",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
     ("config", "check"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
     ("serve",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
                  ("missing --simulate path", lambda p: ["--simulate", p["missing"]], USAGE),
-                 ("bad --grace", lambda p: ["--grace", "soon", "--config", p["toml"]], USAGE)],
+                 ("bad --grace", lambda p: ["--grace", "soon", "--config", p["toml"]], USAGE),
+                 ("call store someone else's database",
+                  lambda p: ["--simulate", p["flow"], "--store", p["foreign_db"]], USAGE)],
     ("report",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
                   ("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
                   ("unwritable -o", lambda p: ["--store", p["store"], "-o", p["unwritable"]],
+                   USAGE),
+                  ("call store not SQLite", lambda p: ["--store", p["text_db"]], USAGE),
+                  ("call store someone else's database", lambda p: ["--store", p["foreign_db"]],
                    USAGE)],
     ("calls", "list"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
-                        ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
-    ("calls", "show"): [("missing call store", lambda p: ["x", "--store", p["no_db"]], USAGE)],
-    ("calls", "callbacks"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE)],
+                        ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
+                        ("call store not SQLite", lambda p: ["--store", p["text_db"]], USAGE),
+                        ("call store someone else's database",
+                         lambda p: ["--store", p["foreign_db"]], USAGE)],
+    ("calls", "show"): [("missing call store", lambda p: ["x", "--store", p["no_db"]], USAGE),
+                        ("call store someone else's database",
+                         lambda p: ["x", "--store", p["foreign_db"]], USAGE)],
+    ("calls", "callbacks"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
+                             ("call store someone else's database",
+                              lambda p: ["--store", p["foreign_db"]], USAGE)],
     ("voicemail", "list"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
+                            ("call store someone else's database",
+                             lambda p: ["--store", p["foreign_db"]], USAGE),
                             ("bad --since", lambda p: ["--store", p["store"], "--since",
                                                        "yesterday"], USAGE)],
     ("callback",): [("missing ccf.toml", lambda p: ["x", "-a", "li", "--config", p["no_toml"]],
-                     USAGE)],
+                     USAGE),
+                    ("AMI secret missing", lambda p: ["x", "-a", "li", "--config",
+                                                      p["nosecret"]], USAGE)],
     ("wrapup",): [("ccf serve not running", lambda p: ["x", "-f", "a=b", "--config",
                                                        p["toml"]], UNREACHABLE),
                   ("missing ccf.toml", lambda p: ["x", "-f", "a=b", "--config", p["no_toml"]],
@@ -184,11 +232,15 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                   ("missing call store", lambda p: ["x", "-f", "a=b", "--store", p["no_db"]],
                    USAGE),
                   ("missing CRM database", lambda p: ["x", "-f", "a=b", "--store", p["store"],
-                                                      "--crm", p["no_db"]], USAGE)],
+                                                      "--crm", p["no_db"]], USAGE),
+                  ("call store someone else's database",
+                   lambda p: ["x", "-f", "a=b", "--store", p["foreign_db"]], USAGE)],
     ("monitor",): [("missing ccf.toml", lambda p: ["1795.1", "-s", "8009", "--config",
                                                    p["no_toml"]], USAGE),
                    ("AMI not answering", lambda p: ["1795.1", "-s", "8009", "--config",
-                                                    p["toml"]], UNREACHABLE)],
+                                                    p["toml"]], UNREACHABLE),
+                   ("AMI secret missing", lambda p: ["1795.1", "-s", "8009", "--config",
+                                                     p["nosecret"]], USAGE)],
     ("status",): [("missing ccf.toml", lambda p: ["--once", "--config", p["no_toml"]], USAGE),
                   ("ccf serve not running", lambda p: ["--once", "--config", p["toml"]],
                    UNREACHABLE)],
@@ -201,20 +253,33 @@ CASES: dict[tuple[str, ...], list[Case]] = {
     ("agent", "pause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
                           USAGE),
                          ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                          UNREACHABLE)],
+                          UNREACHABLE),
+                         ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
+                          USAGE)],
     ("agent", "unpause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
                             USAGE),
                            ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                            UNREACHABLE)],
+                            UNREACHABLE),
+                           ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
+                            USAGE)],
     ("console", "user", "add"): [("missing ccf.toml", lambda p: ["zhang", "--role", "admin",
                                                                  "--config", p["no_toml"]],
+                                  USAGE),
+                                 ("users file unreadable", lambda p: ["zhang", "--role", "admin",
+                                                                      "--config", p["badusers"]],
                                   USAGE)],
     ("console", "user", "list"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]],
+                                   USAGE),
+                                  ("users file unreadable", lambda p: ["--config", p["badusers"]],
                                    USAGE)],
     ("console", "user", "remove"): [("missing ccf.toml", lambda p: ["zhang", "--config",
-                                                                    p["no_toml"]], USAGE)],
+                                                                    p["no_toml"]], USAGE),
+                                    ("users file unreadable", lambda p: ["zhang", "--config",
+                                                                         p["badusers"]], USAGE)],
     ("console", "user", "password"): [("missing ccf.toml", lambda p: ["zhang", "--config",
-                                                                      p["no_toml"]], USAGE)],
+                                                                      p["no_toml"]], USAGE),
+                                      ("users file unreadable",
+                                       lambda p: ["zhang", "--config", p["badusers"]], USAGE)],
 }
 
 
@@ -231,6 +296,28 @@ def test_the_common_mistakes(words, mistake, argv, status, place, monkeypatch) -
     result = ccf(*words, *argv(place), env=SECRET)
     assert result.exit_code == status, result.output
     assert "error" in result.output.lower()
+    # a database that is not ccf's is refused as it is, never given ccf's tables
+    foreign = sqlite3.connect(place["foreign_db"])
+    tables = {row[0] for row in foreign.execute("SELECT name FROM sqlite_master")}
+    foreign.close()
+    assert tables == {"invoices"}
+
+
+AMI_COMMANDS = [("deploy", "{flow}"), ("agent pause", "li"), ("agent unpause", "li"),
+                ("monitor", "1795.1 -s 8009"), ("callback", "x -a li")]
+
+
+def test_a_missing_ami_secret_is_one_usage_error_for_every_command(place, monkeypatch) -> None:
+    monkeypatch.chdir(place["dir"])
+    messages = set()
+    for words, args in AMI_COMMANDS:
+        result = ccf(*words.split(), *args.format(**place).split(), "--config",
+                     place["nosecret"], env=SECRET)
+        assert result.exit_code == USAGE, (words, result.output)
+        messages.add(result.output.strip())
+    assert messages == {"error: the AMI secret is missing: set the environment variable "
+                        "CCF_TEST_NO_SUCH_SECRET (the secret of the AMI user ccf in "
+                        "manager.conf)"}
 
 
 @pytest.mark.parametrize("words", sorted(leaf_commands()), ids=" ".join)

@@ -225,13 +225,14 @@ def _when_options():
 
 def test_every_when_option_describes_its_forms_in_the_same_words() -> None:
     """--at, --since and --now read a moment (runtime/core/moments.py), --from and --to a
-    local date or date and time: each option's help says so in cli/common.py's words."""
-    from ccdsl.cli.common import LOCAL_FORMS_HELP, MOMENT_FORMS_HELP
+    local date or date and time, or such a moment: each option's help says so in
+    cli/common.py's words."""
+    from ccdsl.cli.common import MOMENT_FORMS_HELP, RANGE_FORMS_HELP
 
     found = list(_when_options())
     assert {name for _, name, _ in found} == set(WHEN_OPTIONS)
     for words, name, param in found:
-        forms = LOCAL_FORMS_HELP if name in ("--from", "--to") else MOMENT_FORMS_HELP
+        forms = RANGE_FORMS_HELP if name in ("--from", "--to") else MOMENT_FORMS_HELP
         assert forms in param.help, f"ccf {' '.join(words)} {name}: {param.help}"
     out = ccf("report", "--help", env={"COLUMNS": "120", "TERMINAL_WIDTH": "120"}).output
     shown = " ".join(out.replace("│", " ").split())  # the panel's borders, where lines wrap

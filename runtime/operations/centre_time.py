@@ -117,8 +117,11 @@ def local_iso(iso: str | None, zone: tzinfo) -> str:
 
 def local_to_ms(local: str, zone: tzinfo) -> int:
     """A local `YYYY-MM-DDTHH:MM:SS` in `zone` as UTC epoch ms (in a
-    summer-time gap or fold, the moment before the change is meant)."""
-    moment = datetime.fromisoformat(local).replace(tzinfo=zone)
+    summer-time gap or fold, the moment before the change is meant); with
+    an offset (`...+08:00`), the instant it names."""
+    moment = datetime.fromisoformat(local)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
     return int(moment.timestamp() * 1000)
 
 

@@ -24,6 +24,7 @@ from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
+from ccdsl.runtime.operations.store_migrate import StoreError, migrate
 from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
 from ccdsl.runtime.operations.store_record import (
     FOLDS,
@@ -35,15 +36,7 @@ from ccdsl.runtime.operations.store_record import (
 )
 from ccdsl.runtime.operations.store_runs import Process, end_run, open_run, this_process
 from ccdsl.runtime.operations.store_runs import reconcile as reconcile_runs
-from ccdsl.runtime.operations.store_schema import (
-    CALL_COLUMNS,
-    EVENT_COLUMNS,
-    MIGRATIONS,
-    SCHEMA,
-    SCHEMA_VERSION,
-    SET_VERSION_SQL,
-    statements,
-)
+from ccdsl.runtime.operations.store_schema import CALL_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION
 from ccdsl.runtime.operations.store_writer import Batch, Job, StoreWriter
 
 __all__ = ["BACKLOG_ROWS", "FLUSH_EVENTS", "FLUSH_SECONDS", "SIMULATION_CALLS_PER_COMMIT",
@@ -67,21 +60,8 @@ CLAIMS_KEPT = 100_000  # Uniqueids whose calls this store remembers without read
 ENDED_KEPT = 10_000  # finished calls whose late events are kept as events only
 
 
-class StoreError(Exception):
-    """The file is not a call store this version can use, or could not be written."""
-
-
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
-
-
-def _has_column(db: sqlite3.Connection, statement: str) -> bool:
-    """Whether an `ALTER TABLE t ADD COLUMN c ...` has nothing to add (a
-    file whose version was set back by hand, or an interrupted upgrade)."""
-    words = statement.split()
-    if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
-        return False
-    return any(r[1] == words[5] for r in db.execute(f"PRAGMA table_info({words[2]})"))
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -158,27 +138,7 @@ class CallStore:
     def _migrate(self) -> None:
         assert self._db is not None
         with self._transaction():
-            has_meta = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-            if has_meta:
-                row = self._db.execute(
-                    "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                found = int(row[0]) if row else None
-                if found is not None and found > SCHEMA_VERSION:
-                    raise StoreError(f"{self.path}: call store schema version {found} is newer "
-                                     f"than this ccdsl understands ({SCHEMA_VERSION})")
-                if found == SCHEMA_VERSION:
-                    return
-                for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
-                    for statement in MIGRATIONS.get(version, ()):
-                        if not _has_column(self._db, statement):
-                            self._db.execute(statement)
-            for statement in statements(SCHEMA):
-                self._db.execute(statement)
-            self._db.execute(SET_VERSION_SQL, (str(SCHEMA_VERSION),))
-            self._db.execute("INSERT INTO meta (key, value) VALUES ('created', ?) "
-                             "ON CONFLICT (key) DO NOTHING",
-                             (datetime.now(UTC).isoformat(timespec="seconds"),))
+            migrate(self._db, self.path)
 
     def zone(self) -> tzinfo:
         """The zone listings show times in: the centre's (meta `timezone`),

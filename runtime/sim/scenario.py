@@ -27,7 +27,7 @@ from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
-from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store import CallStore, StoreError
 from ccdsl.runtime.sim import (
     InteractiveCaller,
     ScriptedCaller,
@@ -182,7 +182,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     try:
         store = CallStore(store_path or os.path.join(workdir, "calls.db"),
                           timezone=hours_zone(ir))
-    except (OSError, sqlite3.Error, ValueError) as exc:
+    except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
         raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
     call_id = _next_sim_id(store, scenario.start) if store_path else CALL_ID
     if store_path and note is not None:

@@ -416,7 +416,7 @@ def test_deploy_refusals(tmp_path):
     folder = flows_folder(tmp_path)
     config = write_config(tmp_path, numbers='"4008001234" = "greet"')
     result = ccf("deploy", str(folder), "-c", str(config), env={"CCF_AMI_SECRET": ""})
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, as for `ccf callback`
     assert "the AMI secret is missing: set the environment variable CCF_AMI_SECRET" \
         in result.output
     assert not (tmp_path / "store").exists()

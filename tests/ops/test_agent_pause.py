@@ -67,4 +67,4 @@ def test_refusals_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert "no agent 'nobody' in the agents file (the agents: li, wang)" in unknown.stderr
     assert no_queue.exit_code == 1
     assert "agent wang (PJSIP/8002) is a member of no queue on Asterisk" in no_queue.stderr
-    assert no_secret.exit_code == 1 and "CCF_AMI_SECRET" in no_secret.stderr
+    assert no_secret.exit_code == 2 and "CCF_AMI_SECRET" in no_secret.stderr

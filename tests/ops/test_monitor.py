@@ -207,7 +207,7 @@ def test_ccf_monitor_connects_the_supervisor_and_notes_it_in_the_call_store(tmp_
     assert json.loads(data)["spy_channel"].startswith("PJSIP/8009-")
 
 
-def test_ccf_monitor_failures_are_one_line_and_exit_1(tmp_path) -> None:
+def test_ccf_monitor_failures_are_one_line_with_their_status(tmp_path) -> None:
     with peer_in_thread() as peer:
         config = write_config(tmp_path, peer.port)
         missing = ccf("monitor", CALL, "-s", "8009", "--config", str(config), env=ENV)
@@ -217,7 +217,7 @@ def test_ccf_monitor_failures_are_one_line_and_exit_1(tmp_path) -> None:
                         env={"CCF_AMI_SECRET": ""})
     assert missing.exit_code == 1 and f"error: no call {CALL} on Asterisk" in missing.output
     assert waiting.exit_code == 1 and "has no agent yet" in waiting.output
-    assert no_secret.exit_code == 1
+    assert no_secret.exit_code == 2  # a usage error, as for every AMI command
     assert "set the environment variable CCF_AMI_SECRET" in no_secret.output
     assert not (tmp_path / "calls.db").exists()
 

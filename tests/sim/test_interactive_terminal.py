@@ -164,3 +164,54 @@ def test_the_first_ctrl_c_ends_the_call(desk: Path) -> None:
     assert "Ctrl-C: the caller hangs up" in screen.text
     assert "hang-up by caller" in screen.text
     assert "Traceback" not in screen.text
+
+
+def _plays(text: str, words: str) -> list[int]:
+    """Where the trace's `plays` lines of a prompt saying `words` start."""
+    return [m.start() for m in re.finditer(rf"plays [^\n]*{re.escape(words)}", text)]
+
+
+def test_the_screen_reads_in_order(desk: Path) -> None:
+    screen = start(desk)
+    shown = screen.wait_for(r"keys> ")
+    # the prompt the caller answers is in the trace before the question...
+    assert len(_plays(shown, "Press 1 for sales.")) == 1, shown
+    screen.type("1")
+    assert screen.end() == 0
+    asked = screen.text.index("keys> ")
+    after = screen.text[asked:]
+    # ...and not again after the answer: what follows the keys is what the keys did
+    assert _plays(after, "Press 1 for sales.") == [], screen.text
+    assert after.index('caller presses "1" for menu') < after.index("Sales, goodbye.")
+    stamps = [line.split()[0] for line in screen.text.splitlines() if line.startswith("+")]
+    assert stamps == sorted(stamps), screen.text  # the trace's times only go forward
+
+
+HOSTILE = "Li\x1b]0;owned\x07\x1b[2J\x1b[31mNa"
+
+
+def test_hostile_text_from_the_crm_stays_escaped(tmp_path: Path) -> None:
+    (tmp_path / "crm").mkdir()
+    (tmp_path / "crm" / "customers.csv").write_text(
+        f"id,name,phone\nC1,{HOSTILE},+8613900000000\n", encoding="utf-8")
+    (tmp_path / "desk.ccf").write_text("""flow desk:
+  languages en-US
+
+on start:
+  answer
+  customer = crm.customer(phone: caller.number) on error -> customer = null
+  menu retries 1 timeout 3s:
+    prompt tts "Hello ${customer.name}, press 1."
+    1 -> play tts "Goodbye ${customer.name}."
+    timeout, invalid -> play tts "Sorry."
+  hangup
+""", encoding="utf-8")
+    screen = Screen("simulate", "desk.ccf", "--at", "2026-11-30 10:00", "--interactive",
+                    cwd=tmp_path)
+    shown = screen.wait_for(r"keys> ")
+    assert "Hello Li" in shown  # the name was spoken
+    screen.type("1")
+    assert screen.end() == 0
+    assert "Goodbye Li" in screen.text
+    assert "\x1b" not in screen.text and "\x07" not in screen.text, repr(screen.text)
+    assert "\\x1b]0;owned" in screen.text  # shown, as visible text

@@ -1,13 +1,15 @@
 """Reading the report's options as people write them: local dates and
-times for the range, a duration for the service-level threshold."""
+times or moments with an offset for the range, a duration for the service-level threshold."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
+from ccdsl.moment_forms import MOMENT
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.core.moments import parse_moment
 from ccdsl.runtime.operations.reports.model import Filters
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,9 +24,11 @@ class OptionError(ValueError):
 
 
 def local_time(text: str, option: str, *, end: bool) -> str:
-    """`2026-11-30` or `2026-11-30 10:00[:ss]` as local `YYYY-MM-DDTHH:MM:SS`.
-    A date given as the end of the range means the end of that day: the
-    range is [from, to), and `--to 2026-11-30` includes the 30th."""
+    """`2026-11-30` or `2026-11-30 10:00[:ss]` as local `YYYY-MM-DDTHH:MM:SS`;
+    a moment with an offset or a zone (`2026-11-30T10:00+08:00`, `...Z`, `2026-11-30
+    10:00 Asia/Shanghai`: runtime/core/moments.py) as ISO 8601 with its offset, one
+    instant whatever the report's zone. A date given as the end of the range means
+    the end of that day: the range is [from, to), and `--to 2026-11-30` includes the 30th."""
     text = text.strip()
     try:
         if _DATE.match(text):
@@ -41,17 +45,38 @@ def local_time(text: str, option: str, *, end: bool) -> str:
     except OverflowError:  # the day after 9999-12-31
         raise OptionError(f"{option} {text!r} is out of range: the last date is "
                           "9999-12-30") from None
-    raise OptionError(f"{option} {text!r} is not a date or a time; write YYYY-MM-DD or "
-                      "\"YYYY-MM-DD HH:MM\" (local time of the calls)")
+    if MOMENT.match(text) is None:
+        raise OptionError(f"{option} {text!r} is not a date or a time; write YYYY-MM-DD, "
+                          "\"YYYY-MM-DD HH:MM\" (the report's time zone) or ISO 8601 such as "
+                          "2026-11-30T10:00+08:00")
+    try:
+        return parse_moment(text, None).isoformat()  # a zone or an offset: aware
+    except InputError as exc:
+        raise OptionError(f"{option}: {exc}") from None
+
+
+def range_moment(text: str, zone: tzinfo) -> datetime:
+    """A bound local_time gave, as an aware moment: local text in `zone` (in a
+    summer-time gap or fold, the moment before the change), ISO 8601 with an
+    offset as it says."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def filters(start: str | None, end: str | None, *, queue: str | None = None,
             agent: str | None = None, flow: str | None = None) -> Filters:
     first = local_time(start, "--from", end=False) if start else None
     last = local_time(end, "--to", end=True) if end else None
-    if first is not None and last is not None and first >= last:
+    if first is not None and last is not None and _before(last, first):
         raise OptionError(f"--from {start} is not before --to {end}: the range is empty")
     return Filters(first, last, queue or None, agent or None, flow or None)
+
+
+def _before(last: str, first: str) -> bool:
+    """Whether `last` is not after `first`, when both are local or both name an
+    instant (a local one and an aware one compare in the report's zone: query.py)."""
+    a, b = datetime.fromisoformat(first), datetime.fromisoformat(last)
+    return (a.tzinfo is None) == (b.tzinfo is None) and b <= a
 
 
 def duration_ms(text: str, option: str) -> int:

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.operations.centre_time import local_to_ms
+from ccdsl.runtime.operations.centre_time import local_to_ms, zone_name
 from ccdsl.runtime.operations.reports import in_queue, periods
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
@@ -43,6 +43,9 @@ def local_window(filters: Filters, zone: tzinfo) -> Window:
     """The window of a local date range in `zone` (or of everything)."""
     lo = local_to_ms(filters.start, zone) if filters.start else None
     hi = local_to_ms(filters.end, zone) if filters.end else None
+    if lo is not None and hi is not None and lo >= hi:  # a local bound and an offset's
+        raise ReportError(f"--from {filters.start} is not before --to {filters.end} in "
+                          f"{zone_name(zone)}: the range is empty")
     return Window(lo, hi)
 
 

@@ -1,0 +1,60 @@
+"""Bringing a call store file to this version's schema, inside the caller's transaction.
+
+Only the file's tables: must not know about events or calls, and must never add a call
+store's tables to someone else's database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from ccdsl.runtime.operations.store_schema import (
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SET_VERSION_SQL,
+    statements,
+)
+
+
+class StoreError(Exception):
+    """The file is not a call store this version can use, or could not be written."""
+
+
+def migrate(db: sqlite3.Connection, path: str) -> None:
+    """Create the schema in a new file, or bring an older store's up to this
+    version. StoreError for a store newer than this ccdsl, or a SQLite file with
+    tables and no call store's `meta`: a database that is not ours stays as it is."""
+    tables = sorted({row[0] for row in db.execute("SELECT tbl_name FROM sqlite_master")})
+    if tables and "meta" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{path} is not a call store: it is a SQLite database with other "
+                         f"tables ({shown}); name a new file, or one `ccf serve` or "
+                         "`ccf simulate --store` wrote")
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        found = int(row[0]) if row else None
+        if found is not None and found > SCHEMA_VERSION:
+            raise StoreError(f"{path}: call store schema version {found} is newer "
+                             f"than this ccdsl understands ({SCHEMA_VERSION})")
+        if found == SCHEMA_VERSION:
+            return
+        for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+            for statement in MIGRATIONS.get(version, ()):
+                if not _has_column(db, statement):
+                    db.execute(statement)
+    for statement in statements(SCHEMA):
+        db.execute(statement)
+    db.execute(SET_VERSION_SQL, (str(SCHEMA_VERSION),))
+    db.execute("INSERT INTO meta (key, value) VALUES ('created', ?) ON CONFLICT (key) DO NOTHING",
+               (datetime.now(UTC).isoformat(timespec="seconds"),))
+
+
+def _has_column(db: sqlite3.Connection, statement: str) -> bool:
+    """Whether an `ALTER TABLE t ADD COLUMN c ...` has nothing to add (a
+    file whose version was set back by hand, or an interrupted upgrade)."""
+    words = statement.split()
+    if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
+        return False
+    return any(r[1] == words[5] for r in db.execute(f"PRAGMA table_info({words[2]})"))
