@@ -34,9 +34,7 @@ KEY = rf"-?\d+(?:\.\d+)?|{STRING}|{NAME}"
 # no keyword is, and a block's `:` ends its line (`-` and `+` are left out: `return -1`)
 NOT_A_NAME = (r"\b(?!\s*(?:=(?!=)|\.(?!\.))"
               r"|[ \t]*(?:[,)*/%]|\?\?|[=!<>]=|[<>]|:(?![ \t]*(?:#|$))))")
-# the builtin values that also open a test's line (`call from`, `agent ann`): keywords
-# only there, the call and the agent anywhere else
-TEST_LINE_WORDS = ("agent", "call")
+TEST_LINE_WORDS = ccf_words.TEST_LINE_WORDS
 BEFORE = r"(?<![\w.])"
 NUMBER_BEFORE = r"(?<![\w.])|(?<=\.\.)"
 
