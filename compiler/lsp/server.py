@@ -163,6 +163,16 @@ def did_save(ls: CcfServer, params: lsp.DidSaveTextDocumentParams) -> None:
     ls.publish(path)
 
 
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@guarded
+def did_change_watched_files(ls: CcfServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A .ccf changed, made or deleted outside the editor (a git checkout, another editor):
+    every open flow is checked again; one that read none of it is answered from the cache."""
+    if any(uri_to_path(change.uri) not in ls.documents.texts for change in params.changes):
+        for path in list(ls.documents.texts):
+            ls.publish_soon(path)
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 @guarded
 def did_close(ls: CcfServer, params: lsp.DidCloseTextDocumentParams) -> None:

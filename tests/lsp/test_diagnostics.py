@@ -78,3 +78,25 @@ async def test_an_untitled_buffer_gets_its_diagnostics_and_answers(client) -> No
         lsp.DocumentSymbolParams(text_document=here))
     assert [s.name for s in symbols] == ["u", "on start", "main"]
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=here))
+
+
+async def test_a_module_changed_on_disk_updates_the_open_flows(client, workspace: Path) -> None:
+    """orders.ccf changed outside the editor (a git checkout): the editor's file watcher
+    tells the server, and hotline.ccf, open, is checked again at once."""
+    orders, hotline = workspace / "orders.ccf", workspace / "hotline.ccf"
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(orders))))
+    await open_file(client, hotline, version=20)
+    saved = orders.read_text(encoding="utf-8")
+    try:
+        orders.write_text(saved.replace("tell_status", "say_status"), encoding="utf-8")
+        client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+            changes=[lsp.FileEvent(uri=uri(orders), type=lsp.FileChangeType.Changed)]))
+        found = await settles(client, uri(hotline), lambda ds: any(
+            "tell_status" in d.message for d in ds))
+        assert [d.code for d in found if "tell_status" in d.message] == ["E100"]
+    finally:
+        orders.write_text(saved, encoding="utf-8")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        changes=[lsp.FileEvent(uri=uri(orders), type=lsp.FileChangeType.Changed)]))
+    assert await settles(client, uri(hotline), lambda ds: ds == []) == []
