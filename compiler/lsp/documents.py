@@ -63,6 +63,8 @@ class Documents:
         # the last compilation of each flow that loaded (parsed): completion and the outline
         # work from it while the text being typed does not parse
         self._last_loaded: dict[str, Compiled] = {}
+        self._disk: dict[str, tuple[int, str]] = {}  # files read from disk, by mtime
+        self._lines: dict[str, tuple[str, list[str]]] = {}  # each text's lines
 
     # -- the open texts
     def open(self, path: str, text: str) -> None:
@@ -70,20 +72,34 @@ class Documents:
 
     def close(self, path: str) -> None:
         self.texts.pop(path, None)
+        self._lines.pop(path, None)
 
     def text(self, path: str) -> str | None:
         """The text of a file: as open in the editor, else as on disk (None if unreadable)."""
         if path in self.texts:
             return self.texts[path]
+        stamp = _mtime(path)
+        kept = self._disk.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
         try:
             with open(path, encoding="utf-8") as fh:
-                return fh.read().replace("\r\n", "\n")
+                text = fh.read().replace("\r\n", "\n")
         except (OSError, UnicodeDecodeError):
             return None
+        self._disk[path] = (stamp, text)
+        return text
 
     def lines(self, path: str) -> list[str]:
+        """The text's lines, split once per text: every range of an answer (an outline has
+        thousands) converts its positions with them."""
         text = self.text(path)
-        return text.split("\n") if text is not None else []
+        if text is None:
+            return []
+        kept = self._lines.get(path)
+        if kept is None or kept[0] is not text:
+            kept = self._lines[path] = (text, text.split("\n"))
+        return kept[1]
 
     # -- compiling
     def compile(self, path: str) -> Compiled:

@@ -92,6 +92,9 @@ class CcfServer(LanguageServer):
         """Publish a file's diagnostics; then those of the other open flows that use it
         (an edit of a module can break the flows that call into it)."""
         self._publish(path)
+        # the index hover, definition and rename stand on, built now that the diagnostics
+        # are out: the author has paused, and the next request finds it ready
+        _ = self.documents.compile(path).index
         if not dependants:
             return
         for other in list(self.documents.texts):
