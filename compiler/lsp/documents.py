@@ -144,12 +144,20 @@ class Documents:
         return self._last_loaded.get(compiled.entry)
 
     def workspace_flows(self, also: str) -> list[str]:
-        """The entry flows of the workspace folders, the open files' flows and `also`'s."""
+        """The entry flows of the workspace folders, the open files' flows and `also`'s;
+        for a file outside every workspace folder, the flows of its own folder too (a
+        module's callers are most often beside it)."""
         flows: list[str] = []
         for root in self.roots:
             if os.path.isdir(root):
                 found, _ = find_flow_files([root])
                 flows.extend(os.path.abspath(f) for f in found[:MAX_WORKSPACE_FLOWS])
+        if not any(_inside(also, root) for root in self.roots):
+            # that folder alone, not below it: it may be a home directory
+            folder = os.path.dirname(also)
+            names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            flows.extend(os.path.join(folder, n) for n in names[:MAX_WORKSPACE_FLOWS]
+                         if n.endswith(".ccf") and not n.endswith(TEST_SUFFIX))
         flows.extend(entry_of(p) for p in self.texts)
         flows.append(entry_of(also))
         return list(dict.fromkeys(flows))
@@ -168,6 +176,11 @@ class Documents:
             if any(word in source.text for source in compiled.result.sources.values()):
                 out.append(compiled.index)
         return out
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == \
+        os.path.abspath(folder)
 
 
 def _mtime(path: str) -> int:

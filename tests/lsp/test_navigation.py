@@ -4,6 +4,7 @@ standard library."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,23 @@ async def test_references_of_a_sub_flow_reach_the_flows_that_use_it(client, work
         position=position_of(path, "sub tell_status", offset=5),
         context=lsp.ReferenceContext(include_declaration=False)))
     assert [Path(f.uri).name for f in found] == ["hotline.ccf"]
+
+
+async def test_references_outside_the_workspace_reach_the_flows_beside_the_file(
+        client, tmp_path) -> None:
+    """A module opened from outside every workspace folder: the flows of its own folder that
+    use it count (a rename would otherwise leave them calling a name that is gone)."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "iws" / "orders.ccf", folder)
+    shutil.copy(ROOT / "examples" / "iws" / "hotline.ccf", folder)
+    path = folder / "orders.ccf"
+    await open_file(client, path)
+    found = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
+        position=position_of(path, "sub tell_status", offset=5),
+        context=lsp.ReferenceContext(include_declaration=False)))
+    assert [(Path(f.uri).parent.name, Path(f.uri).name) for f in found] == [
+        ("elsewhere", "hotline.ccf")]
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path))))
