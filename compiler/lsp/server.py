@@ -250,7 +250,7 @@ def on_prepare_rename(ls: CcfServer, params: lsp.PrepareRenameParams) -> lsp.Ran
     path, line, column = ls.cursor(params.text_document.uri, params.position)
     compiled = ls.documents.compile(path)
     found = compiled.index.at(path, line, column) if compiled.index else None
-    if found is None or found.target[0] in ("builtin", "module"):
+    if found is None or found.target[0] in ("builtin", "module", "field"):
         return None
     return ls.range_of(found.span)
 
