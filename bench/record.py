@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("compile.py", "simulate.py", "fastagi.py", "report.py", "chaos.py", "console.py")
+BENCHES = ("compile.py", "simulate.py", "fastagi.py", "report.py", "chaos.py", "console.py",
+           "lsp.py")
 
 
 def machine() -> dict[str, object]:

@@ -28,8 +28,13 @@ from ccdsl.compiler.grammar import grammar_text
 NAME = re.search(r"^NAME: /(.*)/$", grammar_text(), re.M).group(1)
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 KEY = rf"-?\d+(?:\.\d+)?|{STRING}|{NAME}"
-# a keyword followed by `=` or `.` is a name, as the parser has it (grammar.py)
-NOT_A_NAME = r"\b(?!\s*(?:=(?!=)|\.(?!\.)))"
+# a keyword followed by `=` or `.` is a name, as the parser has it (grammar.py); so is one
+# that a `,` or `)` follows (a parameter, an argument), a `:` with more on the line (a
+# named argument, a record's field, a key) or a binary operator (`for ?? "x"`, `times > 1`):
+# no keyword is, and a block's `:` ends its line (`-` and `+` are left out: `return -1`)
+NOT_A_NAME = (r"\b(?!\s*(?:=(?!=)|\.(?!\.))"
+              r"|[ \t]*(?:[,)*/%]|\?\?|[=!<>]=|[<>]|:(?![ \t]*(?:#|$))))")
+TEST_LINE_WORDS = ccf_words.TEST_LINE_WORDS
 BEFORE = r"(?<![\w.])"
 NUMBER_BEFORE = r"(?<![\w.])|(?<=\.\.)"
 
@@ -47,7 +52,9 @@ _KEYWORD_TOKENS = {
 
 
 def _keywords():
-    return [(words(sorted(ccf_words.kinds()[kind]), prefix=BEFORE, suffix=NOT_A_NAME), token)
+    kinds = ccf_words.kinds()
+    return [(words(sorted(kinds[kind] - set(TEST_LINE_WORDS)), prefix=BEFORE,
+                   suffix=NOT_A_NAME), token)
             for kind, token in _KEYWORD_TOKENS.items()]
 
 
@@ -82,6 +89,11 @@ class CcfLexer(RegexLexer):
             (rf"{BEFORE}(press)([ \t]+)(\d+|{STRING})",
              bygroups(Keyword.Pseudo, Whitespace, Name.Label)),
             (rf"{BEFORE}(goto)([ \t]+)({NAME})", bygroups(Keyword, Whitespace, Name.Function)),
+            # a prompt played by its name, spelt like a keyword or not (`play closed`)
+            (rf"{BEFORE}(play)([ \t]+)(?!(?:tts|file)\b)({NAME})(?![\w.(])",
+             bygroups(Keyword, Whitespace, Name)),
+            (words(TEST_LINE_WORDS, prefix=r"^([ \t]+)", suffix=NOT_A_NAME),
+             bygroups(Whitespace, Keyword.Pseudo)),
             include("expression"),
         ],
         "keys": [

@@ -20,6 +20,9 @@ OPERATOR_WORDS = ("and", "or", "not", "in")
 # the words whose statements change where the call goes next
 CONTROL = ("if", "elif", "else", "match", "menu", "repeat", "for", "each", "goto", "return",
            "break", "otherwise", "when")
+# the builtin values that also open a test's line (`call from "+1"`, `agent ann ...`):
+# keywords only there, the call and the agent anywhere else
+TEST_LINE_WORDS = ("agent", "call")
 
 
 def _rules() -> dict[str, list[str]]:

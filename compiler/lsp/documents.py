@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from ccdsl.compiler.loader import TEST_SUFFIX
 from ccdsl.compiler.lsp.index import Index, build_index
@@ -25,10 +26,23 @@ MAX_WORKSPACE_FLOWS = 400
 
 @dataclass(frozen=True)
 class Compiled:
+    """One compilation. Its index is built when a request first needs it: publishing
+    diagnostics does not (on a 20,000-line flow the index costs a third of a compile)."""
+
     entry: str
     result: CompileResult
-    scopes: dict[str, Scope] | None
-    index: Index | None
+
+    @property
+    def loaded(self) -> bool:
+        return self.result.program is not None
+
+    @cached_property
+    def scopes(self) -> dict[str, Scope] | None:
+        return program_scopes(self.result.program) if self.loaded else None
+
+    @cached_property
+    def index(self) -> Index | None:
+        return build_index(self.result.program, self.scopes) if self.loaded else None
 
 
 def entry_of(path: str) -> str:
@@ -49,6 +63,8 @@ class Documents:
         # the last compilation of each flow that loaded (parsed): completion and the outline
         # work from it while the text being typed does not parse
         self._last_loaded: dict[str, Compiled] = {}
+        self._disk: dict[str, tuple[int, str]] = {}  # files read from disk, by mtime
+        self._lines: dict[str, tuple[str, list[str]]] = {}  # each text's lines
 
     # -- the open texts
     def open(self, path: str, text: str) -> None:
@@ -56,20 +72,34 @@ class Documents:
 
     def close(self, path: str) -> None:
         self.texts.pop(path, None)
+        self._lines.pop(path, None)
 
     def text(self, path: str) -> str | None:
         """The text of a file: as open in the editor, else as on disk (None if unreadable)."""
         if path in self.texts:
             return self.texts[path]
+        stamp = _mtime(path)
+        kept = self._disk.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
         try:
             with open(path, encoding="utf-8") as fh:
-                return fh.read().replace("\r\n", "\n")
+                text = fh.read().replace("\r\n", "\n")
         except (OSError, UnicodeDecodeError):
             return None
+        self._disk[path] = (stamp, text)
+        return text
 
     def lines(self, path: str) -> list[str]:
+        """The text's lines, split once per text: every range of an answer (an outline has
+        thousands) converts its positions with them."""
         text = self.text(path)
-        return text.split("\n") if text is not None else []
+        if text is None:
+            return []
+        kept = self._lines.get(path)
+        if kept is None or kept[0] is not text:
+            kept = self._lines[path] = (text, text.split("\n"))
+        return kept[1]
 
     # -- compiling
     def compile(self, path: str) -> Compiled:
@@ -80,13 +110,9 @@ class Documents:
             return cached[1]
         with unsaved_texts(dict(self.texts)):
             result = compile_file(entry, lower=False)
-        scopes = index = None
-        if result.program is not None:
-            scopes = program_scopes(result.program)
-            index = build_index(result.program, scopes)
-        compiled = Compiled(entry, result, scopes, index)
+        compiled = Compiled(entry, result)
         self._cache[entry] = (self._stamp(compiled), compiled)
-        if index is not None:
+        if compiled.loaded:
             self._last_loaded[entry] = compiled
         return compiled
 
@@ -113,17 +139,25 @@ class Documents:
     def last_loaded(self, path: str) -> Compiled | None:
         """The newest compilation of path's flow that parsed: now's, or an earlier one."""
         compiled = self.compile(path)
-        if compiled.index is not None:
+        if compiled.loaded:
             return compiled
         return self._last_loaded.get(compiled.entry)
 
     def workspace_flows(self, also: str) -> list[str]:
-        """The entry flows of the workspace folders, the open files' flows and `also`'s."""
+        """The entry flows of the workspace folders, the open files' flows and `also`'s;
+        for a file outside every workspace folder, the flows of its own folder too (a
+        module's callers are most often beside it)."""
         flows: list[str] = []
         for root in self.roots:
             if os.path.isdir(root):
                 found, _ = find_flow_files([root])
                 flows.extend(os.path.abspath(f) for f in found[:MAX_WORKSPACE_FLOWS])
+        if not any(_inside(also, root) for root in self.roots):
+            # that folder alone, not below it: it may be a home directory
+            folder = os.path.dirname(also)
+            names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            flows.extend(os.path.join(folder, n) for n in names[:MAX_WORKSPACE_FLOWS]
+                         if n.endswith(".ccf") and not n.endswith(TEST_SUFFIX))
         flows.extend(entry_of(p) for p in self.texts)
         flows.append(entry_of(also))
         return list(dict.fromkeys(flows))
@@ -137,11 +171,16 @@ class Documents:
             if flow != entry_of(also) and not any(word in t for t in texts):
                 continue
             compiled = self.last_loaded(flow)
-            if compiled is None or compiled.index is None:
+            if compiled is None or not compiled.loaded:
                 continue
             if any(word in source.text for source in compiled.result.sources.values()):
                 out.append(compiled.index)
         return out
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == \
+        os.path.abspath(folder)
 
 
 def _mtime(path: str) -> int:

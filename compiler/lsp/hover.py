@@ -81,6 +81,8 @@ def describe_target(index: Index, target: Target, path: str, line: int, column: 
         return module_text(index, target[1])
     if kind == "var":
         return variable_text(index, target, path, line)
+    if kind == "field":
+        return ""  # the expression's type, which hover_text gives
     return declaration_text(index, target[1], target[2])
 
 

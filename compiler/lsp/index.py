@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
-from ccdsl.compiler.infer import member_span, new_context
+from ccdsl.compiler.infer import infer, member_span, new_context
 from ccdsl.compiler.infer_env import Context, Env, uses
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import LoadedModule, Program
@@ -26,7 +26,8 @@ DECL_KEYWORDS: dict[type, str] = {
 }
 
 # A target names one thing: ("decl", file, name), ("var", file, sub, name),
-# ("module", file), ("builtin", qualified name).
+# ("module", file), ("builtin", qualified name), ("field", file, record, name): a field of
+# a record type the flow declares.
 Target = tuple
 
 
@@ -104,6 +105,10 @@ def _item(index: Index, key: str, module: LoadedModule, item) -> None:
         keyword = DECL_KEYWORDS[type(item)]
         index.add(word_span(item.span, item.name, sources, skip=len(keyword)),
                   ("decl", path, item.name), is_def=True)
+    if isinstance(item, ast.RecordDecl):
+        for f in item.fields:
+            index.add(word_span(f.span, f.name, sources), ("field", path, item.name, f.name),
+                      is_def=True)
     if isinstance(item, ast.Use):
         dep = module.imports.get(item.local_name)
         if dep is not None:
@@ -176,12 +181,26 @@ def _member(index: Index, env: Env, node: ast.Field) -> Target | None:
     return None
 
 
+def _field(index: Index, env: Env, node: ast.Field) -> Target | None:
+    """`card.balance`: the field of a record type a module of the flow declares."""
+    t = infer(node.obj, env, None)
+    if t.kind != "record":
+        return None
+    for module in index.program.modules.values():
+        for item in module.module.items:
+            if isinstance(item, ast.RecordDecl) and item.name == t.name:
+                if any(f.name == node.name for f in item.fields):
+                    return ("field", module.source.path, item.name, node.name)
+                return None
+    return None
+
+
 def _node(index: Index, env: Env, path: str, local: str, node) -> None:
     sources = index.ctx.sources
     if isinstance(node, ast.Name):
         index.add(node.span, _resolve(index, env, path, node.id, local))
     elif isinstance(node, ast.Field):
-        index.add(member_span(node), _member(index, env, node))
+        index.add(member_span(node), _member(index, env, node) or _field(index, env, node))
     elif isinstance(node, ast.Goto):
         sym = env.scope.lookup(node.target)
         if sym is not None:

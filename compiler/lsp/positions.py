@@ -7,6 +7,7 @@ Must not read files itself: callers hand in the lines of the text a span is in.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from urllib.parse import unquote, urlparse
 
@@ -16,17 +17,25 @@ from pygls.workspace.position_codec import PositionCodec
 
 from ccdsl.source import Span
 
+# the path each document that is no file (an `untitled:` buffer) is compiled as -> its URI
+_NOT_FILES: dict[str, str] = {}
+
 
 def uri_to_path(uri: str) -> str:
-    """The absolute file path of a file: URI (anything else is kept as given)."""
+    """The absolute file path of a file: URI. A document that is no file (`untitled:Untitled-1`)
+    gets a path of its own in the server's folder (the workspace's, where editors start it),
+    so `use` finds the modules beside it; path_to_uri gives its URI back."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
-        return uri
+        path = os.path.abspath(re.sub(r"[^\w.-]", "_", uri))
+        _NOT_FILES[path] = uri
+        return path
     return os.path.abspath(unquote(parsed.path))
 
 
 def path_to_uri(path: str) -> str:
-    return from_fs_path(os.path.abspath(path)) or path
+    path = os.path.abspath(path)
+    return _NOT_FILES.get(path) or from_fs_path(path) or path
 
 
 def _units(codec: PositionCodec, line: str, column: int) -> int:

@@ -47,6 +47,9 @@ def rename_spans(documents: Documents, index: Index, path: str, line: int, colum
         raise RenameError("there is no step, prompt, queue, routing rule, constant, "
                           "sub-flow or variable here to rename")
     target = occurrence.target
+    if target[0] == "field":
+        raise RenameError("a record's field is named by the CRM's data: rename it there, "
+                          "then in the record type and where it is read")
     if target[0] in ("builtin", "module"):
         raise RenameError("a builtin or a module cannot be renamed here"
                           + (" (rename its file)" if target[0] == "module" else ""))

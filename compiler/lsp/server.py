@@ -7,6 +7,7 @@ crashed server.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import traceback
@@ -24,6 +25,11 @@ from ccdsl.compiler.lsp.rename import RenameError, rename_spans
 from ccdsl.source import Span
 
 log = logging.getLogger("ccdsl.lsp")
+# A burst of keystrokes is compiled and published once, this long after its last: a
+# 20,000-line flow takes seconds to compile, and a compilation a keystroke would keep
+# every hover and completion waiting behind them. A request made meanwhile compiles
+# the newest text itself (documents.py caches it for the publish).
+PUBLISH_DELAY_S = 0.3
 
 
 class RequestFailed(JsonRpcException):
@@ -40,6 +46,7 @@ class CcfServer(LanguageServer):
             ours = "0"
         super().__init__("ccf-lsp", ours)
         self.documents = Documents()
+        self._pending: dict[str, asyncio.TimerHandle] = {}
 
     def range_of(self, span: Span) -> lsp.Range:
         return to_range(self.workspace.position_codec, self.documents.lines(span.file), span)
@@ -53,10 +60,41 @@ class CcfServer(LanguageServer):
                                      self.documents.lines(path), position)
         return path, line, column
 
+    def report_failure(self, what: str, exc: Exception) -> None:
+        """A bug met on one request or publish, logged to the editor (the server goes on)."""
+        log.exception("ccf lsp: %s failed", what)
+        self.window_log_message(lsp.LogMessageParams(
+            type=lsp.MessageType.Error,
+            message=f"ccf lsp: {what} failed: {type(exc).__name__}: {exc}\n"
+            + traceback.format_exc()))
+
+    def publish_soon(self, path: str) -> None:
+        """Publish once the author pauses: PUBLISH_DELAY_S after the last call for path."""
+        self.cancel_publish(path)
+        self._pending[path] = asyncio.get_running_loop().call_later(
+            PUBLISH_DELAY_S, self._publish_pending, path)
+
+    def cancel_publish(self, path: str) -> None:
+        pending = self._pending.pop(path, None)
+        if pending is not None:
+            pending.cancel()
+
+    def _publish_pending(self, path: str) -> None:
+        self._pending.pop(path, None)
+        if path not in self.documents.texts:  # closed meanwhile
+            return
+        try:
+            self.publish(path)
+        except Exception as exc:  # a timer's failure has no request to answer
+            self.report_failure("publishing diagnostics", exc)
+
     def publish(self, path: str, dependants: bool = True) -> None:
         """Publish a file's diagnostics; then those of the other open flows that use it
         (an edit of a module can break the flows that call into it)."""
         self._publish(path)
+        # the index hover, definition and rename stand on, built now that the diagnostics
+        # are out: the author has paused, and the next request finds it ready
+        _ = self.documents.compile(path).index
         if not dependants:
             return
         for other in list(self.documents.texts):
@@ -88,11 +126,7 @@ def guarded(handler):
         except JsonRpcException:
             raise
         except Exception as exc:  # the server outlives a bug met on one request
-            log.exception("ccf lsp: %s failed", handler.__name__)
-            ls.window_log_message(lsp.LogMessageParams(
-                type=lsp.MessageType.Error, message=
-                f"ccf lsp: {handler.__name__} failed: {type(exc).__name__}: {exc}\n"
-                + traceback.format_exc()))
+            ls.report_failure(handler.__name__, exc)
             return None
     return run
 
@@ -111,6 +145,7 @@ def initialized(ls: CcfServer, params: lsp.InitializedParams) -> None:
 def did_open(ls: CcfServer, params: lsp.DidOpenTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
     ls.documents.open(path, params.text_document.text)
+    ls.cancel_publish(path)
     ls.publish(path)
 
 
@@ -120,19 +155,32 @@ def did_change(ls: CcfServer, params: lsp.DidChangeTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
     # pygls applies the (incremental) changes to its copy, in the negotiated encoding
     ls.documents.open(path, ls.workspace.get_text_document(params.text_document.uri).source)
-    ls.publish(path)
+    ls.publish_soon(path)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 @guarded
 def did_save(ls: CcfServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    ls.publish(uri_to_path(params.text_document.uri))
+    path = uri_to_path(params.text_document.uri)
+    ls.cancel_publish(path)
+    ls.publish(path)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@guarded
+def did_change_watched_files(ls: CcfServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A .ccf changed, made or deleted outside the editor (a git checkout, another editor):
+    every open flow is checked again; one that read none of it is answered from the cache."""
+    if any(uri_to_path(change.uri) not in ls.documents.texts for change in params.changes):
+        for path in list(ls.documents.texts):
+            ls.publish_soon(path)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 @guarded
 def did_close(ls: CcfServer, params: lsp.DidCloseTextDocumentParams) -> None:
     path = uri_to_path(params.text_document.uri)
+    ls.cancel_publish(path)
     ls.documents.close(path)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
         params.text_document.uri, []))
@@ -202,7 +250,7 @@ def on_prepare_rename(ls: CcfServer, params: lsp.PrepareRenameParams) -> lsp.Ran
     path, line, column = ls.cursor(params.text_document.uri, params.position)
     compiled = ls.documents.compile(path)
     found = compiled.index.at(path, line, column) if compiled.index else None
-    if found is None or found.target[0] in ("builtin", "module"):
+    if found is None or found.target[0] in ("builtin", "module", "field"):
         return None
     return ls.range_of(found.span)
 

@@ -3,28 +3,25 @@
 // language offers beyond highlighting comes from the server.
 "use strict";
 
-const os = require("os");
-const path = require("path");
 const vscode = require("vscode");
 const { LanguageClient } = require("vscode-languageclient/node");
+const { expand, findExecutable } = require("./command");
 
 let client;
 
-// `${workspaceFolder}` and a leading `~` in ccf.path, which VS Code leaves to extensions
-function executable() {
-  let command = vscode.workspace.getConfiguration("ccf").get("path") || "ccf";
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  if (folder) {
-    command = command.replace(/\$\{workspaceFolder\}/g, folder);
-  }
-  if (command === "~" || command.startsWith("~/")) {
-    command = path.join(os.homedir(), command.slice(1));
-  }
-  return command;
-}
-
 async function start() {
-  const command = executable();
+  const setting = vscode.workspace.getConfiguration("ccf").get("path");
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const named = expand(setting, folder);
+  const command = findExecutable(named, folder);
+  if (!command) {
+    vscode.window.showErrorMessage(
+      `ccf: cannot find \`${named}\`, the ccf executable of the \`ccf.path\` setting, so ` +
+        ".ccf files have highlighting only. Install ccdsl (pip install ccdsl) or set " +
+        "`ccf.path` to its ccf, such as ${workspaceFolder}/.venv/bin/ccf.",
+    );
+    return;
+  }
   // no `transport`: the client would add `--stdio`; `ccf lsp` talks over stdio as it is
   const serverOptions = { command, args: ["lsp"] };
   const clientOptions = {

@@ -12,7 +12,8 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Comment, Error, Keyword, Literal, Name, Number, Operator, String
 
 from ccdsl.compiler import words
-from ccdsl.compiler.pygments_lexer import CcfLexer
+from ccdsl.compiler.pygments_lexer import TEST_LINE_WORDS, CcfLexer
+from tests.editors import parsed_names
 from tests.editors.conftest import ROOT
 from tests.editors.test_textmate import PURPOSE_MADE
 
@@ -94,9 +95,27 @@ def test_chosen_tokens_land_where_expected():
 
 
 def test_every_keyword_of_the_language_lexes_as_a_keyword():
-    for word in sorted(words.keywords()):
+    for word in sorted(words.keywords() - set(TEST_LINE_WORDS)):
         kind = kind_of(f"  x {word} y\n", word)
         assert kind in Keyword or kind in Operator.Word, (word, kind)
+
+
+def test_call_and_agent_are_keywords_opening_a_tests_line_and_builtins_elsewhere():
+    for word in TEST_LINE_WORDS:
+        assert kind_of(f"  {word} from \"+1\"\n", word) is Keyword.Pseudo
+        assert kind_of(f"  screen_pop {word}\n", word) is Name.Builtin.Pseudo
+        assert kind_of(f"  x = f({word}: {word}.id)\n", word) in Name
+
+
+def test_keywords_spelt_as_names_where_only_a_name_can_stand():
+    text = ("sub leave(for, queue):\n  mailbox = for ?? queue ?? \"x\"\n  play closed\n"
+            "  crm.create(\"t\", prompt: times, call: call.id)\n  return times > 1\n")
+    names = [v for _, kind, v in tokens(text) if kind in Name]
+    assert names.count("for") == 2 and names.count("queue") == 2
+    assert {"closed", "prompt", "times", "call"} <= set(names)
+    assert kind_of(text, "play") in Keyword and kind_of(text, "return") in Keyword
+    assert kind_of("  play tts \"hi\"\n", "tts") in Keyword
+    assert kind_of("  else:  # the rest\n", "else") in Keyword
 
 
 def test_every_declaration_word_opens_a_declaration_at_the_first_column():
@@ -121,3 +140,21 @@ def test_pygmentize_highlights_the_hotline_as_html():
     assert '<span class="si">${</span>' in html
     assert '<span class="c1"># The IWS customer-service hotline' in html
     assert 'class="err"' not in html
+
+
+@pytest.mark.parametrize("path", parsed_names.flows(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_name_spelt_like_a_keyword_lexes_as_a_name(path):
+    """Every place the parser reads a name (a parameter, a named argument, a record's field,
+    a variable) lexes as a name, never as the keyword it is spelt like."""
+    text = path.read_text(encoding="utf-8")
+    starts = {}
+    offset = 0
+    lines = text.split("\n")
+    for number, line_text in enumerate(lines, start=1):
+        starts[number] = offset
+        offset += len(line_text) + 1
+    kinds = {position: kind for position, kind, _ in tokens(text)}
+    wrong = [(n.line, n.text, str(kinds.get(starts[n.line] + n.column - 1)))
+             for n in parsed_names.names(path)
+             if kinds.get(starts[n.line] + n.column - 1) not in Name]
+    assert wrong == []

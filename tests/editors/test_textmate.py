@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from tests.editors import parsed_names
 from tests.editors.conftest import ROOT, tokenize
 
 PURPOSE_MADE = textwrap.dedent("""\
@@ -158,3 +159,41 @@ def test_the_example_hotline(node_modules):
     # every line tokenizes to its own text: nothing lost or doubled
     assert ["".join(t["text"] for t in tokens) for tokens in lines] == text + [""] * (
         len(lines) - len(text))
+
+
+# the scopes a name must never have where the parser reads a name
+NOT_A_NAME_SCOPES = ("keyword.", "storage.", "string.", "comment.", "constant.language")
+
+
+def test_a_name_spelt_like_a_keyword_is_scoped_as_a_name(node_modules):
+    """Every place the parser reads a name (a parameter, a named argument, a record's field,
+    a variable) in every flow of the repository is scoped as a name, never as the keyword
+    it is spelt like: `sub leave(for)`, `call: call.id`, `prompt: text`, `for ?? "x"`."""
+    flows = parsed_names.flows()
+    tokenized = tokenize(*flows)
+    wrong = []
+    for path in flows:
+        lines = tokenized[str(path)]
+        for name in parsed_names.names(path):
+            column = 1  # in code points, as the parser counts
+            for token in lines[name.line - 1]:
+                if column <= name.column < column + len(token["text"]):
+                    if token["scopes"][-1].startswith(NOT_A_NAME_SCOPES):
+                        wrong.append((str(path.relative_to(ROOT)), name.line, name.text,
+                                      token["scopes"][-1]))
+                    break
+                column += len(token["text"])
+    assert wrong == []
+
+
+def test_call_and_agent_open_a_tests_line_and_are_builtins_elsewhere(node_modules, tmp_path):
+    path = tmp_path / "words.ccf"
+    path.write_text('  call from "+1"\n  agent ann skills [general]\n  screen_pop call\n'
+                    "  x = agent.id\n  play closed\n  play tts \"hi\"\n", encoding="utf-8")
+    lines = tokenize(path)[str(path)]
+    assert innermost(lines, 1, "call") == "keyword.other.test.ccf"
+    assert innermost(lines, 2, "agent") == "keyword.other.test.ccf"
+    assert innermost(lines, 3, "call") == "variable.language.builtin.ccf"
+    assert innermost(lines, 4, "agent") == "variable.language.builtin.ccf"
+    assert innermost(lines, 5, "closed") == "variable.other.ccf"
+    assert innermost(lines, 6, "tts") == "keyword.other.ccf"

@@ -71,7 +71,8 @@ def test_make_vsix_packs_the_extension_with_the_language_client(node_modules):
         packed = json.loads(vsix.read("extension/package.json"))
         grammar = vsix.read("extension/syntaxes/ccf.tmLanguage.json")
         vsixmanifest = vsix.read("extension.vsixmanifest").decode()
-    assert {"extension/extension.js", "extension/language-configuration.json",
+    assert {"extension/extension.js", "extension/command.js",
+            "extension/language-configuration.json",
             "extension/LICENSE.txt", "extension/readme.md",
             "extension/node_modules/vscode-languageclient/package.json",
             "extension/node_modules/vscode-languageclient/node.js"} <= names
@@ -81,3 +82,49 @@ def test_make_vsix_packs_the_extension_with_the_language_client(node_modules):
     # the test harness and the packaging tools stay out
     assert not any(n.startswith(("extension/test/", "extension/node_modules/@vscode/vsce",
                                  "extension/node_modules/vscode-textmate")) for n in names)
+
+
+def _node(script: str, *args: str) -> dict:
+    done = subprocess.run(["node", script, *args], cwd=VSCODE, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_missing_ccf_is_one_readable_message(node_modules, tmp_path):
+    """The extension activated (with the real language client, in Node) for a ccf.path that
+    names nothing: one message that says what is missing and what to do, and no client
+    started (whose own "couldn't create connection to server" came first before)."""
+    missing = tmp_path / "venv" / "bin" / "ccf"
+    got = _node("test/activate.js", json.dumps({"ccf.path": str(missing)}))
+    assert [m["severity"] for m in got["shown"]] == ["error"]
+    message = got["shown"][0]["message"]
+    assert f"cannot find `{missing}`" in message
+    assert "`ccf.path`" in message and "pip install ccdsl" in message
+
+
+def _executable(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_ccf_path_is_found_as_vs_code_users_write_it(node_modules, tmp_path):
+    folder, home, bin_dir = tmp_path / "flows", tmp_path / "home", tmp_path / "bin"
+    in_venv = _executable(folder / ".venv" / "bin" / "ccf")
+    in_home = _executable(home / "tools" / "ccf")
+    on_path = _executable(bin_dir / "ccf")
+    (bin_dir / "not-executable").write_text("", encoding="utf-8")
+
+    def found(setting: str) -> str | None:
+        return _node("test/command.js", setting, str(folder), str(home),
+                     f"{tmp_path / 'empty'}:{bin_dir}")["found"]
+
+    assert found("${workspaceFolder}/.venv/bin/ccf") == str(in_venv)
+    assert found(".venv/bin/ccf") == str(in_venv)  # from the folder, where the server runs
+    assert found("~/tools/ccf") == str(in_home)
+    assert found("ccf") == str(on_path)
+    assert found("") == str(on_path)  # the setting's default
+    assert found("not-executable") is None
+    assert found("~/missing/ccf") is None

@@ -62,3 +62,41 @@ async def test_a_module_edited_unsaved_counts_for_the_flow_using_it(
     assert [d.code for d in found if "tell_status" in d.message] == ["E100"], found
     await replace_text(client, orders, text, 5)
     assert await settles(client, uri(hotline), lambda ds: ds == []) == []
+
+
+async def test_an_untitled_buffer_gets_its_diagnostics_and_answers(client) -> None:
+    """A new, never saved buffer (VS Code's `untitled:` URI, which the extension selects)
+    is compiled from its text; its diagnostics are published at its own URI."""
+    untitled = "untitled:Untitled-1"
+    text = "flow u:\n  languages en-US\n\non start:\n  goto mian\n\nstep main:\n  hangup\n"
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=untitled, language_id="ccf", version=1, text=text)))
+    found = await settles(client, untitled, lambda ds: ds != [])
+    assert [(d.code, d.range.start.line) for d in found] == [("E100", 4), ("W200", 6)]
+    here = lsp.TextDocumentIdentifier(uri=untitled)
+    symbols = await client.text_document_document_symbol_async(
+        lsp.DocumentSymbolParams(text_document=here))
+    assert [s.name for s in symbols] == ["u", "on start", "main"]
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=here))
+
+
+async def test_a_module_changed_on_disk_updates_the_open_flows(client, workspace: Path) -> None:
+    """orders.ccf changed outside the editor (a git checkout): the editor's file watcher
+    tells the server, and hotline.ccf, open, is checked again at once."""
+    orders, hotline = workspace / "orders.ccf", workspace / "hotline.ccf"
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(orders))))
+    await open_file(client, hotline, version=20)
+    saved = orders.read_text(encoding="utf-8")
+    try:
+        orders.write_text(saved.replace("tell_status", "say_status"), encoding="utf-8")
+        client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+            changes=[lsp.FileEvent(uri=uri(orders), type=lsp.FileChangeType.Changed)]))
+        found = await settles(client, uri(hotline), lambda ds: any(
+            "tell_status" in d.message for d in ds))
+        assert [d.code for d in found if "tell_status" in d.message] == ["E100"]
+    finally:
+        orders.write_text(saved, encoding="utf-8")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        changes=[lsp.FileEvent(uri=uri(orders), type=lsp.FileChangeType.Changed)]))
+    assert await settles(client, uri(hotline), lambda ds: ds == []) == []

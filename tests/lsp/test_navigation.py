@@ -4,6 +4,7 @@ standard library."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,47 @@ async def test_references_of_a_sub_flow_reach_the_flows_that_use_it(client, work
         position=position_of(path, "sub tell_status", offset=5),
         context=lsp.ReferenceContext(include_declaration=False)))
     assert [Path(f.uri).name for f in found] == ["hotline.ccf"]
+
+
+async def test_references_outside_the_workspace_reach_the_flows_beside_the_file(
+        client, tmp_path) -> None:
+    """A module opened from outside every workspace folder: the flows of its own folder that
+    use it count (a rename would otherwise leave them calling a name that is gone)."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "iws" / "orders.ccf", folder)
+    shutil.copy(ROOT / "examples" / "iws" / "hotline.ccf", folder)
+    path = folder / "orders.ccf"
+    await open_file(client, path)
+    found = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
+        position=position_of(path, "sub tell_status", offset=5),
+        context=lsp.ReferenceContext(include_declaration=False)))
+    assert [(Path(f.uri).parent.name, Path(f.uri).name) for f in found] == [
+        ("elsewhere", "hotline.ccf")]
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path))))
+
+
+async def test_a_field_of_a_declared_record_goes_to_its_declaration(client, workspace) -> None:
+    """`order.eta` lands on `eta: date?` in `record order:`; its references are the record's
+    line and every read of it; a rename is refused (the CRM's data names the field)."""
+    path = workspace / "orders.ccf"
+    await open_file(client, path)
+    here = lsp.TextDocumentIdentifier(uri=uri(path))
+    read = position_of(path, "order.eta", offset=len("order.e"))
+    found = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=here, position=read))
+    assert [(f.range.start.line, f.range.start.character) for f in found] == [
+        (position_of(path, "eta: date?").line, 2)]
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=here, position=read, context=lsp.ReferenceContext(
+            include_declaration=True)))
+    text = path.read_text(encoding="utf-8")
+    assert len(refs) == len(re.findall(r"\border\.eta\b", text)) + 1
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=here, position=read))
+    assert "date" in hover.contents.value
+    with pytest.raises(Exception, match="named by the CRM"):
+        await client.text_document_rename_async(lsp.RenameParams(
+            text_document=here, position=read, new_name="arrives"))
