@@ -17,7 +17,8 @@ async function start() {
   if (!command) {
     vscode.window.showErrorMessage(
       `ccf: cannot find \`${named}\`, the ccf executable of the \`ccf.path\` setting, so ` +
-        ".ccf files have highlighting only. Install ccdsl (pip install ccdsl) or set " +
+        ".ccf files have highlighting only. Install ccdsl (`make demo` in its checkout, or " +
+        "pip install from its repository) or set " +
         "`ccf.path` to its ccf, such as ${workspaceFolder}/.venv/bin/ccf.",
     );
     return;
@@ -41,7 +42,8 @@ async function start() {
     client = undefined;
     vscode.window.showErrorMessage(
       `ccf: could not start \`${command} lsp\` (${err.message || err}). ` +
-        "Install ccdsl (make demo in its checkout, or pip install from its repository) or set `ccf.path` to its ccf executable.",
+        "Install ccdsl (`make demo` in its checkout, or pip install from its repository) or " +
+        "set `ccf.path` to its ccf executable.",
     );
   }
 }

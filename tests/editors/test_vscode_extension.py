@@ -100,7 +100,7 @@ def test_a_missing_ccf_is_one_readable_message(node_modules, tmp_path):
     assert [m["severity"] for m in got["shown"]] == ["error"]
     message = got["shown"][0]["message"]
     assert f"cannot find `{missing}`" in message
-    assert "`ccf.path`" in message and "pip install ccdsl" in message
+    assert "`ccf.path`" in message and "`make demo` in its checkout" in message
 
 
 def _executable(path):
