@@ -119,11 +119,12 @@ def test_interactive_simulate_shows_what_the_caller_hears_escaped(monkeypatch, c
     CRM's name, before the keys are asked for."""
     import io
 
-    from ccdsl.cli.simulate import KeyReader
+    from ccdsl.cli.common import TextFormat
+    from ccdsl.cli.simulate import KeyReader, TracePrinter
     from ccdsl.runtime.sim.caller import Press
 
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n"))
-    keys = KeyReader()("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
+    keys = KeyReader(TracePrinter(TextFormat.text))("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
                                {"kind": "file", "text": OWNER},
                                {"kind": "said", "said": "alpha", "value": NAME,
                                 "words": NAME}])
