@@ -124,10 +124,10 @@ def test_interactive_simulate_shows_what_the_caller_hears_escaped(monkeypatch, c
     from ccdsl.runtime.sim.caller import Press
 
     monkeypatch.setattr("sys.stdin", io.StringIO("1\n"))
-    keys = KeyReader(TracePrinter(TextFormat.text))("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
-                               {"kind": "file", "text": OWNER},
-                               {"kind": "said", "said": "alpha", "value": NAME,
-                                "words": NAME}])
+    reader = KeyReader(TracePrinter(TextFormat.text))
+    keys = reader("1-3", [{"kind": "tts", "text": f"Hello {NAME}."},
+                          {"kind": "file", "text": OWNER},
+                          {"kind": "said", "said": "alpha", "value": NAME, "words": NAME}])
     err = capsys.readouterr().err
     assert keys == (Press("1"),)
     assert raw_bytes(err) == []
