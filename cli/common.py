@@ -200,6 +200,15 @@ def fail(message: str, code: int = PROBLEMS) -> typer.Exit:
     return typer.Exit(code)
 
 
+def write_file(path: Path, text: str) -> None:
+    """Write an output file the user named (-o, --junit); one that cannot be
+    written is a usage error, as the exit table says."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write `{path}`: {exc.strerror or exc}", USAGE) from None
+
+
 def service_exit_code(exc: Exception) -> int:
     """The exit status for a failure talking to ccf serve's API or to Asterisk's
     AMI: UNREACHABLE when it did not answer, USAGE when it refused our token or

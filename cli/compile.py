@@ -19,6 +19,7 @@ from ccdsl.cli.common import (
     render_diagnostics,
     run_failed_note,
     write,
+    write_file,
 )
 from ccdsl.cli.completion import flow_paths
 from ccdsl.cli.exit_codes import PROBLEMS, USAGE
@@ -70,8 +71,4 @@ def compile_flow(
     if out is None:
         write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        write(f"error: cannot write `{out}`: {exc.strerror or exc}\n", err=True)
-        raise typer.Exit(USAGE) from None
+    write_file(out, text)

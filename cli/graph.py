@@ -8,16 +8,15 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli import exit_codes
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
     StdinFilenameOption,
     StoreOption,
-    fail,
     named_store,
     since_moment,
     write,
+    write_file,
 )
 from ccdsl.cli.completion import flow_paths
 from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
@@ -70,11 +69,7 @@ def graph(
     if output is None:
         write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot write `{output}`: {exc.strerror or exc}", exit_codes.USAGE) \
-            from None
+    write_file(output, text)
     write(f"graph written to {output}\n", err=True)
 
 

@@ -21,6 +21,7 @@ from ccdsl.cli.common import (
     WarningsAsErrorsOption,
     code_selection,
     write,
+    write_file,
 )
 from ccdsl.cli.completion import flow_paths, test_names
 
@@ -257,11 +258,7 @@ def _write_junit(path: Path, runs: list[FlowRun], cases: list, seconds: float,
     xml = junit_xml(cases, suite_seconds={display_path(run.path, root): run.seconds
                                           for run in runs},
                     seconds=seconds, timestamp=timestamp, hostname=socket.gethostname())
-    try:
-        path.write_text(xml, encoding="utf-8")
-    except OSError as exc:
-        write(f"error: cannot write `{path}`: {exc.strerror or exc}\n", err=True)
-        raise typer.Exit(exit_codes.USAGE) from None
+    write_file(path, xml)
 
 
 def _progress_wanted(total: int) -> bool:
