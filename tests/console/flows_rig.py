@@ -4,7 +4,9 @@ the cli's own drawings (cli/console_flows.py), as `ccf serve --simulate` wires t
 
 from __future__ import annotations
 
+import re
 import textwrap
+import xml.etree.ElementTree as ET
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.console.rig import Console
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
 DAY = "2026-11-30"
+SVG = "{http://www.w3.org/2000/svg}"
 CALLS = (
     (f"{DAY} 10:00", (Press("0"), Press("5"))),
     (f"{DAY} 10:20", (Press("1"), Press("20261128#"), HangUp(after_ms=6_000))),
@@ -77,3 +80,32 @@ def flows_console(folder: Path) -> tuple[Console, Counter]:
     rig.ctx.flows_drawn = simulated_drawings({"hotline": hotline, "hostile": hostile},
                                              str(store))
     return rig, entered
+
+
+# reading the page
+
+
+def drawings(html: str) -> dict[str, ET.Element]:
+    """Each flow's drawing in the page, by the flow's name."""
+    found = re.findall(r'data-flow="([^"]+)".*?<div class="flow-graph">(<svg.*?</svg>)</div>',
+                       html, re.S)
+    return {name: ET.fromstring(svg) for name, svg in found}
+
+
+def node_lines(svg: ET.Element) -> dict[str, list[str]]:
+    """Each node's lines of text, by its first line (its name)."""
+    out = {}
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") == "node":
+            lines = [t.text or "" for t in group.iter(f"{SVG}text")]
+            out.setdefault(lines[0], lines[1:])
+    return out
+
+
+def calls(count: int) -> str:
+    return f"{count} call{'s' if count != 1 else ''}"
+
+
+def traffic(lines: list[str]) -> list[str]:
+    """A node's traffic line in parts: ["6 calls", "3 hung up here"]."""
+    return next((x.split(" · ") for x in lines if re.match(r"\d+ calls? ", x + " ")), [])

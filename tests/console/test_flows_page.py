@@ -5,7 +5,6 @@ when a flow cannot be drawn: no Graphviz, no sources kept with its version."""
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import pytest
@@ -15,10 +14,20 @@ from ccdsl.runtime.asterisk.flow_changes import read_sources, sources_name, sour
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import StoreFlows
 from ccdsl.runtime.console.flow_pictures import UnsafeDrawing, checked_svg
-from tests.console.flows_rig import DAY, HOSTILE_TITLE, IWS, compiled, flows_console
+from tests.console.flows_rig import (
+    DAY,
+    HOSTILE_TITLE,
+    IWS,
+    SVG,
+    calls,
+    compiled,
+    drawings,
+    flows_console,
+    node_lines,
+    traffic,
+)
 
 HTML = {"Accept": "text/html"}
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
@@ -28,32 +37,6 @@ def rig(tmp_path_factory):
         yield console, entered
     finally:
         console.close()
-
-
-def drawings(html: str) -> dict[str, ET.Element]:
-    """Each flow's drawing in the page, by the flow's name."""
-    found = re.findall(r'data-flow="([^"]+)".*?<div class="flow-graph">(<svg.*?</svg>)</div>',
-                       html, re.S)
-    return {name: ET.fromstring(svg) for name, svg in found}
-
-
-def node_lines(svg: ET.Element) -> dict[str, list[str]]:
-    """Each node's lines of text, by its first line (its name)."""
-    out = {}
-    for group in svg.iter(f"{SVG}g"):
-        if group.get("class") == "node":
-            lines = [t.text or "" for t in group.iter(f"{SVG}text")]
-            out.setdefault(lines[0], lines[1:])
-    return out
-
-
-def calls(count: int) -> str:
-    return f"{count} call{'s' if count != 1 else ''}"
-
-
-def traffic(lines: list[str]) -> list[str]:
-    """A node's traffic line in parts: ["6 calls", "3 hung up here"]."""
-    return next((x.split(" · ") for x in lines if re.match(r"\d+ calls? ", x + " ")), [])
 
 
 def test_a_supervisor_sees_every_flow_drawn_with_the_calls_of_the_days_chosen(rig) -> None:
