@@ -37,6 +37,7 @@ def check(program: Program, scopes: dict[str, Scope],
         yield from _start(loaded, sources)
         yield from _declared_types(loaded, records, sources)
         yield from _value_names(loaded, sources)
+        yield from _record_names(loaded, sources)
 
 
 def _value_names(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
@@ -50,6 +51,21 @@ def _value_names(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
                              word_span(item.span, item.name, sources),
                              help=f"`{statement} not` reads as the start of `not EXPR`; "
                                   "give it another name")
+
+
+# the words a test's `crm` line reads as a fault (`crm fails`, `crm times out`, `crm slow
+# 3s`): a record type so called could never be given as a test's fixture
+CRM_FAULT_WORDS = ("fails", "times", "slow")
+
+
+def _record_names(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
+    for item in loaded.module.items:
+        if isinstance(item, ast.RecordDecl) and item.name in CRM_FAULT_WORDS:
+            yield diagnostic("E102", f"a record type cannot be called `{item.name}`",
+                             word_span(item.span, item.name, sources),
+                             help=f"a test's `crm {item.name} ...` line is a CRM fault "
+                                  "(`crm fails`, `crm times out`, `crm slow 3s`); give the "
+                                  "record type another name")
 
 
 def _header(loaded: LoadedModule, sources) -> Iterable[Diagnostic]:
