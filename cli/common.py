@@ -97,7 +97,6 @@ WarningsAsErrorsOption = Annotated[bool, typer.Option(
 def code_selection(select: list[str] | None, ignore: list[str] | None,
                    warnings_as_errors: bool = False):
     """The ccdsl.code_selection.Selection the options name, or exit 2."""
-    from ccdsl.cli.exit_codes import USAGE
     from ccdsl.code_selection import SelectionError, selection
 
     try:
@@ -120,8 +119,6 @@ def stdin_name(paths: list[str], stdin_filename: str | None) -> str | None:
     """The name of the flow on standard input when the only path is `-`,
     else None; `-` among other paths, or --stdin-filename without `-`,
     exits 2."""
-    from ccdsl.cli.exit_codes import USAGE
-
     if STDIN not in paths:
         if stdin_filename is not None:
             raise fail("--stdin-filename names the text read from standard input; give `-` "
@@ -142,7 +139,6 @@ def compile_stdin(paths: list[str], stdin_filename: str | None, selection, *, lo
     """The CompileResult of the flow on standard input when the only path
     is `-` (its sources always hold the text read, to quote it even when it
     does not parse); None when the paths are files."""
-    from ccdsl.cli.exit_codes import USAGE
     from ccdsl.compiler.loader import TEST_SUFFIX
     from ccdsl.compiler.pipeline import CompileResult, compile_file
     from ccdsl.compiler.reader import source_from_bytes

@@ -64,11 +64,10 @@ def compile_graph(flow: str, sources: Sources):
 def drawn_svg(graph, base: str, store_path: str, since: datetime | None,
               until: datetime | None) -> FlowPicture:
     """The graph with its calls' traffic, as SVG markup for a page."""
+    from ccdsl.cli.flow_graphs import counted
     from ccdsl.cli.graphviz import GraphvizError, to_svg
     from ccdsl.compiler.graph.dot import render_dot
-    from ccdsl.compiler.graph.model import Traffic
     from ccdsl.compiler.graph.page import covers, inline_svg
-    from ccdsl.compiler.graph.traffic import with_traffic
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 
@@ -77,11 +76,9 @@ def drawn_svg(graph, base: str, store_path: str, since: datetime | None,
         found = flow_traffic(store_path, graph.flow, since, until)
     except ReportError as exc:
         return FlowPicture(None, f"the call store cannot be read: {exc}", source)
-    spans = (found.first, found.last) if found.first and found.last else None
-    counted = with_traffic(graph, Traffic(found.visits, found.choices, found.transitions,
-                                          spans, found.calls, found.zone))
+    drawn = counted(graph, found)
     # the files by the names the author knows them by, not the folder they were compiled in
-    dot = render_dot(counted).replace(base, "")
+    dot = render_dot(drawn).replace(base, "")
     try:
         svg = to_svg(dot)
     except GraphvizError as exc:
@@ -90,7 +87,7 @@ def drawn_svg(graph, base: str, store_path: str, since: datetime | None,
         log.error("the flow %s could not be drawn: %s", graph.flow, exc)
         return FlowPicture(None, "Graphviz could not draw this flow (the server's log "
                                  "says why)", source)
-    return FlowPicture(inline_svg(svg), covers(counted), source)
+    return FlowPicture(inline_svg(svg), covers(drawn), source)
 
 
 def drawings(names: Callable[[], list[str]],

@@ -36,8 +36,6 @@ def traffic_on(drawn, store_path: str, since=None, until=None, *, queue: str | N
     """The graph with the traffic of its flow's calls in the store that
     started from `since` up to `until` (aware datetimes; None: unbounded),
     only those that joined `queue` or were offered to `agent` when given."""
-    from ccdsl.compiler.graph.model import Traffic
-    from ccdsl.compiler.graph.traffic import with_traffic
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 
@@ -45,10 +43,19 @@ def traffic_on(drawn, store_path: str, since=None, until=None, *, queue: str | N
         found = flow_traffic(store_path, drawn.flow, since, until, queue=queue, agent=agent)
     except ReportError as exc:
         raise fail(str(exc), exit_codes.USAGE) from None
-    covers = (found.first, found.last) if found.first and found.last else None
     only = " and ".join(words for words in (
         f"that joined queue {queue}" if queue is not None else "",
         f"offered to agent {agent}" if agent is not None else "") if words)
+    return counted(drawn, found, only)
+
+
+def counted(drawn, found, only: str = ""):
+    """The graph with `found` (a reports.flow_traffic.FlowTraffic) on it;
+    `only` says which calls were counted when not all."""
+    from ccdsl.compiler.graph.model import Traffic
+    from ccdsl.compiler.graph.traffic import with_traffic
+
+    covers = (found.first, found.last) if found.first and found.last else None
     return with_traffic(drawn, Traffic(found.visits, found.choices, found.transitions,
                                        covers, found.calls, found.zone, only))
 

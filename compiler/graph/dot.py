@@ -5,6 +5,7 @@ module in boxes of their own; arrows as thick as their traffic. Plain text; neve
 from __future__ import annotations
 
 from ccdsl.compiler.graph.labels import (
+    drawn_ids,
     edge_text,
     group_title,
     heaviest,
@@ -84,7 +85,7 @@ def render_dot(graph: FlowGraph) -> str:
         out.extend("    " + _node(i, n) for i, n in members)
         out.append("    }")
     top = heaviest(graph)
-    drawn = {graph.nodes[i].id for g in graph.groups for i, _ in shown(graph, g)}
+    drawn = drawn_ids(graph)
     for edge in graph.edges:
         if edge.source not in drawn or edge.target not in drawn:
             continue

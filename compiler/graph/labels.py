@@ -103,5 +103,11 @@ def shown(graph: FlowGraph, group: str) -> list[tuple[int, Node]]:
     return members
 
 
+def drawn_ids(graph: FlowGraph) -> set[str]:
+    """The ids of the nodes drawn (`shown`) in any group: an edge is drawn
+    only between two of them."""
+    return {n.id for group in graph.groups for _, n in shown(graph, group)}
+
+
 def title(graph: FlowGraph) -> str:
     return one_line(f"{graph.flow}: {graph.title}" if graph.title else graph.flow)

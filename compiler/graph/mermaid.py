@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from ccdsl.compiler.graph.labels import (
+    drawn_ids,
     edge_text,
     group_title,
     heaviest,
@@ -58,10 +59,8 @@ def render_mermaid(graph: FlowGraph) -> str:
     # the title is YAML front matter: a JSON string is a YAML double-quoted one
     out = ["---", f"title: {json.dumps(title(graph), ensure_ascii=False)}", "---",
            "flowchart TB"]
-    drawn: set[str] = set()
     for number, group in enumerate(graph.groups):
         members = shown(graph, group)
-        drawn.update(n.id for _, n in members)
         if group == MAIN:
             out.extend(_node(i, n) for i, n in members)
             continue
@@ -70,6 +69,7 @@ def render_mermaid(graph: FlowGraph) -> str:
         out.append("    end")
     top = heaviest(graph)
     styles = []
+    drawn = drawn_ids(graph)
     drawn_edges = [e for e in graph.edges if e.source in drawn and e.target in drawn]
     for number, edge in enumerate(drawn_edges):
         arrow = "-.->" if edge.kind in DASHED else "-->"
