@@ -82,7 +82,7 @@ def drawn_svg(graph, base: str, store_path: str, since: datetime | None,
     try:
         svg = to_svg(dot)
     except GraphvizError as exc:
-        return FlowPicture(None, NO_DOT if "not installed" in str(exc) else str(exc), source)
+        return FlowPicture(None, NO_DOT if exc.missing else str(exc), source)
     except RuntimeError as exc:  # dot refused ccf's own DOT: a bug, logged
         log.error("the flow %s could not be drawn: %s", graph.flow, exc)
         return FlowPicture(None, "Graphviz could not draw this flow (the server's log "

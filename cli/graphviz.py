@@ -11,14 +11,18 @@ MISSING = ("Graphviz's `dot` is not installed: install the graphviz package "
 
 
 class GraphvizError(Exception):
-    """dot is missing (the message says which package brings it), or failed."""
+    """dot is missing (`missing`; the message says which package brings it), or failed."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def to_svg(dot_text: str) -> str:
     """The SVG dot draws of `dot_text`."""
     program = shutil.which("dot")
     if program is None:
-        raise GraphvizError(MISSING)
+        raise GraphvizError(MISSING, missing=True)
     try:
         done = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=120, check=False)
