@@ -121,10 +121,10 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
             now_ms: int | None = None) -> Section:
     """Totals over the window. With `now_ms` (realtime), in progress counts
     every call of the last day up to now that has no outcome yet."""
-    where, args = _calls_where(window, filters)
+    calls_where, calls_args = _calls_where(window, filters)
     row = list(db.execute(f"SELECT {', '.join(CALL_FIGURES)}, {avg_ms('t.wait_ms')}, "
-                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{where}",
-                          args).fetchone())
+                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{calls_where}",
+                          calls_args).fetchone())
     row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
     ended = row.pop() or 0
     contained = row.pop() or 0
@@ -137,7 +137,6 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
     contained_pct = round(100.0 * contained / ended, 1) if ended else None
     # the speed of answer and the handling time of the same calls: their visits and offers
     # are looked up by call_id, the leading column of each table's key
-    calls_where, calls_args = _calls_where(window, filters)
     of_calls = f"call_id IN (SELECT t.call_id FROM calls t{calls_where})"
     asa = db.execute(f"SELECT {avg_ms('t.wait_ms')} FROM queue_visits t WHERE {of_calls} "
                      "AND t.outcome = 'answered'", calls_args).fetchone()[0]
