@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.operations.centre_time import local_to_ms, zone_name
+from ccdsl.runtime.operations.centre_time import DAY_MS, local_to_ms, zone_name
 from ccdsl.runtime.operations.reports import in_queue, periods
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
@@ -33,7 +33,6 @@ from ccdsl.runtime.operations.reports.sql import (
 )
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
-DAY_MS = 86_400_000
 # how long a call without an outcome still counts as in progress in the
 # realtime view: older ones belong to a process that died mid-call
 IN_PROGRESS_LOOKBACK_MS = DAY_MS
