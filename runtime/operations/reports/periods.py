@@ -117,7 +117,7 @@ def calls_per_period(db: sqlite3.Connection, where: str, args: dict, span: Windo
                      interval: str, zone: tzinfo) -> Section:
     """Calls per minute, hour, day, month or year of their start in `zone`'s local time,
     every period of `span` listed (0 calls in the empty ones). `where`: the calls' window
-    and filters as made by query._calls_where."""
+    and filters as made by query.calls_where."""
     name = "minute" if interval == "realtime" else interval
     columns = (Column("period", name.capitalize(), "text"), *CALL_COLUMNS)
     title = f"Calls per {name}"
