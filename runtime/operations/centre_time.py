@@ -125,7 +125,8 @@ def local_to_ms(local: str, zone: tzinfo) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _offset_ms(zone: tzinfo, ms: int) -> int:
+def offset_ms(zone: tzinfo, ms: int) -> int:
+    """The zone's UTC offset at the UTC ms `ms`, in ms."""
     moment = datetime.fromtimestamp(ms / 1000, UTC)
     offset = moment.astimezone(zone).utcoffset() or timedelta(0)
     return int(offset.total_seconds() * 1000)
@@ -134,17 +135,17 @@ def _offset_ms(zone: tzinfo, ms: int) -> int:
 def offsets(zone: tzinfo, lo_ms: int, hi_ms: int) -> tuple[tuple[int, int], ...]:
     """The zone's UTC offsets over [lo_ms, hi_ms]: (from_ms, offset_ms)
     pairs in order, the first from lo_ms."""
-    current = _offset_ms(zone, lo_ms)
+    current = offset_ms(zone, lo_ms)
     found = [(lo_ms, current)]
     at = lo_ms
     while at < hi_ms:
         step = min(_STEP_MS, hi_ms - at)
-        ahead = _offset_ms(zone, at + step)
+        ahead = offset_ms(zone, at + step)
         if ahead != current:
             low, high = at, at + step  # offset(low) == current, offset(high) != current
             while high - low > 60_000:
                 middle = (low + high) // 2
-                if _offset_ms(zone, middle) == current:
+                if offset_ms(zone, middle) == current:
                     low = middle
                 else:
                     high = middle

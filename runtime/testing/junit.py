@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 from ccdsl.runtime.testing.case_report import (
     DESELECTED,
     ERROR,
-    FAILED,
     NOT_RUN,
     PASSED,
     CaseReport,
+    totals,
 )
 
 # what XML 1.0 cannot hold at all, even escaped (a control character in a CRM value that
@@ -35,12 +35,9 @@ def junit_xml(cases: list[CaseReport], *, suite_seconds: dict[str, float], secon
             suites.setdefault(case.flow, []).append(case)
     counted = {"tests": 0, "failures": 0, "errors": 0}
     for flow, members in suites.items():
-        counts = {
-            "tests": len(members),
-            "failures": sum(1 for c in members if c.outcome == FAILED),
-            "errors": sum(1 for c in members if c.outcome == ERROR),
-            "skipped": sum(1 for c in members if c.outcome == NOT_RUN),
-        }
+        of_suite = totals(members, 0.0)
+        counts = {"tests": of_suite.tests, "failures": of_suite.failed,
+                  "errors": of_suite.errors, "skipped": of_suite.not_run}
         suite = ET.SubElement(root, "testsuite", name=flow,
                               **{key: str(value) for key, value in counts.items()},
                               time=_seconds(suite_seconds.get(flow, 0.0)),

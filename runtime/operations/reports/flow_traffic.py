@@ -11,8 +11,8 @@ from datetime import datetime, tzinfo
 
 from ccdsl.runtime.operations.centre_time import report_zone, zone_name
 from ccdsl.runtime.operations.reports.model import Filters
-from ccdsl.runtime.operations.reports.query import choices, nodes, open_store
-from ccdsl.runtime.operations.reports.sql import Window, call_filters, fetch_rows, visit_query
+from ccdsl.runtime.operations.reports.query import calls_where, choices, nodes, open_store
+from ccdsl.runtime.operations.reports.sql import Window, fetch_rows, visit_query
 
 # the node a visit came from: the last step or handler entered before it in
 # the call (a wait in a queue happens inside a step: the step is still where
@@ -74,13 +74,9 @@ def _read(db: sqlite3.Connection, window: Window, filters: Filters,
                             f"{_PREVIOUS} AS previous, t.node, count(*)", window, filters,
                             None, "GROUP BY previous, t.node")
     moves = {(prev, node): n for prev, node, n in fetch_rows(db, sql, args) if prev}
-    where: list[str] = []
-    args = {}
-    window.where("t.started_ms", where, args)
-    call_filters("calls", filters, where, args)
+    where, args = calls_where(window, filters)
     first, last, count = db.execute(
-        "SELECT min(t.started), max(t.started), count(*) FROM calls t"
-        + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()
+        f"SELECT min(t.started), max(t.started), count(*) FROM calls t{where}", args).fetchone()
     visits: dict[str, tuple[int, int]] = {}
     for row in per_node:  # a step and a queue of one name are two kinds: added up
         seen, dropped = visits.get(row["node"], (0, 0))

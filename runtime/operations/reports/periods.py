@@ -11,11 +11,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime, tzinfo
 
-from ccdsl.runtime.operations.centre_time import local_ms_sql, period_start
+from ccdsl.runtime.operations.centre_time import DAY_MS, local_ms_sql, offset_ms, period_start
 from ccdsl.runtime.operations.reports.model import Column, Filters, Section
 from ccdsl.runtime.operations.reports.sql import Window, avg_ms, fetch_rows, pct, visit_query
 
-DAY_MS = 86_400_000
 # a period, from the local epoch ms: a number of whole units (labelled in
 # Python) or, for months and years, SQLite's own calendar
 UNITS = {"realtime": (60_000, "%Y-%m-%d %H:%M"), "hour": (3_600_000, "%Y-%m-%d %H:00"),
@@ -37,8 +36,7 @@ def auto_interval(span: Window | None) -> str:
 
 
 def _local_ms(ms: int, zone: tzinfo) -> int:
-    offset = datetime.fromtimestamp(ms / 1000, zone).utcoffset()
-    return ms + (int(offset.total_seconds() * 1000) if offset else 0)
+    return ms + offset_ms(zone, ms)
 
 
 def period_sql(column: str, interval: str, zone: tzinfo, lo: int, hi: int) -> str:
@@ -119,7 +117,7 @@ def calls_per_period(db: sqlite3.Connection, where: str, args: dict, span: Windo
                      interval: str, zone: tzinfo) -> Section:
     """Calls per minute, hour, day, month or year of their start in `zone`'s local time,
     every period of `span` listed (0 calls in the empty ones). `where`: the calls' window
-    and filters as made by query._calls_where."""
+    and filters as made by query.calls_where."""
     name = "minute" if interval == "realtime" else interval
     columns = (Column("period", name.capitalize(), "text"), *CALL_COLUMNS)
     title = f"Calls per {name}"

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.operations.centre_time import local_to_ms, zone_name
+from ccdsl.runtime.operations.centre_time import DAY_MS, local_to_ms, zone_name
 from ccdsl.runtime.operations.reports import in_queue, periods
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
@@ -33,7 +33,6 @@ from ccdsl.runtime.operations.reports.sql import (
 )
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
-DAY_MS = 86_400_000
 # how long a call without an outcome still counts as in progress in the
 # realtime view: older ones belong to a process that died mid-call
 IN_PROGRESS_LOOKBACK_MS = DAY_MS
@@ -99,7 +98,9 @@ def open_store(path: str) -> sqlite3.Connection:
 
 # ---- sections -----------------------------------------------------------------------------
 
-def _calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
+def calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
+    """The WHERE clause (with its leading space; "" for none) and arguments keeping the
+    calls (aliased t) of the window and the filters."""
     where: list[str] = []
     args: dict[str, Any] = {}
     window.where("t.started_ms", where, args)
@@ -121,28 +122,27 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
             now_ms: int | None = None) -> Section:
     """Totals over the window. With `now_ms` (realtime), in progress counts
     every call of the last day up to now that has no outcome yet."""
-    where, args = _calls_where(window, filters)
+    window_sql, window_args = calls_where(window, filters)
     row = list(db.execute(f"SELECT {', '.join(CALL_FIGURES)}, {avg_ms('t.wait_ms')}, "
-                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{where}",
-                          args).fetchone())
+                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{window_sql}",
+                          window_args).fetchone())
     row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
     ended = row.pop() or 0
     contained = row.pop() or 0
     if now_ms is not None:
         recent = Window(now_ms - IN_PROGRESS_LOOKBACK_MS, now_ms + 1)
-        where, args = _calls_where(recent, filters)
+        where, args = calls_where(recent, filters)
         cond = " AND t.outcome IS NULL" if where else " WHERE t.outcome IS NULL"
         row[5] = db.execute(f"SELECT count(*) FROM calls t{where}{cond}", args).fetchone()[0]
     answered_pct = round(100.0 * row[1] / row[0], 1) if row[0] else None
     contained_pct = round(100.0 * contained / ended, 1) if ended else None
     # the speed of answer and the handling time of the same calls: their visits and offers
     # are looked up by call_id, the leading column of each table's key
-    calls_where, calls_args = _calls_where(window, filters)
-    of_calls = f"call_id IN (SELECT t.call_id FROM calls t{calls_where})"
+    of_calls = f"call_id IN (SELECT t.call_id FROM calls t{window_sql})"
     asa = db.execute(f"SELECT {avg_ms('t.wait_ms')} FROM queue_visits t WHERE {of_calls} "
-                     "AND t.outcome = 'answered'", calls_args).fetchone()[0]
+                     "AND t.outcome = 'answered'", window_args).fetchone()[0]
     aht = db.execute(f"SELECT {avg_ms(ANSWERED_HANDLING)} FROM agent_legs t WHERE {of_calls}",
-                     calls_args).fetchone()[0]
+                     window_args).fetchone()[0]
     return Section("summary", "Summary",
                    (*CALL_COLUMNS, Column("avg_wait_ms", "Avg wait in queues", "ms"),
                     Column("answered_pct", "Answered %", "pct"),
@@ -283,7 +283,7 @@ def span_of(db: sqlite3.Connection, window: Window, filters: Filters) -> Window 
     call."""
     if window.lo is not None and window.hi is not None:
         return window
-    where, args = _calls_where(window, filters)
+    where, args = calls_where(window, filters)
     first, last = db.execute(f"SELECT min(t.started_ms), max(t.started_ms) FROM calls t"
                              f"{where}", args).fetchone()
     if first is None:
@@ -310,10 +310,10 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
     # the agents' states count up to now, in realtime and in a range still going on
     states = state_sections(db, window.lo, window.hi, int(now.timestamp() * 1000), filters,
                             [name for name in STATE_SECTIONS if name in wanted])
-    calls_where, calls_args = _calls_where(window, filters)
+    window_sql, window_args = calls_where(window, filters)
     makers = {
         "summary": lambda: summary(db, window, filters, now_ms),
-        "calls": lambda: periods.calls_per_period(db, calls_where, calls_args, span,
+        "calls": lambda: periods.calls_per_period(db, window_sql, window_args, span,
                                                   options.interval, zone),
         "service": lambda: periods.service_per_period(db, window, filters, options.within_ms,
                                                       span, options.interval, zone),

@@ -31,33 +31,31 @@ class Window:
             args["hi"] = self.hi
 
 
+# per filter: the table holding its column, the alias of that table in the look-up, and the
+# tables that have the column themselves
+_FILTERED_BY = (
+    ("flow", "calls", "c", ("calls",)),
+    ("queue", "queue_visits", "q", ("queue_visits", "agent_legs", "queue_callbacks")),
+    ("agent", "agent_legs", "a", ("agent_legs",)),
+)
+
+
 def call_filters(table: str, filters: Filters, out: list[str], args: dict[str, Any]) -> None:
     """Conditions keeping the rows of `table` (aliased t) whose call the
     filters keep: of the flow, that joined the queue, offered to the agent.
     Each is a look-up by call_id, the leading column of every table's key;
     the unary + keeps SQLite from reading the (queue, time) or (agent, time)
     index instead, every visit of the queue for every row."""
-    if filters.flow is not None:
-        args["flow"] = filters.flow
-        if table == "calls":
-            out.append("t.flow = :flow")
+    for column, holder, alias, own in _FILTERED_BY:
+        value = getattr(filters, column)
+        if value is None:
+            continue
+        args[column] = value
+        if table in own:
+            out.append(f"t.{column} = :{column}")
         else:
-            out.append("EXISTS (SELECT 1 FROM calls c WHERE c.call_id = t.call_id "
-                       "AND +c.flow = :flow)")
-    if filters.queue is not None:
-        args["queue"] = filters.queue
-        if table in ("queue_visits", "agent_legs", "queue_callbacks"):
-            out.append("t.queue = :queue")
-        else:
-            out.append("EXISTS (SELECT 1 FROM queue_visits q WHERE q.call_id = t.call_id "
-                       "AND +q.queue = :queue)")
-    if filters.agent is not None:
-        args["agent"] = filters.agent
-        if table == "agent_legs":
-            out.append("t.agent = :agent")
-        else:
-            out.append("EXISTS (SELECT 1 FROM agent_legs a WHERE a.call_id = t.call_id "
-                       "AND +a.agent = :agent)")
+            out.append(f"EXISTS (SELECT 1 FROM {holder} {alias} WHERE {alias}.call_id = "
+                       f"t.call_id AND +{alias}.{column} = :{column})")
 
 
 def _keys_sql(table: str, key: str) -> str:
