@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
+from figures import keep  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
@@ -277,13 +278,15 @@ def main() -> int:
           f"back at {marks['restarted']:.1f} s")
     for name, value in table:
         print(f"{name:<{width}}  {value:>8}")
-    print(json.dumps({"served": len(run.served), "stored": len(served_stored),
-                      "cut": len(run.cut), "reconciled": len(reconciled),
-                      "refused": len(run.refused), "twice": len(twice),
-                      "lost": len(lost), "unreconciled": len(unreconciled),
-                      "no_trace_in_crash_window": len(too_late),
-                      "locked_calls_per_s": round(lock_rate, 2),
-                      "free_calls_per_s": round(free_rate, 2)}))
+    figures = {"served": len(run.served), "stored": len(served_stored),
+               "cut": len(run.cut), "reconciled": len(reconciled),
+               "refused": len(run.refused), "twice": len(twice),
+               "lost": len(lost), "unreconciled": len(unreconciled),
+               "no_trace_in_crash_window": len(too_late),
+               "locked_calls_per_s": round(lock_rate, 2),
+               "free_calls_per_s": round(free_rate, 2)}
+    print(json.dumps(figures))
+    keep("chaos", figures)
     ok = not lost and not twice and not unreconciled
     print(f"target: every call accounted for (served and stored once, or in flight and "
           f"reconciled, but those begun in the writer's last 250 ms before the kill): "

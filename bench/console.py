@@ -67,6 +67,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double the bench drives (test
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_sync import APP_QUEUE_EVENTS  # noqa: E402
+from figures import keep  # noqa: E402
 from served import (  # noqa: E402
     BenchError,
     ServerProcess,
@@ -863,6 +864,15 @@ def print_report(results: Results, server: Server, wall_s: float) -> None:
     print_notes(notes)
     print()
     p99 = percentile(k, 0.99)
+    keep("console", {
+        "pop_ms": {f"p{round(q * 100)}": round(percentile(k, q), 2)
+                   for q in (0.0, 0.5, 0.9, 0.99, 1.0)},
+        "pop_parsed_ms_p99": round(percentile(p, 0.99), 2),
+        "serve_cpu_ms_per_call_pages_on": round(with_ms, 3),
+        "serve_cpu_ms_per_call_pages_closed": round(without_ms, 3),
+        "added_ms_per_call_by_pages": round(added, 3),
+        "agents": AGENTS, "calls": CALLS, "target_p99_ms": TARGET_P99_MS,
+        "wall_s": round(wall_s, 1)})
     print(f"target: pop p99 under {TARGET_P99_MS:.0f} ms to the page with {AGENTS} pages open: "
           f"{'met' if p99 < TARGET_P99_MS else 'NOT met'} ({p99:.1f} ms)")
 

@@ -12,46 +12,18 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from figures import HANDOFF, commit, machine, result_file  # noqa: E402
+
 BENCHES = ("compile.py", "simulate.py", "fastagi.py", "report.py", "chaos.py", "console.py",
            "lsp.py")
-
-
-def machine() -> dict[str, object]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()} {platform.machine()}",
-            "host": platform.node()}
-
-
-def commit() -> str | None:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True)
-    clean = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip() == ""
-    return (done.stdout.strip() + ("" if clean else "+changes")) if done.returncode == 0 \
-        else None
-
-
-def result_file(folder: Path, stem: str) -> Path:
-    """STEM.json, else STEM-2.json, -3...: a second run on the same day and
-    host keeps the first, which README may quote."""
-    out, n = folder / f"{stem}.json", 1
-    while out.exists():
-        n += 1
-        out = folder / f"{stem}-{n}.json"
-    return out
 
 
 def main() -> int:
@@ -59,12 +31,20 @@ def main() -> int:
     runs, failed = {}, False
     for name in BENCHES:
         began = time.monotonic()
-        done = subprocess.run([sys.executable, str(ROOT / "bench" / name)], cwd=ROOT,
-                              capture_output=True, text=True)
+        with tempfile.TemporaryDirectory() as folder:
+            handoff = Path(folder, "figures.json")
+            done = subprocess.run([sys.executable, str(ROOT / "bench" / name)], cwd=ROOT,
+                                  capture_output=True, text=True,
+                                  env=dict(os.environ, **{HANDOFF: str(handoff)}))
+            figures = (json.loads(handoff.read_text(encoding="utf-8"))["figures"]
+                       if handoff.exists() else None)
         sys.stdout.write(done.stdout)
         sys.stderr.write(done.stderr)
-        failed |= done.returncode != 0
+        failed |= done.returncode != 0 or figures is None
+        if figures is None:
+            print(f"{name} kept no figures", file=sys.stderr)
         runs[name] = {"exit": done.returncode, "seconds": round(time.monotonic() - began, 1),
+                      "figures": figures,
                       "targets": [line for line in done.stdout.splitlines()
                                   if line.startswith("target:")],
                       "output": done.stdout}
