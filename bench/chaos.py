@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
 from asterisk.centre import write_config  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
-from figures import keep  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
+from figures import keep  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
