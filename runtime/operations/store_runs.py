@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.store_record import (
     VISITS,
     CallRecord,
@@ -171,3 +172,4 @@ def _close(db: sqlite3.Connection, call_id: str, why: str, now: datetime, closer
         rows = [row_values(r, columns) for r in getattr(call, VISITS[table])]
         if rows:
             db.executemany(sql + KEEPING, rows)
+    rollup.calls_ended(db, [call_id])

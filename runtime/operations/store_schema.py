@@ -5,7 +5,9 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
+
+SCHEMA_VERSION = 8
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -163,13 +165,17 @@ CREATE TABLE IF NOT EXISTS runs (
     ended_ms      INTEGER,
     end_note      TEXT      -- NULL: closed its store; else who found it dead, and when
 );
-""" + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA))
+""" + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA,
+                                                   *ROLLUP_SCHEMA))
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 8 added the rollups the reports read (runtime/operations/rollup.py), filled
+    # from every call the store has
+    7: (*ROLLUP_SCHEMA, *BACKFILL),
     1: ("DROP INDEX IF EXISTS events_step",),
     # version 6 links a repeated Asterisk Uniqueid's call to the earlier one
     # and names the run that wrote each call (SCHEMA adds the runs table and

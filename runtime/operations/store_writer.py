@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.store_ids import free_repeat, taken
 from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
@@ -243,7 +244,7 @@ class StoreWriter:
         run_id = self._run_id(db) if batch.inserts else None
         db.execute("BEGIN IMMEDIATE")
         try:
-            _write_rows(db, self._resolve(db, batch), run_id)
+            _write_rows(db, self._resolve(db, batch), run_id, ended=self._ended(batch))
         except sqlite3.IntegrityError as exc:
             db.execute("ROLLBACK")
             # a row whose key the file already has, which ids unique by
@@ -252,7 +253,8 @@ class StoreWriter:
                       self.path, exc)
             db.execute("BEGIN IMMEDIATE")
             try:
-                _write_rows(db, self._resolve(db, batch), run_id, keeping=True)
+                _write_rows(db, self._resolve(db, batch), run_id, keeping=True,
+                            ended=self._ended(batch))
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -260,6 +262,10 @@ class StoreWriter:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _ended(self, batch: Batch) -> list[str]:
+        """The ids the batch's finished calls are stored as (after _resolve)."""
+        return [self.renamed.get(c.row["call_id"], c.row["call_id"]) for c in batch.records]
 
     def _resolve(self, db: sqlite3.Connection, batch: Batch) -> Batch:
         """The batch with every call id the file already had for another
@@ -302,9 +308,10 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
-                keeping: bool = False) -> None:
+                keeping: bool = False, ended: list[str] | None = None) -> None:
     """One write's rows, each table with one prepared statement; with
-    `keeping`, a row whose key is there already is left as it is."""
+    `keeping`, a row whose key is there already is left as it is. The calls
+    `ended` (their ids as stored) go into the rollups with their rows."""
     tail = KEEPING if keeping else ""
     if batch.inserts:
         db.executemany(NEW_CALL_SQL + tail, [(*v, run_id) for v in batch.inserts])
@@ -316,6 +323,8 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
         rows = batch.visits.get(table)
         if rows:
             db.executemany(sql + tail, rows)
+    # before the wrap-ups: a wrap-up moves the rollups of a call already in them
+    (rollup.rebuild_calls if keeping else rollup.calls_ended)(db, ended or [])
     for call_id, values, wrapup_ms in batch.wrapups:
         _wrapup(db, call_id, values, wrapup_ms)
     if batch.centre:
@@ -334,6 +343,7 @@ def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | 
     db.execute("UPDATE calls SET wrapup = ? WHERE call_id = ?",
                (json.dumps(wrapup, ensure_ascii=False), call_id))
     if wrapup_ms is not None:
+        rollup.wrapup_changed(db, call_id, wrapup_ms)
         db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE rowid = (SELECT rowid FROM "
                    "agent_legs WHERE call_id = ? AND outcome = 'answered' ORDER BY seq DESC "
                    "LIMIT 1)", (wrapup_ms, call_id))

@@ -1,0 +1,278 @@
+"""The call store's rollups: per UTC quarter hour or day and flow, the additive figures of the
+calls, queue visits, agent offers and node visits of the calls that ended (docs/reports.md
+"Rollups"), kept in the transaction that writes a call's end, and rebuilt from the rows.
+
+SQL text, and the statements that keep the rollups inside the caller's transaction; must not
+fold events, commit, or know a report's sections.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+QUARTER_MS = 900_000
+DAY_MS = 86_400_000
+# the grains, coarsest first: whole UTC days, and whole UTC quarter hours, the unit every
+# zone's hours and days begin on (Asia/Kolkata at :30, Asia/Kathmandu at :45)
+GRAINS = {"d": DAY_MS, "q": QUARTER_MS}
+# a key that is NULL in the rows (a visit without a queue, a call without a flow): a text no
+# name starts with; a name that does start with it is kept with one more in front
+NONE = "\x01"
+# the service-level thresholds counted ahead, in seconds: a report asking for another reads
+# the queue visits themselves (docs/reports.md "Rollups")
+WITHIN_S = (5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300)
+
+# a call contained in the IVR: it ended in the flow (outcome hangup) without joining a queue or
+# ringing an agent (docs/reports.md "summary")
+CONTAINED = ("t.outcome = 'hangup' "
+             "AND NOT EXISTS (SELECT 1 FROM queue_visits q WHERE q.call_id = t.call_id) "
+             "AND NOT EXISTS (SELECT 1 FROM agent_legs a WHERE a.call_id = t.call_id)")
+ENDED = "t.outcome IS NOT NULL AND t.outcome != 'interrupted'"
+ANSWERED_HANDLING = ("CASE WHEN t.outcome = 'answered' THEN coalesce(t.talk_ms, 0) "
+                     "+ coalesce(t.wrapup_ms, 0) END")
+# the node a visit came from: the last step or handler entered before it in the call (a wait
+# in a queue happens inside a step: the step is still where the call goes on from)
+PREVIOUS = ("(SELECT p.node FROM node_visits p WHERE p.call_id = t.call_id AND p.seq < t.seq "
+            "AND p.node_kind != 'queue' ORDER BY p.seq DESC LIMIT 1)")
+
+
+def _of_call(table: str, expr: str, how: str) -> str:
+    """Per call row t: `how` (sum, count) of `expr` over its rows of `table` (aliased t too)."""
+    inner = expr.replace("t.", "x.")
+    return f"(SELECT {how}({inner}) FROM {table} x WHERE x.call_id = t.call_id)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    raw: str  # its aggregate over rows t of the rollup's table
+    combine: str = "sum"  # how two partial figures make one: sum or max
+
+
+@dataclass(frozen=True)
+class Rollup:
+    table: str  # the rollup's
+    rows: str  # the table of rows it adds up
+    ms: str  # their time, UTC epoch ms
+    keys: tuple[tuple[str, str], ...]  # (column, expression over t) besides grain, bucket, flow
+    figures: tuple[Figure, ...]
+    grains: tuple[str, ...]
+
+    def figure(self, name: str) -> Figure:
+        return next(f for f in self.figures if f.name == name)
+
+
+_ANSWERED_WAIT = "CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"
+CALLS = Rollup("rollup_calls", "calls", "started_ms", (), (
+    Figure("calls", "count(*)"),
+    Figure("answered", "sum(t.talked_to_agent)"),
+    Figure("abandoned", "sum(t.outcome = 'abandoned')"),
+    Figure("voicemail", "sum(t.outcome = 'voicemail')"),
+    # a call handed back to the dialplan at shutdown went on in the dialplan like a
+    # transferred one: never a drop or an abandon (docs/reports.md)
+    Figure("transferred", "sum(t.outcome IN ('transfer', 'handed_back'))"),
+    Figure("in_progress", "sum(t.outcome IS NULL)"),
+    Figure("interrupted", "sum(t.outcome = 'interrupted')"),
+    Figure("duration_sum", "sum(t.duration_ms)"),
+    Figure("duration_n", "count(t.duration_ms)"),
+    Figure("wait_sum", "sum(t.wait_ms)"),
+    Figure("wait_n", "count(t.wait_ms)"),
+    Figure("contained", f"sum({CONTAINED})"),
+    Figure("ended", f"sum({ENDED})"),
+    # the speed of answer and the handling time of these calls: over their answered queue
+    # visits and their offers, wherever those fall in time
+    Figure("asa_sum", f"sum({_of_call('queue_visits', _ANSWERED_WAIT, 'sum')})"),
+    Figure("asa_n", f"sum({_of_call('queue_visits', _ANSWERED_WAIT, 'count')})"),
+    Figure("aht_sum", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'sum')})"),
+    Figure("aht_n", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'count')})"),
+), ("d", "q"))
+
+QUEUES = Rollup("rollup_queues", "queue_visits", "joined_ms", (("queue", "t.queue"),), (
+    Figure("offered", "count(*)"),
+    Figure("answered", "sum(t.outcome = 'answered')"),
+    Figure("hangup", "sum(t.outcome = 'hangup')"),
+    Figure("timeout", "sum(t.outcome = 'timeout')"),
+    Figure("no_agents", "sum(t.outcome IN ('empty', 'full'))"),
+    *(Figure(f"within_{s}", f"sum(t.outcome = 'answered' AND t.wait_ms <= {s * 1000})")
+      for s in WITHIN_S),
+    Figure("wait_sum", "sum(t.wait_ms)"),
+    Figure("wait_n", "count(t.wait_ms)"),
+    Figure("wait_max", "max(t.wait_ms)", "max"),
+    Figure("answer_sum", f"sum({_ANSWERED_WAIT})"),
+    Figure("answer_n", f"count({_ANSWERED_WAIT})"),
+    Figure("talk_sum", "sum(CASE WHEN t.outcome = 'answered' THEN t.talk_ms END)"),
+    Figure("talk_n", "count(CASE WHEN t.outcome = 'answered' THEN t.talk_ms END)"),
+), ("d", "q"))
+
+_ANSWERED_LEG = "t.outcome = 'answered'"
+LEGS = Rollup("rollup_legs", "agent_legs", "offered_ms", (("agent", "t.agent"),
+                                                          ("queue", "t.queue")), (
+    Figure("offered", "count(*)"),
+    Figure("answered", f"sum({_ANSWERED_LEG})"),
+    Figure("missed", "sum(t.outcome = 'missed')"),
+    Figure("caller_gone", "sum(t.outcome = 'caller_gone')"),
+    Figure("talk", f"sum(CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.talk_ms, 0) ELSE 0 END)"),
+    Figure("wrapup", f"sum(CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.wrapup_ms, 0) ELSE 0 END)"),
+    Figure("handling_sum", f"sum({ANSWERED_HANDLING})"),
+    Figure("handling_n", f"count({ANSWERED_HANDLING})"),
+    Figure("ring_sum", f"sum(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
+    Figure("ring_n", f"count(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
+), ("d",))
+
+NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
+    ("node", "t.node"), ("kind", "t.node_kind"), ("previous", PREVIOUS), ("choice", "t.choice")), (
+    Figure("visits", "count(*)"),
+    Figure("chosen", "sum(t.choice IS NOT NULL)"),
+    Figure("total", "sum(coalesce(t.duration_ms, 0))"),
+    Figure("duration_sum", "sum(t.duration_ms)"),
+    Figure("duration_n", "count(t.duration_ms)"),
+    Figure("dropped", "sum(t.dropped)"),
+), ("d",))
+
+ROLLUPS = (CALLS, QUEUES, LEGS, NODES)
+
+
+def _key_columns(rollup: Rollup) -> tuple[str, ...]:
+    return ("grain", "bucket", "flow", *(name for name, _ in rollup.keys))
+
+
+def _schema(rollup: Rollup) -> str:
+    keys = ", ".join(f"{name} TEXT NOT NULL" for name, _ in rollup.keys)
+    figures = ", ".join(f"{f.name} INTEGER" for f in rollup.figures)
+    return (f"CREATE TABLE IF NOT EXISTS {rollup.table} (grain TEXT NOT NULL, "
+            f"bucket INTEGER NOT NULL, flow TEXT NOT NULL, {keys + ', ' if keys else ''}"
+            f"{figures}, PRIMARY KEY ({', '.join(_key_columns(rollup))})) WITHOUT ROWID")
+
+
+# schema 8: the rollups, filled from the calls there are when a store is migrated
+ROLLUP_SCHEMA = tuple(_schema(r) for r in ROLLUPS)
+
+
+def encode(expr: str) -> str:
+    """SQL for a key's stored text: NULL as NONE, a name beginning with NONE one NONE longer."""
+    return (f"CASE WHEN {expr} IS NULL THEN '{NONE}' WHEN substr({expr}, 1, 1) = '{NONE}' "
+            f"THEN '{NONE}' || {expr} ELSE {expr} END")
+
+
+def decode(column: str) -> str:
+    """SQL for a stored key as the rows have it (NULL for NONE)."""
+    return (f"CASE WHEN {column} = '{NONE}' THEN NULL WHEN substr({column}, 1, 1) = '{NONE}' "
+            f"THEN substr({column}, 2) ELSE {column} END")
+
+
+def bucket_sql(ms: str, unit: int) -> str:
+    """The start of the bucket of `unit` ms holding the UTC ms `ms` (floored, before 1970 too)."""
+    return f"({ms} - (({ms} % {unit}) + {unit}) % {unit})"
+
+
+def _combine(table: str, figure: Figure) -> str:
+    """An upsert's SET of one figure: the partial figures made one, NULL where both are."""
+    old, new = f"{table}.{figure.name}", f"excluded.{figure.name}"
+    if figure.combine == "max":
+        return f"{figure.name} = CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END"
+    return f"{figure.name} = coalesce({old} + {new}, {old}, {new})"
+
+
+def _add_sql(rollup: Rollup, grain: str, which: str) -> str:
+    """Add to the rollup, at `grain`, the rows of the calls `which` keeps (a condition on the
+    rows t and their call c): the calls that ended, and rows whose call has no row at all."""
+    unit = GRAINS[grain]
+    keys = [name for name, _ in rollup.keys]
+    own = rollup.rows == "calls"
+    inner = ", ".join((
+        "t.*", f"{bucket_sql('t.' + rollup.ms, unit)} AS bucket_",
+        f"{'t' if own else 'c'}.flow AS flow_",
+        *(f"{expr} AS {name}_" for name, expr in rollup.keys)))
+    source = (f"calls t WHERE t.outcome IS NOT NULL AND ({which})" if own else
+              f"{rollup.rows} t LEFT JOIN calls c ON c.call_id = t.call_id "
+              f"WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL) AND ({which})")
+    columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
+    select = ", ".join((f"'{grain}'", "bucket_", encode("flow_"),
+                        *(encode(f"{k}_") for k in keys), *(f.raw for f in rollup.figures)))
+    group = ", ".join(("bucket_", "flow_", *(f"{k}_" for k in keys)))
+    sets = ", ".join(_combine(rollup.table, f) for f in rollup.figures)
+    return (f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {select} "
+            f"FROM (SELECT {inner} FROM {source}) t WHERE true GROUP BY {group} "
+            f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
+
+
+# the calls named by a JSON array of ids (SQLite's json_each; the one store-specific part)
+_NAMED = "t.call_id IN (SELECT value FROM json_each(:ids))"
+
+
+def _in_range(rollup: Rollup) -> str:
+    return f"t.{rollup.ms} >= :lo AND t.{rollup.ms} < :hi"
+
+
+# made once: every statement of adding calls, and of filling a range
+ADD_CALLS = tuple(_add_sql(r, g, _NAMED) for r in ROLLUPS for g in r.grains)
+FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.grains)
+# schema 8 from 7: the tables, and every call there is added up
+BACKFILL = tuple(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains)
+
+
+def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:
+    """Add the calls that just ended (their rows written in this transaction) to the
+    rollups. A call without an outcome is left to the reports' reading of the rows."""
+    if not call_ids:
+        return
+    ids = {"ids": json.dumps(call_ids)}
+    for sql in ADD_CALLS:
+        db.execute(sql, ids)
+
+
+def rebuild(db: sqlite3.Connection, lo_ms: int, hi_ms: int) -> None:
+    """Make the rollups' buckets touching [lo_ms, hi_ms) again from the rows (after a write
+    that kept rows already there, whose calls may have been added before)."""
+    for rollup, grain, sql in FILL:
+        unit = GRAINS[grain]
+        lo = lo_ms - lo_ms % unit
+        hi = hi_ms + (-hi_ms) % unit
+        db.execute(f"DELETE FROM {rollup.table} WHERE grain = ? AND bucket >= ? AND bucket < ?",
+                   (grain, lo, hi))
+        db.execute(sql, {"lo": lo, "hi": hi})
+
+
+def rebuild_calls(db: sqlite3.Connection, call_ids: list[str]) -> None:
+    """rebuild() over the time of these calls (their start to their end)."""
+    if not call_ids:
+        return
+    lo, hi = db.execute("SELECT min(started_ms), max(coalesce(ended_ms, started_ms)) FROM calls "
+                        "WHERE call_id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(call_ids),)).fetchone()
+    if lo is not None:
+        rebuild(db, lo, hi + 1)
+
+
+def wrapup_changed(db: sqlite3.Connection, call_id: str, wrapup_ms: int) -> None:
+    """Before the last answered offer of the call gets `wrapup_ms` as its wrap-up time: move
+    the rollups' handling time by the difference, when the call is in them."""
+    found = db.execute(
+        "SELECT a.offered_ms, a.agent, a.queue, a.wrapup_ms, c.flow, c.started_ms "
+        "FROM agent_legs a JOIN calls c ON c.call_id = a.call_id "
+        "WHERE a.call_id = ? AND a.outcome = 'answered' AND c.outcome IS NOT NULL "
+        "ORDER BY a.seq DESC LIMIT 1", (call_id,)).fetchone()
+    if found is None:
+        return
+    offered, agent, queue, before, flow, started = found
+    delta = wrapup_ms - (before or 0)
+    if not delta:
+        return
+    flow_key = _key(flow)
+    db.execute("UPDATE rollup_legs SET wrapup = wrapup + ?, handling_sum = handling_sum + ? "
+               "WHERE grain = 'd' AND bucket = ? AND flow = ? AND agent = ? AND queue = ?",
+               (delta, delta, offered - offered % DAY_MS, flow_key, _key(agent), _key(queue)))
+    for grain, unit in GRAINS.items():
+        db.execute("UPDATE rollup_calls SET aht_sum = aht_sum + ? WHERE grain = ? "
+                   "AND bucket = ? AND flow = ?",
+                   (delta, grain, started - started % unit, flow_key))
+
+
+def _key(value: object) -> str:
+    """A key as encode() stores it, in Python."""
+    if value is None:
+        return NONE
+    text = str(value)
+    return NONE + text if text.startswith(NONE) else text
