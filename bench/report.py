@@ -43,10 +43,10 @@ from ccdsl.runtime.operations.reports.model import Filters, Options  # noqa: E40
 from ccdsl.runtime.operations.reports.options import filters as make_filters  # noqa: E402
 from ccdsl.runtime.operations.store import CallStore  # noqa: E402
 
-GENERATOR_VERSION = 1  # change when the generated store changes: the cache is keyed by it
+GENERATOR_VERSION = 2  # change when the generated store changes: the cache is keyed by it
 SEED = 20261130
 CALLS = 1_000_000
-DAYS = 90
+DAYS = 365
 LAST_DAY = date(2026, 11, 30)
 OFFSET = "+08:00"  # Asia/Shanghai: no daylight saving, one offset for every call
 OFFSET_MS = 8 * 3_600_000

@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from ccdsl.runtime.operations.centre_time import report_zone, zone_name
+from ccdsl.runtime.operations.reports import rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import calls_where, choices, nodes, open_store
+from ccdsl.runtime.operations.reports.rolled import has_rollups
+from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import Window, fetch_rows, visit_query
-
-# the node a visit came from: the last step or handler entered before it in
-# the call (a wait in a queue happens inside a step: the step is still where
-# the call goes on from); the call's visits are read through its primary key
-_PREVIOUS = ("(SELECT p.node FROM node_visits p WHERE p.call_id = t.call_id AND p.seq < t.seq "
-             "AND p.node_kind != 'queue' ORDER BY p.seq DESC LIMIT 1)")
+from ccdsl.runtime.operations.rollup import PREVIOUS
 
 
 @dataclass(frozen=True)
@@ -68,12 +66,17 @@ def _local(stored: str | None, zone: tzinfo) -> str | None:
 
 def _read(db: sqlite3.Connection, window: Window, filters: Filters,
           zone: tzinfo) -> FlowTraffic:
-    per_node = nodes(db, window, filters).records()
-    made = choices(db, window, filters).records()
-    sql, args = visit_query("node_visits", "node", "entered_ms",
-                            f"{_PREVIOUS} AS previous, t.node, count(*)", window, filters,
-                            None, "GROUP BY previous, t.node")
-    moves = {(prev, node): n for prev, node, n in fetch_rows(db, sql, args) if prev}
+    src = Source(db, window, filters) if has_rollups(db) else None
+    per_node = nodes(db, window, filters, src).records()
+    made = choices(db, window, filters, src).records()
+    rows = None if src is None else rolled_sections.transitions(src)
+    if rows is None:
+        # the node a visit came from: its call's visits read through their primary key
+        sql, args = visit_query("node_visits", "node", "entered_ms",
+                                f"{PREVIOUS} AS previous, t.node, count(*)", window, filters,
+                                None, "GROUP BY previous, t.node")
+        rows = fetch_rows(db, sql, args)
+    moves = {(prev, node): n for prev, node, n in rows if prev}
     where, args = calls_where(window, filters)
     first, last, count = db.execute(
         f"SELECT min(t.started), max(t.started), count(*) FROM calls t{where}", args).fetchone()

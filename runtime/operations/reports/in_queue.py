@@ -11,7 +11,9 @@ import sqlite3
 from dataclasses import replace
 from typing import Any
 
+from ccdsl.runtime.operations.reports import rolled_sections
 from ccdsl.runtime.operations.reports.model import Column, Filters, Section
+from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import (
     Window,
     avg_ms,
@@ -41,7 +43,8 @@ def has_rows(db: sqlite3.Connection, section: str) -> bool:
         db.execute("SELECT 1 FROM queue_callbacks LIMIT 1").fetchone() is not None
 
 
-def queue_choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
+def queue_choices(db: sqlite3.Connection, window: Window, filters: Filters,
+                  src: Source | None = None) -> Section:
     """Per queue, the keys callers pressed to leave it while waiting: the
     choices of its `queue NAME` node visits (the per-node sections' rows),
     with the wait before the key, which is the visit's length. A queue
@@ -54,13 +57,14 @@ def queue_choices(db: sqlite3.Connection, window: Window, filters: Filters) -> S
                             replace(filters, queue=None), node,
                             "AND t.node_kind = 'queue' AND t.choice IS NOT NULL "
                             "GROUP BY t.node, t.choice ORDER BY queue, count(*) DESC, key")
+    rows = None if src is None else rolled_sections.queue_choices(src)
     return Section("queue_choices", "In-queue choices", (
         Column("queue", "Queue", "text"),
         Column("key", "Key", "text"),
         Column("times", "Times"),
         Column("pct", "Share %", "pct"),
         Column("avg_waited_ms", "Avg wait before", "ms"),
-    ), fetch_rows(db, sql, args))
+    ), fetch_rows(db, sql, args) if rows is None else rows)
 
 
 def callbacks(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:

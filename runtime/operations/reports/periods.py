@@ -12,7 +12,9 @@ import sqlite3
 from datetime import date, datetime, tzinfo
 
 from ccdsl.runtime.operations.centre_time import DAY_MS, local_ms_sql, offset_ms, period_start
+from ccdsl.runtime.operations.reports import rolled_sections
 from ccdsl.runtime.operations.reports.model import Column, Filters, Section
+from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import Window, avg_ms, fetch_rows, pct, visit_query
 
 # a period, from the local epoch ms: a number of whole units (labelled in
@@ -114,7 +116,7 @@ CALL_COLUMNS = (
 
 
 def calls_per_period(db: sqlite3.Connection, where: str, args: dict, span: Window | None,
-                     interval: str, zone: tzinfo) -> Section:
+                     interval: str, zone: tzinfo, src: Source | None = None) -> Section:
     """Calls per minute, hour, day, month or year of their start in `zone`'s local time,
     every period of `span` listed (0 calls in the empty ones). `where`: the calls' window
     and filters as made by query.calls_where."""
@@ -125,8 +127,11 @@ def calls_per_period(db: sqlite3.Connection, where: str, args: dict, span: Windo
         return Section("calls", title, columns, ())
     assert span.lo is not None and span.hi is not None
     period = period_sql("t.started_ms", interval, zone, span.lo, span.hi)
-    rows = fetch_rows(db, f"SELECT {period} AS period, {', '.join(CALL_FIGURES)} "
-                      f"FROM calls t{where} GROUP BY period ORDER BY period", args)
+    rows = None if src is None else rolled_sections.calls_per_period(
+        src, (period_sql("bucket", interval, zone, span.lo, span.hi), period), zone, span)
+    if rows is None:
+        rows = fetch_rows(db, f"SELECT {period} AS period, {', '.join(CALL_FIGURES)} "
+                          f"FROM calls t{where} GROUP BY period ORDER BY period", args)
     rows = tuple((label(row[0], interval), *row[1:]) for row in rows)
     empty = (0, 0, 0, 0, 0, 0, 0, None)
     return Section("calls", title, columns, _filled(rows, every_period(span, interval, zone),
@@ -146,7 +151,7 @@ SERVICE_COLUMNS = (
 
 def service_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
                        within_ms: int, span: Window | None, interval: str,
-                       zone: tzinfo) -> Section:
+                       zone: tzinfo, src: Source | None = None) -> Section:
     """Per period of the joins, over every queue the filters keep: the queues' figures of
     docs/reports.md "service" (the per-queue section's, summed over queues)."""
     name = "minute" if interval == "realtime" else interval
@@ -165,7 +170,12 @@ def service_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
     sql, args = visit_query("queue_visits", "queue", "joined_ms", select, window, filters,
                             filters.queue, "GROUP BY period ORDER BY period")
     args["within"] = within_ms
-    rows = tuple((label(row[0], interval), *row[1:]) for row in fetch_rows(db, sql, args))
+    rows = None if src is None else rolled_sections.service_per_period(
+        src, (period_sql("bucket", interval, zone, span.lo, span.hi),
+              period_sql("t.joined_ms", interval, zone, span.lo, span.hi)), zone, span, within_ms)
+    if rows is None:
+        rows = fetch_rows(db, sql, args)
+    rows = tuple((label(row[0], interval), *row[1:]) for row in rows)
     empty = (0, 0, 0, 0, None, None, None)
     return Section("service", title, columns, _filled(rows, every_period(span, interval, zone),
                                                       empty))

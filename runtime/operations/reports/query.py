@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.operations.centre_time import DAY_MS, local_to_ms, zone_name
-from ccdsl.runtime.operations.reports import in_queue, periods
+from ccdsl.runtime.operations.reports import in_queue, periods, rolled_sections
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
 from ccdsl.runtime.operations.reports.model import (
     STATE_SECTIONS,
@@ -23,6 +23,8 @@ from ccdsl.runtime.operations.reports.model import (
     Section,
 )
 from ccdsl.runtime.operations.reports.periods import CALL_COLUMNS, CALL_FIGURES
+from ccdsl.runtime.operations.reports.rolled import has_rollups
+from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import (
     Window,
     avg_ms,
@@ -31,6 +33,7 @@ from ccdsl.runtime.operations.reports.sql import (
     pct,
     visit_query,
 )
+from ccdsl.runtime.operations.rollup import ANSWERED_HANDLING, CONTAINED, ENDED
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # how long a call without an outcome still counts as in progress in the
@@ -108,24 +111,15 @@ def calls_where(window: Window, filters: Filters) -> tuple[str, dict]:
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
-# a call contained in the IVR: it ended in the flow (outcome hangup: the caller or the flow
-# hung up) without joining a queue or ringing an agent (docs/reports.md "summary")
-CONTAINED = ("t.outcome = 'hangup' "
-             "AND NOT EXISTS (SELECT 1 FROM queue_visits q WHERE q.call_id = t.call_id) "
-             "AND NOT EXISTS (SELECT 1 FROM agent_legs a WHERE a.call_id = t.call_id)")
-ENDED = "t.outcome IS NOT NULL AND t.outcome != 'interrupted'"
-ANSWERED_HANDLING = ("CASE WHEN t.outcome = 'answered' THEN coalesce(t.talk_ms, 0) "
-                     "+ coalesce(t.wrapup_ms, 0) END")
-
-
 def summary(db: sqlite3.Connection, window: Window, filters: Filters,
-            now_ms: int | None = None) -> Section:
+            now_ms: int | None = None, src: Source | None = None) -> Section:
     """Totals over the window. With `now_ms` (realtime), in progress counts
     every call of the last day up to now that has no outcome yet."""
-    window_sql, window_args = calls_where(window, filters)
-    row = list(db.execute(f"SELECT {', '.join(CALL_FIGURES)}, {avg_ms('t.wait_ms')}, "
-                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{window_sql}",
-                          window_args).fetchone())
+    rolled = None if src is None else rolled_sections.summary(src)
+    if rolled is not None:
+        row, asa, aht = rolled
+    else:
+        row, asa, aht = _summary_rows(db, window, filters)
     row[1:7] = [v or 0 for v in row[1:7]]  # sum() of no rows is NULL
     ended = row.pop() or 0
     contained = row.pop() or 0
@@ -136,13 +130,6 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
         row[5] = db.execute(f"SELECT count(*) FROM calls t{where}{cond}", args).fetchone()[0]
     answered_pct = round(100.0 * row[1] / row[0], 1) if row[0] else None
     contained_pct = round(100.0 * contained / ended, 1) if ended else None
-    # the speed of answer and the handling time of the same calls: their visits and offers
-    # are looked up by call_id, the leading column of each table's key
-    of_calls = f"call_id IN (SELECT t.call_id FROM calls t{window_sql})"
-    asa = db.execute(f"SELECT {avg_ms('t.wait_ms')} FROM queue_visits t WHERE {of_calls} "
-                     "AND t.outcome = 'answered'", window_args).fetchone()[0]
-    aht = db.execute(f"SELECT {avg_ms(ANSWERED_HANDLING)} FROM agent_legs t WHERE {of_calls}",
-                     window_args).fetchone()[0]
     return Section("summary", "Summary",
                    (*CALL_COLUMNS, Column("avg_wait_ms", "Avg wait in queues", "ms"),
                     Column("answered_pct", "Answered %", "pct"),
@@ -153,9 +140,30 @@ def summary(db: sqlite3.Connection, window: Window, filters: Filters,
                    ((*row, answered_pct, asa, aht, contained, contained_pct),))
 
 
+def _summary_rows(db: sqlite3.Connection, window: Window, filters: Filters
+                  ) -> tuple[list, Any, Any]:
+    """The summary's figures from the rows: the calls' (CALL_FIGURES, the mean wait, the
+    contained and the ended calls), the speed of answer and the handling time."""
+    window_sql, window_args = calls_where(window, filters)
+    row = list(db.execute(f"SELECT {', '.join(CALL_FIGURES)}, {avg_ms('t.wait_ms')}, "
+                          f"sum({CONTAINED}), sum({ENDED}) FROM calls t{window_sql}",
+                          window_args).fetchone())
+    # the speed of answer and the handling time of the same calls: their visits and offers
+    # are looked up by call_id, the leading column of each table's key
+    of_calls = f"call_id IN (SELECT t.call_id FROM calls t{window_sql})"
+    asa = db.execute(f"SELECT {avg_ms('t.wait_ms')} FROM queue_visits t WHERE {of_calls} "
+                     "AND t.outcome = 'answered'", window_args).fetchone()[0]
+    aht = db.execute(f"SELECT {avg_ms(ANSWERED_HANDLING)} FROM agent_legs t WHERE {of_calls}",
+                     window_args).fetchone()[0]
+    return row, asa, aht
+
+
 def queues(db: sqlite3.Connection, window: Window, filters: Filters,
-           within_ms: int) -> Section:
+           within_ms: int, src: Source | None = None) -> Section:
     """Per queue: what happened to the calls that joined it."""
+    rolled = None if src is None else rolled_sections.queues(src, within_ms)
+    if rolled is not None:
+        return _queues_section(within_ms, *rolled)
     select = ", ".join((
         "t.queue", "count(*)",
         "sum(t.outcome = 'answered')",
@@ -173,7 +181,6 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
     sql, args = visit_query("queue_visits", "queue", "joined_ms", select, window,
                              filters, filters.queue, "GROUP BY t.queue ORDER BY t.queue")
     args["within"] = within_ms
-    seconds = f"{within_ms / 1000:g}"
     # the handling time is the agents' (talk + wrap-up), per queue of the offers they answered
     # of the calls the filters keep: --agent keeps a call offered to the agent, with every
     # answered offer of it, as it keeps all its queue visits
@@ -185,7 +192,12 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         + "AND t.queue IS NOT NULL GROUP BY t.queue")
     if filters.agent is not None:
         aht_args["agent"] = filters.agent
-    handling = dict(fetch_rows(db, aht_sql, aht_args))
+    return _queues_section(within_ms, fetch_rows(db, sql, args),
+                           dict(fetch_rows(db, aht_sql, aht_args)))
+
+
+def _queues_section(within_ms: int, rows: tuple[tuple, ...], handling: dict) -> Section:
+    seconds = f"{within_ms / 1000:g}"
     return Section("queues", "Per queue", (
         Column("queue", "Queue", "text"),
         Column("offered", "Offered"),
@@ -201,10 +213,11 @@ def queues(db: sqlite3.Connection, window: Window, filters: Filters,
         Column("avg_answer_ms", "Avg speed of answer", "ms"),
         Column("avg_talk_ms", "Avg talk", "ms"),
         Column("avg_handling_ms", "Avg handling (AHT)", "ms"),
-    ), tuple((*row, handling.get(row[0])) for row in fetch_rows(db, sql, args)))
+    ), tuple((*row, handling.get(row[0])) for row in rows))
 
 
-def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
+def agents(db: sqlite3.Connection, window: Window, filters: Filters,
+           src: Source | None = None) -> Section:
     """Per agent: the calls offered to them and what they made of them."""
     answered = "t.outcome = 'answered'"
     select = ", ".join((
@@ -222,6 +235,7 @@ def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
     ))
     sql, args = visit_query("agent_legs", "agent", "offered_ms", select, window,
                              filters, filters.agent, "GROUP BY t.agent ORDER BY t.agent")
+    rows = fetch_rows(db, sql, args) if src is None else rolled_sections.agents(src)
     return Section("agents", "Per agent", (
         Column("agent", "Agent", "text"),
         Column("offered", "Offered"),
@@ -234,10 +248,11 @@ def agents(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         Column("wrapup_ms", "Wrap-up time", "ms"),
         Column("avg_handling_ms", "Avg handling", "ms"),
         Column("avg_ring_ms", "Avg ring", "ms"),
-    ), fetch_rows(db, sql, args))
+    ), rows)
 
 
-def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
+def nodes(db: sqlite3.Connection, window: Window, filters: Filters,
+          src: Source | None = None) -> Section:
     """Per step (and handler) of the flows: visits, time spent, drops."""
     select = ", ".join((
         "t.node", "t.node_kind", "count(*)",
@@ -249,7 +264,9 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
     ))
     sql, args = visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None,
-                             "GROUP BY t.node, t.node_kind ORDER BY count(*) DESC, t.node")
+                             "GROUP BY t.node, t.node_kind "
+                             "ORDER BY count(*) DESC, t.node, t.node_kind")
+    rows = None if src is None else rolled_sections.nodes(src)
     return Section("nodes", "Per node: steps, waits in queues, handlers", (
         Column("node", "Node", "text"),
         Column("kind", "Kind", "text"),
@@ -259,22 +276,24 @@ def nodes(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
         Column("avg_ms", "Avg time", "ms"),
         Column("dropped", "Dropped"),
         Column("dropped_pct", "Dropped %", "pct"),
-    ), fetch_rows(db, sql, args))
+    ), fetch_rows(db, sql, args) if rows is None else rows)
 
 
-def choices(db: sqlite3.Connection, window: Window, filters: Filters) -> Section:
+def choices(db: sqlite3.Connection, window: Window, filters: Filters,
+            src: Source | None = None) -> Section:
     """Per node, the choices callers made (the last one of each visit)."""
     select = ("t.node, t.choice, count(*), round(100.0 * count(*) / "
               "sum(count(*)) OVER (PARTITION BY t.node), 1)")
     sql, args = visit_query("node_visits", "node", "entered_ms", select, window,
                              filters, None, "AND t.choice IS NOT NULL GROUP BY t.node, t.choice "
                              "ORDER BY t.node, count(*) DESC, t.choice")
+    rows = None if src is None else rolled_sections.choices(src)
     return Section("choices", "Menu choices", (
         Column("node", "Node", "text"),
         Column("choice", "Choice", "text"),
         Column("times", "Times"),
         Column("pct", "Share %", "pct"),
-    ), fetch_rows(db, sql, args))
+    ), fetch_rows(db, sql, args) if rows is None else rows)
 
 
 def span_of(db: sqlite3.Connection, window: Window, filters: Filters) -> Window | None:
@@ -311,19 +330,21 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
     states = state_sections(db, window.lo, window.hi, int(now.timestamp() * 1000), filters,
                             [name for name in STATE_SECTIONS if name in wanted])
     window_sql, window_args = calls_where(window, filters)
+    # the rollups where the store keeps them; realtime's minutes read the rows
+    src = Source(db, window, filters) if now_ms is None and has_rollups(db) else None
     makers = {
-        "summary": lambda: summary(db, window, filters, now_ms),
+        "summary": lambda: summary(db, window, filters, now_ms, src),
         "calls": lambda: periods.calls_per_period(db, window_sql, window_args, span,
-                                                  options.interval, zone),
+                                                  options.interval, zone, src),
         "service": lambda: periods.service_per_period(db, window, filters, options.within_ms,
-                                                      span, options.interval, zone),
-        "queues": lambda: queues(db, window, filters, options.within_ms),
-        "agents": lambda: agents(db, window, filters),
+                                                      span, options.interval, zone, src),
+        "queues": lambda: queues(db, window, filters, options.within_ms, src),
+        "agents": lambda: agents(db, window, filters, src),
         "agent_time": lambda: states["agent_time"],
         "agent_pauses": lambda: states["agent_pauses"],
-        "nodes": lambda: nodes(db, window, filters),
-        "choices": lambda: choices(db, window, filters),
-        "queue_choices": lambda: in_queue.queue_choices(db, window, filters),
+        "nodes": lambda: nodes(db, window, filters, src),
+        "choices": lambda: choices(db, window, filters, src),
+        "queue_choices": lambda: in_queue.queue_choices(db, window, filters, src),
         "callbacks": lambda: in_queue.callbacks(db, window, filters),
     }
     return tuple(makers[name]() for name in makers if name in wanted), options, span
