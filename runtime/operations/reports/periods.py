@@ -128,7 +128,8 @@ def calls_per_period(db: sqlite3.Connection, where: str, args: dict, span: Windo
     assert span.lo is not None and span.hi is not None
     period = period_sql("t.started_ms", interval, zone, span.lo, span.hi)
     rows = None if src is None else rolled_sections.calls_per_period(
-        src, (period_sql("bucket", interval, zone, span.lo, span.hi), period), zone, span)
+        src, (period_sql("bucket", interval, zone, span.lo, span.hi), period), interval, zone,
+        span)
     if rows is None:
         rows = fetch_rows(db, f"SELECT {period} AS period, {', '.join(CALL_FIGURES)} "
                           f"FROM calls t{where} GROUP BY period ORDER BY period", args)
@@ -172,7 +173,8 @@ def service_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
     args["within"] = within_ms
     rows = None if src is None else rolled_sections.service_per_period(
         src, (period_sql("bucket", interval, zone, span.lo, span.hi),
-              period_sql("t.joined_ms", interval, zone, span.lo, span.hi)), zone, span, within_ms)
+              period_sql("t.joined_ms", interval, zone, span.lo, span.hi)), interval, zone, span,
+        within_ms)
     if rows is None:
         rows = fetch_rows(db, sql, args)
     rows = tuple((label(row[0], interval), *row[1:]) for row in rows)

@@ -58,6 +58,25 @@ def plan(window: Window, grains: tuple[str, ...]) -> Plan:
     return Plan(tuple(rolled), tuple(Window(lo, hi) for lo, hi in pieces), opened)
 
 
+def plan_periods(window: Window, bounds: list[int]) -> Plan:
+    """plan() of each part of `window` between the UTC ms `bounds` (the starts of a report's
+    months or years inside it), days and quarter hours: no day bucket then straddles two
+    periods. Bounds not on a quarter hour: quarter hours alone."""
+    cuts = [window.lo, *bounds, window.hi]
+    plans = [plan(Window(lo, hi), ("d", "q")) for lo, hi in zip(cuts, cuts[1:], strict=False)]
+    rolled = tuple(r for p in plans for r in p.rolled)
+    raw = tuple(w for p in plans for w in p.raw)
+    if not rolled:
+        return Plan((), (window,), None)
+    lows = [lo for _, lo, _ in rolled]
+    highs = [hi for _, _, hi in rolled]
+    opened = Window(None if None in lows else min(lows), None if None in highs else max(highs))
+    inside = any((opened.lo is None or (w.hi or 0) > opened.lo) and
+                 (opened.hi is None or (w.lo if w.lo is not None else opened.hi) < opened.hi)
+                 for w in raw if w.lo is not None and w.hi is not None)
+    return plan(window, ("q",)) if inside else Plan(rolled, raw, opened)
+
+
 def aligned(zone: tzinfo, window: Window) -> bool:
     """Whether every local hour and day of `zone` over the window begins on a UTC quarter
     hour (every zone today; not the local mean times of the 19th century)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.rolled import (
@@ -19,6 +19,7 @@ from ccdsl.runtime.operations.reports.rolled import (
     key,
     mean,
     plan,
+    plan_periods,
     sum_of,
     union,
 )
@@ -66,6 +67,41 @@ class Source:
                 out.append(f"{column} = :r{column}")
                 args[f"r{column}"] = _key(value)
         return tuple(out), args
+
+
+# beyond this many months or years, a report per month reads quarter hours: each period is a
+# few members of one SQL statement, and SQLite takes at most 500
+MAX_SPLIT = 100
+
+
+def _starts(span: Window, interval: str, zone: tzinfo) -> list[int] | None:
+    """The UTC ms of every month's or year's local start inside the span; None for other
+    intervals, or too many."""
+    if interval not in ("month", "year") or span.lo is None or span.hi is None:
+        return None
+    first = datetime.fromtimestamp(span.lo / 1000, zone).date()
+    day = date(first.year + (interval == "year"), 1, 1) if interval == "year" else \
+        date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    out: list[int] = []
+    while len(out) <= MAX_SPLIT:
+        ms = int(datetime(day.year, day.month, 1, tzinfo=zone).timestamp() * 1000)
+        if ms >= span.hi:
+            return out
+        out.append(ms)
+        day = date(day.year + 1, 1, 1) if interval == "year" else \
+            date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return None
+
+
+def _period_plan(src: Source, rollup: Rollup, crossed: tuple[str, ...], interval: str,
+                 zone: tzinfo, span: Window) -> Plan | None:
+    """The plan of a section per period: quarter hours, and for months and years whole days
+    inside each; None when a crossed filter is set or the zone's hours are not on quarter
+    hours."""
+    if src.plan(rollup, crossed=crossed) is None or not aligned(zone, span):
+        return None
+    starts = _starts(span, interval, zone)
+    return plan(src.window, ("q",)) if starts is None else plan_periods(src.window, starts)
 
 
 def within_column(within_ms: int) -> str | None:
@@ -130,12 +166,12 @@ def summary(src: Source) -> tuple[list, object, object] | None:
     return row, asa, aht
 
 
-def calls_per_period(src: Source, period: tuple[str, str], zone: tzinfo,
+def calls_per_period(src: Source, period: tuple[str, str], interval: str, zone: tzinfo,
                      span: Window) -> tuple[tuple, ...] | None:
     """The calls per period (periods.calls_per_period's rows, unlabelled); `period`: its SQL
     over a rollup's bucket and over the calls' start."""
-    the_plan = src.plan(CALLS, grains=("q",))
-    if the_plan is None or not aligned(zone, span):
+    the_plan = _period_plan(src, CALLS, ("queue", "agent"), interval, zone, span)
+    if the_plan is None:
         return None
     names = ("calls", "answered", "abandoned", "voicemail", "transferred", "in_progress",
              "interrupted")
@@ -156,12 +192,12 @@ def _queue_raw(src: Source, within_ms: int) -> RawQuery:
     return with_within
 
 
-def service_per_period(src: Source, period: tuple[str, str], zone: tzinfo, span: Window,
-                       within_ms: int) -> tuple[tuple, ...] | None:
+def service_per_period(src: Source, period: tuple[str, str], interval: str, zone: tzinfo,
+                       span: Window, within_ms: int) -> tuple[tuple, ...] | None:
     """periods.service_per_period's rows, unlabelled."""
-    the_plan = src.plan(QUEUES, crossed=("agent",), grains=("q",))
+    the_plan = _period_plan(src, QUEUES, ("agent",), interval, zone, span)
     column = within_column(within_ms)
-    if the_plan is None or column is None or not aligned(zone, span):
+    if the_plan is None or column is None:
         return None
     outer = ", ".join(("u.period", sum_of("offered"), sum_of("answered"), sum_of("within"),
                        sum_of("hangup"), pct(sum_of("within"), sum_of("offered")),
