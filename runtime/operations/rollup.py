@@ -209,8 +209,10 @@ def _in_range(rollup: Rollup) -> str:
 # made once: every statement of adding calls, and of filling a range
 ADD_CALLS = tuple(_add_sql(r, g, _NAMED) for r in ROLLUPS for g in r.grains)
 FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.grains)
-# schema 8 from 7: the tables, and every call there is added up
-BACKFILL = tuple(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains)
+# schema 8 from 7: every call there is added up, into rollups emptied first (a file whose
+# version was set back by hand may have some already)
+BACKFILL = (*(f"DELETE FROM {r.table}" for r in ROLLUPS),
+            *(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains))
 
 
 def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:

@@ -50,7 +50,7 @@ def test_a_store_of_schema_6_gets_the_table_and_its_requests(tmp_path: Path):
     db.commit()
     db.close()
     with CallStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 7
+        assert store.schema_version == SCHEMA_VERSION >= 7
         (row,) = rows(store)
     assert (row["call_id"], row["status"], row["queue"]) == ("c1", "pending", "service")
     assert row["joined_ms"] == ms(T0)

@@ -197,3 +197,13 @@ def test_random_calls_and_ranges(tmp_path_factory, monkeypatch, seed: int, count
     chosen = make_filters(lo.strftime("%Y-%m-%d %H:%M"), hi.strftime("%Y-%m-%d %H:%M"),
                           flow=flow)
     _assert_same(*_both(path, monkeypatch, chosen, Options(interval=interval)))
+
+
+def test_a_version_set_back_by_hand_is_not_added_up_twice(store: str, tmp_path: Path) -> None:
+    old = str(tmp_path / "back.db")
+    shutil.copy(store, old)
+    with sqlite3.connect(old) as db:
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    db.close()
+    CallStore(old).close()
+    assert _rollup_rows(old) == _rollup_rows(store)
