@@ -4,9 +4,10 @@ import. Imports nothing of ours.
 `@dataclass(frozen=True)` compiles six functions per class (__init__, __repr__, __eq__,
 __hash__, __setattr__, __delattr__) and asks inspect for a signature as the docstring of
 a class without one: for the ~90 node classes that was most of the AST's import time.
-Here the comparing, hashing, printing and freezing are closures over each class's field
-names, and __init__ is compiled the first time a class is instantiated; what each does
-is what the dataclass's did (tests/test_ast_node.py compares them).
+Here printing and freezing are closures over each class's field names, and __init__,
+__eq__ and __hash__ are compiled the first time each is called, as dataclass writes them:
+a compile builds most node classes but compares few. tests/test_ast_node.py compares
+each class with the dataclass.
 """
 
 from __future__ import annotations
@@ -14,16 +15,7 @@ from __future__ import annotations
 import inspect
 import reprlib
 from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
-from operator import attrgetter
 from typing import dataclass_transform
-
-
-def _values(names: tuple[str, ...]):
-    """A function giving an object's values of names, always as a tuple."""
-    if len(names) == 1:
-        one = attrgetter(names[0])
-        return lambda obj: (one(obj),)
-    return attrgetter(*names) if names else (lambda obj: ())
 
 
 def _signature_doc(cls, given) -> str:
@@ -37,21 +29,43 @@ def _signature_doc(cls, given) -> str:
     return f"{cls.__name__}({', '.join(params)})"
 
 
+def _fields_tuple(obj: str, names: tuple[str, ...]) -> str:
+    return f"({''.join(f'{obj}.{name},' for name in names)})"  # as dataclass writes it
+
+
 def _init_source(given) -> str:
     params = ", ".join(f"{f.name}=_dflt_{f.name}" if f.default is not MISSING else f.name
                        for f in given)
-    sets = "".join(f"\n    _d[{f.name!r}] = {f.name}" for f in given)
-    return f"def __init__(self, {params}) -> None:\n    _d = self.__dict__{sets}\n"
+    # object.__setattr__, as dataclass's frozen __init__: writing self.__dict__ instead
+    # would give each node a dict of its own, larger and slower to read than its values
+    sets = "".join(f"\n    _set(self, {f.name!r}, {f.name})" for f in given) or "\n    pass"
+    return f"def __init__(self, {params}) -> None:{sets}\n"
 
 
-def _compiled_init(cls, given):
-    """The __init__ dataclass would write: every field stored in order, defaults kept."""
-    scope = {f"_dflt_{f.name}": f.default for f in given if f.default is not MISSING}
-    exec(_init_source(given), scope)  # noqa: S102 - our own text, from field names
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    return init
+def _eq_source(names: tuple[str, ...]) -> str:
+    return ("def __eq__(self, other):\n"
+            "    if other.__class__ is self.__class__:\n"
+            f"        return {_fields_tuple('self', names)} == {_fields_tuple('other', names)}\n"
+            "    return NotImplemented\n")
+
+
+def _hash_source(names: tuple[str, ...]) -> str:
+    return f"def __hash__(self):\n    return hash({_fields_tuple('self', names)})\n"
+
+
+def _compile_on_first_call(cls, name: str, source, scope: dict) -> None:
+    """Set cls.name to a stand-in that compiles the method from source() (with scope as
+    its globals), puts it in its place and calls it: a class never compared pays nothing."""
+    def stand_in(self, *args, **kwargs):
+        exec(source(), scope)  # noqa: S102 - our own text, from field names
+        method = scope[name]
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        method.__module__ = cls.__module__
+        setattr(cls, name, method)
+        return method(self, *args, **kwargs)
+
+    stand_in.__qualname__ = f"{cls.__qualname__}.{name}"
+    setattr(cls, name, stand_in)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
@@ -66,22 +80,14 @@ def node(cls):
     if undocumented:
         cls.__doc__ = _signature_doc(cls, given)
     names = frozenset(f.name for f in given)
-    compared = _values(tuple(f.name for f in given if f.compare))
-    hashed = _values(tuple(f.name for f in given
-                           if (f.compare if f.hash is None else f.hash)))
+    compared = tuple(f.name for f in given if f.compare)
+    hashed = tuple(f.name for f in given if (f.compare if f.hash is None else f.hash))
     shown = tuple(f.name for f in given if f.repr)
-
-    def __init__(self, *args, **kwargs) -> None:
-        cls.__init__ = _compiled_init(cls, given)
-        cls.__init__(self, *args, **kwargs)
-
-    def __eq__(self, other):
-        if other.__class__ is self.__class__:
-            return compared(self) == compared(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(hashed(self))
+    defaults = {f"_dflt_{f.name}": f.default for f in given if f.default is not MISSING}
+    defaults["_set"] = object.__setattr__
+    _compile_on_first_call(cls, "__init__", lambda: _init_source(given), defaults)
+    _compile_on_first_call(cls, "__eq__", lambda: _eq_source(compared), {})
+    _compile_on_first_call(cls, "__hash__", lambda: _hash_source(hashed), {})
 
     @reprlib.recursive_repr()
     def __repr__(self) -> str:
@@ -98,7 +104,7 @@ def node(cls):
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)
 
-    for method in (__init__, __eq__, __hash__, __repr__, __setattr__, __delattr__):
+    for method in (__repr__, __setattr__, __delattr__):
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         setattr(cls, method.__name__, method)
     return cls
