@@ -10,13 +10,14 @@ holds the declarations and re-exports all three, so `ast.X` names any node.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Union
 
 # Every node of ast_expr.py and ast_stmt.py is re-exported, so `ast.X` names
 # any node and a new statement class needs no line here.
 from ccdsl.ast_expr import *  # noqa: F403
 from ccdsl.ast_expr import Date, Expr, Field, Name, Option, Str, Time, span_field
+from ccdsl.ast_node import node
 from ccdsl.ast_stmt import *  # noqa: F403
 from ccdsl.ast_stmt import Stmt, TestStmt
 from ccdsl.source import Span
@@ -24,13 +25,13 @@ from ccdsl.source import Span
 # ---- declarations ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@node
 class Lang:
     tag: str  # "zh-CN"
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class FlowDecl:
     name: str
     title: Str | None
@@ -39,7 +40,7 @@ class FlowDecl:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Use:
     path: tuple[str, ...]  # ("stdlib", "voicemail") or ("billing",)
     alias: str | None
@@ -50,49 +51,49 @@ class Use:
         return self.alias or self.path[-1]
 
 
-@dataclass(frozen=True)
+@node
 class Const:
     name: str
     value: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class DayRange:
     first: str
     last: str | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TimeRange:
     start: Time
     end: Time
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class DateRange:
     first: Date
     last: Date | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class HoursWeekly:
     days: tuple[DayRange, ...]
     times: tuple[TimeRange, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class HoursClosed:
     dates: DateRange
     label: Str | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class HoursOpen:
     dates: DateRange
     times: tuple[TimeRange, ...]
@@ -103,7 +104,7 @@ class HoursOpen:
 HoursLine = Union[HoursWeekly, HoursClosed, HoursOpen]
 
 
-@dataclass(frozen=True)
+@node
 class Hours:
     name: str
     tz: Str | None
@@ -111,7 +112,7 @@ class Hours:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class PromptVariant:
     lang: Lang
     kind: str  # "tts" | "file"
@@ -119,7 +120,7 @@ class PromptVariant:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Prompt:
     name: str
     params: tuple[str, ...] | None  # None when written without parentheses
@@ -127,7 +128,7 @@ class Prompt:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class QueueKey:
     """``press 2:`` in a queue's block: the key a waiting caller may press to
     leave the queue, and the statements that run then."""
@@ -137,7 +138,7 @@ class QueueKey:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class QueueDecl:
     name: str
     options: tuple[Option, ...]
@@ -145,7 +146,7 @@ class QueueDecl:
     keys: tuple[QueueKey, ...] = ()  # the in-queue keys, in the block form only
 
 
-@dataclass(frozen=True)
+@node
 class Rule:
     """One line of a routing rule: ``owner of customer ring 20s``,
     ``queue service priority 5 when office.open()``."""
@@ -157,54 +158,54 @@ class Rule:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Otherwise:
     action: Stmt
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Routing:
     name: str
     rules: tuple[Rule | Otherwise, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TypeRef:
     name: str
     optional: bool
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class FieldDecl:
     name: str
     type: TypeRef
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class RecordDecl:
     name: str
     fields: tuple[FieldDecl, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Wrapup:
     fields: tuple[FieldDecl, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Step:
     name: str
     body: tuple[Stmt, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Handler:
     event: tuple[str, ...]  # ("start",), ("answered", "by", "agent")
     body: tuple[Stmt, ...]
@@ -215,7 +216,7 @@ class Handler:
         return " ".join(self.event)
 
 
-@dataclass(frozen=True)
+@node
 class Sub:
     name: str
     params: tuple[str, ...]
@@ -223,7 +224,7 @@ class Sub:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Test:
     name: Str
     body: tuple[TestStmt, ...]
@@ -234,7 +235,7 @@ Item = Union[FlowDecl, Use, Const, Hours, Prompt, QueueDecl, Routing, RecordDecl
              Step, Handler, Sub, Test]
 
 
-@dataclass(frozen=True)
+@node
 class Comment:
     line: int
     column: int
@@ -242,7 +243,7 @@ class Comment:
     own_line: bool  # nothing but white space before it on its line
 
 
-@dataclass(frozen=True)
+@node
 class Module:
     path: str
     items: tuple[Item, ...]

@@ -6,8 +6,9 @@ Every node is a frozen dataclass with a source span left out of equality
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ccdsl.ast_node import node
 from ccdsl.source import NO_SPAN, Span
 
 
@@ -18,13 +19,13 @@ def span_field() -> Span:
 # ---- expressions --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@node
 class Name:
     id: str
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Number:
     text: str  # as written: "10", "2.5"
     span: Span = span_field()
@@ -34,7 +35,7 @@ class Number:
         return float(self.text) if "." in self.text else int(self.text)
 
 
-@dataclass(frozen=True)
+@node
 class Str:
     """A string literal. ``raw`` is the text between the quotes, escapes
     kept; ``parts`` are the literal pieces (escapes decoded) and the
@@ -54,7 +55,7 @@ class Str:
         return "".join(p for p in self.parts if isinstance(p, str))
 
 
-@dataclass(frozen=True)
+@node
 class Duration:
     text: str  # "5s", "2m", "500ms", "1.5h"
     span: Span = span_field()
@@ -68,7 +69,7 @@ class Duration:
         raise ValueError(self.text)
 
 
-@dataclass(frozen=True)
+@node
 class Time:
     text: str  # "09:00"
     span: Span = span_field()
@@ -82,30 +83,30 @@ class Time:
         return int(self.text.split(":")[1])
 
 
-@dataclass(frozen=True)
+@node
 class Date:
     text: str  # "2026-10-01"
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Bool:
     value: bool
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Null:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ListLit:
     items: tuple[Expr, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class MapEntry:
     key: str  # for a computed key, the string's raw text
     quoted: bool  # written as "key": rather than key:
@@ -114,48 +115,48 @@ class MapEntry:
     computed: Str | None = None  # a quoted key with `${...}` in it, evaluated per call
 
 
-@dataclass(frozen=True)
+@node
 class MapLit:
     entries: tuple[MapEntry, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Field:
     obj: Expr
     name: str
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Arg:
     name: str | None  # None for a positional argument
     value: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Call:
     func: Expr
     args: tuple[Arg, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Index:
     obj: Expr
     index: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Unary:
     op: str  # "-" or "not"
     operand: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Binary:
     """``op`` is one of + - * / % == != < <= > >= in and or ??"""
 
@@ -165,7 +166,7 @@ class Binary:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Cond:
     """``then if test else otherwise``"""
 
@@ -183,21 +184,21 @@ Expr = (
 # ---- options: `name value` pairs after a construct's keyword --------------------
 
 
-@dataclass(frozen=True)
+@node
 class RangeValue:
     low: Expr
     high: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class EveryValue:
     interval: Expr
     span: Span = span_field()
     what: Expr | None = None  # `messages [a, b] every 60s`: what is played that often
 
 
-@dataclass(frozen=True)
+@node
 class SourceValue:
     """``tts EXPR`` or ``file EXPR`` where a prompt is expected."""
 
@@ -209,7 +210,7 @@ class SourceValue:
 OptionValue = Expr | RangeValue | EveryValue | SourceValue
 
 
-@dataclass(frozen=True)
+@node
 class Option:
     name: str
     value: OptionValue

@@ -6,8 +6,6 @@ Each statement class has one entry in the compiler's statement table
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ccdsl.ast_expr import (
     Bool,
     Expr,
@@ -18,40 +16,41 @@ from ccdsl.ast_expr import (
     Str,
     span_field,
 )
+from ccdsl.ast_node import node
 from ccdsl.source import Span
 
 # ---- statements ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@node
 class OnError:
     action: Stmt
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Answer:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Hangup:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Goto:
     target: str
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Return:
     value: Expr | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Play:
     """``play welcome``, ``play order_status(x)``, ``play "file-name"``,
     ``play tts "text"``, ``play file "path"``; ``source`` is None for a
@@ -63,7 +62,7 @@ class Play:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Say:
     kind: str  # digits | number | money | date | time | alpha
     value: Expr
@@ -71,7 +70,7 @@ class Say:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Assign:
     name: str
     value: Expr
@@ -79,7 +78,7 @@ class Assign:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Collect:
     name: str
     options: tuple[Option, ...]
@@ -87,14 +86,14 @@ class Collect:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ExprStmt:
     expr: Expr
     on_error: OnError | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Route:
     target: str  # the name written, or "" when `value` is another expression
     options: tuple[Option, ...]
@@ -103,7 +102,7 @@ class Route:
     value: Expr | None = None  # `route rules[tier]`: a routing rule or queue as a value
 
 
-@dataclass(frozen=True)
+@node
 class Enqueue:
     queue: str  # the name written, or "" when `value` is another expression
     options: tuple[Option, ...]
@@ -112,7 +111,7 @@ class Enqueue:
     value: Expr | None = None  # `queue by_choice[choice] ?? general`: a queue as a value
 
 
-@dataclass(frozen=True)
+@node
 class Transfer:
     kind: str  # agent | number | queue
     target: Expr
@@ -122,7 +121,7 @@ class Transfer:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ThreeWay:
     kind: str  # agent | number
     target: Expr
@@ -131,32 +130,32 @@ class ThreeWay:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class RecordCall:
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class StopRecording:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class PauseRecording:
     """``pause recording``: the recording goes on, silent, until resumed."""
 
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ResumeRecording:
     """``resume recording``: a paused recording hears the call again."""
 
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Voicemail:
     target: Expr
     options: tuple[Option, ...]
@@ -164,26 +163,26 @@ class Voicemail:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Wait:
     duration: Expr
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ScreenPop:
     items: tuple[Expr, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class SetLanguage:
     value: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Callback:
     """``callback number EXPR reason EXPR``: in a queue's key block, books a
     call-back that keeps the caller's place in that queue."""
@@ -192,20 +191,20 @@ class Callback:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Log:
     value: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class If:
     branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...]  # if, then each elif
     orelse: tuple[Stmt, ...] | None
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ElsePattern:
     span: Span = span_field()
 
@@ -213,21 +212,21 @@ class ElsePattern:
 Pattern = Name | Number | Str | Bool | Null | ElsePattern
 
 
-@dataclass(frozen=True)
+@node
 class Arm:
     patterns: tuple[Pattern, ...]
     body: tuple[Stmt, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Match:
     subject: Expr
     arms: tuple[Arm, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Menu:
     """A menu: its header options, then body items in written order (the
     ``prompt``/``retries`` options and the key arms)."""
@@ -245,7 +244,7 @@ class Menu:
         return tuple(i for i in self.items if isinstance(i, Arm))
 
 
-@dataclass(frozen=True)
+@node
 class Repeat:
     """``repeat N:``: the body N times (N a whole number, evaluated once)."""
 
@@ -254,7 +253,7 @@ class Repeat:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class ForEach:
     """``for each NAME in LIST:``: the body once per item, NAME set to it."""
 
@@ -264,7 +263,7 @@ class ForEach:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class Break:
     """``break``: leave the innermost `repeat` or `for each`."""
 
@@ -281,46 +280,46 @@ Stmt = (
 # ---- tests beside a flow --------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@node
 class TestAt:
     when: Str
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestCrm:
     record_type: str
     value: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestAgent:
     name: str
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestCall:
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestPress:
     keys: Expr
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestSilence:
     duration: Expr
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestSpeak:
     """``speak 20s``: the caller talks into voicemail that long, then presses #."""
 
@@ -328,13 +327,13 @@ class TestSpeak:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestHangup:
     options: tuple[Option, ...]
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestExpect:
     negated: bool
     kind: str
@@ -345,7 +344,7 @@ class TestExpect:
     options: tuple[Option, ...] = ()  # `expect queue service priority 10`
 
 
-@dataclass(frozen=True)
+@node
 class TestCrmFault:
     """`crm fails`, `crm times out`, `crm slow 3s`, each optionally `for TYPE`."""
 
@@ -355,7 +354,7 @@ class TestCrmFault:
     span: Span = span_field()
 
 
-@dataclass(frozen=True)
+@node
 class TestHttp:
     """`http get "https://x/y" status 503 body {...}`: the answer to a request."""
 

@@ -1,5 +1,5 @@
-"""The `ccf` command: registers the subcommands, one module each. Imports no
-compiler or runtime at start: each command imports what it needs when it runs."""
+"""The `ccf` command: lists the subcommands, one module each, imported only when run.
+Imports no compiler or runtime at start: each command imports what it needs when it runs."""
 
 from __future__ import annotations
 
@@ -8,32 +8,53 @@ import sys
 
 import typer
 
-from ccdsl.cli import agent as agent_cmd
-from ccdsl.cli import callback as callback_cmd
-from ccdsl.cli import calls as calls_cmd
-from ccdsl.cli import calls_callbacks as calls_callbacks_cmd
-from ccdsl.cli import compile as compile_cmd
-from ccdsl.cli import config as config_cmd
-from ccdsl.cli import console as console_cmd
-from ccdsl.cli import crm as crm_cmd
-from ccdsl.cli import deploy as deploy_cmd
 from ccdsl.cli import exit_codes
-from ccdsl.cli import explain as explain_cmd
-from ccdsl.cli import flows as flows_cmd
-from ccdsl.cli import fmt as fmt_cmd
-from ccdsl.cli import graph as graph_cmd
-from ccdsl.cli import lsp as lsp_cmd
-from ccdsl.cli import monitor as monitor_cmd
-from ccdsl.cli import prompts as prompts_cmd
-from ccdsl.cli import report as report_cmd
-from ccdsl.cli import serve as serve_cmd
-from ccdsl.cli import simulate as simulate_cmd
-from ccdsl.cli import status as status_cmd
-from ccdsl.cli import test as test_cmd
-from ccdsl.cli import validate as validate_cmd
-from ccdsl.cli import voicemail as voicemail_cmd
-from ccdsl.cli import wrapup as wrapup_cmd
-from ccdsl.cli.help_text import HelpGroup
+from ccdsl.cli.lazy_group import LazyGroup
+
+
+def _calls_app() -> typer.Typer:
+    """`ccf calls`, with `ccf calls callbacks` (the in-queue call-backs) beside list and
+    show: a module of its own, since no command module imports another."""
+    from ccdsl.cli import calls, calls_callbacks
+
+    if not any(c.name == "callbacks" for c in calls.app.registered_commands):
+        calls.app.command("callbacks")(calls_callbacks.list_callbacks)
+    return calls.app
+
+
+# Every subcommand: its word, then "module:attribute" in ccdsl.cli (the command function
+# or the command's own typer app). Only the one run is imported; help lists them all, in
+# this order (commands, then groups, as typer listed them when it built them all).
+COMMANDS = {
+    "validate": "validate:validate",
+    "compile": "compile:compile_flow",
+    "fmt": "fmt:fmt",
+    "explain": "explain:explain",
+    "graph": "graph:graph",
+    "lsp": "lsp:lsp",
+    "simulate": "simulate:simulate",
+    "test": "test:run_flow_tests",
+    "deploy": "deploy:deploy",
+    "flows": "flows:flows",
+    "serve": "serve:serve",
+    "report": "report:report",
+    "callback": "callback:callback",
+    "wrapup": "wrapup:wrapup",
+    "monitor": "monitor:monitor",
+    "status": "status:status",
+    "crm": "crm:app",
+    "config": "config:app",
+    "calls": _calls_app,
+    "voicemail": "voicemail:app",
+    "prompts": "prompts:app",
+    "agent": "agent:app",
+    "console": "console:app",
+}
+
+
+class CcfGroup(LazyGroup):
+    targets = COMMANDS
+
 
 INTERNAL_ERROR = exit_codes.INTERNAL
 
@@ -43,7 +64,7 @@ app = typer.Typer(
          "them, deploy and serve them on Asterisk, and manage the embedded CRM.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion, --show-completion (cli/completion.py)
-    cls=HelpGroup,  # bracketed words in help print as written
+    cls=CcfGroup,  # commands imported when run; bracketed words in help as written
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -70,33 +91,6 @@ def _root(
     Check, format, compile, simulate and test flows, deploy and serve them on
     Asterisk, and manage the embedded CRM.
     """
-
-
-app.command("validate")(validate_cmd.validate)
-app.command("compile")(compile_cmd.compile_flow)
-app.command("fmt")(fmt_cmd.fmt)
-app.command("explain")(explain_cmd.explain)
-app.command("graph")(graph_cmd.graph)
-app.command("lsp")(lsp_cmd.lsp)
-app.add_typer(crm_cmd.app, name="crm")
-app.command("simulate")(simulate_cmd.simulate)
-app.command("test")(test_cmd.run_flow_tests)
-app.command("deploy")(deploy_cmd.deploy)
-app.command("flows")(flows_cmd.flows)
-app.add_typer(config_cmd.app, name="config")
-app.command("serve")(serve_cmd.serve)
-app.command("report")(report_cmd.report)
-# `ccf calls callbacks`: the in-queue call-backs, beside list and show
-calls_cmd.app.command("callbacks")(calls_callbacks_cmd.list_callbacks)
-app.add_typer(calls_cmd.app, name="calls")
-app.add_typer(voicemail_cmd.app, name="voicemail")
-app.command("callback")(callback_cmd.callback)
-app.command("wrapup")(wrapup_cmd.wrapup)
-app.command("monitor")(monitor_cmd.monitor)
-app.command("status")(status_cmd.status)
-app.add_typer(prompts_cmd.app, name="prompts")
-app.add_typer(agent_cmd.app, name="agent")
-app.add_typer(console_cmd.app, name="console")
 
 
 def main(argv: list[str] | None = None) -> None:

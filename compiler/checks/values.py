@@ -16,6 +16,7 @@ from functools import lru_cache
 from ccdsl import ast
 from ccdsl.compiler.namespan import Sources, word_span
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.zone_files import surely_listed
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.options import options_for
 
@@ -90,6 +91,8 @@ def zone_problem(name: str) -> tuple[str, str] | None:
     """(message, help) when `name` is not an IANA time zone, or None.
     The zones come from the system's database or the `tzdata` package
     (a dependency of ccdsl, so every machine has one)."""
+    if surely_listed(name):  # its one file, not the whole list (start-up, issue 15)
+        return None
     zones = known_zones()
     if name in zones:
         return None
