@@ -157,13 +157,13 @@ def compile_stdin(paths: list[str], stdin_filename: str | None, selection, *, lo
     is `-` (its sources always hold the text read, to quote it even when it
     does not parse); None when the paths are files. With store (a cache
     Store), the modules it uses are parsed from the cache."""
-    from ccdsl.compiler.loader import TEST_SUFFIX
-    from ccdsl.compiler.pipeline import CompileResult, compile_file
-    from ccdsl.compiler.reader import source_from_bytes
-
     name = stdin_name(paths, stdin_filename)
     if name is None:
         return None
+    from ccdsl.compiler.flow_files import TEST_SUFFIX
+    from ccdsl.compiler.pipeline import CompileResult, compile_file
+    from ccdsl.compiler.reader import source_from_bytes
+
     if name.endswith(TEST_SUFFIX):
         raise fail(f"`{name}` is a test file: check the flow it tests, which reads its tests "
                    "from the file beside it (or use `ccf fmt -` to format it)", USAGE)

@@ -14,6 +14,13 @@ from ccdsl.source import Span
 TEST_SUFFIX = ".test.ccf"
 
 
+def stdlib_dir() -> str:
+    """The standard library's folder (stdlib_flows/ of the installed package)."""
+    from importlib import resources
+
+    return str(resources.files("ccdsl.stdlib_flows"))
+
+
 def flow_of(test_path: str) -> str:
     return test_path[: -len(TEST_SUFFIX)] + ".ccf"
 

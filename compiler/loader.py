@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 
 from ccdsl import ast
+from ccdsl.compiler import flow_files
 from ccdsl.compiler.flow_files import TEST_SUFFIX
 from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.program import LoadedModule, Program
@@ -25,9 +25,12 @@ from ccdsl.compiler.reader import (
     source_exists,
     source_from_text,
 )
-from ccdsl.compiler.test_recovery import parse_recovering
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
+
+
+def stdlib_dir() -> str:
+    return flow_files.stdlib_dir()
 
 
 def flows_in(folder: str) -> list[str]:
@@ -37,12 +40,8 @@ def flows_in(folder: str) -> list[str]:
             if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX)]
 
 
-def stdlib_dir() -> str:
-    return str(resources.files("ccdsl.stdlib_flows"))
-
-
 def stdlib_names() -> list[str]:
-    return flows_in(stdlib_dir())
+    return flows_in(flow_files.stdlib_dir())
 
 
 def module_name_for(path: str) -> str:
@@ -55,7 +54,7 @@ def _resolve_use(use: ast.Use, importer_path: str) -> tuple[str, str, str, bool]
     """(key, display name, file path, is_stdlib) of the module a `use` names."""
     if use.path[0] == "stdlib" and len(use.path) >= 2:
         rel = os.path.join(*use.path[1:]) + ".ccf"
-        path = os.path.join(stdlib_dir(), rel)
+        path = os.path.join(flow_files.stdlib_dir(), rel)
         name = ".".join(use.path)
         return name, name, path, True
     rel = os.path.join(*use.path) + ".ccf"
@@ -86,10 +85,6 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     return f"`use {'.'.join(use.path)}` looks for {os.path.join(*use.path)}.ccf {where}"
 
 
-def _parse_uncached(source: SourceFile, *, keep: bool = True) -> tuple:
-    return parse_recovering(source)
-
-
 @dataclass
 class _Loading:
     """A module whose `use` lines are being followed."""
@@ -116,7 +111,7 @@ def load_program(path: str, text: str | None = None, parses: ParseCache | None =
     With parses, each file's parse comes from that cache when its text was
     parsed before; keep_entry False leaves the entry's parse out of the cache
     folder (it is being edited), as are texts an editor holds unsaved."""
-    parse = parses.parse if parses is not None else _parse_uncached
+    parse = (parses if parses is not None else ParseCache(None)).parse
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}

@@ -17,6 +17,7 @@ import hashlib
 import os
 
 from ccdsl.code_selection import ALL, Selection
+from ccdsl.compiler import flow_files
 from ccdsl.compiler.cache_store import Store, key_of
 from ccdsl.compiler.compile_result import CompileResult, finish
 from ccdsl.compiler.flow_files import TEST_SUFFIX
@@ -36,7 +37,8 @@ def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
     if not reuse_result or path.endswith(TEST_SUFFIX) or unsaved_active():
         # an orphaned test file (E306) is reported without compiling anything
         return _compile(path, lower, selection, store)
-    key = key_of("result", os.getcwd(), path, "lower" if lower else "check")
+    key = key_of("result", os.getcwd(), flow_files.stdlib_dir(), path,
+                 "lower" if lower else "check")
     stored = store.get("results", key)
     if not _well_formed(stored):
         stored = None
