@@ -106,6 +106,25 @@ def test_an_edit_of_a_module_re_parses_the_module_and_not_the_stdlib(tree: Path,
     assert parses == [str(tree / "billing.ccf")]
 
 
+@pytest.mark.parametrize("command", ["validate", "compile", "test"])
+def test_a_command_served_from_the_cache_prints_what_it_printed(tree: Path, parses,
+                                                                 command: str) -> None:
+    # a failing expectation quotes its line of main.test.ccf; a warning quotes main.ccf
+    (tree / "main.test.ccf").write_text(TESTS.replace("expect hangup", "expect transfer"),
+                                        encoding="utf-8")
+    (tree / "main.ccf").write_text(MAIN.replace("step done:", "const unused = 1\n\nstep done:"),
+                                   encoding="utf-8")
+    fresh = ccf(command, "--no-cache", str(tree / "main.ccf"))
+    first = ccf(command, str(tree / "main.ccf"))
+    parses.clear()
+    again = ccf(command, str(tree / "main.ccf"))
+    assert parses == []
+    for run in (first, again):
+        assert (run.exit_code, run.stdout, run.stderr) == \
+            (fresh.exit_code, fresh.stdout, fresh.stderr)
+    assert ("expect transfer" if command == "test" else "unused") in fresh.output
+
+
 def test_no_cache_reads_and_writes_nothing(tree: Path, parses, tmp_path: Path) -> None:
     for command in ("validate", "compile", "test"):
         ccf(command, "--no-cache", str(tree / "main.ccf"))
