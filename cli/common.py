@@ -94,6 +94,22 @@ WarningsAsErrorsOption = Annotated[bool, typer.Option(
     help="Report the warnings as errors, so any warning fails the run (exit 1).")]
 
 
+# -- the compiler's cache (compiler/cache_store.py), shared by validate, compile, test
+NoCacheOption = Annotated[bool, typer.Option(
+    "--no-cache",
+    help="Compile everything afresh: neither read nor write the cache of parsed modules "
+         "and results ($CCF_CACHE_DIR, else $XDG_CACHE_HOME/ccdsl, else ~/.cache/ccdsl).")]
+
+
+def compile_cache(no_cache: bool):
+    """The cache folder's Store, or None with --no-cache."""
+    if no_cache:
+        return None
+    from ccdsl.compiler.cache_store import Store
+
+    return Store()
+
+
 def code_selection(select: list[str] | None, ignore: list[str] | None,
                    warnings_as_errors: bool = False):
     """The ccdsl.code_selection.Selection the options name, or exit 2."""
@@ -135,24 +151,32 @@ def read_stdin() -> bytes:
     return buffer.read() if buffer is not None else stream.read().encode("utf-8")
 
 
-def compile_stdin(paths: list[str], stdin_filename: str | None, selection, *, lower: bool):
+def compile_stdin(paths: list[str], stdin_filename: str | None, selection, *, lower: bool,
+                  store=None):
     """The CompileResult of the flow on standard input when the only path
     is `-` (its sources always hold the text read, to quote it even when it
-    does not parse); None when the paths are files."""
-    from ccdsl.compiler.loader import TEST_SUFFIX
-    from ccdsl.compiler.pipeline import CompileResult, compile_file
-    from ccdsl.compiler.reader import source_from_bytes
-
+    does not parse); None when the paths are files. With store (a cache
+    Store), the modules it uses are parsed from the cache."""
     name = stdin_name(paths, stdin_filename)
     if name is None:
         return None
+    from ccdsl.compiler.flow_files import TEST_SUFFIX
+    from ccdsl.compiler.pipeline import CompileResult, compile_file
+    from ccdsl.compiler.reader import source_from_bytes
+
     if name.endswith(TEST_SUFFIX):
         raise fail(f"`{name}` is a test file: check the flow it tests, which reads its tests "
                    "from the file beside it (or use `ccf fmt -` to format it)", USAGE)
     source, problems = source_from_bytes(name, read_stdin())
     if source is None:
         return CompileResult(name, None, problems)
-    result = compile_file(name, lower=lower, text=source.text, selection=selection)
+    parses = None
+    if store is not None:
+        from ccdsl.compiler.parse_cache import ParseCache
+
+        parses = ParseCache(store)
+    result = compile_file(name, lower=lower, text=source.text, selection=selection,
+                          parses=parses)
     result.sources.setdefault(name, source)
     return result
 

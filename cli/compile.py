@@ -10,10 +10,12 @@ from ccdsl.cli.common import (
     Format,
     FormatOption,
     IgnoreOption,
+    NoCacheOption,
     SelectOption,
     StdinFilenameOption,
     WarningsAsErrorsOption,
     code_selection,
+    compile_cache,
     compile_stdin,
     missing_paths,
     render_diagnostics,
@@ -37,6 +39,7 @@ def compile_flow(
     ignore: IgnoreOption = None,
     warnings_as_errors: WarningsAsErrorsOption = False,
     stdin_filename: StdinFilenameOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Compile a flow and the modules it uses to the JSON IR.
 
@@ -47,11 +50,12 @@ def compile_flow(
     warnings, with --warnings-as-errors), 2 for a usage error (a missing
     FILE, an OUT that cannot be written).
     """
-    from ccdsl.compiler.pipeline import compile_file
+    from ccdsl.compiler.result_cache import compile_cached
 
     chosen = code_selection(select, ignore, warnings_as_errors)
-    result = compile_stdin([file], stdin_filename, chosen, lower=True) \
-        or compile_file(file, selection=chosen)
+    store = compile_cache(no_cache)
+    result = compile_stdin([file], stdin_filename, chosen, lower=True, store=store) \
+        or compile_cached(file, selection=chosen, store=store)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
     if missing_paths([file]):
         raise typer.Exit(USAGE)

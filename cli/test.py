@@ -16,10 +16,12 @@ import typer
 from ccdsl.cli import exit_codes
 from ccdsl.cli.common import (
     IgnoreOption,
+    NoCacheOption,
     SelectOption,
     TextFormat,
     WarningsAsErrorsOption,
     code_selection,
+    compile_cache,
     write,
     write_file,
 )
@@ -126,6 +128,7 @@ def run_flow_tests(
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     warnings_as_errors: WarningsAsErrorsOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Run every test block of the given flows as a simulated call.
 
@@ -146,7 +149,7 @@ def run_flow_tests(
     """
     from datetime import datetime
 
-    from ccdsl.compiler.pipeline import find_flow_files
+    from ccdsl.compiler.flow_files import find_flow_files
     from ccdsl.runtime.testing.selection import KeywordError, parse
 
     began = time.perf_counter()
@@ -167,7 +170,8 @@ def run_flow_tests(
                 write(f"error: {diag.message}\n", err=True)
         raise typer.Exit(exit_codes.USAGE)
 
-    compiled = [_compile(path, chosen) for path in files]
+    store = compile_cache(no_cache)
+    compiled = [_compile(path, chosen, store) for path in files]
     root = os.getcwd()
     planned = [p for run in compiled for p in run.planned()]
     selected = sum(1 for p in planned if _selected(selector, p, root))
@@ -273,13 +277,17 @@ def is_terminal(stream) -> bool:
     return bool(isatty and isatty())
 
 
-def _compile(path: str, selection) -> FlowRun:
+def _compile(path: str, selection, store=None) -> FlowRun:
     """Compile a flow, ready to run its tests; selection (a
-    ccdsl.code_selection.Selection) may make warnings errors."""
-    from ccdsl.compiler.pipeline import compile_file
+    ccdsl.code_selection.Selection) may make warnings errors; store, the
+    compiler's cache (None: --no-cache)."""
+    from ccdsl.compiler.result_cache import compile_cached
 
     started = time.perf_counter()
-    result = compile_file(path, selection=selection)
+    result = compile_cached(path, selection=selection, store=store)
+    if not result.ok and result.program is None and store is not None:
+        # a stored result has no program, which isolating the broken tests needs
+        result = compile_cached(path, selection=selection, store=store, reuse_result=False)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
                   sources=result.sources)
     if not result.ok or result.ir is None:

@@ -9,10 +9,12 @@ from ccdsl.cli.common import (
     Format,
     FormatOption,
     IgnoreOption,
+    NoCacheOption,
     SelectOption,
     StdinFilenameOption,
     WarningsAsErrorsOption,
     code_selection,
+    compile_cache,
     compile_stdin,
     missing_paths,
     render_diagnostics,
@@ -34,22 +36,27 @@ def validate(
     ignore: IgnoreOption = None,
     warnings_as_errors: WarningsAsErrorsOption = False,
     stdin_filename: StdinFilenameOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check flows without running them and report every problem found.
 
     A warning on one line is silenced by a comment trailing that line:
-    `# ccf: ignore\\[W206]`.
+    `# ccf: ignore\\[W206]`. A flow none of whose files changed since it was last
+    checked is answered from the cache (--no-cache: check afresh).
 
     Exit status: 0 when there are no errors (warnings allowed), 1 when there
     are errors (or warnings, with --warnings-as-errors), 2 for a usage error
     (a missing path, a folder without flows).
     """
-    from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
+    from ccdsl.compiler.compile_result import unique_sorted
+    from ccdsl.compiler.flow_files import find_flow_files
+    from ccdsl.compiler.result_cache import compile_cached
     from ccdsl.diagnostics import has_errors
     from ccdsl.render import summary
 
     chosen = code_selection(select, ignore, warnings_as_errors)
-    stdin = compile_stdin(paths, stdin_filename, chosen, lower=False)
+    store = compile_cache(no_cache)
+    stdin = compile_stdin(paths, stdin_filename, chosen, lower=False, store=store)
     wrong_paths = False
     if stdin is not None:
         files, diags, sources = [stdin.path], list(stdin.diagnostics), dict(stdin.sources)
@@ -59,7 +66,7 @@ def validate(
         wrong_paths = bool(diags) or bool(missing_paths(paths))
         sources: dict = {}
         for path in files:
-            result = compile_file(path, lower=False, selection=chosen)
+            result = compile_cached(path, lower=False, selection=chosen, store=store)
             diags.extend(result.diagnostics)
             sources.update(result.sources)
     # a module used by several entry files is reported once

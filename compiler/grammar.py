@@ -38,8 +38,9 @@ def grammar_text() -> str:
 
 
 def _cache_path(grammar: str) -> str | bool:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "ccdsl")
+    from ccdsl.compiler.cache_store import cache_folder  # $CCF_CACHE_DIR first
+
+    folder = cache_folder()
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError:

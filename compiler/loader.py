@@ -11,36 +11,37 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 
 from ccdsl import ast
+from ccdsl.compiler import flow_files
+from ccdsl.compiler.flow_files import TEST_SUFFIX
+from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.reader import read_source, source_exists, source_from_text
-from ccdsl.compiler.test_recovery import parse_recovering
+from ccdsl.compiler.reader import (
+    file_exists,
+    file_names,
+    held_unsaved,
+    read_source,
+    source_exists,
+    source_from_text,
+)
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
 
-TEST_SUFFIX = ".test.ccf"
+
+def stdlib_dir() -> str:
+    return flow_files.stdlib_dir()
 
 
 def flows_in(folder: str) -> list[str]:
     """The flows of a folder (test files left out), by name, sorted; none when it
     cannot be read (for suggestions only)."""
-    try:
-        return sorted(f[:-4] for f in os.listdir(folder)
-                      if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
-    except OSError:
-        return []
-
-
-def stdlib_dir() -> str:
-    return str(resources.files("ccdsl.stdlib_flows"))
+    return [f[:-4] for f in file_names(folder)
+            if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX)]
 
 
 def stdlib_names() -> list[str]:
-    folder = stdlib_dir()
-    return sorted(f[:-4] for f in os.listdir(folder)
-                  if f.endswith(".ccf") and not f.endswith(TEST_SUFFIX))
+    return flows_in(flow_files.stdlib_dir())
 
 
 def module_name_for(path: str) -> str:
@@ -53,7 +54,7 @@ def _resolve_use(use: ast.Use, importer_path: str) -> tuple[str, str, str, bool]
     """(key, display name, file path, is_stdlib) of the module a `use` names."""
     if use.path[0] == "stdlib" and len(use.path) >= 2:
         rel = os.path.join(*use.path[1:]) + ".ccf"
-        path = os.path.join(stdlib_dir(), rel)
+        path = os.path.join(flow_files.stdlib_dir(), rel)
         name = ".".join(use.path)
         return name, name, path, True
     rel = os.path.join(*use.path) + ".ccf"
@@ -74,7 +75,7 @@ def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:
     if close:
         return close
     folder = os.path.dirname(importer_path)
-    if os.path.isfile(importer_path):
+    if file_exists(importer_path):
         where = "beside this file"
     elif folder:
         where = f"in {folder}"
@@ -98,13 +99,19 @@ class _Loading:
     imports: dict[str, str] = field(default_factory=dict)
 
 
-def load_program(path: str, text: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
+def load_program(path: str, text: str | None = None, parses: ParseCache | None = None, *,
+                 keep_entry: bool = True) -> tuple[Program | None, list[Diagnostic]]:
     """Load an entry flow and all it uses. Returns None when the entry, or
     a module it uses, cannot be read or parsed: that file's diagnostics say
     why, and checking the flow without the names the module declares would
     only add echoes of them. With text (standard input, an editor's buffer)
     the entry is that text under the name path, which need not exist; its
-    `use`s resolve beside path."""
+    `use`s resolve beside path.
+
+    With parses, each file's parse comes from that cache when its text was
+    parsed before; keep_entry False leaves the entry's parse out of the cache
+    folder (it is being edited), as are texts an editor holds unsaved."""
+    parse = (parses if parses is not None else ParseCache(None)).parse
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
     names: dict[str, str] = {}
@@ -124,7 +131,10 @@ def load_program(path: str, text: str | None = None) -> tuple[Program | None, li
         diags.extend(read_diags)
         module = None
         if source is not None:
-            module, parse_diags, broken = parse_recovering(source)
+            # what is being edited changes again soon: not worth writing to the folder
+            keep = not held_unsaved(file_path) and (
+                key != entry_key or (keep_entry and text is None))
+            module, parse_diags, broken = parse(source, keep=keep)
             diags.extend(parse_diags)
             if key == entry_key:
                 unparsed.extend(broken)
@@ -170,11 +180,11 @@ def load_program(path: str, text: str | None = None) -> tuple[Program | None, li
     tests = [i for i in modules[entry_key].module.items if isinstance(i, ast.Test)]
     test_sources = []
     test_path = path[:-4] + TEST_SUFFIX if path.endswith(".ccf") else None
-    if test_path and not path.endswith(TEST_SUFFIX) and os.path.isfile(test_path):
+    if test_path and not path.endswith(TEST_SUFFIX) and file_exists(test_path):
         source, read_diags = read_source(test_path)
         diags.extend(read_diags)
         if source is not None:
-            module, parse_diags, broken = parse_recovering(source)
+            module, parse_diags, broken = parse(source, keep=not held_unsaved(test_path))
             diags.extend(parse_diags)
             unparsed.extend(broken)
             if module is not None:

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import os
 
-from ccdsl.compiler.loader import TEST_SUFFIX, flows_in
+from ccdsl.compiler.flow_files import TEST_SUFFIX, flow_of, is_orphan
+from ccdsl.compiler.loader import flows_in
 from ccdsl.compiler.reader import read_source
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic
 from ccdsl.source import SourceFile, Span
 
-
-def is_orphan(path: str) -> bool:
-    return path.endswith(TEST_SUFFIX) and not os.path.isfile(flow_of(path))
-
-
-def flow_of(test_path: str) -> str:
-    return test_path[: -len(TEST_SUFFIX)] + ".ccf"
+__all__ = ["flow_of", "is_orphan", "orphan_diagnostic"]
 
 
 def orphan_diagnostic(path: str) -> tuple[Diagnostic, SourceFile | None]:

@@ -4,6 +4,7 @@ Must not parse: it only hands text to the parser."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,10 +33,65 @@ def unsaved_texts(texts: Mapping[str, str]) -> Iterator[None]:
         _UNSAVED.reset(token)
 
 
+# What a compilation looked at on disk, while compiler/result_cache.py watches one: each
+# file read (by the sha256 of its bytes), each file looked for, each folder listed. A
+# stored result is served again only while every one of them still looks the same.
+_SEEN: ContextVar[list[tuple] | None] = ContextVar("ccf_seen", default=None)
+
+
+@contextmanager
+def watching() -> Iterator[list[tuple]]:
+    """Record what is read, looked for and listed until the block ends, as
+    ("read", path, sha256 hex or None), ("exists", path, bool) and
+    ("listing", folder, names)."""
+    seen: list[tuple] = []
+    token = _SEEN.set(seen)
+    try:
+        yield seen
+    finally:
+        _SEEN.reset(token)
+
+
+def unsaved_active() -> bool:
+    """Whether an editor's unsaved texts stand in for some files now."""
+    return bool(_UNSAVED.get())
+
+
+def held_unsaved(path: str) -> bool:
+    """Whether an editor's unsaved text stands in for this file now."""
+    return os.path.abspath(path) in _UNSAVED.get()
+
+
+def _seen(kind: str, path: str, value: object) -> None:
+    seen = _SEEN.get()
+    if seen is not None:
+        seen.append((kind, path, value))
+
+
 def source_exists(path: str) -> bool:
     """Whether a flow file is there to read: held unsaved (unsaved_texts)
     or on disk."""
-    return os.path.abspath(path) in _UNSAVED.get() or os.path.isfile(path)
+    if os.path.abspath(path) in _UNSAVED.get():
+        return True
+    return file_exists(path)
+
+
+def file_exists(path: str) -> bool:
+    """Whether a file is on disk (recorded while watching())."""
+    found = os.path.isfile(path)
+    _seen("exists", path, found)
+    return found
+
+
+def file_names(folder: str) -> list[str]:
+    """The sorted names in a folder, none when it cannot be listed (recorded while
+    watching())."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    _seen("listing", folder, tuple(names))
+    return names
 
 
 def _file_span(path: str) -> Span:
@@ -48,6 +104,7 @@ def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     unsaved = _UNSAVED.get().get(os.path.abspath(path))
     if unsaved is not None:
         return _source(path, unsaved)
+    _seen("read", path, None)  # unreadable unless replaced below
     try:
         size = os.path.getsize(path)
         if os.path.isdir(path):
@@ -70,6 +127,9 @@ def read_source(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     except OSError as exc:
         return None, [diagnostic("E006", f"`{path}` cannot be read: {exc.strerror or exc}",
                                  _file_span(path))]
+    seen = _SEEN.get()
+    if seen is not None:
+        seen[-1] = ("read", path, hashlib.sha256(data).hexdigest())
     return source_from_bytes(path, data)
 
 

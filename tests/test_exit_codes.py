@@ -150,8 +150,11 @@ SECRET = {"CCF_AMI_SECRET": "s3cret", "CCF_CONSOLE_PASSWORD": "a long enough pas
 # command missing here fails test_every_command_has_its_cases: add its cases.
 CASES: dict[tuple[str, ...], list[Case]] = {
     ("validate",): [("missing path", lambda p: [p["missing"]], USAGE),
-                    ("empty folder", lambda p: [p["empty"]], USAGE)],
+                    ("empty folder", lambda p: [p["empty"]], USAGE),
+                    ("missing path, --no-cache", lambda p: ["--no-cache", p["missing"]],
+                     USAGE)],
     ("compile",): [("missing file", lambda p: [p["missing"]], USAGE),
+                   ("missing file, --no-cache", lambda p: ["--no-cache", p["missing"]], USAGE),
                    ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE)],
     ("fmt",): [("missing path", lambda p: [p["missing"]], USAGE),
                ("empty folder", lambda p: ["--check", p["empty"]], USAGE)],
@@ -175,6 +178,7 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                     ("call store someone else's database",
                      lambda p: [p["flow"], "--store", p["foreign_db"]], USAGE)],
     ("test",): [("missing path", lambda p: [p["missing"]], USAGE),
+                ("missing path, --no-cache", lambda p: ["--no-cache", p["missing"]], USAGE),
                 ("empty folder", lambda p: [p["empty"]], USAGE),
                 ("unwritable --junit", lambda p: [p["flow"], "--junit", p["unwritable"]],
                  USAGE)],

@@ -4,7 +4,9 @@ compiled with them by the compiler's own pipeline, as `ccf validate` compiles it
 Must not speak the protocol (server.py does) nor convert positions
 (positions.py does). A text being typed is read in place of the disk copy
 (compiler/reader.py's unsaved_texts), so a `use`d module or a NAME.test.ccf
-open in another tab counts with its unsaved edits.
+open in another tab counts with its unsaved edits. Every text is parsed once
+(compiler/parse_cache.py, in memory and in the cache folder): a keystroke re-parses
+the document typed into, and its `use`d modules and the standard library come parsed.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
+from ccdsl.compiler.cache_store import Store
 from ccdsl.compiler.loader import TEST_SUFFIX
 from ccdsl.compiler.lsp.index import Index, build_index
 from ccdsl.compiler.orphans import flow_of
+from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.pipeline import CompileResult, compile_file, find_flow_files
 from ccdsl.compiler.reader import unsaved_texts
 from ccdsl.compiler.symbols import Scope, program_scopes
@@ -56,8 +60,9 @@ def entry_of(path: str) -> str:
 class Documents:
     """The open texts by absolute path, and the compilations made of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.texts: dict[str, str] = {}
+        self.parses = ParseCache(store, remember=True)
         self.roots: list[str] = []
         self._cache: dict[str, tuple[tuple, Compiled]] = {}
         # the last compilation of each flow that loaded (parsed): completion and the outline
@@ -109,7 +114,7 @@ class Documents:
         if cached is not None and cached[0] == self._stamp(cached[1]):
             return cached[1]
         with unsaved_texts(dict(self.texts)):
-            result = compile_file(entry, lower=False)
+            result = compile_file(entry, lower=False, parses=self.parses)
         compiled = Compiled(entry, result)
         self._cache[entry] = (self._stamp(compiled), compiled)
         if compiled.loaded:

@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from ccdsl import ast
+from ccdsl.compiler.cache_store import Store
 from ccdsl.compiler.lsp import completion, diagnostics, formatting, hover, navigation, outline
 from ccdsl.compiler.lsp.documents import Documents
 from ccdsl.compiler.lsp.positions import from_position, path_to_uri, to_range, uri_to_path
@@ -45,7 +46,7 @@ class CcfServer(LanguageServer):
         except PackageNotFoundError:
             ours = "0"
         super().__init__("ccf-lsp", ours)
-        self.documents = Documents()
+        self.documents = Documents(Store())
         self._pending: dict[str, asyncio.TimerHandle] = {}
 
     def range_of(self, span: Span) -> lsp.Range:

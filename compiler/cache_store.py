@@ -1,0 +1,221 @@
+"""The compiler's cache folder: entries named by content hashes, written atomically, read
+back only when whole and made by this very compiler. Must not parse, check or import the AST.
+
+The folder is $CCF_CACHE_DIR, else $XDG_CACHE_HOME/ccdsl, else ~/.cache/ccdsl. An entry
+is a file `KIND/KEY`: a magic line, the sha256 of the payload, the pickled payload. A
+folder that cannot be made or written, or that someone else could write (pickles are
+loaded from it), means compiling without the cache, never a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+import time
+from functools import cache
+
+ENV = "CCF_CACHE_DIR"
+MAGIC = b"ccdsl-cache 1\n"
+_DIGEST = 32
+# beyond this the least recently used entries go, down to three quarters of it
+MAX_BYTES = 256 * 1024 * 1024
+KINDS = ("modules", "results")
+_STALE_TEMP_S = 3600  # a temporary file this old was left by a process that died
+
+
+def cache_folder() -> str:
+    explicit = os.environ.get(ENV)
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ccdsl")
+
+
+def _compiler_files() -> list[str]:
+    """The files whose text makes the compiler: the language core's modules and the
+    compiler's (the language server's aside), grammar and schema included."""
+    import ccdsl
+    import ccdsl.compiler
+
+    core = os.path.dirname(ccdsl.__file__)
+    files = [os.path.join(core, n) for n in sorted(os.listdir(core)) if n.endswith(".py")]
+    top = os.path.dirname(ccdsl.compiler.__file__)
+    for root, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in ("lsp", "__pycache__"))
+        files.extend(os.path.join(root, n) for n in sorted(names)
+                     if n.endswith((".py", ".lark", ".json")))
+    return files
+
+
+def _lark_init() -> str | None:
+    from importlib.util import find_spec  # finds lark without importing it
+
+    spec = find_spec("lark")
+    return spec.origin if spec is not None else None
+
+
+@cache
+def compiler_key() -> str:
+    """The sha256 of the compiler itself: every file of it (about 90, read in a few
+    milliseconds), lark's version and Python's. An edit of any of them is another key,
+    so no entry made by another compiler is ever read."""
+    digest = hashlib.sha256(sys.version.encode())
+    lark = _lark_init()
+    for path in _compiler_files() + ([lark] if lark else []):
+        digest.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()
+
+
+def key_of(*parts: str) -> str:
+    """An entry's key: the sha256 of the compiler and of the parts, kept apart."""
+    digest = hashlib.sha256(compiler_key().encode())
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
+class Store:
+    """The cache folder, or nothing when it cannot be used (usable() is False)."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self.folder = folder if folder is not None else cache_folder()
+        self._usable: bool | None = None
+        self.problem: str | None = None  # why it is not used, for `ccf cache info`
+        self.hits = 0
+        self.misses = 0
+
+    def usable(self) -> bool:
+        if self._usable is None:
+            self._usable = self._prepare()
+        return self._usable
+
+    def _prepare(self) -> bool:
+        try:
+            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            for kind in KINDS:
+                os.makedirs(os.path.join(self.folder, kind), mode=0o700, exist_ok=True)
+            info = os.stat(self.folder)
+        except OSError as exc:
+            return self._refuse(f"{self.folder} cannot be made: {exc.strerror or exc}")
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return self._refuse(f"{self.folder} belongs to another user")
+        if info.st_mode & 0o022:
+            return self._refuse(f"{self.folder} can be written by other users")
+        return True
+
+    def _refuse(self, why: str) -> bool:
+        self.problem = why
+        return False
+
+    def _path(self, kind: str, key: str) -> str:
+        return os.path.join(self.folder, kind, key)
+
+    def get(self, kind: str, key: str) -> object | None:
+        """The payload stored under key, or None: missing, cut short, corrupt, or not
+        loadable by this Python are all a miss."""
+        if not self.usable():
+            return None
+        path = self._path(kind, key)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            self.misses += 1
+            return None
+        body = data[len(MAGIC) + _DIGEST:]
+        if not data.startswith(MAGIC) or \
+                data[len(MAGIC):len(MAGIC) + _DIGEST] != hashlib.sha256(body).digest():
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(body)
+        except Exception:  # noqa: BLE001 - whatever is in there, it is not ours: a miss
+            self.misses += 1
+            return None
+        try:
+            os.utime(path)  # recently used: pruned last
+        except OSError:
+            pass
+        self.hits += 1
+        return value
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        """Store value under key: written to a temporary file and renamed into place, so
+        a reader (another ccf at the same moment) sees the old entry or the new one,
+        whole. A failure to write turns the cache off for this process."""
+        if not self.usable():
+            return
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        folder = os.path.join(self.folder, kind)
+        temp = None
+        try:
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as fh:
+                fh.write(MAGIC + hashlib.sha256(body).digest() + body)
+            os.replace(temp, self._path(kind, key))
+            temp = None
+        except OSError as exc:
+            self._usable = self._refuse(f"{folder} cannot be written: {exc.strerror or exc}")
+        finally:
+            if temp is not None:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+        if self._usable:
+            self.prune()
+
+    def entries(self) -> list[tuple[str, float, int]]:
+        """(path, last used, bytes) of every entry and temporary file."""
+        out = []
+        for kind in KINDS:
+            try:
+                with os.scandir(os.path.join(self.folder, kind)) as found:
+                    for entry in found:
+                        try:
+                            info = entry.stat()
+                        except OSError:
+                            continue
+                        out.append((entry.path, info.st_mtime, info.st_size))
+            except OSError:
+                continue
+        return out
+
+    def prune(self, limit: int = MAX_BYTES) -> None:
+        """Remove the least recently used entries while they take more than limit bytes,
+        down to three quarters of it, and temporary files left by a process that died."""
+        entries = self.entries()
+        now = time.time()
+        for path, used, _ in entries:
+            if os.path.basename(path).startswith(".tmp-") and now - used > _STALE_TEMP_S:
+                _remove(path)
+        total = sum(size for _, _, size in entries)
+        if total <= limit:
+            return
+        for path, _, size in sorted(entries, key=lambda e: e[1]):
+            if total <= limit * 3 // 4:
+                break
+            if not os.path.basename(path).startswith(".tmp-"):
+                _remove(path)
+                total -= size
+
+    def clear(self) -> int:
+        """Remove every entry; the number removed."""
+        removed = 0
+        for path, _, _ in self.entries():
+            removed += _remove(path)
+        return removed
+
+
+def _remove(path: str) -> int:
+    try:
+        os.unlink(path)
+        return 1
+    except OSError:  # another ccf removed it first
+        return 0
