@@ -9,8 +9,9 @@ holds the declarations and re-exports all three, so `ast.X` names any node.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import field
+from operator import attrgetter
 from typing import Union
 
 # Every node of ast_expr.py and ast_stmt.py is re-exported, so `ast.X` names
@@ -268,7 +269,9 @@ def dotted(expr) -> tuple[str, ...] | None:
 
 
 _SCALARS = (str, int, float, bool)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# each node class's children fields, read with one attrgetter; None for what is not a node
+_CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
+_CHILDREN: dict[type, Callable[[object], tuple] | None] = {}
 
 
 def _child_fields(cls: type) -> tuple[str, ...] | None:
@@ -282,19 +285,42 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
     return names
 
 
+def _children_getter(cls: type) -> Callable[[object], tuple] | None:
+    names = _child_fields(cls)
+    if names is None:
+        getter = None
+    elif len(names) == 1:
+        one = attrgetter(names[0])
+        getter = lambda node: (one(node),)  # noqa: E731
+    elif names:
+        getter = attrgetter(*names)
+    else:
+        getter = lambda node: ()  # noqa: E731
+    _CHILDREN[cls] = getter
+    return getter
+
+
 def walk(obj) -> Iterator[object]:
     """Every AST node under obj (a node or a tuple of nodes), depth first in
     source order. Spans, strings and numbers are not nodes."""
+    # the hottest loop of the checks: one dict look-up per object and one
+    # attrgetter call per node (bench/compile.py)
     pending = [obj]
+    pop, push, extend = pending.pop, pending.append, pending.extend
+    getters = _CHILDREN
     while pending:
-        node = pending.pop()
-        if type(node) is tuple:
-            pending.extend(reversed(node))
+        node = pop()
+        cls = type(node)
+        if cls is tuple:
+            extend(reversed(node))
             continue
-        names = _child_fields(type(node))
-        if names is None:
+        try:
+            getter = getters[cls]
+        except KeyError:
+            getter = _children_getter(cls)
+        if getter is None:
             continue
         yield node
-        children = [getattr(node, n) for n in names]
-        pending.extend(c for c in reversed(children)
-                       if c is not None and not isinstance(c, _SCALARS))
+        for c in reversed(getter(node)):
+            if c is not None and not isinstance(c, _SCALARS):
+                push(c)

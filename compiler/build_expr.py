@@ -7,6 +7,8 @@ option's default without importing the whole parser.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError
@@ -33,7 +35,7 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
     shifted to where it stands in the file. It may nest `budget` levels: what
     the expression holding the string leaves (compiler/limits.py)."""
     try:
-        tree = parse_tree(text, "expr")
+        tree = _expression_tree(text)
     except (UnexpectedInput, DedentError) as exc:
         col = column
         if isinstance(exc, (UnexpectedCharacters, UnexpectedToken)) and exc.column:
@@ -55,6 +57,14 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
             help=EXPR_HELP, notes=(EXPR_NOTE,)))
         return None
     return ExprBuilder(source, diags, line - 1, column - 1).expr(tree)
+
+
+@lru_cache(maxsize=1024)
+def _expression_tree(text: str) -> Tree:
+    """The lark tree of an interpolation's text, parsed once per text: a flow
+    interpolates the same few names (`${caller.number}`) in string after string,
+    and the tree is only read (positions within the text; the builder shifts them)."""
+    return parse_tree(text, "expr")
 
 
 class ExprBuilder:

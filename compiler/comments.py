@@ -35,6 +35,8 @@ def scan(text: str) -> list[Comment]:
     # breaks at \f, \x1c, \u2028 and others, which would cut a comment short
     # and shift the line numbers of every comment after it.
     for number, line in enumerate(text.split("\n"), start=1):
+        if "#" not in line:  # most lines: no need to walk them
+            continue
         start = comment_start(line)
         if start >= 0:
             own = line[:start].strip() == ""

@@ -19,6 +19,8 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.indenter import Indenter
 
+from ccdsl.compiler import tree_builder
+
 
 class _CcfIndenter(Indenter):
     NL_type = "_NL"
@@ -91,8 +93,9 @@ def _keywords_as_names(stream):
         yield tok
 
 
-@lru_cache(maxsize=1)
-def lark_parser() -> Lark:
+def lark_tables_parser() -> Lark:
+    """A new lark parser of grammar.lark with lark's own tree builder (its tables
+    from the disk cache when there)."""
     grammar = grammar_text()
     options = dict(
         parser="lalr",
@@ -106,6 +109,15 @@ def lark_parser() -> Lark:
         return Lark(grammar, cache=_cache_path(grammar), **options)
     except OSError:
         return Lark(grammar, **options)
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The parser every compile uses: lark's, with its trees built by tree_builder
+    (the same trees, one call per reduction instead of a chain of wrappers)."""
+    parser = lark_tables_parser()
+    tree_builder.install(parser)
+    return parser
 
 
 def parse_tree(text: str, start: str) -> Tree:

@@ -37,8 +37,12 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
         yield from _menus_and_matches(loaded)
         yield from _after_terminal(loaded, routings, sources)
         yield from _open_paths(loaded, routings, sources)
-        yield from _unreachable_steps(loaded, routings, waits, sources)
-        yield from _busy_loops(loaded, routings, waits, sources)
+        # each step's gotos, worked out once for the two checks that follow them
+        steps = {i.name: i for i in loaded.module.items if isinstance(i, ast.Step)}
+        step_jumps = {name: cf.jumps(step.body, routings, waits)
+                      for name, step in steps.items()}
+        yield from _unreachable_steps(loaded, routings, waits, step_jumps, sources)
+        yield from _busy_loops(loaded, step_jumps, sources)
         yield from key_problems(loaded.module)
 
 
@@ -244,6 +248,7 @@ def _decl_name_span(decl, sources: Sources) -> Span:
 
 
 def _unreachable_steps(loaded: LoadedModule, routings, waits,
+                       step_jumps: dict[str, list[cf.Jump]],
                        sources: Sources) -> Iterator[Diagnostic]:
     module = loaded.module
     handlers = [i for i in module.items if isinstance(i, ast.Handler)]
@@ -259,7 +264,7 @@ def _unreachable_steps(loaded: LoadedModule, routings, waits,
         if name in reached or name not in steps:
             continue
         reached.add(name)
-        pending.extend(j.target for j in cf.jumps(steps[name].body, routings, waits))
+        pending.extend(j.target for j in step_jumps[name])
     for name, step in steps.items():
         if name not in reached:
             yield diagnostic(
@@ -331,14 +336,13 @@ def _resolve_sub(func, owner: LoadedModule, program: Program) -> tuple[str, str]
     return (key, path[-1]) if key is not None else None
 
 
-def _busy_loops(loaded: LoadedModule, routings, waits,
+def _busy_loops(loaded: LoadedModule, step_jumps: dict[str, list[cf.Jump]],
                 sources: Sources) -> Iterator[Diagnostic]:
     steps = {i.name: i for i in loaded.module.items if isinstance(i, ast.Step)}
     # edges that can be taken without the caller being waited for
     edges: dict[str, list[cf.Jump]] = {
-        name: [j for j in cf.jumps(step.body, routings, waits)
-               if not j.waited and j.target in steps]
-        for name, step in steps.items()}
+        name: [j for j in step_jumps[name] if not j.waited and j.target in steps]
+        for name in steps}
     for component in _cycles(list(steps), {k: [j.target for j in v] for k, v in edges.items()}):
         cycle = _one_cycle(component, edges)
         if not cycle:

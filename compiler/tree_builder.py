@@ -1,0 +1,161 @@
+"""lark's parse-tree builder for LALR, fused into one call per rule: the same trees and spans.
+
+lark builds each node through a chain of wrappers (child filter, single-child
+expansion, position propagation), three Python calls and a dozen getattr per
+reduction; a 2,000-step flow makes about 300,000 reductions. Here each rule gets
+one closure doing the same work. Must build exactly lark's tree: its shape and
+every meta field (tests/test_tree_builder.py compares the two).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from lark import Lark, Token, Tree
+from lark.parse_tree_builder import (
+    ChildFilterLALR,
+    ChildFilterLALR_NoPlaceholders,
+    ExpandSingleChild,
+    PropagatePositions,
+)
+from lark.tree import Meta
+
+_new_meta = Meta.__new__
+
+
+def _first_position(children):
+    """lark's PropagatePositions._pp_get_meta: the first child that has a place."""
+    for c in children:
+        if type(c) is Token:
+            return c
+        if isinstance(c, Tree):
+            m = c._meta
+            if m is not None and not m.empty:
+                return m
+        elif isinstance(c, Token):
+            return c
+    return None
+
+
+def _start(first) -> tuple[int, int, int]:
+    if type(first) is Meta:
+        return first.container_line, first.container_column, first.container_start_pos
+    return first.line, first.column, first.start_pos
+
+
+def _end(last) -> tuple[int, int, int]:
+    if type(last) is Meta:
+        return last.container_end_line, last.container_end_column, last.container_end_pos
+    return last.end_line, last.end_column, last.end_pos
+
+
+def _place(res: Tree, children: list) -> None:
+    """Set res's meta as PropagatePositions does, from the unfiltered children."""
+    first = _first_position(children)
+    if first is None:
+        return
+    last = _first_position(reversed(children))
+    line, column, start = _start(first)
+    end_line, end_column, end = _end(last)
+    meta = res._meta
+    if meta is None:  # a fresh node: every field at once
+        meta = _new_meta(Meta)
+        meta.__dict__ = {
+            "empty": False, "line": line, "column": column, "start_pos": start,
+            "end_line": end_line, "end_column": end_column, "end_pos": end,
+            "container_line": line, "container_column": column, "container_start_pos": start,
+            "container_end_line": end_line, "container_end_column": end_column,
+            "container_end_pos": end}
+        res._meta = meta
+        return
+    # a node passed up by a `?rule` (or an inlined one): its own place stays, only
+    # its container grows to the tokens the rule dropped around it
+    fields = meta.__dict__
+    if "line" not in fields:
+        meta.line, meta.column, meta.start_pos, meta.empty = line, column, start, False
+    if "end_line" not in fields:
+        meta.end_line, meta.end_column, meta.end_pos, meta.empty = (end_line, end_column,
+                                                                     end, False)
+    meta.container_line, meta.container_column, meta.container_start_pos = line, column, start
+    meta.container_end_line, meta.container_end_column, meta.container_end_pos = (
+        end_line, end_column, end)
+
+
+def _callback(name: str, expand1: bool, include, append_none: int):
+    """One rule's reduction: include is lark's child filter as (index, inline its
+    children, Nones before it) triples, or None to keep the children as they are."""
+    if include is None:
+        def build(children):
+            if expand1 and len(children) == 1:
+                return children[0]  # lark's propagation would leave it as it is
+            res = Tree(name, children)
+            _place(res, children)
+            return res
+        return build
+
+    def build_filtered(children):
+        filtered: list = []
+        for i, to_expand, add_none in include:
+            if add_none:
+                filtered += [None] * add_none
+            if to_expand:
+                if filtered:
+                    filtered += children[i].children
+                else:  # lark's left-recursion shortcut: the inlined node's own list
+                    filtered = children[i].children
+            else:
+                filtered.append(children[i])
+        if append_none:
+            filtered += [None] * append_none
+        if expand1 and len(filtered) == 1:
+            res = filtered[0]
+            if not isinstance(res, Tree):
+                return res
+            if res._meta is None:
+                res._meta = Meta()
+        else:
+            res = Tree(name, filtered)
+        _place(res, children)
+        return res
+    return build_filtered
+
+
+def _spec(chain: list) -> tuple[bool, list | None, int] | None:
+    """(expand single child, child filter, Nones at the end) from lark's wrapper
+    chain; None for a chain this module does not know (then lark's stays)."""
+    expand1, include, append_none = False, None, 0
+    for wrapper in chain:
+        if wrapper is ExpandSingleChild:
+            expand1 = True
+        elif wrapper is PropagatePositions:
+            continue
+        elif isinstance(wrapper, partial) and wrapper.func is ChildFilterLALR:
+            include, append_none = list(wrapper.args[0]), wrapper.args[1]
+        elif isinstance(wrapper, partial) and wrapper.func is ChildFilterLALR_NoPlaceholders:
+            include = [(i, to_expand, 0) for i, to_expand in wrapper.args[0]]
+        else:
+            return None
+    if PropagatePositions not in chain:
+        return None
+    return expand1, include, append_none
+
+
+def install(parser: Lark) -> None:
+    """Replace the LALR parser's tree callbacks with fused ones, rule by rule."""
+    builder = parser._parse_tree_builder
+    lalr = parser.parser.parser.parser
+    callbacks = dict(lalr.callbacks)
+    for rule, chain in builder.rule_builders:
+        spec = _spec(chain)
+        if spec is None or rule not in callbacks:
+            continue
+        name = rule.alias or rule.options.template_source or rule.origin.name
+        callbacks[rule] = _callback(name, *spec)
+    # Keyed by the very rule objects of the parse table: tables loaded from lark's
+    # cache hold equal copies, and every reduction's lookup would otherwise end in
+    # Rule.__eq__ (a Python call) instead of an identity check.
+    for actions in lalr.parse_table.states.values():
+        for _action, arg in actions.values():
+            if arg in callbacks:
+                callbacks[arg] = callbacks.pop(arg)
+    lalr.callbacks = callbacks
