@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
+from ccdsl.runtime.asterisk.agi_deadlines import ReplyDeadlines, deadlines
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.core.errors import ExternalError
 
@@ -239,7 +240,8 @@ class AgiSession:
         self.reply_timeout = reply_timeout
         # each command's own limit, read from its line (None: as the caller asks)
         self.limits = limits
-        self._deadline: asyncio.Timeout | None = None  # of the reply awaited now
+        self._deadlines: ReplyDeadlines | None = None  # the loop's (agi_deadlines.py)
+        self._expired = False  # the reply awaited now is past its deadline
         self.hung_up = False  # the async HANGUP line arrived, a 511 came, or EOF
         self.closed = False
         self.busy = False  # a command waits for its reply
@@ -291,11 +293,22 @@ class AgiSession:
         except TimeoutError:
             self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
             raise AgiProtocolError(self._broken) from None
+        # the reply's deadline: cancels this task when it passes (as
+        # asyncio.timeout would, without a timer of its own per command)
+        watch = self._deadlines
+        if watch is None:
+            watch = self._deadlines = deadlines(asyncio.get_running_loop())
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an AGI command must be sent from a task")
+        cancelling = task.cancelling()
+        self._expired = False
+        watch.arm(self, watch.now() + limit, task, self._expire)
         try:
-            async with asyncio.timeout(limit) as deadline:
-                self._deadline = deadline
-                return await self._read_reply()
-        except TimeoutError:
+            return await self._read_reply()
+        except asyncio.CancelledError:
+            if not self._expired or task.uncancel() > cancelling:
+                raise  # not ours, or cancelled for another reason as well
             self._broken = f"no reply to {verb} within {limit:g} s: the peer went quiet"
             self._quiet_peer(verb, limit)
             raise AgiReplyTimeout(self._broken, service="asterisk", timed_out=True) from None
@@ -306,21 +319,18 @@ class AgiSession:
             self._broken = str(exc)
             raise
         finally:
-            self._deadline = None
+            watch.disarm(self)
+
+    def _expire(self) -> None:
+        self._expired = True
 
     def extend_reply_timeout(self, seconds: float) -> bool:
         """Let the command now waiting for its reply wait `seconds` from now,
         when that is later than its limit (Dial() or Queue() was answered:
         their reply comes when the conversation ends). False when no reply
         is awaited."""
-        deadline = self._deadline
-        if deadline is None or deadline.expired():
-            return False
-        when = asyncio.get_running_loop().time() + seconds
-        current = deadline.when()
-        if current is not None and current < when:
-            deadline.reschedule(when)
-        return True
+        watch = self._deadlines
+        return watch is not None and watch.extend(self, watch.now() + seconds)
 
     def _quiet_peer(self, verb: str, limit: float) -> None:
         """The peer went quiet: one line that says so, and the connection
