@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from urllib.parse import parse_qsl, unquote
 
 from ccdsl.runtime.asterisk.agi_deadlines import ReplyDeadlines, deadlines
@@ -159,7 +160,7 @@ class AgiReply:
     def timed_out(self) -> bool:
         return self.data == "timeout"
 
-    @property
+    @cached_property  # read two or three times a command
     def value(self) -> int | None:
         """The result as a number, None when it is none Asterisk could send
         (letters, nothing, beyond a C int): what it means is the command's
@@ -167,6 +168,7 @@ class AgiReply:
         return c_number(self.result)
 
 
+@lru_cache(maxsize=512)  # a call's replies are mostly the same few lines; AgiReply is frozen
 def parse_reply(line: str) -> AgiReply:
     """One reply line (a 520 block is put together by the session). Raises
     AgiProtocolError for a line that is no reply."""
@@ -216,7 +218,13 @@ def quote(arg: str) -> str:
 
 def command_line(verb: str, *args: str) -> bytes:
     """The bytes of one command: the verb as written, each argument quoted."""
-    if any(ch in verb for ch in "\r\n\0"):
+    # as text: the cache must not take 1 for True (equal keys) and send "True" for "1"
+    return _command_line(verb, tuple(map(str, args)))
+
+
+@lru_cache(maxsize=1024)  # a flow sends the same few lines on every call
+def _command_line(verb: str, args: tuple[str, ...]) -> bytes:
+    if "\r" in verb or "\n" in verb or "\0" in verb:
         raise AgiArgumentError(f"an AGI verb may not contain a line break: {verb!r}")
     line = " ".join([verb, *(quote(a) for a in args)]).encode("utf-8") + b"\n"
     if len(line) > MAX_COMMAND_BYTES:
