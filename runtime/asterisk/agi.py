@@ -389,6 +389,7 @@ class AgiSession:
         self.closed = True
         try:
             self.writer.close()
-            await asyncio.wait_for(self.writer.wait_closed(), 2.0)
+            async with asyncio.timeout(2.0):  # not wait_for: no task of its own a call
+                await self.writer.wait_closed()
         except (ConnectionError, OSError, TimeoutError):
             pass  # the peer went first: closed all the same
