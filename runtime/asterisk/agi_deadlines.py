@@ -23,10 +23,11 @@ class ReplyDeadlines:
     `arm` remembers the task to cancel and the callback that notes why; the callback runs
     before the cancellation, so the waiter can tell its own expiry from any other cancel."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    # no reference to its loop: the loop's entry in _BY_LOOP must die with it
+    def __init__(self) -> None:
         self._waiting: dict[object, tuple[float, asyncio.Task, Callable[[], None]]] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        # weakly: a handle holds its loop, and the loop holds the handle till it runs
+        self._timer: weakref.ref[asyncio.TimerHandle] | None = None
         self._wake = math.inf  # when the timer fires
         self._swept = -math.inf  # when it last fired
 
@@ -38,7 +39,7 @@ class ReplyDeadlines:
             self._schedule(when)
 
     def now(self) -> float:
-        return self._loop.time()
+        return asyncio.get_running_loop().time()
 
     def disarm(self, key: object) -> None:
         self._waiting.pop(key, None)
@@ -57,15 +58,16 @@ class ReplyDeadlines:
         return len(self._waiting)
 
     def _schedule(self, when: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        timer = self._timer() if self._timer is not None else None
+        if timer is not None:
+            timer.cancel()
         when = max(when, self._swept + TICK_S)
         self._wake = when
-        self._timer = self._loop.call_at(when, self._sweep)
+        self._timer = weakref.ref(asyncio.get_running_loop().call_at(when, self._sweep))
 
     def _sweep(self) -> None:
         self._timer, self._wake = None, math.inf
-        now = self._swept = self._loop.time()
+        now = self._swept = asyncio.get_running_loop().time()
         due = [key for key, (when, _, _) in self._waiting.items() if when <= now]
         for key in due:
             _, task, expire = self._waiting.pop(key)
@@ -81,8 +83,8 @@ _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyDeadlines] =
 
 
 def deadlines(loop: asyncio.AbstractEventLoop) -> ReplyDeadlines:
-    """The loop's deadlines (one set per event loop)."""
+    """The loop's deadlines (one set per event loop, called in that loop)."""
     found = _BY_LOOP.get(loop)
     if found is None:
-        found = _BY_LOOP[loop] = ReplyDeadlines(loop)
+        found = _BY_LOOP[loop] = ReplyDeadlines()
     return found

@@ -5,10 +5,12 @@ elsewhere stays a cancellation, and no deadline is left behind."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
 
+from ccdsl.runtime.asterisk import agi_deadlines
 from ccdsl.runtime.asterisk.agi import AgiEnvironment, AgiReplyTimeout, AgiSession
 from ccdsl.runtime.asterisk.agi_deadlines import TICK_S, deadlines
 
@@ -88,3 +90,20 @@ def test_a_command_cancelled_from_elsewhere_is_cancelled_not_timed_out() -> None
 
     left, closed = asyncio.run(main())
     assert left == 0 and closed is False  # not taken for a quiet peer, whose line is closed
+
+
+def test_a_closed_loop_leaves_no_deadlines_behind() -> None:
+    async def main():
+        server, (session,), (peer,) = await _pairs(1)
+        answered = asyncio.create_task(session.command("ANSWER", timeout=5.0))
+        await peer[0].readline()
+        peer[1].write(b"200 result=0\n")
+        await answered
+        server.close()
+
+    gc.collect()  # the loops of the tests before
+    before = len(agi_deadlines._BY_LOOP)
+    for _ in range(3):
+        asyncio.run(main())
+    gc.collect()
+    assert len(agi_deadlines._BY_LOOP) == before  # each loop's entry went with its loop
