@@ -10,8 +10,10 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from urllib.parse import parse_qsl, unquote
 
+from ccdsl.runtime.asterisk.agi_deadlines import ReplyDeadlines, deadlines
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.core.errors import ExternalError
 
@@ -158,7 +160,7 @@ class AgiReply:
     def timed_out(self) -> bool:
         return self.data == "timeout"
 
-    @property
+    @cached_property  # read two or three times a command
     def value(self) -> int | None:
         """The result as a number, None when it is none Asterisk could send
         (letters, nothing, beyond a C int): what it means is the command's
@@ -166,6 +168,7 @@ class AgiReply:
         return c_number(self.result)
 
 
+@lru_cache(maxsize=512)  # a call's replies are mostly the same few lines; AgiReply is frozen
 def parse_reply(line: str) -> AgiReply:
     """One reply line (a 520 block is put together by the session). Raises
     AgiProtocolError for a line that is no reply."""
@@ -215,7 +218,13 @@ def quote(arg: str) -> str:
 
 def command_line(verb: str, *args: str) -> bytes:
     """The bytes of one command: the verb as written, each argument quoted."""
-    if any(ch in verb for ch in "\r\n\0"):
+    # as text: the cache must not take 1 for True (equal keys) and send "True" for "1"
+    return _command_line(verb, tuple(map(str, args)))
+
+
+@lru_cache(maxsize=1024)  # a flow sends the same few lines on every call
+def _command_line(verb: str, args: tuple[str, ...]) -> bytes:
+    if "\r" in verb or "\n" in verb or "\0" in verb:
         raise AgiArgumentError(f"an AGI verb may not contain a line break: {verb!r}")
     line = " ".join([verb, *(quote(a) for a in args)]).encode("utf-8") + b"\n"
     if len(line) > MAX_COMMAND_BYTES:
@@ -239,7 +248,8 @@ class AgiSession:
         self.reply_timeout = reply_timeout
         # each command's own limit, read from its line (None: as the caller asks)
         self.limits = limits
-        self._deadline: asyncio.Timeout | None = None  # of the reply awaited now
+        self._deadlines: ReplyDeadlines | None = None  # the loop's (agi_deadlines.py)
+        self._expired = False  # the reply awaited now is past its deadline
         self.hung_up = False  # the async HANGUP line arrived, a 511 came, or EOF
         self.closed = False
         self.busy = False  # a command waits for its reply
@@ -291,11 +301,22 @@ class AgiSession:
         except TimeoutError:
             self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
             raise AgiProtocolError(self._broken) from None
+        # the reply's deadline: cancels this task when it passes (as
+        # asyncio.timeout would, without a timer of its own per command)
+        watch = self._deadlines
+        if watch is None:
+            watch = self._deadlines = deadlines(asyncio.get_running_loop())
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an AGI command must be sent from a task")
+        cancelling = task.cancelling()
+        self._expired = False
+        watch.arm(self, watch.now() + limit, task, self._expire)
         try:
-            async with asyncio.timeout(limit) as deadline:
-                self._deadline = deadline
-                return await self._read_reply()
-        except TimeoutError:
+            return await self._read_reply()
+        except asyncio.CancelledError:
+            if not self._expired or task.uncancel() > cancelling:
+                raise  # not ours, or cancelled for another reason as well
             self._broken = f"no reply to {verb} within {limit:g} s: the peer went quiet"
             self._quiet_peer(verb, limit)
             raise AgiReplyTimeout(self._broken, service="asterisk", timed_out=True) from None
@@ -306,21 +327,18 @@ class AgiSession:
             self._broken = str(exc)
             raise
         finally:
-            self._deadline = None
+            watch.disarm(self)
+
+    def _expire(self) -> None:
+        self._expired = True
 
     def extend_reply_timeout(self, seconds: float) -> bool:
         """Let the command now waiting for its reply wait `seconds` from now,
         when that is later than its limit (Dial() or Queue() was answered:
         their reply comes when the conversation ends). False when no reply
         is awaited."""
-        deadline = self._deadline
-        if deadline is None or deadline.expired():
-            return False
-        when = asyncio.get_running_loop().time() + seconds
-        current = deadline.when()
-        if current is not None and current < when:
-            deadline.reschedule(when)
-        return True
+        watch = self._deadlines
+        return watch is not None and watch.extend(self, watch.now() + seconds)
 
     def _quiet_peer(self, verb: str, limit: float) -> None:
         """The peer went quiet: one line that says so, and the connection
@@ -371,6 +389,7 @@ class AgiSession:
         self.closed = True
         try:
             self.writer.close()
-            await asyncio.wait_for(self.writer.wait_closed(), 2.0)
+            async with asyncio.timeout(2.0):  # not wait_for: no task of its own a call
+                await self.writer.wait_closed()
         except (ConnectionError, OSError, TimeoutError):
             pass  # the peer went first: closed all the same

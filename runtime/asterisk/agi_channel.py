@@ -14,7 +14,7 @@ from datetime import datetime
 from ccdsl.runtime.asterisk import agi_results, names
 from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
-from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, QUICK_S, SAMPLES_PER_MS
+from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, ONE_MS, QUICK_S, SAMPLES_PER_MS
 from ccdsl.runtime.asterisk.agi_media import SAFE_PATH, recording_file, say_command, sound_file
 from ccdsl.runtime.asterisk.agi_mute import SwitchAction, mute_mixmonitor
 from ccdsl.runtime.asterisk.agi_timeouts import SLACK_S
@@ -212,7 +212,7 @@ class AgiChannel(AgiAgents):
         """One STREAM FILE; the key that stopped it, if one did."""
         file = await sound_file(sound, self.settings, self.tts, self.info.language)
         start = self.clock.now()
-        at = self._ms_since(self._t0)
+        at = max(0, round((start - self._t0) / ONE_MS))
         key: str | None = None
         try:
             reply = await self._cmd("STREAM FILE", file, keys,

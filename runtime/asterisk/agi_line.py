@@ -41,6 +41,7 @@ log = logging.getLogger("ccdsl.agi")
 ALL_KEYS = "0123456789*#"
 QUICK_S = 10.0  # a command that answers at once (ANSWER, SET/GET VARIABLE, CHANNEL STATUS)
 SAMPLES_PER_MS = 8  # endpos counts 8 kHz samples
+ONE_MS = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -279,8 +280,9 @@ class AgiLine:
         return Digits(keys, timed_out)
 
     def _ms_since(self, t: datetime) -> int:
-        return max(0, round((self.clock.now() - t) / timedelta(milliseconds=1)))
+        return max(0, round((self.clock.now() - t) / ONE_MS))
 
     def _note(self, entry: str, /, **data) -> None:
-        data.setdefault("at", self._ms_since(self._t0))
+        if "at" not in data:  # not setdefault: its default would read the clock every time
+            data["at"] = self._ms_since(self._t0)
         self.log.entries.append((entry, data))

@@ -24,33 +24,43 @@ SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's dat
 
 
 class _SoundIndex:
-    """Which recorded prompts exist under sounds_dir, looked up once per
-    name for a few seconds (a flow plays the same prompts on every call;
-    a prompt added while the server runs is found soon after)."""
+    """Which file STREAM FILE plays for a prompt's name and language, and
+    which recorded prompts exist, found once per name for a few seconds (a
+    flow plays the same prompts on every call; a prompt added while the
+    server runs is found soon after)."""
 
     TTL_S = 5.0
     MAX = 4096
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str, str], tuple[float, str | None]] = {}
+        self._files: dict[tuple[str, str, str, str], tuple[float, str]] = {}
+
+    def file(self, name: str, language: str, settings: AgiSettings) -> str:
+        """sound_file's answer for a recorded prompt (or Asterisk's own sound)."""
+        key = (name, language, settings.sounds_dir, settings.recordings_dir)
+        now = time.monotonic()
+        hit = self._files.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        file = _choose(name, language, settings)  # a name it refuses is not kept
+        if len(self._files) >= self.MAX:
+            self._files.clear()
+        self._files[key] = (now + self.TTL_S, file)
+        return file
 
     def lookup(self, root: str, language: str, name: str) -> str | None:
+        """<root>/<language>/<name> when a file of that name is there."""
         key = (root, language, name)
         now = time.monotonic()
         hit = self._seen.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        base = os.path.join(root, language, *name.split("/"))
-        folder, stem = os.path.split(base)
-        try:
-            found = any(os.path.splitext(entry)[0] == stem for entry in os.listdir(folder)
-                        if entry != stem)
-        except OSError:
-            found = False
+        found = _recorded(root, language, name)
         if len(self._seen) >= self.MAX:
             self._seen.clear()
-        self._seen[key] = (now + self.TTL_S, base if found else None)
-        return base if found else None
+        self._seen[key] = (now + self.TTL_S, found)
+        return found
 
 
 _SOUNDS = _SoundIndex()
@@ -66,23 +76,38 @@ async def sound_file(sound: Sound, settings: AgiSettings, tts: TtsRenderer,
             return await tts.render(sound.text, language)
         except TtsError as err:
             raise ExternalError(str(err), service="tts") from None
-    name = sound.text
+    return _SOUNDS.file(sound.text, sound.language or call_language or "", settings)
+
+
+def _choose(name: str, language: str, settings: AgiSettings) -> str:
+    """Looked up afresh: the index keeps what this returns for TTL_S."""
     if not _SOUND_NAME.fullmatch(name) or len(name) > 200:
         raise ExternalError(f"the sound file name {name!r} may only use letters, digits, "
                             "_, - and . in parts separated by /", service="asterisk")
     if name.startswith("voicemail/") and settings.recordings_dir:
         # a message or a prompt take recorded on this centre (RECORD FILE
         # wrote it under recordings_dir/voicemail/), played back by name
-        recorded = _SOUNDS.lookup(os.path.abspath(settings.recordings_dir), "voicemail",
-                                  name[len("voicemail/"):])
+        recorded = _recorded(os.path.abspath(settings.recordings_dir), "voicemail",
+                             name[len("voicemail/"):])
         if recorded is not None:
             return recorded
-    language = sound.language or call_language or ""
     if settings.sounds_dir and _LANGUAGE.fullmatch(language):
-        found = _SOUNDS.lookup(os.path.abspath(settings.sounds_dir), language, name)
+        found = _recorded(os.path.abspath(settings.sounds_dir), language, name)
         if found is not None:
             return found
     return name
+
+
+def _recorded(root: str, language: str, name: str) -> str | None:
+    """<root>/<language>/<name> (no extension) when a file of that name is there."""
+    base = os.path.join(root, language, *name.split("/"))
+    folder, stem = os.path.split(base)
+    try:
+        found = any(os.path.splitext(entry)[0] == stem for entry in os.listdir(folder)
+                    if entry != stem)
+    except OSError:
+        found = False
+    return base if found else None
 
 
 def recording_file(path: str, recordings_dir: str) -> str:

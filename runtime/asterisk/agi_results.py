@@ -25,8 +25,10 @@ class Results:
     def __contains__(self, value: object) -> bool:
         if not isinstance(value, int):
             return False
-        return any(value in span for span in self.spans) or \
-            (0 < value < 0x110000 and chr(value) in self.keys)
+        for span in self.spans:  # a loop, not any(): asked of every reply
+            if value in span:
+                return True
+        return 0 < value < 0x110000 and chr(value) in self.keys
 
 
 # -1: failure or hang-up, 0: done (ANSWER; SAY * given no escape digits)
