@@ -107,6 +107,7 @@ class CallStore:
         self._run_id: int | None = None
         self._run_lock = threading.Lock()
         self._writer: StoreWriter | None = None
+        self._inline = False  # the writer writes in this thread (a bulk simulation's)
         self._probe: sqlite3.Connection | None = None  # claim_call_id's reads
         self._probe_lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -199,7 +200,14 @@ class CallStore:
                 self._q.events.append(row)
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
-            self._queued()
+            q = self._q
+            if (q.first_at is None or len(q.finished) >= q.calls_per_commit
+                    or len(q.events) + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
+                self._queued()
+            elif self._inline and time.monotonic() >= q.first_at + FLUSH_SECONDS:
+                # the one thing an event that fills no batch can make due:
+                # a bulk simulation's batch that has waited long enough
+                self._writer.pump()  # type: ignore[union-attr]
 
     def _start(self, call_id: str, iso: str, ms: int) -> CallRecord:
         """A call's first event (call_started, or whatever came first), at
@@ -255,6 +263,7 @@ class CallStore:
                                        due_in=self._q.due_in, run_id=self._ensure_run,
                                        written=self._written,
                                        threaded=self.calls_per_commit == 1)
+            self._inline = not self._writer.threaded
 
     def _ensure_run(self, db: sqlite3.Connection) -> int:
         """This process's row in `runs`, made the first time a call is written."""
