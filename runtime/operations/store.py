@@ -107,6 +107,7 @@ class CallStore:
         self._run_id: int | None = None
         self._run_lock = threading.Lock()
         self._writer: StoreWriter | None = None
+        self._inline = False  # the writer writes in this thread (a bulk simulation's)
         self._probe: sqlite3.Connection | None = None  # claim_call_id's reads
         self._probe_lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -178,16 +179,22 @@ class CallStore:
             if at is not self._stamp_of:
                 self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
             iso, ms = self._stamp
+            q = self._q
             call = self._calls.get(call_id)
+            folds = kind in FOLDS
             if call is None and call_id in self._ended and kind != "call_started":
-                step, changed = None, False  # after its end: an event row, nothing more
+                step = None  # after its end: an event row, nothing more
                 stored_id = self._ended[call_id]
             else:
                 if call is None:
                     call = self._start(call_id, iso, ms)
-                step, changed = apply(call, event.seq, kind, data, iso, ms)
-                if changed:
-                    self._q.dirty[call_id] = call
+                if folds or call.ringing:
+                    step, changed = apply(call, event.seq, kind, data, iso, ms)
+                    if changed:
+                        q.dirty[call_id] = call
+                else:  # most events: nothing to fold, the row names the node the call is in
+                    node = call.node
+                    step = node["node"] if node is not None else None
                 stored_id = call.row["call_id"]
             loc = event.loc
             if loc:
@@ -195,11 +202,19 @@ class CallStore:
             else:
                 file = line = col = None
             row = (stored_id, event.seq, iso, ms, kind, step, file, line, col, dumps(data))
-            if kind in FOLDS or not self._q.full(BACKLOG_ROWS, "events"):
-                self._q.events.append(row)
+            events = q.events
+            if (folds or len(events) + len(q.centre) + q.inflight_rows < BACKLOG_ROWS
+                    or not q.full(BACKLOG_ROWS, "events")):
+                events.append(row)
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
-            self._queued()
+            if (q.first_at is None or len(q.finished) >= q.calls_per_commit
+                    or len(events) + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
+                self._queued()
+            elif self._inline and q.overdue():
+                # the one thing an event that fills no batch can make due:
+                # a bulk simulation's batch that has waited long enough
+                self._writer.pump()  # type: ignore[union-attr]
 
     def _start(self, call_id: str, iso: str, ms: int) -> CallRecord:
         """A call's first event (call_started, or whatever came first), at
@@ -255,6 +270,7 @@ class CallStore:
                                        due_in=self._q.due_in, run_id=self._ensure_run,
                                        written=self._written,
                                        threaded=self.calls_per_commit == 1)
+            self._inline = not self._writer.threaded
 
     def _ensure_run(self, db: sqlite3.Connection) -> int:
         """This process's row in `runs`, made the first time a call is written."""

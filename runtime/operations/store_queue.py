@@ -85,6 +85,12 @@ class Pending:
         delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
         return max(0.0, self.first_at + delay - time.monotonic())
 
+    def overdue(self) -> bool:
+        """Whether rows queued have waited their delay out: all that can make
+        a write due after a row that fills no batch (due_in's last case)."""
+        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
+        return self.first_at is not None and time.monotonic() >= self.first_at + delay
+
     def take(self) -> Batch | None:
         """Everything queued, as one write's rows. Rows are made here so a
         call's row is the one its events had folded up to now."""

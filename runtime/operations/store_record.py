@@ -24,6 +24,12 @@ ENTERING = frozenset({"step_entered", "handler_entered"})
 # made once; no circular-reference check, since event data is a tree
 encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
                                check_circular=False, default=to_json).encode
+# The same encoder's C core, called directly for a dict (every event's data):
+# JSONEncoder.encode reaches it through two Python frames per call, a fifth
+# of the cost of encoding an event's data.
+_c_encoder = (json.encoder.c_make_encoder(None, to_json, json.encoder.encode_basestring, None,
+                                          ":", ",", False, False, True)
+              if json.encoder.c_make_encoder is not None else None)
 
 
 def dumps(value: Any) -> str:
@@ -31,6 +37,13 @@ def dumps(value: Any) -> str:
     # to_json only for the run-time values inside (records, dates,
     # durations), instead of first copying the whole structure through
     # to_json. Keys json cannot take (a tuple) fall back to the full walk.
+    if type(value) is dict and _c_encoder is not None:
+        if not value:
+            return "{}"
+        try:
+            return "".join(_c_encoder(value, 0))
+        except TypeError:
+            return encode_json(to_json(value))
     if not value and isinstance(value, dict):
         return "{}"
     try:

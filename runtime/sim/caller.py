@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 KEYS = "0123456789*#"
 DEFAULT_KEY_GAP_MS = 250
@@ -50,8 +51,11 @@ class Speak:
 Action = Press | Silence | HangUp | Speak
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
+    """A key the caller presses, and when. A named tuple, not a frozen
+    dataclass: one is made per key of every simulated call, and a frozen
+    dataclass sets each field through object.__setattr__."""
+
     at: datetime
     key: str
 
@@ -137,7 +141,10 @@ class ScriptedCaller:
         return self.actions[self._i] if self._i < len(self.actions) else None
 
     def _type(self, keys: str, start: datetime) -> None:
-        self._keys.extend(Key(start + _ms(i * self.key_gap_ms), k) for i, k in enumerate(keys))
+        gap, at, typed = _ms(self.key_gap_ms), start, self._keys
+        for k in keys:
+            typed.append(Key(at, k))
+            at += gap
 
     def _advance(self) -> None:
         """Apply the actions that need no flow to happen: silences, timed

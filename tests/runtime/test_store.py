@@ -350,6 +350,30 @@ def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, 
     assert on_disk(path, "SELECT count(DISTINCT call_id) FROM node_visits") == [(8,)]
 
 
+def test_a_bulk_batch_waits_for_the_queues_delay_and_no_longer(tmp_path, monkeypatch):
+    # a bulk simulation's rows wait for their batch FLUSH_SECONDS at most
+    # (store_queue.py), however few calls have ended: written by the first
+    # event after the delay, and not before it
+    import time
+
+    import ccdsl.runtime.operations.store_queue as queue_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 30.0)
+    path = tmp_path / "calls.db"
+    store = CallStore(path, calls_per_commit=100)
+    call = Call(store, "w1")
+    clock[0] += 5  # well past the default delay: this store's is 30 s
+    call.emit("step_entered", step="main_menu")
+    assert on_disk(path, "SELECT count(*) FROM events") == [(0,)]
+    clock[0] += 26
+    call.emit("prompt_played", 500, sounds=[], prompt="hello", interrupted_by=None)
+    assert on_disk(path, "SELECT kind FROM events ORDER BY seq") == [
+        ("call_started",), ("step_entered",), ("prompt_played",)]
+    store.close()
+
+
 def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
     with CallStore(tmp_path / "calls.db", calls_per_commit=100) as store:
         answered_by_agent(store, "c1", agent="li")
