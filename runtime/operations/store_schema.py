@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS events (
     data     TEXT NOT NULL,  -- JSON
     PRIMARY KEY (call_id, seq)
 );
-CREATE INDEX IF NOT EXISTS events_kind ON events (kind, at_ms);
+-- the menu choices by time (docs/store.md's query); only those rows pay an index insert
+CREATE INDEX IF NOT EXISTS events_menu_choice ON events (at_ms) WHERE kind = 'menu_choice';
 CREATE TABLE IF NOT EXISTS node_visits (
     call_id     TEXT NOT NULL,
     seq         INTEGER NOT NULL,  -- of the step_entered / handler_entered event
@@ -173,6 +174,10 @@ CREATE TABLE IF NOT EXISTS runs (
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 9 drops events_kind (kind, at_ms), which cost every event row, some 25
+    # a call, an index insert: of the queries by kind over time only the menu
+    # choices' (docs/store.md) remains, and SCHEMA's partial index serves it
+    8: ("DROP INDEX IF EXISTS events_kind",),
     # version 8 added the rollups the reports read (runtime/operations/rollup.py), filled
     # from every call the store has
     7: (*ROLLUP_SCHEMA, *BACKFILL),

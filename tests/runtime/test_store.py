@@ -230,12 +230,29 @@ def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
         assert [r["n"] for r in store.query("SELECT count(DISTINCT call_id) AS n "
                                              "FROM events")] == [2]
     assert "events_step" not in _indexes(path)
-    assert "events_kind" in _indexes(path)
+    assert "events_kind" not in _indexes(path)
+    assert "events_menu_choice" in _indexes(path)
 
 
 def test_a_new_store_has_only_the_indexes_reports_use(tmp_path):
     CallStore(tmp_path / "calls.db").close()
-    assert _indexes(tmp_path / "calls.db") == {"events_kind", "sqlite_autoindex_events_1"}
+    assert _indexes(tmp_path / "calls.db") == {"events_menu_choice", "sqlite_autoindex_events_1"}
+
+
+def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_path):
+    path = tmp_path / "calls.db"
+    with CallStore(path) as store:
+        answered_by_agent(store, "c1")
+    # as ccdsl wrote it before version 9: events_kind on (kind, at_ms)
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE INDEX events_kind ON events (kind, at_ms)")
+    raw.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
+    raw.commit()
+    raw.close()
+    with CallStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.last_agent("+8613800000001") == "li"
+    assert _indexes(path) == {"events_menu_choice", "sqlite_autoindex_events_1"}
 
 
 def test_a_newer_schema_is_refused(tmp_path):
