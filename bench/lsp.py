@@ -61,20 +61,27 @@ def _ccf() -> list[str]:
         [sys.executable, "-m", "ccdsl.cli.main", "lsp"]
 
 
-async def run(path: Path, text: str) -> dict[str, float]:
+async def _started(path: Path, on_publish) -> LanguageClient:
+    """A client of a fresh `ccf lsp`, initialized in path's folder, calling on_publish
+    with each publishDiagnostics."""
     client = LanguageClient("bench", "1")
-    published: list[tuple[float, int | None]] = []
-    arrived = asyncio.Event()
-
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def _published(params: lsp.PublishDiagnosticsParams) -> None:
-        published.append((time.perf_counter(), params.version))
-        arrived.set()
-
+    client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(on_publish)
     await client.start_io(*_ccf())
     await client.initialize_async(lsp.InitializeParams(
         capabilities=lsp.ClientCapabilities(), root_uri=path.parent.as_uri()))
     client.initialized(lsp.InitializedParams())
+    return client
+
+
+async def run(path: Path, text: str) -> dict[str, float]:
+    published: list[tuple[float, int | None]] = []
+    arrived = asyncio.Event()
+
+    def _published(params: lsp.PublishDiagnosticsParams) -> None:
+        published.append((time.perf_counter(), params.version))
+        arrived.set()
+
+    client = await _started(path, _published)
     uri = path.as_uri()
     doc = lsp.TextDocumentIdentifier(uri)
     began = time.perf_counter()
@@ -120,20 +127,15 @@ async def run(path: Path, text: str) -> dict[str, float]:
 async def _session(path: Path, edits: list[str]) -> list[float]:
     """Open path in a fresh server, then replace its text by each of edits: the seconds
     until each of their diagnostics was published."""
-    client = LanguageClient("bench", "1")
     versions: dict[int | None, float] = {}
     arrived = asyncio.Event()
 
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def _published(params: lsp.PublishDiagnosticsParams) -> None:
         if params.uri == path.as_uri():
             versions[params.version] = time.perf_counter()
             arrived.set()
 
-    await client.start_io(*_ccf())
-    await client.initialize_async(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), root_uri=path.parent.as_uri()))
-    client.initialized(lsp.InitializedParams())
+    client = await _started(path, _published)
     uri = path.as_uri()
     out = []
     for version, text in enumerate([path.read_text(encoding="utf-8"), *edits], start=1):
