@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 
-from ccdsl.cli.main import app
+from ccdsl.cli.report import report
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
@@ -37,8 +37,7 @@ def test_help() -> None:
     result = ccf("report", "--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    command = next(c for c in app.registered_commands if c.name == "report")
-    first = " ".join(command.callback.__doc__.split()).split(".")[0]
+    first = " ".join(report.__doc__.split()).split(".")[0]
     assert first in text
     for option in ("--store", "--config", "--interval", "--from", "--to", "--queue",
                    "--agent", "--flow", "--within", "--section", "--format", "--output",
