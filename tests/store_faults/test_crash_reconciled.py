@@ -75,6 +75,7 @@ def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path) 
     assert on_disk(store, "SELECT node, node_kind FROM node_visits WHERE call_id = ?",
                    (UID,)) == [("on start", "handler")]
     listed = ccf("calls", "list", "--store", str(store), "-f", "json")
+    assert listed.exit_code == 0, listed.output
     [call] = json.loads(listed.stdout)
     assert call["outcome"] == "interrupted"
     report = ccf("report", "--store", str(store), "--section", "summary", "-f", "json")
