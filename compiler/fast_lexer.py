@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from lark import Lark, Token
-from lark.lexer import BasicLexer, ContextualLexer, PatternStr, UnlessCallback
+from lark.lexer import BasicLexer, ContextualLexer, PatternStr, UnlessCallback, _create_unless
 
 # The whitespace every state ignores: matched as a prefix of each state's regex, so a
 # run of spaces costs no token. No other terminal of grammar.lark starts with a space,
@@ -24,11 +24,15 @@ class Unsupported(Exception):
 
 
 def _state_table(lexer: BasicLexer) -> tuple:
-    """(regexes, keyword of each word per terminal, newline terminals, ignored terminals)
-    of one state's lexer, from lark's own scanner of that state."""
-    scanner = lexer.scanner  # built on first use; also sets lexer.callback
+    """(regex, keyword of each word per terminal, newline terminals, ignored terminals)
+    of one state's lexer: lark's scanner of that state (its terminals in its order,
+    the keywords a name may be, as lark's BasicLexer._build_scanner makes them) in
+    one regex, compiled once (lark's own is compiled only if lark's path runs)."""
+    if lexer.user_callbacks or lexer.use_bytes or lexer.re is not re:
+        raise Unsupported("a lark lexer option this loop does not follow")
+    terminals, unless = _create_unless(lexer.terminals, lexer.g_regex_flags, re, False)
     callbacks = {}
-    for name, callback in lexer.callback.items():
+    for name, callback in unless.items():
         if type(callback) is not UnlessCallback:
             raise Unsupported(f"lexer callback on {name}")
         words = {}
@@ -39,28 +43,39 @@ def _state_table(lexer: BasicLexer) -> tuple:
         callbacks[name] = words
     if not any(lexer.terminals_by_name[n].pattern.value == _SPACES for n in lexer.ignore_types):
         raise Unsupported("no whitespace terminal ignored")
-    regexes = []
-    for mre in scanner._mres:
-        if not isinstance(mre, re.Pattern):
-            raise Unsupported("not the re module")
-        regexes.append(re.compile(f"[\\t \\f]*(?:{mre.pattern})", mre.flags))
-    return tuple(regexes), callbacks, lexer.newline_types, lexer.ignore_types
+    # Python's re has no limit on groups (lark splits its regex only where one has),
+    # and the first alternative that matches wins, as in lark's scanner
+    pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+    regex = re.compile(f"[\\t \\f]*(?:{pattern})", lexer.g_regex_flags)
+    return regex, callbacks, lexer.newline_types, lexer.ignore_types
+
+
+class _States(dict):
+    """Each LALR state's table for the loop below, built the first time the parser
+    is in that state (a small flow visits a few of the 300-odd)."""
+
+    def __init__(self, contextual: ContextualLexer) -> None:
+        super().__init__()
+        self._lexers = contextual.lexers
+        self._by_lexer: dict[int, tuple] = {}
+
+    def __missing__(self, state) -> tuple:
+        lexer = self._lexers[state]
+        if type(lexer) is not BasicLexer:
+            raise Unsupported("not lark's basic lexer")
+        table = self._by_lexer.get(id(lexer))
+        if table is None:
+            table = self._by_lexer[id(lexer)] = _state_table(lexer)
+        self[state] = table
+        return table
 
 
 def tables(parser: Lark) -> dict:
-    """Each LALR state's table for the loop below."""
+    """The per-state tables of tokens() for parser, each built on first use."""
     contextual = parser.parser.lexer.lexer  # under lark's PostLexConnector
     if type(contextual) is not ContextualLexer:
         raise Unsupported("not the contextual lexer")
-    by_lexer: dict[int, tuple] = {}
-    out = {}
-    for state, lexer in contextual.lexers.items():
-        if type(lexer) is not BasicLexer:
-            raise Unsupported("not lark's basic lexer")
-        if id(lexer) not in by_lexer:
-            by_lexer[id(lexer)] = _state_table(lexer)
-        out[state] = by_lexer[id(lexer)]
-    return out
+    return _States(contextual)
 
 
 class _Thread:
@@ -88,12 +103,9 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state)
     tok = None
     stack = parser_state.state_stack  # the parser grows and cuts this very list
     while True:
-        regexes, callbacks, newline_types, ignore_types = states[stack[-1]]
-        for regex in regexes:
-            m = regex.match(text, pos)
-            if m is not None:
-                break
-        else:
+        regex, callbacks, newline_types, ignore_types = states[stack[-1]]
+        m = regex.match(text, pos)
+        if m is None:
             if text[pos:].strip("\t \f"):
                 raise Unsupported("no terminal matches")  # lark's error, from lark's path
             break  # only spaces left: the end
