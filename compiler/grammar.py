@@ -19,7 +19,7 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.indenter import Indenter
 
-from ccdsl.compiler import tree_builder
+from ccdsl.compiler import fast_lexer, tree_builder
 
 
 class _CcfIndenter(Indenter):
@@ -120,8 +120,25 @@ def lark_parser() -> Lark:
     return parser
 
 
+@lru_cache(maxsize=1)
+def _fast_states() -> dict | None:
+    try:
+        return fast_lexer.tables(lark_parser())
+    except fast_lexer.Unsupported:
+        return None
+
+
 def parse_tree(text: str, start: str) -> Tree:
     """The lark tree of text from the rule start ("start" or "expr")."""
+    states = _fast_states()
+    if states is not None:
+        # the fused lexer (fast_lexer.py) first; anything it cannot lex exactly as
+        # lark would, and every syntax error, goes through lark's path below, so
+        # errors and their diagnostics are lark's own
+        try:
+            return fast_lexer.parse(lark_parser(), states, _keyword_terminals(), text, start)
+        except Exception:  # noqa: BLE001 - lark's path below raises what lark raises
+            pass
     token = _TEXT.set(text)
     try:
         return lark_parser().parse(text, start=start)
