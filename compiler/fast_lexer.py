@@ -12,6 +12,8 @@ import unicodedata
 from lark import Lark, Token
 from lark.lexer import BasicLexer, ContextualLexer, PatternStr, UnlessCallback, _create_unless
 
+from ccdsl.compiler import lalr_loop
+
 # The whitespace every state ignores: matched as a prefix of each state's regex, so a
 # run of spaces costs no token. No other terminal of grammar.lark starts with a space,
 # tab or form feed, so skipping the run first cannot change which terminal wins.
@@ -76,16 +78,6 @@ def tables(parser: Lark) -> dict:
     if type(contextual) is not ContextualLexer:
         raise Unsupported("not the contextual lexer")
     return _States(contextual)
-
-
-class _Thread:
-    """What lark's LALR parser asks its lexer for: the tokens, given its state."""
-
-    def __init__(self, text: str, states: dict, keywords: frozenset, indenter) -> None:
-        self.args = (text, states, keywords, indenter)
-
-    def lex(self, parser_state):
-        return tokens(*self.args, parser_state)
 
 
 def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state):
@@ -171,8 +163,11 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state)
                else Token(dedent_type, "", 0, 0, 0, 0, 0, 0))
 
 
-def parse(parser: Lark, states: dict, keywords: frozenset, text: str, start: str):
-    """The tree lark's parser.parse(text, start=start) gives, lexed by tokens above;
-    raises on any error or doubt (the caller then parses through lark's path)."""
-    lalr = parser.parser.parser.parser
-    return lalr.parse(_Thread(text, states, keywords, parser.parser.lexer.postlexer), start)
+def parse(parser: Lark, states: dict, actions, keywords: frozenset, text: str, start: str):
+    """The tree lark's parser.parse(text, start=start) gives, lexed by tokens above and
+    parsed by lalr_loop over actions (lalr_loop.actions of the parser); raises on any
+    error or doubt (the caller then parses through lark's path)."""
+    indenter = parser.parser.lexer.postlexer
+    return lalr_loop.parse(parser.parser.parser.parser, actions,
+                           lambda position: tokens(text, states, keywords, indenter, position),
+                           start)

@@ -19,7 +19,7 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.indenter import Indenter
 
-from ccdsl.compiler import fast_lexer, tree_builder
+from ccdsl.compiler import fast_lexer, lalr_loop, tree_builder
 
 
 class _CcfIndenter(Indenter):
@@ -121,22 +121,25 @@ def lark_parser() -> Lark:
 
 
 @lru_cache(maxsize=1)
-def _fast_states() -> dict | None:
+def _fast_tables() -> tuple | None:
+    """The fused lexer's and the LALR loop's tables, each state's built on first use."""
+    parser = lark_parser()
     try:
-        return fast_lexer.tables(lark_parser())
-    except fast_lexer.Unsupported:
+        return fast_lexer.tables(parser), lalr_loop.actions(parser.parser.parser.parser)
+    except (fast_lexer.Unsupported, lalr_loop.Unsupported):
         return None
 
 
 def parse_tree(text: str, start: str) -> Tree:
     """The lark tree of text from the rule start ("start" or "expr")."""
-    states = _fast_states()
-    if states is not None:
-        # the fused lexer (fast_lexer.py) first; anything it cannot lex exactly as
-        # lark would, and every syntax error, goes through lark's path below, so
-        # errors and their diagnostics are lark's own
+    fast = _fast_tables()
+    if fast is not None:
+        # the fused lexer (fast_lexer.py) and lark's loop without its per-token calls
+        # (lalr_loop.py) first; anything they cannot do exactly as lark would, and
+        # every syntax error, goes through lark's path below, so errors and their
+        # diagnostics are lark's own
         try:
-            return fast_lexer.parse(lark_parser(), states, _keyword_terminals(), text, start)
+            return fast_lexer.parse(lark_parser(), *fast, _keyword_terminals(), text, start)
         except Exception:  # noqa: BLE001 - lark's path below raises what lark raises
             pass
     token = _TEXT.set(text)

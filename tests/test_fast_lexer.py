@@ -67,8 +67,8 @@ def larks_stream(text: str, start: str):
 
 def fast_stream(text: str, start: str):
     parser = grammar.lark_parser()
-    states = grammar._fast_states()
-    assert states is not None, "the fused lexer refuses this grammar"
+    assert grammar._fast_tables() is not None, "the fused lexer refuses this grammar"
+    states = grammar._fast_tables()[0]
     postlex = parser.parser.lexer.postlexer
     return _parse(_Spy(lambda ps: fast_lexer.tokens(text, states, grammar._keyword_terminals(),
                                                     postlex, ps)), start)
@@ -81,11 +81,19 @@ def assert_same_or_refused(text: str, start: str) -> bool:
     if our_error is None:
         assert their_error is None, f"lark fails where the fused lexer does not: {their_error}"
         assert ours == theirs
+        # and the LALR loop (compiler/lalr_loop.py) over those tokens builds lark's tree,
+        # with no fallback to lark's path
+        assert repr(_fast_tree(text, start)) == repr(_larks_tree(text, start))
         return True
     # a syntax error, refused where lark fails too: up to there, it gave lark's tokens
     assert their_error is not None, f"the fused lexer refuses what lark parses: {our_error}"
     assert ours == theirs[:len(ours)]
     return False
+
+
+def _fast_tree(text: str, start: str):
+    return fast_lexer.parse(grammar.lark_parser(), *grammar._fast_tables(),
+                            grammar._keyword_terminals(), text, start)
 
 
 def _tree_or_error(parse, text: str, start: str):
@@ -187,8 +195,6 @@ def test_flows_with_a_character_inserted_lex_as_lark_or_fall_back(path, where, c
 
 def test_parse_tree_takes_the_fused_lexer():
     # a guard that the comparisons above compare the path compiling takes
-    assert grammar._fast_states() is not None
+    assert grammar._fast_tables() is not None
     text = "step x:\n  answer\n"
-    fast = fast_lexer.parse(grammar.lark_parser(), grammar._fast_states(),
-                            grammar._keyword_terminals(), text, "start")
-    assert fast == _larks_tree(text, "start")
+    assert _fast_tree(text, "start") == _larks_tree(text, "start")

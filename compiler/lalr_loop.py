@@ -1,0 +1,97 @@
+"""lark's LALR(1) loop over lark's own tables and callbacks, without its per-token calls.
+
+Must build exactly the tree lark's parser builds; on anything else (a syntax error, a
+table this loop does not read) it raises, and grammar.parse_tree parses the text again
+through lark's path, whose errors the diagnostics quote.
+"""
+
+from __future__ import annotations
+
+from lark import Token
+from lark.parsers.lalr_analysis import Shift
+
+
+class Unsupported(Exception):
+    """A parse this loop does not finish exactly as lark would: lark's path decides."""
+
+
+class _Actions(dict):
+    """Each LALR state's actions, resolved the first time the parser is in it: a shift
+    as (None, next state), a reduce as (its callback, its length, its rule's name), so
+    the loop never hashes lark's Rule objects (a Python __hash__ each) per token."""
+
+    def __init__(self, states: dict, callbacks: dict) -> None:
+        super().__init__()
+        self._states, self._callbacks = states, callbacks
+
+    def __missing__(self, state) -> dict:
+        resolved = {}
+        for kind, (action, arg) in self._states[state].items():
+            if action is Shift:
+                resolved[kind] = (None, arg, None)
+            else:
+                resolved[kind] = (self._callbacks[arg], len(arg.expansion), arg.origin.name)
+        self[state] = resolved
+        return resolved
+
+
+class _Position:
+    """What the contextual lexer reads of the parser: its state stack, grown and cut
+    by the loop below."""
+
+    __slots__ = ("state_stack",)
+
+    def __init__(self, stack: list) -> None:
+        self.state_stack = stack
+
+
+def actions(parser) -> _Actions:
+    """The resolved tables of lark's LALR _Parser, for parse()."""
+    if any(isinstance(key, str) for key in parser.callbacks):
+        raise Unsupported("terminal callbacks")  # a shift would have to call them
+    return _Actions(parser.parse_table.states, parser.callbacks)
+
+
+def parse(parser, table: _Actions, tokens, start: str):
+    """What lark's parser.parse(lexer, start) returns, for tokens(position) the tokens."""
+    stack = [parser.parse_table.start_states[start]]
+    end_state = parser.parse_table.end_states[start]
+    values: list = []
+    push_state, push_value = stack.append, values.append
+    token = None
+    try:
+        for token in tokens(_Position(stack)):
+            kind = token.type
+            while True:
+                callback, arg, name = table[stack[-1]][kind]
+                if callback is None:
+                    push_state(arg)
+                    push_value(token)
+                    break
+                if arg:
+                    children = values[-arg:]
+                    del stack[-arg:]
+                    del values[-arg:]
+                else:
+                    children = []
+                value = callback(children)
+                push_state(table[stack[-1]][name][1])
+                push_value(value)
+        end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+        while True:
+            callback, arg, name = table[stack[-1]][end.type]
+            if callback is None:
+                raise Unsupported("a shift of the end")
+            if arg:
+                children = values[-arg:]
+                del stack[-arg:]
+                del values[-arg:]
+            else:
+                children = []
+            value = callback(children)
+            push_state(table[stack[-1]][name][1])
+            push_value(value)
+            if stack[-1] == end_state:
+                return values[-1]
+    except KeyError as error:
+        raise Unsupported("a syntax error: lark's path reports it") from error
