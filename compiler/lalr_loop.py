@@ -15,10 +15,17 @@ class Unsupported(Exception):
     """A parse this loop does not finish exactly as lark would: lark's path decides."""
 
 
+# a reduction of one symbol whose callback returns that symbol's value as it is (a
+# `?rule` with one child, as tree_builder marks it): the loop only moves the state
+_PASS = object()
+
+
 class _Actions(dict):
     """Each LALR state's actions, resolved the first time the parser is in it: a shift
-    as (None, next state), a reduce as (its callback, its length, its rule's name), so
-    the loop never hashes lark's Rule objects (a Python __hash__ each) per token."""
+    as (None, next state), a reduce as (its callback or _PASS, its length, its rule's
+    name), so the loop never hashes lark's Rule objects (a Python __hash__ each) per
+    token, and most of an expression's climb through the precedence rules costs no
+    call."""
 
     def __init__(self, states: dict, callbacks: dict) -> None:
         super().__init__()
@@ -30,7 +37,10 @@ class _Actions(dict):
             if action is Shift:
                 resolved[kind] = (None, arg, None)
             else:
-                resolved[kind] = (self._callbacks[arg], len(arg.expansion), arg.origin.name)
+                callback, size = self._callbacks[arg], len(arg.expansion)
+                if size == 1 and getattr(callback, "passes_only_child", False):
+                    callback = _PASS
+                resolved[kind] = (callback, size, arg.origin.name)
         self[state] = resolved
         return resolved
 
@@ -68,6 +78,10 @@ def parse(parser, table: _Actions, tokens, start: str):
                     push_state(arg)
                     push_value(token)
                     break
+                if callback is _PASS:
+                    del stack[-1]
+                    push_state(table[stack[-1]][name][1])
+                    continue
                 if arg:
                     children = values[-arg:]
                     del stack[-arg:]
@@ -82,6 +96,12 @@ def parse(parser, table: _Actions, tokens, start: str):
             callback, arg, name = table[stack[-1]][end.type]
             if callback is None:
                 raise Unsupported("a shift of the end")
+            if callback is _PASS:
+                del stack[-1]
+                push_state(table[stack[-1]][name][1])
+                if stack[-1] == end_state:
+                    return values[-1]
+                continue
             if arg:
                 children = values[-arg:]
                 del stack[-arg:]

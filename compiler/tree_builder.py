@@ -91,6 +91,8 @@ def _callback(name: str, expand1: bool, include, append_none: int):
             res = Tree(name, children)
             _place(res, children)
             return res
+        # lalr_loop skips the call where it would hand back a rule's only child
+        build.passes_only_child = expand1
         return build
 
     def build_filtered(children):
