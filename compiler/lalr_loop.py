@@ -62,56 +62,45 @@ def actions(parser) -> _Actions:
     return _Actions(parser.parse_table.states, parser.callbacks)
 
 
+def _ended(tokens):
+    """tokens, then lark's $END token at the last one's place."""
+    token = None
+    for token in tokens:
+        yield token
+    yield Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+
+
 def parse(parser, table: _Actions, tokens, start: str):
     """What lark's parser.parse(lexer, start) returns, for tokens(position) the tokens."""
     stack = [parser.parse_table.start_states[start]]
     end_state = parser.parse_table.end_states[start]
     values: list = []
     push_state, push_value = stack.append, values.append
-    token = None
     try:
-        for token in tokens(_Position(stack)):
+        for token in _ended(tokens(_Position(stack))):
             kind = token.type
+            at_end = kind == "$END"
             while True:
                 callback, arg, name = table[stack[-1]][kind]
                 if callback is None:
+                    if at_end:
+                        raise Unsupported("a shift of the end")
                     push_state(arg)
                     push_value(token)
                     break
                 if callback is _PASS:
                     del stack[-1]
-                    push_state(table[stack[-1]][name][1])
-                    continue
-                if arg:
-                    children = values[-arg:]
-                    del stack[-arg:]
-                    del values[-arg:]
                 else:
-                    children = []
-                value = callback(children)
+                    if arg:
+                        children = values[-arg:]
+                        del stack[-arg:]
+                        del values[-arg:]
+                    else:
+                        children = []
+                    push_value(callback(children))
                 push_state(table[stack[-1]][name][1])
-                push_value(value)
-        end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
-        while True:
-            callback, arg, name = table[stack[-1]][end.type]
-            if callback is None:
-                raise Unsupported("a shift of the end")
-            if callback is _PASS:
-                del stack[-1]
-                push_state(table[stack[-1]][name][1])
-                if stack[-1] == end_state:
+                if at_end and stack[-1] == end_state:
                     return values[-1]
-                continue
-            if arg:
-                children = values[-arg:]
-                del stack[-arg:]
-                del values[-arg:]
-            else:
-                children = []
-            value = callback(children)
-            push_state(table[stack[-1]][name][1])
-            push_value(value)
-            if stack[-1] == end_state:
-                return values[-1]
     except KeyError as error:
         raise Unsupported("a syntax error: lark's path reports it") from error
+    raise Unsupported("the tokens ended before the end")
