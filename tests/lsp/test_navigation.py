@@ -28,6 +28,15 @@ async def _definition(client, path: Path, needle: str, offset: int) -> list[lsp.
         position=position_of(path, needle, offset=offset)))
 
 
+async def _references(client, path: Path, needle: str, offset: int,
+                      declaration: bool) -> list[lsp.Location]:
+    await open_file(client, path)
+    return await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
+        position=position_of(path, needle, offset=offset),
+        context=lsp.ReferenceContext(include_declaration=declaration)))
+
+
 async def test_goto_a_step_lands_on_its_name(client, workspace: Path) -> None:
     path = workspace / "hotline.ccf"
     (found,) = await _definition(client, path, "1 -> goto order_lookup", len("1 -> goto "))
@@ -60,11 +69,7 @@ def _code_words(path: Path, word: str) -> int:
 
 async def test_references_of_a_step_cover_the_flow_and_its_tests(client, workspace) -> None:
     path = workspace / "hotline.ccf"
-    await open_file(client, path)
-    found = await client.text_document_references_async(lsp.ReferenceParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
-        position=position_of(path, "step main_menu", offset=6),
-        context=lsp.ReferenceContext(include_declaration=True)))
+    found = await _references(client, path, "step main_menu", 6, declaration=True)
     files = [Path(f.uri).name for f in found]
     tests = workspace / "hotline.test.ccf"
     assert files.count("hotline.ccf") == _code_words(path, "main_menu") >= 5
@@ -78,11 +83,7 @@ async def test_references_of_a_step_cover_the_flow_and_its_tests(client, workspa
 
 async def test_references_of_a_sub_flow_reach_the_flows_that_use_it(client, workspace) -> None:
     path = workspace / "orders.ccf"
-    await open_file(client, path)
-    found = await client.text_document_references_async(lsp.ReferenceParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
-        position=position_of(path, "sub tell_status", offset=5),
-        context=lsp.ReferenceContext(include_declaration=False)))
+    found = await _references(client, path, "sub tell_status", 5, declaration=False)
     assert [Path(f.uri).name for f in found] == ["hotline.ccf"]
 
 
@@ -95,11 +96,7 @@ async def test_references_outside_the_workspace_reach_the_flows_beside_the_file(
     shutil.copy(ROOT / "examples" / "iws" / "orders.ccf", folder)
     shutil.copy(ROOT / "examples" / "iws" / "hotline.ccf", folder)
     path = folder / "orders.ccf"
-    await open_file(client, path)
-    found = await client.text_document_references_async(lsp.ReferenceParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
-        position=position_of(path, "sub tell_status", offset=5),
-        context=lsp.ReferenceContext(include_declaration=False)))
+    found = await _references(client, path, "sub tell_status", 5, declaration=False)
     assert [(Path(f.uri).parent.name, Path(f.uri).name) for f in found] == [
         ("elsewhere", "hotline.ccf")]
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(
