@@ -25,7 +25,6 @@ but not stored, stored twice, or in flight and never reconciled).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sqlite3
@@ -285,7 +284,6 @@ def main() -> int:
                "no_trace_in_crash_window": len(too_late),
                "locked_calls_per_s": round(lock_rate, 2),
                "free_calls_per_s": round(free_rate, 2)}
-    print(json.dumps(figures))
     keep("chaos", figures)
     ok = not lost and not twice and not unreconciled
     print(f"target: every call accounted for (served and stored once, or in flight and "
