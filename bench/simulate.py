@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from figures import keep  # noqa: E402
+from served import percentile  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.core.centre import Agent, AgentState  # noqa: E402
@@ -101,11 +102,6 @@ class Row:
         if self.target is None:
             return True
         return self.median >= self.target if self.higher_is_better else self.median < self.target
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _skill_names() -> list[str]:
@@ -171,10 +167,10 @@ def measure_routing() -> list[Row]:
     up = [n / 1000 for n in update_ns]
     return [
         Row(f"routing decision ({AGENTS:,} agents, {SKILLS} skills)", "µs",
-            statistics.median(us), _percentile(us, 0.99), TARGET_DECISION_US,
+            statistics.median(us), percentile(us, 0.99), TARGET_DECISION_US,
             f"{len(us):,} decisions, {dialled:,} found an agent"),
         Row("agent state change (index update)", "µs",
-            statistics.median(up), _percentile(up, 0.99), None, f"{len(up):,} changes"),
+            statistics.median(up), percentile(up, 0.99), None, f"{len(up):,} changes"),
     ]
 
 
@@ -316,7 +312,7 @@ def measure_calls() -> list[Row]:
     for name, ns in per_path.items():
         us = [n / 1000 for n in ns]
         rows.append(Row(f"  one call: {name}", "µs", statistics.median(us),
-                        _percentile(us, 0.99), None, f"outcome {outcomes[name]}"))
+                        percentile(us, 0.99), None, f"outcome {outcomes[name]}"))
     rows.append(Row("simulated calls/s, store committing every call", "/s",
                     statistics.median(live_rates), min(live_rates), None,
                     "the same mix; one commit per call, as a live server's store"))
