@@ -32,10 +32,6 @@ class Node:
     calls: int | None = None  # with traffic: visits of the node
     dropped: int | None = None  # with traffic: callers who hung up there
 
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
-
 
 @dataclass(frozen=True)
 class Edge:
@@ -85,12 +81,6 @@ class FlowGraph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     traffic: Traffic | None = None
-
-    def node(self, node_id: str) -> Node:
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
 
     @property
     def groups(self) -> tuple[str, ...]:

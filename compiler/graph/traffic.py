@@ -41,12 +41,14 @@ def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
     # share the one number the store has for them
     ways = Counter((e.origins, e.target) for e in counted
                    if e.count is not None and not e.choices)
+    # each menu's choices counted once, for the menu and every edge into it
+    menus = {n.id: _menu_calls(n, counted, traffic) for n in graph.nodes if n.kind == "menu"}
     edges = []
     for edge in counted:
         if edge.count is not None and not edge.choices:
             edge = replace(edge, shared=ways[(edge.origins, edge.target)])
-        elif not edge.choices and graph.node(edge.target).kind == "menu":
-            edge = replace(edge, count=_menu_calls(graph.node(edge.target), counted, traffic))
+        elif not edge.choices and edge.target in menus:
+            edge = replace(edge, count=menus[edge.target])
         edges.append(edge)
 
     nodes: list[Node] = []
@@ -55,7 +57,7 @@ def with_traffic(graph: FlowGraph, traffic: Traffic) -> FlowGraph:
             calls, dropped = traffic.visits.get(node.key, (0, 0))
             node = replace(node, calls=calls, dropped=dropped)
         elif node.kind == "menu":
-            node = replace(node, calls=_menu_calls(node, counted, traffic))
+            node = replace(node, calls=menus[node.id])
         nodes.append(node)
     return replace(graph, nodes=tuple(nodes), edges=tuple(edges), traffic=traffic)
 
