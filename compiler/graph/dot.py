@@ -5,7 +5,7 @@ module in boxes of their own; arrows as thick as their traffic. Plain text; neve
 from __future__ import annotations
 
 from ccdsl.compiler.graph.labels import (
-    drawn_ids,
+    drawn_edges,
     edge_text,
     group_title,
     heaviest,
@@ -85,10 +85,7 @@ def render_dot(graph: FlowGraph) -> str:
         out.extend("    " + _node(i, n) for i, n in members)
         out.append("    }")
     top = heaviest(graph)
-    drawn = drawn_ids(graph)
-    for edge in graph.edges:
-        if edge.source not in drawn or edge.target not in drawn:
-            continue
+    for edge in drawn_edges(graph):
         attrs = [EDGE_STYLE.get(edge.kind, "")]
         text = edge_text(edge)
         if text:

@@ -109,5 +109,11 @@ def drawn_ids(graph: FlowGraph) -> set[str]:
     return {n.id for group in graph.groups for _, n in shown(graph, group)}
 
 
+def drawn_edges(graph: FlowGraph) -> list[Edge]:
+    """The edges drawn: those between two drawn nodes, in the graph's order."""
+    drawn = drawn_ids(graph)
+    return [e for e in graph.edges if e.source in drawn and e.target in drawn]
+
+
 def title(graph: FlowGraph) -> str:
     return one_line(f"{graph.flow}: {graph.title}" if graph.title else graph.flow)

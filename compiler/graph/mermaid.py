@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from ccdsl.compiler.graph.labels import (
+    drawn_edges,
     drawn_ids,
     edge_text,
     group_title,
@@ -69,9 +70,7 @@ def render_mermaid(graph: FlowGraph) -> str:
         out.append("    end")
     top = heaviest(graph)
     styles = []
-    drawn = drawn_ids(graph)
-    drawn_edges = [e for e in graph.edges if e.source in drawn and e.target in drawn]
-    for number, edge in enumerate(drawn_edges):
+    for number, edge in enumerate(drawn_edges(graph)):
         arrow = "-.->" if edge.kind in DASHED else "-->"
         label = edge_text(edge)
         middle = f'{arrow}|"{text(label)}"|' if label else arrow
@@ -79,6 +78,7 @@ def render_mermaid(graph: FlowGraph) -> str:
         if edge.count is not None:
             styles.append(f"    linkStyle {number} stroke-width:{width(edge, top)}px")
     out.extend(styles)
+    drawn = drawn_ids(graph)
     used = {n.kind for n in graph.nodes if n.id in drawn}
     out.extend(f"    classDef {kind} {style}" for kind, style in CLASSES.items()
                if kind in used)
