@@ -260,7 +260,7 @@ def main() -> int:
             ael_dir.mkdir()
             (ael_dir / "extensions.ael").write_text(generate_ael(STEPS), encoding="utf-8")
         runs = _whole_processes(folder, big, edited, ael_dir)
-        validate_cpu, parse_cpu = _in_process(big, text if text.endswith("\n") else text + "\n")
+        validate_cpu, parse_cpu = _in_process(big, text)  # generate() ends with "\n"
 
     cold, warm, edit = runs.median("cold"), runs.median("warm"), runs.median("edit")
     small_cold, small_warm = runs.median("small cold"), runs.median("small warm")
