@@ -11,12 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import typer.main
-from ccf_cli import ccf
+from ccf_cli import ccf, every_command
 
 from ccdsl.cli import exit_codes
 from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
-from ccdsl.cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = """flow demo
@@ -30,18 +28,8 @@ on start:
 
 def leaf_commands() -> dict:
     """Every command a user can run, by its words after `ccf`."""
-    found: dict = {}
-
-    def walk(command, words: tuple[str, ...]) -> None:
-        subs = getattr(command, "commands", None)
-        if subs is None:
-            found[words] = command
-            return
-        for name, sub in subs.items():
-            walk(sub, (*words, name))
-
-    walk(typer.main.get_command(app), ())
-    return found
+    return {words: command for words, command in every_command().items()
+            if getattr(command, "commands", None) is None}
 
 
 # ---- README's table is the table --------------------------------------------------------
