@@ -9,6 +9,20 @@ from ccdsl.cli.main import INTERNAL_ERROR, app
 
 runner = CliRunner()
 
+# a flow with nothing to warn of, written by the CLI tests as desk.ccf: they add their
+# own lines or test blocks to it
+WELCOME_FLOW = """flow desk:
+  languages en-US
+
+prompt welcome:
+  en-US tts "Welcome."
+
+on start:
+  answer
+  play welcome
+  hangup
+"""
+
 
 def ccf(*args: str, input: str | None = None, env: dict | None = None):
     """Invoke `ccf ARGS`. An exception escaping a command is a ccf bug:
