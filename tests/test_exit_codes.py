@@ -134,6 +134,12 @@ Case = tuple[str, Callable[[dict[str, str]], list[str]], int]
 SECRET = {"CCF_AMI_SECRET": "s3cret", "CCF_CONSOLE_PASSWORD": "a long enough password",
           "CCF_CONFIG": "", "CCF_STORE": "", "CCF_CRM_DB": ""}
 
+# `ccf agent pause` and `unpause` take the same words and fail alike
+AGENT_CASES: list[Case] = [
+    ("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]], USAGE),
+    ("AMI not answering", lambda p: ["li", "--config", p["toml"]], UNREACHABLE),
+    ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]], USAGE),
+]
 # For each command, the mistakes it can meet and the status the table gives them. A
 # command missing here fails test_every_command_has_its_cases: add its cases.
 CASES: dict[tuple[str, ...], list[Case]] = {
@@ -242,18 +248,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                             USAGE),
                            ("missing ccf.toml", lambda p: [p["flow"], "--config",
                                                            p["no_toml"]], USAGE)],
-    ("agent", "pause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
-                          USAGE),
-                         ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                          UNREACHABLE),
-                         ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
-                          USAGE)],
-    ("agent", "unpause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
-                            USAGE),
-                           ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                            UNREACHABLE),
-                           ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
-                            USAGE)],
+    ("agent", "pause"): AGENT_CASES,
+    ("agent", "unpause"): AGENT_CASES,
     ("console", "user", "add"): [("missing ccf.toml", lambda p: ["zhang", "--role", "admin",
                                                                  "--config", p["no_toml"]],
                                   USAGE),
