@@ -23,6 +23,13 @@ class Diagnostic:
     severity: Severity = field(default=Severity.ERROR)
 
     @property
+    def full_message(self) -> str:
+        """The message, then its `help:` and `note:` lines: the whole of it where a tool
+        shows one text (a GitHub annotation, a SARIF result)."""
+        return "\n".join([self.message, *([f"help: {self.help}"] if self.help else []),
+                          *(f"note: {note}" for note in self.notes)])
+
+    @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 

@@ -155,12 +155,7 @@ def render_github_one(diag: Diagnostic, *, root: str | None = None) -> str:
         f"endColumn={s.end_column}",
         f"title={_escape_property(diag.code)}",
     ]
-    message = diag.message
-    if diag.help:
-        message += f"\nhelp: {diag.help}"
-    for note in diag.notes:
-        message += f"\nnote: {note}"
-    return f"::{level} {','.join(props)}::{_escape_data(message)}\n"
+    return f"::{level} {','.join(props)}::{_escape_data(diag.full_message)}\n"
 
 
 def render(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], fmt: str = "text",

@@ -93,14 +93,6 @@ def _region(span: Span, source: SourceFile | None) -> dict:
     }
 
 
-def _message(diag: Diagnostic) -> str:
-    lines = [diag.message]
-    if diag.help:
-        lines.append(f"help: {diag.help}")
-    lines.extend(f"note: {note}" for note in diag.notes)
-    return "\n".join(lines)
-
-
 def _first_paragraph(text: str) -> str:
     """The explanation's first paragraph after its `# CODE: title` heading."""
     body = text.split("\n", 1)[1] if text.startswith("# ") else text
@@ -142,7 +134,7 @@ def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
             "ruleId": diag.code,
             "ruleIndex": index[diag.code],
             "level": "error" if diag.severity is Severity.ERROR else "warning",
-            "message": {"text": _message(diag)},
+            "message": {"text": diag.full_message},
             "locations": [{"physicalLocation": {
                 "artifactLocation": _artifact(diag.span.file, root),
                 "region": _region(diag.span, sources.get(diag.span.file)),

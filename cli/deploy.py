@@ -14,11 +14,12 @@ from ccdsl.cli.common import (
     load_centre,
     render_diagnostics,
     require_ami_secret,
+    service_exit_code,
     wants_color,
     write,
 )
 from ccdsl.cli.completion import flow_paths
-from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
+from ccdsl.cli.exit_codes import PROBLEMS, USAGE
 
 
 def deploy(
@@ -70,8 +71,7 @@ def deploy(
             _deploy(centre, store, path, dry_run=dry_run, no_apply=no_apply, note=note)
     except (DeployError, FlowStoreError) as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(UNREACHABLE if getattr(exc, "unreachable", False) else PROBLEMS) \
-            from None
+        raise typer.Exit(service_exit_code(exc)) from None
 
 
 def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], list[str]]:

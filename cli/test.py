@@ -187,8 +187,7 @@ def run_flow_tests(
     if use_bar:
         runs = _run_with_progress(compiled, selected, session)
     else:
-        out = (lambda line: write(line)) if text else (lambda line: None)
-        runs = [_run_flow(run, out, session) for run in compiled]
+        runs = [_run_flow(run, write if text else None, session) for run in compiled]
 
     from ccdsl.runtime.testing.case_report import totals
 
@@ -306,7 +305,8 @@ def _compile(path: str, selection, store=None) -> FlowRun:
 
 def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
     """Run one flow's selected tests, printing a line per test through `out`
-    and keeping a CaseReport of each, deselected and not-run ones too."""
+    (None: print nothing) and keeping a CaseReport of each, deselected and not-run
+    ones too."""
     from ccdsl.cli.common import Format as DiagFormat
     from ccdsl.cli.common import render_diagnostics
     from ccdsl.runtime.core.ir import load_program
@@ -319,8 +319,9 @@ def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
 
     root = os.getcwd()
     if run.compile_failed:
-        out(f"FAIL  {run.path}: {_compile_failure(run.path)}\n")
-        out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text)))
+        if out is not None:
+            out(f"FAIL  {run.path}: {_compile_failure(run.path)}\n")
+            out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text)))
         run.cases.append(_compile_case(run, root))
         session.stopped = session.stopped or session.fail_fast
         if advance:
@@ -346,8 +347,10 @@ def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
         seconds = time.perf_counter() - started
         run.seconds += seconds
         run.results.append(result)
-        run.cases.append(_case_of(run, result, seconds, session.verbose, root))
-        out(_result_text(result, run.sources, session.verbose, seconds))
+        case = _case_of(run, result, seconds, session.verbose, root)
+        run.cases.append(case)
+        if out is not None:
+            out(_result_text(result, run.sources, case.trace, seconds))
         if not result.passed and session.fail_fast:
             session.stopped = True
         if advance:
@@ -461,9 +464,10 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
-def _result_text(result, sources: dict, verbose: bool, seconds: float = 0.0) -> str:
+def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -> str:
+    """A test's lines in text mode; trace, its case's (the CaseReport's, rendered once)."""
     from ccdsl.runtime.operations.terminal_text import visible
-    from ccdsl.runtime.operations.trace import render_trace, where_text
+    from ccdsl.runtime.operations.trace import where_text
 
     where = where_text(result.loc, os.getcwd())
     slow = f"  ({seconds:.2f}s)" if seconds >= SLOW_TEST_SECONDS else ""
@@ -487,9 +491,9 @@ def _result_text(result, sources: dict, verbose: bool, seconds: float = 0.0) -> 
             continue
         lines.append(_indent(quote_line(exp.loc, sources,
                                         note=f"happened: {visible(outcome.happened)}")))
-    if (not result.passed or verbose) and result.events:
+    if trace:
         lines.append("    trace:\n")
-        lines.append(render_trace(result.events, root=os.getcwd(), indent="      "))
+        lines.append(_indent(trace, "      "))
     return "".join(lines)
 
 

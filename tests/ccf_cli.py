@@ -9,6 +9,20 @@ from ccdsl.cli.main import INTERNAL_ERROR, app
 
 runner = CliRunner()
 
+# a flow with nothing to warn of, written by the CLI tests as desk.ccf: they add their
+# own lines or test blocks to it
+WELCOME_FLOW = """flow desk:
+  languages en-US
+
+prompt welcome:
+  en-US tts "Welcome."
+
+on start:
+  answer
+  play welcome
+  hangup
+"""
+
 
 def ccf(*args: str, input: str | None = None, env: dict | None = None):
     """Invoke `ccf ARGS`. An exception escaping a command is a ccf bug:
@@ -19,3 +33,19 @@ def ccf(*args: str, input: str | None = None, env: dict | None = None):
     assert result.exit_code != INTERNAL_ERROR, result.output
     assert "Traceback" not in result.output
     return result
+
+
+def every_command() -> dict[tuple[str, ...], object]:
+    """`ccf` and every group and command under it, by the words after `ccf` (the
+    root's are ()), each built as click runs it."""
+    import typer.main
+
+    found: dict[tuple[str, ...], object] = {}
+
+    def walk(command, words: tuple[str, ...]) -> None:
+        found[words] = command
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, (*words, name))
+
+    walk(typer.main.get_command(app), ())
+    return found

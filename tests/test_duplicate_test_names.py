@@ -7,19 +7,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ccf_cli import ccf
+from ccf_cli import WELCOME_FLOW, ccf
 
-FLOW = """flow desk:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-on start:
-  answer
-  play welcome
-  hangup
-
+FLOW = WELCOME_FLOW + """
 test "welcome is played":
   call from "+8613900000000"
   expect played welcome

@@ -11,12 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import typer.main
-from ccf_cli import ccf
+from ccf_cli import ccf, every_command
 
 from ccdsl.cli import exit_codes
 from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
-from ccdsl.cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = """flow demo
@@ -30,18 +28,8 @@ on start:
 
 def leaf_commands() -> dict:
     """Every command a user can run, by its words after `ccf`."""
-    found: dict = {}
-
-    def walk(command, words: tuple[str, ...]) -> None:
-        subs = getattr(command, "commands", None)
-        if subs is None:
-            found[words] = command
-            return
-        for name, sub in subs.items():
-            walk(sub, (*words, name))
-
-    walk(typer.main.get_command(app), ())
-    return found
+    return {words: command for words, command in every_command().items()
+            if getattr(command, "commands", None) is None}
 
 
 # ---- README's table is the table --------------------------------------------------------
@@ -146,6 +134,12 @@ Case = tuple[str, Callable[[dict[str, str]], list[str]], int]
 SECRET = {"CCF_AMI_SECRET": "s3cret", "CCF_CONSOLE_PASSWORD": "a long enough password",
           "CCF_CONFIG": "", "CCF_STORE": "", "CCF_CRM_DB": ""}
 
+# `ccf agent pause` and `unpause` take the same words and fail alike
+AGENT_CASES: list[Case] = [
+    ("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]], USAGE),
+    ("AMI not answering", lambda p: ["li", "--config", p["toml"]], UNREACHABLE),
+    ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]], USAGE),
+]
 # For each command, the mistakes it can meet and the status the table gives them. A
 # command missing here fails test_every_command_has_its_cases: add its cases.
 CASES: dict[tuple[str, ...], list[Case]] = {
@@ -254,18 +248,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                             USAGE),
                            ("missing ccf.toml", lambda p: [p["flow"], "--config",
                                                            p["no_toml"]], USAGE)],
-    ("agent", "pause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
-                          USAGE),
-                         ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                          UNREACHABLE),
-                         ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
-                          USAGE)],
-    ("agent", "unpause"): [("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]],
-                            USAGE),
-                           ("AMI not answering", lambda p: ["li", "--config", p["toml"]],
-                            UNREACHABLE),
-                           ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]],
-                            USAGE)],
+    ("agent", "pause"): AGENT_CASES,
+    ("agent", "unpause"): AGENT_CASES,
     ("console", "user", "add"): [("missing ccf.toml", lambda p: ["zhang", "--role", "admin",
                                                                  "--config", p["no_toml"]],
                                   USAGE),

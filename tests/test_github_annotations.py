@@ -8,20 +8,10 @@ import json
 import re
 from pathlib import Path
 
-from tests.ccf_cli import ccf
+from tests.ccf_cli import WELCOME_FLOW, ccf
 
 NAME = 'a, b: 100%0A done %25 ::error file=x.ccf::gotcha'
-FLOW = f"""flow desk:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-on start:
-  answer
-  play welcome
-  hangup
-
+FLOW = WELCOME_FLOW + f"""
 test "{NAME}":
   call from "+8613900000000"
   expect played welcome

@@ -7,26 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-import typer.main
-from ccf_cli import ccf
-
-from ccdsl.cli.main import app
+from ccf_cli import ccf, every_command
 
 ROOT = Path(__file__).resolve().parent.parent
 _BRACKETED = re.compile(r"\\?\[[A-Za-z_][\w.-]*\]")
-
-
-def every_command() -> list[tuple[tuple[str, ...], object]]:
-    """Every group and command, by its words after `ccf` (the root is ())."""
-    found = []
-
-    def walk(command, words: tuple[str, ...]) -> None:
-        found.append((words, command))
-        for name, sub in (getattr(command, "commands", None) or {}).items():
-            walk(sub, (*words, name))
-
-    walk(typer.main.get_command(app), ())
-    return found
 
 
 def declared_words(command) -> set[str]:
@@ -36,7 +20,7 @@ def declared_words(command) -> set[str]:
     return {word.lstrip("\\") for text in texts for word in _BRACKETED.findall(text)}
 
 
-COMMANDS = every_command()
+COMMANDS = list(every_command().items())
 
 
 def test_the_help_declares_bracketed_words_to_check() -> None:

@@ -307,7 +307,7 @@ def test_a_failed_test_block_quotes_what_happened_escaped() -> None:
     expectation = Expectation("heard", False, f"Hello {NAME}", None, loc, "text")
     failed = TestResult("greets", loc, (Outcome(expectation, False, f'"Hello {NAME}."'),))
     broken = TestResult("breaks", loc, error=f"no customer {NUMBER}: {NAME}")
-    text = _result_text(failed, {}, False) + _result_text(broken, {}, False)
+    text = _result_text(failed, {}) + _result_text(broken, {})
     assert raw_bytes(text) == []
     assert f'happened: "Hello {NAME_SHOWN}."' in text
     assert f"error: no customer {NUMBER}: {NAME_SHOWN}" in text

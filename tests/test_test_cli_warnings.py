@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ccf_cli import ccf
+from ccf_cli import WELCOME_FLOW, ccf
 
 # W602 in the flow itself: `unused` is never read
 FLOW = """flow desk:
@@ -29,19 +29,8 @@ test "welcome is played":
   expect played welcome
 """
 
-# W603 (a suppression that silences nothing) inside one test block only: that test
-# fails, the other runs
-TEST_WARNING_FLOW = """flow desk:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-on start:
-  answer
-  play welcome
-  hangup
-"""
+# W603 (a suppression that silences nothing) inside one test block only, written
+# beside WELCOME_FLOW: that test fails, the other runs
 TESTS = """test "welcome is played":
   call from "+8613900000000"
   expect played welcome
@@ -94,7 +83,7 @@ def test_the_warning_options_reach_the_json_report(desk: Path) -> None:
 
 def test_a_warning_inside_one_test_block_fails_only_that_test(tmp_path: Path,
                                                               monkeypatch) -> None:
-    (tmp_path / "desk.ccf").write_text(TEST_WARNING_FLOW, encoding="utf-8")
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW, encoding="utf-8")
     (tmp_path / "desk.test.ccf").write_text(TESTS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert ccf("test", ".").exit_code == 0
@@ -120,7 +109,7 @@ def test_a_wrong_code_is_a_usage_error(desk: Path, options, message: str) -> Non
 def test_an_error_on_a_tests_first_line_fails_that_test_not_the_one_before(
         tmp_path: Path, monkeypatch) -> None:
     # a test block's span ends at column 1 of the next block's first line
-    (tmp_path / "desk.ccf").write_text(TEST_WARNING_FLOW, encoding="utf-8")
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW, encoding="utf-8")
     (tmp_path / "desk.test.ccf").write_text(
         'test "a known caller":\n  call from "+8613900000000"\n  expect played welcome\n\n'
         'test "no call":\n  expect played welcome\n', encoding="utf-8")
