@@ -230,6 +230,18 @@ def test_pruning_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     assert store.clear() == 4
 
 
+def test_writing_many_entries_scans_the_folder_once(tmp_path: Path, monkeypatch) -> None:
+    # a cold `ccf validate` of a tree writes hundreds of entries: pruning (a stat of every
+    # entry in the folder) at each of them made the run quadratic in the folder's size
+    store = Store(str(tmp_path / "cache"))
+    scans = []
+    real = Store.entries
+    monkeypatch.setattr(Store, "entries", lambda self: scans.append(1) or real(self))
+    for n in range(50):
+        store.put("modules", f"k{n}", b"x" * 1000)
+    assert len(scans) == 1
+
+
 # ---- never a stale result ---------------------------------------------------------------
 
 VARIANTS = {
