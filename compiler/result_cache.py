@@ -26,15 +26,15 @@ from ccdsl.diagnostics import has_errors
 
 
 def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
-                   store: Store | None = None, reuse_result: bool = True) -> CompileResult:
+                   store: Store | None = None, reuse_failed: bool = True) -> CompileResult:
     """compile_file(path, ...) through the cache in store (None: no cache at all).
 
     A result served from the cache has no program (program is None) and holds only the
-    sources its diagnostics point into; reuse_result False compiles (parses still from
-    the cache) for a caller that needs the program."""
+    sources its diagnostics point into; reuse_failed False compiles a flow stored with
+    errors again (parses still from the cache), for a caller that needs its program."""
     if store is None or not store.usable():
         return _compile(path, lower, selection, None)
-    if not reuse_result or path.endswith(TEST_SUFFIX) or unsaved_active():
+    if path.endswith(TEST_SUFFIX) or unsaved_active():
         # an orphaned test file (E306) is reported without compiling anything
         return _compile(path, lower, selection, store)
     key = key_of("result", os.getcwd(), flow_files.stdlib_dir(), path,
@@ -47,6 +47,8 @@ def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
         seen, raw, ir = stored
         if _unchanged(seen, texts):
             diags = finish(raw, selection)
+            if not reuse_failed and has_errors(diags):
+                return _compile(path, lower, selection, store)
             if not lower or ir is not None or has_errors(diags):
                 ir = ir if lower and not has_errors(diags) else None
                 return CompileResult(path, None, diags, ir, _sources(diags, texts))

@@ -125,6 +125,17 @@ def test_a_command_served_from_the_cache_prints_what_it_printed(tree: Path, pars
     assert ("expect transfer" if command == "test" else "unused") in fresh.output
 
 
+def test_test_compiles_a_flow_that_does_not_load_once(tree: Path, monkeypatch) -> None:
+    # its result has no program, fresh or stored: compiling again would not give one
+    (tree / "main.ccf").write_text("flow main\nfun (\n", encoding="utf-8")
+    compiles = []
+    real = pipeline.compile_file
+    monkeypatch.setattr(pipeline, "compile_file",
+                        lambda *a, **k: compiles.append(1) or real(*a, **k))
+    assert ccf("test", str(tree / "main.ccf")).exit_code == 1
+    assert len(compiles) == 1
+
+
 def test_no_cache_reads_and_writes_nothing(tree: Path, parses, tmp_path: Path) -> None:
     for command in ("validate", "compile", "test"):
         ccf(command, "--no-cache", str(tree / "main.ccf"))
