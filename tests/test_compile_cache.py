@@ -228,6 +228,21 @@ def test_a_folder_others_can_write_is_not_used(tree: Path, tmp_path: Path,
     assert "can be written by other users" in store.problem
 
 
+def test_the_grammar_tables_made_first_leave_the_folder_usable(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    # `ccf fmt`, --no-cache and the language server build the grammar without a Store:
+    # the folder they make must pass the Store's check under a group-writable umask too
+    from ccdsl.compiler.grammar import _cache_path
+
+    monkeypatch.setenv("CCF_CACHE_DIR", str(tmp_path / "cache"))
+    old = os.umask(0o002)
+    try:
+        _cache_path("grammar")
+    finally:
+        os.umask(old)
+    assert Store(str(tmp_path / "cache")).usable()
+
+
 def test_pruning_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "cache"))
     for n in range(10):
