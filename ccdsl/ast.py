@@ -270,23 +270,13 @@ def dotted(expr) -> tuple[str, ...] | None:
 
 _SCALARS = (str, int, float, bool)
 # each node class's children fields, read with one attrgetter; None for what is not a node
-_CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
 _CHILDREN: dict[type, Callable[[object], tuple] | None] = {}
 
 
-def _child_fields(cls: type) -> tuple[str, ...] | None:
-    names = _CHILD_FIELDS.get(cls)
-    if names is None:
-        fields = getattr(cls, "__dataclass_fields__", None)
-        if fields is None:
-            return None
-        names = tuple(n for n in fields if n not in ("span", "comments"))
-        _CHILD_FIELDS[cls] = names
-    return names
-
-
 def _children_getter(cls: type) -> Callable[[object], tuple] | None:
-    names = _child_fields(cls)
+    fields = getattr(cls, "__dataclass_fields__", None)
+    names = None if fields is None else \
+        tuple(n for n in fields if n not in ("span", "comments"))
     if names is None:
         getter = None
     elif len(names) == 1:

@@ -283,10 +283,8 @@ def _compile(path: str, selection, store=None) -> FlowRun:
     from ccdsl.compiler.result_cache import compile_cached
 
     started = time.perf_counter()
-    result = compile_cached(path, selection=selection, store=store)
-    if not result.ok and result.program is None and store is not None:
-        # a stored result has no program, which isolating the broken tests needs
-        result = compile_cached(path, selection=selection, store=store, reuse_result=False)
+    # a stored result has no program, which isolating the broken tests needs
+    result = compile_cached(path, selection=selection, store=store, reuse_failed=False)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
                   sources=result.sources)
     if not result.ok or result.ir is None:

@@ -22,6 +22,9 @@ MAGIC = b"ccdsl-cache 1\n"
 _DIGEST = 32
 # beyond this the least recently used entries go, down to three quarters of it
 MAX_BYTES = 256 * 1024 * 1024
+# pruning stats every entry, so a process prunes at its first write and then only after
+# writing this much more, not at every entry (a cold `ccf validate` writes hundreds)
+PRUNE_EVERY = MAX_BYTES // 8
 KINDS = ("modules", "results")
 _STALE_TEMP_S = 3600  # a temporary file this old was left by a process that died
 
@@ -89,6 +92,7 @@ class Store:
         self.problem: str | None = None  # why it is not used, for `ccf cache info`
         self.hits = 0
         self.misses = 0
+        self._unpruned: int | None = None  # bytes written since the last prune; None: never
 
     def usable(self) -> bool:
         if self._usable is None:
@@ -169,7 +173,10 @@ class Store:
                 except OSError:
                     pass
         if self._usable:
-            self.prune()
+            if self._unpruned is None or self._unpruned >= PRUNE_EVERY:
+                self.prune()
+                self._unpruned = 0
+            self._unpruned += len(body)
 
     def entries(self) -> list[tuple[str, float, int]]:
         """(path, last used, bytes) of every entry and temporary file."""

@@ -50,8 +50,8 @@ def find_flow_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                     "E006", f"`{path}` has no .ccf files", Span(path, 1, 1, 1, 1),
                     help="pass .ccf files or a directory that contains some"))
             files.extend(found)
-        elif path.endswith(TEST_SUFFIX) and os.path.isfile(path[: -len(TEST_SUFFIX)] + ".ccf"):
-            files.append(path[: -len(TEST_SUFFIX)] + ".ccf")
+        elif path.endswith(TEST_SUFFIX) and os.path.isfile(flow_of(path)):
+            files.append(flow_of(path))
         else:
             files.append(path)
     deduped = list(dict.fromkeys(files))

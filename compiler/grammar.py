@@ -44,7 +44,8 @@ def _cache_path(grammar: str) -> str | bool:
 
     folder = cache_folder()
     try:
-        os.makedirs(folder, exist_ok=True)
+        # as cache_store.Store makes it: one group-writable would turn the cache off
+        os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
         folder = tempfile.gettempdir()
     # lark keys its own cache by grammar and options when given a folder-less

@@ -29,10 +29,6 @@ from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile
 
 
-def stdlib_dir() -> str:
-    return flow_files.stdlib_dir()
-
-
 def flows_in(folder: str) -> list[str]:
     """The flows of a folder (test files left out), by name, sorted; none when it
     cannot be read (for suggestions only)."""

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 
-from ccdsl.compiler.flow_files import TEST_SUFFIX, flow_of, is_orphan
+from ccdsl.compiler.flow_files import TEST_SUFFIX, flow_of
 from ccdsl.compiler.loader import flows_in
 from ccdsl.compiler.reader import read_source
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic
 from ccdsl.source import SourceFile, Span
-
-__all__ = ["flow_of", "is_orphan", "orphan_diagnostic"]
 
 
 def orphan_diagnostic(path: str) -> tuple[Diagnostic, SourceFile | None]:

@@ -13,10 +13,10 @@ from ccdsl.code_selection import ALL, Selection
 from ccdsl.compiler.analysis import analyse
 from ccdsl.compiler.checks import PASSES
 from ccdsl.compiler.compile_result import CompileResult, finish, unique_sorted
-from ccdsl.compiler.flow_files import find_flow_files
+from ccdsl.compiler.flow_files import find_flow_files, is_orphan
 from ccdsl.compiler.loader import load_program
 from ccdsl.compiler.lower import lower_program
-from ccdsl.compiler.orphans import is_orphan, orphan_diagnostic
+from ccdsl.compiler.orphans import orphan_diagnostic
 from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.suppressions import apply_suppressions

@@ -26,15 +26,15 @@ from ccdsl.diagnostics import has_errors
 
 
 def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
-                   store: Store | None = None, reuse_result: bool = True) -> CompileResult:
+                   store: Store | None = None, reuse_failed: bool = True) -> CompileResult:
     """compile_file(path, ...) through the cache in store (None: no cache at all).
 
     A result served from the cache has no program (program is None) and holds only the
-    sources its diagnostics point into; reuse_result False compiles (parses still from
-    the cache) for a caller that needs the program."""
+    sources its diagnostics point into; reuse_failed False compiles a flow stored with
+    errors again (parses still from the cache), for a caller that needs its program."""
     if store is None or not store.usable():
         return _compile(path, lower, selection, None)
-    if not reuse_result or path.endswith(TEST_SUFFIX) or unsaved_active():
+    if path.endswith(TEST_SUFFIX) or unsaved_active():
         # an orphaned test file (E306) is reported without compiling anything
         return _compile(path, lower, selection, store)
     key = key_of("result", os.getcwd(), flow_files.stdlib_dir(), path,
@@ -42,17 +42,19 @@ def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
     stored = store.get("results", key)
     if not _well_formed(stored):
         stored = None
+    texts: dict[str, bytes] = {}
     if stored is not None:
         seen, raw, ir = stored
-        texts = _unchanged(seen)
-        if texts is not None:
+        if _unchanged(seen, texts):
             diags = finish(raw, selection)
+            if not reuse_failed and has_errors(diags):
+                return _compile(path, lower, selection, store)
             if not lower or ir is not None or has_errors(diags):
                 ir = ir if lower and not has_errors(diags) else None
                 return CompileResult(path, None, diags, ir, _sources(diags, texts))
     # the entry's parse is kept only once it proves stable: stored before, and a module
-    # (not the entry itself) is what changed since
-    keep_entry = stored is not None and _digest(path) == _read_digest(stored[0], path)
+    # (not the entry itself) is what changed since; _unchanged hashed the entry first
+    keep_entry = path in texts
     from ccdsl.compiler import pipeline
     from ccdsl.compiler.parse_cache import ParseCache
 
@@ -95,33 +97,32 @@ def _deduplicated(seen: list[tuple]) -> tuple | None:
     return tuple((kind, path, value) for (kind, path), value in out.items())
 
 
-def _unchanged(seen: tuple) -> dict[str, bytes] | None:
-    """The bytes of every file read, when all that was looked at still looks the same;
-    else None."""
-    texts: dict[str, bytes] = {}
+def _unchanged(seen: tuple, texts: dict[str, bytes]) -> bool:
+    """Whether all that was looked at still looks the same, in order; texts gets the
+    bytes of each file read that still hashes the same, up to the first change."""
     for kind, path, value in seen:
         if kind == "read":
             try:
                 with open(path, "rb") as fh:
                     data = fh.read()
             except OSError:
-                return None
+                return False
             if hashlib.sha256(data).hexdigest() != value:
-                return None
+                return False
             texts[path] = data
         elif kind == "exists":
             if os.path.isfile(path) != value:
-                return None
+                return False
         elif kind == "listing":
             try:
                 names = tuple(sorted(os.listdir(path)))
             except OSError:
                 names = ()
             if names != value:
-                return None
+                return False
         else:
-            return None
-    return texts
+            return False
+    return True
 
 
 def _sources(diags, texts: dict[str, bytes]) -> dict:
@@ -133,15 +134,3 @@ def _sources(diags, texts: dict[str, bytes]) -> dict:
             if source is not None:
                 out[path] = source
     return out
-
-
-def _digest(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None
-
-
-def _read_digest(seen: tuple, path: str) -> str | None:
-    return next((value for kind, p, value in seen if kind == "read" and p == path), None)

@@ -125,6 +125,17 @@ def test_a_command_served_from_the_cache_prints_what_it_printed(tree: Path, pars
     assert ("expect transfer" if command == "test" else "unused") in fresh.output
 
 
+def test_test_compiles_a_flow_that_does_not_load_once(tree: Path, monkeypatch) -> None:
+    # its result has no program, fresh or stored: compiling again would not give one
+    (tree / "main.ccf").write_text("flow main\nfun (\n", encoding="utf-8")
+    compiles = []
+    real = pipeline.compile_file
+    monkeypatch.setattr(pipeline, "compile_file",
+                        lambda *a, **k: compiles.append(1) or real(*a, **k))
+    assert ccf("test", str(tree / "main.ccf")).exit_code == 1
+    assert len(compiles) == 1
+
+
 def test_no_cache_reads_and_writes_nothing(tree: Path, parses, tmp_path: Path) -> None:
     for command in ("validate", "compile", "test"):
         ccf(command, "--no-cache", str(tree / "main.ccf"))
@@ -217,6 +228,21 @@ def test_a_folder_others_can_write_is_not_used(tree: Path, tmp_path: Path,
     assert "can be written by other users" in store.problem
 
 
+def test_the_grammar_tables_made_first_leave_the_folder_usable(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    # `ccf fmt`, --no-cache and the language server build the grammar without a Store:
+    # the folder they make must pass the Store's check under a group-writable umask too
+    from ccdsl.compiler.grammar import _cache_path
+
+    monkeypatch.setenv("CCF_CACHE_DIR", str(tmp_path / "cache"))
+    old = os.umask(0o002)
+    try:
+        _cache_path("grammar")
+    finally:
+        os.umask(old)
+    assert Store(str(tmp_path / "cache")).usable()
+
+
 def test_pruning_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "cache"))
     for n in range(10):
@@ -228,6 +254,18 @@ def test_pruning_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     left = sorted(p.name for p in (tmp_path / "cache" / "modules").iterdir())
     assert left == ["k0", "k7", "k8", "k9"]
     assert store.clear() == 4
+
+
+def test_writing_many_entries_scans_the_folder_once(tmp_path: Path, monkeypatch) -> None:
+    # a cold `ccf validate` of a tree writes hundreds of entries: pruning (a stat of every
+    # entry in the folder) at each of them made the run quadratic in the folder's size
+    store = Store(str(tmp_path / "cache"))
+    scans = []
+    real = Store.entries
+    monkeypatch.setattr(Store, "entries", lambda self: scans.append(1) or real(self))
+    for n in range(50):
+        store.put("modules", f"k{n}", b"x" * 1000)
+    assert len(scans) == 1
 
 
 # ---- never a stale result ---------------------------------------------------------------

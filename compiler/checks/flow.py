@@ -42,7 +42,7 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
         step_jumps = {name: cf.jumps(step.body, routings, waits)
                       for name, step in steps.items()}
         yield from _unreachable_steps(loaded, routings, waits, step_jumps, sources)
-        yield from _busy_loops(loaded, step_jumps, sources)
+        yield from _busy_loops(step_jumps, sources)
         yield from key_problems(loaded.module)
 
 
@@ -336,14 +336,15 @@ def _resolve_sub(func, owner: LoadedModule, program: Program) -> tuple[str, str]
     return (key, path[-1]) if key is not None else None
 
 
-def _busy_loops(loaded: LoadedModule, step_jumps: dict[str, list[cf.Jump]],
+def _busy_loops(step_jumps: dict[str, list[cf.Jump]],
                 sources: Sources) -> Iterator[Diagnostic]:
-    steps = {i.name: i for i in loaded.module.items if isinstance(i, ast.Step)}
-    # edges that can be taken without the caller being waited for
+    # edges that can be taken without the caller being waited for (step_jumps has a key
+    # for every step)
     edges: dict[str, list[cf.Jump]] = {
-        name: [j for j in step_jumps[name] if not j.waited and j.target in steps]
-        for name in steps}
-    for component in _cycles(list(steps), {k: [j.target for j in v] for k, v in edges.items()}):
+        name: [j for j in jumps if not j.waited and j.target in step_jumps]
+        for name, jumps in step_jumps.items()}
+    for component in _cycles(list(step_jumps),
+                             {k: [j.target for j in v] for k, v in edges.items()}):
         cycle = _one_cycle(component, edges)
         if not cycle:
             continue

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ccdsl.compiler.cache_store import Store
-from ccdsl.compiler.loader import TEST_SUFFIX
+from ccdsl.compiler.flow_files import TEST_SUFFIX, flow_of
 from ccdsl.compiler.lsp.index import Index, build_index
-from ccdsl.compiler.orphans import flow_of
 from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.pipeline import CompileResult, compile_file, find_flow_files
 from ccdsl.compiler.reader import unsaved_texts

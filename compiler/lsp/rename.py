@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from ccdsl.compiler.flow_files import stdlib_dir
 from ccdsl.compiler.grammar import grammar_text
-from ccdsl.compiler.loader import stdlib_dir
 from ccdsl.compiler.lsp.documents import Documents
 from ccdsl.compiler.lsp.index import Index
 from ccdsl.compiler.lsp.navigation import occurrences_of
