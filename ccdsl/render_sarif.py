@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from ccdsl import __version__, installed_version
 from ccdsl.codes import CODES, explanation
 from ccdsl.diagnostics import Diagnostic, Severity
 from ccdsl.sarif_fingerprint import line_hashes
@@ -25,15 +26,6 @@ from ccdsl.source import SourceFile, Span
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ccdsl")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def repository_root(start: str) -> str:
@@ -148,7 +140,7 @@ def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
         "runs": [{
             "tool": {"driver": {
                 "name": "ccf",
-                "version": _version(),
+                "version": installed_version() or f"{__version__}+unknown",
                 "rules": [_rule(code) for code in codes],
             }},
             "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(root)}},

@@ -72,12 +72,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
+        from ccdsl import installed_version
 
-        try:
-            typer.echo(f"ccf {version('ccdsl')}")
-        except PackageNotFoundError:
-            typer.echo("ccf (not installed as a package)")
+        typer.echo(f"ccf {installed_version() or '(not installed as a package)'}")
         raise typer.Exit(exit_codes.OK)
 
 

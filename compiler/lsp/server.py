@@ -11,13 +11,12 @@ import asyncio
 import functools
 import logging
 import traceback
-from importlib.metadata import PackageNotFoundError, version
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from ccdsl import ast
+from ccdsl import __version__, ast, installed_version
 from ccdsl.compiler.cache_store import Store
 from ccdsl.compiler.lsp import completion, diagnostics, formatting, hover, navigation, outline
 from ccdsl.compiler.lsp.documents import Documents
@@ -41,11 +40,7 @@ class RequestFailed(JsonRpcException):
 
 class CcfServer(LanguageServer):
     def __init__(self) -> None:
-        try:
-            ours = version("ccdsl")
-        except PackageNotFoundError:
-            ours = "0"
-        super().__init__("ccf-lsp", ours)
+        super().__init__("ccf-lsp", installed_version() or f"{__version__}+unknown")
         self.documents = Documents(Store())
         self._pending: dict[str, asyncio.TimerHandle] = {}
 
