@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccdsl.runtime.operations import rollup
-from ccdsl.runtime.operations.reports import flow_traffic, make_report, query
+from ccdsl.runtime.operations.reports import flow_traffic, make_report, query, rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
 from ccdsl.runtime.operations.reports.rolled import Plan, aligned, plan
@@ -37,8 +37,7 @@ def store(tmp_path_factory) -> str:
 
 def _rows_alone(monkeypatch) -> None:
     """Reports read the rows only, as before the rollups."""
-    monkeypatch.setattr(query, "has_rollups", lambda db: False)
-    monkeypatch.setattr(flow_traffic, "has_rollups", lambda db: False)
+    monkeypatch.setattr(rolled_sections, "has_rollups", lambda db: False)
 
 
 def _both(store: str, monkeypatch, filters: Filters, options: Options):
@@ -139,7 +138,7 @@ def test_a_migration_fills_the_rollups_as_calls_ending_did(store: str, tmp_path:
         db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     db.close()
     with pytest.raises(AssertionError):  # a report never migrates: it reads the rows
-        assert query.has_rollups(query.open_store(old))
+        assert rolled_sections.has_rollups(query.open_store(old))
     CallStore(old).close()
     assert _rollup_rows(old) == _rollup_rows(store)
     for start, end in RANGES[:4]:
