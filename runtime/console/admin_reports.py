@@ -43,7 +43,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart, one_day
+    from ccdsl.runtime.operations.reports.render_html import chart, node_parts, one_day
 
     zone = ctx.zone()
     today = now.astimezone(zone).date()
@@ -72,14 +72,8 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
         figures = [(c.title, value, wide) for c, value, wide in
                    zip(section.columns, rows[0], numeric, strict=True)] \
             if section.name == "summary" and rows else []
-        parts = [("", "", rows)]
-        if section.name == "nodes":  # steps and menus, waits in queues, handlers apart
-            kind = [c.key for c in section.columns].index("kind")
-            parts = [(suffix, title, [shown for shown, row in zip(rows, section.rows,
-                                                                    strict=True)
-                                      if row[kind] == name])
-                     for name, title, suffix in NODE_KINDS]
-            parts = [p for p in parts if p[2] or not p[0]]
+        # steps and menus, waits in queues, handlers apart, as in the HTML report
+        parts = node_parts(section, rows) if section.name == "nodes" else [("", "", rows)]
         sections.append({
             "name": section.name, "title": section.title,
             # our own SVG: every label in it is escaped by reports/svg.py
