@@ -257,10 +257,10 @@ def _graphs(flows: list[str], path: str, made) -> dict[str, tuple[str, str]]:
     (docs/reports.md "Flow graphs")."""
     from ccdsl.cli.flow_graphs import load_graph, svg_of, traffic_on
     from ccdsl.compiler.graph.page import covers, inline_svg
-    from ccdsl.runtime.operations.reports.options import range_moment
+    from ccdsl.runtime.operations.centre_time import local_moment
 
     def moment(local: str | None):
-        return range_moment(local, ZoneInfo(made.zone)) if local else None
+        return local_moment(local, ZoneInfo(made.zone)) if local else None
 
     drawn: dict[str, tuple[str, str]] = {}
     for flow in flows:

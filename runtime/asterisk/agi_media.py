@@ -24,16 +24,14 @@ SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")  # what may go into MixMonitor's dat
 
 
 class _SoundIndex:
-    """Which file STREAM FILE plays for a prompt's name and language, and
-    which recorded prompts exist, found once per name for a few seconds (a
-    flow plays the same prompts on every call; a prompt added while the
-    server runs is found soon after)."""
+    """Which file STREAM FILE plays for a prompt's name and language, found
+    once per name for a few seconds (a flow plays the same prompts on every
+    call; a prompt added while the server runs is found soon after)."""
 
     TTL_S = 5.0
     MAX = 4096
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, str], tuple[float, str | None]] = {}
         self._files: dict[tuple[str, str, str, str], tuple[float, str]] = {}
 
     def file(self, name: str, language: str, settings: AgiSettings) -> str:
@@ -48,19 +46,6 @@ class _SoundIndex:
             self._files.clear()
         self._files[key] = (now + self.TTL_S, file)
         return file
-
-    def lookup(self, root: str, language: str, name: str) -> str | None:
-        """<root>/<language>/<name> when a file of that name is there."""
-        key = (root, language, name)
-        now = time.monotonic()
-        hit = self._seen.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        found = _recorded(root, language, name)
-        if len(self._seen) >= self.MAX:
-            self._seen.clear()
-        self._seen[key] = (now + self.TTL_S, found)
-        return found
 
 
 _SOUNDS = _SoundIndex()

@@ -26,6 +26,15 @@ class AmiError(ExternalError):
     no reply in time, or a header that cannot be sent."""
 
 
+class CentreCommandError(Exception):
+    """A ccf command on the centre (deploy, callback, monitor, agent) failed; the message
+    says why. `unreachable`: Asterisk's AMI did not answer (the command exits 4, not 1)."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
 @dataclass(frozen=True)
 class AmiMessage:
     """One AMI message (a reply or an event). Headers keep Asterisk's

@@ -16,7 +16,7 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_reason
-from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
@@ -27,13 +27,9 @@ AGENT_RING_MS = 30_000  # how long the agent's phone rings
 CUSTOMER_RING_S = 60  # how long Dial() rings the customer
 
 
-class CallbackError(Exception):
+class CallbackError(CentreCommandError):
     """A call-back that cannot be planned or placed, with the reason.
     `unreachable`: Asterisk's AMI did not answer (`ccf callback` exits 4)."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)

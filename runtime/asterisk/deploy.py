@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ccdsl.runtime.asterisk.ami import AmiLink
-from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
 from ccdsl.runtime.asterisk.flow_changes import (
     identity,
@@ -38,14 +38,10 @@ UPDATE_HEADERS = 100  # per UpdateConfig: Asterisk keeps 128 headers, Action/Act
 QUEUE_MODULE = "app_queue.so"
 
 
-class DeployError(Exception):
+class DeployError(CentreCommandError):
     """A deployment that was refused or failed; the message says what
     happened to the store and to Asterisk, and what to do. `unreachable`:
     Asterisk's AMI did not answer (`ccf deploy` exits 4, not 1)."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 class Link(Protocol):

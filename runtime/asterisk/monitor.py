@@ -16,7 +16,7 @@ from typing import Any
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_failure
-from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
 
@@ -37,13 +37,9 @@ class Mode(StrEnum):
     barge = "barge"
 
 
-class MonitorError(Exception):
+class MonitorError(CentreCommandError):
     """Monitoring could not start; the message says why and what to do.
     `unreachable`: Asterisk's AMI did not answer (`ccf monitor` exits 4)."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)

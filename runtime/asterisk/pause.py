@@ -10,16 +10,12 @@ from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink
-from ccdsl.runtime.asterisk.ami_protocol import AmiError
+from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 
 
-class PauseError(Exception):
+class PauseError(CentreCommandError):
     """The agent could not be paused or unpaused; the message says why.
     `unreachable`: Asterisk's AMI did not answer (`ccf agent` exits 4)."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)

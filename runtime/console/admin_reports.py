@@ -37,26 +37,34 @@ def day_of(text: str, fallback: date) -> date:
         raise ValueError(f"{text[:20]!r} is not a date (YYYY-MM-DD)") from None
 
 
+def day_range(since_text: str, until_text: str, today: date) -> tuple[date, date, str | None]:
+    """The centre's days a page was asked for (today by default; a `since` alone is that
+    one day), and why they cannot be shown (None: they can)."""
+    try:
+        since = day_of(since_text, today)
+        until = day_of(until_text, since if since_text and not until_text else today)
+    except ValueError as exc:
+        return today, today, str(exc)
+    if until < since:
+        return since, until, "the range ends before it starts"
+    if until - since > timedelta(days=MAX_DAYS):
+        return since, until, f"at most {MAX_DAYS} days at once"
+    return since, until, None
+
+
 def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
                 now: datetime) -> ReportView:
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
     from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.render_html import NODE_KINDS, chart, one_day
+    from ccdsl.runtime.operations.reports.render_html import chart, node_parts, one_day
 
     zone = ctx.zone()
-    today = now.astimezone(zone).date()
-    try:
-        since = day_of(since_text, today)
-        until = day_of(until_text, since if since_text and not until_text else today)
-    except ValueError as exc:
-        return ReportView(today.isoformat(), today.isoformat(), str(exc))
+    since, until, error = day_range(since_text, until_text, now.astimezone(zone).date())
     keep = (since.isoformat(), until.isoformat())
-    if until < since:
-        return ReportView(*keep, "the range ends before it starts")
-    if until - since > timedelta(days=MAX_DAYS):
-        return ReportView(*keep, f"at most {MAX_DAYS} days at once")
+    if error is not None:
+        return ReportView(*keep, error)
     interval = "hour" if since == until else "day"
     options = Options(interval=interval, zone=getattr(zone, "key", None) or ctx.timezone)
     try:
@@ -72,14 +80,8 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
         figures = [(c.title, value, wide) for c, value, wide in
                    zip(section.columns, rows[0], numeric, strict=True)] \
             if section.name == "summary" and rows else []
-        parts = [("", "", rows)]
-        if section.name == "nodes":  # steps and menus, waits in queues, handlers apart
-            kind = [c.key for c in section.columns].index("kind")
-            parts = [(suffix, title, [shown for shown, row in zip(rows, section.rows,
-                                                                    strict=True)
-                                      if row[kind] == name])
-                     for name, title, suffix in NODE_KINDS]
-            parts = [p for p in parts if p[2] or not p[0]]
+        # steps and menus, waits in queues, handlers apart, as in the HTML report
+        parts = node_parts(section, rows) if section.name == "nodes" else [("", "", rows)]
         sections.append({
             "name": section.name, "title": section.title,
             # our own SVG: every label in it is escaped by reports/svg.py

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ccdsl.runtime.console.admin_reports import MAX_DAYS, day_of
+from ccdsl.runtime.console.admin_reports import day_range
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.flow_pictures import UnsafeDrawing, checked_svg
 from ccdsl.runtime.console.guard import STAFF, Refused, need
@@ -40,8 +40,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         names = list(drawings.names()) if drawings is not None else []
         if only is not None and only not in names:
             raise Refused(404, f"no flow {only[:64]!r} is in service")
-        since, until, error = _range(ctx, request.query_params.get("since", ""),
-                                     request.query_params.get("until", ""))
+        since, until, error = day_range(request.query_params.get("since", ""),
+                                        request.query_params.get("until", ""),
+                                        ctx.now().astimezone(ctx.zone()).date())
         pictures = []
         if drawings is not None and error is None:
             zone = ctx.zone()
@@ -74,19 +75,3 @@ def _markup(flow: str, svg: str | None) -> Markup | None:
     except UnsafeDrawing as exc:
         log.error("the drawing of flow %r was kept out of the page: it holds %s", flow, exc)
         return None
-
-
-def _range(ctx: ConsoleContext, since_text: str, until_text: str):
-    """(since, until, error): the centre's days chosen, today by default, as the Reports
-    page reads them."""
-    today = ctx.now().astimezone(ctx.zone()).date()
-    try:
-        since = day_of(since_text, today)
-        until = day_of(until_text, since if since_text and not until_text else today)
-    except ValueError as exc:
-        return today, today, str(exc)
-    if until < since:
-        return since, until, "the range ends before it starts"
-    if until - since > timedelta(days=MAX_DAYS):
-        return since, until, f"at most {MAX_DAYS} days at once"
-    return since, until, None

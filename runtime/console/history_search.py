@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from ccdsl.runtime.operations.centre_time import local_moment
 from ccdsl.runtime.operations.recordings import IN_PROGRESS, list_calls
-from ccdsl.runtime.operations.reports.options import OptionError, local_time, range_moment
+from ccdsl.runtime.operations.reports.options import OptionError, local_time
 
 PAGE = 50
 # the outcomes a finished call's record can carry (docs/store.md), and "in progress"
@@ -73,7 +74,7 @@ def find_calls(store: Any, search: Search, zone: tzinfo) -> tuple[list[dict[str,
 
 def _moment(day: str, what: str, zone: tzinfo, *, end: bool) -> datetime | None:
     """A day's start (or the next day's, for the end) in the centre's zone."""
-    return range_moment(local_time(day, what, end=end), zone) if day else None
+    return local_moment(local_time(day, what, end=end), zone) if day else None
 
 
 def handled_by(store: Any, call_id: str, agent: str) -> bool:

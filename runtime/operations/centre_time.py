@@ -115,14 +115,17 @@ def local_iso(iso: str | None, zone: tzinfo) -> str:
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
-def local_to_ms(local: str, zone: tzinfo) -> int:
-    """A local `YYYY-MM-DDTHH:MM:SS` in `zone` as UTC epoch ms (in a
+def local_moment(local: str, zone: tzinfo) -> datetime:
+    """A local `YYYY-MM-DDTHH:MM:SS` in `zone` as an aware moment (in a
     summer-time gap or fold, the moment before the change is meant); with
     an offset (`...+08:00`), the instant it names."""
     moment = datetime.fromisoformat(local)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return int(moment.timestamp() * 1000)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def local_to_ms(local: str, zone: tzinfo) -> int:
+    """local_moment's moment as UTC epoch ms."""
+    return int(local_moment(local, zone).timestamp() * 1000)
 
 
 def offset_ms(zone: tzinfo, ms: int) -> int:

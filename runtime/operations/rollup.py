@@ -248,17 +248,17 @@ def rebuild_calls(db: sqlite3.Connection, call_ids: list[str]) -> None:
         rebuild(db, lo, hi + 1)
 
 
-def wrapup_changed(db: sqlite3.Connection, call_id: str, wrapup_ms: int) -> None:
-    """Before the last answered offer of the call gets `wrapup_ms` as its wrap-up time: move
-    the rollups' handling time by the difference, when the call is in them."""
-    found = db.execute(
-        "SELECT a.offered_ms, a.agent, a.queue, a.wrapup_ms, c.flow, c.started_ms "
-        "FROM agent_legs a JOIN calls c ON c.call_id = a.call_id "
-        "WHERE a.call_id = ? AND a.outcome = 'answered' AND c.outcome IS NOT NULL "
-        "ORDER BY a.seq DESC LIMIT 1", (call_id,)).fetchone()
-    if found is None:
-        return
-    offered, agent, queue, before, flow, started = found
+# a call's last answered offer: the one its wrap-up time goes to (store_writer._wrapup)
+LAST_ANSWERED_LEG = ("SELECT rowid, offered_ms, agent, queue, wrapup_ms FROM agent_legs "
+                     "WHERE call_id = ? AND outcome = 'answered' ORDER BY seq DESC LIMIT 1")
+
+
+def wrapup_changed(db: sqlite3.Connection, flow: str | None, started_ms: int,
+                   leg: tuple, wrapup_ms: int) -> None:
+    """Before a call that ended (one in the rollups), of `flow` and started at `started_ms`,
+    has `wrapup_ms` as the wrap-up time of its offer `leg` (LAST_ANSWERED_LEG's row): move
+    the rollups' handling time by the difference."""
+    _, offered, agent, queue, before = leg
     delta = wrapup_ms - (before or 0)
     if not delta:
         return
@@ -269,7 +269,7 @@ def wrapup_changed(db: sqlite3.Connection, call_id: str, wrapup_ms: int) -> None
     for grain, unit in GRAINS.items():
         db.execute("UPDATE rollup_calls SET aht_sum = aht_sum + ? WHERE grain = ? "
                    "AND bucket = ? AND flow = ?",
-                   (delta, grain, started - started % unit, flow_key))
+                   (delta, grain, started_ms - started_ms % unit, flow_key))
 
 
 def _key(value: object) -> str:

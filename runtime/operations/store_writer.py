@@ -334,7 +334,8 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
 
 
 def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | None) -> None:
-    row = db.execute("SELECT wrapup, agent FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+    row = db.execute("SELECT wrapup, agent, flow, started_ms, outcome FROM calls "
+                     "WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         log.error("call store: the wrap-up of call %s has no call to go to", call_id)
         return
@@ -343,7 +344,9 @@ def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | 
     db.execute("UPDATE calls SET wrapup = ? WHERE call_id = ?",
                (json.dumps(wrapup, ensure_ascii=False), call_id))
     if wrapup_ms is not None:
-        rollup.wrapup_changed(db, call_id, wrapup_ms)
-        db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE rowid = (SELECT rowid FROM "
-                   "agent_legs WHERE call_id = ? AND outcome = 'answered' ORDER BY seq DESC "
-                   "LIMIT 1)", (wrapup_ms, call_id))
+        leg = db.execute(rollup.LAST_ANSWERED_LEG, (call_id,)).fetchone()
+        if leg is None:
+            return
+        if row[4] is not None:  # an ended call: its figures are in the rollups
+            rollup.wrapup_changed(db, row[2], row[3], leg, wrapup_ms)
+        db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE rowid = ?", (wrapup_ms, leg[0]))

@@ -904,13 +904,14 @@ def test_the_sound_index_notices_a_prompt_added_later(tmp_path, monkeypatch):
 
     index = agi_media._SoundIndex()
     root = str(tmp_path)
-    assert index.lookup(root, "en", "late") is None
+    settings = AgiSettings(sounds_dir=root, recordings_dir="")
+    assert index.file("late", "en", settings) == "late"  # Asterisk's own, as far as it knows
     os.makedirs(tmp_path / "en")
     (tmp_path / "en" / "late.ulaw").write_bytes(b"")
-    assert index.lookup(root, "en", "late") is None  # remembered for a few seconds
+    assert index.file("late", "en", settings) == "late"  # remembered for a few seconds
     monkeypatch.setattr(agi_media._SoundIndex, "TTL_S", 0.0)
     index2 = agi_media._SoundIndex()
-    assert index2.lookup(root, "en", "late") == f"{root}/en/late"
+    assert index2.file("late", "en", settings) == f"{root}/en/late"
 
 
 def test_enqueue_without_the_answered_gosub_reads_the_member_from_app_queue(tmp_path):

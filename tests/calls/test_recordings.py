@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from store_files import set_back
 
 from calls.world import (
     OWNER_MESSAGE,
@@ -75,11 +75,7 @@ def test_a_version_3_store_gains_recordings_filled_from_its_events(tmp_path):
     run_test_call(RECORDING, ANSWERED, tmp_path / "w", path)
     with CallStore(path) as store:
         before = store.query("SELECT * FROM recordings")
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TABLE recordings")
-    raw.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
-    raw.commit()
-    raw.close()
+    set_back(path, 3, "DROP TABLE recordings")
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         after = store.query("SELECT * FROM recordings")

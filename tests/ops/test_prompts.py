@@ -145,19 +145,19 @@ def test_bad_input_is_a_clear_message(tmp_path, flow) -> None:
 
 
 def test_the_lookup_is_the_servers(tmp_path) -> None:
-    """The AGI channel's index (agi_media._SOUNDS) and the check agree on
-    every file: what the server would hand to Asterisk is what is found."""
-    from ccdsl.runtime.asterisk.agi_media import _SoundIndex
+    """The AGI channel's lookup (agi_media._recorded, which its index
+    _SOUNDS keeps) and the check agree on every file: what the server would
+    hand to Asterisk is what is found."""
+    from ccdsl.runtime.asterisk.agi_media import _recorded
 
     sounds = tmp_path / "sounds"
     for rel in ("zh-CN/a/b.wav", "zh-CN/a/b", "zh-CN/a/bb.wav", "zh-CN/c.tar.gz",
                 "en-US/a/b.gsm"):
         sound(sounds, rel)
-    index = _SoundIndex()
     for language, name in (("zh-CN", "a/b"), ("zh-CN", "a/bb"), ("zh-CN", "c"),
                            ("zh-CN", "c.tar"), ("zh-CN", "x"), ("en-US", "a/b"),
                            ("fr-FR", "a/b")):
-        served = index.lookup(str(sounds), language, name) is not None
+        served = _recorded(str(sounds), language, name) is not None
         assert bool(recorded_files(str(sounds), language, name)) == served, (language, name)
 
 

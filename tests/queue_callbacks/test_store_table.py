@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from store_files import set_back
+
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 from queue_callbacks.world import T0, booked, ms, rows
@@ -44,11 +46,7 @@ def test_a_store_of_schema_6_gets_the_table_and_its_requests(tmp_path: Path):
     path = tmp_path / "calls.db"
     with CallStore(path) as store:
         booked(store, "c1")
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE queue_callbacks")
-    db.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
-    db.commit()
-    db.close()
+    set_back(path, 6, "DROP TABLE queue_callbacks")
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION >= 7
         (row,) = rows(store)

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_files import set_back
 
 from ccdsl.runtime.operations import rollup
-from ccdsl.runtime.operations.reports import flow_traffic, make_report, query
+from ccdsl.runtime.operations.reports import flow_traffic, make_report, query, rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
 from ccdsl.runtime.operations.reports.rolled import Plan, aligned, plan
@@ -37,8 +38,7 @@ def store(tmp_path_factory) -> str:
 
 def _rows_alone(monkeypatch) -> None:
     """Reports read the rows only, as before the rollups."""
-    monkeypatch.setattr(query, "has_rollups", lambda db: False)
-    monkeypatch.setattr(flow_traffic, "has_rollups", lambda db: False)
+    monkeypatch.setattr(rolled_sections, "has_rollups", lambda db: False)
 
 
 def _both(store: str, monkeypatch, filters: Filters, options: Options):
@@ -133,13 +133,9 @@ def test_a_migration_fills_the_rollups_as_calls_ending_did(store: str, tmp_path:
     the same rows the store kept as its calls ended, the same reports."""
     old = str(tmp_path / "old.db")
     shutil.copy(store, old)
-    with sqlite3.connect(old) as db:
-        for r in rollup.ROLLUPS:
-            db.execute(f"DROP TABLE {r.table}")
-        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
-    db.close()
+    set_back(old, 7, *(f"DROP TABLE {r.table}" for r in rollup.ROLLUPS))
     with pytest.raises(AssertionError):  # a report never migrates: it reads the rows
-        assert query.has_rollups(query.open_store(old))
+        assert rolled_sections.has_rollups(query.open_store(old))
     CallStore(old).close()
     assert _rollup_rows(old) == _rollup_rows(store)
     for start, end in RANGES[:4]:
@@ -202,8 +198,6 @@ def test_random_calls_and_ranges(tmp_path_factory, monkeypatch, seed: int, count
 def test_a_version_set_back_by_hand_is_not_added_up_twice(store: str, tmp_path: Path) -> None:
     old = str(tmp_path / "back.db")
     shutil.copy(store, old)
-    with sqlite3.connect(old) as db:
-        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
-    db.close()
+    set_back(old, 7)
     CallStore(old).close()
     assert _rollup_rows(old) == _rollup_rows(store)

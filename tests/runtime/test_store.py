@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from store_faults.rig import on_disk, wait_for
+from store_files import set_back
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
@@ -217,11 +218,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
     # as ccdsl wrote it before version 2: the events_step index, version 1
-    raw = sqlite3.connect(path)
-    raw.execute("CREATE INDEX events_step ON events (step, kind)")
-    raw.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
-    raw.commit()
-    raw.close()
+    set_back(path, 1, "CREATE INDEX events_step ON events (step, kind)")
     assert "events_step" in _indexes(path)
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
@@ -244,11 +241,7 @@ def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_p
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
     # as ccdsl wrote it before version 9: events_kind on (kind, at_ms)
-    raw = sqlite3.connect(path)
-    raw.execute("CREATE INDEX events_kind ON events (kind, at_ms)")
-    raw.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
-    raw.commit()
-    raw.close()
+    set_back(path, 8, "CREATE INDEX events_kind ON events (kind, at_ms)")
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.last_agent("+8613800000001") == "li"
@@ -525,11 +518,7 @@ def test_a_version_2_store_gains_centre_events_and_keeps_its_calls(tmp_path):
     path = tmp_path / "calls.db"
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TABLE centre_events")
-    raw.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
-    raw.commit()
-    raw.close()
+    set_back(path, 2, "DROP TABLE centre_events")
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.last_agent("+8613800000001") == "li"

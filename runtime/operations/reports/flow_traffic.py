@@ -13,8 +13,6 @@ from ccdsl.runtime.operations.centre_time import report_zone, zone_name
 from ccdsl.runtime.operations.reports import rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import calls_where, choices, nodes, open_store
-from ccdsl.runtime.operations.reports.rolled import has_rollups
-from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import Window, fetch_rows, visit_query
 from ccdsl.runtime.operations.rollup import PREVIOUS
 
@@ -66,7 +64,7 @@ def _local(stored: str | None, zone: tzinfo) -> str | None:
 
 def _read(db: sqlite3.Connection, window: Window, filters: Filters,
           zone: tzinfo) -> FlowTraffic:
-    src = Source(db, window, filters) if has_rollups(db) else None
+    src = rolled_sections.source(db, window, filters)
     per_node = nodes(db, window, filters, src).records()
     made = choices(db, window, filters, src).records()
     rows = None if src is None else rolled_sections.transitions(src)

@@ -4,7 +4,7 @@ times or moments with an offset for the range, a duration for the service-level 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 
 from ccdsl.moment_forms import MOMENT
 from ccdsl.runtime.core.durations import parse_duration_ms
@@ -53,14 +53,6 @@ def local_time(text: str, option: str, *, end: bool) -> str:
         return parse_moment(text, None).isoformat()  # a zone or an offset: aware
     except InputError as exc:
         raise OptionError(f"{option}: {exc}") from None
-
-
-def range_moment(text: str, zone: tzinfo) -> datetime:
-    """A bound local_time gave, as an aware moment: local text in `zone` (in a
-    summer-time gap or fold, the moment before the change), ISO 8601 with an
-    offset as it says."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def filters(start: str | None, end: str | None, *, queue: str | None = None,

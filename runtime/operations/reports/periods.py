@@ -161,9 +161,10 @@ def service_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
     if span is None:
         return Section("service", title, columns, ())
     assert span.lo is not None and span.hi is not None
+    period = period_sql("t.joined_ms", interval, zone, span.lo, span.hi)
     quick = "sum(t.outcome = 'answered' AND t.wait_ms <= :within)"
     select = ", ".join((
-        f"{period_sql('t.joined_ms', interval, zone, span.lo, span.hi)} AS period",
+        f"{period} AS period",
         "count(*)", "sum(t.outcome = 'answered')", quick, "sum(t.outcome = 'hangup')",
         pct(quick, "count(*)"), pct("sum(t.outcome = 'hangup')", "count(*)"),
         avg_ms("CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"),
@@ -172,9 +173,8 @@ def service_per_period(db: sqlite3.Connection, window: Window, filters: Filters,
                             filters.queue, "GROUP BY period ORDER BY period")
     args["within"] = within_ms
     rows = None if src is None else rolled_sections.service_per_period(
-        src, (period_sql("bucket", interval, zone, span.lo, span.hi),
-              period_sql("t.joined_ms", interval, zone, span.lo, span.hi)), interval, zone, span,
-        within_ms)
+        src, (period_sql("bucket", interval, zone, span.lo, span.hi), period), interval, zone,
+        span, within_ms)
     if rows is None:
         rows = fetch_rows(db, sql, args)
     rows = tuple((label(row[0], interval), *row[1:]) for row in rows)

@@ -23,7 +23,6 @@ from ccdsl.runtime.operations.reports.model import (
     Section,
 )
 from ccdsl.runtime.operations.reports.periods import CALL_COLUMNS, CALL_FIGURES
-from ccdsl.runtime.operations.reports.rolled import has_rollups
 from ccdsl.runtime.operations.reports.rolled_sections import Source
 from ccdsl.runtime.operations.reports.sql import (
     Window,
@@ -331,7 +330,7 @@ def sections(db: sqlite3.Connection, filters: Filters, options: Options,
                             [name for name in STATE_SECTIONS if name in wanted])
     window_sql, window_args = calls_where(window, filters)
     # the rollups where the store keeps them; realtime's minutes read the rows
-    src = Source(db, window, filters) if now_ms is None and has_rollups(db) else None
+    src = rolled_sections.source(db, window, filters) if now_ms is None else None
     makers = {
         "summary": lambda: summary(db, window, filters, now_ms, src),
         "calls": lambda: periods.calls_per_period(db, window_sql, window_args, span,

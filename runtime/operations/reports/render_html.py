@@ -4,8 +4,9 @@ nothing fetched: it opens the same offline, attached to a mail, printed, on a ph
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import TypeVar
 
 from ccdsl.runtime.operations.reports import svg
 from ccdsl.runtime.operations.reports.display import duration, heading, show
@@ -166,19 +167,28 @@ def figures(section: Section) -> str:
     return f'<div class="wide"><table id="table-{section.name}"><tbody>{body}</tbody></table></div>'
 
 
+T = TypeVar("T")
+
 # the node section's tables, apart: steps (menus among them), waits in queues, handlers
 NODE_KINDS = (("step", "Steps and menus", ""), ("queue", "Waits in queues", "-queue"),
               ("handler", "Handlers (on start, on hangup, ...)", "-handler"))
 
 
-def _nodes(section: Section) -> list[str]:
+def node_parts(section: Section, shown: Sequence[T]) -> list[tuple[str, str, list[T]]]:
+    """The nodes section apart by kind (NODE_KINDS): (suffix, title, those of `shown`, the
+    section's rows or them as shown, whose row is of the kind); the steps even when none."""
     kind = [c.key for c in section.columns].index("kind")
     parts = []
     for name, title, suffix in NODE_KINDS:
-        rows = [r for r in section.rows if r[kind] == name]
-        if rows or name == "step":
-            parts += [f"<h3>{escape(title)}</h3>", table(section, rows, suffix)]
+        part = [s for s, row in zip(shown, section.rows, strict=True) if row[kind] == name]
+        if part or name == "step":
+            parts.append((suffix, title, part))
     return parts
+
+
+def _nodes(section: Section) -> list[str]:
+    return [html for suffix, title, rows in node_parts(section, section.rows)
+            for html in (f"<h3>{escape(title)}</h3>", table(section, rows, suffix))]
 
 
 NO_STATES = ("<p class=\"empty\">No agent states recorded: the console records them when "

@@ -16,6 +16,7 @@ from ccdsl.runtime.operations.reports.rolled import (
     RawQuery,
     aligned,
     figures,
+    has_rollups,
     key,
     mean,
     plan,
@@ -72,6 +73,12 @@ class Source:
 # beyond this many months or years, a report per month reads quarter hours: each period is a
 # few members of one SQL statement, and SQLite takes at most 500
 MAX_SPLIT = 100
+
+
+def source(db: sqlite3.Connection, window: Window, filters: Filters) -> Source | None:
+    """What a report over `window` reads the rollups through; None when the store keeps
+    none (before schema 8): the one place a report chooses rollups or rows."""
+    return Source(db, window, filters) if has_rollups(db) else None
 
 
 def _starts(span: Window, interval: str, zone: tzinfo) -> list[int] | None:
