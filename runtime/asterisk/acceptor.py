@@ -13,6 +13,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 
+from ccdsl.runtime.asterisk.agi_wire import DEFAULT_LIMIT, AgiWire
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 
 # accept() failing for want of a resource: the connection stays in the listen
@@ -21,19 +22,19 @@ RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.EN
 BACKOFF_S = (0.05, 1.0)  # the first wait after such a failure, doubling up to the second
 LOG_INTERVAL_S = 10.0
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Handler = Callable[[AgiWire], Awaitable[None]]
 
 
 class Acceptor:
-    """Listens on host:port and runs `handler(reader, writer)` for each
-    connection, one task each. While `limit` connections are open no more
+    """Listens on host:port and runs `handler(wire)` for each connection,
+    one task each. While `limit` connections are open no more
     are accepted: the next ones wait in the kernel's listen backlog
     (`backlog`). An accept() that fails for want of files or memory is
     retried after a growing pause (BACKOFF_S), and logged as one line per
     LOG_INTERVAL_S with a count, never as one traceback per attempt."""
 
     def __init__(self, handler: Handler, *, host: str, port: int, limit: int, backlog: int,
-                 name: str, logger: logging.Logger, stream_limit: int = 2 ** 16) -> None:
+                 name: str, logger: logging.Logger, stream_limit: int = DEFAULT_LIMIT) -> None:
         self.handler = handler
         self.host = host
         self.port = port
@@ -137,15 +138,13 @@ class Acceptor:
         loop = asyncio.get_running_loop()
         transport = None
         try:
-            reader = asyncio.StreamReader(limit=self.stream_limit)
-            protocol = asyncio.StreamReaderProtocol(reader)
+            wire = AgiWire(self.stream_limit)
             try:
-                transport, _ = await loop.connect_accepted_socket(lambda: protocol, conn)
+                transport, _ = await loop.connect_accepted_socket(lambda: wire, conn)
             except OSError:
                 conn.close()
                 return
-            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-            await self.handler(reader, writer)
+            await self.handler(wire)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the handler's bug must not stop the listener

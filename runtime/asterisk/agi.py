@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 from ccdsl.runtime.asterisk.agi_deadlines import ReplyDeadlines, deadlines
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
+from ccdsl.runtime.asterisk.agi_wire import AgiLineTooLong, AgiWire
 from ccdsl.runtime.core.errors import ExternalError
 
 log = logging.getLogger("ccdsl.agi")
@@ -89,7 +90,7 @@ def environment_from(variables: dict[str, str]) -> AgiEnvironment:
                           args=tuple(v for _, v in numbered))
 
 
-async def read_environment(reader: asyncio.StreamReader, *, timeout: float = 5.0,
+async def read_environment(wire: AgiWire, *, timeout: float = 5.0,
                            limit: int = 64 * 1024) -> AgiEnvironment:
     """Read the agi_ block Asterisk opens a FastAGI connection with. Raises
     AgiProtocolError, with a message that says what was wrong, when the
@@ -98,19 +99,20 @@ async def read_environment(reader: asyncio.StreamReader, *, timeout: float = 5.0
     variables: dict[str, str] = {}
     try:
         async with asyncio.timeout(timeout):
-            await _read_header_lines(reader, variables, limit)
+            await _read_header_lines(wire, variables, limit)
     except TimeoutError:
         raise AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
                                f"({len(variables)} variables read)") from None
     return environment_from(variables)
 
 
-async def _read_header_lines(reader: asyncio.StreamReader, variables: dict[str, str],
-                             limit: int) -> None:
+async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
     size = 0
     while True:
         try:
-            raw = await reader.readuntil(b"\n")
+            raw = wire.take_line()  # the block mostly comes in one piece: no wait per line
+            if raw is None:
+                raw = await wire.read_line()
         except asyncio.IncompleteReadError as exc:
             if not variables and not exc.partial:
                 raise AgiProtocolError("the connection closed before any agi_ header was "
@@ -118,7 +120,7 @@ async def _read_header_lines(reader: asyncio.StreamReader, variables: dict[str, 
             raise AgiProtocolError(
                 f"the connection closed before the end of the agi_ header block "
                 f"({len(variables)} variables read; the block ends with an empty line)") from None
-        except asyncio.LimitOverrunError:
+        except AgiLineTooLong:
             raise AgiProtocolError(f"an agi_ header line is longer than the {limit}-byte "
                                    "limit of the block") from None
         except (ConnectionError, OSError) as exc:
@@ -238,12 +240,10 @@ class AgiSession:
     strictly one reply per command. Not for concurrent use: a second command
     while one waits for its reply is refused (AgiProtocolError)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 env: AgiEnvironment, *,
+    def __init__(self, wire: AgiWire, env: AgiEnvironment, *,
                  reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
                  limits: ReplyLimits | None = None) -> None:
-        self.reader = reader
-        self.writer = writer
+        self.wire = wire
         self.env = env
         self.reply_timeout = reply_timeout
         # each command's own limit, read from its line (None: as the caller asks)
@@ -287,14 +287,14 @@ class AgiSession:
 
     async def _exchange(self, verb: str, line: bytes, limit: float) -> AgiReply:
         try:
-            self.writer.write(line)
+            self.wire.write(line)
             # a command line is small: it almost always leaves at once, and
             # drain() would return at once too. Only a backed-up socket is
             # waited for (bounded): a timer per command costs a tenth of a
             # call's server time at 20 commands a call (bench/fastagi.py)
-            if self.writer.transport.get_write_buffer_size():
+            if self.wire.backed_up():
                 async with asyncio.timeout(WRITE_TIMEOUT_S):
-                    await self.writer.drain()
+                    await self.wire.drain()
         except (ConnectionError, OSError) as exc:
             self.hung_up = True
             raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
@@ -348,11 +348,14 @@ class AgiSession:
                     "connection is closed and the call ends (outcome error)",
                     self.env.get("agi_uniqueid") or "?", verb, limit)
         self.closed = True
-        self.writer.transport.abort()
+        self.wire.abort()
 
     async def _read_reply(self) -> AgiReply:
         while True:
-            line = await self._line()
+            line = self._take()
+            if line is None:  # the reply is not here yet: the one wait of a command
+                await self.wire.readable()
+                continue
             if line == "HANGUP":
                 self.hung_up = True  # unsolicited: never the reply
                 continue
@@ -363,22 +366,28 @@ class AgiSession:
     async def _usage_block(self, first: str) -> AgiReply:
         lines = [first]
         while len(lines) < MAX_USAGE_LINES:
-            line = await self._line()
+            line = self._take()
+            if line is None:
+                await self.wire.readable()
+                continue
             lines.append(line)
             if line.startswith("520 "):
                 return AgiReply(520, "", None, None, "\n".join(lines))
         raise AgiProtocolError(f"a 520 usage reply longer than {MAX_USAGE_LINES} lines")
 
-    async def _line(self) -> str:
+    def _take(self) -> str | None:
+        """The next line received, None when none is complete yet."""
         try:
-            raw = await self.reader.readuntil(b"\n")
+            raw = self.wire.take_line()
         except asyncio.IncompleteReadError as exc:
             what = "in the middle of a reply" if exc.partial else "before the reply"
             raise AgiConnectionClosed(f"the AGI connection closed {what}") from None
-        except asyncio.LimitOverrunError:
+        except AgiLineTooLong:
             raise AgiProtocolError("a reply line longer than the reader's limit") from None
         except (ConnectionError, OSError) as exc:
             raise AgiConnectionClosed(f"the AGI connection failed: {exc}") from None
+        if raw is None:
+            return None
         return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
 
     async def close(self) -> None:
@@ -388,8 +397,8 @@ class AgiSession:
             return
         self.closed = True
         try:
-            self.writer.close()
+            self.wire.close()
             async with asyncio.timeout(2.0):  # not wait_for: no task of its own a call
-                await self.writer.wait_closed()
+                await self.wire.wait_closed()
         except (ConnectionError, OSError, TimeoutError):
             pass  # the peer went first: closed all the same

@@ -22,6 +22,7 @@ from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.agi_mute import SwitchAction
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
+from ccdsl.runtime.asterisk.agi_wire import AgiWire
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
@@ -200,13 +201,12 @@ class FlowServer:
 
     # -- connections -------------------------------------------------------
 
-    async def _accept(self, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> None:
+    async def _accept(self, wire: AgiWire) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
         try:
-            await self._serve(reader, writer)
+            await self._serve(wire)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - one broken connection never stops the server
@@ -218,15 +218,15 @@ class FlowServer:
             if task is not None:
                 self._connections.discard(task)
             with contextlib.suppress(Exception):
-                writer.close()
+                wire.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
+    async def _serve(self, wire: AgiWire) -> None:
+        peer = wire.peer()
         if self._stopping and not self.calls:
             return  # the dialplan carries on after AGI(): the fallback
         header_timeout = self.header_timeout_s or HEADER_TIMEOUT_S
         try:
-            env = await read_environment(reader, timeout=header_timeout)
+            env = await read_environment(wire, timeout=header_timeout)
         except AgiProtocolError as exc:
             self._bad_headers.note(f"from {peer}: {exc}")
             return
@@ -254,7 +254,7 @@ class FlowServer:
                                      f"{env.variables.get('agi_channel')})")
             return
         version, program = found
-        session = AgiSession(reader, writer, env, limits=self.reply_limits)
+        session = AgiSession(wire, env, limits=self.reply_limits)
         info = call_info(env, self.clock.now())
         if self.call_id_for is not None:
             info = dataclasses.replace(info, call_id=self.call_id_for(info.call_id))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from doubles.transcript import read_transcript
 
+from asterisk import wires
 from ccdsl.runtime.asterisk.agi import AgiSession, environment_from
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
@@ -38,16 +39,6 @@ DEAD = b"511 Command Not Permitted on a dead channel or intercept routine\n"
 HANGUP = b"HANGUP\n"
 MISSING = b"200 result=-1 endpos=0\n"
 ALL_KEYS = '"0123456789*#"'
-
-
-async def socket_pair():
-    """(server, (our reader, our writer), (asterisk reader, asterisk writer))."""
-    accepted: asyncio.Future = asyncio.get_running_loop().create_future()
-    server = await asyncio.start_server(lambda r, w: accepted.set_result((r, w)),
-                                        "127.0.0.1", 0)
-    theirs = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
-    ours = await asyncio.wait_for(accepted, STEP)
-    return server, ours, theirs
 
 
 def header_block(name: str) -> bytes:
@@ -99,11 +90,11 @@ class Asterisk:
 @contextlib.asynccontextmanager
 async def a_call(tmp_path: Path, *, tts: FakeTts | None = None, call_id: str = CALL_ID,
                  say_languages: tuple[str, ...] = ("en",)):
-    server, (reader, writer), (a_reader, a_writer) = await socket_pair()
+    server, wire, (a_reader, a_writer) = await wires.socket_pair(STEP)
     env = environment_from({"agi_network_script": "main_menu?lang=en", "agi_uniqueid": call_id,
                             "agi_channel": "PJSIP/sipp-00000000", "agi_callerid": "+8613800000001",
                             "agi_extension": "s", "agi_dnid": "5551000"})
-    session = AgiSession(reader, writer, env)
+    session = AgiSession(wire, env)
     hooks = AnswerHooks()
     agents = {"alice": Agent("alice", extension="100"), "noext": Agent("noext")}
     settings = AgiSettings(sounds_dir=str(tmp_path / "sounds"),

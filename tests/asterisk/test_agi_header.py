@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, read_environment
+from ccdsl.runtime.asterisk.agi_wire import AgiWire
 
 BLOCK = [b"agi_network: yes", b"agi_network_script: main?lang=fr", b"agi_channel: PJSIP/a-1",
          b"agi_uniqueid: 1795.1", b"agi_calleridname: Wang\rWei", b"agi_arg_1: one"]
@@ -21,26 +22,26 @@ WANT = {"agi_network": "yes", "agi_network_script": "main?lang=fr",
 
 def read(data: bytes, *, chunk: int = 1 << 16, close: bool = True, limit: int = 64 * 1024,
          timeout: float = 5.0):
-    """What read_environment makes of `data` sent in chunks of `chunk` bytes, and the
-    bytes the reader still holds after it (the first reply's)."""
+    """What read_environment makes of `data` arriving in chunks of `chunk` bytes, and the
+    line the wire holds after it (the first reply)."""
     async def main():
-        reader = asyncio.StreamReader()
+        wire = AgiWire()
 
         async def feed():
             for start in range(0, len(data), chunk):
-                reader.feed_data(data[start:start + chunk])
+                wire.data_received(data[start:start + chunk])
                 await asyncio.sleep(0)
             if close:
-                reader.feed_eof()
+                wire.eof_received()
 
         feeding = asyncio.create_task(feed())
         try:
-            env = await read_environment(reader, timeout=timeout, limit=limit)
+            env = await read_environment(wire, timeout=timeout, limit=limit)
         except AgiProtocolError as exc:
             await feeding
             return str(exc), b""
         await feeding
-        return env, await reader.read()
+        return env, await wire.read_line()
 
     return asyncio.run(main())
 

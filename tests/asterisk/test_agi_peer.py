@@ -16,6 +16,7 @@ import pytest
 from doubles.raw import RawResponder, ScriptBackend, against
 from doubles.transcript import captures_dir, read_transcript
 
+from asterisk import wires
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, command_line, read_environment
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
@@ -135,12 +136,11 @@ def test_our_server_reads_the_peers_header() -> None:
     async def main():
         got = []
 
-        async def server(reader, writer):
-            got.append(await read_environment(reader, timeout=2))
-            writer.close()
+        async def server(wire):
+            got.append(await read_environment(wire, timeout=2))
+            wire.close()
 
-        srv = await asyncio.start_server(server, "127.0.0.1", 0)
-        port = srv.sockets[0].getsockname()[1]
+        srv, port = await wires.serve(server)
         line = CallerLine(script="main_menu?lang=en", callerid="+861", args=("x",))
         await AgiCaller("127.0.0.1", port, Backend(), line, timeout=5).run()
         srv.close()
@@ -315,15 +315,14 @@ def test_broken_header_blocks_reach_the_server_as_sent(header: str, message: str
     async def main():
         errors: list[str] = []
 
-        async def server(reader, writer):
+        async def server(wire):
             try:
-                await read_environment(reader, timeout=2, limit=64 * 1024)
+                await read_environment(wire, timeout=2, limit=64 * 1024)
             except AgiProtocolError as exc:
                 errors.append(str(exc))
-            writer.close()
+            wire.close()
 
-        srv = await asyncio.start_server(server, "127.0.0.1", 0)
-        port = srv.sockets[0].getsockname()[1]
+        srv, port = await wires.serve(server)
         report = await AgiCaller("127.0.0.1", port, ScriptBackend(header=header),
                                  timeout=5).run()
         await asyncio.sleep(0.05)

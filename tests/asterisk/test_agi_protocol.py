@@ -19,6 +19,7 @@ from doubles.transcript import Chunk, read_transcript
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asterisk import wires
 from ccdsl.runtime.asterisk.agi import (
     AgiArgumentError,
     AgiConnectionClosed,
@@ -38,17 +39,8 @@ STEP = 5.0  # every network wait in these tests
 
 
 async def socket_pair():
-    """(server, (our reader, our writer), (asterisk reader, asterisk writer))."""
-    accepted: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def on_connect(reader, writer):
-        accepted.set_result((reader, writer))
-
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    theirs = await asyncio.open_connection("127.0.0.1", port)
-    ours = await asyncio.wait_for(accepted, STEP)
-    return server, ours, theirs
+    """(server, our wire, (asterisk reader, asterisk writer))."""
+    return await wires.socket_pair(STEP)
 
 
 def connections(chunks: list[Chunk]) -> list[list[Chunk]]:
@@ -149,10 +141,10 @@ def run_replay(name: str, connection: int = 0, skip: tuple[bytes, ...] = ()) -> 
     replay = replay_of(name, connection, skip)
 
     async def main() -> Run:
-        server, (reader, writer), (a_reader, a_writer) = await socket_pair()
+        server, wire, (a_reader, a_writer) = await socket_pair()
         asterisk = asyncio.create_task(act_as_asterisk(replay, a_reader, a_writer))
-        env = await read_environment(reader, timeout=STEP)
-        session = AgiSession(reader, writer, env)
+        env = await read_environment(wire, timeout=STEP)
+        session = AgiSession(wire, env)
         replies: list[tuple[str, AgiReply | Exception]] = []
         for line in replay.commands:
             command = line.decode().rstrip("\n")
@@ -351,11 +343,11 @@ def test_panoramisk_route_with_query_string():
     assert run.env.script == "pano"
 
     async def main():
-        server, (reader, _), (_, a_writer) = await socket_pair()
+        server, wire, (_, a_writer) = await socket_pair()
         [data] = [c.data for c in connections(read_transcript("fastagi-panoramisk-run1.txt"))[0]]
         a_writer.write(data)
         await a_writer.drain()
-        env = await read_environment(reader, timeout=STEP)
+        env = await read_environment(wire, timeout=STEP)
         a_writer.close()
         server.close()
         return env
@@ -402,8 +394,8 @@ def test_garbage_lines_are_protocol_errors(line):
 
 def test_garbage_reply_makes_the_session_unusable():
     async def main():
-        server, (reader, writer), (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(reader, writer, _env())
+        server, wire, (a_reader, a_writer) = await socket_pair()
+        session = AgiSession(wire, _env())
         a_writer.write(b"I am not Asterisk\n")
         await a_writer.drain()
         with pytest.raises(AgiProtocolError, match="no AGI reply"):
@@ -418,8 +410,8 @@ def test_garbage_reply_makes_the_session_unusable():
 
 def test_no_reply_within_the_timeout():
     async def main():
-        server, (reader, writer), (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(reader, writer, _env())
+        server, wire, (a_reader, a_writer) = await socket_pair()
+        session = AgiSession(wire, _env())
         with pytest.raises(AgiProtocolError, match="no reply to NOOP within 0.1 s"):
             await session.command("NOOP", timeout=0.1)
         assert await a_reader.readuntil(b"\n") == b"NOOP\n"
@@ -434,8 +426,8 @@ def test_no_reply_within_the_timeout():
 
 def test_hangup_line_arriving_before_the_reply_in_flight():
     async def main():
-        server, (reader, writer), (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(reader, writer, _env())
+        server, wire, (a_reader, a_writer) = await socket_pair()
+        session = AgiSession(wire, _env())
         task = asyncio.create_task(session.command('STREAM FILE beep ""', timeout=STEP))
         assert await a_reader.readuntil(b"\n") == b'STREAM FILE beep ""\n'
         a_writer.write(b"HANGUP\n")
@@ -463,7 +455,7 @@ def _env():
 def header_error(data: bytes, *, close: bool = True, limit: int = 64 * 1024,
                  timeout: float = STEP) -> str:
     async def main():
-        server, (reader, _), (_, a_writer) = await socket_pair()
+        server, wire, (_, a_writer) = await socket_pair()
         for start in range(0, len(data), 97):  # several chunks
             a_writer.write(data[start:start + 97])
             await a_writer.drain()
@@ -471,7 +463,7 @@ def header_error(data: bytes, *, close: bool = True, limit: int = 64 * 1024,
             a_writer.close()
         try:
             with pytest.raises(AgiProtocolError) as err:
-                await read_environment(reader, timeout=timeout, limit=limit)
+                await read_environment(wire, timeout=timeout, limit=limit)
         finally:
             a_writer.close()
             server.close()
@@ -486,7 +478,7 @@ GOOD_BLOCK = b"".join(c.data for c in connections(read_transcript("fastagi-sessi
 
 def test_header_block_in_many_chunks_is_read():
     async def main():
-        server, (reader, _), (_, a_writer) = await socket_pair()
+        server, wire, (_, a_writer) = await socket_pair()
 
         async def dribble():
             for start in range(0, len(GOOD_BLOCK), 50):
@@ -495,7 +487,7 @@ def test_header_block_in_many_chunks_is_read():
                 await asyncio.sleep(0.002)
 
         task = asyncio.create_task(dribble())
-        env = await read_environment(reader, timeout=STEP)
+        env = await read_environment(wire, timeout=STEP)
         await task
         a_writer.close()
         server.close()
@@ -545,12 +537,12 @@ def test_header_duplicate_variable():
 
 def test_agi_arguments_in_order():
     async def main():
-        server, (reader, _), (_, a_writer) = await socket_pair()
+        server, wire, (_, a_writer) = await socket_pair()
         a_writer.write(b"agi_network_script: f?x=1&lang=fr&empty=\nagi_uniqueid: 9.1\n"
                        b"agi_channel: PJSIP/a-1\nagi_arg_2: two\nagi_arg_10: ten\n"
                        b"agi_arg_1: one\n\n")
         await a_writer.drain()
-        env = await read_environment(reader, timeout=STEP)
+        env = await read_environment(wire, timeout=STEP)
         a_writer.close()
         server.close()
         return env
@@ -645,8 +637,8 @@ def test_nasty_values_reach_the_peer_as_one_command_each():
     """Over a real socket: each command is exactly one line on the wire and
     the fake Asterisk reads back the value, whatever it held."""
     async def main():
-        server, (reader, writer), (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(reader, writer, _env())
+        server, wire, (a_reader, a_writer) = await socket_pair()
+        session = AgiSession(wire, _env())
         seen = []
 
         async def asterisk():

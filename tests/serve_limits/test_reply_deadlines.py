@@ -9,6 +9,7 @@ import gc
 import time
 
 import pytest
+from asterisk import wires
 
 from ccdsl.runtime.asterisk import agi_deadlines
 from ccdsl.runtime.asterisk.agi import AgiEnvironment, AgiReplyTimeout, AgiSession
@@ -31,9 +32,8 @@ async def _pairs(n: int) -> tuple[asyncio.AbstractServer, list[AgiSession], list
     port = server.sockets[0].getsockname()[1]
     sessions = []
     for i in range(n):
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        sessions.append(AgiSession(reader, writer, AgiEnvironment({"agi_uniqueid": f"1.{i}"},
-                                                                  "x")))
+        wire = await wires.connect("127.0.0.1", port)
+        sessions.append(AgiSession(wire, AgiEnvironment({"agi_uniqueid": f"1.{i}"}, "x")))
     await asyncio.wait_for(arrived.wait(), WAIT_S)
     return server, sessions, peers
 

@@ -13,6 +13,8 @@ import struct
 import time
 from pathlib import Path
 
+from asterisk import wires
+
 from ccdsl.runtime.asterisk.agi import AgiEnvironment, AgiReplyTimeout, AgiSession
 from ccdsl.runtime.asterisk.agi_timeouts import BRIDGE_SLACK_S, SLACK_S, ReplyLimits
 from ccdsl.runtime.testing.peer.agi_caller import CallerLine, environment, header_writes
@@ -130,10 +132,10 @@ def test_an_answered_dial_waits_for_the_conversation_not_the_ring() -> None:
 
         server = await asyncio.start_server(asterisk, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        wire = await wires.connect("127.0.0.1", port)
         await ready.wait()
         env = AgiEnvironment({"agi_uniqueid": "1795.1"}, "x")
-        session = AgiSession(reader, writer, env)
+        session = AgiSession(wire, env)
         a_reader, a_writer = peer[0]
         answered = asyncio.create_task(session.command("EXEC Dial", "PJSIP/8001,0.2",
                                                        timeout=0.3))
@@ -144,12 +146,12 @@ def test_an_answered_dial_waits_for_the_conversation_not_the_ring() -> None:
         a_writer.write(b"200 result=0\n")
         reply = await asyncio.wait_for(answered, WAIT_S)
         # without it, the same wait is a quiet peer
-        quiet = AgiSession(*(await asyncio.open_connection("127.0.0.1", port)), env)
+        quiet = AgiSession(await wires.connect("127.0.0.1", port), env)
         try:
             await quiet.command("EXEC Dial", "PJSIP/8001,0.2", timeout=0.3)
         except AgiReplyTimeout as exc:
             timed_out = exc
-        writer.close()
+        wire.close()
         server.close()
         return reply, timed_out, session.extend_reply_timeout(5.0)
 

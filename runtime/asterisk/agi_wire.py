@@ -1,0 +1,165 @@
+"""The bytes of one FastAGI connection as an asyncio.Protocol: whole lines in, writes held back.
+
+Must not parse lines or know commands (agi.py does). Lines already received are taken
+without awaiting anything; a future exists only while a line is awaited and none is here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+DEFAULT_LIMIT = 2 ** 16  # a line longer than this is no FastAGI line (asyncio's stream limit)
+
+
+class AgiLineTooLong(Exception):
+    """More than `limit` bytes arrived without a line end."""
+
+
+class AgiWire(asyncio.Protocol):
+    """One connection's stream (module doc), read by one reader at a time. Reading
+    pauses while more than twice `limit` bytes wait unread, as asyncio's
+    StreamReader does; a peer at EOF may still be written to (half-close)."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._eof = False
+        self._error: BaseException | None = None  # what ended the connection, if it failed
+        self._waiter: asyncio.Future | None = None  # a reader waiting for a line
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drainer: asyncio.Future | None = None
+        self._lost = False
+        self._closed: asyncio.Future | None = None
+
+    # -- asyncio.Protocol -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._closed = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        # a waiter is woken for a line end or an overrun, never for part of a line
+        if self._waiter is not None and (b"\n" in data or len(buffer) > self.limit):
+            self._wake()
+        if not self._reading_paused and len(buffer) > 2 * self.limit and self.transport:
+            self.transport.pause_reading()
+            self._reading_paused = True
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return True  # keep the transport: the session closes it (StreamReaderProtocol's way)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = self._eof = True
+        self._error = exc
+        self._wake()
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None and not drainer.done():
+            if exc is None:
+                drainer.set_result(None)
+            else:
+                drainer.set_exception(exc)
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None and not drainer.done():
+            drainer.set_result(None)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def take_line(self) -> bytes | None:
+        """The next whole line with its LF, or None when none has arrived yet.
+        Raises the connection's error once it failed, AgiLineTooLong past
+        `limit`, asyncio.IncompleteReadError (with what is left) at EOF."""
+        if self._error is not None:
+            raise self._error
+        buffer = self._buffer
+        end = buffer.find(b"\n")
+        if end < 0:
+            if len(buffer) > self.limit:
+                raise AgiLineTooLong(f"no line end within {self.limit} bytes")
+            if self._eof:
+                partial = bytes(buffer)
+                buffer.clear()
+                raise asyncio.IncompleteReadError(partial, None)
+            return None
+        if end > self.limit:
+            raise AgiLineTooLong(f"a line of {end} bytes, more than {self.limit}")
+        line = bytes(buffer[:end + 1])
+        del buffer[:end + 1]
+        if self._reading_paused and len(buffer) <= self.limit and self.transport:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        return line
+
+    def readable(self) -> asyncio.Future:
+        """A future done once take_line has something to say (a line, EOF, an error)."""
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        if self._eof or b"\n" in self._buffer or len(self._buffer) > self.limit:
+            self._wake()
+        return waiter
+
+    async def read_line(self) -> bytes:
+        """The next whole line, waited for (take_line's errors)."""
+        line = self.take_line()
+        while line is None:
+            await self.readable()
+            line = self.take_line()
+        return line
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def backed_up(self) -> bool:
+        """Bytes wait in the transport's buffer (the socket did not take them all)."""
+        return bool(self.transport is not None and self.transport.get_write_buffer_size())
+
+    async def drain(self) -> None:
+        """Wait while the transport's buffer is over its high-water mark
+        (StreamWriter.drain's rules: ConnectionResetError once the connection is lost)."""
+        if self._error is not None:
+            raise self._error
+        if self.transport is not None and self.transport.is_closing():
+            await asyncio.sleep(0)  # let connection_lost run, as StreamWriter.drain does
+        if self._lost:
+            raise ConnectionResetError("Connection lost")
+        if not self._writing_paused:
+            return
+        drainer = self._drainer = asyncio.get_running_loop().create_future()
+        await drainer
+
+    # -- closing --------------------------------------------------------------------------
+
+    def peer(self) -> object:
+        return self.transport.get_extra_info("peername") if self.transport else None
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def wait_closed(self) -> None:
+        if self._closed is not None:
+            await self._closed
