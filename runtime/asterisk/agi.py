@@ -274,7 +274,10 @@ class AgiSession:
             limit = self.limits.limit(verb, args, limit)
         self.busy = True
         try:
-            reply = await self._exchange(verb, line, limit)
+            self._send(verb, line)
+            if self.wire.backed_up():
+                await self._drain(verb)
+            reply = await self._reply(verb, limit)
         except asyncio.CancelledError:
             # stopped half-way: a reply may still come and would answer the next command
             self._broken = f"{verb} was cancelled before its reply"
@@ -285,24 +288,30 @@ class AgiSession:
             self.hung_up = True
         return reply
 
-    async def _exchange(self, verb: str, line: bytes, limit: float) -> AgiReply:
+    def _send(self, verb: str, line: bytes) -> None:
         try:
             self.wire.write(line)
-            # a command line is small: it almost always leaves at once, and
-            # drain() would return at once too. Only a backed-up socket is
-            # waited for (bounded): a timer per command costs a tenth of a
-            # call's server time at 20 commands a call (bench/fastagi.py)
-            if self.wire.backed_up():
-                async with asyncio.timeout(WRITE_TIMEOUT_S):
-                    await self.wire.drain()
+        except (ConnectionError, OSError) as exc:
+            self.hung_up = True
+            raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
+
+    async def _drain(self, verb: str) -> None:
+        """A command line is small: it almost always leaves at once. Only a
+        backed-up socket is waited for, and not for ever."""
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT_S):
+                await self.wire.drain()
         except (ConnectionError, OSError) as exc:
             self.hung_up = True
             raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
         except TimeoutError:
             self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
             raise AgiProtocolError(self._broken) from None
-        # the reply's deadline: cancels this task when it passes (as
-        # asyncio.timeout would, without a timer of its own per command)
+
+    async def _reply(self, verb: str, limit: float) -> AgiReply:
+        """The reply, due within `limit` seconds: its deadline cancels this
+        task when it passes (as asyncio.timeout would, without a timer of
+        its own per command)."""
         watch = self._deadlines
         if watch is None:
             watch = self._deadlines = deadlines(asyncio.get_running_loop())
@@ -313,7 +322,16 @@ class AgiSession:
         self._expired = False
         watch.arm(self, watch.now() + limit, task, self._expire)
         try:
-            return await self._read_reply()
+            while True:  # the lines already here are taken without a wait
+                line = self._take()
+                if line is None:  # the reply is not here yet: the one wait of a command
+                    await self.wire.readable()
+                elif line == "HANGUP":
+                    self.hung_up = True  # unsolicited: never the reply
+                elif line.startswith("520-"):
+                    return await self._usage_block(line)
+                else:
+                    return parse_reply(line)
         except asyncio.CancelledError:
             if not self._expired or task.uncancel() > cancelling:
                 raise  # not ours, or cancelled for another reason as well
@@ -350,19 +368,6 @@ class AgiSession:
         self.closed = True
         self.wire.abort()
 
-    async def _read_reply(self) -> AgiReply:
-        while True:
-            line = self._take()
-            if line is None:  # the reply is not here yet: the one wait of a command
-                await self.wire.readable()
-                continue
-            if line == "HANGUP":
-                self.hung_up = True  # unsolicited: never the reply
-                continue
-            if line.startswith("520-"):
-                return await self._usage_block(line)
-            return parse_reply(line)
-
     async def _usage_block(self, first: str) -> AgiReply:
         lines = [first]
         while len(lines) < MAX_USAGE_LINES:
@@ -396,9 +401,14 @@ class AgiSession:
         if self.closed:
             return
         self.closed = True
+        wire = self.wire
         try:
-            self.wire.close()
+            backed_up = wire.backed_up()
+            wire.close()
+            if not backed_up:  # nothing left to send: the transport ends on the loop's next turn
+                await wire.wait_closed()
+                return
             async with asyncio.timeout(2.0):  # not wait_for: no task of its own a call
-                await self.wire.wait_closed()
+                await wire.wait_closed()
         except (ConnectionError, OSError, TimeoutError):
             pass  # the peer went first: closed all the same

@@ -15,7 +15,13 @@ from ccdsl.runtime.asterisk import agi_results, names
 from ccdsl.runtime.asterisk.agi import AgiEnvironment
 from ccdsl.runtime.asterisk.agi_agents import AgiAgents
 from ccdsl.runtime.asterisk.agi_line import ALL_KEYS, ONE_MS, QUICK_S, SAMPLES_PER_MS
-from ccdsl.runtime.asterisk.agi_media import SAFE_PATH, recording_file, say_command, sound_file
+from ccdsl.runtime.asterisk.agi_media import (
+    SAFE_PATH,
+    prompt_file,
+    recording_file,
+    say_command,
+    sound_file,
+)
 from ccdsl.runtime.asterisk.agi_mute import SwitchAction, mute_mixmonitor
 from ccdsl.runtime.asterisk.agi_timeouts import SLACK_S
 from ccdsl.runtime.core.channel import CallInfo, Digits, Sound, VoicemailOutcome, message_stored
@@ -210,7 +216,10 @@ class AgiChannel(AgiAgents):
 
     async def _stream(self, sound: Sound, keys: str) -> str | None:
         """One STREAM FILE; the key that stopped it, if one did."""
-        file = await sound_file(sound, self.settings, self.tts, self.info.language)
+        if sound.kind == "tts":
+            file = await sound_file(sound, self.settings, self.tts, self.info.language)
+        else:
+            file = prompt_file(sound, self.settings, self.info.language)
         start = self.clock.now()
         at = max(0, round((start - self._t0) / ONE_MS))
         key: str | None = None

@@ -61,6 +61,12 @@ async def sound_file(sound: Sound, settings: AgiSettings, tts: TtsRenderer,
             return await tts.render(sound.text, language)
         except TtsError as err:
             raise ExternalError(str(err), service="tts") from None
+    return prompt_file(sound, settings, call_language)
+
+
+def prompt_file(sound: Sound, settings: AgiSettings, call_language: str | None) -> str:
+    """sound_file's answer for a sound that is not text-to-speech, without
+    a coroutine of its own (a prompt is looked up on every play)."""
     return _SOUNDS.file(sound.text, sound.language or call_language or "", settings)
 
 

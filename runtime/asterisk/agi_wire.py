@@ -42,8 +42,10 @@ class AgiWire(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        # a waiter is woken for a line end or an overrun, never for part of a line
-        if self._waiter is not None and (b"\n" in data or len(buffer) > self.limit):
+        # a waiter is woken for a line end or an overrun, never for part of a line.
+        # find(), not `in`: bytes.__contains__ first tries its operand as an int and
+        # raises and clears a TypeError inside, every time
+        if self._waiter is not None and (data.find(b"\n") >= 0 or len(buffer) > self.limit):
             self._wake()
         if not self._reading_paused and len(buffer) > 2 * self.limit and self.transport:
             self.transport.pause_reading()
@@ -106,7 +108,7 @@ class AgiWire(asyncio.Protocol):
     def readable(self) -> asyncio.Future:
         """A future done once take_line has something to say (a line, EOF, an error)."""
         waiter = self._waiter = asyncio.get_running_loop().create_future()
-        if self._eof or b"\n" in self._buffer or len(self._buffer) > self.limit:
+        if self._eof or self._buffer.find(b"\n") >= 0 or len(self._buffer) > self.limit:
             self._wake()
         return waiter
 
