@@ -275,6 +275,8 @@ class AgiSession:
         self.busy = True
         try:
             self._send(verb, line)
+            # drain() only for a backed-up socket: its bound is a timer, and a
+            # timer per command was a large share of a call's server time
             if self.wire.backed_up():
                 await self._drain(verb)
             reply = await self._reply(verb, limit)
