@@ -39,7 +39,8 @@ class Pending:
         self.calls_per_commit = calls_per_commit
         self.flush_events = flush_events
         self.dirty: dict[str, CallRecord] = {}  # open calls whose row changed since taken
-        self.events: list[tuple] = []
+        self.events: list[tuple] = []  # (call_id, seq, the event's JSON array)
+        self.choices: list[tuple] = []  # CHOICE_SQL's values
         self.finished: list[CallRecord] = []
         self.centre: list[tuple] = []
         self.wrapups: list[tuple] = []
@@ -96,7 +97,8 @@ class Pending:
         call's row is the one its events had folded up to now."""
         if self.first_at is None:
             return None
-        batch = Batch(events=self.events, centre=self.centre, wrapups=self.wrapups,
+        batch = Batch(events=_batched(self.events), event_count=len(self.events),
+                      choices=self.choices, centre=self.centre, wrapups=self.wrapups,
                       jobs=self.jobs, records=self.finished)
         for call in itertools.chain(self.dirty.values(), self.finished):
             if call.stored:
@@ -110,6 +112,7 @@ class Pending:
             if rows:
                 batch.visits[table] = rows
         self.dirty, self.events, self.finished, self.centre = {}, [], [], []
+        self.choices = []
         self.wrapups, self.jobs = [], []
         self.first_at = None
         self.inflight_rows += batch.rows
@@ -129,3 +132,17 @@ class Pending:
         self.centre.append((utc_text(now), int(now.timestamp() * 1000), "serve",
                             "store_rows_dropped", None, dumps(counts)))
         return True
+
+
+def _batched(events: list[tuple]) -> list[tuple]:
+    """The event_batches rows of queued events: one per call, its events in
+    the order they came, keyed by the first one's seq."""
+    calls: dict[str, list[tuple]] = {}
+    for event in events:
+        found = calls.get(event[0])
+        if found is None:
+            calls[event[0]] = [event]
+        else:
+            found.append(event)
+    return [(call_id, rows[0][1], f"[{','.join([r[2] for r in rows])}]")
+            for call_id, rows in calls.items()]
