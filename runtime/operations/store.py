@@ -214,7 +214,7 @@ class CallStore:
             if (q.first_at is None or len(q.finished) >= q.calls_per_commit
                     or len(events) + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
                 self._queued()
-            elif self._inline and q.overdue():
+            elif self._inline and time.monotonic() >= q.due_at:
                 # the one thing an event that fills no batch can make due:
                 # a bulk simulation's batch that has waited long enough
                 self._writer.pump()  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -46,6 +47,9 @@ class Pending:
         self.wrapups: list[tuple] = []
         self.jobs: list[Job] = []
         self.first_at: float | None = None  # when the oldest row not yet taken came
+        # when they are due at the latest (its delay after first_at; inf: none queued), for
+        # the check after every event of a bulk simulation
+        self.due_at = math.inf
         self.inflight_rows = 0  # rows taken by the writer, not yet written
         self.dropped: Counter[str] = Counter()
         self.dropping = False
@@ -71,6 +75,8 @@ class Pending:
         first row, which starts its clock, or a batch now full)."""
         if self.first_at is None:
             self.first_at = time.monotonic()
+            self.due_at = self.first_at + (WRITE_DELAY_S if self.calls_per_commit == 1
+                                           else FLUSH_SECONDS)
             return True
         return (len(self.finished) >= self.calls_per_commit
                 or len(self.events) + len(self.centre) >= self.flush_events)
@@ -83,14 +89,7 @@ class Pending:
         if (len(self.finished) >= self.calls_per_commit or self.wrapups or self.jobs
                 or len(self.events) + len(self.centre) >= self.flush_events):
             return 0
-        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
-        return max(0.0, self.first_at + delay - time.monotonic())
-
-    def overdue(self) -> bool:
-        """Whether rows queued have waited their delay out: all that can make
-        a write due after a row that fills no batch (due_in's last case)."""
-        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
-        return self.first_at is not None and time.monotonic() >= self.first_at + delay
+        return max(0.0, self.due_at - time.monotonic())
 
     def take(self) -> Batch | None:
         """Everything queued, as one write's rows. Rows are made here so a
@@ -114,7 +113,7 @@ class Pending:
         self.dirty, self.events, self.finished, self.centre = {}, [], [], []
         self.choices = []
         self.wrapups, self.jobs = [], []
-        self.first_at = None
+        self.first_at, self.due_at = None, math.inf
         self.inflight_rows += batch.rows
         return batch
 

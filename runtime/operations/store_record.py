@@ -74,7 +74,7 @@ def event_json(seq: int, at_json: str, ms: int, kind: str, step: str | None,
                 f"{texts.get(file) or _text_json(file)},"
                 f"{line if type(line) is int else texts.get(line) or _value_json(line)},"
                 f"{col if type(col) is int else texts.get(col) or _value_json(col)},"
-                f"{dumps(data)}]")
+                f"{''.join(_c_encoder(data, 0)) if data and type(data) is dict else dumps(data)}]")
     except TypeError:  # a text that is no dict key (unhashable)
         return (f"[{encode_json([seq, json.loads(at_json), ms, kind, step, file, line, col])[1:-1]}"
                 f",{dumps(data)}]")
