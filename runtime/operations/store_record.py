@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from ccdsl.runtime.core.values import to_json
@@ -453,12 +454,18 @@ def _int(value: Any) -> int:
 
 
 _SQL_TYPES = frozenset((type(None), int, float, str))
+_GETTERS: dict[tuple[str, ...], Callable[[Mapping[str, Any]], tuple]] = {}
 
 
 def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
-    # _col inlined for the plain values that are nearly all of them
-    values = [row[c] for c in columns]
-    return tuple([v if type(v) in _SQL_TYPES else _col(v) for v in values])
+    # (two columns or more) picked and their types checked in C: nearly every value is plain
+    getter = _GETTERS.get(columns)
+    if getter is None:
+        getter = _GETTERS[columns] = itemgetter(*columns)
+    values = getter(row)
+    if _SQL_TYPES.issuperset(map(type, values)):
+        return values
+    return tuple([_col(v) for v in values])
 
 
 def _col(value: Any) -> Any:

@@ -1,5 +1,7 @@
-"""An event_batches element built as text (store_record.event_json) is what encoding the
-event's values as one JSON list gives, and one row a call holds its events in order."""
+"""The store's fast paths against the general ones: an event_batches element built as text
+(store_record.event_json) is what encoding the event's values as one JSON list gives, a
+row's values picked in C (row_values) are what picking each gives, and one row a call
+holds its events in order."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations.store_queue import _batched
-from ccdsl.runtime.operations.store_record import encode_json, event_json
+from ccdsl.runtime.operations.store_record import _col, encode_json, event_json, row_values
 
 texts = st.text(max_size=12)  # any code point: quotes, controls, CJK, surrogates
 scalars = st.none() | st.booleans() | st.integers() | texts | st.floats(allow_nan=False)
@@ -49,3 +51,10 @@ def test_a_batch_holds_one_row_a_call_its_events_in_order():
     queued = [("a", 1, "[1]"), ("b", 7, "[7]"), ("a", 2, "[2]"), ("b", 8, "[8]"),
               ("a", 3, "[3]")]
     assert _batched(queued) == [("a", 1, "[[1],[2],[3]]"), ("b", 7, "[[7],[8]]")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(row=st.dictionaries(st.sampled_from("abcdef"), values, min_size=6))
+def test_row_values_is_each_column_made_storable(row):
+    columns = ("f", "a", "c")
+    assert row_values(row, columns) == tuple(_col(row[c]) for c in columns)
