@@ -32,6 +32,8 @@ from ccdsl.runtime.operations.store_record import (
     apply,
     close_node,
     dumps,
+    encode_json,
+    event_json,
     recordings_done,
 )
 from ccdsl.runtime.operations.store_runs import Process, end_run, open_run, this_process
@@ -102,7 +104,7 @@ class CallStore:
         self._claims = Claims(CLAIMS_KEPT)
         self._reserved: set[str] = set()  # ids whose row reserve_call_id inserted
         self._stamp_of: datetime | None = None  # the last event time converted, and its forms
-        self._stamp: tuple[str, int] = ("", 0)
+        self._stamp: tuple[str, int, str] = ("", 0, "")
         self._me: Process = this_process()
         self._run_id: int | None = None
         self._run_lock = threading.Lock()
@@ -177,8 +179,9 @@ class CallStore:
             call_id, kind, at, data = event.call_id, event.kind, event.at, event.data
             # events of one moment share their times: convert each instant once
             if at is not self._stamp_of:
-                self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
-            iso, ms = self._stamp
+                iso = utc_text(at)
+                self._stamp_of, self._stamp = at, (iso, _ms(at), encode_json(iso))
+            iso, ms, at_json = self._stamp
             q = self._q
             call = self._calls.get(call_id)
             folds = kind in FOLDS
@@ -196,22 +199,22 @@ class CallStore:
                     node = call.node
                     step = node["node"] if node is not None else None
                 stored_id = call.row["call_id"]
-            loc = event.loc
-            if loc:
-                file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
-            else:
-                file = line = col = None
-            row = (stored_id, event.seq, iso, ms, kind, step, file, line, col, dumps(data))
+            seq = event.seq
             events = q.events
             if (folds or len(events) + len(q.centre) + q.inflight_rows < BACKLOG_ROWS
                     or not q.full(BACKLOG_ROWS, "events")):
-                events.append(row)
+                events.append((stored_id, seq,
+                               event_json(seq, at_json, ms, kind, step, event.loc, data)))
+                if kind == "menu_choice":
+                    key = data.get("key")
+                    q.choices.append((ms, stored_id, seq, iso, step,
+                                      key if key is None or type(key) is str else dumps(key)))
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
             if (q.first_at is None or len(q.finished) >= q.calls_per_commit
                     or len(events) + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
                 self._queued()
-            elif self._inline and q.overdue():
+            elif self._inline and time.monotonic() >= q.due_at:
                 # the one thing an event that fills no batch can make due:
                 # a bulk simulation's batch that has waited long enough
                 self._writer.pump()  # type: ignore[union-attr]
@@ -509,13 +512,14 @@ class CallStore:
         writer = self._writer
         return writer.renamed.get(call_id, call_id) if writer is not None else call_id
 
-    def _in_memory(self, call_id: str) -> tuple[CallRecord | None, list[tuple]]:
-        """The record of a call open or not yet written, and its event rows
-        not yet written (self._lock held)."""
+    def _in_memory(self, call_id: str) -> tuple[CallRecord | None, list[list]]:
+        """The record of a call open or not yet written, and its events not
+        yet written, each as its values but call_id (self._lock held)."""
         record = self._calls.get(call_id)
         batches = self._inflight()
-        events = [r for b in batches for r in b.events if r[0] == call_id]
-        events += [r for r in self._q.events if r[0] == call_id]
+        events = [e for b in batches for r in b.events if r[0] == call_id
+                  for e in json.loads(r[2])]
+        events += [json.loads(r[2]) for r in self._q.events if r[0] == call_id]
         if record is None:
             for finished in itertools.chain(self._q.finished,
                                             *(b.records for b in reversed(batches))):
@@ -583,9 +587,8 @@ class CallStore:
                                           (self._stored_id(call_id),)).fetchall()
         by_seq = {r["seq"]: dict(r, data=json.loads(r["data"])) for r in rows}
         for values in queued:
-            if values[1] not in by_seq:
-                record = dict(zip(EVENT_COLUMNS, values, strict=True))
-                by_seq[values[1]] = dict(record, data=json.loads(record["data"]))
+            if values[0] not in by_seq:
+                by_seq[values[0]] = dict(zip(EVENT_COLUMNS, (call_id, *values), strict=True))
         return [by_seq[seq] for seq in sorted(by_seq)]
 
     def query(self, sql: str, args: tuple | Mapping = ()) -> list[dict[str, Any]]:

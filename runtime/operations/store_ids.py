@@ -48,7 +48,7 @@ def taken(db: sqlite3.Connection, call_id: str) -> bool:
     """Whether any row of call data has this id (a call, or events left
     without their call by a store that did not write both)."""
     return db.execute("SELECT 1 FROM calls WHERE call_id = ? UNION ALL "
-                      "SELECT 1 FROM events WHERE call_id = ? LIMIT 1",
+                      "SELECT 1 FROM event_batches WHERE call_id = ? LIMIT 1",
                       (call_id, call_id)).fetchone() is not None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -39,12 +40,16 @@ class Pending:
         self.calls_per_commit = calls_per_commit
         self.flush_events = flush_events
         self.dirty: dict[str, CallRecord] = {}  # open calls whose row changed since taken
-        self.events: list[tuple] = []
+        self.events: list[tuple] = []  # (call_id, seq, the event's JSON array)
+        self.choices: list[tuple] = []  # CHOICE_SQL's values
         self.finished: list[CallRecord] = []
         self.centre: list[tuple] = []
         self.wrapups: list[tuple] = []
         self.jobs: list[Job] = []
         self.first_at: float | None = None  # when the oldest row not yet taken came
+        # when they are due at the latest (its delay after first_at; inf: none queued), for
+        # the check after every event of a bulk simulation
+        self.due_at = math.inf
         self.inflight_rows = 0  # rows taken by the writer, not yet written
         self.dropped: Counter[str] = Counter()
         self.dropping = False
@@ -70,6 +75,8 @@ class Pending:
         first row, which starts its clock, or a batch now full)."""
         if self.first_at is None:
             self.first_at = time.monotonic()
+            self.due_at = self.first_at + (WRITE_DELAY_S if self.calls_per_commit == 1
+                                           else FLUSH_SECONDS)
             return True
         return (len(self.finished) >= self.calls_per_commit
                 or len(self.events) + len(self.centre) >= self.flush_events)
@@ -82,21 +89,15 @@ class Pending:
         if (len(self.finished) >= self.calls_per_commit or self.wrapups or self.jobs
                 or len(self.events) + len(self.centre) >= self.flush_events):
             return 0
-        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
-        return max(0.0, self.first_at + delay - time.monotonic())
-
-    def overdue(self) -> bool:
-        """Whether rows queued have waited their delay out: all that can make
-        a write due after a row that fills no batch (due_in's last case)."""
-        delay = WRITE_DELAY_S if self.calls_per_commit == 1 else FLUSH_SECONDS
-        return self.first_at is not None and time.monotonic() >= self.first_at + delay
+        return max(0.0, self.due_at - time.monotonic())
 
     def take(self) -> Batch | None:
         """Everything queued, as one write's rows. Rows are made here so a
         call's row is the one its events had folded up to now."""
         if self.first_at is None:
             return None
-        batch = Batch(events=self.events, centre=self.centre, wrapups=self.wrapups,
+        batch = Batch(events=_batched(self.events), event_count=len(self.events),
+                      choices=self.choices, centre=self.centre, wrapups=self.wrapups,
                       jobs=self.jobs, records=self.finished)
         for call in itertools.chain(self.dirty.values(), self.finished):
             if call.stored:
@@ -110,8 +111,9 @@ class Pending:
             if rows:
                 batch.visits[table] = rows
         self.dirty, self.events, self.finished, self.centre = {}, [], [], []
+        self.choices = []
         self.wrapups, self.jobs = [], []
-        self.first_at = None
+        self.first_at, self.due_at = None, math.inf
         self.inflight_rows += batch.rows
         return batch
 
@@ -129,3 +131,17 @@ class Pending:
         self.centre.append((utc_text(now), int(now.timestamp() * 1000), "serve",
                             "store_rows_dropped", None, dumps(counts)))
         return True
+
+
+def _batched(events: list[tuple]) -> list[tuple]:
+    """The event_batches rows of queued events: one per call, its events in
+    the order they came, keyed by the first one's seq."""
+    calls: dict[str, list[tuple]] = {}
+    for event in events:
+        found = calls.get(event[0])
+        if found is None:
+            calls[event[0]] = [event]
+        else:
+            found.append(event)
+    return [(call_id, rows[0][1], f"[{','.join([r[2] for r in rows])}]")
+            for call_id, rows in calls.items()]

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from ccdsl.runtime.core.values import to_json
@@ -50,6 +51,45 @@ def dumps(value: Any) -> str:
         return encode_json(value)
     except TypeError:
         return encode_json(to_json(value))
+
+
+# the JSON of the texts events repeat (kinds, steps, files), each encoded once
+_TEXT_JSON: dict[Any, str] = {None: "null"}
+_TEXTS_KEPT = 4096
+
+
+def event_json(seq: int, at_json: str, ms: int, kind: str, step: str | None,
+               loc: Mapping[str, Any] | None, data: Any) -> str:
+    """One event as its event_batches element: the JSON array of EVENT_COLUMNS
+    but call_id (`at_json`: its time already as JSON, shared by the events of a
+    moment), as `encode_json` would write it (its data as `dumps`). Built as
+    text: encoding the list costs twice as much as encoding the data alone."""
+    if loc:
+        file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
+    else:
+        file = line = col = None
+    texts = _TEXT_JSON
+    try:
+        return (f"[{seq if type(seq) is int else _value_json(seq)},{at_json},{ms},"
+                f"{texts.get(kind) or _text_json(kind)},{texts.get(step) or _text_json(step)},"
+                f"{texts.get(file) or _text_json(file)},"
+                f"{line if type(line) is int else texts.get(line) or _value_json(line)},"
+                f"{col if type(col) is int else texts.get(col) or _value_json(col)},"
+                f"{''.join(_c_encoder(data, 0)) if data and type(data) is dict else dumps(data)}]")
+    except TypeError:  # a text that is no dict key (unhashable)
+        return (f"[{encode_json([seq, json.loads(at_json), ms, kind, step, file, line, col])[1:-1]}"
+                f",{dumps(data)}]")
+
+
+def _text_json(value: Any) -> str:
+    found = encode_json(value)
+    if type(value) is str and len(_TEXT_JSON) < _TEXTS_KEPT:
+        _TEXT_JSON[value] = found
+    return found
+
+
+def _value_json(value: Any) -> str:
+    return encode_json(value)
 
 
 _NOBODY = object()  # settle_ringing keeps no leg
@@ -414,12 +454,18 @@ def _int(value: Any) -> int:
 
 
 _SQL_TYPES = frozenset((type(None), int, float, str))
+_GETTERS: dict[tuple[str, ...], Callable[[Mapping[str, Any]], tuple]] = {}
 
 
 def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
-    # _col inlined for the plain values that are nearly all of them
-    values = [row[c] for c in columns]
-    return tuple([v if type(v) in _SQL_TYPES else _col(v) for v in values])
+    # (two columns or more) picked and their types checked in C: nearly every value is plain
+    getter = _GETTERS.get(columns)
+    if getter is None:
+        getter = _GETTERS[columns] = itemgetter(*columns)
+    values = getter(row)
+    if _SQL_TYPES.issuperset(map(type, values)):
+        return values
+    return tuple([_col(v) for v in values])
 
 
 def _col(value: Any) -> Any:

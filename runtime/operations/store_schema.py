@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -85,21 +85,32 @@ CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer_id, started_ms);
 CREATE INDEX IF NOT EXISTS calls_flow ON calls (flow, started_ms);
 -- only the calls in progress: what a starting server reconciles
 CREATE INDEX IF NOT EXISTS calls_open ON calls (run_id) WHERE outcome IS NULL;
-CREATE TABLE IF NOT EXISTS events (
+-- schema 10: a call's events in one row per write that had any of them (a bulk
+-- simulation's: one row a call), each event a JSON array of EVENT_COLUMNS but call_id;
+-- seq is the first event's. The view `events` shows one row per event.
+CREATE TABLE IF NOT EXISTS event_batches (
     call_id  TEXT NOT NULL,
     seq      INTEGER NOT NULL,
-    at       TEXT NOT NULL,
-    at_ms    INTEGER NOT NULL,
-    kind     TEXT NOT NULL,
-    step     TEXT,     -- the step (or `on HANDLER`) the call was in
-    file     TEXT,
-    line     INTEGER,
-    col      INTEGER,
-    data     TEXT NOT NULL,  -- JSON
+    events   TEXT NOT NULL,  -- JSON: [[seq, at, at_ms, kind, step, file, line, col, data], ...]
     PRIMARY KEY (call_id, seq)
 );
--- the menu choices by time (docs/store.md's query); only those rows pay an index insert
-CREATE INDEX IF NOT EXISTS events_menu_choice ON events (at_ms) WHERE kind = 'menu_choice';
+CREATE VIEW IF NOT EXISTS events AS
+SELECT b.call_id AS call_id, json_extract(e.value, '$[0]') AS seq,
+       json_extract(e.value, '$[1]') AS at, json_extract(e.value, '$[2]') AS at_ms,
+       json_extract(e.value, '$[3]') AS kind, json_extract(e.value, '$[4]') AS step,
+       json_extract(e.value, '$[5]') AS file, json_extract(e.value, '$[6]') AS line,
+       json_extract(e.value, '$[7]') AS col, json_extract(e.value, '$[8]') AS data
+FROM event_batches b, json_each(b.events) e;
+-- schema 10: the menu choices by time (docs/store.md's query), one b-tree
+CREATE TABLE IF NOT EXISTS menu_choices (
+    at_ms   INTEGER NOT NULL,
+    call_id TEXT NOT NULL,
+    seq     INTEGER NOT NULL,  -- of the menu_choice event
+    at      TEXT NOT NULL,
+    step    TEXT,              -- the menu's step
+    choice  TEXT,              -- the key (or timeout, invalid ...)
+    PRIMARY KEY (at_ms, call_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS node_visits (
     call_id     TEXT NOT NULL,
     seq         INTEGER NOT NULL,  -- of the step_entered / handler_entered event
@@ -174,6 +185,22 @@ CREATE TABLE IF NOT EXISTS runs (
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 10 keeps a call's events in one row per write (event_batches, read
+    # through the view `events`) and the menu choices in a table of their own:
+    # one row a call instead of some 25, each with its key's index insert
+    9: ("CREATE TABLE IF NOT EXISTS event_batches (call_id TEXT NOT NULL, "
+        "seq INTEGER NOT NULL, events TEXT NOT NULL, PRIMARY KEY (call_id, seq))",
+        "INSERT INTO event_batches (call_id, seq, events) "
+        "SELECT call_id, min(seq), json_group_array(json_array(seq, at, at_ms, kind, step, "
+        "file, line, col, json(data))) "
+        "FROM (SELECT * FROM events ORDER BY call_id, seq) GROUP BY call_id",
+        "CREATE TABLE IF NOT EXISTS menu_choices (at_ms INTEGER NOT NULL, "
+        "call_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, step TEXT, "
+        "choice TEXT, PRIMARY KEY (at_ms, call_id, seq)) WITHOUT ROWID",
+        "INSERT OR IGNORE INTO menu_choices (at_ms, call_id, seq, at, step, choice) "
+        "SELECT at_ms, call_id, seq, at, step, json_extract(data, '$.key') "
+        "FROM events WHERE kind = 'menu_choice'",
+        "DROP TABLE events"),
     # version 9 drops events_kind (kind, at_ms), which cost every event row, some 25
     # a call, an index insert: of the queries by kind over time only the menu
     # choices' (docs/store.md) remains, and SCHEMA's partial index serves it
@@ -252,8 +279,10 @@ def _insert(table: str, columns: tuple[str, ...], tail: str = "") -> str:
 NEW_CALL_SQL = _insert("calls", (*CALL_COLUMNS, "run_id"))
 UPDATE_CALL_SQL = (f"UPDATE calls SET {', '.join(f'{c} = ?' for c in UPDATE_COLUMNS)} "
                    "WHERE call_id = ?")
+# the view `events`' columns; an event_batches row holds all but call_id for each event
 EVENT_COLUMNS = ("call_id", "seq", "at", "at_ms", "kind", "step", "file", "line", "col", "data")
-EVENT_SQL = _insert("events", EVENT_COLUMNS)
+EVENT_SQL = _insert("event_batches", ("call_id", "seq", "events"))
+CHOICE_SQL = _insert("menu_choices", ("at_ms", "call_id", "seq", "at", "step", "choice"))
 VISIT_SQL = (("node_visits", NODE_COLUMNS, _insert("node_visits", NODE_COLUMNS)),
               ("queue_visits", QUEUE_COLUMNS, _insert("queue_visits", QUEUE_COLUMNS)),
               ("agent_legs", LEG_COLUMNS, _insert("agent_legs", LEG_COLUMNS)),

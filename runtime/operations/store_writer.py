@@ -21,6 +21,7 @@ from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
     CALL_COLUMNS,
     CENTRE_SQL,
+    CHOICE_SQL,
     EVENT_SQL,
     KEEPING,
     NEW_CALL_SQL,
@@ -55,7 +56,9 @@ class Batch:
 
     inserts: list[tuple] = field(default_factory=list)  # new calls (CALL_COLUMNS values)
     updates: list[tuple] = field(default_factory=list)  # (UPDATE_COLUMNS values..., call_id)
-    events: list[tuple] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)  # event_batches rows
+    event_count: int = 0  # the events in them
+    choices: list[tuple] = field(default_factory=list)  # menu_choices rows
     visits: dict[str, list[tuple]] = field(default_factory=dict)  # table -> rows
     wrapups: list[tuple] = field(default_factory=list)  # (call_id, values JSON, wrapup_ms)
     centre: list[tuple] = field(default_factory=list)
@@ -66,12 +69,14 @@ class Batch:
     @property
     def rows(self) -> int:
         """The rows that count against the store's backlog bound."""
-        return len(self.events) + len(self.centre)
+        return self.event_count + len(self.centre)
 
     def merge(self, later: Batch) -> Batch:
         """This batch (which failed to write) with the next one after it."""
-        for name in ("inserts", "updates", "events", "wrapups", "centre", "jobs", "records"):
+        for name in ("inserts", "updates", "events", "choices", "wrapups", "centre", "jobs",
+                     "records"):
             getattr(self, name).extend(getattr(later, name))
+        self.event_count += later.event_count
         for table, rows in later.visits.items():
             self.visits.setdefault(table, []).extend(rows)
         self.take = later.take
@@ -282,7 +287,8 @@ class StoreWriter:
         if not self.renamed:
             return batch
         ren = self.renamed
-        out = Batch(take=batch.take, jobs=batch.jobs, records=batch.records, centre=batch.centre)
+        out = Batch(take=batch.take, jobs=batch.jobs, records=batch.records, centre=batch.centre,
+                    event_count=batch.event_count)
         for values in batch.inserts:
             new_id = ren.get(values[0])
             if new_id is None:
@@ -294,6 +300,7 @@ class StoreWriter:
             out.inserts.append(tuple(fixed))
         out.updates = [(*v[:-1], ren.get(v[-1], v[-1])) for v in batch.updates]
         out.events = [(ren.get(v[0], v[0]), *v[1:]) for v in batch.events]
+        out.choices = [(v[0], ren.get(v[1], v[1]), *v[2:]) for v in batch.choices]
         out.visits = {t: [(ren.get(v[0], v[0]), *v[1:]) for v in rows]
                       for t, rows in batch.visits.items()}
         out.wrapups = [(ren.get(v[0], v[0]), *v[1:]) for v in batch.wrapups]
@@ -317,6 +324,8 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
         db.executemany(NEW_CALL_SQL + tail, [(*v, run_id) for v in batch.inserts])
     if batch.events:
         db.executemany(EVENT_SQL + tail, batch.events)
+    if batch.choices:
+        db.executemany(CHOICE_SQL + tail, batch.choices)
     if batch.updates:
         db.executemany(UPDATE_CALL_SQL, batch.updates)
     for table, _, sql in VISIT_SQL:

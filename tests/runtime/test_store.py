@@ -208,9 +208,16 @@ def _indexes(path) -> set[str]:
     raw = sqlite3.connect(path)
     try:
         return {r[0] for r in raw.execute(
-            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+            "SELECT name FROM sqlite_master WHERE type='index' "
+            "AND tbl_name IN ('events', 'event_batches', 'menu_choices')")}
     finally:
         raw.close()
+
+
+# what a new store has: each table's key, nothing more
+CURRENT_INDEXES = {"sqlite_autoindex_event_batches_1"}  # menu_choices is its key
+MENU_CHOICES = ("SELECT step AS node, choice, count(*) AS times FROM menu_choices "
+                "WHERE at_ms >= :from AND at_ms < :to GROUP BY node, choice ORDER BY node")
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
@@ -226,14 +233,12 @@ def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
         answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
         assert [r["n"] for r in store.query("SELECT count(DISTINCT call_id) AS n "
                                              "FROM events")] == [2]
-    assert "events_step" not in _indexes(path)
-    assert "events_kind" not in _indexes(path)
-    assert "events_menu_choice" in _indexes(path)
+    assert _indexes(path) == CURRENT_INDEXES
 
 
 def test_a_new_store_has_only_the_indexes_reports_use(tmp_path):
     CallStore(tmp_path / "calls.db").close()
-    assert _indexes(tmp_path / "calls.db") == {"events_menu_choice", "sqlite_autoindex_events_1"}
+    assert _indexes(tmp_path / "calls.db") == CURRENT_INDEXES
 
 
 def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_path):
@@ -245,7 +250,31 @@ def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_p
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.last_agent("+8613800000001") == "li"
-    assert _indexes(path) == {"events_menu_choice", "sqlite_autoindex_events_1"}
+    assert _indexes(path) == CURRENT_INDEXES
+
+
+def test_a_version_9_store_gets_one_events_row_a_call_and_reads_the_same(tmp_path):
+    path = tmp_path / "calls.db"
+    window = {"from": 0, "to": 2**62}
+    with CallStore(path) as store:
+        answered_by_agent(store, "c1")
+        answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
+        before = {c: store.events(c) for c in ("c1", "c2")}
+        choices = store.query(MENU_CHOICES, window)
+        rows = store.query("SELECT * FROM events ORDER BY call_id, seq")
+    assert [c["choice"] for c in choices] == ["0"]
+    assert choices[0]["times"] == 2
+    set_back(path, 9)
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM events").fetchone()[0] == len(rows)
+    raw.close()
+    with CallStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert {c: store.events(c) for c in ("c1", "c2")} == before
+        assert store.query(MENU_CHOICES, window) == choices
+        assert store.query("SELECT * FROM events ORDER BY call_id, seq") == rows
+        assert [r["n"] for r in store.query("SELECT count(*) AS n FROM event_batches")] == [2]
+    assert _indexes(path) == CURRENT_INDEXES
 
 
 def test_a_newer_schema_is_refused(tmp_path):

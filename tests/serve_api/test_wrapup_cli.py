@@ -213,10 +213,14 @@ def test_the_fields_types_come_from_the_event_or_from_flow(tmp_path: Path,
     # a call stored before events carried `form`: the types come from the flow
     db = sqlite3.connect(store)
     with db:
-        for rowid, data in db.execute("SELECT rowid, data FROM events "
-                                      "WHERE kind = 'wrapup_requested'").fetchall():
-            old = {k: v for k, v in json.loads(data).items() if k != "form"}
-            db.execute("UPDATE events SET data = ? WHERE rowid = ?", (json.dumps(old), rowid))
+        for call_id, seq, text in db.execute("SELECT call_id, seq, events "
+                                             "FROM event_batches").fetchall():
+            events = json.loads(text)  # each [seq, at, at_ms, kind, step, file, line, col, data]
+            for event in events:
+                if event[3] == "wrapup_requested":
+                    event[8] = {k: v for k, v in event[8].items() if k != "form"}
+            db.execute("UPDATE event_batches SET events = ? WHERE call_id = ? AND seq = ?",
+                       (json.dumps(events), call_id, seq))
     db.close()
     lost = ccf("wrapup", "sim-1", "--store", str(store), "-f", "reason=x", "-f", "resolved=no")
     assert lost.exit_code == 1
