@@ -10,7 +10,7 @@ its parameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
@@ -168,7 +168,8 @@ class Env:
     narrowed: frozenset[str] = frozenset()
 
     def with_narrowed(self, paths: frozenset[str]) -> Env:
-        return replace(self, narrowed=paths)
+        # the constructor, not dataclasses.replace: this runs at most statements
+        return Env(self.ctx, self.module, self.scope, self.where, self.sub, self.params, paths)
 
     @property
     def sees_call_variables(self) -> bool:
