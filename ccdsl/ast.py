@@ -9,7 +9,7 @@ holds the declarations and re-exports all three, so `ast.X` names any node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import field
 from operator import attrgetter
 from typing import Union
@@ -269,14 +269,19 @@ def dotted(expr) -> tuple[str, ...] | None:
 
 
 _SCALARS = (str, int, float, bool)
+# fields declared to hold only text, numbers or flags: never walked into
+_SCALAR_FIELDS = frozenset(("str", "str | None", "int", "bool", "tuple[str, ...]",
+                            "tuple[str, ...] | None"))
+_LEAF = object()  # the getter of a node class without fields that may hold nodes
 # each node class's children fields, read with one attrgetter; None for what is not a node
-_CHILDREN: dict[type, Callable[[object], tuple] | None] = {}
+_CHILDREN: dict[type, object] = {}
 
 
-def _children_getter(cls: type) -> Callable[[object], tuple] | None:
+def _children_getter(cls: type) -> object:
     fields = getattr(cls, "__dataclass_fields__", None)
     names = None if fields is None else \
-        tuple(n for n in fields if n not in ("span", "comments"))
+        tuple(n for n, f in fields.items()
+              if n not in ("span", "comments") and f.type not in _SCALAR_FIELDS)
     if names is None:
         getter = None
     elif len(names) == 1:
@@ -285,7 +290,7 @@ def _children_getter(cls: type) -> Callable[[object], tuple] | None:
     elif names:
         getter = attrgetter(*names)
     else:
-        getter = lambda node: ()  # noqa: E731
+        getter = _LEAF
     _CHILDREN[cls] = getter
     return getter
 
@@ -294,10 +299,11 @@ def walk(obj) -> Iterator[object]:
     """Every AST node under obj (a node or a tuple of nodes), depth first in
     source order. Spans, strings and numbers are not nodes."""
     # the hottest loop of the checks: one dict look-up per object and one
-    # attrgetter call per node (bench/compile.py)
+    # attrgetter call per node that may hold nodes (bench/compile.py)
     pending = [obj]
     pop, push, extend = pending.pop, pending.append, pending.extend
     getters = _CHILDREN
+    leaf = _LEAF
     while pending:
         node = pop()
         cls = type(node)
@@ -311,6 +317,23 @@ def walk(obj) -> Iterator[object]:
         if getter is None:
             continue
         yield node
+        if getter is leaf:
+            continue
         for c in reversed(getter(node)):
             if c is not None and not isinstance(c, _SCALARS):
                 push(c)
+
+
+class ClassTable(dict):
+    """What to do with a node, by its class: `table[type(node)]` gives the value of the
+    first (classes, value) pair the node is an instance of, or None, as an isinstance
+    chain in that order would; one dict look-up a node instead of a chain."""
+
+    def __init__(self, pairs: tuple[tuple[type | tuple[type, ...], object], ...]) -> None:
+        super().__init__()
+        self._pairs = pairs
+
+    def __missing__(self, cls: type) -> object:
+        value = next((v for classes, v in self._pairs if issubclass(cls, classes)), None)
+        self[cls] = value
+        return value

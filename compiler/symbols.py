@@ -62,26 +62,40 @@ def assigned_names(body) -> dict[str, list[Span]]:
 def walk_statements(body):
     """Every statement in a body, depth first, including branch bodies and
     the actions of `on error ->` and menu/match arms."""
-    for stmt in body:
-        yield stmt
-        yield from _children(stmt)
+    # a stack of iterators rather than nested generators: a statement deep in
+    # blocks is handed up once, not once per level (the checks walk every body)
+    stack = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            yield stmt
+            nested = nested_statements(stmt)
+            if nested:
+                stack.append(iter(nested))
+                break
+        else:
+            stack.pop()
 
 
-def _children(stmt):
+def nested_statements(stmt) -> tuple:
+    """The statements directly inside one, in walking order: its `on error ->`
+    action, then its branch, arm or loop bodies one after another."""
     on_error = getattr(stmt, "on_error", None)
-    if on_error is not None:
-        yield from walk_statements((on_error.action,))
-    if isinstance(stmt, ast.If):
-        for _, body in stmt.branches:
-            yield from walk_statements(body)
-        if stmt.orelse:
-            yield from walk_statements(stmt.orelse)
-    elif isinstance(stmt, (ast.Match, ast.Menu)):
-        arms = stmt.arms
-        for arm in arms:
-            yield from walk_statements(arm.body)
-    elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
-        yield from walk_statements(stmt.body)
+    inner = _NESTED[type(stmt)]
+    if on_error is None:
+        return inner(stmt) if inner is not None else ()
+    return (on_error.action, *inner(stmt)) if inner is not None else (on_error.action,)
+
+
+def _if_nested(stmt: ast.If) -> tuple:
+    out = tuple(s for _, body in stmt.branches for s in body)
+    return (*out, *stmt.orelse) if stmt.orelse else out
+
+
+_NESTED = ast.ClassTable((
+    (ast.If, _if_nested),
+    ((ast.Match, ast.Menu), lambda stmt: tuple(s for arm in stmt.arms for s in arm.body)),
+    ((ast.Repeat, ast.ForEach), lambda stmt: stmt.body),
+))
 
 
 def module_scope(loaded: LoadedModule) -> Scope:
