@@ -20,9 +20,16 @@ MENU_PATHS = ("timeout", "invalid", "exhausted")
 class ModuleRoutings(dict):
     """The routing rules of a module by name, knowing the module's other
     declared names: `route NAME` of any other name is a value (a variable,
-    a parameter, a constant) that may hold any of the rules."""
+    a parameter, a constant) that may hold any of the rules. It also keeps
+    what is_terminal found of each statement of the module, since the checks
+    ask of the same statements again and again."""
 
     declared: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        super().__init__()
+        # id(stmt) -> (stmt, is_terminal): the statement held, so its id stays its own
+        self.terminal: dict[int, tuple[object, bool]] = {}
 
 
 def routings_of(module: ast.Module) -> dict[str, ast.Routing]:
@@ -92,23 +99,43 @@ def pattern_text(pattern) -> str:
 def is_terminal(stmt, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
     """Whether every path through this statement ends the flow's path (the
     statements after it can never run)."""
-    if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return, ast.Break)):
+    memo = getattr(routings, "terminal", None) if not _routes else None
+    if memo is None:
+        return _is_terminal(stmt, routings, _routes)
+    found = memo.get(id(stmt))
+    if found is None or found[0] is not stmt:
+        found = memo[id(stmt)] = (stmt, _is_terminal(stmt, routings, _routes))
+    return found[1]
+
+
+def _is_terminal(stmt, routings: Routings, _routes: frozenset[str]) -> bool:
+    kind = _TERMINAL_KIND[type(stmt)]
+    if kind is None:
+        return False
+    if kind == "ends":
         # `break` ends its path through the loop's body; the loop itself never
         # ends the path (its body may run no time), so what follows it runs
         return True
-    if isinstance(stmt, (ast.Transfer, ast.Route)):
+    if kind == "chain":
         return _chain_ends(stmt, routings, _routes)
-    if isinstance(stmt, ast.If):
+    if kind == "if":
         return stmt.orelse is not None and all(
             body_ends(body, routings, _routes) for body in _if_bodies(stmt))
-    if isinstance(stmt, ast.Match):
+    if kind == "match":
         return has_else(stmt.arms) and all(
             body_ends(arm.body, routings, _routes) for arm in stmt.arms)
-    if isinstance(stmt, ast.Menu):
-        exhausted = menu_path_arm(stmt, "exhausted")
-        return (exhausted is not None and body_ends(exhausted.body, routings, _routes)
-                and all(body_ends(arm.body, routings, _routes) for arm in menu_key_arms(stmt)))
-    return False
+    exhausted = menu_path_arm(stmt, "exhausted")
+    return (exhausted is not None and body_ends(exhausted.body, routings, _routes)
+            and all(body_ends(arm.body, routings, _routes) for arm in menu_key_arms(stmt)))
+
+
+_TERMINAL_KIND = ast.ClassTable((
+    ((ast.Hangup, ast.Goto, ast.Return, ast.Break), "ends"),
+    ((ast.Transfer, ast.Route), "chain"),
+    (ast.If, "if"),
+    (ast.Match, "match"),
+    (ast.Menu, "menu"),
+))
 
 
 def body_ends(body: Sequence, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:

@@ -1,7 +1,8 @@
 """The fast walks over the syntax tree give what the plain ones they replaced gave: ast.walk
 (fields declared as text skipped), symbols.walk_statements (a stack, not nested generators)
 and ast.ClassTable (one look-up for an isinstance chain), on every flow of the project and
-on trees written at random."""
+on trees written at random; and controlflow.is_terminal answers the same when a module's
+routings remember its answers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import strategies as gen
 from hypothesis import HealthCheck, given, settings
 
 from ccdsl import ast, ast_expr, ast_stmt
+from ccdsl.compiler import controlflow as cf
 from ccdsl.compiler.parser import parse_source
 from ccdsl.compiler.symbols import walk_statements
 from ccdsl.source import SourceFile
@@ -106,3 +108,18 @@ def test_a_class_table_answers_as_its_isinstance_chain() -> None:
         expected = next((v for classes, v in pairs if issubclass(cls, classes)), None)
         assert table[cls] == expected, cls
         assert table[cls] == expected, cls  # and again, from the table
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_is_terminal_remembered_for_a_module_is_is_terminal(path: Path) -> None:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    module, _ = parse_source(SourceFile(str(path), text))
+    if module is None:
+        return
+    remembering = cf.routings_of(module)
+    plain = dict(remembering)  # no memo: every answer worked out anew
+    for node in plain_walk(module):
+        for body in _bodies(node):
+            for stmt in walk_statements(body):
+                for _ in range(2):  # the second answer comes from the memo
+                    assert cf.is_terminal(stmt, remembering) == cf.is_terminal(stmt, plain)

@@ -31,7 +31,8 @@ TERMINAL_HELP = ("end the path with `hangup`, `goto STEP`, `transfer ...`, or `r
 def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     for loaded in program.modules.values():
-        routings = cf.routings_of(loaded.module)
+        # the analysis's own: what is_terminal found there is kept with it
+        routings = analysis.context.routings(loaded)
         waits = _waits_predicate(program, loaded)
         yield from _routing_rules(loaded, sources)
         yield from _menus_and_matches(loaded)
@@ -305,7 +306,16 @@ def _waits_predicate(program: Program, loaded: LoadedModule):
                 return True
         return False
 
-    return lambda stmt: stmt_waits(stmt, loaded)
+    # each statement is asked once per level of blocks around it: answer once
+    known: dict[int, tuple[object, bool]] = {}
+
+    def waits(stmt) -> bool:
+        found = known.get(id(stmt))
+        if found is None or found[0] is not stmt:
+            found = known[id(stmt)] = (stmt, stmt_waits(stmt, loaded))
+        return found[1]
+
+    return waits
 
 
 def _calls(stmt) -> Iterator[ast.Call]:
