@@ -18,7 +18,7 @@ from ccdsl.compiler.chains import Chains
 from ccdsl.compiler.controlflow import routings_of
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.symbols import Scope, walk_statements
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import (
@@ -151,7 +151,7 @@ class Context:
 
 
 def _collect_assignments(body, env: Env, table: dict[str, list]) -> None:
-    for stmt in walk_statements(body):
+    for stmt in env.scope.statements(body):
         if isinstance(stmt, (ast.Assign, ast.Collect, ast.ForEach)):
             table.setdefault(stmt.name, []).append((stmt, env))
 
