@@ -322,38 +322,52 @@ def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
     pending = [(stmt, via, waited, routes)]
     while pending:
         stmt, via, waited, routes = pending.pop()
-        if isinstance(stmt, ast.Goto):
+        kind = _JUMP_KIND[type(stmt)]
+        if kind == "goto":
             out.append(Jump(stmt.target, via, waited))
             continue
-        following = []
         on_error = getattr(stmt, "on_error", None)
+        if kind is None and on_error is None:
+            continue
+        following = []
         if on_error is not None:
             # a collect fails only after it has waited for the caller
             failed_waited = waited or isinstance(stmt, ast.Collect)
             following.append((on_error.action, on_error.action, failed_waited, routes))
-        if isinstance(stmt, ast.Route) and stmt.target in routings and stmt.target not in routes:
-            otherwise = otherwise_of(routings[stmt.target])
-            if otherwise is not None:
-                following.append((otherwise.action, via, waited, routes | {stmt.target}))
-        elif isinstance(stmt, ast.Route) and _routes_a_value(stmt, routings):
-            # a rule chosen when the call runs may be any of them
-            for name in sorted(set(routings) - routes):
-                otherwise = otherwise_of(routings[name])
+        if kind == "route":
+            if stmt.target in routings and stmt.target not in routes:
+                otherwise = otherwise_of(routings[stmt.target])
                 if otherwise is not None:
-                    following.append((otherwise.action, via, waited, routes | {name}))
-        elif isinstance(stmt, ast.If):
+                    following.append((otherwise.action, via, waited, routes | {stmt.target}))
+            elif _routes_a_value(stmt, routings):
+                # a rule chosen when the call runs may be any of them
+                for name in sorted(set(routings) - routes):
+                    otherwise = otherwise_of(routings[name])
+                    if otherwise is not None:
+                        following.append((otherwise.action, via, waited, routes | {name}))
+        elif kind == "if":
             for body in _if_bodies(stmt):
                 _body_jumps(body, routings, waits, waited, out)
-        elif isinstance(stmt, ast.Match):
+        elif kind == "match":
             for arm in stmt.arms:
                 _body_jumps(arm.body, routings, waits, waited, out)
-        elif isinstance(stmt, ast.Menu):
+        elif kind == "menu":
             for arm in stmt.arms:
                 _body_jumps(arm.body, routings, waits, True, out)
-        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+        elif kind == "loop":
             # as in any body: waited for before the loop, or earlier in the body
             _body_jumps(stmt.body, routings, waits, waited, out)
         pending.extend(reversed(following))
+
+
+_JUMP_KIND = ast.ClassTable((
+    (ast.Goto, "goto"),
+    (ast.Route, "route"),
+    (ast.If, "if"),
+    (ast.Match, "match"),
+    (ast.Menu, "menu"),
+    ((ast.Repeat, ast.ForEach), "loop"),
+))
 
 
 def statement_lists(body: Sequence) -> Iterator[tuple]:
