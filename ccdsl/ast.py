@@ -268,29 +268,29 @@ def dotted(expr) -> tuple[str, ...] | None:
     return tuple(reversed(parts))
 
 
-_SCALARS = (str, int, float, bool)
 # fields declared to hold only text, numbers or flags: never walked into
 _SCALAR_FIELDS = frozenset(("str", "str | None", "int", "bool", "tuple[str, ...]",
                             "tuple[str, ...] | None"))
 _LEAF = object()  # the getter of a node class without fields that may hold nodes
-# each node class's children fields, read with one attrgetter; None for what is not a node
+# each node class's fields that may hold nodes, last first, read with one attrgetter;
+# None for what is not a node
 _CHILDREN: dict[type, object] = {}
 
 
 def _children_getter(cls: type) -> object:
     fields = getattr(cls, "__dataclass_fields__", None)
     names = None if fields is None else \
-        tuple(n for n, f in fields.items()
-              if n not in ("span", "comments") and f.type not in _SCALAR_FIELDS)
+        [n for n, f in fields.items() if n not in ("span", "comments")
+         and f.type not in _SCALAR_FIELDS]
     if names is None:
         getter = None
+    elif not names:
+        getter = _LEAF
     elif len(names) == 1:
         one = attrgetter(names[0])
         getter = lambda node: (one(node),)  # noqa: E731
-    elif names:
-        getter = attrgetter(*names)
     else:
-        getter = _LEAF
+        getter = attrgetter(*reversed(names))
     _CHILDREN[cls] = getter
     return getter
 
@@ -298,8 +298,10 @@ def _children_getter(cls: type) -> object:
 def walk(obj) -> Iterator[object]:
     """Every AST node under obj (a node or a tuple of nodes), depth first in
     source order. Spans, strings and numbers are not nodes."""
-    # the hottest loop of the checks: one dict look-up per object and one
-    # attrgetter call per node that may hold nodes (bench/compile.py)
+    # the hottest loop of the checks: one dict look-up per object and one attrgetter
+    # call per node that may hold nodes (bench/compile.py). Children are pushed last
+    # first, a tuple's items too, so popping gives source order; what is not a node
+    # (a string of a Str's parts) is popped and passed over.
     pending = [obj]
     pop, push, extend = pending.pop, pending.append, pending.extend
     getters = _CHILDREN
@@ -308,7 +310,7 @@ def walk(obj) -> Iterator[object]:
         node = pop()
         cls = type(node)
         if cls is tuple:
-            extend(reversed(node))
+            extend(node[::-1])
             continue
         try:
             getter = getters[cls]
@@ -319,9 +321,11 @@ def walk(obj) -> Iterator[object]:
         yield node
         if getter is leaf:
             continue
-        for c in reversed(getter(node)):
-            if c is not None and not isinstance(c, _SCALARS):
-                push(c)
+        for child in getter(node):
+            if type(child) is tuple:
+                extend(child[::-1])
+            elif child is not None:
+                push(child)
 
 
 class ClassTable(dict):
