@@ -9,7 +9,7 @@ holds the declarations and re-exports all three, so `ast.X` names any node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import field
 from operator import attrgetter
 from typing import Union
@@ -268,24 +268,29 @@ def dotted(expr) -> tuple[str, ...] | None:
     return tuple(reversed(parts))
 
 
-_SCALARS = (str, int, float, bool)
-# each node class's children fields, read with one attrgetter; None for what is not a node
-_CHILDREN: dict[type, Callable[[object], tuple] | None] = {}
+# fields declared to hold only text, numbers or flags: never walked into
+_SCALAR_FIELDS = frozenset(("str", "str | None", "int", "bool", "tuple[str, ...]",
+                            "tuple[str, ...] | None"))
+_LEAF = object()  # the getter of a node class without fields that may hold nodes
+# each node class's fields that may hold nodes, last first, read with one attrgetter;
+# None for what is not a node
+_CHILDREN: dict[type, object] = {}
 
 
-def _children_getter(cls: type) -> Callable[[object], tuple] | None:
+def _children_getter(cls: type) -> object:
     fields = getattr(cls, "__dataclass_fields__", None)
     names = None if fields is None else \
-        tuple(n for n in fields if n not in ("span", "comments"))
+        [n for n, f in fields.items() if n not in ("span", "comments")
+         and f.type not in _SCALAR_FIELDS]
     if names is None:
         getter = None
+    elif not names:
+        getter = _LEAF
     elif len(names) == 1:
         one = attrgetter(names[0])
         getter = lambda node: (one(node),)  # noqa: E731
-    elif names:
-        getter = attrgetter(*names)
     else:
-        getter = lambda node: ()  # noqa: E731
+        getter = attrgetter(*reversed(names))
     _CHILDREN[cls] = getter
     return getter
 
@@ -293,16 +298,19 @@ def _children_getter(cls: type) -> Callable[[object], tuple] | None:
 def walk(obj) -> Iterator[object]:
     """Every AST node under obj (a node or a tuple of nodes), depth first in
     source order. Spans, strings and numbers are not nodes."""
-    # the hottest loop of the checks: one dict look-up per object and one
-    # attrgetter call per node (bench/compile.py)
+    # the hottest loop of the checks: one dict look-up per object and one attrgetter
+    # call per node that may hold nodes (bench/compile.py). Children are pushed last
+    # first, a tuple's items too, so popping gives source order; what is not a node
+    # (a string of a Str's parts) is popped and passed over.
     pending = [obj]
     pop, push, extend = pending.pop, pending.append, pending.extend
     getters = _CHILDREN
+    leaf = _LEAF
     while pending:
         node = pop()
         cls = type(node)
         if cls is tuple:
-            extend(reversed(node))
+            extend(node[::-1])
             continue
         try:
             getter = getters[cls]
@@ -311,6 +319,25 @@ def walk(obj) -> Iterator[object]:
         if getter is None:
             continue
         yield node
-        for c in reversed(getter(node)):
-            if c is not None and not isinstance(c, _SCALARS):
-                push(c)
+        if getter is leaf:
+            continue
+        for child in getter(node):
+            if type(child) is tuple:
+                extend(child[::-1])
+            elif child is not None:
+                push(child)
+
+
+class ClassTable(dict):
+    """What to do with a node, by its class: `table[type(node)]` gives the value of the
+    first (classes, value) pair the node is an instance of, or None, as an isinstance
+    chain in that order would; one dict look-up a node instead of a chain."""
+
+    def __init__(self, pairs: tuple[tuple[type | tuple[type, ...], object], ...]) -> None:
+        super().__init__()
+        self._pairs = pairs
+
+    def __missing__(self, cls: type) -> object:
+        value = next((v for classes, v in self._pairs if issubclass(cls, classes)), None)
+        self[cls] = value
+        return value

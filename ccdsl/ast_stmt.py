@@ -6,6 +6,8 @@ Each statement class has one entry in the compiler's statement table
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ccdsl.ast_expr import (
     Bool,
     Expr,
@@ -235,11 +237,12 @@ class Menu:
     items: tuple[Option | Arm, ...]
     span: Span = span_field()
 
-    @property
+    # worked out once a node: the checks and the lowering ask again and again
+    @cached_property
     def all_options(self) -> tuple[Option, ...]:
         return self.options + tuple(i for i in self.items if isinstance(i, Option))
 
-    @property
+    @cached_property
     def arms(self) -> tuple[Arm, ...]:
         return tuple(i for i in self.items if isinstance(i, Arm))
 

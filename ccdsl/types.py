@@ -83,11 +83,16 @@ def record(name: str, nullable: bool = False) -> Type:
 
 
 def optional(t: Type) -> Type:
-    return t if t.kind in ("any", "null") else replace(t, nullable=True)
+    return t if t.kind in ("any", "null") or t.nullable else _nullable(t, True)
 
 
 def non_null(t: Type) -> Type:
-    return replace(t, nullable=False) if t.kind != "null" else t
+    return _nullable(t, False) if t.nullable and t.kind != "null" else t
+
+
+def _nullable(t: Type, nullable: bool) -> Type:
+    # the constructor, not dataclasses.replace: the checks ask this of most expressions
+    return Type(t.kind, t.name, t.item, nullable, t.owner)
 
 
 def describe(t: Type) -> str:
@@ -150,7 +155,8 @@ def unify(a: Type, b: Type) -> Type | None:
         merged = Type(a.kind)  # one of several queues: which one is known at run time
     if a.kind == "map" and a.item != b.item:
         merged = MAP
-    return replace(merged, nullable=a.nullable or b.nullable)
+    nullable = a.nullable or b.nullable
+    return merged if merged.nullable == nullable else _nullable(merged, nullable)
 
 
 ORDERED = ("number", "text", "duration", "time", "date", "datetime")

@@ -98,6 +98,7 @@ class _Walker:
         self.unguarded: list = []
         self.clashes: set[tuple[str, str, str]] = set()
         self.loops = 0  # the loops around the statement being checked (E311)
+        self.value_type: Type | None = None  # of the assignment being checked, by its check
 
     def emit(self, code: str, message: str, span: Span, help: str | None = None,
              notes: tuple[str, ...] = ()) -> None:
@@ -200,14 +201,18 @@ class _Walker:
             env = self.stmt(stmt, env)
 
     def stmt(self, stmt, env: Env) -> Env:
-        self.ctx.external_calls = []
+        ctx = self.ctx
+        ctx.external_calls = []
+        self.value_type = None
         nested = BY_NODE[type(stmt)].check(self, stmt, env) or ()
-        calls = self.ctx.external_calls
-        self.ctx.external_calls = []
-        if calls and getattr(stmt, "on_error", None) is None:
+        # an assignment's check typed its value in env: null safety asks that again
+        checked = self.value_type
+        calls = ctx.external_calls
+        ctx.external_calls = []
+        on_error = getattr(stmt, "on_error", None)
+        if calls and on_error is None:
             for name, span in calls:
                 self.unguarded.append((stmt, name, span))
-        on_error = getattr(stmt, "on_error", None)
         if on_error is not None:
             self.stmt(on_error.action, env)
         envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ([], None)
@@ -216,7 +221,13 @@ class _Walker:
         for i, body in enumerate(nested):
             self.body(body, envs[i] if i < len(envs) else env)
         self.loops -= loop
-        return nullsafety.env_after(stmt, env, after, lambda e, en: value_of(e, en, None))
+
+        def value_type(expr, expr_env: Env) -> Type:
+            if checked is not None and expr_env is env and expr is stmt.value:
+                return checked
+            return value_of(expr, expr_env, None)
+
+        return nullsafety.env_after(stmt, env, after, value_type)
 
     def assigned_name(self, s, env: Env) -> None:
         """A variable that has the name of a declaration or a builtin hides

@@ -20,9 +20,16 @@ MENU_PATHS = ("timeout", "invalid", "exhausted")
 class ModuleRoutings(dict):
     """The routing rules of a module by name, knowing the module's other
     declared names: `route NAME` of any other name is a value (a variable,
-    a parameter, a constant) that may hold any of the rules."""
+    a parameter, a constant) that may hold any of the rules. It also keeps
+    what is_terminal found of each statement of the module, since the checks
+    ask of the same statements again and again."""
 
     declared: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        super().__init__()
+        # id(stmt) -> (stmt, is_terminal): the statement held, so its id stays its own
+        self.terminal: dict[int, tuple[object, bool]] = {}
 
 
 def routings_of(module: ast.Module) -> dict[str, ast.Routing]:
@@ -92,23 +99,43 @@ def pattern_text(pattern) -> str:
 def is_terminal(stmt, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
     """Whether every path through this statement ends the flow's path (the
     statements after it can never run)."""
-    if isinstance(stmt, (ast.Hangup, ast.Goto, ast.Return, ast.Break)):
+    memo = getattr(routings, "terminal", None) if not _routes else None
+    if memo is None:
+        return _is_terminal(stmt, routings, _routes)
+    found = memo.get(id(stmt))
+    if found is None or found[0] is not stmt:
+        found = memo[id(stmt)] = (stmt, _is_terminal(stmt, routings, _routes))
+    return found[1]
+
+
+def _is_terminal(stmt, routings: Routings, _routes: frozenset[str]) -> bool:
+    kind = _TERMINAL_KIND[type(stmt)]
+    if kind is None:
+        return False
+    if kind == "ends":
         # `break` ends its path through the loop's body; the loop itself never
         # ends the path (its body may run no time), so what follows it runs
         return True
-    if isinstance(stmt, (ast.Transfer, ast.Route)):
+    if kind == "chain":
         return _chain_ends(stmt, routings, _routes)
-    if isinstance(stmt, ast.If):
+    if kind == "if":
         return stmt.orelse is not None and all(
             body_ends(body, routings, _routes) for body in _if_bodies(stmt))
-    if isinstance(stmt, ast.Match):
+    if kind == "match":
         return has_else(stmt.arms) and all(
             body_ends(arm.body, routings, _routes) for arm in stmt.arms)
-    if isinstance(stmt, ast.Menu):
-        exhausted = menu_path_arm(stmt, "exhausted")
-        return (exhausted is not None and body_ends(exhausted.body, routings, _routes)
-                and all(body_ends(arm.body, routings, _routes) for arm in menu_key_arms(stmt)))
-    return False
+    exhausted = menu_path_arm(stmt, "exhausted")
+    return (exhausted is not None and body_ends(exhausted.body, routings, _routes)
+            and all(body_ends(arm.body, routings, _routes) for arm in menu_key_arms(stmt)))
+
+
+_TERMINAL_KIND = ast.ClassTable((
+    ((ast.Hangup, ast.Goto, ast.Return, ast.Break), "ends"),
+    ((ast.Transfer, ast.Route), "chain"),
+    (ast.If, "if"),
+    (ast.Match, "match"),
+    (ast.Menu, "menu"),
+))
 
 
 def body_ends(body: Sequence, routings: Routings, _routes: frozenset[str] = frozenset()) -> bool:
@@ -295,38 +322,52 @@ def _stmt_jumps(stmt, via, routings, waits, waited: bool, out: list[Jump],
     pending = [(stmt, via, waited, routes)]
     while pending:
         stmt, via, waited, routes = pending.pop()
-        if isinstance(stmt, ast.Goto):
+        kind = _JUMP_KIND[type(stmt)]
+        if kind == "goto":
             out.append(Jump(stmt.target, via, waited))
             continue
-        following = []
         on_error = getattr(stmt, "on_error", None)
+        if kind is None and on_error is None:
+            continue
+        following = []
         if on_error is not None:
             # a collect fails only after it has waited for the caller
             failed_waited = waited or isinstance(stmt, ast.Collect)
             following.append((on_error.action, on_error.action, failed_waited, routes))
-        if isinstance(stmt, ast.Route) and stmt.target in routings and stmt.target not in routes:
-            otherwise = otherwise_of(routings[stmt.target])
-            if otherwise is not None:
-                following.append((otherwise.action, via, waited, routes | {stmt.target}))
-        elif isinstance(stmt, ast.Route) and _routes_a_value(stmt, routings):
-            # a rule chosen when the call runs may be any of them
-            for name in sorted(set(routings) - routes):
-                otherwise = otherwise_of(routings[name])
+        if kind == "route":
+            if stmt.target in routings and stmt.target not in routes:
+                otherwise = otherwise_of(routings[stmt.target])
                 if otherwise is not None:
-                    following.append((otherwise.action, via, waited, routes | {name}))
-        elif isinstance(stmt, ast.If):
+                    following.append((otherwise.action, via, waited, routes | {stmt.target}))
+            elif _routes_a_value(stmt, routings):
+                # a rule chosen when the call runs may be any of them
+                for name in sorted(set(routings) - routes):
+                    otherwise = otherwise_of(routings[name])
+                    if otherwise is not None:
+                        following.append((otherwise.action, via, waited, routes | {name}))
+        elif kind == "if":
             for body in _if_bodies(stmt):
                 _body_jumps(body, routings, waits, waited, out)
-        elif isinstance(stmt, ast.Match):
+        elif kind == "match":
             for arm in stmt.arms:
                 _body_jumps(arm.body, routings, waits, waited, out)
-        elif isinstance(stmt, ast.Menu):
+        elif kind == "menu":
             for arm in stmt.arms:
                 _body_jumps(arm.body, routings, waits, True, out)
-        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+        elif kind == "loop":
             # as in any body: waited for before the loop, or earlier in the body
             _body_jumps(stmt.body, routings, waits, waited, out)
         pending.extend(reversed(following))
+
+
+_JUMP_KIND = ast.ClassTable((
+    (ast.Goto, "goto"),
+    (ast.Route, "route"),
+    (ast.If, "if"),
+    (ast.Match, "match"),
+    (ast.Menu, "menu"),
+    ((ast.Repeat, ast.ForEach), "loop"),
+))
 
 
 def statement_lists(body: Sequence) -> Iterator[tuple]:

@@ -209,7 +209,6 @@ def _field(e: ast.Field, env: Env, diags) -> Type:
 def _field_type(e: ast.Field, env: Env, diags) -> Type:
     base = infer(e.obj, env, diags)
     kind = base.kind
-    obj = text_of(e.obj, env)
     if kind in ("any", "map", "null"):
         return ANY
     if kind == "record":
@@ -234,17 +233,21 @@ def _field_type(e: ast.Field, env: Env, diags) -> Type:
         emit(diags, "E100", f"unknown module `{path}`", e.span,
               help=did_you_mean(path, used) or f"add `use {path}` at the top of the file")
         return ANY
+    # the object's text is read only for a message or a method's owner (it is not cheap)
     if kind in ("builtins", "hours", "queue"):
-        members = bi.members(base.name if kind == "builtins" else kind)
-        found = bi.lookup(f"{base.name if kind == 'builtins' else kind}.{e.name}")
+        receiver = base.name if kind == "builtins" else kind
+        found = bi.lookup(f"{receiver}.{e.name}")
         if found is None:
-            what = f"`{base.name}`" if kind == "builtins" else f"{kind} `{obj}`"
+            members = bi.members(receiver)
+            what = f"`{base.name}`" if kind == "builtins" else f"{kind} `{text_of(e.obj, env)}`"
             noun = "function" if kind == "builtins" else "method"
             emit(diags, "E100", f"{what} has no {noun} `{e.name}`", member_span(e),
                   help=did_you_mean(e.name, [m.short_name for m in members])
                   or f"its {noun}s are: " + ", ".join(m.short_name for m in members))
             return ANY
-        return Type("function", found.name, owner=obj if kind != "builtins" else "")
+        return Type("function", found.name,
+                    owner=text_of(e.obj, env) if kind != "builtins" else "")
+    obj = text_of(e.obj, env)
     if base.is_ref:
         emit(diags, "E102", f"`{obj}` is {article(kind_words(base))}, which has no fields", e.span,
               help=ref_help(base, obj))

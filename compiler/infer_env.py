@@ -10,7 +10,7 @@ its parameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
@@ -18,7 +18,7 @@ from ccdsl.compiler.chains import Chains
 from ccdsl.compiler.controlflow import routings_of
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.symbols import Scope, walk_statements
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import (
@@ -151,7 +151,7 @@ class Context:
 
 
 def _collect_assignments(body, env: Env, table: dict[str, list]) -> None:
-    for stmt in walk_statements(body):
+    for stmt in env.scope.statements(body):
         if isinstance(stmt, (ast.Assign, ast.Collect, ast.ForEach)):
             table.setdefault(stmt.name, []).append((stmt, env))
 
@@ -168,7 +168,8 @@ class Env:
     narrowed: frozenset[str] = frozenset()
 
     def with_narrowed(self, paths: frozenset[str]) -> Env:
-        return replace(self, narrowed=paths)
+        # the constructor, not dataclasses.replace: this runs at most statements
+        return Env(self.ctx, self.module, self.scope, self.where, self.sub, self.params, paths)
 
     @property
     def sees_call_variables(self) -> bool:

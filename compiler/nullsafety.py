@@ -60,7 +60,7 @@ def forget(env: Env, names) -> Env:
     if not names or not env.narrowed:
         return env
     kept = frozenset(p for p in env.narrowed if p.split(".", 1)[0] not in names)
-    return env.with_narrowed(kept)
+    return env if len(kept) == len(env.narrowed) else env.with_narrowed(kept)
 
 
 # ---- what a condition proves ------------------------------------------------------------

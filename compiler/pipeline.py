@@ -15,7 +15,6 @@ from ccdsl.compiler.checks import PASSES
 from ccdsl.compiler.compile_result import CompileResult, finish, unique_sorted
 from ccdsl.compiler.flow_files import find_flow_files, is_orphan
 from ccdsl.compiler.loader import load_program
-from ccdsl.compiler.lower import lower_program
 from ccdsl.compiler.orphans import orphan_diagnostic
 from ccdsl.compiler.parse_cache import ParseCache
 from ccdsl.compiler.program import Program
@@ -87,6 +86,9 @@ def _compile_file(path: str, lower: bool, text: str | None, selection: Selection
                                _authored_sources(program), report_unused=True)
     result.diagnostics = finish(diags, selection)
     if lower and result.ok:
+        # imported here: validating (most runs) never lowers (start-up, issue 15)
+        from ccdsl.compiler.lower import lower_program
+
         result.ir = lower_program(program, scopes)
     return result
 

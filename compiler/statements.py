@@ -95,7 +95,7 @@ def _lower_play(ctx, s: ast.Play, body) -> dict:
 
 def _check_assign(w, s: ast.Assign, env) -> None:
     w.assigned_name(s, env)
-    value_of(s.value, env, w.diags)
+    w.value_type = value_of(s.value, env, w.diags)  # null safety asks it again
 
 
 def _check_collect(w, s: ast.Collect, env) -> None:

@@ -5,7 +5,7 @@ A plain function from a module to a scope; must not report diagnostics
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl.compiler.program import LoadedModule, Program
@@ -44,16 +44,30 @@ class Scope:
     variables: dict[str, tuple[Span, ...]]  # name -> every assignment
     duplicates: tuple[tuple[Symbol, Symbol], ...]
     handlers: dict[str, ast.Handler]
+    # id(body) -> (body, walk_statements(body)): the passes walk the same bodies
+    walked: dict[int, tuple[object, tuple]] = field(default_factory=dict, compare=False,
+                                                    repr=False)
 
     def lookup(self, name: str) -> Symbol | None:
         return self.symbols.get(name)
+
+    def statements(self, body) -> tuple:
+        """walk_statements(body), worked out once for a body of this module."""
+        found = self.walked.get(id(body))
+        if found is None or found[0] is not body:
+            found = self.walked[id(body)] = (body, tuple(walk_statements(body)))
+        return found[1]
 
 
 def assigned_names(body) -> dict[str, list[Span]]:
     """Every name assigned (by `=`, `collect` or `for each`) anywhere in a
     statement list, including nested blocks and error paths, in source order."""
+    return _assigned(walk_statements(body))
+
+
+def _assigned(statements) -> dict[str, list[Span]]:
     out: dict[str, list[Span]] = {}
-    for stmt in walk_statements(body):
+    for stmt in statements:
         if isinstance(stmt, (ast.Assign, ast.Collect, ast.ForEach)):
             out.setdefault(stmt.name, []).append(stmt.span)
     return out
@@ -62,26 +76,40 @@ def assigned_names(body) -> dict[str, list[Span]]:
 def walk_statements(body):
     """Every statement in a body, depth first, including branch bodies and
     the actions of `on error ->` and menu/match arms."""
-    for stmt in body:
-        yield stmt
-        yield from _children(stmt)
+    # a stack of iterators rather than nested generators: a statement deep in
+    # blocks is handed up once, not once per level (the checks walk every body)
+    stack = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            yield stmt
+            nested = nested_statements(stmt)
+            if nested:
+                stack.append(iter(nested))
+                break
+        else:
+            stack.pop()
 
 
-def _children(stmt):
+def nested_statements(stmt) -> tuple:
+    """The statements directly inside one, in walking order: its `on error ->`
+    action, then its branch, arm or loop bodies one after another."""
     on_error = getattr(stmt, "on_error", None)
-    if on_error is not None:
-        yield from walk_statements((on_error.action,))
-    if isinstance(stmt, ast.If):
-        for _, body in stmt.branches:
-            yield from walk_statements(body)
-        if stmt.orelse:
-            yield from walk_statements(stmt.orelse)
-    elif isinstance(stmt, (ast.Match, ast.Menu)):
-        arms = stmt.arms
-        for arm in arms:
-            yield from walk_statements(arm.body)
-    elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
-        yield from walk_statements(stmt.body)
+    inner = _NESTED[type(stmt)]
+    if on_error is None:
+        return inner(stmt) if inner is not None else ()
+    return (on_error.action, *inner(stmt)) if inner is not None else (on_error.action,)
+
+
+def _if_nested(stmt: ast.If) -> tuple:
+    out = tuple(s for _, body in stmt.branches for s in body)
+    return (*out, *stmt.orelse) if stmt.orelse else out
+
+
+_NESTED = ast.ClassTable((
+    (ast.If, _if_nested),
+    ((ast.Match, ast.Menu), lambda stmt: tuple(s for arm in stmt.arms for s in arm.body)),
+    ((ast.Repeat, ast.ForEach), lambda stmt: stmt.body),
+))
 
 
 def module_scope(loaded: LoadedModule) -> Scope:
@@ -89,6 +117,7 @@ def module_scope(loaded: LoadedModule) -> Scope:
     duplicates: list[tuple[Symbol, Symbol]] = []
     handlers: dict[str, ast.Handler] = {}
     variables: dict[str, list[Span]] = {}
+    scope = Scope(loaded.key, symbols, {}, (), handlers)
 
     def add(sym: Symbol) -> None:
         if sym.name in symbols:
@@ -111,10 +140,10 @@ def module_scope(loaded: LoadedModule) -> Scope:
             else:
                 handlers[item.event_name] = item
         if isinstance(item, (ast.Step, ast.Handler)):
-            for name, spans in assigned_names(item.body).items():
+            for name, spans in _assigned(scope.statements(item.body)).items():
                 variables.setdefault(name, []).extend(spans)
     return Scope(loaded.key, symbols, {k: tuple(v) for k, v in variables.items()},
-                 tuple(duplicates), handlers)
+                 tuple(duplicates), handlers, scope.walked)
 
 
 def program_scopes(program: Program) -> dict[str, Scope]:

@@ -13,7 +13,7 @@ from ccdsl.compiler.chains import Chains
 from ccdsl.compiler.in_queue import key_problems
 from ccdsl.compiler.namespan import Sources, head_span, word_span
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.symbols import walk_statements
+from ccdsl.compiler.symbols import Scope, walk_statements
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import ROUTING_KINDS
 from ccdsl.source import Span
@@ -30,11 +30,12 @@ TERMINAL_HELP = ("end the path with `hangup`, `goto STEP`, `transfer ...`, or `r
 
 def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
-    for loaded in program.modules.values():
-        routings = cf.routings_of(loaded.module)
+    for key, loaded in program.modules.items():
+        # the analysis's own: what is_terminal found there is kept with it
+        routings = analysis.context.routings(loaded)
         waits = _waits_predicate(program, loaded)
         yield from _routing_rules(loaded, sources)
-        yield from _menus_and_matches(loaded)
+        yield from _menus_and_matches(loaded, scopes[key])
         yield from _after_terminal(loaded, routings, sources)
         yield from _open_paths(loaded, routings, sources)
         # each step's gotos, worked out once for the two checks that follow them
@@ -91,9 +92,9 @@ def _routing_rules(loaded: LoadedModule, sources: Sources) -> Iterator[Diagnosti
 # ---- E202-E204 menus, E203 match arms ----------------------------------------------------
 
 
-def _all_statements(module: ast.Module) -> Iterator[object]:
+def _all_statements(module: ast.Module, scope: Scope) -> Iterator[object]:
     for _, _, body in _bodies(module):
-        yield from walk_statements(body)
+        yield from scope.statements(body)
     for item in module.items:
         if isinstance(item, ast.Routing):
             for rule in item.rules:
@@ -101,8 +102,8 @@ def _all_statements(module: ast.Module) -> Iterator[object]:
                     yield from walk_statements((rule.action,))
 
 
-def _menus_and_matches(loaded: LoadedModule) -> Iterator[Diagnostic]:
-    for stmt in _all_statements(loaded.module):
+def _menus_and_matches(loaded: LoadedModule, scope: Scope) -> Iterator[Diagnostic]:
+    for stmt in _all_statements(loaded.module, scope):
         if isinstance(stmt, ast.Menu):
             yield from _menu(stmt)
         elif isinstance(stmt, ast.Match):
@@ -305,7 +306,16 @@ def _waits_predicate(program: Program, loaded: LoadedModule):
                 return True
         return False
 
-    return lambda stmt: stmt_waits(stmt, loaded)
+    # each statement is asked once per level of blocks around it: answer once
+    known: dict[int, tuple[object, bool]] = {}
+
+    def waits(stmt) -> bool:
+        found = known.get(id(stmt))
+        if found is None or found[0] is not stmt:
+            found = known[id(stmt)] = (stmt, stmt_waits(stmt, loaded))
+        return found[1]
+
+    return waits
 
 
 def _calls(stmt) -> Iterator[ast.Call]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from ccdsl import ast
 from ccdsl.compiler.namespan import Sources, word_span
 from ccdsl.compiler.program import LoadedModule, Program
-from ccdsl.compiler.symbols import walk_statements
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic
 
 # language, then an optional script (Hans) and region (CN): zh-CN, zh-Hans-CN, en-US, fr
@@ -51,12 +51,12 @@ def declared_languages(module: ast.Module) -> tuple[ast.Lang, ...]:
 
 def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
-    for loaded in program.modules.values():
-        yield from _module(loaded, sources)
+    for key, loaded in program.modules.items():
+        yield from _module(loaded, scopes[key], sources)
     yield from _used_modules(program)
 
 
-def _module(loaded: LoadedModule, sources: Sources) -> Iterator[Diagnostic]:
+def _module(loaded: LoadedModule, scope: Scope, sources: Sources) -> Iterator[Diagnostic]:
     module = loaded.module
     header = declared_languages(module)
     yield from _tags(header, "the flow's `languages` line")
@@ -65,7 +65,7 @@ def _module(loaded: LoadedModule, sources: Sources) -> Iterator[Diagnostic]:
         if isinstance(item, ast.Prompt):
             yield from _prompt(item, declared, sources)
         elif isinstance(item, (ast.Step, ast.Handler, ast.Sub)):
-            yield from _language_statements(item.body, declared)
+            yield from _language_statements(scope.statements(item.body), declared)
 
 
 def _tags(langs, where: str) -> Iterator[Diagnostic]:
@@ -111,8 +111,8 @@ def _prompt(prompt: ast.Prompt, declared: list[str],
             notes=("a caller in that language would hear nothing where this prompt plays",))
 
 
-def _language_statements(body, declared: list[str]) -> Iterator[Diagnostic]:
-    for stmt in walk_statements(body):
+def _language_statements(statements, declared: list[str]) -> Iterator[Diagnostic]:
+    for stmt in statements:
         if not isinstance(stmt, ast.SetLanguage):
             continue
         value = stmt.value

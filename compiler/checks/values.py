@@ -136,30 +136,35 @@ def _item(item, in_hours: set[int]) -> Iterator[Diagnostic]:
     # one walk per item: literal times and dates, collects, waits and, outside
     # tests, the options of every construct
     check_options = not isinstance(item, ast.Test)
+    visits = _VISITS
     for node in nodes(item):
-        if id(node) in in_hours:
-            continue
-        if isinstance(node, ast.Option):
-            if check_options:
-                yield from _option(node)
-        elif isinstance(node, ast.Time):
-            problem = time_problem(node.text)
-            if problem:
-                yield _bad_time(node, problem)
-        elif isinstance(node, ast.Date):
-            problem = date_problem(node.text)
-            if problem:
-                yield _bad_date(node, problem)
-        elif isinstance(node, ast.Collect):
-            yield from _collect(node)
-        elif isinstance(node, ast.QueueDecl):
-            yield from _choices(node.options, "queue")
-        elif isinstance(node, ast.Wait):
-            ms = duration_ms(node.duration)
-            if ms is not None and ms <= 0:
-                yield diagnostic("E505", f"`wait {_text(node.duration)}` does not wait",
-                                 node.duration.span,
-                                 help="wait a duration longer than zero, such as `wait 2s`")
+        visit = visits[type(node)]
+        if visit is not None and id(node) not in in_hours:
+            yield from visit(node, check_options)
+
+
+def _option_visit(node: ast.Option, check_options: bool) -> Iterator[Diagnostic]:
+    return _option(node) if check_options else iter(())
+
+
+def _time_visit(node: ast.Time, check_options: bool) -> Iterator[Diagnostic]:
+    problem = time_problem(node.text)
+    if problem:
+        yield _bad_time(node, problem)
+
+
+def _date_visit(node: ast.Date, check_options: bool) -> Iterator[Diagnostic]:
+    problem = date_problem(node.text)
+    if problem:
+        yield _bad_date(node, problem)
+
+
+def _wait_visit(node: ast.Wait, check_options: bool) -> Iterator[Diagnostic]:
+    ms = duration_ms(node.duration)
+    if ms is not None and ms <= 0:
+        yield diagnostic("E505", f"`wait {_text(node.duration)}` does not wait",
+                         node.duration.span,
+                         help="wait a duration longer than zero, such as `wait 2s`")
 
 
 def _bad_time(node: ast.Time, problem: str) -> Diagnostic:
@@ -482,3 +487,14 @@ def _slot_overlaps(slots: list[_Slot], describe) -> Iterator[Diagnostic]:
                     help="each moment of the week belongs to one line; split or shorten the "
                          "ranges so they do not overlap (ranges may touch: 09:00-12:00 and "
                          "12:00-18:00)")
+
+
+# the nodes _item looks at; every other class is only walked through
+_VISITS = ast.ClassTable((
+    (ast.Option, _option_visit),
+    (ast.Time, _time_visit),
+    (ast.Date, _date_visit),
+    (ast.Collect, lambda node, check_options: _collect(node)),
+    (ast.QueueDecl, lambda node, check_options: _choices(node.options, "queue")),
+    (ast.Wait, _wait_visit),
+))
