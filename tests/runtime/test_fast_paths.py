@@ -1,6 +1,7 @@
 """The shortcuts the hot path takes give what the long way gave: option
 values read without awaiting, the pool's agent copies, new CRM ids from a
-kept row count, queue configs, and the simulated clock's passes."""
+kept row count, queue configs, the simulated clock's passes and its
+milliseconds."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.channel import CallInfo, Sound
-from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.clock import VirtualClock, ms_delta
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.evaluate import NOT_LEAF
 from ccdsl.runtime.core.ops.media import option_now
@@ -158,3 +161,23 @@ def test_a_lost_key_does_not_shorten_the_prompt():
     assert run(pressing.play([Sound("file", "welcome", "zh-CN")], interrupt_keys="")) is None
     assert pressing.clock.now() == quiet.clock.now()
     assert [d["key"] for kind, d in pressing.log.entries if kind == "key_lost"] == ["5"]
+
+
+# -- ms_delta ---------------------------------------------------------------------
+
+
+@given(st.one_of(st.integers(min_value=-(10 ** 18), max_value=10 ** 18),
+                 st.floats(allow_nan=False, allow_infinity=False, min_value=-1e17,
+                           max_value=1e17)))
+@example(0)
+@example(86_400_000_000_000_000)  # past timedelta's range: the same OverflowError
+def test_ms_delta_is_timedelta_of_milliseconds(ms):
+    try:
+        expected: timedelta | str = timedelta(milliseconds=ms)
+    except OverflowError as err:
+        expected = str(err)
+    try:
+        got: timedelta | str = ms_delta(ms)
+    except OverflowError as err:
+        got = str(err)
+    assert got == expected
