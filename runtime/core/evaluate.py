@@ -39,13 +39,31 @@ class EvalContext(Protocol):
 
 def literal(node: dict) -> Any:
     value, kind = node["lit"], node["type"]
+    if kind not in _MADE:
+        return value
+    made = _made.get((kind, value))
+    if made is None:
+        made = _make_literal(kind, value)
+        if len(_made) >= _MADE_KEPT:
+            _made.clear()  # a server loading flow after flow: start again
+        _made[(kind, value)] = made
+    return made
+
+
+def _make_literal(kind: str, value: Any) -> Any:
     if kind == "duration":
         return Duration(int(value))
     if kind == "time":
         return TimeOfDay(int(value))
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    return value
+    return dt.date.fromisoformat(value)
+
+
+# The literals made into values (durations, times, dates) on every reading
+# (a menu's timeouts on every call): made once per kind and written value.
+# They are immutable, so one value may serve every reading.
+_MADE = frozenset(("duration", "time", "date"))
+_MADE_KEPT = 4096
+_made: dict[tuple[str, Any], Any] = {}
 
 
 def kind_of(value: Any) -> str:

@@ -10,8 +10,10 @@ import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
+
+from ccdsl.runtime.core.clock import ms_delta
 
 KEYS = "0123456789*#"
 DEFAULT_KEY_GAP_MS = 250
@@ -60,10 +62,6 @@ class Key(NamedTuple):
     key: str
 
 
-def _ms(ms: int) -> timedelta:
-    return timedelta(milliseconds=ms)
-
-
 class ScriptedCaller:
     """A caller that follows a script. The channel drives it:
 
@@ -92,7 +90,7 @@ class ScriptedCaller:
 
     def begin(self, t0: datetime) -> None:
         self._prev = t0
-        self._limit = t0 + _ms(self.max_call_ms)
+        self._limit = t0 + ms_delta(self.max_call_ms)
         self._advance()
 
     async def listen(self, now: datetime) -> None:
@@ -120,7 +118,7 @@ class ScriptedCaller:
     def step_entered(self, step: str, now: datetime) -> None:
         action = self._current()
         if isinstance(action, HangUp) and action.in_step == step and self._hangup is None:
-            self._hangup = now + _ms(action.after_ms or 0)
+            self._hangup = now + ms_delta(action.after_ms or 0)
 
     def message_ms(self, now: datetime) -> int:
         """How long the caller talks after the voicemail beep (before a
@@ -129,7 +127,7 @@ class ScriptedCaller:
         where RECORD FILE then keeps only a WAV header)."""
         action = self._current()
         if isinstance(action, Speak):
-            self._prev = now + _ms(action.ms)
+            self._prev = now + ms_delta(action.ms)
             self._i += 1
             self._advance()
             return action.ms
@@ -141,7 +139,7 @@ class ScriptedCaller:
         return self.actions[self._i] if self._i < len(self.actions) else None
 
     def _type(self, keys: str, start: datetime) -> None:
-        gap, at, typed = _ms(self.key_gap_ms), start, self._keys
+        gap, at, typed = ms_delta(self.key_gap_ms), start, self._keys
         for k in keys:
             typed.append(Key(at, k))
             at += gap
@@ -151,13 +149,13 @@ class ScriptedCaller:
         presses (materialised), hang-ups (scheduled)."""
         while (action := self._current()) is not None:
             if isinstance(action, Silence):
-                self._prev += _ms(action.ms)
+                self._prev += ms_delta(action.ms)
                 self._i += 1
                 continue
             if isinstance(action, Press) and action.after_ms is not None and not self._keys:
-                self._type(action.keys, self._prev + _ms(action.after_ms))
+                self._type(action.keys, self._prev + ms_delta(action.after_ms))
             elif isinstance(action, HangUp) and action.in_step is None:
-                self._hangup = self._prev + _ms(action.after_ms or 0)
+                self._hangup = self._prev + ms_delta(action.after_ms or 0)
             return
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
@@ -30,7 +30,7 @@ from ccdsl.runtime.core.channel import (
     VoicemailOutcome,
     message_stored,
 )
-from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.clock import VirtualClock, ms_delta
 from ccdsl.runtime.core.errors import CallHungUp
 from ccdsl.runtime.core.events import Event, EventSink
 from ccdsl.runtime.core.speech import switch_says
@@ -239,7 +239,7 @@ class SimChannel:
             delay = 0 if mode == "attended" else script.answer_after_ms
             self.centre.connect(target.id)
             self.centre.release(target.id, self.clock.now()
-                                + timedelta(milliseconds=delay + script.talk_ms))
+                                + ms_delta(delay + script.talk_ms))
         self._note("transfer", target=target.id, mode=mode, status="transferred",
                    caller_id=caller_id)
         self._end("transfer")
@@ -364,7 +364,7 @@ class SimChannel:
         clock, caller = self.clock, self.caller
         left: int | None = max(ms, 0)  # ms from now to the end; None: work it out
         now = clock.now()
-        end = now + timedelta(milliseconds=left)
+        end = now + ms_delta(left)
         while True:
             hang = caller.hangup_at()
             key = caller.peek()

@@ -1,26 +1,30 @@
 """The shortcuts the hot path takes give what the long way gave: option
 values read without awaiting, the pool's agent copies, new CRM ids from a
-kept row count, queue configs, and the simulated clock's passes."""
+kept row count, queue configs, the simulated clock's passes and its
+milliseconds, literals made once."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ccdsl.runtime.core.centre import Agent, AgentState
 from ccdsl.runtime.core.channel import CallInfo, Sound
-from ccdsl.runtime.core.clock import VirtualClock
+from ccdsl.runtime.core.clock import VirtualClock, ms_delta
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
-from ccdsl.runtime.core.evaluate import NOT_LEAF
+from ccdsl.runtime.core.evaluate import NOT_LEAF, literal
 from ccdsl.runtime.core.ops.media import option_now
 from ccdsl.runtime.core.queues import QueueConfig
 from ccdsl.runtime.core.routing import AgentPool
-from ccdsl.runtime.core.values import Duration
+from ccdsl.runtime.core.values import Duration, TimeOfDay
 from ccdsl.runtime.sim.caller import Press, ScriptedCaller
 from ccdsl.runtime.sim.centre import SimCentre
 from ccdsl.runtime.sim.channel import FILE_MS, SimChannel
@@ -158,3 +162,54 @@ def test_a_lost_key_does_not_shorten_the_prompt():
     assert run(pressing.play([Sound("file", "welcome", "zh-CN")], interrupt_keys="")) is None
     assert pressing.clock.now() == quiet.clock.now()
     assert [d["key"] for kind, d in pressing.log.entries if kind == "key_lost"] == ["5"]
+
+
+# -- literals made once ------------------------------------------------------------
+
+
+def _made_the_long_way(value, kind):
+    if kind == "duration":
+        return Duration(int(value))
+    if kind == "time":
+        return TimeOfDay(int(value))
+    return dt.date.fromisoformat(value)
+
+
+@given(st.one_of(
+    st.tuples(st.integers(-(10 ** 12), 10 ** 12), st.sampled_from(["duration", "time"])),
+    st.tuples(st.dates().map(dt.date.isoformat), st.just("date"))))
+@example((1.0, "duration"))  # equal as a key to 1: the same Duration
+@example((True, "time"))
+def test_a_literal_read_again_is_the_value_made_the_long_way(case):
+    value, kind = case
+    expected = _made_the_long_way(value, kind)
+    for _ in range(2):  # made, then kept
+        got = literal({"lit": value, "type": kind})
+        assert got == expected and type(got) is type(expected)
+
+
+def test_plain_literals_and_bad_dates_are_not_kept():
+    assert literal({"lit": [1], "type": "list"}) == [1]  # unhashable: passed through
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            literal({"lit": "2026-02-30", "type": "date"})
+
+
+# -- ms_delta ---------------------------------------------------------------------
+
+
+@given(st.one_of(st.integers(min_value=-(10 ** 18), max_value=10 ** 18),
+                 st.floats(allow_nan=False, allow_infinity=False, min_value=-1e17,
+                           max_value=1e17)))
+@example(0)
+@example(86_400_000_000_000_000)  # past timedelta's range: the same OverflowError
+def test_ms_delta_is_timedelta_of_milliseconds(ms):
+    try:
+        expected: timedelta | str = timedelta(milliseconds=ms)
+    except OverflowError as err:
+        expected = str(err)
+    try:
+        got: timedelta | str = ms_delta(ms)
+    except OverflowError as err:
+        got = str(err)
+    assert got == expected
