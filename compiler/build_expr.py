@@ -26,6 +26,7 @@ from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "r": "\r"}
+_new_span = tuple.__new__
 
 
 def parse_expression(text: str, source: SourceFile, line: int, column: int,
@@ -84,18 +85,20 @@ class ExprBuilder:
 
     # -- spans
     def span(self, node) -> Span:
-        if isinstance(node, Token):
+        # the parser makes one per node: the tuple is made as Span's own __new__ makes
+        # it, and a tree's meta read where lark's `meta` property would make one
+        if type(node) is Token or isinstance(node, Token):
             line, col, end_line, end_col = node.line, node.column, node.end_line, node.end_column
         else:
-            meta = node.meta
-            if meta.empty:
-                return Span(self.source.path, 1, 1, 1, 1)
+            meta = node._meta
+            if meta is None or meta.empty:
+                return _new_span(Span, (self.source.path, 1, 1, 1, 1))
             line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
         if self.line_shift or self.column_shift:
             # shifted spans come from a one-line interpolation
             return Span(self.source.path, line + self.line_shift, col + self.column_shift,
                         end_line + self.line_shift, end_col + self.column_shift)
-        return Span(self.source.path, line, col, end_line, end_col)
+        return _new_span(Span, (self.source.path, line, col, end_line, end_col))
 
     # -- options
     def option(self, t: Tree) -> ast.Option:
@@ -251,6 +254,13 @@ class ExprBuilder:
     def string(self, tok: Token) -> ast.Str:
         raw = str(tok)[1:-1]
         sp = self.span(tok)
+        if "\\" not in raw and "${" not in raw:
+            # no escape, no interpolation: what parts() makes of it, at once
+            return ast.Str(raw, (raw,) if raw else (), sp)
+        return ast.Str(raw, self.parts(tok, raw, sp), sp)
+
+    def parts(self, tok: Token, raw: str, sp: Span) -> tuple:
+        """A string's literal pieces, escapes decoded, and its interpolations parsed."""
         parts: list = []
         buf: list[str] = []
         i = 0
@@ -293,4 +303,4 @@ class ExprBuilder:
             i += 1
         if buf:
             parts.append("".join(buf))
-        return ast.Str(raw, tuple(parts), sp)
+        return tuple(parts)

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from lark import Lark, Token
-from lark.lexer import BasicLexer, ContextualLexer, PatternStr, UnlessCallback, _create_unless
+from lark.lexer import BasicLexer, ContextualLexer, PatternRE, PatternStr
 
 from ccdsl.compiler import lalr_loop
 
@@ -32,17 +32,7 @@ def _state_table(lexer: BasicLexer) -> tuple:
     one regex, compiled once (lark's own is compiled only if lark's path runs)."""
     if lexer.user_callbacks or lexer.use_bytes or lexer.re is not re:
         raise Unsupported("a lark lexer option this loop does not follow")
-    terminals, unless = _create_unless(lexer.terminals, lexer.g_regex_flags, re, False)
-    callbacks = {}
-    for name, callback in unless.items():
-        if type(callback) is not UnlessCallback:
-            raise Unsupported(f"lexer callback on {name}")
-        words = {}
-        for term in callback.scanner.terminals:
-            if type(term.pattern) is not PatternStr or term.pattern.flags:
-                raise Unsupported(f"keyword {term.name}")
-            words[term.pattern.value] = term.name
-        callbacks[name] = words
+    terminals, callbacks = unless(lexer.terminals, lexer.g_regex_flags)
     if not any(lexer.terminals_by_name[n].pattern.value == _SPACES for n in lexer.ignore_types):
         raise Unsupported("no whitespace terminal ignored")
     # Python's re has no limit on groups (lark splits its regex only where one has),
@@ -50,6 +40,35 @@ def _state_table(lexer: BasicLexer) -> tuple:
     pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
     regex = re.compile(f"[\\t \\f]*(?:{pattern})", lexer.g_regex_flags)
     return regex, callbacks, lexer.newline_types, lexer.ignore_types
+
+
+def unless(terminals: list, flags: int) -> tuple[list, dict[str, dict[str, str]]]:
+    """lark's lexer._create_unless without the keyword scanners it compiles (a regex
+    each, a third of a first parse's lexer set-up): the terminals in lark's order, less
+    the keywords a regex terminal takes in, and for each such regex terminal the
+    keywords it may be, by their text."""
+    strings = [t for t in terminals if type(t.pattern) is PatternStr]
+    if any(type(t.pattern) not in (PatternStr, PatternRE) for t in terminals):
+        raise Unsupported("a terminal neither a string nor a regex")
+    embedded = set()
+    callbacks: dict[str, dict[str, str]] = {}
+    for retok in terminals:
+        if type(retok.pattern) is not PatternRE:
+            continue
+        words = {}
+        for strtok in strings:
+            if strtok.priority != retok.priority:
+                continue
+            text = strtok.pattern.value
+            match = re.match(retok.pattern.to_regexp(), text, flags)
+            if match and match.group(0) == text:
+                if strtok.pattern.flags:
+                    raise Unsupported(f"keyword {strtok.name}")
+                words[text] = strtok.name
+                embedded.add(strtok)  # its flags are none: a subset of any regex's
+        if words:
+            callbacks[retok.name] = words
+    return [t for t in terminals if t not in embedded], callbacks
 
 
 class _States(dict):

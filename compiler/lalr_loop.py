@@ -30,6 +30,7 @@ class _Actions(dict):
     def __init__(self, states: dict, callbacks: dict) -> None:
         super().__init__()
         self._states, self._callbacks = states, callbacks
+        self.passes: dict[tuple, int] = {}  # parse()'s runs of _PASS, by _passed's key
 
     def __missing__(self, state) -> dict:
         resolved = {}
@@ -43,6 +44,19 @@ class _Actions(dict):
                 resolved[kind] = (callback, size, arg.origin.name)
         self[state] = resolved
         return resolved
+
+
+def _passed(table: _Actions, key: tuple) -> int:
+    """Where a run of one-child `?rule` reductions (_PASS) ends for key, (the state
+    under the top, the top, the next token's type): each replaces only the top
+    state, by the goto of the state under it, until an action that is not one.
+    An expression's atom climbs the ten precedence rules this way."""
+    under, top, kind = key
+    callback, _arg, name = table[top][kind]
+    while callback is _PASS:
+        top = table[under][name][1]
+        callback, _arg, name = table[top][kind]
+    return top
 
 
 class _Position:
@@ -76,6 +90,7 @@ def parse(parser, table: _Actions, tokens, start: str):
     end_state = parser.parse_table.end_states[start]
     values: list = []
     push_state, push_value = stack.append, values.append
+    passes = table.passes
     try:
         for token in _ended(tokens(_Position(stack))):
             kind = token.type
@@ -89,7 +104,15 @@ def parse(parser, table: _Actions, tokens, start: str):
                     push_value(token)
                     break
                 if callback is _PASS:
-                    del stack[-1]
+                    if at_end:  # the end state may be met inside a run: one step at a time
+                        del stack[-1]
+                    else:
+                        key = (stack[-2], stack[-1], kind)
+                        top = passes.get(key)
+                        if top is None:
+                            top = passes[key] = _passed(table, key)
+                        stack[-1] = top
+                        continue
                 else:
                     if arg:
                         children = values[-arg:]

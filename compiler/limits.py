@@ -47,19 +47,11 @@ def check_nesting(tree: Tree, source: SourceFile
     interpolation_key; strings not listed may take MAX_EXPR_DEPTH - 1)."""
     diags: list[Diagnostic] = []
     budgets: dict[tuple[int, int], int] = {}
-    # (node, blocks it is inside, expression depth, index of its expression in roots)
-    pending: list[tuple[object, int, int, int]] = [(tree, 0, 0, -1)]
+    # (tree, blocks it is inside, expression depth, index of its expression in roots)
+    pending: list[tuple[Tree, int, int, int]] = [(tree, 0, 0, -1)]
     roots: list[list] = []  # [outermost operation, deepest level inside it]
     while pending:
         node, blocks, depth, root = pending.pop()
-        if isinstance(node, Token):
-            if node.type == "STRING" and "${" in node:
-                budgets[interpolation_key(node)] = MAX_EXPR_DEPTH - depth - 1
-                if root >= 0:
-                    roots[root][1] = max(roots[root][1], depth + 1)
-            continue
-        if not isinstance(node, Tree):
-            continue  # a placeholder of an optional part
         if node.data in OPERATIONS:
             depth += 1
             if root < 0:
@@ -69,11 +61,18 @@ def check_nesting(tree: Tree, source: SourceFile
         elif node.data in ("block", "on_error"):
             blocks += 1
         for child in reversed(node.children):
-            opener = _opener(node, child) if blocks > MAX_BLOCK_DEPTH else None
-            if opener is not None:
-                diags.append(_too_many_blocks(opener, source))
-                continue  # what is deeper still is the same mistake
-            pending.append((child, blocks, depth, root))
+            if isinstance(child, Tree):
+                opener = _opener(node, child) if blocks > MAX_BLOCK_DEPTH else None
+                if opener is not None:
+                    diags.append(_too_many_blocks(opener, source))
+                    continue  # what is deeper still is the same mistake
+                pending.append((child, blocks, depth, root))
+            elif isinstance(child, Token):  # a token is met at its tree: the same depth
+                if child.type == "STRING" and "${" in child:
+                    budgets[interpolation_key(child)] = MAX_EXPR_DEPTH - depth - 1
+                    if root >= 0:
+                        roots[root][1] = max(roots[root][1], depth + 1)
+            # else a placeholder of an optional part
     for node, deepest in roots:
         if deepest > MAX_EXPR_DEPTH:
             meta = node.meta

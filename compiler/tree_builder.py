@@ -21,42 +21,46 @@ from lark.parse_tree_builder import (
 from lark.tree import Meta
 
 _new_meta = Meta.__new__
+_new_tree = Tree.__new__
 
 
-def _first_position(children):
-    """lark's PropagatePositions._pp_get_meta: the first child that has a place."""
-    for c in children:
-        if type(c) is Token:
-            return c
-        if isinstance(c, Tree):
-            m = c._meta
+def _bounds(children) -> tuple | None:
+    """lark's PropagatePositions._pp_get_meta for both ends in one call: (line, column,
+    start, end line, end column, end) from the first and the last child that has a
+    place (a tree's container, a token's own), or None when none has."""
+    for first in children:
+        if type(first) is Token:
+            line, column, start = first.line, first.column, first.start_pos
+            break
+        if isinstance(first, Tree):
+            m = first._meta
             if m is not None and not m.empty:
-                return m
-        elif isinstance(c, Token):
-            return c
-    return None
-
-
-def _start(first) -> tuple[int, int, int]:
-    if type(first) is Meta:
-        return first.container_line, first.container_column, first.container_start_pos
-    return first.line, first.column, first.start_pos
-
-
-def _end(last) -> tuple[int, int, int]:
-    if type(last) is Meta:
-        return last.container_end_line, last.container_end_column, last.container_end_pos
-    return last.end_line, last.end_column, last.end_pos
+                line, column, start = m.container_line, m.container_column, m.container_start_pos
+                break
+        elif isinstance(first, Token):
+            line, column, start = first.line, first.column, first.start_pos
+            break
+    else:
+        return None
+    for last in reversed(children):  # it meets the first one at the latest
+        if type(last) is Token:
+            return line, column, start, last.end_line, last.end_column, last.end_pos
+        if isinstance(last, Tree):
+            m = last._meta
+            if m is not None and not m.empty:
+                return (line, column, start, m.container_end_line, m.container_end_column,
+                        m.container_end_pos)
+        elif isinstance(last, Token):
+            return line, column, start, last.end_line, last.end_column, last.end_pos
+    return None  # not reached: the first child with a place is a last one too
 
 
 def _place(res: Tree, children: list) -> None:
     """Set res's meta as PropagatePositions does, from the unfiltered children."""
-    first = _first_position(children)
-    if first is None:
+    bounds = _bounds(children)
+    if bounds is None:
         return
-    last = _first_position(reversed(children))
-    line, column, start = _start(first)
-    end_line, end_column, end = _end(last)
+    line, column, start, end_line, end_column, end = bounds
     meta = res._meta
     if meta is None:  # a fresh node: every field at once
         meta = _new_meta(Meta)
@@ -88,7 +92,8 @@ def _callback(name: str, expand1: bool, include, append_none: int):
         def build(children):
             if expand1 and len(children) == 1:
                 return children[0]  # lark's propagation would leave it as it is
-            res = Tree(name, children)
+            res = _new_tree(Tree)  # Tree(name, children) without its __init__'s call
+            res.data, res.children, res._meta = name, children, None
             _place(res, children)
             return res
         # lalr_loop skips the call where it would hand back a rule's only child
@@ -116,7 +121,8 @@ def _callback(name: str, expand1: bool, include, append_none: int):
             if res._meta is None:
                 res._meta = Meta()
         else:
-            res = Tree(name, filtered)
+            res = _new_tree(Tree)
+            res.data, res.children, res._meta = name, filtered, None
         _place(res, children)
         return res
     return build_filtered

@@ -13,7 +13,7 @@ import strategies as gen
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lark import Token
-from lark.lexer import LexerThread
+from lark.lexer import LexerThread, _create_unless
 
 from ccdsl.compiler import fast_lexer, grammar
 from ccdsl.compiler.format_expr import format_expr
@@ -198,3 +198,13 @@ def test_parse_tree_takes_the_fused_lexer():
     assert grammar._fast_tables() is not None
     text = "step x:\n  answer\n"
     assert _fast_tree(text, "start") == _larks_tree(text, "start")
+
+
+def test_each_state_drops_and_reads_keywords_as_larks_create_unless():
+    contextual = grammar.lark_parser().parser.lexer.lexer
+    for lexer in {id(lx): lx for lx in contextual.lexers.values()}.values():
+        theirs, scanners = _create_unless(lexer.terminals, lexer.g_regex_flags, re, False)
+        ours, words = fast_lexer.unless(lexer.terminals, lexer.g_regex_flags)
+        assert [t.name for t in ours] == [t.name for t in theirs]
+        assert words == {name: {t.pattern.value: t.name for t in cb.scanner.terminals}
+                         for name, cb in scanners.items()}
