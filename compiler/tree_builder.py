@@ -55,25 +55,50 @@ def _bounds(children) -> tuple | None:
     return None  # not reached: the first child with a place is a last one too
 
 
-def _place(res: Tree, children: list) -> None:
-    """Set res's meta as PropagatePositions does, from the unfiltered children."""
+def _fresh_meta(children: list) -> Meta | None:
+    """The meta PropagatePositions gives a node this reduction makes, every field at
+    once; None when no child has a place."""
+    # most nodes begin and end with a token or a placed tree: read those here, and
+    # leave a placeholder or an empty node at either end to _bounds
+    if not children:
+        return None
+    first, last = children[0], children[-1]
+    if type(first) is Token:
+        line, column, start = first.line, first.column, first.start_pos
+    elif type(first) is Tree and (m := first._meta) is not None and not m.empty:
+        line, column, start = m.container_line, m.container_column, m.container_start_pos
+    else:
+        first = None
+    if first is not None and type(last) is Token:
+        end_line, end_column, end = last.end_line, last.end_column, last.end_pos
+    elif first is not None and type(last) is Tree and (m := last._meta) is not None \
+            and not m.empty:
+        end_line, end_column, end = (m.container_end_line, m.container_end_column,
+                                     m.container_end_pos)
+    else:
+        bounds = _bounds(children)
+        if bounds is None:
+            return None
+        line, column, start, end_line, end_column, end = bounds
+    meta = _new_meta(Meta)
+    meta.__dict__ = {
+        "empty": False, "line": line, "column": column, "start_pos": start,
+        "end_line": end_line, "end_column": end_column, "end_pos": end,
+        "container_line": line, "container_column": column, "container_start_pos": start,
+        "container_end_line": end_line, "container_end_column": end_column,
+        "container_end_pos": end}
+    return meta
+
+
+def _grow(res: Tree, children: list) -> None:
+    """Set the meta of res, a node passed up by a `?rule` (or an inlined one), as
+    PropagatePositions does from the unfiltered children: its own place stays, only
+    its container grows to the tokens the rule dropped around it."""
     bounds = _bounds(children)
     if bounds is None:
         return
     line, column, start, end_line, end_column, end = bounds
     meta = res._meta
-    if meta is None:  # a fresh node: every field at once
-        meta = _new_meta(Meta)
-        meta.__dict__ = {
-            "empty": False, "line": line, "column": column, "start_pos": start,
-            "end_line": end_line, "end_column": end_column, "end_pos": end,
-            "container_line": line, "container_column": column, "container_start_pos": start,
-            "container_end_line": end_line, "container_end_column": end_column,
-            "container_end_pos": end}
-        res._meta = meta
-        return
-    # a node passed up by a `?rule` (or an inlined one): its own place stays, only
-    # its container grows to the tokens the rule dropped around it
     fields = meta.__dict__
     if "line" not in fields:
         meta.line, meta.column, meta.start_pos, meta.empty = line, column, start, False
@@ -93,8 +118,7 @@ def _callback(name: str, expand1: bool, include, append_none: int):
             if expand1 and len(children) == 1:
                 return children[0]  # lark's propagation would leave it as it is
             res = _new_tree(Tree)  # Tree(name, children) without its __init__'s call
-            res.data, res.children, res._meta = name, children, None
-            _place(res, children)
+            res.data, res.children, res._meta = name, children, _fresh_meta(children)
             return res
         # lalr_loop skips the call where it would hand back a rule's only child
         build.passes_only_child = expand1
@@ -120,10 +144,10 @@ def _callback(name: str, expand1: bool, include, append_none: int):
                 return res
             if res._meta is None:
                 res._meta = Meta()
-        else:
-            res = _new_tree(Tree)
-            res.data, res.children, res._meta = name, filtered, None
-        _place(res, children)
+            _grow(res, children)
+            return res
+        res = _new_tree(Tree)
+        res.data, res.children, res._meta = name, filtered, _fresh_meta(children)
         return res
     return build_filtered
 
