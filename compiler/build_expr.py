@@ -7,6 +7,7 @@ option's default without importing the whole parser.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from lark import Token, Tree
@@ -27,6 +28,7 @@ from ccdsl.source import SourceFile, Span
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "r": "\r"}
 _new_span = tuple.__new__
+_SPECIAL = re.compile(r"\\|\$\{")  # where a string's plain text stops
 
 
 def parse_expression(text: str, source: SourceFile, line: int, column: int,
@@ -265,6 +267,14 @@ class ExprBuilder:
         buf: list[str] = []
         i = 0
         while i < len(raw):
+            # the plain run up to the next backslash or `${` in one piece
+            found = _SPECIAL.search(raw, i)
+            if found is None:
+                buf.append(raw[i:])
+                break
+            if found.start() > i:
+                buf.append(raw[i:found.start()])
+                i = found.start()
             ch = raw[i]
             if ch == "\\" and i + 1 < len(raw):
                 nxt = raw[i + 1]
