@@ -99,9 +99,11 @@ def tables(parser: Lark) -> dict:
     return _States(contextual)
 
 
-def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state):
+def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state,
+           end: bool = False):
     """The tokens of text as lark's contextual lexer, grammar._keywords_as_names and
-    lark's Indenter give them, each lexed in the parser's current state."""
+    lark's Indenter give them, each lexed in the parser's current state; then, if end,
+    the $END token lark's parser adds at the last one's place (lalr_loop reads it)."""
     nl_type = indenter.NL_type
     opens = frozenset(indenter.OPEN_PAREN_types)
     closes = frozenset(indenter.CLOSE_PAREN_types)
@@ -180,6 +182,8 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state)
         levels.pop()
         yield (Token.new_borrow_pos(dedent_type, "", tok) if tok
                else Token(dedent_type, "", 0, 0, 0, 0, 0, 0))
+    if end:  # every token yielded was tok or took its place from it
+        yield Token.new_borrow_pos("$END", "", tok) if tok else Token("$END", "", 0, 1, 1)
 
 
 def parse(parser: Lark, states: dict, actions, keywords: frozenset, text: str, start: str):
@@ -188,5 +192,6 @@ def parse(parser: Lark, states: dict, actions, keywords: frozenset, text: str, s
     error or doubt (the caller then parses through lark's path)."""
     indenter = parser.parser.lexer.postlexer
     return lalr_loop.parse(parser.parser.parser.parser, actions,
-                           lambda position: tokens(text, states, keywords, indenter, position),
+                           lambda position: tokens(text, states, keywords, indenter, position,
+                                                   end=True),
                            start)

@@ -7,7 +7,6 @@ through lark's path, whose errors the diagnostics quote.
 
 from __future__ import annotations
 
-from lark import Token
 from lark.parsers.lalr_analysis import Shift
 
 
@@ -76,23 +75,16 @@ def actions(parser) -> _Actions:
     return _Actions(parser.parse_table.states, parser.callbacks)
 
 
-def _ended(tokens):
-    """tokens, then lark's $END token at the last one's place."""
-    token = None
-    for token in tokens:
-        yield token
-    yield Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
-
-
 def parse(parser, table: _Actions, tokens, start: str):
-    """What lark's parser.parse(lexer, start) returns, for tokens(position) the tokens."""
+    """What lark's parser.parse(lexer, start) returns, for tokens(position) the tokens
+    and then lark's $END token (fast_lexer.tokens gives it when asked)."""
     stack = [parser.parse_table.start_states[start]]
     end_state = parser.parse_table.end_states[start]
     values: list = []
     push_state, push_value = stack.append, values.append
     passes = table.passes
     try:
-        for token in _ended(tokens(_Position(stack))):
+        for token in tokens(_Position(stack)):
             kind = token.type
             at_end = kind == "$END"
             while True:
