@@ -1,8 +1,9 @@
 """The fast walks over the syntax tree give what the plain ones they replaced gave: ast.walk
 (fields declared as text skipped), symbols.walk_statements (a stack, not nested generators)
 and ast.ClassTable (one look-up for an isinstance chain), on every flow of the project and
-on trees written at random; and controlflow.is_terminal answers the same when a module's
-routings remember its answers."""
+on trees written at random; controlflow.is_terminal answers the same when a module's
+routings remember its answers, and statement_lists, body_waits and a body's jumps as they
+were first written."""
 
 from __future__ import annotations
 
