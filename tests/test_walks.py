@@ -2,8 +2,8 @@
 (fields declared as text skipped), symbols.walk_statements (a stack, not nested generators)
 and ast.ClassTable (one look-up for an isinstance chain), on every flow of the project and
 on trees written at random; controlflow.is_terminal answers the same when a module's
-routings remember its answers, and statement_lists, body_waits and a body's jumps as they
-were first written."""
+routings remember its answers, statement_lists, body_waits and a body's jumps as they were
+first written, and null safety's names assigned by one statement as by a walk."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from ccdsl import ast, ast_expr, ast_stmt
 from ccdsl.compiler import controlflow as cf
+from ccdsl.compiler import nullsafety
 from ccdsl.compiler.parser import parse_source
 from ccdsl.compiler.symbols import walk_statements
 from ccdsl.source import SourceFile
@@ -173,6 +174,7 @@ def _same_control_flow(module: ast.Module) -> None:
             assert [[id(s) for s in b] for b in cf.statement_lists(body)] == \
                 [[id(s) for s in b] for b in plain_statement_lists(body)]
             for stmt in walk_statements(body):
+                assert nullsafety._assigned(stmt) == nullsafety._assigned_in((stmt,))
                 del asked[:]
                 fast = cf.body_waits((stmt,), waits)
                 fast_asked = list(asked)
