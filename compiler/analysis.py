@@ -204,23 +204,27 @@ class _Walker:
         ctx = self.ctx
         ctx.external_calls = []
         self.value_type = None
-        nested = BY_NODE[type(stmt)].check(self, stmt, env) or ()
+        nested = BY_NODE[type(stmt)].check(self, stmt, env)
         # an assignment's check typed its value in env: null safety asks that again
         checked = self.value_type
         calls = ctx.external_calls
         ctx.external_calls = []
         on_error = getattr(stmt, "on_error", None)
-        if calls and on_error is None:
-            for name, span in calls:
-                self.unguarded.append((stmt, name, span))
         if on_error is not None:
             self.stmt(on_error.action, env)
-        envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ([], None)
-        loop = isinstance(stmt, (ast.Repeat, ast.ForEach))
-        self.loops += loop
-        for i, body in enumerate(nested):
-            self.body(body, envs[i] if i < len(envs) else env)
-        self.loops -= loop
+        elif calls:
+            for name, span in calls:
+                self.unguarded.append((stmt, name, span))
+        after = None
+        if nested:  # most statements hold no block
+            envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ((), None)
+            loop = isinstance(stmt, (ast.Repeat, ast.ForEach))
+            self.loops += loop
+            for i, body in enumerate(nested):
+                self.body(body, envs[i] if i < len(envs) else env)
+            self.loops -= loop
+        elif isinstance(stmt, ast.If):
+            after = nullsafety.if_envs(stmt, env)[1]
 
         def value_type(expr, expr_env: Env) -> Type:
             if checked is not None and expr_env is env and expr is stmt.value:

@@ -6,7 +6,7 @@ where a body jumps to, and whether the caller is waited for on the way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ccdsl import ast
@@ -292,25 +292,41 @@ def jumps(body: Sequence, routings: Routings,
 
 def body_waits(body: Sequence, waits: Callable[[object], bool] = stmt_waits) -> bool:
     """Whether every path through a body waits for the caller."""
-    for stmt in body:
-        if waits(stmt):
-            return True
-        if isinstance(stmt, ast.If) and stmt.orelse is not None and all(
-                body_waits(b, waits) for b in _if_bodies(stmt)):
-            return True
-        if isinstance(stmt, ast.Match) and has_else(stmt.arms) and all(
-                body_waits(arm.body, waits) for arm in stmt.arms):
-            return True
-        if (isinstance(stmt, ast.Repeat) and isinstance(stmt.times, ast.Number)
-                and stmt.times.value >= 1 and body_waits(stmt.body, waits)):
-            return True  # a `for each` may go through an empty list
-    return False
+    return any(_surely_waits(stmt, waits) for stmt in body)
+
+
+def _surely_waits(stmt, waits: Callable[[object], bool]) -> bool:
+    if waits(stmt):
+        return True
+    kind = _WAIT_KIND[type(stmt)]
+    if kind is None:
+        return False
+    if kind == "if":
+        return stmt.orelse is not None and all(body_waits(b, waits) for b in _if_bodies(stmt))
+    if kind == "match":
+        return has_else(stmt.arms) and all(body_waits(arm.body, waits) for arm in stmt.arms)
+    # a `for each` may go through an empty list
+    return (isinstance(stmt.times, ast.Number) and stmt.times.value >= 1
+            and body_waits(stmt.body, waits))
+
+
+_WAIT_KIND = ast.ClassTable((
+    (ast.If, "if"),
+    (ast.Match, "match"),
+    (ast.Repeat, "repeat"),
+))
 
 
 def _body_jumps(body, routings, waits, waited: bool, out: list[Jump]) -> None:
     for stmt in body:
-        _stmt_jumps(stmt, stmt, routings, waits, waited, out, frozenset())
-        if body_waits((stmt,), waits):
+        # most statements neither jump, nest nor have an `on error`: passed at once
+        kind = _JUMP_KIND[type(stmt)]
+        if kind == "goto":
+            out.append(Jump(stmt.target, stmt, waited))
+        elif kind is not None or getattr(stmt, "on_error", None) is not None:
+            _stmt_jumps(stmt, stmt, routings, waits, waited, out, frozenset())
+        # asked even once waited: a sub-flow's answer may depend on the order it is asked in
+        if _surely_waits(stmt, waits):
             waited = True
 
 
@@ -370,16 +386,30 @@ _JUMP_KIND = ast.ClassTable((
 ))
 
 
-def statement_lists(body: Sequence) -> Iterator[tuple]:
+def statement_lists(body: Sequence) -> list[tuple]:
     """A body and every statement list nested in it (branches, arms), so
-    a check can look at each sequence of statements once."""
-    yield tuple(body)
-    for stmt in body:
-        if isinstance(stmt, ast.If):
-            for nested in _if_bodies(stmt):
-                yield from statement_lists(nested)
-        elif isinstance(stmt, (ast.Match, ast.Menu)):
-            for arm in stmt.arms:
-                yield from statement_lists(arm.body)
-        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
-            yield from statement_lists(stmt.body)
+    a check can look at each sequence of statements once: depth first, a
+    list before those nested in it."""
+    out = []
+    pending = [body]
+    while pending:
+        body = pending.pop()
+        out.append(tuple(body))
+        nested = []
+        for stmt in body:
+            kind = _NESTS[type(stmt)]
+            if kind == "if":
+                nested.extend(_if_bodies(stmt))
+            elif kind == "arms":
+                nested.extend(arm.body for arm in stmt.arms)
+            elif kind == "body":
+                nested.append(stmt.body)
+        pending.extend(reversed(nested))
+    return out
+
+
+_NESTS = ast.ClassTable((
+    (ast.If, "if"),
+    ((ast.Match, ast.Menu), "arms"),
+    ((ast.Repeat, ast.ForEach), "body"),
+))

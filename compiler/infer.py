@@ -578,8 +578,8 @@ def _builtin_call(b: bi.Builtin, label: str, e: ast.Call, env: Env, diags) -> Ty
 
 def _record_type_arg(arg: ast.Arg, label: str, env: Env, diags) -> RecordType | None:
     value = arg.value
-    crm_types = sorted(n for n, r in env.ctx.records.items() if r.crm)
     if not (isinstance(value, ast.Str) and value.is_plain):
+        crm_types = _crm_types(env)
         value_of(value, env, diags)
         emit(diags, "E109", f"the first argument of `{label}` must be a string literal naming "
               "a record type", value.span,
@@ -587,11 +587,17 @@ def _record_type_arg(arg: ast.Arg, label: str, env: Env, diags) -> RecordType | 
         return None
     rt = env.ctx.records.get(value.value)
     if rt is None or not rt.crm:
+        crm_types = _crm_types(env)
         emit(diags, "E109", f"unknown record type `{value.value}`", value.span,
               help=did_you_mean(value.value, crm_types)
               or "the CRM's record types are: " + ", ".join(crm_types))
         return None
     return rt
+
+
+def _crm_types(env: Env) -> list[str]:
+    """The CRM's record types, for a message: sorted only when one is made."""
+    return sorted(n for n, r in env.ctx.records.items() if r.crm)
 
 
 _INFER = {

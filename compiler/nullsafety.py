@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ccdsl import ast
 from ccdsl.compiler.controlflow import body_ends, is_terminal
 from ccdsl.compiler.infer_env import Env, emit, text_of
-from ccdsl.compiler.symbols import walk_statements
+from ccdsl.compiler.symbols import nested_statements, walk_statements
 from ccdsl.types import Type, non_null
 
 # the operators that fail at run time on a null operand (the runtime's
@@ -145,6 +145,8 @@ def env_after(stmt, env: Env, after_if: Env | None,
 
 
 def _assigned(stmt) -> set[str]:
+    if not nested_statements(stmt):  # most statements: nothing to walk
+        return {stmt.name} if isinstance(stmt, (ast.Assign, ast.Collect)) else set()
     return _assigned_in((stmt,))
 
 

@@ -318,19 +318,18 @@ def _waits_predicate(program: Program, loaded: LoadedModule):
     return waits
 
 
-def _calls(stmt) -> Iterator[ast.Call]:
+def _calls(stmt) -> list[ast.Call]:
     """The calls in a simple statement's expressions (not in nested
     blocks: those are statements of their own)."""
-    roots = []
     if isinstance(stmt, ast.ExprStmt):
-        roots.append(stmt.expr)
+        root = stmt.expr
     elif isinstance(stmt, ast.Assign):
-        roots.append(stmt.value)
+        root = stmt.value
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
-        roots.append(stmt.value)
-    for node in ast.walk(tuple(roots)):
-        if isinstance(node, ast.Call):
-            yield node
+        root = stmt.value
+    else:
+        return []  # most statements: nothing to walk
+    return [node for node in ast.walk(root) if isinstance(node, ast.Call)]
 
 
 def _resolve_sub(func, owner: LoadedModule, program: Program) -> tuple[str, str] | None:
