@@ -8,19 +8,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ccf_cli import ccf
+from ccf_cli import WELCOME_FLOW, ccf
 
-FLOW = """flow demo:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-on start:
-  answer
-  play welcome
-  hangup
-"""
+FLOW = WELCOME_FLOW  # desk.ccf
 
 GOOD = """test "GOOD":
   call from "+8613900000001"
@@ -51,11 +41,11 @@ def verdicts(output: str) -> list[tuple[str, str]]:
 
 
 def test_each_broken_block_fails_alone_and_the_others_run(tmp_path: Path) -> None:
-    (tmp_path / "demo.ccf").write_text(FLOW, encoding="utf-8")
+    (tmp_path / "desk.ccf").write_text(FLOW, encoding="utf-8")
     parts = [GOOD.replace("GOOD", "first")]
     for name in BROKEN:
         parts += [broken(name), GOOD.replace("GOOD", f"after {name}")]
-    (tmp_path / "demo.test.ccf").write_text("\n".join(parts), encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text("\n".join(parts), encoding="utf-8")
     report = tmp_path / "junit.xml"
     result = ccf("test", str(tmp_path), "--junit", str(report))
     assert result.exit_code == 1
@@ -80,15 +70,15 @@ def test_each_broken_block_fails_alone_and_the_others_run(tmp_path: Path) -> Non
 
 
 def test_a_broken_block_in_the_flow_file_fails_alone(tmp_path: Path) -> None:
-    (tmp_path / "demo.ccf").write_text(
+    (tmp_path / "desk.ccf").write_text(
         FLOW + "\n" + broken("a word too many") + "\n" + GOOD, encoding="utf-8")
-    result = ccf("test", str(tmp_path / "demo.ccf"))
+    result = ccf("test", str(tmp_path / "desk.ccf"))
     assert result.exit_code == 1
     assert verdicts(result.stdout) == [("FAIL", "a word too many"), ("ok  ", "GOOD")]
 
 
 def test_the_rest_of_the_file_is_still_checked(tmp_path: Path) -> None:
-    (tmp_path / "demo.ccf").write_text(FLOW.replace("  hangup\n", "  goto nowhere\n") + "\n"
+    (tmp_path / "desk.ccf").write_text(FLOW.replace("  hangup\n", "  goto nowhere\n") + "\n"
                                        + broken("a word too many") + "\n" + GOOD,
                                        encoding="utf-8")
     checked = ccf("validate", str(tmp_path))
@@ -101,7 +91,7 @@ def test_the_rest_of_the_file_is_still_checked(tmp_path: Path) -> None:
 
 
 def test_a_syntax_error_in_the_flow_still_fails_the_whole_file(tmp_path: Path) -> None:
-    (tmp_path / "demo.ccf").write_text(FLOW.replace("  play welcome\n", "  play welcome twice\n")
+    (tmp_path / "desk.ccf").write_text(FLOW.replace("  play welcome\n", "  play welcome twice\n")
                                        + "\n" + GOOD, encoding="utf-8")
     result = ccf("test", str(tmp_path))
     assert result.exit_code == 1
