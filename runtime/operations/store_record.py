@@ -70,11 +70,11 @@ def event_json(seq: int, at_json: str, ms: int, kind: str, step: str | None,
         file = line = col = None
     texts = _TEXT_JSON
     try:
-        return (f"[{seq if type(seq) is int else _value_json(seq)},{at_json},{ms},"
+        return (f"[{seq if type(seq) is int else encode_json(seq)},{at_json},{ms},"
                 f"{texts.get(kind) or _text_json(kind)},{texts.get(step) or _text_json(step)},"
                 f"{texts.get(file) or _text_json(file)},"
-                f"{line if type(line) is int else texts.get(line) or _value_json(line)},"
-                f"{col if type(col) is int else texts.get(col) or _value_json(col)},"
+                f"{line if type(line) is int else texts.get(line) or encode_json(line)},"
+                f"{col if type(col) is int else texts.get(col) or encode_json(col)},"
                 f"{''.join(_c_encoder(data, 0)) if data and type(data) is dict else dumps(data)}]")
     except TypeError:  # a text that is no dict key (unhashable)
         return (f"[{encode_json([seq, json.loads(at_json), ms, kind, step, file, line, col])[1:-1]}"
@@ -86,10 +86,6 @@ def _text_json(value: Any) -> str:
     if type(value) is str and len(_TEXT_JSON) < _TEXTS_KEPT:
         _TEXT_JSON[value] = found
     return found
-
-
-def _value_json(value: Any) -> str:
-    return encode_json(value)
 
 
 _NOBODY = object()  # settle_ringing keeps no leg
@@ -458,10 +454,12 @@ _GETTERS: dict[tuple[str, ...], Callable[[Mapping[str, Any]], tuple]] = {}
 
 
 def row_values(row: Mapping[str, Any], columns: tuple[str, ...]) -> tuple:
-    # (two columns or more) picked and their types checked in C: nearly every value is plain
+    # picked and their types checked in C: nearly every value is plain (itemgetter of one
+    # column gives the value, not a tuple of it)
     getter = _GETTERS.get(columns)
     if getter is None:
-        getter = _GETTERS[columns] = itemgetter(*columns)
+        getter = _GETTERS[columns] = (itemgetter(*columns) if len(columns) > 1 else
+                                      lambda row, name=columns[0]: (row[name],))
     values = getter(row)
     if _SQL_TYPES.issuperset(map(type, values)):
         return values
