@@ -25,7 +25,13 @@ from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate
-from ccdsl.runtime.operations.store_queue import BACKLOG_ROWS, FLUSH_SECONDS, WRITE_DELAY_S, Pending
+from ccdsl.runtime.operations.store_queue import (
+    BACKLOG_ROWS,
+    FLUSH_SECONDS,
+    WRITE_DELAY_S,
+    Pending,
+    queued_events,
+)
 from ccdsl.runtime.operations.store_record import (
     FOLDS,
     CallRecord,
@@ -200,11 +206,15 @@ class CallStore:
                     step = node["node"] if node is not None else None
                 stored_id = call.row["call_id"]
             seq = event.seq
-            events = q.events
-            if (folds or len(events) + len(q.centre) + q.inflight_rows < BACKLOG_ROWS
+            if (folds or q.event_rows + len(q.centre) + q.inflight_rows < BACKLOG_ROWS
                     or not q.full(BACKLOG_ROWS, "events")):
-                events.append((stored_id, seq,
-                               event_json(seq, at_json, ms, kind, step, event.loc, data)))
+                element = event_json(seq, at_json, ms, kind, step, event.loc, data)
+                queued = q.events.get(stored_id)
+                if queued is None:
+                    q.events[stored_id] = [seq, element]
+                else:
+                    queued.append(element)
+                q.event_rows += 1
                 if kind == "menu_choice":
                     key = data.get("key")
                     q.choices.append((ms, stored_id, seq, iso, step,
@@ -212,7 +222,7 @@ class CallStore:
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
             if (q.first_at is None or len(q.finished) >= q.calls_per_commit
-                    or len(events) + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
+                    or q.event_rows + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
                 self._queued()
             elif self._inline and time.monotonic() >= q.due_at:
                 # the one thing an event that fills no batch can make due:
@@ -519,7 +529,7 @@ class CallStore:
         batches = self._inflight()
         events = [e for b in batches for r in b.events if r[0] == call_id
                   for e in json.loads(r[2])]
-        events += [json.loads(r[2]) for r in self._q.events if r[0] == call_id]
+        events += [json.loads(e) for e in queued_events(self._q.events, call_id)]
         if record is None:
             for finished in itertools.chain(self._q.finished,
                                             *(b.records for b in reversed(batches))):

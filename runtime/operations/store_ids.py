@@ -6,6 +6,7 @@ one), and the ids a store has given in memory.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections import OrderedDict
@@ -50,6 +51,21 @@ def taken(db: sqlite3.Connection, call_id: str) -> bool:
     return db.execute("SELECT 1 FROM calls WHERE call_id = ? UNION ALL "
                       "SELECT 1 FROM event_batches WHERE call_id = ? LIMIT 1",
                       (call_id, call_id)).fetchone() is not None
+
+
+def taken_of(db: sqlite3.Connection, call_ids: list[str]) -> set[str]:
+    """Which of these ids any row of call data has (`taken` of each, asked
+    in one statement per 500 ids instead of one per id)."""
+    if len(call_ids) == 1:  # a live store's batch: one new call, one plain look-up
+        return {call_ids[0]} if taken(db, call_ids[0]) else set()
+    found: set[str] = set()
+    for start in range(0, len(call_ids), 500):
+        ids = json.dumps(call_ids[start:start + 500])
+        found.update(row[0] for row in db.execute(
+            "SELECT call_id FROM calls WHERE call_id IN (SELECT value FROM json_each(?1)) "
+            "UNION SELECT call_id FROM event_batches "
+            "WHERE call_id IN (SELECT value FROM json_each(?1))", (ids,)))
+    return found
 
 
 def free_repeat(db: sqlite3.Connection, call_id: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import math
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from itertools import islice
 
 from ccdsl.runtime.operations.centre_time import utc_text
 from ccdsl.runtime.operations.store_record import VISITS, CallRecord, dumps, row_values
@@ -40,7 +41,10 @@ class Pending:
         self.calls_per_commit = calls_per_commit
         self.flush_events = flush_events
         self.dirty: dict[str, CallRecord] = {}  # open calls whose row changed since taken
-        self.events: list[tuple] = []  # (call_id, seq, the event's JSON array)
+        # call id -> [the first event's seq, each event's JSON array...]: the event_batches
+        # row it becomes, built as the events come (no tuple per event, no grouping at take)
+        self.events: dict[str, list] = {}
+        self.event_rows = 0  # the events in them
         self.choices: list[tuple] = []  # CHOICE_SQL's values
         self.finished: list[CallRecord] = []
         self.centre: list[tuple] = []
@@ -55,7 +59,7 @@ class Pending:
         self.dropping = False
 
     def backlog(self) -> int:
-        return len(self.events) + len(self.centre) + self.inflight_rows
+        return self.event_rows + len(self.centre) + self.inflight_rows
 
     def full(self, limit: int, what: str) -> bool:
         """Whether a row of `what` must be dropped: the backlog is at `limit`.
@@ -79,7 +83,7 @@ class Pending:
                                            else FLUSH_SECONDS)
             return True
         return (len(self.finished) >= self.calls_per_commit
-                or len(self.events) + len(self.centre) >= self.flush_events)
+                or self.event_rows + len(self.centre) >= self.flush_events)
 
     def due_in(self) -> float | None:
         """Seconds until the rows queued should be written (0: now; None:
@@ -87,7 +91,7 @@ class Pending:
         if self.first_at is None:
             return None
         if (len(self.finished) >= self.calls_per_commit or self.wrapups or self.jobs
-                or len(self.events) + len(self.centre) >= self.flush_events):
+                or self.event_rows + len(self.centre) >= self.flush_events):
             return 0
         return max(0.0, self.due_at - time.monotonic())
 
@@ -96,7 +100,7 @@ class Pending:
         call's row is the one its events had folded up to now."""
         if self.first_at is None:
             return None
-        batch = Batch(events=_batched(self.events), event_count=len(self.events),
+        batch = Batch(events=_batched(self.events), event_count=self.event_rows,
                       choices=self.choices, centre=self.centre, wrapups=self.wrapups,
                       jobs=self.jobs, records=self.finished)
         for call in itertools.chain(self.dirty.values(), self.finished):
@@ -110,7 +114,8 @@ class Pending:
                     for r in getattr(call, VISITS[table])]
             if rows:
                 batch.visits[table] = rows
-        self.dirty, self.events, self.finished, self.centre = {}, [], [], []
+        self.dirty, self.events, self.finished, self.centre = {}, {}, [], []
+        self.event_rows = 0
         self.choices = []
         self.wrapups, self.jobs = [], []
         self.first_at, self.due_at = None, math.inf
@@ -133,15 +138,14 @@ class Pending:
         return True
 
 
-def _batched(events: list[tuple]) -> list[tuple]:
+def _batched(events: dict[str, list]) -> list[tuple]:
     """The event_batches rows of queued events: one per call, its events in
     the order they came, keyed by the first one's seq."""
-    calls: dict[str, list[tuple]] = {}
-    for event in events:
-        found = calls.get(event[0])
-        if found is None:
-            calls[event[0]] = [event]
-        else:
-            found.append(event)
-    return [(call_id, rows[0][1], f"[{','.join([r[2] for r in rows])}]")
-            for call_id, rows in calls.items()]
+    return [(call_id, queued[0], f"[{','.join(islice(queued, 1, None))}]")
+            for call_id, queued in events.items()]
+
+
+def queued_events(events: dict[str, list], call_id: str) -> list[str]:
+    """The JSON arrays of a call's queued events, in order."""
+    queued = events.get(call_id)
+    return queued[1:] if queued is not None else []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccdsl.runtime.operations import rollup
-from ccdsl.runtime.operations.store_ids import free_repeat, taken
+from ccdsl.runtime.operations.store_ids import free_repeat, taken_of
 from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
     CALL_COLUMNS,
@@ -276,9 +276,10 @@ class StoreWriter:
         """The batch with every call id the file already had for another
         call given the next free `UNIQUEID~N` (the earlier call named as its
         previous_call), here and in every later batch of that call."""
-        for values in batch.inserts:
-            call_id = values[0]
-            if call_id not in self.renamed and taken(db, call_id):
+        fresh = [values[0] for values in batch.inserts if values[0] not in self.renamed]
+        found = taken_of(db, fresh) if fresh else ()
+        for call_id in fresh:
+            if call_id in found and call_id not in self.renamed:
                 new_id, previous = free_repeat(db, call_id)
                 log.warning("call store %s: call id %s is taken by an earlier call; this call "
                             "is stored as %s", self.path, call_id, new_id)

@@ -48,8 +48,9 @@ def test_event_json_takes_keys_json_cannot_and_run_time_values():
 
 
 def test_a_batch_holds_one_row_a_call_its_events_in_order():
-    queued = [("a", 1, "[1]"), ("b", 7, "[7]"), ("a", 2, "[2]"), ("b", 8, "[8]"),
-              ("a", 3, "[3]")]
+    # the queue keeps each call's events under it as they come: the first one's seq, then
+    # each event's JSON array (tests/runtime/test_store_queue_rows.py)
+    queued = {"a": [1, "[1]", "[2]", "[3]"], "b": [7, "[7]", "[8]"]}
     assert _batched(queued) == [("a", 1, "[[1],[2],[3]]"), ("b", 7, "[[7],[8]]")]
 
 
