@@ -15,7 +15,7 @@ from ccdsl.runtime.core.builtins import implementations as builtins_impl
 from ccdsl.runtime.core.channel import Channel
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError, FlowError, StepBudgetExceeded
 from ccdsl.runtime.core.evaluate import described, evaluate
-from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.events import Event, new_event, set_fields
 from ccdsl.runtime.core.ir import Program
 from ccdsl.runtime.core.nesting import (
     MAX_SUB_DEPTH,
@@ -125,7 +125,13 @@ class CallRuntime:
         self.ops_run = 0
         # read on every op and every event: looked up once per call
         self.step_budget = services.config.step_budget
-        self._sink_emit = services.sink.emit
+        # a sink that only watches for steps on its way to another (the
+        # simulator's StepWatch) offers `watching`, its step callback and that
+        # sink: the runtime calls the one on entering a step and emits to the
+        # other, one call less on every event
+        watching = getattr(services.sink, "watching", None)
+        self._on_step, sink = watching if watching is not None else (None, services.sink)
+        self._sink_emit = sink.emit
         self._clock_now = services.clock.now
         self.subs: list[str] = []  # the sub-flow calls active, outermost first
         self.nesting = 0  # sub-flow calls, constants and `on answered by agent` running
@@ -144,8 +150,19 @@ class CallRuntime:
         """Emit an event stamped now, or at `at` for what began earlier (a
         prompt is stamped when its playback started)."""
         self.seq += 1
-        self._sink_emit(Event(self.call_id, self.seq, self._clock_now() if at is None else at,
-                              kind, data, loc))
+        event = new_event(Event)  # Event(...) without its __init__ (see events.py)
+        set_fields(event, {"call_id": self.call_id, "seq": self.seq,
+                           "at": self._clock_now() if at is None else at, "kind": kind,
+                           "data": {} if data is None else data, "loc": loc})
+        self._sink_emit(event)
+
+    def enter_step(self, step: str, loc: dict | None) -> None:
+        """The flow is in `step` now: a step_entered event (and the step
+        watcher told, before the sink has it, as StepWatch.emit does)."""
+        self.step = step
+        if self._on_step is not None:
+            self._on_step(step)
+        self.emit("step_entered", {"step": step}, loc)
 
     def emit_error(self, err: Exception, *, handled: bool, loc: dict | None = None,
                    handler: str | None = None) -> None:
@@ -346,8 +363,7 @@ class CallRuntime:
                 step = self.program.steps.get(jump.step)
                 if step is None:
                     raise FlowError(f"no step named `{jump.step}`", jump.loc) from None
-                self.step = jump.step
-                self.emit("step_entered", {"step": jump.step}, step["loc"])
+                self.enter_step(jump.step, step["loc"])
                 ops, frame = step["body"], self.call_frame
 
 

@@ -69,9 +69,8 @@ async def _run_entry(rt: CallRuntime, entry: str) -> _Ending:
         rt.emit("handler_entered", {"handler": entry}, handler["loc"])
         body = handler["body"]
     elif entry in rt.program.steps:
-        rt.step = entry
         body = rt.program.steps[entry]["body"]
-        rt.emit("step_entered", {"step": entry}, rt.program.steps[entry]["loc"])
+        rt.enter_step(entry, rt.program.steps[entry]["loc"])
     else:
         raise FlowError(f"the flow has no `{entry}` handler or step to start from")
     try:

@@ -92,6 +92,8 @@ class SimChannel:
         self.answered = False
         self.ended_by: str | None = None  # caller | flow | transfer, once the call is over
         self._t0 = clock.now()
+        # the clock's ticks at the start, when it keeps them (see _elapsed)
+        self._t0_ticks = clock.ticks if type(clock) is VirtualClock else None
         self._recording: tuple[str, datetime] | None = None
         self.mutes = RecordingMutes()  # `pause recording`: its silent spans
         caller.begin(self._t0)
@@ -396,6 +398,15 @@ class SimChannel:
     def _ms_since(self, t: datetime) -> int:
         return round((self.clock.now() - t).total_seconds() * 1000)
 
+    def _elapsed(self) -> int:
+        """_ms_since(self._t0): from the clock's ticks, the same whole ms
+        without a datetime subtraction, while it keeps them."""
+        if self._t0_ticks is not None:
+            ticks = self.clock.ticks
+            if ticks is not None:
+                return ticks - self._t0_ticks
+        return round((self.clock.now() - self._t0).total_seconds() * 1000)
+
     def _hear(self, sound: Sound, interrupt_keys: str) -> str | None:
         if self.sounds is not None and self.sounds.lacks(sound):
             # Asterisk answers STREAM FILE with -1 at once and ccf serve goes
@@ -403,10 +414,12 @@ class SimChannel:
             self._note("sound_missing", kind=sound.kind, text=sound.text,
                        language=sound.language, file=self.sounds.path(sound))
             return None
-        # _ms_since inlined (twice per sound heard, the channel's commonest step)
+        # _elapsed inlined (twice per sound heard, the channel's commonest step)
         clock = self.clock
         start = clock.now()
-        at = round((start - self._t0).total_seconds() * 1000)
+        start_ticks = clock.ticks if self._t0_ticks is not None else None
+        at = start_ticks - self._t0_ticks if start_ticks is not None \
+            else round((start - self._t0).total_seconds() * 1000)
         key = None
         try:
             key = self._pass(self.sound_ms(sound),
@@ -415,8 +428,10 @@ class SimChannel:
             key = "hangup"  # as the AGI channel notes it: the sound was cut off
             raise
         finally:
+            end_ticks = clock.ticks if start_ticks is not None else None
             self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
-                       ms=round((clock.now() - start).total_seconds() * 1000),
+                       ms=end_ticks - start_ticks if end_ticks is not None
+                       else round((clock.now() - start).total_seconds() * 1000),
                        interrupted_by=key, at=at)
         return key
 
@@ -448,7 +463,7 @@ class SimChannel:
 
     def _note(self, entry: str, /, **data) -> None:
         if "at" not in data:  # not setdefault: it would work out the time every time
-            data["at"] = self._ms_since(self._t0)
+            data["at"] = self._elapsed()
         self.log.entries.append((entry, data))
 
 
@@ -460,6 +475,9 @@ class StepWatch:
         self.sink = sink
         self.channel = channel
         self._pass_on = sink.emit  # every event goes through: found once
+        # what CallRuntime unwraps (see its `watching`): it then tells the
+        # channel of each step itself and gives events straight to `sink`
+        self.watching = (channel.notify_step, sink)
 
     def emit(self, event: Event) -> None:
         if event.kind == "step_entered":

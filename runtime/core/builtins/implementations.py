@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from ccdsl.builtins import BUILTINS, Builtin
 from ccdsl.runtime.core import hours as business_hours
@@ -67,34 +67,54 @@ def agent_record(agent: Agent) -> Record:
                             "skills": tuple(agent.skills), "state": agent_state_name(agent.state)})
 
 
-# each registry builtin's parameter names, made once (bind runs on every call)
-_PARAM_NAMES: dict[str, frozenset[str]] = {}
+class _Shape(NamedTuple):
+    """What bind needs of a builtin's parameters, worked out once."""
+
+    builtin: Builtin
+    names: tuple[str, ...]  # in order: positional arguments bind to these
+    known: frozenset[str]
+    required: tuple[str, ...]  # in order: the first missing one is reported
+
+
+# each registry builtin's shape (bind runs on every call of a builtin)
+_SHAPES: dict[str, _Shape] = {}
+
+
+def _shape(builtin: Builtin) -> _Shape:
+    shape = _SHAPES.get(builtin.name)
+    if shape is not None and shape.builtin is builtin:
+        return shape
+    names = tuple(p.name for p in builtin.params)
+    shape = _Shape(builtin, names, frozenset(names),
+                   tuple(p.name for p in builtin.params if p.required))
+    if BUILTINS.get(builtin.name) is builtin:  # only the registry's are kept
+        _SHAPES[builtin.name] = shape
+    return shape
 
 
 def bind(builtin: Builtin, args: list, kwargs: dict, loc: dict | None) -> dict[str, Any]:
     """Positional arguments by parameter order, then named ones. Named
     arguments beyond the parameters are record fields (crm.find/create/
     update), collected under "fields"."""
-    if len(args) > len(builtin.params):
-        raise FlowError(f"`{builtin.name}` takes {len(builtin.params)} argument(s), "
+    shape = _shape(builtin)
+    names = shape.names
+    if len(args) > len(names):
+        raise FlowError(f"`{builtin.name}` takes {len(names)} argument(s), "
                         f"got {len(args)}", loc)
-    bound: dict[str, Any] = {p.name: a for p, a in zip(builtin.params, args, strict=False)}
+    bound: dict[str, Any] = dict(zip(names, args, strict=False))
     fields: dict[str, Any] = {}
-    names = _PARAM_NAMES.get(builtin.name)
-    if names is None or BUILTINS.get(builtin.name) is not builtin:
-        names = frozenset(p.name for p in builtin.params)
-        if BUILTINS.get(builtin.name) is builtin:  # only the registry's are kept
-            _PARAM_NAMES[builtin.name] = names
-    for name, value in kwargs.items():
-        if name in names:
-            bound[name] = value
-        elif builtin.record_fields:
-            fields[name] = value
-        else:
-            raise FlowError(f"`{builtin.name}` has no parameter `{name}`", loc)
-    for p in builtin.params:
-        if p.required and p.name not in bound:
-            raise FlowError(f"`{builtin.name}` needs its `{p.name}` argument", loc)
+    if kwargs:
+        known = shape.known
+        for name, value in kwargs.items():
+            if name in known:
+                bound[name] = value
+            elif builtin.record_fields:
+                fields[name] = value
+            else:
+                raise FlowError(f"`{builtin.name}` has no parameter `{name}`", loc)
+    for name in shape.required:
+        if name not in bound:
+            raise FlowError(f"`{builtin.name}` needs its `{name}` argument", loc)
     bound["fields"] = fields
     return bound
 
