@@ -207,6 +207,35 @@ def c_number(text: str, bounds: range = C_INT) -> int | None:
     return number if number in bounds else None
 
 
+def _line_text(raw: bytes) -> str:
+    """A line as received, without its LF and the CRs before it."""
+    return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+
+
+@lru_cache(maxsize=512)  # a call's replies are mostly the same few lines (parse_reply's cache)
+def _reply_of(raw: bytes) -> AgiReply | str:
+    """A received line as the session reads it: the reply it is, or the line
+    itself when it is the unsolicited HANGUP or a 520 usage block's first
+    line. Raises parse_reply's AgiProtocolError for any other line."""
+    line = _line_text(raw)
+    if line == "HANGUP" or line.startswith("520-"):
+        return line
+    return parse_reply(line)
+
+
+# what reading a line may raise, and what the session makes of it
+_WIRE_ERRORS = (asyncio.IncompleteReadError, AgiLineTooLong, ConnectionError, OSError)
+
+
+def _read_failure(exc: BaseException) -> AgiProtocolError:
+    if isinstance(exc, asyncio.IncompleteReadError):
+        what = "in the middle of a reply" if exc.partial else "before the reply"
+        return AgiConnectionClosed(f"the AGI connection closed {what}")
+    if isinstance(exc, AgiLineTooLong):
+        return AgiProtocolError("a reply line longer than the reader's limit")
+    return AgiConnectionClosed(f"the AGI connection failed: {exc}")
+
+
 # -- commands ----------------------------------------------------------------------------
 
 
@@ -273,11 +302,16 @@ class AgiSession:
         if self.limits is not None:
             limit = self.limits.limit(verb, args, limit)
         self.busy = True
+        wire = self.wire
         try:
-            self._send(verb, line)
+            try:
+                wire.write(line)
+            except (ConnectionError, OSError) as exc:
+                self.hung_up = True
+                raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
             # drain() only for a backed-up socket: its bound is a timer, and a
             # timer per command was a large share of a call's server time
-            if self.wire.backed_up():
+            if wire.backed_up():
                 await self._drain(verb)
             reply = await self._reply(verb, limit)
         except asyncio.CancelledError:
@@ -289,13 +323,6 @@ class AgiSession:
         if reply.code == 511:
             self.hung_up = True
         return reply
-
-    def _send(self, verb: str, line: bytes) -> None:
-        try:
-            self.wire.write(line)
-        except (ConnectionError, OSError) as exc:
-            self.hung_up = True
-            raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
 
     async def _drain(self, verb: str) -> None:
         """A command line is small: it almost always leaves at once. Only a
@@ -322,18 +349,24 @@ class AgiSession:
             raise RuntimeError("an AGI command must be sent from a task")
         cancelling = task.cancelling()
         self._expired = False
+        wire = self.wire
         watch.arm(self, watch.now() + limit, task, self._expire)
         try:
             while True:  # the lines already here are taken without a wait
-                line = self._take()
-                if line is None:  # the reply is not here yet: the one wait of a command
-                    await self.wire.readable()
-                elif line == "HANGUP":
+                try:
+                    raw = wire.take_line()
+                except _WIRE_ERRORS as exc:
+                    raise _read_failure(exc) from None
+                if raw is None:  # the reply is not here yet: the one wait of a command
+                    await wire.readable()
+                    continue
+                reply = _reply_of(raw)
+                if reply.__class__ is AgiReply:
+                    return reply
+                if reply == "HANGUP":
                     self.hung_up = True  # unsolicited: never the reply
-                elif line.startswith("520-"):
-                    return await self._usage_block(line)
                 else:
-                    return parse_reply(line)
+                    return await self._usage_block(reply)
         except asyncio.CancelledError:
             if not self._expired or task.uncancel() > cancelling:
                 raise  # not ours, or cancelled for another reason as well
@@ -386,16 +419,11 @@ class AgiSession:
         """The next line received, None when none is complete yet."""
         try:
             raw = self.wire.take_line()
-        except asyncio.IncompleteReadError as exc:
-            what = "in the middle of a reply" if exc.partial else "before the reply"
-            raise AgiConnectionClosed(f"the AGI connection closed {what}") from None
-        except AgiLineTooLong:
-            raise AgiProtocolError("a reply line longer than the reader's limit") from None
-        except (ConnectionError, OSError) as exc:
-            raise AgiConnectionClosed(f"the AGI connection failed: {exc}") from None
+        except _WIRE_ERRORS as exc:
+            raise _read_failure(exc) from None
         if raw is None:
             return None
-        return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+        return _line_text(raw)
 
     async def close(self) -> None:
         """Close the socket: on Asterisk's side the AGI ends and the dialplan
