@@ -97,17 +97,58 @@ async def read_environment(wire: AgiWire, *, timeout: float = 5.0,
     block is malformed, larger than `limit` bytes, cut short by the socket
     closing, or not complete within `timeout` seconds."""
     variables: dict[str, str] = {}
+    task = asyncio.current_task()
+    if task is None:  # no task for the loop's deadlines to cancel
+        try:
+            async with asyncio.timeout(timeout):
+                await _read_header(wire, variables, limit)
+        except TimeoutError:
+            raise _header_timeout(timeout, variables) from None
+        return environment_from(variables)
+    # the wait is bounded by the loop's deadlines (agi_deadlines.py), as a
+    # reply's is: no timer of its own per connection
+    watch = deadlines(asyncio.get_running_loop())
+    expired: list[bool] = []
+    cancelling = task.cancelling()
+    watch.arm(wire, watch.now() + timeout, task, lambda: expired.append(True))
     try:
-        async with asyncio.timeout(timeout):
-            await _read_header_lines(wire, variables, limit)
-    except TimeoutError:
-        raise AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
-                               f"({len(variables)} variables read)") from None
+        await _read_header(wire, variables, limit)
+    except asyncio.CancelledError:
+        if not expired or task.uncancel() > cancelling:
+            raise  # not ours, or cancelled for another reason as well
+        raise _header_timeout(timeout, variables) from None
+    finally:
+        watch.disarm(wire)
     return environment_from(variables)
 
 
-async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
+def _header_timeout(timeout: float, variables: dict[str, str]) -> AgiProtocolError:
+    return AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
+                            f"({len(variables)} variables read)")
+
+
+async def _read_header(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
+    """The block into `variables`, taken as many lines at a time as have arrived
+    (Asterisk writes it in two pieces); the line-by-line reader takes over for
+    whatever it must tell apart (an overrun, EOF, a failed connection)."""
     size = 0
+    while True:
+        lines = wire.take_lines(limit - size)
+        if lines is None:
+            break
+        if lines:
+            size += len(lines)
+            # decoded at once: a LF is never part of a UTF-8 sequence, so each
+            # line decodes (and is replaced) as it would alone
+            for line in lines.decode("utf-8", "replace").split("\n")[:-1]:
+                if _header_line(line.rstrip("\r"), variables):
+                    return
+        await wire.readable()
+    await _read_header_lines(wire, variables, limit, size)
+
+
+async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: int,
+                             size: int = 0) -> None:
     while True:
         try:
             raw = wire.take_line()  # the block mostly comes in one piece: no wait per line
@@ -129,18 +170,24 @@ async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: in
         size += len(raw)
         if size > limit:
             raise AgiProtocolError(f"the agi_ header block is larger than {limit} bytes")
-        line = raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
-        if not line:
-            if not variables:
-                raise AgiProtocolError("the agi_ header block is empty")
+        if _header_line(raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r"), variables):
             return
-        key, sep, value = line.partition(":")
-        if not sep or not _HEADER_KEY.fullmatch(key):
-            raise AgiProtocolError(f"malformed agi_ header line {line[:80]!r}: expected "
-                                   "`agi_name: value`")
-        if key in variables:
-            raise AgiProtocolError(f"the agi_ header block sends {key} twice")
-        variables[key] = value[1:] if value.startswith(" ") else value
+
+
+def _header_line(line: str, variables: dict[str, str]) -> bool:
+    """One line of the block into `variables`; True for the empty line that ends it."""
+    if not line:
+        if not variables:
+            raise AgiProtocolError("the agi_ header block is empty")
+        return True
+    key, sep, value = line.partition(":")
+    if not sep or not _HEADER_KEY.fullmatch(key):
+        raise AgiProtocolError(f"malformed agi_ header line {line[:80]!r}: expected "
+                               "`agi_name: value`")
+    if key in variables:
+        raise AgiProtocolError(f"the agi_ header block sends {key} twice")
+    variables[key] = value[1:] if value.startswith(" ") else value
+    return False
 
 
 # -- replies --------------------------------------------------------------------------
