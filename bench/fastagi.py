@@ -110,6 +110,7 @@ def flow_source() -> str:
 
 
 async def _serve_ccf(workdir: str) -> None:
+    from ccdsl.runtime.asterisk import serve_gc
     from ccdsl.runtime.asterisk.agi_line import AgiSettings
     from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
     from ccdsl.runtime.asterisk.tts import TtsRenderer
@@ -139,6 +140,7 @@ async def _serve_ccf(workdir: str) -> None:
                         tts=TtsRenderer(os.path.join(workdir, "tts")), agents=centre.agent,
                         clock=clock)
     host, port = await server.start()
+    serve_gc.settle()  # as `ccf serve` does once listening
     print(f"READY {port}", flush=True)
     await until_stopped()
     await server.stop(grace_s=5.0)

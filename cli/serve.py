@@ -94,6 +94,7 @@ def serve(
         return
 
     from ccdsl.cli.console_flows import served_drawings
+    from ccdsl.runtime.asterisk import serve_gc
     from ccdsl.runtime.asterisk.limits import raise_open_files
     from ccdsl.runtime.asterisk.service import LiveCentre, StartError
     from ccdsl.runtime.console.serve import ServedCentre
@@ -135,6 +136,7 @@ def serve(
             write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
             await live.stop(0)
             return USAGE  # the address given cannot be used
+        serve_gc.settle()  # start-up's objects out of every later collection
         version = live.flows.version if live.flows else None
         api = (f"console and HTTP API on http://{live.api_address[0]}:{live.api_address[1]}/"
                if live.api_address else f"console and HTTP API not listening "

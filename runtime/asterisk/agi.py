@@ -97,17 +97,58 @@ async def read_environment(wire: AgiWire, *, timeout: float = 5.0,
     block is malformed, larger than `limit` bytes, cut short by the socket
     closing, or not complete within `timeout` seconds."""
     variables: dict[str, str] = {}
+    task = asyncio.current_task()
+    if task is None:  # no task for the loop's deadlines to cancel
+        try:
+            async with asyncio.timeout(timeout):
+                await _read_header(wire, variables, limit)
+        except TimeoutError:
+            raise _header_timeout(timeout, variables) from None
+        return environment_from(variables)
+    # the wait is bounded by the loop's deadlines (agi_deadlines.py), as a
+    # reply's is: no timer of its own per connection
+    watch = deadlines(asyncio.get_running_loop())
+    expired: list[bool] = []
+    cancelling = task.cancelling()
+    watch.arm(wire, watch.now() + timeout, task, lambda: expired.append(True))
     try:
-        async with asyncio.timeout(timeout):
-            await _read_header_lines(wire, variables, limit)
-    except TimeoutError:
-        raise AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
-                               f"({len(variables)} variables read)") from None
+        await _read_header(wire, variables, limit)
+    except asyncio.CancelledError:
+        if not expired or task.uncancel() > cancelling:
+            raise  # not ours, or cancelled for another reason as well
+        raise _header_timeout(timeout, variables) from None
+    finally:
+        watch.disarm(wire)
     return environment_from(variables)
 
 
-async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
+def _header_timeout(timeout: float, variables: dict[str, str]) -> AgiProtocolError:
+    return AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
+                            f"({len(variables)} variables read)")
+
+
+async def _read_header(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
+    """The block into `variables`, taken as many lines at a time as have arrived
+    (Asterisk writes it in two pieces); the line-by-line reader takes over for
+    whatever it must tell apart (an overrun, EOF, a failed connection)."""
     size = 0
+    while True:
+        lines = wire.take_lines(limit - size)
+        if lines is None:
+            break
+        if lines:
+            size += len(lines)
+            # decoded at once: a LF is never part of a UTF-8 sequence, so each
+            # line decodes (and is replaced) as it would alone
+            for line in lines.decode("utf-8", "replace").split("\n")[:-1]:
+                if _header_line(line.rstrip("\r"), variables):
+                    return
+        await wire.readable()
+    await _read_header_lines(wire, variables, limit, size)
+
+
+async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: int,
+                             size: int = 0) -> None:
     while True:
         try:
             raw = wire.take_line()  # the block mostly comes in one piece: no wait per line
@@ -129,18 +170,24 @@ async def _read_header_lines(wire: AgiWire, variables: dict[str, str], limit: in
         size += len(raw)
         if size > limit:
             raise AgiProtocolError(f"the agi_ header block is larger than {limit} bytes")
-        line = raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
-        if not line:
-            if not variables:
-                raise AgiProtocolError("the agi_ header block is empty")
+        if _header_line(raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r"), variables):
             return
-        key, sep, value = line.partition(":")
-        if not sep or not _HEADER_KEY.fullmatch(key):
-            raise AgiProtocolError(f"malformed agi_ header line {line[:80]!r}: expected "
-                                   "`agi_name: value`")
-        if key in variables:
-            raise AgiProtocolError(f"the agi_ header block sends {key} twice")
-        variables[key] = value[1:] if value.startswith(" ") else value
+
+
+def _header_line(line: str, variables: dict[str, str]) -> bool:
+    """One line of the block into `variables`; True for the empty line that ends it."""
+    if not line:
+        if not variables:
+            raise AgiProtocolError("the agi_ header block is empty")
+        return True
+    key, sep, value = line.partition(":")
+    if not sep or not _HEADER_KEY.fullmatch(key):
+        raise AgiProtocolError(f"malformed agi_ header line {line[:80]!r}: expected "
+                               "`agi_name: value`")
+    if key in variables:
+        raise AgiProtocolError(f"the agi_ header block sends {key} twice")
+    variables[key] = value[1:] if value.startswith(" ") else value
+    return False
 
 
 # -- replies --------------------------------------------------------------------------
@@ -205,6 +252,35 @@ def c_number(text: str, bounds: range = C_INT) -> int | None:
         return None
     number = int(text)
     return number if number in bounds else None
+
+
+def _line_text(raw: bytes) -> str:
+    """A line as received, without its LF and the CRs before it."""
+    return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+
+
+@lru_cache(maxsize=512)  # a call's replies are mostly the same few lines (parse_reply's cache)
+def _reply_of(raw: bytes) -> AgiReply | str:
+    """A received line as the session reads it: the reply it is, or the line
+    itself when it is the unsolicited HANGUP or a 520 usage block's first
+    line. Raises parse_reply's AgiProtocolError for any other line."""
+    line = _line_text(raw)
+    if line == "HANGUP" or line.startswith("520-"):
+        return line
+    return parse_reply(line)
+
+
+# what reading a line may raise, and what the session makes of it
+_WIRE_ERRORS = (asyncio.IncompleteReadError, AgiLineTooLong, ConnectionError, OSError)
+
+
+def _read_failure(exc: BaseException) -> AgiProtocolError:
+    if isinstance(exc, asyncio.IncompleteReadError):
+        what = "in the middle of a reply" if exc.partial else "before the reply"
+        return AgiConnectionClosed(f"the AGI connection closed {what}")
+    if isinstance(exc, AgiLineTooLong):
+        return AgiProtocolError("a reply line longer than the reader's limit")
+    return AgiConnectionClosed(f"the AGI connection failed: {exc}")
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -273,11 +349,16 @@ class AgiSession:
         if self.limits is not None:
             limit = self.limits.limit(verb, args, limit)
         self.busy = True
+        wire = self.wire
         try:
-            self._send(verb, line)
+            try:
+                wire.write(line)
+            except (ConnectionError, OSError) as exc:
+                self.hung_up = True
+                raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
             # drain() only for a backed-up socket: its bound is a timer, and a
             # timer per command was a large share of a call's server time
-            if self.wire.backed_up():
+            if wire.backed_up():
                 await self._drain(verb)
             reply = await self._reply(verb, limit)
         except asyncio.CancelledError:
@@ -289,13 +370,6 @@ class AgiSession:
         if reply.code == 511:
             self.hung_up = True
         return reply
-
-    def _send(self, verb: str, line: bytes) -> None:
-        try:
-            self.wire.write(line)
-        except (ConnectionError, OSError) as exc:
-            self.hung_up = True
-            raise AgiConnectionClosed(f"{verb}: the AGI connection failed: {exc}") from None
 
     async def _drain(self, verb: str) -> None:
         """A command line is small: it almost always leaves at once. Only a
@@ -322,18 +396,24 @@ class AgiSession:
             raise RuntimeError("an AGI command must be sent from a task")
         cancelling = task.cancelling()
         self._expired = False
+        wire = self.wire
         watch.arm(self, watch.now() + limit, task, self._expire)
         try:
             while True:  # the lines already here are taken without a wait
-                line = self._take()
-                if line is None:  # the reply is not here yet: the one wait of a command
-                    await self.wire.readable()
-                elif line == "HANGUP":
+                try:
+                    raw = wire.take_line()
+                except _WIRE_ERRORS as exc:
+                    raise _read_failure(exc) from None
+                if raw is None:  # the reply is not here yet: the one wait of a command
+                    await wire.readable()
+                    continue
+                reply = _reply_of(raw)
+                if reply.__class__ is AgiReply:
+                    return reply
+                if reply == "HANGUP":
                     self.hung_up = True  # unsolicited: never the reply
-                elif line.startswith("520-"):
-                    return await self._usage_block(line)
                 else:
-                    return parse_reply(line)
+                    return await self._usage_block(reply)
         except asyncio.CancelledError:
             if not self._expired or task.uncancel() > cancelling:
                 raise  # not ours, or cancelled for another reason as well
@@ -386,16 +466,11 @@ class AgiSession:
         """The next line received, None when none is complete yet."""
         try:
             raw = self.wire.take_line()
-        except asyncio.IncompleteReadError as exc:
-            what = "in the middle of a reply" if exc.partial else "before the reply"
-            raise AgiConnectionClosed(f"the AGI connection closed {what}") from None
-        except AgiLineTooLong:
-            raise AgiProtocolError("a reply line longer than the reader's limit") from None
-        except (ConnectionError, OSError) as exc:
-            raise AgiConnectionClosed(f"the AGI connection failed: {exc}") from None
+        except _WIRE_ERRORS as exc:
+            raise _read_failure(exc) from None
         if raw is None:
             return None
-        return raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+        return _line_text(raw)
 
     async def close(self) -> None:
         """Close the socket: on Asterisk's side the AGI ends and the dialplan

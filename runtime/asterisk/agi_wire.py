@@ -7,8 +7,13 @@ without awaiting anything; a future exists only while a line is awaited and none
 from __future__ import annotations
 
 import asyncio
+import re
 
 DEFAULT_LIMIT = 2 ** 16  # a line longer than this is no FastAGI line (asyncio's stream limit)
+
+
+# the end of a block of lines: an empty line (LF alone, or CRs and LF) at the start or after a LF
+_EMPTY_LINE = re.compile(rb"(?:^|\n)\r*\n")
 
 
 class AgiLineTooLong(Exception):
@@ -104,6 +109,29 @@ class AgiWire(asyncio.Protocol):
             self._reading_paused = False
             self.transport.resume_reading()
         return line
+
+    def take_lines(self, room: int) -> bytes | None:
+        """The whole lines here, up to and including the first empty one (the
+        end of the agi_ header block), at most `room` bytes of them; b"" while
+        no line end has arrived. None when take_line must read on instead, to
+        tell what is wrong: more than `room` bytes, a line past this wire's
+        limit, EOF without a line end, a failed connection. Nothing is taken then."""
+        if self._error is not None:
+            return None
+        buffer = self._buffer
+        found = _EMPTY_LINE.search(buffer)
+        end = found.end() if found is not None else buffer.rfind(b"\n") + 1
+        if end == 0:
+            # b"" only when readable() will wait: no line end, no EOF, no overrun
+            return None if self._eof or len(buffer) > self.limit else b""
+        if end > room or end > self.limit:
+            return None
+        lines = bytes(buffer[:end])
+        del buffer[:end]
+        if self._reading_paused and len(buffer) <= self.limit and self.transport:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        return lines
 
     def readable(self) -> asyncio.Future:
         """A future done once take_line has something to say (a line, EOF, an error)."""

@@ -1,8 +1,8 @@
 """The shapes of agi_ header block the server reads, whatever the chunks they come in:
 LF or CRLF lines, a CR inside a value, a block of one line, LF lines ended by a CRLF
 empty line; the bytes after the block left for the first reply; a fault reported at the
-line that has it. (Reading Asterisk's LF block in one go, not a line at a time, was tried
-for speed and dropped: it cannot see a CRLF empty line after LF lines.)"""
+line that has it. (A block that has arrived whole is taken in one go, up to its first empty
+line in any of its forms; tests/asterisk/test_agi_header_block.py holds it to these reads.)"""
 
 from __future__ import annotations
 
