@@ -1,0 +1,145 @@
+"""A file being edited, parsed item by item: each top-level item's parse is kept in the cache
+folder under its text, so the next edit re-parses only the items it touched. Must not check.
+
+A file is cut before every line that starts at column 0 and is neither blank nor a comment;
+each piece holds one item (a step, a handler, a prompt...). The grammar's `start` is a plain
+sequence of items, so a piece parses alone as it does in its file, its lines counted from its
+own first line: a stored piece read back where its first line moved has every span moved
+with it. Whatever is not that simple (a piece that does not parse clean, or holds other than
+one item, as a cut inside brackets does) is parsed whole, as before.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from ccdsl import ast
+from ccdsl.compiler import comments as comment_scanner
+from ccdsl.compiler.cache_store import Store, key_of
+from ccdsl.source import SourceFile, Span
+
+KIND = "modules"
+# a piece starts at a line whose first character is not a space, a tab, a newline or `#`
+_ITEM_LINE = re.compile(r"^[^\s#]", re.MULTILINE)
+# beyond this share of pieces not in the folder, the file is parsed whole (one parse is
+# cheaper than many small ones) and its items stored from that parse
+_WHOLE_BEYOND = 0.25
+
+Parse = Callable[[SourceFile], tuple]
+
+
+def pieces(text: str) -> list[tuple[int, str]]:
+    """(first line, text) of each piece, in order; the first piece also holds the
+    blank and comment lines before the first item."""
+    starts = [m.start() for m in _ITEM_LINE.finditer(text)]
+    if not starts:
+        return []
+    starts[0] = 0
+    out = []
+    line = 1
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        piece = text[start:end]
+        out.append((line, piece))
+        line += piece.count("\n")
+    return out
+
+
+def parse_items(source: SourceFile, store: Store, parse: Parse) -> tuple:
+    """parse(source)'s result (module, diagnostics, broken tests), its items read from the
+    folder where their text was stored before; the pieces parsed here are stored."""
+    cut = pieces(source.text)
+    if not cut:
+        return parse(source)
+    keys = [key_of("item", source.path, text) for _, text in cut]
+    found = [store.get(KIND, key) for key in keys]
+    missing = [i for i, entry in enumerate(found) if not _well_formed(entry)]
+    if len(missing) > len(cut) * _WHOLE_BEYOND:
+        return _whole(source, store, parse, cut, keys)
+    items: list = []
+    for i, (line, text) in enumerate(cut):
+        entry = found[i]
+        if i in missing:
+            module, diags, broken = parse(SourceFile(source.path, text))
+            if module is None or diags or broken or len(module.items) != 1:
+                return parse(source)
+            entry = found[i] = _entry(1, module.span, module.items)
+            store.put(KIND, keys[i], entry)
+        items.extend(_load(entry, line, source.path))
+    # the module's span: from where the first piece's starts (its first line is the
+    # file's) to the end of the last item, as parser.parse_source's
+    line, column = found[0][1]
+    span = Span(source.path, line, column, items[-1].span.end_line, items[-1].span.end_column)
+    comments = tuple(comment_scanner.scan(source.text))
+    return ast.Module(source.path, tuple(items), comments, span), [], ()
+
+
+def _whole(source: SourceFile, store: Store, parse: Parse, cut: list[tuple[int, str]],
+           keys: list[str]) -> tuple:
+    """The file parsed whole; its items stored piece by piece when each piece holds one."""
+    result = parse(source)
+    module, diags, broken = result
+    if module is None or diags or broken or len(module.items) != len(cut):
+        return result
+    lines = [line for line, _ in cut] + [float("inf")]
+    for i, item in enumerate(module.items):
+        if not lines[i] <= item.span.line < lines[i + 1]:
+            return result  # not one item a piece: nothing stored
+    for i, item in enumerate(module.items):
+        store.put(KIND, keys[i], _entry(cut[i][0], module.span if i == 0 else item.span,
+                                        (item,)))
+    return result
+
+
+def _entry(first_line: int, span: Span, items: tuple) -> tuple:
+    """What is stored of a piece: the line it started at, where its module's span
+    starts (the file's, for the first piece) and its items, pickled on their own so that
+    they can be read back with their lines moved."""
+    return first_line, (span.line, span.column), pickle.dumps(
+        items, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _well_formed(entry: object) -> bool:
+    return isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], int) \
+        and isinstance(entry[1], tuple) and isinstance(entry[2], bytes)
+
+
+def _load(entry: tuple, line: int, path: str) -> tuple:
+    stored_line, _, data = entry
+    if stored_line == line:
+        return pickle.loads(data)
+    return _Shifting(data, _shifted_span(line - stored_line, path)).load()
+
+
+class _Shifting(pickle.Unpickler):
+    """Reads a piece's items with every span of its file moved by a number of lines."""
+
+    def __init__(self, data: bytes, span_class: type) -> None:
+        import io
+
+        super().__init__(io.BytesIO(data))
+        self._span_class = span_class
+
+    def find_class(self, module: str, name: str):
+        if module == Span.__module__ and name == "Span":
+            return self._span_class
+        return super().find_class(module, name)
+
+
+@lru_cache(maxsize=64)
+def _shifted_span(delta: int, path: str) -> type:
+    """A stand-in for Span that pickle calls to make each span: a Span of path, delta
+    lines further (others, like NO_SPAN, as they were)."""
+
+    class Shifted(Span):
+        __slots__ = ()
+
+        def __new__(cls, file, line, column, end_line, end_column):
+            if file != path:
+                return Span(file, line, column, end_line, end_column)
+            return Span(file, line + delta, column, end_line + delta, end_column)
+
+    return Shifted
