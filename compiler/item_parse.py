@@ -1,5 +1,6 @@
 """A file being edited, parsed item by item: each top-level item's parse is kept in the cache
-folder under its text, so the next edit re-parses only the items it touched. Must not check.
+folder by the hash of its text (one entry a file), so the next edit re-parses only the items
+it touched. Must not check.
 
 A file is cut before every line that starts at column 0 and is neither blank nor a comment;
 each piece holds one item (a step, a handler, a prompt...). The grammar's `start` is a plain
@@ -11,6 +12,7 @@ one item, as a cut inside brackets does) is parsed whole, as before.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import re
 from collections.abc import Callable
@@ -54,11 +56,17 @@ def parse_items(source: SourceFile, store: Store, parse: Parse) -> tuple:
     cut = pieces(source.text)
     if not cut:
         return parse(source)
-    keys = [key_of("item", source.path, text) for _, text in cut]
-    found = [store.get(KIND, key) for key in keys]
-    missing = [i for i, entry in enumerate(found) if not _well_formed(entry)]
+    # one entry a file: its pieces by the hash of their text (one file to read and to
+    # write, not one a piece); it holds the pieces of the file's last text only
+    pack_key = key_of("items", source.path)
+    stored = store.get(KIND, pack_key)
+    if not isinstance(stored, dict):
+        stored = {}
+    keys = [hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() for _, text in cut]
+    found = [stored.get(key) for key in keys]
+    missing = {i for i, entry in enumerate(found) if not _well_formed(entry)}
     if len(missing) > len(cut) * _WHOLE_BEYOND:
-        return _whole(source, store, parse, cut, keys)
+        return _whole(source, store, parse, cut, keys, pack_key)
     items: list = []
     for i, (line, text) in enumerate(cut):
         entry = found[i]
@@ -67,18 +75,19 @@ def parse_items(source: SourceFile, store: Store, parse: Parse) -> tuple:
             if module is None or diags or broken or len(module.items) != 1:
                 return parse(source)
             entry = found[i] = _entry(1, module.span, module.items)
-            store.put(KIND, keys[i], entry)
         items.extend(_load(entry, line, source.path))
+    if missing or stored.keys() != set(keys):
+        store.put(KIND, pack_key, dict(zip(keys, found, strict=True)))
     # the module's span: from where the first piece's starts (its first line is the
     # file's) to the end of the last item, as parser.parse_source's
-    line, column = found[0][1]
-    span = Span(source.path, line, column, items[-1].span.end_line, items[-1].span.end_column)
+    offset, column = found[0][1]
+    span = Span(source.path, 1 + offset, column, items[-1].span.end_line, items[-1].span.end_column)
     comments = tuple(comment_scanner.scan(source.text))
     return ast.Module(source.path, tuple(items), comments, span), [], ()
 
 
 def _whole(source: SourceFile, store: Store, parse: Parse, cut: list[tuple[int, str]],
-           keys: list[str]) -> tuple:
+           keys: list[bytes], pack_key: str) -> tuple:
     """The file parsed whole; its items stored piece by piece when each piece holds one."""
     result = parse(source)
     module, diags, broken = result
@@ -88,17 +97,19 @@ def _whole(source: SourceFile, store: Store, parse: Parse, cut: list[tuple[int, 
     for i, item in enumerate(module.items):
         if not lines[i] <= item.span.line < lines[i + 1]:
             return result  # not one item a piece: nothing stored
+    pack: dict[bytes, tuple] = {}
     for i, item in enumerate(module.items):
-        store.put(KIND, keys[i], _entry(cut[i][0], module.span if i == 0 else item.span,
-                                        (item,)))
+        if keys[i] not in pack:
+            pack[keys[i]] = _entry(cut[i][0], module.span if i == 0 else item.span, (item,))
+    store.put(KIND, pack_key, pack)
     return result
 
 
 def _entry(first_line: int, span: Span, items: tuple) -> tuple:
-    """What is stored of a piece: the line it started at, where its module's span
-    starts (the file's, for the first piece) and its items, pickled on their own so that
-    they can be read back with their lines moved."""
-    return first_line, (span.line, span.column), pickle.dumps(
+    """What is stored of a piece: the line it started at, where its module's span starts
+    (the file's, for the first piece; its line counted from the piece's first) and its
+    items, pickled on their own so that they can be read back with their lines moved."""
+    return first_line, (span.line - first_line, span.column), pickle.dumps(
         items, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -168,3 +168,12 @@ def test_a_second_edit_re_parses_one_piece_and_reports_as_a_fresh_compile(tmp_pa
         assert cached.diagnostics == fresh.diagnostics and cached.diagnostics
         if n >= 2:  # the first edit after the first validate stored the pieces
             assert len(parsed) == 1 and parsed[0].startswith(f"step s{step}:")
+
+
+def test_a_piece_twice_in_a_file_is_read_back_at_each_place(tmp_path) -> None:
+    text = "step a:\n  hangup\n\nstep b:\n  goto a\nstep a:\n  hangup\n\n"
+    store = Store(str(tmp_path / "cache"))
+    for moved in (text, "\n# moved\n" + text, text + "step c:\n  hangup\n"):
+        for _ in range(2):  # stored (whole, or piece by piece), then read back
+            got = item_parse.parse_items(SourceFile("f.ccf", moved), store, parse_recovering)
+            same(got, parse_recovering(SourceFile("f.ccf", moved)))
