@@ -13,6 +13,7 @@ one item, as a cut inside brackets does) is parsed whole, as before.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 import re
 from collections.abc import Callable
@@ -120,24 +121,28 @@ def _well_formed(entry: object) -> bool:
 
 def _load(entry: tuple, line: int, path: str) -> tuple:
     stored_line, _, data = entry
-    if stored_line == line:
-        return pickle.loads(data)
-    return _Shifting(data, _shifted_span(line - stored_line, path)).load()
+    span_class = Span if stored_line == line else _shifted_span(line - stored_line, path)
+    return _Reader(io.BytesIO(data), span_class).load()
 
 
-class _Shifting(pickle.Unpickler):
-    """Reads a piece's items with every span of its file moved by a number of lines."""
+# the classes the pieces name, found once: pickle's own look-up goes through the import
+# machinery at every class named in every piece (about 17 a piece)
+_CLASSES: dict[tuple[str, str], object] = {}
 
-    def __init__(self, data: bytes, span_class: type) -> None:
-        import io
 
-        super().__init__(io.BytesIO(data))
+class _Reader(pickle.Unpickler):
+    """Reads a piece's items; span_class makes their spans (Span, or a stand-in that moves
+    the spans of their file by a number of lines)."""
+
+    def __init__(self, data: io.BytesIO, span_class: type) -> None:
+        super().__init__(data)
         self._span_class = span_class
 
     def find_class(self, module: str, name: str):
-        if module == Span.__module__ and name == "Span":
-            return self._span_class
-        return super().find_class(module, name)
+        found = _CLASSES.get((module, name))
+        if found is None:
+            found = _CLASSES[module, name] = super().find_class(module, name)
+        return self._span_class if found is Span else found
 
 
 @lru_cache(maxsize=64)
