@@ -69,6 +69,7 @@ def parse_items(source: SourceFile, store: Store, parse: Parse) -> tuple:
     if len(missing) > len(cut) * _WHOLE_BEYOND:
         return _whole(source, store, parse, cut, keys, pack_key)
     items: list = []
+    classes: dict[tuple[str, str], object] = {}
     for i, (line, text) in enumerate(cut):
         entry = found[i]
         if i in missing:
@@ -76,7 +77,7 @@ def parse_items(source: SourceFile, store: Store, parse: Parse) -> tuple:
             if module is None or diags or broken or len(module.items) != 1:
                 return parse(source)
             entry = found[i] = _entry(1, module.span, module.items)
-        items.extend(_load(entry, line, source.path))
+        items.extend(_load(entry, line, source.path, classes))
     if missing or stored.keys() != set(keys):
         store.put(KIND, pack_key, dict(zip(keys, found, strict=True)))
     # the module's span: from where the first piece's starts (its first line is the
@@ -119,29 +120,27 @@ def _well_formed(entry: object) -> bool:
         and isinstance(entry[1], tuple) and isinstance(entry[2], bytes)
 
 
-def _load(entry: tuple, line: int, path: str) -> tuple:
+def _load(entry: tuple, line: int, path: str, classes: dict) -> tuple:
     stored_line, _, data = entry
     span_class = Span if stored_line == line else _shifted_span(line - stored_line, path)
-    return _Reader(io.BytesIO(data), span_class).load()
-
-
-# the classes the pieces name, found once: pickle's own look-up goes through the import
-# machinery at every class named in every piece (about 17 a piece)
-_CLASSES: dict[tuple[str, str], object] = {}
+    return _Reader(io.BytesIO(data), span_class, classes).load()
 
 
 class _Reader(pickle.Unpickler):
     """Reads a piece's items; span_class makes their spans (Span, or a stand-in that moves
-    the spans of their file by a number of lines)."""
+    the spans of their file by a number of lines). classes: the classes found so far, by
+    (module, name), shared by the pieces of a file: pickle's own look-up goes through the
+    import machinery at every class named in every piece (about 17 a piece)."""
 
-    def __init__(self, data: io.BytesIO, span_class: type) -> None:
+    def __init__(self, data: io.BytesIO, span_class: type, classes: dict) -> None:
         super().__init__(data)
         self._span_class = span_class
+        self._classes = classes
 
     def find_class(self, module: str, name: str):
-        found = _CLASSES.get((module, name))
+        found = self._classes.get((module, name))
         if found is None:
-            found = _CLASSES[module, name] = super().find_class(module, name)
+            found = self._classes[module, name] = super().find_class(module, name)
         return self._span_class if found is Span else found
 
 
