@@ -225,6 +225,8 @@ class _Walker:
             self.loops -= loop
         elif isinstance(stmt, ast.If):
             after = nullsafety.if_envs(stmt, env)[1]
+        if after is None and not env.narrowed and not isinstance(stmt, ast.Assign):
+            return env  # what env_after gives then, without its closure
 
         def value_type(expr, expr_env: Env) -> Type:
             if checked is not None and expr_env is env and expr is stmt.value:
@@ -432,19 +434,17 @@ class _Walker:
 
     def option_value(self, option: ast.Option, s: OptionSpec, env: Env) -> None:
         value = option.value
-        form_words = {ast.RangeValue: "a range", ast.EveryValue: "`every ...`",
-                      ast.SourceValue: f"`{getattr(value, 'kind', '')} ...`"}
+        form = _form_words(value)  # None for a plain value
         if s.form == "skills":
-            if type(value) in form_words:
-                self._wrong_form(option, form_words[type(value)], "a skills list like "
-                                 "`[general]`")
+            if form is not None:
+                self._wrong_form(option, form, "a skills list like `[general]`")
             else:
                 check_skills(value, env, self.diags, value_of)
         elif s.form == "prompt":
             if isinstance(value, ast.SourceValue):
                 expect(value.value, (TEXT,), env, self.diags, f"`{value.kind}` takes a text")
-            elif type(value) in form_words:
-                self._wrong_form(option, form_words[type(value)],
+            elif form is not None:
+                self._wrong_form(option, form,
                                  "a prompt, a sound file, `tts TEXT` or `file NAME`")
             else:
                 self.playable(value, env, f"the option `{option.name}`")
@@ -454,8 +454,8 @@ class _Walker:
             if isinstance(value, ast.RangeValue):
                 for end in (value.low, value.high):
                     self._typed(option, end, s.type, env)
-            elif type(value) in form_words:
-                self._wrong_form(option, form_words[type(value)], "a number or a range `lo..hi`")
+            elif form is not None:
+                self._wrong_form(option, form, "a number or a range `lo..hi`")
             else:
                 self._typed(option, value, s.type, env)
         elif s.form == "messages":
@@ -464,16 +464,19 @@ class _Walker:
             if isinstance(value, ast.EveryValue) and value.what is None:
                 self._typed(option, value.interval, s.type, env)
             else:
-                self._wrong_form(option, form_words.get(type(value), "a plain value"),
+                self._wrong_form(option, form if form is not None else "a plain value",
                                  f"`{option.name} every {_example(s.type)}`")
-        elif type(value) in form_words:
-            self._wrong_form(option, form_words[type(value)], describe(s.type))
+        elif form is not None:
+            self._wrong_form(option, form, describe(s.type))
         else:
             self._typed(option, value, s.type, env)
 
     def _typed(self, option: ast.Option, expr, wanted: Type, env: Env) -> None:
-        expect(expr, (wanted,), env, self.diags,
-               f"the option `{option.name}` takes {article(describe(wanted))}",
+        what = _TAKES.get((option.name, wanted))
+        if what is None:  # the same few options again and again: each message made once
+            what = _TAKES[option.name, wanted] = \
+                f"the option `{option.name}` takes {article(describe(wanted))}"
+        expect(expr, (wanted,), env, self.diags, what,
                lambda t: f"write the number with a unit: `{text_of(expr, env, '5')}s`"
                if wanted.kind == "duration" and non_null(t).kind == "number" else None)
 
@@ -556,6 +559,23 @@ class _Walker:
                 self.emit("E300", f"the field `{entry.key}` of {rt.name} is "
                           f"{describe(f.type)}, not {describe(t)}", entry.value.span)
 
+
+
+def _form_words(value) -> str | None:
+    """How a message names an option value of a special form; None for a plain value
+    (made only for one of those: most option values are plain)."""
+    cls = type(value)
+    if cls is ast.RangeValue:
+        return "a range"
+    if cls is ast.EveryValue:
+        return "`every ...`"
+    if cls is ast.SourceValue:
+        return f"`{getattr(value, 'kind', '')} ...`"
+    return None
+
+
+# (option name, type wanted) -> "the option `NAME` takes A TYPE", for _Walker._typed
+_TAKES: dict[tuple[str, Type], str] = {}
 
 
 def _example(t: Type | None) -> str:

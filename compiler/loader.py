@@ -96,7 +96,8 @@ class _Loading:
 
 
 def load_program(path: str, text: str | None = None, parses: ParseCache | None = None, *,
-                 keep_entry: bool = True) -> tuple[Program | None, list[Diagnostic]]:
+                 keep_entry: bool = True, edited: bool = False
+                 ) -> tuple[Program | None, list[Diagnostic]]:
     """Load an entry flow and all it uses. Returns None when the entry, or
     a module it uses, cannot be read or parsed: that file's diagnostics say
     why, and checking the flow without the names the module declares would
@@ -106,7 +107,8 @@ def load_program(path: str, text: str | None = None, parses: ParseCache | None =
 
     With parses, each file's parse comes from that cache when its text was
     parsed before; keep_entry False leaves the entry's parse out of the cache
-    folder (it is being edited), as are texts an editor holds unsaved."""
+    folder (it is being edited), as are texts an editor holds unsaved; edited: the
+    entry's file changed since it was last validated, so its items are kept instead."""
     parse = (parses if parses is not None else ParseCache(None)).parse
     diags: list[Diagnostic] = []
     modules: dict[str, LoadedModule] = {}
@@ -130,7 +132,9 @@ def load_program(path: str, text: str | None = None, parses: ParseCache | None =
             # what is being edited changes again soon: not worth writing to the folder
             keep = not held_unsaved(file_path) and (
                 key != entry_key or (keep_entry and text is None))
-            module, parse_diags, broken = parse(source, keep=keep)
+            module, parse_diags, broken = parse(
+                source, keep=keep, items=edited and key == entry_key and text is None
+                and not keep and not held_unsaved(file_path))
             diags.extend(parse_diags)
             if key == entry_key:
                 unparsed.extend(broken)

@@ -55,7 +55,7 @@ def gc_paused() -> Iterator[None]:
 
 def compile_file(path: str, *, lower: bool = True, text: str | None = None,
                  selection: Selection = ALL, parses: ParseCache | None = None,
-                 keep_entry: bool = True) -> CompileResult:
+                 keep_entry: bool = True, edited: bool = False) -> CompileResult:
     """Compile one entry flow: from path, or from text (standard input, an
     editor's buffer) named path. The IR is produced only when there are no
     errors (warnings do not stop it, unless selection makes them errors).
@@ -64,17 +64,19 @@ def compile_file(path: str, *, lower: bool = True, text: str | None = None,
     diagnostics after the `# ccf: ignore[...]` comments of the flow's files
     and then selection (--select, --ignore, --warnings-as-errors) are applied.
     With parses, a file whose text was parsed before is not parsed again
-    (keep_entry: whether the entry's parse is worth keeping in the cache folder)."""
+    (keep_entry: whether the entry's parse is worth keeping in the cache folder;
+    edited: the entry changed since its last validate, so its items are kept instead)."""
     with gc_paused():
-        return _compile_file(path, lower, text, selection, parses, keep_entry)
+        return _compile_file(path, lower, text, selection, parses, keep_entry, edited)
 
 
 def _compile_file(path: str, lower: bool, text: str | None, selection: Selection,
-                  parses: ParseCache | None, keep_entry: bool) -> CompileResult:
+                  parses: ParseCache | None, keep_entry: bool,
+                  edited: bool = False) -> CompileResult:
     if text is None and is_orphan(path):  # E306: never compiled as a flow of its own
         diag, source = orphan_diagnostic(path)
         return CompileResult(path, None, [diag], sources={path: source} if source else {})
-    program, diags = load_program(path, text, parses, keep_entry=keep_entry)
+    program, diags = load_program(path, text, parses, keep_entry=keep_entry, edited=edited)
     result = CompileResult(path, program, diags)
     if program is None:
         result.diagnostics = finish(diags, selection)

@@ -55,13 +55,15 @@ def compile_cached(path: str, *, lower: bool = True, selection: Selection = ALL,
     # the entry's parse is kept only once it proves stable: stored before, and a module
     # (not the entry itself) is what changed since; _unchanged hashed the entry first
     keep_entry = path in texts
+    # stored before and the entry is what changed: being edited, so its items are kept
+    edited = stored is not None and not keep_entry
     from ccdsl.compiler import pipeline
     from ccdsl.compiler.parse_cache import ParseCache
 
     # compiled with every warning, so any --select/--ignore can reuse what is stored
     with watching() as seen:
         result = pipeline.compile_file(path, lower=lower, parses=ParseCache(store),
-                                       keep_entry=keep_entry)
+                                       keep_entry=keep_entry, edited=edited)
     looked = _deduplicated(seen)
     if looked is not None:
         store.put("results", key, (looked, result.diagnostics, result.ir if lower else None))
