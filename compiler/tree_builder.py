@@ -124,6 +124,50 @@ def _callback(name: str, expand1: bool, include, append_none: int):
         build.passes_only_child = expand1
         return build
 
+    if not expand1 and not append_none and include[:1] == [(0, True, 0)] \
+            and not any(add_none for _i, _e, add_none in include):
+        return _growing(name, include[1:], build_filtered_by(name, expand1, include,
+                                                             append_none))
+    return build_filtered_by(name, expand1, include, append_none)
+
+
+def _growing(name: str, rest: list, build_filtered):
+    """A rule whose first child is an inlined node it takes the list of (lark's
+    left-recursion shortcut: `__items: __items item`): that node, no longer held by
+    anything but this reduction, becomes the new one in place. Its list grows by the
+    other children, its meta's end moves to the last child's; the start stays, as the
+    first child's container start is the one it already has. When either end is not
+    where _fresh_meta would look (no meta, a last child with no place), lark's way."""
+    if any(to_expand for _i, to_expand, _n in rest):
+        return build_filtered
+    kept = [i for i, _e, _n in rest]
+
+    def build_grown(children):
+        head = children[0]
+        meta = head._meta
+        last = children[-1]
+        if type(head) is not Tree or meta is None or meta.empty:
+            return build_filtered(children)
+        if type(last) is Token:
+            end_line, end_column, end = last.end_line, last.end_column, last.end_pos
+        elif type(last) is Tree and (m := last._meta) is not None and not m.empty:
+            end_line, end_column, end = (m.container_end_line, m.container_end_column,
+                                         m.container_end_pos)
+        else:
+            return build_filtered(children)
+        items = head.children
+        for i in kept:
+            items.append(children[i])
+        head.data = name
+        meta.end_line = meta.container_end_line = end_line
+        meta.end_column = meta.container_end_column = end_column
+        meta.end_pos = meta.container_end_pos = end
+        return head
+    return build_grown
+
+
+def build_filtered_by(name: str, expand1: bool, include, append_none: int):
+    """lark's child filter, then the node (or the one child a `?rule` passes up)."""
     def build_filtered(children):
         filtered: list = []
         for i, to_expand, add_none in include:
