@@ -84,23 +84,33 @@ class ExprBuilder:
         self.column_shift = column_shift
         # what each string's interpolations may nest (limits.check_nesting)
         self.budgets = budgets or {}
+        self._path = source.path  # span() reads these once per node
+        self._shifted = bool(line_shift or column_shift)
 
     # -- spans
     def span(self, node) -> Span:
         # the parser makes one per node: the tuple is made as Span's own __new__ makes
         # it, and a tree's meta read where lark's `meta` property would make one
-        if type(node) is Token or isinstance(node, Token):
+        if type(node) is Tree:  # most nodes, in a file (not shifted): at once
+            meta = node._meta
+            if meta is None or meta.empty:
+                return _new_span(Span, (self._path, 1, 1, 1, 1))
+            if not self._shifted:
+                return _new_span(Span, (self._path, meta.line, meta.column, meta.end_line,
+                                        meta.end_column))
+            line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
+        elif type(node) is Token or isinstance(node, Token):
             line, col, end_line, end_col = node.line, node.column, node.end_line, node.end_column
         else:
             meta = node._meta
             if meta is None or meta.empty:
-                return _new_span(Span, (self.source.path, 1, 1, 1, 1))
+                return _new_span(Span, (self._path, 1, 1, 1, 1))
             line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
-        if self.line_shift or self.column_shift:
+        if self._shifted:
             # shifted spans come from a one-line interpolation
             return Span(self.source.path, line + self.line_shift, col + self.column_shift,
                         end_line + self.line_shift, end_col + self.column_shift)
-        return _new_span(Span, (self.source.path, line, col, end_line, end_col))
+        return _new_span(Span, (self._path, line, col, end_line, end_col))
 
     # -- options
     def option(self, t: Tree) -> ast.Option:
