@@ -38,7 +38,7 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
     shifted to where it stands in the file. It may nest `budget` levels: what
     the expression holding the string leaves (compiler/limits.py)."""
     try:
-        tree = _expression_tree(text)
+        tree, depth = _expression_tree(text)
     except (UnexpectedInput, DedentError) as exc:
         col = column
         if isinstance(exc, (UnexpectedCharacters, UnexpectedToken)) and exc.column:
@@ -50,7 +50,6 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
             Span(source.path, line, col, line, col + 1),
             help="write a name, a field (`order.status`) or a call between `${` and `}`"))
         return None
-    depth = expression_depth(tree)
     if depth > budget:
         total = depth + MAX_EXPR_DEPTH - budget
         diags.append(diagnostic(
@@ -63,11 +62,13 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
 
 
 @lru_cache(maxsize=1024)
-def _expression_tree(text: str) -> Tree:
-    """The lark tree of an interpolation's text, parsed once per text: a flow
-    interpolates the same few names (`${caller.number}`) in string after string,
-    and the tree is only read (positions within the text; the builder shifts them)."""
-    return parse_tree(text, "expr")
+def _expression_tree(text: str) -> tuple[Tree, int]:
+    """The lark tree of an interpolation's text and how deep it nests, worked out once
+    per text: a flow interpolates the same few names (`${caller.number}`) in string
+    after string, and the tree is only read (positions within the text; the builder
+    shifts them)."""
+    tree = parse_tree(text, "expr")
+    return tree, expression_depth(tree)
 
 
 class ExprBuilder:
