@@ -100,7 +100,9 @@ class _States(dict):
         table = self._by_lexer.get(id(lexer))
         if table is None:
             table = _state_table(lexer)
-            table = self._by_lexer[id(lexer)] = (*table, _plain(table, self.special))
+            # and a name's keywords: a NAME not among them, all ASCII, is plain too
+            table = self._by_lexer[id(lexer)] = (*table, _plain(table, self.special),
+                                                 table[1].get("NAME", {}))
         self[state] = table
         return table
 
@@ -140,7 +142,7 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state,
     states.read_by(keywords, indenter)
     stack = parser_state.state_stack  # the parser grows and cuts this very list
     while True:
-        regex, callbacks, newline_types, ignore_types, plain = states[stack[-1]]
+        regex, callbacks, newline_types, ignore_types, plain, name_words = states[stack[-1]]
         m = regex.match(text, pos)
         if m is None:
             if text[pos:].strip("\t \f"):
@@ -149,7 +151,9 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state,
         type_ = m.lastgroup
         start, pos = m.span(type_)
         value = text[start:pos]
-        if type_ in plain:  # most tokens: what the rest of the loop would make of them
+        if type_ in plain or (type_ == "NAME" and value not in name_words
+                              and value.isascii()):
+            # most tokens: what the rest of the loop would make of them
             tok = _new_str(Token, value)
             tok.type = type_
             tok.start_pos = start
