@@ -10,6 +10,7 @@ every meta field (tests/test_tree_builder.py compares the two).
 from __future__ import annotations
 
 from functools import partial
+from operator import itemgetter
 
 from lark import Lark, Token, Tree
 from lark.parse_tree_builder import (
@@ -124,11 +125,47 @@ def _callback(name: str, expand1: bool, include, append_none: int):
         build.passes_only_child = expand1
         return build
 
+    if not append_none and include and not any(e or n for _i, e, n in include):
+        return _picking(name, expand1, [i for i, _e, _n in include])
     if not expand1 and not append_none and include[:1] == [(0, True, 0)] \
             and not any(add_none for _i, _e, add_none in include):
         return _growing(name, include[1:], build_filtered_by(name, expand1, include,
                                                              append_none))
     return build_filtered_by(name, expand1, include, append_none)
+
+
+def _picking(name: str, expand1: bool, picked: list[int]):
+    """build_filtered for a rule that only keeps some of its children as they are (no
+    inlined node, no placeholder): the same node, without the walk of the filter."""
+    if expand1:
+        if len(picked) > 1:  # a `?rule` keeping several: build_filtered's general way
+            return build_filtered_by(name, expand1, [(i, False, 0) for i in picked], 0)
+        (only,) = picked
+
+        def build_passed(children):
+            res = children[only]
+            if not isinstance(res, Tree):
+                return res
+            if res._meta is None:
+                res._meta = Meta()
+            _grow(res, children)
+            return res
+        return build_passed
+    if len(picked) == 1:
+        (only,) = picked
+
+        def build_one(children):
+            res = _new_tree(Tree)
+            res.data, res.children, res._meta = name, [children[only]], _fresh_meta(children)
+            return res
+        return build_one
+    pick = itemgetter(*picked)
+
+    def build_picked(children):
+        res = _new_tree(Tree)
+        res.data, res.children, res._meta = name, list(pick(children)), _fresh_meta(children)
+        return res
+    return build_picked
 
 
 def _growing(name: str, rest: list, build_filtered):
