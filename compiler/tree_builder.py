@@ -174,7 +174,10 @@ def _growing(name: str, rest: list, build_filtered):
     anything but this reduction, becomes the new one in place. Its list grows by the
     other children, its meta's end moves to the last child's; the start stays, as the
     first child's container start is the one it already has. When either end is not
-    where _fresh_meta would look (no meta, a last child with no place), lark's way."""
+    where _fresh_meta would look (no meta, a last child with no place), lark's way.
+    lark's InteractiveParser.accepts() copies the value stack shallowly, so a reduction
+    it tries grows the node of the stack it copied: that runs only after a syntax
+    error, whose tree nobody reads."""
     if any(to_expand for _i, to_expand, _n in rest):
         return build_filtered
     kept = [i for i, _e, _n in rest]
