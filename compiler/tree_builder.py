@@ -82,12 +82,13 @@ def _fresh_meta(children: list) -> Meta | None:
             return None
         line, column, start, end_line, end_column, end = bounds
     meta = _new_meta(Meta)
-    meta.__dict__ = {
-        "empty": False, "line": line, "column": column, "start_pos": start,
-        "end_line": end_line, "end_column": end_column, "end_pos": end,
-        "container_line": line, "container_column": column, "container_start_pos": start,
-        "container_end_line": end_line, "container_end_column": end_column,
-        "container_end_pos": end}
+    meta.empty = False
+    meta.line = meta.container_line = line
+    meta.column = meta.container_column = column
+    meta.start_pos = meta.container_start_pos = start
+    meta.end_line = meta.container_end_line = end_line
+    meta.end_column = meta.container_end_column = end_column
+    meta.end_pos = meta.container_end_pos = end
     return meta
 
 
