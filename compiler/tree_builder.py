@@ -22,6 +22,7 @@ from lark.parse_tree_builder import (
 from lark.tree import Meta
 
 _new_meta = Meta.__new__
+_UNSET = object()
 _new_tree = Tree.__new__
 
 
@@ -101,10 +102,11 @@ def _grow(res: Tree, children: list) -> None:
         return
     line, column, start, end_line, end_column, end = bounds
     meta = res._meta
-    fields = meta.__dict__
-    if "line" not in fields:
+    # whether each field is set, read without making the meta's __dict__ (Meta has no
+    # class attributes, so a default means the instance lacks it)
+    if getattr(meta, "line", _UNSET) is _UNSET:
         meta.line, meta.column, meta.start_pos, meta.empty = line, column, start, False
-    if "end_line" not in fields:
+    if getattr(meta, "end_line", _UNSET) is _UNSET:
         meta.end_line, meta.end_column, meta.end_pos, meta.empty = (end_line, end_column,
                                                                      end, False)
     meta.container_line, meta.container_column, meta.container_start_pos = line, column, start
