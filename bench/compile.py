@@ -18,6 +18,7 @@ rounds, medians of 5:
 Then, in this process, the CPU time of a full validate (compile_file, no lowering)
 against the bare parse of the same text (grammar.parse_tree).
 Prints the figures and the targets, and keeps the figures (bench/figures.py).
+`--write FILE [STEPS]` only writes the flow (for counting instructions).
 """
 
 from __future__ import annotations
@@ -324,5 +325,14 @@ def main() -> int:
     return 0
 
 
+def write_flow(path: str, steps: int = STEPS) -> int:
+    """`python bench/compile.py --write FILE [STEPS]`: only write the generated flow, to
+    count a `ccf validate --no-cache FILE` under callgrind (docs/bench.md)."""
+    Path(path).write_text(generate(steps), encoding="utf-8")
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--write"] and len(sys.argv) in (3, 4):
+        sys.exit(write_flow(sys.argv[2], *(int(n) for n in sys.argv[3:])))
     sys.exit(main())

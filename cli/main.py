@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     status 3, never a traceback, unless CCF_DEBUG=1 asks for one."""
     try:
         app(args=argv, prog_name="ccf")
+    except SystemExit as stop:
+        if argv is None:  # the process's own entry point, never an in-process caller
+            _end_validate_at_once(stop.code)
+        raise
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(exit_codes.INTERRUPTED)
@@ -106,6 +110,22 @@ def main(argv: list[str] | None = None) -> None:
             "This is a bug in ccf, not in your flow. Please report it with the command you ran "
             "and the flow file; run again with CCF_DEBUG=1 to see the traceback.\n")
         sys.exit(INTERNAL_ERROR)
+
+
+def _end_validate_at_once(code: object) -> None:
+    """End the process now, once `ccf validate` has written everything: the
+    interpreter's own exit would free every node of the checked flows, one by one,
+    for no reader. Only validate, whose cache files are closed when it returns and
+    which leaves no thread or atexit hook behind; any other command exits normally."""
+    validate = sys.modules.get("ccdsl.cli.validate")
+    if type(code) is not int or not getattr(validate, "finished", False):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the normal exit reports it as before
+        return
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ from ccdsl.cli.common import (
 from ccdsl.cli.completion import flow_paths
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
+# Set once a run has written all it had to: the process's entry point (main.main)
+# may then end without freeing what the run built.
+finished = False
+
 
 def validate(
     paths: list[str] = typer.Argument(
@@ -76,4 +80,6 @@ def validate(
     gap = "\n" if diags and fmt is Format.text else ""
     write(gap + summary(diags, len(files)) + "\n", err=machine)
     write(run_failed_note(diags), err=True)
+    global finished
+    finished = True
     raise typer.Exit(USAGE if wrong_paths else PROBLEMS if has_errors(diags) else OK)

@@ -38,7 +38,7 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
     shifted to where it stands in the file. It may nest `budget` levels: what
     the expression holding the string leaves (compiler/limits.py)."""
     try:
-        tree = _expression_tree(text)
+        tree, depth = _expression_tree(text)
     except (UnexpectedInput, DedentError) as exc:
         col = column
         if isinstance(exc, (UnexpectedCharacters, UnexpectedToken)) and exc.column:
@@ -50,7 +50,6 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
             Span(source.path, line, col, line, col + 1),
             help="write a name, a field (`order.status`) or a call between `${` and `}`"))
         return None
-    depth = expression_depth(tree)
     if depth > budget:
         total = depth + MAX_EXPR_DEPTH - budget
         diags.append(diagnostic(
@@ -63,11 +62,13 @@ def parse_expression(text: str, source: SourceFile, line: int, column: int,
 
 
 @lru_cache(maxsize=1024)
-def _expression_tree(text: str) -> Tree:
-    """The lark tree of an interpolation's text, parsed once per text: a flow
-    interpolates the same few names (`${caller.number}`) in string after string,
-    and the tree is only read (positions within the text; the builder shifts them)."""
-    return parse_tree(text, "expr")
+def _expression_tree(text: str) -> tuple[Tree, int]:
+    """The lark tree of an interpolation's text and how deep it nests, worked out once
+    per text: a flow interpolates the same few names (`${caller.number}`) in string
+    after string, and the tree is only read (positions within the text; the builder
+    shifts them)."""
+    tree = parse_tree(text, "expr")
+    return tree, expression_depth(tree)
 
 
 class ExprBuilder:
@@ -84,23 +85,33 @@ class ExprBuilder:
         self.column_shift = column_shift
         # what each string's interpolations may nest (limits.check_nesting)
         self.budgets = budgets or {}
+        self._path = source.path  # span() reads these once per node
+        self._shifted = bool(line_shift or column_shift)
 
     # -- spans
     def span(self, node) -> Span:
         # the parser makes one per node: the tuple is made as Span's own __new__ makes
         # it, and a tree's meta read where lark's `meta` property would make one
-        if type(node) is Token or isinstance(node, Token):
+        if type(node) is Tree:  # most nodes, in a file (not shifted): at once
+            meta = node._meta
+            if meta is None or meta.empty:
+                return _new_span(Span, (self._path, 1, 1, 1, 1))
+            if not self._shifted:
+                return _new_span(Span, (self._path, meta.line, meta.column, meta.end_line,
+                                        meta.end_column))
+            line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
+        elif type(node) is Token or isinstance(node, Token):
             line, col, end_line, end_col = node.line, node.column, node.end_line, node.end_column
         else:
             meta = node._meta
             if meta is None or meta.empty:
-                return _new_span(Span, (self.source.path, 1, 1, 1, 1))
+                return _new_span(Span, (self._path, 1, 1, 1, 1))
             line, col, end_line, end_col = meta.line, meta.column, meta.end_line, meta.end_column
-        if self.line_shift or self.column_shift:
+        if self._shifted:
             # shifted spans come from a one-line interpolation
             return Span(self.source.path, line + self.line_shift, col + self.column_shift,
                         end_line + self.line_shift, end_col + self.column_shift)
-        return _new_span(Span, (self.source.path, line, col, end_line, end_col))
+        return _new_span(Span, (self._path, line, col, end_line, end_col))
 
     # -- options
     def option(self, t: Tree) -> ast.Option:

@@ -11,8 +11,14 @@ from ccdsl.ast import Comment
 
 def comment_start(line: str) -> int:
     """The index of the `#` that starts a comment on this line, or -1."""
+    first = line.find("#")
+    if first < 0:
+        return -1
+    i = line.find('"', 0, first)
+    if i < 0:  # no string before the first `#`: most comments
+        return first
+    # the walk starts at the first quote: nothing before it opens a string
     in_string = False
-    i = 0
     while i < len(line):
         ch = line[i]
         if in_string:

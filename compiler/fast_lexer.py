@@ -79,6 +79,19 @@ class _States(dict):
         super().__init__()
         self._lexers = contextual.lexers
         self._by_lexer: dict[int, tuple] = {}
+        self.keywords: frozenset | None = None
+        self.special: frozenset = frozenset()
+
+    def read_by(self, keywords: frozenset, indenter) -> None:
+        """Which terminals tokens() treats apart, given its keywords and indenter: a
+        state's other terminals are plain (see _plain). Tables made for others go."""
+        if keywords is self.keywords:
+            return
+        self.clear()
+        self._by_lexer.clear()
+        self.keywords = keywords
+        self.special = keywords | {"NAME", indenter.NL_type, *indenter.OPEN_PAREN_types,
+                                   *indenter.CLOSE_PAREN_types}
 
     def __missing__(self, state) -> tuple:
         lexer = self._lexers[state]
@@ -86,9 +99,21 @@ class _States(dict):
             raise Unsupported("not lark's basic lexer")
         table = self._by_lexer.get(id(lexer))
         if table is None:
-            table = self._by_lexer[id(lexer)] = _state_table(lexer)
+            table = _state_table(lexer)
+            # and a name's keywords: a NAME not among them, all ASCII, is plain too
+            table = self._by_lexer[id(lexer)] = (*table, _plain(table, self.special),
+                                                 table[1].get("NAME", {}))
         self[state] = table
         return table
+
+
+def _plain(table: tuple, special: frozenset) -> frozenset:
+    """The terminals of a state that tokens() only turns into a token: none may hold a
+    line break, be ignored, become a keyword or a name, be one of the keywords, the
+    indenter's line end or a bracket."""
+    regex, callbacks, newline_types, ignore_types = table
+    return frozenset(regex.groupindex) - newline_types - ignore_types - callbacks.keys() \
+        - special
 
 
 def tables(parser: Lark) -> dict:
@@ -114,9 +139,10 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state,
     levels = [0]
     parens = 0
     tok = None
+    states.read_by(keywords, indenter)
     stack = parser_state.state_stack  # the parser grows and cuts this very list
     while True:
-        regex, callbacks, newline_types, ignore_types = states[stack[-1]]
+        regex, callbacks, newline_types, ignore_types, plain, name_words = states[stack[-1]]
         m = regex.match(text, pos)
         if m is None:
             if text[pos:].strip("\t \f"):
@@ -125,6 +151,19 @@ def tokens(text: str, states: dict, keywords: frozenset, indenter, parser_state,
         type_ = m.lastgroup
         start, pos = m.span(type_)
         value = text[start:pos]
+        if type_ in plain or (type_ == "NAME" and value not in name_words
+                              and value.isascii()):
+            # most tokens: what the rest of the loop would make of them
+            tok = _new_str(Token, value)
+            tok.type = type_
+            tok.start_pos = start
+            tok.value = value
+            tok.line = tok.end_line = line
+            tok.column = start - line_start + 1
+            tok.end_column = pos - line_start + 1
+            tok.end_pos = pos
+            yield tok
+            continue
         column = start - line_start + 1
         start_line = line
         if type_ in newline_types and "\n" in value:

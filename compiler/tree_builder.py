@@ -10,6 +10,7 @@ every meta field (tests/test_tree_builder.py compares the two).
 from __future__ import annotations
 
 from functools import partial
+from operator import itemgetter
 
 from lark import Lark, Token, Tree
 from lark.parse_tree_builder import (
@@ -21,6 +22,7 @@ from lark.parse_tree_builder import (
 from lark.tree import Meta
 
 _new_meta = Meta.__new__
+_UNSET = object()
 _new_tree = Tree.__new__
 
 
@@ -81,12 +83,13 @@ def _fresh_meta(children: list) -> Meta | None:
             return None
         line, column, start, end_line, end_column, end = bounds
     meta = _new_meta(Meta)
-    meta.__dict__ = {
-        "empty": False, "line": line, "column": column, "start_pos": start,
-        "end_line": end_line, "end_column": end_column, "end_pos": end,
-        "container_line": line, "container_column": column, "container_start_pos": start,
-        "container_end_line": end_line, "container_end_column": end_column,
-        "container_end_pos": end}
+    meta.empty = False
+    meta.line = meta.container_line = line
+    meta.column = meta.container_column = column
+    meta.start_pos = meta.container_start_pos = start
+    meta.end_line = meta.container_end_line = end_line
+    meta.end_column = meta.container_end_column = end_column
+    meta.end_pos = meta.container_end_pos = end
     return meta
 
 
@@ -99,10 +102,11 @@ def _grow(res: Tree, children: list) -> None:
         return
     line, column, start, end_line, end_column, end = bounds
     meta = res._meta
-    fields = meta.__dict__
-    if "line" not in fields:
+    # whether each field is set, read without making the meta's __dict__ (Meta has no
+    # class attributes, so a default means the instance lacks it)
+    if getattr(meta, "line", _UNSET) is _UNSET:
         meta.line, meta.column, meta.start_pos, meta.empty = line, column, start, False
-    if "end_line" not in fields:
+    if getattr(meta, "end_line", _UNSET) is _UNSET:
         meta.end_line, meta.end_column, meta.end_pos, meta.empty = (end_line, end_column,
                                                                      end, False)
     meta.container_line, meta.container_column, meta.container_start_pos = line, column, start
@@ -124,6 +128,89 @@ def _callback(name: str, expand1: bool, include, append_none: int):
         build.passes_only_child = expand1
         return build
 
+    if not append_none and include and not any(e or n for _i, e, n in include):
+        return _picking(name, expand1, [i for i, _e, _n in include])
+    if not expand1 and not append_none and include[:1] == [(0, True, 0)] \
+            and not any(add_none for _i, _e, add_none in include):
+        return _growing(name, include[1:], build_filtered_by(name, expand1, include,
+                                                             append_none))
+    return build_filtered_by(name, expand1, include, append_none)
+
+
+def _picking(name: str, expand1: bool, picked: list[int]):
+    """build_filtered for a rule that only keeps some of its children as they are (no
+    inlined node, no placeholder): the same node, without the walk of the filter."""
+    if expand1:
+        if len(picked) > 1:  # a `?rule` keeping several: build_filtered's general way
+            return build_filtered_by(name, expand1, [(i, False, 0) for i in picked], 0)
+        (only,) = picked
+
+        def build_passed(children):
+            res = children[only]
+            if not isinstance(res, Tree):
+                return res
+            if res._meta is None:
+                res._meta = Meta()
+            _grow(res, children)
+            return res
+        return build_passed
+    if len(picked) == 1:
+        (only,) = picked
+
+        def build_one(children):
+            res = _new_tree(Tree)
+            res.data, res.children, res._meta = name, [children[only]], _fresh_meta(children)
+            return res
+        return build_one
+    pick = itemgetter(*picked)
+
+    def build_picked(children):
+        res = _new_tree(Tree)
+        res.data, res.children, res._meta = name, list(pick(children)), _fresh_meta(children)
+        return res
+    return build_picked
+
+
+def _growing(name: str, rest: list, build_filtered):
+    """A rule whose first child is an inlined node it takes the list of (lark's
+    left-recursion shortcut: `__items: __items item`): that node, no longer held by
+    anything but this reduction, becomes the new one in place. Its list grows by the
+    other children, its meta's end moves to the last child's; the start stays, as the
+    first child's container start is the one it already has. When either end is not
+    where _fresh_meta would look (no meta, a last child with no place), lark's way.
+    lark's InteractiveParser.accepts() copies the value stack shallowly, so a reduction
+    it tries grows the node of the stack it copied: that runs only after a syntax
+    error, whose tree nobody reads."""
+    if any(to_expand for _i, to_expand, _n in rest):
+        return build_filtered
+    kept = [i for i, _e, _n in rest]
+
+    def build_grown(children):
+        head = children[0]
+        meta = head._meta
+        last = children[-1]
+        if type(head) is not Tree or meta is None or meta.empty:
+            return build_filtered(children)
+        if type(last) is Token:
+            end_line, end_column, end = last.end_line, last.end_column, last.end_pos
+        elif type(last) is Tree and (m := last._meta) is not None and not m.empty:
+            end_line, end_column, end = (m.container_end_line, m.container_end_column,
+                                         m.container_end_pos)
+        else:
+            return build_filtered(children)
+        items = head.children
+        for i in kept:
+            items.append(children[i])
+        head.data = name
+        meta.end_line = meta.container_end_line = end_line
+        meta.end_column = meta.container_end_column = end_column
+        meta.end_pos = meta.container_end_pos = end
+        return head
+    return build_grown
+
+
+def build_filtered_by(name: str, expand1: bool, include, append_none: int):
+    """lark's child filter, then the node (or the one child a `?rule` passes up)."""
     def build_filtered(children):
         filtered: list = []
         for i, to_expand, add_none in include:
