@@ -103,12 +103,7 @@ class AgiWire(asyncio.Protocol):
             return None
         if end > self.limit:
             raise AgiLineTooLong(f"a line of {end} bytes, more than {self.limit}")
-        line = bytes(buffer[:end + 1])
-        del buffer[:end + 1]
-        if self._reading_paused and len(buffer) <= self.limit and self.transport:
-            self._reading_paused = False
-            self.transport.resume_reading()
-        return line
+        return self._cut(end + 1)
 
     def take_lines(self, room: int) -> bytes | None:
         """The whole lines here, up to and including the first empty one (the
@@ -126,12 +121,17 @@ class AgiWire(asyncio.Protocol):
             return None if self._eof or len(buffer) > self.limit else b""
         if end > room or end > self.limit:
             return None
-        lines = bytes(buffer[:end])
+        return self._cut(end)
+
+    def _cut(self, end: int) -> bytes:
+        """The buffer's first `end` bytes, taken; reading resumed once there is room."""
+        buffer = self._buffer
+        taken = bytes(buffer[:end])
         del buffer[:end]
         if self._reading_paused and len(buffer) <= self.limit and self.transport:
             self._reading_paused = False
             self.transport.resume_reading()
-        return lines
+        return taken
 
     def readable(self) -> asyncio.Future:
         """A future done once take_line has something to say (a line, EOF, an error)."""
