@@ -98,13 +98,8 @@ async def read_environment(wire: AgiWire, *, timeout: float = 5.0,
     closing, or not complete within `timeout` seconds."""
     variables: dict[str, str] = {}
     task = asyncio.current_task()
-    if task is None:  # no task for the loop's deadlines to cancel
-        try:
-            async with asyncio.timeout(timeout):
-                await _read_header(wire, variables, limit)
-        except TimeoutError:
-            raise _header_timeout(timeout, variables) from None
-        return environment_from(variables)
+    if task is None:
+        raise RuntimeError("the agi_ header block must be read from a task")
     # the wait is bounded by the loop's deadlines (agi_deadlines.py), as a
     # reply's is: no timer of its own per connection
     watch = deadlines(asyncio.get_running_loop())
@@ -116,15 +111,11 @@ async def read_environment(wire: AgiWire, *, timeout: float = 5.0,
     except asyncio.CancelledError:
         if not expired or task.uncancel() > cancelling:
             raise  # not ours, or cancelled for another reason as well
-        raise _header_timeout(timeout, variables) from None
+        raise AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
+                               f"({len(variables)} variables read)") from None
     finally:
         watch.disarm(wire)
     return environment_from(variables)
-
-
-def _header_timeout(timeout: float, variables: dict[str, str]) -> AgiProtocolError:
-    return AgiProtocolError(f"the agi_ header block was not complete within {timeout:g} s "
-                            f"({len(variables)} variables read)")
 
 
 async def _read_header(wire: AgiWire, variables: dict[str, str], limit: int) -> None:
