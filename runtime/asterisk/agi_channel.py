@@ -220,8 +220,7 @@ class AgiChannel(AgiAgents):
             file = await sound_file(sound, self.settings, self.tts, self.info.language)
         else:
             file = prompt_file(sound, self.settings, self.info.language)
-        clock = self.clock
-        start = clock.now()
+        start = self.clock.now()
         at = max(0, round((start - self._t0) / ONE_MS))
         key: str | None = None
         try:
@@ -237,11 +236,8 @@ class AgiChannel(AgiAgents):
             key = "hangup"
             raise
         finally:
-            # _note's entry, made here: a prompt's is the log's most frequent
-            self.log.entries.append(("heard", {
-                "kind": sound.kind, "text": sound.text, "language": sound.language,
-                "ms": max(0, round((clock.now() - start) / ONE_MS)), "interrupted_by": key,
-                "at": at, "file": file}))
+            self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
+                       ms=self._ms_since(start), interrupted_by=key, at=at, file=file)
         return key
 
     async def _missing_or_gone(self, sound: Sound, file: str) -> None:
