@@ -405,7 +405,7 @@ class SimChannel:
             ticks = self.clock.ticks
             if ticks is not None:
                 return ticks - self._t0_ticks
-        return round((self.clock.now() - self._t0).total_seconds() * 1000)
+        return self._ms_since(self._t0)
 
     def _hear(self, sound: Sound, interrupt_keys: str) -> str | None:
         if self.sounds is not None and self.sounds.lacks(sound):
