@@ -130,11 +130,12 @@ def load_program(path: str, text: str | None = None, parses: ParseCache | None =
         module = None
         if source is not None:
             # what is being edited changes again soon: not worth writing to the folder
-            keep = not held_unsaved(file_path) and (
-                key != entry_key or (keep_entry and text is None))
-            module, parse_diags, broken = parse(
-                source, keep=keep, items=edited and key == entry_key and text is None
-                and not keep and not held_unsaved(file_path))
+            unsaved = held_unsaved(file_path)
+            keep = not unsaved and (key != entry_key or (keep_entry and text is None))
+            # the entry's own file, changed since its last validate: its items kept instead
+            items = edited and not keep_entry and key == entry_key and text is None \
+                and not unsaved
+            module, parse_diags, broken = parse(source, keep=keep, items=items)
             diags.extend(parse_diags)
             if key == entry_key:
                 unparsed.extend(broken)
