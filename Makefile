@@ -46,7 +46,9 @@ console: bytecode
 # with sudo), all in one apt-get: espeak-ng speaks the normalised zh-CN and
 # en-US text in tests/asterisk/test_speech_tts.py; chromium (and
 # chromium-driver, its chromedriver) runs the console's pages in
-# tests/browser/; node and npm pack and test the VS Code extension (tests/editors/).
+# tests/browser/; node and npm pack and test the VS Code extension (tests/editors/);
+# postgresql's server (initdb, pg_ctl) runs the throwaway cluster the PostgreSQL
+# store's tests start in a temp folder (tests/pg_cluster.py).
 # Their tests fail, saying so, without them.
 test-deps:
 	@missing=""; \
@@ -56,6 +58,7 @@ test-deps:
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -z "$$missing" ] || { \
 	  if ! command -v apt-get >/dev/null 2>&1; then \
 	    echo "missing:$$missing, and there is no apt-get: their tests will fail"; \

@@ -38,3 +38,39 @@ def _ccdsl_logging_restored():
     saved = (list(ours.handlers), ours.level, ours.propagate)
     yield
     ours.handlers[:], ours.level, ours.propagate = saved[0], saved[1], saved[2]
+
+
+# ---- PostgreSQL: one throwaway cluster per session, started when a test first asks for it ----
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from tests import pg_cluster as pg
+
+    cluster = pg.start()
+    yield cluster
+    from ccdsl.runtime.operations.database import close_pools
+
+    close_pools()
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, monkeypatch):
+    """A new, empty PostgreSQL database's URL; its password in CCF_STORE_PASSWORD, as a
+    deployment gives it."""
+    from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools
+    from tests import pg_cluster as pg
+
+    monkeypatch.setenv(PASSWORD_ENV, pg.PASSWORD)
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    close_pools()
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path):
+    """Where a call store lives, once per back end: a SQLite file, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "calls.db")
+    return request.getfixturevalue("pg_url")

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import limits, names
+from ccdsl.runtime.asterisk.config_store import store_target
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
 from ccdsl.runtime.core.crm.config import load_config as load_crm_config
@@ -30,6 +31,7 @@ from ccdsl.runtime.operations.agents_file import load_agents
 from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPolicy, read_policy
 from ccdsl.runtime.operations.centre_time import ZoneError, zone_named
 from ccdsl.runtime.operations.console_settings import ConsoleSettings, console_settings
+from ccdsl.runtime.operations.database import PASSWORD_ENV as STORE_PASSWORD_ENV
 
 CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
@@ -47,6 +49,7 @@ _SECRET_KEYS = {
     "crm": ("token", "secret", "password"),
     "api": ("token", "secret", "password"),
     "screen_pop": ("token", "secret", "password"),
+    "store": ("password", "secret"),
 }
 # the variable a section's token is read from when its token_env is not given
 _TOKEN_ENVS = {"api": DEFAULT_API_TOKEN_ENV, "screen_pop": "CCF_SCREEN_POP_TOKEN"}
@@ -292,6 +295,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     if "fallback" in shutdown:
         exten, _, context = shutdown["fallback"].partition("@")
         fallback = DialplanTarget(extension=exten, context=context or names.TRANSFER_CONTEXT)
+    store_url = store_target(doc, where, problems)
     if problems:
         raise ConfigError(problems)
     return CentreConfig(
@@ -301,7 +305,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         tts_cache_dir=resolve(paths.get("tts_cache", "tts-cache")),
         tts_command=tuple(tts_command) if tts_command is not None else None,
         flows_dir=resolve(paths.get("flows", "flows")),
-        store_path=resolve(paths.get("store", "calls.db")),
+        store_path=store_url or resolve(paths.get("store", "calls.db")),
         crm=crm, crm_token_env=token_env, agents=agents,
         crm_token_set=None if token_env is None else bool(env.get(token_env)),
         numbers=dict(doc.get("numbers", {})), outbound_interface=outbound,
@@ -343,6 +347,8 @@ def _without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
         if section == "ami":
             env_name = table.get("secret_env", DEFAULT_SECRET_ENV)
             hint = f"the environment variable {env_name} (ami.secret_env names it)"
+        elif section == "store":
+            hint = f"the environment variable {STORE_PASSWORD_ENV}"
         else:
             env_name = table.get("token_env", _TOKEN_ENVS.get(section, "CRM_TOKEN"))
             hint = (f"an environment variable such as {env_name} and name it with "

@@ -1,0 +1,183 @@
+"""A PostgreSQL connection that the call store uses as it uses sqlite3's: execute, rows by index
+and by name, sqlite3's exception classes. Must not know tables: the SQL comes from dialect.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Loader
+
+from ccdsl.runtime.operations.database.dialect import translate
+
+# psycopg's errors as the DB-API classes of sqlite3 that the store catches: a locked row, a
+# lost connection and a full disk are "operational" on both back ends
+_ERRORS: tuple[tuple[type[Exception], type[sqlite3.Error]], ...] = (
+    (psycopg.errors.IntegrityError, sqlite3.IntegrityError),
+    (psycopg.OperationalError, sqlite3.OperationalError),
+    (psycopg.errors.LockNotAvailable, sqlite3.OperationalError),
+    (psycopg.errors.QueryCanceled, sqlite3.OperationalError),
+    (psycopg.errors.UndefinedTable, sqlite3.OperationalError),
+    (psycopg.errors.UndefinedColumn, sqlite3.OperationalError),
+    (psycopg.errors.InFailedSqlTransaction, sqlite3.OperationalError),
+    (psycopg.ProgrammingError, sqlite3.ProgrammingError),
+    (psycopg.DataError, sqlite3.DataError),
+    (psycopg.Error, sqlite3.DatabaseError),
+)
+
+
+def as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
+    for theirs, ours in _ERRORS:
+        if isinstance(exc, theirs):
+            return ours(f"PostgreSQL: {str(exc).strip()}")
+    return sqlite3.DatabaseError(str(exc))
+
+
+class NumericLoader(Loader):
+    """sum() and avg() are `numeric` in PostgreSQL: an int when whole, as SQLite gives."""
+
+    def load(self, data: bytes | bytearray | memoryview) -> int | float | None:
+        text = bytes(data).decode()
+        if text in ("NaN", "Infinity", "-Infinity"):
+            return float(text)
+        return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
+class Row(tuple):
+    """A row read by index and by column name, as sqlite3.Row."""
+
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._names.index(key))
+            except ValueError:
+                raise IndexError(f"No item with that key: {key}") from None
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: psycopg.Cursor):
+    names = tuple(c.name for c in cursor.description or ())
+    cls = type("Row", (Row,), {"_names": names, "__slots__": ()})
+    return lambda values: cls(values)
+
+
+def _param(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _params(numbered: bool, params: Sequence[Any] | dict | None) -> Any:
+    if params is None:
+        return ()
+    if isinstance(params, dict):
+        return {k: _param(v) for k, v in params.items()}
+    if numbered:
+        return {f"p{i}": _param(v) for i, v in enumerate(params, 1)}
+    return tuple(_param(v) for v in params)
+
+
+class Cursor:
+    """What the store reads of a sqlite3 cursor."""
+
+    def __init__(self, cursor: psycopg.Cursor | None) -> None:
+        self._cursor = cursor
+
+    def fetchone(self):
+        if self._cursor is None or self._cursor.description is None:
+            return None
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list:
+        if self._cursor is None or self._cursor.description is None:
+            return []
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return -1 if self._cursor is None else self._cursor.rowcount
+
+    @property
+    def description(self):
+        return None if self._cursor is None else self._cursor.description
+
+
+class PgConnection:
+    """One psycopg connection in autocommit, transactions by the statements the store sends
+    (BEGIN, COMMIT, ROLLBACK), as sqlite3 with isolation_level=None."""
+
+    def __init__(self, conn: psycopg.Connection, *, pool=None) -> None:
+        self._conn = conn
+        self._pool = pool  # close() hands the connection back to it
+        self.row_factory = None  # rows are always readable by name
+        conn.adapters.register_loader("numeric", NumericLoader)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        return self._conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> Cursor:
+        said = translate(sql)
+        if said is None:
+            return Cursor(None)
+        cursor = self._conn.cursor(row_factory=_row_factory)
+        try:
+            if said.takes:
+                cursor.execute(said.sql, _params(said.numbered, params))
+            else:
+                cursor.execute(said.sql)
+        except psycopg.Error as exc:
+            raise as_sqlite_error(exc) from exc
+        return Cursor(cursor)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        said = translate(sql)
+        if said is None:
+            return Cursor(None)
+        cursor = self._conn.cursor()
+        try:
+            cursor.executemany(said.sql, [_params(said.numbered, r) for r in rows])
+        except psycopg.Error as exc:
+            raise as_sqlite_error(exc) from exc
+        return Cursor(None)
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._pool is None:
+            self._conn.close()
+            return
+        pool, self._pool = self._pool, None
+        if not self._conn.closed:
+            try:
+                if self.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._conn.execute("RESET ALL")
+            except psycopg.Error:
+                self._conn.close()
+        pool.putconn(self._conn)
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
