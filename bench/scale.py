@@ -1,0 +1,398 @@
+"""Scale benchmark (`make bench`): two `ccf serve` workers on one PostgreSQL call store, 2,000
+calls at once, one worker SIGKILLed while they run.
+
+A throwaway PostgreSQL cluster (initdb in a temp folder, tests/pg_cluster.py) holds the call
+store; two real `ccf serve` processes share one ccf.toml (its `[store] url`, the deployed flows,
+the AMI test double of tests/doubles as their Asterisk) and listen on ports of their own. The
+FastAGI test peer (Asterisk's side) places 2,000 calls over 8 seconds (`Plan`), each to the next
+worker in turn (as SRV records of equal priority and weight spread them); a call one worker
+refuses or cannot take goes to the other (the generated dialplan's failover list). Each call
+holds its line 14 seconds in the flow's `wait`, so every call is in progress at once; at 10 s
+worker A is SIGKILLed with its calls in flight and started again 2 s later (as systemd's
+Restart= would), which reconciles them. Then the store is read:
+
+  served: the peer's call ran to its end (the flow hung up): a finished row, exactly once;
+  cut: the connection died with worker A: after its restart, outcome `interrupted`;
+  refused: neither worker took it.
+
+From the same run, for docs/scale.md's capacity model: CPU seconds per call of each worker
+(/proc, user + system), the store's commits and rows written per call (pg_stat_database), and
+the peak of calls in progress.
+
+Exit 0 when every call is accounted for; 1 when one is not. The documented losses of a kill
+(docs/store.md "What a crash can lose": a call begun in the writer's last 250 ms, or whose end
+was being committed) are counted apart, as bench/chaos.py does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import pg_cluster  # noqa: E402
+from asterisk.centre import write_config  # noqa: E402
+from doubles.ami_server import AmiPeer  # noqa: E402
+from doubles.raw import ScriptBackend  # noqa: E402
+from figures import keep  # noqa: E402
+from store_faults.rig import held_flow, place  # noqa: E402
+
+from ccdsl.compiler.pipeline import compile_file  # noqa: E402
+from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
+from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
+from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect  # noqa: E402
+from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
+from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
+
+CCF = Path(sys.executable).with_name("ccf")
+SECRET = "scale-bench-secret"
+CALL_TIMEOUT_S = 120.0
+CRASH_WINDOW_S = 0.25 + 0.1  # docs/store.md: the writer's last 250 ms, with a margin
+END_WINDOW_S = 0.1
+
+
+@dataclass(frozen=True)
+class Plan:
+    calls: int = 2000
+    place_s: float = 8.0  # the calls are placed evenly over this long
+    hold_s: float = 14.0  # each call's `wait`: longer than the placing, so all are up at once
+    kill_at_s: float = 10.0  # every call placed, none ended
+    restart_after_s: float = 2.0
+
+
+class HoldingLine(ScriptBackend):
+    """A caller's line whose `wait` (EXEC Wait) takes `hold_s` real seconds."""
+
+    def __init__(self, hold_s: float) -> None:
+        super().__init__()
+        self.hold_s = hold_s
+
+    async def execute(self, cmd: AgiCommand) -> str | None:
+        if cmd.verb == "EXEC" and cmd.args and cmd.args[0].lower() == "wait":
+            await asyncio.sleep(self.hold_s)
+        return await super().execute(cmd)
+
+
+@dataclass
+class Run:
+    placed: dict[str, float] = field(default_factory=dict)
+    ended: dict[str, float] = field(default_factory=dict)
+    worker: dict[str, str] = field(default_factory=dict)  # which worker took the call
+    served: set[str] = field(default_factory=set)
+    cut: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)
+    up: int = 0
+    peak: int = 0
+
+
+class Worker:
+    """`ccf serve` as a subprocess on a port of its own."""
+
+    def __init__(self, name: str, config: Path, port: int, env: dict[str, str]) -> None:
+        self.name, self.port = name, port
+        self.argv = [str(CCF), "serve", "--config", str(config), "--port", str(port)]
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = b""
+        self.cpu_s = 0.0  # of the processes that ended (a killed one's too), once serving
+        self._cpu_base = 0.0
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        self._drains = [asyncio.create_task(self._read(self.proc.stderr))]
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        except TimeoutError:
+            line = b""
+        if not line.startswith(b"ccf serve: FastAGI on"):
+            self.proc.kill()
+            await self.proc.wait()
+            await asyncio.gather(*self._drains)
+            raise SystemExit(f"worker {self.name} did not start: {line.decode()}"
+                             f"{self.log.decode()[-3000:]}")
+        self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
+        self._cpu_base = self.cpu_now()  # start-up is no call's cost
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(65536):
+            self.log += chunk
+
+    def cpu_now(self) -> float:
+        """user + system seconds of the running process, from /proc."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.cpu_s += self.cpu_now() - self._cpu_base
+        self.proc.kill()
+        await self.proc.wait()
+        await asyncio.gather(*self._drains)
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        self.cpu_s += self.cpu_now() - self._cpu_base
+        self.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.proc.wait(), 120)
+        await asyncio.gather(*self._drains)
+        return code
+
+
+def write_centre(folder: Path, ami_port: int, store: str, hold_s: float) -> Path:
+    """The test centre's ccf.toml with the store at `store` (a URL, or a file), the flow
+    deployed."""
+    (folder / "line.ccf").write_text(held_flow(wait=f"{hold_s:g}s"), encoding="utf-8")
+    extra = '[shutdown]\ngrace = "5s"\n[fastagi]\nmax_calls = 4000\n'
+    config = write_config(folder, ami_port, numbers='"4008005678" = "line"', extra=extra)
+    text = config.read_text(encoding="utf-8")
+    if store.startswith("postgresql://"):
+        text = text.replace('store = "calls.db"\n', "")
+        text += textwrap.dedent(f"""\
+            [store]
+            url = "{store}"
+            """)
+    config.write_text(text, encoding="utf-8")
+    result = compile_file(str(folder / "line.ccf"))
+    if not result.ok or result.ir is None:
+        raise SystemExit("the bench's flow does not compile")
+    centre = load_config(config, environ={"CCF_AMI_SECRET": SECRET})
+    FlowStore(centre.flows_dir).deploy({"line": result.ir}, numbers=centre.numbers)
+    return config
+
+
+async def call(workers: list[Worker], i: int, run: Run, t0: float, hold_s: float) -> None:
+    uniqueid = f"1797000000.{i + 1}"
+    run.placed[uniqueid] = time.monotonic() - t0
+    first = workers[i % len(workers)]
+    for worker in (first, *(w for w in workers if w is not first)):
+        run.up += 1
+        run.peak = max(run.peak, run.up)
+        try:
+            report = await place(worker.port, "line", uniqueid, HoldingLine(hold_s),
+                                 timeout=CALL_TIMEOUT_S)
+        except PeerError:
+            continue  # not reachable: the dialplan's next host
+        finally:
+            run.up -= 1
+        if not report.commands:
+            continue  # closed without a command: refused (max_calls, stopping)
+        run.worker[uniqueid] = worker.name
+        run.ended[uniqueid] = time.monotonic() - t0
+        if report.closed_by == "server" and report.commands[-1].startswith("HANGUP"):
+            run.served.add(uniqueid)
+        else:
+            run.cut.add(uniqueid)
+        return
+    run.refused.add(uniqueid)
+
+
+def stats(store: str) -> dict[str, int]:
+    if not store.startswith("postgresql://"):
+        return {}
+    db = connect(store)
+    try:
+        row = db.execute("SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database "
+                         "WHERE datname = current_database()").fetchone()
+    finally:
+        db.close()
+    return {"commits": row[0], "inserted": row[1], "updated": row[2]}
+
+
+def stored(store: str) -> dict[str, list]:
+    db = connect(store)
+    try:
+        rows = db.execute("SELECT call_id, outcome FROM calls").fetchall()
+    finally:
+        db.close()
+    by_id: dict[str, list] = {}
+    for call_id, outcome in rows:
+        by_id.setdefault(base_of(call_id), []).append(outcome)
+    return by_id
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, list[Worker]]:
+    """The run: both workers started, the calls placed, A killed and restarted, both
+    stopped. What the peer saw, the marks of the timeline, the store's writes."""
+    peer = AmiPeer(users={"ccf": SECRET})
+    await peer.start()
+    config = write_centre(folder, peer.port, store, plan.hold_s)
+    env = {**os.environ, "CCF_AMI_SECRET": SECRET}
+    workers = [Worker(name, config, free_port(), env) for name in ("A", "B")]
+    for worker in workers:
+        await worker.start()
+    before = stats(store)
+    run = Run()
+    marks: dict[str, float] = {}
+    t0 = time.monotonic()
+
+    async def timeline() -> None:
+        await asyncio.sleep(plan.kill_at_s)
+        marks["kill"] = time.monotonic() - t0
+        marks["up_at_kill"] = run.up
+        await workers[0].kill()
+        await asyncio.sleep(plan.restart_after_s)
+        await workers[0].start()
+        marks["restarted"] = time.monotonic() - t0
+
+    killing = asyncio.create_task(timeline())
+    tasks = []
+    gap = plan.place_s / plan.calls
+    for i in range(plan.calls):
+        tasks.append(asyncio.create_task(call(workers, i, run, t0, plan.hold_s)))
+        await asyncio.sleep(max(0.0, (i + 1) * gap - (time.monotonic() - t0)))
+    marks["placed"] = time.monotonic() - t0
+    await asyncio.gather(*tasks)
+    await killing
+    marks["done"] = time.monotonic() - t0
+    codes = [await worker.stop() for worker in workers]
+    marks["exit_codes"] = codes
+    await peer.stop()
+    after = stats(store)
+    return run, marks, {k: after[k] - before[k] for k in after}, workers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=Plan.calls)
+    parser.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql",
+                        help="the shared call store: a throwaway PostgreSQL cluster (default) "
+                             "or one SQLite file on this machine's disk")
+    args = parser.parse_args(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.calls + 1024)),
+                                                hard))
+    plan = Plan(calls=args.calls)
+    cluster = None
+    with tempfile.TemporaryDirectory(prefix="ccf-scale-") as folder:
+        if args.store == "postgresql":
+            cluster = pg_cluster.start()
+            os.environ[PASSWORD_ENV] = pg_cluster.PASSWORD
+            store = cluster.url(cluster.new_database())
+        else:
+            store = str(Path(folder) / "calls.db")
+        try:
+            run, marks, writes, workers = asyncio.run(scale(Path(folder), store, plan))
+            rows = stored(store)
+        finally:
+            close_pools()
+            if cluster is not None:
+                cluster.stop()
+    outcome = account(run, marks, rows)
+    return report(args.store, plan, run, marks, writes, workers, rows, outcome)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    served_stored: set[str]
+    twice: set[str]
+    reconciled: set[str]
+    lost: set[str]
+    end_unwritten: set[str]
+    unreconciled: set[str]
+    too_late: set[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.lost and not self.twice and not self.unreconciled
+
+
+def account(run: Run, marks: dict, rows: dict[str, list]) -> Outcome:
+    """Every call the peer placed, against the store's rows."""
+    finished = {uid for uid, outcomes in rows.items()
+                if any(o not in (None, "interrupted") for o in outcomes)}
+    served_stored = {uid for uid in run.served if len(rows.get(uid, [])) == 1
+                     and rows[uid][0] not in (None, "interrupted")}
+    twice = {uid for uid, outcomes in rows.items() if len(outcomes) > 1}
+    reconciled = {uid for uid in run.cut if rows.get(uid) == ["interrupted"]}
+    cut_finished = {uid for uid in run.cut if uid in finished}
+    lost = run.served - served_stored
+    end_unwritten = {uid for uid in lost if run.ended[uid] >= marks["kill"] - END_WINDOW_S
+                     and rows.get(uid) in (None, ["interrupted"])}
+    lost -= end_unwritten
+    unreconciled = run.cut - reconciled - cut_finished
+    too_late = {uid for uid in unreconciled if uid not in rows
+                and run.placed[uid] >= marks["kill"] - CRASH_WINDOW_S}
+    unreconciled -= too_late
+    return Outcome(served_stored, twice, reconciled, lost, end_unwritten, unreconciled,
+                   too_late)
+
+
+def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers: list[Worker],
+           rows: dict[str, list], o: Outcome) -> int:
+    served_stored, twice, reconciled = o.served_stored, o.twice, o.reconciled
+    lost, end_unwritten, unreconciled, too_late = (o.lost, o.end_unwritten, o.unreconciled,
+                                                   o.too_late)
+    taken = {w.name: sum(1 for v in run.worker.values() if v == w.name) for w in workers}
+    handled = max(1, len(run.served) + len(run.cut))
+    cpu = sum(w.cpu_s for w in workers)
+    table = [
+        ("calls placed", plan.calls),
+        ("in progress at once (peak)", run.peak),
+        ("in progress at the SIGKILL", marks["up_at_kill"]),
+        ("taken by worker A / B", f"{taken['A']} / {taken['B']}"),
+        ("served to the end", len(run.served)),
+        ("  of them stored once, finished", len(served_stored)),
+        ("cut by worker A's SIGKILL", len(run.cut)),
+        ("  reconciled as interrupted after its restart", len(reconciled)),
+        (f"  begun in the last {CRASH_WINDOW_S * 1000:.0f} ms, no trace (documented)",
+         len(too_late)),
+        ("served as the kill came, the end not yet written (documented)", len(end_unwritten)),
+        ("refused by both workers", len(run.refused)),
+        ("stored twice", len(twice)),
+        ("workers' CPU per call, ms (user + system)", f"{1000 * cpu / handled:.2f}"),
+    ]
+    if writes:
+        table += [("store commits per call", f"{writes['commits'] / handled:.2f}"),
+                  ("store rows inserted per call", f"{writes['inserted'] / handled:.1f}"),
+                  ("store rows updated per call", f"{writes['updated'] / handled:.1f}")]
+    width = max(len(name) for name, _ in table)
+    print(f"scale: {plan.calls} calls over {plan.place_s:g} s to two workers on one {store} "
+          f"store, each held {plan.hold_s:g} s; worker A SIGKILLed at {marks['kill']:.1f} s, back "
+          f"at {marks['restarted']:.1f} s; all done at {marks['done']:.1f} s")
+    for name, value in table:
+        print(f"{name:<{width}}  {value:>10}")
+    for uid in sorted(lost | unreconciled | end_unwritten)[:50]:
+        print(f"  {uid}: worker {run.worker.get(uid)}, placed at {run.placed[uid]:.3f} s, "
+              f"ended at {run.ended.get(uid, float('nan')):.3f} s (the kill at "
+              f"{marks['kill']:.3f} s), stored as {rows.get(uid)}")
+    figures = {"store": store, "calls": plan.calls, "peak_in_progress": run.peak,
+               "in_progress_at_kill": marks["up_at_kill"], "taken": taken,
+               "served": len(run.served), "stored": len(served_stored), "cut": len(run.cut),
+               "reconciled": len(reconciled), "refused": len(run.refused),
+               "twice": len(twice), "lost": len(lost), "unreconciled": len(unreconciled),
+               "no_trace_in_crash_window": len(too_late),
+               "end_unwritten_at_kill": len(end_unwritten),
+               "cpu_ms_per_call": round(1000 * cpu / handled, 3),
+               **({f"{k}_per_call": round(v / handled, 3) for k, v in writes.items()})}
+    keep(f"scale-{store}", figures)
+    ok = o.ok and not run.refused
+    print(f"target: 2,000 calls at once on two workers, one killed: every finished call stored "
+          f"once, the killed worker's calls reconciled: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
