@@ -4,6 +4,7 @@ pruned days gives the same figures from the rollups as before the prune."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import threading
@@ -42,10 +43,13 @@ def _count(path: str, sql: str, *args) -> int:
         db.close()
 
 
-def _report(store: str, *args: str) -> str:
+def _report(store: str, *args: str) -> dict:
+    """The report's figures (its every section) and the range it covers."""
     result = ccf("report", "--store", store, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    return result.output
+    report = json.loads(result.output)
+    assert report["sections"]["summary"]
+    return {"covers": report["covers"], "sections": report["sections"]}
 
 
 # the agent and node rollups are kept per UTC day (runtime/operations/rollup.py), so a range
