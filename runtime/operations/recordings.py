@@ -13,6 +13,7 @@ from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.moments import parse_moment
+from ccdsl.runtime.operations.removed_files import removed_on
 
 if TYPE_CHECKING:
     from ccdsl.runtime.operations.store import CallStore
@@ -112,10 +113,13 @@ def list_calls(store: CallStore, *, customer: str | None = None, agent: str | No
 
 def call_recordings(store: CallStore, call_id: str) -> list[dict[str, Any]]:
     """A call's recordings (the `recordings` table), each with `exists`:
-    whether its file is on this machine's disk."""
+    whether its file is on this machine's disk, and `removed`: when retention
+    deleted it (`ccf store prune --recordings-before`), else None."""
     rows = store.query("SELECT * FROM recordings WHERE call_id = ? ORDER BY started_ms, file",
                        (call_id,))
-    return [{**row, "exists": _on_disk(row["file"])} for row in rows]
+    removed = removed_on(store.query, call_id) if rows else {}
+    return [{**row, "exists": _on_disk(row["file"]), "removed": removed.get(row["file"])}
+            for row in rows]
 
 
 def _on_disk(file: str | None) -> bool:
@@ -139,6 +143,9 @@ def call_detail(store: CallStore, call_id: str) -> CallDetail | None:
     record = store.call(call_id)
     if record is None:
         return None
+    if record.get("voicemail_file"):
+        gone = removed_on(store.query, call_id).get(record["voicemail_file"])
+        record = {**record, "voicemail_removed": gone}
     events = tuple(Event(row["call_id"], row["seq"], datetime.fromisoformat(row["at"]),
                          row["kind"], row["data"], _loc(row))
                    for row in store.events(call_id))

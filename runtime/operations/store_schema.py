@@ -5,9 +5,10 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
+from ccdsl.runtime.operations.removed_files import REMOVED_FILES_SCHEMA
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -178,13 +179,15 @@ CREATE TABLE IF NOT EXISTS runs (
     end_note      TEXT      -- NULL: closed its store; else who found it dead, and when
 );
 """ + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA,
-                                                   *ROLLUP_SCHEMA))
+                                                   *ROLLUP_SCHEMA, *REMOVED_FILES_SCHEMA))
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 11 notes the recording and voicemail files retention removed (removed_files.py)
+    10: (*REMOVED_FILES_SCHEMA,),
     # version 10 keeps a call's events in one row per write (event_batches, read
     # through the view `events`) and the menu choices in a table of their own:
     # one row a call instead of some 25, each with its key's index insert
@@ -299,7 +302,7 @@ SET_VERSION_SQL = ("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
 # PostgreSQL's `events` view: the same columns from the same JSON text. The json type (not
 # jsonb) keeps each element's text as written, so `data` reads back byte for byte.
 PG_EVENTS_VIEW = (
-    "CREATE OR REPLACE VIEW events AS "
+    "CREATE VIEW events AS "
     "SELECT b.call_id AS call_id, (e.value->>0)::bigint AS seq, e.value->>1 AS at, "
     "(e.value->>2)::bigint AS at_ms, e.value->>3 AS kind, e.value->>4 AS step, "
     "e.value->>5 AS file, (e.value->>6)::bigint AS line, (e.value->>7)::bigint AS col, "
@@ -317,6 +320,12 @@ def statements(script: str) -> list[str]:
 def pg_statements() -> list[str]:
     """SCHEMA for PostgreSQL: the same statements (the connection translates their types),
     the `events` view said in PostgreSQL's JSON functions."""
-    return [PG_EVENTS_VIEW if s.startswith("CREATE VIEW IF NOT EXISTS events ") else s
-            for s in statements(SCHEMA)]
+    out = []
+    for statement in statements(SCHEMA):
+        if statement.startswith("CREATE VIEW IF NOT EXISTS events "):
+            # made again each time: a row is never replaced in a store module (not even a view)
+            out += ["DROP VIEW IF EXISTS events", PG_EVENTS_VIEW]
+        else:
+            out.append(statement)
+    return out
 

@@ -264,8 +264,10 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
              ("ended by", record["ended_by"]), ("length", seconds_text(record["duration_ms"])),
              ("queue", record["queue"]), ("waited", seconds_text(record["wait_ms"])),
              ("agent", record["agent"]), ("talked", seconds_text(record["talk_ms"])),
-             ("voicemail", " ".join(filter(None, (record["voicemail_mailbox"],
-                                                 record["voicemail_file"])))),
+             ("voicemail", " ".join(filter(None, (
+                 record["voicemail_mailbox"], record["voicemail_file"],
+                 record.get("voicemail_removed") and
+                 f"(removed on {record['voicemail_removed'][:10]})")))),
              ("error", record["error"])]
     out += [f"  {name:<10} {visible(value)}\n" for name, value in facts
             if value not in (None, "")]
@@ -277,7 +279,8 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
     if not detail.recordings:
         out.append("  (none)\n")
     for rec in detail.recordings:
-        where = "on disk" if rec["exists"] else "not on this machine"
+        where = ("on disk" if rec["exists"] else f"removed on {rec['removed'][:10]}"
+                 if rec.get("removed") else "not on this machine")
         out.append(f"  {visible(rec['file'])}  ({where})\n    started "
                    f"{local_text(rec['started'], zone)} {shown}, "
                    f"{seconds_text(rec['duration_ms']) or '?'}, "

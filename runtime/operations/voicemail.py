@@ -28,7 +28,9 @@ SELECT c.call_id, c.started, c.caller, c.customer_id, c.voicemail_mailbox AS mai
              AND ce.source <> 'sim'  -- a rehearsal (`ccf callback --simulate`) rang no one
              AND ce.call_id = c.call_id ORDER BY ce.id) AS x) AS callbacks,
        (SELECT ce.data FROM centre_events ce WHERE ce.kind = 'voicemail_done'
-           AND ce.call_id = c.call_id ORDER BY ce.id DESC LIMIT 1) AS done
+           AND ce.call_id = c.call_id ORDER BY ce.id DESC LIMIT 1) AS done,
+       (SELECT f.removed FROM removed_files f  -- retention deleted the file (schema 11)
+         WHERE f.call_id = c.call_id AND f.file = c.voicemail_file) AS removed
 FROM calls c
 WHERE c.voicemail_file IS NOT NULL
 """
@@ -39,7 +41,8 @@ def list_messages(store: CallStore, *, for_agent: str | None = None,
     """The stored messages, newest first. `called_back`: "done" when a
     callback reached the customer, "failed" when every one tried failed,
     null when none was tried; `callbacks` lists the attempts; `done` is
-    {agent, at} once someone marked the message done (`mark_done`), else null."""
+    {agent, at} once someone marked the message done (`mark_done`), else null;
+    `removed`: when retention deleted the file (ISO, UTC), else null."""
     sql, args = _SQL, []
     if for_agent is not None:
         sql += " AND c.voicemail_mailbox = ?"

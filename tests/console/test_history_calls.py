@@ -180,3 +180,24 @@ def test_history_needs_a_log_in(console) -> None:
     reply = console.client().get("/history", headers=HTML)
     assert reply.status_code == 303 and reply.headers["location"].startswith("/login")
     assert console.client().get("/history/c1", headers=HTML).status_code == 303
+
+
+def test_a_recording_and_a_message_removed_by_retention_say_so(console) -> None:
+    from ccdsl.runtime.operations.database import connect
+    from ccdsl.runtime.operations.retention import remove_files
+
+    recording = audio(console, "c-old.wav")
+    message = audio(console, "voicemail/zhang/c-old-vm.wav")
+    store_call(console.store, "c-old", recording=recording, voicemail=message)
+    db = connect(console.store.path)
+    try:
+        for kind in ("recording", "voicemail"):
+            done = remove_files(db, kind, 2**62, folder=console.ctx.recordings_dir, crm=None)
+            assert done.files == 1
+    finally:
+        db.close()
+    page = console.client("sup").get("/history/c-old", headers=HTML).text
+    today = datetime.now(UTC).date().isoformat()
+    assert f'id="call-recording-removed">recording removed on {today}' in page
+    assert f'id="call-voicemail-removed">message removed on {today}' in page
+    assert console.client("sup").get("/recordings/c-old").status_code == 404

@@ -1,0 +1,128 @@
+"""`ccf store prune`: delete old calls (keeping the report rollups) and old recording and
+voicemail files. Reads options and prints; runtime.operations.store_prune and retention work."""
+
+from __future__ import annotations
+
+import typer
+
+from ccdsl.cli.common import ConfigOption, fail, write
+from ccdsl.cli.exit_codes import USAGE
+from ccdsl.cli.store_target import TargetOption, connect, target
+
+
+def prune(
+    before: str = typer.Option(None, "--before", metavar="DATE", show_default=False,
+                               help="Delete the calls that ended before DATE (2026-01-01: "
+                                    "midnight in the centre's zone; or a date and time) with "
+                                    "their events and rows; the report rollups stay."),
+    recordings_before: str = typer.Option(
+        None, "--recordings-before", metavar="DATE", show_default=False,
+        help="Delete the recording files of calls recorded before DATE; the store and the CRM "
+             "then say when each was removed."),
+    voicemail_before: str = typer.Option(
+        None, "--voicemail-before", metavar="DATE", show_default=False,
+        help="Delete the voicemail files of messages left before DATE, likewise."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Count what would be removed; delete nothing."),
+    recordings: str = typer.Option(None, "--recordings", metavar="DIR", show_default=False,
+                                   help="The recordings folder (voicemail under its voicemail/). "
+                                        "Default: ccf.toml's \\[paths] recordings."),
+    store: TargetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Prune the call store: old calls, and old recording and voicemail files.
+
+    `--before` deletes the calls that ended before the date (never one in
+    progress, nor one with a call-back still to dial) with their events,
+    visits, legs, recordings rows and finished call-backs, the older centre
+    events (but agent states) and ended runs, a few hundred calls per
+    transaction so a serving centre waits only briefly. The rollups stay:
+    `ccf report` over the pruned days gives the same figures. Prints the
+    rows removed per table. Exit status: 0; 2 for a bad date or a call
+    store that is missing or cannot be read.
+    """
+    from ccdsl.runtime.operations.centre_time import report_zone
+    from ccdsl.runtime.operations.store_prune import PruneError, cutoff, schema_version
+    from ccdsl.runtime.operations.store_prune import prune as run_prune
+
+    if before is None and recordings_before is None and voicemail_before is None:
+        raise fail("nothing to prune: give --before DATE, --recordings-before DATE or "
+                   "--voicemail-before DATE", USAGE)
+    text = target(store, config)
+    db = connect(text)
+    try:
+        try:
+            schema_version(db)
+        except PruneError as exc:
+            raise fail(f"{_shown(text)}: {exc}", USAGE) from None
+        zone = report_zone(db, None)
+        moments = {}
+        for flag, value in (("--before", before), ("--recordings-before", recordings_before),
+                            ("--voicemail-before", voicemail_before)):
+            if value is not None:
+                try:
+                    moments[flag] = cutoff(value, zone)
+                except PruneError as exc:
+                    raise fail(f"{flag}: {exc}", USAGE) from None
+        if recordings_before is not None or voicemail_before is not None:
+            _retention(db, config, recordings, moments, dry_run)
+        if before is not None:
+            moment = moments["--before"]
+            done = run_prune(db, int(moment.timestamp() * 1000), dry_run=dry_run)
+            verb = "would delete" if dry_run else "deleted"
+            write(f"calls ended before {moment.isoformat()}: {verb}\n")
+            for table, count in done.counts:
+                write(f"  {table:16} {count:>9}\n")
+            if done.files_left:
+                write(f"  {done.files_left} recording or voicemail file(s) of these calls stay "
+                      "on disk: prune them first with --recordings-before/--voicemail-before\n")
+    finally:
+        db.close()
+
+
+def _retention(db, config: str | None, recordings: str | None, moments: dict,
+               dry_run: bool) -> None:
+    from ccdsl.runtime.operations.retention import RetentionError, remove_files
+
+    folder, crm = _places(config)
+    folder = recordings or folder
+    for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
+        if flag not in moments:
+            continue
+        moment = moments[flag]
+        try:
+            done = remove_files(db, kind, int(moment.timestamp() * 1000), folder=folder,
+                                crm=crm, dry_run=dry_run)
+        except RetentionError as exc:
+            raise fail(str(exc), USAGE) from None
+        verb = "would remove" if dry_run else "removed"
+        write(f"{kind} files before {moment.isoformat()}: {verb} {done.files} "
+              f"({done.missing} already gone from disk), CRM entries updated: {done.crm}\n")
+        for note in done.notes:
+            write(f"  {note}\n")
+
+
+def _places(config: str | None) -> tuple[str | None, str | None]:
+    """The recordings folder and the SQLite CRM file ccf.toml names (None: none known)."""
+    import os
+
+    from ccdsl.cli.common import DEFAULT_CONFIG
+
+    path = config or (DEFAULT_CONFIG if os.path.isfile(DEFAULT_CONFIG) else None)
+    if path is None:
+        return None, None
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.core.crm.config import SqliteConfig
+
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        raise fail(f"{path} cannot be used: {'; '.join(exc.problems)}", USAGE) from None
+    crm = loaded.crm.path if isinstance(loaded.crm, SqliteConfig) else None
+    return loaded.recordings_dir, crm
+
+
+def _shown(text: str) -> str:
+    from ccdsl.runtime.operations.database import shown
+
+    return shown(text)

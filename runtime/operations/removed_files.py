@@ -1,0 +1,33 @@
+"""Schema 11: the recording and voicemail files retention removed from disk, and when.
+
+Only the table's SQL text and its reads: must not delete files or touch the CRM (retention.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# one row per file `ccf store prune --recordings-before/--voicemail-before` deleted; a table of
+# its own (not a column on recordings and calls) so that creating it is the same statement for a
+# new store and for a migration, on SQLite and PostgreSQL alike
+REMOVED_FILES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS removed_files ("
+    " call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"  # recording|voicemail
+    " removed TEXT NOT NULL,"  # ISO 8601 in UTC: when the file was deleted
+    " removed_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (call_id, file))",
+)
+
+MARK_SQL = ("INSERT INTO removed_files (call_id, file, kind, removed, removed_ms) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (call_id, file) DO NOTHING")
+
+
+def removed_on(query: Any, call_id: str) -> dict[str, str]:
+    """The call's removed files: {file: when removed (ISO)}; {} for a store older than the
+    table. `query` is CallStore.query (or any (sql, args) -> rows of dicts)."""
+    try:
+        rows = query("SELECT file, removed FROM removed_files WHERE call_id = ?", (call_id,))
+    except Exception:  # noqa: BLE001 - a store of schema 10 or older: nothing removed yet
+        return {}
+    return {row["file"]: row["removed"] for row in rows}

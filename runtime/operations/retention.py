@@ -1,0 +1,124 @@
+"""Recording and voicemail retention by age: deletes the files, notes each in removed_files and
+marks the CRM's call_log entries that named them. Deletes only inside the recordings folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ccdsl.runtime.operations.removed_files import MARK_SQL
+
+# the files of each kind retention may delete, and when each was made
+_SQL = {
+    "recording": ("SELECT r.call_id, r.file FROM recordings r WHERE r.started_ms < ? AND NOT "
+                  "EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = r.call_id AND "
+                  "f.file = r.file) ORDER BY r.started_ms"),
+    # a message of a call still in progress may still be being written
+    "voicemail": ("SELECT c.call_id, c.voicemail_file AS file FROM calls c WHERE "
+                  "c.voicemail_file IS NOT NULL AND c.outcome IS NOT NULL AND c.started_ms < ? "
+                  "AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = c.call_id "
+                  "AND f.file = c.voicemail_file) ORDER BY c.started_ms"),
+}
+CRM_COLUMN = "recording_removed"  # call_log's note of a removed file: "removed on DATE: name"
+
+
+class RetentionError(ValueError):
+    """No recordings folder to delete in, or a store too old to note removals in."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    files: int  # files deleted (or that a dry run would delete)
+    missing: int  # rows whose file was already gone: marked removed all the same
+    crm: int  # CRM call_log entries marked
+    notes: tuple[str, ...] = ()
+
+
+def files_of(name: str, folder: str) -> Iterator[str]:
+    """The paths a stored name may be on disk (as it was written, under the folder, with or
+    without `.wav`), each only if it lies inside `folder`: no name from the store reaches
+    another file."""
+    tried = [name] if os.path.isabs(name) else [os.path.abspath(name), os.path.join(folder, name)]
+    tried.append(os.path.join(folder, os.path.basename(name)))
+    base = os.path.realpath(folder)
+    seen = set()
+    for path in tried:
+        for candidate in (path, path + ".wav") if not path.endswith(".wav") else (path,):
+            real = os.path.realpath(candidate)
+            if real in seen or not os.path.isfile(real):
+                continue
+            if os.path.commonpath([real, base]) == base and real != base:
+                seen.add(real)
+                yield real
+
+
+def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str | None,
+                 dry_run: bool = False, now: datetime | None = None) -> Removed:
+    """Delete the `kind` (recording|voicemail) files made before `before_ms` under `folder`,
+    note each in removed_files (file already gone: noted too), and mark the SQLite CRM's
+    call_log entries naming them (`crm`: its file; None: no CRM to update)."""
+    if not folder or not os.path.isdir(folder):
+        raise RetentionError(f"no recordings folder {folder!r} to delete files in: name it in "
+                             "ccf.toml ([paths] recordings) or with --recordings DIR")
+    try:
+        rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise RetentionError(f"the call store cannot note removed files ({exc}): open it once "
+                             "with this ccf (`ccf calls list`) to bring its schema up to date"
+                             ) from None
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
+    deleted = missing = 0
+    removed: list[tuple[str, str]] = []
+    for call_id, name in rows:
+        paths = list(files_of(name, folder))
+        deleted += len(paths)
+        missing += not paths
+        if dry_run:
+            continue
+        for path in paths:
+            os.remove(path)
+        # one short transaction a file: a serving writer never waits on a whole sweep
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        removed.append((call_id, name))
+    marked, notes = (0, ()) if dry_run else mark_crm(crm, removed, stamp[:10])
+    return Removed(deleted, missing, marked, notes)
+
+
+def mark_crm(crm: str | None, removed: list[tuple[str, str]], day: str) -> tuple[int, tuple]:
+    """Replace the file in the CRM's call_log entries of these (call, file) pairs by a
+    `recording_removed` note, so the customer's history says it was removed rather than name
+    a file that is gone."""
+    if not removed:
+        return 0, ()
+    if crm is None:
+        return 0, ("the CRM is not the SQLite CRM: its call log still names the removed files",)
+    if not os.path.isfile(crm):
+        return 0, (f"no CRM database at {crm}: nothing to mark",)
+    db = sqlite3.connect(crm, timeout=5)
+    try:
+        columns = {r[1] for r in db.execute("PRAGMA table_info(call_log)")}
+        if "recording" not in columns:
+            return 0, ()
+        with db:
+            if CRM_COLUMN not in columns:
+                db.execute(f"ALTER TABLE call_log ADD COLUMN {CRM_COLUMN} TEXT")
+            marked = 0
+            for _call, name in removed:
+                note = f"removed on {day}: {os.path.basename(name)}"
+                marked += db.execute(
+                    f"UPDATE call_log SET recording = NULL, {CRM_COLUMN} = ? WHERE recording = ?",
+                    (note, name)).rowcount
+    finally:
+        db.close()
+    return marked, ()

@@ -1,0 +1,168 @@
+"""Pruning a call store: the ended calls before a date with their rows, old centre events and
+ended runs, in short transactions. Keeps every rollup (the reports' figures); deletes no file.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from ccdsl.runtime.core.errors import InputError
+from ccdsl.runtime.core.moments import parse_moment
+
+BATCH = 500  # calls (or centre events) a transaction deletes: a serving writer waits that long
+FINISHED_CALLBACKS = ("done", "failed", "given_up")
+# every table with rows of one call, the call's own row last
+CALL_TABLES = ("event_batches", "menu_choices", "node_visits", "queue_visits", "agent_legs",
+               "recordings", "queue_callbacks", "removed_files")
+# the agent-time report reads agent_state events over any range: they stay
+KEPT_CENTRE_KINDS = ("agent_state",)
+
+# a call that ended before the cutoff, with no call-back of it still to dial
+_PRUNABLE = ("outcome IS NOT NULL AND ended_ms IS NOT NULL AND ended_ms < ? AND NOT EXISTS "
+             "(SELECT 1 FROM queue_callbacks q WHERE q.call_id = calls.call_id AND q.status NOT IN "
+             f"({', '.join(repr(s) for s in FINISHED_CALLBACKS)}))")
+# a centre event before the cutoff that no kept call names (a voicemail's `callback`s and
+# `voicemail_done` go with their call)
+_OLD_CENTRE = ("at_ms < ? AND kind NOT IN "
+               f"({', '.join(repr(k) for k in KEPT_CENTRE_KINDS)}) AND (call_id IS NULL OR "
+               "NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = centre_events.call_id))")
+# an ended run no kept call names
+_OLD_RUN = ("ended_ms IS NOT NULL AND ended_ms < ? AND NOT EXISTS "
+            "(SELECT 1 FROM calls c WHERE c.run_id = runs.run_id)")
+
+
+class PruneError(ValueError):
+    """A date that cannot be read, or a database that is not a call store."""
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """Rows deleted (or, for a dry run, that would be) per table, in CALL_TABLES' order then
+    calls, centre_events, runs; `files_left`: recording and voicemail files of the pruned calls
+    still on disk, which no row names any more."""
+
+    counts: tuple[tuple[str, int], ...]
+    files_left: int
+
+
+def cutoff(text: str, zone: tzinfo) -> datetime:
+    """The moment `--before` names: a date (midnight in the centre's zone) or a date and time
+    (docs/operations.md); PruneError otherwise."""
+    stripped = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
+        try:
+            return datetime.fromisoformat(stripped).replace(tzinfo=zone)
+        except ValueError as exc:
+            raise PruneError(f"{text!r} is not a date: {exc}") from None
+    try:
+        return parse_moment(stripped, zone)
+    except InputError:
+        raise PruneError(f"{text!r} is not a date: give one such as 2026-01-01, or a date and "
+                         "time such as \"2026-01-01 06:00\" or 2026-01-01T06:00+08:00") from None
+
+
+def schema_version(db) -> int:
+    """The store's schema version; PruneError for a database that is not a call store."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.Error:
+        row = None
+    if row is None or not str(row[0]).isdigit():
+        raise PruneError("it is not a call store (no schema version in its `meta` table)")
+    return int(row[0])
+
+
+def _tables(db) -> tuple[str, ...]:
+    version = schema_version(db)
+    return tuple(t for t in CALL_TABLES if t != "removed_files" or version >= 11)
+
+
+def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
+          on_batch: Callable[[], None] | None = None) -> Pruned:
+    """Delete (or count, `dry_run`) what `ccf store prune --before` removes from the store on
+    connection `db` (autocommit; SQLite or PostgreSQL). Each batch is a transaction of its own;
+    `on_batch` runs between them (tests)."""
+    tables = _tables(db)
+    files = _files_left(db, before_ms)
+    if dry_run:
+        return Pruned(_counted(db, tables, before_ms), files)
+    totals = dict.fromkeys((*tables, "calls", "centre_events", "runs"), 0)
+    while True:
+        ids = [r[0] for r in db.execute(f"SELECT call_id FROM calls WHERE {_PRUNABLE} "
+                                        "ORDER BY ended_ms LIMIT ?", (before_ms, batch))]
+        if not ids:
+            break
+        marks = ", ".join("?" * len(ids))
+        with _transaction(db):
+            for table in (*tables, "calls"):
+                cursor = db.execute(f"DELETE FROM {table} WHERE call_id IN ({marks})", ids)
+                totals[table] += max(cursor.rowcount, 0)
+        if on_batch is not None:
+            on_batch()
+    for table, key, where in (("centre_events", "id", _OLD_CENTRE), ("runs", "run_id", _OLD_RUN)):
+        while True:
+            with _transaction(db):
+                cursor = db.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM "
+                                    f"{table} WHERE {where} ORDER BY {key} LIMIT ?)",
+                                    (before_ms, batch))
+                done = max(cursor.rowcount, 0)
+            totals[table] += done
+            if done < batch:
+                break
+    return Pruned(tuple(totals.items()), files)
+
+
+def _counted(db, tables: tuple[str, ...], before_ms: int) -> tuple[tuple[str, int], ...]:
+    chosen = f"SELECT call_id FROM calls WHERE {_PRUNABLE}"
+    counts = [(t, _one(db, f"SELECT count(*) FROM {t} WHERE call_id IN ({chosen})", before_ms))
+              for t in tables]
+    counts.append(("calls", _one(db, f"SELECT count(*) FROM calls WHERE {_PRUNABLE}",
+                                 before_ms)))
+    # the centre events and runs the calls' deletion would free, as prune() would find them
+    counts.append(("centre_events", _one(
+        db, f"SELECT count(*) FROM centre_events WHERE at_ms < ? AND kind NOT IN "
+            f"({', '.join(repr(k) for k in KEPT_CENTRE_KINDS)}) AND (call_id IS NULL OR NOT "
+            "EXISTS (SELECT 1 FROM calls c WHERE c.call_id = centre_events.call_id AND NOT "
+            f"({_PRUNABLE.replace('calls.', 'c.')})))", before_ms, before_ms)))
+    counts.append(("runs", _one(
+        db, "SELECT count(*) FROM runs WHERE ended_ms IS NOT NULL AND ended_ms < ? AND NOT "
+            "EXISTS (SELECT 1 FROM calls c WHERE c.run_id = runs.run_id AND NOT "
+            f"({_PRUNABLE.replace('calls.', 'c.')}))", before_ms, before_ms)))
+    return tuple(counts)
+
+
+def _files_left(db, before_ms: int) -> int:
+    """The pruned calls' recording and voicemail files that retention has not removed."""
+    version = schema_version(db)
+    gone = ("AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = r.call_id AND "
+            "f.file = r.file)") if version >= 11 else ""
+    chosen = f"SELECT call_id FROM calls WHERE {_PRUNABLE}"
+    recordings = _one(db, f"SELECT count(*) FROM recordings r WHERE r.call_id IN ({chosen}) "
+                          f"{gone}", before_ms)
+    voicemail = _one(db, "SELECT count(*) FROM calls r WHERE r.voicemail_file IS NOT NULL AND "
+                         f"r.call_id IN ({chosen}) "
+                         f"{gone.replace('f.file = r.file', 'f.file = r.voicemail_file')}",
+                     before_ms)
+    return recordings + voicemail
+
+
+def _one(db, sql: str, *args) -> int:
+    return int(db.execute(sql, args).fetchone()[0] or 0)
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an error): SQLite takes its write lock at once,
+    PostgreSQL the store's writer lock (database/dialect.py)."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, *_: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -1,0 +1,98 @@
+"""Recording and voicemail retention: `ccf store prune --recordings-before/--voicemail-before`
+deletes the old files inside the recordings folder only, notes when in the store (`ccf calls
+show` says "removed on DATE") and turns the CRM's call_log link into a removal note."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from calls.world import RECORDING, run_test_call
+from ccf_cli import ccf
+
+from ccdsl.cli.exit_codes import USAGE
+from ccdsl.runtime.operations.database import connect
+from ccdsl.runtime.operations.retention import remove_files
+
+ANSWERED = "a recorded call is answered by an agent"
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def _recorded(tmp_path: Path) -> tuple[str, str, str, Path]:
+    """A recorded, answered call logged to the SQLite CRM, its file on disk."""
+    work, store = tmp_path / "w", str(tmp_path / "calls.db")
+    run = run_test_call(RECORDING, ANSWERED, work, store)
+    file = [e for e in run.events if e.kind == "recording_started"][0].data["file"]
+    Path(file).parent.mkdir(parents=True, exist_ok=True)
+    Path(file).write_bytes(b"RIFF")
+    return store, run.result.call_id, file, work
+
+
+def test_recordings_before_a_date_are_removed_noted_and_unlinked_in_the_crm(tmp_path) -> None:
+    store, call_id, file, work = _recorded(tmp_path)
+    kept = ccf("store", "prune", "--recordings-before", "2026-11-30", "--store", store,
+               "--recordings", str(work / "recordings"))
+    assert kept.exit_code == 0 and "removed 0" in kept.output and Path(file).exists()
+    dry = ccf("store", "prune", "--recordings-before", "2026-12-01", "--dry-run", "--store",
+              store, "--recordings", str(work / "recordings"))
+    assert "would remove 1" in dry.output and Path(file).exists()
+    result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
+                 "--recordings", str(work / "recordings"))
+    assert result.exit_code == 0, result.output
+    assert "removed 1 (0 already gone from disk)" in result.output
+    assert not Path(file).exists()
+    shown = ccf("calls", "show", call_id, "--store", store)
+    assert f"({f'removed on {TODAY}'})" in shown.output
+    # a second sweep finds nothing left to remove
+    again = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
+                "--recordings", str(work / "recordings"))
+    assert "removed 0" in again.output
+
+
+def test_the_crm_link_becomes_a_removal_note(tmp_path) -> None:
+    store, _, file, work = _recorded(tmp_path)
+    db = connect(store)
+    try:
+        done = remove_files(db, "recording", 2**62, folder=str(work / "recordings"),
+                            crm=str(work / "crm.db"))
+    finally:
+        db.close()
+    assert (done.files, done.crm) == (1, 1)
+    crm = sqlite3.connect(work / "crm.db")
+    try:
+        row = crm.execute("SELECT recording, recording_removed FROM call_log").fetchone()
+    finally:
+        crm.close()
+    assert row == (None, f"removed on {TODAY}: {Path(file).name}")
+
+
+def test_never_a_file_outside_the_recordings_folder(tmp_path) -> None:
+    store, _, file, work = _recorded(tmp_path)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
+                 "--recordings", str(other))
+    assert "removed 0 (1 already gone from disk)" in result.output
+    assert Path(file).exists()
+
+
+def test_voicemail_files_and_a_missing_folder(tmp_path) -> None:
+    store, call_id, file, work = _recorded(tmp_path)
+    message = work / "recordings" / "voicemail" / "li" / "m1.wav"
+    message.parent.mkdir(parents=True)
+    message.write_bytes(b"RIFF")
+    db = sqlite3.connect(store)
+    with db:
+        db.execute("UPDATE calls SET voicemail_mailbox = 'li', voicemail_file = ? "
+                   "WHERE call_id = ?", (str(message.with_suffix("")), call_id))
+    db.close()
+    result = ccf("store", "prune", "--voicemail-before", "2026-12-01", "--store", store,
+                 "--recordings", str(work / "recordings"))
+    assert "voicemail files before" in result.output and "removed 1" in result.output
+    assert not message.exists() and Path(file).exists()  # the recording is not voicemail
+    shown = ccf("calls", "show", call_id, "--store", store)
+    assert f"(removed on {TODAY})" in shown.output
+    missing = ccf("store", "prune", "--voicemail-before", "2026-12-01", "--store", store,
+                  "--recordings", str(tmp_path / "nowhere"))
+    assert missing.exit_code == USAGE and "no recordings folder" in missing.output
