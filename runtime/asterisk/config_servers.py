@@ -163,8 +163,12 @@ def read_servers(doc: dict, make_ami: Callable[[dict], Any], where: str,
 
 
 def servers_of(config: Any) -> tuple[AsteriskServer, ...]:
-    """A CentreConfig's servers (one built without a file has only its ami)."""
-    return config.servers or (AsteriskServer("", config.ami),)
+    """A CentreConfig's servers. The single unnamed one is always `config.ami` as it is now
+    (a config built without a file, or with its ami replaced, has no other)."""
+    servers = config.servers
+    if not servers or (len(servers) == 1 and not servers[0].name):
+        return (AsteriskServer("", config.ami),)
+    return servers
 
 
 def ami_rows(config: Any, secret: Callable[[str, bool], str]) -> list[tuple[str, str]]:

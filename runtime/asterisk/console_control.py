@@ -68,6 +68,10 @@ class AsteriskControl:
     running: call id -> server.RunningCall, or None.
     crm: the centre's CRM for call-backs (None: the caller's number is rung).
     on_event must receive the link's events (OriginateResponse, DialEnd, Hangup).
+    With several Asterisk servers (ami_union.py): `links()` is every link up, where an
+    agent's queue membership changes (ccf serve makes agents members on each), and
+    `route(channel)` the link of the server that reported a channel, where an action on
+    it goes; both default to the one `ami` link.
     """
 
     mode = "asterisk"
@@ -75,9 +79,13 @@ class AsteriskControl:
     def __init__(self, config: CentreConfig, *, ami: Callable[[], AmiLink | None],
                  centre: AmiCentre, queues: Callable[[], dict[str, dict[str, int]]],
                  tts: TtsRenderer, store: CallStore, running: Callable[[str], object | None],
-                 crm: Any = None, now: Callable[[], datetime] | None = None) -> None:
+                 crm: Any = None, now: Callable[[], datetime] | None = None,
+                 links: Callable[[], list[AmiLink]] | None = None,
+                 route: Callable[[str], AmiLink | None] | None = None) -> None:
         self.config = config
         self.ami = ami
+        self.links = links or (lambda: [link] if (link := ami()) is not None else [])
+        self.route = route or (lambda _channel: ami())
         self.centre = centre
         self.queues = queues
         self.tts = tts
@@ -98,26 +106,48 @@ class AsteriskControl:
 
     # -- the link and its replies -------------------------------------------------------
 
-    def _link(self) -> AmiLink:
-        link = self.ami()
+    def _link(self, channel: str | None = None) -> AmiLink:
+        """The link an action goes through: the server of `channel` when given."""
+        link = self.ami() if channel is None else self.route(channel)
         if link is None or not link.connected:
             raise ControlError("Asterisk is not reachable: ccf serve has no AMI link now "
                                "(it reconnects by itself; check [ami] in ccf.toml)", 503)
         return link
 
     async def _act(self, action: str, *fine: str, **headers: object) -> AmiMessage:
-        """One action; an Error reply not in `fine` is a ControlError."""
+        """One action, on the server of its Channel header if it has one; an Error reply
+        not in `fine` is a ControlError."""
+        channel = headers.get("Channel")
         try:
-            reply = await self._link().action(action, **headers)
+            reply = await self._link(str(channel) if channel else None).action(action,
+                                                                                **headers)
         except AmiError as exc:
             raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
         if not reply.ok and not any(word in (reply.message or "") for word in fine):
             raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
         return reply
 
-    async def _originate(self, what: str, ring_s: float, **headers: object) -> AmiMessage:
-        """An async Originate and its OriginateResponse (answered)."""
-        link = self._link()
+    async def _act_everywhere(self, action: str, *fine: str,
+                              **headers: object) -> list[AmiMessage]:
+        """One action on every server's link (an agent's queue membership); the replies."""
+        if not self.links():
+            self._link()  # the ControlError saying no link is up
+        replies = []
+        for link in self.links():
+            try:
+                reply = await link.action(action, **headers)
+            except AmiError as exc:
+                raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
+            if not reply.ok and not any(word in (reply.message or "") for word in fine):
+                raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
+            replies.append(reply)
+        return replies
+
+    async def _originate(self, what: str, ring_s: float, *, spied: str | None = None,
+                         **headers: object) -> AmiMessage:
+        """An async Originate and its OriginateResponse (answered); on the server of the
+        channel `spied` (a ChanSpy reaches its own server's channels only)."""
+        link = self._link(spied)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         wait_s = ring_s + link.timeout
@@ -151,13 +181,14 @@ class AsteriskControl:
                 from None
 
     async def _add(self, agent: Agent, interface: str, queue: str) -> None:
-        await self._act("QueueAdd", _ALREADY_MEMBER, Queue=queue, Interface=interface,
-                        MemberName=agent.id, StateInterface=interface, Paused="false")
+        await self._act_everywhere("QueueAdd", _ALREADY_MEMBER, Queue=queue,
+                                   Interface=interface, MemberName=agent.id,
+                                   StateInterface=interface, Paused="false")
 
     async def _remove(self, interface: str, queue: str) -> None:
-        reply = await self._act("QueueRemove", _NOT_MEMBER, "No such queue", "not dynamic",
-                                Queue=queue, Interface=interface)
-        if "not dynamic" in (reply.message or ""):
+        replies = await self._act_everywhere("QueueRemove", _NOT_MEMBER, "No such queue",
+                                             "not dynamic", Queue=queue, Interface=interface)
+        if any("not dynamic" in (reply.message or "") for reply in replies):
             raise ControlError(f"{interface} is a static member of {queue} (a `member =>` "
                                "line in queues.conf): Asterisk only removes members added "
                                "through AMI")
@@ -180,9 +211,9 @@ class AsteriskControl:
         if paused and reason and not _REASON.fullmatch(reason):
             raise ControlError(f"the pause reason {reason!r} may only use letters, "
                                "digits, spaces and _ . , : - (at most 60)", 400)
-        reply = await self._act("QueuePause", "Interface not found",
-                                **pause_headers(interface, paused, reason=reason))
-        if not reply.ok:
+        replies = await self._act_everywhere("QueuePause", "Interface not found",
+                                             **pause_headers(interface, paused, reason=reason))
+        if not any(reply.ok for reply in replies):
             raise ControlError(f"agent {found.id} ({interface}) is a member of no queue on "
                                "Asterisk: log in first")
         self.centre.note_paused(found.id, paused)
@@ -258,7 +289,8 @@ class AsteriskControl:
             await self._act("MuteAudio", Channel=caller, Direction="in", State=state)
             await self._act("MuteAudio", Channel=leg, Direction="in", State=state)
             event = await self._originate(
-                "play the hold music", 5, Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
+                "play the hold music", 5, spied=caller,
+                Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
                 Application="ChanSpy", Data=f"{caller},qw", CallerID="Hold <hold>")
             self._holds[call_id] = event.get("Channel") or ""
             return
@@ -326,7 +358,8 @@ class AsteriskControl:
             device = self.config.outbound_interface.format(number=self._digits(target.value))
         else:
             raise ControlError("a queue cannot join a call: add an agent or a number", 400)
-        await self._originate(f"ring {device}", RING_S, Channel=device, Application="ChanSpy",
+        await self._originate(f"ring {device}", RING_S, spied=caller, Channel=device,
+                              Application="ChanSpy",
                               Data=f"{caller},qB", CallerID=f"Conference <{call_id}>",
                               Timeout=RING_S * 1000)
 
@@ -343,7 +376,7 @@ class AsteriskControl:
         if not SAFE_PATH.fullmatch(file):
             raise ControlError(f"the speech file {file!r} has characters Playback cannot "
                                "take ([paths] tts_cache)", 400)
-        await self._originate("read the text into the call", 5,
+        await self._originate("read the text into the call", 5, spied=caller,
                               Channel=f"Local/s@{dialplan.CONSOLE_READ}",
                               Application="ChanSpy", Data=f"{caller},qB",
                               CallerID="Read <read>",
@@ -352,9 +385,9 @@ class AsteriskControl:
     # -- what ccf monitor and ccf callback do -----------------------------------------------
 
     async def monitor(self, call_id: str, supervisor: str, mode: str) -> dict[str, Any]:
-        self._caller(call_id)
+        caller = self._caller(call_id)
         one_of(mode, MONITOR_MODES, "monitor mode")
-        link = self._link()
+        link = self._link(caller)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         try:
