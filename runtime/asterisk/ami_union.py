@@ -71,12 +71,19 @@ class CentreUnion:
         heard = [c for c in centres if c.device_state(agent_id) is not None]
         return (present or heard or centres)[0]
 
-    def server_of_channel(self, channel: str) -> str | None:
-        """The name of the server whose link reported this channel (None: none did)."""
-        for name, centre in self.centres.items():
-            if channel in centre.channels:
-                return name
-        return None
+    def server_of_channel(self, channel: str, call_id: str | None = None) -> str | None:
+        """The name of the server whose link reported this channel (None: none did).
+        Two servers number their channels alike (PJSIP/trunk-00000001 on each): with the
+        call's id, the server whose channel has it as Uniqueid or Linkedid is the one (each
+        server's asterisk.conf `systemname` keeps Uniqueids apart: docs/asterisk.md)."""
+        found = [name for name, centre in self.centres.items() if channel in centre.channels]
+        if len(found) > 1 and call_id:
+            uniqueid = call_id.split("~", 1)[0]  # a call run again on its channel: UNIQUEID~N
+            mine = [name for name in found
+                    if uniqueid in (self.centres[name].channels[channel].get("Uniqueid"),
+                                    self.centres[name].channels[channel].get("Linkedid"))]
+            found = mine or found
+        return found[0] if found else None
 
     # -- CentreView ----------------------------------------------------------------
 

@@ -70,8 +70,8 @@ class AsteriskControl:
     on_event must receive the link's events (OriginateResponse, DialEnd, Hangup).
     With several Asterisk servers (ami_union.py): `links()` is every link up, where an
     agent's queue membership changes (ccf serve makes agents members on each), and
-    `route(channel)` the link of the server that reported a channel, where an action on
-    it goes; both default to the one `ami` link.
+    `route(channel, call_id)` the link of the server that reported a channel of that call,
+    where an action on it goes; both default to the one `ami` link.
     """
 
     mode = "asterisk"
@@ -81,11 +81,11 @@ class AsteriskControl:
                  tts: TtsRenderer, store: CallStore, running: Callable[[str], object | None],
                  crm: Any = None, now: Callable[[], datetime] | None = None,
                  links: Callable[[], list[AmiLink]] | None = None,
-                 route: Callable[[str], AmiLink | None] | None = None) -> None:
+                 route: Callable[[str, str | None], AmiLink | None] | None = None) -> None:
         self.config = config
         self.ami = ami
         self.links = links or (lambda: [link] if (link := ami()) is not None else [])
-        self.route = route or (lambda _channel: ami())
+        self.route = route or (lambda _channel, _call=None: ami())
         self.centre = centre
         self.queues = queues
         self.tts = tts
@@ -106,21 +106,22 @@ class AsteriskControl:
 
     # -- the link and its replies -------------------------------------------------------
 
-    def _link(self, channel: str | None = None) -> AmiLink:
-        """The link an action goes through: the server of `channel` when given."""
-        link = self.ami() if channel is None else self.route(channel)
+    def _link(self, channel: str | None = None, call: str | None = None) -> AmiLink:
+        """The link an action goes through: the server of `channel` (of `call`) when given."""
+        link = self.ami() if channel is None else self.route(channel, call)
         if link is None or not link.connected:
             raise ControlError("Asterisk is not reachable: ccf serve has no AMI link now "
                                "(it reconnects by itself; check [ami] in ccf.toml)", 503)
         return link
 
-    async def _act(self, action: str, *fine: str, **headers: object) -> AmiMessage:
-        """One action, on the server of its Channel header if it has one; an Error reply
-        not in `fine` is a ControlError."""
+    async def _act(self, action: str, *fine: str, call: str | None = None,
+                   **headers: object) -> AmiMessage:
+        """One action, on the server of its Channel header (of the call `call`) if it has
+        one; an Error reply not in `fine` is a ControlError."""
         channel = headers.get("Channel")
+        link = self._link(str(channel) if channel else None, call)
         try:
-            reply = await self._link(str(channel) if channel else None).action(action,
-                                                                                **headers)
+            reply = await link.action(action, **headers)
         except AmiError as exc:
             raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
         if not reply.ok and not any(word in (reply.message or "") for word in fine):
@@ -144,10 +145,10 @@ class AsteriskControl:
         return replies
 
     async def _originate(self, what: str, ring_s: float, *, spied: str | None = None,
-                         **headers: object) -> AmiMessage:
+                         call: str | None = None, **headers: object) -> AmiMessage:
         """An async Originate and its OriginateResponse (answered); on the server of the
-        channel `spied` (a ChanSpy reaches its own server's channels only)."""
-        link = self._link(spied)
+        channel `spied` of the call `call` (a ChanSpy reaches its own server's channels)."""
+        link = self._link(spied, call)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         wait_s = ring_s + link.timeout
@@ -272,9 +273,9 @@ class AsteriskControl:
     async def hangup(self, call_id: str) -> None:
         caller = self._caller(call_id)
         leg = self._agent_leg(call_id)
-        await self._act("Hangup", "No such channel", Channel=caller)
+        await self._act("Hangup", "No such channel", call=call_id, Channel=caller)
         if leg is not None:
-            await self._act("Hangup", "No such channel", Channel=leg)
+            await self._act("Hangup", "No such channel", call=call_id, Channel=leg)
 
     async def hold(self, call_id: str, on: bool) -> None:
         """Hold keeps the conversation's bridge (and the flow's AGI): both
@@ -286,19 +287,19 @@ class AsteriskControl:
             return
         state = "on" if on else "off"
         if on:
-            await self._act("MuteAudio", Channel=caller, Direction="in", State=state)
-            await self._act("MuteAudio", Channel=leg, Direction="in", State=state)
+            await self._act("MuteAudio", call=call_id, Channel=caller, Direction="in", State=state)
+            await self._act("MuteAudio", call=call_id, Channel=leg, Direction="in", State=state)
             event = await self._originate(
-                "play the hold music", 5, spied=caller,
+                "play the hold music", 5, spied=caller, call=call_id,
                 Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
                 Application="ChanSpy", Data=f"{caller},qw", CallerID="Hold <hold>")
             self._holds[call_id] = event.get("Channel") or ""
             return
         music = self._holds.pop(call_id)
         if music:
-            await self._act("Hangup", "No such channel", Channel=music)
-        await self._act("MuteAudio", Channel=caller, Direction="in", State=state)
-        await self._act("MuteAudio", Channel=leg, Direction="in", State=state)
+            await self._act("Hangup", "No such channel", call=call_id, Channel=music)
+        await self._act("MuteAudio", call=call_id, Channel=caller, Direction="in", State=state)
+        await self._act("MuteAudio", call=call_id, Channel=leg, Direction="in", State=state)
 
     def _destination(self, target: Target, *, attended: bool) -> tuple[str, str]:
         """(context, exten) a transfer goes to."""
@@ -337,17 +338,18 @@ class AsteriskControl:
         if mode == "attended":
             leg = self._agent_leg(call_id, needed="transfer attended")
             reply = await self._act("Atxfer", "No attended transfer feature code",
-                                    Channel=leg, Exten=exten, Context=context)
+                                    call=call_id, Channel=leg, Exten=exten, Context=context)
             if not reply.ok:
                 raise ControlError("Asterisk has no attended-transfer key: set `atxfer => *2` "
                                    "under [featuremap] in features.conf")
             return
         leg = self._agent_leg(call_id)
         if leg is not None:  # the agent's side transfers: the caller goes, the agent is free
-            await self._act("BlindTransfer", Channel=leg, Exten=exten, Context=context)
+            await self._act("BlindTransfer", call=call_id, Channel=leg, Exten=exten,
+                            Context=context)
         else:  # still in the flow or a queue: the caller's channel moves
-            await self._act("Redirect", Channel=caller, Exten=exten, Context=context,
-                            Priority=1)
+            await self._act("Redirect", call=call_id, Channel=caller, Exten=exten,
+                            Context=context, Priority=1)
 
     async def add_party(self, call_id: str, target: Target) -> None:
         caller = self._caller(call_id)
@@ -358,7 +360,7 @@ class AsteriskControl:
             device = self.config.outbound_interface.format(number=self._digits(target.value))
         else:
             raise ControlError("a queue cannot join a call: add an agent or a number", 400)
-        await self._originate(f"ring {device}", RING_S, spied=caller, Channel=device,
+        await self._originate(f"ring {device}", RING_S, spied=caller, call=call_id, Channel=device,
                               Application="ChanSpy",
                               Data=f"{caller},qB", CallerID=f"Conference <{call_id}>",
                               Timeout=RING_S * 1000)
@@ -376,7 +378,7 @@ class AsteriskControl:
         if not SAFE_PATH.fullmatch(file):
             raise ControlError(f"the speech file {file!r} has characters Playback cannot "
                                "take ([paths] tts_cache)", 400)
-        await self._originate("read the text into the call", 5, spied=caller,
+        await self._originate("read the text into the call", 5, spied=caller, call=call_id,
                               Channel=f"Local/s@{dialplan.CONSOLE_READ}",
                               Application="ChanSpy", Data=f"{caller},qB",
                               CallerID="Read <read>",
@@ -387,7 +389,7 @@ class AsteriskControl:
     async def monitor(self, call_id: str, supervisor: str, mode: str) -> dict[str, Any]:
         caller = self._caller(call_id)
         one_of(mode, MONITOR_MODES, "monitor mode")
-        link = self._link(caller)
+        link = self._link(caller, call_id)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         try:

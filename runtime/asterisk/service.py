@@ -386,10 +386,11 @@ class LiveCentre:
         """Every server's link that is logged in, in the config's order."""
         return [link for link in self.links.values() if link.connected]
 
-    def _link_for_channel(self, channel: str) -> AmiLink | None:
-        """The link of the server that reported this channel (a channel lives on one
-        Asterisk), when it is up; a channel no link reported: the first link up."""
-        name = self.centre.server_of_channel(channel) if self.centre is not None else None
+    def _link_for_channel(self, channel: str, call_id: str | None = None) -> AmiLink | None:
+        """The link of the server that reported this channel (of this call, when given: a
+        channel lives on one Asterisk), when it is up; one no link reported: the first up."""
+        name = (self.centre.server_of_channel(channel, call_id) if self.centre is not None
+                else None)
         if name is None:
             return self._ami_up()
         link = self.links.get(name)
