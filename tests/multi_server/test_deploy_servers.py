@@ -205,3 +205,14 @@ def test_ami_alone_is_one_unnamed_server(tmp_path):
     config = load_config(path, environ={"S": "x"})
     assert [(s.name, s.ami.port, s.ami.secret) for s in config.servers] == [("", 5040, "x")]
     assert config.ami == config.servers[0].ami
+
+
+def test_config_check_lists_each_server_and_its_secret(tmp_path):
+    config = two_servers(tmp_path, 5038, 5039)
+    result = ccf("config", "check", "--config", str(config), env={"SECRET_A": ENV["SECRET_A"]})
+    assert "ami a" in result.output and "ccf@127.0.0.1:5038" in result.output
+    assert "ccf-b@127.0.0.1:5039" in result.output
+    assert "set ($SECRET_A)" in result.output and "missing ($SECRET_B)" in result.output
+    assert "the AMI secret of b is missing: set the environment variable SECRET_B" \
+        in " ".join(result.output.split())
+    assert ENV["SECRET_A"] not in result.output
