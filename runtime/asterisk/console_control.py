@@ -94,7 +94,8 @@ class AsteriskControl:
         self.crm = crm
         self.now = now or (lambda: datetime.now().astimezone())
         self._listeners: set[Callable[[AmiMessage], Any]] = set()
-        self._holds: dict[str, str] = {}  # call id -> the hold music's Local channel
+        # call id -> the hold music's Local channel, and the link of the server it plays on
+        self._holds: dict[str, tuple[str, AmiLink]] = {}
         # device -> agent id, for finding a call's agent leg (the agents do not change)
         self._interfaces = agent_interfaces(centre.interface_template, config.agents.agents)
 
@@ -115,11 +116,11 @@ class AsteriskControl:
         return link
 
     async def _act(self, action: str, *fine: str, call: str | None = None,
-                   **headers: object) -> AmiMessage:
-        """One action, on the server of its Channel header (of the call `call`) if it has
-        one; an Error reply not in `fine` is a ControlError."""
+                   link: AmiLink | None = None, **headers: object) -> AmiMessage:
+        """One action, on `link`, else on the server of its Channel header (of the call
+        `call`) if it has one; an Error reply not in `fine` is a ControlError."""
         channel = headers.get("Channel")
-        link = self._link(str(channel) if channel else None, call)
+        link = link or self._link(str(channel) if channel else None, call)
         try:
             reply = await link.action(action, **headers)
         except AmiError as exc:
@@ -293,11 +294,11 @@ class AsteriskControl:
                 "play the hold music", 5, spied=caller, call=call_id,
                 Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
                 Application="ChanSpy", Data=f"{caller},qw", CallerID="Hold <hold>")
-            self._holds[call_id] = event.get("Channel") or ""
+            self._holds[call_id] = (event.get("Channel") or "", self._link(caller, call_id))
             return
-        music = self._holds.pop(call_id)
-        if music:
-            await self._act("Hangup", "No such channel", call=call_id, Channel=music)
+        music, where = self._holds.pop(call_id)
+        if music:  # its Local name may be another server's too: ended where it was made
+            await self._act("Hangup", "No such channel", link=where, Channel=music)
         await self._act("MuteAudio", call=call_id, Channel=caller, Direction="in", State=state)
         await self._act("MuteAudio", call=call_id, Channel=leg, Direction="in", State=state)
 

@@ -372,8 +372,12 @@ class LiveCentre:
 
     async def _switch_action(self, action: str, **headers: object) -> AmiMessage:
         """One AMI action for a call's channel (MixMonitorMute), on the server that
-        reported the channel; AmiError when that link is down."""
-        link = self._link_for_channel(str(headers.get("Channel") or ""))
+        reported the channel; AmiError when that link is down. The call is this server's
+        one on that channel (servers number channels alike; its id tells them apart)."""
+        channel = str(headers.get("Channel") or "")
+        calls = [call_id for call_id, call in (self.server.calls if self.server else {}).items()
+                 if call.info.channel == channel]
+        link = self._link_for_channel(channel, calls[0] if len(calls) == 1 else None)
         if link is None:
             raise AmiError("the AMI link is down")
         return await link.action(action, **headers)

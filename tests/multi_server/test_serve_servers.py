@@ -110,11 +110,23 @@ def test_two_servers_merged_routed_and_one_link_dropped(tmp_path):
             assert [x["Channel"] for x in b.actions if x["Action"] == "Hangup"] == \
                 ["PJSIP/trunk-1"]
             assert not [x for x in a.actions[before:] if x["Action"] == "Hangup"]
-            # and ccf serve's own action on a channel only b has (MixMonitorMute)
+            # ccf serve's own action (MixMonitorMute) on the channel of a call it runs: a
+            # name both servers have, told apart by that call's id
+            live.server.calls["ast-b-1733.2"] = SimpleNamespace(
+                info=SimpleNamespace(channel="PJSIP/trunk-2"))
+            try:
+                await live.server.switch("MixMonitorMute", Channel="PJSIP/trunk-2",
+                                         Direction="both", State="1")
+            finally:
+                del live.server.calls["ast-b-1733.2"]
+            assert [x["Channel"] for x in b.actions if x["Action"] == "MixMonitorMute"] == \
+                ["PJSIP/trunk-2"]
+            assert not [x for x in a.actions[before:] if x["Action"] == "MixMonitorMute"]
+            # and on a channel only b has
             await live.server.switch("MixMonitorMute", Channel="PJSIP/trunk-3",
                                      Direction="read", State="1")
             assert [x["Channel"] for x in b.actions if x["Action"] == "MixMonitorMute"] == \
-                ["PJSIP/trunk-3"]
+                ["PJSIP/trunk-2", "PJSIP/trunk-3"]
 
             # a's link drops: b's picture stays, b's news still arrives
             resyncs = [x["Action"] for x in a.actions].count("DeviceStateList")
