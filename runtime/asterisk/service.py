@@ -487,7 +487,7 @@ class LiveCentre:
             # the conversation ends (a dialplan whose answered Gosub did not run)
             self.server.extend_call(self.store.latest_call_id(event.get("Uniqueid") or ""))
         # only the kinds reports read, at most [ami] store_rate a second (ami_keep.py)
-        self.ami_events.keep(event)
+        self.ami_events.keep(event, server)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

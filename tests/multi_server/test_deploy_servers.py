@@ -15,7 +15,13 @@ from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
 
 from ccdsl.runtime.asterisk.config import ConfigError, load_config
-from ccdsl.runtime.asterisk.deploy import DeployError, ami_connectors, deploy, make_plan
+from ccdsl.runtime.asterisk.deploy import (
+    DeployError,
+    ami_connectors,
+    deploy,
+    make_plan,
+    rollback,
+)
 from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 
@@ -153,6 +159,30 @@ def test_a_failure_on_one_server_puts_both_back(tmp_path, hotline):
     for peer in (a, b):
         text = peer.config_text(EXTENSIONS_FILE)
         assert "4008005555" not in text and "4008001234" in text
+
+
+def test_rollback_reapplies_the_previous_version_on_every_server(tmp_path, hotline):
+    a, b = peers()
+    other = {**hotline, "flow": {**hotline["flow"], "name": "other"}}
+
+    async def go(port_a, port_b):
+        first = load_config(two_servers(tmp_path, port_a, port_b), environ=ENV)
+        store = FlowStore(first.flows_dir)
+        await deploy(first, store, make_plan(first, store, {"hotline": hotline}),
+                     connect=ami_connectors(first))
+        second = load_config(two_servers(tmp_path, port_a, port_b, '"4008009999" = "other"'),
+                             environ=ENV)
+        await deploy(second, store, make_plan(second, store, {"other": other}),
+                     connect=ami_connectors(second))
+        version, done = await rollback(first, store, connect=ami_connectors(first))
+        return version, done
+
+    version, done = run_with(go, a, b)
+    assert version.version == "0001" and [line[:2] for line in done] == ["a:", "b:"]
+    for peer in (a, b):
+        inbound = str(sections(peer, EXTENSIONS_FILE)["ccf-inbound"])
+        assert "4008001234,1,Answer()" in inbound and "4008009999" not in inbound
+        assert peer.reloads == ["dialplan", "app_queue.so"] * 3
 
 
 def test_the_command_reports_per_server_and_fails_if_any_failed(tmp_path):

@@ -6,6 +6,7 @@ dropped and re-established without losing what the other server said."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,6 +80,16 @@ def test_two_servers_merged_routed_and_one_link_dropped(tmp_path):
             await until(lambda: centre.agent("zhang").state == AgentState.BUSY, "zhang busy")
             await until(lambda: centre.agent("li").state == AgentState.PAUSED, "li paused")
             assert centre.agent("wang").state == AgentState.LOGGED_OFF
+            # the events kept in the call store say which server sent them
+
+            def kept():
+                rows = live.store.query("SELECT data FROM centre_events WHERE source = 'ami' "
+                                        "AND kind = 'DeviceStateChange'")
+                return [json.loads(r["data"]) for r in rows]
+
+            await until(lambda: any(d.get("Device") == "PJSIP/8001" and d.get("State") ==
+                                    "INUSE" for d in kept()), "zhang's busy phone stored")
+            assert {d["ccf_server"] for d in kept() if d.get("State") == "INUSE"} == {"a"}
             states = {x.id: x.state for x in centre.agents()}
             assert states["zhang"] == AgentState.BUSY and states["li"] == AgentState.PAUSED
 
