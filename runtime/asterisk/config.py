@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import config_servers, limits, names
-from ccdsl.runtime.asterisk.config_servers import AgiWorkers, AsteriskServer
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
 from ccdsl.runtime.core.crm.config import load_config as load_crm_config
@@ -184,9 +183,8 @@ class CentreConfig:
     # [callbacks]: how ccf serve retries the in-queue call-backs callers book
     callbacks: CallbackPolicy = DEFAULT_POLICY
 
-    # every Asterisk server ([[asterisk]], or [ami] as one unnamed one; ami is the first)
-    servers: tuple[AsteriskServer, ...] = ()
-    workers: AgiWorkers = AgiWorkers()  # [fastagi] srv / hosts: the dialplan's AGI() targets
+    servers: tuple[config_servers.AsteriskServer, ...] = ()  # [[asterisk]] (or [ami]: one)
+    workers: config_servers.AgiWorkers = config_servers.AgiWorkers()  # [fastagi] srv / hosts
     # whether the CRM token's variable is set in the environment the file was
     # read with (None: the CRM uses no token)
     crm_token_set: bool | None = None
@@ -586,8 +584,7 @@ def ipaddress_is_loopback(host: str) -> bool:
 def warnings(config: CentreConfig) -> list[str]:
     """What is allowed but will stop `ccf serve` or `ccf deploy` from working
     in this environment (the service may run with another environment)."""
-    out = []
-    out.extend(config_servers.secret_warnings(config))
+    out = config_servers.secret_warnings(config)
     if config.crm_token_set is False:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")
