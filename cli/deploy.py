@@ -11,9 +11,9 @@ import typer
 from ccdsl.cli.common import (
     ConfigOption,
     Format,
+    fail,
     load_centre,
     render_diagnostics,
-    require_ami_secret,
     service_exit_code,
     wants_color,
     write,
@@ -134,11 +134,11 @@ def _is_entry(ir: dict) -> bool:
 def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: str) -> None:
     import asyncio
 
-    from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
+    from ccdsl.runtime.asterisk.deploy import ami_connectors, deploy, make_plan
 
     flows, origin, modules = compile_entry_flows(path)
     if not dry_run and not no_apply:  # before the plan: nothing could be applied
-        require_ami_secret(centre)
+        _require_secrets(centre)
     plan = make_plan(centre, store, flows, origin)
     for module in modules:
         write(f"{module}: a module (no `on start`), deployed with the flows that use it\n")
@@ -163,7 +163,7 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
     if dry_run:
         write("Dry run: nothing was written.\n")
         return
-    connect = None if no_apply else ami_connector(centre)
+    connect = None if no_apply else ami_connectors(centre)
     version, done = asyncio.run(deploy(centre, store, plan, note=note, connect=connect))
     _report(centre, version, done, no_apply)
 
@@ -188,17 +188,17 @@ def diff_lines(text: str, *, colour: bool) -> str:
 def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
     import asyncio
 
-    from ccdsl.runtime.asterisk.deploy import ami_connector, rollback
+    from ccdsl.runtime.asterisk.deploy import ami_connectors, rollback
 
     if not dry_run and not no_apply:
-        require_ami_secret(centre)
+        _require_secrets(centre)
     target = store.rollback_target()
     now = store.current_version()
     if dry_run:
         write(f"Dry run: would return from version {now} to version {target.version} and "
               "apply its dialplan; nothing was written.\n")
         return
-    connect = None if no_apply else ami_connector(centre)
+    connect = None if no_apply else ami_connectors(centre)
     version, done = asyncio.run(rollback(centre, store, connect=connect))
     write(f"Rolled back from version {now}.\n")
     _report(centre, version, done, no_apply)
@@ -210,6 +210,22 @@ def _report(centre, version, done: list[str], no_apply: bool) -> None:
     if no_apply:
         write("Asterisk was not touched (--no-apply): deploy again without it to apply the "
               "dialplan.\n")
-    else:
+    elif not getattr(centre, "servers", ()) or not centre.servers[0].name:
         write(f"Applied through AMI at {centre.ami.host}:{centre.ami.port}: "
               + "; ".join(done) + ".\n")
+    else:  # [[asterisk]] servers: a line per server, as deploy wrote them
+        write("Applied through AMI on every server:\n" + "".join(f"  {line}.\n" for line in done))
+
+
+def _require_secrets(centre) -> None:
+    """A usage error, before anything is compiled into the store, when a server's AMI
+    secret is not in the environment (every server is written, or none)."""
+    from ccdsl.runtime.asterisk.config_servers import servers_of
+
+    for server in servers_of(centre):
+        ami = server.ami
+        if ami.secret is None:
+            of = f" of the Asterisk server {server.name}" if server.name else ""
+            raise fail(f"the AMI secret{of} is missing: set the environment variable "
+                       f"{ami.secret_env} (the secret of the AMI user {ami.user} in "
+                       "manager.conf)", USAGE)

@@ -314,6 +314,10 @@ def _parts(status: Mapping[str, Any], where: str, at: float,
                 f"AMI {_plain(server.get('ami'))}; {_count(len(tables['calls']), 'call')} "
                 f"now ({_clock(at)})")
     parts: list[Any] = [head]
+    links = _object(server.get("ami_links"))
+    if links:  # several Asterisk servers: each link up or down
+        parts.append(Text("AMI links: " + ", ".join(f"{_plain(name)} {_plain(state)}"
+                                                     for name, state in sorted(links.items()))))
     limits_line = _limits_line(_object(status.get("limits")))
     if limits_line:
         parts.append(Text(limits_line))

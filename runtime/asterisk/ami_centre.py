@@ -428,6 +428,12 @@ class AmiCentre:
         member's channel without its sequence, names.interface_of_channel)."""
         return self._by_interface.get(device.lower())
 
+    def device_state(self, agent_id: str) -> str | None:
+        """The agent's device state as this server last reported it (None: never), which
+        tells on which of several servers the device lives (ami_union.py)."""
+        mirror = self._mirror.get(agent_id)
+        return mirror.device if mirror is not None else None
+
     def knows_device(self, device: str) -> bool:
         """Whether a device is a configured agent's (its interface, or the
         StateInterface its queue membership reported)."""

@@ -63,9 +63,10 @@ class AmiEventKeeper:
             return True
         return name == "DeviceStateChange" and self.is_agent_device(event.get("Device") or "")
 
-    def keep(self, event: AmiMessage) -> bool:
+    def keep(self, event: AmiMessage, server: str = "") -> bool:
         """Store one event if policy and rate allow (its headers but
-        Privilege, under its Linkedid or else its Uniqueid); True when stored."""
+        Privilege, under its Linkedid or else its Uniqueid, and `ccf_server`: the
+        [[asterisk]] server's name, when it has one); True when stored."""
         if not self.wanted(event):
             self.skipped += 1
             return False
@@ -82,7 +83,9 @@ class AmiEventKeeper:
             return False
         self._tokens -= 1
         self.stored += 1
-        data = {k: v for k, v in event.headers.items() if k != "Privilege"}
+        data: dict[str, Any] = {k: v for k, v in event.headers.items() if k != "Privilege"}
+        if server:  # several servers number channels and calls alike
+            data["ccf_server"] = server
         self.record("ami", event.event or "?", data,
                     event.get("Linkedid") or event.get("Uniqueid"))
         return True

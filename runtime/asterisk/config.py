@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ccdsl.runtime.asterisk import limits, names
+from ccdsl.runtime.asterisk import config_servers, limits, names
 from ccdsl.runtime.asterisk.config_store import store_target
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
@@ -186,6 +186,8 @@ class CentreConfig:
     # [callbacks]: how ccf serve retries the in-queue call-backs callers book
     callbacks: CallbackPolicy = DEFAULT_POLICY
 
+    servers: tuple[config_servers.AsteriskServer, ...] = ()  # [[asterisk]] (or [ami]: one)
+    workers: config_servers.AgiWorkers = config_servers.AgiWorkers()  # [fastagi] srv / hosts
     # whether the CRM token's variable is set in the environment the file was
     # read with (None: the CRM uses no token)
     crm_token_set: bool | None = None
@@ -219,7 +221,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
 def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> CentreConfig:
     where = str(file)
     problems: list[str] = []
-    doc = _without_secrets(doc, where, problems)
+    doc = config_servers.without_secrets(_without_secrets(doc, where, problems), where, problems)
     problems.extend(_schema_problems(doc, where))
     problems.extend(_control_characters(doc, where))
     if problems:
@@ -231,15 +233,20 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
         return str(expanded if expanded.is_absolute() else base / expanded)
 
     ami_doc = doc.get("ami", {})
-    secret_env = ami_doc.get("secret_env", DEFAULT_SECRET_ENV)
-    ami = AmiConfig(host=ami_doc.get("host", "127.0.0.1"), port=ami_doc.get("port", 5038),
-                    user=ami_doc.get("user", "ccf"), secret_env=secret_env,
-                    secret=env.get(secret_env) or None,
-                    timeout_s=_seconds(ami_doc.get("timeout", "5s")),
-                    max_channels=ami_doc.get("max_channels", limits.AMI_MAX_CHANNELS),
-                    channel_idle_s=_positive(ami_doc, "channel_idle", limits.AMI_CHANNEL_IDLE_S,
-                                             "ami", where, problems),
-                    store_rate=ami_doc.get("store_rate", limits.AMI_STORE_RATE))
+    idle_s = _positive(ami_doc, "channel_idle", limits.AMI_CHANNEL_IDLE_S, "ami", where,
+                       problems)
+
+    def ami_of(server: dict) -> AmiConfig:  # [ami]'s timeout and limits are every server's
+        secret_env = server.get("secret_env", DEFAULT_SECRET_ENV)
+        return AmiConfig(host=server.get("host", "127.0.0.1"), port=server.get("port", 5038),
+                         user=server.get("user", "ccf"), secret_env=secret_env,
+                         secret=env.get(secret_env) or None,
+                         timeout_s=_seconds(ami_doc.get("timeout", "5s")),
+                         max_channels=ami_doc.get("max_channels", limits.AMI_MAX_CHANNELS),
+                         channel_idle_s=idle_s,
+                         store_rate=ami_doc.get("store_rate", limits.AMI_STORE_RATE))
+    servers = config_servers.read_servers(doc, ami_of, where, problems)
+    workers = config_servers.read_workers(doc.get("fastagi", {}), where, problems)
     agi_doc = doc.get("fastagi", {})
     fastagi = FastAgiConfig(
         host=agi_doc.get("host", "127.0.0.1"), port=agi_doc.get("port", 4573),
@@ -299,7 +306,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     if problems:
         raise ConfigError(problems)
     return CentreConfig(
-        path=str(file), ami=ami, fastagi=fastagi,
+        path=str(file), ami=servers[0].ami, servers=servers, workers=workers, fastagi=fastagi,
         sounds_dir=resolve(paths.get("sounds", "sounds")),
         recordings_dir=resolve(paths.get("recordings", "recordings")),
         tts_cache_dir=resolve(paths.get("tts_cache", "tts-cache")),
@@ -527,8 +534,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows = [
         ("config", str(Path(config.path).resolve())),
         ("time zone", config.timezone or "this machine's (no [centre] timezone)"),
-        ("ami", f"{config.ami.user}@{config.ami.host}:{config.ami.port}"),
-        ("ami secret", secret(config.ami.secret_env, config.ami.secret is not None)),
+        *config_servers.ami_rows(config, secret),
         ("fastagi", f"{config.fastagi.host}:{config.fastagi.port}"),
         ("fastagi limits", f"max_calls {config.fastagi.max_calls or 'fitted to open files'}, "
                            f"header {config.fastagi.header_timeout_s:g}s, prompt of unknown "
@@ -584,10 +590,7 @@ def ipaddress_is_loopback(host: str) -> bool:
 def warnings(config: CentreConfig) -> list[str]:
     """What is allowed but will stop `ccf serve` or `ccf deploy` from working
     in this environment (the service may run with another environment)."""
-    out = []
-    if config.ami.secret is None:
-        out.append(f"the AMI secret is missing: set the environment variable "
-                   f"{config.ami.secret_env} before `ccf serve` or `ccf deploy`")
+    out = config_servers.secret_warnings(config)
     if config.crm_token_set is False:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")

@@ -68,6 +68,10 @@ class AsteriskControl:
     running: call id -> server.RunningCall, or None.
     crm: the centre's CRM for call-backs (None: the caller's number is rung).
     on_event must receive the link's events (OriginateResponse, DialEnd, Hangup).
+    With several Asterisk servers (ami_union.py): `links()` is every link up, where an
+    agent's queue membership changes (ccf serve makes agents members on each), and
+    `route(channel, call_id)` the link of the server that reported a channel of that call,
+    where an action on it goes; both default to the one `ami` link.
     """
 
     mode = "asterisk"
@@ -75,9 +79,13 @@ class AsteriskControl:
     def __init__(self, config: CentreConfig, *, ami: Callable[[], AmiLink | None],
                  centre: AmiCentre, queues: Callable[[], dict[str, dict[str, int]]],
                  tts: TtsRenderer, store: CallStore, running: Callable[[str], object | None],
-                 crm: Any = None, now: Callable[[], datetime] | None = None) -> None:
+                 crm: Any = None, now: Callable[[], datetime] | None = None,
+                 links: Callable[[], list[AmiLink]] | None = None,
+                 route: Callable[[str, str | None], AmiLink | None] | None = None) -> None:
         self.config = config
         self.ami = ami
+        self.links = links or (lambda: [link] if (link := ami()) is not None else [])
+        self.route = route or (lambda _channel, _call=None: ami())
         self.centre = centre
         self.queues = queues
         self.tts = tts
@@ -86,7 +94,8 @@ class AsteriskControl:
         self.crm = crm
         self.now = now or (lambda: datetime.now().astimezone())
         self._listeners: set[Callable[[AmiMessage], Any]] = set()
-        self._holds: dict[str, str] = {}  # call id -> the hold music's Local channel
+        # call id -> the hold music's Local channel, and the link of the server it plays on
+        self._holds: dict[str, tuple[str, AmiLink]] = {}
         # device -> agent id, for finding a call's agent leg (the agents do not change)
         self._interfaces = agent_interfaces(centre.interface_template, config.agents.agents)
 
@@ -98,26 +107,49 @@ class AsteriskControl:
 
     # -- the link and its replies -------------------------------------------------------
 
-    def _link(self) -> AmiLink:
-        link = self.ami()
+    def _link(self, channel: str | None = None, call: str | None = None) -> AmiLink:
+        """The link an action goes through: the server of `channel` (of `call`) when given."""
+        link = self.ami() if channel is None else self.route(channel, call)
         if link is None or not link.connected:
             raise ControlError("Asterisk is not reachable: ccf serve has no AMI link now "
                                "(it reconnects by itself; check [ami] in ccf.toml)", 503)
         return link
 
-    async def _act(self, action: str, *fine: str, **headers: object) -> AmiMessage:
-        """One action; an Error reply not in `fine` is a ControlError."""
+    async def _act(self, action: str, *fine: str, call: str | None = None,
+                   link: AmiLink | None = None, **headers: object) -> AmiMessage:
+        """One action, on `link`, else on the server of its Channel header (of the call
+        `call`) if it has one; an Error reply not in `fine` is a ControlError."""
+        channel = headers.get("Channel")
+        link = link or self._link(str(channel) if channel else None, call)
         try:
-            reply = await self._link().action(action, **headers)
+            reply = await link.action(action, **headers)
         except AmiError as exc:
             raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
         if not reply.ok and not any(word in (reply.message or "") for word in fine):
             raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
         return reply
 
-    async def _originate(self, what: str, ring_s: float, **headers: object) -> AmiMessage:
-        """An async Originate and its OriginateResponse (answered)."""
-        link = self._link()
+    async def _act_everywhere(self, action: str, *fine: str,
+                              **headers: object) -> list[AmiMessage]:
+        """One action on every server's link (an agent's queue membership); the replies."""
+        if not self.links():
+            self._link()  # the ControlError saying no link is up
+        replies = []
+        for link in self.links():
+            try:
+                reply = await link.action(action, **headers)
+            except AmiError as exc:
+                raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
+            if not reply.ok and not any(word in (reply.message or "") for word in fine):
+                raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
+            replies.append(reply)
+        return replies
+
+    async def _originate(self, what: str, ring_s: float, *, spied: str | None = None,
+                         call: str | None = None, **headers: object) -> AmiMessage:
+        """An async Originate and its OriginateResponse (answered); on the server of the
+        channel `spied` of the call `call` (a ChanSpy reaches its own server's channels)."""
+        link = self._link(spied, call)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         wait_s = ring_s + link.timeout
@@ -151,13 +183,14 @@ class AsteriskControl:
                 from None
 
     async def _add(self, agent: Agent, interface: str, queue: str) -> None:
-        await self._act("QueueAdd", _ALREADY_MEMBER, Queue=queue, Interface=interface,
-                        MemberName=agent.id, StateInterface=interface, Paused="false")
+        await self._act_everywhere("QueueAdd", _ALREADY_MEMBER, Queue=queue,
+                                   Interface=interface, MemberName=agent.id,
+                                   StateInterface=interface, Paused="false")
 
     async def _remove(self, interface: str, queue: str) -> None:
-        reply = await self._act("QueueRemove", _NOT_MEMBER, "No such queue", "not dynamic",
-                                Queue=queue, Interface=interface)
-        if "not dynamic" in (reply.message or ""):
+        replies = await self._act_everywhere("QueueRemove", _NOT_MEMBER, "No such queue",
+                                             "not dynamic", Queue=queue, Interface=interface)
+        if any("not dynamic" in (reply.message or "") for reply in replies):
             raise ControlError(f"{interface} is a static member of {queue} (a `member =>` "
                                "line in queues.conf): Asterisk only removes members added "
                                "through AMI")
@@ -180,9 +213,9 @@ class AsteriskControl:
         if paused and reason and not _REASON.fullmatch(reason):
             raise ControlError(f"the pause reason {reason!r} may only use letters, "
                                "digits, spaces and _ . , : - (at most 60)", 400)
-        reply = await self._act("QueuePause", "Interface not found",
-                                **pause_headers(interface, paused, reason=reason))
-        if not reply.ok:
+        replies = await self._act_everywhere("QueuePause", "Interface not found",
+                                             **pause_headers(interface, paused, reason=reason))
+        if not any(reply.ok for reply in replies):
             raise ControlError(f"agent {found.id} ({interface}) is a member of no queue on "
                                "Asterisk: log in first")
         self.centre.note_paused(found.id, paused)
@@ -241,9 +274,9 @@ class AsteriskControl:
     async def hangup(self, call_id: str) -> None:
         caller = self._caller(call_id)
         leg = self._agent_leg(call_id)
-        await self._act("Hangup", "No such channel", Channel=caller)
+        await self._act("Hangup", "No such channel", call=call_id, Channel=caller)
         if leg is not None:
-            await self._act("Hangup", "No such channel", Channel=leg)
+            await self._act("Hangup", "No such channel", call=call_id, Channel=leg)
 
     async def hold(self, call_id: str, on: bool) -> None:
         """Hold keeps the conversation's bridge (and the flow's AGI): both
@@ -255,18 +288,19 @@ class AsteriskControl:
             return
         state = "on" if on else "off"
         if on:
-            await self._act("MuteAudio", Channel=caller, Direction="in", State=state)
-            await self._act("MuteAudio", Channel=leg, Direction="in", State=state)
+            await self._act("MuteAudio", call=call_id, Channel=caller, Direction="in", State=state)
+            await self._act("MuteAudio", call=call_id, Channel=leg, Direction="in", State=state)
             event = await self._originate(
-                "play the hold music", 5, Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
+                "play the hold music", 5, spied=caller, call=call_id,
+                Channel=f"Local/s@{dialplan.CONSOLE_HOLD}",
                 Application="ChanSpy", Data=f"{caller},qw", CallerID="Hold <hold>")
-            self._holds[call_id] = event.get("Channel") or ""
+            self._holds[call_id] = (event.get("Channel") or "", self._link(caller, call_id))
             return
-        music = self._holds.pop(call_id)
-        if music:
-            await self._act("Hangup", "No such channel", Channel=music)
-        await self._act("MuteAudio", Channel=caller, Direction="in", State=state)
-        await self._act("MuteAudio", Channel=leg, Direction="in", State=state)
+        music, where = self._holds.pop(call_id)
+        if music:  # its Local name may be another server's too: ended where it was made
+            await self._act("Hangup", "No such channel", link=where, Channel=music)
+        await self._act("MuteAudio", call=call_id, Channel=caller, Direction="in", State=state)
+        await self._act("MuteAudio", call=call_id, Channel=leg, Direction="in", State=state)
 
     def _destination(self, target: Target, *, attended: bool) -> tuple[str, str]:
         """(context, exten) a transfer goes to."""
@@ -305,17 +339,18 @@ class AsteriskControl:
         if mode == "attended":
             leg = self._agent_leg(call_id, needed="transfer attended")
             reply = await self._act("Atxfer", "No attended transfer feature code",
-                                    Channel=leg, Exten=exten, Context=context)
+                                    call=call_id, Channel=leg, Exten=exten, Context=context)
             if not reply.ok:
                 raise ControlError("Asterisk has no attended-transfer key: set `atxfer => *2` "
                                    "under [featuremap] in features.conf")
             return
         leg = self._agent_leg(call_id)
         if leg is not None:  # the agent's side transfers: the caller goes, the agent is free
-            await self._act("BlindTransfer", Channel=leg, Exten=exten, Context=context)
+            await self._act("BlindTransfer", call=call_id, Channel=leg, Exten=exten,
+                            Context=context)
         else:  # still in the flow or a queue: the caller's channel moves
-            await self._act("Redirect", Channel=caller, Exten=exten, Context=context,
-                            Priority=1)
+            await self._act("Redirect", call=call_id, Channel=caller, Exten=exten,
+                            Context=context, Priority=1)
 
     async def add_party(self, call_id: str, target: Target) -> None:
         caller = self._caller(call_id)
@@ -326,7 +361,8 @@ class AsteriskControl:
             device = self.config.outbound_interface.format(number=self._digits(target.value))
         else:
             raise ControlError("a queue cannot join a call: add an agent or a number", 400)
-        await self._originate(f"ring {device}", RING_S, Channel=device, Application="ChanSpy",
+        await self._originate(f"ring {device}", RING_S, spied=caller, call=call_id, Channel=device,
+                              Application="ChanSpy",
                               Data=f"{caller},qB", CallerID=f"Conference <{call_id}>",
                               Timeout=RING_S * 1000)
 
@@ -343,7 +379,7 @@ class AsteriskControl:
         if not SAFE_PATH.fullmatch(file):
             raise ControlError(f"the speech file {file!r} has characters Playback cannot "
                                "take ([paths] tts_cache)", 400)
-        await self._originate("read the text into the call", 5,
+        await self._originate("read the text into the call", 5, spied=caller, call=call_id,
                               Channel=f"Local/s@{dialplan.CONSOLE_READ}",
                               Application="ChanSpy", Data=f"{caller},qB",
                               CallerID="Read <read>",
@@ -352,9 +388,9 @@ class AsteriskControl:
     # -- what ccf monitor and ccf callback do -----------------------------------------------
 
     async def monitor(self, call_id: str, supervisor: str, mode: str) -> dict[str, Any]:
-        self._caller(call_id)
+        caller = self._caller(call_id)
         one_of(mode, MONITOR_MODES, "monitor mode")
-        link = self._link()
+        link = self._link(caller, call_id)
         responses = OriginateResponses()
         self._listeners.add(responses.on_event)
         try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
+from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
 from ccdsl.runtime.asterisk.flow_changes import (
     identity,
@@ -253,11 +254,12 @@ def _message(reply: Any) -> str:
     return str(getattr(reply, "message", "") or "no reason given")
 
 
-def ami_connector(config) -> Connect:
-    """Log in to the AMI the config names (runtime.asterisk.ami.AmiLink)."""
+def ami_connector(config, server=None) -> Connect:
+    """Log in to the AMI of one server (config_servers.AsteriskServer; None: [ami])."""
+    ami = config.ami if server is None else server.ami
+    named = f"[[asterisk]] {server.name}" if server is not None and server.name else "[ami]"
 
     async def connect() -> Link:
-        ami = config.ami
         if ami.secret is None:
             raise DeployError(f"the AMI secret is missing: set the environment variable "
                               f"{ami.secret_env} (the secret of the user {ami.user} in "
@@ -269,12 +271,71 @@ def ami_connector(config) -> Connect:
         except (AmiError, OSError, TimeoutError) as exc:
             await _close(link)
             reason = str(exc) or type(exc).__name__
-            raise DeployError(f"{reason}; nothing was deployed (check [ami] in {config.path} "
+            raise DeployError(f"{reason}; nothing was deployed (check {named} in {config.path} "
                               "and the AMI user in manager.conf, or deploy with --no-apply to "
                               "write the flow store alone)", unreachable=True) from None
         return link
 
     return connect
+
+
+def ami_connectors(config) -> list[tuple[str, Connect]]:
+    """A connector per Asterisk server, by name ("" for the single [ami])."""
+    return [(server.name, ami_connector(config, server)) for server in servers_of(config)]
+
+
+Servers = Sequence[tuple[str, Connect]]
+
+
+async def _open(connect: Connect | Servers) -> list[tuple[str, Link]]:
+    """Log in to every server before anything is written: one that cannot be reached
+    refuses the deploy, and the links already open are closed."""
+    if callable(connect):
+        return [("", await connect())]
+    opened: list[tuple[str, Link]] = []
+    try:
+        for name, one in connect:
+            try:
+                opened.append((name, await one()))
+            except DeployError as exc:
+                raise DeployError(_named(name, str(exc)), unreachable=exc.unreachable) \
+                    from None
+    except BaseException:
+        await _close_all(opened)
+        raise
+    return opened
+
+
+def _named(name: str, what: str) -> str:
+    return f"{name}: {what}" if name else what
+
+
+async def _close_all(links: Sequence[tuple[str, Link]]) -> None:
+    for _, link in links:
+        await _close(link)
+
+
+async def _apply_everywhere(config, store: FlowStore, links: Sequence[tuple[str, Link]],
+                            files: Mapping[str, ConfFile], previous: str | None,
+                            undo_store: Callable[[], None], back: str) -> list[str]:
+    """Apply the files on each server in turn. One fails: the store is undone and every
+    server written so far (the failing one too) gets the previous version's files back, so
+    all servers and the store agree; the error says per server what happened. Returns what
+    was done: apply_files' lines for a single unnamed server, else a line per server."""
+    applied: list[str] = []
+    for index, (name, link) in enumerate(links):
+        try:
+            done = await apply_files(link, files)
+        except BaseException as exc:  # a cancel or Ctrl-C too: never leave it half done
+            undo_store()
+            told = [_named(other, await _put_back(config, store, written, previous, files))
+                    for other, written in links[:index + 1]]
+            if not isinstance(exc, Exception):
+                raise
+            raise DeployError(f"{_named(name, _reason(exc))}; the flow store is back at "
+                              f"{back}; {'; '.join(told)}") from None
+        applied.extend(done if not name else [f"{name}: {'; '.join(done)}"])
+    return applied
 
 
 async def _close(link: Link) -> None:
@@ -285,8 +346,8 @@ async def _close(link: Link) -> None:
 
 
 async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
-                 connect: Connect | None) -> tuple[DeployedVersion, list[str]]:
-    """Write the plan as a new current version and apply its dialplan
+                 connect: Connect | Servers | None) -> tuple[DeployedVersion, list[str]]:
+    """Write the plan as a new current version and apply its dialplan on every server
     (connect None: write the store only). The queue messages' sound files
     are put in place first: a message that cannot be rendered refuses the
     deploy before anything else is written. Returns the version and what was
@@ -296,32 +357,29 @@ async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
         version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
                                sources=plan.sources, attached=plan.attached)
         return version, []
-    link = await connect()
+    links = await _open(connect)
     try:
         with store.locked():
             previous = store.current_version()
             prepared = store.prepare(plan.flows, numbers=plan.numbers, note=note,
                                      sources=plan.sources, attached=plan.attached)
             version = store.activate(prepared.version)
-            try:
-                done = await apply_files(link, plan.files)
-            except BaseException as exc:  # a cancel or Ctrl-C too: never leave it half done
+
+            def undo() -> None:
                 store.restore(previous)
                 store.discard(prepared.version)
-                back = f"version {previous}" if previous else "nothing deployed"
-                undone = await _put_back(config, store, link, previous, plan.files)
-                if not isinstance(exc, Exception):
-                    raise
-                raise DeployError(f"{_reason(exc)}; the flow store is back at {back}; "
-                                  f"{undone}") from None
+
+            back = f"version {previous}" if previous else "nothing deployed"
+            done = await _apply_everywhere(config, store, links, plan.files, previous, undo,
+                                           back)
             return version, done
     finally:
-        await _close(link)
+        await _close_all(links)
 
 
 async def rollback(config, store: FlowStore, *,
-                   connect: Connect | None) -> tuple[DeployedVersion, list[str]]:
-    """Make the previous version current again and apply its dialplan,
+                   connect: Connect | Servers | None) -> tuple[DeployedVersion, list[str]]:
+    """Make the previous version current again and apply its dialplan on every server,
     generated with the config as it is now."""
     target = store.rollback_target()
     bundle = store.get(target.version)
@@ -332,23 +390,17 @@ async def rollback(config, store: FlowStore, *,
                           f"with {config.path}: {exc}") from None
     if connect is None:
         return store.rollback(), []
-    link = await connect()
+    links = await _open(connect)
     try:
         with store.locked():
             previous = store.current_version()
             version = store.activate(target.version)
-            try:
-                done = await apply_files(link, files)
-            except BaseException as exc:
-                store.restore(previous)
-                undone = await _put_back(config, store, link, previous, files)
-                if not isinstance(exc, Exception):
-                    raise
-                raise DeployError(f"{_reason(exc)}; the flow store is back at version "
-                                  f"{previous}; {undone}") from None
+            done = await _apply_everywhere(config, store, links, files, previous,
+                                           lambda: store.restore(previous),
+                                           f"version {previous}")
             return version, done
     finally:
-        await _close(link)
+        await _close_all(links)
 
 
 async def _put_sounds(config, plan: Plan) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccdsl.options import QUEUE_AUTOPAUSE
-from ccdsl.runtime.asterisk import in_queue, names
+from ccdsl.runtime.asterisk import config_servers, in_queue, names
 from ccdsl.runtime.asterisk.dial_options import TRANSFER_DIAL_VARIABLE
 
 EXTENSIONS_FILE = "extensions_ccf.conf"
@@ -31,6 +31,7 @@ CONSOLE_AGENT = "ccf-console-agent"  # transfers to an agent, by extension
 CONSOLE_QUEUE = "ccf-console-queue"  # blind transfers to a queue, by Asterisk queue name
 READ_FILE_VAR = "CCF_READ_FILE"  # the file CONSOLE_READ plays (Originate's Variable)
 CONSOLE_RING_S = 30  # how long a console transfer rings an agent
+AGI_DONE = "agi_done"  # the priority label after the last AGI() of a failover list
 STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
 
 
@@ -89,7 +90,6 @@ def _header(what: str, include: str) -> tuple[str, ...]:
 
 
 def _extensions(config, bundle) -> ConfFile:
-    agi = config.fastagi
     inbound: list[Line] = []
     comments: list[str] = []
     for number, flow in sorted(bundle.numbers.items()):
@@ -99,8 +99,7 @@ def _extensions(config, bundle) -> ConfFile:
         exten = names.diallable(number)
         comments.append(f"{exten} -> {flow}")
         inbound.append(Line("exten", f"{exten},1,Answer()", arrow=True))
-        inbound.append(Line("exten", f"{exten},n,AGI({agi.url(flow)})", arrow=True))
-        inbound.append(Line("exten", f"{exten},n,{_after_agi(config)}", arrow=True))
+        inbound += _agi(config, exten, "n", flow, _after_agi(config))
 
     # each agent's (extension, device)
     phones = [(names.diallable(agent.extension),
@@ -118,9 +117,8 @@ def _extensions(config, bundle) -> ConfFile:
 
     # Dial's U() names the agent (ARG2); Queue's gosub cannot: the server
     # then finds the member by this connection's agi_channel
-    answered_url = agi.url(f"{names.ANSWERED_SCRIPT}?call=${{ARG1}}&agent=${{ARG2}}")
-    answered = (Line("exten", f"s,1,AGI({answered_url})", arrow=True),
-                Line("exten", "s,n,Return()", arrow=True))
+    answered = _agi(config, "s", "1", f"{names.ANSWERED_SCRIPT}?call=${{ARG1}}&agent=${{ARG2}}",
+                    "Return()")
     fallback = (f"calls `ccf serve` hands back go to {config.fallback}" if config.fallback
                 else "calls `ccf serve` hands back are hung up (no [shutdown] fallback)")
     sections = (
@@ -135,6 +133,21 @@ def _extensions(config, bundle) -> ConfFile:
         *_key_contexts(config, bundle),
     )
     return ConfFile(EXTENSIONS_FILE, _header(EXTENSIONS_FILE, "extensions.conf"), sections)
+
+
+def _agi(config, exten: str, first: str, script: str, after: str) -> tuple[Line, ...]:
+    """AGI() of a script, then `after`. With several [fastagi] hosts, the next one is tried
+    while AGI() could not connect (AGISTATUS FAILURE: res_agi's launch_netscript); a worker
+    that hangs up mid-call leaves SUCCESS, so a call is never run twice by this."""
+    urls = config_servers.agi_urls(config.fastagi, config.workers, script)
+    lines = [Line("exten", f"{exten},{first},AGI({urls[0]})", arrow=True)]
+    for url in urls[1:]:
+        lines.append(Line("exten", f'{exten},n,GotoIf($["${{AGISTATUS}}" != "FAILURE"]'
+                                   f"?{AGI_DONE})", arrow=True))
+        lines.append(Line("exten", f"{exten},n,AGI({url})", arrow=True))
+    done = f"n({AGI_DONE})" if len(urls) > 1 else "n"
+    lines.append(Line("exten", f"{exten},{done},{after}", arrow=True))
+    return tuple(lines)
 
 
 def _then_hangup(exten: str, app: str) -> tuple[Line, Line]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
@@ -22,7 +23,9 @@ from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_keep import AmiEventKeeper
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
+from ccdsl.runtime.asterisk.ami_union import CentreUnion
 from ccdsl.runtime.asterisk.config import CentreConfig
+from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
@@ -196,8 +199,10 @@ class LiveCentre:
     started_at: datetime | None = field(default=None, init=False)
     server: FlowServer | None = field(default=None, init=False)
     store: CallStore | None = field(default=None, init=False)
-    ami: AmiLink | None = field(default=None, init=False)
-    centre: AmiCentre | None = field(default=None, init=False)
+    ami: AmiLink | None = field(default=None, init=False)  # the first server's link
+    # every server's link by name ("" for the single [ami]); the centre merges their mirrors
+    links: dict[str, AmiLink] = field(default_factory=dict, init=False)
+    centre: CentreUnion | None = field(default=None, init=False)
     ami_events: AmiEventKeeper | None = field(default=None, init=False)
     flows: StoreFlows | None = field(default=None, init=False)
     _crm: object = field(default=None, init=False)
@@ -228,9 +233,11 @@ class LiveCentre:
             raise StartError(f"the CRM cannot be opened: {exc} (see [crm] in {cfg.path})") \
                 from None
         agents = configured_agents(cfg)
-        self.centre = AmiCentre(agents, cfg.agents.interface, queues=self.flows.ir_queues(),
-                                clock=clock, max_channels=cfg.ami.max_channels,
-                                channel_idle_s=cfg.ami.channel_idle_s)
+        self.centre = CentreUnion({
+            server.name: AmiCentre(agents, cfg.agents.interface, queues=self.flows.ir_queues(),
+                                   clock=clock, max_channels=server.ami.max_channels,
+                                   channel_idle_s=server.ami.channel_idle_s)
+            for server in servers_of(cfg)})
         by_id = {a.id: a for a in agents}
         tts = TtsRenderer(cfg.tts_cache_dir, cfg.tts_command or DEFAULT_COMMAND)
         settings = AgiSettings(sounds_dir=cfg.sounds_dir, recordings_dir=cfg.recordings_dir,
@@ -245,7 +252,8 @@ class LiveCentre:
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         self.control = AsteriskControl(cfg, ami=self._ami_up, centre=centre,
-                                       queues=self.flows.queues,
+                                       queues=self.flows.queues, links=self._links_up,
+                                       route=self._link_for_channel,
                                        tts=tts, store=store, running=self._running, crm=crm,
                                        now=clock.now)
         self.desk = AgentDesk(
@@ -317,21 +325,25 @@ class LiveCentre:
         added and the picture rebuilt."""
         assert self.centre is not None and self.flows is not None
         self.centre.set_queues(self.flows.ir_queues())
-        link = self._ami_up()
-        if link is not None:
-            self._spawn(self._on_connect(link))
+        for name, link in self.links.items():
+            if link.connected:
+                self._spawn(self._on_connect(link, name))
 
     # -- what the console and the HTTP API read ----------------------------------
 
     def status(self) -> dict:
         """The GET /status document (runtime/asterisk/live_status.py)."""
         assert self.flows is not None and self.started_at is not None
-        ami = "off" if self.ami is None else ("up" if self.ami.connected else "down")
+        # "up" only when every server's link is; each link's own state when there are several
+        up = [link.connected for link in self.links.values()]
+        ami = "off" if not up else ("up" if all(up) else "down")
+        links = ({name: "up" if link.connected else "down" for name, link in self.links.items()}
+                 if any(self.links) else None)
         return snapshot(tracker=self.tracker, centre=self.centre,
                         queues=self.flows.ir_queues(), version=self.flows.version,
                         started=self.started_at,
                         served=self.server.served if self.server else 0, ami=ami,
-                        limits=self.limits())
+                        limits=self.limits(), ami_links=links)
 
     def limits(self) -> dict:
         """Where each limit stands (GET /status `limits`; docs/asterisk.md "Limits")."""
@@ -359,16 +371,34 @@ class LiveCentre:
         return outcome.status, outcome.body
 
     async def _switch_action(self, action: str, **headers: object) -> AmiMessage:
-        """One AMI action for a call's channel (MixMonitorMute); AmiError
-        when the link is down."""
-        link = self._ami_up()
+        """One AMI action for a call's channel (MixMonitorMute), on the server that
+        reported the channel; AmiError when that link is down. The call is this server's
+        one on that channel (servers number channels alike; its id tells them apart)."""
+        channel = str(headers.get("Channel") or "")
+        calls = [call_id for call_id, call in (self.server.calls if self.server else {}).items()
+                 if call.info.channel == channel]
+        link = self._link_for_channel(channel, calls[0] if len(calls) == 1 else None)
         if link is None:
             raise AmiError("the AMI link is down")
         return await link.action(action, **headers)
 
     def _ami_up(self) -> AmiLink | None:
-        """The AMI link when it is logged in (a screen pop's UserEvent)."""
-        return self.ami if self.ami is not None and self.ami.connected else None
+        """The first server's link that is logged in (a screen pop's UserEvent)."""
+        return next(iter(self._links_up()), None)
+
+    def _links_up(self) -> list[AmiLink]:
+        """Every server's link that is logged in, in the config's order."""
+        return [link for link in self.links.values() if link.connected]
+
+    def _link_for_channel(self, channel: str, call_id: str | None = None) -> AmiLink | None:
+        """The link of the server that reported this channel (of this call, when given: a
+        channel lives on one Asterisk), when it is up; one no link reported: the first up."""
+        name = (self.centre.server_of_channel(channel, call_id) if self.centre is not None
+                else None)
+        if name is None:
+            return self._ami_up()
+        link = self.links.get(name)
+        return link if link is not None and link.connected else None
 
     def _call_ended(self, call: RunningCall, result: CallResult | None) -> None:
         """A call handed back at shutdown is recorded by the interpreter with
@@ -392,46 +422,54 @@ class LiveCentre:
     # -- AMI ----------------------------------------------------------------
 
     async def _start_ami(self) -> None:
-        cfg = self.config.ami
-        if not cfg.secret:
-            log.warning("AMI secret missing (environment variable %s): running without the "
-                        "AMI link; agent states are the configured ones", cfg.secret_env)
-            return
-        # only the classes the centre's mirror and the call store use: with
-        # `read = all`, no Events header would bring every dialplan step,
-        # variable and AGI command of every call (and store each)
-        self.ami = AmiLink(cfg.host, cfg.port, cfg.user, cfg.secret, on_event=self._on_event,
-                           on_connect=self._on_connect, timeout=cfg.timeout_s,
-                           events="system,call,agent,user")
-        try:
-            await self.ami.start()  # the link logs "AMI link up" itself, once per login
-        except AmiError as exc:
-            log.warning("AMI link not up (%s); retrying in the background", exc)
-            self._spawn(self._retry_ami())
+        """A link per Asterisk server, each reconnecting on its own."""
+        for server in servers_of(self.config):
+            cfg = server.ami
+            of = f" of {server.name}" if server.name else ""
+            if not cfg.secret:
+                log.warning("AMI secret%s missing (environment variable %s): running without "
+                            "its AMI link; its agent states are the configured ones", of,
+                            cfg.secret_env)
+                continue
+            # only the classes the centre's mirror and the call store use: with
+            # `read = all`, no Events header would bring every dialplan step,
+            # variable and AGI command of every call (and store each)
+            link = AmiLink(cfg.host, cfg.port, cfg.user, cfg.secret,
+                           on_event=functools.partial(self._on_event, server=server.name),
+                           on_connect=functools.partial(self._on_connect, server=server.name),
+                           timeout=cfg.timeout_s, events="system,call,agent,user")
+            self.links[server.name] = link
+            if self.ami is None:
+                self.ami = link
+            try:
+                await link.start()  # the link logs "AMI link up" itself, once per login
+            except AmiError as exc:
+                log.warning("AMI link%s not up (%s); retrying in the background", of, exc)
+                self._spawn(self._retry_ami(link, of))
 
-    async def _retry_ami(self) -> None:
+    async def _retry_ami(self, link: AmiLink, of: str = "") -> None:
         delay, cap = AMI_RETRY_S
-        while self.ami is not None:
+        while self.links:
             await asyncio.sleep(delay)
             try:
-                await self.ami.start()
+                await link.start()
                 return
             except AmiError as exc:
-                log.warning("AMI link still down: %s", exc)
+                log.warning("AMI link%s still down: %s", of, exc)
                 delay = min(delay * 2, cap)
 
-    async def _on_connect(self, link: AmiLink) -> None:
+    async def _on_connect(self, link: AmiLink, server: str = "") -> None:
         assert self.centre is not None and self.flows is not None
         try:
-            await self.centre.ensure_members(link, self.flows.queues(),
-                                             logged_in=self.desk.logged_in if self.desk else None)
+            await self.centre.server(server).ensure_members(
+                link, self.flows.queues(), logged_in=self.desk.logged_in if self.desk else None)
         except AmiError as exc:
             log.warning("queue members not all added: %s", exc)
-        await self.centre.resync(link)
+        await self.centre.resync(server, link)
 
-    def _on_event(self, event: AmiMessage) -> None:
+    def _on_event(self, event: AmiMessage, server: str = "") -> None:
         assert self.centre is not None and self.ami_events is not None and self.store is not None
-        self.centre.apply(event)
+        self.centre.apply(server, event)
         if self.control is not None:
             self.control.on_event(event)
         name = event.event or "?"
@@ -449,7 +487,7 @@ class LiveCentre:
             # the conversation ends (a dialplan whose answered Gosub did not run)
             self.server.extend_call(self.store.latest_call_id(event.get("Uniqueid") or ""))
         # only the kinds reports read, at most [ami] store_rate a second (ami_keep.py)
-        self.ami_events.keep(event)
+        self.ami_events.keep(event, server)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -477,10 +515,10 @@ class LiveCentre:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.dialler.release(), 10.0)
             self.dialler.rows.close()
-        ami, self.ami = self.ami, None
-        if ami is not None:
+        links, self.links, self.ami = list(self.links.values()), {}, None
+        for link in links:
             with contextlib.suppress(AmiError, OSError):
-                await ami.close()
+                await link.close()
         if self._crm is not None:
             with contextlib.suppress(Exception):
                 await self._crm.close()
@@ -494,7 +532,7 @@ class LiveCentre:
         return handed
 
 
-def queue_ring(event: AmiMessage, centre: AmiCentre) -> QueueRing | None:
+def queue_ring(event: AmiMessage, centre: AmiCentre | CentreUnion) -> QueueRing | None:
     """A queue member's ring from app_queue's AgentCalled (it starts) or
     AgentRingNoAnswer (it rang out, RingTime ms), with the configured agent
     its MemberName (ccf serve's QueueAdd sets the agent id) or Interface

@@ -1,0 +1,188 @@
+"""ccf.toml's several Asterisk servers ([[asterisk]]) and FastAGI workers ([fastagi] srv or hosts).
+
+Checks and reads those keys for config.py; must not read secrets from the file (each server's
+comes from the variable it names) nor import config.py (it calls this module).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+DEFAULT_AGI_PORT = 4573
+# a DNS name: letters, digits and hyphens in dot-separated labels (no port: res_agi's
+# launch_ha_netscript turns SRV off when the hagi:// host has one)
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+                       r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
+_HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))"
+                        r":(?P<port>\d{1,5})$")
+# where a server names its connection; the rest of [ami] (timeouts, limits) is every server's
+_SERVER_KEYS = ("host", "port", "user", "secret_env")
+_SECRET_WORDS = ("secret", "password")
+
+
+@dataclass(frozen=True)
+class AgiWorkers:
+    """Where the generated dialplan sends calls, when not [fastagi] host:port: an SRV name
+    (hagi://) or hosts tried in turn while AGI() cannot connect (AGISTATUS FAILURE)."""
+
+    srv: str | None = None
+    hosts: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class AsteriskServer:
+    """One Asterisk server `ccf serve` keeps an AMI link to. name "": the single [ami]."""
+
+    name: str
+    ami: Any  # config.AmiConfig
+
+    @property
+    def label(self) -> str:
+        """How messages name it: its name, else its address."""
+        return self.name or f"{self.ami.host}:{self.ami.port}"
+
+
+def agi_urls(fastagi: Any, workers: AgiWorkers, script: str) -> tuple[str, ...]:
+    """Each URL the dialplan's AGI() tries for a script, in order: [fastagi]'s own address
+    (fastagi.url) when no srv and no hosts are given."""
+    name = "".join(c if c.isascii() else quote(c) for c in script)  # config.agi_script
+    if workers.srv:
+        return (f"hagi://{workers.srv}/{name}",)
+    if workers.hosts:
+        return tuple(f"agi://{_shown(host)}:{port}/{name}" for host, port in workers.hosts)
+    return (fastagi.url(script),)
+
+
+def _shown(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def read_workers(section: dict, where: str, problems: list[str]) -> AgiWorkers:
+    """[fastagi] srv / hosts (the schema checked their types)."""
+    srv, hosts = section.get("srv"), section.get("hosts")
+    if srv is not None and hosts is not None:
+        problems.append(f"{where}: fastagi: srv and hosts are both given; keep one (srv: "
+                        "Asterisk finds the workers in DNS; hosts: the dialplan lists them)")
+        return AgiWorkers()
+    if srv is not None:
+        if ":" in srv or not _DNS_NAME.match(srv):
+            problems.append(f"{where}: fastagi.srv: {srv!r} is not valid; expected a DNS name "
+                            "without a port, such as \"ccf.example.org\" (Asterisk looks up "
+                            "_agi._tcp.ccf.example.org; a port would turn that lookup off)")
+            return AgiWorkers()
+        return AgiWorkers(srv=srv)
+    if hosts is None:
+        return AgiWorkers()
+    if not hosts:
+        problems.append(f"{where}: fastagi.hosts: the list is empty; name at least one "
+                        "worker such as \"10.0.0.1:4573\", or leave hosts out")
+        return AgiWorkers()
+    found: list[tuple[str, int]] = []
+    for index, item in enumerate(hosts):
+        parsed = _host_port(item)
+        if parsed is None:
+            problems.append(f"{where}: fastagi.hosts[{index}]: {item!r} is not valid; expected "
+                            "HOST:PORT such as \"10.0.0.1:4573\" or \"[2001:db8::1]:4573\"")
+        elif parsed in found:
+            problems.append(f"{where}: fastagi.hosts[{index}]: {item!r} is listed twice")
+        else:
+            found.append(parsed)
+    return AgiWorkers(hosts=tuple(found)) if len(found) == len(hosts) else AgiWorkers()
+
+
+def _host_port(item: Any) -> tuple[str, int] | None:
+    match = _HOST_PORT.match(item) if isinstance(item, str) else None
+    if match is None:
+        return None
+    port = int(match["port"])
+    host = match["v6"] or match["host"]
+    if not 1 <= port <= 65535 or (match["host"] and not _DNS_NAME.match(host)):
+        return None
+    if match["v6"]:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+    return host, port
+
+
+def without_secrets(doc: dict, where: str, problems: list[str]) -> dict:
+    """The document without a secret written into an [[asterisk]] server (reported with the
+    variable to use instead; the value is never repeated)."""
+    servers = doc.get("asterisk")
+    if not isinstance(servers, list):
+        return doc
+    kept = []
+    for index, server in enumerate(servers):
+        if not isinstance(server, dict):
+            kept.append(server)
+            continue
+        for key in (k for k in _SECRET_WORDS if k in server):
+            env = server.get("secret_env", "CCF_AMI_SECRET")
+            problems.append(f"{where}: asterisk[{index}].{key}: secrets are not written in the "
+                            f"file; remove it and put it in the environment variable {env} "
+                            "(this server's secret_env names it)")
+        kept.append({k: v for k, v in server.items() if k not in _SECRET_WORDS})
+    return {**doc, "asterisk": kept}
+
+
+def read_servers(doc: dict, make_ami: Callable[[dict], Any], where: str,
+                 problems: list[str]) -> tuple[AsteriskServer, ...]:
+    """Every [[asterisk]] server, or the [ami] as one unnamed server. make_ami(section)
+    builds a config.AmiConfig from a table with host, port, user and secret_env."""
+    listed = doc.get("asterisk")
+    ami = doc.get("ami", {})
+    if listed is None:
+        return (AsteriskServer("", make_ami(ami)),)
+    both = [k for k in _SERVER_KEYS if k in ami]
+    if both:
+        problems.append(f"{where}: ami.{', ami.'.join(both)} and [[asterisk]] are both given; "
+                        "name every server in [[asterisk]] (the [ami] section keeps the "
+                        "timeout and limits, which apply to each)")
+    if not listed:
+        problems.append(f"{where}: asterisk: the list is empty; add an [[asterisk]] table per "
+                        "server, or use [ami] for one")
+    out: list[AsteriskServer] = []
+    for index, server in enumerate(listed):
+        name = server.get("name", "")
+        if any(s.name == name for s in out):
+            problems.append(f"{where}: asterisk[{index}].name: {name!r} names two servers; "
+                            "give each its own name")
+        where_to = (server.get("host", "127.0.0.1"), server.get("port", 5038))
+        if any((s.ami.host, s.ami.port) == where_to for s in out):
+            problems.append(f"{where}: asterisk[{index}]: {where_to[0]}:{where_to[1]} is "
+                            "listed twice; each server has its own AMI address")
+        out.append(AsteriskServer(name, make_ami(server)))
+    return tuple(out)
+
+
+
+def servers_of(config: Any) -> tuple[AsteriskServer, ...]:
+    """A CentreConfig's servers. The single unnamed one is always `config.ami` as it is now
+    (a config built without a file, or with its ami replaced, has no other)."""
+    servers = config.servers
+    if not servers or (len(servers) == 1 and not servers[0].name):
+        return (AsteriskServer("", config.ami),)
+    return servers
+
+
+def ami_rows(config: Any, secret: Callable[[str, bool], str]) -> list[tuple[str, str]]:
+    """`ccf config check`'s rows for each server: its AMI address and whether its secret is
+    set (never the secret)."""
+    rows = []
+    for server in servers_of(config):
+        ami, name = server.ami, f"ami {server.name}" if server.name else "ami"
+        rows.append((name, f"{ami.user}@{ami.host}:{ami.port}"))
+        rows.append((f"{name} secret", secret(ami.secret_env, ami.secret is not None)))
+    return rows
+
+
+def secret_warnings(config: Any) -> list[str]:
+    return [f"the AMI secret{f' of {s.name}' if s.name else ''} is missing: set the "
+            f"environment variable {s.ami.secret_env} before `ccf serve` or `ccf deploy`"
+            for s in servers_of(config) if s.ami.secret is None]
