@@ -25,6 +25,7 @@ from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
+from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.queue_callbacks import asterisk_dialler
@@ -208,10 +209,10 @@ class LiveCentre:
     async def start(self) -> tuple[str, int]:
         cfg = self.config
         clock = SystemClock()
-        self.flows = StoreFlows(FlowStore(cfg.flows_dir))
+        self.flows = StoreFlows(flow_store_for(cfg))
         if self.flows.version is None:
             log.warning("no flows are deployed in %s yet: calls are turned away until "
-                        "`ccf deploy` writes a version", cfg.flows_dir)
+                        "`ccf deploy` writes a version", self.flows.store.where)
         try:
             # reads never wait for a locked store (docs/store.md "Writing")
             self.store = CallStore(cfg.store_path, timezone=cfg.timezone,
