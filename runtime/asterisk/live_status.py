@@ -16,11 +16,13 @@ from ccdsl.runtime.operations.status_doc import iso, status_document
 
 def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str | None,
              started: datetime, served: int, ami: str, now: datetime | None = None,
-             limits: dict[str, Any] | None = None) -> dict[str, Any]:
+             limits: dict[str, Any] | None = None,
+             workers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The GET /status document (runtime/operations/status_doc.py builds it).
     `centre` is the AmiCentre (a CentreView with agents and queue counts);
     `queues` the flows' queue names; `ami` "up", "down" or "off"; `limits`
-    where each of ccf serve's limits stands (a `limits` object when given)."""
+    where each of ccf serve's limits stands (a `limits` object when given); `workers` every
+    `ccf serve` of the call store, as this one last read them (a `workers` list when given)."""
     agents = centre.agents() if centre is not None else []
     out = status_document(
         calls=tracker.running(), agents=agents,
@@ -32,4 +34,6 @@ def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str 
         agent_queues=lambda a: a.queues)
     if limits is not None:
         out["limits"] = dict(limits)
+    if workers is not None:
+        out["workers"] = list(workers)
     return out

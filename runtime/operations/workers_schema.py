@@ -25,7 +25,7 @@ WORKERS_SCHEMA: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS workers ("
     " worker TEXT PRIMARY KEY,"  # host pid start: one process, never reused
     " host TEXT NOT NULL, pid INTEGER NOT NULL,"
-    " started TEXT NOT NULL, started_ms INTEGER NOT NULL,"
+    " started TEXT NOT NULL,"
     " address TEXT,"  # its FastAGI host:port
     " api TEXT,"  # its HTTP API host:port (NULL: none)
     " heartbeat_ms INTEGER NOT NULL,"  # its last beat; up while recent
@@ -39,6 +39,7 @@ WORKERS_SCHEMA: tuple[str, ...] = (
     " agent TEXT, channel TEXT, at TEXT NOT NULL,"
     " sender TEXT,"  # the worker whose FastAGI took the agent's Gosub
     " taken_by TEXT,"  # the worker that fired the call's hook (NULL: waiting)
+    " done_ms INTEGER,"  # when the hook had run (the sender's Gosub returns then)
     " PRIMARY KEY (call_id, at_ms, channel))",
     "CREATE INDEX IF NOT EXISTS answered_signals_waiting ON answered_signals (taken_by, at_ms)",
 )
