@@ -166,7 +166,7 @@ class DbFlowStore(FlowStore):
                 attached: Mapping[str, str] | None = None) -> DeployedVersion:
         check_names(flows, attached)
         with self.locked(), self._db() as db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute("SELECT max(CAST(version AS INTEGER)) FROM flow_versions"
                                  ).fetchone()
@@ -196,7 +196,7 @@ class DbFlowStore(FlowStore):
         sees it at its next look."""
         self._check(version)
         with self.locked(), self._db() as db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute("SELECT manifest FROM flow_versions WHERE version = ?",
                                  (version,)).fetchone()

@@ -31,7 +31,7 @@ def _ensure(db, target: str) -> None:
         # another program's database: nothing of ours is added to it
         raise SharedStoreError(f"{shown(target)} is not a call store (it has other tables and "
                                "no `meta`); name the call store's database")
-    db.execute("BEGIN")
+    db.execute("BEGIN IMMEDIATE")
     try:
         for statement in (META, *WORKERS_SCHEMA):
             db.execute(statement)
