@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -30,6 +31,8 @@ from ccdsl.runtime.asterisk.flowstore import (
 )
 from ccdsl.runtime.operations.database import connect, is_postgres, shown
 from ccdsl.runtime.operations.shared_db import SharedStoreError, shared
+
+log = logging.getLogger("ccdsl.serve")
 
 # the advisory lock deploys and rollbacks of every host take in turn (PostgreSQL)
 DEPLOY_LOCK = 4242016
@@ -64,6 +67,7 @@ class DbFlowStore(FlowStore):
         self.target = str(target)
         self._seen: int | None = None  # the pointer's serial when current() last read it
         self._lock_conn = None
+        self._unreadable = False  # changed() could not read the pointer last time
 
     @property
     def where(self) -> str:
@@ -93,8 +97,19 @@ class DbFlowStore(FlowStore):
 
     def changed(self) -> bool:
         """Whether a deploy or rollback moved the pointer since current() read it: one read
-        of one row (StoreFlows asks at most every POLL_S seconds)."""
-        return self._pointer()[1] != self._seen
+        of one row (StoreFlows asks at most every POLL_S seconds). A store that cannot be
+        read now has not changed: the version in service goes on (logged once until it can)."""
+        try:
+            serial = self._pointer()[1]
+        except FlowStoreError as exc:
+            if not self._unreadable:
+                log.error("%s; new calls stay on the version in service", exc)
+            self._unreadable = True
+            return False
+        if self._unreadable:
+            log.info("the flow store in %s can be read again", self.where)
+        self._unreadable = False
+        return serial != self._seen
 
     def get(self, version: str) -> Bundle:
         bundle = self._bundles.get(version)

@@ -154,3 +154,30 @@ def test_which_store_a_centre_uses(tmp_path):
     assert isinstance(flow_store_for(centre(same, same)), DbFlowStore)
     folder = flow_store_for(centre(str(tmp_path / "flows"), same))
     assert type(folder) is FlowStore and folder.where == str(tmp_path / "flows")
+
+
+def test_a_store_that_cannot_be_read_keeps_the_version_in_service(tmp_path, hotline, caplog):
+    path = tmp_path / "calls.db"
+    DbFlowStore(path).deploy({"hotline": hotline}, numbers={})
+    flows = StoreFlows(DbFlowStore(path), poll_s=0)
+    path.write_bytes(b"not a database" * 100)  # the database lost under the worker
+    assert flows.lookup("hotline")[0] == "0001"
+    assert flows.lookup("hotline")[0] == "0001"
+    said = [r.getMessage() for r in caplog.records if "stay on the version" in r.getMessage()]
+    assert len(said) == 1  # said once, not at every call
+
+
+def test_a_version_10_store_gains_the_shared_tables(tmp_path, hotline):
+    from ccdsl.runtime.operations.workers_schema import WORKER_TABLES
+
+    path = tmp_path / "calls.db"
+    CallStore(path).close()
+    with sqlite3.connect(path) as db:  # as schema 10 left it
+        for table in WORKER_TABLES:
+            db.execute(f"DROP TABLE {table}")
+        db.execute("UPDATE meta SET value = '10' WHERE key = 'schema_version'")
+    with CallStore(path) as calls:
+        assert calls.schema_version == SCHEMA_VERSION == 11
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert set(WORKER_TABLES) <= tables
