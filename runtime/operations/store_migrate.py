@@ -9,11 +9,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
+from ccdsl.runtime.operations.database.dialect import COMPAT_SQL
 from ccdsl.runtime.operations.store_schema import (
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SET_VERSION_SQL,
+    pg_statements,
     statements,
 )
 
@@ -29,7 +31,8 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
     tables = sorted({row[0] for row in db.execute("SELECT tbl_name FROM sqlite_master")})
     if tables and "meta" not in tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
-        raise StoreError(f"{path} is not a call store: it is a SQLite database with other "
+        kind = "SQLite" if isinstance(db, sqlite3.Connection) else "PostgreSQL"
+        raise StoreError(f"{path} is not a call store: it is a {kind} database with other "
                          f"tables ({shown}); name a new file, or one `ccf serve` or "
                          "`ccf simulate --store` wrote")
     if "meta" in tables:
@@ -44,8 +47,12 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
             for statement in MIGRATIONS.get(version, ()):
                 if not _has_column(db, statement):
                     db.execute(statement)
-    for statement in statements(SCHEMA):
-        db.execute(statement)
+    if isinstance(db, sqlite3.Connection):
+        for statement in statements(SCHEMA):
+            db.execute(statement)
+    else:  # PostgreSQL: the functions that give the store's SQL its SQLite meaning first
+        for statement in (*COMPAT_SQL, *pg_statements()):
+            db.execute(statement)
     db.execute(SET_VERSION_SQL, (str(SCHEMA_VERSION),))
     db.execute("INSERT INTO meta (key, value) VALUES ('created', ?) ON CONFLICT (key) DO NOTHING",
                (datetime.now(UTC).isoformat(timespec="seconds"),))

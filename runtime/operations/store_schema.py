@@ -300,9 +300,27 @@ SET_VERSION_SQL = ("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 
+# PostgreSQL's `events` view: the same columns from the same JSON text. The json type (not
+# jsonb) keeps each element's text as written, so `data` reads back byte for byte.
+PG_EVENTS_VIEW = (
+    "CREATE OR REPLACE VIEW events AS "
+    "SELECT b.call_id AS call_id, (e.value->>0)::bigint AS seq, e.value->>1 AS at, "
+    "(e.value->>2)::bigint AS at_ms, e.value->>3 AS kind, e.value->>4 AS step, "
+    "e.value->>5 AS file, (e.value->>6)::bigint AS line, (e.value->>7)::bigint AS col, "
+    "(e.value->8)::text AS data "
+    "FROM event_batches b, json_array_elements(b.events::json) WITH ORDINALITY AS e(value, n)")
+
+
 def statements(script: str) -> list[str]:
     """The schema's statements one by one: `executescript` would commit the
     open transaction, and creating the schema must be all or nothing."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def pg_statements() -> list[str]:
+    """SCHEMA for PostgreSQL: the same statements (the connection translates their types),
+    the `events` view said in PostgreSQL's JSON functions."""
+    return [PG_EVENTS_VIEW if s.startswith("CREATE VIEW IF NOT EXISTS events ") else s
+            for s in statements(SCHEMA)]
 
