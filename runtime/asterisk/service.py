@@ -297,7 +297,9 @@ class LiveCentre:
         self.presence = WorkerPresence(
             WorkerRows(cfg.store_path, this_process(), address=f"{address[0]}:{address[1]}",
                        api=f"{cfg.api.host}:{api_port}"),
-            self.server, lambda: self.flows.version if self.flows else None)
+            self.server, lambda: self.flows.version if self.flows else None,
+            api=lambda: f"{self.api_address[0]}:{self.api_address[1]}" if self.api_address
+            else None)
         await self.presence.start()
         if self.use_ami:
             await self._start_ami()

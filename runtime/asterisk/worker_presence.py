@@ -38,8 +38,10 @@ class WorkerPresence:
     """start() registers and runs the loop; relay() is the FlowServer's; stop() says stopped."""
 
     def __init__(self, rows: WorkerRows, server: FlowServer, version: Callable[[], str | None],
-                 *, beat_s: float = HEARTBEAT_S, poll_s: float = SIGNAL_POLL_S) -> None:
+                 *, api: Callable[[], str | None] | None = None, beat_s: float = HEARTBEAT_S,
+                 poll_s: float = SIGNAL_POLL_S) -> None:
         self.rows = rows
+        self.api = api  # where its HTTP API listens, once the console's web server says
         self.server = server
         self.version = version
         self.beat_s = beat_s
@@ -103,6 +105,8 @@ class WorkerPresence:
 
     async def _beat(self) -> None:
         server = self.server
+        if self.api is not None:
+            self.rows.api = self.api() or self.rows.api
         await self._store(self.rows.beat, calls_running=server.calls_running,
                           served=server.served, version=self.version(),
                           state="stopping" if server.stopping else "serving")

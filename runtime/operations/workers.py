@@ -95,8 +95,8 @@ class WorkerRows:
              state: str = "serving") -> None:
         with shared(self.target) as db:
             db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = ?, served = ?, "
-                       "version = ?, state = ? WHERE worker = ?",
-                       (now_ms(), calls_running, served, version, state, self.id))
+                       "version = ?, state = ?, api = ? WHERE worker = ?",
+                       (now_ms(), calls_running, served, version, state, self.api, self.id))
 
     def stopped(self, *, served: int) -> None:
         at = now_ms()
