@@ -54,7 +54,8 @@ def deploy(
     not set), 4 when Asterisk's AMI does not answer.
     """
     from ccdsl.runtime.asterisk.deploy import DeployError
-    from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
+    from ccdsl.runtime.asterisk.flowstore import FlowStoreError
+    from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
     if rollback and path is not None:
         write("error: --rollback takes no PATH: it returns to the previous version\n", err=True)
@@ -63,7 +64,7 @@ def deploy(
         write("error: name the flows to deploy: ccf deploy PATH (or --rollback)\n", err=True)
         raise typer.Exit(USAGE)
     centre = load_centre(config)
-    store = FlowStore(centre.flows_dir)
+    store = flow_store_for(centre)
     try:
         if rollback:
             _rollback(centre, store, dry_run=dry_run, no_apply=no_apply)
@@ -165,7 +166,7 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
         return
     connect = None if no_apply else ami_connectors(centre)
     version, done = asyncio.run(deploy(centre, store, plan, note=note, connect=connect))
-    _report(centre, version, done, no_apply)
+    _report(centre, version, done, no_apply, store.where)
 
 
 _COLOURS = (("+++", "\x1b[1m"), ("---", "\x1b[1m"), ("@@", "\x1b[36m"), ("+", "\x1b[32m"),
@@ -201,12 +202,12 @@ def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
     connect = None if no_apply else ami_connectors(centre)
     version, done = asyncio.run(rollback(centre, store, connect=connect))
     write(f"Rolled back from version {now}.\n")
-    _report(centre, version, done, no_apply)
+    _report(centre, version, done, no_apply, store.where)
 
 
-def _report(centre, version, done: list[str], no_apply: bool) -> None:
+def _report(centre, version, done: list[str], no_apply: bool, where: str) -> None:
     names = ", ".join(f.name for f in version.flows)
-    write(f"Version {version.version} is current ({names}) in {centre.flows_dir}.\n")
+    write(f"Version {version.version} is current ({names}) in {where}.\n")
     if no_apply:
         write("Asterisk was not touched (--no-apply): deploy again without it to apply the "
               "dialplan.\n")

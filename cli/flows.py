@@ -26,20 +26,22 @@ def flows(
     """
     import json
 
-    from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
+    from ccdsl.runtime.asterisk.flowstore import FlowStoreError
+    from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
     centre = load_centre(config)
+    store = flow_store_for(centre)
     try:
-        versions = FlowStore(centre.flows_dir).versions()
+        versions = store.versions()
     except FlowStoreError as exc:
         raise fail(str(exc)) from None
     if fmt is TableFormat.json:
         write(json.dumps([v.to_json() for v in versions], ensure_ascii=False, indent=2) + "\n")
         return
     if not versions:
-        write(f"Nothing is deployed in {centre.flows_dir} yet: run `ccf deploy PATH`.\n")
+        write(f"Nothing is deployed in {store.where} yet: run `ccf deploy PATH`.\n")
         return
-    _table(versions, centre.flows_dir)
+    _table(versions, store.where)
 
 
 def _table(versions, root: str) -> None:

@@ -1,5 +1,5 @@
-"""`ccf status`: the live view of a running `ccf serve` (its GET /status).
-Reads options and draws; runtime.asterisk.api_client reads the API."""
+"""`ccf status`: the live view of a running `ccf serve` (its GET /status, with every worker of the
+call store). Reads options and draws; runtime.asterisk.api_client reads the API."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def status(
     Calls by step (how many callers are in each step of the flows), every
     call (caller, step, state, seconds so far), the queues (waiting,
     longest wait, members and how many are available) and the agents
-    (state, current call). Refreshes in place until Ctrl-C; `--once
+    (state, current call); with several ccf serve workers on one call store,
+    every worker (host, FastAGI address, up or down by its heartbeat, calls,
+    served, flow version). Refreshes in place until Ctrl-C; `--once
     --format json` prints ccf serve's GET /status as it is, for scripts.
     ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
     without one); when \\[api] token_env names a variable that is set, its
@@ -41,7 +43,8 @@ def status(
     Off a terminal (a pipe, a file) each refresh is written whole as plain
     text; SIGTERM or Ctrl-C ends the view. When ccf serve stops answering,
     the last status stays, with its own time, under a line saying since
-    when. Exit status: 0; 2 for a usage error (a missing ccf.toml, a token
+    when; when it does not answer at all, the workers the call store knows
+    to be up are named. Exit status: 0; 2 for a usage error (a missing ccf.toml, a token
     ccf serve refuses); 4 when ccf serve is not running or does not answer.
     """
     import json
@@ -76,7 +79,7 @@ def status(
 
         first = fetch()
     except ApiClientError as exc:
-        write(f"error: {exc}\n", err=True)
+        write(f"error: {exc}\n" + _other_workers(config), err=True)
         raise typer.Exit(service_exit_code(exc)) from None
     if fmt is TableFormat.json:
         write(json.dumps(first, ensure_ascii=False, indent=2) + "\n")
@@ -100,6 +103,30 @@ def status(
 
 def _console():
     return table_console()
+
+
+def _other_workers(config: str | None) -> str:
+    """The workers of the centre's call store that are up, as a hint when the one at [api]
+    does not answer (N workers share a store; docs/workers.md); "" when none is known."""
+    from pathlib import Path
+
+    from ccdsl.runtime.asterisk.config import ConfigError, load_config
+    from ccdsl.runtime.operations.shared_db import SharedStoreError
+    from ccdsl.runtime.operations.workers import list_workers, now_ms
+
+    path = Path(config or "ccf.toml")
+    if not path.exists():
+        return ""
+    try:
+        rows = list_workers(load_config(path).store_path)
+    except (ConfigError, SharedStoreError, OSError, ValueError):
+        return ""
+    up = [r for r in rows if r.status(now_ms()) == "up"]
+    if not up:
+        return ""
+    named = ", ".join(f"{_plain(r.host)} (API {_plain(r.api)})" for r in up)
+    return (f"the call store has {_count(len(up), 'worker')} up: {named}; "
+            "`ccf status --config` with a ccf.toml naming one's [api] shows it\n")
 
 
 class _Terminated(Exception):
@@ -220,6 +247,12 @@ _QUEUES_DROP = ("members", "longest wait")
 _AGENTS = (("agent", "id", False), ("name", "name", False), ("state", "state", False),
            ("current call", "current_call", False), ("queues", "queues", False))
 _AGENTS_DROP = ("queues", "name", "current call")
+# every ccf serve of the call store (GET /status `workers`), when it has them
+_WORKERS = (("worker", "host", False), ("pid", "pid", True), ("FastAGI", "address", False),
+            ("status", "status", False), ("calls", "calls_running", True),
+            ("served", "served", True), ("version", "version", False),
+            ("beat", "seconds_since_heartbeat", True))
+_WORKERS_DROP = ("pid", "beat", "served", "FastAGI")
 
 
 def render(status: Mapping[str, Any], where: str, *, at: float | None = None,
@@ -267,8 +300,8 @@ def _share(room: int, rows: dict[str, int]) -> dict[str, int]:
     what it does not need."""
     room = max(room, 0)
     limits = {}
-    for key in ("queues", "steps"):
-        limits[key] = min(rows[key], room if key == "queues" else max(room // 4, 3), room)
+    for key in ("workers", "queues", "steps"):
+        limits[key] = min(rows[key], room if key != "steps" else max(room // 4, 3), room)
         room -= limits[key]
     half = room // 2
     calls = min(rows["calls"], max(half, room - rows["agents"]))
@@ -285,7 +318,7 @@ def _tables(status: Mapping[str, Any]) -> dict[str, list[tuple[str, ...]]]:
 
     def text(record: Mapping[str, Any], key: str) -> str:
         value = record.get(key)
-        if key in ("seconds", "longest_wait_s"):
+        if key in ("seconds", "longest_wait_s", "seconds_since_heartbeat"):
             return _duration(value)
         if key == "queues":
             return _plain(", ".join(map(str, value if isinstance(value, list) else [])))
@@ -298,6 +331,8 @@ def _tables(status: Mapping[str, Any]) -> dict[str, list[tuple[str, ...]]]:
                    for q in _objects(status.get("queues"))],
         "agents": [tuple(text(a, key) for _, key, _ in _AGENTS)
                    for a in _objects(status.get("agents"))],
+        "workers": [tuple(text(w, key) for _, key, _ in _WORKERS)
+                    for w in _objects(status.get("workers"))],
     }
 
 
@@ -338,6 +373,8 @@ def _parts(status: Mapping[str, Any], where: str, at: float,
     table("calls", "Calls", _CALLS, _CALLS_DROP, "calls", "")
     table("queues", "Queues", _QUEUES, _QUEUES_DROP, "queues", "No queues.")
     table("agents", "Agents", _AGENTS, _AGENTS_DROP, "agents", "No agents.")
+    table("workers", "Workers (ccf serve processes of the call store)", _WORKERS,
+          _WORKERS_DROP, "workers", "")
     return [p for p in parts if not (isinstance(p, Text) and not p.plain)]
 
 

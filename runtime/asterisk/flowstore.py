@@ -46,6 +46,16 @@ class FlowStoreError(Exception):
     """The store cannot do what was asked; the message says why and what to do."""
 
 
+def check_names(flows: Mapping[str, Any], attached: Mapping[str, str] | None) -> None:
+    """FlowStoreError for a flow or attached file name a store cannot keep."""
+    for name in flows:
+        if not _flow_name(name):
+            raise FlowStoreError(f"{name!r} cannot be a flow name in the store")
+    for name in attached or {}:
+        if not _ATTACHED_NAME.match(name):
+            raise FlowStoreError(f"{name!r} cannot be a file name in the store")
+
+
 def ir_hash(ir: Mapping[str, Any]) -> str:
     """A content hash of an IR document (canonical JSON), to tell which
     flows a deployment changes."""
@@ -91,12 +101,20 @@ class Bundle:
 
 
 class FlowStore:
+    """The folder store (the embedded default); flowstore_db.py keeps the same versions in the
+    call store's database, for workers on several hosts."""
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._seen: tuple | None = None  # the pointer's stat when last read
         self._bundles: dict[str, Bundle] = {}  # versions never change: safe to keep
         self._lock_depth = 0
         self._lock_fd: int | None = None
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it."""
+        return str(self.root)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -189,12 +207,7 @@ class FlowStore:
                 attached: Mapping[str, str] | None = None) -> DeployedVersion:
         """Write a new version without making it current. `attached`: text
         files kept with it (the dialplan it applies), by plain file name."""
-        for name in flows:
-            if not _flow_name(name):
-                raise FlowStoreError(f"{name!r} cannot be a flow name in the store")
-        for name in attached or {}:
-            if not _ATTACHED_NAME.match(name):
-                raise FlowStoreError(f"{name!r} cannot be a file name in the store")
+        check_names(flows, attached)
         with self.locked():
             names = self._version_names()
             version = f"{int(names[-1]) + 1 if names else 1:04d}"
@@ -263,13 +276,13 @@ class FlowStore:
         when the current one was deployed."""
         current = self.current_version()
         if current is None:
-            raise FlowStoreError(f"nothing is deployed in {self.root}; there is no version "
+            raise FlowStoreError(f"nothing is deployed in {self.where}; there is no version "
                                  "to roll back to")
         previous = self._manifest(current).previous
         if previous is None:
             raise FlowStoreError(f"version {current} is the first deployment; there is no "
                                  "earlier version to roll back to")
-        if not (self._folder(previous) / MANIFEST).is_file():
+        if not self._has(previous):
             raise FlowStoreError(f"version {current} came after {previous}, which is no longer "
                                  "in the store; deploy the flows you want instead")
         return self._manifest(previous)
@@ -280,6 +293,9 @@ class FlowStore:
             return self.activate(self.rollback_target().version)
 
     # -- internals -----------------------------------------------------------------------
+
+    def _has(self, version: str) -> bool:
+        return (self._folder(version) / MANIFEST).is_file()
 
     def _signature(self) -> tuple | None:
         try:
@@ -311,13 +327,18 @@ class FlowStore:
             raise FlowStoreError(f"there is no version {version} in {self.root}") from None
         except (OSError, ValueError) as exc:
             raise FlowStoreError(f"{path} cannot be read ({exc})") from None
-        flows = tuple(FlowEntry(name=name, source=spec.get("source", ""),
-                                ir_hash=spec.get("ir_hash", ""))
-                      for name, spec in sorted(data.get("flows", {}).items()))
-        return DeployedVersion(version=data.get("version", version),
-                               created=data.get("created", ""), flows=flows,
-                               numbers=dict(data.get("numbers", {})), note=data.get("note", ""),
-                               previous=data.get("previous"))
+        return manifest_of(data, version)
+
+
+def manifest_of(data: Mapping[str, Any], version: str) -> DeployedVersion:
+    """A version's manifest from its JSON (to_json's, without `current`)."""
+    flows = tuple(FlowEntry(name=name, source=spec.get("source", ""),
+                            ir_hash=spec.get("ir_hash", ""))
+                  for name, spec in sorted(data.get("flows", {}).items()))
+    return DeployedVersion(version=data.get("version", version),
+                           created=data.get("created", ""), flows=flows,
+                           numbers=dict(data.get("numbers", {})), note=data.get("note", ""),
+                           previous=data.get("previous"))
 
 
 def _with_current(manifest: DeployedVersion, current: bool) -> DeployedVersion:

@@ -17,12 +17,14 @@ from ccdsl.runtime.operations.status_doc import iso, status_document
 def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str | None,
              started: datetime, served: int, ami: str, now: datetime | None = None,
              limits: dict[str, Any] | None = None,
-             ami_links: dict[str, str] | None = None) -> dict[str, Any]:
+             ami_links: dict[str, str] | None = None,
+             workers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The GET /status document (runtime/operations/status_doc.py builds it).
     `centre` is the AmiCentre (a CentreView with agents and queue counts);
     `queues` the flows' queue names; `ami` "up", "down" or "off"; `limits`
     where each of ccf serve's limits stands (a `limits` object when given); `ami_links`
-    each named Asterisk server's link, "up" or "down" (server.ami_links when given)."""
+    each named Asterisk server's link, "up" or "down" (server.ami_links when given); `workers`
+    every `ccf serve` of the call store, as this one last read them (a `workers` list)."""
     agents = centre.agents() if centre is not None else []
     out = status_document(
         calls=tracker.running(), agents=agents,
@@ -36,4 +38,6 @@ def snapshot(*, tracker: StatusTracker, centre, queues: list[str], version: str 
         out["limits"] = dict(limits)
     if ami_links is not None:
         out["server"]["ami_links"] = dict(ami_links)
+    if workers is not None:
+        out["workers"] = list(workers)
     return out

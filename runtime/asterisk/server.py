@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -101,6 +101,9 @@ class FlowServer:
         self.hooks = AnswerHooks()
         # AMI actions a call's channel may need (MixMonitorMute); None: no AMI link
         self.switch: SwitchAction | None = None
+        # passes a ccf-answered for a call not running here to the worker that runs it
+        # (runtime/asterisk/worker_presence.py); None: one worker, nowhere else to look
+        self.relay: Callable[[str, str, str], Awaitable[bool]] | None = None
         # the call id of a new call from its agi_uniqueid, which Asterisk repeats
         # when a channel runs AGI() again (the call store's claim_call_id)
         self.call_id_for = call_id_for
@@ -291,9 +294,30 @@ class FlowServer:
         if not agent:
             log.warning("ccf-answered for call %s: no configured agent has the device of "
                         "channel %r", call_id, channel)
-        self.extend_call(call_id)
-        if not await self.hooks.fire(call_id, agent):
+        if self.relay is not None and self.local_id(call_id) is None:
+            # the caller's call runs on another worker behind the same Asterisk
+            if not await self.relay(call_id, agent, channel):
+                log.warning("ccf-answered for call %s, which no worker runs", call_id)
+            return
+        if not await self.answered_here(call_id, agent):
             log.warning("ccf-answered for call %s, which is not running here", call_id)
+
+    async def answered_here(self, call_id: str, agent: str) -> bool:
+        """What a ccf-answered does for a call this server runs (from its own FastAGI or
+        another worker's signal): the reply wait becomes the bridge limit, the hook runs."""
+        self.extend_call(call_id)
+        return await self.hooks.fire(self.local_id(call_id) or call_id, agent)
+
+    def local_id(self, call_id: str) -> str | None:
+        """The id this server runs a call under (it may be named by its Uniqueid); None when
+        the call does not run here."""
+        if call_id in self.calls:
+            return call_id
+        return self._by_uniqueid.get(call_id)
+
+    def running_ids(self) -> list[str]:
+        """Every name a running call may be signalled by: its call id and its Uniqueid."""
+        return [*self.calls, *self._by_uniqueid]
 
 
 async def serve_until(server: FlowServer, stop: asyncio.Event, grace_s: float) -> int:

@@ -28,11 +28,13 @@ from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
+from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.queue_callbacks import asterisk_dialler
 from ccdsl.runtime.asterisk.server import FlowServer, RunningCall
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
+from ccdsl.runtime.asterisk.worker_presence import WorkerPresence
 from ccdsl.runtime.core.centre import Agent, AgentState, parse_state
 from ccdsl.runtime.core.channel import CallInfo, QueueRing
 from ccdsl.runtime.core.clock import SystemClock
@@ -49,6 +51,8 @@ from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
 from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
 from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.store_runs import this_process
+from ccdsl.runtime.operations.workers import WorkerRows
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 
 log = logging.getLogger("ccdsl.serve")
@@ -207,16 +211,17 @@ class LiveCentre:
     flows: StoreFlows | None = field(default=None, init=False)
     _crm: object = field(default=None, init=False)
     dialler: CallbackDialler | None = field(default=None, init=False)  # in-queue call-backs
+    presence: WorkerPresence | None = field(default=None, init=False)  # this worker's row
     _tasks: set = field(default_factory=set, init=False)
     _wrapup_tasks: set = field(default_factory=set, init=False)
 
     async def start(self) -> tuple[str, int]:
         cfg = self.config
         clock = SystemClock()
-        self.flows = StoreFlows(FlowStore(cfg.flows_dir))
+        self.flows = StoreFlows(flow_store_for(cfg))
         if self.flows.version is None:
             log.warning("no flows are deployed in %s yet: calls are turned away until "
-                        "`ccf deploy` writes a version", cfg.flows_dir)
+                        "`ccf deploy` writes a version", self.flows.store.where)
         try:
             # reads never wait for a locked store (docs/store.md "Writing")
             self.store = CallStore(cfg.store_path, timezone=cfg.timezone,
@@ -295,6 +300,15 @@ class LiveCentre:
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
+        # its row in the store, which every worker and `ccf status` read (docs/workers.md)
+        api_port = self.api_port if self.api_port is not None else cfg.api.port
+        self.presence = WorkerPresence(
+            WorkerRows(cfg.store_path, this_process(), address=f"{address[0]}:{address[1]}",
+                       api=f"{cfg.api.host}:{api_port}"),
+            self.server, lambda: self.flows.version if self.flows else None,
+            api=lambda: f"{self.api_address[0]}:{self.api_address[1]}" if self.api_address
+            else None)
+        await self.presence.start()
         if self.use_ami:
             await self._start_ami()
         self.flows.on_change = self._version_changed
@@ -343,7 +357,8 @@ class LiveCentre:
                         queues=self.flows.ir_queues(), version=self.flows.version,
                         started=self.started_at,
                         served=self.server.served if self.server else 0, ami=ami,
-                        limits=self.limits(), ami_links=links)
+                        limits=self.limits(), ami_links=links,
+                        workers=self.presence.status() if self.presence else None)
 
     def limits(self) -> dict:
         """Where each limit stands (GET /status `limits`; docs/asterisk.md "Limits")."""
@@ -499,6 +514,8 @@ class LiveCentre:
     async def stop(self, grace_s: float | None = None) -> int:
         grace = self.config.shutdown_grace_s if grace_s is None else grace_s
         handed = await self.server.stop(grace) if self.server is not None else 0
+        if self.presence is not None:
+            await self.presence.stop()  # its row says stopped: not down
         if self._wrapup_tasks:
             await asyncio.wait(list(self._wrapup_tasks), timeout=10.0)
         if self.screen_pop is not None:

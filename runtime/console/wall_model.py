@@ -1,4 +1,5 @@
-"""The wallboard's picture of the centre: queues, agents with their state and call, IVR steps.
+"""The wallboard's picture of the centre: queues, agents with their state and call, IVR steps,
+and the ccf serve workers of the call store.
 
 Built from the live status document and the agents' desk, once per tick for every open
 wallboard (WallBoard.snapshot); must not query the call store on every change (today's
@@ -110,4 +111,17 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
     ivr = Counter(c.get("step") or "(starting)" for c in calls if c.get("state") == "ivr")
     return {"at": now.isoformat(timespec="seconds"), "mode": ctx.mode, "queues": queues,
             "agents": agents, "ivr": sorted(ivr.items(), key=lambda kv: (-kv[1], kv[0])),
-            "calls": len(calls), "sl_within_s": within_s}
+            "calls": len(calls), "sl_within_s": within_s,
+            "workers": workers_of(status.get("workers"))}
+
+
+WORKER_FIELDS = ("host", "pid", "address", "status", "calls_running", "served", "version",
+                 "seconds_since_heartbeat")
+
+
+def workers_of(listed: Any) -> list[dict[str, Any]]:
+    """Every ccf serve of the call store as the status document lists them (docs/workers.md);
+    none for a centre without (the simulated one)."""
+    if not isinstance(listed, list):
+        return []
+    return [{key: w.get(key) for key in WORKER_FIELDS} for w in listed if isinstance(w, dict)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ccdsl.runtime.operations.removed_files import REMOVED_FILES_SCHEMA
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
+from ccdsl.runtime.operations.workers_schema import WORKERS_SCHEMA
 
 SCHEMA_VERSION = 11
 
@@ -179,15 +180,17 @@ CREATE TABLE IF NOT EXISTS runs (
     end_note      TEXT      -- NULL: closed its store; else who found it dead, and when
 );
 """ + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA,
-                                                   *ROLLUP_SCHEMA, *REMOVED_FILES_SCHEMA))
+                                                   *ROLLUP_SCHEMA, *REMOVED_FILES_SCHEMA,
+                                                   *WORKERS_SCHEMA))
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
-    # version 11 notes the recording and voicemail files retention removed (removed_files.py)
-    10: (*REMOVED_FILES_SCHEMA,),
+    # version 11 notes the recording and voicemail files retention removed (removed_files.py),
+    # and shares flows, workers and ccf-answered signals between workers (workers_schema.py)
+    10: (*REMOVED_FILES_SCHEMA, *WORKERS_SCHEMA),
     # version 10 keeps a call's events in one row per write (event_batches, read
     # through the view `events`) and the menu choices in a table of their own:
     # one row a call instead of some 25, each with its key's index insert

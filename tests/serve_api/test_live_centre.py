@@ -83,7 +83,8 @@ def setup(tmp_path: Path, ami_port: int, pop_url: str):
     return config, ir
 
 
-async def place_call(ir: dict, port: int, uniqueid: str) -> None:
+async def place_call(ir: dict, port: int, uniqueid: str, *,
+                     answered_port: int | None = None) -> None:
     """A caller through the FastAGI peer; the peer's simulated centre has
     the agents of agents.toml, and its agent answers over `ccf-answered`."""
     scenario = simulation(ir, caller=CALLER, dialled="4008001234",
@@ -93,8 +94,9 @@ async def place_call(ir: dict, port: int, uniqueid: str) -> None:
                     dialled="4008001234", started=scenario.start,
                     channel="PJSIP/caller-00000001", language="en-US")
     sim = SimChannel(info, clock, ScriptedCaller(()), scenario_centre(ir, scenario))
-    backend = SimBackend(sim, answered=agent_leg("127.0.0.1", port, timeout=5.0,
-                                                 caller_number=CALLER))
+    # answered_port: the agent's Gosub reaches another worker than the caller's AGI()
+    leg = agent_leg("127.0.0.1", answered_port or port, timeout=5.0, caller_number=CALLER)
+    backend = SimBackend(sim, answered=leg)
     line = CallerLine(script="desk", channel=info.channel, uniqueid=uniqueid, callerid=CALLER,
                       dnid="4008001234", language="en-US", extension="4008001234")
     await AgiCaller("127.0.0.1", port, backend, line, timeout=5.0).run()

@@ -60,6 +60,18 @@
     }), 5, "no agents");
   }
 
+  function workers(list) {
+    body("wall-workers", list.map((w) => el("tr", {"data-worker": w.host + " " + w.pid},
+      el("td", {}, String(w.host) + " ", el("small", {class: "muted", text: w.pid})),
+      el("td", {text: w.address || ""}),
+      el("td", {class: "worker-" + w.status, text: w.status}),
+      el("td", {class: "n", text: w.calls_running}),
+      el("td", {class: "n", text: w.served}),
+      el("td", {text: w.version || ""}),
+      el("td", {class: "n", text: ccf.clock(w.seconds_since_heartbeat || 0) + " ago"}))),
+      7, "no workers in the call store");
+  }
+
   function ivr(pairs) {
     const list = document.getElementById("wall-ivr");
     if (!list) return;
@@ -91,6 +103,7 @@
       queues(snapshot.queues || []);
       agents(snapshot.agents || []);
       ivr(snapshot.ivr || []);
+      workers(snapshot.workers || []);
       link.textContent = "live";
       link.className = "badge live";
     },

@@ -1,0 +1,170 @@
+"""The workers of a call store (each `ccf serve`: host, address, heartbeat, calls) and the
+ccf-answered signals one leaves for another. Rows only, through shared_db: must not know asyncio
+or a FastAGI server (runtime/asterisk/worker_presence.py runs them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ccdsl.runtime.operations.shared_db import shared
+from ccdsl.runtime.operations.store_runs import Process
+
+HEARTBEAT_S = 2.0  # how often a worker writes its row
+DOWN_AFTER_S = 10.0  # a worker whose last beat is older is down (killed, its host lost)
+SIGNAL_TTL_S = 60.0  # a ccf-answered signal no worker took by then is for no running call
+FORGET_AFTER_S = 7 * 86400.0  # a stopped or dead worker's row is kept this long, then removed
+
+WORKER_COLUMNS = ("worker", "host", "pid", "started", "address", "api", "heartbeat_ms",
+                  "calls_running", "served", "version", "state", "stopped")
+
+
+def worker_id(process: Process) -> str:
+    """One process among all that ever wrote the store (a pid is reused, its start is not)."""
+    return f"{process.host} {process.pid} {process.start or '-'}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    worker: str
+    host: str
+    pid: int
+    started: str
+    address: str | None
+    api: str | None
+    heartbeat_ms: int
+    calls_running: int
+    served: int
+    version: str | None
+    state: str  # serving|stopping|stopped
+    stopped: str | None
+
+    def status(self, at_ms: int) -> str:
+        """up, stopped, or down (no beat for DOWN_AFTER_S: killed, or its host lost)."""
+        if self.state == "stopped":
+            return "stopped"
+        return "up" if at_ms - self.heartbeat_ms <= DOWN_AFTER_S * 1000 else "down"
+
+    def to_json(self, at_ms: int) -> dict[str, Any]:
+        return {"host": self.host, "pid": self.pid, "started": self.started,
+                "address": self.address, "api": self.api, "status": self.status(at_ms),
+                "state": self.state, "last_heartbeat": _iso(self.heartbeat_ms),
+                "seconds_since_heartbeat": round(max(0, at_ms - self.heartbeat_ms) / 1000, 1),
+                "calls_running": self.calls_running, "served": self.served,
+                "version": self.version, "stopped": self.stopped}
+
+
+class WorkerRows:
+    """One worker's row in the store at `target`, and the signals it sends and takes."""
+
+    def __init__(self, target: str, process: Process, *, address: str | None,
+                 api: str | None = None) -> None:
+        self.target = target
+        self.id = worker_id(process)
+        self.process = process
+        self.address = address
+        self.api = api
+
+    def register(self, version: str | None) -> None:
+        at = now_ms()
+        with shared(self.target) as db:
+            db.execute("DELETE FROM workers WHERE heartbeat_ms < ?",
+                       (at - int(FORGET_AFTER_S * 1000),))
+            db.execute(
+                f"INSERT INTO workers ({', '.join(WORKER_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(WORKER_COLUMNS))}) "
+                "ON CONFLICT (worker) DO UPDATE SET address = excluded.address, "
+                "api = excluded.api, heartbeat_ms = excluded.heartbeat_ms, "
+                "state = excluded.state, stopped = NULL",
+                (self.id, self.process.host, self.process.pid, _iso(at), self.address,
+                 self.api, at, 0, 0, version, "serving", None))
+
+    def beat(self, *, calls_running: int, served: int, version: str | None,
+             state: str = "serving") -> None:
+        with shared(self.target) as db:
+            db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = ?, served = ?, "
+                       "version = ?, state = ?, api = ? WHERE worker = ?",
+                       (now_ms(), calls_running, served, version, state, self.api, self.id))
+
+    def stopped(self, *, served: int) -> None:
+        at = now_ms()
+        with shared(self.target) as db:
+            db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = 0, served = ?, "
+                       "state = 'stopped', stopped = ? WHERE worker = ?",
+                       (at, served, _iso(at), self.id))
+
+    # -- ccf-answered signals ----------------------------------------------------------------
+
+    def send_answered(self, call_id: str, agent: str, channel: str) -> int:
+        """Leave a signal for the worker running call_id; its at_ms, to wait on with done()."""
+        at = now_ms()
+        with shared(self.target) as db:
+            db.execute("INSERT OR IGNORE INTO answered_signals (call_id, at_ms, agent, channel, "
+                       "at, sender) VALUES (?, ?, ?, ?, ?, ?)",
+                       (call_id, at, agent, channel or "", _iso(at), self.id))
+        return at
+
+    def signal_state(self, call_id: str, at_ms: int, channel: str) -> tuple[str | None, bool]:
+        """Who took a signal (None: no worker yet) and whether its hook has run."""
+        with shared(self.target) as db:
+            row = db.execute("SELECT taken_by, done_ms FROM answered_signals WHERE call_id = ? "
+                             "AND at_ms = ? AND channel = ?",
+                             (call_id, at_ms, channel or "")).fetchone()
+        return (None, False) if row is None else (row[0], row[1] is not None)
+
+    def take_answered(self, running: Iterable[str]) -> list[tuple[str, int, str, str]]:
+        """The waiting signals for calls running here, each claimed by this worker alone
+        (call_id, at_ms, agent, channel); signals past SIGNAL_TTL_S are removed."""
+        here = set(running)
+        at = now_ms()
+        taken = []
+        with shared(self.target) as db:
+            rows = db.execute("SELECT call_id, at_ms, agent, channel FROM answered_signals "
+                              "WHERE taken_by IS NULL AND at_ms >= ?",
+                              (at - int(SIGNAL_TTL_S * 1000),)).fetchall()
+            for call_id, at_ms, agent, channel in rows:
+                if call_id not in here:
+                    continue
+                claimed = db.execute("UPDATE answered_signals SET taken_by = ? WHERE call_id = ? "
+                                     "AND at_ms = ? AND channel = ? AND taken_by IS NULL",
+                                     (self.id, call_id, at_ms, channel))
+                if claimed.rowcount == 1:
+                    taken.append((call_id, int(at_ms), agent or "", channel))
+        return taken
+
+    def answered_done(self, call_id: str, at_ms: int, channel: str) -> None:
+        with shared(self.target) as db:
+            db.execute("UPDATE answered_signals SET done_ms = ? WHERE call_id = ? AND at_ms = ? "
+                       "AND channel = ?", (now_ms(), call_id, at_ms, channel))
+
+    def expire_signals(self) -> int:
+        """Remove the signals older than SIGNAL_TTL_S, taken or not; how many."""
+        with shared(self.target) as db:
+            gone = db.execute("DELETE FROM answered_signals WHERE at_ms < ?",
+                              (now_ms() - int(SIGNAL_TTL_S * 1000),))
+        return max(gone.rowcount, 0)
+
+
+def list_workers(target: str) -> list[WorkerRow]:
+    """Every worker the store knows, by host then start (SharedStoreError: unreadable)."""
+    with shared(target, read_only=True) as db:
+        rows = db.execute(f"SELECT {', '.join(WORKER_COLUMNS)} FROM workers "
+                          "ORDER BY host, started, pid").fetchall()
+    return [WorkerRow(*tuple(row)) for row in rows]
+
+
+def workers_json(rows: Iterable[WorkerRow], at_ms: int | None = None) -> list[dict[str, Any]]:
+    at = now_ms() if at_ms is None else at_ms
+    return [row.to_json(at) for row in rows]
