@@ -51,7 +51,7 @@ from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
-from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
+from ccdsl.runtime.asterisk.flowstore_db import flow_store_for  # noqa: E402
 from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect  # noqa: E402
 from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
@@ -171,7 +171,8 @@ def write_centre(folder: Path, ami_port: int, store: str, hold_s: float) -> Path
     if not result.ok or result.ir is None:
         raise SystemExit("the bench's flow does not compile")
     centre = load_config(config, environ={"CCF_AMI_SECRET": SECRET})
-    FlowStore(centre.flows_dir).deploy({"line": result.ir}, numbers=centre.numbers)
+    # the flow store the workers read: the store's database when it is PostgreSQL
+    flow_store_for(centre).deploy({"line": result.ir}, numbers=centre.numbers)
     return config
 
 
