@@ -101,3 +101,29 @@ def test_rows_by_name_and_errors_as_sqlites(pg_url):
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert names == {"k"}
     db.close()
+
+
+def test_a_nul_in_text_is_kept_as_a_replacement_character(pg_url):
+    db = connect(pg_url)
+    db.execute("CREATE TABLE k (a TEXT)")
+    db.execute("INSERT INTO k (a) VALUES (?)", ("+86\x00138",))
+    assert db.execute("SELECT a FROM k").fetchone()[0] == "+86\ufffd138"
+    db.close()
+
+
+def test_sqlites_never_wait_is_the_least_wait_on_postgresql():
+    # lock_timeout = 0 would wait for ever there
+    assert translate("PRAGMA busy_timeout=0").sql == "SET lock_timeout = 1"
+
+
+def test_a_lost_connection_is_an_operational_error_once_then_a_new_one(pg_url, pg_cluster):
+    db = connect(pg_url)
+    db.execute("SET lock_timeout = 1234")
+    pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pg_cluster.psql(f"SELECT pg_terminate_backend({pid})")
+    with pytest.raises(sqlite3.OperationalError):
+        db.execute("SELECT 1")
+    db.execute("ROLLBACK")  # nothing to end: a no-op, as the writer sends it
+    assert db.execute("SELECT 1").fetchone()[0] == 1
+    assert db.execute("SHOW lock_timeout").fetchone()[0] == "1234ms"
+    db.close()

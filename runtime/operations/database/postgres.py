@@ -70,6 +70,10 @@ def _row_factory(cursor: psycopg.Cursor):
 
 
 def _param(value: Any) -> Any:
+    if type(value) is str:
+        # PostgreSQL's text cannot hold NUL, SQLite's can: a caller's odd byte must not fail
+        # a whole write, so it is kept as U+FFFD
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     return int(value) if isinstance(value, bool) else value
 
 
