@@ -13,6 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 PG_SCHEMES = ("postgresql://", "postgres://")
 PASSWORD_ENV = "CCF_STORE_PASSWORD"  # the PostgreSQL password: never in ccf.toml or a URL
 POOL_MAX = 8  # connections a process keeps to one PostgreSQL store, at most
+# how long a statement waits for a connection of the pool (the server down: the writer's try
+# fails after this long, and is tried again as after a lock)
+POOL_WAIT_S = 5.0
 
 _pools: dict[str, object] = {}
 _pools_lock = threading.Lock()
@@ -55,14 +58,14 @@ def _pool(url: str):
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
-            kwargs = {"autocommit": True}
+            kwargs = {"autocommit": True, "connect_timeout": int(POOL_WAIT_S)}
             password = os.environ.get(PASSWORD_ENV)
             if password:
                 kwargs["password"] = password
             # check: a connection the server dropped while it sat in the pool (a restart)
             # is replaced before it is handed out
             pool = ConnectionPool(url, min_size=0, max_size=POOL_MAX, kwargs=kwargs,
-                                  open=True, timeout=30.0, name="ccf-store",
+                                  open=True, timeout=POOL_WAIT_S, name="ccf-store",
                                   check=ConnectionPool.check_connection)
             _pools[url] = pool
         return pool
