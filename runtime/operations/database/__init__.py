@@ -4,6 +4,7 @@ and one way to connect to either. Must not know tables or events.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ POOL_WAIT_S = 5.0
 
 _pools: dict[str, object] = {}
 _pools_lock = threading.Lock()
+_exit_hook: list = []  # close_pools, once registered to run at exit
 
 
 class TargetError(ValueError):
@@ -67,6 +69,9 @@ def _pool(url: str):
             pool = ConnectionPool(url, min_size=0, max_size=POOL_MAX, kwargs=kwargs,
                                   open=True, timeout=POOL_WAIT_S, name="ccf-store",
                                   check=ConnectionPool.check_connection)
+            if not _exit_hook:
+                atexit.register(close_pools)  # its threads and connections end before exit
+                _exit_hook.append(close_pools)
             _pools[url] = pool
         return pool
 
