@@ -156,3 +156,16 @@ def test_the_command_finds_the_store_ccf_toml_names(tmp_path, pg_url):
     result = ccf("store", "migrate", "--config", str(config))
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"{pg_url}: created the call store")
+
+
+def test_a_failed_migration_changes_nothing(store_target, next_version, monkeypatch):
+    with pytest.MonkeyPatch.context() as now:
+        for module in (store, store_migrate, store_schema):
+            now.setattr(module, "SCHEMA_VERSION", NOW)
+        one_call(store_target)
+    monkeypatch.setitem(store_schema.MIGRATIONS, NOW,
+                        (NEXT_STEP[0], "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
+    result = ccf("store", "migrate", "--store", store_target)
+    assert result.exit_code == USAGE and "cannot be migrated" in result.output
+    assert version(store_target) == NOW and columns(store_target, "test_next") == set()
+    assert on_disk(store_target, "SELECT call_id FROM calls") == [("c1",)]
