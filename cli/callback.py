@@ -66,7 +66,7 @@ def callback(
         except ConfigError as exc:
             raise fail("; ".join(exc.problems), USAGE) from None
     specs = _agents(agents, centre)
-    path = store if store is not None else Path(centre.store_path) if centre else None
+    path = store if store is not None else centre.store_path if centre else None
     if path is None:
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
                    "store", USAGE)

@@ -28,17 +28,19 @@ ConfigOption = Annotated[str | None, typer.Option(
     "--config", "-c", metavar="FILE", envvar="CCF_CONFIG", show_default=False,
     help=CONFIG_HELP)]
 
-STORE_HELP = ("The call store (SQLite). Default: $CCF_STORE, else the \\[paths] store of "
-              "--config.")
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", metavar="FILE", dir_okay=False, envvar="CCF_STORE", show_default=False,
+STORE_HELP = ("The call store: a SQLite file, or a postgresql:// URL (its password in "
+              "$CCF_STORE_PASSWORD). Default: $CCF_STORE, else the \\[store] url or \\[paths] "
+              "store of --config.")
+# text, not a Path: a Path would fold a URL's `//`
+StoreOption = Annotated[str | None, typer.Option(
+    "--store", metavar="FILE|URL", envvar="CCF_STORE", show_default=False,
     help=STORE_HELP)]
 # simulate creates the store when missing and by default discards the call
-KeepStoreOption = Annotated[Path | None, typer.Option(
-    "--store", metavar="FILE", dir_okay=False, envvar="CCF_STORE", show_default=False,
-    help="Keep the call (its events and call record) in this SQLite call store, created if "
-         "missing; reports and `last_agent` read it. Default: $CCF_STORE, else a temporary "
-         "store that is discarded.")]
+KeepStoreOption = Annotated[str | None, typer.Option(
+    "--store", metavar="FILE|URL", envvar="CCF_STORE", show_default=False,
+    help="Keep the call (its events and call record) in this call store (a SQLite file or a "
+         "postgresql:// URL), created if missing; reports and `last_agent` read it. Default: "
+         "$CCF_STORE, else a temporary store that is discarded.")]
 # no $CCF_STORE: a variable left set must not divert wrap-ups from `ccf serve`
 WriteStoreOption = Annotated[Path | None, typer.Option(
     "--store", metavar="FILE", dir_okay=False, show_default=False,
@@ -371,19 +373,21 @@ def named_store(store, config: str | None) -> str:
 
 
 def open_store(store, config: str | None):
-    """The call store, opened; a missing file is an error, not a new store."""
+    """The call store, opened; a missing file is an error, not a new store (an empty
+    PostgreSQL database is made a store: docs/store.md "Migrations")."""
     import sqlite3
 
+    from ccdsl.runtime.operations.database import TargetError, is_postgres, shown
     from ccdsl.runtime.operations.store import CallStore, StoreError
 
     path = named_store(store, config)
-    if not os.path.isfile(path):
+    if not is_postgres(path) and not os.path.isfile(path):
         raise fail(f"there is no call store at {path} (calls are kept there by `ccf serve` "
                    "or `ccf simulate --store`)", USAGE)
     try:
         return CallStore(path)
-    except (StoreError, sqlite3.Error) as exc:
-        raise fail(f"{path} cannot be read as a call store: {exc}", USAGE) from None
+    except (StoreError, sqlite3.Error, TargetError) as exc:
+        raise fail(f"{shown(path)} cannot be read as a call store: {exc}", USAGE) from None
 
 
 def since_moment(since: str | None) -> datetime | None:

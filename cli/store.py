@@ -1,13 +1,23 @@
-"""`ccf store`: look after the call store (prune, backup). Only the group: each command
-lives in a module of its own (cli/store_*.py)."""
+"""`ccf store`: the call store's upkeep, one module per command. Only the group and its list
+of commands: each command's options and work are in its own module (cli/store_*.py)."""
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
-from ccdsl.cli import store_backup, store_prune
-
-app = typer.Typer(help="Look after the call store: prune old calls and files, back it up.",
+app = typer.Typer(help="The call store's upkeep: bring its schema up to date, prune old calls "
+                       "and files, back it up.",
                   no_args_is_help=True)
-app.command("prune")(store_prune.prune)
-app.command("backup")(store_backup.backup)
+
+# each subcommand: its word, then "module:function" in ccdsl.cli
+COMMANDS = {
+    "migrate": "store_migrate:migrate",
+    "prune": "store_prune:prune",
+    "backup": "store_backup:backup",
+}
+
+for _word, _target in COMMANDS.items():
+    _module, _function = _target.split(":")
+    app.command(_word)(getattr(importlib.import_module(f"ccdsl.cli.{_module}"), _function))

@@ -228,7 +228,7 @@ class LiveCentre:
                                    wait_s=STORE_READ_WAIT_S)
         except (OSError, sqlite3.Error, StoreError) as exc:
             raise StartError(f"the call store {cfg.store_path} cannot be opened: {exc} "
-                             f"(see [paths] store in {cfg.path})") from None
+                             f"(see [store] url or [paths] store in {cfg.path})") from None
         # calls a crashed run of this host left open: closed by the store's
         # writer as `interrupted`, without holding up the start
         self.store.reconcile()

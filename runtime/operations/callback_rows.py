@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store_runs import Process, alive
 
 BUSY_MS = 5000
@@ -45,7 +46,7 @@ def owner_text(me: Process) -> str:
 
 
 class CallbackRows:
-    """The table on the store file at `path` (thread-safe: the dialler runs
+    """The table in the store at `path`, a file or a URL (thread-safe: the dialler runs
     its statements off the event loop)."""
 
     def __init__(self, path: str | Path, me: Process) -> None:
@@ -53,10 +54,8 @@ class CallbackRows:
         self.me = me
         self.owner = owner_text(me)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   uri=self.path.startswith("file:"))
+        self._db = connect(self.path, busy_ms=BUSY_MS)  # a file, or a PostgreSQL URL
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
 
     def close(self) -> None:
         with self._lock:

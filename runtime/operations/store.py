@@ -26,7 +26,7 @@ from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.database import connect, is_postgres, rollback_quietly
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
-from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening
+from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
 from ccdsl.runtime.operations.store_queue import (
     BACKLOG_ROWS,
     FLUSH_SECONDS,
@@ -120,6 +120,14 @@ class CallStore:
         self._inline = False  # the writer writes in this thread (a bulk simulation's)
         self._probe: sqlite3.Connection | None = None  # claim_call_id's reads
         self._probe_lock = threading.Lock()
+        try:
+            self._open(timezone)
+        except BaseException:
+            self._db.close()  # a PostgreSQL connection goes back to its pool
+            raise
+
+    def _open(self, timezone: str | None) -> None:
+        assert self._db is not None
         if not is_postgres(self.path):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -145,8 +153,7 @@ class CallStore:
         return None if row is None else str(row[0])
 
     def _version(self) -> int | None:
-        found = self._meta("schema_version")
-        return int(found) if found is not None and found.isdigit() else None
+        return version_of(self._reader())
 
     def _migrate(self) -> None:
         assert self._db is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from ccdsl.runtime.operations.database import is_postgres, shown
+from ccdsl.runtime.operations.database import is_postgres, rollback_quietly, shown
 from ccdsl.runtime.operations.database.dialect import COMPAT_SQL
 from ccdsl.runtime.operations.store_schema import (
     MIGRATIONS,
@@ -83,4 +83,42 @@ def _has_column(db: sqlite3.Connection, statement: str) -> bool:
     words = statement.split()
     if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
         return False
+    if not isinstance(db, sqlite3.Connection):  # PostgreSQL: its catalogue, this schema's
+        return db.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                          "current_schema() AND table_name = ? AND column_name = ?",
+                          (words[2].lower(), words[5].lower())).fetchone() is not None
     return any(r[1] == words[5] for r in db.execute(f"PRAGMA table_info({words[2]})"))
+
+
+def version_of(db: sqlite3.Connection) -> int | None:
+    """The store's schema version; None for a database without a call store's meta."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
+                      "AND name='meta'").fetchone():
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row is not None and str(row[0]).isdigit() else None
+
+
+def upgrade(db: sqlite3.Connection, target: str, *, check: bool = False) -> tuple[int | None,
+                                                                                 int]:
+    """`ccf store migrate`: the store's schema version before and after, brought up to this
+    version in one transaction (None before: the store was created); with `check`, only
+    what would be done. StoreError for a newer store or a database that is not one."""
+    found = version_of(db)
+    if found is None and db.execute("SELECT 1 FROM sqlite_master WHERE type='table'").fetchone():
+        raise StoreError(f"{shown(target)} is not a call store: the database has other tables "
+                         "and no call store's meta")
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreError(f"{shown(target)}: call store schema version {found} is newer than "
+                         f"this ccdsl understands ({SCHEMA_VERSION})")
+    if check or found == SCHEMA_VERSION:
+        return found, SCHEMA_VERSION
+    db.execute("BEGIN IMMEDIATE")  # one migration at a time, whoever else runs one
+    try:
+        found = version_of(db)
+        migrate(db, shown(target))
+    except BaseException:
+        rollback_quietly(db)
+        raise
+    db.execute("COMMIT")
+    return found, SCHEMA_VERSION

@@ -184,7 +184,8 @@ def _fold_crm(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: 
 def _fold_joined(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
     row = call.row
     call.queue = {"call_id": row["call_id"], "seq": seq, "queue": data.get("queue"),
-                  "priority": data.get("priority"), "position": data.get("position"),
+                  "priority": _whole(data.get("priority")),
+                  "position": _whole(data.get("position")),
                   "joined": at, "joined_ms": ms,
                   "wait_ms": None, "outcome": None, "agent": None, "talk_ms": None}
     call.queues.append(call.queue)
@@ -240,7 +241,7 @@ def _fold_no_answer(call: CallRecord, seq: int, data: Mapping[str, Any], at: str
     agent = data.get("agent")
     for leg in reversed(call.ringing):
         if leg["agent"] == agent:
-            leg.update(outcome="missed", ring_ms=data.get("ring_ms"))
+            leg.update(outcome="missed", ring_ms=_whole(data.get("ring_ms")))
             call.ringing.remove(leg)
             break
 
@@ -254,7 +255,7 @@ def _fold_agent_answered(call: CallRecord, seq: int, data: Mapping[str, Any], at
             recording["agent"] = agent
     for leg in reversed(call.ringing):
         if leg["agent"] == agent:
-            leg.update(outcome="answered", ring_ms=data.get("ring_ms"))
+            leg.update(outcome="answered", ring_ms=_whole(data.get("ring_ms")))
             call.ringing.remove(leg)
             break
     if call.queue is not None:
@@ -447,6 +448,13 @@ def _int(value: Any) -> int:
     if isinstance(value, (int, float)):  # a bool too: it is an int
         return int(value)
     return 0
+
+
+def _whole(value: Any) -> int | None:
+    """A number from event data for an INTEGER column, else NULL: a PostgreSQL store's
+    columns are typed, and a text there would fail the whole write, not one field."""
+    return int(value) if isinstance(value, (int, float)) and value == value \
+        and value not in (float("inf"), float("-inf")) else None
 
 
 _SQL_TYPES = frozenset((type(None), int, float, str))

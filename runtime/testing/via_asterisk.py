@@ -28,7 +28,7 @@ from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.events import EventList, FanOut
 from ccdsl.runtime.core.services import RuntimeConfig, Services
-from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store import CallStore, StoreError
 from ccdsl.runtime.sim import ScriptedCaller, SimCentre, SimChannel
 from ccdsl.runtime.sim.faults import faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.scenario import CallRun, Scenario, WatchedCRM, scenario_centre
@@ -137,7 +137,7 @@ class AgiTestbed:
         try:
             self.store = CallStore(store_path or os.path.join(workdir, "calls.db"),
                                    timezone=hours_zone(ir))
-        except (OSError, sqlite3.Error, ValueError) as exc:
+        except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
             raise InputError(f"the call store cannot be opened: {exc}") from None
         self.server = FlowServer(StaticFlows({self.flow: program}), self._services_for,
                                  self.settings, host="127.0.0.1", port=0, tts=self.tts,

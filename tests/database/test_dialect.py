@@ -101,3 +101,59 @@ def test_rows_by_name_and_errors_as_sqlites(pg_url):
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert names == {"k"}
     db.close()
+
+
+def test_a_nul_in_text_is_kept_as_a_replacement_character(pg_url):
+    db = connect(pg_url)
+    db.execute("CREATE TABLE k (a TEXT)")
+    db.execute("INSERT INTO k (a) VALUES (?)", ("+86\x00138",))
+    assert db.execute("SELECT a FROM k").fetchone()[0] == "+86\ufffd138"
+    db.close()
+
+
+def test_sqlites_never_wait_is_the_least_wait_on_postgresql():
+    # lock_timeout = 0 would wait for ever there
+    assert translate("PRAGMA busy_timeout=0").sql == "SET lock_timeout = 1"
+
+
+def _dropped(db, pg_cluster) -> None:
+    pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pg_cluster.psql(f"SELECT pg_terminate_backend({pid})")
+
+
+def test_a_lost_connection_fails_a_write_once_then_a_new_one_has_its_settings(pg_url,
+                                                                              pg_cluster):
+    db = connect(pg_url)
+    db.execute("CREATE TABLE k (a TEXT)")
+    db.execute("SET lock_timeout = 1234")
+    _dropped(db, pg_cluster)
+    with pytest.raises(sqlite3.OperationalError):  # a write may have been done: not said again
+        db.execute("INSERT INTO k (a) VALUES (?)", ("x",))
+    db.execute("ROLLBACK")  # nothing to end: a no-op, as the writer sends it
+    db.execute("INSERT INTO k (a) VALUES (?)", ("y",))
+    assert db.execute("SELECT a FROM k").fetchall() == [("y",)]
+    assert db.execute("SHOW lock_timeout").fetchone()[0] == "1234ms"
+    db.close()
+
+
+def test_a_read_on_a_lost_connection_is_said_again_on_a_new_one(pg_url, pg_cluster):
+    db = connect(pg_url)
+    _dropped(db, pg_cluster)
+    assert db.execute("SELECT 1").fetchone()[0] == 1
+    db.close()
+
+
+def test_a_connection_lost_in_a_transaction_never_goes_on_outside_it(pg_url, pg_cluster):
+    db = connect(pg_url)
+    db.execute("CREATE TABLE k (a TEXT)")
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO k (a) VALUES (?)", ("first",))
+    _dropped(db, pg_cluster)
+    for _ in range(2):  # the rest of the transaction fails, reads too: none runs alone
+        with pytest.raises(sqlite3.OperationalError):
+            db.execute("INSERT INTO k (a) VALUES (?)", ("second",))
+        with pytest.raises(sqlite3.OperationalError):
+            db.execute("SELECT a FROM k")
+    db.execute("ROLLBACK")
+    assert db.execute("SELECT count(*) FROM k").fetchone()[0] == 0
+    db.close()

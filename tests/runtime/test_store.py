@@ -1,6 +1,8 @@
-"""The call store on a real SQLite file: events and call records, a record
-after a hang-up and after an error, last_agent, the schema made once,
-reopening, and the report tables."""
+"""The call store on a real SQLite file and a real PostgreSQL database (store_target): events
+and call records, a record after a hang-up and after an error, last_agent, the schema made
+once, reopening, and the report tables. The migrations from a file's older versions and the
+file's own settings are SQLite's alone (test_sqlite_*): a PostgreSQL store starts at
+schema 10."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from store_files import set_back
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
+from ccdsl.runtime.operations.database import connect, is_postgres
 from ccdsl.runtime.operations.store import CallStore, StoreError
 from ccdsl.runtime.operations.store_record import dumps
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
@@ -123,8 +126,8 @@ def test_report_tables_are_filled(store_target):
         assert handling["ms"] == 120000
 
 
-def test_record_after_a_caller_hang_up(tmp_path):
-    with CallStore(tmp_path / "calls.db") as store:
+def test_record_after_a_caller_hang_up(store_target):
+    with CallStore(store_target) as store:
         c = Call(store, "h1")
         c.emit("answered")
         c.emit("step_entered", step="main_menu")
@@ -144,8 +147,8 @@ def test_record_after_a_caller_hang_up(tmp_path):
         assert store.query("SELECT outcome FROM queue_visits") == [{"outcome": "hangup"}]
 
 
-def test_record_after_an_error(tmp_path):
-    with CallStore(tmp_path / "calls.db") as store:
+def test_record_after_an_error(store_target):
+    with CallStore(store_target) as store:
         c = Call(store, "e1")
         c.emit("step_entered", step="lookup")
         c.emit("crm_query", 3000, operation="customer", args={}, result=None, ms=3000,
@@ -159,24 +162,22 @@ def test_record_after_an_error(tmp_path):
         assert call["customer_id"] is None
 
 
-def test_a_call_that_never_ends_still_has_a_record(tmp_path):
-    path = tmp_path / "calls.db"
+def test_a_call_that_never_ends_still_has_a_record(store_target):
+    path = store_target
     store = CallStore(path)
     c = Call(store, "x1")
     c.emit("step_entered", step="main_menu")
     store.flush()
     # visible as in progress while the call runs
-    raw = sqlite3.connect(path)
-    assert raw.execute("SELECT outcome FROM calls WHERE call_id='x1'").fetchone() == (None,)
-    raw.close()
+    assert on_disk(path, "SELECT outcome FROM calls WHERE call_id='x1'") == [(None,)]
     store.close()
     with CallStore(path) as again:
         call = again.call("x1")
         assert call["outcome"] == "error" and "had not ended" in call["error"]
 
 
-def test_last_agent(tmp_path):
-    with CallStore(tmp_path / "calls.db") as store:
+def test_last_agent(store_target):
+    with CallStore(store_target) as store:
         assert store.last_agent("+8613800000001") is None
         answered_by_agent(store, "c1", agent="li", start=T0)
         answered_by_agent(store, "c2", agent="wang", start=T0 + timedelta(days=2))
@@ -188,8 +189,9 @@ def test_last_agent(tmp_path):
         assert store.last_agent("+8613900000009") == "zhao"
 
 
-def test_schema_created_once_and_reopen_works(tmp_path):
-    path = tmp_path / "sub" / "calls.db"
+def test_schema_created_once_and_reopen_works(store_target, tmp_path):
+    # a file in a folder that is not there yet (made); a PostgreSQL database as it is
+    path = store_target if is_postgres(store_target) else tmp_path / "sub" / "calls.db"
     with CallStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         answered_by_agent(store, "c1")
@@ -197,8 +199,12 @@ def test_schema_created_once_and_reopen_works(tmp_path):
         assert store.schema_version == SCHEMA_VERSION
         answered_by_agent(store, "c2", start=T0 + timedelta(hours=1))
         assert [r["n"] for r in store.query("SELECT count(*) AS n FROM calls")] == [2]
-    raw = sqlite3.connect(path)
-    assert raw.execute("SELECT count(*) FROM meta WHERE key='schema_version'").fetchone() == (1,)
+    assert on_disk(path, "SELECT count(*) FROM meta WHERE key='schema_version'") == [(1,)]
+
+
+def test_sqlite_a_store_file_is_in_wal_mode(tmp_path):
+    CallStore(tmp_path / "calls.db").close()
+    raw = sqlite3.connect(tmp_path / "calls.db")
     assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     raw.close()
 
@@ -219,7 +225,7 @@ MENU_CHOICES = ("SELECT step AS node, choice, count(*) AS times FROM menu_choice
                 "WHERE at_ms >= :from AND at_ms < :to GROUP BY node, choice ORDER BY node")
 
 
-def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
+def test_sqlite_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
     path = tmp_path / "calls.db"
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
@@ -235,12 +241,12 @@ def test_a_version_1_store_is_migrated_and_keeps_its_calls(tmp_path):
     assert _indexes(path) == CURRENT_INDEXES
 
 
-def test_a_new_store_has_only_the_indexes_reports_use(tmp_path):
+def test_sqlite_a_new_store_has_only_the_indexes_reports_use(tmp_path):
     CallStore(tmp_path / "calls.db").close()
     assert _indexes(tmp_path / "calls.db") == CURRENT_INDEXES
 
 
-def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_path):
+def test_sqlite_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_path):
     path = tmp_path / "calls.db"
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
@@ -252,7 +258,7 @@ def test_a_version_8_store_loses_the_events_kind_index_and_keeps_its_calls(tmp_p
     assert _indexes(path) == CURRENT_INDEXES
 
 
-def test_a_version_9_store_gets_one_events_row_a_call_and_reads_the_same(tmp_path):
+def test_sqlite_a_version_9_store_gets_one_events_row_a_call_and_reads_the_same(tmp_path):
     path = tmp_path / "calls.db"
     window = {"from": 0, "to": 2**62}
     with CallStore(path) as store:
@@ -276,20 +282,19 @@ def test_a_version_9_store_gets_one_events_row_a_call_and_reads_the_same(tmp_pat
     assert _indexes(path) == CURRENT_INDEXES
 
 
-def test_a_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "calls.db"
+def test_a_newer_schema_is_refused(store_target):
+    path = store_target
     CallStore(path).close()
-    raw = sqlite3.connect(path)
+    raw = connect(path)
     raw.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
-    raw.commit()
     raw.close()
     with pytest.raises(StoreError, match="newer"):
         CallStore(path)
 
 
-def test_many_calls_interleaved(tmp_path):
+def test_many_calls_interleaved(store_target):
     # coroutines of one process interleave their events; each call stays whole
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         calls = [Call(store, f"m{i}", caller=f"+86138000{i:05d}") for i in range(50)]
         for c in calls:
             c.emit("answered", 100)
@@ -310,12 +315,12 @@ def _doc_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", text, re.S)
 
 
-def test_the_documented_report_queries_run_and_count_right(tmp_path):
+def test_the_documented_report_queries_run_and_count_right(store_target):
     queries = _doc_queries()
     assert len(queries) >= 6
     args = {"from": 0, "to": 10**13, "n": 30, "offset": 28_800_000, "customer": "C042",
             "call": "c1"}
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         answered_by_agent(store, "c1")
         c = Call(store, "h1", start=T0 + timedelta(hours=2))
         c.emit("step_entered", step="main_menu")
@@ -324,7 +329,7 @@ def test_the_documented_report_queries_run_and_count_right(tmp_path):
         c.emit("queue_left", outcome="hangup", wait_ms=40000, queue="service")
         c.emit("call_ended", outcome="hangup", duration_ms=41000)
         results = [store.query(q, args) for q in queries]
-        for q in queries:
+        for q in queries if not is_postgres(store_target) else ():  # SQLite's plans
             plan = " ".join(r["detail"] for r in store.query("EXPLAIN QUERY PLAN " + q, args))
             assert "USING INDEX" in plan or "USING COVERING INDEX" in plan \
                 or "PRIMARY KEY" in plan, f"{q}\n{plan}"
@@ -344,10 +349,10 @@ def test_the_documented_report_queries_run_and_count_right(tmp_path):
     assert trace[0]["kind"] == "call_started" and len(trace) == 19
 
 
-def test_odd_event_data_never_breaks_the_call(tmp_path):
+def test_odd_event_data_never_breaks_the_call(store_target):
     from ccdsl.runtime.core.values import Record
 
-    with CallStore(tmp_path / "calls.db", calls_per_commit=10) as store:
+    with CallStore(store_target, calls_per_commit=10) as store:
         c = Call(store, "o1")
         c.emit("queue_joined", queue=None, priority="high", position=None)
         c.emit("agent_offered", agent=Record("agent", {"id": "li"}), via="dial")
@@ -360,14 +365,14 @@ def test_odd_event_data_never_breaks_the_call(tmp_path):
         assert leg["agent"] == '{"kind":"agent","id":"li"}'
 
 
-def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, monkeypatch):
+def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(store_target, monkeypatch):
     # a bulk simulation commits every N calls; closing the store (the end of
     # the run) writes the calls of the unfinished batch, and the call still
     # running gets its record too
     import ccdsl.runtime.operations.store_queue as queue_module
 
     monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 3600.0)  # batches by count alone
-    path = tmp_path / "calls.db"
+    path = store_target
     store = CallStore(path, calls_per_commit=5)
     for i in range(5):
         answered_by_agent(store, f"b{i}", start=T0 + timedelta(minutes=i))
@@ -388,7 +393,7 @@ def test_batched_commits_lose_nothing_when_the_store_closes_mid_batch(tmp_path, 
     assert on_disk(path, "SELECT count(DISTINCT call_id) FROM node_visits") == [(8,)]
 
 
-def test_a_bulk_batch_waits_for_the_queues_delay_and_no_longer(tmp_path, monkeypatch):
+def test_a_bulk_batch_waits_for_the_queues_delay_and_no_longer(store_target, monkeypatch):
     # a bulk simulation's rows wait for their batch FLUSH_SECONDS at most
     # (store_queue.py), however few calls have ended: written by the first
     # event after the delay, and not before it
@@ -399,7 +404,7 @@ def test_a_bulk_batch_waits_for_the_queues_delay_and_no_longer(tmp_path, monkeyp
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 30.0)
-    path = tmp_path / "calls.db"
+    path = store_target
     store = CallStore(path, calls_per_commit=100)
     call = Call(store, "w1")
     clock[0] += 5  # well past the default delay: this store's is 30 s
@@ -412,22 +417,22 @@ def test_a_bulk_batch_waits_for_the_queues_delay_and_no_longer(tmp_path, monkeyp
     store.close()
 
 
-def test_reads_see_the_calls_of_an_unwritten_batch(tmp_path):
-    with CallStore(tmp_path / "calls.db", calls_per_commit=100) as store:
+def test_reads_see_the_calls_of_an_unwritten_batch(store_target):
+    with CallStore(store_target, calls_per_commit=100) as store:
         answered_by_agent(store, "c1", agent="li")
-        assert on_disk(tmp_path / "calls.db", "SELECT count(*) FROM calls") == [(0,)]
+        assert on_disk(store_target, "SELECT count(*) FROM calls") == [(0,)]
         assert store.last_agent("+8613800000001") == "li"  # a read flushes first
         assert store.call("c1")["outcome"] == "hangup"
 
 
-def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path, monkeypatch):
+def test_a_batch_is_not_cut_short_by_the_event_bound(store_target, monkeypatch):
     # calls of ~19 events each: 100 calls are 1,900 events, past FLUSH_EVENTS,
     # yet they are written as one batch (the bound grows with the batch)
     import ccdsl.runtime.operations.store_queue as queue_module
     from ccdsl.runtime.operations.store import FLUSH_EVENTS
 
     monkeypatch.setattr(queue_module, "FLUSH_SECONDS", 3600.0)  # batches by count alone
-    path = tmp_path / "calls.db"
+    path = store_target
     store = CallStore(path, calls_per_commit=100)
     for i in range(99):
         answered_by_agent(store, f"c{i}", start=T0 + timedelta(minutes=i))
@@ -439,9 +444,9 @@ def test_a_batch_is_not_cut_short_by_the_event_bound(tmp_path, monkeypatch):
     store.close()
 
 
-def test_every_call_of_a_batch_gets_its_own_report_rows(tmp_path):
+def test_every_call_of_a_batch_gets_its_own_report_rows(store_target):
     # the visits of all the calls of a batch are written together
-    with CallStore(tmp_path / "calls.db", calls_per_commit=3) as store:
+    with CallStore(store_target, calls_per_commit=3) as store:
         answered_by_agent(store, "a1", agent="li")
         gone = Call(store, "a2")
         gone.emit("step_entered", step="main_menu")
@@ -465,17 +470,18 @@ def test_every_call_of_a_batch_gets_its_own_report_rows(tmp_path):
             {"call_id": "a3", "agent": "wang", "outcome": "missed"},
             {"call_id": "a3", "agent": "zhang", "outcome": "answered"},
         ]
-        nodes = store.query("SELECT call_id, count(*) AS n FROM node_visits GROUP BY call_id")
+        nodes = store.query("SELECT call_id, count(*) AS n FROM node_visits GROUP BY call_id "
+                            "ORDER BY call_id")
         # each call's steps and its wait in the queue
         assert nodes == [{"call_id": "a1", "n": 3}, {"call_id": "a2", "n": 2},
                          {"call_id": "a3", "n": 3}]
 
 
-def test_events_at_one_moment_and_at_the_next_keep_their_own_times(tmp_path):
+def test_events_at_one_moment_and_at_the_next_keep_their_own_times(store_target):
     # the store converts each instant once; a new instant is converted again
     moment = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     later = moment + timedelta(milliseconds=1)
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         for seq, at, kind in ((1, moment, "call_started"), (2, moment, "answered"),
                               (3, later, "step_entered"), (4, moment, "log"),
                               (5, later, "call_ended")):
@@ -487,13 +493,13 @@ def test_events_at_one_moment_and_at_the_next_keep_their_own_times(tmp_path):
         (moment.isoformat(), 0), (later.isoformat(), 1)]
 
 
-def test_event_data_is_stored_as_compact_json_whatever_it_holds(tmp_path):
+def test_event_data_is_stored_as_compact_json_whatever_it_holds(store_target):
     """Event data goes into `events.data` as JSON: plain data as it is,
     run-time values in their JSON form, keys JSON cannot take through the
     full walk, and an empty map as {}."""
     from ccdsl.runtime.core.values import Duration, Record
 
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         c = Call(store, "j1")
         c.emit("answered")
         c.emit("variable_set", name="wait", value=Duration(1500))
@@ -510,11 +516,11 @@ def test_event_data_is_stored_as_compact_json_whatever_it_holds(tmp_path):
     assert json.loads(stored["j2", "log"]) == json.loads(dumps(to_json({("a", 1): 1})))
 
 
-def test_only_ringing_offers_are_settled_when_the_call_moves_on(tmp_path):
+def test_only_ringing_offers_are_settled_when_the_call_moves_on(store_target):
     """A prompt (a kind the record does not fold) after an unanswered
     offer makes that offer missed; the answering agent's own offer stays
     answered."""
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         c = Call(store, "r1")
         c.emit("agent_offered", agent="li", via="dial")
         c.emit("agent_offered", agent="wang", via="dial")
@@ -527,10 +533,10 @@ def test_only_ringing_offers_are_settled_when_the_call_moves_on(tmp_path):
     assert legs["wang"]["outcome"] == "answered" and legs["wang"]["talk_ms"] == 60_000
 
 
-def test_an_empty_second_message_does_not_erase_the_first(tmp_path):
+def test_an_empty_second_message_does_not_erase_the_first(store_target):
     # found by the runtime properties: two voicemail ops in one call, the
     # second with nothing said; the record must still name the stored message
-    with CallStore(tmp_path / "calls.db") as store:
+    with CallStore(store_target) as store:
         c = Call(store, "v1")
         c.emit("voicemail", 1000, mailbox="service", stored=True,
                file="voicemail/service/v1", duration_ms=4000)
@@ -542,7 +548,7 @@ def test_an_empty_second_message_does_not_erase_the_first(tmp_path):
             ("service", "voicemail/service/v1")
 
 
-def test_a_version_2_store_gains_centre_events_and_keeps_its_calls(tmp_path):
+def test_sqlite_a_version_2_store_gains_centre_events_and_keeps_its_calls(tmp_path):
     path = tmp_path / "calls.db"
     with CallStore(path) as store:
         answered_by_agent(store, "c1")
@@ -560,26 +566,22 @@ def test_a_version_2_store_gains_centre_events_and_keeps_its_calls(tmp_path):
     assert rows[0]["at_ms"] == int(T0.timestamp() * 1000)
 
 
-def test_centre_events_are_written_when_the_store_closes(tmp_path):
-    path = tmp_path / "calls.db"
+def test_centre_events_are_written_when_the_store_closes(store_target):
+    path = store_target
     store = CallStore(path)
     for n in range(3):
         store.record_centre_event("ami", "DeviceStateChange", {"State": "INUSE", "n": n},
                                   T0 + timedelta(seconds=n), call_id="1795652892.31")
     store.close()
-    raw = sqlite3.connect(path)
-    try:
-        got = raw.execute("SELECT kind, call_id FROM centre_events ORDER BY at_ms").fetchall()
-    finally:
-        raw.close()
+    got = on_disk(path, "SELECT kind, call_id FROM centre_events ORDER BY at_ms")
     assert got == [("DeviceStateChange", "1795652892.31")] * 3
 
 
-def test_the_last_events_of_a_quiet_centre_are_written_once_due(tmp_path):
+def test_the_last_events_of_a_quiet_centre_are_written_once_due(store_target):
     # Found with ccf serve on Asterisk 22: the Hangup events that ended a call
     # waited in the buffer while no further event came, unseen by reports.
     # The writer writes them once they have waited their delay, no timer needed.
-    path = tmp_path / "calls.db"
+    path = store_target
     store = CallStore(path)
     try:
         store.record_centre_event("ami", "Hangup", {"Channel": "Local/1@x;1"}, T0)
@@ -606,20 +608,18 @@ def test_event_data_text_is_json_dumps_with_the_stores_options():
 
 
 def test_a_reserved_call_id_is_stamped_on_the_callers_clock_and_forgotten_unused(
-        tmp_path) -> None:
+        store_target) -> None:
     """A simulated centre reserves `sim-N` before its call starts: the row carries the
     simulated clock's time, and a reservation whose call never started (the centre
     stopped first) leaves no call in the store, so reports over it see simulated calls only."""
-    path = tmp_path / "calls.db"
+    path = store_target
     store = CallStore(path)
     used = store.reserve_call_id("sim-", at=T0)
     unused = store.reserve_call_id("sim-", at=T0 + timedelta(seconds=5))
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT started FROM calls WHERE call_id = ?",
-                          (unused,)).fetchone() == ("2026-11-30T10:00:05+00:00",)
+    assert on_disk(path, "SELECT started FROM calls WHERE call_id = ?", (unused,)) == \
+        [("2026-11-30T10:00:05+00:00",)]
     Call(store, used, start=T0 + timedelta(seconds=1)).emit("call_ended", 2000, outcome="hangup",
                                                             duration_ms=2000)
     store.close()
-    with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT call_id, flow, outcome FROM calls").fetchall()
+    rows = on_disk(path, "SELECT call_id, flow, outcome FROM calls")
     assert rows == [(used, "hotline", "hangup")]

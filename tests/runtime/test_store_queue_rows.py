@@ -4,17 +4,18 @@ they replaced (one tuple per event grouped at take; one SELECT per id)."""
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from store_faults.rig import on_disk
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import taken, taken_of
 from ccdsl.runtime.operations.store_queue import Pending, queued_events
-from ccdsl.runtime.operations.store_schema import SCHEMA
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -57,8 +58,8 @@ def test_the_rows_a_take_makes_are_the_plain_grouping(events: list[tuple]) -> No
     assert pending.events == {} and pending.event_rows == 0 and pending.backlog() == len(events)
 
 
-def test_a_store_queues_each_call_s_events_in_order_under_its_stored_id(tmp_path) -> None:
-    store = CallStore(tmp_path / "calls.db", calls_per_commit=500)
+def test_a_store_queues_each_call_s_events_in_order_under_its_stored_id(store_target) -> None:
+    store = CallStore(store_target, calls_per_commit=500)
     try:
         for n, call_id in enumerate(["x", "y", "x", "x", "y"], start=1):
             store.emit(Event(call_id, n, T0 + timedelta(seconds=n), "log", {"message": str(n)}))
@@ -69,14 +70,14 @@ def test_a_store_queues_each_call_s_events_in_order_under_its_stored_id(tmp_path
         assert [e["data"]["message"] for e in store.events("x")] == ["1", "3", "4"]
     finally:
         store.close()
-    db = sqlite3.connect(tmp_path / "calls.db")
-    assert db.execute("SELECT call_id, seq, json_array_length(events) FROM event_batches "
-                      "ORDER BY call_id").fetchall() == [("x", 1, 3), ("y", 2, 2)]
+    rows = on_disk(store_target, "SELECT call_id, seq, events FROM event_batches "
+                                 "ORDER BY call_id")
+    assert [(c, s, len(json.loads(e))) for c, s, e in rows] == [("x", 1, 3), ("y", 2, 2)]
 
 
-def test_taken_of_is_taken_of_each_id() -> None:
-    db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
+def test_taken_of_is_taken_of_each_id(store_target) -> None:
+    CallStore(store_target).close()
+    db = connect(store_target)
     in_calls = [f"call-{n}" for n in range(0, 1200, 3)]
     in_events = [f"call-{n}" for n in range(1, 1200, 7)]  # events left without their call
     db.executemany("INSERT INTO calls (call_id) VALUES (?)", [(c,) for c in in_calls])
@@ -89,3 +90,4 @@ def test_taken_of_is_taken_of_each_id() -> None:
     assert "call-0" in found and "call-1" in found and "call-2" not in found
     assert taken_of(db, []) == set()
     assert taken_of(db, ["call-0"]) == {"call-0"} and taken_of(db, ["call-2"]) == set()
+    db.close()

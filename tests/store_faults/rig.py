@@ -1,14 +1,16 @@
 """Helpers of the store fault suite: small flows, what another reader of the
-store file sees, and polling with a generous bound (never a speed test)."""
+store sees, another process holding its write lock, and polling with a generous
+bound (never a speed test). A store is a SQLite file or a PostgreSQL URL."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from pathlib import Path
 
-from ccdsl.runtime.operations.database import connect, is_postgres
+from ccdsl.runtime.operations.database import PASSWORD_ENV, connect, is_postgres
 
 PATIENCE_S = 10.0  # how long a test waits for what should take milliseconds
 
@@ -34,6 +36,51 @@ def on_disk(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
         raw.close()
 
 
+class Locker:
+    """Another process holding the store's write lock until release(): a SQLite transaction
+    that took the file's lock (BEGIN IMMEDIATE); on PostgreSQL another connection's open
+    transaction holding `LOCK TABLE ... IN <mode> MODE` on the tables a write goes to first.
+    EXCLUSIVE stops writers only, as SQLite's lock does (readers go on); ACCESS EXCLUSIVE
+    (an ALTER TABLE's) stops readers of those tables too."""
+
+    TABLES = "calls, event_batches, centre_events"
+
+    def __init__(self, target: Path | str, mode: str = "EXCLUSIVE") -> None:
+        self.target = str(target)
+        if is_postgres(self.target):
+            import psycopg
+
+            self._db = psycopg.connect(self.target, password=os.environ.get(PASSWORD_ENV),
+                                       autocommit=True)
+            self._db.execute("BEGIN")
+            self._db.execute(f"LOCK TABLE {self.TABLES} IN {mode} MODE")
+        else:
+            self._db = sqlite3.connect(self.target, isolation_level=None)
+            self._db.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        if self._db is not None:
+            self._db.execute("ROLLBACK")
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> Locker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# `ccf report` reads a PostgreSQL store once runtime/operations/reports does (issue 16, the
+# reports' own branch): True from then on, and the report checks run on both back ends
+REPORTS_READ_POSTGRESQL = False
+
+
+def reports_read(store: Path | str) -> bool:
+    """Whether `ccf report` can read this store in this tree."""
+    return REPORTS_READ_POSTGRESQL or not is_postgres(store)
+
+
 def wait_for(check, what: str, timeout: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -51,15 +98,19 @@ async def until(check, what: str, timeout: float = PATIENCE_S) -> None:
 # ---- a centre of ccf.toml, its flows deployed, and callers over FastAGI ------------------
 
 
-def centre(folder: Path, flows: dict[str, str]) -> Path:
+def centre(folder: Path, flows: dict[str, str], store: str | None = None) -> Path:
     """A ccf.toml in `folder` (no AMI: `use_ami=False` / `--no-ami`), with
-    `flows` (name -> .ccf text) compiled and deployed. Returns its path."""
+    `flows` (name -> .ccf text) compiled and deployed. Returns its path. The call
+    store: calls.db beside it, or `store` when that is a PostgreSQL URL ([store] url)."""
     from asterisk.centre import compiled, write_config
 
     from ccdsl.runtime.asterisk.config import load_config
     from ccdsl.runtime.asterisk.flowstore import FlowStore
 
     path = write_config(folder, 1, numbers='"4008001234" = "line"')
+    if store is not None and is_postgres(store):
+        text = path.read_text(encoding="utf-8").replace('store = "calls.db"\n', "")
+        path.write_text(f'{text}\n[store]\nurl = "{store}"\n', encoding="utf-8")
     config = load_config(path, environ={})
     irs = {}
     for name, text in flows.items():
@@ -68,6 +119,11 @@ def centre(folder: Path, flows: dict[str, str]) -> Path:
         irs[name] = compiled(source)
     FlowStore(config.flows_dir).deploy(irs, numbers=config.numbers)
     return path
+
+
+def store_of(config_path: Path) -> str:
+    """The call store a centre's ccf.toml names (a file's path, or the URL)."""
+    return live_config(config_path).store_path
 
 
 def live_config(path: Path):

@@ -1,20 +1,19 @@
-"""The store's queue while the file cannot be written: what a server's reads
+"""The store's queue while the store cannot be written (a SQLite file's lock held, a
+PostgreSQL table locked by another session): what a server's reads
 see meanwhile (calls in memory count), what a full backlog drops and in
 which order (centre events, then events no record needs), and that every
 call record is written once the lock is gone."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations import store_queue
 from ccdsl.runtime.operations.store import CallStore
-from store_faults.rig import on_disk, wait_for
+from store_faults.rig import Locker, on_disk, wait_for
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
@@ -39,15 +38,10 @@ def a_call(store: CallStore, call_id: str, caller: str, agent: str, *, chatter: 
 
 
 @pytest.fixture
-def locked(tmp_path: Path):
-    path = tmp_path / "calls.db"
-    CallStore(path).close()
-    admin = sqlite3.connect(path, isolation_level=None)
-    admin.execute("BEGIN IMMEDIATE")
-    yield path, admin
-    if admin.in_transaction:
-        admin.execute("ROLLBACK")
-    admin.close()
+def locked(store_target: str):
+    CallStore(store_target).close()
+    with Locker(store_target) as admin:
+        yield store_target, admin
 
 
 def test_a_servers_reads_see_calls_the_locked_file_has_not_got(locked) -> None:
@@ -64,7 +58,7 @@ def test_a_servers_reads_see_calls_the_locked_file_has_not_got(locked) -> None:
             store.set_wrapup("nobody", {"reason": "order"})
         wait_for(lambda: store.last_error is not None, "a failed write")
         assert on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
-        admin.execute("ROLLBACK")
+        admin.release()
         wait_for(lambda: on_disk(path, "SELECT wrapup FROM calls") != [], "the record")
         wait_for(lambda: store.backlog == 0, "the backlog written")
     finally:
@@ -92,7 +86,7 @@ def test_a_full_backlog_drops_centre_events_then_chatter_never_records(locked,
         dropped = store.dropped
         assert dropped["centre_events"] == 10  # past half the backlog: 20 kept
         assert dropped["events"] > 0
-        admin.execute("ROLLBACK")
+        admin.release()
         wait_for(lambda: on_disk(path, "SELECT count(*) FROM calls")[0][0] == 6,
                  "every call record")
     finally:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from queue_callbacks.world import agent, booked, rows
 
@@ -47,8 +46,8 @@ DIALLING = textwrap.dedent("""\
 """)
 
 
-def test_a_killed_dialler_neither_loses_nor_dials_twice(tmp_path: Path) -> None:
-    path = tmp_path / "calls.db"
+def test_a_killed_dialler_neither_loses_nor_dials_twice(store_target: str) -> None:
+    path = store_target
     now = datetime.now(UTC)
     with CallStore(path) as store:
         booked(store, "c1", start=now - timedelta(minutes=3))  # first in line

@@ -28,10 +28,11 @@ ASKING = textwrap.dedent("""\
     """)
 
 
-def test_twenty_simulations_into_one_store_keep_twenty_calls(tmp_path: Path) -> None:
+def test_twenty_simulations_into_one_store_keep_twenty_calls(tmp_path: Path,
+                                                             store_target: str) -> None:
     flow = tmp_path / "ask.ccf"
     flow.write_text(ASKING, encoding="utf-8")
-    store = tmp_path / "same.db"
+    store = store_target
     procs, errs = [], []
     for n in range(PROCESSES):
         errs.append(tmp_path / f"err-{n}.txt")

@@ -1,12 +1,11 @@
 """Another process holds the store's write lock (an admin's open transaction,
-VACUUM, another ccf command): calls go on at their own pace and the HTTP API
-answers, the records wait in memory, and once the lock is gone every one
-is written. A locked store delays records, never calls."""
+VACUUM, another ccf command; on PostgreSQL a session's LOCK TABLE): calls go on at
+their own pace and the HTTP API answers, the records wait in memory, and once the
+lock is gone every one is written. A locked store delays records, never calls."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 
@@ -14,7 +13,16 @@ import httpx
 
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.console.serve import ServedCentre
-from store_faults.rig import PATIENCE_S, centre, held_flow, live_config, on_disk, place, until
+from store_faults.rig import (
+    PATIENCE_S,
+    Locker,
+    centre,
+    held_flow,
+    live_config,
+    on_disk,
+    place,
+    until,
+)
 
 CALLS = 20
 # the lock is released once every call has ended, or after this long: calls
@@ -22,9 +30,10 @@ CALLS = 20
 LOCK_CAP_S = 30.0
 
 
-def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) -> None:
-    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}))
-    store = Path(config.store_path)
+def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path,
+                                                                store_target: str) -> None:
+    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}, store_target))
+    store = config.store_path
 
     async def main():
         live = LiveCentre(config, port=0, api_port=0, use_ami=False)
@@ -33,8 +42,7 @@ def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) 
         await place(port, "line", "1796200000.0")  # one call before: the file is in use
         await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
                     "the first call in the file")
-        admin = sqlite3.connect(store, isolation_level=None)
-        admin.execute("BEGIN IMMEDIATE")  # held: nobody else writes
+        admin = Locker(store)  # held: nobody else writes
         locked_at = time.monotonic()
         try:
             async def call(n: int):
@@ -52,8 +60,7 @@ def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) 
             held_for = time.monotonic() - locked_at
             still_locked = on_disk(store, "SELECT count(*) FROM calls")
         finally:
-            admin.execute("ROLLBACK")
-            admin.close()
+            admin.release()
         await until(lambda: on_disk(store, "SELECT count(*) FROM calls WHERE outcome = "
                                            "'hangup'")[0][0] == CALLS + 1,
                     "every record once the lock is gone", timeout=3 * PATIENCE_S)
@@ -72,23 +79,22 @@ def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path) 
 
 
 def test_ccf_serve_starts_and_takes_calls_while_another_process_holds_the_lock(
-        tmp_path: Path) -> None:
-    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}))
-    store = Path(config.store_path)
+        tmp_path: Path, store_target: str) -> None:
+    # on PostgreSQL the strongest lock: ACCESS EXCLUSIVE stops readers of calls too
+    config = live_config(centre(tmp_path, {"line": held_flow(wait=None)}, store_target))
+    store = config.store_path
 
     async def main():
         first = LiveCentre(config, port=0, api_port=0, use_ami=False)
         await ServedCentre(first).start()  # makes the store, schema and all
         await first.stop(1.0)
-        admin = sqlite3.connect(store, isolation_level=None)
-        admin.execute("BEGIN IMMEDIATE")
+        admin = Locker(store, "ACCESS EXCLUSIVE")
         try:
             live = LiveCentre(config, port=0, api_port=0, use_ami=False)
             _, port = await asyncio.wait_for(live.start(), LOCK_CAP_S)
             report = await asyncio.wait_for(place(port, "line", "1796200001.1"), LOCK_CAP_S)
         finally:
-            admin.execute("ROLLBACK")
-            admin.close()
+            admin.release()
         await until(lambda: on_disk(store, "SELECT outcome FROM calls") == [("hangup",)],
                     "the call once the lock is gone")
         await live.stop(1.0)
@@ -98,10 +104,9 @@ def test_ccf_serve_starts_and_takes_calls_while_another_process_holds_the_lock(
     assert report.commands[-1] == "HANGUP"
 
 
-def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
+def test_the_wrapup_time_is_measured_while_the_store_is_locked(store_target) -> None:
     """The wrap-up's handling time runs from the conversation's end, which
     the store's writer may still hold while another process locks the file."""
-    import sqlite3 as sql
     from datetime import UTC, datetime, timedelta
 
     from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
@@ -109,33 +114,27 @@ def test_the_wrapup_time_is_measured_while_the_file_is_locked(tmp_path) -> None:
     from ccdsl.runtime.operations.store import CallStore
     from ccdsl.runtime.operations.wrapup import WrapupDesk
 
-    path = tmp_path / "calls.db"
+    path = store_target
     talked = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
     with CallStore(path, wait_s=STORE_READ_WAIT_S) as store:  # as ccf serve opens it
         store.emit(Event("w1", 1, talked, "call_started", {"flow": "line"}))
-        locker = sql.connect(path, isolation_level=None)
-        locker.execute("BEGIN IMMEDIATE")
-        try:
+        with Locker(path):
             store.emit(Event("w1", 2, talked, "conversation_ended",
                              {"agent": "li", "talk_ms": 1000, "ended_by": "agent"}))
             desk = WrapupDesk(store, None, None, now=lambda: talked + timedelta(seconds=45))
             assert desk._wrapup_ms(store.events("w1")) == 45_000
-        finally:
-            locker.execute("ROLLBACK")
-            locker.close()
 
 
-def test_a_screen_pops_recent_calls_include_one_not_yet_written(tmp_path) -> None:
+def test_a_screen_pops_recent_calls_include_one_not_yet_written(store_target) -> None:
     """A call that ended while another process locks the file is still in
     the caller's recent calls (a screen pop's), newest first."""
-    import sqlite3 as sql
     from datetime import UTC, datetime, timedelta
 
     from ccdsl.runtime.asterisk.service import STORE_READ_WAIT_S
     from ccdsl.runtime.core.events import Event
     from ccdsl.runtime.operations.store import CallStore
 
-    path = tmp_path / "calls.db"
+    path = store_target
     caller = "+8613800000001"
     at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
@@ -147,14 +146,9 @@ def test_a_screen_pops_recent_calls_include_one_not_yet_written(tmp_path) -> Non
     with CallStore(path, wait_s=STORE_READ_WAIT_S) as store:
         a_call(store, "old", at)
         store.flush()
-        locker = sql.connect(path, isolation_level=None)
-        locker.execute("BEGIN IMMEDIATE")
-        try:
+        with Locker(path):
             a_call(store, "just-ended", at + timedelta(hours=1))
             recent = store.recent_calls(caller, "now", 5)
             assert [r["call_id"] for r in recent] == ["just-ended", "old"]
             assert recent[0]["outcome"] == "hangup"
             assert [r["call_id"] for r in store.recent_calls(caller, "just-ended", 5)] == ["old"]
-        finally:
-            locker.execute("ROLLBACK")
-            locker.close()

@@ -21,10 +21,11 @@ UID = "1796100000.7"
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
-def test_a_channel_running_two_flows_in_a_row_keeps_both_calls(tmp_path: Path) -> None:
+def test_a_channel_running_two_flows_in_a_row_keeps_both_calls(tmp_path: Path,
+                                                               store_target: str) -> None:
     config = live_config(centre(tmp_path, {"first": held_flow("first", None),
-                                           "second": held_flow("second", None)}))
-    store = Path(config.store_path)
+                                           "second": held_flow("second", None)}, store_target))
+    store = config.store_path
 
     async def serve(scripts):
         live = LiveCentre(config, port=0, api_port=0, use_ami=False)
@@ -60,10 +61,10 @@ def _voicemail_call(store: CallStore, call_id: str, file: str, at: datetime) -> 
         store.emit(Event(call_id, next(seq), at, kind, data))
 
 
-def test_two_writers_of_one_call_id_keep_both_calls(tmp_path: Path) -> None:
+def test_two_writers_of_one_call_id_keep_both_calls(store_target: str) -> None:
     # two servers sharing a store (issue 16), or a store that already has the
     # id: the second call is written beside the first, never over it
-    path = tmp_path / "calls.db"
+    path = store_target
     with CallStore(path) as one:
         _voicemail_call(one, UID, "voicemail/first.wav", T0)
     with CallStore(path) as two:
@@ -76,10 +77,10 @@ def test_two_writers_of_one_call_id_keep_both_calls(tmp_path: Path) -> None:
                          "ORDER BY call_id") == [(UID, 3), (f"{UID}~2", 3)]
 
 
-def test_one_store_given_an_id_again_keeps_both_calls(tmp_path: Path) -> None:
+def test_one_store_given_an_id_again_keeps_both_calls(store_target: str) -> None:
     # a caller of the store that claims no id (a test rig, a simulator) and
     # runs a second call under the first one's id, in the same batch
-    path = tmp_path / "calls.db"
+    path = store_target
     with CallStore(path) as store:
         _voicemail_call(store, UID, "voicemail/first.wav", T0)
         store.emit(Event(UID, 4, T0, "log", {"message": "after the end"}))
@@ -129,7 +130,7 @@ def test_check_asterisk_finds_a_second_call_under_its_uniqueid(tmp_path: Path) -
     assert figures["calls"] == (1, 1)
 
 
-def test_the_schema_names_the_earlier_call(tmp_path: Path) -> None:
+def test_sqlite_the_schema_names_the_earlier_call(tmp_path: Path) -> None:
     CallStore(tmp_path / "calls.db").close()
     db = sqlite3.connect(tmp_path / "calls.db")
     columns = {r[1] for r in db.execute("PRAGMA table_info(calls)")}

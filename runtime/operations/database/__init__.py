@@ -4,6 +4,7 @@ and one way to connect to either. Must not know tables or events.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import threading
@@ -13,9 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 PG_SCHEMES = ("postgresql://", "postgres://")
 PASSWORD_ENV = "CCF_STORE_PASSWORD"  # the PostgreSQL password: never in ccf.toml or a URL
 POOL_MAX = 8  # connections a process keeps to one PostgreSQL store, at most
+# how long a statement waits for a connection of the pool (the server down: the writer's try
+# fails after this long, and is tried again as after a lock)
+POOL_WAIT_S = 5.0
 
 _pools: dict[str, object] = {}
 _pools_lock = threading.Lock()
+_exit_hook: list = []  # close_pools, once registered to run at exit
 
 
 class TargetError(ValueError):
@@ -55,15 +60,18 @@ def _pool(url: str):
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
-            kwargs = {"autocommit": True}
+            kwargs = {"autocommit": True, "connect_timeout": int(POOL_WAIT_S)}
             password = os.environ.get(PASSWORD_ENV)
             if password:
                 kwargs["password"] = password
             # check: a connection the server dropped while it sat in the pool (a restart)
             # is replaced before it is handed out
             pool = ConnectionPool(url, min_size=0, max_size=POOL_MAX, kwargs=kwargs,
-                                  open=True, timeout=30.0, name="ccf-store",
+                                  open=True, timeout=POOL_WAIT_S, name="ccf-store",
                                   check=ConnectionPool.check_connection)
+            if not _exit_hook:
+                atexit.register(close_pools)  # its threads and connections end before exit
+                _exit_hook.append(close_pools)
             _pools[url] = pool
         return pool
 

@@ -144,9 +144,10 @@ COMPAT_SQL: tuple[str, ...] = (
     "CREATE OR REPLACE FUNCTION ccf_json_extract(doc text, path text) RETURNS text "
     "LANGUAGE sql IMMUTABLE AS $$ SELECT (doc::json) #>> "
     "string_to_array(substr(path, 3), '.') $$",
-    # strftime('%Y-%m', seconds, 'unixepoch'): the two shapes the reports count calendar
-    # periods in
+    # strftime('%Y-%m', seconds, 'unixepoch'): the shapes the reports count calendar periods
+    # in (%Y %m %d %H %M %S)
     "CREATE OR REPLACE FUNCTION strftime(shape text, seconds bigint, unit text) RETURNS text "
     "LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(to_timestamp(seconds) AT TIME ZONE 'UTC', "
-    "replace(replace(replace(shape, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD')) $$",
+    "replace(replace(replace(replace(replace(replace(shape, '%Y', 'YYYY'), '%m', 'MM'), "
+    "'%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS')) $$",
 )

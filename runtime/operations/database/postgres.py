@@ -70,6 +70,10 @@ def _row_factory(cursor: psycopg.Cursor):
 
 
 def _param(value: Any) -> Any:
+    if type(value) is str:
+        # PostgreSQL's text cannot hold NUL, SQLite's can: a caller's odd byte must not fail
+        # a whole write, so it is kept as U+FFFD
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     return int(value) if isinstance(value, bool) else value
 
 
@@ -119,7 +123,8 @@ class PgConnection:
         self._pool = pool  # close() hands the connection back to it
         self.row_factory = None  # rows are always readable by name
         self._settings: dict[str, str] = {}  # SET name -> statement: said again on a new link
-        self._conn = self._adopt(conn)
+        self._began = False  # a BEGIN sent and no COMMIT or ROLLBACK since
+        self._conn: psycopg.Connection | None = self._adopt(conn)
 
     @staticmethod
     def _adopt(conn: psycopg.Connection) -> psycopg.Connection:
@@ -129,14 +134,20 @@ class PgConnection:
     @property
     def broken(self) -> bool:
         """The server went away (restarted, the network cut): a new connection is needed."""
-        return self._conn.closed or self._conn.broken
+        return self._conn is None or self._conn.closed or self._conn.broken
 
     def _live(self) -> psycopg.Connection:
         """The connection, or, after it was lost outside a transaction, a new one of the pool
-        with this connection's settings: a lost link is an error once, as a locked file is."""
-        if not self.broken or self._pool is None:
-            return self._conn
-        self._pool.putconn(self._conn)  # the pool discards a closed connection
+        with this connection's settings: a lost link is an error once, as a locked file is.
+        Never inside a transaction: its statements would run outside it."""
+        if not self.broken:
+            return self._conn  # type: ignore[return-value]
+        if self._began or self._pool is None:
+            raise sqlite3.OperationalError("PostgreSQL: the connection to the server was lost"
+                                           + (" in a transaction" if self._began else ""))
+        if self._conn is not None:
+            self._pool.putconn(self._conn)  # the pool discards a closed connection
+            self._conn = None
         try:
             conn = self._adopt(self._pool.getconn())
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
@@ -151,6 +162,8 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
+        if self._conn is None:
+            return self._began
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     @property
@@ -161,18 +174,36 @@ class PgConnection:
         said = translate(sql)
         if said is None:
             return Cursor(None)
-        if said.sql == "ROLLBACK" and self.broken:
-            return Cursor(None)  # the server ended the transaction with the connection
+        word = said.sql[:8].upper()
+        if word.startswith(("ROLLBACK", "COMMIT")):
+            self._began = False  # whatever comes of it: no transaction is open after it
+            if self.broken and word == "ROLLBACK":
+                return Cursor(None)  # the server ended the transaction with the connection
         if said.sql.startswith("SET "):
             self._settings[said.sql.split()[1]] = said.sql
-        cursor = self._live().cursor(row_factory=_row_factory)
         try:
-            if said.takes:
-                cursor.execute(said.sql, _params(said.numbered, params))
-            else:
-                cursor.execute(said.sql)
+            return self._run(said, params, word)
+        except psycopg.OperationalError as exc:
+            # a read outside a transaction on a connection the server dropped while it sat
+            # idle (a restart): said again once on a new one, as a read of a file would
+            # simply work; a write is not, as it may have been done
+            if self._began or not self.broken or not word.startswith(("SELECT", "WITH")):
+                raise as_sqlite_error(exc) from exc
         except psycopg.Error as exc:
             raise as_sqlite_error(exc) from exc
+        try:
+            return self._run(said, params, word)
+        except psycopg.Error as exc:
+            raise as_sqlite_error(exc) from exc
+
+    def _run(self, said, params, word: str) -> Cursor:
+        cursor = self._live().cursor(row_factory=_row_factory)
+        if word.startswith("BEGIN"):
+            self._began = True  # on the connection it goes to: a new one only before it
+        if said.takes:
+            cursor.execute(said.sql, _params(said.numbered, params))
+        else:
+            cursor.execute(said.sql)
         return Cursor(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
@@ -195,6 +226,8 @@ class PgConnection:
             self.execute("ROLLBACK")
 
     def close(self) -> None:
+        if self._conn is None:
+            return
         if self._pool is None:
             self._conn.close()
             return
