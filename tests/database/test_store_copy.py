@@ -1,0 +1,94 @@
+"""Copying a call store between back ends (runtime/operations/store_copy.py): a SQLite store of
+simulated calls copied into a real PostgreSQL database and back has every row of every table as
+it was; a destination with rows, a missing source, the same store twice are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from ccdsl.runtime.operations.database import connect
+from ccdsl.runtime.operations.store_copy import CopyError, copy_store, schema_tables
+from reports import busy
+
+
+@pytest.fixture(scope="module")
+def busy_store(tmp_path_factory) -> str:
+    return busy.write_busy_store(tmp_path_factory.mktemp("copy") / "calls.db",
+                                 busy.busy_calls(120))
+
+
+def _rows(target: str) -> dict[str, list[tuple]]:
+    db = connect(target, read_only=True)
+    try:
+        return {t.name: [tuple(r) for r in db.execute(
+            f"SELECT {', '.join(t.columns)} FROM {t.name} ORDER BY {', '.join(t.key)}")]
+            for t in schema_tables()}
+    finally:
+        db.close()
+
+
+def test_every_table_is_copied_to_postgresql_and_back(busy_store, pg_url, tmp_path):
+    seen: list[tuple[str, int]] = []
+    there = copy_store(busy_store, pg_url, batch=50, progress=lambda t, n: seen.append((t, n)))
+    back = tmp_path / "back.db"
+    again = copy_store(pg_url, str(back), batch=7)
+    original = _rows(busy_store)
+    # the store has rows in the tables the reports read, more than one batch of some
+    assert all(len(original[t]) > 50 for t in ("calls", "node_visits", "event_batches",
+                                               "centre_events", "rollup_calls"))
+    assert _rows(pg_url) == original
+    assert _rows(str(back)) == original
+    assert dict(there.tables) == dict(again.tables) == {t: len(r) for t, r in original.items()}
+    assert ("calls", 50) in seen and ("calls", 100) in seen
+
+
+def test_postgresqls_ids_go_on_after_the_copied_ones(busy_store, pg_url):
+    copy_store(busy_store, pg_url)
+    db = connect(pg_url)
+    try:
+        top = db.execute("SELECT max(id) FROM centre_events").fetchone()[0]
+        db.execute("INSERT INTO centre_events (at, at_ms, source, kind, data) "
+                   "VALUES ('x', 1, 'serve', 'test', '{}')")
+        assert db.execute("SELECT max(id) FROM centre_events").fetchone()[0] == top + 1
+    finally:
+        db.close()
+
+
+def test_a_store_with_calls_is_never_written_into(busy_store, pg_url, tmp_path):
+    copy_store(busy_store, pg_url)
+    before = _rows(pg_url)
+    with pytest.raises(CopyError, match="is not empty .*calls"):
+        copy_store(busy_store, pg_url)
+    assert _rows(pg_url) == before
+    with pytest.raises(CopyError, match="is not empty"):
+        copy_store(pg_url, busy_store)
+
+
+def test_an_empty_store_with_the_schema_is_filled(busy_store, pg_url):
+    from ccdsl.runtime.operations.store_migrate import migrate
+
+    db = connect(pg_url)
+    migrate(db, pg_url)
+    db.close()
+    copy_store(busy_store, pg_url)
+    assert _rows(pg_url) == _rows(busy_store)
+
+
+def test_refusals_say_why_and_leave_nothing_behind(busy_store, tmp_path):
+    with pytest.raises(CopyError, match="there is no call store"):
+        copy_store(str(tmp_path / "missing.db"), str(tmp_path / "new.db"))
+    with pytest.raises(CopyError, match="same store"):
+        copy_store(busy_store, busy_store)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (a)")
+    db.close()
+    with pytest.raises(CopyError, match="not a call store"):
+        copy_store(str(other), str(tmp_path / "new.db"))
+    with pytest.raises(CopyError, match="not a call store"):
+        copy_store(busy_store, str(other))
+    assert not (tmp_path / "new.db").exists()
+    with pytest.raises(CopyError, match="carries a password"):
+        copy_store(busy_store, "postgresql://ccf:secret@127.0.0.1/x")
