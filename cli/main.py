@@ -49,6 +49,7 @@ COMMANDS = {
     "prompts": "prompts:app",
     "agent": "agent:app",
     "console": "console:app",
+    "store": "store:app",
 }
 
 

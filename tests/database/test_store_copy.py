@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from reports import busy
 
 from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store_copy import CopyError, copy_store, schema_tables
-from reports import busy
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,18 @@ def test_refusals_say_why_and_leave_nothing_behind(busy_store, tmp_path):
     assert not (tmp_path / "new.db").exists()
     with pytest.raises(CopyError, match="carries a password"):
         copy_store(busy_store, "postgresql://ccf:secret@127.0.0.1/x")
+
+
+def test_ccf_store_copy_moves_a_store_and_says_how_many_rows(busy_store, pg_url, tmp_path):
+    from ccf_cli import ccf
+
+    done = ccf("store", "copy", busy_store, pg_url)
+    assert done.exit_code == 0, done.output
+    calls = len(_rows(busy_store)["calls"])
+    assert ["calls", f"{calls:,}"] in [line.split() for line in done.output.splitlines()]
+    assert f"into {pg_url}" in done.output
+    refused = ccf("store", "copy", busy_store, pg_url)
+    assert refused.exit_code == 2 and "is not empty" in refused.output
+    back = ccf("store", "copy", "-q", pg_url, str(tmp_path / "back.db"))
+    assert back.exit_code == 0 and back.output == ""
+    assert _rows(str(tmp_path / "back.db")) == _rows(busy_store)
