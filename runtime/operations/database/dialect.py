@@ -149,3 +149,11 @@ COMPAT_SQL: tuple[str, ...] = (
     "LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(to_timestamp(seconds) AT TIME ZONE 'UTC', "
     "replace(replace(replace(shape, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD')) $$",
 )
+
+
+# ---- the reports' SQL (runtime/operations/reports), after the rules above ----
+QUERY_RULES += (
+    _rule("unary plus", r"(\bAND|\bWHERE|\bOR|\bON|\()(\s*)\+(?=[A-Za-z_])", r"\1\2",
+          "SQLite's unary + on a column keeps its planner off that column's index (the reports "
+          "look calls up by call_id); PostgreSQL has no + for text, and needs no such hint"),
+)
