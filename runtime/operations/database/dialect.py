@@ -157,3 +157,14 @@ QUERY_RULES += (
           "SQLite's unary + on a column keeps its planner off that column's index (the reports "
           "look calls up by call_id); PostgreSQL has no + for text, and needs no such hint"),
 )
+
+# The reports' and listings' functions PostgreSQL lacks, beside COMPAT_SQL's; created with it.
+COMPAT_SQL += (
+    # json_group_array(json(x)): the JSON array of the rows' documents as text, '[]' for none
+    "CREATE OR REPLACE FUNCTION ccf_json_array_add(items text, item json) RETURNS text "
+    "LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN item IS NULL THEN items "
+    "WHEN items = '[]' THEN '[' || item::text || ']' "
+    "ELSE left(items, -1) || ',' || item::text || ']' END $$",
+    "CREATE OR REPLACE AGGREGATE json_group_array(json) "
+    "(SFUNC = ccf_json_array_add, STYPE = text, INITCOND = '[]')",
+)
