@@ -249,7 +249,8 @@ def rebuild_calls(db: sqlite3.Connection, call_ids: list[str]) -> None:
 
 
 # a call's last answered offer: the one its wrap-up time goes to (store_writer._wrapup)
-LAST_ANSWERED_LEG = ("SELECT rowid, offered_ms, agent, queue, wrapup_ms FROM agent_legs "
+# (keyed by its seq within the call: PostgreSQL has no rowid)
+LAST_ANSWERED_LEG = ("SELECT seq, offered_ms, agent, queue, wrapup_ms FROM agent_legs "
                      "WHERE call_id = ? AND outcome = 'answered' ORDER BY seq DESC LIMIT 1")
 
 

@@ -1,6 +1,7 @@
-"""The call store: every call's events and its call record in one SQLite file (docs/store.md).
+"""The call store: every call's events and its call record in one SQLite file or a PostgreSQL
+database (docs/store.md).
 
-Must not import the simulator or Asterisk, and `emit` must never wait for SQLite:
+Must not import the simulator or Asterisk, and `emit` must never wait for the database:
 it folds and queues, and the writer thread (store_writer.py) writes.
 """
 
@@ -23,8 +24,9 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
+from ccdsl.runtime.operations.database import connect, is_postgres, rollback_quietly
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
-from ccdsl.runtime.operations.store_migrate import StoreError, migrate
+from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening
 from ccdsl.runtime.operations.store_queue import (
     BACKLOG_ROWS,
     FLUSH_SECONDS,
@@ -73,14 +75,14 @@ def _ms(at: datetime) -> int:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                         uri=path.startswith("file:"))
+    db = connect(path)
     db.row_factory = sqlite3.Row
     return db
 
 
 class CallStore:
-    """Events and call records on a SQLite file, created on first open."""
+    """Events and call records on a SQLite file or a PostgreSQL database, created on first
+    open (store_migrate.opening: which versions are brought up to date there)."""
 
     def __init__(self, path: str | Path, *, calls_per_commit: int = 1,
                  timezone: str | None = None, wait_s: float | None = None) -> None:
@@ -97,7 +99,7 @@ class CallStore:
         self.wait_s = wait_s
         if self.path == ":memory:":  # the writer's connection must see the same database
             self.path = f"file:ccf-store-{id(self)}?mode=memory&cache=shared"
-        else:
+        elif not is_postgres(self.path):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db: sqlite3.Connection | None = _connect(self.path)  # reads, schema, reservations
         self._read_lock = threading.RLock()
@@ -118,12 +120,14 @@ class CallStore:
         self._inline = False  # the writer writes in this thread (a bulk simulation's)
         self._probe: sqlite3.Connection | None = None  # claim_call_id's reads
         self._probe_lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        if not is_postgres(self.path):
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
         # a store already current is only read: opening it never waits for a
         # writer's lock (another process may hold it for long)
-        if self._version() != SCHEMA_VERSION:
+        found = self._version()
+        if found != SCHEMA_VERSION:
+            opening(self.path, found)  # StoreError: an older PostgreSQL store, to migrate
             self._migrate()
         if timezone and self._meta("timezone") is None:
             with self._transaction():
@@ -165,11 +169,11 @@ class CallStore:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         db = self._reader()
-        db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("BEGIN IMMEDIATE")
             yield
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback_quietly(db)
             raise
         db.execute("COMMIT")
 
@@ -429,9 +433,7 @@ class CallStore:
         try:
             with self._probe_lock:
                 if self._probe is None:
-                    self._probe = sqlite3.connect(self.path, check_same_thread=False,
-                                                  uri=self.path.startswith("file:"))
-                    self._probe.execute("PRAGMA busy_timeout=0")
+                    self._probe = connect(self.path, busy_ms=0)
                 return calls_of(self._probe, base)
         except sqlite3.Error:
             return 0  # not known now: the writer checks the file when it inserts the row

@@ -1,4 +1,5 @@
-"""Bringing a call store file to this version's schema, inside the caller's transaction.
+"""Bringing a call store to this version's schema, inside the caller's transaction, and which
+stores are brought up to date when opened (docs/store.md "Migrations").
 
 Only the file's tables: must not know about events or calls, and must never add a call
 store's tables to someone else's database.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
+from ccdsl.runtime.operations.database import is_postgres, shown
 from ccdsl.runtime.operations.database.dialect import COMPAT_SQL
 from ccdsl.runtime.operations.store_schema import (
     MIGRATIONS,
@@ -22,6 +24,23 @@ from ccdsl.runtime.operations.store_schema import (
 
 class StoreError(Exception):
     """The file is not a call store this version can use, or could not be written."""
+
+
+class PendingMigration(StoreError):
+    """A PostgreSQL store of an older schema: only `ccf store migrate` upgrades it."""
+
+
+def opening(target: str, found: int | None) -> None:
+    """Whether a store of schema `found` (None: no call store yet) may be brought up to date
+    as it is opened. A SQLite file may: one process at a time embeds it. A PostgreSQL store
+    is created on first open, but several workers share one: an older one is upgraded by
+    `ccf store migrate` alone, at a moment its operator chooses; PendingMigration otherwise.
+    (A newer schema is refused by migrate() on both.)"""
+    if found is None or found >= SCHEMA_VERSION or not is_postgres(target):
+        return
+    raise PendingMigration(f"{shown(target)}: the call store has schema version {found}, this "
+                           f"ccdsl needs {SCHEMA_VERSION}; upgrade it with `ccf store migrate "
+                           f"--store {shown(target)}` (with the workers that use it stopped)")
 
 
 def migrate(db: sqlite3.Connection, path: str) -> None:

@@ -87,12 +87,13 @@ def command() -> str:
 
 
 def open_run(db: sqlite3.Connection, me: Process) -> int:
-    """This process's row in `runs` (one statement: atomic without a transaction)."""
+    """This process's row in `runs` (one statement: atomic without a transaction; RETURNING
+    on both back ends, PostgreSQL having no lastrowid)."""
     now = datetime.now(UTC)
     return db.execute("INSERT INTO runs (host, pid, process_start, command, started, "
-                      "started_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                      "started_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING run_id",
                       (me.host, me.pid, me.start, command(), now.isoformat(),
-                       int(now.timestamp() * 1000))).lastrowid
+                       int(now.timestamp() * 1000))).fetchone()[0]
 
 
 def end_run(db: sqlite3.Connection, run_id: int, note: str | None = None) -> None:

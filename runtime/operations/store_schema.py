@@ -299,7 +299,7 @@ SET_VERSION_SQL = ("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
 # PostgreSQL's `events` view: the same columns from the same JSON text. The json type (not
 # jsonb) keeps each element's text as written, so `data` reads back byte for byte.
 PG_EVENTS_VIEW = (
-    "CREATE OR REPLACE VIEW events AS "
+    "CREATE VIEW events AS "
     "SELECT b.call_id AS call_id, (e.value->>0)::bigint AS seq, e.value->>1 AS at, "
     "(e.value->>2)::bigint AS at_ms, e.value->>3 AS kind, e.value->>4 AS step, "
     "e.value->>5 AS file, (e.value->>6)::bigint AS line, (e.value->>7)::bigint AS col, "
@@ -317,6 +317,12 @@ def statements(script: str) -> list[str]:
 def pg_statements() -> list[str]:
     """SCHEMA for PostgreSQL: the same statements (the connection translates their types),
     the `events` view said in PostgreSQL's JSON functions."""
-    return [PG_EVENTS_VIEW if s.startswith("CREATE VIEW IF NOT EXISTS events ") else s
-            for s in statements(SCHEMA)]
+    out = []
+    for statement in statements(SCHEMA):
+        if statement.startswith("CREATE VIEW IF NOT EXISTS events "):
+            # made again each time: a row is never replaced in a store module (not even a view)
+            out += ["DROP VIEW IF EXISTS events", PG_EVENTS_VIEW]
+        else:
+            out.append(statement)
+    return out
 

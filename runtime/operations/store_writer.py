@@ -1,4 +1,5 @@
-"""The call store's writer: a thread with its own SQLite connection, writing queued rows in batches.
+"""The call store's writer: a thread with its own connection (SQLite or PostgreSQL), writing
+queued rows in batches.
 
 Must not fold events or decide what a row holds; the event loop never waits for it
 (docs/store.md "Writing").
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccdsl.runtime.operations import rollup
+from ccdsl.runtime.operations.database import connect, rollback_quietly
 from ccdsl.runtime.operations.store_ids import free_repeat, taken_of
 from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
@@ -31,9 +33,10 @@ from ccdsl.runtime.operations.store_schema import (
 
 log = logging.getLogger("ccdsl.store")
 
-# A failed write (the file locked, the disk full) is tried again after
-# RETRY_S[0], doubling to RETRY_S[1]; each try waits BUSY_MS for a lock, so
-# a lock is noticed soon (reads stop waiting for the writer while it lasts).
+# A failed write (the file locked, the disk full; on PostgreSQL a lock wait or a lost
+# connection) is tried again after RETRY_S[0], doubling to RETRY_S[1]; each try waits
+# BUSY_MS for a lock, so a lock is noticed soon (reads stop waiting for the writer while
+# it lasts).
 RETRY_S = (0.1, 2.0)
 BUSY_MS = 200
 _PREVIOUS = CALL_COLUMNS.index("previous_call")
@@ -216,6 +219,7 @@ class StoreWriter:
         try:
             self._write(db, batch)
         except Exception as exc:  # noqa: BLE001 - the rows stay queued, whatever failed
+            rollback_quietly(db)  # PostgreSQL: nothing more runs in a failed transaction
             if not isinstance(exc, sqlite3.Error):
                 # a job's bug must not hold the calls' rows back for ever
                 log.exception("call store %s: a job failed; the rows are tried without it",
@@ -251,7 +255,7 @@ class StoreWriter:
         try:
             _write_rows(db, self._resolve(db, batch), run_id, ended=self._ended(batch))
         except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
+            rollback_quietly(db)
             # a row whose key the file already has, which ids unique by
             # construction should never meet: keep the row there, write the rest
             log.error("call store %s: %s; writing the batch keeping the rows already there",
@@ -261,10 +265,10 @@ class StoreWriter:
                 _write_rows(db, self._resolve(db, batch), run_id, keeping=True,
                             ended=self._ended(batch))
             except BaseException:
-                db.execute("ROLLBACK")
+                rollback_quietly(db)
                 raise
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback_quietly(db)
             raise
         db.execute("COMMIT")
 
@@ -309,10 +313,7 @@ class StoreWriter:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                         uri=path.startswith("file:"))
-    db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-    return db
+    return connect(path, busy_ms=BUSY_MS)
 
 
 def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
@@ -359,4 +360,5 @@ def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | 
             return
         if row[4] is not None:  # an ended call: its figures are in the rollups
             rollup.wrapup_changed(db, row[2], row[3], leg, wrapup_ms)
-        db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE rowid = ?", (wrapup_ms, leg[0]))
+        db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE call_id = ? AND seq = ?",
+                   (wrapup_ms, call_id, leg[0]))

@@ -65,17 +65,16 @@ def answered_by_agent(store: CallStore, call_id: str = "c1", agent: str = "li",
     return c
 
 
-def test_events_and_call_record_on_a_real_file(tmp_path):
-    path = tmp_path / "calls.db"
+def test_events_and_call_record_in_a_real_store(store_target):
+    path = store_target
     with CallStore(path) as store:
         answered_by_agent(store)
-    raw = sqlite3.connect(path)
-    kinds = [k for (k,) in raw.execute("SELECT kind FROM events WHERE call_id='c1' ORDER BY seq")]
+    kinds = [k for (k,) in on_disk(path, "SELECT kind FROM events WHERE call_id='c1' "
+                                         "ORDER BY seq")]
     assert kinds[0] == "call_started" and kinds[-1] == "call_ended" and len(kinds) == 19
-    step, line, col, file = raw.execute(
-        "SELECT step, line, col, file FROM events WHERE kind='prompt_played'").fetchone()
+    [(step, line, col, file)] = on_disk(
+        path, "SELECT step, line, col, file FROM events WHERE kind='prompt_played'")
     assert (step, line, col, file) == ("main_menu", 12, 3, "hotline.ccf")
-    raw.close()
 
     with CallStore(path) as store:
         call = store.call("c1")
@@ -93,8 +92,8 @@ def test_events_and_call_record_on_a_real_file(tmp_path):
         assert events[5]["data"] == {"keys": "0", "timed_out": False, "purpose": "menu"}
 
 
-def test_report_tables_are_filled(tmp_path):
-    with CallStore(tmp_path / "calls.db") as store:
+def test_report_tables_are_filled(store_target):
+    with CallStore(store_target) as store:
         answered_by_agent(store)
         legs = store.query("SELECT agent, outcome, ring_ms, talk_ms, queue FROM agent_legs "
                            "ORDER BY seq")

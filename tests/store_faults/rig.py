@@ -8,6 +8,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ccdsl.runtime.operations.database import connect, is_postgres
+
 PATIENCE_S = 10.0  # how long a test waits for what should take milliseconds
 
 
@@ -20,10 +22,14 @@ def held_flow(name: str = "line", wait: str | None = "1s") -> str:
 
 
 def on_disk(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
-    """What another reader of the file sees (a report, a `ccf` command)."""
-    raw = sqlite3.connect(path, timeout=30)
+    """What another reader of the store sees (a report, a `ccf` command): of a file, or of a
+    PostgreSQL store's URL (the store's SQL, translated as the store's own is)."""
+    if is_postgres(path):
+        raw = connect(path, busy_ms=30_000)
+    else:
+        raw = sqlite3.connect(path, timeout=30)
     try:
-        return raw.execute(sql, args).fetchall()
+        return [tuple(row) for row in raw.execute(sql, args).fetchall()]
     finally:
         raw.close()
 

@@ -59,8 +59,11 @@ def _pool(url: str):
             password = os.environ.get(PASSWORD_ENV)
             if password:
                 kwargs["password"] = password
+            # check: a connection the server dropped while it sat in the pool (a restart)
+            # is replaced before it is handed out
             pool = ConnectionPool(url, min_size=0, max_size=POOL_MAX, kwargs=kwargs,
-                                  open=True, timeout=30.0, name="ccf-store")
+                                  open=True, timeout=30.0, name="ccf-store",
+                                  check=ConnectionPool.check_connection)
             _pools[url] = pool
         return pool
 
@@ -110,5 +113,15 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
     return db
 
 
+def rollback_quietly(db) -> None:
+    """End a failed transaction before the statement is tried again: PostgreSQL refuses every
+    statement of a transaction after one failed; a lost connection has none left to end."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
 __all__ = ["PASSWORD_ENV", "TargetError", "check_target", "close_pools", "connect",
-           "is_postgres", "shown"]
+           "is_postgres", "rollback_quietly", "shown"]

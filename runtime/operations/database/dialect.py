@@ -92,7 +92,8 @@ def translate(sql: str) -> Translated | None:
     if pragma:
         name, value = pragma.group(1).lower(), pragma.group(2)
         if name == "busy_timeout" and value is not None:
-            return Translated(f"SET lock_timeout = {int(value)}", False, False, False)
+            # 0 is SQLite's "never wait" but PostgreSQL's "wait for ever": the least wait there
+            return Translated(f"SET lock_timeout = {max(1, int(value))}", False, False, False)
         return None
     ddl = sql.lstrip()[:6].upper() in ("CREATE", "ALTER ")
     flags = {"numbered": False, "named": False, "takes": False}

@@ -116,10 +116,38 @@ class PgConnection:
     (BEGIN, COMMIT, ROLLBACK), as sqlite3 with isolation_level=None."""
 
     def __init__(self, conn: psycopg.Connection, *, pool=None) -> None:
-        self._conn = conn
         self._pool = pool  # close() hands the connection back to it
         self.row_factory = None  # rows are always readable by name
+        self._settings: dict[str, str] = {}  # SET name -> statement: said again on a new link
+        self._conn = self._adopt(conn)
+
+    @staticmethod
+    def _adopt(conn: psycopg.Connection) -> psycopg.Connection:
         conn.adapters.register_loader("numeric", NumericLoader)
+        return conn
+
+    @property
+    def broken(self) -> bool:
+        """The server went away (restarted, the network cut): a new connection is needed."""
+        return self._conn.closed or self._conn.broken
+
+    def _live(self) -> psycopg.Connection:
+        """The connection, or, after it was lost outside a transaction, a new one of the pool
+        with this connection's settings: a lost link is an error once, as a locked file is."""
+        if not self.broken or self._pool is None:
+            return self._conn
+        self._pool.putconn(self._conn)  # the pool discards a closed connection
+        try:
+            conn = self._adopt(self._pool.getconn())
+        except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
+            raise sqlite3.OperationalError(f"PostgreSQL: cannot connect again: {exc}") from exc
+        self._conn = conn
+        for statement in self._settings.values():
+            try:
+                conn.execute(statement)
+            except psycopg.Error as exc:
+                raise as_sqlite_error(exc) from exc
+        return conn
 
     @property
     def in_transaction(self) -> bool:
@@ -133,7 +161,11 @@ class PgConnection:
         said = translate(sql)
         if said is None:
             return Cursor(None)
-        cursor = self._conn.cursor(row_factory=_row_factory)
+        if said.sql == "ROLLBACK" and self.broken:
+            return Cursor(None)  # the server ended the transaction with the connection
+        if said.sql.startswith("SET "):
+            self._settings[said.sql.split()[1]] = said.sql
+        cursor = self._live().cursor(row_factory=_row_factory)
         try:
             if said.takes:
                 cursor.execute(said.sql, _params(said.numbered, params))
@@ -147,7 +179,7 @@ class PgConnection:
         said = translate(sql)
         if said is None:
             return Cursor(None)
-        cursor = self._conn.cursor()
+        cursor = self._live().cursor()
         try:
             cursor.executemany(said.sql, [_params(said.numbered, r) for r in rows])
         except psycopg.Error as exc:
@@ -159,7 +191,7 @@ class PgConnection:
             self.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.in_transaction:
+        if self.in_transaction and not self.broken:
             self.execute("ROLLBACK")
 
     def close(self) -> None:
