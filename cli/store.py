@@ -1,12 +1,20 @@
-"""`ccf store`: commands on the call store itself (copy it to another back end).
-Only the group: each command lives in a module of its own."""
+"""`ccf store`: the call store's upkeep, one module per command. Only the group and its list
+of commands: each command's options and work are in its own module (cli/store_*.py)."""
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
-from ccdsl.cli.store_copy import copy
-
-app = typer.Typer(help="The call store itself: copy it to another back end (SQLite, "
+app = typer.Typer(help="The call store's upkeep: copy it to another back end (SQLite, "
                        "PostgreSQL).", no_args_is_help=True)
-app.command("copy")(copy)
+
+# each subcommand: its word, then "module:function" in ccdsl.cli
+COMMANDS = {
+    "copy": "store_copy:copy",
+}
+
+for _word, _target in COMMANDS.items():
+    _module, _function = _target.split(":")
+    app.command(_word)(getattr(importlib.import_module(f"ccdsl.cli.{_module}"), _function))

@@ -64,3 +64,11 @@ def test_the_messages_are_the_same_on_postgresql(pg_url, tmp_path):
     assert list_messages(Reader(pg_url), for_agent="zhang", since=T0) == [listed[2]]
     assert message(Reader(pg_url), "v0") == listed[2]
     assert message(Reader(pg_url), "v2") is None
+
+
+def test_the_call_stores_own_listing_on_postgresql(pg_url, tmp_path):
+    lite = _store(str(tmp_path / "calls.db"))
+    copy_store(lite, pg_url)
+    with CallStore(lite) as a, CallStore(pg_url) as b:
+        assert list_messages(b) == list_messages(a)
+        assert [m["call_id"] for m in list_messages(b)] == ["v3", "v1", "v0"]

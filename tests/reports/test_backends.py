@@ -101,3 +101,26 @@ def test_every_section_has_figures_on_postgresql(stores):
     report = make_report(stores[1], Filters(), Options(interval="day"), SECTIONS)
     assert all(report.section(name).rows for name in SECTIONS), \
         [name for name in SECTIONS if not report.section(name).rows]
+
+
+def _written(target: str, calls: list[known.Call]) -> str:
+    """The calls written by CallStore itself into `target` (as ccf serve writes them)."""
+    from ccdsl.runtime.core.events import Event
+
+    with CallStore(target, timezone=known.CENTRE) as store:
+        for call in calls:
+            for seq, (at, kind, data) in enumerate(known._events(call), start=1):
+                store.emit(Event(call.call_id, seq, at, kind, data))
+        for call in calls:
+            if call.wrapup_ms is not None:
+                store.set_wrapup(call.call_id, {"reason": "order"}, call.wrapup_ms)
+    return target
+
+
+def test_a_store_written_on_postgresql_reports_as_one_written_in_sqlite(pg_url, tmp_path):
+    ended = [c for c in known.make_calls(seed=8, count=80) if c.outcome is not None]
+    stores = (_written(str(tmp_path / "calls.db"), ended), _written(pg_url, ended))
+    for interval in INTERVALS:
+        _same(stores, Filters(), Options(interval=interval))
+    _same(stores, make_filters("2026-11-29", "2026-11-29", queue="service"),
+          Options(interval="hour"))
