@@ -107,3 +107,30 @@ def test_ccf_store_copy_moves_a_store_and_says_how_many_rows(busy_store, pg_url,
     back = ccf("store", "copy", "-q", pg_url, str(tmp_path / "back.db"))
     assert back.exit_code == 0 and back.output == ""
     assert _rows(str(tmp_path / "back.db")) == _rows(busy_store)
+
+
+def test_simulated_calls_of_the_example_centre_survive_the_round_trip(pg_url, tmp_path):
+    """Calls through examples/iws/hotline.ccf as `ccf simulate --store` keeps them."""
+    from pathlib import Path
+
+    from ccdsl.compiler.pipeline import compile_file
+    from ccdsl.runtime.operations.agents_file import load_agents
+    from ccdsl.runtime.sim import HangUp, Press, Speak
+    from ccdsl.runtime.sim.scenario import run_simulation, simulation
+
+    iws = Path(__file__).resolve().parents[2] / "examples" / "iws"
+    flow = compile_file(str(iws / "hotline.ccf")).ir
+    store = str(tmp_path / "sim.db")
+    for caller, at, actions in (
+            ("+8613900000001", "2026-11-30 10:00", (Press("0"), Press("5"))),
+            ("+8613800000001", "2026-11-30 11:05", (Press("1"), Press("20261128#"),
+                                                    HangUp(after_ms=6_000))),
+            ("+8613800000001", "2026-11-30 22:00", (Speak(20_000),))):
+        scenario = simulation(flow, caller=caller, at=f"{at} Asia/Shanghai", actions=actions,
+                              agents=load_agents(str(iws / "agents.toml")))
+        run_simulation(flow, scenario, crm_folder=str(iws / "crm"), store_path=store)
+    copy_store(store, pg_url)
+    copy_store(pg_url, str(tmp_path / "back.db"))
+    original = _rows(store)
+    assert len(original["calls"]) == 3 and original["event_batches"] and original["runs"]
+    assert _rows(pg_url) == original == _rows(str(tmp_path / "back.db"))
