@@ -134,3 +134,23 @@ def test_simulated_calls_of_the_example_centre_survive_the_round_trip(pg_url, tm
     original = _rows(store)
     assert len(original["calls"]) == 3 and original["event_batches"] and original["runs"]
     assert _rows(pg_url) == original == _rows(str(tmp_path / "back.db"))
+
+
+def test_a_count_that_differs_keeps_nothing(busy_store, pg_url, tmp_path, monkeypatch):
+    from ccdsl.runtime.operations import store_copy
+
+    real = store_copy._count
+    monkeypatch.setattr(store_copy, "_count",
+                        lambda db, table: real(db, table) + (table == "agent_legs"))
+    with pytest.raises(CopyError, match="row counts differ, nothing was kept: agent_legs"):
+        copy_store(busy_store, pg_url)
+    new = tmp_path / "new.db"
+    with pytest.raises(CopyError, match="row counts differ"):
+        copy_store(busy_store, str(new))
+    assert not new.exists()
+    monkeypatch.undo()
+    db = connect(pg_url)
+    assert "calls" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    copy_store(busy_store, pg_url)  # the database as it was: the copy can be made again
+    assert _rows(pg_url) == _rows(busy_store)
