@@ -3,6 +3,8 @@ SQLite file to PostgreSQL. Reads arguments and prints; runtime/operations/store_
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from ccdsl.cli.common import fail, write
@@ -34,10 +36,21 @@ def copy(
     from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.store_copy import CopyError, copy_store
 
+    # a store of years takes minutes: a terminal sees the table and rows so far
+    shows = not quiet and sys.stderr.isatty()
+
+    def progress(table: str, rows: int) -> None:
+        sys.stderr.write(f"\r{table:<18} {rows:>12,}")
+        sys.stderr.flush()
+
     try:
-        copied = copy_store(source, dest)
+        copied = copy_store(source, dest, progress=progress if shows else None)
     except CopyError as exc:
+        if shows:
+            sys.stderr.write("\n")
         raise fail(str(exc), USAGE) from None
+    if shows:
+        sys.stderr.write("\r" + " " * 31 + "\r")
     if not quiet:
         lines = [f"{name:<18} {rows:>12,}" for name, rows in copied.tables]
         write("\n".join(lines) + f"\ncopied {copied.rows:,} rows of {shown(source)} into "
