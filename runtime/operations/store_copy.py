@@ -140,6 +140,26 @@ def _insert_sql(table: Table) -> str:
     return sql
 
 
+def _write(db, table: Table, rows: list[tuple]) -> None:
+    """One batch into the destination: PostgreSQL's COPY (one round trip a batch, not one a
+    row), else the INSERT both back ends say."""
+    raw = getattr(db, "raw", None)  # a PgConnection's psycopg connection
+    if raw is None or table.name == "meta":
+        db.executemany(_insert_sql(table), rows)
+        return
+    import psycopg
+
+    from ccdsl.runtime.operations.database.postgres import as_sqlite_error
+
+    try:
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(table.columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise as_sqlite_error(exc) from exc
+
+
 def _count(db, table: str) -> int:
     return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -189,7 +209,7 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
             for table in tables:
                 done = 0
                 for rows in _batches(src, table, batch):
-                    dst.executemany(_insert_sql(table), rows)
+                    _write(dst, table, rows)
                     done += len(rows)
                     if progress is not None:
                         progress(table.name, done)

@@ -154,3 +154,19 @@ def test_a_count_that_differs_keeps_nothing(busy_store, pg_url, tmp_path, monkey
     db.close()
     copy_store(busy_store, pg_url)  # the database as it was: the copy can be made again
     assert _rows(pg_url) == _rows(busy_store)
+
+
+def test_a_row_postgresql_refuses_is_named_and_nothing_is_kept(busy_store, pg_url, tmp_path):
+    import shutil
+
+    odd = tmp_path / "odd.db"
+    shutil.copy(busy_store, odd)
+    with sqlite3.connect(odd) as db:  # SQLite keeps a NUL in text; PostgreSQL's text cannot
+        db.execute("UPDATE calls SET caller = ? WHERE call_id = (SELECT min(call_id) FROM calls)",
+                   ("+86\x00138",))
+    db.close()
+    with pytest.raises(CopyError, match="copying into .* failed, nothing was kept"):
+        copy_store(str(odd), pg_url)
+    db = connect(pg_url)
+    assert "calls" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
