@@ -85,28 +85,31 @@ def _open_source(source: str):
     return db
 
 
-def _open_destination(dest: str, tables: tuple[Table, ...]):
+def _open_destination(dest: str, new_file: bool):
     if not database.is_postgres(dest):
         if os.path.isdir(dest):
             raise CopyError(f"{dest} is a directory: name a new file for the call store")
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
     try:
         db = database.connect(dest)
-        db.execute("PRAGMA journal_mode=WAL")  # as CallStore makes a file (none on PostgreSQL)
-        found = _tables_in(db)
+        if new_file:  # as CallStore makes a file; someone else's file is left as it is
+            db.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as exc:
         raise CopyError(f"{database.shown(dest)} cannot be opened: {exc}") from None
-    if "meta" in found:
-        full = []
-        for table in tables:
-            if table.name != "meta" and table.name in found and \
-                    db.execute(f"SELECT 1 FROM {table.name} LIMIT 1").fetchone() is not None:
-                full.append(table.name)
-        if full:
-            db.close()
-            raise CopyError(f"{database.shown(dest)} is not empty (it has rows in "
-                            f"{', '.join(full)}): copy into a new or empty call store")
     return db
+
+
+def _refuse_rows(db, dest: str, tables: tuple[Table, ...]) -> None:
+    """CopyError when the destination holds rows (but meta): checked inside the copy's
+    transaction, so nothing writes between the look and the copy."""
+    found = _tables_in(db)
+    if "meta" not in found:
+        return  # a new database, or someone else's: migrate() tells which
+    full = [t.name for t in tables if t.name != "meta" and t.name in found and
+            db.execute(f"SELECT 1 FROM {t.name} LIMIT 1").fetchone() is not None]
+    if full:
+        raise CopyError(f"{database.shown(dest)} is not empty (it has rows in "
+                        f"{', '.join(full)}): copy into a new or empty call store")
 
 
 def _batches(db, table: Table, size: int):
@@ -164,6 +167,14 @@ def _count(db, table: str) -> int:
     return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+def _counted(table: str, copied: int, source: int, dest: int) -> bool:
+    """Whether a table's counts agree. meta's keys are set, not added: the destination's
+    schema may write one the source lacks (`created`), never one fewer."""
+    if table == "meta":
+        return copied == source <= dest
+    return copied == source == dest
+
+
 def _advance_identities(db, tables: tuple[Table, ...]) -> None:
     """PostgreSQL's identity columns (SQLite's rowid keys) go on after the copied ids: a row
     written later must not take an id the copy gave."""
@@ -198,12 +209,13 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
     dst = None
     kept = False
     try:
-        dst = _open_destination(dest, tables)
+        dst = _open_destination(dest, new_file)
         # one snapshot of a store that may be written meanwhile (ccf serve running)
         src.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if database.is_postgres(source)
                     else "BEGIN")
         dst.execute("BEGIN IMMEDIATE")
         try:
+            _refuse_rows(dst, dest, tables)
             migrate(dst, database.shown(dest))
             copied = []
             for table in tables:
@@ -216,7 +228,7 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                 copied.append((table.name, done))
             wrong = [f"{name}: {n} copied, {_count(src, name)} in the source, "
                      f"{_count(dst, name)} in the destination" for name, n in copied
-                     if not n == _count(src, name) == _count(dst, name)]
+                     if not _counted(name, n, _count(src, name), _count(dst, name))]
             if wrong:
                 raise CopyError("the row counts differ, nothing was kept: " + "; ".join(wrong))
             if database.is_postgres(dest):

@@ -170,3 +170,15 @@ def test_a_row_postgresql_refuses_is_named_and_nothing_is_kept(busy_store, pg_ur
     db = connect(pg_url)
     assert "calls" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
     db.close()
+
+
+def test_someone_elses_database_is_left_as_it_was(busy_store, tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (a)")
+        db.execute("INSERT INTO notes VALUES ('kept')")
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(CopyError, match="not a call store"):
+        copy_store(busy_store, str(other))
+    assert other.read_bytes() == before
