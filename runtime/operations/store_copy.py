@@ -235,6 +235,10 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                 _advance_identities(dst, tables)
             dst.execute("COMMIT")
             kept = True
+            if database.is_postgres(dest):
+                # PostgreSQL plans by its statistics, which a bulk load leaves unknown until
+                # autovacuum comes by: the reports read a copy at once, with the right plans
+                dst.execute("ANALYZE")
         except BaseException:
             dst.rollback()
             raise
