@@ -16,6 +16,12 @@ folder, keyed by GENERATOR_VERSION and the number of calls, and later runs
 reuse it (they say so). `--calls N` makes a smaller store; `--fresh`
 generates again.
 
+On PostgreSQL: `--postgresql URL` (or $CCF_BENCH_PG_URL; the password in
+$CCF_STORE_PASSWORD) copies the generated store into that database with
+`ccf store copy`'s code when it is empty, reuses it when it holds the same
+number of calls, and measures the same reports there. Without a URL (as
+`make bench` runs it) the bench reads the SQLite file, as it always did.
+
 Measured (each the whole `make_report`: opening the store, every query,
 the report's data; rendering is not included), every section each time:
   a day per hour, for each of 7 days in turn, 3 rounds;
@@ -52,6 +58,8 @@ from ccdsl.runtime.operations.reports.model import Filters, Options  # noqa: E40
 from ccdsl.runtime.operations.reports.options import filters as make_filters  # noqa: E402
 from ccdsl.runtime.operations.rollup import BACKFILL  # noqa: E402
 from ccdsl.runtime.operations.store import CallStore  # noqa: E402
+
+PG_URL_ENV = "CCF_BENCH_PG_URL"  # the PostgreSQL database to measure in, when given
 
 GENERATOR_VERSION = 2  # change when the generated store changes: the cache is keyed by it
 SEED = 20261130
@@ -315,7 +323,47 @@ class Row:
         return self.target is None or self.median < self.target
 
 
-def _time(path: Path, filters: Filters, options: Options) -> tuple[float, str]:
+def on_postgresql(path: Path, url: str) -> tuple[str, str]:
+    """The generated store in the PostgreSQL database `url`: copied there when the database
+    holds no calls, reused when it holds as many as the file."""
+    from ccdsl.runtime.operations import database
+    from ccdsl.runtime.operations.store_copy import copy_store
+
+    with sqlite3.connect(path) as lite:
+        calls = lite.execute("SELECT count(*) FROM calls").fetchone()[0]
+    lite.close()
+    db = database.connect(url)
+    try:
+        has = "calls" in {r[0] for r in db.execute("SELECT name FROM sqlite_master "
+                                                   "WHERE type = 'table'")}
+        found = db.execute("SELECT count(*) FROM calls").fetchone()[0] if has else 0
+    finally:
+        db.close()
+    shown = database.shown(url)
+    if found == calls:
+        return url, f"reused {shown} ({found:,} calls, copied by an earlier run)"
+    if found:
+        raise SystemExit(f"{shown} holds {found:,} calls, not the {calls:,} of {path}: "
+                         "give an empty database")
+    print(f"copying {path} into {shown} ...", flush=True)
+    started = time.perf_counter()
+    copied = copy_store(str(path), url)
+    return url, (f"copied {copied.rows:,} rows into {shown} in "
+                 f"{time.perf_counter() - started:.1f} s")
+
+
+def _pg_mb(url: str) -> int:
+    from ccdsl.runtime.operations import database
+
+    db = database.connect(url, read_only=True)
+    try:
+        return round(db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+                     / 1e6)
+    finally:
+        db.close()
+
+
+def _time(path: Path | str, filters: Filters, options: Options) -> tuple[float, str]:
     started = time.perf_counter()
     report = make_report(str(path), filters, options)
     seconds = time.perf_counter() - started
@@ -325,7 +373,7 @@ def _time(path: Path, filters: Filters, options: Options) -> tuple[float, str]:
                      f"{len(report.section('agents').rows)} agents")
 
 
-def _row(path: Path, name: str, key: str, ranges: list[Filters], options: Options,
+def _row(path: Path | str, name: str, key: str, ranges: list[Filters], options: Options,
          rounds: int = ROUNDS, target: float | None = TARGET_S) -> Row:
     times, note = [], ""
     for _ in range(rounds):
@@ -345,7 +393,7 @@ def _months(count: int) -> list[tuple[date, date]]:
     return out
 
 
-def measure(path: Path) -> list[Row]:
+def measure(path: Path | str) -> list[Row]:
     days = [LAST_DAY - timedelta(days=i * 11 + 1) for i in range(SAMPLE_DAYS)]
     daily = [make_filters(str(d), str(d)) for d in days]
     monthly = [make_filters(str(a), str(b)) for a, b in _months(3)]
@@ -395,13 +443,22 @@ def main() -> int:
     calls = CALLS
     if "--calls" in args:
         calls = int(args[args.index("--calls") + 1])
+    url = args[args.index("--postgresql") + 1] if "--postgresql" in args else \
+        os.environ.get(PG_URL_ENV) or None
     path, how = store_for(calls, "--fresh" in args)
     print(f"call store: {how}; {path.stat().st_size / 1e6:,.0f} MB")
+    target: Path | str = path
+    size_mb = round(path.stat().st_size / 1e6)
+    if url is not None:
+        target, how = on_postgresql(path, url)
+        size_mb = _pg_mb(url)
+        print(f"PostgreSQL: {how}; {size_mb:,} MB")
     gc.collect()
-    rows = measure(path)
+    rows = measure(target)
     met = print_table(rows)
     figures: dict[str, object] = {"calls": calls, "days": DAYS, "target_s": TARGET_S,
-                                  "store_mb": round(path.stat().st_size / 1e6)}
+                                  "backend": "sqlite" if url is None else "postgresql",
+                                  "store_mb": size_mb}
     for r in rows:
         figures[f"{r.key}_median_s"] = round(r.median, 4)
         figures[f"{r.key}_slowest_s"] = round(r.slowest, 4)

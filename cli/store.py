@@ -7,8 +7,9 @@ import importlib
 
 import typer
 
-app = typer.Typer(help="The call store's upkeep: bring its schema up to date, prune old calls "
-                       "and files, back it up.",
+app = typer.Typer(help="The call store's upkeep: bring its schema up to date, copy it to "
+                       "another back end (SQLite, PostgreSQL), prune old calls and files, "
+                       "back it up.",
                   no_args_is_help=True)
 
 # each subcommand: its word, then "module:function" in ccdsl.cli
@@ -16,6 +17,7 @@ COMMANDS = {
     "migrate": "store_migrate:migrate",
     "prune": "store_prune:prune",
     "backup": "store_backup:backup",
+    "copy": "store_copy:copy",
 }
 
 for _word, _target in COMMANDS.items():

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from ccdsl.runtime.operations.store import CallStore
 
 # the message's own length is the last stored `voicemail` event's; the
-# callbacks of a call are its `callback` centre events, newest last
+# callbacks of a call are its `callback` centre events, newest last. The SQL is said alike
+# on both back ends: JSON's true is 1 in SQLite and 'true' on PostgreSQL, neither a boolean.
 _SQL = """
 SELECT c.call_id, c.started, c.caller, c.customer_id, c.voicemail_mailbox AS mailbox,
        c.voicemail_file AS file, c.flow,
-       (SELECT json_extract(e.data, '$.duration_ms') FROM events e
+       (SELECT CAST(json_extract(e.data, '$.duration_ms') AS INTEGER) FROM events e
          WHERE e.call_id = c.call_id AND e.kind = 'voicemail'
-           AND json_extract(e.data, '$.stored') ORDER BY e.seq DESC LIMIT 1) AS duration_ms,
+           AND CAST(json_extract(e.data, '$.stored') AS TEXT) IN ('1', 'true')
+         ORDER BY e.seq DESC LIMIT 1) AS duration_ms,
        (SELECT json_group_array(json(x.data)) FROM
           (SELECT data FROM centre_events ce WHERE ce.kind = 'callback'
              AND ce.source <> 'sim'  -- a rehearsal (`ccf callback --simulate`) rang no one

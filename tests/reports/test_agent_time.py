@@ -15,6 +15,7 @@ from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
 from ccdsl.runtime.operations.store import CallStore
+from reports import backends
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = "2026-12-01"
@@ -67,9 +68,9 @@ def write_rows(path: Path, rows=ROWS) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    return write_rows(tmp_path_factory.mktemp("agent-time") / "calls.db")
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, tmp_path_factory) -> str:
+    return backends.on(request, write_rows(tmp_path_factory.mktemp("agent-time") / "calls.db"))
 
 
 def _times(store: str, start: str | None = f"{DAY} 09:00", end: str | None = f"{DAY} 12:00",

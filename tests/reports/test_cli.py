@@ -16,16 +16,16 @@ from ccdsl.cli.report import report
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
-from reports import known
+from reports import backends, known
 
 CALLS = known.make_calls(seed=9, count=60)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("report-cli") / "calls.db")
     known.write_store(path, CALLS)
-    return path
+    return backends.on(request, path)
 
 
 def _plain(records: list[dict]) -> list[dict]:
@@ -172,7 +172,8 @@ def test_store_from_the_environment(store: str) -> None:
 
 def test_store_from_ccf_toml(store: str, tmp_path: Path, monkeypatch) -> None:
     config = tmp_path / "ccf.toml"
-    config.write_text(f'[paths]\nstore = "{store}"\n', encoding="utf-8")
+    config.write_text(f'[store]\nurl = "{store}"\n' if store.startswith("postgresql:")
+                      else f'[paths]\nstore = "{store}"\n', encoding="utf-8")
     result = ccf("report", "--config", str(config), "-f", "json", "-s", "summary")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["sections"]["summary"][0]["calls"] == len(CALLS)

@@ -11,16 +11,16 @@ import pytest
 from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
-from reports import known
+from reports import backends, known
 
 CALLS = known.make_calls()
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("reports") / "calls.db")
     known.write_store(path, CALLS)
-    return path
+    return backends.on(request, path)
 
 
 def test_the_known_calls_have_every_shape_the_report_counts() -> None:

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ccf_cli import ccf
 from queue_callbacks.world import T0, Call, booked
 
 from ccdsl.runtime.operations.store import CallStore
+from reports import backends
+
+
+@pytest.fixture(params=backends.BACKENDS)
+def on(request):
+    """Where the tests' store is read: the SQLite file, or its copy in PostgreSQL."""
+    return lambda path: backends.on(request, path)
 
 
 def _store(tmp_path: Path) -> str:
@@ -41,8 +49,8 @@ def _section(store: str, name: str) -> list[list[str]]:
     return [line.split(",") for line in out.stdout.splitlines()[1:] if line]
 
 
-def test_the_queue_is_a_node_with_its_visits_waits_and_drops(tmp_path: Path) -> None:
-    rows = {r[0]: r for r in _section(_store(tmp_path), "nodes")}
+def test_the_queue_is_a_node_with_its_visits_waits_and_drops(tmp_path: Path, on) -> None:
+    rows = {r[0]: r for r in _section(on(_store(tmp_path)), "nodes")}
     queue = rows["queue service"]
     # node, kind, visits, choices made, time spent, avg time, dropped, dropped %
     assert queue[1:4] == ["queue", "3", "2"]
@@ -51,8 +59,8 @@ def test_the_queue_is_a_node_with_its_visits_waits_and_drops(tmp_path: Path) -> 
     assert rows["to_agent"][1:4] == ["step", "3", "1"]  # the step keeps its own choice
 
 
-def test_the_keys_pressed_in_a_queue_are_its_choices(tmp_path: Path) -> None:
-    rows = [r[:3] for r in _section(_store(tmp_path), "choices")]
+def test_the_keys_pressed_in_a_queue_are_its_choices(tmp_path: Path, on) -> None:
+    rows = [r[:3] for r in _section(on(_store(tmp_path)), "choices")]
     assert ["queue service", "1", "1"] in rows
     assert ["queue service", "0", "1"] in rows
     assert ["to_agent", "2", "1"] in rows

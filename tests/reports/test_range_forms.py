@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ccdsl.cli.exit_codes import USAGE
-from reports import known
+from reports import backends, known
 
 CALLS = known.make_calls(seed=4, count=40)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("report-range") / "calls.db")
     known.write_store(path, CALLS)
-    return path
+    return backends.on(request, path)
 
 
 def report(store: str, *args: str) -> dict:

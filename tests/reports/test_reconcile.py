@@ -22,6 +22,7 @@ from ccdsl.runtime.operations.reports.model import Filters
 from ccdsl.runtime.operations.reports.query import open_store
 from ccdsl.runtime.operations.reports.reconcile import check_asterisk
 from ccdsl.runtime.operations.store import CallStore
+from reports import backends
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
@@ -86,6 +87,16 @@ class Centre:
                 db.execute(sql, args)
         db.close()
         return self.path
+
+
+@pytest.fixture(autouse=True, params=backends.BACKENDS)
+def backend(request, monkeypatch) -> str:
+    """Each test once per back end: on PostgreSQL, the store a Centre closes is checked from
+    its copy there."""
+    if request.param == "postgresql":
+        close = Centre.close
+        monkeypatch.setattr(Centre, "close", lambda self: backends.copied(request, close(self)))
+    return request.param
 
 
 def _arrive(c: Centre, uid: str, minute: int = 0) -> None:

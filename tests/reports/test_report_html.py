@@ -19,14 +19,15 @@ from ccdsl.runtime.operations.reports.model import Options
 from ccdsl.runtime.operations.reports.options import filters
 from ccdsl.runtime.operations.reports.render_html import render
 from ccdsl.runtime.operations.reports.svg import ticks
-from reports import busy, known
+from reports import backends, busy, known
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    return busy.write_busy_store(tmp_path_factory.mktemp("busy") / "calls.db")
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, tmp_path_factory) -> str:
+    return backends.on(request, busy.write_busy_store(tmp_path_factory.mktemp("busy") /
+                                                      "calls.db"))
 
 
 @pytest.fixture(scope="module")

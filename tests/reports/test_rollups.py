@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from store_files import set_back
 
 from ccdsl.runtime.operations import rollup
+from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.reports import flow_traffic, make_report, query, rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.operations.reports.options import filters as make_filters
 from ccdsl.runtime.operations.reports.rolled import Plan, aligned, plan
 from ccdsl.runtime.operations.reports.sql import Window
 from ccdsl.runtime.operations.store import CallStore
-from reports import known
+from reports import backends, known
 
 CALLS = known.make_calls()
 SECTIONS = ("summary", "calls", "service", "queues", "agents", "nodes", "choices",
@@ -30,10 +31,16 @@ SECTIONS = ("summary", "calls", "service", "queues", "agents", "nodes", "choices
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
+def sqlite_store(tmp_path_factory) -> str:
+    """The store as a file: the tests that migrate, rebuild or set back a copy of it."""
     path = str(tmp_path_factory.mktemp("rollups") / "calls.db")
     known.write_store(path, CALLS)
     return path
+
+
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def store(request, sqlite_store) -> str:
+    return backends.on(request, sqlite_store)
 
 
 def _rows_alone(monkeypatch) -> None:
@@ -55,20 +62,23 @@ def _assert_same(rolled, rows) -> None:
 
 
 def _rollup_rows(path: str) -> dict[str, list[tuple]]:
-    with sqlite3.connect(path) as db:
-        out = {r.table: db.execute(f"SELECT * FROM {r.table} ORDER BY 1, 2, 3, 4, 5, 6, 7"
-                                   if r.keys else f"SELECT * FROM {r.table} ORDER BY 1, 2, 3"
-                                   ).fetchall() for r in rollup.ROLLUPS}
-    db.close()
-    return out
+    db = connect(path, read_only=True)
+    try:
+        return {r.table: [tuple(row) for row in db.execute(
+            f"SELECT * FROM {r.table} ORDER BY 1, 2, 3, 4, 5, 6, 7" if r.keys
+            else f"SELECT * FROM {r.table} ORDER BY 1, 2, 3").fetchall()]
+            for r in rollup.ROLLUPS}
+    finally:
+        db.close()
 
 
-def test_the_store_keeps_rollups_as_calls_end(store: str) -> None:
+def test_the_store_keeps_rollups_as_calls_end(store: str, sqlite_store: str) -> None:
     kept = _rollup_rows(store)
     assert all(kept.values())
-    with sqlite3.connect(store) as db:
-        ended = db.execute("SELECT count(*) FROM calls WHERE outcome IS NOT NULL").fetchone()[0]
-        rolled = db.execute("SELECT sum(calls) FROM rollup_calls WHERE grain = 'd'").fetchone()
+    assert kept == _rollup_rows(sqlite_store)  # the copy in PostgreSQL has them all
+    db = connect(store, read_only=True)
+    ended = db.execute("SELECT count(*) FROM calls WHERE outcome IS NOT NULL").fetchone()[0]
+    rolled = db.execute("SELECT sum(calls) FROM rollup_calls WHERE grain = 'd'").fetchone()
     db.close()
     assert rolled[0] == ended  # the calls in progress are read from the rows
 
@@ -127,31 +137,31 @@ def test_flow_traffic(store: str, monkeypatch) -> None:
     assert rolled == rows and rolled.transitions
 
 
-def test_a_migration_fills_the_rollups_as_calls_ending_did(store: str, tmp_path: Path,
+def test_a_migration_fills_the_rollups_as_calls_ending_did(sqlite_store: str, tmp_path: Path,
                                                            monkeypatch) -> None:
     """A store of schema 7 (no rollups) opened by this version gets them from its rows:
     the same rows the store kept as its calls ended, the same reports."""
     old = str(tmp_path / "old.db")
-    shutil.copy(store, old)
+    shutil.copy(sqlite_store, old)
     set_back(old, 7, *(f"DROP TABLE {r.table}" for r in rollup.ROLLUPS))
     with pytest.raises(AssertionError):  # a report never migrates: it reads the rows
         assert rolled_sections.has_rollups(query.open_store(old))
     CallStore(old).close()
-    assert _rollup_rows(old) == _rollup_rows(store)
+    assert _rollup_rows(old) == _rollup_rows(sqlite_store)
     for start, end in RANGES[:4]:
         chosen = make_filters(start, end) if start else Filters()
         _assert_same(*_both(old, monkeypatch, chosen, Options(interval="auto")))
 
 
-def test_a_rebuild_makes_the_same_rollups(store: str, tmp_path: Path) -> None:
+def test_a_rebuild_makes_the_same_rollups(sqlite_store: str, tmp_path: Path) -> None:
     copy = str(tmp_path / "copy.db")
-    shutil.copy(store, copy)
+    shutil.copy(sqlite_store, copy)
     with sqlite3.connect(copy, isolation_level=None) as db:
         db.execute("BEGIN")
         rollup.rebuild(db, 1_764_000_000_000, 1_765_000_000_000)
         db.execute("COMMIT")
     db.close()
-    assert _rollup_rows(copy) == _rollup_rows(store)
+    assert _rollup_rows(copy) == _rollup_rows(sqlite_store)
 
 
 def test_plan_covers_a_range_once() -> None:
@@ -195,9 +205,10 @@ def test_random_calls_and_ranges(tmp_path_factory, monkeypatch, seed: int, count
     _assert_same(*_both(path, monkeypatch, chosen, Options(interval=interval)))
 
 
-def test_a_version_set_back_by_hand_is_not_added_up_twice(store: str, tmp_path: Path) -> None:
+def test_a_version_set_back_by_hand_is_not_added_up_twice(sqlite_store: str,
+                                                          tmp_path: Path) -> None:
     old = str(tmp_path / "back.db")
-    shutil.copy(store, old)
+    shutil.copy(sqlite_store, old)
     set_back(old, 7)
     CallStore(old).close()
-    assert _rollup_rows(old) == _rollup_rows(store)
+    assert _rollup_rows(old) == _rollup_rows(sqlite_store)

@@ -16,6 +16,7 @@ from ccdsl.runtime.operations.reports import make_report
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import HangUp, Press, Speak
 from ccdsl.runtime.sim.scenario import run_simulation, simulation
+from reports import backends
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -33,8 +34,8 @@ PATHS = (
 )
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[str, list]:
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def runs(request, tmp_path_factory) -> tuple[str, list]:
     result = compile_file(str(IWS / "hotline.ccf"))
     assert result.ok and result.ir is not None
     store = str(tmp_path_factory.mktemp("sim") / "calls.db")
@@ -47,7 +48,7 @@ def runs(tmp_path_factory) -> tuple[str, list]:
                                    store_path=store))
     with CallStore(store) as writer:  # the first call's agent fills in the wrap-up in 45 s
         writer.set_wrapup(done[0].events[0].call_id, {"reason": "order"}, 45_000)
-    return store, done
+    return backends.on(request, store), done
 
 
 def _of(run, kind: str) -> list:

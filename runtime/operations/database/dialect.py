@@ -151,3 +151,22 @@ COMPAT_SQL: tuple[str, ...] = (
     "replace(replace(replace(replace(replace(replace(shape, '%Y', 'YYYY'), '%m', 'MM'), "
     "'%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS')) $$",
 )
+
+
+# ---- the reports' SQL (runtime/operations/reports), after the rules above ----
+QUERY_RULES += (
+    _rule("unary plus", r"(\bAND|\bWHERE|\bOR|\bON|\()(\s*)\+(?=[A-Za-z_])", r"\1\2",
+          "SQLite's unary + on a column keeps its planner off that column's index (the reports "
+          "look calls up by call_id); PostgreSQL has no + for text, and needs no such hint"),
+)
+
+# The reports' and listings' functions PostgreSQL lacks, beside COMPAT_SQL's; created with it.
+COMPAT_SQL += (
+    # json_group_array(json(x)): the JSON array of the rows' documents as text, '[]' for none
+    "CREATE OR REPLACE FUNCTION ccf_json_array_add(items text, item json) RETURNS text "
+    "LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN item IS NULL THEN items "
+    "WHEN items = '[]' THEN '[' || item::text || ']' "
+    "ELSE left(items, -1) || ',' || item::text || ']' END $$",
+    "CREATE OR REPLACE AGGREGATE json_group_array(json) "
+    "(SFUNC = ccf_json_array_add, STYPE = text, INITCOND = '[]')",
+)

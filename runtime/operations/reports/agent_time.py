@@ -155,9 +155,11 @@ def open_until(db: sqlite3.Connection, now_ms: int) -> int:
         if db.execute("SELECT count(*) = 0 OR count(*) > count(ended_ms) "
                       "FROM runs").fetchone()[0]:
             return now_ms
+        # the later of a call's start and end, in SQL both back ends say alike (PostgreSQL
+        # has no scalar max, and wants the subquery named)
         last = db.execute("SELECT max(ms) FROM (SELECT max(at_ms) AS ms FROM centre_events "
-                          "UNION ALL SELECT max(max(started_ms, coalesce(ended_ms, 0))) "
-                          "FROM calls)").fetchone()[0]
+                          "UNION ALL SELECT max(CASE WHEN coalesce(ended_ms, 0) > started_ms "
+                          "THEN ended_ms ELSE started_ms END) FROM calls) AS last").fetchone()[0]
     except sqlite3.OperationalError:  # a store older than runs and centre_events
         return now_ms
     return now_ms if last is None else min(last, now_ms)

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from ccdsl.runtime.operations import database
 from ccdsl.runtime.operations.centre_time import DAY_MS, local_to_ms, zone_name
 from ccdsl.runtime.operations.reports import in_queue, periods, rolled_sections
 from ccdsl.runtime.operations.reports.agent_time import sections as state_sections
@@ -68,21 +69,37 @@ _TABLES = ("calls", "queue_visits", "agent_legs", "node_visits")
 
 
 def open_store(path: str) -> sqlite3.Connection:
-    """A read-only connection to a call store. The file is never created
-    or migrated: a report reads what is there."""
+    """A read-only connection to a call store: a SQLite file, or a PostgreSQL database named
+    by its postgresql:// URL (database.connect). The store is never created or migrated: a
+    report reads what is there."""
+    if database.is_postgres(path):
+        return _checked(_open_postgres(path), database.shown(path))
     file = Path(path)
     if not file.exists():
         raise ReportError(f"there is no call store at `{path}`")
     if not file.is_file():
         raise ReportError(f"`{path}` is a directory, not a call store file")
-    db = None
     try:
-        db = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
-        db.execute("PRAGMA busy_timeout=5000")
+        db = database.connect(path, read_only=True)
+    except sqlite3.Error as exc:
+        raise ReportError(f"`{path}` is not a call store: {exc}") from None
+    return _checked(db, path)
+
+
+def _open_postgres(url: str):
+    try:
+        return database.connect(url, read_only=True)
+    except (database.TargetError, sqlite3.Error) as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _checked(db, path: str):
+    """The connection when it is to a call store this version reads; else closed, and
+    ReportError."""
+    try:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        if db is not None:
-            db.close()
+        db.close()
         raise ReportError(f"`{path}` is not a call store: {exc}") from None
     missing = [t for t in ("meta", *_TABLES) if t not in names]
     if missing:

@@ -142,7 +142,7 @@ def union(db: sqlite3.Connection, rollup: Rollup, the_plan: Plan, keys: list[Par
     for n, (window, extra) in enumerate(pieces):
         sql, more = raw(raw_select, window, extra, group)
         sql, more = _renamed(sql, more, f"p{n}")
-        members.append(f"SELECT * FROM ({sql})")
+        members.append(f"SELECT * FROM ({sql}) AS raw{n}")  # PostgreSQL names each subquery
         args.update(more)
     body = " UNION ALL ".join(members)
     return fetch_rows(db, f"SELECT {outer} FROM ({body}) u {tail}", args)
