@@ -71,16 +71,6 @@ class Locker:
         self.release()
 
 
-# `ccf report` reads a PostgreSQL store once runtime/operations/reports does (issue 16, the
-# reports' own branch): True from then on, and the report checks run on both back ends
-REPORTS_READ_POSTGRESQL = False
-
-
-def reports_read(store: Path | str) -> bool:
-    """Whether `ccf report` can read this store in this tree."""
-    return REPORTS_READ_POSTGRESQL or not is_postgres(store)
-
-
 def wait_for(check, what: str, timeout: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -105,7 +95,7 @@ def centre(folder: Path, flows: dict[str, str], store: str | None = None) -> Pat
     from asterisk.centre import compiled, write_config
 
     from ccdsl.runtime.asterisk.config import load_config
-    from ccdsl.runtime.asterisk.flowstore import FlowStore
+    from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
     path = write_config(folder, 1, numbers='"4008001234" = "line"')
     if store is not None and is_postgres(store):
@@ -117,7 +107,8 @@ def centre(folder: Path, flows: dict[str, str], store: str | None = None) -> Pat
         source = folder / f"{name}.ccf"
         source.write_text(text, encoding="utf-8")
         irs[name] = compiled(source)
-    FlowStore(config.flows_dir).deploy(irs, numbers=config.numbers)
+    # where ccf serve reads them: the store's database when it is PostgreSQL
+    flow_store_for(config).deploy(irs, numbers=config.numbers)
     return path
 
 
