@@ -8,11 +8,12 @@ FastAGI test peer (Asterisk's side) places 2,000 calls over 8 seconds (`Plan`), 
 worker in turn (as SRV records of equal priority and weight spread them); a call one worker
 refuses or cannot take goes to the other (the generated dialplan's failover list). Each call
 holds its line 14 seconds in the flow's `wait`, so every call is in progress at once; at 10 s
-worker A is SIGKILLed with its calls in flight and started again 2 s later (as systemd's
-Restart= would), which reconciles them. Then the store is read:
+worker A is SIGKILLed with its calls in flight; it stays dead, and worker B closes them
+(its periodic reconcile), or, with --restart, A is started again (systemd's Restart=) and
+closes them itself. Then the store is read:
 
   served: the peer's call ran to its end (the flow hung up): a finished row, exactly once;
-  cut: the connection died with worker A: after its restart, outcome `interrupted`;
+  cut: the connection died with worker A: reconciled, outcome `interrupted`;
   refused: neither worker took it.
 
 From the same run, for docs/scale.md's capacity model: CPU seconds per call of each worker
@@ -52,6 +53,7 @@ from store_faults.rig import held_flow, place  # noqa: E402
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore_db import flow_store_for  # noqa: E402
+from ccdsl.runtime.asterisk.service import RECONCILE_S  # noqa: E402
 from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect  # noqa: E402
 from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
@@ -69,7 +71,9 @@ class Plan:
     place_s: float = 8.0  # the calls are placed evenly over this long
     hold_s: float = 14.0  # each call's `wait`: longer than the placing, so all are up at once
     kill_at_s: float = 10.0  # every call placed, none ended
-    restart_after_s: float = 2.0
+    # None: A stays dead and worker B closes A's calls (its periodic reconcile, RECONCILE_S);
+    # seconds: A is started again that long after the kill and closes them itself
+    restart_after_s: float | None = None
 
 
 class HoldingLine(ScriptBackend):
@@ -214,6 +218,14 @@ def stats(store: str) -> dict[str, int]:
     return {"commits": row[0], "inserted": row[1], "updated": row[2]}
 
 
+def open_calls(store: str) -> int:
+    db = connect(store)
+    try:
+        return db.execute("SELECT count(*) FROM calls WHERE outcome IS NULL").fetchone()[0]
+    finally:
+        db.close()
+
+
 def stored(store: str) -> dict[str, list]:
     db = connect(store)
     try:
@@ -254,9 +266,10 @@ async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, 
         marks["kill"] = time.monotonic() - t0
         marks["up_at_kill"] = run.up
         await workers[0].kill()
-        await asyncio.sleep(plan.restart_after_s)
-        await workers[0].start()
-        marks["restarted"] = time.monotonic() - t0
+        if plan.restart_after_s is not None:
+            await asyncio.sleep(plan.restart_after_s)
+            await workers[0].start()
+            marks["restarted"] = time.monotonic() - t0
 
     killing = asyncio.create_task(timeline())
     tasks = []
@@ -268,7 +281,13 @@ async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, 
     await asyncio.gather(*tasks)
     await killing
     marks["done"] = time.monotonic() - t0
-    codes = [await worker.stop() for worker in workers]
+    if plan.restart_after_s is None:  # B closes A's calls on its own: wait for it
+        deadline = time.monotonic() + 2 * RECONCILE_S + 30
+        while open_calls(store) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        marks["reconciled"] = time.monotonic() - t0
+    live = [w for w in workers if w.proc is not None and w.proc.returncode is None]
+    codes = [await worker.stop() for worker in live]
     marks["exit_codes"] = codes
     await peer.stop()
     after = stats(store)
@@ -278,6 +297,9 @@ async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=Plan.calls)
+    parser.add_argument("--restart", type=float, default=None, metavar="SECONDS",
+                        help="start worker A again this long after the kill (systemd's "
+                             "Restart=); by default it stays dead and B closes its calls")
     parser.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql",
                         help="the shared call store: a throwaway PostgreSQL cluster (default) "
                              "or one SQLite file on this machine's disk")
@@ -285,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.calls + 1024)),
                                                 hard))
-    plan = Plan(calls=args.calls)
+    plan = Plan(calls=args.calls, restart_after_s=args.restart)
     cluster = None
     with tempfile.TemporaryDirectory(prefix="ccf-scale-") as folder:
         if args.store == "postgresql":
@@ -357,7 +379,8 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
         ("served to the end", len(run.served)),
         ("  of them stored once, finished", len(served_stored)),
         ("cut by worker A's SIGKILL", len(run.cut)),
-        ("  reconciled as interrupted after its restart", len(reconciled)),
+        ("  reconciled as interrupted " + ("by worker B" if plan.restart_after_s is None
+                                            else "after its restart"), len(reconciled)),
         (f"  begun in the last {CRASH_WINDOW_S * 1000:.0f} ms, no trace (documented)",
          len(too_late)),
         ("served as the kill came, the end not yet written (documented)", len(end_unwritten)),
@@ -370,9 +393,11 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                   ("store rows inserted per call", f"{writes['inserted'] / handled:.1f}"),
                   ("store rows updated per call", f"{writes['updated'] / handled:.1f}")]
     width = max(len(name) for name, _ in table)
+    after = (f"back at {marks['restarted']:.1f} s" if "restarted" in marks else
+             f"not restarted, its calls closed by B by {marks['reconciled']:.1f} s")
     print(f"scale: {plan.calls} calls over {plan.place_s:g} s to two workers on one {store} "
-          f"store, each held {plan.hold_s:g} s; worker A SIGKILLed at {marks['kill']:.1f} s, back "
-          f"at {marks['restarted']:.1f} s; all done at {marks['done']:.1f} s")
+          f"store, each held {plan.hold_s:g} s; worker A SIGKILLed at {marks['kill']:.1f} s, "
+          f"{after}; all calls done at {marks['done']:.1f} s")
     for name, value in table:
         print(f"{name:<{width}}  {value:>10}")
     for uid in sorted(lost | unreconciled | end_unwritten)[:50]:

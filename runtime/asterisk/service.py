@@ -58,6 +58,7 @@ from ccdsl.runtime.operations.wrapup import WrapupDesk
 log = logging.getLogger("ccdsl.serve")
 
 POLL_S = 1.0  # how often a new call may look for a newly deployed version
+RECONCILE_S = 15.0  # how often a worker closes the calls of workers that died meanwhile
 AMI_RETRY_S = (1.0, 30.0)  # first retry and cap while Asterisk cannot be reached at start
 # how long a store query (a screen pop's recent calls) may wait for rows just
 # queued, while the store writes well; a locked store is read as it is
@@ -324,14 +325,21 @@ class LiveCentre:
     async def _tick(self) -> None:
         """Once a second: take a newly deployed version into service (a
         deploy while no call arrives must still reach the queue view), and
-        report the AMI events not kept. (The call store's writer writes
-        what is due by itself: a quiet centre's last Hangup needs no timer.)"""
+        report the AMI events not kept; every RECONCILE_S, have the writer close the calls
+        of workers that died since (another worker of this host, or of a host that went
+        silent): no call waits for a restart that may never come. (The call store's writer
+        writes what is due by itself: a quiet centre's last Hangup needs no timer.)"""
         assert self.flows is not None
+        ticks = 0
         while True:
             await asyncio.sleep(POLL_S)
             self.flows.refresh()
             if self.ami_events is not None:
                 self.ami_events.report_due()
+            ticks += 1
+            if ticks * POLL_S >= RECONCILE_S and self.store is not None:
+                ticks = 0
+                self.store.reconcile(wait=False)
 
     def _version_changed(self) -> None:
         """A new version is in service: its queues are the ones to mirror,

@@ -105,11 +105,26 @@ def end_run(db: sqlite3.Connection, run_id: int, note: str | None = None) -> Non
 
 # ---- reconciling ---------------------------------------------------------------------------
 
+# A `ccf serve` of another host is taken as dead when its worker row (workers.py, beaten every
+# 2 s) has been silent this long: far past a network hiccup or a stalled disk, well inside
+# what a supervisor waits for a call the wallboard still shows. A worker cut off from the
+# store for longer has its calls closed as interrupted while they may still run (docs/workers.md).
+ORPHANED_AFTER_S = 120.0
+# the runs of other hosts whose `ccf serve` stopped beating: a worker's id is "host pid start"
+ORPHANED_RUNS = (
+    "SELECT r.run_id, r.host, r.pid, r.command, r.started, w.heartbeat_ms FROM runs r "
+    "JOIN workers w ON w.worker = r.host || ' ' || r.pid || ' ' || "
+    "coalesce(r.process_start, '-') "
+    "WHERE r.ended_ms IS NULL AND r.host != ? AND w.state != 'stopped' AND w.heartbeat_ms < ? "
+    "ORDER BY r.run_id")
+
 
 def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[str]:
-    """Close the calls left open by runs of this host that are no longer
-    running (and those of files older than schema 6, which name no run),
-    inside the caller's transaction. Returns their ids."""
+    """Close the calls left open by runs that are certainly over, inside the caller's
+    transaction: runs of this host whose process is gone; runs of another host whose
+    `ccf serve` has not beaten its worker row for ORPHANED_AFTER_S (its host lost, or killed
+    there with no worker started since); calls of files older than schema 6, which name no
+    run. Returns their ids."""
     now = datetime.now(UTC)
     closer = f"run {run_id} (pid {me.pid} on {me.host})" if run_id else \
         f"pid {me.pid} on {me.host}"
@@ -121,18 +136,16 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[s
             continue
         why = (f"{what or 'the run'} that ran it (pid {pid} on {me.host}, run {dead}, "
                f"started {started}) stopped without ending it")
-        ids = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id = ? "
-                                        "AND outcome IS NULL", (dead,))]
-        for call_id in ids:
-            _close(db, call_id, why, now, closer)
-        end_run_note = f"no longer running: found by {closer} at {now.isoformat()}"
-        db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ?",
-                   (now.isoformat(), int(now.timestamp() * 1000), end_run_note, dead))
-        if ids:
-            log.warning("call store: %d call(s) left open by run %d (pid %d, started %s) "
-                        "closed as interrupted: %s", len(ids), dead, pid, started,
-                        ", ".join(ids))
-        closed.extend(ids)
+        closed += _end_dead_run(db, dead, why, f"no longer running: found by {closer} at "
+                                f"{now.isoformat()}", now, closer)
+    silent_since = int(now.timestamp() * 1000) - int(ORPHANED_AFTER_S * 1000)
+    for dead, host, pid, what, started, beat in db.execute(ORPHANED_RUNS,
+                                                            (me.host, silent_since)).fetchall():
+        last = datetime.fromtimestamp(beat / 1000, UTC).isoformat(timespec="seconds")
+        why = (f"{what or 'the run'} that ran it (pid {pid} on {host}, run {dead}, started "
+               f"{started}) stopped beating its worker row at {last}")
+        closed += _end_dead_run(db, dead, why, f"silent since {last}: taken as dead by "
+                                f"{closer} at {now.isoformat()}", now, closer)
     legacy = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id IS NULL "
                                        "AND outcome IS NULL")]
     for call_id in legacy:
@@ -142,6 +155,21 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[s
         log.warning("call store: %d call(s) left open before schema 6 closed as "
                     "interrupted: %s", len(legacy), ", ".join(legacy))
     return closed + legacy
+
+
+def _end_dead_run(db: sqlite3.Connection, dead: int, why: str, note: str, now: datetime,
+                  closer: str) -> list[str]:
+    """A dead run's open calls closed as interrupted, and the run ended with `note`."""
+    ids = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id = ? "
+                                    "AND outcome IS NULL", (dead,))]
+    for call_id in ids:
+        _close(db, call_id, why, now, closer)
+    db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ?",
+               (now.isoformat(), int(now.timestamp() * 1000), note, dead))
+    if ids:
+        log.warning("call store: %d call(s) left open by run %d (%s) closed as interrupted: %s",
+                    len(ids), dead, note, ", ".join(ids))
+    return ids
 
 
 def _close(db: sqlite3.Connection, call_id: str, why: str, now: datetime, closer: str) -> None:

@@ -11,6 +11,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 from asterisk.test_serve import Served
@@ -18,6 +19,7 @@ from ccf_cli import ccf
 
 from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_runs import ORPHANED_AFTER_S
 from store_faults.rig import (
     PATIENCE_S,
     centre,
@@ -116,3 +118,41 @@ def test_only_calls_of_dead_runs_on_this_host_are_reconciled(store_target: str) 
         ("alive-1", None), ("dead-1", "interrupted"), ("elsewhere-1", None)]
     assert on_disk(path, "SELECT run_id FROM runs WHERE ended IS NULL ORDER BY run_id") == \
         [(901,), (902,)]
+
+
+def test_calls_of_another_hosts_worker_are_reconciled_once_it_has_gone_silent(
+        store_target: str) -> None:
+    """A host lost with its `ccf serve`: no worker will start there to reconcile its calls, so
+    the others do, once its worker row has not been beaten for ORPHANED_AFTER_S; a worker
+    beating recently, or one that stopped cleanly, is left alone."""
+    path = store_target
+    CallStore(path).close()
+    now_ms = int(time.time() * 1000)
+    silent = now_ms - int(ORPHANED_AFTER_S * 1000) - 5_000
+    db = connect(path)
+    # each: another host's run with an open call, and its worker row
+    for run_id, host, beat, state, call_id in (
+            (911, "lost-host", silent, "serving", "lost-1"),
+            (912, "busy-host", now_ms - 3_000, "serving", "busy-1"),
+            (913, "quiet-host", silent, "stopped", "stopped-1")):
+        db.execute("INSERT INTO runs (run_id, host, pid, process_start, started, started_ms) "
+                   "VALUES (?, ?, 4242, 'boot:1', '2026-11-30T02:00:00+00:00', 0)",
+                   (run_id, host))
+        db.execute("INSERT INTO calls (call_id, started, started_ms, run_id) "
+                   "VALUES (?, '2026-11-30T02:00:00+00:00', 1796300000000, ?)",
+                   (call_id, run_id))
+        db.execute("INSERT INTO workers (worker, host, pid, started, heartbeat_ms, state) "
+                   "VALUES (?, ?, 4242, '2026-11-30T02:00:00+00:00', ?, ?)",
+                   (f"{host} 4242 boot:1", host, beat, state))
+    db.close()
+    with CallStore(path) as store:
+        closed = store.reconcile()
+    assert closed == ["lost-1"]
+    assert on_disk(path, "SELECT call_id, outcome FROM calls ORDER BY call_id") == [
+        ("busy-1", None), ("lost-1", "interrupted"), ("stopped-1", None)]
+    [(error,)] = on_disk(path, "SELECT error FROM calls WHERE call_id = 'lost-1'")
+    assert "pid 4242 on lost-host" in error and "stopped beating its worker row" in error
+    [(note,)] = on_disk(path, "SELECT end_note FROM runs WHERE run_id = 911")
+    assert note.startswith("silent since ")
+    assert on_disk(path, "SELECT run_id FROM runs WHERE ended IS NULL ORDER BY run_id") == \
+        [(912,), (913,)]
