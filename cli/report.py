@@ -160,6 +160,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
     from ccdsl.runtime.operations.reports import ReportError, ZoneError, make_report
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, duration_ms, filters
+    from ccdsl.runtime.operations.reports.pruned import pruned_note
 
     realtime = interval is Interval.realtime
     if realtime and (start or end):
@@ -185,6 +186,9 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
         raise _Bad(f"--zone: {exc}") from None
     except ReportError as exc:
         raise _Bad(str(exc)) from None
+    note = pruned_note(made)
+    if note:
+        write(f"warning: {note}\n", err=True)
     drawn = _graphs(graphs, path, made) if graphs else {}
     text = _render(made, fmt, one=section is not None, to_file=output is not None,
                    graphs=drawn)

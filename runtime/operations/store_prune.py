@@ -81,6 +81,12 @@ def _tables(db) -> tuple[str, ...]:
     return tuple(t for t in CALL_TABLES if t != "removed_files" or version >= 11)
 
 
+# meta's `pruned_before_ms`: the latest --before a prune took; before it, only the rollups
+HORIZON_SQL = ("INSERT INTO meta (key, value) VALUES ('pruned_before_ms', ?) "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+               "WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)")
+
+
 def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
           on_batch: Callable[[], None] | None = None) -> Pruned:
     """Delete (or count, `dry_run`) what `ccf store prune --before` removes from the store on
@@ -113,6 +119,8 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
             totals[table] += done
             if done < batch:
                 break
+    with _transaction(db):  # what a report over earlier times must say (reports/pruned.py)
+        db.execute(HORIZON_SQL, (str(before_ms),))
     return Pruned(tuple(totals.items()), files)
 
 

@@ -70,6 +70,28 @@ def test_the_report_over_the_pruned_days_is_unchanged(store: str, interval: str)
     assert _report(store, *asked) == before
 
 
+def test_a_report_reading_pruned_rows_says_so_and_one_from_the_rollups_does_not(
+        store: str) -> None:
+    ccf("store", "prune", "--before", UTC_CUTOFF, "--store", store)
+    assert _count(store, "SELECT value FROM meta WHERE key = 'pruned_before_ms'") == \
+        str(UTC_CUTOFF_MS)
+    whole_days = ccf("report", "--store", store, "--from", "2026-11-28", "--zone", "UTC")
+    assert whole_days.exit_code == 0 and "pruned" not in whole_days.stderr
+    after = ccf("report", "--store", store, "--from", "2026-11-30", "--zone", "UTC",
+                "--queue", "sales")
+    assert after.exit_code == 0 and "pruned" not in after.stderr
+    for asked, why in ((("--zone", "UTC", "--queue", "sales"), "with --queue sales"),
+                       ((), "with days in Asia/Shanghai, not UTC")):
+        result = ccf("report", "--store", store, "--from", "2026-11-28", *asked)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.startswith("warning: calls that ended before 2026-11-30T")
+        assert why in result.stderr and "rollups kept the totals" in result.stderr
+    # a later prune moves the horizon on; an earlier one never moves it back
+    ccf("store", "prune", "--before", "2026-11-20T00:00Z", "--store", store)
+    assert _count(store, "SELECT value FROM meta WHERE key = 'pruned_before_ms'") == \
+        str(UTC_CUTOFF_MS)
+
+
 def test_prints_what_it_removed_per_table_and_the_rows_are_gone(store: str) -> None:
     ended = _count(store, "SELECT count(*) FROM calls WHERE outcome IS NOT NULL AND ended_ms < ?",
                    CUTOFF_MS)

@@ -18,6 +18,7 @@ from ccdsl.runtime.operations.reports.model import (
     Options,
     Report,
 )
+from ccdsl.runtime.operations.reports.pruned import pruned_before_ms
 from ccdsl.runtime.operations.reports.query import ReportError, open_store, sections
 
 __all__ = ["ReportError", "ZoneError", "make_report"]
@@ -45,12 +46,13 @@ def make_report(path: str, filters: Filters = Filters(), options: Options = Opti
             tzinfo=zone)
         made, options, span = sections(db, filters, options, wanted, now, zone)
         recorded = has_states(db)
+        horizon = pruned_before_ms(db)
     finally:
         db.close()
     covers = None if span is None else (_local(span.lo, zone), _local(span.hi, zone))
     return Report(store=path, generated=datetime.now(zone).isoformat(timespec="seconds"),
                   filters=filters, options=options, sections=made, zone=zone_name(zone),
-                  covers=covers, agent_states=recorded)
+                  covers=covers, agent_states=recorded, pruned_before_ms=horizon)
 
 
 def _local(ms: int | None, zone: tzinfo) -> str:

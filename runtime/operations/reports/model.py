@@ -89,6 +89,7 @@ class Report:
     # its open ends closed by the first and last call; None: no range and no call
     covers: tuple[str, str] | None = None
     agent_states: bool = False  # whether the store has the console's agent states
+    pruned_before_ms: int | None = None  # `ccf store prune`'s latest --before (reports/pruned.py)
 
     def section(self, name: str) -> Section:
         for section in self.sections:
