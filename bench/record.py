@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from figures import HANDOFF, commit, machine, result_file  # noqa: E402
 
 BENCHES = ("compile.py", "simulate.py", "fastagi.py", "report.py", "chaos.py", "console.py",
-           "lsp.py")
+           "lsp.py", "scale.py")
 
 
 def main() -> int:

@@ -206,7 +206,26 @@ async def call(workers: list[Worker], i: int, run: Run, t0: float, hold_s: float
     run.refused.add(uniqueid)
 
 
-def stats(store: str) -> dict[str, int]:
+def cluster_cpu_s(data: Path) -> float:
+    """CPU seconds (user + system) of a PostgreSQL cluster's processes: the postmaster with
+    the children it reaped, and the live ones (the pools' backends, the WAL writer...)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15]) / tick  # its own and reaped children's
+        elif ppid == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def stats(store: str, data: Path | None = None) -> dict[str, float]:
     if not store.startswith("postgresql://"):
         return {}
     db = connect(store)
@@ -215,7 +234,10 @@ def stats(store: str) -> dict[str, int]:
                          "WHERE datname = current_database()").fetchone()
     finally:
         db.close()
-    return {"commits": row[0], "inserted": row[1], "updated": row[2]}
+    out = {"commits": row[0], "inserted": row[1], "updated": row[2]}
+    if data is not None:
+        out["pg_cpu_s"] = cluster_cpu_s(data)
+    return out
 
 
 def open_calls(store: str) -> int:
@@ -246,7 +268,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, list[Worker]]:
+async def scale(folder: Path, store: str, plan: Plan,
+                pg_data: Path | None = None) -> tuple[Run, dict, dict, list[Worker]]:
     """The run: both workers started, the calls placed, A killed and restarted, both
     stopped. What the peer saw, the marks of the timeline, the store's writes."""
     peer = AmiPeer(users={"ccf": SECRET})
@@ -256,7 +279,7 @@ async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, 
     workers = [Worker(name, config, free_port(), env) for name in ("A", "B")]
     for worker in workers:
         await worker.start()
-    before = stats(store)
+    before = stats(store, pg_data)
     run = Run()
     marks: dict[str, float] = {}
     t0 = time.monotonic()
@@ -290,7 +313,7 @@ async def scale(folder: Path, store: str, plan: Plan) -> tuple[Run, dict, dict, 
     codes = [await worker.stop() for worker in live]
     marks["exit_codes"] = codes
     await peer.stop()
-    after = stats(store)
+    after = stats(store, pg_data)
     return run, marks, {k: after[k] - before[k] for k in after}, workers
 
 
@@ -317,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             store = str(Path(folder) / "calls.db")
         try:
-            run, marks, writes, workers = asyncio.run(scale(Path(folder), store, plan))
+            run, marks, writes, workers = asyncio.run(scale(
+                Path(folder), store, plan, cluster.folder / "data" if cluster else None))
             rows = stored(store)
         finally:
             close_pools()
@@ -391,7 +415,9 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
     if writes:
         table += [("store commits per call", f"{writes['commits'] / handled:.2f}"),
                   ("store rows inserted per call", f"{writes['inserted'] / handled:.1f}"),
-                  ("store rows updated per call", f"{writes['updated'] / handled:.1f}")]
+                  ("store rows updated per call", f"{writes['updated'] / handled:.1f}"),
+                  ("PostgreSQL's CPU per call, ms (all its processes)",
+                   f"{1000 * writes['pg_cpu_s'] / handled:.2f}")]
     width = max(len(name) for name, _ in table)
     after = (f"back at {marks['restarted']:.1f} s" if "restarted" in marks else
              f"not restarted, its calls closed by B by {marks['reconciled']:.1f} s")
@@ -412,7 +438,8 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                "no_trace_in_crash_window": len(too_late),
                "end_unwritten_at_kill": len(end_unwritten),
                "cpu_ms_per_call": round(1000 * cpu / handled, 3),
-               **({f"{k}_per_call": round(v / handled, 3) for k, v in writes.items()})}
+               "duration_s": round(marks["done"], 1),
+               **({f"{k}_per_call": round(v / handled, 5) for k, v in writes.items()})}
     keep(f"scale-{store}", figures)
     ok = o.ok and not run.refused
     print(f"target: 2,000 calls at once on two workers, one killed: every finished call stored "
