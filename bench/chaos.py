@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
 from asterisk.centre import write_config  # noqa: E402
+from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
@@ -55,7 +55,6 @@ from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
 from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
-CCF = Path(sys.executable).with_name("ccf")
 SECRET = "chaos-bench-secret"
 CALLS = 400
 GAP_S = 0.05  # a new call every 50 ms: 20 calls a second
@@ -95,51 +94,6 @@ class Run:
     cut: set[str] = field(default_factory=set)  # the connection died mid-call
     refused: set[str] = field(default_factory=set)  # no server to connect to
     logins: int = 0
-
-
-class Server:
-    """`ccf serve` as a subprocess on a fixed FastAGI port."""
-
-    def __init__(self, config: Path, port: int) -> None:
-        self.argv = [str(CCF), "serve", "--config", str(config), "--port", str(port)]
-        self.env = {**os.environ, "CCF_AMI_SECRET": SECRET}
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log = b""
-
-    async def start(self) -> None:
-        # stdout carries the bound address line; the log (a reconciliation
-        # warning at a restart) goes to stderr, read on its own
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        self._drains = [asyncio.create_task(self._read(self.proc.stderr))]
-        try:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
-        except TimeoutError:
-            line = b""
-        if not line.startswith(b"ccf serve: FastAGI on"):
-            self.proc.kill()
-            await self.proc.wait()
-            await asyncio.gather(*self._drains)
-            raise SystemExit(f"ccf serve did not start: {line.decode()}{self.log.decode()}")
-        self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while chunk := await stream.read(65536):
-            self.log += chunk
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        await self.proc.wait()
-        await asyncio.gather(*self._drains)
-
-    async def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), 60)
-        await asyncio.gather(*self._drains)
-        return code
 
 
 def write_centre(folder: Path, ami_port: int) -> Path:
@@ -184,7 +138,7 @@ async def chaos(folder: Path) -> tuple[Run, dict, dict]:
     await peer.start()
     config = write_centre(folder, peer.port)
     port = free_port()
-    server = Server(config, port)
+    server = CcfServe(config, port, {**os.environ, "CCF_AMI_SECRET": SECRET})
     await server.start()
     run = Run()
     t0 = time.monotonic()

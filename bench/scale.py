@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import os
 import resource
-import signal
 import sys
 import tempfile
 import textwrap
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pg_cluster  # noqa: E402
 from asterisk.centre import write_config  # noqa: E402
+from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
@@ -58,7 +58,6 @@ from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect
 from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
-CCF = Path(sys.executable).with_name("ccf")
 SECRET = "scale-bench-secret"
 CALL_TIMEOUT_S = 120.0
 CRASH_WINDOW_S = 0.25 + 0.1  # docs/store.md: the writer's last 250 ms, with a margin
@@ -101,62 +100,6 @@ class Run:
     peak: int = 0
 
 
-class Worker:
-    """`ccf serve` as a subprocess on a port of its own."""
-
-    def __init__(self, name: str, config: Path, port: int, env: dict[str, str]) -> None:
-        self.name, self.port = name, port
-        self.argv = [str(CCF), "serve", "--config", str(config), "--port", str(port)]
-        self.env = env
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log = b""
-        self.cpu_s = 0.0  # of the processes that ended (a killed one's too), once serving
-        self._cpu_base = 0.0
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        self._drains = [asyncio.create_task(self._read(self.proc.stderr))]
-        try:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
-        except TimeoutError:
-            line = b""
-        if not line.startswith(b"ccf serve: FastAGI on"):
-            self.proc.kill()
-            await self.proc.wait()
-            await asyncio.gather(*self._drains)
-            raise SystemExit(f"worker {self.name} did not start: {line.decode()}"
-                             f"{self.log.decode()[-3000:]}")
-        self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
-        self._cpu_base = self.cpu_now()  # start-up is no call's cost
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while chunk := await stream.read(65536):
-            self.log += chunk
-
-    def cpu_now(self) -> float:
-        """user + system seconds of the running process, from /proc."""
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.cpu_s += self.cpu_now() - self._cpu_base
-        self.proc.kill()
-        await self.proc.wait()
-        await asyncio.gather(*self._drains)
-
-    async def stop(self) -> int:
-        assert self.proc is not None
-        self.cpu_s += self.cpu_now() - self._cpu_base
-        self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), 120)
-        await asyncio.gather(*self._drains)
-        return code
-
-
 def write_centre(folder: Path, ami_port: int, store: str, hold_s: float) -> Path:
     """The test centre's ccf.toml with the store at `store` (a URL, or a file), the flow
     deployed."""
@@ -180,7 +123,7 @@ def write_centre(folder: Path, ami_port: int, store: str, hold_s: float) -> Path
     return config
 
 
-async def call(workers: list[Worker], i: int, run: Run, t0: float, hold_s: float) -> None:
+async def call(workers: list[CcfServe], i: int, run: Run, t0: float, hold_s: float) -> None:
     uniqueid = f"1797000000.{i + 1}"
     run.placed[uniqueid] = time.monotonic() - t0
     first = workers[i % len(workers)]
@@ -269,14 +212,14 @@ def free_port() -> int:
 
 
 async def scale(folder: Path, store: str, plan: Plan,
-                pg_data: Path | None = None) -> tuple[Run, dict, dict, list[Worker]]:
+                pg_data: Path | None = None) -> tuple[Run, dict, dict, list[CcfServe]]:
     """The run: both workers started, the calls placed, A killed and restarted, both
     stopped. What the peer saw, the marks of the timeline, the store's writes."""
     peer = AmiPeer(users={"ccf": SECRET})
     await peer.start()
     config = write_centre(folder, peer.port, store, plan.hold_s)
     env = {**os.environ, "CCF_AMI_SECRET": SECRET}
-    workers = [Worker(name, config, free_port(), env) for name in ("A", "B")]
+    workers = [CcfServe(config, free_port(), env, name) for name in ("A", "B")]
     for worker in workers:
         await worker.start()
     before = stats(store, pg_data)
@@ -387,7 +330,7 @@ def account(run: Run, marks: dict, rows: dict[str, list]) -> Outcome:
                    too_late)
 
 
-def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers: list[Worker],
+def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers: list[CcfServe],
            rows: dict[str, list], o: Outcome) -> int:
     served_stored, twice, reconciled = o.served_stored, o.twice, o.reconciled
     lost, end_unwritten, unreconciled, too_late = (o.lost, o.end_unwritten, o.unreconciled,

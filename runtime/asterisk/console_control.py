@@ -59,6 +59,18 @@ _ALREADY_MEMBER = "Already there"
 _NOT_MEMBER = "Not there"
 
 
+async def _on(link: AmiLink, action: str, fine: tuple[str, ...],
+              headers: dict[str, object]) -> AmiMessage:
+    """One action on one link; an Error reply not in `fine` is a ControlError."""
+    try:
+        reply = await link.action(action, **headers)
+    except AmiError as exc:
+        raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
+    if not reply.ok and not any(word in (reply.message or "") for word in fine):
+        raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
+    return reply
+
+
 class AsteriskControl:
     """CentreControl on Asterisk (module doc).
 
@@ -120,30 +132,15 @@ class AsteriskControl:
         """One action, on `link`, else on the server of its Channel header (of the call
         `call`) if it has one; an Error reply not in `fine` is a ControlError."""
         channel = headers.get("Channel")
-        link = link or self._link(str(channel) if channel else None, call)
-        try:
-            reply = await link.action(action, **headers)
-        except AmiError as exc:
-            raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
-        if not reply.ok and not any(word in (reply.message or "") for word in fine):
-            raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
-        return reply
+        return await _on(link or self._link(str(channel) if channel else None, call), action,
+                         fine, headers)
 
     async def _act_everywhere(self, action: str, *fine: str,
                               **headers: object) -> list[AmiMessage]:
         """One action on every server's link (an agent's queue membership); the replies."""
         if not self.links():
             self._link()  # the ControlError saying no link is up
-        replies = []
-        for link in self.links():
-            try:
-                reply = await link.action(action, **headers)
-            except AmiError as exc:
-                raise ControlError(f"Asterisk did not answer {action}: {exc}", 503) from None
-            if not reply.ok and not any(word in (reply.message or "") for word in fine):
-                raise ControlError(f"Asterisk refused {action}: {reply.message or 'no reason'}")
-            replies.append(reply)
-        return replies
+        return [await _on(link, action, fine, headers) for link in self.links()]
 
     async def _originate(self, what: str, ring_s: float, *, spied: str | None = None,
                          call: str | None = None, **headers: object) -> AmiMessage:

@@ -1,0 +1,71 @@
+"""`ccf serve` as a subprocess of a bench (chaos.py, scale.py): started on a port of its own,
+its log drained, its CPU time counted from /proc once it serves, killed or stopped.
+
+Only the process's handle: must not place calls or read the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+CCF = Path(sys.executable).with_name("ccf")
+
+
+class CcfServe:
+    """`ccf serve` as a subprocess on a port of its own."""
+
+    def __init__(self, config: Path, port: int, env: dict[str, str], name: str = "") -> None:
+        self.name, self.port = name, port
+        self.argv = [str(CCF), "serve", "--config", str(config), "--port", str(port)]
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = b""
+        self.cpu_s = 0.0  # of the processes that ended (a killed one's too), once serving
+        self._cpu_base = 0.0
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        self._drains = [asyncio.create_task(self._read(self.proc.stderr))]
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        except TimeoutError:
+            line = b""
+        if not line.startswith(b"ccf serve: FastAGI on"):
+            self.proc.kill()
+            await self.proc.wait()
+            await asyncio.gather(*self._drains)
+            raise SystemExit(f"ccf serve {self.name} did not start: {line.decode()}"
+                             f"{self.log.decode()[-3000:]}")
+        self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
+        self._cpu_base = self.cpu_now()  # start-up is no call's cost
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(65536):
+            self.log += chunk
+
+    def cpu_now(self) -> float:
+        """user + system seconds of the running process, from /proc."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.cpu_s += self.cpu_now() - self._cpu_base
+        self.proc.kill()
+        await self.proc.wait()
+        await asyncio.gather(*self._drains)
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        self.cpu_s += self.cpu_now() - self._cpu_base
+        self.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.proc.wait(), 120)
+        await asyncio.gather(*self._drains)
+        return code
