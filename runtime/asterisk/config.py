@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import config_servers, limits, names
-from ccdsl.runtime.asterisk.config_store import store_target
+from ccdsl.runtime.asterisk.config_store import flows_in_store, store_target
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
 from ccdsl.runtime.core.crm.config import load_config as load_crm_config
@@ -543,7 +543,8 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
                        f"{config.ami.channel_idle_s:g}s, store_rate {config.ami.store_rate}/s"),
         ("sounds", config.sounds_dir),
         ("recordings", config.recordings_dir),
-        ("flow store", config.flows_dir),
+        ("flow store", "the call store's database" if flows_in_store(
+            config.store_path, config.flows_dir) else config.flows_dir),
         ("call store", config.store_path),
         ("tts cache", config.tts_cache_dir),
         ("tts command", " ".join(config.tts_command) if config.tts_command

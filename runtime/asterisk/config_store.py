@@ -5,6 +5,7 @@ Reads the document only: must not connect to the store.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from ccdsl.runtime.operations.database import PASSWORD_ENV, is_postgres, shown
@@ -30,3 +31,12 @@ def store_target(doc: dict, where: str, problems: list[str]) -> str | None:
                         "keep one")
         return None
     return url
+
+
+def flows_in_store(store_path: str, flows_dir: str) -> bool:
+    """Whether a centre keeps its deployed flows in the call store's database: always with a
+    PostgreSQL store (several workers share it); with SQLite when `[paths] flows` names the
+    store's own file."""
+    if is_postgres(store_path):
+        return True
+    return os.path.realpath(flows_dir) == os.path.realpath(store_path)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccdsl.runtime.asterisk.config_store import flows_in_store
 from ccdsl.runtime.asterisk.flowstore import (
     _VERSION,
     Bundle,
@@ -46,10 +47,7 @@ SET_POINTER_SQL = (
 def in_database(config) -> bool:
     """Whether a centre keeps its flows in the call store's database: always with a PostgreSQL
     store; with SQLite when `[paths] flows` names the store's own file."""
-    store = str(config.store_path)
-    if is_postgres(store):
-        return True
-    return os.path.realpath(config.flows_dir) == os.path.realpath(store)
+    return flows_in_store(str(config.store_path), config.flows_dir)
 
 
 def flow_store_for(config) -> FlowStore:

@@ -448,11 +448,9 @@ class CallStore:
     # -- runs ------------------------------------------------------------
 
     def reconcile(self, *, wait: bool = True) -> list[str] | None:
-        """Close as `interrupted` the calls left open by runs that are over (store_runs:
-        this host's whose process is gone, another host's whose worker stopped beating):
-        `ccf serve` at start, waiting, and then now and then without waiting. Done by the
-        writer; returns the closed calls' ids once done within `wait_s` (None when it is
-        still to be done, or not waited for: the log says what it closed)."""
+        """Close as `interrupted` the calls of runs that are over (store_runs.reconcile), by
+        the writer: the closed ids once done within `wait_s`; None when still to be done,
+        or `wait` False (ccf serve's periodic one): the log says what it closed."""
         job = Job(lambda db: reconcile_runs(db, self._me, self._run_id))
         with self._lock:
             self._q.jobs.append(job)
