@@ -44,6 +44,7 @@ class CcfServe:
                              f"{self.log.decode()[-3000:]}")
         self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
         self._cpu_base = self.cpu_now()  # start-up is no call's cost
+        self.rss_start_kb = self.rss_kb()
 
     async def _read(self, stream: asyncio.StreamReader) -> None:
         while chunk := await stream.read(65536):
@@ -54,6 +55,14 @@ class CcfServe:
         assert self.proc is not None
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kb(self) -> int:
+        """Its resident memory now, from /proc."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
 
     async def kill(self) -> None:
         assert self.proc is not None

@@ -231,6 +231,8 @@ async def scale(folder: Path, store: str, plan: Plan,
         await asyncio.sleep(plan.kill_at_s)
         marks["kill"] = time.monotonic() - t0
         marks["up_at_kill"] = run.up
+        # each worker's memory with its calls up, against its own once it served
+        marks["rss_kb"] = {w.name: (w.rss_start_kb, w.rss_kb()) for w in workers}
         await workers[0].kill()
         if plan.restart_after_s is not None:
             await asyncio.sleep(plan.restart_after_s)
@@ -338,6 +340,8 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
     taken = {w.name: sum(1 for v in run.worker.values() if v == w.name) for w in workers}
     handled = max(1, len(run.served) + len(run.cut))
     cpu = sum(w.cpu_s for w in workers)
+    grown = sum(now - start for start, now in marks["rss_kb"].values())
+    rss_per_call = grown / max(1, marks["up_at_kill"])
     table = [
         ("calls placed", plan.calls),
         ("in progress at once (peak)", run.peak),
@@ -354,6 +358,7 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
         ("refused by both workers", len(run.refused)),
         ("stored twice", len(twice)),
         ("workers' CPU per call, ms (user + system)", f"{1000 * cpu / handled:.2f}"),
+        ("workers' memory per call in progress, KB (RSS at the kill)", f"{rss_per_call:.1f}"),
     ]
     if writes:
         table += [("store commits per call", f"{writes['commits'] / handled:.2f}"),
@@ -381,6 +386,8 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                "no_trace_in_crash_window": len(too_late),
                "end_unwritten_at_kill": len(end_unwritten),
                "cpu_ms_per_call": round(1000 * cpu / handled, 3),
+               "rss_kb_per_call_in_progress": round(rss_per_call, 2),
+               "rss_kb": marks["rss_kb"],
                "duration_s": round(marks["done"], 1),
                **({f"{k}_per_call": round(v / handled, 5) for k, v in writes.items()})}
     keep(f"scale-{store}", figures)
