@@ -173,11 +173,15 @@ def stats(store: str, data: Path | None = None) -> dict[str, float]:
         return {}
     db = connect(store)
     try:
-        row = db.execute("SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database "
+        # active and idle-in-transaction time: every session's time inside statements and
+        # transactions, an upper bound of the time the store's one write lock was held
+        row = db.execute("SELECT xact_commit, tup_inserted, tup_updated, active_time, "
+                         "idle_in_transaction_time FROM pg_stat_database "
                          "WHERE datname = current_database()").fetchone()
     finally:
         db.close()
-    out = {"commits": row[0], "inserted": row[1], "updated": row[2]}
+    out = {"commits": row[0], "inserted": row[1], "updated": row[2],
+           "busy_ms": row[3] + row[4]}
     if data is not None:
         out["pg_cpu_s"] = cluster_cpu_s(data)
     return out
@@ -365,7 +369,9 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                   ("store rows inserted per call", f"{writes['inserted'] / handled:.1f}"),
                   ("store rows updated per call", f"{writes['updated'] / handled:.1f}"),
                   ("PostgreSQL's CPU per call, ms (all its processes)",
-                   f"{1000 * writes['pg_cpu_s'] / handled:.2f}")]
+                   f"{1000 * writes['pg_cpu_s'] / handled:.2f}"),
+                  ("sessions' time in statements and transactions per call, ms",
+                   f"{writes['busy_ms'] / handled:.2f}")]
     width = max(len(name) for name, _ in table)
     after = (f"back at {marks['restarted']:.1f} s" if "restarted" in marks else
              f"not restarted, its calls closed by B by {marks['reconciled']:.1f} s")
