@@ -91,6 +91,9 @@ class HoldingLine(ScriptBackend):
 @dataclass
 class Run:
     placed: dict[str, float] = field(default_factory=dict)
+    # when the worker began the call: its first command reached the peer (under load, well
+    # after the peer connected)
+    began: dict[str, float] = field(default_factory=dict)
     ended: dict[str, float] = field(default_factory=dict)
     worker: dict[str, str] = field(default_factory=dict)  # which worker took the call
     served: set[str] = field(default_factory=set)
@@ -140,6 +143,7 @@ async def call(workers: list[CcfServe], i: int, run: Run, t0: float, hold_s: flo
         if not report.commands:
             continue  # closed without a command: refused (max_calls, stopping)
         run.worker[uniqueid] = worker.name
+        run.began[uniqueid] = run.placed[uniqueid] + report.waits_s[0]
         run.ended[uniqueid] = time.monotonic() - t0
         if report.closed_by == "server" and report.commands[-1].startswith("HANGUP"):
             run.served.add(uniqueid)
@@ -330,7 +334,7 @@ def account(run: Run, marks: dict, rows: dict[str, list]) -> Outcome:
     lost -= end_unwritten
     unreconciled = run.cut - reconciled - cut_finished
     too_late = {uid for uid in unreconciled if uid not in rows
-                and run.placed[uid] >= marks["kill"] - CRASH_WINDOW_S}
+                and run.began.get(uid, run.placed[uid]) >= marks["kill"] - CRASH_WINDOW_S}
     unreconciled -= too_late
     return Outcome(served_stored, twice, reconciled, lost, end_unwritten, unreconciled,
                    too_late)
@@ -356,7 +360,8 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
         ("cut by worker A's SIGKILL", len(run.cut)),
         ("  reconciled as interrupted " + ("by worker B" if plan.restart_after_s is None
                                             else "after its restart"), len(reconciled)),
-        (f"  begun in the last {CRASH_WINDOW_S * 1000:.0f} ms, no trace (documented)",
+        (f"  begun (its first command) in the last {CRASH_WINDOW_S * 1000:.0f} ms, no trace "
+         "(documented)",
          len(too_late)),
         ("served as the kill came, the end not yet written (documented)", len(end_unwritten)),
         ("refused by both workers", len(run.refused)),
@@ -382,6 +387,7 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
         print(f"{name:<{width}}  {value:>10}")
     for uid in sorted(lost | unreconciled | end_unwritten)[:50]:
         print(f"  {uid}: worker {run.worker.get(uid)}, placed at {run.placed[uid]:.3f} s, "
+              f"begun at {run.began.get(uid, float('nan')):.3f} s, "
               f"ended at {run.ended.get(uid, float('nan')):.3f} s (the kill at "
               f"{marks['kill']:.3f} s), stored as {rows.get(uid)}")
     figures = {"store": store, "calls": plan.calls, "peak_in_progress": run.peak,
