@@ -34,6 +34,7 @@ import resource
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +212,51 @@ def stored(store: str) -> dict[str, list]:
     return by_id
 
 
+class LockWatch:
+    """How much of the time the store's one write lock (the advisory lock dialect.py gives
+    BEGIN IMMEDIATE) is held: pg_locks sampled every 10 ms from a thread of its own."""
+
+    SQL = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242001 "
+           "AND granted")
+
+    def __init__(self, store: str, t0: float) -> None:
+        self.store, self.t0 = store, t0
+        self.samples: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        db = connect(self.store)
+        try:
+            while not self._stop.wait(0.01):
+                held = db.execute(self.SQL).fetchone()[0] > 0
+                self.samples.append((time.monotonic() - self.t0, held))
+        finally:
+            db.close()
+
+    def start(self) -> LockWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """The share of samples with the lock held: over the run, and the busiest second's."""
+        self._stop.set()
+        self._thread.join()
+        if not self.samples:
+            return {}
+        by_second: dict[int, list[bool]] = {}
+        for at, held in self.samples:
+            by_second.setdefault(int(at), []).append(held)
+        busiest = max(by_second, key=lambda s: sum(by_second[s]) / len(by_second[s]))
+        share = [held for _, held in self.samples]
+        return {"lock_held_share": round(sum(share) / len(share), 4),
+                "lock_share_by_second": [round(sum(by_second[s]) / len(by_second[s]), 2)
+                                         for s in sorted(by_second)],
+                "lock_busiest_second": busiest,
+                "lock_busiest_share": round(sum(by_second[busiest]) / len(by_second[busiest]),
+                                            4)}
+
+
 def free_port() -> int:
     import socket
 
@@ -234,6 +280,7 @@ async def scale(folder: Path, store: str, plan: Plan,
     run = Run()
     marks: dict[str, float] = {}
     t0 = time.monotonic()
+    watch = LockWatch(store, t0).start() if store.startswith("postgresql://") else None
 
     async def timeline() -> None:
         await asyncio.sleep(plan.kill_at_s)
@@ -257,6 +304,7 @@ async def scale(folder: Path, store: str, plan: Plan,
     await asyncio.gather(*tasks)
     await killing
     marks["done"] = time.monotonic() - t0
+    marks["lock"] = watch.stop() if watch is not None else {}
     if plan.restart_after_s is None:  # B closes A's calls on its own: wait for it
         deadline = time.monotonic() + 2 * RECONCILE_S + 30
         while open_calls(store) and time.monotonic() < deadline:
@@ -377,6 +425,17 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                    f"{1000 * writes['pg_cpu_s'] / handled:.2f}"),
                   ("sessions' time in statements and transactions per call, ms",
                    f"{writes['busy_ms'] / handled:.2f}")]
+    lock = marks.get("lock") or {}
+    if lock:
+        second = lock["lock_busiest_second"]
+        moved = sum(1 for at in (*run.began.values(), *run.ended.values())
+                    if second <= at < second + 1)
+        lock["lock_busiest_starts_and_ends"] = moved
+        print("store write lock held, share of each second: " + " ".join(
+            f"{share:.0%}" for share in lock["lock_share_by_second"]))
+        table += [("store write lock held, share of the run", f"{lock['lock_held_share']:.1%}"),
+                  (f"  in its busiest second ({second} s: {moved} call starts and ends)",
+                   f"{lock['lock_busiest_share']:.1%}")]
     width = max(len(name) for name, _ in table)
     after = (f"back at {marks['restarted']:.1f} s" if "restarted" in marks else
              f"not restarted, its calls closed by B by {marks['reconciled']:.1f} s")
@@ -400,7 +459,7 @@ def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers:
                "cpu_ms_per_call": round(1000 * cpu / handled, 3),
                "rss_kb_per_call_in_progress": round(rss_per_call, 2),
                "rss_kb": marks["rss_kb"],
-               "duration_s": round(marks["done"], 1),
+               "duration_s": round(marks["done"], 1), **lock,
                **({f"{k}_per_call": round(v / handled, 5) for k, v in writes.items()})}
     keep(f"scale-{store}", figures)
     ok = o.ok and not run.refused

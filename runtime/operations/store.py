@@ -66,6 +66,7 @@ SIMULATION_CALLS_PER_COMMIT = 500
 EVENTS_PER_CALL = 50
 CLOSE_WAIT_S = 10.0  # how long closing tries to write what is left
 RESERVE_BUSY_MS = 30_000  # a `sim-N` reservation waits this long for other writers
+RECONCILE_BATCH = 50  # calls one reconciling transaction closes; other writes go in between
 CLAIMS_KEPT = 100_000  # Uniqueids whose calls this store remembers without reading the file
 ENDED_KEPT = 10_000  # finished calls whose late events are kept as events only
 
@@ -451,7 +452,8 @@ class CallStore:
         """Close as `interrupted` the calls of runs that are over (store_runs.reconcile), by
         the writer: the closed ids once done within `wait_s`; None when still to be done,
         or `wait` False (ccf serve's periodic one): the log says what it closed."""
-        job = Job(lambda db: reconcile_runs(db, self._me, self._run_id))
+        job = Job(lambda db: reconcile_runs(db, self._me, self._run_id, RECONCILE_BATCH),
+                  then=lambda ids: len(ids or ()) < RECONCILE_BATCH or self.reconcile(wait=False))
         with self._lock:
             self._q.jobs.append(job)
             self._queued()
@@ -465,9 +467,8 @@ class CallStore:
         return job.result if job.done.is_set() else None
 
     def close(self) -> None:
-        """Finish calls still open (they get outcome `error`), write
-        everything (trying for CLOSE_WAIT_S), close the file. StoreError
-        when rows could not be written."""
+        """Finish calls still open (outcome `error`), write everything (trying for
+        CLOSE_WAIT_S), close the file. StoreError when rows could not be written."""
         with self._lock:
             if self._db is None:
                 return

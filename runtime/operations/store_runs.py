@@ -119,16 +119,19 @@ ORPHANED_RUNS = (
     "ORDER BY r.run_id")
 
 
-def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[str]:
+def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None,
+              limit: int | None = None) -> list[str]:
     """Close the calls left open by runs that are certainly over, inside the caller's
     transaction: runs of this host whose process is gone; runs of another host whose
     `ccf serve` has not beaten its worker row for ORPHANED_AFTER_S (its host lost, or killed
     there with no worker started since); calls of files older than schema 6, which name no
-    run. Returns their ids."""
+    run. At most `limit` calls (a run is ended once all of its are closed): one transaction
+    holds the store's write lock, and a killed worker may have left thousands. Their ids."""
     now = datetime.now(UTC)
     closer = f"run {run_id} (pid {me.pid} on {me.host})" if run_id else \
         f"pid {me.pid} on {me.host}"
     closed: list[str] = []
+    room = [limit if limit is not None else -1]  # calls still to close in this transaction
     runs = db.execute("SELECT run_id, pid, process_start, command, started FROM runs "
                       "WHERE ended_ms IS NULL AND host = ? ORDER BY run_id", (me.host,))
     for dead, pid, start, what, started in runs.fetchall():
@@ -137,7 +140,9 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[s
         why = (f"{what or 'the run'} that ran it (pid {pid} on {me.host}, run {dead}, "
                f"started {started}) stopped without ending it")
         closed += _end_dead_run(db, dead, why, f"no longer running: found by {closer} at "
-                                f"{now.isoformat()}", now, closer)
+                                f"{now.isoformat()}", now, closer, room)
+        if not room[0]:
+            return closed
     silent_since = int(now.timestamp() * 1000) - int(ORPHANED_AFTER_S * 1000)
     for dead, host, pid, what, started, beat in db.execute(ORPHANED_RUNS,
                                                             (me.host, silent_since)).fetchall():
@@ -145,7 +150,9 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[s
         why = (f"{what or 'the run'} that ran it (pid {pid} on {host}, run {dead}, started "
                f"{started}) stopped beating its worker row at {last}")
         closed += _end_dead_run(db, dead, why, f"silent since {last}: taken as dead by "
-                                f"{closer} at {now.isoformat()}", now, closer)
+                                f"{closer} at {now.isoformat()}", now, closer, room)
+        if not room[0]:
+            return closed
     legacy = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id IS NULL "
                                        "AND outcome IS NULL")]
     for call_id in legacy:
@@ -158,14 +165,21 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None) -> list[s
 
 
 def _end_dead_run(db: sqlite3.Connection, dead: int, why: str, note: str, now: datetime,
-                  closer: str) -> list[str]:
-    """A dead run's open calls closed as interrupted, and the run ended with `note`."""
+                  closer: str, room: list[int]) -> list[str]:
+    """A dead run's open calls closed as interrupted, at most room[0] of them (-1: all; room[0]
+    counts down), and the run ended with `note` once none is left."""
     ids = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id = ? "
-                                    "AND outcome IS NULL", (dead,))]
+                                    "AND outcome IS NULL ORDER BY call_id", (dead,))]
+    more = 0 <= room[0] < len(ids)
+    if more:
+        ids = ids[:room[0]]
     for call_id in ids:
         _close(db, call_id, why, now, closer)
-    db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ?",
-               (now.isoformat(), int(now.timestamp() * 1000), note, dead))
+    if room[0] >= 0:
+        room[0] -= len(ids)
+    if not more:
+        db.execute("UPDATE runs SET ended = ?, ended_ms = ?, end_note = ? WHERE run_id = ?",
+                   (now.isoformat(), int(now.timestamp() * 1000), note, dead))
     if ids:
         log.warning("call store: %d call(s) left open by run %d (%s) closed as interrupted: %s",
                     len(ids), dead, note, ", ".join(ids))

@@ -51,6 +51,8 @@ class Job:
     run: Callable[[sqlite3.Connection], Any]
     result: Any = None
     done: threading.Event = field(default_factory=threading.Event)
+    # called with the result once committed, in the writer's thread (queueing more work)
+    then: Callable[[Any], None] | None = None
 
 
 @dataclass
@@ -248,6 +250,8 @@ class StoreWriter:
                         self.path, batch.rows)
         for job in batch.jobs:
             job.done.set()
+            if job.then is not None:
+                job.then(job.result)
 
     def _write(self, db: sqlite3.Connection, batch: Batch) -> None:
         run_id = self._run_id(db) if batch.inserts else None

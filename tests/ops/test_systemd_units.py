@@ -51,3 +51,14 @@ def test_the_service_runs_ccf_serve_as_ccf_with_its_secrets_apart() -> None:
     assert "ccf store backup" in backup
     env = (UNITS / "ccf.env.example").read_text(encoding="utf-8")
     assert "mode 0600" in env and "CCF_STORE_PASSWORD=" in env
+
+
+def test_more_workers_on_a_host_by_fastagi_port_with_enough_files() -> None:
+    """docs/scale.md: ccf@PORT runs one more worker; every worker may hold thousands of calls,
+    each a FastAGI socket."""
+    worker = _parsed("ccf@.service")["Service"]
+    assert worker["ExecStart"] == (f"{INSTALLED_CCF} serve --config /etc/ccf/ccf.toml "
+                                   "--port %i --web-port 0")
+    for unit in ("ccf.service", "ccf@.service"):
+        assert int(_parsed(unit)["Service"]["LimitNOFILE"]) >= 65536
+    assert _parsed("ccf@.service")["Service"]["EnvironmentFile"] == "/etc/ccf/ccf.env"

@@ -18,7 +18,7 @@ from asterisk.test_serve import Served
 from ccf_cli import ccf
 
 from ccdsl.runtime.operations.database import connect
-from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store import RECONCILE_BATCH, CallStore
 from ccdsl.runtime.operations.store_runs import ORPHANED_AFTER_S
 from store_faults.rig import (
     PATIENCE_S,
@@ -29,6 +29,7 @@ from store_faults.rig import (
     place,
     store_of,
     until,
+    wait_for,
 )
 
 UID = "1796300000.1"
@@ -156,3 +157,31 @@ def test_calls_of_another_hosts_worker_are_reconciled_once_it_has_gone_silent(
     assert note.startswith("silent since ")
     assert on_disk(path, "SELECT run_id FROM runs WHERE ended IS NULL ORDER BY run_id") == \
         [(912,), (913,)]
+
+
+def test_a_dead_run_with_many_calls_is_closed_a_batch_per_transaction(store_target: str) -> None:
+    """A killed worker may leave thousands of calls: each reconciling transaction closes
+    RECONCILE_BATCH of them (it holds the store's write lock), the next queued behind the
+    other writes, and the run is ended with its last call."""
+    path = store_target
+    CallStore(path).close()
+    db = connect(path)
+    db.execute("INSERT INTO runs (run_id, host, pid, started, started_ms) "
+               "VALUES (921, ?, ?, '2026-11-30T02:00:00+00:00', 0)",
+               (socket.gethostname(), 2**22 + 19))
+    many = RECONCILE_BATCH * 2 + 7
+    db.executemany("INSERT INTO calls (call_id, started, started_ms, run_id) "
+                   "VALUES (?, '2026-11-30T02:00:00+00:00', 1796300000000, 921)",
+                   [(f"many-{i:04d}",) for i in range(many)])
+    db.close()
+    with CallStore(path) as store:
+        first = store.reconcile()
+        wait_for(lambda: on_disk(path, "SELECT count(*) FROM calls WHERE outcome IS NULL")
+                 == [(0,)], "every call of the dead run closed")
+        store.flush()
+    assert first == [f"many-{i:04d}" for i in range(RECONCILE_BATCH)]
+    assert on_disk(path, "SELECT count(*) FROM calls WHERE outcome = 'interrupted'") == \
+        [(many,)]
+    [(ended, note)] = on_disk(path, "SELECT ended IS NOT NULL, end_note FROM runs "
+                                    "WHERE run_id = 921")
+    assert ended == 1 and "no longer running" in note
