@@ -406,7 +406,7 @@ class LiveCentre:
         return await link.action(action, **headers)
 
     def _ami_up(self) -> AmiLink | None:
-        """The first server's link that is logged in (a screen pop's UserEvent)."""
+        """The first server's link that is logged in (an action not about one server)."""
         return next(iter(self._links_up()), None)
 
     def _link_for_agent(self, agent_id: str) -> AmiLink | None:
