@@ -8,10 +8,10 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import (
+    USAGE,
     ConfigOption,
     fail,
     load_centre,
-    require_ami_secret,
     service_exit_code,
     write,
 )
@@ -43,7 +43,9 @@ def pause(
     """Pause an agent: the queues stop ringing them until `ccf agent unpause`.
 
     Exit status: 0 when Asterisk paused the member, 1 when it did not, 2
-    for a usage error, 4 when Asterisk's AMI does not answer.
+    for a usage error, 4 when Asterisk's AMI does not answer. With several
+    Asterisk servers: on each one the agent is a member of; an error names a
+    server that did not answer or refused, after the others were done.
     """
     _run(agent, True, queue, reason, config)
 
@@ -57,7 +59,8 @@ def unpause(
     """Unpause an agent: the queues ring them again, also after an auto-pause.
 
     Exit status: 0 when Asterisk unpaused the member, 1 when it did not, 2
-    for a usage error, 4 when Asterisk's AMI does not answer.
+    for a usage error, 4 when Asterisk's AMI does not answer. With several
+    Asterisk servers: as for pause.
     """
     _run(agent, False, queue, None, config)
 
@@ -66,15 +69,19 @@ def _run(agent: str, paused: bool, queue: str | None, reason: str | None,
          config: str | None) -> None:
     import asyncio
 
+    from ccdsl.runtime.asterisk.each_server import missing_secret
     from ccdsl.runtime.asterisk.pause import PauseError, set_paused
 
     centre = load_centre(config)
-    require_ami_secret(centre)
+    missing = missing_secret(centre)  # every server is asked: each one's secret
+    if missing:
+        raise fail(missing, USAGE)
     try:
         done = asyncio.run(set_paused(centre, agent, paused, queue=queue, reason=reason))
     except PauseError as exc:
         raise fail(str(exc), service_exit_code(exc)) from None
     where = f"queue {done.queue}" if done.queue else "every queue"
     why = f": {done.reason}" if done.reason else ""
+    on = f" on {', '.join(done.servers)}" if done.servers else ""
     write(f"agent {done.agent} ({done.interface}) {'paused' if done.paused else 'unpaused'} "
-          f"in {where}{why}\n")
+          f"in {where}{on}{why}\n")

@@ -13,7 +13,6 @@ from ccdsl.cli.common import (
     StoreOption,
     fail,
     open_store,
-    require_ami_secret,
     service_exit_code,
     write,
 )
@@ -71,17 +70,20 @@ def callback(
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
                    "store", USAGE)
     if not simulate:
-        require_ami_secret(centre)
+        _require_secrets(centre)
     answers = _customer_answers(customer_answers)
 
+    chosen: list[str] = []  # the Asterisk server that placed it
+
     async def run():
-        from ccdsl.runtime.asterisk.callback import make_plan, run_callback
+        from ccdsl.runtime.asterisk.callback import make_plan, run_callback, server_of_call
 
         crm = _crm(centre)
         try:
             with open_store(path, None) as calls:
                 plan = await make_plan(calls, call, agent, specs, crm)
-                originator, now = _originator(centre, simulate, answers)
+                first = None if simulate else server_of_call(calls, plan.call_id)
+                originator, now = _originator(centre, simulate, answers, first, chosen)
                 return await run_callback(plan, originator, calls, crm, now=now,
                                           source="sim" if simulate else "ccf")
         finally:
@@ -93,6 +95,8 @@ def callback(
     except CallbackError as exc:
         raise fail(str(exc), service_exit_code(exc)) from None
     _print(outcome, simulate)
+    if len(centre.servers if centre else ()) > 1 and chosen:
+        write(f"placed through the Asterisk server {chosen[0]}\n")
     if not outcome.result.ok:
         raise typer.Exit(PROBLEMS)
 
@@ -137,7 +141,10 @@ def _crm(centre):
         raise fail(f"the CRM cannot be opened: {exc}", USAGE) from None
 
 
-def _originator(centre, simulate: bool, answers: int | None):
+def _originator(centre, simulate: bool, answers: int | None, first: str | None = None,
+                chosen: list[str] | None = None):
+    """first: the server the call came in on, tried before the others; chosen gets the
+    label of the server that placed it."""
     from ccdsl.runtime.asterisk.callback import AmiOriginator, SimOriginator
 
     if simulate:
@@ -147,22 +154,14 @@ def _originator(centre, simulate: bool, answers: int | None):
 
         clock = VirtualClock(datetime.now().astimezone())
         return SimOriginator(clock, customer_answer_ms=answers), clock.now
+    from ccdsl.runtime.asterisk.callback import connect_first, servers_in_turn
+    from ccdsl.runtime.asterisk.config_servers import servers_of
+
     ami = centre.ami
+    servers = servers_in_turn(servers_of(centre), first)
 
     async def connect(on_event):
-        import asyncio
-
-        from ccdsl.runtime.asterisk.ami import AmiLink
-
-        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, on_event=on_event,
-                       timeout=ami.timeout_s, ping_interval=None,
-                       events="call")  # OriginateResponse is of class call
-        try:
-            await asyncio.wait_for(link.start(), ami.timeout_s * 2)
-        except BaseException:
-            await link.close()
-            raise
-        return link
+        return await connect_first(servers, on_event, chosen if chosen is not None else [])
 
     return AmiOriginator(connect, agent_interface=centre.agents.interface,
                          outbound_interface=centre.outbound_interface,
@@ -190,3 +189,12 @@ def _print(outcome, simulate: bool) -> None:
         write(f"{v(outcome.task_update)}\n")
     elif plan.task is None:
         write("no call-back task in the CRM for this call\n")
+
+
+def _require_secrets(centre) -> None:
+    """A usage error when a server's secret variable is not set: every server is asked."""
+    from ccdsl.runtime.asterisk.each_server import missing_secret
+
+    missing = missing_secret(centre)
+    if missing:
+        raise fail(missing, USAGE)

@@ -345,6 +345,30 @@ def test_a_missing_ami_secret_is_one_usage_error_for_every_command(place, monkey
                         "manager.conf)"}
 
 
+def test_several_servers_need_each_secret_and_a_silent_one_is_unreachable(place,
+                                                                           monkeypatch) -> None:
+    """[[asterisk]] servers: `ccf agent`, `ccf monitor` and `ccf callback` ask each one, so a
+    second server's missing secret is a usage error naming it, and servers that do not answer
+    are exit 4 (the call may be on one of them)."""
+    monkeypatch.chdir(place["dir"])
+    servers = "".join(f'[[asterisk]]\nname = "{name}"\nport = {closed_port()}\n'
+                      f'secret_env = "{env}"\n'
+                      for name, env in (("a", "CCF_AMI_SECRET"), ("b", "CCF_TEST_SECRET_B")))
+    toml = Path(place["dir"]) / "servers.toml"
+    toml.write_text(f'{servers}[api]\nport = {closed_port()}\n[agents]\nfile = "agents.toml"\n',
+                    encoding="utf-8")
+    for words, args in AMI_COMMANDS[1:]:
+        result = ccf(*words.split(), *args.split(), "--config", str(toml), env=SECRET)
+        assert result.exit_code == USAGE, (words, result.output)
+        assert "the AMI secret is missing (server b): set the environment variable " \
+               "CCF_TEST_SECRET_B" in result.output
+    both = {**SECRET, "CCF_TEST_SECRET_B": "b-secret"}
+    for words, args in AMI_COMMANDS[1:4]:
+        result = ccf(*words.split(), *args.split(), "--config", str(toml), env=both)
+        assert result.exit_code == UNREACHABLE, (words, result.output)
+        assert "a: " in result.output and "b: " in result.output
+
+
 @pytest.mark.parametrize("words", sorted(leaf_commands()), ids=" ".join)
 def test_an_unknown_option_is_a_usage_error(words) -> None:
     result = ccf(*words, "--no-such-option")

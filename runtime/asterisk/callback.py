@@ -7,6 +7,7 @@ describes the plan, the run and the two originators (AMI, simulated).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_ids import base_of
 
 TASK_TYPE = "callback_task"
 AGENT_RING_MS = 30_000  # how long the agent's phone rings
@@ -302,6 +304,68 @@ class SimOriginator:
         return CallbackResult("done", f"agent {agent.id} reached the customer at "
                               f"{plan.number}", tuple(steps),
                               {"simulated": True, "dial_status": "ANSWER"})
+
+
+# -- which Asterisk server places it (several [[asterisk]] servers) ----------------------
+
+
+def server_of_call(store: Any, call_id: str) -> str | None:
+    """The [[asterisk]] server the call came in on, as the AMI events ccf serve kept for it
+    say (centre_events data `ccf_server`); None when none were kept (one server, or a store
+    that cannot be queried)."""
+    query = getattr(store, "query", None)
+    if query is None:
+        return None
+    rows = query("SELECT data FROM centre_events WHERE call_id = ? AND source = 'ami' "
+                 "ORDER BY id LIMIT 50", (base_of(call_id),))
+    for row in rows:
+        try:
+            server = json.loads(row["data"]).get("ccf_server")
+        except (ValueError, AttributeError):
+            continue
+        if server:
+            return str(server)
+    return None
+
+
+def servers_in_turn(servers: Sequence[Any], first: str | None) -> list[Any]:
+    """The servers a call-back tries, in order: the one the call came in on, then the
+    others in the config's order (the first that logs in places it)."""
+    return sorted(servers, key=lambda s: s.name != first) if first else list(servers)
+
+
+async def connect_first(servers: Sequence[Any], on_event: Callable, chosen: list[str]) -> Any:
+    """A started AMI link (events of class call: OriginateResponse) to the first of the
+    servers that logs in; its label appended to `chosen`. AmiError naming each server's
+    reason when none does."""
+    from ccdsl.runtime.asterisk.ami import AmiLink
+
+    failures = []
+    for server in servers:
+        ami = server.ami
+        link = AmiLink(ami.host, ami.port, ami.user, ami.secret, on_event=on_event,
+                       timeout=ami.timeout_s, ping_interval=None, events="call")
+        try:
+            await asyncio.wait_for(link.start(), ami.timeout_s * 2)
+        except (AmiError, OSError, TimeoutError) as exc:
+            await _close_quietly(link)
+            if len(servers) == 1:
+                raise
+            failures.append(f"{server.label}: {str(exc) or type(exc).__name__}")
+            continue
+        except BaseException:
+            await _close_quietly(link)
+            raise
+        chosen.append(server.label)
+        return link
+    raise AmiError("; ".join(failures))
+
+
+async def _close_quietly(link: Any) -> None:
+    try:
+        await asyncio.wait_for(link.close(), 5)
+    except Exception:  # closing after a failure: nothing more to report
+        pass
 
 
 # -- the whole call-back ------------------------------------------------------------------

@@ -28,8 +28,10 @@ from ccdsl.runtime.asterisk.callback import (
     CallbackError,
     make_plan,
     run_callback,
+    server_of_call,
 )
 from ccdsl.runtime.asterisk.config import CentreConfig
+from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_agents import SkillsError, check_skills, save_skills
 from ccdsl.runtime.asterisk.monitor import (
     CHANNEL_NAME,
@@ -126,6 +128,15 @@ class AsteriskControl:
             raise ControlError("Asterisk is not reachable: ccf serve has no AMI link now "
                                "(it reconnects by itself; check [ami] in ccf.toml)", 503)
         return link
+
+    def _callback_link(self, server: str | None) -> AmiLink:
+        """A call-back's link: the server its call came in on, when that link is up (an
+        AmiLink knows its address, not its name); else the first up."""
+        ami = next((s.ami for s in servers_of(self.config) if server and s.name == server),
+                   None)
+        mine = [link for link in self.links() if ami is not None and link.connected
+                and (link.host, link.port) == (ami.host, ami.port)]
+        return mine[0] if mine else self._link()
 
     async def _act(self, action: str, *fine: str, call: str | None = None,
                    link: AmiLink | None = None, **headers: object) -> AmiMessage:
@@ -406,7 +417,8 @@ class AsteriskControl:
 
     async def callback(self, voicemail_call_id: str, agent: str,
                        number: str | None = None) -> dict[str, Any]:
-        self._link()
+        came_in_on = server_of_call(self.store, voicemail_call_id)
+        self._callback_link(came_in_on)
         try:
             plan = await make_plan(self.store, voicemail_call_id, agent,
                                    self.config.agents.agents, self.crm, number=number)
@@ -415,7 +427,7 @@ class AsteriskControl:
         mine: list[Callable] = []
 
         async def connect(on_event: Callable) -> AmiLink:
-            link = self._link()
+            link = self._callback_link(came_in_on)
             mine.append(on_event)
             self._listeners.add(on_event)
             return link

@@ -17,6 +17,8 @@ from typing import Any
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_failure
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
+from ccdsl.runtime.asterisk.config_servers import servers_of
+from ccdsl.runtime.asterisk.each_server import missing_secret
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
 
@@ -197,15 +199,72 @@ async def monitor_over(link, responses: OriginateResponses, channels: Collection
 
 async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                        ring_timeout_s: float = 30.0) -> Monitoring:
-    """Everything `ccf monitor` does on Asterisk, with the config's AMI."""
+    """Everything `ccf monitor` does on Asterisk, with the config's AMI: every server's
+    channels are listed at once, and the supervisor is rung on the server whose channels
+    hold the call (ChanSpy spies on its own server's channels only)."""
     check_call_id(call_id)
     agents = centre.agents.agents
     supervisor_device(centre.agents.interface, extension, agents)  # refused before connecting
-    ami = centre.ami
-    if ami.secret is None:
-        raise MonitorError(f"the AMI secret is missing: set the environment variable "
-                           f"{ami.secret_env} (the secret of the user {ami.user} in "
-                           "manager.conf)")
+    missing = missing_secret(centre)
+    if missing:
+        raise MonitorError(missing)
+    servers = servers_of(centre)
+    opened = await asyncio.gather(*(_listed(s, centre.path) for s in servers))
+    try:
+        problems: list[tuple[str, MonitorError]] = []
+        for server, (link, responses, found) in zip(servers, opened, strict=True):
+            if isinstance(found, MonitorError):
+                problems.append((server.label, found))
+                continue
+            try:
+                leg = find_agent_leg(found, call_id, agent_interfaces(centre.agents.interface,
+                                                                      agents))
+            except MonitorError as exc:
+                problems.append((server.label, exc))
+                continue
+            device = supervisor_device(centre.agents.interface, extension, agents)
+            try:
+                return await ring_supervisor(link, responses, leg, mode=mode,
+                                             extension=extension, device=device,
+                                             ring_timeout_s=ring_timeout_s)
+            except (AmiError, OSError, TimeoutError) as exc:
+                raise MonitorError(_named(server, f"{str(exc) or type(exc).__name__} "
+                                                  f"(check {_section(server)} in "
+                                                  f"{centre.path})", len(servers))) from None
+        raise _not_found(problems, len(servers))
+    finally:
+        await asyncio.gather(*(_close(link) for link, _, _ in opened if link is not None))
+
+
+def _section(server) -> str:
+    return f"the [[asterisk]] server {server.name}" if server.name else "[ami]"
+
+
+def _named(server, text: str, count: int) -> str:
+    return f"{server.label}: {text}" if count > 1 else text
+
+
+def _not_found(problems: list[tuple[str, MonitorError]], count: int) -> MonitorError:
+    """No server holds the call's agent leg. One server: its own error. Several: a server
+    that did not answer may hold it (exit 4); else the most telling answer (the call found
+    without an agent beats not found)."""
+    if count == 1:
+        return problems[0][1]
+    down = [(label, exc) for label, exc in problems if exc.unreachable]
+    if down:
+        return MonitorError("; ".join(f"{label}: {exc}" for label, exc in down)
+                            + " (the call may be there: nothing was rung)", unreachable=True)
+    agentless = [exc for _, exc in problems if "no agent yet" in str(exc)]
+    if agentless:
+        return agentless[0]
+    return MonitorError(str(problems[0][1]).replace(
+        "on Asterisk", f"on any of the {count} Asterisk servers", 1))
+
+
+async def _listed(server, where: str):
+    """A started link to the server with its OriginateResponses and its channels
+    (CoreShowChannels), or (None, None, MonitorError) when it cannot give them."""
+    ami = server.ami
     responses = OriginateResponses()
     link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
                    on_event=responses.on_event, ping_interval=None,
@@ -215,22 +274,24 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
         await asyncio.wait_for(link.start(), ami.timeout_s * 2)
         started = True
         listed, channels = await link.list_action("CoreShowChannels")
-        if not listed.ok:
-            raise MonitorError(f"Asterisk refused to list the channels: {listed.message} "
-                               f"(the AMI user {ami.user} needs read and write `call` or "
-                               "`system` in manager.conf)")
-        return await monitor_over(link, responses, channels, call_id, extension, mode,
-                                  interface=centre.agents.interface, agents=agents,
-                                  ring_timeout_s=ring_timeout_s)
     except (AmiError, OSError, TimeoutError) as exc:
+        await _close(link)
         reason = str(exc) or type(exc).__name__
-        raise MonitorError(f"{reason} (check [ami] in {centre.path})",
-                           unreachable=not started) from None
-    finally:
-        try:
-            await asyncio.wait_for(link.close(), 5)
-        except Exception:  # closing after a failure: nothing more to report
-            pass
+        return None, None, MonitorError(f"{reason} (check {_section(server)} in {where})",
+                                        unreachable=not started)
+    if not listed.ok:
+        await _close(link)
+        return None, None, MonitorError(
+            f"Asterisk refused to list the channels: {listed.message} (the AMI user "
+            f"{ami.user} needs read and write `call` or `system` in manager.conf)")
+    return link, responses, channels
+
+
+async def _close(link) -> None:
+    try:
+        await asyncio.wait_for(link.close(), 5)
+    except Exception:  # closing after a failure: nothing more to report
+        pass
 
 
 def record_monitoring(store: CallStore, monitoring: Monitoring, at: datetime) -> None:

@@ -1,16 +1,16 @@
-"""An agent paused or unpaused in the queues through AMI QueuePause (`ccf agent`).
+"""An agent paused or unpaused in the queues through AMI QueuePause (`ccf agent`), on every
+Asterisk server of ccf.toml (ccf serve makes the logged-in agents members on each).
 
 Must not touch a call: app_queue only stops or resumes ringing the member.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import names
-from ccdsl.runtime.asterisk.ami import AmiLink
-from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
+from ccdsl.runtime.asterisk.ami_protocol import CentreCommandError
+from ccdsl.runtime.asterisk.each_server import Answer, ask_each, missing_secret
 
 
 class PauseError(CentreCommandError):
@@ -25,6 +25,7 @@ class Paused:
     paused: bool
     queue: str | None  # the flow's queue name; None: every queue
     reason: str | None
+    servers: tuple[str, ...] = ()  # where it was done, when the config names several
 
 
 def pause_headers(interface: str, paused: bool, *, queue: str | None = None,
@@ -42,8 +43,8 @@ def pause_headers(interface: str, paused: bool, *, queue: str | None = None,
 
 async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None = None,
                      reason: str | None = None) -> Paused:
-    """QueuePause for the agent's device, in `queue` (a flow's queue name)
-    or in every queue it is a member of. An auto-paused member (the queue
+    """QueuePause for the agent's device on every server, in `queue` (a flow's queue
+    name) or in every queue it is a member of. An auto-paused member (the queue
     option `autopause`) stays paused until this unpauses it."""
     agents = centre.agents.agents
     agent = next((a for a in agents if a.id == agent_id), None)
@@ -55,33 +56,44 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
         asterisk_queue = names.queue_name(queue) if queue else None
     except names.UnsafeValue as exc:
         raise PauseError(str(exc)) from None
-    ami = centre.ami
-    if ami.secret is None:
-        raise PauseError(f"the AMI secret is missing: set the environment variable "
-                         f"{ami.secret_env} (the secret of the user {ami.user} in "
-                         "manager.conf)")
+    missing = missing_secret(centre)
+    if missing:
+        raise PauseError(missing)
     headers = pause_headers(interface, paused, queue=asterisk_queue, reason=reason)
-    link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
-                   events="off", ping_interval=None)
-    started = False
-    try:
-        await asyncio.wait_for(link.start(), ami.timeout_s * 2)
-        started = True
-        reply = await link.action("QueuePause", **headers)
-    except (AmiError, OSError, TimeoutError) as exc:
-        raise PauseError(f"{str(exc) or type(exc).__name__} (check [ami] in "
-                         f"{centre.path})", unreachable=not started) from None
-    finally:
-        try:
-            await asyncio.wait_for(link.close(), 5)
-        except Exception:  # closing after a failure: nothing more to report
-            pass
-    if not reply.ok:
-        if "not found" in (reply.message or "").lower():  # app_queue: "Interface not found"
-            if queue:
-                raise PauseError(f"agent {agent.id} ({interface}) is no member of queue "
-                                 f"{queue} on Asterisk")
-            raise PauseError(f"agent {agent.id} ({interface}) is a member of no queue on "
-                             "Asterisk")
-        raise PauseError(f"Asterisk refused QueuePause: {reply.message}")
-    return Paused(agent.id, interface, paused, queue, reason if paused else None)
+    answers = await ask_each(centre, lambda link: link.action("QueuePause", **headers))
+    return _outcome(answers, agent.id, interface, paused, queue, reason)
+
+
+def _outcome(answers: list[Answer], agent: str, interface: str, paused: bool,
+             queue: str | None, reason: str | None) -> Paused:
+    """Every server was asked (the agent is a queue member on each where ccf serve logged
+    them in). Done where it is a member; a server that did not answer or refused is an
+    error naming it, after the others were done (exit 4 when one did not answer)."""
+    several = len(answers) > 1
+    done, absent, failed = [], [], []
+    for answer in answers:
+        reply = answer.reply
+        if reply is None:
+            failed.append(answer)
+        elif reply.ok:
+            done.append(answer.label)
+        elif "not found" in (reply.message or "").lower():  # app_queue: "Interface not found"
+            absent.append(answer.label)
+        else:
+            failed.append(Answer(answer.server, None, f"Asterisk refused QueuePause: "
+                                                      f"{reply.message}"))
+    verb = "paused" if paused else "unpaused"
+    if failed:
+        so_far = f"{verb} on {', '.join(done)}; " if done and several else ""
+        problems = "; ".join(f"{a.label}: {a.error}" if several else str(a.error)
+                             for a in failed)
+        raise PauseError(f"agent {agent}: {so_far}{problems}" if several else problems,
+                         unreachable=any(a.unreachable for a in failed))
+    if not done:
+        where = f"queue {queue}" if queue else "no queue"
+        on = " on any Asterisk server" if several else " on Asterisk"
+        if queue:
+            raise PauseError(f"agent {agent} ({interface}) is no member of {where}{on}")
+        raise PauseError(f"agent {agent} ({interface}) is a member of {where}{on}")
+    return Paused(agent, interface, paused, queue, reason if paused else None,
+                  tuple(done) if several else ())

@@ -254,7 +254,7 @@ class LiveCentre:
         pop = cfg.screen_pop
         self.screen_pop = ScreenPop(
             PopTarget(pop.url, pop.token, pop.timeout_s) if pop.url else None, crm=crm,
-            history=store.recent_calls, ami=self._ami_up,
+            history=store.recent_calls, ami=self._ami_up, ami_for=self._link_for_agent,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         self.control = AsteriskControl(cfg, ami=self._ami_up, centre=centre,
@@ -318,7 +318,7 @@ class LiveCentre:
             self.dialler = asterisk_dialler(cfg.store_path, cfg.callbacks, line,
                                             agents=centre.agents, control=self.control,
                                             ami_up=self._ami_up, clock=clock,
-                                            centre=centre)
+                                            centre=centre, links=self._links_by_name)
             self._spawn(self.dialler.run())
         return address
 
@@ -406,8 +406,21 @@ class LiveCentre:
         return await link.action(action, **headers)
 
     def _ami_up(self) -> AmiLink | None:
-        """The first server's link that is logged in (a screen pop's UserEvent)."""
+        """The first server's link that is logged in (an action not about one server)."""
         return next(iter(self._links_up()), None)
+
+    def _link_for_agent(self, agent_id: str) -> AmiLink | None:
+        """The link of the server the agent's phone lives on (a screen pop's UserEvent:
+        the agent's desktop listens there), when up; else the first up."""
+        home = self.centre.home(agent_id) if self.centre is not None else None
+        name = next((n for n, c in self.centre.centres.items() if c is home), None) \
+            if home is not None else None
+        link = self.links.get(name) if name is not None else None
+        return link if link is not None and link.connected else self._ami_up()
+
+    def _links_by_name(self) -> dict[str, AmiLink]:
+        """Every server's link that is logged in, by name (an in-queue call-back's hold)."""
+        return {name: link for name, link in self.links.items() if link.connected}
 
     def _links_up(self) -> list[AmiLink]:
         """Every server's link that is logged in, in the config's order."""

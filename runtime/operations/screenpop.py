@@ -95,6 +95,8 @@ class ScreenPop:
       call's query result as it is).
     history: the call store's `recent_calls` (None: no recent calls).
     ami: the AMI link now (None or not connected: no UserEvent).
+    ami_for: agent -> the AMI link of the server the agent's phone lives on, now (several
+      Asterisk servers: the agent's desktop listens there); given, it is asked instead of ami.
     record: (kind, data, call_id) -> None, writes a `centre_events` row.
     on_pop: (agent, payload) -> None, the console's live feed (None: none).
     """
@@ -102,6 +104,7 @@ class ScreenPop:
     def __init__(self, target: PopTarget | None, *, crm=None,
                  history: Callable[..., list[dict]] | None = None,
                  ami: Callable[[], Any] | None = None,
+                 ami_for: Callable[[str], Any] | None = None,
                  record: Callable[[str, dict, str], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  finish_s: float | None = None,
@@ -110,6 +113,7 @@ class ScreenPop:
         self.crm = crm
         self.history = history
         self.ami = ami
+        self.ami_for = ami_for
         self.record = record
         self.clock = clock
         self.finish_s = finish_s  # how long finish() lets pops under way take
@@ -175,7 +179,8 @@ class ScreenPop:
 
     async def pop(self, call: _Call, agent: str) -> None:
         try:
-            link = self.ami() if self.ami is not None else None
+            link = (self.ami_for(agent) if self.ami_for is not None
+                    else self.ami() if self.ami is not None else None)
             if self.target is None and link is None and self.on_pop is None:
                 return  # nowhere to pop to: no webhook, Asterisk not linked, no console
             payload = await self.payload(call, agent)
