@@ -11,14 +11,11 @@ import threading
 from collections.abc import Iterator
 
 from ccdsl.runtime.operations.database import connect, shown
-from ccdsl.runtime.operations.workers_schema import WORKERS_SCHEMA
+from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
+from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 _ready: set[str] = set()  # targets whose tables this process has made or found
 _ready_lock = threading.Lock()
-
-# a call store's own `meta`, as store_schema.py makes it: with it and no schema_version the call
-# store's migration makes the rest of its tables when it first opens this database
-META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
 class SharedStoreError(Exception):
@@ -26,16 +23,22 @@ class SharedStoreError(Exception):
 
 
 def _ensure(db, target: str) -> None:
-    tables = {row[0] for row in db.execute("SELECT tbl_name FROM sqlite_master")}
-    if tables and "meta" not in tables:
-        # another program's database: nothing of ours is added to it
-        raise SharedStoreError(f"{shown(target)} is not a call store (it has other tables and "
-                               "no `meta`); name the call store's database")
+    """The call store there, as CallStore opens one (store_migrate): created in a new database,
+    a SQLite file's brought up to date; an older PostgreSQL store is `ccf store migrate`'s."""
+    found = version_of(db)
+    if found == SCHEMA_VERSION:
+        return
+    try:
+        opening(target, found)
+    except StoreError as exc:
+        raise SharedStoreError(str(exc)) from None
     db.execute("BEGIN IMMEDIATE")
     try:
-        for statement in (META, *WORKERS_SCHEMA):
-            db.execute(statement)
+        migrate(db, shown(target))  # another program's database: StoreError, nothing added
         db.execute("COMMIT")
+    except StoreError as exc:
+        db.rollback()
+        raise SharedStoreError(str(exc)) from None
     except BaseException:
         db.rollback()
         raise

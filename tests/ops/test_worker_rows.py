@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+from ccf_cli import ccf
+
 from ccdsl.runtime.operations import workers
 from ccdsl.runtime.operations.shared_db import shared
 from ccdsl.runtime.operations.store_runs import Process
@@ -78,3 +80,22 @@ def test_stale_signals_expire(store_target):
     assert rows.expire_signals() == 1
     with shared(store_target) as db:
         assert db.execute("SELECT count(*) FROM answered_signals").fetchone()[0] == 0
+
+
+def test_a_deploy_into_an_empty_database_makes_the_whole_call_store(pg_url) -> None:
+    """Flows deployed before any worker ran: the database becomes a call store of this
+    version (not a database of a few tables `ccf store migrate` would refuse)."""
+    from ccdsl.runtime.operations.database import connect
+    from ccdsl.runtime.operations.store_migrate import version_of
+    from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
+
+    with shared(pg_url):
+        pass
+    db = connect(pg_url)
+    try:
+        assert version_of(db) == SCHEMA_VERSION
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        db.close()
+    assert {"calls", "event_batches", "flow_versions", "workers"} <= tables
+    assert ccf("store", "migrate", "--store", pg_url).output.endswith("up to date\n")
