@@ -18,8 +18,9 @@ from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 # ---- the shared options ----------------------------------------------------------------
 # A command takes one as `config: ConfigOption = None`. Where a flag means
-# something else in one command (simulate's and wrapup's --store), that
-# variant is declared here too, beside the shared one, so the two stay told apart.
+# something else in one command (simulate's, wrapup's and serve --simulate's --store), that
+# variant is declared here too, beside the shared one, so the two stay told apart. Every
+# --store is text (a file or a postgresql:// URL) read by store_target/checked_target below.
 
 DEFAULT_CONFIG = "ccf.toml"
 CONFIG_HELP = ("The centre's ccf.toml. Default: $CCF_CONFIG, else ccf.toml in the current "
@@ -356,7 +357,7 @@ def store_path(store, config: str | None) -> str:
         return str(store)
     if config is None:
         if not os.path.isfile(DEFAULT_CONFIG):
-            raise StoreNotNamed("no call store given: name it with --store FILE or "
+            raise StoreNotNamed("no call store given: name it with --store FILE|URL or "
                                 "$CCF_STORE, or give --config ccf.toml (its [paths] store); "
                                 "there is no ccf.toml here")
         config = DEFAULT_CONFIG
