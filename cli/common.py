@@ -18,8 +18,9 @@ from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 # ---- the shared options ----------------------------------------------------------------
 # A command takes one as `config: ConfigOption = None`. Where a flag means
-# something else in one command (simulate's and wrapup's --store), that
-# variant is declared here too, beside the shared one, so the two stay told apart.
+# something else in one command (simulate's, wrapup's and serve --simulate's --store), that
+# variant is declared here too, beside the shared one, so the two stay told apart. Every
+# --store is text (a file or a postgresql:// URL) read by store_target/checked_target below.
 
 DEFAULT_CONFIG = "ccf.toml"
 CONFIG_HELP = ("The centre's ccf.toml. Default: $CCF_CONFIG, else ccf.toml in the current "
@@ -42,10 +43,16 @@ KeepStoreOption = Annotated[str | None, typer.Option(
          "postgresql:// URL), created if missing; reports and `last_agent` read it. Default: "
          "$CCF_STORE, else a temporary store that is discarded.")]
 # no $CCF_STORE: a variable left set must not divert wrap-ups from `ccf serve`
-WriteStoreOption = Annotated[Path | None, typer.Option(
-    "--store", metavar="FILE", dir_okay=False, show_default=False,
-    help="Write straight into this call store (one `ccf simulate --store` kept) instead of "
-         "sending to `ccf serve`.")]
+WriteStoreOption = Annotated[str | None, typer.Option(
+    "--store", metavar="FILE|URL", show_default=False,
+    help="Write straight into this call store (a SQLite file or a postgresql:// URL, its "
+         "password in $CCF_STORE_PASSWORD) instead of sending to `ccf serve`.")]
+# serve keeps a simulation's calls only when told where: no $CCF_STORE, no ccf.toml
+SimulateStoreOption = Annotated[str | None, typer.Option(
+    "--store", metavar="FILE|URL", show_default=False,
+    help="With --simulate: keep the calls in this call store, a SQLite file or a "
+         "postgresql:// URL (its password in $CCF_STORE_PASSWORD), created if missing "
+         "(default: a temporary one).")]
 
 CrmOption = Annotated[Path | None, typer.Option(
     "--crm", metavar="DB", dir_okay=False, show_default=False,
@@ -350,7 +357,7 @@ def store_path(store, config: str | None) -> str:
         return str(store)
     if config is None:
         if not os.path.isfile(DEFAULT_CONFIG):
-            raise StoreNotNamed("no call store given: name it with --store FILE or "
+            raise StoreNotNamed("no call store given: name it with --store FILE|URL or "
                                 "$CCF_STORE, or give --config ccf.toml (its [paths] store); "
                                 "there is no ccf.toml here")
         config = DEFAULT_CONFIG
@@ -372,22 +379,63 @@ def named_store(store, config: str | None) -> str:
         raise fail(str(exc), USAGE) from None
 
 
-def open_store(store, config: str | None):
-    """The call store, opened; a missing file is an error, not a new store (an empty
-    PostgreSQL database is made a store: docs/store.md "Migrations")."""
+def checked_target(text: str, *, exists: bool = True) -> str:
+    """A store named by --store, $CCF_STORE or ccf.toml, as text, or exit USAGE: a URL carrying
+    its password; with exists, a SQLite file that is not there (never made a new store)."""
+    from ccdsl.runtime.operations.database import TargetError, check_target, is_postgres
+
+    try:
+        check_target(text)
+    except TargetError as exc:
+        raise fail(str(exc), USAGE) from None
+    if exists and not is_postgres(text) and not os.path.isfile(text):
+        raise fail(f"there is no call store at {text} (calls are kept there by `ccf serve` "
+                   "or `ccf simulate --store`)", USAGE)
+    return text
+
+
+def store_target(store, config: str | None) -> str:
+    """The store every store command names (--store, $CCF_STORE, ccf.toml's [store] url or
+    [paths] store), checked; or exit USAGE."""
+    return checked_target(named_store(store, config))
+
+
+def store_failure(text: str, exc: Exception) -> typer.Exit:
+    """One line for a store that cannot be opened or reached (a PostgreSQL server that is
+    down names its URL, never the password); raise what it returns."""
+    from ccdsl.runtime.operations.database import shown
+
+    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    if reason.startswith("cannot connect to"):
+        return fail(reason, USAGE)
+    return fail(f"{shown(text)} cannot be read as a call store: {reason}", USAGE)
+
+
+def connect_store(text: str):
+    """A connection to a checked store (store_target), or exit USAGE saying why not."""
     import sqlite3
 
-    from ccdsl.runtime.operations.database import TargetError, is_postgres, shown
+    from ccdsl.runtime.operations.database import connect
+
+    try:
+        return connect(text)
+    except sqlite3.Error as exc:
+        raise store_failure(text, exc) from None
+
+
+def open_store(store, config: str | None, **options):
+    """The call store, opened (a CallStore with options); a missing file is an error, not a
+    new store (an empty PostgreSQL database is made a store: docs/store.md "Migrations")."""
+    import sqlite3
+
+    from ccdsl.runtime.operations.database import TargetError
     from ccdsl.runtime.operations.store import CallStore, StoreError
 
-    path = named_store(store, config)
-    if not is_postgres(path) and not os.path.isfile(path):
-        raise fail(f"there is no call store at {path} (calls are kept there by `ccf serve` "
-                   "or `ccf simulate --store`)", USAGE)
+    path = store_target(store, config)
     try:
-        return CallStore(path)
+        return CallStore(path, **options)
     except (StoreError, sqlite3.Error, TargetError) as exc:
-        raise fail(f"{shown(path)} cannot be read as a call store: {exc}", USAGE) from None
+        raise store_failure(path, exc) from None
 
 
 def since_moment(since: str | None) -> datetime | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,19 +16,13 @@ from ccdsl.cli.common import (
     ConfigOption,
     ReportFormat,
     ReportFormatOption,
+    StoreOption,
     fail,
     named_store,
     wants_color,
     write,
 )
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
-
-# text, not a path: a postgresql:// URL must reach the report as written (a path folds its //)
-ReportStoreOption = Annotated[str | None, typer.Option(
-    "--store", metavar="FILE|URL", envvar="CCF_STORE", show_default=False,
-    help="The call store: a SQLite file, or a postgresql:// URL without its password (that "
-         "in $CCF_STORE_PASSWORD). Default: $CCF_STORE, else the \\[store] url or "
-         "\\[paths] store of --config.")]
 
 
 class Interval(StrEnum):
@@ -60,7 +53,7 @@ class _Bad(Exception):
 
 
 def report(
-    store: ReportStoreOption = None,
+    store: StoreOption = None,
     config: ConfigOption = None,
     interval: Interval = typer.Option(Interval.auto, "--interval", "-i",
                                       help="The periods calls are counted in, in the report's "

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import MOMENT_FORMS_HELP, ConfigOption, fail, load_centre, write
+from ccdsl.cli.common import (
+    MOMENT_FORMS_HELP,
+    ConfigOption,
+    SimulateStoreOption,
+    fail,
+    load_centre,
+    write,
+)
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 
@@ -59,9 +66,7 @@ def serve(
                                 "a zone, the centre's: ccf.toml's \\[centre] timezone, else the "
                                 "flows' business hours' (else UTC). Default: now."),
     seed: int = typer.Option(0, "--seed", help="With --simulate: the callers' random seed."),
-    store: Path = typer.Option(None, "--store", metavar="FILE", show_default=False,
-                               help="With --simulate: keep the calls in this call store "
-                                    "(default: a temporary one)."),
+    store: SimulateStoreOption = None,
     web_port: int = typer.Option(None, "--web-port", min=0, max=65535, show_default=False,
                                  help="The console's and HTTP API's port instead of the api "
                                       "section's port in ccf.toml (default 8573)."),
@@ -250,13 +255,14 @@ def flows_of(path: Path) -> dict:
 
 
 def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float,
-                    at: str | None, seed: int, store: Path | None, web_port: int | None) -> None:
+                    at: str | None, seed: int, store: str | None, web_port: int | None) -> None:
     import asyncio
     import os
     import shutil
     import sqlite3
     import tempfile
 
+    from ccdsl.cli.common import checked_target, store_failure
     from ccdsl.cli.console_flows import simulated_drawings
     from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole, demo_users
     from ccdsl.runtime.core.crm.folder import import_crm_folder
@@ -265,6 +271,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.core.moments import moment_text
     from ccdsl.runtime.operations.agents_file import load_agents
     from ccdsl.runtime.operations.console_settings import ConsoleSettings
+    from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.store import CallStore, StoreError
     from ccdsl.runtime.sim.script import centre_zone, parse_at
 
@@ -301,13 +308,13 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
                                    pause_reasons=settings.pause_reasons)
     crm = SqliteCRM(str(work / "crm.db"))
     crm_notes = import_crm_folder(crm, str(folder / "crm")) if (folder / "crm").is_dir() else []
-    store_path = store or work / "calls.db"
+    store_path = checked_target(store, exists=False) if store else str(work / "calls.db")
     try:
         calls = CallStore(store_path, timezone=centre.timezone if centre else None, wait_s=0.25)
     except (OSError, sqlite3.Error, StoreError) as exc:
         crm.close_now()
         shutil.rmtree(work, ignore_errors=True)
-        raise fail(f"the call store {store_path} cannot be opened: {exc}", USAGE) from None
+        raise store_failure(store_path, exc) from None
     host = centre.api.host if centre else "127.0.0.1"
     port = web_port if web_port is not None else (centre.api.port if centre else 8573)
     console = SimulatedConsole(
@@ -334,7 +341,7 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
               f"call(s) a minute{f' at {speed:g}x speed' if speed != 1 else ''}"
               f"{f', the clock from {moment_text(start_at)}' if start_at else ''}; "
               f"{len(crm_notes)} CRM file(s); call store "
-              f"{store_path if store else 'temporary (give --store FILE to keep the calls)'}\n"
+              f"{shown(store_path) if store else 'temporary (give --store to keep the calls)'}\n"
               f"console: http://{bound[0]}:{bound[1]}/  (SIGTERM or Ctrl-C stops)\n")
         if passwords:
             write("log in as an agent to take calls (the others answer by themselves), or "

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, write
+from ccdsl.cli.common import ConfigOption, StoreOption, fail, store_target, write
 from ccdsl.cli.exit_codes import USAGE
-from ccdsl.cli.store_target import TargetOption, target
 
 
 def backup(
     dest: str = typer.Argument(..., metavar="DEST", show_default=False,
                                help="The backup file to write (replaced whole when it exists)."),
-    store: TargetOption = None,
+    store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Back the call store up to DEST while it serves.
@@ -30,10 +29,11 @@ def backup(
     from ccdsl.runtime.operations.store_backup import BackupError
     from ccdsl.runtime.operations.store_backup import backup as make_backup
 
-    text = target(store, config)
+    text = store_target(store, config)
     try:
         done = make_backup(text, dest)
-    except BackupError as exc:
-        raise fail(str(exc), USAGE) from None
+    except BackupError as exc:  # pg_dump's message and hint, on one line
+        raise fail("; ".join(x.strip() for x in str(exc).splitlines() if x.strip()),
+                   USAGE) from None
     held = "" if done.calls is None else f", {done.calls} calls"
     write(f"backed up to {done.dest} ({done.how}, {done.size} bytes{held})\n")

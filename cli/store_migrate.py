@@ -8,7 +8,7 @@ import sqlite3
 import typer
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.common import ConfigOption, StoreOption, fail, named_store, write
+from ccdsl.cli.common import ConfigOption, StoreOption, fail, store_failure, store_target, write
 
 
 def migrate(
@@ -26,20 +26,15 @@ def migrate(
     0 when the store is current (or made so); 1 with --check when a migration is pending;
     2 for a store that is missing, cannot be reached, or is not a call store (or is newer).
     """
-    import os
-
-    from ccdsl.runtime.operations.database import TargetError, connect, is_postgres, shown
+    from ccdsl.runtime.operations.database import connect, shown
     from ccdsl.runtime.operations.store_migrate import StoreError, upgrade
 
-    target = named_store(store, config)
+    target = store_target(store, config)
     name = shown(target)
-    if not is_postgres(target) and not os.path.isfile(target):
-        raise fail(f"there is no call store at {name} (calls are kept there by `ccf serve` "
-                   "or `ccf simulate --store`)", exit_codes.USAGE)
     try:
         db = connect(target, busy_ms=30_000)
-    except (sqlite3.Error, TargetError) as exc:
-        raise fail(f"the call store {name} cannot be opened: {exc}", exit_codes.USAGE) from None
+    except sqlite3.Error as exc:
+        raise store_failure(target, exc) from None
     try:
         found, now = upgrade(db, target, check=check)
     except (StoreError, sqlite3.Error) as exc:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, fail, write
+from ccdsl.cli.common import ConfigOption, StoreOption, connect_store, fail, store_target, write
 from ccdsl.cli.exit_codes import USAGE
-from ccdsl.cli.store_target import TargetOption, connect, target
 
 
 def prune(
@@ -27,7 +26,7 @@ def prune(
     recordings: str = typer.Option(None, "--recordings", metavar="DIR", show_default=False,
                                    help="The recordings folder (voicemail under its voicemail/). "
                                         "Default: ccf.toml's \\[paths] recordings."),
-    store: TargetOption = None,
+    store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Prune the call store: old calls, and old recording and voicemail files.
@@ -48,8 +47,8 @@ def prune(
     if before is None and recordings_before is None and voicemail_before is None:
         raise fail("nothing to prune: give --before DATE, --recordings-before DATE or "
                    "--voicemail-before DATE", USAGE)
-    text = target(store, config)
-    db = connect(text)
+    text = store_target(store, config)
+    db = connect_store(text)
     try:
         try:
             schema_version(db)

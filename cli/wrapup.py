@@ -127,32 +127,26 @@ def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
 # ---- straight into a call store --------------------------------------------------------
 
 
-def _to_store(call: str, values: dict[str, str], agent: str | None, store: Path,
+def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
               crm: Path | None, flow: Path | None) -> int:
     import asyncio
-    import sqlite3
 
-    from ccdsl.runtime.operations.store import CallStore, StoreError
+    from ccdsl.cli.common import checked_target, open_store
+    from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.wrapup import WrapupError, call_form, check
 
-    if not store.is_file():
-        write(f"error: there is no call store at `{store}`\n", err=True)
-        return USAGE
+    checked_target(store)
     if crm is not None and not crm.is_file():
         write(f"error: there is no CRM database at `{crm}`\n", err=True)
         return USAGE
     if flow is not None and not flow.is_file():
         write(f"error: `{flow}` is not a file\n", err=True)
         return USAGE
-    try:
-        calls = CallStore(store)
-    except (sqlite3.Error, StoreError) as exc:
-        write(f"error: `{store}` cannot be opened as a call store: {exc}\n", err=True)
-        return USAGE
+    calls = open_store(store, None)
     try:
         record = calls.call(call)
         if record is None:
-            write(f"error: no call {call} in {store}\n", err=True)
+            write(f"error: no call {call} in {shown(store)}\n", err=True)
             return PROBLEMS
         events = calls.events(call)
         try:

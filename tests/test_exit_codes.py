@@ -126,6 +126,8 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
             "badusers": str(tmp_path / "badusers.toml"),
             "people": str(tmp_path / "people.csv"),
             "text_db": str(tmp_path / "text.db"), "foreign_db": str(tmp_path / "foreign.db"),
+            "pg_down": f"postgresql://ccf@127.0.0.1:{closed_port()}/ccf",
+            "pg_password": "postgresql://ccf:pw@127.0.0.1:1/ccf",
             "dir": str(tmp_path)}
     busy.close()
 
@@ -306,6 +308,28 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                                       ("users file unreadable",
                                        lambda p: ["zhang", "--config", p["badusers"]], USAGE)],
 }
+
+# every command that names a call store, given a PostgreSQL URL: its server down (one line,
+# at once: tests/ops/test_store_unreachable.py), or the URL carrying its password
+STORE_ARGS: dict[tuple[str, ...], Callable[[dict[str, str], str], list[str]]] = {
+    ("calls", "list"): lambda p, url: ["--store", url],
+    ("calls", "show"): lambda p, url: ["x", "--store", url],
+    ("calls", "callbacks"): lambda p, url: ["--store", url],
+    ("voicemail", "list"): lambda p, url: ["--store", url],
+    ("wrapup",): lambda p, url: ["x", "-f", "a=b", "--store", url],
+    ("report",): lambda p, url: ["--store", url],
+    ("graph",): lambda p, url: [p["flow"], "--store", url],
+    ("simulate",): lambda p, url: [p["flow"], "--store", url],
+    ("serve",): lambda p, url: ["--simulate", p["flow"], "--store", url, "--web-port", "0"],
+    ("store", "prune"): lambda p, url: ["--before", "2026-01-01", "--store", url],
+    ("store", "backup"): lambda p, url: ["b.dump", "--store", url],
+}
+for _words, _argv in STORE_ARGS.items():
+    CASES[_words] = [*CASES[_words],
+                     ("PostgreSQL server down",
+                      lambda p, argv=_argv: argv(p, p["pg_down"]), USAGE),
+                     ("password in the store's URL",
+                      lambda p, argv=_argv: argv(p, p["pg_password"]), USAGE)]
 
 
 def test_every_command_has_its_cases() -> None:

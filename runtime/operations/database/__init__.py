@@ -17,6 +17,9 @@ POOL_MAX = 8  # connections a process keeps to one PostgreSQL store, at most
 # how long a statement waits for a connection of the pool (the server down: the writer's try
 # fails after this long, and is tried again as after a lock)
 POOL_WAIT_S = 5.0
+# how long the first connection of a process waits for the server: a command against a server
+# that is down says so at once, not after the pool's retries (libpq's connect_timeout, seconds)
+FIRST_CONNECT_S = 3
 
 _pools: dict[str, object] = {}
 _pools_lock = threading.Lock()
@@ -54,6 +57,24 @@ def check_target(target: str | os.PathLike) -> str:
     return text
 
 
+def _one_line(exc: Exception) -> str:
+    """libpq's message (several lines, a hint indented) on one line."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
+def _probe(url: str, kwargs: dict) -> None:
+    """Connect once, directly, before a pool is made for the URL: a server that is down or
+    refuses us is an OperationalError naming the URL (never its password) after at most
+    FIRST_CONNECT_S, where the pool would retry and warn until its wait ran out."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, **{**kwargs, "connect_timeout": FIRST_CONNECT_S}).close()
+    except psycopg.Error as exc:
+        raise sqlite3.OperationalError(
+            f"cannot connect to the PostgreSQL store {shown(url)}: {_one_line(exc)}") from None
+
+
 def _pool(url: str):
     from psycopg_pool import ConnectionPool
 
@@ -64,6 +85,7 @@ def _pool(url: str):
             password = os.environ.get(PASSWORD_ENV)
             if password:
                 kwargs["password"] = password
+            _probe(url, kwargs)
             # check: a connection the server dropped while it sat in the pool (a restart)
             # is replaced before it is handed out
             pool = ConnectionPool(url, min_size=0, max_size=POOL_MAX, kwargs=kwargs,
@@ -96,7 +118,7 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
 
         from ccdsl.runtime.operations.database.postgres import PgConnection, as_sqlite_error
 
-        pool = _pool(text)
+        pool = _pool(text)  # sqlite3.OperationalError when the server cannot be reached
         try:
             conn = pool.getconn()
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
