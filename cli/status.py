@@ -35,11 +35,12 @@ def status(
     longest wait, members and how many are available) and the agents
     (state, current call); with several ccf serve workers on one call store,
     every worker (host, FastAGI address, up or down by its heartbeat, calls,
-    served, flow version). Refreshes in place until Ctrl-C; `--once
+    served, flow version), and the calls of every worker up that answers at its
+    HTTP API address (each call names its worker). Refreshes in place until Ctrl-C; `--once
     --format json` prints ccf serve's GET /status as it is, for scripts.
     ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
     without one); when \\[api] token_env names a variable that is set, its
-    token is sent.
+    token is sent (to every worker).
     Off a terminal (a pipe, a file) each refresh is written whole as plain
     text; SIGTERM or Ctrl-C ends the view. When ccf serve stops answering,
     the last status stays, with its own time, under a line saying since
@@ -75,7 +76,7 @@ def status(
         token = os.environ.get(address.token_env) or None
 
         def fetch() -> dict:
-            return fetch_status(address, token)
+            return every_worker(fetch_status(address, token), address, token)
 
         first = fetch()
     except ApiClientError as exc:
@@ -99,6 +100,26 @@ def status(
             import signal
 
             signal.signal(signal.SIGTERM, previous)
+
+
+def every_worker(status: dict, address, token: str | None) -> dict:
+    """The asked worker's status with the calls of every other worker up that answers (their
+    HTTP API addresses from its `workers`, the same token): runtime/asterisk/status_merge."""
+    from ccdsl.runtime.asterisk.api_client import ApiAddress, ApiClientError, fetch_status
+    from ccdsl.runtime.asterisk.status_merge import merged, others
+
+    if not others(status, address.where):
+        return status
+
+    def fetch(where: str) -> dict | None:
+        host, _, port = where.rpartition(":")
+        try:
+            return fetch_status(ApiAddress(host.strip("[]"), int(port), address.token_env),
+                                token)
+        except (ApiClientError, ValueError):
+            return None
+
+    return merged(status, address.where, fetch)
 
 
 def _console():
