@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
 from asterisk.centre import write_config  # noqa: E402
+from call_rows import stored  # noqa: E402
 from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
@@ -52,7 +53,6 @@ from store_faults.rig import held_flow, place  # noqa: E402
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore import FlowStore  # noqa: E402
-from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
 SECRET = "chaos-bench-secret"
@@ -171,20 +171,7 @@ async def chaos(folder: Path) -> tuple[Run, dict, dict]:
     code = await server.stop()
     await peer.stop()
     marks["server_exit"] = code
-    return run, marks, stored(folder / "calls.db")
-
-
-def stored(path: Path) -> dict:
-    db = sqlite3.connect(path)
-    try:
-        rows = db.execute("SELECT call_id, outcome FROM calls").fetchall()
-    finally:
-        db.close()
-    by_id: dict[str, list] = {}
-    for call_id, outcome in rows:
-        # a Uniqueid met again is stored as UNIQUEID~2 (docs/store.md): one Asterisk call
-        by_id.setdefault(base_of(call_id), []).append(outcome)
-    return by_id
+    return run, marks, stored(str(folder / "calls.db"))
 
 
 def free_port() -> int:

@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pg_cluster  # noqa: E402
 from asterisk.centre import write_config  # noqa: E402
+from call_rows import open_calls, stored  # noqa: E402
 from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
@@ -56,7 +57,6 @@ from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore_db import flow_store_for  # noqa: E402
 from ccdsl.runtime.asterisk.service import RECONCILE_S  # noqa: E402
 from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect  # noqa: E402
-from ccdsl.runtime.operations.store_ids import base_of  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
 SECRET = "scale-bench-secret"
@@ -190,26 +190,6 @@ def stats(store: str, data: Path | None = None) -> dict[str, float]:
     if data is not None:
         out["pg_cpu_s"] = cluster_cpu_s(data)
     return out
-
-
-def open_calls(store: str) -> int:
-    db = connect(store)
-    try:
-        return db.execute("SELECT count(*) FROM calls WHERE outcome IS NULL").fetchone()[0]
-    finally:
-        db.close()
-
-
-def stored(store: str) -> dict[str, list]:
-    db = connect(store)
-    try:
-        rows = db.execute("SELECT call_id, outcome FROM calls").fetchall()
-    finally:
-        db.close()
-    by_id: dict[str, list] = {}
-    for call_id, outcome in rows:
-        by_id.setdefault(base_of(call_id), []).append(outcome)
-    return by_id
 
 
 class LockWatch:
