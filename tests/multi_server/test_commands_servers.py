@@ -21,6 +21,7 @@ from ops.peer_thread import add_call
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.monitor import Mode, MonitorError, monitor_call
 from ccdsl.runtime.operations.store import CallStore
+from multi_server.servers import asterisk_pair
 
 ENV = {"SECRET_A": "commands-a-not-printed", "SECRET_B": "commands-b-not-printed"}
 CALL = "1795663790.9"
@@ -37,22 +38,14 @@ def two_servers(folder: Path, port_a: int, port_b: int, store: Path) -> Path:
     path.write_text(textwrap.dedent(f"""\
         [ami]
         timeout = "1s"
-        [[asterisk]]
-        name = "a"
-        port = {port_a}
-        secret_env = "SECRET_A"
-        [[asterisk]]
-        name = "b"
-        port = {port_b}
-        secret_env = "SECRET_B"
-        [paths]
+        {{pair}}[paths]
         store = "{store}"
         [agents]
         file = "{AGENTS}"
         interface = "PJSIP/{{extension}}"
         [outbound]
         interface = "PJSIP/{{number}}@trunk"
-        """), encoding="utf-8")
+        """).replace("{pair}", asterisk_pair(port_a, port_b)), encoding="utf-8")
     return path
 
 

@@ -24,6 +24,7 @@ from ccdsl.runtime.asterisk.deploy import (
 )
 from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, QUEUES_FILE
 from ccdsl.runtime.asterisk.flowstore import FlowStore
+from multi_server.servers import asterisk_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 IWS = ROOT / "examples" / "iws"
@@ -35,22 +36,14 @@ def two_servers(tmp_path: Path, port_a: int, port_b: int, numbers: str = "") -> 
     path.write_text(textwrap.dedent(f"""\
         [ami]
         timeout = "2s"
-        [[asterisk]]
-        name = "a"
-        port = {port_a}
-        secret_env = "SECRET_A"
-        [[asterisk]]
-        name = "b"
-        port = {port_b}
-        user = "ccf-b"
-        secret_env = "SECRET_B"
-        [paths]
+        {{pair}}[paths]
         flows = "store"
         [agents]
         file = "{IWS / 'agents.toml'}"
         [numbers]
         {numbers or '"4008001234" = "hotline"'}
-        """), encoding="utf-8")
+        """).replace("{pair}", asterisk_pair(port_a, port_b, user_b="ccf-b")),
+        encoding="utf-8")
     return path
 
 

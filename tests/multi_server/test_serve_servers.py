@@ -17,6 +17,7 @@ from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.centre import AgentState
+from multi_server.servers import asterisk_pair
 
 ENV = {"SECRET_A": "serve-a-never-printed", "SECRET_B": "serve-b-never-printed"}
 QUEUES = ("ccf-service", "ccf-support")  # the hotline's queues, as Asterisk names them
@@ -24,16 +25,8 @@ PHONES = {"PJSIP/8001": "a", "PJSIP/8002": "b"}  # zhang's phone is on a, li's o
 
 
 def two_server_config(folder: Path, port_a: int, port_b: int):
-    path = write_config(folder, 1, numbers='"4008001234" = "hotline"', extra=f"""
-[[asterisk]]
-name = "a"
-port = {port_a}
-secret_env = "SECRET_A"
-[[asterisk]]
-name = "b"
-port = {port_b}
-secret_env = "SECRET_B"
-""")
+    path = write_config(folder, 1, numbers='"4008001234" = "hotline"',
+                        extra="\n" + asterisk_pair(port_a, port_b))
     text = path.read_text(encoding="utf-8").replace("[ami]\nport = 1\n", "[ami]\n", 1)
     path.write_text(text, encoding="utf-8")
     return load_config(path, environ=ENV)
