@@ -119,7 +119,7 @@ LEGS = Rollup("rollup_legs", "agent_legs", "offered_ms", (("agent", "t.agent"),
     Figure("handling_n", f"count({ANSWERED_HANDLING})"),
     Figure("ring_sum", f"sum(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
     Figure("ring_n", f"count(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
-), ("d",))
+), ("d", "q"))
 
 NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     ("node", "t.node"), ("kind", "t.node_kind"), ("previous", PREVIOUS), ("choice", "t.choice")), (
@@ -129,7 +129,7 @@ NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     Figure("duration_sum", "sum(t.duration_ms)"),
     Figure("duration_n", "count(t.duration_ms)"),
     Figure("dropped", "sum(t.dropped)"),
-), ("d",))
+), ("d", "q"))
 
 ROLLUPS = (CALLS, QUEUES, LEGS, NODES)
 
@@ -213,6 +213,11 @@ FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.gr
 # version was set back by hand may have some already)
 BACKFILL = (*(f"DELETE FROM {r.table}" for r in ROLLUPS),
             *(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains))
+# schema 11 from 10: the agent offers and node visits per quarter hour too (schema 8 kept
+# them per day only), so a day in any zone reads them from the rollups alone; emptied first,
+# as a store coming from before 8 has them already from BACKFILL
+QUARTERS_OF_LEGS_AND_NODES = (*(f"DELETE FROM {r.table} WHERE grain = 'q'" for r in (LEGS, NODES)),
+                              *(_add_sql(r, "q", "true") for r in (LEGS, NODES)))
 
 
 def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:
@@ -264,10 +269,11 @@ def wrapup_changed(db: sqlite3.Connection, flow: str | None, started_ms: int,
     if not delta:
         return
     flow_key = _key(flow)
-    db.execute("UPDATE rollup_legs SET wrapup = wrapup + ?, handling_sum = handling_sum + ? "
-               "WHERE grain = 'd' AND bucket = ? AND flow = ? AND agent = ? AND queue = ?",
-               (delta, delta, offered - offered % DAY_MS, flow_key, _key(agent), _key(queue)))
     for grain, unit in GRAINS.items():
+        db.execute("UPDATE rollup_legs SET wrapup = wrapup + ?, handling_sum = handling_sum + ? "
+                   "WHERE grain = ? AND bucket = ? AND flow = ? AND agent = ? AND queue = ?",
+                   (delta, delta, grain, offered - offered % unit, flow_key, _key(agent),
+                    _key(queue)))
         db.execute("UPDATE rollup_calls SET aht_sum = aht_sum + ? WHERE grain = ? "
                    "AND bucket = ? AND flow = ?",
                    (delta, grain, started_ms - started_ms % unit, flow_key))
