@@ -59,6 +59,7 @@ class Rollup:
     keys: tuple[tuple[str, str], ...]  # (column, expression over t) besides grain, bucket, flow
     figures: tuple[Figure, ...]
     grains: tuple[str, ...]
+    join: str = ""  # another table the keys read (alias v), joined to the rows t
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
@@ -131,7 +132,15 @@ NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     Figure("dropped", "sum(t.dropped)"),
 ), ("d", "q"))
 
-ROLLUPS = (CALLS, QUEUES, LEGS, NODES)
+# the node visits again under each queue their call joined (once however often it joined):
+# what a report with --queue reads for its node, choice and flow sections, which keep a call
+# by any of its queue visits (docs/reports.md "Rollups")
+NODES_BY_QUEUE = Rollup("rollup_nodes_queues", "node_visits", "entered_ms", (
+    ("queue", "v.queue"), *NODES.keys), NODES.figures, ("d", "q"), (
+    "JOIN queue_visits v ON v.call_id = t.call_id AND v.queue IS NOT NULL AND v.seq = "
+    "(SELECT min(w.seq) FROM queue_visits w WHERE w.call_id = t.call_id AND w.queue = v.queue)"))
+
+ROLLUPS = (CALLS, QUEUES, LEGS, NODES, NODES_BY_QUEUE)
 
 
 def _key_columns(rollup: Rollup) -> tuple[str, ...]:
@@ -186,7 +195,7 @@ def _add_sql(rollup: Rollup, grain: str, which: str) -> str:
         f"{'t' if own else 'c'}.flow AS flow_",
         *(f"{expr} AS {name}_" for name, expr in rollup.keys)))
     source = (f"calls t WHERE t.outcome IS NOT NULL AND ({which})" if own else
-              f"{rollup.rows} t LEFT JOIN calls c ON c.call_id = t.call_id "
+              f"{rollup.rows} t {rollup.join} LEFT JOIN calls c ON c.call_id = t.call_id "
               f"WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL) AND ({which})")
     columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
     select = ", ".join((f"'{grain}'", "bucket_", encode("flow_"),
@@ -214,10 +223,13 @@ FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.gr
 BACKFILL = (*(f"DELETE FROM {r.table}" for r in ROLLUPS),
             *(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains))
 # schema 11 from 10: the agent offers and node visits per quarter hour too (schema 8 kept
-# them per day only), so a day in any zone reads them from the rollups alone; emptied first,
-# as a store coming from before 8 has them already from BACKFILL
-QUARTERS_OF_LEGS_AND_NODES = (*(f"DELETE FROM {r.table} WHERE grain = 'q'" for r in (LEGS, NODES)),
-                              *(_add_sql(r, "q", "true") for r in (LEGS, NODES)))
+# them per day only), so a day in any zone reads them from the rollups alone, and the node
+# visits per queue; emptied first, as a store coming from before 8 has them from BACKFILL
+SCHEMA_11_ROLLUPS = (_schema(NODES_BY_QUEUE),
+                     *(f"DELETE FROM {r.table} WHERE grain = 'q'" for r in (LEGS, NODES)),
+                     f"DELETE FROM {NODES_BY_QUEUE.table}",
+                     *(_add_sql(r, "q", "true") for r in (LEGS, NODES)),
+                     *(_add_sql(NODES_BY_QUEUE, g, "true") for g in NODES_BY_QUEUE.grains))
 
 
 def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:

@@ -47,7 +47,7 @@ def _report(store: str, *args: str) -> dict:
     """The report's figures (its every section) and the range it covers."""
     result = ccf("report", "--store", store, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["sections"]["summary"]
     return {"covers": report["covers"], "sections": report["sections"]}
 
@@ -93,6 +93,21 @@ def test_a_report_in_another_zone_over_the_pruned_days_is_unchanged(
     after = ccf("report", "--store", either, "--format", "json", *asked)
     assert after.exit_code == 0 and "pruned" not in after.stderr
     assert _report(either, *asked) == before
+
+
+def test_with_a_queue_the_node_sections_over_the_pruned_days_are_unchanged(either: str) -> None:
+    """--queue keeps a call by any of its queue visits: the node and choice figures
+    come from the node rollup kept per queue the call joined (the queue and agent ones
+    from their own rollups); the summary and the calls per
+    period still read the rows (the warning says so)."""
+    asked = ("--from", "2026-11-28", "--to", "2026-11-29", "--queue", "service")
+    before = _report(either, *asked)["sections"]
+    assert before["nodes"] and before["choices"]
+    ccf("store", "prune", "--before", CUTOFF, "--store", either)
+    after = _report(either, *asked)["sections"]
+    for name in ("nodes", "choices", "queues", "service", "agents"):
+        assert after[name] == before[name], name
+    assert after["summary"] != before["summary"]
 
 
 def test_a_report_reading_pruned_rows_says_so_and_one_from_the_rollups_does_not(
