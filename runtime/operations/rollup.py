@@ -59,6 +59,7 @@ class Rollup:
     keys: tuple[tuple[str, str], ...]  # (column, expression over t) besides grain, bucket, flow
     figures: tuple[Figure, ...]
     grains: tuple[str, ...]
+    join: str = ""  # another table the keys read (alias v), joined to the rows t
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
@@ -119,7 +120,7 @@ LEGS = Rollup("rollup_legs", "agent_legs", "offered_ms", (("agent", "t.agent"),
     Figure("handling_n", f"count({ANSWERED_HANDLING})"),
     Figure("ring_sum", f"sum(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
     Figure("ring_n", f"count(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
-), ("d",))
+), ("d", "q"))
 
 NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     ("node", "t.node"), ("kind", "t.node_kind"), ("previous", PREVIOUS), ("choice", "t.choice")), (
@@ -129,9 +130,17 @@ NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     Figure("duration_sum", "sum(t.duration_ms)"),
     Figure("duration_n", "count(t.duration_ms)"),
     Figure("dropped", "sum(t.dropped)"),
-), ("d",))
+), ("d", "q"))
 
-ROLLUPS = (CALLS, QUEUES, LEGS, NODES)
+# the node visits again under each queue their call joined (once however often it joined):
+# what a report with --queue reads for its node, choice and flow sections, which keep a call
+# by any of its queue visits (docs/reports.md "Rollups")
+NODES_BY_QUEUE = Rollup("rollup_nodes_queues", "node_visits", "entered_ms", (
+    ("queue", "v.queue"), *NODES.keys), NODES.figures, ("d", "q"), (
+    "JOIN queue_visits v ON v.call_id = t.call_id AND v.queue IS NOT NULL AND v.seq = "
+    "(SELECT min(w.seq) FROM queue_visits w WHERE w.call_id = t.call_id AND w.queue = v.queue)"))
+
+ROLLUPS = (CALLS, QUEUES, LEGS, NODES, NODES_BY_QUEUE)
 
 
 def _key_columns(rollup: Rollup) -> tuple[str, ...]:
@@ -186,7 +195,7 @@ def _add_sql(rollup: Rollup, grain: str, which: str) -> str:
         f"{'t' if own else 'c'}.flow AS flow_",
         *(f"{expr} AS {name}_" for name, expr in rollup.keys)))
     source = (f"calls t WHERE t.outcome IS NOT NULL AND ({which})" if own else
-              f"{rollup.rows} t LEFT JOIN calls c ON c.call_id = t.call_id "
+              f"{rollup.rows} t {rollup.join} LEFT JOIN calls c ON c.call_id = t.call_id "
               f"WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL) AND ({which})")
     columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
     select = ", ".join((f"'{grain}'", "bucket_", encode("flow_"),
@@ -213,6 +222,14 @@ FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.gr
 # version was set back by hand may have some already)
 BACKFILL = (*(f"DELETE FROM {r.table}" for r in ROLLUPS),
             *(_add_sql(r, g, "true") for r in ROLLUPS for g in r.grains))
+# schema 11 from 10: the agent offers and node visits per quarter hour too (schema 8 kept
+# them per day only), so a day in any zone reads them from the rollups alone, and the node
+# visits per queue; emptied first, as a store coming from before 8 has them from BACKFILL
+SCHEMA_11_ROLLUPS = (_schema(NODES_BY_QUEUE),
+                     *(f"DELETE FROM {r.table} WHERE grain = 'q'" for r in (LEGS, NODES)),
+                     f"DELETE FROM {NODES_BY_QUEUE.table}",
+                     *(_add_sql(r, "q", "true") for r in (LEGS, NODES)),
+                     *(_add_sql(NODES_BY_QUEUE, g, "true") for g in NODES_BY_QUEUE.grains))
 
 
 def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:
@@ -264,10 +281,11 @@ def wrapup_changed(db: sqlite3.Connection, flow: str | None, started_ms: int,
     if not delta:
         return
     flow_key = _key(flow)
-    db.execute("UPDATE rollup_legs SET wrapup = wrapup + ?, handling_sum = handling_sum + ? "
-               "WHERE grain = 'd' AND bucket = ? AND flow = ? AND agent = ? AND queue = ?",
-               (delta, delta, offered - offered % DAY_MS, flow_key, _key(agent), _key(queue)))
     for grain, unit in GRAINS.items():
+        db.execute("UPDATE rollup_legs SET wrapup = wrapup + ?, handling_sum = handling_sum + ? "
+                   "WHERE grain = ? AND bucket = ? AND flow = ? AND agent = ? AND queue = ?",
+                   (delta, delta, grain, offered - offered % unit, flow_key, _key(agent),
+                    _key(queue)))
         db.execute("UPDATE rollup_calls SET aht_sum = aht_sum + ? WHERE grain = ? "
                    "AND bucket = ? AND flow = ?",
                    (delta, grain, started_ms - started_ms % unit, flow_key))

@@ -6,7 +6,7 @@ Only SQL text and column names: must not touch a connection or know about events
 from __future__ import annotations
 
 from ccdsl.runtime.operations.removed_files import REMOVED_FILES_SCHEMA
-from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA
+from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA, SCHEMA_11_ROLLUPS
 from ccdsl.runtime.operations.workers_schema import WORKERS_SCHEMA
 
 SCHEMA_VERSION = 11
@@ -189,8 +189,10 @@ CREATE TABLE IF NOT EXISTS runs (
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # version 11 notes the recording and voicemail files retention removed (removed_files.py),
-    # and shares flows, workers and ccf-answered signals between workers (workers_schema.py)
-    10: (*REMOVED_FILES_SCHEMA, *WORKERS_SCHEMA),
+    # and shares flows, workers and ccf-answered signals between workers (workers_schema.py);
+    # it keeps the agent offers and node visits per quarter hour too, and the node visits per
+    # queue (rollup.py)
+    10: (*REMOVED_FILES_SCHEMA, *WORKERS_SCHEMA, *SCHEMA_11_ROLLUPS),
     # version 10 keeps a call's events in one row per write (event_batches, read
     # through the view `events`) and the menu choices in a table of their own:
     # one row a call instead of some 25, each with its key's index insert

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 from ccf_cli import ccf
-from reports import known
+from reports import backends, known
 
 from ccdsl.cli.exit_codes import USAGE
 from ccdsl.runtime.operations.database import connect
@@ -47,13 +47,14 @@ def _report(store: str, *args: str) -> dict:
     """The report's figures (its every section) and the range it covers."""
     result = ccf("report", "--store", store, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["sections"]["summary"]
     return {"covers": report["covers"], "sections": report["sections"]}
 
 
-# the agent and node rollups are kept per UTC day (runtime/operations/rollup.py), so a range
-# of whole UTC days is read from the rollups alone (docs/operations.md "Pruning")
+# the rollups are kept per UTC day and quarter hour (runtime/operations/rollup.py), so a
+# range of whole local days in any zone of today is read from the rollups alone
+# (docs/operations.md "Retention")
 UTC_CUTOFF = "2026-11-30T00:00Z"
 UTC_CUTOFF_MS = 1_795_996_800_000
 
@@ -70,18 +71,61 @@ def test_the_report_over_the_pruned_days_is_unchanged(store: str, interval: str)
     assert _report(store, *asked) == before
 
 
+@pytest.fixture(params=backends.BACKENDS)
+def either(request, store: str) -> str:
+    """The pruned test's store on each back end."""
+    return backends.on(request, store)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Asia/Kolkata"])
+@pytest.mark.parametrize("interval", ["day", "hour"])
+def test_a_report_in_another_zone_over_the_pruned_days_is_unchanged(
+        either: str, zone: str, interval: str) -> None:
+    """Days that begin at 16:00 or 18:30 UTC: the agents, nodes and choices too come from
+    the quarter hours of the rollups, and a prune leaves every figure as it was."""
+    asked = ("--from", "2026-11-28", "--to", "2026-11-29", "--zone", zone,
+             "--interval", interval)
+    before = _report(either, *asked)
+    assert before["sections"]["agents"] and before["sections"]["nodes"]
+    result = ccf("store", "prune", "--before", CUTOFF, "--store", either)
+    assert result.exit_code == 0, result.output
+    assert int(result.output.splitlines()[1].split()[-1]) > 50  # the calls it deleted
+    after = ccf("report", "--store", either, "--format", "json", *asked)
+    assert after.exit_code == 0 and "pruned" not in after.stderr
+    assert _report(either, *asked) == before
+
+
+def test_with_a_queue_the_node_sections_over_the_pruned_days_are_unchanged(either: str) -> None:
+    """--queue keeps a call by any of its queue visits: the node and choice figures
+    come from the node rollup kept per queue the call joined (the queue and agent ones
+    from their own rollups); the summary and the calls per
+    period still read the rows (the warning says so)."""
+    asked = ("--from", "2026-11-28", "--to", "2026-11-29", "--queue", "service")
+    before = _report(either, *asked)["sections"]
+    assert before["nodes"] and before["choices"]
+    ccf("store", "prune", "--before", CUTOFF, "--store", either)
+    after = _report(either, *asked)["sections"]
+    for name in ("nodes", "choices", "queues", "service", "agents"):
+        assert after[name] == before[name], name
+    assert after["summary"] != before["summary"]
+
+
 def test_a_report_reading_pruned_rows_says_so_and_one_from_the_rollups_does_not(
         store: str) -> None:
     ccf("store", "prune", "--before", UTC_CUTOFF, "--store", store)
     assert _count(store, "SELECT value FROM meta WHERE key = 'pruned_before_ms'") == \
         str(UTC_CUTOFF_MS)
-    whole_days = ccf("report", "--store", store, "--from", "2026-11-28", "--zone", "UTC")
-    assert whole_days.exit_code == 0 and "pruned" not in whole_days.stderr
+    for asked in (("--zone", "UTC"), (), ("--zone", "Asia/Kathmandu"),
+                  ("--from", "2026-11-28T09:15", "--to", "2026-11-28T10:45")):
+        whole = ccf("report", "--store", store, "--from", "2026-11-28", *asked)
+        assert whole.exit_code == 0 and "pruned" not in whole.stderr, asked
     after = ccf("report", "--store", store, "--from", "2026-11-30", "--zone", "UTC",
                 "--queue", "sales")
     assert after.exit_code == 0 and "pruned" not in after.stderr
     for asked, why in ((("--zone", "UTC", "--queue", "sales"), "with --queue sales"),
-                       ((), "with days in Asia/Shanghai, not UTC")):
+                       (("--agent", "li"), "with --agent li"),
+                       (("--within", "7s"), "with --within 7"),
+                       (("--from", "2026-11-28T09:10"), "a range not on whole quarter hours")):
         result = ccf("report", "--store", store, "--from", "2026-11-28", *asked)
         assert result.exit_code == 0, result.output
         assert result.stderr.startswith("warning: calls that ended before 2026-11-30T")

@@ -153,6 +153,19 @@ def test_a_migration_fills_the_rollups_as_calls_ending_did(sqlite_store: str, tm
         _assert_same(*_both(old, monkeypatch, chosen, Options(interval="auto")))
 
 
+def test_schema_11_fills_the_quarter_hours_of_offers_and_nodes_and_nodes_per_queue(
+        sqlite_store: str, tmp_path: Path) -> None:
+    """A store of schema 10 kept the agent offers and node visits per day only, and no node
+    visits per queue: opening it fills them from the rows, as calls ending would have."""
+    old = str(tmp_path / "old.db")
+    shutil.copy(sqlite_store, old)
+    set_back(old, 10, "DELETE FROM rollup_legs WHERE grain = 'q'",
+             "DELETE FROM rollup_nodes WHERE grain = 'q'", "DROP TABLE rollup_nodes_queues")
+    assert _rollup_rows(sqlite_store)["rollup_nodes_queues"]
+    CallStore(old).close()
+    assert _rollup_rows(old) == _rollup_rows(sqlite_store)
+
+
 def test_a_rebuild_makes_the_same_rollups(sqlite_store: str, tmp_path: Path) -> None:
     copy = str(tmp_path / "copy.db")
     shutil.copy(sqlite_store, copy)

@@ -29,6 +29,7 @@ from ccdsl.runtime.operations.rollup import (
     CALLS,
     LEGS,
     NODES,
+    NODES_BY_QUEUE,
     NONE,
     PREVIOUS,
     QUEUES,
@@ -265,18 +266,27 @@ def agents(src: Source) -> tuple[tuple, ...] | None:
                  outer, "GROUP BY u.agent ORDER BY u.agent")
 
 
+def _nodes_of(src: Source) -> tuple[Rollup, Plan | None, tuple[tuple[str, ...], dict]]:
+    """The node rollup a section reads, its plan and the conditions on its rows: with
+    --queue, the node visits under the queues their call joined."""
+    if src.filters.queue is None:
+        return NODES, src.plan(NODES), src.where()
+    return (NODES_BY_QUEUE, src.plan(NODES_BY_QUEUE, crossed=("agent",)),
+            src.where(queue=src.filters.queue))
+
+
 def nodes(src: Source) -> tuple[tuple, ...] | None:
     """query.nodes' rows."""
-    the_plan = src.plan(NODES)
+    rollup, the_plan, where = _nodes_of(src)
     if the_plan is None:
         return None
     outer = ", ".join(("u.node", "u.kind", sum_of("visits"), sum_of("chosen"), sum_of("total"),
                        mean("duration_sum", "duration_n"), sum_of("dropped"),
                        pct(sum_of("dropped"), sum_of("visits"))))
     parts = figures(NODES, "visits", "chosen", "total", "duration_sum", "duration_n", "dropped")
-    return union(src.db, NODES, the_plan, [key("node", "node", "t.node"),
-                                           key("kind", "kind", "t.node_kind")], parts,
-                 src.where(), visits_raw("node_visits", "node", "entered_ms", src.filters, None),
+    return union(src.db, rollup, the_plan, [key("node", "node", "t.node"),
+                                            key("kind", "kind", "t.node_kind")], parts,
+                 where, visits_raw("node_visits", "node", "entered_ms", src.filters, None),
                  outer, "GROUP BY u.node, u.kind ORDER BY sum(u.visits) DESC, u.node, u.kind")
 
 
@@ -285,12 +295,12 @@ _SHARE = "round(100.0 * sum(u.visits) / sum(sum(u.visits)) OVER (PARTITION BY u.
 
 def choices(src: Source) -> tuple[tuple, ...] | None:
     """query.choices' rows."""
-    the_plan = src.plan(NODES)
+    rollup, the_plan, (conditions, args) = _nodes_of(src)
     if the_plan is None:
         return None
-    return union(src.db, NODES, the_plan, [key("node", "node", "t.node"),
-                                           key("choice", "choice", "t.choice")],
-                 figures(NODES, "visits"), src.where(f"choice != '{NONE}'"),
+    return union(src.db, rollup, the_plan, [key("node", "node", "t.node"),
+                                            key("choice", "choice", "t.choice")],
+                 figures(NODES, "visits"), ((f"choice != '{NONE}'", *conditions), args),
                  visits_raw("node_visits", "node", "entered_ms", src.filters, None,
                             "AND t.choice IS NOT NULL"),
                  f"u.node, u.choice, {sum_of('visits')}, {_SHARE}",
@@ -316,11 +326,11 @@ def queue_choices(src: Source) -> tuple[tuple, ...] | None:
 
 def transitions(src: Source) -> tuple[tuple, ...] | None:
     """flow_traffic's (previous node, node, visits)."""
-    the_plan = src.plan(NODES)
+    rollup, the_plan, where = _nodes_of(src)
     if the_plan is None:
         return None
-    return union(src.db, NODES, the_plan, [key("previous", "previous", PREVIOUS),
-                                           key("node", "node", "t.node")],
-                 figures(NODES, "visits"), src.where(),
+    return union(src.db, rollup, the_plan, [key("previous", "previous", PREVIOUS),
+                                            key("node", "node", "t.node")],
+                 figures(NODES, "visits"), where,
                  visits_raw("node_visits", "node", "entered_ms", src.filters, None),
                  f"u.previous, u.node, {sum_of('visits')}", "GROUP BY u.previous, u.node")
