@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from ccdsl.runtime.console.admin_reports import report_view
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import ADMIN, STAFF, need, need_form, reply
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import Session
 from ccdsl.runtime.console.templates import page
 from ccdsl.runtime.operations.centre_control import ControlError
@@ -82,8 +83,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 
     async def reports(request: Request) -> Response:
         need(request, *STAFF)
-        view = report_view(ctx, request.query_params.get("since", ""),
-                           request.query_params.get("until", ""), ctx.now())
+        view = await off_loop(report_view, ctx, request.query_params.get("since", ""),
+                              request.query_params.get("until", ""), ctx.now())
         return page(request, "reports.html", status_code=400 if view.error else 200,
                     view=view)
 

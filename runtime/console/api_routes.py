@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.off_loop import off_loop
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # a wrap-up is a flat form; lists and maps in it are shallow
@@ -68,7 +69,7 @@ def api_routes(ctx: ConsoleContext, slots: int) -> list[Route]:
 
     async def call(request: Request, body: Any) -> Response:
         call_id = request.path_params["call_id"]
-        record = ctx.store.call(call_id)
+        record = await off_loop(ctx.store.call, call_id)
         if record is None:
             return error(404, f"no call {call_id} in the call store")
         return reply(200, record)

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import Refused, need_agent_form, reply
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.operations.centre_control import (
     TARGET_KINDS,
     TRANSFER_MODES,
@@ -82,7 +83,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def wrapup(request: Request) -> Response:
         agent, fields = await need_agent_form(request)
         call_id = request.path_params["call_id"]
-        may_wrap_up(ctx, agent, call_id)
+        await off_loop(may_wrap_up, ctx, agent, call_id)
         values = {k[len(FIELD_PREFIX):]: v for k, v in fields.items()
                   if k.startswith(FIELD_PREFIX)}
         status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
@@ -107,14 +108,15 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def callback(request: Request) -> Response:
         agent, _ = await need_agent_form(request)
         call_id = request.path_params["call_id"]
-        _own_message(ctx, agent, call_id)
+        await off_loop(_own_message, ctx, agent, call_id)
         return reply(call_id=call_id, outcome=await ctx.control.callback(call_id, agent))
 
     async def done(request: Request) -> Response:
         agent, _ = await need_agent_form(request)
         call_id = request.path_params["call_id"]
-        _own_message(ctx, agent, call_id)
-        return reply(call_id=call_id, done=mark_done(ctx.store, call_id, agent))
+        await off_loop(_own_message, ctx, agent, call_id)
+        return reply(call_id=call_id,
+                     done=await off_loop(mark_done, ctx.store, call_id, agent))
 
     return [Route("/desk/ready", ready, methods=["POST"]),
             Route("/desk/pause", pause, methods=["POST"]),
@@ -215,7 +217,8 @@ async def _read(ctx, agent, call_id, fields):
         raise ValueError("text: type what to read to the caller, or pick a CRM field")
     if len(text) > MAX_READ:
         raise ValueError(f"text: at most {MAX_READ} characters, got {len(text)}")
-    language = fields.get("language", "").strip() or call_language(ctx, call_id)
+    language = fields.get("language", "").strip() or \
+        await off_loop(call_language, ctx, call_id)
     if not _LANGUAGE.match(language):
         raise ValueError(f"language: {language!r} is not a language tag such as zh-CN")
     await ctx.control.read_to_caller(call_id, text, language)

@@ -7,7 +7,6 @@ compute a figure the reports or the operations already compute: it calls them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from ccdsl.runtime.console import desk_actions
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.desk_actions import may_wrap_up
 from ccdsl.runtime.console.guard import AGENT, agent_of, need, need_agent, reply
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.templates import page, text_of
 from ccdsl.runtime.core.durations import clock_text
 from ccdsl.runtime.operations.centre_control import TARGET_KINDS, TRANSFER_MODES
@@ -60,11 +60,11 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         pop = ctx.pops.by_agent.get(agent)
         form, form_error = None, None
         if status.call_id and status.state in ("on_call", "wrapup"):
-            form, form_error = wrapup_form(ctx, status.call_id)
+            form, form_error = await off_loop(wrapup_form, ctx, status.call_id)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone()),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
-                    followups=await asyncio.to_thread(followups, ctx, agent),
+                    followups=await off_loop(followups, ctx, agent),
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
@@ -75,14 +75,14 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         """The page's parts that change with calls ending: the day, the follow-ups."""
         agent = need_agent(request)
         return reply(me=ctx.desk.status(agent).to_json(), today=await day.of(agent),
-                     followups=await asyncio.to_thread(followups, ctx, agent))
+                     followups=await off_loop(followups, ctx, agent))
 
     async def wrapup(request: Request) -> Response:
         """The wrap-up form of a call this agent may wrap up, as JSON fields."""
         agent = need_agent(request)
         call_id = request.path_params["call_id"]
-        may_wrap_up(ctx, agent, call_id)
-        form, error = wrapup_form(ctx, call_id)
+        await off_loop(may_wrap_up, ctx, agent, call_id)
+        form, error = await off_loop(wrapup_form, ctx, call_id)
         if form is None:
             return reply(404, error=error)
         return reply(call_id=call_id, fields=form_view(form))
@@ -120,7 +120,7 @@ class DayFigures:
         read = self._read.get(agent)
         if read is None or read[0] != key:
             # the store's flush and the report's query: off the event loop, calls go on
-            figures = await asyncio.to_thread(
+            figures = await off_loop(
                 self._make, agent, day, getattr(zone, "key", None) or self.ctx.timezone)
             if figures["calls"] is None:
                 return figures  # not read: tried again next time

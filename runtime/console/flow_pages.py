@@ -11,7 +11,6 @@ import logging
 from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -20,6 +19,7 @@ from ccdsl.runtime.console.admin_reports import day_range
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.flow_pictures import UnsafeDrawing, checked_svg
 from ccdsl.runtime.console.guard import STAFF, Refused, need
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.templates import page
 
 log = logging.getLogger("ccdsl.console")
@@ -49,7 +49,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             start = datetime.combine(since, time(), zone)
             end = datetime.combine(until + timedelta(days=1), time(), zone)
             for name in [only] if only is not None else names:
-                picture = await run_in_threadpool(drawings.draw, name, start, end)
+                picture = await off_loop(drawings.draw, name, start, end)
                 if picture is None:  # gone from service since the names were read
                     continue
                 svg = _markup(name, picture.svg)

@@ -24,6 +24,7 @@ from ccdsl.runtime.console.history_search import (
     handled_by,
     read_search,
 )
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import Session
 from ccdsl.runtime.console.templates import page, text_of
 from ccdsl.runtime.operations.centre_time import local_iso, local_text
@@ -43,6 +44,35 @@ def may_see(ctx: ConsoleContext, session: Session, call_id: str) -> bool:
     return handled_by(ctx.store, call_id, agent)
 
 
+def visible_call(ctx: ConsoleContext, session: Session, call_id: str) -> dict[str, Any] | None:
+    """The call's record when this session may see it, else None (unknown or
+    not theirs: the same answer). Reads the store: run off the loop."""
+    record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
+    if record is None or not may_see(ctx, session, call_id):
+        return None
+    return record
+
+
+def call_reads(ctx: ConsoleContext, call_id: str) -> tuple[list, list, dict | None]:
+    """A call's events, recordings and voicemail message, for its page."""
+    return (ctx.store.events(call_id), call_recordings(ctx.store, call_id),
+            message(ctx.store, call_id))
+
+
+def recording_names(ctx: ConsoleContext, record: dict[str, Any], call_id: str,
+                    part: str | None) -> list[str | None]:
+    """The files that may hold the call's audio, best first: its voicemail
+    message for part=voicemail, else its recordings (a voicemail call's
+    message is its recording)."""
+    if part != "voicemail":
+        names = [record.get("recording"),
+                 *(r["file"] for r in call_recordings(ctx.store, call_id))]
+        if any(names):
+            return names
+    voicemail = message(ctx.store, call_id)
+    return [voicemail["file"]] if voicemail else []
+
+
 def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def history(request: Request) -> Response:
         session = need(request)
@@ -51,7 +81,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         error, rows, more = None, [], False
         try:
             search = read_search(request.query_params, agent_only=own)
-            rows, more = find_calls(ctx.store, search, zone)
+            rows, more = await off_loop(find_calls, ctx.store, search, zone)
         except SearchError as exc:
             search = read_search({}, agent_only=own)
             error = str(exc)
@@ -65,17 +95,15 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def call_page(request: Request) -> Response:
         session = need(request)
         call_id = request.path_params["call_id"]
-        record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
-        if record is None or not may_see(ctx, session, call_id):
+        record = await off_loop(visible_call, ctx, session, call_id)
+        if record is None:
             return page(request, "call_missing.html", status_code=404, call_id=call_id)
         zone = ctx.zone()
-        events = ctx.store.events(call_id)
+        events, recordings, voicemail = await off_loop(call_reads, ctx, call_id)
         rows = [{"seq": e["seq"], "at": local_text(e["at"], zone)[11:] or e["at"],
                  "kind": e["kind"], "step": e.get("step"),
                  "data": json.dumps(e.get("data"), ensure_ascii=False, default=str)}
                 for e in events]
-        recordings = call_recordings(ctx.store, call_id)
-        voicemail = message(ctx.store, call_id)
         root = ctx.recordings_dir
         playable = audio_file([record.get("recording"), *(r["file"] for r in recordings)],
                               root)
@@ -90,18 +118,11 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def recording(request: Request) -> Response:
         session = need(request)
         call_id = request.path_params["call_id"]
-        record = ctx.store.call(call_id) if len(call_id) <= MAX_ID else None
-        if record is None or not may_see(ctx, session, call_id):
+        record = await off_loop(visible_call, ctx, session, call_id)
+        if record is None:
             return reply(404, error=NOT_FOUND)
-        if request.query_params.get("part") == "voicemail":
-            voicemail = message(ctx.store, call_id)
-            names = [voicemail["file"]] if voicemail else []
-        else:
-            names = [record.get("recording"),
-                     *(r["file"] for r in call_recordings(ctx.store, call_id))]
-            if not any(names):  # a voicemail call: its message is its recording
-                voicemail = message(ctx.store, call_id)
-                names = [voicemail["file"]] if voicemail else []
+        names = await off_loop(recording_names, ctx, record, call_id,
+                               request.query_params.get("part"))
         path = audio_file(names, ctx.recordings_dir)
         if path is None:
             return reply(404, error="no recording of this call on this server")

@@ -5,7 +5,6 @@ Failed attempts are counted per user id and slowed down; must never log or echo 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -16,6 +15,7 @@ from starlette.routing import Route
 
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import AGENT, Refused, need, need_form, own_origin, session_of
+from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import COOKIE
 from ccdsl.runtime.console.templates import page
 from ccdsl.runtime.operations.console_users import password_ok
@@ -58,7 +58,7 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
                               f"{int(WINDOW_S // 60)} minutes")
         user = ctx.users().get(user_id)
         # scrypt takes tens of ms: off the event loop, so calls never wait for a log-in
-        ok = await asyncio.to_thread(password_ok, user, password)
+        ok = await off_loop(password_ok, user, password)
         if ok and user is not None and user.role == AGENT and ctx.agent(user.id) is None:
             ok = False  # an agent user whose agent left the agents file
         if not ok or user is None:

@@ -48,7 +48,7 @@ async def live(request: Request):
             if agent is not None:
                 yield sse("state", agent_state(ctx, agent))
             else:
-                last = board.snapshot()
+                last = await board.current()
                 yield sse("wall", last)
             waited = 0.0
             while not stopping.is_set():
@@ -68,7 +68,7 @@ async def live(request: Request):
                         yield sse(change.kind, change.data, change.seq)
                     continue
                 waited = 0.0 if change is not None else waited + timeout
-                now_wall = board.snapshot()
+                now_wall = await board.current()
                 if now_wall != last or waited >= KEEP_ALIVE_S:
                     last, waited = now_wall, 0.0
                     yield sse("wall", now_wall)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.off_loop import off_loop
 
 log = logging.getLogger("ccdsl.console")
 
@@ -33,13 +34,27 @@ class WallBoard:
         self._today: tuple[str, float, dict[str, dict[str, Any]], float] | None = None
         self._shot: tuple[tuple[int, int], dict[str, Any]] | None = None
 
+    def _key(self) -> tuple[int, int]:
+        return self.ctx.feed.published, int(self.clock() // TICK_S)
+
     def snapshot(self) -> dict[str, Any]:
         """The board now: made again once a tick has passed or the live feed
-        has published a change since the last one."""
-        key = (self.ctx.feed.published, int(self.clock() // TICK_S))
+        has published a change since the last one. Reads the store in this
+        thread: the pages and the stream use `current`."""
+        key = self._key()
         if self._shot is None or self._shot[0] != key:
             now = self.ctx.now()
             self._shot = key, wall_snapshot(self.ctx, now, *self.today(now))
+        return self._shot[1]
+
+    async def current(self) -> dict[str, Any]:
+        """`snapshot` for a handler on the event loop: today's figures are read
+        in a worker thread; the status and the desk (the loop's own) here."""
+        key = self._key()
+        if self._shot is None or self._shot[0] != key:
+            now = self.ctx.now()
+            today = await off_loop(self.today, now)
+            self._shot = key, wall_snapshot(self.ctx, now, *today)
         return self._shot[1]
 
     def today(self, now: datetime) -> tuple[dict[str, dict[str, Any]], float]:

@@ -25,7 +25,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def wall(request: Request) -> Response:
         session = need(request, *STAFF)
         devices = ctx.settings.supervisor_devices or {}
-        return page(request, "wall.html", snapshot=request.app.state.board.snapshot(),
+        return page(request, "wall.html", snapshot=await request.app.state.board.current(),
                     device=devices.get(session.user), modes=MONITOR_MODES)
 
     async def monitor(request: Request) -> Response:

@@ -16,6 +16,7 @@ import socket
 import time
 from collections import OrderedDict
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -76,6 +77,7 @@ def _guarded(gate: HeaderGate) -> type[H11Protocol]:
 
     class Guarded(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
+        _eof = False  # the client closed its side after the request under way
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -100,6 +102,22 @@ def _guarded(gate: HeaderGate) -> type[H11Protocol]:
                 self._deadline.cancel()
                 self._deadline = None
                 gate.leave(id(self))
+
+        def eof_received(self) -> bool:
+            """A client that half-closes after its request (`nc -N`, shutdown(SHUT_WR))
+            still gets the answer: a handler that awaits the store in a worker
+            thread answers after the EOF. A client gone before its whole request
+            was in (a body that never came), or between requests, is closed as before."""
+            if self.cycle is None or self.cycle.response_complete \
+                    or self.conn.their_state not in (h11.DONE, h11.MUST_CLOSE):
+                return False
+            self._eof = True
+            return True
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if self._eof and not self.transport.is_closing():
+                self.transport.close()  # nothing more can come from the client
 
         def connection_lost(self, exc) -> None:
             if self._deadline is not None:
