@@ -199,7 +199,10 @@ class ScreenPop:
         recent = []
         if self.history is not None:
             try:
-                recent = recent_calls(self.history, call.caller, call.call_id)
+                # a read of the call store (a PostgreSQL round trip), off the event loop
+                # that runs the calls
+                recent = await asyncio.to_thread(recent_calls, self.history, call.caller,
+                                                 call.call_id)
             except Exception as exc:  # noqa: BLE001 - a pop without history is still a pop
                 log.warning("screen pop for call %s: recent calls not read: %s",
                             call.call_id, exc)

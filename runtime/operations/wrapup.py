@@ -6,6 +6,7 @@ Must not import the simulator or Asterisk.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -371,10 +372,11 @@ class WrapupDesk:
                             "{\"reason\": \"order\"}")
         if problems:
             return _bad(problems)
-        record = self.store.call(call_id)
+        # the call store's reads (a PostgreSQL round trip) off the event loop that runs calls
+        record = await asyncio.to_thread(self.store.call, call_id)
         if record is None:
             return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
-        events = self.store.events(call_id)
+        events = await asyncio.to_thread(self.store.events, call_id)
         try:
             form = call_form(events, record.get("flow"), record.get("flow_version"), self.ir_of)
         except WrapupError as exc:
