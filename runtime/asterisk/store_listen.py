@@ -95,6 +95,10 @@ class StoreListener:
         while True:
             async for note in conn.notifies(timeout=QUIET_S):
                 found = heard(note.payload)
-                if found is not None:
+                if found is None:
+                    continue
+                try:
                     self.notice(*found)
+                except Exception:  # noqa: BLE001 - a fault of the hearer is not a lost link
+                    log.exception("workers: a notice of the call store could not be acted on")
             await conn.execute("SELECT 1")  # quiet: is the server still there?

@@ -151,7 +151,7 @@ class WorkerPresence:
 
     def _heard(self, kind: str, value: str) -> None:
         if kind == ANSWERED:
-            if value in self.server.running_ids():
+            if self.server.local_id(value) is not None:
                 self._wake.set()
         elif kind == DONE:
             for waiting in self._waiting.get(value, ()):
