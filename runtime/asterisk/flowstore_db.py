@@ -32,6 +32,7 @@ from ccdsl.runtime.asterisk.flowstore import (
 )
 from ccdsl.runtime.operations.database import connect, is_postgres, shown
 from ccdsl.runtime.operations.shared_db import SharedStoreError, shared
+from ccdsl.runtime.operations.store_notify import FLOWS, say
 
 log = logging.getLogger("ccdsl.serve")
 
@@ -216,6 +217,7 @@ class DbFlowStore(FlowStore):
                 if row is None:
                     raise FlowStoreError(f"there is no version {version} in {self.where}")
                 db.execute(SET_POINTER_SQL, (version, _now()))
+                self._announce(db)
                 db.execute("COMMIT")
             except BaseException:
                 db.rollback()
@@ -228,7 +230,14 @@ class DbFlowStore(FlowStore):
                 self.activate(version)
                 return
             with self._db() as db:
-                db.execute(SET_POINTER_SQL, (None, _now()))
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute(SET_POINTER_SQL, (None, _now()))
+                    self._announce(db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.rollback()
+                    raise
 
     def discard(self, version: str) -> None:
         self._check(version)
@@ -240,6 +249,14 @@ class DbFlowStore(FlowStore):
             self._bundles.pop(version, None)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _announce(self, db) -> None:
+        """Inside the transaction that moved the pointer: on PostgreSQL every worker listening
+        hears the new serial once it commits (docs/workers.md "Flows"); SQLite's poll."""
+        if not is_postgres(self.target):
+            return
+        row = db.execute(POINTER_SQL).fetchone()
+        say(db, self.target, FLOWS, str(row[1]))
 
     def _check(self, version: str) -> None:
         if not _VERSION.match(version):

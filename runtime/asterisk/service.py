@@ -95,6 +95,20 @@ class StoreFlows:
         except FlowStoreError as exc:
             log.error("the flow store cannot be read: %s; keeping version %s", exc, self.version)
             return False
+        return self._take(bundle)
+
+    async def refresh_now(self) -> bool:
+        """A deploy was heard of (the store's NOTIFY): the version read in a thread, never on
+        the event loop, and taken into service here; True when it changed."""
+        self._checked = time.monotonic()
+        try:
+            bundle = await asyncio.to_thread(self.store.current)
+        except FlowStoreError as exc:
+            log.error("the flow store cannot be read: %s; keeping version %s", exc, self.version)
+            return False
+        return self._take(bundle)
+
+    def _take(self, bundle) -> bool:
         if bundle is None or bundle.version == self.version:
             return False
         programs: dict[str, Program] = {}
@@ -308,11 +322,12 @@ class LiveCentre:
                        api=f"{cfg.api.host}:{api_port}"),
             self.server, lambda: self.flows.version if self.flows else None,
             api=lambda: f"{self.api_address[0]}:{self.api_address[1]}" if self.api_address
-            else None)
+            else None, on_deploy=self.flows.refresh_now)
+        # before the presence starts: a deploy it hears of at once is mirrored as any other
+        self.flows.on_change = self._version_changed
         await self.presence.start()
         if self.use_ami:
             await self._start_ami()
-        self.flows.on_change = self._version_changed
         self._spawn(self._tick())
         if cfg.callbacks.enabled:
             self.dialler = asterisk_dialler(cfg.store_path, cfg.callbacks, line,

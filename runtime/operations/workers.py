@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ccdsl.runtime.operations.shared_db import shared
+from ccdsl.runtime.operations.store_notify import ANSWERED, DONE, announcing
 from ccdsl.runtime.operations.store_runs import Process
 
 HEARTBEAT_S = 2.0  # how often a worker writes its row
@@ -108,9 +109,10 @@ class WorkerRows:
     # -- ccf-answered signals ----------------------------------------------------------------
 
     def send_answered(self, call_id: str, agent: str, channel: str) -> int:
-        """Leave a signal for the worker running call_id; its at_ms, to wait on with done()."""
+        """Leave a signal for the worker running call_id; its at_ms, to wait on with done().
+        On PostgreSQL the workers hear of it at once (NOTIFY, sent only if it is written)."""
         at = now_ms()
-        with shared(self.target) as db:
+        with shared(self.target) as db, announcing(db, self.target, ANSWERED, call_id):
             db.execute("INSERT OR IGNORE INTO answered_signals (call_id, at_ms, agent, channel, "
                        "at, sender) VALUES (?, ?, ?, ?, ?, ?)",
                        (call_id, at, agent, channel or "", _iso(at), self.id))
@@ -145,7 +147,8 @@ class WorkerRows:
         return taken
 
     def answered_done(self, call_id: str, at_ms: int, channel: str) -> None:
-        with shared(self.target) as db:
+        """The signal's hook has run: its sender, waiting, hears so at once on PostgreSQL."""
+        with shared(self.target) as db, announcing(db, self.target, DONE, call_id):
             db.execute("UPDATE answered_signals SET done_ms = ? WHERE call_id = ? AND at_ms = ? "
                        "AND channel = ?", (now_ms(), call_id, at_ms, channel))
 

@@ -143,6 +143,30 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
     return db
 
 
+async def connect_async(target: str | os.PathLike):
+    """One psycopg AsyncConnection of its own to a PostgreSQL store (never the pool's: it is held
+    for as long as it listens), in autocommit, the password from CCF_STORE_PASSWORD as
+    connect() takes it; sqlite3.OperationalError naming the URL (never its password) when the
+    server cannot be reached. Connecting waits on the event loop, never blocks it."""
+    import psycopg
+
+    text = check_target(target)
+    if not is_postgres(text):
+        raise TargetError(f"{shown(text)} is not a PostgreSQL store")
+    # keepalives: a server whose host vanished is noticed by the socket, not only by a write
+    kwargs: dict = {"autocommit": True, "connect_timeout": FIRST_CONNECT_S,
+                    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                    "keepalives_count": 3}
+    password = os.environ.get(PASSWORD_ENV)
+    if password:
+        kwargs["password"] = password
+    try:
+        return await psycopg.AsyncConnection.connect(text, **kwargs)
+    except psycopg.Error as exc:
+        raise sqlite3.OperationalError(
+            f"cannot connect to the PostgreSQL store {shown(text)}: {_one_line(exc)}") from None
+
+
 def rollback_quietly(db) -> None:
     """End a failed transaction before the statement is tried again: PostgreSQL refuses every
     statement of a transaction after one failed; a lost connection has none left to end."""
@@ -153,5 +177,5 @@ def rollback_quietly(db) -> None:
         pass
 
 
-__all__ = ["PASSWORD_ENV", "TargetError", "check_target", "close_pools", "connect",
+__all__ = ["PASSWORD_ENV", "TargetError", "check_target", "close_pools", "connect", "connect_async",
            "is_postgres", "rollback_quietly", "shown"]
