@@ -133,3 +133,28 @@ def test_without_its_own_address_the_wall_asks_no_other_worker(with_token) -> No
         wall = first_wall_event(with_token.client("sup"))
     assert [r["call_id"] for r in wall["call_rows"]] == ["here-1"] and not seen
     assert wall["not_answering"] == []
+
+
+def test_two_consoles_each_show_the_others_calls(tmp_path) -> None:
+    """Two real console servers (two workers' web sides), each listing both as up."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one, two = Console(tmp_path / "a", token=TOKEN), Console(tmp_path / "b", token=TOKEN)
+    try:
+        addresses = {}
+        for name, rig in (("cc-one", one), ("cc-two", two)):
+            addresses[name] = rig.base.removeprefix("http://")
+            rig.ctx.api_address = (lambda own: lambda: own)(addresses[name])
+            rig.status_doc["calls"] = [
+                {"call_id": f"{name}-call", "flow": "hotline", "caller": "+861", "seconds": 5.0,
+                 "step": "main_menu", "state": "ivr", "queue": None, "agent": None}]
+        for rig in (one, two):
+            rig.status_doc["workers"] = [worker(name, api) for name, api in addresses.items()]
+        for rig, name, other in ((one, "cc-one", "cc-two"), (two, "cc-two", "cc-one")):
+            wall = first_wall_event(rig.client("sup"))
+            assert sorted((r["call_id"], r["worker"], r["here"]) for r in wall["call_rows"]) == \
+                sorted([(f"{name}-call", name, True), (f"{other}-call", other, False)])
+            assert wall["not_answering"] == []
+    finally:
+        one.close()
+        two.close()
