@@ -48,6 +48,11 @@ class Peers:
         self._got: tuple[float, tuple[str, ...], Fetched] | None = None
         self._task: asyncio.Future[Fetched] | None = None
 
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """The addresses asked last (none yet: empty)."""
+        return self._got[1] if self._got is not None else ()
+
     def _fresh(self, addresses: tuple[str, ...]) -> Fetched | None:
         got = self._got
         if got is not None and got[1] == addresses and self.clock() - got[0] < self.every_s:
