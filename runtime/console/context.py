@@ -56,6 +56,9 @@ class ConsoleContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # the Flows page's drawings, made by the cli (None: the page says it has none)
     flows_drawn: FlowDrawings | None = None
+    # where this console's HTTP API listens (its worker row's `api`), once it does: the
+    # wallboard asks the other workers listed up, not this one (None: asks none)
+    api_address: Callable[[], str | None] | None = None
     _users: tuple[float, dict[str, User]] | None = field(default=None, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
 

@@ -1,4 +1,5 @@
 """The wallboard's picture of the centre: queues, agents with their state and call, IVR steps,
+every worker's calls (this one's and those of the other workers up that answer: wall_peers.py)
 and the ccf serve workers of the call store.
 
 Built from the live status document and the agents' desk, once per tick for every open
@@ -16,13 +17,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ccdsl.runtime.asterisk.status_merge import merged, others
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.off_loop import off_loop
+from ccdsl.runtime.console.wall_peers import Fetched, Peers
 
 log = logging.getLogger("ccdsl.console")
 
 TODAY_S = 10.0  # today's figures are read from the store at most this often
 TICK_S = 1.0  # one snapshot serves every wallboard asking within this, while nothing changes
+CALLS_SHOWN = 200  # the longest-running calls listed; the count says how many there are
 
 
 class WallBoard:
@@ -33,6 +37,7 @@ class WallBoard:
         self.clock = clock
         self._today: tuple[str, float, dict[str, dict[str, Any]], float] | None = None
         self._shot: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self.peers = Peers(lambda: ctx.api_token, clock)
 
     def _key(self) -> tuple[int, int]:
         return self.ctx.feed.published, int(self.clock() // TICK_S)
@@ -44,17 +49,23 @@ class WallBoard:
         key = self._key()
         if self._shot is None or self._shot[0] != key:
             now = self.ctx.now()
-            self._shot = key, wall_snapshot(self.ctx, now, *self.today(now))
+            status = self.ctx.status()
+            peers = self.peers.get(_asked(self.ctx, status))
+            self._shot = key, wall_snapshot(self.ctx, now, *self.today(now), status=status,
+                                            peers=peers)
         return self._shot[1]
 
     async def current(self) -> dict[str, Any]:
         """`snapshot` for a handler on the event loop: today's figures are read
-        in a worker thread; the status and the desk (the loop's own) here."""
+        in a worker thread, and the other workers' status too (Peers.current); the
+        status and the desk (the loop's own) here."""
         key = self._key()
         if self._shot is None or self._shot[0] != key:
             now = self.ctx.now()
             today = await off_loop(self.today, now)
-            self._shot = key, wall_snapshot(self.ctx, now, *today)
+            status = self.ctx.status()
+            peers = await self.peers.current(_asked(self.ctx, status))
+            self._shot = key, wall_snapshot(self.ctx, now, *today, status=status, peers=peers)
         return self._shot[1]
 
     def today(self, now: datetime) -> tuple[dict[str, dict[str, Any]], float]:
@@ -89,12 +100,29 @@ class WallBoard:
         return by_queue, within_s
 
 
+def own_api(ctx: ConsoleContext) -> str | None:
+    return ctx.api_address() if ctx.api_address is not None else None
+
+
+def _asked(ctx: ConsoleContext, status: dict[str, Any]) -> tuple[str, ...]:
+    """The API addresses of the other workers to ask: none while this one's is not known."""
+    own = own_api(ctx)
+    return tuple(others(status, own)) if own else ()
+
+
 def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str, Any]],
-                  within_s: float) -> dict[str, Any]:
-    """The board at `now`, with today's figures per queue (WallBoard.today)."""
-    status = ctx.status()
-    calls = status.get("calls", [])
-    by_call = {c["call_id"]: c for c in calls}
+                  within_s: float, *, status: dict[str, Any] | None = None,
+                  peers: Fetched | None = None) -> dict[str, Any]:
+    """The board at `now`, with today's figures per queue (WallBoard.today); `status` this
+    worker's (default: read now), `peers` the other workers' (wall_peers.py): their calls
+    join this one's and a queue's wait is the longest any saw (status_merge.merged)."""
+    status = ctx.status() if status is None else status
+    own = own_api(ctx)
+    if own:
+        status = merged(status, own, (peers or {}).get)
+    calls = [c for c in status.get("calls") or () if isinstance(c, dict)]
+    # the agents are this worker's desk: a call of another worker is not monitored from here
+    by_call = {c.get("call_id"): c for c in calls if c.get("worker", own) == own}
     desk = {s.agent: s for s in ctx.desk.all()}
     known = ctx.agents()
     names = {a.id: a.name or a.id for a in known}
@@ -124,19 +152,54 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
                        "abandoned_today": figures.get("abandoned", 0),
                        "sl_today_pct": figures.get("service_level_pct")})
     ivr = Counter(c.get("step") or "(starting)" for c in calls if c.get("state") == "ivr")
+    server = status.get("server") or {}
+    workers = workers_of(status.get("workers"), own, server.get("workers_answering"),
+                         server.get("workers_not_answering"))
     return {"at": now.isoformat(timespec="seconds"), "mode": ctx.mode, "queues": queues,
             "agents": agents, "ivr": sorted(ivr.items(), key=lambda kv: (-kv[1], kv[0])),
             "calls": len(calls), "sl_within_s": within_s,
-            "workers": workers_of(status.get("workers"))}
+            "call_rows": call_rows(calls, status.get("workers"), own),
+            "not_answering": [w["host"] for w in workers if w["answering"] is False],
+            "workers": workers}
+
+
+CALL_FIELDS = ("call_id", "flow", "caller", "step", "state", "queue", "agent", "seconds")
+
+
+def call_rows(calls: list[dict[str, Any]], listed: Any, own: str | None
+              ) -> list[dict[str, Any]]:
+    """The CALLS_SHOWN longest-running calls, each naming its worker: the host of the worker
+    row whose API it came from (its address when no row says); `here`: this worker's."""
+    hosts = {w.get("api"): w.get("host") for w in listed if isinstance(w, dict)} \
+        if isinstance(listed, list) else {}
+    longest = sorted(calls, key=lambda c: -_seconds(c.get("seconds")))[:CALLS_SHOWN]
+    return [{**{key: c.get(key) for key in CALL_FIELDS},
+             "worker": str(hosts.get(c.get("worker")) or c.get("worker") or ""),
+             "here": c.get("worker", own) == own} for c in longest]
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else 0.0
 
 
 WORKER_FIELDS = ("host", "pid", "address", "status", "calls_running", "served", "version",
                  "seconds_since_heartbeat")
 
 
-def workers_of(listed: Any) -> list[dict[str, Any]]:
+def workers_of(listed: Any, own: str | None = None, answering: Any = None,
+               silent: Any = None) -> list[dict[str, Any]]:
     """Every ccf serve of the call store as the status document lists them (docs/workers.md);
-    none for a centre without (the simulated one)."""
+    none for a centre without (the simulated one). `answering`: whether the wall has its
+    calls (True: this one, or it answered; False: listed up, but its API did not answer;
+    None: not asked, as a worker down or stopped)."""
     if not isinstance(listed, list):
         return []
-    return [{key: w.get(key) for key in WORKER_FIELDS} for w in listed if isinstance(w, dict)]
+    yes = set(answering or ()) | ({own} if own else set())
+    no = set(silent or ())
+
+    def answers(api: Any) -> bool | None:
+        return True if api in yes else False if api in no else None
+
+    return [{**{key: w.get(key) for key in WORKER_FIELDS}, "answering": answers(w.get("api"))}
+            for w in listed if isinstance(w, dict)]

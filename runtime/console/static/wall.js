@@ -65,11 +65,33 @@
       el("td", {}, String(w.host) + " ", el("small", {class: "muted", text: w.pid})),
       el("td", {text: w.address || ""}),
       el("td", {class: "worker-" + w.status, text: w.status}),
+      el("td", {class: w.answering === false ? "worker-silent" : null,
+                text: w.answering === true ? "shown" : w.answering === false ? "not answering" : ""}),
       el("td", {class: "n", text: w.calls_running}),
       el("td", {class: "n", text: w.served}),
       el("td", {text: w.version || ""}),
       el("td", {class: "n", text: ccf.clock(w.seconds_since_heartbeat || 0) + " ago"}))),
-      7, "no workers in the call store");
+      8, "no workers in the call store");
+  }
+
+  function callRows(list) {
+    // every worker's calls; the worker's name is the peer's own text: set as text only
+    body("wall-call-rows", list.map((c) => el("tr", {"data-call": c.call_id},
+      el("td", {}, c.worker, c.here && c.worker ? el("small", {class: "muted", text: " (this one)"}) : null),
+      el("td", {text: c.caller || ""}),
+      el("td", {text: c.flow || ""}),
+      el("td", {text: c.step || ""}),
+      el("td", {text: c.state || ""}),
+      el("td", {text: c.queue || ""}),
+      el("td", {text: c.agent || ""}),
+      el("td", {class: "n", text: ccf.clock(c.seconds || 0)}))), 8, "no calls in progress");
+  }
+
+  function silent(names) {
+    const line = document.getElementById("wall-silent");
+    if (!line) return;
+    setText("wall-silent-names", names.join(", "));
+    line.hidden = !names.length;
   }
 
   function ivr(pairs) {
@@ -104,6 +126,8 @@
       agents(snapshot.agents || []);
       ivr(snapshot.ivr || []);
       workers(snapshot.workers || []);
+      callRows(snapshot.call_rows || []);
+      silent(snapshot.not_answering || []);
       link.textContent = "live";
       link.className = "badge live";
     },
