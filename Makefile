@@ -48,7 +48,8 @@ console: bytecode
 # chromium-driver, its chromedriver) runs the console's pages in
 # tests/browser/; node and npm pack and test the VS Code extension (tests/editors/);
 # postgresql's server (initdb, pg_ctl) runs the throwaway cluster the PostgreSQL
-# store's tests start in a temp folder (tests/pg_cluster.py).
+# store's tests start in a temp folder (tests/pg_cluster.py); systemd's
+# systemd-analyze verifies the units of docs/systemd (tests/ops/test_systemd_units.py).
 # Their tests fail, saying so, without them.
 test-deps:
 	@missing=""; \
@@ -59,6 +60,7 @@ test-deps:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	[ -z "$$missing" ] || { \
 	  if ! command -v apt-get >/dev/null 2>&1; then \
 	    echo "missing:$$missing, and there is no apt-get: their tests will fail"; \
