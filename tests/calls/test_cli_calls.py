@@ -20,11 +20,9 @@ from ccdsl.runtime.sim.scenario import run_simulation, simulation
 LI = AgentSpec(id="li", skills={"general": 0}, answer_after_ms=3000)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    """sim-1: recorded, known caller C1, answered by li; sim-2: recorded,
-    unknown caller, nobody answers; sim-3: a message for zhang."""
-    folder = tmp_path_factory.mktemp("calls")
+def three_calls(folder: Path) -> str:
+    """A call store in `folder`: sim-1 recorded, known caller C1, answered by li; sim-2
+    recorded, unknown caller, nobody answers; sim-3 a message for zhang. Its path."""
     crm = folder / "crm"
     crm.mkdir()
     (crm / "customers.csv").write_text("id,phone,owner\nC1,+8613800000001,zhang\n",
@@ -41,7 +39,12 @@ def store(tmp_path_factory) -> Path:
     run_simulation(message, simulation(message, caller="+8613800000001",
                                        at="2026-11-30 23:00", actions=(Speak(20_000),)),
                    crm_folder=str(crm), store_path=path)
-    return Path(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return Path(three_calls(tmp_path_factory.mktemp("calls")))
 
 
 def listed(*args: str) -> list[dict]:

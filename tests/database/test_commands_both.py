@@ -11,23 +11,19 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from calls.world import OWNER_MESSAGE, RECORDING, compiled
+from calls.test_cli_calls import three_calls
 from ccf_cli import ccf
 from queue_callbacks.world import T0, booked
 
 from ccdsl.runtime.console.history_pages import wrapup_view
 from ccdsl.runtime.console.history_search import Search, find_calls, handled_by
-from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.operations.ivr_path import ivr_path
 from ccdsl.runtime.operations.recordings import call_recordings
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_copy import copy_store
 from ccdsl.runtime.operations.voicemail import message
-from ccdsl.runtime.sim.caller import Speak
-from ccdsl.runtime.sim.scenario import run_simulation, simulation
 
 ROOT = Path(__file__).resolve().parents[2]
-LI = AgentSpec(id="li", skills={"general": 0}, answer_after_ms=3000)
 WRAPUP = ("-f", "reason=order", "-f", "resolved=1", "-f", "order_number=20261128")
 # what differs between two runs of one simulation, whatever the store: its temporary folder
 # and the CRM's measured time
@@ -40,24 +36,9 @@ def same_run(text: str) -> str:
 
 
 def _sqlite_store(folder: Path) -> str:
-    """sim-1 recorded and answered by li (known caller C1), sim-2 recorded and unanswered,
-    sim-3 a message for zhang; two call-backs booked in `service`, one in `sales`."""
-    crm = folder / "crm"
-    crm.mkdir()
-    (crm / "customers.csv").write_text("id,phone,owner\nC1,+8613800000001,zhang\n",
-                                       encoding="utf-8")
-    path = str(folder / "calls.db")
-    recording = compiled(RECORDING)
-    run_simulation(recording, simulation(recording, caller="+8613800000001",
-                                         at="2026-11-30 10:00", agents=(LI,)),
-                   crm_folder=str(crm), store_path=path)
-    run_simulation(recording, simulation(recording, caller="+8613900000000",
-                                         at="2026-11-30 11:00"),
-                   crm_folder=str(crm), store_path=path)
-    left = compiled(OWNER_MESSAGE)
-    run_simulation(left, simulation(left, caller="+8613800000001", at="2026-11-30 23:00",
-                                    actions=(Speak(20_000),)),
-                   crm_folder=str(crm), store_path=path)
+    """tests/calls' three calls (calls.test_cli_calls.three_calls), and two call-backs booked
+    in `service`, one in `sales`."""
+    path = three_calls(folder)
     with CallStore(path, timezone="UTC") as store:
         for n, queue in enumerate(("service", "service", "sales")):
             booked(store, f"cb{n}", queue=queue, start=T0 + timedelta(days=1, minutes=n))
