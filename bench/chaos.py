@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the AMI double and the test centre
 
 from asterisk.centre import write_config  # noqa: E402
-from call_rows import stored  # noqa: E402
+from call_rows import CRASH_WINDOW_S, END_WINDOW_S, account, stored  # noqa: E402
 from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
@@ -63,14 +63,6 @@ LOCK_AT_S, LOCK_S = 3.0, 10.0
 DROPS_AT_S = (5.0, 9.0)
 KILL_AT_S = 17.0  # 4 s after the lock ends: the writer has caught up
 CALL_TIMEOUT_S = 60.0
-# docs/store.md "What a crash can lose": the writer's last 250 ms of rows; a
-# call placed this close to the SIGKILL may leave no trace (a margin added
-# for the connection and the flow's first events)
-CRASH_WINDOW_S = 0.25 + 0.1
-# ... and a call whose end the server had sent, while the writer was committing it (a
-# finished call is taken at once: a commit's time, milliseconds; with a margin), may
-# be found in progress and reconciled as interrupted, or not found at all
-END_WINDOW_S = 0.1
 
 FLOW = held_flow(wait=f"{HOLD_S:g}s")  # answer, hello, the wait, goodbye, hang up
 
@@ -190,23 +182,12 @@ def calls_per_s(run: Run, start: float, end: float) -> float:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ccf-chaos-") as folder:
         run, marks, rows = asyncio.run(chaos(Path(folder)))
-    finished = {uid for uid, outcomes in rows.items()
-                if any(o not in (None, "interrupted") for o in outcomes)}
-    served_stored = {uid for uid in run.served if len(rows.get(uid, [])) == 1
-                     and rows[uid][0] not in (None, "interrupted")}
-    twice = {uid for uid, outcomes in rows.items() if len(outcomes) > 1}
-    reconciled = {uid for uid in run.cut if rows.get(uid) == ["interrupted"]}
-    cut_finished = {uid for uid in run.cut if uid in finished}  # it ended before the kill
-    lost = run.served - served_stored
-    # ended as the kill came, its record not yet committed: the documented loss
-    end_unwritten = {uid for uid in lost if run.ended[uid] >= marks["kill"] - END_WINDOW_S
-                     and rows.get(uid) in (None, ["interrupted"])}
-    lost -= end_unwritten
-    unreconciled = run.cut - reconciled - cut_finished
-    # begun in the writer's last moments before the kill: no row reached the file
-    too_late = {uid for uid in unreconciled if uid not in rows
-                and run.placed[uid] >= marks["kill"] - CRASH_WINDOW_S}
-    unreconciled -= too_late
+    o = account(served=run.served, cut=run.cut, ended=run.ended, began=run.placed,
+                kill_s=marks["kill"], rows=rows)
+    served_stored, twice, reconciled, cut_finished = (o.served_stored, o.twice, o.reconciled,
+                                                      o.cut_finished)
+    lost, end_unwritten, unreconciled, too_late = (o.lost, o.end_unwritten, o.unreconciled,
+                                                   o.too_late)
     lock_rate = calls_per_s(run, marks["lock"] + HOLD_S, marks["unlock"])
     free_rate = calls_per_s(run, HOLD_S + 0.5, marks["lock"])
     table = [

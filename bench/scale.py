@@ -43,9 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import call_rows  # noqa: E402
 import pg_cluster  # noqa: E402
 from asterisk.centre import write_config  # noqa: E402
-from call_rows import open_calls, stored  # noqa: E402
+from call_rows import CRASH_WINDOW_S, Outcome, open_calls, stored  # noqa: E402
 from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
@@ -61,8 +62,6 @@ from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa:
 
 SECRET = "scale-bench-secret"
 CALL_TIMEOUT_S = 120.0
-CRASH_WINDOW_S = 0.25 + 0.1  # docs/store.md: the writer's last 250 ms, with a margin
-END_WINDOW_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -332,40 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     return report(args.store, plan, run, marks, writes, workers, rows, outcome)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    served_stored: set[str]
-    twice: set[str]
-    reconciled: set[str]
-    lost: set[str]
-    end_unwritten: set[str]
-    unreconciled: set[str]
-    too_late: set[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.lost and not self.twice and not self.unreconciled
-
-
 def account(run: Run, marks: dict, rows: dict[str, list]) -> Outcome:
-    """Every call the peer placed, against the store's rows."""
-    finished = {uid for uid, outcomes in rows.items()
-                if any(o not in (None, "interrupted") for o in outcomes)}
-    served_stored = {uid for uid in run.served if len(rows.get(uid, [])) == 1
-                     and rows[uid][0] not in (None, "interrupted")}
-    twice = {uid for uid, outcomes in rows.items() if len(outcomes) > 1}
-    reconciled = {uid for uid in run.cut if rows.get(uid) == ["interrupted"]}
-    cut_finished = {uid for uid in run.cut if uid in finished}
-    lost = run.served - served_stored
-    end_unwritten = {uid for uid in lost if run.ended[uid] >= marks["kill"] - END_WINDOW_S
-                     and rows.get(uid) in (None, ["interrupted"])}
-    lost -= end_unwritten
-    unreconciled = run.cut - reconciled - cut_finished
-    too_late = {uid for uid in unreconciled if uid not in rows
-                and run.began.get(uid, run.placed[uid]) >= marks["kill"] - CRASH_WINDOW_S}
-    unreconciled -= too_late
-    return Outcome(served_stored, twice, reconciled, lost, end_unwritten, unreconciled,
-                   too_late)
+    """Every call the peer placed, against the store's rows (a call's start: the worker's first
+    command, else its placing)."""
+    began = {uid: run.began.get(uid, at) for uid, at in run.placed.items()}
+    return call_rows.account(served=run.served, cut=run.cut, ended=run.ended, began=began,
+                             kill_s=marks["kill"], rows=rows)
 
 
 def report(store: str, plan: Plan, run: Run, marks: dict, writes: dict, workers: list[CcfServe],
