@@ -28,7 +28,7 @@ from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
-from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
+from ccdsl.runtime.asterisk.flowstore_db import DbFlowStore, flow_store_for
 from ccdsl.runtime.asterisk.live_status import StatusTracker, snapshot
 from ccdsl.runtime.asterisk.names import queue_name
 from ccdsl.runtime.asterisk.queue_callbacks import asterisk_dialler
@@ -85,6 +85,9 @@ class StoreFlows:
         self._autopause: dict[str, bool] = {}
         self.on_change: Callable[[], None] | None = None  # after a new version is in service
         self._checked = 0.0
+        # flows in the call store's database are a round trip away: looked for by the tick
+        # in a thread (and at once on the store's NOTIFY), never by a new call on the loop
+        self._remote = isinstance(store, DbFlowStore)
         self.reload()
 
     def reload(self) -> bool:
@@ -134,11 +137,20 @@ class StoreFlows:
 
     def refresh(self) -> bool:
         """Take a newly deployed version into service, looking at most every
-        poll_s seconds; True when one was taken."""
-        if time.monotonic() - self._checked < self.poll_s:
+        poll_s seconds (a stat of the folder store); True when one was taken."""
+        if self._remote or time.monotonic() - self._checked < self.poll_s:
             return False
         self._checked = time.monotonic()
         return self.store.changed() and self.reload()
+
+    async def poll(self) -> bool:
+        """refresh(), with a database flow store read in a thread."""
+        if not self._remote:
+            return self.refresh()
+        if time.monotonic() - self._checked < self.poll_s:
+            return False
+        self._checked = time.monotonic()
+        return await asyncio.to_thread(self.store.changed) and await self.refresh_now()
 
     def lookup(self, script: str) -> tuple[str, Program] | None:
         self.refresh()
@@ -348,7 +360,7 @@ class LiveCentre:
         ticks = 0
         while True:
             await asyncio.sleep(POLL_S)
-            self.flows.refresh()
+            await self.flows.poll()
             if self.ami_events is not None:
                 self.ami_events.report_due()
             ticks += 1
