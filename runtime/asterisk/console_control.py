@@ -7,6 +7,7 @@ docs/asterisk.md "The console's call control" says what each action sends and wh
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Callable
@@ -417,7 +418,8 @@ class AsteriskControl:
 
     async def callback(self, voicemail_call_id: str, agent: str,
                        number: str | None = None) -> dict[str, Any]:
-        came_in_on = server_of_call(self.store, voicemail_call_id)
+        # a read of the call store (a PostgreSQL round trip): off the event loop
+        came_in_on = await asyncio.to_thread(server_of_call, self.store, voicemail_call_id)
         self._callback_link(came_in_on)
         try:
             plan = await make_plan(self.store, voicemail_call_id, agent,

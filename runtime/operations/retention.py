@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ccdsl.runtime.operations.database import transaction
 from ccdsl.runtime.operations.removed_files import MARK_SQL
 
 # the files of each kind retention may delete, and when each was made
@@ -74,24 +75,23 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str 
     stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
     deleted = missing = 0
     removed: list[tuple[str, str]] = []
-    for call_id, name in rows:
-        paths = list(files_of(name, folder))
-        deleted += len(paths)
-        missing += not paths
-        if dry_run:
-            continue
-        for path in paths:
-            os.remove(path)
-        # one short transaction a file: a serving writer never waits on a whole sweep
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        removed.append((call_id, name))
-    marked, notes = (0, ()) if dry_run else mark_crm(crm, removed, stamp[:10])
+    # the CRM is marked for every file noted, even when a later one fails: a file noted is
+    # never looked at again, so its CRM entry would name a file that is gone for good
+    try:
+        for call_id, name in rows:
+            paths = list(files_of(name, folder))
+            deleted += len(paths)
+            missing += not paths
+            if dry_run:
+                continue
+            for path in paths:
+                os.remove(path)
+            # one short transaction a file: a serving writer never waits on a whole sweep
+            with transaction(db):
+                db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
+            removed.append((call_id, name))
+    finally:
+        marked, notes = (0, ()) if dry_run else mark_crm(crm, removed, stamp[:10])
     return Removed(deleted, missing, marked, notes)
 
 

@@ -7,6 +7,7 @@ schema from store_migrate and nothing else but the source's rows.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from pathlib import Path
 from ccdsl.runtime.operations import database
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
+
+log = logging.getLogger("ccdsl.store")
 
 BATCH = 5000  # rows read and written at a time: memory stays flat on a store of years
 
@@ -235,15 +238,20 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                 _advance_identities(dst, tables)
             dst.execute("COMMIT")
             kept = True
-            if database.is_postgres(dest):
-                # PostgreSQL plans by its statistics, which a bulk load leaves unknown until
-                # autovacuum comes by: the reports read a copy at once, with the right plans
-                dst.execute("ANALYZE")
         except BaseException:
             dst.rollback()
             raise
         finally:
             src.rollback()
+        if database.is_postgres(dest):
+            # PostgreSQL plans by its statistics, which a bulk load leaves unknown until
+            # autovacuum comes by: the reports read a copy at once, with the right plans. The
+            # copy is committed: a failure here is autovacuum's to make good, not the copy's
+            try:
+                dst.execute("ANALYZE")
+            except sqlite3.Error as exc:
+                log.warning("copied into %s, but ANALYZE failed (autovacuum will gather the "
+                            "statistics): %s", database.shown(dest), exc)
     except StoreError as exc:
         raise CopyError(str(exc)) from None
     except sqlite3.Error as exc:

@@ -56,8 +56,7 @@ def pruned_note(report: Report) -> str | None:
     zone = _zone(report)
     start = report.filters.start
     if start is not None:
-        begins = datetime.fromisoformat(start).replace(tzinfo=zone)
-        if begins.timestamp() * 1000 >= horizon_ms:
+        if local_to_ms(start, zone) >= horizon_ms:
             return None
     reasons = _rows_read(report, zone)
     if not reasons:
