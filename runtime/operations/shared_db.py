@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 
 from ccdsl.runtime.operations.database import connect, shown
-from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
+from ccdsl.runtime.operations.store_migrate import StoreError, opening, upgrade, version_of
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 _ready: set[str] = set()  # targets whose tables this process has made or found
@@ -30,18 +30,9 @@ def _ensure(db, target: str) -> None:
         return
     try:
         opening(target, found)
+        upgrade(db, target)  # another program's database: StoreError, nothing added
     except StoreError as exc:
         raise SharedStoreError(str(exc)) from None
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        migrate(db, shown(target))  # another program's database: StoreError, nothing added
-        db.execute("COMMIT")
-    except StoreError as exc:
-        db.rollback()
-        raise SharedStoreError(str(exc)) from None
-    except BaseException:
-        db.rollback()
-        raise
 
 
 @contextlib.contextmanager

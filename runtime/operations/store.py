@@ -14,8 +14,8 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
-from ccdsl.runtime.operations.database import connect, is_postgres, rollback_quietly
+from ccdsl.runtime.operations.database import connect, is_postgres, transaction
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
 from ccdsl.runtime.operations.store_queue import (
@@ -174,16 +174,8 @@ class CallStore:
                 "SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        db = self._reader()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            yield
-        except BaseException:
-            rollback_quietly(db)
-            raise
-        db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return transaction(self._reader())
 
     def _reader(self) -> sqlite3.Connection:
         if self._db is None:

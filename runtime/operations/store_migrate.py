@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from ccdsl.runtime.operations.database import is_postgres, rollback_quietly, shown
+from ccdsl.runtime.operations.database import is_postgres, shown, transaction
 from ccdsl.runtime.operations.database.dialect import COMPAT_SQL
 from ccdsl.runtime.operations.store_schema import (
     MIGRATIONS,
@@ -113,12 +113,7 @@ def upgrade(db: sqlite3.Connection, target: str, *, check: bool = False) -> tupl
                          f"this ccdsl understands ({SCHEMA_VERSION})")
     if check or found == SCHEMA_VERSION:
         return found, SCHEMA_VERSION
-    db.execute("BEGIN IMMEDIATE")  # one migration at a time, whoever else runs one
-    try:
+    with transaction(db):  # one migration at a time, whoever else runs one
         found = version_of(db)
         migrate(db, shown(target))
-    except BaseException:
-        rollback_quietly(db)
-        raise
-    db.execute("COMMIT")
     return found, SCHEMA_VERSION

@@ -12,6 +12,8 @@ from datetime import datetime, tzinfo
 
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.moments import parse_moment
+from ccdsl.runtime.operations.database import transaction
+from ccdsl.runtime.operations.store_migrate import version_of
 
 BATCH = 500  # calls (or centre events) a transaction deletes: a serving writer waits that long
 FINISHED_CALLBACKS = ("done", "failed", "given_up")
@@ -68,12 +70,12 @@ def cutoff(text: str, zone: tzinfo) -> datetime:
 def schema_version(db) -> int:
     """The store's schema version; PruneError for a database that is not a call store."""
     try:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        found = version_of(db)
     except sqlite3.Error:
-        row = None
-    if row is None or not str(row[0]).isdigit():
+        found = None
+    if found is None:
         raise PruneError("it is not a call store (no schema version in its `meta` table)")
-    return int(row[0])
+    return found
 
 
 def _tables(db) -> tuple[str, ...]:
@@ -103,7 +105,7 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
         if not ids:
             break
         marks = ", ".join("?" * len(ids))
-        with _transaction(db):
+        with transaction(db):
             for table in (*tables, "calls"):
                 cursor = db.execute(f"DELETE FROM {table} WHERE call_id IN ({marks})", ids)
                 totals[table] += max(cursor.rowcount, 0)
@@ -111,7 +113,7 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
             on_batch()
     for table, key, where in (("centre_events", "id", _OLD_CENTRE), ("runs", "run_id", _OLD_RUN)):
         while True:
-            with _transaction(db):
+            with transaction(db):
                 cursor = db.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM "
                                     f"{table} WHERE {where} ORDER BY {key} LIMIT ?)",
                                     (before_ms, batch))
@@ -119,7 +121,7 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
             totals[table] += done
             if done < batch:
                 break
-    with _transaction(db):  # what a report over earlier times must say (reports/pruned.py)
+    with transaction(db):  # what a report over earlier times must say (reports/pruned.py)
         db.execute(HORIZON_SQL, (str(before_ms),))
     return Pruned(tuple(totals.items()), files)
 
@@ -161,16 +163,3 @@ def _files_left(db, before_ms: int) -> int:
 def _one(db, sql: str, *args) -> int:
     return int(db.execute(sql, args).fetchone()[0] or 0)
 
-
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an error): SQLite takes its write lock at once,
-    PostgreSQL the store's writer lock (database/dialect.py)."""
-
-    def __init__(self, db) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind, *_: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

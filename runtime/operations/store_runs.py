@@ -154,7 +154,9 @@ def reconcile(db: sqlite3.Connection, me: Process, run_id: int | None,
         if not room[0]:
             return closed
     legacy = [r[0] for r in db.execute("SELECT call_id FROM calls WHERE run_id IS NULL "
-                                       "AND outcome IS NULL")]
+                                       "AND outcome IS NULL ORDER BY call_id")]
+    if room[0] >= 0:  # the batch's limit holds for these too; the next batch takes the rest
+        legacy = legacy[:room[0]]
     for call_id in legacy:
         _close(db, call_id, "it was stored before schema 6 by a process that is no longer "
                "running", now, closer)

@@ -5,9 +5,11 @@ and one way to connect to either. Must not know tables or events.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -167,6 +169,19 @@ async def connect_async(target: str | os.PathLike):
             f"cannot connect to the PostgreSQL store {shown(text)}: {_one_line(exc)}") from None
 
 
+@contextlib.contextmanager
+def transaction(db) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, on either back end (SQLite's write lock at once; PostgreSQL's
+    store lock, dialect.py); on an error rolled back quietly and the error raised as it was."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        rollback_quietly(db)
+        raise
+    db.execute("COMMIT")
+
+
 def rollback_quietly(db) -> None:
     """End a failed transaction before the statement is tried again: PostgreSQL refuses every
     statement of a transaction after one failed; a lost connection has none left to end."""
@@ -178,4 +193,4 @@ def rollback_quietly(db) -> None:
 
 
 __all__ = ["PASSWORD_ENV", "TargetError", "check_target", "close_pools", "connect", "connect_async",
-           "is_postgres", "rollback_quietly", "shown"]
+           "is_postgres", "rollback_quietly", "shown", "transaction"]
