@@ -57,7 +57,13 @@ from ccdsl.compiler.pipeline import compile_file  # noqa: E402
 from ccdsl.runtime.asterisk.config import load_config  # noqa: E402
 from ccdsl.runtime.asterisk.flowstore_db import flow_store_for  # noqa: E402
 from ccdsl.runtime.asterisk.service import RECONCILE_S  # noqa: E402
-from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools, connect  # noqa: E402
+from ccdsl.runtime.operations.database import (  # noqa: E402
+    PASSWORD_ENV,
+    close_pools,
+    connect,
+    is_postgres,
+)
+from ccdsl.runtime.operations.database.dialect import STORE_LOCK_KEY  # noqa: E402
 from ccdsl.runtime.testing.peer.agi_caller import AgiCommand, PeerError  # noqa: E402
 
 SECRET = "scale-bench-secret"
@@ -110,7 +116,7 @@ def write_centre(folder: Path, ami_port: int, store: str, hold_s: float) -> Path
     extra = '[shutdown]\ngrace = "5s"\n[fastagi]\nmax_calls = 4000\n'
     config = write_config(folder, ami_port, numbers='"4008005678" = "line"', extra=extra)
     text = config.read_text(encoding="utf-8")
-    if store.startswith("postgresql://"):
+    if is_postgres(store):
         text = text.replace('store = "calls.db"\n', "")
         text += textwrap.dedent(f"""\
             [store]
@@ -173,7 +179,7 @@ def cluster_cpu_s(data: Path) -> float:
 
 
 def stats(store: str, data: Path | None = None) -> dict[str, float]:
-    if not store.startswith("postgresql://"):
+    if not is_postgres(store):
         return {}
     db = connect(store)
     try:
@@ -195,8 +201,8 @@ class LockWatch:
     """How much of the time the store's one write lock (the advisory lock dialect.py gives
     BEGIN IMMEDIATE) is held: pg_locks sampled every 10 ms from a thread of its own."""
 
-    SQL = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242001 "
-           "AND granted")
+    SQL = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+           f"AND objid = {STORE_LOCK_KEY} AND granted")
 
     def __init__(self, store: str, t0: float) -> None:
         self.store, self.t0 = store, t0
@@ -250,50 +256,63 @@ async def scale(folder: Path, store: str, plan: Plan,
     stopped. What the peer saw, the marks of the timeline, the store's writes."""
     peer = AmiPeer(users={"ccf": SECRET})
     await peer.start()
-    config = write_centre(folder, peer.port, store, plan.hold_s)
-    env = {**os.environ, "CCF_AMI_SECRET": SECRET}
-    workers = [CcfServe(config, free_port(), env, name) for name in ("A", "B")]
-    for worker in workers:
-        await worker.start()
-    before = stats(store, pg_data)
-    run = Run()
-    marks: dict[str, float] = {}
-    t0 = time.monotonic()
-    watch = LockWatch(store, t0).start() if store.startswith("postgresql://") else None
+    workers: list[CcfServe] = []
+    watch = None
+    try:
+        config = write_centre(folder, peer.port, store, plan.hold_s)
+        env = {**os.environ, "CCF_AMI_SECRET": SECRET}
+        workers += [CcfServe(config, free_port(), env, name) for name in ("A", "B")]
+        for worker in workers:
+            await worker.start()
+        before = stats(store, pg_data)
+        run = Run()
+        marks: dict[str, float] = {}
+        t0 = time.monotonic()
+        watch = LockWatch(store, t0).start() if is_postgres(store) else None
 
-    async def timeline() -> None:
-        await asyncio.sleep(plan.kill_at_s)
-        marks["kill"] = time.monotonic() - t0
-        marks["up_at_kill"] = run.up
-        # each worker's memory with its calls up, against its own once it served
-        marks["rss_kb"] = {w.name: (w.rss_start_kb, w.rss_kb()) for w in workers}
-        await workers[0].kill()
-        if plan.restart_after_s is not None:
-            await asyncio.sleep(plan.restart_after_s)
-            await workers[0].start()
-            marks["restarted"] = time.monotonic() - t0
+        async def timeline() -> None:
+            await asyncio.sleep(plan.kill_at_s)
+            marks["kill"] = time.monotonic() - t0
+            marks["up_at_kill"] = run.up
+            # each worker's memory with its calls up, against its own once it served
+            marks["rss_kb"] = {w.name: (w.rss_start_kb, w.rss_kb()) for w in workers}
+            await workers[0].kill()
+            if plan.restart_after_s is not None:
+                await asyncio.sleep(plan.restart_after_s)
+                await workers[0].start()
+                marks["restarted"] = time.monotonic() - t0
 
-    killing = asyncio.create_task(timeline())
-    tasks = []
-    gap = plan.place_s / plan.calls
-    for i in range(plan.calls):
-        tasks.append(asyncio.create_task(call(workers, i, run, t0, plan.hold_s)))
-        await asyncio.sleep(max(0.0, (i + 1) * gap - (time.monotonic() - t0)))
-    marks["placed"] = time.monotonic() - t0
-    await asyncio.gather(*tasks)
-    await killing
-    marks["done"] = time.monotonic() - t0
-    marks["lock"] = watch.stop() if watch is not None else {}
-    if plan.restart_after_s is None:  # B closes A's calls on its own: wait for it
-        deadline = time.monotonic() + 2 * RECONCILE_S + 30
-        while open_calls(store) and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-        marks["reconciled"] = time.monotonic() - t0
-    live = [w for w in workers if w.proc is not None and w.proc.returncode is None]
-    codes = [await worker.stop() for worker in live]
-    marks["exit_codes"] = codes
-    await peer.stop()
-    after = stats(store, pg_data)
+        killing = asyncio.create_task(timeline())
+        tasks = []
+        gap = plan.place_s / plan.calls
+        for i in range(plan.calls):
+            tasks.append(asyncio.create_task(call(workers, i, run, t0, plan.hold_s)))
+            await asyncio.sleep(max(0.0, (i + 1) * gap - (time.monotonic() - t0)))
+        marks["placed"] = time.monotonic() - t0
+        await asyncio.gather(*tasks)
+        await killing
+        marks["done"] = time.monotonic() - t0
+        marks["lock"] = watch.stop() if watch is not None else {}
+        watch = None
+        if plan.restart_after_s is None:  # B closes A's calls on its own: wait for it
+            deadline = time.monotonic() + 2 * RECONCILE_S + 30
+            while open_calls(store) and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+            marks["reconciled"] = time.monotonic() - t0
+        live = [w for w in workers if w.proc is not None and w.proc.returncode is None]
+        codes = [await worker.stop() for worker in live]
+        marks["exit_codes"] = codes
+        await peer.stop()
+        after = stats(store, pg_data)
+    except BaseException:
+        # a worker that did not start, a peer error: nothing of the run is left behind
+        if watch is not None:
+            watch.stop()
+        for worker in workers:
+            if worker.proc is not None and worker.proc.returncode is None:
+                await worker.kill()
+        await peer.stop()
+        raise
     return run, marks, {k: after[k] - before[k] for k in after}, workers
 
 

@@ -102,24 +102,25 @@ def status(
             signal.signal(signal.SIGTERM, previous)
 
 
+PEER_WAIT_S = 2.0  # how long `ccf status` waits for each other worker's status
+
+
 def every_worker(status: dict, address, token: str | None) -> dict:
     """The asked worker's status with the calls of every other worker up that answers (their
     HTTP API addresses from its `workers`, the same token): runtime/asterisk/status_merge."""
-    from ccdsl.runtime.asterisk.api_client import ApiAddress, ApiClientError, fetch_status
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ccdsl.runtime.asterisk.api_client import status_at
     from ccdsl.runtime.asterisk.status_merge import merged, others
 
-    if not others(status, address.where):
+    wanted = others(status, address.where)
+    if not wanted:
         return status
-
-    def fetch(where: str) -> dict | None:
-        host, _, port = where.rpartition(":")
-        try:
-            return fetch_status(ApiAddress(host.strip("[]"), int(port), address.token_env),
-                                token)
-        except (ApiClientError, ValueError):
-            return None
-
-    return merged(status, address.where, fetch)
+    # all at once, each with a short wait: one silent worker holds up no refresh for long
+    with ThreadPoolExecutor(len(wanted)) as pool:
+        said = pool.map(lambda where: status_at(where, token, PEER_WAIT_S), wanted)
+        answers = dict(zip(wanted, said, strict=True))
+    return merged(status, address.where, answers.get)
 
 
 def _console():

@@ -4,6 +4,7 @@ one database per test. Debian's postgresql package (the Makefile installs it); n
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -88,9 +89,22 @@ def start() -> Cluster:
     if os.geteuid() == 0:  # initdb refuses root: the package's postgres user runs it
         owner = "postgres"
         pwd.getpwnam(owner)
-        os.chmod(folder, 0o755)
+        os.chmod(folder, 0o700)  # local sockets are trusted: the folder is the server's alone
         shutil.chown(folder, owner)
     cluster = Cluster(folder, _free_port(), bin_dir, owner)
+    try:
+        _make_and_start(cluster)
+    except BaseException:
+        # a cluster half made (started, then CREATE ROLE failed): stopped and removed
+        with contextlib.suppress(subprocess.CalledProcessError):
+            cluster._run(bin_dir / "pg_ctl", "-D", folder / "data", "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return cluster
+
+
+def _make_and_start(cluster: Cluster) -> None:
+    bin_dir, folder = cluster.bin, cluster.folder
     cluster._run(bin_dir / "initdb", "-D", folder / "data", "-U", "postgres",
                  "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                  "--locale", "C.UTF-8")
@@ -102,4 +116,3 @@ def start() -> Cluster:
     cluster._run(bin_dir / "pg_ctl", "-D", folder / "data", "-l", folder / "log", "-w",
                  "-o", f"-k {folder}", "start")
     cluster.psql(f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}'")
-    return cluster

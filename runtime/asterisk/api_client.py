@@ -99,3 +99,14 @@ def fetch_status(address: ApiAddress, token: str | None, *,
     if not isinstance(status, dict):
         raise ApiClientError(f"ccf serve at {address.where} sent no status object")
     return status
+
+
+def status_at(where: str, token: str | None, timeout_s: float = CLIENT_TIMEOUT_S
+              ) -> dict | None:
+    """Another worker's GET /status at `where` (its `host:port` in the workers list), None
+    when it does not answer, refuses the token or sends no status (`ccf status`, the wall)."""
+    host, _, port = where.rpartition(":")
+    try:
+        return fetch_status(ApiAddress(host.strip("[]"), int(port)), token, timeout_s=timeout_s)
+    except (ApiClientError, ValueError):
+        return None

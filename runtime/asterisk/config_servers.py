@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-DEFAULT_AGI_PORT = 4573
 # a DNS name: letters, digits and hyphens in dot-separated labels (no port: res_agi's
 # launch_ha_netscript turns SRV off when the hagi:// host has one)
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"

@@ -24,14 +24,9 @@ def fetch_one(where: str, token: str | None, timeout_s: float = PEER_TIMEOUT_S
               ) -> dict[str, Any] | None:
     """One worker's GET /status at `where` (host:port), None when it does not answer, refuses
     the token or sends no status."""
-    from ccdsl.runtime.asterisk.api_client import ApiAddress, ApiClientError, fetch_status
+    from ccdsl.runtime.asterisk.api_client import status_at
 
-    host, _, port = where.rpartition(":")
-    try:
-        return fetch_status(ApiAddress(host.strip("[]"), int(port)), token,
-                            timeout_s=timeout_s)
-    except (ApiClientError, ValueError):
-        return None
+    return status_at(where, token, timeout_s)
 
 
 class Peers:

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+# the advisory lock every write transaction of a store takes on PostgreSQL (BEGIN IMMEDIATE)
+STORE_LOCK_KEY = 4242001
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -27,7 +30,7 @@ def _rule(name: str, pattern: str, replace, why: str) -> Rule:
 # Applied in order, to the statement's text outside its string literals.
 QUERY_RULES: tuple[Rule, ...] = (
     _rule("begin immediate", r"^\s*BEGIN\s+IMMEDIATE\b",
-          "BEGIN; SELECT pg_advisory_xact_lock(4242001)",
+          f"BEGIN; SELECT pg_advisory_xact_lock({STORE_LOCK_KEY})",
           "SQLite's BEGIN IMMEDIATE takes the file's one write lock at once; the store relies on "
           "it to make reservations (sim-N, call ids) one at a time: one advisory lock does that"),
     _rule("is parameter", r"\bIS\s+(NOT\s+)?\?",
