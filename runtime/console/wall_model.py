@@ -3,7 +3,7 @@ every worker's calls (this one's and those of the other workers up that answer: 
 and the ccf serve workers of the call store.
 
 Built from the live status document and the agents' desk, once per tick for every open
-wallboard (WallBoard.snapshot); must not query the call store on every change (today's
+wallboard (WallBoard.current); must not query the call store on every change (today's
 figures are read at most every TODAY_S seconds, through the report's own queries: the same
 service level and abandoned counts `ccf report` gives).
 """
@@ -42,23 +42,10 @@ class WallBoard:
     def _key(self) -> tuple[int, int]:
         return self.ctx.feed.published, int(self.clock() // TICK_S)
 
-    def snapshot(self) -> dict[str, Any]:
-        """The board now: made again once a tick has passed or the live feed
-        has published a change since the last one. Reads the store in this
-        thread: the pages and the stream use `current`."""
-        key = self._key()
-        if self._shot is None or self._shot[0] != key:
-            now = self.ctx.now()
-            status = self.ctx.status()
-            peers = self.peers.get(_asked(self.ctx, status))
-            self._shot = key, wall_snapshot(self.ctx, now, *self.today(now), status=status,
-                                            peers=peers)
-        return self._shot[1]
-
     async def current(self) -> dict[str, Any]:
-        """`snapshot` for a handler on the event loop: today's figures are read
-        in a worker thread, and the other workers' status too (Peers.current); the
-        status and the desk (the loop's own) here."""
+        """The board now, made again once a tick has passed or the live feed has published a
+        change since the last one: today's figures are read in a worker thread, and the other
+        workers' status too (Peers.current); the status and the desk (the loop's own) here."""
         key = self._key()
         if self._shot is None or self._shot[0] != key:
             now = self.ctx.now()

@@ -30,7 +30,7 @@ def fetch_one(where: str, token: str | None, timeout_s: float = PEER_TIMEOUT_S
 
 
 class Peers:
-    """The other workers' statuses, as last asked: `get` in this thread, `current` on the loop."""
+    """The other workers' statuses, as last asked, for walls on the event loop."""
 
     def __init__(self, token: Callable[[], str | None],
                  clock: Callable[[], float] = time.monotonic,
@@ -42,6 +42,7 @@ class Peers:
         self.every_s = every_s
         self._got: tuple[float, tuple[str, ...], Fetched] | None = None
         self._task: asyncio.Future[Fetched] | None = None
+        self._asking: tuple[str, ...] = ()  # the addresses the task asks
 
     @property
     def asked(self) -> tuple[str, ...]:
@@ -58,31 +59,28 @@ class Peers:
         self._got = self.clock(), addresses, fetched
         return fetched
 
-    def get(self, addresses: tuple[str, ...]) -> Fetched:
-        """Each address's status, asked in this thread when the last are older than every_s."""
-        if not addresses:
-            return {}
-        fresh = self._fresh(addresses)
-        if fresh is not None:
-            return fresh
-        token = self.token()
-        return self._keep(addresses, {a: self.fetch(a, token) for a in addresses})
-
     async def current(self, addresses: tuple[str, ...]) -> Fetched:
-        """`get` for the event loop: one asking at a time, in threads, shared by every wall;
-        while it runs, the last answers of the same workers serve (none yet: it is awaited)."""
+        """Each address's status, asked when the last are older than every_s: one asking at a
+        time, in threads, shared by every wall. While it runs, the last answers of the same
+        workers serve (none yet: it is awaited); an ask of another list is awaited, then
+        these are asked, so a wall never gets the statuses of a list it did not ask for."""
         if not addresses:
             return {}
-        fresh = self._fresh(addresses)
-        if fresh is not None:
-            return fresh
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._ask(addresses))
-        got = self._got
-        if got is not None and got[1] == addresses:
-            return got[2]
-        # shielded: a wall that closes while waiting does not cancel the others' answer
-        return await asyncio.shield(self._task)
+        while True:
+            fresh = self._fresh(addresses)
+            if fresh is not None:
+                return fresh
+            if self._task is None:
+                self._asking = addresses
+                self._task = asyncio.ensure_future(self._ask(addresses))
+            got = self._got
+            if got is not None and got[1] == addresses:
+                return got[2]
+            # shielded: a wall that closes while waiting does not cancel the others' answer
+            task, asking = self._task, self._asking
+            fetched = await asyncio.shield(task)
+            if asking == addresses:
+                return fetched
 
     async def _ask(self, addresses: tuple[str, ...]) -> Fetched:
         try:

@@ -3,6 +3,7 @@ query, live `wall` events, and Listen/Whisper/Barge ringing the supervisor's own
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,7 +80,7 @@ def test_today_figures_come_from_the_report_and_go_out_live(console) -> None:
     web = console.client("sup")
     html = web.get("/wall", headers=HTML).text
     assert "50.0 %" in html  # one of two calls that joined today answered within 20 s
-    wall = console.app.state.board.snapshot()  # what /live sends as `wall`
+    wall = asyncio.run(console.app.state.board.current())  # what /live sends as `wall`
     service = next(q for q in wall["queues"] if q["queue"] == "service")
     assert service["sl_today_pct"] == 50.0 and service["abandoned_today"] == 1
     assert service["offered_today"] == 2 and service["busy"] == 1 and service["ready"] == 1
@@ -133,13 +134,13 @@ def test_one_snapshot_per_tick_serves_every_wallboard(console, monkeypatch) -> N
     monkeypatch.setattr(console.ctx, "status", lambda: asked.append(1) or status())
     clock = [1000.0]
     board = WallBoard(console.ctx, clock=lambda: clock[0])
-    first = board.snapshot()
-    assert all(board.snapshot() is first for _ in range(20)) and len(asked) == 1
+    first = asyncio.run(board.current())
+    assert all(asyncio.run(board.current()) is first for _ in range(20)) and len(asked) == 1
     clock[0] += TICK_S
-    assert board.snapshot() is not first and len(asked) == 2
+    assert asyncio.run(board.current()) is not first and len(asked) == 2
     console.feed.publish("agent", {"state": "ready"}, agent="li")
-    board.snapshot()
-    board.snapshot()
+    asyncio.run(board.current())
+    asyncio.run(board.current())
     assert len(asked) == 3
 
 

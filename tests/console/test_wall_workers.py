@@ -3,6 +3,8 @@ staff only, a host's text escaped, and the same list in each live `wall` event."
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.console.test_history_calls import HOSTILE, HTML
 
 WORKERS = [
@@ -21,7 +23,7 @@ def test_the_wall_shows_every_worker_to_staff_escaped(console) -> None:
     assert 'id="wall-workers"' in html
     assert "cc-worker-1" in html and "10.0.0.11:4573" in html and 'class="worker-down"' in html
     assert HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    wall = console.app.state.board.snapshot()  # what /live sends as `wall`
+    wall = asyncio.run(console.app.state.board.current())  # what /live sends as `wall`
     assert [(w["host"], w["status"], w["calls_running"]) for w in wall["workers"]] == [
         ("cc-worker-1", "up", 37), (HOSTILE, "down", 12)]
     assert "api" not in wall["workers"][0]  # only what the board shows goes out
@@ -30,4 +32,4 @@ def test_the_wall_shows_every_worker_to_staff_escaped(console) -> None:
 def test_a_centre_without_workers_says_so(console) -> None:
     html = console.client("sup").get("/wall", headers=HTML).text
     assert "no workers in the call store" in html
-    assert console.app.state.board.snapshot()["workers"] == []
+    assert asyncio.run(console.app.state.board.current())["workers"] == []
