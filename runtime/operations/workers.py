@@ -138,11 +138,13 @@ class WorkerRows:
 
     def stopped(self, *, served: int) -> None:
         at = now_ms()
-        with shared(self.target) as db:
-            db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = 0, served = ?, "
-                       "state = 'stopped', stopped = ? WHERE worker = ?",
-                       (at, served, _iso(at), self.id))
-        self.close()
+        try:
+            with shared(self.target) as db:
+                db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = 0, "
+                           "served = ?, state = 'stopped', stopped = ? WHERE worker = ?",
+                           (at, served, _iso(at), self.id))
+        finally:
+            self.close()
 
     # -- ccf-answered signals ----------------------------------------------------------------
 
