@@ -76,7 +76,7 @@ def parse_advertise(value: str) -> tuple[str, int | None] | str:
         if not _DNS_NAME.match(host):
             return f"{host!r} is not a host name or IP address"
     if host in WILDCARD_HOSTS:
-        return (f"{host} is every address of the machine, none another one can ask; name "
+        return (f"{host} is every address of the machine, none another one can ask; give "
                 "this machine's name or address")
     if port_text is None:
         return host, None

@@ -9,6 +9,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,9 +69,9 @@ class WorkerRow:
     def to_json(self, at_ms: int, own: str | None = None) -> dict[str, Any]:
         """`this`: the row of the worker saying it (`own`), which no one need ask again."""
         return {"host": self.host, "this": self.worker == own, "pid": self.pid,
-                "started": self.started,
-                "address": self.address, "api": self.api, "status": self.status(at_ms),
-                "state": self.state, "last_heartbeat": _iso(self.heartbeat_ms),
+                "started": self.started, "address": self.address, "api": self.api,
+                "status": self.status(at_ms), "state": self.state,
+                "last_heartbeat": _iso(self.heartbeat_ms),
                 "seconds_since_heartbeat": round(max(0, at_ms - self.heartbeat_ms) / 1000, 1),
                 "calls_running": self.calls_running, "served": self.served,
                 "version": self.version, "stopped": self.stopped}
@@ -114,6 +115,8 @@ class WorkerRows:
         self.address = address
         self.api = api
         self._poll = _Held(target)  # the signal poll's own connection
+        # rows let go without close(): the connection goes back to the pool all the same
+        weakref.finalize(self, self._poll.drop)
 
     def register(self, version: str | None) -> None:
         at = now_ms()
