@@ -36,7 +36,8 @@ def status(
     (state, current call); with several ccf serve workers on one call store,
     every worker (host, FastAGI address, up or down by its heartbeat, calls,
     served, flow version), and the calls of every worker up that answers at its
-    HTTP API address (each call names its worker). Refreshes in place until Ctrl-C; `--once
+    HTTP API address (each call names its worker; one that does not is named
+    with the address asked, its \\[api] advertise). Refreshes in place until Ctrl-C; `--once
     --format json` prints ccf serve's GET /status as it is, for scripts.
     ccf serve is found at the \\[api] address of ccf.toml (127.0.0.1:8573
     without one); when \\[api] token_env names a variable that is set, its
@@ -397,7 +398,21 @@ def _parts(status: Mapping[str, Any], where: str, at: float,
     table("agents", "Agents", _AGENTS, _AGENTS_DROP, "agents", "No agents.")
     table("workers", "Workers (ccf serve processes of the call store)", _WORKERS,
           _WORKERS_DROP, "workers", "")
+    parts.append(Text(_silent_line(status), no_wrap=False))
     return [p for p in parts if not (isinstance(p, Text) and not p.plain)]
+
+
+def _silent_line(status: Mapping[str, Any]) -> str:
+    """The workers listed up whose HTTP API did not answer, each with the address asked (the
+    one its row names: [api] advertise, docs/workers.md); "" when every one answered."""
+    silent = _object(status.get("server")).get("workers_not_answering")
+    if not isinstance(silent, list) or not silent:
+        return ""
+    hosts = {w.get("api"): w.get("host") for w in _objects(status.get("workers"))}
+    named = ", ".join(f"{_plain(hosts.get(a) or 'a worker')} (asked at {_plain(a)})"
+                      for a in silent)
+    return (f"not answering at their HTTP API, their calls left out: {named} (a worker "
+            "bound to 0.0.0.0 is named by its [api] advertise: docs/workers.md)")
 
 
 def _table(title: str, columns, drop, rows: list[tuple[str, ...]], width: int,

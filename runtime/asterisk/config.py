@@ -20,6 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import config_servers, limits, names
+from ccdsl.runtime.asterisk.config_api import (  # noqa: F401 (importers name them here)
+    DEFAULT_API_PORT,
+    DEFAULT_API_TOKEN_ENV,
+    ApiConfig,
+    advertised_summary,
+    read_api,
+)
 from ccdsl.runtime.asterisk.config_store import flows_in_store, store_target
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
@@ -37,8 +44,6 @@ CONFIG_NAME = "ccf.toml"
 DEFAULT_SECRET_ENV = "CCF_AMI_SECRET"
 DEFAULT_INTERFACE = "PJSIP/{extension}"
 DEFAULT_OUTBOUND = "PJSIP/{number}@trunk"
-DEFAULT_API_PORT = 8573
-DEFAULT_API_TOKEN_ENV = "CCF_API_TOKEN"
 DEFAULT_POP_TIMEOUT = "3s"
 SCHEMA_FILE = Path(__file__).with_name("ccf.schema.json")
 
@@ -103,24 +108,6 @@ class FastAgiConfig:
         # a flow named in another script (`热线`) travels percent-encoded, so
         # extensions.conf and the agi_ header stay ASCII; agi.py decodes it
         return f"agi://{host}:{self.port}/{agi_script(script)}"
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    """`ccf serve`'s local HTTP API and console (runtime/console/)."""
-
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_API_PORT
-    token_env: str = DEFAULT_API_TOKEN_ENV
-    token: str | None = field(default=None, repr=False)  # from the environment
-    max_connections: int = limits.API_MAX_CONNECTIONS
-    max_unauthenticated: int = limits.API_MAX_UNAUTHENTICATED
-    header_timeout_s: float = limits.API_HEADER_TIMEOUT_S
-
-    @property
-    def address(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -270,17 +257,7 @@ def config_from_document(doc: dict, file: Path, env: Mapping[str, str]) -> Centr
     crm, token_env = _crm(doc, file, problems)
     agents = _agents(doc.get("agents", {}), where, resolve, problems)
 
-    api_doc = doc.get("api", {})
-    api_token_env = api_doc.get("token_env", DEFAULT_API_TOKEN_ENV)
-    api = ApiConfig(host=api_doc.get("host", "127.0.0.1"),
-                    port=api_doc.get("port", DEFAULT_API_PORT), token_env=api_token_env,
-                    token=env.get(api_token_env) or None,
-                    max_connections=api_doc.get("max_connections", limits.API_MAX_CONNECTIONS),
-                    max_unauthenticated=api_doc.get("max_unauthenticated",
-                                                    limits.API_MAX_UNAUTHENTICATED),
-                    header_timeout_s=_positive(api_doc, "header_timeout",
-                                               limits.API_HEADER_TIMEOUT_S, "api", where,
-                                               problems))
+    api = read_api(doc, env, where, problems, _positive)
     pop_doc = doc.get("screen_pop", {})
     # the same variable `ccf simulate --screen-pop-url` reads when none is named
     pop_token_env = pop_doc.get("token_env", _TOKEN_ENVS["screen_pop"])
@@ -414,6 +391,7 @@ _FIXES = {
     "outbound.interface": 'a device template such as "PJSIP/{number}@trunk"',
     "command": 'a list of strings such as ["espeak-ng", "-v", "{voice}", "-w", "{out}"]',
     "api.port": "a whole number from 0 (any free port) to 65535",
+    "advertise": '"HOST:PORT" or "HOST", such as "cc-worker-1.example.com:8573"',
     "token_env": "the NAME of an environment variable, such as CCF_API_TOKEN",
     "url": 'an http:// or https:// URL such as "https://desk.example.com/ccf/pop"',
     "header_timeout": 'a duration such as "5s"',
@@ -567,6 +545,7 @@ def summary(config: CentreConfig) -> list[tuple[str, str]]:
     rows.append(("fallback", str(config.fallback) if config.fallback else "hang up"))
     api = config.api
     rows.append(("api", f"http://{api.address}"))
+    rows.append(("api advertised", advertised_summary(api)))
     rows.append(("api limits", f"max_connections {api.max_connections}, max_unauthenticated "
                                f"{api.max_unauthenticated}, header {api.header_timeout_s:g}s"))
     rows.append(("api token", secret(api.token_env, api.token is not None)

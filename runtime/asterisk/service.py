@@ -24,6 +24,7 @@ from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_keep import AmiEventKeeper
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.ami_union import CentreUnion
+from ccdsl.runtime.asterisk.api_advertise import Advertised
 from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
@@ -329,12 +330,13 @@ class LiveCentre:
         address = await self.server.start()
         # its row in the store, which every worker and `ccf status` read (docs/workers.md)
         api_port = self.api_port if self.api_port is not None else cfg.api.port
+        # its API as others reach it: [api] advertise, or this machine's name on 0.0.0.0
+        api = Advertised(cfg.api, lambda: self.api_address)
         self.presence = WorkerPresence(
             WorkerRows(cfg.store_path, this_process(), address=f"{address[0]}:{address[1]}",
-                       api=f"{cfg.api.host}:{api_port}"),
+                       api=api.planned(api_port)),
             self.server, lambda: self.flows.version if self.flows else None,
-            api=lambda: f"{self.api_address[0]}:{self.api_address[1]}" if self.api_address
-            else None, on_deploy=self.flows.refresh_now)
+            api=api, on_deploy=self.flows.refresh_now)
         # before the presence starts: a deploy it hears of at once is mirrored as any other
         self.flows.on_change = self._version_changed
         await self.presence.start()

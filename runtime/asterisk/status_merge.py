@@ -11,11 +11,14 @@ from typing import Any
 
 def others(status: Mapping[str, Any], asked: str) -> list[str]:
     """The HTTP API addresses of the other workers the asked one lists as up (GET /status
-    `workers`), in its order; `asked` is the address the status came from."""
+    `workers`), in its order; `asked` is the address the status came from, and the row marked
+    `this` the asked one's own (it may name itself otherwise: [api] advertise)."""
     seen = {asked}
     out = []
     for worker in status.get("workers") or ():
-        api = worker.get("api") if isinstance(worker, Mapping) else None
+        if not isinstance(worker, Mapping) or worker.get("this") is True:
+            continue
+        api = worker.get("api")
         if worker.get("status") == "up" and isinstance(api, str) and api and api not in seen:
             seen.add(api)
             out.append(api)

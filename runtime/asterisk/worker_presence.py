@@ -77,7 +77,7 @@ class WorkerPresence:
 
     def status(self) -> list[dict[str, Any]]:
         """The workers as GET /status shows them."""
-        return workers_json(self.workers)
+        return workers_json(self.workers, own=self.rows.id)
 
     async def relay(self, call_id: str, agent: str, channel: str) -> bool:
         """Hand an agent's ccf-answered to the worker running call_id and wait, as the local

@@ -33,8 +33,9 @@ def context_of(live: LiveCentre, drawings: FlowDrawings | None = None) -> Consol
                          recordings_dir=cfg.recordings_dir, timezone=cfg.timezone,
                          api_token=cfg.api.token, limits=live.limits,
                          flows_drawn=drawings,
-                         api_address=lambda: f"{live.api_address[0]}:{live.api_address[1]}"
-                         if live.api_address else None)
+                         # as the workers table names it (docs/workers.md "advertise")
+                         api_address=lambda: live.presence.api() if live.presence is not None
+                         and live.presence.api is not None else None)
     if live.screen_pop is not None:
         live.screen_pop.on_pop = keep_pops(ctx)
     return ctx

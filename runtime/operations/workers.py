@@ -5,13 +5,18 @@ or a FastAGI server (runtime/asterisk/worker_presence.py runs them).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ccdsl.runtime.operations.shared_db import shared
+from ccdsl.runtime.operations.database import connect, shown
+from ccdsl.runtime.operations.shared_db import SharedStoreError, shared
 from ccdsl.runtime.operations.store_notify import ANSWERED, DONE, announcing
 from ccdsl.runtime.operations.store_runs import Process
 
@@ -19,6 +24,9 @@ HEARTBEAT_S = 2.0  # how often a worker writes its row
 DOWN_AFTER_S = 10.0  # a worker whose last beat is older is down (killed, its host lost)
 SIGNAL_TTL_S = 60.0  # a ccf-answered signal no worker took by then is for no running call
 FORGET_AFTER_S = 7 * 86400.0  # a stopped or dead worker's row is kept this long, then removed
+# running call ids in one signal poll's statement: under SQLite's and PostgreSQL's parameter
+# limits, and one statement for a worker's usual load
+SIGNAL_CHUNK = 2000
 
 WORKER_COLUMNS = ("worker", "host", "pid", "started", "address", "api", "heartbeat_ms",
                   "calls_running", "served", "version", "state", "stopped")
@@ -58,13 +66,42 @@ class WorkerRow:
             return "stopped"
         return "up" if at_ms - self.heartbeat_ms <= DOWN_AFTER_S * 1000 else "down"
 
-    def to_json(self, at_ms: int) -> dict[str, Any]:
-        return {"host": self.host, "pid": self.pid, "started": self.started,
-                "address": self.address, "api": self.api, "status": self.status(at_ms),
-                "state": self.state, "last_heartbeat": _iso(self.heartbeat_ms),
+    def to_json(self, at_ms: int, own: str | None = None) -> dict[str, Any]:
+        """`this`: the row of the worker saying it (`own`), which no one need ask again."""
+        return {"host": self.host, "this": self.worker == own, "pid": self.pid,
+                "started": self.started, "address": self.address, "api": self.api,
+                "status": self.status(at_ms), "state": self.state,
+                "last_heartbeat": _iso(self.heartbeat_ms),
                 "seconds_since_heartbeat": round(max(0, at_ms - self.heartbeat_ms) / 1000, 1),
                 "calls_running": self.calls_running, "served": self.served,
                 "version": self.version, "stopped": self.stopped}
+
+
+class _Held:
+    """One connection kept for a poll: on PostgreSQL a pooled checkout costs a health check,
+    SET and RESET ALL round trips besides the statement, four times a second per worker."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.lock = threading.Lock()  # one statement at a time on it
+        self.db: Any = None
+
+    def open(self) -> Any:
+        if self.db is None:
+            with shared(self.target):
+                pass  # the store's tables made or found, as any first use does
+            try:
+                self.db = connect(self.target)
+            except (sqlite3.Error, OSError, ValueError) as exc:
+                raise SharedStoreError(
+                    f"the call store {shown(self.target)} cannot be opened: {exc}") from None
+        return self.db
+
+    def drop(self) -> None:
+        db, self.db = self.db, None
+        if db is not None:
+            with contextlib.suppress(Exception):  # a lost connection may fail to close
+                db.close()
 
 
 class WorkerRows:
@@ -77,6 +114,9 @@ class WorkerRows:
         self.process = process
         self.address = address
         self.api = api
+        self._poll = _Held(target)  # the signal poll's own connection
+        # rows let go without close(): the connection goes back to the pool all the same
+        weakref.finalize(self, self._poll.drop)
 
     def register(self, version: str | None) -> None:
         at = now_ms()
@@ -101,10 +141,13 @@ class WorkerRows:
 
     def stopped(self, *, served: int) -> None:
         at = now_ms()
-        with shared(self.target) as db:
-            db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = 0, served = ?, "
-                       "state = 'stopped', stopped = ? WHERE worker = ?",
-                       (at, served, _iso(at), self.id))
+        try:
+            with shared(self.target) as db:
+                db.execute("UPDATE workers SET heartbeat_ms = ?, calls_running = 0, "
+                           "served = ?, state = 'stopped', stopped = ? WHERE worker = ?",
+                           (at, served, _iso(at), self.id))
+        finally:
+            self.close()
 
     # -- ccf-answered signals ----------------------------------------------------------------
 
@@ -128,23 +171,37 @@ class WorkerRows:
 
     def take_answered(self, running: Iterable[str]) -> list[tuple[str, int, str, str]]:
         """The waiting signals for calls running here, each claimed by this worker alone
-        (call_id, at_ms, agent, channel); signals past SIGNAL_TTL_S are removed."""
-        here = set(running)
-        at = now_ms()
+        (call_id, at_ms, agent, channel); signals past SIGNAL_TTL_S are left to expire.
+        No call running: the database is not asked. Else one statement per SIGNAL_CHUNK calls
+        on this worker's own connection, claiming and reading its signals and no other's."""
+        here = list(dict.fromkeys(running))
+        if not here:
+            return []
+        since = now_ms() - int(SIGNAL_TTL_S * 1000)
         taken = []
-        with shared(self.target) as db:
-            rows = db.execute("SELECT call_id, at_ms, agent, channel FROM answered_signals "
-                              "WHERE taken_by IS NULL AND at_ms >= ?",
-                              (at - int(SIGNAL_TTL_S * 1000),)).fetchall()
-            for call_id, at_ms, agent, channel in rows:
-                if call_id not in here:
-                    continue
-                claimed = db.execute("UPDATE answered_signals SET taken_by = ? WHERE call_id = ? "
-                                     "AND at_ms = ? AND channel = ? AND taken_by IS NULL",
-                                     (self.id, call_id, at_ms, channel))
-                if claimed.rowcount == 1:
-                    taken.append((call_id, int(at_ms), agent or "", channel))
+        with self._poll.lock:
+            db = self._poll.open()
+            try:
+                for start in range(0, len(here), SIGNAL_CHUNK):
+                    chunk = here[start:start + SIGNAL_CHUNK]
+                    # one UPDATE ... RETURNING: two workers claiming one row, the second finds
+                    # it taken (PostgreSQL re-reads the row it waited for; SQLite writes one
+                    # at a time)
+                    rows = db.execute(
+                        "UPDATE answered_signals SET taken_by = ? WHERE taken_by IS NULL AND "
+                        f"at_ms >= ? AND call_id IN ({', '.join('?' * len(chunk))}) "
+                        "RETURNING call_id, at_ms, agent, channel",
+                        (self.id, since, *chunk)).fetchall()
+                    taken += [(c, int(at), agent or "", channel) for c, at, agent, channel in rows]
+            except sqlite3.Error as exc:
+                self._poll.drop()  # a connection lost, or a store replaced: a new one next
+                raise SharedStoreError(f"the call store {shown(self.target)}: {exc}") from None
         return taken
+
+    def close(self) -> None:
+        """Hand back the connection the signal poll keeps (at stop; tests)."""
+        with self._poll.lock:
+            self._poll.drop()
 
     def answered_done(self, call_id: str, at_ms: int, channel: str) -> None:
         """The signal's hook has run: its sender, waiting, hears so at once on PostgreSQL."""
@@ -168,6 +225,7 @@ def list_workers(target: str) -> list[WorkerRow]:
     return [WorkerRow(*tuple(row)) for row in rows]
 
 
-def workers_json(rows: Iterable[WorkerRow], at_ms: int | None = None) -> list[dict[str, Any]]:
+def workers_json(rows: Iterable[WorkerRow], at_ms: int | None = None,
+                 own: str | None = None) -> list[dict[str, Any]]:
     at = now_ms() if at_ms is None else at_ms
-    return [row.to_json(at) for row in rows]
+    return [row.to_json(at, own) for row in rows]
