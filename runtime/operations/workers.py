@@ -172,8 +172,8 @@ class WorkerRows:
     def take_answered(self, running: Iterable[str]) -> list[tuple[str, int, str, str]]:
         """The waiting signals for calls running here, each claimed by this worker alone
         (call_id, at_ms, agent, channel); signals past SIGNAL_TTL_S are left to expire.
-        No call running: the database is not asked. Else one statement per SIGNAL_CHUNK calls
-        on this worker's own connection, claiming and reading its signals and no other's."""
+        No call running: the database is not asked. Else, on this worker's own connection, one
+        read per SIGNAL_CHUNK calls, and a claim only where a signal waits for one of them."""
         here = list(dict.fromkeys(running))
         if not here:
             return []
@@ -184,13 +184,19 @@ class WorkerRows:
             try:
                 for start in range(0, len(here), SIGNAL_CHUNK):
                     chunk = here[start:start + SIGNAL_CHUNK]
+                    among = f"call_id IN ({', '.join('?' * len(chunk))})"
+                    # read first: almost every poll finds nothing, and a read takes no write
+                    # lock (a long prune or backup holding it does not fail the poll)
+                    if db.execute(f"SELECT 1 FROM answered_signals WHERE taken_by IS NULL AND "
+                                  f"at_ms >= ? AND {among} LIMIT 1",
+                                  (since, *chunk)).fetchone() is None:
+                        continue
                     # one UPDATE ... RETURNING: two workers claiming one row, the second finds
                     # it taken (PostgreSQL re-reads the row it waited for; SQLite writes one
                     # at a time)
                     rows = db.execute(
                         "UPDATE answered_signals SET taken_by = ? WHERE taken_by IS NULL AND "
-                        f"at_ms >= ? AND call_id IN ({', '.join('?' * len(chunk))}) "
-                        "RETURNING call_id, at_ms, agent, channel",
+                        f"at_ms >= ? AND {among} RETURNING call_id, at_ms, agent, channel",
                         (self.id, since, *chunk)).fetchall()
                     taken += [(c, int(at), agent or "", channel) for c, at, agent, channel in rows]
             except sqlite3.Error as exc:

@@ -1,7 +1,8 @@
 """The ccf-answered signal poll, on SQLite and on a real PostgreSQL, counted at the connection
-API: a worker running no call asks the database nothing; one running calls sends one statement
-per poll on a connection it keeps, which claims and reads its own calls' signals and never
-another worker's; a signal is claimed by one worker only, however many race for it."""
+API: a worker running no call asks the database nothing; one running calls sends one read per
+poll on a connection it keeps, and a claim only when one of its own calls' signals waits, never
+reading or claiming another worker's; a signal is claimed by one worker only, however many
+race for it."""
 
 from __future__ import annotations
 
@@ -80,7 +81,12 @@ def counted(monkeypatch):
 
 
 def polls(said: list) -> list[dict]:
+    """The claims (the writes) among the statements."""
     return [s for s in said if "SET taken_by" in s["sql"]]
+
+
+def reads(said: list) -> list[dict]:
+    return [s for s in said if s["sql"].lstrip().upper().startswith("SELECT")]
 
 
 def test_a_worker_running_no_call_asks_the_database_nothing(store_target, counted):
@@ -101,16 +107,16 @@ def test_a_signal_for_another_workers_call_is_neither_read_nor_claimed(store_tar
     said.clear()
     taken = mine.take_answered(["a.1", "a.2", "a.1"])
     assert taken == [("a.1", at_mine, "li", "PJSIP/8001-01")]
-    # one statement, which read this worker's signal alone
-    assert len(said) == 1 and polls(said) == said
-    assert said[0]["rows"] == [("a.1", at_mine, "li", "PJSIP/8001-01")]
-    assert "b.1" not in said[0]["params"]
+    # a read, then one claim, which returned this worker's signal alone
+    assert [reads(said), polls(said)] == [said[:1], said[1:]] and len(said) == 2
+    assert said[1]["rows"] == [("a.1", at_mine, "li", "PJSIP/8001-01")]
+    assert all("b.1" not in s["params"] for s in said)
     assert sender.signal_state("b.1", at_theirs, "PJSIP/8002-02") == (None, False)
-    # the next poll: one statement again, on the connection kept (no new one opened)
+    # the next poll: nothing waits, so one read and no write, on the connection kept
     said.clear()
     kept = len(opened)
     assert mine.take_answered(["a.1"]) == []  # taken already
-    assert len(said) == 1 and len(opened) == kept
+    assert reads(said) == said and len(said) == 1 and len(opened) == kept
     assert theirs.take_answered(["b.1"]) == [("b.1", at_theirs, "wang", "PJSIP/8002-02")]
     assert sender.signal_state("b.1", at_theirs, "PJSIP/8002-02") == (theirs.id, False)
     assert sender.signal_state("a.1", at_mine, "PJSIP/8001-01") == (mine.id, False)
@@ -129,8 +135,10 @@ def test_many_running_calls_are_asked_about_in_chunks(store_target, counted, mon
     said.clear()
     taken = rows.take_answered(running)
     assert sorted(taken) == sorted((call, at, "li", "") for call, at in sent.items())
-    assert len(polls(said)) == len(said) == 3  # 8 calls, 3 a statement
-    assert [len(s["params"]) - 2 for s in said] == [3, 3, 2]
+    # 8 calls, 3 a statement: each chunk read, and claimed where a signal waits (all three)
+    assert len(reads(said)) == len(polls(said)) == 3 and len(said) == 6
+    assert [len(s["params"]) - 2 for s in polls(said)] == [3, 3, 2]
+    assert [len(s["params"]) - 1 for s in reads(said)] == [3, 3, 2]
     assert all(row[0] != "elsewhere.1" for s in said for row in s["rows"])
     rows.close()
 
