@@ -280,13 +280,15 @@ def load_centre(config: str | None, code: int = USAGE, then: str | None = None):
         problems_exit(exc.problems, code, then)
 
 
-def require_ami_secret(centre) -> None:
-    """End the command with a usage error when the AMI secret's environment
-    variable is not set: the same line for every command that logs in to the AMI."""
-    ami = centre.ami
-    if ami.secret is None:
-        raise fail(f"the AMI secret is missing: set the environment variable {ami.secret_env} "
-                   f"(the secret of the AMI user {ami.user} in manager.conf)", USAGE)
+def require_ami_secrets(centre) -> None:
+    """End the command with a usage error when a server's AMI secret is not in the
+    environment (the first such server's): every command that logs in to the AMI logs in
+    to every server, so it needs every secret, and says so in the same line."""
+    from ccdsl.runtime.asterisk.config_servers import missing_secrets
+
+    missing = missing_secrets(centre)
+    if missing:
+        raise fail(missing[0], USAGE)
 
 
 def wants_color(stream) -> bool:

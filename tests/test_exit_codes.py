@@ -384,8 +384,8 @@ def test_several_servers_need_each_secret_and_a_silent_one_is_unreachable(place,
     for words, args in AMI_COMMANDS[1:]:
         result = ccf(*words.split(), *args.split(), "--config", str(toml), env=SECRET)
         assert result.exit_code == USAGE, (words, result.output)
-        assert "the AMI secret is missing (server b): set the environment variable " \
-               "CCF_TEST_SECRET_B" in result.output
+        assert "the AMI secret of the Asterisk server b is missing: set the environment " \
+               "variable CCF_TEST_SECRET_B" in result.output
     both = {**SECRET, "CCF_TEST_SECRET_B": "b-secret"}
     for words, args in AMI_COMMANDS[1:4]:
         result = ccf(*words.split(), *args.split(), "--config", str(toml), env=both)

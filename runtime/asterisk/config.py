@@ -591,7 +591,7 @@ def ipaddress_is_loopback(host: str) -> bool:
 def warnings(config: CentreConfig) -> list[str]:
     """What is allowed but will stop `ccf serve` or `ccf deploy` from working
     in this environment (the service may run with another environment)."""
-    out = config_servers.secret_warnings(config)
+    out = config_servers.missing_secrets(config)
     if config.crm_token_set is False:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")

@@ -181,7 +181,11 @@ def ami_rows(config: Any, secret: Callable[[str, bool], str]) -> list[tuple[str,
     return rows
 
 
-def secret_warnings(config: Any) -> list[str]:
-    return [f"the AMI secret{f' of {s.name}' if s.name else ''} is missing: set the "
-            f"environment variable {s.ami.secret_env} before `ccf serve` or `ccf deploy`"
+def missing_secrets(config: Any) -> list[str]:
+    """A line for each server whose secret's environment variable is not set (never a
+    secret): `ccf config check` warns of each; a command that logs in to every server stops
+    at the first."""
+    return [f"the AMI secret{f' of the Asterisk server {s.name}' if s.name else ''} is "
+            f"missing: set the environment variable {s.ami.secret_env} (the secret of the AMI "
+            f"user {s.ami.user} in manager.conf)"
             for s in servers_of(config) if s.ami.secret is None]

@@ -88,5 +88,5 @@ def test_each_servers_secret_is_needed(tmp_path: Path) -> None:
     result = ccf("agent", "unpause", "li", "--config", str(config),
                  env={"SECRET_A": ENV["SECRET_A"], "SECRET_B": ""})
     assert result.exit_code == 2
-    assert "the AMI secret is missing (server b): set the environment variable SECRET_B" \
-        in result.stderr
+    assert ("the AMI secret of the Asterisk server b is missing: set the environment "
+            "variable SECRET_B") in result.stderr
