@@ -46,10 +46,17 @@ class AsteriskServer:
         return self.name or f"{self.ami.host}:{self.ami.port}"
 
 
+def agi_script(script: str) -> str:
+    """A FastAGI script name as the dialplan writes it: each character
+    beyond ASCII percent-encoded as UTF-8 (an ASCII name, `${ARG1}` and
+    all, is unchanged)."""
+    return "".join(c if c.isascii() else quote(c) for c in script)
+
+
 def agi_urls(fastagi: Any, workers: AgiWorkers, script: str) -> tuple[str, ...]:
     """Each URL the dialplan's AGI() tries for a script, in order: [fastagi]'s own address
     (fastagi.url) when no srv and no hosts are given."""
-    name = "".join(c if c.isascii() else quote(c) for c in script)  # config.agi_script
+    name = agi_script(script)
     if workers.srv:
         return (f"hagi://{workers.srv}/{name}",)
     if workers.hosts:
