@@ -403,12 +403,13 @@ def store_target(store, config: str | None) -> str:
 
 
 def store_failure(text: str, exc: Exception) -> typer.Exit:
-    """One line for a store that cannot be opened or reached (a PostgreSQL server that is
-    down names its URL, never the password); raise what it returns."""
-    from ccdsl.runtime.operations.database import shown
+    """One line for a store that cannot be opened or reached: a PostgreSQL server that is
+    down (database.Unreachable, whose message names the URL, never the password) as it says;
+    anything else as a store that cannot be read. Raise what it returns."""
+    from ccdsl.runtime.operations.database import Unreachable, shown
 
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    if reason.startswith("cannot connect to"):
+    if isinstance(exc, Unreachable):
         return fail(reason, USAGE)
     return fail(f"{shown(text)} cannot be read as a call store: {reason}", USAGE)
 
