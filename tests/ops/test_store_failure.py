@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 import typer
+from ports import free_port
 
 from ccdsl.cli.common import store_failure
 from ccdsl.cli.exit_codes import USAGE
@@ -51,11 +52,7 @@ def test_the_message_is_chosen_by_type_not_by_text(capsys) -> None:
 
 
 def test_a_store_server_that_is_down_raises_unreachable(capsys) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        url = f"postgresql://ccf@127.0.0.1:{sock.getsockname()[1]}/ccf"
+    url = f"postgresql://ccf@127.0.0.1:{free_port()}/ccf"
     with pytest.raises(Unreachable) as raised:
         connect(url)
     said = _said(capsys, url, raised.value)
