@@ -7,10 +7,11 @@ Only the process's handle: must not place calls or read the store.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
+
+from served import cpu_s, memory_kb
 
 CCF = Path(sys.executable).with_name("ccf")
 
@@ -51,18 +52,14 @@ class CcfServe:
             self.log += chunk
 
     def cpu_now(self) -> float:
-        """user + system seconds of the running process, from /proc."""
+        """user + system seconds of the running process."""
         assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_s(self.proc.pid)
 
     def rss_kb(self) -> int:
-        """Its resident memory now, from /proc."""
+        """Its resident memory now."""
         assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        return memory_kb(self.proc.pid).get("VmRSS", 0)
 
     async def kill(self) -> None:
         assert self.proc is not None

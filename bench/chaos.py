@@ -48,6 +48,7 @@ from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
+from ports import free_port  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
@@ -164,14 +165,6 @@ async def chaos(folder: Path) -> tuple[Run, dict, dict]:
     await peer.stop()
     marks["server_exit"] = code
     return run, marks, stored(str(folder / "calls.db"))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def calls_per_s(run: Run, start: float, end: float) -> float:

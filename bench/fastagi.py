@@ -64,6 +64,7 @@ from figures import keep  # noqa: E402
 from served import (  # noqa: E402
     BenchError,
     ServerProcess,
+    memory_kb,
     percentile,
     print_notes,
     print_profile,
@@ -167,17 +168,6 @@ def serve(kind: str, workdir: str) -> int:
 # ---- the process handle the bench holds -----------------------------------------------------
 
 
-def _status(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in KB."""
-    found: dict[str, int] = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-        for line in handle:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0])
-    return found
-
-
 @dataclass
 class Server(ServerProcess):
     """One server process (`--serve KIND`) and what was measured of it."""
@@ -204,7 +194,7 @@ class Server(ServerProcess):
     def status(self) -> dict[str, int]:
         self.check()
         assert self.proc is not None
-        return _status(self.proc.pid)
+        return memory_kb(self.proc.pid)
 
 
 # ---- the peer -------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
+from ports import free_port  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
@@ -240,14 +241,6 @@ class LockWatch:
                 "lock_busiest_second": busiest,
                 "lock_busiest_share": round(sum(by_second[busiest]) / len(by_second[busiest]),
                                             4)}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def scale(folder: Path, store: str, plan: Plan,

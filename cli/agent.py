@@ -8,10 +8,10 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import (
-    USAGE,
     ConfigOption,
     fail,
     load_centre,
+    require_ami_secrets,
     service_exit_code,
     write,
 )
@@ -69,13 +69,10 @@ def _run(agent: str, paused: bool, queue: str | None, reason: str | None,
          config: str | None) -> None:
     import asyncio
 
-    from ccdsl.runtime.asterisk.each_server import missing_secret
     from ccdsl.runtime.asterisk.pause import PauseError, set_paused
 
     centre = load_centre(config)
-    missing = missing_secret(centre)  # every server is asked: each one's secret
-    if missing:
-        raise fail(missing, USAGE)
+    require_ami_secrets(centre)  # every server is asked: each one's secret
     try:
         done = asyncio.run(set_paused(centre, agent, paused, queue=queue, reason=reason))
     except PauseError as exc:

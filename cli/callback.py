@@ -13,6 +13,7 @@ from ccdsl.cli.common import (
     StoreOption,
     fail,
     open_store,
+    require_ami_secrets,
     service_exit_code,
     write,
 )
@@ -70,7 +71,7 @@ def callback(
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "
                    "store", USAGE)
     if not simulate:
-        _require_secrets(centre)
+        require_ami_secrets(centre)
     answers = _customer_answers(customer_answers)
 
     chosen: list[str] = []  # the Asterisk server that placed it
@@ -189,12 +190,3 @@ def _print(outcome, simulate: bool) -> None:
         write(f"{v(outcome.task_update)}\n")
     elif plan.task is None:
         write("no call-back task in the CRM for this call\n")
-
-
-def _require_secrets(centre) -> None:
-    """A usage error when a server's secret variable is not set: every server is asked."""
-    from ccdsl.runtime.asterisk.each_server import missing_secret
-
-    missing = missing_secret(centre)
-    if missing:
-        raise fail(missing, USAGE)

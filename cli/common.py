@@ -280,13 +280,15 @@ def load_centre(config: str | None, code: int = USAGE, then: str | None = None):
         problems_exit(exc.problems, code, then)
 
 
-def require_ami_secret(centre) -> None:
-    """End the command with a usage error when the AMI secret's environment
-    variable is not set: the same line for every command that logs in to the AMI."""
-    ami = centre.ami
-    if ami.secret is None:
-        raise fail(f"the AMI secret is missing: set the environment variable {ami.secret_env} "
-                   f"(the secret of the AMI user {ami.user} in manager.conf)", USAGE)
+def require_ami_secrets(centre) -> None:
+    """End the command with a usage error when a server's AMI secret is not in the
+    environment (the first such server's): every command that logs in to the AMI logs in
+    to every server, so it needs every secret, and says so in the same line."""
+    from ccdsl.runtime.asterisk.config_servers import missing_secrets
+
+    missing = missing_secrets(centre)
+    if missing:
+        raise fail(missing[0], USAGE)
 
 
 def wants_color(stream) -> bool:
@@ -349,12 +351,15 @@ class StoreNotNamed(Exception):
     name one (the commands exit USAGE)."""
 
 
-def store_path(store, config: str | None) -> str:
+def store_path(store, config: str | None, loaded=None) -> str:
     """The call store the operations commands read: --store (or $CCF_STORE,
     which typer puts there), else the [paths] store of --config (or
-    $CCF_CONFIG), else of ./ccf.toml when there is one."""
+    $CCF_CONFIG), else of ./ccf.toml when there is one. `loaded`: that
+    config, when the command has read it already (it is not read again)."""
     if store is not None:
         return str(store)
+    if loaded is not None:
+        return loaded.store_path
     if config is None:
         if not os.path.isfile(DEFAULT_CONFIG):
             raise StoreNotNamed("no call store given: name it with --store FILE|URL or "
@@ -371,10 +376,10 @@ def store_path(store, config: str | None) -> str:
                             f"{problems}") from None
 
 
-def named_store(store, config: str | None) -> str:
+def named_store(store, config: str | None, loaded=None) -> str:
     """store_path, or exit USAGE saying how to name the store."""
     try:
-        return store_path(store, config)
+        return store_path(store, config, loaded)
     except StoreNotNamed as exc:
         raise fail(str(exc), USAGE) from None
 
@@ -394,19 +399,20 @@ def checked_target(text: str, *, exists: bool = True) -> str:
     return text
 
 
-def store_target(store, config: str | None) -> str:
+def store_target(store, config: str | None, loaded=None) -> str:
     """The store every store command names (--store, $CCF_STORE, ccf.toml's [store] url or
-    [paths] store), checked; or exit USAGE."""
-    return checked_target(named_store(store, config))
+    [paths] store), checked; or exit USAGE. `loaded`: as for store_path."""
+    return checked_target(named_store(store, config, loaded))
 
 
 def store_failure(text: str, exc: Exception) -> typer.Exit:
-    """One line for a store that cannot be opened or reached (a PostgreSQL server that is
-    down names its URL, never the password); raise what it returns."""
-    from ccdsl.runtime.operations.database import shown
+    """One line for a store that cannot be opened or reached: a PostgreSQL server that is
+    down (database.Unreachable, whose message names the URL, never the password) as it says;
+    anything else as a store that cannot be read. Raise what it returns."""
+    from ccdsl.runtime.operations.database import Unreachable, shown
 
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    if reason.startswith("cannot connect to"):
+    if isinstance(exc, Unreachable):
         return fail(reason, USAGE)
     return fail(f"{shown(text)} cannot be read as a call store: {reason}", USAGE)
 

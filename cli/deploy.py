@@ -11,9 +11,9 @@ import typer
 from ccdsl.cli.common import (
     ConfigOption,
     Format,
-    fail,
     load_centre,
     render_diagnostics,
+    require_ami_secrets,
     service_exit_code,
     wants_color,
     write,
@@ -139,7 +139,7 @@ def _deploy(centre, store, path: str, *, dry_run: bool, no_apply: bool, note: st
 
     flows, origin, modules = compile_entry_flows(path)
     if not dry_run and not no_apply:  # before the plan: nothing could be applied
-        _require_secrets(centre)
+        require_ami_secrets(centre)
     plan = make_plan(centre, store, flows, origin)
     for module in modules:
         write(f"{module}: a module (no `on start`), deployed with the flows that use it\n")
@@ -192,7 +192,7 @@ def _rollback(centre, store, *, dry_run: bool, no_apply: bool) -> None:
     from ccdsl.runtime.asterisk.deploy import ami_connectors, rollback
 
     if not dry_run and not no_apply:
-        _require_secrets(centre)
+        require_ami_secrets(centre)
     target = store.rollback_target()
     now = store.current_version()
     if dry_run:
@@ -216,17 +216,3 @@ def _report(centre, version, done: list[str], no_apply: bool, where: str) -> Non
               + "; ".join(done) + ".\n")
     else:  # [[asterisk]] servers: a line per server, as deploy wrote them
         write("Applied through AMI on every server:\n" + "".join(f"  {line}.\n" for line in done))
-
-
-def _require_secrets(centre) -> None:
-    """A usage error, before anything is compiled into the store, when a server's AMI
-    secret is not in the environment (every server is written, or none)."""
-    from ccdsl.runtime.asterisk.config_servers import servers_of
-
-    for server in servers_of(centre):
-        ami = server.ami
-        if ami.secret is None:
-            of = f" of the Asterisk server {server.name}" if server.name else ""
-            raise fail(f"the AMI secret{of} is missing: set the environment variable "
-                       f"{ami.secret_env} (the secret of the AMI user {ami.user} in "
-                       "manager.conf)", USAGE)

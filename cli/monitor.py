@@ -8,10 +8,10 @@ from enum import StrEnum
 import typer
 
 from ccdsl.cli.common import (
-    USAGE,
     ConfigOption,
     fail,
     load_centre,
+    require_ami_secrets,
     service_exit_code,
     write,
 )
@@ -69,7 +69,7 @@ def monitor(
     from ccdsl.runtime.operations.store import StoreError
 
     centre = load_centre(config)
-    _require_secrets(centre)
+    require_ami_secrets(centre)
     try:
         session = asyncio.run(monitor_call(centre, call, supervisor, RuntimeMode(mode.value),
                                            ring_timeout_s=ring))
@@ -85,12 +85,3 @@ def monitor(
         # the session runs; only its note in the store is lost
         write(f"warning: the session was not noted in the call store {centre.store_path}: "
               f"{exc}\n", err=True)
-
-
-def _require_secrets(centre) -> None:
-    """A usage error when a server's secret variable is not set: every server is asked."""
-    from ccdsl.runtime.asterisk.each_server import missing_secret
-
-    missing = missing_secret(centre)
-    if missing:
-        raise fail(missing, USAGE)

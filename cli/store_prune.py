@@ -47,7 +47,10 @@ def prune(
     if before is None and recordings_before is None and voicemail_before is None:
         raise fail("nothing to prune: give --before DATE, --recordings-before DATE or "
                    "--voicemail-before DATE", USAGE)
-    text = store_target(store, config)
+    retention = recordings_before is not None or voicemail_before is not None
+    # retention needs ccf.toml's folders and CRM: read once, and the store named from it
+    loaded = _centre(config) if retention else None
+    text = store_target(store, config, loaded)
     db = connect_store(text)
     try:
         try:
@@ -63,8 +66,8 @@ def prune(
                     moments[flag] = cutoff(value, zone)
                 except PruneError as exc:
                     raise fail(f"{flag}: {exc}", USAGE) from None
-        if recordings_before is not None or voicemail_before is not None:
-            _retention(db, config, recordings, moments, dry_run)
+        if retention:
+            _retention(db, loaded, recordings, moments, dry_run)
         if before is not None:
             moment = moments["--before"]
             done = run_prune(db, int(moment.timestamp() * 1000), dry_run=dry_run)
@@ -79,12 +82,14 @@ def prune(
         db.close()
 
 
-def _retention(db, config: str | None, recordings: str | None, moments: dict,
-               dry_run: bool) -> None:
+def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool) -> None:
+    """`loaded`: the centre's config (its recordings folder and SQLite CRM), None: none."""
+    from ccdsl.runtime.core.crm.config import SqliteConfig
     from ccdsl.runtime.operations.retention import RetentionError, remove_files
 
-    folder, crm = _places(config)
-    folder = recordings or folder
+    folder = recordings or (loaded.recordings_dir if loaded is not None else None)
+    crm = loaded.crm.path if loaded is not None and isinstance(loaded.crm, SqliteConfig) \
+        else None
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
@@ -101,24 +106,22 @@ def _retention(db, config: str | None, recordings: str | None, moments: dict,
             write(f"  {note}\n")
 
 
-def _places(config: str | None) -> tuple[str | None, str | None]:
-    """The recordings folder and the SQLite CRM file ccf.toml names (None: none known)."""
+def _centre(config: str | None):
+    """The centre's config: --config, else ./ccf.toml when there is one (None: neither)."""
     import os
 
     from ccdsl.cli.common import DEFAULT_CONFIG
 
     path = config or (DEFAULT_CONFIG if os.path.isfile(DEFAULT_CONFIG) else None)
     if path is None:
-        return None, None
+        return None
     from ccdsl.runtime.asterisk.config import ConfigError, load_config
-    from ccdsl.runtime.core.crm.config import SqliteConfig
 
     try:
         loaded = load_config(path)
     except ConfigError as exc:
         raise fail(f"{path} cannot be used: {'; '.join(exc.problems)}", USAGE) from None
-    crm = loaded.crm.path if isinstance(loaded.crm, SqliteConfig) else None
-    return loaded.recordings_dir, crm
+    return loaded
 
 
 def _shown(text: str) -> str:

@@ -9,12 +9,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from ports import free_port
 
 USER = "ccf"
 PASSWORD = "ccf-test-" + uuid.uuid4().hex[:12]  # given to the store through the environment
@@ -30,12 +31,6 @@ def _bin_dir() -> Path:
         raise RuntimeError("PostgreSQL's server is not installed (no pg_ctl): `make test` "
                            "installs Debian's postgresql; or apt-get install postgresql")
     return Path(versions[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -91,7 +86,7 @@ def start() -> Cluster:
         pwd.getpwnam(owner)
         os.chmod(folder, 0o700)  # local sockets are trusted: the folder is the server's alone
         shutil.chown(folder, owner)
-    cluster = Cluster(folder, _free_port(), bin_dir, owner)
+    cluster = Cluster(folder, free_port(), bin_dir, owner)
     try:
         _make_and_start(cluster)
     except BaseException:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf, every_command
+from ports import free_port
 
 from ccdsl.cli import exit_codes
 from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
@@ -79,12 +80,6 @@ def test_cli_names_its_exit_statuses() -> None:
 # ---- every command, the common mistakes ---------------------------------------------------
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:  # bound and released: nobody listens there now
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def place(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Inputs for the mistakes: a flow, an empty folder, paths that do not exist, a
@@ -96,7 +91,7 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
     (tmp_path / "agents.toml").write_text('[[agents]]\nid = "li"\nextension = "8001"\n',
                                           encoding="utf-8")
     (tmp_path / "ccf.toml").write_text(
-        f'[ami]\nport = {closed_port()}\n[api]\nport = {closed_port()}\n'
+        f'[ami]\nport = {free_port()}\n[api]\nport = {free_port()}\n'
         '[agents]\nfile = "agents.toml"\n', encoding="utf-8")
     # the same centre whose AMI secret is in an environment variable nobody sets
     (tmp_path / "nosecret.toml").write_text(
@@ -126,7 +121,7 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
             "badusers": str(tmp_path / "badusers.toml"),
             "people": str(tmp_path / "people.csv"),
             "text_db": str(tmp_path / "text.db"), "foreign_db": str(tmp_path / "foreign.db"),
-            "pg_down": f"postgresql://ccf@127.0.0.1:{closed_port()}/ccf",
+            "pg_down": f"postgresql://ccf@127.0.0.1:{free_port()}/ccf",
             "pg_password": "postgresql://ccf:pw@127.0.0.1:1/ccf",
             "dir": str(tmp_path)}
     busy.close()
@@ -375,17 +370,17 @@ def test_several_servers_need_each_secret_and_a_silent_one_is_unreachable(place,
     second server's missing secret is a usage error naming it, and servers that do not answer
     are exit 4 (the call may be on one of them)."""
     monkeypatch.chdir(place["dir"])
-    servers = "".join(f'[[asterisk]]\nname = "{name}"\nport = {closed_port()}\n'
+    servers = "".join(f'[[asterisk]]\nname = "{name}"\nport = {free_port()}\n'
                       f'secret_env = "{env}"\n'
                       for name, env in (("a", "CCF_AMI_SECRET"), ("b", "CCF_TEST_SECRET_B")))
     toml = Path(place["dir"]) / "servers.toml"
-    toml.write_text(f'{servers}[api]\nport = {closed_port()}\n[agents]\nfile = "agents.toml"\n',
+    toml.write_text(f'{servers}[api]\nport = {free_port()}\n[agents]\nfile = "agents.toml"\n',
                     encoding="utf-8")
     for words, args in AMI_COMMANDS[1:]:
         result = ccf(*words.split(), *args.split(), "--config", str(toml), env=SECRET)
         assert result.exit_code == USAGE, (words, result.output)
-        assert "the AMI secret is missing (server b): set the environment variable " \
-               "CCF_TEST_SECRET_B" in result.output
+        assert "the AMI secret of the Asterisk server b is missing: set the environment " \
+               "variable CCF_TEST_SECRET_B" in result.output
     both = {**SECRET, "CCF_TEST_SECRET_B": "b-secret"}
     for words, args in AMI_COMMANDS[1:4]:
         result = ccf(*words.split(), *args.split(), "--config", str(toml), env=both)

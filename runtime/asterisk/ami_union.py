@@ -66,10 +66,10 @@ class CentreUnion:
     def home(self, agent_id: str) -> AmiCentre:
         """The server the agent's device lives on: the first (in the config's order) that
         reports it present, else the first that reported it at all, else the first."""
-        centres = list(self.centres.values())
-        present = [c for c in centres if c.device_state(agent_id) not in ABSENT]
-        heard = [c for c in centres if c.device_state(agent_id) is not None]
-        return (present or heard or centres)[0]
+        states = [(c, c.device_state(agent_id)) for c in self.centres.values()]
+        present = [c for c, state in states if state not in ABSENT]
+        heard = [c for c, state in states if state is not None]
+        return (present or heard or [states[0][0]])[0]
 
     def server_of_channel(self, channel: str, call_id: str | None = None) -> str | None:
         """The name of the server whose link reported this channel (None: none did).

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from ccdsl.runtime.asterisk import config_servers, limits, names
 from ccdsl.runtime.asterisk.config_api import (  # noqa: F401 (importers name them here)
@@ -27,6 +26,7 @@ from ccdsl.runtime.asterisk.config_api import (  # noqa: F401 (importers name th
     advertised_summary,
     read_api,
 )
+from ccdsl.runtime.asterisk.config_servers import agi_script
 from ccdsl.runtime.asterisk.config_store import flows_in_store, store_target
 from ccdsl.runtime.core.crm.config import DEFAULT_DB as DEFAULT_CRM_FILE
 from ccdsl.runtime.core.crm.config import CrmConfig, CrmConfigError, HttpConfig
@@ -85,13 +85,6 @@ class AmiConfig:
     max_channels: int = limits.AMI_MAX_CHANNELS
     channel_idle_s: float = limits.AMI_CHANNEL_IDLE_S
     store_rate: int = limits.AMI_STORE_RATE
-
-
-def agi_script(script: str) -> str:
-    """A FastAGI script name as the dialplan writes it: each character
-    beyond ASCII percent-encoded as UTF-8 (an ASCII name, `${ARG1}` and
-    all, is unchanged)."""
-    return "".join(c if c.isascii() else quote(c) for c in script)
 
 
 @dataclass(frozen=True)
@@ -570,7 +563,7 @@ def ipaddress_is_loopback(host: str) -> bool:
 def warnings(config: CentreConfig) -> list[str]:
     """What is allowed but will stop `ccf serve` or `ccf deploy` from working
     in this environment (the service may run with another environment)."""
-    out = config_servers.secret_warnings(config)
+    out = config_servers.missing_secrets(config)
     if config.crm_token_set is False:
         out.append(f"the CRM token is missing: set the environment variable "
                    f"{config.crm_token_env}")

@@ -46,10 +46,17 @@ class AsteriskServer:
         return self.name or f"{self.ami.host}:{self.ami.port}"
 
 
+def agi_script(script: str) -> str:
+    """A FastAGI script name as the dialplan writes it: each character
+    beyond ASCII percent-encoded as UTF-8 (an ASCII name, `${ARG1}` and
+    all, is unchanged)."""
+    return "".join(c if c.isascii() else quote(c) for c in script)
+
+
 def agi_urls(fastagi: Any, workers: AgiWorkers, script: str) -> tuple[str, ...]:
     """Each URL the dialplan's AGI() tries for a script, in order: [fastagi]'s own address
     (fastagi.url) when no srv and no hosts are given."""
-    name = "".join(c if c.isascii() else quote(c) for c in script)  # config.agi_script
+    name = agi_script(script)
     if workers.srv:
         return (f"hagi://{workers.srv}/{name}",)
     if workers.hosts:
@@ -181,7 +188,11 @@ def ami_rows(config: Any, secret: Callable[[str, bool], str]) -> list[tuple[str,
     return rows
 
 
-def secret_warnings(config: Any) -> list[str]:
-    return [f"the AMI secret{f' of {s.name}' if s.name else ''} is missing: set the "
-            f"environment variable {s.ami.secret_env} before `ccf serve` or `ccf deploy`"
+def missing_secrets(config: Any) -> list[str]:
+    """A line for each server whose secret's environment variable is not set (never a
+    secret): `ccf config check` warns of each; a command that logs in to every server stops
+    at the first."""
+    return [f"the AMI secret{f' of the Asterisk server {s.name}' if s.name else ''} is "
+            f"missing: set the environment variable {s.ami.secret_env} (the secret of the AMI "
+            f"user {s.ami.user} in manager.conf)"
             for s in servers_of(config) if s.ami.secret is None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,6 @@ from ccdsl.runtime.asterisk.callback import (
     server_of_call,
 )
 from ccdsl.runtime.asterisk.config import CentreConfig
-from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_agents import SkillsError, check_skills, save_skills
 from ccdsl.runtime.asterisk.monitor import (
     CHANNEL_NAME,
@@ -83,8 +82,9 @@ class AsteriskControl:
     running: call id -> server.RunningCall, or None.
     crm: the centre's CRM for call-backs (None: the caller's number is rung).
     on_event must receive the link's events (OriginateResponse, DialEnd, Hangup).
-    With several Asterisk servers (ami_union.py): `links()` is every link up, where an
-    agent's queue membership changes (ccf serve makes agents members on each), and
+    With several Asterisk servers (ami_union.py): `links()` is every link up by its
+    server's name ("" for the single [ami]), where an agent's queue membership changes
+    (ccf serve makes agents members on each) and a call-back rings its call's server, and
     `route(channel, call_id)` the link of the server that reported a channel of that call,
     where an action on it goes; both default to the one `ami` link.
     """
@@ -95,11 +95,11 @@ class AsteriskControl:
                  centre: AmiCentre, queues: Callable[[], dict[str, dict[str, int]]],
                  tts: TtsRenderer, store: CallStore, running: Callable[[str], object | None],
                  crm: Any = None, now: Callable[[], datetime] | None = None,
-                 links: Callable[[], list[AmiLink]] | None = None,
+                 links: Callable[[], Mapping[str, AmiLink]] | None = None,
                  route: Callable[[str, str | None], AmiLink | None] | None = None) -> None:
         self.config = config
         self.ami = ami
-        self.links = links or (lambda: [link] if (link := ami()) is not None else [])
+        self.links = links or (lambda: {"": link} if (link := ami()) is not None else {})
         self.route = route or (lambda _channel, _call=None: ami())
         self.centre = centre
         self.queues = queues
@@ -131,13 +131,10 @@ class AsteriskControl:
         return link
 
     def _callback_link(self, server: str | None) -> AmiLink:
-        """A call-back's link: the server its call came in on, when that link is up (an
-        AmiLink knows its address, not its name); else the first up."""
-        ami = next((s.ami for s in servers_of(self.config) if server and s.name == server),
-                   None)
-        mine = [link for link in self.links() if ami is not None and link.connected
-                and (link.host, link.port) == (ami.host, ami.port)]
-        return mine[0] if mine else self._link()
+        """A call-back's link: the server its call came in on, when that link is up; else
+        the first up."""
+        mine = self.links().get(server) if server else None
+        return mine if mine is not None and mine.connected else self._link()
 
     async def _act(self, action: str, *fine: str, call: str | None = None,
                    link: AmiLink | None = None, **headers: object) -> AmiMessage:
@@ -152,7 +149,7 @@ class AsteriskControl:
         """One action on every server's link (an agent's queue membership); the replies."""
         if not self.links():
             self._link()  # the ControlError saying no link is up
-        return [await _on(link, action, fine, headers) for link in self.links()]
+        return [await _on(link, action, fine, headers) for link in self.links().values()]
 
     async def _originate(self, what: str, ring_s: float, *, spied: str | None = None,
                          call: str | None = None, **headers: object) -> AmiMessage:

@@ -30,19 +30,6 @@ class Answer:
         return self.server.label
 
 
-def missing_secret(centre: Any) -> str | None:
-    """The usage error when a server's secret variable is not set (the first such
-    server's), else None: every server is asked, so every secret is needed."""
-    for server in servers_of(centre):
-        ami = server.ami
-        if ami.secret is None:
-            named = f" (server {server.name})" if server.name else ""
-            return (f"the AMI secret is missing{named}: set the environment variable "
-                    f"{ami.secret_env} (the secret of the AMI user {ami.user} in "
-                    "manager.conf)")
-    return None
-
-
 async def _one(server: AsteriskServer, act: Callable[[AmiLink], Awaitable[AmiMessage]],
                where: str) -> Answer:
     ami = server.ami

@@ -17,8 +17,7 @@ from typing import Any
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_failure
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
-from ccdsl.runtime.asterisk.config_servers import servers_of
-from ccdsl.runtime.asterisk.each_server import missing_secret
+from ccdsl.runtime.asterisk.config_servers import missing_secrets, servers_of
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
 
@@ -205,9 +204,9 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
     check_call_id(call_id)
     agents = centre.agents.agents
     supervisor_device(centre.agents.interface, extension, agents)  # refused before connecting
-    missing = missing_secret(centre)
+    missing = missing_secrets(centre)
     if missing:
-        raise MonitorError(missing)
+        raise MonitorError(missing[0])
     servers = servers_of(centre)
     opened = await asyncio.gather(*(_listed(s, centre.path) for s in servers))
     try:

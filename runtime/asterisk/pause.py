@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami_protocol import CentreCommandError
-from ccdsl.runtime.asterisk.each_server import Answer, ask_each, missing_secret
+from ccdsl.runtime.asterisk.config_servers import missing_secrets
+from ccdsl.runtime.asterisk.each_server import Answer, ask_each
 
 
 class PauseError(CentreCommandError):
@@ -56,9 +57,9 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
         asterisk_queue = names.queue_name(queue) if queue else None
     except names.UnsafeValue as exc:
         raise PauseError(str(exc)) from None
-    missing = missing_secret(centre)
+    missing = missing_secrets(centre)
     if missing:
-        raise PauseError(missing)
+        raise PauseError(missing[0])
     headers = pause_headers(interface, paused, queue=asterisk_queue, reason=reason)
     answers = await ask_each(centre, lambda link: link.action("QueuePause", **headers))
     return _outcome(answers, agent.id, interface, paused, queue, reason)

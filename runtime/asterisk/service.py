@@ -285,7 +285,7 @@ class LiveCentre:
             record=lambda kind, data, call_id: store.record_centre_event(
                 "serve", kind, data, SystemClock().now(), call_id=call_id))
         self.control = AsteriskControl(cfg, ami=self._ami_up, centre=centre,
-                                       queues=self.flows.queues, links=self._links_up,
+                                       queues=self.flows.queues, links=self._links_by_name,
                                        route=self._link_for_channel,
                                        tts=tts, store=store, running=self._running, crm=crm,
                                        now=clock.now)

@@ -23,18 +23,40 @@ CALL_TABLES = ("event_batches", "menu_choices", "node_visits", "queue_visits", "
 # the agent-time report reads agent_state events over any range: they stay
 KEPT_CENTRE_KINDS = ("agent_state",)
 
-# a call that ended before the cutoff, with no call-back of it still to dial
-_PRUNABLE = ("outcome IS NOT NULL AND ended_ms IS NOT NULL AND ended_ms < ? AND NOT EXISTS "
-             "(SELECT 1 FROM queue_callbacks q WHERE q.call_id = calls.call_id AND q.status NOT IN "
-             f"({', '.join(repr(s) for s in FINISHED_CALLBACKS)}))")
-# a centre event before the cutoff that no kept call names (a voicemail's `callback`s and
-# `voicemail_done` go with their call)
-_OLD_CENTRE = ("at_ms < ? AND kind NOT IN "
-               f"({', '.join(repr(k) for k in KEPT_CENTRE_KINDS)}) AND (call_id IS NULL OR "
-               "NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = centre_events.call_id))")
-# an ended run no kept call names
-_OLD_RUN = ("ended_ms IS NOT NULL AND ended_ms < ? AND NOT EXISTS "
-            "(SELECT 1 FROM calls c WHERE c.run_id = runs.run_id)")
+_FINISHED = ", ".join(repr(s) for s in FINISHED_CALLBACKS)
+_KEPT_KINDS = ", ".join(repr(k) for k in KEPT_CENTRE_KINDS)
+
+
+def _prunable(call: str) -> str:
+    """A call (the row `call` names: `calls` or an alias) that ended before the cutoff (one
+    ? mark), with no call-back of it still to dial."""
+    return (f"{call}.outcome IS NOT NULL AND {call}.ended_ms IS NOT NULL AND {call}.ended_ms < ? "
+            f"AND NOT EXISTS (SELECT 1 FROM queue_callbacks q WHERE q.call_id = {call}.call_id "
+            f"AND q.status NOT IN ({_FINISHED}))")
+
+
+def _no_kept_call(table: str, column: str, counting: bool) -> str:
+    """No call that stays names the row by `column`. Pruning, the calls are gone by then:
+    any call left stays. Counting (a dry run deletes nothing), the prunable calls are still
+    there and do not count (one more ? mark, the cutoff)."""
+    kept = f" AND NOT ({_prunable('c')})" if counting else ""
+    return f"NOT EXISTS (SELECT 1 FROM calls c WHERE c.{column} = {table}.{column}{kept})"
+
+
+def _old_centre(counting: bool) -> str:
+    """A centre event before the cutoff that no kept call names (a voicemail's `callback`s and
+    `voicemail_done` go with their call)."""
+    return (f"at_ms < ? AND kind NOT IN ({_KEPT_KINDS}) AND (call_id IS NULL OR "
+            f"{_no_kept_call('centre_events', 'call_id', counting)})")
+
+
+def _old_run(counting: bool) -> str:
+    """An ended run no kept call names."""
+    return f"ended_ms IS NOT NULL AND ended_ms < ? AND {_no_kept_call('runs', 'run_id', counting)}"
+
+
+# the rows that go after the calls: (table, key, condition); each condition's marks are cutoffs
+AFTER_CALLS = (("centre_events", "id", _old_centre), ("runs", "run_id", _old_run))
 
 
 class PruneError(ValueError):
@@ -100,7 +122,7 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
         return Pruned(_counted(db, tables, before_ms), files)
     totals = dict.fromkeys((*tables, "calls", "centre_events", "runs"), 0)
     while True:
-        ids = [r[0] for r in db.execute(f"SELECT call_id FROM calls WHERE {_PRUNABLE} "
+        ids = [r[0] for r in db.execute(f"SELECT call_id FROM calls WHERE {_prunable('calls')} "
                                         "ORDER BY ended_ms LIMIT ?", (before_ms, batch))]
         if not ids:
             break
@@ -111,7 +133,8 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
                 totals[table] += max(cursor.rowcount, 0)
         if on_batch is not None:
             on_batch()
-    for table, key, where in (("centre_events", "id", _OLD_CENTRE), ("runs", "run_id", _OLD_RUN)):
+    for table, key, condition in AFTER_CALLS:
+        where = condition(False)
         while True:
             with transaction(db):
                 cursor = db.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM "
@@ -127,36 +150,30 @@ def prune(db, before_ms: int, *, dry_run: bool = False, batch: int = BATCH,
 
 
 def _counted(db, tables: tuple[str, ...], before_ms: int) -> tuple[tuple[str, int], ...]:
-    chosen = f"SELECT call_id FROM calls WHERE {_PRUNABLE}"
+    chosen = f"SELECT call_id FROM calls WHERE {_prunable('calls')}"
     counts = [(t, _one(db, f"SELECT count(*) FROM {t} WHERE call_id IN ({chosen})", before_ms))
               for t in tables]
-    counts.append(("calls", _one(db, f"SELECT count(*) FROM calls WHERE {_PRUNABLE}",
+    counts.append(("calls", _one(db, f"SELECT count(*) FROM calls WHERE {_prunable('calls')}",
                                  before_ms)))
     # the centre events and runs the calls' deletion would free, as prune() would find them
-    counts.append(("centre_events", _one(
-        db, f"SELECT count(*) FROM centre_events WHERE at_ms < ? AND kind NOT IN "
-            f"({', '.join(repr(k) for k in KEPT_CENTRE_KINDS)}) AND (call_id IS NULL OR NOT "
-            "EXISTS (SELECT 1 FROM calls c WHERE c.call_id = centre_events.call_id AND NOT "
-            f"({_PRUNABLE.replace('calls.', 'c.')})))", before_ms, before_ms)))
-    counts.append(("runs", _one(
-        db, "SELECT count(*) FROM runs WHERE ended_ms IS NOT NULL AND ended_ms < ? AND NOT "
-            "EXISTS (SELECT 1 FROM calls c WHERE c.run_id = runs.run_id AND NOT "
-            f"({_PRUNABLE.replace('calls.', 'c.')}))", before_ms, before_ms)))
+    counts += [(table, _one(db, f"SELECT count(*) FROM {table} WHERE {condition(True)}",
+                            before_ms, before_ms)) for table, _key, condition in AFTER_CALLS]
     return tuple(counts)
 
 
 def _files_left(db, before_ms: int) -> int:
     """The pruned calls' recording and voicemail files that retention has not removed."""
     version = schema_version(db)
-    gone = ("AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = r.call_id AND "
-            "f.file = r.file)") if version >= 11 else ""
-    chosen = f"SELECT call_id FROM calls WHERE {_PRUNABLE}"
+    chosen = f"SELECT call_id FROM calls WHERE {_prunable('calls')}"
+
+    def kept(file: str) -> str:  # the file `file` names is not one retention removed
+        return (f"AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = r.call_id AND "
+                f"f.file = r.{file})") if version >= 11 else ""
+
     recordings = _one(db, f"SELECT count(*) FROM recordings r WHERE r.call_id IN ({chosen}) "
-                          f"{gone}", before_ms)
+                          f"{kept('file')}", before_ms)
     voicemail = _one(db, "SELECT count(*) FROM calls r WHERE r.voicemail_file IS NOT NULL AND "
-                         f"r.call_id IN ({chosen}) "
-                         f"{gone.replace('f.file = r.file', 'f.file = r.voicemail_file')}",
-                     before_ms)
+                         f"r.call_id IN ({chosen}) {kept('voicemail_file')}", before_ms)
     return recordings + voicemail
 
 

@@ -36,10 +36,15 @@ def compiled(path: Path) -> dict:
 def write_config(folder: Path, ami_port: int, *, extra: str = "",
                  numbers: str = '"4008001234" = "hotline"\n"4008005678" = "line"',
                  api: str = "", agents: str | Path = IWS / "agents.toml",
-                 ami_timeout: str = "2s") -> Path:
+                 ami_timeout: str = "2s", store: str = "calls.db",
+                 flows: str = "flows") -> Path:
     """ccf.toml of a test centre; `api` adds lines to [api], `extra` adds
-    sections (TOML text); `agents`: the agents file (relative: beside it)."""
+    sections (TOML text); `agents`: the agents file (relative: beside it);
+    `store`: the call store, a file ([paths] store) or a PostgreSQL URL
+    ([store] url); `flows`: [paths] flows (the SQLite store's file: the flows
+    kept in it)."""
     path = folder / "ccf.toml"
+    url = store.startswith(("postgresql://", "postgres://"))
     path.write_text(textwrap.dedent(f"""\
         [ami]
         port = {ami_port}
@@ -48,8 +53,8 @@ def write_config(folder: Path, ami_port: int, *, extra: str = "",
         port = 0
         {api}
         [paths]
-        flows = "flows"
-        store = "calls.db"
+        flows = {json.dumps(flows)}
+        {"" if url else f"store = {json.dumps(store)}"}
         recordings = "recordings"
         sounds = "sounds"
         tts_cache = "tts-cache"
@@ -61,7 +66,8 @@ def write_config(folder: Path, ami_port: int, *, extra: str = "",
         [agents]
         file = "{agents}"
         [numbers]
-        """) + numbers + "\n" + extra, encoding="utf-8")
+        """) + numbers + "\n" + (f"[store]\nurl = {json.dumps(store)}\n" if url else "")
+        + extra, encoding="utf-8")
     return path
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from doubles import logs
 from doubles.ami_server import AmiPeer
 from doubles.raw import ScriptBackend
+from ports import free_port
 from serve_limits.helpers import ServerRig, flow_ir
 
 from asterisk.centre import compiled, write_config
@@ -274,14 +274,8 @@ class DownCRM(SlowCRM):
         raise ExternalError("the CRM is down", service="crm")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http_crm_on_a_closed_port():
-    return open_crm({"adapter": "http", "base_url": f"http://127.0.0.1:{closed_port()}",
+    return open_crm({"adapter": "http", "base_url": f"http://127.0.0.1:{free_port()}",
                      "timeout_ms": 500, "retries": 0, "operations": {
                          "find_customer": {"url": "/customers?phone={phone}",
                                            "result": "data.0"}}})

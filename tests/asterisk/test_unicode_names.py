@@ -38,6 +38,19 @@ def test_a_flow_named_in_chinese_travels_percent_encoded_and_comes_back():
     assert env.script == "热线" and env.query == {"lang": "zh-CN"}
 
 
+def test_every_fastagi_address_spells_a_flow_named_in_chinese_alike():
+    """[fastagi] srv and hosts (several workers) write the script as [fastagi] host does."""
+    from ccdsl.runtime.asterisk.config_servers import AgiWorkers, agi_urls
+
+    one = FastAgiConfig()
+    encoded = one.url("热线").rsplit("/", 1)[1]
+    assert agi_urls(one, AgiWorkers(srv="agi.example"), "热线") == (
+        f"hagi://agi.example/{encoded}",)
+    assert agi_urls(one, AgiWorkers(hosts=(("10.0.0.1", 4573), ("::1", 4574))), "热线") == (
+        f"agi://10.0.0.1:4573/{encoded}", f"agi://[::1]:4574/{encoded}")
+    assert agi_urls(one, AgiWorkers(), "热线") == (one.url("热线"),)
+
+
 def test_the_flow_store_keeps_a_flow_named_in_chinese_and_refuses_paths(tmp_path):
     from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError
 

@@ -4,10 +4,12 @@ listed up whose API is closed is named as not answering, without a reload."""
 
 from __future__ import annotations
 
+from ports import free_port
+
 from tests.browser.screens import Watched, log_in, shoot
 from tests.console.rig import PASSWORD, Console
 from tests.console.test_history_calls import HOSTILE
-from tests.console.test_wall_every_worker import TOKEN, centre_of, closed_port, other_worker
+from tests.console.test_wall_every_worker import TOKEN, centre_of, other_worker
 
 
 def test_the_wall_draws_the_other_workers_calls_live(browser, tmp_path) -> None:
@@ -15,7 +17,7 @@ def test_the_wall_draws_the_other_workers_calls_live(browser, tmp_path) -> None:
     watched = Watched()
     try:
         with other_worker() as (port, _):
-            centre_of(rig, port, closed_port())
+            centre_of(rig, port, free_port())
             workers = rig.status_doc.pop("workers")  # none at first: this worker's calls only
             context, wall = log_in(browser, rig.base, "sup", PASSWORD, watched)
             assert wall.url.endswith("/wall")  # a supervisor's home

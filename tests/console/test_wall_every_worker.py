@@ -5,12 +5,12 @@ a while, and never asks itself."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from http_stand_in import JsonHandler, serving
+from ports import free_port
 
 from tests.console.rig import Console
 from tests.console.test_history_calls import HOSTILE, HTML
@@ -46,12 +46,6 @@ def other_worker() -> Iterator[tuple[int, list[dict]]]:
         yield port, seen
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def worker(host: str, api: str, status: str = "up") -> dict:
     return {"host": host, "pid": 7, "address": "10.0.0.1:4573", "api": api, "status": status,
             "calls_running": 1, "served": 5, "version": "0004", "seconds_since_heartbeat": 1.0}
@@ -79,7 +73,7 @@ def centre_of(console: Console, other: int, silent: int) -> None:
 
 def test_the_wall_lists_every_workers_calls_by_worker(with_token) -> None:
     with other_worker() as (port, seen):
-        centre_of(with_token, port, closed_port())
+        centre_of(with_token, port, free_port())
         web = with_token.client("sup")
         assert with_token.client("zhang").get("/wall", headers=HTML).status_code == 403
         html = web.get("/wall", headers=HTML).text
@@ -104,7 +98,7 @@ def test_the_wall_lists_every_workers_calls_by_worker(with_token) -> None:
 
 def test_many_walls_ask_the_other_worker_once(with_token) -> None:
     with other_worker() as (port, seen):
-        centre_of(with_token, port, closed_port())
+        centre_of(with_token, port, free_port())
         walls = [with_token.client("sup") for _ in range(4)]
 
         async def a_change() -> None:  # each wall's snapshot is made again: not its peers
@@ -117,7 +111,7 @@ def test_many_walls_ask_the_other_worker_once(with_token) -> None:
 
 
 def test_a_worker_that_does_not_answer_is_not_fatal(with_token) -> None:
-    centre_of(with_token, closed_port(), closed_port())
+    centre_of(with_token, free_port(), free_port())
     web = with_token.client("sup")
     page = web.get("/wall", headers=HTML)
     assert page.status_code == 200 and 'data-call="here-1"' in page.text
@@ -128,7 +122,7 @@ def test_a_worker_that_does_not_answer_is_not_fatal(with_token) -> None:
 
 def test_without_its_own_address_the_wall_asks_no_other_worker(with_token) -> None:
     with other_worker() as (port, seen):
-        centre_of(with_token, port, closed_port())
+        centre_of(with_token, port, free_port())
         with_token.ctx.api_address = None
         wall = first_wall_event(with_token.client("sup"))
     assert [r["call_id"] for r in wall["call_rows"]] == ["here-1"] and not seen

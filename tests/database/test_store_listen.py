@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
+
+from ports import free_port
 
 from ccdsl.runtime.asterisk import store_listen
 from ccdsl.runtime.asterisk.store_listen import StoreListener
@@ -60,9 +61,7 @@ def test_a_notice_is_heard_only_when_its_write_commits(pg_url, monkeypatch):
 
 
 def test_a_store_that_cannot_be_reached_is_said_once(monkeypatch, caplog):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # nothing listens there once it is closed
+    port = free_port()
     monkeypatch.setenv(PASSWORD_ENV, "s3cret-not-shown")
     monkeypatch.setattr(store_listen, "RETRY_S", (0.01, 0.02))
     tries = []

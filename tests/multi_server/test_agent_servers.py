@@ -4,13 +4,13 @@ answer named (exit 4) after the other was done, each server's own secret variabl
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
 from doubles.ami_state import PeerMember
 from doubles.ami_thread import peer_in_thread
+from ports import free_port
 
 from multi_server.test_deploy_servers import ENV, two_servers
 
@@ -30,12 +30,6 @@ def peer(user: str, secret: str, *, member: bool) -> AmiPeer:
 def pauses(of: AmiPeer) -> list[dict]:
     return [{k: v for k, v in a.items() if k != "ActionID"}
             for a in of.actions if a.get("Action") == "QueuePause"]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_pause_goes_to_every_server_the_agent_is_a_member_of(tmp_path: Path) -> None:
@@ -73,7 +67,7 @@ def test_unpause_where_a_member_and_a_server_without_it_is_no_error(tmp_path: Pa
 
 def test_a_server_that_does_not_answer_is_named_after_the_other_was_done(tmp_path) -> None:
     with peer_in_thread(peer("ccf", ENV["SECRET_A"], member=True)) as a:
-        config = two_servers(tmp_path, a.port, closed_port())
+        config = two_servers(tmp_path, a.port, free_port())
         result = ccf("agent", "pause", "li", "--config", str(config), env=ENV)
         on_a = [q.members[LI].paused for q in a.queues.values()]
     assert result.exit_code == 4, result.output
@@ -84,9 +78,9 @@ def test_a_server_that_does_not_answer_is_named_after_the_other_was_done(tmp_pat
 
 
 def test_each_servers_secret_is_needed(tmp_path: Path) -> None:
-    config = two_servers(tmp_path, closed_port(), closed_port())
+    config = two_servers(tmp_path, free_port(), free_port())
     result = ccf("agent", "unpause", "li", "--config", str(config),
                  env={"SECRET_A": ENV["SECRET_A"], "SECRET_B": ""})
     assert result.exit_code == 2
-    assert "the AMI secret is missing (server b): set the environment variable SECRET_B" \
-        in result.stderr
+    assert ("the AMI secret of the Asterisk server b is missing: set the environment "
+            "variable SECRET_B") in result.stderr

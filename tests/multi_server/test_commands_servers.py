@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
 from ops.peer_thread import add_call
+from ports import free_port
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.monitor import Mode, MonitorError, monitor_call
@@ -25,12 +25,6 @@ from multi_server.servers import asterisk_pair
 
 ENV = {"SECRET_A": "commands-a-not-printed", "SECRET_B": "commands-b-not-printed"}
 CALL = "1795663790.9"
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def two_servers(folder: Path, port_a: int, port_b: int, store: Path) -> Path:
@@ -77,7 +71,7 @@ def test_a_call_back_goes_to_the_server_the_call_came_in_on(world):  # noqa: F81
 def test_a_call_back_falls_back_to_the_next_server_that_answers(world):  # noqa: F811
     came_in_on(world["store"], "sim-1", "a")  # a is down: b places it
     with peer_in_thread(AmiPeer(users={"ccf": ENV["SECRET_B"]})) as b:
-        config = two_servers(world["dir"], closed_port(), b.port, world["store"])
+        config = two_servers(world["dir"], free_port(), b.port, world["store"])
         result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config), env=ENV)
     assert result.exit_code == 0, result.output
     assert len(originates(b)) == 1
@@ -85,7 +79,7 @@ def test_a_call_back_falls_back_to_the_next_server_that_answers(world):  # noqa:
 
 
 def test_a_call_back_no_server_answers_names_each_and_exits_4(world):  # noqa: F811
-    config = two_servers(world["dir"], closed_port(), closed_port(), world["store"])
+    config = two_servers(world["dir"], free_port(), free_port(), world["store"])
     result = ccf("callback", "sim-1", "--agent", "li", "--config", str(config), env=ENV)
     assert result.exit_code == 4, result.output
     assert "cannot reach Asterisk's AMI: a: " in result.stderr and "; b: " in result.stderr
@@ -100,8 +94,8 @@ def run_monitor(tmp_path: Path, a: AmiPeer | None, b: AmiPeer | None):
         for peer in (a, b):
             if peer is not None:
                 await peer.start()
-        path = two_servers(tmp_path, a.port if a else closed_port(),
-                           b.port if b else closed_port(), tmp_path / "calls.db")
+        path = two_servers(tmp_path, a.port if a else free_port(),
+                           b.port if b else free_port(), tmp_path / "calls.db")
         centre = load_config(path, environ=ENV)
         try:
             return await monitor_call(centre, CALL, "8009", Mode.listen, ring_timeout_s=5)
@@ -155,7 +149,7 @@ def test_monitoring_with_a_server_down(tmp_path):
 
 def test_the_monitor_command_exits_4_naming_the_silent_server(tmp_path):
     with peer_in_thread(peers()[0]) as a:
-        config = two_servers(tmp_path, a.port, closed_port(), tmp_path / "calls.db")
+        config = two_servers(tmp_path, a.port, free_port(), tmp_path / "calls.db")
         result = ccf("monitor", CALL, "-s", "8009", "--config", str(config), env=ENV)
     assert result.exit_code == 4, result.output
     assert "b: " in result.stderr and "the [[asterisk]] server b" in result.stderr

@@ -236,6 +236,6 @@ def test_config_check_lists_each_server_and_its_secret(tmp_path):
     assert "ami a" in result.output and "ccf@127.0.0.1:5038" in result.output
     assert "ccf-b@127.0.0.1:5039" in result.output
     assert "set ($SECRET_A)" in result.output and "missing ($SECRET_B)" in result.output
-    assert "the AMI secret of b is missing: set the environment variable SECRET_B" \
-        in " ".join(result.output.split())
+    assert ("the AMI secret of the Asterisk server b is missing: set the environment "
+            "variable SECRET_B") in " ".join(result.output.split())
     assert ENV["SECRET_A"] not in result.output

@@ -47,6 +47,15 @@ def test_an_agent_is_read_from_the_server_its_phone_is_on():
                                                         "li": AgentState.AVAILABLE}
 
 
+def test_an_agent_heard_of_on_one_server_only_is_read_from_it():
+    centre = union()
+    assert centre.home("zhang") is centre.server("a")  # heard of nowhere: the first
+    device(centre, "b", "PJSIP/8001", "UNAVAILABLE")  # absent, but b has heard of it
+    assert centre.home("zhang") is centre.server("b")
+    device(centre, "a", "PJSIP/8001", "INVALID")  # absent on both, heard of on both
+    assert centre.home("zhang") is centre.server("a")  # both heard of it: the first
+
+
 def test_pauses_come_from_the_agents_own_server():
     centre = union()
     device(centre, "b", "PJSIP/8001", "NOT_INUSE")

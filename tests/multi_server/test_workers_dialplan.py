@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from ccdsl.runtime.asterisk.config import ConfigError, config_from_document, load_config
 from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, render_dialplan
@@ -155,20 +156,12 @@ async def _worker(seen: list[bytes]):
     return await asyncio.start_server(serve, "127.0.0.1", 0)
 
 
-async def _closed_port() -> int:
-    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    server.close()
-    await server.wait_closed()
-    return port
-
-
 def test_a_worker_down_sends_the_call_to_the_next(hotline):
     async def main():
         seen: list[bytes] = []
         worker = await _worker(seen)
         up = worker.sockets[0].getsockname()[1]
-        down = await _closed_port()
+        down = free_port()
         config = example_with({"hosts": [f"127.0.0.1:{down}", f"127.0.0.1:{up}"]},
                               shutdown={"fallback": "0@operators"})
         text = extensions(config, hotline)
@@ -199,7 +192,7 @@ def test_a_worker_down_sends_the_call_to_the_next(hotline):
 
 def test_every_worker_down_goes_to_the_fallback(hotline):
     async def main():
-        ports = [await _closed_port(), await _closed_port()]
+        ports = [free_port(), free_port()]
         config = example_with({"hosts": [f"127.0.0.1:{p}" for p in ports]},
                               shutdown={"fallback": "0@operators"})
         return await run_extension(extensions(config, hotline), "4008001234")

@@ -16,6 +16,7 @@ from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
 from doubles.ami_wire import error, reply
+from ports import free_port
 
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.monitor import (
@@ -223,11 +224,7 @@ def test_ccf_monitor_failures_are_one_line_with_their_status(tmp_path) -> None:
 
 
 def test_ccf_monitor_without_asterisk_says_where_it_looked(tmp_path) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     config = write_config(tmp_path, port)
     result = ccf("monitor", CALL, "-s", "8009", "--config", str(config), env=ENV)
     assert result.exit_code == 4  # UNREACHABLE

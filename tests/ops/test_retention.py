@@ -96,3 +96,21 @@ def test_voicemail_files_and_a_missing_folder(tmp_path) -> None:
     missing = ccf("store", "prune", "--voicemail-before", "2026-12-01", "--store", store,
                   "--recordings", str(tmp_path / "nowhere"))
     assert missing.exit_code == USAGE and "no recordings folder" in missing.output
+
+
+def test_the_store_folder_and_crm_come_from_ccf_toml(tmp_path) -> None:
+    """Without --store and --recordings, ccf.toml names all three (read once for them)."""
+    store, _, file, work = _recorded(tmp_path)
+    config = tmp_path / "ccf.toml"
+    config.write_text(f'[paths]\nstore = "{Path(store).name}"\nrecordings = "w/recordings"\n'
+                      '[crm]\nadapter = "sqlite"\npath = "w/crm.db"\n', encoding="utf-8")
+    result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--config", str(config),
+                 env={"CCF_STORE": ""})
+    assert result.exit_code == 0, result.output
+    assert "removed 1 (0 already gone from disk), CRM entries updated: 1" in result.output
+    assert not Path(file).exists()
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[paths]\nstore = 7\n", encoding="utf-8")
+    result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--config", str(broken),
+                 env={"CCF_STORE": ""})
+    assert result.exit_code == USAGE and f"{broken} cannot be used" in result.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from ccf_cli import ccf
 from http_stand_in import JsonHandler, serving
+from ports import free_port
 
 from ccdsl.runtime.asterisk.api_client import ApiAddress, api_address, fetch_status
 from ccdsl.runtime.asterisk.api_client import ApiClientError as StatusError
@@ -70,12 +71,6 @@ def config_for(tmp_path: Path, port: int, token_env: str | None = None) -> str:
     path = tmp_path / "ccf.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(path)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def flat(text: str) -> str:

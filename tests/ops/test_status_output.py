@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from ccf_cli import ccf
+from ports import free_port
 from rich.console import Console
 
 from ccdsl.cli.exit_codes import UNREACHABLE
 from ccdsl.cli.status import render, watch
 from ccdsl.runtime.asterisk.api_client import ApiClientError
-from ops.test_status import STATUS, config_for, free_port, status_server
+from ops.test_status import STATUS, config_for, status_server
 
 CCF = Path(sys.executable).with_name("ccf")
 

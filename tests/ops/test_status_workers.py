@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 
 from ccf_cli import ccf
+from ports import free_port
 
 from ccdsl.runtime.operations.store_runs import Process
 from ccdsl.runtime.operations.workers import WorkerRows
-from ops.test_status import STATUS, config_for, free_port, status_server
+from ops.test_status import STATUS, config_for, status_server
 
 WORKERS = [
     {"host": "cc-worker-1", "pid": 4101, "started": "2026-12-07T01:00:00+00:00",

@@ -160,6 +160,41 @@ def test_dry_run_counts_what_the_prune_then_deletes(store: str) -> None:
     assert _count(store, "SELECT count(*) FROM calls") < calls
 
 
+def _table_counts(output: str) -> dict[str, int]:
+    return {line.split()[0]: int(line.split()[-1]) for line in output.splitlines()[1:]
+            if line.startswith("  ") and line.split()[-1].isdigit()}
+
+
+def test_dry_run_counts_the_centre_events_and_runs_the_calls_free(store: str) -> None:
+    """The dry run deletes no call, so a run or centre event named only by calls it would
+    prune counts as one the prune frees; one a kept call names does not."""
+    db = sqlite3.connect(store)
+    with db:
+        db.execute("INSERT INTO runs (run_id, host, pid, started, started_ms, ended, ended_ms) "
+                   "VALUES (99, 'h', 1, '2026-11-01', 0, '2026-11-01', 1)")
+        db.execute("UPDATE calls SET run_id = 99 WHERE ended_ms < ?", (CUTOFF_MS,))
+        gone, kept = (db.execute(f"SELECT {f}(call_id) FROM calls WHERE ended_ms {op} ?",
+                                 (CUTOFF_MS,)).fetchone()[0]
+                      for f, op in (("min", "<"), ("max", ">=")))
+        for call_id in (gone, kept):
+            db.execute("INSERT INTO centre_events (at, at_ms, source, kind, call_id, data) "
+                       "VALUES ('2026-11-01T00:00:00+00:00', 1, 'serve', 'callback', ?, '{}')",
+                       (call_id,))
+    db.close()
+    before = {t: _count(store, f"SELECT count(*) FROM {t}") for t in ("runs", "centre_events")}
+    dry = _table_counts(ccf("store", "prune", "--before", CUTOFF, "--dry-run",
+                            "--store", store).output)
+    real = _table_counts(ccf("store", "prune", "--before", CUTOFF, "--store", store).output)
+    assert dry == real and dry["runs"] >= 1 and dry["centre_events"] >= 1
+    for table, count in before.items():
+        assert _count(store, f"SELECT count(*) FROM {table}") == count - real[table]
+    assert _count(store, "SELECT count(*) FROM runs WHERE run_id = 99") == 0
+    assert _count(store, "SELECT count(*) FROM centre_events WHERE at_ms = 1 AND call_id = ?",
+                  kept) == 1
+    assert _count(store, "SELECT count(*) FROM centre_events WHERE at_ms = 1 AND call_id = ?",
+                  gone) == 0
+
+
 def test_never_a_call_in_progress_nor_one_with_a_call_back_to_dial(store: str) -> None:
     db = sqlite3.connect(store)
     with db:

@@ -3,11 +3,11 @@ line naming the URL (never the password) and exits USAGE at once, no pool warnin
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from ports import free_port
 
 from ccdsl.cli.exit_codes import USAGE
 from ccdsl.runtime.operations.database import PASSWORD_ENV
@@ -20,12 +20,6 @@ on start:
   play tts "Welcome."
   hangup
 """
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # every command that names a store, with what else it needs; {url} is the down server's
@@ -53,7 +47,7 @@ def test_a_store_server_that_is_down(words: list[str], tmp_path: Path, monkeypat
     (tmp_path / "agents.toml").write_text('[[agents]]\nid = "li"\nextension = "8001"\n',
                                           encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    url = f"postgresql://ccf@127.0.0.1:{_closed_port()}/ccf"
+    url = f"postgresql://ccf@127.0.0.1:{free_port()}/ccf"
     argv = [w.format(url=url, flow=str(tmp_path / "demo.ccf"), dir=tmp_path) for w in words]
     result = ccf(*argv, env={PASSWORD_ENV: SECRET, "CCF_STORE": "", "CCF_CONFIG": ""})
     assert result.exit_code == USAGE, result.output

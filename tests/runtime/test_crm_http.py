@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -14,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from ports import free_port
 
 from ccdsl.runtime.core.crm.config import CrmConfigError, HttpConfig, load_config
 from ccdsl.runtime.core.crm.connect import open_crm
@@ -337,9 +337,7 @@ def test_a_crm_that_trickles_its_answer_times_out_as_a_whole(server):
 
 
 def test_no_server_at_all_is_an_external_error_after_the_retries():
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     crm = HttpCRM({"base_url": f"http://127.0.0.1:{port}", "token_env": "IWS_CRM_TOKEN",
                    "timeout_ms": 300, "retries": 2, "backoff_ms": 5,
                    "operations": OPERATIONS})

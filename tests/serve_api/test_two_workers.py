@@ -37,15 +37,12 @@ def two_workers(tmp_path: Path, monkeypatch, target: str):
     result = compile_file(str(tmp_path / "desk.ccf"))
     assert result.ok, [d.message for d in result.diagnostics]
     ir = {**result.ir, "tests": []}
-    path = write_config(tmp_path, 1, numbers='"4008001234" = "desk"')
-    text = path.read_text()
     if target.startswith("postgresql://"):
         # the in-queue call-back dialler reads a SQLite store only, so far: not dialling
-        text = (text.replace('store = "calls.db"\n', "") + f'[store]\nurl = "{target}"\n'
-                "[callbacks]\ndial = false\n")
+        path = write_config(tmp_path, 1, numbers='"4008001234" = "desk"', store=target,
+                            extra="[callbacks]\ndial = false\n")
     else:
-        text = text.replace('flows = "flows"', 'flows = "calls.db"')
-    path.write_text(text)
+        path = write_config(tmp_path, 1, numbers='"4008001234" = "desk"', flows="calls.db")
     config = load_config(path, environ={})
     hosts = itertools.count(1)
     monkeypatch.setattr(service, "this_process",

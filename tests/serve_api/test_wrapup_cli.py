@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import ccf
+from ports import free_port
 
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.operations.store import CallStore
@@ -135,16 +136,13 @@ def test_the_token_is_sent_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_no_running_server_is_said_plainly(tmp_path: Path, monkeypatch) -> None:
-    import socket
 
     import ccdsl.runtime.asterisk.api_client as client_module
 
     monkeypatch.chdir(tmp_path)  # no ccf.toml here: the default address
     # the default port may have a real ccf serve on this machine: the test
     # makes the default a port it knows is closed
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
+    free = free_port()
     real = client_module.api_address
     monkeypatch.setattr(client_module, "api_address", lambda config: real(config) if config
                         else client_module.ApiAddress(port=free))

@@ -97,10 +97,8 @@ def centre(folder: Path, flows: dict[str, str], store: str | None = None) -> Pat
     from ccdsl.runtime.asterisk.config import load_config
     from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
-    path = write_config(folder, 1, numbers='"4008001234" = "line"')
-    if store is not None and is_postgres(store):
-        text = path.read_text(encoding="utf-8").replace('store = "calls.db"\n', "")
-        path.write_text(f'{text}\n[store]\nurl = "{store}"\n', encoding="utf-8")
+    path = write_config(folder, 1, numbers='"4008001234" = "line"',
+                        store=store if store is not None and is_postgres(store) else "calls.db")
     config = load_config(path, environ={})
     irs = {}
     for name, text in flows.items():

@@ -32,6 +32,12 @@ class TargetError(ValueError):
     """A store named in a way that cannot be used (a password in the URL)."""
 
 
+class Unreachable(sqlite3.OperationalError):
+    """A PostgreSQL store's server cannot be reached, or refuses us: the message names the URL
+    (never its password) and says why. An OperationalError still, so what retries one (the
+    writer, as after a lock) retries this."""
+
+
 def is_postgres(target: str | os.PathLike) -> bool:
     return str(target).startswith(PG_SCHEMES)
 
@@ -66,14 +72,14 @@ def _one_line(exc: Exception) -> str:
 
 def _probe(url: str, kwargs: dict) -> None:
     """Connect once, directly, before a pool is made for the URL: a server that is down or
-    refuses us is an OperationalError naming the URL (never its password) after at most
+    refuses us is Unreachable, naming the URL (never its password) after at most
     FIRST_CONNECT_S, where the pool would retry and warn until its wait ran out."""
     import psycopg
 
     try:
         psycopg.connect(url, **{**kwargs, "connect_timeout": FIRST_CONNECT_S}).close()
     except psycopg.Error as exc:
-        raise sqlite3.OperationalError(
+        raise Unreachable(
             f"cannot connect to the PostgreSQL store {shown(url)}: {_one_line(exc)}") from None
 
 
@@ -120,11 +126,11 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
 
         from ccdsl.runtime.operations.database.postgres import PgConnection, as_sqlite_error
 
-        pool = _pool(text)  # sqlite3.OperationalError when the server cannot be reached
+        pool = _pool(text)  # Unreachable when the server cannot be reached
         try:
             conn = pool.getconn()
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
-            raise sqlite3.OperationalError(
+            raise Unreachable(
                 f"cannot connect to the PostgreSQL store {shown(text)}: {exc}") from exc
         db = PgConnection(conn, pool=pool)
         try:
@@ -148,7 +154,7 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
 async def connect_async(target: str | os.PathLike):
     """One psycopg AsyncConnection of its own to a PostgreSQL store (never the pool's: it is held
     for as long as it listens), in autocommit, the password from CCF_STORE_PASSWORD as
-    connect() takes it; sqlite3.OperationalError naming the URL (never its password) when the
+    connect() takes it; Unreachable naming the URL (never its password) when the
     server cannot be reached. Connecting waits on the event loop, never blocks it."""
     import psycopg
 
@@ -165,7 +171,7 @@ async def connect_async(target: str | os.PathLike):
     try:
         return await psycopg.AsyncConnection.connect(text, **kwargs)
     except psycopg.Error as exc:
-        raise sqlite3.OperationalError(
+        raise Unreachable(
             f"cannot connect to the PostgreSQL store {shown(text)}: {_one_line(exc)}") from None
 
 
