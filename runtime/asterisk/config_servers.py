@@ -22,6 +22,11 @@ _HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+
 # where a server names its connection; the rest of [ami] (timeouts, limits) is every server's
 _SERVER_KEYS = ("host", "port", "user", "secret_env")
 _SECRET_WORDS = ("secret", "password")
+# set by `ccf serve` on a call's channel before anything else when [fastagi] hosts lists
+# several workers: res_agi's AGISTATUS is FAILURE both when no worker answered and when one
+# ran the call but a command failed on it (a missing sound), and only the first may go on
+# to the next worker (tried on Asterisk 22.10.1, docs/asterisk.md)
+REACHED_VARIABLE = "CCF_AGI_WORKER"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,11 @@ class AgiWorkers:
 
     srv: str | None = None
     hosts: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def failover(self) -> bool:
+        """The dialplan tries more than one worker in turn (REACHED_VARIABLE)."""
+        return len(self.hosts) > 1
 
 
 @dataclass(frozen=True)

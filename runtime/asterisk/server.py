@@ -19,10 +19,11 @@ from ccdsl.runtime.asterisk import limits
 from ccdsl.runtime.asterisk.acceptor import Acceptor
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
-from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
+from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.agi_mute import SwitchAction
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.asterisk.agi_wire import AgiWire
+from ccdsl.runtime.asterisk.config_servers import REACHED_VARIABLE
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
@@ -101,6 +102,9 @@ class FlowServer:
         self.hooks = AnswerHooks()
         # AMI actions a call's channel may need (MixMonitorMute); None: no AMI link
         self.switch: SwitchAction | None = None
+        # [fastagi] hosts: each call first sets REACHED_VARIABLE, by which the generated
+        # dialplan tells a worker it reached from one it could not (config_servers.py)
+        self.marks_reach = False
         # passes a ccf-answered for a call not running here to the worker that runs it
         # (runtime/asterisk/worker_presence.py); None: one worker, nowhere else to look
         self.relay: Callable[[str, str, str], Awaitable[bool]] | None = None
@@ -258,6 +262,8 @@ class FlowServer:
             return
         version, program = found
         session = AgiSession(wire, env, limits=self.reply_limits)
+        if self.marks_reach:
+            await self._mark_reached(session)
         info = call_info(env, self.clock.now())
         if self.call_id_for is not None:
             info = dataclasses.replace(info, call_id=self.call_id_for(info.call_id))
@@ -283,6 +289,17 @@ class FlowServer:
             await session.close()
             if self.on_call_ended is not None:
                 self.on_call_ended(call, result)
+
+    async def _mark_reached(self, session: AgiSession) -> None:
+        """Before the flow's first command: a command of the flow that fails with the caller
+        still there (a missing sound) leaves AGISTATUS=FAILURE, and without this mark the
+        dialplan would run the call again on the next worker once this one ends it."""
+        try:
+            await session.command("SET VARIABLE", REACHED_VARIABLE, f"{self.host}:{self.port}",
+                                  timeout=QUICK_S)
+        except AgiProtocolError as exc:  # the flow's first command meets it again
+            log.info("channel %s: %s not set (%s)", session.env.get("agi_channel"),
+                     REACHED_VARIABLE, exc)
 
     async def _answered(self, call_id: str, agent: str, channel: str) -> None:
         """An agent's channel is about to be bridged to call_id's caller."""

@@ -325,6 +325,7 @@ class LiveCentre:
                                  reply_limits=ReplyLimits(
                                      prompt_timeout_s=cfg.fastagi.prompt_timeout_s))
         self.server.switch = self._switch_action
+        self.server.marks_reach = cfg.workers.failover  # [fastagi] hosts: see server.py
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()

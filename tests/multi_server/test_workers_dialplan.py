@@ -1,7 +1,7 @@
 """Several FastAGI workers in the generated dialplan: `[fastagi] srv` (hagi://, Asterisk's SRV
 lookup) and `hosts` (a failover list), as golden files of the IWS centre, the checks on both keys,
 and the failover list run as Asterisk runs it against real sockets (a worker down, the next one
-reached; every worker down, the fallback).
+reached; every worker down, the fallback); test_workers_failover.py runs it on `ccf serve`.
 
 CCF_UPDATE_GOLDEN=1 rewrites the golden files from the current output."""
 
@@ -19,6 +19,7 @@ from ports import free_port
 from ccdsl.runtime.asterisk.config import ConfigError, config_from_document, load_config
 from ccdsl.runtime.asterisk.dialplan import EXTENSIONS_FILE, render_dialplan
 from ccdsl.runtime.asterisk.flowstore import Bundle
+from tests.multi_server.dialplan_runner import run_extension
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "iws" / "ccf.toml"
@@ -85,8 +86,10 @@ def test_hosts_try_each_worker_then_the_fallback(hotline):
     lines = [x for x in extensions(config, hotline).splitlines() if x.startswith("exten => 4008")]
     assert lines == [
         "exten => 4008001234,1,Answer()",
+        "exten => 4008001234,n,Set(CCF_AGI_WORKER=)",
         "exten => 4008001234,n,AGI(agi://10.0.0.1:4573/hotline)",
-        'exten => 4008001234,n,GotoIf($["${AGISTATUS}" != "FAILURE"]?agi_done)',
+        'exten => 4008001234,n,GotoIf($["${AGISTATUS}" != "FAILURE" | "${CCF_AGI_WORKER}" != ""]'
+        "?agi_done)",
         "exten => 4008001234,n,AGI(agi://10.0.0.2:4574/hotline)",
         "exten => 4008001234,n(agi_done),Goto(operators,0,1)",
     ]
@@ -108,44 +111,7 @@ def test_bad_worker_keys_are_clear_config_errors(fastagi, said):
     assert any(said in p for p in found), found
 
 
-# -- the failover list as Asterisk runs it ------------------------------------------------------
-
-_LINE = re.compile(r"^exten => (?P<exten>[^,]+),(?P<prio>\d+|n(?:\((?P<label>\w+)\))?),"
-                   r"(?P<app>\w+)\((?P<args>.*)\)$")
-
-
-async def run_extension(text: str, exten: str) -> tuple[list[str], str]:
-    """Run one extension's priorities as pbx.c and res_agi do for the apps the generated
-    inbound context uses: AGI() connects to agi://HOST:PORT/ (a refused connection sets
-    AGISTATUS=FAILURE, a worker that answered then closed sets SUCCESS), GotoIf on
-    AGISTATUS jumps to a label. Returns the AGI URLs reached and where the call went."""
-    steps = [m for m in map(_LINE.match, text.splitlines()) if m and m["exten"] == exten]
-    reached: list[str] = []
-    status, index = "", 0
-    while index < len(steps):
-        app, args = steps[index]["app"], steps[index]["args"]
-        if app == "AGI":
-            host, port = re.match(r"agi://([^/]+):(\d+)/", args).groups()
-            try:
-                reader, writer = await asyncio.open_connection(host, int(port))
-            except OSError:
-                status = "FAILURE"
-            else:
-                writer.write(b"agi_network: yes\nagi_request: " + args.encode() + b"\n\n")
-                await writer.drain()
-                await reader.read()  # the worker ends the AGI session
-                writer.close()
-                status = "SUCCESS"
-                reached.append(args)
-        elif app == "GotoIf":
-            label = re.match(r'\$\["\$\{AGISTATUS\}" != "FAILURE"\]\?(\w+)', args)[1]
-            if status != "FAILURE":
-                index = next(i for i, s in enumerate(steps) if s["label"] == label)
-                continue
-        elif app in ("Goto", "Hangup"):
-            return reached, f"{app}({args})"
-        index += 1
-    return reached, "end"
+# -- the failover list as Asterisk runs it (dialplan_runner.py) ----------------------------------
 
 
 async def _worker(seen: list[bytes]):
