@@ -27,6 +27,9 @@ _SECRET_WORDS = ("secret", "password")
 # ran the call but a command failed on it (a missing sound), and only the first may go on
 # to the next worker (tried on Asterisk 22.10.1, docs/asterisk.md)
 REACHED_VARIABLE = "CCF_AGI_WORKER"
+# its value from a worker that takes no call (stopping, or at its max_calls): the next worker
+# is tried, where closing the connection alone leaves AGISTATUS=SUCCESS and the fallback
+REFUSED_MARK = "refused"
 
 
 @dataclass(frozen=True)

@@ -138,19 +138,22 @@ def _extensions(config, bundle) -> ConfFile:
 def _agi(config, exten: str, first: str, script: str, after: str) -> tuple[Line, ...]:
     """AGI() of a script, then `after`. With several [fastagi] hosts, the next one is tried
     only while no worker took the call: AGISTATUS FAILURE (res_agi's launch_netscript could
-    not connect) and no REACHED_VARIABLE, which `ccf serve` sets before the flow runs. A
+    not connect) and no REACHED_VARIABLE, which `ccf serve` sets before the flow runs, or
+    REACHED_VARIABLE set to REFUSED_MARK by a worker stopping or at its max_calls. A
     worker that took the call and ended it, died, or met a failed command (a missing sound
     also leaves FAILURE) sends it on to `after`, so a call is never run twice."""
     urls = config_servers.agi_urls(config.fastagi, config.workers, script)
     if len(urls) == 1:
         return (Line("exten", f"{exten},{first},AGI({urls[0]})", arrow=True),
                 Line("exten", f"{exten},n,{after}", arrow=True))
-    reached = config_servers.REACHED_VARIABLE
+    reached, refused = config_servers.REACHED_VARIABLE, config_servers.REFUSED_MARK
     lines = [Line("exten", f"{exten},{first},Set({reached}=)", arrow=True),
              Line("exten", f"{exten},n,AGI({urls[0]})", arrow=True)]
     for url in urls[1:]:
-        lines.append(Line("exten", f'{exten},n,GotoIf($["${{AGISTATUS}}" != "FAILURE" | '
-                                   f'"${{{reached}}}" != ""]?{AGI_DONE})', arrow=True))
+        # done unless nothing answered or the worker refused: ast_expr2's & binds before |
+        lines.append(Line("exten", f'{exten},n,GotoIf($["${{AGISTATUS}}" != "FAILURE" & '
+                                   f'"${{{reached}}}" != "{refused}" | "${{{reached}}}" != "" & '
+                                   f'"${{{reached}}}" != "{refused}"]?{AGI_DONE})', arrow=True))
         lines.append(Line("exten", f"{exten},n,AGI({url})", arrow=True))
     lines.append(Line("exten", f"{exten},n({AGI_DONE}),{after}", arrow=True))
     return tuple(lines)

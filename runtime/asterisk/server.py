@@ -17,13 +17,18 @@ from typing import Protocol
 
 from ccdsl.runtime.asterisk import limits
 from ccdsl.runtime.asterisk.acceptor import Acceptor
-from ccdsl.runtime.asterisk.agi import AgiProtocolError, AgiSession, read_environment
+from ccdsl.runtime.asterisk.agi import (
+    AgiEnvironment,
+    AgiProtocolError,
+    AgiSession,
+    read_environment,
+)
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import QUICK_S, AgiSettings, AnswerHooks
 from ccdsl.runtime.asterisk.agi_mute import SwitchAction
 from ccdsl.runtime.asterisk.agi_timeouts import ReplyLimits
 from ccdsl.runtime.asterisk.agi_wire import AgiWire
-from ccdsl.runtime.asterisk.config_servers import REACHED_VARIABLE
+from ccdsl.runtime.asterisk.config_servers import REACHED_VARIABLE, REFUSED_MARK
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, interface_of_channel
 from ccdsl.runtime.asterisk.tts import TtsRenderer
@@ -87,7 +92,8 @@ class FlowServer:
                  agent_for_interface: Callable[[str], str | None] | None = None,
                  max_calls: int | None = None, header_timeout_s: float | None = None,
                  reply_limits: ReplyLimits | None = None,
-                 call_id_for: Callable[[str], str] | None = None) -> None:
+                 call_id_for: Callable[[str], str] | None = None,
+                 marks_reach: bool = False) -> None:
         self.flows = flows
         self.services_for = services_for
         self.settings = settings
@@ -104,7 +110,7 @@ class FlowServer:
         self.switch: SwitchAction | None = None
         # [fastagi] hosts: each call first sets REACHED_VARIABLE, by which the generated
         # dialplan tells a worker it reached from one it could not (config_servers.py)
-        self.marks_reach = False
+        self.marks_reach = marks_reach
         # passes a ccf-answered for a call not running here to the worker that runs it
         # (runtime/asterisk/worker_presence.py); None: one worker, nowhere else to look
         self.relay: Callable[[str, str, str], Awaitable[bool]] | None = None
@@ -125,7 +131,8 @@ class FlowServer:
         self.refused = 0  # calls turned away at max_calls
         self._refusals = CountedLog(
             log, "FastAGI: call turned away, max_calls calls are running; the dialplan "
-                 "continues after AGI() (the [shutdown] fallback)")
+                 "continues after AGI() (the next of [fastagi] hosts, else the [shutdown] "
+                 "fallback)")
         self._bad_headers = CountedLog(log, "FastAGI connection refused")
         self._unknown_flows = CountedLog(log, "FastAGI: no deployed flow has the AGI path; the "
                                               "dialplan continues after AGI()")
@@ -229,7 +236,7 @@ class FlowServer:
 
     async def _serve(self, wire: AgiWire) -> None:
         peer = wire.peer()
-        if self._stopping and not self.calls:
+        if self._stopping and not self.calls and not self.marks_reach:
             return  # the dialplan carries on after AGI(): the fallback
         header_timeout = self.header_timeout_s or HEADER_TIMEOUT_S
         try:
@@ -245,15 +252,18 @@ class FlowServer:
             return
         if self._stopping:
             log.info("stopping: the call of channel %s is not taken; the dialplan continues "
-                     "after AGI()", env.variables.get("agi_channel"))
-            return  # the fallback
+                     "after AGI() (the next of [fastagi] hosts, else the fallback)",
+                     env.variables.get("agi_channel"))
+            await self._mark_refused(wire, env)
+            return  # the next worker, else the fallback
         if len(self.calls) >= self.max_calls:
-            # closed without a command: Asterisk sets AGISTATUS=SUCCESS and
-            # the generated dialplan goes on to its fallback at once, where
-            # waiting unanswered in the backlog would hold the caller in silence
+            # closed at once: the generated dialplan goes on to the next worker or its
+            # fallback, where waiting unanswered in the backlog would hold the caller in
+            # silence
             self.refused += 1
             self._refusals.note(f"{len(self.calls)} running; channel "
                                 f"{env.variables.get('agi_channel')}")
+            await self._mark_refused(wire, env)
             return
         found = self.flows.lookup(env.script)
         if found is None:
@@ -290,16 +300,23 @@ class FlowServer:
             if self.on_call_ended is not None:
                 self.on_call_ended(call, result)
 
-    async def _mark_reached(self, session: AgiSession) -> None:
+    async def _mark_reached(self, session: AgiSession, value: str | None = None) -> None:
         """Before the flow's first command: a command of the flow that fails with the caller
         still there (a missing sound) leaves AGISTATUS=FAILURE, and without this mark the
         dialplan would run the call again on the next worker once this one ends it."""
         try:
-            await session.command("SET VARIABLE", REACHED_VARIABLE, f"{self.host}:{self.port}",
-                                  timeout=QUICK_S)
+            await session.command("SET VARIABLE", REACHED_VARIABLE,
+                                  value or f"{self.host}:{self.port}", timeout=QUICK_S)
         except AgiProtocolError as exc:  # the flow's first command meets it again
             log.info("channel %s: %s not set (%s)", session.env.get("agi_channel"),
                      REACHED_VARIABLE, exc)
+
+    async def _mark_refused(self, wire: AgiWire, env: AgiEnvironment) -> None:
+        """A call this worker does not take: with several [fastagi] hosts, marked so that the
+        dialplan tries the next worker (closing alone leaves AGISTATUS=SUCCESS)."""
+        if self.marks_reach:
+            await self._mark_reached(AgiSession(wire, env, limits=self.reply_limits),
+                                     REFUSED_MARK)
 
     async def _answered(self, call_id: str, agent: str, channel: str) -> None:
         """An agent's channel is about to be bridged to call_id's caller."""

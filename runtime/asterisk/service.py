@@ -320,12 +320,11 @@ class LiveCentre:
                                  agent_for_interface=centre.agent_for_device,
                                  on_call_ended=self._call_ended,
                                  call_id_for=store.claim_call_id,
-                                 max_calls=cfg.fastagi.max_calls,
+                                 max_calls=cfg.fastagi.max_calls, marks_reach=cfg.workers.failover,
                                  header_timeout_s=cfg.fastagi.header_timeout_s,
                                  reply_limits=ReplyLimits(
                                      prompt_timeout_s=cfg.fastagi.prompt_timeout_s))
         self.server.switch = self._switch_action
-        self.server.marks_reach = cfg.workers.failover  # [fastagi] hosts: see server.py
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()

@@ -1,7 +1,8 @@
 """`[fastagi] hosts` with two real `ccf serve` FastAGI servers, the generated dialplan run as
 Asterisk 22.10.1 ran it (docs/asterisk.md, "Tried on Asterisk 22.10.1 (2026-12-07)"): a call
 handed back by the first worker goes to the fallback, never to the next worker, even when
-Asterisk counted a failed command on it (a missing sound file leaves AGISTATUS=FAILURE)."""
+Asterisk counted a failed command on it (a missing sound file leaves AGISTATUS=FAILURE); a
+call the first worker does not take (full, or stopping) goes on to the next."""
 
 from __future__ import annotations
 
@@ -68,8 +69,8 @@ def _server(tmp_path: Path, name: str, program, store: CallStore, failover: bool
     server = FlowServer(StaticFlows({"hotline": program}), lambda info: services,
                         AgiSettings(sounds_dir=str(work / "sounds"), recordings_dir=str(work)),
                         port=0, tts=TtsRenderer(work / "tts", quiet_tts_command()),
-                        agents=lambda agent_id: None, clock=SystemClock())
-    server.marks_reach = failover  # as service.py sets it from [fastagi] hosts
+                        agents=lambda agent_id: None, clock=SystemClock(),
+                        marks_reach=failover)  # as service.py does for [fastagi] hosts
     return server
 
 
@@ -138,3 +139,75 @@ def test_the_mark_is_the_first_command_only_with_several_hosts(tmp_path: Path):
 
 async def _hang_up(line: AsteriskLine) -> str:
     return line.hang_up()
+
+
+def test_a_full_worker_passes_the_call_to_the_next(tmp_path: Path):
+    """A worker at its max_calls takes no call: it marks the channel REFUSED_MARK and the
+    dialplan tries the next worker, where one worker would have sent it to the fallback."""
+    ir, program = _program(tmp_path)
+
+    async def main():
+        store = CallStore(tmp_path / "calls.db")
+        full = _server(tmp_path, "w1", program, store, failover=True)
+        full.max_calls = 0  # every call over its limit
+        second = _server(tmp_path, "w2", program, store, failover=True)
+        _, port1 = await full.start()
+        _, port2 = await second.start()
+        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
+        text = render_dialplan(config, Bundle("test", {"hotline": ir},
+                                              config.numbers))[EXTENSIONS_FILE]
+        line = AsteriskLine(on_wait=_hang_up)
+        try:
+            reached, went = await run_extension(text, "4008001234", line)
+        finally:
+            await full.stop(grace_s=0)
+            await second.stop(grace_s=0)
+            store.close()
+        return reached, went, line, full, second.served, port1, port2
+
+    reached, went, line, full, served_by_second, port1, port2 = asyncio.run(main())
+    assert full.refused == 1 and served_by_second == 1
+    assert reached == [f"agi://127.0.0.1:{port1}/hotline", f"agi://127.0.0.1:{port2}/hotline"]
+    assert line.variables[REACHED_VARIABLE] == f"127.0.0.1:{port2}"
+    assert went == "hung up"  # the caller hung up in the second worker's menu
+
+
+def test_a_stopping_worker_passes_the_call_to_the_next(tmp_path: Path):
+    ir, program = _program(tmp_path)
+
+    async def main():
+        store = CallStore(tmp_path / "calls.db")
+        stopping = _server(tmp_path, "w1", program, store, failover=True)
+        second = _server(tmp_path, "w2", program, store, failover=True)
+        _, port1 = await stopping.start()
+        _, port2 = await second.start()
+        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
+        text = render_dialplan(config, Bundle("test", {"hotline": ir},
+                                              config.numbers))[EXTENSIONS_FILE]
+        held = asyncio.Event()
+
+        async def hold(line: AsteriskLine) -> str:
+            await held.wait()
+            return line.hang_up()
+
+        first_call = asyncio.ensure_future(run_extension(text, "4008001234",
+                                                         AsteriskLine(on_wait=hold)))
+        while not stopping.calls:  # the first call is running on the first worker
+            await asyncio.sleep(0.01)
+        stop = asyncio.ensure_future(stopping.stop(grace_s=5))
+        await asyncio.sleep(0.05)  # stopping, its call still running: a new call comes in
+        line = AsteriskLine(on_wait=_hang_up)
+        try:
+            reached, went = await run_extension(text, "4008001234", line)
+        finally:
+            held.set()
+            await stop
+            await first_call
+            await second.stop(grace_s=0)
+            store.close()
+        return reached, went, line, port1, port2
+
+    reached, went, line, port1, port2 = asyncio.run(main())
+    assert reached == [f"agi://127.0.0.1:{port1}/hotline", f"agi://127.0.0.1:{port2}/hotline"]
+    assert line.variables[REACHED_VARIABLE] == f"127.0.0.1:{port2}"
+    assert went == "hung up"
