@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 
 from ccdsl.runtime.asterisk import worker_presence
-from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.asterisk.worker_presence import WorkerPresence
 from ccdsl.runtime.operations import workers
 from ccdsl.runtime.operations.store import CallStore
 
 from .helpers import until
 from .test_live_centre import place_call
-from .test_two_workers import two_workers
+from .test_two_workers import two_started, two_workers
 
 CALL = "1795800000.3"
 LOOKS = 20  # times the idle worker looked for signals before its polls are counted
@@ -52,11 +51,7 @@ def test_a_worker_without_calls_sends_no_poll(tmp_path, monkeypatch, store_targe
     monkeypatch.setattr(WorkerPresence, "_take", take)
 
     async def main():
-        runner = LiveCentre(config, port=0, use_ami=False)
-        other = LiveCentre(config, port=0, use_ami=False)
-        try:
-            _, runner_port = await runner.start()
-            _, other_port = await other.start()
+        async with two_started(config) as (runner, runner_port, other, other_port):
             await until(lambda: len(runner.presence.workers) == 2, "both workers' rows")
             await until(lambda: min(looks.get(id(runner.presence), 0),
                                     looks.get(id(other.presence), 0)) >= LOOKS,
@@ -65,9 +60,6 @@ def test_a_worker_without_calls_sends_no_poll(tmp_path, monkeypatch, store_targe
             await place_call(ir, runner_port, CALL, answered_port=other_port)
             await until(lambda: runner.server.calls_running == 0, "the call to end")
             ids = runner.presence.rows.id, other.presence.rows.id
-        finally:
-            await other.stop(1.0)
-            await runner.stop(1.0)
         return idle, list(statements), ids
 
     idle, polled, (runner_id, other_id) = asyncio.run(main())

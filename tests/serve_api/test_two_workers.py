@@ -5,6 +5,7 @@ through the store; a deploy reaches both; a clean stop says stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from pathlib import Path
@@ -27,6 +28,21 @@ from .test_live_centre import ANSWERED_BY, FLOW, place_call
 # runs when the agent's ccf-answered Gosub fires the call's hook; without it, only after the
 # conversation (the worker logs that the Gosub did not run)
 ANSWERED_HANDLER = '\non answered by agent:\n  log "agent on the line"\n'
+
+
+@contextlib.asynccontextmanager
+async def two_started(config):
+    """Two workers of `config` in this process, started: (runner, its FastAGI port, other,
+    its port); both stopped at the end, the other first."""
+    runner = LiveCentre(config, port=0, use_ami=False)
+    other = LiveCentre(config, port=0, use_ami=False)
+    try:
+        _, runner_port = await runner.start()
+        _, other_port = await other.start()
+        yield runner, runner_port, other, other_port
+    finally:
+        await other.stop(1.0)
+        await runner.stop(1.0)
 
 
 def two_workers(tmp_path: Path, monkeypatch, target: str):
@@ -57,11 +73,7 @@ def test_an_agents_answer_on_the_other_worker_reaches_the_call(tmp_path, monkeyp
     caplog.set_level(logging.INFO, logger="ccdsl")
 
     async def main():
-        runner = LiveCentre(config, port=0, use_ami=False)
-        other = LiveCentre(config, port=0, use_ami=False)
-        try:
-            _, runner_port = await runner.start()
-            _, other_port = await other.start()
+        async with two_started(config) as (runner, runner_port, other, other_port):
             await until(lambda: len(runner.presence.workers) == 2, "both workers' rows")
             # the caller's AGI() reached the runner; the agent's Gosub the other worker
             call = asyncio.create_task(place_call(ir, runner_port, "1795800000.1",
@@ -79,9 +91,6 @@ def test_an_agents_answer_on_the_other_worker_reaches_the_call(tmp_path, monkeyp
                                                   numbers=config.numbers, note="again")
             await until(lambda: runner.flows.version == other.flows.version == "0002",
                         "both workers on version 0002")
-        finally:
-            await other.stop(1.0)
-            await runner.stop(1.0)
         return status, signals, ids
 
     status, signals, (runner_id, other_id) = asyncio.run(main())

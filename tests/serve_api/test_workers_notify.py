@@ -18,7 +18,7 @@ from tests import pg_cluster as pg
 
 from .helpers import until
 from .test_live_centre import place_call
-from .test_two_workers import two_workers
+from .test_two_workers import two_started, two_workers
 
 HOUR = 3600.0
 GUARD_S = 60.0  # only a hang's bound: a relay without its notices waits an hour
@@ -52,11 +52,7 @@ def test_signals_and_deploys_are_heard_without_a_poll(tmp_path, monkeypatch, pg_
     polls_an_hour_long(monkeypatch)
 
     async def main():
-        runner = LiveCentre(config, port=0, use_ami=False)
-        other = LiveCentre(config, port=0, use_ami=False)
-        try:
-            _, runner_port = await runner.start()
-            _, other_port = await other.start()
+        async with two_started(config) as (runner, runner_port, other, other_port):
             assert runner.presence.poll_s == other.presence.poll_s == HOUR
             await both_listening(runner, other)
             await asyncio.wait_for(place_call(ir, runner_port, "1795800000.7",
@@ -70,9 +66,6 @@ def test_signals_and_deploys_are_heard_without_a_poll(tmp_path, monkeypatch, pg_
             DbFlowStore(config.store_path).rollback()
             await until(lambda: runner.flows.version == other.flows.version == "0001",
                         "both workers back on version 0001")
-        finally:
-            await other.stop(1.0)
-            await runner.stop(1.0)
         return signals, ids
 
     signals, (runner_id, other_id) = asyncio.run(main())
@@ -86,11 +79,7 @@ def test_a_killed_listen_connection_is_opened_again(tmp_path, monkeypatch, caplo
     caplog.set_level(logging.INFO, logger="ccdsl")
 
     async def main():
-        runner = LiveCentre(config, port=0, use_ami=False)
-        other = LiveCentre(config, port=0, use_ami=False)
-        try:
-            _, runner_port = await runner.start()
-            _, other_port = await other.start()
+        async with two_started(config) as (runner, runner_port, other, other_port):
             await both_listening(runner, other)
             killed = {w.presence.listener.backend_pid for w in (runner, other)}
             with psycopg.connect(pg_url, password=pg.PASSWORD, autocommit=True) as own:
@@ -102,9 +91,6 @@ def test_a_killed_listen_connection_is_opened_again(tmp_path, monkeypatch, caplo
             await asyncio.wait_for(place_call(ir, runner_port, "1795800000.8",
                                               answered_port=other_port), GUARD_S)
             return signals_of(config), (runner.presence.rows.id, other.presence.rows.id)
-        finally:
-            await other.stop(1.0)
-            await runner.stop(1.0)
 
     signals, (runner_id, other_id) = asyncio.run(main())
     assert signals == [("1795800000.8", other_id, runner_id, True)]
