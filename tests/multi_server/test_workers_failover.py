@@ -7,6 +7,7 @@ call the first worker does not take (full, or stopping) goes on to the next."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tomllib
 from pathlib import Path
 
@@ -74,35 +75,43 @@ def _server(tmp_path: Path, name: str, program, store: CallStore, failover: bool
     return server
 
 
+@contextlib.asynccontextmanager
+async def _two_workers(tmp_path: Path, ir: dict, program):
+    """Two workers of one store started, and the inbound dialplan listing both in turn:
+    (first, second, the extensions text, first's port, second's port)."""
+    store = CallStore(tmp_path / "calls.db")
+    first = _server(tmp_path, "w1", program, store, failover=True)
+    second = _server(tmp_path, "w2", program, store, failover=True)
+    try:
+        _, port1 = await first.start()
+        _, port2 = await second.start()
+        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
+        text = render_dialplan(config, Bundle("test", {"hotline": ir},
+                                              config.numbers))[EXTENSIONS_FILE]
+        yield first, second, text, port1, port2
+    finally:
+        await first.stop(grace_s=0)
+        await second.stop(grace_s=0)
+        store.close()
+
+
 def test_a_call_handed_back_after_a_missing_sound_goes_to_the_fallback(tmp_path: Path):
     ir, program = _program(tmp_path)
 
     async def main():
-        store = CallStore(tmp_path / "calls.db")
-        first = _server(tmp_path, "w1", program, store, failover=True)
-        second = _server(tmp_path, "w2", program, store, failover=True)
-        _, port1 = await first.start()
-        _, port2 = await second.start()
-        waits = 0
+        async with _two_workers(tmp_path, ir, program) as (first, second, text, port1, _):
+            waits = 0
 
-        async def on_wait(line: AsteriskLine) -> str | None:
-            nonlocal waits
-            waits += 1
-            if waits == 1:  # the first worker stops: its call is handed back
-                await first.stop(grace_s=0)
-                return None
-            return line.hang_up()
+            async def on_wait(line: AsteriskLine) -> str | None:
+                nonlocal waits
+                waits += 1
+                if waits == 1:  # the first worker stops: its call is handed back
+                    await first.stop(grace_s=0)
+                    return None
+                return line.hang_up()
 
-        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
-        text = render_dialplan(config, Bundle("test", {"hotline": ir},
-                                              config.numbers))[EXTENSIONS_FILE]
-        line = AsteriskLine(on_wait=on_wait)
-        try:
+            line = AsteriskLine(on_wait=on_wait)
             reached, went = await run_extension(text, "4008001234", line)
-        finally:
-            await first.stop(grace_s=0)
-            await second.stop(grace_s=0)
-            store.close()
         return reached, went, line, second.served, port1
 
     reached, went, line, served_by_second, port1 = asyncio.run(main())
@@ -147,22 +156,10 @@ def test_a_full_worker_passes_the_call_to_the_next(tmp_path: Path):
     ir, program = _program(tmp_path)
 
     async def main():
-        store = CallStore(tmp_path / "calls.db")
-        full = _server(tmp_path, "w1", program, store, failover=True)
-        full.max_calls = 0  # every call over its limit
-        second = _server(tmp_path, "w2", program, store, failover=True)
-        _, port1 = await full.start()
-        _, port2 = await second.start()
-        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
-        text = render_dialplan(config, Bundle("test", {"hotline": ir},
-                                              config.numbers))[EXTENSIONS_FILE]
-        line = AsteriskLine(on_wait=_hang_up)
-        try:
+        async with _two_workers(tmp_path, ir, program) as (full, second, text, port1, port2):
+            full.max_calls = 0  # every call over its limit
+            line = AsteriskLine(on_wait=_hang_up)
             reached, went = await run_extension(text, "4008001234", line)
-        finally:
-            await full.stop(grace_s=0)
-            await second.stop(grace_s=0)
-            store.close()
         return reached, went, line, full, second.served, port1, port2
 
     reached, went, line, full, served_by_second, port1, port2 = asyncio.run(main())
@@ -176,38 +173,36 @@ def test_a_stopping_worker_passes_the_call_to_the_next(tmp_path: Path):
     ir, program = _program(tmp_path)
 
     async def main():
-        store = CallStore(tmp_path / "calls.db")
-        stopping = _server(tmp_path, "w1", program, store, failover=True)
-        second = _server(tmp_path, "w2", program, store, failover=True)
-        _, port1 = await stopping.start()
-        _, port2 = await second.start()
-        config = _config([f"127.0.0.1:{port1}", f"127.0.0.1:{port2}"])
-        text = render_dialplan(config, Bundle("test", {"hotline": ir},
-                                              config.numbers))[EXTENSIONS_FILE]
-        held = asyncio.Event()
+        async with _two_workers(tmp_path, ir, program) as (stopping, _, text, port1, port2):
+            held = asyncio.Event()
 
-        async def hold(line: AsteriskLine) -> str:
-            await held.wait()
-            return line.hang_up()
+            async def hold(line: AsteriskLine) -> str:
+                await held.wait()
+                return line.hang_up()
 
-        first_call = asyncio.ensure_future(run_extension(text, "4008001234",
-                                                         AsteriskLine(on_wait=hold)))
-        while not stopping.calls:  # the first call is running on the first worker
-            await asyncio.sleep(0.01)
-        stop = asyncio.ensure_future(stopping.stop(grace_s=5))
-        await asyncio.sleep(0.05)  # stopping, its call still running: a new call comes in
-        line = AsteriskLine(on_wait=_hang_up)
-        try:
-            reached, went = await run_extension(text, "4008001234", line)
-        finally:
-            held.set()
-            await stop
-            await first_call
-            await second.stop(grace_s=0)
-            store.close()
+            first_call = asyncio.ensure_future(run_extension(text, "4008001234",
+                                                             AsteriskLine(on_wait=hold)))
+            await _until(lambda: stopping.calls)  # the first call runs on the first worker
+            stop = asyncio.ensure_future(stopping.stop(grace_s=5))
+            await _until(lambda: stopping.stopping)  # its call still running: a new one comes
+            line = AsteriskLine(on_wait=_hang_up)
+            try:
+                reached, went = await run_extension(text, "4008001234", line)
+            finally:
+                held.set()
+                await stop
+                await first_call
         return reached, went, line, port1, port2
 
     reached, went, line, port1, port2 = asyncio.run(main())
     assert reached == [f"agi://127.0.0.1:{port1}/hotline", f"agi://127.0.0.1:{port2}/hotline"]
     assert line.variables[REACHED_VARIABLE] == f"127.0.0.1:{port2}"
     assert went == "hung up"
+
+
+async def _until(check, limit_s: float = 10.0) -> None:
+    async def wait() -> None:
+        while not check():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(wait(), limit_s)
