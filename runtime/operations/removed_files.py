@@ -5,6 +5,7 @@ Only the table's SQL text and its reads: must not delete files or touch the CRM 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 # one row per file `ccf store prune --recordings-before/--voicemail-before` deleted; a table of
@@ -31,3 +32,15 @@ def removed_on(query: Any, call_id: str) -> dict[str, str]:
     except Exception:  # noqa: BLE001 - a store of schema 10 or older: nothing removed yet
         return {}
     return {row["file"]: row["removed"] for row in rows}
+
+
+def removal_of(query: Any, call_id: str, names: Iterable[str | None]) -> tuple[str, str] | None:
+    """(kind, when removed (ISO)) of the first of `names` retention removed from the call,
+    None if none was (or the store is older than the table)."""
+    try:
+        rows = query("SELECT file, kind, removed FROM removed_files WHERE call_id = ?",
+                     (call_id,))
+    except Exception:  # noqa: BLE001 - a store of schema 10 or older: nothing removed yet
+        return None
+    found = {row["file"]: (row["kind"], row["removed"]) for row in rows}
+    return next((found[name] for name in names if name in found), None)

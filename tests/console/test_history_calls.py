@@ -200,4 +200,11 @@ def test_a_recording_and_a_message_removed_by_retention_say_so(console) -> None:
     today = datetime.now(UTC).date().isoformat()
     assert f'id="call-recording-removed">recording removed on {today}' in page
     assert f'id="call-voicemail-removed">message removed on {today}' in page
-    assert console.client("sup").get("/recordings/c-old").status_code == 404
+    # a link kept elsewhere (a CRM's call log) says what became of the file, not "not found"
+    for url, what in (("/recordings/c-old", "recording"),
+                      ("/recordings/c-old?part=voicemail", "voicemail message")):
+        gone = console.client("sup").get(url)
+        assert gone.status_code == 410, url
+        assert gone.json()["error"] == (f"the {what} of this call was removed on {today} "
+                                        "(retention: ccf store prune)")
+    assert console.client("sup").get("/recordings/c1").status_code == 404  # never recorded
