@@ -41,7 +41,7 @@ from ccdsl.runtime.testing.runner import TestResult, run_test
 AUTO_EXTENSION_BASE = 7000
 CALL_TIMEOUT_S = 60.0  # real seconds one call may take end to end before the test gives up
 PEER_TIMEOUT_S = 30.0
-RESULT_WAIT_S = 10.0  # from the server closing the socket to the call's result
+RESULT_WAIT_S = 10.0  # from the end of a call the server took to its result: a hang bound
 
 
 class _SwitchClock:
@@ -116,6 +116,8 @@ class _Call:
     centre: SimCentre
     ended: asyncio.Future
     sim: SimChannel | None = None  # the peer's caller, whose channel AMI actions name
+    # the server asked for the call's services: it runs the flow and will file a result
+    taken: bool = False
 
 
 class AgiTestbed:
@@ -161,6 +163,7 @@ class AgiTestbed:
     def _services_for(self, info: CallInfo) -> Services:
         if self._call is None:
             raise RuntimeError(f"call {info.call_id} arrived with no scenario on the testbed")
+        self._call.taken = True
         return self._call.services
 
     def _ring(self, call_id: str, ring: QueueRing, request: QueueRequest) -> None:
@@ -257,18 +260,27 @@ class AgiTestbed:
         try:
             try:
                 async with asyncio.timeout(CALL_TIMEOUT_S):
-                    await AgiCaller(host, port, backend, line, timeout=PEER_TIMEOUT_S).run()
+                    report = await AgiCaller(host, port, backend, line,
+                                             timeout=PEER_TIMEOUT_S).run()
             except TimeoutError:
                 raise InputError(f"the call over FastAGI did not end within "
                                     f"{CALL_TIMEOUT_S:g} s of real time") from None
             except PeerError as exc:
                 raise InputError(f"the call over FastAGI failed: {exc}") from None
+            # a call the server takes it asks services for before its first command, so
+            # the server closing a connection it never took is known here, not guessed
+            # from how long a result takes; a taken call's result follows its socket's end
+            not_run = InputError(f"the server closed the FastAGI connection without "
+                                 f"running flow {self.flow!r}")
+            if report.closed_by == "server" and not self._call.taken:
+                raise not_run
             try:
-                # the server closes the socket first, then files the call's result
                 result = await asyncio.wait_for(self._call.ended, self.result_wait_s)
             except TimeoutError:
-                raise InputError(f"the server closed the FastAGI connection without "
-                                    f"running flow {self.flow!r}") from None
+                if not self._call.taken:
+                    raise not_run from None
+                raise InputError(f"the server ran flow {self.flow!r} but filed no result "
+                                 f"within {self.result_wait_s:g} s of its end") from None
         finally:
             self._call = None
         return CallRun(events.events, watched.created, result, [], unanswered(transport),

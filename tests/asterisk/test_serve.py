@@ -37,6 +37,9 @@ from ccdsl.runtime.testing.peer.app_queue import Phone
 
 CCF = Path(sys.executable).with_name("ccf")
 SECRET = "serve-secret-never-printed"
+# a new `ccf serve` process: the interpreter, its imports, the stores opened (a
+# reconciling run among them); seconds on a loaded machine, so a bound on a hang only
+PROCESS_S = 60.0
 QUEUES = ("ccf-service", "ccf-support")  # the hotline's queues, as Asterisk names them
 
 
@@ -262,7 +265,8 @@ def test_a_quiet_centres_last_ami_events_reach_the_store(tmp_path: Path) -> None
 
 
 class Served:
-    """`ccf serve` in a subprocess, its bound port read from its first line."""
+    """`ccf serve` in a subprocess, its bound port read from its first line (as long as
+    starting takes, up to PROCESS_S; a process that exits instead ends the wait at once)."""
 
     def __init__(self, config: Path, *args: str, ami_secret: str = SECRET) -> None:
         self.argv = [str(CCF), "serve", "--config", str(config), "--port", "0", *args]
@@ -274,7 +278,7 @@ class Served:
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, env=self.env, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
-        raw = await asyncio.wait_for(self.proc.stdout.readline(), WAIT_S)
+        raw = await asyncio.wait_for(self.proc.stdout.readline(), PROCESS_S)
         self.first_line = raw.decode()
         assert self.first_line.startswith("ccf serve: FastAGI on 127.0.0.1:"), \
             self.first_line + (await self.proc.stderr.read()).decode()
@@ -283,7 +287,7 @@ class Served:
     async def stop(self) -> tuple[int, str, str]:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(self.proc.communicate(), WAIT_S)
+        out, err = await asyncio.wait_for(self.proc.communicate(), PROCESS_S)
         return self.proc.returncode, self.first_line + out.decode(), err.decode()
 
     def kill(self) -> None:
@@ -386,7 +390,7 @@ def test_ccf_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
             str(CCF), "serve", "--config", str(path), "--port", "0",
             env={**os.environ, "CCF_AMI_SECRET": SECRET}, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), WAIT_S)
+        out, err = await asyncio.wait_for(proc.communicate(), PROCESS_S)
         return proc.returncode, out.decode(), err.decode()
 
     code, out, err = asyncio.run(main())

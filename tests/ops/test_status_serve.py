@@ -18,6 +18,9 @@ from ccdsl.runtime.console.serve import ServedCentre
 from ops.peer_thread import AGENTS
 
 ROOT = Path(__file__).resolve().parents[2]
+# starting loads and validates every deployed flow on the loop (seconds on a loaded
+# machine), stopping drains the store: a bound on a hang, never a speed test
+PATIENCE_S = 60.0
 
 
 def test_ccf_status_reads_a_running_ccf_serve(tmp_path) -> None:
@@ -36,7 +39,7 @@ def test_ccf_status_reads_a_running_ccf_serve(tmp_path) -> None:
     thread.start()
     live = LiveCentre(load_config(config, environ=env), port=0, use_ami=False, api_port=0)
     try:
-        asyncio.run_coroutine_threadsafe(ServedCentre(live).start(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(ServedCentre(live).start(), loop).result(PATIENCE_S)
         assert live.api_address is not None, live.api_error
         port = live.api_address[1]
         client = tmp_path / "client.toml"
@@ -46,7 +49,7 @@ def test_ccf_status_reads_a_running_ccf_serve(tmp_path) -> None:
         table = ccf("status", "--once", "--config", str(client), env=env)
         refused = ccf("status", "--once", "--config", str(client), env={"OPS_API_TOKEN": ""})
     finally:
-        asyncio.run_coroutine_threadsafe(live.stop(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(live.stop(), loop).result(PATIENCE_S)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()

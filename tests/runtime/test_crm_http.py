@@ -1,6 +1,8 @@
 """The HTTP CRM adapter against a real HTTP server on 127.0.0.1, started
 by these tests: a tiny CRM API that can be told to be slow, fail with
-5xx or 429, answer 404, or drop the connection."""
+5xx or 429, answer 404, or drop the connection. A slow answer is held until
+the test lets it go, never merely late by the clock, so a loaded machine
+cannot make it look prompt (or a prompt one look slow)."""
 
 from __future__ import annotations
 
@@ -32,10 +34,16 @@ CUSTOMERS = {
 ORDERS = {"20261128": {"id": "O1", "number": "20261128", "status": "shipped",
                        "customer": "C1001"}}
 
+PATIENCE_MS = 30_000  # a healthy CRM's timeout here: a bound on a hang, never a speed test
+HELD_S = 60.0  # the longest a held answer waits for its release (then it is sent)
+TIMEOUT_MS = 2_000  # the timeout of the timeout tests: ample to send a request under load
+
 
 class FakeCRM(ThreadingHTTPServer):
     """The CRM's API. `faults` holds what to do to the next requests, one
-    per request: "slow", "drop", or a status code to answer with."""
+    per request: "slow", "trickle", "drop", or a status code to answer with.
+    A slow or trickled answer is held until `release` is set (or HELD_S);
+    `answered` is set once one has been sent whole."""
 
     daemon_threads = True
     block_on_close = False
@@ -45,6 +53,8 @@ class FakeCRM(ThreadingHTTPServer):
         self.faults: deque = deque()
         self.seen: list[dict] = []
         self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.answered = threading.Event()
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that gave up on a slow answer is expected here
@@ -79,16 +89,19 @@ class Handler(BaseHTTPRequestHandler):
                 "auth": self.headers.get("Authorization"),
                 "json": json.loads(body) if body else None})
             fault = self.server.faults.popleft() if self.server.faults else None
-        if fault == "slow":
-            time.sleep(1.0)
-        elif fault == "trickle":  # each byte in time, the whole answer far too late
+        if fault == "slow":  # the answer only once the test lets it go
+            self.server.release.wait(HELD_S)
+        elif fault == "trickle":  # a byte every 0.1 s for HELD_S, cut off once let go
+            size = int(HELD_S / 0.1)
             self.send_response(200)
-            self.send_header("Content-Length", "20")
+            self.send_header("Content-Length", str(size))
             self.end_headers()
-            for _ in range(20):
+            for _ in range(size):
                 self.wfile.write(b" ")
                 self.wfile.flush()
-                time.sleep(0.1)
+                if self.server.release.wait(0.1):
+                    return
+            self.server.answered.set()
             return
         elif fault == "drop":
             self.close_connection = True
@@ -102,6 +115,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.answer(401, {"error": "unauthorised"})
         self.route(url.path, parse_qs(url.query), json.loads(body) if body else None)
+        if fault == "slow":
+            self.server.answered.set()
 
     def route(self, path: str, query: dict, body) -> None:
         parts = path.strip("/").split("/")
@@ -152,6 +167,7 @@ def server():
                               daemon=True)
     thread.start()
     yield srv
+    srv.release.set()
     srv.shutdown()
     srv.server_close()
 
@@ -175,7 +191,7 @@ OPERATIONS = {
 
 def config(server: FakeCRM, **overrides) -> dict:
     return {"adapter": "http", "base_url": server.url, "token_env": "IWS_CRM_TOKEN",
-            "timeout_ms": 300, "retries": 2, "backoff_ms": 10,
+            "timeout_ms": PATIENCE_MS, "retries": 2, "backoff_ms": 10,
             "operations": overrides.pop("operations", OPERATIONS), **overrides}
 
 
@@ -187,6 +203,16 @@ def call(crm: HttpCRM, method: str, *args):
             await crm.close()
 
     return asyncio.run(go())
+
+
+def seen_once_arrived(server: FakeCRM, count: int) -> list[dict]:
+    """The requests the server has read, once `count` have arrived: a request the client
+    sent may reach a loaded server's thread after the client has given up on it."""
+    deadline = time.monotonic() + PATIENCE_MS / 1000
+    while len(server.seen) < count:
+        assert time.monotonic() < deadline, f"the server saw {server.seen}, not {count}"
+        time.sleep(0.01)
+    return server.seen
 
 
 def failure(crm: HttpCRM, method: str, *args) -> ExternalError:
@@ -316,30 +342,30 @@ def test_4xx_is_not_retried(server):
 
 
 def test_a_slow_crm_times_out_once_without_retrying(server):
-    server.faults.append("slow")
-    crm = HttpCRM(config(server, timeout_ms=200))
+    server.faults.append("slow")  # only the first request: a retry would be answered
+    crm = HttpCRM(config(server, timeout_ms=TIMEOUT_MS))
     started = time.monotonic()
     error = failure(crm, "find_customer", "+8613800000001")
     elapsed = time.monotonic() - started
     assert error.timed_out
-    assert "did not answer within 200 ms" in str(error)
-    assert elapsed < 0.9  # the server would have taken 1 s
-    assert len(server.seen) == 1
+    assert f"did not answer within {TIMEOUT_MS} ms" in str(error)
+    assert elapsed >= TIMEOUT_MS / 1000
+    assert not server.answered.is_set()  # it gave up while the answer was held
+    assert len(seen_once_arrived(server, 1)) == 1
 
 
 def test_a_crm_that_trickles_its_answer_times_out_as_a_whole(server):
-    server.faults.append("trickle")
-    crm = HttpCRM(config(server, timeout_ms=400))
-    started = time.monotonic()
+    server.faults.append("trickle")  # each byte well within httpx's per-read timeout
+    crm = HttpCRM(config(server, timeout_ms=TIMEOUT_MS))
     error = failure(crm, "find_customer", "+8613800000001")
     assert error.timed_out
-    assert time.monotonic() - started < 1.5  # the answer would have taken 2 s
+    assert not server.answered.is_set()  # it gave up while the answer was trickling
 
 
 def test_no_server_at_all_is_an_external_error_after_the_retries():
     port = free_port()
     crm = HttpCRM({"base_url": f"http://127.0.0.1:{port}", "token_env": "IWS_CRM_TOKEN",
-                   "timeout_ms": 300, "retries": 2, "backoff_ms": 5,
+                   "timeout_ms": PATIENCE_MS, "retries": 2, "backoff_ms": 5,
                    "operations": OPERATIONS})
     error = failure(crm, "find_customer", "+8613800000001")
     assert "cannot connect to the CRM after 3 attempts" in str(error)
@@ -376,7 +402,7 @@ def test_config_from_toml_and_its_mistakes(tmp_path, server):
 adapter = "http"
 base_url = "{server.url}/"
 token_env = "IWS_CRM_TOKEN"
-timeout_ms = 1500
+timeout_ms = {PATIENCE_MS}
 
 [crm.operations.find_customer]
 url = "/customers?phone={{phone}}"
@@ -388,7 +414,7 @@ result = "order"
 """, encoding="utf-8")
     loaded = load_config(path)
     assert isinstance(loaded, HttpConfig)
-    assert (loaded.base_url, loaded.timeout_ms, loaded.retries) == (server.url, 1500, 2)
+    assert (loaded.base_url, loaded.timeout_ms, loaded.retries) == (server.url, PATIENCE_MS, 2)
     crm = open_crm(path)
     assert call(crm, "find", "order", {"number": "20261128"}).id == "O1"
 
