@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from asterisk.centre import until  # noqa: F401 - for the tests here
 
-WAIT_S = 5.0
+WAIT_S = 30.0  # a bound on a hang (asterisk.centre.WAIT_S)
 
 
 @dataclass
