@@ -60,6 +60,9 @@ class Rollup:
     figures: tuple[Figure, ...]
     grains: tuple[str, ...]
     join: str = ""  # another table the keys read (alias v), joined to the rows t
+    # expressions over a row t that its figures contain (subqueries): worked out once a row
+    # when calls are added, not once a grain
+    per_row: tuple[str, ...] = ()
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
@@ -88,7 +91,9 @@ CALLS = Rollup("rollup_calls", "calls", "started_ms", (), (
     Figure("asa_n", f"sum({_of_call('queue_visits', _ANSWERED_WAIT, 'count')})"),
     Figure("aht_sum", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'sum')})"),
     Figure("aht_n", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'count')})"),
-), ("d", "q"))
+), ("d", "q"), per_row=(CONTAINED, *(_of_call(table, expr, how) for table, expr in (
+    ("queue_visits", _ANSWERED_WAIT), ("agent_legs", ANSWERED_HANDLING))
+    for how in ("sum", "count"))))
 
 QUEUES = Rollup("rollup_queues", "queue_visits", "joined_ms", (("queue", "t.queue"),), (
     Figure("offered", "count(*)"),
@@ -207,8 +212,45 @@ def _add_sql(rollup: Rollup, grain: str, which: str) -> str:
             f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
 
 
-# the calls named by a JSON array of ids (SQLite's json_each; the one store-specific part)
-_NAMED = "t.call_id IN (SELECT value FROM json_each(:ids))"
+# the calls named by a JSON array of ids, each once (SQLite's json_each; the one
+# store-specific part)
+_IDS = "json_each(:ids) i"
+
+
+def _add_named_sql(rollup: Rollup) -> str:
+    """_add_sql of the calls named by :ids (a JSON array, each id once) at every grain in one
+    statement: their rows, with their keys and per_row expressions worked out, read once into
+    a materialized CTE, then grouped once per grain."""
+    keys = [name for name, _ in rollup.keys]
+    own = rollup.rows == "calls"
+    inner = ", ".join(("t.*", f"t.{rollup.ms} AS ms_", f"{'t' if own else 'c'}.flow AS flow_",
+                       *(f"{expr} AS {name}_" for name, expr in rollup.keys),
+                       *(f"{expr} AS row{n}_" for n, expr in enumerate(rollup.per_row))))
+    # the named calls joined, not looked up by IN: IN's list would be a temporary table
+    source = (f"{_IDS} JOIN calls t ON t.call_id = i.value WHERE t.outcome IS NOT NULL"
+              if own else
+              f"{_IDS} JOIN {rollup.rows} t ON t.call_id = i.value {rollup.join} "
+              "LEFT JOIN calls c ON c.call_id = t.call_id "
+              "WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL)")
+    figures = []
+    for figure in rollup.figures:
+        raw = figure.raw
+        for n, expr in enumerate(rollup.per_row):
+            raw = raw.replace(expr, f"t.row{n}_")
+        figures.append(raw)
+    assert all(any(f"row{n}_" in raw for raw in figures) for n in range(len(rollup.per_row)))
+    columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
+    select = ", ".join(("grain_", "bucket_", encode("flow_"),
+                        *(encode(f"{k}_") for k in keys), *figures))
+    units = " UNION ALL ".join(f"SELECT '{g}' AS grain_, {GRAINS[g]} AS unit_"
+                               for g in rollup.grains)
+    group = ", ".join(("grain_", "bucket_", "flow_", *(f"{k}_" for k in keys)))
+    sets = ", ".join(_combine(rollup.table, f) for f in rollup.figures)
+    return (f"WITH rows_ AS MATERIALIZED (SELECT {inner} FROM {source}) "
+            f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {select} "
+            f"FROM (SELECT r.*, g.grain_, {bucket_sql('r.ms_', 'g.unit_')} AS bucket_ "
+            f"FROM rows_ r CROSS JOIN ({units}) g) t WHERE true GROUP BY {group} "
+            f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
 
 
 def _in_range(rollup: Rollup) -> str:
@@ -216,7 +258,10 @@ def _in_range(rollup: Rollup) -> str:
 
 
 # made once: every statement of adding calls, and of filling a range
-ADD_CALLS = tuple(_add_sql(r, g, _NAMED) for r in ROLLUPS for g in r.grains)
+ADD_CALLS = tuple(_add_named_sql(r) for r in ROLLUPS)
+# the calls ADD_CALLS adds at a time: its CTE's rows grow costlier to read past some hundreds
+# of calls (a bulk simulation's write has 500)
+ADD_AT_ONCE = 50
 FILL = tuple((r, g, _add_sql(r, g, _in_range(r))) for r in ROLLUPS for g in r.grains)
 # schema 8 from 7: every call there is added up, into rollups emptied first (a file whose
 # version was set back by hand may have some already)
@@ -237,9 +282,11 @@ def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:
     rollups. A call without an outcome is left to the reports' reading of the rows."""
     if not call_ids:
         return
-    ids = {"ids": json.dumps(call_ids)}
-    for sql in ADD_CALLS:
-        db.execute(sql, ids)
+    named = list(dict.fromkeys(call_ids))  # each once: the statements join them
+    for start in range(0, len(named), ADD_AT_ONCE):
+        ids = {"ids": json.dumps(named[start:start + ADD_AT_ONCE])}
+        for sql in ADD_CALLS:
+            db.execute(sql, ids)
 
 
 def rebuild(db: sqlite3.Connection, lo_ms: int, hi_ms: int) -> None:
