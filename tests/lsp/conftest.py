@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,23 @@ def workspace(tmp_path_factory) -> Path:
     return where
 
 
+class Published(dict):
+    """The client's latest diagnostics per file, counting each publish: a test waits for the
+    count to grow, so a publish that lands before it starts waiting (or right behind one for
+    another file) is never missed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count: Counter[str] = Counter()
+
+    def __setitem__(self, file_uri: str, diagnostics) -> None:
+        super().__setitem__(file_uri, diagnostics)
+        self.count[file_uri] += 1
+
+
 @pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
+    lsp_client.diagnostics = Published()  # what pytest-lsp's own handler writes to
     await lsp_client.initialize_session(lsp.InitializeParams(
         capabilities=lsp.ClientCapabilities(
             general=lsp.GeneralClientCapabilities(
@@ -43,13 +59,14 @@ def uri(path: Path) -> str:
     return path.as_uri()
 
 
-async def published(client: LanguageClient, file_uri: str) -> list[lsp.Diagnostic]:
-    """The next diagnostics the server publishes for a file."""
-    while True:
-        params = await asyncio.wait_for(
-            client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), TIMEOUT)
-        if params.uri == file_uri:
-            return list(params.diagnostics)
+async def published(client: LanguageClient, file_uri: str, before: int) -> list[lsp.Diagnostic]:
+    """The file's diagnostics once the server has published them more than `before` times."""
+    count = client.diagnostics.count
+    for _ in range(TIMEOUT * 100):
+        if count[file_uri] > before:
+            return list(client.diagnostics[file_uri])
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no diagnostics published for {file_uri} within {TIMEOUT} s")
 
 
 async def settles(client: LanguageClient, file_uri: str, wanted) -> list[lsp.Diagnostic]:
@@ -67,18 +84,20 @@ async def open_file(client: LanguageClient, path: Path, text: str | None = None,
                     version: int = 1) -> list[lsp.Diagnostic]:
     """Open a file in the server (its disk text unless given); its diagnostics."""
     text = path.read_text(encoding="utf-8") if text is None else text
+    before = client.diagnostics.count[uri(path)]
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
         lsp.TextDocumentItem(uri=uri(path), language_id="ccf", version=version, text=text)))
-    return await published(client, uri(path))
+    return await published(client, uri(path), before)
 
 
 async def replace_text(client: LanguageClient, path: Path, text: str,
                        version: int) -> list[lsp.Diagnostic]:
     """Replace an open file's whole text, as an editor does; its diagnostics."""
+    before = client.diagnostics.count[uri(path)]
     client.text_document_did_change(lsp.DidChangeTextDocumentParams(
         lsp.VersionedTextDocumentIdentifier(uri=uri(path), version=version),
         [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
-    return await published(client, uri(path))
+    return await published(client, uri(path), before)
 
 
 def position_of(path: Path, needle: str, nth: int = 0, offset: int = 0) -> lsp.Position:
