@@ -89,7 +89,10 @@ def test_prune_and_retention_on_both_back_ends(store_target: str, tmp_path) -> N
     assert "10 recording or voicemail file(s) of these calls stay" in real.output
     assert _rows(store_target, "SELECT call_id FROM calls ORDER BY call_id") == \
         [(f"c{n:03d}",) for n in range(20, 30)] + [("open",)]
-    assert _rows(store_target, "SELECT count(*) FROM event_batches") == [(10,)]
+    # the events of the calls kept, and no other's (how many batches a call's events took
+    # is the writer's timing)
+    assert _rows(store_target, "SELECT DISTINCT call_id FROM event_batches ORDER BY call_id") \
+        == [(f"c{n:03d}",) for n in range(20, 30)]
     # the figures the reports read are all still there
     assert _rows(store_target, "SELECT grain, bucket, calls FROM rollup_calls "
                                "ORDER BY grain, bucket") == rollups
