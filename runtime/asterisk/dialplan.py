@@ -154,6 +154,8 @@ def _agi(config, exten: str, first: str, script: str, after: str) -> tuple[Line,
         lines.append(Line("exten", f'{exten},n,GotoIf($["${{AGISTATUS}}" != "FAILURE" & '
                                    f'"${{{reached}}}" != "{refused}" | "${{{reached}}}" != "" & '
                                    f'"${{{reached}}}" != "{refused}"]?{AGI_DONE})', arrow=True))
+        # cleared again: each worker's AGI() is judged by its own mark, not a refusal before
+        lines.append(Line("exten", f"{exten},n,Set({reached}=)", arrow=True))
         lines.append(Line("exten", f"{exten},n,AGI({url})", arrow=True))
     lines.append(Line("exten", f"{exten},n({AGI_DONE}),{after}", arrow=True))
     return tuple(lines)

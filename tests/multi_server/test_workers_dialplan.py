@@ -90,6 +90,7 @@ def test_hosts_try_each_worker_then_the_fallback(hotline):
         "exten => 4008001234,n,AGI(agi://10.0.0.1:4573/hotline)",
         'exten => 4008001234,n,GotoIf($["${AGISTATUS}" != "FAILURE" & "${CCF_AGI_WORKER}" != '
         '"refused" | "${CCF_AGI_WORKER}" != "" & "${CCF_AGI_WORKER}" != "refused"]?agi_done)',
+        "exten => 4008001234,n,Set(CCF_AGI_WORKER=)",
         "exten => 4008001234,n,AGI(agi://10.0.0.2:4574/hotline)",
         "exten => 4008001234,n(agi_done),Goto(operators,0,1)",
     ]
