@@ -170,13 +170,14 @@ def _count(db, table: str) -> int:
     return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def _counted(table: str, copied: int, dest: int) -> bool:
-    """Whether the destination holds the rows copied (the source's, read in its snapshot).
-    meta's keys are set, not added: the destination's schema may write one the source lacks
+def _counted(table: str, copied: int, source: int, dest: int) -> bool:
+    """Whether a table's counts agree: the rows the batches read are the source's snapshot
+    (a row its key paging skipped would show here) and the destination holds them. meta's
+    keys are set, not added: the destination's schema may write one the source lacks
     (`created`), never one fewer."""
     if table == "meta":
-        return copied <= dest
-    return copied == dest
+        return copied == source <= dest
+    return copied == source == dest
 
 
 def _advance_identities(db, tables: tuple[Table, ...]) -> None:
@@ -230,11 +231,10 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                     if progress is not None:
                         progress(table.name, done)
                 copied.append((table.name, done))
-            # the batches read every row of the source's snapshot: what was copied is
-            # the source's count, so only the destination is counted
-            counts = [(name, n, _count(dst, name)) for name, n in copied]
-            wrong = [f"{name}: {n} in the source, {held} in the destination"
-                     for name, n, held in counts if not _counted(name, n, held)]
+            # each side counted once, in the source's snapshot
+            counts = [(name, n, _count(src, name), _count(dst, name)) for name, n in copied]
+            wrong = [f"{name}: {n} copied, {source} in the source, {held} in the destination"
+                     for name, n, source, held in counts if not _counted(name, n, source, held)]
             if wrong:
                 raise CopyError("the row counts differ, nothing was kept: " + "; ".join(wrong))
             if database.is_postgres(dest):
