@@ -408,7 +408,9 @@ def _silent_line(status: Mapping[str, Any]) -> str:
     silent = _object(status.get("server")).get("workers_not_answering")
     if not isinstance(silent, list) or not silent:
         return ""
-    hosts = {w.get("api"): w.get("host") for w in _objects(status.get("workers"))}
+    # another worker's status: an `api` that is not text names no one
+    hosts = {w["api"]: w.get("host") for w in _objects(status.get("workers"))
+             if isinstance(w.get("api"), str)}
     named = ", ".join(f"{_plain(hosts.get(a) or 'a worker')} (asked at {_plain(a)})"
                       for a in silent)
     return (f"not answering at their HTTP API, their calls left out: {named} (a worker "

@@ -1,6 +1,7 @@
 """The address the other workers and `ccf status` reach this worker's HTTP API at (the workers
 table's `api`): [api] advertise, else the bound address, this machine's name when bound to every
-address. Looks up this machine's own name once: must not ask anything else on the network.
+address. Looks up this machine's own name once (a DNS lookup: `resolve` in a thread): must not
+ask anything else on the network.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class Advertised:
         self.bound = bound
         self.machine = machine
         self._said: tuple[tuple[str, int], str] | None = None
+
+    def resolve(self) -> None:
+        """Look this machine's name up now if it will be advertised: a name lookup may wait
+        on DNS, so a server calls this in a thread, and later calls find it known."""
+        if self.api.advertise is None and self.api.host in WILDCARD_HOSTS:
+            self.machine()
 
     def planned(self, port: int) -> str | None:
         """Before the API listens: the address it will have (None for any free port)."""

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.asterisk import config_servers, limits, names
-from ccdsl.runtime.asterisk.config_api import (  # noqa: F401 (importers name them here)
-    DEFAULT_API_PORT,
+from ccdsl.runtime.asterisk.config_api import (  # noqa: F401 (importers name ApiConfig here)
     DEFAULT_API_TOKEN_ENV,
     ApiConfig,
     advertised_summary,

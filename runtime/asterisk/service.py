@@ -330,8 +330,8 @@ class LiveCentre:
         address = await self.server.start()
         # its row in the store, which every worker and `ccf status` read (docs/workers.md)
         api_port = self.api_port if self.api_port is not None else cfg.api.port
-        # its API as others reach it: [api] advertise, or this machine's name on 0.0.0.0
-        api = Advertised(cfg.api, lambda: self.api_address)
+        api = Advertised(cfg.api, lambda: self.api_address)  # [api] advertise, or this machine
+        await asyncio.to_thread(api.resolve)  # its name on 0.0.0.0: a DNS lookup, off the loop
         self.presence = WorkerPresence(
             WorkerRows(cfg.store_path, this_process(), address=f"{address[0]}:{address[1]}",
                        api=api.planned(api_port)),

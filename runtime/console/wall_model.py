@@ -98,15 +98,14 @@ def _asked(ctx: ConsoleContext, status: dict[str, Any]) -> tuple[str, ...]:
 
 
 def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str, Any]],
-                  within_s: float, *, status: dict[str, Any] | None = None,
-                  peers: Fetched | None = None) -> dict[str, Any]:
+                  within_s: float, *, status: dict[str, Any],
+                  peers: Fetched) -> dict[str, Any]:
     """The board at `now`, with today's figures per queue (WallBoard.today); `status` this
-    worker's (default: read now), `peers` the other workers' (wall_peers.py): their calls
-    join this one's and a queue's wait is the longest any saw (status_merge.merged)."""
-    status = ctx.status() if status is None else status
+    worker's, `peers` the other workers' (wall_peers.py): their calls join this one's and a
+    queue's wait is the longest any saw (status_merge.merged)."""
     own = own_api(ctx)
     if own:
-        status = merged(status, own, (peers or {}).get)
+        status = merged(status, own, peers.get)
     calls = [c for c in status.get("calls") or () if isinstance(c, dict)]
     # the agents are this worker's desk: a call of another worker is not monitored from here
     by_call = {c.get("call_id"): c for c in calls if c.get("worker", own) == own}

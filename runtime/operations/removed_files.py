@@ -5,7 +5,6 @@ Only the table's SQL text and its reads: must not delete files or touch the CRM 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 # one row per file `ccf store prune --recordings-before/--voicemail-before` deleted; a table of
@@ -24,23 +23,17 @@ MARK_SQL = ("INSERT INTO removed_files (call_id, file, kind, removed, removed_ms
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (call_id, file) DO NOTHING")
 
 
-def removed_on(query: Any, call_id: str) -> dict[str, str]:
-    """The call's removed files: {file: when removed (ISO)}; {} for a store older than the
-    table. `query` is CallStore.query (or any (sql, args) -> rows of dicts)."""
-    try:
-        rows = query("SELECT file, removed FROM removed_files WHERE call_id = ?", (call_id,))
-    except Exception:  # noqa: BLE001 - a store of schema 10 or older: nothing removed yet
-        return {}
-    return {row["file"]: row["removed"] for row in rows}
-
-
-def removal_of(query: Any, call_id: str, names: Iterable[str | None]) -> tuple[str, str] | None:
-    """(kind, when removed (ISO)) of the first of `names` retention removed from the call,
-    None if none was (or the store is older than the table)."""
+def removals(query: Any, call_id: str) -> dict[str, tuple[str, str]]:
+    """The call's removed files: {file: (kind, when removed (ISO))}; {} for a store older than
+    the table. `query` is CallStore.query (or any (sql, args) -> rows of dicts)."""
     try:
         rows = query("SELECT file, kind, removed FROM removed_files WHERE call_id = ?",
                      (call_id,))
     except Exception:  # noqa: BLE001 - a store of schema 10 or older: nothing removed yet
-        return None
-    found = {row["file"]: (row["kind"], row["removed"]) for row in rows}
-    return next((found[name] for name in names if name in found), None)
+        return {}
+    return {row["file"]: (row["kind"], row["removed"]) for row in rows}
+
+
+def removed_on(query: Any, call_id: str) -> dict[str, str]:
+    """The call's removed files: {file: when removed (ISO)}."""
+    return {file: when for file, (_, when) in removals(query, call_id).items()}

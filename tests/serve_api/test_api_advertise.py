@@ -126,6 +126,11 @@ def test_status_names_the_address_a_silent_worker_was_asked_at() -> None:
     text = console.export_text()
     assert "not answering at their HTTP API, their calls left out: cc2 (asked at " \
            "cc2.example.com:8573)" in text
+    # a status whose worker rows carry an `api` that is no text (another worker's answer)
+    status["workers"].append({"host": "odd", "api": ["not", "text"], "status": "up"})
+    console = Console(width=200, record=True)
+    console.print(render(status, "127.0.0.1:8573", at=0))
+    assert "cc2 (asked at cc2.example.com:8573)" in console.export_text()
 
 
 def test_two_workers_bound_to_every_address_reach_each_other_by_name(tmp_path, monkeypatch,
