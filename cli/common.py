@@ -351,15 +351,12 @@ class StoreNotNamed(Exception):
     name one (the commands exit USAGE)."""
 
 
-def store_path(store, config: str | None, loaded=None) -> str:
+def store_path(store, config: str | None) -> str:
     """The call store the operations commands read: --store (or $CCF_STORE,
     which typer puts there), else the [paths] store of --config (or
-    $CCF_CONFIG), else of ./ccf.toml when there is one. `loaded`: that
-    config, when the command has read it already (it is not read again)."""
+    $CCF_CONFIG), else of ./ccf.toml when there is one."""
     if store is not None:
         return str(store)
-    if loaded is not None:
-        return loaded.store_path
     if config is None:
         if not os.path.isfile(DEFAULT_CONFIG):
             raise StoreNotNamed("no call store given: name it with --store FILE|URL or "
@@ -376,10 +373,10 @@ def store_path(store, config: str | None, loaded=None) -> str:
                             f"{problems}") from None
 
 
-def named_store(store, config: str | None, loaded=None) -> str:
+def named_store(store, config: str | None) -> str:
     """store_path, or exit USAGE saying how to name the store."""
     try:
-        return store_path(store, config, loaded)
+        return store_path(store, config)
     except StoreNotNamed as exc:
         raise fail(str(exc), USAGE) from None
 
@@ -399,10 +396,10 @@ def checked_target(text: str, *, exists: bool = True) -> str:
     return text
 
 
-def store_target(store, config: str | None, loaded=None) -> str:
+def store_target(store, config: str | None) -> str:
     """The store every store command names (--store, $CCF_STORE, ccf.toml's [store] url or
-    [paths] store), checked; or exit USAGE. `loaded`: as for store_path."""
-    return checked_target(named_store(store, config, loaded))
+    [paths] store), checked; or exit USAGE."""
+    return checked_target(named_store(store, config))
 
 
 def store_failure(text: str, exc: Exception) -> typer.Exit:

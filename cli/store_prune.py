@@ -50,7 +50,7 @@ def prune(
     retention = recordings_before is not None or voicemail_before is not None
     # retention needs ccf.toml's folders and CRM: read once, and the store named from it
     loaded = _centre(config) if retention else None
-    text = store_target(store, config, loaded)
+    text = store_target(store or (loaded.store_path if loaded is not None else None), config)
     db = connect_store(text)
     try:
         try:
@@ -110,18 +110,11 @@ def _centre(config: str | None):
     """The centre's config: --config, else ./ccf.toml when there is one (None: neither)."""
     import os
 
-    from ccdsl.cli.common import DEFAULT_CONFIG
+    from ccdsl.cli.common import DEFAULT_CONFIG, load_centre
 
-    path = config or (DEFAULT_CONFIG if os.path.isfile(DEFAULT_CONFIG) else None)
-    if path is None:
+    if config is None and not os.path.isfile(DEFAULT_CONFIG):
         return None
-    from ccdsl.runtime.asterisk.config import ConfigError, load_config
-
-    try:
-        loaded = load_config(path)
-    except ConfigError as exc:
-        raise fail(f"{path} cannot be used: {'; '.join(exc.problems)}", USAGE) from None
-    return loaded
+    return load_centre(config)
 
 
 def _shown(text: str) -> str:

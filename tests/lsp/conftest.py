@@ -61,23 +61,20 @@ def uri(path: Path) -> str:
 
 async def published(client: LanguageClient, file_uri: str, before: int) -> list[lsp.Diagnostic]:
     """The file's diagnostics once the server has published them more than `before` times."""
-    count = client.diagnostics.count
-    for _ in range(TIMEOUT * 100):
-        if count[file_uri] > before:
-            return list(client.diagnostics[file_uri])
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no diagnostics published for {file_uri} within {TIMEOUT} s")
+    return await settles(client, file_uri,
+                         lambda _: client.diagnostics.count[file_uri] > before)
 
 
 async def settles(client: LanguageClient, file_uri: str, wanted) -> list[lsp.Diagnostic]:
     """The file's latest published diagnostics once `wanted(diagnostics)` holds (a publish
     that comes right after another may land before anyone waits for it)."""
+    found: list[lsp.Diagnostic] = []
     for _ in range(TIMEOUT * 20):
         found = list(client.diagnostics.get(file_uri, ()))
         if wanted(found):
             return found
         await asyncio.sleep(0.05)
-    raise AssertionError(f"diagnostics of {file_uri} never settled: {found}")
+    raise AssertionError(f"diagnostics of {file_uri} never settled within {TIMEOUT} s: {found}")
 
 
 async def open_file(client: LanguageClient, path: Path, text: str | None = None,

@@ -113,4 +113,5 @@ def test_the_store_folder_and_crm_come_from_ccf_toml(tmp_path) -> None:
     broken.write_text("[paths]\nstore = 7\n", encoding="utf-8")
     result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--config", str(broken),
                  env={"CCF_STORE": ""})
-    assert result.exit_code == USAGE and f"{broken} cannot be used" in result.output
+    assert result.exit_code == USAGE
+    assert f"error: {broken}: paths.store: 7 is not valid" in result.output
