@@ -189,27 +189,38 @@ def _combine(table: str, figure: Figure) -> str:
     return f"{figure.name} = coalesce({old} + {new}, {old}, {new})"
 
 
+def _inner(rollup: Rollup, moment: str, after: tuple[str, ...] = ()) -> str:
+    """The columns of the rows a rollup adds up: the row's own, its moment (`moment`), its
+    call's flow, its keys, then `after`."""
+    own = rollup.rows == "calls"
+    return ", ".join(("t.*", moment, f"{'t' if own else 'c'}.flow AS flow_",
+                      *(f"{expr} AS {name}_" for name, expr in rollup.keys), *after))
+
+
+def _upsert(rollup: Rollup, grain: str, figures: list[str], rows: str,
+            grouped: tuple[str, ...] = ()) -> str:
+    """INSERT the `figures` of `rows` (each with bucket_, flow_ and the keys), grouped, into
+    the rollup at `grain` (a literal or a column), adding to the rows already there."""
+    keys = [name for name, _ in rollup.keys]
+    columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
+    select = ", ".join((grain, "bucket_", encode("flow_"), *(encode(f"{k}_") for k in keys),
+                        *figures))
+    group = ", ".join((*grouped, "bucket_", "flow_", *(f"{k}_" for k in keys)))
+    sets = ", ".join(_combine(rollup.table, f) for f in rollup.figures)
+    return (f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {select} "
+            f"FROM {rows} t WHERE true GROUP BY {group} "
+            f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
+
+
 def _add_sql(rollup: Rollup, grain: str, which: str) -> str:
     """Add to the rollup, at `grain`, the rows of the calls `which` keeps (a condition on the
     rows t and their call c): the calls that ended, and rows whose call has no row at all."""
-    unit = GRAINS[grain]
-    keys = [name for name, _ in rollup.keys]
-    own = rollup.rows == "calls"
-    inner = ", ".join((
-        "t.*", f"{bucket_sql('t.' + rollup.ms, unit)} AS bucket_",
-        f"{'t' if own else 'c'}.flow AS flow_",
-        *(f"{expr} AS {name}_" for name, expr in rollup.keys)))
-    source = (f"calls t WHERE t.outcome IS NOT NULL AND ({which})" if own else
-              f"{rollup.rows} t {rollup.join} LEFT JOIN calls c ON c.call_id = t.call_id "
+    inner = _inner(rollup, f"{bucket_sql('t.' + rollup.ms, GRAINS[grain])} AS bucket_")
+    source = (f"calls t WHERE t.outcome IS NOT NULL AND ({which})" if rollup.rows == "calls"
+              else f"{rollup.rows} t {rollup.join} LEFT JOIN calls c ON c.call_id = t.call_id "
               f"WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL) AND ({which})")
-    columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
-    select = ", ".join((f"'{grain}'", "bucket_", encode("flow_"),
-                        *(encode(f"{k}_") for k in keys), *(f.raw for f in rollup.figures)))
-    group = ", ".join(("bucket_", "flow_", *(f"{k}_" for k in keys)))
-    sets = ", ".join(_combine(rollup.table, f) for f in rollup.figures)
-    return (f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {select} "
-            f"FROM (SELECT {inner} FROM {source}) t WHERE true GROUP BY {group} "
-            f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
+    return _upsert(rollup, f"'{grain}'", [f.raw for f in rollup.figures],
+                   f"(SELECT {inner} FROM {source})")
 
 
 # the calls named by a JSON array of ids, each once (SQLite's json_each; the one
@@ -221,14 +232,11 @@ def _add_named_sql(rollup: Rollup) -> str:
     """_add_sql of the calls named by :ids (a JSON array, each id once) at every grain in one
     statement: their rows, with their keys and per_row expressions worked out, read once into
     a materialized CTE, then grouped once per grain."""
-    keys = [name for name, _ in rollup.keys]
-    own = rollup.rows == "calls"
-    inner = ", ".join(("t.*", f"t.{rollup.ms} AS ms_", f"{'t' if own else 'c'}.flow AS flow_",
-                       *(f"{expr} AS {name}_" for name, expr in rollup.keys),
-                       *(f"{expr} AS row{n}_" for n, expr in enumerate(rollup.per_row))))
+    inner = _inner(rollup, f"t.{rollup.ms} AS ms_",
+                   tuple(f"{expr} AS row{n}_" for n, expr in enumerate(rollup.per_row)))
     # the named calls joined, not looked up by IN: IN's list would be a temporary table
     source = (f"{_IDS} JOIN calls t ON t.call_id = i.value WHERE t.outcome IS NOT NULL"
-              if own else
+              if rollup.rows == "calls" else
               f"{_IDS} JOIN {rollup.rows} t ON t.call_id = i.value {rollup.join} "
               "LEFT JOIN calls c ON c.call_id = t.call_id "
               "WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL)")
@@ -239,18 +247,12 @@ def _add_named_sql(rollup: Rollup) -> str:
             raw = raw.replace(expr, f"t.row{n}_")
         figures.append(raw)
     assert all(any(f"row{n}_" in raw for raw in figures) for n in range(len(rollup.per_row)))
-    columns = _key_columns(rollup) + tuple(f.name for f in rollup.figures)
-    select = ", ".join(("grain_", "bucket_", encode("flow_"),
-                        *(encode(f"{k}_") for k in keys), *figures))
     units = " UNION ALL ".join(f"SELECT '{g}' AS grain_, {GRAINS[g]} AS unit_"
                                for g in rollup.grains)
-    group = ", ".join(("grain_", "bucket_", "flow_", *(f"{k}_" for k in keys)))
-    sets = ", ".join(_combine(rollup.table, f) for f in rollup.figures)
+    rows = (f"(SELECT r.*, g.grain_, {bucket_sql('r.ms_', 'g.unit_')} AS bucket_ "
+            f"FROM rows_ r CROSS JOIN ({units}) g)")
     return (f"WITH rows_ AS MATERIALIZED (SELECT {inner} FROM {source}) "
-            f"INSERT INTO {rollup.table} ({', '.join(columns)}) SELECT {select} "
-            f"FROM (SELECT r.*, g.grain_, {bucket_sql('r.ms_', 'g.unit_')} AS bucket_ "
-            f"FROM rows_ r CROSS JOIN ({units}) g) t WHERE true GROUP BY {group} "
-            f"ON CONFLICT ({', '.join(_key_columns(rollup))}) DO UPDATE SET {sets}")
+            + _upsert(rollup, "grain_", figures, rows, ("grain_",)))
 
 
 def _in_range(rollup: Rollup) -> str:
