@@ -11,7 +11,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from ccdsl.runtime.asterisk.config_api import WILDCARD_HOSTS, ApiConfig, host_port
+from ccdsl.runtime.asterisk.config_api import WILDCARD_HOSTS, ApiConfig, advertised, host_port
 
 log = logging.getLogger("ccdsl.serve")
 
@@ -24,17 +24,6 @@ def this_machine() -> str:
     if not name or name.split(".")[0] == "localhost":
         name = socket.gethostname()
     return name or "localhost"
-
-
-def advertised(api: ApiConfig, host: str, port: int,
-               machine: Callable[[], str] = this_machine) -> str:
-    """The `host:port` to name for an API bound at host:port."""
-    if api.advertise is not None:
-        name, given = api.advertise
-        return host_port(name, given if given is not None else port)
-    if host in WILDCARD_HOSTS:
-        return host_port(machine(), port)
-    return host_port(host, port)
 
 
 class Advertised:

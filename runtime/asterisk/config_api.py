@@ -7,19 +7,17 @@ Reads the document only: must not resolve names or open sockets (api_advertise.p
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ccdsl.runtime.asterisk import limits
+from ccdsl.runtime.asterisk.config_servers import DNS_NAME, shown_host
 
 DEFAULT_API_PORT = 8573
 DEFAULT_API_TOKEN_ENV = "CCF_API_TOKEN"
 # a bind on these listens on every address of the machine: no address to ask it at
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-                       r"(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 _ADVERTISE_FIX = ('expected the address other workers and `ccf status` reach this worker\'s API '
                   'at, "HOST:PORT" or "HOST" (then the port it listens on), such as '
                   '"cc-worker-1.example.com:8573" or "[2001:db8::1]:8573"')
@@ -47,7 +45,7 @@ class ApiConfig:
 
 def host_port(host: str, port: int) -> str:
     """`host:port`, an IPv6 address in brackets (as a URL and status_at read it)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{shown_host(host)}:{port}"
 
 
 def parse_advertise(value: str) -> tuple[str, int | None] | str:
@@ -73,7 +71,7 @@ def parse_advertise(value: str) -> tuple[str, int | None] | str:
         host, colon, port_text = text.partition(":")
         if not colon:
             port_text = None
-        if not _DNS_NAME.match(host):
+        if not DNS_NAME.match(host):
             return f"{host!r} is not a host name or IP address"
     if host in WILDCARD_HOSTS:
         return (f"{host} is every address of the machine, none another one can ask; give "
@@ -109,12 +107,23 @@ def read_api(doc: Mapping, env: Mapping[str, str], where: str, problems: list[st
         advertise=advertise)
 
 
+def advertised(api: ApiConfig, host: str, port: int, machine: Callable[[], str]) -> str:
+    """The `host:port` to name for an API bound at host:port; `machine()` this machine's name
+    (api_advertise.this_machine: a name lookup, not done here)."""
+    if api.advertise is not None:
+        name, given = api.advertise
+        return host_port(name, given if given is not None else port)
+    if host in WILDCARD_HOSTS:
+        return host_port(machine(), port)
+    return host_port(host, port)
+
+
 def advertised_summary(api: ApiConfig) -> str:
     """What `ccf config` says the workers table will name (the port bound when none given)."""
+    where = advertised(api, api.host, api.port, lambda: "this machine's name")
     if api.advertise is not None:
-        host, port = api.advertise
-        return host_port(host, port if port is not None else api.port) + " ([api] advertise)"
+        return f"{where} ([api] advertise)"
     if api.host in WILDCARD_HOSTS:
-        return f"this machine's name, port {api.port} (bound to every address; [api] advertise " \
-               "names another)"
-    return api.address
+        return (f"{where.rpartition(':')[0]}, port {api.port} (bound to every address; "
+                "[api] advertise names another)")
+    return where

@@ -15,7 +15,9 @@ from urllib.parse import quote
 
 # a DNS name: letters, digits and hyphens in dot-separated labels (no port: res_agi's
 # launch_ha_netscript turns SRV off when the hagi:// host has one)
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+# a DNS name (labels of letters, digits and hyphens; an underscore may lead a label, as in
+# SRV names): the one rule for every host name ccf.toml gives
+DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
 _HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))"
                         r":(?P<port>\d{1,5})$")
@@ -73,11 +75,12 @@ def agi_urls(fastagi: Any, workers: AgiWorkers, script: str) -> tuple[str, ...]:
     if workers.srv:
         return (f"hagi://{workers.srv}/{name}",)
     if workers.hosts:
-        return tuple(f"agi://{_shown(host)}:{port}/{name}" for host, port in workers.hosts)
+        return tuple(f"agi://{shown_host(host)}:{port}/{name}" for host, port in workers.hosts)
     return (fastagi.url(script),)
 
 
-def _shown(host: str) -> str:
+def shown_host(host: str) -> str:
+    """A host as a URL or `host:port` writes it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host
 
 
@@ -89,7 +92,7 @@ def read_workers(section: dict, where: str, problems: list[str]) -> AgiWorkers:
                         "Asterisk finds the workers in DNS; hosts: the dialplan lists them)")
         return AgiWorkers()
     if srv is not None:
-        if ":" in srv or not _DNS_NAME.match(srv):
+        if ":" in srv or not DNS_NAME.match(srv):
             problems.append(f"{where}: fastagi.srv: {srv!r} is not valid; expected a DNS name "
                             "without a port, such as \"ccf.example.org\" (Asterisk looks up "
                             "_agi._tcp.ccf.example.org; a port would turn that lookup off)")
@@ -120,7 +123,7 @@ def _host_port(item: Any) -> tuple[str, int] | None:
         return None
     port = int(match["port"])
     host = match["v6"] or match["host"]
-    if not 1 <= port <= 65535 or (match["host"] and not _DNS_NAME.match(host)):
+    if not 1 <= port <= 65535 or (match["host"] and not DNS_NAME.match(host)):
         return None
     if match["v6"]:
         try:
