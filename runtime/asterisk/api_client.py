@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.asterisk.config import CONFIG_NAME, ApiConfig, ConfigError, load_config
+from ccdsl.runtime.asterisk.config_api import WILDCARD_HOSTS, host_port
 
 CLIENT_TIMEOUT_S = 3.0
 
@@ -36,8 +37,7 @@ class ApiAddress:
 
     @property
     def where(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host_port(self.host, self.port)
 
 
 def api_address(config: str | None) -> ApiAddress:
@@ -55,7 +55,7 @@ def api_address(config: str | None) -> ApiAddress:
     if api.port == 0:
         raise ApiClientError(f"{path}: api.port is 0 (any free port): name the port `ccf "
                              "serve` printed at start in a ccf.toml of its own")
-    host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host
+    host = "127.0.0.1" if api.host in WILDCARD_HOSTS else api.host
     return ApiAddress(host, api.port, api.token_env)
 
 
