@@ -30,7 +30,7 @@ from ccdsl.runtime.asterisk.flowstore import (
     ir_hash,
     manifest_of,
 )
-from ccdsl.runtime.operations.database import connect, is_postgres, shown
+from ccdsl.runtime.operations.database import connect, is_postgres, shown, transaction
 from ccdsl.runtime.operations.shared_db import SharedStoreError, shared
 from ccdsl.runtime.operations.store_notify import FLOWS, say
 
@@ -180,8 +180,7 @@ class DbFlowStore(FlowStore):
                 attached: Mapping[str, str] | None = None) -> DeployedVersion:
         check_names(flows, attached)
         with self.locked(), self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(db):
                 row = db.execute("SELECT max(CAST(version AS INTEGER)) FROM flow_versions"
                                  ).fetchone()
                 version = f"{int(row[0] or 0) + 1:04d}"
@@ -199,10 +198,6 @@ class DbFlowStore(FlowStore):
                            "attached) VALUES (?, ?, ?, ?, ?)",
                            (version, manifest.created, _json(body), _json(dict(flows)),
                             _json(dict(attached or {}))))
-                db.execute("COMMIT")
-            except BaseException:
-                db.rollback()
-                raise
         return manifest
 
     def activate(self, version: str) -> DeployedVersion:
@@ -210,18 +205,13 @@ class DbFlowStore(FlowStore):
         sees it at its next look."""
         self._check(version)
         with self.locked(), self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(db):
                 row = db.execute("SELECT manifest FROM flow_versions WHERE version = ?",
                                  (version,)).fetchone()
                 if row is None:
                     raise FlowStoreError(f"there is no version {version} in {self.where}")
                 db.execute(SET_POINTER_SQL, (version, _now()))
                 self._announce(db)
-                db.execute("COMMIT")
-            except BaseException:
-                db.rollback()
-                raise
         return _marked(manifest_of(json.loads(row[0]), version), True)
 
     def restore(self, version: str | None) -> None:
@@ -230,14 +220,9 @@ class DbFlowStore(FlowStore):
                 self.activate(version)
                 return
             with self._db() as db:
-                db.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(db):
                     db.execute(SET_POINTER_SQL, (None, _now()))
                     self._announce(db)
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.rollback()
-                    raise
 
     def discard(self, version: str) -> None:
         self._check(version)
