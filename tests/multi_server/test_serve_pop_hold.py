@@ -9,16 +9,13 @@ import asyncio
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from asterisk.centre import IWS, compiled, until
+from asterisk.centre import until
 from calls.test_callback import OWNER
 from calls.world import OWNER_MESSAGE, run_test_call
-from doubles.ami_server import AmiPeer
 
-from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.queue_callbacks import ami_holds
-from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.operations.callback_hold import HOLD_REASON
-from multi_server.test_serve_servers import ENV, PHONES, QUEUES, two_server_config
+from multi_server.test_serve_servers import serving
 
 
 def test_pop_to_the_agents_server_and_holds_on_every_server(tmp_path):
@@ -27,23 +24,9 @@ def test_pop_to_the_agents_server_and_holds_on_every_server(tmp_path):
                          tmp_path / "calls.db").result.call_id == "sim-1"
 
     async def main():
-        peers = {"a": AmiPeer(users={"ccf": ENV["SECRET_A"]}, queues=QUEUES),
-                 "b": AmiPeer(users={"ccf": ENV["SECRET_B"]}, queues=QUEUES)}
-        for name, peer in peers.items():
-            await peer.start()
-            for device, home in PHONES.items():
-                peer.set_device_state(device, "NOT_INUSE" if home == name else "UNAVAILABLE")
-        a, b = peers["a"], peers["b"]
-        config = two_server_config(tmp_path, a.port, b.port)
-        FlowStore(config.flows_dir).deploy({"hotline": compiled(IWS / "hotline.ccf")},
-                                           numbers=config.numbers)
-        live = LiveCentre(config, port=0, api_port=0)
-        try:
-            await live.start()
+        async with serving(tmp_path) as (live, a, b):
             centre = live.centre
-            await until(lambda: a.logged_in == b.logged_in == 1
-                        and all("service" in (centre.agent(x).queues or ())
-                                for x in ("zhang", "li")), "both links and the members")
+            peers = {"a": a, "b": b}
 
             # the pop of a call li answers: a UserEvent on b (li's phone), none on a
             pop = live.screen_pop
@@ -85,9 +68,5 @@ def test_pop_to_the_agents_server_and_holds_on_every_server(tmp_path):
             placed = await live.control.callback("sim-1", "li", number="+8613800000001")
             assert [x["Channel"] for x in a.actions if x["Action"] == "Originate"] == \
                 ["PJSIP/8002"]
-        finally:
-            await live.stop(1.0)
-            for peer in peers.values():
-                await peer.stop()
 
     asyncio.run(main())

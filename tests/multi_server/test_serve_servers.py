@@ -6,6 +6,7 @@ dropped and re-established without losing what the other server said."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +33,40 @@ def two_server_config(folder: Path, port_a: int, port_b: int):
     return load_config(path, environ=ENV)
 
 
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, *, nowhere: tuple[str, ...] = ()):
+    """Two AMI test peers, a and b, each with its phones of PHONES available and the others
+    (and `nowhere`) unavailable; ccf serve of the hotline linked to both, its agents made
+    members: (the live centre, a, b). All stopped at the end."""
+    peers = {"a": AmiPeer(users={"ccf": ENV["SECRET_A"]}, queues=QUEUES),
+             "b": AmiPeer(users={"ccf": ENV["SECRET_B"]}, queues=QUEUES)}
+    live = None
+    try:
+        for name, peer in peers.items():
+            await peer.start()
+            for device, home in PHONES.items():
+                # a phone registered elsewhere is unavailable here (PJSIP)
+                peer.set_device_state(device, "NOT_INUSE" if home == name else "UNAVAILABLE")
+            for device in nowhere:
+                peer.set_device_state(device, "UNAVAILABLE")
+        a, b = peers["a"], peers["b"]
+        config = two_server_config(tmp_path, a.port, b.port)
+        FlowStore(config.flows_dir).deploy({"hotline": compiled(IWS / "hotline.ccf")},
+                                           numbers=config.numbers)
+        live = LiveCentre(config, port=0, api_port=0)
+        await live.start()
+        centre = live.centre
+        await until(lambda: a.logged_in == b.logged_in == 1
+                    and all("service" in (centre.agent(x).queues or ())
+                            for x in ("zhang", "li")), "both links and the members")
+        yield live, a, b
+    finally:
+        if live is not None:
+            await live.stop(1.0)
+        for peer in peers.values():
+            await peer.stop()
+
+
 def pause_everywhere(peer: AmiPeer, member: str, interface: str, queues) -> None:
     for queue in queues:
         peer.emit({"Event": "QueueMemberPause", "Queue": queue, "MemberName": member,
@@ -41,25 +76,10 @@ def pause_everywhere(peer: AmiPeer, member: str, interface: str, queues) -> None
 
 def test_two_servers_merged_routed_and_one_link_dropped(tmp_path):
     async def main():
-        peers = {"a": AmiPeer(users={"ccf": ENV["SECRET_A"]}, queues=QUEUES),
-                 "b": AmiPeer(users={"ccf": ENV["SECRET_B"]}, queues=QUEUES)}
-        for name, peer in peers.items():
-            await peer.start()
-            for device, home in PHONES.items():
-                # a phone registered elsewhere is unavailable here (PJSIP)
-                peer.set_device_state(device, "NOT_INUSE" if home == name else "UNAVAILABLE")
-            peer.set_device_state("PJSIP/8003", "UNAVAILABLE")  # wang's phone is nowhere
-        a, b = peers["a"], peers["b"]
-        config = two_server_config(tmp_path, a.port, b.port)
-        FlowStore(config.flows_dir).deploy({"hotline": compiled(IWS / "hotline.ccf")},
-                                           numbers=config.numbers)
-        live = LiveCentre(config, port=0, api_port=0)
-        try:
-            await live.start()
+        # wang's phone is nowhere
+        async with serving(tmp_path, nowhere=("PJSIP/8003",)) as (live, a, b):
             centre = live.centre
-            await until(lambda: a.logged_in == b.logged_in == 1
-                        and all("service" in (centre.agent(x).queues or ())
-                                for x in ("zhang", "li")), "both links and the members")
+            peers = {"a": a, "b": b}
             server = live.status()["server"]
             assert server["ami"] == "up" and server["ami_links"] == {"a": "up", "b": "up"}
             # each server made the logged-in agents members (QueueAdd on both)
@@ -152,9 +172,5 @@ def test_two_servers_merged_routed_and_one_link_dropped(tmp_path):
             assert centre.agent("li").state == AgentState.BUSY  # b's news, not lost
             assert centre.queue_waiting("service") == 3
             assert live.status()["server"]["ami_links"] == {"a": "up", "b": "up"}
-        finally:
-            await live.stop(1.0)
-            for peer in peers.values():
-                await peer.stop()
 
     asyncio.run(main())
