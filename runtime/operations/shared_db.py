@@ -35,10 +35,9 @@ def _ensure(db, target: str) -> None:
         raise SharedStoreError(str(exc)) from None
 
 
-@contextlib.contextmanager
-def shared(target: str | os.PathLike, *, read_only: bool = False) -> Iterator:
-    """A connection to the store at `target`, its shared tables there (made on first use unless
-    read_only); SharedStoreError when the database cannot be used."""
+def opened(target: str | os.PathLike, *, read_only: bool = False):
+    """A connection to the store at `target` for the caller to keep and close, its shared
+    tables there (made on first use unless read_only); SharedStoreError when it cannot be."""
     text = str(target)
     try:
         db = connect(text, read_only=read_only)
@@ -49,9 +48,23 @@ def shared(target: str | os.PathLike, *, read_only: bool = False) -> Iterator:
             _ensure(db, text)
             with _ready_lock:
                 _ready.add(text)
+    except sqlite3.Error as exc:
+        db.close()
+        raise SharedStoreError(f"the call store {shown(text)}: {exc}") from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+@contextlib.contextmanager
+def shared(target: str | os.PathLike, *, read_only: bool = False) -> Iterator:
+    """`opened` for one use: closed at the end; a database error as SharedStoreError."""
+    db = opened(target, read_only=read_only)
+    try:
         yield db
     except sqlite3.Error as exc:
-        raise SharedStoreError(f"the call store {shown(text)}: {exc}") from None
+        raise SharedStoreError(f"the call store {shown(str(target))}: {exc}") from None
     finally:
         db.close()
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ccdsl.runtime.operations.database import connect, shown
-from ccdsl.runtime.operations.shared_db import SharedStoreError, shared
+from ccdsl.runtime.operations.database import shown
+from ccdsl.runtime.operations.shared_db import SharedStoreError, opened, shared
 from ccdsl.runtime.operations.store_notify import ANSWERED, DONE, announcing
 from ccdsl.runtime.operations.store_runs import Process
 
@@ -88,13 +88,7 @@ class _Held:
 
     def open(self) -> Any:
         if self.db is None:
-            with shared(self.target):
-                pass  # the store's tables made or found, as any first use does
-            try:
-                self.db = connect(self.target)
-            except (sqlite3.Error, OSError, ValueError) as exc:
-                raise SharedStoreError(
-                    f"the call store {shown(self.target)} cannot be opened: {exc}") from None
+            self.db = opened(self.target)
         return self.db
 
     def drop(self) -> None:

@@ -66,17 +66,17 @@ def counted(monkeypatch):
     said: list = []
     opened: list = []
 
-    def wrap(real, count: bool):
-        def connect(target, **kwargs):
-            opened.append(target)
-            db = real(target, **kwargs)
-            return Counted(db, said) if count else db
-        return connect
+    real_connect, real_opened = shared_db.connect, workers.opened
 
-    # the shared connections' statements are the store's own (migrations read the driver's
-    # type): only their opening is counted, which every statement needs
-    monkeypatch.setattr(workers, "connect", wrap(workers.connect, True))
-    monkeypatch.setattr(shared_db, "connect", wrap(shared_db.connect, False))
+    def connect(target, **kwargs):
+        opened.append(target)
+        return real_connect(target, **kwargs)
+
+    # every connection opened is counted; the statements of the poll's own alone (the shared
+    # connections' are the store's own: migrations read the driver's type)
+    monkeypatch.setattr(shared_db, "connect", connect)
+    monkeypatch.setattr(workers, "opened",
+                        lambda target, **kwargs: Counted(real_opened(target, **kwargs), said))
     return said, opened
 
 

@@ -25,7 +25,7 @@ def test_a_worker_without_calls_sends_no_poll(tmp_path, monkeypatch, store_targe
     monkeypatch.setattr(worker_presence, "SIGNAL_POLL_S", 0.01)
     statements: list[tuple] = []  # every poll statement's parameters: (taken_by, since, ids)
 
-    real_connect = workers.connect
+    real_opened = workers.opened
 
     class Counted:
         def __init__(self, db) -> None:
@@ -39,8 +39,7 @@ def test_a_worker_without_calls_sends_no_poll(tmp_path, monkeypatch, store_targe
         def __getattr__(self, name):
             return getattr(self.db, name)
 
-    monkeypatch.setattr(workers, "connect", lambda target, **kw: Counted(real_connect(target,
-                                                                                      **kw)))
+    monkeypatch.setattr(workers, "opened", lambda target, **kw: Counted(real_opened(target, **kw)))
     looks: dict[int, int] = {}
     real_take = WorkerPresence._take
 
