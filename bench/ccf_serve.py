@@ -7,6 +7,7 @@ Only the process's handle: must not place calls or read the store.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 from pathlib import Path
@@ -14,19 +15,25 @@ from pathlib import Path
 from served import cpu_s, memory_kb
 
 CCF = Path(sys.executable).with_name("ccf")
+_FASTAGI_ON = re.compile(rb"ccf serve: FastAGI on \S+:(\d+)")
 
 
 class CcfServe:
-    """`ccf serve` as a subprocess on a port of its own."""
+    """`ccf serve` as a subprocess on a port of its own: `port` 0, the one it binds (read from
+    its first line, and kept for a restart), so no port is picked first and taken meanwhile."""
 
-    def __init__(self, config: Path, port: int, env: dict[str, str], name: str = "") -> None:
+    def __init__(self, config: Path, env: dict[str, str], name: str = "", port: int = 0) -> None:
         self.name, self.port = name, port
-        self.argv = [str(CCF), "serve", "--config", str(config), "--port", str(port)]
+        self.config = config
         self.env = env
         self.proc: asyncio.subprocess.Process | None = None
         self.log = b""
         self.cpu_s = 0.0  # of the processes that ended (a killed one's too), once serving
         self._cpu_base = 0.0
+
+    @property
+    def argv(self) -> list[str]:
+        return [str(CCF), "serve", "--config", str(self.config), "--port", str(self.port)]
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -37,12 +44,14 @@ class CcfServe:
             line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
         except TimeoutError:
             line = b""
-        if not line.startswith(b"ccf serve: FastAGI on"):
+        bound = _FASTAGI_ON.match(line)
+        if bound is None:
             self.proc.kill()
             await self.proc.wait()
             await asyncio.gather(*self._drains)
             raise SystemExit(f"ccf serve {self.name} did not start: {line.decode()}"
                              f"{self.log.decode()[-3000:]}")
+        self.port = int(bound[1])
         self._drains.append(asyncio.create_task(self._read(self.proc.stdout)))
         self._cpu_base = self.cpu_now()  # start-up is no call's cost
         self.rss_start_kb = self.rss_kb()

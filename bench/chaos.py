@@ -48,7 +48,6 @@ from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
-from ports import free_port  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
@@ -130,9 +129,9 @@ async def chaos(folder: Path) -> tuple[Run, dict, dict]:
     peer = AmiPeer(users={"ccf": SECRET})
     await peer.start()
     config = write_centre(folder, peer.port)
-    port = free_port()
-    server = CcfServe(config, port, {**os.environ, "CCF_AMI_SECRET": SECRET})
+    server = CcfServe(config, {**os.environ, "CCF_AMI_SECRET": SECRET})
     await server.start()
+    port = server.port  # the one it bound, kept for its restart
     run = Run()
     t0 = time.monotonic()
     marks: dict[str, float] = {}

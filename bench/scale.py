@@ -51,7 +51,6 @@ from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
-from ports import free_port  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
@@ -254,7 +253,7 @@ async def scale(folder: Path, store: str, plan: Plan,
     try:
         config = write_centre(folder, peer.port, store, plan.hold_s)
         env = {**os.environ, "CCF_AMI_SECRET": SECRET}
-        workers += [CcfServe(config, free_port(), env, name) for name in ("A", "B")]
+        workers += [CcfServe(config, env, name) for name in ("A", "B")]
         for worker in workers:
             await worker.start()
         before = stats(store, pg_data)
