@@ -53,24 +53,9 @@ class FlowRun:
     # compiler.test_isolation.BrokenTest or None for the IR's next test
     order: tuple = ()
     cases: list = field(default_factory=list)  # runtime.testing.case_report.CaseReport
-
-    def planned(self) -> list[Planned]:
-        """Every test of the flow in the order its files have them, not yet run."""
-        if self.ir is None:
-            return []
-        tests = iter(self.ir["tests"])
-        out = []
-        for broken in self.order or (None,) * len(self.ir["tests"]):
-            if broken is None:
-                test = next(tests)
-                out.append(Planned(test["name"], test.get("loc", {}), test=test))
-            else:
-                span = broken.test.span
-                out.append(Planned(broken.test.name.value,
-                                   {"file": span.file, "line": span.line,
-                                    "column": span.column}, broken=broken))
-        return out
-
+    # every test of the flow in the order its files have them, each with whether -k
+    # selects it: (Planned, bool) pairs, planned once before any test runs
+    plan: tuple = ()
 
 @dataclass(frozen=True)
 class Planned:
@@ -91,7 +76,6 @@ class Session:
 
     verbose: bool
     via: Via
-    selector: object  # runtime.testing.selection.Selector
     fail_fast: bool
     stopped: bool = False
 
@@ -173,15 +157,17 @@ def run_flow_tests(
     store = compile_cache(no_cache)
     compiled = [_compile(path, chosen, store) for path in files]
     root = os.getcwd()
-    planned = [p for run in compiled for p in run.planned()]
-    selected = sum(1 for p in planned if _selected(selector, p, root))
+    for run in compiled:
+        run.plan = tuple((p, _selected(selector, p, root)) for p in _planned(run))
+    planned = [p for run in compiled for p, _ in run.plan]
+    selected = sum(chosen for run in compiled for _, chosen in run.plan)
     if keyword and planned and not selected:
         write(f"error: -k {keyword!r} selects none of the {len(planned)} tests "
               f"(a test is selected by its `FILE::NAME`, e.g. `{planned[0].id(root)}`)\n",
               err=True)
         raise typer.Exit(exit_codes.USAGE)
 
-    session = Session(verbose, via, selector, fail_fast)
+    session = Session(verbose, via, fail_fast)
     text = fmt is TextFormat.text
     use_bar = text and _progress_wanted(selected)
     if use_bar:
@@ -213,6 +199,24 @@ def run_flow_tests(
                                    via=via.value, selection=keyword)
         write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(status)
+
+
+def _planned(run: FlowRun) -> list[Planned]:
+    """Every test of the flow in the order its files have them, not yet run."""
+    if run.ir is None:
+        return []
+    tests = iter(run.ir["tests"])
+    out = []
+    for broken in run.order or (None,) * len(run.ir["tests"]):
+        if broken is None:
+            test = next(tests)
+            out.append(Planned(test["name"], test.get("loc", {}), test=test))
+        else:
+            span = broken.test.span
+            out.append(Planned(broken.test.name.value,
+                               {"file": span.file, "line": span.line,
+                                "column": span.column}, broken=broken))
+    return out
 
 
 def _selected(selector, planned: Planned, root: str) -> bool:
@@ -326,8 +330,8 @@ def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
             advance()
         return run
     program = None
-    for planned in run.planned():
-        if not _selected(session.selector, planned, root):
+    for planned, chosen in run.plan:
+        if not chosen:
             run.cases.append(_bare_case(run, planned, DESELECTED, root))
             continue
         if session.stopped:
