@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
 import time
@@ -26,15 +27,52 @@ MAX_BYTES = 256 * 1024 * 1024
 # writing this much more, not at every entry (a cold `ccf validate` writes hundreds)
 PRUNE_EVERY = MAX_BYTES // 8
 KINDS = ("modules", "results")
-_STALE_TEMP_S = 3600  # a temporary file this old was left by a process that died
+STALE_TEMP_S = 3600  # a temporary file this old was left by a process that died
+TEMP_PREFIX = ".tmp-"  # an entry being written, renamed into place once whole
+# an entry's name: a key_of() digest
+ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
+# the grammar's LALR tables, which lark writes beside the entries (compiler/grammar.py)
+GRAMMAR_TABLES = re.compile(r"grammar-[0-9a-f]{16}\.lark-cache")
+
+
+def folder_choice() -> tuple[str, str]:
+    """The cache folder and the variable that chose it: CCF_CACHE_DIR, XDG_CACHE_HOME, or
+    "" for the default under the home folder (a variable set empty counts as unset)."""
+    explicit = os.environ.get(ENV)
+    if explicit:
+        return explicit, ENV
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return os.path.join(xdg, "ccdsl"), "XDG_CACHE_HOME"
+    return os.path.join(os.path.expanduser("~"), ".cache", "ccdsl"), ""
 
 
 def cache_folder() -> str:
-    explicit = os.environ.get(ENV)
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "ccdsl")
+    return folder_choice()[0]
+
+
+def unsafe(folder: str, info: os.stat_result) -> str | None:
+    """Why a folder with this stat must not hold entries, or None: pickles are loaded
+    from it, so nobody but its user may write it."""
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return f"{folder} belongs to another user"
+    if info.st_mode & 0o022:
+        return f"{folder} can be written by other users"
+    return None
+
+
+def made_here(path: str) -> bool:
+    """Whether the file at path (not followed if a symlink) starts as every entry does."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _compiler_files() -> list[str]:
@@ -107,11 +145,8 @@ class Store:
             info = os.stat(self.folder)
         except OSError as exc:
             return self._refuse(f"{self.folder} cannot be made: {exc.strerror or exc}")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return self._refuse(f"{self.folder} belongs to another user")
-        if info.st_mode & 0o022:
-            return self._refuse(f"{self.folder} can be written by other users")
-        return True
+        why = unsafe(self.folder, info)
+        return self._refuse(why) if why else True
 
     def _refuse(self, why: str) -> bool:
         self.problem = why
@@ -159,7 +194,7 @@ class Store:
         folder = os.path.join(self.folder, kind)
         temp = None
         try:
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
             with os.fdopen(handle, "wb") as fh:
                 fh.write(MAGIC + hashlib.sha256(body).digest() + body)
             os.replace(temp, self._path(kind, key))
@@ -200,7 +235,7 @@ class Store:
         entries = self.entries()
         now = time.time()
         for path, used, _ in entries:
-            if os.path.basename(path).startswith(".tmp-") and now - used > _STALE_TEMP_S:
+            if os.path.basename(path).startswith(TEMP_PREFIX) and now - used > STALE_TEMP_S:
                 _remove(path)
         total = sum(size for _, _, size in entries)
         if total <= limit:
@@ -208,7 +243,7 @@ class Store:
         for path, _, size in sorted(entries, key=lambda e: e[1]):
             if total <= limit * 3 // 4:
                 break
-            if not os.path.basename(path).startswith(".tmp-"):
+            if not os.path.basename(path).startswith(TEMP_PREFIX):
                 _remove(path)
                 total -= size
 
