@@ -44,6 +44,7 @@ COMMANDS = {
     "status": "status:status",
     "crm": "crm:app",
     "config": "config:app",
+    "cache": "cache:app",
     "calls": _calls_app,
     "voicemail": "voicemail:app",
     "prompts": "prompts:app",

@@ -188,6 +188,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
     ("lsp",): [("port in use", lambda p: ["--tcp", "--port", p["busy_port"]], USAGE)],
     ("flows",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
     ("config", "check"): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE)],
+    ("cache", "info"): [("bad --format", lambda p: ["--format", "xml"], USAGE)],
+    ("cache", "clear"): [("a folder named as an argument", lambda p: [p["dir"]], USAGE)],
     ("serve",): [("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
                  ("missing --simulate path", lambda p: ["--simulate", p["missing"]], USAGE),
                  ("bad --grace", lambda p: ["--grace", "soon", "--config", p["toml"]], USAGE),
