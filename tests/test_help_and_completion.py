@@ -64,6 +64,7 @@ def test_commands_complete() -> None:
     assert complete("ccf expl") == ["explain"]
     assert complete("ccf cr") == ["crm"]
     assert complete("ccf crm ") == ["import", "show"]
+    assert complete("ccf cache ") == ["info", "clear"]
 
 
 def test_diagnostic_codes_complete_for_explain() -> None:
