@@ -63,7 +63,8 @@ def info(fmt: TextFormatOption = TextFormat.text) -> None:
         lines.append((label, _count(*found.group(name), "entry", "entries")))
     count, size = found.group("temporary")
     if count:
-        lines.append(("being written", _count(count, size, "temporary file", "temporary files")))
+        # files entries are being written to, or were by a run that died
+        lines.append(("temporary", _count(count, size, "file", "files")))
     lines.append(("total", f"{_bytes(kept)} of the {_bytes(MAX_BYTES)} limit in modules/ and "
                            "results/"))
     others = found.group("other")[0]

@@ -219,7 +219,7 @@ def test_an_entry_being_written_is_left_to_its_writer(filled: Path) -> None:
     old = time.time() - STALE_TEMP_S - 60
     os.utime(dead, (old, old))
     assert _info()["temporary"]["files"] == 2
-    assert "being written" in ccf("cache", "info").stdout
+    assert "\ntemporary       2 files, 28 bytes\n" in ccf("cache", "info").stdout
     assert ccf("cache", "clear").exit_code == 0
     assert _files(filled) == ["results/.tmp-writing"]
     os.replace(writing, filled / "results" / ("2" * 64))
