@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import unicodedata
 from contextvars import ContextVar
 from functools import lru_cache
@@ -40,14 +39,19 @@ def grammar_text() -> str:
 
 
 def _cache_path(grammar: str) -> str | bool:
-    from ccdsl.compiler.cache_store import cache_folder  # $CCF_CACHE_DIR first
+    """Where lark keeps the tables, or False: none kept. lark loads them with pickle, so
+    only a folder the Store would use (its user's alone) holds them; never a fixed name in
+    the shared temporary folder, where another user could leave a file first."""
+    from ccdsl.compiler.cache_store import cache_folder, unsafe  # $CCF_CACHE_DIR first
 
     folder = cache_folder()
     try:
         # as cache_store.Store makes it: one group-writable would turn the cache off
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        if unsafe(folder, os.stat(folder)) is not None:
+            return False
     except OSError:
-        folder = tempfile.gettempdir()
+        return False  # the tables are built in memory, as with --no-cache
     # lark keys its own cache by grammar and options when given a folder-less
     # name, so include the grammar's hash in the file name ourselves.
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]

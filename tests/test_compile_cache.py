@@ -339,3 +339,28 @@ def test_two_installations_sharing_a_cache_each_get_their_own_stdlib(tree: Path,
         _same(cached, pipeline.compile_file(entry))
         results.append(cached)
     assert results[0].ir != results[1].ir
+
+
+def test_the_grammar_tables_are_never_kept_where_others_can_write(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    # lark loads its tables with pickle: a file another user could plant is code they run
+    from ccdsl.compiler.grammar import _cache_path
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("CCF_CACHE_DIR", str(shared))
+    assert _cache_path("grammar") is False
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("CCF_CACHE_DIR", str(blocker / "cache"))
+    assert _cache_path("grammar") is False  # not a fixed name in the shared temp folder
+    monkeypatch.setenv("CCF_CACHE_DIR", str(tmp_path / "mine"))
+    assert _cache_path("grammar") == str(tmp_path / "mine" / f"grammar-{_digest('grammar')}"
+                                         ".lark-cache")
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
