@@ -86,9 +86,13 @@ def advertised(api: ApiConfig, host: str, port: int, machine: Callable[[], str])
     if api.advertise is not None:
         name, given = api.advertise
         return host_port(name, given if given is not None else port)
-    if host in WILDCARD_HOSTS:
-        return host_port(machine(), port)
-    return host_port(host, port)
+    return reachable(host, port, machine)
+
+
+def reachable(host: str, port: int, machine: Callable[[], str]) -> str:
+    """The `host:port` another machine dials for a socket bound at host:port: `machine()`,
+    this machine's name, for a bind on every address, which no one can dial."""
+    return host_port(machine() if host in WILDCARD_HOSTS else host, port)
 
 
 def advertised_summary(api: ApiConfig) -> str:
