@@ -51,6 +51,7 @@ from ccf_serve import CcfServe  # noqa: E402
 from doubles.ami_server import AmiPeer  # noqa: E402
 from doubles.raw import ScriptBackend  # noqa: E402
 from figures import keep  # noqa: E402
+from served import process_cpu  # noqa: E402
 from store_faults.rig import held_flow, place  # noqa: E402
 
 from ccdsl.compiler.pipeline import compile_file  # noqa: E402
@@ -162,19 +163,17 @@ async def call(workers: list[CcfServe], i: int, run: Run, t0: float, hold_s: flo
 def cluster_cpu_s(data: Path) -> float:
     """CPU seconds (user + system) of a PostgreSQL cluster's processes: the postmaster with
     the children it reaped, and the live ones (the pools' backends, the WAL writer...)."""
-    tick = os.sysconf("SC_CLK_TCK")
     postmaster = int((data / "postmaster.pid").read_text().split()[0])
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in (int(entry.name) for entry in Path("/proc").glob("[0-9]*")):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cpu = process_cpu(pid)
         except OSError:
             continue  # ended meanwhile
-        pid, ppid = int(stat.parent.name), int(fields[1])
         if pid == postmaster:
-            total += sum(int(f) for f in fields[11:15]) / tick  # its own and reaped children's
-        elif ppid == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / tick
+            total += cpu.own_s + cpu.reaped_s
+        elif cpu.parent == postmaster:
+            total += cpu.own_s
     return total
 
 

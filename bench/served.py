@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_ENV = "CCF_BENCH_PROFILE"  # `--profile`: the server under cProfile, stats to this file
@@ -77,11 +78,25 @@ async def until_stopped() -> None:
     await stop.wait()
 
 
+class ProcessCpu(NamedTuple):
+    parent: int  # its parent's pid
+    own_s: float  # user + system CPU seconds
+    reaped_s: float  # those of the children it waited for (cutime + cstime)
+
+
+def process_cpu(pid: int) -> ProcessCpu:
+    """A process's CPU time and parent, from /proc/PID/stat (OSError: it is gone)."""
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        # after the command name, which may hold anything, ")" included
+        fields = handle.read().rsplit(b")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return ProcessCpu(int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
+                      (int(fields[13]) + int(fields[14])) / tick)
+
+
 def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (from /proc)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process."""
+    return process_cpu(pid).own_s
 
 
 def memory_kb(pid: int) -> dict[str, int]:

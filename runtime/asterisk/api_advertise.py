@@ -11,7 +11,13 @@ import logging
 import socket
 from collections.abc import Callable
 
-from ccdsl.runtime.asterisk.config_api import WILDCARD_HOSTS, ApiConfig, advertised, host_port
+from ccdsl.runtime.asterisk.config_api import (
+    WILDCARD_HOSTS,
+    ApiConfig,
+    advertised,
+    host_port,
+    reachable,
+)
 
 log = logging.getLogger("ccdsl.serve")
 
@@ -24,6 +30,13 @@ def this_machine() -> str:
     if not name or name.split(".")[0] == "localhost":
         name = socket.gethostname()
     return name or "localhost"
+
+
+def reachable_here(bound: tuple[str, int]) -> str:
+    """The workers table's FastAGI `address` for the server bound at `bound`: as the API's
+    without [api] advertise (this machine's name on 0.0.0.0). May look the name up: call it
+    in a thread."""
+    return reachable(bound[0], int(bound[1]), this_machine)
 
 
 class Advertised:

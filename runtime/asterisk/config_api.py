@@ -6,12 +6,11 @@ Reads the document only: must not resolve names or open sockets (api_advertise.p
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ccdsl.runtime.asterisk import limits
-from ccdsl.runtime.asterisk.config_servers import DNS_NAME, shown_host
+from ccdsl.runtime.asterisk.config_servers import parse_host_port, shown_host
 
 DEFAULT_API_PORT = 8573
 DEFAULT_API_TOKEN_ENV = "CCF_API_TOKEN"
@@ -50,37 +49,11 @@ def host_port(host: str, port: int) -> str:
 
 def parse_advertise(value: str) -> tuple[str, int | None] | str:
     """(host, port or None) of an `advertise` value, or why it is not one."""
-    text = value.strip()
-    port_text = None
-    if text.startswith("["):
-        host, close, rest = text[1:].partition("]")
-        if not close or (rest and not rest.startswith(":")):
-            return "an IPv6 address is written in brackets, then :PORT if any"
-        port_text = rest[1:] if rest else None
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return f"{host!r} in brackets is not an IPv6 address"
-    elif text.count(":") > 1:
-        host = text
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return "more than one ':' and not an IPv6 address"
-    else:
-        host, colon, port_text = text.partition(":")
-        if not colon:
-            port_text = None
-        if not DNS_NAME.match(host):
-            return f"{host!r} is not a host name or IP address"
-    if host in WILDCARD_HOSTS:
-        return (f"{host} is every address of the machine, none another one can ask; give "
+    parsed = parse_host_port(value.strip(), port_required=False)
+    if not isinstance(parsed, str) and parsed[0] in WILDCARD_HOSTS:
+        return (f"{parsed[0]} is every address of the machine, none another one can ask; give "
                 "this machine's name or address")
-    if port_text is None:
-        return host, None
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        return f"the port {port_text!r} is not a whole number from 1 to 65535"
-    return host, int(port_text)
+    return parsed
 
 
 def read_api(doc: Mapping, env: Mapping[str, str], where: str, problems: list[str],
@@ -113,9 +86,13 @@ def advertised(api: ApiConfig, host: str, port: int, machine: Callable[[], str])
     if api.advertise is not None:
         name, given = api.advertise
         return host_port(name, given if given is not None else port)
-    if host in WILDCARD_HOSTS:
-        return host_port(machine(), port)
-    return host_port(host, port)
+    return reachable(host, port, machine)
+
+
+def reachable(host: str, port: int, machine: Callable[[], str]) -> str:
+    """The `host:port` another machine dials for a socket bound at host:port: `machine()`,
+    this machine's name, for a bind on every address, which no one can dial."""
+    return host_port(machine() if host in WILDCARD_HOSTS else host, port)
 
 
 def advertised_summary(api: ApiConfig) -> str:

@@ -19,8 +19,6 @@ from urllib.parse import quote
 # SRV names): the one rule for every host name ccf.toml gives
 DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
-_HOST_PORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))"
-                        r":(?P<port>\d{1,5})$")
 # where a server names its connection; the rest of [ami] (timeouts, limits) is every server's
 _SERVER_KEYS = ("host", "port", "user", "secret_env")
 _SECRET_WORDS = ("secret", "password")
@@ -104,12 +102,13 @@ def read_workers(section: dict, where: str, problems: list[str]) -> AgiWorkers:
         problems.append(f"{where}: fastagi.hosts: the list is empty; name at least one "
                         "worker such as \"10.0.0.1:4573\", or leave hosts out")
         return AgiWorkers()
-    found: list[tuple[str, int]] = []
+    found: list[tuple[str, int | None]] = []  # each with its port: port_required
     for index, item in enumerate(hosts):
-        parsed = _host_port(item)
-        if parsed is None:
+        parsed = parse_host_port(item) if isinstance(item, str) else "not a string"
+        if isinstance(parsed, str):
             problems.append(f"{where}: fastagi.hosts[{index}]: {item!r} is not valid; expected "
-                            "HOST:PORT such as \"10.0.0.1:4573\" or \"[2001:db8::1]:4573\"")
+                            "HOST:PORT such as \"10.0.0.1:4573\" or \"[2001:db8::1]:4573\"; "
+                            f"{parsed}")
         elif parsed in found:
             problems.append(f"{where}: fastagi.hosts[{index}]: {item!r} is listed twice")
         else:
@@ -117,20 +116,42 @@ def read_workers(section: dict, where: str, problems: list[str]) -> AgiWorkers:
     return AgiWorkers(hosts=tuple(found)) if len(found) == len(hosts) else AgiWorkers()
 
 
-def _host_port(item: Any) -> tuple[str, int] | None:
-    match = _HOST_PORT.match(item) if isinstance(item, str) else None
-    if match is None:
-        return None
-    port = int(match["port"])
-    host = match["v6"] or match["host"]
-    if not 1 <= port <= 65535 or (match["host"] and not DNS_NAME.match(host)):
-        return None
-    if match["v6"]:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return None
-    return host, port
+def parse_host_port(text: str, *, port_required: bool = True) -> tuple[str, int | None] | str:
+    """(host, port) of "HOST:PORT" or "[IPv6]:PORT", or why it is not one. Without
+    port_required also "HOST", "[IPv6]" or a bare IPv6 address, with the port None."""
+    if text.startswith("["):
+        host, close, rest = text[1:].partition("]")
+        if not close or (rest and not rest.startswith(":")):
+            return ("an IPv6 address is written in brackets, then :PORT"
+                    + ("" if port_required else " if any"))
+        port_text = rest[1:] if rest else None
+        if not _is_ipv6(host):
+            return f"{host!r} in brackets is not an IPv6 address"
+    elif text.count(":") > 1:
+        if port_required:
+            return "an IPv6 address is written in brackets before :PORT"
+        host, port_text = text, None
+        if not _is_ipv6(host):
+            return "more than one ':' and not an IPv6 address"
+    else:
+        host, colon, port_text = text.partition(":")
+        port_text = port_text if colon else None
+        if not DNS_NAME.fullmatch(host):
+            return f"{host!r} is not a host name or IP address"
+    if port_text is None:
+        return "no :PORT after the host" if port_required else (host, None)
+    # ASCII digits only: str.isdigit and int() also take other scripts' digits
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
+        return f"the port {port_text!r} is not a whole number from 1 to 65535"
+    return host, int(port_text)
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def without_secrets(doc: dict, where: str, problems: list[str]) -> dict:

@@ -255,15 +255,12 @@ def _message(reply: Any) -> str:
 
 
 def ami_connector(config, server=None) -> Connect:
-    """Log in to the AMI of one server (config_servers.AsteriskServer; None: [ami])."""
+    """Log in to the AMI of one server (config_servers.AsteriskServer; None: [ami]). Its
+    secret is set: `ccf deploy` checked every server's before (cli.common.require_ami_secrets)."""
     ami = config.ami if server is None else server.ami
     named = f"[[asterisk]] {server.name}" if server is not None and server.name else "[ami]"
 
     async def connect() -> Link:
-        if ami.secret is None:
-            raise DeployError(f"the AMI secret is missing: set the environment variable "
-                              f"{ami.secret_env} (the secret of the user {ami.user} in "
-                              "manager.conf); nothing was deployed")
         link = AmiLink(ami.host, ami.port, ami.user, ami.secret, timeout=ami.timeout_s,
                        events="off")  # deploy reads replies only
         try:

@@ -17,7 +17,7 @@ from typing import Any
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami import AmiLink, OriginateResponses, originate, originate_failure
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
-from ccdsl.runtime.asterisk.config_servers import missing_secrets, servers_of
+from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
 
@@ -200,13 +200,11 @@ async def monitor_call(centre, call_id: str, extension: str, mode: Mode, *,
                        ring_timeout_s: float = 30.0) -> Monitoring:
     """Everything `ccf monitor` does on Asterisk, with the config's AMI: every server's
     channels are listed at once, and the supervisor is rung on the server whose channels
-    hold the call (ChanSpy spies on its own server's channels only)."""
+    hold the call (ChanSpy spies on its own server's channels only). Every server's secret
+    is set: the command checked them before (cli.common.require_ami_secrets)."""
     check_call_id(call_id)
     agents = centre.agents.agents
     supervisor_device(centre.agents.interface, extension, agents)  # refused before connecting
-    missing = missing_secrets(centre)
-    if missing:
-        raise MonitorError(missing[0])
     servers = servers_of(centre)
     opened = await asyncio.gather(*(_listed(s, centre.path) for s in servers))
     try:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami_protocol import CentreCommandError
-from ccdsl.runtime.asterisk.config_servers import missing_secrets
 from ccdsl.runtime.asterisk.each_server import Answer, ask_each
 
 
@@ -46,7 +45,8 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
                      reason: str | None = None) -> Paused:
     """QueuePause for the agent's device on every server, in `queue` (a flow's queue
     name) or in every queue it is a member of. An auto-paused member (the queue
-    option `autopause`) stays paused until this unpauses it."""
+    option `autopause`) stays paused until this unpauses it. Every server's secret is
+    set: the command checked them before (cli.common.require_ami_secrets)."""
     agents = centre.agents.agents
     agent = next((a for a in agents if a.id == agent_id), None)
     if agent is None:
@@ -57,9 +57,6 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
         asterisk_queue = names.queue_name(queue) if queue else None
     except names.UnsafeValue as exc:
         raise PauseError(str(exc)) from None
-    missing = missing_secrets(centre)
-    if missing:
-        raise PauseError(missing[0])
     headers = pause_headers(interface, paused, queue=asterisk_queue, reason=reason)
     answers = await ask_each(centre, lambda link: link.action("QueuePause", **headers))
     return _outcome(answers, agent.id, interface, paused, queue, reason)

@@ -24,7 +24,7 @@ from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_keep import AmiEventKeeper
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
 from ccdsl.runtime.asterisk.ami_union import CentreUnion
-from ccdsl.runtime.asterisk.api_advertise import Advertised
+from ccdsl.runtime.asterisk.api_advertise import Advertised, reachable_here
 from ccdsl.runtime.asterisk.config import CentreConfig
 from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.console_control import AsteriskControl
@@ -332,9 +332,9 @@ class LiveCentre:
         api_port = self.api_port if self.api_port is not None else cfg.api.port
         api = Advertised(cfg.api, lambda: self.api_address)  # [api] advertise, or this machine
         await asyncio.to_thread(api.resolve)  # its name on 0.0.0.0: a DNS lookup, off the loop
+        agi = await asyncio.to_thread(reachable_here, address)  # FastAGI's, named the same way
         self.presence = WorkerPresence(
-            WorkerRows(cfg.store_path, this_process(), address=f"{address[0]}:{address[1]}",
-                       api=api.planned(api_port)),
+            WorkerRows(cfg.store_path, this_process(), address=agi, api=api.planned(api_port)),
             self.server, lambda: self.flows.version if self.flows else None,
             api=api, on_deploy=self.flows.refresh_now)
         # before the presence starts: a deploy it hears of at once is mirrored as any other

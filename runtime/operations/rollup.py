@@ -47,8 +47,16 @@ def _of_call(table: str, expr: str, how: str) -> str:
 @dataclass(frozen=True)
 class Figure:
     name: str
-    raw: str  # its aggregate over rows t of the rollup's table
+    how: str  # its aggregate over rows t of the rollup's table: sum, count or max
+    of: str  # what it aggregates: an expression over a row t, or *
     combine: str = "sum"  # how two partial figures make one: sum or max
+    # `of` holds subqueries: when calls are added, worked out once a row, not once a grain
+    per_row: bool = False
+
+    @property
+    def raw(self) -> str:
+        """Its aggregate over the rows t, as SQL."""
+        return f"{self.how}({self.of})"
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,6 @@ class Rollup:
     figures: tuple[Figure, ...]
     grains: tuple[str, ...]
     join: str = ""  # another table the keys read (alias v), joined to the rows t
-    # expressions over a row t that its figures contain (subqueries): worked out once a row
-    # when calls are added, not once a grain
-    per_row: tuple[str, ...] = ()
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
@@ -70,71 +75,71 @@ class Rollup:
 
 _ANSWERED_WAIT = "CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"
 CALLS = Rollup("rollup_calls", "calls", "started_ms", (), (
-    Figure("calls", "count(*)"),
-    Figure("answered", "sum(t.talked_to_agent)"),
-    Figure("abandoned", "sum(t.outcome = 'abandoned')"),
-    Figure("voicemail", "sum(t.outcome = 'voicemail')"),
+    Figure("calls", "count", "*"),
+    Figure("answered", "sum", "t.talked_to_agent"),
+    Figure("abandoned", "sum", "t.outcome = 'abandoned'"),
+    Figure("voicemail", "sum", "t.outcome = 'voicemail'"),
     # a call handed back to the dialplan at shutdown went on in the dialplan like a
     # transferred one: never a drop or an abandon (docs/reports.md)
-    Figure("transferred", "sum(t.outcome IN ('transfer', 'handed_back'))"),
-    Figure("in_progress", "sum(t.outcome IS NULL)"),
-    Figure("interrupted", "sum(t.outcome = 'interrupted')"),
-    Figure("duration_sum", "sum(t.duration_ms)"),
-    Figure("duration_n", "count(t.duration_ms)"),
-    Figure("wait_sum", "sum(t.wait_ms)"),
-    Figure("wait_n", "count(t.wait_ms)"),
-    Figure("contained", f"sum({CONTAINED})"),
-    Figure("ended", f"sum({ENDED})"),
+    Figure("transferred", "sum", "t.outcome IN ('transfer', 'handed_back')"),
+    Figure("in_progress", "sum", "t.outcome IS NULL"),
+    Figure("interrupted", "sum", "t.outcome = 'interrupted'"),
+    Figure("duration_sum", "sum", "t.duration_ms"),
+    Figure("duration_n", "count", "t.duration_ms"),
+    Figure("wait_sum", "sum", "t.wait_ms"),
+    Figure("wait_n", "count", "t.wait_ms"),
+    Figure("contained", "sum", CONTAINED, per_row=True),
+    Figure("ended", "sum", ENDED),
     # the speed of answer and the handling time of these calls: over their answered queue
     # visits and their offers, wherever those fall in time
-    Figure("asa_sum", f"sum({_of_call('queue_visits', _ANSWERED_WAIT, 'sum')})"),
-    Figure("asa_n", f"sum({_of_call('queue_visits', _ANSWERED_WAIT, 'count')})"),
-    Figure("aht_sum", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'sum')})"),
-    Figure("aht_n", f"sum({_of_call('agent_legs', ANSWERED_HANDLING, 'count')})"),
-), ("d", "q"), per_row=(CONTAINED, *(_of_call(table, expr, how) for table, expr in (
-    ("queue_visits", _ANSWERED_WAIT), ("agent_legs", ANSWERED_HANDLING))
-    for how in ("sum", "count"))))
+    Figure("asa_sum", "sum", _of_call("queue_visits", _ANSWERED_WAIT, "sum"), per_row=True),
+    Figure("asa_n", "sum", _of_call("queue_visits", _ANSWERED_WAIT, "count"), per_row=True),
+    Figure("aht_sum", "sum", _of_call("agent_legs", ANSWERED_HANDLING, "sum"), per_row=True),
+    Figure("aht_n", "sum", _of_call("agent_legs", ANSWERED_HANDLING, "count"), per_row=True),
+), ("d", "q"))
 
 QUEUES = Rollup("rollup_queues", "queue_visits", "joined_ms", (("queue", "t.queue"),), (
-    Figure("offered", "count(*)"),
-    Figure("answered", "sum(t.outcome = 'answered')"),
-    Figure("hangup", "sum(t.outcome = 'hangup')"),
-    Figure("timeout", "sum(t.outcome = 'timeout')"),
-    Figure("no_agents", "sum(t.outcome IN ('empty', 'full'))"),
-    *(Figure(f"within_{s}", f"sum(t.outcome = 'answered' AND t.wait_ms <= {s * 1000})")
+    Figure("offered", "count", "*"),
+    Figure("answered", "sum", "t.outcome = 'answered'"),
+    Figure("hangup", "sum", "t.outcome = 'hangup'"),
+    Figure("timeout", "sum", "t.outcome = 'timeout'"),
+    Figure("no_agents", "sum", "t.outcome IN ('empty', 'full')"),
+    *(Figure(f"within_{s}", "sum", f"t.outcome = 'answered' AND t.wait_ms <= {s * 1000}")
       for s in WITHIN_S),
-    Figure("wait_sum", "sum(t.wait_ms)"),
-    Figure("wait_n", "count(t.wait_ms)"),
-    Figure("wait_max", "max(t.wait_ms)", "max"),
-    Figure("answer_sum", f"sum({_ANSWERED_WAIT})"),
-    Figure("answer_n", f"count({_ANSWERED_WAIT})"),
-    Figure("talk_sum", "sum(CASE WHEN t.outcome = 'answered' THEN t.talk_ms END)"),
-    Figure("talk_n", "count(CASE WHEN t.outcome = 'answered' THEN t.talk_ms END)"),
+    Figure("wait_sum", "sum", "t.wait_ms"),
+    Figure("wait_n", "count", "t.wait_ms"),
+    Figure("wait_max", "max", "t.wait_ms", "max"),
+    Figure("answer_sum", "sum", _ANSWERED_WAIT),
+    Figure("answer_n", "count", _ANSWERED_WAIT),
+    Figure("talk_sum", "sum", "CASE WHEN t.outcome = 'answered' THEN t.talk_ms END"),
+    Figure("talk_n", "count", "CASE WHEN t.outcome = 'answered' THEN t.talk_ms END"),
 ), ("d", "q"))
 
 _ANSWERED_LEG = "t.outcome = 'answered'"
 LEGS = Rollup("rollup_legs", "agent_legs", "offered_ms", (("agent", "t.agent"),
                                                           ("queue", "t.queue")), (
-    Figure("offered", "count(*)"),
-    Figure("answered", f"sum({_ANSWERED_LEG})"),
-    Figure("missed", "sum(t.outcome = 'missed')"),
-    Figure("caller_gone", "sum(t.outcome = 'caller_gone')"),
-    Figure("talk", f"sum(CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.talk_ms, 0) ELSE 0 END)"),
-    Figure("wrapup", f"sum(CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.wrapup_ms, 0) ELSE 0 END)"),
-    Figure("handling_sum", f"sum({ANSWERED_HANDLING})"),
-    Figure("handling_n", f"count({ANSWERED_HANDLING})"),
-    Figure("ring_sum", f"sum(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
-    Figure("ring_n", f"count(CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END)"),
+    Figure("offered", "count", "*"),
+    Figure("answered", "sum", _ANSWERED_LEG),
+    Figure("missed", "sum", "t.outcome = 'missed'"),
+    Figure("caller_gone", "sum", "t.outcome = 'caller_gone'"),
+    Figure("talk", "sum",
+           f"CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.talk_ms, 0) ELSE 0 END"),
+    Figure("wrapup", "sum",
+           f"CASE WHEN {_ANSWERED_LEG} THEN coalesce(t.wrapup_ms, 0) ELSE 0 END"),
+    Figure("handling_sum", "sum", ANSWERED_HANDLING),
+    Figure("handling_n", "count", ANSWERED_HANDLING),
+    Figure("ring_sum", "sum", f"CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END"),
+    Figure("ring_n", "count", f"CASE WHEN {_ANSWERED_LEG} THEN t.ring_ms END"),
 ), ("d", "q"))
 
 NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
     ("node", "t.node"), ("kind", "t.node_kind"), ("previous", PREVIOUS), ("choice", "t.choice")), (
-    Figure("visits", "count(*)"),
-    Figure("chosen", "sum(t.choice IS NOT NULL)"),
-    Figure("total", "sum(coalesce(t.duration_ms, 0))"),
-    Figure("duration_sum", "sum(t.duration_ms)"),
-    Figure("duration_n", "count(t.duration_ms)"),
-    Figure("dropped", "sum(t.dropped)"),
+    Figure("visits", "count", "*"),
+    Figure("chosen", "sum", "t.choice IS NOT NULL"),
+    Figure("total", "sum", "coalesce(t.duration_ms, 0)"),
+    Figure("duration_sum", "sum", "t.duration_ms"),
+    Figure("duration_n", "count", "t.duration_ms"),
+    Figure("dropped", "sum", "t.dropped"),
 ), ("d", "q"))
 
 # the node visits again under each queue their call joined (once however often it joined):
@@ -230,23 +235,19 @@ _IDS = "json_each(:ids) i"
 
 def _add_named_sql(rollup: Rollup) -> str:
     """_add_sql of the calls named by :ids (a JSON array, each id once) at every grain in one
-    statement: their rows, with their keys and per_row expressions worked out, read once into
-    a materialized CTE, then grouped once per grain."""
+    statement: their rows, with their keys and the per-row figures' expressions worked out,
+    read once into a materialized CTE, then grouped once per grain."""
+    per_row = [f for f in rollup.figures if f.per_row]
     inner = _inner(rollup, f"t.{rollup.ms} AS ms_",
-                   tuple(f"{expr} AS row{n}_" for n, expr in enumerate(rollup.per_row)))
+                   tuple(f"{f.of} AS row{n}_" for n, f in enumerate(per_row)))
     # the named calls joined, not looked up by IN: IN's list would be a temporary table
     source = (f"{_IDS} JOIN calls t ON t.call_id = i.value WHERE t.outcome IS NOT NULL"
               if rollup.rows == "calls" else
               f"{_IDS} JOIN {rollup.rows} t ON t.call_id = i.value {rollup.join} "
               "LEFT JOIN calls c ON c.call_id = t.call_id "
               "WHERE (c.outcome IS NOT NULL OR c.call_id IS NULL)")
-    figures = []
-    for figure in rollup.figures:
-        raw = figure.raw
-        for n, expr in enumerate(rollup.per_row):
-            raw = raw.replace(expr, f"t.row{n}_")
-        figures.append(raw)
-    assert all(any(f"row{n}_" in raw for raw in figures) for n in range(len(rollup.per_row)))
+    figures = [f"{f.how}(t.row{per_row.index(f)}_)" if f.per_row else f.raw
+               for f in rollup.figures]
     units = " UNION ALL ".join(f"SELECT '{g}' AS grain_, {GRAINS[g]} AS unit_"
                                for g in rollup.grains)
     rows = (f"(SELECT r.*, g.grain_, {bucket_sql('r.ms_', 'g.unit_')} AS bucket_ "

@@ -225,7 +225,7 @@ class CallStore:
                                       key if key is None or type(key) is str else dumps(key)))
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
-            if (q.first_at is None or len(q.finished) >= q.calls_per_commit
+            if (not q.waiting or len(q.finished) >= q.calls_per_commit
                     or q.event_rows + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
                 self._queued()
             elif self._inline and time.monotonic() >= q.due_at:
@@ -307,7 +307,7 @@ class CallStore:
             writer = self._writer
             if writer is None:
                 return True
-            target = writer.taken + (1 if self._q.first_at is not None else 0)
+            target = writer.taken + (1 if self._q.waiting else 0)
             if writer.written >= target and writer.inflight is None:
                 return True
             failures = writer.failures
@@ -476,7 +476,7 @@ class CallStore:
             unused, self._reserved = sorted(self._reserved), set()
             if unused:  # the centre stopped between reserving an id and starting its call
                 self._q.jobs.append(Job(lambda db: store_ids.forget_reservations(db, unused)))
-            if self._run_id is not None or self._q.first_at is not None:
+            if self._run_id is not None or self._q.waiting:
                 self._q.jobs.append(Job(self._end_run))
                 self._queued()
             writer = self._writer

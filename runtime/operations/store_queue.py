@@ -50,13 +50,18 @@ class Pending:
         self.centre: list[tuple] = []
         self.wrapups: list[tuple] = []
         self.jobs: list[Job] = []
-        self.first_at: float | None = None  # when the oldest row not yet taken came
-        # when they are due at the latest (its delay after first_at; inf: none queued), for
-        # the check after every event of a bulk simulation
+        # when the rows queued are due at the latest (a delay after the first came; inf: none
+        # queued), for the check after every event of a bulk simulation
         self.due_at = math.inf
         self.inflight_rows = 0  # rows taken by the writer, not yet written
         self.dropped: Counter[str] = Counter()
         self.dropping = False
+
+    @property
+    def waiting(self) -> bool:
+        """Rows wait for the writer: arrived() has started their clock, take() not yet taken
+        them."""
+        return self.due_at != math.inf
 
     def backlog(self) -> int:
         return self.event_rows + len(self.centre) + self.inflight_rows
@@ -77,10 +82,9 @@ class Pending:
     def arrived(self) -> bool:
         """A row was queued: True when the writer should hear of it (the
         first row, which starts its clock, or a batch now full)."""
-        if self.first_at is None:
-            self.first_at = time.monotonic()
-            self.due_at = self.first_at + (WRITE_DELAY_S if self.calls_per_commit == 1
-                                           else FLUSH_SECONDS)
+        if not self.waiting:
+            self.due_at = time.monotonic() + (WRITE_DELAY_S if self.calls_per_commit == 1
+                                              else FLUSH_SECONDS)
             return True
         return (len(self.finished) >= self.calls_per_commit
                 or self.event_rows + len(self.centre) >= self.flush_events)
@@ -88,7 +92,7 @@ class Pending:
     def due_in(self) -> float | None:
         """Seconds until the rows queued should be written (0: now; None:
         nothing queued)."""
-        if self.first_at is None:
+        if not self.waiting:
             return None
         if (len(self.finished) >= self.calls_per_commit or self.wrapups or self.jobs
                 or self.event_rows + len(self.centre) >= self.flush_events):
@@ -98,7 +102,7 @@ class Pending:
     def take(self) -> Batch | None:
         """Everything queued, as one write's rows. Rows are made here so a
         call's row is the one its events had folded up to now."""
-        if self.first_at is None:
+        if not self.waiting:
             return None
         batch = Batch(events=_batched(self.events), event_count=self.event_rows,
                       choices=self.choices, centre=self.centre, wrapups=self.wrapups,
@@ -118,7 +122,7 @@ class Pending:
         self.event_rows = 0
         self.choices = []
         self.wrapups, self.jobs = [], []
-        self.first_at, self.due_at = None, math.inf
+        self.due_at = math.inf
         self.inflight_rows += batch.rows
         return batch
 

@@ -100,6 +100,10 @@ def test_hosts_try_each_worker_then_the_fallback(hotline):
     ({"srv": "ccf.example.org", "hosts": ["10.0.0.1:4573"]}, "srv and hosts are both given"),
     ({"hosts": []}, "fastagi.hosts: the list is empty"),
     ({"hosts": ["10.0.0.1"]}, "fastagi.hosts[0]: '10.0.0.1' is not valid; expected HOST:PORT"),
+    ({"hosts": ["10.0.0.1"]}, "; no :PORT after the host"),
+    ({"hosts": ["10.0.0.1:99999"]}, "; the port '99999' is not a whole number from 1 to 65535"),
+    ({"hosts": ["10.0.0.1:\u0664\u0665\u0667\u0663"]}, "fastagi.hosts[0]"),  # not ASCII digits
+    ({"hosts": ["2001:db8::1:4573"]}, "an IPv6 address is written in brackets before :PORT"),
     ({"hosts": ["10.0.0.1:4573", "10.0.0.1:99999"]}, "fastagi.hosts[1]: '10.0.0.1:99999'"),
     ({"hosts": ["[fe80::zz]:4573"]}, "fastagi.hosts[0]"),
     ({"hosts": ["a b:4573"]}, "fastagi.hosts[0]"),

@@ -15,7 +15,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import taken, taken_of
-from ccdsl.runtime.operations.store_queue import Pending, queued_events
+from ccdsl.runtime.operations.store_queue import WRITE_DELAY_S, Pending, queued_events
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -91,3 +91,15 @@ def test_taken_of_is_taken_of_each_id(store_target) -> None:
     assert taken_of(db, []) == set()
     assert taken_of(db, ["call-0"]) == {"call-0"} and taken_of(db, ["call-2"]) == set()
     db.close()
+
+
+def test_rows_wait_from_the_first_arrival_until_taken() -> None:
+    pending = Pending(":memory:", 1, 25_000)  # a live store's: due WRITE_DELAY_S after the first
+    assert not pending.waiting and pending.due_in() is None and pending.take() is None
+    pending.centre.append(("t", 0, "serve", "k", None, "{}"))
+    assert pending.arrived() is True  # the first row: the writer must hear of it
+    assert pending.waiting and 0 < pending.due_in() <= WRITE_DELAY_S
+    pending.centre.append(("t", 1, "serve", "k", None, "{}"))
+    assert pending.arrived() is False  # its clock runs already
+    assert pending.take() is not None
+    assert not pending.waiting and pending.due_in() is None

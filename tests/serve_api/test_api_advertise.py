@@ -55,6 +55,10 @@ def test_an_advertised_address_is_read(tmp_path, given, expected) -> None:
     ("bad_name!:80", "'bad_name!' is not a host name or IP address"),
     ("[cc1]:80", "'cc1' in brackets is not an IPv6 address"),
     ("http://cc1:80", "is not valid"),
+    ("cc1:\u00b2", "the port '\u00b2' is not a whole number"),  # int() refuses it: no traceback
+    ("cc1:\u0661", "the port '\u0661' is not a whole number"),  # an Arabic-Indic one
+    ("2001:db8::zz", "more than one ':' and not an IPv6 address"),
+    ("[2001:db8::1]8573", "an IPv6 address is written in brackets, then :PORT if any"),
 ])
 def test_a_wrong_advertised_address_is_refused_with_the_fix(tmp_path, given, expected) -> None:
     with pytest.raises(ConfigError) as caught:
