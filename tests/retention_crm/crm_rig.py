@@ -24,13 +24,15 @@ ODD_ID, ODD_FILE = "c/2?x=1#y", "rec 2 #é.wav"
 
 
 def crm_handler():
-    """A CRM API: `faults` holds the status to answer the next requests with (then 204);
+    """A CRM API: `faults` holds the status to answer the next requests with (then 204), or
+    "slow" to hold the answer until the test sets `release`;
     `seen` each request as (status answered, path as sent, JSON body, Authorization)."""
 
     class Handler(JsonHandler):
-        faults: list[int] = []
+        faults: list[int | str] = []  # "slow": no answer until `release` is set
         seen: list[tuple] = []
         lock = threading.Lock()
+        release = threading.Event()
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -38,6 +40,9 @@ def crm_handler():
             with self.lock:
                 status = self.faults.pop(0) if self.faults else 204
                 self.seen.append((status, self.path, body, self.headers.get("Authorization")))
+            if status == "slow":
+                self.release.wait(60)
+                return
             if status == 204:
                 self.send_response(204)
                 self.end_headers()
@@ -75,7 +80,10 @@ def write_calls(target: str, folder: Path) -> list[tuple[str, str]]:
     return calls
 
 
-def config(tmp_path: Path, port: int, *, operation: bool = True, extra: str = "") -> str:
+def config(tmp_path: Path, port: int, *, operation: bool = True, extra: str = "",
+           timeout_ms: int = 10_000) -> str:
+    """ccf.toml: the recordings folder and the HTTP CRM on `port`, with the recording_removed
+    operation (unless not `operation`) and `extra` settings or operations."""
     path = tmp_path / "ccf.toml"
     removed = ('[crm.operations.recording_removed]\nmethod = "POST"\n'
                'url = "/calls/{call_id}/removed/{file}"\n'
@@ -83,7 +91,7 @@ def config(tmp_path: Path, port: int, *, operation: bool = True, extra: str = ""
                if operation else "")
     path.write_text(f'[paths]\nrecordings = "recordings"\n'
                     f'[crm]\nadapter = "http"\nbase_url = "http://127.0.0.1:{port}"\n'
-                    f'token_env = "CCF_TEST_CRM_TOKEN"\ntimeout_ms = 10000\nretries = 1\n'
+                    f'token_env = "CCF_TEST_CRM_TOKEN"\ntimeout_ms = {timeout_ms}\nretries = 1\n'
                     f'backoff_ms = 0\n{extra}'
                     f'[crm.operations.log_call]\nmethod = "POST"\nurl = "/calls"\n{removed}',
                     encoding="utf-8")

@@ -92,6 +92,24 @@ def test_a_crm_that_is_down_is_told_on_the_next_run(store_target, tmp_path) -> N
     assert told(handler) == sorted(calls) and untold(store_target) == 0
 
 
+def test_a_crm_too_slow_to_answer_is_told_on_the_next_run(store_target, tmp_path) -> None:
+    calls, _ = _setup(store_target, tmp_path)
+    handler = crm_handler()
+    handler.faults[:] = ["slow"]
+    with serving(handler) as port:
+        try:
+            slow = prune(store_target, config(tmp_path, port, timeout_ms=300))
+        finally:
+            handler.release.set()
+        assert slow.exit_code == UNREACHABLE, slow.output
+        assert "the CRM did not answer within 300 ms" in slow.output
+        assert "3 removed file(s) not told to the CRM yet" in slow.output
+        assert len(handler.seen) == 1  # a timed-out request is not repeated, nor the rest sent
+        result = prune(store_target, config(tmp_path, port))  # patient again
+    assert result.exit_code == 0 and "CRM told of removed files: 3" in result.output
+    assert told(handler) == sorted(calls) and untold(store_target) == 0
+
+
 def test_a_dry_run_removes_and_tells_nothing(store_target, tmp_path) -> None:
     _, folder = _setup(store_target, tmp_path)
     handler = crm_handler()
