@@ -39,9 +39,10 @@ def prune(
     `ccf report` over the pruned days gives the same figures. Prints the
     rows removed per table. `--recordings-before`/`--voicemail-before`
     delete the files, note each in the store and tell the CRM (an HTTP
-    CRM: its recording_removed operation, docs/crm.md). Exit status: 0; 2 for a bad date or a
-    call store that is missing or cannot be read; 4 when an HTTP CRM could
-    not be told (the next run tells it).
+    CRM: its recording_removed operation, docs/crm.md). Exit status: 0;
+    2 for a bad date, a call store that is missing or cannot be read, or
+    the CRM's token not in the environment; 4 when an HTTP CRM could not
+    be told (the next run tells it).
     """
     from ccdsl.runtime.operations.centre_time import report_zone
     from ccdsl.runtime.operations.store_prune import PruneError, cutoff, schema_version
@@ -127,9 +128,15 @@ KINDS = ("recording", "voicemail")
 def _tell_http(db, http, dry_run: bool) -> None:
     """The HTTP CRM told; exit UNREACHABLE when it could not be (the next run tells it)."""
     import asyncio
+    import os
 
     from ccdsl.runtime.operations.retention_crm import tell_http
 
+    env = http.config.token_env
+    if env and not os.environ.get(env) and not dry_run:
+        raise fail(f"the environment variable {env} (crm.token_env) is not set, so there is no "
+                   "token to tell the CRM of removed files with; they are told once it is",
+                   USAGE)
     told = asyncio.run(tell_http(db, http, dry_run=dry_run))
     if dry_run:
         write(f"CRM: would tell it of {told.untold} file(s) removed earlier and not told yet "

@@ -4,7 +4,6 @@ tells it of every file not told yet, oldest first. Must not delete files (retent
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -30,8 +29,8 @@ def untold(db) -> list[tuple[str, str, str, str]]:
     return [tuple(row) for row in db.execute(UNTOLD_SQL).fetchall()]
 
 
-def _stamp(now: Callable[[], datetime] | None) -> str:
-    return (now or (lambda: datetime.now(UTC)))().astimezone(UTC).isoformat(timespec="seconds")
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _note_told(db, pairs: list[tuple[str, str]], stamp: str) -> None:
@@ -41,8 +40,7 @@ def _note_told(db, pairs: list[tuple[str, str]], stamp: str) -> None:
             db.execute(TOLD_SQL, (stamp, call_id, file))
 
 
-async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False,
-                    now: Callable[[], datetime] | None = None) -> Told:
+async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False) -> Told:
     """Tell the HTTP CRM (its recording_removed operation) of every file not told yet, one
     request at a time with its timeout and retries. The first failure stops the run: the CRM
     is down or refusing, and the rest would only wait for it too. Closes the CRM's client."""
@@ -58,14 +56,14 @@ async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False,
                 await crm.recording_removed(call_id, file, kind, removed)
             except ExternalError as exc:
                 return Told(told, len(known) - told, skipped, str(exc))
-            _note_told(db, [(call_id, file)], _stamp(now))
+            _note_told(db, [(call_id, file)], _stamp())
             told += 1
     finally:
         await crm.close()
     return Told(told, 0, skipped)
 
 
-def tell_sqlite(db, crm: str, *, now: Callable[[], datetime] | None = None) -> Told:
+def tell_sqlite(db, crm: str) -> Told:
     """Mark the SQLite CRM's call_log entries of the files not told yet (removed by earlier
     runs while the CRM's file was missing, or before schema 12), each with its removal day."""
     rows = untold(db)
@@ -75,6 +73,6 @@ def tell_sqlite(db, crm: str, *, now: Callable[[], datetime] | None = None) -> T
         count, notes = mark_crm(crm, pairs, day)
         if notes:
             return Told(told, len(rows) - told, error=notes[0], marked=marked)
-        _note_told(db, pairs, _stamp(now))
+        _note_told(db, pairs, _stamp())
         marked, told = marked + count, told + len(pairs)
     return Told(told, 0, marked=marked)

@@ -185,3 +185,20 @@ def test_prune_with_a_bad_operation_says_so_and_exits_2(tmp_path) -> None:
                  str(tmp_path / "calls.db"), "--config", str(toml))
     assert result.exit_code == USAGE
     assert "crm.operations.recording_removed.url: {call} is not a placeholder" in result.output
+
+
+def test_the_crm_token_not_in_the_environment_is_a_usage_error(store_target, tmp_path) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    write_calls(store_target, folder)
+    handler = crm_handler()
+    with serving(handler) as port:
+        result = ccf("store", "prune", "--recordings-before", "2026-11-29", "--store",
+                     store_target, "--config", config(tmp_path, port),
+                     env={"CCF_TEST_CRM_TOKEN": ""})
+        assert result.exit_code == USAGE
+        assert "the environment variable CCF_TEST_CRM_TOKEN (crm.token_env) is not set" \
+            in result.output
+        assert handler.seen == [] and untold(store_target) == 3
+        later = prune(store_target, config(tmp_path, port))
+    assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output
