@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import ConfigOption, StoreOption, connect_store, fail, store_target, write
-from ccdsl.cli.exit_codes import USAGE
+from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
 
 
 def prune(
@@ -37,8 +37,12 @@ def prune(
     events (but agent states) and ended runs, a few hundred calls per
     transaction so a serving centre waits only briefly. The rollups stay:
     `ccf report` over the pruned days gives the same figures. Prints the
-    rows removed per table. Exit status: 0; 2 for a bad date or a call
-    store that is missing or cannot be read.
+    rows removed per table. `--recordings-before`/`--voicemail-before`
+    delete the files, note each in the store and tell the CRM (an HTTP
+    CRM: its recording_removed operation, docs/crm.md). Exit status: 0;
+    2 for a bad date, a call store that is missing or cannot be read, or
+    the CRM's token not in the environment; 4 when an HTTP CRM could not
+    be told (the next run tells it).
     """
     from ccdsl.runtime.operations.centre_time import report_zone
     from ccdsl.runtime.operations.store_prune import PruneError, cutoff, schema_version
@@ -83,27 +87,80 @@ def prune(
 
 
 def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool) -> None:
-    """`loaded`: the centre's config (its recordings folder and SQLite CRM), None: none."""
-    from ccdsl.runtime.core.crm.config import SqliteConfig
+    """`loaded`: the centre's config (its recordings folder and CRM), None: none. Then the CRM
+    is told of every removed file not told yet (this run's, and earlier runs' it missed)."""
+    from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
+    from ccdsl.runtime.core.crm.http import HttpCRM
     from ccdsl.runtime.operations.retention import RetentionError, remove_files
 
     folder = recordings or (loaded.recordings_dir if loaded is not None else None)
-    crm = loaded.crm.path if loaded is not None and isinstance(loaded.crm, SqliteConfig) \
-        else None
+    chosen = loaded.crm if loaded is not None else None
+    crm = chosen.path if isinstance(chosen, SqliteConfig) else None
+    http = HttpCRM(chosen) if isinstance(chosen, HttpConfig) else None
+    told_later = http is not None and any(http.tells_removed(k) for k in KINDS)
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
         moment = moments[flag]
         try:
             done = remove_files(db, kind, int(moment.timestamp() * 1000), folder=folder,
-                                crm=crm, dry_run=dry_run)
+                                crm=crm, dry_run=dry_run, told_later=told_later)
         except RetentionError as exc:
             raise fail(str(exc), USAGE) from None
         verb = "would remove" if dry_run else "removed"
+        marked = "" if told_later else f", CRM entries updated: {done.crm}"
         write(f"{kind} files before {moment.isoformat()}: {verb} {done.files} "
-              f"({done.missing} already gone from disk), CRM entries updated: {done.crm}\n")
+              f"({done.missing} already gone from disk){marked}\n")
         for note in done.notes:
             write(f"  {note}\n")
+        if done.notes and http is not None:
+            write("  configure [crm.operations.recording_removed] to tell the HTTP CRM "
+                  "(docs/crm.md)\n")
+    if told_later:
+        _tell_http(db, http, dry_run)
+    elif crm is not None and not dry_run:
+        _tell_sqlite(db, crm)
+
+
+KINDS = ("recording", "voicemail")
+
+
+def _tell_http(db, http, dry_run: bool) -> None:
+    """The HTTP CRM told; exit UNREACHABLE when it could not be (the next run tells it)."""
+    import asyncio
+    import os
+
+    from ccdsl.runtime.operations.retention_crm import tell_http
+
+    env = http.config.token_env
+    if env and not os.environ.get(env) and not dry_run:
+        raise fail(f"the environment variable {env} (crm.token_env) is not set, so there is no "
+                   "token to tell the CRM of removed files with; they are told once it is",
+                   USAGE)
+    told = asyncio.run(tell_http(db, http, dry_run=dry_run))
+    if dry_run:
+        write(f"CRM: would tell it of {told.untold} file(s) removed earlier and not told yet "
+              "(and of those this run would remove)\n")
+    else:
+        write(f"CRM told of removed files: {told.told}\n")
+    if told.skipped:
+        kinds = " or ".join(k for k in KINDS if not http.tells_removed(k))
+        write(f"  {told.skipped} removed {kinds} file(s) not told: configure "
+              "[crm.operations.recording_removed] for them (docs/crm.md)\n")
+    if told.error is not None:
+        raise fail(f"{told.error}; {told.untold} removed file(s) not told to the CRM yet: the "
+                   "next `ccf store prune` with --recordings-before or --voicemail-before "
+                   "tells it", UNREACHABLE)
+
+
+def _tell_sqlite(db, crm: str) -> None:
+    """The SQLite CRM's entries of files removed by earlier runs that could not mark them."""
+    from ccdsl.runtime.operations.retention_crm import tell_sqlite
+
+    told = tell_sqlite(db, crm)
+    if told.told:
+        write(f"CRM entries of files removed earlier updated: {told.marked} "
+              f"({told.told} file(s))\n")
 
 
 def _centre(config: str | None):

@@ -1,4 +1,5 @@
-"""Schema 11: the recording and voicemail files retention removed from disk, and when.
+"""Schema 11: the recording and voicemail files retention removed from disk, and when; schema 12:
+when the CRM was told of each.
 
 Only the table's SQL text and its reads: must not delete files or touch the CRM (retention.py).
 """
@@ -16,11 +17,21 @@ REMOVED_FILES_SCHEMA = (
     " kind TEXT NOT NULL,"  # recording|voicemail
     " removed TEXT NOT NULL,"  # ISO 8601 in UTC: when the file was deleted
     " removed_ms INTEGER NOT NULL,"
+    # ISO 8601 in UTC: when the CRM was told (schema 12); NULL: not yet, the next prune tells it
+    " crm_told TEXT,"
     " PRIMARY KEY (call_id, file))",
 )
+# schema 12; a store of 10 gets the column with the table above, so this adds nothing there
+CRM_TOLD_SCHEMA = ("ALTER TABLE removed_files ADD COLUMN crm_told TEXT",)
 
 MARK_SQL = ("INSERT INTO removed_files (call_id, file, kind, removed, removed_ms) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (call_id, file) DO NOTHING")
+
+
+# the files the CRM has not been told of yet, oldest removal first: the order they were removed
+UNTOLD_SQL = ("SELECT call_id, file, kind, removed FROM removed_files WHERE crm_told IS NULL "
+              "ORDER BY removed_ms, call_id, file")
+TOLD_SQL = "UPDATE removed_files SET crm_told = ? WHERE call_id = ? AND file = ?"
 
 
 def removals(query: Any, call_id: str) -> dict[str, tuple[str, str]]:

@@ -1,5 +1,6 @@
 """Recording and voicemail retention by age: deletes the files, notes each in removed_files and
-marks the CRM's call_log entries that named them. Deletes only inside the recordings folder.
+marks the SQLite CRM's call_log entries that named them (an HTTP CRM: retention_crm.py).
+Deletes only inside the recordings folder.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ccdsl.runtime.operations.database import transaction
-from ccdsl.runtime.operations.removed_files import MARK_SQL
+from ccdsl.runtime.operations.removed_files import MARK_SQL, TOLD_SQL
+from ccdsl.runtime.operations.store_migrate import version_of
+from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # the files of each kind retention may delete, and when each was made
 _SQL = {
@@ -25,6 +28,7 @@ _SQL = {
                   "AND f.file = c.voicemail_file) ORDER BY c.started_ms"),
 }
 CRM_COLUMN = "recording_removed"  # call_log's note of a removed file: "removed on DATE: name"
+NOT_TOLD = "the CRM is not the SQLite CRM: its call log still names the removed files"
 
 
 class RetentionError(ValueError):
@@ -58,19 +62,25 @@ def files_of(name: str, folder: str) -> Iterator[str]:
 
 
 def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str | None,
-                 dry_run: bool = False, now: datetime | None = None) -> Removed:
+                 dry_run: bool = False, now: datetime | None = None,
+                 told_later: bool = False) -> Removed:
     """Delete the `kind` (recording|voicemail) files made before `before_ms` under `folder`,
     note each in removed_files (file already gone: noted too), and mark the SQLite CRM's
-    call_log entries naming them (`crm`: its file; None: no CRM to update)."""
+    call_log entries naming them, noting it told (`crm`: its file; None: no CRM to update).
+    `told_later`: an HTTP CRM is told afterwards (retention_crm.tell_http), not here."""
     if not folder or not os.path.isdir(folder):
         raise RetentionError(f"no recordings folder {folder!r} to delete files in: name it in "
                              "ccf.toml ([paths] recordings) or with --recordings DIR")
+    stale = RetentionError("the call store's schema is older than this ccf's: bring it up to "
+                           "date with `ccf store migrate` (a SQLite file: or open it once, "
+                           "`ccf calls list`)")
     try:
+        found = version_of(db)
         rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise RetentionError(f"the call store cannot note removed files ({exc}): open it once "
-                             "with this ccf (`ccf calls list`) to bring its schema up to date"
-                             ) from None
+    except sqlite3.OperationalError:
+        raise stale from None
+    if found is None or found < SCHEMA_VERSION:
+        raise stale
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
     deleted = missing = 0
@@ -91,7 +101,12 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str 
                 db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
             removed.append((call_id, name))
     finally:
-        marked, notes = (0, ()) if dry_run else mark_crm(crm, removed, stamp[:10])
+        marked, notes = (0, ()) if dry_run or told_later else mark_crm(crm, removed,
+                                                                        stamp[:10])
+        if crm is not None and removed and not notes and not told_later:
+            with transaction(db):
+                for call_id, name in removed:
+                    db.execute(TOLD_SQL, (stamp, call_id, name))
     return Removed(deleted, missing, marked, notes)
 
 
@@ -102,7 +117,7 @@ def mark_crm(crm: str | None, removed: list[tuple[str, str]], day: str) -> tuple
     if not removed:
         return 0, ()
     if crm is None:
-        return 0, ("the CRM is not the SQLite CRM: its call log still names the removed files",)
+        return 0, (NOT_TOLD,)
     if not os.path.isfile(crm):
         return 0, (f"no CRM database at {crm}: nothing to mark",)
     db = sqlite3.connect(crm, timeout=5)

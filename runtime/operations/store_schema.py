@@ -5,11 +5,11 @@ Only SQL text and column names: must not touch a connection or know about events
 
 from __future__ import annotations
 
-from ccdsl.runtime.operations.removed_files import REMOVED_FILES_SCHEMA
+from ccdsl.runtime.operations.removed_files import CRM_TOLD_SCHEMA, REMOVED_FILES_SCHEMA
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA, SCHEMA_11_ROLLUPS
 from ccdsl.runtime.operations.workers_schema import WORKERS_SCHEMA
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -188,6 +188,9 @@ CREATE TABLE IF NOT EXISTS runs (
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 12 notes when the CRM was told of each removed file (removed_files.py): the files
+    # removed before it are not, so the next prune tells an HTTP CRM of them
+    11: CRM_TOLD_SCHEMA,
     # version 11 notes the recording and voicemail files retention removed (removed_files.py),
     # and shares flows, workers and ccf-answered signals between workers (workers_schema.py);
     # it keeps the agent offers and node visits per quarter hour too, and the node visits per

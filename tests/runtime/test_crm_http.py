@@ -448,6 +448,6 @@ def test_the_configurations_in_docs_crm_md_load():
     http, sqlite = (load_config(tomllib.loads(block)) for block in blocks)
     assert isinstance(http, HttpConfig)
     assert set(http.operations) == {"find_customer", "find.order", "find", "owner", "create",
-                                    "update", "log_call"}
+                                    "update", "log_call", "recording_removed"}
     assert http.token_env == "IWS_CRM_TOKEN"
     assert sqlite.path == "ccdsl-crm.db"

@@ -6,6 +6,7 @@ docs/crm.md "Configuration" describes every key. Opens no CRM: runtime/core/crm/
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,8 +16,12 @@ from typing import Any
 DEFAULT_DB = "ccdsl-crm.db"
 DB_ENV = "CCF_CRM_DB"
 
-OPERATIONS = ("find_customer", "find", "owner", "create", "update", "log_call")
+OPERATIONS = ("find_customer", "find", "owner", "create", "update", "log_call",
+              "recording_removed")
 _NAME = "[A-Za-z_][A-Za-z0-9_]*"
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# what `ccf store prune` knows of a file retention removed: the only names its templates may use
+REMOVED_PLACEHOLDERS = ("call_id", "file", "kind", "removed", "removed_at")
 
 _ENDPOINT = {
     "type": "object",
@@ -177,6 +182,32 @@ def _validate(section: Mapping[str, Any]) -> None:
                     key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         raise CrmConfigError("\n".join(_message(e) for e in errors))
+    if adapter == "http":
+        _check_removed(section["operations"])
+
+
+def _check_removed(operations: Mapping[str, Any]) -> None:
+    """A recording_removed template naming what prune does not know fails at load, not on the
+    first removed file a night later: that one would stop every file after it being told."""
+    for name, spec in operations.items():
+        if name.split(".")[0] != "recording_removed":
+            continue
+        for key in ("url", "body"):
+            unknown = sorted(set(PLACEHOLDER.findall(_strings(spec.get(key))))
+                             - set(REMOVED_PLACEHOLDERS))
+            if unknown:
+                known = ", ".join(f"{{{p}}}" for p in REMOVED_PLACEHOLDERS)
+                raise CrmConfigError(f"crm.operations.{name}.{key}: {{{unknown[0]}}} is not a "
+                                     f"placeholder of recording_removed; expected {known}")
+
+
+def _strings(template: Any) -> str:
+    """Every string value of a URL or body template (keys are sent as they are), a line each."""
+    if isinstance(template, Mapping):
+        return "\n".join(_strings(v) for v in template.values())
+    if isinstance(template, list):
+        return "\n".join(_strings(v) for v in template)
+    return template if isinstance(template, str) else ""
 
 
 def _message(error) -> str:

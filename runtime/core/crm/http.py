@@ -17,13 +17,20 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from ccdsl.runtime.core.crm.codec import normalise_phone
-from ccdsl.runtime.core.crm.config import CrmConfigError, Endpoint, HttpConfig, load_config
+from ccdsl.runtime.core.crm.config import (
+    PLACEHOLDER,
+    CrmConfigError,
+    Endpoint,
+    HttpConfig,
+    load_config,
+)
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Record, nesting, to_json
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 LOOKUPS = ("find_customer", "find", "owner")
-DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}"}
+DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}",
+                "recording_removed": {"call_id": "{call_id}", "file": "{file}", "kind": "{kind}",
+                                      "removed": "{removed}"}}
 
 
 class HttpCRM:
@@ -89,6 +96,19 @@ class HttpCRM:
         plain["customer"] = to_json(customer.id if isinstance(customer, Record) else customer)
         await self._call("log_call", "call", {**plain, "call": plain})
 
+    def tells_removed(self, kind: str) -> bool:
+        """Whether a `recording_removed` operation is configured for this kind of file."""
+        return self._endpoint("recording_removed", kind) is not None
+
+    async def recording_removed(self, call_id: str, file: str, kind: str,
+                                removed_at: str) -> None:
+        """Tell the CRM that retention removed the `kind` (recording|voicemail) file of the
+        call at `removed_at` (ISO 8601): a link it keeps to the file now leads to a 410.
+        Only the file's base name goes out, never where the server keeps it."""
+        args = {"call_id": call_id, "file": os.path.basename(file), "kind": kind,
+                "removed": removed_at[:10], "removed_at": removed_at}
+        await self._call("recording_removed", kind, args)
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -104,8 +124,8 @@ class HttpCRM:
         """The JSON at the endpoint's result path (None for a 404 on a
         look-up), retrying as the module docstring says."""
         endpoint = self._endpoint(operation, record_type)
-        name = f"CRM {operation}" + (f" ({record_type})" if operation in ("find", "create",
-                                                                         "update") else "")
+        typed = operation in ("find", "create", "update", "recording_removed")
+        name = f"CRM {operation}" + (f" ({record_type})" if typed else "")
         if endpoint is None:
             raise ExternalError(f"{name}: the HTTP CRM has no `{operation}` operation "
                                 "configured (crm.operations)", service="crm")

@@ -1,0 +1,78 @@
+"""Telling the CRM of the files retention removed (removed_files.crm_told, schema 12): each prune
+tells it of every file not told yet, oldest first. Must not delete files (retention.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import groupby
+
+from ccdsl.runtime.core.crm.http import HttpCRM
+from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.operations.database import transaction
+from ccdsl.runtime.operations.removed_files import TOLD_SQL, UNTOLD_SQL
+from ccdsl.runtime.operations.retention import mark_crm
+
+
+@dataclass(frozen=True)
+class Told:
+    told: int  # files the CRM was told of by this run
+    untold: int  # files still to tell: after a failure, or all of them in a dry run
+    skipped: int = 0  # files of a kind the HTTP CRM has no recording_removed operation for
+    error: str | None = None  # why telling stopped: the CRM is down, slow or refused one
+    marked: int = 0  # the SQLite CRM's call_log entries changed
+
+
+def untold(db) -> list[tuple[str, str, str, str]]:
+    """(call id, file, kind, removed (ISO)) of each removed file the CRM was not told of."""
+    return [tuple(row) for row in db.execute(UNTOLD_SQL).fetchall()]
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _note_told(db, pairs: list[tuple[str, str]], stamp: str) -> None:
+    # a transaction a file: a file told is never told again, even if the run dies next
+    with transaction(db):
+        for call_id, file in pairs:
+            db.execute(TOLD_SQL, (stamp, call_id, file))
+
+
+async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False) -> Told:
+    """Tell the HTTP CRM (its recording_removed operation) of every file not told yet, one
+    request at a time with its timeout and retries. The first failure stops the run: the CRM
+    is down or refusing, and the rest would only wait for it too. Closes the CRM's client."""
+    rows = untold(db)
+    known = [row for row in rows if crm.tells_removed(row[2])]
+    skipped = len(rows) - len(known)
+    if dry_run:
+        return Told(0, len(known), skipped)
+    told = 0
+    try:
+        for call_id, file, kind, removed in known:
+            try:
+                await crm.recording_removed(call_id, file, kind, removed)
+            except ExternalError as exc:
+                return Told(told, len(known) - told, skipped, str(exc))
+            _note_told(db, [(call_id, file)], _stamp())
+            told += 1
+    finally:
+        await crm.close()
+    return Told(told, 0, skipped)
+
+
+def tell_sqlite(db, crm: str) -> Told:
+    """Mark the SQLite CRM's call_log entries of the files not told yet (removed by earlier
+    runs while the CRM's file was missing, or before schema 12), each with its removal day."""
+    rows = untold(db)
+    marked = told = 0
+    for day, group in groupby(rows, key=lambda row: row[3][:10]):
+        pairs = [(call_id, file) for call_id, file, _, _ in group]
+        count, notes = mark_crm(crm, pairs, day)
+        if notes:
+            return Told(told, len(rows) - told, error=notes[0], marked=marked)
+        _note_told(db, pairs, _stamp())
+        marked, told = marked + count, told + len(pairs)
+    return Told(told, 0, marked=marked)
