@@ -27,6 +27,6 @@ TABLE = (
             "console users file), the AMI secret's environment variable not set, an output "
             "path that cannot be written"),
     (INTERNAL, "a bug in ccf itself (CCF_DEBUG=1 shows the traceback)"),
-    (UNREACHABLE, "a service did not answer: ccf serve's HTTP API or Asterisk's AMI"),
+    (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI or an HTTP CRM"),
     (INTERRUPTED, "interrupted by Ctrl-C"),
 )

@@ -80,8 +80,11 @@ def prune(
             for table, count in done.counts:
                 write(f"  {table:16} {count:>9}\n")
             if done.files_left:
-                write(f"  {done.files_left} recording or voicemail file(s) of these calls stay "
-                      "on disk: prune them first with --recordings-before/--voicemail-before\n")
+                # counted from the store's rows: the disk is not looked at
+                write(f"  the store names {done.files_left} recording or voicemail file(s) of "
+                      "these calls that retention has not removed; any still on disk would be "
+                      "named by nothing after this: remove them first with "
+                      "--recordings-before/--voicemail-before\n")
     finally:
         db.close()
 

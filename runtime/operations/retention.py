@@ -68,9 +68,13 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str 
     note each in removed_files (file already gone: noted too), and mark the SQLite CRM's
     call_log entries naming them, noting it told (`crm`: its file; None: no CRM to update).
     `told_later`: an HTTP CRM is told afterwards (retention_crm.tell_http), not here."""
-    if not folder or not os.path.isdir(folder):
-        raise RetentionError(f"no recordings folder {folder!r} to delete files in: name it in "
-                             "ccf.toml ([paths] recordings) or with --recordings DIR")
+    if not folder:
+        raise RetentionError("no recordings folder is named: name it in ccf.toml ([paths] "
+                             "recordings) or with --recordings DIR")
+    if not os.path.isdir(folder):
+        raise RetentionError(f"the recordings folder {folder} does not exist: name the folder "
+                             "the recordings are in, in ccf.toml ([paths] recordings) or with "
+                             "--recordings DIR")
     stale = RetentionError("the call store's schema is older than this ccf's: bring it up to "
                            "date with `ccf store migrate` (a SQLite file: or open it once, "
                            "`ccf calls list`)")

@@ -95,7 +95,8 @@ def test_voicemail_files_and_a_missing_folder(tmp_path) -> None:
     assert f"(removed on {TODAY})" in shown.output
     missing = ccf("store", "prune", "--voicemail-before", "2026-12-01", "--store", store,
                   "--recordings", str(tmp_path / "nowhere"))
-    assert missing.exit_code == USAGE and "no recordings folder" in missing.output
+    assert missing.exit_code == USAGE
+    assert "recordings folder" in missing.output and "does not exist" in missing.output
 
 
 def test_the_store_folder_and_crm_come_from_ccf_toml(tmp_path) -> None:
@@ -115,3 +116,25 @@ def test_the_store_folder_and_crm_come_from_ccf_toml(tmp_path) -> None:
                  env={"CCF_STORE": ""})
     assert result.exit_code == USAGE
     assert f"error: {broken}: paths.store: 7 is not valid" in result.output
+
+
+def test_no_recordings_folder_named_says_where_to_name_one(tmp_path, monkeypatch) -> None:
+    store, _, _, _ = _recorded(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no ccf.toml here, and no --recordings
+    result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store)
+    assert result.exit_code == USAGE
+    assert "None" not in result.output
+    assert "no recordings folder is named: name it in ccf.toml ([paths] recordings) or with " \
+           "--recordings DIR" in result.output
+    gone = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
+               "--recordings", str(tmp_path / "nowhere"))
+    assert gone.exit_code == USAGE
+    assert f"the recordings folder {tmp_path / 'nowhere'} does not exist" in gone.output
+
+
+def test_the_files_a_prune_leaves_are_counted_as_the_store_names_them(tmp_path) -> None:
+    store, _, file, _ = _recorded(tmp_path)
+    result = ccf("store", "prune", "--before", "2026-12-31", "--dry-run", "--store", store)
+    assert "the store names 1 recording or voicemail file(s) of these calls that retention " \
+           "has not removed" in result.output
+    assert "stay on disk" not in result.output  # it does not look at the disk

@@ -86,7 +86,7 @@ def test_prune_and_retention_on_both_back_ends(store_target: str, tmp_path) -> N
     assert dry.output.splitlines()[1:] == real.output.splitlines()[1:]
     assert counts["calls"] == 20 and counts["agent_legs"] == 20
     assert counts["removed_files"] == 10 and counts["recordings"] == 20
-    assert "10 recording or voicemail file(s) of these calls stay" in real.output
+    assert "the store names 10 recording or voicemail file(s) of these calls" in real.output
     assert _rows(store_target, "SELECT call_id FROM calls ORDER BY call_id") == \
         [(f"c{n:03d}",) for n in range(20, 30)] + [("open",)]
     # the events of the calls kept, and no other's (how many batches a call's events took
