@@ -48,11 +48,13 @@
 
   function agents(list) {
     body("wall-agents", list.map((a) => {
-      const state = (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "") +
-                    " (" + ccf.clock(a.seconds) + ")";
+      // a held caller: the hold's own time, which is what a supervisor watches
+      const state = a.held ? "on hold (" + ccf.clock(a.held_seconds || 0) + ")"
+        : (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "") +
+          " (" + ccf.clock(a.seconds) + ")";
       return el("tr", {"data-agent": a.id},
         el("td", {}, a.name + " ", el("small", {class: "muted", text: a.id})),
-        el("td", {class: "state-" + a.state + " nowrap", text: state}),
+        el("td", {class: "state-" + a.state + (a.held ? " held" : "") + " nowrap", text: state}),
         el("td", {}, a.call_id ? (a.caller || "") + " " : "",
            a.call_id && a.queue ? el("span", {class: "muted", text: a.queue}) : null),
         el("td", {text: a.step || ""}),
