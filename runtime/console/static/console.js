@@ -83,6 +83,15 @@ const ccf = {
     return day + " " + time;
   },
 
+  // an agent's state as the wallboard and the agents page show it (a row of the `wall`
+  // event): a held caller shows the hold's own time, which is what a supervisor watches
+  stateWords(a) {
+    if (a.held) return "on hold";
+    return (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "");
+  },
+
+  stateSeconds(a) { return a.held ? (a.held_seconds || 0) : a.seconds; },
+
   clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;

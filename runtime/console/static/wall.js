@@ -48,10 +48,7 @@
 
   function agents(list) {
     body("wall-agents", list.map((a) => {
-      // a held caller: the hold's own time, which is what a supervisor watches
-      const state = a.held ? "on hold (" + ccf.clock(a.held_seconds || 0) + ")"
-        : (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "") +
-          " (" + ccf.clock(a.seconds) + ")";
+      const state = ccf.stateWords(a) + " (" + ccf.clock(ccf.stateSeconds(a)) + ")";
       return el("tr", {"data-agent": a.id},
         el("td", {}, a.name + " ", el("small", {class: "muted", text: a.id})),
         el("td", {class: "state-" + a.state + (a.held ? " held" : "") + " nowrap", text: state}),
