@@ -42,3 +42,12 @@ def test_a_supervisor_opening_the_desk_is_sent_back_to_the_wallboard(console) ->
 def test_a_stranger_is_still_sent_to_log_in(console) -> None:
     answer = console.client().get("/wall", headers=HTML)
     assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/wall"
+
+
+def test_a_form_posted_with_a_stale_token_gets_a_page_that_says_to_reload(console) -> None:
+    web = console.client("sup")
+    answer = web.post("/agents/li/pause", data={"reason": "break", "csrf": "stale"},
+                      headers=HTML)
+    assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+    assert "reload the page" in answer.text and 'class="back" href="/wall"' in answer.text
+    assert console.desk.status("li").state == "ready"  # nothing was done
