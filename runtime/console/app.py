@@ -20,8 +20,9 @@ from starlette.staticfiles import StaticFiles
 from ccdsl.runtime.console import pages
 from ccdsl.runtime.console.api_routes import ENDPOINTS, api_routes, error
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import Refused, refused, session_of
+from ccdsl.runtime.console.guard import Refused, session_of
 from ccdsl.runtime.console.login import home_of, login_routes
+from ccdsl.runtime.console.refusals import refused
 from ccdsl.runtime.console.sessions import Sessions
 from ccdsl.runtime.console.stream import live
 from ccdsl.runtime.console.templates import HERE

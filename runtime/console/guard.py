@@ -7,10 +7,9 @@ what it allows. Must not trust anything the browser says about a role.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse
 
 from ccdsl.runtime.console.sessions import COOKIE, Session
 
@@ -20,9 +19,17 @@ MAX_FORM_BYTES = 64 * 1024
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A request refused; `roles`: the roles it was for, when the asker's was another
+    (refusals.py words the page with them)."""
+
+    def __init__(self, status: int, message: str, roles: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.status = status
+        self.roles = roles
+
+
+def a_or_an(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
 def session_of(request: Request) -> Session | None:
@@ -54,7 +61,7 @@ def need(request: Request, *roles: str) -> Session:
     if session is None:
         raise Refused(401, "log in first (or your session has expired)")
     if roles and session.role not in roles:
-        raise Refused(403, f"a {session.role} may not do this")
+        raise Refused(403, f"{a_or_an(session.role)} may not do this", roles)
     return session
 
 
@@ -86,12 +93,3 @@ def reply(status: int = 200, **body: Any) -> JSONResponse:
     return JSONResponse({"ok": 200 <= status < 300, **body}, status,
                         headers={"Cache-Control": "no-store"})
 
-
-def refused(request: Request, exc: Exception) -> Response:
-    """A Refused, or a ControlError (the centre's refusal, with its status),
-    as the asker can use it: a page goes to the log-in, a script gets JSON."""
-    status = getattr(exc, "status", 500)
-    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-    if isinstance(exc, Refused) and status == 401 and wants_page:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
-    return reply(status, error=str(exc))

@@ -23,14 +23,20 @@ const ccf = {
     return {status: reply.status, ...data};
   },
 
+  // a notice at the foot of the window, closed by its button or after a while; while it
+  // shows, the page may scroll its own end above it (nothing stays under it)
   notice(text, bad = false) {
     const box = document.getElementById("notice");
     if (!box) return;
-    box.textContent = text;
+    const hide = () => { box.hidden = true; document.body.style.paddingBottom = ""; };
+    // the button's × is drawn by the style sheet: the notice's text stays the message alone
+    box.replaceChildren(ccf.el("span", {text}),
+                        ccf.el("button", {type: "button", class: "close", "aria-label": "close", title: "close", onclick: hide}));
     box.className = bad ? "notice bad" : "notice";
     box.hidden = false;
+    document.body.style.paddingBottom = (box.offsetHeight + 16) + "px";
     clearTimeout(ccf._noticeTimer);
-    ccf._noticeTimer = setTimeout(() => { box.hidden = true; }, bad ? 8000 : 4000);
+    ccf._noticeTimer = setTimeout(hide, bad ? 8000 : 4000);
   },
 
   // the live stream: handlers by event name; EventSource reconnects by itself and the
@@ -82,6 +88,15 @@ const ccf = {
     }
     return day + " " + time;
   },
+
+  // an agent's state as the wallboard and the agents page show it (a row of the `wall`
+  // event): a held caller shows the hold's own time, which is what a supervisor watches
+  stateWords(a) {
+    if (a.held) return "on hold";
+    return (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "");
+  },
+
+  stateSeconds(a) { return a.held ? (a.held_seconds || 0) : a.seconds; },
 
   clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));

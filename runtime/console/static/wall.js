@@ -26,12 +26,13 @@
 
   function queues(list) {
     body("wall-queues", list.map((q) => el("tr", {"data-queue": q.queue},
-      el("td", {text: q.queue}),
-      el("td", {class: "n", text: q.waiting}),
-      el("td", {class: "n", text: ccf.clock(q.longest_wait_s || 0)}),
-      el("td", {class: "n", text: pct(q.sl_today_pct)}),
-      el("td", {class: "n", text: q.abandoned_today}),
-      el("td", {class: "n", text: q.ready + " / " + q.busy + " / " + q.paused}))), 6, "no queues");
+      el("td", {class: "lead", text: q.queue}),
+      el("td", {class: "n", "data-label": "Waiting", text: q.waiting}),
+      el("td", {class: "n", "data-label": "Longest", text: ccf.clock(q.longest_wait_s || 0)}),
+      el("td", {class: "n", "data-label": "SL today", text: pct(q.sl_today_pct)}),
+      el("td", {class: "n", "data-label": "Abandoned", text: q.abandoned_today}),
+      el("td", {class: "n staffing", "data-label": "Ready / busy / paused",
+                text: q.ready + " / " + q.busy + " / " + q.paused}))), 6, "no queues");
   }
 
   function monitorButtons(a) {
@@ -48,43 +49,42 @@
 
   function agents(list) {
     body("wall-agents", list.map((a) => {
-      const state = (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "") +
-                    " (" + ccf.clock(a.seconds) + ")";
+      const state = ccf.stateWords(a) + " (" + ccf.clock(ccf.stateSeconds(a)) + ")";
       return el("tr", {"data-agent": a.id},
-        el("td", {}, a.name + " ", el("small", {class: "muted", text: a.id})),
-        el("td", {class: "state-" + a.state + " nowrap", text: state}),
-        el("td", {}, a.call_id ? (a.caller || "") + " " : "",
+        el("td", {class: "lead"}, a.name + " ", el("small", {class: "muted", text: a.id})),
+        el("td", {class: "state-" + a.state + (a.held ? " held" : "") + " nowrap", "data-label": "State", text: state}),
+        el("td", {"data-label": "Call"}, a.call_id ? (a.caller || "") + " " : "",
            a.call_id && a.queue ? el("span", {class: "muted", text: a.queue}) : null),
-        el("td", {text: a.step || ""}),
-        el("td", {class: "monitor"}, monitorButtons(a)));
+        el("td", {class: "step", "data-label": "Step", text: a.step || ""}),
+        el("td", {class: "monitor wide"}, monitorButtons(a)));
     }), 5, "no agents");
   }
 
   function workers(list) {
     body("wall-workers", list.map((w) => el("tr", {"data-worker": w.host + " " + w.pid},
-      el("td", {}, String(w.host) + " ", el("small", {class: "muted", text: w.pid})),
-      el("td", {text: w.address || ""}),
-      el("td", {class: "worker-" + w.status, text: w.status}),
-      el("td", {class: w.answering === false ? "worker-silent" : null,
+      el("td", {class: "lead"}, String(w.host) + " ", el("small", {class: "muted", text: w.pid})),
+      el("td", {"data-label": "FastAGI", text: w.address || ""}),
+      el("td", {class: "worker-" + w.status, "data-label": "Status", text: w.status}),
+      el("td", {class: w.answering === false ? "worker-silent" : null, "data-label": "Its calls",
                 text: w.answering === true ? "shown" : w.answering === false ? "not answering" : ""}),
-      el("td", {class: "n", text: w.calls_running}),
-      el("td", {class: "n", text: w.served}),
-      el("td", {text: w.version || ""}),
-      el("td", {class: "n", text: ccf.clock(w.seconds_since_heartbeat || 0) + " ago"}))),
+      el("td", {class: "n", "data-label": "Calls", text: w.calls_running}),
+      el("td", {class: "n", "data-label": "Served", text: w.served}),
+      el("td", {"data-label": "Version", text: w.version || ""}),
+      el("td", {class: "n", "data-label": "Last beat", text: ccf.clock(w.seconds_since_heartbeat || 0) + " ago"}))),
       8, "no workers in the call store");
   }
 
   function callRows(list) {
     // every worker's calls; the worker's name is the peer's own text: set as text only
     body("wall-call-rows", list.map((c) => el("tr", {"data-call": c.call_id},
-      el("td", {}, c.worker, c.here && c.worker ? el("small", {class: "muted", text: " (this one)"}) : null),
-      el("td", {text: c.caller || ""}),
-      el("td", {text: c.flow || ""}),
-      el("td", {text: c.step || ""}),
-      el("td", {text: c.state || ""}),
-      el("td", {text: c.queue || ""}),
-      el("td", {text: c.agent || ""}),
-      el("td", {class: "n", text: ccf.clock(c.seconds || 0)}))), 8, "no calls in progress");
+      el("td", {"data-label": "Worker"}, c.worker, c.here && c.worker ? el("small", {class: "muted", text: " (this one)"}) : null),
+      el("td", {class: "lead", text: c.caller || ""}),
+      el("td", {"data-label": "Flow", text: c.flow || ""}),
+      el("td", {"data-label": "Step", text: c.step || ""}),
+      el("td", {"data-label": "State", text: c.state || ""}),
+      el("td", {"data-label": "Queue", text: c.queue || ""}),
+      el("td", {"data-label": "Agent", text: c.agent || ""}),
+      el("td", {class: "n", "data-label": "Time", text: ccf.clock(c.seconds || 0)}))), 8, "no calls in progress");
   }
 
   function silent(names) {

@@ -1,0 +1,47 @@
+"""What a refused request gets back, as its asker can use it: a browser asking for a page gets
+a page in the console's layout (or the log-in), a script gets JSON; the status is the refusal's.
+
+Must not decide who may do what (guard.need does); it only words the answer.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ccdsl.runtime.console.guard import ADMIN, AGENT, SUPERVISOR, Refused, reply, session_of
+from ccdsl.runtime.console.login import home_of
+from ccdsl.runtime.console.templates import page
+
+WHO = {AGENT: "agents", SUPERVISOR: "supervisors", ADMIN: "administrators"}
+HOME_NAME = {"/desk": "your desk", "/wall": "the wallboard"}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser's page or form, not a script (ccf.post asks for JSON)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+def whose(roles: tuple[str, ...]) -> str:
+    """'supervisors and administrators' for (supervisor, admin)."""
+    names = [WHO.get(role, role + "s") for role in roles]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
+
+
+def refused(request: Request, exc: Exception) -> Response:
+    """A Refused, or a ControlError (the centre's refusal, with its status)."""
+    status = getattr(exc, "status", 500)
+    if not wants_page(request):
+        return reply(status, error=str(exc))
+    session = session_of(request)
+    if isinstance(exc, Refused) and status == 401 and request.method == "GET":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+    home = home_of(session.role) if session else "/login"
+    roles = getattr(exc, "roles", ())
+    return page(request, "refused.html", status_code=status,
+                heading=f"This page is for {whose(roles)}" if roles and status == 403
+                else "This cannot be done", reason=str(exc), home=home,
+                home_name=HOME_NAME.get(home, "the log-in"))

@@ -1,0 +1,54 @@
+"""Hold on the wallboard: an agent whose caller is on hold shows "on hold (m:ss)", the time
+since the hold began (not since the call was answered), on the page and in the live events."""
+
+from __future__ import annotations
+
+import re
+
+from tests.console.rig import read_live
+from tests.console.test_wall import on_call
+
+HTML = {"Accept": "text/html"}
+
+
+def wall_events(web, until):
+    pairs = read_live(web, lambda seen: any(kind == "wall" and until(data)
+                                            for kind, data in seen))
+    return [data for kind, data in pairs if kind == "wall" and until(data)][-1]
+
+
+def row_of(snapshot: dict, agent: str) -> dict:
+    return next(a for a in snapshot["agents"] if a["id"] == agent)
+
+
+def test_an_agent_on_hold_shows_on_hold_with_the_holds_time(console) -> None:
+    on_call(console, "zhang", "live-1")
+    console.run(console.desk.hold("zhang", "live-1", True))
+    sup = console.client("sup")
+    held = row_of(wall_events(sup, lambda d: row_of(d, "zhang")["held"]), "zhang")
+    assert held["state"] == "on_call" and held["held_seconds"] is not None
+    assert 0 <= held["held_seconds"] <= held["seconds"]
+    page = sup.get("/wall", headers=HTML).text
+    row = re.search(r'<tr data-agent="zhang">.*?</tr>', page, re.S)[0]
+    assert re.search(r"on hold \(\d+:\d\d\)", row), row
+    assert "on call" not in row
+
+    console.run(console.desk.hold("zhang", "live-1", False))
+    back = row_of(wall_events(sup, lambda d: not row_of(d, "zhang")["held"]), "zhang")
+    assert back["held_seconds"] is None
+    row = re.search(r'<tr data-agent="zhang">.*?</tr>', sup.get("/wall", headers=HTML).text,
+                    re.S)[0]
+    assert "on call (" in row and "on hold" not in row
+
+
+def test_a_hold_is_timed_from_when_it_began(console) -> None:
+    """The board hears the hold when it happens (the live feed), not when a page asks."""
+    from datetime import timedelta
+
+    on_call(console, "zhang", "live-2")
+    board = console.app.state.board
+    console.run(console.desk.hold("zhang", "live-2", True))
+    call_id, since = board.held_since["zhang"]
+    assert call_id == "live-2"
+    status = console.desk.status("zhang")
+    assert since >= status.since - timedelta(seconds=1)
