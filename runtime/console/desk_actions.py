@@ -73,6 +73,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             mine = f"call {status.call_id}" if status.call_id else "no call"
             return reply(403, error=f"call {call_id} is not the call on your desk ({mine}): "
                                     "you may act only on your own call")
+        refusal = _not_now(action, status.state, call_id)
+        if refusal:
+            return reply(409, error=refusal)
         try:
             done = await ACTIONS[action](ctx, agent, call_id, fields)
         except ValueError as exc:
@@ -131,6 +134,20 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 def _state(status: Any) -> Response:
     """The desk's state after a change (a ControlError is answered by the app)."""
     return reply(me=status.to_json())
+
+
+def _not_now(action: str, state: str, call_id: str) -> str | None:
+    """Why the action does not fit the call's state now, or None. A call that
+    still rings is the queue's: hanging it up (or holding, transferring it)
+    would drop a caller who is still waiting for an agent."""
+    if action == "answer":
+        return None if state == "ringing" else f"call {call_id} is already answered"
+    if state == "ringing":
+        return (f"call {call_id} is ringing and not answered yet: answer it, or let it "
+                "ring on; the caller stays in the queue for the next agent")
+    if state != "on_call":
+        return f"call {call_id} is over on your desk: nothing to {action.replace('_', ' ')}"
+    return None
 
 
 def _own_message(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any]:

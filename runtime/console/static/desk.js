@@ -38,10 +38,13 @@
     $("btn-pause").title = me.state === "logged_out" ? "join the queues first" : "";
     $("btn-leave").textContent = me.state === "logged_out" ? "Join the queues" : "Leave the queues";
     $("btn-leave").disabled = ["ringing", "on_call"].includes(me.state);
-    $("call-controls").hidden = !me.call || !["ringing", "on_call"].includes(me.state);
+    $("call-controls").hidden = !me.call || !(me.state === "on_call" || (me.state === "ringing" && canAnswer));
     // hold, transfer, a party and reading need the conversation: not offered while it rings
     $("call-controls").classList.toggle("ringing", me.state === "ringing");
     $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
+    // a ringing call is answered (or left to ring on), never hung up: that would drop a
+    // caller still waiting in the queue (the server refuses it too)
+    $("btn-hangup").hidden = me.state !== "on_call";
     held = me.state === "on_call" && Boolean(status.held);
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends
