@@ -163,7 +163,7 @@ def may_wrap_up(ctx: ConsoleContext, agent: str, call_id: str) -> None:
     """Refused unless this agent took the call: its desk names it, or the
     call's record or wrap-up request names the agent."""
     status = ctx.desk.status(agent)
-    if status.call_id == call_id:
+    if status.call_id == call_id or call_id in status.wrapups:
         return
     record = ctx.store.call(call_id)
     if record is None:

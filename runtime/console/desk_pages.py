@@ -69,7 +69,10 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
                     wrapup_error=form_error, wrapup_call=status.call_id if form else None,
-                    agent_name=session.name or agent)
+                    agent_name=session.name or agent,
+                    # a log-out refused (a plain form's post, no script): why, if still so
+                    logout_refused=ctx.desk.why_not_leave(agent)
+                    if request.query_params.get("refused") == "logout" else None)
 
     async def summary(request: Request) -> Response:
         """The page's parts that change with calls ending: the day, the follow-ups."""

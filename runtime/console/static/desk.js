@@ -334,6 +334,17 @@
     if (r.ok) ccf.notice("reading to the caller (" + r.language + ")");
   });
 
+  // log out asks the server, which refuses while a call rings, is talked on or waits for its
+  // wrap-up: the refusal is shown here and the desk stays
+  const logoutForm = document.querySelector("form[action='/logout']");
+  if (logoutForm) {
+    logoutForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const r = await ccf.post("/logout");
+      if (r.ok) window.location = r.next || "/login";
+    });
+  }
+
   // ---- live -------------------------------------------------------------------------------------
   ccf.live({
     state: (d) => { skew = (Date.parse(d.now) || Date.now()) - Date.now(); showPop(d.pop); showMe(d.me); },
