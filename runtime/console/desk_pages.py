@@ -59,8 +59,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         status = ctx.desk.status(agent)
         pop = ctx.pops.by_agent.get(agent)
         form, form_error = None, None
-        if status.call_id and status.state in ("on_call", "wrapup"):
-            form, form_error = await off_loop(wrapup_form, ctx, status.call_id)
+        due = form_due(status)
+        if due:
+            form, form_error = await off_loop(wrapup_form, ctx, due)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone()),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
@@ -68,7 +69,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
-                    wrapup_error=form_error, wrapup_call=status.call_id if form else None,
+                    wrapup_error=form_error, wrapup_call=due if form else None,
                     agent_name=session.name or agent,
                     # a log-out refused (a plain form's post, no script): why, if still so
                     logout_refused=ctx.desk.why_not_leave(agent)
@@ -94,6 +95,17 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/desk/summary", summary, methods=["GET"]),
             Route("/desk/wrapup/{call_id}", wrapup, methods=["GET"]),
             *desk_actions.routes(ctx)]
+
+
+def form_due(status: Any) -> str | None:
+    """The call whose wrap-up form the desk shows: the oldest not saved
+    (whatever the agent's state now), else the call being talked on or
+    wrapped up (a form asked for while the agent still talks)."""
+    if status.wrapups:
+        return status.wrapups[0]
+    if status.call_id and status.state in ("on_call", "wrapup"):
+        return status.call_id
+    return None
 
 
 def can_answer(ctx: ConsoleContext) -> bool:

@@ -47,9 +47,11 @@
     $("btn-hangup").hidden = me.state !== "on_call";
     held = me.state === "on_call" && Boolean(status.held);
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
-    // the form exists once the flow has asked for it, as the conversation ends
-    if (me.call && me.state === "wrapup" && wrapupCall !== me.call) {
-      loadWrapup(me.call);
+    // the form exists once the flow has asked for it, as the conversation ends; it stays
+    // until saved whatever the agent does meanwhile (the server keeps the list)
+    const due = (status.wrapups || [])[0] || (me.state === "wrapup" ? me.call : null);
+    if (due && wrapupCall !== due) {
+      loadWrapup(due);
     }
     if (["ringing", "on_call"].includes(me.state) && $("wrapup-form").hidden) {
       $("wrapup-none").textContent = "The form of your call appears here when the conversation ends.";
@@ -249,11 +251,13 @@
       return;
     }
     showWrapup(callId, data.fields);
+    $("wrapup").classList.add("due");
   }
 
   function showWrapup(callId, fields) {
     const form = $("wrapup-form");
     form.action = "/desk/wrapup/" + encodeURIComponent(callId);
+    $("wrapup-of").textContent = callId;
     const box = $("wrapup-fields");
     box.replaceChildren();
     fields.forEach((f, i) => {
@@ -288,8 +292,10 @@
     if (reply.ok) {
       ccf.notice("wrap-up saved");
       form.hidden = true; wrapupCall = null;
+      $("wrapup").classList.remove("due");
       $("wrapup-none").hidden = false;
       $("wrapup-none").textContent = "Saved.";
+      if (reply.me) showMe(reply.me);  // the next unsaved form, if any
       refresh();
       return;
     }
