@@ -90,6 +90,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         values = {k[len(FIELD_PREFIX):]: v for k, v in fields.items()
                   if k.startswith(FIELD_PREFIX)}
         status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
+        if status == 409 and body.get("already") == "saved":
+            await ctx.desk.wrapped_up(agent, call_id)  # saved before: its form waits no more
+            return reply(409, error=body.get("error"), me=ctx.desk.status(agent).to_json())
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}

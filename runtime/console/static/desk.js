@@ -288,7 +288,22 @@
     const fields = {};
     for (const [k, v] of new FormData(form).entries()) if (k !== "csrf") fields[k] = v;
     for (const box of form.querySelectorAll(".problem")) box.textContent = "";
-    const reply = await ccf.post(form.getAttribute("action"), fields);
+    // one save at a time: a double click must not post the wrap-up twice
+    const save = $("btn-wrapup");
+    if (save.disabled) return;
+    save.disabled = true;
+    let reply;
+    try {
+      reply = await ccf.post(form.getAttribute("action"), fields);
+    } finally {
+      save.disabled = false;
+    }
+    if (reply.status === 409 && reply.me) {  // saved before (another tab): nothing to do here
+      form.hidden = true; wrapupCall = null;
+      $("wrapup").classList.remove("due");
+      showMe(reply.me);
+      return;
+    }
     if (reply.ok) {
       ccf.notice("wrap-up saved");
       form.hidden = true; wrapupCall = null;
