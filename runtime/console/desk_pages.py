@@ -62,7 +62,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         due = form_due(status)
         if due:
             form, form_error = await off_loop(wrapup_form, ctx, due)
-        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone()),
+        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone(), agent),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
                     followups=await off_loop(followups, ctx, agent),
@@ -187,9 +187,12 @@ def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
 # ---- the pop -----------------------------------------------------------------------------
 
 
-def pop_view(pop: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
+def pop_view(pop: dict[str, Any] | None, zone: tzinfo,
+             viewer: str | None = None) -> dict[str, Any] | None:
     """The screen pop (screenpop.payload) as the template shows it: text only,
-    times in the centre's zone."""
+    times in the centre's zone. A last call links to its page only when the
+    viewer (an agent) took it, as the calls pages allow, and to its recording
+    only when it was recorded too."""
     if not pop:
         return None
     call = pop.get("call") or {}
@@ -197,7 +200,9 @@ def pop_view(pop: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
     recent = []
     for r in pop.get("recent_calls") or []:
         wrapup = r.get("wrapup") or {}
-        recent.append({"call_id": text_of(r.get("call_id")),
+        mine = viewer is not None and r.get("agent") == viewer
+        recent.append({"call_id": text_of(r.get("call_id")), "linked": mine,
+                       "recorded": mine and bool(r.get("recorded")),
                        "time": local_text(text_of(r.get("time")), zone),
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
                        "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())

@@ -179,6 +179,8 @@
     }
     for (const r of recent) {
       const id = encodeURIComponent(text(r.call_id));
+      // an agent opens only the calls they took (the server's rule): no link that gives a 404
+      const mine = Boolean(r.agent) && text(r.agent) === root.dataset.agent;
       const wrap = r.wrapup && typeof r.wrapup === "object"
         ? Object.entries(r.wrapup).map(([k, v]) => k + ": " + text(v)).join(", ") : text(r.wrapup);
       list.append(ccf.el("li", {},
@@ -186,8 +188,8 @@
         ccf.el("span", {class: "outcome", text: words(r.outcome)}),
         r.agent ? " · agent " + text(r.agent) : "",
         wrap ? ccf.el("span", {class: "wrapup", text: " · " + wrap}) : null, " ",
-        ccf.el("a", {href: "/history/" + id, text: "details"}), " ",
-        ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"})));
+        mine ? ccf.el("a", {href: "/history/" + id, text: "details"}) : null, " ",
+        mine && r.recorded ? ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"}) : null));
     }
   }
 
