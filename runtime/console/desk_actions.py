@@ -81,7 +81,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         except ValueError as exc:
             return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
-        return reply(call_id=call_id, action=action, **done)
+        return reply(call_id=call_id, action=action, **done,
+                     me=ctx.desk.status(agent).to_json())
 
     async def wrapup(request: Request) -> Response:
         agent, fields = await need_agent_form(request)

@@ -30,9 +30,11 @@
     me.state = status.state; me.reason = status.reason; me.call = status.call_id || null;
     me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
+    held = me.state === "on_call" && Boolean(status.held);
     const box = $("state");
-    box.textContent = stateWords(me.state) + (me.reason ? ": " + me.reason : "");
-    box.className = "state state-" + me.state;
+    // a caller on hold is said so: the agent (and whoever looks) sees why it is quiet
+    box.textContent = held ? "on hold" : stateWords(me.state) + (me.reason ? ": " + me.reason : "");
+    box.className = "state state-" + me.state + (held ? " state-held" : "");
     $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
     $("btn-pause").disabled = ["ringing", "on_call", "logged_out"].includes(me.state);
     $("btn-pause").title = me.state === "logged_out" ? "join the queues first" : "";
@@ -45,7 +47,6 @@
     // a ringing call is answered (or left to ring on), never hung up: that would drop a
     // caller still waiting in the queue (the server refuses it too)
     $("btn-hangup").hidden = me.state !== "on_call";
-    held = me.state === "on_call" && Boolean(status.held);
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends; it stays
     // until saved whatever the agent does meanwhile (the server keeps the list)
@@ -337,12 +338,9 @@
   $("btn-leave").addEventListener("click", () => act(me.state === "logged_out" ? "/desk/join" : "/desk/leave"));
   $("btn-answer").addEventListener("click", () => act(callUrl("answer")));
   $("btn-hangup").addEventListener("click", () => act(callUrl("hangup")));
-  $("btn-hold").addEventListener("click", async () => {
-    if ((await act(callUrl("hold"))).ok) { held = true; $("btn-hold").hidden = true; $("btn-resume").hidden = false; }
-  });
-  $("btn-resume").addEventListener("click", async () => {
-    if ((await act(callUrl("resume"))).ok) { held = false; $("btn-hold").hidden = false; $("btn-resume").hidden = true; }
-  });
+  // the reply's state (held or not) is shown by act
+  $("btn-hold").addEventListener("click", () => act(callUrl("hold")));
+  $("btn-resume").addEventListener("click", () => act(callUrl("resume")));
   $("btn-transfer").addEventListener("click", async () => {
     const r = await act(callUrl("transfer"), {kind: $("transfer-kind").value, value: $("transfer-value").value, mode: $("transfer-mode").value});
     if (r.ok) ccf.notice("transferred to " + $("transfer-value").value);
