@@ -165,19 +165,22 @@ def _own_message(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any
 
 def may_wrap_up(ctx: ConsoleContext, agent: str, call_id: str) -> None:
     """Refused unless this agent took the call: its desk names it, or the
-    call's record or wrap-up request names the agent."""
+    call's record or wrap-up request names the agent. Another agent's call
+    gets the same 404 as a call that does not exist (docs/console.md: an
+    agent learns nothing of other agents' calls)."""
     status = ctx.desk.status(agent)
     if status.call_id == call_id or call_id in status.wrapups:
         return
+    missing = Refused(404, f"no call {call_id} of yours in the call store")
     record = ctx.store.call(call_id)
     if record is None:
-        raise Refused(404, f"no call {call_id} in the call store")
+        raise missing
     if record.get("agent") == agent:
         return
     asked = [e for e in ctx.store.events(call_id) if e.get("kind") == "wrapup_requested"]
     if asked and (asked[-1].get("data") or {}).get("agent") == agent:
         return
-    raise Refused(403, f"call {call_id} was not yours: only the agent who took it wraps it up")
+    raise missing
 
 
 # ---- the call actions ----------------------------------------------------------------------
