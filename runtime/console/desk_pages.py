@@ -207,14 +207,15 @@ def pop_view(pop: dict[str, Any] | None, zone: tzinfo,
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
                        "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
                        if isinstance(wrapup, dict) else text_of(wrapup)})
-    chosen = flow_items(pop.get("items"))
+    # one shape ringing or answered: the CRM record is shown as a flow's chosen record is
+    chosen = flow_items(pop.get("items")) or (flow_items([customer])
+                                              if isinstance(customer, dict) else [])
     return {"call_id": text_of(call.get("id")), "caller": text_of(call.get("caller")),
             "caller_name": text_of(call.get("caller_name")),
             "dialled": text_of(call.get("dialled")), "flow": text_of(call.get("flow")),
             "path": path_text(call.get("path") or []),
             # what the flow's `screen_pop` chose, when it chose something (desk.js: flowItems)
-            "customer": chosen or ([(text_of(k), text_of(v)) for k, v in customer.items()]
-                                   if isinstance(customer, dict) else []),
+            "customer": chosen,
             "recent": recent}
 
 
@@ -227,12 +228,21 @@ def flow_items(items: Any) -> list[tuple[str, str | None]]:
             head = " ".join(text_of(item[k]) for k in ("kind", "id") if item.get(k) is not None)
             if head:
                 rows.append((head, None))
-            rows.extend((text_of(k), text_of(json.dumps(v, ensure_ascii=False)
-                                             if isinstance(v, (dict, list)) else v))
+            rows.extend((text_of(k), value_text(v))
                         for k, v in item.items() if k not in ("kind", "id"))
         else:
             rows.append(("flow", text_of(item)))
     return rows
+
+
+def value_text(value: Any) -> str:
+    """A pop value as text: a duration ({"duration_ms": N}) as a clock, a
+    record or list as JSON, else its text (desk.js: shown)."""
+    if isinstance(value, dict) and set(value) == {"duration_ms"} \
+            and isinstance(value["duration_ms"], (int, float)):
+        return clock_text(int(value["duration_ms"]) // 1000)
+    return text_of(json.dumps(value, ensure_ascii=False)
+                   if isinstance(value, (dict, list)) else value)
 
 
 # ---- the wrap-up form --------------------------------------------------------------------

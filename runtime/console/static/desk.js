@@ -120,6 +120,10 @@
     if (typeof v === "string") return ccf.when(v);
     if (Array.isArray(v)) return v.map(shown).join(", ");
     if (v && typeof v === "object") {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === "duration_ms" && typeof v.duration_ms === "number") {
+        return ccf.clock(v.duration_ms / 1000);  // a duration: 75000 -> 1:15
+      }
       if (v.name !== undefined && v.name !== null) {
         const tag = [v.kind, v.id].filter((x) => x !== undefined && x !== null).map(text).join(" ");
         return text(v.name) + (tag ? " (" + tag + ")" : "");
@@ -154,7 +158,11 @@
     table.replaceChildren();
     const pick = $("read-field");
     pick.replaceChildren(ccf.el("option", {value: "", text: "(type a text, or pick a CRM field)"}));
-    const chosen = flowItems(items);
+    // one shape ringing or answered: the CRM record alone is shown as a flow's chosen record
+    let chosen = flowItems(items);
+    if (!chosen.length && customer && typeof customer === "object" && !Array.isArray(customer)) {
+      chosen = flowItems([customer]);
+    }
     for (const [key, value] of chosen) {
       if (value === null) {
         table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, text: key})));
