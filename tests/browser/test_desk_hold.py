@@ -10,7 +10,7 @@ from tests.console.desk_calls import on_call
 from tests.console.rig import Console
 
 from .desk_rig import desk_of, state_is
-from .screens import Watched
+from .screens import Watched, shoot
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def test_hold_reads_on_hold_until_resume(browser, console) -> None:
         desk.reload()
         state_is(desk, "on hold")
         assert desk.inner_text("#state") == "On hold"  # as it reads (first letter up)
+        shoot(desk, "desk-on-hold")
         desk.click("#btn-resume")
         state_is(desk, "on call")
         assert ("hold", "c1", True) in console.control.asked

@@ -10,7 +10,7 @@ from tests.console.desk_calls import pop, ringing
 from tests.console.rig import Console
 
 from .desk_rig import desk_of
-from .screens import Watched
+from .screens import Watched, shoot
 
 CUSTOMER = {"kind": "customer", "id": "C5005", "name": "Li Ming", "tier": "VIP"}
 ROWS = "() => [...document.querySelectorAll('#crm th')].map(t => t.textContent)"
@@ -39,6 +39,9 @@ def test_the_crm_card_has_one_shape_ringing_and_answered(browser, console) -> No
         assert desk.evaluate(ROWS) == ["customer C5005", "name", "tier", "call c1",
                                        "queue_wait"]
         assert "1:15" in desk.inner_text("#crm")
+        shoot(desk, "desk-pop-shape")
+        desk.set_viewport_size({"width": 390, "height": 844})
+        shoot(desk, "desk-pop-shape-narrow")
     finally:
         context.close()
     assert watched.errors == []
