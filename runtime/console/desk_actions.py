@@ -73,12 +73,16 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             mine = f"call {status.call_id}" if status.call_id else "no call"
             return reply(403, error=f"call {call_id} is not the call on your desk ({mine}): "
                                     "you may act only on your own call")
+        refusal = _not_now(action, status.state, call_id)
+        if refusal:
+            return reply(409, error=refusal)
         try:
             done = await ACTIONS[action](ctx, agent, call_id, fields)
         except ValueError as exc:
             return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
-        return reply(call_id=call_id, action=action, **done)
+        return reply(call_id=call_id, action=action, **done,
+                     me=ctx.desk.status(agent).to_json())
 
     async def wrapup(request: Request) -> Response:
         agent, fields = await need_agent_form(request)
@@ -87,6 +91,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         values = {k[len(FIELD_PREFIX):]: v for k, v in fields.items()
                   if k.startswith(FIELD_PREFIX)}
         status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
+        if status == 409 and body.get("already") == "saved":
+            await ctx.desk.wrapped_up(agent, call_id)  # saved before: its form waits no more
+            return reply(409, error=body.get("error"), me=ctx.desk.status(agent).to_json())
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}
@@ -133,6 +140,20 @@ def _state(status: Any) -> Response:
     return reply(me=status.to_json())
 
 
+def _not_now(action: str, state: str, call_id: str) -> str | None:
+    """Why the action does not fit the call's state now, or None. A call that
+    still rings is the queue's: hanging it up (or holding, transferring it)
+    would drop a caller who is still waiting for an agent."""
+    if action == "answer":
+        return None if state == "ringing" else f"call {call_id} is already answered"
+    if state == "ringing":
+        return (f"call {call_id} is ringing and not answered yet: answer it, or let it "
+                "ring on; the caller stays in the queue for the next agent")
+    if state != "on_call":
+        return f"call {call_id} is over on your desk: nothing to {action.replace('_', ' ')}"
+    return None
+
+
 def _own_message(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any]:
     found = message(ctx.store, call_id)
     if found is None:
@@ -144,19 +165,22 @@ def _own_message(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any
 
 def may_wrap_up(ctx: ConsoleContext, agent: str, call_id: str) -> None:
     """Refused unless this agent took the call: its desk names it, or the
-    call's record or wrap-up request names the agent."""
+    call's record or wrap-up request names the agent. Another agent's call
+    gets the same 404 as a call that does not exist (docs/console.md: an
+    agent learns nothing of other agents' calls)."""
     status = ctx.desk.status(agent)
-    if status.call_id == call_id:
+    if status.call_id == call_id or call_id in status.wrapups:
         return
+    missing = Refused(404, f"no call {call_id} of yours in the call store")
     record = ctx.store.call(call_id)
     if record is None:
-        raise Refused(404, f"no call {call_id} in the call store")
+        raise missing
     if record.get("agent") == agent:
         return
     asked = [e for e in ctx.store.events(call_id) if e.get("kind") == "wrapup_requested"]
     if asked and (asked[-1].get("data") or {}).get("agent") == agent:
         return
-    raise Refused(403, f"call {call_id} was not yours: only the agent who took it wraps it up")
+    raise missing
 
 
 # ---- the call actions ----------------------------------------------------------------------

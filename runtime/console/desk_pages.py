@@ -59,17 +59,21 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         status = ctx.desk.status(agent)
         pop = ctx.pops.by_agent.get(agent)
         form, form_error = None, None
-        if status.call_id and status.state in ("on_call", "wrapup"):
-            form, form_error = await off_loop(wrapup_form, ctx, status.call_id)
-        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone()),
+        due = form_due(status)
+        if due:
+            form, form_error = await off_loop(wrapup_form, ctx, due)
+        return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone(), agent),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
                     followups=await off_loop(followups, ctx, agent),
                     reasons=ctx.settings.pause_reasons, can_answer=can_answer(ctx),
                     target_kinds=TARGET_KINDS, transfer_modes=TRANSFER_MODES,
                     languages=LANGUAGES, wrapup=form_view(form) if form else None,
-                    wrapup_error=form_error, wrapup_call=status.call_id if form else None,
-                    agent_name=session.name or agent)
+                    wrapup_error=form_error, wrapup_call=due if form else None,
+                    agent_name=session.name or agent,
+                    # a log-out refused (a plain form's post, no script): why, if still so
+                    logout_refused=ctx.desk.why_not_leave(agent)
+                    if request.query_params.get("refused") == "logout" else None)
 
     async def summary(request: Request) -> Response:
         """The page's parts that change with calls ending: the day, the follow-ups."""
@@ -91,6 +95,17 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/desk/summary", summary, methods=["GET"]),
             Route("/desk/wrapup/{call_id}", wrapup, methods=["GET"]),
             *desk_actions.routes(ctx)]
+
+
+def form_due(status: Any) -> str | None:
+    """The call whose wrap-up form the desk shows: the oldest not saved
+    (whatever the agent's state now), else the call being talked on or
+    wrapped up (a form asked for while the agent still talks)."""
+    if status.wrapups:
+        return status.wrapups[0]
+    if status.call_id and status.state in ("on_call", "wrapup"):
+        return status.call_id
+    return None
 
 
 def can_answer(ctx: ConsoleContext) -> bool:
@@ -172,9 +187,12 @@ def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
 # ---- the pop -----------------------------------------------------------------------------
 
 
-def pop_view(pop: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
+def pop_view(pop: dict[str, Any] | None, zone: tzinfo,
+             viewer: str | None = None) -> dict[str, Any] | None:
     """The screen pop (screenpop.payload) as the template shows it: text only,
-    times in the centre's zone."""
+    times in the centre's zone. A last call links to its page only when the
+    viewer (an agent) took it, as the calls pages allow, and to its recording
+    only when it was recorded too."""
     if not pop:
         return None
     call = pop.get("call") or {}
@@ -182,19 +200,22 @@ def pop_view(pop: dict[str, Any] | None, zone: tzinfo) -> dict[str, Any] | None:
     recent = []
     for r in pop.get("recent_calls") or []:
         wrapup = r.get("wrapup") or {}
-        recent.append({"call_id": text_of(r.get("call_id")),
+        mine = viewer is not None and r.get("agent") == viewer
+        recent.append({"call_id": text_of(r.get("call_id")), "linked": mine,
+                       "recorded": mine and bool(r.get("recorded")),
                        "time": local_text(text_of(r.get("time")), zone),
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
                        "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
                        if isinstance(wrapup, dict) else text_of(wrapup)})
-    chosen = flow_items(pop.get("items"))
+    # one shape ringing or answered: the CRM record is shown as a flow's chosen record is
+    chosen = flow_items(pop.get("items")) or (flow_items([customer])
+                                              if isinstance(customer, dict) else [])
     return {"call_id": text_of(call.get("id")), "caller": text_of(call.get("caller")),
             "caller_name": text_of(call.get("caller_name")),
             "dialled": text_of(call.get("dialled")), "flow": text_of(call.get("flow")),
             "path": path_text(call.get("path") or []),
             # what the flow's `screen_pop` chose, when it chose something (desk.js: flowItems)
-            "customer": chosen or ([(text_of(k), text_of(v)) for k, v in customer.items()]
-                                   if isinstance(customer, dict) else []),
+            "customer": chosen,
             "recent": recent}
 
 
@@ -207,12 +228,21 @@ def flow_items(items: Any) -> list[tuple[str, str | None]]:
             head = " ".join(text_of(item[k]) for k in ("kind", "id") if item.get(k) is not None)
             if head:
                 rows.append((head, None))
-            rows.extend((text_of(k), text_of(json.dumps(v, ensure_ascii=False)
-                                             if isinstance(v, (dict, list)) else v))
+            rows.extend((text_of(k), value_text(v))
                         for k, v in item.items() if k not in ("kind", "id"))
         else:
             rows.append(("flow", text_of(item)))
     return rows
+
+
+def value_text(value: Any) -> str:
+    """A pop value as text: a duration ({"duration_ms": N}) as a clock, a
+    record or list as JSON, else its text (desk.js: shown)."""
+    if isinstance(value, dict) and set(value) == {"duration_ms"} \
+            and isinstance(value["duration_ms"], (int, float)):
+        return clock_text(int(value["duration_ms"]) // 1000)
+    return text_of(json.dumps(value, ensure_ascii=False)
+                   if isinstance(value, (dict, list)) else value)
 
 
 # ---- the wrap-up form --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ccdsl.runtime.console.guard import AGENT, Refused, need, need_form, own_ori
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import COOKIE
 from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.console_users import password_ok
 
 log = logging.getLogger("ccdsl.console")
@@ -79,14 +80,30 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
 
     async def logout(request: Request) -> Response:
         session, _ = await need_form(request)
+        script = "application/json" in request.headers.get("accept", "")
         if session.agent is not None:
+            # an agent on a call (or with its wrap-up unsaved) stays: ending the session
+            # would leave them in the queues with nobody at the desk
+            why = ctx.desk.why_not_leave(session.agent)
             try:
-                await ctx.desk.logout(session.agent)
-            except Exception as exc:  # noqa: BLE001 - the session ends even so
-                log.warning("agent %s left the console but stays in the queues: %s",
-                            session.agent, exc)
+                if why is None:
+                    await ctx.desk.logout(session.agent)
+            except Exception as exc:  # noqa: BLE001 - the session ends even so, but a call
+                if isinstance(exc, ControlError) and exc.status == 409:  # came meanwhile
+                    why = ctx.desk.why_not_leave(session.agent) or str(exc)
+                else:
+                    log.warning("agent %s left the console but stays in the queues: %s",
+                                session.agent, exc)
+            if why is not None:
+                log.info("console: agent %s may not log out now: %s", session.agent, why)
+                if script:
+                    return JSONResponse({"ok": False, "error": why}, 409,
+                                        headers={"Cache-Control": "no-store"})
+                return RedirectResponse("/desk?refused=logout", 303)
         request.app.state.sessions.end(session.id)
-        reply = RedirectResponse("/login", 303)
+        reply = (JSONResponse({"ok": True, "next": "/login"},
+                              headers={"Cache-Control": "no-store"}) if script
+                 else RedirectResponse("/login", 303))
         reply.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         return reply
 

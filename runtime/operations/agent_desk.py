@@ -26,6 +26,7 @@ STATES = ("logged_out", "ready", "paused", "ringing", "on_call", "wrapup")
 WRAPUP_REASON = "wrap-up"  # the queue pause while an agent fills a call's wrap-up form
 NO_ANSWER_REASON = "no answer"  # app_queue's Auto-Pause of a member who let a call ring out
 DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "coaching")
+MAX_UNSAVED = 50  # wrap-up forms an agent may leave unsaved before the oldest is forgotten
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ class AgentStatus:
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
     held: bool = False  # the caller is on hold (on_call only)
+    # the calls whose wrap-up form waits to be saved, oldest first: kept whatever the agent
+    # does meanwhile (ready, pause, leave the queues, the next call) until it is saved
+    wrapups: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "state": self.state, "since": self.since.isoformat(),
-                "reason": self.reason, "call_id": self.call_id, "held": self.held}
+                "reason": self.reason, "call_id": self.call_id, "held": self.held,
+                "wrapups": list(self.wrapups)}
 
 
 class AgentDesk:
@@ -82,6 +87,21 @@ class AgentDesk:
 
     def logged_in(self, agent: str) -> bool:
         return self.status(agent).state != "logged_out"
+
+    def why_not_leave(self, agent: str) -> str | None:
+        """Why the agent may not log out of the console now (a call rings, is
+        talked on, or its wrap-up is not saved), said with what to do; None
+        when they may."""
+        now = self.status(agent)
+        if now.state == "ringing":
+            return ("a call is ringing on your desk: answer it, or let it ring out, "
+                    "then log out")
+        if now.state == "on_call":
+            return "you are on a call: finish the call first, then log out"
+        if now.wrapups:
+            return (f"the wrap-up of call {now.wrapups[0]} is not saved: save the wrap-up "
+                    f"of call {now.wrapups[0]} first, then log out")
+        return None
 
     # -- people's changes ------------------------------------------------------------
 
@@ -135,10 +155,16 @@ class AgentDesk:
         return after
 
     async def wrapped_up(self, agent: str, call_id: str) -> None:
-        """The agent saved the call's wrap-up: ready again if it was wrapping
-        that call up."""
+        """The agent saved the call's wrap-up: its form no longer waits, and
+        the agent is ready again if it was wrapping that call up."""
         now = self._status.get(agent)
-        if now is not None and now.state == "wrapup" and now.call_id == call_id:
+        if now is None:
+            return
+        if call_id in now.wrapups:
+            self._status[agent] = now = replace(
+                now, wrapups=tuple(c for c in now.wrapups if c != call_id))
+            self.feed.publish("agent", now.to_json(), agent=agent)
+        if now.state == "wrapup" and now.call_id == call_id:
             await self.ready(agent)
 
     # -- the calls' events -----------------------------------------------------------
@@ -169,6 +195,11 @@ class AgentDesk:
         if not form:
             self._set(agent, "ready")
             return
+        waiting = tuple(c for c in self._status[agent].wrapups if c != call_id) + (call_id,)
+        if len(waiting) > MAX_UNSAVED:
+            log.warning("agent %s left %d wrap-up forms unsaved: the oldest (call %s) is no "
+                        "longer shown", agent, len(waiting), waiting[0])
+        self._status[agent] = replace(self._status[agent], wrapups=waiting[-MAX_UNSAVED:])
         self._set(agent, "wrapup", call_id=call_id)
         # no call is offered while the form is open
         self._spawn(self._pause_for_wrapup(agent, call_id))

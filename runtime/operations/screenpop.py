@@ -69,7 +69,8 @@ def recent_calls(history: Callable[[str, str, int], list[dict]], caller: str | N
         wrapup = json.loads(row["wrapup"]) if row.get("wrapup") else None
         out.append({"call_id": row["call_id"], "time": row["started"],
                     "outcome": row["outcome"], "agent": row["agent"],
-                    "wrapup": (wrapup or {}).get("values")})
+                    "wrapup": (wrapup or {}).get("values"),
+                    "recorded": bool(row.get("recording"))})
     return out
 
 

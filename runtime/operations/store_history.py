@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 ReadFile = Callable[[str, tuple | list], list[Any]]
-RECENT_KEYS = ("call_id", "started", "started_ms", "outcome", "agent", "wrapup")
+RECENT_KEYS = ("call_id", "started", "started_ms", "outcome", "agent", "wrapup", "recording")
 
 
 def last_agent(unwritten: Sequence[dict[str, Any]], read: ReadFile, phone: str,
@@ -37,15 +37,33 @@ def last_agent(unwritten: Sequence[dict[str, Any]], read: ReadFile, phone: str,
 
 def recent_calls(unwritten: Sequence[dict[str, Any]], read: ReadFile, caller: str,
                  exclude: str, limit: int) -> list[dict[str, Any]]:
-    """The caller's last `limit` calls but `exclude`, newest first: call_id,
-    started, started_ms, outcome, agent, wrapup (JSON text) as stored."""
+    """The caller's last `limit` finished calls that started before `exclude`
+    (the call being offered), newest first: call_id, started, started_ms,
+    outcome, agent, wrapup (JSON text), recording as stored. A call still in
+    progress (another line of the same caller) has no outcome yet to show."""
     found = {row["call_id"]: {k: row[k] for k in RECENT_KEYS} for row in unwritten
              if row["caller"] == caller and row["call_id"] != exclude}
-    rows = read(f"SELECT {', '.join(RECENT_KEYS)} FROM calls WHERE caller = ? AND "
-                "call_id <> ? ORDER BY started_ms DESC, call_id DESC LIMIT ?",
-                (caller, exclude, limit))
+    before = _started_ms(unwritten, read, exclude)
+    sql = (f"SELECT {', '.join(RECENT_KEYS)} FROM calls WHERE caller = ? AND call_id <> ? "
+           "AND outcome IS NOT NULL")
+    args: list[Any] = [caller, exclude]
+    if before is not None:
+        sql += " AND started_ms <= ?"
+        args.append(before)
+    rows = read(sql + " ORDER BY started_ms DESC, call_id DESC LIMIT ?", (*args, limit))
     for row in rows:
         found.setdefault(row["call_id"], dict(row))  # memory is the newer account
-    newest = sorted(found.values(), key=lambda r: (r["started_ms"] or 0, r["call_id"]),
-                    reverse=True)
+    done = [r for r in found.values() if r["outcome"] is not None
+            and (before is None or (r["started_ms"] or 0) <= before)]
+    newest = sorted(done, key=lambda r: (r["started_ms"] or 0, r["call_id"]), reverse=True)
     return newest[:limit]
+
+
+def _started_ms(unwritten: Sequence[dict[str, Any]], read: ReadFile,
+                call_id: str) -> int | None:
+    """When the call started (None: not in the store)."""
+    for row in unwritten:
+        if row["call_id"] == call_id:
+            return row["started_ms"]
+    rows = read("SELECT started_ms FROM calls WHERE call_id = ?", (call_id,))
+    return rows[0][0] if rows else None

@@ -347,6 +347,12 @@ class WrapupDesk:
     in the survey) keeps its record in the call store's memory until it
     ends, and its final record would overwrite a wrap-up written now: the
     checked values wait and are stored when the call ends (`call_ended`).
+
+    A call's wrap-up is taken once: a second one (a double click, another
+    tab, a later re-post) is refused with 409, so the CRM logs the call once
+    and the saved values are not overwritten. `saving` holds the calls whose
+    wrap-up is being stored now (claimed before the first await, so two
+    requests at once cannot both pass).
     """
 
     def __init__(self, store, crm, ir_of: IrLookup | None, *,
@@ -358,6 +364,7 @@ class WrapupDesk:
         self.running = running
         self.now = now
         self.pending: dict[str, tuple[str | None, dict[str, Any], int | None]] = {}
+        self.saving: set[str] = set()
 
     async def submit(self, call_id: str, body: Any) -> Outcome:
         if not isinstance(body, Mapping):
@@ -391,12 +398,41 @@ class WrapupDesk:
         who = agent or form.agent or record.get("agent")
         wrapup_ms = self._wrapup_ms(events)
         body_out = {"ok": True, "call_id": call_id, "fields": to_json(checked.values)}
-        if self.running(call_id):
-            self.pending[call_id] = (who, checked.values, wrapup_ms)
-            return Outcome(200, {**body_out, "stored": "when the call ends"})
-        crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
-                                 wrapup_ms=wrapup_ms, at=self.now())
-        return Outcome(200, {**body_out, "stored": "now", "crm": crm})
+        taken = self._taken(call_id, record)
+        if taken is not None:
+            return taken
+        self.saving.add(call_id)  # no await since the check above
+        try:
+            # read again now it is claimed: another request may have stored it meanwhile
+            again = await asyncio.to_thread(self.store.call, call_id)
+            taken = self._taken(call_id, again or record, claimed=True)
+            if taken is not None:
+                return taken
+            if self.running(call_id):
+                self.pending[call_id] = (who, checked.values, wrapup_ms)
+                return Outcome(200, {**body_out, "stored": "when the call ends"})
+            crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
+                                     wrapup_ms=wrapup_ms, at=self.now())
+            return Outcome(200, {**body_out, "stored": "now", "crm": crm})
+        finally:
+            self.saving.discard(call_id)
+
+    def _taken(self, call_id: str, record: Mapping[str, Any], *,
+               claimed: bool = False) -> Outcome | None:
+        """409 when the call's wrap-up is stored, waits for the call's end or
+        is being stored by another request now; else None."""
+        stored = record.get("wrapup")
+        if call_id in self.saving and not claimed:
+            already, said = "saving", "is being saved now (a second press?)"
+        elif call_id in self.pending:
+            already, said = "saved", "is already saved: it is stored when the call ends"
+        elif isinstance(stored, Mapping) and stored.get("values") is not None:
+            already, said = "saved", "is already saved"
+        else:
+            return None
+        return Outcome(409, {"ok": False, "already": already,
+                             "error": f"the wrap-up of call {call_id} {said}; "
+                                      "a saved wrap-up is not changed"})
 
     async def call_ended(self, call_id: str) -> None:
         """Store the wrap-up that waited for this call to end."""

@@ -30,23 +30,29 @@
     me.state = status.state; me.reason = status.reason; me.call = status.call_id || null;
     me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
+    held = me.state === "on_call" && Boolean(status.held);
     const box = $("state");
-    box.textContent = stateWords(me.state) + (me.reason ? ": " + me.reason : "");
-    box.className = "state state-" + me.state;
+    // a caller on hold is said so: the agent (and whoever looks) sees why it is quiet
+    box.textContent = held ? "on hold" : stateWords(me.state) + (me.reason ? ": " + me.reason : "");
+    box.className = "state state-" + me.state + (held ? " state-held" : "");
     $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
     $("btn-pause").disabled = ["ringing", "on_call", "logged_out"].includes(me.state);
     $("btn-pause").title = me.state === "logged_out" ? "join the queues first" : "";
     $("btn-leave").textContent = me.state === "logged_out" ? "Join the queues" : "Leave the queues";
     $("btn-leave").disabled = ["ringing", "on_call"].includes(me.state);
-    $("call-controls").hidden = !me.call || !["ringing", "on_call"].includes(me.state);
+    $("call-controls").hidden = !me.call || !(me.state === "on_call" || (me.state === "ringing" && canAnswer));
     // hold, transfer, a party and reading need the conversation: not offered while it rings
     $("call-controls").classList.toggle("ringing", me.state === "ringing");
     $("btn-answer").hidden = !canAnswer || me.state !== "ringing";
-    held = me.state === "on_call" && Boolean(status.held);
+    // a ringing call is answered (or left to ring on), never hung up: that would drop a
+    // caller still waiting in the queue (the server refuses it too)
+    $("btn-hangup").hidden = me.state !== "on_call";
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
-    // the form exists once the flow has asked for it, as the conversation ends
-    if (me.call && me.state === "wrapup" && wrapupCall !== me.call) {
-      loadWrapup(me.call);
+    // the form exists once the flow has asked for it, as the conversation ends; it stays
+    // until saved whatever the agent does meanwhile (the server keeps the list)
+    const due = (status.wrapups || [])[0] || (me.state === "wrapup" ? me.call : null);
+    if (due && wrapupCall !== due) {
+      loadWrapup(due);
     }
     if (["ringing", "on_call"].includes(me.state) && $("wrapup-form").hidden) {
       $("wrapup-none").textContent = "The form of your call appears here when the conversation ends.";
@@ -114,6 +120,10 @@
     if (typeof v === "string") return ccf.when(v);
     if (Array.isArray(v)) return v.map(shown).join(", ");
     if (v && typeof v === "object") {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === "duration_ms" && typeof v.duration_ms === "number") {
+        return ccf.clock(v.duration_ms / 1000);  // a duration: 75000 -> 1:15
+      }
       if (v.name !== undefined && v.name !== null) {
         const tag = [v.kind, v.id].filter((x) => x !== undefined && x !== null).map(text).join(" ");
         return text(v.name) + (tag ? " (" + tag + ")" : "");
@@ -148,7 +158,11 @@
     table.replaceChildren();
     const pick = $("read-field");
     pick.replaceChildren(ccf.el("option", {value: "", text: "(type a text, or pick a CRM field)"}));
-    const chosen = flowItems(items);
+    // one shape ringing or answered: the CRM record alone is shown as a flow's chosen record
+    let chosen = flowItems(items);
+    if (!chosen.length && customer && typeof customer === "object" && !Array.isArray(customer)) {
+      chosen = flowItems([customer]);
+    }
     for (const [key, value] of chosen) {
       if (value === null) {
         table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, text: key})));
@@ -174,6 +188,8 @@
     }
     for (const r of recent) {
       const id = encodeURIComponent(text(r.call_id));
+      // an agent opens only the calls they took (the server's rule): no link that gives a 404
+      const mine = Boolean(r.agent) && text(r.agent) === root.dataset.agent;
       const wrap = r.wrapup && typeof r.wrapup === "object"
         ? Object.entries(r.wrapup).map(([k, v]) => k + ": " + text(v)).join(", ") : text(r.wrapup);
       list.append(ccf.el("li", {},
@@ -181,8 +197,8 @@
         ccf.el("span", {class: "outcome", text: words(r.outcome)}),
         r.agent ? " · agent " + text(r.agent) : "",
         wrap ? ccf.el("span", {class: "wrapup", text: " · " + wrap}) : null, " ",
-        ccf.el("a", {href: "/history/" + id, text: "details"}), " ",
-        ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"})));
+        mine ? ccf.el("a", {href: "/history/" + id, text: "details"}) : null, " ",
+        mine && r.recorded ? ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"}) : null));
     }
   }
 
@@ -246,11 +262,13 @@
       return;
     }
     showWrapup(callId, data.fields);
+    $("wrapup").classList.add("due");
   }
 
   function showWrapup(callId, fields) {
     const form = $("wrapup-form");
     form.action = "/desk/wrapup/" + encodeURIComponent(callId);
+    $("wrapup-of").textContent = callId;
     const box = $("wrapup-fields");
     box.replaceChildren();
     fields.forEach((f, i) => {
@@ -281,12 +299,29 @@
     const fields = {};
     for (const [k, v] of new FormData(form).entries()) if (k !== "csrf") fields[k] = v;
     for (const box of form.querySelectorAll(".problem")) box.textContent = "";
-    const reply = await ccf.post(form.getAttribute("action"), fields);
+    // one save at a time: a double click must not post the wrap-up twice
+    const save = $("btn-wrapup");
+    if (save.disabled) return;
+    save.disabled = true;
+    let reply;
+    try {
+      reply = await ccf.post(form.getAttribute("action"), fields);
+    } finally {
+      save.disabled = false;
+    }
+    if (reply.status === 409 && reply.me) {  // saved before (another tab): nothing to do here
+      form.hidden = true; wrapupCall = null;
+      $("wrapup").classList.remove("due");
+      showMe(reply.me);
+      return;
+    }
     if (reply.ok) {
       ccf.notice("wrap-up saved");
       form.hidden = true; wrapupCall = null;
+      $("wrapup").classList.remove("due");
       $("wrapup-none").hidden = false;
       $("wrapup-none").textContent = "Saved.";
+      if (reply.me) showMe(reply.me);  // the next unsaved form, if any
       refresh();
       return;
     }
@@ -311,12 +346,9 @@
   $("btn-leave").addEventListener("click", () => act(me.state === "logged_out" ? "/desk/join" : "/desk/leave"));
   $("btn-answer").addEventListener("click", () => act(callUrl("answer")));
   $("btn-hangup").addEventListener("click", () => act(callUrl("hangup")));
-  $("btn-hold").addEventListener("click", async () => {
-    if ((await act(callUrl("hold"))).ok) { held = true; $("btn-hold").hidden = true; $("btn-resume").hidden = false; }
-  });
-  $("btn-resume").addEventListener("click", async () => {
-    if ((await act(callUrl("resume"))).ok) { held = false; $("btn-hold").hidden = false; $("btn-resume").hidden = true; }
-  });
+  // the reply's state (held or not) is shown by act
+  $("btn-hold").addEventListener("click", () => act(callUrl("hold")));
+  $("btn-resume").addEventListener("click", () => act(callUrl("resume")));
   $("btn-transfer").addEventListener("click", async () => {
     const r = await act(callUrl("transfer"), {kind: $("transfer-kind").value, value: $("transfer-value").value, mode: $("transfer-mode").value});
     if (r.ok) ccf.notice("transferred to " + $("transfer-value").value);
@@ -330,6 +362,17 @@
     const r = await act(callUrl("read"), {text: $("read-text").value, language: $("read-language").value});
     if (r.ok) ccf.notice("reading to the caller (" + r.language + ")");
   });
+
+  // log out asks the server, which refuses while a call rings, is talked on or waits for its
+  // wrap-up: the refusal is shown here and the desk stays
+  const logoutForm = document.querySelector("form[action='/logout']");
+  if (logoutForm) {
+    logoutForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const r = await ccf.post("/logout");
+      if (r.ok) window.location = r.next || "/login";
+    });
+  }
 
   // ---- live -------------------------------------------------------------------------------------
   ccf.live({

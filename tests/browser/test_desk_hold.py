@@ -1,0 +1,42 @@
+"""Hold shows on the desk: the state reads "on hold" until Resume, a reload too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.console.desk_calls import on_call
+from tests.console.rig import Console
+
+from .desk_rig import desk_of, state_is
+from .screens import Watched, shoot
+
+
+@pytest.fixture
+def console(tmp_path: Path):
+    rig = Console(tmp_path)
+    yield rig
+    rig.close()
+
+
+def test_hold_reads_on_hold_until_resume(browser, console) -> None:
+    watched = Watched()
+    context, desk = desk_of(browser, console, watched)
+    try:
+        on_call(console, "c1")
+        state_is(desk, "on call")
+        desk.click("#btn-hold")
+        state_is(desk, "on hold")
+        assert desk.is_visible("#btn-resume") and not desk.is_visible("#btn-hold")
+        desk.reload()
+        state_is(desk, "on hold")
+        assert desk.inner_text("#state") == "On hold"  # as it reads (first letter up)
+        shoot(desk, "desk-on-hold")
+        desk.click("#btn-resume")
+        state_is(desk, "on call")
+        assert ("hold", "c1", True) in console.control.asked
+        assert ("hold", "c1", False) in console.control.asked
+    finally:
+        context.close()
+    assert watched.errors == []

@@ -1,0 +1,55 @@
+"""Save is disabled while the wrap-up is being saved: a double click posts it once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.console.desk_calls import store_call, wrapping_up
+from tests.console.rig import Console
+
+from .desk_rig import desk_of
+from .screens import Watched
+
+
+@pytest.fixture
+def console(tmp_path: Path):
+    rig = Console(tmp_path)
+    yield rig
+    rig.close()
+
+
+def test_a_double_click_on_save_posts_the_wrap_up_once(browser, console) -> None:
+    gate = console.run(_event())
+    posted: list[str] = []
+
+    async def slow(call_id, body):
+        posted.append(call_id)
+        await gate.wait()
+        return 200, {"ok": True, "call_id": call_id}
+
+    console.ctx.wrapup = slow
+    store_call(console, "w1")
+    watched = Watched()
+    context, desk = desk_of(browser, console, watched)
+    try:
+        wrapping_up(console, "w1")
+        desk.wait_for_selector("#wrapup-form:not([hidden])")
+        desk.fill(".field[data-field=reason] [name='f.reason']", "order status")
+        desk.select_option(".field[data-field=resolved] [name='f.resolved']", "yes")
+        desk.dblclick("#btn-wrapup")
+        desk.wait_for_function("() => document.getElementById('btn-wrapup').disabled")
+        desk.click("#btn-wrapup", force=True)  # a third press while it is saved
+        console.call_soon(gate.set)
+        desk.wait_for_function("() => document.getElementById('notice').textContent"
+                               " === 'wrap-up saved'")
+        assert posted == ["w1"]
+        assert not desk.is_disabled("#btn-wrapup")
+    finally:
+        context.close()
+
+
+async def _event() -> asyncio.Event:
+    return asyncio.Event()

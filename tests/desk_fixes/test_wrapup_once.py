@@ -1,0 +1,86 @@
+"""A call's wrap-up is saved once: a second save (a double click, another tab, a later
+re-post) is refused with 409, so the CRM gets one log_call and the saved values stay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ccdsl.runtime.operations.wrapup import WrapupDesk
+from tests.console.desk_calls import store_call, wrapping_up
+
+
+class Crm:
+    """log_call kept; `gate` (when set) holds each log until it is opened."""
+
+    def __init__(self, gate: asyncio.Event | None = None) -> None:
+        self.logged: list[dict] = []
+        self.gate = gate
+
+    async def log_call(self, entry) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.logged.append(entry)
+
+
+def wire(console, crm: Crm) -> WrapupDesk:
+    desk = WrapupDesk(console.store, crm, None)
+
+    async def submit(call_id, body):
+        outcome = await desk.submit(call_id, body)
+        return outcome.status, outcome.body
+
+    console.ctx.wrapup = submit
+    return desk
+
+
+def post(console, web, url, **fields):
+    return web.post(url, data=fields, headers={"X-CSRF-Token": console.csrf(web)})
+
+
+def test_a_second_save_is_refused_and_the_first_values_stay(console) -> None:
+    crm = Crm()
+    wire(console, crm)
+    store_call(console, "w1")
+    web = console.client("zhang")
+    wrapping_up(console, "w1")
+    first = post(console, web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
+    assert first.status_code == 200, first.text
+    again = post(console, web, "/desk/wrapup/w1", **{"f.reason": "changed", "f.resolved": "no"})
+    assert again.status_code == 409, again.text
+    assert "already saved" in again.json()["error"]
+    assert again.json()["me"]["wrapups"] == []  # its form waits no more
+    assert console.store.call("w1")["wrapup"]["values"] == {"reason": "order", "resolved": True}
+    assert len(crm.logged) == 1
+
+
+def test_two_saves_at_once_write_the_crm_once(console) -> None:
+    async def main():
+        crm = Crm(asyncio.Event())
+        desk = WrapupDesk(console.store, crm, None)
+        body = {"agent": "zhang", "fields": {"reason": "order", "resolved": "yes"}}
+        first = asyncio.ensure_future(desk.submit("w1", body))
+        while not first.done() and not crm.gate.is_set():
+            await asyncio.sleep(0.01)
+            if desk.saving:  # the first is in the CRM's log_call now
+                break
+        second = await desk.submit("w1", body)
+        crm.gate.set()
+        return await first, second, crm.logged
+
+    store_call(console, "w1")
+    first, second, logged = console.run(main())
+    assert first.status == 200 and second.status == 409, (first, second)
+    assert "being saved" in second.body["error"]
+    assert len(logged) == 1
+
+
+def test_a_saved_wrap_up_is_refused_over_the_api_too(console) -> None:
+    async def main():
+        desk = WrapupDesk(console.store, None, None, running=lambda call_id: True)
+        body = {"fields": {"reason": "order", "resolved": "yes"}}
+        return await desk.submit("w1", body), await desk.submit("w1", body)
+
+    store_call(console, "w1", ended=False)
+    taken, again = console.run(main())
+    assert taken.status == 200 and taken.body["stored"] == "when the call ends"
+    assert again.status == 409 and "already saved" in again.body["error"]
