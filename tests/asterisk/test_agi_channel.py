@@ -14,6 +14,7 @@ import pytest
 from doubles.transcript import read_transcript
 
 from asterisk import wires
+from asterisk.centre import WAIT_S
 from ccdsl.runtime.asterisk.agi import AgiSession, environment_from
 from ccdsl.runtime.asterisk.agi_channel import AgiChannel, call_info
 from ccdsl.runtime.asterisk.agi_line import AgiSettings, AnswerHooks
@@ -29,7 +30,6 @@ from ccdsl.runtime.core.channel import (
 from ccdsl.runtime.core.clock import SystemClock
 from ccdsl.runtime.core.errors import CallHungUp, ExternalError
 
-STEP = 5.0  # every network wait in these tests
 CALL_ID = "1795652892.31"
 # reply shapes, verbatim from the captures
 OK0 = b"200 result=0\n"
@@ -70,7 +70,7 @@ class Asterisk:
         self.writer = writer
 
     async def expect(self, line: bytes, *replies: bytes | float) -> None:
-        got = await asyncio.wait_for(self.reader.readuntil(b"\n"), STEP)
+        got = await asyncio.wait_for(self.reader.readuntil(b"\n"), WAIT_S)
         assert got == line
         await self.send(*replies)
 
@@ -90,7 +90,7 @@ class Asterisk:
 @contextlib.asynccontextmanager
 async def a_call(tmp_path: Path, *, tts: FakeTts | None = None, call_id: str = CALL_ID,
                  say_languages: tuple[str, ...] = ("en",)):
-    server, wire, (a_reader, a_writer) = await wires.socket_pair(STEP)
+    server, wire, (a_reader, a_writer) = await wires.socket_pair(WAIT_S)
     env = environment_from({"agi_network_script": "main_menu?lang=en", "agi_uniqueid": call_id,
                             "agi_channel": "PJSIP/sipp-00000000", "agi_callerid": "+8613800000001",
                             "agi_extension": "s", "agi_dnid": "5551000"})
@@ -346,14 +346,14 @@ def test_say_with_asterisk_sounds_and_by_tts(tmp_path):
                 await ast.expect(line, OK0)
                 await task
             task = asyncio.create_task(ch.say("date", "2026-11-26", "en"))
-            line = await asyncio.wait_for(ast.reader.readuntil(b"\n"), STEP)
+            line = await asyncio.wait_for(ast.reader.readuntil(b"\n"), WAIT_S)
             epoch = int(line.split(b'"')[1])
             assert line.startswith(b"SAY DATE ")
             assert datetime.fromtimestamp(epoch, UTC).date().isoformat() == "2026-11-26"
             await ast.send(OK0)
             await task
             task = asyncio.create_task(ch.say("time", "14:30", "en"))
-            line = await asyncio.wait_for(ast.reader.readuntil(b"\n"), STEP)
+            line = await asyncio.wait_for(ast.reader.readuntil(b"\n"), WAIT_S)
             moment = datetime.fromtimestamp(int(line.split(b'"')[1]), UTC)
             assert line.startswith(b"SAY TIME ") and (moment.hour, moment.minute) == (14, 30)
             await ast.send(OK0)
