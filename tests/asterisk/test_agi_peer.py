@@ -94,7 +94,7 @@ async def replay(name: str, backend: Backend, line: CallerLine, *,
             results.append((command, expected, got, time.perf_counter() - started))
         writer.close()
 
-    await against(server, backend, line, hangup_delay_s=hangup_delay_s)
+    await against(server, backend, line, hangup_delay_s=hangup_delay_s, timeout=WAIT_S)
     assert header_seen == [b"".join(head)]
     return results
 

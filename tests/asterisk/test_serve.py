@@ -122,7 +122,8 @@ async def serving_a_queue_line(folder: Path, ir: dict, phones: Mapping[str, Phon
         await until(lambda: {"zhang", "li", "wang"} <= {
             a.id for a in live.centre.agents() if "service" in (a.queues or ())},
             "the agents in the service queue")
-        read_by(peer, live.ami)  # the rings reach ccf serve before the queue goes on
+        # the rings reach ccf serve before the queue goes on
+        read_by(peer, live.ami, timeout_s=WAIT_S)
         yield live, peer, port
     finally:
         await live.stop(1.0)
@@ -212,8 +213,11 @@ def test_a_deploy_after_start_rebuilds_the_live_queue_view(tmp_path: Path) -> No
                 peer.add_queue(queue, strategy="leastrecent")
             version = deploy(config, {"hotline": compiled(IWS / "hotline.ccf")}, "hotline")
             await until(lambda: live.flows.version == version, "the new version in service")
-            await until(lambda: "service" in (live.centre.agent("zhang").queues or ()),
-                        "zhang in the service queue")
+            # each QueueAdd's event reaches the live view on its own: wait for the last
+            await until(lambda: "service" in (live.centre.agent("zhang").queues or ())
+                        and {"service", "support"} <= set(live.centre.agent("wang").queues
+                                                          or ()),
+                        "zhang in the service queue, wang in both")
             agents = {a.id: sorted(a.queues) for a in live.centre.agents()}
         finally:
             await live.stop(1.0)
