@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from asterisk.centre import compiled
+from asterisk.centre import WAIT_S, compiled, until
 from doubles import logs
 
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, parse_reply
@@ -28,7 +28,6 @@ from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
-WAIT_S = 5.0
 caplog_ccdsl = logs.caplog_ccdsl  # the fixture
 problems = logs.problems
 
@@ -137,10 +136,7 @@ def run(tmp_path: Path, flow: str, hostile: dict[str, str]):
         try:
             left = dict(hostile)
             commands = await raw_call(port, lambda c: reply_to(c, left))
-            for _ in range(int(WAIT_S / 0.01)):
-                if results:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: results, "the server to file the call's result")
         finally:
             await server.stop(1.0)
             crm.close_now()

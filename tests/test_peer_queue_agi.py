@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from asterisk.centre import WAIT_S
 from doubles.raw import RawResponder
 
 from ccdsl.runtime.core.centre import Agent, AgentState
@@ -46,7 +47,7 @@ def drive(peer: SimBackend, commands: list[str]) -> list[bytes]:
         host, port = await responder.start()
         line = CallerLine(script="line", channel="PJSIP/caller-00000001", uniqueid="c1",
                           callerid="+8613800000001", extension="4008005678", priority=3)
-        await AgiCaller(host, port, peer, line, timeout=5).run()
+        await AgiCaller(host, port, peer, line, timeout=WAIT_S).run()
         await responder.stop()
         return responder.replies[0]
 

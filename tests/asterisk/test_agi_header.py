@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from asterisk.centre import WAIT_S
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, read_environment
 from ccdsl.runtime.asterisk.agi_wire import AgiWire
 
@@ -21,7 +22,7 @@ WANT = {"agi_network": "yes", "agi_network_script": "main?lang=fr",
 
 
 def read(data: bytes, *, chunk: int = 1 << 16, close: bool = True, limit: int = 64 * 1024,
-         timeout: float = 5.0):
+         timeout: float = WAIT_S):
     """What read_environment makes of `data` arriving in chunks of `chunk` bytes, and the
     line the wire holds after it (the first reply)."""
     async def main():

@@ -17,6 +17,7 @@ from doubles.raw import RawResponder, ScriptBackend, against
 from doubles.transcript import captures_dir, read_transcript
 
 from asterisk import wires
+from asterisk.centre import WAIT_S, until
 from ccdsl.runtime.asterisk.agi import AgiProtocolError, command_line, read_environment
 from ccdsl.runtime.core.channel import CallInfo
 from ccdsl.runtime.core.clock import VirtualClock
@@ -85,15 +86,15 @@ async def replay(name: str, backend: Backend, line: CallerLine, *,
     header_seen: list[bytes] = []
 
     async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        header_seen.append(await asyncio.wait_for(reader.readexactly(len(b"".join(head))), 5))
+        header_seen.append(await asyncio.wait_for(reader.readexactly(len(b"".join(head))), WAIT_S))
         for command, expected in steps:
             started = time.perf_counter()
             writer.write(command)
-            got = await asyncio.wait_for(reader.readexactly(len(expected)), 5)
+            got = await asyncio.wait_for(reader.readexactly(len(expected)), WAIT_S)
             results.append((command, expected, got, time.perf_counter() - started))
         writer.close()
 
-    await against(server, backend, line, hangup_delay_s=hangup_delay_s)
+    await against(server, backend, line, hangup_delay_s=hangup_delay_s, timeout=WAIT_S)
     assert header_seen == [b"".join(head)]
     return results
 
@@ -137,12 +138,12 @@ def test_our_server_reads_the_peers_header() -> None:
         got = []
 
         async def server(wire):
-            got.append(await read_environment(wire, timeout=2))
+            got.append(await read_environment(wire, timeout=WAIT_S))
             wire.close()
 
         srv, port = await wires.serve(server)
         line = CallerLine(script="main_menu?lang=en", callerid="+861", args=("x",))
-        await AgiCaller("127.0.0.1", port, Backend(), line, timeout=5).run()
+        await AgiCaller("127.0.0.1", port, Backend(), line, timeout=WAIT_S).run()
         srv.close()
         return got[0]
 
@@ -225,7 +226,7 @@ def test_unknown_commands_and_usage_errors(line: str, reply: bytes | None) -> No
     async def main():
         responder = RawResponder([line])
         host, port = await responder.start()
-        await AgiCaller(host, port, Backend(), timeout=5).run()
+        await AgiCaller(host, port, Backend(), timeout=WAIT_S).run()
         await responder.stop()
         return b"".join(responder.replies[0])
 
@@ -247,7 +248,7 @@ def test_the_stream_file_usage_text_is_asterisks() -> None:
     async def main():
         responder = RawResponder(["STREAM FILE"])
         host, port = await responder.start()
-        await AgiCaller(host, port, Backend(), timeout=5).run()
+        await AgiCaller(host, port, Backend(), timeout=WAIT_S).run()
         await responder.stop()
         return b"".join(responder.replies[0])
 
@@ -263,7 +264,7 @@ def test_a_dead_channel_answers_by_the_dead_column() -> None:
     async def main():
         responder = RawResponder(commands)
         host, port = await responder.start()
-        report = await AgiCaller(host, port, ScriptBackend(hang_up_at=1), timeout=5).run()
+        report = await AgiCaller(host, port, ScriptBackend(hang_up_at=1), timeout=WAIT_S).run()
         await responder.stop()
         return responder.replies[0], report
 
@@ -317,15 +318,15 @@ def test_broken_header_blocks_reach_the_server_as_sent(header: str, message: str
 
         async def server(wire):
             try:
-                await read_environment(wire, timeout=2, limit=64 * 1024)
+                await read_environment(wire, timeout=WAIT_S, limit=64 * 1024)
             except AgiProtocolError as exc:
                 errors.append(str(exc))
             wire.close()
 
         srv, port = await wires.serve(server)
         report = await AgiCaller("127.0.0.1", port, ScriptBackend(header=header),
-                                 timeout=5).run()
-        await asyncio.sleep(0.05)
+                                 timeout=WAIT_S).run()
+        await until(lambda: errors, "the server's error")
         srv.close()
         return errors, report
 
@@ -347,8 +348,8 @@ def test_a_stalled_header_keeps_the_socket_open_then_closes() -> None:
         srv = await asyncio.start_server(server, "127.0.0.1", 0)
         port = srv.sockets[0].getsockname()[1]
         await AgiCaller("127.0.0.1", port, ScriptBackend(header="truncated", stall_s=0.2),
-                        timeout=5).run()
-        await asyncio.sleep(0.05)
+                        timeout=WAIT_S).run()
+        await until(lambda: seen, "the server to read to the end")
         srv.close()
         return seen[0]
 
@@ -363,10 +364,10 @@ def test_fixed_replies_early_close_and_a_hangup_at_command_k() -> None:
     async def main():
         responder = RawResponder(commands)
         host, port = await responder.start()
-        fast = [AgiCaller(host, port, ScriptBackend(), timeout=5).run() for _ in range(20)]
+        fast = [AgiCaller(host, port, ScriptBackend(), timeout=WAIT_S).run() for _ in range(20)]
         reports = await asyncio.gather(*fast)
-        closer = await AgiCaller(host, port, ScriptBackend(close_at=3), timeout=5).run()
-        hanger = await AgiCaller(host, port, ScriptBackend(hang_up_at=2), timeout=5).run()
+        closer = await AgiCaller(host, port, ScriptBackend(close_at=3), timeout=WAIT_S).run()
+        hanger = await AgiCaller(host, port, ScriptBackend(hang_up_at=2), timeout=WAIT_S).run()
         await responder.stop()
         return responder, reports, closer, hanger
 
@@ -386,8 +387,10 @@ def test_a_silent_server_ends_the_peer_with_a_clear_error() -> None:
     from ccdsl.runtime.testing.peer.agi_caller import PeerError
 
     async def main():
+        done = asyncio.Event()
+
         async def server(reader, writer):
-            await asyncio.sleep(1)
+            await done.wait()  # silent until the peer has given up
             writer.close()
 
         srv = await asyncio.start_server(server, "127.0.0.1", 0)
@@ -396,9 +399,10 @@ def test_a_silent_server_ends_the_peer_with_a_clear_error() -> None:
             with pytest.raises(PeerError, match="no command for 0.2 s"):
                 await AgiCaller("127.0.0.1", port, Backend(), timeout=0.2).run()
         finally:
+            done.set()
             srv.close()
         with pytest.raises(PeerError, match="cannot connect"):
-            await AgiCaller("127.0.0.1", port, Backend(), timeout=0.5).run()
+            await AgiCaller("127.0.0.1", port, Backend(), timeout=WAIT_S).run()
 
     asyncio.run(main())
 
@@ -414,7 +418,7 @@ def drive(backend: Backend, commands: list[str]) -> list[bytes]:
     async def main():
         responder = RawResponder(commands)
         host, port = await responder.start()
-        await AgiCaller(host, port, backend, timeout=5).run()
+        await AgiCaller(host, port, backend, timeout=WAIT_S).run()
         await responder.stop()
         return responder.replies[0]
 

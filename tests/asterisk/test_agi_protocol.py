@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asterisk import wires
+from asterisk.centre import WAIT_S
 from ccdsl.runtime.asterisk.agi import (
     AgiArgumentError,
     AgiConnectionClosed,
@@ -32,15 +33,12 @@ from ccdsl.runtime.asterisk.agi import (
     read_environment,
 )
 
-STEP = 5.0  # every network wait in these tests
-
-
 # -- plumbing: our side is the FastAGI server, the fake Asterisk connects to it ------------
 
 
 async def socket_pair():
     """(server, our wire, (asterisk reader, asterisk writer))."""
-    return await wires.socket_pair(STEP)
+    return await wires.socket_pair(WAIT_S)
 
 
 def connections(chunks: list[Chunk]) -> list[list[Chunk]]:
@@ -105,7 +103,7 @@ async def act_as_asterisk(replay: Replay, reader, writer) -> None:
     owed = 0
     for _ in replay.commands:
         try:
-            line = await asyncio.wait_for(reader.readuntil(b"\n"), STEP)
+            line = await asyncio.wait_for(reader.readuntil(b"\n"), WAIT_S)
         except asyncio.IncompleteReadError:
             break  # our side closed
         replay.received.append(line)
@@ -143,18 +141,18 @@ def run_replay(name: str, connection: int = 0, skip: tuple[bytes, ...] = ()) -> 
     async def main() -> Run:
         server, wire, (a_reader, a_writer) = await socket_pair()
         asterisk = asyncio.create_task(act_as_asterisk(replay, a_reader, a_writer))
-        env = await read_environment(wire, timeout=STEP)
+        env = await read_environment(wire, timeout=WAIT_S)
         session = AgiSession(wire, env)
         replies: list[tuple[str, AgiReply | Exception]] = []
         for line in replay.commands:
             command = line.decode().rstrip("\n")
             try:
-                replies.append((command, await session.command(command, timeout=STEP)))
+                replies.append((command, await session.command(command, timeout=WAIT_S)))
             except AgiConnectionClosed as exc:
                 replies.append((command, exc))
                 break
         await session.close()
-        await asyncio.wait_for(asterisk, STEP)
+        await asyncio.wait_for(asterisk, WAIT_S)
         server.close()
         await server.wait_closed()
         return Run(env, replies, session, replay)
@@ -347,7 +345,7 @@ def test_panoramisk_route_with_query_string():
         [data] = [c.data for c in connections(read_transcript("fastagi-panoramisk-run1.txt"))[0]]
         a_writer.write(data)
         await a_writer.drain()
-        env = await read_environment(wire, timeout=STEP)
+        env = await read_environment(wire, timeout=WAIT_S)
         a_writer.close()
         server.close()
         return env
@@ -399,9 +397,9 @@ def test_garbage_reply_makes_the_session_unusable():
         a_writer.write(b"I am not Asterisk\n")
         await a_writer.drain()
         with pytest.raises(AgiProtocolError, match="no AGI reply"):
-            await session.command("NOOP", timeout=STEP)
+            await session.command("NOOP", timeout=WAIT_S)
         with pytest.raises(AgiProtocolError, match="unusable"):
-            await session.command("NOOP", timeout=STEP)
+            await session.command("NOOP", timeout=WAIT_S)
         a_writer.close()
         server.close()
 
@@ -417,7 +415,7 @@ def test_no_reply_within_the_timeout():
         assert await a_reader.readuntil(b"\n") == b"NOOP\n"
         a_writer.write(b"200 result=0\n")  # too late: it must never answer a later command
         with pytest.raises(AgiProtocolError, match="unusable"):
-            await session.command("ANSWER", timeout=STEP)
+            await session.command("ANSWER", timeout=WAIT_S)
         a_writer.close()
         server.close()
 
@@ -428,7 +426,7 @@ def test_hangup_line_arriving_before_the_reply_in_flight():
     async def main():
         server, wire, (a_reader, a_writer) = await socket_pair()
         session = AgiSession(wire, _env())
-        task = asyncio.create_task(session.command('STREAM FILE beep ""', timeout=STEP))
+        task = asyncio.create_task(session.command('STREAM FILE beep ""', timeout=WAIT_S))
         assert await a_reader.readuntil(b"\n") == b'STREAM FILE beep ""\n'
         a_writer.write(b"HANGUP\n")
         await a_writer.drain()
@@ -453,7 +451,7 @@ def _env():
 
 
 def header_error(data: bytes, *, close: bool = True, limit: int = 64 * 1024,
-                 timeout: float = STEP) -> str:
+                 timeout: float = WAIT_S) -> str:
     async def main():
         server, wire, (_, a_writer) = await socket_pair()
         for start in range(0, len(data), 97):  # several chunks
@@ -487,7 +485,7 @@ def test_header_block_in_many_chunks_is_read():
                 await asyncio.sleep(0.002)
 
         task = asyncio.create_task(dribble())
-        env = await read_environment(wire, timeout=STEP)
+        env = await read_environment(wire, timeout=WAIT_S)
         await task
         a_writer.close()
         server.close()
@@ -542,7 +540,7 @@ def test_agi_arguments_in_order():
                        b"agi_channel: PJSIP/a-1\nagi_arg_2: two\nagi_arg_10: ten\n"
                        b"agi_arg_1: one\n\n")
         await a_writer.drain()
-        env = await read_environment(wire, timeout=STEP)
+        env = await read_environment(wire, timeout=WAIT_S)
         a_writer.close()
         server.close()
         return env
@@ -643,15 +641,15 @@ def test_nasty_values_reach_the_peer_as_one_command_each():
 
         async def asterisk():
             for _ in NASTY:
-                line = await asyncio.wait_for(a_reader.readuntil(b"\n"), STEP)
+                line = await asyncio.wait_for(a_reader.readuntil(b"\n"), WAIT_S)
                 seen.append(parse_args(line.decode()[:-1]))
                 a_writer.write(b"200 result=1\n")
                 await a_writer.drain()
 
         task = asyncio.create_task(asterisk())
         for value in NASTY:
-            assert (await session.command("SET VARIABLE", "X", value, timeout=STEP)).value == 1
-        await asyncio.wait_for(task, STEP)
+            assert (await session.command("SET VARIABLE", "X", value, timeout=WAIT_S)).value == 1
+        await asyncio.wait_for(task, WAIT_S)
         # nothing more was sent: no value smuggled in a second command
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(a_reader.readuntil(b"\n"), 0.05)

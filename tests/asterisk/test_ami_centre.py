@@ -5,13 +5,13 @@ from Asterisk's lists; ensure_members makes the agents queue members."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import pytest
 from doubles.ami_server import AmiPeer
 from doubles.ami_wire import error
 
+from asterisk.centre import until
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, AmiMessage
@@ -137,13 +137,6 @@ async def _with_link(peer: AmiPeer, c: AmiCentre, body):
         await peer.stop()
 
 
-async def _until(predicate, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 def test_resync_on_connect_and_rebuild_after_reconnect():
     c, _ = centre()
     peer = AmiPeer(users={"ccf": "s"}, queues=("ccf-sales",))
@@ -154,17 +147,20 @@ def test_resync_on_connect_and_rebuild_after_reconnect():
         await c.ensure_members(link, {"ccf-sales": {"sales": 1}})
         await c.ensure_members(link, {"ccf-sales": {"sales": 1}})  # Already there: fine
         peer.add_caller("ccf-sales")
-        await _until(lambda: c.queue_waiting("sales") == 1 and c.agent("a1").queues)
+        await until(lambda: c.queue_waiting("sales") == 1 and c.agent("a1").queues,
+                    "the centre resynced")
         live = {a.id: (a.state, a.queues) for a in c.agents()}
         # while the link is down: a1 leaves the queue, a1's phone rings,
         # the caller hangs up; events that nobody hears
         peer.drop()
-        await _until(lambda: not link.connected)
+        await until(lambda: not link.connected, "the link to notice the drop")
         peer.queues["ccf-sales"].members.pop("PJSIP/100")
         peer.queues["ccf-sales"].callers.clear()
         peer.devices["PJSIP/100"] = "RINGING"
-        await _until(lambda: link.connected and link.connects == 2)
-        await asyncio.sleep(0.05)
+        await until(lambda: link.connected and link.connects == 2, "the link back")
+        await until(lambda: c.agent("a1").state == AgentState.RINGING
+                    and not c.agent("a1").queues and c.queue_waiting("sales") == 0,
+                    "the centre rebuilt from the lists")
         after = {a.id: (a.state, a.queues) for a in c.agents()}
         return live, after, c.queue_waiting("sales")
 

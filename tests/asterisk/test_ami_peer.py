@@ -12,6 +12,7 @@ import re
 from doubles.ami_server import AmiPeer
 from doubles.transcript import Chunk, read_transcript
 
+from asterisk.centre import WAIT_S, until
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage, parse_message
 
@@ -60,7 +61,7 @@ class RawClient:
 
     async def next(self) -> AmiMessage | None:
         try:
-            block = await asyncio.wait_for(self.reader.readuntil(END), 3)
+            block = await asyncio.wait_for(self.reader.readuntil(END), WAIT_S)
         except asyncio.IncompleteReadError:
             return None
         return parse_message(block[:-4])
@@ -149,8 +150,12 @@ def test_peer_events_that_answer_actions_match_the_recording():
                     await link.list_action(action, **headers)
                 else:
                     await link.action(action, **headers)
-            await asyncio.sleep(0.05)
-            return [m for m in seen if m.event in ("OriginateResponse", "UserEvent")]
+
+            def answering() -> list[AmiMessage]:
+                return [m for m in seen if m.event in ("OriginateResponse", "UserEvent")]
+
+            await until(lambda: len(answering()) >= len(recorded), "the answering events")
+            return answering()
         finally:
             await link.close()
             await peer.stop()
@@ -174,7 +179,7 @@ def test_events_follow_each_sessions_mask():
                 await link.start()
             peer.emit({"Event": "QueueMemberStatus", "Queue": "q"})
             peer.emit({"Event": "Newchannel", "Channel": "PJSIP/1-1"})
-            await asyncio.sleep(0.05)
+            await until(lambda: "Newchannel" in got["on"] and got["agent"], "the events")
             return got
         finally:
             for link in links:
@@ -249,7 +254,7 @@ def test_queue_model_controls_emit_what_app_queue_emits():
             channel = peer.add_caller("ccf-sales")
             summary = await link.list_action("QueueSummary", Queue="ccf-sales")
             peer.remove_caller("ccf-sales", channel)
-            await asyncio.sleep(0.05)
+            await until(lambda: len(seen) >= 5, "the five events")
             return seen, summary
         finally:
             await link.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from doubles.raw import ScriptBackend
 from ports import free_port
 from serve_limits.helpers import ServerRig, flow_ir
 
-from asterisk.centre import compiled, write_config
+from asterisk.centre import WAIT_S, compiled, until, write_config
 from ccdsl.runtime.asterisk import server as server_module
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
 from ccdsl.runtime.asterisk.config import load_config
@@ -46,7 +45,6 @@ IWS = ROOT / "examples" / "iws"
 # every example flow a call starts in
 FLOWS = [IWS / "hotline.ccf", *sorted(p for p in (ROOT / "tests" / "scenarios").glob("*.ccf")
                                       if "\non start:" in p.read_text(encoding="utf-8"))]
-WAIT_S = 5.0
 SECRET = "faults-secret"
 CRM_TIMEOUT_MS = 200
 AGENTS = [Agent(id="zhang", name="Zhang Wei", extension="8001", skills={"general": 8}),
@@ -78,20 +76,17 @@ class Rig(ServerRig):
         call_id = uniqueid or f"1795660000.{self.calls}"
         line = CallerLine(script=script, uniqueid=call_id, callerid=callerid,
                           channel=f"PJSIP/caller-{self.calls:08x}")
+        served = self.server.served
         report = await AgiCaller("127.0.0.1", self.port, backend or ScriptBackend(), line,
                                  timeout=WAIT_S).run()
-        await until(lambda: self.server.calls_running == 0, "the call to be filed")
+        # the server closes the line before it files the result
+        await until(lambda: self.server.calls_running == 0
+                    and (call_id in self.results or self.server.served == served),
+                    "the call to be filed")
         return call_id, report
 
     def record(self, call_id: str) -> dict | None:
         return self.store.call(call_id)
-
-
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.005)
 
 
 def verbs(commands: list[str]) -> list[str]:
@@ -250,28 +245,46 @@ step sorry:
 
 
 class SlowCRM:
-    """A CRM that takes `delay_s` to answer anything."""
+    """A CRM that answers nothing until `answer` is set (the test sets it once
+    the call has ended): a flow that waited for it beyond crm_timeout_ms would
+    never end."""
 
-    def __init__(self, delay_s: float) -> None:
-        self.delay_s = delay_s
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
         self.asked = 0
+        self.answered = 0
+
+    async def _slow(self) -> None:
+        await asyncio.wait_for(self.answer.wait(), WAIT_S)
+        self.answered += 1
 
     async def find_customer(self, phone: str):
         self.asked += 1
-        await asyncio.sleep(self.delay_s)
+        await self._slow()
         return None
 
     async def log_call(self, call) -> None:
-        await asyncio.sleep(self.delay_s)
+        await self._slow()
 
     async def close(self) -> None:
         return None
 
 
-class DownCRM(SlowCRM):
+class DownCRM:
+    """A CRM whose every look-up fails at once."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
     async def find_customer(self, phone: str):
         self.asked += 1
         raise ExternalError("the CRM is down", service="crm")
+
+    async def log_call(self, call) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 def http_crm_on_a_closed_port():
@@ -286,21 +299,23 @@ def test_the_crm_is_slow_or_down(kind: str, tmp_path: Path, caplog_ccdsl) -> Non
     ir = flow_ir(tmp_path, CRM_FLOW)
 
     async def main():
-        crm = {"slow": lambda: SlowCRM(1.0), "down": lambda: DownCRM(0),
+        crm = {"slow": SlowCRM, "down": DownCRM,
                "http-closed-port": http_crm_on_a_closed_port}[kind]()
         async with Rig(tmp_path, {"crm_line": ir}, crm=crm) as rig:
-            started = time.monotonic()
             call_id, report = await rig.call("crm_line")
-            took = time.monotonic() - started
-            return (report, rig.record(call_id), rig.store.events(call_id), took,
+            # the call ended, and was filed, before the slow CRM answered anything
+            unanswered = getattr(crm, "answered", None)
+            if kind == "slow":
+                crm.answer.set()
+            return (report, rig.record(call_id), rig.store.events(call_id), unanswered,
                     rig.server.served)
 
-    report, record, events, took, served = asyncio.run(main())
+    report, record, events, unanswered, served = asyncio.run(main())
     [query] = [e["data"] for e in events if e["kind"] == "crm_query"]
     assert query["operation"] == "customer" and query["error"], query
     if kind == "slow":
         assert f"did not answer customer within {CRM_TIMEOUT_MS} ms" in query["error"]
-        assert took < 0.9, "the flow waited for the slow CRM beyond crm_timeout_ms"
+        assert unanswered == 0, "the flow waited for the slow CRM beyond crm_timeout_ms"
     entered = [e["data"]["step"] for e in events if e["kind"] == "step_entered"]
     assert entered == ["sorry"]
     heard = [s["text"] for e in events if e["kind"] == "prompt_played"
@@ -315,7 +330,7 @@ def test_the_crm_is_slow_or_down(kind: str, tmp_path: Path, caplog_ccdsl) -> Non
 def test_the_hotline_goes_on_when_the_crm_is_down(tmp_path: Path, caplog_ccdsl) -> None:
     async def main():
         async with Rig(tmp_path, {"hotline": compiled(IWS / "hotline.ccf")},
-                       crm=DownCRM(0)) as rig:
+                       crm=DownCRM()) as rig:
             call_id, report = await rig.call("hotline")
             return report, rig.record(call_id), rig.store.events(call_id)
 
@@ -342,13 +357,27 @@ on start:
 
 
 def faulty(fault: str) -> ScriptBackend:
-    if fault == "stall":
-        return ScriptBackend(header="none", stall_s=0.6)
     if fault == "close-after-header":
         return ScriptBackend(close_after_header=True)
     if fault.startswith("close-at-"):
         return ScriptBackend(close_at=int(fault.rsplit("-", 1)[1]))
     return ScriptBackend(header=fault)
+
+
+async def stalled(port: int) -> CallerReport:
+    """A peer that connects and sends nothing until the server cuts it off:
+    the commands it was sent (none, said as a report)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        sent = await asyncio.wait_for(reader.read(), WAIT_S)
+    finally:
+        writer.close()
+    return CallerReport(commands=sent.decode("utf-8").splitlines(), closed_by="server")
+
+
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno == logging.WARNING and r.name.startswith("ccdsl")]
 
 
 HEADER_FAULTS = ["truncated", "malformed", "garbage", "oversized", "none", "stall"]
@@ -364,8 +393,13 @@ def test_a_broken_peer_is_closed_and_the_next_call_is_served(
 
     async def main():
         async with Rig(tmp_path, {"line": ir}) as rig:
-            bad_id, bad = await rig.call("line", faulty(fault))
-            await asyncio.sleep(0.05)
+            if fault == "stall":
+                bad_id, bad = "stalled", await stalled(rig.port)
+            else:
+                bad_id, bad = await rig.call("line", faulty(fault))
+            if fault in HEADER_FAULTS:  # the server is done with the block it refused
+                await until(lambda: any("refused" in w for w in warnings_of(caplog_ccdsl)),
+                            "the refused header's warning")
             good_id, good = await rig.call("line")
             return (bad, rig.record(bad_id), rig.results.get(bad_id), good,
                     rig.record(good_id), rig.server.served)
@@ -373,8 +407,7 @@ def test_a_broken_peer_is_closed_and_the_next_call_is_served(
     bad, bad_record, bad_result, good, good_record, served = asyncio.run(main())
     assert good.commands[0] == "ANSWER" and good.commands[-1] == "HANGUP"
     assert good_record["outcome"] == "hangup" and good_record["ended_by"] == "flow"
-    warnings = [r.getMessage() for r in caplog_ccdsl.records
-                if r.levelno == logging.WARNING and r.name.startswith("ccdsl")]
+    warnings = warnings_of(caplog_ccdsl)
     if fault in HEADER_FAULTS:
         # no flow ran: nothing to record; the server said why, as a warning
         assert served == 1 and bad_record is None and bad.commands == []

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-import time
 from pathlib import Path
 
 from doubles.raw import ScriptBackend
 
-from asterisk.centre import compiled, write_config
+from asterisk.centre import WAIT_S, compiled, until, write_config
+from ccdsl.runtime.asterisk import server as server_module
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.flowstore import FlowStore
 from ccdsl.runtime.asterisk.service import LiveCentre
@@ -24,7 +24,6 @@ from ccdsl.runtime.operations.reports.model import Filters, Options
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, AgiCommand, CallerLine
 from ccdsl.runtime.testing.peer.sim_backend import agent_leg
 
-WAIT_S = 5.0
 GRACE_S = 0.3
 FLOW = textwrap.dedent("""\
     flow desk:
@@ -50,32 +49,49 @@ FLOW = textwrap.dedent("""\
 
 
 class HoldingBackend(ScriptBackend):
-    """A line whose command `verb` (EXEC with `app`) holds for `hold_s`
-    seconds, as Asterisk's Wait() or Queue() does: the reply goes out only
-    then, whoever closed the connection meanwhile. `answer` runs (with
-    the call id) while it holds, `answer_after_s` into it: the agent's
-    channel running the ccf-answered Gosub."""
+    """A line whose command EXEC `app` holds until `release` is set, as
+    Asterisk's Wait() or Queue() holds while the call goes on: the reply goes
+    out only then, whoever closed the connection meanwhile. `holding` is set
+    when it arrives."""
 
-    def __init__(self, app: str, hold_s: float, answer=None,
-                 answer_after_s: float = 0.0) -> None:
+    def __init__(self, app: str) -> None:
         super().__init__()
         self.app = app
-        self.hold_s = hold_s
-        self.answer = answer
-        self.answer_after_s = answer_after_s
         self.holding = asyncio.Event()
+        self.release = asyncio.Event()
 
     async def execute(self, cmd: AgiCommand) -> str | None:
         if cmd.verb == "EXEC" and cmd.arg(0).lower() == self.app.lower() \
                 and not self.holding.is_set():
             self.holding.set()
-            if self.answer is not None:
-                await asyncio.sleep(self.answer_after_s)
-                await self.answer()
-                await asyncio.sleep(max(0.0, self.hold_s - self.answer_after_s))
-            else:
-                await asyncio.sleep(self.hold_s)
+            await asyncio.wait_for(self.release.wait(), WAIT_S)
         return await super().execute(cmd)
+
+
+class GraceUntil:
+    """The server module's asyncio, except that stop()'s grace (its first
+    asyncio.wait, for the running calls) lasts until `over` is set rather
+    than grace_s of the clock: what the test does during the grace surely
+    falls within it, however loaded the machine. `used` says the grace was
+    seen; `left` keeps what each later wait (the hand-over's) left pending."""
+
+    def __init__(self, over: asyncio.Event) -> None:
+        self.over = over
+        self.used = False
+        self.left: list[set] = []
+
+    def __getattr__(self, name: str):
+        return getattr(asyncio, name)
+
+    async def wait(self, tasks, *, timeout=None, **options):
+        if self.used:
+            done, pending = await asyncio.wait(tasks, timeout=timeout, **options)
+            self.left.append(set(pending))
+            return done, pending
+        self.used = True
+        await asyncio.wait_for(self.over.wait(), WAIT_S)
+        done = {task for task in tasks if task.done()}
+        return done, set(tasks) - done
 
 
 def setup(tmp_path: Path):
@@ -87,23 +103,18 @@ def setup(tmp_path: Path):
     return config
 
 
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.01)
-
-
-def run_and_stop(tmp_path: Path, make_backend, uniqueid: str):
+def run_and_stop(tmp_path: Path, backend: HoldingBackend, uniqueid: str,
+                 during_grace=None, monkeypatch=None):
     """One call held by its backend; the centre stopped with GRACE_S while
-    it holds. Returns the peer's report, the backend, the call's record and
-    the store's rows of it."""
+    it holds, the backend's Wait() or Queue() returning only once the stop
+    is over. `during_grace(port)`, if given, runs after the stop began, and
+    the grace ends when it has finished (GraceUntil). Returns the peer's
+    report, the backend, the call's record and the store's rows of it."""
     config = setup(tmp_path)
 
     async def main():
         live = LiveCentre(config, port=0, api_port=0, use_ami=False)
         _, port = await live.start()
-        backend = make_backend(port)
         line = CallerLine(script="desk", uniqueid=uniqueid, callerid="+8613800000001",
                           channel="PJSIP/caller-00000001", extension="4008001234",
                           priority=2)
@@ -111,7 +122,23 @@ def run_and_stop(tmp_path: Path, make_backend, uniqueid: str):
                                              timeout=WAIT_S).run())
         try:
             await asyncio.wait_for(backend.holding.wait(), WAIT_S)
-            handed = await live.server.stop(GRACE_S)
+            grace = None
+            if during_grace is not None:
+                grace = GraceUntil(asyncio.Event())
+                monkeypatch.setattr(server_module, "asyncio", grace)
+            stopping = asyncio.create_task(live.server.stop(GRACE_S))
+            if grace is not None:
+                await until(lambda: live.server.stopping, "the server to begin stopping")
+                await during_grace(port)
+                assert not stopping.done() and grace.used, "the grace was over before"
+                grace.over.set()
+            handed = await stopping
+            if grace is not None:
+                monkeypatch.undo()
+                # the hand-back ended the call and the agent's line: stop() cancelled
+                # nothing after waiting HANDOVER_WAIT_S for it
+                assert grace.left and not any(grace.left), grace.left
+            backend.release.set()  # Wait() or Queue() returns: the peer finds the line closed
             report = await asyncio.wait_for(call, WAIT_S)
             store = live.store
             record = store.call(uniqueid)
@@ -141,7 +168,7 @@ def figures(tmp_path: Path) -> dict:
 
 def test_a_call_in_an_ivr_step_at_shutdown_is_handed_back_not_hung_up(tmp_path) -> None:
     handed, report, backend, record, rows = run_and_stop(
-        tmp_path, lambda port: HoldingBackend("Wait", 1.0), "1795800000.1")
+        tmp_path, HoldingBackend("Wait"), "1795800000.1")
     assert handed == 1
     # Asterisk: the AGI ends when Wait() returns; the dialplan goes on at
     # the next priority (the fallback), the caller still on the line
@@ -166,7 +193,7 @@ def test_a_call_in_an_ivr_step_at_shutdown_is_handed_back_not_hung_up(tmp_path) 
 
 def test_a_caller_waiting_in_queue_at_shutdown_is_handed_back_not_abandoned(tmp_path) -> None:
     handed, report, backend, record, rows = run_and_stop(
-        tmp_path, lambda port: HoldingBackend("Queue", 1.0), "1795800000.2")
+        tmp_path, HoldingBackend("Queue"), "1795800000.2")
     assert handed == 1
     assert report.closed_by == "server"
     assert report.continued_at == ("ccf-inbound", "4008001234", 3)
@@ -183,15 +210,15 @@ def test_a_caller_waiting_in_queue_at_shutdown_is_handed_back_not_abandoned(tmp_
     assert seen["queue"]["abandoned"] == 0 and seen["queue"]["answered"] == 0
 
 
-def test_an_agent_answering_during_the_grace_is_recorded(tmp_path) -> None:
-    def backend(port: int) -> HoldingBackend:
-        leg = agent_leg("127.0.0.1", port, timeout=WAIT_S)
-        return HoldingBackend("Queue", 1.2, answer=lambda: leg("1795800000.3", "zhang"),
-                              answer_after_s=0.1)
+def test_an_agent_answering_during_the_grace_is_recorded(tmp_path, monkeypatch) -> None:
+    async def answer(port: int) -> None:
+        # the agent's ccf-answered Gosub: its AGI ends once the server has
+        # taken the answer (a server that never did would fail it at WAIT_S)
+        await agent_leg("127.0.0.1", port, timeout=WAIT_S)("1795800000.3", "zhang")
+        await asyncio.sleep(0.05)  # they talk a moment before the hand-back
 
-    started = time.monotonic()
-    handed, report, _, record, rows = run_and_stop(tmp_path, backend, "1795800000.3")
-    assert time.monotonic() - started < 4.0
+    handed, report, _, record, rows = run_and_stop(
+        tmp_path, HoldingBackend("Queue"), "1795800000.3", answer, monkeypatch)
     assert handed == 1
     assert record["outcome"] == "handed_back"
     assert record["talked_to_agent"] == 1 and record["agent"] == "zhang"

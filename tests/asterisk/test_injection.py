@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from doubles.raw import ScriptBackend
 
+from asterisk.centre import WAIT_S, until
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
@@ -33,7 +34,6 @@ from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, find_command, parse_args
 from ccdsl.runtime.testing.via_asterisk import quiet_tts_command
 
-WAIT_S = 5.0
 EVIL = [
     'say "hi"', "it's", "a b  c", "back\\slash\\", "line\nbreak", "cr\rhere", "nul\0here",
     "$HOME", "${SHELL(rm -rf /)}", "a,b,c", "x|y", "up^down", "(paren)", "../../etc/passwd",
@@ -157,10 +157,8 @@ async def one_call(tmp_path: Path, work: Path, value: str, *, callerid: str,
                           calleridname=calleridname)
         backend = ScriptBackend()
         report = await AgiCaller("127.0.0.1", tap.port, backend, line, timeout=WAIT_S).run()
-        for _ in range(500):  # the server files the result as it closes the socket
-            if "r" in results or server.served == 0:  # no flow ran: nothing to file
-                break
-            await asyncio.sleep(0.01)
+        # the server files the result as it closes the socket; no flow ran: nothing to file
+        await until(lambda: "r" in results or server.served == 0, "the call's result filed")
         record = store.call(uniqueid)
         events = store.events(uniqueid)
     finally:

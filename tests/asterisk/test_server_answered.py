@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from asterisk.centre import WAIT_S
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.names import ANSWERED_SCRIPT, ANSWERED_SUB
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
@@ -32,7 +33,7 @@ def _answered(tmp_path, script: str, channel: str) -> list[str]:
             server.hooks.register("1795.1", on_answer)
             line = CallerLine(script=script, channel=channel, uniqueid="1795.2",
                               context=ANSWERED_SUB, extension="s", priority=1)
-            await AgiCaller(host, port, Backend(channel=channel), line, timeout=5).run()
+            await AgiCaller(host, port, Backend(channel=channel), line, timeout=WAIT_S).run()
         finally:
             await server.stop(0)
 

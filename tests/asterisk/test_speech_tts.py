@@ -11,7 +11,8 @@ import wave
 
 import pytest
 
-from asterisk.test_agi_channel import STEP, FakeTts, a_call
+from asterisk.centre import WAIT_S
+from asterisk.test_agi_channel import FakeTts, a_call
 from ccdsl.runtime.asterisk.tts import DEFAULT_COMMAND, TtsRenderer
 from ccdsl.runtime.core.speech import spoken
 
@@ -27,7 +28,7 @@ def test_a_zh_cn_date_and_time_are_spoken_as_words(tmp_path):
                 path = f"{tmp_path}/tts/t{len(tts.said) + 1}"
                 await ast.expect(f'STREAM FILE "{path}" ""\n'.encode(),
                                  b"200 result=0 endpos=100\n")
-                await asyncio.wait_for(task, STEP)
+                await asyncio.wait_for(task, WAIT_S)
             said = [(d["value"], d["words"]) for k, d in ch.log.entries if k == "said"]
             assert said == [("2026-12-03", "2026年12月3日"), ("09:00", "上午9点")]
 

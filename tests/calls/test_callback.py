@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from asterisk.centre import WAIT_S
 from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
@@ -84,7 +85,7 @@ def test_the_originate_rings_the_agent_then_dials_the_customer_and_awaits_its_re
         try:
             async def connect(on_event):
                 link = AmiLink("127.0.0.1", peer.port, "ccf", SECRET, on_event=on_event,
-                               timeout=2.0, ping_interval=None)
+                               timeout=WAIT_S, ping_interval=None)
                 await link.start()
                 return link
 

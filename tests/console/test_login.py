@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from asterisk.centre import WAIT_S
+
 from ccdsl.runtime.console.sessions import Sessions
 from tests.console.rig import PASSWORD
 
@@ -53,10 +55,12 @@ def test_a_session_unused_past_its_idle_time_ends(tmp_path) -> None:
 
     rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
                                                      session_idle_s=0.4))
+    now = [0.0]  # the sessions' clock: time passes when the test says, however loaded
+    rig.app.state.sessions.clock = lambda: now[0]
     try:
         web = rig.client("zhang")
         assert web.get("/me").status_code == 200
-        time.sleep(0.6)
+        now[0] += 0.6
         assert web.get("/me").status_code == 401
         page = web.get("/desk", headers={"Accept": "text/html"})
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/desk"
@@ -96,12 +100,15 @@ def test_an_agent_whose_session_expires_leaves_the_queues(tmp_path, monkeypatch)
     monkeypatch.setattr(app_module, "SWEEP_S", 0.1)
     rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
                                                      session_idle_s=0.3))
+    now = [0.0]  # the sessions' clock: the session expires when the test says
+    rig.app.state.sessions.clock = lambda: now[0]
     try:
         web = rig.client("zhang")
         joined = web.post("/desk/join", headers={"X-CSRF-Token": rig.csrf(web)})
         assert joined.status_code == 200, joined.text
         assert rig.desk.status("zhang").state == "ready"
-        deadline = time.monotonic() + 5
+        now[0] += 0.5
+        deadline = time.monotonic() + WAIT_S
         while rig.desk.status("zhang").state != "logged_out":
             assert time.monotonic() < deadline, "the expired agent stayed in the queues"
             time.sleep(0.05)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from asterisk.centre import WAIT_S
 from doubles.ami_server import AmiPeer
 from ops.peer_thread import add_call, write_config
 
@@ -60,7 +61,7 @@ async def world(tmp_path: Path, *, call: bool = True, agent_leg: bool = True,
     agents = [Agent(id=a.id, name=a.name, extension=a.extension, skills=dict(a.skills),
                     state=parse_state(a.state)) for a in config.agents.agents]
     centre = AmiCentre(agents, config.agents.interface, queues=["general", "tech"])
-    link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", timeout=1.0, ping_interval=None)
+    link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", timeout=WAIT_S, ping_interval=None)
     running = {CALL: SimpleNamespace(info=SimpleNamespace(channel=CALLER))} if call else {}
     tts = FakeTts(tmp_path)
     control = AsteriskControl(config, ami=lambda: link if link_up else None, centre=centre,

@@ -7,6 +7,8 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
+from asterisk.centre import WAIT_S
+
 from doubles.ami_server import AmiPeer
 
 
@@ -20,10 +22,10 @@ def peer_in_thread(peer: AmiPeer | None = None) -> Iterator[AmiPeer]:
     thread = threading.Thread(target=loop.run_forever, name="ami-peer", daemon=True)
     thread.start()
     try:
-        asyncio.run_coroutine_threadsafe(peer.start(), loop).result(5)
+        asyncio.run_coroutine_threadsafe(peer.start(), loop).result(WAIT_S)
         yield peer
     finally:
-        asyncio.run_coroutine_threadsafe(peer.stop(), loop).result(5)
+        asyncio.run_coroutine_threadsafe(peer.stop(), loop).result(WAIT_S)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from asterisk.centre import deployed_hotline
+from asterisk.centre import WAIT_S, deployed_hotline
 from doubles.ami_server import AmiPeer
 
 from ccdsl.runtime.asterisk.service import LiveCentre
@@ -219,7 +219,7 @@ def test_a_dead_runs_holds_are_released_on_start_and_an_agents_own_pause_kept(tm
     async def main():
         async with serving(tmp_path, before=left_by_a_killed_server) as (live, peer, _):
             await until(lambda: paused(peer) == {"zhang": "lunch"}, "the dead run's holds "
-                        "released", timeout=5)
+                        "released", timeout=WAIT_S)
             assert live.centre.agent("zhang").state.value == "paused"
             # and on stop: a hold of this run is released too
             await all_busy_with_a_request(live, peer)

@@ -23,24 +23,11 @@ from ccdsl.runtime.operations.reports.options import filters as make_filters
 from ccdsl.runtime.operations.reports.rolled import Plan, aligned, plan
 from ccdsl.runtime.operations.reports.sql import Window
 from ccdsl.runtime.operations.store import CallStore
-from reports import backends, known
+from reports import known
 
 CALLS = known.make_calls()
 SECTIONS = ("summary", "calls", "service", "queues", "agents", "nodes", "choices",
             "queue_choices")
-
-
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory) -> str:
-    """The store as a file: the tests that migrate, rebuild or set back a copy of it."""
-    path = str(tmp_path_factory.mktemp("rollups") / "calls.db")
-    known.write_store(path, CALLS)
-    return path
-
-
-@pytest.fixture(scope="module", params=backends.BACKENDS)
-def store(request, sqlite_store) -> str:
-    return backends.on(request, sqlite_store)
 
 
 def _rows_alone(monkeypatch) -> None:

@@ -13,19 +13,6 @@ from hypothesis import strategies as st
 
 from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.database import connect
-from reports import backends, known
-
-
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory) -> str:
-    path = str(tmp_path_factory.mktemp("rollups_added") / "calls.db")
-    known.write_store(path, known.make_calls())
-    return path
-
-
-@pytest.fixture(scope="module", params=backends.BACKENDS)
-def store(request, sqlite_store) -> str:
-    return backends.on(request, sqlite_store)
 
 
 def _rollups(db) -> dict[str, list[tuple]]:
@@ -61,11 +48,31 @@ def _made_again(db) -> dict[str, list[tuple]]:
         db.execute("ROLLBACK")
 
 
-@pytest.mark.parametrize("size", [1, 3, rollup.ADD_AT_ONCE, rollup.ADD_AT_ONCE + 7, 10_000])
-def test_calls_added_in_writes_of_any_size_give_the_rows_figures(store: str, size: int) -> None:
+def _figures(store: str) -> dict[str, list[tuple]]:
     db = connect(store)
     try:
-        expected = _made_again(db)
+        return _made_again(db)
+    finally:
+        db.close()
+
+
+# the rows' figures, made once per store: the tests roll back whatever they write to it
+@pytest.fixture(scope="module")
+def rows_figures(store: str) -> dict[str, list[tuple]]:
+    return _figures(store)
+
+
+@pytest.fixture(scope="module")
+def sqlite_rows_figures(sqlite_store: str) -> dict[str, list[tuple]]:
+    return _figures(sqlite_store)
+
+
+@pytest.mark.parametrize("size", [1, 3, rollup.ADD_AT_ONCE, rollup.ADD_AT_ONCE + 7, 10_000])
+def test_calls_added_in_writes_of_any_size_give_the_rows_figures(store: str, rows_figures,
+                                                                size: int) -> None:
+    db = connect(store)
+    try:
+        expected = rows_figures
         assert all(expected.values())
         ids = _ended(db)
         random.Random(size).shuffle(ids)
@@ -75,21 +82,22 @@ def test_calls_added_in_writes_of_any_size_give_the_rows_figures(store: str, siz
         db.close()
 
 
-def test_the_rollups_kept_as_calls_ended_are_the_rows_figures(store: str) -> None:
+def test_the_rollups_kept_as_calls_ended_are_the_rows_figures(store: str, rows_figures) -> None:
     """known.write_store wrote the calls through a live store (its writer's batches as they
     came) and their wrap-ups after: what it kept is what the rows give."""
     db = connect(store)
     try:
-        assert _rollups(db) == _made_again(db)
+        assert _rollups(db) == rows_figures
     finally:
         db.close()
 
 
-def test_an_id_named_twice_and_an_id_without_a_row_add_nothing_more(sqlite_store: str) -> None:
+def test_an_id_named_twice_and_an_id_without_a_row_add_nothing_more(
+        sqlite_store: str, sqlite_rows_figures) -> None:
     db = connect(sqlite_store)
     try:
         ids = _ended(db)
-        assert _added(db, [[*ids[:5], *ids[:5], "no-such-call"], ids[5:]]) == _made_again(db)
+        assert _added(db, [[*ids[:5], *ids[:5], "no-such-call"], ids[5:]]) == sqlite_rows_figures
     finally:
         db.close()
 
@@ -97,13 +105,14 @@ def test_an_id_named_twice_and_an_id_without_a_row_add_nothing_more(sqlite_store
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_any_split_of_the_calls_into_writes(sqlite_store: str, data) -> None:
+def test_any_split_of_the_calls_into_writes(sqlite_store: str, sqlite_rows_figures,
+                                           data) -> None:
     db = connect(sqlite_store)
     try:
         ids = data.draw(st.permutations(_ended(db)))
         cuts = sorted(data.draw(st.sets(st.integers(1, len(ids) - 1), max_size=20)))
         writes = [ids[a:b] for a, b in zip([0, *cuts], [*cuts, len(ids)], strict=True)]
-        assert _added(db, writes) == _made_again(db)
+        assert _added(db, writes) == sqlite_rows_figures
     finally:
         db.close()
 

@@ -12,6 +12,7 @@ import time
 
 import httpx
 import pytest
+from asterisk.centre import WAIT_S
 
 from ccdsl.runtime.console import api_routes
 
@@ -44,7 +45,7 @@ def serve(check, *, token: str | None = None, wrapup=wrapup, **limits):
 def test_the_three_endpoints_answer_json_over_httpx() -> None:
     async def check(port):
         base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=WAIT_S) as client:
             status = await client.get("/status")
             call = await client.get("/calls/1795.1")
             missing = await client.get("/calls/nope")
@@ -184,7 +185,7 @@ def test_a_token_is_required_when_set_and_never_logged(caplog) -> None:
 
     async def check(port):
         base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=WAIT_S) as client:
             none = await client.get("/status")
             wrong = await client.get("/status", headers={"Authorization": "Bearer nope"})
             basic = await client.get("/status", headers={"Authorization": f"Basic {TOKEN}"})

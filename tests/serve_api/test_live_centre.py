@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from asterisk.centre import write_config
+from asterisk.centre import WAIT_S, write_config
 from doubles.ami_server import AmiPeer
 
 from ccdsl.compiler.pipeline import compile_file
@@ -95,11 +95,11 @@ async def place_call(ir: dict, port: int, uniqueid: str, *,
                     channel="PJSIP/caller-00000001", language="en-US")
     sim = SimChannel(info, clock, ScriptedCaller(()), scenario_centre(ir, scenario))
     # answered_port: the agent's Gosub reaches another worker than the caller's AGI()
-    leg = agent_leg("127.0.0.1", answered_port or port, timeout=5.0, caller_number=CALLER)
+    leg = agent_leg("127.0.0.1", answered_port or port, timeout=WAIT_S, caller_number=CALLER)
     backend = SimBackend(sim, answered=leg)
     line = CallerLine(script="desk", channel=info.channel, uniqueid=uniqueid, callerid=CALLER,
                       dnid="4008001234", language="en-US", extension="4008001234")
-    await AgiCaller("127.0.0.1", port, backend, line, timeout=5.0).run()
+    await AgiCaller("127.0.0.1", port, backend, line, timeout=WAIT_S).run()
 
 
 def test_a_call_pops_on_the_desktop_and_takes_its_wrapup(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_a_call_pops_on_the_desktop_and_takes_its_wrapup(tmp_path: Path) -> None
             await until(lambda: live.server.calls_running == 0, "the call to end")
             await until(lambda: live.screen_pop.sent and len(live.screen_pop.sent) >= 2,
                         "the webhook and the UserEvent")
-            async with httpx.AsyncClient(base_url=api, timeout=5, headers=auth) as client:
+            async with httpx.AsyncClient(base_url=api, timeout=WAIT_S, headers=auth) as client:
                 status = (await client.get("/status")).json()
                 bad = await client.post("/calls/1795700000.1/wrapup",
                                         json={"fields": {"reason": "order",

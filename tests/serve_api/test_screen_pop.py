@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from asterisk.centre import WAIT_S
 from doubles.ami_server import AmiPeer
 
 from ccdsl.runtime.asterisk.ami import AmiLink
@@ -67,7 +68,7 @@ def offer(pop: ScreenPop, call_id: str = "1795.7", *, customer: bool = True,
     return time.perf_counter() - started
 
 
-def rig(tmp_path: Path, desktop: Desktop, check, *, timeout_s: float = 2.0, token=TOKEN,
+def rig(tmp_path: Path, desktop: Desktop, check, *, timeout_s: float = WAIT_S, token=TOKEN,
         history: int = 6, use_crm: bool = True):
     async def main():
         url = await desktop.start()
@@ -211,7 +212,7 @@ def test_the_user_event_goes_through_the_ami_peer_as_captured(tmp_path: Path) ->
         await peer.start()
         seen = []
         link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", on_event=seen.append,
-                       timeout=2.0, ping_interval=None)
+                       timeout=WAIT_S, ping_interval=None)
         await link.start()
         store = CallStore(tmp_path / "calls.db")
         crm = SqliteCRM(tmp_path / "crm.db")
@@ -254,7 +255,7 @@ def test_a_user_event_with_a_line_break_is_refused_not_sent(tmp_path: Path) -> N
     async def main():
         peer = AmiPeer(users={"ccf": "secret"})
         await peer.start()
-        link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", timeout=2.0,
+        link = AmiLink("127.0.0.1", peer.port, "ccf", "secret", timeout=WAIT_S,
                        ping_interval=None)
         await link.start()
         pop = ScreenPop(None, ami=lambda: link)

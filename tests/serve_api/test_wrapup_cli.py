@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from asterisk.centre import WAIT_S
 from ccf_cli import ccf
 from ports import free_port
 
@@ -58,7 +59,7 @@ class Served:
             self.server = await start_api(dict, self.store.call, wrapup, token=self.token)
             return self.server.port
 
-        self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(5)
+        self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(WAIT_S)
         return self
 
     def config(self, tmp_path: Path) -> Path:
@@ -71,7 +72,7 @@ class Served:
             await self.server.stop()
             self.crm.close_now()
 
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(WAIT_S)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

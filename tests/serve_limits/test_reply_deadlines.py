@@ -95,7 +95,7 @@ def test_a_command_cancelled_from_elsewhere_is_cancelled_not_timed_out() -> None
 def test_a_closed_loop_leaves_no_deadlines_behind() -> None:
     async def main():
         server, (session,), (peer,) = await _pairs(1)
-        answered = asyncio.create_task(session.command("ANSWER", timeout=5.0))
+        answered = asyncio.create_task(session.command("ANSWER", timeout=WAIT_S))
         await peer[0].readline()
         peer[1].write(b"200 result=0\n")
         await answered

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from asterisk.centre import WAIT_S
 
 from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
@@ -64,7 +65,7 @@ class World:
     def of(self, call_id: str, kind: str) -> list[dict]:
         return [e.data for e in self.events.events if e.call_id == call_id and e.kind == kind]
 
-    async def until(self, test, timeout: float = 3.0) -> None:
+    async def until(self, test, timeout: float = WAIT_S) -> None:
         """Wait (real seconds) until test() is true."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout

@@ -41,7 +41,7 @@ def test_generated_callers_come_and_every_call_ends(world):
 
     async def main():
         await w.centre.start()
-        await w.until(lambda: w.centre.served >= 3, timeout=5)
+        await w.until(lambda: w.centre.served >= 3)
         await w.centre.stop()
 
     run(main())

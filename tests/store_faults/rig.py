@@ -10,9 +10,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ccdsl.runtime.operations.database import PASSWORD_ENV, connect, is_postgres
+from asterisk.centre import WAIT_S  # how long a test waits for what takes milliseconds
 
-PATIENCE_S = 10.0  # how long a test waits for what should take milliseconds
+from ccdsl.runtime.operations.database import PASSWORD_ENV, connect, is_postgres
 
 
 def held_flow(name: str = "line", wait: str | None = "1s") -> str:
@@ -71,14 +71,14 @@ class Locker:
         self.release()
 
 
-def wait_for(check, what: str, timeout: float = PATIENCE_S) -> None:
+def wait_for(check, what: str, timeout: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
         time.sleep(0.02)
 
 
-async def until(check, what: str, timeout: float = PATIENCE_S) -> None:
+async def until(check, what: str, timeout: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
@@ -122,7 +122,7 @@ def live_config(path: Path):
 
 
 async def place(port: int, script: str, uniqueid: str, backend=None,
-                callerid: str = "+8613800000001", timeout: float = PATIENCE_S):
+                callerid: str = "+8613800000001", timeout: float = WAIT_S):
     """One call of the FastAGI peer (Asterisk's side) to the server on `port`."""
     from doubles.raw import ScriptBackend
 

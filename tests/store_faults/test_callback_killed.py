@@ -19,7 +19,7 @@ from ccdsl.runtime.operations.callback_policy import CallbackPolicy
 from ccdsl.runtime.operations.callback_rows import CallbackRows
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_runs import this_process
-from store_faults.rig import PATIENCE_S
+from store_faults.rig import WAIT_S
 
 # a dialler with one free agent whose dial never ends: it says so, then waits to be killed
 DIALLING = textwrap.dedent("""\
@@ -58,7 +58,7 @@ def test_a_killed_dialler_neither_loses_nor_dials_twice(store_target: str) -> No
         line = proc.stdout.readline()
         assert line.split() == ["dialling", "c1"]
         proc.send_signal(signal.SIGKILL)
-        proc.wait(PATIENCE_S)
+        proc.wait(WAIT_S)
     finally:
         proc.kill()
         proc.stdout.close()

@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from store_faults.rig import PATIENCE_S, on_disk
+from store_faults.rig import WAIT_S, on_disk
 
 CCF = Path(sys.executable).with_name("ccf")
 PROCESSES = 20
@@ -42,7 +42,7 @@ def test_twenty_simulations_into_one_store_keep_twenty_calls(tmp_path: Path,
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errs[-1].open("w"),
             text=True))
     try:
-        deadline = time.monotonic() + 12 * PATIENCE_S
+        deadline = time.monotonic() + 4 * WAIT_S
         while not all(e.exists() and "keys> " in e.read_text() for e in errs):
             assert time.monotonic() < deadline, "the calls did not all reach their collect"
             assert all(p.poll() is None for p in procs), [e.read_text() for e in errs]
@@ -51,7 +51,7 @@ def test_twenty_simulations_into_one_store_keep_twenty_calls(tmp_path: Path,
             p.stdin.write(f"{n % 10}\n")
             p.stdin.close()
         for p in procs:
-            p.wait(timeout=12 * PATIENCE_S)
+            p.wait(timeout=4 * WAIT_S)
     finally:
         for p in procs:
             if p.poll() is None:

@@ -21,7 +21,7 @@ from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.store import RECONCILE_BATCH, CallStore
 from ccdsl.runtime.operations.store_runs import ORPHANED_AFTER_S
 from store_faults.rig import (
-    PATIENCE_S,
+    WAIT_S,
     centre,
     held_backend,
     held_flow,
@@ -46,7 +46,7 @@ def test_a_call_of_a_killed_ccf_serve_is_reconciled_by_the_next(tmp_path: Path,
         try:
             port = await first.start()
             call = asyncio.create_task(place(port, "line", UID, held, timeout=3600))
-            await asyncio.wait_for(held.holding.wait(), PATIENCE_S)
+            await asyncio.wait_for(held.holding.wait(), WAIT_S)
             await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
                         "the running call in the file")
             killed_pid = first.proc.pid

@@ -16,6 +16,7 @@ from ccdsl.runtime.asterisk.service import LiveCentre
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.store import CallStore
 from store_faults.rig import (
+    WAIT_S,
     centre,
     held_backend,
     held_flow,
@@ -61,7 +62,7 @@ def test_a_long_call_on_ccf_serve_shows_in_calls_list_and_reports_while_it_runs(
         held = held_backend()
         try:
             call = asyncio.create_task(place(port, "line", "1796000000.1", held))
-            await asyncio.wait_for(held.holding.wait(), 10)
+            await asyncio.wait_for(held.holding.wait(), WAIT_S)
             await until(lambda: on_disk(store, "SELECT count(*) FROM calls")[0][0] == 1,
                         "the running call's row in the file")
             # what the call did so far follows in the writer's next batch (250 ms at most)
@@ -76,7 +77,7 @@ def test_a_long_call_on_ccf_serve_shows_in_calls_list_and_reports_while_it_runs(
             prompt_seen = on_disk(store, "SELECT count(*) FROM events WHERE call_id = ? "
                                          "AND kind = 'prompt_played'", ("1796000000.1",))
             held.release.set()
-            await asyncio.wait_for(call, 10)
+            await asyncio.wait_for(call, WAIT_S)
         finally:
             held.release.set()
             await live.stop(1.0)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.store import CallStore
-from store_faults.rig import PATIENCE_S, on_disk, wait_for
+from store_faults.rig import WAIT_S, on_disk, wait_for
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -37,13 +37,13 @@ def test_postgresql_a_server_restart_loses_no_row_and_writes_none_twice(pg_url,
                 a_call(store, f"during-{n}", T0 + timedelta(minutes=n + 1))
             store.record_centre_event("ami", "QueueMemberPause", {"Paused": "1"}, T0)
             wait_for(lambda: store.last_error is not None, "a failed write",
-                     timeout=3 * PATIENCE_S)
+                     timeout=WAIT_S)
             assert "OperationalError" in store.last_error
             assert store.backlog > 0
         finally:
             pg_cluster.start_again()
         wait_for(lambda: store.backlog == 0 and store.last_error is None,
-                 "the rows written once the server is back", timeout=6 * PATIENCE_S)
+                 "the rows written once the server is back", timeout=2 * WAIT_S)
         # the store's own reads and a reservation, on new connections
         assert store.call("during-2")["outcome"] == "hangup"
         assert store.reserve_call_id("sim-", at=T0).startswith("sim-")
