@@ -25,6 +25,7 @@ from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.database import connect, is_postgres, transaction
+from ccdsl.runtime.operations.database.contention import contended
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
 from ccdsl.runtime.operations.store_queue import (
@@ -302,7 +303,8 @@ class CallStore:
         """Have the writer write everything queued so far, and wait until it
         has (at most `timeout` seconds; None: until written). The error of a
         write that failed meanwhile is raised; the rows stay queued and are
-        tried again. Returns whether everything was written."""
+        tried again. Another writer's lock is not an error: the flush waits
+        it out (database.contended). Returns whether everything was written."""
         with self._cv:
             writer = self._writer
             if writer is None:
@@ -322,7 +324,7 @@ class CallStore:
                 if writer.dead is not None:
                     raise StoreError(f"{self.path}: the writer stopped: {writer.dead!r}")
                 if writer.failures > failures and writer.failed_take >= target \
-                        and writer.error is not None:
+                        and writer.error is not None and not contended(writer.error):
                     raise writer.error
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:

@@ -11,14 +11,15 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Loader
 
+from ccdsl.runtime.operations.database.contention import Contended
 from ccdsl.runtime.operations.database.dialect import translate
 
 # psycopg's errors as the DB-API classes of sqlite3 that the store catches: a locked row, a
 # lost connection and a full disk are "operational" on both back ends
 _ERRORS: tuple[tuple[type[Exception], type[sqlite3.Error]], ...] = (
     (psycopg.errors.IntegrityError, sqlite3.IntegrityError),
+    (psycopg.errors.LockNotAvailable, Contended),  # before its base class, OperationalError
     (psycopg.OperationalError, sqlite3.OperationalError),
-    (psycopg.errors.LockNotAvailable, sqlite3.OperationalError),
     (psycopg.errors.QueryCanceled, sqlite3.OperationalError),
     (psycopg.errors.UndefinedTable, sqlite3.OperationalError),
     (psycopg.errors.UndefinedColumn, sqlite3.OperationalError),

@@ -1,0 +1,52 @@
+"""A flush while another writer holds the store's lock (the other worker of a shared
+PostgreSQL store, an admin's transaction): the lock is a wait, not a failure. The rows are
+written once it is gone, and the flush that waited for them says so: a wrap-up or a call-back
+that was stored is never reported as failed because its first try met the lock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.store import CallStore
+from store_faults.rig import WAIT_S, Locker, on_disk, wait_for
+
+T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+
+
+def _one_call(store: CallStore, call_id: str) -> None:
+    for seq, (kind, data) in enumerate((
+            ("call_started", {"flow": "line", "caller": "+8613800000001"}),
+            ("call_ended", {"outcome": "hangup", "duration_ms": 1000})), start=1):
+        store.emit(Event(call_id, seq, T0 + timedelta(seconds=seq), kind, data))
+
+
+def test_a_flush_that_meets_a_lock_waits_for_it(store_target: str,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    CallStore(store_target).close()
+    caplog.set_level(logging.WARNING, logger="ccdsl.store")
+    with CallStore(store_target, wait_s=0.25) as store:  # as ccf serve opens it
+        admin = Locker(store_target)
+        try:
+            _one_call(store, "c-locked")
+            outcome: list[object] = []
+            flushing = threading.Thread(target=lambda: outcome.append(_flushed(store)))
+            flushing.start()
+            wait_for(lambda: "not written yet" in caplog.text, "the writer to meet the lock")
+        finally:
+            admin.release()
+        flushing.join(WAIT_S)
+        assert not flushing.is_alive()
+        assert outcome == [True]
+    assert on_disk(store_target, "SELECT call_id FROM calls") == [("c-locked",)]
+
+
+def _flushed(store: CallStore) -> object:
+    try:
+        return store.flush()
+    except Exception as exc:  # noqa: BLE001 - what the test reports
+        return exc
