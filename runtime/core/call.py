@@ -7,7 +7,7 @@ Control leaves a body by the signal exceptions below; failures go to an op's
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,7 +106,8 @@ class CallRuntime:
         self.agent: str | None = None  # the last agent who answered
         self.answering_agent: str | None = None  # bound inside `on answered by agent`
         self.queue: str | None = None  # the last queue joined
-        self.queue_wait_ms = 0
+        self.queue_wait_ms = 0  # the waits of queue visits that ended
+        self.queue_joined_at: datetime | None = None  # the queue visit going on
         self.talk_ms = 0
         self.recording: str | None = None
         self.paused_at: datetime | None = None  # when `pause recording` silenced it
@@ -210,8 +211,17 @@ class CallRuntime:
                                "start": self.info.started,
                                "talked_to_agent": self.talked_to_agent,
                                "agent": self._agent_value(self.agent),
-                               "queue_wait": Duration(self.queue_wait_ms),
+                               "queue_wait": Duration(self.queue_wait_so_far()),
                                "voicemail_stored": self.voicemail_stored})
+
+    def queue_wait_so_far(self) -> int:
+        """The ms waited in queues, the visit going on included: an agent's answer runs the
+        `on answered by agent` handler before the visit ends."""
+        joined = self.queue_joined_at
+        if joined is None:
+            return self.queue_wait_ms
+        waited = (self.services.clock.now() - joined) // timedelta(milliseconds=1)
+        return self.queue_wait_ms + max(0, waited)
 
     def agent_record(self) -> Record | None:
         return self._agent_value(self.answering_agent)

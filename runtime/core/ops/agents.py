@@ -267,6 +267,7 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
                              "position": centre.queue_waiting(request.queue) + 1,
                              "skills": dict(request.skills), "max_wait_ms": request.max_wait_ms},
             loc, at=joined_at)  # one moment: the place a call-back keeps is this event's
+    rt.queue_joined_at = joined_at  # call.queue_wait counts it while the caller waits
     try:
         rings = QueueRings(rt, request.queue, loc)
         outcome = await rt.line().enqueue(
@@ -293,6 +294,8 @@ async def wait_in_queue(rt: CallRuntime, request: QueueRequest, loc: dict | None
             rt.emit("queue_left", {"queue": request.queue, "outcome": "hangup",
                                    "wait_ms": waited}, loc)
         raise
+    finally:
+        rt.queue_joined_at = None
     rt.queue_wait_ms += outcome.wait_ms
     # stamped when the wait the line measured ended, so the visit's length in the
     # reports (left minus joined) and the stored wait_ms are one figure, however late
