@@ -55,7 +55,7 @@ def list_calls(
         zone = calls.zone()
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no calls\n")
@@ -93,6 +93,6 @@ def show_call(
     if detail is None:
         raise fail(f"no call {call!r} in the call store")
     if fmt is TableFormat.json:
-        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     write(render_detail(detail, root=os.getcwd(), zone=zone))

@@ -129,7 +129,7 @@ def show(
         crm.close_now()
     if fmt is TableFormat.json:
         data = to_json(tables[record_type] if record_type is not None else tables)
-        write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     _render_tables(tables)
 
