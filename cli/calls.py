@@ -15,6 +15,7 @@ from ccdsl.cli.common import (
     TableFormat,
     TableFormatOption,
     fail,
+    limit_option,
     open_store,
     since_moment,
     write,
@@ -34,7 +35,7 @@ def list_calls(
     agent: str = typer.Option(None, "--agent", metavar="ID",
                               help="Only the calls this agent talked in."),
     since: SinceOption = None,
-    limit: int = typer.Option(50, "--limit", min=1, help="At most this many calls, newest "
+    limit: int = limit_option(50, help="At most this many calls, newest "
                                                          "first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:

@@ -12,6 +12,7 @@ from ccdsl.cli.common import (
     StoreOption,
     TableFormat,
     TableFormatOption,
+    limit_option,
     open_store,
     write,
 )
@@ -24,7 +25,7 @@ def list_callbacks(
     config: ConfigOption = None,
     every: bool = typer.Option(False, "--all", help="Every call-back, done, failed and given "
                                                     "up too (default: those still open)."),
-    limit: int = typer.Option(200, "--limit", min=1, help="At most this many, oldest first."),
+    limit: int = limit_option(200, help="At most this many, oldest first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """List the in-queue call-backs still to be made (pending, or being dialled).

@@ -14,6 +14,7 @@ from ccdsl.cli.common import (
     StoreOption,
     TableFormat,
     TableFormatOption,
+    limit_option,
     open_store,
     since_moment,
     write,
@@ -30,7 +31,7 @@ def list_messages(
     since: SinceOption = None,
     store: StoreOption = None,
     config: ConfigOption = None,
-    limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
+    limit: int = limit_option(100, help="At most this many, newest first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """List the stored voicemail messages, newest first.

@@ -192,6 +192,9 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         raise ConfigError([f"{where}: is a directory; name the ccf.toml file itself"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{where}: not valid TOML ({exc}); fix the syntax"]) from None
+    except UnicodeDecodeError as exc:  # tomllib reads UTF-8 only
+        raise ConfigError([f"{where}: not UTF-8 text (byte {exc.start}); save it as "
+                           "UTF-8"]) from None
     except OSError as exc:
         raise ConfigError([f"{where}: cannot be read ({exc.strerror})"]) from None
     return config_from_document(doc, file, env)

@@ -71,6 +71,8 @@ def _read(path: str, error: type[InputError]) -> tuple[str, Any, list]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"cannot read the agents file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"the agents file {path} is not UTF-8 text (byte {exc.start})") from None
     try:
         doc = json.loads(text) if _is_json(path) else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:

@@ -56,8 +56,8 @@ def test_the_largest_float_is_still_a_number(tmp_path: Path):
     assert not [d for d in compile_file(str(flow), lower=False).diagnostics if d.is_error]
 
 
-finite = st.one_of(st.integers(min_value=-2**1100, max_value=2**1100).filter(
-                       lambda n: abs(n) <= 1.7976931348623157e308),
+# whole numbers up to 2**1023, each below the largest float
+finite = st.one_of(st.integers(min_value=-2**1023, max_value=2**1023),
                    st.floats(allow_nan=False, allow_infinity=False))
 
 
