@@ -389,6 +389,9 @@ _FIXES = {
     "advertise": '"HOST:PORT" or "HOST", such as "cc-worker-1.example.com:8573"',
     "token_env": "the NAME of an environment variable, such as CCF_API_TOKEN",
     "url": 'an http:// or https:// URL such as "https://desk.example.com/ccf/pop"',
+    "store.url": 'a postgresql:// URL without its password, such as '
+                 '"postgresql://ccf@db.example.com/calls" (a SQLite store is named by '
+                 '[paths] store)',
     "header_timeout": 'a duration such as "5s"',
     "prompt_timeout": 'a duration such as "2m"',
     "channel_idle": 'a duration such as "4h"',
