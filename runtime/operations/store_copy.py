@@ -206,7 +206,7 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
         source, dest = database.check_target(source), database.check_target(dest)
     except database.TargetError as exc:
         raise CopyError(str(exc)) from None
-    if _same(source, dest):
+    if database.same_store(source, dest):
         raise CopyError("the source and the destination are the same store")
     tables = schema_tables()
     src = _open_source(source)
@@ -269,11 +269,3 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                 if os.path.exists(leftover):
                     os.remove(leftover)
     return Copied(tuple(copied))
-
-
-def _same(source: str, dest: str) -> bool:
-    if source == dest:
-        return True
-    if database.is_postgres(source) or database.is_postgres(dest):
-        return False
-    return os.path.exists(source) and os.path.exists(dest) and os.path.samefile(source, dest)

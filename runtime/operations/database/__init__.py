@@ -78,6 +78,16 @@ def check_target(target: str | os.PathLike) -> str:
     return scheme[1].lower() + text[scheme.end(1):]
 
 
+def same_store(one: str, other: str) -> bool:
+    """Whether two targets name one store: the same text, or the same SQLite file by
+    another name, a symlink or a hard link (what `store copy` and `store backup` refuse)."""
+    if one == other:
+        return True
+    if is_postgres(one) or is_postgres(other):
+        return False
+    return os.path.exists(one) and os.path.exists(other) and os.path.samefile(one, other)
+
+
 def _one_line(exc: Exception) -> str:
     """libpq's message (several lines, a hint indented) on one line."""
     return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
