@@ -412,7 +412,17 @@ def checked_target(text: str, *, exists: bool = True) -> str:
     if exists and not is_postgres(text) and not os.path.isfile(text):
         raise fail(f"there is no call store at {text} (calls are kept there by `ccf serve` "
                    "or `ccf simulate --store`)", USAGE)
+    if not exists and not is_postgres(text):
+        existing_folder(text, "the call store")
     return text
+
+
+def existing_folder(path: str | Path, what: str) -> None:
+    """Exit USAGE when the folder a file is to be made in is missing: ccf makes files, never
+    folders (a mistyped path would otherwise become a tree of them)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise fail(f"there is no folder {folder} to make {what} in", USAGE)
 
 
 def store_target(store, config: str | None) -> str:

@@ -12,7 +12,6 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ccdsl.runtime.operations import database
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate
@@ -92,7 +91,9 @@ def _open_destination(dest: str, new_file: bool):
     if not database.is_postgres(dest):
         if os.path.isdir(dest):
             raise CopyError(f"{dest} is a directory: name a new file for the call store")
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(folder):  # files are made, never folders (docs/store.md)
+            raise CopyError(f"there is no folder {folder} to make the copy in")
     try:
         db = database.connect(dest)
         if new_file:  # as CallStore makes a file; someone else's file is left as it is
