@@ -127,3 +127,20 @@ def test_crm_show_json_is_strict_json(tmp_path: Path):
     assert shown.exit_code == 0
     assert _strict(shown.stdout)["order"][0]["total"] == 1.5e300
 
+
+
+@pytest.mark.parametrize("body", [b'{"total": 1e400}', b'{"total": NaN}',
+                                  b'{"list": [-Infinity]}'])
+def test_a_json_reply_with_a_number_that_is_not_finite_is_not_json(body: bytes):
+    import httpx
+
+    from ccdsl.runtime.core.builtins.external import _parsed_json
+    from ccdsl.runtime.core.crm.http import _json
+    from ccdsl.runtime.core.errors import ExternalError
+
+    reply = httpx.Response(200, content=body)
+    assert _parsed_json(reply) is None  # http.get's body: no JSON value, as for any non-JSON
+    with pytest.raises(ExternalError, match="not JSON"):
+        _json("find", reply)
+    fine = httpx.Response(200, content=b'{"total": 1.5e300}')
+    assert _parsed_json(fine) == {"total": 1.5e300} and _json("find", fine) == {"total": 1.5e300}
