@@ -122,8 +122,10 @@ def number_problem(value: Any) -> str | None:
     """Why a number in a value (a list's or a map's, however deep) cannot be
     a CRM field, or None: NaN and infinity are no numbers a flow, the call
     store or JSON can hold, and SQLite keeps whole numbers in 64 bits."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"{value} is not a finite number"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN is not a finite number"
+    if isinstance(value, float) and math.isinf(value):
+        return "a number too large (past about 1.8e308) is not a finite number"
     if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
         return (f"{value} is too large for a number (whole numbers run from {INT64[0]} to "
                 f"{INT64[1]}); give the column the type text if it is a code")
