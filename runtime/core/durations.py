@@ -12,10 +12,6 @@ from ccdsl.runtime.core.errors import InputError
 
 UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000,
            "d": 86_400_000, "w": 7 * 86_400_000}
-# the longest duration read: far past any call, retention or report (and past
-# the calendar, so a span back to before the year 1 is told as such), and
-# inside SQLite's 64-bit integers
-MAX_MS = 100_000 * 366 * 86_400_000
 # what a flow, --press and an agents file write: no space, no bare number
 FLOW_UNITS = ("ms", "s", "m", "h")
 
@@ -34,18 +30,20 @@ def parse_duration_ms(value: Any, what: str = "a duration", *,
     if isinstance(value, bool):
         raise InputError(f"{what}: {value!r} is not a duration such as 2s")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or abs(value) > MAX_MS:
-            raise InputError(f"{what}: {value!r} is not a duration of at most 100,000 years")
+        if not math.isfinite(value):  # NaN, or past any float (1e400 in JSON)
+            raise InputError(f"{what}: {value!r} is not a duration such as 2s or 500ms")
         return int(value)
     match = _WRITTEN.fullmatch(str(value).strip())
     unit = (match[3] or bare) if match else None
     if (match is None or unit not in units or (match[2] and not (spaced and match[3]))
             or (whole and "." in match[1])):
         raise InputError(f"{what}: {value!r} is not a duration such as 2s or 500ms")
-    ms = int(match[1]) * UNIT_MS[unit] if whole else float(match[1]) * UNIT_MS[unit]
-    if not ms <= MAX_MS:  # also inf, from more digits than a float holds
-        raise InputError(f"{what}: {value!r} is longer than 100,000 years")
-    return int(ms)  # `whole` is exact for any length of digits
+    if whole:  # exact for any length of digits
+        return int(match[1]) * UNIT_MS[unit]
+    ms = float(match[1]) * UNIT_MS[unit]
+    if math.isinf(ms):  # more digits than a float holds; each caller bounds the rest
+        raise InputError(f"{what}: {value!r} is too long to be a duration")
+    return int(ms)
 
 
 def seconds_text(ms: Any, missing: str = "") -> str:

@@ -48,6 +48,9 @@ def test_an_agents_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path):
     ("agents.json", '{"agents": [{"id": "a", "answer_after": NaN}]}'),
     ("agents.toml", '[[agents]]\nid = "a"\nanswer_after = inf\n'),
     ("agents.toml", f'[[agents]]\nid = "a"\nanswer_after = "{"9" * 400}s"\n'),
+    ("agents.toml", '[[agents]]\nid = "a"\nanswer_after = "99999999999999999999s"\n'),
+    ("agents.json", '{"agents": [{"id": "a", "answer_after": 1e300}]}'),
+    ("agents.json", '{"agents": [{"id": "a", "answer_after": -5}]}'),
 ])
 def test_an_answer_after_too_large_is_a_usage_error(tmp_path: Path, name: str, text: str):
     agents = tmp_path / name
