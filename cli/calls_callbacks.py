@@ -52,7 +52,7 @@ def list_callbacks(
         return local_iso(datetime.fromtimestamp(ms / 1000, UTC).isoformat(), zone)
 
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no in-queue call-backs" + ("" if every else " to make") + "\n")

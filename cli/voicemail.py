@@ -52,7 +52,7 @@ def list_messages(
         zone = calls.zone()
         rows = query(calls, for_agent=for_agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no messages\n")
