@@ -93,6 +93,7 @@ _TABLE = [
     ("E506", E, "invalid pattern"),
     ("E507", E, "value not one of its choices"),
     ("E508", E, "loop count out of range"),
+    ("E509", E, "number too large"),
     # -- hygiene ------------------------------------------------------------------
     ("W600", W, "external call without an error path"),
     ("W601", W, "unused variable"),

@@ -15,6 +15,7 @@ from ccdsl.cli.common import (
     TableFormat,
     TableFormatOption,
     fail,
+    limit_option,
     open_store,
     since_moment,
     write,
@@ -34,7 +35,7 @@ def list_calls(
     agent: str = typer.Option(None, "--agent", metavar="ID",
                               help="Only the calls this agent talked in."),
     since: SinceOption = None,
-    limit: int = typer.Option(50, "--limit", min=1, help="At most this many calls, newest "
+    limit: int = limit_option(50, help="At most this many calls, newest "
                                                          "first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
@@ -55,7 +56,7 @@ def list_calls(
         zone = calls.zone()
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no calls\n")
@@ -93,6 +94,6 @@ def show_call(
     if detail is None:
         raise fail(f"no call {call!r} in the call store")
     if fmt is TableFormat.json:
-        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     write(render_detail(detail, root=os.getcwd(), zone=zone))

@@ -12,6 +12,7 @@ from ccdsl.cli.common import (
     StoreOption,
     TableFormat,
     TableFormatOption,
+    limit_option,
     open_store,
     write,
 )
@@ -24,7 +25,7 @@ def list_callbacks(
     config: ConfigOption = None,
     every: bool = typer.Option(False, "--all", help="Every call-back, done, failed and given "
                                                     "up too (default: those still open)."),
-    limit: int = typer.Option(200, "--limit", min=1, help="At most this many, oldest first."),
+    limit: int = limit_option(200, help="At most this many, oldest first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """List the in-queue call-backs still to be made (pending, or being dialled).
@@ -51,7 +52,7 @@ def list_callbacks(
         return local_iso(datetime.fromtimestamp(ms / 1000, UTC).isoformat(), zone)
 
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no in-queue call-backs" + ("" if every else " to make") + "\n")

@@ -4,6 +4,7 @@ Imports nothing heavy."""
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from datetime import datetime
@@ -53,6 +54,24 @@ SimulateStoreOption = Annotated[str | None, typer.Option(
     help="With --simulate: keep the calls in this call store, a SQLite file or a "
          "postgresql:// URL (its password in $CCF_STORE_PASSWORD), created if missing "
          "(default: a temporary one).")]
+
+# a listing's --limit: past any screen or file a person reads, and far inside
+# SQLite's 64-bit LIMIT (a larger number is an OverflowError there)
+MAX_LIMIT = 1_000_000
+
+
+def limit_option(default: int, help: str):
+    """The --limit of a listing (calls, voicemail, call-backs), from 1 to MAX_LIMIT."""
+    return typer.Option(default, "--limit", metavar="N", min=1, max=MAX_LIMIT, help=help)
+
+
+def finite(value: float | None) -> float | None:
+    """A float option's callback: click's FloatRange lets nan through (every
+    comparison with it is false), and inf means nothing to a rate or a time."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number; give a finite one such as 2.5")
+    return value
+
 
 CrmOption = Annotated[Path | None, typer.Option(
     "--crm", metavar="DB", dir_okay=False, show_default=False,
@@ -393,7 +412,17 @@ def checked_target(text: str, *, exists: bool = True) -> str:
     if exists and not is_postgres(text) and not os.path.isfile(text):
         raise fail(f"there is no call store at {text} (calls are kept there by `ccf serve` "
                    "or `ccf simulate --store`)", USAGE)
+    if not exists and not is_postgres(text):
+        existing_folder(text, "the call store")
     return text
+
+
+def existing_folder(path: str | Path, what: str) -> None:
+    """Exit USAGE when the folder a file is to be made in is missing: ccf makes files, never
+    folders (a mistyped path would otherwise become a tree of them)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise fail(f"there is no folder {folder} to make {what} in", USAGE)
 
 
 def store_target(store, config: str | None) -> str:

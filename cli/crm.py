@@ -13,6 +13,7 @@ from ccdsl.cli.common import (
     ConfigOption,
     TableFormat,
     TableFormatOption,
+    existing_folder,
     fail,
     load_centre,
     table_console,
@@ -71,6 +72,8 @@ def import_records(
         records = read_records(file, record_type)
     except (ImportFileError, ExternalError) as exc:
         raise fail(str(exc)) from None
+    if not os.path.exists(db):
+        existing_folder(db, "the CRM")
     try:
         crm = SqliteCRM(db)
     except ExternalError as exc:  # not a SQLite file: a database the command cannot use
@@ -129,7 +132,7 @@ def show(
         crm.close_now()
     if fmt is TableFormat.json:
         data = to_json(tables[record_type] if record_type is not None else tables)
-        write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     _render_tables(tables)
 

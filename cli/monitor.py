@@ -10,6 +10,7 @@ import typer
 from ccdsl.cli.common import (
     ConfigOption,
     fail,
+    finite,
     load_centre,
     require_ami_secrets,
     service_exit_code,
@@ -44,7 +45,7 @@ def monitor(
     mode: Mode = typer.Option(Mode.listen, "--mode", "-m",
                               help="listen (silent), whisper (to the agent only) or barge "
                                    "(to both)."),
-    ring: float = typer.Option(30.0, "--ring", min=1, max=300,
+    ring: float = typer.Option(30.0, "--ring", min=1, max=300, callback=finite,
                                help="Seconds the supervisor's phone rings before giving up."),
     config: ConfigOption = None,
 ) -> None:

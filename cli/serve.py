@@ -16,10 +16,16 @@ from ccdsl.cli.common import (
     ConfigOption,
     SimulateStoreOption,
     fail,
+    finite,
     load_centre,
     write,
 )
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
+
+# --simulate's callers a minute and clock speed: past these the simulator
+# only spins (1,000 new callers a second, an hour of the centre a second)
+MAX_RATE = 60_000
+MAX_SPEED = 3_600
 
 
 class LogFormat(StrEnum):
@@ -56,10 +62,13 @@ def serve(
                                        "time, and serve the console over them. The agents "
                                        "file's agents answer by themselves, except those a "
                                        "person logs in to the console as."),
-    rate: float = typer.Option(4.0, "--rate", metavar="N", help="With --simulate: about N "
-                               "new callers a minute."),
-    speed: float = typer.Option(1.0, "--speed", metavar="X", help="With --simulate: the "
-                                "centre's clock runs X times faster than the wall clock."),
+    rate: float = typer.Option(4.0, "--rate", metavar="N", min=0, max=MAX_RATE,
+                               callback=finite, help="With --simulate: about N "
+                               f"new callers a minute (more than 0, at most {MAX_RATE})."),
+    speed: float = typer.Option(1.0, "--speed", metavar="X", min=0, max=MAX_SPEED,
+                                callback=finite, help="With --simulate: the "
+                                "centre's clock runs X times faster than the wall clock "
+                                f"(more than 0, at most {MAX_SPEED})."),
     at: str = typer.Option(None, "--at", metavar="TIME", show_default=False,
                            help="With --simulate: the centre's clock starts at this time "
                                 f"(for flows with opening hours): {MOMENT_FORMS_HELP}. Without "
@@ -275,6 +284,8 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
     from ccdsl.runtime.operations.store import CallStore, StoreError
     from ccdsl.runtime.sim.script import centre_zone, parse_at
 
+    if rate <= 0 or speed <= 0:  # the options' ranges refuse the rest
+        raise fail("--rate and --speed must be more than 0", USAGE)
     if not path.exists():
         raise fail(f"--simulate {path}: no such file or folder", USAGE)
     folder = path if path.is_dir() else path.parent
@@ -288,8 +299,6 @@ def serve_simulated(path: Path, *, config: str | None, rate: float, speed: float
         agents = load_agents(agents_file)
     except InputError as exc:
         raise fail(str(exc), USAGE) from None
-    if rate <= 0 or speed <= 0:
-        raise fail("--rate and --speed must be more than 0", USAGE)
     programs = flows_of(path)
     # a time without a zone is the centre's, as `ccf simulate --at` reads it
     zone, _ = centre_zone([p.doc for p in programs.values()],

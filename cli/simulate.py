@@ -15,6 +15,7 @@ from ccdsl.cli.common import (
     KeepStoreOption,
     TextFormat,
     TextFormatOption,
+    checked_target,
     fail,
     write,
 )
@@ -173,6 +174,8 @@ def simulate(
         raise bad(str(exc)) from None
     if crm is not None and not crm.is_file():
         raise bad(f"there is no CRM database at `{crm}`")
+    if store is not None:
+        checked_target(store, exists=False)  # a URL of another scheme, a missing folder
     if sounds is not None and not sounds.is_dir():
         raise bad(f"--sounds `{sounds}` is not a folder")
     sounds_dir = str(sounds) if sounds is not None else _beside(flow, "sounds", folder=True)

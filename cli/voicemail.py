@@ -14,6 +14,7 @@ from ccdsl.cli.common import (
     StoreOption,
     TableFormat,
     TableFormatOption,
+    limit_option,
     open_store,
     since_moment,
     write,
@@ -30,7 +31,7 @@ def list_messages(
     since: SinceOption = None,
     store: StoreOption = None,
     config: ConfigOption = None,
-    limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
+    limit: int = limit_option(100, help="At most this many, newest first."),
     fmt: TableFormatOption = TableFormat.table,
 ) -> None:
     """List the stored voicemail messages, newest first.
@@ -51,7 +52,7 @@ def list_messages(
         zone = calls.zone()
         rows = query(calls, for_agent=for_agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
         return
     if not rows:
         write("no messages\n")

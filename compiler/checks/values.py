@@ -1,4 +1,4 @@
-"""Values the compiler can judge from the text alone (E500-E507); must not import the runtime.
+"""Values the compiler can judge from the text alone (E500-E507, E509); must not import the runtime.
 
 Ranges, times and dates, overlapping business hours, time zones, day names,
 option values out of their limits (ccdsl/explanations/E505.md lists them),
@@ -8,6 +8,7 @@ a collect's `pattern` and the words of options with fixed choices.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -165,6 +166,15 @@ def _wait_visit(node: ast.Wait, check_options: bool) -> Iterator[Diagnostic]:
         yield diagnostic("E505", f"`wait {_text(node.duration)}` does not wait",
                          node.duration.span,
                          help="wait a duration longer than zero, such as `wait 2s`")
+
+
+def _number_visit(node: ast.Number, check_options: bool) -> Iterator[Diagnostic]:
+    # float() reads any length of digits (int() stops at 4300) and gives inf
+    # past the largest float: such a number would reach callers as "inf"
+    if math.isinf(float(node.text)):
+        digits = len(node.text.split(".")[0])
+        yield diagnostic("E509", f"this number is too large: {digits} digits before the point",
+                         node.span, help="numbers run up to about 1.8 followed by 308 digits")
 
 
 def _bad_time(node: ast.Time, problem: str) -> Diagnostic:
@@ -497,4 +507,5 @@ _VISITS = ast.ClassTable((
     (ast.Collect, lambda node, check_options: _collect(node)),
     (ast.QueueDecl, lambda node, check_options: _choices(node.options, "queue")),
     (ast.Wait, _wait_visit),
+    (ast.Number, _number_visit),
 ))

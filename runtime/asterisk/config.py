@@ -192,6 +192,9 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         raise ConfigError([f"{where}: is a directory; name the ccf.toml file itself"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{where}: not valid TOML ({exc}); fix the syntax"]) from None
+    except UnicodeDecodeError as exc:  # tomllib reads UTF-8 only
+        raise ConfigError([f"{where}: not UTF-8 text (byte {exc.start}); save it as "
+                           "UTF-8"]) from None
     except OSError as exc:
         raise ConfigError([f"{where}: cannot be read ({exc.strerror})"]) from None
     return config_from_document(doc, file, env)
@@ -386,6 +389,9 @@ _FIXES = {
     "advertise": '"HOST:PORT" or "HOST", such as "cc-worker-1.example.com:8573"',
     "token_env": "the NAME of an environment variable, such as CCF_API_TOKEN",
     "url": 'an http:// or https:// URL such as "https://desk.example.com/ccf/pop"',
+    "store.url": 'a postgresql:// URL without its password, such as '
+                 '"postgresql://ccf@db.example.com/calls" (a SQLite store is named by '
+                 '[paths] store)',
     "header_timeout": 'a duration such as "5s"',
     "prompt_timeout": 'a duration such as "2m"',
     "channel_idle": 'a duration such as "4h"',

@@ -3,6 +3,7 @@ table, and the formatters every rendering uses. Plain text only, no I/O."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from typing import Any
@@ -29,6 +30,8 @@ def parse_duration_ms(value: Any, what: str = "a duration", *,
     if isinstance(value, bool):
         raise InputError(f"{what}: {value!r} is not a duration such as 2s")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):  # NaN, or past any float (1e400 in JSON)
+            raise InputError(f"{what}: {value!r} is not a duration such as 2s or 500ms")
         return int(value)
     match = _WRITTEN.fullmatch(str(value).strip())
     unit = (match[3] or bare) if match else None
@@ -37,7 +40,10 @@ def parse_duration_ms(value: Any, what: str = "a duration", *,
         raise InputError(f"{what}: {value!r} is not a duration such as 2s or 500ms")
     if whole:  # exact for any length of digits
         return int(match[1]) * UNIT_MS[unit]
-    return int(float(match[1]) * UNIT_MS[unit])
+    ms = float(match[1]) * UNIT_MS[unit]
+    if math.isinf(ms):  # more digits than a float holds; each caller bounds the rest
+        raise InputError(f"{what}: {value!r} is too long to be a duration")
+    return int(ms)
 
 
 def seconds_text(ms: Any, missing: str = "") -> str:

@@ -7,6 +7,8 @@ wrong kind raises FlowError at the op's location.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import sys
 from typing import Any, Protocol
 
 from ccdsl.runtime.core.errors import FlowError
@@ -183,19 +185,39 @@ def _add_minutes(t: TimeOfDay, ms: int) -> TimeOfDay:
     return TimeOfDay((t.minutes + ms // 60_000) % 1440)
 
 
+def _numbers(op: str, a: float | int, b: float | int, loc: dict | None) -> float | int:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0:
+        raise FlowError(f"division by zero in {to_text(a)} {op} 0", loc)
+    return a / b if op == "/" else a % b
+
+
+def _short(number: float | int) -> str:
+    # a number of 300 digits would fill the trace line
+    return f"{number:.3e}" if abs(number) >= 1e15 else to_text(number)
+
+
+def _finite(op: str, a: float | int, b: float | int, loc: dict | None) -> float | int:
+    """The result of a number op, or a FlowError when it is too large for a
+    number: inf would reach the caller as "inf" and JSON cannot hold it."""
+    try:
+        result = _numbers(op, a, b, loc)
+    except OverflowError:  # a whole number too large to meet a float
+        result = math.inf
+    if not abs(result) <= sys.float_info.max:  # also a whole number past any float, or NaN
+        raise FlowError(f"a number too large in {_short(a)} {op} {_short(b)}: numbers run "
+                        f"up to about 1.8e308", loc)
+    return _tidy(result)
+
+
 def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
     if is_number(a) and is_number(b):
-        if op == "+":
-            return _tidy(a + b)
-        if op == "-":
-            return _tidy(a - b)
-        if op == "*":
-            return _tidy(a * b)
-        if b == 0:
-            raise FlowError(f"division by zero in {to_text(a)} {op} 0", loc)
-        if op == "/":
-            return _tidy(a / b)
-        return _tidy(a % b)
+        return _finite(op, a, b, loc)
     if op == "+":
         if isinstance(a, str) and isinstance(b, str):
             return a + b

@@ -22,6 +22,8 @@ from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.operations.atomic_file import write_atomically
 
+DAY_MS = 86_400_000  # the longest answer_after: no call rings longer
+
 # the `state` words of a test or an agents file, and what they mean in the
 # simulator: the centre's state, and whether the agent answers when rung
 AGENT_STATES: dict[str, tuple[str, bool]] = {
@@ -71,6 +73,8 @@ def _read(path: str, error: type[InputError]) -> tuple[str, Any, list]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"cannot read the agents file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"the agents file {path} is not UTF-8 text (byte {exc.start})") from None
     try:
         doc = json.loads(text) if _is_json(path) else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -118,6 +122,9 @@ def load_agents(path: str) -> tuple[AgentSpec, ...]:
                                 "table of levels such as {general = 5}") from None
         answer = parse_duration_ms(item.get("answer_after", 2000),
                                    f"{where} ({item['id']}) answer_after")
+        if not 0 <= answer <= DAY_MS:  # past a day no call rings; far past, a timer overflows
+            raise InputError(f"{where} ({item['id']}): answer_after is from 0s to a day, "
+                             f"not {item.get('answer_after')!r}")
         wrapup = item.get("wrapup")
         if wrapup is not None and not isinstance(wrapup, dict):
             raise InputError(f"{where} ({item['id']}): wrapup is a table of the wrap-up "

@@ -24,7 +24,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
-from ccdsl.runtime.operations.database import connect, is_postgres, transaction
+from ccdsl.runtime.operations.database import check_target, connect, is_postgres, transaction
 from ccdsl.runtime.operations.database.contention import contended
 from ccdsl.runtime.operations.store_ids import Claims, calls_of
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate, opening, version_of
@@ -95,7 +95,7 @@ class CallStore:
         fraction of a second: `query` waits that long at most, and only while
         the file can be written; `call`, `events` and `last_agent` never
         wait: they see the file and the calls in memory."""
-        self.path = str(path)
+        self.path = check_target(path)  # before a folder is made for what is no path
         self.calls_per_commit = max(1, calls_per_commit)
         self.flush_events = max(FLUSH_EVENTS, EVENTS_PER_CALL * self.calls_per_commit)
         self.wait_s = wait_s

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass
 
-from ccdsl.runtime.operations.database import PASSWORD_ENV, is_postgres, shown
+from ccdsl.runtime.operations.database import PASSWORD_ENV, is_postgres, same_store, shown
 
 # where Debian keeps the client programs when they are not on PATH (the newest first)
 _DEBIAN_BINS = "/usr/lib/postgresql/*/bin"
@@ -38,6 +38,9 @@ def backup(target: str, dest: str) -> Backup:
     folder = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(folder):
         raise BackupError(f"there is no folder {folder} to write the backup in")
+    if same_store(target, dest):  # the backup would replace the store with a copy of itself
+        raise BackupError(f"{dest} is the store itself (the same store): name another file "
+                          "for the backup")
     return _pg_dump(target, dest) if is_postgres(target) else _sqlite(target, dest)
 
 

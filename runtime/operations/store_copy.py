@@ -12,7 +12,6 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ccdsl.runtime.operations import database
 from ccdsl.runtime.operations.store_migrate import StoreError, migrate
@@ -92,7 +91,9 @@ def _open_destination(dest: str, new_file: bool):
     if not database.is_postgres(dest):
         if os.path.isdir(dest):
             raise CopyError(f"{dest} is a directory: name a new file for the call store")
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(folder):  # files are made, never folders (docs/store.md)
+            raise CopyError(f"there is no folder {folder} to make the copy in")
     try:
         db = database.connect(dest)
         if new_file:  # as CallStore makes a file; someone else's file is left as it is
@@ -206,7 +207,7 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
         source, dest = database.check_target(source), database.check_target(dest)
     except database.TargetError as exc:
         raise CopyError(str(exc)) from None
-    if _same(source, dest):
+    if database.same_store(source, dest):
         raise CopyError("the source and the destination are the same store")
     tables = schema_tables()
     src = _open_source(source)
@@ -269,11 +270,3 @@ def copy_store(source: str, dest: str, *, batch: int = BATCH,
                 if os.path.exists(leftover):
                     os.remove(leftover)
     return Copied(tuple(copied))
-
-
-def _same(source: str, dest: str) -> bool:
-    if source == dest:
-        return True
-    if database.is_postgres(source) or database.is_postgres(dest):
-        return False
-    return os.path.exists(source) and os.path.exists(dest) and os.path.samefile(source, dest)

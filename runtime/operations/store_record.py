@@ -23,13 +23,14 @@ ENTERING = frozenset({"step_entered", "handler_entered"})
 
 # json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=to_json),
 # made once; no circular-reference check, since event data is a tree
+# and no NaN or Infinity, which are not JSON: SQLite's json functions refuse them
 encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                               check_circular=False, default=to_json).encode
+                               check_circular=False, allow_nan=False, default=to_json).encode
 # The same encoder's C core, called directly for a dict (every event's data):
 # JSONEncoder.encode reaches it through two Python frames per call, a fifth
 # of the cost of encoding an event's data.
 _c_encoder = (json.encoder.c_make_encoder(None, to_json, json.encoder.encode_basestring, None,
-                                          ":", ",", False, False, True)
+                                          ":", ",", False, False, False)
               if json.encoder.c_make_encoder is not None else None)
 
 

@@ -234,7 +234,7 @@ def trace_json(event, start: datetime | None) -> str:
         "kind": event.kind,
         "loc": event.loc,
         "data": to_json(event.data),
-    }, ensure_ascii=False, sort_keys=False)
+    }, ensure_ascii=False, sort_keys=False, allow_nan=False)
 
 
 def render_trace(events, *, root: str | None = None, indent: str = "") -> str:

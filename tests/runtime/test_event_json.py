@@ -16,7 +16,9 @@ from ccdsl.runtime.operations.store_queue import _batched
 from ccdsl.runtime.operations.store_record import _col, encode_json, event_json, row_values
 
 texts = st.text(max_size=12)  # any code point: quotes, controls, CJK, surrogates
-scalars = st.none() | st.booleans() | st.integers() | texts | st.floats(allow_nan=False)
+# no NaN or infinity: no JSON number is either, and the store refuses them
+scalars = (st.none() | st.booleans() | st.integers() | texts
+           | st.floats(allow_nan=False, allow_infinity=False))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                       | st.dictionaries(texts, inner, max_size=4), max_leaves=12)
 locs = st.none() | st.fixed_dictionaries({}, optional={"file": st.none() | texts,

@@ -599,8 +599,8 @@ def test_event_data_text_is_json_dumps_with_the_stores_options():
 
     values = [{}, [], "王芳 \"q\"\n", 7, 2.5, None, True,
               {"a": [1, 2.0, None, False], "b": {"c": "é\t"}, "n": -0.0, "big": 10**20},
-              {"wait": Duration(1500), "who": Record("customer", {"id": "C1", "name": "王芳"})},
-              {"inf": float("inf"), "nan": float("nan")}]
+              {"wait": Duration(1500), "who": Record("customer", {"id": "C1", "name": "王芳"})}]
+    # NaN and Infinity are refused instead (tests/robust/test_infinite_numbers.py)
     for value in values:
         expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               default=to_json)

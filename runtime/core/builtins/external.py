@@ -229,12 +229,25 @@ def _from_json(value: Any) -> Any:
     return value
 
 
+def _not_finite(word: str) -> float:
+    raise ValueError(f"{word} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one past the largest float (1e400) is no
+    number the flow or the call store could hold."""
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number")
+    return number
+
+
 def _parsed_json(reply: httpx.Response) -> Any:
     """The body as JSON language values; None when it is not JSON, or nests
     deeper than a value may (the decoder says so by RecursionError when it
     nests deeper than it can follow; it keeps no state, so going on is safe)."""
     try:
-        value = reply.json()
+        value = reply.json(parse_constant=_not_finite, parse_float=_finite_float)
     except (ValueError, RecursionError):
         return None
     return None if nesting(value) > MAX_VALUE_DEPTH else _from_json(value)

@@ -54,7 +54,7 @@ def encode(value: Any) -> tuple[Any, str | None]:
         # a record stored in a field is a reference to it, by id
         return encode(value.id)
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(_plain(value), ensure_ascii=False), "json"
+        return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False), "json"
     return str(value), None
 
 

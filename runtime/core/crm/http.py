@@ -264,11 +264,23 @@ def _fill_body(name: str, template: Any, args: Mapping[str, Any]) -> Any:
     return PLACEHOLDER.sub(one, template)
 
 
+def _not_finite(word: str) -> float:
+    raise ValueError(word)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return number
+
+
 def _json(name: str, response: httpx.Response) -> Any:
     if not response.content.strip():
         return None  # 204, or a 200 with nothing to say
     try:
-        data = response.json()
+        # NaN, Infinity and 1e400 are no numbers a flow or the call store can hold
+        data = response.json(parse_constant=_not_finite, parse_float=_finite_float)
     except ValueError:
         raise ExternalError(f"{name}: the CRM answered {response.status_code} with a body "
                             "that is not JSON", service="crm") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -38,8 +39,13 @@ class Unreachable(sqlite3.OperationalError):
     writer, as after a lock) retries this."""
 
 
+# a URL's scheme, as RFC 3986 spells one; a path with a colon but no // after it stays a path
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def is_postgres(target: str | os.PathLike) -> bool:
-    return str(target).startswith(PG_SCHEMES)
+    # schemes are case-insensitive (RFC 3986); libpq reads only the lower case (check_target)
+    return str(target)[:13].lower().startswith(PG_SCHEMES)
 
 
 def shown(target: str | os.PathLike) -> str:
@@ -56,13 +62,30 @@ def shown(target: str | os.PathLike) -> str:
 
 
 def check_target(target: str | os.PathLike) -> str:
-    """The target as text; TargetError for a URL carrying its password (secrets come from the
-    environment: CCF_STORE_PASSWORD)."""
+    """The target as text, a PostgreSQL URL's scheme in lower case; TargetError for a URL of
+    another scheme (never taken as a file path: sqlite:///x made ./sqlite:/x) or carrying its
+    password (secrets come from the environment: CCF_STORE_PASSWORD)."""
     text = str(target)
-    if is_postgres(text) and urlsplit(text).password is not None:
+    scheme = _SCHEME.match(text)
+    if scheme is None:
+        return text
+    if not is_postgres(text):
+        raise TargetError(f"the store {text}: a call store is a SQLite file's path or a "
+                          f"postgresql:// URL, not a {scheme[1]}:// URL")
+    if urlsplit(text).password is not None:
         raise TargetError(f"the store URL {shown(text)} carries a password: leave it out and "
                           f"set {PASSWORD_ENV} in the environment instead")
-    return text
+    return scheme[1].lower() + text[scheme.end(1):]
+
+
+def same_store(one: str, other: str) -> bool:
+    """Whether two targets name one store: the same text, or the same SQLite file by
+    another name, a symlink or a hard link (what `store copy` and `store backup` refuse)."""
+    if one == other:
+        return True
+    if is_postgres(one) or is_postgres(other):
+        return False
+    return os.path.exists(one) and os.path.exists(other) and os.path.samefile(one, other)
 
 
 def _one_line(exc: Exception) -> str:
