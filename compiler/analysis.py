@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.articles import article
 from ccdsl.compiler import nullsafety
 from ccdsl.compiler.in_queue import check_messages
 from ccdsl.compiler.infer import (
@@ -25,7 +26,7 @@ from ccdsl.compiler.infer import (
     new_context,
     value_of,
 )
-from ccdsl.compiler.infer_env import Context, Env, article, ref_help, text_of
+from ccdsl.compiler.infer_env import Context, Env, ref_help, text_of
 from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.skills_check import check_skills

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ccdsl import ast, date_patterns
 from ccdsl import builtins as bi
+from ccdsl.articles import article
 from ccdsl.compiler import computed_keys, skills_check
 from ccdsl.compiler import nullsafety as ns
 from ccdsl.compiler.infer_env import (
@@ -24,7 +25,6 @@ from ccdsl.compiler.infer_env import (
     Env,
     arg_name_span,
     arith_help,
-    article,
     bool_help,
     compare_help,
     compare_message,

@@ -227,10 +227,6 @@ def ref_help(t: Type, text: str) -> str | None:
     }.get(t.kind)
 
 
-def article(words: str) -> str:
-    return ("an " if words[:1] in "aeiou" else "a ") + words
-
-
 def bool_help(t: Type, text: str) -> str | None:
     if t.nullable or t.kind == "record":
         return f"compare it with null: `{text} != null`"

@@ -8,9 +8,10 @@ queue lowers as before (`"queue": NAME`); any other expression lowers to `"value
 from __future__ import annotations
 
 from ccdsl import ast
+from ccdsl.articles import article
 from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.infer import value_of
-from ccdsl.compiler.infer_env import Env, article, text_of
+from ccdsl.compiler.infer_env import Env, text_of
 from ccdsl.compiler.lower_expr import is_local, lower_expr, lower_name
 from ccdsl.compiler.namespan import word_span
 from ccdsl.types import describe, non_null

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ccdsl import ast
 from ccdsl.agent_ids import agent_id_problem
+from ccdsl.articles import article
 from ccdsl.compiler.checks import test_expects
 from ccdsl.compiler.checks.values import date_problem, time_problem, zone_problem
 from ccdsl.compiler.namespan import word_span
@@ -241,11 +242,9 @@ def _expect(stmt: ast.TestExpect, names: dict[str, str], sources,
     if found is None:
         message = f"`expect {stmt.kind}`: there is no {wanted} `{target.id}` {where}"
     else:
-        message = (f"`expect {stmt.kind}`: `{target.id}` is {_article(found)} {found}, not "
-                   f"{_article(wanted)} {wanted}")
+        message = (f"`expect {stmt.kind}`: `{target.id}` is {article(found)}, not "
+                   f"{article(wanted)}")
     yield diagnostic("E303", message, target.span,
-                     help=hint or f"name {_article(wanted)} {wanted} {where}")
+                     help=hint or f"name {article(wanted)} {where}")
 
 
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ccdsl.articles import article
 from ccdsl.runtime.console.sessions import COOKIE, Session
 
 AGENT, SUPERVISOR, ADMIN = "agent", "supervisor", "admin"
@@ -26,10 +27,6 @@ class Refused(Exception):
         super().__init__(message)
         self.status = status
         self.roles = roles
-
-
-def a_or_an(word: str) -> str:
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
 def session_of(request: Request) -> Session | None:
@@ -61,7 +58,7 @@ def need(request: Request, *roles: str) -> Session:
     if session is None:
         raise Refused(401, "log in first (or your session has expired)")
     if roles and session.role not in roles:
-        raise Refused(403, f"{a_or_an(session.role)} may not do this", roles)
+        raise Refused(403, f"{article(session.role)} may not do this", roles)
     return session
 
 

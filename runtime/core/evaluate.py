@@ -11,6 +11,7 @@ import math
 import sys
 from typing import Any, Protocol
 
+from ccdsl.articles import article
 from ccdsl.runtime.core.errors import FlowError
 from ccdsl.runtime.core.values import (
     MAX_VALUE_DEPTH,
@@ -295,7 +296,7 @@ def field_of(value: Any, name: str, loc: dict | None) -> Any:
             return _tidy(value.ms / 1000)
         if name == "minutes":
             return _tidy(value.ms / 60_000)
-    raise FlowError(f"a {kind_of(value)} has no field `{name}`", loc)
+    raise FlowError(f"{article(kind_of(value))} has no field `{name}`", loc)
 
 
 def _date_field(value: dt.date, name: str, loc: dict | None) -> Any:
@@ -322,7 +323,7 @@ def index_of(value: Any, key: Any, loc: dict | None) -> Any:
         return None
     if isinstance(value, (list, tuple, str)):
         if not is_number(key) or int(key) != key:
-            raise FlowError(f"a {kind_of(value)} is indexed by a whole number, not "
+            raise FlowError(f"{article(kind_of(value))} is indexed by a whole number, not "
                             f"{kind_of(key)}", loc)
         i = int(key)
         return value[i] if -len(value) <= i < len(value) else None
@@ -330,7 +331,7 @@ def index_of(value: Any, key: Any, loc: dict | None) -> Any:
         return value.get(key)
     if isinstance(value, Record):
         return value.get(key) if isinstance(key, str) else None
-    raise FlowError(f"a {kind_of(value)} cannot be indexed", loc)
+    raise FlowError(f"{article(kind_of(value))} cannot be indexed", loc)
 
 
 def negate(value: Any, loc: dict | None) -> Any:
