@@ -6,4 +6,4 @@ from __future__ import annotations
 
 def article(words: str) -> str:
     """`words` with "a" or "an" before it, chosen by its first letter."""
-    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
+    return ("an " if words[:1].lower() in ("a", "e", "i", "o", "u") else "a ") + words
