@@ -145,16 +145,8 @@ def _scan_kind(path: str, kind: str, now: float) -> list[Found]:
 
 
 def _lark_tables(path: str) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return False
-    try:
-        return _LARK_HEADER.fullmatch(os.read(fd, 65)) is not None
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    first = cache_store.head(path, 65)
+    return first is not None and _LARK_HEADER.fullmatch(first) is not None
 
 
 def _size(entry: os.DirEntry) -> int:

@@ -61,18 +61,24 @@ def unsafe(folder: str, info: os.stat_result) -> str | None:
     return None
 
 
-def made_here(path: str) -> bool:
-    """Whether the file at path (not followed if a symlink) starts as every entry does."""
+def head(path: str, size: int) -> bytes | None:
+    """The first `size` bytes of the file at path, or None when it cannot be read; a
+    symlink is not followed (what it points to may be anyone's)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
     try:
-        return os.read(fd, len(MAGIC)) == MAGIC
+        return os.read(fd, size)
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
+
+
+def made_here(path: str) -> bool:
+    """Whether the file at path (not followed if a symlink) starts as every entry does."""
+    return head(path, len(MAGIC)) == MAGIC
 
 
 def _compiler_files() -> list[str]:
