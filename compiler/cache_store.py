@@ -13,9 +13,11 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import cache
 
 ENV = "CCF_CACHE_DIR"
@@ -33,6 +35,13 @@ TEMP_PREFIX = ".tmp-"  # an entry being written, renamed into place once whole
 ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
 # the grammar's LALR tables, which lark writes beside the entries (compiler/grammar.py)
 GRAMMAR_TABLES = re.compile(r"grammar-[0-9a-f]{16}\.lark-cache")
+
+# how usable a folder is (check): a Store reads and writes one USED, and reads one READ_ONLY
+# (its first write that fails turns the cache off)
+USED = "used"
+NOT_MADE = "not made yet"  # the first Store to use it makes it
+READ_ONLY = "read only"
+NOT_USED = "not used"
 
 
 def folder_choice() -> tuple[str, str]:
@@ -61,18 +70,101 @@ def unsafe(folder: str, info: os.stat_result) -> str | None:
     return None
 
 
-def made_here(path: str) -> bool:
-    """Whether the file at path (not followed if a symlink) starts as every entry does."""
+def head(path: str, size: int) -> bytes | None:
+    """The first `size` bytes of the file at path, or None when it cannot be read; a
+    symlink is not followed (what it points to may be anyone's)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
     try:
-        return os.read(fd, len(MAGIC)) == MAGIC
+        return os.read(fd, size)
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
+
+
+def made_here(path: str) -> bool:
+    """Whether the file at path (not followed if a symlink) starts as every entry does."""
+    return head(path, len(MAGIC)) == MAGIC
+
+
+def check(folder: str) -> tuple[str, str | None]:
+    """How usable the folder is (USED, NOT_MADE, READ_ONLY or NOT_USED) and why it is not
+    used or only read. Makes nothing: `ccf cache info` asks it, and a Store after making
+    the folder."""
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        parent = _existing_parent(folder)
+        if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            return NOT_USED, f"{folder} cannot be made: {parent} cannot be written"
+        return NOT_MADE, None
+    except OSError as exc:  # a file where a folder of its path should be
+        return NOT_USED, f"{folder} cannot be made: {exc.strerror or exc}"
+    if not stat.S_ISDIR(info.st_mode):
+        return NOT_USED, f"{folder} cannot be made: it is not a folder"
+    why = unsafe(folder, info)
+    if why:
+        return NOT_USED, why
+    writable = os.access(folder, os.W_OK | os.X_OK)
+    for kind in KINDS:
+        sub = os.path.join(folder, kind)
+        if not os.path.isdir(sub):
+            if not writable:
+                return NOT_USED, f"{sub} cannot be made: {folder} cannot be written"
+        elif not os.access(sub, os.W_OK | os.X_OK):
+            return READ_ONLY, f"{sub} cannot be written"
+    return USED, None
+
+
+def _existing_parent(folder: str) -> str | None:
+    path = os.path.abspath(folder)
+    while True:
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        if os.path.exists(parent):
+            return parent
+        path = parent
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file in an entries folder (an entry, a temporary file, or anything else put
+    there), as lstat sees it: a symlink is itself, never what it points to."""
+
+    path: str
+    kind: str
+    name: str
+    regular: bool  # a plain file: not a symlink, a folder or a device
+    used: float  # its mtime: an entry read is touched, so the least recently used goes first
+    size: int
+
+
+def listing(folder: str) -> list[Entry]:
+    """Every file in the folder's entries folders, by kind and name: what the size limit
+    counts, what pruning removes from and what `ccf cache` shows. An entries folder that is
+    a symlink is not looked into."""
+    out = []
+    for kind in KINDS:
+        path = os.path.join(folder, kind)
+        if os.path.islink(path):
+            continue
+        try:
+            with os.scandir(path) as found:
+                inside = sorted(found, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in inside:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # removed meanwhile
+                continue
+            out.append(Entry(entry.path, kind, entry.name, stat.S_ISREG(info.st_mode),
+                             info.st_mtime, info.st_size))
+    return out
 
 
 def _compiler_files() -> list[str]:
@@ -127,7 +219,7 @@ class Store:
     def __init__(self, folder: str | None = None) -> None:
         self.folder = folder if folder is not None else cache_folder()
         self._usable: bool | None = None
-        self.problem: str | None = None  # why it is not used, for `ccf cache info`
+        self.problem: str | None = None  # why it is not used: check()'s reason, or a write's
         self.hits = 0
         self.misses = 0
         self._unpruned: int | None = None  # bytes written since the last prune; None: never
@@ -138,15 +230,19 @@ class Store:
         return self._usable
 
     def _prepare(self) -> bool:
+        made: OSError | None = None
         try:
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
             for kind in KINDS:
                 os.makedirs(os.path.join(self.folder, kind), mode=0o700, exist_ok=True)
-            info = os.stat(self.folder)
         except OSError as exc:
-            return self._refuse(f"{self.folder} cannot be made: {exc.strerror or exc}")
-        why = unsafe(self.folder, info)
-        return self._refuse(why) if why else True
+            made = exc
+        state, why = check(self.folder)
+        if state == NOT_USED:
+            return self._refuse(why or f"{self.folder} cannot be used")
+        if made is not None:
+            return self._refuse(f"{self.folder} cannot be made: {made.strerror or made}")
+        return True  # READ_ONLY too: entries are read, and the first write that fails says why
 
     def _refuse(self, why: str) -> bool:
         self.problem = why
@@ -213,45 +309,33 @@ class Store:
                 self._unpruned = 0
             self._unpruned += len(body)
 
-    def entries(self) -> list[tuple[str, float, int]]:
-        """(path, last used, bytes) of every entry and temporary file."""
-        out = []
-        for kind in KINDS:
-            try:
-                with os.scandir(os.path.join(self.folder, kind)) as found:
-                    for entry in found:
-                        try:
-                            info = entry.stat()
-                        except OSError:
-                            continue
-                        out.append((entry.path, info.st_mtime, info.st_size))
-            except OSError:
-                continue
-        return out
+    def entries(self) -> list[Entry]:
+        """Every entry and temporary file (and anything else in the entries folders)."""
+        return listing(self.folder)
 
     def prune(self, limit: int = MAX_BYTES) -> None:
         """Remove the least recently used entries while they take more than limit bytes,
         down to three quarters of it, and temporary files left by a process that died."""
         entries = self.entries()
         now = time.time()
-        for path, used, _ in entries:
-            if os.path.basename(path).startswith(TEMP_PREFIX) and now - used > STALE_TEMP_S:
-                _remove(path)
-        total = sum(size for _, _, size in entries)
+        for entry in entries:
+            if entry.name.startswith(TEMP_PREFIX) and now - entry.used > STALE_TEMP_S:
+                _remove(entry.path)
+        total = sum(entry.size for entry in entries)
         if total <= limit:
             return
-        for path, _, size in sorted(entries, key=lambda e: e[1]):
+        for entry in sorted(entries, key=lambda e: e.used):
             if total <= limit * 3 // 4:
                 break
-            if not os.path.basename(path).startswith(TEMP_PREFIX):
-                _remove(path)
-                total -= size
+            if not entry.name.startswith(TEMP_PREFIX):
+                _remove(entry.path)
+                total -= entry.size
 
     def clear(self) -> int:
         """Remove every entry; the number removed."""
         removed = 0
-        for path, _, _ in self.entries():
-            removed += _remove(path)
+        for entry in self.entries():
+            removed += _remove(entry.path)
         return removed
 
 

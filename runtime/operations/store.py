@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -303,8 +304,10 @@ class CallStore:
         """Have the writer write everything queued so far, and wait until it
         has (at most `timeout` seconds; None: until written). The error of a
         write that failed meanwhile is raised; the rows stay queued and are
-        tried again. Another writer's lock is not an error: the flush waits
-        it out (database.contended). Returns whether everything was written."""
+        tried again. Another writer's lock is not an error: the flush waits it
+        out (database.contended), trying again itself after the writer's backoff
+        when there is no writer thread (a bulk simulation's). Returns whether
+        everything was written (False: `timeout` passed first)."""
         with self._cv:
             writer = self._writer
             if writer is None:
@@ -313,13 +316,15 @@ class CallStore:
             if writer.written >= target and writer.inflight is None:
                 return True
             failures = writer.failures
+            deadline = None if timeout is None else time.monotonic() + timeout
             if not writer.threaded:
-                writer.pump()
+                writer.pump(math.inf if deadline is None else deadline)
                 if writer.failures > failures and writer.error is not None:
+                    if contended(writer.error):
+                        return False  # still locked when the timeout passed
                     raise writer.error
                 return True
             writer.want()
-            deadline = None if timeout is None else time.monotonic() + timeout
             while writer.written < target:
                 if writer.dead is not None:
                     raise StoreError(f"{self.path}: the writer stopped: {writer.dead!r}")

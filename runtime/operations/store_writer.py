@@ -18,6 +18,7 @@ from typing import Any
 
 from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.database import connect, rollback_quietly
+from ccdsl.runtime.operations.database.contention import contended
 from ccdsl.runtime.operations.store_ids import free_repeat, taken_of
 from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
@@ -154,14 +155,27 @@ class StoreWriter:
     def threaded(self) -> bool:
         return self._thread is not None
 
-    def pump(self) -> None:
+    def pump(self, deadline: float | None = None) -> None:
         """Inline: take what is queued and write it now, in this thread (the
-        store's lock held). A failure is kept as a thread's would be."""
+        store's lock held). A failure is kept as a thread's would be. With a
+        `deadline` (time.monotonic(); math.inf for none), a write another
+        writer's lock stopped (database.contended) is tried again after the
+        writer's backoff, the store's lock let go meanwhile, until it is
+        written or the deadline passes (a flush)."""
         if self._db is None:
             self._db = _connect(self.path)
         batch = self._next()
-        if batch is not None:
+        while batch is not None:
             self._attempt(self._db, batch)
+            if deadline is None or self.inflight is None or self.error is None \
+                    or not contended(self.error):
+                return
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            with self._cv:
+                self._cv.wait(min(self._retry_at, deadline) - now)
+            batch = self._next()
 
     # -- the thread ------------------------------------------------------------------------
 

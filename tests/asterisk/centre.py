@@ -96,8 +96,9 @@ async def place(port: int, script: str, uniqueid: str, backend=None, *,
                            timeout=timeout).run()
 
 
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
+async def until(check, what: str, timeout: float = WAIT_S, *, every: float = 0.01) -> None:
+    """Wait until check() is true, asking it every `every` seconds, at most `timeout`."""
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(every)

@@ -8,9 +8,14 @@ import asyncio
 import os
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 
-from asterisk.centre import WAIT_S  # how long a test waits for what takes milliseconds
+from asterisk import centre as _centre
+from asterisk.centre import (
+    WAIT_S,  # how long a test waits for what takes milliseconds
+    place,  # noqa: F401 - one call of the FastAGI peer, for the suite
+)
 
 from ccdsl.runtime.operations.database import PASSWORD_ENV, connect, is_postgres
 
@@ -71,18 +76,20 @@ class Locker:
         self.release()
 
 
+# the checks here mostly open a connection to the store (on_disk; on PostgreSQL a new
+# session each time), so they are asked half as often as asterisk.centre's
+POLL_S = 0.02
+
+
 def wait_for(check, what: str, timeout: float = WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        time.sleep(0.02)
+        time.sleep(POLL_S)
 
 
-async def until(check, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        await asyncio.sleep(0.02)
+# asterisk.centre's, polling every POLL_S
+until = partial(_centre.until, every=POLL_S)
 
 
 # ---- a centre of ccf.toml, its flows deployed, and callers over FastAGI ------------------
@@ -92,19 +99,17 @@ def centre(folder: Path, flows: dict[str, str], store: str | None = None) -> Pat
     """A ccf.toml in `folder` (no AMI: `use_ami=False` / `--no-ami`), with
     `flows` (name -> .ccf text) compiled and deployed. Returns its path. The call
     store: calls.db beside it, or `store` when that is a PostgreSQL URL ([store] url)."""
-    from asterisk.centre import compiled, write_config
-
     from ccdsl.runtime.asterisk.config import load_config
     from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
-    path = write_config(folder, 1, numbers='"4008001234" = "line"',
+    path = _centre.write_config(folder, 1, numbers='"4008001234" = "line"',
                         store=store if store is not None and is_postgres(store) else "calls.db")
     config = load_config(path, environ={})
     irs = {}
     for name, text in flows.items():
         source = folder / f"{name}.ccf"
         source.write_text(text, encoding="utf-8")
-        irs[name] = compiled(source)
+        irs[name] = _centre.compiled(source)
     # where ccf serve reads them: the store's database when it is PostgreSQL
     flow_store_for(config).deploy(irs, numbers=config.numbers)
     return path
@@ -119,19 +124,6 @@ def live_config(path: Path):
     from ccdsl.runtime.asterisk.config import load_config
 
     return load_config(path, environ={})
-
-
-async def place(port: int, script: str, uniqueid: str, backend=None,
-                callerid: str = "+8613800000001", timeout: float = WAIT_S):
-    """One call of the FastAGI peer (Asterisk's side) to the server on `port`."""
-    from doubles.raw import ScriptBackend
-
-    from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine
-
-    line = CallerLine(script=script, uniqueid=uniqueid, callerid=callerid,
-                      channel=f"PJSIP/caller-{uniqueid.replace('.', '')}")
-    return await AgiCaller("127.0.0.1", port, backend or ScriptBackend(), line,
-                           timeout=timeout).run()
 
 
 def held_backend():

@@ -50,3 +50,36 @@ def _flushed(store: CallStore) -> object:
         return store.flush()
     except Exception as exc:  # noqa: BLE001 - what the test reports
         return exc
+
+
+def test_a_bulk_simulations_flush_waits_out_a_lock_in_its_own_thread(
+        store_target: str, caplog: pytest.LogCaptureFixture) -> None:
+    # calls_per_commit > 1: no writer thread, the flush writes in the caller's thread
+    CallStore(store_target).close()
+    caplog.set_level(logging.WARNING, logger="ccdsl.store")
+    with CallStore(store_target, calls_per_commit=50) as store:
+        admin = Locker(store_target)
+        try:
+            _one_call(store, "c-bulk")
+            outcome: list[object] = []
+            flushing = threading.Thread(target=lambda: outcome.append(_flushed(store)))
+            flushing.start()
+            wait_for(lambda: "not written yet" in caplog.text, "the write to meet the lock")
+            assert outcome == []  # still waiting: the lock is not raised as a failure
+        finally:
+            admin.release()
+        flushing.join(WAIT_S)
+        assert not flushing.is_alive()
+        assert outcome == [True]
+    assert on_disk(store_target, "SELECT call_id FROM calls") == [("c-bulk",)]
+
+
+def test_a_bulk_simulations_flush_with_a_timeout_says_it_is_not_written(
+        store_target: str) -> None:
+    CallStore(store_target).close()
+    with CallStore(store_target, calls_per_commit=50) as store:
+        with Locker(store_target):
+            _one_call(store, "c-bulk")
+            assert store.flush(timeout=0.5) is False  # the rows stay queued
+        assert store.flush() is True
+    assert on_disk(store_target, "SELECT call_id FROM calls") == [("c-bulk",)]
