@@ -14,6 +14,7 @@ from ccdsl.cli.common import (
     StdinFilenameOption,
     StoreOption,
     named_store,
+    open_store,
     since_moment,
     write,
     write_file,
@@ -64,13 +65,21 @@ def graph(
     chosen = fmt or SUFFIXES.get(output.suffix.lower() if output else "", GraphFormat.dot)
     drawn = load_graph(flow, stdin_filename)
     if store is not None or config is not None or since is not None:
-        drawn = traffic_on(drawn, named_store(store, config), since_moment(since))
+        drawn = traffic_on(drawn, named_store(store, config), _since(since, store, config))
     text = render(drawn, chosen)
     if output is None:
         write(text)
         return
     write_file(output, text)
     write(f"graph written to {output}\n", err=True)
+
+
+def _since(since: str | None, store, config: str | None):
+    """--since read in the store's centre zone, as `ccf calls list` reads it."""
+    if since is None:
+        return None
+    with open_store(store, config) as calls:
+        return since_moment(since, calls.zone())
 
 
 def render(drawn, fmt: GraphFormat) -> str:
