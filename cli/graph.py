@@ -57,16 +57,17 @@ def graph(
     since: SinceOption = None,
     stdin_filename: StdinFilenameOption = None,
 ) -> None:
-    """Draw a flow: its handlers, steps, menus and their keys, routing rules and their
-    lines, queues, the sub-flows and modules it uses, each with its file:line.
+    """Draw a flow: its handlers, steps, menus, routing rules, queues and modules.
 
-    With --store (or --config's call store), every box and arrow carries its traffic:
-    the calls that reached it, the callers who hung up there, the choices made at each
-    menu key; --since narrows it to recent calls. svg, png and html need Graphviz's `dot`
-    (Debian's graphviz package).
-    Exit status: 0 drawn, 1 the flow has errors, 2 a usage error (an unknown format
-    or output suffix, a missing flow or store, Graphviz missing for svg, png or html, an
-    unwritable output).
+    Menus with their keys, routing rules with their lines, the sub-flows and
+    modules it uses, each with its file:line. With --store (or --config's call
+    store), every box and arrow carries its traffic: the calls that reached
+    it, the callers who hung up there, the choices made at each menu key;
+    --since narrows it to recent calls. svg, png and html need Graphviz's
+    `dot` (Debian's graphviz package).
+    Exit status: 0 drawn, 1 the flow has errors, 2 a usage error (an unknown
+    format or output suffix, a missing flow or store, Graphviz missing for
+    svg, png or html, an unwritable output).
     """
     chosen = chosen_format(fmt, output, SUFFIXES, GraphFormat.dot)
     if chosen is GraphFormat.png and output is None:
