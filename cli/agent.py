@@ -15,6 +15,7 @@ from ccdsl.cli.common import (
     service_exit_code,
     write,
 )
+from ccdsl.cli.known_agents import known_agent
 
 app = typer.Typer(
     name="agent",
@@ -43,9 +44,10 @@ def pause(
     """Pause an agent: the queues stop ringing them until `ccf agent unpause`.
 
     Exit status: 0 when Asterisk paused the member, 1 when it did not, 2
-    for a usage error, 4 when Asterisk's AMI does not answer. With several
-    Asterisk servers: on each one the agent is a member of; an error names a
-    server that did not answer or refused, after the others were done.
+    for a usage error (an agent the agents file does not have too), 4 when
+    Asterisk's AMI does not answer. With several Asterisk servers: on each
+    one the agent is a member of; an error names a server that did not
+    answer or refused, after the others were done.
     """
     _run(agent, True, queue, reason, config)
 
@@ -59,8 +61,9 @@ def unpause(
     """Unpause an agent: the queues ring them again, also after an auto-pause.
 
     Exit status: 0 when Asterisk unpaused the member, 1 when it did not, 2
-    for a usage error, 4 when Asterisk's AMI does not answer. With several
-    Asterisk servers: as for pause.
+    for a usage error (an agent the agents file does not have too), 4 when
+    Asterisk's AMI does not answer. With several Asterisk servers: as for
+    pause.
     """
     _run(agent, False, queue, None, config)
 
@@ -72,6 +75,7 @@ def _run(agent: str, paused: bool, queue: str | None, reason: str | None,
     from ccdsl.runtime.asterisk.pause import PauseError, set_paused
 
     centre = load_centre(config)
+    known_agent(centre.agents.agents, agent)
     require_ami_secrets(centre)  # every server is asked: each one's secret
     try:
         done = asyncio.run(set_paused(centre, agent, paused, queue=queue, reason=reason))

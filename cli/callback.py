@@ -18,6 +18,7 @@ from ccdsl.cli.common import (
     write,
 )
 from ccdsl.cli.exit_codes import PROBLEMS, USAGE
+from ccdsl.cli.known_agents import known_agent
 
 
 def callback(
@@ -52,7 +53,8 @@ def callback(
     failed otherwise.
 
     Exit status: 0 when the customer was reached, 1 when not, 2 for a usage
-    error, 4 when Asterisk's AMI does not answer.
+    error (an agent the agents file does not have too), 4 when Asterisk's AMI
+    does not answer.
     """
     import asyncio
 
@@ -66,6 +68,7 @@ def callback(
         except ConfigError as exc:
             raise fail("; ".join(exc.problems), USAGE) from None
     specs = _agents(agents, centre)
+    known_agent(specs, agent)
     path = store if store is not None else centre.store_path if centre else None
     if path is None:
         raise fail("name the call store: --store FILE, or --config ccf.toml for its [paths] "

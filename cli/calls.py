@@ -51,9 +51,9 @@ def list_calls(
     from ccdsl.runtime.operations.recordings import list_calls as query
     from ccdsl.runtime.operations.tables import table
 
-    moment = since_moment(since)
     with open_store(store, config) as calls:
         zone = calls.zone()
+        moment = since_moment(since, zone)
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
         write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")

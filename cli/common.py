@@ -88,7 +88,8 @@ RANGE_FORMS_HELP = ("a date (2026-11-30) or a date and time (\"2026-11-30 10:00\
 SinceOption = Annotated[str | None, typer.Option(
     "--since", metavar="WHEN", show_default=False,
     help="Only those from then on: a span back from now (30m, 2h, 3d, 1w), a date "
-         f"(2026-11-30) or a moment, {MOMENT_FORMS_HELP}; without a zone, this machine's.")]
+         f"(2026-11-30) or a moment, {MOMENT_FORMS_HELP}; without a zone, the centre's (the "
+         "call store's), else this machine's.")]
 
 
 class Format(StrEnum):
@@ -470,14 +471,15 @@ def open_store(store, config: str | None, **options):
         raise store_failure(path, exc) from None
 
 
-def since_moment(since: str | None) -> datetime | None:
-    """The moment a --since names, or exit USAGE."""
+def since_moment(since: str | None, zone) -> datetime | None:
+    """The moment a --since names, a date or time without a zone read in ZONE (the call
+    store's centre zone, as `ccf report --from` reads its dates), or exit USAGE."""
     from ccdsl.runtime.operations.recordings import QueryError, parse_since
 
     if since is None:
         return None
     try:
-        return parse_since(since, datetime.now().astimezone())
+        return parse_since(since, datetime.now(zone))
     except QueryError as exc:
         raise fail(str(exc), USAGE) from None
 

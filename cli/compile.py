@@ -48,7 +48,7 @@ def compile_flow(
 
     Exit status: 0 when the IR was written, 1 when the flow has errors (or
     warnings, with --warnings-as-errors), 2 for a usage error (a missing
-    FILE, an OUT that cannot be written).
+    FILE or a folder, an OUT that cannot be written).
     """
     from ccdsl.compiler.result_cache import compile_cached
 
@@ -57,8 +57,8 @@ def compile_flow(
     result = compile_stdin([file], stdin_filename, chosen, lower=True, store=store) \
         or compile_cached(file, selection=chosen, store=store)
     write(render_diagnostics(result.diagnostics, result.sources, fmt, err=True), err=True)
-    if missing_paths([file]):
-        raise typer.Exit(USAGE)
+    if missing_paths([file]) or (file != "-" and Path(file).is_dir()):
+        raise typer.Exit(USAGE)  # a folder is no FILE: as for graph and simulate
     if not result.ok or result.ir is None:
         write(run_failed_note(result.diagnostics), err=True)
         raise typer.Exit(PROBLEMS)

@@ -15,6 +15,9 @@ USAGE = 2
 INTERNAL = 3
 # a service the command talks to did not answer: ccf serve's HTTP API, Asterisk's AMI
 UNREACHABLE = 4
+# `ccf test` found no test to run (pytest's 5, "no tests collected"): a renamed flow's
+# orphaned tests or a wrong folder must not pass CI as "0 passed"
+NO_TESTS = 5
 # stopped by Ctrl-C (128 + SIGINT), as shells report it
 INTERRUPTED = 130
 
@@ -28,5 +31,6 @@ TABLE = (
             "path that cannot be written"),
     (INTERNAL, "a bug in ccf itself (CCF_DEBUG=1 shows the traceback)"),
     (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI or an HTTP CRM"),
+    (NO_TESTS, "no tests: `ccf test` found no test blocks in the flows given"),
     (INTERRUPTED, "interrupted by Ctrl-C"),
 )

@@ -20,9 +20,10 @@ def flows(
 ) -> None:
     """List the deployed versions of the flows, oldest first, the current one marked.
 
-    Each version shows when it was deployed, its flows, the numbers routed
-    to them and its note. Exit status: 0; 1 when the flow store cannot be
-    read; 2 for a missing or unusable ccf.toml.
+    Each version shows when it was deployed (in the centre's zone; JSON
+    keeps UTC), its flows, the numbers routed to them and its note. Exit
+    status: 0; 1 when the flow store cannot be read; 2 for a missing or
+    unusable ccf.toml.
     """
     import json
 
@@ -41,11 +42,21 @@ def flows(
     if not versions:
         write(f"Nothing is deployed in {store.where} yet: run `ccf deploy PATH`.\n")
         return
-    _table(versions, store.where)
+    _table(versions, store.where, _zone(centre))
 
 
-def _table(versions, root: str) -> None:
+def _zone(centre):
+    """The zone listings show times in: the centre's ([centre] timezone), else this
+    machine's, as `ccf calls list` shows a call store's."""
+    from ccdsl.runtime.operations.centre_time import machine_zone, zone_named
+
+    return zone_named(centre.timezone) if centre.timezone else machine_zone()
+
+
+def _table(versions, root: str, zone) -> None:
     from rich.table import Table
+
+    from ccdsl.runtime.operations.centre_time import local_iso
 
     console = table_console()
     table = Table(title=f"Deployed flows ({root})", title_justify="left")
@@ -53,7 +64,8 @@ def _table(versions, root: str) -> None:
         table.add_column(column, overflow="fold")
     for version in versions:
         numbers = ", ".join(f"{n} -> {f}" for n, f in version.numbers.items())
-        table.add_row("*" if version.current else "", version.version, version.created,
+        table.add_row("*" if version.current else "", version.version,
+                      local_iso(version.created, zone),
                       ", ".join(f.name for f in version.flows), numbers, version.note)
     console.print(table)
     console.print("* the current version: new calls start on it")

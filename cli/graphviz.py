@@ -20,15 +20,24 @@ class GraphvizError(Exception):
 
 def to_svg(dot_text: str) -> str:
     """The SVG dot draws of `dot_text`."""
+    return _drawn(dot_text, "svg").decode("utf-8")
+
+
+def to_png(dot_text: str) -> bytes:
+    """The PNG image dot draws of `dot_text`."""
+    return _drawn(dot_text, "png")
+
+
+def _drawn(dot_text: str, kind: str) -> bytes:
     program = shutil.which("dot")
     if program is None:
         raise GraphvizError(MISSING, missing=True)
     try:
-        done = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
+        done = subprocess.run([program, f"-T{kind}"], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GraphvizError(f"Graphviz's dot ({program}) could not run: {exc}") from None
     if done.returncode != 0:
         # the DOT text is ccf's own: dot refusing it is a ccf bug
         raise RuntimeError(f"dot refused ccf's DOT: {done.stderr.decode(errors='replace')}")
-    return done.stdout.decode("utf-8")
+    return done.stdout

@@ -14,12 +14,14 @@ def lsp(
     port: int = typer.Option(2087, "--port", min=1, max=65535,
                              help="The TCP port, with --tcp."),
 ) -> None:
-    """Serve the Language Server Protocol for .ccf files: diagnostics as you type, hover,
-    go to definition, find references, completion, formatting, rename and an outline.
+    """Serve the Language Server Protocol for .ccf files, for editors.
 
-    An editor starts it and speaks to it on stdin/stdout; docs/authoring.md shows
-    the set-up for VS Code, Neovim, Helix and Emacs.
-    Exit status: 0 when the editor ends it, 2 when --tcp cannot listen on the port.
+    Diagnostics as you type, hover, go to definition, find references,
+    completion, formatting, rename and an outline. An editor starts it and
+    speaks to it on stdin/stdout; docs/authoring.md shows the set-up for VS
+    Code, Neovim, Helix and Emacs.
+    Exit status: 0 when the editor ends it, 2 when --tcp cannot listen on the
+    port.
     """
     # pygls is imported only now: `ccf` itself starts without it
     from ccdsl.compiler.lsp.server import serve

@@ -15,7 +15,6 @@ from ccdsl.cli.common import (
     RANGE_FORMS_HELP,
     ConfigOption,
     ReportFormat,
-    ReportFormatOption,
     StoreOption,
     fail,
     named_store,
@@ -23,6 +22,11 @@ from ccdsl.cli.common import (
     write,
 )
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
+from ccdsl.cli.output_format import chosen_format
+
+# what -o FILE's suffix writes when --format is not given
+SUFFIXES = {".txt": ReportFormat.table, ".csv": ReportFormat.csv, ".json": ReportFormat.json,
+            ".html": ReportFormat.html, ".htm": ReportFormat.html}
 
 
 class Interval(StrEnum):
@@ -94,7 +98,11 @@ def report(
                                         help="Only this section. With --format csv: plain "
                                              "CSV of it; without, every section under a "
                                              "`# name` line."),
-    fmt: ReportFormatOption = ReportFormat.table,
+    fmt: ReportFormat = typer.Option(None, "--format", "-f", show_default=False,
+                                     help="table (readable), csv, json (every section) or "
+                                          "html (one self-contained file with charts). "
+                                          "Default: from --output's suffix (.txt, .csv, "
+                                          ".json, .html; another is refused), else table."),
     output: Path = typer.Option(None, "--output", "-o", metavar="FILE", dir_okay=False,
                                 help="Write the report to this file (default: standard "
                                      "output)."),
@@ -131,6 +139,7 @@ def report(
     be read. With --check-asterisk: 0 when Asterisk and the call store agree,
     1 when they differ, 2 when there is nothing to check against.
     """
+    fmt = chosen_format(fmt, output, SUFFIXES, ReportFormat.table)
     if graphs and fmt is not ReportFormat.html:
         raise fail("--graph draws flows into the HTML report: add --format html", USAGE)
     if check_asterisk:

@@ -96,7 +96,7 @@ def serve(
     Exit status: 0 when stopped by SIGTERM or Ctrl-C; 1 when a --simulate
     flow does not compile; 2 for a usage error (a ccf.toml that cannot be
     used, an address it cannot listen on, a call store or CRM it cannot
-    open).
+    open, a port the console and HTTP API cannot listen on).
     """
     import asyncio
     import logging
@@ -150,11 +150,19 @@ def serve(
             write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
             await live.stop(0)
             return USAGE  # the address given cannot be used
+        if live.api_address is None:
+            # serving calls without it would leave `ccf status` and `ccf wrapup` talking to
+            # whatever else holds the port, as if it were this centre
+            chosen = ("--web-port" if web_port is not None
+                      else f"the [api] port in {centre_config.path}")
+            write(f"error: the console and HTTP API cannot listen on {live.api_error} "
+                  f"(chosen by {chosen}): choose a free port, or stop what listens there\n"
+                  "ccf serve: not started\n", err=True)
+            await live.stop(0)
+            return USAGE
         serve_gc.settle()  # start-up's objects out of every later collection
         version = live.flows.version if live.flows else None
-        api = (f"console and HTTP API on http://{live.api_address[0]}:{live.api_address[1]}/"
-               if live.api_address else f"console and HTTP API not listening "
-                                        f"({live.api_error})")
+        api = f"console and HTTP API on http://{live.api_address[0]}:{live.api_address[1]}/"
         calls = live.server.max_calls if live.server else 0
         write(f"ccf serve: FastAGI on {bound[0]}:{bound[1]}, {api}, flows version "
               f"{version or '(none deployed)'}, at most {calls} calls at once; SIGTERM or "

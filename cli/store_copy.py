@@ -20,11 +20,10 @@ def copy(
                                     "or an empty call store."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
-    """Copy a call store, every table and row, into a new or empty store:
-    how a centre moves from the embedded SQLite store to PostgreSQL (or
-    back).
+    """Copy a call store, every table and row, into a new or empty store.
 
-    A postgresql:// URL names the database without its password: give
+    How a centre moves from the embedded SQLite store to PostgreSQL (or
+    back). A postgresql:// URL names the database without its password: give
     that in the environment variable CCF_STORE_PASSWORD. The source is
     read in one snapshot: calls `ccf serve` writes after it are not
     copied, so stop serving for the move. The destination is written in

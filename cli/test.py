@@ -129,7 +129,9 @@ def run_flow_tests(
     lines and the call's trace, then a summary `N passed, N failed` (and `N
     not run`, `N deselected` when there are). A flow that does not compile
     counts as one failed test. Exit status: 0 when every test passed, 1 when
-    any failed, 2 for a usage error (a -k that selects no test too).
+    any failed, 2 for a usage error (a -k that selects no test too, a --junit
+    FILE that cannot be written: checked before any test runs), 5 when it
+    found no test in the flows given.
     """
     from datetime import datetime
 
@@ -154,6 +156,8 @@ def run_flow_tests(
                 write(f"error: {diag.message}\n", err=True)
         raise typer.Exit(exit_codes.USAGE)
 
+    if junit is not None:
+        _check_junit(junit)
     store = compile_cache(no_cache)
     compiled = [_compile(path, chosen, store) for path in files]
     root = os.getcwd()
@@ -184,8 +188,11 @@ def run_flow_tests(
         _write_junit(junit, runs, cases, counts.seconds, timestamp)
     if not planned and not any(run.compile_failed for run in runs):
         names = ", ".join(run.path for run in runs[:5]) + (" ..." if len(runs) > 5 else "")
-        write(f"no tests found in {len(runs)} flow{'s' if len(runs) != 1 else ''} ({names}): "
-              "write `test` blocks in NAME.ccf or in NAME.test.ccf beside it\n", err=True)
+        flows = f"{len(runs)} flow{'s' if len(runs) != 1 else ''}"
+        write(f"error: no tests found in {flows} ({names}): "
+              "write `test` blocks in NAME.ccf or in NAME.test.ccf beside it (exit "
+              f"{exit_codes.NO_TESTS})\n", err=True)
+        status = exit_codes.NO_TESTS
     if text:
         if durations is not None:
             write(_slowest(cases, durations))
@@ -252,6 +259,19 @@ def _visible(text: str) -> str:
     from ccdsl.runtime.operations.terminal_text import visible
 
     return visible(text)
+
+
+def _check_junit(path: Path) -> None:
+    """Exit USAGE before any test runs when --junit's FILE cannot be written: after the
+    run, its usage error would hide the tests' own status."""
+    folder = path.parent if str(path.parent) else Path(".")
+    problem = ("is a folder" if path.is_dir()
+               else f"its folder {folder} does not exist: no such folder" if not folder.is_dir()
+               else f"its folder {folder} cannot be written" if not os.access(folder, os.W_OK)
+               else "")
+    if problem:
+        write(f"error: --junit {path}: {problem}; no test was run\n", err=True)
+        raise typer.Exit(exit_codes.USAGE)
 
 
 def _write_junit(path: Path, runs: list[FlowRun], cases: list, seconds: float,

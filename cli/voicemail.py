@@ -47,9 +47,9 @@ def list_messages(
     from ccdsl.runtime.operations.tables import table
     from ccdsl.runtime.operations.voicemail import list_messages as query
 
-    moment = since_moment(since)
     with open_store(store, config) as calls:
         zone = calls.zone()
+        moment = since_moment(since, zone)
         rows = query(calls, for_agent=for_agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
         write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")

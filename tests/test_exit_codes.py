@@ -15,7 +15,7 @@ from ccf_cli import ccf, every_command
 from ports import free_port
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
+from ccdsl.cli.exit_codes import NO_TESTS, UNREACHABLE, USAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = """flow demo
@@ -47,7 +47,8 @@ def test_the_table_names_each_constant_once() -> None:
     codes = [code for code, _ in exit_codes.TABLE]
     assert codes == sorted(set(codes))
     assert set(codes) == {exit_codes.OK, exit_codes.PROBLEMS, exit_codes.USAGE,
-                          exit_codes.INTERNAL, exit_codes.UNREACHABLE, exit_codes.INTERRUPTED}
+                          exit_codes.INTERNAL, exit_codes.UNREACHABLE, exit_codes.NO_TESTS,
+                          exit_codes.INTERRUPTED}
 
 
 # ---- no literal statuses in cli/ ----------------------------------------------------------
@@ -136,6 +137,7 @@ AGENT_CASES: list[Case] = [
     ("missing ccf.toml", lambda p: ["li", "--config", p["no_toml"]], USAGE),
     ("AMI not answering", lambda p: ["li", "--config", p["toml"]], UNREACHABLE),
     ("AMI secret missing", lambda p: ["li", "--config", p["nosecret"]], USAGE),
+    ("unknown agent", lambda p: ["ghost", "--config", p["toml"]], USAGE),
 ]
 # For each command, the mistakes it can meet and the status the table gives them. A
 # command missing here fails test_every_command_has_its_cases: add its cases.
@@ -146,7 +148,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                      USAGE)],
     ("compile",): [("missing file", lambda p: [p["missing"]], USAGE),
                    ("missing file, --no-cache", lambda p: ["--no-cache", p["missing"]], USAGE),
-                   ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE)],
+                   ("unwritable -o", lambda p: [p["flow"], "-o", p["unwritable"]], USAGE),
+                   ("a folder, not a file", lambda p: [p["dir"]], USAGE)],
     ("fmt",): [("missing path", lambda p: [p["missing"]], USAGE),
                ("empty folder", lambda p: ["--check", p["empty"]], USAGE)],
     ("explain",): [("unknown code", lambda p: ["E999x"], USAGE)],
@@ -172,7 +175,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                 ("missing path, --no-cache", lambda p: ["--no-cache", p["missing"]], USAGE),
                 ("empty folder", lambda p: [p["empty"]], USAGE),
                 ("unwritable --junit", lambda p: [p["flow"], "--junit", p["unwritable"]],
-                 USAGE)],
+                 USAGE),
+                ("no test in the flows", lambda p: [p["flow"]], NO_TESTS)],
     ("deploy",): [("missing ccf.toml", lambda p: [p["flow"], "--config", p["no_toml"]], USAGE),
                   ("missing path", lambda p: [p["missing"], "--config", p["toml"]], USAGE),
                   ("empty folder", lambda p: [p["empty"], "--config", p["toml"]], USAGE),
@@ -247,7 +251,9 @@ CASES: dict[tuple[str, ...], list[Case]] = {
     ("callback",): [("missing ccf.toml", lambda p: ["x", "-a", "li", "--config", p["no_toml"]],
                      USAGE),
                     ("AMI secret missing", lambda p: ["x", "-a", "li", "--config",
-                                                      p["nosecret"]], USAGE)],
+                                                      p["nosecret"]], USAGE),
+                    ("unknown agent", lambda p: ["x", "-a", "ghost", "--config", p["toml"],
+                                                 "--store", p["store"]], USAGE)],
     ("wrapup",): [("ccf serve not running", lambda p: ["x", "-f", "a=b", "--config",
                                                        p["toml"]], UNREACHABLE),
                   ("missing ccf.toml", lambda p: ["x", "-f", "a=b", "--config", p["no_toml"]],

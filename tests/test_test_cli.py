@@ -162,10 +162,10 @@ def test_a_test_that_cannot_be_set_up_fails_with_its_line(tmp_path: Path) -> Non
     assert '2 |   agent li skills [general] state "asleep"' in result.stdout
 
 
-def test_no_tests_is_not_a_failure(tmp_path: Path) -> None:
+def test_no_tests_is_its_own_status(tmp_path: Path) -> None:
     (tmp_path / "demo.ccf").write_text(FLOW, encoding="utf-8")
     result = ccf("test", str(tmp_path))
-    assert result.exit_code == 0
+    assert result.exit_code == 5  # exit_codes.NO_TESTS, as pytest's "no tests collected"
     assert summary(result.stdout) == "0 passed, 0 failed"
     assert "no tests found" in result.stderr
 

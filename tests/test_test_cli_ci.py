@@ -250,7 +250,7 @@ def test_json_stdout_is_only_json_even_where_a_bar_would_show(desk: Path,
 def test_json_with_no_tests_says_so_on_stderr_only(tmp_path: Path) -> None:
     (tmp_path / "helpers.ccf").write_text(MODULE, encoding="utf-8")
     result = ccf("test", str(tmp_path), "-f", "json")
-    assert result.exit_code == 0
+    assert result.exit_code == 5  # exit_codes.NO_TESTS
     assert json.loads(result.stdout)["tests"] == []
     assert "no tests found" in result.stderr
 

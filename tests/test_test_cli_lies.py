@@ -113,6 +113,6 @@ def test_an_orphaned_test_file_is_an_error_for_test_and_validate(tmp_path: Path)
 def test_no_tests_names_the_flows_it_looked_in(tmp_path: Path) -> None:
     (tmp_path / "demo.ccf").write_text(FLOW, encoding="utf-8")
     result = ccf("test", str(tmp_path))
-    assert result.exit_code == 0
+    assert result.exit_code == 5  # exit_codes.NO_TESTS: a renamed flow's tests are not "ok"
     assert summary(result.stdout) == "0 passed, 0 failed"
     assert f"no tests found in 1 flow ({tmp_path / 'demo.ccf'})" in result.stderr

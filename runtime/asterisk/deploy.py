@@ -16,6 +16,7 @@ from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 from ccdsl.runtime.asterisk.config_servers import servers_of
 from ccdsl.runtime.asterisk.dialplan import ConfFile, DialplanError, dialplan_files
+from ccdsl.runtime.asterisk.files_undo import undone_on_failure
 from ccdsl.runtime.asterisk.flow_changes import (
     identity,
     ir_changes,
@@ -345,31 +346,35 @@ async def _close(link: Link) -> None:
 async def deploy(config, store: FlowStore, plan: Plan, *, note: str = "",
                  connect: Connect | Servers | None) -> tuple[DeployedVersion, list[str]]:
     """Write the plan as a new current version and apply its dialplan on every server
-    (connect None: write the store only). The queue messages' sound files
-    are put in place first: a message that cannot be rendered refuses the
-    deploy before anything else is written. Returns the version and what was
-    applied."""
-    await _put_sounds(config, plan)
-    if connect is None:
-        version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
-                               sources=plan.sources, attached=plan.attached)
-        return version, []
-    links = await _open(connect)
+    (connect None: write the store only). Every server is logged in to first: one that
+    cannot be reached refuses the deploy before anything is written. Then the queue
+    messages' sound files are put in place (a message that cannot be rendered refuses
+    it), then the store and the dialplan. A deploy that fails after that puts the sound
+    files back as they were, so it leaves nothing other commands would find. Returns the
+    version and what was applied."""
+    links = await _open(connect) if connect is not None else []
     try:
-        with store.locked():
-            previous = store.current_version()
-            prepared = store.prepare(plan.flows, numbers=plan.numbers, note=note,
-                                     sources=plan.sources, attached=plan.attached)
-            version = store.activate(prepared.version)
+        with undone_on_failure([sound.target for sound in plan.sounds],
+                               [config.tts_cache_dir] if plan.sounds else []):
+            await _put_sounds(config, plan)
+            if connect is None:
+                version = store.deploy(plan.flows, numbers=plan.numbers, note=note,
+                                       sources=plan.sources, attached=plan.attached)
+                return version, []
+            with store.locked():
+                previous = store.current_version()
+                prepared = store.prepare(plan.flows, numbers=plan.numbers, note=note,
+                                         sources=plan.sources, attached=plan.attached)
+                version = store.activate(prepared.version)
 
-            def undo() -> None:
-                store.restore(previous)
-                store.discard(prepared.version)
+                def undo() -> None:
+                    store.restore(previous)
+                    store.discard(prepared.version)
 
-            back = f"version {previous}" if previous else "nothing deployed"
-            done = await _apply_everywhere(config, store, links, plan.files, previous, undo,
-                                           back)
-            return version, done
+                back = f"version {previous}" if previous else "nothing deployed"
+                done = await _apply_everywhere(config, store, links, plan.files, previous,
+                                               undo, back)
+                return version, done
     finally:
         await _close_all(links)
 

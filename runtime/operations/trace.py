@@ -312,10 +312,24 @@ def render_path(events, root: str | None = None) -> str:
     return "".join(lines)
 
 
+# how the IR names a standard-library module's file (compiler/lower.py): not a user's path
+STDLIB_PREFIX = "stdlib_flows/"
+
+
+def _readable(file: str) -> Path:
+    """The file to quote: the standard library's from the installed package, wherever the
+    command runs; any other as the call store names it."""
+    if file.startswith(STDLIB_PREFIX):
+        from importlib import resources
+
+        return Path(str(resources.files("ccdsl.stdlib_flows")), file[len(STDLIB_PREFIX):])
+    return Path(file)
+
+
 def _source_line(cache: dict, file: str, line: int) -> str:
     if file not in cache:
         try:
-            cache[file] = Path(file).read_text(encoding="utf-8").splitlines()
+            cache[file] = _readable(file).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             cache[file] = None  # not readable here: the location alone
     text = cache[file]

@@ -63,7 +63,7 @@ def test_refusals_are_errors_not_tracebacks(tmp_path: Path) -> None:
         no_queue = ccf("agent", "unpause", "wang", "--config", str(config), env=ENV)
         no_secret = ccf("agent", "unpause", "li", "--config", str(config),
                         env={"CCF_AMI_SECRET": ""})
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2  # an unknown value: a usage error, as in every command
     assert "no agent 'nobody' in the agents file (the agents: li, wang)" in unknown.stderr
     assert no_queue.exit_code == 1
     assert "agent wang (PJSIP/8002) is a member of no queue on Asterisk" in no_queue.stderr
