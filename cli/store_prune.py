@@ -134,6 +134,7 @@ def _tell_http(db, http, dry_run: bool) -> None:
     import os
 
     from ccdsl.runtime.operations.retention_crm import tell_http
+    from ccdsl.runtime.operations.terminal_text import visible
 
     env = http.config.token_env
     if env and not os.environ.get(env) and not dry_run:
@@ -151,9 +152,10 @@ def _tell_http(db, http, dry_run: bool) -> None:
         write(f"  {told.skipped} removed {kinds} file(s) not told: configure "
               "[crm.operations.recording_removed] for them (docs/crm.md)\n")
     if told.error is not None:
-        raise fail(f"{told.error}; {told.untold} removed file(s) not told to the CRM yet: the "
-                   "next `ccf store prune` with --recordings-before or --voicemail-before "
-                   "tells it", UNREACHABLE)
+        # the error quotes the CRM's own answer: its control characters shown, not acted on
+        raise fail(f"{visible(told.error)}; {told.untold} removed file(s) not told to the CRM "
+                   "yet: the next `ccf store prune` with --recordings-before or "
+                   "--voicemail-before tells it", UNREACHABLE)
 
 
 def _tell_sqlite(db, crm: str) -> None:

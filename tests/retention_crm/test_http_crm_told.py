@@ -135,3 +135,18 @@ def test_without_the_operation_the_crm_is_told_once_it_is_configured(store_targe
         later = prune(store_target, config(tmp_path, port))
     assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output
     assert told(handler) == sorted(calls)
+
+
+def test_what_the_crm_answers_is_shown_escaped(store_target, tmp_path) -> None:
+    """The CRM's own words reach the terminal (an excerpt of its answer): its control
+    characters as visible escapes, never acted on (clearing the screen, retitling the window)."""
+    _setup(store_target, tmp_path)
+    handler = crm_handler()
+    handler.faults[:] = [(400, "\x1b[2J\x1b]0;owned\x07 over\rtyped \x9b31m \u202ecba".encode())]
+    with serving(handler) as port:
+        result = prune(store_target, config(tmp_path, port))
+    assert result.exit_code != 0
+    assert "the CRM answered 400 Bad Request: \\x1b[2J\\x1b]0;owned\\x07 over\\rtyped " \
+           "\\x9b31m \\u202ecba; 3 removed file(s) not told" in result.output
+    assert not any(c in result.output for c in "\x1b\x07\r\x9b\u202e")
+    assert untold(store_target) == 3
