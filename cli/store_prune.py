@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import ConfigOption, StoreOption, connect_store, fail, store_target, write
-from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
+from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 
 def prune(
@@ -41,8 +41,9 @@ def prune(
     delete the files, note each in the store and tell the CRM (an HTTP
     CRM: its recording_removed operation, docs/crm.md). Exit status: 0;
     2 for a bad date, a call store that is missing or cannot be read, or
-    the CRM's token not in the environment; 4 when an HTTP CRM could not
-    be told (the next run tells it).
+    the CRM's token not in the environment; when an HTTP CRM could not be
+    told (the next run tells it): 4 if it did not answer (a timeout, a
+    failed connection), 1 if it answered with an error.
     """
     from ccdsl.runtime.operations.centre_time import report_zone
     from ccdsl.runtime.operations.store_prune import PruneError, cutoff, schema_version
@@ -129,7 +130,8 @@ KINDS = ("recording", "voicemail")
 
 
 def _tell_http(db, http, dry_run: bool) -> None:
-    """The HTTP CRM told; exit UNREACHABLE when it could not be (the next run tells it)."""
+    """The HTTP CRM told; when it could not be (the next run tells it), exit UNREACHABLE if it
+    did not answer, PROBLEMS if it answered with an error (a 401 is not a CRM that is down)."""
     import asyncio
     import os
 
@@ -155,7 +157,7 @@ def _tell_http(db, http, dry_run: bool) -> None:
         # the error quotes the CRM's own answer: its control characters shown, not acted on
         raise fail(f"{visible(told.error)}; {told.untold} removed file(s) not told to the CRM "
                    "yet: the next `ccf store prune` with --recordings-before or "
-                   "--voicemail-before tells it", UNREACHABLE)
+                   "--voicemail-before tells it", PROBLEMS if told.answered else UNREACHABLE)
 
 
 def _tell_sqlite(db, crm: str) -> None:

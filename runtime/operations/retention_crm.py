@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 
-from ccdsl.runtime.core.crm.http import HttpCRM
+from ccdsl.runtime.core.crm.http import CrmAnswered, HttpCRM
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.operations.database import transaction
 from ccdsl.runtime.operations.removed_files import TOLD_SQL, UNTOLD_SQL
@@ -22,6 +22,9 @@ class Told:
     skipped: int = 0  # files of a kind the HTTP CRM has no recording_removed operation for
     error: str | None = None  # why telling stopped: the CRM is down, slow or refused one
     marked: int = 0  # the SQLite CRM's call_log entries changed
+    # the CRM answered the failure (refused, or an answer that cannot be read); False: it did
+    # not answer (a timeout, a failed connection)
+    answered: bool = False
 
 
 def untold(db) -> list[tuple[str, str, str, str]]:
@@ -55,7 +58,8 @@ async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False) -> Told:
             try:
                 await crm.recording_removed(call_id, file, kind, removed)
             except ExternalError as exc:
-                return Told(told, len(known) - told, skipped, str(exc))
+                return Told(told, len(known) - told, skipped, str(exc),
+                            answered=isinstance(exc, CrmAnswered))
             _note_told(db, [(call_id, file)], _stamp())
             told += 1
     finally:

@@ -33,6 +33,11 @@ DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}"
                                       "removed": "{removed}"}}
 
 
+class CrmAnswered(ExternalError):
+    """The CRM answered, but with an error (a refusing status, an answer that cannot be read):
+    unlike a timeout or a failed connection, it is up and said no."""
+
+
 class HttpCRM:
     """runtime.core.crm.base.CRM over a real CRM's HTTP API."""
 
@@ -170,7 +175,8 @@ class HttpCRM:
                 if last or not retry:
                     tries = f" after {attempts} attempts" if retry else ""
                     raise self._error(f"{name}: the CRM answered {status} "
-                                      f"{response.reason_phrase}{tries}{_excerpt(response)}")
+                                      f"{response.reason_phrase}{tries}{_excerpt(response)}",
+                                      answered=True)
             await asyncio.sleep(self._backoff(attempt, response))
 
     def _http(self) -> httpx.AsyncClient:
@@ -202,8 +208,10 @@ class HttpCRM:
             delay = max(delay, min(float(after), self.config.timeout_ms / 1000))
         return delay
 
-    def _error(self, message: str, *, timed_out: bool = False) -> ExternalError:
-        return ExternalError(self._redact(message), service="crm", timed_out=timed_out)
+    def _error(self, message: str, *, timed_out: bool = False,
+               answered: bool = False) -> ExternalError:
+        kind = CrmAnswered if answered else ExternalError
+        return kind(self._redact(message), service="crm", timed_out=timed_out)
 
     def _redact(self, text: str) -> str:
         token = os.environ.get(self.config.token_env or "") if self.config.token_env else None
@@ -215,7 +223,7 @@ class HttpCRM:
             return None
         if not isinstance(data, Mapping):
             raise self._error(f"CRM {operation}: expected a record (a JSON object) in the "
-                              f"answer, found {type(data).__name__}")
+                              f"answer, found {type(data).__name__}", answered=True)
         endpoint = self._endpoint(operation, record_type)
         fields = dict(data)
         for ccf_name, path in (endpoint.fields if endpoint else {}).items():
@@ -270,15 +278,15 @@ def _json(name: str, response: httpx.Response) -> Any:
     try:
         data = response.json()
     except ValueError:
-        raise ExternalError(f"{name}: the CRM answered {response.status_code} with a body "
-                            "that is not JSON", service="crm") from None
+        raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a body "
+                          "that is not JSON", service="crm") from None
     except RecursionError:  # the decoder's only word for nesting it cannot follow
         data = None
     else:
         if nesting(data) <= MAX_VALUE_DEPTH:
             return data
-    raise ExternalError(f"{name}: the CRM answered {response.status_code} with JSON nested "
-                        f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
+    raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with JSON nested "
+                      f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
 
 
 def _path(data: Any, path: str) -> Any:
