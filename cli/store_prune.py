@@ -102,6 +102,11 @@ def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool)
     crm = chosen.path if isinstance(chosen, SqliteConfig) else None
     http = HttpCRM(chosen) if isinstance(chosen, HttpConfig) else None
     told_later = http is not None and any(http.tells_removed(k) for k in KINDS)
+    missing = http.token_missing() if told_later and not dry_run else None
+    if missing is not None:
+        # before any file is deleted: a usage error must leave everything as it was
+        raise fail(f"{missing}: nothing was removed; set it to remove the files and tell the "
+                   "CRM of them", USAGE)
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
@@ -133,16 +138,10 @@ def _tell_http(db, http, dry_run: bool) -> None:
     """The HTTP CRM told; when it could not be (the next run tells it), exit UNREACHABLE if it
     did not answer, PROBLEMS if it answered with an error (a 401 is not a CRM that is down)."""
     import asyncio
-    import os
 
     from ccdsl.runtime.operations.retention_crm import tell_http
     from ccdsl.runtime.operations.terminal_text import visible
 
-    env = http.config.token_env
-    if env and not os.environ.get(env) and not dry_run:
-        raise fail(f"the environment variable {env} (crm.token_env) is not set, so there is no "
-                   "token to tell the CRM of removed files with; they are told once it is",
-                   USAGE)
     told = asyncio.run(tell_http(db, http, dry_run=dry_run))
     if dry_run:
         write(f"CRM: would tell it of {told.untold} file(s) removed earlier and not told yet "

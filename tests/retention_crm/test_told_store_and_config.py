@@ -199,6 +199,10 @@ def test_the_crm_token_not_in_the_environment_is_a_usage_error(store_target, tmp
         assert result.exit_code == USAGE
         assert "the environment variable CCF_TEST_CRM_TOKEN (crm.token_env) is not set" \
             in result.output
-        assert handler.seen == [] and untold(store_target) == 3
+        assert "nothing was removed" in result.output
+        # checked before anything is deleted: a usage error leaves every file where it was
+        assert handler.seen == [] and len(list(folder.iterdir())) == 3
+        assert on_disk(store_target, "SELECT count(*) FROM removed_files") == [(0,)]
         later = prune(store_target, config(tmp_path, port))
-    assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output
+    assert later.exit_code == 0 and "removed 3" in later.output
+    assert "CRM told of removed files: 3" in later.output and not any(folder.iterdir())

@@ -190,15 +190,21 @@ class HttpCRM:
             )
         return self._client
 
-    def _auth(self, name: str) -> dict[str, str]:
+    def token_missing(self) -> str | None:
+        """Why no request can carry the token (token_env names a variable that is not set);
+        None: there is one, or none is configured. Lets work that cannot be undone ask first."""
         env = self.config.token_env
-        if not env:
-            return {}
-        token = os.environ.get(env)
-        if not token:
-            raise ExternalError(f"{name}: the environment variable {env} (crm.token_env) "
-                                "is not set, so there is no token for the CRM", service="crm")
-        return {"Authorization": f"Bearer {token}"}
+        if env and not os.environ.get(env):
+            return (f"the environment variable {env} (crm.token_env) is not set, so there is "
+                    "no token for the CRM")
+        return None
+
+    def _auth(self, name: str) -> dict[str, str]:
+        missing = self.token_missing()
+        if missing is not None:
+            raise ExternalError(f"{name}: {missing}", service="crm")
+        env = self.config.token_env
+        return {"Authorization": f"Bearer {os.environ[env]}"} if env else {}
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         delay = self.config.backoff_ms / 1000 * 2 ** (attempt - 1)
