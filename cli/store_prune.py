@@ -91,44 +91,48 @@ def prune(
 
 
 def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool) -> None:
-    """`loaded`: the centre's config (its recordings folder and CRM), None: none. Then the CRM
-    is told of every removed file not told yet (this run's, and earlier runs' it missed)."""
+    """`loaded`: the centre's config (its recordings folder and CRM), None: none. The files
+    removed first, then the CRM told of every removed file not told yet (this run's, and
+    earlier runs' it missed): the store's untold rows are the record between the two."""
     from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
     from ccdsl.runtime.operations.retention import RetentionError, remove_files
+    from ccdsl.runtime.operations.retention_crm import NOT_TOLD
 
     folder = recordings or (loaded.recordings_dir if loaded is not None else None)
     chosen = loaded.crm if loaded is not None else None
     crm = chosen.path if isinstance(chosen, SqliteConfig) else None
     http = HttpCRM(chosen) if isinstance(chosen, HttpConfig) else None
-    told_later = http is not None and any(http.tells_removed(k) for k in KINDS)
-    missing = http.token_missing() if told_later and not dry_run else None
+    tells_http = http is not None and any(http.tells_removed(k) for k in KINDS)
+    missing = http.token_missing() if tells_http and not dry_run else None
     if missing is not None:
         # before any file is deleted: a usage error must leave everything as it was
         raise fail(f"{missing}: nothing was removed; set it to remove the files and tell the "
                    "CRM of them", USAGE)
+    removed = 0
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
         moment = moments[flag]
         try:
             done = remove_files(db, kind, int(moment.timestamp() * 1000), folder=folder,
-                                crm=crm, dry_run=dry_run, told_later=told_later)
+                                dry_run=dry_run)
         except RetentionError as exc:
             raise fail(str(exc), USAGE) from None
         verb = "would remove" if dry_run else "removed"
-        marked = "" if told_later else f", CRM entries updated: {done.crm}"
         write(f"{kind} files before {moment.isoformat()}: {verb} {done.files} "
-              f"({done.missing} already gone from disk){marked}\n")
-        for note in done.notes:
-            write(f"  {note}\n")
-        if done.notes and http is not None:
+              f"({done.missing} already gone from disk)\n")
+        removed += done.files + done.missing
+    if tells_http:
+        _tell_http(db, http, dry_run)
+    elif crm is not None:
+        if not dry_run:
+            _tell_sqlite(db, crm)
+    elif removed and not dry_run:
+        write(f"  {NOT_TOLD}\n")
+        if http is not None:
             write("  configure [crm.operations.recording_removed] to tell the HTTP CRM "
                   "(docs/crm.md)\n")
-    if told_later:
-        _tell_http(db, http, dry_run)
-    elif crm is not None and not dry_run:
-        _tell_sqlite(db, crm)
 
 
 KINDS = ("recording", "voicemail")
@@ -160,13 +164,16 @@ def _tell_http(db, http, dry_run: bool) -> None:
 
 
 def _tell_sqlite(db, crm: str) -> None:
-    """The SQLite CRM's entries of files removed by earlier runs that could not mark them."""
+    """The SQLite CRM's call_log entries of every removed file not marked yet."""
     from ccdsl.runtime.operations.retention_crm import tell_sqlite
 
     told = tell_sqlite(db, crm)
     if told.told:
-        write(f"CRM entries of files removed earlier updated: {told.marked} "
-              f"({told.told} file(s))\n")
+        write(f"CRM entries of removed files updated: {told.marked} ({told.told} file(s))\n")
+    if told.error is not None:
+        # as before schema 12: a CRM file not there tonight is marked by a later run
+        write(f"  {told.error}; {told.untold} removed file(s) to mark in the CRM by the next "
+              "run\n")
 
 
 def _centre(config: str | None):

@@ -140,7 +140,7 @@ def test_the_sqlite_crm_marks_are_noted_and_a_missing_crm_is_marked_later(tmp_pa
     later = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
                 "--config", str(toml))
     assert later.exit_code == 0, later.output
-    assert "CRM entries of files removed earlier updated: 1 (1 file(s))" in later.output
+    assert "CRM entries of removed files updated: 1 (1 file(s))" in later.output
     assert untold(store) == 0
     crm = sqlite3.connect(work / "crm.db")
     try:
