@@ -59,7 +59,7 @@ def prune(
     db = connect_store(text)
     try:
         try:
-            schema_version(db)
+            version = schema_version(db)
         except PruneError as exc:
             raise fail(f"{_shown(text)}: {exc}", USAGE) from None
         zone = report_zone(db, None)
@@ -72,7 +72,7 @@ def prune(
                 except PruneError as exc:
                     raise fail(f"{flag}: {exc}", USAGE) from None
         if retention:
-            _retention(db, loaded, recordings, moments, dry_run)
+            _retention(db, version, loaded, recordings, moments, dry_run)
         if before is not None:
             moment = moments["--before"]
             done = run_prune(db, int(moment.timestamp() * 1000), dry_run=dry_run)
@@ -90,15 +90,21 @@ def prune(
         db.close()
 
 
-def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool) -> None:
-    """`loaded`: the centre's config (its recordings folder and CRM), None: none. The files
+def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
+               dry_run: bool) -> None:
+    """`version`: the store's schema version; `loaded`: the centre's config (its recordings
+    folder and CRM), None: none. The files
     removed first, then the CRM told of every removed file not told yet (this run's, and
     earlier runs' it missed): the store's untold rows are the record between the two."""
     from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
-    from ccdsl.runtime.operations.retention import RetentionError, remove_files
+    from ccdsl.runtime.operations.retention import RetentionError, check_version, remove_files
     from ccdsl.runtime.operations.retention_crm import NOT_TOLD
 
+    try:
+        check_version(version)
+    except RetentionError as exc:
+        raise fail(str(exc), USAGE) from None
     folder = recordings or (loaded.recordings_dir if loaded is not None else None)
     chosen = loaded.crm if loaded is not None else None
     crm = chosen.path if isinstance(chosen, SqliteConfig) else None

@@ -5,14 +5,12 @@ Deletes only inside the recordings folder; must not touch the CRM (retention_crm
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ccdsl.runtime.operations.database import transaction
 from ccdsl.runtime.operations.removed_files import MARK_SQL
-from ccdsl.runtime.operations.store_migrate import version_of
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # the files of each kind retention may delete, and when each was made
@@ -56,12 +54,22 @@ def files_of(name: str, folder: str) -> Iterator[str]:
                 yield real
 
 
+def check_version(version: int) -> None:
+    """RetentionError for a store older than this ccf's (removed_files.crm_told is schema 12):
+    asked once by the caller, which has read the version, before any file is removed."""
+    if version < SCHEMA_VERSION:
+        raise RetentionError("the call store's schema is older than this ccf's: bring it up "
+                             "to date with `ccf store migrate` (a SQLite file: or open it "
+                             "once, `ccf calls list`)")
+
+
 def remove_files(db, kind: str, before_ms: int, *, folder: str | None,
                  dry_run: bool = False, now: datetime | None = None) -> Removed:
     """Delete the `kind` (recording|voicemail) files made before `before_ms` under `folder`
     and note each in removed_files (file already gone: noted too), its crm_told left NULL:
     those rows are what retention_crm tells the CRM of afterwards, so a file noted here and
-    not told (this run failed later, or the CRM is away) is told by the next run."""
+    not told (this run failed later, or the CRM is away) is told by the next run. The store
+    must be of this ccf's schema (check_version)."""
     if not folder:
         raise RetentionError("no recordings folder is named: name it in ccf.toml ([paths] "
                              "recordings) or with --recordings DIR")
@@ -69,16 +77,7 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None,
         raise RetentionError(f"the recordings folder {folder} does not exist: name the folder "
                              "the recordings are in, in ccf.toml ([paths] recordings) or with "
                              "--recordings DIR")
-    stale = RetentionError("the call store's schema is older than this ccf's: bring it up to "
-                           "date with `ccf store migrate` (a SQLite file: or open it once, "
-                           "`ccf calls list`)")
-    try:
-        found = version_of(db)
-        rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
-    except sqlite3.OperationalError:
-        raise stale from None
-    if found is None or found < SCHEMA_VERSION:
-        raise stale
+    rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
     deleted = missing = 0
