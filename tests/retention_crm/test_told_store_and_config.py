@@ -166,6 +166,30 @@ def test_a_bad_recording_removed_operation_is_refused_at_load(operation, message
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize("name", ["recording_removed.recordings", "recording_removed.call",
+                                  "recording_removed.Voicemail"])
+def test_recording_removed_takes_only_the_kinds_of_file(name) -> None:
+    """A typo in the kind would otherwise load, and that kind's files never be told."""
+    section = {**HTTP, "operations": {name: {"method": "POST", "url": "/removed"}}}
+    with pytest.raises(CrmConfigError) as error:
+        load_config(section)
+    assert f"crm.operations: {name!r}: recording_removed takes .recording or .voicemail " \
+           "(the kind of file), or neither" in str(error.value)
+    for kind in ("recording", "voicemail"):
+        fine = {**HTTP, "operations": {f"recording_removed.{kind}": {"url": "/removed"}}}
+        assert f"recording_removed.{kind}" in load_config(fine).operations
+
+
+def test_every_placeholder_of_recording_removed_is_sent() -> None:
+    """The placeholders the load accepts are the arguments a request fills them from."""
+    from ccdsl.runtime.core.crm.config import REMOVED_PLACEHOLDERS, removed_args
+
+    args = removed_args("c1", "/var/rec/c1.wav", "recording", "2026-12-07T03:04:05+00:00")
+    assert tuple(args) == REMOVED_PLACEHOLDERS
+    assert args == {"call_id": "c1", "file": "c1.wav", "kind": "recording",
+                    "removed": "2026-12-07", "removed_at": "2026-12-07T03:04:05+00:00"}
+
+
 def test_the_known_operations_include_recording_removed() -> None:
     section = {**HTTP, "operations": {"recording_deleted": {"url": "/x"}}}
     with pytest.raises(CrmConfigError) as error:

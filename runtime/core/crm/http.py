@@ -23,6 +23,7 @@ from ccdsl.runtime.core.crm.config import (
     Endpoint,
     HttpConfig,
     load_config,
+    removed_args,
 )
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Record, nesting, to_json
@@ -110,9 +111,8 @@ class HttpCRM:
         """Tell the CRM that retention removed the `kind` (recording|voicemail) file of the
         call at `removed_at` (ISO 8601): a link it keeps to the file now leads to a 410.
         Only the file's base name goes out, never where the server keeps it."""
-        args = {"call_id": call_id, "file": os.path.basename(file), "kind": kind,
-                "removed": removed_at[:10], "removed_at": removed_at}
-        await self._call("recording_removed", kind, args)
+        await self._call("recording_removed", kind,
+                         removed_args(call_id, file, kind, removed_at))
 
     async def close(self) -> None:
         if self._client is not None:
