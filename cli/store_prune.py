@@ -98,7 +98,12 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
     earlier runs' it missed): the store's untold rows are the record between the two."""
     from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
-    from ccdsl.runtime.operations.retention import RetentionError, check_version, remove_files
+    from ccdsl.runtime.operations.retention import (
+        KINDS,
+        RetentionError,
+        check_version,
+        remove_files,
+    )
     from ccdsl.runtime.operations.retention_crm import NOT_TOLD
 
     try:
@@ -141,14 +146,12 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
                   "(docs/crm.md)\n")
 
 
-KINDS = ("recording", "voicemail")
-
-
 def _tell_http(db, http, dry_run: bool) -> None:
     """The HTTP CRM told; when it could not be (the next run tells it), exit UNREACHABLE if it
     did not answer, PROBLEMS if it answered with an error (a 401 is not a CRM that is down)."""
     import asyncio
 
+    from ccdsl.runtime.operations.retention import KINDS
     from ccdsl.runtime.operations.retention_crm import tell_http
     from ccdsl.runtime.operations.terminal_text import visible
 
