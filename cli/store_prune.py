@@ -93,9 +93,9 @@ def prune(
 def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
                dry_run: bool) -> None:
     """`version`: the store's schema version; `loaded`: the centre's config (its recordings
-    folder and CRM), None: none. The files
-    removed first, then the CRM told of every removed file not told yet (this run's, and
-    earlier runs' it missed): the store's untold rows are the record between the two."""
+    folder and CRM), None: none. The files are removed first, then the CRM is told of every
+    removed file not told yet (this run's, and earlier runs' it missed): the store's untold
+    rows are the record between the two."""
     from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
     from ccdsl.runtime.operations.retention import (
