@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from ccdsl.cli.common import ConfigOption, StoreOption, connect_store, fail, store_target, write
-from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
+from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE, USAGE
 
 
 def prune(
@@ -41,8 +41,9 @@ def prune(
     delete the files, note each in the store and tell the CRM (an HTTP
     CRM: its recording_removed operation, docs/crm.md). Exit status: 0;
     2 for a bad date, a call store that is missing or cannot be read, or
-    the CRM's token not in the environment; 4 when an HTTP CRM could not
-    be told (the next run tells it).
+    the CRM's token not in the environment; when an HTTP CRM could not be
+    told (the next run tells it): 4 if it did not answer (a timeout, a
+    failed connection), 1 if it answered with an error.
     """
     from ccdsl.runtime.operations.centre_time import report_zone
     from ccdsl.runtime.operations.store_prune import PruneError, cutoff, schema_version
@@ -58,7 +59,7 @@ def prune(
     db = connect_store(text)
     try:
         try:
-            schema_version(db)
+            version = schema_version(db)
         except PruneError as exc:
             raise fail(f"{_shown(text)}: {exc}", USAGE) from None
         zone = report_zone(db, None)
@@ -71,7 +72,7 @@ def prune(
                 except PruneError as exc:
                     raise fail(f"{flag}: {exc}", USAGE) from None
         if retention:
-            _retention(db, loaded, recordings, moments, dry_run)
+            _retention(db, version, loaded, recordings, moments, dry_run)
         if before is not None:
             moment = moments["--before"]
             done = run_prune(db, int(moment.timestamp() * 1000), dry_run=dry_run)
@@ -89,57 +90,71 @@ def prune(
         db.close()
 
 
-def _retention(db, loaded, recordings: str | None, moments: dict, dry_run: bool) -> None:
-    """`loaded`: the centre's config (its recordings folder and CRM), None: none. Then the CRM
-    is told of every removed file not told yet (this run's, and earlier runs' it missed)."""
+def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
+               dry_run: bool) -> None:
+    """`version`: the store's schema version; `loaded`: the centre's config (its recordings
+    folder and CRM), None: none. The files are removed first, then the CRM is told of every
+    removed file not told yet (this run's, and earlier runs' it missed): the store's untold
+    rows are the record between the two."""
     from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
-    from ccdsl.runtime.operations.retention import RetentionError, remove_files
+    from ccdsl.runtime.operations.retention import (
+        KINDS,
+        RetentionError,
+        check_version,
+        remove_files,
+    )
+    from ccdsl.runtime.operations.retention_crm import NOT_TOLD
 
+    try:
+        check_version(version)
+    except RetentionError as exc:
+        raise fail(str(exc), USAGE) from None
     folder = recordings or (loaded.recordings_dir if loaded is not None else None)
     chosen = loaded.crm if loaded is not None else None
     crm = chosen.path if isinstance(chosen, SqliteConfig) else None
     http = HttpCRM(chosen) if isinstance(chosen, HttpConfig) else None
-    told_later = http is not None and any(http.tells_removed(k) for k in KINDS)
+    tells_http = http is not None and any(http.tells_removed(k) for k in KINDS)
+    missing = http.token_missing() if tells_http and not dry_run else None
+    if missing is not None:
+        # before any file is deleted: a usage error must leave everything as it was
+        raise fail(f"{missing}: nothing was removed; set it to remove the files and tell the "
+                   "CRM of them", USAGE)
+    removed = 0
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
         moment = moments[flag]
         try:
             done = remove_files(db, kind, int(moment.timestamp() * 1000), folder=folder,
-                                crm=crm, dry_run=dry_run, told_later=told_later)
+                                dry_run=dry_run)
         except RetentionError as exc:
             raise fail(str(exc), USAGE) from None
         verb = "would remove" if dry_run else "removed"
-        marked = "" if told_later else f", CRM entries updated: {done.crm}"
         write(f"{kind} files before {moment.isoformat()}: {verb} {done.files} "
-              f"({done.missing} already gone from disk){marked}\n")
-        for note in done.notes:
-            write(f"  {note}\n")
-        if done.notes and http is not None:
+              f"({done.missing} already gone from disk)\n")
+        removed += done.files + done.missing
+    if tells_http:
+        _tell_http(db, http, dry_run)
+    elif crm is not None:
+        if not dry_run:
+            _tell_sqlite(db, crm)
+    elif removed and not dry_run:
+        write(f"  {NOT_TOLD}\n")
+        if http is not None:
             write("  configure [crm.operations.recording_removed] to tell the HTTP CRM "
                   "(docs/crm.md)\n")
-    if told_later:
-        _tell_http(db, http, dry_run)
-    elif crm is not None and not dry_run:
-        _tell_sqlite(db, crm)
-
-
-KINDS = ("recording", "voicemail")
 
 
 def _tell_http(db, http, dry_run: bool) -> None:
-    """The HTTP CRM told; exit UNREACHABLE when it could not be (the next run tells it)."""
+    """The HTTP CRM told; when it could not be (the next run tells it), exit UNREACHABLE if it
+    did not answer, PROBLEMS if it answered with an error (a 401 is not a CRM that is down)."""
     import asyncio
-    import os
 
+    from ccdsl.runtime.operations.retention import KINDS
     from ccdsl.runtime.operations.retention_crm import tell_http
+    from ccdsl.runtime.operations.terminal_text import visible
 
-    env = http.config.token_env
-    if env and not os.environ.get(env) and not dry_run:
-        raise fail(f"the environment variable {env} (crm.token_env) is not set, so there is no "
-                   "token to tell the CRM of removed files with; they are told once it is",
-                   USAGE)
     told = asyncio.run(tell_http(db, http, dry_run=dry_run))
     if dry_run:
         write(f"CRM: would tell it of {told.untold} file(s) removed earlier and not told yet "
@@ -151,19 +166,23 @@ def _tell_http(db, http, dry_run: bool) -> None:
         write(f"  {told.skipped} removed {kinds} file(s) not told: configure "
               "[crm.operations.recording_removed] for them (docs/crm.md)\n")
     if told.error is not None:
-        raise fail(f"{told.error}; {told.untold} removed file(s) not told to the CRM yet: the "
-                   "next `ccf store prune` with --recordings-before or --voicemail-before "
-                   "tells it", UNREACHABLE)
+        # the error quotes the CRM's own answer: its control characters shown, not acted on
+        raise fail(f"{visible(told.error)}; {told.untold} removed file(s) not told to the CRM "
+                   "yet: the next `ccf store prune` with --recordings-before or "
+                   "--voicemail-before tells it", PROBLEMS if told.answered else UNREACHABLE)
 
 
 def _tell_sqlite(db, crm: str) -> None:
-    """The SQLite CRM's entries of files removed by earlier runs that could not mark them."""
+    """The SQLite CRM's call_log entries of every removed file not marked yet."""
     from ccdsl.runtime.operations.retention_crm import tell_sqlite
 
     told = tell_sqlite(db, crm)
     if told.told:
-        write(f"CRM entries of files removed earlier updated: {told.marked} "
-              f"({told.told} file(s))\n")
+        write(f"CRM entries of removed files updated: {told.marked} ({told.told} file(s))\n")
+    if told.error is not None:
+        # as before schema 12: a CRM file not there tonight is marked by a later run
+        write(f"  {told.error}; {told.untold} removed file(s) to mark in the CRM by the next "
+              "run\n")
 
 
 def _centre(config: str | None):

@@ -1,19 +1,16 @@
-"""Recording and voicemail retention by age: deletes the files, notes each in removed_files and
-marks the SQLite CRM's call_log entries that named them (an HTTP CRM: retention_crm.py).
-Deletes only inside the recordings folder.
+"""Recording and voicemail retention by age: deletes the files and notes each in removed_files.
+Deletes only inside the recordings folder; must not touch the CRM (retention_crm.py tells it).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ccdsl.runtime.operations.database import transaction
-from ccdsl.runtime.operations.removed_files import MARK_SQL, TOLD_SQL
-from ccdsl.runtime.operations.store_migrate import version_of
+from ccdsl.runtime.operations.removed_files import MARK_SQL
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # the files of each kind retention may delete, and when each was made
@@ -27,8 +24,7 @@ _SQL = {
                   "AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = c.call_id "
                   "AND f.file = c.voicemail_file) ORDER BY c.started_ms"),
 }
-CRM_COLUMN = "recording_removed"  # call_log's note of a removed file: "removed on DATE: name"
-NOT_TOLD = "the CRM is not the SQLite CRM: its call log still names the removed files"
+KINDS = tuple(_SQL)  # recording, voicemail: as crm.config.REMOVED_KINDS names them
 
 
 class RetentionError(ValueError):
@@ -39,8 +35,6 @@ class RetentionError(ValueError):
 class Removed:
     files: int  # files deleted (or that a dry run would delete)
     missing: int  # rows whose file was already gone: marked removed all the same
-    crm: int  # CRM call_log entries marked
-    notes: tuple[str, ...] = ()
 
 
 def files_of(name: str, folder: str) -> Iterator[str]:
@@ -61,13 +55,22 @@ def files_of(name: str, folder: str) -> Iterator[str]:
                 yield real
 
 
-def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str | None,
-                 dry_run: bool = False, now: datetime | None = None,
-                 told_later: bool = False) -> Removed:
-    """Delete the `kind` (recording|voicemail) files made before `before_ms` under `folder`,
-    note each in removed_files (file already gone: noted too), and mark the SQLite CRM's
-    call_log entries naming them, noting it told (`crm`: its file; None: no CRM to update).
-    `told_later`: an HTTP CRM is told afterwards (retention_crm.tell_http), not here."""
+def check_version(version: int) -> None:
+    """RetentionError for a store older than this ccf's (removed_files.crm_told is schema 12):
+    asked once by the caller, which has read the version, before any file is removed."""
+    if version < SCHEMA_VERSION:
+        raise RetentionError("the call store's schema is older than this ccf's: bring it up "
+                             "to date with `ccf store migrate` (a SQLite file: or open it "
+                             "once, `ccf calls list`)")
+
+
+def remove_files(db, kind: str, before_ms: int, *, folder: str | None,
+                 dry_run: bool = False, now: datetime | None = None) -> Removed:
+    """Delete the `kind` (recording|voicemail) files made before `before_ms` under `folder`
+    and note each in removed_files (file already gone: noted too), its crm_told left NULL:
+    those rows are what retention_crm tells the CRM of afterwards, so a file noted here and
+    not told (this run failed later, or the CRM is away) is told by the next run. The store
+    must be of this ccf's schema (check_version)."""
     if not folder:
         raise RetentionError("no recordings folder is named: name it in ccf.toml ([paths] "
                              "recordings) or with --recordings DIR")
@@ -75,69 +78,19 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None, crm: str 
         raise RetentionError(f"the recordings folder {folder} does not exist: name the folder "
                              "the recordings are in, in ccf.toml ([paths] recordings) or with "
                              "--recordings DIR")
-    stale = RetentionError("the call store's schema is older than this ccf's: bring it up to "
-                           "date with `ccf store migrate` (a SQLite file: or open it once, "
-                           "`ccf calls list`)")
-    try:
-        found = version_of(db)
-        rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
-    except sqlite3.OperationalError:
-        raise stale from None
-    if found is None or found < SCHEMA_VERSION:
-        raise stale
+    rows = db.execute(_SQL[kind], (before_ms,)).fetchall()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
     deleted = missing = 0
-    removed: list[tuple[str, str]] = []
-    # the CRM is marked for every file noted, even when a later one fails: a file noted is
-    # never looked at again, so its CRM entry would name a file that is gone for good
-    try:
-        for call_id, name in rows:
-            paths = list(files_of(name, folder))
-            deleted += len(paths)
-            missing += not paths
-            if dry_run:
-                continue
-            for path in paths:
-                os.remove(path)
-            # one short transaction a file: a serving writer never waits on a whole sweep
-            with transaction(db):
-                db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
-            removed.append((call_id, name))
-    finally:
-        marked, notes = (0, ()) if dry_run or told_later else mark_crm(crm, removed,
-                                                                        stamp[:10])
-        if crm is not None and removed and not notes and not told_later:
-            with transaction(db):
-                for call_id, name in removed:
-                    db.execute(TOLD_SQL, (stamp, call_id, name))
-    return Removed(deleted, missing, marked, notes)
-
-
-def mark_crm(crm: str | None, removed: list[tuple[str, str]], day: str) -> tuple[int, tuple]:
-    """Replace the file in the CRM's call_log entries of these (call, file) pairs by a
-    `recording_removed` note, so the customer's history says it was removed rather than name
-    a file that is gone."""
-    if not removed:
-        return 0, ()
-    if crm is None:
-        return 0, (NOT_TOLD,)
-    if not os.path.isfile(crm):
-        return 0, (f"no CRM database at {crm}: nothing to mark",)
-    db = sqlite3.connect(crm, timeout=5)
-    try:
-        columns = {r[1] for r in db.execute("PRAGMA table_info(call_log)")}
-        if "recording" not in columns:
-            return 0, ()
-        with db:
-            if CRM_COLUMN not in columns:
-                db.execute(f"ALTER TABLE call_log ADD COLUMN {CRM_COLUMN} TEXT")
-            marked = 0
-            for _call, name in removed:
-                note = f"removed on {day}: {os.path.basename(name)}"
-                marked += db.execute(
-                    f"UPDATE call_log SET recording = NULL, {CRM_COLUMN} = ? WHERE recording = ?",
-                    (note, name)).rowcount
-    finally:
-        db.close()
-    return marked, ()
+    for call_id, name in rows:
+        paths = list(files_of(name, folder))
+        deleted += len(paths)
+        missing += not paths
+        if dry_run:
+            continue
+        for path in paths:
+            os.remove(path)
+        # one short transaction a file: a serving writer never waits on a whole sweep
+        with transaction(db):
+            db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
+    return Removed(deleted, missing)

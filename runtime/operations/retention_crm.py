@@ -1,18 +1,23 @@
 """Telling the CRM of the files retention removed (removed_files.crm_told, schema 12): each prune
-tells it of every file not told yet, oldest first. Must not delete files (retention.py).
+tells it of every file not told yet, oldest first: an HTTP CRM by its recording_removed
+operation, the SQLite CRM by marking its call_log. Must not delete files (retention.py).
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 
-from ccdsl.runtime.core.crm.http import HttpCRM
+from ccdsl.runtime.core.crm.http import CrmAnswered, HttpCRM
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.operations.database import transaction
 from ccdsl.runtime.operations.removed_files import TOLD_SQL, UNTOLD_SQL
-from ccdsl.runtime.operations.retention import mark_crm
+
+CRM_COLUMN = "recording_removed"  # call_log's note of a removed file: "removed on DATE: name"
+NOT_TOLD = "the CRM is not the SQLite CRM: its call log still names the removed files"
 
 
 @dataclass(frozen=True)
@@ -20,8 +25,12 @@ class Told:
     told: int  # files the CRM was told of by this run
     untold: int  # files still to tell: after a failure, or all of them in a dry run
     skipped: int = 0  # files of a kind the HTTP CRM has no recording_removed operation for
-    error: str | None = None  # why telling stopped: the CRM is down, slow or refused one
+    error: str | None = None  # why telling stopped: the CRM is down, slow, refused one, or
+    # (the SQLite CRM) its file is not there
     marked: int = 0  # the SQLite CRM's call_log entries changed
+    # the CRM answered the failure (refused, or an answer that cannot be read); False: it did
+    # not answer (a timeout, a failed connection)
+    answered: bool = False
 
 
 def untold(db) -> list[tuple[str, str, str, str]]:
@@ -55,7 +64,8 @@ async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False) -> Told:
             try:
                 await crm.recording_removed(call_id, file, kind, removed)
             except ExternalError as exc:
-                return Told(told, len(known) - told, skipped, str(exc))
+                return Told(told, len(known) - told, skipped, str(exc),
+                            answered=isinstance(exc, CrmAnswered))
             _note_told(db, [(call_id, file)], _stamp())
             told += 1
     finally:
@@ -64,15 +74,41 @@ async def tell_http(db, crm: HttpCRM, *, dry_run: bool = False) -> Told:
 
 
 def tell_sqlite(db, crm: str) -> Told:
-    """Mark the SQLite CRM's call_log entries of the files not told yet (removed by earlier
-    runs while the CRM's file was missing, or before schema 12), each with its removal day."""
+    """Mark the SQLite CRM's call_log entries of the files not told yet (this run's, and those
+    removed by earlier runs while the CRM's file was missing, or before schema 12), each with
+    its removal day."""
     rows = untold(db)
     marked = told = 0
     for day, group in groupby(rows, key=lambda row: row[3][:10]):
         pairs = [(call_id, file) for call_id, file, _, _ in group]
-        count, notes = mark_crm(crm, pairs, day)
-        if notes:
-            return Told(told, len(rows) - told, error=notes[0], marked=marked)
+        count, error = mark_crm(crm, pairs, day)
+        if error is not None:
+            return Told(told, len(rows) - told, error=error, marked=marked)
         _note_told(db, pairs, _stamp())
         marked, told = marked + count, told + len(pairs)
     return Told(told, 0, marked=marked)
+
+
+def mark_crm(crm: str, removed: list[tuple[str, str]], day: str) -> tuple[int, str | None]:
+    """Replace the file in the SQLite CRM's call_log entries of these (call, file) pairs by a
+    `recording_removed` note, so the customer's history says it was removed rather than name
+    a file that is gone. (entries marked, why none could be: its file is not there)."""
+    if not os.path.isfile(crm):
+        return 0, f"no CRM database at {crm}: nothing to mark"
+    db = sqlite3.connect(crm, timeout=5)
+    try:
+        columns = {r[1] for r in db.execute("PRAGMA table_info(call_log)")}
+        if "recording" not in columns:
+            return 0, None
+        with db:
+            if CRM_COLUMN not in columns:
+                db.execute(f"ALTER TABLE call_log ADD COLUMN {CRM_COLUMN} TEXT")
+            marked = 0
+            for _call, name in removed:
+                note = f"removed on {day}: {os.path.basename(name)}"
+                marked += db.execute(
+                    f"UPDATE call_log SET recording = NULL, {CRM_COLUMN} = ? WHERE recording = ?",
+                    (note, name)).rowcount
+    finally:
+        db.close()
+    return marked, None

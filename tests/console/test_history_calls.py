@@ -192,7 +192,7 @@ def test_a_recording_and_a_message_removed_by_retention_say_so(console) -> None:
     db = connect(console.store.path)
     try:
         for kind in ("recording", "voicemail"):
-            done = remove_files(db, kind, 2**62, folder=console.ctx.recordings_dir, crm=None)
+            done = remove_files(db, kind, 2**62, folder=console.ctx.recordings_dir)
             assert done.files == 1
     finally:
         db.close()

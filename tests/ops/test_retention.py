@@ -14,6 +14,7 @@ from ccf_cli import ccf
 from ccdsl.cli.exit_codes import USAGE
 from ccdsl.runtime.operations.database import connect
 from ccdsl.runtime.operations.retention import remove_files
+from ccdsl.runtime.operations.retention_crm import tell_sqlite
 
 ANSWERED = "a recorded call is answered by an agent"
 TODAY = datetime.now(UTC).date().isoformat()
@@ -54,11 +55,14 @@ def test_the_crm_link_becomes_a_removal_note(tmp_path) -> None:
     store, _, file, work = _recorded(tmp_path)
     db = connect(store)
     try:
-        done = remove_files(db, "recording", 2**62, folder=str(work / "recordings"),
-                            crm=str(work / "crm.db"))
+        done = remove_files(db, "recording", 2**62, folder=str(work / "recordings"))
+        # removing touches no CRM: its entry is marked when the untold rows are told
+        assert db.execute("SELECT count(*) FROM removed_files WHERE crm_told IS NULL"
+                          ).fetchone()[0] == 1
+        told = tell_sqlite(db, str(work / "crm.db"))
     finally:
         db.close()
-    assert (done.files, done.crm) == (1, 1)
+    assert (done.files, told.told, told.marked) == (1, 1, 1)
     crm = sqlite3.connect(work / "crm.db")
     try:
         row = crm.execute("SELECT recording, recording_removed FROM call_log").fetchone()
@@ -108,7 +112,8 @@ def test_the_store_folder_and_crm_come_from_ccf_toml(tmp_path) -> None:
     result = ccf("store", "prune", "--recordings-before", "2026-12-01", "--config", str(config),
                  env={"CCF_STORE": ""})
     assert result.exit_code == 0, result.output
-    assert "removed 1 (0 already gone from disk), CRM entries updated: 1" in result.output
+    assert "removed 1 (0 already gone from disk)\nCRM entries of removed files updated: 1 " \
+           "(1 file(s))" in result.output
     assert not Path(file).exists()
     broken = tmp_path / "broken.toml"
     broken.write_text("[paths]\nstore = 7\n", encoding="utf-8")

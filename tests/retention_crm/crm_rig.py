@@ -24,12 +24,13 @@ ODD_ID, ODD_FILE = "c/2?x=1#y", "rec 2 #é.wav"
 
 
 def crm_handler():
-    """A CRM API: `faults` holds the status to answer the next requests with (then 204), or
-    "slow" to hold the answer until the test sets `release`;
+    """A CRM API: `faults` holds the status to answer the next requests with (then 204), a
+    (status, body bytes) pair to answer with that body as it is, or "slow" to hold the answer
+    until the test sets `release`;
     `seen` each request as (status answered, path as sent, JSON body, Authorization)."""
 
     class Handler(JsonHandler):
-        faults: list[int | str] = []  # "slow": no answer until `release` is set
+        faults: list[int | str | tuple[int, bytes]] = []  # "slow": no answer until `release` is set
         seen: list[tuple] = []
         lock = threading.Lock()
         release = threading.Event()
@@ -39,6 +40,7 @@ def crm_handler():
             body = json.loads(self.rfile.read(length)) if length else None
             with self.lock:
                 status = self.faults.pop(0) if self.faults else 204
+                status, answer = status if isinstance(status, tuple) else (status, None)
                 self.seen.append((status, self.path, body, self.headers.get("Authorization")))
             if status == "slow":
                 self.release.wait(60)
@@ -47,7 +49,7 @@ def crm_handler():
                 self.send_response(204)
                 self.end_headers()
             else:
-                self.send_json(status, {"error": "injected"})
+                self.send_json(status, answer or {"error": "injected"})
 
     return Handler
 

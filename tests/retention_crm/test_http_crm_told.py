@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from http_stand_in import serving
 from ports import free_port
 from store_faults.rig import on_disk
 
-from ccdsl.cli.exit_codes import UNREACHABLE
+from ccdsl.cli.exit_codes import PROBLEMS, UNREACHABLE
 from retention_crm.crm_rig import (
     ODD_FILE,
     TODAY,
@@ -61,7 +62,8 @@ def test_a_crm_answering_500_is_told_the_rest_on_the_next_run(store_target, tmp_
     with serving(handler) as port:
         toml = config(tmp_path, port)
         failed = prune(store_target, toml)
-        assert failed.exit_code == UNREACHABLE
+        # the CRM answered, with an error: not 4, which says it did not answer
+        assert failed.exit_code == PROBLEMS, failed.output
         assert "CRM told of removed files: 1" in failed.output
         assert "error: CRM recording_removed (recording): the CRM answered 500" in failed.output
         assert "2 removed file(s) not told to the CRM yet" in failed.output
@@ -135,3 +137,36 @@ def test_without_the_operation_the_crm_is_told_once_it_is_configured(store_targe
         later = prune(store_target, config(tmp_path, port))
     assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output
     assert told(handler) == sorted(calls)
+
+
+def test_what_the_crm_answers_is_shown_escaped(store_target, tmp_path) -> None:
+    """The CRM's own words reach the terminal (an excerpt of its answer): its control
+    characters as visible escapes, never acted on (clearing the screen, retitling the window)."""
+    _setup(store_target, tmp_path)
+    handler = crm_handler()
+    handler.faults[:] = [(400, "\x1b[2J\x1b]0;owned\x07 over\rtyped \x9b31m \u202ecba".encode())]
+    with serving(handler) as port:
+        result = prune(store_target, config(tmp_path, port))
+    assert result.exit_code == PROBLEMS
+    assert "the CRM answered 400 Bad Request: \\x1b[2J\\x1b]0;owned\\x07 over\\rtyped " \
+           "\\x9b31m \\u202ecba; 3 removed file(s) not told" in result.output
+    assert not any(c in result.output for c in "\x1b\x07\r\x9b\u202e")
+    assert untold(store_target) == 3
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_crm_refusing_the_token_is_a_problem_not_unreachable(store_target, tmp_path,
+                                                               status) -> None:
+    _setup(store_target, tmp_path)
+    handler = crm_handler()
+    handler.faults[:] = [status]
+    with serving(handler) as port:
+        toml = config(tmp_path, port)
+        refused = prune(store_target, toml)
+        assert refused.exit_code == PROBLEMS, refused.output
+        assert f"the CRM answered {status}" in refused.output
+        assert "3 removed file(s) not told to the CRM yet: the next `ccf store prune`" \
+            in refused.output
+        assert len(handler.seen) == 1  # a refusal is not repeated, nor the rest sent
+        later = prune(store_target, toml)
+    assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output

@@ -140,7 +140,7 @@ def test_the_sqlite_crm_marks_are_noted_and_a_missing_crm_is_marked_later(tmp_pa
     later = ccf("store", "prune", "--recordings-before", "2026-12-01", "--store", store,
                 "--config", str(toml))
     assert later.exit_code == 0, later.output
-    assert "CRM entries of files removed earlier updated: 1 (1 file(s))" in later.output
+    assert "CRM entries of removed files updated: 1 (1 file(s))" in later.output
     assert untold(store) == 0
     crm = sqlite3.connect(work / "crm.db")
     try:
@@ -164,6 +164,37 @@ def test_a_bad_recording_removed_operation_is_refused_at_load(operation, message
     with pytest.raises(CrmConfigError) as error:
         load_config(section)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["recording_removed.recordings", "recording_removed.call",
+                                  "recording_removed.Voicemail"])
+def test_recording_removed_takes_only_the_kinds_of_file(name) -> None:
+    """A typo in the kind would otherwise load, and that kind's files never be told."""
+    section = {**HTTP, "operations": {name: {"method": "POST", "url": "/removed"}}}
+    with pytest.raises(CrmConfigError) as error:
+        load_config(section)
+    assert f"crm.operations: {name!r}: recording_removed takes .recording or .voicemail " \
+           "(the kind of file), or neither" in str(error.value)
+    for kind in ("recording", "voicemail"):
+        fine = {**HTTP, "operations": {f"recording_removed.{kind}": {"url": "/removed"}}}
+        assert f"recording_removed.{kind}" in load_config(fine).operations
+
+
+def test_the_kinds_the_config_takes_are_those_retention_removes() -> None:
+    from ccdsl.runtime.core.crm.config import REMOVED_KINDS
+    from ccdsl.runtime.operations.retention import KINDS
+
+    assert REMOVED_KINDS == KINDS
+
+
+def test_every_placeholder_of_recording_removed_is_sent() -> None:
+    """The placeholders the load accepts are the arguments a request fills them from."""
+    from ccdsl.runtime.core.crm.config import REMOVED_PLACEHOLDERS, removed_args
+
+    args = removed_args("c1", "/var/rec/c1.wav", "recording", "2026-12-07T03:04:05+00:00")
+    assert tuple(args) == REMOVED_PLACEHOLDERS
+    assert args == {"call_id": "c1", "file": "c1.wav", "kind": "recording",
+                    "removed": "2026-12-07", "removed_at": "2026-12-07T03:04:05+00:00"}
 
 
 def test_the_known_operations_include_recording_removed() -> None:
@@ -199,6 +230,10 @@ def test_the_crm_token_not_in_the_environment_is_a_usage_error(store_target, tmp
         assert result.exit_code == USAGE
         assert "the environment variable CCF_TEST_CRM_TOKEN (crm.token_env) is not set" \
             in result.output
-        assert handler.seen == [] and untold(store_target) == 3
+        assert "nothing was removed" in result.output
+        # checked before anything is deleted: a usage error leaves every file where it was
+        assert handler.seen == [] and len(list(folder.iterdir())) == 3
+        assert on_disk(store_target, "SELECT count(*) FROM removed_files") == [(0,)]
         later = prune(store_target, config(tmp_path, port))
-    assert later.exit_code == 0 and "CRM told of removed files: 3" in later.output
+    assert later.exit_code == 0 and "removed 3" in later.output
+    assert "CRM told of removed files: 3" in later.output and not any(folder.iterdir())

@@ -20,8 +20,24 @@ OPERATIONS = ("find_customer", "find", "owner", "create", "update", "log_call",
               "recording_removed")
 _NAME = "[A-Za-z_][A-Za-z0-9_]*"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# what `ccf store prune` knows of a file retention removed: the only names its templates may use
-REMOVED_PLACEHOLDERS = ("call_id", "file", "kind", "removed", "removed_at")
+# the kinds of file retention removes: recording_removed's only .TYPE
+REMOVED_KINDS = ("recording", "voicemail")
+# an operation, optionally for one record type; recording_removed only for a kind of file
+_OPERATION = (rf"^(({'|'.join(o for o in OPERATIONS if o != 'recording_removed')})(\.{_NAME})?"
+              rf"|recording_removed(\.({'|'.join(REMOVED_KINDS)}))?)$")
+
+
+def removed_args(call_id: str, file: str, kind: str, removed_at: str) -> dict[str, str]:
+    """What a recording_removed request fills its templates from, given what `ccf store prune`
+    knows of a removed file (`removed_at`: ISO 8601 in UTC). Only the file's base name, never
+    where the server keeps it."""
+    return {"call_id": call_id, "file": os.path.basename(file), "kind": kind,
+            "removed": removed_at[:10], "removed_at": removed_at}
+
+
+# the only names a recording_removed template may use: removed_args' keys, so the check at
+# load and the request cannot drift apart
+REMOVED_PLACEHOLDERS = tuple(removed_args("", "", "", ""))
 
 _ENDPOINT = {
     "type": "object",
@@ -68,8 +84,7 @@ SCHEMA: dict[str, Any] = {
                 "operations": {
                     "type": "object",
                     "minProperties": 1,
-                    "propertyNames": {
-                        "pattern": rf"^({'|'.join(OPERATIONS)})(\.{_NAME})?$"},
+                    "propertyNames": {"pattern": _OPERATION},
                     "additionalProperties": _ENDPOINT,
                 },
             },
@@ -224,6 +239,10 @@ def _message(error) -> str:
                 f"expected one of {', '.join(allowed)}")
     if keyword == "required":
         return f"{where}: missing setting: {error.message.split(' ')[0]}"
+    if keyword == "propertyNames" and last == "operations" \
+            and str(error.instance).startswith("recording_removed."):
+        return (f"{where}: {error.instance!r}: recording_removed takes ."
+                f"{' or .'.join(REMOVED_KINDS)} (the kind of file), or neither")
     if keyword == "propertyNames" and last == "operations":
         return (f"{where}: {error.instance!r} is not an operation; expected one of "
                 f"{', '.join(OPERATIONS)} (optionally with .TYPE, such as find.order)")

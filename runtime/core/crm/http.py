@@ -23,6 +23,7 @@ from ccdsl.runtime.core.crm.config import (
     Endpoint,
     HttpConfig,
     load_config,
+    removed_args,
 )
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Record, nesting, to_json
@@ -31,6 +32,11 @@ LOOKUPS = ("find_customer", "find", "owner")
 DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}",
                 "recording_removed": {"call_id": "{call_id}", "file": "{file}", "kind": "{kind}",
                                       "removed": "{removed}"}}
+
+
+class CrmAnswered(ExternalError):
+    """The CRM answered, but with an error (a refusing status, an answer that cannot be read):
+    unlike a timeout or a failed connection, it is up and said no."""
 
 
 class HttpCRM:
@@ -105,9 +111,8 @@ class HttpCRM:
         """Tell the CRM that retention removed the `kind` (recording|voicemail) file of the
         call at `removed_at` (ISO 8601): a link it keeps to the file now leads to a 410.
         Only the file's base name goes out, never where the server keeps it."""
-        args = {"call_id": call_id, "file": os.path.basename(file), "kind": kind,
-                "removed": removed_at[:10], "removed_at": removed_at}
-        await self._call("recording_removed", kind, args)
+        await self._call("recording_removed", kind,
+                         removed_args(call_id, file, kind, removed_at))
 
     async def close(self) -> None:
         if self._client is not None:
@@ -170,7 +175,8 @@ class HttpCRM:
                 if last or not retry:
                     tries = f" after {attempts} attempts" if retry else ""
                     raise self._error(f"{name}: the CRM answered {status} "
-                                      f"{response.reason_phrase}{tries}{_excerpt(response)}")
+                                      f"{response.reason_phrase}{tries}{_excerpt(response)}",
+                                      answered=True)
             await asyncio.sleep(self._backoff(attempt, response))
 
     def _http(self) -> httpx.AsyncClient:
@@ -184,15 +190,21 @@ class HttpCRM:
             )
         return self._client
 
-    def _auth(self, name: str) -> dict[str, str]:
+    def token_missing(self) -> str | None:
+        """Why no request can carry the token (token_env names a variable that is not set);
+        None: there is one, or none is configured. Lets work that cannot be undone ask first."""
         env = self.config.token_env
-        if not env:
-            return {}
-        token = os.environ.get(env)
-        if not token:
-            raise ExternalError(f"{name}: the environment variable {env} (crm.token_env) "
-                                "is not set, so there is no token for the CRM", service="crm")
-        return {"Authorization": f"Bearer {token}"}
+        if env and not os.environ.get(env):
+            return (f"the environment variable {env} (crm.token_env) is not set, so there is "
+                    "no token for the CRM")
+        return None
+
+    def _auth(self, name: str) -> dict[str, str]:
+        missing = self.token_missing()
+        if missing is not None:
+            raise ExternalError(f"{name}: {missing}", service="crm")
+        env = self.config.token_env
+        return {"Authorization": f"Bearer {os.environ[env]}"} if env else {}
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         delay = self.config.backoff_ms / 1000 * 2 ** (attempt - 1)
@@ -202,8 +214,10 @@ class HttpCRM:
             delay = max(delay, min(float(after), self.config.timeout_ms / 1000))
         return delay
 
-    def _error(self, message: str, *, timed_out: bool = False) -> ExternalError:
-        return ExternalError(self._redact(message), service="crm", timed_out=timed_out)
+    def _error(self, message: str, *, timed_out: bool = False,
+               answered: bool = False) -> ExternalError:
+        kind = CrmAnswered if answered else ExternalError
+        return kind(self._redact(message), service="crm", timed_out=timed_out)
 
     def _redact(self, text: str) -> str:
         token = os.environ.get(self.config.token_env or "") if self.config.token_env else None
@@ -215,7 +229,7 @@ class HttpCRM:
             return None
         if not isinstance(data, Mapping):
             raise self._error(f"CRM {operation}: expected a record (a JSON object) in the "
-                              f"answer, found {type(data).__name__}")
+                              f"answer, found {type(data).__name__}", answered=True)
         endpoint = self._endpoint(operation, record_type)
         fields = dict(data)
         for ccf_name, path in (endpoint.fields if endpoint else {}).items():
@@ -282,15 +296,15 @@ def _json(name: str, response: httpx.Response) -> Any:
         # NaN, Infinity and 1e400 are no numbers a flow or the call store can hold
         data = response.json(parse_constant=_not_finite, parse_float=_finite_float)
     except ValueError:
-        raise ExternalError(f"{name}: the CRM answered {response.status_code} with a body "
-                            "that is not JSON", service="crm") from None
+        raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a body "
+                          "that is not JSON", service="crm") from None
     except RecursionError:  # the decoder's only word for nesting it cannot follow
         data = None
     else:
         if nesting(data) <= MAX_VALUE_DEPTH:
             return data
-    raise ExternalError(f"{name}: the CRM answered {response.status_code} with JSON nested "
-                        f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
+    raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with JSON nested "
+                      f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
 
 
 def _path(data: Any, path: str) -> Any:
