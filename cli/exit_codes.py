@@ -24,7 +24,7 @@ INTERRUPTED = 130
 TABLE = (
     (OK, "success (warnings allowed; a simulated call ran, whatever its outcome)"),
     (PROBLEMS, "problems found: flow errors, failing tests, `fmt --check` would change a "
-               "file, a check that failed"),
+               "file, a check that failed, a service that answered with an error"),
     (USAGE, "usage error: an unknown option or value, a missing or empty input path, an "
             "input that cannot be read or used (ccf.toml, a CRM database, a call store, the "
             "console users file), the AMI secret's environment variable not set, an output "

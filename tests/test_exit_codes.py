@@ -43,6 +43,13 @@ def test_readme_exit_status_table_is_the_table() -> None:
     assert [(int(code), meaning) for code, meaning in rows] == list(exit_codes.TABLE)
 
 
+def test_the_authoring_guide_copies_the_table() -> None:
+    text = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    section = text.split("(the table of README's \"Exit status\")", 1)[1].split("\n\n", 2)[1]
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.M)
+    assert [(int(code), meaning) for code, meaning in rows] == list(exit_codes.TABLE)
+
+
 def test_the_table_names_each_constant_once() -> None:
     codes = [code for code, _ in exit_codes.TABLE]
     assert codes == sorted(set(codes))
