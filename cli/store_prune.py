@@ -105,6 +105,7 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
         remove_files,
     )
     from ccdsl.runtime.operations.retention_crm import NOT_TOLD
+    from ccdsl.runtime.operations.terminal_text import visible
 
     try:
         check_version(version)
@@ -120,7 +121,7 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
         # before any file is deleted: a usage error must leave everything as it was
         raise fail(f"{missing}: nothing was removed; set it to remove the files and tell the "
                    "CRM of them", USAGE)
-    removed = 0
+    removed = refused = 0
     for kind, flag in (("recording", "--recordings-before"), ("voicemail", "--voicemail-before")):
         if flag not in moments:
             continue
@@ -133,6 +134,9 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
         verb = "would remove" if dry_run else "removed"
         write(f"{kind} files before {moment.isoformat()}: {verb} {done.files} "
               f"({done.missing} already gone from disk)\n")
+        for path, why in done.refused:
+            write(f"  could not remove {visible(path)}: {why}; it is tried again next run\n")
+        refused += len(done.refused)
         removed += done.files + done.missing
     if tells_http:
         _tell_http(db, http, dry_run)
@@ -144,6 +148,9 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
         if http is not None:
             write("  configure [crm.operations.recording_removed] to tell the HTTP CRM "
                   "(docs/crm.md)\n")
+    if refused:
+        raise fail(f"{refused} file(s) could not be removed (above): the next run tries them "
+                   "again", PROBLEMS)
 
 
 def _tell_http(db, http, dry_run: bool) -> None:

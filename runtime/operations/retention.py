@@ -35,6 +35,7 @@ class RetentionError(ValueError):
 class Removed:
     files: int  # files deleted (or that a dry run would delete)
     missing: int  # rows whose file was already gone: marked removed all the same
+    refused: tuple[tuple[str, str], ...] = ()  # (path, why) the disk would not delete
 
 
 def files_of(name: str, folder: str) -> Iterator[str]:
@@ -82,15 +83,26 @@ def remove_files(db, kind: str, before_ms: int, *, folder: str | None,
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp, ms = moment.isoformat(timespec="seconds"), int(moment.timestamp() * 1000)
     deleted = missing = 0
+    refused: list[tuple[str, str]] = []
     for call_id, name in rows:
         paths = list(files_of(name, folder))
-        deleted += len(paths)
         missing += not paths
         if dry_run:
+            deleted += len(paths)
             continue
+        kept = 0
         for path in paths:
-            os.remove(path)
+            try:
+                os.remove(path)
+                deleted += 1
+            except FileNotFoundError:
+                pass  # removed meanwhile: gone, as wanted
+            except OSError as exc:  # permissions, a read-only mount: said, tried next run
+                refused.append((path, exc.strerror or str(exc)))
+                kept += 1
+        if kept:
+            continue  # not noted: a file of it is still on disk
         # one short transaction a file: a serving writer never waits on a whole sweep
         with transaction(db):
             db.execute(MARK_SQL, (call_id, name, kind, stamp, ms))
-    return Removed(deleted, missing)
+    return Removed(deleted, missing, tuple(refused))

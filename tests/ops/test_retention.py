@@ -143,3 +143,34 @@ def test_the_files_a_prune_leaves_are_counted_as_the_store_names_them(tmp_path) 
     assert "the store names 1 recording or voicemail file(s) of these calls that retention " \
            "has not removed" in result.output
     assert "stay on disk" not in result.output  # it does not look at the disk
+
+
+def test_a_file_that_cannot_be_removed_is_named_and_tried_again(tmp_path, monkeypatch) -> None:
+    """A recording the disk refuses to delete (permissions, a read-only mount): the run says
+    which and why, exits 1, and leaves it noted as on disk, so the next run tries again."""
+    import os
+
+    from ccdsl.cli.exit_codes import PROBLEMS
+    from ccdsl.runtime.operations import retention
+
+    store, call_id, file, work = _recorded(tmp_path)
+    real_remove = os.remove
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(retention.os, "remove", refuse)
+    refused = ccf("store", "prune", "--recordings-before", "2026-12-31", "--store", store,
+                  "--recordings", str(work / "recordings"))
+    assert refused.exit_code == PROBLEMS
+    assert "Traceback" not in refused.output
+    assert "could not remove" in refused.output and "Permission denied" in refused.output
+    assert Path(file).exists()
+    db = connect(store)
+    assert db.execute("SELECT count(*) FROM removed_files").fetchone()[0] == 0
+    db.close()
+    monkeypatch.setattr(retention.os, "remove", real_remove)
+    again = ccf("store", "prune", "--recordings-before", "2026-12-31", "--store", store,
+                "--recordings", str(work / "recordings"))
+    assert again.exit_code == 0, again.output
+    assert not Path(file).exists()
