@@ -436,12 +436,16 @@ class WrapupDesk:
 
     async def call_ended(self, call_id: str) -> None:
         """Store the wrap-up that waited for this call to end."""
-        waiting = self.pending.pop(call_id, None)
-        if waiting is None:
+        if call_id not in self.pending:
             return
-        who, values, wrapup_ms = waiting
-        await store_wrapup(self.store, self.crm, call_id, who, values, wrapup_ms=wrapup_ms,
-                           at=self.now())
+        # claimed before it leaves `pending`: a re-post while the CRM logs it is refused
+        self.saving.add(call_id)
+        who, values, wrapup_ms = self.pending.pop(call_id)
+        try:
+            await store_wrapup(self.store, self.crm, call_id, who, values,
+                               wrapup_ms=wrapup_ms, at=self.now())
+        finally:
+            self.saving.discard(call_id)
 
     def _form_while_talking(self, call_id: str, record: Mapping[str, Any],
                             events: Sequence[Mapping[str, Any]]) -> WrapupForm | None:
