@@ -380,7 +380,11 @@
     agent: (d) => { skew = (Date.parse(d.since) || Date.now()) - Date.now(); showMe(d); },
     pop: (d) => { showPop(d); },
   });
+  // the unsaved forms as the server rendered them: without them the first state would
+  // fetch the current call's form over the oldest one's the page shows
+  let rendered = [];
+  try { rendered = JSON.parse(root.dataset.wrapups || "[]"); } catch (e) { rendered = []; }
   showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null,
-          held: root.dataset.held === "yes"});
+          held: root.dataset.held === "yes", wrapups: Array.isArray(rendered) ? rendered : []});
   setInterval(tick, 1000);
 })();
