@@ -36,6 +36,7 @@ _NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 CALL_ACTIONS = ("hangup", "hold", "resume", "transfer", "add_party", "read", "answer")
+STATE_ACTIONS = ("hold", "resume")  # the call actions whose reply carries the desk's state
 
 Handler = Callable[[ConsoleContext, str, str, dict[str, str]], Awaitable[dict[str, Any]]]
 
@@ -81,6 +82,10 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         except ValueError as exc:
             return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
+        if action not in STATE_ACTIONS:
+            # the live feed says what became of the call: a state here could arrive after
+            # the feed's newer one (a hang-up's 'on call' after 'wrap-up') and undo it
+            return reply(call_id=call_id, action=action, **done)
         return reply(call_id=call_id, action=action, **done,
                      me=ctx.desk.status(agent).to_json())
 
