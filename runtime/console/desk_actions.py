@@ -97,8 +97,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                   if k.startswith(FIELD_PREFIX)}
         status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
         if status == 409 and body.get("already") == "saved":
-            await ctx.desk.wrapped_up(agent, call_id)  # saved before: its form waits no more
-            return reply(409, error=body.get("error"), me=ctx.desk.status(agent).to_json())
+            # saved before: its form waits no more
+            return reply(409, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}
@@ -111,11 +111,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                          error=body.get("error") or "; ".join(problems) or "not stored",
                          problems=by_field, other=other)
         body = {k: v for k, v in body.items() if k != "ok"}
-        try:
-            await ctx.desk.wrapped_up(agent, call_id)
-        except ControlError as exc:
-            return reply(**body, ready=False, warning=str(exc))
-        return reply(**body, me=ctx.desk.status(agent).to_json())
+        return reply(**body, **await _wrapped_up(ctx, agent, call_id))
 
     async def callback(request: Request) -> Response:
         agent, _ = await need_agent_form(request)
@@ -138,6 +134,17 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/desk/wrapup/{call_id}", wrapup, methods=["POST"]),
             Route("/desk/callback/{call_id}", callback, methods=["POST"]),
             Route("/desk/done/{call_id}", done, methods=["POST"])]
+
+
+async def _wrapped_up(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any]:
+    """The desk told the call's wrap-up is saved; what the reply says of the desk then.
+    The form no longer waits even when the phone system refuses to take the agent off
+    the wrap-up pause: the reply warns (not ready) instead of failing the save."""
+    try:
+        await ctx.desk.wrapped_up(agent, call_id)
+    except ControlError as exc:
+        return {"ready": False, "warning": str(exc), "me": ctx.desk.status(agent).to_json()}
+    return {"me": ctx.desk.status(agent).to_json()}
 
 
 def _state(status: Any) -> Response:

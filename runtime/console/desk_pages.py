@@ -99,11 +99,12 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 
 def form_due(status: Any) -> str | None:
     """The call whose wrap-up form the desk shows: the oldest not saved
-    (whatever the agent's state now), else the call being talked on or
-    wrapped up (a form asked for while the agent still talks)."""
+    (whatever the agent's state now), else the call being talked on (a form
+    asked for while the agent still talks). A call wrapped up now is in the
+    list until saved: saved, it has no form though the agent is still paused."""
     if status.wrapups:
         return status.wrapups[0]
-    if status.call_id and status.state in ("on_call", "wrapup"):
+    if status.call_id and status.state == "on_call":
         return status.call_id
     return None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 from tests.console.desk_calls import store_call, wrapping_up
@@ -141,3 +142,23 @@ def test_a_save_while_the_ended_call_is_being_stored_is_refused(tmp_path) -> Non
         assert not saving
     finally:
         store.close()
+
+
+def test_a_save_refused_as_saved_clears_the_form_though_the_centre_fails(console) -> None:
+    """Saved over the API first; the desk's save then gets the 409 with the desk's state,
+    so the form clears, though the phone system refuses to take the agent off pause (the
+    same warning as a first save's: it was a 503 and the form stayed)."""
+    desk = wire(console, Crm())
+    store_call(console, "w1")
+    wrapping_up(console, "w1")
+    taken = console.run(desk.submit("w1", {"agent": "zhang",
+                                           "fields": {"reason": "order", "resolved": "yes"}}))
+    assert taken.status == 200
+    console.control.refuse["agent_pause"] = ControlError("the phone system is down", 503)
+    again = post(console, console.client("zhang"), "/desk/wrapup/w1",
+                 **{"f.reason": "changed", "f.resolved": "no"})
+    assert again.status_code == 409, again.text
+    assert again.json()["me"]["wrapups"] == []
+    assert again.json()["ready"] is False and "phone system is down" in again.json()["warning"]
+    page = console.client("zhang").get("/desk").text  # a reload asks for no saved form
+    assert '<span id="wrapup-of"></span>' in page

@@ -50,7 +50,9 @@
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends; it stays
     // until saved whatever the agent does meanwhile (the server keeps the list)
-    const due = (status.wrapups || [])[0] || (me.state === "wrapup" ? me.call : null);
+    // (a call wrapped up now is in the list until saved: once saved, though the phone system
+    // kept the agent paused, its form is not asked for again)
+    const due = (status.wrapups || [])[0] || (me.state === "on_call" ? me.call : null);
     if (due && wrapupCall !== due) {
       loadWrapup(due);
     }
