@@ -167,6 +167,15 @@ class AgentDesk:
         if now.state == "wrapup" and now.call_id == call_id:
             await self.ready(agent)
 
+    def forget_wrapup(self, agent: str, call_id: str) -> None:
+        """The call ended and has no form to fill in (none was stored): it no
+        longer waits, so it no longer keeps the agent from logging out."""
+        now = self._status.get(agent)
+        if now is not None and call_id in now.wrapups:
+            self._status[agent] = now = replace(
+                now, wrapups=tuple(c for c in now.wrapups if c != call_id))
+            self.feed.publish("agent", now.to_json(), agent=agent)
+
     # -- the calls' events -----------------------------------------------------------
 
     def emit(self, event: Event) -> None:
