@@ -52,7 +52,7 @@
     // until saved whatever the agent does meanwhile (the server keeps the list)
     // (a call wrapped up now is in the list until saved: once saved, though the phone system
     // kept the agent paused, its form is not asked for again)
-    const due = (status.wrapups || [])[0] || (me.state === "on_call" ? me.call : null);
+    const due = (status.wrapups || [])[0] || null;
     if (due && wrapupCall !== due) {
       loadWrapup(due);
     }
