@@ -166,20 +166,26 @@ class AgentDesk:
 
     async def wrapped_up(self, agent: str, call_id: str) -> None:
         """The agent saved the call's wrap-up: its form no longer waits, and
-        the agent is ready again if it was wrapping that call up."""
+        the agent is ready again if it was wrapping that call up: one change.
+        ControlError when the phone system keeps the agent paused (the form
+        no longer waits even so)."""
         now = self._status.get(agent)
         if now is None:
             return
-        if call_id in now.wrapups:
-            self._status[agent] = now = replace(
-                now, wrapups=tuple(c for c in now.wrapups if c != call_id))
-            self.feed.publish("agent", now.to_json(), agent=agent)
         if now.state == "wrapup" and now.call_id == call_id:
-            await self.ready(agent)
+            try:
+                await self.control.agent_pause(agent, False, None)
+            except ControlError:
+                self.forget_wrapup(agent, call_id)
+                raise
+            if self._status[agent].state == "wrapup":  # nothing moved the agent meanwhile
+                self._set(agent, "ready", saved=call_id)
+                return
+        self.forget_wrapup(agent, call_id)
 
     def forget_wrapup(self, agent: str, call_id: str) -> None:
-        """The call ended and has no form to fill in (none was stored): it no
-        longer waits, so it no longer keeps the agent from logging out."""
+        """The call's form no longer waits (saved, or the call ended with none
+        stored), so it no longer keeps the agent from logging out."""
         now = self._status.get(agent)
         if now is not None and call_id in now.wrapups:
             self._status[agent] = now = replace(
@@ -239,11 +245,13 @@ class AgentDesk:
     # -- one change ------------------------------------------------------------------
 
     def _set(self, agent: str, state: str, *, reason: str | None = None,
-             call_id: str | None = None) -> AgentStatus:
+             call_id: str | None = None, saved: str | None = None) -> AgentStatus:
+        """`saved`: a call whose form no longer waits, in the same change."""
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
         after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
-                        held=False, held_since=None)
+                        held=False, held_since=None,
+                        wrapups=tuple(c for c in before.wrapups if c != saved))
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)
         self.record("agent_state", {"agent": agent, "state": state, "reason": reason,

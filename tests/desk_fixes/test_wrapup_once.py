@@ -162,3 +162,19 @@ def test_a_save_refused_as_saved_clears_the_form_though_the_centre_fails(console
     assert again.json()["ready"] is False and "phone system is down" in again.json()["warning"]
     page = console.client("zhang").get("/desk").text  # a reload asks for no saved form
     assert '<span id="wrapup-of"></span>' in page
+
+
+def test_a_save_is_one_change_of_the_agent_on_the_live_feed(console) -> None:
+    """Saving the form of the call wrapped up now: the agent is ready and the form no longer
+    waits, in one change (pages saw a 'wrap-up, no form' state between two)."""
+    seen = []
+    console.feed.listen(lambda change: seen.append(change))
+    wire(console, Crm())
+    store_call(console, "w1")
+    web = console.client("zhang")
+    wrapping_up(console, "w1")
+    seen.clear()
+    saved = post(console, web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
+    assert saved.status_code == 200, saved.text
+    changes = [c.data for c in seen if c.kind == "agent" and c.data.get("agent") == "zhang"]
+    assert [(c["state"], c["wrapups"]) for c in changes] == [("ready", [])]
