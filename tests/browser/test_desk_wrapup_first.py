@@ -4,22 +4,10 @@ fetched the current call's form over the server's, and two fetches raced for the
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import store_call, wrapping_up
-from tests.console.rig import Console
 
 from .desk_rig import desk_of
 from .screens import Watched
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_the_oldest_unsaved_form_stays_at_page_load(browser, console) -> None:

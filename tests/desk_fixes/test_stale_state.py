@@ -10,14 +10,10 @@ import pytest
 from tests.console.desk_calls import on_call
 
 
-def post(console, web, url, **fields):
-    return web.post(url, data=fields, headers={"X-CSRF-Token": console.csrf(web)})
-
-
 @pytest.mark.parametrize("action", ["hangup", "transfer", "add_party", "read"])
 def test_a_call_action_that_ends_or_moves_the_call_carries_no_state(console, action) -> None:
     on_call(console, "c1")
-    reply = post(console, console.client("zhang"), f"/desk/call/c1/{action}",
+    reply = console.post(console.client("zhang"), f"/desk/call/c1/{action}",
                  kind="number", value="+8613800000009", mode="blind", text="hello",
                  language="en-US")
     assert reply.status_code == 200, reply.text
@@ -27,7 +23,7 @@ def test_a_call_action_that_ends_or_moves_the_call_carries_no_state(console, act
 def test_hold_and_resume_carry_the_held_state(console) -> None:
     on_call(console, "c1")
     web = console.client("zhang")
-    held = post(console, web, "/desk/call/c1/hold").json()
+    held = console.post(web, "/desk/call/c1/hold").json()
     assert held["me"]["state"] == "on_call" and held["me"]["held"] is True
-    resumed = post(console, web, "/desk/call/c1/resume").json()
+    resumed = console.post(web, "/desk/call/c1/resume").json()
     assert resumed["me"]["held"] is False

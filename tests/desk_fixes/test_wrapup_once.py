@@ -49,19 +49,15 @@ def end_call(console, call_id: str) -> None:
     console.store.flush()
 
 
-def post(console, web, url, **fields):
-    return web.post(url, data=fields, headers={"X-CSRF-Token": console.csrf(web)})
-
-
 def test_a_second_save_is_refused_and_the_first_values_stay(console) -> None:
     crm = Crm()
     wire(console, crm)
     store_call(console, "w1")
     web = console.client("zhang")
     wrapping_up(console, "w1")
-    first = post(console, web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
+    first = console.post(web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
     assert first.status_code == 200, first.text
-    again = post(console, web, "/desk/wrapup/w1", **{"f.reason": "changed", "f.resolved": "no"})
+    again = console.post(web, "/desk/wrapup/w1", **{"f.reason": "changed", "f.resolved": "no"})
     assert again.status_code == 409, again.text
     assert "already saved" in again.json()["error"]
     assert again.json()["me"]["wrapups"] == []  # its form waits no more
@@ -155,7 +151,7 @@ def test_a_save_refused_as_saved_clears_the_form_though_the_centre_fails(console
                                            "fields": {"reason": "order", "resolved": "yes"}}))
     assert taken.status == 200
     console.control.refuse["agent_pause"] = ControlError("the phone system is down", 503)
-    again = post(console, console.client("zhang"), "/desk/wrapup/w1",
+    again = console.post(console.client("zhang"), "/desk/wrapup/w1",
                  **{"f.reason": "changed", "f.resolved": "no"})
     assert again.status_code == 409, again.text
     assert again.json()["me"]["wrapups"] == []
@@ -174,7 +170,7 @@ def test_a_save_is_one_change_of_the_agent_on_the_live_feed(console) -> None:
     web = console.client("zhang")
     wrapping_up(console, "w1")
     seen.clear()
-    saved = post(console, web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
+    saved = console.post(web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})
     assert saved.status_code == 200, saved.text
     changes = [c.data for c in seen if c.kind == "agent" and c.data.get("agent") == "zhang"]
     assert [(c["state"], c["wrapups"]) for c in changes] == [("ready", [])]
