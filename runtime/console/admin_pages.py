@@ -94,7 +94,6 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         sessions = request.app.state.sessions.users()
         now = ctx.now()
         rows = []
-        held_since = request.app.state.board.held_since  # when a hold began (wall_model)
         for agent in sorted(ctx.agents(), key=lambda a: a.id):
             try:
                 status = ctx.desk.status(agent.id)
@@ -106,8 +105,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 "reason": status.reason if status else None,
                 "call_id": status.call_id if status else None,
                 "held": bool(status and status.held),
-                "held_seconds": round(max((now - held_since.get(agent.id, ("", now))[1])
-                                          .total_seconds(), 0)),
+                "held_seconds": status.held_seconds(now) if status else None,
                 "seconds": round(max((now - status.since).total_seconds(), 0)) if status
                 else None,
                 "console": sum(1 for s in sessions if s.agent == agent.id),

@@ -36,6 +36,7 @@ _NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 CALL_ACTIONS = ("hangup", "hold", "resume", "transfer", "add_party", "read", "answer")
+STATE_ACTIONS = ("hold", "resume")  # the call actions whose reply carries the desk's state
 
 Handler = Callable[[ConsoleContext, str, str, dict[str, str]], Awaitable[dict[str, Any]]]
 
@@ -81,6 +82,10 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         except ValueError as exc:
             return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
+        if action not in STATE_ACTIONS:
+            # the live feed says what became of the call: a state here could arrive after
+            # the feed's newer one (a hang-up's 'on call' after 'wrap-up') and undo it
+            return reply(call_id=call_id, action=action, **done)
         return reply(call_id=call_id, action=action, **done,
                      me=ctx.desk.status(agent).to_json())
 
@@ -92,8 +97,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                   if k.startswith(FIELD_PREFIX)}
         status, body = await ctx.wrapup(call_id, {"agent": agent, "fields": values})
         if status == 409 and body.get("already") == "saved":
-            await ctx.desk.wrapped_up(agent, call_id)  # saved before: its form waits no more
-            return reply(409, error=body.get("error"), me=ctx.desk.status(agent).to_json())
+            # saved before: its form waits no more
+            return reply(409, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}
@@ -106,11 +111,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                          error=body.get("error") or "; ".join(problems) or "not stored",
                          problems=by_field, other=other)
         body = {k: v for k, v in body.items() if k != "ok"}
-        try:
-            await ctx.desk.wrapped_up(agent, call_id)
-        except ControlError as exc:
-            return reply(**body, ready=False, warning=str(exc))
-        return reply(**body, me=ctx.desk.status(agent).to_json())
+        return reply(**body, **await _wrapped_up(ctx, agent, call_id))
 
     async def callback(request: Request) -> Response:
         agent, _ = await need_agent_form(request)
@@ -133,6 +134,17 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             Route("/desk/wrapup/{call_id}", wrapup, methods=["POST"]),
             Route("/desk/callback/{call_id}", callback, methods=["POST"]),
             Route("/desk/done/{call_id}", done, methods=["POST"])]
+
+
+async def _wrapped_up(ctx: ConsoleContext, agent: str, call_id: str) -> dict[str, Any]:
+    """The desk told the call's wrap-up is saved; what the reply says of the desk then.
+    The form no longer waits even when the phone system refuses to take the agent off
+    the wrap-up pause: the reply warns (not ready) instead of failing the save."""
+    try:
+        await ctx.desk.wrapped_up(agent, call_id)
+    except ControlError as exc:
+        return {"ready": False, "warning": str(exc), "me": ctx.desk.status(agent).to_json()}
+    return {"me": ctx.desk.status(agent).to_json()}
 
 
 def _state(status: Any) -> Response:

@@ -88,6 +88,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         await off_loop(may_wrap_up, ctx, agent, call_id)
         form, error = await off_loop(wrapup_form, ctx, call_id)
         if form is None:
+            if await off_loop(_call_over, ctx, call_id):
+                ctx.desk.forget_wrapup(agent, call_id)  # its form will never come
             return reply(404, error=error)
         return reply(call_id=call_id, fields=form_view(form))
 
@@ -99,13 +101,21 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 
 def form_due(status: Any) -> str | None:
     """The call whose wrap-up form the desk shows: the oldest not saved
-    (whatever the agent's state now), else the call being talked on or
-    wrapped up (a form asked for while the agent still talks)."""
+    (whatever the agent's state now), else the call being talked on (a form
+    asked for while the agent still talks). A call wrapped up now is in the
+    list until saved: saved, it has no form though the agent is still paused."""
     if status.wrapups:
         return status.wrapups[0]
-    if status.call_id and status.state in ("on_call", "wrapup"):
+    if status.call_id and status.state == "on_call":
         return status.call_id
     return None
+
+
+def _call_over(ctx: ConsoleContext, call_id: str) -> bool:
+    """Whether the call is gone or has ended: a form not found then will not come
+    (while it runs, the flow may still ask for it as the conversation ends)."""
+    record = ctx.store.call(call_id)
+    return record is None or record.get("outcome") is not None
 
 
 def can_answer(ctx: ConsoleContext) -> bool:

@@ -85,6 +85,16 @@ def own_origin(request: Request) -> str:
     return f"{proto}://{host}"
 
 
+def asks_json(request: Request) -> bool:
+    """A script's request: it accepts JSON (ccf.post and the pages' fetches ask for it)."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def wants_page(request: Request) -> bool:
+    """A browser's page or form, not a script (ccf.post asks for JSON)."""
+    return "text/html" in request.headers.get("accept", "") and not asks_json(request)
+
+
 def reply(status: int = 200, **body: Any) -> JSONResponse:
     """The console's JSON answer: `ok` from the status, never cached."""
     return JSONResponse({"ok": 200 <= status < 300, **body}, status,

@@ -14,7 +14,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ccdsl.runtime.console.context import ConsoleContext
-from ccdsl.runtime.console.guard import AGENT, Refused, need, need_form, own_origin, session_of
+from ccdsl.runtime.console.guard import (
+    AGENT,
+    Refused,
+    asks_json,
+    need,
+    need_form,
+    own_origin,
+    reply,
+    session_of,
+)
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import COOKIE
 from ccdsl.runtime.console.templates import page
@@ -73,14 +82,14 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
             user.id, user.role, agent=user.id if agent else None,
             name=(agent.name if agent else "") or user.name or user.id)
         log.info("console: %s logged in as %s", user.id, user.role)
-        reply = RedirectResponse(target or home_of(user.role), 303)
-        reply.set_cookie(COOKIE, session.id, httponly=True, secure=True, samesite="strict",
-                         path="/", max_age=int(ctx.settings.session_max_s))
-        return reply
+        out = RedirectResponse(target or home_of(user.role), 303)
+        out.set_cookie(COOKIE, session.id, httponly=True, secure=True, samesite="strict",
+                       path="/", max_age=int(ctx.settings.session_max_s))
+        return out
 
     async def logout(request: Request) -> Response:
         session, _ = await need_form(request)
-        script = "application/json" in request.headers.get("accept", "")
+        script = asks_json(request)  # a plain form's post (no script) is redirected
         if session.agent is not None:
             # an agent on a call (or with its wrap-up unsaved) stays: ending the session
             # would leave them in the queues with nobody at the desk
@@ -97,15 +106,12 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
             if why is not None:
                 log.info("console: agent %s may not log out now: %s", session.agent, why)
                 if script:
-                    return JSONResponse({"ok": False, "error": why}, 409,
-                                        headers={"Cache-Control": "no-store"})
+                    return reply(409, error=why)
                 return RedirectResponse("/desk?refused=logout", 303)
         request.app.state.sessions.end(session.id)
-        reply = (JSONResponse({"ok": True, "next": "/login"},
-                              headers={"Cache-Control": "no-store"}) if script
-                 else RedirectResponse("/login", 303))
-        reply.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
-        return reply
+        out = reply(next="/login") if script else RedirectResponse("/login", 303)
+        out.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+        return out
 
     async def me(request: Request) -> Response:
         """Who this session is, with its CSRF token, for the pages' scripts

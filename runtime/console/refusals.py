@@ -11,18 +11,20 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ccdsl.runtime.console.guard import ADMIN, AGENT, SUPERVISOR, Refused, reply, session_of
+from ccdsl.runtime.console.guard import (
+    ADMIN,
+    AGENT,
+    SUPERVISOR,
+    Refused,
+    reply,
+    session_of,
+    wants_page,
+)
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
 
 WHO = {AGENT: "agents", SUPERVISOR: "supervisors", ADMIN: "administrators"}
 HOME_NAME = {"/desk": "your desk", "/wall": "the wallboard"}
-
-
-def wants_page(request: Request) -> bool:
-    """A browser's page or form, not a script (ccf.post asks for JSON)."""
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "application/json" not in accept
 
 
 def whose(roles: tuple[str, ...]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,6 @@ from ccdsl.runtime.asterisk.status_merge import merged, others
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.wall_peers import Fetched, Peers
-from ccdsl.runtime.operations.live_feed import Change
 
 log = logging.getLogger("ccdsl.console")
 
@@ -39,20 +38,6 @@ class WallBoard:
         self._today: tuple[str, float, dict[str, dict[str, Any]], float] | None = None
         self._shot: tuple[tuple[int, int], dict[str, Any]] | None = None
         self.peers = Peers(lambda: ctx.api_token, clock)
-        # agent -> (call, when its caller went on hold): the desk keeps only whether it is
-        self.held_since: dict[str, tuple[str, datetime]] = {}
-        ctx.feed.listen(self._heard)
-
-    def _heard(self, change: Change) -> None:
-        """An agent's change from the live feed, as it is published: a hold begins or ends."""
-        data = change.data
-        agent = data.get("agent")
-        if change.kind != "agent" or not isinstance(agent, str):
-            return
-        if not data.get("held"):
-            self.held_since.pop(agent, None)
-        elif self.held_since.get(agent, ("",))[0] != data.get("call_id"):
-            self.held_since[agent] = str(data.get("call_id")), self.ctx.now()
 
     def _key(self) -> tuple[int, int]:
         return self.ctx.feed.published, int(self.clock() // TICK_S)
@@ -67,8 +52,7 @@ class WallBoard:
             today = await off_loop(self.today, now)
             status = self.ctx.status()
             peers = await self.peers.current(_asked(self.ctx, status))
-            self._shot = key, wall_snapshot(self.ctx, now, *today, status=status, peers=peers,
-                                            held_since=self.held_since)
+            self._shot = key, wall_snapshot(self.ctx, now, *today, status=status, peers=peers)
         return self._shot[1]
 
     def today(self, now: datetime) -> tuple[dict[str, dict[str, Any]], float]:
@@ -115,13 +99,11 @@ def _asked(ctx: ConsoleContext, status: dict[str, Any]) -> tuple[str, ...]:
 
 def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str, Any]],
                   within_s: float, *, status: dict[str, Any],
-                  peers: Fetched, held_since: Mapping[str, tuple[str, datetime]] | None = None
-                  ) -> dict[str, Any]:
+                  peers: Fetched) -> dict[str, Any]:
     """The board at `now`, with today's figures per queue (WallBoard.today); `status` this
     worker's, `peers` the other workers' (wall_peers.py): their calls join this one's and a
-    queue's wait is the longest any saw (status_merge.merged); `held_since`: when each
-    held agent's hold began (WallBoard._heard; a hold not heard counts from the call's
-    answer)."""
+    queue's wait is the longest any saw (status_merge.merged). A hold is timed from when
+    the desk held the call (held_seconds; the agents page reads the same)."""
     own = own_api(ctx)
     if own:
         status = merged(status, own, peers.get)
@@ -135,14 +117,11 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
     for agent_id in sorted(desk):
         s = desk[agent_id]
         call = by_call.get(s.call_id or "") if s.call_id else None
-        hold = (held_since or {}).get(agent_id)
-        hold_began = hold[1] if hold and hold[0] == s.call_id else s.since
         agents.append({"id": agent_id, "name": names.get(agent_id, agent_id),
                        "state": s.state, "reason": s.reason,
                        "seconds": round(max((now - s.since).total_seconds(), 0.0)),
                        "held": s.held,
-                       "held_seconds": round(max((now - hold_began).total_seconds(), 0.0))
-                       if s.held else None,
+                       "held_seconds": s.held_seconds(now),
                        "call_id": s.call_id,
                        "caller": call.get("caller") if call else None,
                        "step": call.get("step") if call else None,

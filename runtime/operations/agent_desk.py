@@ -37,6 +37,7 @@ class AgentStatus:
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
     held: bool = False  # the caller is on hold (on_call only)
+    held_since: datetime | None = None  # when the hold began (while held): the pages time it
     # the calls whose wrap-up form waits to be saved, oldest first: kept whatever the agent
     # does meanwhile (ready, pause, leave the queues, the next call) until it is saved
     wrapups: tuple[str, ...] = ()
@@ -44,7 +45,16 @@ class AgentStatus:
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "state": self.state, "since": self.since.isoformat(),
                 "reason": self.reason, "call_id": self.call_id, "held": self.held,
+                "held_since": self.held_since.isoformat() if self.held_since else None,
                 "wrapups": list(self.wrapups)}
+
+    def held_seconds(self, now: datetime) -> int | None:
+        """How long the caller has been on hold at `now`, or None when not held: the
+        wallboard and the agents page both say this."""
+        if not self.held:
+            return None
+        began = self.held_since or self.since
+        return round(max((now - began).total_seconds(), 0.0))
 
 
 class AgentDesk:
@@ -148,7 +158,7 @@ class AgentDesk:
         if now.held == on:
             return now
         await self.control.hold(call_id, on)
-        after = replace(self._status[agent], held=on)
+        after = replace(self._status[agent], held=on, held_since=self.now() if on else None)
         self._status[agent] = after
         self.record("call_hold", {"agent": agent, "on": on}, call_id)
         self.feed.publish("agent", after.to_json(), agent=agent)
@@ -156,16 +166,31 @@ class AgentDesk:
 
     async def wrapped_up(self, agent: str, call_id: str) -> None:
         """The agent saved the call's wrap-up: its form no longer waits, and
-        the agent is ready again if it was wrapping that call up."""
+        the agent is ready again if it was wrapping that call up: one change.
+        ControlError when the phone system keeps the agent paused (the form
+        no longer waits even so)."""
         now = self._status.get(agent)
         if now is None:
             return
-        if call_id in now.wrapups:
+        if now.state == "wrapup" and now.call_id == call_id:
+            try:
+                await self.control.agent_pause(agent, False, None)
+            except ControlError:
+                self.forget_wrapup(agent, call_id)
+                raise
+            if self._status[agent].state == "wrapup":  # nothing moved the agent meanwhile
+                self._set(agent, "ready", saved=call_id)
+                return
+        self.forget_wrapup(agent, call_id)
+
+    def forget_wrapup(self, agent: str, call_id: str) -> None:
+        """The call's form no longer waits (saved, or the call ended with none
+        stored), so it no longer keeps the agent from logging out."""
+        now = self._status.get(agent)
+        if now is not None and call_id in now.wrapups:
             self._status[agent] = now = replace(
                 now, wrapups=tuple(c for c in now.wrapups if c != call_id))
             self.feed.publish("agent", now.to_json(), agent=agent)
-        if now.state == "wrapup" and now.call_id == call_id:
-            await self.ready(agent)
 
     # -- the calls' events -----------------------------------------------------------
 
@@ -220,11 +245,13 @@ class AgentDesk:
     # -- one change ------------------------------------------------------------------
 
     def _set(self, agent: str, state: str, *, reason: str | None = None,
-             call_id: str | None = None) -> AgentStatus:
+             call_id: str | None = None, saved: str | None = None) -> AgentStatus:
+        """`saved`: a call whose form no longer waits, in the same change."""
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
         after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
-                        held=False)
+                        held=False, held_since=None,
+                        wrapups=tuple(c for c in before.wrapups if c != saved))
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)
         self.record("agent_state", {"agent": agent, "state": state, "reason": reason,

@@ -379,6 +379,18 @@ class WrapupDesk:
                             "{\"reason\": \"order\"}")
         if problems:
             return _bad(problems)
+        if call_id in self.saving:
+            return _refused(call_id, "saving", "is being saved now (a second press?)")
+        # claimed before the first await: a second request meanwhile is refused (409)
+        self.saving.add(call_id)
+        try:
+            return await self._store(call_id, agent, fields)
+        finally:
+            self.saving.discard(call_id)
+
+    async def _store(self, call_id: str, agent: str | None,
+                     fields: Mapping[str, Any]) -> Outcome:
+        """submit's checks and store, the call claimed in `saving`."""
         # the call store's reads (a PostgreSQL round trip) off the event loop that runs calls
         record = await asyncio.to_thread(self.store.call, call_id)
         if record is None:
@@ -401,47 +413,35 @@ class WrapupDesk:
         taken = self._taken(call_id, record)
         if taken is not None:
             return taken
-        self.saving.add(call_id)  # no await since the check above
-        try:
-            # read again now it is claimed: another request may have stored it meanwhile
-            again = await asyncio.to_thread(self.store.call, call_id)
-            taken = self._taken(call_id, again or record, claimed=True)
-            if taken is not None:
-                return taken
-            if self.running(call_id):
-                self.pending[call_id] = (who, checked.values, wrapup_ms)
-                return Outcome(200, {**body_out, "stored": "when the call ends"})
-            crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
-                                     wrapup_ms=wrapup_ms, at=self.now())
-            return Outcome(200, {**body_out, "stored": "now", "crm": crm})
-        finally:
-            self.saving.discard(call_id)
+        if self.running(call_id):
+            self.pending[call_id] = (who, checked.values, wrapup_ms)
+            return Outcome(200, {**body_out, "stored": "when the call ends"})
+        crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
+                                 wrapup_ms=wrapup_ms, at=self.now())
+        return Outcome(200, {**body_out, "stored": "now", "crm": crm})
 
-    def _taken(self, call_id: str, record: Mapping[str, Any], *,
-               claimed: bool = False) -> Outcome | None:
-        """409 when the call's wrap-up is stored, waits for the call's end or
-        is being stored by another request now; else None."""
+    def _taken(self, call_id: str, record: Mapping[str, Any]) -> Outcome | None:
+        """409 when the call's wrap-up waits for the call's end or is stored
+        (in `record`); else None."""
         stored = record.get("wrapup")
-        if call_id in self.saving and not claimed:
-            already, said = "saving", "is being saved now (a second press?)"
-        elif call_id in self.pending:
-            already, said = "saved", "is already saved: it is stored when the call ends"
-        elif isinstance(stored, Mapping) and stored.get("values") is not None:
-            already, said = "saved", "is already saved"
-        else:
-            return None
-        return Outcome(409, {"ok": False, "already": already,
-                             "error": f"the wrap-up of call {call_id} {said}; "
-                                      "a saved wrap-up is not changed"})
+        if call_id in self.pending:
+            return _refused(call_id, "saved", "is already saved: it is stored when the call ends")
+        if isinstance(stored, Mapping) and stored.get("values") is not None:
+            return _refused(call_id, "saved", "is already saved")
+        return None
 
     async def call_ended(self, call_id: str) -> None:
         """Store the wrap-up that waited for this call to end."""
-        waiting = self.pending.pop(call_id, None)
-        if waiting is None:
+        if call_id not in self.pending:
             return
-        who, values, wrapup_ms = waiting
-        await store_wrapup(self.store, self.crm, call_id, who, values, wrapup_ms=wrapup_ms,
-                           at=self.now())
+        # claimed before it leaves `pending`: a re-post while the CRM logs it is refused
+        self.saving.add(call_id)
+        who, values, wrapup_ms = self.pending.pop(call_id)
+        try:
+            await store_wrapup(self.store, self.crm, call_id, who, values,
+                               wrapup_ms=wrapup_ms, at=self.now())
+        finally:
+            self.saving.discard(call_id)
 
     def _form_while_talking(self, call_id: str, record: Mapping[str, Any],
                             events: Sequence[Mapping[str, Any]]) -> WrapupForm | None:
@@ -463,6 +463,13 @@ class WrapupDesk:
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
+
+
+def _refused(call_id: str, already: str, said: str) -> Outcome:
+    """A second save of a call's wrap-up: 409, nothing changed."""
+    return Outcome(409, {"ok": False, "already": already,
+                         "error": f"the wrap-up of call {call_id} {said}; "
+                                  "a saved wrap-up is not changed"})
 
 
 def _bad(problems: list[str]) -> Outcome:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.console_rig import console  # noqa: F401 - the console rig's fixture, for the desk's tests
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

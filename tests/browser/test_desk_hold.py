@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import on_call
-from tests.console.rig import Console
 
 from .desk_rig import desk_of, state_is
 from .screens import Watched, shoot
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_hold_reads_on_hold_until_resume(browser, console) -> None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import pop, ringing
-from tests.console.rig import Console
 
 from .desk_rig import desk_of
 from .screens import Watched
@@ -19,12 +14,6 @@ RECENT = [{"call_id": "old-mine", "time": "2026-11-30T02:00:00+00:00", "outcome"
           {"call_id": "old-li", "time": "2026-11-29T02:00:00+00:00", "outcome": "abandoned",
            "agent": "li", "wrapup": None, "recorded": True}]
 
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_the_live_pop_links_only_the_agents_own_calls_and_recordings(browser, console) -> None:

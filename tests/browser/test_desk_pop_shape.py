@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import pop, ringing
-from tests.console.rig import Console
 
 from .desk_rig import desk_of
 from .screens import Watched, shoot
@@ -15,12 +10,6 @@ from .screens import Watched, shoot
 CUSTOMER = {"kind": "customer", "id": "C5005", "name": "Li Ming", "tier": "VIP"}
 ROWS = "() => [...document.querySelectorAll('#crm th')].map(t => t.textContent)"
 
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_the_crm_card_has_one_shape_ringing_and_answered(browser, console) -> None:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import on_call, ringing
-from tests.console.rig import Console
 
 from .desk_rig import answering, desk_of, state_is
 from .screens import Watched, shoot
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_a_ringing_call_offers_answer_and_no_hang_up(browser, console) -> None:

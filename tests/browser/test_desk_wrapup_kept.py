@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from tests.console.desk_calls import store_call, wrapping_up
-from tests.console.rig import Console
 
 from .desk_rig import desk_of, state_is
 from .screens import Watched, shoot
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_the_form_stays_after_ready_and_a_reload_and_is_in_sight_on_a_phone(

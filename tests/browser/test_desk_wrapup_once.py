@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
-import pytest
 
 from tests.console.desk_calls import store_call, wrapping_up
-from tests.console.rig import Console
 
 from .desk_rig import desk_of
 from .screens import Watched
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
 
 
 def test_a_double_click_on_save_posts_the_wrap_up_once(browser, console) -> None:

@@ -56,3 +56,27 @@ def test_log_out_after_the_call_ends_the_session_and_leaves_the_queues(console) 
     assert reply.status_code == 200 and reply.json() == {"ok": True, "next": "/login"}
     assert ("agent_logout", "zhang") in console.control.asked
     assert web.get("/me").status_code == 401
+
+
+def test_a_wrap_up_whose_form_cannot_be_found_no_longer_keeps_the_agent(console) -> None:
+    """The call ended and its form was never stored: asking for it (404) drops it from the
+    unsaved forms, and the agent may log out (they could not until the server restarted)."""
+    store_call(console, "c1", form=None)
+    web = console.client("zhang")
+    wrapping_up(console, "c1")
+    assert log_out(console, web, **JSON).status_code == 409
+    assert web.get("/desk/wrapup/c1", headers=JSON).status_code == 404
+    assert console.desk.status("zhang").wrapups == ()
+    reply = log_out(console, web, **JSON)
+    assert reply.status_code == 200, reply.text
+
+
+def test_a_form_not_stored_yet_of_a_running_call_still_waits(console) -> None:
+    """While the call runs its form may still come (the flow asks at the conversation's
+    end): a 404 then keeps it among the unsaved forms."""
+    store_call(console, "c1", form=None, ended=False)
+    web = console.client("zhang")
+    wrapping_up(console, "c1")
+    assert web.get("/desk/wrapup/c1", headers=JSON).status_code == 404
+    assert console.desk.status("zhang").wrapups == ("c1",)
+    assert log_out(console, web, **JSON).status_code == 409

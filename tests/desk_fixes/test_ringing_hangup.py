@@ -8,14 +8,10 @@ import pytest
 from tests.console.desk_calls import on_call, ringing
 
 
-def post(console, web, url, **fields):
-    return web.post(url, data=fields, headers={"X-CSRF-Token": console.csrf(web)})
-
-
 @pytest.mark.parametrize("action", ["hangup", "hold", "transfer", "add_party", "read"])
 def test_a_ringing_call_cannot_be_hung_up_or_controlled(console, action) -> None:
     ringing(console, "c1")
-    reply = post(console, console.client("zhang"), f"/desk/call/c1/{action}",
+    reply = console.post(console.client("zhang"), f"/desk/call/c1/{action}",
                  kind="agent", value="li", mode="blind", text="hello")
     assert reply.status_code == 409, reply.text
     said = reply.json()["error"]
@@ -26,7 +22,7 @@ def test_a_ringing_call_cannot_be_hung_up_or_controlled(console, action) -> None
 
 def test_once_answered_the_call_is_hung_up(console) -> None:
     on_call(console, "c1")
-    reply = post(console, console.client("zhang"), "/desk/call/c1/hangup")
+    reply = console.post(console.client("zhang"), "/desk/call/c1/hangup")
     assert reply.status_code == 200 and ("hangup", "c1") in console.control.asked
 
 
@@ -34,6 +30,6 @@ def test_answer_is_only_for_a_ringing_call(console) -> None:
     answered = []
     console.control.answer = lambda agent, call_id: answered.append((agent, call_id))
     on_call(console, "c1")
-    reply = post(console, console.client("zhang"), "/desk/call/c1/answer")
+    reply = console.post(console.client("zhang"), "/desk/call/c1/answer")
     assert reply.status_code == 409 and "already answered" in reply.json()["error"]
     assert answered == []

@@ -10,10 +10,6 @@ from tests.console.desk_calls import store_call, wrapping_up
 HTML = {"Accept": "text/html"}
 
 
-def post(console, web, url, **fields):
-    return web.post(url, data=fields, headers={"X-CSRF-Token": console.csrf(web)})
-
-
 @pytest.mark.parametrize(("url", "fields", "state"), [
     ("/desk/ready", {}, "ready"),
     ("/desk/pause", {"reason": "lunch"}, "paused"),
@@ -23,7 +19,7 @@ def test_the_form_outlives_a_state_change_and_a_reload(console, url, fields, sta
     store_call(console, "w1")
     web = console.client("zhang")
     wrapping_up(console, "w1")
-    changed = post(console, web, url, **fields)
+    changed = console.post(web, url, **fields)
     assert changed.status_code == 200 and changed.json()["me"]["state"] == state
     assert changed.json()["me"]["wrapups"] == ["w1"]
     page = web.get("/desk", headers=HTML).text
@@ -31,7 +27,7 @@ def test_the_form_outlives_a_state_change_and_a_reload(console, url, fields, sta
     assert '<form id="wrapup-form" method="post" action="/desk/wrapup/w1" >' in page  # shown
     assert 'id="wrapup" class="card due"' in page
     assert web.get("/desk/wrapup/w1").json()["ok"] is True
-    saved = post(console, web, "/desk/wrapup/w1", **{"f.reason": "x", "f.resolved": "no"})
+    saved = console.post(web, "/desk/wrapup/w1", **{"f.reason": "x", "f.resolved": "no"})
     assert saved.status_code == 200 and saved.json()["me"]["state"] == state
     assert saved.json()["me"]["wrapups"] == []
     assert 'action="/desk/wrapup/w1"' not in web.get("/desk", headers=HTML).text
@@ -42,10 +38,10 @@ def test_two_unsaved_forms_come_one_after_the_other(console) -> None:
     store_call(console, "w2")
     web = console.client("zhang")
     wrapping_up(console, "w1")
-    post(console, web, "/desk/ready")
+    console.post(web, "/desk/ready")
     wrapping_up(console, "w2")
     assert console.desk.status("zhang").wrapups == ("w1", "w2")
     assert 'action="/desk/wrapup/w1"' in web.get("/desk", headers=HTML).text
-    post(console, web, "/desk/wrapup/w1", **{"f.reason": "x", "f.resolved": "no"})
+    console.post(web, "/desk/wrapup/w1", **{"f.reason": "x", "f.resolved": "no"})
     assert console.desk.status("zhang").state == "wrapup"  # still wrapping w2 up
     assert 'action="/desk/wrapup/w2"' in web.get("/desk", headers=HTML).text

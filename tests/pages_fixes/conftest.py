@@ -1,12 +1,5 @@
+"""The console rig's `console` fixture (tests/console_rig.py)."""
+
 from __future__ import annotations
 
-import pytest
-
-from tests.console.rig import Console
-
-
-@pytest.fixture
-def console(tmp_path):
-    rig = Console(tmp_path)
-    yield rig
-    rig.close()
+from tests.console_rig import console  # noqa: F401 - the fixture, for this folder's tests

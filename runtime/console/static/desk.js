@@ -50,7 +50,9 @@
     $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
     // the form exists once the flow has asked for it, as the conversation ends; it stays
     // until saved whatever the agent does meanwhile (the server keeps the list)
-    const due = (status.wrapups || [])[0] || (me.state === "wrapup" ? me.call : null);
+    // (a call wrapped up now is in the list until saved: once saved, though the phone system
+    // kept the agent paused, its form is not asked for again)
+    const due = (status.wrapups || [])[0] || null;
     if (due && wrapupCall !== due) {
       loadWrapup(due);
     }
@@ -380,7 +382,11 @@
     agent: (d) => { skew = (Date.parse(d.since) || Date.now()) - Date.now(); showMe(d); },
     pop: (d) => { showPop(d); },
   });
+  // the unsaved forms as the server rendered them: without them the first state would
+  // fetch the current call's form over the oldest one's the page shows
+  let rendered = [];
+  try { rendered = JSON.parse(root.dataset.wrapups || "[]"); } catch (e) { rendered = []; }
   showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null,
-          held: root.dataset.held === "yes"});
+          held: root.dataset.held === "yes", wrapups: Array.isArray(rendered) ? rendered : []});
   setInterval(tick, 1000);
 })();
