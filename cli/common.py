@@ -235,11 +235,6 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
-ReportFormatOption = Annotated[ReportFormat, typer.Option(
-    "--format", "-f", help="table (readable), csv, json (every section) or html (one "
-                           "self-contained file with charts).")]
-
-
 # ---- exiting ---------------------------------------------------------------------------
 
 
