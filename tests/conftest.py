@@ -74,3 +74,24 @@ def store_target(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "calls.db")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def welcome_flow(tmp_path):
+    """ccf_cli.WELCOME_FLOW written as tmp_path/desk.ccf: a flow with nothing to warn of."""
+    from ccf_cli import WELCOME_FLOW
+
+    path = tmp_path / "desk.ccf"
+    path.write_text(WELCOME_FLOW, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def simulated_store(tmp_path, welcome_flow):
+    """A SQLite call store, tmp_path/calls.db, holding one simulated call of welcome_flow."""
+    from ccf_cli import ccf
+
+    path = tmp_path / "calls.db"
+    result = ccf("simulate", str(welcome_flow), "--store", str(path))
+    assert result.exit_code == 0, result.output
+    return path

@@ -6,24 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from ccf_cli import WELCOME_FLOW, ccf
+from ccf_cli import ccf
 
 from ccdsl.cli.exit_codes import USAGE
-
-
-@pytest.fixture
-def flow(tmp_path: Path) -> Path:
-    path = tmp_path / "desk.ccf"
-    path.write_text(WELCOME_FLOW, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def store(tmp_path: Path, flow: Path) -> Path:
-    path = tmp_path / "calls.db"
-    assert ccf("simulate", str(flow), "--store", str(path)).exit_code == 0
-    return path
 
 
 def _refused(result, missing: Path) -> None:
@@ -32,19 +17,20 @@ def _refused(result, missing: Path) -> None:
     assert not missing.exists()
 
 
-def test_simulate_store_in_a_missing_folder(tmp_path: Path, flow: Path):
+def test_simulate_store_in_a_missing_folder(tmp_path: Path, welcome_flow: Path):
     missing = tmp_path / "a" / "b"
-    _refused(ccf("simulate", str(flow), "--store", str(missing / "c.db")), missing)
+    _refused(ccf("simulate", str(welcome_flow), "--store", str(missing / "c.db")), missing)
 
 
-def test_store_copy_into_a_missing_folder(tmp_path: Path, store: Path):
+def test_store_copy_into_a_missing_folder(tmp_path: Path, simulated_store: Path):
     missing = tmp_path / "a" / "b"
-    _refused(ccf("store", "copy", str(store), str(missing / "c.db")), missing)
+    _refused(ccf("store", "copy", str(simulated_store), str(missing / "c.db")), missing)
 
 
-def test_store_backup_into_a_missing_folder(tmp_path: Path, store: Path):
+def test_store_backup_into_a_missing_folder(tmp_path: Path, simulated_store: Path):
     missing = tmp_path / "a" / "b"
-    _refused(ccf("store", "backup", str(missing / "c.db"), "--store", str(store)), missing)
+    _refused(ccf("store", "backup", str(missing / "c.db"), "--store", str(simulated_store)),
+             missing)
 
 
 def test_crm_import_into_a_missing_folder(tmp_path: Path):
@@ -56,14 +42,17 @@ def test_crm_import_into_a_missing_folder(tmp_path: Path):
     assert "SQLite file" not in result.output
 
 
-def test_serve_simulate_store_in_a_missing_folder(tmp_path: Path, flow: Path):
+def test_serve_simulate_store_in_a_missing_folder(tmp_path: Path, welcome_flow: Path):
     agents = Path(__file__).resolve().parent.parent.parent / "examples" / "iws" / "agents.toml"
     (tmp_path / "agents.toml").write_text(agents.read_text(encoding="utf-8"), encoding="utf-8")
     missing = tmp_path / "a"
-    _refused(ccf("serve", "--simulate", str(flow), "--store", str(missing / "c.db")), missing)
+    _refused(ccf("serve", "--simulate", str(welcome_flow), "--store", str(missing / "c.db")),
+             missing)
 
 
-def test_a_file_in_an_existing_folder_is_made(tmp_path: Path, flow: Path, store: Path):
-    (tmp_path / "sub").mkdir()
-    assert ccf("store", "copy", str(store), str(tmp_path / "sub" / "copy.db")).exit_code == 0
-    assert ccf("simulate", str(flow), "--store", str(tmp_path / "sub" / "s.db")).exit_code == 0
+def test_a_file_in_an_existing_folder_is_made(tmp_path: Path, welcome_flow: Path,
+                                              simulated_store: Path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    assert ccf("store", "copy", str(simulated_store), str(sub / "copy.db")).exit_code == 0
+    assert ccf("simulate", str(welcome_flow), "--store", str(sub / "s.db")).exit_code == 0
