@@ -17,8 +17,8 @@ from urllib.parse import quote
 # launch_ha_netscript turns SRV off when the hagi:// host has one)
 # a DNS name (labels of letters, digits and hyphens; an underscore may lead a label, as in
 # SRV names): the one rule for every host name ccf.toml gives
-DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-                       r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
+DNS_NAME = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+                       r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?\Z")
 # where a server names its connection; the rest of [ami] (timeouts, limits) is every server's
 _SERVER_KEYS = ("host", "port", "user", "secret_env")
 _SECRET_WORDS = ("secret", "password")
@@ -90,7 +90,7 @@ def read_workers(section: dict, where: str, problems: list[str]) -> AgiWorkers:
                         "Asterisk finds the workers in DNS; hosts: the dialplan lists them)")
         return AgiWorkers()
     if srv is not None:
-        if ":" in srv or not DNS_NAME.match(srv):
+        if ":" in srv or not DNS_NAME.fullmatch(srv):
             problems.append(f"{where}: fastagi.srv: {srv!r} is not valid; expected a DNS name "
                             "without a port, such as \"ccf.example.org\" (Asterisk looks up "
                             "_agi._tcp.ccf.example.org; a port would turn that lookup off)")

@@ -116,6 +116,18 @@ def test_bad_worker_keys_are_clear_config_errors(fastagi, said):
     assert any(said in p for p in found), found
 
 
+@pytest.mark.parametrize("fastagi", [{"srv": "ccf.example.org\n"},
+                                     {"hosts": ["ccf.example.org\n:4573"]}])
+def test_a_name_ending_in_a_newline_is_not_a_dns_name(fastagi):
+    # ccf.toml's control-character check refuses it first; read_workers must refuse it on its
+    # own too (`$` matches before a final newline, which would end the hagi:// dialplan line)
+    from ccdsl.runtime.asterisk.config_servers import AgiWorkers, read_workers
+
+    found: list[str] = []
+    assert read_workers(fastagi, "ccf.toml", found) == AgiWorkers()
+    assert any("is not valid" in p for p in found), found
+
+
 # -- the failover list as Asterisk runs it (dialplan_runner.py) ----------------------------------
 
 
