@@ -34,8 +34,10 @@ def load_graph(flow: str, stdin_filename: str | None = None):
 def traffic_on(drawn, store_path: str, since=None, until=None, *, queue: str | None = None,
                agent: str | None = None):
     """The graph with the traffic of its flow's calls in the store that
-    started from `since` up to `until` (aware datetimes; None: unbounded),
-    only those that joined `queue` or were offered to `agent` when given."""
+    started from `since` up to `until` (aware datetimes, `since` also a
+    --since text read in the store's zone; None: unbounded), only those that
+    joined `queue` or were offered to `agent` when given; a bad --since
+    exits USAGE with its message."""
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 

@@ -15,8 +15,6 @@ from ccdsl.cli.common import (
     StoreOption,
     fail,
     named_store,
-    open_store,
-    since_moment,
     write,
     write_file,
 )
@@ -74,7 +72,7 @@ def graph(
         raise fail("--format png is an image: write it to a file with -o FILE", USAGE)
     drawn = load_graph(flow, stdin_filename)
     if store is not None or config is not None or since is not None:
-        drawn = traffic_on(drawn, named_store(store, config), _since(since, store, config))
+        drawn = traffic_on(drawn, named_store(store, config), since)
     if chosen is GraphFormat.png:
         _write_png(output, drawn)
     elif output is None:
@@ -97,14 +95,6 @@ def _write_png(output: Path, drawn) -> None:
         output.write_bytes(image)
     except OSError as exc:
         raise fail(f"cannot write `{output}`: {exc.strerror or exc}", USAGE) from None
-
-
-def _since(since: str | None, store, config: str | None):
-    """--since read in the store's centre zone, as `ccf calls list` reads it."""
-    if since is None:
-        return None
-    with open_store(store, config) as calls:
-        return since_moment(since, calls.zone())
 
 
 def render(drawn, fmt: GraphFormat) -> str:

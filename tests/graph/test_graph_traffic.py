@@ -132,6 +132,14 @@ def test_since_narrows_the_traffic(store) -> None:
     assert _edge_count(result.stdout, "0", MAIN_MENU) == 1
 
 
+def test_a_since_that_cannot_be_read_is_a_usage_error(store) -> None:
+    path, _ = store
+    result = ccf("graph", HOTLINE, "--store", path, "--since", "yesterday")
+    assert result.exit_code == 2
+    assert "yesterday" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_mermaid_labels_and_widths_carry_traffic(store) -> None:
     path, _ = store
     text = ccf("graph", HOTLINE, "--store", path, "--format", "mermaid").stdout

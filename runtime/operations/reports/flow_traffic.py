@@ -12,7 +12,13 @@ from datetime import datetime, tzinfo
 from ccdsl.runtime.operations.centre_time import report_zone, zone_name
 from ccdsl.runtime.operations.reports import rolled_sections
 from ccdsl.runtime.operations.reports.model import Filters
-from ccdsl.runtime.operations.reports.query import calls_where, choices, nodes, open_store
+from ccdsl.runtime.operations.reports.query import (
+    ReportError,
+    calls_where,
+    choices,
+    nodes,
+    open_store,
+)
 from ccdsl.runtime.operations.reports.sql import Window, fetch_rows, visit_query
 from ccdsl.runtime.operations.rollup import PREVIOUS
 
@@ -34,22 +40,37 @@ class FlowTraffic:
     zone: str = "UTC"
 
 
-def flow_traffic(path: str, flow: str, since: datetime | None = None,
+def flow_traffic(path: str, flow: str, since: datetime | str | None = None,
                  until: datetime | None = None, *, queue: str | None = None,
                  agent: str | None = None) -> FlowTraffic:
     """The traffic of the calls of `flow` in the call store at `path`,
-    from `since` on, up to `until` (excluded; None: unbounded); with
-    `queue` or `agent`, only the calls that joined that queue or were
-    offered to that agent (the report's --queue and --agent). A store
-    that cannot be read: reports.ReportError."""
-    window = Window(int(since.timestamp() * 1000) if since else None,
-                    int(until.timestamp() * 1000) if until else None)
+    from `since` on (a --since text is read in the store's zone), up to
+    `until` (excluded; None: unbounded); with `queue` or `agent`, only the
+    calls that joined that queue or were offered to that agent (the
+    report's --queue and --agent). A store that cannot be read, or a
+    --since that cannot: reports.ReportError."""
     filters = Filters(flow=flow, queue=queue, agent=agent)
     db = open_store(path)
     try:
-        return _read(db, window, filters, report_zone(db, None))
+        zone = report_zone(db, None)
+        start = _since(since, zone)
+        window = Window(int(start.timestamp() * 1000) if start else None,
+                        int(until.timestamp() * 1000) if until else None)
+        return _read(db, window, filters, zone)
     finally:
         db.close()
+
+
+def _since(since: datetime | str | None, zone: tzinfo) -> datetime | None:
+    """A --since text read in the store's zone, as `ccf calls list` reads it."""
+    if not isinstance(since, str):
+        return since
+    from ccdsl.runtime.operations.recordings import QueryError, parse_since
+
+    try:
+        return parse_since(since, datetime.now(zone))
+    except QueryError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def _local(stored: str | None, zone: tzinfo) -> str | None:
