@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from ccdsl.cli.common import fail
 from ccdsl.cli.exit_codes import USAGE
+from ccdsl.runtime.operations.agents_file import unknown_agent
 
 
 def known_agent(agents: Sequence, agent_id: str) -> None:
     """Exit USAGE unless AGENTS (AgentSpecs of the agents file) has AGENT_ID."""
-    if any(agent.id == agent_id for agent in agents):
-        return
-    known = ", ".join(agent.id for agent in agents) or "none"
-    raise fail(f"no agent {agent_id!r} in the agents file (the agents: {known})", USAGE)
+    problem = unknown_agent(agents, agent_id)
+    if problem is not None:
+        raise fail(problem, USAGE)

@@ -46,12 +46,9 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
     """QueuePause for the agent's device on every server, in `queue` (a flow's queue
     name) or in every queue it is a member of. An auto-paused member (the queue
     option `autopause`) stays paused until this unpauses it. Every server's secret is
-    set: the command checked them before (cli.common.require_ami_secrets)."""
-    agents = centre.agents.agents
-    agent = next((a for a in agents if a.id == agent_id), None)
-    if agent is None:
-        known = ", ".join(a.id for a in agents) or "none"
-        raise PauseError(f"no agent {agent_id!r} in the agents file (the agents: {known})")
+    set: the command checked them before (cli.common.require_ami_secrets), and the
+    agent is one of the agents file's (cli.known_agents)."""
+    agent = next(a for a in centre.agents.agents if a.id == agent_id)
     try:
         interface = names.agent_interface(centre.agents.interface, agent.id, agent.extension)
         asterisk_queue = names.queue_name(queue) if queue else None

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -48,6 +48,15 @@ class AgentSpec:
     answer_after_ms: int | None = 2000  # None: lets every call ring out
     name: str = ""
     wrapup: dict[str, Any] | None = None  # what the agent enters on the wrap-up form
+
+
+def unknown_agent(agents: Sequence[AgentSpec], agent_id: str) -> str | None:
+    """What to tell a user who named an agent the agents file does not have
+    (None: it has it): every command and the console say the same."""
+    if any(agent.id == agent_id for agent in agents):
+        return None
+    known = ", ".join(agent.id for agent in agents) or "none"
+    return f"no agent {agent_id!r} in the agents file (the agents: {known})"
 
 
 def skill_levels(value: Any) -> dict[str, int]:
