@@ -309,14 +309,10 @@ class Store:
                 self._unpruned = 0
             self._unpruned += len(body)
 
-    def entries(self) -> list[Entry]:
-        """Every entry and temporary file (and anything else in the entries folders)."""
-        return listing(self.folder)
-
     def prune(self, limit: int = MAX_BYTES) -> None:
         """Remove the least recently used entries while they take more than limit bytes,
         down to three quarters of it, and temporary files left by a process that died."""
-        entries = self.entries()
+        entries = listing(self.folder)
         now = time.time()
         for entry in entries:
             if entry.name.startswith(TEMP_PREFIX) and now - entry.used > STALE_TEMP_S:
@@ -330,13 +326,6 @@ class Store:
             if not entry.name.startswith(TEMP_PREFIX):
                 _remove(entry.path)
                 total -= entry.size
-
-    def clear(self) -> int:
-        """Remove every entry; the number removed."""
-        removed = 0
-        for entry in self.entries():
-            removed += _remove(entry.path)
-        return removed
 
 
 def _remove(path: str) -> int:
