@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from ccdsl.runtime.asterisk.queue_sounds import temp_path
+
 
 def _missing_folders(path: str) -> list[str]:
     """The folders above PATH that do not exist yet, deepest first."""
@@ -56,12 +58,12 @@ def _put_back(files: Sequence[str], saved: dict[str, str], made: set[str],
     for path in files:
         try:
             if path in saved:
-                tmp = f"{path}.{os.getpid()}.tmp"
+                tmp = temp_path(path)
                 shutil.copyfile(saved[path], tmp)
                 os.replace(tmp, path)
             elif os.path.lexists(path):
                 os.remove(path)
-            leftover = f"{path}.{os.getpid()}.tmp"  # put_in_place's, cut off mid-copy
+            leftover = temp_path(path)  # put_in_place's, cut off mid-copy
             if os.path.lexists(leftover):
                 os.remove(leftover)
         except OSError:  # the error being raised says what failed; this one adds nothing

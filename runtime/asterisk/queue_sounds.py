@@ -106,6 +106,12 @@ def _sound(flow: str, prompt: str, base: str, language: str | None, variant: str
                         os.path.join(folder, stem + ext), source)
 
 
+def temp_path(path: str) -> str:
+    """Where this process writes path's new content before renaming it into place
+    (files_undo removes one a failed copy left)."""
+    return f"{path}.{os.getpid()}.tmp"
+
+
 async def put_in_place(sounds: list[MessageSound], renderer: TtsRenderer) -> list[str]:
     """Render or copy each file, each by an atomic rename (a caller never
     hears half a file). What was done, as lines."""
@@ -117,7 +123,7 @@ async def put_in_place(sounds: list[MessageSound], renderer: TtsRenderer) -> lis
             else:
                 source = sound.source
             os.makedirs(os.path.dirname(sound.target), exist_ok=True)
-            tmp = f"{sound.target}.{os.getpid()}.tmp"
+            tmp = temp_path(sound.target)
             shutil.copyfile(source, tmp)
             os.replace(tmp, sound.target)
         except TtsError as exc:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
 from ccdsl.runtime.asterisk.config import agi_script
+from ccdsl.runtime.asterisk.queue_sounds import temp_path
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent
@@ -67,7 +68,7 @@ def silent_wav(path: str, ms: int = 100) -> str:
     header = (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
               + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
               + b"data" + struct.pack("<I", len(data)))
-    tmp = f"{path}.{os.getpid()}.tmp"
+    tmp = temp_path(path)
     with open(tmp, "wb") as handle:
         handle.write(header + data)
     os.replace(tmp, path)
