@@ -36,6 +36,13 @@ ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
 # the grammar's LALR tables, which lark writes beside the entries (compiler/grammar.py)
 GRAMMAR_TABLES = re.compile(r"grammar-[0-9a-f]{16}\.lark-cache")
 
+
+def grammar_tables(grammar: str) -> str:
+    """The file name of a grammar's LALR tables (GRAMMAR_TABLES): lark keys its own cache by
+    grammar and options only when given no file name, so the grammar's hash is in it."""
+    return f"grammar-{hashlib.sha256(grammar.encode()).hexdigest()[:16]}.lark-cache"
+
+
 # how usable a folder is (check): a Store reads and writes one USED, and reads one READ_ONLY
 # (its first write that fails turns the cache off)
 USED = "used"

@@ -7,7 +7,6 @@ The LALR tables are cached on disk (lark's ``cache`` option) so a short
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -42,20 +41,17 @@ def _cache_path(grammar: str) -> str | bool:
     """Where lark keeps the tables, or False: none kept. lark loads them with pickle, so
     only a folder the Store would use (its user's alone) holds them; never a fixed name in
     the shared temporary folder, where another user could leave a file first."""
-    from ccdsl.compiler.cache_store import cache_folder, unsafe  # $CCF_CACHE_DIR first
+    from ccdsl.compiler.cache_store import USED, cache_folder, check, grammar_tables
 
-    folder = cache_folder()
+    folder = cache_folder()  # $CCF_CACHE_DIR first
     try:
         # as cache_store.Store makes it: one group-writable would turn the cache off
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        if unsafe(folder, os.stat(folder)) is not None:
-            return False
     except OSError:
         return False  # the tables are built in memory, as with --no-cache
-    # lark keys its own cache by grammar and options when given a folder-less
-    # name, so include the grammar's hash in the file name ourselves.
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+    if check(folder)[0] != USED:  # not the user's alone, or read-only: none kept
+        return False
+    return os.path.join(folder, grammar_tables(grammar))
 
 
 # The text being parsed, for the lexer callback below (lark passes it only

@@ -359,6 +359,21 @@ def test_the_grammar_tables_are_never_kept_where_others_can_write(tmp_path: Path
                                          ".lark-cache")
 
 
+def test_no_grammar_tables_are_kept_in_a_read_only_cache(tmp_path: Path, monkeypatch) -> None:
+    # as cache_store.check sees the folder (os.access plays the kernel's refusal: CI runs
+    # as root, whom it never refuses)
+    from ccdsl.compiler.grammar import _cache_path
+
+    folder = tmp_path / "cache"
+    (folder / "modules").mkdir(parents=True, mode=0o700)
+    folder.chmod(0o700)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: (
+        False if str(path) == str(folder / "modules") and mode & os.W_OK else real(path, mode)))
+    monkeypatch.setenv("CCF_CACHE_DIR", str(folder))
+    assert _cache_path("grammar") is False
+
+
 def _digest(text: str) -> str:
     import hashlib
 
