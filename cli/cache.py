@@ -32,7 +32,9 @@ def info(fmt: TextFormatOption = TextFormat.text) -> None:
     ~/.cache/ccdsl. It is not used when it cannot be made or written, or
     when other users can write it (its entries are Python pickles). Lists
     the entries of each kind with their sizes against the 256 MiB limit,
-    and any file in it that ccdsl did not make. Makes nothing. `--format
+    and any file in it that is not named as ccdsl names its files (it
+    reads none of them: `ccf cache clear` also checks their first bytes).
+    Makes nothing. `--format
     json` gives the same for scripts. Exit status: 0, or 2 for a usage
     error.
     """
@@ -93,7 +95,7 @@ def clear(dry_run: DryRunOption = False) -> None:
     from ccdsl.compiler import cache_contents
     from ccdsl.runtime.operations.terminal_text import visible as v
 
-    found = cache_contents.contents()
+    found = cache_contents.contents(opened=True)
     if not found.is_cache:
         raise fail(f"{v(found.folder)} is not a ccdsl cache folder (no modules/, results/ or "
                    f"grammar tables in it): nothing removed{_check_variable(found)}", USAGE)

@@ -1,7 +1,8 @@
 """What the compiler's cache folder holds, and removing what ccdsl made in it: `ccf cache`.
 Must not load an entry, follow a symlink out of the folder, or remove a file ccdsl did not make.
 
-A file is ccdsl's when its place, name and first bytes are those ccdsl gives it: an entry
+A file is ccdsl's when its place, name and first bytes are those ccdsl gives it (`ccf cache
+info` goes by place and name alone, and reads no file; `clear` reads the first bytes): an entry
 (KIND/DIGEST starting with cache_store.MAGIC), a temporary file an entry is written to
 (KIND/.tmp-*), or the grammar's tables (grammar-HASH.lark-cache, starting with the hex
 sha256 of the grammar lark keys them by). Anything else is left where it is.
@@ -59,13 +60,15 @@ class Removed:
     failures: tuple[tuple[str, str], ...]  # (path, why) of each that could not be removed
 
 
-def contents(folder: str | None = None) -> Contents:
-    """The cache folder's files and state (the folder in use when None); makes nothing."""
+def contents(folder: str | None = None, *, opened: bool = False) -> Contents:
+    """The cache folder's files and state (the folder in use when None); makes nothing.
+    A file is ccdsl's by its place and name; `opened` (what `ccf cache clear` removes) reads
+    each one's first bytes too, which `ccf cache info` does not spend a read of every file on."""
     chosen_by = ""
     if folder is None:
         folder, chosen_by = cache_store.folder_choice()
     listed = cache_store.listing(folder)
-    files, has_ours, has_any = _scan(folder, listed)
+    files, has_ours, has_any = _scan(folder, listed, opened)
     state, problem = cache_store.check(folder)
     return Contents(folder, chosen_by, state, problem, tuple(files), has_ours or not has_any,
                     sum(entry.size for entry in listed))
@@ -89,7 +92,8 @@ def clear(found: Contents) -> Removed:
     return Removed(count, size, tuple(failures))
 
 
-def _scan(folder: str, listed: list[cache_store.Entry]) -> tuple[list[Found], bool, bool]:
+def _scan(folder: str, listed: list[cache_store.Entry],
+          opened: bool) -> tuple[list[Found], bool, bool]:
     """The files under folder (those of the entries folders as `listed`), whether any is
     ccdsl's (an entries folder counts), and whether there is anything at all."""
     try:
@@ -103,9 +107,11 @@ def _scan(folder: str, listed: list[cache_store.Entry]) -> tuple[list[Found], bo
     for entry in top:
         if entry.name in KINDS and entry.is_dir(follow_symlinks=False):
             ours = True
-            files.extend(_found(item, now) for item in listed if item.kind == entry.name)
+            files.extend(_found(item, now, opened) for item in listed
+                         if item.kind == entry.name)
         elif cache_store.GRAMMAR_TABLES.fullmatch(entry.name) \
-                and entry.is_file(follow_symlinks=False) and _lark_tables(entry.path):
+                and entry.is_file(follow_symlinks=False) \
+                and (not opened or _lark_tables(entry.path)):
             ours = True
             files.append(Found(entry.path, GRAMMAR, _size(entry), True))
         else:
@@ -113,12 +119,12 @@ def _scan(folder: str, listed: list[cache_store.Entry]) -> tuple[list[Found], bo
     return files, ours, bool(top)
 
 
-def _found(entry: cache_store.Entry, now: float) -> Found:
+def _found(entry: cache_store.Entry, now: float, opened: bool) -> Found:
     if entry.regular and entry.name.startswith(TEMP_PREFIX):
         # one written just now belongs to a ccf that is running: left to it
         return Found(entry.path, "temporary", entry.size, now - entry.used > STALE_TEMP_S)
     if entry.regular and cache_store.ENTRY_NAME.fullmatch(entry.name) \
-            and cache_store.made_here(entry.path):
+            and (not opened or cache_store.made_here(entry.path)):
         return Found(entry.path, entry.kind, entry.size, True)
     return Found(entry.path, "other", entry.size, False)
 
