@@ -72,8 +72,7 @@ def import_records(
         records = read_records(file, record_type)
     except (ImportFileError, ExternalError) as exc:
         raise fail(str(exc)) from None
-    if not os.path.exists(db):
-        existing_folder(db, "the CRM")
+    existing_folder(db, "the CRM")
     try:
         crm = SqliteCRM(db)
     except ExternalError as exc:  # not a SQLite file: a database the command cannot use
