@@ -96,10 +96,9 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
     folder and CRM), None: none. The files are removed first, then the CRM is told of every
     removed file not told yet (this run's, and earlier runs' it missed): the store's untold
     rows are the record between the two."""
-    from ccdsl.runtime.core.crm.config import HttpConfig, SqliteConfig
+    from ccdsl.runtime.core.crm.config import REMOVED_KINDS, HttpConfig, SqliteConfig
     from ccdsl.runtime.core.crm.http import HttpCRM
     from ccdsl.runtime.operations.retention import (
-        KINDS,
         RetentionError,
         check_version,
         remove_files,
@@ -115,7 +114,7 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
     chosen = loaded.crm if loaded is not None else None
     crm = chosen.path if isinstance(chosen, SqliteConfig) else None
     http = HttpCRM(chosen) if isinstance(chosen, HttpConfig) else None
-    tells_http = http is not None and any(http.tells_removed(k) for k in KINDS)
+    tells_http = http is not None and any(http.tells_removed(k) for k in REMOVED_KINDS)
     missing = http.token_missing() if tells_http and not dry_run else None
     if missing is not None:
         # before any file is deleted: a usage error must leave everything as it was
@@ -158,7 +157,7 @@ def _tell_http(db, http, dry_run: bool) -> None:
     did not answer, PROBLEMS if it answered with an error (a 401 is not a CRM that is down)."""
     import asyncio
 
-    from ccdsl.runtime.operations.retention import KINDS
+    from ccdsl.runtime.core.crm.config import REMOVED_KINDS
     from ccdsl.runtime.operations.retention_crm import tell_http
     from ccdsl.runtime.operations.terminal_text import visible
 
@@ -169,7 +168,7 @@ def _tell_http(db, http, dry_run: bool) -> None:
     else:
         write(f"CRM told of removed files: {told.told}\n")
     if told.skipped:
-        kinds = " or ".join(k for k in KINDS if not http.tells_removed(k))
+        kinds = " or ".join(k for k in REMOVED_KINDS if not http.tells_removed(k))
         write(f"  {told.skipped} removed {kinds} file(s) not told: configure "
               "[crm.operations.recording_removed] for them (docs/crm.md)\n")
     if told.error is not None:

@@ -10,15 +10,9 @@ import os
 from ccdsl.compiler.reader import file_exists
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import Span
+from ccdsl.stdlib_files import stdlib_dir  # noqa: F401 (read here: tests replace it here)
 
 TEST_SUFFIX = ".test.ccf"
-
-
-def stdlib_dir() -> str:
-    """The standard library's folder (stdlib_flows/ of the installed package)."""
-    from importlib import resources
-
-    return str(resources.files("ccdsl.stdlib_flows"))
 
 
 def flow_of(test_path: str) -> str:

@@ -20,6 +20,7 @@ from ccdsl.compiler.lower_options import lower_option_map, lower_skills
 from ccdsl.compiler.lower_stmt import lower_body, lower_stmt
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope, assigned_names
+from ccdsl.stdlib_files import STDLIB_PREFIX
 
 IR_VERSION = "1.4"
 
@@ -33,7 +34,7 @@ def display_path(module: LoadedModule) -> str:
     relative to the package for the standard library, so the IR does not
     depend on where ccdsl is installed."""
     if module.is_stdlib:
-        return "stdlib_flows/" + module.name.split(".", 1)[1].replace(".", "/") + ".ccf"
+        return STDLIB_PREFIX + module.name.split(".", 1)[1].replace(".", "/") + ".ccf"
     return module.source.path
 
 

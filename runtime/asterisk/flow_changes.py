@@ -11,10 +11,11 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from ccdsl.stdlib_files import STDLIB_PREFIX
+
 # the IR's named parts a flow author recognises, in the order they are listed
 PARTS = ("steps", "subs", "handlers", "prompts", "queues", "routing", "hours", "constants",
          "records", "modules")
-STDLIB_PREFIX = "stdlib_flows/"  # compiler/lower.py display_path: not a user's path
 
 
 def _base(ir: Mapping[str, Any]) -> str | None:

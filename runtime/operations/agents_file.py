@@ -21,8 +21,7 @@ from ccdsl.agent_ids import agent_id_problem
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.operations.atomic_file import write_atomically
-
-DAY_MS = 86_400_000  # the longest answer_after: no call rings longer
+from ccdsl.runtime.operations.centre_time import DAY_MS  # the longest answer_after
 
 # the `state` words of a test or an agents file, and what they mean in the
 # simulator: the centre's state, and whether the agent answers when rung

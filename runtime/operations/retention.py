@@ -24,7 +24,6 @@ _SQL = {
                   "AND NOT EXISTS (SELECT 1 FROM removed_files f WHERE f.call_id = c.call_id "
                   "AND f.file = c.voicemail_file) ORDER BY c.started_ms"),
 }
-KINDS = tuple(_SQL)  # recording, voicemail: as crm.config.REMOVED_KINDS names them
 
 
 class RetentionError(ValueError):

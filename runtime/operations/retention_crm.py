@@ -9,7 +9,6 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
 
 from ccdsl.runtime.core.crm.http import CrmAnswered, HttpCRM
 from ccdsl.runtime.core.errors import ExternalError
@@ -78,21 +77,20 @@ def tell_sqlite(db, crm: str) -> Told:
     removed by earlier runs while the CRM's file was missing, or before schema 12), each with
     its removal day."""
     rows = untold(db)
-    marked = told = 0
-    for day, group in groupby(rows, key=lambda row: row[3][:10]):
-        pairs = [(call_id, file) for call_id, file, _, _ in group]
-        count, error = mark_crm(crm, pairs, day)
-        if error is not None:
-            return Told(told, len(rows) - told, error=error, marked=marked)
-        _note_told(db, pairs, _stamp())
-        marked, told = marked + count, told + len(pairs)
-    return Told(told, 0, marked=marked)
+    if not rows:
+        return Told(0, 0, marked=0)
+    marked, error = mark_crm(crm, [(file, removed[:10]) for _, file, _, removed in rows])
+    if error is not None:
+        return Told(0, len(rows), error=error, marked=0)
+    _note_told(db, [(call_id, file) for call_id, file, _, _ in rows], _stamp())
+    return Told(len(rows), 0, marked=marked)
 
 
-def mark_crm(crm: str, removed: list[tuple[str, str]], day: str) -> tuple[int, str | None]:
-    """Replace the file in the SQLite CRM's call_log entries of these (call, file) pairs by a
-    `recording_removed` note, so the customer's history says it was removed rather than name
-    a file that is gone. (entries marked, why none could be: its file is not there)."""
+def mark_crm(crm: str, removed: list[tuple[str, str]]) -> tuple[int, str | None]:
+    """Replace the file in the SQLite CRM's call_log entries of these (file, removal day) pairs
+    by a `recording_removed` note, so the customer's history says it was removed rather than
+    name a file that is gone. One opening of the CRM for them all. (entries marked, why none
+    could be: its file is not there)."""
     if not os.path.isfile(crm):
         return 0, f"no CRM database at {crm}: nothing to mark"
     db = sqlite3.connect(crm, timeout=5)
@@ -104,7 +102,7 @@ def mark_crm(crm: str, removed: list[tuple[str, str]], day: str) -> tuple[int, s
             if CRM_COLUMN not in columns:
                 db.execute(f"ALTER TABLE call_log ADD COLUMN {CRM_COLUMN} TEXT")
             marked = 0
-            for _call, name in removed:
+            for name, day in removed:
                 note = f"removed on {day}: {os.path.basename(name)}"
                 marked += db.execute(
                     f"UPDATE call_log SET recording = NULL, {CRM_COLUMN} = ? WHERE recording = ?",

@@ -227,7 +227,8 @@ class CallStore:
                                       key if key is None or type(key) is str else dumps(key)))
             if kind == "call_ended" and call is not None:
                 self._finish(call_id, call)
-            if (not q.waiting or len(q.finished) >= q.calls_per_commit
+            # q.waiting, read as the attribute it is: this runs after every event
+            if (q.due_at == math.inf or len(q.finished) >= q.calls_per_commit
                     or q.event_rows + len(q.centre) >= q.flush_events or q.wrapups or q.jobs):
                 self._queued()
             elif self._inline and time.monotonic() >= q.due_at:

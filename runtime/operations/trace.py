@@ -17,6 +17,7 @@ from ccdsl.runtime.core.durations import offset_text, seconds_text
 from ccdsl.runtime.core.values import Duration, map_key, spell, to_json
 from ccdsl.runtime.operations.centre_time import local_text, zone_name
 from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.stdlib_files import STDLIB_PREFIX, stdlib_dir
 
 
 def where_text(loc: dict | None, root: str | None = None) -> str:
@@ -312,17 +313,11 @@ def render_path(events, root: str | None = None) -> str:
     return "".join(lines)
 
 
-# how the IR names a standard-library module's file (compiler/lower.py): not a user's path
-STDLIB_PREFIX = "stdlib_flows/"
-
-
 def _readable(file: str) -> Path:
     """The file to quote: the standard library's from the installed package, wherever the
     command runs; any other as the call store names it."""
     if file.startswith(STDLIB_PREFIX):
-        from importlib import resources
-
-        return Path(str(resources.files("ccdsl.stdlib_flows")), file[len(STDLIB_PREFIX):])
+        return Path(stdlib_dir(), file[len(STDLIB_PREFIX):])
     return Path(file)
 
 

@@ -180,13 +180,6 @@ def test_recording_removed_takes_only_the_kinds_of_file(name) -> None:
         assert f"recording_removed.{kind}" in load_config(fine).operations
 
 
-def test_the_kinds_the_config_takes_are_those_retention_removes() -> None:
-    from ccdsl.runtime.core.crm.config import REMOVED_KINDS
-    from ccdsl.runtime.operations.retention import KINDS
-
-    assert REMOVED_KINDS == KINDS
-
-
 def test_every_placeholder_of_recording_removed_is_sent() -> None:
     """The placeholders the load accepts are the arguments a request fills them from."""
     from ccdsl.runtime.core.crm.config import REMOVED_PLACEHOLDERS, removed_args

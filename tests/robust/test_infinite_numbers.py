@@ -130,7 +130,7 @@ def test_crm_show_json_is_strict_json(tmp_path: Path):
 
 
 @pytest.mark.parametrize("body", [b'{"total": 1e400}', b'{"total": NaN}',
-                                  b'{"list": [-Infinity]}'])
+                                  b'{"list": [-Infinity]}', b'{"id": 1180591620717411303424}'])
 def test_a_json_reply_with_a_number_that_is_not_finite_is_not_json(body: bytes):
     import httpx
 
@@ -139,8 +139,9 @@ def test_a_json_reply_with_a_number_that_is_not_finite_is_not_json(body: bytes):
     from ccdsl.runtime.core.errors import ExternalError
 
     reply = httpx.Response(200, content=body)
-    assert _parsed_json(reply) is None  # http.get's body: no JSON value, as for any non-JSON
-    with pytest.raises(ExternalError, match="not JSON"):
+    if b"Infinity" in body or b"NaN" in body or b"e400" in body:
+        assert _parsed_json(reply) is None  # http.get's body: no JSON value, as for non-JSON
+    with pytest.raises(ExternalError, match="cannot hold: .*(finite|too large)"):
         _json("find", reply)
     fine = httpx.Response(200, content=b'{"total": 1.5e300}')
     assert _parsed_json(fine) == {"total": 1.5e300} and _json("find", fine) == {"total": 1.5e300}

@@ -341,3 +341,17 @@ def test_a_noisy_number_another_process_writes_is_found(tmp_path):
     fallbacks = [s for s in seen if "replace(" in s and "order by rowid" in s]
     checks = [s for s in seen if "replace(" in s and "<> phone" in s]
     assert fallbacks == [] and len(checks) == 1  # looked again once, found them clean
+
+
+@pytest.mark.parametrize("fields", [
+    {"total": float("nan")}, {"total": float("inf")}, {"total": 2**70},
+    {"tags": (1, float("nan"))}, {"extra": {"deep": [float("-inf")]}},
+])
+def test_a_number_that_is_not_finite_is_a_crm_error_on_create_and_update(crm, fields):
+    with pytest.raises(ExternalError, match="finite|too large") as caught:
+        run(crm.create("order", {"id": "O9", **fields}))
+    assert caught.value.service == "crm"
+    assert crm.find_now("order", {"id": "O9"}) is None
+    with pytest.raises(ExternalError, match="finite|too large"):
+        run(crm.update(Record("order", {"id": "O1"}), fields))
+    assert run(crm.find("order", {"id": "O1"})).get("total") == 259.5

@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import re
 from typing import Any
 
+from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Duration, Record, TimeOfDay, nesting
 
 # the kinds a column may be noted with; a column with no note is plain
 KINDS = ("json", "bool", "date", "datetime", "duration", "time")
+# the whole numbers SQLite stores as INTEGER
+INT64 = (-2**63, 2**63 - 1)
 
 # what a record type name or a field name may look like: the language's
 # identifiers. Names are checked before they reach SQL, where they are
@@ -35,12 +39,15 @@ def _is_name(name: str) -> bool:
 
 def encode(value: Any) -> tuple[Any, str | None]:
     """The cell for a value, and the kind to note for its column (None for
-    a plain text or number)."""
+    a plain text or number). A number that is not finite, or a whole number
+    past 64 bits, however deep in a list or map, is an ExternalError: a
+    CRM failure the flow's error path takes, not a crash."""
     if value is None or isinstance(value, str):
         return value, None
     if isinstance(value, bool):  # before int: bool is an int in Python
         return int(value), "bool"
     if isinstance(value, (int, float)):
+        _check_numbers(value)
         return value, None
     if isinstance(value, dt.datetime):  # before date: a datetime is a date
         return value.isoformat(), "datetime"
@@ -54,8 +61,33 @@ def encode(value: Any) -> tuple[Any, str | None]:
         # a record stored in a field is a reference to it, by id
         return encode(value.id)
     if isinstance(value, (list, tuple, dict)):
+        _check_numbers(value)
         return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False), "json"
     return str(value), None
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a number in a value (a list's or a map's, however deep) cannot be
+    a CRM field, or None: NaN and infinity are no numbers a flow, the call
+    store or JSON can hold, and SQLite keeps whole numbers in 64 bits."""
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN is not a finite number"
+    if isinstance(value, float) and math.isinf(value):
+        return "a number too large (past about 1.8e308) is not a finite number"
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        return (f"{value} is too large for a number (whole numbers run from {INT64[0]} to "
+                f"{INT64[1]}); give the column the type text if it is a code")
+    if isinstance(value, (list, tuple)):
+        return next(filter(None, map(number_problem, value)), None)
+    if isinstance(value, dict):
+        return next(filter(None, map(number_problem, value.values())), None)
+    return None
+
+
+def _check_numbers(value: Any) -> None:
+    problem = number_problem(value)
+    if problem:
+        raise ExternalError(f"cannot store this value in the CRM: {problem}", service="crm")
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from ccdsl.runtime.core.crm.codec import normalise_phone
+from ccdsl.runtime.core.crm.codec import normalise_phone, number_problem
 from ccdsl.runtime.core.crm.config import (
     PLACEHOLDER,
     CrmConfigError,
@@ -174,9 +174,9 @@ class HttpCRM:
                 retry = status == 429 or (status >= 500 and endpoint.retry_safe)
                 if last or not retry:
                     tries = f" after {attempts} attempts" if retry else ""
-                    raise self._error(f"{name}: the CRM answered {status} "
-                                      f"{response.reason_phrase}{tries}{_excerpt(response)}",
-                                      answered=True)
+                    raise CrmAnswered(self._redact(
+                        f"{name}: the CRM answered {status} "
+                        f"{response.reason_phrase}{tries}{_excerpt(response)}"), service="crm")
             await asyncio.sleep(self._backoff(attempt, response))
 
     def _http(self) -> httpx.AsyncClient:
@@ -214,10 +214,8 @@ class HttpCRM:
             delay = max(delay, min(float(after), self.config.timeout_ms / 1000))
         return delay
 
-    def _error(self, message: str, *, timed_out: bool = False,
-               answered: bool = False) -> ExternalError:
-        kind = CrmAnswered if answered else ExternalError
-        return kind(self._redact(message), service="crm", timed_out=timed_out)
+    def _error(self, message: str, *, timed_out: bool = False) -> ExternalError:
+        return ExternalError(self._redact(message), service="crm", timed_out=timed_out)
 
     def _redact(self, text: str) -> str:
         token = os.environ.get(self.config.token_env or "") if self.config.token_env else None
@@ -228,8 +226,9 @@ class HttpCRM:
         if data is None:
             return None
         if not isinstance(data, Mapping):
-            raise self._error(f"CRM {operation}: expected a record (a JSON object) in the "
-                              f"answer, found {type(data).__name__}", answered=True)
+            raise CrmAnswered(self._redact(
+                f"CRM {operation}: expected a record (a JSON object) in the answer, found "
+                f"{type(data).__name__}"), service="crm")
         endpoint = self._endpoint(operation, record_type)
         fields = dict(data)
         for ccf_name, path in (endpoint.fields if endpoint else {}).items():
@@ -278,23 +277,11 @@ def _fill_body(name: str, template: Any, args: Mapping[str, Any]) -> Any:
     return PLACEHOLDER.sub(one, template)
 
 
-def _not_finite(word: str) -> float:
-    raise ValueError(word)
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if number in (float("inf"), float("-inf")):
-        raise ValueError(text)
-    return number
-
-
 def _json(name: str, response: httpx.Response) -> Any:
     if not response.content.strip():
         return None  # 204, or a 200 with nothing to say
     try:
-        # NaN, Infinity and 1e400 are no numbers a flow or the call store can hold
-        data = response.json(parse_constant=_not_finite, parse_float=_finite_float)
+        data = response.json()
     except ValueError:
         raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a body "
                           "that is not JSON", service="crm") from None
@@ -302,7 +289,12 @@ def _json(name: str, response: httpx.Response) -> Any:
         data = None
     else:
         if nesting(data) <= MAX_VALUE_DEPTH:
-            return data
+            # NaN, Infinity, 1e400 and 2**70 are no numbers a flow or the call store can hold
+            problem = number_problem(data)
+            if problem is None:
+                return data
+            raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a "
+                              f"number a flow cannot hold: {problem}", service="crm")
     raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with JSON nested "
                       f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
 

@@ -9,15 +9,12 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-from ccdsl.runtime.core.crm.codec import is_name
+from ccdsl.runtime.core.crm.codec import is_name, number_problem
 from ccdsl.types import BUILTIN_RECORDS
 
-# the whole numbers SQLite stores as INTEGER
-INT64 = (-2**63, 2**63 - 1)
 COLUMN_TYPES = ("text", "number", "bool", "date", "datetime", "list", "json")
 
 
@@ -116,24 +113,6 @@ def _cell(path: Path, line: int, name: str, kind: str, cell: str) -> Any:
     if problem:
         raise ImportFileError(f"{path}, line {line}, column {name}: {problem}")
     return converted
-
-
-def number_problem(value: Any) -> str | None:
-    """Why a number in a value (a list's or a map's, however deep) cannot be
-    a CRM field, or None: NaN and infinity are no numbers a flow, the call
-    store or JSON can hold, and SQLite keeps whole numbers in 64 bits."""
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN is not a finite number"
-    if isinstance(value, float) and math.isinf(value):
-        return "a number too large (past about 1.8e308) is not a finite number"
-    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
-        return (f"{value} is too large for a number (whole numbers run from {INT64[0]} to "
-                f"{INT64[1]}); give the column the type text if it is a code")
-    if isinstance(value, list):
-        return next(filter(None, map(number_problem, value)), None)
-    if isinstance(value, dict):
-        return next(filter(None, map(number_problem, value.values())), None)
-    return None
 
 
 def _convert(kind: str, value: str) -> Any:
