@@ -178,7 +178,9 @@ class AgentDesk:
             except ControlError:
                 self.forget_wrapup(agent, call_id)
                 raise
-            if self._status[agent].state == "wrapup":  # nothing moved the agent meanwhile
+            after = self._status[agent]
+            # nothing moved the agent meanwhile (it may have taken and ended another call)
+            if after.state == "wrapup" and after.call_id == call_id:
                 self._set(agent, "ready", saved=call_id)
                 return
         self.forget_wrapup(agent, call_id)
