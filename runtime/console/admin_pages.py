@@ -106,8 +106,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 "call_id": status.call_id if status else None,
                 "held": bool(status and status.held),
                 "held_seconds": status.held_seconds(now) if status else None,
-                "seconds": round(max((now - status.since).total_seconds(), 0)) if status
-                else None,
+                "seconds": status.seconds(now) if status else None,
                 "console": sum(1 for s in sessions if s.agent == agent.id),
                 "queues": ", ".join(agent.queues or ()),
                 "skills": dict(sorted((agent.skills or {}).items())),

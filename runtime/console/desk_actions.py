@@ -36,7 +36,6 @@ _NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 CALL_ACTIONS = ("hangup", "hold", "resume", "transfer", "add_party", "read", "answer")
-STATE_ACTIONS = ("hold", "resume")  # the call actions whose reply carries the desk's state
 
 Handler = Callable[[ConsoleContext, str, str, dict[str, str]], Awaitable[dict[str, Any]]]
 
@@ -82,12 +81,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         except ValueError as exc:
             return reply(400, error=str(exc))
         log.info("console: agent %s: %s on call %s", agent, action, call_id)
-        if action not in STATE_ACTIONS:
-            # the live feed says what became of the call: a state here could arrive after
-            # the feed's newer one (a hang-up's 'on call' after 'wrap-up') and undo it
-            return reply(call_id=call_id, action=action, **done)
-        return reply(call_id=call_id, action=action, **done,
-                     me=ctx.desk.status(agent).to_json())
+        # only hold and resume answer with the desk's state: for the others the live feed
+        # says what became of the call (a hang-up's 'on call' could undo the feed's 'wrap-up')
+        return reply(call_id=call_id, action=action, **done)
 
     async def wrapup(request: Request) -> Response:
         agent, fields = await need_agent_form(request)
@@ -161,7 +157,7 @@ def _not_now(action: str, state: str, call_id: str) -> str | None:
     if state == "ringing":
         return (f"call {call_id} is ringing and not answered yet: answer it, or let it "
                 "ring on; the caller stays in the queue for the next agent")
-    if state != "on_call":
+    if state != "on_call" and action not in ("hold", "resume"):  # AgentDesk.hold says so
         return f"call {call_id} is over on your desk: nothing to {action.replace('_', ' ')}"
     return None
 
@@ -225,11 +221,11 @@ async def _hangup(ctx, agent, call_id, fields):
 
 
 async def _hold(ctx, agent, call_id, fields):
-    return {"held": (await ctx.desk.hold(agent, call_id, True)).held}
+    return {"me": (await ctx.desk.hold(agent, call_id, True)).to_json()}
 
 
 async def _resume(ctx, agent, call_id, fields):
-    return {"held": (await ctx.desk.hold(agent, call_id, False)).held}
+    return {"me": (await ctx.desk.hold(agent, call_id, False)).to_json()}
 
 
 async def _transfer(ctx, agent, call_id, fields):

@@ -61,7 +61,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         form, form_error = None, None
         due = form_due(status)
         if due:
-            form, form_error = await off_loop(wrapup_form, ctx, due)
+            form, form_error, _ = await off_loop(wrapup_form, ctx, due)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone(), agent),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
@@ -86,9 +86,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         agent = need_agent(request)
         call_id = request.path_params["call_id"]
         await off_loop(may_wrap_up, ctx, agent, call_id)
-        form, error = await off_loop(wrapup_form, ctx, call_id)
+        form, error, over = await off_loop(wrapup_form, ctx, call_id)
         if form is None:
-            if await off_loop(_call_over, ctx, call_id):
+            if over:
                 ctx.desk.forget_wrapup(agent, call_id)  # its form will never come
             return reply(404, error=error)
         return reply(call_id=call_id, fields=form_view(form))
@@ -109,13 +109,6 @@ def form_due(status: Any) -> str | None:
     if status.call_id and status.state == "on_call":
         return status.call_id
     return None
-
-
-def _call_over(ctx: ConsoleContext, call_id: str) -> bool:
-    """Whether the call is gone or has ended: a form not found then will not come
-    (while it runs, the flow may still ask for it as the conversation ends)."""
-    record = ctx.store.call(call_id)
-    return record is None or record.get("outcome") is not None
 
 
 def can_answer(ctx: ConsoleContext) -> bool:
@@ -258,23 +251,29 @@ def value_text(value: Any) -> str:
 # ---- the wrap-up form --------------------------------------------------------------------
 
 
-def wrapup_form(ctx: ConsoleContext, call_id: str) -> tuple[WrapupForm | None, str | None]:
+def wrapup_form(ctx: ConsoleContext,
+                call_id: str) -> tuple[WrapupForm | None, str | None, bool]:
     """The call's form as `ccf wrapup` finds it (its `wrapup_requested`
     event); names without types (a call stored before types were kept)
-    become text fields. (None, why) when there is none."""
+    become text fields. (None, why, over) when there is none: `over` when the
+    call is gone or has ended, so the form will not come (while it runs, the
+    flow may still ask for it as the conversation ends)."""
     record = ctx.store.call(call_id)
     if record is None:
-        return None, f"no call {call_id} in the call store"
+        return None, f"no call {call_id} in the call store", True
+    over = record.get("outcome") is not None
     events = ctx.store.events(call_id)
     try:
-        return call_form(events, record.get("flow"), record.get("flow_version"), None), None
+        form = call_form(events, record.get("flow"), record.get("flow_version"), None)
+        return form, None, over
     except WrapupError as exc:
         asked = [e for e in events if e.get("kind") == "wrapup_requested"]
         if not asked:
-            return None, str(exc)
+            return None, str(exc), over
         data = asked[-1].get("data") or {}
         _, names = form_from_event(data)
-        return WrapupForm(tuple(WrapupField(n, "any") for n in names), data.get("agent")), None
+        fields = tuple(WrapupField(n, "any") for n in names)
+        return WrapupForm(fields, data.get("agent")), None, over
 
 
 def form_view(form: WrapupForm) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from ccdsl.runtime.console.templates import page, text_of
 from ccdsl.runtime.operations.centre_time import local_iso, local_text
 from ccdsl.runtime.operations.ivr_path import ivr_path
 from ccdsl.runtime.operations.recordings import call_recordings
-from ccdsl.runtime.operations.removed_files import removals
+from ccdsl.runtime.operations.removed_files import removal_of
 from ccdsl.runtime.operations.voicemail import message
 
 MAX_ID = 128
@@ -126,8 +126,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                                request.query_params.get("part"))
         path = audio_file(names, ctx.recordings_dir)
         if path is None:
-            removed = await off_loop(removals, ctx.store.query, call_id)
-            gone = next((removed[name] for name in names if name in removed), None)
+            gone = await off_loop(removal_of, ctx.store.query, call_id, names)
             if gone is not None:  # a link kept elsewhere (a CRM's call log) learns why
                 what = "voicemail message" if gone[0] == "voicemail" else "recording"
                 return reply(410, error=f"the {what} of this call was removed on "

@@ -97,10 +97,11 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
             try:
                 if why is None:
                     await ctx.desk.logout(session.agent)
-            except Exception as exc:  # noqa: BLE001 - the session ends even so, but a call
-                if isinstance(exc, ControlError) and exc.status == 409:  # came meanwhile
-                    why = ctx.desk.why_not_leave(session.agent) or str(exc)
-                else:
+            except ControlError as exc:
+                # a call came meanwhile (the desk refuses), or the phone system failed: then
+                # the session ends even so, and its own message is kept
+                why = ctx.desk.why_not_leave(session.agent)
+                if why is None:
                     log.warning("agent %s left the console but stays in the queues: %s",
                                 session.agent, exc)
             if why is not None:

@@ -119,7 +119,7 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
         call = by_call.get(s.call_id or "") if s.call_id else None
         agents.append({"id": agent_id, "name": names.get(agent_id, agent_id),
                        "state": s.state, "reason": s.reason,
-                       "seconds": round(max((now - s.since).total_seconds(), 0.0)),
+                       "seconds": s.seconds(now),
                        "held": s.held,
                        "held_seconds": s.held_seconds(now),
                        "call_id": s.call_id,

@@ -48,13 +48,18 @@ class AgentStatus:
                 "held_since": self.held_since.isoformat() if self.held_since else None,
                 "wrapups": list(self.wrapups)}
 
+    def seconds(self, now: datetime) -> int:
+        """How long the agent has been in this state at `now` (the wallboard and the
+        agents page both say this)."""
+        return _seconds(now, self.since)
+
     def held_seconds(self, now: datetime) -> int | None:
-        """How long the caller has been on hold at `now`, or None when not held: the
-        wallboard and the agents page both say this."""
-        if not self.held:
-            return None
-        began = self.held_since or self.since
-        return round(max((now - began).total_seconds(), 0.0))
+        """How long the caller has been on hold at `now`, or None when not held."""
+        return None if self.held_since is None else _seconds(now, self.held_since)
+
+
+def _seconds(now: datetime, since: datetime) -> int:
+    return round(max((now - since).total_seconds(), 0.0))
 
 
 class AgentDesk:
@@ -178,7 +183,9 @@ class AgentDesk:
             except ControlError:
                 self.forget_wrapup(agent, call_id)
                 raise
-            if self._status[agent].state == "wrapup":  # nothing moved the agent meanwhile
+            after = self._status[agent]
+            # nothing moved the agent meanwhile (it may have taken and ended another call)
+            if after.state == "wrapup" and after.call_id == call_id:
                 self._set(agent, "ready", saved=call_id)
                 return
         self.forget_wrapup(agent, call_id)

@@ -45,6 +45,13 @@ def removals(query: Any, call_id: str) -> dict[str, tuple[str, str]]:
     return {row["file"]: (row["kind"], row["removed"]) for row in rows}
 
 
+def removal_of(query: Any, call_id: str, names: Any) -> tuple[str, str] | None:
+    """(kind, when removed) of the first of the call's file `names` that retention removed;
+    None when none was (the file is simply missing)."""
+    removed = removals(query, call_id)
+    return next((removed[name] for name in names if name in removed), None)
+
+
 def removed_on(query: Any, call_id: str) -> dict[str, str]:
     """The call's removed files: {file: when removed (ISO)}."""
     return {file: when for file, (_, when) in removals(query, call_id).items()}

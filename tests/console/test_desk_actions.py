@@ -145,11 +145,11 @@ def test_the_desk_remembers_a_hold_so_a_page_opened_again_shows_it(console) -> N
     on_call(console, "c1")
     web = console.client("zhang")
     console.control.asked.clear()
-    assert post(console, web, "/desk/call/c1/hold").json()["held"] is True
+    assert post(console, web, "/desk/call/c1/hold").json()["me"]["held"] is True
     again = post(console, web, "/desk/call/c1/hold")  # a second press, or another tab
-    assert again.json()["held"] is True
+    assert again.json()["me"]["held"] is True
     assert console.control.asked == [("hold", "c1", True)]  # asked of the phones once
     assert web.get("/desk/summary").json()["me"]["held"] is True
     assert 'data-held="yes"' in web.get("/desk", headers={"Accept": "text/html"}).text
-    assert post(console, web, "/desk/call/c1/resume").json()["held"] is False
+    assert post(console, web, "/desk/call/c1/resume").json()["me"]["held"] is False
     assert web.get("/desk/summary").json()["me"]["held"] is False

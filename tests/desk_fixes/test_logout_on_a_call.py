@@ -80,3 +80,14 @@ def test_a_form_not_stored_yet_of_a_running_call_still_waits(console) -> None:
     assert web.get("/desk/wrapup/c1", headers=JSON).status_code == 404
     assert console.desk.status("zhang").wrapups == ("c1",)
     assert log_out(console, web, **JSON).status_code == 409
+
+
+def test_a_phone_system_failure_on_log_out_is_not_shown_as_a_refusal(console) -> None:
+    from ccdsl.runtime.operations.centre_control import ControlError
+    console.control.refuse["agent_logout"] = ControlError("the phone system did not answer")
+    web = console.client("zhang")
+    joined = web.post("/desk/join", headers={"X-CSRF-Token": console.csrf(web)})
+    assert joined.json()["me"]["state"] == "ready", joined.text
+    reply = log_out(console, web, **JSON)
+    assert reply.status_code == 200 and reply.json() == {"ok": True, "next": "/login"}
+    assert web.get("/me").status_code == 401

@@ -22,7 +22,6 @@
   let held = false;
 
   const words = (s) => String(s || "").replace(/_/g, " ");
-  const stateWords = (s) => s === "wrapup" ? "wrap-up" : words(s);
 
   // ---- state ---------------------------------------------------------------------------
   function showMe(status) {
@@ -33,7 +32,7 @@
     held = me.state === "on_call" && Boolean(status.held);
     const box = $("state");
     // a caller on hold is said so: the agent (and whoever looks) sees why it is quiet
-    box.textContent = held ? "on hold" : stateWords(me.state) + (me.reason ? ": " + me.reason : "");
+    box.textContent = ccf.stateWords({state: me.state, reason: me.reason, held: held});
     box.className = "state state-" + me.state + (held ? " state-held" : "");
     $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
     $("btn-pause").disabled = ["ringing", "on_call", "logged_out"].includes(me.state);
@@ -69,7 +68,7 @@
     $("state-time").textContent = ccf.clock((now() - me.since) / 1000);
     const status = $("pop-status");
     if (status && pop && pop === me.call) {
-      status.textContent = stateWords(me.state) + " " + ccf.clock((now() - me.since) / 1000);
+      status.textContent = ccf.stateWords({state: me.state}) + " " + ccf.clock((now() - me.since) / 1000);
     } else if (status) {
       status.textContent = pop ? "· ended" : "";
     }
