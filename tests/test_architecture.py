@@ -153,3 +153,28 @@ def test_no_module_is_over_about_600_lines_unless_the_architecture_says_why() ->
                   if (lines := len(path.read_text(encoding="utf-8").splitlines())) > LONGEST
                   and str(path.relative_to(ROOT)) not in allowed)
     assert not long, "over about 600 lines, and not in docs/architecture.md: " + ", ".join(long)
+
+
+def _named_files(cell: str) -> list[str]:
+    """The files a cell of the concept table names, as paths from the root: a
+    bare `name.py` is in the folder of the last path named before it."""
+    folder, found = "", []
+    for name in re.findall(r"`([^`]+)`", cell):
+        if "/" in name:
+            folder = name if name.endswith("/") else name.rsplit("/", 1)[0] + "/"
+            found.append(name)
+        elif name.endswith((".py", ".lark", ".json", ".md")) and folder:
+            found.append(folder + name)
+    return found
+
+
+def test_every_module_the_concept_table_names_exists() -> None:
+    # a file renamed or moved leaves the table pointing the next engineer nowhere
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc.split("## Where each concept lives", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[2] for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| concept")]
+    named = [name for cell in rows for name in _named_files(cell)]
+    assert len(named) > 50, "the concept table lost its modules"
+    missing = [name for name in named if not any(ROOT.glob(name))]
+    assert not missing, "docs/architecture.md names files that do not exist: " + ", ".join(missing)
