@@ -1,6 +1,7 @@
 // Agents page: ask before logging an agent out, and keep each agent's state, whether it has
 // the console open and the actions it allows live from the wallboard's own `wall` events (the
-// same /live stream, no second one). The forms post by themselves (no script needed); the server checks every action.
+// same /live stream, no second one). The forms post by themselves (no script needed); the
+// server checks every action.
 "use strict";
 
 document.addEventListener("submit", (e) => {
