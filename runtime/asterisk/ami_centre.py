@@ -434,6 +434,12 @@ class AmiCentre:
         mirror = self._mirror.get(agent_id)
         return mirror.device if mirror is not None else None
 
+    def agent_of_channel(self, channel: str) -> str | None:
+        """The configured agent whose device a channel is on (its interface, or the
+        StateInterface its membership reported); None: no agent's."""
+        key = interface_of_channel(channel).lower()
+        return self._by_interface.get(key) or self._by_device.get(key)
+
     def knows_device(self, device: str) -> bool:
         """Whether a device is a configured agent's (its interface, or the
         StateInterface its queue membership reported)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from ccdsl.runtime.asterisk.ami import AmiLink
 from ccdsl.runtime.asterisk.ami_centre import AmiCentre
+from ccdsl.runtime.asterisk.ami_holds import PhoneHolds
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
 from ccdsl.runtime.core.centre import Agent
 
@@ -59,6 +60,8 @@ class CentreUnion:
         self.interface_template = first.interface_template
         self.clock = first.clock
         self.channels = Channels(self.centres.values())
+        # the agents' phones' own holds (ccf serve points its on_hold at the desk)
+        self.holds = PhoneHolds(self.agent_of_channel)
 
     def server(self, name: str) -> AmiCentre:
         return self.centres[name]
@@ -115,6 +118,7 @@ class CentreUnion:
 
     def apply(self, server: str, event: AmiMessage) -> None:
         self.centres[server].apply(event)
+        self.holds.apply(server, event)
 
     async def resync(self, server: str, link: AmiLink) -> None:
         await self.centres[server].resync(link)
@@ -128,6 +132,10 @@ class CentreUnion:
 
     def agent_for_device(self, device: str) -> str | None:
         return next(iter(self.centres.values())).agent_for_device(device)
+
+    def agent_of_channel(self, channel: str) -> str | None:
+        return next((a for c in self.centres.values()
+                     if (a := c.agent_of_channel(channel)) is not None), None)
 
     def knows_device(self, device: str) -> bool:
         return any(c.knows_device(device) for c in self.centres.values())

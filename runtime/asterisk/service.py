@@ -296,6 +296,7 @@ class LiveCentre:
             reasons=cfg.console.pause_reasons, autopaused=self.flows.autopaused,
             record=lambda kind, data, call_id: store.record_centre_event(
                 "console", kind, data, SystemClock().now(), call_id=call_id))
+        self.centre.holds.on_hold = self.desk.phone_hold  # an agent's phone's own hold
         self.screen_pop.on_pop = lambda agent, payload: self.feed.publish("pop", payload,
                                                                           agent=agent)
         line = QueueLine()  # who waits in each queue: an in-queue call-back's turn
@@ -311,7 +312,6 @@ class LiveCentre:
 
         def agent(agent_id: str) -> Agent | None:
             return centre.agent(agent_id) or by_id.get(agent_id)
-
 
         self.server = FlowServer(self.flows, services_for, settings,
                                  host=self.host or cfg.fastagi.host,

@@ -64,7 +64,8 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
     app.state.ctx = ctx
     app.state.sessions = Sessions(ctx.settings.session_idle_s, ctx.settings.session_max_s)
     app.state.stopping = asyncio.Event()
-    app.state.board = WallBoard(ctx)  # one wallboard snapshot per tick for every page
+    # one wallboard snapshot per tick for every page
+    app.state.board = WallBoard(ctx, sessions=app.state.sessions.users)
     app.state.housekeeping = lambda: _housekeeping(ctx, app.state.sessions)
     return app
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +32,11 @@ CALLS_SHOWN = 200  # the longest-running calls listed; the count says how many t
 class WallBoard:
     """The wallboard of one console: its snapshot, shared by every supervisor's page."""
 
-    def __init__(self, ctx: ConsoleContext, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ctx: ConsoleContext, clock: Callable[[], float] = time.monotonic,
+                 sessions: Callable[[], Iterable[Any]] = tuple) -> None:
         self.ctx = ctx
         self.clock = clock
+        self.sessions = sessions  # the console's live sessions (Sessions.users)
         self._today: tuple[str, float, dict[str, dict[str, Any]], float] | None = None
         self._shot: tuple[tuple[int, int], dict[str, Any]] | None = None
         self.peers = Peers(lambda: ctx.api_token, clock)
@@ -52,7 +54,8 @@ class WallBoard:
             today = await off_loop(self.today, now)
             status = self.ctx.status()
             peers = await self.peers.current(_asked(self.ctx, status))
-            self._shot = key, wall_snapshot(self.ctx, now, *today, status=status, peers=peers)
+            self._shot = key, wall_snapshot(self.ctx, now, *today, status=status, peers=peers,
+                                            consoles=consoles_of(self.sessions()))
         return self._shot[1]
 
     def today(self, now: datetime) -> tuple[dict[str, dict[str, Any]], float]:
@@ -97,13 +100,19 @@ def _asked(ctx: ConsoleContext, status: dict[str, Any]) -> tuple[str, ...]:
     return tuple(others(status, own)) if own else ()
 
 
+def consoles_of(sessions: Iterable[Any]) -> dict[str, int]:
+    """Agent id -> how many console sessions it has open now (the agents page's Console)."""
+    return dict(Counter(s.agent for s in sessions if s.agent is not None))
+
+
 def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str, Any]],
                   within_s: float, *, status: dict[str, Any],
-                  peers: Fetched) -> dict[str, Any]:
+                  peers: Fetched, consoles: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The board at `now`, with today's figures per queue (WallBoard.today); `status` this
     worker's, `peers` the other workers' (wall_peers.py): their calls join this one's and a
     queue's wait is the longest any saw (status_merge.merged). A hold is timed from when
-    the desk held the call (held_seconds; the agents page reads the same)."""
+    the desk held the call (held_seconds; the agents page reads the same). `consoles`: each
+    agent's open console sessions (consoles_of), so the agents page's Console column is live."""
     own = own_api(ctx)
     if own:
         status = merged(status, own, peers.get)
@@ -126,7 +135,8 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
                        "caller": call.get("caller") if call else None,
                        "step": call.get("step") if call else None,
                        "queue": call.get("queue") if call else None,
-                       "monitorable": bool(call) and s.state == "on_call"})
+                       "monitorable": bool(call) and s.state == "on_call",
+                       "console": (consoles or {}).get(agent_id, 0)})
     queues = []
     for q in status.get("queues", []):
         states = Counter(desk[a.id].state for a in known

@@ -88,6 +88,7 @@ class AgentDesk:
         self._status = {agent: AgentStatus(agent, state, started)
                         for agent, state in initial.items()}
         self._tasks: set[asyncio.Task] = set()
+        self._phone_held: dict[str, str] = {}  # agent -> the call its own phone holds
 
     # -- reading ---------------------------------------------------------------------
 
@@ -162,10 +163,29 @@ class AgentDesk:
             raise ControlError(f"call {call_id} is not the call agent {agent} is talking on")
         if now.held == on:
             return now
+        if not on and self._phone_held.get(agent) == call_id:
+            raise ControlError(f"agent {agent}'s own phone holds call {call_id}: take the "
+                               "call off hold on the phone")
         await self.control.hold(call_id, on)
+        return self._held(agent, call_id, on, {})
+
+    def phone_hold(self, agent: str, on: bool) -> None:
+        """The agent's own phone held its caller or took them off hold (Asterisk's Hold /
+        Unhold on the agent's channel): shown as the console's hold, nothing sent to the
+        phone system. A hold the console made is not ended by the phone's."""
+        now = self._status.get(agent)
+        if now is None or now.state != "on_call" or now.call_id is None or now.held == on:
+            return
+        if not on and self._phone_held.pop(agent, None) != now.call_id:
+            return
+        if on:
+            self._phone_held[agent] = now.call_id
+        self._held(agent, now.call_id, on, {"by": "phone"})
+
+    def _held(self, agent: str, call_id: str, on: bool, how: dict) -> AgentStatus:
         after = replace(self._status[agent], held=on, held_since=self.now() if on else None)
         self._status[agent] = after
-        self.record("call_hold", {"agent": agent, "on": on}, call_id)
+        self.record("call_hold", {"agent": agent, "on": on, **how}, call_id)
         self.feed.publish("agent", after.to_json(), agent=agent)
         return after
 

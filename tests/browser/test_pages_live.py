@@ -1,5 +1,6 @@
 """The supervisor's pages in Chromium as people meet them (tests/pages_fixes has the server
-side): a page one's role may not open, the agents page kept live by the wallboard's stream,
+side): a page one's role may not open, the agents page kept live by the wallboard's stream
+(states, actions and the Console column),
 hold on the wallboard, and every page at 390 px wide with what matters in view.
 Screenshots: build/screenshots/pages-*.png at 1280 and 390 px."""
 
@@ -79,6 +80,15 @@ def test_the_agents_page_is_live_and_offers_no_log_out_during_a_call(browser, co
         page.evaluate("window.__same_page = 1")
         assert "ready" in text_of(page, f"{li} td.state")
         assert page.is_enabled(f"{li} button[data-action=logout]")
+        # the Console column follows li's console sessions without a reload
+        assert text_of(page, f"{li} td.console") == "–"
+        desks = [console.client("li")]
+        page.wait_for_function(f"() => document.querySelector('{li} td.console')"
+                               ".textContent === 'logged in'")
+        desks.append(console.client("li"))
+        page.wait_for_function(f"() => document.querySelector('{li} td.console')"
+                               ".textContent === 'logged in (2)'")
+        shoot(page, "pages-agents-console")
 
         on_call(console, "li", "live-1")
         page.wait_for_function(f"() => document.querySelector('{li} td.state')"
@@ -99,6 +109,16 @@ def test_the_agents_page_is_live_and_offers_no_log_out_during_a_call(browser, co
                                ".textContent.startsWith('ready')")
         assert page.is_enabled(f"{li} button[data-action=logout]")
         assert page.is_visible(f"{li} button[data-action=pause]")
+        # li leaves the console in one tab, then in the other
+        assert console.post(desks[0], "/logout").headers["location"] == "/login"
+        page.wait_for_function(f"() => document.querySelector('{li} td.console')"
+                               ".textContent === 'logged in'")
+        assert console.post(desks[1], "/logout").headers["location"] == "/login"
+        page.wait_for_function(f"() => document.querySelector('{li} td.console')"
+                               ".textContent === '–'")
+        assert text_of(page, f"{li} td.state").startswith("logged out")
+        for desk in desks:
+            desk.close()
         assert page.evaluate("window.__same_page") == 1  # never reloaded
         assert not watched.errors, watched.errors
     finally:

@@ -1,6 +1,7 @@
 """The simulated Asterisk behind the AMI test peer: channels, devices, and its app_queue.
 
-What tests steer (add_queue, set_device_state, add_caller, remove_caller, hangup, and the
+What tests steer (add_queue, set_device_state, add_caller, remove_caller, hangup, a phone's
+own hold (phone_hold: Hold / Unhold as Asterisk 22 sends them), and the
 hand-made rings of caller_channel / agent_called / agent_ring_no_answer / agent_connect for
 odd event sequences) and the events each change emits. Queues, members and whom a caller
 rings are the app_queue model's (ccdsl.runtime.testing.peer.app_queue, shared with the
@@ -157,6 +158,26 @@ class AsteriskState:
             self.devices[chan.device] = "NOT_INUSE"
             self.emit({"Event": "DeviceStateChange", "Device": chan.device,
                        "State": "NOT_INUSE"})
+
+    def phone_hold(self, name: str, on: bool, music_class: str = "default") -> None:
+        """The phone of channel `name` holds (a re-INVITE with sendonly or inactive) or
+        resumes: Asterisk 22's Hold / Unhold on that channel (res_pjsip_sdp_rtp.c
+        ast_queue_hold with the endpoint's moh_suggest, "default" unless set; "": none,
+        and no MusicClass header; manager_channels.c channel_hold_cb). The hold frame then
+        reaches the bridged channel, whose chan_pjsip starts music on hold there
+        (MusicOnHoldStart, Class) or stops it (MusicOnHoldStop)."""
+        chan = self.channels[name]
+        fields = chan.fields()
+        if on:
+            extra = {"MusicClass": music_class} if music_class else {}
+            self.emit({"Event": "Hold", "Privilege": "call,all", **fields, **extra})
+        else:
+            self.emit({"Event": "Unhold", "Privilege": "call,all", **fields})
+        other = self.channels.get(getattr(self, "bridges", {}).get(name, ""))
+        if other is not None:
+            moh = {"Class": music_class or "default"} if on else {}
+            self.emit({"Event": "MusicOnHoldStart" if on else "MusicOnHoldStop",
+                       "Privilege": "call,all", **other.fields(), **moh})
 
     def _calls(self) -> int:
         return len({c.linkedid for c in self.channels.values()})

@@ -1,6 +1,7 @@
-// Agents page: ask before logging an agent out, and keep each agent's state and the actions
-// it allows live from the wallboard's own `wall` events (the same /live stream, no second
-// one). The forms post by themselves (no script needed); the server checks every action.
+// Agents page: ask before logging an agent out, and keep each agent's state, whether it has
+// the console open and the actions it allows live from the wallboard's own `wall` events (the
+// same /live stream, no second one). The forms post by themselves (no script needed); the
+// server checks every action.
 "use strict";
 
 document.addEventListener("submit", (e) => {
@@ -30,6 +31,12 @@ document.addEventListener("submit", (e) => {
     if (button) button.disabled = busy;
     const why = row.querySelector(".why");
     if (why) why.hidden = !busy;
+    const seat = row.querySelector("td.console");
+    // the agent's open console sessions (the template's words), as the board counts them now
+    if (seat && typeof a.console === "number") {
+      seat.replaceChildren(a.console ? "logged in" + (a.console > 1 ? " (" + a.console + ")" : "")
+                                     : ccf.el("span", {class: "muted", text: "–"}));
+    }
     form("pause").hidden = !PAUSE.includes(a.state);
     form("ready").hidden = !READY.includes(a.state);
   }
