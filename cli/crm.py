@@ -100,8 +100,8 @@ def show(
     """Show the records in the CRM, every type or one.
 
     `--format json` gives a list of records with --type, else an object of
-    lists by type. Exit status: 0; 1 when the type does not exist; 2 when
-    the database does not exist or is not a SQLite file, or the ccf.toml
+    lists by type. Exit status: 0; 2 when the type does not exist, the
+    database does not exist or is not a SQLite file, or the ccf.toml
     cannot be used.
     """
     import json
@@ -122,7 +122,8 @@ def show(
         if record_type is not None:
             if record_type not in types:
                 have = f" (it has: {', '.join(types)})" if types else " (it is empty)"
-                raise fail(f"no records of type {record_type!r} in {db}{have}")
+                raise fail(f"no records of type {record_type!r} in {db}{have}: `ccf crm "
+                           "show` lists every type", USAGE)
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}
     except ExternalError as exc:
