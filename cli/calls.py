@@ -3,11 +3,11 @@ Reads options and prints; the queries and renderings live in runtime.operations.
 
 from __future__ import annotations
 
-import json
 import os
 
 import typer
 
+from ccdsl import json_text
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
@@ -56,7 +56,7 @@ def list_calls(
         moment = since_moment(since, zone)
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not rows:
         write("no calls\n")
@@ -96,6 +96,6 @@ def show_call(
         raise not_found("call", call, f"the call store {shown(calls.path)}",
                         "`ccf calls list`")
     if fmt is TableFormat.json:
-        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
         return
     write(render_detail(detail, root=os.getcwd(), zone=zone))

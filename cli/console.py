@@ -101,13 +101,13 @@ def list_users(
     Exit status: 0; 2 for a ccf.toml that cannot be used or a users file
     that cannot be read.
     """
-    import json
+    from ccdsl import json_text
 
     path, users = _users(config)
     rows = [{"id": u.id, "role": u.role, "name": u.name} for u in users.values()]
     rows.sort(key=lambda r: r["id"])
     if fmt is TableFormat.json:
-        write(json.dumps({"users_file": path, "users": rows}, ensure_ascii=False, indent=2)
+        write(json_text.dumps({"users_file": path, "users": rows}, ensure_ascii=False, indent=2)
               + "\n")
         return
     if not rows:

@@ -104,8 +104,7 @@ def show(
     database does not exist or is not a SQLite file, or the ccf.toml
     cannot be used.
     """
-    import json
-
+    from ccdsl import json_text
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
@@ -132,7 +131,7 @@ def show(
         crm.close_now()
     if fmt is TableFormat.json:
         data = to_json(tables[record_type] if record_type is not None else tables)
-        write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     _render_tables(tables)
 

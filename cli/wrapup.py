@@ -3,12 +3,12 @@ call store. Reads options and prints; runtime.operations.wrapup checks and store
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import typer
 
+from ccdsl import json_text
 from ccdsl.cli.common import (
     ConfigOption,
     CrmOption,
@@ -127,7 +127,7 @@ def _segment(call: str) -> str:
 def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
     from ccdsl.runtime.operations.terminal_text import visible
 
-    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+    shown = ", ".join(f"{k}={json_text.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
     write(f"wrap-up of call {visible(call)} {done}: {visible(shown or 'no values')}\n")
     if crm and crm not in ("none", "logged"):
         write(f"warning: not logged in the CRM: {visible(crm)}\n", err=True)
