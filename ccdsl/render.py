@@ -10,11 +10,11 @@ decides where they go and whether a terminal gets colour.
 
 from __future__ import annotations
 
-import json
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from ccdsl import json_text
 from ccdsl.diagnostics import Diagnostic, Severity
 from ccdsl.source import SourceFile
 
@@ -169,8 +169,8 @@ def render(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], fmt: 
     if fmt == "concise":
         return "".join(render_concise_one(d, root=root) for d in diags)
     if fmt == "json":
-        return json.dumps([as_json_object(d, root=root) for d in diags], indent=2,
-                          ensure_ascii=False) + "\n"
+        return json_text.dumps([as_json_object(d, root=root) for d in diags], indent=2,
+                               ensure_ascii=False) + "\n"
     if fmt == "github":
         return "".join(render_github_one(d, root=root) for d in diags)
     if fmt == "sarif":

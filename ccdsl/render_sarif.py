@@ -12,13 +12,12 @@ fills it only where a log has none.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from ccdsl import __version__, installed_version
+from ccdsl import __version__, installed_version, json_text
 from ccdsl.codes import CODES, explanation
 from ccdsl.diagnostics import Diagnostic, Severity
 from ccdsl.sarif_fingerprint import line_hashes
@@ -152,4 +151,5 @@ def sarif_log(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
 
 def render_sarif(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile], *,
                  root: str) -> str:
-    return json.dumps(sarif_log(diags, sources, root=root), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(sarif_log(diags, sources, root=root), indent=2,
+                           ensure_ascii=False) + "\n"

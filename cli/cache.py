@@ -45,13 +45,13 @@ def info(fmt: TextFormatOption = TextFormat.text) -> None:
     found = cache_contents.contents()
     kept = found.limited
     if fmt is TextFormat.json:
-        import json
+        from ccdsl import json_text
 
         def group(name: str) -> dict:
             count, size = found.group(name)
             return {"files": count, "bytes": size}
 
-        write(json.dumps({
+        write(json_text.dumps({
             "folder": found.folder, "chosen_by": found.chosen_by or None,
             "state": found.state, "problem": found.problem, "is_cache": found.is_cache,
             "groups": {name: group(name) for name, _ in GROUPS},

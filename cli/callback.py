@@ -53,8 +53,8 @@ def callback(
     failed otherwise.
 
     Exit status: 0 when the customer was reached, 1 when not, 2 for a usage
-    error (an agent the agents file does not have too), 4 when Asterisk's AMI
-    does not answer.
+    error (an agent the agents file does not have, or a call the call store
+    does not have, too), 4 when Asterisk's AMI does not answer.
     """
     import asyncio
 

@@ -3,19 +3,19 @@ Reads options and prints; the queries and renderings live in runtime.operations.
 
 from __future__ import annotations
 
-import json
 import os
 
 import typer
 
+from ccdsl import json_text
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
     StoreOption,
     TableFormat,
     TableFormatOption,
-    fail,
     limit_option,
+    not_found,
     open_store,
     since_moment,
     write,
@@ -56,7 +56,7 @@ def list_calls(
         moment = since_moment(since, zone)
         rows = query(calls, customer=customer, agent=agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not rows:
         write("no calls\n")
@@ -82,9 +82,10 @@ def show_call(
     The events in order as `ccf simulate` traces them; the path through the
     flow with each .ccf line quoted when the file is readable here; each
     recording file and whether it exists on this machine. Exit status: 0;
-    1 for an unknown call; 2 for a call store that is missing or cannot be
+    2 for an unknown call or a call store that is missing or cannot be
     read.
     """
+    from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.recordings import call_detail
     from ccdsl.runtime.operations.trace import call_json, render_detail
 
@@ -92,8 +93,9 @@ def show_call(
         detail = call_detail(calls, call)
         zone = calls.zone()
     if detail is None:
-        raise fail(f"no call {call!r} in the call store")
+        raise not_found("call", call, f"the call store {shown(calls.path)}",
+                        "`ccf calls list`")
     if fmt is TableFormat.json:
-        write(json.dumps(call_json(detail), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(call_json(detail), ensure_ascii=False, indent=2) + "\n")
         return
     write(render_detail(detail, root=os.getcwd(), zone=zone))

@@ -3,10 +3,9 @@ Reads options and prints; runtime.operations.callback_rows reads the store."""
 
 from __future__ import annotations
 
-import json
-
 import typer
 
+from ccdsl import json_text
 from ccdsl.cli.common import (
     ConfigOption,
     StoreOption,
@@ -52,7 +51,7 @@ def list_callbacks(
         return local_iso(datetime.fromtimestamp(ms / 1000, UTC).isoformat(), zone)
 
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not rows:
         write("no in-queue call-backs" + ("" if every else " to make") + "\n")

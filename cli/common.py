@@ -244,6 +244,17 @@ def fail(message: str, code: int = PROBLEMS) -> typer.Exit:
     return typer.Exit(code)
 
 
+def not_found(what: str, name: str, where: str, listing: str, also: str = "") -> typer.Exit:
+    """A name or id the command looked up and did not find: a usage error (the user
+    asked for something that is not there, as with an unknown option's value), with
+    what was not found, where it was looked for and what lists those there are
+    (`also`: a last clause, such as how to add one)."""
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    return fail(f"no {what} {visible(repr(name))} in {where}: {listing} lists them"
+                + (f"; {also}" if also else ""), USAGE)
+
+
 def write_file(path: Path, text: str) -> None:
     """Write an output file the user named (-o, --junit); one that cannot be
     written is a usage error, as the exit table says."""
@@ -255,12 +266,13 @@ def write_file(path: Path, text: str) -> None:
 
 def service_exit_code(exc: Exception) -> int:
     """The exit status for a failure talking to ccf serve's API or to Asterisk's
-    AMI: UNREACHABLE when it did not answer, USAGE when it refused our token or
-    the config naming it cannot be used (ApiClientError without either flag
-    from api_address), PROBLEMS when it answered no."""
+    AMI: UNREACHABLE when it did not answer, USAGE when it refused our token, an
+    id given names nothing (`unknown`) or the config naming it cannot be used
+    (ApiClientError without either flag from api_address), PROBLEMS when it
+    answered no."""
     if getattr(exc, "unreachable", False):
         return UNREACHABLE
-    if getattr(exc, "refused", False):
+    if getattr(exc, "refused", False) or getattr(exc, "unknown", False):
         return USAGE
     return PROBLEMS
 

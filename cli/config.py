@@ -31,8 +31,7 @@ def check(
     when the file can be used, 1 when it has problems, 2 when there is no
     such file.
     """
-    import json
-
+    from ccdsl import json_text
     from ccdsl.runtime.asterisk.config import ConfigError, load_config, summary, warnings
 
     config = config or DEFAULT_CONFIG
@@ -41,7 +40,7 @@ def check(
         centre = load_config(config)
     except ConfigError as exc:
         if fmt is TextFormat.json:
-            write(json.dumps({"ok": False, "problems": exc.problems}, indent=2) + "\n")
+            write(json_text.dumps({"ok": False, "problems": exc.problems}, indent=2) + "\n")
         else:
             for problem in exc.problems:
                 write(f"error: {problem}\n", err=True)
@@ -51,8 +50,8 @@ def check(
     rows = summary(centre)
     notes = warnings(centre)
     if fmt is TextFormat.json:
-        write(json.dumps({"ok": True, "settings": dict(rows), "warnings": notes},
-                         ensure_ascii=False, indent=2) + "\n")
+        write(json_text.dumps({"ok": True, "settings": dict(rows), "warnings": notes},
+                              ensure_ascii=False, indent=2) + "\n")
         return
     width = max(len(name) for name, _ in rows)
     write(f"{config}: OK\n")

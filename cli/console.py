@@ -12,7 +12,15 @@ from enum import StrEnum
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, TableFormat, TableFormatOption, fail, load_centre, write
+from ccdsl.cli.common import (
+    ConfigOption,
+    TableFormat,
+    TableFormatOption,
+    fail,
+    load_centre,
+    not_found,
+    write,
+)
 from ccdsl.cli.exit_codes import USAGE
 
 PASSWORD_ENV = "CCF_CONSOLE_PASSWORD"
@@ -93,13 +101,13 @@ def list_users(
     Exit status: 0; 2 for a ccf.toml that cannot be used or a users file
     that cannot be read.
     """
-    import json
+    from ccdsl import json_text
 
     path, users = _users(config)
     rows = [{"id": u.id, "role": u.role, "name": u.name} for u in users.values()]
     rows.sort(key=lambda r: r["id"])
     if fmt is TableFormat.json:
-        write(json.dumps({"users_file": path, "users": rows}, ensure_ascii=False, indent=2)
+        write(json_text.dumps({"users_file": path, "users": rows}, ensure_ascii=False, indent=2)
               + "\n")
         return
     if not rows:
@@ -126,13 +134,13 @@ def list_users(
 def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Remove a console user: they can no longer log in.
 
-    Exit status: 0 when removed; 1 when there is no such user; 2 for a
+    Exit status: 0 when removed; 2 when there is no such user, for a
     ccf.toml that cannot be used or a users file that cannot be read or
     written.
     """
     path, users = _users(config)
     if user_id not in users:
-        raise fail(f"there is no console user {user_id!r} in {path}")
+        raise not_found("console user", user_id, path, "`ccf console user list`")
     _save(path, {k: u for k, u in users.items() if k != user_id})
     write(f"console user {user_id} removed from {path}\n")
 
@@ -141,7 +149,7 @@ def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
 def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     """Set a console user's password (from $CCF_CONSOLE_PASSWORD, else asked for).
 
-    Exit status: 0 when set; 1 when there is no such user; 2 for a password
+    Exit status: 0 when set; 2 when there is no such user, for a password
     that is too short, a ccf.toml that cannot be used or a users file that
     cannot be read or written.
     """
@@ -151,8 +159,8 @@ def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
 
     path, users = _users(config)
     if user_id not in users:
-        raise fail(f"there is no console user {user_id!r} in {path}; "
-                   f"`ccf console user add {user_id} --role ROLE` adds one")
+        raise not_found("console user", user_id, path, "`ccf console user list`",
+                        f"`ccf console user add {user_id} --role ROLE` adds one")
     try:
         hashed = hash_password(_password())
     except UsersError as exc:

@@ -100,12 +100,11 @@ def show(
     """Show the records in the CRM, every type or one.
 
     `--format json` gives a list of records with --type, else an object of
-    lists by type. Exit status: 0; 1 when the type does not exist; 2 when
-    the database does not exist or is not a SQLite file, or the ccf.toml
+    lists by type. Exit status: 0; 2 when the type does not exist, the
+    database does not exist or is not a SQLite file, or the ccf.toml
     cannot be used.
     """
-    import json
-
+    from ccdsl import json_text
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
@@ -122,7 +121,8 @@ def show(
         if record_type is not None:
             if record_type not in types:
                 have = f" (it has: {', '.join(types)})" if types else " (it is empty)"
-                raise fail(f"no records of type {record_type!r} in {db}{have}")
+                raise fail(f"no records of type {record_type!r} in {db}{have}: `ccf crm "
+                           "show` lists every type", USAGE)
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}
     except ExternalError as exc:
@@ -131,7 +131,7 @@ def show(
         crm.close_now()
     if fmt is TableFormat.json:
         data = to_json(tables[record_type] if record_type is not None else tables)
-        write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     _render_tables(tables)
 

@@ -7,9 +7,12 @@ OK = 0
 # what was checked or run has problems: flow errors, a failing test, `fmt --check`
 # finding a file to change, a call store that fails its check
 PROBLEMS = 1
-# the command was asked wrongly: an unknown option or value, an input path that is
-# missing or holds no flows, an input it cannot read or use (ccf.toml, a CRM database,
-# a call store, the console users file), an AMI secret not set, an unwritable output
+# the command was asked wrongly: an unknown option or value, an id or name it looks up
+# that names nothing (a call, an agent, a console user: the user's typo, as an unknown
+# value is; `ccf monitor`'s call on Asterisk is not, since a call ends on its own),
+# an input path that is missing or holds no flows, an input it cannot read or use
+# (ccf.toml, a CRM database, a call store, the console users file), an AMI secret not
+# set, an unwritable output
 USAGE = 2
 # a bug in ccf itself (a short message; CCF_DEBUG=1 shows the traceback)
 INTERNAL = 3
@@ -25,7 +28,8 @@ TABLE = (
     (OK, "success (warnings allowed; a simulated call ran, whatever its outcome)"),
     (PROBLEMS, "problems found: flow errors, failing tests, `fmt --check` would change a "
                "file, a check that failed, a service that answered with an error"),
-    (USAGE, "usage error: an unknown option or value, a missing or empty input path, an "
+    (USAGE, "usage error: an unknown option or value, a call, agent, console user or CRM "
+            "record type that does not exist, a missing or empty input path, an "
             "input that cannot be read or used (ccf.toml, a CRM database, a call store, the "
             "console users file), the AMI secret's environment variable not set, an output "
             "path that cannot be written"),

@@ -25,8 +25,7 @@ def flows(
     status: 0; 1 when the flow store cannot be read; 2 for a missing or
     unusable ccf.toml.
     """
-    import json
-
+    from ccdsl import json_text
     from ccdsl.runtime.asterisk.flowstore import FlowStoreError
     from ccdsl.runtime.asterisk.flowstore_db import flow_store_for
 
@@ -37,7 +36,7 @@ def flows(
     except FlowStoreError as exc:
         raise fail(str(exc)) from None
     if fmt is TableFormat.json:
-        write(json.dumps([v.to_json() for v in versions], ensure_ascii=False, indent=2) + "\n")
+        write(json_text.dumps([v.to_json() for v in versions], ensure_ascii=False, indent=2) + "\n")
         return
     if not versions:
         write(f"Nothing is deployed in {store.where} yet: run `ccf deploy PATH`.\n")

@@ -58,9 +58,9 @@ def check(
     recorded prompt is there, 1 when one is missing, not playable or
     invalid, or a flow has errors, 2 for a usage error.
     """
-    import json
     import os
 
+    from ccdsl import json_text
     from ccdsl.compiler.pipeline import compile_file, find_flow_files, unique_sorted
     from ccdsl.diagnostics import has_errors
     from ccdsl.runtime.asterisk.prompts import check_flow
@@ -91,8 +91,8 @@ def check(
               "same)\n", err=True)
     failing = [r for r in rows if not r.ok]
     if fmt is TableFormat.json:
-        write(json.dumps({"sounds": sounds_dir, "prompts": [r.to_json() for r in rows]},
-                         ensure_ascii=False, indent=2) + "\n")
+        write(json_text.dumps({"sounds": sounds_dir, "prompts": [r.to_json() for r in rows]},
+                              ensure_ascii=False, indent=2) + "\n")
     else:
         _table(rows, sounds_dir, all_rows)
         recorded = [r for r in rows if r.status != "tts"]

@@ -49,9 +49,9 @@ def status(
     to be up are named. Exit status: 0; 2 for a usage error (a missing ccf.toml, a token
     ccf serve refuses); 4 when ccf serve is not running or does not answer.
     """
-    import json
     import os
 
+    from ccdsl import json_text
     from ccdsl.runtime.asterisk.api_client import ApiClientError, api_address, fetch_status
     from ccdsl.runtime.core.durations import parse_duration_ms
     from ccdsl.runtime.core.errors import InputError
@@ -84,7 +84,7 @@ def status(
         write(f"error: {exc}\n" + _other_workers(config), err=True)
         raise typer.Exit(service_exit_code(exc)) from None
     if fmt is TableFormat.json:
-        write(json.dumps(first, ensure_ascii=False, indent=2) + "\n")
+        write(json_text.dumps(first, ensure_ascii=False, indent=2) + "\n")
         return
     console = _console()
     if once:

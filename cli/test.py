@@ -198,13 +198,12 @@ def run_flow_tests(
             write(_slowest(cases, durations))
         write(_summary(counts) + "\n")
     else:
-        import json
-
+        from ccdsl import json_text
         from ccdsl.runtime.testing.json_report import report_document
 
         document = report_document(cases, seconds=counts.seconds, exit_status=status,
                                    via=via.value, selection=keyword)
-        write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        write(json_text.dumps(document, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(status)
 
 

@@ -3,11 +3,11 @@ Reads options and prints; runtime.operations.voicemail does the query."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import typer
 
+from ccdsl import json_text
 from ccdsl.cli.common import (
     ConfigOption,
     SinceOption,
@@ -52,7 +52,7 @@ def list_messages(
         moment = since_moment(since, zone)
         rows = query(calls, for_agent=for_agent, since=moment, limit=limit)
     if fmt is TableFormat.json:
-        write(json.dumps(rows, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+        write(json_text.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not rows:
         write("no messages\n")

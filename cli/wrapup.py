@@ -3,13 +3,20 @@ call store. Reads options and prints; runtime.operations.wrapup checks and store
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, CrmOption, WriteStoreOption, service_exit_code, write
+from ccdsl import json_text
+from ccdsl.cli.common import (
+    ConfigOption,
+    CrmOption,
+    WriteStoreOption,
+    not_found,
+    service_exit_code,
+    write,
+)
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
 
 CLIENT_TIMEOUT_S = 20.0  # the server gives a wrap-up 15 s (a slow CRM); a little more here
@@ -45,8 +52,8 @@ def wrapup(
     address of ccf.toml (127.0.0.1:8573 without one); a call still in
     progress gets it when it ends. With --store, --crm DB also logs it to
     that CRM's call_log. Exit status: 0 stored, 1 refused (the
-    problems are listed), 2 bad options or a missing store or CRM, 4 when
-    ccf serve is not running or does not answer.
+    problems are listed), 2 bad options, an unknown call or a missing store
+    or CRM, 4 when ccf serve is not running or does not answer.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
 
@@ -99,6 +106,10 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
         fields = data.get("fields")
         _stored(call, fields if isinstance(fields, dict) else {}, done, data.get("crm"))
         return OK
+    if status == 404:  # no such call: the id is the user's mistake, as in --store's case
+        error = data.get("error") or f"no call {call!r} on ccf serve"
+        write(f"error: {visible(error)}: `ccf calls list` lists them\n", err=True)
+        return USAGE
     problems = data.get("problems")
     for problem in (problems if isinstance(problems, list) and problems else
                     [data.get("error") or f"ccf serve answered HTTP {status}"]):
@@ -116,7 +127,7 @@ def _segment(call: str) -> str:
 def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
     from ccdsl.runtime.operations.terminal_text import visible
 
-    shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+    shown = ", ".join(f"{k}={json_text.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
     write(f"wrap-up of call {visible(call)} {done}: {visible(shown or 'no values')}\n")
     if crm and crm not in ("none", "logged"):
         write(f"warning: not logged in the CRM: {visible(crm)}\n", err=True)
@@ -146,8 +157,7 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
     try:
         record = calls.call(call)
         if record is None:
-            write(f"error: no call {call} in {shown(store)}\n", err=True)
-            return PROBLEMS
+            raise not_found("call", call, f"the call store {shown(store)}", "`ccf calls list`")
         events = calls.events(call)
         try:
             form = call_form(events, record.get("flow"), record.get("flow_version"),

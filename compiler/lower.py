@@ -10,9 +10,7 @@ byte-identical JSON (see ``to_json``).
 
 from __future__ import annotations
 
-import json
-
-from ccdsl import __version__, ast
+from ccdsl import __version__, ast, json_text
 from ccdsl.compiler.checks.values import DAYS, minutes, weekdays
 from ccdsl.compiler.in_queue import lower_keys
 from ccdsl.compiler.lower_expr import Context, lower_expr, lower_str, text
@@ -76,12 +74,12 @@ _LINE = 88
 
 
 def _render(value, indent: int) -> str:
-    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    flat = json_text.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     if not isinstance(value, (dict, list)) or not value or indent + len(flat) <= _LINE:
         return flat
     pad = " " * (indent + 2)
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_render(v, indent + 2)}"
+        items = [f"{pad}{json_text.dumps(k, ensure_ascii=False)}: {_render(v, indent + 2)}"
                  for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
     items = [pad + _render(v, indent + 2) for v in value]

@@ -158,7 +158,8 @@ def test_remove(centre: Path) -> None:
     assert list(load_users(_users_file(centre))) == ["wang"]
     assert stat.S_IMODE(_users_file(centre).stat().st_mode) == 0o600
     result = _run(centre, "remove", "li")
-    assert result.exit_code == 1 and "no console user 'li'" in result.output
+    assert result.exit_code == 2 and "no console user 'li'" in result.output
+    assert "`ccf console user list` lists them" in result.output
 
 
 def test_password(centre: Path) -> None:
@@ -173,7 +174,7 @@ def test_password(centre: Path) -> None:
     assert short.exit_code == 2 and "at least 8 characters" in short.output
     assert password_ok(load_users(_users_file(centre))["li"], "a new password")
     unknown = _run(centre, "password", "nobody")
-    assert unknown.exit_code == 1 and "no console user 'nobody'" in unknown.output
+    assert unknown.exit_code == 2 and "no console user 'nobody'" in unknown.output
 
 
 def test_a_broken_users_file(centre: Path) -> None:

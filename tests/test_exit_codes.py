@@ -116,6 +116,9 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
     foreign.commit()
     foreign.close()
     CallStore(tmp_path / "calls.db").close()
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+
+    SqliteCRM(tmp_path / "crm.db").close_now()  # a CRM with no records yet
     busy = socket.socket()  # a port something else listens on, for --tcp --port
     busy.bind(("127.0.0.1", 0))
     busy.listen()
@@ -124,6 +127,7 @@ def place(tmp_path: Path) -> Iterator[dict[str, str]]:
             "missing": str(tmp_path / "none.ccf"), "toml": str(tmp_path / "ccf.toml"),
             "no_toml": str(tmp_path / "none.toml"), "no_db": str(tmp_path / "none.db"),
             "store": str(tmp_path / "calls.db"), "csv": str(tmp_path / "none.csv"),
+            "crm": str(tmp_path / "crm.db"),
             "unwritable": str(tmp_path / "no" / "such" / "folder" / "out"),
             "nosecret": str(tmp_path / "nosecret.toml"),
             "badusers": str(tmp_path / "badusers.toml"),
@@ -168,7 +172,9 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                                                                "--db", p["text_db"]], USAGE)],
     ("crm", "show"): [("missing CRM database", lambda p: ["--db", p["no_db"]], USAGE),
                       ("missing ccf.toml", lambda p: ["--config", p["no_toml"]], USAGE),
-                      ("CRM database not SQLite", lambda p: ["--db", p["text_db"]], USAGE)],
+                      ("CRM database not SQLite", lambda p: ["--db", p["text_db"]], USAGE),
+                      ("unknown record type", lambda p: ["--db", p["crm"], "-t", "nosuch"],
+                       USAGE)],
     ("simulate",): [("missing file", lambda p: [p["missing"]], USAGE),
                     ("missing CRM database", lambda p: [p["flow"], "--crm", p["no_db"]],
                      USAGE),
@@ -220,7 +226,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                          lambda p: ["--store", p["foreign_db"]], USAGE)],
     ("calls", "show"): [("missing call store", lambda p: ["x", "--store", p["no_db"]], USAGE),
                         ("call store someone else's database",
-                         lambda p: ["x", "--store", p["foreign_db"]], USAGE)],
+                         lambda p: ["x", "--store", p["foreign_db"]], USAGE),
+                        ("unknown call", lambda p: ["x", "--store", p["store"]], USAGE)],
     ("calls", "callbacks"): [("missing call store", lambda p: ["--store", p["no_db"]], USAGE),
                              ("call store someone else's database",
                               lambda p: ["--store", p["foreign_db"]], USAGE)],
@@ -260,7 +267,9 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                     ("AMI secret missing", lambda p: ["x", "-a", "li", "--config",
                                                       p["nosecret"]], USAGE),
                     ("unknown agent", lambda p: ["x", "-a", "ghost", "--config", p["toml"],
-                                                 "--store", p["store"]], USAGE)],
+                                                 "--store", p["store"]], USAGE),
+                    ("unknown call", lambda p: ["x", "-a", "li", "--config", p["toml"],
+                                                "--store", p["store"]], USAGE)],
     ("wrapup",): [("ccf serve not running", lambda p: ["x", "-f", "a=b", "--config",
                                                        p["toml"]], UNREACHABLE),
                   ("missing ccf.toml", lambda p: ["x", "-f", "a=b", "--config", p["no_toml"]],
@@ -270,7 +279,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
                   ("missing CRM database", lambda p: ["x", "-f", "a=b", "--store", p["store"],
                                                       "--crm", p["no_db"]], USAGE),
                   ("call store someone else's database",
-                   lambda p: ["x", "-f", "a=b", "--store", p["foreign_db"]], USAGE)],
+                   lambda p: ["x", "-f", "a=b", "--store", p["foreign_db"]], USAGE),
+                  ("unknown call", lambda p: ["x", "-f", "a=b", "--store", p["store"]], USAGE)],
     ("monitor",): [("missing ccf.toml", lambda p: ["1795.1", "-s", "8009", "--config",
                                                    p["no_toml"]], USAGE),
                    ("AMI not answering", lambda p: ["1795.1", "-s", "8009", "--config",
@@ -312,11 +322,15 @@ CASES: dict[tuple[str, ...], list[Case]] = {
     ("console", "user", "remove"): [("missing ccf.toml", lambda p: ["zhang", "--config",
                                                                     p["no_toml"]], USAGE),
                                     ("users file unreadable", lambda p: ["zhang", "--config",
-                                                                         p["badusers"]], USAGE)],
+                                                                         p["badusers"]], USAGE),
+                                    ("unknown user", lambda p: ["zhang", "--config", p["toml"]],
+                                     USAGE)],
     ("console", "user", "password"): [("missing ccf.toml", lambda p: ["zhang", "--config",
                                                                       p["no_toml"]], USAGE),
                                       ("users file unreadable",
-                                       lambda p: ["zhang", "--config", p["badusers"]], USAGE)],
+                                       lambda p: ["zhang", "--config", p["badusers"]], USAGE),
+                                      ("unknown user",
+                                       lambda p: ["zhang", "--config", p["toml"]], USAGE)],
 }
 
 # every command that names a call store, given a PostgreSQL URL: its server down (one line,
@@ -360,6 +374,34 @@ def test_the_common_mistakes(words, mistake, argv, status, place, monkeypatch) -
     tables = {row[0] for row in foreign.execute("SELECT name FROM sqlite_master")}
     foreign.close()
     assert tables == {"invoices"}
+
+
+# a name or id that names nothing: the message says what was not found and what lists
+# those there are
+UNKNOWN_NAMES = {
+    ("calls", "show"): ("no call 'x' in the call store", "`ccf calls list` lists them"),
+    ("wrapup",): ("no call 'x' in the call store", "`ccf calls list` lists them"),
+    ("callback",): ("no call or voicemail 'x' in the call store",
+                    "`ccf calls list` and `ccf voicemail list` show the ids"),
+    ("console", "user", "remove"): ("no console user 'zhang' in",
+                                    "`ccf console user list` lists them"),
+    ("console", "user", "password"): ("no console user 'zhang' in",
+                                      "`ccf console user list` lists them"),
+    ("crm", "show"): ("no records of type 'nosuch' in", "`ccf crm show` lists every type"),
+}
+
+
+@pytest.mark.parametrize("words", sorted(UNKNOWN_NAMES), ids=" ".join)
+def test_a_name_that_names_nothing_says_what_and_where_to_look(words, place,
+                                                              monkeypatch) -> None:
+    monkeypatch.chdir(place["dir"])
+    mistake, argv, status = next(c for c in CASES[words] if c[0].startswith("unknown ")
+                                 and c[0] != "unknown agent")
+    result = ccf(*words, *argv(place), env=SECRET)
+    assert result.exit_code == status == USAGE, result.output
+    what, listing = UNKNOWN_NAMES[words]
+    assert what in result.output and listing in result.output
+    assert "Traceback" not in result.output
 
 
 AMI_COMMANDS = [("deploy", "{flow}"), ("agent pause", "li"), ("agent unpause", "li"),

@@ -5,8 +5,7 @@ Plain text; every word from the flow goes through `text` (Mermaid entity codes).
 
 from __future__ import annotations
 
-import json
-
+from ccdsl import json_text
 from ccdsl.compiler.graph.labels import (
     drawn_edges,
     drawn_ids,
@@ -58,7 +57,7 @@ def _node(index: int, node: Node) -> str:
 def render_mermaid(graph: FlowGraph) -> str:
     ids = {n.id: f"n{i}" for i, n in enumerate(graph.nodes)}
     # the title is YAML front matter: a JSON string is a YAML double-quoted one
-    out = ["---", f"title: {json.dumps(title(graph), ensure_ascii=False)}", "---",
+    out = ["---", f"title: {json_text.dumps(title(graph), ensure_ascii=False)}", "---",
            "flowchart TB"]
     for number, group in enumerate(graph.groups):
         members = shown(graph, group)

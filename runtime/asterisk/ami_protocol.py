@@ -28,11 +28,14 @@ class AmiError(ExternalError):
 
 class CentreCommandError(Exception):
     """A ccf command on the centre (deploy, callback, monitor, agent) failed; the message
-    says why. `unreachable`: Asterisk's AMI did not answer (the command exits 4, not 1)."""
+    says why. `unreachable`: Asterisk's AMI did not answer (the command exits 4, not 1);
+    `unknown`: an id the user gave names nothing (a usage error, exit 2)."""
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+    def __init__(self, message: str, *, unreachable: bool = False,
+                 unknown: bool = False) -> None:
         super().__init__(message)
         self.unreachable = unreachable
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ async def make_plan(store: CallStore, call_id: str, agent_id: str,
     record = store.call(call_id)
     if record is None:
         raise CallbackError(f"no call or voicemail {call_id!r} in the call store {store.path} "
-                            "(`ccf calls list` and `ccf voicemail list` show the ids)")
+                            "(`ccf calls list` and `ccf voicemail list` show the ids)",
+                            unknown=True)
     problem = unknown_agent(agents, agent_id)
     if problem is not None:
         raise CallbackError(problem)

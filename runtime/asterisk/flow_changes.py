@@ -11,6 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.stdlib_files import STDLIB_PREFIX
 
 # the IR's named parts a flow author recognises, in the order they are listed
@@ -55,8 +56,8 @@ def identity(ir: Mapping[str, Any]) -> str:
     """A content hash of a flow that does not depend on the path its files
     were named by: two deployments of the same files from different working
     folders, or by a relative and an absolute path, are the same flow."""
-    text = json.dumps(_renamed(dict(ir), canonical_paths(ir)), sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False)
+    text = json_text.dumps(_renamed(dict(ir), canonical_paths(ir)), sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -112,7 +113,7 @@ def sources_name(flow: str) -> str:
 
 
 def sources_text(sources: Mapping[str, str]) -> str:
-    return json.dumps(dict(sources), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return json_text.dumps(dict(sources), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 def parse_sources(text: str | None) -> dict[str, str] | None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.atomic_file import write_atomically
 
 POINTER = "current"
@@ -59,7 +60,7 @@ def check_names(flows: Mapping[str, Any], attached: Mapping[str, str] | None) ->
 def ir_hash(ir: Mapping[str, Any]) -> str:
     """A content hash of an IR document (canonical JSON), to tell which
     flows a deployment changes."""
-    text = json.dumps(ir, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json_text.dumps(ir, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -347,6 +348,6 @@ def _with_current(manifest: DeployedVersion, current: bool) -> DeployedVersion:
 
 def _write_json(path: Path, data: Any) -> None:
     # key order kept as written: the IR's tables are ordered (declaration order)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json_text.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.asterisk.config_store import flows_in_store
 from ccdsl.runtime.asterisk.flowstore import (
     _VERSION,
@@ -288,7 +289,7 @@ def _marked(manifest: DeployedVersion, current: bool) -> DeployedVersion:
 
 def _json(data: Any) -> str:
     # key order kept as written: the IR's tables are ordered (declaration order)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return json_text.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _now() -> str:

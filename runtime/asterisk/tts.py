@@ -9,7 +9,6 @@ import array
 import asyncio
 import hashlib
 import io
-import json
 import os
 import secrets
 import sys
@@ -17,6 +16,7 @@ import wave
 from collections.abc import Sequence
 from pathlib import Path
 
+from ccdsl import json_text
 from ccdsl.runtime.asterisk import names
 
 DEFAULT_COMMAND: tuple[str, ...] = ("espeak-ng", "-b", "1", "-v", "{voice}", "-w", "{out}",
@@ -58,7 +58,7 @@ class TtsRenderer:
 
     def key(self, text: str, language: str) -> str:
         """The cache key: the command, the language and the text, hashed."""
-        blob = json.dumps([list(self.command), language, text], ensure_ascii=False)
+        blob = json_text.dumps([list(self.command), language, text], ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     async def render(self, text: str, language: str) -> str:
@@ -146,7 +146,7 @@ def _finish(raw: Path, base: Path, token: str, text: str, language: str) -> None
     except (wave.Error, EOFError, ValueError) as exc:
         raise TtsError(f"text-to-speech: the command wrote no usable WAV file ({exc})") from None
     sidecar = base.with_name(f".{base.name}.{token}.json")
-    sidecar.write_text(json.dumps({"text": text, "language": language}, ensure_ascii=False),
+    sidecar.write_text(json_text.dumps({"text": text, "language": language}, ensure_ascii=False),
                        encoding="utf-8")
     os.replace(sidecar, base.with_suffix(".json"))
     tmp = base.with_name(f".{base.name}.{token}.wav")

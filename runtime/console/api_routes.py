@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ccdsl import json_text
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.off_loop import off_loop
 
@@ -33,7 +34,7 @@ class ApiError(Exception):
 
 
 def reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    data = json_text.dumps(body, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
     return Response(data, status, media_type="application/json; charset=utf-8",
                     headers={"Cache-Control": "no-store", **(headers or {})})
 

@@ -7,7 +7,6 @@ compute a figure the reports or the operations already compute: it calls them.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ccdsl import json_text
 from ccdsl.runtime.console import desk_actions
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.desk_actions import may_wrap_up
@@ -244,7 +244,7 @@ def value_text(value: Any) -> str:
     if isinstance(value, dict) and set(value) == {"duration_ms"} \
             and isinstance(value["duration_ms"], (int, float)):
         return clock_text(int(value["duration_ms"]) // 1000)
-    return text_of(json.dumps(value, ensure_ascii=False)
+    return text_of(json_text.dumps(value, ensure_ascii=False)
                    if isinstance(value, (dict, list)) else value)
 
 

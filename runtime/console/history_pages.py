@@ -7,13 +7,13 @@ only, with HTTP range requests (FileResponse) so the page's player can seek.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ccdsl import json_text
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import AGENT, need, reply
 from ccdsl.runtime.console.history_files import audio_file, media_type
@@ -103,7 +103,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         events, recordings, voicemail = await off_loop(call_reads, ctx, call_id)
         rows = [{"seq": e["seq"], "at": local_text(e["at"], zone)[11:] or e["at"],
                  "kind": e["kind"], "step": e.get("step"),
-                 "data": json.dumps(e.get("data"), ensure_ascii=False, default=str)}
+                 "data": json_text.dumps(e.get("data"), ensure_ascii=False, default=str)}
                 for e in events]
         root = ctx.recordings_dir
         playable = audio_file([record.get("recording"), *(r["file"] for r in recordings)],

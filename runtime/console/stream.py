@@ -8,12 +8,12 @@ reconnects (EventSource does so by itself).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from ccdsl import json_text
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import need
 from ccdsl.runtime.console.wall_model import TICK_S, WallBoard
@@ -23,7 +23,7 @@ KEEP_ALIVE_S = 15.0
 
 def sse(kind: str, data: Any, seq: int | None = None) -> bytes:
     head = f"id: {seq}\n" if seq is not None else ""
-    body = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    body = json_text.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
     return f"{head}event: {kind}\ndata: {body}\n\n".encode()
 
 

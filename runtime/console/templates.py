@@ -5,7 +5,6 @@ Must not mark caller or CRM text safe: it reaches pages as text only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ccdsl import json_text
 from ccdsl.runtime.console.guard import session_of
 
 HERE = Path(__file__).resolve().parent
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   autoescape=select_autoescape(default=True, default_for_string=True),
                   trim_blocks=True, lstrip_blocks=True)
+# `| tojson` writes JSON as everything else does: never NaN or Infinity
+ENV.policies["json.dumps_function"] = json_text.dumps
 
 
 def text_of(value: Any) -> str:
@@ -31,7 +33,7 @@ def text_of(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json_text.dumps(value, ensure_ascii=False, default=str)
 
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import time
@@ -20,6 +19,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ccdsl import json_text
 from ccdsl.runtime.asterisk import limits
 from ccdsl.runtime.asterisk.counted_log import CountedLog
 
@@ -87,8 +87,8 @@ def _guarded(gate: HeaderGate) -> type[H11Protocol]:
         def _too_slow(self) -> None:
             if gate.leave(id(self)) and self.cycle is None:
                 gate.timed_out += 1
-                body = json.dumps({"ok": False, "error": "the request did not arrive within "
-                                   f"{gate.timeout_s:g} s"}).encode()
+                body = json_text.dumps({"ok": False, "error": "the request did not arrive "
+                                        f"within {gate.timeout_s:g} s"}).encode()
                 with contextlib.suppress(Exception):
                     self.transport.write(
                         b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ccdsl.articles import article
 from ccdsl.runtime.core.errors import FlowError
 from ccdsl.runtime.core.values import (
+    MAX_DURATION_MS,
     MAX_VALUE_DEPTH,
     Duration,
     Record,
@@ -219,52 +220,83 @@ def _finite(op: str, a: float | int, b: float | int, loc: dict | None) -> float 
 def arithmetic(op: str, a: Any, b: Any, loc: dict | None) -> Any:
     if is_number(a) and is_number(b):
         return _finite(op, a, b, loc)
+    if (isinstance(a, dt.date) and isinstance(b, (dt.date, Duration))
+            or isinstance(a, Duration) and isinstance(b, dt.date)):
+        try:
+            return _moments(op, a, b, loc)
+        except OverflowError:  # datetime's calendar ends with the year 9999
+            later = (op == "+") == ((b if isinstance(b, Duration) else a).ms >= 0)
+            raise FlowError(f"{described(a)} {op} {described(b)} is a moment "
+                            f"{'past the year 9999' if later else 'before the year 1'}",
+                            loc) from None
     if op == "+":
         if isinstance(a, str) and isinstance(b, str):
             return a + b
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
             return (*a, *b)  # no deeper than the deeper of the two
-        if isinstance(a, Duration) and isinstance(b, (TimeOfDay, dt.date)):
-            a, b = b, a  # a duration plus a time of day or a date: the same the other way
-        if isinstance(a, Duration) and isinstance(b, Duration):
-            return Duration(a.ms + b.ms)
-        if isinstance(a, TimeOfDay) and isinstance(b, Duration):
-            return _add_minutes(a, b.ms)
         if isinstance(a, Duration) and isinstance(b, TimeOfDay):
             return _add_minutes(b, a.ms)
-        if isinstance(a, dt.datetime) and isinstance(b, Duration):
-            return a + dt.timedelta(milliseconds=b.ms)
-        if type(a) is dt.date and isinstance(b, Duration):
-            return a + dt.timedelta(days=_whole_days(b, loc))
+        if isinstance(a, TimeOfDay) and isinstance(b, Duration):
+            return _add_minutes(a, b.ms)
+        if isinstance(a, Duration) and isinstance(b, Duration):
+            return _duration(a.ms + b.ms, op, a, b, loc)
     if op == "-":
         if isinstance(a, Duration) and isinstance(b, Duration):
-            return Duration(a.ms - b.ms)
+            return _duration(a.ms - b.ms, op, a, b, loc)
         if isinstance(a, TimeOfDay) and isinstance(b, Duration):
             return _add_minutes(a, -b.ms)
         if isinstance(a, TimeOfDay) and isinstance(b, TimeOfDay):
             return Duration((a.minutes - b.minutes) * 60_000)
-        if isinstance(a, dt.datetime) and isinstance(b, Duration):
-            return a - dt.timedelta(milliseconds=b.ms)
-        if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-            return Duration(int((a - b).total_seconds() * 1000))
-        if type(a) is dt.date and type(b) is dt.date:
-            return Duration((a - b).days * 86_400_000)
-        if type(a) is dt.date and isinstance(b, Duration):
-            return a - dt.timedelta(days=_whole_days(b, loc))
     if op == "*":
         if isinstance(a, Duration) and is_number(b):
-            return Duration(int(a.ms * b))
+            return _duration(_times(a.ms, b), op, a, b, loc)
         if is_number(a) and isinstance(b, Duration):
-            return Duration(int(a * b.ms))
+            return _duration(_times(a, b.ms), op, a, b, loc)
     if op == "/" and isinstance(a, Duration) and is_number(b):
         if b == 0:
             raise FlowError("division of a duration by zero", loc)
-        return Duration(int(a.ms / b))
+        return _duration(a.ms / b, op, a, b, loc)
     if op == "/" and isinstance(a, Duration) and isinstance(b, Duration):
         if b.ms == 0:
             raise FlowError("division by zero: a duration divided by 0s", loc)
         return _tidy(a.ms / b.ms)
     raise FlowError(f"cannot compute {described(a)} {op} {described(b)}", loc)
+
+
+def _moments(op: str, a: Any, b: Any, loc: dict | None) -> Any:
+    """A datetime or date moved by a duration, or the duration between two: what
+    `arithmetic` does with them, OverflowError past the calendar's ends."""
+    if op == "+" and isinstance(a, Duration) and isinstance(b, dt.date):
+        a, b = b, a  # a duration plus a date: the same the other way
+    if op in "+-" and isinstance(a, dt.datetime) and isinstance(b, Duration):
+        delta = dt.timedelta(milliseconds=b.ms)
+        return a + delta if op == "+" else a - delta
+    if op in "+-" and type(a) is dt.date and isinstance(b, Duration):
+        delta = dt.timedelta(days=_whole_days(b, loc))
+        return a + delta if op == "+" else a - delta
+    if op == "-" and isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return Duration(int((a - b).total_seconds() * 1000))
+    if op == "-" and type(a) is dt.date and type(b) is dt.date:
+        return Duration((a - b).days * 86_400_000)
+    raise FlowError(f"cannot compute {described(a)} {op} {described(b)}", loc)
+
+
+def _times(a: float | int, b: float | int) -> float | int:
+    try:
+        return a * b
+    except OverflowError:  # a whole number too large to meet a float
+        return math.inf
+
+
+def _duration(ms: float | int, op: str, a: Any, b: Any, loc: dict | None) -> Duration:
+    """A duration the arithmetic made, or a FlowError when it is longer than a
+    datetime can be moved by (NaN and inf included), as for numbers past the largest
+    float: a huge duration is fine, one no wait or clock can hold is not."""
+    if not abs(ms) <= MAX_DURATION_MS:
+        shown = [_short(x) if is_number(x) else str(x) for x in (a, b)]
+        raise FlowError(f"a duration too long in {shown[0]} {op} {shown[1]}: durations run up "
+                        f"to {MAX_DURATION_MS // 86_400_000} days", loc)
+    return Duration(int(ms))
 
 
 def _whole_days(d: Duration, loc: dict | None) -> int:

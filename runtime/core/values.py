@@ -17,6 +17,11 @@ from typing import Any
 # once per level, so a value nested deeper never reaches them.
 MAX_VALUE_DEPTH = 64
 
+# The longest duration, as a timedelta holds it (999999999 days): a longer one
+# could not be waited for, nor added to a datetime, so arithmetic that makes one
+# is a flow error where it is made, not an internal error where it is used.
+MAX_DURATION_MS = dt.timedelta.max // dt.timedelta(milliseconds=1)
+
 
 @dataclass(frozen=True, order=True)
 class Duration:

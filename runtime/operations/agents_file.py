@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.agent_ids import agent_id_problem
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import InputError
@@ -174,7 +175,7 @@ def save_skills(path: str, agent_id: str, skills: Mapping[str, int]) -> None:
     levels = {str(k): int(v) for k, v in skills.items()}
     items[index]["skills"] = levels
     if _is_json(path):
-        new = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        new = json_text.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     else:
         new = _edited_toml(text, index, levels, doc) or toml_document(doc)
     _replace(Path(path), new)
@@ -228,7 +229,7 @@ def _replace(file: Path, text: str) -> None:
 
 
 def _key(key: str) -> str:
-    return key if _BARE.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE.fullmatch(key) else json_text.dumps(key, ensure_ascii=False)
 
 
 def toml_value(value: Any) -> str:
@@ -240,7 +241,7 @@ def toml_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text.dumps(value, ensure_ascii=False)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Mapping):

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.atomic_file import write_atomically
 
 ROLES = ("agent", "supervisor", "admin")
@@ -90,7 +91,7 @@ def save_users(path: str | Path, users: dict[str, User]) -> None:
     file = Path(path)
     doc = {"users": [asdict(users[k]) for k in sorted(users)]}
     file.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(file, json.dumps(doc, indent=2) + "\n", mode=0o600)
+    write_atomically(file, json_text.dumps(doc, indent=2) + "\n", mode=0o600)
 
 
 def check_id(user_id: str) -> str:

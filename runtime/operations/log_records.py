@@ -4,12 +4,12 @@ configure handlers or decide where the log goes (cli/serve.py does)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from datetime import datetime
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.terminal_text import visible
 
 # a LogRecord's own attributes; anything else on it came in `extra=` and is a field
@@ -66,7 +66,8 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc"] = logging.Formatter().formatException(record.exc_info)
-        return json.dumps(data, default=str, ensure_ascii=True)
+        # a log line is never refused: a number that is not finite is written as null
+        return json_text.dumps(json_text.nulled(data), default=str, ensure_ascii=True)
 
 
 def under_journald(stream: Any) -> bool:

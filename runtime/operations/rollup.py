@@ -8,9 +8,10 @@ fold events, commit, or know a report's sections.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
+
+from ccdsl import json_text
 
 QUARTER_MS = 900_000
 DAY_MS = 86_400_000
@@ -287,7 +288,7 @@ def calls_ended(db: sqlite3.Connection, call_ids: list[str]) -> None:
         return
     named = list(dict.fromkeys(call_ids))  # each once: the statements join them
     for start in range(0, len(named), ADD_AT_ONCE):
-        ids = {"ids": json.dumps(named[start:start + ADD_AT_ONCE])}
+        ids = {"ids": json_text.dumps(named[start:start + ADD_AT_ONCE])}
         for sql in ADD_CALLS:
             db.execute(sql, ids)
 
@@ -310,7 +311,7 @@ def rebuild_calls(db: sqlite3.Connection, call_ids: list[str]) -> None:
         return
     lo, hi = db.execute("SELECT min(started_ms), max(coalesce(ended_ms, started_ms)) FROM calls "
                         "WHERE call_id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(call_ids),)).fetchone()
+                        (json_text.dumps(call_ids),)).fetchone()
     if lo is not None:
         rebuild(db, lo, hi + 1)
 

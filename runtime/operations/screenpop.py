@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.redact import shown_url
@@ -241,7 +242,7 @@ class ScreenPop:
             self._client = httpx.AsyncClient(timeout=self.target.timeout_s,
                                              follow_redirects=False)
         started = time.perf_counter()
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        body = json_text.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
             async with asyncio.timeout(self.target.timeout_s):
                 reply = await self._client.post(self.target.url, content=body,

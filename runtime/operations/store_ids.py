@@ -6,12 +6,12 @@ one), and the ids a store has given in memory.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections import OrderedDict
 from datetime import datetime
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.centre_time import utc_text
 
 # Asterisk's Uniqueids (`1795663790.9`, `sysname-1795663790.9`) never hold a `~`
@@ -60,7 +60,7 @@ def taken_of(db: sqlite3.Connection, call_ids: list[str]) -> set[str]:
         return {call_ids[0]} if taken(db, call_ids[0]) else set()
     found: set[str] = set()
     for start in range(0, len(call_ids), 500):
-        ids = json.dumps(call_ids[start:start + 500])
+        ids = json_text.dumps(call_ids[start:start + 500])
         found.update(row[0] for row in db.execute(
             "SELECT call_id FROM calls WHERE call_id IN (SELECT value FROM json_each(?1)) "
             "UNION SELECT call_id FROM event_batches "

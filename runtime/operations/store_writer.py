@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.database import connect, rollback_quietly
 from ccdsl.runtime.operations.database.contention import contended
@@ -371,7 +372,7 @@ def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | 
     wrapup = json.loads(row[0]) if row[0] else {"agent": row[1], "fields": None}
     wrapup["values"] = values
     db.execute("UPDATE calls SET wrapup = ? WHERE call_id = ?",
-               (json.dumps(wrapup, ensure_ascii=False), call_id))
+               (json_text.dumps(wrapup, ensure_ascii=False), call_id))
     if wrapup_ms is not None:
         leg = db.execute(rollup.LAST_ANSWERED_LEG, (call_id,)).fetchone()
         if leg is None:

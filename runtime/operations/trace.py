@@ -6,12 +6,12 @@ Every value from a call is shown through terminal_text.visible (the JSON forms k
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
 from ccdsl.runtime.core.values import Duration, map_key, spell, to_json
@@ -228,14 +228,14 @@ def trace_line(event, start: datetime | None, *, root: str | None = None,
 
 
 def trace_json(event, start: datetime | None) -> str:
-    return json.dumps({
+    return json_text.dumps({
         "seq": event.seq,
         "at": event.at.isoformat(),
         "offset_ms": _offset_ms(event.at, start),
         "kind": event.kind,
         "loc": event.loc,
         "data": to_json(event.data),
-    }, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    }, ensure_ascii=False, sort_keys=False)
 
 
 def render_trace(events, *, root: str | None = None, indent: str = "") -> str:
@@ -341,7 +341,7 @@ def render_wrapup(wrapup: dict | None) -> str:
             f"fields {visible(', '.join(map(str, names)) or '-')}\n")
     if not values:
         return head + "  (not entered yet)\n"
-    return head + "".join(f"  {visible(k)} = {visible(json.dumps(v, ensure_ascii=False))}\n"
+    return head + "".join(f"  {visible(k)} = {visible(json_text.dumps(v, ensure_ascii=False))}\n"
                           for k, v in values.items())
 
 

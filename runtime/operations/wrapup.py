@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
@@ -125,7 +126,7 @@ def call_form(events: Sequence[Mapping[str, Any]], flow: str | None, version: st
 
 
 def _shown(value: Any) -> str:
-    return json.dumps(to_json(value), ensure_ascii=False)
+    return json_text.dumps(to_json(value), ensure_ascii=False)
 
 
 def typed(field: WrapupField, value: Any) -> Any:

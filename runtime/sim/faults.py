@@ -7,12 +7,12 @@ call with a message saying so. Nothing here judges a call.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from ccdsl import json_text
 from ccdsl.runtime.core.errors import ExternalError, FlowError
 from ccdsl.runtime.core.values import Record, to_json
 
@@ -156,7 +156,7 @@ class _Answers(httpx.AsyncBaseTransport):
             content = (answer.body or "").encode("utf-8")
             headers = {"content-type": "text/plain; charset=utf-8"}
         else:
-            content = json.dumps(to_json(answer.body), ensure_ascii=False).encode("utf-8")
+            content = json_text.dumps(to_json(answer.body), ensure_ascii=False).encode("utf-8")
             headers = {"content-type": "application/json"}
         return httpx.Response(answer.status, content=content, headers=headers,
                               request=request)

@@ -191,7 +191,7 @@ def test_without_the_secret_or_with_an_unknown_call_nothing_is_placed(world):
     missing = ccf("callback", "sim-1", "--agent", "li", "--config", str(config), env={})
     assert missing.exit_code == 2 and "CCF_AMI_SECRET" in missing.output
     unknown = ccf("callback", "sim-7", "--agent", "li", "--config", str(config), "--simulate")
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2  # an id that names nothing is a usage error
     assert "no call or voicemail 'sim-7'" in unknown.output
     assert callbacks_in(world) == []
 

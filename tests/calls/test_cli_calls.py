@@ -154,7 +154,7 @@ def test_voicemail_list_for_an_agent(store):
 
 def test_bad_input_is_a_message_and_a_non_zero_exit(store, tmp_path):
     unknown = ccf("calls", "show", "sim-99", "--store", str(store))
-    assert unknown.exit_code == 1 and "no call 'sim-99'" in unknown.output
+    assert unknown.exit_code == 2 and "no call 'sim-99'" in unknown.output
     missing = ccf("calls", "list", "--store", str(tmp_path / "none.db"))
     assert missing.exit_code == 2 and "there is no call store at" in missing.output
     assert not (tmp_path / "none.db").exists()

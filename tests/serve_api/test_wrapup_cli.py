@@ -120,7 +120,7 @@ def test_the_server_refusal_is_listed_with_exit_1(tmp_path: Path) -> None:
     assert refused.exit_code == 1
     assert "error: mood: not a wrap-up field of this call" in refused.output
     assert 'error: resolved: expected true or false, got "maybe"' in refused.output
-    assert unknown.exit_code == 1 and "error: no call nope in the call store" in unknown.output
+    assert unknown.exit_code == 2 and "error: no call nope in the call store" in unknown.output
 
 
 def test_the_token_is_sent_from_the_environment(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_the_fields_types_come_from_the_event_or_from_flow(tmp_path: Path,
     (["sim-1", "-f", "reason"], 2, "--field 'reason': write name=value"),
     (["sim-1", "-f", "a=1", "--crm", "x.db"], 2, "--crm and --flow go with --store"),
     (["sim-1", "-f", "a=1", "--store", "missing.db"], 2, "there is no call store at"),
-    (["sim-9", "-f", "a=1", "--store", "{store}"], 1, "no call sim-9 in"),
+    (["sim-9", "-f", "a=1", "--store", "{store}"], 2, "no call 'sim-9' in"),
     (["sim-1", "-f", "reason=x", "-f", "resolved=perhaps", "--store", "{store}"], 1,
      'resolved: expected true or false, got "perhaps"'),
     (["sim-1", "-f", "reason=x", "-f", "resolved=no", "--store", "{store}", "--crm",

@@ -8,7 +8,6 @@ Must not import the interpreter or the ops.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 import types
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from ccdsl import json_text
 from ccdsl.runtime.core.builtins.context import BuiltinContext
 from ccdsl.runtime.core.errors import ExternalError, FlowError
 from ccdsl.runtime.core.evaluate import kind_of
@@ -63,7 +63,7 @@ def summary(value: Any) -> Any:
     elif isinstance(value, Record):
         return {"kind": value.kind, "id": to_json(value.id)}
     plain = to_json(value)
-    text = json.dumps(plain, ensure_ascii=False)
+    text = json_text.dumps(plain, ensure_ascii=False)
     return plain if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 3] + "..."
 
 

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from ccdsl import json_text
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Duration, Record, TimeOfDay, nesting
 
@@ -62,7 +63,7 @@ def encode(value: Any) -> tuple[Any, str | None]:
         return encode(value.id)
     if isinstance(value, (list, tuple, dict)):
         _check_numbers(value)
-        return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False), "json"
+        return json_text.dumps(_plain(value), ensure_ascii=False), "json"
     return str(value), None
 
 

@@ -7,7 +7,6 @@ retries a request that timed out waiting for its answer.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from ccdsl import json_text
 from ccdsl.runtime.core.crm.codec import normalise_phone, number_problem
 from ccdsl.runtime.core.crm.config import (
     PLACEHOLDER,
@@ -243,7 +243,7 @@ def _text(value: Any) -> str:
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text.dumps(value, ensure_ascii=False)
     return str(value)
 
 

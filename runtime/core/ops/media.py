@@ -387,6 +387,10 @@ async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
 async def op_wait(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     ms = ms_of(await eval_in(rt, op["duration"], frame, op), "the wait", loc) or 0
+    try:  # the clock must be able to reach its end (a literal is not bounded as arithmetic is)
+        rt.services.clock.now() + dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        raise FlowError(f"the wait of {Duration(ms)} ends past the year 9999", loc) from None
     music = await option(rt, op["options"], "music", frame, loc)
     await rt.line().wait(ms, music=None if music is None else to_text(music))
     rt.emit("log", {"message": f"waited {Duration(ms)}"}, loc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.reports.reconcile import Check
 from ccdsl.runtime.operations.tables import table
 from ccdsl.runtime.operations.terminal_text import visible
@@ -38,7 +38,7 @@ def to_text(check: Check) -> str:
 
 
 def to_json(check: Check) -> str:
-    return json.dumps(check.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(check.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_csv(check: Check) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
+from ccdsl import json_text
 from ccdsl.runtime.operations.reports.model import Report, Section
 
 
@@ -44,4 +44,6 @@ def to_json(report: Report) -> str:
         "filters": report.filters.as_dict(),
         "sections": {s.name: s.records() for s in report.sections},
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # a number with no value (a share or an average of no calls, should one ever come out
+    # of the database as NaN) is null, as the sections' empty cells are
+    return json_text.dumps(json_text.nulled(document), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,110 @@
+"""A duration times a huge number is a huge duration while a datetime can still hold it,
+and past that a flow error the flow's `on error` handles, as overflowing arithmetic is:
+never an internal error later, when the call waits or adds it to now()."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from ccf_cli import ccf
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ccdsl.runtime.core.errors import FlowError
+from ccdsl.runtime.core.evaluate import MAX_DURATION_MS, arithmetic
+from ccdsl.runtime.core.values import Duration
+
+numbers = st.one_of(st.integers(min_value=-2**1023, max_value=2**1023),
+                    st.floats(allow_nan=False, allow_infinity=False))
+durations = st.builds(Duration, st.integers(min_value=-MAX_DURATION_MS, max_value=MAX_DURATION_MS))
+moments = st.datetimes(timezones=st.just(dt.UTC))
+
+
+def test_the_longest_duration_is_what_a_timedelta_holds():
+    assert MAX_DURATION_MS == dt.timedelta.max // dt.timedelta(milliseconds=1)
+
+
+@given(op=st.sampled_from("*/"), d=durations, n=numbers)
+def test_a_duration_times_a_number_is_a_duration_or_a_flow_error(op: str, d: Duration, n):
+    for a, b in ((d, n), (n, d)) if op == "*" else ((d, n),):
+        try:
+            result = arithmetic(op, a, b, None)
+        except FlowError as exc:
+            assert "too long" in str(exc) or "by zero" in str(exc)
+            continue
+        assert isinstance(result, Duration) and abs(result.ms) <= MAX_DURATION_MS
+
+
+@given(op=st.sampled_from("+-"), a=durations, b=durations)
+def test_durations_added_stay_in_range_or_are_a_flow_error(op: str, a: Duration, b: Duration):
+    try:
+        result = arithmetic(op, a, b, None)
+    except FlowError as exc:
+        assert "too long" in str(exc)
+        return
+    assert abs(result.ms) <= MAX_DURATION_MS
+
+
+@given(op=st.sampled_from("+-"), moment=moments, d=durations, as_date=st.booleans())
+def test_a_moment_moved_past_the_calendar_is_a_flow_error(op, moment, d, as_date):
+    a = moment.date() if as_date else moment
+    if as_date:
+        d = Duration(d.ms - d.ms % 86_400_000)  # a date moves by whole days
+    try:
+        result = arithmetic(op, a, d, None)
+    except FlowError as exc:
+        assert "past the year 9999" in str(exc) or "before the year 1" in str(exc)
+        return
+    assert isinstance(result, type(a))
+
+
+def _run(tmp_path: Path, steps: str) -> list[dict]:
+    flow = tmp_path / "long.ccf"
+    flow.write_text(f"""flow long:
+  languages en-US
+
+on start:
+  answer
+{steps}
+  play tts "after"
+  hangup
+
+on error:
+  log "caught"
+  hangup
+""", encoding="utf-8")
+    result = ccf("simulate", str(flow), "-f", "json")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def _caught(events: list[dict]) -> str:
+    [error] = [e["data"]["message"] for e in events if e["kind"] == "error"]
+    assert "internal error" not in error
+    assert [e["data"]["handler"] for e in events if e["kind"] == "handler_entered"] \
+        == ["start", "error"]
+    assert not [e for e in events if e["kind"] == "prompt_played"]
+    return error
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ("  d = 1s * 100000000000000000000000000000000\n  wait d", "a duration too long"),
+    ("  d = 1s * 1" + "0" * 300 + ".0\n  log \"${d}\"", "a duration too long"),
+    ("  d = 1ms / 0.000000000000000000000000000000001\n  wait d", "a duration too long"),
+    ("  t = now() + 1s * 1000000000000", "past the year 9999"),
+    ("  t = today() - 1s * 86400 * 1000000", "before the year 1"),
+    ("  wait 99999999999999h", "past the year 9999"),
+    ("  d = 1s * 86400 * 365 * 9000\n  wait d", "past the year 9999"),
+])
+def test_a_duration_too_long_takes_the_flows_error_path(tmp_path: Path, steps: str,
+                                                        message: str):
+    assert message in _caught(_run(tmp_path, steps))
+
+
+def test_a_huge_duration_a_datetime_holds_is_still_a_duration(tmp_path: Path):
+    events = _run(tmp_path, "  d = 1s * 1000000000\n  log \"${d.seconds}\"")
+    assert not [e for e in events if e["kind"] == "error"]
+    assert "1000000000" in [e["data"]["message"] for e in events if e["kind"] == "log"]
