@@ -1,0 +1,87 @@
+"""One wrap-up is taken once across workers: two workers (two stores over one database, each
+with its own event loop) saving the same call's wrap-up at the same instant both read it as
+not saved yet; the store decides which save is the one, the other gets the 409 a double click
+gets, and the CRM logs the call once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+
+from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.wrapup import WrapupDesk
+from tests.console.desk_calls import store_call
+
+MEET_S = 30.0  # how long one worker waits for the other at the meeting point (a bound only)
+
+
+class Crm:
+    """One CRM both workers log to (a thread-safe list)."""
+
+    def __init__(self) -> None:
+        self.logged: list[dict] = []
+        self._lock = threading.Lock()
+
+    async def log_call(self, entry) -> None:
+        with self._lock:
+            self.logged.append(entry)
+
+
+class Meeting:
+    """A worker's store that, after its first read of the call, waits for the other worker
+    to have read it too: both then go on from the same instant, neither having saved."""
+
+    def __init__(self, store: CallStore, meet: threading.Barrier) -> None:
+        self.store = store
+        self.meet = meet
+        self.met = False
+
+    def call(self, call_id: str):
+        record = self.store.call(call_id)
+        if not self.met:
+            self.met = True
+            self.meet.wait(MEET_S)
+        return record
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def test_two_workers_saving_at_once_store_one_wrap_up(store_target) -> None:
+    setup = CallStore(store_target)
+    try:
+        store_call(SimpleNamespace(store=setup), "w1")
+    finally:
+        setup.close()
+    crm = Crm()
+    meet = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            with CallStore(store_target, wait_s=0.25) as store:  # as ccf serve opens it
+                desk = WrapupDesk(Meeting(store, meet), crm, None)
+                body = {"agent": "zhang", "fields": {"reason": f"by {name}", "resolved": "yes"}}
+                outcomes[name] = asyncio.run(desk.submit("w1", body))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            meet.abort()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    statuses = sorted(o.status for o in outcomes.values())
+    assert statuses == [200, 409], outcomes
+    winner = next(n for n, o in outcomes.items() if o.status == 200)
+    loser = outcomes["b" if winner == "a" else "a"]
+    assert loser.body["already"] == "saved" and "already saved" in loser.body["error"]
+    assert len(crm.logged) == 1
+    assert crm.logged[0]["wrapup"]["reason"] == f"by {winner}"
+    with CallStore(store_target) as store:
+        assert store.call("w1")["wrapup"]["values"] == {"reason": f"by {winner}",
+                                                        "resolved": True}
