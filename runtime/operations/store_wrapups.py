@@ -29,6 +29,10 @@ ASKED_SQL = ("SELECT call_id FROM calls WHERE agent = ? AND started_ms >= ? "
              "AND json_extract(wrapup, '$.values') IS NULL "
              "ORDER BY started_ms DESC, call_id DESC LIMIT ?")
 
+ALL_ASKED_SQL = ("SELECT agent, call_id FROM calls WHERE started_ms >= ? "
+                 "AND wrapup IS NOT NULL AND json_extract(wrapup, '$.agent') = agent "
+                 "AND json_extract(wrapup, '$.values') IS NULL ORDER BY started_ms, call_id")
+
 
 def write(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | None,
           once: bool = False) -> bool:
@@ -114,6 +118,16 @@ def waiting(store, agent: str, now_ms: int, known: Sequence[str] = (), *,
                     or (r["outcome"] is not None and r["wrapup"] is None)):
                 done.add(str(r["call_id"]))
     return Waiting(unsaved, frozenset(done))
+
+
+def waiting_all(store, now_ms: int, *, limit: int,
+                window_ms: int = WINDOW_MS) -> dict[str, tuple[str, ...]]:
+    """Every agent's unsaved forms (as waiting() finds one agent's), oldest first, the
+    newest `limit` of each: what a desk starting over the store shows (one read)."""
+    out: dict[str, list[str]] = {}
+    for r in store.query(ALL_ASKED_SQL, (now_ms - window_ms,)):
+        out.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
+    return {agent: tuple(ids[-limit:]) for agent, ids in out.items()}
 
 
 def _decoded(text: Any) -> dict[str, Any]:
