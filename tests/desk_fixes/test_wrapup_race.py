@@ -85,3 +85,37 @@ def test_two_workers_saving_at_once_store_one_wrap_up(store_target) -> None:
     with CallStore(store_target) as store:
         assert store.call("w1")["wrapup"]["values"] == {"reason": f"by {winner}",
                                                         "resolved": True}
+
+
+def test_a_save_on_another_worker_outlives_the_running_calls_last_row(store_target) -> None:
+    """The call runs on worker A (its row in A's memory, written as it goes); the agent's
+    wrap-up is saved through worker B. A's last write of the row, at the call's end, must
+    not put the row's unsaved form back over B's values; A's own later save is refused."""
+    from datetime import UTC, datetime
+
+    from ccdsl.runtime.core.events import Event
+
+    async def main(a: CallStore, b: CallStore):
+        crm = Crm()
+        on_b = WrapupDesk(b, crm, None)
+        saved = await on_b.submit("w1", {"agent": "zhang",
+                                         "fields": {"reason": "on b", "resolved": "yes"}})
+        on_a = WrapupDesk(a, crm, None, running=lambda call_id: True)
+        held = await on_a.submit("w1", {"agent": "zhang",
+                                        "fields": {"reason": "on a", "resolved": "no"}})
+        for seq, kind in ((6, "hangup"), (7, "call_ended")):
+            a.emit(Event("w1", seq, datetime.now(UTC), kind,
+                         {"by": "caller"} if kind == "hangup" else {"outcome": "hangup"}))
+        a.flush()
+        await on_a.call_ended("w1")
+        return saved, held, crm.logged
+
+    with CallStore(store_target, wait_s=0.25) as a, CallStore(store_target, wait_s=0.25) as b:
+        store_call(SimpleNamespace(store=a), "w1", ended=False)
+        saved, held, logged = asyncio.run(main(a, b))
+        assert saved.status == 200 and saved.body["stored"] == "now", saved
+        assert [e["wrapup"]["reason"] for e in logged] == ["on b"]
+    with CallStore(store_target) as store:
+        record = store.call("w1")
+        assert record["outcome"] == "hangup"
+        assert record["wrapup"]["values"] == {"reason": "on b", "resolved": True}
