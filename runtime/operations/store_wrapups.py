@@ -28,7 +28,6 @@ ASKED_SQL = ("SELECT call_id FROM calls WHERE agent = ? AND started_ms >= ? "
              "AND wrapup IS NOT NULL AND json_extract(wrapup, '$.agent') = ? "
              "AND json_extract(wrapup, '$.values') IS NULL "
              "ORDER BY started_ms DESC, call_id DESC LIMIT ?")
-
 ALL_ASKED_SQL = ("SELECT agent, call_id FROM calls WHERE started_ms >= ? "
                  "AND wrapup IS NOT NULL AND json_extract(wrapup, '$.agent') = agent "
                  "AND json_extract(wrapup, '$.values') IS NULL ORDER BY started_ms, call_id")

@@ -119,3 +119,53 @@ def test_a_save_on_another_worker_outlives_the_running_calls_last_row(store_targ
         record = store.call("w1")
         assert record["outcome"] == "hangup"
         assert record["wrapup"]["values"] == {"reason": "on b", "resolved": True}
+
+
+def test_a_store_locked_too_long_stores_nothing_and_a_held_wrap_up_is_tried_again(
+        tmp_path, monkeypatch) -> None:
+    """Another writer holds the store's lock: a save answers 503 (nothing stored, the CRM
+    not told) and may be made again; a wrap-up held for the call's end is tried again until
+    the store takes it, then logged once."""
+
+    from ccdsl.runtime.operations import store_wrapups, wrapup
+    from tests.desk_fixes.test_wrapup_once import end_call
+    from tests.store_faults.rig import Locker
+
+    tries: list[str] = []
+
+    def claim(*args, **kwargs):
+        tries.append(args[1])
+        return store_wrapups.claim(*args, **kwargs, wait_s=0.2)
+
+    monkeypatch.setattr(wrapup, "claim", claim)
+    body = {"agent": "zhang", "fields": {"reason": "order", "resolved": "yes"}}
+
+    async def main(store: CallStore):
+        crm = Crm()
+        desk = WrapupDesk(store, crm, None)
+        with Locker(tmp_path / "calls.db"):
+            busy = await desk.submit("w1", body)
+            logged_while_busy = list(crm.logged)
+        saved = await desk.submit("w1", body)
+        live = {"w2": True}
+        held = WrapupDesk(store, crm, None, running=lambda call_id: live[call_id])
+        assert (await held.submit("w2", body)).status == 200
+        live["w2"] = False
+        end_call(SimpleNamespace(store=store), "w2")
+        with Locker(tmp_path / "calls.db"):
+            ending = asyncio.ensure_future(held.call_ended("w2"))
+            while tries.count("w2") < 2 and not ending.done():  # refused once, tried again
+                await asyncio.sleep(0.01)
+        await ending
+        return busy, logged_while_busy, saved, crm.logged
+
+    with CallStore(tmp_path / "calls.db", wait_s=0.25) as store:
+        store_call(SimpleNamespace(store=store), "w1")
+        store_call(SimpleNamespace(store=store), "w2", ended=False)
+        busy, logged_while_busy, saved, logged = asyncio.run(main(store))
+        assert busy.status == 503 and "save it again" in busy.body["error"], busy
+        assert logged_while_busy == []
+        assert saved.status == 200
+        assert tries.count("w2") >= 2
+        assert [e["call_id"] for e in logged] == ["w1", "w2"]
+        assert store.call("w2")["wrapup"]["values"] == {"reason": "order", "resolved": True}
