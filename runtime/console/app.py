@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ccdsl.runtime.console import pages
+from ccdsl.runtime.console import desk_wrapups, pages
 from ccdsl.runtime.console.api_routes import ENDPOINTS, api_routes, error
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import Refused, session_of
@@ -73,7 +73,8 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
 async def _housekeeping(ctx: ConsoleContext, sessions: Sessions) -> None:
     """Sessions past their time end; an agent whose last session ended so (the
     page closed, not logged out) leaves the queues, rather than being offered
-    calls nobody answers."""
+    calls nobody answers. First, the desks' unsaved wrap-up forms the store kept."""
+    await desk_wrapups.rebuild(ctx)
     while True:
         await asyncio.sleep(SWEEP_S)
         for session in sessions.sweep():

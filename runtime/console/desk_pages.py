@@ -21,6 +21,7 @@ from ccdsl import json_text
 from ccdsl.runtime.console import desk_actions
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.desk_actions import may_wrap_up
+from ccdsl.runtime.console.desk_wrapups import refresh as refresh_wrapups
 from ccdsl.runtime.console.guard import AGENT, agent_of, need, need_agent, reply
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.templates import page, text_of
@@ -56,6 +57,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def desk(request: Request) -> Response:
         session = need(request, AGENT)
         agent = agent_of(session)
+        await refresh_wrapups(ctx, agent)  # a restart, another worker: the store's forms
         status = ctx.desk.status(agent)
         pop = ctx.pops.by_agent.get(agent)
         form, form_error = None, None
@@ -78,6 +80,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def summary(request: Request) -> Response:
         """The page's parts that change with calls ending: the day, the follow-ups."""
         agent = need_agent(request)
+        await refresh_wrapups(ctx, agent)
         return reply(me=ctx.desk.status(agent).to_json(), today=await day.of(agent),
                      followups=await off_loop(followups, ctx, agent))
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.desk_wrapups import refresh as refresh_wrapups
 from ccdsl.runtime.console.guard import (
     AGENT,
     Refused,
@@ -92,7 +93,9 @@ def login_routes(ctx: ConsoleContext) -> list[Route]:
         script = asks_json(request)  # a plain form's post (no script) is redirected
         if session.agent is not None:
             # an agent on a call (or with its wrap-up unsaved) stays: ending the session
-            # would leave them in the queues with nobody at the desk
+            # would leave them in the queues with nobody at the desk. The forms as the
+            # store has them: asked for or saved on another worker too
+            await refresh_wrapups(ctx, session.agent)
             why = ctx.desk.why_not_leave(session.agent)
             try:
                 if why is None:

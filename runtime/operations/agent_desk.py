@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ WRAPUP_REASON = "wrap-up"  # the queue pause while an agent fills a call's wrap-
 NO_ANSWER_REASON = "no answer"  # app_queue's Auto-Pause of a member who let a call ring out
 DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "coaching")
 MAX_UNSAVED = 50  # wrap-up forms an agent may leave unsaved before the oldest is forgotten
+GONE_KEPT = 10_000  # the calls whose form was saved here, remembered (sync_wrapups)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class AgentDesk:
                         for agent, state in initial.items()}
         self._tasks: set[asyncio.Task] = set()
         self._phone_held: dict[str, str] = {}  # agent -> the call its own phone holds
+        self._gone: OrderedDict[str, None] = OrderedDict()  # calls whose form was saved here
 
     # -- reading ---------------------------------------------------------------------
 
@@ -197,6 +200,7 @@ class AgentDesk:
         now = self._status.get(agent)
         if now is None:
             return
+        self._forgotten(call_id)
         if now.state == "wrapup" and now.call_id == call_id:
             try:
                 await self.control.agent_pause(agent, False, None)
@@ -213,11 +217,38 @@ class AgentDesk:
     def forget_wrapup(self, agent: str, call_id: str) -> None:
         """The call's form no longer waits (saved, or the call ended with none
         stored), so it no longer keeps the agent from logging out."""
+        self._forgotten(call_id)
         now = self._status.get(agent)
         if now is not None and call_id in now.wrapups:
             self._status[agent] = now = replace(
                 now, wrapups=tuple(c for c in now.wrapups if c != call_id))
             self.feed.publish("agent", now.to_json(), agent=agent)
+
+    def _forgotten(self, call_id: str) -> None:
+        """A store read begun before the form was saved must not bring it back."""
+        self._gone[call_id] = None
+        while len(self._gone) > GONE_KEPT:
+            self._gone.popitem(last=False)
+
+    def sync_wrapups(self, agent: str, unsaved: Sequence[str],
+                     done: Collection[str] = ()) -> AgentStatus:
+        """The agent's waiting forms as the call store has them (store_wrapups.waiting),
+        which every worker shares and a restart keeps: `unsaved` (oldest first), then the
+        forms this desk holds that the store has not written yet; none the store says no
+        longer waits (`done`: saved on another worker, say). The agent's state is left as it
+        is: forms waiting after a restart wait as they do after Ready."""
+        now = self.status(agent)
+
+        def waits(call_id: str) -> bool:
+            return call_id not in done and call_id not in self._gone
+
+        stored = tuple(c for c in dict.fromkeys(unsaved) if waits(c))
+        kept = (stored + tuple(c for c in now.wrapups if c not in stored and waits(c))
+                )[-MAX_UNSAVED:]
+        if kept != now.wrapups:
+            self._status[agent] = now = replace(now, wrapups=kept)
+            self.feed.publish("agent", now.to_json(), agent=agent)
+        return now
 
     # -- the calls' events -----------------------------------------------------------
 
@@ -247,6 +278,7 @@ class AgentDesk:
         if not form:
             self._set(agent, "ready")
             return
+        self._gone.pop(call_id, None)
         waiting = tuple(c for c in self._status[agent].wrapups if c != call_id) + (call_id,)
         if len(waiting) > MAX_UNSAVED:
             log.warning("agent %s left %d wrap-up forms unsaved: the oldest (call %s) is no "

@@ -288,8 +288,12 @@ def _insert(table: str, columns: tuple[str, ...], tail: str = "") -> str:
 
 # the statements of a write, made once; a new call's row ends with its run_id
 NEW_CALL_SQL = _insert("calls", (*CALL_COLUMNS, "run_id"))
-UPDATE_CALL_SQL = (f"UPDATE calls SET {', '.join(f'{c} = ?' for c in UPDATE_COLUMNS)} "
-                   "WHERE call_id = ?")
+# wrap-up values stored (store_wrapups.write: perhaps by another worker, while this one ran
+# the call) are never written over by the call's row, which holds only the form asked for
+_KEEP_VALUES = "CASE WHEN json_extract(wrapup, '$.values') IS NOT NULL THEN wrapup ELSE ? END"
+UPDATE_CALL_SQL = ("UPDATE calls SET " + ", ".join(
+    f"{c} = {_KEEP_VALUES if c == 'wrapup' else '?'}" for c in UPDATE_COLUMNS)
+    + " WHERE call_id = ?")
 # the view `events`' columns; an event_batches row holds all but call_id for each event
 EVENT_COLUMNS = ("call_id", "seq", "at", "at_ms", "kind", "step", "file", "line", "col", "data")
 EVENT_SQL = _insert("event_batches", ("call_id", "seq", "events"))

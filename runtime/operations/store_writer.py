@@ -7,7 +7,6 @@ Must not fold events or decide what a row holds; the event loop never waits for 
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -16,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccdsl import json_text
-from ccdsl.runtime.operations import rollup
+from ccdsl.runtime.operations import rollup, store_wrapups
 from ccdsl.runtime.operations.database import connect, rollback_quietly
 from ccdsl.runtime.operations.database.contention import contended
 from ccdsl.runtime.operations.store_ids import free_repeat, taken_of
@@ -356,28 +354,8 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
     # before the wrap-ups: a wrap-up moves the rollups of a call already in them
     (rollup.rebuild_calls if keeping else rollup.calls_ended)(db, ended or [])
     for call_id, values, wrapup_ms in batch.wrapups:
-        _wrapup(db, call_id, values, wrapup_ms)
+        store_wrapups.write(db, call_id, values, wrapup_ms)
     if batch.centre:
         db.executemany(CENTRE_SQL, batch.centre)
     for job in batch.jobs:
         job.result = job.run(db)
-
-
-def _wrapup(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | None) -> None:
-    row = db.execute("SELECT wrapup, agent, flow, started_ms, outcome FROM calls "
-                     "WHERE call_id = ?", (call_id,)).fetchone()
-    if row is None:
-        log.error("call store: the wrap-up of call %s has no call to go to", call_id)
-        return
-    wrapup = json.loads(row[0]) if row[0] else {"agent": row[1], "fields": None}
-    wrapup["values"] = values
-    db.execute("UPDATE calls SET wrapup = ? WHERE call_id = ?",
-               (json_text.dumps(wrapup, ensure_ascii=False), call_id))
-    if wrapup_ms is not None:
-        leg = db.execute(rollup.LAST_ANSWERED_LEG, (call_id,)).fetchone()
-        if leg is None:
-            return
-        if row[4] is not None:  # an ended call: its figures are in the rollups
-            rollup.wrapup_changed(db, row[2], row[3], leg, wrapup_ms)
-        db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE call_id = ? AND seq = ?",
-                   (wrapup_ms, call_id, leg[0]))

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from ccdsl import json_text
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
+from ccdsl.runtime.operations.store_wrapups import claim
 
 log = logging.getLogger("ccdsl.wrapup")
 
@@ -65,6 +67,10 @@ class Checked:
 
 class WrapupError(Exception):
     """A wrap-up that cannot be taken (no such call, no form)."""
+
+
+class AlreadySaved(WrapupError):
+    """The call's wrap-up was stored before (by another worker, or another save)."""
 
 
 # ---- the form --------------------------------------------------------------------------
@@ -307,13 +313,19 @@ def crm_entry(record: Mapping[str, Any], agent: str | None,
 
 async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapping[str, Any],
                        *, wrapup_ms: int | None = None, source: str = "serve",
-                       at: dt.datetime | None = None) -> str:
+                       at: dt.datetime | None = None, once: bool = False) -> str:
     """Store checked values (CallStore.set_wrapup), note them in the
     store's `centre_events` (kind `wrapup_stored`) and log them to the CRM
     when there is one. Returns what became of the CRM log: "logged",
     "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
-    stored wrap-up."""
-    store.set_wrapup(call_id, values, wrapup_ms)
+    stored wrap-up. `once`: only if the call has no values stored yet, as
+    the database decides (store_wrapups.claim: another worker may save the
+    same call at the same instant); AlreadySaved, and nothing logged, if not."""
+    if once:
+        if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms):
+            raise AlreadySaved(call_id)
+    else:
+        store.set_wrapup(call_id, values, wrapup_ms)
     record = store.call(call_id) or {"call_id": call_id}
     crm_state = "none"
     if crm is not None:
@@ -417,8 +429,14 @@ class WrapupDesk:
         if self.running(call_id):
             self.pending[call_id] = (who, checked.values, wrapup_ms)
             return Outcome(200, {**body_out, "stored": "when the call ends"})
-        crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
-                                 wrapup_ms=wrapup_ms, at=self.now())
+        try:
+            crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
+                                     wrapup_ms=wrapup_ms, at=self.now(), once=True)
+        except AlreadySaved:  # by another worker, since the record was read
+            return _refused(call_id, "saved", "is already saved")
+        except sqlite3.OperationalError as exc:  # nothing stored, nothing logged: save again
+            return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not "
+                                 f"saved: {exc}; save it again"})
         return Outcome(200, {**body_out, "stored": "now", "crm": crm})
 
     def _taken(self, call_id: str, record: Mapping[str, Any]) -> Outcome | None:
@@ -432,15 +450,27 @@ class WrapupDesk:
         return None
 
     async def call_ended(self, call_id: str) -> None:
-        """Store the wrap-up that waited for this call to end."""
+        """Store the wrap-up that waited for this call to end; while the store is locked
+        by another writer, tried again (as the store's writer tries its rows again)."""
         if call_id not in self.pending:
             return
         # claimed before it leaves `pending`: a re-post while the CRM logs it is refused
         self.saving.add(call_id)
         who, values, wrapup_ms = self.pending.pop(call_id)
         try:
-            await store_wrapup(self.store, self.crm, call_id, who, values,
-                               wrapup_ms=wrapup_ms, at=self.now())
+            for delay in _backoff():
+                try:
+                    await store_wrapup(self.store, self.crm, call_id, who, values,
+                                       wrapup_ms=wrapup_ms, at=self.now(), once=True)
+                    return
+                except AlreadySaved:
+                    log.warning("wrap-up of call %s by %s not stored: another save of it came "
+                                "first (another worker) while the call ran", call_id, who or "?")
+                    return
+                except sqlite3.OperationalError as exc:
+                    log.warning("wrap-up of call %s not stored yet (tried again in %g s): %s",
+                                call_id, delay, exc)
+                    await asyncio.sleep(delay)
         finally:
             self.saving.discard(call_id)
 
@@ -464,6 +494,14 @@ class WrapupDesk:
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
+
+
+def _backoff():
+    """The waits between tries of a held wrap-up: 0.5 s, doubling to 30 s, for ever."""
+    delay = 0.5
+    while True:
+        yield delay
+        delay = min(delay * 2, 30.0)
 
 
 def _refused(call_id: str, already: str, said: str) -> Outcome:

@@ -100,10 +100,11 @@ def test_a_saved_wrap_up_is_refused_over_the_api_too(console) -> None:
 
 
 def test_a_save_while_the_ended_call_is_being_stored_is_refused(tmp_path) -> None:
-    """call_ended stores the wrap-up that waited; a re-post while the CRM logs it is
+    """call_ended stores the wrap-up that waited; a re-post while it is being stored is
     refused. It got through when the store's writer had not written the wrap-up yet
     (another process held the file's lock): the CRM logged twice, the values were
-    overwritten. The store reads as `ccf serve`'s does (wait_s: memory reads do not wait)."""
+    overwritten. Now the store decides first: call_ended waits out the lock before the CRM
+    hears of it. The store reads as `ccf serve`'s does (wait_s: memory reads do not wait)."""
     store = CallStore(tmp_path / "calls.db", wait_s=0.25)
     rig = SimpleNamespace(store=store)
 
@@ -115,16 +116,14 @@ def test_a_save_while_the_ended_call_is_being_stored_is_refused(tmp_path) -> Non
                                          "fields": {"reason": "order", "resolved": "yes"}})
         live["w1"] = False
         end_call(rig, "w1")
-        with Locker(tmp_path / "calls.db"):  # the writer waits: the wrap-up stays queued
+        with Locker(tmp_path / "calls.db"):  # the store waits: the wrap-up is not stored yet
             ending = asyncio.ensure_future(desk.call_ended("w1"))
-            while not ending.done() and not crm.entered:  # call_ended is in log_call now
+            while not ending.done() and "w1" not in desk.saving:  # call_ended is storing it
                 await asyncio.sleep(0.01)
-            again = asyncio.ensure_future(desk.submit(
-                "w1", {"agent": "zhang", "fields": {"reason": "changed", "resolved": "no"}}))
-            while not again.done() and crm.entered < 2:  # refused, or in log_call too
-                await asyncio.sleep(0.01)
+            again = await desk.submit(
+                "w1", {"agent": "zhang", "fields": {"reason": "changed", "resolved": "no"}})
+            assert not crm.entered  # nothing logged before the store took it
         crm.gate.set()
-        again = await again
         await ending
         return first, again, crm.logged, desk.saving
 

@@ -1,0 +1,54 @@
+"""The desk's unsaved wrap-up forms read again from the call store: every agent's when the
+console starts (a restart lost the desk's memory), one agent's before the desk is shown or
+the agent leaves (another worker over the same store may have asked for or saved one).
+
+Must not decide which forms wait: store_wrapups reads them, AgentDesk.sync_wrapups keeps them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from ccdsl.runtime.console.context import ConsoleContext
+from ccdsl.runtime.console.off_loop import off_loop
+from ccdsl.runtime.operations.agent_desk import MAX_UNSAVED
+from ccdsl.runtime.operations.store_migrate import StoreError
+from ccdsl.runtime.operations.store_wrapups import waiting, waiting_all
+
+log = logging.getLogger("ccdsl.console")
+
+
+def _now_ms(ctx: ConsoleContext) -> int:
+    # the centre's clock: a simulated centre's calls start on its simulated one
+    return int(ctx.now().timestamp() * 1000)
+
+
+async def rebuild(ctx: ConsoleContext) -> None:
+    """Every agent's unsaved forms, as the store has them, back on the desk."""
+    try:
+        found = await off_loop(waiting_all, ctx.store, _now_ms(ctx), limit=MAX_UNSAVED)
+    except (sqlite3.Error, StoreError) as exc:  # each desk reads its own when shown
+        log.warning("the agents' unsaved wrap-up forms not read from the call store: %s", exc)
+        return
+    known = {status.agent for status in ctx.desk.all()}
+    for agent, ids in sorted(found.items()):
+        if agent in known:
+            ctx.desk.sync_wrapups(agent, ids)
+    if found:
+        log.info("console: unsaved wrap-up forms back on the desks of %s",
+                 ", ".join(f"{a} ({len(ids)})" for a, ids in sorted(found.items())
+                           if a in known))
+
+
+async def refresh(ctx: ConsoleContext, agent: str) -> None:
+    """The agent's forms as the store has them now; the desk's own when it cannot be read."""
+    known = ctx.desk.status(agent).wrapups
+    try:
+        found = await off_loop(waiting, ctx.store, agent, _now_ms(ctx), known,
+                               limit=MAX_UNSAVED)
+    except (sqlite3.Error, StoreError) as exc:
+        log.warning("agent %s's unsaved wrap-up forms not read from the call store: %s",
+                    agent, exc)
+        return
+    ctx.desk.sync_wrapups(agent, found.unsaved, found.done)
