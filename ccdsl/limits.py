@@ -1,7 +1,7 @@
-"""How deep a flow's blocks and expressions may nest: one number each, for
-the compiler, which refuses more (compiler/limits.py), and for the runtime,
-which refuses an IR that nests deeper (runtime/core/ir_depth.py); part of the
-IR's contract (docs/language.md, "Limits")."""
+"""How deep a flow's blocks and expressions may nest, how many rounds a loop makes, how
+long a call waits: one number each, for the compiler, which refuses more in the text, and
+for the runtime, which refuses more in the IR or the values it computes; part of the IR's
+contract (docs/language.md, "Limits")."""
 
 # Blocks (`if`, `elif`, `else`, `match` and `menu` arms, and `on error ->`
 # actions, which can hold another) inside one step, handler or sub-flow.
@@ -15,3 +15,9 @@ MAX_EXPR_DEPTH = 32
 # Rounds of one `repeat` or `for each`: more is a flow error at run time (and
 # E508 for a literal count), before the step budget stops the whole call.
 MAX_LOOP_ROUNDS = 1000
+# The longest a call waits for anything (a key, a queue, a ring, a `wait`): Asterisk
+# reads its timeouts (GET DATA, WAIT FOR DIGIT, RECORD FILE) as a C int of
+# milliseconds, 24 days 20 hours. A literal over it is E505, a value computed
+# over it a flow error.
+MAX_WAIT_MS = 2**31 - 1
+MAX_WAIT_WORDS = "24 days 20 hours"  # MAX_WAIT_MS as messages say it

@@ -19,6 +19,7 @@ from ccdsl.compiler.namespan import Sources, word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.zone_files import surely_listed
 from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
+from ccdsl.limits import MAX_WAIT_MS, MAX_WAIT_WORDS
 from ccdsl.options import options_for
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -29,6 +30,8 @@ MAX_RETRIES = 10
 MAX_PRIORITY = 100
 # options whose duration must be longer than zero (a negative one never is valid)
 POSITIVE_DURATIONS = ("ring", "max_length", "inter_digit", "within")
+# options that look back over a caller's history rather than make the call wait
+LOOK_BACKS = ("within",)
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -166,6 +169,14 @@ def _wait_visit(node: ast.Wait, check_options: bool) -> Iterator[Diagnostic]:
         yield diagnostic("E505", f"`wait {_text(node.duration)}` does not wait",
                          node.duration.span,
                          help="wait a duration longer than zero, such as `wait 2s`")
+    elif ms is not None and ms > MAX_WAIT_MS:
+        yield _too_long(f"wait {_text(node.duration)}", node.duration.span)
+
+
+def _too_long(written: str, span) -> Diagnostic:
+    return diagnostic("E505", f"`{written}` is longer than a call can wait", span,
+                      help=f"a call waits {MAX_WAIT_WORDS} at the most (Asterisk counts its "
+                           "timeouts in milliseconds in 32 bits): give a shorter duration")
 
 
 def _number_visit(node: ast.Number, check_options: bool) -> Iterator[Diagnostic]:
@@ -214,6 +225,8 @@ def _option(option: ast.Option) -> Iterator[Diagnostic]:
             yield diagnostic("E505", f"`{name} every {_text(value.interval)}` never repeats",
                              value.interval.span,
                              help="repeat every duration longer than zero, such as `every 30s`")
+        elif ms is not None and ms > MAX_WAIT_MS:
+            yield _too_long(f"{name} every {_text(value.interval)}", value.interval.span)
         return
     if name == "retries":
         yield from _whole_number(option, 0, MAX_RETRIES,
@@ -232,6 +245,8 @@ def _option(option: ast.Option) -> Iterator[Diagnostic]:
         yield diagnostic("E505", f"`{name} {_text(value)}`: this must be longer than zero",
                          value.span,
                          help=f"give `{name}` a duration longer than zero, such as `{name} 5s`")
+    elif ms > MAX_WAIT_MS and name not in LOOK_BACKS:
+        yield _too_long(f"{name} {_text(value)}", value.span)
 
 
 def _comparable(expr) -> float | None:

@@ -350,8 +350,11 @@ async def _last_agent(rt: CallRuntime, value: Any, within: Any, loc: dict | None
     phone = value.get("number") if isinstance(value, Record) else value
     if phone is None:
         return None
-    within_ms = ms_of(within, "within", loc)
-    since = rt.services.clock.now() - timedelta(milliseconds=within_ms) if within_ms else None
+    within_ms = ms_of(within, "within", loc, longest=None)
+    try:
+        since = rt.services.clock.now() - timedelta(milliseconds=within_ms) if within_ms else None
+    except OverflowError:  # a look-back past the calendar's start: the caller's whole history
+        since = None
     return rt.services.history.last_agent(to_text(phone), since=since)
 
 

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ccdsl.limits import MAX_WAIT_MS, MAX_WAIT_WORDS
 from ccdsl.runtime.core.call import CallRuntime, Frame, OpFn, eval_in, text_value
 from ccdsl.runtime.core.channel import Digits, Sound
 from ccdsl.runtime.core.errors import CallHungUp, FlowError
@@ -117,11 +118,17 @@ def option_now(options: dict, name: str, frame: Frame, default: Any = None) -> A
     return value_of_leaf(expr["every"] if "every" in expr else expr, frame)
 
 
-def ms_of(value: Any, what: str, loc: dict | None) -> int | None:
+def ms_of(value: Any, what: str, loc: dict | None, *, longest: int | None = MAX_WAIT_MS
+          ) -> int | None:
+    """A duration option's milliseconds (negative as 0); over `longest` (None: no bound;
+    MAX_WAIT_WORDS says the default), a flow error: the phone system could not wait that long."""
     if value is None:
         return None
     if not isinstance(value, Duration):
         raise FlowError(f"{what} must be a duration, not {kind_of(value)}", loc)
+    if longest is not None and value.ms > longest:
+        raise FlowError(f"{what} of {value} is longer than a call can wait "
+                        f"(at most {MAX_WAIT_WORDS})", loc)
     return max(value.ms, 0)
 
 
@@ -387,10 +394,6 @@ async def op_menu(rt: CallRuntime, op: dict, frame: Frame) -> None:
 async def op_wait(rt: CallRuntime, op: dict, frame: Frame) -> None:
     loc = op["loc"]
     ms = ms_of(await eval_in(rt, op["duration"], frame, op), "the wait", loc) or 0
-    try:  # the clock must be able to reach its end (a literal is not bounded as arithmetic is)
-        rt.services.clock.now() + dt.timedelta(milliseconds=ms)
-    except OverflowError:
-        raise FlowError(f"the wait of {Duration(ms)} ends past the year 9999", loc) from None
     music = await option(rt, op["options"], "music", frame, loc)
     await rt.line().wait(ms, music=None if music is None else to_text(music))
     rt.emit("log", {"message": f"waited {Duration(ms)}"}, loc)
