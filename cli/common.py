@@ -267,12 +267,12 @@ def write_file(path: Path, text: str) -> None:
 def service_exit_code(exc: Exception) -> int:
     """The exit status for a failure talking to ccf serve's API or to Asterisk's
     AMI: UNREACHABLE when it did not answer, USAGE when it refused our token, an
-    id given names nothing (`unknown`) or the config naming it cannot be used
-    (ApiClientError without either flag from api_address), PROBLEMS when it
-    answered no."""
+    id given names nothing (`unknown`), a value given cannot be one (`usage`) or the
+    config naming it cannot be used (ApiClientError without either flag from
+    api_address), PROBLEMS when it answered no."""
     if getattr(exc, "unreachable", False):
         return UNREACHABLE
-    if getattr(exc, "refused", False) or getattr(exc, "unknown", False):
+    if any(getattr(exc, flag, False) for flag in ("refused", "unknown", "usage")):
         return USAGE
     return PROBLEMS
 

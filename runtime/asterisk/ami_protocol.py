@@ -29,13 +29,15 @@ class AmiError(ExternalError):
 class CentreCommandError(Exception):
     """A ccf command on the centre (deploy, callback, monitor, agent) failed; the message
     says why. `unreachable`: Asterisk's AMI did not answer (the command exits 4, not 1);
-    `unknown`: an id the user gave names nothing (a usage error, exit 2)."""
+    `unknown`: an id the user gave names nothing; `usage`: a value the user gave cannot
+    be one (a call id, an extension, malformed): both usage errors, exit 2."""
 
     def __init__(self, message: str, *, unreachable: bool = False,
-                 unknown: bool = False) -> None:
+                 unknown: bool = False, usage: bool = False) -> None:
         super().__init__(message)
         self.unreachable = unreachable
         self.unknown = unknown
+        self.usage = usage
 
 
 @dataclass(frozen=True)

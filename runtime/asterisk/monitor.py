@@ -79,7 +79,7 @@ class Monitoring:
 def check_call_id(call_id: str) -> str:
     if not _CALL_ID.fullmatch(call_id):
         raise MonitorError(f"{call_id!r} is not a call id: an Asterisk Uniqueid such as "
-                           "1795663790.9 (`ccf status` lists the calls)")
+                           "1795663790.9 (`ccf status` lists the calls)", usage=True)
     return call_id
 
 
@@ -144,16 +144,16 @@ def supervisor_device(template: str, extension: str, agents: Iterable[Any]) -> s
         ext = names.diallable(extension)
     except names.UnsafeValue as exc:
         raise MonitorError(f"--supervisor: {exc}; give the supervisor's extension, such "
-                           "as 8009") from None
+                           "as 8009", usage=True) from None
     owner = next((a.id for a in agents if a.extension and a.extension == ext), None)
     if owner is None and "{agent" in template:
         raise MonitorError(f"the agents' interface {template!r} needs an agent id, and no "
                            f"agent has the extension {ext}: add the supervisor to the agents "
-                           "file")
+                           "file", usage=True)
     try:
         return names.agent_interface(template, owner or "supervisor", ext)
     except names.UnsafeValue as exc:
-        raise MonitorError(f"--supervisor: {exc}") from None
+        raise MonitorError(f"--supervisor: {exc}", usage=True) from None
 
 
 # -- ringing the supervisor --------------------------------------------------------

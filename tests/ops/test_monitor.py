@@ -237,9 +237,9 @@ def test_ccf_monitor_checks_its_arguments(tmp_path) -> None:
     bad_mode = ccf("monitor", CALL, "-s", "8009", "--mode", "shout", "--config", str(config))
     assert bad_mode.exit_code == 2
     bad_call = ccf("monitor", "1795;x", "-s", "8009", "--config", str(config), env=ENV)
-    assert bad_call.exit_code == 1 and "is not a call id" in bad_call.output
+    assert bad_call.exit_code == 2 and "is not a call id" in bad_call.output
     bad_ext = ccf("monitor", CALL, "-s", "80a9", "--config", str(config), env=ENV)
-    assert bad_ext.exit_code == 1 and "--supervisor" in bad_ext.output
+    assert bad_ext.exit_code == 2 and "--supervisor" in bad_ext.output
 
 
 def test_ccf_monitor_help() -> None:
