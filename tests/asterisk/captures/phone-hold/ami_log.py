@@ -55,7 +55,8 @@ async def main(port: int, seconds: float, path: str) -> None:
             chunk("<<", data)
 
     task = asyncio.create_task(read())
-    login = f"Action: Login\r\nActionID: 1\r\nUsername: ccf\r\nSecret: {secret}\r\nEvents: on\r\n\r\n"
+    login = ("Action: Login\r\nActionID: 1\r\nUsername: ccf\r\n"
+             f"Secret: {secret}\r\nEvents: on\r\n\r\n")
     writer.write(login.encode())
     chunk(">>", login.replace(secret, "*" * len(secret)).encode())
     await asyncio.sleep(seconds)
