@@ -1,0 +1,151 @@
+"""The AMI test peer's phone hold, and ccf serve's reading of it, held to a real one.
+
+tests/asterisk/captures/ami-phone-hold*.txt are the AMI sessions of a SIP phone (sipp) holding a
+call on Asterisk 22.10.1 with chan_pjsip (captures README "A hold made on a SIP phone"). The peer
+is given the captured calls' two channels, holds as the phone did, and what it writes on its
+socket must be the captured Hold / Unhold / MusicOnHoldStart / MusicOnHoldStop / Hangup events:
+the same events in the same order, header for header, value for value. PhoneHolds
+(runtime/asterisk/ami_holds.py) reads each capture's bytes as ccf serve's link parses them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from doubles.ami_server import AmiPeer
+from doubles.ami_state import PeerChannel
+from doubles.transcript import read_transcript, sent_by_asterisk
+
+from ccdsl.runtime.asterisk.ami_holds import PhoneHolds
+from ccdsl.runtime.asterisk.ami_protocol import AmiMessage, parse_message
+from ccdsl.runtime.asterisk.names import interface_of_channel
+
+SECRET = "phone-hold-capture"
+KINDS = ("Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "Hangup")
+
+# the phone's presses before the hang-ups: (held, MusicClass the endpoint suggests)
+Presses = tuple[tuple[bool, str], ...]
+RESUMED: Presses = ((True, "default"), (False, "default"))
+CASES: dict[str, Presses] = {
+    "ami-phone-hold.txt": RESUMED,
+    "ami-phone-hold-inactive.txt": RESUMED,
+    "ami-phone-hold-no-moh-suggest.txt": ((True, ""), (False, "")),
+    "ami-phone-hold-agent-hangs-up.txt": ((True, "default"),),
+    "ami-phone-hold-caller-hangs-up.txt": ((True, "default"),),
+}
+
+
+def messages(data: bytes) -> list[AmiMessage]:
+    """Every message in a stream of AMI bytes, parsed as ccf serve's link parses them."""
+    blocks = data.split(b"\r\n", 1)[1].split(b"\r\n\r\n")  # the banner line first
+    return [parse_message(block) for block in blocks if block.strip()]
+
+
+def captured(name: str) -> list[AmiMessage]:
+    return messages(sent_by_asterisk(read_transcript(name)))
+
+
+def holds_and_hangups(items: list[AmiMessage]) -> list[list[tuple[str, str]]]:
+    return [list(m.headers.items()) for m in items if m.event in KINDS]
+
+
+def channel(event: AmiMessage) -> PeerChannel:
+    """A peer channel that shows what a captured event showed of its channel."""
+    get = event.headers.__getitem__
+    return PeerChannel(get("Channel"), get("Uniqueid"), get("Linkedid"), get("Context"),
+                       get("Exten"), int(get("Priority")), int(get("ChannelState")),
+                       get("CallerIDNum"), get("CallerIDName"), get("ConnectedLineNum"),
+                       get("ConnectedLineName"), get("Language"), get("AccountCode"),
+                       device=interface_of_channel(get("Channel")))
+
+
+def sent_on_the_wire(agent: PeerChannel, caller: PeerChannel, presses: Presses,
+                     hangups: list[str]) -> bytes:
+    """What the peer writes to a logged-in AMI connection while the agent's phone presses
+    Hold as given and then the channels hang up in the given order."""
+    peer = AmiPeer(users={"ccf": SECRET})
+
+    async def main() -> bytes:
+        await peer.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", peer.port)
+            writer.write(f"Action: Login\r\nActionID: 1\r\nUsername: ccf\r\nSecret: {SECRET}"
+                         "\r\nEvents: on\r\n\r\n".encode())
+            data = await reader.readuntil(b"Authentication accepted\r\n\r\n")
+            for chan in (caller, agent):
+                peer.channels[chan.name] = chan
+            peer.bridge(caller.name, agent.name)
+            for held, music_class in presses:
+                peer.phone_hold(agent.name, held, music_class)
+            for name in hangups:
+                peer.hangup(name)
+            writer.write(b"Action: Logoff\r\nActionID: 2\r\n\r\n")
+            data += await asyncio.wait_for(reader.read(), 5)  # until the peer closes
+            writer.close()
+            return data
+        finally:
+            await peer.stop()
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_peer_sends_a_phone_hold_as_asterisk_did(name: str) -> None:
+    events = captured(name)
+    hold = next(m for m in events if m.event == "Hold")
+    music = next(m for m in events if m.event == "MusicOnHoldStart")
+    agent, caller = channel(hold), channel(music)
+    # the phone that held is the agent's: Hold on its channel, the music on the caller's
+    assert agent.name.startswith("PJSIP/8001-") and caller.name.startswith("PJSIP/caller-")
+    assert agent.linkedid == caller.uniqueid == caller.linkedid != agent.uniqueid
+    # after a BYE the order of the two Hangups varies from run to run (the captures have
+    # both): the peer hangs up in the captured order
+    hangups = [str(m.get("Channel")) for m in events if m.event == "Hangup"]
+    wire = messages(sent_on_the_wire(agent, caller, CASES[name], hangups))
+    assert holds_and_hangups(wire) == holds_and_hangups(events)
+
+
+def test_the_captures_differ_where_the_phones_did() -> None:
+    """What the cases above hold the peer to: sendonly and inactive alike, MusicClass only
+    with moh_suggest, no Unhold when either side hangs up during the hold."""
+    kinds = {name: [(m.event, m.get("Channel", "").split("-")[0], m.get("MusicClass"))
+                    for m in captured(name) if m.event in KINDS] for name in CASES}
+    resumed = [("Hold", "PJSIP/8001", "default"), ("MusicOnHoldStart", "PJSIP/caller", None),
+               ("Unhold", "PJSIP/8001", None), ("MusicOnHoldStop", "PJSIP/caller", None)]
+    hangups = {("Hangup", "PJSIP/caller", None), ("Hangup", "PJSIP/8001", None)}
+    for name in ("ami-phone-hold.txt", "ami-phone-hold-inactive.txt"):
+        assert kinds[name][:4] == resumed and set(kinds[name][4:]) == hangups
+    no_class = kinds["ami-phone-hold-no-moh-suggest.txt"]
+    assert no_class[:4] == [(e, c, None) for e, c, _ in resumed] and set(no_class[4:]) == hangups
+    assert kinds["ami-phone-hold-agent-hangs-up.txt"] == [
+        resumed[0], resumed[1], ("Hangup", "PJSIP/8001", None),
+        ("MusicOnHoldStop", "PJSIP/caller", None), ("Hangup", "PJSIP/caller", None)]
+    assert kinds["ami-phone-hold-caller-hangs-up.txt"] == [
+        resumed[0], resumed[1], ("MusicOnHoldStop", "PJSIP/caller", None),
+        ("Hangup", "PJSIP/caller", None), ("Hangup", "PJSIP/8001", None)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_ccf_serve_reads_the_captured_hold_as_the_agents(name: str) -> None:
+    """Every message of the session, in order: the agent's phone holds from the Hold until
+    the Unhold or the agent's Hangup; nothing on the caller's channel counts."""
+    agents = {"pjsip/8001": "zhang"}
+    holds = PhoneHolds(lambda chan: agents.get(interface_of_channel(chan).lower()))
+    told: list[tuple[str, bool]] = []
+    holds.on_hold = lambda agent, on: told.append((agent, on))
+    holding: list[str | None] = []
+    for message in captured(name):
+        holds.apply("a", message)
+        if message.event in KINDS:
+            holding.append(holds.holding("zhang"))
+    hold = next(m for m in captured(name) if m.event == "Hold")
+    assert told == [("zhang", True), ("zhang", False)]
+    assert holding[0] == hold.get("Channel") and holding[-1] is None
+    ended = holding.index(None)
+    assert captured_kinds(name)[ended] in (("Unhold", hold.get("Channel")),
+                                           ("Hangup", hold.get("Channel")))
+
+
+def captured_kinds(name: str) -> list[tuple[str | None, str | None]]:
+    return [(m.event, m.get("Channel")) for m in captured(name) if m.event in KINDS]
