@@ -24,7 +24,8 @@ from ccdsl.runtime.asterisk.names import interface_of_channel
 SECRET = "phone-hold-capture"
 KINDS = ("Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "Hangup")
 
-# the phone's presses before the hang-ups: (held, MusicClass the endpoint suggests)
+# the presses of a phone's Hold key before the hang-ups: (held, MusicClass its endpoint
+# suggests); the agent's phone presses, but in the last capture the caller's does
 Presses = tuple[tuple[bool, str], ...]
 RESUMED: Presses = ((True, "default"), (False, "default"))
 CASES: dict[str, Presses] = {
@@ -33,7 +34,9 @@ CASES: dict[str, Presses] = {
     "ami-phone-hold-no-moh-suggest.txt": ((True, ""), (False, "")),
     "ami-phone-hold-agent-hangs-up.txt": ((True, "default"),),
     "ami-phone-hold-caller-hangs-up.txt": ((True, "default"),),
+    "ami-phone-hold-caller-holds.txt": RESUMED,
 }
+AGENTS_HOLDS = sorted(set(CASES) - {"ami-phone-hold-caller-holds.txt"})
 
 
 def messages(data: bytes) -> list[AmiMessage]:
@@ -60,9 +63,9 @@ def channel(event: AmiMessage) -> PeerChannel:
                        device=interface_of_channel(get("Channel")))
 
 
-def sent_on_the_wire(agent: PeerChannel, caller: PeerChannel, presses: Presses,
+def sent_on_the_wire(holder: PeerChannel, listener: PeerChannel, presses: Presses,
                      hangups: list[str]) -> bytes:
-    """What the peer writes to a logged-in AMI connection while the agent's phone presses
+    """What the peer writes to a logged-in AMI connection while the holder's phone presses
     Hold as given and then the channels hang up in the given order."""
     peer = AmiPeer(users={"ccf": SECRET})
 
@@ -73,11 +76,11 @@ def sent_on_the_wire(agent: PeerChannel, caller: PeerChannel, presses: Presses,
             writer.write(f"Action: Login\r\nActionID: 1\r\nUsername: ccf\r\nSecret: {SECRET}"
                          "\r\nEvents: on\r\n\r\n".encode())
             data = await reader.readuntil(b"Authentication accepted\r\n\r\n")
-            for chan in (caller, agent):
+            for chan in (holder, listener):
                 peer.channels[chan.name] = chan
-            peer.bridge(caller.name, agent.name)
+            peer.bridge(listener.name, holder.name)
             for held, music_class in presses:
-                peer.phone_hold(agent.name, held, music_class)
+                peer.phone_hold(holder.name, held, music_class)
             for name in hangups:
                 peer.hangup(name)
             writer.write(b"Action: Logoff\r\nActionID: 2\r\n\r\n")
@@ -93,22 +96,20 @@ def sent_on_the_wire(agent: PeerChannel, caller: PeerChannel, presses: Presses,
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_peer_sends_a_phone_hold_as_asterisk_did(name: str) -> None:
     events = captured(name)
-    hold = next(m for m in events if m.event == "Hold")
-    music = next(m for m in events if m.event == "MusicOnHoldStart")
-    agent, caller = channel(hold), channel(music)
-    # the phone that held is the agent's: Hold on its channel, the music on the caller's
-    assert agent.name.startswith("PJSIP/8001-") and caller.name.startswith("PJSIP/caller-")
-    assert agent.linkedid == caller.uniqueid == caller.linkedid != agent.uniqueid
+    holder = channel(next(m for m in events if m.event == "Hold"))
+    listener = channel(next(m for m in events if m.event == "MusicOnHoldStart"))
     # after a BYE the order of the two Hangups varies from run to run (the captures have
     # both): the peer hangs up in the captured order
     hangups = [str(m.get("Channel")) for m in events if m.event == "Hangup"]
-    wire = messages(sent_on_the_wire(agent, caller, CASES[name], hangups))
+    wire = messages(sent_on_the_wire(holder, listener, CASES[name], hangups))
     assert holds_and_hangups(wire) == holds_and_hangups(events)
 
 
 def test_the_captures_differ_where_the_phones_did() -> None:
-    """What the cases above hold the peer to: sendonly and inactive alike, MusicClass only
-    with moh_suggest, no Unhold when either side hangs up during the hold."""
+    """What the cases above hold the peer to: Hold on the channel of the phone that held,
+    the music on the other; sendonly and inactive alike, MusicClass only with moh_suggest,
+    no Unhold when either side hangs up during the hold; the Linkedid of both the caller's
+    Uniqueid."""
     kinds = {name: [(m.event, m.get("Channel", "").split("-")[0], m.get("MusicClass"))
                     for m in captured(name) if m.event in KINDS] for name in CASES}
     resumed = [("Hold", "PJSIP/8001", "default"), ("MusicOnHoldStart", "PJSIP/caller", None),
@@ -124,16 +125,35 @@ def test_the_captures_differ_where_the_phones_did() -> None:
     assert kinds["ami-phone-hold-caller-hangs-up.txt"] == [
         resumed[0], resumed[1], ("MusicOnHoldStop", "PJSIP/caller", None),
         ("Hangup", "PJSIP/caller", None), ("Hangup", "PJSIP/8001", None)]
+    mirrored = kinds["ami-phone-hold-caller-holds.txt"]
+    assert mirrored[:4] == [("Hold", "PJSIP/caller", "default"),
+                            ("MusicOnHoldStart", "PJSIP/8001", None),
+                            ("Unhold", "PJSIP/caller", None),
+                            ("MusicOnHoldStop", "PJSIP/8001", None)]
+    assert set(mirrored[4:]) == hangups
+    for name in CASES:
+        snapshots = {m.get("Channel", "").split("-")[0]: m for m in captured(name)
+                     if m.event in KINDS}
+        agent, caller = snapshots["PJSIP/8001"], snapshots["PJSIP/caller"]
+        assert agent.get("Linkedid") == caller.get("Uniqueid") == caller.get("Linkedid")
+        assert agent.get("Uniqueid") != caller.get("Uniqueid")
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_ccf_serve_reads_the_captured_hold_as_the_agents(name: str) -> None:
-    """Every message of the session, in order: the agent's phone holds from the Hold until
-    the Unhold or the agent's Hangup; nothing on the caller's channel counts."""
+def phone_holds() -> tuple[PhoneHolds, list[tuple[str, bool]]]:
+    """ccf serve's PhoneHolds with agent zhang on PJSIP/8001 (the captures' agent phone),
+    and what it tells the desk."""
     agents = {"pjsip/8001": "zhang"}
     holds = PhoneHolds(lambda chan: agents.get(interface_of_channel(chan).lower()))
     told: list[tuple[str, bool]] = []
     holds.on_hold = lambda agent, on: told.append((agent, on))
+    return holds, told
+
+
+@pytest.mark.parametrize("name", AGENTS_HOLDS)
+def test_ccf_serve_reads_the_captured_hold_as_the_agents(name: str) -> None:
+    """Every message of the session, in order: the agent's phone holds from the Hold until
+    the Unhold or the agent's Hangup; nothing on the caller's channel counts."""
+    holds, told = phone_holds()
     holding: list[str | None] = []
     for message in captured(name):
         holds.apply("a", message)
@@ -149,3 +169,13 @@ def test_ccf_serve_reads_the_captured_hold_as_the_agents(name: str) -> None:
 
 def captured_kinds(name: str) -> list[tuple[str | None, str | None]]:
     return [(m.event, m.get("Channel")) for m in captured(name) if m.event in KINDS]
+
+
+def test_ccf_serve_takes_the_callers_own_hold_for_nothing() -> None:
+    """The caller's phone held: Hold on the caller's channel, the music on the agent's
+    phone; no agent's phone holds, so the desk is told nothing."""
+    holds, told = phone_holds()
+    for message in captured("ami-phone-hold-caller-holds.txt"):
+        holds.apply("a", message)
+        assert holds.holding("zhang") is None
+    assert told == []
