@@ -25,7 +25,7 @@ SECRET = "phone-hold-capture"
 KINDS = ("Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "Hangup")
 
 # the presses of a phone's Hold key before the hang-ups: (held, MusicClass its endpoint
-# suggests); the agent's phone presses, but in the last capture the caller's does
+# suggests); the agent's phone presses, but in caller-holds the caller's does
 Presses = tuple[tuple[bool, str], ...]
 RESUMED: Presses = ((True, "default"), (False, "default"))
 CASES: dict[str, Presses] = {
@@ -35,6 +35,7 @@ CASES: dict[str, Presses] = {
     "ami-phone-hold-agent-hangs-up.txt": ((True, "default"),),
     "ami-phone-hold-caller-hangs-up.txt": ((True, "default"),),
     "ami-phone-hold-caller-holds.txt": RESUMED,
+    "ami-phone-hold-queue.txt": RESUMED,
 }
 AGENTS_HOLDS = sorted(set(CASES) - {"ami-phone-hold-caller-holds.txt"})
 
@@ -49,8 +50,13 @@ def captured(name: str) -> list[AmiMessage]:
     return messages(sent_by_asterisk(read_transcript(name)))
 
 
+def from_the_hold(items: list[AmiMessage]) -> list[AmiMessage]:
+    """The messages from the first Hold on (a queued caller heard the queue's music before)."""
+    return items[next(n for n, m in enumerate(items) if m.event == "Hold"):]
+
+
 def holds_and_hangups(items: list[AmiMessage]) -> list[list[tuple[str, str]]]:
-    return [list(m.headers.items()) for m in items if m.event in KINDS]
+    return [list(m.headers.items()) for m in from_the_hold(items) if m.event in KINDS]
 
 
 def channel(event: AmiMessage) -> PeerChannel:
@@ -95,8 +101,8 @@ def sent_on_the_wire(holder: PeerChannel, listener: PeerChannel, presses: Presse
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_peer_sends_a_phone_hold_as_asterisk_did(name: str) -> None:
-    events = captured(name)
-    holder = channel(next(m for m in events if m.event == "Hold"))
+    events = from_the_hold(captured(name))
+    holder = channel(events[0])
     listener = channel(next(m for m in events if m.event == "MusicOnHoldStart"))
     # after a BYE the order of the two Hangups varies from run to run (the captures have
     # both): the peer hangs up in the captured order
@@ -111,11 +117,12 @@ def test_the_captures_differ_where_the_phones_did() -> None:
     no Unhold when either side hangs up during the hold; the Linkedid of both the caller's
     Uniqueid."""
     kinds = {name: [(m.event, m.get("Channel", "").split("-")[0], m.get("MusicClass"))
-                    for m in captured(name) if m.event in KINDS] for name in CASES}
+                    for m in from_the_hold(captured(name)) if m.event in KINDS]
+             for name in CASES}
     resumed = [("Hold", "PJSIP/8001", "default"), ("MusicOnHoldStart", "PJSIP/caller", None),
                ("Unhold", "PJSIP/8001", None), ("MusicOnHoldStop", "PJSIP/caller", None)]
     hangups = {("Hangup", "PJSIP/caller", None), ("Hangup", "PJSIP/8001", None)}
-    for name in ("ami-phone-hold.txt", "ami-phone-hold-inactive.txt"):
+    for name in ("ami-phone-hold.txt", "ami-phone-hold-inactive.txt", "ami-phone-hold-queue.txt"):
         assert kinds[name][:4] == resumed and set(kinds[name][4:]) == hangups
     no_class = kinds["ami-phone-hold-no-moh-suggest.txt"]
     assert no_class[:4] == [(e, c, None) for e, c, _ in resumed] and set(no_class[4:]) == hangups
@@ -131,6 +138,12 @@ def test_the_captures_differ_where_the_phones_did() -> None:
                             ("Unhold", "PJSIP/caller", None),
                             ("MusicOnHoldStop", "PJSIP/8001", None)]
     assert set(mirrored[4:]) == hangups
+    queued = [(m.event, m.get("Channel", "").split("-")[0]) for m in captured(
+        "ami-phone-hold-queue.txt") if m.event in (*KINDS, "QueueCallerJoin", "AgentConnect")]
+    assert queued[:5] == [("QueueCallerJoin", "PJSIP/caller"),
+                          ("MusicOnHoldStart", "PJSIP/caller"),
+                          ("MusicOnHoldStop", "PJSIP/caller"), ("AgentConnect", "PJSIP/caller"),
+                          ("Hold", "PJSIP/8001")]
     for name in CASES:
         snapshots = {m.get("Channel", "").split("-")[0]: m for m in captured(name)
                      if m.event in KINDS}
@@ -159,12 +172,14 @@ def test_ccf_serve_reads_the_captured_hold_as_the_agents(name: str) -> None:
         holds.apply("a", message)
         if message.event in KINDS:
             holding.append(holds.holding("zhang"))
-    hold = next(m for m in captured(name) if m.event == "Hold")
+    kinds = captured_kinds(name)
+    start = next(n for n, (event, _) in enumerate(kinds) if event == "Hold")
+    held = kinds[start][1]
     assert told == [("zhang", True), ("zhang", False)]
-    assert holding[0] == hold.get("Channel") and holding[-1] is None
-    ended = holding.index(None)
-    assert captured_kinds(name)[ended] in (("Unhold", hold.get("Channel")),
-                                           ("Hangup", hold.get("Channel")))
+    # a queued caller's music before the agent's Hold is nobody's hold
+    assert set(holding[:start]) <= {None} and holding[start] == held
+    ended = holding.index(None, start)
+    assert kinds[ended] in (("Unhold", held), ("Hangup", held)) and holding[-1] is None
 
 
 def captured_kinds(name: str) -> list[tuple[str | None, str | None]]:
