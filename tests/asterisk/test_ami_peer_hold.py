@@ -1,11 +1,10 @@
 """The AMI double sends a phone's hold as Asterisk 22.10.1 does, and the mirror reads it.
 
-No capture of a real phone's hold exists (the trial's Asterisk has no SIP stack), so the headers
-are Asterisk's source's: main/manager_channels.c channel_hold_cb / channel_unhold_cb (the
-channel snapshot of ast_manager_build_channel_state_string, then `MusicClass` when the hold
-suggested one) raised by res_pjsip_sdp_rtp.c's ast_queue_hold on the channel of the phone that
-sent sendonly / inactive; the bridged channel then starts music on hold (channel_moh_start_cb:
-the snapshot, then `Class`) and stops it at the Unhold (channel_moh_stop_cb).
+The headers were first written from Asterisk's source (main/manager_channels.c channel_hold_cb /
+channel_unhold_cb: the channel snapshot, then `MusicClass` when the hold suggested one; the
+bridged channel's MusicOnHoldStart with `Class`, MusicOnHoldStop) and have since been seen on a
+real SIP phone's hold (captures/ami-phone-hold*.txt; test_phone_hold_capture.py holds the double
+to them value for value). These tests keep the shape in view with the add_call channels.
 """
 
 from __future__ import annotations

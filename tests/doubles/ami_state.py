@@ -149,11 +149,15 @@ class AsteriskState:
         if chan.partner and chan.partner in self.channels:
             gone.append(self.channels.pop(chan.partner))
         text = "Normal Clearing" if cause == 16 else "Unknown"
+        music = self._phone_music()
         for c in gone:
             for queue in self.queues.values():
                 queue.callers = [x for x in queue.callers if x.caller.name != c.name]
+            if music.pop(c.name, None) is not None:
+                self._music(c, False)  # a held caller hangs up: its music stops first
             self.emit({"Event": "Hangup", **c.fields(), "Cause": cause,
                        "Cause-txt": text})
+        self._holder_gone({c.name for c in gone})
         if not any(c.device == chan.device for c in self.channels.values()):
             self.devices[chan.device] = "NOT_INUSE"
             self.emit({"Event": "DeviceStateChange", "Device": chan.device,
@@ -161,11 +165,12 @@ class AsteriskState:
 
     def phone_hold(self, name: str, on: bool, music_class: str = "default") -> None:
         """The phone of channel `name` holds (a re-INVITE with sendonly or inactive) or
-        resumes: Asterisk 22's Hold / Unhold on that channel (res_pjsip_sdp_rtp.c
-        ast_queue_hold with the endpoint's moh_suggest, "default" unless set; "": none,
-        and no MusicClass header; manager_channels.c channel_hold_cb). The hold frame then
-        reaches the bridged channel, whose chan_pjsip starts music on hold there
-        (MusicOnHoldStart, Class) or stops it (MusicOnHoldStop)."""
+        resumes: Hold / Unhold on that channel (the endpoint's moh_suggest as MusicClass,
+        "default" unless set; "": none, and no MusicClass header), then the bridged
+        channel's MusicOnHoldStart (Class) or MusicOnHoldStop, as Asterisk 22.10.1 sent them
+        (tests/asterisk/captures/ami-phone-hold*.txt). A phone hanging up while it holds
+        sends no Unhold: hangup stops the music after the holder's Hangup, and a held caller
+        who hangs up has its music stop before its Hangup (the captures again)."""
         chan = self.channels[name]
         fields = chan.fields()
         if on:
@@ -174,10 +179,33 @@ class AsteriskState:
         else:
             self.emit({"Event": "Unhold", "Privilege": "call,all", **fields})
         other = self.channels.get(getattr(self, "bridges", {}).get(name, ""))
-        if other is not None:
-            moh = {"Class": music_class or "default"} if on else {}
-            self.emit({"Event": "MusicOnHoldStart" if on else "MusicOnHoldStop",
-                       "Privilege": "call,all", **other.fields(), **moh})
+        if other is None:
+            return
+        music = self._phone_music()
+        if on:
+            music[other.name] = name
+        elif music.pop(other.name, None) is None:
+            return
+        self._music(other, on, music_class or "default")
+
+    def _phone_music(self) -> dict[str, str]:
+        """Who hears music on hold because whose phone holds: listener -> holder (made on
+        first use: AmiPeer's __init__ sets the model's other fields)."""
+        return vars(self).setdefault("phone_music", {})
+
+    def _music(self, chan: PeerChannel, on: bool, music_class: str = "default") -> None:
+        moh = {"Class": music_class} if on else {}
+        self.emit({"Event": "MusicOnHoldStart" if on else "MusicOnHoldStop",
+                   "Privilege": "call,all", **chan.fields(), **moh})
+
+    def _holder_gone(self, names: set[str]) -> None:
+        """The channels whose phone held are gone (hung up): their listeners' music stops."""
+        music = self._phone_music()
+        for listener, holder in list(music.items()):
+            if holder in names:
+                del music[listener]
+                if listener in self.channels:
+                    self._music(self.channels[listener], False)
 
     def _calls(self) -> int:
         return len({c.linkedid for c in self.channels.values()})
