@@ -165,6 +165,11 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if classified is not None:
         return classified
     if tok.type == "_INDENT":
+        # lark places the indent on the newline before the line: point at the
+        # indentation of the line that has too much of it
+        bad = _next_code_line(source, tok.line)
+        text = source.line_text(bad)
+        span = Span(path, bad, 1, bad, len(text) - len(text.lstrip()) + 1)
         return diagnostic("E003", "unexpected indentation", span,
                           help="this line is indented more than the block it is in; "
                                "only a line ending in `:` opens a new block")
@@ -186,6 +191,15 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
                           help="assign with `name = value` on a line of its own; compare with `==`")
     return diagnostic("E001", f"unexpected {found}; expected {_describe_expected(expected)}",
                       span)
+
+
+def _next_code_line(source: SourceFile, line: int) -> int:
+    # the first line after `line` that is neither blank nor a comment
+    for number in range(line + 1, source.line_count + 1):
+        text = source.line_text(number).strip()
+        if text and not text.startswith("#"):
+            return number
+    return line
 
 
 def _previous_code_line(source: SourceFile, line: int) -> int:
