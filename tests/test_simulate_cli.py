@@ -228,6 +228,28 @@ def test_a_flow_with_errors_is_exit_1_with_diagnostics(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_a_flow_with_errors_says_why_no_call_ran(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ccf"
+    path.write_text("flow bad\non start:\n  answer\n  goto nowhere\n", encoding="utf-8")
+    result = ccf("simulate", str(path))
+    # the last line says what the diagnostics above it mean for the call
+    assert result.stderr.strip().splitlines()[-1] == \
+        f"error: {path} has errors: fix them to simulate it (`ccf validate {path}`)"
+
+
+def test_a_broken_test_does_not_stop_the_flow_being_tried(small: Path) -> None:
+    # an author writing a test with a mistake in it can still try the flow by hand
+    small.with_name("small.test.ccf").write_text(
+        'test "li answers":\n  call from "+8613900000000"\n  expect answered by li\n',
+        encoding="utf-8")
+    result = ccf("simulate", str(small), "--press", "hangup")
+    assert result.exit_code == 0, result.stderr
+    assert "error[E303]" in result.stderr  # the test's mistake is still shown
+    assert "note: the errors are in test blocks: simulating the flow without them" \
+        in result.stderr
+    assert "Welcome to the small line" in result.stdout or "hang-up" in result.stdout
+
+
 def test_example_folder_copied_elsewhere_keeps_its_crm_and_agents(tmp_path: Path) -> None:
     copy = tmp_path / "iws"
     shutil.copytree(HOTLINE.parent, copy)
