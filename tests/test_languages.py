@@ -145,6 +145,8 @@ def test_used_module_without_a_language_of_the_entry(tmp_path: Path) -> None:
     assert [(d.code, d.span.line) for d in result] == [("W404", 4)]
     assert result[0].message == ("module `greetings` has prompts without fr-FR, which this "
                                  "flow declares")
+    # a module of the author's own: the fix is in it
+    assert result[0].help == "add fr-FR variants to the prompts of `greetings`"
 
 
 def test_used_module_with_the_same_languages_is_quiet(tmp_path: Path) -> None:

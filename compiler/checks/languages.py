@@ -152,6 +152,17 @@ def _used_modules(program: Program) -> Iterator[Diagnostic]:
             yield diagnostic(
                 "W404", f"module `{name}` has prompts without {', '.join(missing)}, which this "
                         "flow declares", item.span,
-                help=f"add {', '.join(missing)} variants to the prompts of `{name}`",
+                help=_add_variants_help(item.path, missing),
                 notes=("callers in those languages hear that module's prompts in another "
                        "language, or nothing",))
+
+
+def _add_variants_help(path: tuple[str, ...], missing: list[str]) -> str:
+    name, languages = ".".join(path), ", ".join(missing)
+    if path[0] != "stdlib":
+        return f"add {languages} variants to the prompts of `{name}`"
+    # the library is installed with ccdsl (an upgrade replaces it): the author's way
+    # is a copy of their own, or accepting its languages
+    return (f"the standard library is not yours to edit: for {languages} prompts copy "
+            f"stdlib_flows/{'/'.join(path[1:])}.ccf beside this flow and `use {path[-1]}`; "
+            "to accept its other languages, end this line with `# ccf: ignore[W404]`")
