@@ -169,10 +169,14 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         # indentation of the line that has too much of it
         bad = _next_code_line(source, tok.line)
         text = source.line_text(bad)
-        span = Span(path, bad, 1, bad, len(text) - len(text.lstrip()) + 1)
+        indent = text[:len(text) - len(text.lstrip())]
+        span = Span(path, bad, 1, bad, len(indent) + 1)
         return diagnostic("E003", "unexpected indentation", span,
-                          help="this line is indented more than the block it is in; "
-                               "only a line ending in `:` opens a new block")
+                          help="indent with spaces only: a tab counts as 8 columns, so lines "
+                               "indented with tabs and with spaces do not line up"
+                          if "\t" in indent else
+                          "this line is indented more than the block it is in; "
+                          "only a line ending in `:` opens a new block")
     if expected == {"COLON"} or (tok.type == "_NL" and "COLON" in expected
                                  and len(expected) <= 3):
         return diagnostic("E001", f"expected `:` to open a block, found {found}", span,
