@@ -274,12 +274,16 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
 
         self.printer.before_question(heard)
         for sound in heard:
             sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
-        if waiting_for:
+        if waiting_for == LEAVING_A_MESSAGE:
+            sys.stderr.write("caller may leave a message after the beep: speak:20s talks for "
+                             "20 s; empty line: says nothing, also keys or hangup\n")
+        elif waiting_for:
             sys.stderr.write(f"caller may press {waiting_for}; empty line: silence, also "
                              "5s, speak:20s or hangup\n")
         while True:

@@ -120,6 +120,24 @@ def test_interactive_asks_for_keys_after_each_prompt() -> None:
     assert "hang-up by caller" in result.stdout
 
 
+def test_interactive_caller_can_leave_a_voicemail() -> None:
+    # after hours the hotline takes a message: the person at the keyboard is asked
+    # after the beep, and speak:20s (offered at every question) leaves one
+    result = ccf("simulate", str(HOTLINE), "--at", "2026-11-30 22:00", "--interactive",
+                 input="speak:20s\n")
+    assert result.exit_code == 0, result.output
+    assert "caller may leave a message after the beep: speak:20s talks for 20 s" \
+        in result.stderr
+    assert "voicemail for service: stored, 20s" in result.stdout
+
+
+def test_interactive_caller_who_says_nothing_leaves_no_message() -> None:
+    result = ccf("simulate", str(HOTLINE), "--at", "2026-11-30 22:00", "--interactive",
+                 input="\n")
+    assert result.exit_code == 0, result.output
+    assert "voicemail for service: not stored" in result.stdout
+
+
 def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
