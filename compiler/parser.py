@@ -50,6 +50,8 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
         return None, too_deep
     builder = _Builder(source, diags, budgets=budgets)
     module = builder.module(tree)
+    if builder.string_broken:
+        return None, diags
     comments = comment_scanner.scan(source.text)
     module = ast.Module(source.path, module.items, tuple(comments), module.span)
     return module, diags

@@ -11,6 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ccdsl.compiler.comments import comment_start
 from ccdsl.compiler.grammar import lark_parser
+from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
 from ccdsl.compiler.statements import STATEMENT_START
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
@@ -158,6 +159,11 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         end_col = col + 1
     span = Span(path, line, col, line, max(end_col, col + 1))
     found = _found(tok)
+    if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and tok.line is not None:
+        # right after a string that leaves a `${` open: its quote was meant inside it
+        quoted = quote_in_interpolation(source, tok.line, tok.column - 1)
+        if quoted is not None:
+            return quoted
     unclosed = _unclosed_bracket(source, tok)
     if unclosed is not None:
         return unclosed
