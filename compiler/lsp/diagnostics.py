@@ -49,8 +49,12 @@ def to_lsp(diag: Diagnostic, to_range: Callable[[Span], lsp.Range]) -> lsp.Diagn
             where = to_range(Span(diag.span.file, line, 1, line, 1))
         related.append(lsp.DiagnosticRelatedInformation(lsp.Location(uri, where), note))
     href = explanation_uri(diag.code)
+    message = message_of(diag)
+    if not uri.startswith("file:"):
+        # a buffer that is no file is compiled under a path of the server's making
+        message = message.replace(diag.span.file, uri)
     return lsp.Diagnostic(
-        range=here, message=message_of(diag), severity=SEVERITIES[diag.severity],
+        range=here, message=message, severity=SEVERITIES[diag.severity],
         code=diag.code, source="ccf",
         code_description=lsp.CodeDescription(href) if href else None,
         related_information=related or None)

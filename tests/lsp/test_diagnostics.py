@@ -80,6 +80,19 @@ async def test_an_untitled_buffer_gets_its_diagnostics_and_answers(client) -> No
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=here))
 
 
+async def test_an_empty_untitled_buffer_is_named_as_the_editor_names_it(client) -> None:
+    """The path an untitled buffer is compiled as is the server's own: a message names
+    the buffer by its URI, not by that made-up path."""
+    untitled = "untitled:Untitled-7"
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=untitled, language_id="ccf", version=1, text="")))
+    (found,) = await settles(client, untitled, lambda ds: ds != [])
+    assert found.code == "E009"
+    assert found.message.startswith("`untitled:Untitled-7` is empty")
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=untitled)))
+
+
 async def test_a_module_changed_on_disk_updates_the_open_flows(client, workspace: Path) -> None:
     """orders.ccf changed outside the editor (a git checkout): the editor's file watcher
     tells the server, and hotline.ccf, open, is checked again at once."""
