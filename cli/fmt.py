@@ -86,6 +86,7 @@ def fmt(
                         help="pass .ccf files or a directory that contains some") for p in empty]
     sources: dict = {}
     changed: list[str] = []
+    broken = 0  # files not formatted because of their errors
     for path in files:
         source, problems = read_source(path)
         diags.extend(problems)
@@ -96,6 +97,7 @@ def fmt(
         diags.extend(problems)
         # a file with syntax errors is never rewritten: its meaning is unknown
         if formatted is None or has_errors(problems):
+            broken += 1
             continue
         if formatted == source.text:
             continue
@@ -109,8 +111,10 @@ def fmt(
                 fh.write(formatted)
     write(render_diagnostics(diags, sources, fmt_, err=True), err=True)
     verb = "would reformat" if check else "reformatted"
-    write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
-          err=True)
+    unformatted = f"; {broken} not formatted: {'they have' if broken > 1 else 'it has'} errors" \
+        if broken else ""
+    write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}"
+          f"{unformatted}\n", err=True)
     if empty or missing_paths(paths):
         raise typer.Exit(USAGE)  # a missing path or a folder without flows
     raise typer.Exit(PROBLEMS if has_errors(diags) or (check and changed) else OK)

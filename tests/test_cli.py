@@ -280,6 +280,11 @@ def test_fmt_leaves_files_with_syntax_errors_alone(broken: Path) -> None:
     assert result.exit_code == 1
     assert "error[E001]" in result.stderr
     assert broken.read_text(encoding="utf-8") == before
+    # the summary says why the exit is 1 when nothing would be reformatted
+    assert result.stderr.endswith("reformatted 0 of 1 file; 1 not formatted: it has errors\n")
+    check = ccf("fmt", "--check", str(broken))
+    assert check.exit_code == 1
+    assert check.stderr.endswith("would reformat 0 of 1 file; 1 not formatted: it has errors\n")
 
 
 def test_fmt_example_is_already_formatted(tmp_path: Path) -> None:
