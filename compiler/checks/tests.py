@@ -250,3 +250,17 @@ def _expect(stmt: ast.TestExpect, names: dict[str, set[str]], sources,
                      help=hint or f"name {article(wanted)} {where}")
 
 
+def agent_names(test) -> Iterator[ast.Name]:
+    """The bare names of a test's expectations that stand for an agent (`expect answered by
+    li`, `expect routed to li` when the test declares `agent li`): ids of the agents file,
+    not references to a step or queue that happens to have the name (the editor's rename)."""
+    if not isinstance(test, ast.Test):
+        return
+    agents = {s.name for s in test.body if isinstance(s, ast.TestAgent)}
+    for stmt in test.body:
+        kind = EXPECT_KINDS.get(stmt.kind) if isinstance(stmt, ast.TestExpect) else None
+        if kind is None or "agent" not in kind.names:
+            continue
+        target = stmt.value.func if isinstance(stmt.value, ast.Call) else stmt.value
+        if isinstance(target, ast.Name) and (kind.names == ("agent",) or target.id in agents):
+            yield target

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.checks.tests import agent_names
 from ccdsl.compiler.infer import infer, member_span, new_context
 from ccdsl.compiler.infer_env import Context, Env, uses
 from ccdsl.compiler.namespan import word_span
@@ -129,9 +130,10 @@ def _item(index: Index, key: str, module: LoadedModule, item) -> None:
         for param in item.params or ():
             index.add(word_span(item.span, param, sources, skip=skip),
                       ("var", path, local, param), is_def=True)
-    skills = {id(name) for name in skill_names(item)}  # words of the agents file, not names
+    # skills and a test's agents are words of the agents file, not names of the flow
+    words = {id(name) for name in (*skill_names(item), *agent_names(item))}
     for node in ast.walk(item):
-        if id(node) not in skills:
+        if id(node) not in words:
             _node(index, env, path, local, node)
 
 

@@ -1,5 +1,6 @@
-"""A skill in a skills list (`skills [support]`) is a word the agents file also uses, not a
-reference: a queue, step or module of the same name is not renamed, found or shown there."""
+"""A skill in a skills list (`skills [support]`) and an agent a test names (`expect answered by
+li`) are words of the agents file, not references: a queue, step or module of the same name is
+not renamed, found or shown there."""
 
 from __future__ import annotations
 
@@ -93,3 +94,36 @@ async def test_a_skill_has_no_definition_or_declaration_hover(client, desk: Path
         lsp.HoverParams(text_document=where, position=position))
     assert hover is None or "queue support" not in hover.contents.value \
         and "module billing" not in hover.contents.value
+
+
+AGENTS = """flow team:
+  languages en-US
+
+queue service skills [general] max_wait 60s
+
+on start:
+  answer
+  goto li
+
+step li:
+  queue service
+  hangup
+
+test "li answers":
+  agent li skills [general]
+  call from "+8613900000000"
+  expect step li
+  expect answered by li
+  expect routed via queue to li
+"""
+
+
+async def test_renaming_a_step_leaves_the_agent_of_its_name(client, desk: Path) -> None:
+    path = desk.with_name("team.ccf")
+    path.write_text(AGENTS, encoding="utf-8")
+    assert await open_file(client, path) == []
+    edit = await _rename(client, path, "step li", len("step "), "first")
+    renamed = _apply(AGENTS, edit.changes[uri(path)])
+    assert "goto first" in renamed and "step first:" in renamed
+    assert "expect step first" in renamed
+    assert "answered by li" in renamed and "routed via queue to li" in renamed
