@@ -7,13 +7,16 @@ common mistakes get a hand-written message and hint.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ccdsl.compiler.comments import comment_start
-from ccdsl.compiler.grammar import lark_parser
+from ccdsl.compiler.grammar import grammar_text, lark_parser
 from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
-from ccdsl.compiler.statements import STATEMENT_START
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.compiler.statements import STATEMENT_START, STATEMENT_WORDS
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 
 TOKEN_NAMES = {
@@ -337,6 +340,10 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return diagnostic("E001", f"`=` assigns; to compare in `{keyword}` write `==`", span,
                           help=f"`{keyword} a == b` compares two values")
     expected = set(exc.expected or ())
+    misspelt = _misspelt_statement(line_text, tok, span) or _misspelt_test_line(tok, span,
+                                                                                expected)
+    if misspelt is not None:
+        return misspelt
     extra = _word_after_expectation(line_text, tok, span)
     if extra is not None:
         return extra
@@ -372,6 +379,45 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return None
     message, hint = _MESSAGES[label]
     return diagnostic("E001", message.format(found=found), span, help=hint)
+
+
+@cache
+def _grammar_words() -> frozenset[str]:
+    """The words the grammar spells out (`else`, `play`, `step`): never a misspelling."""
+    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text()))
+
+
+# what a line of a test block starts with (grammar.lark's test_stmt)
+TEST_LINE_WORDS = ("at", "crm", "agent", "call", "press", "silence", "speak", "hangup",
+                   "expect", "http")
+
+
+def _misspelt_test_line(tok, span: Span, expected: set) -> Diagnostic | None:
+    """`pres "1"` in a test block: the parser wanted a test line's first word."""
+    if tok.type != "NAME" or not {"PRESS", "EXPECT"} <= expected:
+        return None
+    close = did_you_mean(str(tok), TEST_LINE_WORDS)
+    return diagnostic("E001", f"unknown test statement `{tok}`", span,
+                      help=(close + " " if close else "")
+                      + "a test's lines start with: " + ", ".join(TEST_LINE_WORDS))
+
+
+def _misspelt_statement(line_text: str, tok, span: Span) -> Diagnostic | None:
+    """`plya tts "Welcome."`: a line's first word is no statement, so it was read as a
+    name, and the word after it is unexpected; the word is like a statement's keyword."""
+    first = line_text.split(maxsplit=1)[0] if line_text.strip() else ""
+    start = len(line_text) - len(line_text.lstrip()) + 1
+    after = line_text[start - 1 + len(first):]
+    if tok.type in ("_NL", "$END", "_DEDENT", "_INDENT") or not first.isidentifier() \
+            or first in _grammar_words() or tok.column != start + len(first) \
+            + len(after) - len(after.lstrip()) or not after[:1].isspace():
+        return None
+    close = did_you_mean(first, STATEMENT_WORDS)
+    if close is None:
+        return None
+    return diagnostic("E001", f"unknown statement `{first}`",
+                      Span(span.file, span.line, start, span.line, start + len(first)),
+                      help=close)
 
 
 def _word_after_expectation(line_text: str, tok, span: Span) -> Diagnostic | None:
