@@ -164,6 +164,7 @@ def simulate(
         raise bad("--press and --interactive do not go together: choose a script or typing")
     from ccdsl.runtime.core.errors import InputError
     from ccdsl.runtime.operations.agents_file import load_agents
+    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.sim.scenario import run_simulation, simulation
     from ccdsl.runtime.sim.script import parse_press
 
@@ -172,7 +173,7 @@ def simulate(
         agent_file = str(agents) if agents is not None else _beside(flow, "agents.toml")
         agent_specs = load_agents(agent_file) if agent_file else ()
     except InputError as exc:
-        raise bad(str(exc)) from None
+        raise bad(visible(str(exc))) from None  # it may quote --press as given
     if crm is not None and not crm.is_file():
         raise bad(f"there is no CRM database at `{crm}`")
     if store is not None:
@@ -274,6 +275,7 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.operations.terminal_text import visible
         from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
 
@@ -293,7 +295,7 @@ class KeyReader:
             try:
                 return parse_press(line)
             except InputError as exc:
-                sys.stderr.write(f"error: {exc}\n")
+                sys.stderr.write(f"error: {visible(str(exc))}\n")  # it quotes what was typed
 
     def _line(self) -> str | None:
         """One line from standard input; None at its end or on Ctrl-C. The

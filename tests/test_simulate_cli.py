@@ -138,6 +138,16 @@ def test_interactive_caller_who_says_nothing_leaves_no_message() -> None:
     assert "voicemail for service: not stored" in result.stdout
 
 
+def test_a_refused_line_is_echoed_with_its_control_characters_escaped(small: Path) -> None:
+    # a pasted colour sequence: the error quotes it, the terminal does not act on it
+    result = ccf("simulate", str(small), "--interactive", input="\x1b[31m1\n")
+    assert "error: `\\x1b[31m1` is not something a caller can do" in result.stderr
+    assert "\x1b" not in result.stderr
+    pressed = ccf("simulate", str(small), "--press", "\x1b[2J")
+    assert pressed.exit_code == 2
+    assert "\\x1b[2J" in pressed.stderr and "\x1b" not in pressed.stderr
+
+
 def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
