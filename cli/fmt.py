@@ -39,6 +39,13 @@ def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(files)), empty
 
 
+def _line_ending(path: str) -> str:
+    """The line ending the file is written with (its first line's): a file saved with
+    CRLF keeps it, as the reader reads both alike and a layout change is not a new one."""
+    with open(path, "rb") as fh:
+        return "\r\n" if fh.readline().endswith(b"\r\n") else "\n"
+
+
 def _diff(path: str, old: str, new: str) -> str:
     import difflib
 
@@ -107,7 +114,7 @@ def fmt(
         elif check:
             write(f"would reformat {path}\n")
         else:
-            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            with open(path, "w", encoding="utf-8", newline=_line_ending(path)) as fh:
                 fh.write(formatted)
     write(render_diagnostics(diags, sources, fmt_, err=True), err=True)
     verb = "would reformat" if check else "reformatted"
