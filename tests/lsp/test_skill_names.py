@@ -92,8 +92,7 @@ async def test_a_skill_has_no_definition_or_declaration_hover(client, desk: Path
         lsp.DefinitionParams(text_document=where, position=position))
     hover = await client.text_document_hover_async(
         lsp.HoverParams(text_document=where, position=position))
-    assert hover is None or "queue support" not in hover.contents.value \
-        and "module billing" not in hover.contents.value
+    assert hover.contents.value.startswith("skill `")
 
 
 AGENTS = """flow team:
@@ -127,3 +126,14 @@ async def test_renaming_a_step_leaves_the_agent_of_its_name(client, desk: Path) 
     assert "goto first" in renamed and "step first:" in renamed
     assert "expect step first" in renamed
     assert "answered by li" in renamed and "routed via queue to li" in renamed
+
+
+async def test_an_agent_of_a_test_shows_where_the_test_declares_it(client, desk: Path) -> None:
+    path = desk.with_name("team.ccf")
+    path.write_text(AGENTS, encoding="utf-8")
+    await open_file(client, path)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
+        position=position_of(path, "answered by li", offset=len("answered by l"))))
+    line = AGENTS.split("\n").index("  agent li skills [general]") + 1
+    assert hover.contents.value == f"agent `li` of this test, declared at line {line}"
