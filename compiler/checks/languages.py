@@ -136,9 +136,12 @@ def _used_modules(program: Program) -> Iterator[Diagnostic]:
     wanted = [lang.tag for lang in declared_languages(entry.module) if TAG.match(lang.tag)]
     if not wanted:
         return
+    warned: set[str] = set()  # a module `use`d twice (E101) is one problem here
     for item in entry.module.items:
-        if not isinstance(item, ast.Use) or item.local_name not in entry.imports:
+        if not isinstance(item, ast.Use) or item.local_name not in entry.imports \
+                or item.local_name in warned:
             continue
+        warned.add(item.local_name)
         used = program.modules.get(entry.imports[item.local_name])
         if used is None:
             continue
