@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from ccdsl import json_text
 from ccdsl.diagnostics import Diagnostic, Severity
-from ccdsl.source import SourceFile
+from ccdsl.source import SourceFile, Span
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
 TAB_WIDTH = 4
@@ -57,9 +57,8 @@ def _cells(text: str) -> int:
     return sum(_width(ch) for ch in text)
 
 
-def _caret_range(diag: Diagnostic, line_text: str) -> tuple[int, int]:
+def _caret_range(span: Span, line_text: str) -> tuple[int, int]:
     """Cells before the caret and caret length, for the first line of the span."""
-    span = diag.span
     start = max(span.column - 1, 0)
     if span.end_line > span.line:
         end = len(line_text.rstrip())
@@ -70,6 +69,25 @@ def _caret_range(diag: Diagnostic, line_text: str) -> tuple[int, int]:
     inside = line_text[start:end]
     length = _cells(inside) + max(end - max(len(line_text), start), 0)
     return before, max(length, 1)
+
+
+# a quoted line longer than this is cut around the span, so a terminal does not wrap it
+QUOTE_WIDTH = 100
+_CONTEXT = 40  # characters of the line kept before the span when it is cut
+
+
+def _window(text: str, span: Span) -> tuple[str, int]:
+    """The part of a source line to quote, and how many characters of the line its
+    first character stands for before it (`…` stands for the cut-off start)."""
+    if len(text) <= QUOTE_WIDTH:
+        return text, 0
+    start = max(span.column - 1, 0)
+    lo = max(0, start - _CONTEXT)
+    hi = min(len(text), max(lo + QUOTE_WIDTH, min(span.end_column - 1, start + QUOTE_WIDTH)
+                            if span.end_line == span.line else lo + QUOTE_WIDTH))
+    head = "…" if lo > 0 else ""
+    tail = "…" if hi < len(text) else ""
+    return head + text[lo:hi] + tail, lo - len(head)
 
 
 class _Style:
@@ -97,8 +115,10 @@ def render_text_one(diag: Diagnostic, sources: Mapping[str, SourceFile], *,
         where += f":{span.line}:{span.column}"
     lines.append(f"{gutter}{style('gutter', '-->')} {where}")
     if quoted:
-        text = source.line_text(span.line)
-        before, length = _caret_range(diag, text)
+        text, first = _window(source.line_text(span.line), span)
+        before, length = _caret_range(span._replace(
+            column=span.column - first,
+            end_column=min(span.end_column - first, len(text) + 1)), text)
         bar = style("gutter", "|")
         lines.append(f"{gutter} {bar}")
         shown = text.replace("\t", " " * TAB_WIDTH).rstrip()

@@ -39,6 +39,13 @@ def ccf_files(paths: list[str]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(files)), empty
 
 
+def _line_ending(path: str) -> str:
+    """The line ending the file is written with (its first line's): a file saved with
+    CRLF keeps it, as the reader reads both alike and a layout change is not a new one."""
+    with open(path, "rb") as fh:
+        return "\r\n" if fh.readline().endswith(b"\r\n") else "\n"
+
+
 def _diff(path: str, old: str, new: str) -> str:
     import difflib
 
@@ -86,6 +93,7 @@ def fmt(
                         help="pass .ccf files or a directory that contains some") for p in empty]
     sources: dict = {}
     changed: list[str] = []
+    broken = 0  # files not formatted because of their errors
     for path in files:
         source, problems = read_source(path)
         diags.extend(problems)
@@ -96,6 +104,7 @@ def fmt(
         diags.extend(problems)
         # a file with syntax errors is never rewritten: its meaning is unknown
         if formatted is None or has_errors(problems):
+            broken += 1
             continue
         if formatted == source.text:
             continue
@@ -105,12 +114,14 @@ def fmt(
         elif check:
             write(f"would reformat {path}\n")
         else:
-            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            with open(path, "w", encoding="utf-8", newline=_line_ending(path)) as fh:
                 fh.write(formatted)
     write(render_diagnostics(diags, sources, fmt_, err=True), err=True)
     verb = "would reformat" if check else "reformatted"
-    write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}\n",
-          err=True)
+    unformatted = f"; {broken} not formatted: {'they have' if broken > 1 else 'it has'} errors" \
+        if broken else ""
+    write(f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}"
+          f"{unformatted}\n", err=True)
     if empty or missing_paths(paths):
         raise typer.Exit(USAGE)  # a missing path or a folder without flows
     raise typer.Exit(PROBLEMS if has_errors(diags) or (check and changed) else OK)

@@ -147,8 +147,9 @@ def simulate(
     database, so the file is not changed; without --crm, the CSV/JSON
     files of a `crm/` folder beside the flow are imported into a temporary
     CRM (empty when there is no such folder). Exit status: 0 when the call
-    ran (whatever its outcome), 1 when the flow has errors, 2 for bad
-    options, 130 when Ctrl-C hung up an --interactive call.
+    ran (whatever its outcome), 1 when the flow has errors (errors only in
+    its tests do not stop it), 2 for bad options, 130 when Ctrl-C hung up an
+    --interactive call.
     """
     from ccdsl.cli.common import Format, render_diagnostics
     from ccdsl.compiler.pipeline import compile_file
@@ -163,6 +164,7 @@ def simulate(
         raise bad("--press and --interactive do not go together: choose a script or typing")
     from ccdsl.runtime.core.errors import InputError
     from ccdsl.runtime.operations.agents_file import load_agents
+    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.sim.scenario import run_simulation, simulation
     from ccdsl.runtime.sim.script import parse_press
 
@@ -171,7 +173,7 @@ def simulate(
         agent_file = str(agents) if agents is not None else _beside(flow, "agents.toml")
         agent_specs = load_agents(agent_file) if agent_file else ()
     except InputError as exc:
-        raise bad(str(exc)) from None
+        raise bad(visible(str(exc))) from None  # it may quote --press as given
     if crm is not None and not crm.is_file():
         raise bad(f"there is no CRM database at `{crm}`")
     if store is not None:
@@ -183,20 +185,22 @@ def simulate(
     result = compile_file(flow)
     write(render_diagnostics(result.diagnostics, result.sources, Format.text, err=True),
           err=True)
-    if not result.ok or result.ir is None:
-        raise typer.Exit(PROBLEMS)
-    if not (result.ir.get("handlers") or {}).get("start"):
+    ir = result.ir if result.ok else _ir_without_broken_tests(result)
+    if ir is None:
+        raise fail(f"{flow} has errors: fix them to simulate it (`ccf validate {flow}`)",
+                   PROBLEMS)
+    if not (ir.get("handlers") or {}).get("start"):
         raise bad(f"`{flow}` has no `on start` handler: it is a module that other flows use; "
                   "simulate a flow that uses it")
     try:
-        scenario = simulation(result.ir, caller=caller, at=at, dialled=dialled,
+        scenario = simulation(ir, caller=caller, at=at, dialled=dialled,
                               actions=actions, agents=agent_specs, seed=seed)
     except InputError as exc:
         raise bad(str(exc)) from None
 
     root = os.getcwd()
     printer = TracePrinter(fmt, root=root,
-                           width=where_width(result.ir.get("source_files", [flow]), root))
+                           width=where_width(ir.get("source_files", [flow]), root))
     ask = KeyReader(printer) if interactive else None
 
     def note(text: str) -> None:
@@ -227,13 +231,26 @@ def simulate(
 
         run = partial(run_simulation_with_pop, url=screen_pop_url)
     try:
-        run(result.ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
+        run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
             crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None,
             sounds_dir=sounds_dir)
     except InputError as exc:
         raise bad(str(exc)) from None
     if ask is not None and ask.interrupted:
         raise typer.Exit(INTERRUPTED)
+
+
+def _ir_without_broken_tests(result) -> dict | None:
+    """The IR of a flow whose only errors are in test blocks, without those
+    blocks (a test being written must not stop its author trying the flow);
+    None when the flow itself has errors."""
+    from ccdsl.compiler.test_isolation import isolate_tests
+
+    isolated = isolate_tests(result)
+    if isolated is None:
+        return None
+    write("note: the errors are in test blocks: simulating the flow without them\n", err=True)
+    return isolated.ir
 
 
 def _beside(flow: str, name: str, *, folder: bool = False) -> str | None:
@@ -258,12 +275,17 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.operations.terminal_text import visible
+        from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
 
         self.printer.before_question(heard)
         for sound in heard:
             sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
-        if waiting_for:
+        if waiting_for == LEAVING_A_MESSAGE:
+            sys.stderr.write("caller may leave a message after the beep: speak:20s talks for "
+                             "20 s; empty line: says nothing, also keys or hangup\n")
+        elif waiting_for:
             sys.stderr.write(f"caller may press {waiting_for}; empty line: silence, also "
                              "5s, speak:20s or hangup\n")
         while True:
@@ -273,7 +295,7 @@ class KeyReader:
             try:
                 return parse_press(line)
             except InputError as exc:
-                sys.stderr.write(f"error: {exc}\n")
+                sys.stderr.write(f"error: {visible(str(exc))}\n")  # it quotes what was typed
 
     def _line(self) -> str | None:
         """One line from standard input; None at its end or on Ctrl-C. The

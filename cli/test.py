@@ -341,8 +341,12 @@ def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
     root = os.getcwd()
     if run.compile_failed:
         if out is not None:
-            out(f"FAIL  {run.path}: {_compile_failure(run.path)}\n")
-            out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text)))
+            from ccdsl.render import display_path
+
+            # written as the tests' places are: relative to here
+            out(f"FAIL  {display_path(run.path, root)}: {_compile_failure(run.path)}\n")
+            out(_indent(render_diagnostics(run.diagnostics, run.sources, DiagFormat.text,
+                                           root=root)))
         run.cases.append(_compile_case(run, root))
         session.stopped = session.stopped or session.fail_fast
         if advance:
@@ -457,7 +461,7 @@ def _broken_result(broken, sources: dict):
                                                "column": span.column},
                       error="the test does not compile",
                       details=render_diagnostics(list(broken.diagnostics), sources,
-                                                 DiagFormat.text),
+                                                 DiagFormat.text, root=os.getcwd()),
                       concise=render_diagnostics(list(broken.diagnostics), sources,
                                                  DiagFormat.concise, root=os.getcwd()))
 

@@ -23,6 +23,7 @@ from ccdsl.compiler.limits import (
     expression_depth,
     interpolation_key,
 )
+from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
 from ccdsl.diagnostics import Diagnostic, diagnostic
 from ccdsl.source import SourceFile, Span
 
@@ -87,6 +88,9 @@ class ExprBuilder:
         self.budgets = budgets or {}
         self._path = source.path  # span() reads these once per node
         self._shifted = bool(line_shift or column_shift)
+        # a string ended by a quote meant for a string inside `${...}`: the rest of its
+        # line was read as something else, so the file is not checked further
+        self.string_broken = False
 
     # -- spans
     def span(self, node) -> Span:
@@ -272,6 +276,19 @@ class ExprBuilder:
             return ast.Str(raw, (raw,) if raw else (), sp)
         return ast.Str(raw, self.parts(tok, raw, sp), sp)
 
+    def unclosed_interpolation(self, raw: str, i: int, sp: Span) -> Diagnostic:
+        """E005 for the `${` at raw[i] with no `}` in the string: a quote meant to open a
+        string inside it (then the file is not read further), or a `}` left out."""
+        if sp.line == sp.end_line:
+            meant = quote_in_interpolation(self.source, sp.line, sp.end_column - 1)
+            if meant is not None:
+                self.string_broken = True
+                return meant
+        col = sp.column + 1 + i
+        return diagnostic("E005", "`${` opens an interpolation that is never closed",
+                          Span(sp.file, sp.line, col, sp.line, col + 2),
+                          help="close it with `}`, or write `\\$` for a literal dollar sign")
+
     def parts(self, tok: Token, raw: str, sp: Span) -> tuple:
         """A string's literal pieces, escapes decoded, and its interpolations parsed."""
         parts: list = []
@@ -302,11 +319,7 @@ class ExprBuilder:
             if ch == "$" and raw.startswith("${", i):
                 close = raw.find("}", i + 2)
                 if close == -1:
-                    col = sp.column + 1 + i
-                    self.diags.append(diagnostic(
-                        "E005", "`${` opens an interpolation that is never closed",
-                        Span(sp.file, sp.line, col, sp.line, col + 2),
-                        help="close it with `}`, or write `\\$` for a literal dollar sign"))
+                    self.diags.append(self.unclosed_interpolation(raw, i, sp))
                     buf.append(raw[i:])
                     break
                 if buf:

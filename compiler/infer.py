@@ -20,7 +20,6 @@ from ccdsl.articles import article
 from ccdsl.compiler import computed_keys, skills_check
 from ccdsl.compiler import nullsafety as ns
 from ccdsl.compiler.infer_env import (
-    SCOPE_WORDS,
     Context,
     Env,
     arg_name_span,
@@ -33,14 +32,14 @@ from ccdsl.compiler.infer_env import (
     ref_help,
     signature_help,
     text_of,
+    unknown_name,
     uses,
-    visible_names,
 )
 from ccdsl.compiler.limits import list_type
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.symbols import Scope, Symbol
-from ccdsl.diagnostics import closest, did_you_mean
+from ccdsl.diagnostics import did_you_mean
 from ccdsl.source import Span
 from ccdsl.types import (
     ANY,
@@ -116,35 +115,6 @@ def resolve(name: str, env: Env, diags: list | None) -> Type | None:
     return None
 
 
-def _unknown_name(e: ast.Name, env: Env, diags: list | None) -> None:
-    name = e.id
-    candidates = visible_names(env)
-    help = did_you_mean(name, candidates)
-    close = closest(name, candidates)
-    if close and diags is not None:
-        # the misspelt read was meant for that variable: do not also call it unused
-        env.ctx.reads.add(("var", env.module.key, env.sub if env.where == "sub" else "",
-                           close))
-    if name == "agent":
-        help = "`agent` (the agent who answered) exists only inside `on answered by agent`; " \
-               "elsewhere `call.agent` is that agent, or null"
-    elif name in env.scope.variables and not env.sees_call_variables:
-        if env.where == "sub":
-            help = f"a sub-flow sees only its parameters and its own variables: pass `{name}` " \
-                   "as an argument"
-        elif env.where == "prompt":
-            help = f"`{name}` is a call variable; give the prompt a parameter and pass `{name}` " \
-                   "when you play it"
-        else:
-            help = f"`{name}` is a call variable; {SCOPE_WORDS.get(env.where, 'this')} " \
-                   "cannot use it"
-    elif name in env.ctx.records:
-        emit(diags, "E102", f"`{name}` is a record type, not a value", e.span,
-              help=f"to look one up write `crm.find(\"{name}\", field: value)`")
-        return
-    emit(diags, "E100", f"unknown name `{name}`", e.span, help=help)
-
-
 # ---- expressions ------------------------------------------------------------------------
 
 
@@ -170,7 +140,7 @@ def infer(expr, env: Env, diags: list | None) -> Type:
 def _name(e: ast.Name, env: Env, diags) -> Type:
     t = resolve(e.id, env, diags)
     if t is None:
-        _unknown_name(e, env, diags)
+        unknown_name(e, env, diags)
         return ANY
     return ns.narrowed(e, env, t)
 

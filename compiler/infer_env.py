@@ -9,6 +9,7 @@ its parameters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from ccdsl.compiler.controlflow import routings_of
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import LoadedModule, Program
 from ccdsl.compiler.symbols import Scope
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.diagnostics import Diagnostic, closest, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 from ccdsl.types import (
     ANY,
@@ -205,6 +206,57 @@ def visible_names(env: Env) -> list[str]:
     names += [n for n in bi.top_level_names() if n != "agent" or env.where == "agent"]
     names += [u.path[0] for u in uses(env.module)]
     return names
+
+
+def unknown_name(e: ast.Name, env: Env, diags: list | None) -> None:
+    """E100 for a name nothing declares, with the likeliest fix as its help."""
+    name = e.id
+    candidates = visible_names(env)
+    help = did_you_mean(name, candidates) or _use_help(e, env)
+    close = closest(name, candidates)
+    if close and diags is not None:
+        # the misspelt read was meant for that variable: do not also call it unused
+        env.ctx.reads.add(("var", env.module.key, env.sub if env.where == "sub" else "",
+                           close))
+    if name == "agent":
+        help = "`agent` (the agent who answered) exists only inside `on answered by agent`; " \
+               "elsewhere `call.agent` is that agent, or null"
+    elif name in env.scope.variables and not env.sees_call_variables:
+        if env.where == "sub":
+            help = f"a sub-flow sees only its parameters and its own variables: pass `{name}` " \
+                   "as an argument"
+        elif env.where == "prompt":
+            help = f"`{name}` is a call variable; give the prompt a parameter and pass `{name}` " \
+                   "when you play it"
+        else:
+            help = f"`{name}` is a call variable; {SCOPE_WORDS.get(env.where, 'this')} " \
+                   "cannot use it"
+    elif name in env.ctx.records:
+        emit(diags, "E102", f"`{name}` is a record type, not a value", e.span,
+              help=f"to look one up write `crm.find(\"{name}\", field: value)`")
+        return
+    emit(diags, "E100", f"unknown name `{name}`", e.span, help=help)
+
+
+def _use_help(e: ast.Name, env: Env) -> str | None:
+    """For `billing.read_balance(...)` or `stdlib.voicemail.leave(...)` without their
+    `use`: the `use` line to add (the name is read before a dot in the source)."""
+    source = env.ctx.sources.get(e.span.file)
+    if source is None or e.span.line != e.span.end_line:
+        return None
+    after = source.line_text(e.span.line)[e.span.end_column - 1:]
+    if not after.startswith("."):
+        return None
+    if e.id != "stdlib":
+        return f"if `{e.id}` is a module ({e.id}.ccf), add `use {e.id}` at the top of the file"
+    member = _MEMBER.match(after)
+    if member is None:
+        return "add `use stdlib.NAME` at the top of the file for the library module you call"
+    path = f"stdlib.{member.group(1)}"
+    return f"to use the module `{path}`, add `use {path}` at the top of the file"
+
+
+_MEMBER = re.compile(r"\.\s*(\w+)")
 
 
 def uses(module: LoadedModule) -> list[ast.Use]:

@@ -48,14 +48,20 @@ def module_name_for(path: str) -> str:
 
 def _resolve_use(use: ast.Use, importer_path: str) -> tuple[str, str, str, bool]:
     """(key, display name, file path, is_stdlib) of the module a `use` names."""
-    if use.path[0] == "stdlib" and len(use.path) >= 2:
-        rel = os.path.join(*use.path[1:]) + ".ccf"
+    return resolve_dotted(use.path, importer_path)
+
+
+def resolve_dotted(dotted: tuple[str, ...], importer_path: str) -> tuple[str, str, str, bool]:
+    """(key, display name, file path, is_stdlib) of the module `use A.B` names in
+    importer_path (the file need not exist)."""
+    if dotted[0] == "stdlib" and len(dotted) >= 2:
+        rel = os.path.join(*dotted[1:]) + ".ccf"
         path = os.path.join(flow_files.stdlib_dir(), rel)
-        name = ".".join(use.path)
+        name = ".".join(dotted)
         return name, name, path, True
-    rel = os.path.join(*use.path) + ".ccf"
+    rel = os.path.join(*dotted) + ".ccf"
     path = os.path.normpath(os.path.join(os.path.dirname(importer_path) or ".", rel))
-    return os.path.abspath(path), ".".join(use.path), path, False
+    return os.path.abspath(path), ".".join(dotted), path, False
 
 
 def _unknown_module_help(use: ast.Use, importer_path: str) -> str | None:

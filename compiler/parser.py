@@ -32,12 +32,14 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
     diags: list[Diagnostic] = []
     try:
         tree = parse_tree(text, "start")
-    except DedentError as exc:
-        line = _dedent_line(source, str(exc))
+    except DedentError:
+        line, tabbed = _dedent_line(source)
         diags.append(diagnostic(
             "E003", "this line's indentation does not match any enclosing block",
             Span(source.path, line, 1, line, max(2, _indent_width(source, line) + 1)),
-            help="indent it to the same column as the statements of the block it belongs to"))
+            help="indent it to the same column as the statements of the block it belongs to"
+            if tabbed is None else "indent with spaces only: a tab counts as 8 columns, so "
+            f"lines indented with tabs and with spaces do not line up (line {tabbed} has a tab)"))
         return None, diags
     except UnexpectedInput as exc:
         diags.append(describe_unexpected(source, exc))
@@ -48,6 +50,8 @@ def parse_source(source: SourceFile) -> tuple[ast.Module | None, list[Diagnostic
         return None, too_deep
     builder = _Builder(source, diags, budgets=budgets)
     module = builder.module(tree)
+    if builder.string_broken:
+        return None, diags
     comments = comment_scanner.scan(source.text)
     module = ast.Module(source.path, module.items, tuple(comments), module.span)
     return module, diags
@@ -57,24 +61,29 @@ def _indent_width(source: SourceFile, line: int) -> int:
     return len(text) - len(text.lstrip(" \t"))
 
 
-def _dedent_line(source: SourceFile, message: str) -> int:
-    # lark's DedentError carries no position; find the first line whose
-    # indentation is not one of the open levels.
-    levels = [0]
+def _dedent_line(source: SourceFile) -> tuple[int, int | None]:
+    """The first line whose indentation is not one of the open levels (lark's
+    DedentError carries no position), and the line of a tab in the indentation
+    that led there, if any: the lexer counts a tab as 8 columns, as here."""
+    levels = [(0, None)]
     for number in range(1, source.line_count + 1):
         text = source.line_text(number)
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        width = _indent_width(source, number)
-        if width > levels[-1]:
-            levels.append(width)
+        indent = text[:len(text) - len(text.lstrip(" \t"))]
+        width = indent.count(" ") + 8 * indent.count("\t")
+        tabbed = number if "\t" in indent else None
+        if width > levels[-1][0]:
+            levels.append((width, tabbed))
         else:
-            while width < levels[-1]:
-                levels.pop()
-            if width != levels[-1]:
-                return number
-    return 1
+            closed = []
+            while width < levels[-1][0]:
+                closed.append(levels.pop())
+            if width != levels[-1][0]:
+                return number, tabbed or next(
+                    (t for _, t in closed + levels[::-1] if t is not None), None)
+    return 1, None
 
 
 # ---- tree -> AST ------------------------------------------------------------------
@@ -109,8 +118,12 @@ class _Builder(ExprBuilder):
 
     def d_use_decl(self, t: Tree) -> ast.Use:
         dotted, alias = t.children
+        # the rule's span runs over its newline to the next declaration: a `use` line's
+        # diagnostics (E103, W404) end where its last name does
+        start, end = self.span(t), self.span(alias if alias is not None else dotted)
         return ast.Use(tuple(str(c) for c in dotted.children),
-                       str(alias) if alias is not None else None, self.span(t))
+                       str(alias) if alias is not None else None,
+                       start._replace(end_line=end.end_line, end_column=end.end_column))
 
     def d_const_decl(self, t: Tree) -> ast.Const:
         return ast.Const(str(t.children[0]), self.expr(t.children[1]), self.span(t))

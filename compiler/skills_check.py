@@ -3,9 +3,10 @@ must not import the runtime; it is handed infer's value_of, as computed_keys is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ccdsl import ast
+from ccdsl import builtins as bi
 from ccdsl.compiler import computed_keys
 from ccdsl.compiler.infer_env import Env, emit, text_of
 from ccdsl.types import MAP, NUMBER, TEXT, accepts, describe, list_of
@@ -39,3 +40,28 @@ def check_skills(value, env: Env, diags, value_of: Callable) -> None:
     elif t.kind == "map" and t.item is not None and not accepts(NUMBER, t.item):
         emit(diags, "E300", f"skill levels are numbers, but the values of `{text_of(value, env)}`"
               f" are {describe(t.item)}", value.span)
+
+
+def skill_names(node) -> Iterator[ast.Name]:
+    """The bare names of the skills lists under node (a queue's or a test agent's `skills`
+    option, a routing `skills` line, a builtin's skills argument): skill words, which the
+    agents file uses too, not references to a declaration of the same name."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Option) and n.name == "skills":
+            yield from _bare(n.value)
+        elif isinstance(n, ast.Rule) and n.kind == "skills":
+            yield from _bare(n.target)
+        elif isinstance(n, ast.Call):
+            found = bi.lookup(".".join(ast.dotted(n.func) or ()))
+            params = found.params if found is not None else ()
+            for i, arg in enumerate(n.args):
+                named = next((p for p in params if p.name == arg.name), None)
+                param = named if arg.name is not None else \
+                    (params[i] if i < len(params) else None)
+                if param is not None and param.form == "skills":
+                    yield from _bare(arg.value)
+
+
+def _bare(value) -> Iterator[ast.Name]:
+    if isinstance(value, ast.ListLit):
+        yield from (item for item in value.items if isinstance(item, ast.Name))

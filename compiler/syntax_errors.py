@@ -7,12 +7,16 @@ common mistakes get a hand-written message and hint.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ccdsl.compiler.comments import comment_start
-from ccdsl.compiler.grammar import lark_parser
-from ccdsl.compiler.statements import STATEMENT_START
-from ccdsl.diagnostics import Diagnostic, diagnostic
+from ccdsl.compiler.grammar import grammar_text, lark_parser
+from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
+from ccdsl.compiler.statements import STATEMENT_START, STATEMENT_WORDS
+from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 
 TOKEN_NAMES = {
@@ -158,6 +162,11 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         end_col = col + 1
     span = Span(path, line, col, line, max(end_col, col + 1))
     found = _found(tok)
+    if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and tok.line is not None:
+        # right after a string that leaves a `${` open: its quote was meant inside it
+        quoted = quote_in_interpolation(source, tok.line, tok.column - 1)
+        if quoted is not None:
+            return quoted
     unclosed = _unclosed_bracket(source, tok)
     if unclosed is not None:
         return unclosed
@@ -165,9 +174,18 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if classified is not None:
         return classified
     if tok.type == "_INDENT":
+        # lark places the indent on the newline before the line: point at the
+        # indentation of the line that has too much of it
+        bad = _next_code_line(source, tok.line)
+        text = source.line_text(bad)
+        indent = text[:len(text) - len(text.lstrip())]
+        span = Span(path, bad, 1, bad, len(indent) + 1)
         return diagnostic("E003", "unexpected indentation", span,
-                          help="this line is indented more than the block it is in; "
-                               "only a line ending in `:` opens a new block")
+                          help="indent with spaces only: a tab counts as 8 columns, so lines "
+                               "indented with tabs and with spaces do not line up"
+                          if "\t" in indent else
+                          "this line is indented more than the block it is in; "
+                          "only a line ending in `:` opens a new block")
     if expected == {"COLON"} or (tok.type == "_NL" and "COLON" in expected
                                  and len(expected) <= 3):
         return diagnostic("E001", f"expected `:` to open a block, found {found}", span,
@@ -186,6 +204,15 @@ def describe_unexpected(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
                           help="assign with `name = value` on a line of its own; compare with `==`")
     return diagnostic("E001", f"unexpected {found}; expected {_describe_expected(expected)}",
                       span)
+
+
+def _next_code_line(source: SourceFile, line: int) -> int:
+    # the first line after `line` that is neither blank nor a comment
+    for number in range(line + 1, source.line_count + 1):
+        text = source.line_text(number).strip()
+        if text and not text.startswith("#"):
+            return number
+    return line
 
 
 def _previous_code_line(source: SourceFile, line: int) -> int:
@@ -313,6 +340,10 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return diagnostic("E001", f"`=` assigns; to compare in `{keyword}` write `==`", span,
                           help=f"`{keyword} a == b` compares two values")
     expected = set(exc.expected or ())
+    misspelt = _misspelt_statement(line_text, tok, span) or _misspelt_test_line(tok, span,
+                                                                                expected)
+    if misspelt is not None:
+        return misspelt
     extra = _word_after_expectation(line_text, tok, span)
     if extra is not None:
         return extra
@@ -348,6 +379,45 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
         return None
     message, hint = _MESSAGES[label]
     return diagnostic("E001", message.format(found=found), span, help=hint)
+
+
+@cache
+def _grammar_words() -> frozenset[str]:
+    """The words the grammar spells out (`else`, `play`, `step`): never a misspelling."""
+    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text()))
+
+
+# what a line of a test block starts with (grammar.lark's test_stmt)
+TEST_LINE_WORDS = ("at", "crm", "agent", "call", "press", "silence", "speak", "hangup",
+                   "expect", "http")
+
+
+def _misspelt_test_line(tok, span: Span, expected: set) -> Diagnostic | None:
+    """`pres "1"` in a test block: the parser wanted a test line's first word."""
+    if tok.type != "NAME" or not {"PRESS", "EXPECT"} <= expected:
+        return None
+    close = did_you_mean(str(tok), TEST_LINE_WORDS)
+    return diagnostic("E001", f"unknown test statement `{tok}`", span,
+                      help=(close + " " if close else "")
+                      + "a test's lines start with: " + ", ".join(TEST_LINE_WORDS))
+
+
+def _misspelt_statement(line_text: str, tok, span: Span) -> Diagnostic | None:
+    """`plya tts "Welcome."`: a line's first word is no statement, so it was read as a
+    name, and the word after it is unexpected; the word is like a statement's keyword."""
+    first = line_text.split(maxsplit=1)[0] if line_text.strip() else ""
+    start = len(line_text) - len(line_text.lstrip()) + 1
+    after = line_text[start - 1 + len(first):]
+    if tok.type in ("_NL", "$END", "_DEDENT", "_INDENT") or not first.isidentifier() \
+            or first in _grammar_words() or tok.column != start + len(first) \
+            + len(after) - len(after.lstrip()) or not after[:1].isspace():
+        return None
+    close = did_you_mean(first, STATEMENT_WORDS)
+    if close is None:
+        return None
+    return diagnostic("E001", f"unknown statement `{first}`",
+                      Span(span.file, span.line, start, span.line, start + len(first)),
+                      help=close)
 
 
 def _word_after_expectation(line_text: str, tok, span: Span) -> Diagnostic | None:

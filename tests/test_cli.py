@@ -274,12 +274,27 @@ def test_fmt_diff_shows_a_unified_diff(tmp_path: Path) -> None:
     assert "-    answer\n" in result.stdout
 
 
+def test_fmt_keeps_crlf_line_endings(tmp_path: Path) -> None:
+    # a flow saved on Windows: reformatting changes the layout, not every line's ending
+    path = tmp_path / "windows.ccf"
+    path.write_bytes(b"flow demo:\r\n  languages en-US\r\non start:\r\n    hangup\r\n")
+    assert ccf("fmt", str(path)).exit_code == 0
+    assert path.read_bytes() == \
+        b"flow demo:\r\n  languages en-US\r\n\r\non start:\r\n  hangup\r\n"
+    assert ccf("fmt", "--check", str(path)).exit_code == 0
+
+
 def test_fmt_leaves_files_with_syntax_errors_alone(broken: Path) -> None:
     before = broken.read_text(encoding="utf-8")
     result = ccf("fmt", str(broken))
     assert result.exit_code == 1
     assert "error[E001]" in result.stderr
     assert broken.read_text(encoding="utf-8") == before
+    # the summary says why the exit is 1 when nothing would be reformatted
+    assert result.stderr.endswith("reformatted 0 of 1 file; 1 not formatted: it has errors\n")
+    check = ccf("fmt", "--check", str(broken))
+    assert check.exit_code == 1
+    assert check.stderr.endswith("would reformat 0 of 1 file; 1 not formatted: it has errors\n")
 
 
 def test_fmt_example_is_already_formatted(tmp_path: Path) -> None:

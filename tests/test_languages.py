@@ -145,6 +145,23 @@ def test_used_module_without_a_language_of_the_entry(tmp_path: Path) -> None:
     assert [(d.code, d.span.line) for d in result] == [("W404", 4)]
     assert result[0].message == ("module `greetings` has prompts without fr-FR, which this "
                                  "flow declares")
+    # a module of the author's own: the fix is in it
+    assert result[0].help == "add fr-FR variants to the prompts of `greetings`"
+
+
+def test_a_module_used_twice_is_warned_of_once(tmp_path: Path) -> None:
+    # the second `use` is E101 already; the module's languages are one problem
+    result = diags(tmp_path, """
+        flow demo:
+          languages en-US, fr-FR
+
+        use stdlib.survey
+        use stdlib.survey
+
+        on start:
+          hangup
+    """)
+    assert [(d.code, d.span.line) for d in result] == [("W404", 4)]
 
 
 def test_used_module_with_the_same_languages_is_quiet(tmp_path: Path) -> None:

@@ -120,6 +120,34 @@ def test_interactive_asks_for_keys_after_each_prompt() -> None:
     assert "hang-up by caller" in result.stdout
 
 
+def test_interactive_caller_can_leave_a_voicemail() -> None:
+    # after hours the hotline takes a message: the person at the keyboard is asked
+    # after the beep, and speak:20s (offered at every question) leaves one
+    result = ccf("simulate", str(HOTLINE), "--at", "2026-11-30 22:00", "--interactive",
+                 input="speak:20s\n")
+    assert result.exit_code == 0, result.output
+    assert "caller may leave a message after the beep: speak:20s talks for 20 s" \
+        in result.stderr
+    assert "voicemail for service: stored, 20s" in result.stdout
+
+
+def test_interactive_caller_who_says_nothing_leaves_no_message() -> None:
+    result = ccf("simulate", str(HOTLINE), "--at", "2026-11-30 22:00", "--interactive",
+                 input="\n")
+    assert result.exit_code == 0, result.output
+    assert "voicemail for service: not stored" in result.stdout
+
+
+def test_a_refused_line_is_echoed_with_its_control_characters_escaped(small: Path) -> None:
+    # a pasted colour sequence: the error quotes it, the terminal does not act on it
+    result = ccf("simulate", str(small), "--interactive", input="\x1b[31m1\n")
+    assert "error: `\\x1b[31m1` is not something a caller can do" in result.stderr
+    assert "\x1b" not in result.stderr
+    pressed = ccf("simulate", str(small), "--press", "\x1b[2J")
+    assert pressed.exit_code == 2
+    assert "\\x1b[2J" in pressed.stderr and "\x1b" not in pressed.stderr
+
+
 def test_crm_db_is_used_on_a_copy(small: Path, tmp_path: Path) -> None:
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 
@@ -226,6 +254,28 @@ def test_a_flow_with_errors_is_exit_1_with_diagnostics(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error[E100]" in result.stderr or "error[" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_flow_with_errors_says_why_no_call_ran(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ccf"
+    path.write_text("flow bad\non start:\n  answer\n  goto nowhere\n", encoding="utf-8")
+    result = ccf("simulate", str(path))
+    # the last line says what the diagnostics above it mean for the call
+    assert result.stderr.strip().splitlines()[-1] == \
+        f"error: {path} has errors: fix them to simulate it (`ccf validate {path}`)"
+
+
+def test_a_broken_test_does_not_stop_the_flow_being_tried(small: Path) -> None:
+    # an author writing a test with a mistake in it can still try the flow by hand
+    small.with_name("small.test.ccf").write_text(
+        'test "li answers":\n  call from "+8613900000000"\n  expect answered by li\n',
+        encoding="utf-8")
+    result = ccf("simulate", str(small), "--press", "hangup")
+    assert result.exit_code == 0, result.stderr
+    assert "error[E303]" in result.stderr  # the test's mistake is still shown
+    assert "note: the errors are in test blocks: simulating the flow without them" \
+        in result.stderr
+    assert "Welcome to the small line" in result.stdout or "hang-up" in result.stdout
 
 
 def test_example_folder_copied_elsewhere_keeps_its_crm_and_agents(tmp_path: Path) -> None:

@@ -168,6 +168,19 @@ def test_agents_are_names_of_their_own_test_only(tmp_path: Path) -> None:
     assert [(d.code, d.span.line) for d in result] == [("E303", 8)]
 
 
+def test_an_agent_named_like_a_step_hides_neither(tmp_path: Path) -> None:
+    # the agents file's id `service` and the flow's queue `service` are both in reach
+    result = diags(tmp_path, """
+        test "service answers":
+          agent service skills [general]
+          call from "+1"
+          expect queue service
+          expect answered by service
+          expect step main_menu
+    """)
+    assert result == []
+
+
 def test_tests_in_the_flow_file_are_checked_too(tmp_path: Path) -> None:
     flow = tmp_path / "inline.ccf"
     flow.write_text(FLOW.lstrip() + '\ntest "inline":\n  expect hangup\n', encoding="utf-8")

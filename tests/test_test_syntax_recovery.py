@@ -97,3 +97,13 @@ def test_a_syntax_error_in_the_flow_still_fails_the_whole_file(tmp_path: Path) -
     assert result.exit_code == 1
     assert "the flow does not compile" in result.stdout
     assert summary(result.stdout) == "0 passed, 1 failed"
+
+
+def test_a_broken_blocks_place_is_written_as_its_tests_are(tmp_path: Path, monkeypatch) -> None:
+    # `ccf test .`: the test's line and its diagnostic's `-->` name the file alike
+    (tmp_path / "desk.ccf").write_text(FLOW, encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text(broken("a misspelt statement"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".")
+    assert "FAIL  desk.test.ccf:1  a misspelt statement" in result.stdout
+    assert "--> desk.test.ccf:3:3" in result.stdout

@@ -136,9 +136,12 @@ def _used_modules(program: Program) -> Iterator[Diagnostic]:
     wanted = [lang.tag for lang in declared_languages(entry.module) if TAG.match(lang.tag)]
     if not wanted:
         return
+    warned: set[str] = set()  # a module `use`d twice (E101) is one problem here
     for item in entry.module.items:
-        if not isinstance(item, ast.Use) or item.local_name not in entry.imports:
+        if not isinstance(item, ast.Use) or item.local_name not in entry.imports \
+                or item.local_name in warned:
             continue
+        warned.add(item.local_name)
         used = program.modules.get(entry.imports[item.local_name])
         if used is None:
             continue
@@ -152,6 +155,17 @@ def _used_modules(program: Program) -> Iterator[Diagnostic]:
             yield diagnostic(
                 "W404", f"module `{name}` has prompts without {', '.join(missing)}, which this "
                         "flow declares", item.span,
-                help=f"add {', '.join(missing)} variants to the prompts of `{name}`",
+                help=_add_variants_help(item.path, missing),
                 notes=("callers in those languages hear that module's prompts in another "
                        "language, or nothing",))
+
+
+def _add_variants_help(path: tuple[str, ...], missing: list[str]) -> str:
+    name, languages = ".".join(path), ", ".join(missing)
+    if path[0] != "stdlib":
+        return f"add {languages} variants to the prompts of `{name}`"
+    # the library is installed with ccdsl (an upgrade replaces it): the author's way
+    # is a copy of their own, or accepting its languages
+    return (f"the standard library is not yours to edit: for {languages} prompts copy "
+            f"stdlib_flows/{'/'.join(path[1:])}.ccf beside this flow and `use {path[-1]}`; "
+            "to accept its other languages, end this line with `# ccf: ignore[W404]`")

@@ -104,10 +104,11 @@ def _duplicate_names(tests) -> Iterator[Diagnostic]:
 
 def _test(test: ast.Test, declared: dict[str, str], sources,
           crm_types: list[str] = ()) -> Iterator[Diagnostic]:
-    names = dict(declared)
+    # a name may be both: the agents file's `service` and the flow's queue `service`
+    names = {name: {kind} for name, kind in declared.items()}
     for stmt in test.body:
         if isinstance(stmt, ast.TestAgent):
-            names[stmt.name] = "agent"
+            names.setdefault(stmt.name, set()).add("agent")
     calls = [s for s in test.body if isinstance(s, ast.TestCall)]
     if not calls:
         yield diagnostic("E303", f"test {_quoted(test.name)} never makes a call", test.name.span,
@@ -197,7 +198,7 @@ def _press(stmt: ast.TestPress) -> Iterator[Diagnostic]:
                      help='write the keys in quotes, such as `press "1"` or `press "123456#"`')
 
 
-def _expect(stmt: ast.TestExpect, names: dict[str, str], sources,
+def _expect(stmt: ast.TestExpect, names: dict[str, set[str]], sources,
             crm_types: list[str]) -> Iterator[Diagnostic]:
     kind = EXPECT_KINDS.get(stmt.kind)
     kinds = ", ".join(EXPECT_KINDS)
@@ -231,11 +232,12 @@ def _expect(stmt: ast.TestExpect, names: dict[str, str], sources,
         target = stmt.value
     if not isinstance(target, ast.Name) or not kind.names:
         return
-    found = names.get(target.id)
-    if found in kind.names:
+    kinds = names.get(target.id, set())
+    if kinds & set(kind.names):
         return
+    found = min(kinds) if kinds else None
     wanted = " or ".join(kind.names)
-    candidates = [n for n, k in names.items() if k in kind.names]
+    candidates = [n for n, k in names.items() if k & set(kind.names)]
     hint = did_you_mean(target.id, candidates)
     where = ("declared by an `agent` line of this test" if kind.names == ("agent",)
              else "declared in the flow")
@@ -248,3 +250,17 @@ def _expect(stmt: ast.TestExpect, names: dict[str, str], sources,
                      help=hint or f"name {article(wanted)} {where}")
 
 
+def agent_names(test) -> Iterator[ast.Name]:
+    """The bare names of a test's expectations that stand for an agent (`expect answered by
+    li`, `expect routed to li` when the test declares `agent li`): ids of the agents file,
+    not references to a step or queue that happens to have the name (the editor's rename)."""
+    if not isinstance(test, ast.Test):
+        return
+    agents = {s.name for s in test.body if isinstance(s, ast.TestAgent)}
+    for stmt in test.body:
+        kind = EXPECT_KINDS.get(stmt.kind) if isinstance(stmt, ast.TestExpect) else None
+        if kind is None or "agent" not in kind.names:
+            continue
+        target = stmt.value.func if isinstance(stmt.value, ast.Call) else stmt.value
+        if isinstance(target, ast.Name) and (kind.names == ("agent",) or target.id in agents):
+            yield target

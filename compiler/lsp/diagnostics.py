@@ -6,6 +6,7 @@ Must not check anything itself: the diagnostics come from the pipeline (document
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -49,8 +50,12 @@ def to_lsp(diag: Diagnostic, to_range: Callable[[Span], lsp.Range]) -> lsp.Diagn
             where = to_range(Span(diag.span.file, line, 1, line, 1))
         related.append(lsp.DiagnosticRelatedInformation(lsp.Location(uri, where), note))
     href = explanation_uri(diag.code)
+    message = message_of(diag)
+    if not uri.startswith("file:"):
+        # a buffer that is no file is compiled under a path of the server's making
+        message = message.replace(diag.span.file, uri)
     return lsp.Diagnostic(
-        range=here, message=message_of(diag), severity=SEVERITIES[diag.severity],
+        range=here, message=message, severity=SEVERITIES[diag.severity],
         code=diag.code, source="ccf",
         code_description=lsp.CodeDescription(href) if href else None,
         related_information=related or None)
@@ -63,4 +68,41 @@ def by_file(diags: Sequence[Diagnostic], files: Sequence[str],
     for diag in diags:
         if diag.span.file in out:
             out[diag.span.file].append(to_lsp(diag, to_range))
+    return out
+
+
+# a `use` line of the entry: `use billing`, `use stdlib.voicemail as vm`
+_USE = re.compile(r"use[ \t]+([^\W\d]\w*(?:\.[^\W\d]\w*)*)")
+
+
+def in_used_modules(diags: Sequence[Diagnostic], shown: set[str], entry: str,
+                    entry_lines: Sequence[str], to_range: Callable[[Span], lsp.Range]
+                    ) -> list[lsp.Diagnostic]:
+    """The errors of the modules a flow uses, which `ccf validate` reports with the flow,
+    put at the `use` line that brings each file in (else the first `use`), pointing at
+    the error: the editor shows only the files it has open, and the flow cannot be
+    checked past a module that does not load. `shown`: files published anyway."""
+    from ccdsl.compiler.loader import resolve_dotted
+
+    uses = []
+    for number, text in enumerate(entry_lines, 1):
+        found = _USE.match(text)
+        if found is not None:
+            dotted = found.group(1)
+            file = os.path.abspath(resolve_dotted(tuple(dotted.split(".")), entry)[2])
+            uses.append((Span(entry, number, 1, number, found.end() + 1), dotted, file))
+    out = []
+    for diag in diags:
+        if not diag.is_error or diag.span.file in shown or not uses:
+            continue
+        here = os.path.abspath(diag.span.file)
+        direct = next((u for u in uses if u[2] == here), None)
+        span, dotted, _ = direct or uses[0]
+        what = f"the module `{dotted}`" if direct else f"a module used through `{dotted}`"
+        out.append(lsp.Diagnostic(
+            range=to_range(span), message=f"{what} has an error: {message_of(diag)}",
+            severity=lsp.DiagnosticSeverity.Error, code=diag.code, source="ccf",
+            related_information=[lsp.DiagnosticRelatedInformation(
+                lsp.Location(path_to_uri(diag.span.file), to_range(diag.span)),
+                diag.message)]))
     return out

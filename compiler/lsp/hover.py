@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.checks.tests import agent_names
 from ccdsl.compiler.infer import infer
 from ccdsl.compiler.lsp.index import Index, Target, item_env
 from ccdsl.compiler.lsp.positions import contains
 from ccdsl.compiler.program import LoadedModule
+from ccdsl.compiler.skills_check import skill_names
 from ccdsl.source import Span
 from ccdsl.types import BUILTIN_RECORDS, describe
 
@@ -22,15 +24,23 @@ def item_at(index: Index, path: str, line: int) -> tuple[LoadedModule, object] |
     """The module and the top-level item (or test block) a line of a file is in."""
     program = index.program
     for test in program.tests:
-        if test.span.file == path and test.span.line <= line <= test.span.end_line:
+        if test.span.file == path and test.span.line <= line <= last_line(test.span):
             return program.entry_module, test
     module = index.module_of(path)
     if module is None:
         return None
     for item in module.module.items:
-        if item.span.line <= line <= item.span.end_line:
+        if item.span.line <= line <= last_line(item.span):
             return module, item
     return None
+
+
+def last_line(span: Span) -> int:
+    """The last line of a top-level item's own text: its span runs on over the newline
+    to column 1 of the line the next item starts on."""
+    if span.end_column == 1 and span.end_line > span.line:
+        return span.end_line - 1
+    return span.end_line
 
 
 def expression_at(item, line: int, column: int):
@@ -61,10 +71,25 @@ def hover_text(index: Index, path: str, line: int, column: int) -> str | None:
     expr = expression_at(item, line, column)
     if expr is None:
         return None
+    word = _agents_file_word(item, expr)
+    if word is not None:
+        return word
     t = infer(expr, item_env(index.ctx, module.key, item), None)
     source = index.ctx.sources.get(path)
     written = _snippet(source, expr.span) if source else None
     return f"`{written}`: {describe(t)}" if written else f"{describe(t)}"
+
+
+def _agents_file_word(item, expr) -> str | None:
+    """A skill of a skills list, or an agent a test names: words of the agents file."""
+    if any(name is expr for name in skill_names(item)):
+        return f"skill `{expr.id}`: agents with it in the agents file take the call"
+    if any(name is expr for name in agent_names(item)):
+        declared = next((s for s in item.body if isinstance(s, ast.TestAgent)
+                         and s.name == expr.id), None)
+        return f"agent `{expr.id}` of this test" + (
+            f", declared at line {declared.span.line}" if declared else "")
+    return None
 
 
 def _snippet(source, span: Span) -> str | None:
@@ -159,7 +184,9 @@ def declaration_text(index: Index, file: str, name: str) -> str:
     elif isinstance(node, ast.Const):
         t = index.ctx.constant_type(module.key, node)
         lines.append(f"```ccf\nconst {name}: {describe(t)}\n```")
-    source_lines = module.source.text.split("\n")[node.span.line - 1:node.span.end_line]
+    source_lines = module.source.text.split("\n")[node.span.line - 1:last_line(node.span)]
+    while len(source_lines) > 1 and not source_lines[-1].strip():
+        source_lines.pop()  # the blank lines before the next declaration
     if not isinstance(node, ast.Prompt):
         shown = source_lines[:MAX_LINES]
         more = "\n  …" if len(source_lines) > MAX_LINES else ""

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.checks.tests import agent_names
 from ccdsl.compiler.infer import infer, member_span, new_context
 from ccdsl.compiler.infer_env import Context, Env, uses
 from ccdsl.compiler.namespan import word_span
 from ccdsl.compiler.program import LoadedModule, Program
+from ccdsl.compiler.skills_check import skill_names
 from ccdsl.compiler.symbols import DECL_KINDS, Scope
 from ccdsl.source import Span
 
@@ -128,8 +130,11 @@ def _item(index: Index, key: str, module: LoadedModule, item) -> None:
         for param in item.params or ():
             index.add(word_span(item.span, param, sources, skip=skip),
                       ("var", path, local, param), is_def=True)
+    # skills and a test's agents are words of the agents file, not names of the flow
+    words = {id(name) for name in (*skill_names(item), *agent_names(item))}
     for node in ast.walk(item):
-        _node(index, env, path, local, node)
+        if id(node) not in words:
+            _node(index, env, path, local, node)
 
 
 def _resolve(index: Index, env: Env, path: str, name: str, local: str = "") -> Target | None:

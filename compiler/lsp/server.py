@@ -103,6 +103,9 @@ class CcfServer(LanguageServer):
             compiled.result.program.test_sources if compiled.result.program else ()))]
         found = diagnostics.by_file(compiled.result.diagnostics, list(dict.fromkeys(files)),
                                     self.range_of)
+        found[compiled.entry] = found.get(compiled.entry, []) + diagnostics.in_used_modules(
+            compiled.result.diagnostics, set(found), compiled.entry,
+            self.documents.lines(compiled.entry), self.range_of)
         for file, diags in found.items():
             if file == path or file in self.documents.texts:
                 self.text_document_publish_diagnostics(

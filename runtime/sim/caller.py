@@ -71,7 +71,8 @@ class ScriptedCaller:
     - `peek()` / `take()` the next key the caller presses, with its time;
     - `hangup_at()` the time the caller hangs up, if it is known yet;
     - `step_entered(step, now)` when the flow enters a step;
-    - `message_ms(now)` how long the caller talks into voicemail.
+    - `before_message(now)` after the voicemail beep, then `message_ms(now)` how
+      long the caller talks into voicemail.
     """
 
     def __init__(self, actions: Sequence[Action] = (), *, key_gap_ms: int = DEFAULT_KEY_GAP_MS,
@@ -120,6 +121,9 @@ class ScriptedCaller:
         if isinstance(action, HangUp) and action.in_step == step and self._hangup is None:
             self._hangup = now + ms_delta(action.after_ms or 0)
 
+    async def before_message(self, now: datetime) -> None:
+        """The voicemail beep has sounded: a script already says what comes next."""
+
     def message_ms(self, now: datetime) -> int:
         """How long the caller talks after the voicemail beep (before a
         hang-up cuts it, which the channel checks): a Speak's length, else 0,
@@ -166,20 +170,36 @@ Answer = Sequence[Action] | str | None
 AskKeys = Callable[[str], "Answer | Awaitable[Answer]"]
 
 
+# What an interactive caller is asked after the voicemail beep (`messages=True`).
+LEAVING_A_MESSAGE = "a message after the beep"
+
+
 class InteractiveCaller(ScriptedCaller):
     """A script written as the call goes: asked for when the flow listens
     and what was typed before is done. `describe` is set by the channel
-    before `listen` (what the flow waits for)."""
+    before `listen` (what the flow waits for). With `messages`, also asked
+    after a voicemail beep (LEAVING_A_MESSAGE), where `speak:20s` talks."""
 
     def __init__(self, ask: AskKeys, *, key_gap_ms: int = DEFAULT_KEY_GAP_MS,
-                 max_call_ms: int = DEFAULT_MAX_CALL_MS) -> None:
+                 max_call_ms: int = DEFAULT_MAX_CALL_MS, messages: bool = False) -> None:
         super().__init__((), key_gap_ms=key_gap_ms, max_call_ms=max_call_ms)
         self.ask = ask
+        self.messages = messages
+
+    async def before_message(self, now: datetime) -> None:
+        if self.messages and not (self._keys or self._hangup is not None
+                                  or self._current() is not None):
+            self.describe = LEAVING_A_MESSAGE
+            await self._ask(now)
 
     async def listen(self, now: datetime) -> None:
         if self._keys or self._hangup is not None or self._current() is not None:
             await super().listen(now)
             return
+        await self._ask(now)
+        await super().listen(now)
+
+    async def _ask(self, now: datetime) -> None:
         answer = self.ask(self.describe)
         if inspect.isawaitable(answer):
             answer = await answer
@@ -193,4 +213,3 @@ class InteractiveCaller(ScriptedCaller):
         self.actions = self.actions + tuple(answer)
         self._prev = max(now, self._prev or now)
         self._advance()
-        await super().listen(now)

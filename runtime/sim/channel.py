@@ -252,6 +252,7 @@ class SimChannel:
         self._check()
         for sound in greeting:  # the beep, when the flow wants one, is in the greeting
             self._hear(sound, "")
+        await self.caller.before_message(self.clock.now())
         talk = min(self.caller.message_ms(self.clock.now()), max_length_ms)
         start = self.clock.now()
         try:

@@ -200,7 +200,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                 note(text)
         clock = VirtualClock(scenario.start)
         line: list = []  # the channel, once made: the interactive caller reads what was heard
-        caller = (InteractiveCaller(_asking(ask, line)) if ask is not None
+        caller = (InteractiveCaller(_asking(ask, line), messages=True) if ask is not None
                   else ScriptedCaller(scenario.actions))
         info = CallInfo(call_id=call_id, caller_number=scenario.caller,
                         caller_name=scenario.caller_name, dialled=scenario.dialled,

@@ -98,6 +98,20 @@ def test_without_dot_svg_names_the_package(tmp_path) -> None:
     assert ccf("graph", HOTLINE, env={"PATH": str(empty)}).exit_code == 0
 
 
+def test_a_broken_test_does_not_stop_the_flow_being_drawn(tmp_path) -> None:
+    flow = tmp_path / "desk.ccf"
+    flow.write_text("flow desk:\n  languages en-US\n\non start:\n  answer\n  goto bye\n\n"
+                    "step bye:\n  hangup\n", encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text(
+        'test "li answers":\n  call from "+8613900000000"\n  expect answered by li\n',
+        encoding="utf-8")
+    result = ccf("graph", str(flow))
+    assert result.exit_code == 0, result.stderr
+    assert "error[E303]" in result.stderr
+    assert "note: the errors are in test blocks: drawing the flow without them" in result.stderr
+    assert '"bye"' in result.stdout or "bye" in result.stdout
+
+
 def test_a_flow_with_errors_is_not_drawn(tmp_path) -> None:
     bad = tmp_path / "bad.ccf"
     bad.write_text("flow bad\n\non start:\n  goto nowhere\n", encoding="utf-8")

@@ -80,6 +80,37 @@ async def test_an_untitled_buffer_gets_its_diagnostics_and_answers(client) -> No
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=here))
 
 
+async def test_an_empty_untitled_buffer_is_named_as_the_editor_names_it(client) -> None:
+    """The path an untitled buffer is compiled as is the server's own: a message names
+    the buffer by its URI, not by that made-up path."""
+    untitled = "untitled:Untitled-7"
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=untitled, language_id="ccf", version=1, text="")))
+    (found,) = await settles(client, untitled, lambda ds: ds != [])
+    assert found.code == "E009"
+    assert found.message.startswith("`untitled:Untitled-7` is empty")
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=untitled)))
+
+
+async def test_a_broken_module_that_is_not_open_shows_on_the_use_line(client, tmp_path) -> None:
+    """validate fails on an error in a used module: the open flow says so at the `use`
+    that brings the module in, pointing at the error, even when the module is not open."""
+    flow = tmp_path / "desk.ccf"
+    flow.write_text("flow desk:\n  languages en-US\n\nuse stdlib.survey\nuse billing\n\n"
+                    "on start:\n  answer\n  billing.greet()\n  hangup\n", encoding="utf-8")
+    (tmp_path / "billing.ccf").write_text(
+        "flow billing:\n  languages en-US\n\nsub greet(:\n  hangup\n", encoding="utf-8")
+    assert ccf("validate", str(flow)).exit_code == 1
+    (found,) = await open_file(client, flow)
+    assert (found.code, found.severity, found.range.start.line) == \
+        ("E001", lsp.DiagnosticSeverity.Error, 4)
+    assert found.message.startswith("the module `billing` has an error: ")
+    (where,) = found.related_information
+    assert where.location.uri == uri(tmp_path / "billing.ccf")
+    assert where.location.range.start.line == 3
+
+
 async def test_a_module_changed_on_disk_updates_the_open_flows(client, workspace: Path) -> None:
     """orders.ccf changed outside the editor (a git checkout): the editor's file watcher
     tells the server, and hotline.ccf, open, is checked again at once."""

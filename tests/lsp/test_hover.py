@@ -52,3 +52,31 @@ async def test_an_expression_shows_its_type(client, workspace: Path) -> None:
 async def test_a_step_shows_its_declaration(client, workspace: Path) -> None:
     text = await _hover(client, workspace / "hotline.ccf", "2 -> goto tech_support", 11)
     assert "```ccf\nstep tech_support:\n  play connecting\n" in text
+
+
+CONSTANTS = """flow consts:
+  languages en-US
+
+const base = 10
+const doubled = base * 2
+queue service skills [general] max_wait 60s
+const later = doubled + 1
+
+on start:
+  answer
+  hangup
+"""
+
+
+async def test_declarations_one_after_another_each_answer_for_their_own_line(
+        client, tmp_path: Path) -> None:
+    # a one-line declaration's text ends with its line: the next one is not part of it
+    path = tmp_path / "consts.ccf"
+    path.write_text(CONSTANTS, encoding="utf-8")
+    assert await _hover(client, path, "base * 2", len("base ")) == "`base * 2`: number"
+    assert await _hover(client, path, "doubled + 1", len("doubled ")) == "`doubled + 1`: number"
+    assert await _hover(client, path, "const base = 10", len("const base = ")) == "`10`: number"
+    quoted = await _hover(client, path, "base * 2", 1)
+    assert "const base = 10\n```" in quoted and "doubled" not in quoted
+    queue = await _hover(client, path, "const later = doubled", len("const later = d"))
+    assert "const doubled = base * 2\n```" in queue and "queue service" not in queue
