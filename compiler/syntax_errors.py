@@ -344,7 +344,8 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
                                                                                 expected)
     if misspelt is not None:
         return misspelt
-    extra = _word_after_expectation(line_text, tok, span)
+    extra = _word_after_expectation(line_text, tok, span) \
+        or _prompt_line_without_language(source, line_text, span, expected)
     if extra is not None:
         return extra
     if tok.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and tok.column == 1 \
@@ -434,6 +435,29 @@ def _word_after_expectation(line_text: str, tok, span: Span) -> Diagnostic | Non
                       Span(span.file, span.line, column, span.line, len(code) + 1),
                       help="an expectation ends with what it expects (`expect played "
                            "welcome`); only `expect queue NAME` takes more: `priority N`")
+
+
+_FIRST_LANGUAGE = re.compile(r"^[ \t]+languages[ \t]+([A-Za-z][\w-]*)", re.M)
+
+
+def _prompt_line_without_language(source: SourceFile, line_text: str, span: Span,
+                                  expected: set) -> Diagnostic | None:
+    """`tts "Welcome."` under `prompt welcome:`: the grammar read `tts` as the line's
+    language and wanted `tts` or `file` after it."""
+    words = line_text.split(maxsplit=1)
+    if len(words) < 2 or words[0] not in ("tts", "file") or not {"TTS", "FILE"} <= expected:
+        return None
+    start = len(line_text) - len(line_text.lstrip()) + 1
+    if span.column != line_text.index(words[1], start - 1 + len(words[0])) + 1:
+        return None
+    found = _FIRST_LANGUAGE.search(source.text)
+    language = found.group(1) if found else "en-US"
+    cut = comment_start(line_text)
+    written = (line_text[:cut] if cut >= 0 else line_text).strip()
+    return diagnostic("E001", "a prompt's line starts with its language",
+                      Span(span.file, span.line, start, span.line, start + len(words[0])),
+                      help=f"write `{language} {written}`: one line per language the prompt "
+                           "is played in, each beginning with the language's tag")
 
 
 def _opens_block(source: SourceFile, line: int) -> bool:
