@@ -69,11 +69,16 @@ def test_both_agents_of_a_transferred_call_save_their_own_and_both_are_shown(con
     # the CRM logs each agent's wrap-up once, naming the agent
     assert [(e["agent"], e["wrapup"]["reason"]) for e in crm.logged] == \
         [("zhang", "order status"), ("li", "refund")]
+    # each agent's wrap-up time goes to that agent's own offer (handling time per agent)
+    legs = console.store.query("SELECT agent, wrapup_ms FROM agent_legs WHERE call_id = 't1' "
+                               "ORDER BY seq")
+    assert [r["agent"] for r in legs] == ["zhang", "li"]
+    assert all(r["wrapup_ms"] is not None and r["wrapup_ms"] > 0 for r in legs), legs
     # the call's page shows both
     page = console.client("sup").get("/history/t1")
     assert page.status_code == 200
     part = page.text[page.text.index('id="call-wrapup"'):page.text.index("<h2>Recording")]
-    assert "by zhang" in part and "by li" in part
+    assert "saved by <strong>zhang</strong>" in part and "saved by <strong>li</strong>" in part
     assert "order status" in part and "refund" in part
     # each agent may open the form of a call they were asked about, though another came after
     assert console.client("zhang").get("/desk/wrapup/t1").status_code == 200
