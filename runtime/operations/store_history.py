@@ -63,7 +63,7 @@ def recent_calls(unwritten: Sequence[dict[str, Any]], read: ReadFile, caller: st
         ids = [r["call_id"] for r in newest]
         for row in read("SELECT call_id, agent, entered FROM wrapups WHERE call_id IN "
                         f"({', '.join('?' * len(ids))}) AND entered IS NOT NULL "
-                        "ORDER BY coalesce(seq, 0)", ids):
+                        "ORDER BY seq IS NULL, seq", ids):
             saved.setdefault(row["call_id"], []).append({"agent": row["agent"] or None,
                                                          "values": row["entered"]})
     return [{**r, "wrapups": saved.get(r["call_id"], [])} for r in newest]

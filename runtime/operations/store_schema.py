@@ -313,9 +313,11 @@ NEW_CALL_SQL = _insert("calls", (*CALL_COLUMNS, "run_id"))
 UPDATE_CALL_SQL = ("UPDATE calls SET " + ", ".join(f"{c} = ?" for c in UPDATE_COLUMNS)
                    + " WHERE call_id = ?")
 # the forms asked for (store_record's `wrapups`), written as the call's row is: a row there
-# already (saved first, on another worker) keeps its values
+# already keeps its values (saved first, on another worker) and what it says of the asking
 WRAPUP_COLUMNS = ("call_id", "agent", "seq", "asked_ms", "fields")
-ASKED_SQL = _insert("wrapups", WRAPUP_COLUMNS, " ON CONFLICT DO NOTHING")
+ASKED_SQL = _insert("wrapups", WRAPUP_COLUMNS, " ON CONFLICT (call_id, agent) DO UPDATE SET "
+                    + ", ".join(f"{c} = coalesce(wrapups.{c}, excluded.{c})"
+                                for c in WRAPUP_COLUMNS[2:]))
 # the view `events`' columns; an event_batches row holds all but call_id for each event
 EVENT_COLUMNS = ("call_id", "seq", "at", "at_ms", "kind", "step", "file", "line", "col", "data")
 EVENT_SQL = _insert("event_batches", ("call_id", "seq", "events"))

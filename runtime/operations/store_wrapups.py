@@ -99,18 +99,19 @@ def of_call(read: Callable[[str, tuple], list[Any]], call_id: str,
     `wrapup`, the last of them (None: none asked), for readers of one. `read`: the store's
     reader of the file; `asked`: the forms of the call in the store's memory, not all written
     yet (the file's rows, which have the values, come over them)."""
-    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    found: dict[str, tuple[int | None, dict[str, Any]]] = {}
     for w in asked:
-        found[w["agent"]] = (w["seq"] or 0, {"agent": w["agent"] or None,
-                                              "fields": _decoded(w["fields"]), "values": None})
+        found[w["agent"]] = (w["seq"], {"agent": w["agent"] or None,
+                                        "fields": _decoded(w["fields"]), "values": None})
     for r in read("SELECT agent, seq, fields, entered FROM wrapups WHERE call_id = ?",
                   (call_id,)):
-        seq = r["seq"] if r["seq"] is not None else found.get(r["agent"], (0,))[0]
-        fields = _decoded(r["fields"]) if r["fields"] is not None else \
-            found.get(r["agent"], (0, {}))[1].get("fields")
-        found[r["agent"]] = (seq, {"agent": r["agent"] or None, "fields": fields,
-                                   "values": _decoded(r["entered"])})
-    ordered = [w for _, w in sorted(found.values(), key=lambda pair: pair[0])]
+        seq, known = found.get(r["agent"], (None, {}))
+        found[r["agent"]] = (r["seq"] if r["seq"] is not None else seq, {
+            "agent": r["agent"] or None, "values": _decoded(r["entered"]),
+            "fields": _decoded(r["fields"]) if r["fields"] is not None else known.get("fields")})
+    # in the order asked; a wrap-up saved by an agent not asked for one comes after
+    ordered = [w for _, w in sorted(found.values(), key=lambda pair: (pair[0] is None,
+                                                                      pair[0] or 0))]
     return {"wrapups": ordered, "wrapup": ordered[-1] if ordered else None}
 
 

@@ -146,3 +146,27 @@ def test_the_pop_lists_every_agents_wrap_up_of_a_last_call(console) -> None:
     view = pop_view({"call": {"id": "now-1"}, "recent_calls": [last]}, UTC, "li")
     assert view["recent"][0]["wrapup"] == ("zhang: reason: order status, resolved: yes; "
                                            "li: reason: refund, resolved: no")
+
+
+def test_a_save_that_comes_before_its_form_keeps_its_values_and_gets_the_form(console) -> None:
+    """Another worker saved li's wrap-up while this one still ran the call (li's form not
+    written yet): the form written later fills in what was asked and leaves the values."""
+    from ccdsl.runtime.operations.store_wrapups import claim
+
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    first = [("call_started", {"caller": CALLER, "flow": "hotline"}),
+             ("agent_offered", {"agent": "li", "via": "dial"}),
+             ("agent_answered", {"agent": "li", "ring_ms": 1000})]
+    for seq, (kind, data) in enumerate(first, 1):
+        console.store.emit(Event("r1", seq, start + timedelta(seconds=seq), kind, data))
+    console.store.flush()
+    assert claim(console.store, "r1", {"reason": "order"}, None, "li")
+    later = [("conversation_ended", {"agent": "li", "talk_ms": 9000, "wrapup": True}),
+             ("wrapup_requested", {"agent": "li", "fields": ["reason"], "form": FORM[:1]}),
+             ("hangup", {"by": "agent"}), ("call_ended", {"outcome": "hangup"})]
+    for seq, (kind, data) in enumerate(later, 4):
+        console.store.emit(Event("r1", seq, start + timedelta(seconds=seq), kind, data))
+    console.store.flush()
+    assert console.store.call("r1")["wrapups"] == [
+        {"agent": "li", "fields": ["reason"], "values": {"reason": "order"}}]
+    assert console.store.query("SELECT seq FROM wrapups WHERE call_id = 'r1'") == [{"seq": 5}]

@@ -11,7 +11,7 @@ from ccf_cli import ccf
 from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.operations.store import CallStore
 
-from .test_wrapup_cli import simulated_store
+from .test_wrapup_cli import Served, simulated_store
 
 
 def call_log(crm: Path) -> list[dict]:
@@ -55,3 +55,26 @@ def test_another_agents_save_of_the_call_is_its_own(tmp_path: Path) -> None:
     with CallStore(store) as calls:
         saved = {w["agent"]: w["values"]["reason"] for w in calls.call("sim-1")["wrapups"]}
     assert saved == {"zhang": "order", "li": "refund"}
+
+
+def test_to_ccf_serve_each_agent_saves_once_and_the_api_shows_each(tmp_path: Path) -> None:
+    """The call li talked on, then wang (not asked for a form, as by a desktop that saves
+    anyway): li's second save is refused with exit 1, wang's is taken, GET /calls/ID has
+    both."""
+    import httpx
+
+    with Served(tmp_path) as served:
+        config = served.config(tmp_path)
+        runs = [ccf("wrapup", "1795.1", "-f", f"reason={reason}", "-f", "resolved=yes",
+                    "--agent", agent, "--config", str(config))
+                for agent, reason in (("li", "order"), ("li", "changed"), ("wang", "refund"))]
+        shown = httpx.get(f"http://127.0.0.1:{served.port}/calls/1795.1", timeout=10).json()
+    logged = served.call_log()
+    assert [r.exit_code for r in runs] == [0, 1, 0], [r.output for r in runs]
+    assert "error: the wrap-up of call 1795.1 by li is already saved" in runs[1].output
+    assert [(e["agent"], e["wrapup"]["reason"]) for e in logged] == \
+        [("li", "order"), ("wang", "refund")]
+    record = shown.get("call", shown)
+    assert [(w["agent"], w["values"]["reason"]) for w in record["wrapups"]] == \
+        [("li", "order"), ("wang", "refund")]
+    assert record["wrapup"]["agent"] == "wang"
