@@ -322,10 +322,11 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     store's `centre_events` (kind `wrapup_stored`) and log them to the CRM
     when there is one. Returns what became of the CRM log: "logged",
     "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
-    stored wrap-up. `once`: only if the call has no values stored yet, as
-    the database decides (store_wrapups.claim: another worker may save the
-    same call at the same instant); AlreadySaved, and nothing logged, if not.
-    A call keeps one wrap-up per agent: `agent`'s (None: the agent asked last)."""
+    stored wrap-up. A call keeps one wrap-up per agent: these are `agent`'s
+    (None: the agent asked last). `once`: only if that agent has no values
+    stored yet, as the database decides (store_wrapups.claim: another worker
+    may save the same wrap-up at the same instant); AlreadySaved, and
+    nothing logged, if not."""
     if once:
         if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms, agent):
             raise AlreadySaved(call_id)
