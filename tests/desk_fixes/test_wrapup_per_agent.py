@@ -170,3 +170,30 @@ def test_a_save_that_comes_before_its_form_keeps_its_values_and_gets_the_form(co
     assert console.store.call("r1")["wrapups"] == [
         {"agent": "li", "fields": ["reason"], "values": {"reason": "order"}}]
     assert console.store.query("SELECT seq FROM wrapups WHERE call_id = 'r1'") == [{"seq": 5}]
+
+
+def test_after_a_restart_both_agents_of_a_transferred_call_get_their_form_back(tmp_path):
+    from tests.console.rig import Console
+    from tests.desk_fixes.test_wrapup_restart import until
+
+    first = Console(tmp_path)
+    try:
+        store_transferred(first, "t1")
+    finally:
+        first.close()  # the server stops before either agent saved
+    again = Console(tmp_path)
+    try:
+        assert until(lambda: again.desk.status("zhang").wrapups == ("t1",)
+                     and again.desk.status("li").wrapups == ("t1",))
+        crm = Crm()
+        wire(again, crm)
+        for agent, reason in (("li", "refund"), ("zhang", "order status")):
+            web = again.client(agent)
+            saved = again.post(web, "/desk/wrapup/t1", **{"f.reason": reason,
+                                                          "f.resolved": "yes"})
+            assert saved.status_code == 200, saved.text
+            assert saved.json()["me"]["wrapups"] == []
+        assert [e["agent"] for e in crm.logged] == ["li", "zhang"]
+        assert [w["agent"] for w in again.store.call("t1")["wrapups"]] == ["zhang", "li"]
+    finally:
+        again.close()
