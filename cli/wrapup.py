@@ -34,8 +34,9 @@ def wrapup(
                                          "14:30, duration 90s; an empty value leaves an "
                                          "optional field empty."),
     agent: str = typer.Option(None, "--agent", "-a", metavar="AGENT",
-                              help="The agent entering the wrap-up (default: the agent the "
-                                   "form went to)."),
+                              help="The agent entering the wrap-up: each agent asked for "
+                                   "the form saves their own (default: the agent asked "
+                                   "last)."),
     config: ConfigOption = None,
     store: WriteStoreOption = None,
     crm: CrmOption = None,
@@ -51,9 +52,12 @@ def wrapup(
     Without --store it goes to the running `ccf serve`, found at the \\[api]
     address of ccf.toml (127.0.0.1:8573 without one); a call still in
     progress gets it when it ends. With --store, --crm DB also logs it to
-    that CRM's call_log. Exit status: 0 stored, 1 refused (the
-    problems are listed), 2 bad options, an unknown call or a missing store
-    or CRM, 4 when ccf serve is not running or does not answer.
+    that CRM's call_log. Each agent asked for the form (a transferred call
+    asks both agents) saves their own once: a second save by the same agent
+    is refused and changes nothing. Exit status: 0 stored, 1 refused (the
+    problems are listed, or this agent's wrap-up is saved already), 2 bad
+    options, an unknown call or a missing store or CRM, 4 when ccf serve is
+    not running or does not answer.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
 
@@ -161,7 +165,7 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
         events = calls.events(call)
         try:
             form = call_form(events, record.get("flow"), record.get("flow_version"),
-                             _ir_finder(events, flow))
+                             _ir_finder(events, flow), agent)
         except WrapupError as exc:
             hint = "" if flow else "; name it with --flow FILE"
             write(f"error: call {call}: {exc}{hint}\n", err=True)
@@ -178,9 +182,12 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
 
 async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
                  values: dict) -> int:
+    import sqlite3
+
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
-    from ccdsl.runtime.operations.wrapup import store_wrapup
+    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.runtime.operations.wrapup import AlreadySaved, store_wrapup
 
     crm = None
     if crm_path is not None:
@@ -192,7 +199,18 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
             write(f"error: the CRM `{crm_path}` cannot be opened: {exc}\n", err=True)
             return USAGE
     try:
-        state = await store_wrapup(calls, crm, call, agent, values, source="ccf")
+        # each agent's wrap-up is saved once (as ccf serve takes it): a second save by the
+        # same agent neither overwrites the values nor logs the call in the CRM again
+        state = await store_wrapup(calls, crm, call, agent, values, source="ccf", once=True)
+    except AlreadySaved:
+        by = f" by {agent}" if agent else ""
+        write(f"error: the wrap-up of call {visible(call)}{by} is already saved; a saved "
+              "wrap-up is not changed\n", err=True)
+        return PROBLEMS
+    except sqlite3.OperationalError as exc:  # nothing stored, nothing logged
+        write(f"error: the wrap-up of call {visible(call)} is not saved: {exc}; save it "
+              "again\n", err=True)
+        return PROBLEMS
     finally:
         if crm is not None:
             crm.close_now()

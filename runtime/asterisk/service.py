@@ -470,7 +470,7 @@ class LiveCentre:
         the outcome `handed_back`; centre_events notes the hand-back with the
         fallback the dialplan goes on to. A wrap-up
         entered while the call ran is stored now that its record is final."""
-        if self.wrapups is not None and call.info.call_id in self.wrapups.pending:
+        if self.wrapups is not None and self.wrapups.holds(call.info.call_id):
             task = asyncio.get_running_loop().create_task(
                 self.wrapups.call_ended(call.info.call_id))
             self._wrapup_tasks.add(task)

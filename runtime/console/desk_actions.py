@@ -185,8 +185,8 @@ def may_wrap_up(ctx: ConsoleContext, agent: str, call_id: str) -> None:
         raise missing
     if record.get("agent") == agent:
         return
-    asked = [e for e in ctx.store.events(call_id) if e.get("kind") == "wrapup_requested"]
-    if asked and (asked[-1].get("data") or {}).get("agent") == agent:
+    # asked of this agent, whoever was asked after (a transfer asks both agents)
+    if any(w.get("agent") == agent for w in record.get("wrapups") or ()):
         return
     raise missing
 

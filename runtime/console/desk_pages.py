@@ -63,7 +63,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         form, form_error = None, None
         due = form_due(status)
         if due:
-            form, form_error, _ = await off_loop(wrapup_form, ctx, due)
+            form, form_error, _ = await off_loop(wrapup_form, ctx, due, agent)
         return page(request, "desk.html", me=status.to_json(), pop=pop_view(pop, ctx.zone(), agent),
                     now=ctx.now().isoformat(),
                     today=await day.of(agent),
@@ -89,7 +89,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         agent = need_agent(request)
         call_id = request.path_params["call_id"]
         await off_loop(may_wrap_up, ctx, agent, call_id)
-        form, error, over = await off_loop(wrapup_form, ctx, call_id)
+        form, error, over = await off_loop(wrapup_form, ctx, call_id, agent)
         if form is None:
             if over:
                 ctx.desk.forget_wrapup(agent, call_id)  # its form will never come
@@ -193,6 +193,20 @@ def followups(ctx: ConsoleContext, agent: str) -> list[dict[str, Any]]:
 # ---- the pop -----------------------------------------------------------------------------
 
 
+def _pop_wrapups(recent: dict[str, Any]) -> str:
+    """A last call's saved wrap-ups as text: each agent's, named, when several agents saved
+    one (a transferred call), else the one's values."""
+    def values(found: Any) -> str:
+        return (", ".join(f"{k}: {text_of(v)}" for k, v in found.items())
+                if isinstance(found, dict) else text_of(found or ""))
+
+    saved = [w for w in recent.get("wrapups") or () if isinstance(w, dict)]
+    if len(saved) > 1:
+        return "; ".join(f"{text_of(w.get('agent') or '?')}: {values(w.get('values'))}"
+                         for w in saved)
+    return values(recent.get("wrapup"))
+
+
 def pop_view(pop: dict[str, Any] | None, zone: tzinfo,
              viewer: str | None = None) -> dict[str, Any] | None:
     """The screen pop (screenpop.payload) as the template shows it: text only,
@@ -205,14 +219,12 @@ def pop_view(pop: dict[str, Any] | None, zone: tzinfo,
     customer = pop.get("customer") or {}
     recent = []
     for r in pop.get("recent_calls") or []:
-        wrapup = r.get("wrapup") or {}
         mine = viewer is not None and r.get("agent") == viewer
         recent.append({"call_id": text_of(r.get("call_id")), "linked": mine,
                        "recorded": mine and bool(r.get("recorded")),
                        "time": local_text(text_of(r.get("time")), zone),
                        "outcome": text_of(r.get("outcome")), "agent": text_of(r.get("agent")),
-                       "wrapup": ", ".join(f"{k}: {text_of(v)}" for k, v in wrapup.items())
-                       if isinstance(wrapup, dict) else text_of(wrapup)})
+                       "wrapup": _pop_wrapups(r)})
     # one shape ringing or answered: the CRM record is shown as a flow's chosen record is
     chosen = flow_items(pop.get("items")) or (flow_items([customer])
                                               if isinstance(customer, dict) else [])
@@ -254,9 +266,9 @@ def value_text(value: Any) -> str:
 # ---- the wrap-up form --------------------------------------------------------------------
 
 
-def wrapup_form(ctx: ConsoleContext,
-                call_id: str) -> tuple[WrapupForm | None, str | None, bool]:
-    """The call's form as `ccf wrapup` finds it (its `wrapup_requested`
+def wrapup_form(ctx: ConsoleContext, call_id: str,
+                agent: str | None = None) -> tuple[WrapupForm | None, str | None, bool]:
+    """The call's form asked of `agent` as `ccf wrapup` finds it (its `wrapup_requested`
     event); names without types (a call stored before types were kept)
     become text fields. (None, why, over) when there is none: `over` when the
     call is gone or has ended, so the form will not come (while it runs, the
@@ -267,13 +279,14 @@ def wrapup_form(ctx: ConsoleContext,
     over = record.get("outcome") is not None
     events = ctx.store.events(call_id)
     try:
-        form = call_form(events, record.get("flow"), record.get("flow_version"), None)
+        form = call_form(events, record.get("flow"), record.get("flow_version"), None, agent)
         return form, None, over
     except WrapupError as exc:
         asked = [e for e in events if e.get("kind") == "wrapup_requested"]
         if not asked:
             return None, str(exc), over
-        data = asked[-1].get("data") or {}
+        theirs = [e for e in asked if (e.get("data") or {}).get("agent") == agent]
+        data = (theirs or asked)[-1].get("data") or {}
         _, names = form_from_event(data)
         fields = tuple(WrapupField(n, "any") for n in names)
         return WrapupForm(fields, data.get("agent")), None, over

@@ -110,7 +110,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                               root)
         voicemail_playable = audio_file([voicemail["file"]], root) if voicemail else None
         return page(request, "call.html", call=record, path=ivr_path(events), events=rows,
-                    wrapup=wrapup_view(record.get("wrapup")), recordings=recordings,
+                    wrapups=[w for w in map(wrapup_view, record.get("wrapups") or ()) if w],
+                    recordings=recordings,
                     voicemail=voicemail, playable=playable,
                     voicemail_playable=voicemail_playable,
                     started=local_iso(record.get("started"), zone),
@@ -142,7 +143,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
 
 
 def wrapup_view(wrapup: Any) -> dict[str, Any] | None:
-    """The stored wrap-up as (field, value) pairs, and who was asked for it."""
+    """One agent's stored wrap-up (the record's `wrapups` has each agent's) as (field, value)
+    pairs, and who was asked for it."""
     if not wrapup:
         return None
     if isinstance(wrapup, dict) and set(wrapup) == {"agent", "fields", "values"}:

@@ -61,16 +61,18 @@ def _call_json(call: _Call) -> dict[str, Any]:
 def recent_calls(history: Callable[[str, str, int], list[dict]], caller: str | None,
                  exclude: str, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
     """The caller's last calls from the call store (its `recent_calls`),
-    newest first, as the pop shows them."""
+    newest first, as the pop shows them: every agent's saved wrap-up of each
+    (`wrapups`, a transferred call's two), and `wrapup` the last one's values."""
     if not caller:
         return []
     rows = history(caller, exclude, limit)
     out = []
     for row in rows:
-        wrapup = json.loads(row["wrapup"]) if row.get("wrapup") else None
+        saved = [{"agent": w["agent"], "values": json.loads(w["values"])}
+                 for w in row.get("wrapups") or ()]
         out.append({"call_id": row["call_id"], "time": row["started"],
                     "outcome": row["outcome"], "agent": row["agent"],
-                    "wrapup": (wrapup or {}).get("values"),
+                    "wrapup": saved[-1]["values"] if saved else None, "wrapups": saved,
                     "recorded": bool(row.get("recording"))})
     return out
 

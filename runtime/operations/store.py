@@ -23,7 +23,7 @@ from typing import Any
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.values import to_json
-from ccdsl.runtime.operations import store_history, store_ids
+from ccdsl.runtime.operations import store_history, store_ids, store_wrapups
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
 from ccdsl.runtime.operations.database import check_target, connect, is_postgres, transaction
 from ccdsl.runtime.operations.database.contention import contended
@@ -385,14 +385,14 @@ class CallStore:
                                  call_id, dumps(dict(data))))
             self._queued()
 
-    def set_wrapup(self, call_id: str, values: Mapping[str, Any],
-                   wrapup_ms: int | None = None) -> None:
-        """Store what the agent entered after the call (and how long the
-        wrap-up took, for handling time). KeyError for a call the store has not."""
+    def set_wrapup(self, call_id: str, values: Mapping[str, Any], wrapup_ms: int | None = None,
+                   agent: str | None = None) -> None:
+        """Store what `agent` (None: the agent asked last) entered after the call (and how long
+        the wrap-up took, for handling time). KeyError for a call the store has not."""
         if self.call(call_id) is None:
             raise KeyError(call_id)
         with self._lock:
-            self._q.wrapups.append((call_id, to_json(dict(values)), wrapup_ms))
+            self._q.wrapups.append((call_id, to_json(dict(values)), wrapup_ms, agent))
             self._queued()
             self._cv.notify_all()
         self._sync()
@@ -580,11 +580,11 @@ class CallStore:
             return self._reader().execute(sql, args).fetchall()
 
     def call(self, call_id: str) -> dict[str, Any] | None:
-        """A call record as a dict (wrapup decoded), or None."""
+        """A call record as a dict (its wrap-ups: store_wrapups.of_call), or None."""
         self._sync()
         with self._lock:
             record, _ = self._in_memory(call_id)
-            memory = dict(record.row) if record is not None else None
+            memory, asked = (dict(record.row), list(record.wrapups)) if record else (None, [])
         with self._read_lock:
             row = self._reader().execute("SELECT * FROM calls WHERE call_id=?",
                                          (self._stored_id(call_id),)).fetchone()
@@ -595,7 +595,7 @@ class CallStore:
             out.update({k: v for k, v in memory.items()
                         if k != "previous_call" or out.get(k) is None})
             out["call_id"] = row["call_id"] if row is not None else call_id
-        out["wrapup"] = json.loads(out["wrapup"]) if out["wrapup"] else None
+        out.update(store_wrapups.of_call(self._read_file, out["call_id"], asked))
         return out
 
     def events(self, call_id: str) -> list[dict[str, Any]]:

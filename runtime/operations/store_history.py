@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 ReadFile = Callable[[str, tuple | list], list[Any]]
-RECENT_KEYS = ("call_id", "started", "started_ms", "outcome", "agent", "wrapup", "recording")
+RECENT_KEYS = ("call_id", "started", "started_ms", "outcome", "agent", "recording")
 
 
 def last_agent(unwritten: Sequence[dict[str, Any]], read: ReadFile, phone: str,
@@ -39,7 +39,8 @@ def recent_calls(unwritten: Sequence[dict[str, Any]], read: ReadFile, caller: st
                  exclude: str, limit: int) -> list[dict[str, Any]]:
     """The caller's last `limit` finished calls that started before `exclude`
     (the call being offered), newest first: call_id, started, started_ms,
-    outcome, agent, wrapup (JSON text), recording as stored. A call still in
+    outcome, agent, recording as stored, and `wrapups`: every agent's saved wrap-up of the
+    call ({"agent", "values" (JSON text)}, in the order they were asked). A call still in
     progress (another line of the same caller) has no outcome yet to show."""
     found = {row["call_id"]: {k: row[k] for k in RECENT_KEYS} for row in unwritten
              if row["caller"] == caller and row["call_id"] != exclude}
@@ -56,7 +57,16 @@ def recent_calls(unwritten: Sequence[dict[str, Any]], read: ReadFile, caller: st
     done = [r for r in found.values() if r["outcome"] is not None
             and (before is None or (r["started_ms"] or 0) <= before)]
     newest = sorted(done, key=lambda r: (r["started_ms"] or 0, r["call_id"]), reverse=True)
-    return newest[:limit]
+    newest = newest[:limit]
+    saved: dict[str, list[dict[str, Any]]] = {}
+    if newest:
+        ids = [r["call_id"] for r in newest]
+        for row in read("SELECT call_id, agent, entered FROM wrapups WHERE call_id IN "
+                        f"({', '.join('?' * len(ids))}) AND entered IS NOT NULL "
+                        "ORDER BY seq IS NULL, seq", ids):
+            saved.setdefault(row["call_id"], []).append({"agent": row["agent"] or None,
+                                                         "values": row["entered"]})
+    return [{**r, "wrapups": saved.get(r["call_id"], [])} for r in newest]
 
 
 def _started_ms(unwritten: Sequence[dict[str, Any]], read: ReadFile,

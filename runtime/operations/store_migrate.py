@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from ccdsl.runtime.operations.database import is_postgres, shown, transaction
 from ccdsl.runtime.operations.database.dialect import COMPAT_SQL
 from ccdsl.runtime.operations.store_schema import (
+    CARRY_WRAPUPS,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -64,7 +65,7 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
             return
         for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
             for statement in MIGRATIONS.get(version, ()):
-                if not _has_column(db, statement):
+                if needed(db, statement):
                     db.execute(statement)
     if isinstance(db, sqlite3.Connection):
         for statement in statements(SCHEMA):
@@ -77,17 +78,26 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
                (datetime.now(UTC).isoformat(timespec="seconds"),))
 
 
-def _has_column(db: sqlite3.Connection, statement: str) -> bool:
-    """Whether an `ALTER TABLE t ADD COLUMN c ...` has nothing to add (a
-    file whose version was set back by hand, or an interrupted upgrade)."""
+def needed(db: sqlite3.Connection, statement: str) -> bool:
+    """Whether a migration's statement has something to do: an `ALTER TABLE t ADD COLUMN c`
+    not when the column is there, a `DROP COLUMN c` (and carrying calls.wrapup over to
+    wrapups) not when it is gone (a file whose version was set back by hand, an interrupted
+    upgrade, or a file of the first versions, whose calls had no wrap-up)."""
     words = statement.split()
-    if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
-        return False
+    if statement == CARRY_WRAPUPS:
+        return _has_column(db, "calls", "wrapup")
+    if words[:2] != ["ALTER", "TABLE"] or words[3:4] not in (["ADD"], ["DROP"]) \
+            or words[4:5] != ["COLUMN"]:
+        return True
+    return _has_column(db, words[2], words[5]) == (words[3] == "DROP")
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
     if not isinstance(db, sqlite3.Connection):  # PostgreSQL: its catalogue, this schema's
         return db.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
                           "current_schema() AND table_name = ? AND column_name = ?",
-                          (words[2].lower(), words[5].lower())).fetchone() is not None
-    return any(r[1] == words[5] for r in db.execute(f"PRAGMA table_info({words[2]})"))
+                          (table.lower(), column.lower())).fetchone() is not None
+    return any(r[1] == column for r in db.execute(f"PRAGMA table_info({table})"))
 
 
 def version_of(db: sqlite3.Connection) -> int | None:

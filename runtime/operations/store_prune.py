@@ -19,7 +19,8 @@ BATCH = 500  # calls (or centre events) a transaction deletes: a serving writer 
 FINISHED_CALLBACKS = ("done", "failed", "given_up")
 # every table with rows of one call, the call's own row last
 CALL_TABLES = ("event_batches", "menu_choices", "node_visits", "queue_visits", "agent_legs",
-               "recordings", "queue_callbacks", "removed_files")
+               "recordings", "queue_callbacks", "removed_files", "wrapups")
+SINCE = {"removed_files": 11, "wrapups": 13}  # the schema version a table came with
 # the agent-time report reads agent_state events over any range: they stay
 KEPT_CENTRE_KINDS = ("agent_state",)
 
@@ -102,7 +103,7 @@ def schema_version(db) -> int:
 
 def _tables(db) -> tuple[str, ...]:
     version = schema_version(db)
-    return tuple(t for t in CALL_TABLES if t != "removed_files" or version >= 11)
+    return tuple(t for t in CALL_TABLES if version >= SINCE.get(t, 0))
 
 
 # meta's `pruned_before_ms`: the latest --before a prune took; before it, only the rollups

@@ -14,8 +14,19 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from ccdsl.runtime.operations.centre_time import utc_text
-from ccdsl.runtime.operations.store_record import VISITS, CallRecord, dumps, row_values
-from ccdsl.runtime.operations.store_schema import CALL_COLUMNS, UPDATE_COLUMNS, VISIT_SQL
+from ccdsl.runtime.operations.store_record import (
+    VISITS,
+    CallRecord,
+    dumps,
+    row_values,
+    unwritten_wrapups,
+)
+from ccdsl.runtime.operations.store_schema import (
+    CALL_COLUMNS,
+    UPDATE_COLUMNS,
+    VISIT_SQL,
+    WRAPUP_COLUMNS,
+)
 from ccdsl.runtime.operations.store_writer import Batch, Job
 
 log = logging.getLogger("ccdsl.store")
@@ -113,6 +124,9 @@ class Pending:
             else:
                 batch.inserts.append(row_values(call.row, CALL_COLUMNS))
                 call.stored = True
+            if len(call.wrapups) > call.wrapups_written:  # a form asked for since
+                batch.visits.setdefault("wrapups", []).extend(
+                    row_values(w, WRAPUP_COLUMNS) for w in unwritten_wrapups(call))
         for table, columns, _ in VISIT_SQL:
             rows = [row_values(r, columns) for call in self.finished
                     for r in getattr(call, VISITS[table])]

@@ -110,6 +110,9 @@ class CallRecord:
     ringing: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # in-queue call-backs booked
+    # the wrap-up forms asked for, one per agent (wrapups rows), and how many are written
+    wrapups: list[dict[str, Any]] = field(default_factory=list)
+    wrapups_written: int = 0
     stored: bool = False  # its row is in the file, or in a write already handed over
 
     def settle_ringing(self, outcome: str, keep: Any = _NOBODY) -> None:
@@ -350,8 +353,19 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 def _fold_wrapup(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:
-    call.row["wrapup"] = dumps({"agent": data.get("agent"), "fields": data.get("fields"),
-                                 "values": None})
+    # each agent asked keeps a form of their own (a transferred call asks both agents); an
+    # agent asked again on the same call (transferred back) still has the one
+    agent = _text(data.get("agent") or call.row["agent"]) or ""
+    if all(w["agent"] != agent for w in call.wrapups):
+        call.wrapups.append({"call_id": call.row["call_id"], "agent": agent, "seq": seq,
+                             "asked_ms": ms, "fields": dumps(data.get("fields"))})
+
+
+def unwritten_wrapups(call: CallRecord) -> list[dict[str, Any]]:
+    """The forms asked for since the call's last write (then counted as written)."""
+    new = call.wrapups[call.wrapups_written:]
+    call.wrapups_written = len(call.wrapups)
+    return new
 
 
 def _fold_error(call: CallRecord, seq: int, data: Mapping[str, Any], at: str, ms: int) -> None:

@@ -23,11 +23,13 @@ from ccdsl.runtime.operations.store_record import (
     row_values,
 )
 from ccdsl.runtime.operations.store_schema import (
+    ASKED_SQL,
     CALL_COLUMNS,
     KEEPING,
     UPDATE_CALL_SQL,
     UPDATE_COLUMNS,
     VISIT_SQL,
+    WRAPUP_COLUMNS,
 )
 
 log = logging.getLogger("ccdsl.store")
@@ -191,7 +193,7 @@ def _end_dead_run(db: sqlite3.Connection, dead: int, why: str, note: str, now: d
 def _close(db: sqlite3.Connection, call_id: str, why: str, now: datetime, closer: str) -> None:
     """One open call's record rebuilt from its stored events (as the store
     folds them while a call runs), closed at its last event."""
-    stored = db.execute("SELECT started, started_ms, previous_call, wrapup FROM calls "
+    stored = db.execute("SELECT started, started_ms, previous_call FROM calls "
                         "WHERE call_id = ?", (call_id,)).fetchone()
     row = dict.fromkeys(CALL_COLUMNS)
     row.update(call_id=call_id, started=stored[0], started_ms=stored[1], previous_call=stored[2],
@@ -211,8 +213,9 @@ def _close(db: sqlite3.Connection, call_id: str, why: str, now: datetime, closer
     interrupt(call, at or now.isoformat(), ms if ms is not None else int(now.timestamp() * 1000),
               f"interrupted: the {why}; its last event was at {at}; closed at "
               f"{now.isoformat()} by {closer}")
-    row["wrapup"] = stored[3] or row["wrapup"]  # entered while it ran (ccf wrapup)
     db.execute(UPDATE_CALL_SQL, (*row_values(row, UPDATE_COLUMNS), call_id))
+    # the forms asked for; one saved while it ran (ccf wrapup) keeps its values
+    db.executemany(ASKED_SQL, [row_values(w, WRAPUP_COLUMNS) for w in call.wrapups])
     for table, columns, sql in VISIT_SQL:
         rows = [row_values(r, columns) for r in getattr(call, VISITS[table])]
         if rows:

@@ -9,7 +9,7 @@ from ccdsl.runtime.operations.removed_files import CRM_TOLD_SCHEMA, REMOVED_FILE
 from ccdsl.runtime.operations.rollup import BACKFILL, ROLLUP_SCHEMA, SCHEMA_11_ROLLUPS
 from ccdsl.runtime.operations.workers_schema import WORKERS_SCHEMA
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 # schema 4: one row per recording of a call, filled when the call ends (the
 # migration from 3 makes the table and fills it from the stored events)
@@ -46,6 +46,26 @@ CALLBACKS_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS queue_callbacks_status ON queue_callbacks "
     "(status, next_attempt_ms)",
 )
+# schema 13: one wrap-up per call and agent asked for one (every agent whose talk on the call
+# ended), the only place a wrap-up is kept: the form asked for is written as the call's row is,
+# the values by the save (store_wrapups.py), which takes them only while the row has none
+WRAPUPS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS wrapups ("
+    " call_id TEXT NOT NULL, agent TEXT NOT NULL,"  # agent '': not known (a save with none)
+    " seq INTEGER,"  # of the wrapup_requested event: the order agents were asked in
+    " asked_ms INTEGER,"  # NULL: stored before schema 13, or saved before it was asked
+    " fields TEXT,"  # JSON: the names of the form's fields
+    " entered TEXT,"  # JSON: the values the agent saved; NULL until saved
+    " PRIMARY KEY (call_id, agent))",
+    # the forms waiting to be filled in (store_wrapups.waiting): few, whatever the calls
+    "CREATE INDEX IF NOT EXISTS wrapups_unsaved ON wrapups (agent, call_id) WHERE entered IS NULL",
+)
+# the one wrap-up a call kept before schema 13, as its agent's (run only where there is one:
+# store_migrate.needed)
+CARRY_WRAPUPS = ("INSERT INTO wrapups (call_id, agent, fields, entered) "
+                 "SELECT call_id, coalesce(json_extract(wrapup, '$.agent'), agent, ''), "
+                 "json_extract(wrapup, '$.fields'), json_extract(wrapup, '$.values') "
+                 "FROM calls WHERE wrapup IS NOT NULL")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -75,7 +95,6 @@ CREATE TABLE IF NOT EXISTS calls (
     recording         TEXT,
     voicemail_mailbox TEXT,
     voicemail_file    TEXT,
-    wrapup            TEXT,     -- JSON: {"agent", "fields", "values"}
     error             TEXT,
     previous_call     TEXT,     -- schema 6: the earlier call of the same Asterisk Uniqueid
     run_id            INTEGER   -- schema 6: the run (runs) that wrote the call
@@ -181,13 +200,16 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """ + "".join(f"{statement};\n" for statement in (*RECORDINGS_SCHEMA, *CALLBACKS_SCHEMA,
                                                    *ROLLUP_SCHEMA, *REMOVED_FILES_SCHEMA,
-                                                   *WORKERS_SCHEMA))
+                                                   *WORKERS_SCHEMA, *WRAPUPS_SCHEMA))
 
 # What opening a file of an older schema version changes, by the version it
 # had; SCHEMA then adds whatever is missing. Version 1 had an index
 # events_step on events (step, kind) that no report query uses
 # (docs/store.md) and that cost every event row an index insert.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 13 keeps each agent's wrap-up of a call (wrapups) instead of the one calls.wrapup
+    # held: that one is carried over as its agent's, and the column goes
+    12: (*WRAPUPS_SCHEMA, CARRY_WRAPUPS, "ALTER TABLE calls DROP COLUMN wrapup"),
     # version 12 notes when the CRM was told of each removed file (removed_files.py): the files
     # removed before it are not, so the next prune tells an HTTP CRM of them
     11: CRM_TOLD_SCHEMA,
@@ -258,7 +280,7 @@ CALL_COLUMNS = ("call_id", "flow", "flow_version", "caller", "dialled", "custome
                  "started", "started_ms", "answered", "ended", "ended_ms", "duration_ms",
                  "outcome", "ended_by", "queue", "wait_ms", "agent", "talk_ms",
                  "talked_to_agent", "recording", "voicemail_mailbox", "voicemail_file",
-                 "wrapup", "error", "previous_call")
+                 "error", "previous_call")
 # what a later write of a call's row sets: the writer alone sets the link to
 # an earlier call, when it first inserts the row
 UPDATE_COLUMNS = tuple(c for c in CALL_COLUMNS if c not in ("call_id", "previous_call"))
@@ -288,12 +310,14 @@ def _insert(table: str, columns: tuple[str, ...], tail: str = "") -> str:
 
 # the statements of a write, made once; a new call's row ends with its run_id
 NEW_CALL_SQL = _insert("calls", (*CALL_COLUMNS, "run_id"))
-# wrap-up values stored (store_wrapups.write: perhaps by another worker, while this one ran
-# the call) are never written over by the call's row, which holds only the form asked for
-_KEEP_VALUES = "CASE WHEN json_extract(wrapup, '$.values') IS NOT NULL THEN wrapup ELSE ? END"
-UPDATE_CALL_SQL = ("UPDATE calls SET " + ", ".join(
-    f"{c} = {_KEEP_VALUES if c == 'wrapup' else '?'}" for c in UPDATE_COLUMNS)
-    + " WHERE call_id = ?")
+UPDATE_CALL_SQL = ("UPDATE calls SET " + ", ".join(f"{c} = ?" for c in UPDATE_COLUMNS)
+                   + " WHERE call_id = ?")
+# the forms asked for (store_record's `wrapups`), written as the call's row is: a row there
+# already keeps its values (saved first, on another worker) and what it says of the asking
+WRAPUP_COLUMNS = ("call_id", "agent", "seq", "asked_ms", "fields")
+ASKED_SQL = _insert("wrapups", WRAPUP_COLUMNS, " ON CONFLICT (call_id, agent) DO UPDATE SET "
+                    + ", ".join(f"{c} = coalesce(wrapups.{c}, excluded.{c})"
+                                for c in WRAPUP_COLUMNS[2:]))
 # the view `events`' columns; an event_batches row holds all but call_id for each event
 EVENT_COLUMNS = ("call_id", "seq", "at", "at_ms", "kind", "step", "file", "line", "col", "data")
 EVENT_SQL = _insert("event_batches", ("call_id", "seq", "events"))

@@ -1,5 +1,6 @@
-"""Wrap-ups in the call store: writing a call's values (taken once, decided by the database, so
-two workers saving at once store one), and which forms an agent has not filled in yet.
+"""Wrap-ups in the call store, one per call and agent asked (table wrapups): writing an agent's
+values (taken once per agent, decided by the database, so two workers saving at once store one),
+reading a call's, and which forms an agent has not filled in yet.
 
 Must not talk to the CRM or the console: wrapup.py and the desk do.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,66 +26,93 @@ log = logging.getLogger("ccdsl.store")
 # of the call; `ccf wrapup` and the API still take it.
 WINDOW_MS = 12 * 3600 * 1000
 CLAIM_WAIT_S = 10.0  # how long a claim waits for another writer's lock (then an error)
-ASKED_SQL = ("SELECT call_id FROM calls WHERE agent = ? AND started_ms >= ? "
-             "AND wrapup IS NOT NULL AND json_extract(wrapup, '$.agent') = ? "
-             "AND json_extract(wrapup, '$.values') IS NULL "
-             "ORDER BY started_ms DESC, call_id DESC LIMIT ?")
-ALL_ASKED_SQL = ("SELECT agent, call_id FROM calls WHERE started_ms >= ? "
-                 "AND wrapup IS NOT NULL AND json_extract(wrapup, '$.agent') = agent "
-                 "AND json_extract(wrapup, '$.values') IS NULL ORDER BY started_ms, call_id")
+UNSAVED_SQL = ("SELECT w.call_id FROM wrapups w JOIN calls c ON c.call_id = w.call_id "
+               "WHERE w.agent = ? AND w.entered IS NULL AND c.started_ms >= ? "
+               "ORDER BY c.started_ms DESC, w.call_id DESC LIMIT ?")
+ALL_UNSAVED_SQL = ("SELECT w.agent, w.call_id FROM wrapups w JOIN calls c "
+                   "ON c.call_id = w.call_id WHERE w.entered IS NULL AND w.agent <> '' "
+                   "AND c.started_ms >= ? ORDER BY c.started_ms, w.call_id")
+# an agent's last answered offer on a call: the one the agent's wrap-up time goes to
+AGENT_LEG = ("SELECT seq, offered_ms, agent, queue, wrapup_ms FROM agent_legs WHERE call_id = ? "
+             "AND agent = ? AND outcome = 'answered' ORDER BY seq DESC LIMIT 1")
+# the values of (call, agent): a row asked for takes them while it has none; a save that
+# comes before the form was written (another worker's call, still running) makes the row
+_SAVE = ("INSERT INTO wrapups (call_id, agent, entered) VALUES (?, ?, ?) "
+         "ON CONFLICT (call_id, agent) DO UPDATE SET entered = excluded.entered")
+_SAVE_ONCE = _SAVE + " WHERE wrapups.entered IS NULL"
 
 
 def write(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | None,
-          once: bool = False) -> bool:
-    """Store a call's wrap-up values (JSON) in the open write transaction of `db`, with the
-    wrap-up time of its last answered leg and the rollups' handling time. `once`: only when
-    no values are stored yet, by a conditional UPDATE whose row count says whether these are
-    the call's values (another worker's save of the same instant then counts none, on SQLite
-    and PostgreSQL alike). Returns whether they were stored."""
-    row = db.execute("SELECT wrapup, agent, flow, started_ms, outcome FROM calls "
-                     "WHERE call_id = ?", (call_id,)).fetchone()
+          agent: str | None = None, once: bool = False) -> bool:
+    """Store `agent`'s wrap-up values (JSON) of a call in the open write transaction of `db`
+    (None: the agent asked last), with the wrap-up time of the agent's last answered leg and
+    the rollups' handling time. `once`: only when the agent has no values stored yet, by a
+    conditional upsert whose row count says whether these are the agent's values (another
+    worker's save of the same instant then counts none, on SQLite and PostgreSQL alike).
+    Another agent's values are never touched. Returns whether they were stored."""
+    row = db.execute("SELECT agent, flow, started_ms, outcome FROM calls WHERE call_id = ?",
+                     (call_id,)).fetchone()
     if row is None:
         log.error("call store: the wrap-up of call %s has no call to go to", call_id)
         return False
-    wrapup = json.loads(row[0]) if row[0] else {"agent": row[1], "fields": None}
-    if once and isinstance(wrapup, dict) and wrapup.get("values") is not None:
-        return False
-    wrapup = {**wrapup, "values": values} if isinstance(wrapup, dict) else \
-        {"agent": row[1], "fields": None, "values": values}
-    sql = "UPDATE calls SET wrapup = ? WHERE call_id = ?"
-    # as read above: a save that changed the row since is not overwritten
-    taken = db.execute(sql + " AND wrapup IS ?" if once else sql,
-                       (json_text.dumps(wrapup, ensure_ascii=False), call_id,
-                        *((row[0],) if once else ()))).rowcount
+    if agent is None:
+        last = db.execute("SELECT agent FROM wrapups WHERE call_id = ? "
+                          "ORDER BY coalesce(seq, 0) DESC LIMIT 1", (call_id,)).fetchone()
+        agent = last[0] if last is not None else (row[0] or "")
+    taken = db.execute(_SAVE_ONCE if once else _SAVE,
+                       (call_id, agent, json_text.dumps(values, ensure_ascii=False))).rowcount
     if once and taken != 1:
         return False
     if wrapup_ms is not None:
-        leg = db.execute(rollup.LAST_ANSWERED_LEG, (call_id,)).fetchone()
+        leg = db.execute(AGENT_LEG, (call_id, agent)).fetchone()
         if leg is None:
             return True
-        if row[4] is not None:  # an ended call: its figures are in the rollups
-            rollup.wrapup_changed(db, row[2], row[3], leg, wrapup_ms)
+        if row[3] is not None:  # an ended call: its figures are in the rollups
+            rollup.wrapup_changed(db, row[1], row[2], leg, wrapup_ms)
         db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE call_id = ? AND seq = ?",
                    (wrapup_ms, call_id, leg[0]))
     return True
 
 
-def claim(store, call_id: str, values: Any, wrapup_ms: int | None = None, *,
-          wait_s: float = CLAIM_WAIT_S) -> bool:
-    """Store a call's wrap-up values unless some are stored already, in one transaction of
-    its own (write(once=True)), after the store's writer has written what it holds (the
-    call's final row, which would otherwise come after and lose them). Returns whether these
-    are the call's values; sqlite3.OperationalError when another writer's lock lasts past
-    `wait_s` (nothing stored). Blocks: call it off the event loop."""
+def claim(store, call_id: str, values: Any, wrapup_ms: int | None = None,
+          agent: str | None = None, *, wait_s: float = CLAIM_WAIT_S) -> bool:
+    """Store `agent`'s wrap-up values of a call unless that agent's are stored already, in
+    one transaction of its own (write(once=True)), after the store's writer has written what
+    it holds (the form asked for, which the values fill in). Returns whether these are the
+    agent's values; sqlite3.OperationalError when another writer's lock lasts past `wait_s`
+    (nothing stored). Blocks: call it off the event loop."""
     if not store.flush(wait_s):
         raise sqlite3.OperationalError(f"the call store is locked by another writer (waited "
                                        f"{wait_s:g} s)")
     db = connect(store.path, busy_ms=int(wait_s * 1000))
     try:
         with transaction(db):
-            return write(db, call_id, to_json(dict(values)), wrapup_ms, once=True)
+            return write(db, call_id, to_json(dict(values)), wrapup_ms, agent, once=True)
     finally:
         db.close()
+
+
+def of_call(read: Callable[[str, tuple], list[Any]], call_id: str,
+            asked: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """A call's wrap-ups as its record shows them: `wrapups`, one {"agent", "fields",
+    "values"} per agent asked, in the order they were asked (values None: not saved yet), and
+    `wrapup`, the last of them (None: none asked), for readers of one. `read`: the store's
+    reader of the file; `asked`: the forms of the call in the store's memory, not all written
+    yet (the file's rows, which have the values, come over them)."""
+    found: dict[str, tuple[int | None, dict[str, Any]]] = {}
+    for w in asked:
+        found[w["agent"]] = (w["seq"], {"agent": w["agent"] or None,
+                                        "fields": _decoded(w["fields"]), "values": None})
+    for r in read("SELECT agent, seq, fields, entered FROM wrapups WHERE call_id = ?",
+                  (call_id,)):
+        seq, known = found.get(r["agent"], (None, {}))
+        found[r["agent"]] = (r["seq"] if r["seq"] is not None else seq, {
+            "agent": r["agent"] or None, "values": _decoded(r["entered"]),
+            "fields": _decoded(r["fields"]) if r["fields"] is not None else known.get("fields")})
+    # in the order asked; a wrap-up saved by an agent not asked for one comes after
+    ordered = [w for _, w in sorted(found.values(), key=lambda pair: (pair[0] is None,
+                                                                      pair[0] or 0))]
+    return {"wrapups": ordered, "wrapup": ordered[-1] if ordered else None}
 
 
 @dataclass(frozen=True)
@@ -99,23 +127,24 @@ class Waiting:
 
 def waiting(store, agent: str, now_ms: int, known: Sequence[str] = (), *,
             limit: int, window_ms: int = WINDOW_MS) -> Waiting:
-    """Which forms wait for `agent` (the calls the agent talked on last whose form was asked
-    of the agent and not filled in, started in the window), and which of `known` (the ids a
-    desk holds) no longer do. Reads the database every worker shares, so each worker's desk
+    """Which forms wait for `agent` (the calls whose form was asked of the agent and not
+    filled in by the agent, started in the window), and which of `known` (the ids a desk
+    holds) no longer do. Reads the database every worker shares, so each worker's desk
     shows the same forms; a call the store has not written yet is in neither."""
     since = now_ms - window_ms
-    rows = store.query(ASKED_SQL, (agent, since, agent, limit))
+    rows = store.query(UNSAVED_SQL, (agent, since, limit))
     unsaved = tuple(reversed([str(r["call_id"]) for r in rows]))
     rest = [c for c in dict.fromkeys(known) if c not in unsaved]
     done: set[str] = set()
     for start in range(0, len(rest), 500):
         part = rest[start:start + 500]
-        for r in store.query("SELECT call_id, started_ms, outcome, wrapup FROM calls WHERE "
-                             f"call_id IN ({', '.join('?' * len(part))})", tuple(part)):
-            wrapup = _decoded(r["wrapup"])
-            if (wrapup.get("values") is not None
+        for r in store.query("SELECT c.call_id, c.started_ms, c.outcome, w.agent, w.entered "
+                             "FROM calls c LEFT JOIN wrapups w ON w.call_id = c.call_id "
+                             f"AND w.agent = ? WHERE c.call_id IN ({', '.join('?' * len(part))})",
+                             (agent, *part)):
+            if (r["entered"] is not None
                     or (r["started_ms"] is not None and r["started_ms"] < since)
-                    or (r["outcome"] is not None and r["wrapup"] is None)):
+                    or (r["outcome"] is not None and r["agent"] is None)):
                 done.add(str(r["call_id"]))
     return Waiting(unsaved, frozenset(done))
 
@@ -125,14 +154,14 @@ def waiting_all(store, now_ms: int, *, limit: int,
     """Every agent's unsaved forms (as waiting() finds one agent's), oldest first, the
     newest `limit` of each: what a desk starting over the store shows (one read)."""
     out: dict[str, list[str]] = {}
-    for r in store.query(ALL_ASKED_SQL, (now_ms - window_ms,)):
+    for r in store.query(ALL_UNSAVED_SQL, (now_ms - window_ms,)):
         out.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
     return {agent: tuple(ids[-limit:]) for agent, ids in out.items()}
 
 
-def _decoded(text: Any) -> dict[str, Any]:
+def _decoded(text: Any) -> Any:
+    """JSON text as its value; None for none, or for text that is not JSON."""
     try:
-        found = json.loads(text) if text else None
+        return json.loads(text) if text else None
     except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
+        return None

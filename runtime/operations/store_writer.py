@@ -21,6 +21,7 @@ from ccdsl.runtime.operations.database.contention import contended
 from ccdsl.runtime.operations.store_ids import free_repeat, taken_of
 from ccdsl.runtime.operations.store_record import CallRecord
 from ccdsl.runtime.operations.store_schema import (
+    ASKED_SQL,
     CALL_COLUMNS,
     CENTRE_SQL,
     CHOICE_SQL,
@@ -65,7 +66,7 @@ class Batch:
     event_count: int = 0  # the events in them
     choices: list[tuple] = field(default_factory=list)  # menu_choices rows
     visits: dict[str, list[tuple]] = field(default_factory=dict)  # table -> rows
-    wrapups: list[tuple] = field(default_factory=list)  # (call_id, values JSON, wrapup_ms)
+    wrapups: list[tuple] = field(default_factory=list)  # (call_id, values, wrapup_ms, agent)
     centre: list[tuple] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)  # its finished calls, for reads
@@ -351,10 +352,12 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
         rows = batch.visits.get(table)
         if rows:
             db.executemany(sql + tail, rows)
+    if batch.visits.get("wrapups"):  # the forms asked for, before their values
+        db.executemany(ASKED_SQL, batch.visits["wrapups"])
     # before the wrap-ups: a wrap-up moves the rollups of a call already in them
     (rollup.rebuild_calls if keeping else rollup.calls_ended)(db, ended or [])
-    for call_id, values, wrapup_ms in batch.wrapups:
-        store_wrapups.write(db, call_id, values, wrapup_ms)
+    for call_id, values, wrapup_ms, agent in batch.wrapups:
+        store_wrapups.write(db, call_id, values, wrapup_ms, agent)
     if batch.centre:
         db.executemany(CENTRE_SQL, batch.centre)
     for job in batch.jobs:

@@ -288,7 +288,8 @@ def render_detail(detail, root: str | None = None, zone: tzinfo = UTC) -> str:
                    f"agent {visible(rec['agent'] or '-')}, "
                    f"customer {visible(rec['customer_id'] or '-')}\n")
     out.append("\nWrap-up:\n")
-    out.append(render_wrapup(record.get("wrapup")))
+    # each agent asked keeps their own (a transferred call: both agents')
+    out.append("".join(map(render_wrapup, record.get("wrapups") or ())) or render_wrapup(None))
     return "".join(out)
 
 
@@ -353,5 +354,6 @@ def call_json(detail) -> dict:
                     "data": to_json(e.data)} for e in detail.events],
         "path": [dict(v) for v in detail.visits],
         "recordings": list(detail.recordings),
-        "wrapup": detail.record.get("wrapup"),
+        "wrapup": detail.record.get("wrapup"),  # the last agent's
+        "wrapups": detail.record.get("wrapups") or [],
     }

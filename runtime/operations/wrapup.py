@@ -70,7 +70,8 @@ class WrapupError(Exception):
 
 
 class AlreadySaved(WrapupError):
-    """The call's wrap-up was stored before (by another worker, or another save)."""
+    """The agent's wrap-up of the call was stored before (by another worker, or another
+    save); another agent's of the same call is not."""
 
 
 # ---- the form --------------------------------------------------------------------------
@@ -108,15 +109,18 @@ IrLookup = Callable[[str, str | None], Mapping[str, Any] | None]  # (flow, versi
 
 
 def call_form(events: Sequence[Mapping[str, Any]], flow: str | None, version: str | None,
-              ir_of: IrLookup | None) -> WrapupForm:
+              ir_of: IrLookup | None, agent: str | None = None) -> WrapupForm:
     """The form of a call from its stored events (call store rows) and
-    the IR of its flow. WrapupError when the flow asked for no wrap-up or
-    the fields' types cannot be known."""
+    the IR of its flow: the one asked of `agent` (each agent whose talk
+    ended has one), or of the agent asked last (an agent not asked, or
+    None). WrapupError when the flow asked for no wrap-up or the fields'
+    types cannot be known."""
     requested = [e for e in events if e.get("kind") == "wrapup_requested"]
     if not requested:
         raise WrapupError("the call has no wrap-up form: its flow declares no `wrapup` "
                           "fields, or no agent talked to the caller")
-    data = requested[-1].get("data") or {}
+    theirs = [e for e in requested if (e.get("data") or {}).get("agent") == agent]
+    data = (theirs or requested)[-1].get("data") or {}
     form, names = form_from_event(data)
     if form is not None:
         return form
@@ -318,14 +322,16 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     store's `centre_events` (kind `wrapup_stored`) and log them to the CRM
     when there is one. Returns what became of the CRM log: "logged",
     "none" (no CRM) or "failed: REASON"; a CRM that fails never loses the
-    stored wrap-up. `once`: only if the call has no values stored yet, as
-    the database decides (store_wrapups.claim: another worker may save the
-    same call at the same instant); AlreadySaved, and nothing logged, if not."""
+    stored wrap-up. A call keeps one wrap-up per agent: these are `agent`'s
+    (None: the agent asked last). `once`: only if that agent has no values
+    stored yet, as the database decides (store_wrapups.claim: another worker
+    may save the same wrap-up at the same instant); AlreadySaved, and
+    nothing logged, if not."""
     if once:
-        if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms):
+        if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms, agent):
             raise AlreadySaved(call_id)
     else:
-        store.set_wrapup(call_id, values, wrapup_ms)
+        store.set_wrapup(call_id, values, wrapup_ms, agent)
     record = store.call(call_id) or {"call_id": call_id}
     crm_state = "none"
     if crm is not None:
@@ -361,11 +367,14 @@ class WrapupDesk:
     ends, and its final record would overwrite a wrap-up written now: the
     checked values wait and are stored when the call ends (`call_ended`).
 
-    A call's wrap-up is taken once: a second one (a double click, another
-    tab, a later re-post) is refused with 409, so the CRM logs the call once
-    and the saved values are not overwritten. `saving` holds the calls whose
-    wrap-up is being stored now (claimed before the first await, so two
-    requests at once cannot both pass).
+    Each agent asked for a form (every agent whose talk on the call ended: a
+    transferred call asks both) saves their own wrap-up once: a second one by
+    the same agent (a double click, another tab, a later re-post) is refused
+    with 409, so the CRM logs each agent's wrap-up once and the saved values
+    are not overwritten; another agent's save of the call is not refused.
+    `saving` holds the (call, agent) wrap-ups being stored now (claimed before
+    the first await, so two requests at once cannot both pass); `pending` is
+    keyed the same way.
     """
 
     def __init__(self, store, crm, ir_of: IrLookup | None, *,
@@ -376,8 +385,8 @@ class WrapupDesk:
         self.ir_of = ir_of
         self.running = running
         self.now = now
-        self.pending: dict[str, tuple[str | None, dict[str, Any], int | None]] = {}
-        self.saving: set[str] = set()
+        self.pending: dict[tuple[str, str | None], tuple[dict[str, Any], int | None]] = {}
+        self.saving: set[tuple[str, str | None]] = set()
 
     async def submit(self, call_id: str, body: Any) -> Outcome:
         if not isinstance(body, Mapping):
@@ -392,14 +401,15 @@ class WrapupDesk:
                             "{\"reason\": \"order\"}")
         if problems:
             return _bad(problems)
-        if call_id in self.saving:
-            return _refused(call_id, "saving", "is being saved now (a second press?)")
+        key = (call_id, agent)
+        if key in self.saving:
+            return _refused(call_id, "saving", "is being saved now (a second press?)", agent)
         # claimed before the first await: a second request meanwhile is refused (409)
-        self.saving.add(call_id)
+        self.saving.add(key)
         try:
             return await self._store(call_id, agent, fields)
         finally:
-            self.saving.discard(call_id)
+            self.saving.discard(key)
 
     async def _store(self, call_id: str, agent: str | None,
                      fields: Mapping[str, Any]) -> Outcome:
@@ -410,7 +420,8 @@ class WrapupDesk:
             return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
         events = await asyncio.to_thread(self.store.events, call_id)
         try:
-            form = call_form(events, record.get("flow"), record.get("flow_version"), self.ir_of)
+            form = call_form(events, record.get("flow"), record.get("flow_version"), self.ir_of,
+                             agent)
         except WrapupError as exc:
             # during the conversation the form is not asked for yet: the agent
             # talking now fills in the form of the flow the call runs
@@ -421,42 +432,59 @@ class WrapupDesk:
         if not checked.ok:
             return _bad(checked.problems)
         who = agent or form.agent or record.get("agent")
-        wrapup_ms = self._wrapup_ms(events)
-        body_out = {"ok": True, "call_id": call_id, "fields": to_json(checked.values)}
-        taken = self._taken(call_id, record)
+        wrapup_ms = self._wrapup_ms(events, who)
+        body_out = {"ok": True, "call_id": call_id, "agent": who,
+                    "fields": to_json(checked.values)}
+        taken = self._taken(call_id, who, record)
         if taken is not None:
             return taken
         if self.running(call_id):
-            self.pending[call_id] = (who, checked.values, wrapup_ms)
+            self.pending[(call_id, who)] = (checked.values, wrapup_ms)
             return Outcome(200, {**body_out, "stored": "when the call ends"})
+        if who != agent and (call_id, who) in self.saving:  # the same agent's, named and not
+            return _refused(call_id, "saving", "is being saved now (a second press?)", who)
+        self.saving.add((call_id, who))
         try:
             crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
                                      wrapup_ms=wrapup_ms, at=self.now(), once=True)
         except AlreadySaved:  # by another worker, since the record was read
-            return _refused(call_id, "saved", "is already saved")
+            return _refused(call_id, "saved", "is already saved", who)
         except sqlite3.OperationalError as exc:  # nothing stored, nothing logged: save again
             return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not "
                                  f"saved: {exc}; save it again"})
+        finally:
+            if who != agent:
+                self.saving.discard((call_id, who))
         return Outcome(200, {**body_out, "stored": "now", "crm": crm})
 
-    def _taken(self, call_id: str, record: Mapping[str, Any]) -> Outcome | None:
-        """409 when the call's wrap-up waits for the call's end or is stored
-        (in `record`); else None."""
-        stored = record.get("wrapup")
-        if call_id in self.pending:
-            return _refused(call_id, "saved", "is already saved: it is stored when the call ends")
-        if isinstance(stored, Mapping) and stored.get("values") is not None:
-            return _refused(call_id, "saved", "is already saved")
+    def _taken(self, call_id: str, who: str | None,
+               record: Mapping[str, Any]) -> Outcome | None:
+        """409 when `who`'s wrap-up of the call waits for the call's end or is
+        stored (in `record`'s wrap-ups); else None."""
+        if (call_id, who) in self.pending:
+            return _refused(call_id, "saved", "is already saved: it is stored when the call "
+                            "ends", who)
+        for stored in record.get("wrapups") or ():
+            if stored.get("agent") == who and stored.get("values") is not None:
+                return _refused(call_id, "saved", "is already saved", who)
         return None
 
+    def holds(self, call_id: str) -> bool:
+        """Whether a wrap-up of the call (any agent's) waits for the call's end."""
+        return any(k[0] == call_id for k in self.pending)
+
     async def call_ended(self, call_id: str) -> None:
-        """Store the wrap-up that waited for this call to end; while the store is locked
-        by another writer, tried again (as the store's writer tries its rows again)."""
-        if call_id not in self.pending:
-            return
+        """Store the wrap-ups (one per agent) that waited for this call to end."""
+        for key in [k for k in self.pending if k[0] == call_id]:
+            await self._held(key)
+
+    async def _held(self, key: tuple[str, str | None]) -> None:
+        """Store one agent's wrap-up that waited for the call's end; while the store is
+        locked by another writer, tried again (as the store's writer tries its rows again)."""
+        call_id, who = key
         # claimed before it leaves `pending`: a re-post while the CRM logs it is refused
-        self.saving.add(call_id)
-        who, values, wrapup_ms = self.pending.pop(call_id)
+        self.saving.add(key)
+        values, wrapup_ms = self.pending.pop(key)
         try:
             for delay in _backoff():
                 try:
@@ -472,7 +500,7 @@ class WrapupDesk:
                                 call_id, delay, exc)
                     await asyncio.sleep(delay)
         finally:
-            self.saving.discard(call_id)
+            self.saving.discard(key)
 
     def _form_while_talking(self, call_id: str, record: Mapping[str, Any],
                             events: Sequence[Mapping[str, Any]]) -> WrapupForm | None:
@@ -485,12 +513,14 @@ class WrapupDesk:
         ir = self.ir_of(record["flow"], record.get("flow_version")) or {}
         return form_from_ir(ir.get("wrapup"), (answered[-1].get("data") or {}).get("agent"))
 
-    def _wrapup_ms(self, events: Sequence[Mapping[str, Any]]) -> int | None:
-        """From the end of the agent's conversation to now: the wrap-up
-        part of the handling time. `events`: the store's events() of the
-        call, which see the rows its writer still holds (a locked file, the
+    def _wrapup_ms(self, events: Sequence[Mapping[str, Any]],
+                   who: str | None = None) -> int | None:
+        """From the end of the agent's conversation (`who`'s last) to now: the
+        wrap-up part of the handling time. `events`: the store's events() of
+        the call, which see the rows its writer still holds (a locked file, the
         last 250 ms), unlike a query of the file."""
         ended = [e for e in events if e["kind"] == "conversation_ended"]
+        ended = [e for e in ended if (e.get("data") or {}).get("agent") == who] or ended
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
@@ -504,10 +534,11 @@ def _backoff():
         delay = min(delay * 2, 30.0)
 
 
-def _refused(call_id: str, already: str, said: str) -> Outcome:
-    """A second save of a call's wrap-up: 409, nothing changed."""
+def _refused(call_id: str, already: str, said: str, agent: str | None) -> Outcome:
+    """A second save of an agent's wrap-up of a call: 409, nothing changed."""
+    by = f" by {agent}" if agent else ""
     return Outcome(409, {"ok": False, "already": already,
-                         "error": f"the wrap-up of call {call_id} {said}; "
+                         "error": f"the wrap-up of call {call_id}{by} {said}; "
                                   "a saved wrap-up is not changed"})
 
 

@@ -117,8 +117,8 @@ def test_a_save_while_the_ended_call_is_being_stored_is_refused(tmp_path) -> Non
         live["w1"] = False
         end_call(rig, "w1")
         with Locker(tmp_path / "calls.db"):  # the store waits: the wrap-up is not stored yet
-            ending = asyncio.ensure_future(desk.call_ended("w1"))
-            while not ending.done() and "w1" not in desk.saving:  # call_ended is storing it
+            ending = asyncio.ensure_future(desk.call_ended("w1"))  # storing it: saving
+            while not ending.done() and ("w1", "zhang") not in desk.saving:
                 await asyncio.sleep(0.01)
             again = await desk.submit(
                 "w1", {"agent": "zhang", "fields": {"reason": "changed", "resolved": "no"}})

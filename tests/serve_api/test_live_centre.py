@@ -169,7 +169,7 @@ def test_a_call_pops_on_the_desktop_and_takes_its_wrapup(tmp_path: Path) -> None
     assert bad.status_code == 400 and bad.json() == {
         "ok": False, "problems": ['resolved: expected true or false, got "maybe"']}
     assert good.status_code == 200
-    assert good.json() == {"ok": True, "call_id": "1795700000.1",
+    assert good.json() == {"ok": True, "call_id": "1795700000.1", "agent": ANSWERED_BY,
                            "fields": {"reason": "order", "resolved": True,
                                       "order_number": "20261128"},
                            "stored": "now", "crm": "logged"}

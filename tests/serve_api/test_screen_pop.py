@@ -124,7 +124,9 @@ def test_the_webhook_carries_the_call_the_customer_and_recent_calls(tmp_path: Pa
     assert [c["call_id"] for c in recent] == ["old-5", "old-4", "old-3", "old-2", "old-1"]
     assert recent[0] == {"call_id": "old-5", "time": (START - timedelta(hours=1, seconds=-1))
                          .isoformat(), "outcome": "hangup", "agent": "li",
-                         "wrapup": {"reason": "reason 5"}, "recorded": False}
+                         "wrapup": {"reason": "reason 5"},
+                         "wrapups": [{"agent": "li", "values": {"reason": "reason 5"}}],
+                         "recorded": False}
     assert [(r["source"], r["kind"], r["call_id"]) for r in rows] == [
         ("serve", "screen_pop_sent", "1795.7")]
     data = json.loads(rows[0]["data"])

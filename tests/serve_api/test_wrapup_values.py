@@ -209,7 +209,7 @@ def test_the_desk_stores_a_checked_wrapup_and_logs_it_to_the_crm(tmp_path: Path)
     outcome, _, record, legs, events, log = desk_run(
         tmp_path, {"agent": "li", "fields": {"reason": "order", "resolved": "yes"}})
     assert outcome.status == 200
-    assert outcome.body == {"ok": True, "call_id": "1795.1",
+    assert outcome.body == {"ok": True, "call_id": "1795.1", "agent": "li",
                             "fields": {"reason": "order", "resolved": True},
                             "stored": "now", "crm": "logged"}
     assert record["wrapup"] == {"agent": "li", "fields": ["reason", "resolved", "order_number"],

@@ -59,12 +59,12 @@ def test_a_servers_reads_see_calls_the_locked_file_has_not_got(locked) -> None:
         wait_for(lambda: store.last_error is not None, "a failed write")
         assert on_disk(path, "SELECT count(*) FROM calls") == [(0,)]
         admin.release()
-        wait_for(lambda: on_disk(path, "SELECT wrapup FROM calls") != [], "the record")
+        wait_for(lambda: on_disk(path, "SELECT entered FROM wrapups") != [], "the wrap-up")
         wait_for(lambda: store.backlog == 0, "the backlog written")
     finally:
         store.close()
-    [(wrapup, agent)] = on_disk(path, "SELECT json_extract(wrapup, '$.values.reason'), agent "
-                                      "FROM calls")
+    [(wrapup, agent)] = on_disk(path, "SELECT json_extract(entered, '$.reason'), agent "
+                                      "FROM wrapups")  # the agent of the call: none was asked
     assert (wrapup, agent) == ("order", "li")
     assert on_disk(path, "SELECT wrapup_ms FROM agent_legs") == [(30_000,)]
 

@@ -191,8 +191,12 @@
       const id = encodeURIComponent(text(r.call_id));
       // an agent opens only the calls they took (the server's rule): no link that gives a 404
       const mine = Boolean(r.agent) && text(r.agent) === root.dataset.agent;
-      const wrap = r.wrapup && typeof r.wrapup === "object"
-        ? Object.entries(r.wrapup).map(([k, v]) => k + ": " + text(v)).join(", ") : text(r.wrapup);
+      const shown = (v) => v && typeof v === "object"
+        ? Object.entries(v).map(([k, x]) => k + ": " + text(x)).join(", ") : text(v);
+      // a transferred call: each agent's saved wrap-up, named
+      const saved = Array.isArray(r.wrapups) ? r.wrapups : [];
+      const wrap = saved.length > 1
+        ? saved.map((w) => text(w.agent || "?") + ": " + shown(w.values)).join("; ") : shown(r.wrapup);
       list.append(ccf.el("li", {},
         ccf.el("time", {class: "when", datetime: text(r.time), title: text(r.time), text: ccf.when(r.time)}), " ",
         ccf.el("span", {class: "outcome", text: words(r.outcome)}),

@@ -1,0 +1,52 @@
+"""A transferred call's wrap-ups in Chromium: the call's page shows each agent's (zhang's saved,
+li's asked and not filled in), and the pop's last calls name each agent's saved wrap-up."""
+
+from __future__ import annotations
+
+from tests.console.desk_calls import pop, ringing
+from tests.console.rig import PASSWORD
+from tests.desk_fixes.test_wrapup_per_agent import store_transferred
+
+from .desk_rig import desk_of
+from .screens import Watched, log_in, shoot
+
+RECENT = [{"call_id": "old-moved", "time": "2026-11-30T02:00:00+00:00", "outcome": "hangup",
+           "agent": "li", "wrapup": {"reason": "refund"}, "recorded": False,
+           "wrapups": [{"agent": "zhang", "values": {"reason": "order status"}},
+                       {"agent": "li", "values": {"reason": "refund"}}]}]
+
+
+def test_the_call_page_shows_each_agents_wrap_up(browser, console) -> None:
+    store_transferred(console, "t1")
+    console.store.set_wrapup("t1", {"reason": "order status", "resolved": True}, agent="zhang")
+    console.store.flush()
+    watched = Watched()
+    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
+    try:
+        page.goto("/history/t1")
+        page.wait_for_selector("#call-wrapup")
+        box = page.inner_text("#call-wrapup")
+        shoot(page, "call-wrapups")
+        assert "by zhang" in box and "order status" in box
+        assert "asked of li; not filled in yet" in box
+        assert box.index("by zhang") < box.index("asked of li")  # in the order asked
+    finally:
+        context.close()
+    assert watched.errors == []
+
+
+def test_the_pop_names_each_agents_wrap_up_of_a_last_call(browser, console) -> None:
+    watched = Watched()
+    context, desk = desk_of(browser, console, watched)
+    try:
+        ringing(console, "now")
+        payload = pop(console, "now", recent=RECENT)
+        console.call_soon(lambda: console.feed.publish("pop", payload, agent="zhang"))
+        desk.wait_for_function(
+            "() => document.querySelectorAll('#recent-calls li').length === 1")
+        shown = desk.inner_text("#recent-calls")
+        shoot(desk, "desk-last-call-wrapups")
+        assert "zhang: reason: order status; li: reason: refund" in shown
+    finally:
+        context.close()
+    assert watched.errors == []
