@@ -41,10 +41,12 @@ class AmiEventKeeper:
 
     def __init__(self, record: Record, *, rate: int = AMI_STORE_RATE,
                  is_agent_device: Callable[[str], bool] = lambda device: False,
+                 agent_of_channel: Callable[[str], str | None] = lambda channel: None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.record = record
         self.rate = max(1, rate)
         self.is_agent_device = is_agent_device
+        self.agent_of_channel = agent_of_channel
         self.clock = clock
         self.stored = 0
         self.not_stored = 0  # refused by the rate, since start
@@ -66,7 +68,8 @@ class AmiEventKeeper:
     def keep(self, event: AmiMessage, server: str = "") -> bool:
         """Store one event if policy and rate allow (its headers but
         Privilege, under its Linkedid or else its Uniqueid, and `ccf_server`: the
-        [[asterisk]] server's name, when it has one); True when stored."""
+        [[asterisk]] server's name, when it has one; a DialEnd's `ccf_agent`: the
+        agent whose device answered, when an agent's); True when stored."""
         if not self.wanted(event):
             self.skipped += 1
             return False
@@ -86,6 +89,10 @@ class AmiEventKeeper:
         data: dict[str, Any] = {k: v for k, v in event.headers.items() if k != "Privilege"}
         if server:  # several servers number channels and calls alike
             data["ccf_server"] = server
+        if event.event == "DialEnd":  # who answered a dial: the check reads no agents file
+            agent = self.agent_of_channel(event.get("DestChannel") or "")
+            if agent is not None:
+                data["ccf_agent"] = agent
         self.record("ami", event.event or "?", data,
                     event.get("Linkedid") or event.get("Uniqueid"))
         return True

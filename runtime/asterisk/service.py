@@ -302,9 +302,9 @@ class LiveCentre:
         line = QueueLine()  # who waits in each queue: an in-queue call-back's turn
         sink = FanOut(store, self.tracker, self.screen_pop, self.desk, line)
         self.ami_events = AmiEventKeeper(
-            lambda source, kind, data, call_id: store.record_centre_event(
-                source, kind, data, SystemClock().now(), call_id=call_id),
-            rate=cfg.ami.store_rate, is_agent_device=self.centre.knows_device)
+            lambda source, kind, data, call: store.record_centre_event(
+                source, kind, data, SystemClock().now(), call_id=call), rate=cfg.ami.store_rate,
+            is_agent_device=self.centre.knows_device, agent_of_channel=self.centre.agent_of_channel)
 
         def services_for(info: CallInfo) -> Services:
             return Services(clock=clock, crm=crm, centre=centre, history=store, sink=sink,

@@ -16,7 +16,9 @@ MuteAudio, ChanSpy on the agent's leg). Each model event passes here on its way 
   (features.c ast_bridge_call_with_flags: ast_bridge_impart(peer), then ast_bridge_join(chan));
 - AgentComplete (sent on the hang-up request, app_queue.c handle_hangup): then BridgeLeave of
   the channel that hung up and of the other, BridgeDestroy, Hangup of the member's channel,
-  and of the caller's when the caller ended it;
+  and of the caller's when the caller ended it. A caller held by the agent's phone has its
+  music stopped (MusicOnHoldStop) before anything else when it hung up, and after the
+  member's Hangup when the agent did (captures/ami-phone-hold-*-hangs-up.txt);
 - QueueCallerAbandon: Hangup of the members still ringing for the caller first (the caller
   hung up or its time ran out; try_calling's hangupcalls before queue_exec's record_abandoned).
 
@@ -62,6 +64,13 @@ class QueueCallChannels:
     def emit(self, event: dict[str, object]) -> None: ...  # AmiPeer's
 
     def bridge(self, one: str, two: str) -> None: ...  # ControlActions'
+
+    # AmiState's: a phone's hold and the music it gives the other channel
+    def _phone_music(self) -> dict[str, str]: ...
+
+    def _music(self, chan: PeerChannel, on: bool, music_class: str = "default") -> None: ...
+
+    def _holder_gone(self, names: set[str]) -> None: ...
 
     def on_app_queue(self, event: dict[str, object]) -> None:
         name = event.get("Event")
@@ -131,6 +140,8 @@ class QueueCallChannels:
 
     def _complete(self, caller: str, member: str, reason: str) -> None:
         first, second = (caller, member) if reason == "caller" else (member, caller)
+        if reason == "caller":
+            self._music_stops(caller)  # a held caller's BYE: before it leaves the bridge
         bridge_id = self.bridge_ids.get(member)
         if bridge_id is not None:
             left = sum(1 for b in self.bridge_ids.values() if b == bridge_id)
@@ -173,5 +184,12 @@ class QueueCallChannels:
         if other is not None and self.bridges.get(other) == name:
             del self.bridges[other]
         self.muted.pop(name, None)
+        self._music_stops(chan.name, chan)
         self.emit({"Event": "Hangup", **chan.fields(), "Cause": cause,
                    "Cause-txt": _CAUSE_TEXT.get(cause, "Unknown")})
+        self._holder_gone({name})  # a phone that held hangs up: the other's music stops
+
+    def _music_stops(self, name: str, chan: PeerChannel | None = None) -> None:
+        """A channel hearing the music of a phone's hold stops hearing it (MusicOnHoldStop)."""
+        if self._phone_music().pop(name, None) is not None:
+            self._music(chan or self.channels[name], False)

@@ -27,6 +27,12 @@ read case-insensitively; tests/asterisk/captures/ami-session.txt):
 - AgentCalled, AgentConnect: `Queue`, `MemberName` (the agent id: ccf adds
   members with MemberName = the agent's id); AgentComplete: `Queue`,
   `MemberName`, `Reason` (`caller`, `agent`, `transfer`).
+- DialEnd (`DialStatus`, `DestChannel`, and `ccf_agent`: the agent whose
+  device `DestChannel` is on, which ccf serve adds when it stores the
+  event): `ANSWER` on a caller's channel in `ccf-inbound` is an agent a
+  routing line's Dial() rang answering, unless an AgentConnect has the same
+  DestChannel (app_queue sends DialEnd for its members too).
+  tests/asterisk/captures/ami-sip-order-lookup-agent.txt, -zh-queue.txt.
 - Voicemail is recorded by the flow with AGI `RECORD FILE`, which the AMI
   shows only as `AGIExecStart` (`Command`, class `agi`) or in a `Cdr`
   (`LastApplication`, class `cdr`); `ccf serve` subscribes to neither, so a
@@ -53,7 +59,7 @@ _AGENT_SIDE = ("ccf-answered",)
 # the AMI events read: channel events and app_queue's
 KINDS = ("Newchannel", "Newstate", "Hangup", "HangupRequest", "SoftHangupRequest",
          "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled",
-         "AgentConnect", "AgentComplete", "AGIExecStart", "Cdr", "BlindTransfer")
+         "AgentConnect", "AgentComplete", "AGIExecStart", "Cdr", "BlindTransfer", "DialEnd")
 # events stamped this long before or after the window are read too: a call
 # the store counts in the window may have begun or ended outside it
 _SLACK_MS = 6 * 3_600_000
@@ -310,6 +316,8 @@ def _one_call(key: str, group: list[tuple[int, str, dict[str, Any]]],
     seen_inbound: set[str] = set()
     stays: dict[str, Stay] = {}
     saw_voicemail_source = False
+    dials: list[tuple[str | None, str]] = []  # (DestChannel, agent) of answered dials
+    queue_legs: set[str | None] = set()  # the DestChannels app_queue connected
     for _, kind, data in group:
         uid = _header(data, "Uniqueid") or ""
         context = _header(data, "Context")
@@ -327,8 +335,13 @@ def _one_call(key: str, group: list[tuple[int, str, dict[str, Any]]],
             stays.setdefault(queue, Stay(queue)).abandoned = True
         elif kind == "AgentConnect" and queue:
             stays.setdefault(queue, Stay(queue)).agent = _header(data, "MemberName")
+            queue_legs.add(_header(data, "DestChannel"))
         elif kind == "AgentComplete" and queue:
             stays.setdefault(queue, Stay(queue)).completed = _header(data, "Reason")
+        elif kind == "DialEnd" and context == INBOUND:
+            agent = _header(data, "ccf_agent")
+            if agent and _header(data, "DialStatus") == "ANSWER":
+                dials.append((_header(data, "DestChannel"), agent))
         elif kind == "BlindTransfer":
             view.transferred = True
         elif kind == "Hangup" and mine:
@@ -345,6 +358,7 @@ def _one_call(key: str, group: list[tuple[int, str, dict[str, Any]]],
     for stay in stays.values():
         if stay not in view.stays:
             view.stays.append(stay)
+    view.stays += [Stay("(dialled)", agent) for dest, agent in dials if dest not in queue_legs]
     if view.voicemail is None and saw_voicemail_source:
         view.voicemail = False
     return view
@@ -433,8 +447,8 @@ def _differs(a: CallView, s: CallView) -> tuple[str, ...]:
         out.append("voicemail")
     if a.ended != s.ended:
         out.append("ended")
-    if sorted(x.queue for x in a.stays) != sorted(x.queue for x in s.stays
-                                                   if x.queue != "(dialled)"):
+    if sorted(x.queue for x in a.stays if x.queue != "(dialled)") != sorted(
+            x.queue for x in s.stays if x.queue != "(dialled)"):
         out.append("queues")
     return tuple(out)
 
