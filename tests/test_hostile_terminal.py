@@ -273,7 +273,7 @@ def test_monitor_refuses_a_call_id_with_control_characters_visibly(tmp_path) -> 
     config = write_config(tmp_path, 5038)
     result = ccf("monitor", f"1795.9{NAME}", "-s", "8009", "--config", str(config),
                  env={"CCF_AMI_SECRET": "secret"})
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # not a call id: a usage error
     assert raw_bytes(output(result)) == []
 
 
