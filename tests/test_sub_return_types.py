@@ -117,3 +117,36 @@ def test_a_used_module_sub_flow_is_typed_too(tmp_path):
           log "rich"
     """).replace("flow f\n", "flow f\nuse billing\n"), billing=billing)
     assert [(c, m) for c, _, m in errors(ds)] == [("E300", "cannot compare text with number")]
+
+
+def test_a_value_narrowed_where_it_is_returned_is_not_held_as_null(tmp_path):
+    sub = """
+        sub name_of(phone):
+          c = crm.find("customer", phone: phone)
+          if c != null:
+            return c.name
+          return "nobody"
+        sub tier_of(phone):
+          c = crm.find("customer", phone: phone)
+          if c == null:
+            return "none"
+          return c.tier
+    """
+    ds = diags(tmp_path, flow(sub, """
+        log name_of(caller.number) + "!"
+        log tier_of(caller.number) + "!"
+        if name_of(caller.number) == 1:
+          log "never"
+    """))
+    assert [(c, m) for c, _, m in errors(ds)] == [
+        ("E300", "cannot compare text with number: they are never equal")]
+
+
+def test_a_returned_value_that_may_be_null_makes_the_call_one(tmp_path):
+    sub = """
+        sub first():
+          return [1, 2][0]
+    """
+    ds = diags(tmp_path, flow(sub, "log first() + 1"))
+    assert [(c, m) for c, _, m in errors(ds)] == [
+        ("E304", "`+` needs a value, but `first()` may be null (number?)")]
