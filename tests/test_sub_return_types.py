@@ -150,3 +150,13 @@ def test_a_returned_value_that_may_be_null_makes_the_call_one(tmp_path):
     ds = diags(tmp_path, flow(sub, "log first() + 1"))
     assert [(c, m) for c, _, m in errors(ds)] == [
         ("E304", "`+` needs a value, but `first()` may be null (number?)")]
+
+
+def test_a_long_chain_of_sub_flows_each_returning_the_last_is_typed_to_its_end(tmp_path):
+    """Each sub-flow's type asks for the one before it: a chain as long as the flow makes
+    it, not as deep as the stack allows."""
+    subs = "sub s0():\n  return 1\n" + "".join(
+        f"sub s{i}():\n  return s{i - 1}() + 1\n" for i in range(1, 1500))
+    ds = diags(tmp_path, flow(subs, 'if s1499() == "x":\n  log "never"'))
+    assert [(c, m) for c, _, m in errors(ds)] == [
+        ("E300", "cannot compare number with text: they are never equal")]
