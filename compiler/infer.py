@@ -38,6 +38,7 @@ from ccdsl.compiler.infer_env import (
 from ccdsl.compiler.limits import list_type
 from ccdsl.compiler.namespan import snippet
 from ccdsl.compiler.program import Program
+from ccdsl.compiler.sub_returns import sub_return_type
 from ccdsl.compiler.symbols import Scope, Symbol
 from ccdsl.diagnostics import did_you_mean
 from ccdsl.source import Span
@@ -408,7 +409,7 @@ def _call(e: ast.Call, env: Env, diags) -> Type:
         sub = env.ctx.scopes[f.owner].lookup(f.name).node
         params = tuple(bi.Param(p, (ANY,)) for p in sub.params)
         bind_args(label, params, e, env, diags)
-        return ANY
+        return sub_return_type(env.ctx, f.owner, sub)
     for arg in e.args:
         value_of(arg.value, env, diags)
     if f.kind == "prompt":

@@ -147,6 +147,11 @@ class Context:
 
         return self._types.get(("const", key, const.name), compute)
 
+    def cached(self, key: tuple, compute: Callable[[], Type]) -> Type:
+        """A type computed once, in the chains of constants and variables
+        (a sub-flow's return type may depend on them, and they on it)."""
+        return self._types.get(key, compute)
+
     def module_by_key(self, key: str) -> LoadedModule:
         return self.program.modules[key]
 

@@ -15,8 +15,10 @@ from lsprotocol import types as lsp
 
 from ccdsl import ast
 from ccdsl import builtins as bi
+from ccdsl.compiler.flow_files import TEST_SUFFIX
 from ccdsl.compiler.infer import infer
 from ccdsl.compiler.infer_env import Env
+from ccdsl.compiler.lsp.completion_in_tests import complete_in_test
 from ccdsl.compiler.lsp.hover import item_at
 from ccdsl.compiler.lsp.index import Index, item_env
 from ccdsl.compiler.statements import STATEMENTS
@@ -55,19 +57,36 @@ def complete(index: Index | None, path: str, line: int, before: str) -> list[lsp
     found = item_at(index, path, line) if index is not None else None
     where = Where(found[0].key, item_env(index.ctx, found[0].key, found[1])) \
         if found is not None else None
+    at_start = _WORD.search(before).start() == len(before) - len(before.lstrip())
+    if (found is not None and isinstance(found[1], ast.Test)) or path.endswith(TEST_SUFFIX):
+        in_test = complete_in_test(before, at_start and before[:1].isspace(),
+                                   _test_names(where, found[1] if found else None))
+        if in_test is not None:
+            return in_test
     for pattern, kinds in AFTER_KEYWORD:
         if pattern.search(before):
             return _symbols(where, kinds) if where else []
     dotted = _DOTTED.search(before)
     if dotted:
         return _members(index, where, dotted.group(1)) if where else []
-    at_start = _WORD.search(before).start() == len(before) - len(before.lstrip())
     if at_start and not before[:1].isspace():
         return [_keyword(k, "a declaration") for k in DECLARATIONS]
     items = _statements() if at_start else []
     if where is not None:
         items += _in_scope(where)
     return items
+
+
+def _test_names(where: Where | None, test) -> dict[str, tuple[str, ...]]:
+    """The names an expectation may take: the flow's by kind, and the agents the test's own
+    `agent` lines declare."""
+    names: dict[str, list[str]] = {}
+    if where is not None:
+        for name, sym in sorted(where.env.scope.symbols.items()):
+            names.setdefault(sym.kind, []).append(name)
+    if isinstance(test, ast.Test):
+        names["agent"] = [s.name for s in test.body if isinstance(s, ast.TestAgent)]
+    return {kind: tuple(found) for kind, found in names.items()}
 
 
 def _keyword(word: str, detail: str) -> lsp.CompletionItem:

@@ -78,10 +78,10 @@ _USE = re.compile(r"use[ \t]+([^\W\d]\w*(?:\.[^\W\d]\w*)*)")
 def in_used_modules(diags: Sequence[Diagnostic], shown: set[str], entry: str,
                     entry_lines: Sequence[str], to_range: Callable[[Span], lsp.Range]
                     ) -> list[lsp.Diagnostic]:
-    """The errors of the modules a flow uses, which `ccf validate` reports with the flow,
-    put at the `use` line that brings each file in (else the first `use`), pointing at
-    the error: the editor shows only the files it has open, and the flow cannot be
-    checked past a module that does not load. `shown`: files published anyway."""
+    """The errors and warnings of the modules a flow uses, which `ccf validate` reports
+    with the flow, put at the `use` line that brings each file in (else the first `use`),
+    pointing at the place: the editor shows only the files it has open, and the flow
+    cannot be checked past a module that does not load. `shown`: files published anyway."""
     from ccdsl.compiler.loader import resolve_dotted
 
     uses = []
@@ -93,15 +93,16 @@ def in_used_modules(diags: Sequence[Diagnostic], shown: set[str], entry: str,
             uses.append((Span(entry, number, 1, number, found.end() + 1), dotted, file))
     out = []
     for diag in diags:
-        if not diag.is_error or diag.span.file in shown or not uses:
+        if diag.span.file in shown or not uses:
             continue
         here = os.path.abspath(diag.span.file)
         direct = next((u for u in uses if u[2] == here), None)
         span, dotted, _ = direct or uses[0]
         what = f"the module `{dotted}`" if direct else f"a module used through `{dotted}`"
+        has = "an error" if diag.is_error else "a warning"
         out.append(lsp.Diagnostic(
-            range=to_range(span), message=f"{what} has an error: {message_of(diag)}",
-            severity=lsp.DiagnosticSeverity.Error, code=diag.code, source="ccf",
+            range=to_range(span), message=f"{what} has {has}: {message_of(diag)}",
+            severity=SEVERITIES[diag.severity], code=diag.code, source="ccf",
             related_information=[lsp.DiagnosticRelatedInformation(
                 lsp.Location(path_to_uri(diag.span.file), to_range(diag.span)),
                 diag.message)]))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
 
+from ccdsl.compiler.checks.tests import EXPECT_KINDS
+from ccdsl.compiler.lsp.completion_in_tests import statement_words
+from ccdsl.compiler.pipeline import compile_file
 from ccdsl.types import BUILTIN_RECORDS
 from tests.lsp.conftest import open_file, replace_text, uri
 
@@ -72,3 +76,48 @@ async def test_at_a_line_start_statements_variables_and_builtins(client, hotline
 async def test_at_column_one_the_declarations(client, hotline: Path) -> None:
     got = await _complete_after(client, hotline, "step tech_support:", "")
     assert {"step", "prompt", "queue", "routing", "const", "use"} <= set(got)
+
+
+@pytest.fixture(scope="module")
+def hotline_tests(workspace: Path) -> Path:
+    return workspace / "hotline.test.ccf"
+
+
+FIRST_TEST = 'test "business hours: a known caller hears the welcome and the menu":'
+
+
+async def test_after_expect_the_kinds_of_expectation(client, hotline, hotline_tests) -> None:
+    """What the checker accepts after `expect` (each compiles as one), not the flow's names."""
+    await open_file(client, hotline_tests)
+    got = await _complete_after(client, hotline_tests, FIRST_TEST, "  expect ")
+    assert set(got) == set(EXPECT_KINDS) | {"not"}
+    assert "main_menu" not in got and "welcome" not in got
+    got = await _complete_after(client, hotline_tests, FIRST_TEST, "  expect not ")
+    assert set(got) == set(EXPECT_KINDS)
+
+
+def test_every_kind_offered_is_one_a_test_may_expect(tmp_path, hotline) -> None:
+    """The offered kinds are read by the grammar and known to the checker: none of them is
+    E001 (does not parse) or `is not something a test can expect`."""
+    shutil.copy(hotline, tmp_path / "hotline.ccf")
+    lines = [f'test "{k}":\n  call from "+8613800000001"\n  expect {k}\n' for k in EXPECT_KINDS]
+    (tmp_path / "hotline.test.ccf").write_text("\n".join(lines), encoding="utf-8")
+    ds = compile_file(str(tmp_path / "hotline.ccf"), lower=False).diagnostics
+    assert [d for d in ds if d.code == "E001" or "not something" in d.message] == []
+
+
+async def test_after_an_expectation_kind_the_names_it_takes(client, hotline, hotline_tests):
+    prompts = re.findall(r"^prompt (\w+):", hotline.read_text(encoding="utf-8"), re.M)
+    steps = re.findall(r"^step (\w+):", hotline.read_text(encoding="utf-8"), re.M)
+    got = await _complete_after(client, hotline_tests, FIRST_TEST, "  expect played ")
+    assert got == sorted(prompts)
+    got = await _complete_after(client, hotline_tests, FIRST_TEST, "  expect not step ")
+    assert got == sorted(steps)
+
+
+async def test_at_a_test_line_start_the_test_statements(client, hotline_tests) -> None:
+    got = await _complete_after(client, hotline_tests, FIRST_TEST, "  ")
+    assert {"at", "crm", "agent", "call", "press", "speak", "expect", "hangup"} <= set(got)
+    assert "goto" not in got and "menu" not in got  # flow statements are no test's
+    for word in got:  # each starts a line a test block may hold
+        assert word in statement_words()

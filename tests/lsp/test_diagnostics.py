@@ -111,6 +111,30 @@ async def test_a_broken_module_that_is_not_open_shows_on_the_use_line(client, tm
     assert where.location.range.start.line == 3
 
 
+async def test_a_used_module_s_warning_shows_on_the_use_line_as_validate_shows_it(
+        client, tmp_path) -> None:
+    """validate reports a used module's warnings with the flow (and passes): the open flow
+    shows each as a warning at its `use` line, pointing at it, and nothing more."""
+    flow = tmp_path / "desk.ccf"
+    flow.write_text("flow desk:\n  languages en-US\n\nuse billing\n\n"
+                    "on start:\n  answer\n  log billing.balance()\n  hangup\n",
+                    encoding="utf-8")
+    (tmp_path / "billing.ccf").write_text(
+        "flow billing:\n  languages en-US\n\nsub balance():\n  unused = 3\n"
+        "  return \"unknown\"\n", encoding="utf-8")
+    result = ccf("validate", "--format", "json", str(flow))
+    assert result.exit_code == 0
+    wanted = json.loads(result.stdout)
+    (found,) = await open_file(client, flow)
+    assert [(found.code, "warning", found.message.split("has a warning: ")[1].split(
+        "\nhelp: ")[0])] == [(d["code"], d["severity"], d["message"]) for d in wanted]
+    assert (found.severity, found.range.start.line) == (lsp.DiagnosticSeverity.Warning, 3)
+    assert found.message.startswith("the module `billing` has a warning: ")
+    (where,) = found.related_information
+    assert (where.location.uri, where.location.range.start.line) == \
+        (uri(tmp_path / "billing.ccf"), 4)
+
+
 async def test_a_module_changed_on_disk_updates_the_open_flows(client, workspace: Path) -> None:
     """orders.ccf changed outside the editor (a git checkout): the editor's file watcher
     tells the server, and hotline.ccf, open, is checked again at once."""

@@ -139,3 +139,66 @@ async def test_the_outline_of_a_test_file_lists_its_tests(client, workspace: Pat
         text_document=lsp.TextDocumentIdentifier(uri=uri(path))))
     names = re.findall(r'^test "([^"]*)"', path.read_text(encoding="utf-8"), re.M)
     assert [s.name for s in found] == names and names
+
+
+OUTLINED = """flow desk:
+  languages en-US
+
+# the greeting
+prompt welcome:
+  en-US tts "Welcome."   # said once
+
+step main:
+  menu:
+    prompt welcome
+    1 -> goto done
+    timeout, invalid -> play welcome
+
+  # the last key
+    exhausted -> hangup
+
+
+step done:
+  hangup
+  # nothing after this
+
+"""
+
+
+def _ends(symbols) -> list[tuple[str, int, int]]:
+    out = []
+    for s in symbols:
+        out.append((s.name, s.range.end.line, s.range.end.character))
+        for child in s.children or ():  # inside its parent, as editors nest them
+            assert (s.range.start.line, s.range.start.character) <= \
+                (child.range.start.line, child.range.start.character)
+            assert (child.range.end.line, child.range.end.character) <= \
+                (s.range.end.line, s.range.end.character)
+        out += _ends(s.children or ())
+    return out
+
+
+async def test_an_outline_symbol_ends_where_its_text_ends(client, tmp_path: Path) -> None:
+    """Not at column 0 of the next declaration's line, over blank lines and the comment
+    above it: at the end of its last line of code, as editors fold and highlight by it."""
+    path = tmp_path / "desk.ccf"
+    await open_file(client, path, OUTLINED)
+    found = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path))))
+    lines = OUTLINED.split("\n")
+
+    def end_of(text: str) -> tuple[int, int]:
+        line = lines.index(text)
+        return line, len(text.split("  #")[0].rstrip()) if "  #" in text else len(text)
+
+    assert _ends(found) == [
+        ("desk", *end_of("  languages en-US")),
+        ("welcome", *end_of('  en-US tts "Welcome."   # said once')),
+        ("en-US", *end_of('  en-US tts "Welcome."   # said once')),
+        ("main", *end_of("    exhausted -> hangup")),
+        ("menu", *end_of("    exhausted -> hangup")),
+        ("1", *end_of("    1 -> goto done")),
+        ("timeout, invalid", *end_of("    timeout, invalid -> play welcome")),
+        ("exhausted", *end_of("    exhausted -> hangup")),
+        ("done", *end_of("  hangup")),
+    ]
