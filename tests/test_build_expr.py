@@ -55,12 +55,8 @@ def _char_by_char(builder: ExprBuilder, tok: Token) -> tuple:
             continue
         if ch == "$" and raw.startswith("${", i):
             close = raw.find("}", i + 2)
-            if close == -1:
-                col = sp.column + 1 + i
-                builder.diags.append(diagnostic(
-                    "E005", "`${` opens an interpolation that is never closed",
-                    Span(sp.file, sp.line, col, sp.line, col + 2),
-                    help="close it with `}`, or write `\\$` for a literal dollar sign"))
+            if close == -1:  # worded by the builder: a quote meant inside, or a `}` left out
+                builder.diags.append(builder.unclosed_interpolation(raw, i, sp))
                 buf.append(raw[i:])
                 break
             if buf:
