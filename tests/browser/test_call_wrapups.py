@@ -30,6 +30,9 @@ def test_the_call_page_shows_each_agents_wrap_up(browser, console) -> None:
         assert "by zhang" in box and "order status" in box
         assert "asked of li; not filled in yet" in box
         assert box.index("by zhang") < box.index("asked of li")  # in the order asked
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing cut off
+        shoot(page, "call-wrapups-390")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
     assert watched.errors == []
