@@ -4,6 +4,7 @@ server and call store, the agents' states driven by the calls' events the test f
 
 from __future__ import annotations
 
+from tests.console.desk_calls import pop, ringing
 from tests.console.rig import PASSWORD, Console
 
 from .screens import Watched, log_in
@@ -29,3 +30,14 @@ def desk_of(browser, console: Console, watched: Watched, *, agent: str = "zhang"
 def state_is(page, words: str) -> None:
     page.wait_for_function(
         "(w) => document.getElementById('state').textContent === w", arg=words)
+
+
+def pop_with_last_calls(console: Console, desk, recent: list[dict], *, agent: str = "zhang",
+                        call_id: str = "now") -> None:
+    """A call rings `agent`, whose desk gets its pop with `recent` as the last calls; back when
+    the desk lists them all."""
+    ringing(console, call_id)
+    payload = pop(console, call_id, recent=recent)
+    console.call_soon(lambda: console.feed.publish("pop", payload, agent=agent))
+    desk.wait_for_function(
+        f"() => document.querySelectorAll('#recent-calls li').length === {len(recent)}")

@@ -3,11 +3,10 @@ li's asked and not filled in), and the pop's last calls name each agent's saved 
 
 from __future__ import annotations
 
-from tests.console.desk_calls import pop, ringing
 from tests.console.rig import PASSWORD
 from tests.desk_fixes.test_wrapup_per_agent import store_transferred
 
-from .desk_rig import desk_of
+from .desk_rig import desk_of, pop_with_last_calls
 from .screens import Watched, log_in, shoot
 
 RECENT = [{"call_id": "old-moved", "time": "2026-11-30T02:00:00+00:00", "outcome": "hangup",
@@ -42,11 +41,7 @@ def test_the_pop_names_each_agents_wrap_up_of_a_last_call(browser, console) -> N
     watched = Watched()
     context, desk = desk_of(browser, console, watched)
     try:
-        ringing(console, "now")
-        payload = pop(console, "now", recent=RECENT)
-        console.call_soon(lambda: console.feed.publish("pop", payload, agent="zhang"))
-        desk.wait_for_function(
-            "() => document.querySelectorAll('#recent-calls li').length === 1")
+        pop_with_last_calls(console, desk, RECENT)
         shown = desk.inner_text("#recent-calls")
         shoot(desk, "desk-last-call-wrapups")
         assert "zhang: reason: order status; li: reason: refund" in shown

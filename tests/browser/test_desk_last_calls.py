@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.desk_calls import pop, ringing
-
-from .desk_rig import desk_of
+from .desk_rig import desk_of, pop_with_last_calls
 from .screens import Watched
 
 RECENT = [{"call_id": "old-mine", "time": "2026-11-30T02:00:00+00:00", "outcome": "hangup",
@@ -20,11 +18,7 @@ def test_the_live_pop_links_only_the_agents_own_calls_and_recordings(browser, co
     watched = Watched()
     context, desk = desk_of(browser, console, watched)
     try:
-        ringing(console, "now")
-        payload = pop(console, "now", recent=RECENT)
-        console.call_soon(lambda: console.feed.publish("pop", payload, agent="zhang"))
-        desk.wait_for_function(
-            "() => document.querySelectorAll('#recent-calls li').length === 3")
+        pop_with_last_calls(console, desk, RECENT)
         links = desk.eval_on_selector_all("#recent-calls a",
                                           "as => as.map(a => a.getAttribute('href'))")
         assert links == ["/history/old-mine", "/recordings/old-mine", "/history/old-plain"]
