@@ -22,6 +22,7 @@ from ccdsl.runtime.console.guard import ADMIN, STAFF, need, need_form, reply
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.console.sessions import Session
 from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.console.wall_model import consoles_of
 from ccdsl.runtime.operations.centre_control import ControlError
 
 log = logging.getLogger("ccdsl.console")
@@ -91,7 +92,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
     async def agents(request: Request) -> Response:
         session = need(request, *STAFF)
         flashes, session.flashes = list(session.flashes), []
-        sessions = request.app.state.sessions.users()
+        consoles = consoles_of(request.app.state.sessions.users())  # as the wallboard counts
         now = ctx.now()
         rows = []
         for agent in sorted(ctx.agents(), key=lambda a: a.id):
@@ -107,7 +108,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 "held": bool(status and status.held),
                 "held_seconds": status.held_seconds(now) if status else None,
                 "seconds": status.seconds(now) if status else None,
-                "console": sum(1 for s in sessions if s.agent == agent.id),
+                "console": consoles.get(agent.id, 0),
                 "queues": ", ".join(agent.queues or ()),
                 "skills": dict(sorted((agent.skills or {}).items())),
                 "skills_text": "\n".join(f"{k}={v}" for k, v in

@@ -34,6 +34,7 @@ from ccdsl.runtime.operations.wrapup import (
     WrapupError,
     WrapupField,
     WrapupForm,
+    asked_of,
     call_form,
     form_from_event,
 )
@@ -282,11 +283,9 @@ def wrapup_form(ctx: ConsoleContext, call_id: str,
         form = call_form(events, record.get("flow"), record.get("flow_version"), None, agent)
         return form, None, over
     except WrapupError as exc:
-        asked = [e for e in events if e.get("kind") == "wrapup_requested"]
-        if not asked:
+        data = asked_of(events, agent)
+        if data is None:
             return None, str(exc), over
-        theirs = [e for e in asked if (e.get("data") or {}).get("agent") == agent]
-        data = (theirs or asked)[-1].get("data") or {}
         _, names = form_from_event(data)
         fields = tuple(WrapupField(n, "any") for n in names)
         return WrapupForm(fields, data.get("agent")), None, over

@@ -38,8 +38,7 @@ class AgentStatus:
     since: datetime
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
-    held: bool = False  # the caller is on hold (on_call only)
-    held_since: datetime | None = None  # when the hold began (while held): the pages time it
+    held_since: datetime | None = None  # when the hold began (None: not held): the pages time it
     # the calls whose wrap-up form waits to be saved, oldest first: kept whatever the agent
     # does meanwhile (ready, pause, leave the queues, the next call) until it is saved
     wrapups: tuple[str, ...] = ()
@@ -49,6 +48,11 @@ class AgentStatus:
                 "reason": self.reason, "call_id": self.call_id, "held": self.held,
                 "held_since": self.held_since.isoformat() if self.held_since else None,
                 "wrapups": list(self.wrapups)}
+
+    @property
+    def held(self) -> bool:
+        """The caller is on hold (on_call only)."""
+        return self.held_since is not None
 
     def seconds(self, now: datetime) -> int:
         """How long the agent has been in this state at `now` (the wallboard and the
@@ -186,7 +190,7 @@ class AgentDesk:
         self._held(agent, now.call_id, on, {"by": "phone"})
 
     def _held(self, agent: str, call_id: str, on: bool, how: dict) -> AgentStatus:
-        after = replace(self._status[agent], held=on, held_since=self.now() if on else None)
+        after = replace(self._status[agent], held_since=self.now() if on else None)
         self._status[agent] = after
         self.record("call_hold", {"agent": agent, "on": on, **how}, call_id)
         self.feed.publish("agent", after.to_json(), agent=agent)
@@ -309,7 +313,7 @@ class AgentDesk:
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
         after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
-                        held=False, held_since=None,
+                        held_since=None,
                         wrapups=tuple(c for c in before.wrapups if c != saved))
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)

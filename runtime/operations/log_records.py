@@ -66,8 +66,12 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc"] = logging.Formatter().formatException(record.exc_info)
-        # a log line is never refused: a number that is not finite is written as null
-        return json_text.dumps(json_text.nulled(data), default=str, ensure_ascii=True)
+        try:
+            return json_text.dumps(data, default=str, ensure_ascii=True)
+        except json_text.NotJson:
+            # a log line is never refused: a number that is not finite is written as null
+            # (walked for only then: every line is formatted here)
+            return json_text.dumps(json_text.nulled(data), default=str, ensure_ascii=True)
 
 
 def under_journald(stream: Any) -> bool:

@@ -316,16 +316,10 @@ def rebuild_calls(db: sqlite3.Connection, call_ids: list[str]) -> None:
         rebuild(db, lo, hi + 1)
 
 
-# a call's last answered offer: the one its wrap-up time goes to (store_writer._wrapup)
-# (keyed by its seq within the call: PostgreSQL has no rowid)
-LAST_ANSWERED_LEG = ("SELECT seq, offered_ms, agent, queue, wrapup_ms FROM agent_legs "
-                     "WHERE call_id = ? AND outcome = 'answered' ORDER BY seq DESC LIMIT 1")
-
-
 def wrapup_changed(db: sqlite3.Connection, flow: str | None, started_ms: int,
                    leg: tuple, wrapup_ms: int) -> None:
     """Before a call that ended (one in the rollups), of `flow` and started at `started_ms`,
-    has `wrapup_ms` as the wrap-up time of its offer `leg` (LAST_ANSWERED_LEG's row): move
+    has `wrapup_ms` as the wrap-up time of its offer `leg` (store_wrapups.AGENT_LEG's row): move
     the rollups' handling time by the difference."""
     _, offered, agent, queue, before = leg
     delta = wrapup_ms - (before or 0)

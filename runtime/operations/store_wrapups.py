@@ -33,6 +33,7 @@ ALL_UNSAVED_SQL = ("SELECT w.agent, w.call_id FROM wrapups w JOIN calls c "
                    "ON c.call_id = w.call_id WHERE w.entered IS NULL AND w.agent <> '' "
                    "AND c.started_ms >= ? ORDER BY c.started_ms, w.call_id")
 # an agent's last answered offer on a call: the one the agent's wrap-up time goes to
+# (keyed by its seq within the call: PostgreSQL has no rowid)
 AGENT_LEG = ("SELECT seq, offered_ms, agent, queue, wrapup_ms FROM agent_legs WHERE call_id = ? "
              "AND agent = ? AND outcome = 'answered' ORDER BY seq DESC LIMIT 1")
 # the values of (call, agent): a row asked for takes them while it has none; a save that

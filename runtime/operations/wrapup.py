@@ -108,6 +108,15 @@ def form_from_event(data: Mapping[str, Any]) -> tuple[WrapupForm | None, list[st
 IrLookup = Callable[[str, str | None], Mapping[str, Any] | None]  # (flow, version) -> IR
 
 
+def asked_of(events: Sequence[Mapping[str, Any]], agent: str | None) -> Mapping[str, Any] | None:
+    """The data of the call's last `wrapup_requested` event asking `agent` (each agent whose
+    talk ended is asked), else of the last asking anyone (an agent not asked, or None);
+    None when no form was asked for."""
+    requested = [e for e in events if e.get("kind") == "wrapup_requested"]
+    theirs = [e for e in requested if (e.get("data") or {}).get("agent") == agent]
+    return ((theirs or requested)[-1].get("data") or {}) if requested else None
+
+
 def call_form(events: Sequence[Mapping[str, Any]], flow: str | None, version: str | None,
               ir_of: IrLookup | None, agent: str | None = None) -> WrapupForm:
     """The form of a call from its stored events (call store rows) and
@@ -115,12 +124,10 @@ def call_form(events: Sequence[Mapping[str, Any]], flow: str | None, version: st
     ended has one), or of the agent asked last (an agent not asked, or
     None). WrapupError when the flow asked for no wrap-up or the fields'
     types cannot be known."""
-    requested = [e for e in events if e.get("kind") == "wrapup_requested"]
-    if not requested:
+    data = asked_of(events, agent)
+    if data is None:
         raise WrapupError("the call has no wrap-up form: its flow declares no `wrapup` "
                           "fields, or no agent talked to the caller")
-    theirs = [e for e in requested if (e.get("data") or {}).get("agent") == agent]
-    data = (theirs or requested)[-1].get("data") or {}
     form, names = form_from_event(data)
     if form is not None:
         return form
