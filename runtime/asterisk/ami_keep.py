@@ -33,7 +33,8 @@ Record = Callable[[str, str, Mapping[str, Any], str | None], None]  # source, ki
 
 class AmiEventKeeper:
     """`keep(event)` stores the event through `record` when its kind is
-    one ccf keeps (KEPT_KINDS, DeviceStateChange of an agent's device) and
+    one ccf keeps (KEPT_KINDS, DeviceStateChange of an agent's device,
+    DialEnd of an agent's phone answering) and
     the rate allows: a token bucket of `rate` events a second with a burst
     of BURST_S seconds. Events refused by the rate are counted by kind and
     reported as a centre event (source `serve`, kind `ami_events_not_stored`)
@@ -61,6 +62,9 @@ class AmiEventKeeper:
 
     def wanted(self, event: AmiMessage) -> bool:
         name = event.event or ""
+        if name == "DialEnd":  # the check reads an agent's answer only: not every ring
+            return (event.get("DialStatus") == "ANSWER"
+                    and self.agent_of_channel(event.get("DestChannel") or "") is not None)
         if name in KEPT_KINDS:
             return True
         return name == "DeviceStateChange" and self.is_agent_device(event.get("Device") or "")
@@ -69,7 +73,7 @@ class AmiEventKeeper:
         """Store one event if policy and rate allow (its headers but
         Privilege, under its Linkedid or else its Uniqueid, and `ccf_server`: the
         [[asterisk]] server's name, when it has one; a DialEnd's `ccf_agent`: the
-        agent whose device answered, when an agent's); True when stored."""
+        agent whose device answered, the only DialEnd kept); True when stored."""
         if not self.wanted(event):
             self.skipped += 1
             return False
@@ -90,9 +94,7 @@ class AmiEventKeeper:
         if server:  # several servers number channels and calls alike
             data["ccf_server"] = server
         if event.event == "DialEnd":  # who answered a dial: the check reads no agents file
-            agent = self.agent_of_channel(event.get("DestChannel") or "")
-            if agent is not None:
-                data["ccf_agent"] = agent
+            data["ccf_agent"] = self.agent_of_channel(event.get("DestChannel") or "")
         self.record("ami", event.event or "?", data,
                     event.get("Linkedid") or event.get("Uniqueid"))
         return True

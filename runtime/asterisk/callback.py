@@ -71,10 +71,9 @@ async def make_plan(store: CallStore, call_id: str, agent_id: str,
         raise CallbackError(f"no call or voicemail {call_id!r} in the call store {store.path} "
                             "(`ccf calls list` and `ccf voicemail list` show the ids)",
                             unknown=True)
-    problem = unknown_agent(agents, agent_id)
-    if problem is not None:
-        raise CallbackError(problem)
-    agent = next(a for a in agents if a.id == agent_id)
+    agent = next((a for a in agents if a.id == agent_id), None)
+    if agent is None:
+        raise CallbackError(unknown_agent(agents, agent_id) or "", unknown=True)
     task, notes = None, []
     if crm is not None:
         try:

@@ -11,7 +11,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from ccdsl.runtime.asterisk.queue_sounds import temp_path
+
+def temp_path(path: str) -> str:
+    """Where this process writes path's new content before renaming it into place
+    (queue_sounds.put_in_place; _put_back removes one a failed copy left)."""
+    return f"{path}.{os.getpid()}.tmp"
 
 
 def _missing_folders(path: str) -> list[str]:

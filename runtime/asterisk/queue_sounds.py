@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk import in_queue, names, prompts
+from ccdsl.runtime.asterisk.files_undo import temp_path
 from ccdsl.runtime.asterisk.tts import TtsError, TtsRenderer
 
 
@@ -104,12 +105,6 @@ def _sound(flow: str, prompt: str, base: str, language: str | None, variant: str
     ext = os.path.splitext(source)[1]
     return MessageSound(prompt, language, variant, "file", value,
                         os.path.join(folder, stem + ext), source)
-
-
-def temp_path(path: str) -> str:
-    """Where this process writes path's new content before renaming it into place
-    (files_undo removes one a failed copy left)."""
-    return f"{path}.{os.getpid()}.tmp"
 
 
 async def put_in_place(sounds: list[MessageSound], renderer: TtsRenderer) -> list[str]:

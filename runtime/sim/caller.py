@@ -187,17 +187,18 @@ class InteractiveCaller(ScriptedCaller):
         self.messages = messages
 
     async def before_message(self, now: datetime) -> None:
-        if self.messages and not (self._keys or self._hangup is not None
-                                  or self._current() is not None):
+        if self.messages and not self._scripted():
             self.describe = LEAVING_A_MESSAGE
             await self._ask(now)
 
     async def listen(self, now: datetime) -> None:
-        if self._keys or self._hangup is not None or self._current() is not None:
-            await super().listen(now)
-            return
-        await self._ask(now)
+        if not self._scripted():
+            await self._ask(now)
         await super().listen(now)
+
+    def _scripted(self) -> bool:
+        """Whether what was typed before still says what comes next."""
+        return bool(self._keys) or self._hangup is not None or self._current() is not None
 
     async def _ask(self, now: datetime) -> None:
         answer = self.ask(self.describe)

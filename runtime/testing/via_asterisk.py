@@ -19,7 +19,7 @@ from urllib.parse import quote
 from ccdsl.runtime.asterisk.agi_line import AgiSettings
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
 from ccdsl.runtime.asterisk.config import agi_script
-from ccdsl.runtime.asterisk.queue_sounds import temp_path
+from ccdsl.runtime.asterisk.files_undo import temp_path
 from ccdsl.runtime.asterisk.server import FlowServer, StaticFlows
 from ccdsl.runtime.asterisk.tts import TtsRenderer
 from ccdsl.runtime.core.centre import Agent

@@ -128,10 +128,12 @@ def test_a_plan_refuses_an_unknown_call_or_agent(world):
         with CallStore(world["store"]) as store:
             return await make_plan(store, call, agent, load_agents(str(AGENTS)))
 
-    with pytest.raises(CallbackError, match="no call or voicemail 'sim-9'"):
+    with pytest.raises(CallbackError, match="no call or voicemail 'sim-9'") as call:
         asyncio.run(go("sim-9", "li"))
-    with pytest.raises(CallbackError, match="no agent 'nobody'.*zhang, li, wang, chen"):
+    with pytest.raises(CallbackError, match="no agent 'nobody'.*zhang, li, wang, chen") as agent:
         asyncio.run(go("sim-1", "nobody"))
+    # both name nothing: a usage error (exit 2), as `ccf callback` says for either
+    assert call.value.unknown and agent.value.unknown
 
 
 # -- the command, against the AMI peer on its own loop -----------------------------------------

@@ -67,21 +67,23 @@ def encode(value: Any) -> tuple[Any, str | None]:
     return str(value), None
 
 
-def number_problem(value: Any) -> str | None:
+def number_problem(value: Any, whole_hint: str = "") -> str | None:
     """Why a number in a value (a list's or a map's, however deep) cannot be
     a CRM field, or None: NaN and infinity are no numbers a flow, the call
-    store or JSON can hold, and SQLite keeps whole numbers in 64 bits."""
+    store or JSON can hold, and SQLite keeps whole numbers in 64 bits.
+    `whole_hint` ends the words for a whole number too large: what the user
+    can do where the number came from (a CSV column's type)."""
     if isinstance(value, float) and math.isnan(value):
         return "NaN is not a finite number"
     if isinstance(value, float) and math.isinf(value):
         return "a number too large (past about 1.8e308) is not a finite number"
     if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
         return (f"{value} is too large for a number (whole numbers run from {INT64[0]} to "
-                f"{INT64[1]}); give the column the type text if it is a code")
-    if isinstance(value, (list, tuple)):
-        return next(filter(None, map(number_problem, value)), None)
+                f"{INT64[1]}){whole_hint}")
     if isinstance(value, dict):
-        return next(filter(None, map(number_problem, value.values())), None)
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((p for v in value if (p := number_problem(v, whole_hint))), None)
     return None
 
 

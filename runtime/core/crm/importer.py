@@ -109,7 +109,7 @@ def _cell(path: Path, line: int, name: str, kind: str, cell: str) -> Any:
     except ValueError:
         raise ImportFileError(
             f"{path}, line {line}, column {name}: {value!r} is not a {kind}") from None
-    problem = number_problem(converted)
+    problem = number_problem(converted, "; give the column the type text if it is a code")
     if problem:
         raise ImportFileError(f"{path}, line {line}, column {name}: {problem}")
     return converted
