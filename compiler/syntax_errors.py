@@ -8,14 +8,14 @@ common mistakes get a hand-written message and hint.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ccdsl.compiler.comments import comment_start
-from ccdsl.compiler.grammar import grammar_text, lark_parser
+from ccdsl.compiler.grammar import lark_parser
 from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
 from ccdsl.compiler.statements import STATEMENT_START, STATEMENT_WORDS
+from ccdsl.compiler.words import keywords
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 
@@ -382,12 +382,6 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
     return diagnostic("E001", message.format(found=found), span, help=hint)
 
 
-@cache
-def _grammar_words() -> frozenset[str]:
-    """The words the grammar spells out (`else`, `play`, `step`): never a misspelling."""
-    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text()))
-
-
 # what a line of a test block starts with (grammar.lark's test_stmt)
 TEST_LINE_WORDS = ("at", "crm", "agent", "call", "press", "silence", "speak", "hangup",
                    "expect", "http")
@@ -410,7 +404,7 @@ def _misspelt_statement(line_text: str, tok, span: Span) -> Diagnostic | None:
     start = len(line_text) - len(line_text.lstrip()) + 1
     after = line_text[start - 1 + len(first):]
     if tok.type in ("_NL", "$END", "_DEDENT", "_INDENT") or not first.isidentifier() \
-            or first in _grammar_words() or tok.column != start + len(first) \
+            or first in keywords() or tok.column != start + len(first) \
             + len(after) - len(after.lstrip()) or not after[:1].isspace():
         return None
     close = did_you_mean(first, STATEMENT_WORDS)

@@ -46,11 +46,30 @@ def isolate_tests(result: CompileResult) -> Isolated | None:
     """When every error of a failed compile lies inside a test block: the IR
     without those blocks, and the blocks with their errors. None when the
     flow itself has an error (or nothing was loaded)."""
+    broken = _broken_tests(result)
+    if broken is None:
+        return None
+    program = result.program
+    kept = dataclasses.replace(program, tests=tuple(t for t in program.tests
+                                                    if id(t) not in broken))
+    ir = lower_program(kept, program_scopes(kept))
+    return Isolated(ir, tuple(BrokenTest(t, tuple(broken[id(t)])) if id(t) in broken else None
+                              for t in _in_file_order(program)))
+
+
+def only_tests_broken(result: CompileResult) -> bool:
+    """Whether every error of a failed compile lies inside a test block (isolate_tests
+    would give an IR), without lowering the flow: `ccf graph` draws the program."""
+    return _broken_tests(result) is not None
+
+
+def _broken_tests(result: CompileResult) -> dict[int, list[Diagnostic]] | None:
+    """The errors of each broken test block, by id(); None when an error lies
+    outside every test block, or there is no error or no program."""
     program = result.program
     errors = [d for d in result.diagnostics if d.is_error]
     if program is None or not errors:
         return None
-    everything = _in_file_order(program)
     broken: dict[int, list[Diagnostic]] = {}
     for diag in errors:
         # a block that did not parse first: a parsed test's span runs on over
@@ -59,11 +78,7 @@ def isolate_tests(result: CompileResult) -> Isolated | None:
         if test is None:
             return None
         broken.setdefault(id(test), []).append(diag)
-    kept = dataclasses.replace(program, tests=tuple(t for t in program.tests
-                                                    if id(t) not in broken))
-    ir = lower_program(kept, program_scopes(kept))
-    return Isolated(ir, tuple(BrokenTest(t, tuple(broken[id(t)])) if id(t) in broken else None
-                              for t in everything))
+    return broken
 
 
 def _in_file_order(program) -> tuple[ast.Test, ...]:

@@ -98,7 +98,8 @@ def in_used_modules(diags: Sequence[Diagnostic], shown: set[str], entry: str,
         here = os.path.abspath(diag.span.file)
         direct = next((u for u in uses if u[2] == here), None)
         span, dotted, _ = direct or uses[0]
-        what = f"the module `{dotted}`" if direct else f"a module used through `{dotted}`"
+        # which `use` leads to a module used by a module is not known here: none is named
+        what = f"the module `{dotted}`" if direct else "a module that this flow's modules use"
         has = "an error" if diag.is_error else "a warning"
         out.append(lsp.Diagnostic(
             range=to_range(span), message=f"{what} has {has}: {message_of(diag)}",

@@ -11,6 +11,7 @@ from ccdsl import builtins as bi
 from ccdsl.compiler.checks.tests import agent_names
 from ccdsl.compiler.infer import infer
 from ccdsl.compiler.lsp.index import Index, Target, item_env
+from ccdsl.compiler.lsp.outline import own_text
 from ccdsl.compiler.lsp.positions import contains
 from ccdsl.compiler.program import LoadedModule
 from ccdsl.compiler.skills_check import skill_names
@@ -184,9 +185,9 @@ def declaration_text(index: Index, file: str, name: str) -> str:
     elif isinstance(node, ast.Const):
         t = index.ctx.constant_type(module.key, node)
         lines.append(f"```ccf\nconst {name}: {describe(t)}\n```")
-    source_lines = module.source.text.split("\n")[node.span.line - 1:last_line(node.span)]
-    while len(source_lines) > 1 and not source_lines[-1].strip():
-        source_lines.pop()  # the blank lines before the next declaration
+    # not the blank lines and the comment before the next declaration
+    own = own_text(node.span, module.source)
+    source_lines = module.source.text.split("\n")[node.span.line - 1:own.end_line]
     if not isinstance(node, ast.Prompt):
         shown = source_lines[:MAX_LINES]
         more = "\n  …" if len(source_lines) > MAX_LINES else ""
