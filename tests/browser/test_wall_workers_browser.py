@@ -35,6 +35,10 @@ def test_the_wall_draws_the_other_workers_calls_live(browser, tmp_path) -> None:
             assert "not answering" in wall.locator("#wall-workers").text_content()
             assert wall.evaluate("window.__same_page") == 1
             shoot(wall, "wall-every-worker")
+            rig.status_doc["workers"] = []  # all gone: wall.js says why, as the page did
+            wall.wait_for_selector("#wall-workers tbody tr.empty")
+            assert wall.locator("#wall-workers tbody").text_content() == (
+                "a simulated centre: its calls run in this ccf serve, on no FastAGI worker")
             # before the page closes (which ends its live stream)
             assert not watched.errors and not watched.failed, (watched.errors, watched.failed)
             context.close()

@@ -67,7 +67,8 @@ class Console:
     """The console on its own event loop thread; `client(user)` logs in over HTTP."""
 
     def __init__(self, tmp: Path, *, token: str | None = None,
-                 settings: ConsoleSettings | None = None, status: dict | None = None) -> None:
+                 settings: ConsoleSettings | None = None, status: dict | None = None,
+                 mode: str = "simulated") -> None:
         users: dict[str, User] = {u: new_user(u, role, PASSWORD) for u, role in USERS}
         save_users(tmp / "users.json", users)
         self.settings = settings or ConsoleSettings(users=str(tmp / "users.json"))
@@ -89,7 +90,7 @@ class Console:
             self.wrapups.append((call_id, body))
             return 200, {"ok": True, "call_id": call_id}
 
-        self.ctx = ConsoleContext(mode="simulated", status=lambda: self.status_doc,
+        self.ctx = ConsoleContext(mode=mode, status=lambda: self.status_doc,
                                   desk=self.desk, control=self.control, feed=self.feed,
                                   store=self.store, wrapup=wrapup, settings=self.settings,
                                   agents=lambda: AGENTS, recordings_dir=str(tmp / "rec"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.console.rig import Console
 from tests.console.test_history_calls import HOSTILE, HTML
 
 WORKERS = [
@@ -29,7 +30,18 @@ def test_the_wall_shows_every_worker_to_staff_escaped(console) -> None:
     assert "api" not in wall["workers"][0]  # only what the board shows goes out
 
 
-def test_a_centre_without_workers_says_so(console) -> None:
+def test_a_simulated_centre_says_why_it_has_no_workers(console) -> None:
     html = console.client("sup").get("/wall", headers=HTML).text
-    assert "no workers in the call store" in html
+    assert "a simulated centre: its calls run in this ccf serve, on no FastAGI worker" in html
+    assert "no workers in the call store" not in html
     assert asyncio.run(console.app.state.board.current())["workers"] == []
+
+
+def test_a_centre_on_asterisk_without_workers_says_so(tmp_path) -> None:
+    rig = Console(tmp_path, mode="asterisk")
+    try:
+        html = rig.client("sup").get("/wall", headers=HTML).text
+        assert "no workers in the call store" in html
+        assert 'data-empty="no workers in the call store"' in html  # what wall.js writes live
+    finally:
+        rig.close()
