@@ -6,10 +6,13 @@ Must not report anything: `return` is checked where it stands
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ccdsl import ast
 from ccdsl.compiler.controlflow import body_ends
-from ccdsl.compiler.nullsafety import path_of
-from ccdsl.types import ANY, NULL, Type, non_null, optional, unify
+from ccdsl.compiler.infer_env import Env
+from ccdsl.compiler.nullsafety import env_after, if_envs
+from ccdsl.types import ANY, NULL, Type, optional, unify
 
 
 def sub_return_type(ctx, key: str, sub: ast.Sub) -> Type:
@@ -20,26 +23,50 @@ def sub_return_type(ctx, key: str, sub: ast.Sub) -> Type:
     no known type (a parameter; the sub-flow's own call, when it recurses)."""
 
     def compute() -> Type:
-        env = ctx.env(key, "sub", sub=sub, params=sub.params)
         found: Type | None = None
-        for stmt in env.scope.statements(sub.body):
-            if not isinstance(stmt, ast.Return):
-                continue
+        start = ctx.env(key, "sub", sub=sub, params=sub.params)
+        for stmt, env in _returns(sub.body, start, ctx.infer):
+            # typed in the env the return runs in: `return c` under `if c != null:`
+            # is not null, `return c` with nothing proven may be
             t = NULL if stmt.value is None else ctx.infer(stmt.value, env, None)
             if t.kind == "any" or t.only_a_name:  # reported at the return
                 return ANY
-            if path_of(stmt.value) is not None:
-                # `return c.name` under `if c != null:`: the path may be narrowed there,
-                # which only the checks' walk of the body knows; a null it may still be
-                # is not held against the caller
-                t = non_null(t)
             found = t if found is None else unify(found, t)
             if found is None:
                 return ANY
         if found is None:  # no value is ever given back
             return NULL
-        if not body_ends(sub.body, ctx.routings(env.module)):
+        if not body_ends(sub.body, ctx.routings(start.module)):
             return optional(found)  # falling off the end gives back null
         return found
 
     return ctx.cached(("sub", key, sub.name), compute)
+
+
+def _returns(body, env: Env, infer) -> Iterator[tuple[ast.Return, Env]]:
+    """Each `return` in `body`, nested ones included, with the env it runs in:
+    what the checks' walk (compiler/analysis.py) knows there of null."""
+
+    def value_type(expr, expr_env: Env) -> Type:
+        return infer(expr, expr_env, None)
+
+    for stmt in body:
+        if isinstance(stmt, ast.Return):
+            yield stmt, env
+        on_error = getattr(stmt, "on_error", None)
+        if on_error is not None:
+            yield from _returns((on_error.action,), env, infer)
+        after = None
+        if isinstance(stmt, ast.If):
+            envs, after = if_envs(stmt, env)
+            bodies = [b for _, b in stmt.branches]
+            if stmt.orelse is not None:
+                bodies.append(stmt.orelse)
+            for inner, inner_env in zip(bodies, envs, strict=True):
+                yield from _returns(inner, inner_env, infer)
+        elif isinstance(stmt, (ast.Match, ast.Menu)):
+            for arm in stmt.arms:
+                yield from _returns(arm.body, env, infer)
+        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
+            yield from _returns(stmt.body, env, infer)
+        env = env_after(stmt, env, after, value_type)

@@ -160,3 +160,46 @@ def test_a_long_chain_of_sub_flows_each_returning_the_last_is_typed_to_its_end(t
     ds = diags(tmp_path, flow(subs, 'if s1499() == "x":\n  log "never"'))
     assert [(c, m) for c, _, m in errors(ds)] == [
         ("E300", "cannot compare number with text: they are never equal")]
+
+
+def test_a_returned_name_that_may_be_null_there_makes_the_call_one(tmp_path):
+    """`return c` where nothing proves `c` not null: the caller is held to the null check,
+    as for any other value that may be null; the same name narrowed on its path is not."""
+    sub = """
+        sub first():
+          n = [1, 2][0]
+          return n
+        sub first_or_zero():
+          n = [1, 2][0]
+          if n == null:
+            return 0
+          return n
+        record order:
+          number: text
+          total: number
+        sub order_of(number):
+          o = crm.find("order", number: number)
+          return o
+    """
+    ds = diags(tmp_path, flow(sub, """
+        log first() + 1
+        log first_or_zero() + 1
+        o = order_of(number: "1")
+        log o.total + 1
+    """))
+    assert [(c, m) for c, _, m in errors(ds)] == [
+        ("E304", "`+` needs a value, but `first()` may be null (number?)"),
+        ("E304", "`+` needs a value, but `o.total` may be null (number?)")]
+
+
+def test_a_name_narrowed_in_a_loop_or_a_menu_arm_is_returned_as_not_null(tmp_path):
+    sub = """
+        sub pick(items):
+          for each item in items:
+            n = [1][0]
+            if n != null:
+              return n
+          return 0
+    """
+    ds = diags(tmp_path, flow(sub, "log pick(items: [1]) + 1"))
+    assert errors(ds) == []
