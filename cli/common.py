@@ -481,12 +481,10 @@ def open_store(store, config: str | None, **options):
 def since_moment(since: str | None, zone) -> datetime | None:
     """The moment a --since names, a date or time without a zone read in ZONE (the call
     store's centre zone, as `ccf report --from` reads its dates), or exit USAGE."""
-    from ccdsl.runtime.operations.recordings import QueryError, parse_since
+    from ccdsl.runtime.operations.since import QueryError, since_in
 
-    if since is None:
-        return None
     try:
-        return parse_since(since, datetime.now(zone))
+        return since_in(since, zone)
     except QueryError as exc:
         raise fail(str(exc), USAGE) from None
 

@@ -16,6 +16,7 @@ from ccdsl.cli.common import (
     existing_folder,
     fail,
     load_centre,
+    not_found,
     table_console,
     write,
 )
@@ -120,9 +121,13 @@ def show(
         types = crm.record_types()
         if record_type is not None:
             if record_type not in types:
-                have = f" (it has: {', '.join(types)})" if types else " (it is empty)"
-                raise fail(f"no records of type {record_type!r} in {db}{have}: `ccf crm "
-                           "show` lists every type", USAGE)
+                from ccdsl.runtime.operations.terminal_text import visible
+
+                # the type names come from the file: shown escaped, as the name asked for is
+                have = (f"it has: {', '.join(visible(name) for name in types)}" if types else
+                        "it is empty: `ccf crm import FILE --type TYPE` adds records")
+                raise not_found("record type", record_type, f"the CRM {db}", "`ccf crm show`",
+                                also=have)
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}
     except ExternalError as exc:

@@ -126,7 +126,8 @@ def test_show_without_a_database_or_with_an_unknown_type(tmp_path, db):
     path = write(tmp_path, "a.csv", "id\nli\n")
     ccf("crm", "import", path, "--type", "agent", "--db", db)
     result = ccf("crm", "show", "--db", db, "--type", "customer")
-    assert result.exit_code == 2 and "(it has: agent)" in result.output
+    assert result.exit_code == 2 and "it has: agent" in result.output
+    assert "no record type 'customer' in the CRM" in result.output
     broken = write(tmp_path, "broken.db", "not a database " * 200)
     result = ccf("crm", "show", "--db", broken)
     # a file that is not SQLite is a database the command cannot use: a usage error

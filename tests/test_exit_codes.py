@@ -391,7 +391,7 @@ UNKNOWN_NAMES = {
                                     "`ccf console user list` lists them"),
     ("console", "user", "password"): ("no console user 'zhang' in",
                                       "`ccf console user list` lists them"),
-    ("crm", "show"): ("no records of type 'nosuch' in", "`ccf crm show` lists every type"),
+    ("crm", "show"): ("no record type 'nosuch' in the CRM", "`ccf crm show` lists them"),
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami_protocol import CentreCommandError
 from ccdsl.runtime.asterisk.each_server import Answer, ask_each
+from ccdsl.runtime.operations.agents_file import unknown_agent
 
 
 class PauseError(CentreCommandError):
@@ -46,9 +47,12 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
     """QueuePause for the agent's device on every server, in `queue` (a flow's queue
     name) or in every queue it is a member of. An auto-paused member (the queue
     option `autopause`) stays paused until this unpauses it. Every server's secret is
-    set: the command checked them before (cli.common.require_ami_secrets), and the
-    agent is one of the agents file's (cli.known_agents)."""
-    agent = next(a for a in centre.agents.agents if a.id == agent_id)
+    set: the command checked them before (cli.common.require_ami_secrets). An agent
+    the agents file does not have is a PauseError with `unknown` (a usage error), before
+    any server is asked, in the words every command uses for it."""
+    agent = next((a for a in centre.agents.agents if a.id == agent_id), None)
+    if agent is None:
+        raise PauseError(unknown_agent(centre.agents.agents, agent_id) or "", unknown=True)
     try:
         interface = names.agent_interface(centre.agents.interface, agent.id, agent.extension)
         asterisk_queue = names.queue_name(queue) if queue else None

@@ -123,7 +123,8 @@ def describe(kind: str, data: dict) -> str:
             return f"CRM {d.get('operation')}({shown}) -> {_result(d.get('result'))}{ms}"
         case "http_request":
             status = d.get("error") or d.get("status")
-            return f"HTTP {d.get('method')} {d.get('url')} -> {status}"
+            why = f" (json null: {d['json_problem']})" if d.get("json_problem") else ""
+            return f"HTTP {d.get('method')} {d.get('url')} -> {status}{why}"
         case "routing_decision":
             # the line of the rule is the event's own .ccf location
             reason = f" ({d['reason']})" if d.get("reason") else ""

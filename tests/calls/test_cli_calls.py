@@ -83,7 +83,7 @@ def test_calls_list_filters(store):
 def test_since_reads_spans_dates_and_times():
     from datetime import datetime, timedelta, timezone
 
-    from ccdsl.runtime.operations.recordings import QueryError, parse_since
+    from ccdsl.runtime.operations.since import QueryError, parse_since
 
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone(timedelta(hours=8)))
     assert parse_since("2h", now) == now - timedelta(hours=2)

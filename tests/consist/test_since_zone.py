@@ -84,3 +84,28 @@ def test_a_bad_since_is_a_usage_error(store):
 def test_the_help_says_whose_zone(utc_machine):
     result = ccf("calls", "list", "--help")
     assert "without a zone, the centre's" in re.sub(r"[│\s]+", " ", result.output)
+
+
+# every command with a --since reads it with one parser: the same texts taken and the same
+# refused, each refusal a usage error naming the text
+SINCE_TEXTS = {"2h": 0, "3d": 0, "1w": 0, " 30m ": 0, "2026-11-30": 0, "2026-11-30 07:01": 0,
+               "2026-11-30 00:00 UTC": 0, "2026-11-29T22:59Z": 0, "yesterday": 2, "2x": 2,
+               "110000w": 2, "2026-13-01": 2, "": 2, "1.5h": 2}
+
+
+def test_every_since_takes_and_refuses_the_same_texts(store, tmp_path):
+    flow = str(tmp_path / "early.ccf")
+    commands = {"calls list": ["calls", "list", "--store", str(store)],
+                "voicemail list": ["voicemail", "list", "--store", str(store)],
+                "graph": ["graph", flow, "--store", str(store)]}
+    for text, status in SINCE_TEXTS.items():
+        refusals = set()
+        for name, argv in commands.items():
+            result = ccf(*argv, "--since", text)
+            assert result.exit_code == status, (name, text, result.output)
+            assert "Traceback" not in result.output
+            if status:
+                error = result.output.strip().splitlines()[-1]
+                assert f"--since {text!r}" in error, (name, error)
+                refusals.add(error)
+        assert len(refusals) <= 1, refusals  # one wording whichever command refused it

@@ -68,3 +68,23 @@ def test_refusals_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert no_queue.exit_code == 1
     assert "agent wang (PJSIP/8002) is a member of no queue on Asterisk" in no_queue.stderr
     assert no_secret.exit_code == 2 and "CCF_AMI_SECRET" in no_secret.stderr
+
+
+def test_an_unknown_agent_is_a_usage_error_from_any_caller_and_asks_no_server(
+        tmp_path: Path) -> None:
+    import asyncio
+
+    import pytest
+
+    from ccdsl.cli.common import service_exit_code
+    from ccdsl.cli.exit_codes import USAGE
+    from ccdsl.runtime.asterisk.config import load_config
+    from ccdsl.runtime.asterisk.pause import PauseError, set_paused
+
+    with peer_in_thread(peer_with_members()) as peer:
+        centre = load_config(str(write_config(tmp_path, peer.port)))
+        with pytest.raises(PauseError) as caught:
+            asyncio.run(set_paused(centre, "nobody", True))
+    assert str(caught.value) == "no agent 'nobody' in the agents file (the agents: li, wang)"
+    assert caught.value.unknown and service_exit_code(caught.value) == USAGE
+    assert pauses(peer) == []

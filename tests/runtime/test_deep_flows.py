@@ -331,13 +331,14 @@ def test_a_value_nests_lists_at_most_to_the_limit(tmp_path: Path) -> None:
 def test_json_from_outside_nested_too_deep_is_refused_not_a_recursion() -> None:
     for depth in (MAX_VALUE_DEPTH + 1, 100_000):
         body = b"[" * depth + b"]" * depth
-        assert _parsed_json(httpx.Response(200, content=body)) is None  # http.get's `json`
-        with pytest.raises(ExternalError, match="nested more than"):
+        value, why = _parsed_json(httpx.Response(200, content=body))  # http.get's `json`
+        assert value is None and why == f"JSON nested more than {MAX_VALUE_DEPTH} levels deep"
+        with pytest.raises(ExternalError, match=f"with {why}"):
             crm_json("crm find", httpx.Response(200, content=body))
         cell = body.decode()
         assert codec.decode(cell, "json") == cell  # a CRM cell reads as its text
     shallow = b"[" * MAX_VALUE_DEPTH + b"]" * MAX_VALUE_DEPTH
-    assert _parsed_json(httpx.Response(200, content=shallow)) is not None
+    assert _parsed_json(httpx.Response(200, content=shallow))[0] is not None
     assert crm_json("crm find", httpx.Response(200, content=shallow)) is not None
 
 

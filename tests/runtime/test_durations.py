@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from ccdsl.runtime.core.durations import clock_text, offset_text, parse_duration_ms, seconds_text
 from ccdsl.runtime.core.errors import InputError
-from ccdsl.runtime.operations.recordings import QueryError, parse_since
 from ccdsl.runtime.operations.reports.options import OptionError, duration_ms
+from ccdsl.runtime.operations.since import QueryError, parse_since
 
 # the readers as they were, kept as oracles
 _FLOW = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.moments import moment_text
 from ccdsl.runtime.operations.log_records import iso_time
-from ccdsl.runtime.operations.recordings import parse_since
+from ccdsl.runtime.operations.since import parse_since
 from ccdsl.runtime.operations.status_doc import iso
 from ccdsl.runtime.sim.script import parse_at
 

@@ -20,11 +20,10 @@ from ccdsl import json_text
 from ccdsl.runtime.core.builtins.context import BuiltinContext
 from ccdsl.runtime.core.errors import ExternalError, FlowError
 from ccdsl.runtime.core.evaluate import kind_of
+from ccdsl.runtime.core.json_answer import NOT_JSON, read_json
 from ccdsl.runtime.core.values import (
-    MAX_VALUE_DEPTH,
     Duration,
     Record,
-    nesting,
     to_json,
     to_text,
 )
@@ -229,28 +228,14 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def _not_finite(word: str) -> float:
-    raise ValueError(f"{word} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    """A JSON number as a float; one past the largest float (1e400) is no
-    number the flow or the call store could hold."""
-    number = float(text)
-    if number in (float("inf"), float("-inf")):
-        raise ValueError(f"{text} is too large for a number")
-    return number
-
-
-def _parsed_json(reply: httpx.Response) -> Any:
-    """The body as JSON language values; None when it is not JSON, or nests
-    deeper than a value may (the decoder says so by RecursionError when it
-    nests deeper than it can follow; it keeps no state, so going on is safe)."""
-    try:
-        value = reply.json(parse_constant=_not_finite, parse_float=_finite_float)
-    except (ValueError, RecursionError):
-        return None
-    return None if nesting(value) > MAX_VALUE_DEPTH else _from_json(value)
+def _parsed_json(reply: httpx.Response) -> tuple[Any, str | None]:
+    """The body as JSON language values, and None; or None (the response's `json`) and,
+    for a body that is JSON but no value a flow can hold, why: the words the HTTP CRM
+    fails with (json_answer.read_json), which the request's event keeps."""
+    value, problem = read_json(reply.content)
+    if problem is not None:
+        return None, None if problem == NOT_JSON else problem
+    return _from_json(value), None
 
 
 async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> Any:
@@ -270,13 +255,14 @@ async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> 
     started = time.perf_counter()
     status: int | None = None
     error: str | None = None
+    json_problem: str | None = None
     try:
         async with httpx.AsyncClient(timeout=timeout_ms / 1000,
                                      transport=ctx.services.http_transport) as client:
             reply = await asyncio.wait_for(client.request(method, url, **request),
                                            timeout_ms / 1000)
         status = reply.status_code
-        parsed = _parsed_json(reply)
+        parsed, json_problem = _parsed_json(reply)
         return Record("response", {"status": status, "body": reply.text, "json": parsed})
     except (TimeoutError, httpx.TimeoutException) as err:
         error = f"{method} {url} did not answer within {timeout_ms} ms"
@@ -289,9 +275,11 @@ async def _http(ctx: BuiltinContext, method: str, a: dict, loc: dict | None) -> 
         raise FlowError(error, err.loc or loc) from None
     finally:
         # headers stay out of the event: they may carry tokens
-        ctx.emit("http_request", {"method": method, "url": url, "status": status,
-                                  "ms": round((time.perf_counter() - started) * 1000, 3),
-                                  "error": error}, loc)
+        data = {"method": method, "url": url, "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 3), "error": error}
+        if json_problem is not None:  # why `json` is null though the body is JSON
+            data["json_problem"] = json_problem
+        ctx.emit("http_request", data, loc)
 
 
 async def http_get(ctx: BuiltinContext, a: dict, loc: dict | None) -> Any:

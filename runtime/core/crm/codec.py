@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import math
 import re
 from typing import Any
 
 from ccdsl import json_text
 from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.json_answer import number_problem as flow_number_problem
 from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Duration, Record, TimeOfDay, nesting
 
 # the kinds a column may be noted with; a column with no note is plain
@@ -70,13 +70,12 @@ def encode(value: Any) -> tuple[Any, str | None]:
 def number_problem(value: Any, whole_hint: str = "") -> str | None:
     """Why a number in a value (a list's or a map's, however deep) cannot be
     a CRM field, or None: NaN and infinity are no numbers a flow, the call
-    store or JSON can hold, and SQLite keeps whole numbers in 64 bits.
-    `whole_hint` ends the words for a whole number too large: what the user
-    can do where the number came from (a CSV column's type)."""
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN is not a finite number"
-    if isinstance(value, float) and math.isinf(value):
-        return "a number too large (past about 1.8e308) is not a finite number"
+    store or JSON can hold (worded as json_answer words them in an answer),
+    and SQLite keeps whole numbers in 64 bits. `whole_hint` ends the words
+    for a whole number too large: what the user can do where the number came
+    from (a CSV column's type)."""
+    if isinstance(value, float):
+        return flow_number_problem(value)
     if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
         return (f"{value} is too large for a number (whole numbers run from {INT64[0]} to "
                 f"{INT64[1]}){whole_hint}")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from ccdsl import json_text
-from ccdsl.runtime.core.crm.codec import normalise_phone, number_problem
+from ccdsl.runtime.core.crm.codec import normalise_phone
 from ccdsl.runtime.core.crm.config import (
     PLACEHOLDER,
     CrmConfigError,
@@ -26,7 +26,8 @@ from ccdsl.runtime.core.crm.config import (
     removed_args,
 )
 from ccdsl.runtime.core.errors import ExternalError
-from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, Record, nesting, to_json
+from ccdsl.runtime.core.json_answer import read_json
+from ccdsl.runtime.core.values import Record, to_json
 
 LOOKUPS = ("find_customer", "find", "owner")
 DEFAULT_BODY = {"create": "{fields}", "update": "{fields}", "log_call": "{call}",
@@ -280,23 +281,12 @@ def _fill_body(name: str, template: Any, args: Mapping[str, Any]) -> Any:
 def _json(name: str, response: httpx.Response) -> Any:
     if not response.content.strip():
         return None  # 204, or a 200 with nothing to say
-    try:
-        data = response.json()
-    except ValueError:
-        raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a body "
-                          "that is not JSON", service="crm") from None
-    except RecursionError:  # the decoder's only word for nesting it cannot follow
-        data = None
-    else:
-        if nesting(data) <= MAX_VALUE_DEPTH:
-            # NaN, Infinity, 1e400 and 2**70 are no numbers a flow or the call store can hold
-            problem = number_problem(data)
-            if problem is None:
-                return data
-            raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with a "
-                              f"number a flow cannot hold: {problem}", service="crm")
-    raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with JSON nested "
-                      f"more than {MAX_VALUE_DEPTH} levels deep", service="crm")
+    # one reading with http.get's: not JSON, too deep, or a number a flow cannot hold
+    data, problem = read_json(response.content)
+    if problem is not None:
+        raise CrmAnswered(f"{name}: the CRM answered {response.status_code} with {problem}",
+                          service="crm")
+    return data
 
 
 def _path(data: Any, path: str) -> Any:

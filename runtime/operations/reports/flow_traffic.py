@@ -65,10 +65,10 @@ def _since(since: datetime | str | None, zone: tzinfo) -> datetime | None:
     """A --since text read in the store's zone, as `ccf calls list` reads it."""
     if not isinstance(since, str):
         return since
-    from ccdsl.runtime.operations.recordings import QueryError, parse_since
+    from ccdsl.runtime.operations.since import QueryError, since_in
 
     try:
-        return parse_since(since, datetime.now(zone))
+        return since_in(since, zone)
     except QueryError as exc:
         raise ReportError(str(exc)) from None
 

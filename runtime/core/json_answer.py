@@ -1,0 +1,59 @@
+"""A JSON answer from a peer (an HTTP CRM's, `http.get`'s and `http.post`'s) read as a value a
+flow can hold, and why not. Pure: reads the bytes it is given, never the network, never raises
+for what a peer sent."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, nesting
+
+NOT_JSON = "a body that is not JSON"
+TOO_DEEP = f"JSON nested more than {MAX_VALUE_DEPTH} levels deep"
+# a flow's numbers end where floats do: past it arithmetic is a flow error, a literal E509
+LARGEST = sys.float_info.max
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a number in `value`, bare or however deep in its lists and maps, is none a flow
+    can hold, or None: NaN is no number, infinity none either, and a whole number past the
+    largest float is too large to meet one (in `x * 1.5`, in a comparison)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if math.isnan(item):
+                return "NaN is not a finite number"
+            if math.isinf(item):
+                return "a number too large (past about 1.8e308) is not a finite number"
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > LARGEST:
+                return (f"a whole number of {len(str(abs(item)))} digits is too large (numbers "
+                        "run up to about 1.8e308)")
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return None
+
+
+def read_json(content: bytes) -> tuple[Any, str | None]:
+    """The JSON value of an answer's body and None; or None and why it is no value a
+    flow can hold: NOT_JSON, TOO_DEEP, or "a number a flow cannot hold: ..."
+    (number_problem; NaN and Infinity, which Python's decoder takes, are among them)."""
+    try:
+        value = json.loads(content)
+    except RecursionError:
+        # the decoder's only word for nesting it cannot follow; it keeps no state
+        return None, TOO_DEEP
+    except ValueError:  # UnicodeDecodeError too
+        return None, NOT_JSON
+    if nesting(value) > MAX_VALUE_DEPTH:
+        return None, TOO_DEEP
+    problem = number_problem(value)
+    if problem is not None:
+        return None, f"a number a flow cannot hold: {problem}"
+    return value, None
