@@ -122,6 +122,8 @@ class CentreUnion:
 
     async def resync(self, server: str, link: AmiLink) -> None:
         await self.centres[server].resync(link)
+        # an Unhold, Hold or Hangup may have come while the link was down
+        await self.holds.reconcile(server, link)
 
     def set_queues(self, queues: Iterable[str]) -> None:
         names = list(queues)
