@@ -1,7 +1,8 @@
 """Several Asterisk servers seen as one centre: an AmiCentre per server's AMI link, merged.
 
 An agent is read from the server its device lives on; a queue's waiting callers are summed; a
-link that drops and resyncs rebuilds its own server's mirror only. Must not open links or write.
+link that drops and resyncs rebuilds its own server's mirror, and checks the phones' holds on
+that server, only. Must not open links or write.
 """
 
 from __future__ import annotations
