@@ -235,3 +235,15 @@ def test_the_peer_answers_as_asterisk_did(name: str) -> None:
             assert captured_bridges[str(holder)] == captured_bridges[str(listener)] != ""
         else:
             assert listed == captured_bridges == {}
+
+
+def test_a_reconnect_checks_only_its_own_servers_holds() -> None:
+    """With two Asterisk servers, the link to one coming back leaves the holds on the other
+    as they are, even when its Asterisk lists no such channel."""
+    holds, told = phone_holds({"pjsip/8001"})
+    until(holds, DIALLED, "Unhold")
+    gone = rounds(DIALLED)[2]
+    asyncio.run(holds.reconcile("b", CapturedLink(gone)))
+    assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-00000001"
+    asyncio.run(holds.reconcile("a", CapturedLink(gone)))
+    assert told == [("zhang", True), ("zhang", False)]
