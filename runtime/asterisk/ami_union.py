@@ -62,7 +62,7 @@ class CentreUnion:
         self.clock = first.clock
         self.channels = Channels(self.centres.values())
         # the agents' phones' own holds (ccf serve points its on_hold at the desk)
-        self.holds = PhoneHolds(self.agent_of_channel)
+        self.holds = PhoneHolds(self.agent_of_channel, cap=first.channels.cap)
 
     def server(self, name: str) -> AmiCentre:
         return self.centres[name]
