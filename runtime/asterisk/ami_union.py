@@ -1,7 +1,8 @@
 """Several Asterisk servers seen as one centre: an AmiCentre per server's AMI link, merged.
 
 An agent is read from the server its device lives on; a queue's waiting callers are summed; a
-link that drops and resyncs rebuilds its own server's mirror only. Must not open links or write.
+link that drops and resyncs rebuilds its own server's mirror, and checks the phones' holds on
+that server, only. Must not open links or write.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class CentreUnion:
         self.clock = first.clock
         self.channels = Channels(self.centres.values())
         # the agents' phones' own holds (ccf serve points its on_hold at the desk)
-        self.holds = PhoneHolds(self.agent_of_channel)
+        self.holds = PhoneHolds(self.agent_of_channel, cap=first.channels.cap)
 
     def server(self, name: str) -> AmiCentre:
         return self.centres[name]
@@ -122,6 +123,8 @@ class CentreUnion:
 
     async def resync(self, server: str, link: AmiLink) -> None:
         await self.centres[server].resync(link)
+        # an Unhold, Hold or Hangup may have come while the link was down
+        await self.holds.reconcile(server, link)
 
     def set_queues(self, queues: Iterable[str]) -> None:
         names = list(queues)

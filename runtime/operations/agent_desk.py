@@ -39,6 +39,9 @@ class AgentStatus:
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
     held_since: datetime | None = None  # when the hold began (None: not held): the pages time it
+    # who made that hold: "console" (the desk's Hold) or "phone" (the agent's own phone, which
+    # alone can end it; which channel holds is ccf serve's AMI side's record, ami_holds.py)
+    held_by: str | None = None
     # the calls whose wrap-up form waits to be saved, oldest first: kept whatever the agent
     # does meanwhile (ready, pause, leave the queues, the next call) until it is saved
     wrapups: tuple[str, ...] = ()
@@ -94,7 +97,6 @@ class AgentDesk:
         self._status = {agent: AgentStatus(agent, state, started)
                         for agent, state in initial.items()}
         self._tasks: set[asyncio.Task] = set()
-        self._phone_held: dict[str, str] = {}  # agent -> the call its own phone holds
         self._gone: OrderedDict[str, None] = OrderedDict()  # calls whose form was saved here
 
     # -- reading ---------------------------------------------------------------------
@@ -170,28 +172,30 @@ class AgentDesk:
             raise ControlError(f"call {call_id} is not the call agent {agent} is talking on")
         if now.held == on:
             return now
-        if not on and self._phone_held.get(agent) == call_id:
+        if not on and now.held_by == "phone":
             raise ControlError(f"agent {agent}'s own phone holds call {call_id}: take the "
                                "call off hold on the phone")
         await self.control.hold(call_id, on)
-        return self._held(agent, call_id, on, {})
+        return self._held(agent, call_id, on, "console")
 
     def phone_hold(self, agent: str, on: bool) -> None:
         """The agent's own phone held its caller or took them off hold (Asterisk's Hold /
         Unhold on the agent's channel): shown as the console's hold, nothing sent to the
-        phone system. A hold the console made is not ended by the phone's."""
+        phone system. A hold the console made is not ended by the phone's. Which call the
+        phone holds is derived: the one the agent talks on while its hold is the phone's
+        (held_by); the AMI side keeps which channel holds and tells this of every change."""
         now = self._status.get(agent)
         if now is None or now.state != "on_call" or now.call_id is None or now.held == on:
             return
-        if not on and self._phone_held.pop(agent, None) != now.call_id:
+        if not on and now.held_by != "phone":
             return
-        if on:
-            self._phone_held[agent] = now.call_id
-        self._held(agent, now.call_id, on, {"by": "phone"})
+        self._held(agent, now.call_id, on, "phone")
 
-    def _held(self, agent: str, call_id: str, on: bool, how: dict) -> AgentStatus:
-        after = replace(self._status[agent], held_since=self.now() if on else None)
+    def _held(self, agent: str, call_id: str, on: bool, by: str) -> AgentStatus:
+        after = replace(self._status[agent], held_since=self.now() if on else None,
+                        held_by=by if on else None)
         self._status[agent] = after
+        how = {"by": "phone"} if by == "phone" else {}
         self.record("call_hold", {"agent": agent, "on": on, **how}, call_id)
         self.feed.publish("agent", after.to_json(), agent=agent)
         return after
@@ -313,7 +317,7 @@ class AgentDesk:
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
         after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
-                        held_since=None,
+                        held_since=None, held_by=None,
                         wrapups=tuple(c for c in before.wrapups if c != saved))
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)

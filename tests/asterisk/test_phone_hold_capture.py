@@ -207,23 +207,55 @@ def test_ccf_serve_takes_the_callers_own_hold_for_nothing() -> None:
     ("ami-phone-hold-queue-local.txt", "Local/8001@agents"),  # the Local pair stayed
     ("ami-phone-hold-queue-local-audio.txt", "PJSIP/caller"),  # optimized away (audio)
 ])
-def test_a_local_members_phone_is_not_its_interface(name: str, listener: str) -> None:
+def test_a_local_members_phone_is_matched_through_its_dial(name: str, listener: str) -> None:
     """Queue() ringing the member Local/8001@agents, whose dialplan dials the phone: the Hold
-    comes on the phone's PJSIP/8001-..., the music on whatever the phone is bridged with. So
-    an agent known by the Local interface alone is not seen holding (docs/asterisk.md's
-    limit); known by the phone's device as well (a StateInterface of PJSIP/8001), it is."""
+    comes on the phone's PJSIP/8001-..., the music on whatever the phone is bridged with. The
+    Local pair's ;2 half dialled that channel (DialBegin's DestChannel), so an agent known by
+    the Local interface alone is seen holding from the Hold to the Unhold, and so it is known
+    by the phone's device as well (a StateInterface of PJSIP/8001)."""
     events = captured(name)
     held = [(m.event, m.get("Channel", "").split("-")[0]) for m in from_the_hold(events)
             if m.event in KINDS[:4]]
     assert held == [("Hold", "PJSIP/8001"), ("MusicOnHoldStart", listener),
                     ("Unhold", "PJSIP/8001"), ("MusicOnHoldStop", listener)]
-    for devices, expected in (({"local/8001@agents"}, []),
-                              ({"local/8001@agents", "pjsip/8001"},
-                               [("zhang", True), ("zhang", False)])):
+    dialled = [(m.get("Channel"), m.get("DestChannel")) for m in events
+               if m.event == "DialBegin"]
+    phone = next(dest for chan, dest in dialled if str(chan).endswith(";2"))
+    assert phone.startswith("PJSIP/8001-") and phone == from_the_hold(events)[0].get("Channel")
+    for devices in ({"local/8001@agents"}, {"local/8001@agents", "pjsip/8001"}):
         holds = PhoneHolds(lambda chan, devices=devices: (
             "zhang" if interface_of_channel(chan).lower() in devices else None))
         told: list[tuple[str, bool]] = []
         holds.on_hold = lambda agent, on, told=told: told.append((agent, on))
+        holding = []
         for message in events:
             holds.apply("a", message)
-        assert told == expected
+            if message.event in ("Hold", "Unhold"):
+                holding.append(holds.holding("zhang"))
+        assert told == [("zhang", True), ("zhang", False)]
+        assert holding == [phone, None]
+        # the phone's Hangup forgets what the Local member dialled
+        assert holds.agent_of_channel("a", phone) == (None if len(devices) == 1 else "zhang")
+
+
+def test_what_the_callers_side_of_a_local_member_dials_is_not_the_agents() -> None:
+    """The ;1 half runs the caller's side (Queue()'s, or an Originate's application, say a
+    call-back's Dial() of the customer): the channel it dials is not the agent's phone, so
+    the customer's phone holding is no agent's hold; a Hold on a channel the ;2 half of
+    another server's Local dialled is not matched on this server either."""
+    holds = PhoneHolds(lambda chan: "zhang" if chan.startswith("Local/8001@agents-") else None)
+    told: list[tuple[str, bool]] = []
+    holds.on_hold = lambda agent, on: told.append((agent, on))
+
+    def event(name: str, **headers: str) -> AmiMessage:
+        return AmiMessage({"Event": name, **headers})
+
+    holds.apply("a", event("DialBegin", Channel="Local/8001@agents-00000004;1",
+                           DestChannel="PJSIP/trunk-00000009"))
+    holds.apply("a", event("DialBegin", Channel="Local/8001@agents-00000004;2",
+                           DestChannel="PJSIP/8001-0000000a"))
+    for server, channel in (("a", "PJSIP/trunk-00000009"), ("b", "PJSIP/8001-0000000a")):
+        holds.apply(server, event("Hold", Channel=channel))
+    assert told == [] and holds.holding("zhang") is None
+    holds.apply("a", event("Hold", Channel="PJSIP/8001-0000000a"))
+    assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-0000000a"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 
 from ccdsl.runtime.testing.peer.queue_events import STATE_DESC
 from doubles.ami_state import AsteriskState, PeerChannel
@@ -124,8 +125,17 @@ class Actions(AsteriskState):
                 ("Event", "CoreShowChannel"), *head, *fields.items(),
                 ("Application", chan.application), ("ApplicationData", chan.data),
                 ("Duration", time.strftime("%H:%M:%S", time.gmtime(seconds))),
-                ("BridgeId", "")))
+                ("BridgeId", self._bridge_id(chan.name))))
         send_list(session, request, "Channels will follow", "CoreShowChannelsComplete", items)
+
+    def _bridge_id(self, name: str) -> str:
+        """The bridge a channel is in, as CoreShowChannel's BridgeId ("" when in none): the
+        queue call's BridgeUniqueid, else one id per pair of bridged channels."""
+        bridge_id = getattr(self, "bridge_ids", {}).get(name)
+        other = getattr(self, "bridges", {}).get(name)
+        if bridge_id or other is None:
+            return bridge_id or ""
+        return str(uuid.uuid5(uuid.NAMESPACE_OID, " ".join(sorted((name, other)))))
 
     def _action_status(self, session: Session, request: Request) -> None:
         wanted = request.get("Channel")
@@ -171,7 +181,10 @@ class Actions(AsteriskState):
         variable = request.get("Variable")
         if chan is not None:
             functions = {"CALLERID(num)": chan.caller_num, "CALLERID(name)": chan.caller_name,
-                         "CHANNEL(name)": chan.name, "UNIQUEID": chan.uniqueid}
+                         "CHANNEL(name)": chan.name, "UNIQUEID": chan.uniqueid,
+                         # the held side of a phone's hold (main/channel.c sets the hold
+                         # state of the channel indicated; captures/ami-phone-hold-ask*.txt)
+                         "CHANNEL(onhold)": "1" if chan.name in self._phone_music() else "0"}
             value = functions.get(variable, chan.variables.get(variable, ""))
         else:
             value = self.globals.get(variable, "")

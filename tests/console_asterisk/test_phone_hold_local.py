@@ -1,0 +1,113 @@
+"""A queue member that is a Local channel holds on its phone: the real ccf serve (LiveCentre and
+its console), its agents' interface `Local/{extension}@agents`, reads the AMI events a real
+Asterisk 22.10.1 sent for such a call (captures/ami-phone-hold-queue-local*.txt: Queue() rang
+Local/8001@agents, whose ;2 half dialled PJSIP/8001, and that phone held and resumed), replayed
+by the AMI double event for event. The Hold comes on PJSIP/8001-…, which is no agent's device
+here: ccf serve matches it to zhang through the Local pair's DialBegin, so the wallboard says
+"on hold (m:ss)" until the Unhold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from asterisk.centre import IWS, WAIT_S, compiled, until, write_config
+from doubles.ami_server import AmiPeer
+
+from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
+from ccdsl.runtime.asterisk.flowstore import FlowStore
+from ccdsl.runtime.asterisk.service import LiveCentre
+from ccdsl.runtime.console.serve import ServedCentre
+from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.operations.console_users import new_user, save_users
+from tests.asterisk.test_phone_hold_capture import captured
+from tests.console_asterisk.test_phone_hold import PASSWORD, Rig
+
+SECRET = "phone-hold-local"
+LOCAL = 'interface = "Local/{extension}@agents"\n'
+
+
+async def local_member_centre(folder: Path, port: int):
+    """examples/iws's hotline deployed as in the other console tests, with the agents' queue
+    interface a Local channel (the captures' `Local/8001@agents` for zhang, extension 8001)."""
+    path = write_config(folder, port, numbers='"4008001234" = "hotline"',
+                        extra='[console]\nusers = "console-users.json"\n')
+    text = path.read_text(encoding="utf-8")
+    assert text.count("[agents]\n") == 1
+    path.write_text(text.replace("[agents]\n", "[agents]\n" + LOCAL), encoding="utf-8")
+    config = load_config(path, environ={"CCF_AMI_SECRET": SECRET})
+    flows = FlowStore(config.flows_dir)
+    plan = make_plan(config, flows, {"hotline": compiled(IWS / "hotline.ccf")})
+    await deploy(config, flows, plan, connect=ami_connector(config))
+    return config
+
+
+@pytest.mark.parametrize("name", ["ami-phone-hold-queue-local.txt",
+                                  "ami-phone-hold-queue-local-audio.txt"])
+def test_a_local_members_phone_hold_reaches_the_wallboard(tmp_path: Path, name: str) -> None:
+    events = [m for m in captured(name) if m.event and m.event not in (
+        "FullyBooted", "SuccessfulAuth")]
+    call = events[0].get("Uniqueid")  # the caller's channel: Queue() ran on it
+    hold = next(n for n, m in enumerate(events) if m.event == "Hold")
+    unhold = next(n for n, m in enumerate(events) if m.event == "Unhold")
+    phone = events[hold].get("Channel")
+
+    async def scenario(rig: Rig) -> None:
+        live = rig.live
+        assert live.desk is not None
+        live.desk.emit(Event(str(call), 5, datetime.now(UTC), "agent_answered",
+                             {"agent": "zhang", "via": "queue"}))
+        for message in events[:hold]:
+            rig.peer.emit(dict(message.headers))
+        await rig.read()
+        assert rig.status().state == "on_call" and not rig.status().held
+        assert live.centre.holds.agent_of_channel("", str(phone)) == "zhang"
+        rig.peer.emit(dict(events[hold].headers))
+        await until(lambda: rig.status().held, "zhang's caller on hold")
+        assert live.centre.holds.holding("zhang") == phone
+        assert "on hold (" in await rig.wall_row()
+        for message in events[hold + 1:unhold + 1]:
+            rig.peer.emit(dict(message.headers))
+        await until(lambda: not rig.status().held, "zhang's caller off hold")
+        for message in events[unhold + 1:]:
+            rig.peer.emit(dict(message.headers))
+        await rig.read()
+        row = await rig.wall_row()
+        assert "on hold" not in row
+        # the phone's Hangup: what the Local member dialled is forgotten
+        assert live.centre.holds.agent_of_channel("", str(phone)) is None
+        live.store.flush()
+        assert [json.loads(r["data"]) for r in live.store.query(
+            "SELECT data FROM centre_events WHERE kind = 'call_hold' ORDER BY id")] == [
+            {"agent": "zhang", "on": True, "by": "phone"},
+            {"agent": "zhang", "on": False, "by": "phone"}]
+
+    async def main() -> None:
+        peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
+        await peer.start()
+        save_users(tmp_path / "console-users.json",
+                   {"sup": new_user("sup", "supervisor", PASSWORD, "Sun Supervisor")})
+        config = await local_member_centre(tmp_path, peer.port)
+        served = ServedCentre(LiveCentre(config, port=0, api_port=0))
+        try:
+            await served.start()
+            live = served.live
+            assert live.api_address is not None
+            await until(lambda: live.ami is not None and live.ami.connected, "the AMI link")
+            host, port = live.api_address
+            async with httpx.AsyncClient(base_url=f"http://{host}:{port}",
+                                         timeout=WAIT_S) as web:
+                ok = await web.post("/login", data={"user": "sup", "password": PASSWORD})
+                assert ok.status_code == 303, ok.text
+                web.cookies.set("ccf_session", ok.cookies["ccf_session"])
+                await scenario(Rig(served, peer, web))
+        finally:
+            await served.stop(1.0)
+            await peer.stop()
+
+    asyncio.run(main())
