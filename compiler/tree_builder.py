@@ -33,9 +33,22 @@ _new_tree = Tree.__new__
 LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 
 
-def placed(child) -> bool:
-    """Whether a child gives its node a place: lark's propagate_positions filter."""
-    return not (isinstance(child, Token) and child.type in LAYOUT)
+class _Placed:
+    """Whether a child gives its node a place: lark's propagate_positions filter. An
+    object, not a function: lark keys its cached tables by the text of its options, and a
+    function's text holds its address, another in every process (the tables would be
+    built again at each start); this one's text is the same in every process."""
+
+    __slots__ = ()
+
+    def __call__(self, child) -> bool:
+        return not (isinstance(child, Token) and child.type in LAYOUT)
+
+    def __repr__(self) -> str:
+        return "placed: not " + ",".join(sorted(LAYOUT))
+
+
+placed = _Placed()
 
 
 def _bounds(children) -> tuple | None:
