@@ -9,7 +9,6 @@ output changes nothing.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import fields, is_dataclass
 
 from ccdsl import ast
 from ccdsl.compiler.format_expr import format_expr, format_option_value, format_options
@@ -83,31 +82,13 @@ def rule_line(r: ast.Rule) -> str:
 
 # ---- source lines --------------------------------------------------------------
 
-# Nodes whose span ends at their last token. The others (declarations,
-# block statements, lines of a block) end where the next token starts,
-# past the newline and any comments, so their extent is taken from their parts.
-_TIGHT = ONE_LINE + (ast.Name, ast.Number, ast.Str, ast.Duration, ast.Time, ast.Date,
-                    ast.Bool, ast.Null, ast.ListLit, ast.MapLit, ast.Field, ast.Call,
-                    ast.Index, ast.Unary, ast.Binary, ast.Cond, ast.RangeValue,
-                    ast.EveryValue, ast.SourceValue, ast.Option, ast.OnError, ast.Lang,
-                    ast.TimeRange, ast.DateRange, ast.DayRange, ast.TypeRef, ast.MapEntry,
-                    ast.Arg, ast.ElsePattern)
-
-
 def last_line(node) -> int:
-    """The source line of the last token of a node."""
+    """The source line of the last token of a node (where its span ends; every node's
+    span ends at its last token), or of nodes; 0 for none."""
     if isinstance(node, (tuple, list)):
         return max((last_line(x) for x in node), default=0)
-    if not is_dataclass(node):
-        return 0
     span = getattr(node, "span", None)
-    if isinstance(node, _TIGHT) and span is not None:
-        return span.end_line
-    best = span.line if span is not None else 0
-    for f in fields(node):
-        if f.name != "span":
-            best = max(best, last_line(getattr(node, f.name)))
-    return best
+    return span.end_line if span is not None else 0
 
 
 def _first_line(node) -> int:

@@ -102,7 +102,8 @@ def lark_tables_parser() -> Lark:
         parser="lalr",
         strict=True,
         postlex=_CcfIndenter(),
-        propagate_positions=True,
+        # a node's place is that of its children but the newlines and indentation
+        propagate_positions=tree_builder.placed,
         maybe_placeholders=True,
         start=["start", "expr"],
     )

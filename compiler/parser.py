@@ -118,12 +118,8 @@ class _Builder(ExprBuilder):
 
     def d_use_decl(self, t: Tree) -> ast.Use:
         dotted, alias = t.children
-        # the rule's span runs over its newline to the next declaration: a `use` line's
-        # diagnostics (E103, W404) end where its last name does
-        start, end = self.span(t), self.span(alias if alias is not None else dotted)
         return ast.Use(tuple(str(c) for c in dotted.children),
-                       str(alias) if alias is not None else None,
-                       start._replace(end_line=end.end_line, end_column=end.end_column))
+                       str(alias) if alias is not None else None, self.span(t))
 
     def d_const_decl(self, t: Tree) -> ast.Const:
         return ast.Const(str(t.children[0]), self.expr(t.children[1]), self.span(t))

@@ -15,7 +15,7 @@ from ccdsl.compiler.comments import comment_start
 from ccdsl.compiler.grammar import lark_parser
 from ccdsl.compiler.quoted_interpolation import quote_in_interpolation
 from ccdsl.compiler.statements import STATEMENT_START, STATEMENT_WORDS
-from ccdsl.compiler.words import keywords
+from ccdsl.compiler.words import first_words, keywords
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.source import SourceFile, Span
 
@@ -382,19 +382,15 @@ def _classify(source: SourceFile, exc, tok, span: Span, found: str) -> Diagnosti
     return diagnostic("E001", message.format(found=found), span, help=hint)
 
 
-# what a line of a test block starts with (grammar.lark's test_stmt)
-TEST_LINE_WORDS = ("at", "crm", "agent", "call", "press", "silence", "speak", "hangup",
-                   "expect", "http")
-
-
 def _misspelt_test_line(tok, span: Span, expected: set) -> Diagnostic | None:
     """`pres "1"` in a test block: the parser wanted a test line's first word."""
     if tok.type != "NAME" or not {"PRESS", "EXPECT"} <= expected:
         return None
-    close = did_you_mean(str(tok), TEST_LINE_WORDS)
+    words = first_words("test_stmt")  # in the grammar's order
+    close = did_you_mean(str(tok), words)
     return diagnostic("E001", f"unknown test statement `{tok}`", span,
                       help=(close + " " if close else "")
-                      + "a test's lines start with: " + ", ".join(TEST_LINE_WORDS))
+                      + "a test's lines start with: " + ", ".join(words))
 
 
 def _misspelt_statement(line_text: str, tok, span: Span) -> Diagnostic | None:

@@ -36,8 +36,7 @@ def _test_of(tests: tuple[ast.Test, ...], diag: Diagnostic) -> ast.Test | None:
     at = (span.line, span.column)
     for test in tests:
         t = test.span
-        # a block's span ends where the next begins (column 1 of its first line)
-        if span.file == t.file and (t.line, t.column) <= at < (t.end_line, t.end_column):
+        if span.file == t.file and (t.line, t.column) <= at <= (t.end_line, t.end_column):
             return test
     return None
 
@@ -72,9 +71,7 @@ def _broken_tests(result: CompileResult) -> dict[int, list[Diagnostic]] | None:
         return None
     broken: dict[int, list[Diagnostic]] = {}
     for diag in errors:
-        # a block that did not parse first: a parsed test's span runs on over
-        # the blank lines that stand for it
-        test = _test_of(program.unparsed_tests, diag) or _test_of(program.tests, diag)
+        test = _test_of(program.unparsed_tests + program.tests, diag)
         if test is None:
             return None
         broken.setdefault(id(test), []).append(diag)

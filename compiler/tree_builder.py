@@ -4,7 +4,8 @@ lark builds each node through a chain of wrappers (child filter, single-child
 expansion, position propagation), three Python calls and a dozen getattr per
 reduction; a 2,000-step flow makes about 300,000 reductions. Here each rule gets
 one closure doing the same work. Must build exactly lark's tree: its shape and
-every meta field (tests/test_tree_builder.py compares the two).
+every meta field (tests/test_tree_builder.py compares the two), with lark's positions
+filtered by placed() below, which grammar.py gives lark as its propagate_positions.
 """
 
 from __future__ import annotations
@@ -25,35 +26,56 @@ _new_meta = Meta.__new__
 _UNSET = object()
 _new_tree = Tree.__new__
 
+# the tokens that are no text of the node they end: a line's end (with the blank and comment
+# lines after it and the next line's indentation, all one _NL) and the indenter's marks,
+# which stand where that _NL does. Positions come from the other children, so every node
+# ends where its last token of code does, never at column 1 of whatever follows it.
+LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
+
+
+class _Placed:
+    """Whether a child gives its node a place: lark's propagate_positions filter. An
+    object, not a function: lark keys its cached tables by the text of its options, and a
+    function's text holds its address, another in every process (the tables would be
+    built again at each start); this one's text is the same in every process."""
+
+    __slots__ = ()
+
+    def __call__(self, child) -> bool:
+        return not (isinstance(child, Token) and child.type in LAYOUT)
+
+    def __repr__(self) -> str:
+        return "placed: not " + ",".join(sorted(LAYOUT))
+
+
+placed = _Placed()
+
 
 def _bounds(children) -> tuple | None:
     """lark's PropagatePositions._pp_get_meta for both ends in one call: (line, column,
     start, end line, end column, end) from the first and the last child that has a
-    place (a tree's container, a token's own), or None when none has."""
+    place (a tree's container, a token's own but a LAYOUT one's), or None when none has."""
     for first in children:
-        if type(first) is Token:
-            line, column, start = first.line, first.column, first.start_pos
-            break
-        if isinstance(first, Tree):
+        if isinstance(first, Token):
+            if first.type not in LAYOUT:
+                line, column, start = first.line, first.column, first.start_pos
+                break
+        elif isinstance(first, Tree):
             m = first._meta
             if m is not None and not m.empty:
                 line, column, start = m.container_line, m.container_column, m.container_start_pos
                 break
-        elif isinstance(first, Token):
-            line, column, start = first.line, first.column, first.start_pos
-            break
     else:
         return None
     for last in reversed(children):  # it meets the first one at the latest
-        if type(last) is Token:
-            return line, column, start, last.end_line, last.end_column, last.end_pos
-        if isinstance(last, Tree):
+        if isinstance(last, Token):
+            if last.type not in LAYOUT:
+                return line, column, start, last.end_line, last.end_column, last.end_pos
+        elif isinstance(last, Tree):
             m = last._meta
             if m is not None and not m.empty:
                 return (line, column, start, m.container_end_line, m.container_end_column,
                         m.container_end_pos)
-        elif isinstance(last, Token):
-            return line, column, start, last.end_line, last.end_column, last.end_pos
     return None  # not reached: the first child with a place is a last one too
 
 
@@ -65,13 +87,15 @@ def _fresh_meta(children: list) -> Meta | None:
     if not children:
         return None
     first, last = children[0], children[-1]
-    if type(first) is Token:
+    if type(last) is Token and last.type in LAYOUT and len(children) > 1:
+        last = children[-2]  # a line's end: the node ends with what the line holds
+    if type(first) is Token and first.type not in LAYOUT:
         line, column, start = first.line, first.column, first.start_pos
     elif type(first) is Tree and (m := first._meta) is not None and not m.empty:
         line, column, start = m.container_line, m.container_column, m.container_start_pos
     else:
         first = None
-    if first is not None and type(last) is Token:
+    if first is not None and type(last) is Token and last.type not in LAYOUT:
         end_line, end_column, end = last.end_line, last.end_column, last.end_pos
     elif first is not None and type(last) is Tree and (m := last._meta) is not None \
             and not m.empty:
@@ -191,7 +215,7 @@ def _growing(name: str, rest: list, build_filtered):
         last = children[-1]
         if type(head) is not Tree or meta is None or meta.empty:
             return build_filtered(children)
-        if type(last) is Token:
+        if type(last) is Token and last.type not in LAYOUT:
             end_line, end_column, end = last.end_line, last.end_column, last.end_pos
         elif type(last) is Tree and (m := last._meta) is not None and not m.empty:
             end_line, end_column, end = (m.container_end_line, m.container_end_column,
@@ -243,18 +267,20 @@ def _spec(chain: list) -> tuple[bool, list | None, int] | None:
     """(expand single child, child filter, Nones at the end) from lark's wrapper
     chain; None for a chain this module does not know (then lark's stays)."""
     expand1, include, append_none = False, None, 0
+    propagates = False
     for wrapper in chain:
         if wrapper is ExpandSingleChild:
             expand1 = True
-        elif wrapper is PropagatePositions:
-            continue
+        elif isinstance(wrapper, partial) and wrapper.func is PropagatePositions \
+                and not wrapper.args and wrapper.keywords == {"node_filter": placed}:
+            propagates = True
         elif isinstance(wrapper, partial) and wrapper.func is ChildFilterLALR:
             include, append_none = list(wrapper.args[0]), wrapper.args[1]
         elif isinstance(wrapper, partial) and wrapper.func is ChildFilterLALR_NoPlaceholders:
             include = [(i, to_expand, 0) for i, to_expand in wrapper.args[0]]
         else:
             return None
-    if PropagatePositions not in chain:
+    if not propagates:  # lark's positions unfiltered, or none: lark's chain stays
         return None
     return expand1, include, append_none
 

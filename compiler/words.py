@@ -1,14 +1,15 @@
-"""The words of the .ccf language by kind, for highlighters: derived from grammar.lark, the
-statement table and the builtins registry, so a new keyword needs no second list.
+"""The words of the .ccf language by kind: derived from grammar.lark, the statement table and
+the builtins registry, so a new keyword needs no second list.
 
-Read by the Pygments lexer and checked against the editors' TextMate grammar
-(tests/editors/); must not parse flows or decide what a word means in context.
+Read by the Pygments lexer (checked against the editors' TextMate grammar, tests/editors/),
+the syntax errors' "did you mean" and the language server's completion; must not parse
+flows or decide what a word means in context.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ccdsl import builtins
 from ccdsl.compiler.grammar import grammar_text
@@ -25,8 +26,9 @@ CONTROL = ("if", "elif", "else", "match", "menu", "repeat", "for", "each", "goto
 TEST_LINE_WORDS = ("agent", "call")
 
 
+@lru_cache(maxsize=1)
 def _rules() -> dict[str, list[str]]:
-    """Each rule of the grammar with its alternatives, as text."""
+    """Each rule of the grammar with its alternatives, as text (the grammar read once)."""
     rules: dict[str, list[str]] = {}
     current = None
     for line in grammar_text().splitlines():
@@ -41,9 +43,12 @@ def _rules() -> dict[str, list[str]]:
     return rules
 
 
-def _first_words(rule: str) -> set[str]:
-    return {m.group(1) for alt in _rules()[rule]
-            if (m := re.match(r'\s*"([a-z_]+)"', alt))}
+@cache
+def first_words(rule: str) -> tuple[str, ...]:
+    """The keywords the alternatives of a grammar rule start with, in the grammar's order,
+    each once: test_stmt's (`at`, `crm`, `agent`, ...), negated's (`not`)."""
+    return tuple(dict.fromkeys(m.group(1) for alt in _rules()[rule]
+                               if (m := re.match(r'\s*"([a-z_]+)"', alt))))
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +61,7 @@ def keywords() -> frozenset[str]:
 def declarations() -> frozenset[str]:
     """The words that open a top-level declaration (`step`, `queue`, `on`, ...)."""
     items = [alt.strip() for alt in _rules()["item"]]
-    return frozenset(w for rule in items for w in _first_words(rule))
+    return frozenset(w for rule in items for w in first_words(rule))
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +73,7 @@ def statements() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def test_words() -> frozenset[str]:
     """The words that open a line of a `test` block (`call`, `press`, `expect`, ...)."""
-    return frozenset(_first_words("test_stmt"))
+    return frozenset(first_words("test_stmt"))
 
 
 def builtin_values() -> tuple[str, ...]:

@@ -108,7 +108,7 @@ def test_a_wrong_code_is_a_usage_error(desk: Path, options, message: str) -> Non
 
 def test_an_error_on_a_tests_first_line_fails_that_test_not_the_one_before(
         tmp_path: Path, monkeypatch) -> None:
-    # a test block's span ends at column 1 of the next block's first line
+    # the error is at column 1 of the second block's first line: that block's, not the first's
     (tmp_path / "desk.ccf").write_text(WELCOME_FLOW, encoding="utf-8")
     (tmp_path / "desk.test.ccf").write_text(
         'test "a known caller":\n  call from "+8613900000000"\n  expect played welcome\n\n'

@@ -1,41 +1,23 @@
 """Completion inside a test block: its statements, the kinds of expectation after `expect`, and
 the flow's names an expectation of that kind takes (`expect played ` -> the prompts).
 
-The words come from the grammar (test_stmt's first words, `negated`) and from the checker's
-table of expectation kinds (compiler/checks/tests.py), never from a list of its own.
+The words come from the grammar (compiler/words.py: test_stmt's first words, `negated`'s) and
+from the checker's table of expectation kinds (compiler/checks/tests.py), never from a list
+of its own.
 Must not compile anything: the caller hands it the names in scope.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from lsprotocol import types as lsp
 
 from ccdsl.compiler.checks.tests import EXPECT_KINDS
-from ccdsl.compiler.grammar import lark_parser
+from ccdsl.compiler.words import first_words
 
 K = lsp.CompletionItemKind
 _EXPECT = re.compile(r"^\s+expect\s+(.*)$")
-
-
-@lru_cache(maxsize=1)
-def _first_words(rule: str) -> tuple[str, ...]:
-    """The keywords the alternatives of a grammar rule start with, in the grammar's order."""
-    parser = lark_parser()
-    literals = {t.name: t.pattern.value for t in parser.terminals
-                if t.pattern.type == "str"}
-    words: dict[str, None] = {}
-    for r in parser.rules:
-        if r.origin.name == rule and r.expansion and r.expansion[0].name in literals:
-            words[literals[r.expansion[0].name]] = None
-    return tuple(words)
-
-
-def statement_words() -> tuple[str, ...]:
-    """What a line of a test block may start with: `at`, `call`, `expect`..."""
-    return _first_words("test_stmt")
 
 
 def complete_in_test(before: str, at_start: bool,
@@ -47,12 +29,12 @@ def complete_in_test(before: str, at_start: bool,
     if expect is None:
         if at_start:
             return [lsp.CompletionItem(w, kind=K.Keyword, detail="test statement")
-                    for w in statement_words()]
+                    for w in first_words("test_stmt")]
         return None
     rest = expect.group(1)
     # the words written before the one being typed
     done = rest.split() if rest[-1:].isspace() or not rest else rest.split()[:-1]
-    negated = bool(done) and done[0] in _first_words("negated")
+    negated = bool(done) and done[0] in first_words("negated")
     if negated:
         done = done[1:]
     if not done:
@@ -60,7 +42,7 @@ def complete_in_test(before: str, at_start: bool,
                  for k in EXPECT_KINDS]
         if not negated:
             items += [lsp.CompletionItem(n, kind=K.Keyword, detail="negation")
-                      for n in _first_words("negated")]
+                      for n in first_words("negated")]
         return items
     kind = EXPECT_KINDS.get(done[0])
     if kind is None:

@@ -11,7 +11,6 @@ from ccdsl import builtins as bi
 from ccdsl.compiler.checks.tests import agent_names
 from ccdsl.compiler.infer import infer
 from ccdsl.compiler.lsp.index import Index, Target, item_env
-from ccdsl.compiler.lsp.outline import own_text
 from ccdsl.compiler.lsp.positions import contains
 from ccdsl.compiler.program import LoadedModule
 from ccdsl.compiler.skills_check import skill_names
@@ -25,23 +24,15 @@ def item_at(index: Index, path: str, line: int) -> tuple[LoadedModule, object] |
     """The module and the top-level item (or test block) a line of a file is in."""
     program = index.program
     for test in program.tests:
-        if test.span.file == path and test.span.line <= line <= last_line(test.span):
+        if test.span.file == path and test.span.line <= line <= test.span.end_line:
             return program.entry_module, test
     module = index.module_of(path)
     if module is None:
         return None
     for item in module.module.items:
-        if item.span.line <= line <= last_line(item.span):
+        if item.span.line <= line <= item.span.end_line:
             return module, item
     return None
-
-
-def last_line(span: Span) -> int:
-    """The last line of a top-level item's own text: its span runs on over the newline
-    to column 1 of the line the next item starts on."""
-    if span.end_column == 1 and span.end_line > span.line:
-        return span.end_line - 1
-    return span.end_line
 
 
 def expression_at(item, line: int, column: int):
@@ -185,9 +176,7 @@ def declaration_text(index: Index, file: str, name: str) -> str:
     elif isinstance(node, ast.Const):
         t = index.ctx.constant_type(module.key, node)
         lines.append(f"```ccf\nconst {name}: {describe(t)}\n```")
-    # not the blank lines and the comment before the next declaration
-    own = own_text(node.span, module.source)
-    source_lines = module.source.text.split("\n")[node.span.line - 1:own.end_line]
+    source_lines = module.source.text.split("\n")[node.span.line - 1:node.span.end_line]
     if not isinstance(node, ast.Prompt):
         shown = source_lines[:MAX_LINES]
         more = "\n  …" if len(source_lines) > MAX_LINES else ""

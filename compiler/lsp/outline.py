@@ -12,7 +12,7 @@ from collections.abc import Callable
 from lsprotocol import types as lsp
 
 from ccdsl import ast
-from ccdsl.compiler.namespan import code_end, head_span
+from ccdsl.compiler.namespan import head_span
 from ccdsl.compiler.symbols import walk_statements
 from ccdsl.source import SourceFile, Span
 
@@ -27,7 +27,7 @@ def outline(module: ast.Module, tests, source: SourceFile,
     def symbol(name: str, kind: lsp.SymbolKind, span: Span, detail: str | None = None,
                children: list | None = None) -> lsp.DocumentSymbol:
         return lsp.DocumentSymbol(name=name or "?", kind=kind,
-                                  range=to_range(own_text(span, source)),
+                                  range=to_range(span),
                                   selection_range=to_range(head_span(span, sources)),
                                   detail=detail, children=children or None)
 
@@ -77,20 +77,6 @@ def outline(module: ast.Module, tests, source: SourceFile,
         elif isinstance(item, ast.Test):
             out.append(symbol(item.name.value, K.Method, item.span, "test"))
     return out
-
-
-def own_text(span: Span, source: SourceFile) -> Span:
-    """A span that runs on to where the next thing starts (column 1 of the next
-    declaration's line, over blank lines and the comment above it; the indentation of the
-    next arm), ended at its last line of code instead, where that code ends."""
-    line = span.end_line
-    if line == span.line or code_end(source.line_text(line)[:span.end_column - 1]) > 0:
-        return span
-    line -= 1
-    while line > span.line and code_end(source.line_text(line)) == 0:
-        line -= 1
-    end = max(code_end(source.line_text(line)) + 1, span.column + 1 if line == span.line else 1)
-    return Span(span.file, span.line, span.column, line, end)
 
 
 def _arm_label(arm: ast.Arm, source: SourceFile) -> str:

@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from ccdsl.compiler.checks.tests import EXPECT_KINDS
-from ccdsl.compiler.lsp.completion_in_tests import statement_words
+from ccdsl.compiler.words import first_words
 from ccdsl.types import BUILTIN_RECORDS
 from tests.lsp.conftest import open_file, replace_text, uri
 
@@ -108,4 +108,4 @@ async def test_at_a_test_line_start_the_test_statements(client, hotline_tests) -
     assert {"at", "crm", "agent", "call", "press", "speak", "expect", "hangup"} <= set(got)
     assert "goto" not in got and "menu" not in got  # flow statements are no test's
     for word in got:  # each starts a line a test block may hold
-        assert word in statement_words()
+        assert word in first_words("test_stmt")
