@@ -55,9 +55,10 @@ def wrapup(
     that CRM's call_log. Each agent asked for the form (a transferred call
     asks both agents) saves their own once: a second save by the same agent
     is refused and changes nothing. Exit status: 0 stored, 1 refused (the
-    problems are listed, or this agent's wrap-up is saved already), 2 bad
-    options, an unknown call or a missing store or CRM, 4 when ccf serve is
-    not running or does not answer.
+    problems are listed, this agent's wrap-up is saved already, or the store
+    is busy: save it again), 2 bad options, an unknown call (or one pruned
+    meanwhile) or a missing store or CRM, 4 when ccf serve is not running or
+    does not answer.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
 
@@ -182,10 +183,10 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
 
 async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
                  values: dict) -> int:
-    import sqlite3
-
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
+    from ccdsl.runtime.operations.database import shown
+    from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
     from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.wrapup import AlreadySaved, store_wrapup
 
@@ -207,9 +208,14 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
         write(f"error: the wrap-up of call {visible(call)}{by} is already saved; a saved "
               "wrap-up is not changed\n", err=True)
         return PROBLEMS
-    except sqlite3.OperationalError as exc:  # nothing stored, nothing logged
-        write(f"error: the wrap-up of call {visible(call)} is not saved: {exc}; save it "
-              "again\n", err=True)
+    except CallNotStored:  # pruned since it was read: a call that is not there, as in
+        # `ccf calls show` (exit 2)
+        write(f"error: call {visible(call)} is not in the call store "
+              f"{visible(shown(str(calls.path)))} (pruned?); nothing saved\n", err=True)
+        return USAGE
+    except StoreBusy as exc:  # nothing stored, nothing logged
+        write(f"error: the wrap-up of call {visible(call)} is not saved: {visible(str(exc))}; "
+              "save it again\n", err=True)
         return PROBLEMS
     finally:
         if crm is not None:
