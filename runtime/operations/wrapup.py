@@ -30,8 +30,8 @@ log = logging.getLogger("ccdsl.wrapup")
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "off"})
 MAX_TEXT = 4000  # characters in one text value: a form field, not a document
-# a wrap-up held for its call's end is tried this often while the store is busy (about two
-# minutes of waits, doubling from 0.5 s to 30 s), then handed back to the agent's desk
+# a wrap-up held for its call's end is tried this often while the store is busy (the waits
+# between tries doubling from 0.5 s to 30 s), then handed back to the agent's desk
 HELD_TRIES = 9
 RETRY_S = (0.5, 30.0)  # the first wait between tries of a held wrap-up, and the longest
 NOTE_FLUSH_S = 5.0  # how long a save waits for its `wrapup_stored` note to be written
