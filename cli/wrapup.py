@@ -111,9 +111,11 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
         fields = data.get("fields")
         _stored(call, fields if isinstance(fields, dict) else {}, done, data.get("crm"))
         return OK
-    if status == 404:  # no such call: the id is the user's mistake, as in --store's case
+    if status == 404:  # no such call (now): exit 2, as in --store's case
         error = data.get("error") or f"no call {call!r} on ccf serve"
-        write(f"error: {visible(error)}: `ccf calls list` lists them\n", err=True)
+        # a call pruned since its form was shown is not one to look for in the list
+        hint = "" if "pruned" in error else ": `ccf calls list` lists them"
+        write(f"error: {visible(error)}{hint}\n", err=True)
         return USAGE
     problems = data.get("problems")
     for problem in (problems if isinstance(problems, list) and problems else

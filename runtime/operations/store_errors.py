@@ -22,10 +22,9 @@ class CallNotStored(LookupError):
         self.call_id = call_id
 
 
-def busy(exc: sqlite3.OperationalError, waited_s: float | None = None) -> StoreBusy:
+def busy(exc: sqlite3.OperationalError) -> StoreBusy:
     """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all."""
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    waited = f" (waited {waited_s:g} s)" if waited_s is not None else ""
-    return StoreBusy(f"the call store is busy{waited}: {reason or type(exc).__name__}")
+    return StoreBusy(f"the call store is busy: {reason or type(exc).__name__}")

@@ -119,3 +119,25 @@ def test_ccf_wrapup_store_exits_2_for_a_call_pruned_before_the_save(tmp_path,
     assert (f"error: call sim-1 is not in the call store {store} (pruned?); nothing saved"
             in result.output)
     assert "already saved" not in result.output and "Traceback" not in result.output
+
+
+def test_ccf_wrapup_to_ccf_serve_exits_2_for_a_call_pruned_before_the_save(tmp_path) -> None:
+    """The API's 404 for it reaches `ccf wrapup` as the same words and exit 2, with no hint
+    to look the call up in `ccf calls list` (it was there when its form was shown)."""
+    from tests.serve_api.test_wrapup_cli import Served
+
+    with Served(tmp_path) as served:
+        store = served.store
+        events = store.events
+
+        def pruned_after(call_id: str):
+            found = events(call_id)
+            prune_all(str(store.path))
+            return found
+
+        store.events = pruned_after
+        result = ccf("wrapup", "1795.1", "-f", "reason=order", "-f", "resolved=yes",
+                     "--config", str(served.config(tmp_path)))
+    assert result.exit_code == 2, result.output
+    assert result.output == ("error: call 1795.1 is not in the call store (pruned?); "
+                             "nothing saved\n")
