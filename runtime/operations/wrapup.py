@@ -520,9 +520,9 @@ class WrapupDesk:
         await asyncio.gather(*(self._held(*one) for one in held))
 
     def stop(self) -> None:
-        """`ccf serve` is stopping: a held wrap-up waiting to be tried again gives up now (its
-        try under way ends first). The store keeps its form unsaved, so the desk rebuilt at
-        the next start shows it (console/desk_wrapups.rebuild)."""
+        """`ccf serve` is stopping: a held wrap-up waiting to be tried again is tried once
+        more now, and given up if the store is still busy. The store keeps its form unsaved,
+        so the desk rebuilt at the next start shows it (console/desk_wrapups.rebuild)."""
         self.stopping = True
         if self._stopped is not None:
             self._stopped.set()
