@@ -55,9 +55,10 @@ def wrapup(
     that CRM's call_log. Each agent asked for the form (a transferred call
     asks both agents) saves their own once: a second save by the same agent
     is refused and changes nothing. Exit status: 0 stored, 1 refused (the
-    problems are listed, or this agent's wrap-up is saved already), 2 bad
-    options, an unknown call or a missing store or CRM, 4 when ccf serve is
-    not running or does not answer.
+    problems are listed, this agent's wrap-up is saved already, or the store
+    is busy: save it again), 2 bad options, an unknown call (or one pruned
+    meanwhile) or a missing store or CRM, 4 when ccf serve is not running or
+    does not answer.
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
 
@@ -110,9 +111,11 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
         fields = data.get("fields")
         _stored(call, fields if isinstance(fields, dict) else {}, done, data.get("crm"))
         return OK
-    if status == 404:  # no such call: the id is the user's mistake, as in --store's case
+    if status == 404:  # no such call (now): exit 2, as in --store's case
         error = data.get("error") or f"no call {call!r} on ccf serve"
-        write(f"error: {visible(error)}: `ccf calls list` lists them\n", err=True)
+        # a call pruned since its form was shown is not one to look for in the list
+        hint = "" if "pruned" in error else ": `ccf calls list` lists them"
+        write(f"error: {visible(error)}{hint}\n", err=True)
         return USAGE
     problems = data.get("problems")
     for problem in (problems if isinstance(problems, list) and problems else
@@ -182,10 +185,10 @@ def _to_store(call: str, values: dict[str, str], agent: str | None, store: str,
 
 async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
                  values: dict) -> int:
-    import sqlite3
-
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
+    from ccdsl.runtime.operations.database import shown
+    from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
     from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.wrapup import AlreadySaved, store_wrapup
 
@@ -207,9 +210,14 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
         write(f"error: the wrap-up of call {visible(call)}{by} is already saved; a saved "
               "wrap-up is not changed\n", err=True)
         return PROBLEMS
-    except sqlite3.OperationalError as exc:  # nothing stored, nothing logged
-        write(f"error: the wrap-up of call {visible(call)} is not saved: {exc}; save it "
-              "again\n", err=True)
+    except CallNotStored:  # pruned since it was read: a call that is not there, as in
+        # `ccf calls show` (exit 2)
+        write(f"error: call {visible(call)} is not in the call store "
+              f"{visible(shown(str(calls.path)))} (pruned?); nothing saved\n", err=True)
+        return USAGE
+    except StoreBusy as exc:  # nothing stored, nothing logged
+        write(f"error: the wrap-up of call {visible(call)} is not saved: {visible(str(exc))}; "
+              "save it again\n", err=True)
         return PROBLEMS
     finally:
         if crm is not None:

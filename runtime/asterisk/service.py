@@ -257,8 +257,7 @@ class LiveCentre:
         except (OSError, sqlite3.Error, StoreError) as exc:
             raise StartError(f"the call store {cfg.store_path} cannot be opened: {exc} "
                              f"(see [store] url or [paths] store in {cfg.path})") from None
-        # calls a crashed run of this host left open: closed by the store's
-        # writer as `interrupted`, without holding up the start
+        # calls a crashed run of this host left open: closed by the writer as `interrupted`
         self.store.reconcile()
         try:
             self._crm = open_crm(cfg.crm)
@@ -325,7 +324,7 @@ class LiveCentre:
                                  reply_limits=ReplyLimits(
                                      prompt_timeout_s=cfg.fastagi.prompt_timeout_s))
         self.server.switch = self._switch_action
-        self.wrapups = WrapupDesk(store, crm, self.flows.ir_of,
+        self.wrapups = WrapupDesk(store, crm, self.flows.ir_of, on_unsaved=self.desk.wrapup_unsaved,
                                   running=lambda call_id: call_id in self.server.calls)
         address = await self.server.start()
         # its row in the store, which every worker and `ccf status` read (docs/workers.md)
@@ -566,8 +565,9 @@ class LiveCentre:
         handed = await self.server.stop(grace) if self.server is not None else 0
         if self.presence is not None:
             await self.presence.stop()  # its row says stopped: not down
-        if self._wrapup_tasks:
-            await asyncio.wait(list(self._wrapup_tasks), timeout=10.0)
+        if self._wrapup_tasks:  # a held save retrying gives up now; a try under way ends first
+            self.wrapups.stop()
+            await asyncio.wait(list(self._wrapup_tasks), timeout=20.0)
         if self.screen_pop is not None:
             await self.screen_pop.drain()
         if self.stop_web is not None:

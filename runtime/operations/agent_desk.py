@@ -232,6 +232,17 @@ class AgentDesk:
                 now, wrapups=tuple(c for c in now.wrapups if c != call_id))
             self.feed.publish("agent", now.to_json(), agent=agent)
 
+    def wrapup_unsaved(self, agent: str | None, call_id: str) -> None:
+        """A form taken as saved was not stored after all (wrapup.WrapupDesk gave up on a
+        busy store): it waits on the agent's desk again, newest, to be saved again."""
+        now = self._status.get(agent) if agent else None
+        if now is None:
+            return
+        self._gone.pop(call_id, None)
+        waiting = tuple(c for c in now.wrapups if c != call_id) + (call_id,)
+        self._status[agent] = now = replace(now, wrapups=waiting[-MAX_UNSAVED:])
+        self.feed.publish("agent", now.to_json(), agent=agent)
+
     def _forgotten(self, call_id: str) -> None:
         """A store read begun before the form was saved must not bring it back."""
         self._gone[call_id] = None

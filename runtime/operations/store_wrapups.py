@@ -7,6 +7,7 @@ Must not talk to the CRM or the console: wrapup.py and the desk do.
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import sqlite3
@@ -18,6 +19,7 @@ from ccdsl import json_text
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import rollup
 from ccdsl.runtime.operations.database import connect, transaction
+from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy, busy
 
 log = logging.getLogger("ccdsl.store")
 
@@ -25,7 +27,7 @@ log = logging.getLogger("ccdsl.store")
 # filled in the shift of its call, and one left a whole shift is past what the agent recalls
 # of the call; `ccf wrapup` and the API still take it.
 WINDOW_MS = 12 * 3600 * 1000
-CLAIM_WAIT_S = 10.0  # how long a claim waits for another writer's lock (then an error)
+CLAIM_WAIT_S = 10.0  # how long a claim waits for another writer's lock (then StoreBusy)
 UNSAVED_SQL = ("SELECT w.call_id FROM wrapups w JOIN calls c ON c.call_id = w.call_id "
                "WHERE w.agent = ? AND w.entered IS NULL AND c.started_ms >= ? "
                "ORDER BY c.started_ms DESC, w.call_id DESC LIMIT ?")
@@ -43,19 +45,27 @@ _SAVE = ("INSERT INTO wrapups (call_id, agent, entered) VALUES (?, ?, ?) "
 _SAVE_ONCE = _SAVE + " WHERE wrapups.entered IS NULL"
 
 
+class Saved(enum.Enum):
+    """What became of a save of an agent's wrap-up values (write)."""
+
+    STORED = "stored"  # these are the agent's values now
+    ALREADY = "already saved"  # `once`: the agent's values were there before
+    NO_CALL = "no call"  # the store has no such call (pruned, or never stored): nothing saved
+
+
 def write(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | None,
-          agent: str | None = None, once: bool = False) -> bool:
+          agent: str | None = None, once: bool = False) -> Saved:
     """Store `agent`'s wrap-up values (JSON) of a call in the open write transaction of `db`
     (None: the agent asked last), with the wrap-up time of the agent's last answered leg and
     the rollups' handling time. `once`: only when the agent has no values stored yet, by a
     conditional upsert whose row count says whether these are the agent's values (another
     worker's save of the same instant then counts none, on SQLite and PostgreSQL alike).
-    Another agent's values are never touched. Returns whether they were stored."""
+    Another agent's values are never touched."""
     row = db.execute("SELECT agent, flow, started_ms, outcome FROM calls WHERE call_id = ?",
                      (call_id,)).fetchone()
     if row is None:
         log.error("call store: the wrap-up of call %s has no call to go to", call_id)
-        return False
+        return Saved.NO_CALL
     if agent is None:
         last = db.execute("SELECT agent FROM wrapups WHERE call_id = ? "
                           "ORDER BY coalesce(seq, 0) DESC LIMIT 1", (call_id,)).fetchone()
@@ -63,34 +73,43 @@ def write(db: sqlite3.Connection, call_id: str, values: Any, wrapup_ms: int | No
     taken = db.execute(_SAVE_ONCE if once else _SAVE,
                        (call_id, agent, json_text.dumps(values, ensure_ascii=False))).rowcount
     if once and taken != 1:
-        return False
+        return Saved.ALREADY
     if wrapup_ms is not None:
         leg = db.execute(AGENT_LEG, (call_id, agent)).fetchone()
         if leg is None:
-            return True
+            return Saved.STORED
         if row[3] is not None:  # an ended call: its figures are in the rollups
             rollup.wrapup_changed(db, row[1], row[2], leg, wrapup_ms)
         db.execute("UPDATE agent_legs SET wrapup_ms = ? WHERE call_id = ? AND seq = ?",
                    (wrapup_ms, call_id, leg[0]))
-    return True
+    return Saved.STORED
 
 
 def claim(store, call_id: str, values: Any, wrapup_ms: int | None = None,
-          agent: str | None = None, *, wait_s: float = CLAIM_WAIT_S) -> bool:
+          agent: str | None = None, *, wait_s: float | None = None) -> bool:
     """Store `agent`'s wrap-up values of a call unless that agent's are stored already, in
     one transaction of its own (write(once=True)), after the store's writer has written what
     it holds (the form asked for, which the values fill in). Returns whether these are the
-    agent's values; sqlite3.OperationalError when another writer's lock lasts past `wait_s`
-    (nothing stored). Blocks: call it off the event loop."""
-    if not store.flush(wait_s):
-        raise sqlite3.OperationalError(f"the call store is locked by another writer (waited "
-                                       f"{wait_s:g} s)")
-    db = connect(store.path, busy_ms=int(wait_s * 1000))
+    agent's values (False: the agent's were stored before). CallNotStored when the store has
+    no such call; StoreBusy when another writer's lock lasts past `wait_s` (None:
+    CLAIM_WAIT_S), or the store cannot be reached (nothing stored either way). Blocks: call
+    it off the event loop."""
+    wait_s = CLAIM_WAIT_S if wait_s is None else wait_s
     try:
-        with transaction(db):
-            return write(db, call_id, to_json(dict(values)), wrapup_ms, agent, once=True)
-    finally:
-        db.close()
+        if not store.flush(wait_s):
+            raise StoreBusy(f"the call store is busy: another writer held its lock past "
+                            f"{wait_s:g} s")
+        db = connect(store.path, busy_ms=int(wait_s * 1000))
+        try:
+            with transaction(db):
+                saved = write(db, call_id, to_json(dict(values)), wrapup_ms, agent, once=True)
+        finally:
+            db.close()
+    except sqlite3.OperationalError as exc:  # either back end's lock, lost link, conflict
+        raise busy(exc) from exc
+    if saved is Saved.NO_CALL:
+        raise CallNotStored(call_id)
+    return saved is Saved.STORED
 
 
 def of_call(read: Callable[[str, tuple], list[Any]], call_id: str,

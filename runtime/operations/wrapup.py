@@ -7,12 +7,12 @@ Must not import the simulator or Asterisk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import math
 import re
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from ccdsl import json_text
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
+from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
 from ccdsl.runtime.operations.store_wrapups import claim
 
 log = logging.getLogger("ccdsl.wrapup")
@@ -29,6 +30,11 @@ log = logging.getLogger("ccdsl.wrapup")
 TRUE_WORDS = frozenset({"true", "yes", "1", "y", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", "off"})
 MAX_TEXT = 4000  # characters in one text value: a form field, not a document
+# a wrap-up held for its call's end is tried this often while the store is busy (the waits
+# between tries doubling from 0.5 s to 30 s), then handed back to the agent's desk
+HELD_TRIES = 9
+RETRY_S = (0.5, 30.0)  # the first wait between tries of a held wrap-up, and the longest
+NOTE_FLUSH_S = 5.0  # how long a save waits for its `wrapup_stored` note to be written
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _FIELD_ARG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
@@ -333,13 +339,14 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     (None: the agent asked last). `once`: only if that agent has no values
     stored yet, as the database decides (store_wrapups.claim: another worker
     may save the same wrap-up at the same instant); AlreadySaved, and
-    nothing logged, if not."""
+    nothing logged, if not; CallNotStored when the store has no such call
+    (pruned) and StoreBusy when it is locked too long (nothing stored)."""
     if once:
         if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms, agent):
             raise AlreadySaved(call_id)
     else:
         store.set_wrapup(call_id, values, wrapup_ms, agent)
-    record = store.call(call_id) or {"call_id": call_id}
+    record = await asyncio.to_thread(store.call, call_id) or {"call_id": call_id}
     crm_state = "none"
     if crm is not None:
         try:
@@ -352,10 +359,20 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
                               {"agent": agent, "fields": sorted(values), "values": to_json(
                                   dict(values)), "wrapup_ms": wrapup_ms, "crm": crm_state},
                               at or dt.datetime.now().astimezone(), call_id=call_id)
-    store.flush()
+    # the note is queued: a store locked now has it written later, and holds up no one
+    await asyncio.to_thread(_flush_note, store, call_id)
     log.info("wrap-up of call %s by %s stored (%s); CRM: %s", call_id, agent or "?",
              ", ".join(sorted(values)) or "no values", crm_state)
     return crm_state
+
+
+def _flush_note(store, call_id: str) -> None:
+    """Have the store's writer write the `wrapup_stored` note, waiting a little: the values
+    are stored already, so a failure here is only logged."""
+    try:
+        store.flush(NOTE_FLUSH_S)
+    except Exception as exc:  # noqa: BLE001 - the writer keeps the row and says why
+        log.warning("the note of call %s's wrap-up not written yet: %s", call_id, exc)
 
 
 @dataclass(frozen=True)
@@ -386,14 +403,22 @@ class WrapupDesk:
 
     def __init__(self, store, crm, ir_of: IrLookup | None, *,
                  running: Callable[[str], bool] = lambda call_id: False,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()) -> None:
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+                 on_unsaved: Callable[[str | None, str], None] | None = None,
+                 held_tries: int = HELD_TRIES, retry_s: tuple[float, float] = RETRY_S) -> None:
         self.store = store
         self.crm = crm
         self.ir_of = ir_of
         self.running = running
         self.now = now
+        # (agent, call) of a held wrap-up given up: its form waits on the agent's desk again
+        self.on_unsaved = on_unsaved
+        self.held_tries = max(1, held_tries)
+        self.retry_s = retry_s
         self.pending: dict[tuple[str, str | None], tuple[dict[str, Any], int | None]] = {}
         self.saving: set[tuple[str, str | None]] = set()
+        self.stopping = False
+        self._stopped: asyncio.Event | None = None  # made on the loop that first waits
 
     async def submit(self, call_id: str, body: Any) -> Outcome:
         if not isinstance(body, Mapping):
@@ -456,7 +481,11 @@ class WrapupDesk:
                                      wrapup_ms=wrapup_ms, at=self.now(), once=True)
         except AlreadySaved:  # by another worker, since the record was read
             return _refused(call_id, "saved", "is already saved", who)
-        except sqlite3.OperationalError as exc:  # nothing stored, nothing logged: save again
+        except CallNotStored as exc:  # pruned since the record was read: it will never be
+            # the same 404 as a call not found at the first read: to the caller it is the
+            # same fact (no such call now), and `ccf wrapup` exits 2 for it, as with --store
+            return Outcome(404, {"ok": False, "error": f"{exc}; nothing saved"})
+        except StoreBusy as exc:  # nothing stored, nothing logged: save again
             return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not "
                                  f"saved: {exc}; save it again"})
         finally:
@@ -481,19 +510,33 @@ class WrapupDesk:
         return any(k[0] == call_id for k in self.pending)
 
     async def call_ended(self, call_id: str) -> None:
-        """Store the wrap-ups (one per agent) that waited for this call to end."""
+        """Store the wrap-ups (one per agent) that waited for this call to end, each on its
+        own: one agent's stuck save (a locked row, a slow CRM) holds up no other's."""
+        held = []
         for key in [k for k in self.pending if k[0] == call_id]:
-            await self._held(key)
+            # claimed before it leaves `pending`: a re-post while it is stored is refused
+            self.saving.add(key)
+            held.append((key, *self.pending.pop(key)))
+        await asyncio.gather(*(self._held(*one) for one in held))
 
-    async def _held(self, key: tuple[str, str | None]) -> None:
-        """Store one agent's wrap-up that waited for the call's end; while the store is
-        locked by another writer, tried again (as the store's writer tries its rows again)."""
+    def stop(self) -> None:
+        """`ccf serve` is stopping: a held wrap-up waiting to be tried again is tried once
+        more now, and given up if the store is still busy. The store keeps its form unsaved,
+        so the desk rebuilt at the next start shows it (console/desk_wrapups.rebuild)."""
+        self.stopping = True
+        if self._stopped is not None:
+            self._stopped.set()
+
+    async def _held(self, key: tuple[str, str | None], values: dict[str, Any],
+                    wrapup_ms: int | None) -> None:
+        """Store one agent's wrap-up that waited for the call's end (claimed in `saving`).
+        While the store is busy it is tried again, `held_tries` times in all with doubling
+        waits; then, or when the desk stops, it is given up: nothing stored, nothing logged,
+        and the form, still unsaved in the store, waits on the agent's desk again."""
         call_id, who = key
-        # claimed before it leaves `pending`: a re-post while the CRM logs it is refused
-        self.saving.add(key)
-        values, wrapup_ms = self.pending.pop(key)
+        why = None
         try:
-            for delay in _backoff():
+            for tried in range(1, self.held_tries + 1):
                 try:
                     await store_wrapup(self.store, self.crm, call_id, who, values,
                                        wrapup_ms=wrapup_ms, at=self.now(), once=True)
@@ -502,12 +545,43 @@ class WrapupDesk:
                     log.warning("wrap-up of call %s by %s not stored: another save of it came "
                                 "first (another worker) while the call ran", call_id, who or "?")
                     return
-                except sqlite3.OperationalError as exc:
-                    log.warning("wrap-up of call %s not stored yet (tried again in %g s): %s",
-                                call_id, delay, exc)
-                    await asyncio.sleep(delay)
+                except CallNotStored as exc:
+                    log.warning("wrap-up of call %s by %s not stored: %s; nothing saved",
+                                call_id, who or "?", exc)
+                    return
+                except StoreBusy as exc:
+                    if self.stopping:
+                        why = (f": stopping while {exc}; the store keeps its form unsaved, "
+                               "back on the agent's desk at the next start")
+                        return
+                    if tried == self.held_tries:
+                        why = f" after {tried} tries: {exc}"
+                        return
+                    delay = min(self.retry_s[0] * 2 ** (tried - 1), self.retry_s[1])
+                    log.warning("wrap-up of call %s by %s not stored yet (tried again in %g "
+                                "s): %s", call_id, who or "?", delay, exc)
+                    await self._pause(delay)
+        except Exception as exc:  # noqa: BLE001 - not lost: handed back, and said why
+            log.exception("wrap-up of call %s by %s failed", call_id, who or "?")
+            why = f": {type(exc).__name__}: {exc}"
         finally:
             self.saving.discard(key)
+            if why is not None:
+                self._given_up(key, why)
+
+    async def _pause(self, delay: float) -> None:
+        """Wait `delay` seconds, or until the desk stops."""
+        if self._stopped is None:  # stop() before this cannot be: no await since the check
+            self._stopped = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), delay)
+
+    def _given_up(self, key: tuple[str, str | None], why: str) -> None:
+        call_id, who = key
+        again = "" if self.stopping else "; its form waits on the agent's desk again: save it again"
+        log.warning("wrap-up of call %s by %s not saved%s%s", call_id, who or "?", why, again)
+        if self.on_unsaved is not None:
+            self.on_unsaved(who, call_id)
 
     def _form_while_talking(self, call_id: str, record: Mapping[str, Any],
                             events: Sequence[Mapping[str, Any]]) -> WrapupForm | None:
@@ -531,14 +605,6 @@ class WrapupDesk:
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
-
-
-def _backoff():
-    """The waits between tries of a held wrap-up: 0.5 s, doubling to 30 s, for ever."""
-    delay = 0.5
-    while True:
-        yield delay
-        delay = min(delay * 2, 30.0)
 
 
 def _refused(call_id: str, already: str, said: str, agent: str | None) -> Outcome:

@@ -1,0 +1,30 @@
+"""The call store's errors as a caller of a save catches them, one for both back ends: a store
+too busy to take a write now, and a call the store does not have. Must not import a driver.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+class StoreBusy(Exception):
+    """The call store took nothing now, and the same write may be made again: another writer's
+    lock outlasted the wait (SQLite's "database is locked", PostgreSQL's lock_timeout), a
+    serialization failure or deadlock, or the connection to a PostgreSQL server lost. The
+    message is the reason only; a caller says what to do (save again, or tried again)."""
+
+
+class CallNotStored(LookupError):
+    """The call store has no such call (pruned, or never stored): nothing was saved."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"call {call_id} is not in the call store (pruned?)")
+        self.call_id = call_id
+
+
+def busy(exc: sqlite3.OperationalError) -> StoreBusy:
+    """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
+    these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
+    connection to it), so one except clause sees them all."""
+    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return StoreBusy(f"the call store is busy: {reason or type(exc).__name__}")
