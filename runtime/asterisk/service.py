@@ -49,6 +49,7 @@ from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.operations.agent_desk import AgentDesk
 from ccdsl.runtime.operations.callback_dialler import CallbackDialler, QueueLine
+from ccdsl.runtime.operations.held_wrapups import HeldSaves
 from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import PopTarget, ScreenPop
 from ccdsl.runtime.operations.store import CallStore, StoreError
@@ -198,15 +199,6 @@ def configured_agents(config: CentreConfig) -> list[Agent]:
             for spec in config.agents.agents]
 
 
-def _report_failure(task: asyncio.Task) -> None:
-    """A background job that failed says so in the log (a held wrap-up that
-    could not be stored must not vanish as 'Task exception was never
-    retrieved')."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("a held wrap-up could not be stored: %s: %s",
-                  type(task.exception()).__name__, task.exception())
-
-
 @dataclass
 class LiveCentre:
     """The running centre: start(), then stop() on SIGTERM."""
@@ -241,7 +233,7 @@ class LiveCentre:
     dialler: CallbackDialler | None = field(default=None, init=False)  # in-queue call-backs
     presence: WorkerPresence | None = field(default=None, init=False)  # this worker's row
     _tasks: set = field(default_factory=set, init=False)
-    _wrapup_tasks: set = field(default_factory=set, init=False)
+    held: HeldSaves | None = field(default=None, init=False)  # wrap-ups stored at calls' end
 
     async def start(self) -> tuple[str, int]:
         cfg = self.config
@@ -326,6 +318,7 @@ class LiveCentre:
         self.server.switch = self._switch_action
         self.wrapups = WrapupDesk(store, crm, self.flows.ir_of, on_unsaved=self.desk.wrapup_unsaved,
                                   running=lambda call_id: call_id in self.server.calls)
+        self.held = HeldSaves(self.wrapups)
         address = await self.server.start()
         # its row in the store, which every worker and `ccf status` read (docs/workers.md)
         api_port = self.api_port if self.api_port is not None else cfg.api.port
@@ -469,12 +462,8 @@ class LiveCentre:
         the outcome `handed_back`; centre_events notes the hand-back with the
         fallback the dialplan goes on to. A wrap-up
         entered while the call ran is stored now that its record is final."""
-        if self.wrapups is not None and self.wrapups.holds(call.info.call_id):
-            task = asyncio.get_running_loop().create_task(
-                self.wrapups.call_ended(call.info.call_id))
-            self._wrapup_tasks.add(task)
-            task.add_done_callback(self._wrapup_tasks.discard)
-            task.add_done_callback(_report_failure)
+        if self.held is not None:
+            self.held.call_ended(call.info.call_id)
         if call.handed_back and self.store is not None:
             self.store.record_centre_event(
                 "serve", "call_handed_back",
@@ -565,9 +554,8 @@ class LiveCentre:
         handed = await self.server.stop(grace) if self.server is not None else 0
         if self.presence is not None:
             await self.presence.stop()  # its row says stopped: not down
-        if self._wrapup_tasks:  # a held save retrying gives up now; a try under way ends first
-            self.wrapups.stop()
-            await asyncio.wait(list(self._wrapup_tasks), timeout=20.0)
+        if self.held is not None:  # a held save retrying gives up now; a try under way ends first
+            await self.held.stop()
         if self.screen_pop is not None:
             await self.screen_pop.drain()
         if self.stop_web is not None:

@@ -31,6 +31,7 @@ from ccdsl.runtime.operations.callback_policy import DEFAULT_POLICY, CallbackPol
 from ccdsl.runtime.operations.callback_rows import CallbackRows
 from ccdsl.runtime.operations.console_settings import ConsoleSettings
 from ccdsl.runtime.operations.console_users import User, new_user, save_users
+from ccdsl.runtime.operations.held_wrapups import HeldSaves
 from ccdsl.runtime.operations.live_calls import StatusTracker
 from ccdsl.runtime.operations.live_feed import LiveFeed
 from ccdsl.runtime.operations.screenpop import ScreenPop
@@ -100,6 +101,7 @@ class SimulatedConsole:
     ctx: ConsoleContext | None = field(default=None, init=False)
     dialler: CallbackDialler | None = field(default=None, init=False)
     _dialling: asyncio.Task | None = field(default=None, init=False)
+    _held: HeldSaves | None = field(default=None, init=False)  # wrap-ups stored at calls' end
 
     async def start(self) -> tuple[str, int]:
         store = self.store
@@ -141,6 +143,10 @@ class SimulatedConsole:
         wrapups = WrapupDesk(store, self.crm, lambda flow, version: (
             self.flows[flow].doc if flow in self.flows else None),
             running=lambda call_id: call_id in centre.calls, now=centre.clock.now)
+
+        # a wrap-up saved while its call ran is stored at its end, as ccf serve's (service.py)
+        self._held = held = HeldSaves(wrapups)
+        centre.ended = held.call_ended
 
         async def wrapup(call_id, body):
             outcome = await wrapups.submit(call_id, body)
@@ -200,4 +206,6 @@ class SimulatedConsole:
             self.web.app.state.stopping.set()
             await self.web.stop()
         if self.centre is not None:
-            await self.centre.stop()
+            await self.centre.stop()  # every call ends: what waited for its end is stored
+        if self._held is not None:
+            await self._held.stop()

@@ -108,6 +108,8 @@ class SimLiveCentre(CallActions):
         self.served = 0
         self.started: datetime | None = None
         self.wrapped_up: Callable[[str, str], Awaitable[None]] | None = None  # the desk's
+        # told each call's end once it left `calls` (the console stores held wrap-ups)
+        self.ended: Callable[[str], None] | None = None
         self._pause_reason: dict[str, str | None] = {}
         self._last_call: dict[str, str] = {}
         self._numbers = self._customer_numbers()
@@ -201,6 +203,8 @@ class SimLiveCentre(CallActions):
             self.tasks.pop(call_id, None)
             self.served += 1
             self.changed.notify()
+            if self.ended is not None:
+                self.ended(call_id)
 
     # -- what the calls' lines ask of the centre ---------------------------------------
 

@@ -4,62 +4,19 @@ answers, reads a text to the caller, hangs up and wraps up; the call and the sta
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from pathlib import Path
 
-import httpx
-
-from ccdsl.compiler.pipeline import compile_file
-from ccdsl.runtime.console.sim_serve import SimOptions, SimulatedConsole
-from ccdsl.runtime.core.crm.sqlite import SqliteCRM
-from ccdsl.runtime.core.ir import load_program
-from ccdsl.runtime.operations.agents_file import load_agents
-from ccdsl.runtime.operations.console_settings import ConsoleSettings
-from ccdsl.runtime.operations.console_users import new_user, save_users
-from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.sim import ScriptedCaller
 from ccdsl.runtime.sim.script import parse_press
 from tests.console.rig import read_live
-from tests.sim_live.conftest import AGENTS, HERE
-
-PASSWORD = "simulated-pw"
-CUSTOMER = "+8613800000001"
+from tests.console.sim_console import CUSTOMER, sim_console
 
 
 def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> None:
-    result = compile_file(str(HERE / "flows" / "live.ccf"))
-    program = load_program(result.ir)
-    (tmp_path / "agents.toml").write_text(AGENTS, encoding="utf-8")
-    store = CallStore(tmp_path / "calls.db", wait_s=0.25)
-    save_users(tmp_path / "users.json", {"ann": new_user("ann", "agent", PASSWORD)})
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    def run(coro):
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(15)
-
-    async def start():
-        # the CRM is used on the event loop's thread, as ccf serve opens it
-        crm = SqliteCRM(str(tmp_path / "crm.db"))
-        crm.upsert("customer", [{"id": "C1", "name": "Chen <b>VIP</b>", "phone": CUSTOMER}])
-        console = SimulatedConsole(
-            {"live": program}, load_agents(str(tmp_path / "agents.toml")), crm, store,
-            ConsoleSettings(users=str(tmp_path / "users.json")),
-            SimOptions(calls_per_minute=0, speed=50.0, port=0),
-            agents_path=str(tmp_path / "agents.toml"))
-        return console, crm, await console.start()
-
-    console, crm, (host, port) = run(start())
-    web = httpx.Client(base_url=f"http://{host}:{port}", timeout=10)
-    try:
-        login = web.post("/login", data={"user": "ann", "password": PASSWORD})
-        web.cookies.set("ccf_session", login.cookies["ccf_session"])
-        csrf = web.get("/me").json()["csrf"]
-        headers = {"X-CSRF-Token": csrf}
+    with sim_console(tmp_path) as sim:
+        console, store, web, headers, run = sim.console, sim.store, sim.web, sim.headers, sim.run
 
         async def call():
             return console.centre.place_call("live", CUSTOMER,
@@ -88,12 +45,6 @@ def test_a_person_takes_a_simulated_call_from_pop_to_wrap_up(tmp_path: Path) -> 
                          data={"f.reason": "order status"})
         assert saved.json()["ok"], saved.text
         assert web.get("/desk/summary").json()["me"]["state"] == "ready"
-    finally:
-        web.close()
-        run(console.stop())
-        loop.call_soon_threadsafe(crm.close_now)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
     record = store.call(call_id)
     assert record["agent"] == "ann"
     assert record["wrapup"]["values"] == {"reason": "order status"}, record["wrapup"]

@@ -50,7 +50,7 @@ def test_serve_stops_with_a_held_save_retrying_and_the_form_stays_unsaved(
                                              handed_back=False), None)
             await until(retrying, "the held save refused once, waiting to be tried again")
             await asyncio.wait_for(live.stop(0.1), WAIT_S)
-            assert not live._wrapup_tasks and not live.wrapups.saving
+            assert not live.held.tasks and not live.wrapups.saving
         return taken
 
     with caplog.at_level(logging.INFO, logger="ccdsl"):

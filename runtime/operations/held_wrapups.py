@@ -1,0 +1,46 @@
+"""The wrap-ups that waited for their calls' end, being stored as tasks of ccf serve's event loop
+(on Asterisk or simulated): started when a call ends, logged if one fails, waited for at a stop.
+
+Must not decide what is stored or when it is given up (wrapup.WrapupDesk does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ccdsl.runtime.operations.wrapup import WrapupDesk
+
+log = logging.getLogger("ccdsl.serve")
+STOP_WAIT_S = 20.0  # a held save's last try and its CRM log, at a stop
+
+
+class HeldSaves:
+    def __init__(self, desk: WrapupDesk) -> None:
+        self.desk = desk
+        self.tasks: set[asyncio.Task] = set()
+
+    def call_ended(self, call_id: str) -> None:
+        """The call ended (its record is final): store what waited for its end, in a task of
+        its own, so the caller (the call's own ending) goes on."""
+        if not self.desk.holds(call_id):
+            return
+        task = asyncio.get_running_loop().create_task(self.desk.call_ended(call_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(_report_failure)
+
+    async def stop(self) -> None:
+        """Stopping: a save retrying on a busy store is tried once more (WrapupDesk.stop),
+        one under way ends first."""
+        if self.tasks:
+            self.desk.stop()
+            await asyncio.wait(list(self.tasks), timeout=STOP_WAIT_S)
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    # a held wrap-up that could not be stored must not vanish as 'Task exception was never
+    # retrieved'
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a held wrap-up could not be stored: %s: %s",
+                  type(task.exception()).__name__, task.exception())
