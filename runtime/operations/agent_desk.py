@@ -249,6 +249,15 @@ class AgentDesk:
         while len(self._gone) > GONE_KEPT:
             self._gone.popitem(last=False)
 
+    def saved_elsewhere(self, agent: str, done: Collection[str]) -> str | None:
+        """The call the agent is wrapping up, when the store says its form no longer waits
+        (`done`) and no save through this desk took it (another worker's, `ccf wrapup`):
+        wrapped_up then moves the agent as this desk's own save does. None otherwise."""
+        now = self._status.get(agent)
+        if now is None or now.state != "wrapup" or now.call_id is None:
+            return None
+        return now.call_id if now.call_id in done and now.call_id not in self._gone else None
+
     def sync_wrapups(self, agent: str, unsaved: Sequence[str],
                      done: Collection[str] = ()) -> AgentStatus:
         """The agent's waiting forms as the call store has them (store_wrapups.waiting),
