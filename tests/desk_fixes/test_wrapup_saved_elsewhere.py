@@ -14,12 +14,16 @@ JSON = {"Accept": "application/json"}
 SAVE = {"f.reason": "order", "f.resolved": "yes"}
 
 
-def two_workers(tmp_path) -> tuple[Console, Console]:
-    """Two consoles over one SQLite store, as two `ccf serve` workers."""
+def two_workers(tmp_path, target: str | None = None) -> tuple[Console, Console]:
+    """Two consoles over one store, as two `ccf serve` workers: the first one's SQLite file,
+    or `target` (a PostgreSQL URL) for both."""
     one = Console(tmp_path / "one")
     two = Console(tmp_path / "two")
+    if target is not None:
+        one.store.close()
+        one.store = one.ctx.store = CallStore(target, wait_s=0.25)
     two.store.close()
-    two.store = two.ctx.store = CallStore(tmp_path / "one" / "calls.db", wait_s=0.25)
+    two.store = two.ctx.store = CallStore(target or tmp_path / "one" / "calls.db", wait_s=0.25)
     crm = Crm()
     wire(one, crm)
     wire(two, crm)
@@ -31,8 +35,8 @@ def ready_on_the_feed(pairs) -> bool:
                for kind, data in pairs)
 
 
-def test_a_save_on_another_worker_makes_the_agent_ready_here(tmp_path) -> None:
-    one, two = two_workers(tmp_path)
+def test_a_save_on_another_worker_makes_the_agent_ready_here(tmp_path, store_target) -> None:
+    one, two = two_workers(tmp_path, None if store_target.endswith(".db") else store_target)
     try:
         store_call(one, "w1")
         web_one = one.client("zhang")
