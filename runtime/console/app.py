@@ -73,8 +73,11 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
 async def _housekeeping(ctx: ConsoleContext, sessions: Sessions) -> None:
     """Sessions past their time end; an agent whose last session ended so (the
     page closed, not logged out) leaves the queues, rather than being offered
-    calls nobody answers. First, the desks' unsaved wrap-up forms the store kept."""
-    await desk_wrapups.rebuild(ctx)
+    calls nobody answers. Beside it, the desks' unsaved wrap-up forms the store keeps."""
+    await asyncio.gather(desk_wrapups.watch(ctx), _sweep(ctx, sessions))
+
+
+async def _sweep(ctx: ConsoleContext, sessions: Sessions) -> None:
     while True:
         await asyncio.sleep(SWEEP_S)
         for session in sessions.sweep():

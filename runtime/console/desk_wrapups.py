@@ -1,22 +1,30 @@
 """The desk's unsaved wrap-up forms read again from the call store: every agent's when the
 console starts (a restart lost the desk's memory), one agent's before the desk is shown or
-the agent leaves (another worker over the same store may have asked for or saved one).
+the agent leaves, and every WATCH_S each agent's wrapping a call up (another worker over the
+same store, or `ccf wrapup`, may have asked for or saved one: saved there, the agent is
+ready here as after a save on this desk).
 
 Must not decide which forms wait: store_wrapups reads them, AgentDesk.sync_wrapups keeps them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.off_loop import off_loop
 from ccdsl.runtime.operations.agent_desk import MAX_UNSAVED
+from ccdsl.runtime.operations.centre_control import ControlError
 from ccdsl.runtime.operations.store_migrate import StoreError
 from ccdsl.runtime.operations.store_wrapups import waiting, waiting_all
 
 log = logging.getLogger("ccdsl.console")
+
+# how often the desks of agents wrapping a call up look for a save made elsewhere: one
+# indexed read per such agent, and the agent waits no longer than this for the desk to follow
+WATCH_S = 2.0
 
 
 def _now_ms(ctx: ConsoleContext) -> int:
@@ -51,4 +59,29 @@ async def refresh(ctx: ConsoleContext, agent: str) -> None:
         log.warning("agent %s's unsaved wrap-up forms not read from the call store: %s",
                     agent, exc)
         return
+    wrapping = ctx.desk.saved_elsewhere(agent, found.done)
     ctx.desk.sync_wrapups(agent, found.unsaved, found.done)
+    if wrapping is None:
+        return
+    log.info("agent %s's wrap-up of call %s was saved elsewhere: ready here too", agent,
+             wrapping)
+    try:
+        await ctx.desk.wrapped_up(agent, wrapping)
+    except ControlError as exc:  # the form waits no more; Ready takes the agent on
+        log.warning("agent %s's wrap-up of call %s saved elsewhere, but the agent stays "
+                    "paused: %s", agent, wrapping, exc)
+
+
+async def watch(ctx: ConsoleContext) -> None:
+    """The forms rebuilt at start, then every WATCH_S the forms of each agent wrapping a
+    call up read again (runs until cancelled with the console's other chores)."""
+    await rebuild(ctx)
+    while True:
+        await asyncio.sleep(WATCH_S)
+        for status in ctx.desk.all():
+            if status.state != "wrapup":
+                continue
+            try:
+                await refresh(ctx, status.agent)
+            except Exception:  # noqa: BLE001 - the next look tries again
+                log.exception("agent %s's wrap-up forms not read again", status.agent)

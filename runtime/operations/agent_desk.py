@@ -39,9 +39,10 @@ class AgentStatus:
     reason: str | None = None  # a pause's reason
     call_id: str | None = None  # the call it rings with, talks on or wraps up
     held_since: datetime | None = None  # when the hold began (None: not held): the pages time it
-    # who made that hold: "console" (the desk's Hold) or "phone" (the agent's own phone, which
-    # alone can end it; which channel holds is ccf serve's AMI side's record, ami_holds.py)
-    held_by: str | None = None
+    # who holds the caller, each on its own: "console" (the desk's Hold, which its Resume
+    # ends) and "phone" (the agent's own phone, which alone can end its hold; which channel
+    # holds is ccf serve's AMI side's record, ami_holds.py). Held while either holds.
+    holders: tuple[str, ...] = ()
     # the calls whose wrap-up form waits to be saved, oldest first: kept whatever the agent
     # does meanwhile (ready, pause, leave the queues, the next call) until it is saved
     wrapups: tuple[str, ...] = ()
@@ -50,12 +51,17 @@ class AgentStatus:
         return {"agent": self.agent, "state": self.state, "since": self.since.isoformat(),
                 "reason": self.reason, "call_id": self.call_id, "held": self.held,
                 "held_since": self.held_since.isoformat() if self.held_since else None,
-                "wrapups": list(self.wrapups)}
+                "held_by": list(self.holders), "wrapups": list(self.wrapups)}
 
     @property
     def held(self) -> bool:
         """The caller is on hold (on_call only)."""
         return self.held_since is not None
+
+    @property
+    def held_by(self) -> str | None:
+        """Who holds the caller: "console", "phone", "console and phone", or None."""
+        return " and ".join(self.holders) or None
 
     def seconds(self, now: datetime) -> int:
         """How long the agent has been in this state at `now` (the wallboard and the
@@ -165,38 +171,44 @@ class AgentDesk:
         return self._set(agent, "ready")
 
     async def hold(self, agent: str, call_id: str, on: bool) -> AgentStatus:
-        """Put the agent's caller on hold or take them off it (the control
-        does it); the desk remembers, so a page opened again shows it."""
+        """Put the agent's caller on the console's hold or take them off it (the control
+        does it); the desk remembers, so a page opened again shows it. The console's hold
+        is its own beside the phone's: Resume ends the console's only, and Hold while the
+        phone holds adds the console's (so its Resume is the console's again)."""
         now = self.status(agent)
         if now.state != "on_call" or now.call_id != call_id:
             raise ControlError(f"call {call_id} is not the call agent {agent} is talking on")
-        if now.held == on:
+        if ("console" in now.holders) == on:
+            if not on and "phone" in now.holders:
+                raise ControlError(f"agent {agent}'s own phone holds call {call_id}: take "
+                                   "the call off hold on the phone")
             return now
-        if not on and now.held_by == "phone":
-            raise ControlError(f"agent {agent}'s own phone holds call {call_id}: take the "
-                               "call off hold on the phone")
         await self.control.hold(call_id, on)
         return self._held(agent, call_id, on, "console")
 
     def phone_hold(self, agent: str, on: bool) -> None:
         """The agent's own phone held its caller or took them off hold (Asterisk's Hold /
-        Unhold on the agent's channel): shown as the console's hold, nothing sent to the
-        phone system. A hold the console made is not ended by the phone's. Which call the
-        phone holds is derived: the one the agent talks on while its hold is the phone's
-        (held_by); the AMI side keeps which channel holds and tells this of every change."""
+        Unhold on the agent's channel): the phone's hold beside the console's, nothing sent
+        to the phone system. Which call the phone holds is derived: the one the agent talks
+        on; the AMI side keeps which channel holds and tells this of every change."""
         now = self._status.get(agent)
-        if now is None or now.state != "on_call" or now.call_id is None or now.held == on:
-            return
-        if not on and now.held_by != "phone":
+        if now is None or now.state != "on_call" or now.call_id is None \
+                or ("phone" in now.holders) == on:
             return
         self._held(agent, now.call_id, on, "phone")
 
     def _held(self, agent: str, call_id: str, on: bool, by: str) -> AgentStatus:
-        after = replace(self._status[agent], held_since=self.now() if on else None,
-                        held_by=by if on else None)
+        """`by` holds or no longer holds: one `call_hold` row when the caller goes on hold
+        or comes off it (so its rows pair up), every change on the live feed."""
+        before = self._status[agent]
+        holders = tuple(h for h in ("console", "phone")
+                        if (h == by and on) or (h != by and h in before.holders))
+        since = (before.held_since or self.now()) if holders else None
+        after = replace(before, held_since=since, holders=holders)
         self._status[agent] = after
-        how = {"by": "phone"} if by == "phone" else {}
-        self.record("call_hold", {"agent": agent, "on": on, **how}, call_id)
+        if bool(holders) != bool(before.holders):
+            how = {"by": "phone"} if by == "phone" else {}
+            self.record("call_hold", {"agent": agent, "on": on, **how}, call_id)
         self.feed.publish("agent", after.to_json(), agent=agent)
         return after
 
@@ -248,6 +260,15 @@ class AgentDesk:
         self._gone[call_id] = None
         while len(self._gone) > GONE_KEPT:
             self._gone.popitem(last=False)
+
+    def saved_elsewhere(self, agent: str, done: Collection[str]) -> str | None:
+        """The call the agent is wrapping up, when the store says its form no longer waits
+        (`done`) and no save through this desk took it (another worker's, `ccf wrapup`):
+        wrapped_up then moves the agent as this desk's own save does. None otherwise."""
+        now = self._status.get(agent)
+        if now is None or now.state != "wrapup" or now.call_id is None:
+            return None
+        return now.call_id if now.call_id in done and now.call_id not in self._gone else None
 
     def sync_wrapups(self, agent: str, unsaved: Sequence[str],
                      done: Collection[str] = ()) -> AgentStatus:
@@ -328,7 +349,7 @@ class AgentDesk:
         before = self._status[agent]
         keep_call = call_id or (before.call_id if state == "wrapup" else None)
         after = replace(before, state=state, since=self.now(), reason=reason, call_id=keep_call,
-                        held_since=None, held_by=None,
+                        held_since=None, holders=(),
                         wrapups=tuple(c for c in before.wrapups if c != saved))
         self._status[agent] = after
         seconds = max((after.since - before.since).total_seconds(), 0.0)

@@ -28,3 +28,33 @@ def test_hold_reads_on_hold_until_resume(browser, console) -> None:
     finally:
         context.close()
     assert watched.errors == []
+
+
+def test_the_consoles_resume_leaves_the_phones_hold_shown(browser, console) -> None:
+    """The console holds, then the agent's phone holds too (ccf serve's AMI side tells the
+    desk: AgentDesk.phone_hold): Resume takes off the console's hold only, and the desk reads
+    "on hold (phone)", with Hold offered again, until the phone's Unhold."""
+    watched = Watched()
+    context, desk = desk_of(browser, console, watched)
+    try:
+        on_call(console, "c1")
+        state_is(desk, "on call")
+        desk.click("#btn-hold")
+        state_is(desk, "on hold")
+        console.call_soon(console.desk.phone_hold, "zhang", True)
+        state_is(desk, "on hold (console and phone)")
+        desk.click("#btn-resume")
+        state_is(desk, "on hold (phone)")
+        assert desk.is_visible("#btn-hold") and not desk.is_visible("#btn-resume")
+        desk.reload()
+        state_is(desk, "on hold (phone)")
+        assert desk.is_visible("#btn-hold") and not desk.is_visible("#btn-resume")
+        shoot(desk, "desk-on-hold-phone")
+        console.call_soon(console.desk.phone_hold, "zhang", False)
+        state_is(desk, "on call")
+        assert desk.is_visible("#btn-hold") and not desk.is_visible("#btn-resume")
+        assert [a for a in console.control.asked if a[0] == "hold"] == [
+            ("hold", "c1", True), ("hold", "c1", False)]
+    finally:
+        context.close()
+    assert watched.errors == []

@@ -20,6 +20,7 @@
   let popData = null;
   let wrapupCall = root.dataset.wrapupCall || null;
   let held = false;
+  let heldBy = [];  // who holds the caller: "console" (Resume ends it), "phone" (its own)
 
   const words = (s) => String(s || "").replace(/_/g, " ");
 
@@ -30,9 +31,12 @@
     me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
     held = me.state === "on_call" && Boolean(status.held);
+    heldBy = held && Array.isArray(status.held_by) ? status.held_by : [];
     const box = $("state");
-    // a caller on hold is said so: the agent (and whoever looks) sees why it is quiet
-    box.textContent = ccf.stateWords({state: me.state, reason: me.reason, held: held});
+    // a caller on hold is said so: the agent (and whoever looks) sees why it is quiet, and
+    // that only the phone takes off a hold the phone made
+    box.textContent = ccf.stateWords({state: me.state, reason: me.reason, held: held}) +
+      (heldBy.includes("phone") ? " (" + heldBy.join(" and ") + ")" : "");
     box.className = "state state-" + me.state + (held ? " state-held" : "");
     $("btn-ready").disabled = me.state === "ready" || ["ringing", "on_call"].includes(me.state);
     $("btn-pause").disabled = ["ringing", "on_call", "logged_out"].includes(me.state);
@@ -46,7 +50,11 @@
     // a ringing call is answered (or left to ring on), never hung up: that would drop a
     // caller still waiting in the queue (the server refuses it too)
     $("btn-hangup").hidden = me.state !== "on_call";
-    $("btn-hold").hidden = held; $("btn-resume").hidden = !held;
+    // the console's own hold: Hold adds it beside a phone's, Resume takes off only it
+    const consoleHolds = heldBy.includes("console");
+    $("btn-hold").hidden = consoleHolds; $("btn-resume").hidden = !consoleHolds;
+    $("btn-hold").title = heldBy.includes("phone")
+      ? "your phone holds the call and alone takes it off hold; Hold holds it here too" : "";
     // the form exists once the flow has asked for it, as the conversation ends; it stays
     // until saved whatever the agent does meanwhile (the server keeps the list)
     // (a call wrapped up now is in the list until saved: once saved, though the phone system
@@ -390,6 +398,7 @@
   let rendered = [];
   try { rendered = JSON.parse(root.dataset.wrapups || "[]"); } catch (e) { rendered = []; }
   showMe({state: me.state, since: root.dataset.since, call_id: me.call, reason: root.dataset.reason || null,
-          held: root.dataset.held === "yes", wrapups: Array.isArray(rendered) ? rendered : []});
+          held: root.dataset.held === "yes",
+          held_by: (root.dataset.heldBy || "").split(" ").filter(Boolean), wrapups: Array.isArray(rendered) ? rendered : []});
   setInterval(tick, 1000);
 })();
