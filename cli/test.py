@@ -457,9 +457,13 @@ def _broken_result(broken, sources: dict):
     from ccdsl.runtime.testing.runner import TestResult
 
     span = broken.test.span
+    # the reports' file:line is the first fault's, which CI annotates
+    first = broken.diagnostics[0].span if broken.diagnostics else span
     return TestResult(broken.test.name.value, {"file": span.file, "line": span.line,
                                                "column": span.column},
                       error="the test does not compile",
+                      error_loc={"file": first.file, "line": first.line,
+                                 "column": first.column},
                       details=render_diagnostics(list(broken.diagnostics), sources,
                                                  DiagFormat.text, root=os.getcwd()),
                       concise=render_diagnostics(list(broken.diagnostics), sources,
@@ -500,9 +504,9 @@ def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -
     if result.error:
         # a run-time error's text may quote call values (a CRM field, a key)
         lines.append(f"    error: {visible(result.error)}\n")
-        if result.details:
+        if result.details:  # the diagnostics quote their own lines
             lines.append(_indent(result.details))
-        if result.error_loc:
+        elif result.error_loc:
             lines.append(_indent(quote_line(result.error_loc, sources)))
     for outcome in result.outcomes:
         if outcome.passed:

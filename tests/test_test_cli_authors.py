@@ -1,0 +1,44 @@
+"""`ccf test` as a flow author meets it when a test is wrong: every report (text, JSON,
+JUnit) says where the fault is, not only which test it is in."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from ccf_cli import WELCOME_FLOW, ccf
+
+TESTS = """test "welcome is played":
+  call from "+8613900000000"
+  expect played welcome
+
+test "a misspelt prompt":
+  call from "+8613900000000"
+  expect played welcom
+"""
+
+
+@pytest.fixture
+def desk(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW, encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text(TESTS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_block_that_does_not_compile_fails_at_its_faulty_line(desk: Path) -> None:
+    # CI annotates the failure's file:line: the misspelt name's line, not the header's
+    result = ccf("test", ".", "--format", "json", "--junit", "report.xml")
+    assert result.exit_code == 1
+    [case] = [t for t in json.loads(result.stdout)["tests"] if t["outcome"] == "error"]
+    assert (case["name"], case["line"]) == ("a misspelt prompt", 5)
+    [failure] = case["failures"]
+    assert (failure["file"], failure["line"], failure["column"]) == ("desk.test.ccf", 7, 17)
+    assert "E100" in case["details"] or "E303" in case["details"]
+    error = ET.parse(desk / "report.xml").getroot().find(".//testcase/error")
+    assert error.text.startswith("desk.test.ccf:7: the test does not compile")
+    text = ccf("test", ".")
+    # the text quotes the faulty line once, as the diagnostic does
+    assert text.stdout.count("expect played welcom\n") == 1
