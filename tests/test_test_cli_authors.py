@@ -42,3 +42,51 @@ def test_a_block_that_does_not_compile_fails_at_its_faulty_line(desk: Path) -> N
     text = ccf("test", ".")
     # the text quotes the faulty line once, as the diagnostic does
     assert text.stdout.count("expect played welcom\n") == 1
+
+
+# the caller never presses a key: the menu gives up, and the step goes round again
+ROUND_AND_ROUND = """flow loop:
+  languages en-US
+
+prompt hi:
+  en-US tts "Hi."
+
+on start:
+  answer
+  goto again
+
+step again:
+  menu retries 1 timeout 5s:
+    prompt hi
+    1 -> hangup
+    timeout, invalid -> play hi
+    exhausted -> goto again
+  goto again
+
+test "the caller is let go":
+  call from "+8613900000000"
+  expect hangup
+
+test "the caller hangs up after a minute":
+  call from "+8613900000000"
+  hangup after 60s
+  expect hangup
+"""
+
+
+@pytest.mark.parametrize("via", ["sim", "asterisk"])
+def test_a_call_that_never_ends_says_it_was_cut_off(tmp_path: Path, monkeypatch,
+                                                    via: str) -> None:
+    (tmp_path / "loop.ccf").write_text(ROUND_AND_ROUND, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", "loop.ccf", "--format", "json", "--via", via)
+    assert result.exit_code == 1
+    first, second = json.loads(result.stdout)["tests"]
+    assert first["failures"][0]["happened"] == (
+        "the flow did not hang up; the call was still going after 2 hours, the longest a "
+        "test's call runs, and was ended there as if the caller hung up")
+    # a caller the test hangs up is no call cut off
+    assert second["failures"][0]["happened"] == "the flow did not hang up"
+    text = ccf("test", "loop.ccf")
+    assert "= happened: the flow did not hang up; the call was still going after 2 hours" \
+        in text.stdout
