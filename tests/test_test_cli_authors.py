@@ -90,3 +90,21 @@ def test_a_call_that_never_ends_says_it_was_cut_off(tmp_path: Path, monkeypatch,
     text = ccf("test", "loop.ccf")
     assert "= happened: the flow did not hang up; the call was still going after 2 hours" \
         in text.stdout
+
+
+def test_k_matches_a_name_however_its_accents_were_composed(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    # an editor (macOS's) may save `é` as `e` and a combining accent; a terminal types it
+    # as one character: the same name to a reader, and to -k
+    import unicodedata
+
+    test = '\ntest "café au lait":\n  call from "+8613900000000"\n  expect played welcome\n'
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + unicodedata.normalize("NFD", test),
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for typed in ("CAFÉ", unicodedata.normalize("NFD", "Café au")):
+        result = ccf("test", ".", "-k", typed)
+        assert result.exit_code == 0, result.output
+        assert "1 passed, 0 failed" in result.stdout
+    # a letter without its accent is another letter
+    assert ccf("test", ".", "-k", "cafe").exit_code == 2
