@@ -147,6 +147,7 @@ def run_flow_tests(
         write(f"error: -k {keyword!r}: {exc}\n", err=True)
         raise typer.Exit(exit_codes.USAGE) from None
     files, problems = find_flow_files(paths)
+    files = _once(files)
     missing = [p for p in paths if not os.path.exists(p)]
     if missing or problems:
         for path in missing:
@@ -205,6 +206,16 @@ def run_flow_tests(
                                    via=via.value, selection=keyword)
         write(json_text.dumps(document, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(status)
+
+
+def _once(files: list[str]) -> list[str]:
+    """Each flow once, under the first name it was given by (`flows/` and
+    `flows/desk.ccf`, `./desk.ccf` and `desk.ccf`): its tests run once, one suite in
+    the JUnit report."""
+    seen: dict[str, str] = {}
+    for path in files:
+        seen.setdefault(os.path.realpath(path), path)
+    return list(seen.values())
 
 
 def _planned(run: FlowRun) -> list[Planned]:

@@ -108,3 +108,12 @@ def test_k_matches_a_name_however_its_accents_were_composed(tmp_path: Path,
         assert "1 passed, 0 failed" in result.stdout
     # a letter without its accent is another letter
     assert ccf("test", ".", "-k", "cafe").exit_code == 2
+
+
+def test_a_flow_named_twice_is_tested_once(desk: Path) -> None:
+    # CI scripts often pass a folder and a file in it, or the test file itself
+    result = ccf("test", "desk.ccf", "./desk.ccf", "desk.test.ccf", ".", f"{desk}/desk.ccf",
+                 "--junit", "report.xml")
+    assert result.exit_code == 1
+    assert "1 passed, 1 failed" in result.stdout
+    assert len(list(ET.parse(desk / "report.xml").getroot().iter("testcase"))) == 2
