@@ -117,3 +117,37 @@ def test_a_flow_named_twice_is_tested_once(desk: Path) -> None:
     assert result.exit_code == 1
     assert "1 passed, 1 failed" in result.stdout
     assert len(list(ET.parse(desk / "report.xml").getroot().iter("testcase"))) == 2
+
+
+SET_UP = {
+    "an unknown agent state": ('  agent li state "avialable"\n  call from "+8613900000000"\n',
+                               'agent state "avialable"', 'did you mean'),
+    "an HTTP status past 599": ('  http get "https://x.example/y" status 999\n'
+                                '  call from "+8613900000000"\n', "HTTP status", "100 to 599"),
+    "a negative seed": ('  call from "+8613900000000" seed -1\n', "seed", "0 or more"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SET_UP))
+def test_a_set_up_value_no_call_can_have_is_found_by_validate(
+        tmp_path: Path, monkeypatch, name: str) -> None:
+    # ccf validate (and the editor) must see what ccf test would refuse to set up
+    body, words, hint = SET_UP[name]
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + f'\ntest "{name}":\n{body}',
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    checked = ccf("validate", ".", "--format", "json")
+    assert checked.exit_code == 1, checked.output
+    [diag] = json.loads(checked.stdout)
+    assert diag["code"] == "E303" and words in diag["message"], diag
+    assert hint in (diag["help"] or "") + diag["message"]
+    assert diag["line"] == 13
+    result = ccf("test", ".")
+    assert "error: the test does not compile" in result.stdout
+
+
+def test_the_compiler_knows_every_agent_state_the_simulator_does() -> None:
+    from ccdsl.runtime.operations.agents_file import AGENT_STATES
+    from ccdsl.test_words import AGENT_STATE_WORDS
+
+    assert tuple(AGENT_STATES) == AGENT_STATE_WORDS

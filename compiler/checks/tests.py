@@ -123,6 +123,7 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
             yield diagnostic("E303", problem, stmt.span,
                              help="an agent of a test stands for one of the agents file, whose "
                                   "ids name Asterisk queue members: `agent wang ...`")
+        yield from test_expects.check_set_up(stmt)
         if isinstance(stmt, ast.TestAt):
             yield from _at(stmt)
         elif isinstance(stmt, ast.TestPress):
