@@ -56,6 +56,8 @@ class FlowRun:
     # every test of the flow in the order its files have them, each with whether -k
     # selects it: (Planned, bool) pairs, planned once before any test runs
     plan: tuple = ()
+    # W605: two tests of one name, which the reports and -k cannot tell apart
+    twice: list = field(default_factory=list)
 
 @dataclass(frozen=True)
 class Planned:
@@ -172,6 +174,10 @@ def run_flow_tests(
               err=True)
         raise typer.Exit(exit_codes.USAGE)
 
+    for run in compiled:
+        for diag in run.twice:
+            write(_twice_note(diag, root), err=True)
+
     session = Session(verbose, via, fail_fast)
     text = fmt is TextFormat.text
     use_bar = text and _progress_wanted(selected)
@@ -206,6 +212,15 @@ def run_flow_tests(
                                    via=via.value, selection=keyword)
         write(json_text.dumps(document, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(status)
+
+
+def _twice_note(diag, root: str) -> str:
+    from ccdsl.render import display_path
+
+    first = f" ({diag.notes[0]})" if diag.notes else ""
+    return (f"warning[{diag.code}]: {display_path(diag.span.file, root)}:{diag.span.line}: "
+            f"{_visible(diag.message)}{_visible(first)}: the reports and -k cannot tell them "
+            "apart\n")
 
 
 def _once(files: list[str]) -> list[str]:
@@ -320,7 +335,8 @@ def _compile(path: str, selection, store=None) -> FlowRun:
     # a stored result has no program, which isolating the broken tests needs
     result = compile_cached(path, selection=selection, store=store, reuse_failed=False)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
-                  sources=result.sources)
+                  sources=result.sources,
+                  twice=[d for d in result.diagnostics if d.code == "W605" and not d.is_error])
     if not result.ok or result.ir is None:
         from ccdsl.compiler.test_isolation import isolate_tests
 

@@ -151,3 +151,18 @@ def test_the_compiler_knows_every_agent_state_the_simulator_does() -> None:
     from ccdsl.test_words import AGENT_STATE_WORDS
 
     assert tuple(AGENT_STATES) == AGENT_STATE_WORDS
+
+
+def test_two_tests_of_one_name_are_pointed_out_by_the_run(tmp_path: Path, monkeypatch) -> None:
+    # warnings do not fail tests, but this one is about the run's own reports: two
+    # alike are one in GitLab's view and to -k
+    twice = '\ntest "welcome":\n  call from "+8613900000000"\n  expect played welcome\n'
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + twice + twice, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("text", "json"):
+        result = ccf("test", ".", "--format", fmt)
+        assert result.exit_code == 0
+        assert result.stderr == (
+            'warning[W605]: desk.ccf:16: the test "welcome" is declared twice (the first '
+            '"welcome" is the test at line 12): the reports and -k cannot tell them apart\n')
+    assert ccf("test", ".", "--ignore", "W605").stderr == ""
