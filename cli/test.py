@@ -170,7 +170,7 @@ def run_flow_tests(
     selected = sum(chosen for run in compiled for _, chosen in run.plan)
     if keyword and planned and not selected:
         write(f"error: -k {keyword!r} selects none of the {len(planned)} tests "
-              f"(a test is selected by its `FILE::NAME`, e.g. `{planned[0].id(root)}`)\n",
+              f"(a test is selected by its `FILE::NAME`, e.g. `{_visible(planned[0].id(root))}`)\n",
               err=True)
         raise typer.Exit(exit_codes.USAGE)
 

@@ -166,3 +166,16 @@ def test_two_tests_of_one_name_are_pointed_out_by_the_run(tmp_path: Path, monkey
             'warning[W605]: desk.ccf:16: the test "welcome" is declared twice (the first '
             '"welcome" is the test at line 12): the reports and -k cannot tell them apart\n')
     assert ccf("test", ".", "--ignore", "W605").stderr == ""
+
+
+def test_a_k_that_selects_nothing_quotes_a_name_on_one_line(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    # a name's newline or tab (`\n`, `\t` in its string) stays escaped in the one line
+    (tmp_path / "desk.ccf").write_text(
+        WELCOME_FLOW + '\ntest "two\\nlines\\tand a tab":\n  call from "+8613900000000"\n',
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".", "-k", "nothing like it")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "\t" not in result.stderr
+    assert "desk.ccf::two\\nlines\\tand a tab" in result.stderr
