@@ -179,3 +179,17 @@ def test_a_k_that_selects_nothing_quotes_a_name_on_one_line(tmp_path: Path,
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "\t" not in result.stderr
     assert "desk.ccf::two\\nlines\\tand a tab" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_test_without_a_name_is_e303(tmp_path: Path, monkeypatch, name: str) -> None:
+    # the reports and -k know a test by its name: a blank one is no way to find it
+    (tmp_path / "desk.ccf").write_text(
+        WELCOME_FLOW + f'\ntest "{name}":\n  call from "+8613900000000"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
+    assert (diag["code"], diag["line"], diag["column"]) == ("E303", 12, 6)
+    assert diag["message"] == "a test needs a name that says what it checks"
+    result = ccf("test", ".")
+    assert result.exit_code == 1
+    assert "error: the test does not compile" in result.stdout

@@ -109,6 +109,10 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
     for stmt in test.body:
         if isinstance(stmt, ast.TestAgent):
             names.setdefault(stmt.name, set()).add("agent")
+    if not test.name.value.strip():
+        yield diagnostic("E303", "a test needs a name that says what it checks",
+                         test.name.span, help='the reports and `ccf test -k` know a test by its '
+                         'name: `test "after hours the caller leaves a message":`')
     calls = [s for s in test.body if isinstance(s, ast.TestCall)]
     if not calls:
         yield diagnostic("E303", f"test {_quoted(test.name)} never makes a call", test.name.span,
