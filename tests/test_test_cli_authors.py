@@ -193,3 +193,28 @@ def test_a_test_without_a_name_is_e303(tmp_path: Path, monkeypatch, name: str) -
     result = ccf("test", ".")
     assert result.exit_code == 1
     assert "error: the test does not compile" in result.stdout
+
+
+def test_a_test_of_a_module_without_on_start_is_e303(tmp_path: Path, monkeypatch) -> None:
+    # a module's subs are tested through a flow that uses it; its own tests' calls
+    # would have nowhere to begin
+    (tmp_path / "greet.ccf").write_text("""flow greet:
+  languages en-US
+
+prompt hello:
+  en-US tts "Hello."
+
+sub say_hello():
+  play hello
+""", encoding="utf-8")
+    (tmp_path / "greet.test.ccf").write_text(
+        'test "hello is played":\n  call from "+8613900000000"\n  expect played hello\n',
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
+    assert (diag["code"], diag["file"], diag["line"]) == ("E303", "./greet.test.ccf", 1)
+    assert diag["message"] == ("test \"hello is played\": the flow `greet` has no `on start`, "
+                               "so a call has nowhere to begin")
+    result = ccf("test", ".")
+    assert result.exit_code == 1
+    assert "error: the test does not compile" in result.stdout

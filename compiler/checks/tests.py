@@ -75,7 +75,16 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     records = analysis.context.records
     crm_types = sorted(n for n, r in records.items() if r.crm)
+    startless = not any(isinstance(item, ast.Handler) and item.event == ("start",)
+                        or isinstance(item, ast.Step) and item.name == "start"
+                        for item in entry.items)
+    flow = next((item.name for item in entry.items if isinstance(item, ast.FlowDecl)), "")
     for test in program.tests:
+        if startless:  # a module: its subs are tested through a flow that uses it
+            yield diagnostic("E303", f"test {_quoted(test.name)}: the flow `{flow}` has no "
+                             "`on start`, so a call has nowhere to begin", test.name.span,
+                             help="test a module's subs through a flow that uses it, or add "
+                                  "`on start:` to this flow")
         yield from _test(test, declared, sources, crm_types)
     yield from _duplicate_names(program.tests)
 
