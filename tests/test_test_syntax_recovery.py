@@ -132,3 +132,15 @@ def test_an_empty_block_before_the_flows_own_lines_fails_alone(tmp_path: Path) -
         encoding="utf-8")
     result = ccf("test", str(tmp_path))
     assert verdicts(result.stdout) == [("FAIL", "to do"), ("ok  ", "GOOD")]
+
+
+def test_a_flow_error_at_column_0_after_a_test_still_fails_the_whole_file(
+        tmp_path: Path) -> None:
+    # the error is at the start of a line, as an empty block's is, but the line is the
+    # flow's own: blanking the test before it does not make the file parse
+    (tmp_path / "desk.ccf").write_text(FLOW + "\n" + GOOD + "\nstepp foo:\n  hangup\n\n"
+                                       + GOOD.replace("GOOD", "after"), encoding="utf-8")
+    result = ccf("test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "the flow does not compile" in result.stdout
+    assert "unknown statement `stepp`" in result.stdout
