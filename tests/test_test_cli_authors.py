@@ -218,3 +218,23 @@ sub say_hello():
     result = ccf("test", ".")
     assert result.exit_code == 1
     assert "error: the test does not compile" in result.stdout
+
+
+def test_a_prompts_sound_file_is_shown_with_its_prompt(tmp_path: Path, monkeypatch) -> None:
+    # `expect played` matches a prompt or a file it plays; what happened names the
+    # prompts, each file beside its prompt, not as one more thing played
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW.replace(
+        'en-US tts "Welcome."', 'en-US file "desk/welcome"') + """
+test "goodbye is played":
+  call from "+8613900000000"
+  expect played "desk/goodbye"
+
+test "the file is played":
+  call from "+8613900000000"
+  expect played "desk/welcome"
+""", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".", "--format", "json")
+    first, second = json.loads(result.stdout)["tests"]
+    assert first["failures"][0]["happened"] == "played: welcome (file desk/welcome)"
+    assert second["outcome"] == "passed"
