@@ -238,3 +238,27 @@ test "the file is played":
     first, second = json.loads(result.stdout)["tests"]
     assert first["failures"][0]["happened"] == "played: welcome (file desk/welcome)"
     assert second["outcome"] == "passed"
+
+
+SET_TWICE = {
+    "the clock": ('  at "2026-11-30 10:00 Asia/Shanghai"\n  at "2026-11-28 22:00 Asia/Shanghai"\n'
+                  '  call from "+8613900000000"\n',
+                  "a test sets the clock once; this is a second `at` line",
+                  "the first `at` is on line 13"),
+    "an agent": ('  agent li state "offline"\n  agent li state "available"\n'
+                 '  call from "+8613900000000"\n',
+                 "the agent `li` is declared twice in this test",
+                 "the first `agent li` is on line 13"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(SET_TWICE))
+def test_a_set_up_line_given_twice_is_e303(tmp_path: Path, monkeypatch, what: str) -> None:
+    # the second one silently won: a copied line left behind changed what the test tested
+    body, message, note = SET_TWICE[what]
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + f'\ntest "twice":\n{body}',
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
+    assert (diag["code"], diag["line"], diag["message"]) == ("E303", 14, message)
+    assert diag["notes"] == [note]

@@ -126,6 +126,7 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
     if not calls:
         yield diagnostic("E303", f"test {_quoted(test.name)} never makes a call", test.name.span,
                          help='add a `call from "+8613800000000"` line after the set-up lines')
+    yield from _set_twice(test)
     for extra in calls[1:]:
         yield diagnostic("E303", "a test makes one call; this is a second `call` line",
                          extra.span, help="write a second test for the second call",
@@ -153,6 +154,28 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
                                 "starts in")
         if isinstance(stmt, ast.TestCall):
             after_call = True
+
+
+def _set_twice(test: ast.Test) -> Iterator[Diagnostic]:
+    """A second `at`, or a second `agent` line of one name: the later one silently won,
+    so a copied line left behind changed what the test tested."""
+    clock = [s for s in test.body if isinstance(s, ast.TestAt)]
+    for extra in clock[1:]:
+        yield diagnostic("E303", "a test sets the clock once; this is a second `at` line",
+                         extra.span, help="keep one `at` line; a second moment is a second "
+                                          "test", notes=(f"the first `at` is on line "
+                                                         f"{clock[0].span.line}",))
+    agents: dict[str, ast.TestAgent] = {}
+    for stmt in test.body:
+        if not isinstance(stmt, ast.TestAgent):
+            continue
+        first = agents.setdefault(stmt.name, stmt)
+        if first is not stmt:
+            yield diagnostic("E303", f"the agent `{stmt.name}` is declared twice in this test",
+                             stmt.span, help="give the agent one `agent` line with its skills "
+                                             "and state",
+                             notes=(f"the first `agent {stmt.name}` is on line "
+                                    f"{first.span.line}",))
 
 
 def _quoted(text: ast.Str) -> str:
