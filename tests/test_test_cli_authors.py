@@ -1,5 +1,6 @@
-"""`ccf test` as a flow author meets it when a test is wrong: every report (text, JSON,
-JUnit) says where the fault is, not only which test it is in."""
+"""`ccf test` and `ccf validate` as a flow author meets them when a test or its flow is
+wrong: the fault is found where the author can see it (validate, the editor) and every
+report (text, JSON, JUnit) says where it is and what happened."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_a_block_that_does_not_compile_fails_at_its_faulty_line(desk: Path) -> N
     assert (case["name"], case["line"]) == ("a misspelt prompt", 5)
     [failure] = case["failures"]
     assert (failure["file"], failure["line"], failure["column"]) == ("desk.test.ccf", 7, 17)
-    assert "E100" in case["details"] or "E303" in case["details"]
+    assert "desk.test.ccf:7:17: E303" in case["details"]
     error = ET.parse(desk / "report.xml").getroot().find(".//testcase/error")
     assert error.text.startswith("desk.test.ccf:7: the test does not compile")
     text = ccf("test", ".")
