@@ -1,5 +1,6 @@
 """The fixed words of test blocks that both the compiler (to check them) and the
-test runner (to judge them) know: the call outcomes and the ways a route chooses.
+test runner (to judge them) know: the call outcomes, the ways a route chooses and the
+agent states a test sets.
 
 Data only; imports nothing.
 """
@@ -11,3 +12,8 @@ OUTCOMES = ("answered", "hangup", "transfer", "voicemail", "error", "abandoned")
 # what `by WORD` after `expect routed to X` may say: the kind of routing-rule line
 # that chose X (the `routing_decision` event's kind), or `queue`: a queue rang X
 ROUTE_WAYS = ("owner", "last_agent", "agent", "skills", "queue")
+
+# what `agent NAME state "WORD"` may say (runtime/operations/agents_file.py's AGENT_STATES
+# says what each means in the simulator)
+AGENT_STATE_WORDS = ("available", "busy", "ringing", "paused", "offline", "logged_off",
+                     "logged off", "ringing-no-answer", "no_answer")

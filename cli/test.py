@@ -56,6 +56,8 @@ class FlowRun:
     # every test of the flow in the order its files have them, each with whether -k
     # selects it: (Planned, bool) pairs, planned once before any test runs
     plan: tuple = ()
+    # W605: two tests of one name, which the reports and -k cannot tell apart
+    twice: list = field(default_factory=list)
 
 @dataclass(frozen=True)
 class Planned:
@@ -147,6 +149,7 @@ def run_flow_tests(
         write(f"error: -k {keyword!r}: {exc}\n", err=True)
         raise typer.Exit(exit_codes.USAGE) from None
     files, problems = find_flow_files(paths)
+    files = _once(files)
     missing = [p for p in paths if not os.path.exists(p)]
     if missing or problems:
         for path in missing:
@@ -167,9 +170,13 @@ def run_flow_tests(
     selected = sum(chosen for run in compiled for _, chosen in run.plan)
     if keyword and planned and not selected:
         write(f"error: -k {keyword!r} selects none of the {len(planned)} tests "
-              f"(a test is selected by its `FILE::NAME`, e.g. `{planned[0].id(root)}`)\n",
+              f"(a test is selected by its `FILE::NAME`, e.g. `{_visible(planned[0].id(root))}`)\n",
               err=True)
         raise typer.Exit(exit_codes.USAGE)
+
+    for run in compiled:
+        for diag in run.twice:
+            write(_twice_note(diag, root), err=True)
 
     session = Session(verbose, via, fail_fast)
     text = fmt is TextFormat.text
@@ -205,6 +212,25 @@ def run_flow_tests(
                                    via=via.value, selection=keyword)
         write(json_text.dumps(document, indent=2, ensure_ascii=False) + "\n")
     raise typer.Exit(status)
+
+
+def _twice_note(diag, root: str) -> str:
+    from ccdsl.render import display_path
+
+    first = f" ({diag.notes[0]})" if diag.notes else ""
+    return (f"warning[{diag.code}]: {display_path(diag.span.file, root)}:{diag.span.line}: "
+            f"{_visible(diag.message)}{_visible(first)}: the reports and -k cannot tell them "
+            "apart\n")
+
+
+def _once(files: list[str]) -> list[str]:
+    """Each flow once, under the first name it was given by (`flows/` and
+    `flows/desk.ccf`, `./desk.ccf` and `desk.ccf`): its tests run once, one suite in
+    the JUnit report."""
+    seen: dict[str, str] = {}
+    for path in files:
+        seen.setdefault(os.path.realpath(path), path)
+    return list(seen.values())
 
 
 def _planned(run: FlowRun) -> list[Planned]:
@@ -309,7 +335,8 @@ def _compile(path: str, selection, store=None) -> FlowRun:
     # a stored result has no program, which isolating the broken tests needs
     result = compile_cached(path, selection=selection, store=store, reuse_failed=False)
     run = FlowRun(path, diagnostics=[d for d in result.diagnostics if d.is_error],
-                  sources=result.sources)
+                  sources=result.sources,
+                  twice=[d for d in result.diagnostics if d.code == "W605" and not d.is_error])
     if not result.ok or result.ir is None:
         from ccdsl.compiler.test_isolation import isolate_tests
 
@@ -457,9 +484,13 @@ def _broken_result(broken, sources: dict):
     from ccdsl.runtime.testing.runner import TestResult
 
     span = broken.test.span
+    # the reports' file:line is the first fault's, which CI annotates
+    first = broken.diagnostics[0].span if broken.diagnostics else span
     return TestResult(broken.test.name.value, {"file": span.file, "line": span.line,
                                                "column": span.column},
                       error="the test does not compile",
+                      error_loc={"file": first.file, "line": first.line,
+                                 "column": first.column},
                       details=render_diagnostics(list(broken.diagnostics), sources,
                                                  DiagFormat.text, root=os.getcwd()),
                       concise=render_diagnostics(list(broken.diagnostics), sources,
@@ -500,9 +531,9 @@ def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -
     if result.error:
         # a run-time error's text may quote call values (a CRM field, a key)
         lines.append(f"    error: {visible(result.error)}\n")
-        if result.details:
+        if result.details:  # the diagnostics quote their own lines
             lines.append(_indent(result.details))
-        if result.error_loc:
+        elif result.error_loc:
             lines.append(_indent(quote_line(result.error_loc, sources)))
     for outcome in result.outcomes:
         if outcome.passed:

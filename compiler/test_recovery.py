@@ -6,6 +6,7 @@ Must not check or lower; an error in the flow itself still fails the whole file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -51,19 +52,33 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return out
 
 
-def _holding(blocks: list[_Block], diag: Diagnostic, line_count: int) -> _Block | None:
+def _holding(blocks: list[_Block], diag: Diagnostic, lines: list[str],
+             line_count: int) -> _Block | None:
     """The test block a syntax error lies in. An error at the very start of a
-    header is the previous lines' (an unclosed bracket running into it); an
-    error past the end of the file belongs to the block the file ends with."""
+    line at column 0 is the previous lines' (an unclosed bracket running into
+    it, or a header with no lines under it): the block, if any, that the last
+    line before it with code is in. An error past the end of the file belongs
+    to the block the file ends with."""
     line = diag.span.line
+    if diag.span.column == 1 and line <= len(lines) and lines[line - 1][:1] not in (" ", "\t"):
+        line = next((n for n in range(line - 1, 0, -1)
+                     if lines[n - 1].strip() and not lines[n - 1].startswith("#")), 0)
     for block in blocks:
         if block.first <= line <= block.last:
-            if line == block.first and diag.span.column == 1:
-                return None
             return block
     if blocks and line > line_count and blocks[-1].last == line_count:
         return blocks[-1]
     return None
+
+
+def _inside(diag: Diagnostic, block: _Block, path: str, lines) -> Diagnostic:
+    """An error found past the end of its block (at the next line at column 0) is
+    placed at the end of the block's last line, where what is missing would go:
+    `ccf test` tells which test failed by where its errors are."""
+    if block.first <= diag.span.line <= block.last:
+        return diag
+    end = len(lines[block.last - 1].rstrip()) + 1
+    return dataclasses.replace(diag, span=Span(path, block.last, end, block.last, end))
 
 
 def _stub(block: _Block, path: str, lines: list[str]) -> ast.Test:
@@ -83,6 +98,7 @@ def parse_recovering(source: SourceFile) -> tuple[ast.Module | None, list[Diagno
     if module is not None:
         return module, diags, ()
     lines = source.text.split("\n")
+    original = tuple(lines)
     blocks = _blocks(lines)
     line_count = len(lines) - (1 if source.text.endswith("\n") else 0)
     broken: list[_Block] = []
@@ -92,12 +108,12 @@ def parse_recovering(source: SourceFile) -> tuple[ast.Module | None, list[Diagno
         errors = [d for d in attempt if d.is_error]
         if not errors:
             break
-        block = _holding(blocks, errors[0], line_count)
+        block = _holding(blocks, errors[0], lines, line_count)
         if block is None or block in broken or (broken and block.first < broken[-1].first):
             # the flow's own error, or one blanking did not move forward
             return None, diags, ()
         broken.append(block)
-        reported.extend(errors)
+        reported.extend(_inside(d, block, source.path, original) for d in errors)
         for number in range(block.first, block.last + 1):
             lines[number - 1] = ""
         module, attempt = parse_source(SourceFile(source.path, "\n".join(lines)))

@@ -152,14 +152,16 @@ def test_a_flow_that_does_not_compile_is_a_failure(tmp_path: Path) -> None:
 
 
 def test_a_test_that_cannot_be_set_up_fails_with_its_line(tmp_path: Path) -> None:
-    (tmp_path / "demo.ccf").write_text(FLOW, encoding="utf-8")
+    # a literal state no agent has is E303 (ccf validate finds it); through a constant
+    # only the run sees it
+    (tmp_path / "demo.ccf").write_text(FLOW + 'const sleepy = "asleep"\n', encoding="utf-8")
     (tmp_path / "demo.test.ccf").write_text(
-        'test "sleepy":\n  agent li skills [general] state "asleep"\n'
+        'test "sleepy":\n  agent li skills [general] state sleepy\n'
         '  call from "+8613900000000"\n  expect played welcome\n', encoding="utf-8")
     result = ccf("test", str(tmp_path))
     assert result.exit_code == 1
     assert 'error: agent state "asleep" is not one of' in result.stdout
-    assert '2 |   agent li skills [general] state "asleep"' in result.stdout
+    assert '2 |   agent li skills [general] state sleepy' in result.stdout
 
 
 def test_no_tests_is_its_own_status(tmp_path: Path) -> None:

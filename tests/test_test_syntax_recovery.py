@@ -107,3 +107,40 @@ def test_a_broken_blocks_place_is_written_as_its_tests_are(tmp_path: Path, monke
     result = ccf("test", ".")
     assert "FAIL  desk.test.ccf:1  a misspelt statement" in result.stdout
     assert "--> desk.test.ccf:3:3" in result.stdout
+
+
+def test_an_empty_block_fails_alone_whatever_follows_it(tmp_path: Path) -> None:
+    # a test written as a header only (a placeholder) is reported at the next line at
+    # column 0: that error is still the empty block's, not the flow's
+    (tmp_path / "desk.ccf").write_text(
+        FLOW + '\ntest "to do":\n\n# later\n' + GOOD + '\ntest "also to do":\n',
+        encoding="utf-8")
+    (tmp_path / "desk.test.ccf").write_text('test "empty":\n\n' + GOOD.replace("GOOD", "after"),
+                                            encoding="utf-8")
+    result = ccf("test", str(tmp_path))
+    assert result.exit_code == 1
+    assert verdicts(result.stdout) == [("FAIL", "to do"), ("ok  ", "GOOD"),
+                                       ("FAIL", "also to do"), ("FAIL", "empty"),
+                                       ("ok  ", "after")]
+    assert "error[E003]: expected an indented block" in result.stdout
+
+
+def test_an_empty_block_before_the_flows_own_lines_fails_alone(tmp_path: Path) -> None:
+    (tmp_path / "desk.ccf").write_text(
+        'test "to do":\n' + FLOW.replace("flow desk:\n  languages en-US\n", "")
+        .replace("prompt", "flow desk:\n  languages en-US\n\nprompt", 1) + "\n" + GOOD,
+        encoding="utf-8")
+    result = ccf("test", str(tmp_path))
+    assert verdicts(result.stdout) == [("FAIL", "to do"), ("ok  ", "GOOD")]
+
+
+def test_a_flow_error_at_column_0_after_a_test_still_fails_the_whole_file(
+        tmp_path: Path) -> None:
+    # the error is at the start of a line, as an empty block's is, but the line is the
+    # flow's own: blanking the test before it does not make the file parse
+    (tmp_path / "desk.ccf").write_text(FLOW + "\n" + GOOD + "\nstepp foo:\n  hangup\n\n"
+                                       + GOOD.replace("GOOD", "after"), encoding="utf-8")
+    result = ccf("test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "the flow does not compile" in result.stdout
+    assert "unknown statement `stepp`" in result.stdout

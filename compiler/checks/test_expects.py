@@ -1,6 +1,7 @@
 """The values of test lines that name fixed words rather than declarations (E303):
 `expect crm TYPE`, `expect outcome "..."`, `expect priority N`, `expect error "..."`,
-`... via owner`, `crm fails for TYPE`, `http METHOD ...`. Called by checks/tests.py.
+`... via owner`, `crm fails for TYPE`, `http METHOD ...`, and the set-up values no call
+can have (an agent's state, an HTTP status, a seed). Called by checks/tests.py.
 
 Must not import the runtime: the words both sides know are in ccdsl/test_words.py.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from ccdsl import ast
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from ccdsl.test_words import OUTCOMES, ROUTE_WAYS
+from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS
 
 HTTP_METHODS = ("get", "post")  # the http.* builtins a test can answer for
 
@@ -89,3 +90,25 @@ def check_fault(stmt, crm_types: list[str], sources) -> Iterator[Diagnostic]:
             "E303", f"`http {stmt.method}`: a test answers `http get` and `http post`",
             word_span(stmt.span, stmt.method, sources, skip=len("http")),
             help=hint or 'write `http get "https://example.com/x" status 200`')
+
+
+def check_set_up(stmt) -> Iterator[Diagnostic]:
+    """Literal option values the test runner could not set up: found here, `ccf validate`
+    and the editor see them, not only `ccf test`."""
+    options = {o.name: o.value for o in getattr(stmt, "options", ())}
+    if isinstance(stmt, ast.TestAgent) and isinstance(state := options.get("state"), ast.Str) \
+            and state.is_plain and state.value.strip().lower() not in AGENT_STATE_WORDS:
+        hint = did_you_mean(state.value.strip().lower(), AGENT_STATE_WORDS)
+        yield diagnostic("E303", f'agent state "{state.value}" is not a state of an agent',
+                         state.span, help=(f"{hint} " if hint else "") + "the states are: "
+                         + ", ".join(f'"{w}"' for w in AGENT_STATE_WORDS))
+    elif isinstance(stmt, ast.TestHttp) and isinstance(status := options.get("status"),
+                                                       ast.Number) \
+            and not (status.text.isdigit() and 100 <= int(status.text) <= 599):
+        yield diagnostic("E303", f"an HTTP status is a whole number from 100 to 599, not "
+                         f"{status.text}", status.span, help="write `status 503`")
+    elif isinstance(stmt, ast.TestCall) and (seed := options.get("seed")) is not None \
+            and not (isinstance(seed, ast.Number) and seed.text.isdigit()) \
+            and isinstance(seed, (ast.Number, ast.Unary)):
+        yield diagnostic("E303", "a call's seed is a whole number 0 or more", seed.span,
+                         help="write `seed 7`; the same seed makes the same random choices")

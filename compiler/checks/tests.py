@@ -75,7 +75,16 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     sources = program.sources()
     records = analysis.context.records
     crm_types = sorted(n for n, r in records.items() if r.crm)
+    startless = not any(isinstance(item, ast.Handler) and item.event == ("start",)
+                        or isinstance(item, ast.Step) and item.name == "start"
+                        for item in entry.items)
+    flow = next((item.name for item in entry.items if isinstance(item, ast.FlowDecl)), "")
     for test in program.tests:
+        if startless:  # a module: its subs are tested through a flow that uses it
+            yield diagnostic("E303", f"test {_quoted(test.name)}: the flow `{flow}` has no "
+                             "`on start`, so a call has nowhere to begin", test.name.span,
+                             help="test a module's subs through a flow that uses it, or add "
+                                  "`on start:` to this flow")
         yield from _test(test, declared, sources, crm_types)
     yield from _duplicate_names(program.tests)
 
@@ -109,10 +118,15 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
     for stmt in test.body:
         if isinstance(stmt, ast.TestAgent):
             names.setdefault(stmt.name, set()).add("agent")
+    if not test.name.value.strip():
+        yield diagnostic("E303", "a test needs a name that says what it checks",
+                         test.name.span, help='the reports and `ccf test -k` know a test by its '
+                         'name: `test "after hours the caller leaves a message":`')
     calls = [s for s in test.body if isinstance(s, ast.TestCall)]
     if not calls:
         yield diagnostic("E303", f"test {_quoted(test.name)} never makes a call", test.name.span,
                          help='add a `call from "+8613800000000"` line after the set-up lines')
+    yield from _set_twice(test)
     for extra in calls[1:]:
         yield diagnostic("E303", "a test makes one call; this is a second `call` line",
                          extra.span, help="write a second test for the second call",
@@ -123,6 +137,7 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
             yield diagnostic("E303", problem, stmt.span,
                              help="an agent of a test stands for one of the agents file, whose "
                                   "ids name Asterisk queue members: `agent wang ...`")
+        yield from test_expects.check_set_up(stmt)
         if isinstance(stmt, ast.TestAt):
             yield from _at(stmt)
         elif isinstance(stmt, ast.TestPress):
@@ -139,6 +154,28 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
                                 "starts in")
         if isinstance(stmt, ast.TestCall):
             after_call = True
+
+
+def _set_twice(test: ast.Test) -> Iterator[Diagnostic]:
+    """A second `at`, or a second `agent` line of one name: the later one silently won,
+    so a copied line left behind changed what the test tested."""
+    clock = [s for s in test.body if isinstance(s, ast.TestAt)]
+    for extra in clock[1:]:
+        yield diagnostic("E303", "a test sets the clock once; this is a second `at` line",
+                         extra.span, help="keep one `at` line; a second moment is a second "
+                                          "test", notes=(f"the first `at` is on line "
+                                                         f"{clock[0].span.line}",))
+    agents: dict[str, ast.TestAgent] = {}
+    for stmt in test.body:
+        if not isinstance(stmt, ast.TestAgent):
+            continue
+        first = agents.setdefault(stmt.name, stmt)
+        if first is not stmt:
+            yield diagnostic("E303", f"the agent `{stmt.name}` is declared twice in this test",
+                             stmt.span, help="give the agent one `agent` line with its skills "
+                                             "and state",
+                             notes=(f"the first `agent {stmt.name}` is on line "
+                                    f"{first.span.line}",))
 
 
 def _quoted(text: ast.Str) -> str:

@@ -111,7 +111,25 @@ def judge(exp: Expectation, facts: CallFacts) -> Outcome:
         where = next((d.get("where") for d in errors if d.get("where")), None)
     if exp.what == "routed" and exp.via:
         return Outcome(exp, passed, call_facts.routes_text(facts.events))
+    if exp.what == "played":
+        seen = _played(facts)
     return Outcome(exp, passed, _happened(exp.what, seen), where)
+
+
+def _played(facts: CallFacts) -> list[str]:
+    """What was played, as a person reads it: each prompt with the files it played
+    beside it (`welcome (file iws/welcome)`), a file played alone by its name."""
+    out: list[str] = []
+    for e in facts.events:
+        if e.kind != "prompt_played":
+            continue
+        files = [s.get("text", "") for s in e.data.get("sounds", ()) if s.get("kind") == "file"]
+        prompt = e.data.get("prompt")
+        if prompt and files:
+            out.append(f"{prompt} (file{'s' if len(files) > 1 else ''} {', '.join(files)})")
+        else:
+            out.extend([prompt] if prompt else files)
+    return out
 
 
 def _matches(exp: Expectation, item: str) -> bool:

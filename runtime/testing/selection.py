@@ -14,6 +14,7 @@ or a bracket (`-k '"not found"'`).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 KEYWORDS = ("and", "or", "not")
@@ -150,13 +151,20 @@ class _Parser:
         return Phrase(" ".join(words))
 
 
+def _folded(text: str) -> str:
+    """Text as -k compares it: in any case, and one `é` however it was composed (an
+    editor may save a name's accents apart, a terminal types them joined). NFC at the
+    end keeps a letter and the same letter with an accent apart."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
 def matches(selector: Selector, test_id: str) -> bool:
     """Whether the test whose id is `FILE::NAME` is selected."""
     match selector:
         case Everything():
             return True
         case Phrase(text):
-            return text.casefold() in test_id.casefold()
+            return _folded(text) in _folded(test_id)
         case Not(operand):
             return not matches(operand, test_id)
         case And(left, right):
