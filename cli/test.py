@@ -149,7 +149,6 @@ def run_flow_tests(
         write(f"error: -k {keyword!r}: {exc}\n", err=True)
         raise typer.Exit(exit_codes.USAGE) from None
     files, problems = find_flow_files(paths)
-    files = _once(files)
     missing = [p for p in paths if not os.path.exists(p)]
     if missing or problems:
         for path in missing:
@@ -221,16 +220,6 @@ def _twice_note(diag, root: str) -> str:
     return (f"warning[{diag.code}]: {display_path(diag.span.file, root)}:{diag.span.line}: "
             f"{_visible(diag.message)}{_visible(first)}: the reports and -k cannot tell them "
             "apart\n")
-
-
-def _once(files: list[str]) -> list[str]:
-    """Each flow once, under the first name it was given by (`flows/` and
-    `flows/desk.ccf`, `./desk.ccf` and `desk.ccf`): its tests run once, one suite in
-    the JUnit report."""
-    seen: dict[str, str] = {}
-    for path in files:
-        seen.setdefault(os.path.realpath(path), path)
-    return list(seen.values())
 
 
 def _planned(run: FlowRun) -> list[Planned]:

@@ -48,5 +48,9 @@ def find_flow_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
             files.append(flow_of(path))
         else:
             files.append(path)
-    deduped = list(dict.fromkeys(files))
-    return deduped, problems
+    # one flow under however many names it was given (`flows/` and `flows/desk.ccf`,
+    # `./desk.ccf` and `desk.ccf`): kept under the first, so its errors and tests come once
+    once: dict[str, str] = {}
+    for path in files:
+        once.setdefault(os.path.realpath(path), path)
+    return list(once.values()), problems
