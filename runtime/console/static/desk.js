@@ -117,7 +117,9 @@
   function keepFocus() {
     if (!placed) return;
     const at = document.activeElement;
-    const gone = !placed.isConnected || placed.disabled || placed.getClientRects().length === 0;
+    // (Save is disabled only while it saves: the keyboard waits on it for the answer)
+    const off = placed.disabled && placed !== $("btn-wrapup");
+    const gone = !placed.isConnected || off || placed.getClientRects().length === 0;
     if (!gone && at && at !== document.body) return;
     const next = nextStep();
     if (next && next !== at) next.focus();
