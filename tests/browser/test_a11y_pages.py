@@ -43,6 +43,11 @@ def kept(page, name: str) -> list[dict]:
     assert stops, f"{name}: nothing to Tab to"
     assert without_ring(stops) == [], name
     assert stops[0]["name"] == "Skip to the page", name
+    # on a phone the tables become a card a row: still headed, named and readable
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert breaches(page) == [], f"{name} at 390 px"
+    page.set_viewport_size(size)
     return stops
 
 
@@ -192,5 +197,30 @@ def test_the_rules_find_what_they_look_for(browser) -> None:
                      "control without a name: button", "clickable non-control: div",
                      "contrast 2.85 < 4.5: p", "th without scope: th"):
             assert any(f.startswith(rule) for f in found), (rule, found)
+    finally:
+        context.close()
+
+
+def test_the_wallboard_says_when_its_stream_drops_and_comes_back(browser, console) -> None:
+    watched = Watched()
+    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
+    try:
+        page.wait_for_selector("#wall-link.live")
+        li = console.desk.status("li").to_json()
+        # everything the polite region says, in turn
+        page.evaluate("""() => { window.__said = []; const box = document.getElementById('said');
+          new MutationObserver(() => box.textContent && window.__said.push(box.textContent))
+            .observe(box, {childList: true, characterData: true, subtree: true}); }""")
+
+        def flood() -> None:  # more changes at once than a page may be behind: it is dropped
+            for _ in range(300):
+                console.feed.publish("agent", li, agent="li")
+
+        console.call_soon(flood)
+        # the reconnection gives the whole board again; both changes are said, once each
+        page.wait_for_function("() => window.__said.join().includes('wallboard live again')")
+        assert page.evaluate("window.__said") == [
+            "wallboard reconnecting: it may be out of date", "wallboard live again"]
+        assert page.locator("#wall-link").text_content() == "live"
     finally:
         context.close()

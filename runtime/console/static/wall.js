@@ -131,9 +131,14 @@
       workers(snapshot.workers || []);
       callRows(snapshot.call_rows || []);
       silent(snapshot.not_answering || []);
+      // a screen reader hears the board come back after a drop, never its ticks
+      if (link.textContent === "reconnecting…") ccf.say("wallboard live again");
       link.textContent = "live";
       link.className = "badge live";
     },
   });
-  source.addEventListener("error", () => { link.textContent = "reconnecting…"; link.className = "badge down"; });
+  source.addEventListener("error", () => {
+    if (link.textContent !== "reconnecting…") ccf.say("wallboard reconnecting: it may be out of date");
+    link.textContent = "reconnecting…"; link.className = "badge down";
+  });
 })();
