@@ -21,11 +21,17 @@ FOCUSED = """() => {
   const s = getComputedStyle(n);
   const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
     || s.boxShadow !== 'none';
-  // a label's words as read: what is hidden from screen readers (a required field's star) left out
+  // a label's words as read: what is not drawn (the flows' phone-only words) or hidden from
+  // screen readers (a required field's star) left out
   const heard = (node) => {
-    const copy = node.cloneNode(true);
-    for (const gone of copy.querySelectorAll('[aria-hidden=true]')) gone.remove();
-    return copy.textContent;
+    const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    let words = '';
+    while (walk.nextNode()) {
+      const at = walk.currentNode.parentElement;
+      const read = !at.closest('[aria-hidden=true]') && at.getClientRects().length;
+      if (read) words += walk.currentNode.textContent;
+    }
+    return words;
   };
   const name = (n.getAttribute('aria-label') || (n.labels && n.labels[0] && heard(n.labels[0]))
     || n.textContent || n.getAttribute('title') || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
