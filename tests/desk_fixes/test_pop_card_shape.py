@@ -29,4 +29,4 @@ def test_the_ringing_and_the_answered_pop_have_one_shape(console) -> None:
     answered_rows = crm_rows(page)
     assert ringing_rows == ["customer C5005", "name", "tier"]
     assert answered_rows[:3] == ringing_rows
-    assert "<th>queue_wait</th><td>1:15</td>" in page
+    assert '<th scope="row">queue_wait</th><td>1:15</td>' in page

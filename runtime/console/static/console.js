@@ -34,9 +34,27 @@ const ccf = {
                         ccf.el("button", {type: "button", class: "close", "aria-label": "close", title: "close", onclick: hide}));
     box.className = bad ? "notice bad" : "notice";
     box.hidden = false;
+    ccf.say(text, bad);
     document.body.style.paddingBottom = (box.offsetHeight + 16) + "px";
     clearTimeout(ccf._noticeTimer);
     ccf._noticeTimer = setTimeout(hide, bad ? 8000 : 4000);
+  },
+
+  // said to a screen reader: #said (polite: after what it is reading) or #said-urgent (at
+  // once: a call ringing, an error). Emptied first and filled a moment later, so the same
+  // words said twice are announced twice; what is said meanwhile joins them, unless it
+  // has the same `key` (a newer version of the same news: it takes the older one's place).
+  say(text, urgent = false, key = null) {
+    const box = document.getElementById(urgent ? "said-urgent" : "said");
+    if (!box) return;
+    box.textContent = "";
+    const saying = (box._saying || []).filter((s) => key === null || s.key !== key);
+    box._saying = saying.concat([{text, key}]);
+    clearTimeout(box._sayTimer);
+    box._sayTimer = setTimeout(() => {
+      box.textContent = box._saying.map((s) => s.text).join(". ");
+      box._saying = [];
+    }, 100);
   },
 
   // the live stream: handlers by event name; EventSource reconnects by itself and the

@@ -26,7 +26,7 @@
 
   // ---- state ---------------------------------------------------------------------------
   function showMe(status) {
-    const before = me.state;
+    const before = me.state, wasHeld = held;
     me.state = status.state; me.reason = status.reason; me.call = status.call_id || null;
     me.since = Date.parse(status.since) || now();
     root.dataset.state = me.state; root.dataset.call = me.call || "";
@@ -69,7 +69,68 @@
     if (before !== me.state && ["ready", "paused", "logged_out", "wrapup"].includes(me.state)) {
       refresh();
     }
+    if (before !== me.state || wasHeld !== held) announce(before);
     tick();
+    keepFocus();
+  }
+
+  // ---- what a screen reader is told ------------------------------------------------------------
+  // each change of the agent's state once (never the clocks' ticks); a ringing call at once,
+  // with its caller when the pop has come
+  let toldRinging = null;  // the ringing call whose caller was said
+
+  function caller() {
+    if (!popData || text(popData.call.id) !== me.call) return "";
+    const call = popData.call;
+    return " from " + (text(call.caller) || "an unknown number") +
+      (call.caller_name ? " (" + text(call.caller_name) + ")" : "");
+  }
+
+  function sayRinging() {
+    const from = caller();
+    if (from) toldRinging = me.call;
+    ccf.say("call ringing" + from + (canAnswer ? ": Answer is in the Call section" : ": answer it on your phone"), true, "ringing");
+  }
+
+  function announce(before) {
+    if (me.state === "ringing") sayRinging();
+    else if (me.state === "on_call" && before === "on_call") ccf.say(held ? "caller on hold" : "caller back from hold");
+    else if (me.state === "on_call") ccf.say("on call" + caller());
+    else if (me.state === "wrapup") ccf.say("call ended" + (wrapupCall ? "" : ": no form to fill in"));
+    else ccf.say(ccf.stateWords({state: me.state, reason: me.reason}));
+  }
+
+  // ---- focus -----------------------------------------------------------------------------------
+  // the keyboard's place must not vanish with the button it was on (Answer, Hang up and Save
+  // go as the call goes on): it moves to the desk's next step. Focus anywhere else stays, and
+  // a click outside any control (mousedown) means nothing is to be kept.
+  let placed = null;
+  document.addEventListener("focusin", (e) => { placed = e.target; });
+  document.addEventListener("mousedown", () => { placed = null; });
+
+  function nextStep() {
+    const form = $("wrapup-form");
+    if (!form.hidden) {
+      const fields = [...form.querySelectorAll("#wrapup-fields :is(input, select, textarea)")];
+      return fields.find((f) => !f.value) || fields[0] || $("btn-wrapup");
+    }
+    if (me.state === "wrapup" && wrapupCall) return null;  // its form is on its way
+    // Hold and Resume take each other's place
+    if (placed === $("btn-hold") && !$("btn-resume").hidden) return $("btn-resume");
+    if (placed === $("btn-resume") && !$("btn-hold").hidden) return $("btn-hold");
+    if (["ringing", "on_call"].includes(me.state)) return $("call-heading");
+    return $("btn-ready").disabled ? $("desk-heading") : $("btn-ready");
+  }
+
+  function keepFocus() {
+    if (!placed) return;
+    const at = document.activeElement;
+    // (Save is disabled only while it saves: the keyboard waits on it for the answer)
+    const off = placed.disabled && placed !== $("btn-wrapup");
+    const gone = !placed.isConnected || off || placed.getClientRects().length === 0;
+    if (!gone && at && at !== document.body) return;
+    const next = nextStep();
+    if (next && next !== at) next.focus();
   }
 
   function tick() {
@@ -121,6 +182,7 @@
       ccf.el("p", {}, "IVR: ", ccf.el("span", {id: "pop-path", text: pathText(call.path) || "(no menu choices)"})));
     showCustomer(popData.customer, popData.recent_calls || [], popData.items);
     tick();
+    if (me.state === "ringing" && pop === me.call && toldRinging !== pop) sayRinging();
   }
 
   // a CRM or flow value as people read it: times in the centre's zone, a record by its
@@ -177,7 +239,7 @@
         table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, text: key})));
         continue;
       }
-      table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {text: key || "flow"}),
+      table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {scope: "row", text: key || "flow"}),
                           ccf.el("td", {text: shown(value)})));
       pick.append(ccf.el("option", {value: shown(value), text: (key || "flow") + ": " + shown(value)}));
     }
@@ -187,7 +249,7 @@
       table.append(ccf.el("tr", {}, ccf.el("td", {class: "muted", text: "No customer record."})));
     }
     for (const [key, value] of entries) {
-      table.append(ccf.el("tr", {}, ccf.el("th", {text: key}), ccf.el("td", {text: shown(value)})));
+      table.append(ccf.el("tr", {}, ccf.el("th", {scope: "row", text: key}), ccf.el("td", {text: shown(value)})));
       pick.append(ccf.el("option", {value: shown(value), text: key + ": " + shown(value)}));
     }
     const list = $("recent-calls");
@@ -211,7 +273,8 @@
         r.agent ? " · agent " + text(r.agent) : "",
         wrap ? ccf.el("span", {class: "wrapup", text: " · " + wrap}) : null, " ",
         mine ? ccf.el("a", {href: "/history/" + id, text: "details"}) : null, " ",
-        mine && r.recorded ? ccf.el("a", {href: "/recordings/" + id, class: "rec", text: "▶ recording"}) : null));
+        mine && r.recorded ? ccf.el("a", {href: "/recordings/" + id, class: "rec"},
+                                      ccf.el("span", {"aria-hidden": "true", text: "▶ "}), "recording") : null));
     }
   }
 
@@ -235,13 +298,16 @@
     for (const m of items) {
       const id = text(m.call_id);
       list.append(ccf.el("li", {"data-call": id},
-        ccf.el("audio", {controls: "", preload: "none", src: "/recordings/" + encodeURIComponent(id)}),
+        ccf.el("audio", {controls: "", preload: "none", src: "/recordings/" + encodeURIComponent(id),
+                         "aria-label": "message from " + text(m.caller)}),
         ccf.el("span", {class: "len", text: text(m.length)}), " ",
         ccf.el("span", {class: "caller", text: text(m.caller)}), " ",
         ccf.el("span", {class: "muted", text: text(m.left)}), " ",
         m.called_back ? ccf.el("span", {class: "badge", text: "called back: " + text(m.called_back)}) : null, " ",
-        ccf.el("button", {type: "button", class: "btn-callback", "data-call": id, text: "Call back"}), " ",
-        ccf.el("button", {type: "button", class: "btn-done", "data-call": id, text: "Mark done"})));
+        ccf.el("button", {type: "button", class: "btn-callback", "data-call": id, text: "Call back",
+                          "aria-label": "Call back " + text(m.caller)}), " ",
+        ccf.el("button", {type: "button", class: "btn-done", "data-call": id, text: "Mark done",
+                          "aria-label": "Mark done: " + text(m.caller)})));
     }
   }
 
@@ -287,23 +353,29 @@
     fields.forEach((f, i) => {
       const id = "wf-" + (i + 1);
       const name = "f." + f.name;
+      // the hint and the field's problem are read with the field
+      const about = (f.hint ? id + "-hint " : "") + id + "-problem";
       let input;
       if (f.input === "yesno") {
-        input = ccf.el("select", {id, name, required: f.required},
+        input = ccf.el("select", {id, name, required: f.required, "aria-describedby": about},
           ccf.el("option", {value: "", text: "choose…"}), ccf.el("option", {value: "yes", text: "yes"}), ccf.el("option", {value: "no", text: "no"}));
       } else if (f.input === "textarea") {
-        input = ccf.el("textarea", {id, name, rows: 2, required: f.required});
+        input = ccf.el("textarea", {id, name, rows: 2, required: f.required, "aria-describedby": about});
       } else {
-        input = ccf.el("input", {id, name, type: f.input, step: f.input === "number" ? "any" : null, required: f.required});
+        input = ccf.el("input", {id, name, type: f.input, step: f.input === "number" ? "any" : null,
+                                 required: f.required, "aria-describedby": about});
       }
       box.append(ccf.el("div", {class: "field", "data-field": f.name},
-        ccf.el("label", {for: id}, f.name, f.required ? ccf.el("abbr", {class: "required", title: "required", text: " *"}) : null),
-        input, f.hint ? ccf.el("small", {class: "hint", text: f.hint}) : null,
-        ccf.el("small", {class: "error problem"})));
+        // the star is for the eye: a screen reader says "required" from the field itself
+        ccf.el("label", {for: id}, f.name, f.required ? ccf.el("abbr", {class: "required", title: "required", "aria-hidden": "true", text: " *"}) : null),
+        input, f.hint ? ccf.el("small", {class: "hint", id: id + "-hint", text: f.hint}) : null,
+        ccf.el("small", {class: "error problem", id: id + "-problem"})));
     });
     $("wrapup-problems").textContent = "";
     form.hidden = false;
     $("wrapup-none").hidden = true;
+    ccf.say("wrap-up form of call " + callId + (fields.length ? ": " + fields.length + " fields" : ""));
+    keepFocus();
   }
 
   $("wrapup-form").addEventListener("submit", async (e) => {
@@ -312,6 +384,7 @@
     const fields = {};
     for (const [k, v] of new FormData(form).entries()) if (k !== "csrf") fields[k] = v;
     for (const box of form.querySelectorAll(".problem")) box.textContent = "";
+    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
     // one save at a time: a double click must not post the wrap-up twice
     const save = $("btn-wrapup");
     if (save.disabled) return;
@@ -326,6 +399,7 @@
       form.hidden = true; wrapupCall = null;
       $("wrapup").classList.remove("due");
       showMe(reply.me);
+      keepFocus();
       return;
     }
     if (reply.ok) {
@@ -336,13 +410,21 @@
       $("wrapup-none").textContent = "Saved.";
       if (reply.me) showMe(reply.me);  // the next unsaved form, if any
       refresh();
+      keepFocus();
       return;
     }
+    let first = null;
     for (const [name, said] of Object.entries(reply.problems || {})) {
       const field = [...form.querySelectorAll(".field")].find((d) => d.dataset.field === name);
-      if (field) field.querySelector(".problem").textContent = said.join("; ");
+      if (!field) continue;
+      field.querySelector(".problem").textContent = said.join("; ");
+      const input = field.querySelector("input, select, textarea");
+      input.setAttribute("aria-invalid", "true");
+      first = first || input;
     }
     $("wrapup-problems").textContent = (reply.other || []).join("; ");
+    // to the first field to correct: its label and its problem are read there
+    if (first) first.focus();
   });
 
   // ---- buttons -------------------------------------------------------------------------------

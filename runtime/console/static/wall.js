@@ -42,6 +42,8 @@
       // without a device of the supervisor's the centre has nothing to ring: not offered
       cell.append(el("button", {type: "button", "data-monitor": mode, "data-call": a.call_id,
                                 "data-agent": a.id, text: mode[0].toUpperCase() + mode.slice(1),
+                                // one Listen a row: the name says whose call it is
+                                "aria-label": mode[0].toUpperCase() + mode.slice(1) + ": " + a.name + "'s call",
                                 disabled: !device, title: device ? null : "no device configured for you"}), " ");
     }
     return cell;
@@ -129,9 +131,14 @@
       workers(snapshot.workers || []);
       callRows(snapshot.call_rows || []);
       silent(snapshot.not_answering || []);
+      // a screen reader hears the board come back after a drop, never its ticks
+      if (link.textContent === "reconnecting…") ccf.say("wallboard live again");
       link.textContent = "live";
       link.className = "badge live";
     },
   });
-  source.addEventListener("error", () => { link.textContent = "reconnecting…"; link.className = "badge down"; });
+  source.addEventListener("error", () => {
+    if (link.textContent !== "reconnecting…") ccf.say("wallboard reconnecting: it may be out of date");
+    link.textContent = "reconnecting…"; link.className = "badge down";
+  });
 })();

@@ -1,0 +1,48 @@
+"""The Flows page with flows drawn and the Reports page with its charts, as a keyboard and
+screen-reader user meets them (tests/browser/a11y.py), over the flows rig's calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console.flows_rig import DAY, flows_console
+from tests.console.rig import PASSWORD
+
+from .a11y import breaches, tab_stops, without_ring
+from .screens import Watched, log_in, shoot
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    rig, _ = flows_console(tmp_path_factory.mktemp("a11y-flows"))
+    try:
+        yield rig
+    finally:
+        rig.close()
+
+
+@pytest.mark.parametrize("path", [f"/flows?since={DAY}&until={DAY}",
+                                  f"/reports?since={DAY}&until={DAY}"])
+def test_the_drawn_pages_keep_the_rules(browser, console, path: str) -> None:
+    watched = Watched()
+    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
+    try:
+        page.goto(path)
+        name = path.split("?")[0].strip("/")
+        shoot(page, f"a11y-{name}-drawn")
+        assert breaches(page) == []
+        stops = tab_stops(page)
+        assert without_ring(stops) == []
+        if name == "flows":
+            # each flow's fit box is a named checkbox, reached by Tab
+            fit = page.get_by_role("checkbox", name="Fit the flow to the page")
+            assert fit.count() == 2
+            assert "Fit the flow to the page" in [s["name"] for s in stops]
+        else:
+            charts = page.locator("svg.chart")
+            assert charts.count() > 0
+            for label in charts.evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))"):
+                assert label, "a chart without a name"
+        assert not watched.errors, watched.errors
+    finally:
+        context.close()
