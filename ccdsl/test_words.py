@@ -1,6 +1,6 @@
 """The fixed words of test blocks that both the compiler (to check them) and the
-test runner (to judge them) know: the call outcomes, the ways a route chooses and the
-agent states a test sets.
+test runner (to judge them) know: the call outcomes, the ways a route chooses, the
+agent states a test sets and the seeds a call may have.
 
 Data only; imports nothing.
 """
@@ -17,3 +17,7 @@ ROUTE_WAYS = ("owner", "last_agent", "agent", "skills", "queue")
 # says what each means in the simulator)
 AGENT_STATE_WORDS = ("available", "busy", "ringing", "paused", "offline", "logged_off",
                      "logged off", "ringing-no-answer", "no_answer")
+
+# a call's `seed` is a whole number from 0 up to but not including this (the simulator's
+# random numbers take no larger one)
+SEED_LIMIT = 1 << 63

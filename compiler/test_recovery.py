@@ -81,7 +81,7 @@ def _inside(diag: Diagnostic, block: _Block, path: str, lines) -> Diagnostic:
     return dataclasses.replace(diag, span=Span(path, block.last, end, block.last, end))
 
 
-def _stub(block: _Block, path: str, lines: list[str]) -> ast.Test:
+def _stub(block: _Block, path: str, lines) -> ast.Test:
     """The broken block as a test with no lines: it keeps its name and place."""
     end = lines[block.last - 1]
     span = Span(path, block.first, 1, block.last, len(end) + 1)
@@ -97,8 +97,8 @@ def parse_recovering(source: SourceFile) -> tuple[ast.Module | None, list[Diagno
     module, diags = parse_source(source)
     if module is not None:
         return module, diags, ()
-    lines = source.text.split("\n")
-    original = tuple(lines)
+    original = tuple(source.text.split("\n"))
+    lines = list(original)  # blanked block by block
     blocks = _blocks(lines)
     line_count = len(lines) - (1 if source.text.endswith("\n") else 0)
     broken: list[_Block] = []
@@ -123,5 +123,4 @@ def parse_recovering(source: SourceFile) -> tuple[ast.Module | None, list[Diagno
         return None, diags, ()
     # the blanked file's own warnings (its escapes) still count
     module = ast.Module(source.path, module.items, module.comments, module.span)
-    return module, reported + attempt, tuple(_stub(b, source.path, source.text.split("\n"))
-                                             for b in broken)
+    return module, reported + attempt, tuple(_stub(b, source.path, original) for b in broken)

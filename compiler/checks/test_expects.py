@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ccdsl import ast
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS
+from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS, SEED_LIMIT
 
 HTTP_METHODS = ("get", "post")  # the http.* builtins a test can answer for
 
@@ -107,8 +107,10 @@ def check_set_up(stmt) -> Iterator[Diagnostic]:
             and not (status.text.isdigit() and 100 <= int(status.text) <= 599):
         yield diagnostic("E303", f"an HTTP status is a whole number from 100 to 599, not "
                          f"{status.text}", status.span, help="write `status 503`")
-    elif isinstance(stmt, ast.TestCall) and (seed := options.get("seed")) is not None \
-            and not (isinstance(seed, ast.Number) and seed.text.isdigit()) \
-            and isinstance(seed, (ast.Number, ast.Unary)):
-        yield diagnostic("E303", "a call's seed is a whole number 0 or more", seed.span,
+    elif isinstance(stmt, ast.TestCall) and isinstance(seed := options.get("seed"),
+                                                       (ast.Number, ast.Unary)) \
+            and not (isinstance(seed, ast.Number) and seed.text.isdigit()
+                     and int(seed.text) < SEED_LIMIT):
+        yield diagnostic("E303", "a call's seed is a whole number 0 or more, below 2**63",
+                         seed.span,
                          help="write `seed 7`; the same seed makes the same random choices")

@@ -78,10 +78,11 @@ def check(program: Program, scopes, analysis) -> Iterator[Diagnostic]:
     startless = not any(isinstance(item, ast.Handler) and item.event == ("start",)
                         or isinstance(item, ast.Step) and item.name == "start"
                         for item in entry.items)
-    flow = next((item.name for item in entry.items if isinstance(item, ast.FlowDecl)), "")
+    flow = next((f"the flow `{item.name}`" for item in entry.items
+                 if isinstance(item, ast.FlowDecl)), "this file")  # no header: E010 too
     for test in program.tests:
         if startless:  # a module: its subs are tested through a flow that uses it
-            yield diagnostic("E303", f"test {_quoted(test.name)}: the flow `{flow}` has no "
+            yield diagnostic("E303", f"test {_quoted(test.name)}: {flow} has no "
                              "`on start`, so a call has nowhere to begin", test.name.span,
                              help="test a module's subs through a flow that uses it, or add "
                                   "`on start:` to this flow")

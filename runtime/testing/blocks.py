@@ -17,6 +17,7 @@ from ccdsl.runtime.sim.faults import CrmFault, Faults, HttpAnswer
 from ccdsl.runtime.sim.scenario import Scenario
 from ccdsl.runtime.sim.script import DEFAULT_AT, CallerAction, flow_zone, parse_at
 from ccdsl.runtime.testing.expectations import Expectation
+from ccdsl.test_words import SEED_LIMIT
 
 
 def literal(expr: dict | None, ir: dict, loc: dict | None = None, _depth: int = 0) -> Any:
@@ -142,7 +143,7 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
 
 def _seed(value: Any, loc: dict | None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-            or not 0 <= value < 1 << 63:
+            or not 0 <= value < SEED_LIMIT:
         raise InputError(f"a call's seed is a whole number 0 or more, not {to_text(value)!r}",
                          loc)
     return int(value)
