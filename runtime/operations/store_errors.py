@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from ccdsl.runtime.operations.database.contention import contended
+
 
 class StoreBusy(Exception):
     """The call store took nothing now, and the same write may be made again: another writer's
@@ -22,9 +24,18 @@ class CallNotStored(LookupError):
         self.call_id = call_id
 
 
+# beside another writer's lock (contention.contended), what passes if the same write is made
+# again, in the words database/postgres.py gives PostgreSQL's errors: a conflict, a lost link
+_PASSING = ("database is locked", "could not serialize", "deadlock", "statement timeout",
+            "connection", "connect again")
+
+
 def busy(exc: sqlite3.OperationalError) -> StoreBusy:
     """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
-    connection to it), so one except clause sees them all."""
+    connection to it), so one except clause sees them all. Said as busy only when it is: a
+    read-only file or a full disk is said as it is (saving again helps once it is mended)."""
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return StoreBusy(f"the call store is busy: {reason or type(exc).__name__}")
+    passing = contended(exc) or any(w in reason.lower() for w in _PASSING)
+    what = "is busy" if passing else "could not take the write"
+    return StoreBusy(f"the call store {what}: {reason or type(exc).__name__}")
