@@ -140,7 +140,9 @@ class PhoneHolds:
         except AmiError as exc:
             log.warning("AMI: the phones' holds not checked after the reconnect: %s", exc)
             return
-        agents = {a for a, where in before.items() if where[0] == server} | set(found)
+        # a hold on another server is that server's link's to check: each Asterisk numbers
+        # its channels itself, so this one may list a channel of the same name
+        agents = {a for a in {*before, *found} if before.get(a, (server,))[0] == server}
         for agent in sorted(agents):
             if self._held.get(agent) != before.get(agent):
                 continue  # an event since the question said it already

@@ -50,9 +50,10 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
     set: the command checked them before (cli.common.require_ami_secrets). An agent
     the agents file does not have is a PauseError with `unknown` (a usage error), before
     any server is asked, in the words every command uses for it."""
-    agent = next((a for a in centre.agents.agents if a.id == agent_id), None)
-    if agent is None:
-        raise PauseError(unknown_agent(centre.agents.agents, agent_id) or "", unknown=True)
+    unknown = unknown_agent(centre.agents.agents, agent_id)
+    if unknown is not None:
+        raise PauseError(unknown, unknown=True)
+    agent = next(a for a in centre.agents.agents if a.id == agent_id)
     try:
         interface = names.agent_interface(centre.agents.interface, agent.id, agent.extension)
         asterisk_queue = names.queue_name(queue) if queue else None

@@ -142,7 +142,8 @@ class SimulatedConsole:
         centre.wrapped_up = desk.wrapped_up
         wrapups = WrapupDesk(store, self.crm, lambda flow, version: (
             self.flows[flow].doc if flow in self.flows else None),
-            running=lambda call_id: call_id in centre.calls, now=centre.clock.now)
+            running=lambda call_id: call_id in centre.calls, now=centre.clock.now,
+            on_unsaved=desk.wrapup_unsaved)
 
         # a wrap-up saved while its call ran is stored at its end, as ccf serve's (service.py)
         self._held = held = HeldSaves(wrapups)

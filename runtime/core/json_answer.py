@@ -49,8 +49,12 @@ def read_json(content: bytes) -> tuple[Any, str | None]:
     except RecursionError:
         # the decoder's only word for nesting it cannot follow; it keeps no state
         return None, TOO_DEEP
-    except ValueError:  # UnicodeDecodeError too
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None, NOT_JSON
+    except ValueError:  # the decoder's int() past sys.get_int_max_str_digits(): JSON still
+        return None, (f"a number a flow cannot hold: a whole number of more than "
+                      f"{sys.get_int_max_str_digits()} digits is too large (numbers run up "
+                      "to about 1.8e308)")
     if nesting(value) > MAX_VALUE_DEPTH:
         return None, TOO_DEEP
     problem = number_problem(value)

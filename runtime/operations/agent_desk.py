@@ -58,11 +58,6 @@ class AgentStatus:
         """The caller is on hold (on_call only)."""
         return self.held_since is not None
 
-    @property
-    def held_by(self) -> str | None:
-        """Who holds the caller: "console", "phone", "console and phone", or None."""
-        return " and ".join(self.holders) or None
-
     def seconds(self, now: datetime) -> int:
         """How long the agent has been in this state at `now` (the wallboard and the
         agents page both say this)."""

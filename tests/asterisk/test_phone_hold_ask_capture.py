@@ -247,3 +247,17 @@ def test_a_reconnect_checks_only_its_own_servers_holds() -> None:
     assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-00000001"
     asyncio.run(holds.reconcile("a", CapturedLink(gone)))
     assert told == [("zhang", True), ("zhang", False)]
+
+
+def test_a_reconnect_leaves_a_hold_on_another_server_even_where_a_channel_name_repeats() -> None:
+    """Each Asterisk numbers its channels itself, so the other server may list a channel of
+    the same name (PJSIP/8001-00000001), bridged and not held: the hold on the first server
+    is that server's link's to check, and stays."""
+    holds, told = phone_holds({"pjsip/8001"})
+    until(holds, DIALLED, "Unhold")
+    resumed = rounds(DIALLED)[1]
+    assert "PJSIP/8001-00000001" in {str(i.get("Channel")) for i in resumed[1]}
+    asyncio.run(holds.reconcile("b", CapturedLink(resumed)))
+    assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-00000001"
+    asyncio.run(holds.reconcile("a", CapturedLink(resumed)))
+    assert told == [("zhang", True), ("zhang", False)]

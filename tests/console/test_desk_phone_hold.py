@@ -27,12 +27,12 @@ def test_the_phones_hold_only_the_phone_ends() -> None:
         desk, control, rows = desk_for({"zhang": "ready"})
         on_call(desk, "c1")
         desk.phone_hold("zhang", True)
-        assert desk.status("zhang").held and desk.status("zhang").held_by == "phone"
+        assert desk.status("zhang").held and desk.status("zhang").holders == ("phone",)
         with pytest.raises(ControlError) as refused:
             await desk.hold("zhang", "c1", False)
         assert refused.value.status == 409 and "own phone holds call c1" in str(refused.value)
         desk.phone_hold("zhang", False)
-        assert not desk.status("zhang").held and desk.status("zhang").held_by is None
+        assert not desk.status("zhang").held and desk.status("zhang").holders == ()
         assert holds(rows) == [(True, "phone", "c1"), (False, "phone", "c1")]
         assert [name for name, *_ in control.asked if name == "hold"] == []
 
@@ -44,10 +44,10 @@ def test_the_phones_resume_does_not_end_the_consoles_hold() -> None:
         desk, _, rows = desk_for({"zhang": "ready"})
         on_call(desk, "c1")
         await desk.hold("zhang", "c1", True)
-        assert desk.status("zhang").held_by == "console"
+        assert desk.status("zhang").holders == ("console",)
         desk.phone_hold("zhang", True)  # the phone holds too: the console's hold stays
         desk.phone_hold("zhang", False)
-        assert desk.status("zhang").held and desk.status("zhang").held_by == "console"
+        assert desk.status("zhang").held and desk.status("zhang").holders == ("console",)
         await desk.hold("zhang", "c1", False)
         assert not desk.status("zhang").held
         assert holds(rows) == [(True, None, "c1"), (False, None, "c1")]
@@ -63,7 +63,7 @@ def test_a_phone_hold_of_an_ended_call_is_not_carried_to_the_next() -> None:
         on_call(desk, "c1")
         desk.phone_hold("zhang", True)
         feed(desk, "c1", ("conversation_ended", {"agent": "zhang", "wrapup": False}))
-        assert desk.status("zhang").state == "ready" and desk.status("zhang").held_by is None
+        assert desk.status("zhang").state == "ready" and desk.status("zhang").holders == ()
         on_call(desk, "c2")
         assert not desk.status("zhang").held
         desk.phone_hold("zhang", False)  # a late end of the old hold changes nothing

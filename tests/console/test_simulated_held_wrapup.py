@@ -4,9 +4,11 @@ stored by the stop."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
+from ccdsl.runtime.operations import store_wrapups
 from ccdsl.runtime.sim import ScriptedCaller
 from ccdsl.runtime.sim.script import parse_press
 from tests.console.rig import read_live
@@ -55,4 +57,28 @@ def test_a_wrapup_still_held_when_the_console_stops_is_stored(tmp_path: Path) ->
         _saved_while_talking(sim, call_id)
     # the stop ended the call (hung up by the centre) and stored what waited for its end
     assert _values(sim, call_id) == [("ann", {"reason": "held then stored"})]
+    sim.store.close()
+
+
+def test_a_held_wrapup_given_up_waits_on_the_agents_desk_again(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """As on ccf serve (service.py): a held save the store keeps refusing is given up and its
+    form handed back to the agent's desk, to be saved again; the desk does not lose it."""
+    monkeypatch.setattr(store_wrapups, "CLAIM_WAIT_S", 0.2)
+    with sim_console(tmp_path) as sim:
+        held = sim.console._held.desk
+        held.held_tries = 1  # one refused try, then given up
+        call_id = _talking(sim)
+        _saved_while_talking(sim, call_id)
+        desk = sim.console.ctx.desk
+        assert desk.status("ann").wrapups == ()  # taken as saved
+        sim.store.flush()
+        lock = sqlite3.connect(tmp_path / "calls.db", isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+            sim.run(held.call_ended(call_id))
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        assert desk.status("ann").wrapups == (call_id,)
     sim.store.close()

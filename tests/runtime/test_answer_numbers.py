@@ -33,7 +33,11 @@ REFUSED = {"1e400": (b"1e400", "a number too large (past about 1.8e308) is not a
                          "a number too large (past about 1.8e308) is not a finite number"),
            "NaN": (b"NaN", "NaN is not a finite number"),
            "10**400": (b"1" + b"0" * 400, "a whole number of 401 digits is too large (numbers "
-                                          "run up to about 1.8e308)")}
+                                          "run up to about 1.8e308)"),
+           # past Python's digit limit the decoder itself refuses it: still a number, not
+           # "a body that is not JSON"
+           "10**5000": (b"1" + b"0" * 5000, "a whole number of more than 4300 digits is too "
+                                            "large (numbers run up to about 1.8e308)")}
 ANSWERS = {name: text for name, (text, _) in {**HELD, **REFUSED}.items()}
 
 FLOW = """\

@@ -395,7 +395,9 @@
     } finally {
       save.disabled = false;
     }
-    if (reply.status === 409 && reply.me) {  // saved before (another tab): nothing to do here
+    // saved before (another tab), or its call pruned (404): the form waits no more, and the
+    // notice has said why
+    if ((reply.status === 409 || reply.status === 404) && reply.me) {
       form.hidden = true; wrapupCall = null;
       $("wrapup").classList.remove("due");
       showMe(reply.me);
