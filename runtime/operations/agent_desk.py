@@ -99,6 +99,8 @@ class AgentDesk:
                         for agent, state in initial.items()}
         self._tasks: set[asyncio.Task] = set()
         self._gone: OrderedDict[str, None] = OrderedDict()  # calls whose form was saved here
+        # (agent, call) whose form was saved while they still talked: done when the talk ends
+        self._saved_talking: set[tuple[str, str]] = set()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -216,6 +218,8 @@ class AgentDesk:
         if now is None:
             return
         self._forgotten(call_id)
+        if now.state == "on_call" and now.call_id == call_id:
+            self._saved_talking.add((agent, call_id))  # cleared when the talk ends
         if now.state == "wrapup" and now.call_id == call_id:
             try:
                 await self.control.agent_pause(agent, False, None)
@@ -246,6 +250,7 @@ class AgentDesk:
         if now is None:
             return
         self._gone.pop(call_id, None)
+        self._saved_talking.discard((agent, call_id))
         waiting = tuple(c for c in now.wrapups if c != call_id) + (call_id,)
         self._status[agent] = now = replace(now, wrapups=waiting[-MAX_UNSAVED:])
         self.feed.publish("agent", now.to_json(), agent=agent)
@@ -310,7 +315,9 @@ class AgentDesk:
             self._after_talk(agent, event.call_id, bool(data.get("wrapup")))
 
     def _after_talk(self, agent: str, call_id: str, form: bool) -> None:
-        if not form:
+        saved = (agent, call_id) in self._saved_talking
+        self._saved_talking.discard((agent, call_id))
+        if not form or saved:  # no form, or the agent saved it while talking
             self._set(agent, "ready")
             return
         self._gone.pop(call_id, None)
@@ -332,6 +339,8 @@ class AgentDesk:
 
     def _call_gone(self, call_id: str) -> None:
         """A call ended: an agent it was ringing is ready again."""
+        if self._saved_talking:  # a talk that never said its end leaves no mark behind
+            self._saved_talking = {k for k in self._saved_talking if k[1] != call_id}
         for status in list(self._status.values()):
             if status.call_id == call_id and status.state == "ringing":
                 self._set(status.agent, "ready")
