@@ -39,8 +39,8 @@ class HeldSaves:
 
 
 def _report_failure(task: asyncio.Task) -> None:
-    # a held wrap-up that could not be stored must not vanish as 'Task exception was never
-    # retrieved'
+    # WrapupDesk ends each held save itself (stored, refused, or handed back to the desk); an
+    # error escaping it is a fault that must not vanish as 'Task exception was never retrieved'
     if not task.cancelled() and task.exception() is not None:
-        log.error("a held wrap-up could not be stored: %s: %s",
+        log.error("storing the held wrap-ups of a call failed: %s: %s",
                   type(task.exception()).__name__, task.exception())
