@@ -141,10 +141,22 @@ def test_the_isolation_test_would_catch_a_shared_store(tmp_path: Path) -> None:
 def test_the_template_folder_is_removed_when_the_run_fails(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt), StoreTemplates() as stores:
         stores.open(str(tmp_path / "calls.db")).close()
-        folders = [p for p in Path(tempfile.gettempdir()).glob(TEMPLATE_PREFIX + "*")]
-        assert folders
+        folder = Path(stores._folder)
+        assert list(folder.iterdir())
         raise KeyboardInterrupt
-    assert not any(folder.exists() for folder in folders)
+    assert not folder.exists()
+
+
+def test_templates_never_closed_go_when_forgotten(tmp_path: Path) -> None:
+    import gc
+
+    stores = StoreTemplates()
+    stores.open(str(tmp_path / "calls.db")).close()
+    folder = Path(stores._folder)
+    assert folder.exists()
+    del stores
+    gc.collect()
+    assert not folder.exists()
 
 
 def test_threads_opening_stores_at_once_share_one_whole_template(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import weakref
 
 from ccdsl.runtime.operations.store import CallStore, StoreError
 
@@ -26,6 +27,7 @@ class StoreTemplates:
         # timezone ('' none) -> its template file; None: none to be had, a store is made
         self._made: dict[str, str | None] = {}
         self._closed = False
+        self._gone: weakref.finalize | None = None
 
     def __enter__(self) -> StoreTemplates:
         return self
@@ -55,6 +57,8 @@ class StoreTemplates:
         try:
             if self._folder is None:
                 self._folder = tempfile.mkdtemp(prefix="ccf-store-template-")
+                # templates never closed go when they are collected or Python exits
+                self._gone = weakref.finalize(self, shutil.rmtree, self._folder, True)
             path = os.path.join(self._folder, f"calls-{len(self._made)}.db")
             CallStore(path, timezone=timezone or None).close()
         except (OSError, sqlite3.Error, StoreError):
@@ -68,7 +72,8 @@ class StoreTemplates:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            folder, self._folder = self._folder, None
+            self._folder = None
             self._made.clear()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            gone, self._gone = self._gone, None
+        if gone is not None:
+            gone()  # removes the folder, once
