@@ -110,10 +110,12 @@ def test_the_same_test_blocks_see_the_same_calls_with_or_without_the_template(
         assert all(r.passed for r in copied), [r.name for r in copied if not r.passed]
 
 
-def test_two_tests_of_one_run_do_not_see_each_others_calls(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("via", ["sim", "asterisk"])
+def test_two_tests_of_one_run_do_not_see_each_others_calls(tmp_path: Path, monkeypatch,
+                                                           via: str) -> None:
     _loyal(tmp_path)
     monkeypatch.chdir(tmp_path)
-    result = ccf("test", "loyal.ccf", "--format", "json")
+    result = ccf("test", "loyal.ccf", "--format", "json", "--via", via)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [t["outcome"] for t in report["tests"]] == ["passed", "passed"]
