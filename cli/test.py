@@ -80,6 +80,8 @@ class Session:
     via: Via
     fail_fast: bool
     stopped: bool = False
+    # runtime.sim.store_template.StoreTemplates: every test's call store, a copy of one
+    stores: object = None
 
 
 def run_flow_tests(
@@ -177,13 +179,16 @@ def run_flow_tests(
         for diag in run.twice:
             write(_twice_note(diag, root), err=True)
 
-    session = Session(verbose, via, fail_fast)
+    from ccdsl.runtime.sim.store_template import StoreTemplates
+
     text = fmt is TextFormat.text
     use_bar = text and _progress_wanted(selected)
-    if use_bar:
-        runs = _run_with_progress(compiled, selected, session)
-    else:
-        runs = [_run_flow(run, write if text else None, session) for run in compiled]
+    with StoreTemplates() as stores:  # removed at the end, on an error or Ctrl-C too
+        session = Session(verbose, via, fail_fast, stores=stores)
+        if use_bar:
+            runs = _run_with_progress(compiled, selected, session)
+        else:
+            runs = [_run_flow(run, write if text else None, session) for run in compiled]
 
     from ccdsl.runtime.testing.case_report import totals
 
@@ -384,7 +389,7 @@ def _run_flow(run: FlowRun, out, session: Session, advance=None) -> FlowRun:
         else:
             if program is None:  # the compiler's own output: valid
                 program = load_program(run.ir, validate=False)
-            result = run_test(run.ir, planned.test, program=program)
+            result = run_test(run.ir, planned.test, program=program, stores=session.stores)
         seconds = time.perf_counter() - started
         run.seconds += seconds
         run.results.append(result)

@@ -156,7 +156,8 @@ def copy_database(source: str, target: str) -> None:
 async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
                        sink=None, crm_db: str | None = None, crm_folder: str | None = None,
                        ask=None, note=None, store_path: str | None = None,
-                       companion=None, sounds_dir: str | None = None) -> CallRun:
+                       companion=None, sounds_dir: str | None = None,
+                       stores=None) -> CallRun:
     """Build the scenario's world in `workdir` (a fresh SQLite CRM, a call
     store), run the call with the interpreter, and return what happened.
     `sink` also receives every event as it happens; `ask` makes the caller
@@ -167,7 +168,9 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     more event sink with the call's own CRM and call store (the screen pop
     of `ccf simulate --screen-pop-url`); its `finish()` is awaited once the
     call has ended, before they close. With `sounds_dir` (the centre's
-    sounds folder) a recorded prompt missing there is skipped, as on Asterisk."""
+    sounds folder) a recorded prompt missing there is skipped, as on Asterisk.
+    `stores` (runtime.sim.store_template.StoreTemplates) makes the temporary
+    call store as a copy of an empty one, as a run of many tests does."""
 
     notes: list[str] = []
     db_path = os.path.join(workdir, "crm.db")
@@ -180,8 +183,11 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     except (OSError, sqlite3.Error, ExternalError) as exc:
         raise InputError(f"the CRM cannot be opened: {exc}") from None
     try:
-        store = CallStore(store_path or os.path.join(workdir, "calls.db"),
-                          timezone=hours_zone(ir))
+        if store_path is None and stores is not None:
+            store = stores.open(os.path.join(workdir, "calls.db"), timezone=hours_zone(ir))
+        else:
+            store = CallStore(store_path or os.path.join(workdir, "calls.db"),
+                              timezone=hours_zone(ir))
     except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
         raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
     call_id = _next_sim_id(store, scenario.start) if store_path else CALL_ID

@@ -17,6 +17,7 @@ from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.sim.caller import DEFAULT_MAX_CALL_MS
 from ccdsl.runtime.sim.scenario import run_scenario
+from ccdsl.runtime.sim.store_template import StoreTemplates
 from ccdsl.runtime.testing.blocks import scenario_from_test
 from ccdsl.runtime.testing.expectations import CallFacts, Outcome, check_test
 
@@ -45,10 +46,13 @@ class TestResult:
         return self.error is None and all(o.passed for o in self.outcomes)
 
 
-def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
+def run_test(ir: dict, test: dict, *, program=None, runner=None, stores=None) -> TestResult:
     """Run one test block of the IR as a simulated call and judge it.
     `runner` runs the call instead of run_scenario, with its arguments
-    (runtime.testing.via_asterisk runs it through `ccf serve`)."""
+    (runtime.testing.via_asterisk runs it through `ccf serve`). `stores`
+    (runtime.sim.store_template.StoreTemplates, shared by a run's tests) makes
+    the call's store a copy of an empty one; without, it is created afresh.
+    Either way the call has a store of its own."""
 
     started = time.perf_counter()
     try:
@@ -59,7 +63,9 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None) -> TestResult:
     program = program if program is not None else load_program(ir, validate=False)
     with tempfile.TemporaryDirectory(prefix="ccf-test-") as workdir:
         try:
-            run = asyncio.run((runner or run_scenario)(program, ir, scenario, workdir=workdir))
+            extra = {"stores": stores} if stores is not None else {}
+            run = asyncio.run((runner or run_scenario)(program, ir, scenario, workdir=workdir,
+                                                       **extra))
         except InputError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)
@@ -88,4 +94,6 @@ def run_tests(ir: dict) -> list[TestResult]:
     """Every test block of the IR, in order."""
 
     program = load_program(ir, validate=False)
-    return [run_test(ir, test, program=program) for test in ir.get("tests", [])]
+    with StoreTemplates() as stores:
+        return [run_test(ir, test, program=program, stores=stores)
+                for test in ir.get("tests", [])]

@@ -126,7 +126,7 @@ class AgiTestbed:
 
     def __init__(self, program, ir: dict, *, workdir: str, tts_command: Sequence[str] | None = None,
                  tts_cache: str | None = None, store_path: str | None = None,
-                 result_wait_s: float = RESULT_WAIT_S) -> None:
+                 result_wait_s: float = RESULT_WAIT_S, stores=None) -> None:
         self.program = program
         self.ir = ir
         self.workdir = workdir
@@ -138,8 +138,12 @@ class AgiTestbed:
         self.tts = TtsRenderer(tts_cache or shared_tts_cache(),
                                tuple(tts_command) if tts_command else quiet_tts_command())
         try:
-            self.store = CallStore(store_path or os.path.join(workdir, "calls.db"),
-                                   timezone=hours_zone(ir))
+            if store_path is None and stores is not None:  # a copy of an empty one (run_scenario)
+                self.store = stores.open(os.path.join(workdir, "calls.db"),
+                                         timezone=hours_zone(ir))
+            else:
+                self.store = CallStore(store_path or os.path.join(workdir, "calls.db"),
+                                       timezone=hours_zone(ir))
         except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
             raise InputError(f"the call store cannot be opened: {exc}") from None
         self.server = FlowServer(StaticFlows({self.flow: program}), self._services_for,
@@ -289,10 +293,10 @@ class AgiTestbed:
 
 
 async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdir: str,
-                                sink=None) -> CallRun:
+                                sink=None, stores=None) -> CallRun:
     """runtime.sim.scenario.run_scenario, through `ccf serve` and the FastAGI
     peer (module doc)."""
-    bed = AgiTestbed(program, ir, workdir=workdir)
+    bed = AgiTestbed(program, ir, workdir=workdir, stores=stores)
     await bed.start()
     try:
         return await bed.call(scenario, sink=sink)
@@ -300,6 +304,6 @@ async def run_scenario_over_agi(program, ir: dict, scenario: Scenario, *, workdi
         await bed.stop()
 
 
-def run_test_over_agi(ir: dict, test: dict, program=None) -> TestResult:
+def run_test_over_agi(ir: dict, test: dict, program=None, stores=None) -> TestResult:
     """Run one test block over FastAGI and judge it as run_test does."""
-    return run_test(ir, test, program=program, runner=run_scenario_over_agi)
+    return run_test(ir, test, program=program, runner=run_scenario_over_agi, stores=stores)

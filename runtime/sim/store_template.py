@@ -1,0 +1,79 @@
+"""Empty call stores for simulated calls, each a byte copy of one store made and migrated once.
+
+Must not let two calls share a store: every call gets a file of its own, as if freshly created.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import weakref
+
+from ccdsl.runtime.operations.store import CallStore, StoreError
+
+
+class StoreTemplates:
+    """Migrated empty call stores, one per centre timezone, in a folder of their own
+    that `close` (or leaving the `with` block, on an error or Ctrl-C too) removes.
+    Creating and migrating a store costs far more than copying a file: a run of many
+    test blocks makes each store once and copies it for every test."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # a template is copied only once it is whole
+        self._folder: str | None = None
+        # timezone ('' none) -> its template file; None: none to be had, a store is made
+        self._made: dict[str, str | None] = {}
+        self._closed = False
+        self._gone: weakref.finalize | None = None
+
+    def __enter__(self) -> StoreTemplates:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def open(self, path: str, *, timezone: str | None = None) -> CallStore:
+        """A new call store at `path` (which must not exist), as CallStore(path,
+        timezone=timezone) would create it, from a copy of the template."""
+        template = self._template(timezone or "")
+        if template is None:
+            return CallStore(path, timezone=timezone)
+        shutil.copyfile(template, path)
+        return CallStore(path, timezone=timezone)
+
+    def _template(self, timezone: str) -> str | None:
+        with self._lock:
+            if self._closed:
+                return None
+            if timezone in self._made:
+                return self._made[timezone]
+            self._made[timezone] = self._make(timezone)
+            return self._made[timezone]
+
+    def _make(self, timezone: str) -> str | None:
+        try:
+            if self._folder is None:
+                self._folder = tempfile.mkdtemp(prefix="ccf-store-template-")
+                # templates never closed go when they are collected or Python exits
+                self._gone = weakref.finalize(self, shutil.rmtree, self._folder, True)
+            path = os.path.join(self._folder, f"calls-{len(self._made)}.db")
+            CallStore(path, timezone=timezone or None).close()
+        except (OSError, sqlite3.Error, StoreError):
+            return None  # each call makes its own store, and says why it cannot
+        # closing the last connection folds the write-ahead log into the file; a
+        # copy of the file alone is the store only when nothing is left beside it
+        if any(os.path.exists(path + end) for end in ("-wal", "-journal")):
+            return None
+        return path
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._folder = None
+            self._made.clear()
+            gone, self._gone = self._gone, None
+        if gone is not None:
+            gone()  # removes the folder, once
