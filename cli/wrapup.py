@@ -113,8 +113,8 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
         return OK
     if status == 404:  # no such call (now): exit 2, as in --store's case
         error = data.get("error") or f"no call {call!r} on ccf serve"
-        # a call pruned since its form was shown is not one to look for in the list
-        hint = "" if "pruned" in error else ": `ccf calls list` lists them"
+        # a call pruned since its form was shown (`gone`) is not one to look for in the list
+        hint = "" if data.get("gone") is True else ": `ccf calls list` lists them"
         write(f"error: {visible(error)}{hint}\n", err=True)
         return USAGE
     problems = data.get("problems")

@@ -484,7 +484,8 @@ class WrapupDesk:
         except CallNotStored as exc:  # pruned since the record was read: it will never be
             # the same 404 as a call not found at the first read: to the caller it is the
             # same fact (no such call now), and `ccf wrapup` exits 2 for it, as with --store
-            return Outcome(404, {"ok": False, "error": f"{exc}; nothing saved"})
+            # `gone`: it was there when its form was shown (no use looking it up in a list)
+            return Outcome(404, {"ok": False, "error": f"{exc}; nothing saved", "gone": True})
         except StoreBusy as exc:  # nothing stored, nothing logged: save again
             return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not "
                                  f"saved: {exc}; save it again"})

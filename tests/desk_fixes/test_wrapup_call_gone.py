@@ -59,6 +59,7 @@ def test_the_desk_answers_404_for_a_call_pruned_before_the_save(store_target) ->
     assert outcome.status == 404, outcome
     assert outcome.body["error"] == ("call w1 is not in the call store (pruned?); "
                                      "nothing saved")
+    assert outcome.body["gone"] is True  # `ccf wrapup` gives no hint to list the calls
     assert "already" not in outcome.body
     assert crm.logged == []
 
@@ -141,3 +142,14 @@ def test_ccf_wrapup_to_ccf_serve_exits_2_for_a_call_pruned_before_the_save(tmp_p
     assert result.exit_code == 2, result.output
     assert result.output == ("error: call 1795.1 is not in the call store (pruned?); "
                              "nothing saved\n")
+
+
+def test_ccf_wrapup_to_ccf_serve_points_to_the_list_for_a_call_never_there(tmp_path) -> None:
+    """An unknown call (mistyped) is one to look up: the hint is given, as with --store."""
+    from tests.serve_api.test_wrapup_cli import Served
+
+    with Served(tmp_path) as served:
+        result = ccf("wrapup", "nope.1", "-f", "reason=order", "-f", "resolved=yes",
+                     "--config", str(served.config(tmp_path)))
+    assert result.exit_code == 2, result.output
+    assert result.output.endswith(": `ccf calls list` lists them\n"), result.output
