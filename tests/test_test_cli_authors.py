@@ -125,6 +125,8 @@ SET_UP = {
                                'agent state "avialable"', 'did you mean'),
     "an HTTP status past 599": ('  http get "https://x.example/y" status 999\n'
                                 '  call from "+8613900000000"\n', "HTTP status", "100 to 599"),
+    "a negative HTTP status": ('  http get "https://x.example/y" status -1\n'
+                               '  call from "+8613900000000"\n', "HTTP status", "not -1"),
     "a negative seed": ('  call from "+8613900000000" seed -1\n', "seed", "0 or more"),
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ccdsl import ast
+from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS, SEED_LIMIT
@@ -103,10 +104,11 @@ def check_set_up(stmt) -> Iterator[Diagnostic]:
                          state.span, help=(f"{hint} " if hint else "") + "the states are: "
                          + ", ".join(f'"{w}"' for w in AGENT_STATE_WORDS))
     elif isinstance(stmt, ast.TestHttp) and isinstance(status := options.get("status"),
-                                                       ast.Number) \
-            and not (status.text.isdigit() and 100 <= int(status.text) <= 599):
+                                                       (ast.Number, ast.Unary)) \
+            and not (isinstance(status, ast.Number) and status.text.isdigit()
+                     and 100 <= int(status.text) <= 599):
         yield diagnostic("E303", f"an HTTP status is a whole number from 100 to 599, not "
-                         f"{status.text}", status.span, help="write `status 503`")
+                         f"{format_expr(status)}", status.span, help="write `status 503`")
     elif isinstance(stmt, ast.TestCall) and isinstance(seed := options.get("seed"),
                                                        (ast.Number, ast.Unary)) \
             and not (isinstance(seed, ast.Number) and seed.text.isdigit()
