@@ -125,6 +125,8 @@ SET_UP = {
                                'agent state "avialable"', 'did you mean'),
     "an HTTP status past 599": ('  http get "https://x.example/y" status 999\n'
                                 '  call from "+8613900000000"\n', "HTTP status", "100 to 599"),
+    "a negative HTTP status": ('  http get "https://x.example/y" status -1\n'
+                               '  call from "+8613900000000"\n', "HTTP status", "not -1"),
     "a negative seed": ('  call from "+8613900000000" seed -1\n', "seed", "0 or more"),
 }
 
@@ -145,6 +147,19 @@ def test_a_set_up_value_no_call_can_have_is_found_by_validate(
     assert diag["line"] == 13
     result = ccf("test", ".")
     assert "error: the test does not compile" in result.stdout
+
+
+def test_a_whole_seed_written_with_a_point_is_one_ccf_test_runs_with(
+        tmp_path: Path, monkeypatch) -> None:
+    # the runner takes `seed 7.0` as 7: validate must not refuse what ccf test can set up
+    (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + '\ntest "seeded":\n'
+                                       '  call from "+8613900000000" seed 7.0\n'
+                                       '  expect played welcome\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert ccf("validate", ".").exit_code == 0
+    result = ccf("test", ".")
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.stdout
 
 
 def test_the_compiler_knows_every_agent_state_the_simulator_does() -> None:

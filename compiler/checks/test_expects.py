@@ -8,14 +8,17 @@ Must not import the runtime: the words both sides know are in ccdsl/test_words.p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ccdsl import ast
+from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS, SEED_LIMIT
 
 HTTP_METHODS = ("get", "post")  # the http.* builtins a test can answer for
+_WHOLE = re.compile(r"\d+(\.0+)?")  # a seed of 7.0 is 7, as the test runner takes it
 
 # what each new kind's value must be: a text, a number or a word of a list
 TEXT_VALUES = {"error": "the text the error's message contains, such as "
@@ -103,14 +106,15 @@ def check_set_up(stmt) -> Iterator[Diagnostic]:
                          state.span, help=(f"{hint} " if hint else "") + "the states are: "
                          + ", ".join(f'"{w}"' for w in AGENT_STATE_WORDS))
     elif isinstance(stmt, ast.TestHttp) and isinstance(status := options.get("status"),
-                                                       ast.Number) \
-            and not (status.text.isdigit() and 100 <= int(status.text) <= 599):
+                                                       (ast.Number, ast.Unary)) \
+            and not (isinstance(status, ast.Number) and status.text.isdigit()
+                     and 100 <= int(status.text) <= 599):
         yield diagnostic("E303", f"an HTTP status is a whole number from 100 to 599, not "
-                         f"{status.text}", status.span, help="write `status 503`")
+                         f"{format_expr(status)}", status.span, help="write `status 503`")
     elif isinstance(stmt, ast.TestCall) and isinstance(seed := options.get("seed"),
                                                        (ast.Number, ast.Unary)) \
-            and not (isinstance(seed, ast.Number) and seed.text.isdigit()
-                     and int(seed.text) < SEED_LIMIT):
+            and not (isinstance(seed, ast.Number) and _WHOLE.fullmatch(seed.text)
+                     and int(seed.text.split(".")[0]) < SEED_LIMIT):
         yield diagnostic("E303", "a call's seed is a whole number 0 or more, below 2**63",
                          seed.span,
                          help="write `seed 7`; the same seed makes the same random choices")
