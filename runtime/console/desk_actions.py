@@ -95,9 +95,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         if status == 409 and body.get("already") == "saved":
             # saved before: its form waits no more
             return reply(409, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
-        if status == 404:  # no such call in the store (pruned): its form can never be saved
-            ctx.desk.forget_wrapup(agent, call_id)
-            return reply(404, error=body.get("error"), me=ctx.desk.status(agent).to_json())
+        if status == 404:  # no such call in the store (pruned): its form can never be saved,
+            # so it waits no more, as after a save (an agent wrapping it up is ready again)
+            return reply(404, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]
             by_field: dict[str, list[str]] = {}

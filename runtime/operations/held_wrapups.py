@@ -41,6 +41,6 @@ class HeldSaves:
 def _report_failure(task: asyncio.Task) -> None:
     # WrapupDesk ends each held save itself (stored, refused, or handed back to the desk); an
     # error escaping it is a fault that must not vanish as 'Task exception was never retrieved'
-    if not task.cancelled() and task.exception() is not None:
-        log.error("storing the held wrap-ups of a call failed: %s: %s",
-                  type(task.exception()).__name__, task.exception())
+    exc = None if task.cancelled() else task.exception()
+    if exc is not None:
+        log.error("storing the held wrap-ups of a call failed: %s: %s", type(exc).__name__, exc)

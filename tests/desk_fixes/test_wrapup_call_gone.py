@@ -102,6 +102,9 @@ def test_the_desk_page_says_so_and_drops_the_form(console) -> None:
     assert saved.status_code == 404, saved.text
     assert "call w1 is not in the call store (pruned?); nothing saved" in saved.json()["error"]
     assert saved.json()["me"]["wrapups"] == []
+    # as after a save: the agent wrapping that call up is not left paused on it
+    assert saved.json()["me"]["state"] == "ready"
+    assert console.desk.status("zhang").state == "ready"
     assert crm.logged == []
 
 
