@@ -186,6 +186,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
     try:
         store = opener(store_path or os.path.join(workdir, "calls.db"), timezone=hours_zone(ir))
     except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
+        crm.close_now()  # the run ends here: its CRM with it
         # a temporary store is ccf's own: no path of the user's to name
         named = f" `{store_path}`" if store_path else ""
         raise InputError(f"the call store{named} cannot be opened: {exc}") from None
