@@ -234,3 +234,55 @@ def test_ccf_test_interrupted_leaves_no_template_behind(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in err
     assert _templates(temp) == []
+
+
+@pytest.mark.parametrize("with_templates", [False, True])
+def test_a_temporary_store_that_cannot_be_opened_says_so_without_a_path_of_none(
+        tmp_path: Path, with_templates: bool) -> None:
+    """The message names no store the user gave (`None`) when ccf made the store itself."""
+    import asyncio
+
+    from ccdsl.runtime.core.errors import InputError
+
+    ir = compile_file(str(_loyal(tmp_path))).ir
+    program = load_program(ir, validate=False)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "calls.db").mkdir()  # a folder where the store's file goes
+    with StoreTemplates() as stores, pytest.raises(InputError) as caught:
+        asyncio.run(run_scenario(program, ir, scenario_from_test(ir, ir["tests"][0]),
+                                 workdir=str(tmp_path / "work"),
+                                 stores=stores if with_templates else None))
+    assert str(caught.value).startswith("the call store cannot be opened: ")
+    assert "None" not in str(caught.value)
+
+
+def test_the_crm_is_closed_when_the_call_store_cannot_be_opened(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """A run that stops at the call store leaves no CRM connection open behind it."""
+    import asyncio
+
+    from ccdsl.runtime.core.crm.sqlite import SqliteCRM
+    from ccdsl.runtime.core.errors import InputError
+    from ccdsl.runtime.sim import scenario as scenario_module
+
+    opened: list[SqliteCRM] = []
+    closed: list[SqliteCRM] = []
+
+    class Watched(SqliteCRM):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+        def close_now(self) -> None:
+            closed.append(self)
+            super().close_now()
+
+    monkeypatch.setattr(scenario_module, "SqliteCRM", Watched)
+    ir = compile_file(str(_loyal(tmp_path))).ir
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "calls.db").mkdir()
+    with pytest.raises(InputError):
+        asyncio.run(run_scenario(load_program(ir, validate=False), ir,
+                                 scenario_from_test(ir, ir["tests"][0]),
+                                 workdir=str(tmp_path / "work")))
+    assert opened and closed == opened

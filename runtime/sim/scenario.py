@@ -182,14 +182,14 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         crm = SqliteCRM(db_path)
     except (OSError, sqlite3.Error, ExternalError) as exc:
         raise InputError(f"the CRM cannot be opened: {exc}") from None
+    opener = stores.open if store_path is None and stores is not None else CallStore
     try:
-        if store_path is None and stores is not None:
-            store = stores.open(os.path.join(workdir, "calls.db"), timezone=hours_zone(ir))
-        else:
-            store = CallStore(store_path or os.path.join(workdir, "calls.db"),
-                              timezone=hours_zone(ir))
+        store = opener(store_path or os.path.join(workdir, "calls.db"), timezone=hours_zone(ir))
     except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
-        raise InputError(f"the call store `{store_path}` cannot be opened: {exc}") from None
+        crm.close_now()  # the run ends here: its CRM with it
+        # a temporary store is ccf's own: no path of the user's to name
+        named = f" `{store_path}`" if store_path else ""
+        raise InputError(f"the call store{named} cannot be opened: {exc}") from None
     call_id = _next_sim_id(store, scenario.start) if store_path else CALL_ID
     if store_path and note is not None:
         note(f"call store: {store_path} (this call is {call_id})")

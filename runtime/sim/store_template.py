@@ -39,9 +39,8 @@ class StoreTemplates:
         """A new call store at `path` (which must not exist), as CallStore(path,
         timezone=timezone) would create it, from a copy of the template."""
         template = self._template(timezone or "")
-        if template is None:
-            return CallStore(path, timezone=timezone)
-        shutil.copyfile(template, path)
+        if template is not None:
+            shutil.copyfile(template, path)
         return CallStore(path, timezone=timezone)
 
     def _template(self, timezone: str) -> str | None:

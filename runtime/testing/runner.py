@@ -63,9 +63,8 @@ def run_test(ir: dict, test: dict, *, program=None, runner=None, stores=None) ->
     program = program if program is not None else load_program(ir, validate=False)
     with tempfile.TemporaryDirectory(prefix="ccf-test-") as workdir:
         try:
-            extra = {"stores": stores} if stores is not None else {}
             run = asyncio.run((runner or run_scenario)(program, ir, scenario, workdir=workdir,
-                                                       **extra))
+                                                       stores=stores))
         except InputError as exc:
             return TestResult(scenario.name, scenario.loc, error=str(exc),
                               error_loc=exc.loc or None)

@@ -138,12 +138,10 @@ class AgiTestbed:
         self.tts = TtsRenderer(tts_cache or shared_tts_cache(),
                                tuple(tts_command) if tts_command else quiet_tts_command())
         try:
-            if store_path is None and stores is not None:  # a copy of an empty one (run_scenario)
-                self.store = stores.open(os.path.join(workdir, "calls.db"),
-                                         timezone=hours_zone(ir))
-            else:
-                self.store = CallStore(store_path or os.path.join(workdir, "calls.db"),
-                                       timezone=hours_zone(ir))
+            # a copy of an empty one, as run_scenario makes it
+            opener = stores.open if store_path is None and stores is not None else CallStore
+            self.store = opener(store_path or os.path.join(workdir, "calls.db"),
+                                timezone=hours_zone(ir))
         except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
             raise InputError(f"the call store cannot be opened: {exc}") from None
         self.server = FlowServer(StaticFlows({self.flow: program}), self._services_for,
