@@ -22,11 +22,12 @@ OnHold = Callable[[str, bool], None]
 ON_HOLD = "CHANNEL(onhold)"  # func_channel.c: "1" while the channel is held, else "0"
 
 
-def local_pair(channel: str) -> str | None:
+def local_pair(channel: str, halves: tuple[str, ...] = (";1", ";2")) -> str | None:
     """A Local channel's name without its half (`Local/8001@agents-00000000;2` ->
     `Local/8001@agents-00000000`: core_local names both halves so, and LocalBridge pairs
-    them); None for any other channel."""
-    if channel[:6].lower() == "local/" and channel[-2:] in (";1", ";2"):
+    them); None for any other channel, or for a half not in `halves` (`(";2",)`: the half
+    that runs the dialplan and dials)."""
+    if channel[:6].lower() == "local/" and channel[-2:] in halves:
         return channel[:-2]
     return None
 
@@ -77,10 +78,9 @@ class PhoneHolds:
                 self._held[agent] = (server, channel)
                 self._tell(agent, True)
             return
-        if name == "Hangup":
-            self._behind.pop((server, channel), None)
-            if channel.endswith(";2"):
-                self._behind.pop((server, channel[:-2]), None)
+        if name == "Hangup":  # a Local pair's halves hang up together
+            pair = local_pair(channel)
+            self._behind.pop((server, pair if pair is not None else channel), None)
         for agent, where in list(self._held.items()):
             if where == (server, channel):
                 del self._held[agent]
@@ -100,10 +100,16 @@ class PhoneHolds:
         return self._behind.get((server, pair if pair is not None else channel))
 
     def _dialled(self, server: str, caller: str, dest: str) -> None:
-        if not dest or not caller.endswith(";2") or local_pair(caller) is None:
+        if not dest or local_pair(caller, (";2",)) is None:
             return
         agent = self.agent_of_channel(server, caller)
-        if agent is None or self.agent_of(dest) is not None:
+        if agent is not None:
+            self._behind_agent(server, agent, dest)
+
+    def _behind_agent(self, server: str, agent: str, dest: str) -> None:
+        """`dest`, which the ;2 half of the agent's Local channel dialled, is the agent's
+        (unless it is some agent's device itself)."""
+        if self.agent_of(dest) is not None:
             return
         pair = local_pair(dest)
         key = (server, pair if pair is not None else dest)
@@ -125,6 +131,10 @@ class PhoneHolds:
         gone ends, one whose bridge has no held channel ends, one begun while the link was
         down is shown. What Asterisk does not answer leaves the hold as it was."""
         try:
+            # asked again, not AmiCentre.resync's answer reused: its list is older than the
+            # live events read since (they reach apply at once, not held like the mirror's),
+            # so a channel made between the two reads, whose Hold or Local DialBegin was read
+            # already, would be missing from it and its hold ended, its phone forgotten
             reply, items = await link.list_action("CoreShowChannels")
             if not reply.ok:
                 log.warning("AMI: CoreShowChannels refused (%s): the phones' holds are "
@@ -135,6 +145,7 @@ class PhoneHolds:
                 if item.get("Channel"):
                     live[str(item.get("Channel"))] = item.get("BridgeId") or ""
             self._forget_gone(server, live)
+            self._bridged_behind(server, live)
             before = dict(self._held)
             found = await self._holders(server, live, link)
         except AmiError as exc:
@@ -148,13 +159,15 @@ class PhoneHolds:
                 continue  # an event since the question said it already
             where = before.get(agent)
             if where is not None:
-                state = found.get(agent, {}).get(where[1])
-                if where[1] not in live or state is False:
-                    del self._held[agent]
-                    self._tell(agent, False)
-            elif any(found[agent].values()):
-                channel = next(c for c, held in found[agent].items() if held)
-                self._held[agent] = (server, channel)
+                if where[1] in live and found.get(agent, {}).get(where[1]) is not False:
+                    continue  # still held, or Asterisk did not say
+                del self._held[agent]
+                self._tell(agent, False)
+            # a hold begun while the link was down, or moved to another channel of the
+            # agent (the phone resumed one line and held another): shown now
+            held = [c for c, on in found.get(agent, {}).items() if on]
+            if held:
+                self._held[agent] = (server, held[0])
                 self._tell(agent, True)
 
     async def _holders(self, server: str, live: dict[str, str],
@@ -181,6 +194,24 @@ class PhoneHolds:
                     else False if answers and None not in answers else None)
             found.setdefault(agent, {})[channel] = held
         return found
+
+    def _bridged_behind(self, server: str, live: dict[str, str]) -> None:
+        """What the ;2 half of an agent's Local channel dialled while the link was down
+        (its DialBegin never read): the channel bridged with that half (the phone's, as
+        captures/ami-phone-hold-ask-queue-local.txt lists them) is the agent's."""
+        bridges: dict[str, list[str]] = {}
+        for channel, bridge in live.items():
+            if bridge:
+                bridges.setdefault(bridge, []).append(channel)
+        for channel, bridge in live.items():
+            if not bridge or local_pair(channel, (";2",)) is None:
+                continue
+            agent = self.agent_of_channel(server, channel)
+            if agent is None:
+                continue
+            for other in bridges[bridge]:
+                if other != channel:
+                    self._behind_agent(server, agent, other)
 
     def _forget_gone(self, server: str, live: dict[str, str]) -> None:
         pairs = {p for c in live if (p := local_pair(c)) is not None}
