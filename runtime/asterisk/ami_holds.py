@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
@@ -19,6 +20,17 @@ log = logging.getLogger("ccdsl.centre")
 
 # on_hold(agent id, held): the desk's phone_hold
 OnHold = Callable[[str, bool], None]
+# CoreShowChannels' reply and its items
+Listed = tuple[AmiMessage, Sequence[AmiMessage]]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What PhoneHolds knew before Asterisk's channels were listed (snapshot): only that can
+    the list end or forget; what events told since is newer than the list."""
+
+    held: Mapping[str, tuple[str, str]]
+    behind: frozenset[tuple[str, str]]
 ON_HOLD = "CHANNEL(onhold)"  # func_channel.c: "1" while the channel is held, else "0"
 
 
@@ -120,7 +132,12 @@ class PhoneHolds:
 
     # -- after a reconnect -------------------------------------------------------------
 
-    async def reconcile(self, server: str, link: AmiLink) -> None:
+    def snapshot(self) -> Known:
+        """Taken before Asterisk's channels are listed for reconcile."""
+        return Known(dict(self._held), frozenset(self._behind))
+
+    async def reconcile(self, server: str, link: AmiLink, listed: Listed | None = None,
+                        known: Known | None = None) -> None:
         """The link to `server` came back: an Unhold, Hold or Hangup may have been missed.
 
         Asterisk marks the HELD side: the channel bridged with the phone that held gets
@@ -129,13 +146,19 @@ class PhoneHolds:
         channels and their bridges, and for each agent's channel in a bridge `Getvar
         CHANNEL(onhold)` of the others tells whether that phone holds: a hold whose channel is
         gone ends, one whose bridge has no held channel ends, one begun while the link was
-        down is shown. What Asterisk does not answer leaves the hold as it was."""
+        down is shown. What Asterisk does not answer leaves the hold as it was.
+
+        `listed`: CoreShowChannels as AmiCentre.resync just read it (None: asked here), with
+        `known`, the snapshot taken before that question. Events read since reach apply at
+        once (not held as the mirror's are), so a channel made after the list, whose Hold or
+        Local DialBegin was read already, is missing from it: only what `known` has is ended
+        or forgotten by the list, which is why the one list can serve both."""
         try:
-            # asked again, not AmiCentre.resync's answer reused: its list is older than the
-            # live events read since (they reach apply at once, not held like the mirror's),
-            # so a channel made between the two reads, whose Hold or Local DialBegin was read
-            # already, would be missing from it and its hold ended, its phone forgotten
-            reply, items = await link.list_action("CoreShowChannels")
+            if listed is None:
+                known = self.snapshot()
+                listed = await link.list_action("CoreShowChannels")
+            known = known if known is not None else self.snapshot()
+            reply, items = listed
             if not reply.ok:
                 log.warning("AMI: CoreShowChannels refused (%s): the phones' holds are "
                             "kept as they were", reply.message)
@@ -144,9 +167,9 @@ class PhoneHolds:
             for item in items:
                 if item.get("Channel"):
                     live[str(item.get("Channel"))] = item.get("BridgeId") or ""
-            self._forget_gone(server, live)
+            self._forget_gone(server, live, known.behind)
             self._bridged_behind(server, live)
-            before = dict(self._held)
+            before = known.held
             found = await self._holders(server, live, link)
         except AmiError as exc:
             log.warning("AMI: the phones' holds not checked after the reconnect: %s", exc)
@@ -156,7 +179,7 @@ class PhoneHolds:
         agents = {a for a in {*before, *found} if before.get(a, (server,))[0] == server}
         for agent in sorted(agents):
             if self._held.get(agent) != before.get(agent):
-                continue  # an event since the question said it already
+                continue  # an event since the list said it already
             where = before.get(agent)
             if where is not None:
                 if where[1] in live and found.get(agent, {}).get(where[1]) is not False:
@@ -213,10 +236,12 @@ class PhoneHolds:
                 if other != channel:
                     self._behind_agent(server, agent, other)
 
-    def _forget_gone(self, server: str, live: dict[str, str]) -> None:
+    def _forget_gone(self, server: str, live: dict[str, str],
+                     known: frozenset[tuple[str, str]]) -> None:
         pairs = {p for c in live if (p := local_pair(c)) is not None}
         for key in list(self._behind):
-            if key[0] == server and key[1] not in live and key[1] not in pairs:
+            if key in known and key[0] == server and key[1] not in live \
+                    and key[1] not in pairs:
                 del self._behind[key]
 
     def _tell(self, agent: str, held: bool) -> None:

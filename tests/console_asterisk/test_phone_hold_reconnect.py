@@ -29,6 +29,7 @@ def link_down(rig: Rig):
     finally:
         rig.peer.emit = emit
     asked = len(getvars(rig))
+    rig.actions_before = len(rig.peer.actions)
     rig.peer.drop()
     rig.asked_before = asked
 
@@ -97,6 +98,9 @@ def test_a_hold_that_still_stands_stays(tmp_path: Path) -> None:
             pass
         await back(rig, 1)
         assert rig.status().held and rig.status().held_since == since
+        # the channels listed once for the reconnect: the mirror's list serves the holds too
+        assert [a.get("Action") for a in rig.peer.actions[rig.actions_before:]
+                if a.get("Action") == "CoreShowChannels"] == ["CoreShowChannels"]
         assert "on hold (" in await rig.wall_row()
         assert hold_rows(rig) == [ON]
         # and the phone's resume, read live, ends it as before
