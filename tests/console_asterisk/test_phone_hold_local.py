@@ -13,30 +13,24 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-from asterisk.centre import IWS, WAIT_S, compiled, until, write_config
-from doubles.ami_server import AmiPeer
+from asterisk.centre import IWS, compiled, until, write_config
 
-from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.config import CentreConfig, load_config
 from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.console.serve import ServedCentre
 from ccdsl.runtime.core.events import Event
-from ccdsl.runtime.operations.console_users import new_user, save_users
 from tests.asterisk.test_phone_hold_capture import captured
-from tests.console_asterisk.test_phone_hold import PASSWORD, Rig
+from tests.console_asterisk.served import USERS, Rig, supervisor
 
 SECRET = "phone-hold-local"
 LOCAL = 'interface = "Local/{extension}@agents"\n'
 
 
-async def local_member_centre(folder: Path, port: int):
+async def local_member_centre(folder: Path, port: int) -> CentreConfig:
     """examples/iws's hotline deployed as in the other console tests, with the agents' queue
     interface a Local channel (the captures' `Local/8001@agents` for zhang, extension 8001)."""
-    path = write_config(folder, port, numbers='"4008001234" = "hotline"',
-                        extra='[console]\nusers = "console-users.json"\n')
+    path = write_config(folder, port, numbers='"4008001234" = "hotline"', extra=USERS)
     text = path.read_text(encoding="utf-8")
     assert text.count("[agents]\n") == 1
     path.write_text(text.replace("[agents]\n", "[agents]\n" + LOCAL), encoding="utf-8")
@@ -88,26 +82,7 @@ def test_a_local_members_phone_hold_reaches_the_wallboard(tmp_path: Path, name: 
             {"agent": "zhang", "on": False, "by": "phone"}]
 
     async def main() -> None:
-        peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
-        await peer.start()
-        save_users(tmp_path / "console-users.json",
-                   {"sup": new_user("sup", "supervisor", PASSWORD, "Sun Supervisor")})
-        config = await local_member_centre(tmp_path, peer.port)
-        served = ServedCentre(LiveCentre(config, port=0, api_port=0))
-        try:
-            await served.start()
-            live = served.live
-            assert live.api_address is not None
-            await until(lambda: live.ami is not None and live.ami.connected, "the AMI link")
-            host, port = live.api_address
-            async with httpx.AsyncClient(base_url=f"http://{host}:{port}",
-                                         timeout=WAIT_S) as web:
-                ok = await web.post("/login", data={"user": "sup", "password": PASSWORD})
-                assert ok.status_code == 303, ok.text
-                web.cookies.set("ccf_session", ok.cookies["ccf_session"])
-                await scenario(Rig(served, peer, web))
-        finally:
-            await served.stop(1.0)
-            await peer.stop()
+        async with supervisor(tmp_path, SECRET, local_member_centre) as rig:
+            await scenario(rig)
 
     asyncio.run(main())

@@ -15,7 +15,8 @@ from pathlib import Path
 from asterisk.centre import until
 from doubles.ami_state import PeerChannel
 
-from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, TRUNK, Rig, run
+from tests.console_asterisk.served import Rig
+from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, TRUNK, run
 
 
 @contextmanager
