@@ -60,8 +60,10 @@ class PhoneHolds:
     Local pair's `;2` half (DialBegin: Channel `Local/8001@agents-…;2`, DestChannel
     `PJSIP/8001-…`), and the phone's Hold comes on that PJSIP channel: a channel dialled by
     the `;2` half of an agent's Local channel is that agent's too (`behind`, until its
-    Hangup). Only the `;2` half: the `;1` half is the caller's side (Queue()'s, or an
-    Originate's application), whose dials reach customers, not the agent.
+    Hangup), and so is one listed in a bridge with that half after a reconnect (its
+    DialBegin may have come while the link was down). Only the `;2` half: the `;1` half is
+    the caller's side (Queue()'s, or an Originate's application), whose dials reach
+    customers, not the agent.
 
     agent_of(channel): the configured agent whose device the channel is on, or None.
     """
@@ -197,10 +199,7 @@ class PhoneHolds:
                        link: AmiLink) -> dict[str, dict[str, bool | None]]:
         """agent -> {its channel in a bridge: whether another channel of that bridge is held
         (None: Asterisk did not say)}."""
-        bridges: dict[str, list[str]] = {}
-        for channel, bridge in live.items():
-            if bridge:
-                bridges.setdefault(bridge, []).append(channel)
+        bridges = _bridges(live)
         asked: dict[str, bool | None] = {}
         found: dict[str, dict[str, bool | None]] = {}
         for channel, bridge in live.items():
@@ -222,10 +221,7 @@ class PhoneHolds:
         """What the ;2 half of an agent's Local channel dialled while the link was down
         (its DialBegin never read): the channel bridged with that half (the phone's, as
         captures/ami-phone-hold-ask-queue-local.txt lists them) is the agent's."""
-        bridges: dict[str, list[str]] = {}
-        for channel, bridge in live.items():
-            if bridge:
-                bridges.setdefault(bridge, []).append(channel)
+        bridges = _bridges(live)
         for channel, bridge in live.items():
             if not bridge or local_pair(channel, (";2",)) is None:
                 continue
@@ -247,6 +243,15 @@ class PhoneHolds:
     def _tell(self, agent: str, held: bool) -> None:
         if self.on_hold is not None:
             self.on_hold(agent, held)
+
+
+def _bridges(live: dict[str, str]) -> dict[str, list[str]]:
+    """bridge -> the listed channels in it."""
+    bridges: dict[str, list[str]] = {}
+    for channel, bridge in live.items():
+        if bridge:
+            bridges.setdefault(bridge, []).append(channel)
+    return bridges
 
 
 async def _on_hold(link: AmiLink, channel: str) -> bool | None:
