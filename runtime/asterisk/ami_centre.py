@@ -364,11 +364,12 @@ class AmiCentre:
 
     # -- resynchronisation ---------------------------------------------------
 
-    async def resync(self, link: AmiLink) -> None:
+    async def resync(self, link: AmiLink) -> tuple[AmiMessage, list[AmiMessage]]:
         """Rebuild the mirror from Asterisk's lists (QueueStatus, then
         DeviceStateList, or CoreShowChannels when that action is missing).
         Events arriving meanwhile are held and applied on top. Used as the
-        link's on_connect, so every reconnect starts from a fresh picture."""
+        link's on_connect, so every reconnect starts from a fresh picture.
+        Returns CoreShowChannels' reply and items (the phones' holds read them too)."""
         self._resyncing = True
         self._held.clear()
         try:
@@ -404,6 +405,7 @@ class AmiCentre:
             self._publish(agent_id, idle_from_last_call=True)
         for event in held:
             self._apply(event)
+        return chan_reply, list(channels)
 
     def _take_held(self) -> list[AmiMessage]:
         held = list(self._held)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from ccdsl.runtime.asterisk.ami import AmiError, AmiLink
 from ccdsl.runtime.asterisk.ami_protocol import AmiMessage
@@ -19,14 +20,26 @@ log = logging.getLogger("ccdsl.centre")
 
 # on_hold(agent id, held): the desk's phone_hold
 OnHold = Callable[[str, bool], None]
+# CoreShowChannels' reply and its items
+Listed = tuple[AmiMessage, Sequence[AmiMessage]]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What PhoneHolds knew before Asterisk's channels were listed (snapshot): only that can
+    the list end or forget; what events told since is newer than the list."""
+
+    held: Mapping[str, tuple[str, str]]
+    behind: frozenset[tuple[str, str]]
 ON_HOLD = "CHANNEL(onhold)"  # func_channel.c: "1" while the channel is held, else "0"
 
 
-def local_pair(channel: str) -> str | None:
+def local_pair(channel: str, halves: tuple[str, ...] = (";1", ";2")) -> str | None:
     """A Local channel's name without its half (`Local/8001@agents-00000000;2` ->
     `Local/8001@agents-00000000`: core_local names both halves so, and LocalBridge pairs
-    them); None for any other channel."""
-    if channel[:6].lower() == "local/" and channel[-2:] in (";1", ";2"):
+    them); None for any other channel, or for a half not in `halves` (`(";2",)`: the half
+    that runs the dialplan and dials)."""
+    if channel[:6].lower() == "local/" and channel[-2:] in halves:
         return channel[:-2]
     return None
 
@@ -47,8 +60,10 @@ class PhoneHolds:
     Local pair's `;2` half (DialBegin: Channel `Local/8001@agents-…;2`, DestChannel
     `PJSIP/8001-…`), and the phone's Hold comes on that PJSIP channel: a channel dialled by
     the `;2` half of an agent's Local channel is that agent's too (`behind`, until its
-    Hangup). Only the `;2` half: the `;1` half is the caller's side (Queue()'s, or an
-    Originate's application), whose dials reach customers, not the agent.
+    Hangup), and so is one listed in a bridge with that half after a reconnect (its
+    DialBegin may have come while the link was down). Only the `;2` half: the `;1` half is
+    the caller's side (Queue()'s, or an Originate's application), whose dials reach
+    customers, not the agent.
 
     agent_of(channel): the configured agent whose device the channel is on, or None.
     """
@@ -77,10 +92,9 @@ class PhoneHolds:
                 self._held[agent] = (server, channel)
                 self._tell(agent, True)
             return
-        if name == "Hangup":
-            self._behind.pop((server, channel), None)
-            if channel.endswith(";2"):
-                self._behind.pop((server, channel[:-2]), None)
+        if name == "Hangup":  # a Local pair's halves hang up together
+            pair = local_pair(channel)
+            self._behind.pop((server, pair if pair is not None else channel), None)
         for agent, where in list(self._held.items()):
             if where == (server, channel):
                 del self._held[agent]
@@ -100,10 +114,16 @@ class PhoneHolds:
         return self._behind.get((server, pair if pair is not None else channel))
 
     def _dialled(self, server: str, caller: str, dest: str) -> None:
-        if not dest or not caller.endswith(";2") or local_pair(caller) is None:
+        if not dest or local_pair(caller, (";2",)) is None:
             return
         agent = self.agent_of_channel(server, caller)
-        if agent is None or self.agent_of(dest) is not None:
+        if agent is not None:
+            self._behind_agent(server, agent, dest)
+
+    def _behind_agent(self, server: str, agent: str, dest: str) -> None:
+        """`dest`, which the ;2 half of the agent's Local channel dialled, is the agent's
+        (unless it is some agent's device itself)."""
+        if self.agent_of(dest) is not None:
             return
         pair = local_pair(dest)
         key = (server, pair if pair is not None else dest)
@@ -114,7 +134,12 @@ class PhoneHolds:
 
     # -- after a reconnect -------------------------------------------------------------
 
-    async def reconcile(self, server: str, link: AmiLink) -> None:
+    def snapshot(self) -> Known:
+        """Taken before Asterisk's channels are listed for reconcile."""
+        return Known(dict(self._held), frozenset(self._behind))
+
+    async def reconcile(self, server: str, link: AmiLink, listed: Listed | None = None,
+                        known: Known | None = None) -> None:
         """The link to `server` came back: an Unhold, Hold or Hangup may have been missed.
 
         Asterisk marks the HELD side: the channel bridged with the phone that held gets
@@ -123,9 +148,19 @@ class PhoneHolds:
         channels and their bridges, and for each agent's channel in a bridge `Getvar
         CHANNEL(onhold)` of the others tells whether that phone holds: a hold whose channel is
         gone ends, one whose bridge has no held channel ends, one begun while the link was
-        down is shown. What Asterisk does not answer leaves the hold as it was."""
+        down is shown. What Asterisk does not answer leaves the hold as it was.
+
+        `listed`: CoreShowChannels as AmiCentre.resync just read it (None: asked here), with
+        `known`, the snapshot taken before that question. Events read since reach apply at
+        once (not held as the mirror's are), so a channel made after the list, whose Hold or
+        Local DialBegin was read already, is missing from it: only what `known` has is ended
+        or forgotten by the list, which is why the one list can serve both."""
         try:
-            reply, items = await link.list_action("CoreShowChannels")
+            if listed is None:
+                known = self.snapshot()
+                listed = await link.list_action("CoreShowChannels")
+            known = known if known is not None else self.snapshot()
+            reply, items = listed
             if not reply.ok:
                 log.warning("AMI: CoreShowChannels refused (%s): the phones' holds are "
                             "kept as they were", reply.message)
@@ -134,8 +169,9 @@ class PhoneHolds:
             for item in items:
                 if item.get("Channel"):
                     live[str(item.get("Channel"))] = item.get("BridgeId") or ""
-            self._forget_gone(server, live)
-            before = dict(self._held)
+            self._forget_gone(server, live, known.behind)
+            self._bridged_behind(server, live)
+            before = known.held
             found = await self._holders(server, live, link)
         except AmiError as exc:
             log.warning("AMI: the phones' holds not checked after the reconnect: %s", exc)
@@ -145,26 +181,25 @@ class PhoneHolds:
         agents = {a for a in {*before, *found} if before.get(a, (server,))[0] == server}
         for agent in sorted(agents):
             if self._held.get(agent) != before.get(agent):
-                continue  # an event since the question said it already
+                continue  # an event since the list said it already
             where = before.get(agent)
             if where is not None:
-                state = found.get(agent, {}).get(where[1])
-                if where[1] not in live or state is False:
-                    del self._held[agent]
-                    self._tell(agent, False)
-            elif any(found[agent].values()):
-                channel = next(c for c, held in found[agent].items() if held)
-                self._held[agent] = (server, channel)
+                if where[1] in live and found.get(agent, {}).get(where[1]) is not False:
+                    continue  # still held, or Asterisk did not say
+                del self._held[agent]
+                self._tell(agent, False)
+            # a hold begun while the link was down, or moved to another channel of the
+            # agent (the phone resumed one line and held another): shown now
+            held = [c for c, on in found.get(agent, {}).items() if on]
+            if held:
+                self._held[agent] = (server, held[0])
                 self._tell(agent, True)
 
     async def _holders(self, server: str, live: dict[str, str],
                        link: AmiLink) -> dict[str, dict[str, bool | None]]:
         """agent -> {its channel in a bridge: whether another channel of that bridge is held
         (None: Asterisk did not say)}."""
-        bridges: dict[str, list[str]] = {}
-        for channel, bridge in live.items():
-            if bridge:
-                bridges.setdefault(bridge, []).append(channel)
+        bridges = _bridges(live)
         asked: dict[str, bool | None] = {}
         found: dict[str, dict[str, bool | None]] = {}
         for channel, bridge in live.items():
@@ -182,15 +217,41 @@ class PhoneHolds:
             found.setdefault(agent, {})[channel] = held
         return found
 
-    def _forget_gone(self, server: str, live: dict[str, str]) -> None:
+    def _bridged_behind(self, server: str, live: dict[str, str]) -> None:
+        """What the ;2 half of an agent's Local channel dialled while the link was down
+        (its DialBegin never read): the channel bridged with that half (the phone's, as
+        captures/ami-phone-hold-ask-queue-local.txt lists them) is the agent's."""
+        bridges = _bridges(live)
+        for channel, bridge in live.items():
+            if not bridge or local_pair(channel, (";2",)) is None:
+                continue
+            agent = self.agent_of_channel(server, channel)
+            if agent is None:
+                continue
+            for other in bridges[bridge]:
+                if other != channel:
+                    self._behind_agent(server, agent, other)
+
+    def _forget_gone(self, server: str, live: dict[str, str],
+                     known: frozenset[tuple[str, str]]) -> None:
         pairs = {p for c in live if (p := local_pair(c)) is not None}
         for key in list(self._behind):
-            if key[0] == server and key[1] not in live and key[1] not in pairs:
+            if key in known and key[0] == server and key[1] not in live \
+                    and key[1] not in pairs:
                 del self._behind[key]
 
     def _tell(self, agent: str, held: bool) -> None:
         if self.on_hold is not None:
             self.on_hold(agent, held)
+
+
+def _bridges(live: dict[str, str]) -> dict[str, list[str]]:
+    """bridge -> the listed channels in it."""
+    bridges: dict[str, list[str]] = {}
+    for channel, bridge in live.items():
+        if bridge:
+            bridges.setdefault(bridge, []).append(channel)
+    return bridges
 
 
 async def _on_hold(link: AmiLink, channel: str) -> bool | None:

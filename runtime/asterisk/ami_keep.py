@@ -60,21 +60,27 @@ class AmiEventKeeper:
         self._log = CountedLog(log, f"AMI events over the [ami] store_rate ({self.rate}/s) "
                                     "were not stored", interval_s=REPORT_INTERVAL_S)
 
-    def wanted(self, event: AmiMessage) -> bool:
+    def wanted(self, event: AmiMessage) -> tuple[bool, str | None]:
+        """Whether the event is kept, and a kept DialEnd's agent (found once: keep stores
+        the agent that decided it)."""
         name = event.event or ""
         if name == "DialEnd":  # the check reads an agent's answer only: not every ring
-            return (event.get("DialStatus") == "ANSWER"
-                    and self.agent_of_channel(event.get("DestChannel") or "") is not None)
+            if event.get("DialStatus") != "ANSWER":
+                return False, None
+            agent = self.agent_of_channel(event.get("DestChannel") or "")
+            return agent is not None, agent
         if name in KEPT_KINDS:
-            return True
-        return name == "DeviceStateChange" and self.is_agent_device(event.get("Device") or "")
+            return True, None
+        return (name == "DeviceStateChange"
+                and self.is_agent_device(event.get("Device") or "")), None
 
     def keep(self, event: AmiMessage, server: str = "") -> bool:
         """Store one event if policy and rate allow (its headers but
         Privilege, under its Linkedid or else its Uniqueid, and `ccf_server`: the
         [[asterisk]] server's name, when it has one; a DialEnd's `ccf_agent`: the
         agent whose device answered, the only DialEnd kept); True when stored."""
-        if not self.wanted(event):
+        wanted, agent = self.wanted(event)
+        if not wanted:
             self.skipped += 1
             return False
         now = self.clock()
@@ -93,8 +99,8 @@ class AmiEventKeeper:
         data: dict[str, Any] = {k: v for k, v in event.headers.items() if k != "Privilege"}
         if server:  # several servers number channels and calls alike
             data["ccf_server"] = server
-        if event.event == "DialEnd":  # who answered a dial: the check reads no agents file
-            data["ccf_agent"] = self.agent_of_channel(event.get("DestChannel") or "")
+        if agent is not None:  # who answered a dial: the check reads no agents file
+            data["ccf_agent"] = agent
         self.record("ami", event.event or "?", data,
                     event.get("Linkedid") or event.get("Uniqueid"))
         return True

@@ -122,9 +122,10 @@ class CentreUnion:
         self.holds.apply(server, event)
 
     async def resync(self, server: str, link: AmiLink) -> None:
-        await self.centres[server].resync(link)
+        known = self.holds.snapshot()  # before the mirror's CoreShowChannels is asked
+        listed = await self.centres[server].resync(link)
         # an Unhold, Hold or Hangup may have come while the link was down
-        await self.holds.reconcile(server, link)
+        await self.holds.reconcile(server, link, listed, known)
 
     def set_queues(self, queues: Iterable[str]) -> None:
         names = list(queues)

@@ -20,7 +20,7 @@ from ccdsl.runtime.asterisk.ami import OriginateResponses, originate, originate_
 from ccdsl.runtime.asterisk.ami_protocol import AmiError, CentreCommandError
 from ccdsl.runtime.core.errors import ExternalError
 from ccdsl.runtime.core.values import Record
-from ccdsl.runtime.operations.agents_file import AgentSpec, unknown_agent
+from ccdsl.runtime.operations.agents_file import AgentSpec, agent_named
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_ids import base_of
 
@@ -71,9 +71,7 @@ async def make_plan(store: CallStore, call_id: str, agent_id: str,
         raise CallbackError(f"no call or voicemail {call_id!r} in the call store {store.path} "
                             "(`ccf calls list` and `ccf voicemail list` show the ids)",
                             unknown=True)
-    agent = next((a for a in agents if a.id == agent_id), None)
-    if agent is None:
-        raise CallbackError(unknown_agent(agents, agent_id) or "", unknown=True)
+    agent = agent_named(agents, agent_id, CallbackError)
     task, notes = None, []
     if crm is not None:
         try:

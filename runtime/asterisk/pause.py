@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ccdsl.runtime.asterisk import names
 from ccdsl.runtime.asterisk.ami_protocol import CentreCommandError
 from ccdsl.runtime.asterisk.each_server import Answer, ask_each
-from ccdsl.runtime.operations.agents_file import unknown_agent
+from ccdsl.runtime.operations.agents_file import agent_named
 
 
 class PauseError(CentreCommandError):
@@ -50,10 +50,7 @@ async def set_paused(centre, agent_id: str, paused: bool, *, queue: str | None =
     set: the command checked them before (cli.common.require_ami_secrets). An agent
     the agents file does not have is a PauseError with `unknown` (a usage error), before
     any server is asked, in the words every command uses for it."""
-    unknown = unknown_agent(centre.agents.agents, agent_id)
-    if unknown is not None:
-        raise PauseError(unknown, unknown=True)
-    agent = next(a for a in centre.agents.agents if a.id == agent_id)
+    agent = agent_named(centre.agents.agents, agent_id, PauseError)
     try:
         interface = names.agent_interface(centre.agents.interface, agent.id, agent.extension)
         asterisk_queue = names.queue_name(queue) if queue else None

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -57,6 +57,16 @@ def unknown_agent(agents: Sequence[AgentSpec], agent_id: str) -> str | None:
         return None
     known = ", ".join(agent.id for agent in agents) or "none"
     return f"no agent {agent_id!r} in the agents file (the agents: {known})"
+
+
+def agent_named(agents: Sequence[AgentSpec], agent_id: str,
+                error: Callable[..., Exception]) -> AgentSpec:
+    """The agent the agents file has under this id; else raises `error(words, unknown=True)`
+    (a command's CentreCommandError: a usage error) in unknown_agent's words."""
+    agent = next((a for a in agents if a.id == agent_id), None)
+    if agent is None:
+        raise error(unknown_agent(agents, agent_id), unknown=True)
+    return agent
 
 
 def skill_levels(value: Any) -> dict[str, int]:

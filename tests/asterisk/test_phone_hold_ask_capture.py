@@ -261,3 +261,20 @@ def test_a_reconnect_leaves_a_hold_on_another_server_even_where_a_channel_name_r
     assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-00000001"
     asyncio.run(holds.reconcile("a", CapturedLink(resumed)))
     assert told == [("zhang", True), ("zhang", False)]
+
+
+def test_a_local_members_hold_is_found_when_its_dial_was_never_seen() -> None:
+    """The Local member's ;2 half dialled the phone while the link was down (no DialBegin
+    read): CoreShowChannels lists the ;2 half in one bridge with the phone's channel, so the
+    reconnect finds the phone behind the agent's Local channel, and its hold. Asked again
+    after the resume, that hold ends; and the phone's own events are read as zhang's."""
+    held, resumed, _gone = rounds(LOCAL)
+    holds, told = phone_holds({"local/8001@agents"})
+    asyncio.run(holds.reconcile("a", CapturedLink(held)))
+    assert told == [("zhang", True)] and holds.holding("zhang") == "PJSIP/8001-00000003"
+    assert holds.agent_of_channel("a", "PJSIP/8001-00000003") == "zhang"
+    assert holds.agent_of_channel("b", "PJSIP/8001-00000003") is None  # another server's
+    asyncio.run(holds.reconcile("a", CapturedLink(resumed)))
+    assert told == [("zhang", True), ("zhang", False)] and holds.holding("zhang") is None
+    holds.apply("a", AmiMessage({"Event": "Hold", "Channel": "PJSIP/8001-00000003"}))
+    assert told[-1] == ("zhang", True)

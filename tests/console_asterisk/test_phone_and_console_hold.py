@@ -14,7 +14,8 @@ import httpx
 from asterisk.centre import WAIT_S, until
 
 from ccdsl.runtime.operations.console_users import load_users, new_user, save_users
-from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, PASSWORD, TRUNK, Rig, run
+from tests.console_asterisk.served import PASSWORD, Rig
+from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, TRUNK, run
 
 HTML = {"Accept": "text/html"}
 

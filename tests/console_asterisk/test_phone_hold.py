@@ -13,93 +13,30 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-from asterisk.centre import WAIT_S, deployed_hotline, until
-from doubles.ami_server import AmiPeer
+from asterisk.centre import deployed_hotline, until
 from ops.peer_thread import add_call
 
-from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.console.serve import ServedCentre
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.centre_control import ControlError
-from ccdsl.runtime.operations.console_users import new_user, save_users
+from tests.console_asterisk.served import USERS, Rig, supervisor
 
 SECRET = "phone-hold-secret"
-PASSWORD = "correct horse battery"
 CALL = "1797200000.9"
 TRUNK = "PJSIP/trunk-00000009"  # the caller's channel (add_call's)
 AGENT_LEG = "PJSIP/8001-0000000a"  # zhang's phone (extension 8001 in examples/iws)
-HTML = {"Accept": "text/html"}
-
-
-class Rig:
-    def __init__(self, served: ServedCentre, peer: AmiPeer, web: httpx.AsyncClient) -> None:
-        self.served, self.peer, self.web = served, peer, web
-
-    @property
-    def live(self) -> LiveCentre:
-        return self.served.live
-
-    def status(self, agent: str = "zhang"):
-        assert self.live.desk is not None
-        return self.live.desk.status(agent)
-
-    async def read(self) -> None:
-        """Until ccf serve has read every event the peer sent so far: a new channel's
-        Newchannel, sent after them, is in its mirror (events are read in order)."""
-        name = f"PJSIP/marker-{len(self.peer.channels):08x}"
-        self.peer.emit({"Event": "Newchannel", "Channel": name, "ChannelState": 0,
-                        "Uniqueid": name, "Linkedid": name})
-        await until(lambda: name in self.live.centre.channels, "the peer's events read")
-
-    async def wall_row(self, agent: str = "zhang") -> str:
-        page = await self.web.get("/wall", headers=HTML)
-        assert page.status_code == 200, page.text
-        return re.search(rf'<tr data-agent="{agent}">.*?</tr>', page.text, re.S)[0]
-
-    async def live_wall(self) -> dict:
-        """The first `wall` event of the supervisor's /live stream (the whole board)."""
-        async with self.web.stream("GET", "/live") as reply:
-            assert reply.status_code == 200
-            kind = None
-            async for line in reply.aiter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: ") and kind == "wall":
-                    board = json.loads(line[6:])
-                    return next(a for a in board["agents"] if a["id"] == "zhang")
-        raise AssertionError("the live stream ended without the board")
 
 
 def run(tmp_path: Path, scenario) -> None:
+    """The scenario on the served hotline, with zhang talking on CALL over AGENT_LEG."""
     async def main():
-        peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
-        await peer.start()
-        save_users(tmp_path / "console-users.json",
-                   {"sup": new_user("sup", "supervisor", PASSWORD, "Sun Supervisor")})
-        config = await deployed_hotline(tmp_path, peer.port, SECRET,
-                                        extra='[console]\nusers = "console-users.json"\n')
-        served = ServedCentre(LiveCentre(config, port=0, api_port=0))
-        try:
-            await served.start()
-            live = served.live
-            assert live.api_address is not None and live.desk is not None
-            await until(lambda: live.ami is not None and live.ami.connected, "the AMI link")
+        async with supervisor(tmp_path, SECRET, lambda folder, port: deployed_hotline(
+                folder, port, SECRET, extra=USERS)) as rig:
             # zhang answered the call (the flow's agent_answered) on the phone's channel
-            add_call(peer, CALL, agent_channel=AGENT_LEG)
-            peer.bridge(TRUNK, AGENT_LEG)
-            live.desk.emit(Event(CALL, 5, datetime.now(UTC), "agent_answered",
-                                 {"agent": "zhang", "via": "queue"}))
-            host, port = live.api_address
-            async with httpx.AsyncClient(base_url=f"http://{host}:{port}",
-                                         timeout=WAIT_S) as web:
-                ok = await web.post("/login", data={"user": "sup", "password": PASSWORD})
-                assert ok.status_code == 303, ok.text
-                web.cookies.set("ccf_session", ok.cookies["ccf_session"])
-                await scenario(Rig(served, peer, web))
-        finally:
-            await served.stop(1.0)
-            await peer.stop()
+            add_call(rig.peer, CALL, agent_channel=AGENT_LEG)
+            rig.peer.bridge(TRUNK, AGENT_LEG)
+            rig.live.desk.emit(Event(CALL, 5, datetime.now(UTC), "agent_answered",
+                                     {"agent": "zhang", "via": "queue"}))
+            await scenario(rig)
 
     asyncio.run(main())
 

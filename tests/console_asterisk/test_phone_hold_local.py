@@ -4,7 +4,8 @@ Asterisk 22.10.1 sent for such a call (captures/ami-phone-hold-queue-local*.txt:
 Local/8001@agents, whose ;2 half dialled PJSIP/8001, and that phone held and resumed), replayed
 by the AMI double event for event. The Hold comes on PJSIP/8001-…, which is no agent's device
 here: ccf serve matches it to zhang through the Local pair's DialBegin, so the wallboard says
-"on hold (m:ss)" until the Unhold."""
+"on hold (m:ss)" until the Unhold. A DialBegin lost while the AMI link was down is made up
+for at the reconnect, from the channels Asterisk lists."""
 
 from __future__ import annotations
 
@@ -13,30 +14,26 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-from asterisk.centre import IWS, WAIT_S, compiled, until, write_config
-from doubles.ami_server import AmiPeer
+from asterisk.centre import IWS, compiled, until, write_config
+from doubles.ami_state import PeerChannel
 
-from ccdsl.runtime.asterisk.config import load_config
+from ccdsl.runtime.asterisk.config import CentreConfig, load_config
 from ccdsl.runtime.asterisk.deploy import ami_connector, deploy, make_plan
 from ccdsl.runtime.asterisk.flowstore import FlowStore
-from ccdsl.runtime.asterisk.service import LiveCentre
-from ccdsl.runtime.console.serve import ServedCentre
 from ccdsl.runtime.core.events import Event
-from ccdsl.runtime.operations.console_users import new_user, save_users
 from tests.asterisk.test_phone_hold_capture import captured
-from tests.console_asterisk.test_phone_hold import PASSWORD, Rig
+from tests.console_asterisk.served import USERS, Rig, supervisor
+from tests.console_asterisk.test_phone_hold_reconnect import hold_rows, link_down
 
 SECRET = "phone-hold-local"
 LOCAL = 'interface = "Local/{extension}@agents"\n'
 
 
-async def local_member_centre(folder: Path, port: int):
+async def local_member_centre(folder: Path, port: int) -> CentreConfig:
     """examples/iws's hotline deployed as in the other console tests, with the agents' queue
     interface a Local channel (the captures' `Local/8001@agents` for zhang, extension 8001)."""
-    path = write_config(folder, port, numbers='"4008001234" = "hotline"',
-                        extra='[console]\nusers = "console-users.json"\n')
+    path = write_config(folder, port, numbers='"4008001234" = "hotline"', extra=USERS)
     text = path.read_text(encoding="utf-8")
     assert text.count("[agents]\n") == 1
     path.write_text(text.replace("[agents]\n", "[agents]\n" + LOCAL), encoding="utf-8")
@@ -88,26 +85,43 @@ def test_a_local_members_phone_hold_reaches_the_wallboard(tmp_path: Path, name: 
             {"agent": "zhang", "on": False, "by": "phone"}]
 
     async def main() -> None:
-        peer = AmiPeer(users={"ccf": SECRET}, auth_failure_delay=0.01)
-        await peer.start()
-        save_users(tmp_path / "console-users.json",
-                   {"sup": new_user("sup", "supervisor", PASSWORD, "Sun Supervisor")})
-        config = await local_member_centre(tmp_path, peer.port)
-        served = ServedCentre(LiveCentre(config, port=0, api_port=0))
-        try:
-            await served.start()
-            live = served.live
-            assert live.api_address is not None
-            await until(lambda: live.ami is not None and live.ami.connected, "the AMI link")
-            host, port = live.api_address
-            async with httpx.AsyncClient(base_url=f"http://{host}:{port}",
-                                         timeout=WAIT_S) as web:
-                ok = await web.post("/login", data={"user": "sup", "password": PASSWORD})
-                assert ok.status_code == 303, ok.text
-                web.cookies.set("ccf_session", ok.cookies["ccf_session"])
-                await scenario(Rig(served, peer, web))
-        finally:
-            await served.stop(1.0)
-            await peer.stop()
+        async with supervisor(tmp_path, SECRET, local_member_centre) as rig:
+            await scenario(rig)
+
+    asyncio.run(main())
+
+
+def test_a_local_members_call_dialled_while_the_link_was_down_is_matched(tmp_path: Path) -> None:
+    """Queue() rang Local/8001@agents and its ;2 half dialled zhang's phone while the AMI link
+    was down (no DialBegin read), and the phone held. On the reconnect ccf serve finds the
+    phone behind the Local member from CoreShowChannels (the ;2 half and the phone in one
+    bridge, as captures/ami-phone-hold-ask-queue-local.txt lists them): the hold is shown, and
+    the phone's Unhold, read live afterwards, is zhang's."""
+    call, phone = "1796663778.2", "PJSIP/8001-00000003"
+    one, two = "Local/8001@agents-00000000;1", "Local/8001@agents-00000000;2"
+
+    async def scenario(rig: Rig) -> None:
+        rig.live.desk.emit(Event(call, 5, datetime.now(UTC), "agent_answered",
+                                 {"agent": "zhang", "via": "queue"}))
+        with link_down(rig):
+            for n, (name, partner) in enumerate((("PJSIP/caller-00000002", None), (one, two),
+                                                 (two, one), (phone, None))):
+                rig.peer.channels[name] = PeerChannel(
+                    name, f"1796663778.{n + 2}", call, "agents", "8001", state=6,
+                    partner=partner, device=name.rsplit("-", 1)[0])
+            rig.peer.bridge("PJSIP/caller-00000002", one)
+            rig.peer.bridge(two, phone)
+            rig.peer.phone_hold(phone, True)
+        await until(lambda: rig.status().held, "the hold shown after the reconnect")
+        assert rig.live.centre.holds.holding("zhang") == phone
+        assert "on hold (" in await rig.wall_row()
+        rig.peer.phone_hold(phone, False)
+        await until(lambda: not rig.status().held, "zhang's caller off hold")
+        assert hold_rows(rig) == [{"agent": "zhang", "on": True, "by": "phone"},
+                                  {"agent": "zhang", "on": False, "by": "phone"}]
+
+    async def main() -> None:
+        async with supervisor(tmp_path, SECRET, local_member_centre) as rig:
+            await scenario(rig)
 
     asyncio.run(main())

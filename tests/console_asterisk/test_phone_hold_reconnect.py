@@ -13,8 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from asterisk.centre import until
+from doubles.ami_state import PeerChannel
 
-from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, TRUNK, Rig, run
+from tests.console_asterisk.served import Rig
+from tests.console_asterisk.test_phone_hold import AGENT_LEG, CALL, TRUNK, run
 
 
 @contextmanager
@@ -28,6 +30,7 @@ def link_down(rig: Rig):
     finally:
         rig.peer.emit = emit
     asked = len(getvars(rig))
+    rig.actions_before = len(rig.peer.actions)
     rig.peer.drop()
     rig.asked_before = asked
 
@@ -96,6 +99,9 @@ def test_a_hold_that_still_stands_stays(tmp_path: Path) -> None:
             pass
         await back(rig, 1)
         assert rig.status().held and rig.status().held_since == since
+        # the channels listed once for the reconnect: the mirror's list serves the holds too
+        assert [a.get("Action") for a in rig.peer.actions[rig.actions_before:]
+                if a.get("Action") == "CoreShowChannels"] == ["CoreShowChannels"]
         assert "on hold (" in await rig.wall_row()
         assert hold_rows(rig) == [ON]
         # and the phone's resume, read live, ends it as before
@@ -121,5 +127,30 @@ def test_a_hold_begun_while_the_link_was_down_is_shown(tmp_path: Path) -> None:
         await back(rig, 1)
         assert not rig.status().held and rig.live.centre.holds.holding("zhang") is None
         assert hold_rows(rig) == [ON, OFF]
+
+    run(tmp_path, scenario)
+
+
+def test_a_hold_moved_to_another_channel_of_the_agent_is_shown_at_once(tmp_path: Path) -> None:
+    """While the link was down zhang's phone resumed its call and held another line (a
+    second call on the same phone): the reconnect ends the old hold and shows the new one
+    together, not at the next reconnect."""
+    async def scenario(rig: Rig) -> None:
+        rig.peer.phone_hold(AGENT_LEG, True)
+        await until(lambda: rig.status().held, "zhang's caller on hold")
+        other_trunk, other_leg = "PJSIP/trunk-00000011", "PJSIP/8001-00000012"
+        with link_down(rig):
+            rig.peer.phone_hold(AGENT_LEG, False)
+            for name in (other_trunk, other_leg):
+                rig.peer.channels[name] = PeerChannel(
+                    name, "1797200001.1" + name[-1], "1797200001.11", "ccf-inbound", "s",
+                    state=6, device=name.rsplit("-", 1)[0])
+            rig.peer.bridge(other_trunk, other_leg)
+            rig.peer.phone_hold(other_leg, True)
+        await back(rig, 2)
+        assert rig.live.centre.holds.holding("zhang") == other_leg
+        assert rig.status().held
+        assert "on hold (" in await rig.wall_row()
+        assert hold_rows(rig) == [ON, OFF, ON]
 
     run(tmp_path, scenario)
