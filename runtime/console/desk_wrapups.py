@@ -51,7 +51,7 @@ async def rebuild(ctx: ConsoleContext) -> None:
 
 async def refresh(ctx: ConsoleContext, agent: str) -> None:
     """The agent's forms as the store has them now; the desk's own when it cannot be read."""
-    known = ctx.desk.status(agent).wrapups
+    known = ctx.desk.looked_up(agent)
     try:
         found = await off_loop(waiting, ctx.store, agent, _now_ms(ctx), known,
                                limit=MAX_UNSAVED)
