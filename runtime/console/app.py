@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from ccdsl.runtime.console import desk_wrapups, pages
 from ccdsl.runtime.console.api_routes import ENDPOINTS, api_routes, error
+from ccdsl.runtime.console.chores import supervised
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import Refused, session_of
 from ccdsl.runtime.console.login import home_of, login_routes
@@ -73,8 +74,10 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
 async def _housekeeping(ctx: ConsoleContext, sessions: Sessions) -> None:
     """Sessions past their time end; an agent whose last session ended so (the
     page closed, not logged out) leaves the queues, rather than being offered
-    calls nobody answers. Beside it, the desks' unsaved wrap-up forms the store keeps."""
-    await asyncio.gather(desk_wrapups.watch(ctx), _sweep(ctx, sessions))
+    calls nobody answers. Beside it, the desks' unsaved wrap-up forms the store keeps.
+    Each is supervised: one failing is logged and started again, the other runs on."""
+    await asyncio.gather(supervised("wrap-up watch", lambda: desk_wrapups.watch(ctx)),
+                         supervised("session sweep", lambda: _sweep(ctx, sessions)))
 
 
 async def _sweep(ctx: ConsoleContext, sessions: Sessions) -> None:

@@ -178,8 +178,9 @@ class WebServer:
         server, self._server = self._server, None
         if server is None:
             return
-        if self._chores is not None:
+        if self._chores is not None:  # ended before the server: none outlives the stop
             self._chores.cancel()
+            await asyncio.wait([self._chores])
         server.should_exit = True
         if self._main is not None:
             with contextlib.suppress(Exception):

@@ -261,10 +261,20 @@ class AgentDesk:
         while len(self._gone) > GONE_KEPT:
             self._gone.popitem(last=False)
 
+    def looked_up(self, agent: str) -> tuple[str, ...]:
+        """The calls whose forms the desk asks the store about (store_wrapups.waiting's
+        `known`): the agent's waiting ones and the call the agent is wrapping up, which
+        the waiting list may have let go (past MAX_UNSAVED) while the agent is still
+        paused for it."""
+        now = self.status(agent)
+        wrapping = (now.call_id,) if now.state == "wrapup" and now.call_id else ()
+        return tuple(dict.fromkeys(now.wrapups + wrapping))
+
     def saved_elsewhere(self, agent: str, done: Collection[str]) -> str | None:
         """The call the agent is wrapping up, when the store says its form no longer waits
-        (`done`) and no save through this desk took it (another worker's, `ccf wrapup`):
-        wrapped_up then moves the agent as this desk's own save does. None otherwise."""
+        (`done`, read for looked_up's calls, so whatever the waiting list holds) and no save
+        through this desk took it (another worker's, `ccf wrapup`): wrapped_up then moves
+        the agent as this desk's own save does. None otherwise."""
         now = self._status.get(agent)
         if now is None or now.state != "wrapup" or now.call_id is None:
             return None

@@ -34,6 +34,16 @@ UNSAVED_SQL = ("SELECT w.call_id FROM wrapups w JOIN calls c ON c.call_id = w.ca
 ALL_UNSAVED_SQL = ("SELECT w.agent, w.call_id FROM wrapups w JOIN calls c "
                    "ON c.call_id = w.call_id WHERE w.entered IS NULL AND w.agent <> '' "
                    "AND c.started_ms >= ? ORDER BY c.started_ms, w.call_id")
+# many agents' forms at once (waiting_many): ?1 the agents' unsaved forms in the window (part
+# 1), ?3 the calls asked about with every agent's row of each (part 2), as waiting() reads them
+MANY_SQL = ("SELECT 1 AS part, w.agent AS agent, w.call_id AS call_id, "
+            "c.started_ms AS started_ms, c.outcome AS outcome, 0 AS saved "
+            "FROM wrapups w JOIN calls c ON c.call_id = w.call_id WHERE w.entered IS NULL "
+            "AND c.started_ms >= ?2 AND w.agent IN (SELECT value FROM json_each(?1)) "
+            "UNION ALL SELECT 2, w.agent, c.call_id, c.started_ms, c.outcome, "
+            "CASE WHEN w.entered IS NULL THEN 0 ELSE 1 END FROM calls c LEFT JOIN wrapups w "
+            "ON w.call_id = c.call_id WHERE c.call_id IN (SELECT value FROM json_each(?3)) "
+            "ORDER BY part, agent, started_ms, call_id")
 # an agent's last answered offer on a call: the one the agent's wrap-up time goes to
 # (keyed by its seq within the call: PostgreSQL has no rowid)
 AGENT_LEG = ("SELECT seq, offered_ms, agent, queue, wrapup_ms FROM agent_legs WHERE call_id = ? "
@@ -177,6 +187,42 @@ def waiting_all(store, now_ms: int, *, limit: int,
     for r in store.query(ALL_UNSAVED_SQL, (now_ms - window_ms,)):
         out.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
     return {agent: tuple(ids[-limit:]) for agent, ids in out.items()}
+
+
+def waiting_many(store, known: Mapping[str, Sequence[str]], now_ms: int, *, limit: int,
+                 window_ms: int = WINDOW_MS) -> dict[str, Waiting]:
+    """waiting() of each agent of `known` (agent -> the ids that agent's desk holds), all in
+    one read however many agents: what the desks of a floor's agents wrapping up read
+    again together. The ids and agents go as JSON arrays, so no count of them runs into
+    either back end's limit on a statement's parameters."""
+    if not known:
+        return {}
+    since = now_ms - window_ms
+    ids = sorted({c for calls in known.values() for c in calls})
+    unsaved: dict[str, list[str]] = {agent: [] for agent in known}
+    # call -> (started_ms, outcome, {agent: whether that agent's values are in})
+    calls: dict[str, tuple[Any, Any, dict[str, bool]]] = {}
+    for r in store.query(MANY_SQL, (json_text.dumps(sorted(known)), since,
+                                    json_text.dumps(ids))):
+        if r["part"] == 1:  # oldest first, in the database's own order of ties
+            unsaved.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
+            continue
+        _, _, rows = calls.setdefault(str(r["call_id"]), (r["started_ms"], r["outcome"], {}))
+        if r["agent"] is not None:
+            rows[str(r["agent"])] = bool(r["saved"])
+    out: dict[str, Waiting] = {}
+    for agent, asked in known.items():
+        mine = tuple(unsaved[agent][-limit:])
+        done = set()
+        for call_id in dict.fromkeys(asked):
+            if call_id in mine or call_id not in calls:
+                continue
+            started, outcome, rows = calls[call_id]
+            if (rows.get(agent) or (started is not None and started < since)
+                    or (outcome is not None and agent not in rows)):
+                done.add(call_id)
+        out[agent] = Waiting(mine, frozenset(done))
+    return out
 
 
 def _decoded(text: Any) -> Any:

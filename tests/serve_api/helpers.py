@@ -104,12 +104,16 @@ def parse_reply(raw: bytes) -> tuple[int, dict[str, str], dict]:
 
 
 def api_context(status, call, wrapup, *, token: str | None = None):
-    """The three endpoints' view of a centre (the console's pages are not used)."""
+    """The three endpoints' view of a centre (the console's pages are not used), with a desk
+    of no agents and a store of no forms for the console's housekeeping, which runs beside."""
+    from datetime import UTC, datetime
     from types import SimpleNamespace
 
     from ccdsl.runtime.operations.console_settings import ConsoleSettings
-    return SimpleNamespace(mode="asterisk", status=status, store=SimpleNamespace(call=call),
-                           wrapup=wrapup, api_token=token, settings=ConsoleSettings())
+    store = SimpleNamespace(call=call, query=lambda sql, args=(): [])
+    return SimpleNamespace(mode="asterisk", status=status, store=store, wrapup=wrapup,
+                           api_token=token, settings=ConsoleSettings(),
+                           desk=SimpleNamespace(all=list), now=lambda: datetime.now(UTC))
 
 
 async def start_api(status, call, wrapup, *, token: str | None = None, slots: int = 64,
