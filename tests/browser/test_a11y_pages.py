@@ -16,27 +16,11 @@ from tests.console.rig import PASSWORD
 from tests.console.test_history_calls import store_call as stored_call
 from tests.console.test_wall import on_call
 
-from .a11y import breaches, tab_stops, without_ring
+from .a11y import breaches, kept
 from .consoles import with_sups_device  # noqa: F401 - the `console` of this module
 from .desk_rig import answering, at_desk, form_of, state_is
 from .screens import Watched, at_login, logged_in, shoot
 from .wall_rig import zhang_held, zhang_on_the_wall
-
-
-def kept(page, name: str) -> list[dict]:
-    """The page keeps the rules and rings every Tab stop; its Tab stops, in order."""
-    shoot(page, f"a11y-{name}")
-    assert breaches(page) == [], name
-    stops = tab_stops(page)
-    assert stops, f"{name}: nothing to Tab to"
-    assert without_ring(stops) == [], name
-    assert stops[0]["name"] == "Skip to the page", name
-    # on a phone the tables become a card a row: still headed, named and readable
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert breaches(page) == [], f"{name} at 390 px"
-    page.set_viewport_size(size)
-    return stops
 
 
 def test_the_log_in_page(browser, console) -> None:
