@@ -79,6 +79,22 @@ def logged_in(browser, url: str, user: str, password: str) -> Iterator[tuple[Any
         context.close()
 
 
+@contextmanager
+def viewing(browser, url: str, width: int, height: int = 900) -> Iterator[tuple[Any, Watched]]:
+    """A page (no log-in: a file the CLI wrote) opened at `url` in a fresh context of that
+    size, and what it watched; the context closed when the block ends, failing or not."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        watched = Watched()
+        watched.attach(page)
+        page.goto(url)
+        yield page, watched
+    finally:
+        context.close()
+
+
 # every text of every chart against every other of the same chart, and against the chart's
 # own box; a pair is reported with the chart's title
 MEASURE = """() => {
