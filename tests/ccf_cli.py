@@ -24,6 +24,25 @@ on start:
 """
 
 
+def queue_flow(name: str) -> str:
+    """A flow that plays welcome and queues the call for service (general skills), as the
+    `ccf test` tests write it: their test blocks say who answers."""
+    return f"""flow {name}:
+  languages en-US
+
+prompt welcome:
+  en-US tts "Welcome."
+
+queue service skills [general] max_wait 60s
+
+on start:
+  answer
+  play welcome
+  queue service
+  hangup
+"""
+
+
 def ccf(*args: str, input: str | None = None, env: dict | None = None):
     """Invoke `ccf ARGS`. An exception escaping a command is a ccf bug:
     main() would turn it into the internal-error exit, so it fails here."""

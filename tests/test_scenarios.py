@@ -6,13 +6,13 @@ that turn a test block into a call and judge its expectations."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from scenario_runs import compiled, explain
 
-from ccdsl.compiler.pipeline import compile_file, find_flow_files
+from ccdsl.compiler.pipeline import find_flow_files
 from ccdsl.runtime.core.crm.folder import crm_type_of
 from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.events import Event
@@ -27,13 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIRS = [ROOT / "examples", ROOT / "stdlib_flows", ROOT / "tests" / "scenarios"]
 
 
-@cache
-def compiled(path: str) -> dict:
-    result = compile_file(path)
-    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
-    return result.ir
-
-
 def all_tests() -> list:
     files, _ = find_flow_files([str(d) for d in SCENARIO_DIRS])
     params = []
@@ -43,20 +36,6 @@ def all_tests() -> list:
             rel = Path(path).relative_to(ROOT)
             params.append(pytest.param(path, index, id=f"{rel}::{test['name']}"))
     return params
-
-
-def explain(result) -> str:
-    from ccdsl.runtime.operations.trace import render_trace
-
-    lines = [f"test {result.name!r} failed"]
-    if result.error:
-        lines.append(f"error: {result.error}")
-    for outcome in result.outcomes:
-        if not outcome.passed:
-            exp = outcome.expectation
-            lines.append(f"line {exp.loc.get('line')}: {exp.describe()} -- {outcome.happened}")
-    lines.append(render_trace(result.events))
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize(("path", "index"), all_tests())

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from ccf_cli import ccf
+from ccf_cli import ccf, queue_flow
 
 import ccdsl.cli.test as test_cli
 
@@ -17,20 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IWS = ROOT / "examples" / "iws"
 
 
-FLOW = """flow demo:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-queue service skills [general] max_wait 60s
-
-on start:
-  answer
-  play welcome
-  queue service
-  hangup
-"""
+FLOW = queue_flow("demo")
 
 TESTS = """test "li answers":
   agent li skills [general]

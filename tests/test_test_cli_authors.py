@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from ccf_cli import WELCOME_FLOW, ccf
+from cut_off import CUT_OFF, round_and_round, run_loop
 
 TESTS = """test "welcome is played":
   call from "+8613900000000"
@@ -46,25 +47,7 @@ def test_a_block_that_does_not_compile_fails_at_its_faulty_line(desk: Path) -> N
 
 
 # the caller never presses a key: the menu gives up, and the step goes round again
-ROUND_AND_ROUND = """flow loop:
-  languages en-US
-
-prompt hi:
-  en-US tts "Hi."
-
-on start:
-  answer
-  goto again
-
-step again:
-  menu retries 1 timeout 5s:
-    prompt hi
-    1 -> hangup
-    timeout, invalid -> play hi
-    exhausted -> goto again
-  goto again
-
-test "the caller is let go":
+ROUND_AND_ROUND = round_and_round("""test "the caller is let go":
   call from "+8613900000000"
   expect hangup
 
@@ -72,20 +55,16 @@ test "the caller hangs up after a minute":
   call from "+8613900000000"
   hangup after 60s
   expect hangup
-"""
+""")
 
 
 @pytest.mark.parametrize("via", ["sim", "asterisk"])
 def test_a_call_that_never_ends_says_it_was_cut_off(tmp_path: Path, monkeypatch,
                                                     via: str) -> None:
-    (tmp_path / "loop.ccf").write_text(ROUND_AND_ROUND, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    result = ccf("test", "loop.ccf", "--format", "json", "--via", via)
+    result = run_loop(tmp_path, monkeypatch, ROUND_AND_ROUND, "--via", via)
     assert result.exit_code == 1
     first, second = json.loads(result.stdout)["tests"]
-    assert first["failures"][0]["happened"] == (
-        "the flow did not hang up; the call was still going after 2 hours, the longest a "
-        "test's call runs, and was ended there as if the caller hung up")
+    assert first["failures"][0]["happened"] == CUT_OFF
     # a caller the test hangs up is no call cut off
     assert second["failures"][0]["happened"] == "the flow did not hang up"
     text = ccf("test", "loop.ccf")
@@ -212,7 +191,7 @@ def test_a_test_without_a_name_is_e303(tmp_path: Path, monkeypatch, name: str) -
 
 
 def test_a_test_of_a_module_without_on_start_is_e303(tmp_path: Path, monkeypatch) -> None:
-    # a module's subs are tested through a flow that uses it; its own tests' calls
+    # a module's subs are run_loop through a flow that uses it; its own tests' calls
     # would have nowhere to begin
     (tmp_path / "greet.ccf").write_text("""flow greet:
   languages en-US
@@ -270,7 +249,7 @@ SET_TWICE = {
 
 @pytest.mark.parametrize("what", sorted(SET_TWICE))
 def test_a_set_up_line_given_twice_is_e303(tmp_path: Path, monkeypatch, what: str) -> None:
-    # the second one silently won: a copied line left behind changed what the test tested
+    # the second one silently won: a copied line left behind changed what the test run_loop
     body, message, note = SET_TWICE[what]
     (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + f'\ntest "twice":\n{body}',
                                        encoding="utf-8")

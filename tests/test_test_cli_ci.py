@@ -12,25 +12,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from ccf_cli import ccf
+from ccf_cli import ccf, queue_flow
 
 import ccdsl.cli.test as test_cli
 from ccdsl.runtime.testing.json_report import schema
 
-FLOW = """flow desk:
-  languages en-US
-
-prompt welcome:
-  en-US tts "Welcome."
-
-queue service skills [general] max_wait 60s
-
-on start:
-  answer
-  play welcome
-  queue service
-  hangup
-"""
+FLOW = queue_flow("desk")
 
 # five tests: the second and the fourth fail
 TESTS = """test "Li answers":

@@ -83,6 +83,13 @@ class Asterisk:
         assert got == line
         await self.send(*replies)
 
+    async def answers(self, action, line: bytes, *replies: bytes | float):
+        """`action` (a channel's coroutine) runs while this end expects `line` and answers
+        `replies`; what the action returns."""
+        task = asyncio.create_task(action)
+        await self.expect(line, *replies)
+        return await task
+
     async def send(self, *replies: bytes | float) -> None:
         for reply in replies:
             if isinstance(reply, float):
@@ -141,13 +148,9 @@ async def never(agent: str) -> None:
 def test_answer_once_and_hangup_once(tmp_path):
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
-            task = asyncio.create_task(ch.answer())
-            await ast.expect(b"ANSWER\n", OK0)
-            await task
+            await ast.answers(ch.answer(), b"ANSWER\n", OK0)
             await ch.answer()  # answered already: nothing sent
-            task = asyncio.create_task(ch.hangup())
-            await ast.expect(b"HANGUP\n", OK1, 0.04, HANGUP)
-            await task
+            await ast.answers(ch.hangup(), b"HANGUP\n", OK1, 0.04, HANGUP)
             await ch.hangup()
             await ast.nothing_more()
             assert ch.ended_by == "flow"
@@ -351,9 +354,7 @@ def test_say_with_asterisk_sounds_and_by_tts(tmp_path):
                 ("number", "42", b'SAY NUMBER "42" ""\n'),
                 ("alpha", 'a"b c', b'SAY ALPHA "a\\"b c" ""\n'),
             ]:
-                task = asyncio.create_task(ch.say(kind, value, "en-US"))
-                await ast.expect(line, OK0)
-                await task
+                await ast.answers(ch.say(kind, value, "en-US"), line, OK0)
             task = asyncio.create_task(ch.say("date", "2026-11-26", "en"))
             line = await asyncio.wait_for(ast.reader.readuntil(b"\n"), WAIT_S)
             epoch = int(line.split(b'"')[1])
@@ -387,12 +388,8 @@ def test_say_with_asterisk_sounds_and_by_tts(tmp_path):
 def test_wait_plain_and_with_music(tmp_path):
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
-            task = asyncio.create_task(ch.wait(2500))
-            await ast.expect(b'EXEC Wait "2.500"\n', OK0)
-            await task
-            task = asyncio.create_task(ch.wait(2600, music="jazz"))
-            await ast.expect(b'EXEC MusicOnHold "jazz,3"\n', OK0)
-            await task
+            await ast.answers(ch.wait(2500), b'EXEC Wait "2.500"\n', OK0)
+            await ast.answers(ch.wait(2600, music="jazz"), b'EXEC MusicOnHold "jazz,3"\n', OK0)
             for music in ("jazz,evil", "a b", "$(x)", "x\ny"):
                 with pytest.raises(ExternalError, match="music class"):
                     await ch.wait(1000, music=music)
@@ -418,12 +415,9 @@ def test_recording_paths_are_made_safe(tmp_path):
                 ("recordings/../../etc/passwd", f"{rec}/passwd.wav"),
                 ("recordings/call.mp3", f"{rec}/call.wav"),
             ]:
-                task = asyncio.create_task(ch.start_recording(path))
-                await ast.expect(f'EXEC MixMonitor "{target}"\n'.encode(), OK0)
-                await task
-            task = asyncio.create_task(ch.stop_recording())
-            await ast.expect(b"EXEC StopMixMonitor\n", OK0)
-            await task
+                await ast.answers(ch.start_recording(path),
+                                  f'EXEC MixMonitor "{target}"\n'.encode(), OK0)
+            await ast.answers(ch.stop_recording(), b"EXEC StopMixMonitor\n", OK0)
 
     run(main())
 
@@ -776,12 +770,11 @@ def test_voicemail_hang_up_keeps_the_message_and_the_next_op_hangs_up(tmp_path):
 
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
-            task = asyncio.create_task(ch.voicemail("../../etc/x\"y", greeting=[],
-                                                    max_length_ms=30000))
-            await ast.expect(f'RECORD FILE "{rec}/voicemail/____etc_x_y/1795652892.31" "wav" '
-                             f'"#" "30000"\n'.encode(),
-                             b"200 result=-1 (hangup) endpos=8000\n", 0.04, HANGUP)
-            outcome = await task
+            outcome = await ast.answers(
+                ch.voicemail("../../etc/x\"y", greeting=[], max_length_ms=30000),
+                f'RECORD FILE "{rec}/voicemail/____etc_x_y/1795652892.31" "wav" '
+                f'"#" "30000"\n'.encode(),
+                b"200 result=-1 (hangup) endpos=8000\n", 0.04, HANGUP)
             assert outcome.stored and outcome.duration_ms == 1000
             with pytest.raises(CallHungUp):
                 await ch.play([Sound("file", "beep", "en")])
@@ -793,10 +786,10 @@ def test_voicemail_hang_up_keeps_the_message_and_the_next_op_hangs_up(tmp_path):
 def test_voicemail_nothing_said_and_file_not_writable(tmp_path):
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
-            task = asyncio.create_task(ch.voicemail("1000", greeting=[], max_length_ms=5000))
-            await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892.31" "wav" '
-                             f'"#" "5000"\n'.encode(), b"200 result=0 (timeout) endpos=0\n")
-            outcome = await task
+            outcome = await ast.answers(
+                ch.voicemail("1000", greeting=[], max_length_ms=5000),
+                f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892.31" "wav" '
+                f'"#" "5000"\n'.encode(), b"200 result=0 (timeout) endpos=0\n")
             assert not outcome.stored and outcome.file is None
             task = asyncio.create_task(ch.voicemail("1000", greeting=[], max_length_ms=5000))
             await ast.expect(f'RECORD FILE "{tmp_path}/rec/voicemail/1000/1795652892.31" "wav" '
@@ -815,17 +808,17 @@ def test_voicemail_a_header_only_file_is_no_message(tmp_path):
 
     async def main():
         async with a_call(tmp_path) as (ch, ast, _):
-            task = asyncio.create_task(ch.voicemail("wang", greeting=[], max_length_ms=5000))
-            await ast.expect(f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
-                             b"200 result=35 (dtmf) endpos=0\n")
-            outcome = await task
+            outcome = await ast.answers(
+                ch.voicemail("wang", greeting=[], max_length_ms=5000),
+                f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
+                b"200 result=35 (dtmf) endpos=0\n")
             assert not outcome.stored and outcome.file is None and outcome.duration_ms == 0
             # even when Asterisk counts samples, a header-only file holds no message
             (folder / "1795652892.31.wav").write_bytes(b"RIFF" + bytes(WAV_HEADER_BYTES - 4))
-            task = asyncio.create_task(ch.voicemail("wang", greeting=[], max_length_ms=5000))
-            await ast.expect(f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
-                             b"200 result=35 (dtmf) endpos=800\n")
-            outcome = await task
+            outcome = await ast.answers(
+                ch.voicemail("wang", greeting=[], max_length_ms=5000),
+                f'RECORD FILE "{folder}/1795652892.31" "wav" "#" "5000"\n'.encode(),
+                b"200 result=35 (dtmf) endpos=800\n")
             assert not outcome.stored and outcome.file is None
 
     run(main())

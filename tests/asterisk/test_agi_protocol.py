@@ -11,6 +11,7 @@ the recorded ones. Then each reply must be read as the transcript means it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import string
 from dataclasses import dataclass, field
 
@@ -39,6 +40,18 @@ from ccdsl.runtime.asterisk.agi import (
 async def socket_pair():
     """(server, our wire, (asterisk reader, asterisk writer))."""
     return await wires.socket_pair(WAIT_S)
+
+
+@contextlib.asynccontextmanager
+async def a_session():
+    """A session (with _env's few headers) on a real socket, and the fake Asterisk's
+    (reader, writer) at the other end; both closed when the block ends."""
+    server, wire, (a_reader, a_writer) = await socket_pair()
+    try:
+        yield AgiSession(wire, _env()), a_reader, a_writer
+    finally:
+        a_writer.close()
+        server.close()
 
 
 def connections(chunks: list[Chunk]) -> list[list[Chunk]]:
@@ -392,50 +405,41 @@ def test_garbage_lines_are_protocol_errors(line):
 
 def test_garbage_reply_makes_the_session_unusable():
     async def main():
-        server, wire, (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(wire, _env())
-        a_writer.write(b"I am not Asterisk\n")
-        await a_writer.drain()
-        with pytest.raises(AgiProtocolError, match="no AGI reply"):
-            await session.command("NOOP", timeout=WAIT_S)
-        with pytest.raises(AgiProtocolError, match="unusable"):
-            await session.command("NOOP", timeout=WAIT_S)
-        a_writer.close()
-        server.close()
+        async with a_session() as (session, a_reader, a_writer):
+            a_writer.write(b"I am not Asterisk\n")
+            await a_writer.drain()
+            with pytest.raises(AgiProtocolError, match="no AGI reply"):
+                await session.command("NOOP", timeout=WAIT_S)
+            with pytest.raises(AgiProtocolError, match="unusable"):
+                await session.command("NOOP", timeout=WAIT_S)
 
     asyncio.run(main())
 
 
 def test_no_reply_within_the_timeout():
     async def main():
-        server, wire, (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(wire, _env())
-        with pytest.raises(AgiProtocolError, match="no reply to NOOP within 0.1 s"):
-            await session.command("NOOP", timeout=0.1)
-        assert await a_reader.readuntil(b"\n") == b"NOOP\n"
-        a_writer.write(b"200 result=0\n")  # too late: it must never answer a later command
-        with pytest.raises(AgiProtocolError, match="unusable"):
-            await session.command("ANSWER", timeout=WAIT_S)
-        a_writer.close()
-        server.close()
+        async with a_session() as (session, a_reader, a_writer):
+            with pytest.raises(AgiProtocolError, match="no reply to NOOP within 0.1 s"):
+                await session.command("NOOP", timeout=0.1)
+            assert await a_reader.readuntil(b"\n") == b"NOOP\n"
+            a_writer.write(b"200 result=0\n")  # too late: it must never answer a later command
+            with pytest.raises(AgiProtocolError, match="unusable"):
+                await session.command("ANSWER", timeout=WAIT_S)
 
     asyncio.run(main())
 
 
 def test_hangup_line_arriving_before_the_reply_in_flight():
     async def main():
-        server, wire, (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(wire, _env())
-        task = asyncio.create_task(session.command('STREAM FILE beep ""', timeout=WAIT_S))
-        assert await a_reader.readuntil(b"\n") == b'STREAM FILE beep ""\n'
-        a_writer.write(b"HANGUP\n")
-        await a_writer.drain()
-        await asyncio.sleep(0.02)
-        a_writer.write(b"200 result=-1 endpos=1200\n")
-        reply = await task
-        assert (reply.value, reply.endpos) == (-1, 1200) and session.hung_up
-        a_writer.close()
-        server.close()
+        async with a_session() as (session, a_reader, a_writer):
+            task = asyncio.create_task(session.command('STREAM FILE beep ""', timeout=WAIT_S))
+            assert await a_reader.readuntil(b"\n") == b'STREAM FILE beep ""\n'
+            a_writer.write(b"HANGUP\n")
+            await a_writer.drain()
+            await asyncio.sleep(0.02)
+            a_writer.write(b"200 result=-1 endpos=1200\n")
+            reply = await task
+            assert (reply.value, reply.endpos) == (-1, 1200) and session.hung_up
 
     asyncio.run(main())
 
@@ -635,26 +639,24 @@ def test_nasty_values_reach_the_peer_as_one_command_each():
     """Over a real socket: each command is exactly one line on the wire and
     the fake Asterisk reads back the value, whatever it held."""
     async def main():
-        server, wire, (a_reader, a_writer) = await socket_pair()
-        session = AgiSession(wire, _env())
-        seen = []
+        async with a_session() as (session, a_reader, a_writer):
+            seen = []
 
-        async def asterisk():
-            for _ in NASTY:
-                line = await asyncio.wait_for(a_reader.readuntil(b"\n"), WAIT_S)
-                seen.append(parse_args(line.decode()[:-1]))
-                a_writer.write(b"200 result=1\n")
-                await a_writer.drain()
+            async def asterisk():
+                for _ in NASTY:
+                    line = await asyncio.wait_for(a_reader.readuntil(b"\n"), WAIT_S)
+                    seen.append(parse_args(line.decode()[:-1]))
+                    a_writer.write(b"200 result=1\n")
+                    await a_writer.drain()
 
-        task = asyncio.create_task(asterisk())
-        for value in NASTY:
-            assert (await session.command("SET VARIABLE", "X", value, timeout=WAIT_S)).value == 1
-        await asyncio.wait_for(task, WAIT_S)
-        # nothing more was sent: no value smuggled in a second command
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(a_reader.readuntil(b"\n"), 0.05)
-        a_writer.close()
-        server.close()
+            task = asyncio.create_task(asterisk())
+            for value in NASTY:
+                reply = await session.command("SET VARIABLE", "X", value, timeout=WAIT_S)
+                assert reply.value == 1
+            await asyncio.wait_for(task, WAIT_S)
+            # nothing more was sent: no value smuggled in a second command
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(a_reader.readuntil(b"\n"), 0.05)
         return seen
 
     seen = asyncio.run(main())

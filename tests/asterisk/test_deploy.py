@@ -17,6 +17,7 @@ from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
 from doubles.ami_wire import error
 
+from asterisk.hotline_ir import hotline_deployed  # noqa: F401 - the `hotline` fixture
 from ccdsl.runtime.asterisk.config import load_config
 from ccdsl.runtime.asterisk.deploy import (
     DeployError,
@@ -37,13 +38,6 @@ AST_MAX_MANHEADERS = 128  # include/asterisk/manager.h: later headers are droppe
 # the console's call control (dialplan.py _console)
 CONSOLE_CONTEXTS = ["ccf-console-hold", "ccf-console-read", "ccf-console-agent",
                     "ccf-console-queue"]
-
-
-@pytest.fixture(scope="module")
-def hotline() -> dict:
-    from ccdsl.compiler.pipeline import compile_file
-
-    return {**compile_file(str(IWS / "hotline.ccf")).ir, "tests": []}
 
 
 def write_config(tmp_path: Path, port: int = 5038, numbers: str = '"4008001234" = "hotline"',

@@ -5,24 +5,14 @@ rendered by the [tts] command, a recorded prompt copied; `--dry-run` lists them.
 from __future__ import annotations
 
 import sys
-import textwrap
 import wave
 from pathlib import Path
 
 from ccf_cli import ccf
 
+from asterisk.sounds_centre import sounds_centre
 from ccdsl.runtime.asterisk import in_queue, names
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE
-
-# a TTS command whose WAV is as many samples long as the text has characters,
-# so each file shows which text it speaks
-FAKE_TTS = """\
-import sys, wave
-text = sys.stdin.read()
-with wave.open(sys.argv[1], "wb") as out:
-    out.setnchannels(1); out.setsampwidth(2); out.setframerate(8000)
-    out.writeframes(b"\\0\\0" * len(text))
-"""
 
 FLOW = """\
 flow hotline:
@@ -49,29 +39,12 @@ on start:
 
 
 def centre_folder(tmp_path: Path, *, recorded: bool = True) -> tuple[Path, Path]:
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    (flows / "hotline.ccf").write_text(FLOW, encoding="utf-8")
-    tts = tmp_path / "fake_tts.py"
-    tts.write_text(FAKE_TTS, encoding="utf-8")
+    flows, config = sounds_centre(tmp_path, FLOW)
     if recorded:
         for language in ("zh-CN", "en-US"):
             hold = tmp_path / "sounds" / language / "iws"
             hold.mkdir(parents=True)
             (hold / "hold.gsm").write_bytes(f"{language} gsm-frames".encode())
-    config = tmp_path / "ccf.toml"
-    config.write_text(textwrap.dedent(f"""\
-        [paths]
-        flows = "store"
-        sounds = "sounds"
-        tts_cache = "tts-cache"
-        [tts]
-        command = ["{sys.executable}", "{tts}", "{{out}}"]
-        [agents]
-        file = "{Path(__file__).resolve().parents[2] / 'examples' / 'iws' / 'agents.toml'}"
-        [numbers]
-        "4008001234" = "hotline"
-        """), encoding="utf-8")
     return flows, config
 
 

@@ -7,25 +7,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from pathlib import Path
 
 import pytest
 
+from asterisk.hotline_ir import hotline_ir, variant  # noqa: F401 - the `hotline` fixture
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError, ir_hash
 from ccdsl.runtime.core.ir import load_program
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def hotline() -> dict:
-    from ccdsl.compiler.pipeline import compile_file
-
-    return compile_file(str(ROOT / "examples" / "iws" / "hotline.ccf")).ir
-
-
-def variant(ir: dict, title: str) -> dict:
-    return {**ir, "flow": {**ir["flow"], "title": title}}
 
 
 def test_deploy_writes_a_version_and_points_at_it(tmp_path, hotline):

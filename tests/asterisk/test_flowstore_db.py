@@ -7,29 +7,16 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from asterisk.hotline_ir import hotline_ir, variant  # noqa: F401 - the `hotline` fixture
 from ccdsl.runtime.asterisk.flowstore import FlowStore, FlowStoreError, ir_hash
 from ccdsl.runtime.asterisk.flowstore_db import DbFlowStore, flow_store_for, in_database
 from ccdsl.runtime.asterisk.service import StoreFlows
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def hotline() -> dict:
-    from ccdsl.compiler.pipeline import compile_file
-
-    return compile_file(str(ROOT / "examples" / "iws" / "hotline.ccf")).ir
-
-
-def variant(ir: dict, title: str) -> dict:
-    return {**ir, "flow": {**ir["flow"], "title": title}}
 
 
 def test_a_deploy_is_seen_by_every_worker_and_a_call_keeps_its_version(store_target, hotline):

@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from scenario_runs import compiled, explain
 
-from ccdsl.compiler.pipeline import compile_file
 from ccdsl.runtime.core.ir import load_program
 from ccdsl.runtime.operations.agents_file import AgentSpec
 from ccdsl.runtime.sim.caller import HangUp, Press
@@ -27,13 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = ROOT / "examples" / "iws" / "hotline.ccf"
 FILES = [HOTLINE, *sorted((ROOT / "tests" / "scenarios").glob("*.ccf"))]
 HANG_S = 60.0  # real seconds before a test gives up on what takes well under one: a hang
-
-
-@cache
-def compiled(path: str) -> dict:
-    result = compile_file(path)
-    assert result.ok and result.ir is not None, [d.message for d in result.diagnostics]
-    return result.ir
 
 
 @cache
@@ -55,19 +48,6 @@ def judged(result) -> list[tuple[str, int | None, bool]]:
             for o in result.outcomes]
 
 
-def explain(result) -> str:
-    from ccdsl.runtime.operations.trace import render_trace
-
-    lines = [f"test {result.name!r} over AGI"]
-    if result.error:
-        lines.append(f"error: {result.error}")
-    for outcome in result.outcomes:
-        if not outcome.passed:
-            lines.append(f"{outcome.expectation.describe()} -- {outcome.happened}")
-    lines.append(render_trace(result.events))
-    return "\n".join(lines)
-
-
 def test_every_scenario_file_has_tests() -> None:
     assert len(all_tests()) >= 30
     assert any("hotline.ccf" in p.id for p in all_tests())
@@ -80,7 +60,7 @@ def test_the_scenario_passes_over_agi_as_in_the_simulator(path: str, index: int)
     simulated = run_test(ir, test, program=program(path))
     over_agi = run_test_over_agi(ir, test, program=program(path))
     assert simulated.passed
-    assert over_agi.passed, explain(over_agi)
+    assert over_agi.passed, explain(over_agi, "over AGI")
     assert judged(over_agi) == judged(simulated)
     assert judged(over_agi), "a test block with nothing to judge proves nothing"
     # the same call, event by event and to the millisecond of the virtual clock
@@ -184,7 +164,7 @@ def test_call_control_passes_over_agi_as_in_the_simulator(tmp_path) -> None:
         simulated = run_test(ir, test)
         over_agi = run_test_over_agi(ir, test)
         assert simulated.passed, test["name"]
-        assert over_agi.passed, explain(over_agi)
+        assert over_agi.passed, explain(over_agi, "over AGI")
         assert judged(over_agi) == judged(simulated)
         # the same call, step by step and to the millisecond
         assert [(e.kind, e.at) for e in over_agi.events] == \

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .screens import shoot
+
 # each rule's breaches as "rule: what", [] when the page keeps them all
 # (the file's opening comment left out: evaluate takes a function's text alone)
 RULES = "\n".join(line for line in (Path(__file__).parent / "a11y_rules.js").read_text(
@@ -59,3 +61,20 @@ def tab_stops(page, most: int = 80) -> list[dict]:
 
 def without_ring(stops: list[dict]) -> list[dict]:
     return [s for s in stops if not s["ring"]]
+
+
+def kept(page, name: str) -> list[dict]:
+    """The page keeps the rules at 1280 px and at a phone's 390 px, and rings every Tab stop,
+    the first its skip link; its Tab stops, in order. Screenshot: a11y-NAME.png."""
+    shoot(page, f"a11y-{name}")
+    assert breaches(page) == [], name
+    stops = tab_stops(page)
+    assert stops, f"{name}: nothing to Tab to"
+    assert without_ring(stops) == [], name
+    assert stops[0]["name"] == "Skip to the page", name
+    # on a phone the tables become a card a row: still headed, named and readable
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert breaches(page) == [], f"{name} at 390 px"
+    page.set_viewport_size(size)
+    return stops

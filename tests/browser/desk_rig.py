@@ -4,7 +4,11 @@ server and call store, the agents' states driven by the calls' events the test f
 
 from __future__ import annotations
 
-from tests.console.desk_calls import pop, ringing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tests.console.desk_calls import on_call, pop, ringing, wrapping_up
 from tests.console.rig import PASSWORD, Console
 
 from .screens import Watched, log_in
@@ -25,6 +29,31 @@ def desk_of(browser, console: Console, watched: Watched, *, agent: str = "zhang"
     page.set_viewport_size({"width": width, "height": height})
     page.wait_for_selector("#desk")
     return context, page
+
+
+@contextmanager
+def at_desk(browser, console: Console, **size) -> Iterator[tuple[Any, Watched]]:
+    """desk_of's page (zhang's desk, or `agent=`'s, at `width=` and `height=`) and what it
+    watched; its context closed when the block ends, failing or not."""
+    watched = Watched()
+    context, page = desk_of(browser, console, watched, **size)
+    try:
+        yield page, watched
+    finally:
+        context.close()
+
+
+def on_the_call(console: Console, desk, call_id: str = "c1") -> None:
+    """zhang answers `call_id` (tests/console/desk_calls.on_call); back when the desk says so."""
+    on_call(console, call_id)
+    state_is(desk, "on call")
+
+
+def form_of(console: Console, desk, call_id: str) -> None:
+    """zhang talks on `call_id` and is asked for its wrap-up (tests/console/desk_calls.
+    wrapping_up); back when the desk shows the form."""
+    wrapping_up(console, call_id)
+    desk.wait_for_selector("#wrapup-form:not([hidden])")
 
 
 def state_is(page, words: str) -> None:

@@ -4,8 +4,11 @@ charts' texts that overlap or leave their chart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
@@ -40,14 +43,21 @@ class Watched:
                                                               f"{r.failure}"))
 
 
-def log_in(browser, url: str, user: str, password: str, watched: Watched,
-           shot: str | None = None):
-    """A fresh context (its own cookies) logged in as `user` through the form."""
+def at_login(browser, url: str, watched: Watched):
+    """A fresh context (its own cookies) at 1280 x 900, its page watched and on the log-in
+    form."""
     context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     watched.attach(page)
     page.goto("/login")
+    return context, page
+
+
+def log_in(browser, url: str, user: str, password: str, watched: Watched,
+           shot: str | None = None):
+    """A fresh context (its own cookies) logged in as `user` through the form."""
+    context, page = at_login(browser, url, watched)
     if shot:
         shoot(page, shot)
     page.fill("input[name=user]", user)
@@ -55,6 +65,34 @@ def log_in(browser, url: str, user: str, password: str, watched: Watched,
     with page.expect_navigation():
         page.click("#login")
     return context, page
+
+
+@contextmanager
+def logged_in(browser, url: str, user: str, password: str) -> Iterator[tuple[Any, Watched]]:
+    """log_in's page and what it watched; its context closed when the block ends, failing
+    or not."""
+    watched = Watched()
+    context, page = log_in(browser, url, user, password, watched)
+    try:
+        yield page, watched
+    finally:
+        context.close()
+
+
+@contextmanager
+def viewing(browser, url: str, width: int, height: int = 900) -> Iterator[tuple[Any, Watched]]:
+    """A page (no log-in: a file the CLI wrote) opened at `url` in a fresh context of that
+    size, and what it watched; the context closed when the block ends, failing or not."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        watched = Watched()
+        watched.attach(page)
+        page.goto(url)
+        yield page, watched
+    finally:
+        context.close()
 
 
 # every text of every chart against every other of the same chart, and against the chart's

@@ -5,34 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.flows_rig import DAY, flows_console
+from tests.console.flows_rig import DAY
 from tests.console.rig import PASSWORD
 
-from .a11y import breaches, tab_stops, without_ring
-from .screens import Watched, log_in, shoot
-
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    rig, _ = flows_console(tmp_path_factory.mktemp("a11y-flows"))
-    try:
-        yield rig
-    finally:
-        rig.close()
+from .a11y import kept
+from .consoles import flows_drawn  # noqa: F401 - the `console` of this module
+from .screens import logged_in
 
 
 @pytest.mark.parametrize("path", [f"/flows?since={DAY}&until={DAY}",
                                   f"/reports?since={DAY}&until={DAY}"])
 def test_the_drawn_pages_keep_the_rules(browser, console, path: str) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.goto(path)
         name = path.split("?")[0].strip("/")
-        shoot(page, f"a11y-{name}-drawn")
-        assert breaches(page) == []
-        stops = tab_stops(page)
-        assert without_ring(stops) == []
+        stops = kept(page, f"{name}-drawn")
         if name == "flows":
             # each flow's fit box is a named checkbox, reached by Tab
             fit = page.get_by_role("checkbox", name="Fit the flow to the page")
@@ -44,5 +31,3 @@ def test_the_drawn_pages_keep_the_rules(browser, console, path: str) -> None:
             for label in charts.evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))"):
                 assert label, "a chart without a name"
         assert not watched.errors, watched.errors
-    finally:
-        context.close()

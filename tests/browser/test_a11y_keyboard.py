@@ -13,7 +13,7 @@ from tests.console.rig import PASSWORD
 
 from .a11y import FOCUSED
 from .desk_rig import answering, state_is
-from .screens import TIMEOUT_MS, Watched, shoot
+from .screens import TIMEOUT_MS, Watched, at_login, shoot
 
 
 def tab_to(page, name: str, most: int = 40) -> None:
@@ -39,14 +39,10 @@ def said(page, words: str, *, urgent: bool = False) -> None:
 def test_an_agent_works_a_call_from_the_keyboard_alone(browser, console) -> None:
     answered = answering(console)
     watched = Watched()
-    context = browser.new_context(base_url=console.base, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
-    page = context.new_page()
-    watched.attach(page)
+    context, page = at_login(browser, console.base, watched)
     try:
         # -- log in: the user id field has the focus; Tab to the password, Enter -----------
-        page.goto("/login")
         expect(page.get_by_role("textbox", name="User id")).to_be_focused()
         page.keyboard.type("zhang")
         page.keyboard.press("Tab")
@@ -159,12 +155,8 @@ def test_a_wrap_up_the_centre_refuses_puts_the_keyboard_on_the_field_to_correct(
     console.ctx.wrapup = refuse
     store_call(console, "w1")
     watched = Watched()
-    context = browser.new_context(base_url=console.base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watched.attach(page)
+    context, page = at_login(browser, console.base, watched)
     try:
-        page.goto("/login")
         page.keyboard.type("zhang")
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)

@@ -5,57 +5,27 @@ accessibility tree says of the pages' states. Screenshots: build/screenshots/a11
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from ccdsl.runtime.operations.console_settings import ConsoleSettings
 from tests.console.desk_calls import (
     desk_event,
     pop,
     ringing,
     store_call,
     store_message,
-    wrapping_up,
 )
-from tests.console.rig import PASSWORD, Console
+from tests.console.rig import PASSWORD
 from tests.console.test_history_calls import store_call as stored_call
 from tests.console.test_wall import on_call
 
-from .a11y import breaches, tab_stops, without_ring
-from .desk_rig import answering, desk_of, state_is
-from .screens import Watched, log_in, shoot
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
-                                                     supervisor_devices={"sup": "2001"}))
-    yield rig
-    rig.close()
-
-
-def kept(page, name: str) -> list[dict]:
-    """The page keeps the rules and rings every Tab stop; its Tab stops, in order."""
-    shoot(page, f"a11y-{name}")
-    assert breaches(page) == [], name
-    stops = tab_stops(page)
-    assert stops, f"{name}: nothing to Tab to"
-    assert without_ring(stops) == [], name
-    assert stops[0]["name"] == "Skip to the page", name
-    # on a phone the tables become a card a row: still headed, named and readable
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert breaches(page) == [], f"{name} at 390 px"
-    page.set_viewport_size(size)
-    return stops
+from .a11y import breaches, kept
+from .consoles import with_sups_device  # noqa: F401 - the `console` of this module
+from .desk_rig import answering, at_desk, form_of, state_is
+from .screens import Watched, at_login, logged_in, shoot
+from .wall_rig import zhang_held, zhang_on_the_wall
 
 
 def test_the_log_in_page(browser, console) -> None:
-    context = browser.new_context(base_url=console.base)
-    page = context.new_page()
+    context, page = at_login(browser, console.base, Watched())
     try:
-        page.goto("/login")
         shoot(page, "a11y-login")
         assert breaches(page) == []
         form = page.get_by_role("main")
@@ -70,11 +40,8 @@ def test_the_log_in_page(browser, console) -> None:
 def test_the_supervisors_pages(browser, console) -> None:
     stored_call(console.store, "done-1")
     on_call(console, "zhang", "live-1")
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
-        page.wait_for_selector("#wall-link.live")
-        page.wait_for_selector("#wall-agents tr[data-agent=zhang] button[data-monitor=listen]")
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
+        zhang_on_the_wall(page)
         # the tree names each row's Listen, and says the agent's state in words
         wall = page.get_by_role("main")
         assert wall.get_by_role("heading", level=1, name="Wallboard").count() == 1
@@ -87,9 +54,7 @@ def test_the_supervisors_pages(browser, console) -> None:
         assert agents.get_by_role("cell").filter(has_text="on call (").count() == 1
         # the board changes every second: none of it is read out (only the page's own
         # answers, #said and #said-urgent, are live regions, and nothing was said)
-        console.run(console.desk.hold("zhang", "live-1", True))
-        page.wait_for_function("() => document.querySelector('#wall-agents tr[data-agent=zhang]')"
-                               ".textContent.includes('on hold (')")
+        zhang_held(console, page)
         live = page.evaluate("() => [...document.querySelectorAll('[aria-live], [role=status],"
                              " [role=alert], [role=log], [role=marquee], [role=timer]')]"
                              ".map((n) => n.id)")
@@ -116,14 +81,10 @@ def test_the_supervisors_pages(browser, console) -> None:
         assert calls.get_by_role("columnheader", name="Outcome").is_visible()
         assert page.get_by_role("navigation", name="pages of calls").is_visible()
         assert not watched.errors, watched.errors
-    finally:
-        context.close()
 
 
 def test_an_admins_agents_page_and_a_page_refused(browser, console) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "root", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "root", PASSWORD) as (page, watched):
         page.goto("/agents")
         kept(page, "agents-admin")
         page.locator("details.skills summary").first.focus()
@@ -133,17 +94,13 @@ def test_an_admins_agents_page_and_a_page_refused(browser, console) -> None:
         assert page.get_by_role("button", name="Save skills of Li Na").count() == 1
         assert page.goto("/desk").status == 403
         kept(page, "refused")
-    finally:
-        context.close()
 
 
 def test_the_desk_ringing_answered_and_wrapping_up(browser, console) -> None:
     answering(console)
     store_call(console, "w1")
     store_message(console, "vm-1", "zhang", caller="+8613900000002")
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (desk, watched):
         kept(desk, "desk")
         follow = desk.locator("#followups-card")
         assert follow.get_by_role("button", name="Call back +8613900000002").is_visible()
@@ -165,8 +122,7 @@ def test_the_desk_ringing_answered_and_wrapping_up(browser, console) -> None:
         for name in ("Hold", "Hang up", "Transfer", "Read to caller"):
             assert call.get_by_role("button", name=name).is_visible(), name
         assert call.get_by_role("textbox", name="text to read to the caller").is_visible()
-        wrapping_up(console, "w1")
-        desk.wait_for_selector("#wrapup-form:not([hidden])")
+        form_of(console, desk, "w1")
         assert breaches(desk) == []
         form = desk.locator("#wrapup")
         reason = form.get_by_role("textbox", name="reason")
@@ -176,8 +132,6 @@ def test_the_desk_ringing_answered_and_wrapping_up(browser, console) -> None:
         assert form.get_by_role("button", name="Save").is_visible()
         shoot(desk, "a11y-desk-wrapup")
         assert not watched.errors, watched.errors
-    finally:
-        context.close()
 
 
 BROKEN = """<!doctype html><html lang="en"><head><title>t</title></head><body>
@@ -202,9 +156,7 @@ def test_the_rules_find_what_they_look_for(browser) -> None:
 
 
 def test_the_wallboard_says_when_its_stream_drops_and_comes_back(browser, console) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.wait_for_selector("#wall-link.live")
         li = console.desk.status("li").to_json()
         # everything the polite region says, in turn
@@ -222,5 +174,3 @@ def test_the_wallboard_says_when_its_stream_drops_and_comes_back(browser, consol
         assert page.evaluate("window.__said") == [
             "wallboard reconnecting: it may be out of date", "wallboard live again"]
         assert page.locator("#wall-link").text_content() == "live"
-    finally:
-        context.close()

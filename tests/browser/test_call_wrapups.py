@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests.console.rig import PASSWORD
 from tests.desk_fixes.test_wrapup_per_agent import store_transferred
 
-from .desk_rig import desk_of, pop_with_last_calls
-from .screens import Watched, log_in, shoot
+from .desk_rig import at_desk, pop_with_last_calls
+from .screens import logged_in, shoot
 
 RECENT = [{"call_id": "old-moved", "time": "2026-11-30T02:00:00+00:00", "outcome": "hangup",
            "agent": "li", "wrapup": {"reason": "refund"}, "recorded": False,
@@ -19,9 +19,7 @@ def test_the_call_page_shows_each_agents_wrap_up(browser, console) -> None:
     store_transferred(console, "t1")
     console.store.set_wrapup("t1", {"reason": "order status", "resolved": True}, agent="zhang")
     console.store.flush()
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.goto("/history/t1")
         page.wait_for_selector("#call-wrapup")
         box = page.inner_text("#call-wrapup")
@@ -32,19 +30,13 @@ def test_the_call_page_shows_each_agents_wrap_up(browser, console) -> None:
         page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing cut off
         shoot(page, "call-wrapups-390")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()
     assert watched.errors == []
 
 
 def test_the_pop_names_each_agents_wrap_up_of_a_last_call(browser, console) -> None:
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (desk, watched):
         pop_with_last_calls(console, desk, RECENT)
         shown = desk.inner_text("#recent-calls")
         shoot(desk, "desk-last-call-wrapups")
         assert "zhang: reason: order status; li: reason: refund" in shown
-    finally:
-        context.close()
     assert watched.errors == []

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from browser.screens import Watched, log_in, shoot
-from tests.console.flows_rig import DAY, HOSTILE_TITLE, flows_console
+from browser.consoles import flows_drawn  # noqa: F401 - the `console` of this module
+from browser.screens import logged_in, shoot
+from tests.console.flows_rig import DAY, HOSTILE_TITLE
 from tests.console.rig import PASSWORD
 
 MIN_TEXT_PX = 6.0  # the smallest rendered text a screen's drawing may shrink to
@@ -20,20 +21,9 @@ def text_heights(section) -> list[float]:
         "ts => ts.map(t => t.getBoundingClientRect().height)")
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    rig, _ = flows_console(tmp_path_factory.mktemp("console-flows"))
-    try:
-        yield rig
-    finally:
-        rig.close()
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_flows_page_reads_on_a_screen_and_a_phone(browser, console, width: int) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.set_viewport_size({"width": width, "height": 900})
         page.click("header.top nav a[href='/flows']")
         page.wait_for_url("**/flows")
@@ -77,5 +67,3 @@ def test_the_flows_page_reads_on_a_screen_and_a_phone(browser, console, width: i
             fitted = not fitted
         assert watched.errors == []
         assert [f for f in watched.failed if "/live: net::ERR_ABORTED" not in f] == []
-    finally:
-        context.close()

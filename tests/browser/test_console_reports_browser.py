@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from reports import busy
 
-from browser.screens import MEASURE, Watched, log_in, shoot
+from browser.screens import MEASURE, logged_in, shoot
 from tests.console.rig import PASSWORD, Console
 
 
@@ -26,9 +26,7 @@ def console(tmp_path_factory):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_reports_page_reads_on_a_screen_and_a_phone(browser, console, width: int) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"/reports?since={busy.DAY}&until={busy.DAY}")
         for name, kind in (("service", "trend"), ("queues", "across"),
@@ -51,5 +49,3 @@ def test_the_reports_page_reads_on_a_screen_and_a_phone(browser, console, width:
         # the wallboard's live stream, cut when the page goes to Reports, is no failure
         assert watched.errors == []
         assert [f for f in watched.failed if "/live: net::ERR_ABORTED" not in f] == []
-    finally:
-        context.close()

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from tests.console.desk_calls import on_call
-
-from .desk_rig import desk_of, state_is
-from .screens import Watched, shoot
+from .desk_rig import at_desk, on_the_call, state_is
+from .screens import shoot
 
 
 def test_hold_reads_on_hold_until_resume(browser, console) -> None:
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
-        on_call(console, "c1")
-        state_is(desk, "on call")
+    with at_desk(browser, console) as (desk, watched):
+        on_the_call(console, desk)
         desk.click("#btn-hold")
         state_is(desk, "on hold")
         assert desk.is_visible("#btn-resume") and not desk.is_visible("#btn-hold")
@@ -25,8 +20,6 @@ def test_hold_reads_on_hold_until_resume(browser, console) -> None:
         state_is(desk, "on call")
         assert ("hold", "c1", True) in console.control.asked
         assert ("hold", "c1", False) in console.control.asked
-    finally:
-        context.close()
     assert watched.errors == []
 
 
@@ -34,11 +27,8 @@ def test_the_consoles_resume_leaves_the_phones_hold_shown(browser, console) -> N
     """The console holds, then the agent's phone holds too (ccf serve's AMI side tells the
     desk: AgentDesk.phone_hold): Resume takes off the console's hold only, and the desk reads
     "on hold (phone)", with Hold offered again, until the phone's Unhold."""
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
-        on_call(console, "c1")
-        state_is(desk, "on call")
+    with at_desk(browser, console) as (desk, watched):
+        on_the_call(console, desk)
         desk.click("#btn-hold")
         state_is(desk, "on hold")
         console.call_soon(console.desk.phone_hold, "zhang", True)
@@ -55,6 +45,4 @@ def test_the_consoles_resume_leaves_the_phones_hold_shown(browser, console) -> N
         assert desk.is_visible("#btn-hold") and not desk.is_visible("#btn-resume")
         assert [a for a in console.control.asked if a[0] == "hold"] == [
             ("hold", "c1", True), ("hold", "c1", False)]
-    finally:
-        context.close()
     assert watched.errors == []

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .desk_rig import desk_of, pop_with_last_calls
-from .screens import Watched
+from .desk_rig import at_desk, pop_with_last_calls
 
 RECENT = [{"call_id": "old-mine", "time": "2026-11-30T02:00:00+00:00", "outcome": "hangup",
            "agent": "zhang", "wrapup": None, "recorded": True},
@@ -15,14 +14,10 @@ RECENT = [{"call_id": "old-mine", "time": "2026-11-30T02:00:00+00:00", "outcome"
 
 
 def test_the_live_pop_links_only_the_agents_own_calls_and_recordings(browser, console) -> None:
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (desk, watched):
         pop_with_last_calls(console, desk, RECENT)
         links = desk.eval_on_selector_all("#recent-calls a",
                                           "as => as.map(a => a.getAttribute('href'))")
         assert links == ["/history/old-mine", "/recordings/old-mine", "/history/old-plain"]
         assert "agent li" in desk.inner_text("#recent-calls")
-    finally:
-        context.close()
     assert watched.errors == []

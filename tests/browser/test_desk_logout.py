@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from tests.console.desk_calls import on_call
-
-from .desk_rig import desk_of, state_is
-from .screens import Watched
+from .desk_rig import at_desk, on_the_call
 
 
 def test_log_out_on_a_call_is_refused_with_a_notice(browser, console) -> None:
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
-        on_call(console, "c1")
-        state_is(desk, "on call")
+    with at_desk(browser, console) as (desk, watched):
+        on_the_call(console, desk)
         desk.click("#logout")
         desk.wait_for_function("() => !document.getElementById('notice').hidden && "
                                "document.getElementById('notice').textContent"
@@ -21,5 +15,3 @@ def test_log_out_on_a_call_is_refused_with_a_notice(browser, console) -> None:
         assert desk.url.endswith("/desk")
         assert desk.request.get("/me").status == 200
         assert ("agent_logout", "zhang") not in console.control.asked
-    finally:
-        context.close()

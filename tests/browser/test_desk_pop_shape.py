@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.console.desk_calls import pop, ringing
 
-from .desk_rig import desk_of
-from .screens import Watched, shoot
+from .desk_rig import at_desk
+from .screens import shoot
 
 CUSTOMER = {"kind": "customer", "id": "C5005", "name": "Li Ming", "tier": "VIP"}
 ROWS = "() => [...document.querySelectorAll('#crm th')].map(t => t.textContent)"
@@ -13,9 +13,7 @@ ROWS = "() => [...document.querySelectorAll('#crm th')].map(t => t.textContent)"
 
 
 def test_the_crm_card_has_one_shape_ringing_and_answered(browser, console) -> None:
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (desk, watched):
         ringing(console, "c1")
         offered = pop(console, "c1", customer=CUSTOMER)
         console.call_soon(lambda: console.feed.publish("pop", offered, agent="zhang"))
@@ -31,6 +29,4 @@ def test_the_crm_card_has_one_shape_ringing_and_answered(browser, console) -> No
         shoot(desk, "desk-pop-shape")
         desk.set_viewport_size({"width": 390, "height": 844})
         shoot(desk, "desk-pop-shape-narrow")
-    finally:
-        context.close()
     assert watched.errors == []

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from tests.console.desk_calls import store_call, wrapping_up
 
-from .desk_rig import desk_of
-from .screens import Watched
+from .desk_rig import at_desk
 
 
 def test_the_oldest_unsaved_form_stays_at_page_load(browser, console) -> None:
@@ -16,9 +15,7 @@ def test_the_oldest_unsaved_form_stays_at_page_load(browser, console) -> None:
     wrapping_up(console, "w1")
     console.run(console.desk.ready("zhang"))
     wrapping_up(console, "w2")  # wrapping up w2 now, w1's form still unsaved
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (desk, watched):
         asked: list[str] = []
         desk.on("request", lambda r: asked.append(r.url) if "/desk/wrapup/" in r.url else None)
         # the first state alone, as the page shows it before the live stream's first event
@@ -28,5 +25,3 @@ def test_the_oldest_unsaved_form_stays_at_page_load(browser, console) -> None:
         assert desk.text_content("#wrapup-of") == "w1"
         assert desk.get_attribute("#wrapup-form", "action") == "/desk/wrapup/w1"
         assert not [url for url in asked if url.endswith("/w2")], asked
-    finally:
-        context.close()

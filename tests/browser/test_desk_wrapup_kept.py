@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from tests.console.desk_calls import store_call, wrapping_up
+from tests.console.desk_calls import store_call
 
-from .desk_rig import desk_of, state_is
-from .screens import Watched, shoot
+from .desk_rig import at_desk, form_of, state_is
+from .screens import shoot
 
 
 def test_the_form_stays_after_ready_and_a_reload_and_is_in_sight_on_a_phone(
         browser, console) -> None:
     store_call(console, "w1")
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched, width=390, height=844)
-    try:
-        wrapping_up(console, "w1")
-        desk.wait_for_selector("#wrapup-form:not([hidden])")
+    with at_desk(browser, console, width=390, height=844) as (desk, watched):
+        form_of(console, desk, "w1")
         desk.click("#btn-ready")
         state_is(desk, "ready")
         assert desk.is_visible("#wrapup-form")
@@ -31,6 +28,4 @@ def test_the_form_stays_after_ready_and_a_reload_and_is_in_sight_on_a_phone(
                                " === 'wrap-up saved'")
         assert console.wrapups[-1][0] == "w1"
         assert not desk.is_visible("#wrapup-form")
-    finally:
-        context.close()
     assert watched.errors == []

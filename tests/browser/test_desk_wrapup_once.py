@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.console.desk_calls import store_call, wrapping_up
+from tests.console.desk_calls import store_call
 
-from .desk_rig import desk_of
-from .screens import Watched
+from .desk_rig import at_desk, form_of
 
 
 def test_a_double_click_on_save_posts_the_wrap_up_once(browser, console) -> None:
@@ -21,11 +20,8 @@ def test_a_double_click_on_save_posts_the_wrap_up_once(browser, console) -> None
 
     console.ctx.wrapup = slow
     store_call(console, "w1")
-    watched = Watched()
-    context, desk = desk_of(browser, console, watched)
-    try:
-        wrapping_up(console, "w1")
-        desk.wait_for_selector("#wrapup-form:not([hidden])")
+    with at_desk(browser, console) as (desk, watched):
+        form_of(console, desk, "w1")
         desk.fill(".field[data-field=reason] [name='f.reason']", "order status")
         desk.select_option(".field[data-field=resolved] [name='f.resolved']", "yes")
         desk.dblclick("#btn-wrapup")
@@ -36,8 +32,6 @@ def test_a_double_click_on_save_posts_the_wrap_up_once(browser, console) -> None
                                " === 'wrap-up saved'")
         assert posted == ["w1"]
         assert not desk.is_disabled("#btn-wrapup")
-    finally:
-        context.close()
 
 
 async def _event() -> asyncio.Event:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.screens import shoot
+from browser.screens import shoot, viewing
 from tests.ccf_cli import ccf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +35,7 @@ def _make_page(folder: Path) -> Path:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_file.as_uri())
+    with viewing(browser, page_file.as_uri(), width) as (page, watched):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         box = page.locator("div.graph").bounding_box()
         assert box is not None and box["width"] <= width
@@ -51,9 +45,7 @@ def test_graph_page_fits_and_has_no_errors(browser, page_file: Path, width: int)
                              "(document.querySelector('div.graph'))")
         assert page.locator("div.graph svg text", has_text="main_menu").count() == 1
         assert "3 calls" in page.locator("p.covers").inner_text()
-        assert errors == []
-    finally:
-        context.close()
+        assert watched.errors == []
 
 
 # Graphviz's texts that cover one another by more than 2 px each way (the lines of a box
@@ -89,10 +81,7 @@ GRAPH_BOX = """() => {
 
 def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
         browser, page_file: Path) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    try:
-        page = context.new_page()
-        page.goto(page_file.as_uri())
+    with viewing(browser, page_file.as_uri(), 390, 844) as (page, _):
         # at first the whole flow, fitted to the page's width: where it starts in view
         sizes = page.evaluate(GRAPH_BOX)
         assert sizes["natural"] > 390
@@ -109,6 +98,4 @@ def test_on_a_phone_the_whole_flow_shows_and_a_toggle_shows_it_actual_size(
         assert page.evaluate(OVERLAPS) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         shoot(page, "graph-390-actual-size")
-    finally:
-        context.close()
 

@@ -7,28 +7,18 @@ Screenshots: build/screenshots/pages-*.png at 1280 and 390 px."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from ccdsl.runtime.core.events import Event
-from ccdsl.runtime.operations.console_settings import ConsoleSettings
-from tests.console.rig import PASSWORD, Console
+from tests.console.rig import PASSWORD
 from tests.console.test_history_calls import store_call
 from tests.console.test_wall import on_call
 
-from .screens import Watched, log_in, shoot
+from .consoles import with_sups_device  # noqa: F401 - the `console` of this module
+from .screens import logged_in, shoot
+from .wall_rig import ZHANG, zhang_held, zhang_on_the_wall
 
 NARROW = {"width": 390, "height": 844}
 WIDE = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def console(tmp_path: Path):
-    rig = Console(tmp_path, settings=ConsoleSettings(users=str(tmp_path / "users.json"),
-                                                     supervisor_devices={"sup": "2001"}))
-    yield rig
-    rig.close()
 
 
 def in_view(page, selector: str) -> bool:
@@ -53,9 +43,7 @@ def text_of(page, selector: str) -> str:
 
 
 def test_an_agent_opening_the_wallboard_gets_a_page_back_to_the_desk(browser, console) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "zhang", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "zhang", PASSWORD) as (page, watched):
         assert page.url.endswith("/desk")
         answer = page.goto("/wall")
         assert answer.status == 403
@@ -66,15 +54,11 @@ def test_an_agent_opening_the_wallboard_gets_a_page_back_to_the_desk(browser, co
         with page.expect_navigation():
             page.click("a.back")
         assert page.url.endswith("/desk")
-    finally:
-        context.close()
 
 
 def test_the_agents_page_is_live_and_offers_no_log_out_during_a_call(browser, console) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
     li = "#agents-table tr[data-agent=li]"
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.goto("/agents")
         page.wait_for_selector("#agents-live.live")
         page.evaluate("window.__same_page = 1")
@@ -121,21 +105,14 @@ def test_the_agents_page_is_live_and_offers_no_log_out_during_a_call(browser, co
             desk.close()
         assert page.evaluate("window.__same_page") == 1  # never reloaded
         assert not watched.errors, watched.errors
-    finally:
-        context.close()
 
 
 def test_the_wallboard_shows_hold_and_its_controls_at_390_px(browser, console) -> None:
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    zhang = "#wall-agents tr[data-agent=zhang]"
-    try:
+    zhang = ZHANG
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         on_call(console, "zhang", "live-1")
-        page.wait_for_selector("#wall-link.live")
-        page.wait_for_selector(f"{zhang} button[data-monitor=listen]")
-        console.run(console.desk.hold("zhang", "live-1", True))
-        page.wait_for_function(f"() => document.querySelector('{zhang}')"
-                               ".textContent.includes('on hold (')")
+        zhang_on_the_wall(page)
+        zhang_held(console, page)
         both_widths(page, "wall-on-hold")
         for mode in ("listen", "whisper", "barge"):
             assert in_view(page, f"{zhang} button[data-monitor={mode}]"), mode
@@ -153,15 +130,11 @@ def test_the_wallboard_shows_hold_and_its_controls_at_390_px(browser, console) -
         page.click("#notice button.close")
         assert page.is_hidden("#notice")
         assert not watched.errors, watched.errors
-    finally:
-        context.close()
 
 
 def test_a_calls_events_show_their_data_at_390_px(browser, console) -> None:
     store_call(console.store, "narrow-1")
-    watched = Watched()
-    context, page = log_in(browser, console.base, "sup", PASSWORD, watched)
-    try:
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
         page.goto("/history/narrow-1")
         both_widths(page, "call")
         assert in_view(page, "#call-events tr:nth-child(3) td.data")
@@ -169,5 +142,3 @@ def test_a_calls_events_show_their_data_at_390_px(browser, console) -> None:
         page.goto("/history")
         both_widths(page, "history")
         assert fits(page)
-    finally:
-        context.close()

@@ -11,7 +11,7 @@ import pytest
 from ccf_cli import ccf
 from reports import busy
 
-from browser.screens import MEASURE, TIMEOUT_MS, Watched, shoot
+from browser.screens import MEASURE, shoot, viewing
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +33,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("which", ["day", "month"])
 def test_the_report_reads_in_chromium(browser, pages, which: str, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        page = context.new_page()
-        watched = Watched()
-        watched.attach(page)
-        page.goto(pages[which].as_uri())
+    with viewing(browser, pages[which].as_uri(), width) as (page, watched):
         charts = page.locator("svg.chart").count()
         assert charts >= 7
         assert page.evaluate(MEASURE) == []
@@ -53,5 +47,3 @@ def test_the_report_reads_in_chromium(browser, pages, which: str, width: int) ->
         assert page.locator("#agents >> text=<script>").count() >= 1  # shown as text
         shoot(page, f"report-{which}-{width}")
         assert watched.errors == [] and watched.failed == []
-    finally:
-        context.close()

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from tests.console.desk_calls import store_call
 
-from .desk_rig import desk_of
-from .screens import Watched
+from .desk_rig import at_desk
 
 GONE = "call w1 is not in the call store (pruned?); nothing saved"
 
@@ -21,9 +20,7 @@ def test_a_form_whose_call_was_pruned_is_put_away_on_save(browser, console) -> N
 
     console.ctx.wrapup = pruned
     store_call(console, "w1")
-    watched = Watched()
-    context, page = desk_of(browser, console, watched)
-    try:
+    with at_desk(browser, console) as (page, watched):
         page.wait_for_selector("#wrapup-form:not([hidden])")  # the store's unsaved form
         page.fill("#wrapup-fields input[name='f.reason']", "order")
         page.select_option("#wrapup-fields select[name='f.resolved']", "yes")
@@ -32,5 +29,3 @@ def test_a_form_whose_call_was_pruned_is_put_away_on_save(browser, console) -> N
         expect(page.locator("#wrapup-form")).to_be_hidden()
         assert console.desk.status("zhang").wrapups == ()
         assert not [e for e in watched.errors if "uncaught" in e], watched.errors
-    finally:
-        context.close()

@@ -4,10 +4,10 @@ they were (no sounds folder left for `ccf simulate`, no TTS cache made)."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
+from asterisk.sounds_centre import sounds_centre
 from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
 from doubles.ami_thread import peer_in_thread
@@ -16,16 +16,7 @@ from ports import free_port
 
 from ccdsl.runtime.asterisk.dialplan import QUEUES_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "peer-secret"
-
-FAKE_TTS = """\
-import sys, wave
-text = sys.stdin.read()
-with wave.open(sys.argv[1], "wb") as out:
-    out.setnchannels(1); out.setsampwidth(2); out.setframerate(8000)
-    out.writeframes(b"\\0\\0" * len(text))
-"""
 
 
 def flow(text: str) -> str:
@@ -48,28 +39,8 @@ def flow(text: str) -> str:
 
 
 def centre(tmp_path: Path, port: int) -> tuple[Path, Path]:
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    (flows / "hotline.ccf").write_text(flow("Thank you for waiting."), encoding="utf-8")
-    tts = tmp_path / "fake_tts.py"
-    tts.write_text(FAKE_TTS, encoding="utf-8")
-    config = tmp_path / "ccf.toml"
-    config.write_text(textwrap.dedent(f"""\
-        [ami]
-        port = {port}
-        timeout = "2s"
-        [paths]
-        flows = "store"
-        sounds = "sounds"
-        tts_cache = "tts-cache"
-        [tts]
-        command = ["{sys.executable}", "{tts}", "{{out}}"]
-        [agents]
-        file = "{ROOT / 'examples' / 'iws' / 'agents.toml'}"
-        [numbers]
-        "4008001234" = "hotline"
-        """), encoding="utf-8")
-    return flows, config
+    return sounds_centre(tmp_path, flow("Thank you for waiting."),
+                         ami=f'[ami]\nport = {port}\ntimeout = "2s"\n')
 
 
 class QueuesFileFails(AmiPeer):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -21,14 +19,13 @@ import pytest
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations import store_wrapups
-from ccdsl.runtime.operations.database import PASSWORD_ENV, is_postgres
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_wrapups import waiting, waiting_all
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 from tests.console.desk_calls import FORM, store_call, wrapping_up
 from tests.desk_fixes.test_wrapup_once import end_call
+from tests.store_faults.rig import WAIT_S, Locker, until
 
-WAIT_S = 30.0  # a bound on what takes well under a second: never a speed test
 FAST = {"retry_s": (0.01, 0.05)}  # the waits between a held save's tries, for the tests
 BODY = {"fields": {"reason": "order", "resolved": "yes"}}
 
@@ -53,37 +50,13 @@ class Crm:
         self.logged.append(entry)
 
 
-class Lock:
+def wrapups_lock(target: str, agent: str | None = None) -> Locker:
     """Another connection's open transaction holding the lock a save of the wrap-ups needs:
-    SQLite's write lock of the file; on PostgreSQL a row lock on the wrapups rows of `agent`
-    (FOR UPDATE), or the whole table's (EXCLUSIVE: writers wait, readers do not)."""
-
-    def __init__(self, target: str, agent: str | None = None) -> None:
-        if is_postgres(target):
-            import psycopg
-
-            self._db = psycopg.connect(target, password=os.environ.get(PASSWORD_ENV),
-                                       autocommit=True)
-            self._db.execute("BEGIN")
-            if agent is None:
-                self._db.execute("LOCK TABLE wrapups IN EXCLUSIVE MODE")
-            else:
-                self._db.execute("SELECT * FROM wrapups WHERE agent = %s FOR UPDATE", (agent,))
-        else:
-            self._db = sqlite3.connect(target, isolation_level=None)
-            self._db.execute("BEGIN IMMEDIATE")
-
-    def release(self) -> None:
-        if self._db is not None:
-            self._db.execute("ROLLBACK")
-            self._db.close()
-            self._db = None
-
-    def __enter__(self) -> Lock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    SQLite's write lock of the file; on PostgreSQL a row lock on the wrapups rows of `agent`,
+    or the whole table's (writers wait, readers do not)."""
+    if agent is None:
+        return Locker(target, tables="wrapups")
+    return Locker(target, tables="wrapups", rows=("agent = %s", (agent,)))
 
 
 def running_transfer(store: CallStore, call_id: str = "t1") -> None:
@@ -114,14 +87,6 @@ def saved(store: CallStore, call_id: str) -> dict:
             if w["values"] is not None}
 
 
-async def until(check, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {WAIT_S} s: {what}")
-        await asyncio.sleep(0.02)
-
-
 async def hold_both(store: CallStore, crm: Crm, **kw) -> WrapupDesk:
     live = {"t1": True}
     desk = WrapupDesk(store, crm, None, running=lambda call_id: live[call_id], **FAST, **kw)
@@ -141,7 +106,7 @@ def test_a_locked_row_of_one_agent_holds_up_no_other_agents_save(pg_url) -> None
     async def main(store: CallStore) -> None:
         desk = await hold_both(store, crm)
         end(store)
-        with Lock(pg_url, "zhang"):
+        with wrapups_lock(pg_url, "zhang"):
             ending = asyncio.ensure_future(desk.call_ended("t1"))
             await until(lambda: [e["agent"] for e in crm.logged] == ["li"], "li's logged")
             assert "zhang" not in saved(store, "t1") and not ending.done()
@@ -186,7 +151,7 @@ def test_a_save_the_store_keeps_refusing_ends_and_its_form_waits_again(store_tar
         desk = await hold_both(store, crm, held_tries=3,
                                on_unsaved=lambda agent, call_id: back.append((call_id, agent)))
         end(store)
-        with Lock(store_target):
+        with wrapups_lock(store_target):
             await asyncio.wait_for(desk.call_ended("t1"), WAIT_S)
             assert crm.logged == [] and not desk.saving and not desk.pending
         again = await desk.submit("t1", {"agent": "zhang", **BODY})
@@ -221,7 +186,7 @@ def test_stopping_ends_a_save_still_retrying_and_the_store_keeps_the_form(store_
         desk = await hold_both(store, crm, held_tries=1000,
                                on_unsaved=lambda agent, call_id: back.append((call_id, agent)))
         end(store)
-        with Lock(store_target):
+        with wrapups_lock(store_target):
             ending = asyncio.ensure_future(desk.call_ended("t1"))
             await until(lambda: len(tries) >= 4, "each save refused twice")
             desk.stop()
@@ -266,7 +231,7 @@ def test_the_form_given_back_is_on_the_agents_desk_again(console) -> None:
     assert taken.status_code == 200 and taken.json()["me"]["wrapups"] == [], taken.text
     live["w1"] = False
     end_call(console, "w1")
-    with Lock(str(console.store.path)):
+    with wrapups_lock(str(console.store.path)):
         console.run(desk.call_ended("w1"), timeout=WAIT_S)
     assert console.desk.status("zhang").wrapups == ("w1",)
     again = console.post(web, "/desk/wrapup/w1", **{"f.reason": "order", "f.resolved": "yes"})

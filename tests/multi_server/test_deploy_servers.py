@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from asterisk.hotline_ir import hotline_deployed  # noqa: F401 - the `hotline` fixture
 from asterisk.test_deploy import FailingPeer, flows_folder
 from ccf_cli import ccf
 from doubles.ami_server import AmiPeer
@@ -45,13 +46,6 @@ def two_servers(tmp_path: Path, port_a: int, port_b: int, numbers: str = "") -> 
         """).replace("{pair}", asterisk_pair(port_a, port_b, user_b="ccf-b")),
         encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def hotline() -> dict:
-    from ccdsl.compiler.pipeline import compile_file
-
-    return {**compile_file(str(IWS / "hotline.ccf")).ir, "tests": []}
 
 
 def peers(b: AmiPeer | None = None) -> tuple[AmiPeer, AmiPeer]:

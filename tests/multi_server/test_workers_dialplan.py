@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from asterisk.hotline_ir import hotline_ir  # noqa: F401 - the `hotline` fixture
 from ports import free_port
 
 from ccdsl.runtime.asterisk.config import ConfigError, config_from_document, load_config
@@ -24,13 +25,6 @@ from tests.multi_server.dialplan_runner import run_extension
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "iws" / "ccf.toml"
 GOLDEN = Path(__file__).with_name("golden")
-
-
-@pytest.fixture(scope="module")
-def hotline() -> dict:
-    from ccdsl.compiler.pipeline import compile_file
-
-    return compile_file(str(ROOT / "examples" / "iws" / "hotline.ccf")).ir
 
 
 def example_with(fastagi: dict | None = None, **sections):

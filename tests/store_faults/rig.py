@@ -44,13 +44,16 @@ def on_disk(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
 class Locker:
     """Another process holding the store's write lock until release(): a SQLite transaction
     that took the file's lock (BEGIN IMMEDIATE); on PostgreSQL another connection's open
-    transaction holding `LOCK TABLE ... IN <mode> MODE` on the tables a write goes to first.
-    EXCLUSIVE stops writers only, as SQLite's lock does (readers go on); ACCESS EXCLUSIVE
-    (an ALTER TABLE's) stops readers of those tables too."""
+    transaction holding `LOCK TABLE ... IN <mode> MODE` on `tables` (by default those a
+    write goes to first), or with `rows` (a WHERE clause and its arguments) only those rows
+    of `tables` (SELECT ... FOR UPDATE: other rows' writers go on). EXCLUSIVE stops writers
+    only, as SQLite's lock does (readers go on); ACCESS EXCLUSIVE (an ALTER TABLE's) stops
+    readers of those tables too."""
 
     TABLES = "calls, event_batches, centre_events"
 
-    def __init__(self, target: Path | str, mode: str = "EXCLUSIVE") -> None:
+    def __init__(self, target: Path | str, mode: str = "EXCLUSIVE", *, tables: str = TABLES,
+                 rows: tuple[str, tuple] | None = None) -> None:
         self.target = str(target)
         if is_postgres(self.target):
             import psycopg
@@ -58,7 +61,11 @@ class Locker:
             self._db = psycopg.connect(self.target, password=os.environ.get(PASSWORD_ENV),
                                        autocommit=True)
             self._db.execute("BEGIN")
-            self._db.execute(f"LOCK TABLE {self.TABLES} IN {mode} MODE")
+            if rows is None:
+                self._db.execute(f"LOCK TABLE {tables} IN {mode} MODE")
+            else:
+                where, args = rows
+                self._db.execute(f"SELECT * FROM {tables} WHERE {where} FOR UPDATE", args)
         else:
             self._db = sqlite3.connect(self.target, isolation_level=None)
             self._db.execute("BEGIN IMMEDIATE")

@@ -30,17 +30,7 @@ def test_a_flush_that_meets_a_lock_waits_for_it(store_target: str,
     CallStore(store_target).close()
     caplog.set_level(logging.WARNING, logger="ccdsl.store")
     with CallStore(store_target, wait_s=0.25) as store:  # as ccf serve opens it
-        admin = Locker(store_target)
-        try:
-            _one_call(store, "c-locked")
-            outcome: list[object] = []
-            flushing = threading.Thread(target=lambda: outcome.append(_flushed(store)))
-            flushing.start()
-            wait_for(lambda: "not written yet" in caplog.text, "the writer to meet the lock")
-        finally:
-            admin.release()
-        flushing.join(WAIT_S)
-        assert not flushing.is_alive()
+        outcome = _flush_meeting_a_lock(store, store_target, caplog, "c-locked")
         assert outcome == [True]
     assert on_disk(store_target, "SELECT call_id FROM calls") == [("c-locked",)]
 
@@ -52,24 +42,32 @@ def _flushed(store: CallStore) -> object:
         return exc
 
 
+def _flush_meeting_a_lock(store: CallStore, target: str, caplog, call_id: str) -> list[object]:
+    """`call_id`'s call flushed in a thread while another connection holds the store's lock;
+    back once the lock is released and the flush has ended, with what it gave (or raised).
+    Until the release the flush has said it waits, and given nothing (no failure)."""
+    admin = Locker(target)
+    try:
+        _one_call(store, call_id)
+        outcome: list[object] = []
+        flushing = threading.Thread(target=lambda: outcome.append(_flushed(store)))
+        flushing.start()
+        wait_for(lambda: "not written yet" in caplog.text, "the write to meet the lock")
+        assert outcome == []  # still waiting: the lock is not raised as a failure
+    finally:
+        admin.release()
+    flushing.join(WAIT_S)
+    assert not flushing.is_alive()
+    return outcome
+
+
 def test_a_bulk_simulations_flush_waits_out_a_lock_in_its_own_thread(
         store_target: str, caplog: pytest.LogCaptureFixture) -> None:
     # calls_per_commit > 1: no writer thread, the flush writes in the caller's thread
     CallStore(store_target).close()
     caplog.set_level(logging.WARNING, logger="ccdsl.store")
     with CallStore(store_target, calls_per_commit=50) as store:
-        admin = Locker(store_target)
-        try:
-            _one_call(store, "c-bulk")
-            outcome: list[object] = []
-            flushing = threading.Thread(target=lambda: outcome.append(_flushed(store)))
-            flushing.start()
-            wait_for(lambda: "not written yet" in caplog.text, "the write to meet the lock")
-            assert outcome == []  # still waiting: the lock is not raised as a failure
-        finally:
-            admin.release()
-        flushing.join(WAIT_S)
-        assert not flushing.is_alive()
+        outcome = _flush_meeting_a_lock(store, store_target, caplog, "c-bulk")
         assert outcome == [True]
     assert on_disk(store_target, "SELECT call_id FROM calls") == [("c-bulk",)]
 
