@@ -86,7 +86,8 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
         need(request, *STAFF)
         view = await off_loop(report_view, ctx, request.query_params.get("since", ""),
                               request.query_params.get("until", ""), ctx.now())
-        return page(request, "reports.html", status_code=400 if view.error else 200,
+        status = 503 if view.unreachable else 400 if view.error else 200
+        return page(request, "reports.html", status_code=status,
                     view=view)
 
     async def agents(request: Request) -> Response:

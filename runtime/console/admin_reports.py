@@ -25,6 +25,7 @@ class ReportView:
     error: str | None = None
     heading: tuple[tuple[str, str], ...] = ()
     sections: tuple[dict[str, Any], ...] = ()
+    unreachable: bool = False  # the error is the store's (503), not the range asked for (400)
 
 
 def day_of(text: str, fallback: date) -> date:
@@ -58,6 +59,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
+    from ccdsl.runtime.operations.reports.query import StoreUnreachable
     from ccdsl.runtime.operations.reports.render_html import chart, node_parts, one_day
 
     zone = ctx.zone()
@@ -70,6 +72,8 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     try:
         made = make_report(ctx.store.path, filters(*keep), options,
                            now=now.astimezone(zone))
+    except StoreUnreachable as exc:
+        return ReportView(*keep, f"{exc}; try again shortly", unreachable=True)
     except (OptionError, ReportError, ZoneError) as exc:
         return ReportView(*keep, str(exc))
     sections = []

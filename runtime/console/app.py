@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,7 +24,7 @@ from ccdsl.runtime.console.chores import supervised
 from ccdsl.runtime.console.context import ConsoleContext
 from ccdsl.runtime.console.guard import Refused, session_of
 from ccdsl.runtime.console.login import home_of, login_routes
-from ccdsl.runtime.console.refusals import refused
+from ccdsl.runtime.console.refusals import refused, store_unreachable
 from ccdsl.runtime.console.sessions import Sessions
 from ccdsl.runtime.console.stream import live
 from ccdsl.runtime.console.templates import HERE
@@ -61,7 +62,8 @@ def build_app(ctx: ConsoleContext, *, api_slots: int = 64) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
                     exception_handlers={Refused: refused, ControlError: refused,
-                                        HTTPException: _http_error})
+                                        HTTPException: _http_error,
+                                        sqlite3.OperationalError: store_unreachable})
     app.state.ctx = ctx
     app.state.sessions = Sessions(ctx.settings.session_idle_s, ctx.settings.session_max_s)
     app.state.stopping = asyncio.Event()

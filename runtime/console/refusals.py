@@ -6,6 +6,7 @@ Must not decide who may do what (guard.need does); it only words the answer.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from ccdsl.runtime.console.guard import (
 )
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
+
+log = logging.getLogger(__name__)
 
 WHO = {AGENT: "agents", SUPERVISOR: "supervisors", ADMIN: "administrators"}
 HOME_NAME = {"/desk": "your desk", "/wall": "the wallboard"}
@@ -47,3 +50,18 @@ def refused(request: Request, exc: Exception) -> Response:
                 heading=f"This page is for {whose(roles)}" if roles and status == 403
                 else "This cannot be done", reason=str(exc), home=home,
                 home_name=HOME_NAME.get(home, "the log-in"))
+
+
+def store_unreachable(request: Request, exc: Exception) -> Response:
+    """A read of the call store that failed as an operational error, which both back ends
+    raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
+    its wait: 503, the reason, and to try again. Logged on one line: an outage, not a bug."""
+    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    said = f"the call store cannot be read now ({reason or type(exc).__name__}); try again shortly"
+    log.warning("%s %s: %s", request.method, request.url.path, said)
+    if not wants_page(request):
+        return reply(503, error=said)
+    session = session_of(request)
+    home = home_of(session.role) if session else "/login"
+    return page(request, "refused.html", status_code=503, heading="The call store cannot be read",
+                reason=said, home=home, home_name=HOME_NAME.get(home, "the log-in"))

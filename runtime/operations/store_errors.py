@@ -5,8 +5,12 @@ too busy to take a write now, and a call the store does not have. Must not impor
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ccdsl.runtime.operations.database.contention import contended
+
+T = TypeVar("T")
 
 
 class StoreBusy(Exception):
@@ -39,3 +43,12 @@ def busy(exc: sqlite3.OperationalError) -> StoreBusy:
     passing = contended(exc) or any(w in reason.lower() for w in _PASSING)
     what = "is busy" if passing else "could not take the write"
     return StoreBusy(f"the call store {what}: {reason or type(exc).__name__}")
+
+
+def read_or_busy(read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)`, a read of the store a save makes first, with its operational error (a
+    PostgreSQL server lost, a connection not to be had) raised as the save's own: busy()."""
+    try:
+        return read(*args)
+    except sqlite3.OperationalError as exc:
+        raise busy(exc) from exc

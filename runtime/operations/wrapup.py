@@ -21,8 +21,9 @@ from ccdsl import json_text
 from ccdsl.runtime.core.durations import parse_duration_ms
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
-from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
+from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy, read_or_busy
 from ccdsl.runtime.operations.store_wrapups import claim
+from ccdsl.runtime.operations.wrapup_outcome import Outcome, bad, not_saved, refused
 
 log = logging.getLogger("ccdsl.wrapup")
 
@@ -375,14 +376,6 @@ def _flush_note(store, call_id: str) -> None:
         log.warning("the note of call %s's wrap-up not written yet: %s", call_id, exc)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of a submitted wrap-up: an HTTP status and its JSON."""
-
-    status: int
-    body: dict[str, Any]
-
-
 class WrapupDesk:
     """Takes wrap-ups for `ccf serve` (POST /calls/{id}/wrapup).
 
@@ -422,7 +415,7 @@ class WrapupDesk:
 
     async def submit(self, call_id: str, body: Any) -> Outcome:
         if not isinstance(body, Mapping):
-            return _bad(["the body must be a JSON object: {\"agent\": ..., \"fields\": {...}}"])
+            return bad(["the body must be a JSON object: {\"agent\": ..., \"fields\": {...}}"])
         extra = sorted(set(body) - {"agent", "fields"})
         agent, fields = body.get("agent"), body.get("fields")
         problems = [f"{k}: not a wrap-up key (the keys: agent, fields)" for k in extra]
@@ -432,10 +425,10 @@ class WrapupDesk:
             problems.append("fields: expected an object of the wrap-up values, such as "
                             "{\"reason\": \"order\"}")
         if problems:
-            return _bad(problems)
+            return bad(problems)
         key = (call_id, agent)
         if key in self.saving:
-            return _refused(call_id, "saving", "is being saved now (a second press?)", agent)
+            return refused(call_id, "saving", "is being saved now (a second press?)", agent)
         # claimed before the first await: a second request meanwhile is refused (409)
         self.saving.add(key)
         try:
@@ -446,11 +439,13 @@ class WrapupDesk:
     async def _store(self, call_id: str, agent: str | None,
                      fields: Mapping[str, Any]) -> Outcome:
         """submit's checks and store, the call claimed in `saving`."""
-        # the call store's reads (a PostgreSQL round trip) off the event loop that runs calls
-        record = await asyncio.to_thread(self.store.call, call_id)
-        if record is None:
-            return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
-        events = await asyncio.to_thread(self.store.events, call_id)
+        try:  # the store's reads (a PostgreSQL round trip) off the event loop that runs calls
+            record = await asyncio.to_thread(read_or_busy, self.store.call, call_id)
+            if record is None:
+                return Outcome(404, {"ok": False, "error": f"no call {call_id} in the call store"})
+            events = await asyncio.to_thread(read_or_busy, self.store.events, call_id)
+        except StoreBusy as exc:  # a lost PostgreSQL server: nothing read, nothing stored
+            return not_saved(call_id, exc)
         try:
             form = call_form(events, record.get("flow"), record.get("flow_version"), self.ir_of,
                              agent)
@@ -459,10 +454,10 @@ class WrapupDesk:
             # talking now fills in the form of the flow the call runs
             form = self._form_while_talking(call_id, record, events)
             if form is None:
-                return _bad([str(exc)])
+                return bad([str(exc)])
         checked = check(form, fields)
         if not checked.ok:
-            return _bad(checked.problems)
+            return bad(checked.problems)
         who = agent or form.agent or record.get("agent")
         wrapup_ms = self._wrapup_ms(events, who)
         body_out = {"ok": True, "call_id": call_id, "agent": who,
@@ -474,21 +469,20 @@ class WrapupDesk:
             self.pending[(call_id, who)] = (checked.values, wrapup_ms)
             return Outcome(200, {**body_out, "stored": "when the call ends"})
         if who != agent and (call_id, who) in self.saving:  # the same agent's, named and not
-            return _refused(call_id, "saving", "is being saved now (a second press?)", who)
+            return refused(call_id, "saving", "is being saved now (a second press?)", who)
         self.saving.add((call_id, who))
         try:
             crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
                                      wrapup_ms=wrapup_ms, at=self.now(), once=True)
         except AlreadySaved:  # by another worker, since the record was read
-            return _refused(call_id, "saved", "is already saved", who)
+            return refused(call_id, "saved", "is already saved", who)
         except CallNotStored as exc:  # pruned since the record was read: it will never be
             # the same 404 as a call not found at the first read: to the caller it is the
             # same fact (no such call now), and `ccf wrapup` exits 2 for it, as with --store
             # `gone`: it was there when its form was shown (no use looking it up in a list)
             return Outcome(404, {"ok": False, "error": f"{exc}; nothing saved", "gone": True})
         except StoreBusy as exc:  # nothing stored, nothing logged: save again
-            return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not "
-                                 f"saved: {exc}; save it again"})
+            return not_saved(call_id, exc)
         finally:
             if who != agent:
                 self.saving.discard((call_id, who))
@@ -499,11 +493,11 @@ class WrapupDesk:
         """409 when `who`'s wrap-up of the call waits for the call's end or is
         stored (in `record`'s wrap-ups); else None."""
         if (call_id, who) in self.pending:
-            return _refused(call_id, "saved", "is already saved: it is stored when the call "
+            return refused(call_id, "saved", "is already saved: it is stored when the call "
                             "ends", who)
         for stored in record.get("wrapups") or ():
             if stored.get("agent") == who and stored.get("values") is not None:
-                return _refused(call_id, "saved", "is already saved", who)
+                return refused(call_id, "saved", "is already saved", who)
         return None
 
     def holds(self, call_id: str) -> bool:
@@ -606,15 +600,3 @@ class WrapupDesk:
         if not ended:
             return None
         return max(0, int(self.now().timestamp() * 1000) - int(ended[-1]["at_ms"]))
-
-
-def _refused(call_id: str, already: str, said: str, agent: str | None) -> Outcome:
-    """A second save of an agent's wrap-up of a call: 409, nothing changed."""
-    by = f" by {agent}" if agent else ""
-    return Outcome(409, {"ok": False, "already": already,
-                         "error": f"the wrap-up of call {call_id}{by} {said}; "
-                                  "a saved wrap-up is not changed"})
-
-
-def _bad(problems: list[str]) -> Outcome:
-    return Outcome(400, {"ok": False, "problems": problems})

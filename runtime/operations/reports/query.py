@@ -65,6 +65,11 @@ class ReportError(Exception):
     """The store cannot be reported on (missing, not a call store, too new)."""
 
 
+class StoreUnreachable(ReportError):
+    """The store cannot be read now (a PostgreSQL server down or lost, a file locked): the
+    same report may be asked for again."""
+
+
 _TABLES = ("calls", "queue_visits", "agent_legs", "node_visits")
 
 
@@ -89,6 +94,8 @@ def open_store(path: str) -> sqlite3.Connection:
 def _open_postgres(url: str):
     try:
         return database.connect(url, read_only=True)
+    except sqlite3.OperationalError as exc:  # both drivers' error for a server not reached
+        raise StoreUnreachable(str(exc)) from None
     except (database.TargetError, sqlite3.Error) as exc:
         raise ReportError(str(exc)) from None
 
@@ -98,6 +105,9 @@ def _checked(db, path: str):
     ReportError."""
     try:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.OperationalError as exc:  # a lost server, a locked file: not its contents
+        db.close()
+        raise StoreUnreachable(f"the call store `{path}` cannot be read now: {exc}") from None
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ReportError(f"`{path}` is not a call store: {exc}") from None
