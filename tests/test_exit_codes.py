@@ -55,7 +55,7 @@ def test_the_table_names_each_constant_once() -> None:
     assert codes == sorted(set(codes))
     assert set(codes) == {exit_codes.OK, exit_codes.PROBLEMS, exit_codes.USAGE,
                           exit_codes.INTERNAL, exit_codes.UNREACHABLE, exit_codes.NO_TESTS,
-                          exit_codes.INTERRUPTED}
+                          exit_codes.INTERRUPTED, exit_codes.CLOSED_PIPE}
 
 
 # ---- no literal statuses in cli/ ----------------------------------------------------------
