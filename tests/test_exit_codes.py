@@ -391,7 +391,9 @@ UNKNOWN_NAMES = {
                                     "`ccf console user list` lists them"),
     ("console", "user", "password"): ("no console user 'zhang' in",
                                       "`ccf console user list` lists them"),
-    ("crm", "show"): ("no record type 'nosuch' in the CRM", "`ccf crm show` lists them"),
+    # the place's CRM is empty: nothing to list, so the command that fills it
+    ("crm", "show"): ("no record type 'nosuch' in the CRM",
+                      "import records with `ccf crm import FILE --type nosuch`"),
 }
 
 
