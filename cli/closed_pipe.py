@@ -21,10 +21,12 @@ def write_whole(stream, text: str) -> None:
         stream.flush()
 
 
-def _null_device(fd: int) -> bool:
+def _null_device(stream) -> bool:
+    """Whether the stream writes to the null device; False for one with no descriptor
+    (an in-process caller's capture) or a closed one."""
     try:
-        found, null = os.fstat(fd), os.stat(os.devnull)
-    except OSError:
+        found, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+    except (AttributeError, OSError, ValueError):
         return False
     return (found.st_dev, found.st_ino) == (null.st_dev, null.st_ino)
 
@@ -32,11 +34,7 @@ def _null_device(fd: int) -> bool:
 def watch() -> tuple[object, bool]:
     """What stdout_closed compares with after the command: standard output as the
     command finds it, and whether it is already the null device."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # an in-process caller's capture
-        return sys.stdout, True
-    return sys.stdout, _null_device(fd)
+    return sys.stdout, _null_device(sys.stdout)
 
 
 def stdout_closed(before: tuple[object, bool]) -> bool:
@@ -47,7 +45,7 @@ def stdout_closed(before: tuple[object, bool]) -> bool:
     stream, was_null = before
     if sys.stdout is not stream and getattr(sys.stdout, "wrapped", None) is stream:
         return True
-    if not was_null and _null_device(stream.fileno()):
+    if not was_null and _null_device(stream):
         return True
     try:
         sys.stdout.flush()
