@@ -330,9 +330,13 @@ def wants_color(stream) -> bool:
 def write(text: str, *, err: bool = False) -> None:
     if not text:
         return
-    stream = sys.stderr if err else sys.stdout
-    stream.write(text)
-    stream.flush()
+    if err:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    from ccdsl.cli.closed_pipe import write_whole
+
+    write_whole(sys.stdout, text)
 
 
 def sources_for(diags, known: dict) -> dict:

@@ -109,25 +109,26 @@ def show(
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
+    from ccdsl.runtime.operations.terminal_text import visible
 
     db = crm_db(db, config)
     try:
         crm = SqliteCRM(db, create=False)
     except ExternalError as exc:  # missing, or not a SQLite file
         missing = not Path(db).exists()
-        hint = "; import records with `ccf crm import FILE --type TYPE`" if missing else ""
+        hint = f"; {_import_hint()}" if missing else ""
         raise fail(f"{exc}{hint}", USAGE) from None
     try:
         types = crm.record_types()
         if record_type is not None:
+            if record_type not in types and not types:
+                # nothing for `ccf crm show` to list: the command that fills it, for this type
+                raise fail(f"no record type {visible(repr(record_type))} in the CRM "
+                           f"{visible(db)}: it is empty; {_import_hint(record_type)}", USAGE)
             if record_type not in types:
-                from ccdsl.runtime.operations.terminal_text import visible
-
                 # the type names come from the file: shown escaped, as the name asked for is
-                have = (f"it has: {', '.join(visible(name) for name in types)}" if types else
-                        "it is empty: `ccf crm import FILE --type TYPE` adds records")
                 raise not_found("record type", record_type, f"the CRM {db}", "`ccf crm show`",
-                                also=have)
+                                also=f"it has: {', '.join(visible(name) for name in types)}")
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}
     except ExternalError as exc:
@@ -138,7 +139,18 @@ def show(
         data = to_json(tables[record_type] if record_type is not None else tables)
         write(json_text.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
+    if not tables:
+        write(f"The CRM {visible(db)} is empty: {_import_hint()}.\n")
+        return
     _render_tables(tables)
+
+
+def _import_hint(record_type: str | None = None) -> str:
+    """What fills a CRM, in the words of every message about one that has no records."""
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    kind = "TYPE" if record_type is None else visible(record_type)
+    return f"import records with `ccf crm import FILE --type {kind}`"
 
 
 def crm_db(db: str | None, config: str | None) -> str:
@@ -173,9 +185,6 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
     from ccdsl.runtime.operations.terminal_text import visible
 
     console = table_console()
-    if not tables:
-        console.print("The CRM is empty.")
-        return
     for index, (name, rows) in enumerate(tables.items()):
         columns: list[str] = []
         for row in rows:

@@ -23,6 +23,9 @@ UNREACHABLE = 4
 NO_TESTS = 5
 # stopped by Ctrl-C (128 + SIGINT), as shells report it
 INTERRUPTED = 130
+# standard output closed before ccf had written it all (`ccf calls list | head -1`):
+# 128 + SIGPIPE, the status a shell reports for git or seq stopped the same way
+CLOSED_PIPE = 141
 
 TABLE = (
     (OK, "success (warnings allowed; a simulated call ran, whatever its outcome)"),
@@ -37,4 +40,5 @@ TABLE = (
     (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI or an HTTP CRM"),
     (NO_TESTS, "no tests: `ccf test` found no test blocks in the flows given"),
     (INTERRUPTED, "interrupted by Ctrl-C"),
+    (CLOSED_PIPE, "standard output closed early: its reader (`head`) stopped reading"),
 )

@@ -37,18 +37,20 @@ def load_graph(flow: str, stdin_filename: str | None = None):
     return flow_graph(result.program)
 
 
-def traffic_on(drawn, store_path: str, since=None, until=None, *, queue: str | None = None,
+def traffic_on(drawn, store_path: str, since=None, until=None, *,
+               since_text: str | None = None, queue: str | None = None,
                agent: str | None = None):
     """The graph with the traffic of its flow's calls in the store that
-    started from `since` up to `until` (aware datetimes, `since` also a
-    --since text read in the store's zone; None: unbounded), only those that
+    started from `since` up to `until` (aware datetimes; None: unbounded), or
+    from a --since text `since_text` read in the store's zone, only those that
     joined `queue` or were offered to `agent` when given; a bad --since
     exits USAGE with its message."""
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
 
     try:
-        found = flow_traffic(store_path, drawn.flow, since, until, queue=queue, agent=agent)
+        found = flow_traffic(store_path, drawn.flow, since, until, since_text=since_text,
+                             queue=queue, agent=agent)
     except ReportError as exc:
         raise fail(str(exc), exit_codes.USAGE) from None
     only = " and ".join(words for words in (

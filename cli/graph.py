@@ -72,7 +72,7 @@ def graph(
         raise fail("--format png is an image: write it to a file with -o FILE", USAGE)
     drawn = load_graph(flow, stdin_filename)
     if store is not None or config is not None or since is not None:
-        drawn = traffic_on(drawn, named_store(store, config), since)
+        drawn = traffic_on(drawn, named_store(store, config), since_text=since)
     if chosen is GraphFormat.png:
         _write_png(output, drawn)
     elif output is None:

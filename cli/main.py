@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import typer
 
-from ccdsl.cli import exit_codes
+from ccdsl.cli import closed_pipe, exit_codes
 from ccdsl.cli.lazy_group import LazyGroup
 
 
@@ -95,12 +96,17 @@ def _root(
 def main(argv: list[str] | None = None) -> None:
     """Run `ccf`. A bug in ccf itself ends with a short message and exit
     status 3, never a traceback, unless CCF_DEBUG=1 asks for one."""
+    stdout = closed_pipe.watch()
     try:
         app(args=argv, prog_name="ccf")
     except SystemExit as stop:
+        if closed_pipe.stdout_closed(stdout):
+            _end_closed_pipe()
         if argv is None:  # the process's own entry point, never an in-process caller
             _end_validate_at_once(stop.code)
         raise
+    except BrokenPipeError:  # a write outside the command (click's own help, usage)
+        _end_closed_pipe()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(exit_codes.INTERRUPTED)
@@ -112,6 +118,13 @@ def main(argv: list[str] | None = None) -> None:
             "This is a bug in ccf, not in your flow. Please report it with the command you ran "
             "and the flow file; run again with CCF_DEBUG=1 to see the traceback.\n")
         sys.exit(INTERNAL_ERROR)
+
+
+def _end_closed_pipe() -> NoReturn:
+    """End as git and seq end when the reader of their output has gone: quietly, with
+    128 + SIGPIPE (exit_codes.CLOSED_PIPE), whatever the command was about to return."""
+    closed_pipe.silence_stdout()
+    sys.exit(exit_codes.CLOSED_PIPE)
 
 
 def _end_validate_at_once(code: object) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -176,8 +176,7 @@ def run_flow_tests(
         raise typer.Exit(exit_codes.USAGE)
 
     for run in compiled:
-        for diag in run.twice:
-            write(_twice_note(diag, root), err=True)
+        write(_twice_warnings(run, root), err=True)
 
     from ccdsl.runtime.sim.store_template import StoreTemplates
 
@@ -218,13 +217,18 @@ def run_flow_tests(
     raise typer.Exit(status)
 
 
-def _twice_note(diag, root: str) -> str:
-    from ccdsl.render import display_path
+def _twice_warnings(run: FlowRun, root: str) -> str:
+    """W605 as `ccf validate` prints a warning (its line quoted, the first test named,
+    the fix), the file names escaped: a path is whatever the author named the file,
+    and the message and note quote test names and file names."""
+    from ccdsl.cli.common import Format as DiagFormat
+    from ccdsl.cli.common import render_diagnostics
 
-    first = f" ({diag.notes[0]})" if diag.notes else ""
-    return (f"warning[{diag.code}]: {display_path(diag.span.file, root)}:{diag.span.line}: "
-            f"{_visible(diag.message)}{_visible(first)}: the reports and -k cannot tell them "
-            "apart\n")
+    shown = [replace(d, span=d.span._replace(file=_visible(d.span.file)),
+                     message=_visible(d.message), notes=tuple(map(_visible, d.notes)))
+             for d in run.twice]
+    sources = {_visible(path): source for path, source in run.sources.items()}
+    return render_diagnostics(shown, sources, DiagFormat.text, err=True, root=root)
 
 
 def _planned(run: FlowRun) -> list[Planned]:

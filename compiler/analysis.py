@@ -31,7 +31,7 @@ from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.skills_check import check_skills
 from ccdsl.compiler.statements import BY_NODE
-from ccdsl.compiler.symbols import Scope
+from ccdsl.compiler.symbols import Scope, nested_bodies
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
 from ccdsl.source import Span
@@ -205,7 +205,8 @@ class _Walker:
         ctx = self.ctx
         ctx.external_calls = []
         self.value_type = None
-        nested = BY_NODE[type(stmt)].check(self, stmt, env)
+        BY_NODE[type(stmt)].check(self, stmt, env)
+        nested = nested_bodies(stmt)
         # an assignment's check typed its value in env: null safety asks that again
         checked = self.value_type
         calls = ctx.external_calls

@@ -28,11 +28,10 @@ def build_repeat(b, t) -> ast.Repeat:
     return ast.Repeat(b.expr(times), b.block(body), b.span(t))
 
 
-def check_repeat(w, s: ast.Repeat, env) -> list:
+def check_repeat(w, s: ast.Repeat, env) -> None:
     expect(s.times, (NUMBER,), env, w.diags, "`repeat` takes how many times (a number)",
            "write `repeat 3:`")
     _count(w, s.times)
-    return [s.body]
 
 
 def _count(w, times) -> None:
@@ -71,7 +70,7 @@ def build_for_each(b, t) -> ast.ForEach:
     return ast.ForEach(str(name), b.expr(items), b.block(body), b.span(t))
 
 
-def check_for_each(w, s: ast.ForEach, env) -> list:
+def check_for_each(w, s: ast.ForEach, env) -> None:
     w.assigned_name(s, env)
     t = value_of(s.items, env, w.diags)
     if non_null(t).kind not in ("list", "any"):
@@ -81,7 +80,6 @@ def check_for_each(w, s: ast.ForEach, env) -> list:
         w.emit("E300", f"`for each` goes through a list, not {describe(t)}: it may be null",
                s.items.span, help="give an empty list when it is null: `for each x in "
                                   "items ?? []:`")
-    return [s.body]
 
 
 def layout_for_each(p, depth: int, s: ast.ForEach, blank: str, next_line: int) -> None:

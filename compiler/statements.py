@@ -34,7 +34,7 @@ class Statement:
     rule: str  # its rule in grammar.lark
     keyword: str | None  # the word that names it; None for `x = ...` and a bare expression
     build: Callable  # (builder, lark tree) -> node; the builder is parser._Builder
-    check: Callable  # (walker, node, env) -> the statement lists nested in it, or None
+    check: Callable  # (walker, node, env); the walker walks the blocks (symbols.BODIES)
     lower: Callable  # (lowering context, node, lower_body) -> IR op
     text: Callable | None = None  # node -> its one line; None for a block statement
     layout: Callable | None = None  # (printer, depth, node, blank, next_line), for a block
@@ -195,10 +195,9 @@ def _build_if(b, t):
     return ast.If(tuple(branches), orelse, b.span(t))
 
 
-def _check_if(w, s: ast.If, env) -> list:
+def _check_if(w, s: ast.If, env) -> None:
     for i, (test, _) in enumerate(s.branches):
         condition(test, env, w.diags, "`if`" if i == 0 else "`elif`")
-    return [b for _, b in s.branches] + ([s.orelse] if s.orelse else [])
 
 
 def _layout_if(p, depth: int, s: ast.If, blank: str, next_line: int) -> None:
@@ -227,11 +226,10 @@ def _lower_if(ctx, s: ast.If, body) -> dict:
                orelse=body(ctx, s.orelse) if s.orelse is not None else None)
 
 
-def _check_match(w, s: ast.Match, env) -> list:
+def _check_match(w, s: ast.Match, env) -> None:
     subject = value_of(s.subject, env, w.diags)
     for arm in s.arms:
         w.match_patterns(arm, subject, s.subject, env)
-    return [arm.body for arm in s.arms]
 
 
 def _layout_match(p, depth: int, s: ast.Match, blank: str, next_line: int) -> None:
@@ -260,9 +258,8 @@ def _build_menu(b, t):
     return ast.Menu(b.options(header.children), items, b.span(t))
 
 
-def _check_menu(w, s: ast.Menu, env) -> list:
+def _check_menu(w, s: ast.Menu, env) -> None:
     w.options(s.all_options, "menu", env, s.span)
-    return [arm.body for arm in s.arms]
 
 
 def _layout_menu(p, depth: int, s: ast.Menu, blank: str, next_line: int) -> None:

@@ -12,6 +12,7 @@ from ccdsl import ast
 from ccdsl.compiler.controlflow import body_ends
 from ccdsl.compiler.infer_env import Env
 from ccdsl.compiler.nullsafety import env_after, if_envs
+from ccdsl.compiler.symbols import nested_bodies
 from ccdsl.types import ANY, NULL, Type, optional, unify
 
 
@@ -56,17 +57,8 @@ def _returns(body, env: Env, infer) -> Iterator[tuple[ast.Return, Env]]:
         on_error = getattr(stmt, "on_error", None)
         if on_error is not None:
             yield from _returns((on_error.action,), env, infer)
-        after = None
-        if isinstance(stmt, ast.If):
-            envs, after = if_envs(stmt, env)
-            bodies = [b for _, b in stmt.branches]
-            if stmt.orelse is not None:
-                bodies.append(stmt.orelse)
-            for inner, inner_env in zip(bodies, envs, strict=True):
-                yield from _returns(inner, inner_env, infer)
-        elif isinstance(stmt, (ast.Match, ast.Menu)):
-            for arm in stmt.arms:
-                yield from _returns(arm.body, env, infer)
-        elif isinstance(stmt, (ast.Repeat, ast.ForEach)):
-            yield from _returns(stmt.body, env, infer)
+        bodies = nested_bodies(stmt)
+        envs, after = if_envs(stmt, env) if isinstance(stmt, ast.If) else ((), None)
+        for i, inner in enumerate(bodies):  # as the checks' walk (compiler/analysis.py)
+            yield from _returns(inner, envs[i] if i < len(envs) else env, infer)
         env = env_after(stmt, env, after, value_type)

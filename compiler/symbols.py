@@ -94,21 +94,30 @@ def nested_statements(stmt) -> tuple:
     """The statements directly inside one, in walking order: its `on error ->`
     action, then its branch, arm or loop bodies one after another."""
     on_error = getattr(stmt, "on_error", None)
-    inner = _NESTED[type(stmt)]
-    if on_error is None:
-        return inner(stmt) if inner is not None else ()
-    return (on_error.action, *inner(stmt)) if inner is not None else (on_error.action,)
+    inner = tuple(s for body in nested_bodies(stmt) for s in body)
+    return inner if on_error is None else (on_error.action, *inner)
 
 
-def _if_nested(stmt: ast.If) -> tuple:
-    out = tuple(s for _, body in stmt.branches for s in body)
-    return (*out, *stmt.orelse) if stmt.orelse else out
+def nested_bodies(stmt) -> tuple:
+    """The blocks directly inside a statement, each a tuple of statements, in walking
+    order: an `if`'s branches then its `else`, each arm of a match or menu, a loop's
+    body. Every walk over nested blocks reads them here (the checks, a sub-flow's
+    return type, walk_statements)."""
+    bodies = BODIES[type(stmt)]
+    return bodies(stmt) if bodies is not None else ()
 
 
-_NESTED = ast.ClassTable((
-    (ast.If, _if_nested),
-    ((ast.Match, ast.Menu), lambda stmt: tuple(s for arm in stmt.arms for s in arm.body)),
-    ((ast.Repeat, ast.ForEach), lambda stmt: stmt.body),
+def _if_bodies(stmt: ast.If) -> tuple:
+    branches = tuple(body for _, body in stmt.branches)
+    return (*branches, stmt.orelse) if stmt.orelse is not None else branches
+
+
+# The one list of the statements that hold blocks: a new block statement (one with a
+# layout in compiler/statements.py) is added here, or tests/test_nested_blocks.py fails.
+BODIES = ast.ClassTable((
+    (ast.If, _if_bodies),
+    ((ast.Match, ast.Menu), lambda stmt: tuple(arm.body for arm in stmt.arms)),
+    ((ast.Repeat, ast.ForEach), lambda stmt: (stmt.body,)),
 ))
 
 

@@ -55,7 +55,7 @@ def test_the_table_names_each_constant_once() -> None:
     assert codes == sorted(set(codes))
     assert set(codes) == {exit_codes.OK, exit_codes.PROBLEMS, exit_codes.USAGE,
                           exit_codes.INTERNAL, exit_codes.UNREACHABLE, exit_codes.NO_TESTS,
-                          exit_codes.INTERRUPTED}
+                          exit_codes.INTERRUPTED, exit_codes.CLOSED_PIPE}
 
 
 # ---- no literal statuses in cli/ ----------------------------------------------------------
@@ -391,7 +391,9 @@ UNKNOWN_NAMES = {
                                     "`ccf console user list` lists them"),
     ("console", "user", "password"): ("no console user 'zhang' in",
                                       "`ccf console user list` lists them"),
-    ("crm", "show"): ("no record type 'nosuch' in the CRM", "`ccf crm show` lists them"),
+    # the place's CRM is empty: nothing to list, so the command that fills it
+    ("crm", "show"): ("no record type 'nosuch' in the CRM",
+                      "import records with `ccf crm import FILE --type nosuch`"),
 }
 
 

@@ -21,7 +21,7 @@ HEAVY = ("lark", "rich", "jsonschema", "sqlite_utils", "asyncio", "starlette", "
          "ccdsl.compiler", "ccdsl.runtime")
 # the modules every run imports from cli/, the command's own module aside
 BELOW_THE_COMMANDS = {"ccdsl.cli", "ccdsl.cli.main", "ccdsl.cli.lazy_group",
-                      "ccdsl.cli.help_text", "ccdsl.cli.exit_codes"}
+                      "ccdsl.cli.help_text", "ccdsl.cli.exit_codes", "ccdsl.cli.closed_pipe"}
 
 
 def _modules_after(code: str) -> set[str]:

@@ -157,10 +157,24 @@ def test_two_tests_of_one_name_are_pointed_out_by_the_run(tmp_path: Path, monkey
     for fmt in ("text", "json"):
         result = ccf("test", ".", "--format", fmt)
         assert result.exit_code == 0
-        assert result.stderr == (
-            'warning[W605]: desk.ccf:16: the test "welcome" is declared twice (the first '
-            '"welcome" is the test at line 12): the reports and -k cannot tell them apart\n')
+        # as `ccf validate` prints a warning: the line quoted, the first named, the fix
+        assert result.stderr.startswith(
+            'warning[W605]: the test "welcome" is declared twice\n  --> desk.ccf:16:6\n')
+        assert '= note: the first "welcome" is the test at line 12' in result.stderr
+        assert "tell tests apart by their names" in result.stderr
     assert ccf("test", ".", "--ignore", "W605").stderr == ""
+
+
+def test_a_path_made_of_control_characters_is_shown_escaped(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    twice = '\ntest "welcome":\n  call from "+8613900000000"\n  expect played welcome\n'
+    (tmp_path / "d\x1b]0;x\x07esk.ccf").write_text(WELCOME_FLOW + twice + twice,
+                                                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert " --> d\\x1b]0;x\\x07esk.ccf:16:6\n" in result.stderr
 
 
 def test_a_k_that_selects_nothing_quotes_a_name_on_one_line(tmp_path: Path,

@@ -1,7 +1,7 @@
-"""Test blocks (E303): the `at` clock, key presses, the `call` line and
-expectations. Names inside a test (prompts, queues, steps, agents) are
-checked here too, as E303: a test has names of its own (the agents its
-`agent` lines declare), so the whole block is judged in one place.
+"""Test blocks (E303): the `at` clock, key presses, the `call` line (set-up above it,
+the caller's lines below it) and expectations. Names inside a test (prompts, queues,
+steps, agents) are checked here too, as E303: a test has names of its own (the agents
+its `agent` lines declare), so the whole block is judged in one place.
 
 The values inside a well-formed `at` string are held to the same rules
 as the flow: an impossible date or time is E501, an unknown zone E503.
@@ -27,6 +27,9 @@ from ccdsl.moment_forms import FORMS, MOMENT
 KEYS = re.compile(r"^[0-9*#]+$")
 # the lines that set up the world a test's call starts in
 SETUP = (ast.TestAt, ast.TestCrm, ast.TestAgent, ast.TestCrmFault, ast.TestHttp)
+# the caller's lines, which act during the call, and the word each is written with
+CALLER = {ast.TestPress: "press", ast.TestSilence: "silence", ast.TestSpeak: "speak",
+          ast.TestHangup: "hangup"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,14 @@ def _test(test: ast.Test, declared: dict[str, str], sources,
                 "line",
                 stmt.span, help="move this line above `call`; it sets up the world the call "
                                 "starts in")
+        if type(stmt) in CALLER and not after_call and calls:
+            # the runner plays the caller's lines in order once the call starts: one
+            # written above `call` was moved below it without a word
+            yield diagnostic(
+                "E303", f"`{CALLER[type(stmt)]}` acts during the call: it comes after the "
+                "`call` line", stmt.span,
+                help="move this line below `call`; the caller presses, waits and hangs up "
+                     "once the call has started")
         if isinstance(stmt, ast.TestCall):
             after_call = True
 

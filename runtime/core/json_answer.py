@@ -9,7 +9,7 @@ import math
 import sys
 from typing import Any
 
-from ccdsl.runtime.core.values import MAX_VALUE_DEPTH, nesting
+from ccdsl.runtime.core.values import MAX_VALUE_DEPTH
 
 NOT_JSON = "a body that is not JSON"
 TOO_DEEP = f"JSON nested more than {MAX_VALUE_DEPTH} levels deep"
@@ -21,22 +21,36 @@ def number_problem(value: Any) -> str | None:
     """Why a number in `value`, bare or however deep in its lists and maps, is none a flow
     can hold, or None: NaN is no number, infinity none either, and a whole number past the
     largest float is too large to meet one (in `x * 1.5`, in a comparison)."""
-    pending = [value]
+    return _walk(value, None)[1]
+
+
+def _walk(value: Any, most: int | None) -> tuple[bool, str | None]:
+    """One walk over `value` (without recursion: a peer chooses the depth): whether it
+    nests lists and maps more than `most` levels deep (the walk ends there), and the
+    first number in it a flow cannot hold (number_problem's words), or None."""
+    found = None
+    pending = [(value, 1)]
     while pending:
-        item = pending.pop()
-        if isinstance(item, float):
-            if math.isnan(item):
-                return "NaN is not a finite number"
-            if math.isinf(item):
-                return "a number too large (past about 1.8e308) is not a finite number"
-        elif isinstance(item, int) and not isinstance(item, bool):
-            if abs(item) > LARGEST:
-                return (f"a whole number of {len(str(abs(item)))} digits is too large (numbers "
-                        "run up to about 1.8e308)")
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            pending.extend(item)
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if most is not None and depth > most:
+                return True, found
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif found is None:
+            found = _scalar_problem(item)
+    return False, found
+
+
+def _scalar_problem(item: Any) -> str | None:
+    if isinstance(item, float):
+        if math.isnan(item):
+            return "NaN is not a finite number"
+        if math.isinf(item):
+            return "a number too large (past about 1.8e308) is not a finite number"
+    elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > LARGEST:
+        return (f"a whole number of {len(str(abs(item)))} digits is too large (numbers "
+                "run up to about 1.8e308)")
     return None
 
 
@@ -55,9 +69,9 @@ def read_json(content: bytes) -> tuple[Any, str | None]:
         return None, (f"a number a flow cannot hold: a whole number of more than "
                       f"{sys.get_int_max_str_digits()} digits is too large (numbers run up "
                       "to about 1.8e308)")
-    if nesting(value) > MAX_VALUE_DEPTH:
+    too_deep, problem = _walk(value, MAX_VALUE_DEPTH)
+    if too_deep:  # the depth is said first, whatever number lies in it
         return None, TOO_DEEP
-    problem = number_problem(value)
     if problem is not None:
         return None, f"a number a flow cannot hold: {problem}"
     return value, None

@@ -116,15 +116,20 @@ def judge(exp: Expectation, facts: CallFacts) -> Outcome:
     return Outcome(exp, passed, _happened(exp.what, seen), where)
 
 
+def _prompts_played(facts: CallFacts) -> list[tuple[str | None, list[str]]]:
+    """Each prompt_played event: the prompt's name (None for a file played alone) and
+    the files it played. What `expect played` compares and what it shows both come
+    from here."""
+    return [(e.data.get("prompt"),
+             [s.get("text", "") for s in e.data.get("sounds", ()) if s.get("kind") == "file"])
+            for e in facts.events if e.kind == "prompt_played"]
+
+
 def _played(facts: CallFacts) -> list[str]:
     """What was played, as a person reads it: each prompt with the files it played
     beside it (`welcome (file iws/welcome)`), a file played alone by its name."""
     out: list[str] = []
-    for e in facts.events:
-        if e.kind != "prompt_played":
-            continue
-        files = [s.get("text", "") for s in e.data.get("sounds", ()) if s.get("kind") == "file"]
-        prompt = e.data.get("prompt")
+    for prompt, files in _prompts_played(facts):
         if prompt and files:
             out.append(f"{prompt} (file{'s' if len(files) > 1 else ''} {', '.join(files)})")
         else:
@@ -143,15 +148,13 @@ def _matches(exp: Expectation, item: str) -> bool:
 def _seen(what: str, facts: CallFacts, by_name: bool = False) -> list[str]:
     """The things of one kind the call did, as comparable words. What the
     caller heard is its words, or with by_name the prompts' names."""
+    if what == "played":  # a prompt matches by its name or by a file it played
+        return [word for prompt, files in _prompts_played(facts)
+                for word in ([prompt] if prompt else []) + files]
     out: list[str] = []
     for e in facts.events:
         data = e.data
-        if what == "played" and e.kind == "prompt_played":
-            if data.get("prompt"):
-                out.append(data["prompt"])
-            out.extend(s.get("text", "") for s in data.get("sounds", ())
-                       if s.get("kind") == "file")
-        elif what == "heard" and e.kind == "prompt_played":
+        if what == "heard" and e.kind == "prompt_played":
             if by_name:
                 out.extend([data["prompt"]] if data.get("prompt") else [])
             else:

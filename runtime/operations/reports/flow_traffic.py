@@ -40,37 +40,31 @@ class FlowTraffic:
     zone: str = "UTC"
 
 
-def flow_traffic(path: str, flow: str, since: datetime | str | None = None,
-                 until: datetime | None = None, *, queue: str | None = None,
-                 agent: str | None = None) -> FlowTraffic:
+def flow_traffic(path: str, flow: str, since: datetime | None = None,
+                 until: datetime | None = None, *, since_text: str | None = None,
+                 queue: str | None = None, agent: str | None = None) -> FlowTraffic:
     """The traffic of the calls of `flow` in the call store at `path`,
-    from `since` on (a --since text is read in the store's zone), up to
+    from `since` on, or from the moment a --since text `since_text` names, read
+    in the store's zone (since.since_in, as `ccf calls list` reads it), up to
     `until` (excluded; None: unbounded); with `queue` or `agent`, only the
     calls that joined that queue or were offered to that agent (the
     report's --queue and --agent). A store that cannot be read, or a
     --since that cannot: reports.ReportError."""
+    from ccdsl.runtime.operations.since import QueryError, since_in
+
     filters = Filters(flow=flow, queue=queue, agent=agent)
     db = open_store(path)
     try:
         zone = report_zone(db, None)
-        start = _since(since, zone)
+        try:
+            start = since_in(since_text, zone) if since_text is not None else since
+        except QueryError as exc:
+            raise ReportError(str(exc)) from None
         window = Window(int(start.timestamp() * 1000) if start else None,
                         int(until.timestamp() * 1000) if until else None)
         return _read(db, window, filters, zone)
     finally:
         db.close()
-
-
-def _since(since: datetime | str | None, zone: tzinfo) -> datetime | None:
-    """A --since text read in the store's zone, as `ccf calls list` reads it."""
-    if not isinstance(since, str):
-        return since
-    from ccdsl.runtime.operations.since import QueryError, since_in
-
-    try:
-        return since_in(since, zone)
-    except QueryError as exc:
-        raise ReportError(str(exc)) from None
 
 
 def _local(stored: str | None, zone: tzinfo) -> str | None:

@@ -1,0 +1,71 @@
+"""Standard output whose reader stopped reading (`ccf calls list | head -1`): told apart
+from a command's own failure and made quiet. Keeps SIGPIPE ignored: the default action
+would also kill `ccf serve` whenever a client hangs up mid-answer."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# a pipe takes a write of up to PIPE_BUF bytes whole or not at all: a longer one cut
+# short by the reader leaving returns its part, and CPython's buffered stream drops
+# the rest without an error, so a truncated output would end as a success
+PIPE_BUF = 4096
+
+
+def write_whole(stream, text: str) -> None:
+    """Write text and flush it, in pieces a pipe takes whole, so that a reader
+    gone mid-text raises BrokenPipeError here rather than cutting it silently."""
+    for start in range(0, len(text), PIPE_BUF // 4):  # 4 bytes at most a character
+        stream.write(text[start:start + PIPE_BUF // 4])
+        stream.flush()
+
+
+def _null_device(stream) -> bool:
+    """Whether the stream writes to the null device; False for one with no descriptor
+    (an in-process caller's capture) or a closed one."""
+    try:
+        found, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (found.st_dev, found.st_ino) == (null.st_dev, null.st_ino)
+
+
+def watch() -> tuple[object, bool]:
+    """What stdout_closed compares with after the command: standard output as the
+    command finds it, and whether it is already the null device."""
+    return sys.stdout, _null_device(sys.stdout)
+
+
+def stdout_closed(before: tuple[object, bool]) -> bool:
+    """Whether a write to standard output failed because its reader had gone. Each
+    library that catches it says so its own way: click and typer put a wrapper around
+    the stream (`.wrapped`), rich points the descriptor at the null device (its
+    Console.on_broken_pipe); a flush finds any other."""
+    stream, was_null = before
+    if sys.stdout is not stream and getattr(sys.stdout, "wrapped", None) is stream:
+        return True
+    if not was_null and _null_device(stream):
+        return True
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):  # closed otherwise: not a reader that left
+        return False
+    return False
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's last flush
+    of what is still buffered prints no "Exception ignored" line (Python's own advice
+    in the signal module's note on SIGPIPE)."""
+    try:
+        fd = sys.__stdout__.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout: nothing to flush
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
