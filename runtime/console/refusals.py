@@ -7,6 +7,7 @@ Must not decide who may do what (guard.need does); it only words the answer.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from ccdsl.runtime.console.guard import (
 )
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
+from ccdsl.runtime.operations.store_errors import passing
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,10 @@ def refused(request: Request, exc: Exception) -> Response:
 def store_unreachable(request: Request, exc: Exception) -> Response:
     """A read of the call store that failed as an operational error, which both back ends
     raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
-    its wait: 503, the reason, and to try again. Logged on one line: an outage, not a bug."""
+    its wait: 503, the reason, and to try again. Logged on one line: an outage, not a bug.
+    Any other (a missing table or column) is a fault of ours: the server's 500, traceback logged."""
+    if not isinstance(exc, sqlite3.OperationalError) or not passing(exc):
+        raise exc
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     said = f"the call store cannot be read now ({reason or type(exc).__name__}); try again shortly"
     log.warning("%s %s: %s", request.method, request.url.path, said)

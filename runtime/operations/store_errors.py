@@ -34,14 +34,19 @@ _PASSING = ("database is locked", "could not serialize", "deadlock", "statement 
             "connection", "connect again")
 
 
+def passing(exc: sqlite3.OperationalError) -> bool:
+    """Whether the same statement may well work if made again: another writer's lock, a
+    conflict, a lost or refused connection (not a missing table, a read-only file, a full disk)."""
+    return contended(exc) or any(w in str(exc).lower() for w in _PASSING)
+
+
 def busy(exc: sqlite3.OperationalError) -> StoreBusy:
     """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all. Said as busy only when it is: a
     read-only file or a full disk is said as it is (saving again helps once it is mended)."""
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    passing = contended(exc) or any(w in reason.lower() for w in _PASSING)
-    what = "is busy" if passing else "could not take the write"
+    what = "is busy" if passing(exc) else "could not take the write"
     return StoreBusy(f"the call store {what}: {reason or type(exc).__name__}")
 
 
