@@ -244,15 +244,17 @@ def fail(message: str, code: int = PROBLEMS) -> typer.Exit:
     return typer.Exit(code)
 
 
-def not_found(what: str, name: str, where: str, listing: str, also: str = "") -> typer.Exit:
+def not_found(what: str, name: str, where: str, listing: str | None,
+              also: str = "") -> typer.Exit:
     """A name or id the command looked up and did not find: a usage error (the user
     asked for something that is not there, as with an unknown option's value), with
-    what was not found, where it was looked for and what lists those there are
-    (`also`: a last clause, such as how to add one)."""
+    what was not found, where it was looked for and what lists those there are (None
+    when there is nothing to list; `also`: a last clause, such as how to add one)."""
     from ccdsl.runtime.operations.terminal_text import visible
 
-    return fail(f"no {what} {visible(repr(name))} in {where}: {listing} lists them"
-                + (f"; {also}" if also else ""), USAGE)
+    said = [f"{listing} lists them"] if listing is not None else []
+    return fail(f"no {what} {visible(repr(name))} in {where}: "
+                + "; ".join(said + ([also] if also else [])), USAGE)
 
 
 def write_file(path: Path, text: str) -> None:
