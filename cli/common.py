@@ -244,15 +244,17 @@ def fail(message: str, code: int = PROBLEMS) -> typer.Exit:
     return typer.Exit(code)
 
 
-def not_found(what: str, name: str, where: str, listing: str, also: str = "") -> typer.Exit:
+def not_found(what: str, name: str, where: str, listing: str | None,
+              also: str = "") -> typer.Exit:
     """A name or id the command looked up and did not find: a usage error (the user
     asked for something that is not there, as with an unknown option's value), with
-    what was not found, where it was looked for and what lists those there are
-    (`also`: a last clause, such as how to add one)."""
+    what was not found, where it was looked for and what lists those there are (None
+    when there is nothing to list; `also`: a last clause, such as how to add one)."""
     from ccdsl.runtime.operations.terminal_text import visible
 
-    return fail(f"no {what} {visible(repr(name))} in {where}: {listing} lists them"
-                + (f"; {also}" if also else ""), USAGE)
+    said = [f"{listing} lists them"] if listing is not None else []
+    return fail(f"no {what} {visible(repr(name))} in {where}: "
+                + "; ".join(said + ([also] if also else [])), USAGE)
 
 
 def write_file(path: Path, text: str) -> None:
@@ -362,7 +364,27 @@ def render_diagnostics(diags, sources: dict, fmt: Format, *, err: bool = False,
 
     stream = sys.stderr if err else sys.stdout
     color = fmt is Format.text and wants_color(stream)
-    return render(diags, sources_for(diags, sources), fmt.value, color=color, root=root)
+    sources = sources_for(diags, sources)
+    if fmt in (Format.text, Format.concise):  # for a terminal; the other formats are data
+        diags, sources = _terminal_safe(diags, sources)
+    return render(diags, sources, fmt.value, color=color, root=root)
+
+
+def _terminal_safe(diags, sources: dict) -> tuple[list, dict]:
+    """The diagnostics with their file names, messages and notes escaped (terminal_text.
+    visible, line by line: our own line breaks stay): a file is named by whoever made it,
+    and the words quote its names and strings. The sources keyed by the escaped names."""
+    from dataclasses import replace
+
+    from ccdsl.runtime.operations.terminal_text import visible
+
+    def lines(text: str) -> str:
+        return "\n".join(visible(line) for line in text.split("\n"))
+
+    shown = [replace(d, span=d.span._replace(file=visible(d.span.file)),
+                     message=lines(d.message), notes=tuple(map(lines, d.notes)))
+             for d in diags]
+    return shown, {visible(path): source for path, source in sources.items()}
 
 
 def run_failed_note(diags) -> str:

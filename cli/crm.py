@@ -121,13 +121,13 @@ def show(
     try:
         types = crm.record_types()
         if record_type is not None:
-            if record_type not in types and not types:
-                # nothing for `ccf crm show` to list: the command that fills it, for this type
-                raise fail(f"no record type {visible(repr(record_type))} in the CRM "
-                           f"{visible(db)}: it is empty; {_import_hint(record_type)}", USAGE)
             if record_type not in types:
+                where = f"the CRM {visible(db)}"
+                if not types:  # nothing for `ccf crm show` to list: what fills it, this type
+                    raise not_found("record type", record_type, where, None,
+                                    also=f"it is empty; {_import_hint(record_type)}")
                 # the type names come from the file: shown escaped, as the name asked for is
-                raise not_found("record type", record_type, f"the CRM {db}", "`ccf crm show`",
+                raise not_found("record type", record_type, where, "`ccf crm show`",
                                 also=f"it has: {', '.join(visible(name) for name in types)}")
             types = [record_type]
         tables = {name: [r.fields for r in crm.records(name)] for name in types}

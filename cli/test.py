@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -219,16 +219,11 @@ def run_flow_tests(
 
 def _twice_warnings(run: FlowRun, root: str) -> str:
     """W605 as `ccf validate` prints a warning (its line quoted, the first test named,
-    the fix), the file names escaped: a path is whatever the author named the file,
-    and the message and note quote test names and file names."""
+    the fix; the file names escaped)."""
     from ccdsl.cli.common import Format as DiagFormat
     from ccdsl.cli.common import render_diagnostics
 
-    shown = [replace(d, span=d.span._replace(file=_visible(d.span.file)),
-                     message=_visible(d.message), notes=tuple(map(_visible, d.notes)))
-             for d in run.twice]
-    sources = {_visible(path): source for path, source in run.sources.items()}
-    return render_diagnostics(shown, sources, DiagFormat.text, err=True, root=root)
+    return render_diagnostics(run.twice, run.sources, DiagFormat.text, err=True, root=root)
 
 
 def _planned(run: FlowRun) -> list[Planned]:

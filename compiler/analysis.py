@@ -31,7 +31,7 @@ from ccdsl.compiler.namespan import head_span, word_span
 from ccdsl.compiler.program import Program
 from ccdsl.compiler.skills_check import check_skills
 from ccdsl.compiler.statements import BY_NODE
-from ccdsl.compiler.symbols import Scope, nested_bodies
+from ccdsl.compiler.symbols import Scope
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
 from ccdsl.options import OPTIONS, ROUTING_KINDS, OptionSpec, spec
 from ccdsl.source import Span
@@ -206,7 +206,6 @@ class _Walker:
         ctx.external_calls = []
         self.value_type = None
         BY_NODE[type(stmt)].check(self, stmt, env)
-        nested = nested_bodies(stmt)
         # an assignment's check typed its value in env: null safety asks that again
         checked = self.value_type
         calls = ctx.external_calls
@@ -217,16 +216,13 @@ class _Walker:
         elif calls:
             for name, span in calls:
                 self.unguarded.append((stmt, name, span))
-        after = None
+        nested, after = nullsafety.body_envs(stmt, env)
         if nested:  # most statements hold no block
-            envs, after = nullsafety.if_envs(stmt, env) if isinstance(stmt, ast.If) else ((), None)
             loop = isinstance(stmt, (ast.Repeat, ast.ForEach))
             self.loops += loop
-            for i, body in enumerate(nested):
-                self.body(body, envs[i] if i < len(envs) else env)
+            for body, body_env in nested:
+                self.body(body, body_env)
             self.loops -= loop
-        elif isinstance(stmt, ast.If):
-            after = nullsafety.if_envs(stmt, env)[1]
         if after is None and not env.narrowed and not isinstance(stmt, ast.Assign):
             return env  # what env_after gives then, without its closure
 

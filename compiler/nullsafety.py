@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ccdsl import ast
 from ccdsl.compiler.controlflow import body_ends, is_terminal
 from ccdsl.compiler.infer_env import Env, emit, text_of
-from ccdsl.compiler.symbols import nested_statements, walk_statements
+from ccdsl.compiler.symbols import nested_bodies, nested_statements, walk_statements
 from ccdsl.types import Type, non_null
 
 # the operators that fail at run time on a null operand (the runtime's
@@ -123,6 +123,17 @@ def if_envs(stmt: ast.If, env: Env) -> tuple[list[Env], Env]:
         after.append(with_facts(env, failed).narrowed)
     known = frozenset.intersection(*after) if after else env.narrowed
     return bodies, forget(env.with_narrowed(known), _assigned(stmt))
+
+
+def body_envs(stmt, env: Env) -> tuple[list[tuple[tuple, Env]], Env | None]:
+    """Each block nested in a statement (symbols.nested_bodies) with the env it runs in,
+    and the env after an `if` (None after any other statement): the checks' walk and a
+    sub-flow's return type (sub_returns) read the blocks alike."""
+    bodies = nested_bodies(stmt)
+    if isinstance(stmt, ast.If):
+        envs, after = if_envs(stmt, env)
+        return list(zip(bodies, envs, strict=True)), after
+    return [(body, env) for body in bodies], None
 
 
 def _left_after(body, entry: Env) -> frozenset[str]:

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from ccdsl import ast
 from ccdsl.compiler.controlflow import body_ends
 from ccdsl.compiler.infer_env import Env
-from ccdsl.compiler.nullsafety import env_after, if_envs
-from ccdsl.compiler.symbols import nested_bodies
+from ccdsl.compiler.nullsafety import body_envs, env_after
 from ccdsl.types import ANY, NULL, Type, optional, unify
 
 
@@ -57,8 +56,7 @@ def _returns(body, env: Env, infer) -> Iterator[tuple[ast.Return, Env]]:
         on_error = getattr(stmt, "on_error", None)
         if on_error is not None:
             yield from _returns((on_error.action,), env, infer)
-        bodies = nested_bodies(stmt)
-        envs, after = if_envs(stmt, env) if isinstance(stmt, ast.If) else ((), None)
-        for i, inner in enumerate(bodies):  # as the checks' walk (compiler/analysis.py)
-            yield from _returns(inner, envs[i] if i < len(envs) else env, infer)
+        nested, after = body_envs(stmt, env)  # as the checks' walk (compiler/analysis.py)
+        for inner, inner_env in nested:
+            yield from _returns(inner, inner_env, infer)
         env = env_after(stmt, env, after, value_type)

@@ -153,3 +153,14 @@ def test_help_texts():
     result = ccf("crm", "show", "--help")
     assert result.exit_code == 0 and "--format" in result.output
     assert "crm" in ccf("--help").output
+
+
+def test_an_unknown_type_names_the_crm_file_escaped(tmp_path: Path) -> None:
+    # the file name is the user's: a control character in it must not reach the terminal
+    db = str(tmp_path / "c\x1b]0;x\x07rm.db")
+    assert ccf("crm", "import", str(IWS_CRM / "customers.csv"), "--type", "customer",
+               "--db", db).exit_code == 0
+    result = ccf("crm", "show", "--db", db, "--type", "nosuch")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "c\\x1b]0;x\\x07rm.db: `ccf crm show` lists them; it has: customer" in result.stderr

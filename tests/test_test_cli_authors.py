@@ -205,7 +205,7 @@ def test_a_test_without_a_name_is_e303(tmp_path: Path, monkeypatch, name: str) -
 
 
 def test_a_test_of_a_module_without_on_start_is_e303(tmp_path: Path, monkeypatch) -> None:
-    # a module's subs are run_loop through a flow that uses it; its own tests' calls
+    # a module's subs are tested through a flow that uses it; its own tests' calls
     # would have nowhere to begin
     (tmp_path / "greet.ccf").write_text("""flow greet:
   languages en-US
@@ -263,7 +263,7 @@ SET_TWICE = {
 
 @pytest.mark.parametrize("what", sorted(SET_TWICE))
 def test_a_set_up_line_given_twice_is_e303(tmp_path: Path, monkeypatch, what: str) -> None:
-    # the second one silently won: a copied line left behind changed what the test run_loop
+    # the second one silently won: a copied line left behind changed what the test tested
     body, message, note = SET_TWICE[what]
     (tmp_path / "desk.ccf").write_text(WELCOME_FLOW + f'\ntest "twice":\n{body}',
                                        encoding="utf-8")

@@ -1,0 +1,42 @@
+"""A diagnostic printed for people (`--format text` or `concise`) shows a file name with a
+control character in it escaped, whatever the command: the name is whoever made the file's,
+and an ESC in it would drive the terminal (its title, its colours)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ccf_cli import WELCOME_FLOW, ccf
+
+NAME = "d\x1b]0;x\x07esk.ccf"
+TWICE = '\ntest "welcome":\n  call from "+8613900000000"\n  expect played welcome\n'
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / NAME).write_text(WELCOME_FLOW + TWICE + TWICE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise"])
+def test_validate_shows_the_file_name_escaped(folder: Path, fmt: str) -> None:
+    result = ccf("validate", ".", "--format", fmt)
+    assert result.exit_code == 0
+    said = result.stdout + result.stderr
+    assert "W605" in said
+    assert "\x1b" not in said and "\x07" not in said
+    assert "d\\x1b]0;x\\x07esk.ccf:16:6" in said
+
+
+def test_the_quoted_line_is_still_found_under_the_escaped_name(folder: Path) -> None:
+    result = ccf("validate", ".")
+    assert '16 | test "welcome":' in result.stdout + result.stderr
+
+
+def test_json_keeps_the_file_name_as_it_is(folder: Path) -> None:
+    # data for tools, not a terminal: the name a program opens the file by
+    [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
+    assert Path(diag["file"]).name == NAME
