@@ -105,12 +105,14 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:  # the process's own entry point, never an in-process caller
             _end_validate_at_once(stop.code)
         raise
-    except BrokenPipeError:  # a write outside the command (click's own help, usage)
-        _end_closed_pipe()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(exit_codes.INTERRUPTED)
     except Exception as exc:  # the last line of defence: anything else is a ccf bug
+        # a write outside the command (click's own help, usage) to a reader that left; a
+        # broken pipe of anything else (a socket) nobody caught is a bug like any other
+        if isinstance(exc, BrokenPipeError) and closed_pipe.stdout_closed(stdout):
+            _end_closed_pipe()
         if os.environ.get("CCF_DEBUG") == "1":
             raise
         sys.stderr.write(

@@ -71,3 +71,22 @@ def test_help_printed_by_rich_into_a_closed_pipe_ends_with_141() -> None:
     status, err = run_into_closed_pipe(["--help"])
     assert status == CLOSED_PIPE, err
     assert err == ""
+
+
+def test_a_broken_pipe_that_is_not_standard_output_is_a_bug_not_a_quiet_141(
+        monkeypatch, capsys) -> None:
+    """A socket's EPIPE nobody caught (a peer gone mid-write) is no reader of ccf's output
+    leaving: it ends as every uncaught error does, exit 3 and the bug's words."""
+    import pytest
+
+    from ccdsl.cli import main as cli_main
+    from ccdsl.cli.exit_codes import INTERNAL
+
+    def broken(**_kw) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # as a socket's send raises it
+
+    monkeypatch.setattr(cli_main, "app", broken)
+    with pytest.raises(SystemExit) as stop:
+        cli_main.main(["validate", "x.ccf"])
+    assert stop.value.code == INTERNAL
+    assert "internal error: BrokenPipeError" in capsys.readouterr().err
