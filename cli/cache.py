@@ -40,7 +40,7 @@ def info(fmt: TextFormatOption = TextFormat.text) -> None:
     """
     from ccdsl.compiler import cache_contents
     from ccdsl.compiler.cache_store import MAX_BYTES
-    from ccdsl.runtime.operations.terminal_text import visible as v
+    from ccdsl.terminal_text import visible as v
 
     found = cache_contents.contents()
     kept = found.limited
@@ -93,7 +93,7 @@ def clear(dry_run: DryRunOption = False) -> None:
     ccdsl cache or a file could not be removed.
     """
     from ccdsl.compiler import cache_contents
-    from ccdsl.runtime.operations.terminal_text import visible as v
+    from ccdsl.terminal_text import visible as v
 
     found = cache_contents.contents(opened=True)
     if not found.is_cache:

@@ -174,7 +174,7 @@ def _originator(centre, simulate: bool, answers: int | None, first: str | None =
 
 def _print(outcome, simulate: bool) -> None:
     from ccdsl.runtime.core.durations import offset_text
-    from ccdsl.runtime.operations.terminal_text import visible as v
+    from ccdsl.terminal_text import visible as v
 
     # numbers, ids, task text and AMI's reasons come from the CRM and the
     # switch: each shown escaped

@@ -5,12 +5,13 @@ would also kill `ccf serve` whenever a client hangs up mid-answer."""
 from __future__ import annotations
 
 import os
+import select
 import sys
 
 # a pipe takes a write of up to PIPE_BUF bytes whole or not at all: a longer one cut
 # short by the reader leaving returns its part, and CPython's buffered stream drops
 # the rest without an error, so a truncated output would end as a success
-PIPE_BUF = 4096
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)  # POSIX's least where the system does not say
 
 
 def write_whole(stream, text: str) -> None:

@@ -250,7 +250,7 @@ def not_found(what: str, name: str, where: str, listing: str | None,
     asked for something that is not there, as with an unknown option's value), with
     what was not found, where it was looked for and what lists those there are (None
     when there is nothing to list; `also`: a last clause, such as how to add one)."""
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     said = [f"{listing} lists them"] if listing is not None else []
     return fail(f"no {what} {visible(repr(name))} in {where}: "
@@ -376,7 +376,7 @@ def _terminal_safe(diags, sources: dict) -> tuple[list, dict]:
     and the words quote its names and strings. The sources keyed by the escaped names."""
     from dataclasses import replace
 
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     def lines(text: str) -> str:
         return "\n".join(visible(line) for line in text.split("\n"))

@@ -118,7 +118,7 @@ def list_users(
     from rich.text import Text
 
     from ccdsl.cli.common import table_console
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     write(f"console users in {path}:\n")
     table = Table()

@@ -109,7 +109,7 @@ def show(
     from ccdsl.runtime.core.crm.sqlite import SqliteCRM
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     db = crm_db(db, config)
     try:
@@ -147,7 +147,7 @@ def show(
 
 def _import_hint(record_type: str | None = None) -> str:
     """What fills a CRM, in the words of every message about one that has no records."""
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     kind = "TYPE" if record_type is None else visible(record_type)
     return f"import records with `ccf crm import FILE --type {kind}`"
@@ -182,7 +182,7 @@ def _render_tables(tables: dict[str, list[dict]]) -> None:
     from rich.text import Text
 
     from ccdsl.runtime.core.values import to_text
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     console = table_console()
     for index, (name, rows) in enumerate(tables.items()):

@@ -226,7 +226,7 @@ def _terminal_handler():
     from rich.console import Console
     from rich.logging import RichHandler
 
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     class Visible(logging.Filter):
         """Log lines quote callers' numbers, CRM values and what peers sent:

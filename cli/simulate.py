@@ -164,9 +164,9 @@ def simulate(
         raise bad("--press and --interactive do not go together: choose a script or typing")
     from ccdsl.runtime.core.errors import InputError
     from ccdsl.runtime.operations.agents_file import load_agents
-    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.sim.scenario import run_simulation, simulation
     from ccdsl.runtime.sim.script import parse_press
+    from ccdsl.terminal_text import visible
 
     try:
         actions = parse_press(press)
@@ -275,9 +275,9 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
-        from ccdsl.runtime.operations.terminal_text import visible
         from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
+        from ccdsl.terminal_text import visible
 
         self.printer.before_question(heard)
         for sound in heard:
@@ -328,7 +328,7 @@ class KeyReader:
 def _heard_text(sound: dict) -> str:
     """One thing heard, as the trace words it; values may come from the CRM
     (spoken by TTS): escaped for the terminal."""
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     if sound.get("kind") == "said":
         words = sound.get("words")

@@ -460,7 +460,7 @@ def _objects(value: Any) -> list[Mapping[str, Any]]:
 
 
 def _plain(value: Any) -> str:
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     return "-" if value is None or value == "" else visible(value)
 

@@ -104,7 +104,7 @@ def _retention(db, version: int, loaded, recordings: str | None, moments: dict,
         remove_files,
     )
     from ccdsl.runtime.operations.retention_crm import NOT_TOLD
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     try:
         check_version(version)
@@ -159,7 +159,7 @@ def _tell_http(db, http, dry_run: bool) -> None:
 
     from ccdsl.runtime.core.crm.config import REMOVED_KINDS
     from ccdsl.runtime.operations.retention_crm import tell_http
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     told = asyncio.run(tell_http(db, http, dry_run=dry_run))
     if dry_run:

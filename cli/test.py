@@ -274,7 +274,7 @@ def _slowest(cases: list, limit: int) -> str:
 
 
 def _visible(text: str) -> str:
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     return visible(text)
 
@@ -515,8 +515,8 @@ def _indent(text: str, pad: str = "    ") -> str:
 
 def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -> str:
     """A test's lines in text mode; trace, its case's (the CaseReport's, rendered once)."""
-    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.trace import where_text
+    from ccdsl.terminal_text import visible
 
     where = where_text(result.loc, os.getcwd())
     slow = f"  ({seconds:.2f}s)" if seconds >= SLOW_TEST_SECONDS else ""

@@ -102,7 +102,7 @@ def _to_server(call: str, values: dict[str, str], agent: str | None,
     except ApiClientError as exc:
         write(f"error: {exc}\n", err=True)
         return service_exit_code(exc)
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     data = data if isinstance(data, dict) else {}
     if status == 200 and data.get("ok"):
@@ -132,7 +132,7 @@ def _segment(call: str) -> str:
 
 
 def _stored(call: str, fields: dict, done: str, crm: str | None) -> None:
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     shown = ", ".join(f"{k}={json_text.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
     write(f"wrap-up of call {visible(call)} {done}: {visible(shown or 'no values')}\n")
@@ -189,8 +189,8 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
     from ccdsl.runtime.core.values import to_json
     from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
-    from ccdsl.runtime.operations.terminal_text import visible
     from ccdsl.runtime.operations.wrapup import AlreadySaved, store_wrapup
+    from ccdsl.terminal_text import visible
 
     crm = None
     if crm_path is not None:

@@ -89,7 +89,7 @@ def store(flow: Path) -> Path:
 
 
 def test_visible_escapes_controls_and_bidi_and_keeps_everything_else() -> None:
-    from ccdsl.runtime.operations.terminal_text import visible
+    from ccdsl.terminal_text import visible
 
     assert visible(NAME) == NAME_SHOWN
     assert visible("a\rb\nc\td\x00e\x7ff\x85g") == r"a\rb\nc\td\x00e\x7ff\x85g"

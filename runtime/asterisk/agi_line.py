@@ -34,7 +34,7 @@ from ccdsl.runtime.core.channel import (
 from ccdsl.runtime.core.clock import Clock
 from ccdsl.runtime.core.errors import CallHandedBack, CallHungUp, ExternalError
 from ccdsl.runtime.core.speech import SAY_LANGUAGES
-from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.terminal_text import visible
 
 log = logging.getLogger("ccdsl.agi")
 

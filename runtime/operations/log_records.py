@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ccdsl import json_text
-from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.terminal_text import visible
 
 # a LogRecord's own attributes; anything else on it came in `extra=` and is a field
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {

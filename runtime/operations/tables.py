@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.terminal_text import visible
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:

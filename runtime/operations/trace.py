@@ -16,8 +16,8 @@ from ccdsl.render import display_path
 from ccdsl.runtime.core.durations import offset_text, seconds_text
 from ccdsl.runtime.core.values import Duration, map_key, spell, to_json
 from ccdsl.runtime.operations.centre_time import local_text, zone_name
-from ccdsl.runtime.operations.terminal_text import visible
 from ccdsl.stdlib_files import STDLIB_PREFIX, stdlib_dir
+from ccdsl.terminal_text import visible
 
 
 def where_text(loc: dict | None, root: str | None = None) -> str:

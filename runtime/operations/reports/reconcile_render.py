@@ -9,7 +9,7 @@ import io
 from ccdsl import json_text
 from ccdsl.runtime.operations.reports.reconcile import Check
 from ccdsl.runtime.operations.tables import table
-from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.terminal_text import visible
 
 
 def _range(check: Check) -> str:

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from ccdsl.runtime.operations.reports.display import heading, show
 from ccdsl.runtime.operations.reports.model import Report
-from ccdsl.runtime.operations.terminal_text import visible
+from ccdsl.terminal_text import visible
 
 
 def render(report: Report, out: TextIO, *, color: bool, width: int | None) -> None:
