@@ -268,7 +268,7 @@ def _slowest(cases: list, limit: int) -> str:
     if not shown:
         return ""
     lines = [f"slowest {len(shown)} test{'s' if len(shown) != 1 else ''}:\n"]
-    lines += [f"  {case.seconds:8.4f}s  {case.file}:{case.line}  {_visible(case.name)}\n"
+    lines += [f"  {case.seconds:8.4f}s  {_visible(case.file)}:{case.line}  {_visible(case.name)}\n"
               for case in shown]
     return "".join(lines)
 

@@ -197,3 +197,21 @@ def test_a_bad_id_is_refused_before_the_password_is_asked_for(centre: Path) -> N
     result = _run(centre, "add", "bad id!", "--role", "admin", password=None, input="")
     assert result.exit_code == 2 and "is not a user id" in result.output
     assert "Password" not in result.output
+
+
+def test_the_users_files_path_and_the_user_id_are_escaped_on_the_terminal(tmp_path: Path) -> None:
+    """A folder named with a terminal control sequence is shown escaped, never acted on."""
+    folder = tmp_path / "centre\x1b]0;owned\x07"
+    folder.mkdir()
+    (folder / "agents.toml").write_text(AGENTS, encoding="utf-8")
+    config = folder / "ccf.toml"
+    config.write_text('[agents]\nfile = "agents.toml"\n\n[console]\n'
+                      'users = "private/console-users.json"\n', encoding="utf-8")
+    outputs = [_run(config, "list").output]
+    outputs.append(_run(config, "add", "boss", "--role", "supervisor").output)
+    outputs.append(_run(config, "list").output)
+    outputs.append(_run(config, "password", "boss").output)
+    outputs.append(_run(config, "remove", "boss").output)
+    for output in outputs:
+        assert "\x1b" not in output and "\x07" not in output, output
+        assert "\\x1b]0;owned\\x07" in output, output

@@ -271,3 +271,14 @@ def test_a_set_up_line_given_twice_is_e303(tmp_path: Path, monkeypatch, what: st
     [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
     assert (diag["code"], diag["line"], diag["message"]) == ("E303", 14, message)
     assert diag["notes"] == [note]
+
+
+def test_the_slowest_tests_name_their_file_escaped(tmp_path: Path, monkeypatch) -> None:
+    one = '\ntest "welcome":\n  call from "+8613900000000"\n  expect played welcome\n'
+    (tmp_path / "d\x1b]0;x\x07esk.ccf").write_text(WELCOME_FLOW + one, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ccf("test", ".", "--durations", "0")
+    assert result.exit_code == 0, result.output
+    assert "slowest 1 test:" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout, result.stdout
+    assert "d\\x1b]0;x\\x07esk.ccf:" in result.stdout
