@@ -518,7 +518,7 @@ def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -
     from ccdsl.runtime.operations.trace import where_text
     from ccdsl.terminal_text import visible
 
-    where = where_text(result.loc, os.getcwd())
+    where = visible(where_text(result.loc, os.getcwd()))
     slow = f"  ({seconds:.2f}s)" if seconds >= SLOW_TEST_SECONDS else ""
     lines = [f"{'ok  ' if result.passed else 'FAIL'}  {where}  {visible(result.name)}{slow}\n"]
     if result.error:
