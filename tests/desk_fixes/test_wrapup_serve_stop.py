@@ -20,7 +20,7 @@ from ccdsl.runtime.operations import store_wrapups
 from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_wrapups import waiting_all
 from tests.console.desk_calls import store_call
-from tests.desk_fixes.test_wrapup_held_apart import WAIT_S, Lock, until
+from tests.desk_fixes.test_wrapup_held_apart import WAIT_S, until, wrapups_lock
 from tests.desk_fixes.test_wrapup_once import end_call
 
 BODY = {"agent": "zhang", "fields": {"reason": "order", "resolved": "yes"}}
@@ -44,7 +44,7 @@ def test_serve_stops_with_a_held_save_retrying_and_the_form_stays_unsaved(
         taken = await live.wrapups.submit("w1", BODY)
         running["w1"] = False
         end_call(rig, "w1")
-        with Lock(pg_url):
+        with wrapups_lock(pg_url):
             # as the FastAGI server reports a call's end
             live._call_ended(SimpleNamespace(info=SimpleNamespace(call_id="w1"),
                                              handed_back=False), None)

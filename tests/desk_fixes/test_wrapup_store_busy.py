@@ -17,7 +17,7 @@ from ccdsl.runtime.operations.store import CallStore
 from ccdsl.runtime.operations.store_errors import StoreBusy
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 from tests.console.desk_calls import store_call
-from tests.desk_fixes.test_wrapup_held_apart import Lock
+from tests.desk_fixes.test_wrapup_held_apart import wrapups_lock
 from tests.desk_fixes.test_wrapup_once import Crm
 
 BODY = {"agent": "zhang", "fields": {"reason": "order", "resolved": "yes"}}
@@ -31,7 +31,7 @@ def _short_store_waits(monkeypatch):
 def test_a_save_on_a_busy_store_raises_store_busy_and_stores_nothing(store_target) -> None:
     with CallStore(store_target, wait_s=0.25) as store:
         store_call(SimpleNamespace(store=store), "w1")
-        with Lock(store_target, "zhang"), pytest.raises(StoreBusy) as busy:
+        with wrapups_lock(store_target, "zhang"), pytest.raises(StoreBusy) as busy:
             store_wrapups.claim(store, "w1", {"reason": "order"}, None, "zhang")
         assert "save it again" not in str(busy.value)  # the reason only: callers say the rest
         assert store.call("w1")["wrapup"]["values"] is None
@@ -43,7 +43,7 @@ def test_the_desk_answers_503_save_it_again(store_target) -> None:
     with CallStore(store_target, wait_s=0.25) as store:
         store_call(SimpleNamespace(store=store), "w1")
         desk = WrapupDesk(store, crm, None)
-        with Lock(store_target, "zhang"):
+        with wrapups_lock(store_target, "zhang"):
             busy = asyncio.run(desk.submit("w1", BODY))
         assert store.call("w1")["wrapup"]["values"] is None
         again = asyncio.run(desk.submit("w1", BODY))
@@ -59,7 +59,7 @@ def test_ccf_wrapup_store_says_save_it_again_and_exits_1(store_target, tmp_path)
     with CallStore(store_target, wait_s=0.25) as store:
         store_call(SimpleNamespace(store=store), "w1")
     args = ("wrapup", "w1", "--store", store_target, "-f", "reason=order", "-f", "resolved=yes")
-    with Lock(store_target, "zhang"):
+    with wrapups_lock(store_target, "zhang"):
         busy = ccf(*args)
     assert busy.exit_code == 1, busy.output
     assert "error: the wrap-up of call w1 is not saved: the call store is busy" in busy.output
