@@ -39,10 +39,20 @@ def busy(exc: sqlite3.OperationalError) -> StoreBusy:
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all. Said as busy only when it is: a
     read-only file or a full disk is said as it is (saving again helps once it is mended)."""
+    what = "is busy" if passing(exc) else "could not take the write"
+    return StoreBusy(f"the call store {what}: {reason_of(exc)}")
+
+
+def passing(exc: sqlite3.OperationalError) -> bool:
+    """Whether the same read or write made again may go through: another writer's lock, a
+    conflict, a lost link (not a missing table, a read-only file or a full disk)."""
+    return contended(exc) or any(w in str(exc).lower() for w in _PASSING)
+
+
+def reason_of(exc: BaseException) -> str:
+    """The error's words on one line (PostgreSQL's come on several)."""
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    passing = contended(exc) or any(w in reason.lower() for w in _PASSING)
-    what = "is busy" if passing else "could not take the write"
-    return StoreBusy(f"the call store {what}: {reason or type(exc).__name__}")
+    return reason or type(exc).__name__
 
 
 def read_or_busy(read: Callable[..., T], *args: Any) -> T:
