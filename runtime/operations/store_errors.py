@@ -34,12 +34,13 @@ _PASSING = ("database is locked", "could not serialize", "deadlock", "statement 
             "connection", "connect again")
 
 
-def busy(exc: sqlite3.OperationalError) -> StoreBusy:
+def busy(exc: sqlite3.OperationalError, failed: str = "could not take the write") -> StoreBusy:
     """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all. Said as busy only when it is: a
-    read-only file or a full disk is said as it is (saving again helps once it is mended)."""
-    what = "is busy" if passing(exc) else "could not take the write"
+    read-only file or a full disk is said as it is, after `failed` (saving again helps once
+    it is mended)."""
+    what = "is busy" if passing(exc) else failed
     return StoreBusy(f"the call store {what}: {reason_of(exc)}")
 
 
@@ -57,8 +58,9 @@ def reason_of(exc: BaseException) -> str:
 
 def read_or_busy(read: Callable[..., T], *args: Any) -> T:
     """`read(*args)`, a read of the store a save makes first, with its operational error (a
-    PostgreSQL server lost, a connection not to be had) raised as the save's own: busy()."""
+    PostgreSQL server lost, a connection not to be had) raised as the save's own: busy(),
+    said as a read when it is not one that passes."""
     try:
         return read(*args)
     except sqlite3.OperationalError as exc:
-        raise busy(exc) from exc
+        raise busy(exc, "could not be read") from exc
