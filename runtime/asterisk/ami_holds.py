@@ -22,6 +22,7 @@ log = logging.getLogger("ccdsl.centre")
 OnHold = Callable[[str, bool], None]
 # CoreShowChannels' reply and its items
 Listed = tuple[AmiMessage, Sequence[AmiMessage]]
+ON_HOLD = "CHANNEL(onhold)"  # func_channel.c: "1" while the channel is held, else "0"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,6 @@ class Known:
 
     held: Mapping[str, tuple[str, str]]
     behind: frozenset[tuple[str, str]]
-ON_HOLD = "CHANNEL(onhold)"  # func_channel.c: "1" while the channel is held, else "0"
 
 
 def local_pair(channel: str, halves: tuple[str, ...] = (";1", ";2")) -> str | None:

@@ -24,7 +24,7 @@ from ccdsl.runtime.console.guard import (
 )
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
-from ccdsl.runtime.operations.store_errors import passing
+from ccdsl.runtime.operations.store_errors import passing, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,16 @@ def refused(request: Request, exc: Exception) -> Response:
 def store_unreachable(request: Request, exc: Exception) -> Response:
     """A read of the call store that failed as an operational error, which both back ends
     raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
-    its wait: 503, the reason, and to try again. Logged on one line: an outage, not a bug.
-    Any other (a missing table or column) is a fault of ours: the server's 500, traceback logged."""
-    if not isinstance(exc, sqlite3.OperationalError) or not passing(exc):
-        raise exc
-    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    said = f"the call store cannot be read now ({reason or type(exc).__name__}); try again shortly"
-    log.warning("%s %s: %s", request.method, request.url.path, said)
+    its wait: 503, the reason, and to try again, logged on one line (an outage, not a bug).
+    They raise it too for a missing table or column, which no retry mends: 503 and the
+    reason, logged with its traceback."""
+    again = passing(exc) if isinstance(exc, sqlite3.OperationalError) else False
+    said = f"the call store cannot be read now ({reason_of(exc)})"
+    if again:
+        said += "; try again shortly"
+        log.warning("%s %s: %s", request.method, request.url.path, said)
+    else:
+        log.error("%s %s: %s", request.method, request.url.path, said, exc_info=exc)
     if not wants_page(request):
         return reply(503, error=said)
     session = session_of(request)

@@ -34,26 +34,33 @@ _PASSING = ("database is locked", "could not serialize", "deadlock", "statement 
             "connection", "connect again")
 
 
-def passing(exc: sqlite3.OperationalError) -> bool:
-    """Whether the same statement may well work if made again: another writer's lock, a
-    conflict, a lost or refused connection (not a missing table, a read-only file, a full disk)."""
-    return contended(exc) or any(w in str(exc).lower() for w in _PASSING)
-
-
-def busy(exc: sqlite3.OperationalError) -> StoreBusy:
+def busy(exc: sqlite3.OperationalError, failed: str = "could not take the write") -> StoreBusy:
     """StoreBusy of a write's operational error. Both back ends raise sqlite3's class for
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all. Said as busy only when it is: a
-    read-only file or a full disk is said as it is (saving again helps once it is mended)."""
+    read-only file or a full disk is said as it is, after `failed` (saving again helps once
+    it is mended)."""
+    what = "is busy" if passing(exc) else failed
+    return StoreBusy(f"the call store {what}: {reason_of(exc)}")
+
+
+def passing(exc: sqlite3.OperationalError) -> bool:
+    """Whether the same read or write made again may go through: another writer's lock, a
+    conflict, a lost link (not a missing table, a read-only file or a full disk)."""
+    return contended(exc) or any(w in str(exc).lower() for w in _PASSING)
+
+
+def reason_of(exc: BaseException) -> str:
+    """The error's words on one line (PostgreSQL's come on several)."""
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    what = "is busy" if passing(exc) else "could not take the write"
-    return StoreBusy(f"the call store {what}: {reason or type(exc).__name__}")
+    return reason or type(exc).__name__
 
 
 def read_or_busy(read: Callable[..., T], *args: Any) -> T:
     """`read(*args)`, a read of the store a save makes first, with its operational error (a
-    PostgreSQL server lost, a connection not to be had) raised as the save's own: busy()."""
+    PostgreSQL server lost, a connection not to be had) raised as the save's own: busy(),
+    said as a read when it is not one that passes."""
     try:
         return read(*args)
     except sqlite3.OperationalError as exc:
-        raise busy(exc) from exc
+        raise busy(exc, "could not be read") from exc

@@ -28,14 +28,11 @@ log = logging.getLogger("ccdsl.store")
 # of the call; `ccf wrapup` and the API still take it.
 WINDOW_MS = 12 * 3600 * 1000
 CLAIM_WAIT_S = 10.0  # how long a claim waits for another writer's lock (then StoreBusy)
-UNSAVED_SQL = ("SELECT w.call_id FROM wrapups w JOIN calls c ON c.call_id = w.call_id "
-               "WHERE w.agent = ? AND w.entered IS NULL AND c.started_ms >= ? "
-               "ORDER BY c.started_ms DESC, w.call_id DESC LIMIT ?")
 ALL_UNSAVED_SQL = ("SELECT w.agent, w.call_id FROM wrapups w JOIN calls c "
                    "ON c.call_id = w.call_id WHERE w.entered IS NULL AND w.agent <> '' "
                    "AND c.started_ms >= ? ORDER BY c.started_ms, w.call_id")
-# many agents' forms at once (waiting_many): ?1 the agents' unsaved forms in the window (part
-# 1), ?3 the calls asked about with every agent's row of each (part 2), as waiting() reads them
+# agents' forms (waiting_many): ?1 the agents' unsaved forms in the window (part 1), ?3 the
+# calls asked about with every agent's row of each (part 2)
 MANY_SQL = ("SELECT 1 AS part, w.agent AS agent, w.call_id AS call_id, "
             "c.started_ms AS started_ms, c.outcome AS outcome, 0 AS saved "
             "FROM wrapups w JOIN calls c ON c.call_id = w.call_id WHERE w.entered IS NULL "
@@ -161,22 +158,7 @@ def waiting(store, agent: str, now_ms: int, known: Sequence[str] = (), *,
     filled in by the agent, started in the window), and which of `known` (the ids a desk
     holds) no longer do. Reads the database every worker shares, so each worker's desk
     shows the same forms; a call the store has not written yet is in neither."""
-    since = now_ms - window_ms
-    rows = store.query(UNSAVED_SQL, (agent, since, limit))
-    unsaved = tuple(reversed([str(r["call_id"]) for r in rows]))
-    rest = [c for c in dict.fromkeys(known) if c not in unsaved]
-    done: set[str] = set()
-    for start in range(0, len(rest), 500):
-        part = rest[start:start + 500]
-        for r in store.query("SELECT c.call_id, c.started_ms, c.outcome, w.agent, w.entered "
-                             "FROM calls c LEFT JOIN wrapups w ON w.call_id = c.call_id "
-                             f"AND w.agent = ? WHERE c.call_id IN ({', '.join('?' * len(part))})",
-                             (agent, *part)):
-            if (r["entered"] is not None
-                    or (r["started_ms"] is not None and r["started_ms"] < since)
-                    or (r["outcome"] is not None and r["agent"] is None)):
-                done.add(str(r["call_id"]))
-    return Waiting(unsaved, frozenset(done))
+    return waiting_many(store, {agent: known}, now_ms, limit=limit, window_ms=window_ms)[agent]
 
 
 def waiting_all(store, now_ms: int, *, limit: int,
@@ -193,8 +175,8 @@ def waiting_many(store, known: Mapping[str, Sequence[str]], now_ms: int, *, limi
                  window_ms: int = WINDOW_MS) -> dict[str, Waiting]:
     """waiting() of each agent of `known` (agent -> the ids that agent's desk holds), all in
     one read however many agents: what the desks of a floor's agents wrapping up read
-    again together. The ids and agents go as JSON arrays, so no count of them runs into
-    either back end's limit on a statement's parameters."""
+    again together, and waiting() itself for one. The ids and agents go as JSON arrays, so
+    no count of them runs into either back end's limit on a statement's parameters."""
     if not known:
         return {}
     since = now_ms - window_ms

@@ -27,6 +27,7 @@ def refused(call_id: str, already: str, said: str, agent: str | None) -> Outcome
 
 
 def not_saved(call_id: str, exc: StoreBusy) -> Outcome:
+    """A save the store could not take now (nothing stored): 503, to be saved again."""
     return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not saved: "
                          f"{exc}; save it again"})
 

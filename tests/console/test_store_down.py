@@ -78,15 +78,3 @@ def test_the_live_pages_go_on_while_the_store_is_down(
     assert "Traceback" not in caplog.text
     assert_answers_again(client, path, status)
 
-
-def test_an_error_of_ours_is_not_called_an_outage() -> None:
-    """A missing table or column is an OperationalError too in both drivers: not a store to try
-    again shortly but a fault, left to the server's 500 with its traceback logged."""
-    import sqlite3
-
-    from ccdsl.runtime.console.refusals import store_unreachable
-
-    for fault in ("no such column: wrapup_ms", "no such table: calls",
-                  "attempt to write a readonly database"):
-        with pytest.raises(sqlite3.OperationalError, match=fault.split(":")[0]):
-            store_unreachable(None, sqlite3.OperationalError(fault))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from ccdsl.runtime.operations.database.contention import Contended
-from ccdsl.runtime.operations.store_errors import busy
+from ccdsl.runtime.operations.store_errors import StoreBusy, busy, read_or_busy
 
 
 @pytest.mark.parametrize("exc", [
@@ -42,3 +42,22 @@ def test_a_real_lock_of_another_connection_is_busy(tmp_path) -> None:
         writer.execute("INSERT INTO t VALUES (1)")
     holder.rollback()
     assert str(busy(caught.value)).startswith("the call store is busy: ")
+
+
+def failing(exc: sqlite3.OperationalError):
+    def read(*args):
+        raise exc
+    return read
+
+
+def test_a_read_before_a_save_that_needs_mending_is_said_as_a_read() -> None:
+    with pytest.raises(StoreBusy) as caught:
+        read_or_busy(failing(sqlite3.OperationalError("no such table: calls")), "w1")
+    assert str(caught.value) == "the call store could not be read: no such table: calls"
+
+
+def test_a_read_before_a_save_that_passes_is_busy() -> None:
+    lost = sqlite3.OperationalError("PostgreSQL: the connection to the server was lost")
+    with pytest.raises(StoreBusy) as caught:
+        read_or_busy(failing(lost), "w1")
+    assert str(caught.value).startswith("the call store is busy: ")
