@@ -62,6 +62,9 @@ def test_calls_run_through_a_locked_store_and_are_written_after(tmp_path: Path,
         await until(lambda: on_disk(store, "SELECT count(*) FROM calls WHERE outcome = "
                                            "'hangup'")[0][0] == CALLS + 1,
                     "every record once the lock is gone", timeout=WAIT_S)
+        # the rows are in the file a moment before the writer hands its batch back (the
+        # commit, then `written` under the store's lock): drained, not at that instant
+        await until(lambda: live.store.backlog == 0, "the backlog drained", timeout=WAIT_S)
         backlog = live.store.backlog
         await live.stop(1.0)
         return reports, status, held_for, still_locked, backlog
