@@ -41,6 +41,7 @@ class TracePrinter:
 
     def __init__(self, fmt: TextFormat, root: str | None = None, width: int = 30) -> None:
         from ccdsl.runtime.operations import trace
+        from ccdsl.runtime.operations.trace_fold import Trace
 
         self.trace = trace
         self.fmt = fmt
@@ -49,6 +50,8 @@ class TracePrinter:
         self.start: datetime | None = None
         self.played: dict[int, int] = {}  # a prompt_played printed: its offset, its sounds
         self.early: set[int] = set()  # offsets of prompts printed before their event
+        # a looping call's repeats folded in the text trace (JSON keeps every event)
+        self.folder = Trace(write)
 
     def emit(self, event) -> None:
         if self.start is None:
@@ -63,8 +66,12 @@ class TracePrinter:
                 self.early.discard(offset)  # shown when the caller was asked
                 return
             self.played[offset] = len(data.get("sounds") or ())
-        write(self.trace.trace_line(event, self.start, root=self.root,
-                                    where_width=self.width) + "\n")
+        self.folder.add(*self.trace.trace_parts(event, self.start, root=self.root,
+                                                where_width=self.width))
+
+    def flush(self) -> None:
+        """Print the lines held back as a possible repeat (at the end of the call)."""
+        self.folder.flush()
 
     def before_question(self, heard: list[dict]) -> None:
         """Print, as trace lines, the sounds heard that no printed event
@@ -81,6 +88,7 @@ class TracePrinter:
                 covered -= 1
                 continue
             pending.append(sound)
+        self.folder.flush()  # the caller reads every line before being asked
         if not pending:
             return
         offset = pending[0]["at"]
@@ -88,8 +96,9 @@ class TracePrinter:
         self.played[offset] = len(pending)
         sounds = [{k: s.get(k) for k in ("kind", "text", "language")} for s in pending]
         line = self.trace.describe("prompt_played", {"sounds": sounds, "prompt": None})
-        write(f"{self.trace.offset_text(offset)}  {'':<{self.width}} "
-              f"{self.trace.visible(line)}\n")
+        self.folder.add(self.trace.offset_text(offset),
+                        f"  {'':<{self.width}} {self.trace.visible(line)}")
+        self.folder.flush()
 
 
 # ---- the command ---------------------------------------------------------------------
@@ -236,6 +245,8 @@ def simulate(
             sounds_dir=sounds_dir)
     except InputError as exc:
         raise bad(str(exc)) from None
+    finally:
+        printer.flush()  # the lines held back as a possible repeat
     if ask is not None and ask.interrupted:
         raise typer.Exit(INTERRUPTED)
 

@@ -448,7 +448,8 @@ def _case_of(run: FlowRun, result, seconds: float, verbose: bool, root: str):
         outcome = FAILED
         failures = tuple(failure(o.expectation.describe(), _where(o), str(o.happened))
                          for o in result.outcomes if not o.passed)
-    trace = render_trace(result.events, root=root) \
+    # every event in the reports (JSON, JUnit); the text printed folds its repeats
+    trace = render_trace(result.events, root=root, fold=False) \
         if result.events and (verbose or not result.passed) else ""
     return CaseReport(display_path(run.path, root),
                       display_path(result.loc.get("file", run.path), root), result.name,
@@ -541,8 +542,10 @@ def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -
         lines.append(_indent(quote_line(exp.loc, sources,
                                         note=f"happened: {visible(outcome.happened)}")))
     if trace:
+        from ccdsl.runtime.operations.trace_fold import folded_trace
+
         lines.append("    trace:\n")
-        lines.append(_indent(trace, "      "))
+        lines.append(_indent(folded_trace(trace), "      "))
     return "".join(lines)
 
 

@@ -108,6 +108,7 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
                 "call_id": status.call_id if status else None,
                 "held": bool(status and status.held),
                 "held_seconds": status.held_seconds(now) if status else None,
+                "held_by": list(status.holders) if status and status.held else [],
                 "seconds": status.seconds(now) if status else None,
                 "console": consoles.get(agent.id, 0),
                 "queues": ", ".join(agent.queues or ()),

@@ -111,7 +111,8 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
     """The board at `now`, with today's figures per queue (WallBoard.today); `status` this
     worker's, `peers` the other workers' (wall_peers.py): their calls join this one's and a
     queue's wait is the longest any saw (status_merge.merged). A hold is timed from when
-    the desk held the call (held_seconds; the agents page reads the same). `consoles`: each
+    the desk held the call (held_seconds; the agents page reads the same); held_by says who
+    holds it ("console", "phone": a phone's hold is resumed only on the phone). `consoles`: each
     agent's open console sessions (consoles_of), so the agents page's Console column is live."""
     own = own_api(ctx)
     if own:
@@ -131,6 +132,7 @@ def wall_snapshot(ctx: ConsoleContext, now: datetime, today: dict[str, dict[str,
                        "seconds": s.seconds(now),
                        "held": s.held,
                        "held_seconds": s.held_seconds(now),
+                       "held_by": list(s.holders) if s.held else [],
                        "call_id": s.call_id,
                        "caller": call.get("caller") if call else None,
                        "step": call.get("step") if call else None,

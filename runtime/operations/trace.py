@@ -223,9 +223,16 @@ def trace_line(event, start: datetime | None, *, root: str | None = None,
     """One line whatever the event holds: what it says is a caller's number,
     a CRM name, a peer's answer, escaped as a whole (describe() itself
     writes no line breaks or control characters)."""
+    return "".join(trace_parts(event, start, root=root, where_width=where_width))
+
+
+def trace_parts(event, start: datetime | None, *, root: str | None = None,
+                where_width: int = 30) -> tuple[str, str]:
+    """trace_line as its offset and the rest (where and what): lines whose rest is the same
+    repeat one another (trace_fold.py)."""
     where = visible(where_text(event.loc, root))
-    return (f"{offset_text(_offset_ms(event.at, start))}  {where:<{where_width}} "
-            f"{visible(describe(event.kind, event.data))}").rstrip()
+    return (offset_text(_offset_ms(event.at, start)),
+            f"  {where:<{where_width}} {visible(describe(event.kind, event.data))}".rstrip())
 
 
 def trace_json(event, start: datetime | None) -> str:
@@ -239,13 +246,20 @@ def trace_json(event, start: datetime | None) -> str:
     }, ensure_ascii=False, sort_keys=False)
 
 
-def render_trace(events, *, root: str | None = None, indent: str = "") -> str:
-    """A whole call's trace, one line per event."""
+def render_trace(events, *, root: str | None = None, indent: str = "",
+                 fold: bool = True) -> str:
+    """A whole call's trace, one line per event, its repeats folded unless `fold` is False
+    (trace_fold.py: a call looping until it was cut off reads as one round and how many
+    more; a JSON report keeps every line)."""
+    from ccdsl.runtime.operations.trace_fold import folded
+
     events = list(events)
     start = events[0].at if events else None
     width = where_width({e.loc["file"] for e in events if e.loc and e.loc.get("file")}, root)
-    return "".join(f"{indent}{trace_line(e, start, root=root, where_width=width)}\n"
-                   for e in events)
+    parts = [trace_parts(e, start, root=root, where_width=width) for e in events]
+    if fold:
+        return folded(parts, indent)
+    return "".join(f"{indent}{offset}{rest}\n" for offset, rest in parts)
 
 
 # ---- one call from the call store (`ccf calls show`) ----------------------------------

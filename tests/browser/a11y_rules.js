@@ -42,6 +42,10 @@
     const wide = [...n.rows].some((r) => r.cells.length > 1);
     if (wide && !n.querySelector('th')) found.push('table without headers: ' + what(n));
     if (n.tHead && !n.tHead.querySelector('th')) found.push('table head without th: ' + what(n));
+    // a table's own name (its heading's, through aria-labelledby, or a caption): a screen
+    // reader's list of tables says which is which
+    const caption = n.caption ? n.caption.textContent.trim() : '';
+    if (!said(n) && !caption) found.push('table without a name: ' + what(n));
   }
   const controls = 'a, button, input, select, textarea, label, summary, audio, video, [role=button], [tabindex]';
   for (const n of document.querySelectorAll('body *')) {

@@ -12,7 +12,7 @@ CUSTOMER = {"kind": "customer", "id": "C5005", "name": "Li Ming", "tier": "VIP"}
 
 
 def crm_rows(page: str) -> list[str]:
-    table = page[page.index('<table id="crm">'):page.index("</table>")]
+    table = page[page.index('<table id="crm"'):page.index("</table>")]
     return re.findall(r"<th[^>]*>([^<]*)</th>", table)
 
 

@@ -84,7 +84,7 @@ def test_the_html_report_has_their_tables_and_charts(store: str) -> None:
     result = ccf("report", "--store", store, "--format", "html")
     assert result.exit_code == 0, result.output
     page = result.stdout
-    assert '<table id="table-queue_choices">' in page and '<table id="table-callbacks">' in page
+    assert '<table id="table-queue_choices" ' in page and '<table id="table-callbacks" ' in page
     assert "service: 0" in page  # a bar per queue and key
 
 

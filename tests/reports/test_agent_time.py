@@ -210,8 +210,8 @@ def test_json_text_and_html(store: str, tmp_path: Path) -> None:
     result = ccf("report", "--store", store, "-f", "html", "-o", str(page), *span)
     assert result.exit_code == 0, result.output
     html = page.read_text(encoding="utf-8")
-    assert '<table id="table-agent_time">' in html
-    assert '<table id="table-agent_pauses">' in html
+    assert '<table id="table-agent_time" aria-labelledby="title-agent_time">' in html
+    assert '<table id="table-agent_pauses" aria-labelledby="title-agent_pauses">' in html
     assert "<td>training</td>" in html
 
 

@@ -132,7 +132,8 @@ def test_html_file(store: str, tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     for name in ("summary", "calls", "queues", "agents", "nodes", "choices"):
-        assert f'<table id="table-{name}">' in page
+        # named by its section's heading (the nodes' steps by their own h3 too)
+        assert f'<table id="table-{name}" aria-labelledby="title-{name}' in page
     assert page.count("<svg") == 6  # every section but the summary has a chart
     assert "<script" not in page
     # self-contained: nothing fetched (the only URL is the SVG namespace)

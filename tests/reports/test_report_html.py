@@ -43,15 +43,16 @@ def page(report) -> str:
 def charts(page: str) -> dict[str, ET.Element]:
     """Each section's chart, parsed, by section name."""
     found = {}
-    for name, svg in re.findall(r'<section id="(\w+)"><h2>[^<]*</h2>\s*<figure>(<svg.*?</svg>)',
-                                page, re.S):
+    for name, svg in re.findall(r'<section id="(\w+)"><h2 id="title-\1">[^<]*</h2>\s*'
+                                r"<figure>(<svg.*?</svg>)", page, re.S):
         found[name] = ET.fromstring(svg)
     return found
 
 
 def table(page: str, name: str) -> list[dict[str, str]]:
     """A table of the page as rows keyed by its column titles."""
-    html = re.search(rf'<table id="table-{name}">.*?</table>', page, re.S).group(0)
+    html = re.search(rf'<table id="table-{name}" aria-labelledby="[^"]*">.*?</table>', page,
+                     re.S).group(0)
     root = ET.fromstring(html)
     heads = [th.text for th in root.iter("th")]
     return [dict(zip(heads, ["".join(td.itertext()) for td in tr.iter("td")], strict=True))
@@ -205,3 +206,22 @@ def test_one_days_hours_are_written_once_with_the_day_in_the_heading(page: str) 
         rows = table(page, name)
         assert len(rows) == 24
         assert [r[f"Hour ({busy.DAY})"] for r in rows][8:10] == ["08:00", "09:00"]
+
+
+def test_every_table_is_named_by_its_headings(page: str) -> None:
+    """A screen reader's list of tables names each one: by its section's heading, and a part
+    of the nodes section by that heading and its own (aria-labelledby)."""
+    headings = dict(re.findall(r'<h[23] id="([^"]+)">([^<]*)</h[23]>', page))
+    names = {}
+    for table_id, labelled in re.findall(r'<table id="table-([^"]+)" aria-labelledby="([^"]+)">',
+                                         page):
+        names[table_id] = " ".join(headings[i] for i in labelled.split())
+    assert len(names) == page.count("<table")
+    for section in re.findall(r'<section id="(\w+)">(.*?)</section>', page, re.S):
+        title = re.search(r"<h2[^>]*>([^<]*)</h2>", section[1])[1]
+        for table_id in re.findall(r'<table id="table-([^"]+)"', section[1]):
+            assert names[table_id].startswith(title), (table_id, names[table_id])
+    assert names["queues"] == "Per queue"
+    assert names["nodes"].endswith(" Steps and menus")
+    assert names["nodes-queue"].endswith(" Waits in queues")
+    assert names["nodes-handler"].endswith(" Handlers (on start, on hangup, ...)")

@@ -23,7 +23,8 @@ document.addEventListener("submit", (e) => {
     const cell = row.querySelector("td.state");
     cell.className = "state state-" + a.state + (a.held ? " held" : "");
     cell.replaceChildren(ccf.stateWords(a) + " ",
-                         ccf.el("small", {class: "muted", text: "(" + ccf.clock(ccf.stateSeconds(a)) + ")"}));
+                         ccf.el("small", {class: "muted", text: "(" + ccf.clock(ccf.stateSeconds(a)) + ")"}),
+                         ccf.heldBy(a));
     const form = (name) => row.querySelector('form[data-form="' + name + '"]') || {};
     const busy = BUSY.includes(a.state);
     form("logout").hidden = a.state === "logged_out";

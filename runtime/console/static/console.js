@@ -114,6 +114,13 @@ const ccf = {
     return (a.state === "wrapup" ? "wrap-up" : a.state.replace("_", " ")) + (a.reason ? ": " + a.reason : "");
   },
 
+  // who holds a held caller, after its time ("on hold (1:05) by the phone"): a phone's hold
+  // is resumed only on the phone, so a supervisor reads whose it is (words, not colour)
+  heldBy(a) {
+    const who = a.held && Array.isArray(a.held_by) ? a.held_by : [];
+    return who.length ? " by the " + who.join(" and the ") : "";
+  },
+
   stateSeconds(a) { return a.held ? (a.held_seconds || 0) : a.seconds; },
 
   clock(seconds) {

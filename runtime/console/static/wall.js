@@ -51,7 +51,7 @@
 
   function agents(list) {
     body("wall-agents", list.map((a) => {
-      const state = ccf.stateWords(a) + " (" + ccf.clock(ccf.stateSeconds(a)) + ")";
+      const state = ccf.stateWords(a) + " (" + ccf.clock(ccf.stateSeconds(a)) + ")" + ccf.heldBy(a);
       return el("tr", {"data-agent": a.id},
         el("td", {class: "lead"}, a.name + " ", el("small", {class: "muted", text: a.id})),
         el("td", {class: "state-" + a.state + (a.held ? " held" : "") + " nowrap", "data-label": "State", text: state}),

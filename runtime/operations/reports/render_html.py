@@ -139,7 +139,17 @@ def one_day(section: Section) -> tuple[list[str], list[list[str]]]:
     return titles, rows
 
 
-def table(section: Section, rows: list[tuple] | None = None, suffix: str = "") -> str:
+def title_id(section: Section, suffix: str | None = None) -> str:
+    """The id of the section's heading (suffix None), or of its part's (the nodes' h3s):
+    a table is named by them (aria-labelledby), as a screen reader announces it."""
+    own = "" if suffix is None else suffix or "-steps"
+    return f"title-{section.name}{own}"
+
+
+def table(section: Section, rows: list[tuple] | None = None, suffix: str = "",
+          named: str | None = None) -> str:
+    """The section's table (or its part's rows), named by `named` (ids of headings) or by
+    the section's heading."""
     if rows is None:
         titles, shown = one_day(section)
     else:
@@ -155,7 +165,8 @@ def table(section: Section, rows: list[tuple] | None = None, suffix: str = "") -
             f"<td{'' if c.kind == 'text' else NUMBER}>{escape(v)}</td>"
             for c, v in zip(section.columns, row, strict=True))
         body.append(f"<tr>{cells}</tr>")
-    return (f'<div class="wide"><table id="table-{section.name}{suffix}"><thead><tr>{head}'
+    return (f'<div class="wide"><table id="table-{section.name}{suffix}" '
+            f'aria-labelledby="{named or title_id(section)}"><thead><tr>{head}'
             f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -164,7 +175,8 @@ def figures(section: Section) -> str:
     body = "".join(f"<tr><th>{escape(c.title)}</th><td{'' if c.kind == 'text' else NUMBER}>"
                    f"{escape(show(c.kind, v))}</td></tr>"
                    for c, v in zip(section.columns, section.rows[0], strict=True))
-    return f'<div class="wide"><table id="table-{section.name}"><tbody>{body}</tbody></table></div>'
+    return (f'<div class="wide"><table id="table-{section.name}" '
+            f'aria-labelledby="{title_id(section)}"><tbody>{body}</tbody></table></div>')
 
 
 T = TypeVar("T")
@@ -188,7 +200,9 @@ def node_parts(section: Section, shown: Sequence[T]) -> list[tuple[str, str, lis
 
 def _nodes(section: Section) -> list[str]:
     return [html for suffix, title, rows in node_parts(section, section.rows)
-            for html in (f"<h3>{escape(title)}</h3>", table(section, rows, suffix))]
+            for html in (f'<h3 id="{title_id(section, suffix)}">{escape(title)}</h3>',
+                         table(section, rows, suffix,
+                               f"{title_id(section)} {title_id(section, suffix)}"))]
 
 
 NO_STATES = ("<p class=\"empty\">No agent states recorded: the console records them when "
@@ -211,7 +225,8 @@ def render(report: Report, *,
              f'<p class="covers">{escape(counts)}</p><div class="graph">{markup}</div></section>'
              for flow, (counts, markup) in graphs.items()]
     for section in report.sections:
-        parts.append(f'<section id="{section.name}"><h2>{escape(section.title)}</h2>')
+        parts.append(f'<section id="{section.name}">'
+                     f'<h2 id="{title_id(section)}">{escape(section.title)}</h2>')
         drawn = chart(section)
         if drawn:
             parts.append(f"<figure>{drawn}</figure>")
