@@ -42,8 +42,7 @@ from ccdsl.runtime.operations.store_record import (
     apply,
     close_node,
     dumps,
-    encode_json,
-    event_json,
+    event_element,
     recordings_done,
 )
 from ccdsl.runtime.operations.store_runs import Process, end_run, open_run, this_process
@@ -115,7 +114,7 @@ class CallStore:
         self._claims = Claims(CLAIMS_KEPT)
         self._reserved: set[str] = set()  # ids whose row reserve_call_id inserted
         self._stamp_of: datetime | None = None  # the last event time converted, and its forms
-        self._stamp: tuple[str, int, str] = ("", 0, "")
+        self._stamp: tuple[str, int] = ("", 0)
         self._me: Process = this_process()
         self._run_id: int | None = None
         self._run_lock = threading.Lock()
@@ -191,9 +190,8 @@ class CallStore:
             call_id, kind, at, data = event.call_id, event.kind, event.at, event.data
             # events of one moment share their times: convert each instant once
             if at is not self._stamp_of:
-                iso = utc_text(at)
-                self._stamp_of, self._stamp = at, (iso, _ms(at), encode_json(iso))
-            iso, ms, at_json = self._stamp
+                self._stamp_of, self._stamp = at, (utc_text(at), _ms(at))
+            iso, ms = self._stamp
             q = self._q
             call = self._calls.get(call_id)
             folds = kind in FOLDS
@@ -214,7 +212,7 @@ class CallStore:
             seq = event.seq
             if (folds or q.event_rows + len(q.centre) + q.inflight_rows < BACKLOG_ROWS
                     or not q.full(BACKLOG_ROWS, "events")):
-                element = event_json(seq, at_json, ms, kind, step, event.loc, data)
+                element = event_element(seq, iso, ms, kind, step, event.loc, data)
                 queued = q.events.get(stored_id)
                 if queued is None:
                     q.events[stored_id] = [seq, element]

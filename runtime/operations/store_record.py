@@ -6,6 +6,7 @@ Pure data: must not touch SQLite; runtime/operations/store.py writes what this b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,11 @@ from operator import itemgetter
 from typing import Any
 
 from ccdsl.runtime.core.values import to_json
+
+try:  # a compiled encoder, used where its text is json's (event_json); json's where not
+    import orjson
+except ImportError:  # pragma: no cover - a dependency; the store works without it, slower
+    orjson = None  # type: ignore[assignment]
 
 # Kinds after which a still-ringing agent offer counts as missed: the call
 # moved on without that agent answering. (FOLDS, below, folds the kinds
@@ -59,16 +65,53 @@ _TEXT_JSON: dict[Any, str] = {None: "null"}
 _TEXTS_KEPT = 4096
 
 
+# what orjson writes as json would, else it raises: datetimes, dataclasses and subclasses of
+# the JSON types go to _not_plain (to_json's values), and so does a key that is no text
+_FAST_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                 | orjson.OPT_PASSTHROUGH_SUBCLASS) if orjson is not None else 0
+# the numbers orjson writes otherwise, those from 1e-9 to 1e-4 (json's 1e-05, 3e-07; orjson's
+# 0.00001, 3e-7): an array that may hold one is made again by json
+_SMALL_NUMBER = re.compile(rb"[0-9]e-[0-9]|0\.0000")
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
 def event_json(seq: int, at_json: str, ms: int, kind: str, step: str | None,
                loc: Mapping[str, Any] | None, data: Any) -> str:
+    """event_element with the event's time given as JSON text."""
+    return event_element(seq, json.loads(at_json), ms, kind, step, loc, data)
+
+
+def event_element(seq: int, at: str, ms: int, kind: str, step: str | None,
+                  loc: Mapping[str, Any] | None, data: Any) -> str:
     """One event as its event_batches element: the JSON array of EVENT_COLUMNS
-    but call_id (`at_json`: its time already as JSON, shared by the events of a
-    moment), as `encode_json` would write it (its data as `dumps`). Built as
-    text: encoding the list costs twice as much as encoding the data alone."""
+    but call_id (`at`: its time as stored), as `encode_json` would write it (its
+    data as `dumps`). orjson writes the whole array where its text is json's;
+    where it may not be, the array is built as text around json's encoding of
+    the data (encoding the list with json costs twice as much as encoding the
+    data alone). A float that is not finite, which no source of event data
+    lets through, orjson writes as null where json would refuse the event; a
+    plain Enum (not a StrEnum or IntEnum; none is emitted) as its value."""
     if loc:
         file, line, col = loc.get("file"), loc.get("line"), loc.get("column")
     else:
         file = line = col = None
+    if orjson is not None:
+        try:
+            out = orjson.dumps([seq, at, ms, kind, step, file, line, col, data], _not_plain,
+                               _FAST_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: a value only json writes
+            pass
+        else:
+            if (b"e-" not in out and b"0.0000" not in out) or _SMALL_NUMBER.search(out) is None:
+                return out.decode()
+    return _event_text(seq, encode_json(at), ms, kind, step, file, line, col, data)
+
+
+def _event_text(seq: int, at_json: str, ms: int, kind: str, step: str | None, file: Any,
+                line: Any, col: Any, data: Any) -> str:
     texts = _TEXT_JSON
     try:
         return (f"[{seq if type(seq) is int else encode_json(seq)},{at_json},{ms},"

@@ -41,6 +41,7 @@ log = logging.getLogger("ccdsl.store")
 RETRY_S = (0.1, 2.0)
 BUSY_MS = 200
 _PREVIOUS = CALL_COLUMNS.index("previous_call")
+_VISIT_TABLES = ("node_visits", "queue_visits", "agent_legs")  # the rollups' tables of rows
 
 
 @dataclass
@@ -355,7 +356,11 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
     if batch.visits.get("wrapups"):  # the forms asked for, before their values
         db.executemany(ASKED_SQL, batch.visits["wrapups"])
     # before the wrap-ups: a wrap-up moves the rollups of a call already in them
-    (rollup.rebuild_calls if keeping else rollup.calls_ended)(db, ended or [])
+    if keeping:
+        rollup.rebuild_calls(db, ended or [])
+    else:  # the ended calls' visits are all in this batch: _resolve gave a taken id a new one
+        rollup.calls_ended(db, ended or [], frozenset(
+            table for table in _VISIT_TABLES if not batch.visits.get(table)))
     for call_id, values, wrapup_ms, agent in batch.wrapups:
         store_wrapups.write(db, call_id, values, wrapup_ms, agent)
     if batch.centre:
