@@ -351,7 +351,43 @@ class AgiSession:
             # timer per command was a large share of a call's server time
             if wire.backed_up():
                 await self._drain(verb)
-            reply = await self._reply(verb, limit)
+            watch, task, cancelling = self._arm(limit)
+            # the reply is read here, not by a coroutine of its own: one
+            # coroutine less on every command
+            try:
+                while True:  # the lines already here are taken without a wait
+                    try:
+                        raw = wire.take_line()
+                    except _WIRE_ERRORS as exc:
+                        raise _read_failure(exc) from None
+                    if raw is None:  # the reply is not here yet: the one wait of a command
+                        await wire.readable()
+                        continue
+                    reply = _reply_of(raw)
+                    if reply.__class__ is AgiReply:
+                        break
+                    if reply == "HANGUP":
+                        self.hung_up = True  # unsolicited: never the reply
+                    else:
+                        reply = await self._usage_block(reply)
+                        break
+            except asyncio.CancelledError:
+                # its deadline cancels this task when it passes (as asyncio.timeout
+                # would, without a timer of its own per command)
+                if not self._expired or task.uncancel() > cancelling:
+                    raise  # not ours, or cancelled for another reason as well
+                self._broken = f"no reply to {verb} within {limit:g} s: the peer went quiet"
+                self._quiet_peer(verb, limit)
+                raise AgiReplyTimeout(self._broken, service="asterisk",
+                                      timed_out=True) from None
+            except AgiConnectionClosed:
+                self.hung_up = True
+                raise
+            except AgiProtocolError as exc:
+                self._broken = str(exc)
+                raise
+            finally:
+                watch.disarm(self)
         except asyncio.CancelledError:
             # stopped half-way: a reply may still come and would answer the next command
             self._broken = f"{verb} was cancelled before its reply"
@@ -375,10 +411,10 @@ class AgiSession:
             self._broken = f"{verb} could not be sent within {WRITE_TIMEOUT_S:g} s"
             raise AgiProtocolError(self._broken) from None
 
-    async def _reply(self, verb: str, limit: float) -> AgiReply:
-        """The reply, due within `limit` seconds: its deadline cancels this
-        task when it passes (as asyncio.timeout would, without a timer of
-        its own per command)."""
+    def _arm(self, limit: float) -> tuple[ReplyDeadlines, asyncio.Task, int]:
+        """The reply is due within `limit` seconds: its deadline armed on the
+        loop's deadlines, with the task it cancels and that task's count of
+        cancellations asked for so far."""
         watch = self._deadlines
         if watch is None:
             watch = self._deadlines = deadlines(asyncio.get_running_loop())
@@ -387,38 +423,8 @@ class AgiSession:
             raise RuntimeError("an AGI command must be sent from a task")
         cancelling = task.cancelling()
         self._expired = False
-        wire = self.wire
         watch.arm(self, watch.now() + limit, task, self._expire)
-        try:
-            while True:  # the lines already here are taken without a wait
-                try:
-                    raw = wire.take_line()
-                except _WIRE_ERRORS as exc:
-                    raise _read_failure(exc) from None
-                if raw is None:  # the reply is not here yet: the one wait of a command
-                    await wire.readable()
-                    continue
-                reply = _reply_of(raw)
-                if reply.__class__ is AgiReply:
-                    return reply
-                if reply == "HANGUP":
-                    self.hung_up = True  # unsolicited: never the reply
-                else:
-                    return await self._usage_block(reply)
-        except asyncio.CancelledError:
-            if not self._expired or task.uncancel() > cancelling:
-                raise  # not ours, or cancelled for another reason as well
-            self._broken = f"no reply to {verb} within {limit:g} s: the peer went quiet"
-            self._quiet_peer(verb, limit)
-            raise AgiReplyTimeout(self._broken, service="asterisk", timed_out=True) from None
-        except AgiConnectionClosed:
-            self.hung_up = True
-            raise
-        except AgiProtocolError as exc:
-            self._broken = str(exc)
-            raise
-        finally:
-            watch.disarm(self)
+        return watch, task, cancelling
 
     def _expire(self) -> None:
         self._expired = True

@@ -236,8 +236,11 @@ class AgiChannel(AgiAgents):
             key = "hangup"
             raise
         finally:
-            self._note("heard", kind=sound.kind, text=sound.text, language=sound.language,
-                       ms=self._ms_since(start), interrupted_by=key, at=at, file=file)
+            # _note's entry, made in place: two calls fewer on every prompt
+            self.log.entries.append(("heard", {
+                "kind": sound.kind, "text": sound.text, "language": sound.language,
+                "ms": max(0, round((self.clock.now() - start) / ONE_MS)),
+                "interrupted_by": key, "at": at, "file": file}))
         return key
 
     async def _missing_or_gone(self, sound: Sound, file: str) -> None:

@@ -204,9 +204,12 @@ class AgiLine:
             # still try, and its commands fail the same way
             raise self._protocol_error(f"Asterisk's answer to `{verb}` cannot be used: "
                                        f"{visible(exc)}") from None
-        if reply.code == 511:
+        code = reply.code
+        if code == 200 and reply.value in results:
+            return reply  # nearly every reply: asked here, not of agi_results.problem
+        if code == 511:
             self._hung_up(verb)
-        if reply.code in (510, 520):
+        if code in (510, 520):
             first = reply.text.split("\n", 1)[0]
             raise ExternalError(f"Asterisk refused `{verb}`: {first}", service="asterisk")
         why = agi_results.problem(reply, results)

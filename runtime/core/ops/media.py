@@ -21,6 +21,7 @@ from ccdsl.runtime.core.evaluate import (
     evaluate,
     is_number,
     kind_of,
+    literal,
     truthy,
     value_of_leaf,
 )
@@ -77,7 +78,16 @@ async def sounds_of(rt: CallRuntime, source: dict | None, frame: Frame,
     if "tts" in source:
         return [Sound("tts", await tts_text(source["tts"], frame, loc, rt.language),
                       rt.language)], None
-    text = to_text(await evaluate(source["file"], frame, loc))
+    expr = source["file"]
+    if "lit" in expr:
+        # a file named by a literal is the same Sound on every call in this
+        # language: made once per program, as a literal prompt's is
+        key = ("file", expr["type"], expr["lit"], rt.language)
+        sound = rt.program.memo.get(key)
+        if sound is None:
+            sound = rt.program.memo[key] = Sound("file", to_text(literal(expr)), rt.language)
+        return [sound], None
+    text = to_text(await evaluate(expr, frame, loc))
     return [Sound("file", text, rt.language)], None
 
 
