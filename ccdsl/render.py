@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from ccdsl import json_text
 from ccdsl.diagnostics import Diagnostic, Severity
 from ccdsl.source import SourceFile, Span
+from ccdsl.terminal_text import shown_char
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
 TAB_WIDTH = 4
@@ -45,12 +46,22 @@ def display_path(path: str, root: str | None) -> str:
 
 def _width(ch: str) -> int:
     # East Asian wide characters take two terminal cells, so a caret under
-    # Chinese prompt text must move two cells per character.
+    # Chinese prompt text must move two cells per character; a control character
+    # is quoted as its escape (`\x1b`), never acted on, and takes its escape's cells.
     if ch == "\t":
         return TAB_WIDTH
+    shown = shown_char(ch)
+    if shown != ch:
+        return len(shown)
     if unicodedata.combining(ch):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _quoted(text: str) -> str:
+    """A source line as the terminal shows it under the caret: tabs as spaces, control
+    characters (an escape sequence in a comment or a string) as their escapes."""
+    return "".join(" " * TAB_WIDTH if ch == "\t" else shown_char(ch) for ch in text)
 
 
 def _cells(text: str) -> int:
@@ -121,7 +132,7 @@ def render_text_one(diag: Diagnostic, sources: Mapping[str, SourceFile], *,
             end_column=min(span.end_column - first, len(text) + 1)), text)
         bar = style("gutter", "|")
         lines.append(f"{gutter} {bar}")
-        shown = text.replace("\t", " " * TAB_WIDTH).rstrip()
+        shown = _quoted(text).rstrip()
         lines.append(f"{style('gutter', str(span.line))} {bar} {shown}".rstrip())
         lines.append(f"{gutter} {bar} {' ' * before}{style(sev, '^' * length)}")
     for label, texts in (("help", (diag.help,) if diag.help else ()), ("note", diag.notes)):

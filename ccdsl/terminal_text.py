@@ -22,9 +22,7 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return _escape_char(match.group())
 
 
 def visible(value: Any) -> str:
@@ -36,3 +34,13 @@ def visible(value: Any) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_escape, text)
+
+
+def shown_char(char: str) -> str:
+    """One character as `visible` shows it: itself, or its escape."""
+    return _escape_char(char) if _UNSAFE.match(char) else char
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

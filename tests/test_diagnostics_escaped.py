@@ -40,3 +40,33 @@ def test_json_keeps_the_file_name_as_it_is(folder: Path) -> None:
     # data for tools, not a terminal: the name a program opens the file by
     [diag] = json.loads(ccf("validate", ".", "--format", "json").stdout)
     assert Path(diag["file"]).name == NAME
+
+
+def test_the_quoted_source_line_shows_a_control_character_escaped_with_the_caret_under_the_span(
+        tmp_path: Path, monkeypatch) -> None:
+    # an escape sequence in a comment of a flow from elsewhere must not drive the terminal when
+    # the line is quoted; the caret stays under the misspelt name, past the longer escape
+    flow = WELCOME_FLOW.replace("  play welcome", "  play welcom  # \x1b]0;owned\x07")
+    (tmp_path / "desk.ccf").write_text(flow, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    said = ccf("validate", ".").output
+    assert "\x1b" not in said and "\x07" not in said, said
+    quoted = next(line for line in said.splitlines() if "play welcom" in line)
+    assert quoted.endswith("play welcom  # \\x1b]0;owned\\x07")
+    caret = said.splitlines()[said.splitlines().index(quoted) + 1]
+    assert caret.index("^") == quoted.index("welcom") and caret.count("^") == len("welcom")
+
+
+def test_a_control_character_before_the_span_moves_the_caret_by_its_escape() -> None:
+    from ccdsl.diagnostics import Diagnostic, Severity
+    from ccdsl.render import render_text_one
+    from ccdsl.source import SourceFile, Span
+
+    source = SourceFile("f.ccf", 'flow f:\n  title "\x1b[2Jx" bad\n')
+    column = source.text.splitlines()[1].index("bad") + 1
+    diag = Diagnostic("E100", "unexpected", Span("f.ccf", 2, column, 2, column + 3),
+                      severity=Severity.ERROR)
+    lines = render_text_one(diag, {"f.ccf": source}).splitlines()
+    quoted = next(line for line in lines if "bad" in line)
+    assert "\x1b" not in quoted and '"\\x1b[2Jx" bad' in quoted
+    assert lines[lines.index(quoted) + 1].index("^^^") == quoted.index("bad")
