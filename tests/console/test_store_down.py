@@ -38,6 +38,17 @@ def pg_console(tmp_path, pg_url, monkeypatch):
     console.close()
 
 
+def asked_while_down(client, path: str, cluster, caplog):
+    """The answer to GET `path` with the cluster halted (started again after, whatever
+    happened), what was logged captured from warnings up."""
+    cluster.halt()
+    try:
+        with caplog.at_level(logging.WARNING):
+            return client.get(path, timeout=60)
+    finally:
+        cluster.start_again()
+
+
 # the pages that go on without the store: the live ones
 GO_ON = ("/wall", "/desk")
 
@@ -46,12 +57,7 @@ GO_ON = ("/wall", "/desk")
 def test_a_page_while_the_store_is_down_answers_503_then_as_before(
         pg_console, pg_cluster, caplog, path, user, status) -> None:
     client = pg_console.client(user)
-    pg_cluster.halt()
-    try:
-        with caplog.at_level(logging.ERROR):
-            down = client.get(path, timeout=60)
-    finally:
-        pg_cluster.start_again()
+    down = asked_while_down(client, path, pg_cluster, caplog)
     assert down.status_code == 503, (down.status_code, down.text[:400])
     if down.headers["content-type"].startswith("application/json"):
         said = down.json()["error"]
@@ -67,12 +73,7 @@ def test_a_page_while_the_store_is_down_answers_503_then_as_before(
 def test_the_live_pages_go_on_while_the_store_is_down(
         pg_console, pg_cluster, caplog, path, user, status) -> None:
     client = pg_console.client(user)
-    pg_cluster.halt()
-    try:
-        with caplog.at_level(logging.WARNING):
-            down = client.get(path, timeout=60)
-    finally:
-        pg_cluster.start_again()
+    down = asked_while_down(client, path, pg_cluster, caplog)
     assert down.status_code == 200, (down.status_code, down.text[:400])
     assert "<h1" in down.text
     assert "Traceback" not in caplog.text
