@@ -502,7 +502,7 @@ def main() -> int:
         if profile:
             print("\nccf serve under cProfile (the figures above carry its overhead):")
             print_profile(ccf.profile)
-        elif not null_sink:  # a profiled run's figures carry cProfile's overhead: not kept
+        elif not null_sink:  # not kept: cProfile's overhead, or a sink that stores nothing
             keep("fastagi", figures(ccf, raw, wall_s))
     return 0
 

@@ -282,18 +282,20 @@ SCHEMA_11_ROLLUPS = (_schema(NODES_BY_QUEUE),
 
 
 def calls_ended(db: sqlite3.Connection, call_ids: list[str],
-                without: frozenset[str] = frozenset()) -> None:
+                written: frozenset[str] | None = None) -> None:
     """Add the calls that just ended (their rows written in this transaction) to the
     rollups. A call without an outcome is left to the reports' reading of the rows.
-    `without`: tables the calls have no rows in (the writer knows: a call's visits are
-    written with its end), whose rollups would add nothing and are not asked."""
+    `written`: the tables of visits this transaction wrote rows to (the writer knows: a
+    call's visits are written with its end); a rollup over any other would add nothing
+    and is not asked. None: every rollup is asked."""
     if not call_ids:
         return
     named = list(dict.fromkeys(call_ids))  # each once: the statements join them
     # a statement that finds no rows costs as much as a call's own (a live call's commit)
-    statements = [sql for rollup, sql in zip(ROLLUPS, ADD_CALLS, strict=True)
-                  if rollup.rows not in without
-                  and not (rollup is NODES_BY_QUEUE and "queue_visits" in without)]
+    statements = ADD_CALLS if written is None else [
+        sql for rollup, sql in zip(ROLLUPS, ADD_CALLS, strict=True)
+        if rollup.rows == "calls" or (rollup.rows in written and (
+            rollup is not NODES_BY_QUEUE or "queue_visits" in written))]
     for start in range(0, len(named), ADD_AT_ONCE):
         ids = {"ids": json_text.dumps(named[start:start + ADD_AT_ONCE])}
         for sql in statements:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ccdsl.runtime.core.values import to_json
 
-try:  # a compiled encoder, used where its text is json's (event_json); json's where not
+try:  # a compiled encoder, used where its text is json's (event_element); json's where not
     import orjson
 except ImportError:  # pragma: no cover - a dependency; the store works without it, slower
     orjson = None  # type: ignore[assignment]
@@ -78,12 +78,6 @@ def _not_plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def event_json(seq: int, at_json: str, ms: int, kind: str, step: str | None,
-               loc: Mapping[str, Any] | None, data: Any) -> str:
-    """event_element with the event's time given as JSON text."""
-    return event_element(seq, json.loads(at_json), ms, kind, step, loc, data)
-
-
 def event_element(seq: int, at: str, ms: int, kind: str, step: str | None,
                   loc: Mapping[str, Any] | None, data: Any) -> str:
     """One event as its event_batches element: the JSON array of EVENT_COLUMNS
@@ -107,21 +101,21 @@ def event_element(seq: int, at: str, ms: int, kind: str, step: str | None,
         else:
             if (b"e-" not in out and b"0.0000" not in out) or _SMALL_NUMBER.search(out) is None:
                 return out.decode()
-    return _event_text(seq, encode_json(at), ms, kind, step, file, line, col, data)
+    return _event_text(seq, at, ms, kind, step, file, line, col, data)
 
 
-def _event_text(seq: int, at_json: str, ms: int, kind: str, step: str | None, file: Any,
+def _event_text(seq: int, at: str, ms: int, kind: str, step: str | None, file: Any,
                 line: Any, col: Any, data: Any) -> str:
     texts = _TEXT_JSON
     try:
-        return (f"[{seq if type(seq) is int else encode_json(seq)},{at_json},{ms},"
+        return (f"[{seq if type(seq) is int else encode_json(seq)},{encode_json(at)},{ms},"
                 f"{texts.get(kind) or _text_json(kind)},{texts.get(step) or _text_json(step)},"
                 f"{texts.get(file) or _text_json(file)},"
                 f"{line if type(line) is int else texts.get(line) or encode_json(line)},"
                 f"{col if type(col) is int else texts.get(col) or encode_json(col)},"
                 f"{''.join(_c_encoder(data, 0)) if data and type(data) is dict else dumps(data)}]")
     except TypeError:  # a text that is no dict key (unhashable)
-        return (f"[{encode_json([seq, json.loads(at_json), ms, kind, step, file, line, col])[1:-1]}"
+        return (f"[{encode_json([seq, at, ms, kind, step, file, line, col])[1:-1]}"
                 f",{dumps(data)}]")
 
 

@@ -41,7 +41,6 @@ log = logging.getLogger("ccdsl.store")
 RETRY_S = (0.1, 2.0)
 BUSY_MS = 200
 _PREVIOUS = CALL_COLUMNS.index("previous_call")
-_VISIT_TABLES = ("node_visits", "queue_visits", "agent_legs")  # the rollups' tables of rows
 
 
 @dataclass
@@ -359,8 +358,8 @@ def _write_rows(db: sqlite3.Connection, batch: Batch, run_id: int | None, *,
     if keeping:
         rollup.rebuild_calls(db, ended or [])
     else:  # the ended calls' visits are all in this batch: _resolve gave a taken id a new one
-        rollup.calls_ended(db, ended or [], frozenset(
-            table for table in _VISIT_TABLES if not batch.visits.get(table)))
+        rollup.calls_ended(db, ended or [],
+                           frozenset(table for table, rows in batch.visits.items() if rows))
     for call_id, values, wrapup_ms, agent in batch.wrapups:
         store_wrapups.write(db, call_id, values, wrapup_ms, agent)
     if batch.centre:

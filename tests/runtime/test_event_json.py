@@ -1,5 +1,5 @@
 """The store's fast paths against the general ones: an event_batches element built as text
-(store_record.event_json) is what encoding the event's values as one JSON list gives, a
+(store_record.event_element) is what encoding the event's values as one JSON list gives, a
 row's values picked in C (row_values) are what picking each gives, and one row a call
 holds its events in order."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations.store_queue import _batched
-from ccdsl.runtime.operations.store_record import _col, encode_json, event_json, row_values
+from ccdsl.runtime.operations.store_record import _col, encode_json, event_element, row_values
 
 texts = st.text(max_size=12)  # any code point: quotes, controls, CJK, surrogates
 # no NaN or infinity: no JSON number is either, and the store refuses them
@@ -36,7 +36,7 @@ def _general(seq, at, ms, kind, step, loc, data) -> str:
        kind=texts, step=st.none() | texts, loc=locs,
        data=st.dictionaries(texts, values, max_size=5))
 def test_event_json_is_the_general_encoding(seq, at, ms, kind, step, loc, data):
-    built = event_json(seq, encode_json(at), ms, kind, step, loc, data)
+    built = event_element(seq, at, ms, kind, step, loc, data)
     assert built == _general(seq, at, ms, kind, step, loc, data)
     assert json.loads(built)[8] == json.loads(encode_json(to_json(data)))
 
@@ -44,7 +44,7 @@ def test_event_json_is_the_general_encoding(seq, at, ms, kind, step, loc, data):
 def test_event_json_takes_keys_json_cannot_and_run_time_values():
     at = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     data = {("a", 1): 1, "when": at, "took": timedelta(seconds=2)}
-    built = event_json(3, '"t"', 5, "log", None, {"file": ["x"], "line": 1}, data)
+    built = event_element(3, "t", 5, "log", None, {"file": ["x"], "line": 1}, data)
     assert json.loads(built) == json.loads(_general(3, "t", 5, "log", None,
                                                     {"file": ["x"], "line": 1}, data))
 
