@@ -54,13 +54,13 @@ def refused(request: Request, exc: Exception) -> Response:
                 home_name=HOME_NAME.get(home, "the log-in"))
 
 
-def store_unreachable(request: Request, exc: Exception) -> Response:
+def store_unreachable(request: Request, exc: sqlite3.OperationalError) -> Response:
     """A read of the call store that failed as an operational error, which both back ends
     raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
     its wait: 503, the reason, and to try again, logged on one line (an outage, not a bug).
     They raise it too for a missing table or column, which no retry mends: 503 and the
     reason, logged with its traceback."""
-    again = passing(exc) if isinstance(exc, sqlite3.OperationalError) else False
+    again = passing(exc)  # registered for sqlite3.OperationalError alone (app.py)
     said = f"the call store cannot be read now ({reason_of(exc)})"
     if again:
         said += "; try again shortly"
