@@ -79,3 +79,23 @@ def test_the_live_pages_go_on_while_the_store_is_down(
     assert "Traceback" not in caplog.text
     assert_answers_again(client, path, status)
 
+
+
+def test_a_store_not_reached_is_one_line_in_the_report_error() -> None:
+    # PostgreSQL's connection errors come on several lines ("... failed: Connection refused\n
+    # Is the server running ..."): the Reports page's error line and `ccf report` show one
+    import sqlite3
+
+    from ccdsl.runtime.operations.reports import query
+
+    def refused(*_args, **_kw):
+        raise sqlite3.OperationalError("connection failed: refused\n\tIs the server running?")
+
+    original = query.database.connect
+    query.database.connect = refused
+    try:
+        with pytest.raises(query.StoreUnreachable) as down:
+            query.open_store("postgresql://ccf@127.0.0.1:1/none")
+    finally:
+        query.database.connect = original
+    assert str(down.value) == "connection failed: refused; Is the server running?"

@@ -34,6 +34,7 @@ from ccdsl.runtime.operations.reports.sql import (
     visit_query,
 )
 from ccdsl.runtime.operations.rollup import ANSWERED_HANDLING, CONTAINED, ENDED
+from ccdsl.runtime.operations.store_errors import reason_of
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # how long a call without an outcome still counts as in progress in the
@@ -95,7 +96,7 @@ def _open_postgres(url: str):
     try:
         return database.connect(url, read_only=True)
     except sqlite3.OperationalError as exc:  # both drivers' error for a server not reached
-        raise StoreUnreachable(str(exc)) from None
+        raise StoreUnreachable(reason_of(exc)) from None  # PostgreSQL's words on one line
     except (database.TargetError, sqlite3.Error) as exc:
         raise ReportError(str(exc)) from None
 
