@@ -58,13 +58,13 @@ def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
-def _quoted(text: str) -> str:
+def shown_line(text: str) -> str:
     """A source line as the terminal shows it under the caret: tabs as spaces, control
     characters (an escape sequence in a comment or a string) as their escapes."""
     return "".join(" " * TAB_WIDTH if ch == "\t" else shown_char(ch) for ch in text)
 
 
-def _cells(text: str) -> int:
+def cells(text: str) -> int:
     return sum(_width(ch) for ch in text)
 
 
@@ -76,9 +76,9 @@ def _caret_range(span: Span, line_text: str) -> tuple[int, int]:
     else:
         end = span.end_column - 1
     end = max(end, start + 1)
-    before = _cells(line_text[:start]) + max(start - len(line_text), 0)
+    before = cells(line_text[:start]) + max(start - len(line_text), 0)
     inside = line_text[start:end]
-    length = _cells(inside) + max(end - max(len(line_text), start), 0)
+    length = cells(inside) + max(end - max(len(line_text), start), 0)
     return before, max(length, 1)
 
 
@@ -132,7 +132,7 @@ def render_text_one(diag: Diagnostic, sources: Mapping[str, SourceFile], *,
             end_column=min(span.end_column - first, len(text) + 1)), text)
         bar = style("gutter", "|")
         lines.append(f"{gutter} {bar}")
-        shown = _quoted(text).rstrip()
+        shown = shown_line(text).rstrip()
         lines.append(f"{style('gutter', str(span.line))} {bar} {shown}".rstrip())
         lines.append(f"{gutter} {bar} {' ' * before}{style(sev, '^' * length)}")
     for label, texts in (("help", (diag.help,) if diag.help else ()), ("note", diag.notes)):

@@ -371,9 +371,9 @@ def render_diagnostics(diags, sources: dict, fmt: Format, *, err: bool = False,
 
 
 def _terminal_safe(diags, sources: dict) -> tuple[list, dict]:
-    """The diagnostics with their file names, messages and notes escaped (terminal_text.
-    visible, line by line: our own line breaks stay): a file is named by whoever made it,
-    and the words quote its names and strings. The sources keyed by the escaped names."""
+    """The diagnostics with their file names, messages, help and notes escaped (terminal_
+    text.visible, line by line: our own line breaks stay): a file is named by whoever made
+    it, and the words quote its names and strings. The sources keyed by the escaped names."""
     from dataclasses import replace
 
     from ccdsl.terminal_text import visible
@@ -382,7 +382,8 @@ def _terminal_safe(diags, sources: dict) -> tuple[list, dict]:
         return "\n".join(visible(line) for line in text.split("\n"))
 
     shown = [replace(d, span=d.span._replace(file=visible(d.span.file)),
-                     message=lines(d.message), notes=tuple(map(lines, d.notes)))
+                     message=lines(d.message), notes=tuple(map(lines, d.notes)),
+                     help=lines(d.help) if d.help else d.help)
              for d in diags]
     return shown, {visible(path): source for path, source in sources.items()}
 

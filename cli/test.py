@@ -552,10 +552,11 @@ def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -
 def quote_line(loc: dict, sources: dict, note: str | None = None) -> str:
     """The source line of a test statement, quoted the way the compiler's
     diagnostics quote theirs: `--> file:line:col`, the line, a caret line."""
-    from ccdsl.render import display_path
+    from ccdsl.render import cells, display_path, shown_line
+    from ccdsl.terminal_text import visible
 
     file, line, column = loc.get("file", ""), loc.get("line", 1), loc.get("column", 1)
-    lines = [f"--> {display_path(file, os.getcwd())}:{line}:{column}\n"]
+    lines = [f"--> {visible(display_path(file, os.getcwd()))}:{line}:{column}\n"]
     source = sources.get(file)
     if source is None and os.path.isfile(file):
         from ccdsl.source import SourceFile
@@ -569,17 +570,9 @@ def quote_line(loc: dict, sources: dict, note: str | None = None) -> str:
         text = source.line_text(line).rstrip()
         start = max(column - 1, 0)
         lines.append(f"{gutter} |\n")
-        lines.append(f"{line} | {text}\n")
-        carets = "^" * max(_cells(text[start:]), 1)
-        lines.append(f"{gutter} | {' ' * _cells(text[:start])}{carets}\n")
+        lines.append(f"{line} | {shown_line(text)}\n")  # an ESC in it shown, not acted on
+        carets = "^" * max(cells(text[start:]), 1)
+        lines.append(f"{gutter} | {' ' * cells(text[:start])}{carets}\n")
     if note:
         lines.append(f"{gutter} = {note}\n")
     return "".join(lines)
-
-
-def _cells(text: str) -> int:
-    """Terminal cells of a text: East Asian wide characters take two, so a
-    caret line under a Chinese prompt name still lines up."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)

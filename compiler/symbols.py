@@ -94,7 +94,10 @@ def nested_statements(stmt) -> tuple:
     """The statements directly inside one, in walking order: its `on error ->`
     action, then its branch, arm or loop bodies one after another."""
     on_error = getattr(stmt, "on_error", None)
-    inner = tuple(s for body in nested_bodies(stmt) for s in body)
+    bodies = BODIES[type(stmt)]
+    if bodies is None:  # most statements: no generator built per leaf of every walk
+        return () if on_error is None else (on_error.action,)
+    inner = tuple(s for body in bodies(stmt) for s in body)
     return inner if on_error is None else (on_error.action, *inner)
 
 

@@ -70,3 +70,28 @@ def test_a_control_character_before_the_span_moves_the_caret_by_its_escape() -> 
     quoted = next(line for line in lines if "bad" in line)
     assert "\x1b" not in quoted and '"\\x1b[2Jx" bad' in quoted
     assert lines[lines.index(quoted) + 1].index("^^^") == quoted.index("bad")
+
+
+def test_a_help_line_naming_the_file_shows_it_escaped(tmp_path: Path, monkeypatch) -> None:
+    # a declaration in NAME.test.ccf: the help names the flow file to move it into
+    (tmp_path / NAME).write_text(WELCOME_FLOW, encoding="utf-8")
+    (tmp_path / NAME.replace(".ccf", ".test.ccf")).write_text(
+        'prompt bye:\n  en-US tts "Bye."\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    said = ccf("validate", NAME).output
+    assert "help: move this declaration into d\\x1b]0;x\\x07esk.ccf" in said, said
+    assert "\x1b" not in said and "\x07" not in said
+
+
+def test_a_failing_test_quotes_its_line_escaped_with_the_caret_under_it(
+        tmp_path: Path, monkeypatch) -> None:
+    # `ccf test` quotes the expectation that failed as a diagnostic quotes its line: an
+    # escape sequence in that line's comment is shown, not acted on
+    flow = WELCOME_FLOW + ('\ntest "t":\n  call from "+8613900000000"\n'
+                           '  expect heard "Goodbye."  # \x1b]0;owned\x07\n')
+    (tmp_path / "desk.ccf").write_text(flow, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    said = ccf("test", "desk.ccf").output
+    assert "\x1b" not in said and "\x07" not in said, said
+    quoted = next(line for line in said.splitlines() if "expect heard" in line and " | " in line)
+    assert quoted.endswith("# \\x1b]0;owned\\x07")
