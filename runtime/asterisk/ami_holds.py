@@ -170,9 +170,10 @@ class PhoneHolds:
                 if item.get("Channel"):
                     live[str(item.get("Channel"))] = item.get("BridgeId") or ""
             self._forget_gone(server, live, known.behind)
-            self._bridged_behind(server, live)
+            bridges = _bridges(live)  # one reading of the list serves both questions
+            self._bridged_behind(server, live, bridges)
             before = known.held
-            found = await self._holders(server, live, link)
+            found = await self._holders(server, live, bridges, link)
         except AmiError as exc:
             log.warning("AMI: the phones' holds not checked after the reconnect: %s", exc)
             return
@@ -195,11 +196,10 @@ class PhoneHolds:
                 self._held[agent] = (server, held[0])
                 self._tell(agent, True)
 
-    async def _holders(self, server: str, live: dict[str, str],
+    async def _holders(self, server: str, live: dict[str, str], bridges: dict[str, list[str]],
                        link: AmiLink) -> dict[str, dict[str, bool | None]]:
         """agent -> {its channel in a bridge: whether another channel of that bridge is held
         (None: Asterisk did not say)}."""
-        bridges = _bridges(live)
         asked: dict[str, bool | None] = {}
         found: dict[str, dict[str, bool | None]] = {}
         for channel, bridge in live.items():
@@ -217,11 +217,11 @@ class PhoneHolds:
             found.setdefault(agent, {})[channel] = held
         return found
 
-    def _bridged_behind(self, server: str, live: dict[str, str]) -> None:
+    def _bridged_behind(self, server: str, live: dict[str, str],
+                        bridges: dict[str, list[str]]) -> None:
         """What the ;2 half of an agent's Local channel dialled while the link was down
         (its DialBegin never read): the channel bridged with that half (the phone's, as
         captures/ami-phone-hold-ask-queue-local.txt lists them) is the agent's."""
-        bridges = _bridges(live)
         for channel, bridge in live.items():
             if not bridge or local_pair(channel, (";2",)) is None:
                 continue

@@ -96,7 +96,9 @@ def routes(ctx: ConsoleContext) -> list[BaseRoute]:
             # saved before: its form waits no more
             return reply(409, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
         if status == 404:  # no such call in the store (pruned): its form can never be saved,
-            # so it waits no more, as after a save (an agent wrapping it up is ready again)
+            # so it waits no more, as after a save (an agent wrapping it up is ready again).
+            # The store's file says so, not this worker's memory: a call another worker
+            # stored is found (tests/console/test_wrapup_other_worker.py)
             return reply(404, error=body.get("error"), **await _wrapped_up(ctx, agent, call_id))
         if status != 200 or not body.get("ok"):
             problems = [str(p) for p in body.get("problems") or []]

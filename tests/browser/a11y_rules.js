@@ -35,8 +35,9 @@
     if (Number(n.getAttribute('tabindex')) > 0) found.push('tabindex above 0: ' + what(n));
   }
   for (const n of document.querySelectorAll('th')) {
-    // a heading row spanning the table (the desk's CRM record's name) heads what follows
-    if (!n.hasAttribute('scope') && !n.hasAttribute('colspan')) found.push('th without scope: ' + what(n));
+    // what it heads, said: its column, its row, or (a heading row spanning the table, the
+    // desk's CRM record's name) the columns it spans
+    if (!n.hasAttribute('scope')) found.push('th without scope: ' + what(n));
   }
   for (const n of document.querySelectorAll('table')) {
     const wide = [...n.rows].some((r) => r.cells.length > 1);

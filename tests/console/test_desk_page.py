@@ -212,7 +212,7 @@ def test_what_the_flows_screen_pop_chose_replaces_the_crm_record_on_the_page(con
                          "orders": ["O-1", "O-2"]}, "call back before 18:00"]
     page = console.client("zhang").get("/desk", headers=HTML).text
     assert 'id="pop-caller-name" class="caller-name">CHEN JING<' in page
-    assert '<th colspan="2">customer C1001</th>' in page
+    assert '<th colspan="2" scope="colgroup">customer C1001</th>' in page
     assert '<th scope="row">tier</th><td>VIP</td>' in page
     assert '<th scope="row">orders</th><td>[&#34;O-1&#34;, &#34;O-2&#34;]</td>' in page
     assert '<th scope="row">flow</th><td>call back before 18:00</td>' in page

@@ -225,3 +225,20 @@ def test_every_table_is_named_by_its_headings(page: str) -> None:
     assert names["nodes"].endswith(" Steps and menus")
     assert names["nodes-queue"].endswith(" Waits in queues")
     assert names["nodes-handler"].endswith(" Handlers (on start, on hangup, ...)")
+
+
+def test_every_header_cell_says_what_it_heads(page: str) -> None:
+    """A screen reader reads a figure with its column's title (and the summary's figures with
+    their row's): every <th> of a table's head has scope="col", of its body scope="row"."""
+    tables = re.findall(r"<table\b.*?</table>", page, re.S)
+    assert len(tables) >= 7
+    heads = bodies = 0
+    for html in tables:
+        root = ET.fromstring(html)
+        for part, scope in (("thead", "col"), ("tbody", "row")):
+            for group in root.iter(part):
+                for th in group.iter("th"):
+                    assert th.get("scope") == scope, (part, th.text, html[:80])
+                    heads += part == "thead"
+                    bodies += part == "tbody"
+    assert heads > 20 and bodies > 3  # the tables' columns, the summary's rows

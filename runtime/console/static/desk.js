@@ -236,7 +236,7 @@
     }
     for (const [key, value] of chosen) {
       if (value === null) {
-        table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, text: key})));
+        table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {colspan: 2, scope: "colgroup", text: key})));
         continue;
       }
       table.append(ccf.el("tr", {class: "flow-item"}, ccf.el("th", {scope: "row", text: key || "flow"}),

@@ -49,9 +49,12 @@ def flow_traffic(path: str, flow: str, since: datetime | None = None,
     `until` (excluded; None: unbounded); with `queue` or `agent`, only the
     calls that joined that queue or were offered to that agent (the
     report's --queue and --agent). A store that cannot be read, or a
-    --since that cannot: reports.ReportError."""
+    --since that cannot: reports.ReportError. `since` and `since_text` are
+    one start said two ways: both given is a caller's mistake (ValueError)."""
     from ccdsl.runtime.operations.since import QueryError, since_in
 
+    if since is not None and since_text is not None:
+        raise ValueError("flow_traffic: since or since_text, not both")
     filters = Filters(flow=flow, queue=queue, agent=agent)
     db = open_store(path)
     try:

@@ -158,7 +158,7 @@ def table(section: Section, rows: list[tuple] | None = None, suffix: str = "",
                  for row in rows]
     if not shown:
         return '<p class="empty">Nothing in this range.</p>'
-    head = "".join(f"<th>{escape(t)}</th>" for t in titles)
+    head = "".join(f'<th scope="col">{escape(t)}</th>' for t in titles)
     body = []
     for row in shown:
         cells = "".join(
@@ -172,7 +172,8 @@ def table(section: Section, rows: list[tuple] | None = None, suffix: str = "",
 
 def figures(section: Section) -> str:
     """The summary: one figure a line, which reads on a phone as on a screen."""
-    body = "".join(f"<tr><th>{escape(c.title)}</th><td{'' if c.kind == 'text' else NUMBER}>"
+    body = "".join(f'<tr><th scope="row">{escape(c.title)}</th>'
+                   f"<td{'' if c.kind == 'text' else NUMBER}>"
                    f"{escape(show(c.kind, v))}</td></tr>"
                    for c, v in zip(section.columns, section.rows[0], strict=True))
     return (f'<div class="wide"><table id="table-{section.name}" '
