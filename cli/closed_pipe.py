@@ -4,6 +4,7 @@ would also kill `ccf serve` whenever a client hangs up mid-answer."""
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import stat
@@ -61,6 +62,31 @@ def reader_can_leave(stream) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+class NotOurOutput(Exception):
+    """A broken pipe inside a command that is not ccf's own output's (a socket whose
+    peer left): carried past click, which would take any EPIPE for standard output's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def broken_pipe(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno == errno.EPIPE
+
+
+def own_output_gone() -> bool:
+    """Whether the reader of standard output (or standard error) has gone: the pipe's
+    read end closed, the socket's peer hung up. False for a file, a terminal, or a
+    stream with no descriptor."""
+    poll = select.poll()
+    for stream in (sys.stdout, sys.stderr):
+        if not reader_can_leave(stream):
+            continue
+        poll.register(stream.fileno(), select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
 
 
 def _null_device(stream) -> bool:

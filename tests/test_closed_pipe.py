@@ -213,3 +213,65 @@ def test_a_pipe_behind_a_text_only_stream_gets_pieces_cut_between_characters() -
     reader.join()
     assert got == [text.encode("utf-8")]
     assert max(stream.sizes) <= PIPE_BUF and min(stream.sizes[:-1]) > PIPE_BUF - 4
+
+
+# ---- a broken pipe that is not standard output's ------------------------------------------
+
+def write_to_a_socket_whose_peer_closed() -> None:
+    """A command that writes to a socket its peer has closed, and does not catch it."""
+    import socket
+
+    mine, peer = socket.socketpair()
+    peer.close()
+    with mine:
+        mine.sendall(b"hello")  # EPIPE: the peer has gone
+
+
+SOCKET_COMMAND = """
+import sys
+sys.path.insert(0, {tests!r})
+from ccdsl.cli import main
+from test_closed_pipe import write_to_a_socket_whose_peer_closed
+main.COMMANDS["peer-gone"] = lambda: write_to_a_socket_whose_peer_closed
+main.main()
+"""
+
+
+def test_a_sockets_broken_pipe_inside_a_command_is_a_bug_not_a_quiet_141(
+        monkeypatch, capsys) -> None:
+    import pytest
+
+    from ccdsl.cli import main as cli_main
+    from ccdsl.cli.exit_codes import INTERNAL
+
+    monkeypatch.setitem(cli_main.COMMANDS, "peer-gone",
+                        lambda: write_to_a_socket_whose_peer_closed)
+    with pytest.raises(SystemExit) as stop:
+        cli_main.main(["peer-gone"])
+    assert stop.value.code == INTERNAL
+    assert "internal error: BrokenPipeError" in capsys.readouterr().err
+
+
+def test_a_sockets_broken_pipe_with_standard_output_a_pipe_still_read_is_a_bug() -> None:
+    # standard output a real pipe whose reader is still there: not the pipe that broke
+    tests = str(Path(__file__).parent)
+    proc = subprocess.Popen([sys.executable, "-c", SOCKET_COMMAND.format(tests=tests),
+                             "peer-gone"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    assert proc.returncode == 3, err
+    assert out == b""
+    assert b"internal error: BrokenPipeError" in err and b"Traceback" not in err
+
+
+def test_standard_output_a_socket_whose_peer_left_ends_ccf_with_141() -> None:
+    import socket
+
+    mine, peer = socket.socketpair()
+    peer.close()
+    with mine:
+        done = subprocess.run([sys.executable, "-m", "ccdsl.cli.main", "fmt", "-"],
+                              input=BIG_FLOW.encode(), stdout=mine.fileno(),
+                              stderr=subprocess.PIPE)
+    assert done.returncode == CLOSED_PIPE, done.stderr
+    assert done.stderr == b""
