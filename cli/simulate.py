@@ -4,6 +4,8 @@ Reads options and prints; runtime.sim runs the call, runtime.operations.trace wo
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -70,8 +72,21 @@ class TracePrinter:
                                                 where_width=self.width))
 
     def flush(self) -> None:
-        """Print the lines held back as a possible repeat (at the end of the call)."""
+        """Print the lines held back as a possible repeat: at the end of the call, and
+        before anything is written to standard error (stderr_after)."""
         self.folder.flush()
+
+    @contextmanager
+    def stderr_after(self):
+        """While the call runs, standard error (a note, a library's warning, a question)
+        is written after the trace lines held back before it: on a terminal the two
+        streams read in the order things happened."""
+        stderr = sys.stderr
+        sys.stderr = _AfterTrace(stderr, self)
+        try:
+            yield
+        finally:
+            sys.stderr = stderr
 
     def before_question(self, heard: list[dict]) -> None:
         """Print, as trace lines, the sounds heard that no printed event
@@ -99,6 +114,20 @@ class TracePrinter:
         self.folder.add(self.trace.offset_text(offset),
                         f"  {'':<{self.width}} {self.trace.visible(line)}")
         self.folder.flush()
+
+
+class _AfterTrace:
+    """A standard error that prints a TracePrinter's held lines before each write."""
+
+    def __init__(self, stream, printer: TracePrinter) -> None:
+        self._stream, self._printer = stream, printer
+
+    def write(self, text: str) -> int:
+        self._printer.flush()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 # ---- the command ---------------------------------------------------------------------
@@ -239,14 +268,15 @@ def simulate(
         from ccdsl.runtime.sim.screen_pop import run_simulation_with_pop
 
         run = partial(run_simulation_with_pop, url=screen_pop_url)
-    try:
-        run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
-            crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None,
-            sounds_dir=sounds_dir)
-    except InputError as exc:
-        raise bad(str(exc)) from None
-    finally:
-        printer.flush()  # the lines held back as a possible repeat
+    with printer.stderr_after():  # its error too, after the lines held before it
+        try:
+            run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
+                crm_folder=crm_folder, ask=ask, note=note,
+                store_path=str(store) if store else None, sounds_dir=sounds_dir)
+        except InputError as exc:
+            raise bad(str(exc)) from None
+        finally:
+            printer.flush()  # the lines held back as a possible repeat
     if ask is not None and ask.interrupted:
         raise typer.Exit(INTERRUPTED)
 
