@@ -316,13 +316,15 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.operations.trace_fold import folded
         from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
         from ccdsl.terminal_text import visible
 
         self.printer.before_question(heard)
-        for sound in heard:
-            sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
+        # a loop answered at one question plays its prompts over and over: folded as the
+        # trace's repeats are
+        sys.stderr.write(folded(("", f"caller hears: {_heard_text(sound)}") for sound in heard))
         if waiting_for == LEAVING_A_MESSAGE:
             sys.stderr.write("caller may leave a message after the beep: speak:20s talks for "
                              "20 s; empty line: says nothing, also keys or hangup\n")

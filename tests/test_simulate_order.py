@@ -67,3 +67,30 @@ def test_a_warning_during_the_call_comes_after_the_lines_held_before_it(
     assert after and min(after) >= at, lines
     # the rest of the call is still folded
     assert any("... the same" in line for line in lines[aside + 1:]), lines
+
+
+def test_an_interactive_call_folds_repeats_and_shows_every_line_before_each_question(
+        tmp_path: Path) -> None:
+    # the caller presses 1 twelve times in one answer: twelve rounds, then asked again
+    (tmp_path / "loop.ccf").write_text(round_and_round("", pressed="goto again"),
+                                       encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ccdsl.cli.main", "simulate", "loop.ccf",
+                           "--at", "2026-11-30 10:00", "--interactive"], cwd=tmp_path,
+                          input="1 " * 12 + "\nhangup\n", stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    offsets = [_ms(line.removeprefix("keys> ")) for line in lines]
+    offsets = [ms for ms in offsets if ms is not None]
+    assert offsets == sorted(offsets), lines  # in the order they happened
+    # the trace's rounds folded, as a scripted call's are
+    assert any(re.search(r"\.\.\. the same 1[01] more times \(the 4 lines above\)", line)
+               for line in lines), lines
+    # what the caller heard since the last question, folded the same way
+    second = [i for i, line in enumerate(lines) if line.startswith("keys> ")][1]
+    heard = [line for line in lines[:second] if "caller hears" in line or "the same" in line]
+    assert heard[-2:] == ['caller hears: "Hi."', "  ... the same 11 more times"], lines
+    # every line held back is shown before the caller is asked again
+    asked_at = max(ms for ms in map(_ms, lines[:second]) if ms is not None)
+    assert asked_at == 4800 and "plays" in [line for line in lines[:second]
+                                            if line.startswith("+00:04.800")][-1]
