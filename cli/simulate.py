@@ -42,10 +42,9 @@ class TracePrinter:
     (the caller hung up in it). The screen then reads in order."""
 
     def __init__(self, fmt: TextFormat, root: str | None = None, width: int = 30) -> None:
-        from ccdsl.runtime.operations import trace
-        from ccdsl.runtime.operations.trace_fold import Trace
+        from ccdsl.runtime.operations import trace, trace_fold
 
-        self.trace = trace
+        self.trace, self.trace_fold = trace, trace_fold
         self.fmt = fmt
         self.root = root
         self.width = width
@@ -53,7 +52,7 @@ class TracePrinter:
         self.played: dict[int, int] = {}  # a prompt_played printed: its offset, its sounds
         self.early: set[int] = set()  # offsets of prompts printed before their event
         # a looping call's repeats folded in the text trace (JSON keeps every event)
-        self.folder = Trace(write)
+        self.folder = trace_fold.Trace(write)
 
     def emit(self, event) -> None:
         if self.start is None:
@@ -72,9 +71,15 @@ class TracePrinter:
                                                 where_width=self.width))
 
     def flush(self) -> None:
-        """Print the lines held back as a possible repeat: at the end of the call, and
-        before anything is written to standard error (stderr_after)."""
+        """Print the lines held back as a possible repeat (at the end of the call)."""
         self.folder.flush()
+
+    def aside(self) -> None:
+        """Before anything is written to standard error (stderr_after): the lines held
+        back printed, and folding begun again, so that no fold's "lines above" take in
+        what standard error printed between them."""
+        self.folder.flush()
+        self.folder = self.trace_fold.Trace(write)
 
     @contextmanager
     def stderr_after(self):
@@ -123,7 +128,7 @@ class _AfterTrace:
         self._stream, self._printer = stream, printer
 
     def write(self, text: str) -> int:
-        self._printer.flush()
+        self._printer.aside()
         return self._stream.write(text)
 
     def __getattr__(self, name: str):

@@ -44,6 +44,20 @@ def _ms(line: str) -> int | None:
     return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
 
 
+FOLD = re.compile(r"\.\.\. the same \d+ more times?(?: \(the (\d+) lines above\))?$")
+
+
+def _folds_read_true(lines: list[str]) -> None:
+    """Each fold's "lines above" are trace lines, right above it: never a note, a warning
+    or a question that standard error printed in between."""
+    for i, line in enumerate(lines):
+        found = FOLD.search(line)
+        if found is None or not line.startswith("+"):
+            continue
+        above = lines[i - int(found.group(1) or 1):i]
+        assert all(_ms(a.removeprefix("keys> ")) is not None for a in above), lines[:i + 1]
+
+
 def _one_pipe(args: list[str], script: str, folder: Path, stdin: str = "") -> list[str]:
     """The lines of `ccf ARGS` run by SCRIPT, standard error into standard output's pipe."""
     done = subprocess.run([sys.executable, "-c", script, *args], cwd=folder, input=stdin,
@@ -65,8 +79,9 @@ def test_a_warning_during_the_call_comes_after_the_lines_held_before_it(
     after = [_ms(line) for line in lines[aside + 1:] if _ms(line) is not None]
     assert before and max(before) == at, lines[:aside + 1]
     assert after and min(after) >= at, lines
-    # the rest of the call is still folded
+    # the rest of the call is still folded, but not into the rounds above the warning
     assert any("... the same" in line for line in lines[aside + 1:]), lines
+    _folds_read_true(lines)
 
 
 def test_an_interactive_call_folds_repeats_and_shows_every_line_before_each_question(
@@ -83,6 +98,7 @@ def test_an_interactive_call_folds_repeats_and_shows_every_line_before_each_ques
     offsets = [_ms(line.removeprefix("keys> ")) for line in lines]
     offsets = [ms for ms in offsets if ms is not None]
     assert offsets == sorted(offsets), lines  # in the order they happened
+    _folds_read_true(lines)
     # the trace's rounds folded, as a scripted call's are
     assert any(re.search(r"\.\.\. the same 1[01] more times \(the 4 lines above\)", line)
                for line in lines), lines
