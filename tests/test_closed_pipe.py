@@ -275,3 +275,29 @@ def test_standard_output_a_socket_whose_peer_left_ends_ccf_with_141() -> None:
                               stderr=subprocess.PIPE)
     assert done.returncode == CLOSED_PIPE, done.stderr
     assert done.stderr == b""
+
+
+def test_a_terminal_gets_the_whole_text_in_one_write() -> None:
+    from ccdsl.cli.closed_pipe import PIPE_BUF, write_whole
+
+    text = "x" * (3 * PIPE_BUF)
+    controller, terminal = os.openpty()
+    got: list[bytes] = []
+
+    def drain() -> None:
+        size = 0
+        while size < len(text):
+            got.append(os.read(controller, 65536))
+            size += len(got[-1].replace(b"\r\n", b"\n"))
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        raw = RecordingFile(terminal)
+        write_whole(text_stream(raw), text)
+        reader.join()
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert b"".join(got) == text.encode()
+    assert raw.sizes == [len(text)]
