@@ -2,7 +2,7 @@
 test runner (to judge them) know: the call outcomes, the ways a route chooses, the
 agent states a test sets and the seeds a call may have.
 
-Data only; imports nothing.
+Data, and the one rule of a seed; imports nothing.
 """
 
 # the call outcomes the call store keeps (calls.outcome), and `answered`: an agent
@@ -21,3 +21,15 @@ AGENT_STATE_WORDS = ("available", "busy", "ringing", "paused", "offline", "logge
 # a call's `seed` is a whole number from 0 up to but not including this (the simulator's
 # random numbers take no larger one)
 SEED_LIMIT = 1 << 63
+SEED_RULE = "a call's seed is a whole number 0 or more, below 2**63"
+
+
+def whole_seed(value: object) -> int | None:
+    """The seed a number (as the interpreter reads the literal: an int, or a float when
+    written with a point) gives a call; None when it gives none (SEED_RULE says why)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))
+                                     or not value.is_integer()):
+        return None
+    return int(value) if 0 <= value < SEED_LIMIT else None

@@ -4,8 +4,10 @@ would also kill `ccf serve` whenever a client hangs up mid-answer."""
 
 from __future__ import annotations
 
+import errno
 import os
 import select
+import stat
 import sys
 
 # a pipe takes a write of up to PIPE_BUF bytes whole or not at all: a longer one cut
@@ -15,11 +17,76 @@ PIPE_BUF = getattr(select, "PIPE_BUF", 512)  # POSIX's least where the system do
 
 
 def write_whole(stream, text: str) -> None:
-    """Write text and flush it, in pieces a pipe takes whole, so that a reader
-    gone mid-text raises BrokenPipeError here rather than cutting it silently."""
-    for start in range(0, len(text), PIPE_BUF // 4):  # 4 bytes at most a character
-        stream.write(text[start:start + PIPE_BUF // 4])
+    """Write text and flush it. Into a pipe or a socket, whose reader can leave, in
+    pieces of PIPE_BUF encoded bytes, so that a reader gone mid-text raises
+    BrokenPipeError here rather than cutting it silently; into a file or a terminal,
+    whole."""
+    if not reader_can_leave(stream):
+        stream.write(text)
         stream.flush()
+        return
+    encoding, errors = getattr(stream, "encoding", None) or "utf-8", \
+        getattr(stream, "errors", None) or "strict"
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream with no bytes below it: cut between characters
+        for piece in _text_pieces(text, encoding, errors):
+            stream.write(piece)
+            stream.flush()
+        return
+    stream.flush()  # what the text layer holds goes first
+    data = text.encode(encoding, errors)
+    for start in range(0, len(data), PIPE_BUF):
+        buffer.write(data[start:start + PIPE_BUF])
+        buffer.flush()
+
+
+def _text_pieces(text: str, encoding: str, errors: str):
+    """The text in pieces of at most PIPE_BUF bytes once encoded."""
+    piece, size = [], 0
+    for char in text:
+        width = len(char.encode(encoding, errors))
+        if size + width > PIPE_BUF and piece:
+            yield "".join(piece)
+            piece, size = [], 0
+        piece.append(char)
+        size += width
+    if piece:
+        yield "".join(piece)
+
+
+def reader_can_leave(stream) -> bool:
+    """Whether the stream writes into a pipe or a socket (False for a file, a terminal,
+    or a stream with no descriptor: an in-process caller's capture)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+class NotOurOutput(Exception):
+    """A broken pipe inside a command that is not ccf's own output's (a socket whose
+    peer left): carried past click, which would take any EPIPE for standard output's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def broken_pipe(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno == errno.EPIPE
+
+
+def own_output_gone() -> bool:
+    """Whether the reader of standard output (or standard error) has gone: the pipe's
+    read end closed, the socket's peer hung up. False for a file, a terminal, or a
+    stream with no descriptor."""
+    poll = select.poll()
+    for stream in (sys.stdout, sys.stderr):
+        if not reader_can_leave(stream):
+            continue
+        poll.register(stream.fileno(), select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
 
 
 def _null_device(stream) -> bool:

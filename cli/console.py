@@ -22,6 +22,7 @@ from ccdsl.cli.common import (
     write,
 )
 from ccdsl.cli.exit_codes import USAGE
+from ccdsl.terminal_text import visible
 
 PASSWORD_ENV = "CCF_CONSOLE_PASSWORD"
 
@@ -88,7 +89,7 @@ def add(
     except UsersError as exc:
         raise fail(str(exc), USAGE) from None
     _save(path, {**users, user_id: user})
-    write(f"console user {_shown(user_id)} ({role.value}) added to {_shown(path)}\n")
+    write(f"console user {visible(user_id)} ({role.value}) added to {visible(path)}\n")
 
 
 @user_app.command("list")
@@ -111,16 +112,15 @@ def list_users(
               + "\n")
         return
     if not rows:
-        write(f"no console users in {_shown(path)} (`ccf console user add ID --role admin` adds "
+        write(f"no console users in {visible(path)} (`ccf console user add ID --role admin` adds "
               "one)\n")
         return
     from rich.table import Table
     from rich.text import Text
 
     from ccdsl.cli.common import table_console
-    from ccdsl.terminal_text import visible
 
-    write(f"console users in {_shown(path)}:\n")
+    write(f"console users in {visible(path)}:\n")
     table = Table()
     for title in ("id", "role", "name"):
         table.add_column(title)
@@ -142,7 +142,7 @@ def remove(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     if user_id not in users:
         raise not_found("console user", user_id, path, "`ccf console user list`")
     _save(path, {k: u for k, u in users.items() if k != user_id})
-    write(f"console user {_shown(user_id)} removed from {_shown(path)}\n")
+    write(f"console user {visible(user_id)} removed from {visible(path)}\n")
 
 
 @user_app.command("password")
@@ -166,7 +166,7 @@ def password(user_id: str = UserArgument, config: ConfigOption = None) -> None:
     except UsersError as exc:
         raise fail(str(exc), USAGE) from None
     _save(path, {**users, user_id: replace(users[user_id], password=hashed)})
-    write(f"password of console user {_shown(user_id)} set in {_shown(path)}\n")
+    write(f"password of console user {visible(user_id)} set in {visible(path)}\n")
 
 
 # ---- shared ----------------------------------------------------------------------------
@@ -208,10 +208,3 @@ def _password() -> str:
     if given is not None:
         return given
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def _shown(value: object) -> str:
-    """A user id or the users file's path on the terminal: its control characters escaped."""
-    from ccdsl.terminal_text import visible
-
-    return visible(str(value))

@@ -40,5 +40,7 @@ TABLE = (
     (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI or an HTTP CRM"),
     (NO_TESTS, "no tests: `ccf test` found no test blocks in the flows given"),
     (INTERRUPTED, "interrupted by Ctrl-C"),
-    (CLOSED_PIPE, "standard output closed early: its reader (`head`) stopped reading"),
+    (CLOSED_PIPE, "standard output (or error) closed early: its reader (`head`) stopped "
+                  "reading; a broken pipe of anything else, such as a socket whose peer left, "
+                  "is the command's own error (3 when nothing caught it)"),
 )

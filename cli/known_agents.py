@@ -9,11 +9,10 @@ from ccdsl.cli.common import fail
 from ccdsl.cli.exit_codes import USAGE
 
 
-def known_agent(agents: Sequence, agent_id: str) -> None:
-    """Exit USAGE unless AGENTS (AgentSpecs of the agents file) has AGENT_ID."""
+def known_agent(agents: Sequence, agent_id: str):
+    """The AgentSpec of AGENT_ID in AGENTS (the agents file's); exit USAGE, in the words
+    every command and the console use, when it has none."""
     # imported here: listing the commands (ccf --help) must not load the runtime
-    from ccdsl.runtime.operations.agents_file import unknown_agent
+    from ccdsl.runtime.operations.agents_file import agent_named
 
-    problem = unknown_agent(agents, agent_id)
-    if problem is not None:
-        raise fail(problem, USAGE)
+    return agent_named(agents, agent_id, lambda words, **_: fail(words, USAGE))

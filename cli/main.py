@@ -58,6 +58,16 @@ COMMANDS = {
 class CcfGroup(LazyGroup):
     targets = COMMANDS
 
+    def invoke(self, ctx):
+        # click ends any EPIPE quietly as its closed standard output: one from a socket
+        # inside the command goes on, as the command's error it is
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if not closed_pipe.broken_pipe(exc) or closed_pipe.own_output_gone():
+                raise
+            raise closed_pipe.NotOurOutput(exc) from exc
+
 
 INTERNAL_ERROR = exit_codes.INTERNAL
 
@@ -109,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(exit_codes.INTERRUPTED)
     except Exception as exc:  # the last line of defence: anything else is a ccf bug
+        if isinstance(exc, closed_pipe.NotOurOutput):
+            exc = exc.error
         # a write outside the command (click's own help, usage) to a reader that left; a
         # broken pipe of anything else (a socket) nobody caught is a bug like any other
         if isinstance(exc, BrokenPipeError) and closed_pipe.stdout_closed(stdout):

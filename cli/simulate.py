@@ -4,6 +4,8 @@ Reads options and prints; runtime.sim runs the call, runtime.operations.trace wo
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -40,10 +42,9 @@ class TracePrinter:
     (the caller hung up in it). The screen then reads in order."""
 
     def __init__(self, fmt: TextFormat, root: str | None = None, width: int = 30) -> None:
-        from ccdsl.runtime.operations import trace
-        from ccdsl.runtime.operations.trace_fold import Trace
+        from ccdsl.runtime.operations import trace, trace_fold
 
-        self.trace = trace
+        self.trace, self.trace_fold = trace, trace_fold
         self.fmt = fmt
         self.root = root
         self.width = width
@@ -51,7 +52,7 @@ class TracePrinter:
         self.played: dict[int, int] = {}  # a prompt_played printed: its offset, its sounds
         self.early: set[int] = set()  # offsets of prompts printed before their event
         # a looping call's repeats folded in the text trace (JSON keeps every event)
-        self.folder = Trace(write)
+        self.folder = trace_fold.Trace(write)
 
     def emit(self, event) -> None:
         if self.start is None:
@@ -72,6 +73,25 @@ class TracePrinter:
     def flush(self) -> None:
         """Print the lines held back as a possible repeat (at the end of the call)."""
         self.folder.flush()
+
+    def aside(self) -> None:
+        """Before anything is written to standard error (stderr_after): the lines held
+        back printed, and folding begun again, so that no fold's "lines above" take in
+        what standard error printed between them."""
+        self.folder.flush()
+        self.folder = self.trace_fold.Trace(write)
+
+    @contextmanager
+    def stderr_after(self):
+        """While the call runs, standard error (a note, a library's warning, a question)
+        is written after the trace lines held back before it: on a terminal the two
+        streams read in the order things happened."""
+        stderr = sys.stderr
+        sys.stderr = _AfterTrace(stderr, self)
+        try:
+            yield
+        finally:
+            sys.stderr = stderr
 
     def before_question(self, heard: list[dict]) -> None:
         """Print, as trace lines, the sounds heard that no printed event
@@ -99,6 +119,20 @@ class TracePrinter:
         self.folder.add(self.trace.offset_text(offset),
                         f"  {'':<{self.width}} {self.trace.visible(line)}")
         self.folder.flush()
+
+
+class _AfterTrace:
+    """A standard error that prints a TracePrinter's held lines before each write."""
+
+    def __init__(self, stream, printer: TracePrinter) -> None:
+        self._stream, self._printer = stream, printer
+
+    def write(self, text: str) -> int:
+        self._printer.aside()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 # ---- the command ---------------------------------------------------------------------
@@ -239,14 +273,15 @@ def simulate(
         from ccdsl.runtime.sim.screen_pop import run_simulation_with_pop
 
         run = partial(run_simulation_with_pop, url=screen_pop_url)
-    try:
-        run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
-            crm_folder=crm_folder, ask=ask, note=note, store_path=str(store) if store else None,
-            sounds_dir=sounds_dir)
-    except InputError as exc:
-        raise bad(str(exc)) from None
-    finally:
-        printer.flush()  # the lines held back as a possible repeat
+    with printer.stderr_after():  # its error too, after the lines held before it
+        try:
+            run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
+                crm_folder=crm_folder, ask=ask, note=note,
+                store_path=str(store) if store else None, sounds_dir=sounds_dir)
+        except InputError as exc:
+            raise bad(str(exc)) from None
+        finally:
+            printer.flush()  # the lines held back as a possible repeat
     if ask is not None and ask.interrupted:
         raise typer.Exit(INTERRUPTED)
 
@@ -286,13 +321,15 @@ class KeyReader:
         import sys
 
         from ccdsl.runtime.core.errors import InputError
+        from ccdsl.runtime.operations.trace_fold import folded
         from ccdsl.runtime.sim.caller import LEAVING_A_MESSAGE
         from ccdsl.runtime.sim.script import parse_press
         from ccdsl.terminal_text import visible
 
         self.printer.before_question(heard)
-        for sound in heard:
-            sys.stderr.write(f"caller hears: {_heard_text(sound)}\n")
+        # a loop answered at one question plays its prompts over and over: folded as the
+        # trace's repeats are
+        sys.stderr.write(folded(("", f"caller hears: {_heard_text(sound)}") for sound in heard))
         if waiting_for == LEAVING_A_MESSAGE:
             sys.stderr.write("caller may leave a message after the beep: speak:20s talks for "
                              "20 s; empty line: says nothing, also keys or hangup\n")

@@ -26,6 +26,7 @@ from ccdsl.cli.common import (
     write_file,
 )
 from ccdsl.cli.completion import flow_paths, test_names
+from ccdsl.terminal_text import visible
 
 # a progress bar pays off only when there is enough to wait for
 PROGRESS_MIN_TESTS = 20
@@ -171,7 +172,7 @@ def run_flow_tests(
     selected = sum(chosen for run in compiled for _, chosen in run.plan)
     if keyword and planned and not selected:
         write(f"error: -k {keyword!r} selects none of the {len(planned)} tests "
-              f"(a test is selected by its `FILE::NAME`, e.g. `{_visible(planned[0].id(root))}`)\n",
+              f"(a test is selected by its `FILE::NAME`, e.g. `{visible(planned[0].id(root))}`)\n",
               err=True)
         raise typer.Exit(exit_codes.USAGE)
 
@@ -268,15 +269,9 @@ def _slowest(cases: list, limit: int) -> str:
     if not shown:
         return ""
     lines = [f"slowest {len(shown)} test{'s' if len(shown) != 1 else ''}:\n"]
-    lines += [f"  {case.seconds:8.4f}s  {_visible(case.file)}:{case.line}  {_visible(case.name)}\n"
+    lines += [f"  {case.seconds:8.4f}s  {visible(case.file)}:{case.line}  {visible(case.name)}\n"
               for case in shown]
     return "".join(lines)
-
-
-def _visible(text: str) -> str:
-    from ccdsl.terminal_text import visible
-
-    return visible(text)
 
 
 def _check_junit(path: Path) -> None:
@@ -517,7 +512,6 @@ def _indent(text: str, pad: str = "    ") -> str:
 def _result_text(result, sources: dict, trace: str = "", seconds: float = 0.0) -> str:
     """A test's lines in text mode; trace, its case's (the CaseReport's, rendered once)."""
     from ccdsl.runtime.operations.trace import where_text
-    from ccdsl.terminal_text import visible
 
     where = visible(where_text(result.loc, os.getcwd()))
     slow = f"  ({seconds:.2f}s)" if seconds >= SLOW_TEST_SECONDS else ""
@@ -553,7 +547,6 @@ def quote_line(loc: dict, sources: dict, note: str | None = None) -> str:
     """The source line of a test statement, quoted the way the compiler's
     diagnostics quote theirs: `--> file:line:col`, the line, a caret line."""
     from ccdsl.render import cells, display_path, shown_line
-    from ccdsl.terminal_text import visible
 
     file, line, column = loc.get("file", ""), loc.get("line", 1), loc.get("column", 1)
     lines = [f"--> {visible(display_path(file, os.getcwd()))}:{line}:{column}\n"]

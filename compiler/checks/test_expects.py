@@ -8,17 +8,15 @@ Must not import the runtime: the words both sides know are in ccdsl/test_words.p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ccdsl import ast
 from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
-from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS, SEED_LIMIT
+from ccdsl.test_words import AGENT_STATE_WORDS, OUTCOMES, ROUTE_WAYS, SEED_RULE, whole_seed
 
 HTTP_METHODS = ("get", "post")  # the http.* builtins a test can answer for
-_WHOLE = re.compile(r"\d+(\.0+)?")  # a seed of 7.0 is 7, as the test runner takes it
 
 # what each new kind's value must be: a text, a number or a word of a list
 TEXT_VALUES = {"error": "the text the error's message contains, such as "
@@ -113,8 +111,15 @@ def check_set_up(stmt) -> Iterator[Diagnostic]:
                          f"{format_expr(status)}", status.span, help="write `status 503`")
     elif isinstance(stmt, ast.TestCall) and isinstance(seed := options.get("seed"),
                                                        (ast.Number, ast.Unary)) \
-            and not (isinstance(seed, ast.Number) and _WHOLE.fullmatch(seed.text)
-                     and int(seed.text.split(".")[0]) < SEED_LIMIT):
-        yield diagnostic("E303", "a call's seed is a whole number 0 or more, below 2**63",
-                         seed.span,
+            and whole_seed(_number(seed)) is None:
+        yield diagnostic("E303", SEED_RULE, seed.span,
                          help="write `seed 7`; the same seed makes the same random choices")
+
+
+def _number(expr: ast.Expr) -> float | int | None:
+    """A number literal's value as the test runner reads it (`-` before one negates it);
+    None for any other expression."""
+    if isinstance(expr, ast.Unary) and expr.op == "-":
+        inner = _number(expr.operand)
+        return None if inner is None else -inner
+    return expr.value if isinstance(expr, ast.Number) else None

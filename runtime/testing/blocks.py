@@ -17,7 +17,7 @@ from ccdsl.runtime.sim.faults import CrmFault, Faults, HttpAnswer
 from ccdsl.runtime.sim.scenario import Scenario
 from ccdsl.runtime.sim.script import DEFAULT_AT, CallerAction, flow_zone, parse_at
 from ccdsl.runtime.testing.expectations import Expectation
-from ccdsl.test_words import SEED_LIMIT
+from ccdsl.test_words import SEED_RULE, whole_seed
 
 
 def literal(expr: dict | None, ir: dict, loc: dict | None = None, _depth: int = 0) -> Any:
@@ -142,11 +142,10 @@ def scenario_from_test(ir: dict, test: dict) -> Scenario:
 
 
 def _seed(value: Any, loc: dict | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-            or not 0 <= value < SEED_LIMIT:
-        raise InputError(f"a call's seed is a whole number 0 or more, not {to_text(value)!r}",
-                         loc)
-    return int(value)
+    seed = whole_seed(value)  # the rule `ccf validate` checks too (E303)
+    if seed is None:
+        raise InputError(f"{SEED_RULE}, not {to_text(value)!r}", loc)
+    return seed
 
 
 def _text(expr: dict | None, ir: dict, loc: dict | None) -> str | None:
