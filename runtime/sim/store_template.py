@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 import threading
 import weakref
+from datetime import UTC, datetime
 
 from ccdsl.runtime.operations.store import CallStore, StoreError
 
@@ -41,6 +42,7 @@ class StoreTemplates:
         template = self._template(timezone or "")
         if template is not None:
             shutil.copyfile(template, path)
+            _stamp_created(path)
         return CallStore(path, timezone=timezone)
 
     def _template(self, timezone: str) -> str | None:
@@ -76,3 +78,16 @@ class StoreTemplates:
             gone, self._gone = self._gone, None
         if gone is not None:
             gone()  # removes the folder, once
+
+
+def _stamp_created(path: str) -> None:
+    """Give a copy its own `meta.created` (as store_migrate writes it: UTC, to the second),
+    which the byte copy has from the template."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        # a test's temporary store: a crash of the machine loses the test, never a centre's calls
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'created'",
+                   (datetime.now(UTC).isoformat(timespec="seconds"),))
+    finally:
+        db.close()
