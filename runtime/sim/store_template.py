@@ -20,10 +20,12 @@ class StoreTemplates:
     """Migrated empty call stores, one per centre timezone, in a folder of their own
     that `close` (or leaving the `with` block, on an error or Ctrl-C too) removes.
     Creating and migrating a store costs far more than copying a file: a run of many
-    test blocks makes each store once and copies it for every test."""
+    test blocks makes each store once and copies it for every test. `copies=False`: no
+    template, `open` creates and migrates every store (bench/test_run.py's anchor)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, copies: bool = True) -> None:
         self._lock = threading.Lock()  # a template is copied only once it is whole
+        self._copies = copies
         self._folder: str | None = None
         # timezone ('' none) -> its template file; None: none to be had, a store is made
         self._made: dict[str, str | None] = {}
@@ -47,7 +49,7 @@ class StoreTemplates:
 
     def _template(self, timezone: str) -> str | None:
         with self._lock:
-            if self._closed:
+            if self._closed or not self._copies:
                 return None
             if timezone in self._made:
                 return self._made[timezone]
@@ -78,6 +80,19 @@ class StoreTemplates:
             gone, self._gone = self._gone, None
         if gone is not None:
             gone()  # removes the folder, once
+
+
+def open_store(store_path: str | None, workdir: str, *, timezone: str | None,
+               stores: StoreTemplates | None = None) -> CallStore:
+    """The call store a simulated call is kept in: the user's `store_path` as it is (created
+    there if missing), else a temporary `calls.db` in `workdir`, copied from `stores`'
+    template when given (a run of many tests), else created afresh."""
+    if store_path:
+        return CallStore(store_path, timezone=timezone)
+    path = os.path.join(workdir, "calls.db")
+    if stores is not None:
+        return stores.open(path, timezone=timezone)
+    return CallStore(path, timezone=timezone)
 
 
 def _stamp_created(path: str) -> None:
