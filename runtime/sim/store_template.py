@@ -29,6 +29,7 @@ class StoreTemplates:
         self._folder: str | None = None
         # timezone ('' none) -> its template file; None: none to be had, a store is made
         self._made: dict[str, str | None] = {}
+        self._stamped: dict[str, str] = {}  # template file -> the `created` it has
         self._closed = False
         self._gone: weakref.finalize | None = None
 
@@ -41,20 +42,29 @@ class StoreTemplates:
     def open(self, path: str, *, timezone: str | None = None) -> CallStore:
         """A new call store at `path` (which must not exist), as CallStore(path,
         timezone=timezone) would create it, from a copy of the template."""
-        template = self._template(timezone or "")
-        if template is not None:
-            shutil.copyfile(template, path)
-            _stamp_created(path)
+        self._copy(timezone or "", path)
         return CallStore(path, timezone=timezone)
 
-    def _template(self, timezone: str) -> str | None:
-        with self._lock:
+    def _copy(self, timezone: str, path: str) -> None:
+        """Copy the zone's template to `path`, its `meta.created` now (to the second, as
+        store_migrate writes it): the template is stamped again when the second has
+        changed, not each copy (a write of its own costs more than the copy). Nothing is
+        copied without a template: CallStore then creates the store."""
+        with self._lock:  # a template is copied whole, and never while it is stamped
             if self._closed or not self._copies:
-                return None
-            if timezone in self._made:
-                return self._made[timezone]
-            self._made[timezone] = self._make(timezone)
-            return self._made[timezone]
+                return
+            if timezone not in self._made:
+                self._made[timezone] = self._make(timezone)
+            template = self._made[timezone]
+            if template is None:
+                return
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            if self._stamped.get(template) != now:
+                if not _stamp_created(template, now):
+                    self._made[timezone] = None  # stores of this zone are made afresh
+                    return
+                self._stamped[template] = now
+            shutil.copyfile(template, path)
 
     def _make(self, timezone: str) -> str | None:
         try:
@@ -77,6 +87,7 @@ class StoreTemplates:
             self._closed = True
             self._folder = None
             self._made.clear()
+            self._stamped.clear()
             gone, self._gone = self._gone, None
         if gone is not None:
             gone()  # removes the folder, once
@@ -95,14 +106,17 @@ def open_store(store_path: str | None, workdir: str, *, timezone: str | None,
     return CallStore(path, timezone=timezone)
 
 
-def _stamp_created(path: str) -> None:
-    """Give a copy its own `meta.created` (as store_migrate writes it: UTC, to the second),
-    which the byte copy has from the template."""
-    db = sqlite3.connect(path, isolation_level=None)
+def _stamp_created(template: str, created: str) -> bool:
+    """Set a template's `meta.created`; False when it cannot be, or leaves more than the
+    file (a copy of the file alone would miss the change)."""
     try:
-        # a test's temporary store: a crash of the machine loses the test, never a centre's calls
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("UPDATE meta SET value = ? WHERE key = 'created'",
-                   (datetime.now(UTC).isoformat(timespec="seconds"),))
-    finally:
-        db.close()
+        db = sqlite3.connect(template, isolation_level=None)
+        try:
+            # a template of temporary test stores: a crash of the machine loses nothing kept
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'created'", (created,))
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return not any(os.path.exists(template + end) for end in ("-wal", "-journal"))

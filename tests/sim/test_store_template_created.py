@@ -43,3 +43,20 @@ def test_a_copy_is_created_when_it_is_copied_not_when_the_template_was(
         after = datetime.now(UTC)
     assert before <= _created(tmp_path / "second.db") <= after
     assert _created(tmp_path / "first.db") <= _created(tmp_path / "second.db")
+
+
+def test_copies_made_in_later_seconds_each_say_their_own(tmp_path: Path, monkeypatch) -> None:
+    from ccdsl.runtime.sim import store_template
+
+    moments = iter([datetime(2026, 12, 7, 9, 0, s, 250_000, tzinfo=UTC) for s in (1, 1, 2, 5)])
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return next(moments)
+
+    monkeypatch.setattr(store_template, "datetime", Clock)
+    with StoreTemplates() as stores:
+        for n in range(4):
+            stores.open(str(tmp_path / f"c{n}.db"), timezone="UTC").close()
+    assert [_created(tmp_path / f"c{n}.db").second for n in range(4)] == [1, 1, 2, 5]
