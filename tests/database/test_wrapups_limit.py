@@ -1,5 +1,6 @@
-"""An agent's unsaved wrap-up forms (store_wrapups.waiting, through waiting_many) are cut to the
-newest `limit` by the database, per agent, on SQLite and PostgreSQL: the store's read returns no
+"""An agent's unsaved wrap-up forms (store_wrapups.waiting, through waiting_many, and every
+agent's, waiting_all) are cut to the newest `limit` by the database, per agent, on SQLite and
+PostgreSQL: the store's read returns no
 more than `limit` of an agent's forms however many wait, and they are the ones the whole window
 cut in Python gave: oldest first, ties of one start in call id order."""
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from ccdsl.runtime.core.events import Event
 from ccdsl.runtime.operations.store import CallStore
-from ccdsl.runtime.operations.store_wrapups import waiting, waiting_many
+from ccdsl.runtime.operations.store_wrapups import waiting, waiting_all, waiting_many
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -33,7 +34,8 @@ def _call(store: CallStore, call_id: str, agent: str, minutes_ago: int) -> None:
 
 
 class _Counted:
-    """The store as waiting_many reads it, counting the unsaved forms each read returns."""
+    """The store as waiting_many and waiting_all read it, counting the unsaved forms each
+    read returns (waiting_many's part 1; waiting_all's every row)."""
 
     def __init__(self, store: CallStore) -> None:
         self.store = store
@@ -42,7 +44,7 @@ class _Counted:
     def query(self, sql, args=()):
         rows = self.store.query(sql, args)
         for r in rows:
-            if r["part"] == 1:
+            if r.get("part", 1) == 1:
                 self.forms[r["agent"]] = self.forms.get(r["agent"], 0) + 1
         return rows
 
@@ -62,3 +64,7 @@ def test_the_newest_forms_up_to_the_limit_come_from_the_database(store_target) -
             # a form past the limit still waits: it is not done
             assert found["zhang"].done == frozenset()
             assert waiting(store, "zhang", NOW_MS, limit=limit).unsaved == ZHANG[-limit:]
+            counted = _Counted(store)
+            assert waiting_all(counted, NOW_MS, limit=limit) == {
+                "zhang": ZHANG[-limit:], "li": ("hers-1", "hers-2")[-limit:]}
+            assert counted.forms == {"zhang": limit, "li": min(limit, 2)}
