@@ -79,9 +79,10 @@ KINDS = (
 """,
 )
 
-# `ccf test` as before: no template, so every test's store is created and migrated
-FRESH = ("import sys; import ccdsl.runtime.sim.store_template as t; "
-         "t.StoreTemplates._template = lambda self, timezone: None; "
+# `ccf test` as before: no template (StoreTemplates(copies=False), which ccf test's runs then
+# make), so every test's store is created and migrated
+FRESH = ("import functools, sys; import ccdsl.runtime.sim.store_template as t; "
+         "t.StoreTemplates = functools.partial(t.StoreTemplates, copies=False); "
          "from ccdsl.cli.main import main; sys.argv[0] = 'ccf'; sys.exit(main())")
 CCF = "import sys; from ccdsl.cli.main import main; sys.argv[0] = 'ccf'; sys.exit(main())"
 

@@ -69,9 +69,17 @@ class Rollup:
     figures: tuple[Figure, ...]
     grains: tuple[str, ...]
     join: str = ""  # another table the keys read (alias v), joined to the rows t
+    joined: str = ""  # the visit table `join` reads: a row adds up only with a row there
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
+
+    @property
+    def visits(self) -> tuple[str, ...]:
+        """The visit tables a call needs rows in for this rollup to add it up (none for
+        the calls' own rollup: every call is a row of calls)."""
+        own = () if self.rows == "calls" else (self.rows,)
+        return (*own, self.joined) if self.joined else own
 
 
 _ANSWERED_WAIT = "CASE WHEN t.outcome = 'answered' THEN t.wait_ms END"
@@ -149,7 +157,8 @@ NODES = Rollup("rollup_nodes", "node_visits", "entered_ms", (
 NODES_BY_QUEUE = Rollup("rollup_nodes_queues", "node_visits", "entered_ms", (
     ("queue", "v.queue"), *NODES.keys), NODES.figures, ("d", "q"), (
     "JOIN queue_visits v ON v.call_id = t.call_id AND v.queue IS NOT NULL AND v.seq = "
-    "(SELECT min(w.seq) FROM queue_visits w WHERE w.call_id = t.call_id AND w.queue = v.queue)"))
+    "(SELECT min(w.seq) FROM queue_visits w WHERE w.call_id = t.call_id AND w.queue = v.queue)"),
+    "queue_visits")
 
 ROLLUPS = (CALLS, QUEUES, LEGS, NODES, NODES_BY_QUEUE)
 
@@ -294,8 +303,7 @@ def calls_ended(db: sqlite3.Connection, call_ids: list[str],
     # a statement that finds no rows costs as much as a call's own (a live call's commit)
     statements = ADD_CALLS if written is None else [
         sql for rollup, sql in zip(ROLLUPS, ADD_CALLS, strict=True)
-        if rollup.rows == "calls" or (rollup.rows in written and (
-            rollup is not NODES_BY_QUEUE or "queue_visits" in written))]
+        if all(table in written for table in rollup.visits)]
     for start in range(0, len(named), ADD_AT_ONCE):
         ids = {"ids": json_text.dumps(named[start:start + ADD_AT_ONCE])}
         for sql in statements:

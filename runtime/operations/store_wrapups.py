@@ -28,15 +28,22 @@ log = logging.getLogger("ccdsl.store")
 # of the call; `ccf wrapup` and the API still take it.
 WINDOW_MS = 12 * 3600 * 1000
 CLAIM_WAIT_S = 10.0  # how long a claim waits for another writer's lock (then StoreBusy)
-ALL_UNSAVED_SQL = ("SELECT w.agent, w.call_id FROM wrapups w JOIN calls c "
-                   "ON c.call_id = w.call_id WHERE w.entered IS NULL AND w.agent <> '' "
-                   "AND c.started_ms >= ? ORDER BY c.started_ms, w.call_id")
-# agents' forms (waiting_many): ?1 the agents' unsaved forms in the window (part 1), ?3 the
-# calls asked about with every agent's row of each (part 2)
-MANY_SQL = ("SELECT 1 AS part, w.agent AS agent, w.call_id AS call_id, "
-            "c.started_ms AS started_ms, c.outcome AS outcome, 0 AS saved "
+# every agent's unsaved forms in the window (?1), the newest ?2 of each (waiting_all)
+ALL_UNSAVED_SQL = ("SELECT agent, call_id FROM (SELECT w.agent AS agent, w.call_id AS call_id, "
+                   "c.started_ms AS started_ms, row_number() OVER (PARTITION BY w.agent "
+                   "ORDER BY c.started_ms DESC, w.call_id DESC) AS newest FROM wrapups w "
+                   "JOIN calls c ON c.call_id = w.call_id WHERE w.entered IS NULL "
+                   "AND w.agent <> '' AND c.started_ms >= ?1) u WHERE u.newest <= ?2 "
+                   "ORDER BY started_ms, call_id")
+# agents' forms (waiting_many): ?1 the agents' unsaved forms in the window, the newest ?4 of
+# each (part 1), ?3 the calls asked about with every agent's row of each (part 2)
+MANY_SQL = ("SELECT 1 AS part, u.agent AS agent, u.call_id AS call_id, "
+            "u.started_ms AS started_ms, u.outcome AS outcome, 0 AS saved "
+            "FROM (SELECT w.agent, w.call_id, c.started_ms, c.outcome, row_number() OVER "
+            "(PARTITION BY w.agent ORDER BY c.started_ms DESC, w.call_id DESC) AS newest "
             "FROM wrapups w JOIN calls c ON c.call_id = w.call_id WHERE w.entered IS NULL "
-            "AND c.started_ms >= ?2 AND w.agent IN (SELECT value FROM json_each(?1)) "
+            "AND c.started_ms >= ?2 AND w.agent IN (SELECT value FROM json_each(?1))) u "
+            "WHERE u.newest <= ?4 "
             "UNION ALL SELECT 2, w.agent, c.call_id, c.started_ms, c.outcome, "
             "CASE WHEN w.entered IS NULL THEN 0 ELSE 1 END FROM calls c LEFT JOIN wrapups w "
             "ON w.call_id = c.call_id WHERE c.call_id IN (SELECT value FROM json_each(?3)) "
@@ -166,9 +173,9 @@ def waiting_all(store, now_ms: int, *, limit: int,
     """Every agent's unsaved forms (as waiting() finds one agent's), oldest first, the
     newest `limit` of each: what a desk starting over the store shows (one read)."""
     out: dict[str, list[str]] = {}
-    for r in store.query(ALL_UNSAVED_SQL, (now_ms - window_ms,)):
+    for r in store.query(ALL_UNSAVED_SQL, (now_ms - window_ms, limit)):
         out.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
-    return {agent: tuple(ids[-limit:]) for agent, ids in out.items()}
+    return {agent: tuple(ids) for agent, ids in out.items()}
 
 
 def waiting_many(store, known: Mapping[str, Sequence[str]], now_ms: int, *, limit: int,
@@ -185,8 +192,8 @@ def waiting_many(store, known: Mapping[str, Sequence[str]], now_ms: int, *, limi
     # call -> (started_ms, outcome, {agent: whether that agent's values are in})
     calls: dict[str, tuple[Any, Any, dict[str, bool]]] = {}
     for r in store.query(MANY_SQL, (json_text.dumps(sorted(known)), since,
-                                    json_text.dumps(ids))):
-        if r["part"] == 1:  # oldest first, in the database's own order of ties
+                                    json_text.dumps(ids), limit)):
+        if r["part"] == 1:  # the newest `limit`, oldest first, in the database's order of ids
             unsaved.setdefault(str(r["agent"]), []).append(str(r["call_id"]))
             continue
         _, _, rows = calls.setdefault(str(r["call_id"]), (r["started_ms"], r["outcome"], {}))
@@ -194,7 +201,7 @@ def waiting_many(store, known: Mapping[str, Sequence[str]], now_ms: int, *, limi
             rows[str(r["agent"])] = bool(r["saved"])
     out: dict[str, Waiting] = {}
     for agent, asked in known.items():
-        mine = tuple(unsaved[agent][-limit:])
+        mine = tuple(unsaved[agent])
         done = set()
         for call_id in dict.fromkeys(asked):
             if call_id in mine or call_id not in calls:

@@ -27,7 +27,7 @@ from ccdsl.runtime.core.queues import queue_configs
 from ccdsl.runtime.core.services import RuntimeConfig, Services
 from ccdsl.runtime.core.values import Record
 from ccdsl.runtime.operations.agents_file import AgentSpec
-from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.store import StoreError
 from ccdsl.runtime.sim import (
     InteractiveCaller,
     ScriptedCaller,
@@ -39,6 +39,7 @@ from ccdsl.runtime.sim.centre import spec_agent
 from ccdsl.runtime.sim.faults import Faults, faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.script import CallerAction, flow_zone, hours_zone, parse_at
 from ccdsl.runtime.sim.sounds import SoundsFolder
+from ccdsl.runtime.sim.store_template import open_store
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,8 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         crm = SqliteCRM(db_path)
     except (OSError, sqlite3.Error, ExternalError) as exc:
         raise InputError(f"the CRM cannot be opened: {exc}") from None
-    opener = stores.open if store_path is None and stores is not None else CallStore
     try:
-        store = opener(store_path or os.path.join(workdir, "calls.db"), timezone=hours_zone(ir))
+        store = open_store(store_path, workdir, timezone=hours_zone(ir), stores=stores)
     except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
         crm.close_now()  # the run ends here: its CRM with it
         # a temporary store is ccf's own: no path of the user's to name

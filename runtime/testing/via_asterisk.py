@@ -29,11 +29,12 @@ from ccdsl.runtime.core.crm.sqlite import SqliteCRM
 from ccdsl.runtime.core.errors import ExternalError, InputError
 from ccdsl.runtime.core.events import EventList, FanOut
 from ccdsl.runtime.core.services import RuntimeConfig, Services
-from ccdsl.runtime.operations.store import CallStore, StoreError
+from ccdsl.runtime.operations.store import StoreError
 from ccdsl.runtime.sim import ScriptedCaller, SimCentre, SimChannel
 from ccdsl.runtime.sim.faults import faulty_crm, http_transport, unanswered
 from ccdsl.runtime.sim.scenario import CallRun, Scenario, WatchedCRM, scenario_centre
 from ccdsl.runtime.sim.script import hours_zone
+from ccdsl.runtime.sim.store_template import open_store
 from ccdsl.runtime.testing.peer.agi_caller import AgiCaller, CallerLine, PeerError
 from ccdsl.runtime.testing.peer.ami_mixmonitor import mixmonitor_mute
 from ccdsl.runtime.testing.peer.sim_backend import SimBackend, agent_leg
@@ -138,10 +139,8 @@ class AgiTestbed:
         self.tts = TtsRenderer(tts_cache or shared_tts_cache(),
                                tuple(tts_command) if tts_command else quiet_tts_command())
         try:
-            # a copy of an empty one, as run_scenario makes it
-            opener = stores.open if store_path is None and stores is not None else CallStore
-            self.store = opener(store_path or os.path.join(workdir, "calls.db"),
-                                timezone=hours_zone(ir))
+            # as run_scenario makes it
+            self.store = open_store(store_path, workdir, timezone=hours_zone(ir), stores=stores)
         except (OSError, sqlite3.Error, ValueError, StoreError) as exc:
             raise InputError(f"the call store cannot be opened: {exc}") from None
         self.server = FlowServer(StaticFlows({self.flow: program}), self._services_for,
