@@ -186,7 +186,7 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
             raise not_had(pool, exc, f"cannot connect to the PostgreSQL store "
                                      f"{shown(text)}") from exc
-        db = PgConnection(conn, pool=pool)
+        db = PgConnection(conn, pool=pool, not_had=not_had)
         try:
             db.execute(f"PRAGMA busy_timeout={busy_ms}")
             if read_only:

@@ -130,8 +130,10 @@ class PgConnection:
     """One psycopg connection in autocommit, transactions by the statements the store sends
     (BEGIN, COMMIT, ROLLBACK), as sqlite3 with isolation_level=None."""
 
-    def __init__(self, conn: psycopg.Connection, *, pool=None) -> None:
+    def __init__(self, conn: psycopg.Connection, *, pool=None, not_had=None) -> None:
         self._pool = pool  # close() hands the connection back to it
+        # (pool, error, words) -> why no connection of the pool could be had (database.not_had)
+        self._not_had = not_had
         self.row_factory = None  # rows are always readable by name
         self._settings: dict[str, str] = {}  # SET name -> statement: said again on a new link
         self._began = False  # a BEGIN sent and no COMMIT or ROLLBACK since
@@ -162,9 +164,10 @@ class PgConnection:
         try:
             conn = self._adopt(self._pool.getconn())
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
-            from ccdsl.runtime.operations.database import not_had
-
-            raise not_had(self._pool, exc, "PostgreSQL: cannot connect again") from exc
+            said = "PostgreSQL: cannot connect again"
+            if self._not_had is None:
+                raise sqlite3.OperationalError(f"{said}: {exc}") from exc
+            raise self._not_had(self._pool, exc, said) from exc
         self._conn = conn
         for statement in self._settings.values():
             try:
