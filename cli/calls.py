@@ -44,7 +44,7 @@ def list_calls(
     Each with its caller, CRM customer, the agent who talked, outcome,
     length and recording file; `--format json` gives the call records.
     Exit status: 0; 2 for a bad option or a call store that is missing or
-    cannot be read.
+    cannot be read; 4 when its PostgreSQL server does not answer.
     """
     from ccdsl.runtime.core.durations import seconds_text
     from ccdsl.runtime.operations.centre_time import local_iso
@@ -83,7 +83,7 @@ def show_call(
     flow with each .ccf line quoted when the file is readable here; each
     recording file and whether it exists on this machine. Exit status: 0;
     2 for an unknown call or a call store that is missing or cannot be
-    read.
+    read; 4 when its PostgreSQL server does not answer.
     """
     from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.recordings import call_detail

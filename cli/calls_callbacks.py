@@ -34,7 +34,7 @@ def list_callbacks(
     be made, and the last outcome; `--all` adds those done, failed and
     given up. ccf serve dials them (docs/asterisk.md "Call-backs, in
     detail"). Exit status: 0; 2 when the call store is missing or cannot
-    be read.
+    be read; 4 when its PostgreSQL server does not answer.
     """
     from ccdsl.runtime.operations.callback_rows import listing
     from ccdsl.runtime.operations.centre_time import local_iso

@@ -467,15 +467,32 @@ def store_target(store, config: str | None) -> str:
 
 
 def store_failure(text: str, exc: Exception) -> typer.Exit:
-    """One line for a store that cannot be opened or reached: a PostgreSQL server that is
-    down (database.Unreachable, whose message names the URL, never the password) as it says;
-    anything else as a store that cannot be read. Raise what it returns."""
-    from ccdsl.runtime.operations.database import Unreachable, shown
+    """One line for a store that cannot be opened or reached, what every command that opens a
+    store exits with: a PostgreSQL server that does not answer (database.Unreachable, class 08:
+    its message names the URL, never the password) exits UNREACHABLE, as a service that did
+    not answer; a login or database it refuses (database.Misconfigured) is configuration to
+    mend, USAGE, as it says; anything else a store that cannot be read, USAGE. Raise what it
+    returns."""
+    from ccdsl.runtime.operations.database import Misconfigured, Unreachable, shown
 
     reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    if isinstance(exc, Unreachable):
-        return fail(reason, USAGE)
+    if isinstance(exc, (Unreachable, Misconfigured)):
+        return fail(reason, store_exit(exc))
     return fail(f"{shown(text)} cannot be read as a call store: {reason}", USAGE)
+
+
+def store_exit(exc: BaseException) -> int:
+    """The exit status of a command whose store could not be opened, `exc` or what it was
+    raised from (a report's, a simulation's, a backup's own error): UNREACHABLE for a
+    PostgreSQL server that does not answer (database.Unreachable), else USAGE."""
+    from ccdsl.runtime.operations.database import Unreachable
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Unreachable):
+            return UNREACHABLE
+        seen = seen.__cause__
+    return USAGE
 
 
 def connect_store(text: str):

@@ -16,7 +16,9 @@ PROBLEMS = 1
 USAGE = 2
 # a bug in ccf itself (a short message; CCF_DEBUG=1 shows the traceback)
 INTERNAL = 3
-# a service the command talks to did not answer: ccf serve's HTTP API, Asterisk's AMI
+# a service the command talks to did not answer: ccf serve's HTTP API, Asterisk's AMI, an
+# HTTP CRM, a call store's PostgreSQL server (cli/common.store_exit; one that answers but
+# refuses the login or has no such database is USAGE: configuration to mend)
 UNREACHABLE = 4
 # `ccf test` found no test to run (pytest's 5, "no tests collected"): a renamed flow's
 # orphaned tests or a wrong folder must not pass CI as "0 passed"
@@ -33,11 +35,13 @@ TABLE = (
                "file, a check that failed, a service that answered with an error"),
     (USAGE, "usage error: an unknown option or value, a call, agent, console user or CRM "
             "record type that does not exist, a missing or empty input path, an "
-            "input that cannot be read or used (ccf.toml, a CRM database, a call store, the "
-            "console users file), the AMI secret's environment variable not set, an output "
+            "input that cannot be read or used (ccf.toml, a CRM database, a call store, or "
+            "its PostgreSQL server refusing the login or lacking the database, the console "
+            "users file), the AMI secret's environment variable not set, an output "
             "path that cannot be written"),
     (INTERNAL, "a bug in ccf itself (CCF_DEBUG=1 shows the traceback)"),
-    (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI or an HTTP CRM"),
+    (UNREACHABLE, "a service did not answer: ccf serve's HTTP API, Asterisk's AMI, an HTTP CRM "
+                  "or a call store's PostgreSQL server"),
     (NO_TESTS, "no tests: `ccf test` found no test blocks in the flows given"),
     (INTERRUPTED, "interrupted by Ctrl-C"),
     (CLOSED_PIPE, "standard output (or error) closed early: its reader (`head`) stopped "

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdsl.cli import exit_codes
-from ccdsl.cli.common import STDIN, Format, compile_stdin, fail, render_diagnostics, write
+from ccdsl.cli.common import (
+    STDIN,
+    Format,
+    compile_stdin,
+    fail,
+    render_diagnostics,
+    store_exit,
+    write,
+)
 
 
 def load_graph(flow: str, stdin_filename: str | None = None):
@@ -52,7 +60,7 @@ def traffic_on(drawn, store_path: str, since=None, until=None, *,
         found = flow_traffic(store_path, drawn.flow, since, until, since_text=since_text,
                              queue=queue, agent=agent)
     except ReportError as exc:
-        raise fail(str(exc), exit_codes.USAGE) from None
+        raise fail(str(exc), store_exit(exc)) from None  # a server not answering: 4
     only = " and ".join(words for words in (
         f"that joined queue {queue}" if queue is not None else "",
         f"offered to agent {agent}" if agent is not None else "") if words)

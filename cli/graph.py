@@ -65,7 +65,8 @@ def graph(
     `dot` (Debian's graphviz package).
     Exit status: 0 drawn, 1 the flow has errors, 2 a usage error (an unknown
     format or output suffix, a missing flow or store, Graphviz missing for
-    svg, png or html, an unwritable output).
+    svg, png or html, an unwritable output), 4 when the --store's
+    PostgreSQL server does not answer.
     """
     chosen = chosen_format(fmt, output, SUFFIXES, GraphFormat.dot)
     if chosen is GraphFormat.png and output is None:

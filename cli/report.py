@@ -18,6 +18,7 @@ from ccdsl.cli.common import (
     StoreOption,
     fail,
     named_store,
+    store_exit,
     wants_color,
     write,
 )
@@ -136,8 +137,9 @@ def report(
     failed, and the time to call back); the last two shown when the store
     has them. docs/reports.md defines every figure.
     Exit status: 0 with a report, 2 for bad options or a store that cannot
-    be read. With --check-asterisk: 0 when Asterisk and the call store agree,
-    1 when they differ, 2 when there is nothing to check against.
+    be read, 4 when its PostgreSQL server does not answer. With
+    --check-asterisk: 0 when Asterisk and the call store agree, 1 when they
+    differ, 2 when there is nothing to check against.
     """
     fmt = chosen_format(fmt, output, SUFFIXES, ReportFormat.table)
     if graphs and fmt is not ReportFormat.html:
@@ -187,7 +189,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
     except ZoneError as exc:
         raise _Bad(f"--zone: {exc}") from None
     except ReportError as exc:
-        raise _Bad(str(exc)) from None
+        raise fail(str(exc), store_exit(exc)) from None  # a server not answering: 4
     note = pruned_note(made)
     if note:
         write(f"warning: {note}\n", err=True)
@@ -230,7 +232,7 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
     try:
         db = open_store(path)
     except ReportError as exc:
-        raise bad(str(exc)) from None
+        raise fail(str(exc), store_exit(exc)) from None
     try:
         checked = check_asterisk(db, path, chosen, report_zone(db, zone))
     except ZoneError as exc:

@@ -96,7 +96,8 @@ def serve(
     Exit status: 0 when stopped by SIGTERM or Ctrl-C; 1 when a --simulate
     flow does not compile; 2 for a usage error (a ccf.toml that cannot be
     used, an address it cannot listen on, a call store or CRM it cannot
-    open, a port the console and HTTP API cannot listen on).
+    open, a port the console and HTTP API cannot listen on); 4 when the call
+    store's PostgreSQL server does not answer.
     """
     import asyncio
     import logging

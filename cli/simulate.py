@@ -19,6 +19,7 @@ from ccdsl.cli.common import (
     TextFormatOption,
     checked_target,
     fail,
+    store_exit,
     write,
 )
 from ccdsl.cli.completion import flow_paths
@@ -191,7 +192,8 @@ def simulate(
     files of a `crm/` folder beside the flow are imported into a temporary
     CRM (empty when there is no such folder). Exit status: 0 when the call
     ran (whatever its outcome), 1 when the flow has errors (errors only in
-    its tests do not stop it), 2 for bad options, 130 when Ctrl-C hung up an
+    its tests do not stop it), 2 for bad options, 4 when the --store's
+    PostgreSQL server does not answer, 130 when Ctrl-C hung up an
     --interactive call.
     """
     from ccdsl.cli.common import Format, render_diagnostics
@@ -278,8 +280,8 @@ def simulate(
             run(ir, scenario, sink=printer, crm_db=str(crm) if crm else None,
                 crm_folder=crm_folder, ask=ask, note=note,
                 store_path=str(store) if store else None, sounds_dir=sounds_dir)
-        except InputError as exc:
-            raise bad(str(exc)) from None
+        except InputError as exc:  # a store's server not answering: 4 (cli/common.store_exit)
+            raise fail(str(exc), store_exit(exc)) from None
         finally:
             printer.flush()  # the lines held back as a possible repeat
     if ask is not None and ask.interrupted:

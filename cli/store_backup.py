@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from ccdsl.cli.common import ConfigOption, StoreOption, fail, store_target, write
-from ccdsl.cli.exit_codes import USAGE
+from ccdsl.cli.common import ConfigOption, StoreOption, fail, store_exit, store_target, write
 
 
 def backup(
@@ -23,8 +22,9 @@ def backup(
     PostgreSQL: pg_dump writes plain SQL to DEST (the password from
     $CCF_STORE_PASSWORD, given to pg_dump as PGPASSWORD); restore with
     `psql -v ON_ERROR_STOP=1 -d URL -f DEST` into an empty database
-    (docs/operations.md). Exit status: 0; 2 for a store that is missing or
-    cannot be read, a DEST that cannot be written, or pg_dump failing.
+    (docs/operations.md). Exit status: 0; 4 for a PostgreSQL server that does
+    not answer; 2 for a store that is missing or cannot be read, a DEST that
+    cannot be written, or pg_dump failing otherwise.
     """
     from ccdsl.runtime.operations.store_backup import BackupError
     from ccdsl.runtime.operations.store_backup import backup as make_backup
@@ -32,8 +32,9 @@ def backup(
     text = store_target(store, config)
     try:
         done = make_backup(text, dest)
-    except BackupError as exc:  # pg_dump's message and hint, on one line
+    except BackupError as exc:  # pg_dump's message and hint, on one line; a server not
+        # answering exits 4 (cli/common.store_exit)
         raise fail("; ".join(x.strip() for x in str(exc).splitlines() if x.strip()),
-                   USAGE) from None
+                   store_exit(exc)) from None
     held = "" if done.calls is None else f", {done.calls} calls"
     write(f"backed up to {done.dest} ({done.how}, {done.size} bytes{held})\n")

@@ -40,7 +40,7 @@ def list_messages(
     account owner's agent id, or the fallback mailbox), the file, its
     length, when, and whether it was called back (`ccf callback ID`: the id
     is the call's). Exit status: 0; 2 when the call store is missing or
-    cannot be read.
+    cannot be read; 4 when its PostgreSQL server does not answer.
     """
     from ccdsl.runtime.core.durations import seconds_text
     from ccdsl.runtime.operations.centre_time import local_iso

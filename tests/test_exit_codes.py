@@ -4,6 +4,7 @@ quotes it, and each command gives its status for the common mistakes, run in-pro
 from __future__ import annotations
 
 import ast
+import os
 import re
 import socket
 import sqlite3
@@ -338,7 +339,8 @@ CASES: dict[tuple[str, ...], list[Case]] = {
 }
 
 # every command that names a call store, given a PostgreSQL URL: its server down (one line,
-# at once: tests/ops/test_store_unreachable.py), or the URL carrying its password
+# at once: tests/ops/test_store_unreachable.py; a service that did not answer), or the URL
+# carrying its password
 STORE_ARGS: dict[tuple[str, ...], Callable[[dict[str, str], str], list[str]]] = {
     ("calls", "list"): lambda p, url: ["--store", url],
     ("calls", "show"): lambda p, url: ["x", "--store", url],
@@ -355,9 +357,32 @@ STORE_ARGS: dict[tuple[str, ...], Callable[[dict[str, str], str], list[str]]] = 
 for _words, _argv in STORE_ARGS.items():
     CASES[_words] = [*CASES[_words],
                      ("PostgreSQL server down",
-                      lambda p, argv=_argv: argv(p, p["pg_down"]), USAGE),
+                      lambda p, argv=_argv: argv(p, p["pg_down"]), UNREACHABLE),
                      ("password in the store's URL",
                       lambda p, argv=_argv: argv(p, p["pg_password"]), USAGE)]
+
+
+@pytest.mark.parametrize("fault", ["wrong password", "no such database"])
+def test_a_store_refusing_the_login_or_missing_its_database_is_a_usage_error(
+        place, monkeypatch, pg_url, fault) -> None:
+    """PostgreSQL answering, but refusing the store's password or having no such database:
+    configuration to mend (exit 2), said as it is, for every command that names a store;
+    never exit 4 (the server did answer), never the password shown."""
+    from ccdsl.runtime.operations.database import PASSWORD_ENV, close_pools
+
+    monkeypatch.chdir(place["dir"])
+    wrong = "not-the-password-4711"
+    env = {**SECRET, PASSWORD_ENV: wrong}
+    url, said = pg_url, 'password authentication failed for user "ccf"'
+    if fault == "no such database":
+        env[PASSWORD_ENV] = os.environ[PASSWORD_ENV]
+        url, said = pg_url + "_none", "_none\" does not exist"
+    for words, argv in STORE_ARGS.items():
+        close_pools()  # each command run as a process of its own: a pool made anew
+        result = ccf(*words, *argv(place, url), env=env)
+        assert result.exit_code == USAGE, (words, result.output)
+        assert said in result.output, (words, result.output)
+        assert wrong not in result.output and "Traceback" not in result.output
 
 
 def test_every_command_has_its_cases() -> None:

@@ -32,10 +32,12 @@ class HeldSaves:
 
     async def stop(self) -> None:
         """Stopping: a save retrying on a busy store is tried once more (WrapupDesk.stop),
-        one under way ends first."""
-        if self.tasks:
+        one under way ends first; so is a CRM entry waiting to be told (WrapupDesk.telling:
+        its values stored, its call not read yet), said as not told if it still cannot be."""
+        waiting = self.tasks | self.desk.telling
+        if waiting:
             self.desk.stop()
-            await asyncio.wait(list(self.tasks), timeout=STOP_WAIT_S)
+            await asyncio.wait(list(waiting), timeout=STOP_WAIT_S)
 
 
 def _report_failure(task: asyncio.Task) -> None:

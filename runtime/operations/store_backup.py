@@ -11,7 +11,14 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass
 
-from ccdsl.runtime.operations.database import PASSWORD_ENV, is_postgres, same_store, shown
+from ccdsl.runtime.operations.database import (
+    PASSWORD_ENV,
+    Unreachable,
+    is_postgres,
+    same_store,
+    shown,
+)
+from ccdsl.runtime.operations.database.faults import refusal_state
 
 # where Debian keeps the client programs when they are not on PATH (the newest first)
 _DEBIAN_BINS = "/usr/lib/postgresql/*/bin"
@@ -117,8 +124,13 @@ def _pg_dump(url: str, dest: str) -> Backup:
         raise BackupError(f"pg_dump could not run: {exc}") from None
     if done.returncode != 0:
         _drop(partial)
-        raise BackupError(f"pg_dump of {shown(url)} failed: "
-                          f"{done.stderr.strip() or f'exit status {done.returncode}'}")
+        said = f"pg_dump of {shown(url)} failed: " \
+               f"{done.stderr.strip() or f'exit status {done.returncode}'}"
+        # a server that did not answer pg_dump (libpq's words, as for the store's own
+        # connections: database/faults.py) is said as Unreachable's cause: ccf exits 4
+        down = "connection to server" in done.stderr \
+            and refusal_state(done.stderr).startswith("08")
+        raise BackupError(said) from (Unreachable(said) if down else None)
     os.replace(partial, dest)
     return Backup(dest, os.path.getsize(dest), None, "pg_dump")
 

@@ -8,7 +8,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ccdsl.runtime.operations.database import Unreachable
 from ccdsl.runtime.operations.database.contention import contended
+from ccdsl.runtime.operations.database.faults import Misconfigured, SchemaFault, passing_state
 
 T = TypeVar("T")
 
@@ -18,6 +20,13 @@ class StoreBusy(Exception):
     lock outlasted the wait (SQLite's "database is locked", PostgreSQL's lock_timeout), a
     serialization failure or deadlock, or the connection to a PostgreSQL server lost. The
     message is the reason only; a caller says what to do (save again, or tried again)."""
+
+
+class StoreFault(StoreBusy):
+    """The call store took nothing, and the same write will not go through until someone mends
+    the store: its login or database refused, a table or column missing. A StoreBusy still
+    (nothing stored: whatever handles one keeps the values), but never said as to be made
+    again: the message says what is wrong."""
 
 
 class CallNotStored(LookupError):
@@ -39,15 +48,35 @@ def busy(exc: sqlite3.OperationalError, failed: str = "could not take the write"
     these (database/postgres.py maps psycopg's lock timeout, serialization failure and lost
     connection to it), so one except clause sees them all. Said as busy only when it is: a
     read-only file or a full disk is said as it is, after `failed` (saving again helps once
-    it is mended)."""
+    it is mended); a refused login, a missing database, table or column is a StoreFault."""
+    if fault(exc):
+        return StoreFault(f"the call store {failed}: {reason_of(exc)}")
     what = "is busy" if passing(exc) else failed
     return StoreBusy(f"the call store {what}: {reason_of(exc)}")
 
 
 def passing(exc: sqlite3.OperationalError) -> bool:
     """Whether the same read or write made again may go through: another writer's lock, a
-    conflict, a lost link (not a missing table, a read-only file or a full disk)."""
-    return contended(exc) or any(w in str(exc).lower() for w in _PASSING)
+    conflict, a lost link, a server stopping or not answering (not a refused login, a
+    missing database, table or column, a read-only file or a full disk). PostgreSQL's errors
+    are told by their SQLSTATE (database/faults.py), SQLite's by their code and words."""
+    if fault(exc):
+        return False
+    if isinstance(exc, Unreachable) or contended(exc):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    if state is not None:
+        return passing_state(state)
+    return any(w in str(exc).lower() for w in _PASSING)
+
+
+def fault(exc: BaseException) -> bool:
+    """Whether the store needs mending before the same read or write can go through: a login
+    or database PostgreSQL refuses, a table or column missing (on either back end)."""
+    if isinstance(exc, (Misconfigured, SchemaFault)):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and not hasattr(exc, "sqlstate") \
+        and str(exc).startswith(("no such table", "no such column"))
 
 
 def reason_of(exc: BaseException) -> str:

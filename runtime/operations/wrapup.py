@@ -19,10 +19,11 @@ from typing import Any
 
 from ccdsl import json_text
 from ccdsl.runtime.core.durations import parse_duration_ms
-from ccdsl.runtime.core.errors import ExternalError, InputError
+from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
 from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy, read_or_busy
 from ccdsl.runtime.operations.store_wrapups import claim
+from ccdsl.runtime.operations.wrapup_crm import UNTOLD, tell, tell_later
 from ccdsl.runtime.operations.wrapup_outcome import Outcome, bad, not_saved, refused
 
 log = logging.getLogger("ccdsl.wrapup")
@@ -35,7 +36,6 @@ MAX_TEXT = 4000  # characters in one text value: a form field, not a document
 # between tries doubling from 0.5 s to 30 s), then handed back to the agent's desk
 HELD_TRIES = 9
 RETRY_S = (0.5, 30.0)  # the first wait between tries of a held wrap-up, and the longest
-NOTE_FLUSH_S = 5.0  # how long a save waits for its `wrapup_stored` note to be written
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _FIELD_ARG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
@@ -311,27 +311,10 @@ def parse_field_args(items: Sequence[str]) -> tuple[dict[str, str], list[str]]:
 # ---- storing ---------------------------------------------------------------------------
 
 
-def crm_entry(record: Mapping[str, Any], agent: str | None,
-              values: Mapping[str, Any]) -> dict[str, Any]:
-    """The CRM `log_call` entry of a wrap-up: the call from its record,
-    the customer's id the call found, and the values."""
-    def moment(text: Any) -> Any:
-        try:
-            return dt.datetime.fromisoformat(text) if isinstance(text, str) else None
-        except ValueError:
-            return None
-
-    return {"call_id": record.get("call_id"), "customer": record.get("customer_id"),
-            "caller": record.get("caller"), "dialled": record.get("dialled"),
-            "agent": agent or record.get("agent"), "started": moment(record.get("started")),
-            "ended": moment(record.get("ended")), "talk_ms": record.get("talk_ms"),
-            "outcome": record.get("outcome") or "", "note": "wrap-up",
-            "recording": record.get("recording"), "wrapup": dict(values)}
-
-
 async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapping[str, Any],
                        *, wrapup_ms: int | None = None, source: str = "serve",
-                       at: dt.datetime | None = None, once: bool = False) -> str:
+                       at: dt.datetime | None = None, once: bool = False,
+                       later: Callable[..., None] | None = None) -> str:
     """Store checked values (CallStore.set_wrapup), note them in the
     store's `centre_events` (kind `wrapup_stored`) and log them to the CRM
     when there is one. Returns what became of the CRM log: "logged",
@@ -341,39 +324,32 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     stored yet, as the database decides (store_wrapups.claim: another worker
     may save the same wrap-up at the same instant); AlreadySaved, and
     nothing logged, if not; CallNotStored when the store has no such call
-    (pruned) and StoreBusy when it is locked too long (nothing stored)."""
+    (pruned) and StoreBusy when it is locked too long (nothing stored).
+    Once stored, the values are said as stored whatever comes next: a call
+    record that cannot be read for the CRM's entry (the server gone in that
+    instant) is handed to `later` (the desk's: told once it can be read)
+    and said "not told yet: ..."; without `later`, "failed: not told: ..."."""
     if once:
         if not await asyncio.to_thread(claim, store, call_id, values, wrapup_ms, agent):
             raise AlreadySaved(call_id)
     else:
         store.set_wrapup(call_id, values, wrapup_ms, agent)
-    record = await asyncio.to_thread(store.call, call_id) or {"call_id": call_id}
-    crm_state = "none"
-    if crm is not None:
-        try:
-            await crm.log_call(crm_entry(record, agent, values))
-            crm_state = "logged"
-        except (ExternalError, OSError, ValueError) as exc:
-            crm_state = f"failed: {exc}"
-            log.warning("wrap-up of call %s not logged in the CRM: %s", call_id, exc)
-    store.record_centre_event(source, "wrapup_stored",
-                              {"agent": agent, "fields": sorted(values), "values": to_json(
-                                  dict(values)), "wrapup_ms": wrapup_ms, "crm": crm_state},
-                              at or dt.datetime.now().astimezone(), call_id=call_id)
-    # the note is queued: a store locked now has it written later, and holds up no one
-    await asyncio.to_thread(_flush_note, store, call_id)
-    log.info("wrap-up of call %s by %s stored (%s); CRM: %s", call_id, agent or "?",
-             ", ".join(sorted(values)) or "no values", crm_state)
-    return crm_state
-
-
-def _flush_note(store, call_id: str) -> None:
-    """Have the store's writer write the `wrapup_stored` note, waiting a little: the values
-    are stored already, so a failure here is only logged."""
+    said = {"wrapup_ms": wrapup_ms, "source": source, "at": at}
     try:
-        store.flush(NOTE_FLUSH_S)
-    except Exception as exc:  # noqa: BLE001 - the writer keeps the row and says why
-        log.warning("the note of call %s's wrap-up not written yet: %s", call_id, exc)
+        record = await asyncio.to_thread(read_or_busy, store.call, call_id)
+    except StoreBusy as exc:  # the values are stored: only the CRM's entry waits
+        if crm is None:
+            return await tell(store, crm, call_id, agent, values, None, **said)
+        untold = UNTOLD.format(exc)
+        if later is None:
+            log.warning("wrap-up of call %s by %s stored, but the CRM was not told of it: %s",
+                        call_id, agent or "?", exc)
+            return await tell(store, crm, call_id, agent, values, None, **said,
+                              state=f"failed: not told: {exc}")
+        later(call_id, agent, values, said)
+        return untold
+    return await tell(store, crm, call_id, agent, values, record or {"call_id": call_id},
+                      **said)
 
 
 class WrapupDesk:
@@ -410,6 +386,8 @@ class WrapupDesk:
         self.retry_s = retry_s
         self.pending: dict[tuple[str, str | None], tuple[dict[str, Any], int | None]] = {}
         self.saving: set[tuple[str, str | None]] = set()
+        # CRM entries of stored values whose call could not be read just after (tell_later)
+        self.telling: set[asyncio.Task] = set()
         self.stopping = False
         self._stopped: asyncio.Event | None = None  # made on the loop that first waits
 
@@ -473,7 +451,8 @@ class WrapupDesk:
         self.saving.add((call_id, who))
         try:
             crm = await store_wrapup(self.store, self.crm, call_id, who, checked.values,
-                                     wrapup_ms=wrapup_ms, at=self.now(), once=True)
+                                     wrapup_ms=wrapup_ms, at=self.now(), once=True,
+                                     later=self._tell_later)
         except AlreadySaved:  # by another worker, since the record was read
             return refused(call_id, "saved", "is already saved", who)
         except CallNotStored as exc:  # pruned since the record was read: it will never be
@@ -534,7 +513,8 @@ class WrapupDesk:
             for tried in range(1, self.held_tries + 1):
                 try:
                     await store_wrapup(self.store, self.crm, call_id, who, values,
-                                       wrapup_ms=wrapup_ms, at=self.now(), once=True)
+                                       wrapup_ms=wrapup_ms, at=self.now(), once=True,
+                                       later=self._tell_later)
                     return
                 except AlreadySaved:
                     log.warning("wrap-up of call %s by %s not stored: another save of it came "
@@ -563,6 +543,16 @@ class WrapupDesk:
             self.saving.discard(key)
             if why is not None:
                 self._given_up(key, why)
+
+    def _tell_later(self, call_id: str, who: str | None, values: Mapping[str, Any],
+                    said: dict[str, Any]) -> None:
+        """The CRM's entry of stored values, told once the call can be read (tell_later), in a
+        task of the loop that HeldSaves waits for at a stop."""
+        task = asyncio.get_running_loop().create_task(tell_later(
+            self.store, self.crm, call_id, who, values, **said, pause=self._pause,
+            stopping=lambda: self.stopping, retry_s=self.retry_s))
+        self.telling.add(task)
+        task.add_done_callback(self.telling.discard)
 
     async def _pause(self, delay: float) -> None:
         """Wait `delay` seconds, or until the desk stops."""

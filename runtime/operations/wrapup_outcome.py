@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ccdsl.runtime.operations.store_errors import StoreBusy
+from ccdsl.runtime.operations.store_errors import StoreBusy, StoreFault
+
+# what a save the store refused for a fault asks for (a login, database, table or column)
+MEND = "the call store must be mended first (its administrator: docs/store.md)"
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,11 @@ def refused(call_id: str, already: str, said: str, agent: str | None) -> Outcome
 
 
 def not_saved(call_id: str, exc: StoreBusy) -> Outcome:
-    """A save the store could not take now (nothing stored): 503, to be saved again."""
+    """A save the store could not take now (nothing stored): 503, to be saved again; or, for
+    a store that needs mending (StoreFault), what is wrong and no word of saving again."""
+    then = MEND if isinstance(exc, StoreFault) else "save it again"
     return Outcome(503, {"ok": False, "error": f"the wrap-up of call {call_id} is not saved: "
-                         f"{exc}; save it again"})
+                         f"{exc}; {then}"})
 
 
 def bad(problems: list[str]) -> Outcome:

@@ -189,7 +189,7 @@ async def run_scenario(program, ir: dict, scenario: Scenario, *, workdir: str,
         crm.close_now()  # the run ends here: its CRM with it
         # a temporary store is ccf's own: no path of the user's to name
         named = f" `{store_path}`" if store_path else ""
-        raise InputError(f"the call store{named} cannot be opened: {exc}") from None
+        raise InputError(f"the call store{named} cannot be opened: {exc}") from exc
     call_id = _next_sim_id(store, scenario.start) if store_path else CALL_ID
     if store_path and note is not None:
         note(f"call store: {store_path} (this call is {call_id})")

@@ -12,6 +12,8 @@ from ccdsl.runtime.operations.held_wrapups import HeldSaves
 class Faulty:
     """A wrap-up desk holding a save for call c1 whose storing fails."""
 
+    telling: frozenset = frozenset()  # no CRM entry waiting to be told
+
     def holds(self, call_id: str) -> bool:
         return call_id == "c1"
 

@@ -1,6 +1,8 @@
-"""cli/common.store_failure's two messages, chosen by the error's type (never by its text): a
-PostgreSQL server that cannot be reached says so alone, naming its URL; anything else is a store
-that cannot be read, named without its password. Both exit USAGE on one line."""
+"""cli/common.store_failure's messages, chosen by the error's type (never by its text): a
+PostgreSQL server that cannot be reached says so alone, naming its URL, and exits UNREACHABLE (a
+service that did not answer); one refusing the login or lacking the database says so and exits
+USAGE (configuration to mend); anything else is a store that cannot be read, named without its
+password, USAGE. Each on one line."""
 
 from __future__ import annotations
 
@@ -11,16 +13,16 @@ import typer
 from ports import free_port
 
 from ccdsl.cli.common import store_failure
-from ccdsl.cli.exit_codes import USAGE
-from ccdsl.runtime.operations.database import Unreachable, connect
+from ccdsl.cli.exit_codes import UNREACHABLE, USAGE
+from ccdsl.runtime.operations.database import Misconfigured, Unreachable, connect
 
 URL = "postgresql://ccf@127.0.0.1:1/ccf"
 
 
-def _said(capsys, text: str, exc: Exception) -> str:
+def _said(capsys, text: str, exc: Exception, code: int = USAGE) -> str:
     with pytest.raises(typer.Exit) as raised:
         raise store_failure(text, exc)
-    assert raised.value.exit_code == USAGE
+    assert raised.value.exit_code == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ")
     return err.removeprefix("error: ").rstrip("\n")
@@ -29,8 +31,16 @@ def _said(capsys, text: str, exc: Exception) -> str:
 def test_a_server_that_cannot_be_reached_is_said_as_it_is(capsys) -> None:
     exc = Unreachable(f"cannot connect to the PostgreSQL store {URL}: connection refused\n"
                       "\tIs the server running on that host?")
-    assert _said(capsys, URL, exc) == (f"cannot connect to the PostgreSQL store {URL}: "
-                                       "connection refused; Is the server running on that host?")
+    assert _said(capsys, URL, exc, UNREACHABLE) == (
+        f"cannot connect to the PostgreSQL store {URL}: connection refused; Is the server "
+        "running on that host?")
+
+
+def test_a_server_refusing_the_login_is_a_usage_error_said_as_it_is(capsys) -> None:
+    exc = Misconfigured("the PostgreSQL server refuses the store's login: a wrong password\n"
+                        "FATAL:  password authentication failed")
+    assert _said(capsys, URL, exc) == ("the PostgreSQL server refuses the store's login: a "
+                                       "wrong password; FATAL:  password authentication failed")
 
 
 def test_any_other_error_is_a_store_that_cannot_be_read(capsys, tmp_path) -> None:
@@ -55,5 +65,5 @@ def test_a_store_server_that_is_down_raises_unreachable(capsys) -> None:
     url = f"postgresql://ccf@127.0.0.1:{free_port()}/ccf"
     with pytest.raises(Unreachable) as raised:
         connect(url)
-    said = _said(capsys, url, raised.value)
+    said = _said(capsys, url, raised.value, UNREACHABLE)
     assert said.startswith(f"cannot connect to the PostgreSQL store {url}: ")

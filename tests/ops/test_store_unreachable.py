@@ -1,5 +1,6 @@
 """A PostgreSQL store whose server is down: every command that names a store says so on one
-line naming the URL (never the password) and exits USAGE at once, no pool warnings, no traceback."""
+line naming the URL (never the password) and exits UNREACHABLE (4, a service that did not answer)
+at once, no pool warnings, no traceback."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from ccf_cli import ccf
 from ports import free_port
 
-from ccdsl.cli.exit_codes import USAGE
+from ccdsl.cli.exit_codes import UNREACHABLE
 from ccdsl.runtime.operations.database import PASSWORD_ENV
 
 SECRET = "pg-secret-never-shown"
@@ -50,7 +51,7 @@ def test_a_store_server_that_is_down(words: list[str], tmp_path: Path, monkeypat
     url = f"postgresql://ccf@127.0.0.1:{free_port()}/ccf"
     argv = [w.format(url=url, flow=str(tmp_path / "demo.ccf"), dir=tmp_path) for w in words]
     result = ccf(*argv, env={PASSWORD_ENV: SECRET, "CCF_STORE": "", "CCF_CONFIG": ""})
-    assert result.exit_code == USAGE, result.output
+    assert result.exit_code == UNREACHABLE, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1, result.output

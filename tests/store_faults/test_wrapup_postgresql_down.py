@@ -2,7 +2,8 @@
 cut). Nothing is stored and nothing is lost: the save is refused as one that may be made again,
 in words that say the server cannot be reached (not another writer's lock), the desk answers 503
 "save it again" and the CRM is not told; once the server is back the same save stores the values
-once; `ccf wrapup --store` says it cannot connect and exits 2. A SQLite file has no server to
+once; `ccf wrapup --store` says it cannot connect and exits 4 (a service that did not answer).
+A SQLite file has no server to
 lose (its locked file: tests/desk_fixes)."""
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def test_postgresql_the_desk_answers_503_while_the_server_is_down(pg_url, pg_clu
     assert len(crm.logged) == 1
 
 
-def test_postgresql_ccf_wrapup_store_while_the_server_is_down_says_so_and_exits_2(
+def test_postgresql_ccf_wrapup_store_while_the_server_is_down_says_so_and_exits_4(
         pg_url, pg_cluster) -> None:
     from ccf_cli import ccf
 
@@ -80,8 +81,8 @@ def test_postgresql_ccf_wrapup_store_while_the_server_is_down_says_so_and_exits_
         down = ccf(*args)
     finally:
         pg_cluster.start_again()
-    # a call store that cannot be used, as for every command (README's exit codes)
-    assert down.exit_code == 2, down.output
+    # a server that did not answer, as for every command (README's exit codes)
+    assert down.exit_code == 4, down.output
     assert "Traceback" not in down.output
     assert "error: cannot connect to the PostgreSQL store" in down.output, down.output
     again = ccf(*args)

@@ -14,6 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ccdsl.runtime.operations.database.faults import (
+    Misconfigured,
+    SchemaFault,
+    fault_of,
+    refusal_state,
+    stated,
+)
+
 PG_SCHEMES = ("postgresql://", "postgres://")
 PASSWORD_ENV = "CCF_STORE_PASSWORD"  # the PostgreSQL password: never in ccf.toml or a URL
 POOL_MAX = 8  # connections a process keeps to one PostgreSQL store, at most
@@ -94,16 +102,39 @@ def _one_line(exc: Exception) -> str:
 
 
 def _probe(url: str, kwargs: dict) -> None:
-    """Connect once, directly, before a pool is made for the URL: a server that is down or
-    refuses us is Unreachable, naming the URL (never its password) after at most
-    FIRST_CONNECT_S, where the pool would retry and warn until its wait ran out."""
+    """Connect once, directly, before a pool is made for the URL: a server that is down is
+    Unreachable, one that refuses the login or has no such database Misconfigured, naming the
+    URL (never its password) after at most FIRST_CONNECT_S, where the pool would retry and
+    warn until its wait ran out."""
     import psycopg
 
     try:
         psycopg.connect(url, **{**kwargs, "connect_timeout": FIRST_CONNECT_S}).close()
     except psycopg.Error as exc:
-        raise Unreachable(
-            f"cannot connect to the PostgreSQL store {shown(url)}: {_one_line(exc)}") from None
+        raise _refused(url, exc) from None
+
+
+def _refused(url: str, exc: Exception) -> sqlite3.OperationalError:
+    """A connection not made: Misconfigured (the login or database refused), else
+    Unreachable, naming the URL (never its password) and carrying the SQLSTATE."""
+    said = _one_line(exc)
+    state = getattr(exc, "sqlstate", None) or refusal_state(said)
+    where = f"the PostgreSQL store {shown(url)}"
+    return fault_of(state, f"{where}: {said}") or stated(
+        Unreachable(f"cannot connect to {where}: {said}"), state)
+
+
+def not_had(pool, exc: Exception, said: str) -> sqlite3.OperationalError:
+    """Why no connection of `pool` could be had (psycopg_pool's timeout does not say): one
+    connection tried directly says whether the server refuses the login or has no such
+    database (Misconfigured); else Unreachable, `said` and the pool's words."""
+    try:
+        _probe(pool.conninfo, pool.kwargs)
+    except Misconfigured as refused:
+        return refused
+    except Unreachable as down:
+        return down
+    return stated(Unreachable(f"{said}: {exc}"), "08001")
 
 
 def _pool(url: str):
@@ -149,13 +180,13 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
 
         from ccdsl.runtime.operations.database.postgres import PgConnection, as_sqlite_error
 
-        pool = _pool(text)  # Unreachable when the server cannot be reached
+        pool = _pool(text)  # Unreachable (or Misconfigured) when it cannot be connected to
         try:
             conn = pool.getconn()
-        except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
-            raise Unreachable(
-                f"cannot connect to the PostgreSQL store {shown(text)}: {exc}") from exc
-        db = PgConnection(conn, pool=pool)
+        except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
+            raise not_had(pool, exc, f"cannot connect to the PostgreSQL store "
+                                     f"{shown(text)}") from exc
+        db = PgConnection(conn, pool=pool, not_had=not_had)
         try:
             db.execute(f"PRAGMA busy_timeout={busy_ms}")
             if read_only:
@@ -194,8 +225,7 @@ async def connect_async(target: str | os.PathLike):
     try:
         return await psycopg.AsyncConnection.connect(text, **kwargs)
     except psycopg.Error as exc:
-        raise Unreachable(
-            f"cannot connect to the PostgreSQL store {shown(text)}: {_one_line(exc)}") from None
+        raise _refused(text, exc) from None
 
 
 @contextlib.contextmanager
@@ -221,5 +251,6 @@ def rollback_quietly(db) -> None:
         pass
 
 
-__all__ = ["PASSWORD_ENV", "TargetError", "check_target", "close_pools", "connect", "connect_async",
-           "is_postgres", "rollback_quietly", "shown", "transaction"]
+__all__ = ["PASSWORD_ENV", "Misconfigured", "SchemaFault", "TargetError", "check_target",
+           "close_pools", "connect", "connect_async", "is_postgres",
+           "rollback_quietly", "shown", "transaction"]

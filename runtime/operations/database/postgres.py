@@ -13,16 +13,16 @@ from psycopg.adapt import Loader
 
 from ccdsl.runtime.operations.database.contention import Contended
 from ccdsl.runtime.operations.database.dialect import translate
+from ccdsl.runtime.operations.database.faults import fault_of, refusal_state, stated
 
 # psycopg's errors as the DB-API classes of sqlite3 that the store catches: a locked row, a
-# lost connection and a full disk are "operational" on both back ends
+# lost connection and a full disk are "operational" on both back ends; what a refused login,
+# a missing database, table or column is comes first, by SQLSTATE (faults.fault_of)
 _ERRORS: tuple[tuple[type[Exception], type[sqlite3.Error]], ...] = (
     (psycopg.errors.IntegrityError, sqlite3.IntegrityError),
     (psycopg.errors.LockNotAvailable, Contended),  # before its base class, OperationalError
     (psycopg.OperationalError, sqlite3.OperationalError),
     (psycopg.errors.QueryCanceled, sqlite3.OperationalError),
-    (psycopg.errors.UndefinedTable, sqlite3.OperationalError),
-    (psycopg.errors.UndefinedColumn, sqlite3.OperationalError),
     (psycopg.errors.InFailedSqlTransaction, sqlite3.OperationalError),
     (psycopg.ProgrammingError, sqlite3.ProgrammingError),
     (psycopg.DataError, sqlite3.DataError),
@@ -31,10 +31,20 @@ _ERRORS: tuple[tuple[type[Exception], type[sqlite3.Error]], ...] = (
 
 
 def as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
+    """sqlite3's class of a psycopg error, carrying its SQLSTATE (`sqlstate`): the server's
+    own, or (libpq gives none for a connection lost or refused) the one its words say."""
+    said = str(exc).strip()
+    state = exc.sqlstate
+    if state is None and isinstance(exc, psycopg.OperationalError):
+        state = refusal_state(said)
+    fault = fault_of(state, "PostgreSQL: " + "; ".join(
+        line.strip() for line in said.splitlines() if line.strip()))
+    if fault is not None:
+        return fault
     for theirs, ours in _ERRORS:
         if isinstance(exc, theirs):
-            return ours(f"PostgreSQL: {str(exc).strip()}")
-    return sqlite3.DatabaseError(str(exc))
+            return stated(ours(f"PostgreSQL: {said}"), state)
+    return stated(sqlite3.DatabaseError(said), state)
 
 
 class NumericLoader(Loader):
@@ -120,8 +130,10 @@ class PgConnection:
     """One psycopg connection in autocommit, transactions by the statements the store sends
     (BEGIN, COMMIT, ROLLBACK), as sqlite3 with isolation_level=None."""
 
-    def __init__(self, conn: psycopg.Connection, *, pool=None) -> None:
+    def __init__(self, conn: psycopg.Connection, *, pool=None, not_had=None) -> None:
         self._pool = pool  # close() hands the connection back to it
+        # (pool, error, words) -> why no connection of the pool could be had (database.not_had)
+        self._not_had = not_had
         self.row_factory = None  # rows are always readable by name
         self._settings: dict[str, str] = {}  # SET name -> statement: said again on a new link
         self._began = False  # a BEGIN sent and no COMMIT or ROLLBACK since
@@ -151,8 +163,11 @@ class PgConnection:
             self._conn = None
         try:
             conn = self._adopt(self._pool.getconn())
-        except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout carries the cause
-            raise sqlite3.OperationalError(f"PostgreSQL: cannot connect again: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
+            said = "PostgreSQL: cannot connect again"
+            if self._not_had is None:
+                raise sqlite3.OperationalError(f"{said}: {exc}") from exc
+            raise self._not_had(self._pool, exc, said) from exc
         self._conn = conn
         for statement in self._settings.values():
             try:

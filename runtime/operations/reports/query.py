@@ -96,7 +96,8 @@ def _open_postgres(url: str):
     try:
         return database.connect(url, read_only=True)
     except sqlite3.OperationalError as exc:  # both drivers' error for a server not reached
-        raise StoreUnreachable(reason_of(exc)) from None  # PostgreSQL's words on one line
+        # PostgreSQL's words on one line; the cause says whether the server did not answer
+        raise StoreUnreachable(reason_of(exc)) from exc
     except (database.TargetError, sqlite3.Error) as exc:
         raise ReportError(str(exc)) from None
 
