@@ -59,7 +59,7 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
     from ccdsl.runtime.operations.reports.display import heading
     from ccdsl.runtime.operations.reports.model import Options
     from ccdsl.runtime.operations.reports.options import OptionError, filters
-    from ccdsl.runtime.operations.reports.query import StoreUnreachable
+    from ccdsl.runtime.operations.reports.query import StoreNeedsMending, StoreUnreachable
     from ccdsl.runtime.operations.reports.render_html import chart, node_parts, one_day
 
     zone = ctx.zone()
@@ -74,6 +74,8 @@ def report_view(ctx: ConsoleContext, since_text: str, until_text: str,
                            now=now.astimezone(zone))
     except StoreUnreachable as exc:
         return ReportView(*keep, f"{exc}; try again shortly", unreachable=True)
+    except StoreNeedsMending as exc:  # the store's too (503), but no wait mends it
+        return ReportView(*keep, str(exc), unreachable=True)
     except (OptionError, ReportError, ZoneError) as exc:
         return ReportView(*keep, str(exc))
     sections = []

@@ -25,8 +25,7 @@ from ccdsl.runtime.console.guard import (
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
 from ccdsl.runtime.operations.database import Misconfigured
-from ccdsl.runtime.operations.store_errors import passing, reason_of
-from ccdsl.runtime.operations.wrapup_outcome import MEND
+from ccdsl.runtime.operations.store_errors import MEND, passing, reason_of
 
 log = logging.getLogger(__name__)
 

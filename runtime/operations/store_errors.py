@@ -14,6 +14,9 @@ from ccdsl.runtime.operations.database.faults import Misconfigured, SchemaFault,
 
 T = TypeVar("T")
 
+# what to do about a fault (below): no wait mends it
+MEND = "the call store must be mended first (its administrator: docs/store.md)"
+
 
 class StoreBusy(Exception):
     """The call store took nothing now, and the same write may be made again: another writer's

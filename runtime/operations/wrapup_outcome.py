@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ccdsl.runtime.operations.store_errors import StoreBusy, StoreFault
+from ccdsl.runtime.operations.store_errors import MEND, StoreBusy, StoreFault
 
 # what a save the store refused for a fault asks for (a login, database, table or column)
-MEND = "the call store must be mended first (its administrator: docs/store.md)"
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,23 @@ def test_a_store_refusing_the_login_says_so_without_try_again(pg_console, pg_clu
     errors = [r for r in caplog.records if r.name == "ccdsl.runtime.console.refusals"]
     assert errors and errors[-1].levelno == logging.ERROR and not errors[-1].exc_info
     assert_answers_again(client, "/history", 200)
+
+
+def test_reports_over_a_store_refusing_the_login_say_so_without_try_again(
+        pg_console, pg_cluster, pg_url, monkeypatch) -> None:  # noqa: F811
+    # the Reports page opens the store afresh (reports/query.py), not through the console's
+    # pool: its refused login must be told apart there too
+    monkeypatch.setattr(database, "POOL_WAIT_S", 1.0)
+    client = pg_console.client("sup")
+    pg_cluster.psql(f"ALTER ROLE {pg.USER} PASSWORD '{WRONG}'")
+    try:
+        answer = client.get("/reports", timeout=60)
+    finally:
+        pg_cluster.psql(f"ALTER ROLE {pg.USER} PASSWORD '{pg.PASSWORD}'")
+    assert answer.status_code == 503, answer.text[:400]
+    said = answer.text
+    assert "refuses the store&#39;s login" in said or "refuses the store's login" in said, \
+        said[:2000]
+    assert "must be mended first" in said
+    assert "try again" not in said and WRONG not in said and pg.PASSWORD not in said
+    assert_answers_again(client, "/reports", 200)

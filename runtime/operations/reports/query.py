@@ -34,7 +34,7 @@ from ccdsl.runtime.operations.reports.sql import (
     visit_query,
 )
 from ccdsl.runtime.operations.rollup import ANSWERED_HANDLING, CONTAINED, ENDED
-from ccdsl.runtime.operations.store_errors import reason_of
+from ccdsl.runtime.operations.store_errors import MEND, fault, reason_of
 from ccdsl.runtime.operations.store_schema import SCHEMA_VERSION
 
 # how long a call without an outcome still counts as in progress in the
@@ -71,6 +71,18 @@ class StoreUnreachable(ReportError):
     same report may be asked for again."""
 
 
+class StoreNeedsMending(ReportError):
+    """The store cannot be read until someone mends it (its login or database refused, a
+    table or column missing): asking again will not help."""
+
+
+def _unreadable(exc: sqlite3.OperationalError, said: str) -> ReportError:
+    """The error of a store that could not be read: mended, or asked again."""
+    if fault(exc):
+        return StoreNeedsMending(f"{reason_of(exc)}; {MEND}")
+    return StoreUnreachable(said)
+
+
 _TABLES = ("calls", "queue_visits", "agent_legs", "node_visits")
 
 
@@ -97,7 +109,7 @@ def _open_postgres(url: str):
         return database.connect(url, read_only=True)
     except sqlite3.OperationalError as exc:  # both drivers' error for a server not reached
         # PostgreSQL's words on one line; the cause says whether the server did not answer
-        raise StoreUnreachable(reason_of(exc)) from exc
+        raise _unreadable(exc, reason_of(exc)) from exc
     except (database.TargetError, sqlite3.Error) as exc:
         raise ReportError(str(exc)) from None
 
@@ -109,7 +121,7 @@ def _checked(db, path: str):
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.OperationalError as exc:  # a lost server, a locked file: not its contents
         db.close()
-        raise StoreUnreachable(f"the call store `{path}` cannot be read now: {exc}") from None
+        raise _unreadable(exc, f"the call store `{path}` cannot be read now: {exc}") from None
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ReportError(f"`{path}` is not a call store: {exc}") from None
