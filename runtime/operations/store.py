@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ccdsl.runtime.core.events import Event
+from ccdsl.runtime.core.sqlite_nulls import bind_nulls_directly
 from ccdsl.runtime.core.values import to_json
 from ccdsl.runtime.operations import store_history, store_ids, store_wrapups
 from ccdsl.runtime.operations.centre_time import report_zone, utc_text
@@ -103,6 +104,7 @@ class CallStore:
             self.path = f"file:ccf-store-{id(self)}?mode=memory&cache=shared"
         elif not is_postgres(self.path):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        bind_nulls_directly()  # the rows' many NULLs bound without a failed look-up each
         self._db: sqlite3.Connection | None = _connect(self.path)  # reads, schema, reservations
         self._read_lock = threading.RLock()
         self._lock = threading.RLock()  # the fold state and the queue below

@@ -71,7 +71,7 @@ _FAST_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACL
                  | orjson.OPT_PASSTHROUGH_SUBCLASS) if orjson is not None else 0
 # the numbers orjson writes otherwise, those from 1e-9 to 1e-4 (json's 1e-05, 3e-07; orjson's
 # 0.00001, 3e-7): an array that may hold one is made again by json
-_SMALL_NUMBER = re.compile(rb"[0-9]e-[0-9]|0\.0000")
+_SMALL_NUMBER = re.compile(r"[0-9]e-[0-9]|0\.0000")
 
 
 def _not_plain(value: Any) -> Any:
@@ -99,8 +99,12 @@ def event_element(seq: int, at: str, ms: int, kind: str, step: str | None,
         except TypeError:  # orjson.JSONEncodeError: a value only json writes
             pass
         else:
-            if (b"e-" not in out and b"0.0000" not in out) or _SMALL_NUMBER.search(out) is None:
-                return out.decode()
+            # looked for in the text, not the bytes: `b"e-" in out` first tries b"e-" as an
+            # int (a byte's value), and the TypeError it makes and drops costs more than the
+            # search itself
+            text = out.decode()
+            if ("e-" not in text and "0.0000" not in text) or _SMALL_NUMBER.search(text) is None:
+                return text
     return _event_text(seq, at, ms, kind, step, file, line, col, data)
 
 

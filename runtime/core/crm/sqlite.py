@@ -18,6 +18,7 @@ from sqlite_utils.db import quote_identifier
 
 from ccdsl.runtime.core.crm.codec import decode, encode, is_name, normalise_phone
 from ccdsl.runtime.core.errors import ExternalError
+from ccdsl.runtime.core.sqlite_nulls import bind_nulls_directly
 from ccdsl.runtime.core.values import Record
 
 META = "_ccdsl_columns"
@@ -72,6 +73,7 @@ class SqliteCRM:
         self.path = str(path)
         if self.path != ":memory:" and not create and not Path(self.path).is_file():
             raise ExternalError(f"no CRM database at {self.path}", service="crm")
+        bind_nulls_directly()  # a call_log row's NULLs bound without a failed look-up each
         try:
             if self.path == ":memory:":
                 self.db = Database(memory=True)
