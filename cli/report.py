@@ -53,10 +53,6 @@ class SectionName(StrEnum):
     callbacks = "callbacks"
 
 
-class _Bad(Exception):
-    """A message for the user, and exit status USAGE."""
-
-
 def report(
     store: StoreOption = None,
     config: ConfigOption = None,
@@ -148,12 +144,8 @@ def report(
         _check_asterisk(store, config, interval, start, end, queue, agent, flow, zone, fmt,
                         output)
         return
-    try:
-        text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
-                     now, zone, section, fmt, output, graphs or [])
-    except _Bad as exc:
-        write(f"error: {exc}\n", err=True)
-        raise typer.Exit(USAGE) from None
+    text = _make(store, config, interval, start, end, queue, agent, flow, within, minutes,
+                 now, zone, section, fmt, output, graphs or [])
     if text is not None:
         write(text)
 
@@ -168,18 +160,18 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
 
     realtime = interval is Interval.realtime
     if realtime and (start or end):
-        raise _Bad("--from and --to do not go with --interval realtime, which reports the last "
-                   "--minutes minutes")
+        raise fail("--from and --to do not go with --interval realtime, which reports the last "
+                   "--minutes minutes", USAGE)
     if not realtime and (minutes is not None or now is not None):
-        raise _Bad("--minutes and --now go with --interval realtime")
+        raise fail("--minutes and --now go with --interval realtime", USAGE)
     if minutes is not None and not 1 <= minutes <= 1440:
-        raise _Bad(f"--minutes {minutes}: give 1 to 1440 minutes")
+        raise fail(f"--minutes {minutes}: give 1 to 1440 minutes", USAGE)
     try:
         chosen = filters(start, end, queue=queue, agent=agent, flow=flow)
         within_ms = duration_ms(within, "--within")
         moment = _moment(now) if now else None
     except OptionError as exc:
-        raise _Bad(str(exc)) from None
+        raise fail(str(exc), USAGE) from None
     options = Options(interval=interval.value, within_ms=within_ms, minutes=minutes or 60,
                       zone=zone)
     wanted = (section.value,) if section else None  # None: every one the store has
@@ -187,7 +179,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
     try:
         made = make_report(path, chosen, options, wanted, now=moment)
     except ZoneError as exc:
-        raise _Bad(f"--zone: {exc}") from None
+        raise fail(f"--zone: {exc}", USAGE) from None
     except ReportError as exc:
         raise fail(str(exc), store_exit(exc)) from None  # a server not answering: 4
     note = pruned_note(made)
@@ -201,7 +193,7 @@ def _make(store, config, interval, start, end, queue, agent, flow, within, minut
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _Bad(f"cannot write `{output}`: {exc.strerror}") from None
+        raise fail(f"cannot write `{output}`: {exc.strerror}", USAGE) from None
     write(f"report written to {output}\n", err=True)
     return None
 
@@ -216,18 +208,14 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
     from ccdsl.runtime.operations.reports.query import open_store
     from ccdsl.runtime.operations.reports.reconcile import check_asterisk
 
-    def bad(message: str) -> typer.Exit:
-        write(f"error: {message}\n", err=True)
-        return typer.Exit(USAGE)
-
     if interval is Interval.realtime:
-        raise bad("--check-asterisk takes --from and --to, not --interval realtime")
+        raise fail("--check-asterisk takes --from and --to, not --interval realtime", USAGE)
     if fmt is ReportFormat.html:
-        raise bad("--check-asterisk prints a table, csv or json, not html")
+        raise fail("--check-asterisk prints a table, csv or json, not html", USAGE)
     try:
         chosen = filters(start, end, queue=queue, agent=agent, flow=flow)
     except OptionError as exc:
-        raise bad(str(exc)) from None
+        raise fail(str(exc), USAGE) from None
     path = named_store(store, config)
     try:
         db = open_store(path)
@@ -236,12 +224,13 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
     try:
         checked = check_asterisk(db, path, chosen, report_zone(db, zone))
     except ZoneError as exc:
-        raise bad(f"--zone: {exc}") from None
+        raise fail(f"--zone: {exc}", USAGE) from None
     finally:
         db.close()
     if checked.ami_events == 0:
-        raise bad(f"the call store {path} has no AMI events for this range: nothing to check "
-                  "against (the calls were simulated, or `ccf serve` ran without its AMI link)")
+        raise fail(f"the call store {path} has no AMI events for this range: nothing to check "
+                   "against (the calls were simulated, or `ccf serve` ran without its AMI link)",
+                   USAGE)
     text = {ReportFormat.json: render.to_json,
             ReportFormat.csv: render.to_csv}.get(fmt, render.to_text)(checked)
     if output is None:
@@ -250,7 +239,7 @@ def _check_asterisk(store, config, interval, start, end, queue, agent, flow, zon
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise bad(f"cannot write `{output}`: {exc.strerror}") from None
+            raise fail(f"cannot write `{output}`: {exc.strerror}", USAGE) from None
     raise typer.Exit(OK if checked.agrees else PROBLEMS)
 
 

@@ -353,6 +353,7 @@ STORE_ARGS: dict[tuple[str, ...], Callable[[dict[str, str], str], list[str]]] = 
     ("serve",): lambda p, url: ["--simulate", p["flow"], "--store", url, "--web-port", "0"],
     ("store", "prune"): lambda p, url: ["--before", "2026-01-01", "--store", url],
     ("store", "backup"): lambda p, url: ["b.dump", "--store", url],
+    ("store", "migrate"): lambda p, url: ["--store", url],
 }
 for _words, _argv in STORE_ARGS.items():
     CASES[_words] = [*CASES[_words],

@@ -18,7 +18,7 @@ def _flow(folder: Path, seed: str) -> None:
         "  expect played welcome\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("seed", ["-0", "-0.0", "7.000"])
+@pytest.mark.parametrize("seed", ["-0", "-0.0", "7.000", "- -7"])
 def test_a_seed_the_runner_takes_passes_validate(tmp_path: Path, monkeypatch,
                                                  seed: str) -> None:
     _flow(tmp_path, seed)

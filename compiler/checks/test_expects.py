@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ccdsl import ast
+from ccdsl.compiler.checks.values import number_value
 from ccdsl.compiler.format_expr import format_expr
 from ccdsl.compiler.namespan import word_span
 from ccdsl.diagnostics import Diagnostic, diagnostic, did_you_mean
@@ -111,15 +112,6 @@ def check_set_up(stmt) -> Iterator[Diagnostic]:
                          f"{format_expr(status)}", status.span, help="write `status 503`")
     elif isinstance(stmt, ast.TestCall) and isinstance(seed := options.get("seed"),
                                                        (ast.Number, ast.Unary)) \
-            and whole_seed(_number(seed)) is None:
+            and whole_seed(number_value(seed)) is None:
         yield diagnostic("E303", SEED_RULE, seed.span,
                          help="write `seed 7`; the same seed makes the same random choices")
-
-
-def _number(expr: ast.Expr) -> float | int | None:
-    """A number literal's value as the test runner reads it (`-` before one negates it);
-    None for any other expression."""
-    if isinstance(expr, ast.Unary) and expr.op == "-":
-        inner = _number(expr.operand)
-        return None if inner is None else -inner
-    return expr.value if isinstance(expr, ast.Number) else None

@@ -42,10 +42,14 @@ nodes = ast.walk
 
 
 def number_value(expr) -> float | int | None:
+    """A number literal's value as the interpreter reads it, each `-` before it negating it
+    (`- -7` is 7, as a test's seed takes it); None for any other expression, and for a
+    number too large for a float (E509 says so: int() of its digits would raise)."""
     if isinstance(expr, ast.Number):
-        return expr.value
-    if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Number):
-        return -expr.operand.value
+        return None if math.isinf(float(expr.text)) else expr.value
+    if isinstance(expr, ast.Unary) and expr.op == "-":
+        inner = number_value(expr.operand)
+        return None if inner is None else -inner
     return None
 
 
