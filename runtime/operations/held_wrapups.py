@@ -33,11 +33,13 @@ class HeldSaves:
     async def stop(self) -> None:
         """Stopping: a save retrying on a busy store is tried once more (WrapupDesk.stop),
         one under way ends first; so is a CRM entry waiting to be told (WrapupDesk.telling:
-        its values stored, its call not read yet), said as not told if it still cannot be."""
-        waiting = self.tasks | self.desk.telling
-        if waiting:
+        its values stored, its call not read yet), said as not told if it still cannot be.
+        Waited for again while any remain: a held save's last try may hand its CRM entry on."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_WAIT_S
+        while (waiting := self.tasks | self.desk.telling) and loop.time() < deadline:
             self.desk.stop()
-            await asyncio.wait(list(waiting), timeout=STOP_WAIT_S)
+            await asyncio.wait(list(waiting), timeout=deadline - loop.time())
 
 
 def _report_failure(task: asyncio.Task) -> None:

@@ -335,19 +335,18 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
     else:
         store.set_wrapup(call_id, values, wrapup_ms, agent)
     said = {"wrapup_ms": wrapup_ms, "source": source, "at": at}
+    if crm is None:  # the call's record is read only for the CRM's entry
+        return await tell(store, crm, call_id, agent, values, None, **said)
     try:
         record = await asyncio.to_thread(read_or_busy, store.call, call_id)
     except StoreBusy as exc:  # the values are stored: only the CRM's entry waits
-        if crm is None:
-            return await tell(store, crm, call_id, agent, values, None, **said)
-        untold = UNTOLD.format(exc)
         if later is None:
             log.warning("wrap-up of call %s by %s stored, but the CRM was not told of it: %s",
                         call_id, agent or "?", exc)
             return await tell(store, crm, call_id, agent, values, None, **said,
                               state=f"failed: not told: {exc}")
         later(call_id, agent, values, said)
-        return untold
+        return UNTOLD.format(exc)
     return await tell(store, crm, call_id, agent, values, record or {"call_id": call_id},
                       **said)
 

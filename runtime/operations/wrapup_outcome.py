@@ -9,8 +9,6 @@ from typing import Any
 
 from ccdsl.runtime.operations.store_errors import MEND, StoreBusy, StoreFault
 
-# what a save the store refused for a fault asks for (a login, database, table or column)
-
 
 @dataclass(frozen=True)
 class Outcome:

@@ -70,7 +70,7 @@ def test_postgresql_values_saved_then_the_server_gone_are_said_saved_and_told_la
             untold = list(crm.logged)
             await asyncio.to_thread(halted_after_claim)
             # told once the store is read again: a deadline only against a hang
-            await asyncio.wait_for(asyncio.gather(*held.tasks), 60)
+            await asyncio.wait_for(asyncio.gather(*held.tasks, *desk.telling), 60)
             again = await desk.submit("w1", BODY)
             return answer, untold, again
 

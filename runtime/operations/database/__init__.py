@@ -130,10 +130,8 @@ def not_had(pool, exc: Exception, said: str) -> sqlite3.OperationalError:
     database (Misconfigured); else Unreachable, `said` and the pool's words."""
     try:
         _probe(pool.conninfo, pool.kwargs)
-    except Misconfigured as refused:
+    except (Misconfigured, Unreachable) as refused:
         return refused
-    except Unreachable as down:
-        return down
     return stated(Unreachable(f"{said}: {exc}"), "08001")
 
 
