@@ -67,6 +67,18 @@ class CcfGroup(LazyGroup):
             if not closed_pipe.broken_pipe(exc) or closed_pipe.own_output_gone():
                 raise
             raise closed_pipe.NotOurOutput(exc) from exc
+        except Exception as exc:
+            # a store read no command caught (a server lost, a table dropped mid-command):
+            # the store's words; sqlite3 unimported, the error cannot be one of its
+            sqlite3 = sys.modules.get("sqlite3")
+            if sqlite3 is None or not isinstance(exc, sqlite3.OperationalError):
+                raise
+            from ccdsl.cli.store_unreadable import unreadable
+
+            said = unreadable(exc)
+            if said is None:
+                raise
+            raise said from None
 
 
 INTERNAL_ERROR = exit_codes.INTERNAL

@@ -188,8 +188,9 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
     from ccdsl.runtime.core.errors import ExternalError
     from ccdsl.runtime.core.values import to_json
     from ccdsl.runtime.operations.database import shown
-    from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy
+    from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy, StoreFault
     from ccdsl.runtime.operations.wrapup import AlreadySaved, store_wrapup
+    from ccdsl.runtime.operations.wrapup_outcome import not_saved
     from ccdsl.terminal_text import visible
 
     crm = None
@@ -215,10 +216,9 @@ async def _write(calls, crm_path: Path | None, call: str, agent: str | None,
         write(f"error: call {visible(call)} is not in the call store "
               f"{visible(shown(str(calls.path)))} (pruned?); nothing saved\n", err=True)
         return USAGE
-    except StoreBusy as exc:  # nothing stored, nothing logged
-        write(f"error: the wrap-up of call {visible(call)} is not saved: {visible(str(exc))}; "
-              "save it again\n", err=True)
-        return PROBLEMS
+    except StoreBusy as exc:  # nothing stored, nothing logged: the desk's words (503)
+        write(f"error: {visible(not_saved(call, exc).body['error'])}\n", err=True)
+        return USAGE if isinstance(exc, StoreFault) else PROBLEMS
     finally:
         if crm is not None:
             crm.close_now()

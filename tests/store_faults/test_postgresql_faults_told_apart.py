@@ -168,3 +168,25 @@ def test_a_fault_is_still_a_store_busy_for_what_keeps_the_values() -> None:
     """A save refused for a fault stores nothing, as one refused while the store is busy:
     whatever catches StoreBusy (a held save, `ccf wrapup`) keeps the values."""
     assert issubclass(StoreFault, StoreBusy)
+
+
+@pytest.mark.parametrize("command", [
+    ("wrapup", "w1", "--store", "URL", "-f", "reason=order", "-f", "resolved=yes"),
+    ("calls", "show", "w1", "--store", "URL"),
+])
+def test_a_command_over_a_store_missing_a_column_says_to_mend_it(pg_url, pg_cluster,
+                                                                  command) -> None:
+    """`ccf wrapup --store` says what the desk says of a store that needs mending, and so does
+    any command whose read of the store meets it (caught by no command: cli/store_unreadable):
+    the reason and "must be mended first", exit 2 (a store it cannot use), never "save it
+    again", never "internal error"."""
+    from ccf_cli import ccf
+
+    with CallStore(pg_url, wait_s=0.25) as store:
+        store_call(SimpleNamespace(store=store), "w1")
+    pg_cluster.psql("ALTER TABLE wrapups DROP COLUMN entered", pg_url.rsplit("/", 1)[1])
+    said = ccf(*(pg_url if arg == "URL" else arg for arg in command))
+    assert said.exit_code == 2, said.output
+    assert "Traceback" not in said.output
+    assert "the call store must be mended first" in said.output, said.output
+    assert "save it again" not in said.output and "internal error" not in said.output

@@ -42,8 +42,8 @@ class TargetError(ValueError):
 
 
 class Unreachable(sqlite3.OperationalError):
-    """A PostgreSQL store's server cannot be reached, or refuses us: the message names the URL
-    (never its password) and says why. An OperationalError still, so what retries one (the
+    """A PostgreSQL store's server cannot be reached: the message names the URL (never its
+    password) and says why. An OperationalError still, so what retries one (the
     writer, as after a lock) retries this."""
 
 
