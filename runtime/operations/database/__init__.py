@@ -124,15 +124,20 @@ def _refused(url: str, exc: Exception) -> sqlite3.OperationalError:
         Unreachable(f"cannot connect to {where}: {said}"), state)
 
 
-def not_had(pool, exc: Exception, said: str) -> sqlite3.OperationalError:
+def not_had(pool) -> sqlite3.OperationalError:
     """Why no connection of `pool` could be had (psycopg_pool's timeout does not say): one
     connection tried directly says whether the server refuses the login or has no such
-    database (Misconfigured); else Unreachable, `said` and the pool's words."""
+    database (Misconfigured) or does not answer (Unreachable); a server that answers it had
+    every connection of the pool in use past the wait: busy (53300, passing), not a server
+    to look for."""
     try:
         _probe(pool.conninfo, pool.kwargs)
     except (Misconfigured, Unreachable) as refused:
         return refused
-    return stated(Unreachable(f"{said}: {exc}"), "08001")
+    return stated(sqlite3.OperationalError(
+        f"no connection of this process to the PostgreSQL store {shown(pool.conninfo)} came "
+        f"free within {pool.timeout:g} s (all {pool.max_size} in use), though its server "
+        "answers"), "53300")
 
 
 def _pool(url: str):
@@ -182,8 +187,7 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, busy_ms: int 
         try:
             conn = pool.getconn()
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
-            raise not_had(pool, exc, f"cannot connect to the PostgreSQL store "
-                                     f"{shown(text)}") from exc
+            raise not_had(pool) from exc
         db = PgConnection(conn, pool=pool, not_had=not_had)
         try:
             db.execute(f"PRAGMA busy_timeout={busy_ms}")

@@ -167,7 +167,7 @@ class PgConnection:
             said = "PostgreSQL: cannot connect again"
             if self._not_had is None:
                 raise sqlite3.OperationalError(f"{said}: {exc}") from exc
-            raise self._not_had(self._pool, exc, said) from exc
+            raise self._not_had(self._pool) from exc
         self._conn = conn
         for statement in self._settings.values():
             try:
