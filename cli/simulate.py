@@ -139,6 +139,16 @@ class _AfterTrace:
 # ---- the command ---------------------------------------------------------------------
 
 
+def _call_seed(value: int | None) -> int | None:
+    """--seed's callback: the rule of a test block's `seed` (ccdsl/test_words.py), in its
+    words, so a seed that one refuses the other does too."""
+    from ccdsl.test_words import SEED_RULE, whole_seed
+
+    if value is not None and whole_seed(value) is None:
+        raise typer.BadParameter(f"{SEED_RULE}, not {value}")
+    return value
+
+
 def simulate(
     flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
                                autocompletion=flow_paths,
@@ -175,10 +185,11 @@ def simulate(
                                             "to this URL whenever an agent is offered the "
                                             "call, as `ccf serve` does; Bearer token from "
                                             "$CCF_SCREEN_POP_TOKEN when set."),
-    seed: int = typer.Option(None, "--seed", metavar="N", min=0,
-                             help="The seed of the call's random choices (`random.choose`): "
-                                  "the same seed makes the same choices. Default: a new one, "
-                                  "shown in the trace's `random choice` lines."),
+    seed: int = typer.Option(None, "--seed", metavar="N", callback=_call_seed,
+                             help="The seed of the call's random choices (`random.choose`), "
+                                  "a whole number 0 or more, below 2**63 (as a test block's "
+                                  "`seed`): the same seed makes the same choices. Default: a "
+                                  "new one, shown in the trace's `random choice` lines."),
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Run one simulated call through a flow and print its trace.
