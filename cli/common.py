@@ -483,7 +483,8 @@ def store_failure(text: str, exc: Exception) -> typer.Exit:
 
 def store_exit(exc: BaseException) -> int:
     """The exit status of a command whose store could not be opened, `exc` or what it was
-    raised from (a report's, a simulation's, a backup's own error): UNREACHABLE for a
+    raised from or while handling (a report's, a simulation's, a backup's, a copy's, serve's
+    start's own error, often raised `from None` to keep its one line): UNREACHABLE for a
     PostgreSQL server that does not answer (database.Unreachable), else USAGE."""
     from ccdsl.runtime.operations.database import Unreachable
 
@@ -491,7 +492,7 @@ def store_exit(exc: BaseException) -> int:
     while seen is not None:
         if isinstance(seen, Unreachable):
             return UNREACHABLE
-        seen = seen.__cause__
+        seen = seen.__cause__ if seen.__cause__ is not None else seen.__context__
     return USAGE
 
 
