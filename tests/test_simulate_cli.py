@@ -370,3 +370,12 @@ def test_the_largest_seed_runs_and_help_says_the_range(small: Path) -> None:
     result = ccf("simulate", str(small), "--seed", str((1 << 63) - 1))
     assert result.exit_code == 0, result.output
     assert "a whole number 0 or more, below 2**63" in _unboxed(ccf("simulate", "--help").output)
+
+
+def test_typed_bytes_that_are_not_text_are_refused_and_asked_again(small: Path) -> None:
+    # a terminal in another encoding: bad input, as a wrong key is, never the flow's ERROR
+    result = ccf("simulate", str(small), "--interactive", input=b"\xff\xfe1\n1\n")
+    assert result.exit_code == 0, result.output
+    assert "is not something a caller can do" in result.stderr
+    assert "ERROR" not in result.stdout
+    assert result.stderr.count("keys> ") >= 2
