@@ -364,6 +364,9 @@ STORE_ARGS: list[tuple[tuple[str, ...], str, Callable[[dict[str, str], str], lis
     (("store", "migrate"), "", lambda p, url: ["--store", url]),
     (("store", "copy"), " (the source)", lambda p, url: [url, os.path.join(p["dir"], "c.db")]),
     (("store", "copy"), " (the destination)", lambda p, url: [p["store"], url]),
+    # the flow store is kept in the call store's database ([store] url)
+    (("deploy",), "", lambda p, url: [p["flow"], "--no-apply", "--config", _centre_on(p, url)]),
+    (("flows",), "", lambda p, url: ["--config", _centre_on(p, url)]),
 ]
 
 
