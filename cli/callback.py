@@ -54,7 +54,8 @@ def callback(
 
     Exit status: 0 when the customer was reached, 1 when not, 2 for a usage
     error (an agent the agents file does not have, or a call the call store
-    does not have, too), 4 when Asterisk's AMI does not answer.
+    does not have, too), 4 when Asterisk's AMI or the call store's
+    PostgreSQL server does not answer.
     """
     import asyncio
 

@@ -481,18 +481,23 @@ def store_failure(text: str, exc: Exception) -> typer.Exit:
     return fail(f"{shown(text)} cannot be read as a call store: {reason}", USAGE)
 
 
-def store_exit(exc: BaseException) -> int:
+def store_exit(exc: BaseException, otherwise: int = USAGE) -> int:
     """The exit status of a command whose store could not be opened, `exc` or what it was
-    raised from (a report's, a simulation's, a backup's own error): UNREACHABLE for a
-    PostgreSQL server that does not answer (database.Unreachable), else USAGE."""
-    from ccdsl.runtime.operations.database import Unreachable
+    raised from or while handling (a report's, a simulation's, a backup's, a copy's, serve's
+    start's, the flow store's own error, often raised `from None` to keep its one line):
+    UNREACHABLE for a PostgreSQL server that does not answer (database.Unreachable), USAGE
+    for one refusing the login or lacking the database (database.Misconfigured), else
+    `otherwise` (a command whose other store errors are PROBLEMS says so)."""
+    from ccdsl.runtime.operations.database import Misconfigured, Unreachable
 
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, Unreachable):
             return UNREACHABLE
-        seen = seen.__cause__
-    return USAGE
+        if isinstance(seen, Misconfigured):
+            return USAGE
+        seen = seen.__cause__ if seen.__cause__ is not None else seen.__context__
+    return otherwise
 
 
 def connect_store(text: str):

@@ -15,6 +15,7 @@ from ccdsl.cli.common import (
     render_diagnostics,
     require_ami_secrets,
     service_exit_code,
+    store_exit,
     wants_color,
     write,
 )
@@ -51,7 +52,8 @@ def deploy(
     version; calls in progress finish on theirs. Exit status: 0 when
     deployed (or for a dry run), 1 when refused or failed, 2 for a usage
     error (a missing path or ccf.toml, the AMI secret's environment variable
-    not set), 4 when Asterisk's AMI does not answer.
+    not set, the store's PostgreSQL server refusing the login), 4 when
+    Asterisk's AMI or the store's PostgreSQL server does not answer.
     """
     from ccdsl.runtime.asterisk.deploy import DeployError
     from ccdsl.runtime.asterisk.flowstore import FlowStoreError
@@ -72,7 +74,7 @@ def deploy(
             _deploy(centre, store, path, dry_run=dry_run, no_apply=no_apply, note=note)
     except (DeployError, FlowStoreError) as exc:
         write(f"error: {exc}\n", err=True)
-        raise typer.Exit(service_exit_code(exc)) from None
+        raise typer.Exit(store_exit(exc, service_exit_code(exc))) from None
 
 
 def compile_entry_flows(path: str) -> tuple[dict[str, dict], dict[str, str], list[str]]:

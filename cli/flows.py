@@ -9,9 +9,11 @@ from ccdsl.cli.common import (
     TableFormatOption,
     fail,
     load_centre,
+    store_exit,
     table_console,
     write,
 )
+from ccdsl.cli.exit_codes import PROBLEMS
 
 
 def flows(
@@ -23,7 +25,8 @@ def flows(
     Each version shows when it was deployed (in the centre's zone; JSON
     keeps UTC), its flows, the numbers routed to them and its note. Exit
     status: 0; 1 when the flow store cannot be read; 2 for a missing or
-    unusable ccf.toml.
+    unusable ccf.toml, or a store's PostgreSQL server refusing the login;
+    4 when that server does not answer.
     """
     from ccdsl import json_text
     from ccdsl.runtime.asterisk.flowstore import FlowStoreError
@@ -34,7 +37,7 @@ def flows(
     try:
         versions = store.versions()
     except FlowStoreError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), store_exit(exc, PROBLEMS)) from None  # server down: 4
     if fmt is TableFormat.json:
         write(json_text.dumps([v.to_json() for v in versions], ensure_ascii=False, indent=2) + "\n")
         return

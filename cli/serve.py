@@ -18,6 +18,7 @@ from ccdsl.cli.common import (
     fail,
     finite,
     load_centre,
+    store_exit,
     write,
 )
 from ccdsl.cli.exit_codes import OK, PROBLEMS, USAGE
@@ -146,7 +147,7 @@ def serve(
         except StartError as exc:
             write(f"error: {exc}\nccf serve: not started\n", err=True)
             await live.stop(0)
-            return USAGE
+            return store_exit(exc)  # a store's server not answering: 4
         except OSError as exc:
             write(f"error: cannot listen for FastAGI: {exc.strerror or exc}\n", err=True)
             await live.stop(0)

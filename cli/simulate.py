@@ -139,6 +139,16 @@ class _AfterTrace:
 # ---- the command ---------------------------------------------------------------------
 
 
+def _call_seed(value: int | None) -> int | None:
+    """--seed's callback: the rule of a test block's `seed` (ccdsl/test_words.py), in its
+    words, so a seed that one refuses the other does too."""
+    from ccdsl.test_words import SEED_RULE, whole_seed
+
+    if value is not None and whole_seed(value) is None:
+        raise typer.BadParameter(f"{SEED_RULE}, not {value}")
+    return value
+
+
 def simulate(
     flow: str = typer.Argument(..., metavar="FLOW", show_default=False,
                                autocompletion=flow_paths,
@@ -175,10 +185,11 @@ def simulate(
                                             "to this URL whenever an agent is offered the "
                                             "call, as `ccf serve` does; Bearer token from "
                                             "$CCF_SCREEN_POP_TOKEN when set."),
-    seed: int = typer.Option(None, "--seed", metavar="N", min=0,
-                             help="The seed of the call's random choices (`random.choose`): "
-                                  "the same seed makes the same choices. Default: a new one, "
-                                  "shown in the trace's `random choice` lines."),
+    seed: int = typer.Option(None, "--seed", metavar="N", callback=_call_seed,
+                             help="The seed of the call's random choices (`random.choose`), "
+                                  "a whole number 0 or more, below 2**63 (as a test block's "
+                                  "`seed`): the same seed makes the same choices. Default: a "
+                                  "new one, shown in the trace's `random choice` lines."),
     fmt: TextFormatOption = TextFormat.text,
 ) -> None:
     """Run one simulated call through a flow and print its trace.
@@ -194,7 +205,8 @@ def simulate(
     ran (whatever its outcome), 1 when the flow has errors (errors only in
     its tests do not stop it), 2 for bad options, 4 when the --store's
     PostgreSQL server does not answer, 130 when Ctrl-C hung up an
-    --interactive call.
+    --interactive call, 3 when ccf could not ask its question (standard
+    input closed).
     """
     from ccdsl.cli.common import Format, render_diagnostics
     from ccdsl.compiler.pipeline import compile_file
@@ -284,6 +296,8 @@ def simulate(
             raise fail(str(exc), store_exit(exc)) from None
         finally:
             printer.flush()  # the lines held back as a possible repeat
+    if ask is not None and ask.failure is not None:
+        raise ask.failure  # ccf's own error: cli/main.py says so and exits 3
     if ask is not None and ask.interrupted:
         raise typer.Exit(INTERRUPTED)
 
@@ -313,13 +327,26 @@ class KeyReader:
     reads it (bad input refused with --press's message, then asked again),
     end of input or Ctrl-C hangs up (`interrupted` then says which). What
     the caller heard since the last question, spoken values too, is shown
-    first, after the trace's line of the prompt being answered."""
+    first, after the trace's line of the prompt being answered.
+
+    A question that cannot be asked (standard input closed, a terminal that
+    fails) is ccf's failure, not the flow's: the interpreter would report
+    an exception out of here as the flow's ERROR, so the call is ended as a
+    hang-up and the exception kept in `failure` for the command to raise."""
 
     def __init__(self, printer: TracePrinter) -> None:
         self.interrupted = False
         self.printer = printer
+        self.failure: Exception | None = None
 
     def __call__(self, waiting_for: str, heard: list[dict]):
+        try:
+            return self._ask(waiting_for, heard)
+        except Exception as exc:  # noqa: BLE001 - raised again once the call has ended
+            self.failure = exc
+            return None
+
+    def _ask(self, waiting_for: str, heard: list[dict]):
         import sys
 
         from ccdsl.runtime.core.errors import InputError
@@ -361,7 +388,9 @@ class KeyReader:
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
         try:
-            line = sys.stdin.readline()
+            line = _typed_line(sys.stdin)
+        except EOFError:  # a stream that says its end so: the end of input all the same
+            line = ""
         except KeyboardInterrupt:
             self.interrupted = True
             sys.stderr.write("\nCtrl-C: the caller hangs up\n")
@@ -373,6 +402,16 @@ class KeyReader:
             sys.stderr.write("\n")
             return None
         return line.strip()
+
+
+def _typed_line(stdin) -> str:
+    """A line of standard input, its bytes decoded with what cannot be decoded replaced
+    (typed in another encoding): bad input that parse_press refuses as a wrong key. Only
+    this reads standard input in an interactive run, so its bytes are read directly."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:
+        return stdin.readline()
+    return buffer.readline().decode(getattr(stdin, "encoding", None) or "utf-8", "replace")
 
 
 def _heard_text(sound: dict) -> str:

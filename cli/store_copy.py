@@ -7,8 +7,7 @@ import sys
 
 import typer
 
-from ccdsl.cli.common import fail, write
-from ccdsl.cli.exit_codes import USAGE
+from ccdsl.cli.common import fail, store_exit, write
 
 
 def copy(
@@ -30,7 +29,8 @@ def copy(
     one transaction, its row counts checked against the source's before
     it is kept; a destination that holds rows is refused.
     Exit status: 0 when copied; 2 when the source cannot be read, or the
-    destination is not empty or cannot be written (nothing is kept).
+    destination is not empty or cannot be written (nothing is kept); 4 when
+    either one's PostgreSQL server does not answer.
     """
     from ccdsl.runtime.operations.database import shown
     from ccdsl.runtime.operations.store_copy import CopyError, copy_store
@@ -47,7 +47,7 @@ def copy(
     except CopyError as exc:
         if shows:
             sys.stderr.write("\n")
-        raise fail(str(exc), USAGE) from None
+        raise fail(str(exc), store_exit(exc)) from None  # a server not answering: 4
     if shows:
         sys.stderr.write("\r" + " " * 31 + "\r")
     if not quiet:

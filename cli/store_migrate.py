@@ -24,8 +24,8 @@ def migrate(
     created on first use, but an older one is upgraded only by this command (stop the
     workers that share it first). A store newer than this ccdsl is refused. Exit status:
     0 when the store is current (or made so); 1 with --check when a migration is pending;
-    2 for a store that is missing, refuses the login, or is not a call store (or is newer);
-    4 when its PostgreSQL server does not answer.
+    2 for a store that is missing, refuses the login, or is not a call store (or is
+    newer); 4 when its PostgreSQL server does not answer.
     """
     from ccdsl.runtime.operations.database import connect, shown
     from ccdsl.runtime.operations.store_migrate import StoreError, upgrade

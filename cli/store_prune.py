@@ -41,9 +41,9 @@ def prune(
     delete the files, note each in the store and tell the CRM (an HTTP
     CRM: its recording_removed operation, docs/crm.md). Exit status: 0;
     2 for a bad date, a call store that is missing or cannot be read, or
-    the CRM's token not in the environment; 4 when the call store's
-    PostgreSQL server does not answer; when an HTTP CRM could not be told
-    (the next run tells it): 4 if it did not answer (a timeout, a failed
+    the CRM's token not in the environment; 4 when the store's PostgreSQL
+    server does not answer; when an HTTP CRM could not be told (the next
+    run tells it): 4 if it did not answer (a timeout, a failed
     connection), 1 if it answered with an error.
     """
     from ccdsl.runtime.operations.centre_time import report_zone

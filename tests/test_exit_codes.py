@@ -340,26 +340,49 @@ CASES: dict[tuple[str, ...], list[Case]] = {
 
 # every command that names a call store, given a PostgreSQL URL: its server down (one line,
 # at once: tests/ops/test_store_unreachable.py; a service that did not answer), or the URL
-# carrying its password
-STORE_ARGS: dict[tuple[str, ...], Callable[[dict[str, str], str], list[str]]] = {
-    ("calls", "list"): lambda p, url: ["--store", url],
-    ("calls", "show"): lambda p, url: ["x", "--store", url],
-    ("calls", "callbacks"): lambda p, url: ["--store", url],
-    ("voicemail", "list"): lambda p, url: ["--store", url],
-    ("wrapup",): lambda p, url: ["x", "-f", "a=b", "--store", url],
-    ("report",): lambda p, url: ["--store", url],
-    ("graph",): lambda p, url: [p["flow"], "--store", url],
-    ("simulate",): lambda p, url: [p["flow"], "--store", url],
-    ("serve",): lambda p, url: ["--simulate", p["flow"], "--store", url, "--web-port", "0"],
-    ("store", "prune"): lambda p, url: ["--before", "2026-01-01", "--store", url],
-    ("store", "backup"): lambda p, url: ["b.dump", "--store", url],
-    ("store", "migrate"): lambda p, url: ["--store", url],
-}
-for _words, _argv in STORE_ARGS.items():
+# carrying its password. (words, which store, argv): a command naming two stores, each.
+# Not here: `ccf monitor` notes its session in the store only once the supervisor is
+# connected (a store down then is a warning: the session runs), and `ccf console` keeps
+# its users in a file, not the store.
+STORE_ARGS: list[tuple[tuple[str, ...], str, Callable[[dict[str, str], str], list[str]]]] = [
+    (("calls", "list"), "", lambda p, url: ["--store", url]),
+    (("calls", "show"), "", lambda p, url: ["x", "--store", url]),
+    (("calls", "callbacks"), "", lambda p, url: ["--store", url]),
+    (("callback",), "", lambda p, url: ["x", "--agent", "li", "--simulate", "--agents",
+                                        os.path.join(p["dir"], "agents.toml"), "--store", url]),
+    (("voicemail", "list"), "", lambda p, url: ["--store", url]),
+    (("wrapup",), "", lambda p, url: ["x", "-f", "a=b", "--store", url]),
+    (("report",), "", lambda p, url: ["--store", url]),
+    (("graph",), "", lambda p, url: [p["flow"], "--store", url]),
+    (("simulate",), "", lambda p, url: [p["flow"], "--store", url]),
+    (("serve",), " (--simulate)", lambda p, url: ["--simulate", p["flow"], "--store", url,
+                                                  "--web-port", "0"]),
+    (("serve",), " (its start)", lambda p, url: ["--config", _centre_on(p, url), "--no-ami",
+                                                 "--port", "0", "--web-port", "0"]),
+    (("store", "prune"), "", lambda p, url: ["--before", "2026-01-01", "--store", url]),
+    (("store", "backup"), "", lambda p, url: ["b.dump", "--store", url]),
+    (("store", "migrate"), "", lambda p, url: ["--store", url]),
+    (("store", "copy"), " (the source)", lambda p, url: [url, os.path.join(p["dir"], "c.db")]),
+    (("store", "copy"), " (the destination)", lambda p, url: [p["store"], url]),
+    # the flow store is kept in the call store's database ([store] url)
+    (("deploy",), "", lambda p, url: [p["flow"], "--no-apply", "--config", _centre_on(p, url)]),
+    (("flows",), "", lambda p, url: ["--config", _centre_on(p, url)]),
+]
+
+
+def _centre_on(p: dict[str, str], url: str) -> str:
+    """The place's ccf.toml with its call store at `url` ([store] url), written beside it."""
+    path = os.path.join(p["dir"], "store-url.toml")
+    with open(p["toml"], encoding="utf-8") as toml, open(path, "w", encoding="utf-8") as out:
+        out.write(toml.read() + f'[store]\nurl = "{url}"\n')
+    return path
+
+
+for _words, _which, _argv in STORE_ARGS:
     CASES[_words] = [*CASES[_words],
-                     ("PostgreSQL server down",
+                     (f"PostgreSQL server down{_which}",
                       lambda p, argv=_argv: argv(p, p["pg_down"]), UNREACHABLE),
-                     ("password in the store's URL",
+                     (f"password in the store's URL{_which}",
                       lambda p, argv=_argv: argv(p, p["pg_password"]), USAGE)]
 
 
@@ -378,7 +401,7 @@ def test_a_store_refusing_the_login_or_missing_its_database_is_a_usage_error(
     if fault == "no such database":
         env[PASSWORD_ENV] = os.environ[PASSWORD_ENV]
         url, said = pg_url + "_none", "_none\" does not exist"
-    for words, argv in STORE_ARGS.items():
+    for words, _which, argv in STORE_ARGS:
         close_pools()  # each command run as a process of its own: a pool made anew
         result = ccf(*words, *argv(place, url), env=env)
         assert result.exit_code == USAGE, (words, result.output)

@@ -347,3 +347,35 @@ def test_without_a_store_nothing_is_written(tmp_path: Path, monkeypatch) -> None
     assert result.exit_code == 0
     assert "call store: temporary" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("seed", ["12345678901234567890", "-1", str(1 << 63)])
+def test_a_seed_out_of_a_calls_range_is_refused_in_the_test_blocks_words(
+        small: Path, seed: str) -> None:
+    # the same rule as a test block's `seed` (ccdsl/test_words.py), in the same words
+    from ccdsl.test_words import SEED_RULE
+
+    result = ccf("simulate", str(small), "--seed", seed)
+    assert result.exit_code == 2, result.output
+    assert f"{SEED_RULE}, not {seed}" in _unboxed(result.stderr)
+    assert result.stdout == ""
+
+
+def _unboxed(text: str) -> str:
+    """Click's usage error or help as one line of words, without rich's box."""
+    return " ".join(w for w in text.split() if w != "│")
+
+
+def test_the_largest_seed_runs_and_help_says_the_range(small: Path) -> None:
+    result = ccf("simulate", str(small), "--seed", str((1 << 63) - 1))
+    assert result.exit_code == 0, result.output
+    assert "a whole number 0 or more, below 2**63" in _unboxed(ccf("simulate", "--help").output)
+
+
+def test_typed_bytes_that_are_not_text_are_refused_and_asked_again(small: Path) -> None:
+    # a terminal in another encoding: bad input, as a wrong key is, never the flow's ERROR
+    result = ccf("simulate", str(small), "--interactive", input=b"\xff\xfe1\n1\n")
+    assert result.exit_code == 0, result.output
+    assert "is not something a caller can do" in result.stderr
+    assert "ERROR" not in result.stdout
+    assert result.stderr.count("keys> ") >= 2

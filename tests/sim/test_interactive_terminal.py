@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.cli.exit_codes import INTERRUPTED
+from ccdsl.cli.exit_codes import INTERNAL, INTERRUPTED
 
 CCF = Path(sys.executable).with_name("ccf")
 WAIT_S = 10.0
@@ -215,3 +215,57 @@ on start:
     assert "Goodbye Li" in screen.text
     assert "\x1b" not in screen.text and "\x07" not in screen.text, repr(screen.text)
     assert "\\x1b]0;owned" in screen.text  # shown, as visible text
+
+
+def test_bytes_that_are_not_text_are_refused_and_asked_again(desk: Path) -> None:
+    # a terminal in another encoding (or a stray byte): bad input, as a wrong key is,
+    # never the flow's ERROR
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    os.write(screen.master, b"\xff\xfe1\r")
+    screen.wait_for(r"keys> ", 2)
+    assert "is not something a caller can do" in screen.text
+    screen.type("1")
+    assert screen.end() == 0
+    assert "ERROR" not in screen.text and "Traceback" not in screen.text
+    assert 'caller presses "1" for menu' in screen.text
+
+
+def test_end_of_input_at_the_terminal_hangs_up(desk: Path) -> None:
+    # Ctrl-D, as at a shell's prompt: the person is done, so the caller hangs up; the
+    # call ran to its end (exit 0), nobody interrupted ccf
+    screen = start(desk)
+    screen.wait_for(r"keys> ")
+    os.write(screen.master, b"\x04")
+    assert screen.end() == 0, screen.text
+    assert "hang-up by caller" in screen.text
+    assert "ERROR" not in screen.text
+
+
+def test_answers_piped_in_end_with_the_pipe(desk: Path) -> None:
+    # the writer of the answers goes away mid-call: the caller hangs up there
+    proc = subprocess.Popen([str(CCF), "simulate", "desk.ccf", "--at", "2026-11-30 10:00",
+                             "--interactive"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=desk)
+    asked = b""
+    while not asked.endswith(b"keys> "):
+        byte = proc.stderr.read(1)
+        assert byte, asked
+        asked += byte
+    proc.stdin.close()
+    out, err = proc.stdout.read(), proc.stderr.read()  # both small: no pipe fills
+    assert proc.wait(timeout=WAIT_S) == 0, err
+    assert b"hang-up by caller" in out
+    assert b"ERROR" not in out
+
+
+def test_a_question_that_cannot_be_asked_is_ccfs_error_not_the_flows(desk: Path) -> None:
+    # standard input closed (`<&-`, as some job runners start a command): asking fails,
+    # which is a bug of ccf's to report (exit 3), never a flow ERROR and exit 0
+    proc = subprocess.run(["sh", "-c", f'exec "{CCF}" simulate desk.ccf --at "2026-11-30 '
+                           '10:00" --interactive <&-'], capture_output=True, text=True,
+                          cwd=desk, timeout=60)
+    assert proc.returncode == INTERNAL, proc.stdout + proc.stderr
+    assert "This is a bug in ccf, not in your flow" in proc.stderr
+    assert "ERROR" not in proc.stdout
+    assert "Traceback" not in proc.stderr
