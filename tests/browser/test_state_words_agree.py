@@ -52,8 +52,8 @@ def test_the_pages_and_console_js_say_an_agents_state_in_the_same_words(browser)
 
 
 def test_the_words_are_written_once_among_the_templates() -> None:
-    """The clock and the holders' words live in macros.html alone: every other template
-    imports them rather than keeping its own copy."""
+    """An agent's state and the holders' words live in macros.html alone, the clock in
+    templates.py: every other template uses them rather than keeping its own copy."""
     for path in TEMPLATES.glob("*.html"):
         if path.name == "macros.html":
             continue
