@@ -25,7 +25,7 @@ from ccdsl.runtime.console.guard import (
 from ccdsl.runtime.console.login import home_of
 from ccdsl.runtime.console.templates import page
 from ccdsl.runtime.operations.database import Misconfigured
-from ccdsl.runtime.operations.store_errors import MEND, passing, reason_of
+from ccdsl.runtime.operations.store_errors import MEND, fault, passing, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,18 @@ def store_unreachable(request: Request, exc: sqlite3.OperationalError) -> Respon
     """A read of the call store that failed as an operational error, which both back ends
     raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
     its wait: 503, the reason, and to try again, logged on one line (an outage, not a bug).
-    They raise it too for what no retry mends: a login or database PostgreSQL refuses (503,
-    what is wrong, logged on one line: configuration, not a bug), a missing table or column
-    (503 and the reason, logged with its traceback)."""
-    said = f"the call store cannot be read now ({reason_of(exc)})"
+    They raise it too for what no retry mends (store_errors.fault), said as the Reports page
+    says it (503, what is wrong, to be mended first): a login or database PostgreSQL refuses,
+    logged on one line (configuration, not a bug), a missing table or column, logged with its
+    traceback, as any other is."""
     if passing(exc):  # registered for sqlite3.OperationalError alone (app.py)
-        said += "; try again shortly"
+        said = f"the call store cannot be read now ({reason_of(exc)}); try again shortly"
         log.warning("%s %s: %s", request.method, request.url.path, said)
-    elif isinstance(exc, Misconfigured):
-        said = f"the call store cannot be read ({reason_of(exc)}); {MEND}"
-        log.error("%s %s: %s", request.method, request.url.path, said)
     else:
-        log.error("%s %s: %s", request.method, request.url.path, said, exc_info=exc)
+        said = f"the call store cannot be read ({reason_of(exc)}); {MEND}" if fault(exc) \
+            else f"the call store cannot be read now ({reason_of(exc)})"
+        log.error("%s %s: %s", request.method, request.url.path, said,
+                  exc_info=None if isinstance(exc, Misconfigured) else exc)
     if not wants_page(request):
         return reply(503, error=said)
     session = session_of(request)

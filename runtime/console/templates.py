@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from ccdsl import json_text
 from ccdsl.runtime.console.guard import session_of
+from ccdsl.runtime.core.durations import clock_text
 
 HERE = Path(__file__).resolve().parent
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -21,6 +22,15 @@ ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   trim_blocks=True, lstrip_blocks=True)
 # `| tojson` writes JSON as everything else does: never NaN or Infinity
 ENV.policies["json.dumps_function"] = json_text.dumps
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as the pages' `clock(...)` writes them (m:ss, h:mm:ss past an hour), never
+    below 0:00, as console.js's ccf.clock redraws them."""
+    return clock_text(max(0, int(seconds or 0)))
+
+
+ENV.globals["clock"] = clock
 
 
 def text_of(value: Any) -> str:

@@ -1,6 +1,7 @@
 """The console over a call store that no retry mends (a table gone): the answer is 503 with the
-store's reason but does not tell the user to try again shortly, and the log has the traceback
-(a fault to look into, unlike a server that is down: tests/console/test_store_down.py).
+store's reason and that it must be mended first (as the Reports page says it), never to try
+again shortly, and the log has the traceback (a fault to look into, unlike a server that is
+down: tests/console/test_store_down.py).
 
 Real components: a SQLite store file with its `calls` table dropped, the console's real web
 server."""
@@ -33,5 +34,6 @@ def test_a_store_missing_a_table_is_not_said_to_pass(console, tmp_path, caplog,
     assert answer.status_code == 503, answer.text[:400]
     said = answer.json()["error"] if accept == "application/json" else answer.text
     assert "no such table" in said and "try again" not in said, said[:600]
+    assert "the call store must be mended first" in said, said[:600]
     faults = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
     assert faults and "no such table" in faults[0].getMessage()
