@@ -121,11 +121,16 @@ def _checked(db, path: str):
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.OperationalError as exc:  # a lost server, a locked file: not its contents
         db.close()
-        raise _unreadable(exc, f"the call store `{path}` cannot be read now: {exc}") from None
+        # the cause kept: it says whether a server did not answer (cli/common.store_exit)
+        raise _unreadable(exc, f"the call store `{path}` cannot be read now: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ReportError(f"`{path}` is not a call store: {exc}") from None
     missing = [t for t in ("meta", *_TABLES) if t not in names]
+    if missing and "meta" in names and "calls" in names:  # a call store with a table dropped
+        db.close()
+        raise StoreNeedsMending(f"`{path}` lacks the table {', '.join(missing)} a report "
+                                f"reads; {MEND}")
     if missing:
         db.close()
         raise ReportError(f"`{path}` is not a call store (no table {', '.join(missing)}); "
