@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -123,13 +124,18 @@ class TracePrinter:
 
 
 class _AfterTrace:
-    """A standard error that prints a TracePrinter's held lines before each write."""
+    """A standard error that prints a TracePrinter's held lines before each write of the
+    thread that made it (the call's). Another thread's write (the call store's writer
+    logging a warning) goes straight through: the folding is the call thread's alone, and
+    touching it from two threads could print a line twice or lose one."""
 
     def __init__(self, stream, printer: TracePrinter) -> None:
         self._stream, self._printer = stream, printer
+        self._thread = threading.get_ident()
 
     def write(self, text: str) -> int:
-        self._printer.aside()
+        if threading.get_ident() == self._thread:
+            self._printer.aside()
         return self._stream.write(text)
 
     def __getattr__(self, name: str):
