@@ -27,5 +27,6 @@ def test_a_write_of_another_thread_leaves_the_held_lines_alone(monkeypatch) -> N
         other.join()
         assert shown == ["00:00.0a"] and printer.folder is held_by  # nothing flushed or begun
         sys.stderr.write("note: from the call's thread\n")
-        assert shown == ["00:00.0a", "00:01.0a"] and printer.folder is not held_by  # held lines first
+        # the held lines first, and the folding begun again
+        assert shown == ["00:00.0a", "00:01.0a"] and printer.folder is not held_by
     assert err.getvalue() == "warning: from the writer\nnote: from the call's thread\n"
