@@ -20,16 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fastagi  # noqa: E402
 from fastagi import FLOW, PLAYS, Server, _calls, flow_source  # noqa: E402
+from figures import callgrind_total, counts_asked  # noqa: E402
 
 WARMUP = 20
-
-
-def _total(path: str) -> int:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith(("summary:", "totals:")):
-                return int(line.split()[1])
-    raise SystemExit(f"no total in {path}")
 
 
 def count(kind: str, folder: str, calls: int, batch: int) -> int:
@@ -51,14 +44,16 @@ def count(kind: str, folder: str, calls: int, batch: int) -> int:
         asyncio.run(run())
     finally:
         server.stop(600)
-    return _total(out)
+    return callgrind_total(out)
 
 
 def main() -> int:
     args = sys.argv[1:]
-    kind = args[0] if args else "ccf"
-    calls = int(args[1]) if len(args) > 1 else 200
-    batch = int(args[2]) if len(args) > 2 else 50
+    kind = args.pop(0) if args and args[0] in ("ccf", "raw") else "ccf"
+    asked = counts_asked(args, __doc__, [200, 50])
+    if asked is None:
+        return 2 if "-h" not in args and "--help" not in args else 0
+    calls, batch = asked
     os.environ.setdefault("PYTHONHASHSEED", "0")
     fastagi.raise_fd_limit(fastagi.FDS)
     from ccdsl.compiler.pipeline import compile_file

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,3 +71,29 @@ def keep(bench: str, figures: dict[str, object]) -> Path:
     if not handoff:
         print(f"figures kept in {out.relative_to(ROOT)}")
     return out
+
+
+def callgrind_total(path: str) -> int:
+    """The instructions a callgrind output file counted in all (its summary line)."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise SystemExit(f"no total in {path}")
+
+
+def counts_asked(args: list[str], doc: str, defaults: list[int]) -> list[int] | None:
+    """A counting script's whole-number arguments, the defaults for those not given; None
+    when it was asked for help or given something else (its doc or usage printed)."""
+    if any(a in ("-h", "--help") for a in args) or len(args) > len(defaults):
+        print(doc.strip())
+        return None
+    try:
+        asked = [int(a) for a in args]
+    except ValueError:
+        print(doc.strip().splitlines()[2], file=sys.stderr)  # the usage line
+        return None
+    if any(n < 1 for n in asked):
+        print("the counts must be whole numbers from 1", file=sys.stderr)
+        return None
+    return asked + defaults[len(asked):]

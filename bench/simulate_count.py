@@ -25,15 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import callgrind_total, counts_asked  # noqa: E402
+
 WARMUP = 50
-
-
-def _total(path: str) -> int:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith(("summary:", "totals:")):
-                return int(line.split()[1])
-    raise SystemExit(f"no total in {path}")
 
 
 def run_calls(ir: str, calls: int) -> None:
@@ -86,7 +80,7 @@ def count(folder: str, ir: str, calls: int) -> int:
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                     sys.executable, __file__, "--inner", ir, str(calls)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return _total(out)
+    return callgrind_total(out)
 
 
 def main() -> int:
@@ -94,7 +88,10 @@ def main() -> int:
     if args[:1] == ["--inner"]:
         run_calls(args[1], int(args[2]))
         return 0
-    calls = int(args[0]) if args else 250
+    asked = counts_asked(args, __doc__, [250])
+    if asked is None:
+        return 2 if "-h" not in args and "--help" not in args else 0
+    calls = asked[0]
     os.environ.setdefault("PYTHONHASHSEED", "0")
     keep = os.environ.get("CCF_COUNT_KEEP")  # a folder to keep the callgrind files in
     with tempfile.TemporaryDirectory(prefix="ccf-sim-count-") as folder:
