@@ -70,11 +70,15 @@ def drawn_svg(graph, base: str, store_path: str, since: datetime | None,
     from ccdsl.compiler.graph.page import covers, inline_svg
     from ccdsl.runtime.operations.reports import ReportError
     from ccdsl.runtime.operations.reports.flow_traffic import flow_traffic
+    from ccdsl.runtime.operations.reports.query import StoreUnreachable
 
     source = graph.path.removeprefix(base)
     try:
         found = flow_traffic(store_path, graph.flow, since, until)
-    except ReportError as exc:
+    except StoreUnreachable as exc:  # an outage: as every console page says it
+        return FlowPicture(None, f"the call store cannot be read now: {exc}; try again "
+                                 "shortly", source)
+    except ReportError as exc:  # a store to mend says so itself (query.StoreNeedsMending)
         return FlowPicture(None, f"the call store cannot be read: {exc}", source)
     drawn = counted(graph, found)
     # the files by the names the author knows them by, not the folder they were compiled in

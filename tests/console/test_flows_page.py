@@ -4,6 +4,7 @@ when a flow cannot be drawn: no Graphviz, no sources kept with its version."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from types import SimpleNamespace
 
@@ -125,6 +126,37 @@ def test_without_graphviz_the_page_says_so(rig, monkeypatch) -> None:
     assert drawings(page.text) == {}
 
 
+@pytest.mark.parametrize("error, words, not_said", [
+    ("StoreUnreachable", "the call store cannot be read now: the server went away; try again "
+                         "shortly", "mended"),
+    ("StoreNeedsMending", "the call store cannot be read: `calls.db` lacks the table node_visits "
+                          "a report reads; the call store must be mended first", "try again"),
+])
+def test_a_store_that_cannot_be_read_is_said_as_every_page_says_it(rig, monkeypatch, error,
+                                                                   words, not_said) -> None:
+    from ccdsl.runtime.operations.reports import query
+
+    said = {"StoreUnreachable": "the server went away",
+            "StoreNeedsMending": "`calls.db` lacks the table node_visits a report reads; "
+                                 "the call store must be mended first (its administrator: "
+                                 "docs/store.md)"}[error]
+
+    def unreadable(*_args, **_kw):
+        raise getattr(query, error)(said)
+
+    # the module itself: the package's attribute of that name may be the function
+    traffic_module = importlib.import_module("ccdsl.runtime.operations.reports.flow_traffic")
+    monkeypatch.setattr(traffic_module, "flow_traffic", unreadable)
+    console, _ = rig
+    # days no other test asks for: the page keeps what it drew for a range a little while
+    day = {"StoreUnreachable": "2026-10-01", "StoreNeedsMending": "2026-10-02"}[error]
+    page = console.client("sup").get(f"/flows?since={day}&until={day}", headers=HTML)
+    assert page.status_code == 200
+    text = page.text.replace("&#39;", "'").replace("&#96;", "`")
+    assert words in text, text[:3000]
+    assert not_said not in text
+
+
 def test_served_flows_are_drawn_from_the_sources_their_version_kept(rig, tmp_path) -> None:
     console, _ = rig
     hotline = compiled(IWS / "hotline.ccf")
@@ -145,3 +177,4 @@ def test_served_flows_are_drawn_from_the_sources_their_version_kept(rig, tmp_pat
         assert "no sources kept" not in page.text
     finally:
         console.ctx.flows_drawn = None
+
