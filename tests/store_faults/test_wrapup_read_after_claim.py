@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +21,7 @@ import pytest
 from ccdsl.runtime.operations import store_wrapups, wrapup
 from ccdsl.runtime.operations.held_wrapups import HeldSaves
 from ccdsl.runtime.operations.store import CallStore
+from ccdsl.runtime.operations.store_errors import passing
 from ccdsl.runtime.operations.wrapup import WrapupDesk
 from tests.console.desk_calls import store_call
 from tests.desk_fixes.test_wrapup_once import Crm
@@ -52,8 +55,19 @@ def halted_after_claim(monkeypatch, pg_cluster):
 
 
 def _notes(store) -> list[dict]:
-    return [json.loads(r["data"]) for r in store.query(
-        "SELECT data FROM centre_events WHERE kind = 'wrapup_stored' ORDER BY id")]
+    """The wrap-up notes, read once the store reads again after the server came back (its
+    pool may still be waiting out the backoff of its failed connects: a passing error, to be
+    tried again; a deadline only against a hang)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            rows = store.query("SELECT data FROM centre_events WHERE kind = 'wrapup_stored' "
+                               "ORDER BY id")
+        except sqlite3.OperationalError as exc:
+            assert passing(exc) and time.monotonic() < deadline, exc
+            time.sleep(0.2)
+            continue
+        return [json.loads(r["data"]) for r in rows]
 
 
 def test_postgresql_values_saved_then_the_server_gone_are_said_saved_and_told_later(

@@ -128,16 +128,17 @@ def not_had(pool) -> sqlite3.OperationalError:
     """Why no connection of `pool` could be had (psycopg_pool's timeout does not say): one
     connection tried directly says whether the server refuses the login or has no such
     database (Misconfigured) or does not answer (Unreachable); a server that answers it had
-    every connection of the pool in use past the wait: busy (53300, passing), not a server
-    to look for."""
+    every connection of the pool in use past the wait, or the pool was still waiting out the
+    backoff of its connects failed in an outage just ended: busy (53300, passing), not a
+    server to look for."""
     try:
         _probe(pool.conninfo, pool.kwargs)
     except (Misconfigured, Unreachable) as refused:
         return refused
     return stated(sqlite3.OperationalError(
         f"no connection of this process to the PostgreSQL store {shown(pool.conninfo)} came "
-        f"free within {pool.timeout:g} s (all {pool.max_size} in use), though its server "
-        "answers"), "53300")
+        f"free within {pool.timeout:g} s, though its server answers (all {pool.max_size} in "
+        "use, or connecting again after an outage)"), "53300")
 
 
 def _pool(url: str):
