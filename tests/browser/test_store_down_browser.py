@@ -32,3 +32,20 @@ def test_the_store_down_page_says_why_and_how_back(browser, console, monkeypatch
         with page.expect_navigation():
             page.click("a.back")
         assert page.url.endswith("/wall")
+
+
+def test_the_store_to_mend_page_says_what_is_wrong_without_try_again(browser, console,
+                                                                     monkeypatch) -> None:
+    def broken(*_args, **_kw):
+        raise sqlite3.OperationalError("no such table: calls")
+
+    with logged_in(browser, console.base, "sup", PASSWORD) as (page, watched):
+        monkeypatch.setattr(console.store, "query", broken)
+        answer = page.goto("/history")
+        assert answer.status == 503
+        assert text_of(page, "h1") == "The call store cannot be read"
+        said = text_of(page, "section.refused p:first-of-type")
+        assert "no such table: calls" in said and "must be mended first" in said, said
+        assert "try again" not in said
+        both_widths(page, "store-to-mend")
+        assert fits(page)
