@@ -23,7 +23,7 @@ from ccdsl.runtime.core.errors import InputError
 from ccdsl.runtime.core.values import Duration, TimeOfDay, to_json
 from ccdsl.runtime.operations.store_errors import CallNotStored, StoreBusy, read_or_busy
 from ccdsl.runtime.operations.store_wrapups import claim
-from ccdsl.runtime.operations.wrapup_crm import UNTOLD, tell, tell_later
+from ccdsl.runtime.operations.wrapup_crm import UNTOLD, not_told, tell, tell_later
 from ccdsl.runtime.operations.wrapup_outcome import Outcome, bad, not_saved, refused
 
 log = logging.getLogger("ccdsl.wrapup")
@@ -341,10 +341,7 @@ async def store_wrapup(store, crm, call_id: str, agent: str | None, values: Mapp
         record = await asyncio.to_thread(read_or_busy, store.call, call_id)
     except StoreBusy as exc:  # the values are stored: only the CRM's entry waits
         if later is None:
-            log.warning("wrap-up of call %s by %s stored, but the CRM was not told of it: %s",
-                        call_id, agent or "?", exc)
-            return await tell(store, crm, call_id, agent, values, None, **said,
-                              state=f"failed: not told: {exc}")
+            return await not_told(store, crm, call_id, agent, values, str(exc), **said)
         later(call_id, agent, values, said)
         return UNTOLD.format(exc)
     return await tell(store, crm, call_id, agent, values, record or {"call_id": call_id},

@@ -67,6 +67,17 @@ async def tell(store, crm, call_id: str, agent: str | None, values: Mapping[str,
     return state
 
 
+async def not_told(store, crm, call_id: str, agent: str | None, values: Mapping[str, Any],
+                   why: str, *, wrapup_ms: int | None, source: str,
+                   at: dt.datetime | None) -> str:
+    """Stored values whose CRM entry is given up on (`why`): said so in the log and in the
+    `wrapup_stored` note ("failed: not told: WHY"), which is returned."""
+    log.warning("wrap-up of call %s by %s stored, but the CRM was not told of it: %s",
+                call_id, agent or "?", why)
+    return await tell(store, crm, call_id, agent, values, None, wrapup_ms=wrapup_ms,
+                      source=source, at=at, state=f"failed: not told: {why}")
+
+
 async def tell_later(store, crm, call_id: str, agent: str | None, values: Mapping[str, Any],
                      *, wrapup_ms: int | None, source: str, at: dt.datetime | None,
                      stopping: Callable[[], bool], pause: Callable[[float], Awaitable[None]],
@@ -82,11 +93,9 @@ async def tell_later(store, crm, call_id: str, agent: str | None, values: Mappin
             record = await asyncio.to_thread(read_or_busy, store.call, call_id)
         except StoreBusy as exc:
             if stopping():
-                why = f"stopping while the call store could not be read ({exc})"
-                log.warning("wrap-up of call %s by %s stored, but the CRM was not told of it: "
-                            "%s", call_id, agent or "?", why)
-                await tell(store, crm, call_id, agent, values, None, wrapup_ms=wrapup_ms,
-                           source=source, at=at, state=f"failed: not told: {why}")
+                await not_told(store, crm, call_id, agent, values,
+                               f"stopping while the call store could not be read ({exc})",
+                               wrapup_ms=wrapup_ms, source=source, at=at)
                 return
             delay = min(retry_s[0] * 2 ** (tried - 1), retry_s[1])
             log.warning("wrap-up of call %s by %s stored; the CRM is told once the call store "

@@ -14,6 +14,7 @@ import json
 import logging
 import sqlite3
 import time
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -54,6 +55,17 @@ def halted_after_claim(monkeypatch, pg_cluster):
     start_again()  # whatever the test came to: the next test's server runs
 
 
+@contextmanager
+def _desk_on(pg_url):
+    """The store with call w1 in it, and the desk (with its held saves) telling a recording CRM."""
+    crm = Crm()
+    with CallStore(pg_url, wait_s=0.25) as store:
+        store_call(SimpleNamespace(store=store), "w1")
+        store.flush()
+        desk = WrapupDesk(store, crm, None, **FAST)
+        yield SimpleNamespace(store=store, crm=crm, desk=desk, held=HeldSaves(desk))
+
+
 def _notes(store) -> list[dict]:
     """The wrap-up notes, read once the store reads again after the server came back (its
     pool may still be waiting out the backoff of its failed connects: a passing error, to be
@@ -72,12 +84,8 @@ def _notes(store) -> list[dict]:
 
 def test_postgresql_values_saved_then_the_server_gone_are_said_saved_and_told_later(
         pg_url, pg_cluster, halted_after_claim) -> None:
-    crm = Crm()
-    with CallStore(pg_url, wait_s=0.25) as store:
-        store_call(SimpleNamespace(store=store), "w1")
-        store.flush()
-        desk = WrapupDesk(store, crm, None, **FAST)
-        held = HeldSaves(desk)
+    with _desk_on(pg_url) as on:
+        store, crm, desk, held = on.store, on.crm, on.desk, on.held
 
         async def scenario():
             answer = await desk.submit("w1", BODY)
@@ -111,12 +119,8 @@ def test_postgresql_values_saved_then_the_server_gone_are_said_saved_and_told_la
 
 def test_postgresql_an_untold_entry_at_a_stop_is_said_not_told(
         pg_url, pg_cluster, halted_after_claim, caplog) -> None:
-    crm = Crm()
-    with CallStore(pg_url, wait_s=0.25) as store:
-        store_call(SimpleNamespace(store=store), "w1")
-        store.flush()
-        desk = WrapupDesk(store, crm, None, **FAST)
-        held = HeldSaves(desk)
+    with _desk_on(pg_url) as on:
+        store, crm, desk, held = on.store, on.crm, on.desk, on.held
 
         async def scenario():
             answer = await desk.submit("w1", BODY)

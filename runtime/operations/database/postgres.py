@@ -132,7 +132,8 @@ class PgConnection:
 
     def __init__(self, conn: psycopg.Connection, *, pool=None, not_had=None) -> None:
         self._pool = pool  # close() hands the connection back to it
-        # (pool, error, words) -> why no connection of the pool could be had (database.not_had)
+        # pool -> why no connection of it could be had (database.not_had: given, as this
+        # module may not import the package that imports it)
         self._not_had = not_had
         self.row_factory = None  # rows are always readable by name
         self._settings: dict[str, str] = {}  # SET name -> statement: said again on a new link
