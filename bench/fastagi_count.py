@@ -51,8 +51,8 @@ def main() -> int:
     args = sys.argv[1:]
     kind = args.pop(0) if args and args[0] in ("ccf", "raw") else "ccf"
     asked = counts_asked(args, __doc__, [200, 50])
-    if asked is None:
-        return 2 if "-h" not in args and "--help" not in args else 0
+    if isinstance(asked, int):  # help, or a bad argument: its exit status
+        return asked
     calls, batch = asked
     os.environ.setdefault("PYTHONHASHSEED", "0")
     fastagi.raise_fd_limit(fastagi.FDS)

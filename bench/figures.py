@@ -82,18 +82,22 @@ def callgrind_total(path: str) -> int:
     raise SystemExit(f"no total in {path}")
 
 
-def counts_asked(args: list[str], doc: str, defaults: list[int]) -> list[int] | None:
-    """A counting script's whole-number arguments, the defaults for those not given; None
-    when it was asked for help or given something else (its doc or usage printed)."""
-    if any(a in ("-h", "--help") for a in args) or len(args) > len(defaults):
+def counts_asked(args: list[str], doc: str, defaults: list[int]) -> list[int] | int:
+    """A counting script's whole-number arguments, the defaults for those not given; or, when
+    it was asked for help or given something else, the exit status (its doc or usage
+    printed): 0 for help, 2 for a bad argument."""
+    if any(a in ("-h", "--help") for a in args):
         print(doc.strip())
-        return None
+        return 0
+    if len(args) > len(defaults):
+        print(doc.strip().splitlines()[2], file=sys.stderr)  # the usage line
+        return 2
     try:
         asked = [int(a) for a in args]
     except ValueError:
-        print(doc.strip().splitlines()[2], file=sys.stderr)  # the usage line
-        return None
+        print(doc.strip().splitlines()[2], file=sys.stderr)
+        return 2
     if any(n < 1 for n in asked):
         print("the counts must be whole numbers from 1", file=sys.stderr)
-        return None
+        return 2
     return asked + defaults[len(asked):]

@@ -89,8 +89,8 @@ def main() -> int:
         run_calls(args[1], int(args[2]))
         return 0
     asked = counts_asked(args, __doc__, [250])
-    if asked is None:
-        return 2 if "-h" not in args and "--help" not in args else 0
+    if isinstance(asked, int):  # help, or a bad argument: its exit status
+        return asked
     calls = asked[0]
     os.environ.setdefault("PYTHONHASHSEED", "0")
     keep = os.environ.get("CCF_COUNT_KEEP")  # a folder to keep the callgrind files in

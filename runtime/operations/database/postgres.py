@@ -130,7 +130,7 @@ class PgConnection:
     """One psycopg connection in autocommit, transactions by the statements the store sends
     (BEGIN, COMMIT, ROLLBACK), as sqlite3 with isolation_level=None."""
 
-    def __init__(self, conn: psycopg.Connection, *, pool=None, not_had=None) -> None:
+    def __init__(self, conn: psycopg.Connection, *, pool, not_had) -> None:
         self._pool = pool  # close() hands the connection back to it
         # pool -> why no connection of it could be had (database.not_had: given, as this
         # module may not import the package that imports it)
@@ -165,9 +165,6 @@ class PgConnection:
         try:
             conn = self._adopt(self._pool.getconn())
         except Exception as exc:  # noqa: BLE001 - psycopg_pool's timeout, without the cause
-            said = "PostgreSQL: cannot connect again"
-            if self._not_had is None:
-                raise sqlite3.OperationalError(f"{said}: {exc}") from exc
             raise self._not_had(self._pool) from exc
         self._conn = conn
         for statement in self._settings.values():
