@@ -57,7 +57,8 @@ def wrapup(
     is refused and changes nothing. Exit status: 0 stored, 1 refused (the
     problems are listed, this agent's wrap-up is saved already, or the store
     is busy: save it again), 2 bad options, an unknown call (or one pruned
-    meanwhile) or a missing store or CRM, 4 when ccf serve is not running or
+    meanwhile), a missing store or CRM, or a store to mend first (its login
+    refused, a table missing), 4 when ccf serve is not running or
     does not answer (with --store: when its PostgreSQL server does not).
     """
     from ccdsl.runtime.operations.wrapup import parse_field_args
