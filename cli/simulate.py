@@ -211,8 +211,8 @@ def simulate(
     ran (whatever its outcome), 1 when the flow has errors (errors only in
     its tests do not stop it), 2 for bad options, 4 when the --store's
     PostgreSQL server does not answer, 130 when Ctrl-C hung up an
-    --interactive call, 3 when ccf could not ask its question (standard
-    input closed).
+    --interactive call (2 when its standard input is closed), 3 when ccf
+    could not ask its question.
     """
     from ccdsl.cli.common import Format, render_diagnostics
     from ccdsl.compiler.pipeline import compile_file
@@ -225,6 +225,9 @@ def simulate(
         raise bad(f"`{flow}` is not a file")
     if interactive and press:
         raise bad("--press and --interactive do not go together: choose a script or typing")
+    if interactive and (sys.stdin is None or sys.stdin.closed):  # started with `<&-`
+        raise bad("--interactive reads the caller's keys from standard input, which is "
+                  "closed: run it from a terminal, or give the keys with --press")
     from ccdsl.runtime.core.errors import InputError
     from ccdsl.runtime.operations.agents_file import load_agents
     from ccdsl.runtime.sim.scenario import run_simulation, simulation

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdsl.cli.exit_codes import INTERNAL, INTERRUPTED
+from ccdsl.cli.exit_codes import INTERRUPTED
 
 CCF = Path(sys.executable).with_name("ccf")
 WAIT_S = 10.0
@@ -259,13 +259,36 @@ def test_answers_piped_in_end_with_the_pipe(desk: Path) -> None:
     assert b"ERROR" not in out
 
 
-def test_a_question_that_cannot_be_asked_is_ccfs_error_not_the_flows(desk: Path) -> None:
-    # standard input closed (`<&-`, as some job runners start a command): asking fails,
-    # which is a bug of ccf's to report (exit 3), never a flow ERROR and exit 0
+def test_an_interactive_run_with_standard_input_closed_is_refused_up_front(desk: Path) -> None:
+    # standard input closed (`<&-`, as some job runners start a command): there is nobody to
+    # ask, which is how the command was started, not a bug of ccf's: a usage error before the
+    # call starts, never a flow ERROR with exit 0 nor "a bug in ccf"
     proc = subprocess.run(["sh", "-c", f'exec "{CCF}" simulate desk.ccf --at "2026-11-30 '
                            '10:00" --interactive <&-'], capture_output=True, text=True,
                           cwd=desk, timeout=60)
-    assert proc.returncode == INTERNAL, proc.stdout + proc.stderr
-    assert "This is a bug in ccf, not in your flow" in proc.stderr
-    assert "ERROR" not in proc.stdout
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("error: --interactive reads the caller's keys from standard "
+                                  "input, which is closed"), proc.stderr
+    assert "bug in ccf" not in proc.stderr and proc.stdout == ""
     assert "Traceback" not in proc.stderr
+
+
+def test_a_question_that_fails_once_asked_is_ccfs_error_not_the_flows(desk: Path, monkeypatch,
+                                                                     capsys) -> None:
+    # a read of the keys that fails (a terminal gone mid-run): the call ends as a hang-up and
+    # ccf reports its own failure (cli/main.py: exit 3), never a flow ERROR with exit 0
+    from ccdsl.cli import main as ccf_main
+    from ccdsl.cli import simulate as simulate_cli
+    from ccdsl.cli.exit_codes import INTERNAL
+
+    def gone(_stdin):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(simulate_cli, "_typed_line", gone)
+    monkeypatch.chdir(desk)
+    with pytest.raises(SystemExit) as ended:
+        ccf_main.main(["simulate", "desk.ccf", "--at", "2026-11-30 10:00", "--interactive"])
+    out, err = capsys.readouterr()
+    assert ended.value.code == INTERNAL, out + err
+    assert "Input/output error" in err and "This is a bug in ccf, not in your flow" in err
+    assert "ERROR" not in out
