@@ -59,8 +59,8 @@ def store_unreachable(request: Request, exc: sqlite3.OperationalError) -> Respon
     """A read of the call store that failed as an operational error, which both back ends
     raise for a lost PostgreSQL server, a connection not to be had or a SQLite file locked past
     its wait: 503, the reason, and to try again, logged on one line (an outage, not a bug).
-    They raise it too for what no retry mends (store_errors.fault), said as the Reports page
-    says it (503, what is wrong, to be mended first): a login or database PostgreSQL refuses,
+    They raise it too for what no retry mends (store_errors.fault): 503, what is wrong and
+    store_errors.MEND, the words the Reports page ends on: a login or database PostgreSQL refuses,
     logged on one line (configuration, not a bug), a missing table or column, logged with its
     traceback, as any other is."""
     if passing(exc):  # registered for sqlite3.OperationalError alone (app.py)
